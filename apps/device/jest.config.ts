@@ -1,0 +1,6 @@
+export default {
+  displayName: 'device',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/apps/device',
+};

@@ -1,0 +1,218 @@
+/**
+ * The event catalogue: every fact the platform records. Streams: `device-<deviceId>`,
+ * `session-<sessionId>`, `model-<modelId>`. Documented with examples in docs/events.md.
+ * A changed payload gets a new schemaVersion and an upcaster in libs/events; never edit a version in place.
+ */
+
+export type DeviceRole = 'end-device' | 'edge';
+/** Where a section runs: an end device, the local aggregator, an edge node, or the cloud. */
+export type Tier = 'device' | 'local' | 'edge' | 'cloud';
+/** An exit point of the hierarchy. */
+export type ExitTier = 'local' | 'edge' | 'cloud';
+export type PayloadKind = 'scores' | 'features' | 'raw';
+export type SessionMode = 'production' | 'research';
+
+export interface DeviceRegistered {
+  deviceId: string;
+  name: string;
+  role: DeviceRole;
+  view: number | null;
+  profileId: string;
+  capabilities: Record<string, unknown>;
+  simulated: boolean;
+}
+export interface DeviceConnected {
+  deviceId: string;
+  /** The API node that holds the socket. */
+  node: string;
+  remoteAddress: string | null;
+}
+export interface DeviceDisconnected {
+  deviceId: string;
+  node: string;
+  reason: string;
+}
+export interface DeviceWentInactive {
+  deviceId: string;
+  lastActivityAt: string;
+  timeoutMs: number;
+}
+export interface ModelDeployed {
+  deviceId: string;
+  modelId: string;
+  modelVersion: string;
+  /** Section name from the checkpoint: `device-<view>`, `edge-<name>`, `local`, `cloud`. */
+  section: string;
+  bytes: number;
+}
+/** Per message sizes used for byte accounting; fixed by the model for a session. */
+export interface MessageSizes {
+  /** |C| float32 scores: 4|C| bytes. */
+  scoresBytes: number;
+  /** Bit-packed binary feature map of one device: ceil(f*o/8) bytes. */
+  featuresBytes: number;
+  /** One raw view (H*W*C bytes), the raw-offload baseline. */
+  rawBytes: number;
+  /** Bit-packed features an edge node sends to the cloud, when there is an edge tier. */
+  edgeFeaturesBytes?: number;
+}
+export interface SessionTopology {
+  /** End devices: which device serves which camera view. */
+  devices: { deviceId: string; view: number; edge?: string }[];
+  /** Optional edge tier: edge name -> serving device id (null = simulated in the server). */
+  edges?: { name: string; deviceId: string | null }[];
+}
+export interface EntropyPolicySpec {
+  kind: 'entropy';
+  thresholds: { local: number; edge?: number };
+}
+export interface SessionStarted {
+  sessionId: string;
+  modelId: string;
+  dataset: string;
+  split: 'train' | 'test';
+  classes: string[];
+  sampleCount: number;
+  topology: SessionTopology;
+  policy: EntropyPolicySpec;
+  mode: SessionMode;
+  deadlineMs: number;
+  messageSizes: MessageSizes;
+}
+export interface SampleStarted {
+  sessionId: string;
+  sampleIndex: number;
+  sampleId: string;
+  /** Class index when the dataset knows it. */
+  label: number | null;
+}
+export interface SectionEvaluated {
+  sessionId: string;
+  sampleIndex: number;
+  tier: Tier;
+  /** Device id, edge name, `local` or `cloud`. */
+  node: string;
+  /** Camera view for device sections. */
+  view?: number;
+  probabilities: number[];
+  /** Normalized entropy of `probabilities`, in [0, 1]. */
+  entropy: number;
+  latencyMs: number;
+  /** Computed only so other policies can be evaluated later (research mode): not on the live path. */
+  shadow: boolean;
+}
+export interface ExitDecided {
+  sessionId: string;
+  sampleIndex: number;
+  tier: ExitTier;
+  eta: number;
+  /** Threshold applied; null at the last exit, which always answers. */
+  threshold: number | null;
+  policy: string;
+  exited: boolean;
+  prediction: number;
+  label: number | null;
+  shadow: boolean;
+}
+export interface BytesTransferred {
+  sessionId: string;
+  sampleIndex: number;
+  /** Node ids: device id, edge name, `local` or `cloud`. */
+  from: string;
+  to: string;
+  kind: PayloadKind;
+  bytes: number;
+  /** Shadow traffic (research mode) is logged but not counted as transferred. */
+  shadow: boolean;
+}
+export interface DeviceMissed {
+  sessionId: string;
+  sampleIndex: number;
+  deviceId: string;
+  view: number;
+  stage: 'scores' | 'features';
+  deadlineMs: number;
+  reason: 'timeout' | 'disconnected' | 'error';
+}
+export interface SessionCompleted {
+  sessionId: string;
+  samples: number;
+  durationMs: number;
+}
+export interface SessionAborted {
+  sessionId: string;
+  reason: string;
+  samplesDone: number;
+}
+
+/** Event type name -> payload, at the current schema version. */
+export interface EventCatalogue {
+  DeviceRegistered: DeviceRegistered;
+  DeviceConnected: DeviceConnected;
+  DeviceDisconnected: DeviceDisconnected;
+  DeviceWentInactive: DeviceWentInactive;
+  ModelDeployed: ModelDeployed;
+  SessionStarted: SessionStarted;
+  SampleStarted: SampleStarted;
+  SectionEvaluated: SectionEvaluated;
+  ExitDecided: ExitDecided;
+  BytesTransferred: BytesTransferred;
+  DeviceMissed: DeviceMissed;
+  SessionCompleted: SessionCompleted;
+  SessionAborted: SessionAborted;
+}
+export type EventType = keyof EventCatalogue;
+
+/** Current schema version of each event type. */
+export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
+  DeviceRegistered: 1,
+  DeviceConnected: 1,
+  DeviceDisconnected: 1,
+  DeviceWentInactive: 1,
+  ModelDeployed: 1,
+  SessionStarted: 1,
+  SampleStarted: 1,
+  SectionEvaluated: 1,
+  ExitDecided: 1,
+  BytesTransferred: 1,
+  DeviceMissed: 1,
+  SessionCompleted: 1,
+  SessionAborted: 1,
+};
+
+export interface EventMetadata {
+  correlationId?: string;
+  causationId?: string;
+  /** API node or device process that produced the event. */
+  node?: string;
+  deviceId?: string;
+}
+
+/** An event to append. */
+export type NewEvent<K extends EventType = EventType> = {
+  [T in K]: { type: T; data: EventCatalogue[T]; eventId?: string; metadata?: EventMetadata };
+}[K];
+
+/** An event as stored, upcast to the current schema version. */
+export type StoredEvent<K extends EventType = EventType> = {
+  [T in K]: {
+    type: T;
+    data: EventCatalogue[T];
+    eventId: string;
+    streamId: string;
+    streamPosition: number;
+    /** Global position (bigint as a decimal string). */
+    globalPosition: string;
+    /** Opaque, ordered read checkpoint (`<xid>:<position>`); resume readAll/subscribe after it. */
+    checkpoint: string;
+    schemaVersion: number;
+    metadata: EventMetadata;
+    createdAt: string;
+  };
+}[K];
+
+export const streamIds = {
+  device: (deviceId: string) => `device-${deviceId}`,
+  session: (sessionId: string) => `session-${sessionId}`,
+  model: (modelId: string) => `model-${modelId}`,
+};

@@ -1,0 +1,39 @@
+/** manifest.json of a multi-view dataset folder. */
+export interface DatasetManifest {
+  name: string;
+  classes: string[];
+  views: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+export type Split = 'train' | 'test';
+
+/**
+ * A loaded multi-view dataset, stored flat so that training can slice it without copies:
+ * `pixels` holds N*V images of H*W*C float32 values in [0,1] (HWC, sample-major, then view);
+ * a missing view is all zeros with `present` 0.
+ */
+export interface MultiViewDataset {
+  manifest: DatasetManifest;
+  sampleIds: string[];
+  splits: Split[];
+  /** Class index per sample. */
+  labels: Int32Array;
+  /** 1 where view v of sample n was captured, at n*V+v. */
+  present: Uint8Array;
+  pixels: Float32Array;
+}
+
+/** Values in one view image (H*W*C). */
+export function viewSize(m: DatasetManifest): number {
+  return m.height * m.width * m.channels;
+}
+
+/** View v of sample n, as a subarray of the dataset's pixels (no copy). */
+export function viewPixels(ds: MultiViewDataset, n: number, v: number): Float32Array {
+  const size = viewSize(ds.manifest);
+  const start = (n * ds.manifest.views + v) * size;
+  return ds.pixels.subarray(start, start + size);
+}

@@ -1,0 +1,6 @@
+export default {
+  displayName: 'ddnn',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/libs/ddnn',
+};

@@ -1,0 +1,1 @@
+// The DDNN model: binary layers, sections, aggregators, exits, training, byte accounting.

@@ -1,0 +1,6 @@
+export default {
+  displayName: 'events',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/libs/events',
+};

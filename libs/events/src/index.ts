@@ -1,0 +1,1 @@
+// Append-only event store on Postgres and its projections.

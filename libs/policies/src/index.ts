@@ -1,0 +1,1 @@
+// Exit policies and counterfactual evaluation.
