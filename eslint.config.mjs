@@ -10,7 +10,7 @@ export default [
   ...nx.configs['flat/javascript'],
   { ignores: ['**/dist', '**/out', '**/.next', '**/node_modules', '**/coverage', 'tmp', '.data'] },
   {
-    files: ['**/src/**/*.ts', '**/src/**/*.tsx', '**/test/**/*.ts'],
+    files: ['**/src/**/*.ts', '**/src/**/*.tsx', '**/test/**/*.ts', 'migrations/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
