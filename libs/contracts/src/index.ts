@@ -1,1 +1,2 @@
 export * from './events/catalogue';
+export * from './api/health';

@@ -1,0 +1,32 @@
+import { ConsoleLogger, type INestApplication, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/config';
+import { platformVersion } from './common/repo-root';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Structured JSON logs by default (LOG_FORMAT=pretty for people at a terminal). */
+export function createLogger(config: AppConfig): ConsoleLogger {
+  const logLevels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  return new ConsoleLogger({ json: config.LOG_FORMAT === 'json', logLevels, prefix: 'ddnn' });
+}
+
+/** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule, { logger: createLogger(config), abortOnError: false });
+  app.setGlobalPrefix('api');
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  const openApi = new DocumentBuilder()
+    .setTitle('ddnn')
+    .setDescription('Distributed deep neural networks across end devices, the edge and the cloud')
+    .setVersion(platformVersion())
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  app.enableShutdownHooks();
+  return app;
+}

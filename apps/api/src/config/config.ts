@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { repoRoot } from '../common/repo-root';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Every environment variable the API reads; README "Configuration" documents the same table. */
+const schema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('localhost'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DDNN_DATA_DIR: z.string().min(1).default(path.join(repoRoot(), '.data')),
+  DDNN_DASHBOARD_DIR: z.string().min(1).default(path.join(repoRoot(), 'apps', 'dashboard', 'out')),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+});
+
+export type AppConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = i.path.join('.');
+      return `  ${key}=${JSON.stringify(env[key])}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
