@@ -1,2 +1,3 @@
 export * from './events/catalogue';
 export * from './api/health';
+export * from './socket/devices';

@@ -1,0 +1,70 @@
+/**
+ * The /devices socket.io namespace: what an end device or edge node and the server say to each other.
+ * Real device agents and simulated devices speak exactly these messages. Binary payloads travel as
+ * socket.io binary attachments (Buffer in Node, ArrayBuffer in browsers); float32 scores as their
+ * little-endian bytes so that what is counted is what is sent.
+ */
+export const DEVICES_NAMESPACE = '/devices';
+
+/** socket.io event names, device <-> server. */
+export const DeviceEvents = {
+  /** device -> server, every few seconds. */
+  heartbeat: 'heartbeat',
+  /** server -> device, with ack: install a model section. */
+  deploy: 'deploy',
+  /** server -> device, with ack: compute for one sample. */
+  infer: 'infer',
+  /** server -> device: a protocol error about something the device sent. */
+  error: 'protocol-error',
+} as const;
+
+export interface HeartbeatMessage {
+  /** Device clock, ISO-8601. */
+  at: string;
+  /** Section currently installed, if any. */
+  modelId?: string;
+  modelVersion?: string;
+}
+
+export interface DeployMessage {
+  modelId: string;
+  modelVersion: string;
+  /** Section name in the checkpoint manifest: `device-<view>` or `edge-<name>`. */
+  section: string;
+  /** The checkpoint manifest (JSON); the device reads its section's tensor table from it. */
+  manifest: unknown;
+  /** The section's weights file, as stored in the checkpoint. */
+  weights: Uint8Array;
+}
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: string };
+export type DeployAck = Ack<{ modelId: string; modelVersion: string; section: string; bytes: number }>;
+
+/** An end device computes its exit scores for a sample from its own view, keeping the features. */
+export interface InferScoresRequest {
+  stage: 'scores';
+  sessionId: string;
+  sampleIndex: number;
+  /** Dataset name and sample id; the device reads its own view of it. */
+  dataset: string;
+  sampleId: string;
+}
+/** The sample continues: send the bit-packed feature map computed at the scores stage. */
+export interface InferFeaturesRequest {
+  stage: 'features';
+  sessionId: string;
+  sampleIndex: number;
+}
+/** An edge node fuses the features of its devices (null = device missed) and answers. */
+export interface InferEdgeRequest {
+  stage: 'edge';
+  sessionId: string;
+  sampleIndex: number;
+  features: (Uint8Array | null)[];
+}
+export type InferRequest = InferScoresRequest | InferFeaturesRequest | InferEdgeRequest;
+
+export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number }>;
+export type InferFeaturesReply = Ack<{ features: Uint8Array; latencyMs: number }>;
+export type InferEdgeReply = Ack<{ scores: Uint8Array; features: Uint8Array; latencyMs: number }>;
+export type InferReply = InferScoresReply | InferFeaturesReply | InferEdgeReply;
