@@ -37,3 +37,15 @@ export function viewPixels(ds: MultiViewDataset, n: number, v: number): Float32A
   const start = (n * ds.manifest.views + v) * size;
   return ds.pixels.subarray(start, start + size);
 }
+
+/** One view (camera) of a dataset, as a device agent loads it: `pixels` holds N images of H*W*C. */
+export interface SingleViewDataset {
+  manifest: DatasetManifest;
+  view: number;
+  sampleIds: string[];
+  splits: Split[];
+  labels: Int32Array;
+  /** 1 where the camera captured sample n. */
+  present: Uint8Array;
+  pixels: Float32Array;
+}

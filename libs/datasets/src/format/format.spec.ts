@@ -1,0 +1,213 @@
+import { mkdtemp, mkdir, rm, writeFile, readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
+import { DatasetFormatError } from '../errors';
+import { createRaster, encodePng } from '../image/raster';
+import { Rng } from '../prng';
+import type { DatasetManifest, MultiViewDataset } from '../types';
+import { viewPixels } from '../types';
+import { loadDataset, loadDatasetView } from './read';
+import { DatasetWriter, writeDataset } from './write';
+
+const manifest: DatasetManifest = { name: 'tiny', classes: ['car', 'bus', 'person'], views: 3, height: 4, width: 5, channels: 3 };
+
+function tinyDataset(): MultiViewDataset {
+  const rng = new Rng(7);
+  const n = 4;
+  const size = 4 * 5 * 3;
+  const pixels = new Float32Array(n * 3 * size);
+  const present = Uint8Array.from([1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1]);
+  for (let i = 0; i < n * 3; i++) {
+    if (!present[i]) continue;
+    // Values already on the 8-bit grid with a maximum of exactly 1, so a round trip is exact.
+    for (let k = 0; k < size; k++) pixels[i * size + k] = rng.int(255) / 255;
+    pixels[i * size + rng.int(size)] = 1;
+  }
+  return {
+    manifest,
+    sampleIds: ['s0', 's1', 's2', 's3'],
+    splits: ['train', 'test', 'train', 'train'],
+    labels: Int32Array.from([0, 2, 1, 0]),
+    present,
+    pixels,
+  };
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ddnn-ds-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function expectFormatError(pathEnd: string, problem: RegExp): Promise<void> {
+  const err = await loadDataset(dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DatasetFormatError);
+  const e = err as DatasetFormatError;
+  expect(e.path.endsWith(pathEnd)).toBe(true);
+  expect(e.message.startsWith(join(dir, pathEnd))).toBe(true);
+  expect(e.message).toMatch(problem);
+}
+
+describe('dataset folder round trip', () => {
+  it('writes and loads back the same pixels, labels, splits and present mask', async () => {
+    const ds = tinyDataset();
+    await writeDataset(dir, ds);
+    const back = await loadDataset(dir);
+    expect(back.manifest).toEqual(manifest);
+    expect(back.sampleIds).toEqual(ds.sampleIds);
+    expect(back.splits).toEqual(ds.splits);
+    expect(Array.from(back.labels)).toEqual(Array.from(ds.labels));
+    expect(Array.from(back.present)).toEqual(Array.from(ds.present));
+    let maxDiff = 0;
+    for (let i = 0; i < ds.pixels.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ds.pixels[i] - back.pixels[i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+    expect(viewPixels(back, 0, 2).every((x) => x === 0)).toBe(true);
+  });
+
+  it('loads one view alone, equal to that view of the full load', async () => {
+    const ds = tinyDataset();
+    await writeDataset(dir, ds);
+    const full = await loadDataset(dir);
+    const one = await loadDatasetView(dir, 1);
+    expect(one.view).toBe(1);
+    expect(Array.from(one.present)).toEqual([1, 1, 0, 1]);
+    for (let n = 0; n < 4; n++) {
+      expect(Array.from(one.pixels.subarray(n * 60, n * 60 + 60))).toEqual(Array.from(viewPixels(full, n, 1)));
+    }
+    await expect(loadDatasetView(dir, 3)).rejects.toThrow(/view 3 out of range 0\.\.2/);
+  });
+
+  it('resizes other sizes, expands grey, reads JPEG bytes and scales each view by its own maximum', async () => {
+    await writeDataset(dir, tinyDataset());
+    const grey = createRaster(10, 8, 1);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 10; x++) grey.data[y * 10 + x] = x < 5 ? 200 : 100;
+    await writeFile(join(dir, 'samples/s0/0.png'), encodePng(grey));
+    const rgba = new Uint8Array(10 * 8 * 4).fill(120);
+    await writeFile(join(dir, 'samples/s0/1.png'), jpeg.encode({ width: 10, height: 8, data: rgba }, 95).data);
+    const ds = await loadDataset(dir);
+    const v0 = viewPixels(ds, 0, 0);
+    expect(v0.length).toBe(60);
+    expect(Math.max(...v0)).toBeCloseTo(1, 5);
+    expect(v0[0]).toBeCloseTo(1, 5);
+    expect(v0[3 * 4]).toBeCloseTo(0.5, 5);
+    expect(v0[3 * 4]).toBe(v0[3 * 4 + 1]);
+    expect(v0[3 * 4]).toBe(v0[3 * 4 + 2]);
+    const v1 = viewPixels(ds, 0, 1);
+    expect(Math.min(...v1)).toBeGreaterThan(0.95);
+  });
+
+  it('refuses to overwrite an existing dataset unless asked', async () => {
+    await writeDataset(dir, tinyDataset());
+    await expect(writeDataset(dir, tinyDataset())).rejects.toThrow(/already holds a dataset/);
+    await writeDataset(dir, tinyDataset(), { overwrite: true });
+    expect((await loadDataset(dir)).sampleIds.length).toBe(4);
+  });
+
+  it('rejects a sample without views at write time', async () => {
+    const w = await DatasetWriter.create(dir, manifest);
+    await expect(w.add('a', 'train', 0, [null, null, null])).rejects.toThrow(/no views/);
+  });
+});
+
+describe('dataset folder validation', () => {
+  beforeEach(async () => {
+    await writeDataset(dir, tinyDataset());
+  });
+
+  it('missing manifest', async () => {
+    await unlink(join(dir, 'manifest.json'));
+    await expectFormatError('manifest.json', /missing manifest/);
+  });
+
+  it('manifest that is not JSON', async () => {
+    await writeFile(join(dir, 'manifest.json'), '{"name": ');
+    await expectFormatError('manifest.json', /malformed manifest: not JSON/);
+  });
+
+  it('manifest with a bad field', async () => {
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, views: 0 }));
+    await expectFormatError('manifest.json', /malformed manifest: field "views"/);
+  });
+
+  it('manifest with an unknown field', async () => {
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, colour: true }));
+    await expectFormatError('manifest.json', /malformed manifest.*colour/);
+  });
+
+  it('missing labels file', async () => {
+    await unlink(join(dir, 'labels.csv'));
+    await expectFormatError('labels.csv', /missing labels file/);
+  });
+
+  it('bad labels header', async () => {
+    await writeFile(join(dir, 'labels.csv'), 'id,split,label\ns0,train,car\n');
+    await expectFormatError('labels.csv:1', /header must be "sample,split,label"/);
+  });
+
+  it('unknown class', async () => {
+    await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,train,car\ns1,test,truck\n');
+    await expectFormatError('labels.csv:3', /unknown class "truck"/);
+  });
+
+  it('unknown split', async () => {
+    await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,val,car\n');
+    await expectFormatError('labels.csv:2', /unknown split "val"/);
+  });
+
+  it('duplicate sample', async () => {
+    await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,train,car\ns1,test,bus\ns0,test,bus\n');
+    await expectFormatError('labels.csv:4', /duplicate sample "s0" \(first on line 2\)/);
+  });
+
+  it('view index out of range', async () => {
+    await writeFile(join(dir, 'samples/s1/3.png'), await readFile(join(dir, 'samples/s1/1.png')));
+    await expectFormatError('samples/s1/3.png', /view index 3 out of range 0\.\.2/);
+  });
+
+  it('unexpected file name in a sample folder', async () => {
+    await writeFile(join(dir, 'samples/s1/left.png'), await readFile(join(dir, 'samples/s1/1.png')));
+    await expectFormatError('samples/s1/left.png', /unexpected file/);
+  });
+
+  it('unreadable image', async () => {
+    await writeFile(join(dir, 'samples/s2/1.png'), 'not an image');
+    await expectFormatError('samples/s2/1.png', /unreadable image \(not a PNG or JPEG file\)/);
+  });
+
+  it('truncated PNG', async () => {
+    const png = await readFile(join(dir, 'samples/s2/0.png'));
+    await writeFile(join(dir, 'samples/s2/0.png'), png.subarray(0, 30));
+    await expectFormatError('samples/s2/0.png', /unreadable image/);
+  });
+
+  it('sample with no views', async () => {
+    await rm(join(dir, 'samples/s3'), { recursive: true });
+    await mkdir(join(dir, 'samples/s3'));
+    await expectFormatError('samples/s3', /sample has no views/);
+  });
+
+  it('sample with no folder', async () => {
+    await rm(join(dir, 'samples/s3'), { recursive: true });
+    await expectFormatError('samples/s3', /sample has no views \(no folder\)/);
+  });
+
+  it('sample folder not in labels.csv', async () => {
+    await mkdir(join(dir, 'samples/extra'));
+    await expectFormatError('samples/extra', /not listed in labels\.csv/);
+  });
+
+  it('a 16-bit PNG is read like an 8-bit one', async () => {
+    const png = new PNG({ width: 5, height: 4, bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+    png.data = Buffer.alloc(5 * 4 * 3 * 2, 0x40);
+    await writeFile(join(dir, 'samples/s3/2.png'), PNG.sync.write(png, { bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false }));
+    const ds = await loadDataset(dir);
+    expect(Math.min(...viewPixels(ds, 3, 2))).toBeCloseTo(1, 5);
+  });
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { DatasetFormatError } from '../errors';
+import type { DatasetManifest } from '../types';
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const manifestSchema = z
+  .object({
+    name: z.string().min(1),
+    classes: z
+      .array(z.string().min(1).regex(/^[^,\r\n"]+$/, 'class names cannot contain commas, quotes or line breaks'))
+      .min(2)
+      .refine((c) => new Set(c).size === c.length, 'class names must be unique'),
+    views: positiveInt(64),
+    height: positiveInt(1024),
+    width: positiveInt(1024),
+    channels: z.union([z.literal(1), z.literal(3)]),
+  })
+  .strict();
+
+/** Checks a parsed manifest.json; `path` names the file in the error. */
+export function parseManifest(json: unknown, path: string): DatasetManifest {
+  const result = manifestSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length ? `field "${issue.path.join('.')}": ` : '';
+    throw new DatasetFormatError(path, `malformed manifest: ${where}${issue.message}`);
+  }
+  return result.data;
+}
+
+/** Parses the text of manifest.json. */
+export function parseManifestText(text: string, path: string): DatasetManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DatasetFormatError(path, `malformed manifest: not JSON (${(err as Error).message})`);
+  }
+  return parseManifest(json, path);
+}
