@@ -1,10 +1,17 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 
-@Module({
-  imports: [ConfigModule, DatabaseModule, HealthModule, DashboardModule.register()],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  /** The whole platform for one validated configuration. */
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
+    };
+  }
+}

@@ -15,7 +15,7 @@ export function createLogger(config: AppConfig): ConsoleLogger {
 
 /** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, { logger: createLogger(config), abortOnError: false });
+  const app = await NestFactory.create(AppModule.register(config), { logger: createLogger(config), abortOnError: false });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
@@ -27,6 +27,5 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     .addBearerAuth()
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
-  app.enableShutdownHooks();
   return app;
 }

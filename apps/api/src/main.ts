@@ -1,10 +1,34 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { createApp } from './bootstrap';
-import { ConfigError, loadConfig } from './config/config';
+import { ConfigError, loadConfig, type AppConfig } from './config/config';
+import { stopEmbeddedServers } from './database/embedded-postgres';
+
+/** SIGINT/SIGTERM close the application in order (its shutdown hooks stop the embedded database last). */
+function closeOnSignals(app: INestApplication): void {
+  let closing = false;
+  const logger = new Logger('ddnn');
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    closing = true;
+    logger.log(`${signal}: shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
 
 async function main(): Promise<void> {
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig();
   } catch (e) {
@@ -15,6 +39,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp(config);
+  closeOnSignals(app);
   await app.listen(config.PORT, config.HOST);
   const url = `http://${config.HOST}:${config.PORT}`;
   new Logger('ddnn').log(`ready at ${url}: dashboard ${url}/, REST ${url}/api, docs ${url}/api/docs`);
@@ -22,7 +47,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  ddnn is running at ${url}  (API ${url}/api, docs ${url}/api/docs; Ctrl-C stops it)\n\n`);
 }
 
-main().catch((e: unknown) => {
+main().catch(async (e: unknown) => {
   process.stderr.write(`ddnn: start-up failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  await stopEmbeddedServers().catch(() => undefined);
   process.exit(1);
 });

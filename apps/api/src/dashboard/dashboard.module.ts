@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
-import { loadConfig } from '../config/config';
 
 /** Serves the dashboard's static export at /, leaving /api and /socket.io to the API. */
 @Module({})
 export class DashboardModule {
-  static register(): DynamicModule {
-    const dir = loadConfig().DDNN_DASHBOARD_DIR;
+  static register(dir: string): DynamicModule {
     if (!fs.existsSync(dir)) {
       new Logger(DashboardModule.name).warn(`no dashboard build at ${dir}: run \`npx nx build dashboard\`; serving the API only`);
       return { module: DashboardModule };

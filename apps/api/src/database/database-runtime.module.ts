@@ -1,14 +1,12 @@
 import path from 'node:path';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ConfigModule } from '../config/config.module';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
 
 /** Provides the database location: DATABASE_URL, or an embedded server this process starts and stops. */
 @Global()
 @Module({
-  imports: [ConfigModule],
   providers: [
     {
       provide: DATABASE_RUNTIME,

