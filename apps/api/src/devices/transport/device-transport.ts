@@ -1,0 +1,41 @@
+import type { DeployAck, DeployMessage, InferReply, InferRequest } from '@ddnn/contracts';
+
+/** A device the transport can reach right now. */
+export interface ConnectedDevice {
+  deviceId: string;
+  name: string;
+  role: 'end-device' | 'edge';
+  /** Camera view served (end devices); null for edge nodes. */
+  view: number | null;
+  /** 'socket' = a real agent over socket.io /devices; 'simulated' = an in-process device. */
+  kind: 'socket' | 'simulated';
+  /** Section installed on the device (last successful deploy), if any. */
+  modelId: string | null;
+  modelVersion: string | null;
+  section: string | null;
+}
+
+/** Why a request to a device did not produce a reply. */
+export class DeviceUnavailableError extends Error {
+  constructor(
+    readonly deviceId: string,
+    readonly reason: 'not-connected' | 'timeout' | 'disconnected',
+  ) {
+    super(`device ${deviceId}: ${reason}`);
+    this.name = 'DeviceUnavailableError';
+  }
+}
+
+/**
+ * How the server reaches devices, real (socket.io /devices) or simulated (in-process), through the same
+ * device-side message handlers. A device that is not connected, disconnects, or does not answer within
+ * timeoutMs rejects with DeviceUnavailableError; a device that answers with `{ ok: false }` resolves with it.
+ * On a cluster (REDIS_URL) a request to a device connected to another node goes through the Redis adapter.
+ */
+export abstract class DeviceTransport {
+  abstract request(deviceId: string, req: InferRequest, timeoutMs: number): Promise<InferReply>;
+  /** Pushes a section; a successful ack is logged as ModelDeployed. */
+  abstract deploy(deviceId: string, msg: DeployMessage, timeoutMs: number): Promise<DeployAck>;
+  /** Devices connected to this node or, with REDIS_URL, to any node. */
+  abstract connectedDevices(): Promise<ConnectedDevice[]>;
+}
