@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/contracts';
+import { streamIds } from '@ddnn/contracts';
+import type { Pool, PoolClient } from 'pg';
+import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
+import { ConcurrencyError, EventIdReuseError } from './errors';
+import { Upcasters } from './upcasting';
+
+/** Something to run a query on: the pool or a checked-out client (inside a transaction). */
+export type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/** Optimistic concurrency: a stream position (0 = empty), or a looser expectation. */
+export type ExpectedVersion = number | 'any' | 'no_stream' | 'stream_exists';
+
+export interface AppendOptions {
+  /** Default 'any' (no check). */
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendRequest extends AppendOptions {
+  streamId: string;
+  events: NewEvent[];
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream position after this append: pass it as expectedVersion to append next. */
+  nextExpectedVersion: number;
+  events: StoredEvent[];
+  /** True when every event id was already stored (an idempotent retry): nothing new was written. */
+  duplicate: boolean;
+}
+
+/** Per request of a batch: its result, or the error that refused it (the other requests are unaffected). */
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: ConcurrencyError | EventIdReuseError };
+
+export interface ReadAllOptions {
+  /** Exclusive: events after this checkpoint (default: from the start). */
+  after?: string;
+  limit?: number;
+}
+
+export interface ReadAllPage {
+  events: StoredEvent[];
+  /** Checkpoint of the last event returned, or `after` when none: pass it to the next call. */
+  checkpoint: string;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive first stream position (positions start at 1). */
+  from?: number;
+  limit?: number;
+}
+
+interface EventRow {
+  global_position: string;
+  stream_id: string;
+  stream_position: string;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  created_at: Date;
+  transaction_id: string;
+}
+
+interface AppendRow {
+  req: number;
+  status: 'ok' | 'duplicate' | 'conflict' | 'partial';
+  current_position: string | null;
+  event_id: string | null;
+  stream_position: string | null;
+  global_position: string | null;
+  transaction_id: string | null;
+  created_at: Date | null;
+}
+
+const EVENT_COLUMNS =
+  'global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at, transaction_id::text AS transaction_id';
+// Only rows of transactions older than every transaction still running: a row that commits later can then
+// never sort before what a reader has already seen (the xid8 snapshot rule).
+const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+const APPEND_SQL =
+  'SELECT * FROM append_events($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::jsonb[])';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_LIMIT = 10_000;
+
+/** Append-only event store on Postgres (raw SQL over a pg Pool): appends, reads, the session queries. */
+export class EventStore {
+  readonly upcasters: Upcasters;
+
+  constructor(
+    readonly pool: Pool,
+    options: { upcasters?: Upcasters } = {},
+  ) {
+    this.upcasters = options.upcasters ?? new Upcasters();
+  }
+
+  /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met. */
+  async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const [outcome] = await this.appendBatch([{ streamId, events, expectedVersion: options.expectedVersion }]);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  /**
+   * Appends several requests (any streams) in one statement, hence one transaction: all are written or,
+   * on a database error, none. A request refused by its expectation is reported in its outcome only.
+   */
+  async appendBatch(requests: AppendRequest[], db: Queryable = this.pool): Promise<AppendOutcome[]> {
+    if (requests.length === 0) return [];
+    const streams: string[] = [];
+    const expected: (number | null)[] = [];
+    const req: number[] = [];
+    const ids: string[] = [];
+    const types: string[] = [];
+    const versions: number[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    const prepared = requests.map((r, i) => {
+      validateRequest(r);
+      streams.push(r.streamId);
+      expected.push(encodeExpected(r.expectedVersion));
+      return r.events.map((e) => {
+        const eventId = e.eventId ?? randomUUID();
+        req.push(i + 1);
+        ids.push(eventId);
+        types.push(e.type);
+        versions.push(this.upcasters.currentVersion(e.type));
+        data.push(JSON.stringify(e.data));
+        metadata.push(JSON.stringify(e.metadata ?? {}));
+        return { ...e, eventId };
+      });
+    });
+    const { rows } = await db.query<AppendRow>({
+      name: 'ddnn_append_events',
+      text: APPEND_SQL,
+      values: [streams, expected, req, ids, types, versions, data, metadata],
+    });
+    const byReq = new Map<number, AppendRow[]>();
+    for (const row of rows) {
+      const list = byReq.get(row.req);
+      if (list) list.push(row);
+      else byReq.set(row.req, [row]);
+    }
+    return requests.map((r, i): AppendOutcome => {
+      const out = byReq.get(i + 1) ?? [];
+      const status = out[0]?.status ?? 'ok';
+      if (status === 'conflict') {
+        return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(out[0].current_position)) };
+      }
+      if (status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
+      const stored = new Map(out.filter((x) => x.event_id).map((x) => [x.event_id as string, x]));
+      const events = prepared[i].map((e): StoredEvent => {
+        const row = stored.get(e.eventId);
+        if (!row) throw new Error(`append_events returned no row for event ${e.eventId} of stream ${r.streamId}`);
+        return {
+          type: e.type,
+          data: e.data,
+          eventId: e.eventId,
+          streamId: r.streamId,
+          streamPosition: Number(row.stream_position),
+          globalPosition: String(row.global_position),
+          checkpoint: formatCheckpoint(row.transaction_id as string, row.global_position as string),
+          schemaVersion: this.upcasters.currentVersion(e.type),
+          metadata: e.metadata ?? {},
+          createdAt: (row.created_at as Date).toISOString(),
+        } as StoredEvent;
+      });
+      const last = events.length ? Math.max(...events.map((e) => e.streamPosition)) : Number(out[0]?.current_position ?? 0);
+      return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: last, events, duplicate: status === 'duplicate' } };
+    });
+  }
+
+  /** Events of one stream in stream order, upcast to current schema versions. */
+  async readStream(streamId: string, options: ReadStreamOptions = {}, db: Queryable = this.pool): Promise<StoredEvent[]> {
+    const from = options.from ?? 1;
+    if (!Number.isInteger(from) || from < 1) throw new Error(`readStream: from must be an integer >= 1, got ${from}`);
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_position >= $2 ORDER BY stream_position LIMIT $3`,
+      [streamId, from, checkLimit(options.limit, MAX_LIMIT)],
+    );
+    return rows.map((r) => this.toStored(r));
+  }
+
+  /**
+   * Every committed event after a checkpoint, in (transaction id, global position) order, never skipping an
+   * event whose transaction commits late: events of still-running transactions' successors wait until it ends.
+   */
+  async readAll(options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage> {
+    const after = options.after ?? START_CHECKPOINT;
+    const cp = parseCheckpoint(after);
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND ${SAFE}
+        ORDER BY transaction_id, global_position LIMIT $3`,
+      [cp.transactionId.toString(), cp.globalPosition.toString(), checkLimit(options.limit, MAX_LIMIT)],
+    );
+    const events = rows.map((r) => this.toStored(r));
+    return { events, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+  }
+
+  /** Events of one session (stream session-<id>) of one type, in stream order. */
+  async readSessionEventsByType<K extends EventType>(
+    sessionId: string,
+    type: K,
+    options: ReadStreamOptions = {},
+    db: Queryable = this.pool,
+  ): Promise<StoredEvent<K>[]> {
+    this.upcasters.currentVersion(type);
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND type = $2 AND stream_position >= $3
+        ORDER BY stream_position LIMIT $4`,
+      [streamIds.session(sessionId), type, options.from ?? 1, checkLimit(options.limit, MAX_LIMIT)],
+    );
+    return rows.map((r) => this.toStored(r) as StoredEvent<K>);
+  }
+
+  /**
+   * One page of a session's events after a checkpoint, in readAll order (for REST catch-up: a client resumes
+   * from the checkpoint of the last event it has, e.g. one carried by a live notification).
+   */
+  async readSessionEvents(
+    sessionId: string,
+    options: ReadAllOptions = {},
+    db: Queryable = this.pool,
+  ): Promise<ReadAllPage & { hasMore: boolean }> {
+    const after = options.after ?? START_CHECKPOINT;
+    const cp = parseCheckpoint(after);
+    const limit = checkLimit(options.limit, 1000);
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
+        ORDER BY transaction_id, global_position LIMIT $4`,
+      [streamIds.session(sessionId), cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1],
+    );
+    const hasMore = rows.length > limit;
+    const events = rows.slice(0, limit).map((r) => this.toStored(r));
+    return { events, hasMore, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+  }
+
+  /** Checkpoint of the newest event readAll can return now (START_CHECKPOINT for an empty log). */
+  async headCheckpoint(db: Queryable = this.pool): Promise<string> {
+    const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
+      `SELECT transaction_id::text AS transaction_id, global_position FROM events WHERE ${SAFE}
+        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    return rows.length ? formatCheckpoint(rows[0].transaction_id, rows[0].global_position) : START_CHECKPOINT;
+  }
+
+  /** Committed events after a checkpoint (a consumer's lag: how many events it is behind the head). */
+  async countAfter(checkpoint: string, db: Queryable = this.pool): Promise<number> {
+    const cp = parseCheckpoint(checkpoint);
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`,
+      [cp.transactionId.toString(), cp.globalPosition.toString()],
+    );
+    return Number(rows[0].n);
+  }
+
+  /** Current position of a stream (0 when it has no events). */
+  async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
+    const { rows } = await db.query<{ p: string }>('SELECT stream_position AS p FROM streams WHERE stream_id = $1', [streamId]);
+    return rows.length ? Number(rows[0].p) : 0;
+  }
+
+  private toStored(r: EventRow): StoredEvent {
+    return {
+      type: r.type as EventType,
+      data: this.upcasters.upcast(r.type, r.schema_version, r.data),
+      eventId: r.event_id,
+      streamId: r.stream_id,
+      streamPosition: Number(r.stream_position),
+      globalPosition: String(r.global_position),
+      checkpoint: formatCheckpoint(r.transaction_id, r.global_position),
+      schemaVersion: this.upcasters.currentVersion(r.type),
+      metadata: r.metadata ?? {},
+      createdAt: r.created_at.toISOString(),
+    } as StoredEvent;
+  }
+}
+
+function encodeExpected(e: ExpectedVersion | undefined): number | null {
+  if (e === undefined || e === 'any') return null;
+  if (e === 'no_stream') return -1;
+  if (e === 'stream_exists') return -2;
+  if (Number.isInteger(e) && e >= 0) return e;
+  throw new Error(`invalid expectedVersion ${JSON.stringify(e)}: use a stream position >= 0, 'any', 'no_stream' or 'stream_exists'`);
+}
+
+function validateRequest(r: AppendRequest): void {
+  if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
+  if (!Array.isArray(r.events)) throw new Error(`append to ${r.streamId}: events must be an array`);
+  for (const e of r.events) {
+    if (!e || typeof e.type !== 'string') throw new Error(`append to ${r.streamId}: every event needs a type`);
+    if (e.data === null || typeof e.data !== 'object') throw new Error(`append to ${r.streamId}: ${e.type} needs a data object`);
+    if (e.eventId !== undefined && !UUID.test(e.eventId)) {
+      throw new Error(`append to ${r.streamId}: eventId '${e.eventId}' of ${e.type} is not a uuid`);
+    }
+  }
+}
+
+function checkLimit(limit: number | undefined, max: number): number {
+  const l = limit ?? max;
+  if (!Number.isInteger(l) || l < 1 || l > max) throw new Error(`limit must be an integer in [1, ${max}], got ${limit}`);
+  return l;
+}

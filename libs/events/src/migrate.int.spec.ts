@@ -1,0 +1,119 @@
+import { migrations } from '@ddnn/migrations';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { Client } from 'pg';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { MigrationFailedError } from './errors';
+import { runMigrations } from './migrate';
+
+describe('schema migrations', () => {
+  let db: TestDatabase;
+  let client: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('ddnn_migrate');
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  it('creates the event store, checkpoint and projection tables, and is idempotent', async () => {
+    const applied = await runMigrations(db.url);
+    expect(applied).toEqual(migrations.map((m) => m.name));
+    expect(await runMigrations(db.url)).toEqual([]);
+
+    const { rows: cols } = await client.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name IN ('streams', 'events') ORDER BY table_name, ordinal_position`,
+    );
+    const events = cols.filter((c) => c.table_name === 'events').map((c) => `${c.column_name} ${c.data_type} ${c.is_nullable}`);
+    expect(events).toEqual([
+      'global_position bigint NO',
+      'stream_id text NO',
+      'stream_position bigint NO',
+      'event_id uuid NO',
+      'type text NO',
+      'schema_version integer NO',
+      'data jsonb NO',
+      'metadata jsonb NO',
+      'created_at timestamp with time zone NO',
+      'transaction_id xid8 NO',
+    ]);
+    expect(cols.filter((c) => c.table_name === 'streams').map((c) => c.column_name)).toEqual([
+      'stream_id',
+      'stream_position',
+      'created_at',
+      'updated_at',
+    ]);
+
+    const { rows: idx } = await client.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname`,
+    );
+    const defs = Object.fromEntries(idx.map((i) => [i.indexname, i.indexdef.replace(/^.* USING btree /, '')]));
+    expect(defs).toEqual({
+      events_event_id_key: '(event_id)',
+      events_pkey: '(stream_id, stream_position)',
+      events_stream_type_idx: '(stream_id, type, stream_position)',
+      events_transaction_order_idx: '(transaction_id, global_position)',
+    });
+    expect(idx.find((i) => i.indexname === 'events_event_id_key')?.indexdef).toMatch(/UNIQUE/);
+
+    const { rows: tables } = await client.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+    );
+    expect(tables.map((t) => t.tablename)).toEqual(
+      expect.arrayContaining(['device_statuses', 'events', 'migrations', 'session_summaries', 'streams', 'subscription_checkpoints']),
+    );
+    const { rows: fn } = await client.query(`SELECT 1 FROM pg_proc WHERE proname = 'append_events'`);
+    expect(fn).toHaveLength(1);
+  });
+
+  it('reverts cleanly: every down() undoes its up()', async () => {
+    const other = await createTestDatabase('ddnn_migrate_down');
+    try {
+      await runMigrations(other.url);
+      const c = new Client({ connectionString: other.url });
+      await c.connect();
+      try {
+        const runner = { query: (sql: string) => c.query(sql) } as unknown as QueryRunner;
+        for (const M of [...migrations].reverse()) await new M().down(runner);
+        const { rows } = await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+        // Other migrations' tables are theirs to check; none of the event store's may survive.
+        const left = rows.map((r) => r.tablename);
+        for (const t of ['device_statuses', 'events', 'session_summaries', 'streams', 'subscription_checkpoints']) expect(left).not.toContain(t);
+        expect(left).toContain('migrations');
+        const { rows: fn } = await c.query(`SELECT 1 FROM pg_proc WHERE proname = 'append_events'`);
+        expect(fn).toHaveLength(0);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('names the migration that failed', async () => {
+    const other = await createTestDatabase('ddnn_migrate_fail');
+    class Broken1799999999999 implements MigrationInterface {
+      async up(q: QueryRunner): Promise<void> {
+        await q.query('CREATE TABLE nope (x no_such_type)');
+      }
+      async down(): Promise<void> {
+        return undefined;
+      }
+    }
+    try {
+      const failure = runMigrations(other.url, [...migrations, Broken1799999999999]);
+      await expect(failure).rejects.toThrow(MigrationFailedError);
+      await expect(runMigrations(other.url, [...migrations, Broken1799999999999])).rejects.toThrow(
+        /migration Broken1799999999999 failed: type "no_such_type" does not exist/,
+      );
+      // The good ones before it were applied and stay applied.
+      expect(await runMigrations(other.url)).toEqual([]);
+    } finally {
+      await other.drop();
+    }
+  });
+});
