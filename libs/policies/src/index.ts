@@ -1,1 +1,10 @@
-// Exit policies and counterfactual evaluation.
+// Exit policies and counterfactual evaluation of them on recorded sessions (pure: no server imports).
+export * from './spec';
+export * from './statistics';
+export * from './session-table';
+export { evaluatePolicy } from './evaluate';
+export { latencyColumns, linkFor, transferMs } from './latency';
+export { sweep, thresholdGrid, type SweepOptions } from './sweep';
+export { paretoFrontier, type ParetoInput } from './pareto';
+export { fitBudgetPolicy } from './budget';
+export { liveOutcomeFromEvents, type LiveOutcome } from './live';

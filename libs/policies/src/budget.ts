@@ -1,0 +1,124 @@
+import type { BudgetPolicy, ExitThresholds } from '@ddnn/contracts';
+import { accuracyOf, LOCAL, notEvaluableReason, runRule } from './evaluate';
+import { prepare } from './prepared';
+import type { SessionSampleTable } from './session-table';
+import { thresholdOfTau, type ExitRule } from './statistics';
+
+/** Edge thresholds tried per fit when the session has an edge tier (quantiles of the edge statistic). */
+const EDGE_GRID = 20;
+
+interface Candidate {
+  tauLocal: number;
+  tauEdge: number;
+  correct: number;
+  bytes: number;
+}
+
+/** A tau strictly between two sorted values, so that exactly the lower one exits. */
+function between(lo: number, hi: number): number {
+  const mid = lo + (hi - lo) / 2;
+  return mid > lo ? mid : hi;
+}
+
+/**
+ * Fits a budget policy's thresholds on one session: maximizes accuracy subject to its bytes-per-sample
+ * and/or local-exit-rate constraint. For each edge threshold on a small grid, the local threshold is
+ * optimal exactly: samples sorted by the local statistic, every cut scored with prefix sums.
+ */
+export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy): BudgetPolicy {
+  const p = prepare(table);
+  const n = table.n;
+  if (n === 0) throw new Error(`session ${table.sessionId}: no samples to fit a budget policy on`);
+  const labelled = p.labelled.reduce((a, b) => a + b, 0);
+  if (labelled === 0) throw new Error(`session ${table.sessionId}: no labelled samples to fit a budget policy on`);
+  const all = runRule(p, { statistic: 'entropy', tau: { local: -Infinity, edge: -Infinity } }, new Uint8Array(n), null);
+  const missing = notEvaluableReason(table, all);
+  if (missing) throw new Error(`session ${table.sessionId}: cannot fit a budget policy: ${missing}`);
+
+  const stat = policy.statistic;
+  const uL = p.uncertainty(stat, 'local');
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => uL[a] - uL[b]);
+  const sortedU = Float64Array.from(order, (s) => uL[s]);
+
+  const edgeTaus = [-Infinity];
+  let uEdgeMax = 0;
+  if (table.edge) {
+    const uE = p.uncertainty(stat, 'edge');
+    const sortedE = Float64Array.from(uE).sort();
+    uEdgeMax = sortedE[n - 1];
+    for (let q = 0; q <= EDGE_GRID; q++) edgeTaus.push(sortedE[Math.min(n - 1, Math.floor((q / EDGE_GRID) * (n - 1)))]);
+    edgeTaus.push(Infinity);
+  }
+
+  const maxBytes = policy.maxBytesPerSample ?? Infinity;
+  const minRate = policy.minLocalExitRate ?? 0;
+  let best: Candidate | null = null;
+  let cheapest = Infinity;
+  const uE = table.edge ? p.uncertainty(stat, 'edge') : null;
+  const cE = p.correct.edge;
+  for (const tauEdge of [...new Set(edgeTaus)]) {
+    // Prefix sums over samples in local-statistic order: what exiting locally vs going on contributes.
+    let correctOn = 0;
+    let bytesOn = 0;
+    const onCorrect = new Float64Array(n);
+    const onBytes = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const s = order[j];
+      const atEdge = uE !== null && uE[s] < tauEdge;
+      onCorrect[j] = atEdge ? cE![s] : p.correct.cloud[s];
+      onBytes[j] = p.scoresBytes[s] + p.featuresBytes[s] + (atEdge ? 0 : p.edgeBytes[s]);
+      correctOn += onCorrect[j];
+      bytesOn += onBytes[j];
+    }
+    let correctLocal = 0;
+    let bytesLocal = 0;
+    for (let k = 0; k <= n; k++) {
+      if (k > 0) {
+        const s = order[k - 1];
+        correctLocal += p.correct.local[s];
+        bytesLocal += p.scoresBytes[s];
+        correctOn -= onCorrect[k - 1];
+        bytesOn -= onBytes[k - 1];
+      }
+      if (k > 0 && k < n && sortedU[k - 1] === sortedU[k]) continue; // not a cut: ties exit together
+      const bytes = bytesLocal + bytesOn;
+      cheapest = Math.min(cheapest, bytes / n);
+      if (bytes / n > maxBytes || k / n < minRate) continue;
+      const correct = correctLocal + correctOn;
+      if (!best || correct > best.correct || (correct === best.correct && bytes < best.bytes)) {
+        const tauLocal = k === 0 ? sortedU[0] - 1 : k === n ? sortedU[n - 1] + 1 : between(sortedU[k - 1], sortedU[k]);
+        best = { tauLocal, tauEdge, correct, bytes };
+      }
+    }
+  }
+  if (!best) {
+    throw new Error(
+      `session ${table.sessionId}: no thresholds meet the budget (smallest achievable bytes per sample ${cheapest.toFixed(2)}` +
+        (policy.minLocalExitRate !== undefined ? ` with local exit rate >= ${policy.minLocalExitRate}` : '') +
+        ')',
+    );
+  }
+  const thresholds: ExitThresholds = { local: thresholdOfTau(stat, best.tauLocal) };
+  if (table.edge && best.tauEdge !== -Infinity) {
+    thresholds.edge = thresholdOfTau(stat, best.tauEdge === Infinity ? uEdgeMax + 1 : best.tauEdge);
+  }
+  const rule: ExitRule = {
+    statistic: stat,
+    tau: {
+      local: best.tauLocal,
+      edge: thresholds.edge === undefined ? -Infinity : best.tauEdge === Infinity ? uEdgeMax + 1 : best.tauEdge,
+    },
+  };
+  const k = runRule(p, rule, new Uint8Array(n), null);
+  return {
+    ...policy,
+    fitted: {
+      thresholds,
+      sessionId: table.sessionId,
+      samples: n,
+      accuracy: accuracyOf(k) ?? 0,
+      bytesPerSample: (k.scoresBytes + k.featuresBytes + k.rawBytes) / n,
+      localExitRate: k.exited[LOCAL] / n,
+    },
+  };
+}
