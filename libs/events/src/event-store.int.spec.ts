@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { streamIds, type StoredEvent } from '@ddnn/contracts';
 import { Client, type Pool } from 'pg';
 import { ev } from '../test/fixtures';
-import { migratedDatabase } from '../test/database';
+import { migratedDatabase, waitUntilReadable } from '../test/database';
 import { compareCheckpoints, START_CHECKPOINT } from './checkpoint';
 import { ConcurrencyError, EventIdReuseError, UpcastError } from './errors';
 import { EventStore } from './event-store';
@@ -21,6 +21,7 @@ describe('EventStore (Postgres)', () => {
   afterAll(() => env.close());
 
   async function readEverything(s = store): Promise<StoredEvent[]> {
+    await waitUntilReadable(pool);
     const all: StoredEvent[] = [];
     let after = START_CHECKPOINT;
     for (;;) {
@@ -160,6 +161,7 @@ describe('EventStore (Postgres)', () => {
     expect(new Set(all.map((e) => e.eventId)).size).toBe(all.length);
     for (let i = 1; i < all.length; i++) expect(compareCheckpoints(all[i - 1].checkpoint, all[i].checkpoint)).toBeLessThan(0);
     // Same result when read in small pages, and every stored row is returned exactly once.
+    await waitUntilReadable(pool);
     const paged: StoredEvent[] = [];
     for (let after = START_CHECKPOINT; ; ) {
       const page = await store.readAll({ after, limit: 7 });

@@ -62,7 +62,7 @@ interface EventRow {
   data: unknown;
   metadata: EventMetadata;
   created_at: Date;
-  transaction_id: string;
+  txid: string;
 }
 
 interface AppendRow {
@@ -77,7 +77,7 @@ interface AppendRow {
 }
 
 const EVENT_COLUMNS =
-  'global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at, transaction_id::text AS transaction_id';
+  'global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at, transaction_id::text AS txid';
 // Only rows of transactions older than every transaction still running: a row that commits later can then
 // never sort before what a reader has already seen (the xid8 snapshot rule).
 const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
@@ -242,11 +242,11 @@ export class EventStore {
 
   /** Checkpoint of the newest event readAll can return now (START_CHECKPOINT for an empty log). */
   async headCheckpoint(db: Queryable = this.pool): Promise<string> {
-    const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
-      `SELECT transaction_id::text AS transaction_id, global_position FROM events WHERE ${SAFE}
+    const { rows } = await db.query<{ txid: string; global_position: string }>(
+      `SELECT transaction_id::text AS txid, global_position FROM events WHERE ${SAFE}
         ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
     );
-    return rows.length ? formatCheckpoint(rows[0].transaction_id, rows[0].global_position) : START_CHECKPOINT;
+    return rows.length ? formatCheckpoint(rows[0].txid, rows[0].global_position) : START_CHECKPOINT;
   }
 
   /** Committed events after a checkpoint (a consumer's lag: how many events it is behind the head). */
@@ -273,7 +273,7 @@ export class EventStore {
       streamId: r.stream_id,
       streamPosition: Number(r.stream_position),
       globalPosition: String(r.global_position),
-      checkpoint: formatCheckpoint(r.transaction_id, r.global_position),
+      checkpoint: formatCheckpoint(r.txid, r.global_position),
       schemaVersion: this.upcasters.currentVersion(r.type),
       metadata: r.metadata ?? {},
       createdAt: r.created_at.toISOString(),

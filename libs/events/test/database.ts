@@ -16,3 +16,19 @@ export async function migratedDatabase(max = 8): Promise<{ db: TestDatabase; poo
     },
   };
 }
+
+/**
+ * Waits until every committed event is readable by readAll: transactions still running anywhere on the server
+ * (autovacuum's analyze takes an xid too) hold readAll back until they end, by design.
+ */
+export async function waitUntilReadable(pool: Pool, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await pool.query<{ ok: boolean }>(
+      `SELECT coalesce(max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()), true) AS ok FROM events`,
+    );
+    if (rows[0].ok) return;
+    if (Date.now() > deadline) throw new Error(`events not readable after ${timeoutMs} ms: a transaction stays open`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
