@@ -1,0 +1,117 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { contactSheet, encodePng, loadDataset, splitGridDataset, summarizeDataset, writeSynthDataset, type DatasetSummary } from '@ddnn/datasets';
+
+function intOption(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${value}"`);
+    return n;
+  };
+}
+
+function fractionOption(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new Error(`--test-fraction must be a number in [0, 1), got "${value}"`);
+  return n;
+}
+
+function progress(label: string): (done: number, total: number) => void {
+  const started = Date.now();
+  return (done, total) => process.stderr.write(`${label}: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/** Plain-text report of a dataset summary. */
+export function formatSummary(s: DatasetSummary): string {
+  const lines = [
+    `${s.name}: ${s.samples} samples (${s.splits.train} train / ${s.splits.test} test), ${s.views} views of ${s.shape.height}x${s.shape.width}x${s.shape.channels}`,
+    '',
+    'class       train   test  total  share',
+    ...s.classes.map((c) => `${c.name.padEnd(10)} ${String(c.train).padStart(6)} ${String(c.test).padStart(6)} ${String(c.total).padStart(6)} ${pct(c.fraction).padStart(6)}`),
+    '',
+    'view  present  missing  pixel mean  pixel std',
+    ...s.perView.map(
+      (v) => `${String(v.view).padStart(4)} ${String(v.present).padStart(8)} ${pct(v.missingRate).padStart(8)} ${v.mean.toFixed(3).padStart(11)} ${v.std.toFixed(3).padStart(10)}`,
+    ),
+    `all views missing rate: ${pct(s.missingRate)}`,
+    `samples by number of views present: ${s.viewsPresentHistogram.map((n, k) => `${k}:${n}`).join(' ')}`,
+  ];
+  return lines.join('\n');
+}
+
+/** `ddnn dataset ...`: create, import and inspect multi-view datasets. */
+export function registerDatasetCommands(program: Command): void {
+  const group = program.command('dataset').description('Create, import and inspect multi-view datasets (folder format: libs/datasets/README.md)');
+
+  group
+    .command('synth')
+    .description('Generate the synthetic multi-camera dataset (3 classes, 6 cameras, missing views)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--samples <n>', 'number of samples', intOption('--samples'), 851)
+    .option('--views <n>', 'number of cameras (1..6)', intOption('--views'), 6)
+    .option('--seed <n>', 'random seed', intOption('--seed'), 1)
+    .option('--force', 'replace a dataset already in the output folder')
+    .option('--json', 'print a JSON summary as the last line')
+    .action(async (opts: { out: string; samples: number; views: number; seed: number; force?: boolean; json?: boolean }) => {
+      const out = resolve(opts.out);
+      const started = Date.now();
+      const manifest = await writeSynthDataset(out, { samples: opts.samples, views: opts.views, seed: opts.seed, overwrite: opts.force, onProgress: progress('rendered') });
+      const seconds = (Date.now() - started) / 1000;
+      const summary = summarizeDataset(await loadDataset(out));
+      if (opts.json) process.stdout.write(JSON.stringify({ out, seconds, manifest, summary }) + '\n');
+      else process.stdout.write(`wrote ${out} in ${seconds.toFixed(1)} s\n${formatSummary(summary)}\n`);
+    });
+
+  group
+    .command('split-grid')
+    .description('Turn a labelled single-view image folder (IN/<class>/*.png|jpg) into a multi-view dataset: device k sees grid cell k, row by row')
+    .requiredOption('--in <dir>', 'input folder, one sub-folder per class')
+    .requiredOption('--out <dir>', 'output dataset folder')
+    .requiredOption('--rows <n>', 'grid rows', intOption('--rows'))
+    .requiredOption('--cols <n>', 'grid columns', intOption('--cols'))
+    .option('--test-fraction <f>', 'fraction of each class held out for testing', fractionOption, 0.2)
+    .option('--size <n>', 'side of each view after resizing', intOption('--size'), 32)
+    .option('--seed <n>', 'seed of the train/test split', intOption('--seed'), 1)
+    .option('--force', 'replace a dataset already in the output folder')
+    .option('--json', 'print a JSON summary as the last line')
+    .action(async (opts: { in: string; out: string; rows: number; cols: number; testFraction: number; size: number; seed: number; force?: boolean; json?: boolean }) => {
+      const out = resolve(opts.out);
+      const result = await splitGridDataset(resolve(opts.in), out, {
+        rows: opts.rows,
+        cols: opts.cols,
+        testFraction: opts.testFraction,
+        height: opts.size,
+        width: opts.size,
+        seed: opts.seed,
+        overwrite: opts.force,
+      });
+      const summary = summarizeDataset(await loadDataset(out));
+      if (opts.json) process.stdout.write(JSON.stringify({ out, manifest: result.manifest, summary }) + '\n');
+      else process.stdout.write(`wrote ${out}\n${formatSummary(summary)}\n`);
+    });
+
+  group
+    .command('info')
+    .description('Counts per class and split, missing-view rate per view, image statistics; --sheet draws a contact sheet')
+    .argument('<dir>', 'dataset folder')
+    .option('--sheet <png>', 'write a contact sheet PNG (a few samples per class, all views side by side)')
+    .option('--per-class <n>', 'samples per class on the sheet', intOption('--per-class'), 4)
+    .option('--json', 'print the summary as JSON on the last line')
+    .action(async (dir: string, opts: { sheet?: string; perClass: number; json?: boolean }) => {
+      const started = Date.now();
+      const ds = await loadDataset(resolve(dir));
+      const loadSeconds = (Date.now() - started) / 1000;
+      const summary = summarizeDataset(ds);
+      if (opts.sheet) {
+        await writeFile(resolve(opts.sheet), encodePng(contactSheet(ds, { perClass: opts.perClass })));
+        process.stderr.write(`contact sheet: ${resolve(opts.sheet)}\n`);
+      }
+      if (opts.json) process.stdout.write(JSON.stringify({ ...summary, loadSeconds }) + '\n');
+      else process.stdout.write(`${formatSummary(summary)}\nloaded in ${loadSeconds.toFixed(2)} s\n`);
+    });
+}

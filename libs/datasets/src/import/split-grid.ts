@@ -1,0 +1,96 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, parse } from 'node:path';
+import { DatasetFormatError } from '../errors';
+import { DatasetWriter } from '../format/write';
+import { cropRaster, decodeImage, resizeBilinear, type Raster } from '../image/raster';
+import { Rng } from '../prng';
+import type { DatasetManifest, Split } from '../types';
+
+/** How to cut single images into a grid of device views. */
+export interface SplitGridOptions {
+  rows: number;
+  cols: number;
+  /** Fraction of each class held out for testing. */
+  testFraction?: number;
+  /** Size of each view after resizing. */
+  height?: number;
+  width?: number;
+  seed?: number;
+  overwrite?: boolean;
+  name?: string;
+}
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer ${min}..${max}, got ${value}`);
+}
+
+/** Cell k (row by row) of a rows x cols grid over an image. */
+export function gridCell(img: Raster, rows: number, cols: number, k: number): Raster {
+  const r = Math.floor(k / cols);
+  const c = k % cols;
+  const x0 = Math.round((c * img.width) / cols);
+  const x1 = Math.round(((c + 1) * img.width) / cols);
+  const y0 = Math.round((r * img.height) / rows);
+  const y1 = Math.round(((r + 1) * img.height) / rows);
+  return cropRaster(img, x0, y0, x1 - x0, y1 - y0);
+}
+
+/**
+ * Turns a labelled single-view image folder (IN/<class>/*.png|jpg) into a multi-view dataset in which
+ * device k sees grid cell k, row by row; the split is stratified per class and seeded.
+ */
+export async function splitGridDataset(inDir: string, outDir: string, options: SplitGridOptions): Promise<{ manifest: DatasetManifest; samples: number }> {
+  const { rows, cols } = options;
+  checkInt('rows', rows, 1, 16);
+  checkInt('cols', cols, 1, 16);
+  const testFraction = options.testFraction ?? 0.2;
+  if (!(testFraction >= 0 && testFraction < 1)) throw new Error(`test fraction must be in [0, 1), got ${testFraction}`);
+  const height = options.height ?? 32;
+  const width = options.width ?? 32;
+  let entries;
+  try {
+    entries = await readdir(inDir, { withFileTypes: true });
+  } catch (err) {
+    throw new DatasetFormatError(inDir, `cannot read input folder (${(err as Error).message})`);
+  }
+  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
+  const perClass: string[][] = [];
+  for (const cls of classes) {
+    const files = (await readdir(join(inDir, cls))).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+    if (files.length === 0) throw new DatasetFormatError(join(inDir, cls), 'no PNG or JPEG images');
+    perClass.push(files);
+  }
+  const manifest: DatasetManifest = { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels: 3 };
+  const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
+  const rng = new Rng(options.seed ?? 1);
+  const used = new Set<string>();
+  let samples = 0;
+  for (let c = 0; c < classes.length; c++) {
+    const files = perClass[c];
+    const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, Math.round(files.length * testFraction)));
+    for (let i = 0; i < files.length; i++) {
+      const path = join(inDir, classes[c], files[i]);
+      let img: Raster;
+      try {
+        img = decodeImage(await readFile(path));
+      } catch (err) {
+        throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
+      }
+      if (img.width < cols || img.height < rows) throw new DatasetFormatError(path, `image ${img.width}x${img.height} is smaller than a ${rows}x${cols} grid`);
+      const views = Array.from({ length: rows * cols }, (_, k) => resizeBilinear(gridCell(img, rows, cols, k), width, height));
+      let id = `${classes[c]}_${parse(files[i]).name}`.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+      if (!id) id = `c${c}_${i}`;
+      const base = id;
+      for (let k = 2; used.has(id); k++) id = `${base}_${k}`;
+      used.add(id);
+      const split: Split = test.has(i) ? 'test' : 'train';
+      await writer.add(id, split, c, views);
+      samples++;
+    }
+  }
+  await writer.finish();
+  return { manifest, samples };
+}
