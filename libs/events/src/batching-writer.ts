@@ -1,0 +1,158 @@
+import type { NewEvent } from '@ddnn/contracts';
+import type { AppendOptions, AppendRequest, AppendResult, EventStore } from './event-store';
+
+export interface BatchingWriterOptions {
+  /** Flush once this many events are waiting (default 500). */
+  maxBatchEvents?: number;
+  /** Flush at the latest this long after the first waiting event (default 5 ms). */
+  maxDelayMs?: number;
+  /**
+   * Independent lanes, each with one batch in flight; a stream always maps to the same lane, so appends to one
+   * stream stay in call order while different streams commit in parallel (default 2).
+   */
+  lanes?: number;
+}
+
+export interface BatchingWriterStats {
+  batches: number;
+  events: number;
+  failedBatches: number;
+  largestBatch: number;
+}
+
+interface Pending {
+  request: AppendRequest;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for hot paths: collects appends for up to maxDelayMs or maxBatchEvents and writes each batch in
+ * one statement (one transaction). A caller is resolved only after its batch committed; when the batch fails,
+ * every caller in it is rejected (their event ids make a retry safe). A refused expectation rejects only its caller.
+ */
+export class BatchingWriter {
+  readonly stats: BatchingWriterStats = { batches: 0, events: 0, failedBatches: 0, largestBatch: 0 };
+  private readonly maxBatchEvents: number;
+  private readonly maxDelayMs: number;
+  private readonly lanes: Lane[];
+  private closed = false;
+
+  constructor(
+    private readonly store: EventStore,
+    options: BatchingWriterOptions = {},
+  ) {
+    this.maxBatchEvents = positiveInt('maxBatchEvents', options.maxBatchEvents ?? 500);
+    this.maxDelayMs = nonNegative('maxDelayMs', options.maxDelayMs ?? 5);
+    const lanes = positiveInt('lanes', options.lanes ?? 2);
+    this.lanes = Array.from({ length: lanes }, () => new Lane(this));
+  }
+
+  /** Queues an append; resolves after the batch holding it committed. */
+  append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error('BatchingWriter is closed'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      const lane = this.lanes[laneOf(streamId, this.lanes.length)];
+      lane.add({ request: { streamId, events, expectedVersion: options.expectedVersion }, resolve, reject });
+    });
+  }
+
+  /** Writes everything queued now and waits for it (and for batches already in flight). */
+  async flush(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.drain()));
+  }
+
+  /** Flushes, then refuses further appends. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  /** @internal */
+  get limits(): { maxBatchEvents: number; maxDelayMs: number } {
+    return { maxBatchEvents: this.maxBatchEvents, maxDelayMs: this.maxDelayMs };
+  }
+
+  /** @internal One batch, one statement; settles every caller of the batch. */
+  async write(batch: Pending[]): Promise<void> {
+    const events = batch.reduce((n, p) => n + p.request.events.length, 0);
+    try {
+      const outcomes = await this.store.appendBatch(batch.map((p) => p.request));
+      this.stats.batches++;
+      this.stats.events += events;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, events);
+      outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.result) : batch[i].reject(o.error)));
+    } catch (e) {
+      this.stats.failedBatches++;
+      for (const p of batch) p.reject(e);
+    }
+  }
+}
+
+class Lane {
+  private queue: Pending[] = [];
+  private queuedEvents = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(private readonly writer: BatchingWriter) {}
+
+  add(p: Pending): void {
+    this.queue.push(p);
+    this.queuedEvents += p.request.events.length;
+    if (this.queuedEvents >= this.writer.limits.maxBatchEvents) this.kick();
+    else if (!this.timer && !this.inFlight) this.timer = setTimeout(() => this.kick(), this.writer.limits.maxDelayMs);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight || this.queue.length) {
+      if (!this.inFlight) this.kick();
+      await this.inFlight;
+    }
+  }
+
+  /** Starts a batch unless one is in flight; when it ends, what queued meanwhile goes next (group commit). */
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch = this.take();
+    this.inFlight = this.writer.write(batch).finally(() => {
+      this.inFlight = null;
+      // What queued meanwhile has already waited one commit: write it now (group commit).
+      this.kick();
+    });
+  }
+
+  private take(): Pending[] {
+    const max = this.writer.limits.maxBatchEvents;
+    let n = 0;
+    let k = 0;
+    while (k < this.queue.length && (k === 0 || n + this.queue[k].request.events.length <= max)) {
+      n += this.queue[k].request.events.length;
+      k++;
+    }
+    const batch = this.queue.splice(0, k);
+    this.queuedEvents -= n;
+    return batch;
+  }
+}
+
+function laneOf(streamId: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let h = 2166136261;
+  for (let i = 0; i < streamId.length; i++) h = Math.imul(h ^ streamId.charCodeAt(i), 16777619);
+  return (h >>> 0) % lanes;
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`BatchingWriter: ${name} must be an integer >= 1, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`BatchingWriter: ${name} must be a number >= 0, got ${v}`);
+  return v;
+}
