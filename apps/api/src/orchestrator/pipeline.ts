@@ -1,0 +1,42 @@
+export interface PipelineOptions {
+  /** Most items in flight at once. */
+  window: number;
+  /** Items started per second at most (undefined: no pacing). */
+  rate?: number;
+  /** Checked before each start; true ends the run early (items in flight still finish). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Runs `work` over `items` with at most `window` in flight, starting them in order, so one slow item
+ * (a slow device on one sample) does not hold up the others. Rejects with the first failure after the
+ * items in flight have settled; returns how many items were started.
+ */
+export async function runPipelined<T>(items: readonly T[], work: (item: T) => Promise<void>, opts: PipelineOptions): Promise<number> {
+  if (!Number.isInteger(opts.window) || opts.window < 1) throw new Error(`pipeline window must be a positive integer, got ${opts.window}`);
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  let started = 0;
+  const t0 = performance.now();
+  for (const item of items) {
+    if (failure || opts.shouldStop?.()) break;
+    while (inFlight.size >= opts.window) await Promise.race(inFlight);
+    if (failure) break;
+    if (opts.rate) {
+      const due = t0 + (started * 1000) / opts.rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (opts.shouldStop?.()) break;
+    }
+    const p: Promise<void> = work(item)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    started++;
+  }
+  await Promise.all(inFlight);
+  if (failure) throw (failure as { error: unknown }).error;
+  return started;
+}

@@ -1,0 +1,115 @@
+import type { CreateSessionRequest, InferReply, InferRequest, NewEvent } from '@ddnn/contracts';
+import { scoresToBytes } from './exit-math';
+import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
+
+const spec: CreateSessionRequest = {
+  modelId: 'm',
+  dataset: 'd',
+  split: 'test',
+  topology: { devices: [0, 1].map((v) => ({ deviceId: `dev-${v}`, view: v })) },
+  policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+  mode: 'production',
+  deadlineMs: 100,
+};
+
+const model: SessionModel = {
+  modelId: 'm',
+  classes: ['a', 'b', 'c'],
+  views: 2,
+  messageSizes: { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 },
+  sections: { local: (s) => s.find((x) => x !== null) ?? null, cloud: () => Float32Array.from([0, 0, 5]) },
+};
+
+function fakeDeps(over: Partial<RunnerDeps> = {}, samples = 10) {
+  const appended: NewEvent[][] = [];
+  const finished: unknown[][] = [];
+  const deps: RunnerDeps = {
+    requester: {
+      request: async (_id: string, req: InferRequest): Promise<InferReply> =>
+        req.stage === 'scores'
+          ? { ok: true, scores: scoresToBytes(Float32Array.from(req.sampleIndex % 2 ? [9, 0, 0] : [0.1, 0, 0])), latencyMs: 1 }
+          : { ok: true, features: new Uint8Array(128), latencyMs: 1 },
+    },
+    loadModel: async () => model,
+    loadSamples: async () => ({
+      classes: ['a', 'b', 'c'],
+      views: 2,
+      samples: Array.from({ length: samples }, (_, index) => ({ index, sampleId: `s${index}`, label: index % 3 })),
+    }),
+    deploy: async () => undefined,
+    sink: () => ({ append: async (e) => void appended.push(e) }),
+    logged: async () => ({ started: false, samples: new Set<number>() }),
+    setProgress: async () => undefined,
+    markRunning: async () => undefined,
+    shouldStop: async () => null,
+    finish: async (...args) => void finished.push(args),
+    window: 4,
+    ...over,
+  };
+  return { deps, appended, finished };
+}
+
+const types = (batches: NewEvent[][]) => batches.flat().map((e) => e.type);
+
+describe('runSession', () => {
+  it('logs SessionStarted, every sample whole, then SessionCompleted', async () => {
+    const { deps, appended, finished } = fakeDeps();
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('completed');
+    expect(stats.samples).toBe(10);
+    expect(appended[0].map((e) => e.type)).toEqual(['SessionStarted']);
+    expect(appended.at(-1)!.map((e) => e.type)).toEqual(['SessionCompleted']);
+    const sampleBatches = appended.slice(1, -1);
+    expect(sampleBatches).toHaveLength(10);
+    for (const b of sampleBatches) expect(b[0].type).toBe('SampleStarted');
+    expect(types(appended).filter((t) => t === 'ExitDecided').length).toBe(5 * 1 + 5 * 2);
+    expect(finished[0].slice(0, 3)).toEqual(['s1', 'completed', 10]);
+  });
+
+  it('resumes after the samples a previous owner logged, without a second SessionStarted', async () => {
+    const { deps, appended } = fakeDeps({ logged: async () => ({ started: true, samples: new Set([0, 1, 2, 3]) }) });
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.samples).toBe(6);
+    expect(types(appended)).not.toContain('SessionStarted');
+    const indices = appended.flat().filter((e) => e.type === 'SampleStarted').map((e) => (e.data as { sampleIndex: number }).sampleIndex);
+    expect(indices.sort()).toEqual([4, 5, 6, 7, 8, 9]);
+    const completed = appended.flat().find((e) => e.type === 'SessionCompleted')!.data as { samples: number };
+    expect(completed.samples).toBe(10);
+  });
+
+  it('stops when an operator asks and logs SessionAborted', async () => {
+    let polls = 0;
+    const slow = fakeDeps({ shouldStop: async () => (++polls >= 2 ? 'stop' : null), window: 1 }, 1000);
+    slow.deps.requester = {
+      request: async (id, req, t) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return fakeDeps().deps.requester.request(id, req, t);
+      },
+    };
+    const stats = await runSession('s1', spec, slow.deps);
+    expect(stats.status).toBe('stopped');
+    expect(stats.samples).toBeLessThan(1000);
+    expect(types(slow.appended).at(-1)).toBe('SessionAborted');
+    expect(slow.finished[0][1]).toBe('stopped');
+  });
+
+  it('leaves a session it lost untouched for the next owner', async () => {
+    const { deps, appended, finished } = fakeDeps({ shouldStop: async () => 'lost', window: 1 }, 1000);
+    deps.requester = { request: async (id, req, t) => (await new Promise((r) => setTimeout(r, 5)), fakeDeps().deps.requester.request(id, req, t)) };
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('lost');
+    expect(finished).toEqual([]);
+    expect(types(appended)).not.toContain('SessionAborted');
+    expect(types(appended)).not.toContain('SessionCompleted');
+  });
+
+  it('fails with a clear reason when the topology does not fit the model', async () => {
+    const { deps, appended, finished } = fakeDeps();
+    const bad = { ...spec, topology: { devices: [{ deviceId: 'x', view: 7 }] } };
+    const stats = await runSession('s1', bad, deps);
+    expect(stats.status).toBe('failed');
+    expect(stats.error).toMatch(/view 7 of device x is not a view of model m/);
+    expect(types(appended)).toEqual(['SessionAborted']);
+    expect(finished[0][1]).toBe('failed');
+  });
+});
