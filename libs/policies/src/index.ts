@@ -8,3 +8,4 @@ export { sweep, thresholdGrid, type SweepOptions } from './sweep';
 export { paretoFrontier, type ParetoInput } from './pareto';
 export { fitBudgetPolicy } from './budget';
 export { liveOutcomeFromEvents, type LiveOutcome } from './live';
+export { syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';

@@ -1,0 +1,147 @@
+import type { EntropyPolicy, LinkTraffic, PolicyEvaluation, StoredEvent } from '@ddnn/contracts';
+import { evaluatePolicy } from './evaluate';
+import { liveOutcomeFromEvents } from './live';
+import { sessionSamplesFromEvents } from './session-table';
+import { syntheticSessionEvents } from './synthetic';
+
+/**
+ * A straightforward per-sample replay of an entropy policy over the raw events, written without the
+ * library's tables: the reference the vectorized evaluation must equal exactly.
+ */
+function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?: number }) {
+  const start = events.find((e) => e.type === 'SessionStarted')!.data as StoredEvent<'SessionStarted'>['data'];
+  const sizes = start.messageSizes;
+  const edges = (start.topology.edges ?? []).map((e) => e.name);
+  const bySample = new Map<number, StoredEvent[]>();
+  for (const e of events) {
+    const s = (e.data as { sampleIndex?: number }).sampleIndex;
+    if (s === undefined) continue;
+    if (!bySample.has(s)) bySample.set(s, []);
+    bySample.get(s)!.push(e);
+  }
+  const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+  const exited = { local: 0, edge: 0, cloud: 0 };
+  const correct = { local: 0, edge: 0, cloud: 0 };
+  const labelled = { local: 0, edge: 0, cloud: 0 };
+  const link = new Map<string, number>();
+  const send = (from: string, to: string, kind: string, bytes: number) =>
+    link.set(`${from}>${to}>${kind}`, (link.get(`${from}>${to}>${kind}`) ?? 0) + bytes);
+  let samples = 0;
+  for (const [, evs] of [...bySample].sort((a, b) => a[0] - b[0])) {
+    samples++;
+    const label = (evs.find((e) => e.type === 'SampleStarted')!.data as { label: number | null }).label;
+    const sections = evs.filter((e) => e.type === 'SectionEvaluated').map((e) => e.data as StoredEvent<'SectionEvaluated'>['data']);
+    const missed = evs.filter((e) => e.type === 'DeviceMissed').map((e) => e.data as StoredEvent<'DeviceMissed'>['data']);
+    const answering = start.topology.devices.filter(
+      (d) => sections.some((x) => x.tier === 'device' && x.node === d.deviceId) && !missed.some((m) => m.deviceId === d.deviceId && m.stage === 'scores'),
+    );
+    for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
+    const local = sections.find((x) => x.tier === 'local')!;
+    let tier: 'local' | 'edge' | 'cloud' = 'cloud';
+    let answer = local.probabilities;
+    if (local.entropy < T.local) {
+      tier = 'local';
+    } else {
+      for (const d of answering) {
+        if (!missed.some((m) => m.deviceId === d.deviceId && m.stage === 'features')) send(d.deviceId, d.edge ?? 'cloud', 'features', sizes.featuresBytes);
+      }
+      let goesOn = true;
+      if (edges.length) {
+        const outs = sections.filter((x) => x.tier === 'edge');
+        const mean = outs[0].probabilities.map((_, c) => outs.reduce((a, o) => a + o.probabilities[c] / outs.length, 0));
+        const eta = outs.length === 1 ? outs[0].entropy : -mean.reduce((a, p) => a + p * Math.log(p + 1e-9), 0) / Math.log(mean.length);
+        if (T.edge !== undefined && eta < T.edge) {
+          tier = 'edge';
+          answer = mean;
+          goesOn = false;
+        } else for (const o of outs) send(o.node, 'cloud', 'features', sizes.edgeFeaturesBytes!);
+      }
+      if (goesOn) answer = sections.find((x) => x.tier === 'cloud')!.probabilities;
+    }
+    exited[tier]++;
+    if (label !== null) {
+      labelled[tier]++;
+      if (argmax(answer) === label) correct[tier]++;
+    }
+  }
+  const total = Object.values(labelled).reduce((a, b) => a + b, 0);
+  const right = Object.values(correct).reduce((a, b) => a + b, 0);
+  return { samples, exited, correct, labelled, accuracy: right / total, link };
+}
+
+function linkMap(links: LinkTraffic[], samples: number): Map<string, number> {
+  return new Map(links.filter((l) => l.messages > 0).map((l) => [`${l.from}>${l.to}>${l.kind}`, Math.round(l.bytesPerSample * samples)]));
+}
+
+function expectEqualsSimulation(events: StoredEvent[], policy: EntropyPolicy) {
+  const result = evaluatePolicy(sessionSamplesFromEvents(events), policy) as PolicyEvaluation;
+  const sim = simulateEntropyPolicy(events, policy.thresholds);
+  expect(result.evaluable).toBe(true);
+  expect(result.samples).toBe(sim.samples);
+  expect(result.accuracy).toBe(sim.accuracy);
+  for (const exit of result.exits) {
+    expect(exit.exited).toBe(sim.exited[exit.tier]);
+    expect(exit.accuracy).toBe(sim.labelled[exit.tier] ? sim.correct[exit.tier] / sim.labelled[exit.tier] : null);
+  }
+  expect(linkMap(result.links, result.samples)).toEqual(sim.link);
+  const simBytes = [...sim.link.values()].reduce((a, b) => a + b, 0);
+  expect(result.bytesPerSample).toBe(simBytes / sim.samples);
+  return result;
+}
+
+describe('counterfactual evaluation equals a per-sample replay', () => {
+  const research = syntheticSessionEvents({ samples: 400, seed: 7, thresholds: { local: 0.8 }, missScores: 0.05, missFeatures: 0.05, unlabelled: 0.1 });
+
+  it.each([0, 0.3, 0.5, 0.8, 0.9, 1, 1.01])('entropy T=%p on a research session', (T) => {
+    const r = expectEqualsSimulation(research, { kind: 'entropy', thresholds: { local: T } });
+    expect(r.exits.map((e) => e.tier)).toEqual(['local', 'cloud']);
+  });
+
+  it('takes real decisions: the local exit rate moves with T', () => {
+    const at = (T: number) => (evaluatePolicy(sessionSamplesFromEvents(research), { kind: 'entropy', thresholds: { local: T } }) as PolicyEvaluation).localExitRate;
+    expect(at(0)).toBe(0);
+    expect(at(0.9)).toBeGreaterThan(0.1);
+    expect(at(0.9)).toBeLessThan(1);
+  });
+
+  it.each([
+    [{ local: 0.6, edge: 0.7 }, ['e0']],
+    [{ local: 0.7, edge: 0.9 }, ['e0', 'e1']],
+    [{ local: 0.7 }, ['e0', 'e1']],
+  ])('entropy %p with edge nodes %p', (thresholds, edges) => {
+    const events = syntheticSessionEvents({ samples: 300, seed: 3, edges, thresholds: { local: 0.9, edge: 0.5 }, missScores: 0.05, missFeatures: 0.1 });
+    const r = expectEqualsSimulation(events, { kind: 'entropy', thresholds });
+    expect(r.exits.map((e) => e.tier)).toEqual(['local', 'edge', 'cloud']);
+    if (thresholds.edge !== undefined) expect(r.exits[1].exited).toBeGreaterThan(0);
+    else expect(r.exits[1].exited).toBe(0);
+  });
+});
+
+describe('counterfactual from a research session equals the live session at another threshold', () => {
+  const compare = (liveEvents: StoredEvent[], researchEvents: StoredEvent[], thresholds: { local: number; edge?: number }) => {
+    const live = liveOutcomeFromEvents(liveEvents);
+    const cf = evaluatePolicy(sessionSamplesFromEvents(researchEvents), { kind: 'entropy', thresholds }) as PolicyEvaluation;
+    expect(cf.samples).toBe(live.samples);
+    expect(cf.accuracy).toBe(live.accuracy);
+    expect(cf.exits).toEqual(live.exits);
+    expect(cf.bytesPerSample).toBe(live.bytesPerSample);
+    expect(cf.bytesByKind).toEqual(live.bytesByKind);
+    const key = (l: LinkTraffic) => `${l.from}>${l.to}>${l.kind}`;
+    const sorted = (ls: LinkTraffic[]) => ls.filter((l) => l.messages > 0).sort((a, b) => key(a).localeCompare(key(b)));
+    expect(sorted(cf.links)).toEqual(sorted(live.links));
+  };
+
+  it('live production at T=0.5 vs research recorded at T=0.8', () => {
+    const opts = { samples: 500, seed: 11, missScores: 0.04, missFeatures: 0.04 };
+    const live = syntheticSessionEvents({ ...opts, mode: 'production', thresholds: { local: 0.5 } });
+    const research = syntheticSessionEvents({ ...opts, mode: 'research', thresholds: { local: 0.8 } });
+    compare(live, research, { local: 0.5 });
+  });
+
+  it('live research at T=0.9/0.6 with two edge nodes vs research recorded at T=0.5/0.3', () => {
+    const opts = { samples: 300, seed: 5, edges: ['north', 'south'], missFeatures: 0.05 };
+    const live = syntheticSessionEvents({ ...opts, thresholds: { local: 0.9, edge: 0.6 } });
+    const research = syntheticSessionEvents({ ...opts, thresholds: { local: 0.5, edge: 0.3 } });
+    compare(live, research, { local: 0.9, edge: 0.6 });
+  });
+});
