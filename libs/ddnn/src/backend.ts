@@ -1,0 +1,47 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
+
+const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
+const nodeRequire = createRequire(__filename);
+
+function nativeBindingInstalled(): boolean {
+  try {
+    nodeRequire.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The backend DDNN_BACKEND asks for, else tfjs-node when installed, else wasm. */
+export function preferredBackend(env: NodeJS.ProcessEnv = process.env): BackendName {
+  const requested = env['DDNN_BACKEND']?.trim();
+  if (requested) {
+    if (!(BACKENDS as readonly string[]).includes(requested)) {
+      throw new Error(`DDNN_BACKEND must be one of ${BACKENDS.join(', ')}, got "${requested}"`);
+    }
+    return requested as BackendName;
+  }
+  return nativeBindingInstalled() ? 'tensorflow' : 'wasm';
+}
+
+/** Selects and initialises the tfjs backend once; returns its name. */
+export async function initBackend(name: BackendName = preferredBackend()): Promise<BackendName> {
+  if (tf.getBackend() === name) return name;
+  // PROD silences the cpu backend's console advert for tfjs-node, which would pollute CLI output.
+  tf.env().set('PROD', true);
+  if (name === 'tensorflow') {
+    if (!nativeBindingInstalled()) throw new Error('DDNN_BACKEND=tensorflow needs @tensorflow/tfjs-node, which is not installed');
+    // Loading the package registers the native backend with the tfjs instance it shares with us.
+    nodeRequire('@tensorflow/tfjs-node');
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);
+  await tf.ready();
+  return name;
+}
+
+export { tf };

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { signOf, steMask } from './binarize';
+
+/**
+ * The input of a 3x3 pad-1 conv laid out for its weight gradient: padded, then transposed to [Cin, H+2, W+2, N]
+ * so that dW is one ordinary conv2d of it with the transposed output gradient. For device convs the input is
+ * data, so this is prepared once per batch and reused every step.
+ */
+export function prepareWeightGradInput(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]));
+}
+
+function weightGrad(xT: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  // dW[kh,kw,ci,co] = sum_{n,h,w} xpad[n,h+kh,w+kw,ci] dy[n,h,w,co]: a valid conv of xT [ci,H+2,W+2,n]
+  // with dy as a filter [H,W,n,co] gives [ci,3,3,co].
+  const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+  return tf.transpose(tf.conv2d(xT, dyT, 1, 'valid'), [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+function inputGrad(dy: tf.Tensor4D, wb: tf.Tensor4D): tf.Tensor4D {
+  // A transposed conv of stride 1 is a conv with the filter flipped and its channel axes swapped; this is much
+  // faster on wasm than Conv2DBackpropInput.
+  const flipped = tf.transpose(tf.reverse(wb, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  return tf.conv2d(dy, flipped, 1, 1);
+}
+
+/**
+ * 3x3 stride-1 pad-1 conv with sign(w) as the filter and no bias. Gradients: the straight-through weight
+ * gradient (masked where |w| > 1) always; the input gradient only when `inputNeedsGrad` (device inputs are data).
+ * `xT` optionally supplies prepareWeightGradInput(x) computed in advance.
+ */
+export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boolean, xT?: tf.Tensor4D): tf.Tensor4D {
+  if (inputNeedsGrad) {
+    const f = tf.customGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
+      const wb = signOf(weight) as tf.Tensor4D;
+      save([input, weight, wb]);
+      return {
+        value: tf.conv2d(input as tf.Tensor4D, wb, 1, 1),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [inp, wt, wbin] = saved as tf.Tensor4D[];
+          const dW = tf.mul(weightGrad(prepareWeightGradInput(inp), dy as tf.Tensor4D), steMask(wt));
+          return [inputGrad(dy as tf.Tensor4D, wbin), dW];
+        },
+      };
+    }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    return f(x, w) as tf.Tensor4D;
+  }
+  const f = tf.customGrad((weight: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([weight]);
+    return {
+      value: tf.conv2d(x, signOf(weight) as tf.Tensor4D, 1, 1),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const prepared = xT ?? prepareWeightGradInput(x);
+        return tf.mul(weightGrad(prepared, dy as tf.Tensor4D), steMask(saved[0]));
+      },
+    };
+  }) as (a: tf.Tensor) => tf.Tensor;
+  return f(w) as tf.Tensor4D;
+}
+
+/** Linear layer with sign(w) [in, out] and no bias; straight-through weight gradient. */
+export function binaryDense(x: tf.Tensor2D, w: tf.Tensor2D, inputNeedsGrad: boolean): tf.Tensor2D {
+  const f = tf.customGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
+    const wb = signOf(weight) as tf.Tensor2D;
+    save([input, weight, wb]);
+    return {
+      value: tf.matMul(input as tf.Tensor2D, wb),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [inp, wt, wbin] = saved as tf.Tensor2D[];
+        const dW = tf.mul(tf.matMul(inp, dy as tf.Tensor2D, true, false), steMask(wt));
+        const dx = inputNeedsGrad ? tf.matMul(dy as tf.Tensor2D, wbin, false, true) : tf.zerosLike(inp);
+        return [dx, dW];
+      },
+    };
+  }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  return f(x, w) as tf.Tensor2D;
+}

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { batchNormInfer, batchNormTrain, type BatchStats } from '../layers/batchnorm';
+import { signOf, signSte } from '../layers/binarize';
+import { binaryConv, binaryDense } from '../layers/conv';
+import { maxPool3x3 } from '../layers/maxpool';
+import type { Aggregator, Topology } from './topology';
+
+/** The tensors of one section, keyed by checkpoint tensor name (tf.Variables while training). */
+export type SectionTensors = Record<string, tf.Tensor>;
+
+/** Training mode uses batch statistics (optionally reported); inference uses the stored mean/variance. */
+export interface ForwardMode {
+  training: boolean;
+  onStats?: (section: string, prefix: string, stats: BatchStats) => void;
+}
+
+function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix: string, x: tf.Tensor): tf.Tensor {
+  const gamma = w[`${prefix}.bn.gamma`] as tf.Tensor1D;
+  const beta = w[`${prefix}.bn.beta`] as tf.Tensor1D;
+  if (mode.training) return batchNormTrain(x, gamma, beta, mode.onStats && ((s) => mode.onStats?.(section, prefix, s)));
+  return batchNormInfer(x, gamma, beta, w[`${prefix}.bn.mean`] as tf.Tensor1D, w[`${prefix}.bn.variance`] as tf.Tensor1D);
+}
+
+/**
+ * ConvP blocks: binary conv 3x3 -> max-pool 3x3 pad 1 (stride 2 on devices/edges, 1 in the cloud) -> BatchNorm ->
+ * sign. `inputIsData` spares the first conv its input gradient; `preparedInput` is its prepareWeightGradInput.
+ */
+export function convpBlocks(
+  x: tf.Tensor4D,
+  w: SectionTensors,
+  section: string,
+  blocks: number,
+  stride: number,
+  mode: ForwardMode,
+  inputIsData = false,
+  preparedInput?: tf.Tensor4D,
+): tf.Tensor4D {
+  let h = x;
+  for (let i = 0; i < blocks; i++) {
+    const weight = w[`convp${i}.w`] as tf.Tensor4D;
+    if (mode.training) {
+      const conv = binaryConv(h, weight, !(i === 0 && inputIsData), i === 0 ? preparedInput : undefined);
+      h = signSte(batchNorm(mode, section, w, `convp${i}`, maxPool3x3(conv, stride))) as tf.Tensor4D;
+    } else {
+      const conv = tf.conv2d(h, signOf(weight) as tf.Tensor4D, 1, 1);
+      h = signOf(batchNorm(mode, section, w, `convp${i}`, tf.maxPool(conv, 3, stride, 1))) as tf.Tensor4D;
+    }
+  }
+  return h;
+}
+
+/** FC exit head: flatten (H, W, C order) -> binary linear -> BatchNorm; returns class scores [N, C]. */
+export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode): tf.Tensor2D {
+  const flat = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
+  const weight = w['fc.w'] as tf.Tensor2D;
+  const z = mode.training ? binaryDense(flat, weight, true) : tf.matMul(flat, signOf(weight) as tf.Tensor2D);
+  return batchNorm(mode, section, w, 'fc', z) as tf.Tensor2D;
+}
+
+/** Aggregates feature maps [N,H,W,f] of several inputs: CC = channel concat (input-major), MP = max, AP = mean. */
+export function aggregateMaps(maps: tf.Tensor4D[], agg: Aggregator): tf.Tensor4D {
+  if (maps.length === 1) return maps[0];
+  if (agg === 'MP') return maps.reduce((a, b) => tf.maximum(a, b));
+  if (agg === 'AP') return tf.div(tf.addN(maps), maps.length) as tf.Tensor4D;
+  // A channel-axis concat of rank-4 maps is slow on wasm; concat on axis 0 + one rank-3 transpose is not.
+  const [n, h, w, f] = maps[0].shape;
+  const stacked = tf.concat(maps.map((m) => tf.reshape(m, [1, n * h * w, f])), 0);
+  return tf.reshape(tf.transpose(stacked, [1, 0, 2]), [n, h, w, f * maps.length]) as tf.Tensor4D;
+}
+
+/**
+ * Aggregates device class scores [N,C] in training: MP/AP over the live devices (mask [N,1] of 1/0 per device,
+ * or all live when masks is null), CC = concat (a dead device's slot is zeros) -> binary FC -> BatchNorm.
+ */
+export function aggregateScores(
+  scores: tf.Tensor2D[],
+  masks: tf.Tensor2D[] | null,
+  agg: Aggregator,
+  local: SectionTensors,
+  mode: ForwardMode,
+): tf.Tensor2D {
+  if (agg === 'CC') {
+    const live = masks ? scores.map((s, i) => tf.mul(s, masks[i]) as tf.Tensor2D) : scores;
+    return exitHead(tf.concat(live, 1), local, 'local', mode);
+  }
+  if (!masks) return agg === 'MP' ? scores.reduce((a, b) => tf.maximum(a, b)) : (tf.div(tf.addN(scores), scores.length) as tf.Tensor2D);
+  if (agg === 'MP') {
+    // Dead devices get -1e9 so they never win; a live device's scores pass unchanged.
+    return scores.map((s, i) => tf.add(s, tf.mul(tf.sub(masks[i], 1), 1e9)) as tf.Tensor2D).reduce((a, b) => tf.maximum(a, b));
+  }
+  const total = tf.addN(scores.map((s, i) => tf.mul(s, masks[i])));
+  return tf.div(total, tf.maximum(tf.addN(masks), 1)) as tf.Tensor2D;
+}
+
+/** Per-batch inputs of the whole-model forward pass. */
+export interface ModelInputs {
+  /** One [N,H,W,C] view tensor per device (topology order). */
+  views: tf.Tensor4D[];
+  /** prepareWeightGradInput of each view (training only). */
+  prepared?: tf.Tensor4D[];
+  /** Per device, [N,1] with 0 where that device is treated as failed (simulated drop-out), or null. */
+  liveMasks?: tf.Tensor2D[] | null;
+}
+
+/** Class scores of every exit [N, C]. */
+export interface ExitScores {
+  devices: tf.Tensor2D[];
+  local: tf.Tensor2D;
+  edges: tf.Tensor2D[];
+  cloud: tf.Tensor2D;
+}
+
+/** The whole DDNN in one graph (training and calibration); a failed device sends zero features. */
+export function forwardModel(t: Topology, weights: Record<string, SectionTensors>, inputs: ModelInputs, mode: ForwardMode): ExitScores {
+  const masks = inputs.liveMasks ?? null;
+  const deviceMaps: tf.Tensor4D[] = [];
+  const deviceScores: tf.Tensor2D[] = [];
+  t.devices.forEach((view, i) => {
+    const name = `device-${view}`;
+    const w = weights[name];
+    const map = convpBlocks(inputs.views[i], w, name, t.device.filters.length, 2, mode, true, inputs.prepared?.[i]);
+    deviceScores.push(exitHead(map, w, name, mode));
+    deviceMaps.push(masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map);
+  });
+  const local = aggregateScores(deviceScores, masks, t.local.aggregator, weights['local'], mode);
+  const edgeScores: tf.Tensor2D[] = [];
+  let cloudInputs = deviceMaps;
+  if (t.edges.length > 0) {
+    cloudInputs = t.edges.map((e) => {
+      const name = `edge-${e.name}`;
+      const maps = e.devices.map((d) => deviceMaps[t.devices.indexOf(d)]);
+      const out = convpBlocks(aggregateMaps(maps, e.aggregator), weights[name], name, e.filters.length, 2, mode);
+      edgeScores.push(exitHead(out, weights[name], name, mode));
+      return out;
+    });
+  }
+  const cloudMap = convpBlocks(aggregateMaps(cloudInputs, t.cloud.aggregator), weights['cloud'], 'cloud', t.cloud.filters.length, 1, mode);
+  return { devices: deviceScores, local, edges: edgeScores, cloud: exitHead(cloudMap, weights['cloud'], 'cloud', mode) };
+}
