@@ -26,6 +26,7 @@ export default [
             },
             { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:pure', 'scope:server'] },
             { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:pure', 'scope:server'] },
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:pure'] },
           ],
         },
       ],

@@ -1,0 +1,8 @@
+export default {
+  displayName: 'dashboard',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  roots: ['<rootDir>/src'],
+  testEnvironment: 'jsdom',
+  coverageDirectory: '../../coverage/apps/dashboard',
+};

@@ -1,0 +1,57 @@
+'use client';
+import Link from 'next/link';
+import { SessionTable } from '../components/session-table';
+import { Card, Empty, ErrorNote, Loading, Stat } from '../components/ui';
+import { api } from '../lib/api';
+import { sessionsWithSummaries } from '../lib/sessions';
+import { useAsync } from '../lib/use-async';
+
+export default function OverviewPage() {
+  const health = useAsync(() => api.health(), [], 10_000);
+  const devices = useAsync(async () => {
+    const [all, active] = await Promise.all([api.devices({ limit: 1 }), api.devices({ limit: 1, active: true })]);
+    return { total: all.total, active: active.total };
+  }, [], 10_000);
+  const sessions = useAsync(() => sessionsWithSummaries({ limit: 5, offset: 0 }), [], 5000);
+  const running = useAsync(() => api.sessions({ status: 'running', limit: 1 }), [], 5000);
+  const h = health.data;
+  return (
+    <>
+      <div className="page-head">
+        <div className="grow">
+          <h1>Overview</h1>
+          <p>Distributed deep neural networks across end devices, the edge and the cloud.</p>
+        </div>
+      </div>
+      <div className="stats">
+        <Stat
+          label="API"
+          testId="stat-api"
+          value={h ? h.status : health.error ? 'unreachable' : '…'}
+          sub={h ? `v${h.version} · up ${Math.round(h.uptimeSeconds)} s` : health.error?.message}
+        />
+        <Stat
+          label="Database"
+          value={h ? h.database.status : '…'}
+          sub={h ? `${h.database.embedded ? 'embedded' : 'external'} · ${h.database.latencyMs} ms` : undefined}
+        />
+        <Stat
+          label="Devices"
+          value={devices.data ? `${devices.data.active} / ${devices.data.total}` : devices.error ? '–' : '…'}
+          sub={devices.error ? 'device list unavailable' : 'active / registered'}
+        />
+        <Stat label="Running sessions" value={running.data ? running.data.total : running.error ? '–' : '…'} sub={sessions.data ? `${sessions.data.total} in all` : undefined} />
+      </div>
+      <Card title="Latest sessions" actions={<Link href="/sessions">All sessions</Link>}>
+        {sessions.error && <ErrorNote error={sessions.error} what="sessions" onRetry={sessions.reload} />}
+        {!sessions.data && sessions.loading && <Loading what="sessions" />}
+        {sessions.data && sessions.data.items.length === 0 && (
+          <Empty title="No sessions yet.">
+            <Link href="/sessions/new">Start a session</Link> to watch samples flow through the hierarchy.
+          </Empty>
+        )}
+        {sessions.data && sessions.data.items.length > 0 && <SessionTable sessions={sessions.data.items} />}
+      </Card>
+    </>
+  );
+}

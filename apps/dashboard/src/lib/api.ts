@@ -1,0 +1,108 @@
+import type {
+  CompareRequest,
+  CompareResponse,
+  CreateSessionRequest,
+  CreateSessionResponse,
+  CreateSimulationRequest,
+  DeviceList,
+  DeviceListQuery,
+  DeviceView,
+  HealthResponse,
+  ModelView,
+  SessionEventsPage,
+  SessionList,
+  SessionStatus,
+  SessionView,
+  SimulationView,
+  SweepResult,
+  ThresholdStatistic,
+  UpdateDeviceRequest,
+} from '@ddnn/contracts';
+import { clearToken, getToken } from './auth';
+
+/** An HTTP error with the server's message (Nest puts it in `message`, a string or a list). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+async function messageOf(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { message?: string | string[]; error?: string };
+    const m = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    return m || body.error || `${res.status} ${res.statusText}`;
+  } catch {
+    return text.trim().slice(0, 300) || `${res.status} ${res.statusText}`;
+  }
+}
+
+/** Calls the API with the operator token; a 401 signs the operator out with a message. */
+export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  const token = getToken();
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the API (${e instanceof Error ? e.message : String(e)})`, path);
+  }
+  if (res.status === 401) {
+    const message = await messageOf(res);
+    clearToken(`The API refused the token (${message}). Sign in again with the token \`npm start\` printed.`);
+    throw new ApiError(401, message, path);
+  }
+  if (!res.ok) throw new ApiError(res.status, await messageOf(res), path);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** Builds `?a=1&b=2` from the defined values. */
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
+
+/** The REST endpoints the dashboard uses (apps/api, /api prefix). */
+export const api = {
+  health: () => request<HealthResponse>('/api/health'),
+  devices: (q: DeviceListQuery) => request<DeviceList>(`/api/devices${query({ ...q })}`),
+  updateDevice: (id: string, body: UpdateDeviceRequest) =>
+    request<DeviceView>(`/api/devices/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) }),
+  models: () => request<ModelView[]>('/api/models'),
+  sessions: (q: { status?: SessionStatus; limit?: number; offset?: number }) => request<SessionList>(`/api/sessions${query(q)}`),
+  session: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}`),
+  createSession: (body: CreateSessionRequest) => request<CreateSessionResponse>('/api/sessions', post(body)),
+  stopSession: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
+  sessionEvents: (id: string, after: string | null, limit = 500) =>
+    request<SessionEventsPage>(`/api/sessions/${encodeURIComponent(id)}/events${query({ after, limit })}`),
+  simulations: () => request<SimulationView[]>('/api/simulations'),
+  createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
+  compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
+  sweep: (sessionId: string, statistic: ThresholdStatistic) =>
+    request<SweepResult>(`/api/analysis/sweep${query({ sessionId, statistic })}`),
+};
+
+/** Every event of a session, page by page (the replay reads the whole log once). */
+export async function allSessionEvents(id: string, onPage?: (loaded: number) => void): Promise<SessionEventsPage['events']> {
+  const events: SessionEventsPage['events'] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: SessionEventsPage = await api.sessionEvents(id, after, 1000);
+    events.push(...page.events);
+    onPage?.(events.length);
+    if (!page.hasMore || page.events.length === 0) return events;
+    after = page.checkpoint;
+  }
+}

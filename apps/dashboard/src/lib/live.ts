@@ -1,0 +1,137 @@
+'use client';
+import { useEffect, useRef, useState } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import {
+  LIVE_NAMESPACE,
+  LiveEvents,
+  type LiveEventMessage,
+  type LiveProgressMessage,
+  type LiveSubscribeAck,
+  type StoredEvent,
+} from '@ddnn/contracts';
+import { api } from './api';
+import { getToken } from './auth';
+
+/** live: subscribed and hearing from the server; stale: the socket is down or silent too long. */
+export type LiveState = 'connecting' | 'live' | 'stale' | 'off';
+
+export interface LiveFeed {
+  state: LiveState;
+  /** Why the feed is stale, for the indicator's tooltip. */
+  detail: string;
+  lastMessageAt: number | null;
+}
+
+/** The later of two `<xid>:<position>` checkpoints (null = before the first event). */
+export function laterCheckpoint(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  const [ax, ap] = a.split(':').map(BigInt);
+  const [bx, bp] = b.split(':').map(BigInt);
+  return ax > bx || (ax === bx && ap >= bp) ? a : b;
+}
+
+/** Silence (no progress message) after which a running session's feed counts as stale. */
+export const STALE_AFTER_MS = 10_000;
+
+/**
+ * Follows a session over /live. The log is the truth: after every (re)subscribe the hook reads
+ * GET /api/sessions/:id/events?after=<last checkpoint> until caught up, so a dropped message loses nothing.
+ */
+export function useLiveSession(
+  sessionId: string | null,
+  handlers: { onEvents: (events: StoredEvent[]) => void; onProgress?: (p: LiveProgressMessage) => void },
+  opts: { enabled: boolean; initialCheckpoint?: string | null },
+): LiveFeed {
+  const [feed, setFeed] = useState<LiveFeed>({ state: 'off', detail: '', lastMessageAt: null });
+  const h = useRef(handlers);
+  h.current = handlers;
+  const checkpoint = useRef<string | null>(opts.initialCheckpoint ?? null);
+
+  useEffect(() => {
+    if (!sessionId || !opts.enabled) {
+      setFeed((f) => ({ ...f, state: 'off', detail: '' }));
+      return;
+    }
+    let closed = false;
+    let catchingUp: Promise<void> | null = null;
+    const seen = new Set<string>();
+    const held: LiveEventMessage[] = [];
+    const deliver = (events: StoredEvent[]) => {
+      const fresh = events.filter((e) => !seen.has(e.eventId));
+      fresh.forEach((e) => seen.add(e.eventId));
+      if (fresh.length) h.current.onEvents(fresh);
+    };
+    const catchUp = (): Promise<void> =>
+      (catchingUp ??= (async () => {
+        try {
+          for (;;) {
+            const page = await api.sessionEvents(sessionId, checkpoint.current, 1000);
+            if (closed) return;
+            deliver(page.events);
+            if (page.checkpoint) checkpoint.current = page.checkpoint;
+            if (!page.hasMore || page.events.length === 0) return;
+          }
+        } finally {
+          catchingUp = null;
+          const late = held.splice(0);
+          if (late.length && !closed) {
+            deliver(late.map((m) => m.event));
+            checkpoint.current = laterCheckpoint(checkpoint.current, late[late.length - 1].checkpoint);
+          }
+        }
+      })());
+
+    const socket: Socket = io(LIVE_NAMESPACE, {
+      auth: { token: getToken() },
+      transports: ['websocket', 'polling'],
+      reconnectionDelayMax: 5000,
+    });
+    const heard = () => setFeed({ state: 'live', detail: '', lastMessageAt: Date.now() });
+    socket.on('connect', () => {
+      socket.emit(LiveEvents.subscribe, { sessionId }, (ack: LiveSubscribeAck) => {
+        if (closed) return;
+        if (!ack.ok) {
+          setFeed((f) => ({ ...f, state: 'stale', detail: `subscribe refused: ${ack.error}` }));
+          return;
+        }
+        heard();
+        void catchUp().catch((e: unknown) => setFeed((f) => ({ ...f, state: 'stale', detail: `catch-up failed: ${String(e)}` })));
+      });
+    });
+    socket.on('disconnect', (reason) => setFeed((f) => ({ ...f, state: 'stale', detail: `disconnected (${reason}); reconnecting` })));
+    socket.on('connect_error', (e) => setFeed((f) => ({ ...f, state: 'stale', detail: `cannot connect: ${e.message}` })));
+    socket.on(LiveEvents.event, (m: LiveEventMessage) => {
+      if (m.sessionId !== sessionId) return;
+      heard();
+      // While a catch-up runs, hold messages back and deliver them after it (duplicates are dropped by id).
+      if (catchingUp) {
+        held.push(m);
+        return;
+      }
+      checkpoint.current = laterCheckpoint(checkpoint.current, m.checkpoint);
+      deliver([m.event]);
+    });
+    socket.on(LiveEvents.progress, (m: LiveProgressMessage) => {
+      if (m.sessionId !== sessionId) return;
+      heard();
+      h.current.onProgress?.(m);
+    });
+    setFeed({ state: 'connecting', detail: 'connecting to /live', lastMessageAt: null });
+    const watchdog = setInterval(() => {
+      setFeed((f) =>
+        f.state === 'live' && f.lastMessageAt && Date.now() - f.lastMessageAt > STALE_AFTER_MS
+          ? { ...f, state: 'stale', detail: `no message for ${Math.round((Date.now() - f.lastMessageAt) / 1000)} s` }
+          : f,
+      );
+    }, 1000);
+    return () => {
+      closed = true;
+      clearInterval(watchdog);
+      socket.emit(LiveEvents.unsubscribe, { sessionId });
+      socket.close();
+    };
+  }, [sessionId, opts.enabled]);
+
+  return feed;
+}
