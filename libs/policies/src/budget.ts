@@ -55,7 +55,7 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
   let best: Candidate | null = null;
   let cheapest = Infinity;
   const uE = table.edge ? p.uncertainty(stat, 'edge') : null;
-  const cE = p.correct.edge;
+  const cE = p.correct.edge ?? p.correct.cloud;
   for (const tauEdge of [...new Set(edgeTaus)]) {
     // Prefix sums over samples in local-statistic order: what exiting locally vs going on contributes.
     let correctOn = 0;
@@ -65,7 +65,7 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     for (let j = 0; j < n; j++) {
       const s = order[j];
       const atEdge = uE !== null && uE[s] < tauEdge;
-      onCorrect[j] = atEdge ? cE![s] : p.correct.cloud[s];
+      onCorrect[j] = atEdge ? cE[s] : p.correct.cloud[s];
       onBytes[j] = p.scoresBytes[s] + p.featuresBytes[s] + (atEdge ? 0 : p.edgeBytes[s]);
       correctOn += onCorrect[j];
       bytesOn += onBytes[j];

@@ -104,7 +104,7 @@ describe('counterfactual evaluation equals a per-sample replay', () => {
     expect(at(0.9)).toBeLessThan(1);
   });
 
-  it.each([
+  it.each<[{ local: number; edge?: number }, string[]]>([
     [{ local: 0.6, edge: 0.7 }, ['e0']],
     [{ local: 0.7, edge: 0.9 }, ['e0', 'e1']],
     [{ local: 0.7 }, ['e0', 'e1']],

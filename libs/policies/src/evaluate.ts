@@ -9,7 +9,7 @@ import type {
 import { latencyColumns, type LatencyColumns } from './latency';
 import { prepare, type PreparedTable } from './prepared';
 import type { SessionSampleTable } from './session-table';
-import { policyLabel } from './spec';
+import { policyLabel } from './policy-json';
 import { exitRuleOf, type ExitRule } from './statistics';
 
 /** Tier codes in the per-sample outcome buffer. */
@@ -63,6 +63,7 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   const cloudOk = t.cloud.computed;
   const { correct, labelled, scoresBytes, featuresBytes, edgeBytes } = p;
   const cE = correct.edge ?? correct.local;
+  const latEdge = lat?.edge ?? lat?.cloud;
   for (let s = 0; s < t.n; s++) {
     if (!localOk[s]) {
       k.missing[LOCAL]++;
@@ -88,7 +89,7 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
     k.scoresBytes += scoresBytes[s];
     if (tier !== LOCAL) k.featuresBytes += featuresBytes[s];
     if (tier === CLOUD) k.featuresBytes += edgeBytes[s];
-    if (lat) k.latencySum += tier === LOCAL ? lat.local[s] : tier === EDGE ? lat.edge![s] : lat.cloud[s];
+    if (lat && latEdge) k.latencySum += tier === LOCAL ? lat.local[s] : tier === EDGE ? latEdge[s] : lat.cloud[s];
   }
   return k;
 }
@@ -173,8 +174,9 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
   );
 
   const latencies = new Float64Array(n);
+  const latEdge = lat.edge ?? lat.cloud;
   for (let s = 0; s < n; s++) {
-    latencies[s] = !rule ? lat.raw[s] : tiers[s] === LOCAL ? lat.local[s] : tiers[s] === EDGE ? lat.edge![s] : lat.cloud[s];
+    latencies[s] = !rule ? lat.raw[s] : tiers[s] === LOCAL ? lat.local[s] : tiers[s] === EDGE ? latEdge[s] : lat.cloud[s];
   }
   latencies.sort();
 

@@ -1,5 +1,5 @@
 // Exit policies and counterfactual evaluation of them on recorded sessions (pure: no server imports).
-export * from './spec';
+export * from './policy-json';
 export * from './statistics';
 export * from './session-table';
 export { evaluatePolicy } from './evaluate';

@@ -64,10 +64,10 @@ export function liveOutcomeFromEvents(events: StoredEvent[]): LiveOutcome {
     samples: n,
     accuracy: labelled === 0 ? null : correct / labelled,
     exits: tiers.map((tier) => {
-      const st = stats.get(tier)!;
+      const st = stats.get(tier) ?? { exited: 0, labelled: 0, correct: 0 };
       return { tier, exited: st.exited, exitRate: per(st.exited), accuracy: st.labelled === 0 ? null : st.correct / st.labelled };
     }),
-    localExitRate: per(stats.get('local')!.exited),
+    localExitRate: per(stats.get('local')?.exited ?? 0),
     bytesPerSample: per(bytes.scores + bytes.features + bytes.raw),
     bytesByKind: { scores: per(bytes.scores), features: per(bytes.features), raw: per(bytes.raw) },
     links: [...links.values()].map((l) => ({ ...l, bytesPerSample: per(l.bytesPerSample) })),

@@ -10,21 +10,21 @@ export interface ParetoInput {
  */
 export function paretoFrontier<T extends ParetoInput>(rows: T[]): (T & { dominated?: boolean })[] {
   const out = rows.map((r) => ({ ...r }) as T & { dominated?: boolean });
-  const idx = out
-    .map((r, i) => ({ r, i }))
-    .filter(({ r }) => typeof r.accuracy === 'number' && typeof r.bytesPerSample === 'number')
-    .sort((a, b) => a.r.bytesPerSample! - b.r.bytesPerSample! || b.r.accuracy! - a.r.accuracy!);
+  const points: { i: number; acc: number; bytes: number }[] = [];
+  out.forEach((r, i) => {
+    if (typeof r.accuracy === 'number' && typeof r.bytesPerSample === 'number') {
+      points.push({ i, acc: r.accuracy, bytes: r.bytesPerSample });
+    }
+  });
+  // Cheapest first, most accurate first within equal bytes.
+  points.sort((a, b) => a.bytes - b.bytes || b.acc - a.acc);
   let bestCheaper = -Infinity;
   let g = 0;
-  while (g < idx.length) {
+  while (g < points.length) {
     let end = g;
-    const bytes = idx[g].r.bytesPerSample!;
-    while (end < idx.length && idx[end].r.bytesPerSample === bytes) end++;
-    const groupBest = idx[g].r.accuracy!;
-    for (let j = g; j < end; j++) {
-      const acc = idx[j].r.accuracy!;
-      out[idx[j].i].dominated = bestCheaper >= acc || groupBest > acc;
-    }
+    while (end < points.length && points[end].bytes === points[g].bytes) end++;
+    const groupBest = points[g].acc;
+    for (let j = g; j < end; j++) out[points[j].i].dominated = bestCheaper >= points[j].acc || groupBest > points[j].acc;
     bestCheaper = Math.max(bestCheaper, groupBest);
     g = end;
   }

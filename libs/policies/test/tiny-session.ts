@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@ddnn/contracts';
+import type { ExitDecided, SectionEvaluated, StoredEvent } from '@ddnn/contracts';
 import { stored } from './build-events';
 
 /**
@@ -8,10 +8,10 @@ import { stored } from './build-events';
  */
 export function tinySession(mode: 'research' | 'production' = 'research'): StoredEvent[] {
   const sessionId = 'tiny';
-  const sec = (sampleIndex: number, tier: 'device' | 'local' | 'cloud', node: string, probabilities: number[], entropy: number, latencyMs: number, shadow = false) =>
-    ['SectionEvaluated', { sessionId, sampleIndex, tier, node, probabilities, entropy, latencyMs, shadow }] as const;
-  const exit = (sampleIndex: number, tier: 'local' | 'cloud', exited: boolean, label: number, shadow = false) =>
-    ['ExitDecided', { sessionId, sampleIndex, tier, eta: 0, threshold: tier === 'cloud' ? null : 0.5, policy: 'entropy', exited, prediction: 0, label, shadow }] as const;
+  const sec = (sampleIndex: number, tier: 'device' | 'local' | 'cloud', node: string, probabilities: number[], entropy: number, latencyMs: number, shadow = false): ['SectionEvaluated', SectionEvaluated] =>
+    ['SectionEvaluated', { sessionId, sampleIndex, tier, node, probabilities, entropy, latencyMs, shadow }];
+  const exit = (sampleIndex: number, tier: 'local' | 'cloud', exited: boolean, label: number, shadow = false): ['ExitDecided', ExitDecided] =>
+    ['ExitDecided', { sessionId, sampleIndex, tier, eta: 0, threshold: tier === 'cloud' ? null : 0.5, policy: 'entropy', exited, prediction: 0, label, shadow }];
   return stored([
     ['SessionStarted', {
       sessionId, modelId: 'm', dataset: 'd', split: 'test', classes: ['a', 'b'], sampleCount: 4,

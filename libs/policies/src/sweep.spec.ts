@@ -1,0 +1,72 @@
+import type { PolicyEvaluation, ThresholdStatistic } from '@ddnn/contracts';
+import { evaluatePolicy } from './evaluate';
+import { sessionSamplesFromEvents } from './session-table';
+import { sweep, thresholdGrid } from './sweep';
+import { syntheticSessionEvents } from './synthetic';
+
+const research = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 600, seed: 21, missScores: 0.03 }));
+const links = { default: { latencyMs: 5, bandwidthKbps: 250 } };
+
+describe('sweep', () => {
+  it('runs 100 points over [0, 1] by default', () => {
+    const r = sweep(research, 'entropy');
+    expect(r.points).toHaveLength(100);
+    expect(r.points[0].threshold).toBe(0);
+    expect(r.points[99].threshold).toBe(1);
+    expect(r.points.every((p) => p.evaluable)).toBe(true);
+  });
+
+  it('local exit rate is non-decreasing in T for entropy and non-increasing for confidence and margin', () => {
+    const rates = (s: ThresholdStatistic) => sweep(research, s, 101).points.map((p) => p.localExitRate);
+    const e = rates('entropy');
+    for (let i = 1; i < e.length; i++) expect(e[i]).toBeGreaterThanOrEqual(e[i - 1]);
+    expect(e[0]).toBe(0);
+    expect(e[100]).toBeGreaterThan(0.9);
+    for (const s of ['confidence', 'margin'] as const) {
+      const r = rates(s);
+      for (let i = 1; i < r.length; i++) expect(r[i]).toBeLessThanOrEqual(r[i - 1]);
+      expect(r[0]).toBeGreaterThan(r[100]);
+    }
+  });
+
+  it('bytes fall as more samples exit locally', () => {
+    const pts = sweep(research, 'entropy', 21).points;
+    for (let i = 1; i < pts.length; i++) expect(pts[i].bytesPerSample).toBeLessThanOrEqual(pts[i - 1].bytesPerSample);
+  });
+
+  it.each(['entropy', 'confidence', 'margin'] as const)('every %s point equals evaluatePolicy at that threshold', (statistic) => {
+    for (const p of sweep(research, statistic, [0.05, 0.42, 0.77, 0.93], { linkModel: links }).points) {
+      const r = evaluatePolicy(research, { kind: statistic, thresholds: { local: p.threshold } }, links) as PolicyEvaluation;
+      expect(p.accuracy).toBe(r.accuracy);
+      expect(p.localExitRate).toBe(r.localExitRate);
+      expect(p.bytesPerSample).toBe(r.bytesPerSample);
+      expect(p.exitRates).toEqual(Object.fromEntries(r.exits.map((e) => [e.tier, e.exitRate])));
+      expect(p.meanLatencyMs).toBeCloseTo(r.latency.meanMs, 9);
+    }
+  });
+
+  it('sweeps the edge threshold with the local one, or holds it fixed', () => {
+    const edged = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 300, seed: 4, edges: ['e'] }));
+    const same = sweep(edged, 'entropy', [0.7]).points[0];
+    const fixed = sweep(edged, 'entropy', [0.7], { edgeThreshold: 0 }).points[0];
+    expect(same.exitRates.edge).toBeGreaterThan(0);
+    expect(fixed.exitRates.edge).toBe(0);
+    const r = evaluatePolicy(edged, { kind: 'entropy', thresholds: { local: 0.7, edge: 0.7 } }) as PolicyEvaluation;
+    expect(same.accuracy).toBe(r.accuracy);
+    expect(same.bytesPerSample).toBe(r.bytesPerSample);
+  });
+
+  it('marks points a production session cannot evaluate', () => {
+    const prod = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 600, seed: 21, missScores: 0.03, mode: 'production', thresholds: { local: 0.8 } }));
+    const pts = sweep(prod, 'entropy', [0.5, 0.8, 0.9]).points;
+    expect(pts.map((p) => p.evaluable)).toEqual([false, true, true]);
+    expect(pts[0].accuracy).toBeNull();
+    const full = sweep(research, 'entropy', [0.8, 0.9]).points;
+    expect(pts.slice(1)).toEqual(full);
+  });
+
+  it('rejects bad points', () => {
+    expect(() => thresholdGrid(1)).toThrow(/integer >= 2/);
+    expect(() => sweep(research, 'entropy', [0.5, NaN])).toThrow(/finite/);
+  });
+});
