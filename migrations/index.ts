@@ -1,4 +1,15 @@
 import type { MigrationInterface } from 'typeorm';
+import { EventStore1764230400000 } from './1764230400000-event-store';
+import { Subscriptions1764230400001 } from './1764230400001-subscriptions';
+import { Projections1764230400002 } from './1764230400002-projections';
+import { Devices1764259200000 } from './1764259200000-devices';
+import { Sessions1764316800000 } from './1764316800000-sessions';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
-export const migrations: (new () => MigrationInterface)[] = [];
+export const migrations: (new () => MigrationInterface)[] = [
+  EventStore1764230400000,
+  Subscriptions1764230400001,
+  Projections1764230400002,
+  Devices1764259200000,
+  Sessions1764316800000,
+];

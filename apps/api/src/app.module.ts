@@ -3,6 +3,7 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
+import { DevicePlatformModule } from './devices/device-platform.module';
 import { HealthModule } from './health/health.module';
 
 @Module({})
@@ -11,7 +12,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
     };
   }
 }

@@ -4,3 +4,7 @@ export * from './socket/devices';
 export * from './api/sessions';
 export * from './socket/live';
 export * from './analysis';
+export * from './api/devices';
+export * from './api/profiles';
+export * from './api/models';
+export * from './api/simulations';

@@ -1,1 +1,2 @@
 // The DDNN model: binary layers, sections, aggregators, exits, training, byte accounting.
+export * from './runtime';

@@ -20,6 +20,12 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
+  DDNN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DEVICE_INACTIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  DEVICE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  DDNN_DEFAULT_MODEL_DIR: z.string().min(1).default(path.join(repoRoot(), 'models', 'default')),
+  DDNN_SIMULATED_DEVICES: z.coerce.number().int().min(0).max(64).default(0),
+  DDNN_NODE_ID: z.string().min(1).optional(),
 });
 
 export type AppConfig = z.infer<typeof schema>;

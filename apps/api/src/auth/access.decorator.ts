@@ -1,0 +1,18 @@
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { AuthGuard } from './auth.guard';
+
+export const ACCESS_KEY = 'ddnn:access';
+/** operator: the operator token only; operator-or-self: also the device named by the `:id` route parameter. */
+export type Access = 'operator' | 'operator-or-self';
+
+/** Requires a bearer token with the given access. */
+export function RequireAccess(access: Access): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, access),
+    UseGuards(AuthGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing or unknown bearer token.' }),
+    ApiForbiddenResponse({ description: 'The token may not do this (a device token on an operator endpoint, another device, or a locked device).' }),
+  );
+}

@@ -1,0 +1,35 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Pool } from 'pg';
+import { type NewEvent, streamIds } from '@ddnn/contracts';
+import { EventStore } from '@ddnn/events';
+import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
+
+/** Appends device facts (registration, connectivity, deployments) to the event log, stream device-<id>. */
+@Injectable()
+export class DeviceEventLog implements OnModuleDestroy {
+  private readonly logger = new Logger(DeviceEventLog.name);
+  private readonly pool: Pool;
+  private readonly store: EventStore;
+
+  constructor(@Inject(DATABASE_RUNTIME) db: DatabaseRuntime) {
+    this.pool = new Pool({ connectionString: db.url, max: 3 });
+    this.pool.on('error', (e) => this.logger.error(`event log pool: ${e.message}`));
+    this.store = new EventStore(this.pool);
+  }
+
+  async append(deviceId: string, events: NewEvent[], node?: string): Promise<void> {
+    const withMeta = events.map((e) => ({ ...e, metadata: { ...e.metadata, deviceId, ...(node ? { node } : {}) } }) as NewEvent);
+    await this.store.appendToStream(streamIds.device(deviceId), withMeta);
+  }
+
+  /** Like append, but a failure is logged rather than thrown (connectivity must not fail a socket handler). */
+  appendQuietly(deviceId: string, events: NewEvent[], node?: string): Promise<void> {
+    return this.append(deviceId, events, node).catch((e: unknown) =>
+      this.logger.error(`appending ${events.map((x) => x.type).join(', ')} for device ${deviceId} failed: ${(e as Error).message}`),
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
+  }
+}

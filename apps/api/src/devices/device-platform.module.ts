@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { ModelsModule } from '../models/models.module';
+import { ProfilesModule } from '../profiles/profiles.module';
+import { SimulationsModule } from '../simulations/simulations.module';
+import { DevicesModule } from './devices.module';
+
+/** Global: DeviceTransport, ModelsService and SimulationsService are injectable anywhere. Operator auth, device profiles and registry, the /devices namespace, models and simulated devices. */
+@Global()
+@Module({
+  imports: [AuthModule, ProfilesModule, DevicesModule, ModelsModule, SimulationsModule],
+  exports: [DevicesModule, ModelsModule, SimulationsModule],
+})
+export class DevicePlatformModule {}

@@ -1,0 +1,153 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import type {
+  AdminState,
+  DeviceConnectivity,
+  DeviceListQuery,
+  DeviceRole,
+  DeviceView,
+  ProvisionDeviceRequest,
+  ProvisionDeviceResponse,
+  UpdateDeviceRequest,
+} from '@ddnn/contracts';
+
+const ROLES: DeviceRole[] = ['end-device', 'edge'];
+const ADMIN_STATES: AdminState[] = ['locked', 'unlocked'];
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class ProvisionDeviceDto implements ProvisionDeviceRequest {
+  @ApiProperty({ example: 'cam-3' })
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[\w.-]+$/, { message: 'name may contain letters, digits, _ . - only' })
+  name!: string;
+
+  @ApiProperty({ description: "The device profile's provisioning key." })
+  @IsString()
+  @Length(1, 200)
+  profileKey!: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: DeviceRole;
+
+  @ApiPropertyOptional({ example: 3, description: 'Camera view served; required for end devices.' })
+  @ValidateIf((o: ProvisionDeviceDto) => o.role === 'end-device' || o.view !== undefined)
+  @IsInt()
+  @Min(0)
+  @Max(255)
+  view?: number;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { binary: true, cpu: 'arm64' } })
+  @IsOptional()
+  @IsObject()
+  capabilities?: Record<string, unknown>;
+}
+
+export class ProvisionedDto implements ProvisionDeviceResponse {
+  @ApiProperty() deviceId!: string;
+  @ApiProperty({ description: 'Shown once: only its hash is stored.' }) token!: string;
+}
+
+export class UpdateDeviceDto implements UpdateDeviceRequest {
+  @ApiPropertyOptional({ enum: ADMIN_STATES })
+  @IsOptional()
+  @IsIn(ADMIN_STATES)
+  adminState?: AdminState;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: DeviceRole;
+
+  @ApiPropertyOptional({ type: Number, nullable: true })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(0)
+  @Max(255)
+  view?: number | null;
+}
+
+export class DeviceListQueryDto implements DeviceListQuery {
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: DeviceRole;
+
+  @ApiPropertyOptional({ enum: ADMIN_STATES })
+  @IsOptional()
+  @IsIn(ADMIN_STATES)
+  adminState?: AdminState;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  simulated?: boolean;
+
+  @ApiPropertyOptional({ description: 'Substring of the name, case-insensitive.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+}
+
+class ConnectivityDto implements DeviceConnectivity {
+  @ApiProperty() active!: boolean;
+  @ApiProperty({ type: String, nullable: true }) node!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastConnectAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastDisconnectAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastActivityAt!: string | null;
+}
+
+class DeployedDto {
+  @ApiProperty() modelId!: string;
+  @ApiProperty() modelVersion!: string;
+  @ApiProperty() section!: string;
+}
+
+export class DeviceDto implements DeviceView {
+  @ApiProperty() id!: string;
+  @ApiProperty() profileId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLES }) role!: DeviceRole;
+  @ApiProperty({ type: Number, nullable: true }) view!: number | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) capabilities!: Record<string, unknown>;
+  @ApiProperty() simulated!: boolean;
+  @ApiProperty({ enum: ADMIN_STATES }) adminState!: AdminState;
+  @ApiProperty() hasToken!: boolean;
+  @ApiProperty({ type: ConnectivityDto }) connectivity!: DeviceConnectivity;
+  @ApiProperty({ type: DeployedDto, nullable: true }) deployed!: DeployedDto | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class DeviceListDto {
+  @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}

@@ -1,0 +1,113 @@
+import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { parseHeartbeat, ProtocolError } from '@ddnn/ddnn';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { DeviceEntity } from './device.entity';
+import { DevicesService } from './devices.service';
+import { SocketEndpoint } from './socket-endpoint';
+import { DeviceTransportService } from './transport/device-transport.service';
+
+type Ack = (reply: unknown) => void;
+const SERVER_ONLY = new Set<string>([DeviceEvents.deploy, DeviceEvents.infer, DeviceEvents.error]);
+
+/**
+ * socket.io /devices: the handshake carries the device token (auth.token); unknown, revoked and locked
+ * devices are refused. Every message a device sends is validated; a malformed one gets a protocol-error
+ * reply (and an error ack when it asked for one) and a log line, never a crash.
+ */
+@WebSocketGateway({ namespace: DEVICES_NAMESPACE, maxHttpBufferSize: 64 * 1024 * 1024 })
+export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(DevicesGateway.name);
+  private ns?: Namespace;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly transport: DeviceTransportService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.devices.releaseStale();
+    const every = Math.max(500, Math.min(5_000, Math.floor(this.config.DEVICE_INACTIVE_TIMEOUT_MS / 2)));
+    this.sweeper = setInterval(() => {
+      this.devices.sweepInactive().catch((e: unknown) => this.logger.error(`inactivity sweep failed: ${(e as Error).message}`));
+    }, every);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.ns?.disconnectSockets(true);
+  }
+
+  afterInit(ns: Namespace): void {
+    this.ns = ns;
+    ns.use((socket, next) => {
+      const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+      this.devices.authenticate(token).then(
+        (device) => {
+          socket.data.device = device;
+          next();
+        },
+        (e: unknown) => {
+          this.logger.warn(`refused a /devices handshake from ${socket.handshake.address}: ${(e as Error).message}`);
+          next(new Error((e as Error).message));
+        },
+      );
+    });
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const device = socket.data.device as DeviceEntity | undefined;
+    if (!device) {
+      socket.disconnect(true);
+      return;
+    }
+    const previous = this.transport.endpoint(device.id);
+    const endpoint = new SocketEndpoint(socket, device);
+    this.transport.attach(endpoint);
+    if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
+    socket.join(`device:${device.id}`);
+    socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, payload, ack));
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (event === DeviceEvents.heartbeat) return;
+      const reason = SERVER_ONLY.has(event) ? `${event} is sent by the server, not by devices` : `unknown event ${JSON.stringify(event)}`;
+      this.refuse(socket, device, event, reason, args[args.length - 1]);
+    });
+    socket.once('disconnect', (reason: string) => {
+      // A replaced connection is not a disconnect of the device.
+      if (this.transport.endpoint(device.id) === endpoint || !this.transport.endpoint(device.id)) {
+        this.transport.detach(endpoint);
+        void this.devices.disconnected(device.id, reason).catch((e: unknown) => this.logger.error(`disconnect of ${device.id}: ${(e as Error).message}`));
+      }
+    });
+    this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
+    await this.devices.connected(device.id, socket.handshake.address || null).catch((e: unknown) =>
+      this.logger.error(`recording the connection of ${device.id} failed: ${(e as Error).message}`),
+    );
+  }
+
+  private onHeartbeat(socket: Socket, device: DeviceEntity, payload: unknown, ack?: Ack): void {
+    let hb;
+    try {
+      hb = parseHeartbeat(payload);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.refuse(socket, device, DeviceEvents.heartbeat, e.message, ack);
+      return;
+    }
+    this.devices.activity(device.id, hb).then(
+      () => (typeof ack === 'function' ? ack({ ok: true }) : undefined),
+      (e: unknown) => this.logger.error(`heartbeat of ${device.id}: ${(e as Error).message}`),
+    );
+  }
+
+  private refuse(socket: Socket, device: DeviceEntity, event: string, error: string, ack: unknown): void {
+    this.logger.warn(`device ${device.name} (${device.id}) sent a malformed ${event}: ${error}`);
+    socket.emit(DeviceEvents.error, { event, error });
+    if (typeof ack === 'function') (ack as Ack)({ ok: false, error });
+  }
+}

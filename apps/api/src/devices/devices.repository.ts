@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ILike, In, LessThan, type FindOptionsWhere, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { DeviceListQuery } from '@ddnn/contracts';
+import { DeviceEntity } from './device.entity';
+
+/** Every query on the devices table. */
+@Injectable()
+export class DevicesRepository {
+  constructor(@InjectRepository(DeviceEntity) private readonly repo: Repository<DeviceEntity>) {}
+
+  create(fields: Partial<DeviceEntity>): Promise<DeviceEntity> {
+    return this.repo.save(this.repo.create(fields));
+  }
+
+  byId(id: string): Promise<DeviceEntity | null> {
+    return /^[0-9a-f-]{36}$/i.test(id) ? this.repo.findOneBy({ id }) : Promise.resolve(null);
+  }
+
+  byIds(ids: string[]): Promise<DeviceEntity[]> {
+    return ids.length ? this.repo.findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
+  byTokenHash(hash: string): Promise<DeviceEntity | null> {
+    return this.repo.findOneBy({ tokenHash: hash });
+  }
+
+  async page(q: DeviceListQuery, limit: number, offset: number): Promise<[DeviceEntity[], number]> {
+    const where: FindOptionsWhere<DeviceEntity> = {};
+    if (q.role) where.role = q.role;
+    if (q.adminState) where.adminState = q.adminState;
+    if (q.active !== undefined) where.active = q.active;
+    if (q.simulated !== undefined) where.simulated = q.simulated;
+    if (q.name) where.name = ILike(`%${q.name.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+    return this.repo.findAndCount({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: limit, skip: offset });
+  }
+
+  async update(id: string, fields: Partial<DeviceEntity>): Promise<void> {
+    await this.repo.update({ id }, fields as QueryDeepPartialEntity<DeviceEntity>);
+  }
+
+  /** Devices still marked active whose last activity is older than `before`. */
+  silentSince(before: Date): Promise<DeviceEntity[]> {
+    return this.repo.findBy({ active: true, lastActivityAt: LessThan(before) });
+  }
+
+  /** Marks inactive only if still active and silent (another node may have done it): true when this call did. */
+  async markInactive(id: string, before: Date): Promise<boolean> {
+    const r = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ active: false, node: null })
+      .where('id = :id AND active AND last_activity_at < :before', { id, before })
+      .execute();
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** Devices a node held when it stopped: marked disconnected at start-up of the same node name. */
+  heldBy(node: string): Promise<DeviceEntity[]> {
+    return this.repo.findBy({ node });
+  }
+}

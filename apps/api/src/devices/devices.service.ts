@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import type { DeviceList, DeviceListQuery, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
+import { generateToken, hashToken } from '../auth/tokens';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ProfilesService } from '../profiles/profiles.service';
+import type { DeviceEntity } from './device.entity';
+import { DeviceEventLog } from './device-event-log';
+import { DevicesRepository } from './devices.repository';
+import { NODE_ID } from './node-id';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The public view of a device row (never its token hash). */
+export function toDeviceView(d: DeviceEntity): DeviceView {
+  return {
+    id: d.id,
+    profileId: d.profileId,
+    name: d.name,
+    role: d.role,
+    view: d.view,
+    capabilities: d.capabilities,
+    simulated: d.simulated,
+    adminState: d.adminState,
+    hasToken: d.tokenHash !== null,
+    connectivity: {
+      active: d.active,
+      node: d.node,
+      lastConnectAt: iso(d.lastConnectAt),
+      lastDisconnectAt: iso(d.lastDisconnectAt),
+      lastActivityAt: iso(d.lastActivityAt),
+    },
+    deployed: d.modelId && d.modelVersion && d.section ? { modelId: d.modelId, modelVersion: d.modelVersion, section: d.section } : null,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+function checkRoleView(role: DeviceRole, view: number | null | undefined): void {
+  if (role === 'end-device' && (view === null || view === undefined)) throw new BadRequestException('an end device needs a view (the camera it serves)');
+}
+
+/** Device registry: provisioning, tokens, operator updates, connectivity (each change an event). */
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly profiles: ProfilesService,
+    private readonly events: DeviceEventLog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NODE_ID) private readonly node: string,
+  ) {}
+
+  /** A device presents its profile's provisioning key and gets its own token (shown once). */
+  async provision(req: ProvisionDeviceRequest, simulated = false): Promise<ProvisionDeviceResponse> {
+    const profile = await this.profiles.byKey(req.profileKey);
+    if (!profile) throw new UnauthorizedException('unknown provisioning key');
+    checkRoleView(req.role, req.view);
+    const token = generateToken('ddnn_dev');
+    const device = await this.devices.create({
+      id: randomUUID(),
+      profileId: profile.id,
+      name: req.name,
+      role: req.role,
+      view: req.view ?? null,
+      capabilities: req.capabilities ?? {},
+      simulated,
+      tokenHash: hashToken(token),
+      adminState: 'unlocked',
+      active: false,
+    });
+    await this.events.append(device.id, [
+      {
+        type: 'DeviceRegistered',
+        data: { deviceId: device.id, name: device.name, role: device.role, view: device.view, profileId: profile.id, capabilities: device.capabilities, simulated },
+      },
+    ], this.node);
+    return { deviceId: device.id, token };
+  }
+
+  async list(q: DeviceListQuery): Promise<DeviceList> {
+    const limit = q.limit ?? 50;
+    const offset = q.offset ?? 0;
+    const [rows, total] = await this.devices.page(q, limit, offset);
+    return { items: rows.map(toDeviceView), total, limit, offset };
+  }
+
+  async get(id: string): Promise<DeviceView> {
+    return toDeviceView(await this.find(id));
+  }
+
+  async update(id: string, req: UpdateDeviceRequest): Promise<DeviceView> {
+    const d = await this.find(id);
+    const role = req.role ?? d.role;
+    const view = req.view === undefined ? d.view : req.view;
+    checkRoleView(role, view);
+    await this.devices.update(id, { adminState: req.adminState ?? d.adminState, role, view });
+    return this.get(id);
+  }
+
+  /** A new token for the device (shown once); the old one stops working at once. */
+  async rotateToken(id: string): Promise<ProvisionDeviceResponse> {
+    await this.find(id);
+    const token = generateToken('ddnn_dev');
+    await this.devices.update(id, { tokenHash: hashToken(token) });
+    return { deviceId: id, token };
+  }
+
+  /** Removes the device's token: it can no longer connect or call the API until rotated. */
+  async revokeToken(id: string): Promise<DeviceView> {
+    await this.find(id);
+    await this.devices.update(id, { tokenHash: null });
+    return this.get(id);
+  }
+
+  /** The device a socket handshake token belongs to; refuses unknown tokens and locked devices. */
+  async authenticate(token: unknown): Promise<DeviceEntity> {
+    if (typeof token !== 'string' || token.length === 0) throw new Error('missing device token (handshake auth.token)');
+    const d = await this.devices.byTokenHash(hashToken(token));
+    if (!d) throw new Error('unknown or revoked device token');
+    if (d.adminState === 'locked') throw new Error('this device is locked by an operator');
+    return d;
+  }
+
+  async connected(id: string, remoteAddress: string | null): Promise<void> {
+    const now = new Date();
+    await this.devices.update(id, { active: true, node: this.node, lastConnectAt: now, lastActivityAt: now });
+    await this.events.appendQuietly(id, [{ type: 'DeviceConnected', data: { deviceId: id, node: this.node, remoteAddress } }], this.node);
+  }
+
+  async disconnected(id: string, reason: string): Promise<void> {
+    await this.devices.update(id, { active: false, node: null, lastDisconnectAt: new Date() });
+    await this.events.appendQuietly(id, [{ type: 'DeviceDisconnected', data: { deviceId: id, node: this.node, reason } }], this.node);
+  }
+
+  /** A heartbeat or a reply: the device is alive now. */
+  async activity(id: string, installed?: { modelId?: string; modelVersion?: string }): Promise<void> {
+    const fields: Partial<DeviceEntity> = { lastActivityAt: new Date(), active: true, node: this.node };
+    if (installed?.modelId && installed.modelVersion) Object.assign(fields, { modelId: installed.modelId, modelVersion: installed.modelVersion });
+    await this.devices.update(id, fields);
+  }
+
+  async deployed(id: string, ack: { modelId: string; modelVersion: string; section: string; bytes: number }): Promise<void> {
+    await this.devices.update(id, { modelId: ack.modelId, modelVersion: ack.modelVersion, section: ack.section, lastActivityAt: new Date() });
+    await this.events.append(id, [{ type: 'ModelDeployed', data: { deviceId: id, ...ack } }], this.node);
+  }
+
+  /** Marks devices silent for longer than the timeout inactive, each with a DeviceWentInactive event. */
+  async sweepInactive(now = new Date()): Promise<string[]> {
+    const timeoutMs = this.config.DEVICE_INACTIVE_TIMEOUT_MS;
+    const before = new Date(now.getTime() - timeoutMs);
+    const gone: string[] = [];
+    for (const d of await this.devices.silentSince(before)) {
+      if (!(await this.devices.markInactive(d.id, before))) continue;
+      gone.push(d.id);
+      await this.events.appendQuietly(d.id, [
+        { type: 'DeviceWentInactive', data: { deviceId: d.id, lastActivityAt: (d.lastActivityAt as Date).toISOString(), timeoutMs } },
+      ], this.node);
+    }
+    return gone;
+  }
+
+  /** Rows still naming this node from a previous run of it: they are not connected any more. */
+  async releaseStale(): Promise<void> {
+    for (const d of await this.devices.heldBy(this.node)) await this.disconnected(d.id, 'server restarted');
+  }
+
+  /** The row of a device, or 404. */
+  async find(id: string): Promise<DeviceEntity> {
+    const d = await this.devices.byId(id);
+    if (!d) throw new NotFoundException(`no device ${id}`);
+    return d;
+  }
+}

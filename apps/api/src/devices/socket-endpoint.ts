@@ -1,0 +1,37 @@
+import type { Socket } from 'socket.io';
+import type { DeviceEntity } from './device.entity';
+import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from './transport/device-endpoint';
+
+/** A device agent connected to this node over socket.io /devices. */
+export class SocketEndpoint implements DeviceEndpoint {
+  readonly kind = 'socket' as const;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly role: DeviceEntity['role'];
+  readonly view: number | null;
+  readonly closed: Promise<string>;
+
+  constructor(private readonly socket: Socket, device: DeviceEntity) {
+    this.deviceId = device.id;
+    this.name = device.name;
+    this.role = device.role;
+    this.view = device.view;
+    this.closed = new Promise((resolve) => socket.once('disconnect', (reason: string) => resolve(reason)));
+  }
+
+  async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.socket.disconnected) throw new EndpointClosedError(`device ${this.deviceId} is disconnected`);
+    const reply = this.socket.timeout(timeoutMs).emitWithAck(event, payload).catch(() => {
+      throw new EndpointTimeoutError(`device ${this.deviceId} did not answer ${event} within ${timeoutMs} ms`);
+    });
+    const gone = this.closed.then((reason) => {
+      throw new EndpointClosedError(`device ${this.deviceId} disconnected (${reason})`);
+    });
+    return Promise.race([reply, gone]);
+  }
+
+  shutdown(reason: string): void {
+    this.socket.emit('protocol-error', { event: 'connection', error: reason });
+    this.socket.disconnect(true);
+  }
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { createApp } from '../bootstrap';
+import { loadConfig } from '../config/config';
+
+/** A running API on a fresh test database, for the device-platform integration tests. */
+export interface TestApi {
+  app: INestApplication;
+  url: string;
+  dataDir: string;
+  db: TestDatabase;
+  /** Runs SQL on the test database. */
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Starts the whole application on a random port with its own database and data folder. */
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ddnn-devices-'));
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    DDNN_DATA_DIR: dataDir,
+    DDNN_DASHBOARD_DIR: path.join(dataDir, 'no-dashboard'),
+    DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'no-model'),
+    DDNN_DEMO: 'false',
+    LOG_LEVEL: 'error',
+    HOST: '127.0.0.1',
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    dataDir,
+    db,
+    sql: async <T>(text: string, values?: unknown[]) => (await client.query(text, values)).rows as T[],
+    close: async () => {
+      await client.end();
+      await app.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** fetch against the API with an optional bearer token; returns status and parsed JSON body. */
+export async function call<T = any>(api: TestApi, method: string, route: string, token?: string | null, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${api.url}/api${route}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}

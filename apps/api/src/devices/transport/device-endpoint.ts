@@ -1,0 +1,21 @@
+import type { DeviceRole } from '@ddnn/contracts';
+
+/** One reachable device: a socket on this node or an in-process simulated device. */
+export interface DeviceEndpoint {
+  readonly deviceId: string;
+  readonly name: string;
+  readonly role: DeviceRole;
+  readonly view: number | null;
+  readonly kind: 'socket' | 'simulated';
+  /** Sends a server -> device message and resolves with the device's raw (unvalidated) ack; rejects on timeout. */
+  call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown>;
+  /** Cuts the device off (e.g. an operator locked it); `closed` then resolves. */
+  shutdown(reason: string): void;
+  /** Resolves when the endpoint goes away (disconnect or crash). */
+  readonly closed: Promise<string>;
+}
+
+/** Raised by an endpoint whose device did not ack in time. */
+export class EndpointTimeoutError extends Error {}
+/** Raised by an endpoint whose device went away before it acked. */
+export class EndpointClosedError extends Error {}

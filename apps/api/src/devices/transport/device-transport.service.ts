@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type InferRequest } from '@ddnn/contracts';
+import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/ddnn';
+import { DevicesService } from '../devices.service';
+import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
+import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError } from './device-transport';
+
+/**
+ * DeviceTransport over the endpoints attached on this node: socket.io connections (DevicesGateway) and
+ * simulated devices (SimulationsService). Both get the same payloads and their acks go through the same
+ * validation, so a session cannot tell them apart.
+ */
+@Injectable()
+export class DeviceTransportService extends DeviceTransport {
+  private readonly logger = new Logger(DeviceTransport.name);
+  private readonly endpoints = new Map<string, DeviceEndpoint>();
+  private readonly installed = new Map<string, { modelId: string; modelVersion: string; section: string }>();
+
+  constructor(private readonly devices: DevicesService) {
+    super();
+  }
+
+  /** Makes a device reachable; a newer endpoint for the same device replaces the older one. */
+  attach(endpoint: DeviceEndpoint): void {
+    this.endpoints.set(endpoint.deviceId, endpoint);
+    void endpoint.closed.then(() => this.detach(endpoint));
+  }
+
+  /** Forgets an endpoint if it is still the current one for its device. */
+  detach(endpoint: DeviceEndpoint): void {
+    if (this.endpoints.get(endpoint.deviceId) === endpoint) {
+      this.endpoints.delete(endpoint.deviceId);
+      this.installed.delete(endpoint.deviceId);
+    }
+  }
+
+  /** Cuts a device off on this node (locked or revoked). */
+  disconnect(deviceId: string, reason: string): void {
+    this.endpoints.get(deviceId)?.shutdown(reason);
+  }
+
+  endpoint(deviceId: string): DeviceEndpoint | undefined {
+    return this.endpoints.get(deviceId);
+  }
+
+  async request(deviceId: string, req: InferRequest, timeoutMs: number): Promise<InferReply> {
+    const raw = await this.call(deviceId, DeviceEvents.infer, req, timeoutMs);
+    try {
+      return parseInferReply(req.stage, raw);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.logger.warn(`device ${deviceId} sent a malformed reply: ${e.message}`);
+      return { ok: false, error: `malformed reply: ${e.message}` };
+    }
+  }
+
+  async deploy(deviceId: string, msg: DeployMessage, timeoutMs: number): Promise<DeployAck> {
+    const raw = await this.call(deviceId, DeviceEvents.deploy, msg, timeoutMs);
+    let ack: DeployAck;
+    try {
+      ack = parseDeployAck(raw);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.logger.warn(`device ${deviceId} sent a malformed deploy ack: ${e.message}`);
+      return { ok: false, error: `malformed ack: ${e.message}` };
+    }
+    if (ack.ok) {
+      this.installed.set(deviceId, { modelId: ack.modelId, modelVersion: ack.modelVersion, section: ack.section });
+      await this.devices.deployed(deviceId, { modelId: ack.modelId, modelVersion: ack.modelVersion, section: ack.section, bytes: ack.bytes });
+    } else {
+      this.logger.warn(`device ${deviceId} refused section ${msg.section}: ${ack.error}`);
+    }
+    return ack;
+  }
+
+  async connectedDevices(): Promise<ConnectedDevice[]> {
+    return [...this.endpoints.values()].map((e) => {
+      const m = this.installed.get(e.deviceId);
+      return {
+        deviceId: e.deviceId,
+        name: e.name,
+        role: e.role,
+        view: e.view,
+        kind: e.kind,
+        modelId: m?.modelId ?? null,
+        modelVersion: m?.modelVersion ?? null,
+        section: m?.section ?? null,
+      };
+    });
+  }
+
+  private async call(deviceId: string, event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    const endpoint = this.endpoints.get(deviceId);
+    if (!endpoint) throw new DeviceUnavailableError(deviceId, 'not-connected');
+    try {
+      return await endpoint.call(event, payload, timeoutMs);
+    } catch (e) {
+      if (e instanceof EndpointTimeoutError) throw new DeviceUnavailableError(deviceId, 'timeout');
+      if (e instanceof EndpointClosedError) throw new DeviceUnavailableError(deviceId, 'disconnected');
+      throw e;
+    }
+  }
+}

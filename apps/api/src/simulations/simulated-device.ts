@@ -1,0 +1,120 @@
+import type { DeviceRole, SimulatedFailure, SimulatedLink } from '@ddnn/contracts';
+import { DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
+import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '../devices/transport/device-endpoint';
+
+export interface SimulatedDeviceOptions {
+  deviceId: string;
+  name: string;
+  role: DeviceRole;
+  view: number | null;
+  bindings: DeviceRuntimeBindings;
+  failures: SimulatedFailure[];
+  link: SimulatedLink | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Bytes a message puts on the wire: its binary attachments plus its JSON. */
+export function wireBytes(value: unknown): number {
+  let binary = 0;
+  const json = JSON.stringify(value, (_k, v: unknown) => {
+    if (v instanceof Uint8Array) {
+      binary += v.byteLength;
+      return 0;
+    }
+    return v;
+  });
+  return binary + (json ? Buffer.byteLength(json) : 0);
+}
+
+/**
+ * An end device or edge node inside the server: the same DeviceRuntime a real agent runs, reached without
+ * a socket. Link delays (latency + size / bandwidth, each way) and failures (crash, slow, flaky from a
+ * given sample on) are applied here, so what a session sees is what a real device would cause.
+ */
+export class SimulatedDevice implements DeviceEndpoint {
+  readonly kind = 'simulated' as const;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly role: DeviceRole;
+  readonly view: number | null;
+  readonly closed: Promise<string>;
+  readonly runtime: DeviceRuntime;
+  private close!: (reason: string) => void;
+  private isClosed = false;
+
+  constructor(private readonly options: SimulatedDeviceOptions) {
+    this.deviceId = options.deviceId;
+    this.name = options.name;
+    this.role = options.role;
+    this.view = options.view;
+    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings: options.bindings });
+    this.closed = new Promise((resolve) => (this.close = resolve));
+  }
+
+  get crashed(): boolean {
+    return this.isClosed;
+  }
+
+  shutdown(reason: string): void {
+    this.stop(reason);
+  }
+
+  /** Stops the device as a crash or shutdown would: pending and later calls fail. */
+  stop(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.close(reason);
+  }
+
+  async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.isClosed) throw new EndpointClosedError(`simulated device ${this.name} is stopped`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_r, reject) => {
+      timer = setTimeout(() => reject(new EndpointTimeoutError(`simulated device ${this.name} did not answer ${event} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const gone = this.closed.then((reason) => {
+      throw new EndpointClosedError(`simulated device ${this.name} stopped (${reason})`);
+    });
+    try {
+      return await Promise.race([this.handle(event, payload, timeoutMs), timeout, gone]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async handle(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    const failure = this.failureFor(event, payload);
+    if (failure === 'crash') {
+      this.stop('crash');
+      return new Promise<never>(() => undefined);
+    }
+    if (failure === 'drop') return new Promise<never>(() => undefined);
+    await this.transmit(payload);
+    const reply = event === 'deploy' ? this.runtime.deploy(payload) : await this.runtime.infer(payload);
+    if (failure === 'slow') await sleep(timeoutMs * 3);
+    await this.transmit(reply);
+    return reply;
+  }
+
+  private failureFor(event: string, payload: unknown): 'crash' | 'slow' | 'drop' | null {
+    if (event !== 'infer') return null;
+    const sample = (payload as { sampleIndex?: unknown })?.sampleIndex;
+    if (typeof sample !== 'number') return null;
+    for (const f of this.options.failures) {
+      if (sample < f.atSample) continue;
+      if (f.kind === 'crash') return 'crash';
+      if (f.kind === 'slow') return 'slow';
+      // flaky: every other sample from atSample on goes unanswered
+      if ((sample - f.atSample) % 2 === 1) return 'drop';
+    }
+    return null;
+  }
+
+  private async transmit(message: unknown): Promise<void> {
+    const link = this.options.link;
+    if (!link) return;
+    const ms = link.latencyMs + (wireBytes(message) * 8) / link.bandwidthKbps;
+    if (ms > 0) await sleep(ms);
+  }
+}

@@ -1,0 +1,72 @@
+import type { DeviceRole } from '../events/catalogue';
+
+export type AdminState = 'locked' | 'unlocked';
+
+/** POST /api/devices/provision: a device presents its profile's provisioning key. */
+export interface ProvisionDeviceRequest {
+  name: string;
+  profileKey: string;
+  role: DeviceRole;
+  /** Camera view served (end devices). */
+  view?: number;
+  capabilities?: Record<string, unknown>;
+}
+/** The token is shown once: only its hash is stored. */
+export interface ProvisionDeviceResponse {
+  deviceId: string;
+  token: string;
+}
+export type RotateTokenResponse = ProvisionDeviceResponse;
+
+/** Observed health, kept apart from operator intent (adminState). */
+export interface DeviceConnectivity {
+  active: boolean;
+  /** The API node holding the device's socket while connected. */
+  node: string | null;
+  lastConnectAt: string | null;
+  lastDisconnectAt: string | null;
+  lastActivityAt: string | null;
+}
+
+export interface DeviceView {
+  id: string;
+  profileId: string;
+  name: string;
+  role: DeviceRole;
+  view: number | null;
+  capabilities: Record<string, unknown>;
+  simulated: boolean;
+  adminState: AdminState;
+  /** False after revocation: the device must be provisioned again or get a rotated token. */
+  hasToken: boolean;
+  connectivity: DeviceConnectivity;
+  deployed: { modelId: string; modelVersion: string; section: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** PATCH /api/devices/:id */
+export interface UpdateDeviceRequest {
+  adminState?: AdminState;
+  role?: DeviceRole;
+  view?: number | null;
+}
+
+/** GET /api/devices?limit&offset&role&adminState&active&simulated&name */
+export interface DeviceListQuery {
+  limit?: number;
+  offset?: number;
+  role?: DeviceRole;
+  adminState?: AdminState;
+  active?: boolean;
+  simulated?: boolean;
+  /** Substring of the name, case-insensitive. */
+  name?: string;
+}
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+export type DeviceList = Page<DeviceView>;

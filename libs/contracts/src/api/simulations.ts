@@ -1,0 +1,28 @@
+export type SimulatedFailureKind = 'crash' | 'slow' | 'flaky';
+
+export interface SimulatedFailure {
+  /** Index of the simulated device (0-based, in creation order). */
+  device: number;
+  /** From this sample index on. */
+  atSample: number;
+  /** crash: stops answering and disconnects; slow: answers after the deadline; flaky: misses every other request. */
+  kind: SimulatedFailureKind;
+}
+export interface SimulatedLink {
+  latencyMs: number;
+  bandwidthKbps: number;
+}
+
+/** POST /api/simulations */
+export interface CreateSimulationRequest {
+  devices: number;
+  failures?: SimulatedFailure[];
+  link?: SimulatedLink;
+}
+export interface SimulationView {
+  id: string;
+  devices: { deviceId: string; name: string; role: 'end-device' | 'edge'; view: number | null; index: number }[];
+  failures: SimulatedFailure[];
+  link: SimulatedLink | null;
+  createdAt: string;
+}

@@ -1,0 +1,195 @@
+import type {
+  DeployAck,
+  DeployMessage,
+  DeviceRole,
+  InferEdgeReply,
+  InferFeaturesReply,
+  InferReply,
+  InferScoresReply,
+} from '@ddnn/contracts';
+import { parseDeploy, parseInferRequest, ProtocolError } from './protocol-schemas';
+
+/** One view of a dataset as a device sees it: its pixels per sample id. */
+export interface ViewSource {
+  /** H*W*C float32 pixels of the sample, or null when the dataset has no such sample id. */
+  pixels(sampleId: string): Float32Array | null;
+}
+
+/** An installed end-device section: scores for the local exit and the bit-packed features kept for later. */
+export interface DeviceSectionRunner {
+  infer(pixels: Float32Array): { scores: Float32Array; features: Uint8Array };
+}
+/** An installed edge section: fuses its devices' bit-packed features (null = missed). */
+export interface EdgeSectionRunner {
+  fuse(features: (Uint8Array | null)[]): { scores: Float32Array; features: Uint8Array };
+}
+
+/** How a runtime turns a deployed section into something that computes, and finds its view of a dataset. */
+export interface DeviceRuntimeBindings {
+  loadDeviceSection(manifest: Record<string, unknown>, section: string, weights: Uint8Array): DeviceSectionRunner;
+  loadEdgeSection?(manifest: Record<string, unknown>, section: string, weights: Uint8Array): EdgeSectionRunner;
+  /** The device's own view of a dataset (called once per dataset; the runtime caches the promise). */
+  loadView(dataset: string, view: number): Promise<ViewSource>;
+}
+
+export interface DeviceRuntimeOptions {
+  role: DeviceRole;
+  /** Camera view served; required for end devices. */
+  view: number | null;
+  bindings: DeviceRuntimeBindings;
+  /** Features kept for the features stage, oldest dropped first. */
+  maxPendingFeatures?: number;
+  now?: () => number;
+}
+
+/** Float32 scores as their little-endian bytes: what travels is what is counted. */
+export function scoresToBytes(scores: Float32Array): Uint8Array {
+  const out = new Uint8Array(scores.length * 4);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < scores.length; i++) dv.setFloat32(i * 4, scores[i], true);
+  return out;
+}
+
+/** Inverse of scoresToBytes. */
+export function bytesToScores(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new Error(`scores must be a multiple of 4 bytes, got ${bytes.byteLength}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
+  return out;
+}
+
+const fail = (error: string) => ({ ok: false as const, error });
+
+/**
+ * The device side of the /devices protocol, with no transport: real agents (socket.io) and the server's
+ * simulated devices (in-process) run this same code, so results and logs do not depend on where a device runs.
+ * Every entry point validates its payload and answers `{ ok: false, error }` instead of throwing.
+ */
+export class DeviceRuntime {
+  private installed: { modelId: string; modelVersion: string; section: string } | null = null;
+  private deviceSection: DeviceSectionRunner | null = null;
+  private edgeSection: EdgeSectionRunner | null = null;
+  private readonly views = new Map<string, Promise<ViewSource>>();
+  private readonly pending = new Map<string, Uint8Array>();
+  private readonly maxPending: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeviceRuntimeOptions) {
+    if (options.role === 'end-device' && (options.view === null || !Number.isInteger(options.view) || options.view < 0)) {
+      throw new Error('an end device needs a camera view (an integer >= 0)');
+    }
+    this.maxPending = options.maxPendingFeatures ?? 4096;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** The section currently installed, if any. */
+  get model(): { modelId: string; modelVersion: string; section: string } | null {
+    return this.installed;
+  }
+
+  /** Installs a model section (validated); the ack names what was installed and its size. */
+  deploy(payload: unknown): DeployAck {
+    let msg: DeployMessage;
+    try {
+      msg = parseDeploy(payload);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    const manifest = msg.manifest as Record<string, unknown>;
+    try {
+      if (this.options.role === 'end-device') {
+        const expected = `device-${this.options.view}`;
+        if (msg.section !== expected) return fail(`deploy: this device serves view ${this.options.view} and takes section ${expected}, not ${msg.section}`);
+        this.deviceSection = this.options.bindings.loadDeviceSection(manifest, msg.section, msg.weights);
+      } else {
+        if (!msg.section.startsWith('edge-')) return fail(`deploy: an edge node takes an edge-<name> section, not ${msg.section}`);
+        const load = this.options.bindings.loadEdgeSection;
+        if (!load) return fail('deploy: this runtime cannot run edge sections');
+        this.edgeSection = load(manifest, msg.section, msg.weights);
+      }
+    } catch (e) {
+      return fail(`deploy ${msg.section}: ${(e as Error).message}`);
+    }
+    this.pending.clear();
+    this.installed = { modelId: msg.modelId, modelVersion: msg.modelVersion, section: msg.section };
+    return { ok: true, ...this.installed, bytes: msg.weights.byteLength };
+  }
+
+  /** Serves one infer request (validated): scores from the device's view, then its features, or an edge fusion. */
+  async infer(payload: unknown): Promise<InferReply> {
+    let req;
+    try {
+      req = parseInferRequest(payload);
+    } catch (e) {
+      return fail(e instanceof ProtocolError ? e.message : String(e));
+    }
+    const key = `${req.sessionId}:${req.sampleIndex}`;
+    switch (req.stage) {
+      case 'scores':
+        return this.scores(key, req.dataset, req.sampleId);
+      case 'features': {
+        const t0 = this.now();
+        const features = this.pending.get(key);
+        if (!features) return fail(`infer features: no features kept for session ${req.sessionId} sample ${req.sampleIndex} (ask for scores first)`);
+        this.pending.delete(key);
+        const reply: InferFeaturesReply = { ok: true, features, latencyMs: this.now() - t0 };
+        return reply;
+      }
+      case 'edge': {
+        if (!this.edgeSection) return fail('infer edge: no edge section installed');
+        const t0 = this.now();
+        try {
+          const out = this.edgeSection.fuse(req.features);
+          const reply: InferEdgeReply = { ok: true, scores: scoresToBytes(out.scores), features: out.features, latencyMs: this.now() - t0 };
+          return reply;
+        } catch (e) {
+          return fail(`infer edge: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async scores(key: string, dataset: string, sampleId: string): Promise<InferScoresReply> {
+    if (this.options.role !== 'end-device') return fail('infer scores: an edge node has no camera view');
+    const section = this.deviceSection;
+    if (!section) return fail('infer scores: no model section installed');
+    let source: ViewSource;
+    try {
+      source = await this.view(dataset);
+    } catch (e) {
+      return fail(`infer scores: cannot read view ${this.options.view} of dataset ${dataset}: ${(e as Error).message}`);
+    }
+    const pixels = source.pixels(sampleId);
+    if (!pixels) return fail(`infer scores: dataset ${dataset} has no sample ${sampleId}`);
+    const t0 = this.now();
+    try {
+      const out = section.infer(pixels);
+      const latencyMs = this.now() - t0;
+      this.keep(key, out.features);
+      return { ok: true, scores: scoresToBytes(out.scores), latencyMs };
+    } catch (e) {
+      return fail(`infer scores: ${(e as Error).message}`);
+    }
+  }
+
+  private view(dataset: string): Promise<ViewSource> {
+    let p = this.views.get(dataset);
+    if (!p) {
+      p = this.options.bindings.loadView(dataset, this.options.view as number);
+      // A failed load is retried on the next request (the files may appear later).
+      p.catch(() => this.views.delete(dataset));
+      this.views.set(dataset, p);
+    }
+    return p;
+  }
+
+  private keep(key: string, features: Uint8Array): void {
+    this.pending.delete(key);
+    this.pending.set(key, features);
+    while (this.pending.size > this.maxPending) {
+      const oldest = this.pending.keys().next().value as string;
+      this.pending.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadDatasetView, viewSize } from '@ddnn/datasets';
+import type { ViewSource } from './device-runtime';
+
+/** Finds a dataset by name: `root` itself when it is that dataset, else `root/<name>`. */
+export function resolveDatasetDir(root: string, name: string): string {
+  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') throw new Error(`invalid dataset name ${JSON.stringify(name)}`);
+  const own = path.join(root, 'manifest.json');
+  if (existsSync(own)) {
+    try {
+      if ((JSON.parse(readFileSync(own, 'utf8')) as { name?: unknown }).name === name) return root;
+    } catch {
+      // not a dataset manifest: look below
+    }
+  }
+  return path.join(root, name);
+}
+
+/** One camera's view of a dataset folder, indexed by sample id (a missing image reads as zeros, as in training). */
+export async function loadViewSource(root: string, dataset: string, view: number): Promise<ViewSource> {
+  const ds = await loadDatasetView(resolveDatasetDir(root, dataset), view);
+  const size = viewSize(ds.manifest);
+  const byId = new Map(ds.sampleIds.map((id, i) => [id, i]));
+  return {
+    pixels(sampleId) {
+      const i = byId.get(sampleId);
+      return i === undefined ? null : ds.pixels.subarray(i * size, (i + 1) * size);
+    },
+  };
+}
