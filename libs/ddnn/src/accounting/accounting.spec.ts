@@ -1,0 +1,93 @@
+import { deviceMemoryFootprint } from './memory';
+import {
+  commReduction,
+  deviceSampleBytes,
+  expectedDeviceBytes,
+  featureMessageBytes,
+  rawViewBytes,
+  sampleBytes,
+  scoreMessageBytes,
+  summarizeCommunication,
+} from './messages';
+
+const paperDevice = { classes: 3, filters: 4, pixels: 16 * 16 };
+
+describe('message sizes', () => {
+  it('counts scores, packed features and raw views exactly', () => {
+    expect(scoreMessageBytes(3)).toBe(12);
+    expect(featureMessageBytes(4, 256)).toBe(128);
+    expect(featureMessageBytes(1, 256)).toBe(32);
+    expect(featureMessageBytes(3, 15)).toBe(6); // 45 bits round up to 6 bytes
+    expect(rawViewBytes(32, 32, 3)).toBe(3072);
+  });
+
+  it('reproduces the paper: f=4 worst case 140 B per device, 3072 / 140 = 21.9x', () => {
+    expect(deviceSampleBytes(paperDevice, false)).toBe(140);
+    expect(expectedDeviceBytes(paperDevice, 0)).toBe(140);
+    expect(commReduction(rawViewBytes(32, 32, 3), 140)).toBeCloseTo(21.94, 2);
+  });
+
+  it('reproduces the paper at T=0.8 (l = 60.82%): about 62 B per device, about 50x', () => {
+    const c = expectedDeviceBytes(paperDevice, 0.6082);
+    expect(c).toBeCloseTo(62.15, 2);
+    expect(commReduction(3072, c)).toBeCloseTo(49.4, 1);
+  });
+
+  it('sends only scores for a local exit and nothing from a dead device', () => {
+    const six = Array.from({ length: 6 }, () => paperDevice);
+    expect(sampleBytes(six, true)).toBe(72);
+    expect(sampleBytes(six, false)).toBe(840);
+    expect(sampleBytes(six, false, [true, false, true, true, false, true])).toBe(560);
+    expect(() => sampleBytes(six, false, [true])).toThrow(/1 entries for 6 devices/);
+  });
+
+  it('summarizes a set of exit decisions against raw offload of the alive devices', () => {
+    const six = Array.from({ length: 6 }, () => paperDevice);
+    const s = summarizeCommunication(six, [true, true, false, true], 3072);
+    expect(s.localExitRate).toBe(0.75);
+    expect(s.totalBytes).toBe(72 * 3 + 840);
+    expect(s.bytesPerSample).toBe((72 * 3 + 840) / 4);
+    expect(s.rawBytesPerSample).toBe(6 * 3072);
+    expect(s.commReduction).toBeCloseTo((6 * 3072) / 264, 10);
+    const dead = summarizeCommunication(six, [false], 3072, [true, true, true, true, true, false]);
+    expect(dead.bytesPerSample).toBe(700);
+    expect(dead.rawBytesPerSample).toBe(5 * 3072);
+  });
+
+  it('rejects impossible inputs with the name of the problem', () => {
+    expect(() => scoreMessageBytes(0)).toThrow(/classes must be a positive integer/);
+    expect(() => featureMessageBytes(4, 2.5)).toThrow(/pixels/);
+    expect(() => expectedDeviceBytes(paperDevice, 1.5)).toThrow(/local exit rate/);
+    expect(() => summarizeCommunication([paperDevice], [], 3072)).toThrow(/no samples/);
+  });
+});
+
+describe('device memory footprint', () => {
+  const shape = (f: number) => ({ height: 32, width: 32, channels: 3, filters: [f], classes: 3 });
+
+  it('counts binary weights in bits and BatchNorm as float32', () => {
+    const m = deviceMemoryFootprint(shape(4));
+    expect(m.convWeightBits).toBe(3 * 3 * 3 * 4);
+    expect(m.fcWeightBits).toBe(16 * 16 * 4 * 3);
+    expect(m.binaryWeightBytes).toBe(Math.ceil(108 / 8) + 384);
+    expect(m.batchNormParams).toBe(4 * (4 + 3));
+    expect(m.batchNormBytes).toBe(112);
+    expect(m.featureBytes).toBe(128);
+    expect(m.activationBytes).toEqual([128]);
+    expect(m.scoreBytes).toBe(12);
+  });
+
+  it('stays under 2 KB for f <= 8 and not beyond, as the paper says', () => {
+    for (const f of [1, 2, 4, 8]) expect(deviceMemoryFootprint(shape(f)).modelAndActivationBytes).toBeLessThan(2048);
+    expect(deviceMemoryFootprint(shape(8)).modelAndActivationBytes).toBe(27 + 768 + 176 + 256);
+    expect(deviceMemoryFootprint(shape(16)).modelAndActivationBytes).toBeGreaterThan(2048);
+  });
+
+  it('follows the map through several blocks', () => {
+    const m = deviceMemoryFootprint({ height: 32, width: 32, channels: 3, filters: [4, 8], classes: 3 });
+    expect(m.activationBytes).toEqual([128, 64]);
+    expect(m.convWeightBits).toBe(9 * 3 * 4 + 9 * 4 * 8);
+    expect(m.fcWeightBits).toBe(8 * 8 * 8 * 3);
+    expect(() => deviceMemoryFootprint({ ...shape(4), filters: [] })).toThrow(/at least one ConvP block/);
+  });
+});

@@ -1,0 +1,87 @@
+import { poolAxis, type PoolPadding } from '../binary/pool-geometry';
+
+/** The architecture of one device section, enough to size it. */
+export interface DeviceSectionShape {
+  height: number;
+  width: number;
+  channels: number;
+  /** Filters of each ConvP block, first to last. */
+  filters: readonly number[];
+  classes: number;
+  poolStride?: number;
+  poolPadding?: PoolPadding;
+}
+
+/** Memory of a device section at inference, in bytes unless named bits. */
+export interface DeviceMemoryFootprint {
+  /** Binary conv weights (9 * cin * cout bits per block) and FC weights (features * |C| bits). */
+  convWeightBits: number;
+  fcWeightBits: number;
+  binaryWeightBytes: number;
+  /** gamma, beta, running mean and variance as float32, for every ConvP block and the head. */
+  batchNormParams: number;
+  batchNormBytes: number;
+  /** Conv blocks need only one float32 threshold per channel once BatchNorm + sign are folded. */
+  foldedThresholdBytes: number;
+  /** Packed +-1 output map of every block: ceil(H' W' f / 8). */
+  activationBytes: number[];
+  /** The map the device sends (the last block's). */
+  featureBytes: number;
+  /** |C| float32 scores. */
+  scoreBytes: number;
+  /**
+   * The model as a constrained device stores it (binary weights, float32 BatchNorm parameters) plus the
+   * largest packed activation map: the quantity the paper bounds by 2 KB for f <= 8.
+   */
+  modelAndActivationBytes: number;
+  /**
+   * The working buffers of this library's TypeScript kernels: a full-resolution 32-bit conv output per
+   * block and packed maps in 32-bit words per pixel (a microcontroller port would pool row by row).
+   */
+  kernelBufferBytes: number;
+}
+
+/** Sizes a device section's parameters and activation buffers (see DeviceMemoryFootprint). */
+export function deviceMemoryFootprint(shape: DeviceSectionShape): DeviceMemoryFootprint {
+  const stride = shape.poolStride ?? 2;
+  const padding = shape.poolPadding ?? 1;
+  if (shape.filters.length === 0) throw new Error('a device section needs at least one ConvP block');
+  let h = shape.height;
+  let w = shape.width;
+  let cin = shape.channels;
+  let convWeightBits = 0;
+  let convChannels = 0;
+  let kernelBufferBytes = 0;
+  const activationBytes: number[] = [];
+  for (const f of shape.filters) {
+    if (!Number.isInteger(f) || f < 1) throw new Error(`filters must be positive integers, got ${f}`);
+    convWeightBits += 9 * cin * f;
+    convChannels += f;
+    const ho = poolAxis(h, stride, padding).out;
+    const wo = poolAxis(w, stride, padding).out;
+    kernelBufferBytes += h * w * f * 4 + ho * wo * Math.ceil(f / 32) * 4;
+    activationBytes.push(Math.ceil((ho * wo * f) / 8));
+    h = ho;
+    w = wo;
+    cin = f;
+  }
+  const features = h * w * cin;
+  const fcWeightBits = features * shape.classes;
+  const binaryWeightBytes = Math.ceil(convWeightBits / 8) + Math.ceil(fcWeightBits / 8);
+  const batchNormParams = 4 * (convChannels + shape.classes);
+  const batchNormBytes = 4 * batchNormParams;
+  const featureBytes = activationBytes[activationBytes.length - 1];
+  return {
+    convWeightBits,
+    fcWeightBits,
+    binaryWeightBytes,
+    batchNormParams,
+    batchNormBytes,
+    foldedThresholdBytes: 4 * convChannels,
+    activationBytes,
+    featureBytes,
+    scoreBytes: 4 * shape.classes,
+    modelAndActivationBytes: binaryWeightBytes + batchNormBytes + Math.max(...activationBytes),
+    kernelBufferBytes: kernelBufferBytes + Math.ceil(features / 32) * 4,
+  };
+}
