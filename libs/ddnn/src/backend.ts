@@ -28,9 +28,16 @@ export function preferredBackend(env: NodeJS.ProcessEnv = process.env): BackendN
   return nativeBindingInstalled() ? 'tensorflow' : 'wasm';
 }
 
+let chosen: BackendName | null = null;
+
+/** Initialises the preferred backend unless initBackend already chose one; returns the backend in use. */
+export async function ensureBackend(): Promise<BackendName> {
+  return chosen ?? initBackend();
+}
+
 /** Selects and initialises the tfjs backend once; returns its name. */
 export async function initBackend(name: BackendName = preferredBackend()): Promise<BackendName> {
-  if (tf.getBackend() === name) return name;
+  if (chosen === name) return name;
   // PROD silences the cpu backend's console advert for tfjs-node, which would pollute CLI output.
   tf.env().set('PROD', true);
   if (name === 'tensorflow') {
@@ -41,6 +48,7 @@ export async function initBackend(name: BackendName = preferredBackend()): Promi
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
+  chosen = name;
   return name;
 }
 

@@ -1,4 +1,21 @@
-// The DDNN model: binary layers, sections, aggregators, exits, training, byte accounting.
+// The DDNN model: binary layers, sections, aggregators, exits, training, checkpoints, section inference.
+export { initBackend, ensureBackend, preferredBackend, type BackendName } from './backend';
+export { BN_EPSILON } from './layers/constants';
+export { signSte, signOf } from './layers/binarize';
+export { batchNormTrain, batchNormInfer } from './layers/batchnorm';
+export { binaryConv, binaryDense, prepareWeightGradInput } from './layers/conv';
+export { maxPool3x3, maxPoolGradJs, pooledSize } from './layers/maxpool';
+export { packSigns, unpackSigns } from './wire';
+export { softmax, normalizedEntropy, exitsHere, argmax } from './entropy';
+export * from './model/topology';
+export { sectionSpecs, initialValues, type ParamSpec, type SectionSpec, type SectionValues } from './model/params';
+export { forwardModel, aggregateMaps, aggregateScores, convpBlocks, exitHead, type ExitScores, type SectionTensors } from './model/forward';
+export * from './model/model';
+export { trainDdnn, type TrainOptions, type EpochReport } from './train/train';
+export { splitIndices, gatherView, gatherPresent } from './train/batches';
+export * from './checkpoint/checkpoint';
+export * from './inference/sections';
+export * from './evaluate/evaluate';
 export * from './runtime';
 export * from './binary';
 export * from './accounting';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { runMigrations } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
@@ -12,9 +13,17 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
       provide: DATABASE_RUNTIME,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<DatabaseRuntime> => {
-        if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => undefined };
-        const db = await startEmbeddedPostgres(path.join(config.DDNN_DATA_DIR, 'postgres'));
-        return { url: db.url, embedded: true, stop: db.stop };
+        const runtime: DatabaseRuntime = config.DATABASE_URL
+          ? { url: config.DATABASE_URL, embedded: false, stop: async () => undefined }
+          : await startEmbeddedPostgres(path.join(config.DDNN_DATA_DIR, 'postgres')).then((db) => ({
+              url: db.url,
+              embedded: true,
+              stop: db.stop,
+            }));
+        // Before any repository exists: nothing may touch a schema that is not current.
+        const applied = await runMigrations(runtime.url);
+        if (applied.length) new Logger('Migrations').log(`applied ${applied.join(', ')}`);
+        return runtime;
       },
     },
   ],

@@ -1,12 +1,9 @@
-import { Logger, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { migrations } from '@ddnn/migrations';
 import { DatabaseRuntimeModule } from './database-runtime.module';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
-import { namedMigrations, runPendingMigrations } from './migrate';
 
-/** TypeORM on the platform database; pending migrations run before any repository is handed out. */
+/** TypeORM on the platform database, which DatabaseRuntimeModule has already migrated. */
 @Module({
   imports: [
     DatabaseRuntimeModule,
@@ -19,15 +16,8 @@ import { namedMigrations, runPendingMigrations } from './migrate';
         autoLoadEntities: true,
         synchronize: false,
         migrationsRun: false,
-        migrations: namedMigrations(migrations),
         extra: { max: 10 },
       }),
-      dataSourceFactory: async (options) => {
-        const ds = await new DataSource(options!).initialize();
-        const applied = await runPendingMigrations(ds);
-        if (applied.length) new Logger('Migrations').log(`applied ${applied.join(', ')}`);
-        return ds;
-      },
     }),
   ],
   exports: [DatabaseRuntimeModule],

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withCustomGrad } from './custom-grad';
 import { BN_EPSILON } from './constants';
 
 /** Batch statistics a training-mode BatchNorm used, so they can become the inference statistics. */
@@ -20,7 +21,7 @@ export function batchNormTrain(
 ): tf.Tensor {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.shape.length - 1];
-  const f = tf.customGrad((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = withCustomGrad((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(input, axes);
     const rstd = tf.rsqrt(tf.add(variance, BN_EPSILON));
     const xhat = tf.mul(tf.sub(input, mean), rstd);
@@ -38,7 +39,7 @@ export function batchNormTrain(
         return [dx, dGamma, dBeta];
       },
     };
-  }) as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor;
+  });
   return f(x, gamma, beta);
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withCustomGrad } from './custom-grad';
 
 /** +1 where x >= 0, else -1 (no gradient). */
 export function signOf(x: tf.Tensor): tf.Tensor {
@@ -12,7 +13,7 @@ export function steMask(x: tf.Tensor): tf.Tensor {
 }
 
 /** sign(x) forward, hard-tanh straight-through gradient backward (used for weights and activations). */
-export const signSte = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const signSte = withCustomGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   return {
     value: signOf(x),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withCustomGrad } from './custom-grad';
 import { signOf, steMask } from './binarize';
 
 /**
@@ -31,7 +32,7 @@ function inputGrad(dy: tf.Tensor4D, wb: tf.Tensor4D): tf.Tensor4D {
  */
 export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boolean, xT?: tf.Tensor4D): tf.Tensor4D {
   if (inputNeedsGrad) {
-    const f = tf.customGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = withCustomGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
       const wb = signOf(weight) as tf.Tensor4D;
       save([input, weight, wb]);
       return {
@@ -42,10 +43,10 @@ export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boole
           return [inputGrad(dy as tf.Tensor4D, wbin), dW];
         },
       };
-    }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    });
     return f(x, w) as tf.Tensor4D;
   }
-  const f = tf.customGrad((weight: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = withCustomGrad((weight: tf.Tensor, save: tf.GradSaveFunc) => {
     save([weight]);
     return {
       value: tf.conv2d(x, signOf(weight) as tf.Tensor4D, 1, 1),
@@ -54,13 +55,13 @@ export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boole
         return tf.mul(weightGrad(prepared, dy as tf.Tensor4D), steMask(saved[0]));
       },
     };
-  }) as (a: tf.Tensor) => tf.Tensor;
+  });
   return f(w) as tf.Tensor4D;
 }
 
 /** Linear layer with sign(w) [in, out] and no bias; straight-through weight gradient. */
 export function binaryDense(x: tf.Tensor2D, w: tf.Tensor2D, inputNeedsGrad: boolean): tf.Tensor2D {
-  const f = tf.customGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = withCustomGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
     const wb = signOf(weight) as tf.Tensor2D;
     save([input, weight, wb]);
     return {
@@ -72,6 +73,6 @@ export function binaryDense(x: tf.Tensor2D, w: tf.Tensor2D, inputNeedsGrad: bool
         return [dx, dW];
       },
     };
-  }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  });
   return f(x, w) as tf.Tensor2D;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withCustomGrad } from './custom-grad';
 
 /** Output side of a 3x3 max-pool with padding 1 on each side. */
 export function pooledSize(size: number, stride: number): number {
@@ -49,7 +50,7 @@ export function maxPoolGradJs(x: Float32Array, shape: readonly number[], dy: Flo
 
 /** 3x3 max-pool, padding 1 on each side (padding never wins), with the JS gradient above. */
 export function maxPool3x3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
-  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = withCustomGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([input]);
     return {
       value: tf.maxPool(input as tf.Tensor4D, 3, stride, 1),
@@ -59,6 +60,6 @@ export function maxPool3x3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
         return tf.tensor(dx, inp.shape, 'float32');
       },
     };
-  }) as (a: tf.Tensor) => tf.Tensor;
+  });
   return f(x) as tf.Tensor4D;
 }

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { AGGREGATORS, parseTopology, type Aggregator, type Topology } from '@ddnn/ddnn';
+
+/** Parses an integer flag, naming the flag in the error. */
+export function intFlag(name: string, min = 0): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** Parses a number flag within [min, max]. */
+export function numberFlag(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n >= min && n <= max)) throw new Error(`${name} must be a number in [${min}, ${max}], got "${value}"`);
+    return n;
+  };
+}
+
+/** Parses a comma-separated list of non-negative integers such as "0,1,2". */
+export function listFlag(name: string): (value: string) => number[] {
+  return (value) => {
+    const parts = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const nums = parts.map(Number);
+    if (nums.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${name} must be a comma-separated list of device indices, got "${value}"`);
+    return nums;
+  };
+}
+
+/** Parses an aggregator flag (MP, AP or CC). */
+export function aggregatorFlag(name: string): (value: string) => Aggregator {
+  return (value) => {
+    const v = value.toUpperCase();
+    if (!(AGGREGATORS as readonly string[]).includes(v)) throw new Error(`${name} must be one of ${AGGREGATORS.join(', ')}, got "${value}"`);
+    return v as Aggregator;
+  };
+}
+
+export interface TopologyFlags {
+  topology?: string;
+  devices?: number[];
+  deviceBlocks?: number;
+  deviceFilters?: number;
+  localAgg?: Aggregator;
+  cloudAgg?: Aggregator;
+}
+
+/** The topology from --topology FILE (if given) with the individual flags applied on top. */
+export async function topologyFromFlags(flags: TopologyFlags): Promise<Topology> {
+  let base: Record<string, unknown> = {};
+  if (flags.topology) {
+    let text: string;
+    try {
+      text = await readFile(flags.topology, 'utf8');
+    } catch {
+      throw new Error(`cannot read topology file ${flags.topology}`);
+    }
+    try {
+      base = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`topology file ${flags.topology} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...base };
+  if (flags.devices) merged['devices'] = flags.devices;
+  if (flags.deviceBlocks !== undefined || flags.deviceFilters !== undefined) {
+    const device = { ...((base['device'] as object | undefined) ?? {}) } as Record<string, unknown>;
+    if (flags.deviceBlocks !== undefined) device['blocks'] = flags.deviceBlocks;
+    if (flags.deviceFilters !== undefined) device['filters'] = flags.deviceFilters;
+    merged['device'] = device;
+  }
+  if (flags.localAgg) merged['local'] = { ...((base['local'] as object | undefined) ?? {}), aggregator: flags.localAgg };
+  if (flags.cloudAgg) merged['cloud'] = { ...((base['cloud'] as object | undefined) ?? {}), aggregator: flags.cloudAgg };
+  return parseTopology(merged);
+}

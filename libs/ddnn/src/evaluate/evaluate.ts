@@ -1,0 +1,197 @@
+import type { MultiViewDataset, Split } from '@ddnn/datasets';
+import { encodeCheckpoint } from '../checkpoint/checkpoint';
+import { argmax, normalizedEntropy } from '../entropy';
+import { openSections } from '../inference/sections';
+import type { DdnnModel } from '../model/model';
+import { topologyShapes, type MapShape } from '../model/topology';
+import { gatherView, splitIndices } from '../train/batches';
+
+/** Every exit's output for every sample of a split, computed once so that any threshold can be scored cheaply. */
+export interface EvalRun {
+  labels: Int32Array;
+  classes: number;
+  devices: number[];
+  failed: number[];
+  /** Per device (topology order): predicted class per sample, or null for a failed device. */
+  devicePredictions: (Int32Array | null)[];
+  local: Float32Array[];
+  /** 3-tier only: mean of the edges' softmax per sample. */
+  edge: Float32Array[] | null;
+  cloud: Float32Array[];
+  /** Bytes of one device's binary feature message. */
+  featureBytes: number;
+  /** Bytes of one device's score message (|C| float32). */
+  scoreBytes: number;
+  /** Bytes of one raw view (8-bit pixels), the offload baseline. */
+  rawViewBytes: number;
+}
+
+export interface EvalOptions {
+  split?: Split;
+  /** Views of devices treated as dead at inference time: no scores, all-zero features. */
+  fail?: number[];
+  batchSize?: number;
+}
+
+/** Runs every section of the model over a split, the way the distributed system would (section by section). */
+export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: EvalOptions = {}): Promise<EvalRun> {
+  const t = model.topology;
+  const m = ds.manifest;
+  const input: MapShape = [m.height, m.width, m.channels];
+  if (input.join() !== model.architecture.input.join()) throw new Error(`the dataset's views are ${input.join('x')} but the model expects ${model.architecture.input.join('x')}`);
+  if (m.classes.join() !== model.classes.join()) throw new Error(`the dataset's classes (${m.classes.join(', ')}) differ from the model's (${model.classes.join(', ')})`);
+  const failed = options.fail ?? [];
+  for (const f of failed) if (!t.devices.includes(f)) throw new Error(`--fail names device ${f}, but the model's devices are ${t.devices.join(',')}`);
+  const shapes = topologyShapes(t, input, m.classes.length);
+  const indices = splitIndices(ds, options.split ?? 'test');
+  if (indices.length === 0) throw new Error(`the dataset has no ${options.split ?? 'test'} samples`);
+  const batchSize = options.batchSize ?? 256;
+  const sections = await openSections(encodeCheckpoint(model).manifest, model.sections);
+  const labels = Int32Array.from(indices, (n) => ds.labels[n]);
+  const devicePredictions = t.devices.map((v) => (failed.includes(v) ? null : new Int32Array(indices.length)));
+  const local: Float32Array[] = [];
+  const cloud: Float32Array[] = [];
+  const edge: Float32Array[] | null = t.edges.length ? [] : null;
+  try {
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const chunk = indices.slice(start, start + batchSize);
+      const scores: (Float32Array | null)[][] = chunk.map(() => []);
+      const features: (Uint8Array | null)[][] = chunk.map(() => []);
+      t.devices.forEach((v, d) => {
+        if (failed.includes(v)) {
+          chunk.forEach((_, i) => (scores[i].push(null), features[i].push(null)));
+          return;
+        }
+        const out = sections.devices.get(v)!.inferBatch(gatherView(ds, chunk, v), chunk.length);
+        chunk.forEach((_, i) => {
+          scores[i].push(out.scores[i]);
+          features[i].push(out.features[i]);
+          devicePredictions[d]![start + i] = argmax(out.scores[i]);
+        });
+      });
+      scores.forEach((s) => local.push(sections.localAggregator(s)));
+      let cloudInputs = features;
+      if (edge) {
+        const edgeOut = t.edges.map((e) => sections.edges.get(e.name)!.inferBatch(features.map((f) => e.devices.map((d) => f[t.devices.indexOf(d)]))));
+        cloudInputs = chunk.map((_, i) => edgeOut.map((o) => o.features[i]));
+        chunk.forEach((_, i) => {
+          const mean = new Float32Array(m.classes.length);
+          for (const o of edgeOut) {
+            const p = softmaxOf(o.scores[i]);
+            for (let c = 0; c < mean.length; c++) mean[c] += p[c] / edgeOut.length;
+          }
+          edge.push(mean);
+        });
+      }
+      cloud.push(...sections.cloud.inferBatch(cloudInputs));
+    }
+  } finally {
+    sections.dispose();
+  }
+  const [fh, fw, ff] = shapes.deviceFeatures;
+  return {
+    labels,
+    classes: m.classes.length,
+    devices: t.devices,
+    failed,
+    devicePredictions,
+    local,
+    edge,
+    cloud,
+    featureBytes: Math.ceil((fh * fw * ff) / 8),
+    scoreBytes: 4 * m.classes.length,
+    rawViewBytes: m.height * m.width * m.channels,
+  };
+}
+
+function softmaxOf(s: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of s) max = Math.max(max, v);
+  const e = Array.from(s, (v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return Float32Array.from(e, (v) => v / sum);
+}
+
+/** The figures `ddnn eval --json` prints for one threshold. */
+export interface EvalMetrics {
+  threshold: number;
+  samples: number;
+  overall: number;
+  local: number;
+  cloud: number;
+  /** 3-tier only: accuracy of the edge exit (mean of the edges' softmax). */
+  edge?: number;
+  individual: (number | null)[];
+  localExitRate: number;
+  edgeExitRate?: number;
+  bytesPerSample: number;
+  rawBytesPerSample: number;
+  commReduction: number;
+}
+
+function accuracyOf(probs: Float32Array[], labels: Int32Array): number {
+  let hit = 0;
+  probs.forEach((p, i) => (hit += argmax(p) === labels[i] ? 1 : 0));
+  return hit / labels.length;
+}
+
+/**
+ * Scores a run at threshold T: a sample exits locally iff eta(local) < T, else (3-tier) at the edge iff
+ * eta(edge) < T, else in the cloud. Bytes count every live device's messages for one sample: |C| float32 scores
+ * always, the bit-packed features only when the sample does not exit locally.
+ */
+export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
+  const n = run.labels.length;
+  let hit = 0;
+  let localExits = 0;
+  let edgeExits = 0;
+  for (let i = 0; i < n; i++) {
+    let p: Float32Array;
+    if (normalizedEntropy(run.local[i]) < threshold) {
+      p = run.local[i];
+      localExits++;
+    } else if (run.edge && normalizedEntropy(run.edge[i]) < threshold) {
+      p = run.edge[i];
+      edgeExits++;
+    } else p = run.cloud[i];
+    if (argmax(p) === run.labels[i]) hit++;
+  }
+  const live = run.devices.length - run.failed.length;
+  const localExitRate = localExits / n;
+  const bytesPerSample = live * (run.scoreBytes + (1 - localExitRate) * run.featureBytes);
+  const rawBytesPerSample = live * run.rawViewBytes;
+  const individual = run.devicePredictions.map((pred) => {
+    if (!pred) return null;
+    let h = 0;
+    pred.forEach((c, i) => (h += c === run.labels[i] ? 1 : 0));
+    return h / n;
+  });
+  return {
+    threshold,
+    samples: n,
+    overall: hit / n,
+    local: accuracyOf(run.local, run.labels),
+    cloud: accuracyOf(run.cloud, run.labels),
+    ...(run.edge ? { edge: accuracyOf(run.edge, run.labels), edgeExitRate: edgeExits / n } : {}),
+    individual,
+    localExitRate,
+    bytesPerSample,
+    rawBytesPerSample,
+    commReduction: bytesPerSample > 0 ? rawBytesPerSample / bytesPerSample : 0,
+  };
+}
+
+/** Thresholds 0, step, ..., 1 (rounded to avoid float drift). */
+export function thresholdGrid(step = 0.05): number[] {
+  const out: number[] = [];
+  for (let k = 0; k * step <= 1 + 1e-9; k++) out.push(Math.round(k * step * 1e6) / 1e6);
+  return out;
+}
+
+/** Local exit rate, overall accuracy and bytes per sample at every threshold of the grid. */
+export function sweepThresholds(run: EvalRun, step = 0.05): { threshold: number; localExitRate: number; overall: number; bytesPerSample: number }[] {
+  return thresholdGrid(step).map((t) => {
+    const m = metricsAt(run, t);
+    return { threshold: t, localExitRate: m.localExitRate, overall: m.overall, bytesPerSample: m.bytesPerSample };
+  });
+}
