@@ -91,7 +91,7 @@ export class SimulatedDevice implements DeviceEndpoint {
     }
     if (failure === 'drop') return new Promise<never>(() => undefined);
     await this.transmit(payload);
-    const reply = event === 'deploy' ? this.runtime.deploy(payload) : await this.runtime.infer(payload);
+    const reply = event === 'deploy' ? await this.runtime.deploy(payload) : await this.runtime.infer(payload);
     if (failure === 'slow') await sleep(timeoutMs * 3);
     await this.transmit(reply);
     return reply;

@@ -22,12 +22,13 @@ export interface DeviceSectionRunner {
 /** An installed edge section: fuses its devices' bit-packed features (null = missed). */
 export interface EdgeSectionRunner {
   fuse(features: (Uint8Array | null)[]): { scores: Float32Array; features: Uint8Array };
+  dispose?(): void;
 }
 
 /** How a runtime turns a deployed section into something that computes, and finds its view of a dataset. */
 export interface DeviceRuntimeBindings {
-  loadDeviceSection(manifest: Record<string, unknown>, section: string, weights: Uint8Array): DeviceSectionRunner;
-  loadEdgeSection?(manifest: Record<string, unknown>, section: string, weights: Uint8Array): EdgeSectionRunner;
+  loadDeviceSection(manifest: unknown, section: string, weights: Uint8Array): DeviceSectionRunner | Promise<DeviceSectionRunner>;
+  loadEdgeSection?(manifest: unknown, section: string, weights: Uint8Array): EdgeSectionRunner | Promise<EdgeSectionRunner>;
   /** The device's own view of a dataset (called once per dataset; the runtime caches the promise). */
   loadView(dataset: string, view: number): Promise<ViewSource>;
 }
@@ -89,24 +90,26 @@ export class DeviceRuntime {
   }
 
   /** Installs a model section (validated); the ack names what was installed and its size. */
-  deploy(payload: unknown): DeployAck {
+  async deploy(payload: unknown): Promise<DeployAck> {
     let msg: DeployMessage;
     try {
       msg = parseDeploy(payload);
     } catch (e) {
       return fail((e as Error).message);
     }
-    const manifest = msg.manifest as Record<string, unknown>;
+    const manifest = msg.manifest;
     try {
       if (this.options.role === 'end-device') {
         const expected = `device-${this.options.view}`;
         if (msg.section !== expected) return fail(`deploy: this device serves view ${this.options.view} and takes section ${expected}, not ${msg.section}`);
-        this.deviceSection = this.options.bindings.loadDeviceSection(manifest, msg.section, msg.weights);
+        this.deviceSection = await this.options.bindings.loadDeviceSection(manifest, msg.section, msg.weights);
       } else {
         if (!msg.section.startsWith('edge-')) return fail(`deploy: an edge node takes an edge-<name> section, not ${msg.section}`);
         const load = this.options.bindings.loadEdgeSection;
         if (!load) return fail('deploy: this runtime cannot run edge sections');
-        this.edgeSection = load(manifest, msg.section, msg.weights);
+        const next = await load(manifest, msg.section, msg.weights);
+        this.edgeSection?.dispose?.();
+        this.edgeSection = next;
       }
     } catch (e) {
       return fail(`deploy ${msg.section}: ${(e as Error).message}`);

@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Rng, writeSynthDataset } from '@ddnn/datasets';
+import { decodeSection, parseCheckpointManifest, saveCheckpoint } from '../checkpoint/checkpoint';
+import { openDeviceSection } from '../inference/sections';
+import { BN_EPSILON } from '../layers/constants';
+import { initialValues, sectionSpecs } from '../model/params';
+import { parseTopology, topologyShapes } from '../model/topology';
+import { bytesToScores, DeviceRuntime } from './device-runtime';
+import { checkpointRuntimeBindings } from './bindings';
+import { loadViewSource } from './view-source';
+
+let dir: string;
+let manifest: unknown;
+const weights = (section: string) => new Uint8Array(readFileSync(path.join(dir, 'model', `${section}.bin`)));
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ddnn-runtime-'));
+  await writeSynthDataset(path.join(dir, 'data', 'synth'), { samples: 8, views: 6, seed: 3 });
+  const topology = parseTopology({});
+  const classes = ['car', 'bus', 'person'];
+  const shapes = topologyShapes(topology, [32, 32, 3], classes.length);
+  const rng = new Rng(7);
+  const sections = new Map(sectionSpecs(topology, shapes).map((s) => [s.name, initialValues(s, rng)] as const));
+  await saveCheckpoint(path.join(dir, 'model'), {
+    architecture: { input: [32, 32, 3], binarization: 'sign', convp: 'conv3x3-bn-sign-maxpool', batchNormEpsilon: BN_EPSILON },
+    topology,
+    classes,
+    training: { epochs: 0, batchSize: 0, seed: 7, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
+    metrics: {},
+    sections,
+  });
+  manifest = JSON.parse(readFileSync(path.join(dir, 'model', 'manifest.json'), 'utf8'));
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const runtime = (view = 2) => new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(dir, 'data') }) });
+const deploy = (section = 'device-2') => ({ modelId: 'm', modelVersion: 'v1', section, manifest, weights: weights(section) });
+
+describe('DeviceRuntime', () => {
+  it('installs its section and serves scores then bit-packed features equal to the model library', async () => {
+    const rt = runtime(2);
+    expect(await rt.deploy(deploy())).toEqual({ ok: true, modelId: 'm', modelVersion: 'v1', section: 'device-2', bytes: weights('device-2').byteLength });
+    const view = await loadViewSource(path.join(dir, 'data'), 'synth', 2);
+    const m = parseCheckpointManifest(manifest);
+    const reference = await openDeviceSection(m, 2, decodeSection(m, 'device-2', weights('device-2')));
+    const ids = readFileSync(path.join(dir, 'data', 'synth', 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    for (const [i, id] of ids.slice(0, 4).entries()) {
+      const scores = await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: i, dataset: 'synth', sampleId: id });
+      if (!scores.ok || !('scores' in scores)) throw new Error(`scores failed: ${JSON.stringify(scores)}`);
+      const expected = reference.infer(view.pixels(id) as Float32Array);
+      const got = bytesToScores(scores.scores);
+      expect(got).toHaveLength(3);
+      for (let c = 0; c < 3; c++) expect(got[c]).toBeCloseTo(expected.scores[c], 3);
+      const features = await rt.infer({ stage: 'features', sessionId: 's', sampleIndex: i });
+      if (!features.ok || !('features' in features)) throw new Error(`features failed: ${JSON.stringify(features)}`);
+      expect(Buffer.from(features.features).equals(Buffer.from(expected.features))).toBe(true);
+    }
+    reference.dispose();
+  });
+
+  it('answers malformed and out-of-order requests with errors, never throwing', async () => {
+    const rt = runtime(1);
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' })).toEqual({ ok: false, error: 'infer scores: no model section installed' });
+    expect(await rt.deploy(deploy('device-2'))).toMatchObject({ ok: false, error: expect.stringMatching(/serves view 1 and takes section device-1/) });
+    expect(await rt.deploy({ modelId: 'm' })).toMatchObject({ ok: false, error: expect.stringMatching(/^deploy: .*modelVersion/) });
+    expect(await rt.deploy({ ...deploy('device-1'), weights: new Uint8Array(3) })).toMatchObject({ ok: false, error: expect.stringMatching(/device-1\.bin has 3 bytes/) });
+    expect(await rt.deploy(deploy('device-1'))).toMatchObject({ ok: true });
+    expect(await rt.infer(null)).toMatchObject({ ok: false, error: expect.stringMatching(/^infer: /) });
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: -1, dataset: 'synth', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/sampleIndex/) });
+    expect(await rt.infer({ stage: 'teleport', sessionId: 's', sampleIndex: 0 })).toMatchObject({ ok: false });
+    expect(await rt.infer({ stage: 'features', sessionId: 's', sampleIndex: 9 })).toMatchObject({ ok: false, error: expect.stringMatching(/no features kept/) });
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'nope' })).toMatchObject({ ok: false, error: expect.stringMatching(/has no sample nope/) });
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'missing', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/cannot read view 1 of dataset missing/) });
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: '../etc', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/invalid dataset name/) });
+  });
+});
