@@ -36,7 +36,7 @@ export class EventStore1764230400000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION IF EXISTS append_events(text[], bigint[], integer[], uuid[], text[], integer[], jsonb[], jsonb[])`);
+    await q.query(`DROP FUNCTION IF EXISTS append_events(text[], bigint[], jsonb)`);
     await q.query(`DROP TABLE IF EXISTS events`);
     await q.query(`DROP TABLE IF EXISTS streams`);
   }
@@ -45,50 +45,66 @@ export class EventStore1764230400000 implements MigrationInterface {
 /*
  * Appends a batch of append requests in one statement (one round trip, one transaction).
  * Request i appends to p_streams[i] with expectation p_expected[i]: NULL any, -1 no stream yet, -2 the stream
- * exists, n >= 0 the stream is at position n. Event k belongs to request p_req[k] (1-based, requests in order).
- * Per request the outcome is 'ok' (inserted), 'duplicate' (every event id already stored in that stream: the
- * stored rows are returned, making retries idempotent), 'partial' (some ids stored, some not, or stored in
- * another stream) or 'conflict' (expectation not met; `current` is the stream position). Streams are locked in
- * id order so that concurrent batches over several streams cannot deadlock.
+ * exists, n >= 0 the stream is at position n. p_events is a JSON array of {r, s, id, t, v, d, m}: request index
+ * (1-based; events grouped by request, requests in order), stream id, event id, type, schema version, data,
+ * metadata. JSON rather than arrays of jsonb: the client serialises a whole batch with one JSON.stringify.
+ * One row per request: 'ok' (inserted at stream positions current_position + 1.., global positions in event
+ * order), 'duplicate' (every event id already stored in that stream: the stored positions are returned with their
+ * ids, making retries idempotent), 'partial' (some ids stored, some not, or stored in another stream) or
+ * 'conflict' (expectation not met; current_position is the stream position). Streams are locked in id order so
+ * that concurrent batches over several streams cannot deadlock.
+ * Per-event SQL only subscripts integer arrays without NULLs (O(1)) and joins nothing: the cached generic plan
+ * of a plpgsql query guesses row counts, and a nested loop over 1,000 x 1,000 rows once cost 170 ms a call.
  */
 const APPEND_EVENTS_FUNCTION = `
-CREATE FUNCTION append_events(
-  p_streams text[], p_expected bigint[], p_req integer[],
-  p_ids uuid[], p_types text[], p_versions integer[], p_data jsonb[], p_metadata jsonb[]
-) RETURNS TABLE (
-  req integer, status text, current_position bigint, event_id uuid, stream_position bigint,
-  global_position bigint, transaction_id text, created_at timestamptz
+CREATE FUNCTION append_events(p_streams text[], p_expected bigint[], p_events jsonb)
+RETURNS TABLE (
+  req integer, status text, current_position bigint, stream_positions bigint[], global_positions bigint[],
+  event_ids uuid[], transaction_id text, created_at timestamptz
 ) LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
 DECLARE
   n_req integer := coalesce(array_length(p_streams, 1), 0);
+  ev_req integer[];
+  ev_ids uuid[];
   lock_ids text[];
   lock_pos bigint[];
-  req_status text[];
+  -- Per request: 1 ok, 2 duplicate, 3 partial, 4 conflict.
+  req_st integer[];
   req_base bigint[];
   req_count integer[];
+  req_first integer[];
+  req_off integer[];
   stored_ids uuid[];
   stored_streams text[];
   i integer;
+  prev integer := 1;
   s integer;
   pos bigint;
   e bigint;
   n_found integer;
   n_same integer;
-  any_ok boolean := false;
+  n_ok integer := 0;
+  n_before integer := 0;
 BEGIN
   IF n_req = 0 THEN
     RETURN;
   END IF;
-  req_status := array_fill(NULL::text, ARRAY[n_req]);
-  req_base := array_fill(NULL::bigint, ARRAY[n_req]);
+  req_st := array_fill(0, ARRAY[n_req]);
+  req_base := array_fill(0::bigint, ARRAY[n_req]);
   req_count := array_fill(0, ARRAY[n_req]);
-  IF coalesce(array_length(p_ids, 1), 0) > 0 THEN
-    SELECT array_agg(c ORDER BY r) INTO req_count
-      FROM (SELECT r.r, count(k.x)::integer AS c
-              FROM generate_series(1, n_req) AS r(r)
-              LEFT JOIN unnest(p_req) AS k(x) ON k.x = r.r
-             GROUP BY r.r) AS counts;
+  req_first := array_fill(0, ARRAY[n_req]);
+  req_off := array_fill(0, ARRAY[n_req]);
+  SELECT array_agg(x.r ORDER BY x.o), array_agg(x.id ORDER BY x.o) INTO ev_req, ev_ids
+    FROM ROWS FROM (jsonb_to_recordset(p_events) AS (r integer, id uuid)) WITH ORDINALITY AS x(r, id, o);
+  IF ev_req IS NOT NULL THEN
+    FOREACH i IN ARRAY ev_req LOOP
+      IF i IS NULL OR i < prev OR i > n_req THEN
+        RAISE EXCEPTION 'append_events: events must be grouped by request in order (request index % after %, of %)', i, prev, n_req;
+      END IF;
+      prev := i;
+      req_count[i] := req_count[i] + 1;
+    END LOOP;
   END IF;
 
   INSERT INTO streams AS st (stream_id)
@@ -101,7 +117,7 @@ BEGIN
 
   -- After the locks: a concurrent append of the same ids has committed by now and is seen here.
   SELECT array_agg(ev.event_id), array_agg(ev.stream_id) INTO stored_ids, stored_streams
-    FROM events ev WHERE ev.event_id = ANY (p_ids);
+    FROM events ev WHERE ev.event_id = ANY (ev_ids);
 
   FOR i IN 1..n_req LOOP
     s := array_position(lock_ids, p_streams[i]);
@@ -109,59 +125,64 @@ BEGIN
     e := p_expected[i];
     n_found := 0;
     n_same := 0;
+    req_first[i] := n_before;
+    n_before := n_before + req_count[i];
     IF stored_ids IS NOT NULL AND req_count[i] > 0 THEN
       SELECT count(*)::integer, count(*) FILTER (WHERE x.sid = p_streams[i])::integer INTO n_found, n_same
         FROM unnest(stored_ids, stored_streams) AS x(id, sid)
-       WHERE x.id IN (SELECT p_ids[k] FROM generate_subscripts(p_req, 1) AS k WHERE p_req[k] = i);
+       WHERE x.id = ANY (ev_ids[req_first[i] + 1 : req_first[i] + req_count[i]]);
     END IF;
     IF n_found > 0 AND n_same = req_count[i] THEN
-      req_status[i] := 'duplicate';
+      req_st[i] := 2;
     ELSIF n_found > 0 THEN
-      req_status[i] := 'partial';
+      req_st[i] := 3;
     ELSIF e IS NOT NULL AND ((e = -1 AND pos <> 0) OR (e = -2 AND pos = 0) OR (e >= 0 AND pos <> e)) THEN
-      req_status[i] := 'conflict';
+      req_st[i] := 4;
       req_base[i] := pos;
     ELSE
-      req_status[i] := 'ok';
+      req_st[i] := 1;
       req_base[i] := pos;
+      req_off[i] := n_ok;
+      n_ok := n_ok + req_count[i];
       lock_pos[s] := pos + req_count[i];
-      any_ok := any_ok OR req_count[i] > 0;
     END IF;
   END LOOP;
 
-  IF any_ok THEN
+  IF n_ok > 0 THEN
     PERFORM pg_notify('ddnn_events', '');
   END IF;
 
   RETURN QUERY
-  WITH ev AS (
-    SELECT u.ord, u.r, p_streams[u.r] AS sid,
-           req_base[u.r] + row_number() OVER (PARTITION BY u.r ORDER BY u.ord) AS spos,
-           u.id, u.typ, u.ver, u.dat, u.meta
-      FROM unnest(p_req, p_ids, p_types, p_versions, p_data, p_metadata)
-           WITH ORDINALITY AS u(r, id, typ, ver, dat, meta, ord)
-     WHERE req_status[u.r] = 'ok'
-  ), ins AS (
+  WITH ins AS (
     INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata)
-    SELECT ev.sid, ev.spos, ev.id, ev.typ, ev.ver, ev.dat, ev.meta FROM ev ORDER BY ev.ord
-    RETURNING events.event_id, events.stream_position, events.global_position, events.transaction_id, events.created_at
+    SELECT u.s, req_base[u.r] + (u.ord - req_first[u.r]), u.id, u.t, u.v, u.d, coalesce(u.m, '{}'::jsonb)
+      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (r integer, s text, id uuid, t text, v integer, d jsonb, m jsonb))
+           WITH ORDINALITY AS u(r, s, id, t, v, d, m, ord)
+     WHERE req_st[u.r] = 1
+     ORDER BY u.ord
+    RETURNING events.global_position
   ), upd AS (
     UPDATE streams st SET stream_position = x.pos, updated_at = now()
       FROM unnest(lock_ids, lock_pos) AS x(id, pos)
      WHERE st.stream_id = x.id AND st.stream_position <> x.pos
+  ), g AS (
+    -- Identity values follow the insert order, so sorted global positions are the events in order.
+    SELECT array_agg(ins.global_position ORDER BY ins.global_position) AS gps FROM ins
   )
-  SELECT ev.r::integer, 'ok'::text, NULL::bigint, ins.event_id, ins.stream_position, ins.global_position,
-         ins.transaction_id::text, ins.created_at
-    FROM ins JOIN ev ON ev.id = ins.event_id
+  SELECT k.r, CASE req_st[k.r] WHEN 1 THEN 'ok' WHEN 3 THEN 'partial' ELSE 'conflict' END, req_base[k.r], NULL::bigint[],
+         CASE WHEN req_st[k.r] = 1 AND req_count[k.r] > 0 THEN g.gps[req_off[k.r] + 1 : req_off[k.r] + req_count[k.r]] END,
+         NULL::uuid[],
+         CASE WHEN req_st[k.r] = 1 THEN pg_current_xact_id()::text END,
+         CASE WHEN req_st[k.r] = 1 THEN now() END
+    FROM generate_series(1, n_req) AS k(r) CROSS JOIN g
+   WHERE req_st[k.r] <> 2
   UNION ALL
-  SELECT k.r::integer, req_status[k.r], req_base[k.r], NULL::uuid, NULL::bigint, NULL::bigint, NULL::text, NULL::timestamptz
-    FROM generate_series(1, n_req) AS k(r) WHERE req_status[k.r] IN ('conflict', 'partial')
-       OR (req_status[k.r] = 'ok' AND req_count[k.r] = 0)
-  UNION ALL
-  SELECT u.r::integer, 'duplicate'::text, NULL::bigint, ev2.event_id, ev2.stream_position, ev2.global_position,
-         ev2.transaction_id::text, ev2.created_at
-    FROM unnest(p_req, p_ids) AS u(r, id)
-    JOIN events ev2 ON ev2.event_id = u.id
-   WHERE req_status[u.r] = 'duplicate';
+  SELECT d.r, 'duplicate'::text, NULL::bigint, d.pos, d.gps, d.ids, d.tx, d.created
+    FROM (SELECT u.r, array_agg(e.stream_position ORDER BY u.o) AS pos, array_agg(e.global_position ORDER BY u.o) AS gps,
+                 array_agg(e.event_id ORDER BY u.o) AS ids, min(e.transaction_id::text) AS tx, min(e.created_at) AS created
+            FROM unnest(ev_req, ev_ids) WITH ORDINALITY AS u(r, id, o)
+            JOIN events e ON e.event_id = u.id
+           WHERE req_st[u.r] = 2
+           GROUP BY u.r) AS d;
 END
 $fn$`;

@@ -69,9 +69,9 @@ interface AppendRow {
   req: number;
   status: 'ok' | 'duplicate' | 'conflict' | 'partial';
   current_position: string | null;
-  event_id: string | null;
-  stream_position: string | null;
-  global_position: string | null;
+  stream_positions: string[] | null;
+  global_positions: string[] | null;
+  event_ids: string[] | null;
   transaction_id: string | null;
   created_at: Date | null;
 }
@@ -81,8 +81,7 @@ const EVENT_COLUMNS =
 // Only rows of transactions older than every transaction still running: a row that commits later can then
 // never sort before what a reader has already seen (the xid8 snapshot rule).
 const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-const APPEND_SQL =
-  'SELECT * FROM append_events($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::jsonb[])';
+const APPEND_SQL = 'SELECT * FROM append_events($1::text[], $2::bigint[], $3::jsonb)';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 10_000;
 
@@ -112,64 +111,54 @@ export class EventStore {
     if (requests.length === 0) return [];
     const streams: string[] = [];
     const expected: (number | null)[] = [];
-    const req: number[] = [];
-    const ids: string[] = [];
-    const types: string[] = [];
-    const versions: number[] = [];
-    const data: string[] = [];
-    const metadata: string[] = [];
+    const rows: { r: number; s: string; id: string; t: string; v: number; d: unknown; m: EventMetadata | undefined }[] = [];
     const prepared = requests.map((r, i) => {
       validateRequest(r);
       streams.push(r.streamId);
       expected.push(encodeExpected(r.expectedVersion));
       return r.events.map((e) => {
         const eventId = e.eventId ?? randomUUID();
-        req.push(i + 1);
-        ids.push(eventId);
-        types.push(e.type);
-        versions.push(this.upcasters.currentVersion(e.type));
-        data.push(JSON.stringify(e.data));
-        metadata.push(JSON.stringify(e.metadata ?? {}));
+        rows.push({ r: i + 1, s: r.streamId, id: eventId, t: e.type, v: this.upcasters.currentVersion(e.type), d: e.data, m: e.metadata });
         return { ...e, eventId };
       });
     });
-    const { rows } = await db.query<AppendRow>({
+    const result = await db.query<AppendRow>({
       name: 'ddnn_append_events',
       text: APPEND_SQL,
-      values: [streams, expected, req, ids, types, versions, data, metadata],
+      values: [streams, expected, JSON.stringify(rows)],
     });
-    const byReq = new Map<number, AppendRow[]>();
-    for (const row of rows) {
-      const list = byReq.get(row.req);
-      if (list) list.push(row);
-      else byReq.set(row.req, [row]);
-    }
+    const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
     return requests.map((r, i): AppendOutcome => {
-      const out = byReq.get(i + 1) ?? [];
-      const status = out[0]?.status ?? 'ok';
-      if (status === 'conflict') {
-        return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(out[0].current_position)) };
+      const row = byReq.get(i + 1);
+      if (!row) throw new Error(`append_events returned no row for request ${i + 1} (stream ${r.streamId})`);
+      if (row.status === 'conflict') {
+        return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(row.current_position)) };
       }
-      if (status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
-      const stored = new Map(out.filter((x) => x.event_id).map((x) => [x.event_id as string, x]));
-      const events = prepared[i].map((e): StoredEvent => {
-        const row = stored.get(e.eventId);
-        if (!row) throw new Error(`append_events returned no row for event ${e.eventId} of stream ${r.streamId}`);
+      if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
+      const events = prepared[i];
+      const base = Number(row.current_position ?? 0);
+      const createdAt = row.created_at ? row.created_at.toISOString() : '';
+      // 'duplicate' returns the stored positions with their event ids; 'ok' the positions after base, in order.
+      const storedIndex = row.event_ids ? new Map(row.event_ids.map((id, k) => [id, k])) : null;
+      const stored = events.map((e, j): StoredEvent => {
+        const k = storedIndex ? (storedIndex.get(e.eventId) as number) : j;
+        const streamPosition = row.stream_positions ? Number(row.stream_positions[k]) : base + k + 1;
+        const globalPosition = String((row.global_positions as (string | number)[])[k]);
         return {
           type: e.type,
           data: e.data,
           eventId: e.eventId,
           streamId: r.streamId,
-          streamPosition: Number(row.stream_position),
-          globalPosition: String(row.global_position),
-          checkpoint: formatCheckpoint(row.transaction_id as string, row.global_position as string),
+          streamPosition,
+          globalPosition,
+          checkpoint: formatCheckpoint(row.transaction_id as string, globalPosition),
           schemaVersion: this.upcasters.currentVersion(e.type),
           metadata: e.metadata ?? {},
-          createdAt: (row.created_at as Date).toISOString(),
+          createdAt,
         } as StoredEvent;
       });
-      const last = events.length ? Math.max(...events.map((e) => e.streamPosition)) : Number(out[0]?.current_position ?? 0);
-      return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: last, events, duplicate: status === 'duplicate' } };
+      const next = stored.length ? Math.max(...stored.map((x) => x.streamPosition)) : base;
+      return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: next, events: stored, duplicate: row.status === 'duplicate' } };
     });
   }
 
