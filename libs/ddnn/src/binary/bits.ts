@@ -50,3 +50,12 @@ export function bytesToWords(bytes: Uint8Array, bits: number, out: Int32Array = 
   if (rest !== 0) out[out.length - 1] &= lowMask(rest);
   return out;
 }
+
+/** Reads `n` bits (n <= 32) of a bit stream starting at bit `pos`. */
+export function extractBits(words: Int32Array, pos: number, n: number): number {
+  const w = pos >>> 5;
+  const s = pos & 31;
+  let v = words[w] >>> s;
+  if (s !== 0 && s + n > 32) v |= words[w + 1] << (32 - s);
+  return v & lowMask(n);
+}

@@ -194,13 +194,16 @@ export class BinaryInputConvP extends ConvPLayer {
   }
 
   /**
-   * Runs the block on packed +-1 input (inWordsPerPixel words per pixel). `present` (one bit per input
-   * channel) marks channels that exist; absent ones count as 0, as a dead device's zero features do.
+   * Runs the block on packed +-1 input (inWordsPerPixel words per pixel). `present` marks the values
+   * that exist, one bit per channel (inWordsPerPixel words) or per value (same length as `input`);
+   * absent ones count as 0, as a dead device's zero features do.
    */
   run(input: Int32Array, present: Int32Array = this.allChannels): Int32Array {
     const { height, width, inChannels: cin, outChannels: cout, inWordsPerPixel: wpp, patchWords: pw } = this;
     const { patch, mask, weightBits, conv } = this;
     if (input.length !== height * width * wpp) throw new Error(`binary ConvP: input has ${input.length} words, expected ${height * width * wpp}`);
+    const perValue = present.length === input.length;
+    if (!perValue && present.length !== wpp) throw new Error(`binary ConvP: presence mask has ${present.length} words, expected ${wpp} or ${input.length}`);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         patch.fill(0);
@@ -217,7 +220,7 @@ export class BinaryInputConvP extends ConvPLayer {
             const i = (sy * width + sx) * wpp;
             for (let k = 0; k < wpp; k++) {
               const n = Math.min(32, cin - 32 * k);
-              const m = present[k] & lowMask(n);
+              const m = present[perValue ? i + k : k] & lowMask(n);
               appendBits(mask, pos, m, n);
               pos = appendBits(patch, pos, input[i + k] & m, n);
             }

@@ -5,3 +5,5 @@ export type { BinaryInference, BinaryStackOptions } from './binary-stack';
 export { createBinaryDeviceSection, type BinaryDeviceSection } from './device-section';
 export { poolAxis, type PoolPadding } from './pool-geometry';
 export type { SectionWeights } from './section-weights';
+export { createBinaryUpperSection, type BinaryAggregator, type BinaryUpperOptions, type BinaryUpperSection } from './cloud-section';
+export { toSectionWeights } from './section-weights';

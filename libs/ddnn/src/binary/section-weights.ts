@@ -68,3 +68,10 @@ export function readHead(weights: SectionWeights, inFeatures: number, classes: n
   const kernel = tensor(weights, 'fc.w', [inFeatures, classes]);
   return { inFeatures, classes, kernel, bn: batchNorm(weights, 'fc', classes) };
 }
+
+/** Converts the model's per-section tensor map (name -> { shape, data }) to SectionWeights. */
+export function toSectionWeights(values: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): SectionWeights {
+  const out: SectionWeights = {};
+  for (const [name, v] of values) out[name] = { shape: v.shape, values: v.data };
+  return out;
+}
