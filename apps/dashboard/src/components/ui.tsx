@@ -12,7 +12,7 @@ export function Loading({ what }: { what: string }) {
 }
 
 /** An error with what failed and, for known cases, what to do about it. */
-export function ErrorNote({ error, what, onRetry }: { error: Error; what: string; onRetry?: () => void }) {
+export function ErrorNote({ error, what, action = 'load', onRetry }: { error: Error; what: string; action?: string; onRetry?: () => void }) {
   let hint = '';
   if (error instanceof ApiError) {
     if (error.status === 0) hint = 'Is the API running? Start it with `npm start`.';
@@ -21,7 +21,9 @@ export function ErrorNote({ error, what, onRetry }: { error: Error; what: string
   }
   return (
     <div className="note error" role="alert">
-      <strong>Could not load {what}.</strong> {error.message}
+      <strong>
+        Could not {action} {what}.
+      </strong> {error.message}
       {hint && <div className="hint">{hint}</div>}
       {onRetry && (
         <button type="button" className="link" onClick={onRetry}>

@@ -1,6 +1,7 @@
 import type {
   CompareRequest,
   CompareResponse,
+  CreateProfileRequest,
   CreateSessionRequest,
   CreateSessionResponse,
   CreateSimulationRequest,
@@ -9,6 +10,8 @@ import type {
   DeviceView,
   HealthResponse,
   ModelView,
+  ProfileCreatedResponse,
+  ProfileView,
   SessionEventsPage,
   SessionList,
   SessionStatus,
@@ -80,6 +83,8 @@ export const api = {
   devices: (q: DeviceListQuery) => request<DeviceList>(`/api/devices${query({ ...q })}`),
   updateDevice: (id: string, body: UpdateDeviceRequest) =>
     request<DeviceView>(`/api/devices/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) }),
+  profiles: () => request<ProfileView[]>('/api/profiles'),
+  createProfile: (body: CreateProfileRequest) => request<ProfileCreatedResponse>('/api/profiles', post(body)),
   models: () => request<ModelView[]>('/api/models'),
   sessions: (q: { status?: SessionStatus; limit?: number; offset?: number }) => request<SessionList>(`/api/sessions${query(q)}`),
   session: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}`),

@@ -53,6 +53,7 @@ export function useLiveSession(
       setFeed((f) => ({ ...f, state: 'off', detail: '' }));
       return;
     }
+    checkpoint.current = laterCheckpoint(checkpoint.current, opts.initialCheckpoint ?? null);
     let closed = false;
     let catchingUp: Promise<void> | null = null;
     const seen = new Set<string>();

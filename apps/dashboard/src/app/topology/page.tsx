@@ -1,0 +1,139 @@
+'use client';
+import '@xyflow/react/dist/style.css';
+import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } from '@xyflow/react';
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { SessionView } from '@ddnn/contracts';
+import { Card, Empty, ErrorNote, LiveIndicator, Loading, StatusBadge } from '../../components/ui';
+import { api } from '../../lib/api';
+import { fmtBytes, shortId } from '../../lib/format';
+import { useLiveSession } from '../../lib/live';
+import { livePolicyLabel } from '../../lib/policy';
+import { layoutTopology } from '../../lib/topology';
+import { useAsync } from '../../lib/use-async';
+
+const FINISHED = new Set(['completed', 'stopped', 'failed']);
+const KIND_STYLE: Record<string, { background: string; border: string }> = {
+  device: { background: '#ffffff', border: '#98a2b3' },
+  local: { background: '#e3f4ec', border: '#2f9e6b' },
+  edge: { background: '#fbf0dc', border: '#d08b1a' },
+  cloud: { background: '#e8ebfb', border: '#5b6ee1' },
+};
+
+function Graph({ session }: { session: SessionView }) {
+  const [current, setCurrent] = useState(session);
+  const prev = useRef<Record<string, number>>({});
+  const [moving, setMoving] = useState<Set<string>>(new Set());
+  const devices = useAsync(() => api.devices({ limit: 500 }), [], 5000);
+  const refresh = useCallback(() => {
+    void api.session(session.id).then(setCurrent).catch(() => undefined);
+  }, [session.id]);
+  const running = !FINISHED.has(current.status);
+  const feed = useLiveSession(session.id, { onEvents: () => undefined, onProgress: refresh }, { enabled: running, initialCheckpoint: session.summary?.checkpoint ?? null });
+  useEffect(() => {
+    if (!running || feed.state === 'live') return;
+    const t = setInterval(refresh, 3000);
+    return () => clearInterval(t);
+  }, [running, feed.state, refresh]);
+  const bytes = useMemo(() => current.summary?.bytesByLink ?? {}, [current]);
+  // Links whose byte count grew since the last update are drawn animated: that is the live traffic.
+  useEffect(() => {
+    const grew = new Set(Object.keys(bytes).filter((k) => (bytes[k] ?? 0) > (prev.current[k] ?? 0) && prev.current[k] !== undefined));
+    prev.current = { ...bytes };
+    setMoving(grew);
+  }, [bytes]);
+  const active = useMemo(() => new Map((devices.data?.items ?? []).map((d) => [d.id, d] as const)), [devices.data]);
+  const { nodes, links } = useMemo(() => layoutTopology(current.topology, bytes), [current.topology, bytes]);
+  const samples = Math.max(1, current.summary?.samplesDecided ?? 0);
+  const rfNodes: Node[] = nodes.map((n) => {
+    const dev = n.kind === 'device' ? active.get(n.id) : undefined;
+    const tally = n.kind === 'device' ? current.summary?.devices[n.id] : undefined;
+    const style = KIND_STYLE[n.kind];
+    const down = dev ? !dev.connectivity.active : false;
+    return {
+      id: n.id,
+      position: { x: n.x, y: n.y },
+      data: {
+        label: (
+          <div style={{ fontSize: 12 }}>
+            <strong>{n.label}</strong>
+            {n.kind === 'device' && (
+              <div className="muted mono" style={{ fontSize: 10 }}>
+                {dev?.name ?? shortId(n.id)}
+              </div>
+            )}
+            {dev && <div style={{ color: down ? 'var(--bad)' : 'var(--ok)', fontSize: 11 }}>{down ? 'inactive' : 'active'}</div>}
+            {tally && tally.missed > 0 && <div style={{ color: 'var(--bad)', fontSize: 11 }}>{tally.missed} missed</div>}
+          </div>
+        ),
+      },
+      style: { background: style.background, borderColor: down ? '#c2362f' : style.border, borderWidth: 2, width: 130, borderRadius: 8 },
+      draggable: true,
+    };
+  });
+  const max = Math.max(1, ...links.map((l) => l.bytes));
+  const rfEdges: Edge[] = links.map((l) => ({
+    id: l.id,
+    source: l.from,
+    target: l.to,
+    animated: moving.has(l.id),
+    label: l.bytes ? `${fmtBytes(l.bytes)} · ${fmtBytes(l.bytes / samples)}/sample` : 'no traffic',
+    labelStyle: { fontSize: 10, fill: l.bytes ? '#1d2330' : '#98a2b3' },
+    labelBgStyle: { fill: '#fbfcfd' },
+    style: { stroke: l.bytes ? (l.to === 'local' ? '#2f9e6b' : '#5b6ee1') : '#d0d5dd', strokeWidth: 1 + 4 * Math.sqrt(l.bytes / max) },
+    markerEnd: { type: MarkerType.ArrowClosed },
+  }));
+  return (
+    <>
+      <div className="page-head">
+        <div className="grow">
+          <h1>
+            Topology of <Link href={`/session?id=${current.id}`} className="mono">{shortId(current.id)}</Link> <StatusBadge status={current.status} />{' '}
+            {running && <LiveIndicator state={feed.state} detail={feed.detail} />}
+          </h1>
+          <p>
+            {current.topology.devices.length} devices{current.topology.edges?.length ? ` · ${current.topology.edges.length} edge nodes` : ' · no edge tier'} · {livePolicyLabel(current.policy)} ·{' '}
+            {current.summary ? `${current.summary.samplesDecided} samples, ${fmtBytes(current.summary.bytesTotal)} counted` : 'no samples yet'}. Edge width ∝ bytes; moving edges carried traffic since the last update.
+          </p>
+        </div>
+      </div>
+      {devices.error && <p className="muted">Device connectivity unavailable: {devices.error.message}</p>}
+      <div className="topo" data-testid="topology-graph">
+        <ReactFlow nodes={rfNodes} edges={rfEdges} fitView fitViewOptions={{ padding: 0.15 }} proOptions={{ hideAttribution: true }} nodesConnectable={false}>
+          <Background />
+          <Controls showInteractive={false} />
+        </ReactFlow>
+      </div>
+    </>
+  );
+}
+
+function Inner() {
+  const id = useSearchParams().get('session');
+  const pick = useAsync(async () => {
+    if (id) return api.session(id);
+    const running = await api.sessions({ status: 'running', limit: 1 });
+    const any = running.items.length ? running : await api.sessions({ limit: 1 });
+    return any.items.length ? api.session(any.items[0].id) : null;
+  }, [id]);
+  if (pick.error) return <ErrorNote error={pick.error} what="the session" onRetry={pick.reload} />;
+  if (pick.data === undefined) return <Loading what="the topology" />;
+  if (pick.data === null)
+    return (
+      <Card title="Topology">
+        <Empty title="No session to draw yet.">
+          The graph shows a session&apos;s devices → edge → cloud hierarchy with its traffic. <Link href="/sessions/new">Start a session</Link>.
+        </Empty>
+      </Card>
+    );
+  return <Graph key={pick.data.id} session={pick.data} />;
+}
+
+export default function TopologyPage() {
+  return (
+    <Suspense fallback={<Loading what="the topology" />}>
+      <Inner />
+    </Suspense>
+  );
+}

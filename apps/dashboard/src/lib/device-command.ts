@@ -1,0 +1,13 @@
+/** Quotes a shell word when it holds anything but safe characters. */
+function sh(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The exact device-agent command an operator copies to connect a new device (issue 6's agent flags). */
+export function deviceAgentCommand(o: { server: string; profileKey: string; name: string; view: string; role: 'end-device' | 'edge'; dataDir: string }): string {
+  const parts = ['npm', 'run', '-s', 'device', '--', '--server', o.server, '--profile-key', o.profileKey, '--name', o.name || 'cam-0'];
+  if (o.role === 'edge') parts.push('--role', 'edge');
+  else parts.push('--view', o.view || '0');
+  parts.push('--data', o.dataDir || '.data');
+  return parts.map(sh).join(' ');
+}
