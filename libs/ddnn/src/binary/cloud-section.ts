@@ -6,7 +6,7 @@ import type { SectionWeights } from './section-weights';
 export type BinaryAggregator = 'CC' | 'MP';
 
 /** Options of a bit-packed edge or cloud section. */
-export interface BinaryUpperOptions extends Omit<BinaryStackOptions, 'channels'> {
+export interface BinaryUpperOptions extends Omit<BinaryStackOptions, 'channels' | 'height' | 'width'> {
   /** Shape [H, W, f] of every input's feature map. */
   inputShape: [number, number, number];
   /** Number of feature messages per sample (devices, or edges in a 3-tier cloud). */

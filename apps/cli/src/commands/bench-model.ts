@@ -1,0 +1,246 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadDataset, viewPixels, writeSynthDataset, type MultiViewDataset } from '@ddnn/datasets';
+import {
+  createBinaryDeviceSection,
+  createBinaryUpperSection,
+  encodeCheckpoint,
+  initBackend,
+  loadCheckpoint,
+  openSections,
+  parseTopology,
+  softmax,
+  toSectionWeights,
+  trainDdnn,
+  type BinaryDeviceSection,
+  type BinaryUpperSection,
+  type DdnnModel,
+  type ModelSections,
+} from '@ddnn/ddnn';
+import { benchGroup } from './bench';
+import { intFlag, numberFlag } from './model-options';
+
+interface BenchModelFlags {
+  data?: string;
+  model?: string;
+  epochs: number;
+  samples: number;
+  seconds: number;
+  json?: boolean;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** `ddnn bench model`: training s/epoch; device-section and whole-DDNN inference, tfjs-wasm vs bit-packed, same run. */
+export function registerBenchModelCommand(program: Command): void {
+  benchGroup(program)
+    .command('model')
+    .description('Training seconds per epoch, and inference samples/s of a device section and of the whole DDNN: tfjs-wasm vs bit-packed kernels')
+    .option('--data <dir>', 'dataset folder (default: the synthetic default dataset, generated into a temporary folder)')
+    .option('--model <dir>', 'checkpoint to run inference with (default: the model trained for --epochs here)')
+    .option('--epochs <n>', 'epochs to train for the s/epoch figure (0: skip training; needs --model)', intFlag('--epochs', 0), 2)
+    .option('--samples <n>', 'test views per inference pass', intFlag('--samples', 1), 171)
+    .option('--seconds <s>', 'minimum measuring time per figure', numberFlag('--seconds', 0.1, 600), 2)
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (flags: BenchModelFlags) => {
+      const result = await benchModel(flags);
+      if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else process.stdout.write(formatResult(result));
+    });
+}
+
+/** Runs `fn` over the samples repeatedly for at least `seconds` (after one warm-up pass); returns samples/s. */
+function rate(samples: number, seconds: number, pass: () => void): number {
+  pass();
+  let done = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  do {
+    pass();
+    done += samples;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  } while (elapsed < seconds);
+  return done / elapsed;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function datasetFor(flags: BenchModelFlags): Promise<{ ds: MultiViewDataset; cleanup: () => Promise<void> }> {
+  if (flags.data) return { ds: await loadDataset(resolve(flags.data)), cleanup: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'ddnn-bench-'));
+  log(`synthesizing the default dataset into ${dir} ...`);
+  await writeSynthDataset(join(dir, 'data'));
+  return { ds: await loadDataset(join(dir, 'data')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function sameBits(a: Float32Array | Uint8Array, b: Float32Array | Uint8Array): boolean {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+async function benchModel(flags: BenchModelFlags) {
+  const backend = await initBackend('wasm');
+  if (flags.epochs === 0 && !flags.model) throw new Error('--epochs 0 needs --model (there is nothing to run inference with)');
+  const { ds, cleanup } = await datasetFor(flags);
+  try {
+    let training: { epochs: number; secondsPerEpoch: number; firstEpochSeconds: number } | null = null;
+    let model: DdnnModel;
+    if (flags.epochs > 0) {
+      log(`training ${flags.epochs} epoch(s) of the default DDNN (6 devices, f=4, MP-CC, full batch) on ${backend} ...`);
+      const seconds: number[] = [];
+      model = await trainDdnn(ds, parseTopology({ devices: Array.from({ length: ds.manifest.views }, (_, i) => i).slice(0, 6) }), {
+        epochs: flags.epochs,
+        onEpoch: (r) => {
+          seconds.push(r.seconds);
+          log(`epoch ${r.epoch}/${r.epochs}: ${r.seconds.toFixed(2)} s`);
+        },
+      });
+      // The first epoch includes one-off setup (kernel compilation, batch preparation).
+      const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+      training = { epochs: flags.epochs, secondsPerEpoch: round(steady.reduce((a, b) => a + b, 0) / steady.length, 2), firstEpochSeconds: round(seconds[0], 2) };
+    }
+    if (flags.model) model = await loadCheckpoint(resolve(flags.model));
+    return await benchInference(model!, ds, flags, backend, training, flags.model ? resolve(flags.model) : `trained here for ${flags.epochs} epoch(s)`);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function benchInference(
+  model: DdnnModel,
+  ds: MultiViewDataset,
+  flags: BenchModelFlags,
+  backend: string,
+  training: { epochs: number; secondsPerEpoch: number; firstEpochSeconds: number } | null,
+  modelSource: string,
+) {
+  const { manifest } = encodeCheckpoint(model);
+  const sections: ModelSections = await openSections(manifest, model.sections);
+  const t = model.topology;
+  const [h, w, c] = model.architecture.input;
+  const classes = model.classes.length;
+  const testIdx = ds.splits.map((s, i) => (s === 'test' ? i : -1)).filter((i) => i >= 0);
+  const picked = Array.from({ length: flags.samples }, (_, k) => testIdx[k % testIdx.length]);
+  const n = picked.length;
+  const views = t.devices.map((v) => picked.map((s) => Float32Array.from(viewPixels(ds, s, v))));
+  const firstDevice = sections.devices.get(t.devices[0])!;
+
+  const binaryDevices = new Map<number, BinaryDeviceSection>(
+    t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(model.sections.get(`device-${v}`)!), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
+  );
+  // The bit-packed cloud covers the 2-tier CC/MP cloud; otherwise the whole-DDNN figure uses the tfjs cloud.
+  let binaryCloud: BinaryUpperSection | null = null;
+  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP') {
+    binaryCloud = createBinaryUpperSection(toSectionWeights(model.sections.get('cloud')!), {
+      inputShape: firstDevice.featureShape,
+      inputs: t.devices.length,
+      aggregator: t.cloud.aggregator,
+      blocks: t.cloud.filters.length,
+      classes,
+    });
+  }
+
+  // Bit-exactness on the benchmark's own samples: the same scores and feature bytes as the tfjs path.
+  let mismatches = 0;
+  for (const v of t.devices) {
+    for (let i = 0; i < n; i++) {
+      const a = sections.devices.get(v)!.infer(views[t.devices.indexOf(v)][i]);
+      const b = binaryDevices.get(v)!.infer(views[t.devices.indexOf(v)][i]);
+      if (!sameBits(a.scores, b.scores) || !sameBits(a.features, b.features)) mismatches++;
+    }
+  }
+  let cloudMismatches = 0;
+  if (binaryCloud) {
+    for (let i = 0; i < n; i++) {
+      const feats = t.devices.map((v, d) => binaryDevices.get(v)!.infer(views[d][i]).features);
+      const a = sections.cloud.infer(feats);
+      const b = softmax(binaryCloud.infer(feats).scores);
+      if (!sameBits(a, b)) cloudMismatches++;
+    }
+  }
+
+  log(`measuring device section (${n} views, >= ${flags.seconds} s per figure) ...`);
+  const d0 = views[0];
+  const deviceTfjs1 = rate(n, flags.seconds, () => d0.forEach((x) => firstDevice.infer(x)));
+  const stacked = new Float32Array(n * h * w * c);
+  d0.forEach((x, i) => stacked.set(x, i * x.length));
+  const deviceTfjsBatch = rate(n, flags.seconds, () => firstDevice.inferBatch(stacked, n));
+  const bin0 = binaryDevices.get(t.devices[0])!;
+  const deviceBinary = rate(n, flags.seconds, () => d0.forEach((x) => bin0.infer(x)));
+
+  log('measuring the whole DDNN (every tier for every sample: T = 0, the worst case) ...');
+  const wholeTfjs1 = rate(n, flags.seconds, () => {
+    for (let i = 0; i < n; i++) {
+      const outs = t.devices.map((v, d) => sections.devices.get(v)!.infer(views[d][i]));
+      sections.localAggregator(outs.map((o) => o.scores));
+      sections.cloud.infer(outs.map((o) => o.features));
+    }
+  });
+  const stackedAll = t.devices.map((_, d) => {
+    const s = new Float32Array(n * h * w * c);
+    views[d].forEach((x, i) => s.set(x, i * x.length));
+    return s;
+  });
+  const wholeTfjsBatch = rate(n, flags.seconds, () => {
+    const outs = t.devices.map((v, d) => sections.devices.get(v)!.inferBatch(stackedAll[d], n));
+    for (let i = 0; i < n; i++) sections.localAggregator(outs.map((o) => o.scores[i]));
+    sections.cloud.inferBatch(Array.from({ length: n }, (_, i) => outs.map((o) => o.features[i])));
+  });
+  const wholeBinary = rate(n, flags.seconds, () => {
+    for (let i = 0; i < n; i++) {
+      const outs = t.devices.map((v, d) => binaryDevices.get(v)!.infer(views[d][i]));
+      sections.localAggregator(outs.map((o) => o.scores));
+      const feats = outs.map((o) => o.features);
+      if (binaryCloud) softmax(binaryCloud.infer(feats).scores);
+      else sections.cloud.infer(feats);
+    }
+  });
+  sections.dispose();
+
+  return {
+    backend,
+    model: modelSource,
+    scheme: `${t.local.aggregator}-${t.cloud.aggregator}`,
+    devices: t.devices.length,
+    deviceFilters: t.device.filters,
+    samples: n,
+    training,
+    device: {
+      tfjsBatch1: round(deviceTfjs1),
+      tfjsBatched: round(deviceTfjsBatch),
+      batchSize: n,
+      bitPacked: round(deviceBinary),
+      speedupVsBatch1: round(deviceBinary / deviceTfjs1, 2),
+      speedupVsBatched: round(deviceBinary / deviceTfjsBatch, 2),
+      bitExact: mismatches === 0,
+      mismatchedOutputs: mismatches,
+      checkedOutputs: n * t.devices.length,
+    },
+    ddnn: {
+      tfjsBatch1: round(wholeTfjs1),
+      tfjsBatched: round(wholeTfjsBatch),
+      bitPacked: round(wholeBinary),
+      bitPackedCloud: binaryCloud !== null,
+      speedupVsBatch1: round(wholeBinary / wholeTfjs1, 2),
+      speedupVsBatched: round(wholeBinary / wholeTfjsBatch, 2),
+      cloudMismatches,
+    },
+  };
+}
+
+type BenchModelResult = Awaited<ReturnType<typeof benchModel>>;
+
+function formatResult(r: BenchModelResult): string {
+  const lines = [
+    `model: ${r.model} (${r.scheme}, ${r.devices} devices, f=${r.deviceFilters.join(',')}), backend ${r.backend}, ${r.samples} test views`,
+    r.training ? `training: ${r.training.secondsPerEpoch} s/epoch (${r.training.epochs} epochs; first ${r.training.firstEpochSeconds} s)` : 'training: skipped',
+    `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
+      `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,
+    `whole DDNN, samples/s: tfjs-wasm batch 1 ${r.ddnn.tfjsBatch1}, batched ${r.ddnn.tfjsBatched}, bit-packed ${r.ddnn.bitPacked}${r.ddnn.bitPackedCloud ? '' : ' (tfjs cloud)'} ` +
+      `(x${r.ddnn.speedupVsBatch1} vs batch 1, x${r.ddnn.speedupVsBatched} vs batched); cloud mismatches ${r.ddnn.cloudMismatches}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
