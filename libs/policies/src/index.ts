@@ -9,3 +9,4 @@ export { paretoFrontier, type ParetoInput } from './pareto';
 export { fitBudgetPolicy } from './budget';
 export { liveOutcomeFromEvents, type LiveOutcome } from './live';
 export { syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';
+export { benchmarkSweep, type SweepBenchmark } from './benchmark';

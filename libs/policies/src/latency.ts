@@ -28,6 +28,20 @@ export function transferMs(link: LinkSpec, bytes: number): number {
  * measured cloud section latency.
  */
 export function latencyColumns(t: SessionSampleTable, model: LinkModel | undefined): LatencyColumns {
+  const key = JSON.stringify(model ?? null);
+  let byModel = cache.get(t);
+  if (!byModel) cache.set(t, (byModel = new Map()));
+  let cols = byModel.get(key);
+  if (!cols) {
+    if (byModel.size >= 8) byModel.clear(); // a few link models per table are plenty; bound the memory
+    byModel.set(key, (cols = computeLatencyColumns(t, model)));
+  }
+  return cols;
+}
+
+const cache = new WeakMap<SessionSampleTable, Map<string, LatencyColumns>>();
+
+function computeLatencyColumns(t: SessionSampleTable, model: LinkModel | undefined): LatencyColumns {
   const { n } = t;
   const D = t.devices.length;
   const E = t.edges.length;

@@ -65,6 +65,30 @@ describe('sweep', () => {
     expect(pts.slice(1)).toEqual(full);
   });
 
+  it('the sorted sweep and the per-point evaluation agree', () => {
+    const prod = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 400, seed: 2, mode: 'production', missScores: 0.05, thresholds: { local: 0.6 } }));
+    const edged = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 400, seed: 6, edges: ['a', 'b'], missFeatures: 0.05 }));
+    const grid = [-0.5, ...Array.from({ length: 41 }, (_, i) => i / 40), 1.5];
+    const cases = [
+      { table: research, statistic: 'entropy' as const, options: {} },
+      { table: research, statistic: 'margin' as const, options: {} },
+      { table: prod, statistic: 'entropy' as const, options: {} },
+      { table: prod, statistic: 'confidence' as const, options: {} },
+      { table: edged, statistic: 'entropy' as const, options: { edgeThreshold: 0.6 } },
+    ];
+    for (const { table, statistic, options } of cases) {
+      const fast = sweep(table, statistic, grid, { ...options, linkModel: links }).points;
+      const slow = sweep(table, statistic, grid, { ...options, linkModel: links, method: 'linear' }).points;
+      fast.forEach((f, i) => {
+        const { meanLatencyMs, ...rest } = f;
+        const { meanLatencyMs: slowLatency, ...slowRest } = slow[i];
+        expect(rest).toEqual(slowRest);
+        expect(meanLatencyMs).toBeCloseTo(slowLatency, 9);
+      });
+      expect(new Set(fast.map((f) => f.localExitRate)).size).toBeGreaterThan(5);
+    }
+  });
+
   it('rejects bad points', () => {
     expect(() => thresholdGrid(1)).toThrow(/integer >= 2/);
     expect(() => sweep(research, 'entropy', [0.5, NaN])).toThrow(/finite/);

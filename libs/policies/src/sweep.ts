@@ -2,6 +2,7 @@ import type { ExitTier, LinkModel, SweepPoint, SweepResult, ThresholdStatistic }
 import { accuracyOf, notEvaluableReason, runRule } from './evaluate';
 import { latencyColumns } from './latency';
 import { prepare } from './prepared';
+import { bucketSweep } from './bucket-sweep';
 import type { SessionSampleTable } from './session-table';
 import { tauOf } from './statistics';
 
@@ -9,6 +10,11 @@ export interface SweepOptions {
   linkModel?: LinkModel;
   /** Edge threshold at every point: 'same' (default) uses the swept value, a number fixes it. */
   edgeThreshold?: 'same' | number;
+  /**
+   * 'auto' (default) buckets the samples by threshold in one pass when the edge threshold
+   * does not move (no edge tier, or a fixed one); 'linear' runs the evaluation core once per point.
+   */
+  method?: 'auto' | 'linear';
 }
 
 /** Evenly spaced thresholds over [0, 1], the natural range of entropy, confidence and margin. */
@@ -35,9 +41,16 @@ export function sweep(
   const n = table.n;
   const per = (x: number) => (n === 0 ? 0 : x / n);
   const edgeFixed = options.edgeThreshold;
-  const result: SweepPoint[] = thresholds.map((threshold) => {
+  const edgeMoves = table.edge !== null && (edgeFixed === undefined || edgeFixed === 'same');
+  const sorted =
+    options.method !== 'linear' && !edgeMoves
+      ? bucketSweep(p, statistic, typeof edgeFixed === 'number' ? tauOf(statistic, edgeFixed) : -Infinity, thresholds.map((x) => tauOf(statistic, x)), lat)
+      : null;
+  const result: SweepPoint[] = thresholds.map((threshold, i) => {
     const edge = edgeFixed === undefined || edgeFixed === 'same' ? threshold : edgeFixed;
-    const k = runRule(p, { statistic, tau: { local: tauOf(statistic, threshold), edge: tauOf(statistic, edge) } }, tiers, lat);
+    const k = sorted
+      ? sorted[i]
+      : runRule(p, { statistic, tau: { local: tauOf(statistic, threshold), edge: tauOf(statistic, edge) } }, tiers, lat);
     const evaluable = notEvaluableReason(table, k) === null;
     const exitRates: Partial<Record<ExitTier, number>> = { local: per(k.exited[0]), cloud: per(k.exited[2]) };
     if (table.edge) exitRates.edge = per(k.exited[1]);
