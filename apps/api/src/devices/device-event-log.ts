@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { type NewEvent, streamIds } from '@ddnn/contracts';
 import { EventStore } from '@ddnn/events';
@@ -6,10 +6,11 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tok
 
 /** Appends device facts (registration, connectivity, deployments) to the event log, stream device-<id>. */
 @Injectable()
-export class DeviceEventLog implements OnModuleDestroy {
+export class DeviceEventLog implements OnApplicationShutdown {
   private readonly logger = new Logger(DeviceEventLog.name);
   private readonly pool: Pool;
   private readonly store: EventStore;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(@Inject(DATABASE_RUNTIME) db: DatabaseRuntime) {
     this.pool = new Pool({ connectionString: db.url, max: 3 });
@@ -19,7 +20,13 @@ export class DeviceEventLog implements OnModuleDestroy {
 
   async append(deviceId: string, events: NewEvent[], node?: string): Promise<void> {
     const withMeta = events.map((e) => ({ ...e, metadata: { ...e.metadata, deviceId, ...(node ? { node } : {}) } }) as NewEvent);
-    await this.store.appendToStream(streamIds.device(deviceId), withMeta);
+    const write = this.store.appendToStream(streamIds.device(deviceId), withMeta);
+    this.pending.add(write);
+    try {
+      await write;
+    } finally {
+      this.pending.delete(write);
+    }
   }
 
   /** Like append, but a failure is logged rather than thrown (connectivity must not fail a socket handler). */
@@ -29,7 +36,9 @@ export class DeviceEventLog implements OnModuleDestroy {
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After every module's shutdown hooks (which may still log disconnects): finish writes, then close. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
     await this.pool.end();
   }
 }

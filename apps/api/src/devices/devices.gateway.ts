@@ -22,6 +22,10 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   private readonly logger = new Logger(DevicesGateway.name);
   private ns?: Namespace;
   private sweeper?: NodeJS.Timeout;
+  private closing = false;
+  private readonly local = new Map<string, SocketEndpoint>();
+  /** Per device, connectivity writes in the order they happened (a quick disconnect must not be logged first). */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
     private readonly devices: DevicesService,
@@ -38,8 +42,15 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     this.sweeper.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Logs every local device as disconnected while the database is still there, then closes the sockets. */
+  async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    for (const [id, endpoint] of this.local) {
+      this.transport.detach(endpoint);
+      await this.inOrder(id, () => this.devices.disconnected(id, 'server shutting down'));
+    }
+    this.local.clear();
     this.ns?.disconnectSockets(true);
   }
 
@@ -69,6 +80,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     const previous = this.transport.endpoint(device.id);
     const endpoint = new SocketEndpoint(socket, device);
     this.transport.attach(endpoint);
+    this.local.set(device.id, endpoint);
     if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
     socket.join(`device:${device.id}`);
     socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, payload, ack));
@@ -78,16 +90,27 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       this.refuse(socket, device, event, reason, args[args.length - 1]);
     });
     socket.once('disconnect', (reason: string) => {
+      if (this.closing) return;
       // A replaced connection is not a disconnect of the device.
-      if (this.transport.endpoint(device.id) === endpoint || !this.transport.endpoint(device.id)) {
+      if (this.local.get(device.id) === endpoint) {
+        this.local.delete(device.id);
         this.transport.detach(endpoint);
-        void this.devices.disconnected(device.id, reason).catch((e: unknown) => this.logger.error(`disconnect of ${device.id}: ${(e as Error).message}`));
+        void this.inOrder(device.id, () => this.devices.disconnected(device.id, reason));
       }
     });
     this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
-    await this.devices.connected(device.id, socket.handshake.address || null).catch((e: unknown) =>
-      this.logger.error(`recording the connection of ${device.id} failed: ${(e as Error).message}`),
-    );
+    await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
+  }
+
+  private inOrder(deviceId: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(deviceId) ?? Promise.resolve())
+      .then(write)
+      .catch((e: unknown) => this.logger.error(`connectivity of ${deviceId}: ${(e as Error).message}`));
+    this.chains.set(deviceId, next);
+    void next.then(() => {
+      if (this.chains.get(deviceId) === next) this.chains.delete(deviceId);
+    });
+    return next;
   }
 
   private onHeartbeat(socket: Socket, device: DeviceEntity, payload: unknown, ack?: Ack): void {

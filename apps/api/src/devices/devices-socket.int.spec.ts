@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
+import { DeviceTransport, DeviceUnavailableError } from './transport/device-transport';
+import { call, startTestApi, type TestApi } from './test-app';
+import { writeSmallDataset, writeUntrainedCheckpoint } from './test-fixtures';
+
+const ADMIN = 'test-operator-token-0123456789';
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('/devices socket namespace (real Postgres, real sockets)', () => {
+  let api: TestApi;
+  let transport: DeviceTransport;
+  let profileKey: string;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DEVICE_INACTIVE_TIMEOUT_MS: '1000' });
+    transport = api.app.get(DeviceTransport);
+    profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
+    await writeUntrainedCheckpoint(path.join(api.dataDir, 'model'));
+    await writeSmallDataset(api.dataDir);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'model'), id: 'm1' })).status).toBe(201);
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await api.close();
+  });
+
+  const provision = async (name: string, view: number) =>
+    (await call(api, 'POST', '/devices/provision', null, { name, profileKey, role: 'end-device', view })).body as { deviceId: string; token: string };
+
+  /** Connects a client; resolves with it once connected, rejects with the handshake error. */
+  function connect(token: unknown): Promise<Socket> {
+    const s = io(`${api.url}${DEVICES_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(s);
+    return new Promise((resolve, reject) => {
+      s.once('connect', () => resolve(s));
+      s.once('connect_error', (e) => reject(e));
+    });
+  }
+
+  /** A client that serves the protocol with the same DeviceRuntime as real agents and simulated devices. */
+  async function runtimeClient(name: string, view: number): Promise<{ socket: Socket; deviceId: string }> {
+    const d = await provision(name, view);
+    const socket = await connect(d.token);
+    const rt = new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(api.dataDir, 'datasets') }) });
+    socket.on(DeviceEvents.deploy, (p: unknown, ack: (r: unknown) => void) => void rt.deploy(p).then(ack));
+    socket.on(DeviceEvents.infer, (p: unknown, ack: (r: unknown) => void) => void rt.infer(p).then(ack));
+    await until('the transport to see the device', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    return { socket, deviceId: d.deviceId };
+  }
+
+  const deviceEvents = (id: string) => api.sql<{ type: string; data: Record<string, unknown> }>('SELECT type, data FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${id}`]);
+
+  it('refuses a handshake without a token, with an unknown token and for a locked device', async () => {
+    await expect(connect(undefined)).rejects.toThrow(/missing device token/);
+    await expect(connect('ddnn_dev_forged')).rejects.toThrow(/unknown or revoked device token/);
+    const d = await provision('locked-cam', 0);
+    await call(api, 'PATCH', `/devices/${d.deviceId}`, ADMIN, { adminState: 'locked' });
+    await expect(connect(d.token)).rejects.toThrow(/locked/);
+    await call(api, 'POST', `/devices/${d.deviceId}/revoke-token`, ADMIN);
+    await expect(connect(d.token)).rejects.toThrow(/unknown or revoked/);
+  });
+
+  it('deploys a section (ModelDeployed), then serves scores and features through DeviceTransport', async () => {
+    const { deviceId } = await runtimeClient('cam-2', 2);
+    const ack = await transport.deploy(deviceId, await deployMessage('device-2'), 10_000);
+    expect(ack).toMatchObject({ ok: true, modelId: 'm1', section: 'device-2' });
+    const events = await deviceEvents(deviceId);
+    expect(events.map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
+    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'model', 'device-2.bin')).byteLength });
+    const sampleId = firstSampleId();
+    const scores = await transport.request(deviceId, { stage: 'scores', sessionId: 's1', sampleIndex: 0, dataset: 'synth', sampleId }, 10_000);
+    expect(scores).toMatchObject({ ok: true });
+    expect((scores as { scores: Uint8Array }).scores.byteLength).toBe(12);
+    const features = await transport.request(deviceId, { stage: 'features', sessionId: 's1', sampleIndex: 0 }, 10_000);
+    expect(features).toMatchObject({ ok: true });
+    expect((features as { features: Uint8Array }).features.byteLength).toBe(128); // 16x16x4 bits
+    const device = (await call(api, 'GET', `/devices/${deviceId}`, ADMIN)).body;
+    expect(device.deployed).toEqual({ modelId: 'm1', modelVersion: expect.any(String), section: 'device-2' });
+    expect(device.connectivity.active).toBe(true);
+  });
+
+  it('answers a malformed payload with a protocol error and a log line, and keeps serving', async () => {
+    const d = await provision('noisy', 3);
+    const s = await connect(d.token);
+    const errors: unknown[] = [];
+    s.on(DeviceEvents.error, (e: unknown) => errors.push(e));
+    const bad = await s.timeout(5000).emitWithAck(DeviceEvents.heartbeat, { at: 'yesterday', extra: 1 });
+    expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/heartbeat: .*at/) });
+    s.emit('launch-missiles', { now: true });
+    s.emit(DeviceEvents.infer, { stage: 'scores' });
+    s.emit(DeviceEvents.heartbeat, 'not an object');
+    await until('three protocol errors', async () => errors.length >= 3);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'launch-missiles', error: expect.stringMatching(/unknown event/) }),
+        expect.objectContaining({ event: 'infer', error: expect.stringMatching(/sent by the server/) }),
+        expect.objectContaining({ event: 'heartbeat' }),
+      ]),
+    );
+    const good = await s.timeout(5000).emitWithAck(DeviceEvents.heartbeat, { at: new Date().toISOString() });
+    expect(good).toEqual({ ok: true });
+    expect(s.connected).toBe(true);
+    expect((await call(api, 'GET', '/health')).status).toBe(200);
+  });
+
+  it('a device that acks garbage or not at all is reported, not crashed on', async () => {
+    const d = await provision('liar', 4);
+    const s = await connect(d.token);
+    s.on(DeviceEvents.infer, (p: { sampleIndex: number }, ack: (r: unknown) => void) => {
+      if (p.sampleIndex === 0) ack({ ok: true, scores: 'not bytes', latencyMs: -1 });
+      // sample 1: never answers
+    });
+    await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    const garbage = await transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
+    expect(garbage).toMatchObject({ ok: false, error: expect.stringMatching(/malformed reply/) });
+    const silent = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 1, dataset: 'synth', sampleId: 'x' }, 300);
+    await expect(silent).rejects.toEqual(new DeviceUnavailableError(d.deviceId, 'timeout'));
+    await expect(transport.request('00000000-0000-0000-0000-000000000000', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 100)).rejects.toMatchObject({ reason: 'not-connected' });
+  });
+
+  it('disconnects are logged, a pending request fails as disconnected, and locking kicks a connected device', async () => {
+    const d = await provision('leaver', 5);
+    const s = await connect(d.token);
+    s.on(DeviceEvents.infer, () => setTimeout(() => s.disconnect(), 50));
+    await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    const pending = transport.request(d.deviceId, { stage: 'features', sessionId: 's', sampleIndex: 0 }, 2000);
+    await expect(pending).rejects.toMatchObject({ reason: 'disconnected' });
+    const events = await until('DeviceDisconnected', async () => {
+      const ev = await deviceEvents(d.deviceId);
+      return ev.some((e) => e.type === 'DeviceDisconnected') ? ev : null;
+    });
+    expect(events.find((e) => e.type === 'DeviceDisconnected')?.data).toMatchObject({ deviceId: d.deviceId, reason: 'client namespace disconnect' });
+    const row = (await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body;
+    expect(row.connectivity).toMatchObject({ active: false, lastDisconnectAt: expect.any(String) });
+
+    const e = await provision('to-lock', 0);
+    const kicked = await connect(e.token);
+    const gone = new Promise<string>((r) => kicked.once('disconnect', r));
+    await call(api, 'PATCH', `/devices/${e.deviceId}`, ADMIN, { adminState: 'locked' });
+    expect(await gone).toBe('io server disconnect');
+  });
+
+  it('a connected device that stops sending heartbeats goes inactive (DeviceWentInactive)', async () => {
+    const d = await provision('quiet', 1);
+    await connect(d.token);
+    const events = await until('DeviceWentInactive', async () => {
+      const ev = await deviceEvents(d.deviceId);
+      return ev.some((x) => x.type === 'DeviceWentInactive') ? ev : null;
+    });
+    expect(events.find((x) => x.type === 'DeviceWentInactive')?.data).toMatchObject({ deviceId: d.deviceId, timeoutMs: 1000 });
+    expect((await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity.active).toBe(false);
+  });
+
+  function firstSampleId(): string {
+    return readFileSync(path.join(api.dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
+  }
+
+  async function deployMessage(section: string) {
+    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'model', 'manifest.json'), 'utf8')) as unknown;
+    const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'model', `${section}.bin`))) };
+  }
+});

@@ -1,0 +1,180 @@
+import { io, type Socket } from 'socket.io-client';
+import { DEVICES_NAMESPACE, DeviceEvents, type HeartbeatMessage } from '@ddnn/contracts';
+import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
+import { log } from './log';
+import type { AgentOptions } from './options';
+import { provision, ProvisionRefusedError } from './provision';
+import { type AgentState, readState, writeState } from './state-file';
+
+type Ack = (reply: unknown) => void;
+
+/** Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped at 10 s. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(10_000, 500 * 2 ** Math.min(attempt, 10));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+/**
+ * A real device: provisions itself (or reuses its saved token), connects to /devices, installs the section
+ * the server deploys and serves inference from its own view with the bit-packed kernels, through the same
+ * DeviceRuntime the server's simulated devices use. Reconnects with backoff until stopped.
+ */
+export class DeviceAgent {
+  private readonly runtime: DeviceRuntime;
+  private socket?: Socket;
+  private state?: AgentState;
+  private heartbeat?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private attempt = 0;
+  private stopped = false;
+  private readonly connectedOnce: Promise<void>;
+  private markConnected!: () => void;
+
+  constructor(
+    private readonly options: AgentOptions,
+    bindings: DeviceRuntimeBindings = checkpointRuntimeBindings({ dataRoot: options.data }),
+  ) {
+    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings });
+    this.connectedOnce = new Promise((r) => (this.markConnected = r));
+  }
+
+  /** Resolves once the agent has an identity and has started connecting. */
+  async start(): Promise<void> {
+    this.state = await this.identity(false);
+    this.connect();
+  }
+
+  /** Resolves at the first successful connection. */
+  connected(): Promise<void> {
+    return this.connectedOnce;
+  }
+
+  /** Disconnects and stops retrying. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+  }
+
+  private async identity(forceNew: boolean): Promise<AgentState> {
+    const o = this.options;
+    if (!forceNew) {
+      const saved = await readState(o.state, o.server, o.name);
+      if (saved) {
+        log('info', `reusing the saved identity of ${o.name} (device ${saved.deviceId}) from ${o.state}`);
+        return saved;
+      }
+    }
+    if (!o.profileKey) throw new ProvisionRefusedError(`no saved token in ${o.state} and no --profile-key to provision with`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await provision(o.server, {
+          name: o.name,
+          profileKey: o.profileKey,
+          role: o.role,
+          ...(o.view !== null ? { view: o.view } : {}),
+          capabilities: { agent: 'ddnn-device', kernels: 'bit-packed', node: process.version },
+        });
+        const state = { server: o.server, name: o.name, deviceId: r.deviceId, token: r.token };
+        await writeState(o.state, state);
+        log('info', `provisioned ${o.name} as device ${r.deviceId}; token saved in ${o.state}`);
+        return state;
+      } catch (e) {
+        if (e instanceof ProvisionRefusedError || this.stopped) throw e;
+        const wait = backoffMs(attempt);
+        log('warn', `cannot reach ${o.server} to provision (${(e as Error).message}); retrying in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.state) return;
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    const socket = io(`${this.options.server}${DEVICES_NAMESPACE}`, {
+      auth: { token: this.state.token },
+      transports: ['websocket'],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 10_000,
+      randomizationFactor: 0.5,
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.attempt = 0;
+      log('info', `connected to ${this.options.server} as ${this.options.name} (device ${this.state?.deviceId})`);
+      this.markConnected();
+      this.sendHeartbeat();
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs);
+    });
+    socket.on('disconnect', (reason) => {
+      clearInterval(this.heartbeat);
+      log('warn', `disconnected (${reason})`);
+      // socket.io reconnects by itself except when the server closed the connection on purpose.
+      if (reason === 'io server disconnect') this.scheduleReconnect();
+    });
+    socket.on('connect_error', (err) => {
+      if (socket.active) {
+        log('warn', `cannot connect (${err.message}); socket.io retries with backoff`);
+        return;
+      }
+      // Refused by the server's handshake check: decide here.
+      if (/unknown or revoked/.test(err.message) && this.options.profileKey) {
+        log('warn', `the server refused the saved token (${err.message}); provisioning again`);
+        this.identity(true).then(
+          (s) => {
+            this.state = s;
+            this.connect();
+          },
+          (e: unknown) => this.fatal(`provisioning again failed: ${(e as Error).message}`),
+        );
+        return;
+      }
+      if (/unknown or revoked|missing device token/.test(err.message)) {
+        this.fatal(`the server refused this device: ${err.message}`);
+        return;
+      }
+      log('warn', `the server refused the connection (${err.message})`);
+      this.scheduleReconnect();
+    });
+    socket.on(DeviceEvents.deploy, (payload: unknown, ack?: Ack) => {
+      void this.runtime.deploy(payload).then((reply) => {
+        if (reply.ok) log('info', `installed ${reply.section} of model ${reply.modelId} ${reply.modelVersion} (${reply.bytes} bytes)`);
+        else log('warn', `deploy refused: ${reply.error}`);
+        if (typeof ack === 'function') ack(reply);
+        this.sendHeartbeat();
+      });
+    });
+    socket.on(DeviceEvents.infer, (payload: unknown, ack?: Ack) => {
+      void this.runtime.infer(payload).then((reply) => {
+        if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+        if (typeof ack === 'function') ack(reply);
+        else log('warn', 'infer without an ack callback: reply dropped');
+      });
+    });
+    socket.on(DeviceEvents.error, (e: { event?: string; error?: string }) => log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`));
+  }
+
+  private sendHeartbeat(): void {
+    const model = this.runtime.model;
+    const hb: HeartbeatMessage = { at: new Date().toISOString(), ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}) };
+    this.socket?.emit(DeviceEvents.heartbeat, hb);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const wait = backoffMs(this.attempt++);
+    log('info', `reconnecting in ${wait} ms`);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.connect(), wait);
+  }
+
+  private fatal(message: string): void {
+    log('error', message);
+    this.stop();
+    process.exitCode = 1;
+  }
+}

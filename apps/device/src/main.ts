@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { DeviceAgent } from './agent';
+import { log } from './log';
+import { OptionsError, parseOptions } from './options';
+
+const program = new Command('ddnn-device')
+  .description('A DDNN end device (or edge node): provisions, connects to the server and serves its model section.')
+  .requiredOption('--server <url>', 'platform URL, e.g. http://localhost:3000')
+  .option('--profile-key <key>', "the device profile's provisioning key (needed until a token is saved)")
+  .requiredOption('--name <name>', 'device name, e.g. cam-3')
+  .option('--view <n>', 'camera view this device serves (end devices)')
+  .option('--data <dir>', 'folder holding the datasets (or one dataset) this device reads its view from')
+  .option('--role <role>', 'end-device or edge', 'end-device')
+  .option('--state <file>', 'where the device token is saved (default .data/devices/<name>.json)')
+  .option('--heartbeat-ms <ms>', 'heartbeat interval', '5000')
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  let agent: DeviceAgent;
+  try {
+    agent = new DeviceAgent(parseOptions(program.opts()));
+  } catch (e) {
+    if (e instanceof OptionsError) {
+      process.stderr.write(`ddnn-device: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${signal}: disconnecting`);
+    agent.stop();
+    // Let the close frame go out, then leave with the exit code already set.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 100).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await agent.start();
+}
+
+main().catch((e: unknown) => {
+  log('error', e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
