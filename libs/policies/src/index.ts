@@ -10,3 +10,4 @@ export { fitBudgetPolicy } from './budget';
 export { liveOutcomeFromEvents, type LiveOutcome } from './live';
 export { syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';
 export { benchmarkSweep, type SweepBenchmark } from './benchmark';
+export { comparePolicies } from './compare';
