@@ -23,6 +23,8 @@ export interface TrainingMetadata {
   trainSamples: number;
   secondsTotal: number;
   secondsPerEpoch: number;
+  /** Process CPU seconds per epoch (robust to other load on the machine). */
+  cpuSecondsPerEpoch: number;
   backend: string;
   dataset?: string;
   finishedAt: string;

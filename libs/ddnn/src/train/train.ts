@@ -142,6 +142,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
   const fullBatch = batchSize >= trainIdx.length ? makeBatch(ds, topology, trainIdx, true) : null;
   const started = Date.now();
+  const cpuStart = process.cpuUsage();
   let last: ExitMetric[] = [];
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -184,6 +185,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
       options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last });
     }
     const secondsTotal = (Date.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
@@ -207,6 +209,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         trainSamples: trainIdx.length,
         secondsTotal,
         secondsPerEpoch: secondsTotal / Math.max(1, epochs),
+        cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / Math.max(1, epochs),
         backend,
         dataset: options.datasetName ?? m.name,
         finishedAt: new Date().toISOString(),

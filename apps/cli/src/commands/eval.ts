@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadDataset } from '@ddnn/datasets';
+import { loadCheckpoint, metricsAt, runModel, sweepThresholds, type EvalMetrics } from '@ddnn/ddnn';
+import { intFlag, listFlag, numberFlag } from './model-options';
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/** Human-readable form of eval metrics. */
+export function formatMetrics(m: EvalMetrics): string {
+  return [
+    `${m.samples} test samples, T=${m.threshold}`,
+    `overall ${pct(m.overall)}  local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
+    `individual devices: ${m.individual.map((a) => (a === null ? 'failed' : pct(a))).join('  ')}`,
+    `local exits ${pct(m.localExitRate)}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${m.commReduction.toFixed(1)}x less)`,
+  ].join('\n');
+}
+
+/** `ddnn eval` and `ddnn sweep`: accuracy, exits and communication of a trained model on the test split. */
+export function registerEvalCommands(program: Command): void {
+  program
+    .command('eval')
+    .description('Evaluate a checkpoint on the test split at one exit threshold')
+    .requiredOption('--model <dir>', 'checkpoint directory')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--threshold <T>', 'local exit iff normalized entropy < T', numberFlag('--threshold', 0, 1), 0.8)
+    .option('--fail <list>', 'devices (views) dead at inference time, e.g. 2,5', listFlag('--fail'))
+    .option('--batch <n>', 'inference batch size', intFlag('--batch', 1), 256)
+    .option('--json', 'print the metrics as JSON on the last line')
+    .action(async (flags: { model: string; data: string; threshold: number; fail?: number[]; batch: number; json?: boolean }) => {
+      const model = await loadCheckpoint(resolve(flags.model));
+      const ds = await loadDataset(resolve(flags.data));
+      const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
+      const m = metricsAt(run, flags.threshold);
+      if (flags.json) process.stdout.write(JSON.stringify({ ...m, failed: flags.fail ?? [] }) + '\n');
+      else process.stdout.write(formatMetrics(m) + '\n');
+    });
+
+  program
+    .command('sweep')
+    .description('Local exit rate, overall accuracy and bytes per sample for T = 0, 0.05, ..., 1')
+    .requiredOption('--model <dir>', 'checkpoint directory')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--step <s>', 'threshold step', numberFlag('--step', 0.001, 1), 0.05)
+    .option('--fail <list>', 'devices (views) dead at inference time', listFlag('--fail'))
+    .option('--json', 'print the sweep as JSON on the last line')
+    .action(async (flags: { model: string; data: string; step: number; fail?: number[]; json?: boolean }) => {
+      const model = await loadCheckpoint(resolve(flags.model));
+      const ds = await loadDataset(resolve(flags.data));
+      const run = await runModel(model, ds, { fail: flags.fail });
+      const points = sweepThresholds(run, flags.step);
+      const ends = metricsAt(run, 0);
+      const result = { samples: ends.samples, local: ends.local, cloud: ends.cloud, rawBytesPerSample: ends.rawBytesPerSample, points };
+      if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else {
+        process.stdout.write(`local ${pct(result.local)}, cloud ${pct(result.cloud)}, ${result.samples} test samples\n   T  local exit  overall  bytes/sample\n`);
+        for (const p of points) process.stdout.write(`${p.threshold.toFixed(2).padStart(5)} ${pct(p.localExitRate).padStart(10)} ${pct(p.overall).padStart(8)} ${p.bytesPerSample.toFixed(1).padStart(13)}\n`);
+      }
+    });
+}

@@ -1,0 +1,55 @@
+import { initBackend } from '../backend';
+import { metricsAt, runModel } from '../evaluate/evaluate';
+import { parseTopology } from '../model/topology';
+import { tinyDataset } from '../testing/tiny-dataset';
+import { trainDdnn, type EpochReport } from './train';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('joint training', () => {
+  const ds = tinyDataset({ samples: 160, views: 3, size: 8, seed: 3 });
+
+  it('learns a small multi-view task well above chance at every exit', async () => {
+    const reports: EpochReport[] = [];
+    const model = await trainDdnn(ds, parseTopology({ devices: [0, 1, 2] }), { epochs: 40, seed: 2, batchSize: 64, onEpoch: (r) => reports.push(r) });
+    expect(reports).toHaveLength(40);
+    expect(reports[0].exits.map((e) => e.exit)).toEqual(['device-0', 'device-1', 'device-2', 'local', 'cloud']);
+    const cloudLoss = reports.map((r) => r.exits.find((e) => e.exit === 'cloud')!.loss);
+    expect(cloudLoss[39]).toBeLessThan(cloudLoss[0]);
+    // binary weights stay clipped to [-1, 1]
+    for (const values of model.sections.values()) for (const [name, v] of values) if (name.endsWith('.w')) expect(v.data.every((x) => x >= -1 && x <= 1)).toBe(true);
+    const m = metricsAt(await runModel(model, ds), 0.8);
+    expect(m.samples).toBe(40);
+    // chance is 1/3
+    expect(m.cloud).toBeGreaterThan(0.75);
+    expect(m.local).toBeGreaterThan(0.6);
+    expect(m.overall).toBeGreaterThan(0.75);
+    const failed = metricsAt(await runModel(model, ds, { fail: [1] }), 0.8);
+    expect(failed.individual[1]).toBeNull();
+    expect(failed.overall).toBeGreaterThan(0.6);
+  }, 120_000);
+
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
+    const opts = { epochs: 2, batchSize: 50 };
+    const a = await trainDdnn(ds, topology, { ...opts, seed: 4 });
+    const b = await trainDdnn(ds, topology, { ...opts, seed: 4 });
+    const c = await trainDdnn(ds, topology, { ...opts, seed: 5 });
+    const flat = (m: typeof a) => [...m.sections.values()].flatMap((s) => [...s.values()].flatMap((v) => Array.from(v.data)));
+    expect(flat(a)).toEqual(flat(b));
+    expect(flat(a)).not.toEqual(flat(c));
+  }, 60_000);
+
+  it('ignores missing views in the device exit loss and sets BatchNorm statistics from the training set', async () => {
+    // view 1 never captured: its device exit has no sample to learn from, so its loss counts nothing
+    const model = await trainDdnn(tinyDataset({ samples: 40, views: 2, missing: 1 }), parseTopology({ devices: [0, 1] }), { epochs: 1 });
+    const variance = model.sections.get('cloud')!.get('convp0.bn.variance')!.data;
+    expect(Array.from(variance).some((v) => v !== 1)).toBe(true);
+    expect(model.training.trainSamples).toBe(30);
+    expect(model.training.finalExits.find((e) => e.exit === 'device-1')!.loss).toBe(0);
+    expect(model.training.finalExits.find((e) => e.exit === 'device-0')!.loss).toBeGreaterThan(0);
+    expect(model.training.finalExits.find((e) => e.exit === 'cloud')!.loss).toBeGreaterThan(0);
+  }, 60_000);
+});
