@@ -35,7 +35,9 @@ export abstract class ConvPLayer {
   // BatchNorm + sign folded per channel into `scale * x >= at` with scale +-1 (see SignThreshold).
   private readonly thresholdScale: Float64Array;
   private readonly thresholdAt: Float64Array;
-  private readonly pooled: Float64Array;
+  // Pooling scratch: the column-window max of every input row, then of one output pixel.
+  private readonly rowMax: Float64Array;
+  private readonly colMax: Float64Array;
 
   protected constructor(weights: ConvPWeights, options: ConvPLayerOptions, integerInputs: boolean, inputBound: number) {
     this.inChannels = weights.inChannels;
@@ -49,7 +51,8 @@ export abstract class ConvPLayer {
     this.outWidth = this.cols.out;
     this.wordsPerPixel = wordsFor(this.outChannels);
     this.output = new Int32Array(this.outHeight * this.outWidth * this.wordsPerPixel);
-    this.pooled = new Float64Array(this.outChannels);
+    this.rowMax = new Float64Array(this.height * this.outWidth * this.outChannels);
+    this.colMax = new Float64Array(this.outChannels);
     this.thresholdScale = new Float64Array(this.outChannels);
     this.thresholdAt = new Float64Array(this.outChannels);
     for (let c = 0; c < this.outChannels; c++) {
@@ -65,31 +68,50 @@ export abstract class ConvPLayer {
     }
   }
 
-  /** Max-pool (padding never wins: -infinity) then the folded BatchNorm + sign, into `output`. */
-  protected poolAndSign(conv: Float32Array | Int32Array): void {
-    const { height, width, outChannels: cout, stride, pooled, output, wordsPerPixel: wpp } = this;
+  /**
+   * Max-pool (padding never wins: -infinity) then the folded BatchNorm + sign, into `output`. Separable:
+   * a max over each window's columns per input row first, then over its rows. `stride` is the channel
+   * stride of `conv` (>= outChannels when padded).
+   */
+  protected poolAndSign(conv: Float32Array, stride: number = this.outChannels): void {
+    const { height, width, outChannels: cout, outWidth, output, wordsPerPixel: wpp, rowMax } = this;
+    const step = this.stride;
     const scale = this.thresholdScale;
     const at = this.thresholdAt;
-    output.fill(0);
-    for (let oy = 0; oy < this.outHeight; oy++) {
-      const y0 = Math.max(oy * stride - this.rows.padBefore, 0);
-      const y1 = Math.min(oy * stride - this.rows.padBefore + 3, height);
-      for (let ox = 0; ox < this.outWidth; ox++) {
-        const x0 = Math.max(ox * stride - this.cols.padBefore, 0);
-        const x1 = Math.min(ox * stride - this.cols.padBefore + 3, width);
-        pooled.fill(-Infinity);
-        for (let y = y0; y < y1; y++) {
-          for (let x = x0; x < x1; x++) {
-            const base = (y * width + x) * cout;
-            for (let c = 0; c < cout; c++) {
-              const v = conv[base + c];
-              if (v > pooled[c]) pooled[c] = v;
-            }
+    for (let y = 0; y < height; y++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        const x0 = Math.max(ox * step - this.cols.padBefore, 0);
+        const x1 = Math.min(ox * step - this.cols.padBefore + 3, width);
+        const r = (y * outWidth + ox) * cout;
+        let i = (y * width + x0) * stride;
+        for (let c = 0; c < cout; c++) rowMax[r + c] = conv[i + c];
+        for (let x = x0 + 1; x < x1; x++) {
+          i += stride;
+          for (let c = 0; c < cout; c++) {
+            const v = conv[i + c];
+            if (v > rowMax[r + c]) rowMax[r + c] = v;
           }
         }
-        const o = (oy * this.outWidth + ox) * wpp;
+      }
+    }
+    output.fill(0);
+    const colMax = this.colMax;
+    for (let oy = 0; oy < this.outHeight; oy++) {
+      const y0 = Math.max(oy * step - this.rows.padBefore, 0);
+      const y1 = Math.min(oy * step - this.rows.padBefore + 3, height);
+      for (let ox = 0; ox < outWidth; ox++) {
+        let r = (y0 * outWidth + ox) * cout;
+        for (let c = 0; c < cout; c++) colMax[c] = rowMax[r + c];
+        for (let y = y0 + 1; y < y1; y++) {
+          r += outWidth * cout;
+          for (let c = 0; c < cout; c++) {
+            const v = rowMax[r + c];
+            if (v > colMax[c]) colMax[c] = v;
+          }
+        }
+        const o = (oy * outWidth + ox) * wpp;
         for (let c = 0; c < cout; c++) {
-          if (scale[c] * pooled[c] >= at[c]) output[o + (c >>> 5)] |= 1 << (c & 31);
+          if (scale[c] * colMax[c] >= at[c]) output[o + (c >>> 5)] |= 1 << (c & 31);
         }
       }
     }
@@ -117,41 +139,62 @@ export abstract class ConvPLayer {
  * channel), so the pre-BatchNorm values are bit-identical to tf.conv2d on the cpu backend.
  */
 export class FloatInputConvP extends ConvPLayer {
+  // sign(w) as +-1 in [tap][cin][cout rounded up to 4], zero-padded, so four output channels share a pass.
   private readonly signs: Float32Array;
+  private readonly paddedOut: number;
   private readonly conv: Float32Array;
 
   constructor(weights: ConvPWeights, options: ConvPLayerOptions) {
     super(weights, options, false, FLOAT32_MAX);
-    this.signs = Float32Array.from(weights.kernel, (w) => (w >= 0 ? 1 : -1));
-    this.conv = new Float32Array(this.height * this.width * this.outChannels);
+    const { inChannels: cin, outChannels: cout } = this;
+    this.paddedOut = Math.ceil(cout / 4) * 4;
+    this.signs = new Float32Array(9 * cin * this.paddedOut);
+    for (let k = 0; k < 9 * cin; k++) {
+      for (let co = 0; co < cout; co++) this.signs[k * this.paddedOut + co] = weights.kernel[k * cout + co] >= 0 ? 1 : -1;
+    }
+    this.conv = new Float32Array(this.height * this.width * this.paddedOut);
   }
 
   /** Runs the block on an H*W*C float view (HWC). */
   run(view: Float32Array): Int32Array {
-    const { height, width, inChannels: cin, outChannels: cout, signs, conv } = this;
-    conv.fill(0);
+    const { height, width, inChannels: cin, paddedOut: cp, signs, conv } = this;
+    const f32 = Math.fround;
     for (let y = 0; y < height; y++) {
-      for (let ky = 0; ky < 3; ky++) {
-        const sy = y + ky - 1;
-        if (sy < 0 || sy >= height) continue;
-        for (let x = 0; x < width; x++) {
-          const o = (y * width + x) * cout;
-          for (let kx = 0; kx < 3; kx++) {
-            const sx = x + kx - 1;
-            if (sx < 0 || sx >= width) continue;
-            const i = (sy * width + sx) * cin;
-            let w = (ky * 3 + kx) * cin * cout;
-            for (let ci = 0; ci < cin; ci++) {
-              const v = view[i + ci];
-              // Float32Array stores round every partial sum to float32, as tfjs's cpu kernel does.
-              for (let co = 0; co < cout; co++) conv[o + co] += v * signs[w + co];
-              w += cout;
+      const ky0 = y === 0 ? 1 : 0;
+      const ky1 = y === height - 1 ? 2 : 3;
+      for (let x = 0; x < width; x++) {
+        const kx0 = x === 0 ? 1 : 0;
+        const kx1 = x === width - 1 ? 2 : 3;
+        const o = (y * width + x) * cp;
+        for (let g = 0; g < cp; g += 4) {
+          // Each partial sum is rounded to float32 in tfjs-backend-cpu's order (row, column, channel).
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          for (let ky = ky0; ky < ky1; ky++) {
+            const row = (y + ky - 1) * width;
+            for (let kx = kx0; kx < kx1; kx++) {
+              const i = (row + x + kx - 1) * cin;
+              let wi = (ky * 3 + kx) * cin * cp + g;
+              for (let ci = 0; ci < cin; ci++) {
+                const v = view[i + ci];
+                a0 = f32(a0 + v * signs[wi]);
+                a1 = f32(a1 + v * signs[wi + 1]);
+                a2 = f32(a2 + v * signs[wi + 2]);
+                a3 = f32(a3 + v * signs[wi + 3]);
+                wi += cp;
+              }
             }
           }
+          conv[o + g] = a0;
+          conv[o + g + 1] = a1;
+          conv[o + g + 2] = a2;
+          conv[o + g + 3] = a3;
         }
       }
     }
-    this.poolAndSign(conv);
+    this.poolAndSign(conv, cp);
     return this.output;
   }
 }
@@ -167,7 +210,8 @@ export class BinaryInputConvP extends ConvPLayer {
   private readonly weightBits: Int32Array;
   private readonly patch: Int32Array;
   private readonly mask: Int32Array;
-  private readonly conv: Int32Array;
+  // Float32 (exact for these small integers) so the shared pooling code sees one array type.
+  private readonly conv: Float32Array;
   private readonly allChannels: Int32Array;
 
   constructor(weights: ConvPWeights, options: ConvPLayerOptions) {
@@ -188,7 +232,7 @@ export class BinaryInputConvP extends ConvPLayer {
     }
     this.patch = new Int32Array(this.patchWords);
     this.mask = new Int32Array(this.patchWords);
-    this.conv = new Int32Array(this.height * this.width * cout);
+    this.conv = new Float32Array(this.height * this.width * cout);
     this.allChannels = new Int32Array(this.inWordsPerPixel);
     for (let k = 0; k < this.inWordsPerPixel; k++) this.allChannels[k] = lowMask(Math.min(32, cin - 32 * k));
   }
