@@ -21,20 +21,15 @@ export function bucketSweep(p: PreparedTable, statistic: ThresholdStatistic, tau
   const sortedTau = Float64Array.from(byTau, (x) => x.tau);
   const uL = p.uncertainty(statistic, 'local');
   const uE = t.edge ? p.uncertainty(statistic, 'edge') : null;
-  const edgeOk = t.edge?.computed;
+  const edgeReached = t.edgeReached;
   const cloudOk = t.cloud.computed;
   const cE = p.correct.edge ?? p.correct.cloud;
   const latEdge = lat.edge ?? lat.cloud;
 
   // Bucket b in 0..P: the sample exits locally at sorted points b, b+1, ...; P = never.
   const acc = new Float64Array((P + 1) * COLS);
-  let missingLocal = 0;
   for (let s = 0; s < t.n; s++) {
-    if (!t.local.computed[s]) {
-      missingLocal++;
-      continue;
-    }
-    const u = uL[s];
+    const u = uL[s]; // NaN (no local output) lands in bucket P: never exits locally
     let lo = 0;
     let hi = P;
     while (lo < hi) {
@@ -48,7 +43,7 @@ export function bucketSweep(p: PreparedTable, statistic: ThresholdStatistic, tau
     acc[o + L_LABELLED] += p.labelled[s];
     acc[o + L_BYTES] += p.scoresBytes[s];
     acc[o + L_LAT] += lat.local[s];
-    if (uE && edgeOk && !edgeOk[s]) acc[o + O_MISS_E]++;
+    if (uE && !edgeReached[s]) acc[o + O_MISS_E]++;
     else if (uE && uE[s] < tauEdge) {
       acc[o + O_EDGE]++;
       acc[o + O_CORR_E] += cE[s];
@@ -78,7 +73,7 @@ export function bucketSweep(p: PreparedTable, statistic: ThresholdStatistic, tau
       exited: [upTo[L_COUNT], on(O_EDGE), on(O_CLOUD)],
       correct: [upTo[L_CORRECT], on(O_CORR_E), on(O_CORR_C)],
       labelled: [upTo[L_LABELLED], on(O_LAB_E), on(O_LAB_C)],
-      missing: [missingLocal, on(O_MISS_E), on(O_MISS_C)],
+      missing: [0, on(O_MISS_E), on(O_MISS_C)],
       scoresBytes: upTo[L_BYTES] + on(O_SCORES),
       featuresBytes: on(O_FEATURES),
       rawBytes: 0,

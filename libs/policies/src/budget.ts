@@ -37,17 +37,25 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
 
   const stat = policy.statistic;
   const uL = p.uncertainty(stat, 'local');
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => uL[a] - uL[b]);
-  const sortedU = Float64Array.from(order, (s) => uL[s]);
+  // Samples with a local output sorted by its statistic, then those without one (they never exit locally).
+  const finite = Uint32Array.from({ length: n }, (_, i) => i).filter((s) => !Number.isNaN(uL[s]));
+  const m = finite.length;
+  const order = new Uint32Array(n);
+  order.set(finite.sort((a, b) => uL[a] - uL[b]));
+  order.set(Uint32Array.from({ length: n }, (_, i) => i).filter((s) => Number.isNaN(uL[s])), m);
+  const sortedU = Float64Array.from(order.subarray(0, m), (s) => uL[s]);
 
   const edgeTaus = [-Infinity];
   let uEdgeMax = 0;
   if (table.edge) {
     const uE = p.uncertainty(stat, 'edge');
-    const sortedE = Float64Array.from(uE).sort();
-    uEdgeMax = sortedE[n - 1];
-    for (let q = 0; q <= EDGE_GRID; q++) edgeTaus.push(sortedE[Math.min(n - 1, Math.floor((q / EDGE_GRID) * (n - 1)))]);
-    edgeTaus.push(Infinity);
+    const sortedE = Float64Array.from(uE).filter((u) => !Number.isNaN(u)).sort();
+    const ne = sortedE.length;
+    if (ne > 0) {
+      uEdgeMax = sortedE[ne - 1];
+      for (let q = 0; q <= EDGE_GRID; q++) edgeTaus.push(sortedE[Math.min(ne - 1, Math.floor((q / EDGE_GRID) * (ne - 1)))]);
+      edgeTaus.push(Infinity);
+    }
   }
 
   const maxBytes = policy.maxBytesPerSample ?? Infinity;
@@ -72,7 +80,7 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     }
     let correctLocal = 0;
     let bytesLocal = 0;
-    for (let k = 0; k <= n; k++) {
+    for (let k = 0; k <= m; k++) {
       if (k > 0) {
         const s = order[k - 1];
         correctLocal += p.correct.local[s];
@@ -80,13 +88,13 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
         correctOn -= onCorrect[k - 1];
         bytesOn -= onBytes[k - 1];
       }
-      if (k > 0 && k < n && sortedU[k - 1] === sortedU[k]) continue; // not a cut: ties exit together
+      if (k > 0 && k < m && sortedU[k - 1] === sortedU[k]) continue; // not a cut: ties exit together
       const bytes = bytesLocal + bytesOn;
       cheapest = Math.min(cheapest, bytes / n);
       if (bytes / n > maxBytes || k / n < minRate) continue;
       const correct = correctLocal + correctOn;
       if (!best || correct > best.correct || (correct === best.correct && bytes < best.bytes)) {
-        const tauLocal = k === 0 ? sortedU[0] - 1 : k === n ? sortedU[n - 1] + 1 : between(sortedU[k - 1], sortedU[k]);
+        const tauLocal = k === 0 ? (m > 0 ? sortedU[0] - 1 : 0) : k === m ? sortedU[m - 1] + 1 : between(sortedU[k - 1], sortedU[k]);
         best = { tauLocal, tauEdge, correct, bytes };
       }
     }

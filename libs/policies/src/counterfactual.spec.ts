@@ -36,10 +36,11 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
       (d) => sections.some((x) => x.tier === 'device' && x.node === d.deviceId) && !missed.some((m) => m.deviceId === d.deviceId && m.stage === 'scores'),
     );
     for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
-    const local = sections.find((x) => x.tier === 'local')!;
+    // No local output (no device answered): the sample cannot exit locally.
+    const local = sections.find((x) => x.tier === 'local');
     let tier: 'local' | 'edge' | 'cloud' = 'cloud';
-    let answer = local.probabilities;
-    if (local.entropy < T.local) {
+    let answer = local?.probabilities ?? [];
+    if (local && local.entropy < T.local) {
       tier = 'local';
     } else {
       for (const d of answering) {
@@ -48,9 +49,10 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
       let goesOn = true;
       if (edges.length) {
         const outs = sections.filter((x) => x.tier === 'edge');
-        const mean = outs[0].probabilities.map((_, c) => outs.reduce((a, o) => a + o.probabilities[c] / outs.length, 0));
-        const eta = outs.length === 1 ? outs[0].entropy : -mean.reduce((a, p) => a + p * Math.log(p + 1e-9), 0) / Math.log(mean.length);
-        if (T.edge !== undefined && eta < T.edge) {
+        const mean = outs.length ? outs[0].probabilities.map((_, c) => outs.reduce((a, o) => a + o.probabilities[c], 0) / outs.length) : [];
+        const h = -mean.reduce((a, p) => a + p * Math.log(p + 1e-9), 0) / Math.log(mean.length);
+        const eta = outs.length === 1 ? outs[0].entropy : Math.min(1, Math.max(0, h));
+        if (outs.length > 0 && T.edge !== undefined && eta < T.edge) {
           tier = 'edge';
           answer = mean;
           goesOn = false;
@@ -97,6 +99,18 @@ describe('counterfactual evaluation equals a per-sample replay', () => {
     expect(r.exits.map((e) => e.tier)).toEqual(['local', 'cloud']);
   });
 
+  it('with devices and edge nodes failing: samples without a local output, edges that all failed', () => {
+    const events = syntheticSessionEvents({ samples: 400, seed: 13, devices: 2, edges: ['a', 'b'], missScores: 0.45, missFeatures: 0.1, missEdges: 0.4, thresholds: { local: 0.8, edge: 0.6 } });
+    const noLocal = events.filter((e) => e.type === 'ExitDecided' && e.data.tier === 'local' && e.data.prediction === -1).length;
+    expect(noLocal).toBeGreaterThan(20);
+    const table = sessionSamplesFromEvents(events);
+    const noEdge = table.edgeReached.filter((r, s) => r === 1 && table.edge?.computed[s] === 0).length;
+    expect(noEdge).toBeGreaterThan(5);
+    for (const thresholds of [{ local: 0.5, edge: 0.5 }, { local: 0.9, edge: 0.8 }, { local: 1.1 }]) {
+      expectEqualsSimulation(events, { kind: 'entropy', thresholds });
+    }
+  });
+
   it('takes real decisions: the local exit rate moves with T', () => {
     const at = (T: number) => (evaluatePolicy(sessionSamplesFromEvents(research), { kind: 'entropy', thresholds: { local: T } }) as PolicyEvaluation).localExitRate;
     expect(at(0)).toBe(0);
@@ -136,6 +150,13 @@ describe('counterfactual from a research session equals the live session at anot
     const live = syntheticSessionEvents({ ...opts, mode: 'production', thresholds: { local: 0.5 } });
     const research = syntheticSessionEvents({ ...opts, mode: 'research', thresholds: { local: 0.8 } });
     compare(live, research, { local: 0.5 });
+  });
+
+  it('live production with failing devices and edge nodes vs research recorded at other thresholds', () => {
+    const opts = { samples: 400, seed: 17, devices: 3, edges: ['a', 'b'], missScores: 0.35, missFeatures: 0.1, missEdges: 0.3 };
+    const live = syntheticSessionEvents({ ...opts, mode: 'production', thresholds: { local: 0.7, edge: 0.75 } });
+    const research = syntheticSessionEvents({ ...opts, thresholds: { local: 0.95, edge: 0.2 } });
+    compare(live, research, { local: 0.7, edge: 0.75 });
   });
 
   it('live research at T=0.9/0.6 with two edge nodes vs research recorded at T=0.5/0.3', () => {

@@ -58,21 +58,16 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   const uE = hasEdge ? p.uncertainty(rule.statistic, 'edge') : uL;
   const tauL = rule.tau.local;
   const tauE = rule.tau.edge;
-  const localOk = t.local.computed;
-  const edgeOk = t.edge ? t.edge.computed : localOk;
+  const edgeReached = t.edgeReached;
   const cloudOk = t.cloud.computed;
   const { correct, labelled, scoresBytes, featuresBytes, edgeBytes } = p;
   const cE = correct.edge ?? correct.local;
   const latEdge = lat?.edge ?? lat?.cloud;
   for (let s = 0; s < t.n; s++) {
-    if (!localOk[s]) {
-      k.missing[LOCAL]++;
-      tiers[s] = UNKNOWN;
-      continue;
-    }
+    // u is NaN where an exit has no output (no device / no edge node answered): NaN < tau never exits.
     let tier: number;
     if (uL[s] < tauL) tier = LOCAL;
-    else if (hasEdge && !edgeOk[s]) {
+    else if (hasEdge && !edgeReached[s]) {
       k.missing[EDGE]++;
       tiers[s] = UNKNOWN;
       continue;

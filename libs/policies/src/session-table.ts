@@ -46,6 +46,11 @@ export interface SessionSampleTable {
   local: ExitColumns;
   /** Null when the session has no edge tier. */
   edge: ExitColumns | null;
+  /**
+   * Per sample: the live session took it to the edge stage (an edge node answered, or the cloud ran after
+   * it). Reached without an edge output (every edge node failed) = the edge exit cannot fire.
+   */
+  edgeReached: Uint8Array;
   cloud: ExitColumns;
   /** Per sample x device: answered the scores stage / delivered features when asked. */
   device: {
@@ -106,6 +111,7 @@ function checkProbabilities(p: number[], c: number, where: string): void {
  * Builds the per-sample table of one session from its events (any order; other sessions' events ignored).
  * Presence rules: a device answered a sample when its section was evaluated and it has no DeviceMissed at
  * stage `scores`; it delivered features when it answered and has no DeviceMissed at stage `features`.
+ * A finished sample without a local output (no device answered) cannot exit locally: it went on.
  */
 export function sessionSamplesFromEvents(events: StoredEvent[]): SessionSampleTable {
   const starts = events.filter((e): e is StoredEvent<'SessionStarted'> => e.type === 'SessionStarted');
@@ -241,6 +247,10 @@ export function sessionSamplesFromEvents(events: StoredEvent[]): SessionSampleTa
     label,
     local,
     edge: E > 0 ? edgeExit(n, c, E, edgeNodes) : null,
+    edgeReached: Uint8Array.from({ length: n }, (_, r) => {
+      for (let i = 0; i < E; i++) if (edgeNodes.computed[r * E + i]) return 1;
+      return E > 0 ? cloud.computed[r] : 0;
+    }),
     cloud,
     device,
     edgeNodes,
@@ -265,7 +275,7 @@ function edgeExit(n: number, c: number, E: number, nodes: SessionSampleTable['ed
     } else {
       const p = edgeExitProbabilities(present.map((i) => nodes.probabilities.subarray((r * E + i) * c, (r * E + i + 1) * c)));
       cols.probabilities.set(p, r * c);
-      cols.entropy[r] = normalizedEntropy(p);
+      cols.entropy[r] = Math.min(1, Math.max(0, normalizedEntropy(p)));
     }
   }
   return cols;

@@ -40,7 +40,9 @@ export function edgeExitProbabilities(perEdge: ArrayLike<number>[]): number[] {
   if (perEdge.length === 0) throw new Error('edge exit needs at least one answering edge');
   const c = perEdge[0].length;
   const out = new Array<number>(c).fill(0);
-  for (const p of perEdge) for (let i = 0; i < c; i++) out[i] += p[i] / perEdge.length;
+  // Sum in edge order, then divide: the orchestrator's arithmetic, so that decisions match bit for bit.
+  for (const p of perEdge) for (let i = 0; i < c; i++) out[i] += p[i];
+  for (let i = 0; i < c; i++) out[i] /= perEdge.length;
   return out;
 }
 

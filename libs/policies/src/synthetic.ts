@@ -23,6 +23,8 @@ export interface SyntheticSessionOptions {
   /** Probability that a device misses the scores stage / the features stage of a sample. */
   missScores?: number;
   missFeatures?: number;
+  /** Probability that an edge node fails on a sample. */
+  missEdges?: number;
   /** Fraction of samples without a label. */
   unlabelled?: number;
   messageSizes?: MessageSizes;
@@ -38,6 +40,11 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The entropy the orchestrator logs: normalized, clamped to [0, 1] against rounding. */
+function clampedEntropy(p: number[]): number {
+  return Math.min(1, Math.max(0, normalizedEntropy(p)));
 }
 
 function softmax(logits: number[]): number[] {
@@ -118,7 +125,7 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
         push('DeviceMissed', { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage: 'scores', deadlineMs: 200, reason: 'timeout' });
         continue;
       }
-      push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'device', node: d.deviceId, view: d.view, probabilities: p, entropy: normalizedEntropy(p), latencyMs: 2 + 3 * rand(), shadow: false });
+      push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'device', node: d.deviceId, view: d.view, probabilities: p, entropy: clampedEntropy(p), latencyMs: 2 + 3 * rand(), shadow: false });
       push('BytesTransferred', { sessionId, sampleIndex: s, from: d.deviceId, to: 'local', kind: 'scores', bytes: sizes.scoresBytes, shadow: false });
     }
     const decide = (tier: ExitTier, p: number[], eta: number, threshold: number | null, shadow: boolean) => {
@@ -127,9 +134,17 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
       return exited;
     };
     const local = section(rand, truth, 1.2);
-    const localEta = normalizedEntropy(local);
-    push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'local', node: 'local', probabilities: local, entropy: localEta, latencyMs: 0.5 * rand(), shadow: false });
-    let shadow = decide('local', local, localEta, thresholds.local, false);
+    const localEta = clampedEntropy(local);
+    const localMs = 0.5 * rand();
+    let shadow: boolean;
+    if (answered.some(Boolean)) {
+      push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'local', node: 'local', probabilities: local, entropy: localEta, latencyMs: localMs, shadow: false });
+      shadow = decide('local', local, localEta, thresholds.local, false);
+    } else {
+      // No device answered: nothing to decide on locally, the sample goes on (logged as eta 1, prediction -1).
+      push('ExitDecided', { sessionId, sampleIndex: s, tier: 'local', eta: 1, threshold: thresholds.local, policy: 'entropy', exited: false, prediction: -1, label, shadow: false });
+      shadow = false;
+    }
     if (shadow && mode === 'production') continue;
     const delivered: boolean[] = devices.map((d, i) => {
       if (!answered[i]) return false;
@@ -141,24 +156,31 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
       return true;
     });
     if (edgeNames.length) {
-      const outputs = edgeNames.map((name) => {
-        const p = section(rand, truth, 1.6);
-        push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'edge', node: name, probabilities: p, entropy: normalizedEntropy(p), latencyMs: 1 + rand(), shadow });
-        return p;
-      });
-      const p = edgeNames.length === 1 ? outputs[0] : edgeExitProbabilities(outputs);
-      // No edge threshold = the edge never answers; for entropy that is T = 0 (eta < 0 never holds).
-      const edgeExited = decide('edge', p, normalizedEntropy(p), thresholds.edge ?? 0, shadow);
-      shadow = shadow || edgeExited;
-      if (edgeExited && mode === 'production') continue;
+      const answering: string[] = [];
+      const outputs: number[][] = [];
       for (const name of edgeNames) {
+        const p = section(rand, truth, 1.6);
+        const latencyMs = 1 + rand();
+        if (rand() < (o.missEdges ?? 0)) continue; // the edge node failed: no output, nothing sent on
+        push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'edge', node: name, probabilities: p, entropy: clampedEntropy(p), latencyMs, shadow });
+        answering.push(name);
+        outputs.push(p);
+      }
+      // No edge threshold, or no edge node answered: the edge exit is not decided and the sample goes on.
+      if (outputs.length > 0 && thresholds.edge !== undefined) {
+        const p = edgeExitProbabilities(outputs);
+        const edgeExited = decide('edge', p, clampedEntropy(p), thresholds.edge, shadow);
+        shadow = shadow || edgeExited;
+        if (edgeExited && mode === 'production') continue;
+      }
+      for (const name of answering) {
         push('BytesTransferred', { sessionId, sampleIndex: s, from: name, to: 'cloud', kind: 'features', bytes: sizes.edgeFeaturesBytes ?? 0, shadow });
       }
     }
     const strength = 1.5 + delivered.filter(Boolean).length * 0.3;
     const cloud = section(rand, truth, strength);
-    push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'cloud', node: 'cloud', probabilities: cloud, entropy: normalizedEntropy(cloud), latencyMs: 4 + 4 * rand(), shadow });
-    decide('cloud', cloud, normalizedEntropy(cloud), null, shadow);
+    push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'cloud', node: 'cloud', probabilities: cloud, entropy: clampedEntropy(cloud), latencyMs: 4 + 4 * rand(), shadow });
+    decide('cloud', cloud, clampedEntropy(cloud), null, shadow);
   }
   push('SessionCompleted', { sessionId, samples: o.samples, durationMs: o.samples });
   return events;
