@@ -5,6 +5,8 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { DevicePlatformModule } from './devices/device-platform.module';
 import { HealthModule } from './health/health.module';
+import { LiveModule } from './live/live.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -12,7 +14,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, SessionsModule, LiveModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
     };
   }
 }

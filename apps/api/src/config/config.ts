@@ -16,6 +16,16 @@ const schema = z.object({
   DDNN_DASHBOARD_DIR: z.string().min(1).default(path.join(repoRoot(), 'apps', 'dashboard', 'out')),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  // Sessions (apps/api/src/orchestrator): samples in flight per session, sessions per node, how often a
+  // node looks for sessions to pick up; DDNN_DEMO=false skips npm start's demo session.
+  DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(16),
+  DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
+  DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  DDNN_DEMO: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  DDNN_DEMO_DATASET: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a dataset folder name').default('synthetic-multicam-seed1'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')

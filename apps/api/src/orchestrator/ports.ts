@@ -5,17 +5,19 @@ export interface DeviceRequester {
   request(deviceId: string, req: InferRequest, timeoutMs: number): Promise<InferReply>;
 }
 
-/** The sections that run inside the server, loaded from the session's checkpoint. */
+/**
+ * The sections that run inside the server, loaded from the session's checkpoint. Inputs are keyed by camera
+ * view (devices) or edge name; a missing key is a device or edge that did not answer.
+ */
 export interface ServerSections {
-  /**
-   * Local aggregator over the devices' class scores, in topology order; null = the device missed.
-   * Returns null when no device answered (there is nothing to aggregate).
-   */
-  local(scores: (Float32Array | null)[]): Float32Array | null;
-  /** A simulated edge node: fuses its devices' features (null = missed) into scores and features for the cloud. */
-  edge?(name: string, features: (Uint8Array | null)[]): { scores: Float32Array; features: Uint8Array };
-  /** The cloud section over the features it receives (devices or edges, in topology order; null = missing). */
-  cloud(features: (Uint8Array | null)[]): Float32Array;
+  /** Class probabilities of the local aggregator; null when no device answered (nothing to aggregate). */
+  local(scores: Map<number, Float32Array>): number[] | null;
+  /** Views an edge fuses, in the order its edge section (and an edge node) expects their features. */
+  edgeViews(name: string): number[];
+  /** A simulated edge node: its devices' features -> exit scores and features for the cloud. */
+  edge(name: string, features: Map<number, Uint8Array>): { scores: Float32Array; features: Uint8Array };
+  /** Cloud class probabilities from device features (2-tier, by view) or edge features (3-tier, by name). */
+  cloud(features: Map<number | string, Uint8Array>): number[];
 }
 
 /** Where the events of one session go (the batching writer); resolves once they are durable. */

@@ -1,7 +1,7 @@
 import type { InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
-import { scoresToBytes } from './exit-math';
+import { scoresToBytes, softmax } from './exit-math';
 import type { DeviceRequester, ServerSections } from './ports';
-import { runSample, type SessionPlan } from './sample-runner';
+import { classifyFailure, runSample, type SessionPlan } from './sample-runner';
 
 const sizes: MessageSizes = { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 };
 const devices = [0, 1, 2].map((v) => ({ deviceId: `dev-${v}`, view: v }));
@@ -40,18 +40,18 @@ function requester(scores: number[], opts: { dead?: string[]; failing?: string[]
 const confident = [10, 0, 0];
 const unsure = [0.1, 0, 0.05];
 
-function sections(cloud = [0, 0, 9]): ServerSections & { cloudInputs: (Uint8Array | null)[][] } {
-  const cloudInputs: (Uint8Array | null)[][] = [];
+function sections(cloud = [0.05, 0.05, 0.9]): ServerSections & { cloudInputs: Map<number | string, Uint8Array>[] } {
+  const cloudInputs: Map<number | string, Uint8Array>[] = [];
   return {
     cloudInputs,
-    local: (s) => {
-      const present = s.filter((x): x is Float32Array => x !== null);
-      if (!present.length) return null;
-      return Float32Array.from(present[0].map((_, c) => Math.max(...present.map((p) => p[c]))));
+    local: (s) => softmax(Array.from({ length: 3 }, (_, c) => Math.max(...[...s.values()].map((p) => p[c])))),
+    edgeViews: () => [0, 1, 2],
+    edge: () => {
+      throw new Error('no edge in this model');
     },
     cloud: (f) => {
       cloudInputs.push(f);
-      return Float32Array.from(cloud);
+      return cloud;
     },
   };
 }
@@ -103,7 +103,7 @@ describe('runSample', () => {
       { sessionId: 's1', sampleIndex: 1, deviceId: 'dev-1', view: 1, stage: 'scores', deadlineMs: 30, reason: 'timeout' },
     ]);
     expect(out.missed).toBe(1);
-    expect(secs.cloudInputs[0].map((f) => f !== null)).toEqual([true, false, true]);
+    expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
     expect(ofType(out.events, 'BytesTransferred').filter((b) => b.from === 'dev-1')).toEqual([]);
   });
 
@@ -116,7 +116,7 @@ describe('runSample', () => {
     const secs = sections();
     const out = await runSample(plan({ deadlineMs: 20 }), { index: 0, sampleId: 'x0', label: 2 }, requester(confident, { dead: ['dev-0', 'dev-1', 'dev-2'] }), secs);
     expect(out.exit).toBe('cloud');
-    expect(secs.cloudInputs[0]).toEqual([null, null, null]);
+    expect(secs.cloudInputs[0].size).toBe(0);
     expect(ofType(out.events, 'DeviceMissed')).toHaveLength(3);
   });
 
@@ -124,7 +124,7 @@ describe('runSample', () => {
     const topology = { devices: devices.map((d) => ({ ...d, edge: 'e1' })), edges: [{ name: 'e1', deviceId: null }] };
     const secs = {
       ...sections(),
-      edge: (_name: string, f: (Uint8Array | null)[]) => ({ scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(f.length * 16) }),
+      edge: (_name: string, f: Map<number, Uint8Array>) => ({ scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(f.size * 16) }),
     };
     const out = await runSample(
       plan({ topology, policy: { kind: 'entropy', thresholds: { local: 0.1, edge: 0.5 } } }),
@@ -137,5 +137,15 @@ describe('runSample', () => {
     const features = ofType(out.events, 'BytesTransferred').filter((b) => b.kind === 'features');
     expect(features.map((b) => b.to)).toEqual(['e1', 'e1', 'e1']);
     expect(secs.cloudInputs).toHaveLength(0);
+  });
+});
+
+describe('classifyFailure', () => {
+  it('maps the transport reasons onto DeviceMissed reasons', () => {
+    const err = (reason: string) => Object.assign(new Error(`device d: ${reason}`), { name: 'DeviceUnavailableError', reason });
+    expect(classifyFailure(err('timeout')).reason).toBe('timeout');
+    expect(classifyFailure(err('not-connected')).reason).toBe('disconnected');
+    expect(classifyFailure(err('disconnected')).reason).toBe('disconnected');
+    expect(classifyFailure(new Error('boom')).reason).toBe('error');
   });
 });

@@ -45,6 +45,8 @@ export interface SampleOutcome {
   exit: ExitTier;
   prediction: number;
   missed: number;
+  /** Why each miss happened (for the node's log; the event log keeps only the reason). */
+  missDetails: { deviceId: string; detail: string }[];
   timing: SampleTiming;
 }
 
@@ -79,8 +81,12 @@ async function ask(
   }
 }
 
-/** Maps a transport failure onto DeviceMissed reasons by its name or message. */
+/** Maps a transport failure onto DeviceMissed reasons (DeviceUnavailableError's reason, else its message). */
 export function classifyFailure(e: unknown): Failure {
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  const detail = e instanceof Error ? e.message : String(e);
+  if (reason === 'timeout') return { reason: 'timeout', detail };
+  if (reason === 'disconnected' || reason === 'not-connected') return { reason: 'disconnected', detail };
   const name = e instanceof Error ? `${e.name} ${e.constructor.name}` : '';
   const message = e instanceof Error ? e.message : String(e);
   const text = `${name} ${message}`.toLowerCase();
@@ -108,12 +114,14 @@ export async function runSample(
   const events: NewEvent[] = [];
   const timing: SampleTiming = { serverModelMs: 0, deviceModelMs: 0, transportMs: 0 };
   let missed = 0;
+  const missDetails: SampleOutcome['missDetails'] = [];
   const policyName = `entropy(local=${policy.thresholds.local}${policy.thresholds.edge !== undefined ? `,edge=${policy.thresholds.edge}` : ''})`;
 
   events.push({ type: 'SampleStarted', data: { sessionId, sampleIndex, sampleId: sample.sampleId, label: sample.label } });
 
   const miss = (deviceId: string, view: number, stage: DeviceMissed['stage'], f: Failure): void => {
     missed++;
+    missDetails.push({ deviceId, detail: f.detail });
     events.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex, deviceId, view, stage, deadlineMs, reason: f.reason } });
   };
   const bytes = (from: string, to: string, kind: BytesTransferred['kind'], n: number, shadow: boolean): void => {
@@ -122,12 +130,11 @@ export async function runSample(
   const evaluated = (
     tier: 'device' | 'local' | 'edge' | 'cloud',
     node: string,
-    scores: Float32Array,
+    probabilities: number[],
     latencyMs: number,
     shadow: boolean,
     view?: number,
   ): { probabilities: number[]; eta: number } => {
-    const probabilities = softmax(scores);
     const eta = normalizedEntropy(probabilities);
     events.push({
       type: 'SectionEvaluated',
@@ -148,21 +155,20 @@ export async function runSample(
       ask(requester, d.deviceId, { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId }, deadlineMs),
     ),
   );
-  const deviceScores: (Float32Array | null)[] = [];
+  const deviceScores = new Map<number, Float32Array>();
   let slowest = 0;
   let slowestCompute = 0;
   topology.devices.forEach((d, i) => {
     const r = scoreReplies[i];
     if ('reason' in r) {
       miss(d.deviceId, d.view, 'scores', r);
-      deviceScores.push(null);
       return;
     }
     const reply = r.reply as { scores: Uint8Array; latencyMs: number };
     const scores = scoresFromBytes(reply.scores);
-    deviceScores.push(scores);
+    deviceScores.set(d.view, scores);
     bytes(d.deviceId, 'local', 'scores', reply.scores.byteLength, false);
-    evaluated('device', d.deviceId, scores, reply.latencyMs, false, d.view);
+    evaluated('device', d.deviceId, softmax(scores), reply.latencyMs, false, d.view);
     if (r.elapsedMs > slowest) {
       slowest = r.elapsedMs;
       slowestCompute = Math.min(reply.latencyMs, r.elapsedMs);
@@ -173,13 +179,13 @@ export async function runSample(
 
   // 2. The local aggregator and the local exit.
   let t = performance.now();
-  const localScores = sections.local(deviceScores);
+  const localProbabilities = deviceScores.size > 0 ? sections.local(deviceScores) : null;
   const localMs = performance.now() - t;
   timing.serverModelMs += localMs;
   const tLocal = policy.thresholds.local;
   let answered: { tier: ExitTier; prediction: number } | null = null;
-  if (localScores) {
-    const local = evaluated('local', 'local', localScores, localMs, false);
+  if (localProbabilities) {
+    const local = evaluated('local', 'local', localProbabilities, localMs, false);
     const prediction = argmax(local.probabilities);
     const exited = local.eta < tLocal;
     decided('local', local.eta, tLocal, exited, prediction, false);
@@ -188,32 +194,28 @@ export async function runSample(
     // No device answered: there is nothing to decide on locally, the sample goes on.
     decided('local', 1, tLocal, false, -1, false);
   }
-  if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, timing };
+  if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
 
   // 3. Features of every device that answered travel on (shadow when the live policy already answered).
   const featuresShadow = answered !== null;
   const edgeOf = new Map(topology.devices.map((d) => [d.deviceId, d.edge]));
   const featureReplies = await Promise.all(
-    topology.devices.map((d, i) =>
-      deviceScores[i] === null ? Promise.resolve(null) : ask(requester, d.deviceId, { stage: 'features', sessionId, sampleIndex }, deadlineMs),
+    topology.devices.map((d) =>
+      deviceScores.has(d.view) ? ask(requester, d.deviceId, { stage: 'features', sessionId, sampleIndex }, deadlineMs) : Promise.resolve(null),
     ),
   );
-  const deviceFeatures: (Uint8Array | null)[] = [];
+  const deviceFeatures = new Map<number, Uint8Array>();
   slowest = 0;
   slowestCompute = 0;
   topology.devices.forEach((d, i) => {
     const r = featureReplies[i];
-    if (r === null) {
-      deviceFeatures.push(null);
-      return;
-    }
+    if (r === null) return;
     if ('reason' in r) {
       miss(d.deviceId, d.view, 'features', r);
-      deviceFeatures.push(null);
       return;
     }
     const reply = r.reply as { features: Uint8Array; latencyMs: number };
-    deviceFeatures.push(reply.features);
+    deviceFeatures.set(d.view, reply.features);
     bytes(d.deviceId, edgeOf.get(d.deviceId) ?? 'cloud', 'features', reply.features.byteLength, featuresShadow);
     if (r.elapsedMs > slowest) {
       slowest = r.elapsedMs;
@@ -226,26 +228,28 @@ export async function runSample(
   }
 
   // 4. Optional edge tier: each edge fuses its devices' features; the edge exit looks at their mean.
-  let cloudInputs: (Uint8Array | null)[] = deviceFeatures;
+  let cloudInputs: Map<number | string, Uint8Array> = deviceFeatures;
   const edges = topology.edges ?? [];
   if (edges.length > 0) {
-    cloudInputs = [];
+    cloudInputs = new Map();
     const edgeProbabilities: number[][] = [];
+    const edgeShadow = answered !== null;
     for (const e of edges) {
-      const features = topology.devices.map((d, i) => (d.edge === e.name ? deviceFeatures[i] : undefined)).filter((f) => f !== undefined);
-      const edgeShadow = answered !== null;
+      const views = sections.edgeViews(e.name);
+      const mine = new Map([...deviceFeatures].filter(([v]) => views.includes(v)));
       let result: { scores: Float32Array; features: Uint8Array; latencyMs: number } | null = null;
       if (e.deviceId === null) {
-        if (!sections.edge) throw new Error(`the model has no edge section to simulate edge '${e.name}'`);
         t = performance.now();
-        const out = sections.edge(e.name, features);
+        const out = sections.edge(e.name, mine);
         const ms = performance.now() - t;
         if (!edgeShadow) timing.serverModelMs += ms;
         result = { ...out, latencyMs: ms };
       } else {
+        const features = views.map((v) => mine.get(v) ?? null);
         const r = await ask(requester, e.deviceId, { stage: 'edge', sessionId, sampleIndex, features }, deadlineMs);
         if ('reason' in r) {
           missed++;
+          missDetails.push({ deviceId: e.deviceId, detail: r.detail });
           events.push({
             type: 'DeviceMissed',
             data: { sessionId, sampleIndex, deviceId: e.deviceId, view: -1, stage: 'features', deadlineMs, reason: r.reason },
@@ -260,37 +264,32 @@ export async function runSample(
         }
       }
       if (result) {
-        const ev = evaluated('edge', e.name, result.scores, result.latencyMs, edgeShadow);
-        edgeProbabilities.push(ev.probabilities);
+        edgeProbabilities.push(evaluated('edge', e.name, softmax(result.scores), result.latencyMs, edgeShadow).probabilities);
+        cloudInputs.set(e.name, result.features);
       }
-      cloudInputs.push(result ? result.features : null);
     }
     const tEdge = policy.thresholds.edge;
     if (edgeProbabilities.length > 0 && tEdge !== undefined) {
-      const mean = edgeProbabilities[0].map((_, c) => edgeProbabilities.reduce((s, p) => s + p[c], 0) / edgeProbabilities.length);
+      const mean = edgeProbabilities[0].map((_, c) => edgeProbabilities.reduce((sum, p) => sum + p[c], 0) / edgeProbabilities.length);
       const eta = normalizedEntropy(mean);
       const prediction = argmax(mean);
-      const shadow = answered !== null;
       const exited = eta < tEdge;
-      decided('edge', eta, tEdge, exited, prediction, shadow);
+      decided('edge', eta, tEdge, exited, prediction, edgeShadow);
       if (exited && !answered) answered = { tier: 'edge', prediction };
     }
-    if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, timing };
-    edges.forEach((e, i) => {
-      const f = cloudInputs[i];
-      if (f) bytes(e.name, 'cloud', 'features', f.byteLength, answered !== null);
-    });
+    if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
+    for (const [name, f] of cloudInputs) bytes(String(name), 'cloud', 'features', f.byteLength, answered !== null);
   }
 
   // 5. The cloud, the last exit, always answers what reached it.
   const cloudShadow = answered !== null;
   t = performance.now();
-  const cloudScores = sections.cloud(cloudInputs);
+  const cloudProbabilities = sections.cloud(cloudInputs);
   const cloudMs = performance.now() - t;
   if (!cloudShadow) timing.serverModelMs += cloudMs;
-  const cloud = evaluated('cloud', 'cloud', cloudScores, cloudMs, cloudShadow);
+  const cloud = evaluated('cloud', 'cloud', cloudProbabilities, cloudMs, cloudShadow);
   const cloudPrediction = argmax(cloud.probabilities);
   decided('cloud', cloud.eta, null, true, cloudPrediction, cloudShadow);
   if (!answered) answered = { tier: 'cloud', prediction: cloudPrediction };
-  return { events, exit: answered.tier, prediction: answered.prediction, missed, timing };
+  return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
 }

@@ -1,5 +1,5 @@
 import type { CreateSessionRequest, InferReply, InferRequest, NewEvent } from '@ddnn/contracts';
-import { scoresToBytes } from './exit-math';
+import { scoresToBytes, softmax } from './exit-math';
 import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
 
 const spec: CreateSessionRequest = {
@@ -15,9 +15,17 @@ const spec: CreateSessionRequest = {
 const model: SessionModel = {
   modelId: 'm',
   classes: ['a', 'b', 'c'],
-  views: 2,
+  deviceViews: [0, 1],
+  edges: [],
   messageSizes: { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 },
-  sections: { local: (s) => s.find((x) => x !== null) ?? null, cloud: () => Float32Array.from([0, 0, 5]) },
+  sections: {
+    local: (s) => softmax([...s.values()][0]),
+    edgeViews: () => [],
+    edge: () => {
+      throw new Error('no edge');
+    },
+    cloud: () => [0.01, 0.01, 0.98],
+  },
 };
 
 function fakeDeps(over: Partial<RunnerDeps> = {}, samples = 10) {
@@ -108,7 +116,7 @@ describe('runSession', () => {
     const bad = { ...spec, topology: { devices: [{ deviceId: 'x', view: 7 }] } };
     const stats = await runSession('s1', bad, deps);
     expect(stats.status).toBe('failed');
-    expect(stats.error).toMatch(/view 7 of device x is not a view of model m/);
+    expect(stats.error).toMatch(/view 7 of device x has no section in model m/);
     expect(types(appended)).toEqual(['SessionAborted']);
     expect(finished[0][1]).toBe('failed');
   });

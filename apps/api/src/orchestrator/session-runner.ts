@@ -3,11 +3,17 @@ import type { DeviceRequester, EventSink, ServerSections } from './ports';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
 
-/** A model as the engine needs it: the server-side sections and what its messages weigh. */
-export interface SessionModel {
+/** What a session request is checked against: the model's classes, device views and edges. */
+export interface ModelShape {
   modelId: string;
   classes: string[];
-  views: number;
+  /** Views that have a device section. */
+  deviceViews: number[];
+  edges: { name: string; views: number[] }[];
+}
+
+/** A model as the engine needs it: the server-side sections and what its messages weigh. */
+export interface SessionModel extends ModelShape {
   sections: ServerSections;
   messageSizes: MessageSizes;
 }
@@ -55,22 +61,38 @@ export interface RunStats {
 
 export class SessionSpecError extends Error {}
 
-/** Checks what a session asks for against the model and dataset, naming the first problem. */
-export function checkSpec(spec: CreateSessionRequest, model: SessionModel, data: SessionSamples): void {
+/** Checks what a session asks for against the model and dataset; returns the first problem, or null. */
+export function specProblem(spec: CreateSessionRequest, model: ModelShape, data: { classes: string[]; samples: number }): string | null {
   if (model.classes.join('\u0000') !== data.classes.join('\u0000')) {
-    throw new SessionSpecError(`model ${model.modelId} classes [${model.classes}] differ from dataset ${spec.dataset} classes [${data.classes}]`);
+    return `model ${model.modelId} classes [${model.classes}] differ from dataset ${spec.dataset} classes [${data.classes}]`;
   }
+  if (data.samples === 0) return `dataset ${spec.dataset} has no ${spec.split} samples`;
+  const sessionEdges = spec.topology.edges ?? [];
+  for (const e of sessionEdges) {
+    if (!model.edges.some((m) => m.name === e.name)) return `topology.edges: model ${model.modelId} has no edge '${e.name}'`;
+  }
+  if (model.edges.length && !sessionEdges.length) return `model ${model.modelId} has an edge tier: topology.edges must list its edges (deviceId null = simulated in the server)`;
+  if (sessionEdges.length && spec.policy.thresholds.edge === undefined) return 'policy.thresholds.edge is required with an edge tier';
   const seen = new Set<number>();
+  const seenIds = new Set<string>();
   for (const d of spec.topology.devices) {
-    if (d.view < 0 || d.view >= model.views) throw new SessionSpecError(`topology: view ${d.view} of device ${d.deviceId} is not a view of model ${model.modelId} (0..${model.views - 1})`);
-    if (seen.has(d.view)) throw new SessionSpecError(`topology: view ${d.view} is served by two devices`);
+    if (!model.deviceViews.includes(d.view)) {
+      return `topology.devices: view ${d.view} of device ${d.deviceId} has no section in model ${model.modelId} (views ${model.deviceViews.join(', ')})`;
+    }
+    if (seen.has(d.view)) return `topology.devices: view ${d.view} is served by two devices`;
+    if (seenIds.has(d.deviceId)) return `topology.devices: device ${d.deviceId} is listed twice`;
     seen.add(d.view);
-    if (d.edge && !(spec.topology.edges ?? []).some((e) => e.name === d.edge)) {
-      throw new SessionSpecError(`topology: device ${d.deviceId} names edge '${d.edge}', which topology.edges does not list`);
+    seenIds.add(d.deviceId);
+    const edge = model.edges.find((e) => e.views.includes(d.view));
+    if ((d.edge ?? null) !== (sessionEdges.length ? (edge?.name ?? null) : null)) {
+      return sessionEdges.length
+        ? `topology.devices: view ${d.view} belongs to edge '${edge?.name}' in model ${model.modelId}, not '${d.edge ?? '(none)'}'`
+        : `topology.devices: device ${d.deviceId} names edge '${d.edge}', but the topology has no edges`;
     }
   }
-  if (data.samples.length === 0) throw new SessionSpecError(`dataset ${spec.dataset} has no ${spec.split} samples`);
+  return null;
 }
+
 
 /**
  * Runs (or resumes) one session to its end on this node: checks, deploys, logs SessionStarted, runs the
@@ -84,8 +106,10 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
   let done = 0;
   try {
     const [model, data] = await Promise.all([deps.loadModel(spec.modelId), deps.loadSamples(spec)]);
-    checkSpec(spec, model, data);
+    const problem = specProblem(spec, model, { classes: data.classes, samples: data.samples.length });
+    if (problem) throw new SessionSpecError(problem);
     await deps.deploy(spec, model);
+    await warmUp(sessionId, spec, data.samples[0], deps);
     await deps.markRunning(sessionId, data.samples.length);
     const logged = await deps.logged(sessionId);
     if (!logged.started) {
@@ -128,6 +152,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
         () => undefined,
       );
     }, 250);
+    const explained = new Set<string>();
     let lastProgress = 0;
     const flushProgress = async (force: boolean): Promise<void> => {
       if (!force && performance.now() - lastProgress < 250) return;
@@ -139,6 +164,12 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
         remaining,
         async (sample) => {
           const out = await runSample(plan, sample, deps.requester, model.sections);
+          for (const m of out.missDetails) {
+            // The first miss of each device says why in the node's log; the rest only count.
+            if (explained.has(m.deviceId)) continue;
+            explained.add(m.deviceId);
+            deps.log?.(`session ${sessionId}: device ${m.deviceId} missed sample ${sample.index}: ${m.detail}`);
+          }
           const tLog = performance.now();
           await sink.append(out.events);
           stats.loggingMs += performance.now() - tLog;
@@ -178,6 +209,32 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
   }
   stats.durationMs = performance.now() - t0;
   return stats;
+}
+
+/** How long a device may take to get ready (load its view of the dataset) before the first sample. */
+const WARM_UP_MS = 60_000;
+
+/**
+ * Asks every device for the first sample's scores once, off the record, before the session starts: a device
+ * loads its view of the dataset on first use, which would otherwise make the first samples miss their deadline.
+ */
+async function warmUp(sessionId: string, spec: CreateSessionRequest, first: SampleRef, deps: RunnerDeps): Promise<void> {
+  const t0 = performance.now();
+  await Promise.all(
+    spec.topology.devices.map((d) =>
+      deps.requester
+        .request(
+          d.deviceId,
+          { stage: 'scores', sessionId: `warmup-${sessionId}`, sampleIndex: first.index, dataset: spec.dataset, sampleId: first.sampleId },
+          Math.max(WARM_UP_MS, spec.deadlineMs),
+        )
+        .then(
+          (r) => (r.ok ? undefined : deps.log?.(`session ${sessionId}: device ${d.deviceId} failed its warm-up: ${r.error}`)),
+          (e: unknown) => deps.log?.(`session ${sessionId}: device ${d.deviceId} failed its warm-up: ${e instanceof Error ? e.message : e}`),
+        ),
+    ),
+  );
+  deps.log?.(`session ${sessionId}: devices ready in ${Math.round(performance.now() - t0)} ms`);
 }
 
 function runStats(s: RunStats): SessionRunStats {

@@ -123,3 +123,82 @@ export interface SessionEventsPage {
   /** True when more events may follow right away. */
   hasMore: boolean;
 }
+
+/** The summary before any event. */
+export function emptySessionSummary(): SessionSummary {
+  const tally = (): ExitTally => ({ exited: 0, correct: 0 });
+  return {
+    samplesStarted: 0,
+    samplesDecided: 0,
+    labelled: 0,
+    correct: 0,
+    accuracy: null,
+    exits: { local: tally(), edge: tally(), cloud: tally() },
+    bytesByLink: {},
+    bytesByKind: {},
+    bytesTotal: 0,
+    shadowBytesTotal: 0,
+    bytesPerSample: null,
+    devices: {},
+    missed: 0,
+    checkpoint: null,
+  };
+}
+
+/**
+ * Folds a session's events, in log order, into its summary (pure, so a summary kept up to date event by event
+ * equals one rebuilt from the log). A sample is decided by its first non-shadow exit that answered.
+ */
+export function foldSessionSummary(summary: SessionSummary, event: StoredEvent): SessionSummary {
+  const s: SessionSummary = {
+    ...summary,
+    exits: { local: { ...summary.exits.local }, edge: { ...summary.exits.edge }, cloud: { ...summary.exits.cloud } },
+    bytesByLink: { ...summary.bytesByLink },
+    bytesByKind: { ...summary.bytesByKind },
+    devices: { ...summary.devices },
+    checkpoint: event.checkpoint,
+  };
+  const device = (id: string, view: number | null): DeviceTally => (s.devices[id] = { ...(s.devices[id] ?? { view, answered: 0, missed: 0 }) });
+  switch (event.type) {
+    case 'SampleStarted':
+      s.samplesStarted++;
+      break;
+    case 'SectionEvaluated':
+      if (event.data.tier === 'device') device(event.data.node, event.data.view ?? null).answered++;
+      break;
+    case 'DeviceMissed':
+      s.missed++;
+      device(event.data.deviceId, event.data.view >= 0 ? event.data.view : null).missed++;
+      break;
+    case 'BytesTransferred': {
+      const d = event.data;
+      if (d.shadow) {
+        s.shadowBytesTotal += d.bytes;
+        break;
+      }
+      const link = `${d.from}->${d.to}`;
+      s.bytesByLink[link] = (s.bytesByLink[link] ?? 0) + d.bytes;
+      s.bytesByKind[d.kind] = (s.bytesByKind[d.kind] ?? 0) + d.bytes;
+      s.bytesTotal += d.bytes;
+      break;
+    }
+    case 'ExitDecided': {
+      const d = event.data;
+      if (d.shadow || !d.exited) break;
+      s.samplesDecided++;
+      const right = d.label !== null && d.prediction === d.label;
+      s.exits[d.tier].exited++;
+      if (right) s.exits[d.tier].correct++;
+      if (d.label !== null) {
+        s.labelled++;
+        if (right) s.correct++;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  s.accuracy = s.labelled ? s.correct / s.labelled : null;
+  s.bytesPerSample = s.samplesDecided ? s.bytesTotal / s.samplesDecided : null;
+  return s;
+}

@@ -1,0 +1,51 @@
+import { Client } from 'pg';
+
+/**
+ * A session-level Postgres advisory lock on its own connection: held while this node runs the session and
+ * released when the node stops or dies (the connection closes), so another node can take the session over.
+ */
+export class SessionLock {
+  private constructor(
+    private readonly client: Client,
+    readonly sessionId: string,
+  ) {}
+
+  /** Tries to take the lock for a session without waiting; null when another node holds it. */
+  static async tryAcquire(databaseUrl: string, sessionId: string): Promise<SessionLock | null> {
+    const client = new Client({ connectionString: databaseUrl, application_name: `ddnn-session-${sessionId}` });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtextextended('ddnn-session:' || $1, 0)) AS locked`,
+        [sessionId],
+      );
+      if (rows[0].locked) {
+        // A dropped connection must not crash the node: the lock is gone with it, which the runner notices.
+        client.on('error', () => undefined);
+        return new SessionLock(client, sessionId);
+      }
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
+    await client.end();
+    return null;
+  }
+
+  /** True while the lock's connection is alive. */
+  async stillHeld(): Promise<boolean> {
+    try {
+      await this.client.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.client
+      .query(`SELECT pg_advisory_unlock(hashtextextended('ddnn-session:' || $1, 0))`, [this.sessionId])
+      .catch(() => undefined);
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import type { MessageSizes } from '@ddnn/contracts';
+import {
+  createLocalAggregator,
+  loadSection,
+  openCloudSection,
+  openEdgeSection,
+  parseTopology,
+  readCheckpointManifest,
+  topologyShapes,
+  type CheckpointManifest,
+  type MapShape,
+} from '@ddnn/ddnn';
+import { ModelsService } from '../models/models.service';
+import type { ServerSections } from './ports';
+import type { SessionModel } from './session-runner';
+
+export interface ModelDescription {
+  modelId: string;
+  version: string;
+  dir: string;
+  classes: string[];
+  views: number;
+  /** Views that have a device section. */
+  deviceViews: number[];
+  edges: { name: string; views: number[] }[];
+  hasEdge: boolean;
+  messageSizes: MessageSizes;
+}
+
+const bits = (s: MapShape) => Math.ceil((s[0] * s[1] * s[2]) / 8);
+
+/** What a checkpoint's messages weigh on the wire, from its topology (the byte accounting the log records). */
+export function messageSizesOf(manifest: CheckpointManifest): MessageSizes {
+  const topology = parseTopology(manifest.topology);
+  const shapes = topologyShapes(topology, manifest.architecture.input as MapShape, manifest.classes.length);
+  return {
+    scoresBytes: 4 * manifest.classes.length,
+    featuresBytes: bits(shapes.deviceFeatures),
+    rawBytes: shapes.input[0] * shapes.input[1] * shapes.input[2],
+    ...(shapes.edgeFeatures.length ? { edgeFeaturesBytes: bits(shapes.edgeFeatures[0]) } : {}),
+  };
+}
+
+/**
+ * Registered models (ModelsService) opened for sessions: the local aggregator, simulated edges and the cloud
+ * run in the server from the checkpoint's sections (tfjs). Opened sections are cached per model version.
+ */
+@Injectable()
+export class ModelCatalog {
+  private readonly opened = new Map<string, Promise<SessionModel>>();
+
+  constructor(private readonly models: ModelsService) {}
+
+  async describe(modelId: string): Promise<ModelDescription> {
+    const view = await this.models.get(modelId).catch(() => {
+      throw new Error(`model '${modelId}' is not registered (POST /api/models registers a checkpoint)`);
+    });
+    const manifest = await readCheckpointManifest(view.path);
+    const topology = parseTopology(manifest.topology);
+    return {
+      modelId,
+      version: view.version,
+      dir: view.path,
+      classes: manifest.classes,
+      views: Math.max(...topology.devices) + 1,
+      deviceViews: topology.devices,
+      edges: topology.edges.map((e) => ({ name: e.name, views: e.devices })),
+      hasEdge: topology.edges.length > 0,
+      messageSizes: messageSizesOf(manifest),
+    };
+  }
+
+  /** The model with its server-side sections open, ready for a session. */
+  load(modelId: string): Promise<SessionModel> {
+    return this.describe(modelId).then((d) => {
+      const key = `${d.modelId}@${d.version}`;
+      let model = this.opened.get(key);
+      if (!model) {
+        model = this.open(d);
+        model.catch(() => this.opened.delete(key));
+        this.opened.set(key, model);
+      }
+      return model;
+    });
+  }
+
+  private async open(d: ModelDescription): Promise<SessionModel> {
+    const manifest = await readCheckpointManifest(d.dir);
+    const topology = parseTopology(manifest.topology);
+    const local = createLocalAggregator(manifest, await loadSection(d.dir, 'local', manifest));
+    const cloud = await openCloudSection(manifest, await loadSection(d.dir, 'cloud', manifest));
+    const edges = new Map(
+      await Promise.all(
+        topology.edges.map(async (e) => [e.name, await openEdgeSection(manifest, e.name, await loadSection(d.dir, `edge-${e.name}`, manifest))] as const),
+      ),
+    );
+    const edgeViews = new Map(topology.edges.map((e) => [e.name, e.devices]));
+    const sections: ServerSections = {
+      // The sections take their inputs in the model's own order, with null for what did not arrive.
+      local: (scores) => (scores.size ? Array.from(local(topology.devices.map((v) => scores.get(v) ?? null))) : null),
+      edgeViews: (name) => {
+        const views = edgeViews.get(name);
+        if (!views) throw new Error(`model ${d.modelId} has no edge '${name}'`);
+        return views;
+      },
+      edge: (name, features) => {
+        const section = edges.get(name);
+        if (!section) throw new Error(`model ${d.modelId} has no edge '${name}'`);
+        return section.infer(section.devices.map((v) => features.get(v) ?? null));
+      },
+      cloud: (features) => {
+        const keys: (number | string)[] = topology.edges.length ? topology.edges.map((e) => e.name) : topology.devices;
+        return Array.from(cloud.infer(keys.map((k) => features.get(k) ?? null)));
+      },
+    };
+    return { modelId: d.modelId, classes: manifest.classes, deviceViews: d.deviceViews, edges: d.edges, sections, messageSizes: d.messageSizes };
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DatasetCatalog } from './dataset-catalog';
+import { ModelCatalog } from './model-catalog';
+import { SectionDeployer } from './section-deployer';
+import { SessionEventLog } from './session-event-log';
+import { SessionScheduler } from './session-scheduler';
+import { SessionStore } from './session-store';
+
+/** The session engine (DeviceTransport and ModelsService come from the global DevicePlatformModule): picks up sessions, owns them through advisory locks, runs their samples. */
+@Module({
+  providers: [SessionStore, SessionEventLog, ModelCatalog, DatasetCatalog, SectionDeployer, SessionScheduler],
+  exports: [SessionStore, SessionEventLog, ModelCatalog, DatasetCatalog, SessionScheduler],
+})
+export class OrchestratorModule {}

@@ -1,0 +1,130 @@
+import os from 'node:os';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
+import { DeviceTransport } from '../devices/transport/device-transport';
+import { SessionLock } from './advisory-lock';
+import { DatasetCatalog } from './dataset-catalog';
+import { ModelCatalog } from './model-catalog';
+import { SectionDeployer } from './section-deployer';
+import { SessionEventLog } from './session-event-log';
+import { runSession, type RunnerDeps, type RunStats } from './session-runner';
+import { SessionStore } from './session-store';
+
+/**
+ * Picks up sessions no node is running (new ones, or ones whose node died) and runs them here. A session
+ * belongs to the node holding its advisory lock; everything else about it is in Postgres, so any node can
+ * take it over and resume from its log.
+ */
+@Injectable()
+export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SessionScheduler.name);
+  readonly node = `${os.hostname()}-${process.pid}`;
+  private readonly running = new Map<string, Promise<RunStats>>();
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | null = null;
+  private rescan = false;
+  private shuttingDown = false;
+  /** Runs that finished on this node, newest last (for the benchmark and tests in this process). */
+  readonly finished: { sessionId: string; stats: RunStats }[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE_RUNTIME) private readonly db: DatabaseRuntime,
+    private readonly store: SessionStore,
+    private readonly log: SessionEventLog,
+    private readonly models: ModelCatalog,
+    private readonly datasets: DatasetCatalog,
+    private readonly deployer: SectionDeployer,
+    private readonly transport: DeviceTransport,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.wake(), this.config.DDNN_SESSION_POLL_MS);
+    this.wake();
+  }
+
+  /** Looks for sessions to run now (after a create, or on the poll). */
+  wake(): void {
+    if (this.shuttingDown) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scan()
+      .catch((e: unknown) => this.logger.warn(`session scan failed: ${e instanceof Error ? e.message : e}`))
+      .finally(() => {
+        this.scanning = null;
+        if (this.rescan) {
+          this.rescan = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Resolves when the session (if it runs on this node) has ended here. */
+  async whenDone(sessionId: string): Promise<RunStats | undefined> {
+    return this.running.get(sessionId);
+  }
+
+  private async scan(): Promise<void> {
+    for (const id of await this.store.unfinishedIds()) {
+      if (this.shuttingDown || this.running.size >= this.config.DDNN_MAX_SESSIONS) return;
+      if (this.running.has(id)) continue;
+      const lock = await SessionLock.tryAcquire(this.db.url, id);
+      if (!lock) continue;
+      const record = await this.store.record(id);
+      if (!record || (record.status !== 'pending' && record.status !== 'running') || record.stopRequested) {
+        if (record && record.stopRequested && record.status === 'running') {
+          await this.store.finish(id, 'stopped', record.samplesDone);
+        }
+        await lock.release();
+        continue;
+      }
+      this.logger.log(`session ${id}: running on ${this.node}`);
+      const run = runSession(id, record.spec, this.deps(lock))
+        .then((stats) => {
+          this.finished.push({ sessionId: id, stats });
+          this.logger.log(
+            `session ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
+              (stats.error ? ` (${stats.error})` : ''),
+          );
+          return stats;
+        })
+        .finally(async () => {
+          await lock.release();
+          this.running.delete(id);
+          this.wake();
+        });
+      this.running.set(id, run);
+    }
+  }
+
+  private deps(lock: SessionLock): RunnerDeps {
+    return {
+      requester: this.transport,
+      loadModel: (id) => this.models.load(id),
+      loadSamples: (spec) => this.datasets.samples(spec),
+      deploy: (spec, model) => this.deployer.ensure(spec, model.modelId),
+      sink: (id) => this.log.sink(id),
+      logged: (id) => this.log.logged(id),
+      setProgress: (id, n) => this.store.setProgress(id, n),
+      markRunning: (id, n) => this.store.markRunning(id, this.node, n),
+      shouldStop: async (id) => {
+        if (this.shuttingDown || !(await lock.stillHeld())) return 'lost';
+        return (await this.store.stopRequested(id)) ? 'stop' : null;
+      },
+      finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
+      window: this.config.DDNN_SESSION_WINDOW,
+      log: (m) => this.logger.log(m),
+    };
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.timer);
+    await this.scanning;
+    // Runs stop starting samples within a poll; what they leave undone another node (or the next start) resumes.
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

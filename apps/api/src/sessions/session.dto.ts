@@ -1,0 +1,189 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { SESSION_STATUSES, type CreateSessionRequest, type SessionStatus } from '@ddnn/contracts';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class TopologyDeviceDto {
+  @ApiProperty({ description: 'A registered end device', example: 'b1f8c2e4-…' })
+  @IsString()
+  @MinLength(1)
+  deviceId!: string;
+
+  @ApiProperty({ description: 'Camera view the device serves', example: 0 })
+  @IsInt()
+  @Min(0)
+  @Max(255)
+  view!: number;
+
+  @ApiPropertyOptional({ description: 'Edge node (name in `edges`) the device sends its features to; omitted = the cloud' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME)
+  edge?: string;
+}
+
+export class TopologyEdgeDto {
+  @ApiProperty({ example: 'edge-a' })
+  @IsString()
+  @Matches(NAME)
+  name!: string;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Device serving the edge; null = simulated in the server' })
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @MinLength(1)
+  deviceId!: string | null;
+}
+
+export class TopologyDto {
+  @ApiProperty({ type: [TopologyDeviceDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(64)
+  @ValidateNested({ each: true })
+  @Type(() => TopologyDeviceDto)
+  devices!: TopologyDeviceDto[];
+
+  @ApiPropertyOptional({ type: [TopologyEdgeDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => TopologyEdgeDto)
+  edges?: TopologyEdgeDto[];
+}
+
+export class ThresholdsDto {
+  @ApiProperty({ description: 'Local exit threshold T: exit when normalized entropy < T', example: 0.8 })
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  local!: number;
+
+  @ApiPropertyOptional({ description: 'Edge exit threshold (3-tier topologies)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  edge?: number;
+}
+
+export class PolicyDto {
+  @ApiProperty({ enum: ['entropy'] })
+  @IsIn(['entropy'])
+  kind!: 'entropy';
+
+  @ApiProperty({ type: ThresholdsDto })
+  @ValidateNested()
+  @Type(() => ThresholdsDto)
+  thresholds!: ThresholdsDto;
+}
+
+export class CreateSessionDto implements CreateSessionRequest {
+  @ApiProperty({ example: 'default' })
+  @IsString()
+  @Matches(NAME)
+  modelId!: string;
+
+  @ApiProperty({ description: 'Dataset name under <DDNN_DATA_DIR>/datasets', example: 'synth' })
+  @IsString()
+  @Matches(NAME)
+  dataset!: string;
+
+  @ApiProperty({ enum: ['train', 'test'] })
+  @IsIn(['train', 'test'])
+  split!: 'train' | 'test';
+
+  @ApiPropertyOptional({ description: 'Only the first N samples of the split' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @ApiProperty({ type: TopologyDto })
+  @ValidateNested()
+  @Type(() => TopologyDto)
+  topology!: TopologyDto;
+
+  @ApiProperty({ type: PolicyDto })
+  @ValidateNested()
+  @Type(() => PolicyDto)
+  policy!: PolicyDto;
+
+  @ApiProperty({ enum: ['production', 'research'], description: 'research: every exit is evaluated for every sample (shadow work logged, not counted)' })
+  @IsIn(['production', 'research'])
+  mode!: 'production' | 'research';
+
+  @ApiProperty({ description: 'Per-request device deadline in ms; a late device is a DeviceMissed', example: 2000 })
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  deadlineMs!: number;
+
+  @ApiPropertyOptional({ description: 'Samples started per second at most' })
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  rate?: number;
+}
+
+export class ListSessionsQuery {
+  @ApiPropertyOptional({ enum: SESSION_STATUSES })
+  @IsOptional()
+  @IsIn(SESSION_STATUSES as SessionStatus[])
+  status?: SessionStatus;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export class SessionEventsQuery {
+  @ApiPropertyOptional({ description: 'Checkpoint of the last event the client has (from a previous page or a live message); default: from the start', example: '0:0' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,20}:\d{1,20}$/, { message: "after must be a checkpoint '<transaction id>:<global position>'" })
+  after?: string;
+
+  @ApiPropertyOptional({ default: 500, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export class CreateSessionResponseDto {
+  @ApiProperty()
+  id!: string;
+}

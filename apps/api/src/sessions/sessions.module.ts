@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { OrchestratorModule } from '../orchestrator/orchestrator.module';
+import { DemoSession } from './demo-session';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
+
+/** REST for sessions (/api/sessions) and npm start's demo session. */
+@Module({
+  imports: [OrchestratorModule],
+  controllers: [SessionsController],
+  providers: [SessionsService, DemoSession],
+  exports: [SessionsService],
+})
+export class SessionsModule {}

@@ -1,0 +1,60 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
+import { DatasetCatalog } from '../orchestrator/dataset-catalog';
+import { ModelCatalog } from '../orchestrator/model-catalog';
+import { SessionEventLog } from '../orchestrator/session-event-log';
+import { SessionScheduler } from '../orchestrator/session-scheduler';
+import { specProblem } from '../orchestrator/session-runner';
+import { SessionStore } from '../orchestrator/session-store';
+
+/** Sessions as operators see them: create, list, inspect, stop, and read their events. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly log: SessionEventLog,
+    private readonly models: ModelCatalog,
+    private readonly datasets: DatasetCatalog,
+    private readonly scheduler: SessionScheduler,
+  ) {}
+
+  /** Validates what can be checked up front (model, dataset, views), queues the session and wakes the scheduler. */
+  async create(spec: CreateSessionRequest, opts: { demo?: boolean } = {}): Promise<{ id: string } | null> {
+    const problem = await this.problemWith(spec);
+    if (problem) throw new BadRequestException(problem);
+    const id = await this.store.create(spec, opts);
+    if (id) this.scheduler.wake();
+    return id ? { id } : null;
+  }
+
+  private async problemWith(spec: CreateSessionRequest): Promise<string | null> {
+    const model = await this.models.describe(spec.modelId).catch((e: Error) => e);
+    if (model instanceof Error) return model.message;
+    const data = await this.datasets.describe(spec.dataset).catch((e: Error) => e);
+    if (data instanceof Error) return data.message;
+    const samples = Math.min(data.splits[spec.split], spec.limit ?? Infinity);
+    return specProblem(spec, model, { classes: data.classes, samples });
+  }
+
+  async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
+    const { items, total } = await this.store.list(q);
+    return { items, total, limit: q.limit, offset: q.offset };
+  }
+
+  async get(id: string): Promise<SessionView | null> {
+    const view = await this.store.get(id);
+    if (!view) return null;
+    return { ...view, summary: await this.log.summary(id) };
+  }
+
+  async stop(id: string): Promise<SessionView | null> {
+    const status = await this.store.requestStop(id);
+    if (status === null) return null;
+    return this.get(id);
+  }
+
+  async events(id: string, after: string | undefined, limit: number): Promise<SessionEventsPage | null> {
+    if (!(await this.store.get(id))) return null;
+    return this.log.page(id, after, limit);
+  }
+}
