@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import type {
   AdminState,
-  DeviceConnectivity,
+  DeviceConnectivityView,
   DeviceListQuery,
   DeviceRole,
   DeviceView,
@@ -115,7 +115,7 @@ export class DeviceListQueryDto implements DeviceListQuery {
   name?: string;
 }
 
-class ConnectivityDto implements DeviceConnectivity {
+class ConnectivityDto implements DeviceConnectivityView {
   @ApiProperty() active!: boolean;
   @ApiProperty({ type: String, nullable: true }) node!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastConnectAt!: string | null;
@@ -139,7 +139,7 @@ export class DeviceDto implements DeviceView {
   @ApiProperty() simulated!: boolean;
   @ApiProperty({ enum: ADMIN_STATES }) adminState!: AdminState;
   @ApiProperty() hasToken!: boolean;
-  @ApiProperty({ type: ConnectivityDto }) connectivity!: DeviceConnectivity;
+  @ApiProperty({ type: ConnectivityDto }) connectivity!: DeviceConnectivityView;
   @ApiProperty({ type: DeployedDto, nullable: true }) deployed!: DeployedDto | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;

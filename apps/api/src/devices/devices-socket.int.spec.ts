@@ -4,8 +4,8 @@ import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport, DeviceUnavailableError } from './transport/device-transport';
-import { call, startTestApi, type TestApi } from './test-app';
-import { writeSmallDataset, writeUntrainedCheckpoint } from './test-fixtures';
+import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 
 const ADMIN = 'test-operator-token-0123456789';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { call, startTestApi, type TestApi } from './test-app';
+import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 

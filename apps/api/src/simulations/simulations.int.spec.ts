@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { InferScoresReply } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport } from '../devices/transport/device-transport';
-import { call, startTestApi, type TestApi } from '../devices/test-app';
-import { writeSmallDataset, writeUntrainedCheckpoint } from '../devices/test-fixtures';
+import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 import { ModelsService } from '../models/models.service';
 
 const ADMIN = 'test-operator-token-0123456789';

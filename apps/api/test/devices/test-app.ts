@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { createApp } from '../bootstrap';
-import { loadConfig } from '../config/config';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/config';
 
 /** A running API on a fresh test database, for the device-platform integration tests. */
 export interface TestApi {

@@ -15,7 +15,7 @@ export async function writeUntrainedCheckpoint(dir: string, seed = 7): Promise<v
     architecture: { input: [32, 32, 3], binarization: 'sign', convp: 'conv3x3-bn-sign-maxpool', batchNormEpsilon: BN_EPSILON },
     topology,
     classes,
-    training: { epochs: 0, batchSize: 0, seed, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
+    training: { epochs: 0, batchSize: 0, seed, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, cpuSecondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
     metrics: {},
     sections,
   });

@@ -19,7 +19,7 @@ export interface ProvisionDeviceResponse {
 export type RotateTokenResponse = ProvisionDeviceResponse;
 
 /** Observed health, kept apart from operator intent (adminState). */
-export interface DeviceConnectivity {
+export interface DeviceConnectivityView {
   active: boolean;
   /** The API node holding the device's socket while connected. */
   node: string | null;
@@ -39,7 +39,7 @@ export interface DeviceView {
   adminState: AdminState;
   /** False after revocation: the device must be provisioned again or get a rotated token. */
   hasToken: boolean;
-  connectivity: DeviceConnectivity;
+  connectivity: DeviceConnectivityView;
   deployed: { modelId: string; modelVersion: string; section: string } | null;
   createdAt: string;
   updatedAt: string;
