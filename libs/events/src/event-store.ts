@@ -238,6 +238,17 @@ export class EventStore {
     return rows.length ? formatCheckpoint(rows[0].txid, rows[0].global_position) : START_CHECKPOINT;
   }
 
+  /**
+   * Checkpoint of the newest committed event, readable or not yet (held back by an older running transaction):
+   * a consumer that reaches it has seen everything committed before this call.
+   */
+  async lastCommittedCheckpoint(db: Queryable = this.pool): Promise<string> {
+    const { rows } = await db.query<{ txid: string; global_position: string }>(
+      `SELECT transaction_id::text AS txid, global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    return rows.length ? formatCheckpoint(rows[0].txid, rows[0].global_position) : START_CHECKPOINT;
+  }
+
   /** Committed events after a checkpoint (a consumer's lag: how many events it is behind the head). */
   async countAfter(checkpoint: string, db: Queryable = this.pool): Promise<number> {
     const cp = parseCheckpoint(checkpoint);

@@ -1,7 +1,9 @@
-// Append-only event store on Postgres and its projections.
+// Append-only event store on Postgres, its subscriptions and its projections.
 export * from './batching-writer';
 export * from './checkpoint';
 export * from './errors';
 export * from './event-store';
 export * from './migrate';
+export * from './projections';
+export * from './subscription';
 export * from './upcasting';

@@ -216,3 +216,6 @@ export const streamIds = {
   session: (sessionId: string) => `session-${sessionId}`,
   model: (modelId: string) => `model-${modelId}`,
 };
+
+// The projections' read models (session summary, device status) belong with the events that build them.
+export * from './projections';

@@ -1,0 +1,90 @@
+import type { DeviceStatus, StoredEvent } from '@ddnn/contracts';
+
+/** The device an event concerns for the device-status projection, or null. */
+export function deviceOf(event: StoredEvent): string | null {
+  switch (event.type) {
+    case 'DeviceRegistered':
+    case 'DeviceConnected':
+    case 'DeviceDisconnected':
+    case 'DeviceWentInactive':
+    case 'ModelDeployed':
+    case 'DeviceMissed':
+      return event.data.deviceId;
+    case 'SectionEvaluated':
+      return event.data.tier === 'device' && !event.data.shadow ? event.data.node : null;
+    default:
+      return null;
+  }
+}
+
+/** Status of a device known only from other events so far. */
+export function emptyDeviceStatus(deviceId: string): DeviceStatus {
+  return {
+    deviceId,
+    name: deviceId,
+    role: null,
+    view: null,
+    profileId: null,
+    simulated: false,
+    registered: false,
+    connectivity: 'never-connected',
+    node: null,
+    registeredAt: null,
+    lastConnectAt: null,
+    lastDisconnectAt: null,
+    lastDisconnectReason: null,
+    lastActivityAt: null,
+    sections: [],
+    missed: 0,
+    checkpoint: null,
+  };
+}
+
+/** Applies one event about the device to its status (pure). */
+export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): DeviceStatus {
+  const s: DeviceStatus = structuredClone(prev);
+  s.checkpoint = event.checkpoint;
+  const at = event.createdAt;
+  switch (event.type) {
+    case 'DeviceRegistered': {
+      const d = event.data;
+      Object.assign(s, { name: d.name, role: d.role, view: d.view, profileId: d.profileId, simulated: d.simulated });
+      s.registered = true;
+      s.registeredAt = at;
+      break;
+    }
+    case 'DeviceConnected':
+      s.connectivity = 'active';
+      s.node = event.data.node;
+      s.lastConnectAt = at;
+      s.lastActivityAt = at;
+      break;
+    case 'DeviceDisconnected':
+      s.connectivity = 'disconnected';
+      s.node = null;
+      s.lastDisconnectAt = at;
+      s.lastDisconnectReason = event.data.reason;
+      break;
+    case 'DeviceWentInactive':
+      if (s.connectivity === 'active') s.connectivity = 'inactive';
+      break;
+    case 'ModelDeployed': {
+      const d = event.data;
+      s.sections = s.sections.filter((x) => x.section !== d.section);
+      s.sections.push({ section: d.section, modelId: d.modelId, modelVersion: d.modelVersion, bytes: d.bytes, deployedAt: at });
+      s.sections.sort((a, b) => a.section.localeCompare(b.section));
+      s.lastActivityAt = at;
+      break;
+    }
+    case 'SectionEvaluated':
+      s.lastActivityAt = at;
+      if (s.connectivity === 'inactive') s.connectivity = 'active';
+      break;
+    case 'DeviceMissed':
+      s.missed += 1;
+      break;
+    default:
+      break;
+  }
+  return s;
+}

@@ -1,0 +1,3 @@
+export * from './device-status';
+export * from './projections';
+export * from './session-summary';

@@ -1,0 +1,137 @@
+import type { DeviceStatus, SessionProjectionStatus, SessionProjection, StoredEvent } from '@ddnn/contracts';
+import type { PoolClient } from 'pg';
+import { START_CHECKPOINT } from '../checkpoint';
+import type { EventStore, Queryable } from '../event-store';
+import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
+import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
+import { applyToSessionProjection, emptySessionProjection, sessionOf } from './session-summary';
+
+/** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
+export const PROJECTIONS_SUBSCRIBER = 'projections';
+
+/** Applies one batch of the log to the session_summaries and device_statuses tables, inside `tx`. */
+export async function applyProjections(events: StoredEvent[], tx: Queryable): Promise<void> {
+  const sessions = new Map<string, StoredEvent[]>();
+  const devices = new Map<string, StoredEvent[]>();
+  for (const e of events) {
+    const s = sessionOf(e);
+    if (s !== null) push(sessions, s, e);
+    const d = deviceOf(e);
+    if (d !== null) push(devices, d, e);
+  }
+  if (sessions.size) {
+    const ids = [...sessions.keys()];
+    const { rows } = await tx.query<{ session_id: string; summary: SessionProjection }>(
+      'SELECT session_id, summary FROM session_summaries WHERE session_id = ANY ($1) FOR UPDATE',
+      [ids],
+    );
+    const current = new Map(rows.map((r) => [r.session_id, r.summary]));
+    const next = ids.map((id) => (sessions.get(id) as StoredEvent[]).reduce(applyToSessionProjection, current.get(id) ?? emptySessionProjection(id)));
+    await tx.query(
+      `INSERT INTO session_summaries (session_id, status, summary, updated_at)
+       SELECT x.id, x.status, x.summary, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, status, summary)
+       ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, summary = excluded.summary, updated_at = now()`,
+      [ids, next.map((s) => s.status), next.map((s) => JSON.stringify(s))],
+    );
+  }
+  if (devices.size) {
+    const ids = [...devices.keys()];
+    const { rows } = await tx.query<{ device_id: string; status: DeviceStatus }>(
+      'SELECT device_id, status FROM device_statuses WHERE device_id = ANY ($1) FOR UPDATE',
+      [ids],
+    );
+    const current = new Map(rows.map((r) => [r.device_id, r.status]));
+    const next = ids.map((id) => (devices.get(id) as StoredEvent[]).reduce(applyToDeviceStatus, current.get(id) ?? emptyDeviceStatus(id)));
+    await tx.query(
+      `INSERT INTO device_statuses (device_id, connectivity, status, updated_at)
+       SELECT x.id, x.connectivity, x.status, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, connectivity, status)
+       ON CONFLICT (device_id) DO UPDATE SET connectivity = excluded.connectivity, status = excluded.status, updated_at = now()`,
+      [ids, next.map((s) => s.connectivity), next.map((s) => JSON.stringify(s))],
+    );
+  }
+}
+
+/** The projections' subscription (not started): session summaries and device status kept current from the log. */
+export function projectionsSubscription(
+  store: EventStore,
+  options: Omit<SubscriptionOptions, 'name' | 'handle'> = {},
+): Subscription {
+  return new Subscription(store, {
+    ...options,
+    name: PROJECTIONS_SUBSCRIBER,
+    handle: (events, tx) => applyProjections(events, tx as PoolClient),
+  });
+}
+
+/**
+ * Rebuilds both projections from the whole log: clears them and rewinds the checkpoint in one transaction
+ * (serialised with a running live instance by the checkpoint row lock), then replays until caught up.
+ */
+export async function rebuildProjections(store: EventStore, timeoutMs = 600_000): Promise<{ events: number }> {
+  const client = await store.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+      PROJECTIONS_SUBSCRIBER,
+      START_CHECKPOINT,
+    ]);
+    await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [PROJECTIONS_SUBSCRIBER]);
+    await client.query('DELETE FROM session_summaries');
+    await client.query('DELETE FROM device_statuses');
+    await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
+      PROJECTIONS_SUBSCRIBER,
+      START_CHECKPOINT,
+    ]);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+  const replay = projectionsSubscription(store, { batchSize: 2000, listen: false });
+  await replay.catchUp(timeoutMs);
+  return { events: replay.stats.events };
+}
+
+/** The projections' lag: events committed after their stored checkpoint. */
+export function projectionsLag(store: EventStore): Promise<number> {
+  return subscriptionLag(store, PROJECTIONS_SUBSCRIBER);
+}
+
+/** One session's summary, or null when the projection has not seen the session. */
+export async function getSessionProjection(db: Queryable, sessionId: string): Promise<SessionProjection | null> {
+  const { rows } = await db.query<{ summary: SessionProjection }>('SELECT summary FROM session_summaries WHERE session_id = $1', [sessionId]);
+  return rows.length ? rows[0].summary : null;
+}
+
+/** Session summaries, most recently updated first, optionally of one status. */
+export async function listSessionProjections(
+  db: Queryable,
+  options: { status?: SessionProjectionStatus; limit?: number; offset?: number } = {},
+): Promise<SessionProjection[]> {
+  const { rows } = await db.query<{ summary: SessionProjection }>(
+    `SELECT summary FROM session_summaries WHERE ($1::text IS NULL OR status = $1)
+      ORDER BY updated_at DESC, session_id LIMIT $2 OFFSET $3`,
+    [options.status ?? null, options.limit ?? 100, options.offset ?? 0],
+  );
+  return rows.map((r) => r.summary);
+}
+
+/** One device's status, or null. */
+export async function getDeviceStatus(db: Queryable, deviceId: string): Promise<DeviceStatus | null> {
+  const { rows } = await db.query<{ status: DeviceStatus }>('SELECT status FROM device_statuses WHERE device_id = $1', [deviceId]);
+  return rows.length ? rows[0].status : null;
+}
+
+/** Every device's status, by device id. */
+export async function listDeviceStatuses(db: Queryable): Promise<DeviceStatus[]> {
+  const { rows } = await db.query<{ status: DeviceStatus }>('SELECT status FROM device_statuses ORDER BY device_id');
+  return rows.map((r) => r.status);
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}

@@ -1,0 +1,265 @@
+import { EventEmitter } from 'node:events';
+import type { StoredEvent } from '@ddnn/contracts';
+import { Client, type PoolClient } from 'pg';
+import { compareCheckpoints, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
+import type { EventStore } from './event-store';
+
+/** The channel append_events notifies after a commit that wrote events. */
+export const EVENTS_CHANNEL = 'ddnn_events';
+
+export interface SubscriptionOptions {
+  /**
+   * Subscriber name: its checkpoint is stored in subscription_checkpoints and each batch is handled in the
+   * transaction that moves it, so a restarted consumer resumes exactly where it stopped. Without a name the
+   * checkpoint lives in memory only.
+   */
+  name?: string;
+  /** Where a subscriber without a stored checkpoint starts (exclusive); default the beginning of the log. */
+  after?: string;
+  /** Handles one batch in log order; with a name, `tx` is the open transaction that stores the checkpoint. */
+  handle(events: StoredEvent[], tx: PoolClient | null): Promise<void>;
+  batchSize?: number;
+  /** Fallback polling when no notification arrives (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Called when a batch fails; the batch is retried after pollIntervalMs. */
+  onError?(error: unknown): void;
+  /** Set false to skip LISTEN and rely on polling only. */
+  listen?: boolean;
+}
+
+/** Catch-up, then live: reads the log after its checkpoint, wakes on NOTIFY, polls as a fallback. */
+export class Subscription {
+  private cp: string;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private listener: Client | null = null;
+  private wake: (() => void) | null = null;
+  /** A notification arrived while a batch was being read: do not sleep on the next idle turn. */
+  private pendingWake = false;
+  private readonly progress = new EventEmitter();
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  /** Batches handled and events handled since start. */
+  readonly stats = { batches: 0, events: 0, errors: 0 };
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: SubscriptionOptions,
+  ) {
+    if (options.name !== undefined && !/^[\w.:-]{1,200}$/.test(options.name)) {
+      throw new Error(`subscription name '${options.name}' must be 1-200 letters, digits, '_', '.', ':' or '-'`);
+    }
+    this.cp = options.after ?? START_CHECKPOINT;
+    parseCheckpoint(this.cp);
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.progress.setMaxListeners(0);
+  }
+
+  /** Checkpoint of the last event handled (in memory; the stored one for named subscribers is the same after each batch). */
+  get checkpoint(): string {
+    return this.cp;
+  }
+
+  /** Starts catching up, then follows the log live. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.options.listen !== false) await this.startListening();
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in progress; the stored checkpoint stays where the last committed batch left it. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+  }
+
+  /**
+   * Handles batches until every event committed before this call is handled (useful for tests and for a
+   * rebuild). Works whether or not the subscription is started.
+   */
+  async catchUp(timeoutMs = 30_000): Promise<void> {
+    const target = await this.store.lastCommittedCheckpoint();
+    if (this.running) return this.waitFor(target, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    while (compareCheckpoints(this.cp, target) < 0) {
+      const n = await this.step();
+      if (n === 0) {
+        if (Date.now() > deadline) throw new Error(`subscription ${this.label}: not caught up to ${target} within ${timeoutMs} ms`);
+        await sleep(10);
+      }
+    }
+  }
+
+  /** Events committed after this subscriber's checkpoint (its lag behind the head). */
+  lag(): Promise<number> {
+    return this.store.countAfter(this.cp);
+  }
+
+  /** One batch: read after the checkpoint, handle, move the checkpoint. Returns the number of events handled. */
+  async step(): Promise<number> {
+    const { name } = this.options;
+    if (name === undefined) {
+      const page = await this.store.readAll({ after: this.cp, limit: this.batchSize });
+      if (page.events.length) await this.options.handle(page.events, null);
+      return this.advance(page.events.length, page.checkpoint);
+    }
+    const client = await this.store.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+        name,
+        this.options.after ?? START_CHECKPOINT,
+      ]);
+      // The row lock serialises instances of one subscriber (and a rebuild's reset) batch by batch.
+      const { rows } = await client.query<{ checkpoint: string }>(
+        'SELECT checkpoint FROM subscription_checkpoints WHERE name = $1 FOR UPDATE',
+        [name],
+      );
+      const page = await this.store.readAll({ after: rows[0].checkpoint, limit: this.batchSize }, client);
+      if (page.events.length) {
+        await this.options.handle(page.events, client);
+        await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
+          name,
+          page.checkpoint,
+        ]);
+      }
+      await client.query('COMMIT');
+      return this.advance(page.events.length, page.checkpoint);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private get label(): string {
+    return this.options.name ?? '(unnamed)';
+  }
+
+  private advance(n: number, checkpoint: string): number {
+    this.cp = checkpoint;
+    if (n) {
+      this.stats.batches++;
+      this.stats.events += n;
+    }
+    this.progress.emit('progress');
+    return n;
+  }
+
+  private async run(): Promise<void> {
+    // After a notification that found nothing readable (a commit held back by an older running transaction),
+    // retry soon and back off; otherwise wait for the next notification, or poll.
+    let retryMs = 0;
+    while (this.running) {
+      let n: number;
+      try {
+        n = await this.step();
+      } catch (e) {
+        this.stats.errors++;
+        this.options.onError?.(e);
+        await this.sleepUntilWoken(this.pollIntervalMs);
+        continue;
+      }
+      if (n > 0) {
+        retryMs = 0;
+        continue;
+      }
+      const notified = await this.sleepUntilWoken(retryMs || this.pollIntervalMs);
+      if (notified) retryMs = 5;
+      else if (retryMs) retryMs = retryMs * 2 >= this.pollIntervalMs ? 0 : retryMs * 2;
+    }
+  }
+
+  private sleepUntilWoken(ms: number): Promise<boolean> {
+    if (this.pendingWake || !this.running) {
+      this.pendingWake = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve(false);
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.pendingWake = false;
+        resolve(true);
+      };
+    });
+  }
+
+  private notified(): void {
+    if (this.wake) this.wake();
+    else this.pendingWake = true;
+  }
+
+  private async startListening(): Promise<void> {
+    const client = new Client(this.store.pool.options);
+    client.on('notification', () => this.notified());
+    client.on('error', (e) => {
+      this.options.onError?.(e);
+      this.listener = null;
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      this.listener = client;
+    } catch (e) {
+      // Polling still delivers everything, only later.
+      this.options.onError?.(e);
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private waitFor(target: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (compareCheckpoints(this.cp, target) >= 0) {
+          cleanup();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`subscription ${this.label}: not caught up to ${target} within ${timeoutMs} ms (at ${this.cp})`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.progress.off('progress', check);
+      };
+      this.progress.on('progress', check);
+      check();
+    });
+  }
+}
+
+/** Catch-up then live delivery of the log to `handle`; resolves once started. */
+export async function subscribe(store: EventStore, options: SubscriptionOptions): Promise<Subscription> {
+  const s = new Subscription(store, options);
+  await s.start();
+  return s;
+}
+
+/** Stored checkpoint of a named subscriber, or null when it never ran. */
+export async function storedCheckpoint(store: EventStore, name: string): Promise<string | null> {
+  const { rows } = await store.pool.query<{ checkpoint: string }>('SELECT checkpoint FROM subscription_checkpoints WHERE name = $1', [name]);
+  return rows.length ? rows[0].checkpoint : null;
+}
+
+/** A named subscriber's lag: events committed after its stored checkpoint (all events when it never ran). */
+export async function subscriptionLag(store: EventStore, name: string): Promise<number> {
+  return store.countAfter((await storedCheckpoint(store, name)) ?? START_CHECKPOINT);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
