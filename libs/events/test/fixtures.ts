@@ -15,3 +15,93 @@ export const ev = {
     data: { deviceId, node, remoteAddress: null },
   }),
 };
+
+/** What a simulated session did, counted while generating it (independently of the projection code). */
+export interface SimulatedSessionTruth {
+  samples: number;
+  answered: number;
+  labelled: number;
+  correct: number;
+  exits: Record<'local' | 'edge' | 'cloud', number>;
+  bytesByLink: Record<string, number>;
+  answeredByDevice: Record<string, number>;
+  missedByDevice: Record<string, number>;
+}
+
+/**
+ * The events of one research-mode session over `devices` end devices: per sample SampleStarted, device
+ * sections (or DeviceMissed), scores bytes, a local exit decision, and for hard samples features bytes and a
+ * cloud decision; shadow work on every sample (logged, never counted).
+ */
+export function simulatedSession(sessionId: string, devices: number, samples: number): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
+  const ids = Array.from({ length: devices }, (_, d) => `${sessionId}-dev${d}`);
+  const truth: SimulatedSessionTruth = {
+    samples,
+    answered: 0,
+    labelled: 0,
+    correct: 0,
+    exits: { local: 0, edge: 0, cloud: 0 },
+    bytesByLink: {},
+    answeredByDevice: Object.fromEntries(ids.map((id) => [id, 0])),
+    missedByDevice: Object.fromEntries(ids.map((id) => [id, 0])),
+  };
+  const addBytes = (from: string, to: string, bytes: number) => (truth.bytesByLink[`${from}>${to}`] = (truth.bytesByLink[`${from}>${to}`] ?? 0) + bytes);
+  const start: NewEvent = {
+    type: 'SessionStarted',
+    data: {
+      sessionId,
+      modelId: 'm1',
+      dataset: 'synthetic',
+      split: 'test',
+      classes: ['car', 'bus', 'person'],
+      sampleCount: samples,
+      topology: { devices: ids.map((deviceId, view) => ({ deviceId, view })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+      mode: 'research',
+      deadlineMs: 100,
+      messageSizes: { scoresBytes: 12, featuresBytes: 32, rawBytes: 3072 },
+    },
+  };
+  const perSample: NewEvent[][] = [];
+  for (let i = 0; i < samples; i++) {
+    const label = i % 5 === 4 ? null : i % 3;
+    const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId, sampleIndex: i, sampleId: `x${i}`, label } }];
+    ids.forEach((deviceId, view) => {
+      if ((i + view) % 7 === 3) {
+        truth.missedByDevice[deviceId]++;
+        out.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: i, deviceId, view, stage: 'scores', deadlineMs: 100, reason: 'timeout' } });
+        return;
+      }
+      truth.answeredByDevice[deviceId]++;
+      out.push({
+        type: 'SectionEvaluated',
+        data: { sessionId, sampleIndex: i, tier: 'device', node: deviceId, view, probabilities: [0.2, 0.3, 0.5], entropy: 0.9, latencyMs: 2 + view, shadow: false },
+      });
+      out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
+      addBytes(deviceId, 'local', 12);
+    });
+    const easy = i % 2 === 0;
+    const prediction = i % 4 === 1 ? (i + 1) % 3 : i % 3;
+    out.push({
+      type: 'ExitDecided',
+      data: { sessionId, sampleIndex: i, tier: 'local', eta: easy ? 0.3 : 0.9, threshold: 0.8, policy: 'entropy', exited: easy, prediction, label, shadow: false },
+    });
+    // Research mode: the cloud section also runs on easy samples, as shadow work.
+    out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, from: ids[0], to: 'cloud', kind: 'features', bytes: 32, shadow: easy } });
+    out.push({
+      type: 'ExitDecided',
+      data: { sessionId, sampleIndex: i, tier: 'cloud', eta: 0.1, threshold: null, policy: 'entropy', exited: true, prediction, label, shadow: easy },
+    });
+    if (!easy) addBytes(ids[0], 'cloud', 32);
+    const tier = easy ? 'local' : 'cloud';
+    truth.exits[tier]++;
+    truth.answered++;
+    if (label !== null) {
+      truth.labelled++;
+      if (prediction === label) truth.correct++;
+    }
+    perSample.push(out);
+  }
+  const end: NewEvent = { type: 'SessionCompleted', data: { sessionId, samples, durationMs: 1234 } };
+  return { perSample, start, end, truth };
+}

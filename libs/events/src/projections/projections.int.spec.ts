@@ -1,0 +1,129 @@
+import { streamIds } from '@ddnn/contracts';
+import type { Pool } from 'pg';
+import { migratedDatabase } from '../../test/database';
+import { ev, simulatedSession } from '../../test/fixtures';
+import { BatchingWriter } from '../batching-writer';
+import { EventStore } from '../event-store';
+import {
+  getDeviceStatus,
+  getSessionProjection,
+  listDeviceStatuses,
+  listSessionProjections,
+  projectionsLag,
+  projectionsSubscription,
+  rebuildProjections,
+} from './projections';
+import { foldSessionProjection } from './session-summary';
+
+describe('projections (Postgres)', () => {
+  let env: Awaited<ReturnType<typeof migratedDatabase>>;
+  let pool: Pool;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    env = await migratedDatabase(10);
+    pool = env.pool;
+    store = new EventStore(pool);
+  });
+  afterAll(() => env.close());
+
+  const snapshot = async () => ({
+    sessions: (await pool.query('SELECT session_id, status, summary FROM session_summaries ORDER BY session_id')).rows,
+    devices: (await pool.query('SELECT device_id, connectivity, status FROM device_statuses ORDER BY device_id')).rows,
+  });
+
+  it('keeps session summaries and device status current while sessions run, and a rebuild equals the live result', async () => {
+    const live = projectionsSubscription(store, { batchSize: 50, pollIntervalMs: 50 });
+    await live.start();
+    const writer = new BatchingWriter(store, { maxBatchEvents: 100, maxDelayMs: 2 });
+    const sessions = ['s1', 's2', 's3'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40) }));
+    try {
+      for (const s of sessions) {
+        for (let d = 0; d < 3; d++) {
+          const deviceId = `${s.id}-dev${d}`;
+          await store.appendToStream(streamIds.device(deviceId), [
+            {
+              type: 'DeviceRegistered',
+              data: { deviceId, name: `Camera ${d}`, role: 'end-device', view: d, profileId: 'p1', simulated: true, capabilities: {} },
+            },
+            ev.deviceConnected(deviceId),
+          ]);
+        }
+      }
+      await store.appendToStream(streamIds.device('s1-dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 's1-dev1', node: 'api-1', reason: 'socket closed' } }]);
+
+      // Sessions run concurrently, each sample's events appended together through the batching writer.
+      await Promise.all(
+        sessions.map(async (s) => {
+          const stream = streamIds.session(s.id);
+          await writer.append(stream, [s.start]);
+          for (const events of s.perSample) await writer.append(stream, events);
+          await writer.append(stream, [s.end]);
+        }),
+      );
+      await store.appendToStream(streamIds.session('s4'), [ev.sampleStarted('s4', 0), ev.sessionAborted('s4', 'operator stop')]);
+      await live.catchUp();
+      expect(await projectionsLag(store)).toBe(0);
+
+      for (const s of sessions) {
+        const p = await getSessionProjection(pool, s.id);
+        if (!p) throw new Error(`no projection for ${s.id}`);
+        expect(p.status).toBe('completed');
+        expect(p.samples).toBe(s.truth.samples);
+        expect(p.answered).toBe(s.truth.answered);
+        expect(p.labelled).toBe(s.truth.labelled);
+        expect(p.correct).toBe(s.truth.correct);
+        expect(p.accuracy).toBeCloseTo(s.truth.correct / s.truth.labelled, 12);
+        expect({ local: p.exits.local.exited, edge: p.exits.edge.exited, cloud: p.exits.cloud.exited }).toEqual(s.truth.exits);
+        expect(Object.fromEntries(p.bytes.links.map((l) => [`${l.from}>${l.to}`, l.bytes]))).toEqual(s.truth.bytesByLink);
+        expect(p.bytes.total).toBe(Object.values(s.truth.bytesByLink).reduce((a, b) => a + b, 0));
+        expect(Object.fromEntries(p.devices.map((d) => [d.deviceId, d.answered]))).toEqual(s.truth.answeredByDevice);
+        expect(Object.fromEntries(p.devices.map((d) => [d.deviceId, d.missed]))).toEqual(s.truth.missedByDevice);
+        expect(p.durationMs).toBe(1234);
+        expect(p.classes).toEqual(['car', 'bus', 'person']);
+        // The stored projection equals a fold of the session's own stream.
+        expect(p).toEqual(foldSessionProjection(s.id, await store.readStream(streamIds.session(s.id))));
+      }
+      const aborted = await getSessionProjection(pool, 's4');
+      expect(aborted).toMatchObject({ status: 'aborted', abortReason: 'operator stop', samples: 1 });
+      expect((await listSessionProjections(pool, { status: 'aborted' })).map((x) => x.sessionId)).toEqual(['s4']);
+
+      const dev = await getDeviceStatus(pool, 's1-dev0');
+      expect(dev).toMatchObject({ name: 'Camera 0', registered: true, connectivity: 'active', node: 'api-1', view: 0 });
+      expect(dev?.missed).toBe(sessions[0].truth.missedByDevice['s1-dev0']);
+      expect(await getDeviceStatus(pool, 's1-dev1')).toMatchObject({ connectivity: 'disconnected', lastDisconnectReason: 'socket closed', node: null });
+      // Devices that only appear in sessions get a status too (never registered, never connected).
+      expect(await getDeviceStatus(pool, 's3-dev4')).toMatchObject({ registered: false, connectivity: 'never-connected' });
+      expect((await listDeviceStatuses(pool)).length).toBe(3 + 4 + 5);
+
+      const liveResult = await snapshot();
+      await live.stop();
+      const rebuilt = await rebuildProjections(store);
+      expect(rebuilt.events).toBe(Number((await pool.query('SELECT count(*) AS n FROM events')).rows[0].n));
+      expect(await snapshot()).toEqual(liveResult);
+      expect(await projectionsLag(store)).toBe(0);
+    } finally {
+      await writer.close();
+      await live.stop();
+    }
+  });
+
+  it('rebuilds while the live instance runs, ending in the same state', async () => {
+    const live = projectionsSubscription(store, { batchSize: 20, pollIntervalMs: 50 });
+    await live.start();
+    try {
+      await live.catchUp();
+      const before = await snapshot();
+      await pool.query(`UPDATE session_summaries SET summary = jsonb_set(summary, '{samples}', '999')`);
+      expect((await getSessionProjection(pool, 's1'))?.samples).toBe(999);
+      await rebuildProjections(store);
+      await store.appendToStream(streamIds.session('s5'), [ev.sampleStarted('s5', 0)]);
+      await live.catchUp();
+      const after = await snapshot();
+      expect(after.sessions.filter((r: { session_id: string }) => r.session_id !== 's5')).toEqual(before.sessions);
+      expect((await getSessionProjection(pool, 's5'))?.samples).toBe(1);
+    } finally {
+      await live.stop();
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import type { EventType, StoredEvent } from '@ddnn/contracts';
+import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
+import { emptySessionProjection, foldSessionProjection } from './session-summary';
+
+let position = 0;
+function stored<K extends EventType>(type: K, data: StoredEvent<K>['data'], at = '2026-01-01T00:00:00.000Z'): StoredEvent {
+  position++;
+  return {
+    type,
+    data,
+    eventId: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
+    streamId: 'session-s',
+    streamPosition: position,
+    globalPosition: String(position),
+    checkpoint: `100:${position}`,
+    schemaVersion: 1,
+    metadata: {},
+    createdAt: at,
+  } as StoredEvent;
+}
+
+describe('session projection reducer', () => {
+  it('counts live exits, accuracy over labelled samples, non-shadow bytes per link and device answers/misses', () => {
+    const sessionId = 's';
+    const events = [
+      stored('SampleStarted', { sessionId, sampleIndex: 0, sampleId: 'a', label: 1 }, '2026-01-01T00:00:00.000Z'),
+      stored('SectionEvaluated', { sessionId, sampleIndex: 0, tier: 'device', node: 'd1', view: 0, probabilities: [0, 1], entropy: 0, latencyMs: 4, shadow: false }),
+      stored('SectionEvaluated', { sessionId, sampleIndex: 0, tier: 'device', node: 'd1', view: 0, probabilities: [0, 1], entropy: 0, latencyMs: 8, shadow: false }),
+      stored('SectionEvaluated', { sessionId, sampleIndex: 0, tier: 'cloud', node: 'cloud', probabilities: [0, 1], entropy: 0, latencyMs: 1, shadow: true }),
+      stored('DeviceMissed', { sessionId, sampleIndex: 0, deviceId: 'd2', view: 1, stage: 'scores', deadlineMs: 50, reason: 'disconnected' }),
+      stored('BytesTransferred', { sessionId, sampleIndex: 0, from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false }),
+      stored('BytesTransferred', { sessionId, sampleIndex: 0, from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false }),
+      stored('BytesTransferred', { sessionId, sampleIndex: 0, from: 'd1', to: 'cloud', kind: 'features', bytes: 99, shadow: true }),
+      stored('ExitDecided', { sessionId, sampleIndex: 0, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'entropy', exited: true, prediction: 1, label: 1, shadow: false }),
+      stored('ExitDecided', { sessionId, sampleIndex: 1, tier: 'local', eta: 0.9, threshold: 0.5, policy: 'entropy', exited: false, prediction: 0, label: 1, shadow: false }),
+      stored('ExitDecided', { sessionId, sampleIndex: 1, tier: 'cloud', eta: 0.2, threshold: null, policy: 'entropy', exited: true, prediction: 0, label: 1, shadow: false }),
+      stored('ExitDecided', { sessionId, sampleIndex: 2, tier: 'cloud', eta: 0.2, threshold: null, policy: 'entropy', exited: true, prediction: 2, label: null, shadow: false }),
+      stored('ExitDecided', { sessionId, sampleIndex: 2, tier: 'cloud', eta: 0.2, threshold: null, policy: 'entropy', exited: true, prediction: 2, label: 2, shadow: true }),
+      stored('SessionAborted', { sessionId, reason: 'stop', samplesDone: 3 }, '2026-01-01T00:00:02.500Z'),
+    ];
+    const p = foldSessionProjection(sessionId, events);
+    expect(p.samples).toBe(1);
+    expect(p.answered).toBe(3);
+    expect(p.labelled).toBe(2);
+    expect(p.correct).toBe(1);
+    expect(p.accuracy).toBe(0.5);
+    expect(p.exits).toEqual({ local: { exited: 1, labelled: 1, correct: 1 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 2, labelled: 1, correct: 0 } });
+    expect(p.bytes).toEqual({ total: 16, links: [{ from: 'd1', to: 'local', kind: 'scores', messages: 2, bytes: 16 }] });
+    expect(p.devices).toEqual([
+      { deviceId: 'd1', view: 0, answered: 2, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0 }, meanLatencyMs: 6, latencyMsTotal: 12 },
+      { deviceId: 'd2', view: 1, answered: 0, missed: 1, missedByReason: { timeout: 0, disconnected: 1, error: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
+    ]);
+    expect(p).toMatchObject({ status: 'aborted', abortReason: 'stop', durationMs: null, events: events.length, checkpoint: events[events.length - 1].checkpoint });
+  });
+
+  it('does not touch the summary it is given', () => {
+    const empty = emptySessionProjection('s');
+    const copy = structuredClone(empty);
+    foldSessionProjection('s', [stored('SampleStarted', { sessionId: 's', sampleIndex: 0, sampleId: 'a', label: null })]);
+    expect(empty).toEqual(copy);
+  });
+});
+
+describe('device status reducer', () => {
+  it('tracks registration, connectivity and deployed sections', () => {
+    const evs = [
+      stored('DeviceRegistered', { deviceId: 'd', name: 'Cam', role: 'end-device', view: 2, profileId: 'p', capabilities: {}, simulated: false }, '2026-01-01T00:00:00.000Z'),
+      stored('DeviceConnected', { deviceId: 'd', node: 'n1', remoteAddress: null }, '2026-01-01T00:00:01.000Z'),
+      stored('ModelDeployed', { deviceId: 'd', modelId: 'm', modelVersion: '1', section: 'device-2', bytes: 100 }, '2026-01-01T00:00:02.000Z'),
+      stored('ModelDeployed', { deviceId: 'd', modelId: 'm', modelVersion: '2', section: 'device-2', bytes: 120 }, '2026-01-01T00:00:03.000Z'),
+      stored('DeviceWentInactive', { deviceId: 'd', lastActivityAt: '2026-01-01T00:00:03.000Z', timeoutMs: 1000 }, '2026-01-01T00:00:05.000Z'),
+    ];
+    let s = emptyDeviceStatus('d');
+    for (const e of evs) {
+      expect(deviceOf(e)).toBe('d');
+      s = applyToDeviceStatus(s, e);
+    }
+    expect(s).toMatchObject({ name: 'Cam', view: 2, registered: true, connectivity: 'inactive', node: 'n1', lastActivityAt: '2026-01-01T00:00:03.000Z' });
+    expect(s.sections).toEqual([{ section: 'device-2', modelId: 'm', modelVersion: '2', bytes: 120, deployedAt: '2026-01-01T00:00:03.000Z' }]);
+    const back = applyToDeviceStatus(s, stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }, '2026-01-01T00:00:09.000Z'));
+    expect(back).toMatchObject({ connectivity: 'active', lastActivityAt: '2026-01-01T00:00:09.000Z' });
+    const gone = applyToDeviceStatus(back, stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' }));
+    expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye' });
+  });
+});
