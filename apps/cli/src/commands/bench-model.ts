@@ -22,6 +22,13 @@ import {
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
 
+/** The value under `key`, or an error naming what is missing. */
+function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
+  const v = map.get(key);
+  if (v === undefined) throw new Error(`missing ${String(key)}`);
+  return v;
+}
+
 interface BenchModelFlags {
   data?: string;
   model?: string;
@@ -87,7 +94,7 @@ async function benchModel(flags: BenchModelFlags) {
   const { ds, cleanup } = await datasetFor(flags);
   try {
     let training: { epochs: number; secondsPerEpoch: number; firstEpochSeconds: number } | null = null;
-    let model: DdnnModel;
+    let model: DdnnModel | undefined;
     if (flags.epochs > 0) {
       log(`training ${flags.epochs} epoch(s) of the default DDNN (6 devices, f=4, MP-CC, full batch) on ${backend} ...`);
       const seconds: number[] = [];
@@ -103,7 +110,8 @@ async function benchModel(flags: BenchModelFlags) {
       training = { epochs: flags.epochs, secondsPerEpoch: round(steady.reduce((a, b) => a + b, 0) / steady.length, 2), firstEpochSeconds: round(seconds[0], 2) };
     }
     if (flags.model) model = await loadCheckpoint(resolve(flags.model));
-    return await benchInference(model!, ds, flags, backend, training, flags.model ? resolve(flags.model) : `trained here for ${flags.epochs} epoch(s)`);
+    if (!model) throw new Error('no model to run inference with');
+    return await benchInference(model, ds, flags, backend, training, flags.model ? resolve(flags.model) : `trained here for ${flags.epochs} epoch(s)`);
   } finally {
     await cleanup();
   }
@@ -126,15 +134,15 @@ async function benchInference(
   const picked = Array.from({ length: flags.samples }, (_, k) => testIdx[k % testIdx.length]);
   const n = picked.length;
   const views = t.devices.map((v) => picked.map((s) => Float32Array.from(viewPixels(ds, s, v))));
-  const firstDevice = sections.devices.get(t.devices[0])!;
+  const firstDevice = need(sections.devices, t.devices[0]);
 
   const binaryDevices = new Map<number, BinaryDeviceSection>(
-    t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(model.sections.get(`device-${v}`)!), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
+    t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, `device-${v}`)), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
   );
   // The bit-packed cloud covers the 2-tier CC/MP cloud; otherwise the whole-DDNN figure uses the tfjs cloud.
   let binaryCloud: BinaryUpperSection | null = null;
   if (t.edges.length === 0 && t.cloud.aggregator !== 'AP') {
-    binaryCloud = createBinaryUpperSection(toSectionWeights(model.sections.get('cloud')!), {
+    binaryCloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {
       inputShape: firstDevice.featureShape,
       inputs: t.devices.length,
       aggregator: t.cloud.aggregator,
@@ -143,19 +151,22 @@ async function benchInference(
     });
   }
 
+  const tfDevices = t.devices.map((v) => need(sections.devices, v));
+  const binDevices = t.devices.map((v) => need(binaryDevices, v));
+
   // Bit-exactness on the benchmark's own samples: the same scores and feature bytes as the tfjs path.
   let mismatches = 0;
-  for (const v of t.devices) {
+  for (let d = 0; d < t.devices.length; d++) {
     for (let i = 0; i < n; i++) {
-      const a = sections.devices.get(v)!.infer(views[t.devices.indexOf(v)][i]);
-      const b = binaryDevices.get(v)!.infer(views[t.devices.indexOf(v)][i]);
+      const a = tfDevices[d].infer(views[d][i]);
+      const b = binDevices[d].infer(views[d][i]);
       if (!sameBits(a.scores, b.scores) || !sameBits(a.features, b.features)) mismatches++;
     }
   }
   let cloudMismatches = 0;
   if (binaryCloud) {
     for (let i = 0; i < n; i++) {
-      const feats = t.devices.map((v, d) => binaryDevices.get(v)!.infer(views[d][i]).features);
+      const feats = binDevices.map((dev, d) => dev.infer(views[d][i]).features);
       const a = sections.cloud.infer(feats);
       const b = softmax(binaryCloud.infer(feats).scores);
       if (!sameBits(a, b)) cloudMismatches++;
@@ -168,13 +179,13 @@ async function benchInference(
   const stacked = new Float32Array(n * h * w * c);
   d0.forEach((x, i) => stacked.set(x, i * x.length));
   const deviceTfjsBatch = rate(n, flags.seconds, () => firstDevice.inferBatch(stacked, n));
-  const bin0 = binaryDevices.get(t.devices[0])!;
+  const bin0 = binDevices[0];
   const deviceBinary = rate(n, flags.seconds, () => d0.forEach((x) => bin0.infer(x)));
 
   log('measuring the whole DDNN (every tier for every sample: T = 0, the worst case) ...');
   const wholeTfjs1 = rate(n, flags.seconds, () => {
     for (let i = 0; i < n; i++) {
-      const outs = t.devices.map((v, d) => sections.devices.get(v)!.infer(views[d][i]));
+      const outs = tfDevices.map((dev, d) => dev.infer(views[d][i]));
       sections.localAggregator(outs.map((o) => o.scores));
       sections.cloud.infer(outs.map((o) => o.features));
     }
@@ -185,13 +196,13 @@ async function benchInference(
     return s;
   });
   const wholeTfjsBatch = rate(n, flags.seconds, () => {
-    const outs = t.devices.map((v, d) => sections.devices.get(v)!.inferBatch(stackedAll[d], n));
+    const outs = tfDevices.map((dev, d) => dev.inferBatch(stackedAll[d], n));
     for (let i = 0; i < n; i++) sections.localAggregator(outs.map((o) => o.scores[i]));
     sections.cloud.inferBatch(Array.from({ length: n }, (_, i) => outs.map((o) => o.features[i])));
   });
   const wholeBinary = rate(n, flags.seconds, () => {
     for (let i = 0; i < n; i++) {
-      const outs = t.devices.map((v, d) => binaryDevices.get(v)!.infer(views[d][i]));
+      const outs = binDevices.map((dev, d) => dev.infer(views[d][i]));
       sections.localAggregator(outs.map((o) => o.scores));
       const feats = outs.map((o) => o.features);
       if (binaryCloud) softmax(binaryCloud.infer(feats).scores);

@@ -35,8 +35,10 @@ export interface DeviceMemoryFootprint {
    */
   modelAndActivationBytes: number;
   /**
-   * The working buffers of this library's TypeScript kernels: a full-resolution 32-bit conv output per
-   * block and packed maps in 32-bit words per pixel (a microcontroller port would pool row by row).
+   * The working buffers of this library's TypeScript kernels (binary/convp-layer.ts): per block a
+   * full-resolution float32 conv output (first block: channels rounded up to 4), the float32 row maxima
+   * of the separable pool, the packed output in 32-bit words per pixel; then the head's dense bit stream.
+   * A microcontroller port would keep three conv rows instead of the whole map.
    */
   kernelBufferBytes: number;
 }
@@ -59,7 +61,8 @@ export function deviceMemoryFootprint(shape: DeviceSectionShape): DeviceMemoryFo
     convChannels += f;
     const ho = poolAxis(h, stride, padding).out;
     const wo = poolAxis(w, stride, padding).out;
-    kernelBufferBytes += h * w * f * 4 + ho * wo * Math.ceil(f / 32) * 4;
+    const convChannelsHeld = kernelBufferBytes === 0 ? Math.ceil(f / 4) * 4 : f;
+    kernelBufferBytes += 4 * (h * w * convChannelsHeld + h * wo * f + ho * wo * Math.ceil(f / 32));
     activationBytes.push(Math.ceil((ho * wo * f) / 8));
     h = ho;
     w = wo;

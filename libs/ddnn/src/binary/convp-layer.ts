@@ -36,8 +36,8 @@ export abstract class ConvPLayer {
   private readonly thresholdScale: Float64Array;
   private readonly thresholdAt: Float64Array;
   // Pooling scratch: the column-window max of every input row, then of one output pixel.
-  private readonly rowMax: Float64Array;
-  private readonly colMax: Float64Array;
+  private readonly rowMax: Float32Array;
+  private readonly colMax: Float32Array;
 
   protected constructor(weights: ConvPWeights, options: ConvPLayerOptions, integerInputs: boolean, inputBound: number) {
     this.inChannels = weights.inChannels;
@@ -51,8 +51,8 @@ export abstract class ConvPLayer {
     this.outWidth = this.cols.out;
     this.wordsPerPixel = wordsFor(this.outChannels);
     this.output = new Int32Array(this.outHeight * this.outWidth * this.wordsPerPixel);
-    this.rowMax = new Float64Array(this.height * this.outWidth * this.outChannels);
-    this.colMax = new Float64Array(this.outChannels);
+    this.rowMax = new Float32Array(this.height * this.outWidth * this.outChannels);
+    this.colMax = new Float32Array(this.outChannels);
     this.thresholdScale = new Float64Array(this.outChannels);
     this.thresholdAt = new Float64Array(this.outChannels);
     for (let c = 0; c < this.outChannels; c++) {

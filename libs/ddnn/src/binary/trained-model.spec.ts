@@ -12,6 +12,13 @@ import { createBinaryUpperSection } from './cloud-section';
 import { createBinaryDeviceSection } from './device-section';
 import { toSectionWeights } from './section-weights';
 
+/** The value under `key`, or an error naming what is missing. */
+function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
+  const v = map.get(key);
+  if (v === undefined) throw new Error(`missing ${String(key)}`);
+  return v;
+}
+
 // A model trained here on the synthetic default dataset (small and short, so the test stays quick): the
 // bit-packed device and cloud sections must give exactly the tfjs sections' bytes on every sample.
 let dir: string;
@@ -47,10 +54,10 @@ describe('bit-packed sections of a trained model vs its tfjs sections', () => {
       const [h, w, c] = model.architecture.input;
       const classes = model.classes.length;
       const devices = topology.devices.map((v) =>
-        createBinaryDeviceSection(toSectionWeights(model.sections.get(`device-${v}`)!), { height: h, width: w, channels: c, blocks: topology.device.filters.length, classes }),
+        createBinaryDeviceSection(toSectionWeights(need(model.sections, `device-${v}`)), { height: h, width: w, channels: c, blocks: topology.device.filters.length, classes }),
       );
-      const featureShape = sections.devices.get(topology.devices[0])!.featureShape;
-      const cloud = createBinaryUpperSection(toSectionWeights(model.sections.get('cloud')!), {
+      const featureShape = need(sections.devices, topology.devices[0]).featureShape;
+      const cloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {
         inputShape: featureShape,
         inputs: topology.devices.length,
         aggregator: topology.cloud.aggregator as 'CC' | 'MP',
@@ -62,7 +69,7 @@ describe('bit-packed sections of a trained model vs its tfjs sections', () => {
       for (let n = 0; n < ds.sampleIds.length; n++) {
         const feats = topology.devices.map((v, d) => {
           const view = Float32Array.from(viewPixels(ds, n, v));
-          const ref = sections.devices.get(v)!.infer(view);
+          const ref = need(sections.devices, v).infer(view);
           const got = devices[d].infer(view);
           expect(bytesOf(got.scores)).toEqual(bytesOf(ref.scores));
           expect(bytesOf(got.features)).toEqual(bytesOf(ref.features));
