@@ -151,3 +151,31 @@ export class DeviceListDto {
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;
 }
+
+export class ProbeDeviceDto {
+  @ApiProperty({ example: 'synthetic-multicam-seed1', description: 'Dataset name; the device reads its own view of the sample.' })
+  @IsString()
+  @Matches(/^[\w.-]{1,200}$/, { message: 'dataset must be a folder name' })
+  dataset!: string;
+
+  @ApiProperty({ example: 's00000' })
+  @IsString()
+  @Length(1, 200)
+  sampleId!: string;
+
+  @ApiPropertyOptional({ default: 5000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(120_000)
+  timeoutMs?: number;
+}
+
+export class ProbeResultDto {
+  @ApiProperty() ok!: boolean;
+  @ApiPropertyOptional() error?: string;
+  @ApiPropertyOptional({ type: [Number] }) scores?: number[];
+  @ApiPropertyOptional() featuresBytes?: number;
+  @ApiPropertyOptional() deviceLatencyMs?: number;
+  @ApiProperty() roundTripMs!: number;
+}

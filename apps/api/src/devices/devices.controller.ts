@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { DeviceList, DeviceView, ProvisionDeviceResponse } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
-import { DeviceDto, DeviceListDto, DeviceListQueryDto, ProvisionDeviceDto, ProvisionedDto, UpdateDeviceDto } from './device.dto';
+import { type ProbeResult, DeviceProbe } from './device-probe';
+import { DeviceDto, DeviceListDto, DeviceListQueryDto, ProbeDeviceDto, ProbeResultDto, ProvisionDeviceDto, ProvisionedDto, UpdateDeviceDto } from './device.dto';
 import { DevicesService } from './devices.service';
 import { DeviceTransportService } from './transport/device-transport.service';
 
@@ -12,7 +13,17 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly transport: DeviceTransportService,
+    private readonly prober: DeviceProbe,
   ) {}
+
+  @Post(':id/probe')
+  @HttpCode(200)
+  @RequireAccess('operator')
+  @ApiOkResponse({ type: ProbeResultDto, description: 'One sample through the scores and features stages of a connected device.' })
+  async probe(@Param('id') id: string, @Body() body: ProbeDeviceDto): Promise<ProbeResult> {
+    await this.devices.find(id);
+    return this.prober.probe(id, body.dataset, body.sampleId, body.timeoutMs ?? 5000);
+  }
 
   @Post('provision')
   @ApiCreatedResponse({ type: ProvisionedDto, description: 'The device token is shown once.' })

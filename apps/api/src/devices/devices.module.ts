@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { DeviceEntity } from './device.entity';
 import { DeviceEventLog } from './device-event-log';
+import { DeviceProbe } from './device-probe';
 import { DevicesController } from './devices.controller';
 import { DevicesGateway } from './devices.gateway';
 import { DevicesRepository } from './devices.repository';
@@ -24,6 +25,7 @@ import { DeviceTransportService } from './transport/device-transport.service';
     DeviceTransportService,
     { provide: DeviceTransport, useExisting: DeviceTransportService },
     DevicesGateway,
+    DeviceProbe,
   ],
   exports: [DeviceTransport, DeviceTransportService, DevicesService, DeviceEventLog, NODE_ID],
 })

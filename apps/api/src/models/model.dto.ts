@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import type { ModelSectionInfo, ModelView, RegisterModelRequest } from '@ddnn/contracts';
 
 export class RegisterModelDto implements RegisterModelRequest {
@@ -34,4 +35,32 @@ export class ModelDto implements ModelView {
   @ApiProperty() path!: string;
   @ApiProperty({ type: [SectionDto] }) sections!: SectionDto[];
   @ApiProperty() createdAt!: string;
+}
+
+export class DeployTargetDto {
+  @ApiProperty()
+  @IsUUID()
+  deviceId!: string;
+
+  @ApiPropertyOptional({ description: 'Default: device-<the device view>.', example: 'device-3' })
+  @IsOptional()
+  @Matches(/^(device-\d+|edge-[\w.-]+)$/, { message: 'section must be device-<view> or edge-<name>' })
+  section?: string;
+}
+
+export class DeployModelDto {
+  @ApiPropertyOptional({ type: [DeployTargetDto], description: 'Default: every connected end device.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(256)
+  @ValidateNested({ each: true })
+  @Type(() => DeployTargetDto)
+  devices?: DeployTargetDto[];
+}
+
+export class DeployOutcomeDto {
+  @ApiProperty() deviceId!: string;
+  @ApiProperty({ type: String, nullable: true }) section!: string | null;
+  @ApiProperty() ok!: boolean;
+  @ApiPropertyOptional() error?: string;
 }

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DeviceList, DeviceView } from '@ddnn/contracts';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { writeSmallDataset, writeUntrainedCheckpoint } from '../../apps/api/test/devices/test-fixtures';
+import { type ApiProcess, deviceMain, type RunningProcess, startApi, startNode, tempDir, waitFor } from '../support/processes';
+
+const ADMIN = 'e2e-operator-token-0123456789';
+
+describe('device agents as real processes against the built API', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let api: ApiProcess;
+  let profileKey: string;
+  const agents = new Map<string, RunningProcess>();
+
+  const rest = async <T>(method: string, route: string, body?: unknown, token: string | null = ADMIN): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${api.url}/api${route}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const devices = async (query = '') => (await rest<DeviceList>('GET', `/devices?limit=500${query}`)).body;
+  const deviceEvents = async (id: string) => {
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      return (await c.query<{ type: string; data: Record<string, unknown> }>('SELECT type, data FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${id}`])).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const startAgent = (name: string, view: number, extra: string[] = []) => {
+    const p = startNode(deviceMain, ['--server', api.url, '--name', name, '--view', String(view), '--data', path.join(dataDir, 'datasets'), '--state', path.join(dataDir, 'agents', `${name}.json`), '--heartbeat-ms', '500', ...extra], {});
+    agents.set(name, p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = tempDir('ddnn-e2e-devices-');
+    await writeUntrainedCheckpoint(path.join(dataDir, 'model'));
+    await writeSmallDataset(dataDir, 'synth', 12);
+    api = await startApi({ DATABASE_URL: db.url, DDNN_DATA_DIR: dataDir, DDNN_ADMIN_TOKEN: ADMIN, DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'model'), DEVICE_INACTIVE_TIMEOUT_MS: '3000' });
+    profileKey = (await rest<{ provisioningKey: string }>('POST', '/profiles', { name: 'cameras' })).body.provisioningKey;
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([...agents.values()].map((a) => a.stop('SIGKILL')));
+    await api?.stop('SIGTERM');
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('six agents provision, connect, take their sections, serve inference, survive a kill and stop cleanly', async () => {
+    for (let v = 0; v < 6; v++) startAgent(`cam-${v}`, v, ['--profile-key', profileKey]);
+    const connected = await waitFor('six active devices', async () => {
+      const list = await devices('&active=true');
+      return list.total === 6 ? list.items : undefined;
+    });
+    expect(connected.map((d) => d.name).sort()).toEqual(['cam-0', 'cam-1', 'cam-2', 'cam-3', 'cam-4', 'cam-5']);
+    for (let v = 0; v < 6; v++) expect(fs.existsSync(path.join(dataDir, 'agents', `cam-${v}.json`))).toBe(true);
+
+    // The default model was registered at start-up from DDNN_DEFAULT_MODEL_DIR; deploy it to every connected device.
+    const deployed = await rest<{ deviceId: string; section: string; ok: boolean }[]>('POST', '/models/default/deploy', {});
+    expect(deployed.status).toBe(200);
+    expect(deployed.body).toHaveLength(6);
+    expect(deployed.body.every((d) => d.ok)).toBe(true);
+    const byName = new Map(connected.map((d) => [d.name, d] as const));
+    const cam3 = byName.get('cam-3') as DeviceView;
+    expect(deployed.body.find((d) => d.deviceId === cam3.id)?.section).toBe('device-3');
+    expect((await deviceEvents(cam3.id)).map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
+
+    const sampleId = fs.readFileSync(path.join(dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
+    for (const d of connected) {
+      const probe = await rest<{ ok: boolean; scores: number[]; featuresBytes: number }>('POST', `/devices/${d.id}/probe`, { dataset: 'synth', sampleId });
+      expect(probe.body).toMatchObject({ ok: true, featuresBytes: 128 });
+      expect(probe.body.scores).toHaveLength(3);
+      expect(probe.body.scores.every(Number.isFinite)).toBe(true);
+    }
+    const missing = await rest<{ ok: boolean; error: string }>('POST', `/devices/${cam3.id}/probe`, { dataset: 'synth', sampleId: 'no-such-sample' });
+    expect(missing.body).toMatchObject({ ok: false, error: expect.stringMatching(/has no sample no-such-sample/) });
+
+    // Heartbeats keep lastActivityAt moving.
+    const before = (await rest<DeviceView>('GET', `/devices/${cam3.id}`)).body.connectivity.lastActivityAt as string;
+    await waitFor('a later heartbeat', async () => {
+      const now = (await rest<DeviceView>('GET', `/devices/${cam3.id}`)).body.connectivity.lastActivityAt as string;
+      return now > before ? now : undefined;
+    }, 10_000);
+
+    // Killed mid-run: the server logs the disconnect and requests fail fast as not connected.
+    await (agents.get('cam-3') as RunningProcess).stop('SIGKILL');
+    await waitFor('DeviceDisconnected of cam-3', async () => ((await deviceEvents(cam3.id)).some((e) => e.type === 'DeviceDisconnected') ? true : undefined), 20_000);
+    const dead = await rest<{ ok: boolean; error: string }>('POST', `/devices/${cam3.id}/probe`, { dataset: 'synth', sampleId });
+    expect(dead.body).toMatchObject({ ok: false, error: expect.stringMatching(/not-connected/) });
+
+    // Restarted without a profile key: it reuses its saved token (same device, no second registration).
+    const again = startAgent('cam-3', 3);
+    await waitFor('cam-3 back', async () => ((await rest<DeviceView>('GET', `/devices/${cam3.id}`)).body.connectivity.active ? true : undefined), 30_000);
+    expect(again.output()).toMatch(/reusing the saved identity/);
+    expect((await devices()).total).toBe(6);
+    const redeploy = await rest<{ ok: boolean }[]>('POST', '/models/default/deploy', { devices: [{ deviceId: cam3.id }] });
+    expect(redeploy.body).toEqual([expect.objectContaining({ ok: true })]);
+    expect((await rest<{ ok: boolean }>('POST', `/devices/${cam3.id}/probe`, { dataset: 'synth', sampleId })).body.ok).toBe(true);
+
+    // SIGTERM: a clean exit and a logged disconnect.
+    const cam0 = byName.get('cam-0') as DeviceView;
+    expect(await (agents.get('cam-0') as RunningProcess).stop('SIGTERM')).toBe(0);
+    await waitFor('cam-0 inactive', async () => ((await rest<DeviceView>('GET', `/devices/${cam0.id}`)).body.connectivity.active ? undefined : true), 10_000);
+    const cam0Events = (await deviceEvents(cam0.id)).map((e) => e.type);
+    expect(cam0Events.slice(-1)).toEqual(['DeviceDisconnected']);
+  });
+
+  it('refuses an agent with a forged token, and a locked device until it is unlocked', async () => {
+    fs.mkdirSync(path.join(dataDir, 'agents'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'agents', 'forger.json'), JSON.stringify({ server: api.url, name: 'forger', deviceId: '00000000-0000-0000-0000-000000000000', token: 'ddnn_dev_forged' }));
+    const forger = startAgent('forger', 1);
+    expect(await forger.exited).toBe(1);
+    expect(forger.output()).toMatch(/refused this device: unknown or revoked device token/);
+
+    const cam1 = (await devices('&name=cam-1')).items[0];
+    await rest('PATCH', `/devices/${cam1.id}`, { adminState: 'locked' });
+    await waitFor('cam-1 kicked off', async () => ((await rest<DeviceView>('GET', `/devices/${cam1.id}`)).body.connectivity.active ? undefined : true), 10_000);
+    const agent = agents.get('cam-1') as RunningProcess;
+    await waitFor('the agent to see the refusal', async () => (/locked by an operator/.test(agent.output()) ? true : undefined), 20_000);
+    expect(agent.child.exitCode).toBeNull();
+    await rest('PATCH', `/devices/${cam1.id}`, { adminState: 'unlocked' });
+    await waitFor('cam-1 reconnected after unlock', async () => ((await rest<DeviceView>('GET', `/devices/${cam1.id}`)).body.connectivity.active ? true : undefined), 30_000);
+  });
+
+  it('bad options are named and exit with 2', async () => {
+    const p = startNode(deviceMain, ['--server', 'not a url', '--name', 'x y', '--role', 'cloud'], {});
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toMatch(/--server must be a URL/);
+    expect(p.output()).toMatch(/--name must be/);
+    expect(p.output()).toMatch(/--role must be end-device or edge/);
+  });
+});
