@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
 import { CreateSessionDto, CreateSessionResponseDto, ListSessionsQuery, SessionEventsQuery } from './session.dto';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
-@ApiBearerAuth()
+@RequireAccess('operator')
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}

@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  emptySessionSummary,
+  foldSessionSummary,
+  type CreateSessionRequest,
+  type DeviceList,
+  type SessionEventsPage,
+  type SessionView,
+  type StoredEvent,
+} from '@ddnn/contracts';
+import { deviceSampleBytes, parseTopology, readCheckpointManifest, topologyShapes, type MapShape } from '@ddnn/ddnn';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { cliMain, deviceMain, repoRoot, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
+
+const TOKEN = 'e2e-operator-token-0123456789';
+const DATASET = 'synthetic-multicam-seed1';
+const VIEWS = [0, 1, 2, 3, 4, 5];
+const KILLED_VIEW = 3;
+
+/** The committed default model, or (before one is committed) a small one trained here with the project's CLI. */
+function modelDir(work: string): string {
+  const committed = path.join(repoRoot, 'models', 'default');
+  if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
+  const out = path.join(work, 'model');
+  execFileSync(process.execPath, [cliMain, 'train', '--data', path.join(work, 'data', 'datasets', DATASET), '--out', out, '--epochs', '3', '--no-progress'], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
+  return out;
+}
+
+describe('a session across six device-agent processes (real Postgres, real processes)', () => {
+  let db: TestDatabase;
+  let work: string;
+  let api: ApiProcess | undefined;
+  const agents: RunningProcess[] = [];
+  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    work = tempDir('ddnn-e2e-sessions-');
+    const data = path.join(work, 'data');
+    execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--out', path.join(data, 'datasets', DATASET)], { cwd: repoRoot, stdio: 'ignore' });
+    const model = modelDir(work);
+    api = await startApi({
+      DATABASE_URL: db.url,
+      DDNN_DATA_DIR: data,
+      DDNN_DEFAULT_MODEL_DIR: model,
+      DDNN_ADMIN_TOKEN: TOKEN,
+      DDNN_SIMULATED_DEVICES: '0',
+      DDNN_DEMO: 'false',
+      DDNN_SESSION_POLL_MS: '200',
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
+    await api?.stop('SIGTERM');
+    await db?.drop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('provisions, connects and runs 171 samples; a killed agent becomes DeviceMissed; bytes and summary add up', async () => {
+    const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'e2e-cameras' });
+    for (const view of VIEWS) {
+      agents.push(
+        startNode(
+          deviceMain,
+          [
+            '--server', api!.url, '--profile-key', provisioningKey, '--name', `cam-${view}`, '--view', String(view),
+            '--data', path.join(work, 'data', 'datasets'), '--state', path.join(work, `cam-${view}.json`), '--heartbeat-ms', '1000',
+          ],
+          {},
+        ),
+      );
+    }
+    const devices = await waitFor(
+      'six connected device agents',
+      async () => {
+        const list = await call<DeviceList>('GET', '/api/devices?limit=50&active=true&name=cam-');
+        const up = list.items.filter((d) => d.connectivity.active && d.name.startsWith('cam-'));
+        return up.length === VIEWS.length ? up : undefined;
+      },
+      90_000,
+    );
+    const byView = new Map(devices.map((d) => [d.view as number, d.id]));
+
+    const spec: CreateSessionRequest = {
+      modelId: 'default',
+      dataset: DATASET,
+      split: 'test',
+      topology: { devices: VIEWS.map((view) => ({ deviceId: byView.get(view)!, view })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+      mode: 'research',
+      deadlineMs: 1500,
+      rate: 12,
+    };
+    const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
+
+    // Kill one agent once the session is well under way; follow the summary while it runs (the live fold).
+    await waitFor('40 samples done', async () => ((await call<SessionView>('GET', `/api/sessions/${id}`)).samplesDone >= 40 ? true : undefined), 120_000);
+    const killed = agents[KILLED_VIEW];
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const killedId = byView.get(KILLED_VIEW)!;
+    const done = await waitFor(
+      'the session to complete',
+      async () => {
+        const v = await call<SessionView>('GET', `/api/sessions/${id}`);
+        if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
+        return v.status === 'completed' ? v : undefined;
+      },
+      180_000,
+    );
+    expect(done.samplesDone).toBe(171);
+
+    const events: StoredEvent[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+      events.push(...page.events);
+      after = page.checkpoint ?? undefined;
+      if (!page.hasMore) break;
+    }
+    const of = <T extends StoredEvent['type']>(t: T) => events.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);
+    expect(of('SampleStarted')).toHaveLength(171);
+    expect(of('SessionCompleted')).toHaveLength(1);
+
+    // Every sample has, for the killed device, either its scores or a DeviceMissed; after the kill, only misses.
+    const answered = new Set(of('SectionEvaluated').filter((e) => e.data.tier === 'device' && e.data.node === killedId).map((e) => e.data.sampleIndex));
+    const missed = of('DeviceMissed').filter((e) => e.data.deviceId === killedId);
+    const missedScores = new Set(missed.filter((e) => e.data.stage === 'scores').map((e) => e.data.sampleIndex));
+    expect(missedScores.size).toBeGreaterThan(0);
+    for (let i = 0; i < 171; i++) expect(answered.has(i) !== missedScores.has(i)).toBe(true);
+    const lastAnswered = Math.max(...answered);
+    for (const i of missedScores) if (i > lastAnswered) expect(missed.find((m) => m.data.sampleIndex === i)?.data.reason).toMatch(/disconnected|timeout/);
+    expect(Math.max(...missedScores)).toBe(170);
+
+    // Counted BytesTransferred equal libs/ddnn's byte accounting for the same decisions.
+    const manifest = await readCheckpointManifest((await call<{ path: string }>('GET', '/api/models/default')).path);
+    const shapes = topologyShapes(parseTopology(manifest.topology), manifest.architecture.input as MapShape, manifest.classes.length);
+    const device = { classes: manifest.classes.length, filters: shapes.deviceFeatures[2], pixels: shapes.deviceFeatures[0] * shapes.deviceFeatures[1] };
+    const localExit = new Map(of('ExitDecided').filter((e) => e.data.tier === 'local').map((e) => [e.data.sampleIndex, e.data.exited]));
+    const scored = new Set(of('SectionEvaluated').filter((e) => e.data.tier === 'device').map((e) => `${e.data.node}:${e.data.sampleIndex}`));
+    const featuresMissed = new Set(of('DeviceMissed').filter((e) => e.data.stage === 'features').map((e) => `${e.data.deviceId}:${e.data.sampleIndex}`));
+    let expected = 0;
+    for (let i = 0; i < 171; i++) {
+      for (const view of VIEWS) {
+        const key = `${byView.get(view)}:${i}`;
+        // A device whose features did not arrive sent its scores only, as for a local exit.
+        expected += deviceSampleBytes(device, localExit.get(i)! || featuresMissed.has(key), scored.has(key));
+      }
+    }
+    const counted = of('BytesTransferred').filter((e) => !e.data.shadow).reduce((s, e) => s + e.data.bytes, 0);
+    expect(counted).toBe(expected);
+
+    // The summary the API kept while the session ran equals one rebuilt from the log.
+    const live = (await call<SessionView>('GET', `/api/sessions/${id}`)).summary!;
+    const rebuilt = events.reduce(foldSessionSummary, emptySessionSummary());
+    expect(rebuilt).toEqual(live);
+    expect(live.samplesDecided).toBe(171);
+    expect(live.devices[killedId].missed).toBeGreaterThan(0);
+    process.stdout.write(
+      `killed-device run: accuracy ${live.accuracy?.toFixed(4)}, local exits ${live.exits.local.exited}/171, ` +
+        `${live.devices[killedId].missed} misses of the killed device, ${live.bytesPerSample?.toFixed(1)} B/sample\n`,
+    );
+  });
+});
