@@ -53,6 +53,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
 }
 
 /** fetch against the API with an optional bearer token; returns status and parsed JSON body. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read loosely typed JSON bodies
 export async function call<T = any>(api: TestApi, method: string, route: string, token?: string | null, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${api.url}/api${route}`, {
     method,

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { OptionsError, parseOptions } from './options';
+
+describe('parseOptions', () => {
+  it('fills defaults and resolves paths against the working directory', () => {
+    const o = parseOptions({ server: 'http://localhost:3000/ignored', profileKey: 'k', name: 'cam-3', view: '3', data: 'data' }, '/work');
+    expect(o).toEqual({
+      server: 'http://localhost:3000',
+      profileKey: 'k',
+      name: 'cam-3',
+      role: 'end-device',
+      view: 3,
+      data: path.resolve('/work', 'data'),
+      state: path.resolve('/work', '.data/devices/cam-3.json'),
+      heartbeatMs: 5000,
+    });
+  });
+
+  it('accepts an edge node without a view or data', () => {
+    expect(parseOptions({ server: 'https://ddnn.example', name: 'edge-a', role: 'edge' }, '/w')).toMatchObject({ role: 'edge', view: null });
+  });
+
+  it('names every problem at once', () => {
+    let err: unknown;
+    try {
+      parseOptions({ server: 'ftp://x', name: 'bad name', role: 'end-device', view: '-1', heartbeatMs: '5' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OptionsError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/--server must be an http\(s\) URL/);
+    expect(msg).toMatch(/--name must be/);
+    expect(msg).toMatch(/--view must be an integer 0..255, got -1/);
+    expect(msg).toMatch(/--data is required/);
+    expect(msg).toMatch(/--heartbeat-ms must be an integer >= 100/);
+  });
+
+  it('requires a view for an end device', () => {
+    expect(() => parseOptions({ server: 'http://h', name: 'c', data: '.' })).toThrow(/--view is required/);
+  });
+});
