@@ -182,6 +182,15 @@ async function benchInference(
   const bin0 = binDevices[0];
   const deviceBinary = rate(n, flags.seconds, () => d0.forEach((x) => bin0.infer(x)));
 
+  // The cloud section alone, on the devices' real feature messages.
+  const messages = Array.from({ length: n }, (_, i) => binDevices.map((dev, d) => dev.infer(views[d][i]).features));
+  log('measuring the cloud section ...');
+  const cloudTfjs1 = rate(n, flags.seconds, () => messages.forEach((m) => sections.cloud.infer(m)));
+  const cloudTfjsBatch = rate(n, flags.seconds, () => sections.cloud.inferBatch(messages));
+  const packedCloud = binaryCloud;
+  const cloudBinary = packedCloud ? rate(n, flags.seconds, () => messages.forEach((m) => packedCloud.infer(m))) : null;
+  const cloud = { tfjsBatch1: round(cloudTfjs1), tfjsBatched: round(cloudTfjsBatch), bitPacked: cloudBinary === null ? null : round(cloudBinary) };
+
   log('measuring the whole DDNN (every tier for every sample: T = 0, the worst case) ...');
   const wholeTfjs1 = rate(n, flags.seconds, () => {
     for (let i = 0; i < n; i++) {
@@ -230,6 +239,7 @@ async function benchInference(
       mismatchedOutputs: mismatches,
       checkedOutputs: n * t.devices.length,
     },
+    cloud,
     ddnn: {
       tfjsBatch1: round(wholeTfjs1),
       tfjsBatched: round(wholeTfjsBatch),
@@ -250,6 +260,7 @@ function formatResult(r: BenchModelResult): string {
     r.training ? `training: ${r.training.secondsPerEpoch} s/epoch (${r.training.epochs} epochs; first ${r.training.firstEpochSeconds} s)` : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,
+    `cloud section, samples/s: tfjs-wasm batch 1 ${r.cloud.tfjsBatch1}, batched ${r.cloud.tfjsBatched}, bit-packed ${r.cloud.bitPacked ?? 'n/a (AP or 3-tier)'}`,
     `whole DDNN, samples/s: tfjs-wasm batch 1 ${r.ddnn.tfjsBatch1}, batched ${r.ddnn.tfjsBatched}, bit-packed ${r.ddnn.bitPacked}${r.ddnn.bitPackedCloud ? '' : ' (tfjs cloud)'} ` +
       `(x${r.ddnn.speedupVsBatch1} vs batch 1, x${r.ddnn.speedupVsBatched} vs batched); cloud mismatches ${r.ddnn.cloudMismatches}`,
   ];
