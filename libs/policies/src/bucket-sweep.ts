@@ -3,81 +3,125 @@ import type { Counts } from './evaluate';
 import type { LatencyColumns } from './latency';
 import type { PreparedTable } from './prepared';
 
-// Columns of one bucket: what its samples contribute when they exit locally (L_*) or go on (O_*).
-const [L_COUNT, L_CORRECT, L_LABELLED, L_BYTES, L_LAT, O_EDGE, O_CLOUD, O_CORR_E, O_CORR_C, O_LAB_E, O_LAB_C, O_SCORES, O_FEATURES, O_LAT, O_MISS_E, O_MISS_C] =
-  Array.from({ length: 16 }, (_, i) => i);
-const COLS = 16;
+const [EX_L, EX_E, EX_C, OK_L, OK_E, OK_C, LAB_L, LAB_E, LAB_C, MISS_E, MISS_C, SCORES, FEATURES, LAT] = Array.from({ length: 14 }, (_, i) => i);
+const COLS = 14;
+
+/** First index j of ascending `sorted` with u < sorted[j] (sorted.length when none, and for NaN). */
+function firstAbove(sorted: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (u < sorted[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
 
 /**
- * Sweeps the local threshold with a fixed edge threshold in one pass over the samples: the thresholds
- * are sorted, each sample falls into the bucket of the first threshold it exits under (a binary search
- * over the thresholds), and prefix sums over buckets give every point. Counts equal runRule's exactly
- * (integer sums); latency sums agree up to floating-point rounding.
+ * A whole threshold sweep in one pass over the samples. With the points sorted, a sample answers at the
+ * cloud for points below both its breakpoints, at the edge between its edge and local breakpoints, and
+ * locally from its local breakpoint on (breakpoint = first point whose tau exceeds its statistic, found
+ * by binary search). Each sample adds its contribution to those ranges of a difference array; one
+ * prefix sum then gives every point. The edge tau either moves with the local one or stays fixed.
+ * Counts equal runRule's exactly (integer sums); latency sums agree up to floating-point rounding.
  */
-export function bucketSweep(p: PreparedTable, statistic: ThresholdStatistic, tauEdge: number, taus: number[], lat: LatencyColumns): Counts[] {
+export function bucketSweep(
+  p: PreparedTable,
+  statistic: ThresholdStatistic,
+  edge: { tau: number } | 'same',
+  taus: number[],
+  lat: LatencyColumns,
+): Counts[] {
   const t = p.table;
   const P = taus.length;
   const byTau = taus.map((tau, i) => ({ tau, i })).sort((a, b) => a.tau - b.tau);
   const sortedTau = Float64Array.from(byTau, (x) => x.tau);
   const uL = p.uncertainty(statistic, 'local');
   const uE = t.edge ? p.uncertainty(statistic, 'edge') : null;
-  const edgeReached = t.edgeReached;
-  const cloudOk = t.cloud.computed;
   const cE = p.correct.edge ?? p.correct.cloud;
   const latEdge = lat.edge ?? lat.cloud;
-
-  // Bucket b in 0..P: the sample exits locally at sorted points b, b+1, ...; P = never.
-  const acc = new Float64Array((P + 1) * COLS);
+  // Difference array: a range [from, to) adds at row `from` and subtracts at row `to` (row P is never read).
+  const diff = new Float64Array((P + 1) * COLS);
   for (let s = 0; s < t.n; s++) {
-    const u = uL[s]; // NaN (no local output) lands in bucket P: never exits locally
-    let lo = 0;
-    let hi = P;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (u < sortedTau[mid]) hi = mid;
-      else lo = mid + 1;
+    const bL = firstAbove(sortedTau, uL[s]);
+    const labelled = p.labelled[s];
+    const scores = p.scoresBytes[s];
+    if (bL < P) {
+      const o = bL * COLS;
+      diff[o + EX_L] += 1;
+      diff[o + OK_L] += p.correct.local[s];
+      diff[o + LAB_L] += labelled;
+      diff[o + SCORES] += scores;
+      diff[o + LAT] += lat.local[s];
     }
-    const o = lo * COLS;
-    acc[o + L_COUNT]++;
-    acc[o + L_CORRECT] += p.correct.local[s];
-    acc[o + L_LABELLED] += p.labelled[s];
-    acc[o + L_BYTES] += p.scoresBytes[s];
-    acc[o + L_LAT] += lat.local[s];
-    if (uE && !edgeReached[s]) acc[o + O_MISS_E]++;
-    else if (uE && uE[s] < tauEdge) {
-      acc[o + O_EDGE]++;
-      acc[o + O_CORR_E] += cE[s];
-      acc[o + O_LAB_E] += p.labelled[s];
-      acc[o + O_SCORES] += p.scoresBytes[s];
-      acc[o + O_FEATURES] += p.featuresBytes[s];
-      acc[o + O_LAT] += latEdge[s];
-    } else if (!cloudOk[s]) acc[o + O_MISS_C]++;
-    else {
-      acc[o + O_CLOUD]++;
-      acc[o + O_CORR_C] += p.correct.cloud[s];
-      acc[o + O_LAB_C] += p.labelled[s];
-      acc[o + O_SCORES] += p.scoresBytes[s];
-      acc[o + O_FEATURES] += p.featuresBytes[s] + p.edgeBytes[s];
-      acc[o + O_LAT] += lat.cloud[s];
+    if (bL === 0) continue;
+    const end = bL * COLS;
+    let bCloud = bL; // points [0, bCloud) send the sample to the cloud
+    if (uE) {
+      if (!t.edgeReached[s]) {
+        diff[MISS_E] += 1;
+        diff[end + MISS_E] -= 1;
+        continue;
+      }
+      const bE = Math.min(bL, edge === 'same' ? firstAbove(sortedTau, uE[s]) : uE[s] < edge.tau ? 0 : P);
+      if (bE < bL) {
+        const o = bE * COLS;
+        const ok = cE[s];
+        const features = p.featuresBytes[s];
+        const ms = latEdge[s];
+        diff[o + EX_E] += 1;
+        diff[end + EX_E] -= 1;
+        diff[o + OK_E] += ok;
+        diff[end + OK_E] -= ok;
+        diff[o + LAB_E] += labelled;
+        diff[end + LAB_E] -= labelled;
+        diff[o + SCORES] += scores;
+        diff[end + SCORES] -= scores;
+        diff[o + FEATURES] += features;
+        diff[end + FEATURES] -= features;
+        diff[o + LAT] += ms;
+        diff[end + LAT] -= ms;
+      }
+      bCloud = bE;
     }
+    if (bCloud === 0) continue;
+    const c = bCloud * COLS;
+    if (!t.cloud.computed[s]) {
+      diff[MISS_C] += 1;
+      diff[c + MISS_C] -= 1;
+      continue;
+    }
+    const ok = p.correct.cloud[s];
+    const features = p.featuresBytes[s] + p.edgeBytes[s];
+    const ms = lat.cloud[s];
+    diff[EX_C] += 1;
+    diff[c + EX_C] -= 1;
+    diff[OK_C] += ok;
+    diff[c + OK_C] -= ok;
+    diff[LAB_C] += labelled;
+    diff[c + LAB_C] -= labelled;
+    diff[SCORES] += scores;
+    diff[c + SCORES] -= scores;
+    diff[FEATURES] += features;
+    diff[c + FEATURES] -= features;
+    diff[LAT] += ms;
+    diff[c + LAT] -= ms;
   }
-  const total = new Float64Array(COLS);
-  for (let b = 0; b <= P; b++) for (let c = 0; c < COLS; c++) total[c] += acc[b * COLS + c];
 
   const out = new Array<Counts>(P);
-  const upTo = new Float64Array(COLS); // sums over buckets 0..j: samples that exit locally at sorted point j
+  const v = new Float64Array(COLS);
   for (let j = 0; j < P; j++) {
-    for (let c = 0; c < COLS; c++) upTo[c] += acc[j * COLS + c];
-    const on = (c: number) => total[c] - upTo[c];
+    for (let c = 0; c < COLS; c++) v[c] += diff[j * COLS + c];
     out[byTau[j].i] = {
-      exited: [upTo[L_COUNT], on(O_EDGE), on(O_CLOUD)],
-      correct: [upTo[L_CORRECT], on(O_CORR_E), on(O_CORR_C)],
-      labelled: [upTo[L_LABELLED], on(O_LAB_E), on(O_LAB_C)],
-      missing: [0, on(O_MISS_E), on(O_MISS_C)],
-      scoresBytes: upTo[L_BYTES] + on(O_SCORES),
-      featuresBytes: on(O_FEATURES),
+      exited: [v[EX_L], v[EX_E], v[EX_C]],
+      correct: [v[OK_L], v[OK_E], v[OK_C]],
+      labelled: [v[LAB_L], v[LAB_E], v[LAB_C]],
+      missing: [0, v[MISS_E], v[MISS_C]],
+      scoresBytes: v[SCORES],
+      featuresBytes: v[FEATURES],
       rawBytes: 0,
-      latencySum: upTo[L_LAT] + on(O_LAT),
+      latencySum: v[LAT],
     };
   }
   return out;

@@ -68,6 +68,9 @@ describe('sweep', () => {
   it('the sorted sweep and the per-point evaluation agree', () => {
     const prod = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 400, seed: 2, mode: 'production', missScores: 0.05, thresholds: { local: 0.6 } }));
     const edged = sessionSamplesFromEvents(syntheticSessionEvents({ samples: 400, seed: 6, edges: ['a', 'b'], missFeatures: 0.05 }));
+    const failure = { samples: 400, seed: 9, devices: 2, edges: ['a', 'b'], missScores: 0.4, missFeatures: 0.1, missEdges: 0.4 };
+    const failing = sessionSamplesFromEvents(syntheticSessionEvents(failure));
+    const failingProd = sessionSamplesFromEvents(syntheticSessionEvents({ ...failure, mode: 'production', thresholds: { local: 0.6, edge: 0.6 } }));
     const grid = [-0.5, ...Array.from({ length: 41 }, (_, i) => i / 40), 1.5];
     const cases = [
       { table: research, statistic: 'entropy' as const, options: {} },
@@ -75,6 +78,11 @@ describe('sweep', () => {
       { table: prod, statistic: 'entropy' as const, options: {} },
       { table: prod, statistic: 'confidence' as const, options: {} },
       { table: edged, statistic: 'entropy' as const, options: { edgeThreshold: 0.6 } },
+      { table: edged, statistic: 'entropy' as const, options: {} },
+      { table: edged, statistic: 'confidence' as const, options: {} },
+      { table: failing, statistic: 'entropy' as const, options: {} },
+      { table: failing, statistic: 'margin' as const, options: { edgeThreshold: 0.3 } },
+      { table: failingProd, statistic: 'entropy' as const, options: {} },
     ];
     for (const { table, statistic, options } of cases) {
       const fast = sweep(table, statistic, grid, { ...options, linkModel: links }).points;

@@ -11,8 +11,8 @@ export interface SweepOptions {
   /** Edge threshold at every point: 'same' (default) uses the swept value, a number fixes it. */
   edgeThreshold?: 'same' | number;
   /**
-   * 'auto' (default) buckets the samples by threshold in one pass when the edge threshold
-   * does not move (no edge tier, or a fixed one); 'linear' runs the evaluation core once per point.
+   * 'auto' (default) answers every point from one pass over the samples (bucketSweep); 'linear' runs
+   * the evaluation core once per point (the reference, and the benchmark's comparison).
    */
   method?: 'auto' | 'linear';
 }
@@ -24,8 +24,8 @@ export function thresholdGrid(points: number): number[] {
 }
 
 /**
- * Accuracy, exit rates, bytes and mean latency of a threshold policy at each threshold: one pass over
- * the table's typed arrays per point, sharing the evaluation core with evaluatePolicy.
+ * Accuracy, exit rates, bytes and mean latency of a threshold policy at each threshold, all points from
+ * one pass over the table's typed arrays (method 'linear': the evaluatePolicy core once per point).
  */
 export function sweep(
   table: SessionSampleTable,
@@ -41,15 +41,16 @@ export function sweep(
   const n = table.n;
   const per = (x: number) => (n === 0 ? 0 : x / n);
   const edgeFixed = options.edgeThreshold;
-  const edgeMoves = table.edge !== null && (edgeFixed === undefined || edgeFixed === 'same');
-  const sorted =
-    options.method !== 'linear' && !edgeMoves
-      ? bucketSweep(p, statistic, typeof edgeFixed === 'number' ? tauOf(statistic, edgeFixed) : -Infinity, thresholds.map((x) => tauOf(statistic, x)), lat)
+  const sameEdge = edgeFixed === undefined || edgeFixed === 'same';
+  const taus = thresholds.map((x) => tauOf(statistic, x));
+  const fast =
+    options.method !== 'linear'
+      ? bucketSweep(p, statistic, sameEdge ? 'same' : { tau: tauOf(statistic, edgeFixed) }, taus, lat)
       : null;
   const result: SweepPoint[] = thresholds.map((threshold, i) => {
-    const edge = edgeFixed === undefined || edgeFixed === 'same' ? threshold : edgeFixed;
-    const k = sorted
-      ? sorted[i]
+    const edge = sameEdge ? threshold : edgeFixed;
+    const k = fast
+      ? fast[i]
       : runRule(p, { statistic, tau: { local: tauOf(statistic, threshold), edge: tauOf(statistic, edge) } }, tiers, lat);
     const evaluable = notEvaluableReason(table, k) === null;
     const exitRates: Partial<Record<ExitTier, number>> = { local: per(k.exited[0]), cloud: per(k.exited[2]) };
