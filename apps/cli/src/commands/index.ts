@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerBenchEventsCommand } from './bench-events';
+import { registerEventsCommands } from './events';
 import { registerBenchModelCommand } from './bench-model';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
@@ -7,6 +9,8 @@ import { registerEvalCommands } from './eval';
 /** Adds every command group to the program; each group lives in its own module. */
 export function registerCommands(program: Command): void {
   void program;
+  registerBenchEventsCommand(program);
+  registerEventsCommands(program);
   registerBenchModelCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);

@@ -1,0 +1,250 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { NewEvent } from '@ddnn/contracts';
+import { BatchingWriter, EventStore, runMigrations } from '@ddnn/events';
+import { Client, Pool } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { benchGroup } from './bench';
+
+interface BenchEventsOptions {
+  events: string;
+  batchSize: string;
+  streams: string;
+  lanes: string;
+  rounds: string;
+  json?: boolean;
+}
+
+interface RoundResult {
+  eventsPerSecond: number;
+  /** COPY into a plain table with the events table's indexes: the like-for-like ceiling. */
+  copyRowsPerSecond: number;
+  /** COPY into a plain table without any index. */
+  copyBareRowsPerSecond: number;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** `ddnn bench events`: durable events/s through the batching writer vs COPY of the same rows, same server, same run. */
+export function registerBenchEventsCommand(program: Command): void {
+  benchGroup(program)
+    .command('events')
+    .description('Events/s through the batching writer vs the COPY ceiling of the same server (TEST_DATABASE_URL or an embedded server)')
+    .option('--events <n>', 'events per round', '20000')
+    .option('--batch-size <n>', 'events per batch (the writer flushes at this many)', '100')
+    .option('--streams <n>', 'session streams written in parallel', '8')
+    .option('--lanes <n>', 'writer lanes (batches in flight at once)', '2')
+    .option('--rounds <n>', 'rounds; the best of each side is reported', '3')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (opts: BenchEventsOptions) => {
+      const result = await benchEvents({
+        events: intOption('--events', opts.events, 100),
+        batchSize: intOption('--batch-size', opts.batchSize, 1),
+        streams: intOption('--streams', opts.streams, 1),
+        lanes: intOption('--lanes', opts.lanes, 1),
+        rounds: intOption('--rounds', opts.rounds, 1),
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else {
+        process.stdout.write(
+          `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes)\n` +
+            `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table with the same indexes (ratio ${result.ratio})\n` +
+            `COPY, no index:  ${result.copyBareRowsPerSecond} rows/s (ratio ${result.ratioBare})\n` +
+            `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
+        );
+      }
+    });
+}
+
+function intOption(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+async function benchEvents(o: { events: number; batchSize: number; streams: number; lanes: number; rounds: number }) {
+  const server = await serverUrl();
+  const dbName = `ddnn_bench_events_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const url = withDatabase(server.url, dbName);
+  const pool = new Pool({ connectionString: url, max: o.lanes + 1 });
+  // An idle connection ended by the server (e.g. an administrator) must not crash the run.
+  pool.on('error', (e) => log(`bench events: idle connection error: ${e.message}`));
+  admin.on('error', (e) => log(`bench events: admin connection error: ${e.message}`));
+  try {
+    await runMigrations(url);
+    // Two plain tables with the events' columns: one bare, one with the same four indexes as events.
+    for (const table of ['copy_bare', 'copy_indexed']) {
+      await pool.query(`CREATE TABLE ${table} (
+        global_position bigint NOT NULL, stream_id text NOT NULL, stream_position bigint NOT NULL, event_id uuid NOT NULL,
+        type text NOT NULL, schema_version integer NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(), transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id())`);
+    }
+    await pool.query(`ALTER TABLE copy_indexed ADD PRIMARY KEY (stream_id, stream_position), ADD UNIQUE (event_id)`);
+    await pool.query(`CREATE INDEX ON copy_indexed (transaction_id, global_position)`);
+    await pool.query(`CREATE INDEX ON copy_indexed (stream_id, type, stream_position)`);
+    const settings = await pool.query<{ fsync: string; sc: string; v: string }>(
+      `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc, current_setting('server_version') AS v`,
+    );
+    const { fsync, sc, v } = settings.rows[0];
+    log(`bench events: PostgreSQL ${v} (${server.embedded ? 'embedded' : 'TEST_DATABASE_URL'}), fsync ${fsync}, synchronous_commit ${sc}`);
+    if (fsync !== 'on' || sc === 'off') log('bench events: warning: this server does not flush commits to disk, the numbers are not durable rates');
+
+    const store = new EventStore(pool);
+    const rounds: RoundResult[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const workload = makeWorkload(o.events, o.streams);
+      await pool.query('TRUNCATE events, streams, copy_bare, copy_indexed');
+      await pool.query('VACUUM ANALYZE events, streams, copy_bare, copy_indexed');
+      const eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
+      const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
+      const copyBareRowsPerSecond = await timeCopy(pool, workload, 'copy_bare');
+      log(
+        `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
+          `(same indexes), ${Math.round(copyBareRowsPerSecond)} rows/s (no index)`,
+      );
+      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyBareRowsPerSecond });
+    }
+    // Best of the rounds on each side: the machine is shared, and a ceiling is a best case.
+    const eventsPerSecond = Math.max(...rounds.map((x) => x.eventsPerSecond));
+    const copyRowsPerSecond = Math.max(...rounds.map((x) => x.copyRowsPerSecond));
+    const copyBareRowsPerSecond = Math.max(...rounds.map((x) => x.copyBareRowsPerSecond));
+    return {
+      eventsPerSecond: Math.round(eventsPerSecond),
+      copyRowsPerSecond: Math.round(copyRowsPerSecond),
+      ratio: round3(eventsPerSecond / copyRowsPerSecond),
+      batchSize: o.batchSize,
+      copyBareRowsPerSecond: Math.round(copyBareRowsPerSecond),
+      ratioBare: round3(eventsPerSecond / copyBareRowsPerSecond),
+      perRound: rounds.map((x) => ({
+        eventsPerSecond: Math.round(x.eventsPerSecond),
+        copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
+        copyBareRowsPerSecond: Math.round(x.copyBareRowsPerSecond),
+      })),
+      events: o.events,
+      streams: o.streams,
+      lanes: o.lanes,
+      rounds: o.rounds,
+      server: `PostgreSQL ${v}${server.embedded ? ' (embedded)' : ''}`,
+      fsync,
+      synchronousCommit: sc,
+    };
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+    await server.stop();
+  }
+}
+
+interface WorkItem {
+  streamId: string;
+  event: NewEvent;
+}
+
+/** Events shaped like a session's hot path: section outputs, exit decisions and byte accounting. */
+function makeWorkload(n: number, streams: number): WorkItem[] {
+  const out: WorkItem[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = i % streams;
+    const sessionId = `bench-${s}`;
+    const sampleIndex = Math.floor(i / streams / 3);
+    const probabilities = Array.from({ length: 3 }, (_, k) => Math.round(((k + 1 + (i % 7)) / (6 + 3 * (i % 7))) * 1e4) / 1e4);
+    const k = i % 3;
+    const event: NewEvent =
+      k === 0
+        ? {
+            type: 'SectionEvaluated',
+            data: { sessionId, sampleIndex, tier: 'device', node: `dev-${i % 6}`, view: i % 6, probabilities, entropy: 0.42, latencyMs: 3.1, shadow: false },
+          }
+        : k === 1
+          ? {
+              type: 'BytesTransferred',
+              data: { sessionId, sampleIndex, from: `dev-${i % 6}`, to: 'local', kind: 'scores', bytes: 12, shadow: false },
+            }
+          : {
+              type: 'ExitDecided',
+              data: { sessionId, sampleIndex, tier: 'local', eta: 0.8, threshold: 0.8, policy: 'entropy', exited: true, prediction: 1, label: 1, shadow: false },
+            };
+    out.push({ streamId: `session-${sessionId}`, event: { ...event, eventId: randomUUID(), metadata: { node: 'bench' } } });
+  }
+  return out;
+}
+
+async function timeWriter(store: EventStore, work: WorkItem[], batchSize: number, lanes: number): Promise<number> {
+  const writer = new BatchingWriter(store, { maxBatchEvents: batchSize, maxDelayMs: 5, lanes });
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  await Promise.all(work.map((w) => writer.append(w.streamId, [w.event])));
+  await writer.close();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  log(
+    `  writer: ${writer.stats.batches} batches, largest ${writer.stats.largestBatch} events, ` +
+      `client CPU ${((used.user + used.system) / 1e6).toFixed(2)} s in ${seconds.toFixed(2)} s`,
+  );
+  return work.length / seconds;
+}
+
+async function timeCopy(pool: Pool, work: WorkItem[], table: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const started = process.hrtime.bigint();
+    const positions = new Map<string, number>();
+    const lines = work.map((w, i) => {
+      const p = (positions.get(w.streamId) ?? 0) + 1;
+      positions.set(w.streamId, p);
+      const cols = [i + 1, w.streamId, p, w.event.eventId, w.event.type, 1, JSON.stringify(w.event.data), JSON.stringify(w.event.metadata ?? {})];
+      return `${cols.map((c) => copyText(String(c))).join('\t')}\n`;
+    });
+    const copy = client.query(
+      copyFrom(`COPY ${table} (global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata) FROM STDIN`),
+    );
+    await pipeline(Readable.from(chunk(lines, 1000)), copy);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return work.length / seconds;
+  } finally {
+    client.release();
+  }
+}
+
+function* chunk(lines: string[], n: number): Generator<string> {
+  for (let i = 0; i < lines.length; i += n) yield lines.slice(i, i + n).join('');
+}
+
+/** COPY text format escapes. */
+function copyText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+function withDatabase(serverUrl: string, database: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** TEST_DATABASE_URL, or an embedded server started (and stopped) for this run. */
+async function serverUrl(): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, embedded: false, stop: async () => undefined };
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'libs', 'testing', 'embedded-server.cjs'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('bench events: TEST_DATABASE_URL is not set and libs/testing/embedded-server.cjs was not found');
+    dir = up;
+  }
+  log('bench events: TEST_DATABASE_URL not set, starting an embedded PostgreSQL');
+  const { startTestServer } = createRequire(__filename)(path.join(dir, 'libs', 'testing', 'embedded-server.cjs')) as {
+    startTestServer(): Promise<{ url: string; stop(): Promise<void> }>;
+  };
+  const s = await startTestServer();
+  return { ...s, embedded: true };
+}
