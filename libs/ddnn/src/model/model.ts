@@ -24,7 +24,7 @@ export interface TrainingMetadata {
   secondsTotal: number;
   secondsPerEpoch: number;
   /** Process CPU seconds per epoch (robust to other load on the machine). */
-  cpuSecondsPerEpoch: number;
+  cpuSecondsPerEpoch?: number;
   backend: string;
   dataset?: string;
   finishedAt: string;
