@@ -5,6 +5,7 @@ import { registerBenchModelCommand } from './bench-model';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
 import { registerEvalCommands } from './eval';
+import { registerReportCommands } from './report';
 
 /** Adds every command group to the program; each group lives in its own module. */
 export function registerCommands(program: Command): void {
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);
+  registerReportCommands(program);
 }
