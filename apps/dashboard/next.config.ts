@@ -5,7 +5,9 @@ import type { NextConfig } from 'next';
 // every dynamic value lives in query parameters (/replay?session=ID&t=42).
 const config: NextConfig = {
   output: 'export',
-  trailingSlash: false,
+  // Next also emits a folder per route (its RSC payloads), and express.static redirects /x to /x/ when a
+  // folder exists: with trailing slashes every page is x/index.html and that redirect lands on it.
+  trailingSlash: true,
   reactStrictMode: true,
   images: { unoptimized: true },
   // The workspace libraries are TypeScript sources outside this folder (tsconfig path aliases).

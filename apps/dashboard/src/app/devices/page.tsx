@@ -43,7 +43,7 @@ function ConnectDevice() {
       setErr(e instanceof Error ? e : new Error(String(e)));
     }
   };
-  const cmd = deviceAgentCommand({ server, profileKey: key || '<PROFILE_KEY>', name, view, role, dataDir: `.data/device-${name || 'cam-0'}` });
+  const cmd = deviceAgentCommand({ server, profileKey: key || '<PROFILE_KEY>', name, view, role, dataDir: '.data' });
   return (
     <Card title="Connect a new device">
       <p className="muted" style={{ marginTop: 0 }}>

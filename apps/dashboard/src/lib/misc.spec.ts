@@ -1,0 +1,57 @@
+import { toCsv } from './csv';
+import { deviceAgentCommand } from './device-command';
+import { fmtBytes, fmtPct } from './format';
+import { laterCheckpoint } from './live';
+import { layoutTopology } from './topology';
+import { parseThresholds, presetPolicies } from './compare';
+
+describe('toCsv', () => {
+  it('quotes fields with commas, quotes and line breaks', () => {
+    expect(toCsv(['a', 'b'], [['x,y', 'say "hi"'], [null, 3]])).toBe('a,b\r\n"x,y","say ""hi"""\r\n,3\r\n');
+  });
+});
+
+describe('deviceAgentCommand', () => {
+  it('is the agent command with the provisioning flags, shell-quoted', () => {
+    expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device', dataDir: '.data' })).toBe(
+      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data',
+    );
+    expect(deviceAgentCommand({ server: 'http://h', profileKey: '<PROFILE_KEY>', name: 'e1', view: '', role: 'edge', dataDir: '.data' })).toContain("--profile-key '<PROFILE_KEY>' --name e1 --role edge");
+  });
+});
+
+describe('formatting and checkpoints', () => {
+  it('formats bytes and percentages', () => {
+    expect(fmtBytes(12)).toBe('12 B');
+    expect(fmtBytes(2048)).toBe('2.0 KiB');
+    expect(fmtBytes(null)).toBe('–');
+    expect(fmtPct(0.1234)).toBe('12.3%');
+  });
+  it('orders checkpoints by transaction id, then position, as numbers', () => {
+    expect(laterCheckpoint('9:100', '10:5')).toBe('10:5');
+    expect(laterCheckpoint('10:50', '10:7')).toBe('10:50');
+    expect(laterCheckpoint(null, '1:1')).toBe('1:1');
+  });
+});
+
+describe('layoutTopology', () => {
+  it('draws each device to local and to its edge, each edge to the cloud, with the logged bytes', () => {
+    const { nodes, links } = layoutTopology(
+      { devices: [{ deviceId: 'a', view: 0, edge: 'e0' }, { deviceId: 'b', view: 1, edge: 'e0' }], edges: [{ name: 'e0', deviceId: null }] },
+      { 'a->local': 24, 'e0->cloud': 64 },
+    );
+    expect(nodes.map((n) => n.id).sort()).toEqual(['a', 'b', 'cloud', 'e0', 'local']);
+    expect(links.map((l) => `${l.id}=${l.bytes}`).sort()).toEqual(['a->e0=0', 'a->local=24', 'b->e0=0', 'b->local=0', 'e0->cloud=64']);
+  });
+});
+
+describe('compare inputs', () => {
+  it('parses thresholds and names a bad one', () => {
+    expect(parseThresholds('0.2, 0.5 0.8', 'T')).toEqual([0.2, 0.5, 0.8]);
+    expect(() => parseThresholds('0.2, 2', 'Entropy thresholds')).toThrow('Entropy thresholds: "2" is not a threshold in [0, 1]');
+  });
+  it('labels presets without repeating equal local/edge thresholds', () => {
+    const names = presetPolicies({ entropy: [0.5], confidence: [], baselines: true }).map((p) => p.name);
+    expect(names).toEqual(['entropy T=0.5', 'always-local', 'always-cloud', 'raw-offload']);
+  });
+});

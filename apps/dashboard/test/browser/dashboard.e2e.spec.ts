@@ -1,0 +1,149 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { ADMIN_TOKEN, deviceMain, launchBrowser, type Platform, type Proc, screenshot, signedInPage, startNode, startPlatform, waitFor } from '../support/harness';
+
+let platform: Platform;
+let browser: Browser;
+let page: Page;
+let sessionId: string;
+
+async function sessionEvents(id: string): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const q: string = after ? `&after=${after}` : '';
+    const p: SessionEventsPage = await platform.call('GET', `/api/sessions/${id}/events?limit=1000${q}`);
+    all.push(...p.events);
+    if (!p.hasMore || p.events.length === 0) return all;
+    after = p.checkpoint;
+  }
+}
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  browser = await launchBrowser();
+  page = await signedInPage(browser, platform.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+});
+
+describe('the dashboard in chromium against the real API', () => {
+  it('takes the operator token from the #token fragment, removes it from the address bar, and asks again after a 401', async () => {
+    expect(page.url()).not.toContain('token=');
+    await page.getByTestId('stat-api').getByText('ok').waitFor();
+    await screenshot(page, 'overview-empty');
+
+    const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await other.goto(`${platform.url}/sessions#token=not-the-operator-token-at-all`);
+    await other.getByRole('heading', { name: 'Sign in to ddnn' }).waitFor();
+    await expect(other.locator('.note.error').textContent()).resolves.toMatch(/refused the token/);
+    await screenshot(other, 'signin');
+    await other.getByLabel('Operator token').fill(ADMIN_TOKEN);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await other.close();
+  });
+
+  it('starts a simulated session from the form and follows its live progress to completion', async () => {
+    await page.goto(`${platform.url}/sessions/new`);
+    await page.getByRole('heading', { name: 'Start a session' }).waitFor();
+    await page.locator('input[name=limit]').fill('12');
+    await page.locator('select[name=mode]').selectOption('research');
+    await page.locator('input[name=thresholdLocal]').fill('0.9');
+    await screenshot(page, 'session-new');
+    await page.getByRole('button', { name: 'Start session' }).click();
+    await page.waitForURL(/\/session\/?\?id=/, { timeout: 30_000 });
+    sessionId = new URL(page.url()).searchParams.get('id')!;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // The progress line counts up to the whole run, and the status turns completed, without a reload.
+    await page.getByTestId('progress-text').getByText('12 / 12 samples').waitFor({ timeout: 120_000 });
+    await page.locator('.badge.status-completed').first().waitFor({ timeout: 60_000 });
+    const view: SessionView = await platform.call('GET', `/api/sessions/${sessionId}`);
+    expect(view.status).toBe('completed');
+    expect(view.summary?.samplesDecided).toBe(12);
+    const accuracy = view.summary!.accuracy;
+    await expect(page.getByTestId('stat-accuracy').locator('.stat-value').textContent()).resolves.toBe(accuracy === null ? '–' : `${(accuracy * 100).toFixed(1)}%`);
+    await screenshot(page, 'session');
+  });
+
+  it('replays the recorded session: scrubbing to a sample shows exactly that sample from the event log, and the URL holds the position', async () => {
+    const events = await sessionEvents(sessionId);
+    const exits = events.flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow ? [e.data] : []));
+    expect(exits).toHaveLength(12);
+    const k = 7;
+    const target = exits[k - 1];
+    const bytes = events.reduce((s, e) => s + (e.type === 'BytesTransferred' && !e.data.shadow && e.data.sampleIndex === target.sampleIndex ? e.data.bytes : 0), 0);
+
+    await page.goto(`${platform.url}/replay?session=${sessionId}`);
+    await page.getByTestId('replay-position').getByText('1 / 12').waitFor();
+    await page.getByTestId('replay-scrubber').fill(String(k));
+    await page.getByTestId('replay-position').getByText(`${k} / 12`).waitFor();
+    await expect(page.getByTestId('replay-sample-index').textContent()).resolves.toBe(String(target.sampleIndex));
+    await expect(page.getByTestId('replay-exit-tier').textContent()).resolves.toBe(target.tier);
+    await expect(page.getByTestId('replay-eta').textContent()).resolves.toContain(`η = ${target.eta.toFixed(3)}`);
+    await expect(page.getByTestId('replay-bytes').textContent()).resolves.toBe(bytes < 1024 ? `${Math.round(bytes * 10) / 10} B` : `${(bytes / 1024).toFixed(1)} KiB`);
+    const devices = events.find((e) => e.type === 'SessionStarted')!.data as { topology: { devices: unknown[] } };
+    await expect(page.getByTestId('replay-device').count()).resolves.toBe(devices.topology.devices.length);
+    expect(new URL(page.url()).searchParams.get('t')).toBe(String(k));
+    await screenshot(page, 'replay');
+
+    // The URL is the shareable view: another operator (a fresh browser context, signed in through the
+    // fragment) lands on the same sample; a step moves one on.
+    const shared = page.url();
+    const second = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await second.goto(`${shared}#token=${ADMIN_TOKEN}`);
+    await second.getByTestId('replay-position').getByText(`${k} / 12`).waitFor();
+    await expect(second.getByTestId('replay-sample-index').textContent()).resolves.toBe(String(target.sampleIndex));
+    await second.getByRole('button', { name: 'step forward' }).click();
+    await expect(second.getByTestId('replay-sample-index').textContent()).resolves.toBe(String(exits[k].sampleIndex));
+    await second.close();
+  });
+
+  it('shows the other pages with this session: sessions list, compare, topology', async () => {
+    await page.goto(`${platform.url}/sessions`);
+    await page.locator(`tr[data-session="${sessionId}"]`).waitFor();
+    await screenshot(page, 'sessions');
+    await page.goto(`${platform.url}/`);
+    await page.locator(`tr[data-session="${sessionId}"]`).waitFor();
+    await screenshot(page, 'overview');
+    await page.goto(`${platform.url}/compare?sessions=${sessionId}`);
+    await page.getByTestId('compare-table').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('compare-table').locator('tbody tr').count()).resolves.toBe(7);
+    await screenshot(page, 'compare');
+    await page.goto(`${platform.url}/topology?session=${sessionId}`);
+    await page.getByTestId('topology-graph').locator('.react-flow__node').first().waitFor();
+    await expect(page.getByTestId('topology-graph').locator('.react-flow__node').count()).resolves.toBe(6 + 2);
+    await page.waitForTimeout(500);
+    await screenshot(page, 'topology');
+  });
+
+  it('shows a real device agent active, then inactive once the agent stops', async () => {
+    const profile: ProfileCreatedResponse = await platform.call('POST', '/api/profiles', { name: 'browser-test-cameras' });
+    const agent: Proc = startNode(
+      deviceMain,
+      ['--server', platform.url, '--profile-key', profile.provisioningKey, '--name', 'cam-browser', '--view', '0', '--data', platform.dataDir, '--state', path.join(platform.dataDir, 'cam-browser.json'), '--heartbeat-ms', '500'],
+      {},
+    );
+    try {
+      await page.goto(`${platform.url}/devices`);
+      await page.getByLabel('name filter').fill('cam-browser');
+      const row = page.locator('tr[data-name="cam-browser"]');
+      await waitFor(
+        'the agent to show as active',
+        async () => ((await row.getByTestId('device-connectivity').textContent({ timeout: 1000 })) === 'active' ? true : undefined),
+        60_000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\nagent output:\n${agent.output().slice(-3000)}`);
+      });
+      await screenshot(page, 'devices');
+      await agent.stop('SIGTERM');
+      await waitFor('the agent to show as inactive', async () => ((await row.getByTestId('device-connectivity').textContent({ timeout: 1000 })) === 'inactive' ? true : undefined), 60_000);
+    } finally {
+      await agent.stop('SIGKILL');
+    }
+  });
+});
