@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBenchEventsCommand } from './bench-events';
 import { registerEventsCommands } from './events';
 import { registerBenchModelCommand } from './bench-model';
+import { registerBenchSessionCommand } from './bench-session';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
 import { registerEvalCommands } from './eval';
@@ -9,10 +10,10 @@ import { registerReportCommands } from './report';
 
 /** Adds every command group to the program; each group lives in its own module. */
 export function registerCommands(program: Command): void {
-  void program;
   registerBenchEventsCommand(program);
   registerEventsCommands(program);
   registerBenchModelCommand(program);
+  registerBenchSessionCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);
