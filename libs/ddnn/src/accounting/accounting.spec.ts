@@ -75,8 +75,8 @@ describe('device memory footprint', () => {
     expect(m.featureBytes).toBe(128);
     expect(m.activationBytes).toEqual([128]);
     expect(m.scoreBytes).toBe(12);
-    // float32 conv map 32x32x4, row maxima 32x16x4, packed output 16x16 words, head stream 32 words.
-    expect(m.kernelBufferBytes).toBe(4 * (32 * 32 * 4 + 32 * 16 * 4 + 16 * 16) + 4 * 32);
+    // conv row 32x4, ring 3x16x4, packed output 16x16 words, signs 27x4, head stream 32 words (float32/int32).
+    expect(m.kernelBufferBytes).toBe(4 * (32 * 4 + 3 * 16 * 4 + 16 * 16) + 4 * 27 * 4 + 4 * 32);
   });
 
   it('stays under 2 KB for f <= 8 and not beyond, as the paper says', () => {

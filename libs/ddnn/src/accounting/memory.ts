@@ -35,10 +35,10 @@ export interface DeviceMemoryFootprint {
    */
   modelAndActivationBytes: number;
   /**
-   * The working buffers of this library's TypeScript kernels (binary/convp-layer.ts): per block a
-   * full-resolution float32 conv output (first block: channels rounded up to 4), the float32 row maxima
-   * of the separable pool, the packed output in 32-bit words per pixel; then the head's dense bit stream.
-   * A microcontroller port would keep three conv rows instead of the whole map.
+   * What this library's TypeScript kernels (binary/convp-layer.ts) hold beyond the packed model: per
+   * block one float32 conv row, a 3-row ring of pooled column maxima and the packed output in 32-bit
+   * words per pixel (binary blocks also a patch and its mask), the first block's signs as float32 +-1
+   * (channels rounded up to 4), and the head's dense bit stream.
    */
   kernelBufferBytes: number;
 }
@@ -61,8 +61,10 @@ export function deviceMemoryFootprint(shape: DeviceSectionShape): DeviceMemoryFo
     convChannels += f;
     const ho = poolAxis(h, stride, padding).out;
     const wo = poolAxis(w, stride, padding).out;
-    const convChannelsHeld = kernelBufferBytes === 0 ? Math.ceil(f / 4) * 4 : f;
-    kernelBufferBytes += 4 * (h * w * convChannelsHeld + h * wo * f + ho * wo * Math.ceil(f / 32));
+    const first = kernelBufferBytes === 0;
+    const rowChannels = first ? Math.ceil(f / 4) * 4 : f;
+    kernelBufferBytes += 4 * (w * rowChannels + 3 * wo * f + ho * wo * Math.ceil(f / 32));
+    kernelBufferBytes += first ? 4 * 9 * cin * rowChannels : 2 * 4 * Math.ceil((9 * cin) / 32);
     activationBytes.push(Math.ceil((ho * wo * f) / 8));
     h = ho;
     w = wo;

@@ -35,11 +35,15 @@ export abstract class ConvPLayer {
   // BatchNorm + sign folded per channel into `scale * x >= at` with scale +-1 (see SignThreshold).
   private readonly thresholdScale: Float64Array;
   private readonly thresholdAt: Float64Array;
-  // Pooling scratch: the column-window max of every input row, then of one output pixel.
-  private readonly rowMax: Float32Array;
+  /** Channel stride of a conv row as computeRow writes it (>= outChannels when padded). */
+  protected readonly rowStride: number;
+  // Streaming buffers: one conv row, and a ring of the last three rows' column-window maxima (a pool
+  // window spans three rows), so the block never holds its full-resolution map.
+  private readonly convRow: Float32Array;
+  private readonly ring: Float32Array;
   private readonly colMax: Float32Array;
 
-  protected constructor(weights: ConvPWeights, options: ConvPLayerOptions, integerInputs: boolean, inputBound: number) {
+  protected constructor(weights: ConvPWeights, options: ConvPLayerOptions, integerInputs: boolean, inputBound: number, rowStride: number) {
     this.inChannels = weights.inChannels;
     this.outChannels = weights.outChannels;
     this.height = options.height;
@@ -51,7 +55,9 @@ export abstract class ConvPLayer {
     this.outWidth = this.cols.out;
     this.wordsPerPixel = wordsFor(this.outChannels);
     this.output = new Int32Array(this.outHeight * this.outWidth * this.wordsPerPixel);
-    this.rowMax = new Float32Array(this.height * this.outWidth * this.outChannels);
+    this.rowStride = rowStride;
+    this.convRow = new Float32Array(this.width * rowStride);
+    this.ring = new Float32Array(3 * this.outWidth * this.outChannels);
     this.colMax = new Float32Array(this.outChannels);
     this.thresholdScale = new Float64Array(this.outChannels);
     this.thresholdAt = new Float64Array(this.outChannels);
@@ -68,44 +74,50 @@ export abstract class ConvPLayer {
     }
   }
 
+  /** Writes conv output row `y` of the current input (width x rowStride values, HWC) into `row`. */
+  protected abstract computeRow(y: number, row: Float32Array): void;
+
   /**
-   * Max-pool (padding never wins: -infinity) then the folded BatchNorm + sign, into `output`. Separable:
-   * a max over each window's columns per input row first, then over its rows. `stride` is the channel
-   * stride of `conv` (>= outChannels when padded).
+   * Conv row by row, max-pool (padding never wins: -infinity), then the folded BatchNorm + sign, into
+   * `output`. Each conv row is reduced at once to its column-window maxima in a 3-row ring; an output
+   * row takes the max over the ring rows its window covers.
    */
-  protected poolAndSign(conv: Float32Array, stride: number = this.outChannels): void {
-    const { height, width, outChannels: cout, outWidth, output, wordsPerPixel: wpp, rowMax } = this;
+  protected convPoolSign(): void {
+    const { height, width, outChannels: cout, outWidth, output, wordsPerPixel: wpp, convRow, ring, colMax, rowStride } = this;
     const step = this.stride;
     const scale = this.thresholdScale;
     const at = this.thresholdAt;
-    for (let y = 0; y < height; y++) {
-      for (let ox = 0; ox < outWidth; ox++) {
-        const x0 = Math.max(ox * step - this.cols.padBefore, 0);
-        const x1 = Math.min(ox * step - this.cols.padBefore + 3, width);
-        const r = (y * outWidth + ox) * cout;
-        let i = (y * width + x0) * stride;
-        for (let c = 0; c < cout; c++) rowMax[r + c] = conv[i + c];
-        for (let x = x0 + 1; x < x1; x++) {
-          i += stride;
-          for (let c = 0; c < cout; c++) {
-            const v = conv[i + c];
-            if (v > rowMax[r + c]) rowMax[r + c] = v;
-          }
-        }
-      }
-    }
+    const ringRow = outWidth * cout;
     output.fill(0);
-    const colMax = this.colMax;
+    let computed = 0;
     for (let oy = 0; oy < this.outHeight; oy++) {
       const y0 = Math.max(oy * step - this.rows.padBefore, 0);
       const y1 = Math.min(oy * step - this.rows.padBefore + 3, height);
+      for (; computed < y1; computed++) {
+        this.computeRow(computed, convRow);
+        const r0 = (computed % 3) * ringRow;
+        for (let ox = 0; ox < outWidth; ox++) {
+          const x0 = Math.max(ox * step - this.cols.padBefore, 0);
+          const x1 = Math.min(ox * step - this.cols.padBefore + 3, width);
+          const r = r0 + ox * cout;
+          let i = x0 * rowStride;
+          for (let c = 0; c < cout; c++) ring[r + c] = convRow[i + c];
+          for (let x = x0 + 1; x < x1; x++) {
+            i += rowStride;
+            for (let c = 0; c < cout; c++) {
+              const v = convRow[i + c];
+              if (v > ring[r + c]) ring[r + c] = v;
+            }
+          }
+        }
+      }
       for (let ox = 0; ox < outWidth; ox++) {
-        let r = (y0 * outWidth + ox) * cout;
-        for (let c = 0; c < cout; c++) colMax[c] = rowMax[r + c];
+        let r = (y0 % 3) * ringRow + ox * cout;
+        for (let c = 0; c < cout; c++) colMax[c] = ring[r + c];
         for (let y = y0 + 1; y < y1; y++) {
-          r += outWidth * cout;
+          r = (y % 3) * ringRow + ox * cout;
           for (let c = 0; c < cout; c++) {
-            const v = rowMax[r + c];
+            const v = ring[r + c];
             if (v > colMax[c]) colMax[c] = v;
           }
         }
@@ -141,61 +153,60 @@ export abstract class ConvPLayer {
 export class FloatInputConvP extends ConvPLayer {
   // sign(w) as +-1 in [tap][cin][cout rounded up to 4], zero-padded, so four output channels share a pass.
   private readonly signs: Float32Array;
-  private readonly paddedOut: number;
-  private readonly conv: Float32Array;
+  private view: Float32Array = new Float32Array(0);
 
   constructor(weights: ConvPWeights, options: ConvPLayerOptions) {
-    super(weights, options, false, FLOAT32_MAX);
-    const { inChannels: cin, outChannels: cout } = this;
-    this.paddedOut = Math.ceil(cout / 4) * 4;
-    this.signs = new Float32Array(9 * cin * this.paddedOut);
+    super(weights, options, false, FLOAT32_MAX, Math.ceil(weights.outChannels / 4) * 4);
+    const { inChannels: cin, outChannels: cout, rowStride: cp } = this;
+    this.signs = new Float32Array(9 * cin * cp);
     for (let k = 0; k < 9 * cin; k++) {
-      for (let co = 0; co < cout; co++) this.signs[k * this.paddedOut + co] = weights.kernel[k * cout + co] >= 0 ? 1 : -1;
+      for (let co = 0; co < cout; co++) this.signs[k * cp + co] = weights.kernel[k * cout + co] >= 0 ? 1 : -1;
     }
-    this.conv = new Float32Array(this.height * this.width * this.paddedOut);
   }
 
   /** Runs the block on an H*W*C float view (HWC). */
   run(view: Float32Array): Int32Array {
-    const { height, width, inChannels: cin, paddedOut: cp, signs, conv } = this;
+    this.view = view;
+    this.convPoolSign();
+    return this.output;
+  }
+
+  protected computeRow(y: number, row: Float32Array): void {
+    const { height, width, inChannels: cin, rowStride: cp, signs, view } = this;
     const f32 = Math.fround;
-    for (let y = 0; y < height; y++) {
-      const ky0 = y === 0 ? 1 : 0;
-      const ky1 = y === height - 1 ? 2 : 3;
-      for (let x = 0; x < width; x++) {
-        const kx0 = x === 0 ? 1 : 0;
-        const kx1 = x === width - 1 ? 2 : 3;
-        const o = (y * width + x) * cp;
-        for (let g = 0; g < cp; g += 4) {
-          // Each partial sum is rounded to float32 in tfjs-backend-cpu's order (row, column, channel).
-          let a0 = 0;
-          let a1 = 0;
-          let a2 = 0;
-          let a3 = 0;
-          for (let ky = ky0; ky < ky1; ky++) {
-            const row = (y + ky - 1) * width;
-            for (let kx = kx0; kx < kx1; kx++) {
-              const i = (row + x + kx - 1) * cin;
-              let wi = (ky * 3 + kx) * cin * cp + g;
-              for (let ci = 0; ci < cin; ci++) {
-                const v = view[i + ci];
-                a0 = f32(a0 + v * signs[wi]);
-                a1 = f32(a1 + v * signs[wi + 1]);
-                a2 = f32(a2 + v * signs[wi + 2]);
-                a3 = f32(a3 + v * signs[wi + 3]);
-                wi += cp;
-              }
+    const ky0 = y === 0 ? 1 : 0;
+    const ky1 = y === height - 1 ? 2 : 3;
+    for (let x = 0; x < width; x++) {
+      const kx0 = x === 0 ? 1 : 0;
+      const kx1 = x === width - 1 ? 2 : 3;
+      const o = x * cp;
+      for (let g = 0; g < cp; g += 4) {
+        // Each partial sum is rounded to float32 in tfjs-backend-cpu's order (row, column, channel).
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let ky = ky0; ky < ky1; ky++) {
+          const base = (y + ky - 1) * width;
+          for (let kx = kx0; kx < kx1; kx++) {
+            const i = (base + x + kx - 1) * cin;
+            let wi = (ky * 3 + kx) * cin * cp + g;
+            for (let ci = 0; ci < cin; ci++) {
+              const v = view[i + ci];
+              a0 = f32(a0 + v * signs[wi]);
+              a1 = f32(a1 + v * signs[wi + 1]);
+              a2 = f32(a2 + v * signs[wi + 2]);
+              a3 = f32(a3 + v * signs[wi + 3]);
+              wi += cp;
             }
           }
-          conv[o + g] = a0;
-          conv[o + g + 1] = a1;
-          conv[o + g + 2] = a2;
-          conv[o + g + 3] = a3;
         }
+        row[o + g] = a0;
+        row[o + g + 1] = a1;
+        row[o + g + 2] = a2;
+        row[o + g + 3] = a3;
       }
     }
-    this.poolAndSign(conv, cp);
-    return this.output;
   }
 }
 
@@ -210,12 +221,12 @@ export class BinaryInputConvP extends ConvPLayer {
   private readonly weightBits: Int32Array;
   private readonly patch: Int32Array;
   private readonly mask: Int32Array;
-  // Float32 (exact for these small integers) so the shared pooling code sees one array type.
-  private readonly conv: Float32Array;
   private readonly allChannels: Int32Array;
+  private input: Int32Array = new Int32Array(0);
+  private present: Int32Array = new Int32Array(0);
 
   constructor(weights: ConvPWeights, options: ConvPLayerOptions) {
-    super(weights, options, true, 9 * weights.inChannels);
+    super(weights, options, true, 9 * weights.inChannels, weights.outChannels);
     const { inChannels: cin, outChannels: cout } = this;
     this.inWordsPerPixel = wordsFor(cin);
     this.patchWords = wordsFor(9 * cin);
@@ -232,7 +243,6 @@ export class BinaryInputConvP extends ConvPLayer {
     }
     this.patch = new Int32Array(this.patchWords);
     this.mask = new Int32Array(this.patchWords);
-    this.conv = new Float32Array(this.height * this.width * cout);
     this.allChannels = new Int32Array(this.inWordsPerPixel);
     for (let k = 0; k < this.inWordsPerPixel; k++) this.allChannels[k] = lowMask(Math.min(32, cin - 32 * k));
   }
@@ -243,45 +253,51 @@ export class BinaryInputConvP extends ConvPLayer {
    * absent ones count as 0, as a dead device's zero features do.
    */
   run(input: Int32Array, present: Int32Array = this.allChannels): Int32Array {
-    const { height, width, inChannels: cin, outChannels: cout, inWordsPerPixel: wpp, patchWords: pw } = this;
-    const { patch, mask, weightBits, conv } = this;
+    const { height, width, inWordsPerPixel: wpp } = this;
     if (input.length !== height * width * wpp) throw new Error(`binary ConvP: input has ${input.length} words, expected ${height * width * wpp}`);
+    if (present.length !== input.length && present.length !== wpp) {
+      throw new Error(`binary ConvP: presence mask has ${present.length} words, expected ${wpp} or ${input.length}`);
+    }
+    this.input = input;
+    this.present = present;
+    this.convPoolSign();
+    return this.output;
+  }
+
+  protected computeRow(y: number, row: Float32Array): void {
+    const { height, width, inChannels: cin, outChannels: cout, inWordsPerPixel: wpp, patchWords: pw } = this;
+    const { patch, mask, weightBits, input, present } = this;
     const perValue = present.length === input.length;
-    if (!perValue && present.length !== wpp) throw new Error(`binary ConvP: presence mask has ${present.length} words, expected ${wpp} or ${input.length}`);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        patch.fill(0);
-        mask.fill(0);
-        let pos = 0;
-        for (let ky = -1; ky <= 1; ky++) {
-          const sy = y + ky;
-          for (let kx = -1; kx <= 1; kx++) {
-            const sx = x + kx;
-            if (sy < 0 || sy >= height || sx < 0 || sx >= width) {
-              pos += cin;
-              continue;
-            }
-            const i = (sy * width + sx) * wpp;
-            for (let k = 0; k < wpp; k++) {
-              const n = Math.min(32, cin - 32 * k);
-              const m = present[perValue ? i + k : k] & lowMask(n);
-              appendBits(mask, pos, m, n);
-              pos = appendBits(patch, pos, input[i + k] & m, n);
-            }
+    for (let x = 0; x < width; x++) {
+      patch.fill(0);
+      mask.fill(0);
+      let pos = 0;
+      for (let ky = -1; ky <= 1; ky++) {
+        const sy = y + ky;
+        for (let kx = -1; kx <= 1; kx++) {
+          const sx = x + kx;
+          if (sy < 0 || sy >= height || sx < 0 || sx >= width) {
+            pos += cin;
+            continue;
+          }
+          const i = (sy * width + sx) * wpp;
+          for (let k = 0; k < wpp; k++) {
+            const n = Math.min(32, cin - 32 * k);
+            const m = present[perValue ? i + k : k] & lowMask(n);
+            appendBits(mask, pos, m, n);
+            pos = appendBits(patch, pos, input[i + k] & m, n);
           }
         }
-        let valid = 0;
-        for (let k = 0; k < pw; k++) valid += popcount32(mask[k]);
-        const o = (y * width + x) * cout;
-        for (let co = 0; co < cout; co++) {
-          let matches = 0;
-          const w = co * pw;
-          for (let k = 0; k < pw; k++) matches += popcount32(~(patch[k] ^ weightBits[w + k]) & mask[k]);
-          conv[o + co] = 2 * matches - valid;
-        }
+      }
+      let valid = 0;
+      for (let k = 0; k < pw; k++) valid += popcount32(mask[k]);
+      const o = x * cout;
+      for (let co = 0; co < cout; co++) {
+        let matches = 0;
+        const w = co * pw;
+        for (let k = 0; k < pw; k++) matches += popcount32(~(patch[k] ^ weightBits[w + k]) & mask[k]);
+        row[o + co] = 2 * matches - valid;
       }
     }
-    this.poolAndSign(conv);
-    return this.output;
   }
 }
