@@ -8,7 +8,7 @@ export interface BatchingWriterOptions {
   maxDelayMs?: number;
   /**
    * Independent lanes, each with one batch in flight; a stream always maps to the same lane, so appends to one
-   * stream stay in call order while different streams commit in parallel (default 2).
+   * stream stay in call order while different streams commit in parallel (default 4).
    */
   lanes?: number;
 }
@@ -44,7 +44,7 @@ export class BatchingWriter {
   ) {
     this.maxBatchEvents = positiveInt('maxBatchEvents', options.maxBatchEvents ?? 500);
     this.maxDelayMs = nonNegative('maxDelayMs', options.maxDelayMs ?? 5);
-    const lanes = positiveInt('lanes', options.lanes ?? 2);
+    const lanes = positiveInt('lanes', options.lanes ?? 4);
     this.lanes = Array.from({ length: lanes }, () => new Lane(this));
   }
 

@@ -81,7 +81,7 @@ const EVENT_COLUMNS =
 // Only rows of transactions older than every transaction still running: a row that commits later can then
 // never sort before what a reader has already seen (the xid8 snapshot rule).
 const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-const APPEND_SQL = 'SELECT * FROM append_events($1::text[], $2::bigint[], $3::jsonb)';
+const APPEND_SQL = 'SELECT * FROM append_events($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::jsonb)';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 10_000;
 
@@ -111,21 +111,25 @@ export class EventStore {
     if (requests.length === 0) return [];
     const streams: string[] = [];
     const expected: (number | null)[] = [];
-    const rows: { r: number; s: string; id: string; t: string; v: number; d: unknown; m: EventMetadata | undefined }[] = [];
+    const req: number[] = [];
+    const ids: string[] = [];
+    const rows: { s: string; t: string; v: number; d: unknown; m: EventMetadata | undefined }[] = [];
     const prepared = requests.map((r, i) => {
       validateRequest(r);
       streams.push(r.streamId);
       expected.push(encodeExpected(r.expectedVersion));
       return r.events.map((e) => {
         const eventId = e.eventId ?? randomUUID();
-        rows.push({ r: i + 1, s: r.streamId, id: eventId, t: e.type, v: this.upcasters.currentVersion(e.type), d: e.data, m: e.metadata });
+        req.push(i + 1);
+        ids.push(eventId);
+        rows.push({ s: r.streamId, t: e.type, v: this.upcasters.currentVersion(e.type), d: e.data, m: e.metadata });
         return { ...e, eventId };
       });
     });
     const result = await db.query<AppendRow>({
       name: 'ddnn_append_events',
       text: APPEND_SQL,
-      values: [streams, expected, JSON.stringify(rows)],
+      values: [streams, expected, req, ids, JSON.stringify(rows)],
     });
     const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
     return requests.map((r, i): AppendOutcome => {

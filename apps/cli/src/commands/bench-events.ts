@@ -40,7 +40,7 @@ export function registerBenchEventsCommand(program: Command): void {
     .option('--events <n>', 'events per round', '20000')
     .option('--batch-size <n>', 'events per batch (the writer flushes at this many)', '100')
     .option('--streams <n>', 'session streams written in parallel', '8')
-    .option('--lanes <n>', 'writer lanes (batches in flight at once)', '2')
+    .option('--lanes <n>', 'writer lanes (batches in flight at once)', '4')
     .option('--rounds <n>', 'rounds; the best of each side is reported', '3')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: BenchEventsOptions) => {
