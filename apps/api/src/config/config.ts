@@ -18,7 +18,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   // Sessions (apps/api/src/orchestrator): samples in flight per session, sessions per node, how often a
   // node looks for sessions to pick up; DDNN_DEMO=false skips npm start's demo session.
-  DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(16),
+  DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   DDNN_DEMO: z

@@ -51,6 +51,7 @@ export interface RunStats {
   samples: number;
   events: number;
   durationMs: number;
+  pipelineMs: number;
   /** Summed over samples: server sections, device compute, transport, waiting for the log. */
   serverModelMs: number;
   deviceModelMs: number;
@@ -101,7 +102,7 @@ export function specProblem(spec: CreateSessionRequest, model: ModelShape, data:
  */
 export async function runSession(sessionId: string, spec: CreateSessionRequest, deps: RunnerDeps): Promise<RunStats> {
   const t0 = performance.now();
-  const stats: RunStats = { status: 'completed', samples: 0, events: 0, durationMs: 0, serverModelMs: 0, deviceModelMs: 0, transportMs: 0, loggingMs: 0 };
+  const stats: RunStats = { status: 'completed', samples: 0, events: 0, durationMs: 0, pipelineMs: 0, serverModelMs: 0, deviceModelMs: 0, transportMs: 0, loggingMs: 0 };
   const sink = deps.sink(sessionId);
   let done = 0;
   try {
@@ -159,6 +160,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       lastProgress = performance.now();
       await deps.setProgress(sessionId, done);
     };
+    const tPipeline = performance.now();
     try {
       await runPipelined(
         remaining,
@@ -185,6 +187,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       );
     } finally {
       clearInterval(poller);
+      stats.pipelineMs = performance.now() - tPipeline;
     }
     const durationMs = Math.round(performance.now() - t0);
     stats.durationMs = durationMs;
@@ -243,6 +246,7 @@ function runStats(s: RunStats): SessionRunStats {
     samples: s.samples,
     events: s.events,
     durationMs: round(s.durationMs),
+    pipelineMs: round(s.pipelineMs),
     serverModelMs: round(s.serverModelMs),
     deviceModelMs: round(s.deviceModelMs),
     transportMs: round(s.transportMs),

@@ -101,6 +101,8 @@ export interface SessionRunStats {
   samples: number;
   events: number;
   durationMs: number;
+  /** Time running the samples alone (without loading the model, deploying and warming up the devices). */
+  pipelineMs: number;
   serverModelMs: number;
   deviceModelMs: number;
   transportMs: number;

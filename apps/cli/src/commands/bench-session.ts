@@ -1,0 +1,306 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Client } from 'pg';
+import type { CreateSessionRequest, DeviceList, SessionRunStats, SessionView } from '@ddnn/contracts';
+import { loadDataset, viewPixels, writeSynthDataset } from '@ddnn/datasets';
+import {
+  binaryDeviceSectionRunner,
+  createLocalAggregator,
+  ensureBackend,
+  loadSection,
+  normalizedEntropy,
+  openCloudSection,
+  parseTopology,
+  readCheckpointManifest,
+} from '@ddnn/ddnn';
+import { benchGroup } from './bench';
+import { intFlag, numberFlag } from './model-options';
+
+interface BenchSessionFlags {
+  model: string;
+  threshold: number;
+  mode: 'production' | 'research';
+  window?: number;
+  json?: boolean;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const DATASET = 'synthetic-multicam-seed1';
+const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
+
+/** Repository root: the folder holding nx.json, above this file (src or dist). */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'nx.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`repository root not found above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** `ddnn bench session`: a six-device simulated session with every event persisted vs the model alone. */
+export function registerBenchSessionCommand(program: Command): void {
+  benchGroup(program)
+    .command('session')
+    .description('Samples/s of a six-device simulated session with every event persisted, vs the model-only inference rate, with the share of time in model, transport and logging')
+    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
+    .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
+    .option('--mode <mode>', 'production | research', (v) => {
+      if (v !== 'production' && v !== 'research') throw new Error(`--mode must be production or research, got "${v}"`);
+      return v;
+    }, 'production')
+    .option('--window <n>', 'samples in flight per session (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (flags: BenchSessionFlags) => {
+      const result = await benchSession(flags);
+      process.stdout.write(formatResult(result));
+      if (flags.json) process.stdout.write(`${JSON.stringify(result.headline)}\n`);
+    });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh database on TEST_DATABASE_URL or DATABASE_URL's server; undefined = the API starts an embedded one. */
+async function benchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+  const server = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!server) return { url: undefined, drop: async () => undefined };
+  const name = `ddnn_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: server });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/** Compiles the API like `npm start` does (incremental) so the benchmark runs the current code. */
+function buildApi(root: string): string {
+  const tsconfig = path.join(root, 'apps', 'api', 'tsconfig.app.json');
+  for (const [tool, args] of [
+    ['tsc', ['-p', tsconfig]],
+    ['tsc-alias', ['-p', tsconfig]],
+  ] as const) {
+    const r = spawnSync(path.join(root, 'node_modules', '.bin', tool), [...args], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the API failed:\n${r.stdout}${r.stderr}`);
+  }
+  return path.join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, api?: ChildProcess): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (api && api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}) while waiting for ${what}`);
+    const v = await check().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function benchSession(flags: BenchSessionFlags) {
+  const root = repoRoot();
+  const modelDir = path.resolve(flags.model);
+  if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+    throw new Error(`no checkpoint at ${modelDir}: pass --model DIR (train one with \`npm run -s ddnn -- train --data DIR --out DIR\`)`);
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-bench-session-'));
+  fs.chmodSync(work, 0o777); // embedded PostgreSQL runs as `postgres` when we are root
+  const dataDir = path.join(work, 'data');
+  const datasetDir = path.join(dataDir, 'datasets', DATASET);
+  fs.mkdirSync(path.dirname(datasetDir), { recursive: true });
+  const local = path.join(root, '.data', 'datasets', DATASET);
+  if (fs.existsSync(path.join(local, 'manifest.json'))) fs.symlinkSync(local, datasetDir);
+  else {
+    log(`synthesizing the default dataset into ${datasetDir} ...`);
+    await writeSynthDataset(datasetDir);
+  }
+  const db = await benchDatabase();
+  let api: ChildProcess | undefined;
+  try {
+    log('building the API ...');
+    const main = buildApi(root);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let output = '';
+    api = spawn(process.execPath, [main], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        DDNN_DATA_DIR: dataDir,
+        DDNN_DEFAULT_MODEL_DIR: modelDir,
+        DDNN_ADMIN_TOKEN: TOKEN,
+        DDNN_SIMULATED_DEVICES: '6',
+        DDNN_DEMO: 'false',
+        DDNN_SESSION_POLL_MS: '100',
+        ...(flags.window ? { DDNN_SESSION_WINDOW: String(flags.window) } : {}),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    api.stdout!.on('data', (d) => (output += d));
+    api.stderr!.on('data', (d) => (output += d));
+    const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    log('starting the API with six simulated devices ...');
+    await waitFor('the API', async () => ((await fetch(`${url}/api/health`)).ok ? true : undefined), 120_000, api).catch((e: Error) => {
+      throw new Error(`${e.message}\n${output.slice(-3000)}`);
+    });
+    const devices = await waitFor(
+      'six simulated devices',
+      async () => {
+        const list = await call<DeviceList>('GET', '/api/devices?simulated=true&active=true&limit=50');
+        return list.items.length >= 6 ? list.items : undefined;
+      },
+      60_000,
+      api,
+    );
+    const spec: CreateSessionRequest = {
+      modelId: 'default',
+      dataset: DATASET,
+      split: 'test',
+      topology: { devices: devices.slice(0, 6).map((d) => ({ deviceId: d.id, view: d.view as number })) },
+      policy: { kind: 'entropy', thresholds: { local: flags.threshold } },
+      mode: flags.mode,
+      deadlineMs: 5000,
+    };
+    const run = async (limit?: number): Promise<SessionView> => {
+      const { id } = await call<{ id: string }>('POST', '/api/sessions', { ...spec, ...(limit ? { limit } : {}) });
+      const done = await waitFor(
+        `session ${id}`,
+        async () => {
+          const v = await call<SessionView>('GET', `/api/sessions/${id}`);
+          if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ${id} ${v.status}: ${v.error}`);
+          return v.status === 'completed' ? v : undefined;
+        },
+        600_000,
+        api,
+      );
+      return done;
+    };
+    log('warm-up session (20 samples) ...');
+    await run(20);
+    log(`measured session (${flags.mode}, T=${flags.threshold}, 171 test samples, every event persisted) ...`);
+    const session = await run();
+    const stats = session.stats as SessionRunStats;
+    const summary = session.summary!;
+    log('model-only inference on the same samples ...');
+    const modelOnly = await modelOnlyRate(modelDir, datasetDir, flags);
+    return result(stats, summary.samplesDecided, summary.exits.local.exited, summary.missed, modelOnly, flags);
+  } finally {
+    if (api && api.exitCode === null) {
+      api.kill('SIGTERM');
+      await new Promise((r) => api!.once('exit', r));
+    }
+    await db.drop().catch(() => undefined);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same computation as the session without transport or logging: every device section (bit-packed, as the
+ * simulated devices run it), the local aggregator, and the cloud for the samples that go on (every sample in
+ * research mode), one sample at a time.
+ */
+async function modelOnlyRate(modelDir: string, datasetDir: string, flags: BenchSessionFlags): Promise<number> {
+  await ensureBackend();
+  const manifest = await readCheckpointManifest(modelDir);
+  const topology = parseTopology(manifest.topology);
+  const devices = topology.devices.map((v) =>
+    binaryDeviceSectionRunner(manifest, `device-${v}`, new Uint8Array(fs.readFileSync(path.join(modelDir, `device-${v}.bin`)))),
+  );
+  const local = createLocalAggregator(manifest, await loadSection(modelDir, 'local', manifest));
+  const cloud = await openCloudSection(manifest, await loadSection(modelDir, 'cloud', manifest));
+  const ds = await loadDataset(datasetDir);
+  const test = ds.splits.map((s, i) => (s === 'test' ? i : -1)).filter((i) => i >= 0);
+  const views = test.map((n) => topology.devices.map((v) => Float32Array.from(viewPixels(ds, n, v))));
+  const pass = () => {
+    for (const sample of views) {
+      const outs = devices.map((d, i) => d.infer(sample[i]));
+      const p = local(outs.map((o) => o.scores));
+      if (flags.mode === 'research' || !(normalizedEntropy(p) < flags.threshold)) cloud.infer(outs.map((o) => o.features));
+    }
+  };
+  pass();
+  let done = 0;
+  const t0 = performance.now();
+  do {
+    pass();
+    done += views.length;
+  } while (performance.now() - t0 < 2000);
+  return done / ((performance.now() - t0) / 1000);
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function result(stats: SessionRunStats, samples: number, localExits: number, missed: number, modelOnly: number, flags: BenchSessionFlags) {
+  const seconds = stats.pipelineMs / 1000;
+  const samplesPerSecond = samples / seconds;
+  const model = stats.serverModelMs + stats.deviceModelMs;
+  const total = model + stats.transportMs + stats.loggingMs;
+  return {
+    headline: {
+      samplesPerSecond: round(samplesPerSecond),
+      modelOnlySamplesPerSecond: round(modelOnly),
+      ratio: round(samplesPerSecond / modelOnly, 3),
+      eventsPerSecond: round(stats.events / seconds),
+    },
+    detail: {
+      mode: flags.mode,
+      threshold: flags.threshold,
+      samples,
+      localExits,
+      missed,
+      events: stats.events,
+      pipelineSeconds: round(seconds, 2),
+      share: { model: round(model / total, 3), transport: round(stats.transportMs / total, 3), logging: round(stats.loggingMs / total, 3) },
+      perSampleMs: {
+        model: round(model / samples, 2),
+        transport: round(stats.transportMs / samples, 2),
+        logging: round(stats.loggingMs / samples, 2),
+      },
+    },
+  };
+}
+
+function formatResult(r: ReturnType<typeof result>): string {
+  const { headline: h, detail: d } = r;
+  return [
+    `session: ${d.samples} samples (${d.mode}, T=${d.threshold}, ${d.localExits} local exits, ${d.missed} device misses), ${d.events} events persisted in ${d.pipelineSeconds} s`,
+    `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
+    `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
+    `  ratio              ${h.ratio}`,
+    `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +
+      ` (share ${d.share.model} / ${d.share.transport} / ${d.share.logging}; summed over samples in flight)`,
+    '',
+  ].join('\n');
+}
