@@ -4,9 +4,10 @@ import type { Namespace, Socket } from 'socket.io';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
 import { parseHeartbeat, ProtocolError } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import type { DeviceEntity } from './device.entity';
+import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';
 import { SocketEndpoint } from './socket-endpoint';
+import type { DeviceIdentity } from './transport/device-endpoint';
 import { DeviceTransportService } from './transport/device-transport.service';
 
 type Ack = (reply: unknown) => void;
@@ -23,6 +24,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   private ns?: Namespace;
   private sweeper?: NodeJS.Timeout;
   private closing = false;
+  private closeCluster?: Promise<(() => Promise<void>) | undefined>;
   private readonly local = new Map<string, SocketEndpoint>();
   /** Per device, connectivity writes in the order they happened (a quick disconnect must not be logged first). */
   private readonly chains = new Map<string, Promise<void>>();
@@ -52,15 +54,32 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     this.local.clear();
     this.ns?.disconnectSockets(true);
+    const close = await this.closeCluster;
+    await close?.();
   }
 
   afterInit(ns: Namespace): void {
     this.ns = ns;
+    this.transport.useNamespace(ns);
+    const redis = this.config.REDIS_URL;
+    if (redis) {
+      this.closeCluster = attachRedisAdapter(ns.server, redis).then(
+        (close) => {
+          this.transport.useNamespace(ns, true);
+          return close;
+        },
+        (e: unknown) => {
+          this.logger.error(`REDIS_URL is set but the Redis adapter failed (${(e as Error).message}): devices are reachable only from the node they connect to`);
+          return undefined;
+        },
+      );
+    }
     ns.use((socket, next) => {
       const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
       this.devices.authenticate(token).then(
         (device) => {
-          socket.data.device = device;
+          const identity: DeviceIdentity = { id: device.id, name: device.name, role: device.role, view: device.view };
+          socket.data.device = identity;
           next();
         },
         (e: unknown) => {
@@ -72,7 +91,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   }
 
   async handleConnection(socket: Socket): Promise<void> {
-    const device = socket.data.device as DeviceEntity | undefined;
+    const device = socket.data.device as DeviceIdentity | undefined;
     if (!device) {
       socket.disconnect(true);
       return;
@@ -113,7 +132,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     return next;
   }
 
-  private onHeartbeat(socket: Socket, device: DeviceEntity, payload: unknown, ack?: Ack): void {
+  private onHeartbeat(socket: Socket, device: DeviceIdentity, payload: unknown, ack?: Ack): void {
     let hb;
     try {
       hb = parseHeartbeat(payload);
@@ -128,7 +147,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     );
   }
 
-  private refuse(socket: Socket, device: DeviceEntity, event: string, error: string, ack: unknown): void {
+  private refuse(socket: Socket, device: DeviceIdentity, event: string, error: string, ack: unknown): void {
     this.logger.warn(`device ${device.name} (${device.id}) sent a malformed ${event}: ${error}`);
     socket.emit(DeviceEvents.error, { event, error });
     if (typeof ack === 'function') (ack as Ack)({ ok: false, error });

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import type { DeviceEntity } from './device.entity';
+import type { DeviceIdentity } from './transport/device-endpoint';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from './transport/device-endpoint';
 
 /** A device agent connected to this node over socket.io /devices. */
@@ -7,11 +7,11 @@ export class SocketEndpoint implements DeviceEndpoint {
   readonly kind = 'socket' as const;
   readonly deviceId: string;
   readonly name: string;
-  readonly role: DeviceEntity['role'];
+  readonly role: DeviceIdentity['role'];
   readonly view: number | null;
   readonly closed: Promise<string>;
 
-  constructor(private readonly socket: Socket, device: DeviceEntity) {
+  constructor(private readonly socket: Socket, device: DeviceIdentity) {
     this.deviceId = device.id;
     this.name = device.name;
     this.role = device.role;

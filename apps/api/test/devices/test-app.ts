@@ -18,9 +18,9 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** Starts the whole application on a random port with its own database and data folder. */
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
-  const db = await createTestDatabase();
+/** Starts the whole application on a random port with its own data folder and database (or a shared one: a second node). */
+export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase): Promise<TestApi> {
+  const db = shared ?? (await createTestDatabase());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ddnn-devices-'));
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -46,7 +46,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     close: async () => {
       await client.end();
       await app.close();
-      await db.drop();
+      if (!shared) await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,13 @@
 import type { DeviceRole } from '@ddnn/contracts';
 
+/** Who a device socket belongs to (kept in socket.data, so other nodes can see it through the adapter). */
+export interface DeviceIdentity {
+  id: string;
+  name: string;
+  role: DeviceRole;
+  view: number | null;
+}
+
 /** One reachable device: a socket on this node or an in-process simulated device. */
 export interface DeviceEndpoint {
   readonly deviceId: string;

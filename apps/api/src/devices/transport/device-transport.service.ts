@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Namespace } from 'socket.io';
 import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type InferRequest } from '@ddnn/contracts';
 import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/ddnn';
 import { DevicesService } from '../devices.service';
-import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
+import { type DeviceEndpoint, type DeviceIdentity, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
 import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError } from './device-transport';
 
 /**
@@ -15,9 +16,17 @@ export class DeviceTransportService extends DeviceTransport {
   private readonly logger = new Logger(DeviceTransport.name);
   private readonly endpoints = new Map<string, DeviceEndpoint>();
   private readonly installed = new Map<string, { modelId: string; modelVersion: string; section: string }>();
+  private ns?: Namespace;
+  private clustered = false;
 
   constructor(private readonly devices: DevicesService) {
     super();
+  }
+
+  /** The /devices namespace; clustered = on the Redis adapter, so devices on other nodes are reachable too. */
+  useNamespace(ns: Namespace, clustered = false): void {
+    this.ns = ns;
+    this.clustered = clustered;
   }
 
   /** Makes a device reachable; a newer endpoint for the same device replaces the older one. */
@@ -74,7 +83,7 @@ export class DeviceTransportService extends DeviceTransport {
   }
 
   async connectedDevices(): Promise<ConnectedDevice[]> {
-    return [...this.endpoints.values()].map((e) => {
+    const local = [...this.endpoints.values()].map((e): ConnectedDevice => {
       const m = this.installed.get(e.deviceId);
       return {
         deviceId: e.deviceId,
@@ -87,11 +96,24 @@ export class DeviceTransportService extends DeviceTransport {
         section: m?.section ?? null,
       };
     });
+    if (!this.ns || !this.clustered) return local;
+    const seen = new Set(local.map((d) => d.deviceId));
+    const remote: ConnectedDevice[] = [];
+    for (const s of await this.ns.fetchSockets()) {
+      const d = s.data?.device as DeviceIdentity | undefined;
+      if (!d || seen.has(d.id)) continue;
+      seen.add(d.id);
+      remote.push({ deviceId: d.id, name: d.name, role: d.role, view: d.view, kind: 'socket', modelId: null, modelVersion: null, section: null });
+    }
+    return [...local, ...remote];
   }
 
   private async call(deviceId: string, event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
     const endpoint = this.endpoints.get(deviceId);
-    if (!endpoint) throw new DeviceUnavailableError(deviceId, 'not-connected');
+    if (!endpoint) {
+      if (this.ns && this.clustered) return this.remoteCall(deviceId, event, payload, timeoutMs);
+      throw new DeviceUnavailableError(deviceId, 'not-connected');
+    }
     try {
       return await endpoint.call(event, payload, timeoutMs);
     } catch (e) {
@@ -99,5 +121,17 @@ export class DeviceTransportService extends DeviceTransport {
       if (e instanceof EndpointClosedError) throw new DeviceUnavailableError(deviceId, 'disconnected');
       throw e;
     }
+  }
+
+  /** Through the Redis adapter: the node holding the device's socket (room device:<id>) delivers it and returns the ack. */
+  private async remoteCall(deviceId: string, event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    let replies: unknown[];
+    try {
+      replies = await (this.ns as Namespace).to(`device:${deviceId}`).timeout(timeoutMs).emitWithAck(event, payload);
+    } catch {
+      throw new DeviceUnavailableError(deviceId, 'timeout');
+    }
+    if (replies.length === 0) throw new DeviceUnavailableError(deviceId, 'not-connected');
+    return replies[0];
   }
 }
