@@ -31,6 +31,18 @@ describe('joint training', () => {
     expect(failed.overall).toBeGreaterThan(0.6);
   }, 120_000);
 
+  it('trains a 3-tier hierarchy with an exit per edge', async () => {
+    const topology = parseTopology({ devices: [0, 1, 2], edges: [{ name: 'a', devices: [0, 1], aggregator: 'MP' }, { name: 'b', devices: [2] }], cloud: { aggregator: 'MP' } });
+    const reports: EpochReport[] = [];
+    const model = await trainDdnn(ds, topology, { epochs: 25, seed: 1, batchSize: 64, onEpoch: (r) => reports.push(r) });
+    expect(reports[0].exits.map((e) => e.exit)).toEqual(['device-0', 'device-1', 'device-2', 'local', 'edge-a', 'edge-b', 'cloud']);
+    expect([...model.sections.keys()]).toEqual(['device-0', 'device-1', 'device-2', 'local', 'edge-a', 'edge-b', 'cloud']);
+    const m = metricsAt(await runModel(model, ds), 0.5);
+    expect(m.edge).toBeGreaterThan(0.6);
+    expect(m.cloud).toBeGreaterThan(0.6);
+    expect(m.localExitRate + (m.edgeExitRate ?? 0)).toBeLessThanOrEqual(1);
+  }, 120_000);
+
   it('is deterministic for a seed and differs across seeds', async () => {
     const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
     const opts = { epochs: 2, batchSize: 50 };
