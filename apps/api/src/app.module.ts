@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AnalysisModule } from './analysis/analysis.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -14,7 +15,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, SessionsModule, LiveModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, SessionsModule, AnalysisModule, LiveModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
     };
   }
 }

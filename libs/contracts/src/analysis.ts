@@ -165,3 +165,20 @@ export type CompareRow = PolicyResult & { dominated?: boolean };
 export interface CompareResponse {
   rows: CompareRow[];
 }
+
+/** POST /api/analysis/compare also takes, optionally, the session unfitted budget policies are fitted on. */
+export interface CompareRequestOptions {
+  /** Default: each evaluated session itself (in-sample). */
+  fitSessionId?: string;
+}
+
+/** GET /api/analysis/sweep: `policy` is a statistic name (edge threshold = the swept one) or a threshold policy's JSON (its edge threshold fixed; none = never). */
+export interface SweepQuery {
+  sessionId: string;
+  policy: string;
+  /** Thresholds over [0, 1]; default 100. */
+  points?: number;
+}
+
+/** What the analysis CSV exports contain (GET /api/sessions/:id/export?what=). */
+export type ExportWhat = 'samples' | 'events';

@@ -1,0 +1,94 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { CompareResponse, ExportWhat, SweepResult } from '@ddnn/contracts';
+import { RequireAccess } from '../auth/access.decorator';
+import { AnalysisService } from './analysis.service';
+import { CsvExport } from './csv-export';
+
+/** Starts a CSV download; errors after this point can only cut the stream short. */
+function csvHeaders(res: Response, filename: string): void {
+  res.status(200);
+  res.setHeader('content-type', 'text/csv; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="${filename}"`);
+}
+
+@ApiTags('analysis')
+@RequireAccess('operator')
+@Controller('analysis')
+export class AnalysisController {
+  constructor(
+    private readonly analysis: AnalysisService,
+    private readonly csv: CsvExport,
+  ) {}
+
+  @Post('compare')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'One row per (session, policy): counterfactual accuracy, exits, bytes per link, latency; `dominated` marks the Pareto frontier per session; not-evaluable rows say what is missing.' })
+  @ApiBadRequestResponse({ description: 'A malformed request or policy (the message names it).' })
+  @ApiNotFoundResponse({ description: 'A session has no events.' })
+  compare(@Body() body: unknown): Promise<CompareResponse> {
+    return this.analysis.compare(body);
+  }
+
+  @Get('sweep')
+  @ApiQuery({ name: 'sessionId', required: true })
+  @ApiQuery({ name: 'policy', required: true, description: 'entropy, confidence, margin, or a threshold policy as JSON' })
+  @ApiQuery({ name: 'points', required: false, description: 'thresholds over [0, 1] (default 100)' })
+  @ApiQuery({ name: 'linkModel', required: false, description: 'link model JSON for the latency estimate' })
+  @ApiOkResponse({ description: 'The threshold curve: accuracy, exit rate per tier, bytes and mean latency per point; `evaluable` false where the session lacks the outputs.' })
+  sweep(
+    @Query('sessionId') sessionId?: string,
+    @Query('policy') policy?: string,
+    @Query('points') points?: string,
+    @Query('linkModel') linkModel?: string,
+  ): Promise<SweepResult> {
+    return this.analysis.sweep({ sessionId, policy, points, linkModel });
+  }
+
+  @Get('sessions.csv')
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'Every session with its live outcome (samples, accuracy, local exit rate, bytes per sample), streamed.' })
+  async sessionsCsv(@Res() res: Response): Promise<void> {
+    csvHeaders(res, 'sessions.csv');
+    await this.csv.sessions(res).catch((e) => res.destroy(e));
+  }
+}
+
+@ApiTags('analysis')
+@RequireAccess('operator')
+@Controller('sessions')
+export class SessionExportController {
+  constructor(
+    private readonly analysis: AnalysisService,
+    private readonly csv: CsvExport,
+  ) {}
+
+  @Get(':id/export')
+  @ApiProduces('text/csv')
+  @ApiQuery({ name: 'format', required: false, enum: ['csv'] })
+  @ApiQuery({ name: 'what', required: false, enum: ['samples', 'events'] })
+  @ApiOkResponse({ description: 'The session samples (one row each) or its events, streamed from Postgres as CSV.' })
+  @ApiNotFoundResponse({ description: 'The session has no events.' })
+  async export(
+    @Param('id') id: string,
+    @Res() res: Response,
+    @Query('format') format = 'csv',
+    @Query('what') what = 'samples',
+  ): Promise<void> {
+    if (format !== 'csv') {
+      res.status(400).json({ statusCode: 400, message: `unsupported format "${format}": only csv`, error: 'Bad Request' });
+      return;
+    }
+    if (what !== 'samples' && what !== 'events') {
+      res.status(400).json({ statusCode: 400, message: `what must be samples or events, got "${what}"`, error: 'Bad Request' });
+      return;
+    }
+    if ((await this.analysis.eventCount(id)) === 0) {
+      res.status(404).json({ statusCode: 404, message: `no events for session ${id}`, error: 'Not Found' });
+      return;
+    }
+    csvHeaders(res, `session-${id}-${what}.csv`);
+    await this.csv.session(id, what as ExportWhat, res).catch((e) => res.destroy(e));
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { streamIds, type StoredEvent } from '@ddnn/contracts';
+import { sessionSamplesFromEvents, type SessionSampleTable } from '@ddnn/policies';
+import { AnalysisDatabase } from './analysis-database';
+
+/** The event types a per-sample table is built from (BytesTransferred, the bulkiest, is not needed). */
+export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed'] as const;
+const PAGE = 10_000;
+const CACHED_SESSIONS = 8;
+
+interface Cached {
+  version: number;
+  table: Promise<SessionSampleTable>;
+}
+
+/**
+ * Reads for analysis: a session's events by type through the (stream_id, type, stream_position) index,
+ * and its per-sample table, cached in memory by (session, stream version) so repeated compares and
+ * sweeps of a finished session never read the log again.
+ */
+@Injectable()
+export class AnalysisRepository {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly db: AnalysisDatabase) {}
+
+  /** The session's current stream position (0 = no events): the cache key next to its id. */
+  streamVersion(sessionId: string): Promise<number> {
+    return this.db.store.streamVersion(streamIds.session(sessionId));
+  }
+
+  /** Every event of the types a table needs, type by type, each paged along the index. */
+  async tableEvents(sessionId: string): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (const type of TABLE_EVENT_TYPES) {
+      for (let from = 1; ; ) {
+        const page = await this.db.store.readSessionEventsByType(sessionId, type, { from, limit: PAGE });
+        for (const e of page) out.push(e);
+        if (page.length < PAGE) break;
+        from = page[page.length - 1].streamPosition + 1;
+      }
+    }
+    return out;
+  }
+
+  /** The per-sample table of a session, or null when the session has no events. */
+  async table(sessionId: string): Promise<SessionSampleTable | null> {
+    const version = await this.streamVersion(sessionId);
+    if (version === 0) return null;
+    const hit = this.cache.get(sessionId);
+    if (hit && hit.version === version) {
+      // Re-insert: the Map's order is the eviction order (least recently used first).
+      this.cache.delete(sessionId);
+      this.cache.set(sessionId, hit);
+      return hit.table;
+    }
+    const table = this.tableEvents(sessionId).then((events) => sessionSamplesFromEvents(events));
+    this.cache.set(sessionId, { version, table });
+    table.catch(() => this.cache.get(sessionId)?.table === table && this.cache.delete(sessionId));
+    while (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
+    return table;
+  }
+
+  /** Non-shadow exits and bytes of a session, for reporting what it really did next to the counterfactuals. */
+  async liveEvents(sessionId: string): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (const type of ['SessionStarted', 'ExitDecided', 'BytesTransferred'] as const) {
+      for (let from = 1; ; ) {
+        const page = await this.db.store.readSessionEventsByType(sessionId, type, { from, limit: PAGE });
+        for (const e of page) out.push(e);
+        if (page.length < PAGE) break;
+        from = page[page.length - 1].streamPosition + 1;
+      }
+    }
+    return out;
+  }
+}
