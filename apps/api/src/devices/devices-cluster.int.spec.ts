@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { DeviceTransport } from './transport/device-transport';
-import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { call, createTestDatabase, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 

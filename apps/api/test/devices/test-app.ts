@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+
+export { createTestDatabase, type TestDatabase };
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/config';
 
