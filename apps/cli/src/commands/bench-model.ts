@@ -6,6 +6,7 @@ import { loadDataset, viewPixels, writeSynthDataset, type MultiViewDataset } fro
 import {
   createBinaryDeviceSection,
   createBinaryUpperSection,
+  deviceMemoryFootprint,
   encodeCheckpoint,
   initBackend,
   loadCheckpoint,
@@ -58,18 +59,24 @@ export function registerBenchModelCommand(program: Command): void {
     });
 }
 
-/** Runs `fn` over the samples repeatedly for at least `seconds` (after one warm-up pass); returns samples/s. */
-function rate(samples: number, seconds: number, pass: () => void): number {
-  pass();
-  let done = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  do {
-    pass();
-    done += samples;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  } while (elapsed < seconds);
-  return done / elapsed;
+/**
+ * samples/s of each pass (one pass = `samples` samples), measured interleaved (A, B, C, A, B, C, ...)
+ * after one warm-up pass each until every pass has run for `seconds`, so that a busy machine's load
+ * drifts over all of them alike.
+ */
+function rates(samples: number, seconds: number, passes: (() => void)[]): number[] {
+  passes.forEach((pass) => pass());
+  const spent = passes.map(() => 0);
+  const done = passes.map(() => 0);
+  while (Math.min(...spent) < seconds) {
+    passes.forEach((pass, i) => {
+      const start = process.hrtime.bigint();
+      pass();
+      spent[i] += Number(process.hrtime.bigint() - start) / 1e9;
+      done[i] += samples;
+    });
+  }
+  return done.map((d, i) => d / spent[i]);
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -175,49 +182,54 @@ async function benchInference(
 
   log(`measuring device section (${n} views, >= ${flags.seconds} s per figure) ...`);
   const d0 = views[0];
-  const deviceTfjs1 = rate(n, flags.seconds, () => d0.forEach((x) => firstDevice.infer(x)));
   const stacked = new Float32Array(n * h * w * c);
   d0.forEach((x, i) => stacked.set(x, i * x.length));
-  const deviceTfjsBatch = rate(n, flags.seconds, () => firstDevice.inferBatch(stacked, n));
   const bin0 = binDevices[0];
-  const deviceBinary = rate(n, flags.seconds, () => d0.forEach((x) => bin0.infer(x)));
+  const [deviceTfjs1, deviceTfjsBatch, deviceBinary] = rates(n, flags.seconds, [
+    () => d0.forEach((x) => firstDevice.infer(x)),
+    () => firstDevice.inferBatch(stacked, n),
+    () => d0.forEach((x) => bin0.infer(x)),
+  ]);
 
   // The cloud section alone, on the devices' real feature messages.
   const messages = Array.from({ length: n }, (_, i) => binDevices.map((dev, d) => dev.infer(views[d][i]).features));
   log('measuring the cloud section ...');
-  const cloudTfjs1 = rate(n, flags.seconds, () => messages.forEach((m) => sections.cloud.infer(m)));
-  const cloudTfjsBatch = rate(n, flags.seconds, () => sections.cloud.inferBatch(messages));
   const packedCloud = binaryCloud;
-  const cloudBinary = packedCloud ? rate(n, flags.seconds, () => messages.forEach((m) => packedCloud.infer(m))) : null;
+  const cloudPasses = [() => messages.forEach((m) => sections.cloud.infer(m)), () => sections.cloud.inferBatch(messages)];
+  if (packedCloud) cloudPasses.push(() => messages.forEach((m) => packedCloud.infer(m)));
+  const [cloudTfjs1, cloudTfjsBatch, cloudBinaryRate] = rates(n, flags.seconds, cloudPasses);
+  const cloudBinary = packedCloud ? cloudBinaryRate : null;
   const cloud = { tfjsBatch1: round(cloudTfjs1), tfjsBatched: round(cloudTfjsBatch), bitPacked: cloudBinary === null ? null : round(cloudBinary) };
 
   log('measuring the whole DDNN (every tier for every sample: T = 0, the worst case) ...');
-  const wholeTfjs1 = rate(n, flags.seconds, () => {
-    for (let i = 0; i < n; i++) {
-      const outs = tfDevices.map((dev, d) => dev.infer(views[d][i]));
-      sections.localAggregator(outs.map((o) => o.scores));
-      sections.cloud.infer(outs.map((o) => o.features));
-    }
-  });
   const stackedAll = t.devices.map((_, d) => {
     const s = new Float32Array(n * h * w * c);
     views[d].forEach((x, i) => s.set(x, i * x.length));
     return s;
   });
-  const wholeTfjsBatch = rate(n, flags.seconds, () => {
-    const outs = tfDevices.map((dev, d) => dev.inferBatch(stackedAll[d], n));
-    for (let i = 0; i < n; i++) sections.localAggregator(outs.map((o) => o.scores[i]));
-    sections.cloud.inferBatch(Array.from({ length: n }, (_, i) => outs.map((o) => o.features[i])));
-  });
-  const wholeBinary = rate(n, flags.seconds, () => {
-    for (let i = 0; i < n; i++) {
-      const outs = binDevices.map((dev, d) => dev.infer(views[d][i]));
-      sections.localAggregator(outs.map((o) => o.scores));
-      const feats = outs.map((o) => o.features);
-      if (binaryCloud) softmax(binaryCloud.infer(feats).scores);
-      else sections.cloud.infer(feats);
-    }
-  });
+  const [wholeTfjs1, wholeTfjsBatch, wholeBinary] = rates(n, flags.seconds, [
+    () => {
+      for (let i = 0; i < n; i++) {
+        const outs = tfDevices.map((dev, d) => dev.infer(views[d][i]));
+        sections.localAggregator(outs.map((o) => o.scores));
+        sections.cloud.infer(outs.map((o) => o.features));
+      }
+    },
+    () => {
+      const outs = tfDevices.map((dev, d) => dev.inferBatch(stackedAll[d], n));
+      for (let i = 0; i < n; i++) sections.localAggregator(outs.map((o) => o.scores[i]));
+      sections.cloud.inferBatch(Array.from({ length: n }, (_, i) => outs.map((o) => o.features[i])));
+    },
+    () => {
+      for (let i = 0; i < n; i++) {
+        const outs = binDevices.map((dev, d) => dev.infer(views[d][i]));
+        sections.localAggregator(outs.map((o) => o.scores));
+        const feats = outs.map((o) => o.features);
+        if (binaryCloud) softmax(binaryCloud.infer(feats).scores);
+        else sections.cloud.infer(feats);
+      }
+    },
+  ]);
   sections.dispose();
 
   return {
@@ -228,6 +240,10 @@ async function benchInference(
     deviceFilters: t.device.filters,
     samples: n,
     training,
+    deviceMemory: (() => {
+      const m = deviceMemoryFootprint({ height: h, width: w, channels: c, filters: t.device.filters, classes });
+      return { modelAndActivationBytes: m.modelAndActivationBytes, binaryWeightBytes: m.binaryWeightBytes, batchNormBytes: m.batchNormBytes, featureBytes: m.featureBytes, kernelBufferBytes: m.kernelBufferBytes };
+    })(),
     device: {
       tfjsBatch1: round(deviceTfjs1),
       tfjsBatched: round(deviceTfjsBatch),
@@ -260,6 +276,7 @@ function formatResult(r: BenchModelResult): string {
     r.training ? `training: ${r.training.secondsPerEpoch} s/epoch (${r.training.epochs} epochs; first ${r.training.firstEpochSeconds} s)` : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,
+    `device memory: ${r.deviceMemory.binaryWeightBytes} B binary weights + ${r.deviceMemory.batchNormBytes} B BatchNorm + ${r.deviceMemory.featureBytes} B packed map = ${r.deviceMemory.modelAndActivationBytes} B; kernel buffers ${r.deviceMemory.kernelBufferBytes} B`,
     `cloud section, samples/s: tfjs-wasm batch 1 ${r.cloud.tfjsBatch1}, batched ${r.cloud.tfjsBatched}, bit-packed ${r.cloud.bitPacked ?? 'n/a (AP or 3-tier)'}`,
     `whole DDNN, samples/s: tfjs-wasm batch 1 ${r.ddnn.tfjsBatch1}, batched ${r.ddnn.tfjsBatched}, bit-packed ${r.ddnn.bitPacked}${r.ddnn.bitPackedCloud ? '' : ' (tfjs cloud)'} ` +
       `(x${r.ddnn.speedupVsBatch1} vs batch 1, x${r.ddnn.speedupVsBatched} vs batched); cloud mismatches ${r.ddnn.cloudMismatches}`,
