@@ -7,6 +7,10 @@ import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
 import { registerEvalCommands } from './eval';
 import { registerReportCommands } from './report';
+import { registerAnalyzeCommand } from './analyze';
+import { registerExportCommand } from './export';
+import { registerBenchAnalysisCommand } from './bench-analysis';
+import { registerReportSessionCommand } from './report-session';
 
 /** Adds every command group to the program; each group lives in its own module. */
 export function registerCommands(program: Command): void {
@@ -18,4 +22,8 @@ export function registerCommands(program: Command): void {
   registerTrainCommand(program);
   registerEvalCommands(program);
   registerReportCommands(program);
+  registerAnalyzeCommand(program);
+  registerExportCommand(program);
+  registerBenchAnalysisCommand(program);
+  registerReportSessionCommand(program); // after registerReportCommands: adds `report session` to its group
 }

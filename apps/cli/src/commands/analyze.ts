@@ -1,0 +1,160 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec } from '@ddnn/contracts';
+import { parseLinkModel, parsePolicies } from '@ddnn/policies';
+
+/** How analysis commands reach the platform: its REST API, with the operator token. */
+export interface ServerFlags {
+  server: string;
+  token?: string;
+}
+
+/** Adds --server and --token to an analysis command. */
+export function serverOptions(cmd: Command): Command {
+  return cmd
+    .option('--server <url>', 'the running platform', process.env.DDNN_SERVER ?? 'http://localhost:3000')
+    .option('--token <token>', 'operator token (default: DDNN_ADMIN_TOKEN, then <repo>/.data/admin-token)');
+}
+
+function repoRoot(): string | null {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** The operator token: --token, DDNN_ADMIN_TOKEN, or the file the platform wrote on first start. */
+export function operatorToken(flag: string | undefined): string {
+  if (flag) return flag;
+  if (process.env.DDNN_ADMIN_TOKEN) return process.env.DDNN_ADMIN_TOKEN;
+  const dataDir = process.env.DDNN_DATA_DIR ?? (repoRoot() ? join(repoRoot()!, '.data') : null);
+  const file = dataDir ? join(dataDir, 'admin-token') : null;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new Error(`no operator token: pass --token, set DDNN_ADMIN_TOKEN, or start the platform once so it writes ${file ?? '<repo>/.data/admin-token'}`);
+}
+
+/** A small REST client for the platform's operator endpoints; errors carry the server's message. */
+export class PlatformClient {
+  private readonly base: string;
+
+  constructor(flags: ServerFlags) {
+    let url: URL;
+    try {
+      url = new URL(flags.server);
+    } catch {
+      throw new Error(`--server must be a URL such as http://localhost:3000, got "${flags.server}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--server must be http(s), got "${flags.server}"`);
+    this.base = url.toString().replace(/\/$/, '');
+    this.token = operatorToken(flags.token);
+  }
+
+  private readonly token: string;
+
+  /** Sends a request and returns the raw response once it is known to be 2xx. */
+  async request(method: string, path: string, body?: unknown): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new Error(`cannot reach the platform at ${this.base}: ${(e as Error).cause ?? (e as Error).message}`);
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text;
+      try {
+        const m = (JSON.parse(text) as { message?: unknown }).message;
+        if (m !== undefined) message = Array.isArray(m) ? m.join('; ') : String(m);
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new Error(`${method} /api${path} failed (${res.status}): ${message}`);
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+}
+
+/** Reads a policies file: a JSON array of policies, or {policies, linkModel?}. */
+export async function readPoliciesFile(file: string): Promise<{ policies: PolicySpec[]; linkModel?: LinkModel }> {
+  let text: string;
+  try {
+    text = await readFile(resolve(file), 'utf8');
+  } catch (e) {
+    throw new Error(`--policies: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--policies: ${file} is not JSON (${(e as Error).message})`);
+  }
+  try {
+    if (Array.isArray(json)) return { policies: parsePolicies(json) };
+    if (json && typeof json === 'object' && 'policies' in json) {
+      const o = json as { policies: unknown; linkModel?: unknown };
+      return { policies: parsePolicies(o.policies), ...(o.linkModel === undefined ? {} : { linkModel: parseLinkModel(o.linkModel) }) };
+    }
+  } catch (e) {
+    throw new Error(`--policies ${file}: ${(e as Error).message}`);
+  }
+  throw new Error(`--policies ${file}: expected a JSON array of policies or an object {"policies": [...], "linkModel"?: {...}}`);
+}
+
+const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
+
+/** A fixed-width text table of compare rows, for people at a terminal. */
+export function formatRows(rows: CompareRow[]): string {
+  const head = ['session', 'policy', 'accuracy', 'local exit', 'bytes/sample', 'mean ms', 'pareto'];
+  const body = rows.map((r) =>
+    r.evaluable
+      ? [r.sessionId.slice(0, 8), r.label, pct(r.accuracy), pct(r.localExitRate), r.bytesPerSample.toFixed(1), r.latency.meanMs.toFixed(1), r.dominated ? '' : '*']
+      : [r.sessionId.slice(0, 8), r.label, 'n/a', '', '', '', `not evaluable: ${r.reason}`],
+  );
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+interface AnalyzeFlags extends ServerFlags {
+  session: string[];
+  policies: string;
+  fitSession?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** `ddnn analyze`: counterfactual comparison of exit policies on recorded sessions, through the platform's REST API. */
+export function registerAnalyzeCommand(program: Command): void {
+  serverOptions(
+    program
+      .command('analyze')
+      .description('Evaluate exit policies counterfactually on recorded sessions (POST /api/analysis/compare)')
+      .requiredOption('--session <id>', 'session id (repeat or comma-separate for several)', collect)
+      .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}')
+      .option('--fit-session <id>', 'fit unfitted budget policies on this session (default: in-sample)')
+      .option('--json', 'print the compare response as one JSON object on the last line'),
+  ).action(async (flags: AnalyzeFlags) => {
+    if (flags.session.length === 0) throw new Error('--session needs at least one session id');
+    const { policies, linkModel } = await readPoliciesFile(flags.policies);
+    const client = new PlatformClient(flags);
+    const request: CompareRequest & { fitSessionId?: string } = {
+      sessionIds: flags.session,
+      policies,
+      ...(linkModel ? { linkModel } : {}),
+      ...(flags.fitSession ? { fitSessionId: flags.fitSession } : {}),
+    };
+    const response = await client.json<CompareResponse>('POST', '/analysis/compare', request);
+    if (flags.json) process.stdout.write(`${JSON.stringify(response)}\n`);
+    else process.stdout.write(formatRows(response.rows));
+  });
+}
