@@ -103,7 +103,17 @@ interface ReportFlags {
   dropout: number;
   cache: string;
   threshold: number;
+  studies: Study[];
   json?: boolean;
+}
+
+const STUDIES = ['schemes', 'devices', 'filters'] as const;
+type Study = (typeof STUDIES)[number];
+
+function studiesFlag(value: string): Study[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of list) if (!(STUDIES as readonly string[]).includes(s)) throw new Error(`--studies takes a comma-separated subset of ${STUDIES.join(', ')}, got "${s}"`);
+  return list as Study[];
 }
 
 /** `ddnn report paper`: reproduces the paper's studies and writes Markdown, SVG charts and results.json. */
@@ -119,6 +129,7 @@ export function registerReportCommands(program: Command): void {
     .option('--dropout <p>', 'training device drop-out probability', numberFlag('--dropout', 0, 1), 0.1)
     .option('--threshold <T>', 'exit threshold of the scheme, device and failure studies', numberFlag('--threshold', 0, 1), 0.8)
     .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', 'tmp/ddnn-report-models')
+    .option('--studies <list>', `studies besides the threshold/communication one (${STUDIES.join(',')})`, studiesFlag, [...STUDIES])
     .option('--json', 'print results.json as the last line')
     .action(async (flags: ReportFlags) => {
       const data = resolve(flags.data);
@@ -129,7 +140,7 @@ export function registerReportCommands(program: Command): void {
       const ds = await loadDataset(data);
       const labelHash = createHash('sha256').update(Buffer.from(ds.labels.buffer)).update(ds.splits.join()).digest('hex').slice(0, 12);
       const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${labelHash}`, cache: resolve(flags.cache), epochs: flags.epochs, seed: flags.seed, dropout: flags.dropout, trainings: [] };
-      const results = await runStudies(ctx, flags.threshold);
+      const results = await runStudies(ctx, flags.threshold, flags.studies);
       const out = resolve(flags.out);
       await mkdir(out, { recursive: true });
       await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -142,7 +153,7 @@ export function registerReportCommands(program: Command): void {
 
 type Results = Awaited<ReturnType<typeof runStudies>>;
 
-async function runStudies(ctx: Context, T: number) {
+async function runStudies(ctx: Context, T: number, studies: Study[]) {
   const views = Array.from({ length: ctx.ds.manifest.views }, (_, v) => v);
   const started = Date.now();
   // 1. threshold sweep on the default configuration (f=4, MP-CC)
@@ -157,7 +168,7 @@ async function runStudies(ctx: Context, T: number) {
 
   // 2. the nine aggregation schemes (f=4)
   const schemes: { scheme: string; metrics: EvalMetrics }[] = [];
-  for (const local of AGGREGATORS)
+  for (const local of studies.includes('schemes') ? AGGREGATORS : [])
     for (const cloud of AGGREGATORS) {
       const scheme = `${local}-${cloud}`;
       const model = scheme === 'MP-CC' ? base : await trained(ctx, `${scheme}-f4`, { devices: views, local: { aggregator: local }, cloud: { aggregator: cloud } });
@@ -165,23 +176,27 @@ async function runStudies(ctx: Context, T: number) {
     }
 
   // 3. 1..6 devices (f=16), weakest first; 4. each device failing at inference time (f=16, all devices)
-  const all16 = await trained(ctx, 'MP-CC-f16', { devices: views, device: { filters: 16 } });
-  const all16Metrics = metricsAt(await runModel(all16, ctx.ds), T);
-  const order = views.map((v, i) => ({ v, acc: all16Metrics.individual[i] ?? 0 })).sort((a, b) => a.acc - b.acc || a.v - b.v).map((x) => x.v);
-  const scaling: { devices: number[]; metrics: EvalMetrics }[] = [];
-  for (let n = 1; n <= views.length; n++) {
-    const devices = order.slice(0, n).sort((a, b) => a - b);
-    const model = n === views.length ? all16 : await trained(ctx, `MP-CC-f16-n${n}`, { devices, device: { filters: 16 } });
-    scaling.push({ devices, metrics: n === views.length ? all16Metrics : metricsAt(await runModel(model, ctx.ds), T) });
+  let f16: { order: number[]; points: { devices: number[]; metrics: EvalMetrics }[]; all: EvalMetrics; failures: { failed: number; metrics: EvalMetrics }[] } | null = null;
+  if (studies.includes('devices')) {
+    const all16 = await trained(ctx, 'MP-CC-f16', { devices: views, device: { filters: 16 } });
+    const all16Metrics = metricsAt(await runModel(all16, ctx.ds), T);
+    const order = views.map((v, i) => ({ v, acc: all16Metrics.individual[i] ?? 0 })).sort((a, b) => a.acc - b.acc || a.v - b.v).map((x) => x.v);
+    const points: { devices: number[]; metrics: EvalMetrics }[] = [];
+    for (let n = 1; n <= views.length; n++) {
+      const devices = order.slice(0, n).sort((a, b) => a - b);
+      const model = n === views.length ? all16 : await trained(ctx, `MP-CC-f16-n${n}`, { devices, device: { filters: 16 } });
+      points.push({ devices, metrics: n === views.length ? all16Metrics : metricsAt(await runModel(model, ctx.ds), T) });
+    }
+    const failures: { failed: number; metrics: EvalMetrics }[] = [];
+    for (const v of views) failures.push({ failed: v, metrics: metricsAt(await runModel(all16, ctx.ds, { fail: [v] }), T) });
+    f16 = { order, points, all: all16Metrics, failures };
   }
-  const failures: { failed: number; metrics: EvalMetrics }[] = [];
-  for (const v of views) failures.push({ failed: v, metrics: metricsAt(await runModel(all16, ctx.ds, { fail: [v] }), T) });
   const baseFailures: { failed: number; metrics: EvalMetrics }[] = [];
   for (const v of views) baseFailures.push({ failed: v, metrics: metricsAt(await runModel(base, ctx.ds, { fail: [v] }), T) });
 
   // 5. accuracy vs communication: 2 ConvP on devices (4 then f filters), ~70% local exit
   const filters: { f: number; threshold: number; metrics: EvalMetrics; bytesPerDevice: number }[] = [];
-  for (const f of [1, 2, 4, 8]) {
+  for (const f of studies.includes('filters') ? [1, 2, 4, 8] : []) {
     const model = await trained(ctx, `MP-CC-2block-f${f}`, { devices: views, device: { filters: [4, f] } });
     const run = await runModel(model, ctx.ds);
     const threshold = thresholdForExitRate(run, 0.7);
@@ -200,14 +215,16 @@ async function runStudies(ctx: Context, T: number) {
     trainings: ctx.trainings,
     base: { training: base.training, atT, cloudOnly, best, sweep },
     schemes,
-    scaling: { order, points: scaling },
-    failures: { f16: { all: all16Metrics, cases: failures }, f4: { all: atT, cases: baseFailures } },
+    studies,
+    scaling: f16 && { order: f16.order, points: f16.points },
+    failures: { f16: f16 && { all: f16.all, cases: f16.failures }, f4: { all: atT, cases: baseFailures } },
     filters,
   };
 }
 
 function charts(r: Results): [string, string][] {
-  return [
+  const scaling = r.scaling;
+  const all: ([string, string] | null)[] = [
     [
       'threshold.svg',
       lineChart({
@@ -223,7 +240,9 @@ function charts(r: Results): [string, string][] {
         ],
       }),
     ],
-    [
+    r.schemes.length === 0
+      ? null
+      : [
       'schemes.svg',
       barChart({
         title: `Aggregation schemes (f=4, T=${r.threshold})`,
@@ -237,7 +256,9 @@ function charts(r: Results): [string, string][] {
         ],
       }),
     ],
-    [
+    !scaling
+      ? null
+      : [
       'devices.svg',
       lineChart({
         title: `End devices, weakest first (f=16, T=${r.threshold})`,
@@ -245,14 +266,16 @@ function charts(r: Results): [string, string][] {
         yLabel: 'accuracy %',
         yRange: [0, 100],
         series: [
-          { name: 'local', points: r.scaling.points.map((p, i) => [i + 1, 100 * p.metrics.local]) },
-          { name: 'cloud', points: r.scaling.points.map((p, i) => [i + 1, 100 * p.metrics.cloud]) },
-          { name: 'overall', points: r.scaling.points.map((p, i) => [i + 1, 100 * p.metrics.overall]) },
+          { name: 'local', points: scaling.points.map((p, i) => [i + 1, 100 * p.metrics.local]) },
+          { name: 'cloud', points: scaling.points.map((p, i) => [i + 1, 100 * p.metrics.cloud]) },
+          { name: 'overall', points: scaling.points.map((p, i) => [i + 1, 100 * p.metrics.overall]) },
           { name: 'paper overall', points: PAPER.devices.overall.map((v, i) => [i + 1, 100 * v]) },
         ],
       }),
     ],
-    [
+    r.filters.length === 0
+      ? null
+      : [
       'communication.svg',
       lineChart({
         title: 'Accuracy vs communication (2 ConvP, ~70% local exit)',
@@ -266,6 +289,7 @@ function charts(r: Results): [string, string][] {
       }),
     ],
   ];
+  return all.filter((c): c is [string, string] => c !== null);
 }
 
 function markdown(r: Results): string {
@@ -304,22 +328,28 @@ function markdown(r: Results): string {
     `At T=${r.threshold}: ${b.atT.bytesPerSample.toFixed(1)} B/sample, ${b.atT.commReduction.toFixed(1)}x (paper: ~62 B per device-sample, ~50x, at T=0.8).`,
     `Target (over 20x less with overall accuracy within 2 points of cloud-only): ${b.best.commReduction > 20 && b.best.overall >= b.cloudOnly.overall - 0.02 ? 'met' : 'not met'}.`,
     '',
-    `## The nine aggregation schemes (f=4, T=${r.threshold})`,
-    '',
-    '![schemes](schemes.svg)',
-    '',
   );
-  const ranked = [...r.schemes].sort((a, c) => c.metrics.overall - a.metrics.overall);
-  table(
-    ['scheme', 'local %', 'cloud %', 'overall %', 'local exit %', 'rank (overall)'],
-    r.schemes.map((s) => [s.scheme, pct(s.metrics.local), pct(s.metrics.cloud), pct(s.metrics.overall), pct(s.metrics.localExitRate), ranked.findIndex((x) => x.scheme === s.scheme) + 1]),
-  );
-  L.push(`The paper found MP-CC best; here MP-CC ranks ${ranked.findIndex((x) => x.scheme === 'MP-CC') + 1} of 9 (best: ${ranked[0].scheme}, ${pct(ranked[0].metrics.overall)}%).`, '');
-  L.push(`## Number of end devices (f=16, T=${r.threshold}, weakest first)`, '', `Order (weakest first by individual accuracy in the 6-device f=16 model): views ${r.scaling.order.join(', ')}.`, '', '![devices](devices.svg)', '');
-  table(
-    ['devices', 'views', 'local %', 'cloud %', 'overall %', 'paper local %', 'paper cloud %', 'paper overall %'],
-    r.scaling.points.map((p, i) => [i + 1, p.devices.join(','), pct(p.metrics.local), pct(p.metrics.cloud), pct(p.metrics.overall), pct(PAPER.devices.local[i]), pct(PAPER.devices.cloud[i]), pct(PAPER.devices.overall[i])]),
-  );
+  const skipped = (title: string) => L.push(title, '', `Not run in this report (--studies ${r.studies.join(',') || '(none)'}).`, '');
+  if (r.schemes.length === 0) skipped(`## The nine aggregation schemes`);
+  else {
+    L.push(`## The nine aggregation schemes (f=4, T=${r.threshold})`, '', '![schemes](schemes.svg)', '');
+    const ranked = [...r.schemes].sort((a, c) => c.metrics.overall - a.metrics.overall);
+    table(
+      ['scheme', 'local %', 'cloud %', 'overall %', 'local exit %', 'rank (overall)'],
+      r.schemes.map((s) => [s.scheme, pct(s.metrics.local), pct(s.metrics.cloud), pct(s.metrics.overall), pct(s.metrics.localExitRate), ranked.findIndex((x) => x.scheme === s.scheme) + 1]),
+    );
+    L.push(`The paper found MP-CC best; here MP-CC ranks ${ranked.findIndex((x) => x.scheme === 'MP-CC') + 1} of 9 (best: ${ranked[0].scheme}, ${pct(ranked[0].metrics.overall)}%).`, '');
+  }
+  const scaling = r.scaling;
+  const f16 = r.failures.f16;
+  if (!scaling || !f16) skipped('## Number of end devices');
+  else {
+    L.push(`## Number of end devices (f=16, T=${r.threshold}, weakest first)`, '', `Order (weakest first by individual accuracy in the 6-device f=16 model): views ${scaling.order.join(', ')}.`, '', '![devices](devices.svg)', '');
+    table(
+      ['devices', 'views', 'local %', 'cloud %', 'overall %', 'paper local %', 'paper cloud %', 'paper overall %'],
+      scaling.points.map((p, i) => [i + 1, p.devices.join(','), pct(p.metrics.local), pct(p.metrics.cloud), pct(p.metrics.overall), pct(PAPER.devices.local[i]), pct(PAPER.devices.cloud[i]), pct(PAPER.devices.overall[i])]),
+    );
+  }
   L.push(
     `## One device failing at inference time (T=${r.threshold})`,
     '',
@@ -327,24 +357,31 @@ function markdown(r: Results): string {
     '',
   );
   table(
-    ['failed view', 'individual acc of that device %', 'f=16 local %', 'f=16 cloud %', 'f=16 overall %', 'f=16 change', 'f=4 overall %', 'f=4 change'],
-    r.failures.f16.cases.map((c, i) => [
-      c.failed,
-      pct(r.failures.f16.all.individual[i] ?? 0),
-      pct(c.metrics.local),
-      pct(c.metrics.cloud),
-      pct(c.metrics.overall),
-      dpct(c.metrics.overall - r.failures.f16.all.overall),
-      pct(r.failures.f4.cases[i].metrics.overall),
-      dpct(r.failures.f4.cases[i].metrics.overall - r.failures.f4.all.overall),
-    ]),
+    ['failed view', 'f=4 local %', 'f=4 cloud %', 'f=4 overall %', 'f=4 change', 'f=16 local %', 'f=16 cloud %', 'f=16 overall %', 'f=16 change'],
+    r.failures.f4.cases.map((c, i) => {
+      const g = f16?.cases[i];
+      return [
+        c.failed,
+        pct(c.metrics.local),
+        pct(c.metrics.cloud),
+        pct(c.metrics.overall),
+        dpct(c.metrics.overall - r.failures.f4.all.overall),
+        g ? pct(g.metrics.local) : '',
+        g ? pct(g.metrics.cloud) : '',
+        g ? pct(g.metrics.overall) : '',
+        g && f16 ? dpct(g.metrics.overall - f16.all.overall) : '',
+      ];
+    }),
   );
-  L.push(`No failure: f=16 overall ${pct(r.failures.f16.all.overall)}%, f=4 overall ${pct(r.failures.f4.all.overall)}%.`, '');
-  L.push('## Accuracy vs communication (2 ConvP on devices: 4 then f filters; T raised in 0.01 steps to ~70% local exit)', '', '![communication](communication.svg)', '');
-  table(
-    ['f', 'T', 'local exit %', 'overall %', 'bytes per device per sample', 'paper overall %', 'paper bytes'],
-    r.filters.map((p, i) => [p.f, p.threshold.toFixed(2), pct(p.metrics.localExitRate), pct(p.metrics.overall), p.bytesPerDevice.toFixed(1), pct(PAPER.filters[i].overall), PAPER.filters[i].bytes]),
-  );
+  L.push(`No failure: f=4 overall ${pct(r.failures.f4.all.overall)}%${f16 ? `, f=16 overall ${pct(f16.all.overall)}%` : ''}.`, '');
+  if (r.filters.length === 0) skipped('## Accuracy vs communication');
+  else {
+    L.push('## Accuracy vs communication (2 ConvP on devices: 4 then f filters; T raised in 0.01 steps to ~70% local exit)', '', '![communication](communication.svg)', '');
+    table(
+      ['f', 'T', 'local exit %', 'overall %', 'bytes per device per sample', 'paper overall %', 'paper bytes'],
+      r.filters.map((p, i) => [p.f, p.threshold.toFixed(2), pct(p.metrics.localExitRate), pct(p.metrics.overall), p.bytesPerDevice.toFixed(1), pct(PAPER.filters[i].overall), PAPER.filters[i].bytes]),
+    );
+  }
   L.push('## Models', '');
   table(
     ['model', 'epochs', 'wall s/epoch', 'CPU s/epoch', 'from cache'],
