@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSectionInfo } from '@ddnn/contracts';
+import { parseCheckpointManifest } from '@ddnn/ddnn';
 
 const SECTION_FILE = /^(device-\d+|local|edge-[\w.-]+|cloud)\.bin$/;
 
@@ -34,12 +35,21 @@ export async function readCheckpointDir(dir: string): Promise<CheckpointDir> {
   }
   if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new CheckpointDirError(`${abs}/manifest.json: not a JSON object`);
   const m = manifest as Record<string, unknown>;
-  const sections: ModelSectionInfo[] = [];
-  for (const file of (await readdir(abs)).sort()) {
-    const match = SECTION_FILE.exec(file);
-    if (match) sections.push({ name: match[1], file, bytes: (await stat(path.join(abs, file))).size });
+  let parsed;
+  try {
+    parsed = parseCheckpointManifest(manifest);
+  } catch (e) {
+    throw new CheckpointDirError(`${abs}/manifest.json: ${(e as Error).message}`);
   }
-  if (!sections.some((s) => s.name.startsWith('device-'))) throw new CheckpointDirError(`${abs}: no device-<view>.bin section file`);
+  const present = new Map<string, number>();
+  for (const file of await readdir(abs)) if (SECTION_FILE.test(file)) present.set(file, (await stat(path.join(abs, file))).size);
+  const sections: ModelSectionInfo[] = [];
+  for (const entry of parsed.sections) {
+    const size = present.get(entry.file);
+    if (size === undefined) throw new CheckpointDirError(`${abs}: section ${entry.name} has no file ${entry.file}`);
+    if (size !== entry.bytes) throw new CheckpointDirError(`${abs}/${entry.file}: ${size} bytes, the manifest says ${entry.bytes}`);
+    sections.push({ name: entry.name, file: entry.file, bytes: size });
+  }
   // A checkpoint without an explicit version is identified by its manifest's content.
   const version = typeof m.version === 'string' && m.version ? m.version : createHash('sha256').update(text).digest('hex').slice(0, 12);
   const name = typeof m.name === 'string' && m.name ? m.name : path.basename(abs);

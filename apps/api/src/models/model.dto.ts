@@ -64,3 +64,17 @@ export class DeployOutcomeDto {
   @ApiProperty() ok!: boolean;
   @ApiPropertyOptional() error?: string;
 }
+
+export class UploadModelDto {
+  @ApiPropertyOptional({ example: 'paper-6cam' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][\w.-]{0,99}$/, { message: 'id may contain letters, digits, _ . - only' })
+  id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+}

@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { ModelView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
 import { type DeployOutcome, ModelDeployer } from './model-deployer';
-import { DeployModelDto, DeployOutcomeDto, ModelDto, RegisterModelDto } from './model.dto';
+import { DeployModelDto, DeployOutcomeDto, ModelDto, RegisterModelDto, UploadModelDto } from './model.dto';
 import { ModelsService } from './models.service';
+
+const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 
 @ApiTags('models')
 @RequireAccess('operator')
@@ -20,6 +23,23 @@ export class ModelsController {
   @ApiBadRequestResponse({ description: 'The path is not a checkpoint directory.' })
   register(@Body() body: RegisterModelDto): Promise<ModelView> {
     return this.models.register(body);
+  }
+
+  @Post('upload')
+  @UseInterceptors(FileInterceptor('archive', { limits: { fileSize: MAX_ARCHIVE_BYTES, files: 1 } }))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['archive'],
+      properties: { archive: { type: 'string', format: 'binary', description: '.tar or .tar.gz of a checkpoint directory' }, id: { type: 'string' }, name: { type: 'string' } },
+    },
+  })
+  @ApiCreatedResponse({ type: ModelDto })
+  @ApiBadRequestResponse({ description: 'Not an archive, or not a valid checkpoint.' })
+  upload(@UploadedFile() archive: { buffer: Buffer } | undefined, @Body() body: UploadModelDto): Promise<ModelView> {
+    if (!archive) throw new BadRequestException('missing the archive file (multipart field "archive")');
+    return this.models.registerArchive(archive.buffer, body);
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -7,6 +7,7 @@ import type { Repository } from 'typeorm';
 import type { DeployMessage, ModelView, RegisterModelRequest } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { repoRoot } from '../common/repo-root';
+import { unpackCheckpointArchive } from './checkpoint-archive';
 import { CheckpointDirError, readCheckpointDir } from './checkpoint-dir';
 import { ModelEntity } from './model.entity';
 
@@ -45,6 +46,24 @@ export class ModelsService implements OnApplicationBootstrap {
     }
     const id = req.id ?? randomUUID();
     if (await this.models.existsBy({ id })) throw new ConflictException(`a model with id ${id} exists`);
+    const saved = await this.models.save(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest }));
+    return this.view(saved);
+  }
+
+  /** Registers an uploaded .tar / .tar.gz checkpoint, unpacked under <DDNN_DATA_DIR>/models/<id>. */
+  async registerArchive(archive: Buffer, req: { id?: string; name?: string }): Promise<ModelView> {
+    const id = req.id ?? randomUUID();
+    if (await this.models.existsBy({ id })) throw new ConflictException(`a model with id ${id} exists`);
+    const dest = path.join(this.config.DDNN_DATA_DIR, 'models', id);
+    let cp;
+    try {
+      await unpackCheckpointArchive(archive, dest);
+      cp = await readCheckpointDir(dest);
+    } catch (e) {
+      await rm(dest, { recursive: true, force: true });
+      if (e instanceof CheckpointDirError) throw new BadRequestException(e.message.split(dest).join('archive'));
+      throw e;
+    }
     const saved = await this.models.save(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest }));
     return this.view(saved);
   }
