@@ -1,0 +1,14 @@
+import { preferredBackend } from './backend';
+
+describe('backend selection', () => {
+  it('follows DDNN_BACKEND and rejects unknown names', () => {
+    expect(preferredBackend({ DDNN_BACKEND: 'cpu' })).toBe('cpu');
+    expect(preferredBackend({ DDNN_BACKEND: 'tensorflow' })).toBe('tensorflow');
+    expect(() => preferredBackend({ DDNN_BACKEND: 'webgpu' })).toThrow(/DDNN_BACKEND must be one of wasm, cpu, tensorflow/);
+  });
+
+  it('defaults to wasm when @tensorflow/tfjs-node is not installed', () => {
+    expect(() => require.resolve('@tensorflow/tfjs-node')).toThrow();
+    expect(preferredBackend({})).toBe('wasm');
+  });
+});
