@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { Pool } from 'pg';
+import type { CompareResponse, NewEvent, StoredEvent } from '@ddnn/contracts';
+import { streamIds } from '@ddnn/contracts';
+import { EventStore } from '@ddnn/events';
+import { evaluatePolicy, sessionSamplesFromEvents, syntheticSessionEvents } from '@ddnn/policies';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { startApi, tempDir, type ApiProcess } from '../support/processes';
+
+const TOKEN = 'e2e-export-operator-token-012345';
+const SAMPLES = 10_000;
+const TRICKY_ID = 'cam "0", first\nsecond line, ünïcode';
+
+/** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** Peak resident memory of a process so far (Linux), in bytes. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmHWM for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+describe('streamed CSV export and analysis of a large session (real Postgres, built API)', () => {
+  let db: TestDatabase;
+  let api: ApiProcess | undefined;
+  let pool: Pool | undefined;
+  const sessionId = randomUUID();
+  let events: StoredEvent[] = [];
+  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const get = (url: string) => fetch(`${api!.url}${url}`, { headers });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi({ DATABASE_URL: db.url, DDNN_ADMIN_TOKEN: TOKEN, DDNN_DATA_DIR: tempDir('ddnn-e2e-export-') });
+    events = syntheticSessionEvents({ sessionId, samples: SAMPLES, seed: 5, missScores: 0.03, missFeatures: 0.03, unlabelled: 0.05 });
+    const first = events.find((e): e is StoredEvent<'SampleStarted'> => e.type === 'SampleStarted' && e.data.sampleIndex === 0)!;
+    first.data.sampleId = TRICKY_ID;
+    // Appended through the event store, as the session engine does, in batches.
+    pool = new Pool({ connectionString: db.url, max: 2 });
+    const store = new EventStore(pool);
+    for (let i = 0; i < events.length; i += 5000) {
+      await store.appendToStream(streamIds.session(sessionId), events.slice(i, i + 5000).map((e) => ({ type: e.type, data: e.data }) as NewEvent));
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await api?.stop('SIGTERM');
+    await db?.drop();
+  });
+
+  it('streams every event as CSV, correctly quoted, without holding the export in memory', async () => {
+    const before = peakRss(api!.child.pid!);
+    const res = await get(`/api/sessions/${sessionId}/export?format=csv&what=events`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const text = await res.text();
+    const grew = peakRss(api!.child.pid!) - before;
+    const rows = parseCsv(text);
+    expect(rows[0]).toEqual(['global_position', 'stream_position', 'checkpoint', 'type', 'schema_version', 'event_id', 'created_at', 'data', 'metadata']);
+    expect(rows).toHaveLength(events.length + 1);
+    for (let i = 1; i < rows.length; i++) {
+      const [, position, checkpoint, type, , , createdAt, data] = rows[i];
+      const e = events[i - 1];
+      if (Number(position) !== i || type !== e.type || !checkpoint.endsWith(`:${rows[i][0]}`) || Number.isNaN(Date.parse(createdAt))) {
+        throw new Error(`row ${i} does not match event ${i}: ${rows[i].slice(0, 7).join(',')}`);
+      }
+      expect(JSON.parse(data)).toEqual(e.data);
+    }
+    // A buffered export would hold the whole text (and more) in the API process.
+    process.stdout.write(`events CSV: ${events.length} events, ${(text.length / 1e6).toFixed(1)} MB; API peak RSS grew ${(grew / 1e6).toFixed(1)} MB\n`);
+    expect(text.length).toBeGreaterThan(50e6);
+    expect(grew).toBeLessThan(text.length / 2);
+  });
+
+  it('exports one row per sample with its live exit, answer and bytes', async () => {
+    const res = await get(`/api/sessions/${sessionId}/export?format=csv&what=samples`);
+    expect(res.status).toBe(200);
+    const [head, ...rows] = parseCsv(await res.text());
+    expect(rows).toHaveLength(SAMPLES);
+    const col = (name: string) => head.indexOf(name);
+    const of = <K extends StoredEvent['type']>(t: K) => events.filter((e): e is Extract<StoredEvent, { type: K }> => e.type === t);
+    const exits = new Map(of('ExitDecided').filter((e) => !e.data.shadow && e.data.exited).map((e) => [e.data.sampleIndex, e.data]));
+    const labels = new Map(of('SampleStarted').map((e) => [e.data.sampleIndex, e.data]));
+    const bytes = new Map<number, number>();
+    for (const e of of('BytesTransferred')) if (!e.data.shadow) bytes.set(e.data.sampleIndex, (bytes.get(e.data.sampleIndex) ?? 0) + e.data.bytes);
+    rows.forEach((r, i) => {
+      const x = exits.get(i)!;
+      const s = labels.get(i)!;
+      const expected = [String(i), s.sampleId, s.label === null ? '' : String(s.label), x.tier, String(x.prediction), s.label === null ? '' : x.prediction === s.label ? 't' : 'f', String(bytes.get(i) ?? 0)];
+      const got = [r[col('sample_index')], r[col('sample_id')], r[col('label')], r[col('exit_tier')], r[col('prediction')], r[col('correct')], r[col('bytes')]];
+      if (got.join('|') !== expected.join('|')) throw new Error(`sample ${i}: got ${got.join('|')}, expected ${expected.join('|')}`);
+    });
+    expect(rows[0][col('sample_id')]).toBe(TRICKY_ID);
+  });
+
+  it('compare through the API equals the library on the same events; sessions.csv and bad requests', async () => {
+    const policies = [{ kind: 'entropy', thresholds: { local: 0.4 } }, { kind: 'margin', thresholds: { local: 0.3 } }, { kind: 'raw-offload' }] as const;
+    const res = await fetch(`${api!.url}/api/analysis/compare`, { method: 'POST', headers, body: JSON.stringify({ sessionIds: [sessionId], policies }) });
+    expect(res.status).toBe(200);
+    const { rows } = (await res.json()) as CompareResponse;
+    const table = sessionSamplesFromEvents(events);
+    rows.forEach((r, i) => {
+      const expected = evaluatePolicy(table, policies[i]);
+      const { dominated: _dominated, ...row } = r;
+      expect(row).toEqual(JSON.parse(JSON.stringify(expected)));
+    });
+
+    const sessions = await get('/api/analysis/sessions.csv');
+    expect(sessions.status).toBe(200);
+    expect((await sessions.text()).split('\n')[0]).toBe(
+      'id,status,mode,model_id,dataset,split,live_policy,sample_count,samples_done,created_at,started_at,finished_at,samples_finished,accuracy,local_exit_rate,bytes_per_sample',
+    );
+    expect((await get(`/api/sessions/${sessionId}/export?format=parquet`)).status).toBe(400);
+    expect((await get(`/api/sessions/${sessionId}/export?what=everything`)).status).toBe(400);
+    expect((await get(`/api/sessions/${randomUUID()}/export?format=csv`)).status).toBe(404);
+    expect((await fetch(`${api!.url}/api/sessions/${sessionId}/export`)).status).toBe(401);
+  });
+});
