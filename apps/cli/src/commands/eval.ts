@@ -14,7 +14,7 @@ export function formatMetrics(m: EvalMetrics): string {
     `${m.samples} test samples, T=${m.threshold}`,
     `overall ${pct(m.overall)}  local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
     `individual devices: ${m.individual.map((a) => (a === null ? 'failed' : pct(a))).join('  ')}`,
-    `local exits ${pct(m.localExitRate)}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${m.commReduction.toFixed(1)}x less)`,
+    `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${m.commReduction.toFixed(1)}x less)`,
   ].join('\n');
 }
 

@@ -44,12 +44,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
     .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1), 0.1)
     .option('--threshold <T>', 'exit threshold for the test metrics stored in the checkpoint', numberFlag('--threshold', 0, 1), 0.8)
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (flags: TrainFlags) => {
       const topology = await topologyFromFlags(flags);
       const ds = await loadDataset(resolve(flags.data));
-      const bar = flags.progress ? new MultiBar({ stream: process.stderr, format: 'epoch {value}/{total} [{bar}] {eta_formatted} | {exits}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
+      // cli-progress draws nothing on a non-TTY stream: print one line per epoch there instead.
+      const bar = flags.progress && process.stderr.isTTY ? new MultiBar({ stream: process.stderr, format: 'epoch {value}/{total} [{bar}] {eta_formatted} | {exits}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
       const epochBar = bar?.create(flags.epochs, 0, { exits: '' });
       const model = await trainDdnn(ds, topology, {
         epochs: flags.epochs,
@@ -58,7 +59,7 @@ export function registerTrainCommand(program: Command): void {
         deviceDropout: flags.dropout,
         onEpoch: (r) => {
           if (epochBar) epochBar.update(r.epoch, { exits: formatEpoch(r) });
-          else if (!flags.json) process.stderr.write(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}\n`);
+          else process.stderr.write(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}\n`);
         },
       });
       bar?.stop();
@@ -74,6 +75,7 @@ export function registerTrainCommand(program: Command): void {
         epochs: t.epochs,
         secondsTotal: t.secondsTotal,
         secondsPerEpoch: t.secondsPerEpoch,
+        cpuSecondsPerEpoch: t.cpuSecondsPerEpoch,
         backend: t.backend,
         train: t.finalExits,
         test,
@@ -81,7 +83,7 @@ export function registerTrainCommand(program: Command): void {
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else
         process.stdout.write(
-          `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch, ${t.backend})\n` +
+          `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch wall, ${(t.cpuSecondsPerEpoch ?? 0).toFixed(2)} CPU s/epoch, ${t.backend})\n` +
             `test (T=${flags.threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
             `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample (${test.commReduction.toFixed(1)}x less than raw)\n`,
         );
