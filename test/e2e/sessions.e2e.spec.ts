@@ -6,12 +6,18 @@ import {
   foldSessionSummary,
   type CreateSessionRequest,
   type DeviceList,
+  LIVE_NAMESPACE,
+  LiveEvents,
+  type LiveEventMessage,
+  type LiveProgressMessage,
+  type LiveSubscribeAck,
   type SessionEventsPage,
   type SessionView,
   type StoredEvent,
 } from '@ddnn/contracts';
 import { deviceSampleBytes, parseTopology, readCheckpointManifest, topologyShapes, type MapShape } from '@ddnn/ddnn';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { io } from 'socket.io-client';
 import { cliMain, deviceMain, repoRoot, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
 
 const TOKEN = 'e2e-operator-token-0123456789';
@@ -105,6 +111,19 @@ describe('a session across six device-agent processes (real Postgres, real proce
     };
     const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
 
+    // The dashboard's feed: a stranger is refused; the operator follows the session's events and progress.
+    const stranger = io(`${api!.url}${LIVE_NAMESPACE}`, { auth: { token: 'nope' }, transports: ['websocket'], reconnection: false });
+    await expect(new Promise((_, reject) => stranger.on('connect_error', reject))).rejects.toThrow(/operator token/);
+    stranger.close();
+    const feed = io(`${api!.url}${LIVE_NAMESPACE}`, { auth: { token: TOKEN }, transports: ['websocket'] });
+    const liveEvents: LiveEventMessage[] = [];
+    const progress: LiveProgressMessage[] = [];
+    feed.on(LiveEvents.event, (m: LiveEventMessage) => liveEvents.push(m));
+    feed.on(LiveEvents.progress, (m: LiveProgressMessage) => progress.push(m));
+    await new Promise<void>((resolve) => feed.on('connect', () => resolve()));
+    const ack = (await feed.emitWithAck(LiveEvents.subscribe, { sessionId: id })) as LiveSubscribeAck;
+    expect(ack).toMatchObject({ ok: true, sessionId: id });
+
     // Kill one agent once the session is well under way; follow the summary while it runs (the live fold).
     await waitFor('40 samples done', async () => ((await call<SessionView>('GET', `/api/sessions/${id}`)).samplesDone >= 40 ? true : undefined), 120_000);
     const killed = agents[KILLED_VIEW];
@@ -121,6 +140,8 @@ describe('a session across six device-agent processes (real Postgres, real proce
       180_000,
     );
     expect(done.samplesDone).toBe(171);
+    await waitFor('the final progress message', async () => (progress.some((p) => p.status === 'completed' && p.samplesDone === 171) ? true : undefined));
+    feed.close();
 
     const events: StoredEvent[] = [];
     for (let after: string | undefined; ; ) {
@@ -129,6 +150,15 @@ describe('a session across six device-agent processes (real Postgres, real proce
       after = page.checkpoint ?? undefined;
       if (!page.hasMore) break;
     }
+    // Live messages carry their events' log checkpoints, so a client that dropped off catches up over REST.
+    const byId = new Map(events.map((e) => [e.eventId, e]));
+    expect(liveEvents.length).toBeGreaterThan(1000);
+    for (const m of liveEvents) expect(byId.get(m.event.eventId)?.checkpoint).toBe(m.checkpoint);
+    const cut = liveEvents[Math.floor(liveEvents.length / 2)];
+    const rest = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000&after=${cut.checkpoint}`);
+    const afterCut = events.slice(events.findIndex((e) => e.eventId === cut.event.eventId) + 1);
+    expect(rest.events.map((e) => e.eventId)).toEqual(afterCut.slice(0, 1000).map((e) => e.eventId));
+
     const of = <T extends StoredEvent['type']>(t: T) => events.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);
     expect(of('SampleStarted')).toHaveLength(171);
     expect(of('SessionCompleted')).toHaveLength(1);

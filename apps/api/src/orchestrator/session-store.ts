@@ -122,7 +122,8 @@ export class SessionStore {
    * Returns the status after the request, or null when there is no such session.
    */
   async requestStop(id: string): Promise<SessionStatus | null> {
-    const rows: { status: SessionStatus }[] = await this.db.query(
+    // TypeORM answers an UPDATE ... RETURNING on Postgres with [rows, affected].
+    const [rows]: [{ status: SessionStatus }[], number] = await this.db.query(
       `UPDATE sessions SET stop_requested = true,
               status = CASE WHEN status = 'pending' THEN 'stopped' ELSE status END,
               finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,

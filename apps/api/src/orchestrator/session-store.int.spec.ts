@@ -1,0 +1,113 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { migrations } from '@ddnn/migrations';
+import type { CreateSessionRequest, NewEvent } from '@ddnn/contracts';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { SessionLock } from './advisory-lock';
+import { SessionEventLog } from './session-event-log';
+import { SessionStore } from './session-store';
+
+const spec: CreateSessionRequest = {
+  modelId: 'default',
+  dataset: 'synth',
+  split: 'test',
+  topology: { devices: [{ deviceId: 'd0', view: 0 }] },
+  policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+  mode: 'research',
+  deadlineMs: 1000,
+};
+
+describe('sessions in Postgres: table, advisory-lock ownership, log state (real Postgres)', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let store: SessionStore;
+  let log: SessionEventLog;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await new DataSource({ type: 'postgres', url: db.url, migrations }).initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    store = new SessionStore(ds);
+    log = new SessionEventLog({ url: db.url, embedded: false, stop: async () => undefined });
+  });
+  afterAll(async () => {
+    await log.onApplicationShutdown();
+    await ds.destroy();
+    await db.drop();
+  });
+
+  it('records, lists by status and finishes sessions', async () => {
+    const a = (await store.create(spec))!;
+    const b = (await store.create({ ...spec, mode: 'production' }))!;
+    await store.markRunning(b, 'node-1', 171);
+    expect((await store.list({ status: 'pending', limit: 10, offset: 0 })).items.map((s) => s.id)).toEqual([a]);
+    const running = await store.get(b);
+    expect(running).toMatchObject({ status: 'running', owner: 'node-1', sampleCount: 171, mode: 'production', summary: null, stats: null });
+    expect(await store.unfinishedIds()).toEqual(expect.arrayContaining([a, b]));
+    await store.finish(b, 'completed', 171, undefined, { samples: 171, events: 10, durationMs: 1, pipelineMs: 1, serverModelMs: 0, deviceModelMs: 0, transportMs: 0, loggingMs: 0 });
+    expect(await store.get(b)).toMatchObject({ status: 'completed', owner: null, samplesDone: 171, stats: { samples: 171 } });
+    expect(await store.unfinishedIds()).not.toContain(b);
+  });
+
+  it('keeps one demo session, whoever asks', async () => {
+    const results = await Promise.all([store.create(spec, { demo: true }), store.create(spec, { demo: true }), store.create(spec, { demo: true })]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(await store.demoExists()).toBe(true);
+  });
+
+  it('stops a pending session at once and flags a running one for its owner', async () => {
+    const pending = (await store.create(spec))!;
+    expect(await store.requestStop(pending)).toBe('stopped');
+    const running = (await store.create(spec))!;
+    await store.markRunning(running, 'node-1', 10);
+    expect(await store.stopRequested(running)).toBe(false);
+    expect(await store.requestStop(running)).toBe('running');
+    expect(await store.stopRequested(running)).toBe(true);
+    expect(await store.requestStop('00000000-0000-0000-0000-000000000000')).toBeNull();
+  });
+
+  it('lets one node own a session; the lock frees when the owner releases it or its connection dies', async () => {
+    const id = (await store.create(spec))!;
+    const first = await SessionLock.tryAcquire(db.url, id);
+    expect(first).not.toBeNull();
+    expect(await SessionLock.tryAcquire(db.url, id)).toBeNull();
+    await first!.release();
+    const second = await SessionLock.tryAcquire(db.url, id);
+    expect(second).not.toBeNull();
+    // The owning node dies: its connection is terminated, and with it the lock.
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-session-${id}`]);
+    await admin.end();
+    expect(await second!.stillHeld()).toBe(false);
+    const third = await SessionLock.tryAcquire(db.url, id);
+    expect(third).not.toBeNull();
+    await third!.release();
+    await second!.release();
+  });
+
+  it('reads what a previous owner logged and folds the summary incrementally', async () => {
+    const id = (await store.create(spec))!;
+    const sink = log.sink(id);
+    expect(await log.logged(id)).toEqual({ started: false, samples: new Set() });
+    const sample = (i: number, exited: boolean): NewEvent[] => [
+      { type: 'SampleStarted', data: { sessionId: id, sampleIndex: i, sampleId: `s${i}`, label: 1 } },
+      { type: 'BytesTransferred', data: { sessionId: id, sampleIndex: i, from: 'd0', to: 'local', kind: 'scores', bytes: 12, shadow: false } },
+      {
+        type: 'ExitDecided',
+        data: { sessionId: id, sampleIndex: i, tier: 'local', eta: 0.1, threshold: 0.8, policy: 'p', exited, prediction: 1, label: 1, shadow: false },
+      },
+    ];
+    await Promise.all([sink.append(sample(0, true)), sink.append(sample(1, true))]);
+    const early = await log.summary(id);
+    expect(early).toMatchObject({ samplesStarted: 2, samplesDecided: 2, correct: 2, bytesTotal: 24 });
+    await sink.append(sample(2, false));
+    expect(await log.logged(id)).toEqual({ started: false, samples: new Set([0, 1, 2]) });
+    expect(await log.countSamples(id)).toBe(3);
+    const later = await log.summary(id);
+    expect(later).toMatchObject({ samplesStarted: 3, samplesDecided: 2, bytesTotal: 36, bytesPerSample: 18 });
+    const page = await log.page(id, early.checkpoint ?? undefined, 100);
+    expect(page.events.map((e) => e.type)).toEqual(['SampleStarted', 'BytesTransferred', 'ExitDecided']);
+    expect(page.hasMore).toBe(false);
+  });
+});

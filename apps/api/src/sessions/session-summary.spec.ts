@@ -1,0 +1,55 @@
+import { emptySessionSummary, foldSessionSummary, type NewEvent, type StoredEvent } from '@ddnn/contracts';
+
+let position = 0;
+const stored = (e: NewEvent): StoredEvent =>
+  ({ ...e, eventId: `e${++position}`, streamId: 'session-s', streamPosition: position, globalPosition: String(position), checkpoint: `1:${position}`, schemaVersion: 1, metadata: {}, createdAt: '' }) as StoredEvent;
+
+const sid = 's';
+const log: NewEvent[] = [
+  { type: 'SampleStarted', data: { sessionId: sid, sampleIndex: 0, sampleId: 'a', label: 0 } },
+  { type: 'SectionEvaluated', data: { sessionId: sid, sampleIndex: 0, tier: 'device', node: 'd0', view: 0, probabilities: [1, 0], entropy: 0, latencyMs: 1, shadow: false } },
+  { type: 'DeviceMissed', data: { sessionId: sid, sampleIndex: 0, deviceId: 'd1', view: 1, stage: 'scores', deadlineMs: 10, reason: 'timeout' } },
+  { type: 'BytesTransferred', data: { sessionId: sid, sampleIndex: 0, from: 'd0', to: 'local', kind: 'scores', bytes: 12, shadow: false } },
+  { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 0, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction: 0, label: 0, shadow: false } },
+  { type: 'BytesTransferred', data: { sessionId: sid, sampleIndex: 0, from: 'd0', to: 'cloud', kind: 'features', bytes: 128, shadow: true } },
+  { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 0, tier: 'cloud', eta: 0.2, threshold: null, policy: 'p', exited: true, prediction: 1, label: 0, shadow: true } },
+  { type: 'SampleStarted', data: { sessionId: sid, sampleIndex: 1, sampleId: 'b', label: 1 } },
+  { type: 'BytesTransferred', data: { sessionId: sid, sampleIndex: 1, from: 'd0', to: 'local', kind: 'scores', bytes: 12, shadow: false } },
+  { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 1, tier: 'local', eta: 0.9, threshold: 0.5, policy: 'p', exited: false, prediction: 0, label: 1, shadow: false } },
+  { type: 'BytesTransferred', data: { sessionId: sid, sampleIndex: 1, from: 'd0', to: 'cloud', kind: 'features', bytes: 128, shadow: false } },
+  { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 1, tier: 'cloud', eta: 0.3, threshold: null, policy: 'p', exited: true, prediction: 0, label: 1, shadow: false } },
+];
+
+describe('foldSessionSummary', () => {
+  const events = log.map(stored);
+  const summary = events.reduce(foldSessionSummary, emptySessionSummary());
+
+  it('counts decided samples by their answering exit, ignoring shadow work', () => {
+    expect(summary).toMatchObject({
+      samplesStarted: 2,
+      samplesDecided: 2,
+      labelled: 2,
+      correct: 1,
+      accuracy: 0.5,
+      exits: { local: { exited: 1, correct: 1 }, edge: { exited: 0, correct: 0 }, cloud: { exited: 1, correct: 0 } },
+      missed: 1,
+      checkpoint: `1:${position}`,
+    });
+  });
+
+  it('counts bytes per link and kind, shadow bytes apart', () => {
+    expect(summary.bytesByLink).toEqual({ 'd0->local': 24, 'd0->cloud': 128 });
+    expect(summary.bytesByKind).toEqual({ scores: 24, features: 128 });
+    expect(summary.bytesTotal).toBe(152);
+    expect(summary.shadowBytesTotal).toBe(128);
+    expect(summary.bytesPerSample).toBe(76);
+    expect(summary.devices).toEqual({ d0: { view: 0, answered: 1, missed: 0 }, d1: { view: 1, answered: 0, missed: 1 } });
+  });
+
+  it('gives the same result folded in pieces as in one pass, and leaves its input untouched', () => {
+    const half = events.slice(0, 5).reduce(foldSessionSummary, emptySessionSummary());
+    const frozen = JSON.stringify(half);
+    expect(events.slice(5).reduce(foldSessionSummary, half)).toEqual(summary);
+    expect(JSON.stringify(half)).toBe(frozen);
+  });
+});
