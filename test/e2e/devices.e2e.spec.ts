@@ -156,4 +156,10 @@ describe('device agents as real processes against the built API', () => {
     expect(p.output()).toMatch(/--name must be/);
     expect(p.output()).toMatch(/--role must be end-device or edge/);
   });
+
+  it('keeps retrying an unreachable server with backoff and still exits 0 on SIGTERM', async () => {
+    const p = startNode(deviceMain, ['--server', 'http://127.0.0.1:9', '--profile-key', 'k', '--name', 'lonely', '--view', '0', '--data', dataDir, '--state', path.join(dataDir, 'agents', 'lonely.json')], {});
+    await waitFor('two provisioning retries', async () => ((p.output().match(/cannot reach/g) ?? []).length >= 2 ? true : undefined), 20_000);
+    expect(await p.stop('SIGTERM')).toBe(0);
+  });
 });

@@ -40,7 +40,13 @@ export class DeviceAgent {
 
   /** Resolves once the agent has an identity and has started connecting. */
   async start(): Promise<void> {
-    this.state = await this.identity(false);
+    try {
+      this.state = await this.identity(false);
+    } catch (e) {
+      // Stopped while waiting for the server: a clean stop, not a failure.
+      if (this.stopped) return;
+      throw e;
+    }
     this.connect();
   }
 
