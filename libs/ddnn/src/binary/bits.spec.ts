@@ -1,4 +1,5 @@
 import { appendBits, bytesToWords, popcount32, wordsToBytes } from './bits';
+import { packSigns, unpackSigns } from '../wire';
 import { seededRandom } from './random-weights';
 
 describe('bit helpers', () => {
@@ -21,6 +22,10 @@ describe('bit helpers', () => {
     expect(bytes.length).toBe(Math.ceil(bits / 8));
     signs.forEach((s, i) => expect((bytes[i >> 3] >> (i & 7)) & 1).toBe(s ? 1 : 0));
     expect(Array.from(bytesToWords(bytes, bits))).toEqual(Array.from(words));
+    // The same bytes as the model's wire packing, both ways.
+    const values = signs.map((s) => (s ? 1 : -1));
+    expect(Array.from(packSigns(values))).toEqual(Array.from(bytes));
+    expect(Array.from(unpackSigns(bytes, bits))).toEqual(values);
   });
 
   it('appends chunks that straddle a word boundary', () => {
