@@ -1,3 +1,3 @@
 import baseConfig from '../../eslint.config.mjs';
 
-export default [...baseConfig, { ignores: ['.next', 'out', 'next-env.d.ts'] }];
+export default [...baseConfig, { ignores: ['.next', 'out', 'next-env.d.ts', 'test'] }];

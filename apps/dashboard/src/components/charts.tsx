@@ -21,7 +21,7 @@ export function ExitsChart({ summary }: { summary: SessionSummary }) {
           <YAxis allowDecimals={false} />
           <Tooltip />
           <Legend />
-          <Bar dataKey="correct" stackId="a" name="answered right" isAnimationActive={false}>
+          <Bar dataKey="correct" stackId="a" name="answered right (tier colour)" fill="#2f9e6b" isAnimationActive={false}>
             {data.map((d) => (
               <Cell key={d.tier} fill={TIER_COLORS[d.tier]} />
             ))}
@@ -33,10 +33,18 @@ export function ExitsChart({ summary }: { summary: SessionSummary }) {
   );
 }
 
+/** `<uuid>-><uuid>` as `1a2b3c4d->cloud`: node ids are long, names of tiers are short. */
+export function shortLink(link: string): string {
+  return link
+    .split('->')
+    .map((n) => (/^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(n) ? n.slice(0, 8) : n))
+    .join(' → ');
+}
+
 /** Counted bytes per link, largest first. */
 export function LinkBytesChart({ bytesByLink }: { bytesByLink: Record<string, number> }) {
   const data = Object.entries(bytesByLink)
-    .map(([link, bytes]) => ({ link, bytes }))
+    .map(([link, bytes]) => ({ link: shortLink(link), bytes }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 12);
   return (
@@ -45,7 +53,7 @@ export function LinkBytesChart({ bytesByLink }: { bytesByLink: Record<string, nu
         <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />
           <XAxis type="number" tickFormatter={(v: number) => fmtBytes(v)} />
-          <YAxis type="category" dataKey="link" width={150} tick={{ fontSize: 11 }} />
+          <YAxis type="category" dataKey="link" width={130} tick={{ fontSize: 11 }} />
           <Tooltip formatter={(v) => fmtBytes(Number(v))} />
           <Bar dataKey="bytes" fill="#5b6ee1" isAnimationActive={false} />
         </BarChart>

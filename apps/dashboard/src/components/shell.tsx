@@ -66,14 +66,15 @@ export function Shell({ children }: { children: ReactNode }) {
         <Link href="/" className="brand">
           ddnn
         </Link>
-        {NAV.map((n) => {
+        {token &&
+          NAV.map((n) => {
           const active = n.href === '/' ? pathname === '/' : pathname?.startsWith(n.href);
-          return (
-            <Link key={n.href} href={n.href} className={active ? 'active' : undefined}>
-              {n.label}
-            </Link>
-          );
-        })}
+            return (
+              <Link key={n.href} href={n.href} className={active ? 'active' : undefined}>
+                {n.label}
+              </Link>
+            );
+          })}
         <span className="spacer" />
         {token && (
           <button type="button" className="link" onClick={() => clearToken('Signed out.')}>

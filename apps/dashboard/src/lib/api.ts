@@ -59,7 +59,7 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
   }
   if (res.status === 401) {
     const message = await messageOf(res);
-    clearToken(`The API refused the token (${message}). Sign in again with the token \`npm start\` printed.`);
+    clearToken(`The API refused the token (${message}). Sign in again with the token npm start printed.`);
     throw new ApiError(401, message, path);
   }
   if (!res.ok) throw new ApiError(res.status, await messageOf(res), path);

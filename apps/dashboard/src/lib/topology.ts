@@ -25,9 +25,9 @@ export function layoutTopology(topology: SessionTopology, bytesByLink: Record<st
   const x0 = (width - gap * (n - 1)) / 2;
   topology.devices.forEach((d, i) => nodes.push({ id: d.deviceId, kind: 'device', label: `view ${d.view}`, x: x0 + i * gap - 60, y: 0 }));
   const edges = topology.edges ?? [];
-  nodes.push({ id: 'local', kind: 'local', label: 'local aggregator', x: edges.length ? 40 : width / 2 - 260, y: 180 });
-  edges.forEach((e, i) => nodes.push({ id: e.name, kind: 'edge', label: e.name, x: width / 2 - ((edges.length - 1) * 200) / 2 + i * 200 - 60, y: 180 }));
-  nodes.push({ id: 'cloud', kind: 'cloud', label: 'cloud', x: width / 2 - 60, y: 340 });
+  nodes.push({ id: 'local', kind: 'local', label: 'local aggregator', x: edges.length ? 40 : width / 2 - 260, y: 230 });
+  edges.forEach((e, i) => nodes.push({ id: e.name, kind: 'edge', label: e.name, x: width / 2 - ((edges.length - 1) * 200) / 2 + i * 200 - 60, y: 230 }));
+  nodes.push({ id: 'cloud', kind: 'cloud', label: 'cloud', x: width / 2 - 60, y: 420 });
   const links = new Map<string, TopoLink>();
   const add = (from: string, to: string) => {
     const id = `${from}->${to}`;

@@ -54,11 +54,16 @@ describe('the dashboard in chromium against the real API', () => {
     await page.locator('input[name=limit]').fill('12');
     await page.locator('select[name=mode]').selectOption('research');
     await page.locator('input[name=thresholdLocal]').fill('0.9');
+    // A few samples per second, so the live view is seen while the session runs.
+    await page.locator('input[name=rate]').fill('3');
     await screenshot(page, 'session-new');
     await page.getByRole('button', { name: 'Start session' }).click();
     await page.waitForURL(/\/session\/?\?id=/, { timeout: 30_000 });
     sessionId = new URL(page.url()).searchParams.get('id')!;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await page.locator('[data-testid=live-indicator][data-state=live]').waitFor({ timeout: 30_000 });
+    await page.locator('.stat-value', { hasText: '%' }).first().waitFor();
+    await screenshot(page, 'session-live');
     // The progress line counts up to the whole run, and the status turns completed, without a reload.
     await page.getByTestId('progress-text').getByText('12 / 12 samples').waitFor({ timeout: 120_000 });
     await page.locator('.badge.status-completed').first().waitFor({ timeout: 60_000 });
@@ -90,6 +95,7 @@ describe('the dashboard in chromium against the real API', () => {
     await expect(page.getByTestId('replay-device').count()).resolves.toBe(devices.topology.devices.length);
     expect(new URL(page.url()).searchParams.get('t')).toBe(String(k));
     await screenshot(page, 'replay');
+    await screenshot(page, 'replay-full', true);
 
     // The URL is the shareable view: another operator (a fresh browser context, signed in through the
     // fragment) lands on the same sample; a step moves one on.
@@ -114,9 +120,12 @@ describe('the dashboard in chromium against the real API', () => {
     await page.getByTestId('compare-table').waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('compare-table').locator('tbody tr').count()).resolves.toBe(7);
     await screenshot(page, 'compare');
+    await screenshot(page, 'compare-full', true);
     await page.goto(`${platform.url}/topology?session=${sessionId}`);
     await page.getByTestId('topology-graph').locator('.react-flow__node').first().waitFor();
     await expect(page.getByTestId('topology-graph').locator('.react-flow__node').count()).resolves.toBe(6 + 2);
+    // Each device shows what it sent to the local aggregator: 12 samples of 4|C| = 12-byte score messages.
+    await expect(page.getByTestId('topology-device-traffic').filter({ hasText: '→ local: 144 B' }).count()).resolves.toBe(6);
     await page.waitForTimeout(500);
     await screenshot(page, 'topology');
   });

@@ -153,7 +153,10 @@ export async function signedInPage(browser: Browser, url: string): Promise<Page>
 }
 
 /** Saves docs/screenshots/<name>.png (the README shows them). */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
+  // Every page must fit 1280 px wide: a horizontal scrollbar means something overflows.
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  if (scroll > client) throw new Error(`${name}: the page is ${scroll} px wide in a ${client} px window (horizontal overflow)`);
 }

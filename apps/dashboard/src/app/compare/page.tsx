@@ -66,7 +66,10 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
     });
   }, [analyses]);
   const evaluable = rows.filter((r) => r.evaluable);
-  const front = evaluable.filter((r) => r.dominated === false).map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: shortId(r.sessionId) }));
+  const front = evaluable
+    .filter((r) => r.dominated === false)
+    .map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: shortId(r.sessionId) }))
+    .sort((a, b) => a.x - b.x);
   const dominated = evaluable.filter((r) => r.dominated).map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: shortId(r.sessionId) }));
   const deviceData = useMemo(() => {
     const views = [...new Set(analyses.flatMap((a) => a.devices.map((d) => d.view)))].sort((a, b) => a - b);
@@ -81,6 +84,14 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
     });
   }, [analyses]);
   const anyNot = rows.some((r) => !r.evaluable);
+  // Powers of 4 around the data: a log axis with one or two default ticks says little.
+  const logTicks = (() => {
+    const xs = evaluable.map((r) => r.bytesPerSample).filter((x) => x > 0);
+    if (xs.length === 0) return [1, 4];
+    const lo = Math.floor(Math.log(Math.min(...xs)) / Math.log(4));
+    const hi = Math.ceil(Math.log(Math.max(...xs)) / Math.log(4));
+    return Array.from({ length: Math.max(2, hi - lo + 1) }, (_, i) => 4 ** (lo + i));
+  })();
   return (
     <>
       <div className="grid cols-2">
@@ -89,7 +100,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
             <ResponsiveContainer>
               <LineChart data={sweepData} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="threshold" type="number" domain={[0, 1]} tickFormatter={(v: number) => v.toFixed(1)} />
+                <XAxis dataKey="threshold" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} tickFormatter={(v: number) => v.toFixed(1)} />
                 <YAxis domain={[0, 1]} tickFormatter={(v: number) => fmtPct(v, 0)} />
                 <Tooltip formatter={(v) => fmtPct(Number(v))} labelFormatter={(t) => `T = ${Number(t).toFixed(2)}`} />
                 <Legend />
@@ -104,7 +115,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
             <ResponsiveContainer>
               <LineChart data={sweepData} margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="threshold" type="number" domain={[0, 1]} tickFormatter={(v: number) => v.toFixed(1)} />
+                <XAxis dataKey="threshold" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} tickFormatter={(v: number) => v.toFixed(1)} />
                 <YAxis domain={[0, 1]} tickFormatter={(v: number) => fmtPct(v, 0)} />
                 <Tooltip formatter={(v) => fmtPct(Number(v))} labelFormatter={(t) => `T = ${Number(t).toFixed(2)}`} />
                 {analyses.flatMap((a, k) =>
@@ -133,9 +144,18 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
           ) : (
             <div className="chart-box tall">
               <ResponsiveContainer>
-                <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+                <ScatterChart margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
                   <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis dataKey="x" type="number" name="bytes/sample" tickFormatter={(v: number) => fmtBytes(v)} />
+                  <XAxis
+                    dataKey="x"
+                    type="number"
+                    name="bytes/sample"
+                    scale="log"
+                    domain={[logTicks[0], logTicks[logTicks.length - 1]]}
+                    ticks={logTicks}
+                    tickFormatter={(v: number) => fmtBytes(v)}
+                    label={{ value: 'bytes per sample (log scale)', position: 'insideBottom', offset: -12, fontSize: 11 }}
+                  />
                   <YAxis dataKey="y" type="number" name="accuracy" domain={[0, 1]} tickFormatter={(v: number) => fmtPct(v, 0)} />
                   <ZAxis range={[60, 60]} />
                   <Tooltip
@@ -151,7 +171,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                       ) : null;
                     }}
                   />
-                  <Legend />
+                  <Legend verticalAlign="top" />
                   <Scatter name="dominated" data={dominated} fill="#c4c9d2" isAnimationActive={false} />
                   <Scatter name="Pareto frontier" data={front} fill="#2f6fde" line={{ stroke: '#2f6fde' }} isAnimationActive={false} />
                 </ScatterChart>
@@ -176,6 +196,9 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
           </div>
         </Card>
         <Card title="Fault scenarios">
+          <p className="muted" style={{ marginTop: 0 }}>
+            Sessions started with simulated failures (crash, slow, flaky) show here as missed devices; compare their accuracy in the table below.
+          </p>
           <table>
             <thead>
               <tr>
@@ -193,7 +216,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                   <td className="num">
                     {a.samplesWithMisses} ({fmtPct(a.samples ? a.samplesWithMisses / a.samples : null)})
                   </td>
-                  <td>
+                  <td style={{ whiteSpace: 'normal' }}>
                     {[...a.devices]
                       .sort((x, y) => x.answerRate - y.answerRate)
                       .slice(0, 3)

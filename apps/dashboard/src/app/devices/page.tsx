@@ -159,7 +159,7 @@ export default function DevicesPage() {
             <option value="true">simulated</option>
           </select>
           <span className="grow" />
-          {data && <span className="muted">{data.total} devices</span>}
+          {data && <span className="muted">{data.total === 1 ? '1 device' : `${data.total} devices`}</span>}
         </div>
         {actionError && <ErrorNote error={actionError} action="change" what="the device" />}
         {list.error && <ErrorNote error={list.error} what="devices" onRetry={list.reload} />}

@@ -205,7 +205,7 @@ function Player({ session, events }: { session: SessionView; events: StoredEvent
       <Card>
         <div className="player">
           <button type="button" className="secondary" onClick={() => setPos(1)} disabled={pos <= 1} aria-label="first">
-            ⏮
+            « first
           </button>
           <button type="button" className="secondary" onClick={() => setPos((p) => Math.max(1, p - 1))} disabled={pos <= 1} aria-label="step back">
             ◀ step

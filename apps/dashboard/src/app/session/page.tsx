@@ -187,7 +187,7 @@ function SessionDetail({ id }: { id: string }) {
                   <tr>
                     <th className="num">Sample</th>
                     <th>Exit</th>
-                    <th className="num">eta</th>
+                    <th className="num">η</th>
                     <th>Prediction</th>
                   </tr>
                 </thead>

@@ -65,20 +65,30 @@ function Graph({ session }: { session: SessionView }) {
             )}
             {dev && <div style={{ color: down ? 'var(--bad)' : 'var(--ok)', fontSize: 11 }}>{down ? 'inactive' : 'active'}</div>}
             {tally && tally.missed > 0 && <div style={{ color: 'var(--bad)', fontSize: 11 }}>{tally.missed} missed</div>}
+            {n.kind === 'device' &&
+              links
+                .filter((l) => l.from === n.id)
+                .map((l) => (
+                  <div key={l.id} style={{ fontSize: 10, color: l.bytes ? '#1d2330' : '#98a2b3' }} data-testid="topology-device-traffic">
+                    → {l.to}: {l.bytes ? fmtBytes(l.bytes) : 'none'}
+                  </div>
+                ))}
           </div>
         ),
       },
-      style: { background: style.background, borderColor: down ? '#c2362f' : style.border, borderWidth: 2, width: 130, borderRadius: 8 },
+      style: { background: style.background, borderColor: down ? '#c2362f' : style.border, borderWidth: 2, width: 140, borderRadius: 8 },
       draggable: true,
     };
   });
   const max = Math.max(1, ...links.map((l) => l.bytes));
+  const deviceIds = new Set(current.topology.devices.map((d) => d.deviceId));
   const rfEdges: Edge[] = links.map((l) => ({
     id: l.id,
     source: l.from,
     target: l.to,
     animated: moving.has(l.id),
-    label: l.bytes ? `${fmtBytes(l.bytes)} · ${fmtBytes(l.bytes / samples)}/sample` : 'no traffic',
+    // Device links carry their numbers inside the device node: six labels on converging edges overlap.
+    label: l.bytes && !deviceIds.has(l.from) ? `${fmtBytes(l.bytes)} · ${fmtBytes(l.bytes / samples)}/sample` : undefined,
     labelStyle: { fontSize: 10, fill: l.bytes ? '#1d2330' : '#98a2b3' },
     labelBgStyle: { fill: '#fbfcfd' },
     style: { stroke: l.bytes ? (l.to === 'local' ? '#2f9e6b' : '#5b6ee1') : '#d0d5dd', strokeWidth: 1 + 4 * Math.sqrt(l.bytes / max) },
