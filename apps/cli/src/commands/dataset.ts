@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { registerDatasetBench } from './dataset-bench';
 import { contactSheet, encodePng, loadDataset, splitGridDataset, summarizeDataset, writeSynthDataset, type DatasetSummary } from '@ddnn/datasets';
 
 function intOption(name: string): (value: string) => number {
@@ -46,6 +47,7 @@ export function formatSummary(s: DatasetSummary): string {
 
 /** `ddnn dataset ...`: create, import and inspect multi-view datasets. */
 export function registerDatasetCommands(program: Command): void {
+  registerDatasetBench(program);
   const group = program.command('dataset').description('Create, import and inspect multi-view datasets (folder format: libs/datasets/README.md)');
 
   group

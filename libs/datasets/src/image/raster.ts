@@ -1,5 +1,6 @@
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { decodeSimplePng } from './png-fast';
 
 /** An 8-bit image, interleaved HWC. */
 export interface Raster {
@@ -27,6 +28,8 @@ export function decodeImage(buf: Buffer): Raster {
   let width: number;
   let height: number;
   if (startsWith(buf, PNG_MAGIC)) {
+    const simple = decodeSimplePng(buf);
+    if (simple) return { width: simple.width, height: simple.height, channels: 3, data: simple.rgb };
     const png = PNG.sync.read(buf);
     ({ width, height } = png);
     rgba = png.data;

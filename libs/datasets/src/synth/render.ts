@@ -107,8 +107,8 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng): Ra
   const spec = camera.spec;
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
-  const rw = Math.max(2, Math.min(CROP_SIZE, Math.ceil(w)));
-  const rh = Math.max(2, Math.min(CROP_SIZE, Math.ceil(h)));
+  const rw = Math.max(2, Math.min(CROP_SIZE, Math.ceil(w * spec.sensorScale)));
+  const rh = Math.max(2, Math.min(CROP_SIZE, Math.ceil(h * spec.sensorScale)));
   const ss = w / rw >= 2 && h / rh >= 2 ? 2 : 1;
   const things = [scene.object, ...plan.extras];
   const out = createRaster(rw, rh, 3);
@@ -129,8 +129,10 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng): Ra
       const rgb = acc.map((a, k) => (a / (ss * ss)) * plan.cast[k] * gain);
       const luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
       const o = (j * rw + i) * 3;
+      // Sensor noise is mostly brightness noise; colour noise shrinks with the camera's saturation.
+      const shared = 0.8 * noiseRng.normal();
       for (let k = 0; k < 3; k++) {
-        const value = luma + (rgb[k] - luma) * spec.saturation + spec.noise * noiseRng.normal();
+        const value = luma + (rgb[k] - luma) * spec.saturation + spec.noise * (shared + 0.6 * spec.saturation * noiseRng.normal());
         out.data[o + k] = Math.min(255, Math.max(0, Math.round(value)));
       }
     }

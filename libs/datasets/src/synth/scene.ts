@@ -66,11 +66,16 @@ export function cropFor(cam: PinholeCamera, object: Thing): ViewPlan['rect'] | n
   const w = box.x1 - box.x0;
   const h = box.y1 - box.y0;
   if (h < cam.spec.minPixels) return null;
+  // The crop is the box widened to a square (plus a margin), so the object's proportions survive the
+  // resize to 32x32: a bus side-on is long, end-on it is as square as a car.
+  const side = Math.max(w, h) * (1 + 2 * CROP_MARGIN);
+  const cx = (box.x0 + box.x1) / 2;
+  const cy = (box.y0 + box.y1) / 2;
   const clip = {
-    x0: Math.max(0, box.x0 - CROP_MARGIN * w),
-    y0: Math.max(0, box.y0 - CROP_MARGIN * h),
-    x1: Math.min(SENSOR_WIDTH, box.x1 + CROP_MARGIN * w),
-    y1: Math.min(SENSOR_HEIGHT, box.y1 + CROP_MARGIN * h),
+    x0: Math.max(0, cx - side / 2),
+    y0: Math.max(0, cy - side / 2),
+    x1: Math.min(SENSOR_WIDTH, cx + side / 2),
+    y1: Math.min(SENSOR_HEIGHT, cy + side / 2),
   };
   const inside = (Math.min(box.x1, SENSOR_WIDTH) - Math.max(box.x0, 0)) * (Math.min(box.y1, SENSOR_HEIGHT) - Math.max(box.y0, 0));
   if (inside < 0.5 * w * h) return null;
@@ -120,6 +125,18 @@ function clutter(rng: Rng, cam: PinholeCamera, object: Thing, rect: ViewPlan['re
   return makeProp(rng, p, rng.uniform(0, 2 * Math.PI), rng.uniform(1, 4));
 }
 
+function jittered(rng: Rng, rect: ViewPlan['rect'], amount: number): ViewPlan['rect'] {
+  const w = rect.x1 - rect.x0;
+  const h = rect.y1 - rect.y0;
+  const cx = (rect.x0 + rect.x1) / 2 + amount * w * rng.normal();
+  const cy = (rect.y0 + rect.y1) / 2 + amount * h * rng.normal();
+  const hw = (w / 2) * Math.exp(amount * rng.normal());
+  const hh = (h / 2) * Math.exp(amount * rng.normal());
+  const x0 = Math.min(Math.max(0, cx - hw), SENSOR_WIDTH - 2);
+  const y0 = Math.min(Math.max(0, cy - hh), SENSOR_HEIGHT - 2);
+  return { x0, y0, x1: Math.max(x0 + 2, Math.min(SENSOR_WIDTH, cx + hw)), y1: Math.max(y0 + 2, Math.min(SENSOR_HEIGHT, cy + hh)) };
+}
+
 function sampleLighting(rng: Rng): Lighting {
   const elev = rng.uniform(0.25, 1.2);
   const az = rng.uniform(0, 2 * Math.PI);
@@ -156,11 +173,12 @@ export function sampleScene(seed: number, index: number, views: number): SynthSc
     });
     if (rects.some((x) => x) || attempt > 200) break;
   }
-  const plans = rects.map((rect, v): ViewPlan | null => {
-    if (!rect) return null;
+  const plans = rects.map((found, v): ViewPlan | null => {
+    if (!found) return null;
     const cam = cams[v];
     const spec = cam.spec;
     const extras: Thing[] = [];
+    const rect = jittered(rng, found, spec.jitter);
     const occluded = rng.chance(spec.occlusion);
     if (occluded) extras.push(occluder(rng, cam, object, rect, spec));
     for (let k = 0; k < spec.clutter; k++) {

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DatasetWriter, loadDataset, loadDatasetView, synthManifest, synthSamples, type SynthSample } from '@ddnn/datasets';
+import { benchGroup } from './bench';
+
+async function seconds<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return [value, Number(process.hrtime.bigint() - t) / 1e9];
+}
+
+/**
+ * A dataset of `samples` samples written from a smaller rendered pool (cycled), since only the
+ * loader's speed is measured and rendering 10,000 scenes would dominate the run.
+ */
+async function writeBenchDataset(dir: string, samples: number, pool: number): Promise<void> {
+  const rendered: SynthSample[] = [...synthSamples({ samples: pool, seed: 1 })];
+  const writer = await DatasetWriter.create(dir, synthManifest({ seed: 1 }));
+  const digits = String(samples - 1).length;
+  for (let i = 0; i < samples; i++) {
+    const s = rendered[i % pool];
+    await writer.add(`b${String(i).padStart(digits, '0')}`, s.split, s.label, s.views);
+  }
+  await writer.finish();
+}
+
+/** `ddnn bench datasets`: how fast a dataset folder loads, whole and one view at a time. */
+export function registerDatasetBench(program: Command): void {
+  benchGroup(program)
+    .command('datasets')
+    .description('Time loading a multi-view dataset folder (whole, and one view as a device agent does)')
+    .option('--samples <n>', 'samples in the generated folder', (v) => Number(v), 10000)
+    .option('--dir <dir>', 'measure an existing dataset folder instead of generating one')
+    .option('--json', 'print the numbers as JSON on the last line')
+    .action(async (opts: { samples: number; dir?: string; json?: boolean }) => {
+      if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new Error(`--samples must be a positive integer, got ${opts.samples}`);
+      const tmp = opts.dir ? undefined : await mkdtemp(join(tmpdir(), 'ddnn-bench-ds-'));
+      const dir = opts.dir ? resolve(opts.dir) : (tmp as string);
+      try {
+        let writeSeconds: number | undefined;
+        if (tmp) {
+          process.stderr.write(`writing ${opts.samples} samples to ${dir}\n`);
+          [, writeSeconds] = await seconds(() => writeBenchDataset(dir, opts.samples, Math.min(opts.samples, 400)));
+        }
+        const [ds, loadSeconds] = await seconds(() => loadDataset(dir));
+        const [, viewSeconds] = await seconds(() => loadDatasetView(dir, 0));
+        const n = ds.sampleIds.length;
+        const images = ds.present.reduce((s, p) => s + p, 0);
+        const result = {
+          samples: n,
+          views: ds.manifest.views,
+          images,
+          writeSeconds,
+          loadSeconds: +loadSeconds.toFixed(2),
+          imagesPerSecond: Math.round(images / loadSeconds),
+          oneViewSeconds: +viewSeconds.toFixed(2),
+          oneViewToWholeRatio: +(viewSeconds / loadSeconds).toFixed(3),
+        };
+        if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+        else {
+          process.stdout.write(
+            `loaded ${n} samples x ${ds.manifest.views} views (${images} images) in ${result.loadSeconds} s: ${result.imagesPerSecond} images/s\n` +
+              `one view alone: ${result.oneViewSeconds} s (${result.oneViewToWholeRatio} of the whole load)\n`,
+          );
+        }
+      } finally {
+        if (tmp) await rm(tmp, { recursive: true, force: true });
+      }
+    });
+}

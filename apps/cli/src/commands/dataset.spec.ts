@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { PNG } from 'pngjs';
+import { registerDatasetCommands } from './dataset';
+
+async function run(args: string[]): Promise<string> {
+  const program = new Command('ddnn').exitOverride().configureOutput({ writeErr: () => undefined });
+  registerDatasetCommands(program);
+  const chunks: string[] = [];
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await program.parseAsync(['node', 'ddnn', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return chunks.join('');
+}
+
+jest.setTimeout(120_000);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ddnn-cli-ds-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ddnn dataset', () => {
+  it('synth writes a dataset, info --json summarises it and --sheet draws a PNG', async () => {
+    const out = join(dir, 'synth');
+    const synth = await run(['dataset', 'synth', '--out', out, '--samples', '12', '--views', '4', '--seed', '3', '--json']);
+    const made = JSON.parse(synth.trim().split('\n').pop() as string);
+    expect(made.manifest.views).toBe(4);
+    expect(made.summary.samples).toBe(12);
+
+    const sheet = join(dir, 'sheet.png');
+    const info = await run(['dataset', 'info', out, '--sheet', sheet, '--per-class', '2', '--json']);
+    const summary = JSON.parse(info.trim().split('\n').pop() as string);
+    expect(summary.classes.map((c: { name: string }) => c.name)).toEqual(['car', 'bus', 'person']);
+    expect(summary.classes.reduce((s: number, c: { total: number }) => s + c.total, 0)).toBe(12);
+    expect(summary.perView).toHaveLength(4);
+    const png = PNG.sync.read(await readFile(sheet));
+    expect(png.width).toBeGreaterThan(4 * 96);
+
+    const text = await run(['dataset', 'info', out]);
+    expect(text).toMatch(/12 samples \(\d+ train \/ \d+ test\), 4 views of 32x32x3/);
+    expect(text).toMatch(/missing/);
+  });
+
+  it('refuses to overwrite without --force and rejects bad flags', async () => {
+    const out = join(dir, 'twice');
+    await run(['dataset', 'synth', '--out', out, '--samples', '3']);
+    await expect(run(['dataset', 'synth', '--out', out, '--samples', '3'])).rejects.toThrow(/already holds a dataset/);
+    await expect(run(['dataset', 'synth', '--out', out, '--samples', 'many'])).rejects.toThrow(/--samples must be an integer/);
+    await expect(run(['dataset', 'info', join(dir, 'nowhere')])).rejects.toThrow(/manifest\.json: missing manifest/);
+  });
+});
