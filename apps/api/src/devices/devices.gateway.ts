@@ -36,7 +36,8 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.devices.releaseStale();
+    const released = await this.devices.releaseStale(Boolean(this.config.REDIS_URL));
+    if (released) this.logger.log(`${released} device(s) left active by a previous run marked disconnected`);
     const every = Math.max(500, Math.min(5_000, Math.floor(this.config.DEVICE_INACTIVE_TIMEOUT_MS / 2)));
     this.sweeper = setInterval(() => {
       this.devices.sweepInactive().catch((e: unknown) => this.logger.error(`inactivity sweep failed: ${(e as Error).message}`));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { Client } from 'pg';
+import { call, createTestDatabase, startTestApi, type TestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 
@@ -153,5 +154,33 @@ describe('generated operator token (DDNN_ADMIN_TOKEN unset)', () => {
     expect(rows[0].token_hash).not.toContain(token);
     expect((await call(api, 'GET', '/devices', token)).status).toBe(200);
     expect((await call(api, 'GET', '/devices', `${token}x`)).status).toBe(401);
+  });
+});
+
+describe('start-up after a crash (one node)', () => {
+  it('marks devices a previous run left active as disconnected', async () => {
+    const db = await createTestDatabase();
+    try {
+      const first = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN }, db);
+      const key = (await call(first, 'POST', '/profiles', ADMIN, { name: 'p' })).body.provisioningKey;
+      const d = (await call(first, 'POST', '/devices/provision', null, { name: 'ghost', profileKey: key, role: 'edge' })).body;
+      await first.close();
+      // What a killed node leaves behind: the row still says connected.
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      await c.query("UPDATE devices SET active = true, node = 'crashed-node', last_activity_at = now() WHERE id = $1", [d.deviceId]);
+      await c.end();
+      const second = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN }, db);
+      try {
+        expect((await call(second, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity).toMatchObject({ active: false, node: null });
+        const events = await second.sql<{ type: string; data: { reason: string } }>('SELECT type, data FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${d.deviceId}`]);
+        expect(events.map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceDisconnected']);
+        expect(events[1].data.reason).toBe('server restarted');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await db.drop();
+    }
   });
 });

@@ -56,6 +56,10 @@ export class DevicesRepository {
     return (r.affected ?? 0) > 0;
   }
 
+  allActive(): Promise<DeviceEntity[]> {
+    return this.repo.findBy({ active: true });
+  }
+
   /** Devices a node held when it stopped: marked disconnected at start-up of the same node name. */
   heldBy(node: string): Promise<DeviceEntity[]> {
     return this.repo.findBy({ node });

@@ -160,9 +160,15 @@ export class DevicesService {
     return gone;
   }
 
-  /** Rows still naming this node from a previous run of it: they are not connected any more. */
-  async releaseStale(): Promise<void> {
-    for (const d of await this.devices.heldBy(this.node)) await this.disconnected(d.id, 'server restarted');
+  /**
+   * At start-up: devices a previous run left marked active are not connected any more. Alone (no REDIS_URL)
+   * that is every active row; in a cluster only the rows naming this node (others belong to live nodes, and
+   * a dead node's rows go inactive through the sweep).
+   */
+  async releaseStale(clustered: boolean): Promise<number> {
+    const stale = clustered ? await this.devices.heldBy(this.node) : await this.devices.allActive();
+    for (const d of stale) await this.disconnected(d.id, 'server restarted');
+    return stale.length;
   }
 
   /** The row of a device, or 404. */
