@@ -49,7 +49,11 @@ export class DemoSession implements OnApplicationBootstrap {
     if (!fs.existsSync(dir)) {
       this.logger.log(`generating the default dataset into ${dir} (first start only)…`);
       const t0 = Date.now();
-      await writeSynthDataset(dir, {});
+      // Written aside and renamed, so an interrupted first start never leaves a half dataset behind.
+      const partial = `${dir}.partial-${process.pid}`;
+      fs.rmSync(partial, { recursive: true, force: true });
+      await writeSynthDataset(partial, {});
+      fs.renameSync(partial, dir);
       this.logger.log(`default dataset ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     // The simulated devices npm start connects (DDNN_SIMULATED_DEVICES) serve the demo; without them, start one per view.

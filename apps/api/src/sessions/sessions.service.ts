@@ -38,7 +38,8 @@ export class SessionsService {
 
   async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
     const { items, total } = await this.store.list(q);
-    return { items, total, limit: q.limit, offset: q.offset };
+    const summaries = await Promise.all(items.map((v) => this.log.summary(v.id)));
+    return { items: items.map((v, i) => ({ ...v, summary: summaries[i] })), total, limit: q.limit, offset: q.offset };
   }
 
   async get(id: string): Promise<SessionView | null> {

@@ -89,7 +89,7 @@ export interface SessionView {
   finishedAt: string | null;
   /** What the node that ran it measured (null until it ends). */
   stats: SessionRunStats | null;
-  /** Folded from the session's events; null in list rows. */
+  /** Folded from the session's events. */
   summary: SessionSummary | null;
 }
 
