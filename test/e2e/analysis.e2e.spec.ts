@@ -27,7 +27,7 @@ function modelDir(work: string): string {
   const out = path.join(work, 'model');
   execFileSync(process.execPath, [cliMain, 'train', '--data', path.join(work, 'data', 'datasets', DATASET), '--out', out, '--epochs', '3', '--no-progress'], {
     cwd: repoRoot,
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   return out;
 }
