@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import type { DeviceView, ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { ADMIN_TOKEN, deviceMain, launchBrowser, type Platform, type Proc, screenshot, signedInPage, startNode, startPlatform, waitFor } from '../support/harness';
 
 let platform: Platform;
@@ -149,6 +149,13 @@ describe('the dashboard in chromium against the real API', () => {
         throw new Error(`${e.message}\nagent output:\n${agent.output().slice(-3000)}`);
       });
       await screenshot(page, 'devices');
+      // Operator intent is separate from health: locking changes adminState and keeps it connected.
+      await row.getByRole('button', { name: 'Lock' }).click();
+      await row.locator('.badge.locked').getByText('locked').waitFor();
+      const id = (await row.getAttribute('data-device'))!;
+      const locked: DeviceView = await platform.call('GET', `/api/devices/${id}`);
+      expect(locked.adminState).toBe('locked');
+      await row.getByRole('button', { name: 'Unlock' }).waitFor();
       await agent.stop('SIGTERM');
       await waitFor('the agent to show as inactive', async () => ((await row.getByTestId('device-connectivity').textContent({ timeout: 1000 })) === 'inactive' ? true : undefined), 60_000);
     } finally {
