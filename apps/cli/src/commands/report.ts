@@ -104,6 +104,7 @@ interface ReportFlags {
   cache: string;
   threshold: number;
   studies: Study[];
+  scalingFilters: number;
   json?: boolean;
 }
 
@@ -130,6 +131,7 @@ export function registerReportCommands(program: Command): void {
     .option('--threshold <T>', 'exit threshold of the scheme, device and failure studies', numberFlag('--threshold', 0, 1), 0.8)
     .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', 'tmp/ddnn-report-models')
     .option('--studies <list>', `studies besides the threshold/communication one (${STUDIES.join(',')})`, studiesFlag, [...STUDIES])
+    .option('--scaling-filters <f>', 'device filters of the device-count and failure studies (paper: 16)', intFlag('--scaling-filters', 1), 16)
     .option('--json', 'print results.json as the last line')
     .action(async (flags: ReportFlags) => {
       const data = resolve(flags.data);
@@ -140,7 +142,7 @@ export function registerReportCommands(program: Command): void {
       const ds = await loadDataset(data);
       const labelHash = createHash('sha256').update(Buffer.from(ds.labels.buffer)).update(ds.splits.join()).digest('hex').slice(0, 12);
       const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${labelHash}`, cache: resolve(flags.cache), epochs: flags.epochs, seed: flags.seed, dropout: flags.dropout, trainings: [] };
-      const results = await runStudies(ctx, flags.threshold, flags.studies);
+      const results = await runStudies(ctx, flags.threshold, flags.studies, flags.scalingFilters);
       const out = resolve(flags.out);
       await mkdir(out, { recursive: true });
       await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -153,7 +155,7 @@ export function registerReportCommands(program: Command): void {
 
 type Results = Awaited<ReturnType<typeof runStudies>>;
 
-async function runStudies(ctx: Context, T: number, studies: Study[]) {
+async function runStudies(ctx: Context, T: number, studies: Study[], sf: number) {
   const views = Array.from({ length: ctx.ds.manifest.views }, (_, v) => v);
   const started = Date.now();
   // 1. threshold sweep on the default configuration (f=4, MP-CC)
@@ -175,16 +177,16 @@ async function runStudies(ctx: Context, T: number, studies: Study[]) {
       schemes.push({ scheme, metrics: metricsAt(await runModel(model, ctx.ds), T) });
     }
 
-  // 3. 1..6 devices (f=16), weakest first; 4. each device failing at inference time (f=16, all devices)
+  // 3. 1..6 devices (f=16 in the paper), weakest first; 4. each device failing at inference time (that f, all devices)
   let f16: { order: number[]; points: { devices: number[]; metrics: EvalMetrics }[]; all: EvalMetrics; failures: { failed: number; metrics: EvalMetrics }[] } | null = null;
   if (studies.includes('devices')) {
-    const all16 = await trained(ctx, 'MP-CC-f16', { devices: views, device: { filters: 16 } });
+    const all16 = await trained(ctx, `MP-CC-f${sf}`, { devices: views, device: { filters: sf } });
     const all16Metrics = metricsAt(await runModel(all16, ctx.ds), T);
     const order = views.map((v, i) => ({ v, acc: all16Metrics.individual[i] ?? 0 })).sort((a, b) => a.acc - b.acc || a.v - b.v).map((x) => x.v);
     const points: { devices: number[]; metrics: EvalMetrics }[] = [];
     for (let n = 1; n <= views.length; n++) {
       const devices = order.slice(0, n).sort((a, b) => a - b);
-      const model = n === views.length ? all16 : await trained(ctx, `MP-CC-f16-n${n}`, { devices, device: { filters: 16 } });
+      const model = n === views.length ? all16 : await trained(ctx, `MP-CC-f${sf}-n${n}`, { devices, device: { filters: sf } });
       points.push({ devices, metrics: n === views.length ? all16Metrics : metricsAt(await runModel(model, ctx.ds), T) });
     }
     const failures: { failed: number; metrics: EvalMetrics }[] = [];
@@ -216,6 +218,7 @@ async function runStudies(ctx: Context, T: number, studies: Study[]) {
     base: { training: base.training, atT, cloudOnly, best, sweep },
     schemes,
     studies,
+    scalingFilters: sf,
     scaling: f16 && { order: f16.order, points: f16.points },
     failures: { f16: f16 && { all: f16.all, cases: f16.failures }, f4: { all: atT, cases: baseFailures } },
     filters,
@@ -261,7 +264,7 @@ function charts(r: Results): [string, string][] {
       : [
       'devices.svg',
       lineChart({
-        title: `End devices, weakest first (f=16, T=${r.threshold})`,
+        title: `End devices, weakest first (f=${r.scalingFilters}, T=${r.threshold})`,
         xLabel: 'number of end devices',
         yLabel: 'accuracy %',
         yRange: [0, 100],
@@ -344,7 +347,14 @@ function markdown(r: Results): string {
   const f16 = r.failures.f16;
   if (!scaling || !f16) skipped('## Number of end devices');
   else {
-    L.push(`## Number of end devices (f=16, T=${r.threshold}, weakest first)`, '', `Order (weakest first by individual accuracy in the 6-device f=16 model): views ${scaling.order.join(', ')}.`, '', '![devices](devices.svg)', '');
+    L.push(
+      `## Number of end devices (f=${r.scalingFilters}, T=${r.threshold}, weakest first)`,
+      '',
+      `Order (weakest first by individual accuracy in the 6-device f=${r.scalingFilters} model): views ${scaling.order.join(', ')}.${r.scalingFilters !== 16 ? ` The paper used f=16; this run used f=${r.scalingFilters} (--scaling-filters) to fit the machine time.` : ''}`,
+      '',
+      '![devices](devices.svg)',
+      '',
+    );
     table(
       ['devices', 'views', 'local %', 'cloud %', 'overall %', 'paper local %', 'paper cloud %', 'paper overall %'],
       scaling.points.map((p, i) => [i + 1, p.devices.join(','), pct(p.metrics.local), pct(p.metrics.cloud), pct(p.metrics.overall), pct(PAPER.devices.local[i]), pct(PAPER.devices.cloud[i]), pct(PAPER.devices.overall[i])]),
@@ -357,23 +367,20 @@ function markdown(r: Results): string {
     '',
   );
   table(
-    ['failed view', 'f=4 local %', 'f=4 cloud %', 'f=4 overall %', 'f=4 change', 'f=16 local %', 'f=16 cloud %', 'f=16 overall %', 'f=16 change'],
+    ['failed view', 'f=4 local %', 'f=4 cloud %', 'f=4 overall %', 'f=4 change', ...(r.scalingFilters !== 4 ? [`f=${r.scalingFilters} local %`, `f=${r.scalingFilters} cloud %`, `f=${r.scalingFilters} overall %`, `f=${r.scalingFilters} change`] : [])],
     r.failures.f4.cases.map((c, i) => {
-      const g = f16?.cases[i];
+      const g = r.scalingFilters !== 4 ? f16?.cases[i] : undefined;
       return [
         c.failed,
         pct(c.metrics.local),
         pct(c.metrics.cloud),
         pct(c.metrics.overall),
         dpct(c.metrics.overall - r.failures.f4.all.overall),
-        g ? pct(g.metrics.local) : '',
-        g ? pct(g.metrics.cloud) : '',
-        g ? pct(g.metrics.overall) : '',
-        g && f16 ? dpct(g.metrics.overall - f16.all.overall) : '',
+        ...(r.scalingFilters !== 4 ? [g ? pct(g.metrics.local) : '', g ? pct(g.metrics.cloud) : '', g ? pct(g.metrics.overall) : '', g && f16 ? dpct(g.metrics.overall - f16.all.overall) : ''] : []),
       ];
     }),
   );
-  L.push(`No failure: f=4 overall ${pct(r.failures.f4.all.overall)}%${f16 ? `, f=16 overall ${pct(f16.all.overall)}%` : ''}.`, '');
+  L.push(`No failure: f=4 overall ${pct(r.failures.f4.all.overall)}%${f16 && r.scalingFilters !== 4 ? `, f=${r.scalingFilters} overall ${pct(f16.all.overall)}%` : ''}.`, '');
   if (r.filters.length === 0) skipped('## Accuracy vs communication');
   else {
     L.push('## Accuracy vs communication (2 ConvP on devices: 4 then f filters; T raised in 0.01 steps to ~70% local exit)', '', '![communication](communication.svg)', '');
