@@ -30,6 +30,12 @@ interface RoundResult {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** `ddnn bench events`: durable events/s through the batching writer vs COPY of the same rows, same server, same run. */
@@ -37,11 +43,11 @@ export function registerBenchEventsCommand(program: Command): void {
   benchGroup(program)
     .command('events')
     .description('Events/s through the batching writer vs the COPY ceiling of the same server (TEST_DATABASE_URL or an embedded server)')
-    .option('--events <n>', 'events per round', '20000')
+    .option('--events <n>', 'events per round', '10000')
     .option('--batch-size <n>', 'events per batch (the writer flushes at this many)', '100')
     .option('--streams <n>', 'session streams written in parallel', '8')
     .option('--lanes <n>', 'writer lanes (batches in flight at once)', '4')
-    .option('--rounds <n>', 'rounds; the best of each side is reported', '3')
+    .option('--rounds <n>', 'rounds, alternating which side goes first (keep it even); medians are reported', '6')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: BenchEventsOptions) => {
       const result = await benchEvents({
@@ -101,32 +107,37 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
     if (fsync !== 'on' || sc === 'off') log('bench events: warning: this server does not flush commits to disk, the numbers are not durable rates');
 
     const store = new EventStore(pool);
+    // Warm-up, not measured: connections, plan caches, JIT of the client code.
+    const warm = makeWorkload(Math.min(2000, o.events), o.streams);
+    await timeWriter(store, warm, o.batchSize, o.lanes);
+    await timeCopy(pool, warm, 'copy_indexed');
     const rounds: RoundResult[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const workload = makeWorkload(o.events, o.streams);
       await pool.query('TRUNCATE events, streams, copy_bare, copy_indexed');
-      await pool.query('VACUUM ANALYZE events, streams, copy_bare, copy_indexed');
-      const eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
+      // Alternate which side goes first, so that drifting machine load does not favour one side.
+      let eventsPerSecond = 0;
+      if (r % 2 === 0) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
       const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
       const copyBareRowsPerSecond = await timeCopy(pool, workload, 'copy_bare');
+      if (r % 2 === 1) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
       log(
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
           `(same indexes), ${Math.round(copyBareRowsPerSecond)} rows/s (no index)`,
       );
       rounds.push({ eventsPerSecond, copyRowsPerSecond, copyBareRowsPerSecond });
     }
-    // Best of the rounds on each side: the machine is shared, and a ceiling is a best case.
-    const eventsPerSecond = Math.max(...rounds.map((x) => x.eventsPerSecond));
-    const copyRowsPerSecond = Math.max(...rounds.map((x) => x.copyRowsPerSecond));
-    const copyBareRowsPerSecond = Math.max(...rounds.map((x) => x.copyBareRowsPerSecond));
+    // Medians over the rounds (the machine is shared); the ratio is the median of each round's own ratio.
+    const eventsPerSecond = median(rounds.map((x) => x.eventsPerSecond));
+    const copyRowsPerSecond = median(rounds.map((x) => x.copyRowsPerSecond));
+    const copyBareRowsPerSecond = median(rounds.map((x) => x.copyBareRowsPerSecond));
     return {
       eventsPerSecond: Math.round(eventsPerSecond),
       copyRowsPerSecond: Math.round(copyRowsPerSecond),
-      ratio: round3(eventsPerSecond / copyRowsPerSecond),
+      ratio: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyRowsPerSecond))),
       batchSize: o.batchSize,
       copyBareRowsPerSecond: Math.round(copyBareRowsPerSecond),
-      ratioBare: round3(eventsPerSecond / copyBareRowsPerSecond),
-      // Each round's own ratio too: on a shared machine the best rounds of each side may not coincide.
+      ratioBare: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyBareRowsPerSecond))),
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
