@@ -1,4 +1,4 @@
-import type { InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
+import type { EventCatalogue, InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
 import { scoresToBytes, softmax } from './exit-math';
 import type { DeviceRequester, ServerSections } from './ports';
 import { classifyFailure, runSample, type SessionPlan } from './sample-runner';
@@ -56,8 +56,8 @@ function sections(cloud = [0.05, 0.05, 0.9]): ServerSections & { cloudInputs: Ma
   };
 }
 
-const ofType = <T extends NewEvent['type']>(events: NewEvent[], type: T) =>
-  events.filter((e): e is Extract<NewEvent, { type: T }> => e.type === type).map((e) => e.data);
+const ofType = <T extends NewEvent['type']>(events: NewEvent[], type: T): EventCatalogue[T][] =>
+  events.filter((e) => e.type === type).map((e) => e.data as EventCatalogue[T]);
 
 describe('runSample', () => {
   it('exits locally when the aggregate is confident, sending only scores', async () => {
