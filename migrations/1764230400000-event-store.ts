@@ -57,8 +57,8 @@ export class EventStore1764230400000 implements MigrationInterface {
  * Per-event SQL only subscripts integer arrays without NULLs (O(1)) and joins nothing: the cached generic plan
  * of a plpgsql query guesses row counts, and a nested loop over 1,000 x 1,000 rows once cost 170 ms a call.
  */
-const APPEND_EVENTS_FUNCTION = `
-CREATE FUNCTION append_events(p_streams text[], p_expected bigint[], p_req integer[], p_ids uuid[], p_events jsonb)
+export const APPEND_EVENTS_FUNCTION = `
+CREATE OR REPLACE FUNCTION append_events(p_streams text[], p_expected bigint[], p_req integer[], p_ids uuid[], p_events jsonb)
 RETURNS TABLE (
   req integer, status text, current_position bigint, stream_positions bigint[], global_positions bigint[],
   event_ids uuid[], transaction_id text, created_at timestamptz

@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { EventStore1764230400000 } from './1764230400000-event-store';
 import { Subscriptions1764230400001 } from './1764230400001-subscriptions';
 import { Projections1764230400002 } from './1764230400002-projections';
+import { AppendEventsBatchJson1764403200000 } from './1764403200000-append-events-batch-json';
 import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
 
@@ -12,4 +13,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   Projections1764230400002,
   Devices1764259200000,
   Sessions1764316800000,
+  AppendEventsBatchJson1764403200000,
 ];

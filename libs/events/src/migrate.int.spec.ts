@@ -94,6 +94,25 @@ describe('schema migrations', () => {
     }
   });
 
+  it('replaces an append_events left by an earlier version of the event store migration', async () => {
+    const other = await createTestDatabase('ddnn_migrate_upgrade');
+    const c = new Client({ connectionString: other.url });
+    await c.connect();
+    try {
+      await runMigrations(other.url);
+      // What a database migrated during development looks like: the intermediate signature, no upgrade yet.
+      await c.query(`DROP FUNCTION append_events(text[], bigint[], integer[], uuid[], jsonb)`);
+      await c.query(`CREATE FUNCTION append_events(p_streams text[], p_expected bigint[], p_events jsonb) RETURNS void LANGUAGE sql AS 'SELECT'`);
+      await c.query(`DELETE FROM migrations WHERE name = 'AppendEventsBatchJson1764403200000'`);
+      expect(await runMigrations(other.url)).toEqual(['AppendEventsBatchJson1764403200000']);
+      const { rows } = await c.query(`SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'append_events'`);
+      expect(rows.map((r) => r.args)).toEqual(['p_streams text[], p_expected bigint[], p_req integer[], p_ids uuid[], p_events jsonb']);
+    } finally {
+      await c.end();
+      await other.drop();
+    }
+  });
+
   it('names the migration that failed', async () => {
     const other = await createTestDatabase('ddnn_migrate_fail');
     class Broken1799999999999 implements MigrationInterface {
