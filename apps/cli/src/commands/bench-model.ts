@@ -62,21 +62,26 @@ export function registerBenchModelCommand(program: Command): void {
 /**
  * samples/s of each pass (one pass = `samples` samples), measured interleaved (A, B, C, A, B, C, ...)
  * after one warm-up pass each until every pass has run for `seconds`, so that a busy machine's load
- * drifts over all of them alike.
+ * drifts over all of them alike. `cpu` divides by the process's CPU time instead of wall time (tfjs-wasm
+ * runs single-threaded in Node), which other processes' load disturbs far less.
  */
-function rates(samples: number, seconds: number, passes: (() => void)[]): number[] {
+function rates(samples: number, seconds: number, passes: (() => void)[]): { wall: number[]; cpu: number[] } {
   passes.forEach((pass) => pass());
-  const spent = passes.map(() => 0);
+  const wall = passes.map(() => 0);
+  const cpu = passes.map(() => 0);
   const done = passes.map(() => 0);
-  while (Math.min(...spent) < seconds) {
+  while (Math.min(...wall) < seconds) {
     passes.forEach((pass, i) => {
       const start = process.hrtime.bigint();
+      const cpuStart = process.cpuUsage();
       pass();
-      spent[i] += Number(process.hrtime.bigint() - start) / 1e9;
+      const used = process.cpuUsage(cpuStart);
+      wall[i] += Number(process.hrtime.bigint() - start) / 1e9;
+      cpu[i] += (used.user + used.system) / 1e6;
       done[i] += samples;
     });
   }
-  return done.map((d, i) => d / spent[i]);
+  return { wall: done.map((d, i) => d / wall[i]), cpu: done.map((d, i) => d / cpu[i]) };
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -185,11 +190,12 @@ async function benchInference(
   const stacked = new Float32Array(n * h * w * c);
   d0.forEach((x, i) => stacked.set(x, i * x.length));
   const bin0 = binDevices[0];
-  const [deviceTfjs1, deviceTfjsBatch, deviceBinary] = rates(n, flags.seconds, [
+  const deviceRates = rates(n, flags.seconds, [
     () => d0.forEach((x) => firstDevice.infer(x)),
     () => firstDevice.inferBatch(stacked, n),
     () => d0.forEach((x) => bin0.infer(x)),
   ]);
+  const [deviceTfjs1, deviceTfjsBatch, deviceBinary] = deviceRates.wall;
 
   // The cloud section alone, on the devices' real feature messages.
   const messages = Array.from({ length: n }, (_, i) => binDevices.map((dev, d) => dev.infer(views[d][i]).features));
@@ -197,9 +203,15 @@ async function benchInference(
   const packedCloud = binaryCloud;
   const cloudPasses = [() => messages.forEach((m) => sections.cloud.infer(m)), () => sections.cloud.inferBatch(messages)];
   if (packedCloud) cloudPasses.push(() => messages.forEach((m) => packedCloud.infer(m)));
-  const [cloudTfjs1, cloudTfjsBatch, cloudBinaryRate] = rates(n, flags.seconds, cloudPasses);
+  const cloudRates = rates(n, flags.seconds, cloudPasses);
+  const [cloudTfjs1, cloudTfjsBatch, cloudBinaryRate] = cloudRates.wall;
   const cloudBinary = packedCloud ? cloudBinaryRate : null;
-  const cloud = { tfjsBatch1: round(cloudTfjs1), tfjsBatched: round(cloudTfjsBatch), bitPacked: cloudBinary === null ? null : round(cloudBinary) };
+  const cloud = {
+    tfjsBatch1: round(cloudTfjs1),
+    tfjsBatched: round(cloudTfjsBatch),
+    bitPacked: cloudBinary === null ? null : round(cloudBinary),
+    perCpuSecond: cpuFigures(cloudRates.cpu),
+  };
 
   log('measuring the whole DDNN (every tier for every sample: T = 0, the worst case) ...');
   const stackedAll = t.devices.map((_, d) => {
@@ -207,7 +219,7 @@ async function benchInference(
     views[d].forEach((x, i) => s.set(x, i * x.length));
     return s;
   });
-  const [wholeTfjs1, wholeTfjsBatch, wholeBinary] = rates(n, flags.seconds, [
+  const wholeRates = rates(n, flags.seconds, [
     () => {
       for (let i = 0; i < n; i++) {
         const outs = tfDevices.map((dev, d) => dev.infer(views[d][i]));
@@ -230,6 +242,7 @@ async function benchInference(
       }
     },
   ]);
+  const [wholeTfjs1, wholeTfjsBatch, wholeBinary] = wholeRates.wall;
   sections.dispose();
 
   return {
@@ -254,6 +267,7 @@ async function benchInference(
       bitExact: mismatches === 0,
       mismatchedOutputs: mismatches,
       checkedOutputs: n * t.devices.length,
+      perCpuSecond: cpuFigures(deviceRates.cpu),
     },
     cloud,
     ddnn: {
@@ -264,22 +278,33 @@ async function benchInference(
       speedupVsBatch1: round(wholeBinary / wholeTfjs1, 2),
       speedupVsBatched: round(wholeBinary / wholeTfjsBatch, 2),
       cloudMismatches,
+      perCpuSecond: cpuFigures(wholeRates.cpu),
     },
   };
+}
+
+/** samples per CPU second of the three compared paths (bit-packed absent when not measured). */
+function cpuFigures([tfjsBatch1, tfjsBatched, bitPacked]: number[]) {
+  return { tfjsBatch1: round(tfjsBatch1), tfjsBatched: round(tfjsBatched), bitPacked: bitPacked === undefined ? null : round(bitPacked) };
 }
 
 type BenchModelResult = Awaited<ReturnType<typeof benchModel>>;
 
 function formatResult(r: BenchModelResult): string {
+  const cpu = (f: { tfjsBatch1: number; tfjsBatched: number; bitPacked: number | null }) =>
+    `  per CPU second: tfjs-wasm batch 1 ${f.tfjsBatch1}, batched ${f.tfjsBatched}, bit-packed ${f.bitPacked ?? 'n/a'}`;
   const lines = [
     `model: ${r.model} (${r.scheme}, ${r.devices} devices, f=${r.deviceFilters.join(',')}), backend ${r.backend}, ${r.samples} test views`,
     r.training ? `training: ${r.training.secondsPerEpoch} s/epoch (${r.training.epochs} epochs; first ${r.training.firstEpochSeconds} s)` : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,
+    cpu(r.device.perCpuSecond),
     `device memory: ${r.deviceMemory.binaryWeightBytes} B binary weights + ${r.deviceMemory.batchNormBytes} B BatchNorm + ${r.deviceMemory.featureBytes} B packed map = ${r.deviceMemory.modelAndActivationBytes} B; kernel buffers ${r.deviceMemory.kernelBufferBytes} B`,
     `cloud section, samples/s: tfjs-wasm batch 1 ${r.cloud.tfjsBatch1}, batched ${r.cloud.tfjsBatched}, bit-packed ${r.cloud.bitPacked ?? 'n/a (AP or 3-tier)'}`,
+    cpu(r.cloud.perCpuSecond),
     `whole DDNN, samples/s: tfjs-wasm batch 1 ${r.ddnn.tfjsBatch1}, batched ${r.ddnn.tfjsBatched}, bit-packed ${r.ddnn.bitPacked}${r.ddnn.bitPackedCloud ? '' : ' (tfjs cloud)'} ` +
       `(x${r.ddnn.speedupVsBatch1} vs batch 1, x${r.ddnn.speedupVsBatched} vs batched); cloud mismatches ${r.ddnn.cloudMismatches}`,
+    cpu(r.ddnn.perCpuSecond),
   ];
   return `${lines.join('\n')}\n`;
 }
