@@ -5,10 +5,13 @@ import type { Command } from 'commander';
 import { DatasetWriter, loadDataset, loadDatasetView, synthManifest, synthSamples, type SynthSample } from '@ddnn/datasets';
 import { benchGroup } from './bench';
 
-async function seconds<T>(fn: () => Promise<T>): Promise<[T, number]> {
+/** Wall seconds and CPU seconds of this process (CPU time shows the cost on a busy shared machine). */
+async function seconds<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const t = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const value = await fn();
-  return [value, Number(process.hrtime.bigint() - t) / 1e9];
+  const used = process.cpuUsage(cpu);
+  return [value, Number(process.hrtime.bigint() - t) / 1e9, (used.user + used.system) / 1e6];
 }
 
 /**
@@ -33,19 +36,20 @@ export function registerDatasetBench(program: Command): void {
     .description('Time loading a multi-view dataset folder (whole, and one view as a device agent does)')
     .option('--samples <n>', 'samples in the generated folder', (v) => Number(v), 10000)
     .option('--dir <dir>', 'measure an existing dataset folder instead of generating one')
+    .option('--keep <dir>', 'generate into this folder and keep it (for later runs with --dir)')
     .option('--json', 'print the numbers as JSON on the last line')
-    .action(async (opts: { samples: number; dir?: string; json?: boolean }) => {
+    .action(async (opts: { samples: number; dir?: string; keep?: string; json?: boolean }) => {
       if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new Error(`--samples must be a positive integer, got ${opts.samples}`);
-      const tmp = opts.dir ? undefined : await mkdtemp(join(tmpdir(), 'ddnn-bench-ds-'));
-      const dir = opts.dir ? resolve(opts.dir) : (tmp as string);
+      const tmp = opts.dir || opts.keep ? undefined : await mkdtemp(join(tmpdir(), 'ddnn-bench-ds-'));
+      const dir = resolve(opts.dir ?? opts.keep ?? (tmp as string));
       try {
         let writeSeconds: number | undefined;
-        if (tmp) {
+        if (!opts.dir) {
           process.stderr.write(`writing ${opts.samples} samples to ${dir}\n`);
           [, writeSeconds] = await seconds(() => writeBenchDataset(dir, opts.samples, Math.min(opts.samples, 400)));
         }
-        const [ds, loadSeconds] = await seconds(() => loadDataset(dir));
-        const [, viewSeconds] = await seconds(() => loadDatasetView(dir, 0));
+        const [ds, loadSeconds, loadCpuSeconds] = await seconds(() => loadDataset(dir));
+        const [, viewSeconds, viewCpuSeconds] = await seconds(() => loadDatasetView(dir, 0));
         const n = ds.sampleIds.length;
         const images = ds.present.reduce((s, p) => s + p, 0);
         const result = {
@@ -54,15 +58,17 @@ export function registerDatasetBench(program: Command): void {
           images,
           writeSeconds,
           loadSeconds: +loadSeconds.toFixed(2),
+          loadCpuSeconds: +loadCpuSeconds.toFixed(2),
           imagesPerSecond: Math.round(images / loadSeconds),
           oneViewSeconds: +viewSeconds.toFixed(2),
+          oneViewCpuSeconds: +viewCpuSeconds.toFixed(2),
           oneViewToWholeRatio: +(viewSeconds / loadSeconds).toFixed(3),
         };
         if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
         else {
           process.stdout.write(
-            `loaded ${n} samples x ${ds.manifest.views} views (${images} images) in ${result.loadSeconds} s: ${result.imagesPerSecond} images/s\n` +
-              `one view alone: ${result.oneViewSeconds} s (${result.oneViewToWholeRatio} of the whole load)\n`,
+            `loaded ${n} samples x ${ds.manifest.views} views (${images} images) in ${result.loadSeconds} s (${result.loadCpuSeconds} s CPU): ${result.imagesPerSecond} images/s\n` +
+              `one view alone: ${result.oneViewSeconds} s, ${result.oneViewCpuSeconds} s CPU (${result.oneViewToWholeRatio} of the whole load)\n`,
           );
         }
       } finally {

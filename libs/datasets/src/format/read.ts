@@ -1,6 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { forEachConcurrent } from '../concurrency';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DatasetFormatError } from '../errors';
 import { decodeImage } from '../image/raster';
 import type { DatasetManifest, MultiViewDataset, SingleViewDataset, Split } from '../types';
@@ -14,8 +15,17 @@ import { storeView } from './pixels';
 export interface LoadOptions {
   /** Called now and then with samples done so far. */
   onProgress?: (done: number, total: number) => void;
-  /** Samples read at once (file reads overlap with decoding). */
-  concurrency?: number;
+}
+
+/** Runs fn for every sample, yielding to the event loop now and then so a server stays responsive. */
+async function forEachSample(n: number, options: LoadOptions, fn: (i: number) => void): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    fn(i);
+    if ((i + 1) % 256 === 0 || i + 1 === n) {
+      options.onProgress?.(i + 1, n);
+      await yieldToEventLoop();
+    }
+  }
 }
 
 /** A dataset folder's manifest and labels, validated, without any image. */
@@ -55,10 +65,12 @@ function emptyArrays(rows: LabelRow[]): { sampleIds: string[]; splits: Split[]; 
   };
 }
 
-async function decodeInto(path: string, manifest: DatasetManifest, target: Float32Array, offset: number): Promise<void> {
+// Images are read synchronously: for many small files each asynchronous read costs four thread-pool
+// round trips (open, stat, read, close), which made loading 60,000 views ~4x slower on a busy machine.
+function decodeInto(path: string, manifest: DatasetManifest, target: Float32Array, offset: number): void {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = readFileSync(path);
   } catch (err) {
     throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
   }
@@ -101,13 +113,12 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   const size = viewSize(manifest);
   const pixels = new Float32Array(n * views * size);
   const present = new Uint8Array(n * views);
-  let done = 0;
-  await forEachConcurrent(n, options.concurrency ?? 32, async (i) => {
+  await forEachSample(n, options, (i) => {
     const id = rows[i].sample;
     const folder = datasetPaths.sample(dir, id);
     let files: string[];
     try {
-      files = await readdir(folder);
+      files = readdirSync(folder);
     } catch (err) {
       if (isMissing(err)) throw new DatasetFormatError(folder, 'sample has no views (no folder)');
       throw err;
@@ -124,10 +135,8 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     if (found.length === 0) throw new DatasetFormatError(folder, 'sample has no views');
     for (const v of found) {
       present[i * views + v] = 1;
-      await decodeInto(datasetPaths.view(dir, id, v), manifest, pixels, (i * views + v) * size);
+      decodeInto(datasetPaths.view(dir, id, v), manifest, pixels, (i * views + v) * size);
     }
-    done++;
-    if (options.onProgress && (done % 256 === 0 || done === n)) options.onProgress(done, n);
   });
   return { manifest, ...emptyArrays(rows), present, pixels };
 }
@@ -145,12 +154,11 @@ export async function loadDatasetView(dir: string, view: number, options: LoadOp
   const size = viewSize(manifest);
   const pixels = new Float32Array(n * size);
   const present = new Uint8Array(n);
-  let done = 0;
-  await forEachConcurrent(n, options.concurrency ?? 32, async (i) => {
+  await forEachSample(n, options, (i) => {
     const path = datasetPaths.view(dir, rows[i].sample, view);
     let buf: Buffer | undefined;
     try {
-      buf = await readFile(path);
+      buf = readFileSync(path);
     } catch (err) {
       if (!isMissing(err)) throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
     }
@@ -164,8 +172,6 @@ export async function loadDatasetView(dir: string, view: number, options: LoadOp
       }
       storeView(img, manifest, pixels, i * size);
     }
-    done++;
-    if (options.onProgress && (done % 256 === 0 || done === n)) options.onProgress(done, n);
   });
   return { manifest, view, ...emptyArrays(rows), present, pixels };
 }
