@@ -16,6 +16,7 @@ import {
   type StoredEvent,
 } from '@ddnn/contracts';
 import { deviceSampleBytes, parseTopology, readCheckpointManifest, topologyShapes, type MapShape } from '@ddnn/ddnn';
+import { foldSessionProjection } from '@ddnn/events';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { io } from 'socket.io-client';
 import { cliMain, deviceMain, repoRoot, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
@@ -196,6 +197,14 @@ describe('a session across six device-agent processes (real Postgres, real proce
     const rebuilt = events.reduce(foldSessionSummary, emptySessionSummary());
     expect(rebuilt).toEqual(live);
     expect(live.samplesDecided).toBe(171);
+    // The same for the event log's session-summary projection, kept by its subscription in the API.
+    const projected = await waitFor('the projection to catch up', async () => {
+      const p = (await call<SessionView>('GET', `/api/sessions/${id}`)).projection;
+      return p && p.checkpoint === events[events.length - 1].checkpoint ? p : undefined;
+    });
+    expect(projected).toEqual(foldSessionProjection(id, events));
+    expect(projected).toMatchObject({ status: 'completed', samples: 171, answered: 171, accuracy: live.accuracy });
+    expect(projected.bytes.total).toBe(counted);
     expect(live.devices[killedId].missed).toBeGreaterThan(0);
     process.stdout.write(
       `killed-device run: accuracy ${live.accuracy?.toFixed(4)}, local exits ${live.exits.local.exited}/171, ` +

@@ -167,5 +167,6 @@ function toView(r: SessionRow): SessionView {
     finishedAt: r.finished_at?.toISOString() ?? null,
     stats: r.stats,
     summary: null,
+    projection: null,
   };
 }

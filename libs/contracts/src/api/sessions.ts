@@ -1,4 +1,5 @@
 import type { EntropyPolicySpec, SessionMode, SessionTopology, StoredEvent } from '../events/catalogue';
+import type { SessionProjection } from '../events/projections';
 
 /** Lifecycle of a session: queued until a node owns it, running, then one of the three end states. */
 export type SessionStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed';
@@ -91,6 +92,8 @@ export interface SessionView {
   stats: SessionRunStats | null;
   /** Folded from the session's events. */
   summary: SessionSummary | null;
+  /** The event log's session-summary projection (libs/events), kept by its subscription; null in list rows. */
+  projection: SessionProjection | null;
 }
 
 /**

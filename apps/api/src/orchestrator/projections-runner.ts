@@ -1,0 +1,32 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { SessionProjection } from '@ddnn/contracts';
+import { getSessionProjection, projectionsSubscription, type Subscription } from '@ddnn/events';
+import { SessionEventLog } from './session-event-log';
+
+/**
+ * Keeps the event log's projections (session summaries, device status; libs/events) current on this node.
+ * Every node may run it: the subscription's checkpoint row lock lets one batch through at a time.
+ */
+@Injectable()
+export class ProjectionsRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProjectionsRunner.name);
+  private subscription: Subscription | null = null;
+
+  constructor(private readonly log: SessionEventLog) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = projectionsSubscription(this.log.store, {
+      onError: (e) => this.logger.warn(`projections batch failed (retrying): ${e instanceof Error ? e.message : e}`),
+    });
+    await this.subscription.start();
+  }
+
+  /** A session's summary as the projection holds it (null until the projection has seen the session). */
+  session(sessionId: string): Promise<SessionProjection | null> {
+    return getSessionProjection(this.log.pool, sessionId);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+}
