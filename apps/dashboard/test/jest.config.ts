@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { pathsToModuleNameMapper } from 'ts-jest';
-import { compilerOptions } from '../../../tsconfig.base.json';
+
+// Read rather than imported: Nx loads this file with a compiler setup that does not resolve JSON modules.
+const { compilerOptions } = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../tsconfig.base.json'), 'utf8'));
 
 export default {
   displayName: 'dashboard-browser',

@@ -22,7 +22,10 @@ class FakeSocket {
     this.emitted.push({ event, body, ack });
     return this;
   }
-  close() {}
+  closed = false;
+  close() {
+    this.closed = true;
+  }
   fire(event: string, ...args: unknown[]) {
     (this.handlers.get(event) ?? []).forEach((h) => h(...args));
   }

@@ -2,8 +2,8 @@ import type { SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
 import { api } from './api';
 
 /**
- * A page of sessions with their summaries: list rows carry no summary (it is folded per session), so
- * the visible rows are fetched one by one, a few at a time.
+ * A page of sessions with their summaries. List rows carry them; a row without one (an API that leaves
+ * summaries out of lists) is fetched on its own, a few at a time.
  */
 export async function sessionsWithSummaries(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
   const list = await api.sessions(q);
@@ -12,7 +12,8 @@ export async function sessionsWithSummaries(q: { status?: SessionStatus; limit: 
   const worker = async () => {
     while (next < list.items.length) {
       const i = next++;
-      items[i] = await api.session(list.items[i].id).catch(() => list.items[i]);
+      const row = list.items[i];
+      items[i] = row.summary ? row : await api.session(row.id).catch(() => row);
     }
   };
   await Promise.all(Array.from({ length: Math.min(6, list.items.length) }, worker));
