@@ -57,8 +57,8 @@ const SESSIONS_SQL = `SELECT s.id, s.status, s.mode, s.model_id, s.dataset, s.sp
   FROM sessions s
   LEFT JOIN LATERAL (
     SELECT count(*) AS samples,
-           avg(CASE WHEN data->'label' = 'null'::jsonb THEN NULL WHEN data->'label' = data->'prediction' THEN 1.0 ELSE 0.0 END) AS accuracy,
-           avg(CASE WHEN data->>'tier' = 'local' THEN 1.0 ELSE 0.0 END) AS local_exit_rate
+           avg(CASE WHEN data->'label' = 'null'::jsonb THEN NULL WHEN data->'label' = data->'prediction' THEN 1.0 ELSE 0.0 END)::float8 AS accuracy,
+           avg(CASE WHEN data->>'tier' = 'local' THEN 1.0 ELSE 0.0 END)::float8 AS local_exit_rate
       FROM events WHERE stream_id = 'session-' || s.id::text AND type = 'ExitDecided'
        AND data->>'shadow' = 'false' AND data->>'exited' = 'true') x ON true
   LEFT JOIN LATERAL (

@@ -48,23 +48,26 @@ export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[]): [strin
   const accuracy: Series[] = sweeps.map((s) => ({ name: s.statistic, points: ok(s).map((p) => [p.threshold, 100 * p.accuracy!]) }));
   const exits: Series[] = sweeps.map((s) => ({ name: s.statistic, points: ok(s).map((p) => [p.threshold, 100 * p.localExitRate]) }));
   const evaluable = rows.filter((r): r is Extract<CompareRow, { evaluable: true }> => r.evaluable && r.accuracy !== null);
-  const frontier = evaluable.filter((r) => !r.dominated).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
-  const dominated = evaluable.filter((r) => r.dominated);
-  // The frontier of all sweep points together, so the curves' upper-left envelope shows as one line.
+  // The chart line library draws polylines only, so the policies' frontier is a line and dominated policies
+  // stay in the table; raw offload (~20x the bytes) would squash every other point, so it stays there too.
+  const sweepBytes = sweeps.flatMap((s) => ok(s).map((p) => p.bytesPerSample));
+  const maxBytes = 2 * Math.max(1, ...sweepBytes);
+  const frontier = evaluable.filter((r) => !r.dominated && r.bytesPerSample <= maxBytes).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
   const allPoints = sweeps.flatMap((s) => ok(s).map((p) => ({ accuracy: p.accuracy, bytesPerSample: p.bytesPerSample })));
   const sweepFrontier = paretoFrontier(allPoints).filter((p) => !p.dominated).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
   const pareto: Series[] = [
     ...sweeps.map((s) => ({ name: `${s.statistic} sweep`, points: ok(s).map((p): [number, number] => [p.bytesPerSample, 100 * p.accuracy!]) })),
-    { name: 'sweep frontier', points: sweepFrontier.map((p): [number, number] => [p.bytesPerSample, 100 * p.accuracy!]) },
+    { name: 'sweeps: frontier', points: sweepFrontier.map((p): [number, number] => [p.bytesPerSample, 100 * p.accuracy!]) },
     { name: 'policies: frontier', points: frontier.map((r): [number, number] => [r.bytesPerSample, 100 * r.accuracy!]) },
-    ...(dominated.length ? [{ name: 'policies: dominated', points: dominated.map((r): [number, number] => [r.bytesPerSample, 100 * r.accuracy!]).sort((a, b) => a[0] - b[0]) }] : []),
   ].filter((s) => s.points.length > 0);
+  const accs = pareto.flatMap((s) => s.points.map((p) => p[1]));
+  const accRange: [number, number] = [Math.max(0, Math.floor(Math.min(...accs) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...accs) / 5) * 5 + 5)];
   const charts: [string, string][] = [];
   if (accuracy.some((s) => s.points.length)) {
     charts.push(['threshold-accuracy.svg', lineChart({ title: 'Overall accuracy vs exit threshold T', xLabel: 'threshold T', yLabel: 'accuracy (%)', series: accuracy.filter((s) => s.points.length), yRange: [0, 100] })]);
     charts.push(['threshold-local-exit.svg', lineChart({ title: 'Local exit rate vs exit threshold T', xLabel: 'threshold T', yLabel: 'local exit (%)', series: exits.filter((s) => s.points.length), yRange: [0, 100] })]);
   }
-  if (pareto.length) charts.push(['accuracy-vs-bytes.svg', lineChart({ title: 'Accuracy vs bytes per sample (Pareto frontier)', xLabel: 'bytes per sample (all links)', yLabel: 'accuracy (%)', series: pareto })]);
+  if (pareto.length) charts.push(['accuracy-vs-bytes.svg', lineChart({ title: 'Accuracy vs bytes per sample (Pareto frontier)', xLabel: 'bytes per sample (all links)', yLabel: 'accuracy (%)', series: pareto, yRange: accRange })]);
   return charts;
 }
 
@@ -87,7 +90,18 @@ export function sessionMarkdown(o: { sessionId: string; view: SessionView | null
     '## Policies compared',
     '',
     rowsTable(o.rows),
-    ...(o.charts.length ? ['## Threshold curves', '', ...o.charts.map((c) => `![${c}](${c})\n`)] : []),
+    ...(o.charts.length
+      ? [
+          '## Threshold curves',
+          '',
+          'Accuracy and local exit rate against the threshold T of each statistic (entropy: exit iff eta < T; confidence and',
+          'margin: exit iff the statistic > T), as in the paper\'s threshold figure; then accuracy against bytes per sample for',
+          'every sweep point, the frontier of those points, and the frontier of the compared policies (dominated policies, and',
+          'policies far beyond the sweeps in bytes such as raw offload, are in the table only).',
+          '',
+          ...o.charts.map((c) => `![${c}](${c})\n`),
+        ]
+      : []),
     ...(notEvaluable.length
       ? [`Threshold points this ${v?.mode ?? ''} session cannot evaluate (outputs never computed) are left out of the curves.`, '']
       : []),
