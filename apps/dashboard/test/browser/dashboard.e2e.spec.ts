@@ -109,6 +109,36 @@ describe('the dashboard in chromium against the real API', () => {
     await second.close();
   });
 
+  it('runs a session with a simulated crash from the form: the session page counts the misses and the replay marks the missed view', async () => {
+    await page.goto(`${platform.url}/sessions/new`);
+    await page.getByRole('heading', { name: 'Start a session' }).waitFor();
+    await page.locator('input[name=limit]').fill('8');
+    await page.getByRole('button', { name: 'Add a failure' }).click();
+    const failure = page.getByTestId('failure-0');
+    await failure.getByLabel('device').fill('2');
+    await failure.getByLabel('kind').selectOption('crash');
+    await failure.getByLabel('from sample').fill('3');
+    await page.getByRole('button', { name: 'Start session' }).click();
+    await page.waitForURL(/\/session\/?\?id=/, { timeout: 30_000 });
+    const id = new URL(page.url()).searchParams.get('id')!;
+    await page.getByTestId('progress-text').getByText('8 / 8 samples').waitFor({ timeout: 120_000 });
+    await page.locator('.badge.status-completed').first().waitFor({ timeout: 60_000 });
+    const view: SessionView = await platform.call('GET', `/api/sessions/${id}`);
+    expect(view.summary!.missed).toBeGreaterThan(0);
+    await expect(page.getByTestId('stat-missed').locator('.stat-value').textContent()).resolves.toBe(String(view.summary!.missed));
+
+    const events = await sessionEvents(id);
+    const missed = events.flatMap((e) => (e.type === 'DeviceMissed' ? [e.data] : []));
+    const exits = events.flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow ? [e.data] : []));
+    const pos = exits.findIndex((x) => x.sampleIndex === missed[0].sampleIndex) + 1;
+    expect(pos).toBeGreaterThan(0);
+    await page.goto(`${platform.url}/replay?session=${id}&t=${pos}`);
+    await page.getByTestId('replay-position').getByText(`${pos} / 8`).waitFor();
+    const tile = page.locator(`[data-testid=replay-device][data-view="${missed[0].view}"]`);
+    await expect(tile.getByTestId('replay-missed').textContent()).resolves.toContain(`missed ${missed[0].stage} (${missed[0].reason})`);
+    await screenshot(page, 'replay-missed');
+  });
+
   it('shows the other pages with this session: sessions list, compare, topology', async () => {
     await page.goto(`${platform.url}/sessions`);
     await page.locator(`tr[data-session="${sessionId}"]`).waitFor();

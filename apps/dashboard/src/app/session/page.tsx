@@ -138,7 +138,7 @@ function SessionDetail({ id }: { id: string }) {
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />
         <Stat label="Bytes per sample" value={fmtBytes(s?.bytesPerSample)} sub={s ? `${fmtBytes(s.bytesTotal)} in all` : undefined} />
-        <Stat label="Missed device replies" value={s ? s.missed : '–'} sub={s && s.shadowBytesTotal ? `${fmtBytes(s.shadowBytesTotal)} shadow traffic` : undefined} />
+        <Stat label="Missed device replies" testId="stat-missed" value={s ? s.missed : '–'} sub={s && s.shadowBytesTotal ? `${fmtBytes(s.shadowBytesTotal)} shadow traffic` : undefined} />
       </div>
       {!s || s.samplesDecided === 0 ? (
         <Empty title={running ? 'Waiting for the first decided sample…' : 'This session decided no samples.'} />

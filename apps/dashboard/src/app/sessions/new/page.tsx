@@ -165,13 +165,13 @@ export default function NewSessionPage() {
                   <input name="bandwidthKbps" inputMode="decimal" placeholder="unlimited" value={f.bandwidthKbps} onChange={(e) => set('bandwidthKbps', e.target.value)} />
                 </label>
                 {f.failures.map((x, i) => (
-                  <div key={i} className="full toolbar" style={{ margin: 0 }}>
+                  <div key={i} className="full toolbar" style={{ margin: 0 }} data-testid={`failure-${i}`}>
                     <label className="inline">
                       Device #
-                      <input style={{ width: 60 }} value={x.device} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, device: e.target.value } : y)))} />
+                      <input aria-label="device" style={{ width: 60 }} value={x.device} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, device: e.target.value } : y)))} />
                     </label>
                     <label className="inline">
-                      <select value={x.kind} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, kind: e.target.value as SimulatedFailureKind } : y)))}>
+                      <select aria-label="kind" value={x.kind} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, kind: e.target.value as SimulatedFailureKind } : y)))}>
                         {failureKinds.map((k) => (
                           <option key={k}>{k}</option>
                         ))}
@@ -179,7 +179,7 @@ export default function NewSessionPage() {
                     </label>
                     <label className="inline">
                       from sample
-                      <input style={{ width: 80 }} value={x.atSample} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, atSample: e.target.value } : y)))} />
+                      <input aria-label="from sample" style={{ width: 80 }} value={x.atSample} onChange={(e) => set('failures', f.failures.map((y, j) => (j === i ? { ...y, atSample: e.target.value } : y)))} />
                     </label>
                     <button type="button" className="link" onClick={() => set('failures', f.failures.filter((_, j) => j !== i))}>
                       remove
