@@ -3,13 +3,54 @@
 // them), a fused vote that sums the cameras' log-probabilities over the views present, and one
 // regression over all views side by side (like the cloud's concatenation). Plain JS,
 // seconds per run. Run:
-//   npx ts-node --transpile-only -P tsconfig.base.json libs/datasets/tools/probe.ts DIR [iterations]
+//   npx ts-node --transpile-only -P tsconfig.base.json libs/datasets/tools/probe.ts DIR [iterations] [pixels|conv]
 import { loadDataset } from '../src/format/read';
+import { Rng } from '../src/prng';
 import { viewPixels, type MultiViewDataset } from '../src/types';
 
 const POOL = 2;
+const MODE = process.argv[4] ?? 'pixels';
+
+// Fixed random 3x3 conv filters (seeded): 'conv' mode gives the regression non-linear local features,
+// a closer stand-in for a trained conv layer than raw pixels.
+const FILTERS = 16;
+const filterBank = (() => {
+  const rng = new Rng(99);
+  return Array.from({ length: FILTERS }, () => Float32Array.from({ length: 27 }, () => rng.normal() / 5));
+})();
+
+function convFeatures(ds: MultiViewDataset, n: number, v: number): Float32Array {
+  const { height: H, width: W } = ds.manifest;
+  const px = viewPixels(ds, n, v);
+  const P = 4;
+  const out = new Float32Array(FILTERS * (H / P) * (W / P) + 1);
+  for (let f = 0; f < FILTERS; f++) {
+    const k = filterBank[f];
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        let acc = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= H) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= W) continue;
+            const o = (yy * W + xx) * 3;
+            const q = ((dy + 1) * 3 + dx + 1) * 3;
+            acc += k[q] * px[o] + k[q + 1] * px[o + 1] + k[q + 2] * px[o + 2];
+          }
+        }
+        const cell = (f * (H / P) + ((y / P) | 0)) * (W / P) + ((x / P) | 0);
+        if (acc > out[cell]) out[cell] = acc;
+      }
+    }
+  }
+  out[out.length - 1] = 1;
+  return out;
+}
 
 function features(ds: MultiViewDataset, n: number, v: number): Float32Array {
+  if (MODE === 'conv') return convFeatures(ds, n, v);
   const { height: H, width: W, channels: C } = ds.manifest;
   const h = H / POOL;
   const w = W / POOL;
@@ -107,7 +148,7 @@ async function main(): Promise<void> {
     }).length / testRows.length;
   const fusedAcc = testRows.filter((n, r) => fused[r].indexOf(Math.max(...fused[r])) === ds.labels[n]).length / testRows.length;
   const majority = Math.max(...classes.map((_, k) => testRows.filter((n) => ds.labels[n] === k).length)) / testRows.length;
-  console.log(JSON.stringify({ iters, alone, onPresent, fused: +fusedAcc.toFixed(3), concat: +concatAcc.toFixed(3), majority: +majority.toFixed(3) }));
+  console.log(JSON.stringify({ mode: MODE, iters, alone, onPresent, fused: +fusedAcc.toFixed(3), concat: +concatAcc.toFixed(3), majority: +majority.toFixed(3) }));
 }
 
 main().catch((err) => {

@@ -56,8 +56,8 @@ export interface CameraSpec {
  *
  * | cam | where            | dist / height | focal | crop px | scale | noise | sat. | jitter | occl. | clutter | drop | missing |
  * |-----|------------------|---------------|-------|---------|-------|-------|------|--------|-------|---------|------|---------|
- * | 0   | far mast, night  | 48 m / 9 m    | 250   | 21      | 0.8   | 28    | 0.1  | 0.2    | 0.45  | 5       | 0.3  | 30.5%   |
- * | 1   | kerb, very low   | 26 m / 0.9 m  | 520   | 79      | 0.5   | 20    | 0.6  | 0.15   | 0.6   | 6       | 0.08 | 30.8%   |
+ * | 0   | far mast, night  | 48 m / 9 m    | 250   | 21      | 0.45  | 34    | 0.1  | 0.2    | 0.45  | 5       | 0.3  | 30.5%   |
+ * | 1   | kerb, very low   | 26 m / 0.9 m  | 520   | 79      | 0.5   | 26    | 0.6  | 0.15   | 0.6   | 6       | 0.08 | 30.8%   |
  * | 2   | overhead         | 8 m / 22 m    | 400   | 79      | 0.5   | 16    | 0.7  | 0.15   | 0.2   | 4       | 0.08 | 30.1%   |
  * | 3   | pole, mid range  | 30 m / 5 m    | 600   | 81      | 0.55  | 14    | 0.8  | 0.12   | 0.4   | 4       | 0.05 | 19.4%   |
  * | 4   | building corner  | 22 m / 3.5 m  | 400   | 73      | 0.65  | 10    | 0.9  | 0.1    | 0.35  | 3       | 0.04 | 13.7%   |
@@ -75,9 +75,9 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 9,
     aim: [0, 0],
     focalPx: 250,
-    sensorScale: 0.8,
+    sensorScale: 0.45,
     jitter: 0.2,
-    noise: 28,
+    noise: 34,
     saturation: 0.1,
     colourCast: 0.12,
     exposure: 0.35,
@@ -96,7 +96,7 @@ export const CAMERAS: readonly CameraSpec[] = [
     focalPx: 520,
     sensorScale: 0.5,
     jitter: 0.15,
-    noise: 20,
+    noise: 26,
     saturation: 0.6,
     colourCast: 0.15,
     exposure: 0.3,
