@@ -17,8 +17,6 @@ import type {
   SessionStatus,
   SessionView,
   SimulationView,
-  SweepResult,
-  ThresholdStatistic,
   UpdateDeviceRequest,
 } from '@ddnn/contracts';
 import { clearToken, getToken } from './auth';
@@ -95,8 +93,6 @@ export const api = {
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
   compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
-  sweep: (sessionId: string, statistic: ThresholdStatistic) =>
-    request<SweepResult>(`/api/analysis/sweep${query({ sessionId, statistic })}`),
 };
 
 /** Every event of a session, page by page (the replay reads the whole log once). */
