@@ -18,7 +18,8 @@ export class SessionEventLog implements OnApplicationShutdown {
     this.pool = new Pool({ connectionString: db.url, max: 6, application_name: 'ddnn-sessions' });
     this.pool.on('error', () => undefined);
     this.store = new EventStore(this.pool);
-    this.writer = new BatchingWriter(this.store);
+    // One session is one stream, hence one lane with one batch in flight: big batches keep its commits few.
+    this.writer = new BatchingWriter(this.store, { maxBatchEvents: 2000, maxDelayMs: 5 });
   }
 
   /** Where a session's events go; one call's events are appended together, in order. */

@@ -120,4 +120,21 @@ describe('runSession', () => {
     expect(types(appended)).toEqual(['SessionAborted']);
     expect(finished[0][1]).toBe('failed');
   });
+
+  it('fails the session when the log refuses a sample, without counting it', async () => {
+    let calls = 0;
+    const { deps, finished } = fakeDeps({}, 50);
+    deps.sink = () => ({
+      append: async (events) => {
+        calls++;
+        if (events[0].type === 'SampleStarted' && (events[0].data as { sampleIndex: number }).sampleIndex === 7) throw new Error('disk full');
+      },
+    });
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('failed');
+    expect(stats.error).toBe('disk full');
+    expect(stats.samples).toBeLessThan(50);
+    expect(finished[0][1]).toBe('failed');
+    expect(calls).toBeGreaterThan(1);
+  });
 });

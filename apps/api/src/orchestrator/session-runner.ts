@@ -160,11 +160,16 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       lastProgress = performance.now();
       await deps.setProgress(sessionId, done);
     };
+    // A sample frees its pipeline slot once computed; its commit is awaited apart (at most `window` of them
+    // outstanding), so the log's commit latency overlaps with the next samples instead of holding slots.
+    const commits = new Set<Promise<void>>();
+    let commitFailure: { error: unknown } | null = null;
     const tPipeline = performance.now();
     try {
       await runPipelined(
         remaining,
         async (sample) => {
+          if (commitFailure) throw commitFailure.error;
           const out = await runSample(plan, sample, deps.requester, model.sections);
           for (const m of out.missDetails) {
             // The first miss of each device says why in the node's log; the rest only count.
@@ -172,23 +177,34 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
             explained.add(m.deviceId);
             deps.log?.(`session ${sessionId}: device ${m.deviceId} missed sample ${sample.index}: ${m.detail}`);
           }
-          const tLog = performance.now();
-          await sink.append(out.events);
-          stats.loggingMs += performance.now() - tLog;
           stats.serverModelMs += out.timing.serverModelMs;
           stats.deviceModelMs += out.timing.deviceModelMs;
           stats.transportMs += out.timing.transportMs;
-          stats.events += out.events.length;
-          stats.samples++;
-          done++;
-          await flushProgress(false);
+          while (commits.size >= deps.window) await Promise.race(commits);
+          const tLog = performance.now();
+          const commit: Promise<void> = sink
+            .append(out.events)
+            .then(async () => {
+              stats.loggingMs += performance.now() - tLog;
+              stats.events += out.events.length;
+              stats.samples++;
+              done++;
+              await flushProgress(false);
+            })
+            .catch((error: unknown) => {
+              commitFailure ??= { error };
+            })
+            .finally(() => commits.delete(commit));
+          commits.add(commit);
         },
-        { window: deps.window, rate: spec.rate, shouldStop: () => halt !== null },
+        { window: deps.window, rate: spec.rate, shouldStop: () => halt !== null || commitFailure !== null },
       );
     } finally {
       clearInterval(poller);
+      await Promise.all(commits);
       stats.pipelineMs = performance.now() - tPipeline;
     }
+    if (commitFailure) throw (commitFailure as { error: unknown }).error;
     const durationMs = Math.round(performance.now() - t0);
     stats.durationMs = durationMs;
     if (halt === 'lost') {
