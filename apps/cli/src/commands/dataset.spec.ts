@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -53,6 +53,24 @@ describe('ddnn dataset', () => {
     const text = await run(['dataset', 'info', out]);
     expect(text).toMatch(/12 samples \(\d+ train \/ \d+ test\), 4 views of 32x32x3/);
     expect(text).toMatch(/missing/);
+  });
+
+  it('split-grid turns a class-per-folder image set into a rows x cols multi-view dataset', async () => {
+    const input = join(dir, 'images');
+    for (const cls of ['a', 'b']) {
+      await mkdir(join(input, cls), { recursive: true });
+      for (let i = 0; i < 5; i++) {
+        const png = new PNG({ width: 30, height: 20 });
+        png.data.fill(40 * i + (cls === 'a' ? 10 : 30));
+        await writeFile(join(input, cls, `${i}.png`), PNG.sync.write(png));
+      }
+    }
+    const out = join(dir, 'grid');
+    const made = JSON.parse((await run(['dataset', 'split-grid', '--in', input, '--out', out, '--rows', '2', '--cols', '2', '--size', '8', '--json'])).trim().split('\n').pop() as string);
+    expect(made.manifest).toMatchObject({ classes: ['a', 'b'], views: 4, height: 8, width: 8 });
+    expect(made.summary.samples).toBe(10);
+    expect(made.summary.splits).toEqual({ train: 8, test: 2 });
+    await expect(run(['dataset', 'split-grid', '--in', input, '--out', join(dir, 'g2'), '--rows', '2', '--cols', '2', '--test-fraction', '1.5'])).rejects.toThrow(/--test-fraction/);
   });
 
   it('refuses to overwrite without --force and rejects bad flags', async () => {
