@@ -103,6 +103,21 @@ describe('dataset folder round trip', () => {
     expect(Math.min(...v1)).toBeGreaterThan(0.95);
   });
 
+  it('round-trips a grey (1-channel) dataset and ignores dot files', async () => {
+    const grey: DatasetManifest = { ...manifest, channels: 1, views: 2 };
+    const size = 4 * 5;
+    const pixels = new Float32Array(2 * 2 * size);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 37) % 256) / 255;
+    for (let v = 0; v < 4; v++) pixels[v * size] = 1;
+    const ds: MultiViewDataset = { manifest: grey, sampleIds: ['g0', 'g1'], splits: ['train', 'test'], labels: Int32Array.from([1, 2]), present: Uint8Array.from([1, 1, 1, 1]), pixels };
+    await writeDataset(dir, ds);
+    await writeFile(join(dir, 'samples', '.DS_Store'), 'x');
+    await writeFile(join(dir, 'samples', 'g0', '.DS_Store'), 'x');
+    const back = await loadDataset(dir);
+    expect(back.manifest.channels).toBe(1);
+    expect(Array.from(back.pixels).map((x) => Math.round(x * 255))).toEqual(Array.from(pixels).map((x) => Math.round(x * 255)));
+  });
+
   it('refuses to overwrite an existing dataset unless asked', async () => {
     await writeDataset(dir, tinyDataset());
     await expect(writeDataset(dir, tinyDataset())).rejects.toThrow(/already holds a dataset/);

@@ -34,6 +34,11 @@ export interface DatasetHeader {
   rows: LabelRow[];
 }
 
+// Sample ids cannot start with a dot, so dot files (.DS_Store and the like) are never part of a dataset.
+function isHidden(name: string): boolean {
+  return name.startsWith('.');
+}
+
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -95,6 +100,7 @@ async function checkSampleFolders(dir: string, rows: LabelRow[]): Promise<void> 
   }
   const labelled = new Set(rows.map((r) => r.sample));
   for (const entry of entries) {
+    if (isHidden(entry.name)) continue;
     const path = datasetPaths.sample(dir, entry.name);
     if (!entry.isDirectory()) throw new DatasetFormatError(path, 'unexpected file (samples/ holds one folder per sample)');
     if (!labelled.has(entry.name)) throw new DatasetFormatError(path, 'sample folder is not listed in labels.csv');
@@ -125,6 +131,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     }
     const found: number[] = [];
     for (const file of files.sort()) {
+      if (isHidden(file)) continue;
       const path = join(folder, file);
       const m = VIEW_FILE.exec(file);
       if (!m) throw new DatasetFormatError(path, 'unexpected file (view images are named <view>.png, view 0, 1, ...)');
