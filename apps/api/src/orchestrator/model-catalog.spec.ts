@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { InferReply, InferRequest } from '@ddnn/contracts';
+import { Rng } from '@ddnn/datasets';
+import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, sectionSpecs, topologyShapes, type TopologyInput } from '@ddnn/ddnn';
+import type { ModelsService } from '../models/models.service';
+import { scoresToBytes } from './exit-math';
+import { messageSizesOf, ModelCatalog } from './model-catalog';
+import { runSample, type SessionPlan } from './sample-runner';
+
+let dir: string;
+
+/** A random-weight checkpoint of the given topology (the shapes, not the accuracy, matter here). */
+async function checkpoint(name: string, input: TopologyInput): Promise<string> {
+  const topology = parseTopology(input);
+  const rng = new Rng(5);
+  const sections = new Map(sectionSpecs(topology, topologyShapes(topology, [32, 32, 3], 3)).map((s) => [s.name, initialValues(s, rng)] as const));
+  const out = path.join(dir, name);
+  await saveCheckpoint(out, {
+    architecture: { input: [32, 32, 3], binarization: 'sign', convp: 'conv3x3-bn-sign-maxpool', batchNormEpsilon: BN_EPSILON },
+    topology,
+    classes: ['car', 'bus', 'person'],
+    training: { epochs: 0, batchSize: 0, seed: 5, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, cpuSecondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
+    metrics: {},
+    sections,
+  });
+  return out;
+}
+
+function catalog(paths: Record<string, string>): ModelCatalog {
+  const models = { get: async (id: string) => ({ id, version: 'v1', path: paths[id] }) } as unknown as ModelsService;
+  return new ModelCatalog(models);
+}
+
+/** Devices that answer with fixed scores and all-ones feature maps of the model's size. */
+function devices(featuresBytes: number, dead: string[] = []) {
+  return {
+    request: async (deviceId: string, req: InferRequest): Promise<InferReply> => {
+      if (dead.includes(deviceId)) throw Object.assign(new Error(`device ${deviceId}: not-connected`), { reason: 'not-connected' });
+      if (req.stage === 'scores') return { ok: true, scores: scoresToBytes(Float32Array.from([0.2, 0.1, 0.15])), latencyMs: 1 };
+      return { ok: true, features: new Uint8Array(featuresBytes).fill(0xff), latencyMs: 1 };
+    },
+  };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ddnn-catalog-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ModelCatalog', () => {
+  it('opens a 2-tier checkpoint: message sizes, local aggregator and cloud over device features', async () => {
+    const cat = catalog({ two: await checkpoint('two', { devices: [0, 1, 2] }) });
+    const d = await cat.describe('two');
+    expect(d).toMatchObject({ classes: ['car', 'bus', 'person'], deviceViews: [0, 1, 2], edges: [], hasEdge: false });
+    expect(d.messageSizes).toEqual({ scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 });
+    const model = await cat.load('two');
+    expect(await cat.load('two')).toBe(model);
+    const plan: SessionPlan = {
+      sessionId: 's',
+      dataset: 'x',
+      topology: { devices: [0, 1, 2].map((v) => ({ deviceId: `d${v}`, view: v })) },
+      policy: { kind: 'entropy', thresholds: { local: 0 } },
+      mode: 'production',
+      deadlineMs: 100,
+      messageSizes: d.messageSizes,
+    };
+    const out = await runSample(plan, { index: 0, sampleId: 'a', label: 1 }, devices(128, ['d1']), model.sections);
+    expect(out.exit).toBe('cloud');
+    const cloud = out.events.find((e) => e.type === 'SectionEvaluated' && e.data.tier === 'cloud')!.data as { probabilities: number[] };
+    expect(cloud.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(out.events.filter((e) => e.type === 'DeviceMissed')).toHaveLength(1);
+  });
+
+  it('opens a 3-tier checkpoint and routes features through its simulated edge', async () => {
+    const cat = catalog({ three: await checkpoint('three', { devices: [0, 1, 2, 3], edges: [{ name: 'e1', devices: [0, 1] }, { name: 'e2', devices: [2, 3] }] }) });
+    const d = await cat.describe('three');
+    expect(d.edges).toEqual([
+      { name: 'e1', views: [0, 1] },
+      { name: 'e2', views: [2, 3] },
+    ]);
+    expect(d.messageSizes.edgeFeaturesBytes).toBeGreaterThan(0);
+    const model = await cat.load('three');
+    const plan: SessionPlan = {
+      sessionId: 's',
+      dataset: 'x',
+      topology: {
+        devices: [0, 1, 2, 3].map((v) => ({ deviceId: `d${v}`, view: v, edge: v < 2 ? 'e1' : 'e2' })),
+        edges: [
+          { name: 'e1', deviceId: null },
+          { name: 'e2', deviceId: null },
+        ],
+      },
+      policy: { kind: 'entropy', thresholds: { local: 0, edge: 0 } },
+      mode: 'research',
+      deadlineMs: 100,
+      messageSizes: d.messageSizes,
+    };
+    const out = await runSample(plan, { index: 0, sampleId: 'a', label: 0 }, devices(128), model.sections);
+    const tiers = out.events.filter((e) => e.type === 'SectionEvaluated').map((e) => (e.data as { node: string }).node);
+    expect(tiers).toEqual(['d0', 'd1', 'd2', 'd3', 'local', 'e1', 'e2', 'cloud']);
+    const links = out.events.filter((e) => e.type === 'BytesTransferred').map((e) => {
+      const b = e.data as { from: string; to: string; bytes: number };
+      return `${b.from}->${b.to}:${b.bytes}`;
+    });
+    expect(links).toEqual(
+      expect.arrayContaining(['d0->e1:128', 'd3->e2:128', `e1->cloud:${d.messageSizes.edgeFeaturesBytes}`, `e2->cloud:${d.messageSizes.edgeFeaturesBytes}`]),
+    );
+    expect(out.exit).toBe('cloud');
+  });
+
+  it('names an unregistered model', async () => {
+    const models = { get: async () => Promise.reject(new Error('no model')) } as unknown as ModelsService;
+    await expect(new ModelCatalog(models).describe('nope')).rejects.toThrow(/model 'nope' is not registered/);
+  });
+
+  it('computes message sizes from the topology', async () => {
+    const manifest = { topology: { devices: [0, 1], device: { filters: 8 } }, architecture: { input: [32, 32, 3] }, classes: ['a', 'b'] };
+    expect(messageSizesOf(manifest as never)).toEqual({ scoresBytes: 8, featuresBytes: 256, rawBytes: 3072 });
+  });
+});
