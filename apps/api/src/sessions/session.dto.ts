@@ -187,3 +187,46 @@ export class CreateSessionResponseDto {
   @ApiProperty()
   id!: string;
 }
+
+/** OpenAPI shape of SessionView (libs/contracts); the controller returns the contract type itself. */
+export class SessionViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
+  @ApiProperty() modelId!: string;
+  @ApiProperty() dataset!: string;
+  @ApiProperty({ enum: ['train', 'test'] }) split!: 'train' | 'test';
+  @ApiProperty({ enum: ['production', 'research'] }) mode!: 'production' | 'research';
+  @ApiProperty({ type: PolicyDto }) policy!: PolicyDto;
+  @ApiProperty({ type: TopologyDto }) topology!: TopologyDto;
+  @ApiProperty() deadlineMs!: number;
+  @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) limit!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Samples the session runs, once it started' }) sampleCount!: number | null;
+  @ApiProperty() samplesDone!: number;
+  @ApiProperty({ nullable: true, type: String, description: 'API node running it' }) owner!: string | null;
+  @ApiProperty() demo!: boolean;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'Time in model, transport and logging measured by the node that ran it' })
+  stats!: Record<string, number> | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'Folded from the session events: samples, accuracy, exits per tier, bytes per link, devices' })
+  summary!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, type: Object, description: "The event log's session-summary projection (single-session reads)" })
+  projection!: Record<string, unknown> | null;
+}
+
+export class SessionListDto {
+  @ApiProperty({ type: [SessionViewDto] }) items!: SessionViewDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class SessionEventsPageDto {
+  @ApiProperty({ type: [Object], description: 'Stored events (type, data, eventId, streamPosition, checkpoint, createdAt, ...) in log order' })
+  events!: Record<string, unknown>[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` to continue' }) checkpoint!: string | null;
+  @ApiProperty() hasMore!: boolean;
+}

@@ -2,7 +2,15 @@ import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPip
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
-import { CreateSessionDto, CreateSessionResponseDto, ListSessionsQuery, SessionEventsQuery } from './session.dto';
+import {
+  CreateSessionDto,
+  CreateSessionResponseDto,
+  ListSessionsQuery,
+  SessionEventsPageDto,
+  SessionEventsQuery,
+  SessionListDto,
+  SessionViewDto,
+} from './session.dto';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
@@ -21,13 +29,13 @@ export class SessionsController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'Sessions, newest first.' })
+  @ApiOkResponse({ type: SessionListDto, description: 'Sessions, newest first.' })
   list(@Query() q: ListSessionsQuery): Promise<SessionList> {
     return this.sessions.list({ status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
   }
 
   @Get(':id')
-  @ApiOkResponse({ description: 'Status and the summary folded from the session events.' })
+  @ApiOkResponse({ type: SessionViewDto, description: 'Status and the summary folded from the session events.' })
   @ApiNotFoundResponse()
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<SessionView> {
     const view = await this.sessions.get(id);
@@ -37,7 +45,7 @@ export class SessionsController {
 
   @Post(':id/stop')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'Stop requested; the owning node stops after the samples in flight.' })
+  @ApiOkResponse({ type: SessionViewDto, description: 'Stop requested; the owning node stops after the samples in flight.' })
   @ApiNotFoundResponse()
   async stop(@Param('id', new ParseUUIDPipe()) id: string): Promise<SessionView> {
     const view = await this.sessions.stop(id);
@@ -46,7 +54,7 @@ export class SessionsController {
   }
 
   @Get(':id/events')
-  @ApiOkResponse({ description: 'A page of the session events after a checkpoint, in log order.' })
+  @ApiOkResponse({ type: SessionEventsPageDto, description: 'A page of the session events after a checkpoint, in log order.' })
   @ApiNotFoundResponse()
   async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: SessionEventsQuery): Promise<SessionEventsPage> {
     const page = await this.sessions.events(id, q.after, q.limit ?? 500);
