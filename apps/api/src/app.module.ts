@@ -4,6 +4,7 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
+import { DatasetsModule } from './datasets/datasets.module';
 import { DevicePlatformModule } from './devices/device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
@@ -15,7 +16,17 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HealthModule, DevicePlatformModule, SessionsModule, AnalysisModule, LiveModule, DashboardModule.register(config.DDNN_DASHBOARD_DIR)],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        HealthModule,
+        DevicePlatformModule,
+        SessionsModule,
+        DatasetsModule,
+        AnalysisModule,
+        LiveModule,
+        DashboardModule.register(config.DDNN_DASHBOARD_DIR),
+      ],
     };
   }
 }

@@ -19,9 +19,14 @@ export interface DatasetDescription {
 export class DatasetCatalog {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
+  /** The folder holding every dataset. */
+  root(): string {
+    return path.join(this.config.DDNN_DATA_DIR, 'datasets');
+  }
+
   dir(name: string): string {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) throw new Error(`invalid dataset name '${name}'`);
-    return path.join(this.config.DDNN_DATA_DIR, 'datasets', name);
+    return path.join(this.root(), name);
   }
 
   async describe(name: string): Promise<DatasetDescription> {

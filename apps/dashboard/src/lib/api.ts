@@ -44,7 +44,7 @@ async function messageOf(res: Response): Promise<string> {
 }
 
 /** Calls the API with the operator token; a 401 signs the operator out with a message. */
-export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = getToken();
   if (token) headers.set('Authorization', `Bearer ${token}`);
@@ -61,6 +61,12 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
     throw new ApiError(401, message, path);
   }
   if (!res.ok) throw new ApiError(res.status, await messageOf(res), path);
+  return res;
+}
+
+/** A JSON endpoint of the API. */
+export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await send(path, init);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
@@ -93,6 +99,9 @@ export const api = {
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
   compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
+  /** One camera view of a sample (operators only, so fetched with the token rather than by an <img> URL). */
+  viewImage: (dataset: string, sampleId: string, view: number) =>
+    send(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`).then((r) => r.blob()),
 };
 
 /** Every event of a session, page by page (the replay reads the whole log once). */

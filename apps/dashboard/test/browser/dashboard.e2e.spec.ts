@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DeviceView, ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
@@ -93,6 +94,19 @@ describe('the dashboard in chromium against the real API', () => {
     await expect(page.getByTestId('replay-bytes').textContent()).resolves.toBe(bytes < 1024 ? `${Math.round(bytes * 10) / 10} B` : `${(bytes / 1024).toFixed(1)} KiB`);
     const devices = events.find((e) => e.type === 'SessionStarted')!.data as { topology: { devices: unknown[] } };
     await expect(page.getByTestId('replay-device').count()).resolves.toBe(devices.topology.devices.length);
+    // Each camera's view of that sample, as stored in the dataset: an image where it was captured.
+    const started = events.find((e) => e.type === 'SampleStarted' && e.data.sampleIndex === target.sampleIndex)!;
+    const sampleId = (started.data as { sampleId: string }).sampleId;
+    for (let v = 0; v < devices.topology.devices.length; v++) {
+      const tile = page.locator(`[data-testid=replay-device][data-view="${v}"]`);
+      if (fs.existsSync(path.join(platform.dataDir, 'datasets', 'synth', 'samples', sampleId, `${v}.png`))) {
+        const img = tile.locator('img.view-img');
+        await img.waitFor();
+        await expect(img.evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalWidth))).resolves.toBe(32);
+      } else {
+        await tile.getByText('not captured').waitFor();
+      }
+    }
     expect(new URL(page.url()).searchParams.get('t')).toBe(String(k));
     await screenshot(page, 'replay');
     await screenshot(page, 'replay-full', true);

@@ -6,7 +6,7 @@ import type { SessionView, StoredEvent } from '@ddnn/contracts';
 import { CumulativeBytes, CumulativeRates } from '../../components/charts';
 import { ScoreBars } from '../../components/scores';
 import { Card, Empty, ErrorNote, Loading, Stat, StatusBadge } from '../../components/ui';
-import { allSessionEvents, api } from '../../lib/api';
+import { allSessionEvents, api, ApiError } from '../../lib/api';
 import { fmtBytes, fmtPct, fmtTime, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
 import { aggregatedSections, buildReplay, clampPosition, liveCheck, type ReplayModel, type SampleFrame } from '../../lib/replay';
@@ -20,17 +20,27 @@ function className(classes: string[], i: number | null): string {
 }
 
 function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: string; view: number }) {
-  const [failed, setFailed] = useState(false);
-  useEffect(() => setFailed(false), [dataset, sampleId, view]);
-  if (failed) return <div className="view-img">no image served</div>;
-  return (
-    <img
-      className="view-img"
-      alt={`view ${view} of sample ${sampleId}`}
-      src={`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`}
-      onError={() => setFailed(true)}
-    />
-  );
+  const [state, setState] = useState<{ url?: string; error?: string }>({});
+  useEffect(() => {
+    let url: string | undefined;
+    let cancelled = false;
+    setState({});
+    api.viewImage(dataset, sampleId, view).then(
+      (blob) => {
+        url = URL.createObjectURL(blob);
+        if (cancelled) URL.revokeObjectURL(url);
+        else setState({ url });
+      },
+      (e: unknown) => !cancelled && setState({ error: e instanceof ApiError && e.status === 404 ? e.message : 'image unavailable' }),
+    );
+    return () => {
+      cancelled = true;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [dataset, sampleId, view]);
+  if (state.error) return <div className="view-img" title={state.error}>{state.error.includes('not captured') ? 'not captured' : 'no image'}</div>;
+  if (!state.url) return <div className="view-img" aria-busy="true" />;
+  return <img className="view-img" alt={`view ${view} of sample ${sampleId}`} src={state.url} />;
 }
 
 function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame }) {

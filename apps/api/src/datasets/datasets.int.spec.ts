@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { readDatasetHeader, writeSynthDataset } from '@ddnn/datasets';
+import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+
+const TOKEN = 'test-operator-token';
+
+describe('datasets API', () => {
+  let api: TestApi;
+  let dir: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: TOKEN });
+    dir = path.join(api.dataDir, 'datasets', 'tiny');
+    await writeSynthDataset(dir, { samples: 12, seed: 3 });
+  }, 120_000);
+  afterAll(() => api.close());
+
+  it('lists and describes datasets for operators only', async () => {
+    expect((await call(api, 'GET', '/datasets')).status).toBe(401);
+    const list = await call(api, 'GET', '/datasets', TOKEN);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual([
+      { name: 'tiny', classes: ['car', 'bus', 'person'], views: 6, splits: expect.objectContaining({}) },
+    ]);
+    expect(list.body[0].splits.train + list.body[0].splits.test).toBe(12);
+    const missing = await call(api, 'GET', '/datasets/nope', TOKEN);
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toMatch(/dataset 'nope' not found/);
+  });
+
+  it('serves the exact PNG of a captured view and explains a missing one', async () => {
+    const { rows } = await readDatasetHeader(dir);
+    const captured: [string, number][] = [];
+    const uncaptured: [string, number][] = [];
+    for (const r of rows) {
+      for (let v = 0; v < 6; v++) (fs.existsSync(path.join(dir, 'samples', r.sample, `${v}.png`)) ? captured : uncaptured).push([r.sample, v]);
+    }
+    const [sample, view] = captured[0];
+    const url = `${api.url}/api/datasets/tiny/samples/${sample}/views/${view}.png`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.equals(fs.readFileSync(path.join(dir, 'samples', sample, `${view}.png`)))).toBe(true);
+    expect(PNG.sync.read(bytes).width).toBeGreaterThan(0);
+
+    if (uncaptured.length) {
+      const [s, v] = uncaptured[0];
+      const r = await call(api, 'GET', `/datasets/tiny/samples/${s}/views/${v}.png`, TOKEN);
+      expect(r.status).toBe(404);
+      expect(r.body.message).toBe(`view ${v} of sample '${s}' was not captured`);
+    }
+    const outOfRange = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/6.png`, TOKEN);
+    expect(outOfRange.body.message).toBe("dataset 'tiny' has views 0..5, not 6");
+    const traversal = await call(api, 'GET', `/datasets/tiny/samples/..%2F..%2Fmanifest/views/0.png`, TOKEN);
+    expect(traversal.status).toBe(404);
+    const notANumber = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/x.png`, TOKEN);
+    expect(notANumber.status).toBe(400);
+  });
+});

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { DatasetView } from '@ddnn/contracts';
+import { datasetPaths, isValidSampleId } from '@ddnn/datasets';
+import { DatasetCatalog } from '../orchestrator/dataset-catalog';
+
+/** Datasets known to this platform (folders under <DDNN_DATA_DIR>/datasets) and their view images. */
+@Injectable()
+export class DatasetsService {
+  constructor(private readonly catalog: DatasetCatalog) {}
+
+  async list(): Promise<DatasetView[]> {
+    const root = this.catalog.root();
+    if (!fs.existsSync(root)) return [];
+    const names = fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && fs.existsSync(datasetPaths.manifest(`${root}/${d.name}`)))
+      .map((d) => d.name)
+      .sort();
+    return Promise.all(names.map((n) => this.get(n)));
+  }
+
+  async get(name: string): Promise<DatasetView> {
+    try {
+      const { dir: _dir, ...view } = await this.catalog.describe(name);
+      return view;
+    } catch (e) {
+      throw new NotFoundException(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Path of one captured view's PNG; 404 naming what is missing (an uncaptured view has no file). */
+  async viewFile(name: string, sampleId: string, view: number): Promise<string> {
+    const dataset = await this.get(name);
+    if (!isValidSampleId(sampleId)) throw new NotFoundException(`bad sample id '${sampleId}'`);
+    if (view >= dataset.views) throw new NotFoundException(`dataset '${name}' has views 0..${dataset.views - 1}, not ${view}`);
+    const file = datasetPaths.view(this.catalog.dir(name), sampleId, view);
+    if (!fs.existsSync(file)) {
+      const sampleExists = fs.existsSync(datasetPaths.sample(this.catalog.dir(name), sampleId));
+      throw new NotFoundException(
+        sampleExists ? `view ${view} of sample '${sampleId}' was not captured` : `no sample '${sampleId}' in dataset '${name}'`,
+      );
+    }
+    return file;
+  }
+}
