@@ -8,3 +8,4 @@ export * from './api/devices';
 export * from './api/profiles';
 export * from './api/models';
 export * from './api/simulations';
+export * from './api/datasets';
