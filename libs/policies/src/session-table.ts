@@ -1,10 +1,11 @@
 import type {
   EntropyPolicySpec,
+  EventCatalogue,
+  EventType,
   MessageSizes,
   PayloadKind,
   SessionMode,
   SessionStarted,
-  StoredEvent,
 } from '@ddnn/contracts';
 import { edgeExitProbabilities, normalizedEntropy } from './statistics';
 
@@ -107,14 +108,17 @@ function checkProbabilities(p: number[], c: number, where: string): void {
   }
 }
 
+/** What a table needs of an event: its type and payload (a StoredEvent is one; so is a lighter row read for analysis). */
+export type TableEvent = { [K in EventType]: { type: K; data: EventCatalogue[K] } }[EventType];
+
 /**
  * Builds the per-sample table of one session from its events (any order; other sessions' events ignored).
  * Presence rules: a device answered a sample when its section was evaluated and it has no DeviceMissed at
  * stage `scores`; it delivered features when it answered and has no DeviceMissed at stage `features`.
  * A finished sample without a local output (no device answered) cannot exit locally: it went on.
  */
-export function sessionSamplesFromEvents(events: StoredEvent[]): SessionSampleTable {
-  const starts = events.filter((e): e is StoredEvent<'SessionStarted'> => e.type === 'SessionStarted');
+export function sessionSamplesFromEvents(events: readonly TableEvent[]): SessionSampleTable {
+  const starts = events.filter((e): e is Extract<TableEvent, { type: 'SessionStarted' }> => e.type === 'SessionStarted');
   if (starts.length === 0) throw new Error('no SessionStarted event: cannot analyze a session without it');
   const ids = new Set(starts.map((s) => s.data.sessionId));
   if (ids.size > 1) throw new Error(`events of several sessions (${[...ids].join(', ')}): pass one session's events`);

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { streamIds, type StoredEvent } from '@ddnn/contracts';
-import { sessionSamplesFromEvents, type SessionSampleTable } from '@ddnn/policies';
+import { streamIds } from '@ddnn/contracts';
+import { sessionSamplesFromEvents, type SessionSampleTable, type TableEvent } from '@ddnn/policies';
 import { AnalysisDatabase } from './analysis-database';
 
 /** The event types a per-sample table is built from (BytesTransferred, the bulkiest, is not needed). */
 export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed'] as const;
-const PAGE = 10_000;
+const TABLE_PAGE = 50_000;
 const CACHED_SESSIONS = 8;
 
 interface Cached {
@@ -29,15 +29,23 @@ export class AnalysisRepository {
     return this.db.store.streamVersion(streamIds.session(sessionId));
   }
 
-  /** Every event of the types a table needs, type by type, each paged along the index. */
-  async tableEvents(sessionId: string): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
+  /**
+   * Every event of the types a table needs, type by type, each paged along the index. Only the payload is
+   * read (no ids, positions or metadata): half the time of full StoredEvents on a 2.3 M-event session.
+   */
+  async tableEvents(sessionId: string): Promise<TableEvent[]> {
+    const out: TableEvent[] = [];
+    const stream = streamIds.session(sessionId);
     for (const type of TABLE_EVENT_TYPES) {
-      for (let from = 1; ; ) {
-        const page = await this.db.store.readSessionEventsByType(sessionId, type, { from, limit: PAGE });
-        for (const e of page) out.push(e);
-        if (page.length < PAGE) break;
-        from = page[page.length - 1].streamPosition + 1;
+      for (let after = 0; ; ) {
+        const { rows } = await this.db.pool.query<{ p: string; v: number; data: unknown }>(
+          `SELECT stream_position AS p, schema_version AS v, data FROM events
+            WHERE stream_id = $1 AND type = $2 AND stream_position > $3 ORDER BY stream_position LIMIT $4`,
+          [stream, type, after, TABLE_PAGE],
+        );
+        for (const r of rows) out.push({ type, data: this.db.store.upcasters.upcast(type, r.v, r.data) } as TableEvent);
+        if (rows.length < TABLE_PAGE) break;
+        after = Number(rows[rows.length - 1].p);
       }
     }
     return out;
@@ -59,19 +67,5 @@ export class AnalysisRepository {
     table.catch(() => this.cache.get(sessionId)?.table === table && this.cache.delete(sessionId));
     while (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
     return table;
-  }
-
-  /** Non-shadow exits and bytes of a session, for reporting what it really did next to the counterfactuals. */
-  async liveEvents(sessionId: string): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    for (const type of ['SessionStarted', 'ExitDecided', 'BytesTransferred'] as const) {
-      for (let from = 1; ; ) {
-        const page = await this.db.store.readSessionEventsByType(sessionId, type, { from, limit: PAGE });
-        for (const e of page) out.push(e);
-        if (page.length < PAGE) break;
-        from = page[page.length - 1].streamPosition + 1;
-      }
-    }
-    return out;
   }
 }
