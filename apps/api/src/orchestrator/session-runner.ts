@@ -94,7 +94,6 @@ export function specProblem(spec: CreateSessionRequest, model: ModelShape, data:
   return null;
 }
 
-
 /**
  * Runs (or resumes) one session to its end on this node: checks, deploys, logs SessionStarted, runs the
  * samples not yet in the log through a bounded pipeline, then SessionCompleted or SessionAborted. Everything
@@ -109,9 +108,9 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const [model, data] = await Promise.all([deps.loadModel(spec.modelId), deps.loadSamples(spec)]);
     const problem = specProblem(spec, model, { classes: data.classes, samples: data.samples.length });
     if (problem) throw new SessionSpecError(problem);
+    await deps.markRunning(sessionId, data.samples.length);
     await deps.deploy(spec, model);
     await warmUp(sessionId, spec, data.samples[0], deps);
-    await deps.markRunning(sessionId, data.samples.length);
     const logged = await deps.logged(sessionId);
     if (!logged.started) {
       await sink.append([
@@ -155,10 +154,11 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     }, 250);
     const explained = new Set<string>();
     let lastProgress = 0;
-    const flushProgress = async (force: boolean): Promise<void> => {
-      if (!force && performance.now() - lastProgress < 250) return;
+    // Progress is a hint for people (the log is the truth): a failed update is retried by the next one.
+    const flushProgress = (): void => {
+      if (performance.now() - lastProgress < 250) return;
       lastProgress = performance.now();
-      await deps.setProgress(sessionId, done);
+      deps.setProgress(sessionId, done).catch(() => undefined);
     };
     // A sample frees its pipeline slot once computed; its commit is awaited apart (at most `window` of them
     // outstanding), so the log's commit latency overlaps with the next samples instead of holding slots.
@@ -184,12 +184,12 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
           const tLog = performance.now();
           const commit: Promise<void> = sink
             .append(out.events)
-            .then(async () => {
+            .then(() => {
               stats.loggingMs += performance.now() - tLog;
               stats.events += out.events.length;
               stats.samples++;
               done++;
-              await flushProgress(false);
+              flushProgress();
             })
             .catch((error: unknown) => {
               commitFailure ??= { error };
