@@ -58,7 +58,8 @@ export class CredentialsService implements OnModuleInit {
     await mkdir(this.config.DDNN_DATA_DIR, { recursive: true });
     await writeFile(file, `${token}\n`, { mode: 0o600 });
     // Shown once, on stdout for the person starting the platform; never in the structured log.
-    process.stdout.write(`\n  Operator token (shown once; also in ${file}):\n  ${token}\n\n`);
+    const signIn = `http://${this.config.HOST}:${this.config.PORT}/#token=${token}`;
+    process.stdout.write(`\n  Operator token (shown once; also in ${file}):\n  ${token}\n  Dashboard sign-in link: ${signIn}\n\n`);
     this.logger.log(`generated the operator token; it is in ${file}`);
   }
 
