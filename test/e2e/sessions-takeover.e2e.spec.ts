@@ -8,8 +8,12 @@ import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '
 const TOKEN = 'e2e-operator-token-takeover-0123';
 const DATASET = 'synthetic-multicam-seed1';
 
-/** The committed default model, or (before one is committed) a small one trained here with the project's CLI. */
+/**
+ * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
+ * (before one is committed) a small one trained here with the project's CLI.
+ */
 function modelDir(work: string): string {
+  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
   const committed = path.join(repoRoot, 'models', 'default');
   if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
   const out = path.join(work, 'model');

@@ -26,8 +26,12 @@ const DATASET = 'synthetic-multicam-seed1';
 const VIEWS = [0, 1, 2, 3, 4, 5];
 const KILLED_VIEW = 3;
 
-/** The committed default model, or (before one is committed) a small one trained here with the project's CLI. */
+/**
+ * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
+ * (before one is committed) a small one trained here with the project's CLI.
+ */
 function modelDir(work: string): string {
+  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
   const committed = path.join(repoRoot, 'models', 'default');
   if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
   const out = path.join(work, 'model');
