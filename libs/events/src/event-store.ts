@@ -3,6 +3,7 @@ import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/cont
 import { streamIds } from '@ddnn/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
+import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { ConcurrencyError, EventIdReuseError } from './errors';
 import { Upcasters } from './upcasting';
 
@@ -88,12 +89,14 @@ const MAX_LIMIT = 10_000;
 /** Append-only event store on Postgres (raw SQL over a pg Pool): appends, reads, the session queries. */
 export class EventStore {
   readonly upcasters: Upcasters;
+  private readonly notifier: CommitNotifier;
 
   constructor(
     readonly pool: Pool,
     options: { upcasters?: Upcasters } = {},
   ) {
     this.upcasters = options.upcasters ?? new Upcasters();
+    this.notifier = new CommitNotifier(pool);
   }
 
   /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met. */
@@ -106,6 +109,7 @@ export class EventStore {
   /**
    * Appends several requests (any streams) in one statement, hence one transaction: all are written or,
    * on a database error, none. A request refused by its expectation is reported in its outcome only.
+   * Subscribers are notified after the commit (on the pool) or within the caller's transaction (on `db`).
    */
   async appendBatch(requests: AppendRequest[], db: Queryable = this.pool): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
@@ -131,6 +135,12 @@ export class EventStore {
       text: APPEND_SQL,
       values: [streams, expected, req, ids, JSON.stringify(rows)],
     });
+    if (result.rows.some((row) => row.status === 'ok' && row.global_positions?.length)) {
+      // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's
+      // transaction the notification must commit with it.
+      if (db === this.pool) this.notifier.notify();
+      else await db.query(NOTIFY_IN_TRANSACTION);
+    }
     const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
     return requests.map((r, i): AppendOutcome => {
       const row = byReq.get(i + 1);

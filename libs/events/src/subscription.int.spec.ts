@@ -57,6 +57,25 @@ describe('Subscription (Postgres)', () => {
     }
   });
 
+  it('is woken by an append made inside a caller transaction once that transaction commits (polling off)', async () => {
+    const head = await store.lastCommittedCheckpoint();
+    const seen: StoredEvent[] = [];
+    const sub = await subscribe(store, { after: head, handle: async (events) => void seen.push(...events), pollIntervalMs: 600_000 });
+    const tx = await pool.connect();
+    try {
+      await sub.catchUp();
+      await tx.query('BEGIN');
+      const [outcome] = await store.appendBatch([{ streamId: streamIds.session('in-tx'), events: [ev.sampleStarted('in-tx', 0)] }], tx);
+      expect(outcome.ok).toBe(true);
+      await tx.query('COMMIT');
+      await sub.catchUp();
+      expect(seen.map((e) => e.streamId)).toEqual([streamIds.session('in-tx')]);
+    } finally {
+      tx.release();
+      await sub.stop();
+    }
+  });
+
   it('resumes a restarted subscriber from its stored checkpoint, and reports its lag meanwhile', async () => {
     const seen: StoredEvent[] = [];
     const first = await subscribe(store, { name: 'resume', handle: recorder('resume', seen) });

@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { StoredEvent } from '@ddnn/contracts';
 import { Client, type PoolClient } from 'pg';
 import { compareCheckpoints, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
+import { EVENTS_CHANNEL } from './commit-notifier';
 import type { EventStore } from './event-store';
 
-/** The channel append_events notifies after a commit that wrote events. */
-export const EVENTS_CHANNEL = 'ddnn_events';
+export { EVENTS_CHANNEL };
 
 export interface SubscriptionOptions {
   /**

@@ -22,10 +22,10 @@ interface BenchEventsOptions {
 
 interface RoundResult {
   eventsPerSecond: number;
-  /** COPY into a plain table with the events table's indexes: the like-for-like ceiling. */
+  /** COPY into a plain table (the events' columns, no index): the server's ceiling, the issue's baseline. */
   copyRowsPerSecond: number;
-  /** COPY into a plain table without any index. */
-  copyBareRowsPerSecond: number;
+  /** COPY into a table with the events table's four indexes (what the same rows cost with the store's indexes). */
+  copyIndexedRowsPerSecond: number;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -61,8 +61,8 @@ export function registerBenchEventsCommand(program: Command): void {
       else {
         process.stdout.write(
           `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes)\n` +
-            `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table with the same indexes (ratio ${result.ratio})\n` +
-            `COPY, no index:  ${result.copyBareRowsPerSecond} rows/s (ratio ${result.ratioBare})\n` +
+            `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
+            `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
             `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
         );
       }
@@ -89,8 +89,8 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
   admin.on('error', (e) => log(`bench events: admin connection error: ${e.message}`));
   try {
     await runMigrations(url);
-    // Two plain tables with the events' columns: one bare, one with the same four indexes as events.
-    for (const table of ['copy_bare', 'copy_indexed']) {
+    // Two tables with the events' columns: a plain one (the baseline) and one with the same four indexes as events.
+    for (const table of ['copy_plain', 'copy_indexed']) {
       await pool.query(`CREATE TABLE ${table} (
         global_position bigint NOT NULL, stream_id text NOT NULL, stream_position bigint NOT NULL, event_id uuid NOT NULL,
         type text NOT NULL, schema_version integer NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL,
@@ -110,38 +110,39 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
     // Warm-up, not measured: connections, plan caches, JIT of the client code.
     const warm = makeWorkload(Math.min(2000, o.events), o.streams);
     await timeWriter(store, warm, o.batchSize, o.lanes);
+    await timeCopy(pool, warm, 'copy_plain');
     await timeCopy(pool, warm, 'copy_indexed');
     const rounds: RoundResult[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const workload = makeWorkload(o.events, o.streams);
-      await pool.query('TRUNCATE events, streams, copy_bare, copy_indexed');
+      await pool.query('TRUNCATE events, streams, copy_plain, copy_indexed');
       // Alternate which side goes first, so that drifting machine load does not favour one side.
       let eventsPerSecond = 0;
       if (r % 2 === 0) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
-      const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
-      const copyBareRowsPerSecond = await timeCopy(pool, workload, 'copy_bare');
+      const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_plain');
+      const copyIndexedRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
       if (r % 2 === 1) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
       log(
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
-          `(same indexes), ${Math.round(copyBareRowsPerSecond)} rows/s (no index)`,
+          `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes); ratio ${round3(eventsPerSecond / copyRowsPerSecond)}`,
       );
-      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyBareRowsPerSecond });
+      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond });
     }
     // Medians over the rounds (the machine is shared); the ratio is the median of each round's own ratio.
     const eventsPerSecond = median(rounds.map((x) => x.eventsPerSecond));
     const copyRowsPerSecond = median(rounds.map((x) => x.copyRowsPerSecond));
-    const copyBareRowsPerSecond = median(rounds.map((x) => x.copyBareRowsPerSecond));
+    const copyIndexedRowsPerSecond = median(rounds.map((x) => x.copyIndexedRowsPerSecond));
     return {
       eventsPerSecond: Math.round(eventsPerSecond),
       copyRowsPerSecond: Math.round(copyRowsPerSecond),
       ratio: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyRowsPerSecond))),
       batchSize: o.batchSize,
-      copyBareRowsPerSecond: Math.round(copyBareRowsPerSecond),
-      ratioBare: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyBareRowsPerSecond))),
+      copyIndexedRowsPerSecond: Math.round(copyIndexedRowsPerSecond),
+      ratioIndexed: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyIndexedRowsPerSecond))),
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
-        copyBareRowsPerSecond: Math.round(x.copyBareRowsPerSecond),
+        copyIndexedRowsPerSecond: Math.round(x.copyIndexedRowsPerSecond),
         ratio: round3(x.eventsPerSecond / x.copyRowsPerSecond),
       })),
       events: o.events,
