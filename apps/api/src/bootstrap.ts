@@ -7,10 +7,22 @@ import { platformVersion } from './common/repo-root';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
+// Nest's own start-up narration (a line per module and per route) buries what a person needs to read.
+const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'WebSocketsController']);
+
+/** A ConsoleLogger that files the framework's start-up narration under debug. */
+class PlatformLogger extends ConsoleLogger {
+  override log(message: unknown, ...rest: unknown[]): void {
+    const context = rest[rest.length - 1];
+    if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) super.debug(message, ...rest);
+    else super.log(message, ...rest);
+  }
+}
+
 /** Structured JSON logs by default (LOG_FORMAT=pretty for people at a terminal). */
 export function createLogger(config: AppConfig): ConsoleLogger {
   const logLevels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
-  return new ConsoleLogger({ json: config.LOG_FORMAT === 'json', logLevels, prefix: 'ddnn' });
+  return new PlatformLogger({ json: config.LOG_FORMAT === 'json', logLevels, prefix: 'ddnn' });
 }
 
 /** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */

@@ -15,7 +15,10 @@ function closeOnSignals(app: INestApplication): void {
     }
     closing = true;
     logger.log(`${signal}: shutting down`);
-    app.close().then(
+    app
+      .close()
+      .then(() => stopEmbeddedServers())
+      .then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,11 +1,14 @@
 import path from 'node:path';
-import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { runMigrations } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
 
-/** Provides the database location: DATABASE_URL, or an embedded server this process starts and stops. */
+/**
+ * Provides the database location: DATABASE_URL, or an embedded server this process starts. The embedded
+ * server is stopped by main.ts after the application has closed, so nothing still uses it.
+ */
 @Global()
 @Module({
   providers: [
@@ -14,12 +17,8 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<DatabaseRuntime> => {
         const runtime: DatabaseRuntime = config.DATABASE_URL
-          ? { url: config.DATABASE_URL, embedded: false, stop: async () => undefined }
-          : await startEmbeddedPostgres(path.join(config.DDNN_DATA_DIR, 'postgres')).then((db) => ({
-              url: db.url,
-              embedded: true,
-              stop: db.stop,
-            }));
+          ? { url: config.DATABASE_URL, embedded: false }
+          : { url: (await startEmbeddedPostgres(path.join(config.DDNN_DATA_DIR, 'postgres'))).url, embedded: true };
         // Before any repository exists: nothing may touch a schema that is not current.
         const applied = await runMigrations(runtime.url);
         if (applied.length) new Logger('Migrations').log(`applied ${applied.join(', ')}`);
@@ -29,12 +28,4 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
   ],
   exports: [DATABASE_RUNTIME],
 })
-export class DatabaseRuntimeModule implements OnApplicationShutdown {
-  private readonly logger = new Logger(DatabaseRuntimeModule.name);
-
-  constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.stop().catch((e) => this.logger.error(`stopping the database failed: ${e}`));
-  }
-}
+export class DatabaseRuntimeModule {}

@@ -4,5 +4,4 @@ export const DATABASE_RUNTIME = Symbol('DATABASE_RUNTIME');
 export interface DatabaseRuntime {
   url: string;
   embedded: boolean;
-  stop(): Promise<void>;
 }
