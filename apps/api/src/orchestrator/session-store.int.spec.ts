@@ -28,7 +28,7 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     ds = await new DataSource({ type: 'postgres', url: db.url, migrations }).initialize();
     await ds.runMigrations({ transaction: 'each' });
     store = new SessionStore(ds);
-    log = new SessionEventLog({ url: db.url, embedded: false, stop: async () => undefined });
+    log = new SessionEventLog({ url: db.url, embedded: false });
   });
   afterAll(async () => {
     await log.onApplicationShutdown();
