@@ -62,26 +62,27 @@ export class AnalysisService {
 
   /** The threshold curve of one statistic over `points` thresholds in [0, 1]. */
   async sweep(q: { sessionId?: string; policy?: string; points?: string; linkModel?: string }): Promise<SweepResult> {
-    if (!q.sessionId) throw new BadRequestException('sessionId is required');
-    if (!q.policy) throw new BadRequestException('policy is required: entropy, confidence, margin or a threshold policy JSON');
-    const { statistic, edgeThreshold } = badRequest(() => parseSweepPolicy(q.policy!));
+    const { sessionId, policy, linkModel: linkJson } = q;
+    if (!sessionId) throw new BadRequestException('sessionId is required');
+    if (!policy) throw new BadRequestException('policy is required: entropy, confidence, margin or a threshold policy JSON');
+    const { statistic, edgeThreshold } = badRequest(() => parseSweepPolicy(policy));
     const points = q.points === undefined ? 100 : Number(q.points);
     if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
       throw new BadRequestException(`points must be an integer from 2 to ${MAX_POINTS}, got ${q.points}`);
     }
     let linkModel: LinkModel | undefined;
-    if (q.linkModel !== undefined) {
+    if (linkJson !== undefined) {
       linkModel = badRequest(() => {
         let json: unknown;
         try {
-          json = JSON.parse(q.linkModel!);
+          json = JSON.parse(linkJson);
         } catch {
           throw new Error('linkModel is not JSON');
         }
         return parseLinkModel(json);
       });
     }
-    const table = await this.table(q.sessionId);
+    const table = await this.table(sessionId);
     return sweep(table, statistic, points, { edgeThreshold, linkModel });
   }
 }

@@ -29,7 +29,8 @@ function repoRoot(): string | null {
 export function operatorToken(flag: string | undefined): string {
   if (flag) return flag;
   if (process.env.DDNN_ADMIN_TOKEN) return process.env.DDNN_ADMIN_TOKEN;
-  const dataDir = process.env.DDNN_DATA_DIR ?? (repoRoot() ? join(repoRoot()!, '.data') : null);
+  const root = repoRoot();
+  const dataDir = process.env.DDNN_DATA_DIR ?? (root ? join(root, '.data') : null);
   const file = dataDir ? join(dataDir, 'admin-token') : null;
   if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
   throw new Error(`no operator token: pass --token, set DDNN_ADMIN_TOKEN, or start the platform once so it writes ${file ?? '<repo>/.data/admin-token'}`);

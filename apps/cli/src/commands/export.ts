@@ -33,9 +33,9 @@ export function registerExportCommand(program: Command): void {
     if (!flags.session === !flags.sessions) throw new Error('pass exactly one of --session <id> or --sessions');
     if (flags.json && flags.out === '-') throw new Error('--json needs --out <file>: stdout carries the CSV');
     const client = new PlatformClient(flags);
-    const path = flags.sessions
-      ? '/analysis/sessions.csv'
-      : `/sessions/${encodeURIComponent(flags.session!)}/export?format=csv&what=${flags.what}`;
+    const path = flags.session
+      ? `/sessions/${encodeURIComponent(flags.session)}/export?format=csv&what=${flags.what}`
+      : '/analysis/sessions.csv';
     const res = await client.request('GET', path);
     if (!res.body) throw new Error(`GET /api${path} returned no body`);
     let bytes = 0;

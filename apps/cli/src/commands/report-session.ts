@@ -44,8 +44,10 @@ function rowsTable(rows: CompareRow[]): string {
 
 /** Charts in the style of the paper's threshold figure: accuracy vs T, local exit rate vs T, accuracy vs bytes. */
 export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[]): [string, string][] {
-  const ok = (s: SweepResult) => s.points.filter((p) => p.evaluable && p.accuracy !== null);
-  const accuracy: Series[] = sweeps.map((s) => ({ name: s.statistic, points: ok(s).map((p) => [p.threshold, 100 * p.accuracy!]) }));
+  // Sweep points that have an accuracy (evaluable, some labels); accuracy in percent.
+  const ok = (s: SweepResult) =>
+    s.points.flatMap((p) => (p.evaluable && p.accuracy !== null ? [{ threshold: p.threshold, accuracy: 100 * p.accuracy, bytesPerSample: p.bytesPerSample, localExitRate: p.localExitRate }] : []));
+  const accuracy: Series[] = sweeps.map((s) => ({ name: s.statistic, points: ok(s).map((p) => [p.threshold, p.accuracy]) }));
   const exits: Series[] = sweeps.map((s) => ({ name: s.statistic, points: ok(s).map((p) => [p.threshold, 100 * p.localExitRate]) }));
   const evaluable = rows.filter((r): r is Extract<CompareRow, { evaluable: true }> => r.evaluable && r.accuracy !== null);
   // The chart line library draws polylines only, so the policies' frontier is a line and dominated policies
@@ -53,12 +55,12 @@ export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[]): [strin
   const sweepBytes = sweeps.flatMap((s) => ok(s).map((p) => p.bytesPerSample));
   const maxBytes = 2 * Math.max(1, ...sweepBytes);
   const frontier = evaluable.filter((r) => !r.dominated && r.bytesPerSample <= maxBytes).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
-  const allPoints = sweeps.flatMap((s) => ok(s).map((p) => ({ accuracy: p.accuracy, bytesPerSample: p.bytesPerSample })));
+  const allPoints = sweeps.flatMap((s) => ok(s));
   const sweepFrontier = paretoFrontier(allPoints).filter((p) => !p.dominated).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
   const pareto: Series[] = [
-    ...sweeps.map((s) => ({ name: `${s.statistic} sweep`, points: ok(s).map((p): [number, number] => [p.bytesPerSample, 100 * p.accuracy!]) })),
-    { name: 'sweeps: frontier', points: sweepFrontier.map((p): [number, number] => [p.bytesPerSample, 100 * p.accuracy!]) },
-    { name: 'policies: frontier', points: frontier.map((r): [number, number] => [r.bytesPerSample, 100 * r.accuracy!]) },
+    ...sweeps.map((s) => ({ name: `${s.statistic} sweep`, points: ok(s).map((p): [number, number] => [p.bytesPerSample, p.accuracy]) })),
+    { name: 'sweeps: frontier', points: sweepFrontier.map((p): [number, number] => [p.bytesPerSample, p.accuracy]) },
+    { name: 'policies: frontier', points: frontier.map((r): [number, number] => [r.bytesPerSample, 100 * (r.accuracy ?? 0)]) },
   ].filter((s) => s.points.length > 0);
   const accs = pareto.flatMap((s) => s.points.map((p) => p[1]));
   const accRange: [number, number] = [Math.max(0, Math.floor(Math.min(...accs) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...accs) / 5) * 5 + 5)];
