@@ -4,6 +4,7 @@ import { Subscriptions1764230400001 } from './1764230400001-subscriptions';
 import { Projections1764230400002 } from './1764230400002-projections';
 import { AppendEventsBatchJson1764403200000 } from './1764403200000-append-events-batch-json';
 import { AppendEventsNotifyAfterCommit1764489600000 } from './1764489600000-append-events-notify-after-commit';
+import { AppendEventsLessPerEventWork1764576000000 } from './1764576000000-append-events-less-per-event-work';
 import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
 
@@ -16,4 +17,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   Sessions1764316800000,
   AppendEventsBatchJson1764403200000,
   AppendEventsNotifyAfterCommit1764489600000,
+  AppendEventsLessPerEventWork1764576000000,
 ];

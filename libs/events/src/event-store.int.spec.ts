@@ -118,6 +118,37 @@ describe('EventStore (Postgres)', () => {
     expect(await store.readStream(b)).toHaveLength(1);
   });
 
+  it('positions a batch of requests without expectations per stream in request order, and retries part of one', async () => {
+    const a = streamIds.session('any1');
+    const b = streamIds.session('any2');
+    const e = Array.from({ length: 7 }, (_, i) => ({ ...ev.sampleStarted('any', i), eventId: randomUUID() }));
+    const outcomes = await store.appendBatch([
+      { streamId: a, events: [e[0]] },
+      { streamId: b, events: [e[1], e[2]] },
+      { streamId: a, events: [] },
+      { streamId: a, events: [e[3], e[4]] },
+      { streamId: b, events: [e[5]] },
+    ]);
+    const results = outcomes.map((o) => (o.ok ? o.result : null));
+    expect(results.map((r) => r?.nextExpectedVersion)).toEqual([1, 2, 1, 3, 3]);
+    const stored = results.flatMap((r) => r?.events ?? []);
+    expect(stored.map((x) => x.eventId)).toEqual([e[0], e[1], e[2], e[3], e[4], e[5]].map((x) => x.eventId));
+    const globals = stored.map((x) => BigInt(x.globalPosition));
+    expect(globals).toEqual([...globals].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    expect((await store.readStream(a)).map((x) => [x.eventId, x.streamPosition])).toEqual([[e[0].eventId, 1], [e[3].eventId, 2], [e[4].eventId, 3]]);
+    expect((await store.readStream(b)).map((x) => [x.eventId, x.streamPosition])).toEqual([[e[1].eventId, 1], [e[2].eventId, 2], [e[5].eventId, 3]]);
+
+    // A batch retrying one of those requests next to a new one: the retry is a duplicate, the new one is written.
+    const [retry, fresh] = await store.appendBatch([
+      { streamId: b, events: [e[1], e[2]] },
+      { streamId: a, events: [e[6]] },
+    ]);
+    expect(retry.ok && retry.result.duplicate).toBe(true);
+    expect(retry.ok && retry.result.events).toEqual(results[1]?.events);
+    expect(fresh.ok && fresh.result.events.map((x) => x.streamPosition)).toEqual([4]);
+    expect(await store.readStream(b)).toHaveLength(3);
+  });
+
   it('loses, duplicates and skips nothing with many writers in parallel on the same and on different streams', async () => {
     const before = (await readEverything()).length;
     const writers = 16;

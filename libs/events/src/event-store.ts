@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { streamIds } from '@ddnn/contracts';
-import type { Pool, PoolClient } from 'pg';
+import { types as pgTypes, type Pool, type PoolClient } from 'pg';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { ConcurrencyError, EventIdReuseError } from './errors';
@@ -66,15 +66,32 @@ interface EventRow {
   txid: string;
 }
 
+/** A row of append_events with the bigint arrays and the timestamp left as text (see RAW_APPEND_TYPES). */
 interface AppendRow {
   req: number;
   status: 'ok' | 'duplicate' | 'conflict' | 'partial';
   current_position: string | null;
-  stream_positions: string[] | null;
-  global_positions: string[] | null;
+  stream_positions: string | null;
+  global_positions: string | null;
   event_ids: string[] | null;
   transaction_id: string | null;
-  created_at: Date | null;
+  created_at: string | null;
+}
+
+const INT8_ARRAY_OID = 1016;
+const TIMESTAMPTZ_OID = 1184;
+// A batch of single-event requests returns one row per request: pg's generic array parser and a Date per row
+// cost more client CPU than the rest of the append, so bigint arrays are split here and timestamps parsed once.
+const RAW_APPEND_TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_ARRAY_OID || oid === TIMESTAMPTZ_OID ? (v: string) => v : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+};
+
+const parseTimestamptz = pgTypes.getTypeParser(TIMESTAMPTZ_OID, 'text');
+
+/** Elements of a bigint[] in text form ('{1,2,3}'; bigints are never quoted). */
+function int8Array(text: string): string[] {
+  return text.length > 2 ? text.slice(1, -1).split(',') : [];
 }
 
 const EVENT_COLUMNS =
@@ -134,14 +151,22 @@ export class EventStore {
       name: 'ddnn_append_events',
       text: APPEND_SQL,
       values: [streams, expected, req, ids, JSON.stringify(rows)],
+      types: RAW_APPEND_TYPES,
     });
-    if (result.rows.some((row) => row.status === 'ok' && row.global_positions?.length)) {
+    if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) {
       // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's
       // transaction the notification must commit with it.
       if (db === this.pool) this.notifier.notify();
       else await db.query(NOTIFY_IN_TRANSACTION);
     }
     const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
+    const isoOf = new Map<string, string>();
+    const iso = (t: string | null) => {
+      if (t === null) return '';
+      let v = isoOf.get(t);
+      if (v === undefined) isoOf.set(t, (v = (parseTimestamptz(t) as Date).toISOString()));
+      return v;
+    };
     return requests.map((r, i): AppendOutcome => {
       const row = byReq.get(i + 1);
       if (!row) throw new Error(`append_events returned no row for request ${i + 1} (stream ${r.streamId})`);
@@ -151,13 +176,15 @@ export class EventStore {
       if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
       const events = prepared[i];
       const base = Number(row.current_position ?? 0);
-      const createdAt = row.created_at ? row.created_at.toISOString() : '';
+      const createdAt = iso(row.created_at);
+      const streamPositions = row.stream_positions === null ? null : int8Array(row.stream_positions);
+      const globalPositions = row.global_positions === null ? [] : int8Array(row.global_positions);
       // 'duplicate' returns the stored positions with their event ids; 'ok' the positions after base, in order.
       const storedIndex = row.event_ids ? new Map(row.event_ids.map((id, k) => [id, k])) : null;
       const stored = events.map((e, j): StoredEvent => {
         const k = storedIndex ? (storedIndex.get(e.eventId) as number) : j;
-        const streamPosition = row.stream_positions ? Number(row.stream_positions[k]) : base + k + 1;
-        const globalPosition = String((row.global_positions as (string | number)[])[k]);
+        const streamPosition = streamPositions ? Number(streamPositions[k]) : base + k + 1;
+        const globalPosition = globalPositions[k];
         return {
           type: e.type,
           data: e.data,
