@@ -21,10 +21,12 @@ const DATASET = 'synthetic-multicam-seed1';
 const SAMPLES = 80;
 
 /**
- * The committed default model, or (before one is committed) a small one trained here with the project's CLI:
- * 8 epochs, so that some samples are confident enough to exit locally at T=0.5.
+ * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
+ * (before one is committed) a small one trained here with the project's CLI: 8 epochs, so that some samples
+ * are confident enough to exit locally.
  */
 function modelDir(work: string): string {
+  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
   const committed = path.join(repoRoot, 'models', 'default');
   if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
   const out = path.join(work, 'model');
