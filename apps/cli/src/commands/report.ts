@@ -374,7 +374,7 @@ function markdown(r: Results): string {
   L.push(
     `## One device failing at inference time (T=${r.threshold})`,
     '',
-    'The dead device sends nothing: the local aggregator fuses the others, the cloud sees an all-zero feature map in its place (the stricter protocol; the paper retrained a 5-device model per case). Paper: overall 96-99% whichever device fails. f=4 columns: the base model (' + b.training.epochs + ' epochs).',
+    'The dead device sends nothing: the local aggregator fuses the others, the cloud sees an all-zero feature map in its place (the stricter protocol; the paper retrained a 5-device model per case). Paper: overall 96-99% whichever device fails. f=4 columns: the base model (' + b.training.epochs + ' epochs)' + (f16 && r.scalingFilters !== 4 ? `; f=${r.scalingFilters} columns: the ${r.epochs}-epoch 6-device model of the previous section.` : '.'),
     '',
   );
   table(
