@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { pathsToModuleNameMapper } from 'ts-jest';
-import { compilerOptions } from '../tsconfig.base.json';
+
+// Read, not imported: the jest executor compiles this file without resolveJsonModule.
+const { compilerOptions } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'tsconfig.base.json'), 'utf8'));
 
 export default {
   displayName: 'e2e',

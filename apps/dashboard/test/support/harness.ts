@@ -107,6 +107,8 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     DDNN_DASHBOARD_DIR: dashboardOut,
     DDNN_ADMIN_TOKEN: ADMIN_TOKEN,
     DDNN_DEMO: 'false',
+    // The test registers its own small model as `default`; the repository's checkpoint stays out.
+    DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'no-default-model'),
     DEVICE_INACTIVE_TIMEOUT_MS: '3000',
     ...extraEnv,
   });
