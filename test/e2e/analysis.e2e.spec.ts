@@ -15,27 +15,12 @@ import type {
 import { liveOutcomeFromEvents } from '@ddnn/policies';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-analysis-operator-token-0123';
 const DATASET = 'synthetic-multicam-seed1';
 const SAMPLES = 80;
 
-/**
- * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
- * (before one is committed) a small one trained here with the project's CLI: 8 epochs, so that some samples
- * are confident enough to exit locally.
- */
-function modelDir(work: string): string {
-  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
-  const committed = path.join(repoRoot, 'models', 'default');
-  if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
-  const out = path.join(work, 'model');
-  execFileSync(process.execPath, [cliMain, 'train', '--data', path.join(work, 'data', 'datasets', DATASET), '--out', out, '--epochs', '8', '--no-progress'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return out;
-}
 
 const linkKey = (l: LinkTraffic) => `${l.from}>${l.to}>${l.kind}`;
 const usedLinks = (ls: LinkTraffic[]) => ls.filter((l) => l.messages > 0).sort((a, b) => linkKey(a).localeCompare(linkKey(b)));
@@ -88,7 +73,7 @@ describe('replay-based analysis through the API and the CLI (real Postgres, buil
     work = tempDir('ddnn-e2e-analysis-');
     const data = path.join(work, 'data');
     execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--out', path.join(data, 'datasets', DATASET)], { cwd: repoRoot, stdio: 'ignore' });
-    const model = modelDir(work);
+    const model = e2eModelDir();
     api = await startApi({
       DATABASE_URL: db.url,
       DDNN_DATA_DIR: data,

@@ -4,25 +4,11 @@ import path from 'node:path';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-operator-token-takeover-0123';
 const DATASET = 'synthetic-multicam-seed1';
 
-/**
- * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
- * (before one is committed) a small one trained here with the project's CLI.
- */
-function modelDir(work: string): string {
-  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
-  const committed = path.join(repoRoot, 'models', 'default');
-  if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
-  const out = path.join(work, 'model');
-  execFileSync(process.execPath, [cliMain, 'train', '--data', path.join(work, 'data', 'datasets', DATASET), '--out', out, '--epochs', '2', '--no-progress'], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-  });
-  return out;
-}
 
 describe('a session whose node dies', () => {
   let db: TestDatabase;
@@ -38,7 +24,7 @@ describe('a session whose node dies', () => {
     env = {
       DATABASE_URL: db.url,
       DDNN_DATA_DIR: data,
-      DDNN_DEFAULT_MODEL_DIR: modelDir(work),
+      DDNN_DEFAULT_MODEL_DIR: e2eModelDir(),
       DDNN_ADMIN_TOKEN: TOKEN,
       DDNN_SIMULATED_DEVICES: '6',
       DDNN_DEMO: 'false',

@@ -20,27 +20,13 @@ import { foldSessionProjection } from '@ddnn/events';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { io } from 'socket.io-client';
 import { cliMain, deviceMain, repoRoot, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
+import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-operator-token-0123456789';
 const DATASET = 'synthetic-multicam-seed1';
 const VIEWS = [0, 1, 2, 3, 4, 5];
 const KILLED_VIEW = 3;
 
-/**
- * E2E_MODEL_DIR when set (a checkpoint trained on the default dataset), else the committed default model, else
- * (before one is committed) a small one trained here with the project's CLI.
- */
-function modelDir(work: string): string {
-  if (process.env.E2E_MODEL_DIR) return path.resolve(process.env.E2E_MODEL_DIR);
-  const committed = path.join(repoRoot, 'models', 'default');
-  if (fs.existsSync(path.join(committed, 'manifest.json'))) return committed;
-  const out = path.join(work, 'model');
-  execFileSync(process.execPath, [cliMain, 'train', '--data', path.join(work, 'data', 'datasets', DATASET), '--out', out, '--epochs', '3', '--no-progress'], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-  });
-  return out;
-}
 
 describe('a session across six device-agent processes (real Postgres, real processes)', () => {
   let db: TestDatabase;
@@ -60,7 +46,7 @@ describe('a session across six device-agent processes (real Postgres, real proce
     work = tempDir('ddnn-e2e-sessions-');
     const data = path.join(work, 'data');
     execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--out', path.join(data, 'datasets', DATASET)], { cwd: repoRoot, stdio: 'ignore' });
-    const model = modelDir(work);
+    const model = e2eModelDir();
     api = await startApi({
       DATABASE_URL: db.url,
       DDNN_DATA_DIR: data,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import type {
   AdminState,
@@ -11,6 +11,7 @@ import type {
   ProvisionDeviceResponse,
   UpdateDeviceRequest,
 } from '@ddnn/contracts';
+import { PageQueryDto } from '../common/page-query.dto';
 
 const ROLES: DeviceRole[] = ['end-device', 'edge'];
 const ADMIN_STATES: AdminState[] = ['locked', 'unlocked'];
@@ -70,21 +71,7 @@ export class UpdateDeviceDto implements UpdateDeviceRequest {
   view?: number | null;
 }
 
-export class DeviceListQueryDto implements DeviceListQuery {
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
+export class DeviceListQueryDto extends PageQueryDto implements DeviceListQuery {
 
   @ApiPropertyOptional({ enum: ROLES })
   @IsOptional()

@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SESSION_STATUSES, type CreateSessionRequest, type SessionStatus } from '@ddnn/contracts';
+import { PageQueryDto } from '../common/page-query.dto';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -145,26 +146,11 @@ export class CreateSessionDto implements CreateSessionRequest {
   rate?: number;
 }
 
-export class ListSessionsQuery {
+export class ListSessionsQuery extends PageQueryDto {
   @ApiPropertyOptional({ enum: SESSION_STATUSES })
   @IsOptional()
   @IsIn(SESSION_STATUSES as SessionStatus[])
   status?: SessionStatus;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class SessionEventsQuery {
