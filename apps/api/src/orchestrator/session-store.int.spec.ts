@@ -98,13 +98,23 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
         data: { sessionId: id, sampleIndex: i, tier: 'local', eta: 0.1, threshold: 0.8, policy: 'p', exited, prediction: 1, label: 1, shadow: false },
       },
     ];
+    // Session reads follow the xid8 rule, so another transaction running on the server can hold back
+    // what is visible for a moment (never lose it): wait until the fold has caught up, then compare exactly.
+    const caughtUp = async (samplesStarted: number) => {
+      for (let i = 0; i < 300; i++) {
+        const s = await log.summary(id);
+        if (s.samplesStarted >= samplesStarted) return s;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`session summary did not reach ${samplesStarted} started samples`);
+    };
     await Promise.all([sink.append(sample(0, true)), sink.append(sample(1, true))]);
-    const early = await log.summary(id);
+    const early = await caughtUp(2);
     expect(early).toMatchObject({ samplesStarted: 2, samplesDecided: 2, correct: 2, bytesTotal: 24 });
     await sink.append(sample(2, false));
     expect(await log.logged(id)).toEqual({ started: false, samples: new Set([0, 1, 2]) });
     expect(await log.countSamples(id)).toBe(3);
-    const later = await log.summary(id);
+    const later = await caughtUp(3);
     expect(later).toMatchObject({ samplesStarted: 3, samplesDecided: 2, bytesTotal: 36, bytesPerSample: 18 });
     const page = await log.page(id, early.checkpoint ?? undefined, 100);
     expect(page.events.map((e) => e.type)).toEqual(['SampleStarted', 'BytesTransferred', 'ExitDecided']);
