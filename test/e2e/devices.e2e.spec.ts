@@ -1,28 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeviceList, DeviceView } from '@ddnn/contracts';
-import { Rng, writeSynthDataset } from '@ddnn/datasets';
-import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, sectionSpecs, topologyShapes } from '@ddnn/ddnn';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { writeSynthDataset } from '@ddnn/datasets';
+import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
 import { type ApiProcess, deviceMain, type RunningProcess, startApi, startNode, tempDir, waitFor } from '../support/processes';
 
 const ADMIN = 'e2e-operator-token-0123456789';
-
-/** A real, untrained (seeded) checkpoint of the paper's six-device topology, written by the model library. */
-async function writeUntrainedCheckpoint(dir: string, seed = 7): Promise<void> {
-  const topology = parseTopology({});
-  const classes = ['car', 'bus', 'person'];
-  const rng = new Rng(seed);
-  const sections = new Map(sectionSpecs(topology, topologyShapes(topology, [32, 32, 3], classes.length)).map((s) => [s.name, initialValues(s, rng)] as const));
-  await saveCheckpoint(dir, {
-    architecture: { input: [32, 32, 3], binarization: 'sign', convp: 'conv3x3-bn-sign-maxpool', batchNormEpsilon: BN_EPSILON },
-    topology,
-    classes,
-    training: { epochs: 0, batchSize: 0, seed, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, cpuSecondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
-    metrics: {},
-    sections,
-  });
-}
 
 describe('device agents as real processes against the built API', () => {
   let db: TestDatabase;

@@ -3,12 +3,8 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import type { ModelSectionInfo, ModelView, RegisterModelRequest } from '@ddnn/contracts';
 
-export class RegisterModelDto implements RegisterModelRequest {
-  @ApiProperty({ example: 'models/default', description: 'Server-side checkpoint directory (local use).' })
-  @IsString()
-  @Length(1, 1000)
-  path!: string;
-
+/** Optional id and name of a model being registered or uploaded. */
+export class UploadModelDto {
   @ApiPropertyOptional({ example: 'paper-6cam' })
   @IsOptional()
   @IsString()
@@ -20,6 +16,13 @@ export class RegisterModelDto implements RegisterModelRequest {
   @IsString()
   @Length(1, 200)
   name?: string;
+}
+
+export class RegisterModelDto extends UploadModelDto implements RegisterModelRequest {
+  @ApiProperty({ example: 'models/default', description: 'Server-side checkpoint directory (local use).' })
+  @IsString()
+  @Length(1, 1000)
+  path!: string;
 }
 
 class SectionDto implements ModelSectionInfo {
@@ -65,16 +68,3 @@ export class DeployOutcomeDto {
   @ApiPropertyOptional() error?: string;
 }
 
-export class UploadModelDto {
-  @ApiPropertyOptional({ example: 'paper-6cam' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9][\w.-]{0,99}$/, { message: 'id may contain letters, digits, _ . - only' })
-  id?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  name?: string;
-}

@@ -4,9 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { Rng, writeSynthDataset } from '@ddnn/datasets';
-import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, sectionSpecs, topologyShapes } from '@ddnn/ddnn';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { writeSynthDataset } from '@ddnn/datasets';
+import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const apiMain = path.join(repoRoot, 'dist/apps/api/apps/api/src/main.js');
@@ -59,22 +58,6 @@ export function startNode(main: string, args: string[], env: Record<string, stri
       return exited;
     },
   };
-}
-
-/** A real (untrained, seeded) checkpoint of the paper's six-device topology, written by the model library. */
-async function writeUntrainedCheckpoint(dir: string, seed = 7): Promise<void> {
-  const topology = parseTopology({});
-  const classes = ['car', 'bus', 'person'];
-  const rng = new Rng(seed);
-  const sections = new Map(sectionSpecs(topology, topologyShapes(topology, [32, 32, 3], classes.length)).map((s) => [s.name, initialValues(s, rng)] as const));
-  await saveCheckpoint(dir, {
-    architecture: { input: [32, 32, 3], binarization: 'sign', convp: 'conv3x3-bn-sign-maxpool', batchNormEpsilon: BN_EPSILON },
-    topology,
-    classes,
-    training: { epochs: 0, batchSize: 0, seed, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
-    metrics: {},
-    sections,
-  });
 }
 
 export interface Platform {
