@@ -5,6 +5,7 @@ import { Projections1764230400002 } from './1764230400002-projections';
 import { AppendEventsBatchJson1764403200000 } from './1764403200000-append-events-batch-json';
 import { AppendEventsNotifyAfterCommit1764489600000 } from './1764489600000-append-events-notify-after-commit';
 import { AppendEventsLessPerEventWork1764576000000 } from './1764576000000-append-events-less-per-event-work';
+import { AppendBatchFastPath1764662400000 } from './1764662400000-append-batch-fast-path';
 import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
 
@@ -18,4 +19,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendEventsBatchJson1764403200000,
   AppendEventsNotifyAfterCommit1764489600000,
   AppendEventsLessPerEventWork1764576000000,
+  AppendBatchFastPath1764662400000,
 ];

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { streamIds } from '@ddnn/contracts';
 import { types as pgTypes, type Pool, type PoolClient } from 'pg';
+import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch } from './append-batch';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { ConcurrencyError, EventIdReuseError } from './errors';
@@ -66,7 +66,7 @@ interface EventRow {
   txid: string;
 }
 
-/** A row of append_events with the bigint arrays and the timestamp left as text (see RAW_APPEND_TYPES). */
+/** A row of append_batch (append_events' row type) with the bigint arrays and the timestamp left as text (see RAW_APPEND_TYPES). */
 interface AppendRow {
   req: number;
   status: 'ok' | 'duplicate' | 'conflict' | 'partial';
@@ -99,7 +99,6 @@ const EVENT_COLUMNS =
 // Only rows of transactions older than every transaction still running: a row that commits later can then
 // never sort before what a reader has already seen (the xid8 snapshot rule).
 const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-const APPEND_SQL = 'SELECT * FROM append_events($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::jsonb)';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 10_000;
 
@@ -130,35 +129,29 @@ export class EventStore {
    */
   async appendBatch(requests: AppendRequest[], db: Queryable = this.pool): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
-    const streams: string[] = [];
-    const expected: (number | null)[] = [];
-    const req: number[] = [];
-    const ids: string[] = [];
-    const rows: { s: string; t: string; v: number; d: unknown; m: EventMetadata | undefined }[] = [];
-    const prepared = requests.map((r, i) => {
-      validateRequest(r);
-      streams.push(r.streamId);
-      expected.push(encodeExpected(r.expectedVersion));
-      return r.events.map((e) => {
-        const eventId = e.eventId ?? randomUUID();
-        req.push(i + 1);
-        ids.push(eventId);
-        rows.push({ s: r.streamId, t: e.type, v: this.upcasters.currentVersion(e.type), d: e.data, m: e.metadata });
-        return { ...e, eventId };
-      });
-    });
-    const result = await db.query<AppendRow>({
-      name: 'ddnn_append_events',
-      text: APPEND_SQL,
-      values: [streams, expected, req, ids, JSON.stringify(rows)],
-      types: RAW_APPEND_TYPES,
-    });
+    const batch = encodeBatch(
+      requests.map((r) => {
+        validateRequest(r);
+        return { streamId: r.streamId, events: r.events, expected: encodeExpected(r.expectedVersion) };
+      }),
+      (type) => this.upcasters.currentVersion(type),
+    );
+    const result = await db.query<AppendRow>({ name: 'ddnn_append_batch', text: APPEND_BATCH_SQL, values: batch.values, types: RAW_APPEND_TYPES });
     if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) {
       // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's
       // transaction the notification must commit with it.
       if (db === this.pool) this.notifier.notify();
       else await db.query(NOTIFY_IN_TRANSACTION);
     }
+    const [first] = result.rows;
+    if (result.rows.length === 1 && first.req === 0) {
+      // The fast path: one row for the whole batch.
+      const bases = int8Array(first.stream_positions as string);
+      const globals = first.global_positions === null ? [] : int8Array(first.global_positions);
+      const createdAt = (parseTimestamptz(first.created_at as string) as Date).toISOString();
+      return decodeFastPath(batch, bases, globals, first.transaction_id as string, createdAt).map((result) => ({ ok: true, result }));
+    }
+    const prepared = batch.requests.map((r) => r.events);
     const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
     const isoOf = new Map<string, string>();
     const iso = (t: string | null) => {
