@@ -20,8 +20,8 @@ export interface BatchingWriterStats {
   largestBatch: number;
 }
 
-interface Pending {
-  request: AppendRequest;
+/** A queued append: the request itself plus its caller's callbacks (one object per append: thousands may wait). */
+interface Pending extends AppendRequest {
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -53,7 +53,7 @@ export class BatchingWriter {
     if (this.closed) return Promise.reject(new Error('BatchingWriter is closed'));
     return new Promise<AppendResult>((resolve, reject) => {
       const lane = this.lanes[laneOf(streamId, this.lanes.length)];
-      lane.add({ request: { streamId, events, expectedVersion: options.expectedVersion }, resolve, reject });
+      lane.add({ streamId, events, expectedVersion: options.expectedVersion, resolve, reject });
     });
   }
 
@@ -75,9 +75,9 @@ export class BatchingWriter {
 
   /** @internal One batch, one statement; settles every caller of the batch. */
   async write(batch: Pending[]): Promise<void> {
-    const events = batch.reduce((n, p) => n + p.request.events.length, 0);
+    const events = batch.reduce((n, p) => n + p.events.length, 0);
     try {
-      const outcomes = await this.store.appendBatch(batch.map((p) => p.request));
+      const outcomes = await this.store.appendBatch(batch);
       this.stats.batches++;
       this.stats.events += events;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events);
@@ -99,7 +99,7 @@ class Lane {
 
   add(p: Pending): void {
     this.queue.push(p);
-    this.queuedEvents += p.request.events.length;
+    this.queuedEvents += p.events.length;
     if (this.queuedEvents >= this.writer.limits.maxBatchEvents) this.kick();
     else if (!this.timer && !this.inFlight) this.timer = setTimeout(() => this.kick(), this.writer.limits.maxDelayMs);
   }
@@ -130,8 +130,8 @@ class Lane {
     const max = this.writer.limits.maxBatchEvents;
     let n = 0;
     let k = 0;
-    while (k < this.queue.length && (k === 0 || n + this.queue[k].request.events.length <= max)) {
-      n += this.queue[k].request.events.length;
+    while (k < this.queue.length && (k === 0 || n + this.queue[k].events.length <= max)) {
+      n += this.queue[k].events.length;
       k++;
     }
     const batch = this.queue.splice(0, k);

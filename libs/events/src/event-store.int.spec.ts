@@ -300,6 +300,28 @@ describe('EventStore (Postgres)', () => {
     await expect(store.readSessionEvents(s, { after: 'nope' })).rejects.toThrow(/invalid checkpoint 'nope'/);
   });
 
+  it('append_batch writes a batch without expectations as one row, and refuses ranks or counts that would leave a gap', async () => {
+    const a = streamIds.session('ab1');
+    await store.appendToStream(a, [ev.sampleStarted('ab1', 0)]);
+    const call = (counts: string, ranks: string) =>
+      pool.query(
+        `SELECT req, status, stream_positions::text AS bases, array_length(global_positions, 1) AS n
+           FROM append_batch($1::text[], $2::integer[], '{1}', '{NULL}', '{1,1}', $3::uuid[], $4::integer[], E'SampleStarted\\nSampleStarted', '{1,1}', $5, E'{}\\n{}')`,
+        [[a], counts, [randomUUID(), randomUUID()], ranks, ['{"sessionId":"ab1","sampleIndex":1}', '{"sessionId":"ab1","sampleIndex":2}'].join('\n')],
+      );
+    // Counts adding up to more than the events would reserve positions nobody fills.
+    await expect(call('{3}', '{1,2}')).rejects.toThrow(/counts add up to 3, not to the 2 events/);
+    // A rank outside 1..count leaves the position empty.
+    await expect(call('{2}', '{1,3}')).rejects.toThrow(/stream_position/);
+    // Two events at one rank: the taken position sends the batch to append_events, which numbers them itself.
+    const { rows: dup } = await call('{2}', '{1,1}');
+    expect(dup.map((r) => [r.req, r.status])).toEqual([[1, 'ok']]);
+    expect((await store.readStream(a)).map((e) => [e.streamPosition, (e.data as { sampleIndex: number }).sampleIndex])).toEqual([[1, 0], [2, 1], [3, 2]]);
+    const { rows } = await call('{2}', '{1,2}');
+    expect(rows).toEqual([{ req: 0, status: 'ok', bases: '{3}', n: 2 }]);
+    expect(await store.streamVersion(a)).toBe(5);
+  });
+
   it('rejects bad input with errors naming the problem', async () => {
     await expect(store.appendToStream('', [ev.sampleStarted('x', 0)])).rejects.toThrow(/streamId must be a non-empty string/);
     await expect(store.appendToStream('session-x', [{ ...ev.sampleStarted('x', 0), eventId: 'abc' }])).rejects.toThrow(/eventId 'abc'/);

@@ -1,7 +1,7 @@
 import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { streamIds } from '@ddnn/contracts';
 import { types as pgTypes, type Pool, type PoolClient } from 'pg';
-import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch } from './append-batch';
+import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, eventsWithIds, type EncodedBatch } from './append-batch';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { ConcurrencyError, EventIdReuseError } from './errors';
@@ -129,13 +129,11 @@ export class EventStore {
    */
   async appendBatch(requests: AppendRequest[], db: Queryable = this.pool): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
-    const batch = encodeBatch(
-      requests.map((r) => {
-        validateRequest(r);
-        return { streamId: r.streamId, events: r.events, expected: encodeExpected(r.expectedVersion) };
-      }),
-      (type) => this.upcasters.currentVersion(type),
-    );
+    const expected = requests.map((r) => {
+      validateRequest(r);
+      return encodeExpected(r.expectedVersion);
+    });
+    const batch = encodeBatch(requests, expected, (type) => this.upcasters.currentVersion(type));
     const result = await db.query<AppendRow>({ name: 'ddnn_append_batch', text: APPEND_BATCH_SQL, values: batch.values, types: RAW_APPEND_TYPES });
     if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) {
       // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's
@@ -143,16 +141,23 @@ export class EventStore {
       if (db === this.pool) this.notifier.notify();
       else await db.query(NOTIFY_IN_TRANSACTION);
     }
-    const [first] = result.rows;
-    if (result.rows.length === 1 && first.req === 0) {
+    return this.outcomes(requests, batch, result.rows);
+  }
+
+  private outcomes(requests: AppendRequest[], batch: EncodedBatch, rows: AppendRow[]): AppendOutcome[] {
+    const [first] = rows;
+    if (rows.length === 1 && first.req === 0) {
       // The fast path: one row for the whole batch.
       const bases = int8Array(first.stream_positions as string);
       const globals = first.global_positions === null ? [] : int8Array(first.global_positions);
       const createdAt = (parseTimestamptz(first.created_at as string) as Date).toISOString();
-      return decodeFastPath(batch, bases, globals, first.transaction_id as string, createdAt).map((result) => ({ ok: true, result }));
+      const txid = first.transaction_id as string;
+      return requests.map((r, i): AppendOutcome => {
+        const { start, events } = decodeFastPath(batch, i, r, bases, globals, txid, createdAt);
+        return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: start + events.length, events, duplicate: false } };
+      });
     }
-    const prepared = batch.requests.map((r) => r.events);
-    const byReq = new Map<number, AppendRow>(result.rows.map((row) => [row.req, row]));
+    const byReq = new Map<number, AppendRow>(rows.map((row) => [row.req, row]));
     const isoOf = new Map<string, string>();
     const iso = (t: string | null) => {
       if (t === null) return '';
@@ -167,7 +172,7 @@ export class EventStore {
         return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(row.current_position)) };
       }
       if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
-      const events = prepared[i];
+      const events = eventsWithIds(batch, i, r.events);
       const base = Number(row.current_position ?? 0);
       const createdAt = iso(row.created_at);
       const streamPositions = row.stream_positions === null ? null : int8Array(row.stream_positions);
