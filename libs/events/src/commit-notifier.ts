@@ -12,13 +12,19 @@ export const NOTIFY_IN_TRANSACTION = `SELECT pg_notify('${EVENTS_CHANNEL}', '')`
 
 /**
  * Wakes subscribers after appends committed on the pool, off the append's critical path: at most one
- * notification in flight; wake-ups requested meanwhile collapse into one more.
+ * notification in flight and at most one per minIntervalMs; wake-ups requested meanwhile collapse into one more.
+ * A notification is a round trip and a transaction (~0.2 ms of client and ~0.1 ms of server CPU): sent after every
+ * batch, they were ~70 per 10,000 events at batches of 100, for wake-ups that subscribers coalesce anyway.
  */
 export class CommitNotifier {
   private inFlight = false;
   private again = false;
+  private lastSent = -Infinity;
 
-  constructor(private readonly pool: Pick<Pool, 'query'>) {}
+  constructor(
+    private readonly pool: Pick<Pool, 'query'>,
+    private readonly minIntervalMs = 20,
+  ) {}
 
   /** Requests a notification; never throws (polling is the subscribers' fallback). */
   notify(): void {
@@ -27,6 +33,14 @@ export class CommitNotifier {
       return;
     }
     this.inFlight = true;
+    const wait = this.lastSent + this.minIntervalMs - performance.now();
+    // unref: a wake-up still waiting must not keep the process alive (subscribers poll anyway).
+    if (wait > 0) setTimeout(() => this.send(), wait).unref();
+    else this.send();
+  }
+
+  private send(): void {
+    this.lastSent = performance.now();
     this.pool
       .query(NOTIFY_AFTER_COMMIT)
       .catch(() => undefined)

@@ -26,6 +26,8 @@ interface RoundResult {
   copyRowsPerSecond: number;
   /** COPY into a table with the events table's four indexes (what the same rows cost with the store's indexes). */
   copyIndexedRowsPerSecond: number;
+  /** COPY into the plain table in transactions of batch-size rows, one after another (what each commit costs). */
+  copyBatchedRowsPerSecond: number;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -63,6 +65,7 @@ export function registerBenchEventsCommand(program: Command): void {
           `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes)\n` +
             `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
             `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
+            `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
             `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
         );
       }
@@ -112,6 +115,7 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
     await timeWriter(store, warm, o.batchSize, o.lanes);
     await timeCopy(pool, warm, 'copy_plain');
     await timeCopy(pool, warm, 'copy_indexed');
+    await timeCopy(pool, warm, 'copy_plain', o.batchSize);
     const rounds: RoundResult[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const workload = makeWorkload(o.events, o.streams);
@@ -121,17 +125,21 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
       if (r % 2 === 0) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
       const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_plain');
       const copyIndexedRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
+      await pool.query('TRUNCATE copy_plain');
+      const copyBatchedRowsPerSecond = await timeCopy(pool, workload, 'copy_plain', o.batchSize);
       if (r % 2 === 1) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes);
       log(
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
-          `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes); ratio ${round3(eventsPerSecond / copyRowsPerSecond)}`,
+          `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes), ${Math.round(copyBatchedRowsPerSecond)} rows/s ` +
+          `(plain, committed every ${o.batchSize}); ratio ${round3(eventsPerSecond / copyRowsPerSecond)}`,
       );
-      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond });
+      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond, copyBatchedRowsPerSecond });
     }
     // Medians over the rounds (the machine is shared); the ratio is the median of each round's own ratio.
     const eventsPerSecond = median(rounds.map((x) => x.eventsPerSecond));
     const copyRowsPerSecond = median(rounds.map((x) => x.copyRowsPerSecond));
     const copyIndexedRowsPerSecond = median(rounds.map((x) => x.copyIndexedRowsPerSecond));
+    const copyBatchedRowsPerSecond = median(rounds.map((x) => x.copyBatchedRowsPerSecond));
     return {
       eventsPerSecond: Math.round(eventsPerSecond),
       copyRowsPerSecond: Math.round(copyRowsPerSecond),
@@ -139,10 +147,13 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
       batchSize: o.batchSize,
       copyIndexedRowsPerSecond: Math.round(copyIndexedRowsPerSecond),
       ratioIndexed: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyIndexedRowsPerSecond))),
+      copyBatchedRowsPerSecond: Math.round(copyBatchedRowsPerSecond),
+      ratioBatched: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyBatchedRowsPerSecond))),
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
         copyIndexedRowsPerSecond: Math.round(x.copyIndexedRowsPerSecond),
+        copyBatchedRowsPerSecond: Math.round(x.copyBatchedRowsPerSecond),
         ratio: round3(x.eventsPerSecond / x.copyRowsPerSecond),
       })),
       events: o.events,
@@ -212,7 +223,8 @@ async function timeWriter(store: EventStore, work: WorkItem[], batchSize: number
   return work.length / seconds;
 }
 
-async function timeCopy(pool: Pool, work: WorkItem[], table: string): Promise<number> {
+/** COPY of the workload into `table`: one statement (one transaction), or one per `batch` rows in sequence. */
+async function timeCopy(pool: Pool, work: WorkItem[], table: string, batch = work.length): Promise<number> {
   const client = await pool.connect();
   try {
     const started = process.hrtime.bigint();
@@ -223,10 +235,12 @@ async function timeCopy(pool: Pool, work: WorkItem[], table: string): Promise<nu
       const cols = [i + 1, w.streamId, p, w.event.eventId, w.event.type, 1, JSON.stringify(w.event.data), JSON.stringify(w.event.metadata ?? {})];
       return `${cols.map((c) => copyText(String(c))).join('\t')}\n`;
     });
-    const copy = client.query(
-      copyFrom(`COPY ${table} (global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata) FROM STDIN`),
-    );
-    await pipeline(Readable.from(chunk(lines, 1000)), copy);
+    for (let i = 0; i < lines.length; i += batch) {
+      const copy = client.query(
+        copyFrom(`COPY ${table} (global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata) FROM STDIN`),
+      );
+      await pipeline(Readable.from(chunk(lines.slice(i, i + batch), 1000)), copy);
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return work.length / seconds;
   } finally {
