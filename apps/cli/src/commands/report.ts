@@ -122,8 +122,15 @@ export function registerReportCommands(program: Command): void {
         await writeSynthDataset(data, {});
       }
       const ds = await loadDataset(data);
-      const labelHash = createHash('sha256').update(Buffer.from(ds.labels.buffer)).update(ds.splits.join()).digest('hex').slice(0, 12);
-      const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${labelHash}`, cache: resolve(flags.cache), epochs: flags.epochs, seed: flags.seed, dropout: flags.dropout, trainings: [] };
+      // The pixels are part of the key: a regenerated dataset keeps its name and labels but not its images.
+      const dataHash = createHash('sha256')
+        .update(Buffer.from(ds.labels.buffer))
+        .update(ds.splits.join())
+        .update(Buffer.from(ds.present.buffer, ds.present.byteOffset, ds.present.byteLength))
+        .update(Buffer.from(ds.pixels.buffer, ds.pixels.byteOffset, ds.pixels.byteLength))
+        .digest('hex')
+        .slice(0, 12);
+      const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${dataHash}`, cache: resolve(flags.cache), epochs: flags.epochs, seed: flags.seed, dropout: flags.dropout, trainings: [] };
       const results = await runStudies(ctx, flags.threshold, flags.studies, flags.scalingFilters, flags.baseModel && resolve(flags.baseModel));
       const out = resolve(flags.out);
       await mkdir(out, { recursive: true });

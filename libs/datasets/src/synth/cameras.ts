@@ -12,8 +12,17 @@ export const DEFAULT_SAMPLES = 851;
 export const TRAIN_FRACTION = 680 / 851;
 export const CROP_SIZE = 32;
 
-/** Objects stand uniformly in a disc of this radius (m) around the scene origin. */
+/** People, and vehicles off the road, stand uniformly in a disc of this radius (m) around the scene origin. */
 export const SCENE_RADIUS = 10;
+
+/**
+ * A road runs through the scene along x: most vehicles drive in its lanes (|z| < ROAD_HALF_WIDTH m), heading
+ * along it either way, off its axis by a normal of ROAD_WANDER rad; ROAD_TURNING of them (turning, parked)
+ * stand and face anywhere, as people do.
+ */
+export const ROAD_HALF_WIDTH = 4;
+export const ROAD_WANDER = 0.15;
+export const ROAD_TURNING = 0.15;
 
 /** One camera: where it stands, its optics and what makes it hard. */
 export interface CameraSpec {
@@ -52,20 +61,23 @@ export interface CameraSpec {
 /**
  * The six cameras, weakest first (as the paper lists its devices: 37% ... 73% alone).
  * "crop px" is the median object-crop height on the 320x240 geometry; the sensor really samples
- * crop px x sensorScale pixels before the resize to 32x32. "missing" is measured (EXPECTED_MISSING_RATES).
+ * crop px x sensorScale pixels before the resize to 32x32. "missing" is measured (EXPECTED_MISSING_RATES);
+ * "alone" is the camera's device exit in the default model (test split, every sample; see the README).
  *
- * | cam | where            | dist / height | focal | crop px | scale | noise | sat. | jitter | occl. | clutter | drop | missing |
- * |-----|------------------|---------------|-------|---------|-------|-------|------|--------|-------|---------|------|---------|
- * | 0   | far mast, night  | 48 m / 9 m    | 250   | 21      | 0.45  | 34    | 0.1  | 0.2    | 0.45  | 5       | 0.3  | 30.5%   |
- * | 1   | kerb, very low   | 26 m / 0.9 m  | 520   | 79      | 0.5   | 26    | 0.6  | 0.15   | 0.6   | 6       | 0.08 | 30.8%   |
- * | 2   | overhead         | 8 m / 22 m    | 400   | 79      | 0.5   | 16    | 0.7  | 0.15   | 0.2   | 4       | 0.08 | 30.1%   |
- * | 3   | pole, mid range  | 30 m / 5 m    | 600   | 81      | 0.55  | 14    | 0.8  | 0.12   | 0.4   | 4       | 0.05 | 19.4%   |
- * | 4   | building corner  | 22 m / 3.5 m  | 400   | 73      | 0.65  | 10    | 0.9  | 0.1    | 0.35  | 3       | 0.04 | 13.7%   |
- * | 5   | close, good lens | 16 m / 2.6 m  | 300   | 74      | 0.75  | 8     | 1    | 0.08   | 0.25  | 2       | 0.03 | 22.7%   |
+ * | cam | where            | dist / height | focal | crop px | scale | noise | sat. | jitter | occl. | clutter | drop | missing | alone |
+ * |-----|------------------|---------------|-------|---------|-------|-------|------|--------|-------|---------|------|---------|-------|
+ * | 0   | far mast, night  | 48 m / 9 m    | 250   | 15      | 0.6   | 18    | 0.4  | 0.1    | 0.125 | 2       | 0.4  | 40.1%   | 43%   |
+ * | 1   | kerb, very low   | 26 m / 0.9 m  | 520   | 101     | 0.7   | 12    | 0.8  | 0.08   | 0.15  | 2       | 0.15 | 37.4%   | 53%   |
+ * | 2   | overhead         | 8 m / 22 m    | 400   | 86      | 0.7   | 8     | 0.85 | 0.08   | 0.05  | 1       | 0.12 | 28.2%   | 60%   |
+ * | 3   | pole, mid range  | 30 m / 5 m    | 600   | 68      | 0.75  | 7     | 0.9  | 0.06   | 0.1   | 1       | 0.12 | 20.2%   | 68%   |
+ * | 4   | building corner  | 22 m / 3.5 m  | 400   | 90      | 0.85  | 5     | 1    | 0.05   | 0.09  | 1       | 0.1  | 20.6%   | 77%   |
+ * | 5   | close, good lens | 16 m / 2.6 m  | 300   | 81      | 0.95  | 4     | 1    | 0.04   | 0.06  | 0       | 0.05 | 17.0%   | 72%   |
  *
- * Why each is weak: 0 sees tiny, noisy, nearly colourless crops and its detector often fails; 1 is low,
- * often blocked and its long lens misses the scene's edges; 2 sees roofs and heads, so shape cues are
- * weak; 3-5 get progressively closer and cleaner, but each misses part of the scene.
+ * Why each is weak: 0 sees tiny, noisy, washed-out crops and its detector often fails; 1 is low and
+ * its long lens misses the scene's edges; 2 sees roofs and heads, so shape cues are weak; 3-5 get
+ * progressively closer and cleaner, but each misses part of the scene. Most of a camera's weakness
+ * is the views it misses: each view it does capture is a fairly clean look from a fixed viewpoint (as
+ * a real fixed camera's is), which is what lets fusion reach 90%+ while single cameras stay weak.
  */
 export const CAMERAS: readonly CameraSpec[] = [
   {
@@ -75,17 +87,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 9,
     aim: [0, 0],
     focalPx: 250,
-    sensorScale: 0.45,
-    jitter: 0.2,
-    noise: 34,
-    saturation: 0.1,
-    colourCast: 0.12,
-    exposure: 0.35,
-    occlusion: 0.45,
+    sensorScale: 0.6,
+    jitter: 0.1,
+    noise: 18,
+    saturation: 0.4,
+    colourCast: 0.06,
+    exposure: 0.175,
+    occlusion: 0.125,
     occlusionCover: [0.25, 0.6],
-    clutter: 5,
+    clutter: 2,
     minPixels: 6,
-    dropRate: 0.3,
+    dropRate: 0.4,
   },
   {
     name: 'kerb-low',
@@ -94,17 +106,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 0.9,
     aim: [4, 3],
     focalPx: 520,
-    sensorScale: 0.5,
-    jitter: 0.15,
-    noise: 26,
-    saturation: 0.6,
-    colourCast: 0.15,
-    exposure: 0.3,
-    occlusion: 0.6,
+    sensorScale: 0.7,
+    jitter: 0.08,
+    noise: 12,
+    saturation: 0.8,
+    colourCast: 0.075,
+    exposure: 0.15,
+    occlusion: 0.15,
     occlusionCover: [0.25, 0.6],
-    clutter: 6,
+    clutter: 2,
     minPixels: 6,
-    dropRate: 0.08,
+    dropRate: 0.15,
   },
   {
     name: 'overhead',
@@ -113,17 +125,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 22,
     aim: [0, 0],
     focalPx: 400,
-    sensorScale: 0.5,
-    jitter: 0.15,
-    noise: 16,
-    saturation: 0.7,
-    colourCast: 0.12,
-    exposure: 0.25,
-    occlusion: 0.2,
+    sensorScale: 0.7,
+    jitter: 0.08,
+    noise: 8,
+    saturation: 0.85,
+    colourCast: 0.06,
+    exposure: 0.125,
+    occlusion: 0.05,
     occlusionCover: [0.2, 0.45],
-    clutter: 4,
+    clutter: 1,
     minPixels: 6,
-    dropRate: 0.08,
+    dropRate: 0.12,
   },
   {
     name: 'pole-mid',
@@ -132,17 +144,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 5,
     aim: [-4, -3],
     focalPx: 600,
-    sensorScale: 0.55,
-    jitter: 0.12,
-    noise: 14,
-    saturation: 0.8,
-    colourCast: 0.1,
-    exposure: 0.2,
-    occlusion: 0.4,
+    sensorScale: 0.75,
+    jitter: 0.06,
+    noise: 7,
+    saturation: 0.9,
+    colourCast: 0.05,
+    exposure: 0.1,
+    occlusion: 0.1,
     occlusionCover: [0.2, 0.5],
-    clutter: 4,
+    clutter: 1,
     minPixels: 6,
-    dropRate: 0.05,
+    dropRate: 0.12,
   },
   {
     name: 'building-corner',
@@ -151,17 +163,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 3.5,
     aim: [1, 3],
     focalPx: 400,
-    sensorScale: 0.65,
-    jitter: 0.1,
-    noise: 10,
-    saturation: 0.9,
-    colourCast: 0.08,
-    exposure: 0.15,
-    occlusion: 0.35,
+    sensorScale: 0.85,
+    jitter: 0.05,
+    noise: 5,
+    saturation: 1,
+    colourCast: 0.04,
+    exposure: 0.075,
+    occlusion: 0.09,
     occlusionCover: [0.15, 0.45],
-    clutter: 3,
+    clutter: 1,
     minPixels: 6,
-    dropRate: 0.04,
+    dropRate: 0.1,
   },
   {
     name: 'close-good-lens',
@@ -170,17 +182,17 @@ export const CAMERAS: readonly CameraSpec[] = [
     height: 2.6,
     aim: [3, 0],
     focalPx: 300,
-    sensorScale: 0.75,
-    jitter: 0.08,
-    noise: 8,
+    sensorScale: 0.95,
+    jitter: 0.04,
+    noise: 4,
     saturation: 1,
-    colourCast: 0.05,
-    exposure: 0.12,
-    occlusion: 0.25,
+    colourCast: 0.025,
+    exposure: 0.06,
+    occlusion: 0.06,
     occlusionCover: [0.15, 0.4],
-    clutter: 2,
+    clutter: 0,
     minPixels: 6,
-    dropRate: 0.03,
+    dropRate: 0.05,
   },
 ];
 
@@ -188,7 +200,7 @@ export const CAMERAS: readonly CameraSpec[] = [
  * Missing-view rate per camera measured over 40,000 scene layouts (seed 1); tests hold the generator
  * to it, so update it together with the table above.
  */
-export const EXPECTED_MISSING_RATES: readonly number[] = [0.305, 0.308, 0.301, 0.194, 0.137, 0.227];
+export const EXPECTED_MISSING_RATES: readonly number[] = [0.401, 0.374, 0.282, 0.202, 0.206, 0.17];
 
 export const SENSOR_WIDTH = 320;
 export const SENSOR_HEIGHT = 240;

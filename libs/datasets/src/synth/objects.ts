@@ -6,8 +6,11 @@ const CAR_PAINT: Vec3[] = [
   [0.75, 0.1, 0.1], [0.9, 0.9, 0.9], [0.08, 0.08, 0.09], [0.6, 0.62, 0.65], [0.15, 0.25, 0.6],
   [0.35, 0.36, 0.38], [0.1, 0.35, 0.2], [0.85, 0.75, 0.2], [0.55, 0.1, 0.1],
 ];
-// Buses share most paints with cars (and people's clothes share them too) so colour alone is a weak cue.
-const BUS_PAINT: Vec3[] = [[0.92, 0.75, 0.1], [0.92, 0.92, 0.9], [0.75, 0.12, 0.1], [0.15, 0.25, 0.6], [0.1, 0.35, 0.2], [0.6, 0.62, 0.65], [0.08, 0.08, 0.09]];
+// Most buses wear the city's livery (yellow, or white); the rest take paints that cars and clothes share, so
+// colour is a strong cue only on the cameras that see colour well.
+const BUS_LIVERY: Vec3[] = [[0.92, 0.75, 0.1], [0.92, 0.92, 0.9]];
+const BUS_LIVERY_SHARE = 0.75;
+const BUS_PAINT: Vec3[] = [[0.75, 0.12, 0.1], [0.15, 0.25, 0.6], [0.1, 0.35, 0.2], [0.6, 0.62, 0.65], [0.08, 0.08, 0.09]];
 const CLOTHES: Vec3[] = [
   [0.1, 0.1, 0.12], [0.2, 0.25, 0.5], [0.7, 0.1, 0.1], [0.9, 0.9, 0.88], [0.35, 0.35, 0.38], [0.15, 0.35, 0.2],
   [0.85, 0.7, 0.2], [0.5, 0.3, 0.15], [0.6, 0.62, 0.65],
@@ -56,7 +59,7 @@ export function makeBus(rng: Rng, position: Vec3, yaw: number): Thing {
   const L = rng.uniform(9, 12.5);
   const hw = rng.uniform(1.2, 1.3);
   const H = rng.uniform(2.9, 3.4);
-  const paint: Material = { colour: vary(rng, rng.pick(BUS_PAINT), 0.12), pattern: 'bus', glass: GLASS };
+  const paint: Material = { colour: vary(rng, rng.pick(rng.chance(BUS_LIVERY_SHARE) ? BUS_LIVERY : BUS_PAINT), 0.12), pattern: 'bus', glass: GLASS };
   return makeThing(position, yaw, [{ kind: 'box', min: [-L / 2, 0.35, -hw], max: [L / 2, H, hw], material: paint }, ...wheels(L, hw, 0.5)]);
 }
 

@@ -1,5 +1,5 @@
 import { Rng } from '../prng';
-import { CAMERAS, CLASS_PRIORS, CROP_MARGIN, SCENE_RADIUS, SENSOR_HEIGHT, SENSOR_WIDTH, type CameraSpec } from './cameras';
+import { CAMERAS, CLASS_PRIORS, CROP_MARGIN, ROAD_HALF_WIDTH, ROAD_TURNING, ROAD_WANDER, SCENE_RADIUS, SENSOR_HEIGHT, SENSOR_WIDTH, type CameraSpec } from './cameras';
 import { dot, makeThing, normalize, placeCamera, project, rayDirection, thingCorners, type PinholeCamera, type Thing, type Vec3 } from './geometry';
 import { makeObject, makeProp } from './objects';
 
@@ -122,6 +122,8 @@ function clutter(rng: Rng, cam: PinholeCamera, object: Thing, rect: ViewPlan['re
   const p = groundPoint(cam, u, v, objDepth * rng.uniform(1.15, 3));
   const reach = Math.max(object.max[0], object.max[2]) + 0.8;
   if (Math.hypot(p[0] - object.position[0], p[2] - object.position[2]) < reach) return null;
+  // Clutter is background: a ray that meets the ground before the object would put the prop in front of it.
+  if (project(cam, p).depth < objDepth + reach) return null;
   return makeProp(rng, p, rng.uniform(0, 2 * Math.PI), rng.uniform(1, 4));
 }
 
@@ -137,17 +139,35 @@ function jittered(rng: Rng, rect: ViewPlan['rect'], amount: number): ViewPlan['r
   return { x0, y0, x1: Math.max(x0 + 2, Math.min(SENSOR_WIDTH, cx + hw)), y1: Math.max(y0 + 2, Math.min(SENSOR_HEIGHT, cy + hh)) };
 }
 
+// One site: the same asphalt under every sample (fixed cameras look at a fixed background).
+const SITE_GROUND: Vec3 = [0.33, 0.33, 0.35];
+
 function sampleLighting(rng: Rng): Lighting {
   const elev = rng.uniform(0.25, 1.2);
   const az = rng.uniform(0, 2 * Math.PI);
-  const grounds: Vec3[] = [[0.33, 0.33, 0.35], [0.52, 0.5, 0.47], [0.3, 0.42, 0.2], [0.45, 0.4, 0.33]];
   const overcast = rng.chance(0.35);
   return {
     sun: normalize([Math.cos(elev) * Math.cos(az), Math.sin(elev), Math.cos(elev) * Math.sin(az)]),
     ambient: overcast ? rng.uniform(0.65, 0.85) : rng.uniform(0.3, 0.5),
-    ground: rng.pick(grounds),
+    ground: SITE_GROUND,
     sky: overcast ? [0.7, 0.72, 0.75] : [0.45, 0.6, 0.88],
   };
+}
+
+/**
+ * Where the object stands and which way it faces: most vehicles drive along the road (the scene's x axis,
+ * either way, a little off axis) in its lanes; the rest, and people, stand anywhere in the scene, facing anywhere.
+ */
+function placeObject(rng: Rng, object: Thing, label: number): void {
+  if (label !== 2 && !rng.chance(ROAD_TURNING)) {
+    object.position = [rng.uniform(-SCENE_RADIUS, SCENE_RADIUS), 0, rng.uniform(-ROAD_HALF_WIDTH, ROAD_HALF_WIDTH)];
+    object.yaw = (rng.chance(0.5) ? 0 : Math.PI) + ROAD_WANDER * rng.normal();
+    return;
+  }
+  const r = SCENE_RADIUS * Math.sqrt(rng.next());
+  const a = rng.uniform(0, 2 * Math.PI);
+  object.position = [r * Math.cos(a), 0, r * Math.sin(a)];
+  object.yaw = rng.uniform(0, 2 * Math.PI);
 }
 
 /**
@@ -163,10 +183,7 @@ export function sampleScene(seed: number, index: number, views: number): SynthSc
   const object = makeObject(rng, label, [0, 0, 0], 0);
   let rects: (ViewPlan['rect'] | null)[] = [];
   for (let attempt = 0; ; attempt++) {
-    const r = SCENE_RADIUS * Math.sqrt(rng.next());
-    const a = rng.uniform(0, 2 * Math.PI);
-    object.position = [r * Math.cos(a), 0, r * Math.sin(a)];
-    object.yaw = rng.uniform(0, 2 * Math.PI);
+    placeObject(rng, object, label);
     rects = cams.map((cam) => {
       const rect = cropFor(cam, object);
       return rect && !rng.chance(cam.spec.dropRate) ? rect : null;
