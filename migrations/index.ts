@@ -8,6 +8,7 @@ import { AppendEventsLessPerEventWork1764576000000 } from './1764576000000-appen
 import { AppendBatchFastPath1764662400000 } from './1764662400000-append-batch-fast-path';
 import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
+import { SessionSummaryShape1764748800000 } from './1764748800000-session-summary-shape';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -20,4 +21,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendEventsNotifyAfterCommit1764489600000,
   AppendEventsLessPerEventWork1764576000000,
   AppendBatchFastPath1764662400000,
+  SessionSummaryShape1764748800000,
 ];

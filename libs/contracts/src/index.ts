@@ -1,4 +1,5 @@
 export * from './events/catalogue';
+export * from './events/session-summary';
 export * from './api/health';
 export * from './socket/devices';
 export * from './api/sessions';

@@ -1,6 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { SessionProjection } from '@ddnn/contracts';
-import { getSessionProjection, projectionsSubscription, type Subscription } from '@ddnn/events';
+import { projectionsSubscription, type Subscription } from '@ddnn/events';
 import { SessionEventLog } from './session-event-log';
 
 /**
@@ -19,11 +18,6 @@ export class ProjectionsRunner implements OnApplicationBootstrap, OnApplicationS
       onError: (e) => this.logger.warn(`projections batch failed (retrying): ${e instanceof Error ? e.message : e}`),
     });
     await this.subscription.start();
-  }
-
-  /** A session's summary as the projection holds it (null until the projection has seen the session). */
-  session(sessionId: string): Promise<SessionProjection | null> {
-    return getSessionProjection(this.log.pool, sessionId);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -56,12 +56,13 @@ export class SessionEventLog implements OnApplicationShutdown {
   }
 
   /**
-   * The session's summary, folded from its events. Each node keeps the fold it already did (a cache: any
-   * node can rebuild it from the log) and folds only the events after it.
+   * The session's summary, folded from its events to the head of the log with the projection's own fold
+   * (the stored projection may lag; a watched session must show every committed event). Each node keeps the
+   * fold it already did (a cache: any node can rebuild it from the log) and folds only the events after it.
    */
   summary(sessionId: string): Promise<SessionSummary> {
-    const previous = this.summaries.get(sessionId) ?? Promise.resolve(emptySessionSummary());
-    const next = previous.catch(() => emptySessionSummary()).then(async (summary) => {
+    const previous = this.summaries.get(sessionId) ?? Promise.resolve(emptySessionSummary(sessionId));
+    const next = previous.catch(() => emptySessionSummary(sessionId)).then(async (summary) => {
       for (;;) {
         const page = await this.store.readSessionEvents(sessionId, { after: summary.checkpoint ?? undefined, limit: 1000 });
         for (const e of page.events) summary = foldSessionSummary(summary, e);

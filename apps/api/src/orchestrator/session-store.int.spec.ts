@@ -110,12 +110,12 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     };
     await Promise.all([sink.append(sample(0, true)), sink.append(sample(1, true))]);
     const early = await caughtUp(2);
-    expect(early).toMatchObject({ samplesStarted: 2, samplesDecided: 2, correct: 2, bytesTotal: 24 });
+    expect(early).toMatchObject({ sessionId: id, samplesStarted: 2, samplesDecided: 2, correct: 2, bytes: { total: 24 } });
     await sink.append(sample(2, false));
     expect(await log.logged(id)).toEqual({ started: false, samples: new Set([0, 1, 2]) });
     expect(await log.countSamples(id)).toBe(3);
     const later = await caughtUp(3);
-    expect(later).toMatchObject({ samplesStarted: 3, samplesDecided: 2, bytesTotal: 36, bytesPerSample: 18 });
+    expect(later).toMatchObject({ samplesStarted: 3, samplesDecided: 2, bytes: { total: 36, perSample: 18 } });
     const page = await log.page(id, early.checkpoint ?? undefined, 100);
     expect(page.events.map((e) => e.type)).toEqual(['SampleStarted', 'BytesTransferred', 'ExitDecided']);
     expect(page.hasMore).toBe(false);

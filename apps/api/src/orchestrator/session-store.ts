@@ -167,6 +167,5 @@ function toView(r: SessionRow): SessionView {
     finishedAt: r.finished_at?.toISOString() ?? null,
     stats: r.stats,
     summary: null,
-    projection: null,
   };
 }

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import { SESSION_STATUSES, type CreateSessionRequest, type SessionStatus } from '@ddnn/contracts';
 import { PageQueryDto } from '../common/page-query.dto';
+import { SessionSummaryDto } from './session-summary.dto';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -197,10 +198,12 @@ export class SessionViewDto {
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: Object, description: 'Time in model, transport and logging measured by the node that ran it' })
   stats!: Record<string, number> | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'Folded from the session events: samples, accuracy, exits per tier, bytes per link, devices' })
-  summary!: Record<string, unknown> | null;
-  @ApiProperty({ nullable: true, type: Object, description: "The event log's session-summary projection (single-session reads)" })
-  projection!: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: SessionSummaryDto,
+    description: 'Folded from the session events to the head of the log (the same fold as the stored session_summaries projection, which may lag)',
+  })
+  summary!: SessionSummaryDto | null;
 }
 
 export class SessionListDto {

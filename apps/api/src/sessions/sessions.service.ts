@@ -2,7 +2,6 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { ModelCatalog } from '../orchestrator/model-catalog';
-import { ProjectionsRunner } from '../orchestrator/projections-runner';
 import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionScheduler } from '../orchestrator/session-scheduler';
 import { specProblem } from '../orchestrator/session-runner';
@@ -17,7 +16,6 @@ export class SessionsService {
     private readonly models: ModelCatalog,
     private readonly datasets: DatasetCatalog,
     private readonly scheduler: SessionScheduler,
-    private readonly projections: ProjectionsRunner,
   ) {}
 
   /** Validates what can be checked up front (model, dataset, views), queues the session and wakes the scheduler. */
@@ -47,8 +45,7 @@ export class SessionsService {
   async get(id: string): Promise<SessionView | null> {
     const view = await this.store.get(id);
     if (!view) return null;
-    const [summary, projection] = await Promise.all([this.log.summary(id), this.projections.session(id)]);
-    return { ...view, summary, projection };
+    return { ...view, summary: await this.log.summary(id) };
   }
 
   async stop(id: string): Promise<SessionView | null> {

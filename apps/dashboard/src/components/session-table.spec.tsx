@@ -1,12 +1,11 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
-import type { SessionView } from '@ddnn/contracts';
+import { emptySessionSummary, type SessionView } from '@ddnn/contracts';
 import { SessionTable } from './session-table';
 
 jest.mock('next/link', () => ({ __esModule: true, default: ({ href, children, ...rest }: { href: string; children: unknown }) => <a href={href} {...rest}>{children as never}</a> }));
 
-// The table reads no projection; it is added last so that the fixture stays one object literal.
 function session(id: string, accuracy: number | null, startedAt: string): SessionView {
-  const view: Omit<SessionView, 'projection'> = {
+  return {
     id,
     status: 'completed',
     modelId: 'default',
@@ -31,23 +30,17 @@ function session(id: string, accuracy: number | null, startedAt: string): Sessio
       accuracy === null
         ? null
         : {
+            ...emptySessionSummary(id),
+            status: 'completed',
             samplesStarted: 10,
             samplesDecided: 10,
             labelled: 10,
             correct: Math.round(accuracy * 10),
             accuracy,
-            exits: { local: { exited: 6, correct: 5 }, edge: { exited: 0, correct: 0 }, cloud: { exited: 4, correct: 3 } },
-            bytesByLink: {},
-            bytesByKind: {},
-            bytesTotal: 1200,
-            shadowBytesTotal: 0,
-            bytesPerSample: 120,
-            devices: {},
-            missed: 0,
-            checkpoint: null,
+            exits: { local: { exited: 6, labelled: 6, correct: 5 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 4, labelled: 4, correct: 3 } },
+            bytes: { total: 1200, shadowTotal: 0, perSample: 120, links: [] },
           },
   };
-  return { ...view, projection: null } as SessionView;
 }
 
 describe('SessionTable', () => {

@@ -27,7 +27,7 @@ function value(s: SessionView, k: Key, now: number): number | string | null {
     case 'local':
       return localExitRate(s.summary);
     case 'bytes':
-      return s.summary?.bytesPerSample ?? null;
+      return s.summary?.bytes.perSample ?? null;
     case 'start':
       return s.startedAt ?? s.createdAt;
     case 'duration':
@@ -104,7 +104,7 @@ export function SessionTable({ sessions }: { sessions: SessionView[] }) {
               </td>
               <td className="num">{fmtPct(s.summary?.accuracy)}</td>
               <td className="num">{fmtPct(localExitRate(s.summary))}</td>
-              <td className="num">{fmtBytes(s.summary?.bytesPerSample)}</td>
+              <td className="num">{fmtBytes(s.summary?.bytes.perSample)}</td>
               <td>{fmtTime(s.startedAt ?? s.createdAt)}</td>
               <td className="num">{fmtDuration(durationMs(s, now))}</td>
               <td>

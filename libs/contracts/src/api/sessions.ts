@@ -1,5 +1,5 @@
 import type { EntropyPolicySpec, SessionMode, SessionTopology, StoredEvent } from '../events/catalogue';
-import type { SessionProjection } from '../events/projections';
+import type { SessionSummary } from '../events/projections';
 
 /** Lifecycle of a session: queued until a node owns it, running, then one of the three end states. */
 export type SessionStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed';
@@ -24,45 +24,6 @@ export interface CreateSessionRequest {
 }
 export interface CreateSessionResponse {
   id: string;
-}
-
-/** Per exit tier: how many samples left the hierarchy there and how many of those were right. */
-export interface ExitTally {
-  exited: number;
-  correct: number;
-}
-/** Per device: answered requests and misses. */
-export interface DeviceTally {
-  view: number | null;
-  answered: number;
-  missed: number;
-}
-
-/**
- * What a session did, folded from its events alone (so it can be rebuilt from the log and compared).
- * Counted bytes exclude shadow traffic; shadowBytes holds research-mode extras.
- */
-export interface SessionSummary {
-  samplesStarted: number;
-  samplesDecided: number;
-  /** Decided samples whose label is known. */
-  labelled: number;
-  correct: number;
-  /** correct / labelled, null while nothing labelled was decided. */
-  accuracy: number | null;
-  exits: { local: ExitTally; edge: ExitTally; cloud: ExitTally };
-  /** Counted bytes by link `from->to`. */
-  bytesByLink: Record<string, number>;
-  /** Counted bytes by payload kind. */
-  bytesByKind: Record<string, number>;
-  bytesTotal: number;
-  shadowBytesTotal: number;
-  /** bytesTotal / samplesDecided. */
-  bytesPerSample: number | null;
-  devices: Record<string, DeviceTally>;
-  missed: number;
-  /** Checkpoint of the last event folded in. */
-  checkpoint: string | null;
 }
 
 /** GET /api/sessions/:id and each row of GET /api/sessions. */
@@ -90,10 +51,11 @@ export interface SessionView {
   finishedAt: string | null;
   /** What the node that ran it measured (null until it ends). */
   stats: SessionRunStats | null;
-  /** Folded from the session's events. */
+  /**
+   * Folded from the session's events up to the head of the log when the response was built (`foldSessionSummary`,
+   * the same fold the stored projection uses, which may lag); null only in rows not yet read from the log.
+   */
   summary: SessionSummary | null;
-  /** The event log's session-summary projection (libs/events), kept by its subscription; null in list rows. */
-  projection: SessionProjection | null;
 }
 
 /**
@@ -127,83 +89,4 @@ export interface SessionEventsPage {
   checkpoint: string | null;
   /** True when more events may follow right away. */
   hasMore: boolean;
-}
-
-/** The summary before any event. */
-export function emptySessionSummary(): SessionSummary {
-  const tally = (): ExitTally => ({ exited: 0, correct: 0 });
-  return {
-    samplesStarted: 0,
-    samplesDecided: 0,
-    labelled: 0,
-    correct: 0,
-    accuracy: null,
-    exits: { local: tally(), edge: tally(), cloud: tally() },
-    bytesByLink: {},
-    bytesByKind: {},
-    bytesTotal: 0,
-    shadowBytesTotal: 0,
-    bytesPerSample: null,
-    devices: {},
-    missed: 0,
-    checkpoint: null,
-  };
-}
-
-/**
- * Folds a session's events, in log order, into its summary (pure, so a summary kept up to date event by event
- * equals one rebuilt from the log). A sample is decided by its first non-shadow exit that answered.
- */
-export function foldSessionSummary(summary: SessionSummary, event: StoredEvent): SessionSummary {
-  const s: SessionSummary = {
-    ...summary,
-    exits: { local: { ...summary.exits.local }, edge: { ...summary.exits.edge }, cloud: { ...summary.exits.cloud } },
-    bytesByLink: { ...summary.bytesByLink },
-    bytesByKind: { ...summary.bytesByKind },
-    devices: { ...summary.devices },
-    checkpoint: event.checkpoint,
-  };
-  const device = (id: string, view: number | null): DeviceTally => (s.devices[id] = { ...(s.devices[id] ?? { view, answered: 0, missed: 0 }) });
-  switch (event.type) {
-    case 'SampleStarted':
-      s.samplesStarted++;
-      break;
-    case 'SectionEvaluated':
-      if (event.data.tier === 'device') device(event.data.node, event.data.view ?? null).answered++;
-      break;
-    case 'DeviceMissed':
-      s.missed++;
-      device(event.data.deviceId, event.data.view >= 0 ? event.data.view : null).missed++;
-      break;
-    case 'BytesTransferred': {
-      const d = event.data;
-      if (d.shadow) {
-        s.shadowBytesTotal += d.bytes;
-        break;
-      }
-      const link = `${d.from}->${d.to}`;
-      s.bytesByLink[link] = (s.bytesByLink[link] ?? 0) + d.bytes;
-      s.bytesByKind[d.kind] = (s.bytesByKind[d.kind] ?? 0) + d.bytes;
-      s.bytesTotal += d.bytes;
-      break;
-    }
-    case 'ExitDecided': {
-      const d = event.data;
-      if (d.shadow || !d.exited) break;
-      s.samplesDecided++;
-      const right = d.label !== null && d.prediction === d.label;
-      s.exits[d.tier].exited++;
-      if (right) s.exits[d.tier].correct++;
-      if (d.label !== null) {
-        s.labelled++;
-        if (right) s.correct++;
-      }
-      break;
-    }
-    default:
-      break;
-  }
-  s.accuracy = s.labelled ? s.correct / s.labelled : null;
-  s.bytesPerSample = s.samplesDecided ? s.bytesTotal / s.samplesDecided : null;
-  return s;
 }

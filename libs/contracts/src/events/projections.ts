@@ -1,10 +1,10 @@
 /**
- * Read models the projections build from the event log (libs/events); shaped for the dashboard and the REST
- * API. Both are rebuilt from the log on demand, and the rebuild equals the live result.
+ * Read models folded from the event log; shaped for the dashboard and the REST API. The projections (libs/events)
+ * keep them in tables and rebuild them from the log on demand, and the rebuild equals the live result.
  */
 import type { DeviceRole, EntropyPolicySpec, ExitTier, PayloadKind, SessionMode } from './catalogue';
 
-export type SessionProjectionStatus = 'running' | 'completed' | 'aborted';
+export type SessionSummaryStatus = 'running' | 'completed' | 'aborted';
 
 /** Live (non-shadow) exits at one tier. */
 export interface ExitTierStats {
@@ -27,7 +27,6 @@ export interface LinkBytes {
 
 /** One end device within one session. */
 export interface DeviceSessionStats {
-  deviceId: string;
   view: number | null;
   /** Device sections evaluated on the live path (answers that arrived in time). */
   answered: number;
@@ -40,9 +39,14 @@ export interface DeviceSessionStats {
   latencyMsTotal: number;
 }
 
-export interface SessionProjection {
+/**
+ * What a session did, folded from its events alone by `foldSessionSummary` (libs/contracts). The API folds it
+ * to the head of the log on demand; the projections subscription (libs/events) stores the same fold in
+ * `session_summaries`. Counted bytes exclude shadow traffic; `bytes.shadowTotal` holds research-mode extras.
+ */
+export interface SessionSummary {
   sessionId: string;
-  status: SessionProjectionStatus;
+  status: SessionSummaryStatus;
   modelId: string | null;
   dataset: string | null;
   split: 'train' | 'test' | null;
@@ -51,23 +55,34 @@ export interface SessionProjection {
   classes: string[];
   /** Samples the session planned (SessionStarted.sampleCount). */
   sampleCount: number;
-  /** Samples started. */
-  samples: number;
+  samplesStarted: number;
   /** Samples with a live exit decision (answered at some tier). */
-  answered: number;
-  /** Answered samples whose label is known. */
+  samplesDecided: number;
+  /** Decided samples whose label is known. */
   labelled: number;
   correct: number;
-  /** correct / labelled, null while no label is known. */
+  /** correct / labelled, null while nothing labelled was decided. */
   accuracy: number | null;
   exits: Record<ExitTier, ExitTierStats>;
-  bytes: { total: number; links: LinkBytes[] };
-  devices: DeviceSessionStats[];
+  bytes: {
+    /** Counted (non-shadow) bytes. */
+    total: number;
+    /** Shadow bytes (research mode), not counted in total. */
+    shadowTotal: number;
+    /** total / samplesDecided, null before the first decision. */
+    perSample: number | null;
+    /** Counted bytes by link and payload kind, sorted by from, to, kind. */
+    links: LinkBytes[];
+  };
+  /** By device id. */
+  devices: Record<string, DeviceSessionStats>;
+  /** DeviceMissed events, over all devices. */
+  missed: number;
   startedAt: string | null;
   endedAt: string | null;
   durationMs: number | null;
   abortReason: string | null;
-  /** Events applied, and the log checkpoint of the last one. */
+  /** Events folded in, and the log checkpoint of the last one. */
   events: number;
   lastEventAt: string | null;
   checkpoint: string | null;

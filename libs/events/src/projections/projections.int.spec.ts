@@ -1,19 +1,20 @@
-import { streamIds } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionSummary, streamIds } from '@ddnn/contracts';
+import { migrations } from '@ddnn/migrations';
 import type { Pool } from 'pg';
+import type { QueryRunner } from 'typeorm';
 import { migratedDatabase } from '../../test/database';
 import { ev, simulatedSession } from '../../test/fixtures';
 import { BatchingWriter } from '../batching-writer';
 import { EventStore } from '../event-store';
 import {
   getDeviceStatus,
-  getSessionProjection,
+  getSessionSummary,
   listDeviceStatuses,
-  listSessionProjections,
+  listSessionSummaries,
   projectionsLag,
   projectionsSubscription,
   rebuildProjections,
 } from './projections';
-import { foldSessionProjection } from './session-summary';
 
 describe('projections (Postgres)', () => {
   let env: Awaited<ReturnType<typeof migratedDatabase>>;
@@ -66,27 +67,27 @@ describe('projections (Postgres)', () => {
       expect(await projectionsLag(store)).toBe(0);
 
       for (const s of sessions) {
-        const p = await getSessionProjection(pool, s.id);
+        const p = await getSessionSummary(pool, s.id);
         if (!p) throw new Error(`no projection for ${s.id}`);
         expect(p.status).toBe('completed');
-        expect(p.samples).toBe(s.truth.samples);
-        expect(p.answered).toBe(s.truth.answered);
+        expect(p.samplesStarted).toBe(s.truth.samples);
+        expect(p.samplesDecided).toBe(s.truth.answered);
         expect(p.labelled).toBe(s.truth.labelled);
         expect(p.correct).toBe(s.truth.correct);
         expect(p.accuracy).toBeCloseTo(s.truth.correct / s.truth.labelled, 12);
         expect({ local: p.exits.local.exited, edge: p.exits.edge.exited, cloud: p.exits.cloud.exited }).toEqual(s.truth.exits);
         expect(Object.fromEntries(p.bytes.links.map((l) => [`${l.from}>${l.to}`, l.bytes]))).toEqual(s.truth.bytesByLink);
         expect(p.bytes.total).toBe(Object.values(s.truth.bytesByLink).reduce((a, b) => a + b, 0));
-        expect(Object.fromEntries(p.devices.map((d) => [d.deviceId, d.answered]))).toEqual(s.truth.answeredByDevice);
-        expect(Object.fromEntries(p.devices.map((d) => [d.deviceId, d.missed]))).toEqual(s.truth.missedByDevice);
+        expect(Object.fromEntries(Object.entries(p.devices).map(([id, d]) => [id, d.answered]))).toEqual(s.truth.answeredByDevice);
+        expect(Object.fromEntries(Object.entries(p.devices).map(([id, d]) => [id, d.missed]))).toEqual(s.truth.missedByDevice);
         expect(p.durationMs).toBe(1234);
         expect(p.classes).toEqual(['car', 'bus', 'person']);
         // The stored projection equals a fold of the session's own stream.
-        expect(p).toEqual(foldSessionProjection(s.id, await store.readStream(streamIds.session(s.id))));
+        expect(p).toEqual((await store.readStream(streamIds.session(s.id))).reduce(foldSessionSummary, emptySessionSummary(s.id)));
       }
-      const aborted = await getSessionProjection(pool, 's4');
-      expect(aborted).toMatchObject({ status: 'aborted', abortReason: 'operator stop', samples: 1 });
-      expect((await listSessionProjections(pool, { status: 'aborted' })).map((x) => x.sessionId)).toEqual(['s4']);
+      const aborted = await getSessionSummary(pool, 's4');
+      expect(aborted).toMatchObject({ status: 'aborted', abortReason: 'operator stop', samplesStarted: 1 });
+      expect((await listSessionSummaries(pool, { status: 'aborted' })).map((x) => x.sessionId)).toEqual(['s4']);
 
       const dev = await getDeviceStatus(pool, 's1-dev0');
       expect(dev).toMatchObject({ name: 'Camera 0', registered: true, connectivity: 'active', node: 'api-1', view: 0 });
@@ -114,16 +115,31 @@ describe('projections (Postgres)', () => {
     try {
       await live.catchUp();
       const before = await snapshot();
-      await pool.query(`UPDATE session_summaries SET summary = jsonb_set(summary, '{samples}', '999')`);
-      expect((await getSessionProjection(pool, 's1'))?.samples).toBe(999);
+      await pool.query(`UPDATE session_summaries SET summary = jsonb_set(summary, '{samplesStarted}', '999')`);
+      expect((await getSessionSummary(pool, 's1'))?.samplesStarted).toBe(999);
       await rebuildProjections(store);
       await store.appendToStream(streamIds.session('s5'), [ev.sampleStarted('s5', 0)]);
       await live.catchUp();
       const after = await snapshot();
       expect(after.sessions.filter((r: { session_id: string }) => r.session_id !== 's5')).toEqual(before.sessions);
-      expect((await getSessionProjection(pool, 's5'))?.samples).toBe(1);
+      expect((await getSessionSummary(pool, 's5'))?.samplesStarted).toBe(1);
     } finally {
       await live.stop();
     }
+  });
+
+  it('the summary-shape migration clears rows of the older projection shape, and the subscription rebuilds them', async () => {
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    const current = await snapshot();
+    // A row as the earlier projection stored it (devices as an array, `samples`/`answered`), at the head checkpoint.
+    await pool.query(`UPDATE session_summaries SET summary = '{"sessionId": "s1", "samples": 40, "answered": 40, "devices": []}'::jsonb WHERE session_id = 's1'`);
+    const Shape = migrations.find((m) => m.name === 'SessionSummaryShape1764748800000');
+    if (!Shape) throw new Error('the summary-shape migration is not registered');
+    await new Shape().up({ query: (sql: string) => pool.query(sql) } as unknown as QueryRunner);
+    expect((await snapshot()).sessions).toEqual([]);
+    expect(await projectionsLag(store)).toBeGreaterThan(0);
+    // Migrations run before the nodes start; the first node's subscription starts from the rewound checkpoint.
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    expect(await snapshot()).toEqual(current);
   });
 });

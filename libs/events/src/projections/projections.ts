@@ -1,10 +1,10 @@
-import type { DeviceStatus, SessionProjectionStatus, SessionProjection, StoredEvent } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionSummary, type DeviceStatus, type SessionSummary, type SessionSummaryStatus, type StoredEvent } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
 import { START_CHECKPOINT } from '../checkpoint';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
-import { applyToSessionProjection, emptySessionProjection, sessionOf } from './session-summary';
+import { sessionOf } from './session-summary';
 
 /** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
 export const PROJECTIONS_SUBSCRIBER = 'projections';
@@ -21,12 +21,12 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable): Pr
   }
   if (sessions.size) {
     const ids = [...sessions.keys()];
-    const { rows } = await tx.query<{ session_id: string; summary: SessionProjection }>(
+    const { rows } = await tx.query<{ session_id: string; summary: SessionSummary }>(
       'SELECT session_id, summary FROM session_summaries WHERE session_id = ANY ($1) FOR UPDATE',
       [ids],
     );
     const current = new Map(rows.map((r) => [r.session_id, r.summary]));
-    const next = ids.map((id) => (sessions.get(id) as StoredEvent[]).reduce(applyToSessionProjection, current.get(id) ?? emptySessionProjection(id)));
+    const next = ids.map((id) => (sessions.get(id) as StoredEvent[]).reduce(foldSessionSummary, current.get(id) ?? emptySessionSummary(id)));
     await tx.query(
       `INSERT INTO session_summaries (session_id, status, summary, updated_at)
        SELECT x.id, x.status, x.summary, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, status, summary)
@@ -99,18 +99,18 @@ export function projectionsLag(store: EventStore): Promise<number> {
   return subscriptionLag(store, PROJECTIONS_SUBSCRIBER);
 }
 
-/** One session's summary, or null when the projection has not seen the session. */
-export async function getSessionProjection(db: Queryable, sessionId: string): Promise<SessionProjection | null> {
-  const { rows } = await db.query<{ summary: SessionProjection }>('SELECT summary FROM session_summaries WHERE session_id = $1', [sessionId]);
+/** One session's stored summary (it may lag the log), or null when the projection has not seen the session. */
+export async function getSessionSummary(db: Queryable, sessionId: string): Promise<SessionSummary | null> {
+  const { rows } = await db.query<{ summary: SessionSummary }>('SELECT summary FROM session_summaries WHERE session_id = $1', [sessionId]);
   return rows.length ? rows[0].summary : null;
 }
 
 /** Session summaries, most recently updated first, optionally of one status. */
-export async function listSessionProjections(
+export async function listSessionSummaries(
   db: Queryable,
-  options: { status?: SessionProjectionStatus; limit?: number; offset?: number } = {},
-): Promise<SessionProjection[]> {
-  const { rows } = await db.query<{ summary: SessionProjection }>(
+  options: { status?: SessionSummaryStatus; limit?: number; offset?: number } = {},
+): Promise<SessionSummary[]> {
+  const { rows } = await db.query<{ summary: SessionSummary }>(
     `SELECT summary FROM session_summaries WHERE ($1::text IS NULL OR status = $1)
       ORDER BY updated_at DESC, session_id LIMIT $2 OFFSET $3`,
     [options.status ?? null, options.limit ?? 100, options.offset ?? 0],

@@ -1,6 +1,6 @@
-import type { EventType, StoredEvent } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionSummary, type EventType, type StoredEvent } from '@ddnn/contracts';
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
-import { emptySessionProjection, foldSessionProjection } from './session-summary';
+import { sessionOf } from './session-summary';
 
 let position = 0;
 function stored<K extends EventType>(type: K, data: StoredEvent<K>['data'], at = '2026-01-01T00:00:00.000Z'): StoredEvent {
@@ -19,7 +19,7 @@ function stored<K extends EventType>(type: K, data: StoredEvent<K>['data'], at =
   } as StoredEvent;
 }
 
-describe('session projection reducer', () => {
+describe('session summary reducer (the projection applies foldSessionSummary)', () => {
   it('counts live exits, accuracy over labelled samples, non-shadow bytes per link and device answers/misses', () => {
     const sessionId = 's';
     const events = [
@@ -38,25 +38,27 @@ describe('session projection reducer', () => {
       stored('ExitDecided', { sessionId, sampleIndex: 2, tier: 'cloud', eta: 0.2, threshold: null, policy: 'entropy', exited: true, prediction: 2, label: 2, shadow: true }),
       stored('SessionAborted', { sessionId, reason: 'stop', samplesDone: 3 }, '2026-01-01T00:00:02.500Z'),
     ];
-    const p = foldSessionProjection(sessionId, events);
-    expect(p.samples).toBe(1);
-    expect(p.answered).toBe(3);
+    expect(events.every((e) => sessionOf(e) === sessionId)).toBe(true);
+    const p = events.reduce(foldSessionSummary, emptySessionSummary(sessionId));
+    expect(p.samplesStarted).toBe(1);
+    expect(p.samplesDecided).toBe(3);
     expect(p.labelled).toBe(2);
     expect(p.correct).toBe(1);
     expect(p.accuracy).toBe(0.5);
     expect(p.exits).toEqual({ local: { exited: 1, labelled: 1, correct: 1 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 2, labelled: 1, correct: 0 } });
-    expect(p.bytes).toEqual({ total: 16, links: [{ from: 'd1', to: 'local', kind: 'scores', messages: 2, bytes: 16 }] });
-    expect(p.devices).toEqual([
-      { deviceId: 'd1', view: 0, answered: 2, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0 }, meanLatencyMs: 6, latencyMsTotal: 12 },
-      { deviceId: 'd2', view: 1, answered: 0, missed: 1, missedByReason: { timeout: 0, disconnected: 1, error: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
-    ]);
+    expect(p.bytes).toEqual({ total: 16, shadowTotal: 99, perSample: 16 / 3, links: [{ from: 'd1', to: 'local', kind: 'scores', messages: 2, bytes: 16 }] });
+    expect(p.devices).toEqual({
+      d1: { view: 0, answered: 2, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0 }, meanLatencyMs: 6, latencyMsTotal: 12 },
+      d2: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 0, disconnected: 1, error: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
+    });
+    expect(p.missed).toBe(1);
     expect(p).toMatchObject({ status: 'aborted', abortReason: 'stop', durationMs: null, events: events.length, checkpoint: events[events.length - 1].checkpoint });
   });
 
   it('does not touch the summary it is given', () => {
-    const empty = emptySessionProjection('s');
+    const empty = emptySessionSummary('s');
     const copy = structuredClone(empty);
-    foldSessionProjection('s', [stored('SampleStarted', { sessionId: 's', sampleIndex: 0, sampleId: 'a', label: null })]);
+    foldSessionSummary(empty, stored('SampleStarted', { sessionId: 's', sampleIndex: 0, sampleId: 'a', label: null }));
     expect(empty).toEqual(copy);
   });
 });

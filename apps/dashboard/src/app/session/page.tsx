@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import type { ExitDecided, LiveProgressMessage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { bytesByLink, type ExitDecided, type LiveProgressMessage, type SessionView, type StoredEvent } from '@ddnn/contracts';
 import { ExitsChart, LinkBytesChart } from '../../components/charts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
@@ -137,8 +137,8 @@ function SessionDetail({ id }: { id: string }) {
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />
-        <Stat label="Bytes per sample" value={fmtBytes(s?.bytesPerSample)} sub={s ? `${fmtBytes(s.bytesTotal)} in all` : undefined} />
-        <Stat label="Missed device replies" testId="stat-missed" value={s ? s.missed : '–'} sub={s && s.shadowBytesTotal ? `${fmtBytes(s.shadowBytesTotal)} shadow traffic` : undefined} />
+        <Stat label="Bytes per sample" value={fmtBytes(s?.bytes.perSample)} sub={s ? `${fmtBytes(s.bytes.total)} in all` : undefined} />
+        <Stat label="Missed device replies" testId="stat-missed" value={s ? s.missed : '–'} sub={s && s.bytes.shadowTotal ? `${fmtBytes(s.bytes.shadowTotal)} shadow traffic` : undefined} />
       </div>
       {!s || s.samplesDecided === 0 ? (
         <Empty title={running ? 'Waiting for the first decided sample…' : 'This session decided no samples.'} />
@@ -148,7 +148,7 @@ function SessionDetail({ id }: { id: string }) {
             <ExitsChart summary={s} />
           </Card>
           <Card title="Bytes per link">
-            <LinkBytesChart bytesByLink={s.bytesByLink} />
+            <LinkBytesChart bytesByLink={bytesByLink(s)} />
           </Card>
           <Card title="Device health">
             <div className="table-wrap">
@@ -160,6 +160,7 @@ function SessionDetail({ id }: { id: string }) {
                     <th className="num">Answered</th>
                     <th className="num">Missed</th>
                     <th className="num">Miss rate</th>
+                    <th className="num">Mean latency</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -172,6 +173,7 @@ function SessionDetail({ id }: { id: string }) {
                       <td className="num">{t.answered}</td>
                       <td className="num">{t.missed}</td>
                       <td className="num">{fmtPct(t.answered + t.missed ? t.missed / (t.answered + t.missed) : null)}</td>
+                      <td className="num">{t.meanLatencyMs === null ? '–' : `${t.meanLatencyMs.toFixed(1)} ms`}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -4,7 +4,7 @@ import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } fro
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { SessionView } from '@ddnn/contracts';
+import { bytesByLink, type SessionView } from '@ddnn/contracts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
 import { fmtBytes, shortId } from '../../lib/format';
@@ -36,7 +36,7 @@ function Graph({ session }: { session: SessionView }) {
     const t = setInterval(refresh, 3000);
     return () => clearInterval(t);
   }, [running, feed.state, refresh]);
-  const bytes = useMemo(() => current.summary?.bytesByLink ?? {}, [current]);
+  const bytes = useMemo(() => (current.summary ? bytesByLink(current.summary) : {}), [current]);
   // Links whose byte count grew since the last update are drawn animated: that is the live traffic.
   useEffect(() => {
     const grew = new Set(Object.keys(bytes).filter((k) => (bytes[k] ?? 0) > (prev.current[k] ?? 0) && prev.current[k] !== undefined));
@@ -104,7 +104,7 @@ function Graph({ session }: { session: SessionView }) {
           </h1>
           <p>
             {current.topology.devices.length} devices{current.topology.edges?.length ? ` · ${current.topology.edges.length} edge nodes` : ' · no edge tier'} · {livePolicyLabel(current.policy)} ·{' '}
-            {current.summary ? `${current.summary.samplesDecided} samples, ${fmtBytes(current.summary.bytesTotal)} counted` : 'no samples yet'}. Edge width ∝ bytes; moving edges carried traffic since the last update.
+            {current.summary ? `${current.summary.samplesDecided} samples, ${fmtBytes(current.summary.bytes.total)} counted` : 'no samples yet'}. Edge width ∝ bytes; moving edges carried traffic since the last update.
           </p>
         </div>
       </div>

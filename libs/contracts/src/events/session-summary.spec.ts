@@ -1,4 +1,5 @@
-import { emptySessionSummary, foldSessionSummary, type NewEvent, type StoredEvent } from '@ddnn/contracts';
+import type { NewEvent, StoredEvent } from './catalogue';
+import { bytesByLink, emptySessionSummary, foldSessionSummary } from './session-summary';
 
 let position = 0;
 const stored = (e: NewEvent): StoredEvent =>
@@ -20,36 +21,49 @@ const log: NewEvent[] = [
   { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 1, tier: 'cloud', eta: 0.3, threshold: null, policy: 'p', exited: true, prediction: 0, label: 1, shadow: false } },
 ];
 
-describe('foldSessionSummary', () => {
+describe('foldSessionSummary (the API on demand, the stored projection by subscription)', () => {
   const events = log.map(stored);
-  const summary = events.reduce(foldSessionSummary, emptySessionSummary());
+  const summary = events.reduce(foldSessionSummary, emptySessionSummary(sid));
 
   it('counts decided samples by their answering exit, ignoring shadow work', () => {
     expect(summary).toMatchObject({
+      sessionId: sid,
       samplesStarted: 2,
       samplesDecided: 2,
       labelled: 2,
       correct: 1,
       accuracy: 0.5,
-      exits: { local: { exited: 1, correct: 1 }, edge: { exited: 0, correct: 0 }, cloud: { exited: 1, correct: 0 } },
+      exits: { local: { exited: 1, labelled: 1, correct: 1 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 1, labelled: 1, correct: 0 } },
       missed: 1,
+      events: events.length,
       checkpoint: `1:${position}`,
     });
   });
 
   it('counts bytes per link and kind, shadow bytes apart', () => {
-    expect(summary.bytesByLink).toEqual({ 'd0->local': 24, 'd0->cloud': 128 });
-    expect(summary.bytesByKind).toEqual({ scores: 24, features: 128 });
-    expect(summary.bytesTotal).toBe(152);
-    expect(summary.shadowBytesTotal).toBe(128);
-    expect(summary.bytesPerSample).toBe(76);
-    expect(summary.devices).toEqual({ d0: { view: 0, answered: 1, missed: 0 }, d1: { view: 1, answered: 0, missed: 1 } });
+    expect(summary.bytes.links).toEqual([
+      { from: 'd0', to: 'cloud', kind: 'features', messages: 1, bytes: 128 },
+      { from: 'd0', to: 'local', kind: 'scores', messages: 2, bytes: 24 },
+    ]);
+    expect(bytesByLink(summary)).toEqual({ 'd0->local': 24, 'd0->cloud': 128 });
+    expect(summary.bytes).toMatchObject({ total: 152, shadowTotal: 128, perSample: 76 });
+    expect(summary.devices).toEqual({
+      d0: { view: 0, answered: 1, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0 }, meanLatencyMs: 1, latencyMsTotal: 1 },
+      d1: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 1, disconnected: 0, error: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
+    });
+  });
+
+  it('sums a link over its payload kinds in bytesByLink', () => {
+    const more = stored({ type: 'BytesTransferred', data: { sessionId: sid, sampleIndex: 2, from: 'd0', to: 'local', kind: 'features', bytes: 100, shadow: false } });
+    expect(bytesByLink(foldSessionSummary(summary, more))).toEqual({ 'd0->local': 124, 'd0->cloud': 128 });
   });
 
   it('gives the same result folded in pieces as in one pass, and leaves its input untouched', () => {
-    const half = events.slice(0, 5).reduce(foldSessionSummary, emptySessionSummary());
-    const frozen = JSON.stringify(half);
-    expect(events.slice(5).reduce(foldSessionSummary, half)).toEqual(summary);
-    expect(JSON.stringify(half)).toBe(frozen);
+    for (let cut = 0; cut <= events.length; cut++) {
+      const half = events.slice(0, cut).reduce(foldSessionSummary, emptySessionSummary(sid));
+      const frozen = JSON.stringify(half);
+      expect(events.slice(cut).reduce(foldSessionSummary, half)).toEqual(summary);
+      expect(JSON.stringify(half)).toBe(frozen);
+    }
   });
 });
