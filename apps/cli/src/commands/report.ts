@@ -163,12 +163,17 @@ async function runStudies(ctx: Context, T: number, studies: Study[], sf: number,
   const best = candidates.filter((m) => m.overall >= bestAcc - 1e-12).sort((a, b) => a.bytesPerSample - b.bytesPerSample)[0];
   const atT = metricsAt(baseRun, T);
 
-  // 2. the nine aggregation schemes (f=4)
+  // 2. the nine aggregation schemes (f=4); MP-CC is the base model when that was trained as the report would
+  // (training is deterministic, so retraining it would give the same weights)
+  const t = base.training;
+  const baseIsMpCc =
+    !baseModel ||
+    (t.epochs === ctx.epochs && t.seed === ctx.seed && t.deviceDropout === ctx.dropout && t.learningRate === 1e-3 && t.batchSize >= t.trainSamples && t.dataset === ctx.ds.manifest.name);
   const schemes: { scheme: string; metrics: EvalMetrics }[] = [];
   for (const local of studies.includes('schemes') ? AGGREGATORS : [])
     for (const cloud of AGGREGATORS) {
       const scheme = `${local}-${cloud}`;
-      const model = scheme === 'MP-CC' && !baseModel ? base : await trained(ctx, `${scheme}-f4`, { devices: views, local: { aggregator: local }, cloud: { aggregator: cloud } });
+      const model = scheme === 'MP-CC' && baseIsMpCc ? base : await trained(ctx, `${scheme}-f4`, { devices: views, local: { aggregator: local }, cloud: { aggregator: cloud } });
       schemes.push({ scheme, metrics: metricsAt(await runModel(model, ctx.ds), T) });
     }
 
