@@ -11,7 +11,7 @@ export * from './model/topology';
 export { sectionSpecs, initialValues, type ParamSpec, type SectionSpec, type SectionValues } from './model/params';
 export { forwardModel, aggregateMaps, aggregateScores, convpBlocks, exitHead, type ExitScores, type SectionTensors } from './model/forward';
 export * from './model/model';
-export { trainDdnn, type TrainOptions, type EpochReport } from './train/train';
+export { TRAIN_DEFAULTS, trainDdnn, type TrainOptions, type EpochReport } from './train/train';
 export { splitIndices, gatherView, gatherPresent } from './train/batches';
 export * from './checkpoint/checkpoint';
 export * from './inference/sections';

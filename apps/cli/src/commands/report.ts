@@ -11,6 +11,7 @@ import {
   runModel,
   saveCheckpoint,
   sweepThresholds,
+  TRAIN_DEFAULTS,
   trainDdnn,
   type DdnnModel,
   type EvalMetrics,
@@ -106,9 +107,9 @@ export function registerReportCommands(program: Command): void {
     .description("Reproduce the paper's studies (threshold, nine schemes, 1-6 devices, device failure, f vs communication) into Markdown + SVG")
     .option('--data <dir>', 'dataset folder (synthesized with the defaults if absent)', 'data/synth')
     .option('--out <dir>', 'output folder', 'docs/results')
-    .option('--epochs <n>', 'training epochs per model', intFlag('--epochs', 1), 100)
-    .option('--seed <n>', 'training seed', intFlag('--seed'), 1)
-    .option('--dropout <p>', 'training device drop-out probability', numberFlag('--dropout', 0, 1), 0.1)
+    .option('--epochs <n>', 'training epochs per model', intFlag('--epochs', 1), TRAIN_DEFAULTS.epochs)
+    .option('--seed <n>', 'training seed', intFlag('--seed'), TRAIN_DEFAULTS.seed)
+    .option('--dropout <p>', 'training device drop-out probability', numberFlag('--dropout', 0, 1), TRAIN_DEFAULTS.deviceDropout)
     .option('--threshold <T>', 'exit threshold of the scheme, device and failure studies', numberFlag('--threshold', 0, 1), 0.8)
     .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', 'tmp/ddnn-report-models')
     .option('--studies <list>', `studies besides the threshold/communication one (${STUDIES.join(',')})`, studiesFlag, [...STUDIES])
@@ -168,7 +169,7 @@ async function runStudies(ctx: Context, T: number, studies: Study[], sf: number,
   const t = base.training;
   const baseIsMpCc =
     !baseModel ||
-    (t.epochs === ctx.epochs && t.seed === ctx.seed && t.deviceDropout === ctx.dropout && t.learningRate === 1e-3 && t.batchSize >= t.trainSamples && t.dataset === ctx.ds.manifest.name);
+    (t.epochs === ctx.epochs && t.seed === ctx.seed && t.deviceDropout === ctx.dropout && t.learningRate === TRAIN_DEFAULTS.learningRate && t.batchSize >= t.trainSamples && t.dataset === ctx.ds.manifest.name);
   const schemes: { scheme: string; metrics: EvalMetrics }[] = [];
   for (const local of studies.includes('schemes') ? AGGREGATORS : [])
     for (const cloud of AGGREGATORS) {

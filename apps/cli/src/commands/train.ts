@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadDataset } from '@ddnn/datasets';
-import { metricsAt, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
+import { metricsAt, runModel, saveCheckpoint, schemeName, TRAIN_DEFAULTS, trainDdnn, type EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 
 interface TrainFlags extends TopologyFlags {
@@ -33,16 +33,16 @@ export function registerTrainCommand(program: Command): void {
     .description("Train a DDNN jointly (defaults: the paper's 6 devices, 1 ConvP of 4 filters, MP-CC, 100 epochs, full batch)")
     .requiredOption('--data <dir>', 'dataset folder')
     .requiredOption('--out <dir>', 'checkpoint directory to write')
-    .option('--epochs <n>', 'training epochs', intFlag('--epochs', 1), 100)
-    .option('--seed <n>', 'random seed', intFlag('--seed'), 1)
-    .option('--batch <n>', 'samples per step (>= training set = full batch)', intFlag('--batch', 1), 700)
+    .option('--epochs <n>', 'training epochs', intFlag('--epochs', 1), TRAIN_DEFAULTS.epochs)
+    .option('--seed <n>', 'random seed', intFlag('--seed'), TRAIN_DEFAULTS.seed)
+    .option('--batch <n>', 'samples per step (>= training set = full batch)', intFlag('--batch', 1), TRAIN_DEFAULTS.batchSize)
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
     .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag('--local-agg'))
     .option('--cloud-agg <agg>', 'cloud aggregator MP | AP | CC', aggregatorFlag('--cloud-agg'))
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
-    .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1), 0.1)
+    .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1), TRAIN_DEFAULTS.deviceDropout)
     .option('--threshold <T>', 'exit threshold for the test metrics stored in the checkpoint', numberFlag('--threshold', 0, 1), 0.8)
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')

@@ -102,6 +102,9 @@ function accuracy(pred: Int32Array | Float32Array | Uint8Array, labels: Int32Arr
   return total ? hit / total : 0;
 }
 
+/** The paper's training recipe: what trainDdnn uses where an option is not given (batch 700 >= 680 samples = full batch). */
+export const TRAIN_DEFAULTS = { epochs: 100, seed: 1, learningRate: 1e-3, deviceDropout: 0.1, batchSize: 700 } as const;
+
 /**
  * Trains a DDNN jointly: loss = sum over exits of weight * softmax cross-entropy (device exits skip missing views),
  * Adam, real weights clipped to [-1, 1] after each step. Deterministic for a seed on a given backend. Afterwards the
@@ -109,10 +112,10 @@ function accuracy(pred: Int32Array | Float32Array | Uint8Array, labels: Int32Arr
  */
 export async function trainDdnn(ds: MultiViewDataset, topology: Topology, options: TrainOptions = {}): Promise<DdnnModel> {
   const backend = await ensureBackend();
-  const epochs = options.epochs ?? 100;
-  const seed = options.seed ?? 1;
-  const lr = options.learningRate ?? 1e-3;
-  const dropout = options.deviceDropout ?? 0.1;
+  const epochs = options.epochs ?? TRAIN_DEFAULTS.epochs;
+  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
+  const lr = options.learningRate ?? TRAIN_DEFAULTS.learningRate;
+  const dropout = options.deviceDropout ?? TRAIN_DEFAULTS.deviceDropout;
   const m = ds.manifest;
   if (m.classes.length < 2) throw new Error('training needs at least 2 classes');
   const shapes = topologyShapes(topology, [m.height, m.width, m.channels], m.classes.length);
@@ -120,7 +123,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const rng = new Rng(seed, 0xdd);
   const trainIdx = splitIndices(ds, 'train');
   if (trainIdx.length === 0) throw new Error('the dataset has no training samples');
-  const batchSize = Math.min(options.batchSize ?? 700, trainIdx.length);
+  const batchSize = Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, trainIdx.length);
 
   const variables: Record<string, SectionTensors> = {};
   const binaryVars: tf.Variable[] = [];
