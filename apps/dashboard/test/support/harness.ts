@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
+import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const apiMain = path.join(repoRoot, 'dist/apps/api/apps/api/src/main.js');
@@ -70,7 +70,11 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** Fresh database and data folder (a small synthetic dataset, an untrained model), then the built API serving the dashboard build. */
+/**
+ * Fresh database and data folder (a small synthetic dataset, a copy of the repository's trained model as the default,
+ * as `npm start` serves it), then the built API serving the dashboard build. The screenshots the README shows come
+ * from these pages, so they show the trained model's real decisions.
+ */
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<Platform> {
   for (const f of [apiMain, path.join(dashboardOut, 'index.html')]) {
     if (!fs.existsSync(f)) throw new Error(`missing ${f}: build first (npx nx run-many -t build -p api device dashboard)`);
@@ -79,8 +83,9 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-browser-'));
   fs.chmodSync(dataDir, 0o777);
   await writeSynthDataset(path.join(dataDir, 'datasets', 'synth'), { samples: 60, views: 6, seed: 5 });
-  const modelDir = path.join(dataDir, 'models', 'untrained');
-  await writeUntrainedCheckpoint(modelDir);
+  // A copy: nothing the test does can touch the repository's checkpoint.
+  const modelDir = path.join(dataDir, 'models', 'default');
+  fs.cpSync(path.join(repoRoot, 'models', 'default'), modelDir, { recursive: true });
   const port = await freePort();
   const api = startNode(apiMain, [], {
     PORT: String(port),
@@ -90,8 +95,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     DDNN_DASHBOARD_DIR: dashboardOut,
     DDNN_ADMIN_TOKEN: ADMIN_TOKEN,
     DDNN_DEMO: 'false',
-    // The test registers its own small model as `default`; the repository's checkpoint stays out.
-    DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'no-default-model'),
+    DDNN_DEFAULT_MODEL_DIR: modelDir,
     DEVICE_INACTIVE_TIMEOUT_MS: '3000',
     ...extraEnv,
   });
@@ -112,7 +116,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   };
   try {
     await waitFor('the API to become healthy', async () => ((await fetch(`${url}/api/health`)).ok ? true : undefined), 90_000);
-    await call('POST', '/api/models', { path: modelDir, id: 'default', name: 'untrained six-camera DDNN' });
+    await call('GET', '/api/models/default');
   } catch (e) {
     await api.stop('SIGKILL');
     await db.drop();
