@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { EventMetadata, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { formatCheckpoint } from './checkpoint';
+import { newEventId } from './event-id';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -81,7 +81,7 @@ export function encodeBatch(requests: BatchRequest[], expected: (number | null)[
       if (payload === null || typeof payload !== 'object') throw new Error(`append to ${streamId}: ${type} needs a data object`);
       if (eventId !== undefined && !UUID.test(eventId)) throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
       req.push(r + 1);
-      ids.push(eventId ?? randomUUID());
+      ids.push(eventId ?? newEventId());
       ranks.push(++counts[s]);
       types.push(type);
       versions.push(schemaVersion(type));

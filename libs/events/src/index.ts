@@ -2,6 +2,7 @@
 export * from './batching-writer';
 export * from './checkpoint';
 export * from './errors';
+export * from './event-id';
 export * from './event-store';
 export * from './migrate';
 export * from './projections';

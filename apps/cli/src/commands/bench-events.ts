@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
 import type { NewEvent } from '@ddnn/contracts';
-import { BatchingWriter, EventStore, runMigrations } from '@ddnn/events';
+import { BatchingWriter, EventStore, newEventId, runMigrations } from '@ddnn/events';
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { benchGroup } from './bench';
@@ -193,7 +193,7 @@ interface WorkItem {
   event: NewEvent;
 }
 
-/** Events shaped like a session's hot path: section outputs, exit decisions and byte accounting. */
+/** Events shaped like a session's hot path (section outputs, exit decisions, byte accounting), with ids as the store generates them. */
 function makeWorkload(n: number, streams: number): WorkItem[] {
   const out: WorkItem[] = [];
   for (let i = 0; i < n; i++) {
@@ -217,7 +217,7 @@ function makeWorkload(n: number, streams: number): WorkItem[] {
               type: 'ExitDecided',
               data: { sessionId, sampleIndex, tier: 'local', eta: 0.8, threshold: 0.8, policy: 'entropy', exited: true, prediction: 1, label: 1, shadow: false },
             };
-    out.push({ streamId: `session-${sessionId}`, event: { ...event, eventId: randomUUID(), metadata: { node: 'bench' } } });
+    out.push({ streamId: `session-${sessionId}`, event: { ...event, eventId: newEventId(), metadata: { node: 'bench' } } });
   }
   return out;
 }
