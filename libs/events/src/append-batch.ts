@@ -107,12 +107,6 @@ export function encodeBatch(requests: BatchRequest[], expected: (number | null)[
   return { values, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
 }
 
-/** Request r's events with their ids filled in (as encoded). */
-export function eventsWithIds(batch: EncodedBatch, r: number, events: NewEvent[]): (NewEvent & { eventId: string })[] {
-  const first = batch.reqFirst[r];
-  return events.map((e, j) => (e.eventId === batch.ids[first + j] ? (e as NewEvent & { eventId: string }) : { ...e, eventId: batch.ids[first + j] }));
-}
-
 /** Request r's stored events when the fast path wrote the batch (one row: stream positions before it, global positions in event order). */
 export function decodeFastPath(
   batch: EncodedBatch,

@@ -1,7 +1,7 @@
 import type { EventMetadata, EventType, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { streamIds } from '@ddnn/contracts';
 import { types as pgTypes, type Pool, type PoolClient } from 'pg';
-import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, eventsWithIds, type EncodedBatch } from './append-batch';
+import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, type EncodedBatch } from './append-batch';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { ConcurrencyError, EventIdReuseError } from './errors';
@@ -171,27 +171,28 @@ export class EventStore {
         return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(row.current_position)) };
       }
       if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
-      const events = eventsWithIds(batch, i, r.events);
+      const first = batch.reqFirst[i];
       const base = Number(row.current_position ?? 0);
       const createdAt = iso(row.created_at);
       const streamPositions = row.stream_positions === null ? null : int8Array(row.stream_positions);
       const globalPositions = row.global_positions === null ? [] : int8Array(row.global_positions);
       // 'duplicate' returns the stored positions with their event ids; 'ok' the positions after base, in order.
       const storedIndex = row.event_ids ? new Map(row.event_ids.map((id, k) => [id, k])) : null;
-      const stored = events.map((e, j): StoredEvent => {
-        const k = storedIndex ? (storedIndex.get(e.eventId) as number) : j;
+      const stored = r.events.map((_, j): StoredEvent => {
+        const e = first + j;
+        const k = storedIndex ? (storedIndex.get(batch.ids[e]) as number) : j;
         const streamPosition = streamPositions ? Number(streamPositions[k]) : base + k + 1;
         const globalPosition = globalPositions[k];
         return {
-          type: e.type,
-          data: e.data,
-          eventId: e.eventId,
+          type: batch.types[e],
+          data: batch.payloads[e],
+          eventId: batch.ids[e],
           streamId: r.streamId,
           streamPosition,
           globalPosition,
           checkpoint: formatCheckpoint(row.transaction_id as string, globalPosition),
-          schemaVersion: this.upcasters.currentVersion(e.type),
-          metadata: e.metadata ?? {},
+          schemaVersion: batch.versions[e],
+          metadata: batch.metadata[e] ?? {},
           createdAt,
         } as StoredEvent;
       });
