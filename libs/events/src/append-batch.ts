@@ -12,20 +12,26 @@ export const APPEND_BATCH_SQL =
 export interface BatchRequest {
   streamId: string;
   events: NewEvent[];
+  expectedVersion?: number | 'any' | 'no_stream' | 'stream_exists';
 }
 
 /**
  * An encoded batch: the statement's parameters, and flat per-request and per-event arrays for decoding (one
  * batch holds up to thousands of single-event requests; objects per request would all live until their callers
- * are resolved, which the garbage collector pays for).
+ * are resolved, which the garbage collector pays for). Requests refused while encoding are not in the statement:
+ * `sent` maps the statement's requests to the caller's.
  */
 export interface EncodedBatch {
   values: unknown[];
-  /** Per request: index of its stream in the batch's distinct streams ($1). */
+  /** Per request of the statement: its index among the requests given. */
+  sent: number[];
+  /** Per request given: the error that refused it before sending (a bad event or expectation), else undefined. */
+  refused: (Error | undefined)[];
+  /** Per request of the statement: index of its stream in the batch's distinct streams ($1). */
   reqStream: number[];
-  /** Per request: how many events of its stream come earlier in the batch. */
+  /** Per request of the statement: how many events of its stream come earlier in the batch. */
   reqBefore: number[];
-  /** Per request: index of its first event in the batch. */
+  /** Per request of the statement: index of its first event in the batch. */
   reqFirst: number[];
   /** Per event: its id (given or generated). */
   ids: string[];
@@ -38,19 +44,24 @@ export interface EncodedBatch {
 }
 
 /**
- * Encodes requests as append_batch's parameters; expected[r] is request r's expectation in append_events' encoding
- * (NULL any, -1 no stream, -2 stream exists, n >= 0 that position). Integer and uuid arrays go as array literals
- * built here (ids are uuids, checked or generated): pg's generic array encoder escaped every element, a visible
- * share of the client's CPU at one event per request. Types, payloads and metadata go one per line
- * (JSON.stringify never writes a raw newline; types are catalogue names); each event is ranked within its stream.
- * Each event's fields are read once, here, where they are also checked (throws on a bad event): events come from
- * many literals, so every property read of theirs is a megamorphic lookup (in perf, megamorphic loads were about a
- * tenth of the writer's client CPU when the check, the encoding and the results each read them).
+ * Encodes requests as append_batch's parameters. Integer and uuid arrays go as array literals built here (ids are
+ * uuids, checked or generated): pg's generic array encoder escaped every element, a visible share of the client's
+ * CPU at one event per request. Types, payloads and metadata go one per line (JSON.stringify never writes a raw
+ * newline; types are catalogue names); each event is ranked within its stream.
+ * Each request is checked as it is encoded, and one the store cannot write (a bad expectation, an event without a
+ * catalogue type, a payload that is not a JSON object or holds what jsonb refuses) is left out with its error:
+ * sent, it would fail the whole statement, hence every other request batched with it.
+ * Each event's fields are read once, here: events come from many literals, so every property read of theirs is a
+ * megamorphic lookup (in perf, megamorphic loads were about a tenth of the writer's client CPU when the check, the
+ * encoding and the results each read them).
  */
-export function encodeBatch(requests: BatchRequest[], expected: (number | null)[], schemaVersion: (type: string) => number): EncodedBatch {
+export function encodeBatch(requests: readonly BatchRequest[], schemaVersion: (type: string) => number): EncodedBatch {
   const streamIndex = new Map<string, number>();
   const streams: string[] = [];
   const counts: number[] = [];
+  const sent: number[] = [];
+  const refused: (Error | undefined)[] = [];
+  const expected: (number | null)[] = [];
   const reqStream: number[] = [];
   const reqBefore: number[] = [];
   const reqFirst: number[] = [];
@@ -64,31 +75,60 @@ export function encodeBatch(requests: BatchRequest[], expected: (number | null)[
   const data: string[] = [];
   const metadata: string[] = [];
   for (let r = 0; r < requests.length; r++) {
-    const { streamId, events } = requests[r];
-    let s = streamIndex.get(streamId);
-    if (s === undefined) {
-      s = streams.length;
-      streamIndex.set(streamId, s);
-      streams.push(streamId);
-      counts.push(0);
-    }
-    reqStream.push(s);
-    reqBefore.push(counts[s]);
-    reqFirst.push(ids.length);
-    for (const event of events) {
-      if (!event || typeof event.type !== 'string') throw new Error(`append to ${streamId}: every event needs a type`);
-      const { type, data: payload, eventId, metadata: meta } = event;
-      if (payload === null || typeof payload !== 'object') throw new Error(`append to ${streamId}: ${type} needs a data object`);
-      if (eventId !== undefined && !UUID.test(eventId)) throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
-      req.push(r + 1);
-      ids.push(eventId ?? newEventId());
-      ranks.push(++counts[s]);
-      types.push(type);
-      versions.push(schemaVersion(type));
-      payloads.push(payload);
-      metas.push(meta ?? undefined);
-      data.push(JSON.stringify(payload));
-      metadata.push(meta == null ? '{}' : JSON.stringify(meta));
+    const { streamId, events, expectedVersion } = requests[r];
+    const first = ids.length;
+    let s = -1;
+    let added = false;
+    let before = 0;
+    try {
+      if (typeof streamId !== 'string' || streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
+      if (!Array.isArray(events)) throw new Error(`append to ${streamId}: events must be an array`);
+      const e = encodeExpected(expectedVersion);
+      s = streamIndex.get(streamId) ?? -1;
+      if (s === -1) {
+        s = streams.length;
+        streamIndex.set(streamId, s);
+        streams.push(streamId);
+        counts.push(0);
+        added = true;
+      }
+      before = counts[s];
+      const n = sent.length + 1;
+      for (const event of events) {
+        if (!event || typeof event.type !== 'string') throw new Error(`append to ${streamId}: every event needs a type`);
+        const { type, data: payload, eventId, metadata: meta } = event;
+        const version = schemaVersion(type);
+        if (payload === null || typeof payload !== 'object') throw new Error(`append to ${streamId}: ${type} needs a data object`);
+        if (eventId !== undefined && (typeof eventId !== 'string' || !UUID.test(eventId))) {
+          throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
+        }
+        data.push(storableJson(payload, streamId, type, 'data'));
+        metadata.push(meta == null ? '{}' : storableJson(meta, streamId, type, 'metadata'));
+        req.push(n);
+        ids.push(eventId ?? newEventId());
+        ranks.push(++counts[s]);
+        types.push(type);
+        versions.push(version);
+        payloads.push(payload);
+        metas.push(meta ?? undefined);
+      }
+      sent.push(r);
+      refused.push(undefined);
+      expected.push(e);
+      reqStream.push(s);
+      reqBefore.push(before);
+      reqFirst.push(first);
+    } catch (error) {
+      // Take back what this request added (a stream it introduced is the last one).
+      refused.push(error instanceof Error ? error : new Error(String(error)));
+      for (const a of [req, ids, ranks, types, versions, payloads, metas, data, metadata]) a.length = first;
+      if (added) {
+        streams.pop();
+        counts.pop();
+        streamIndex.delete(streamId);
+      } else if (s !== -1) {
+        counts[s] = before;
+      }
     }
   }
   const values = [
@@ -104,10 +144,47 @@ export function encodeBatch(requests: BatchRequest[], expected: (number | null)[
     data.join('\n'),
     metadata.join('\n'),
   ];
-  return { values, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
+  return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
 }
 
-/** Request r's stored events when the fast path wrote the batch (one row: stream positions before it, global positions in event order). */
+function encodeExpected(e: BatchRequest['expectedVersion']): number | null {
+  if (e === undefined || e === 'any') return null;
+  if (e === 'no_stream') return -1;
+  if (e === 'stream_exists') return -2;
+  if (Number.isInteger(e) && e >= 0) return e;
+  throw new Error(`invalid expectedVersion ${JSON.stringify(e)}: use a stream position >= 0, 'any', 'no_stream' or 'stream_exists'`);
+}
+
+// A run of backslashes, then an escape jsonb refuses: \u0000, or a lone surrogate (well-formed JSON.stringify escapes those).
+const REFUSED_ESCAPE = /\\+u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
+/** The value as JSON text PostgreSQL's jsonb accepts (a JSON object without \u0000 or lone surrogates), else throws. */
+function storableJson(value: object, streamId: string, type: string, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    throw new Error(`append to ${streamId}: the ${what} of ${type} cannot be written as JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof json !== 'string' || json.charCodeAt(0) !== 123 /* { */) {
+    throw new Error(`append to ${streamId}: the ${what} of ${type} must serialize to a JSON object`);
+  }
+  if (json.includes('\\u')) {
+    for (const m of json.matchAll(REFUSED_ESCAPE)) {
+      // An odd run: its last backslash starts the escape (an even run is escaped backslashes followed by text).
+      const slashes = m[0].indexOf('u');
+      if (slashes % 2 === 1) {
+        throw new Error(
+          `append to ${streamId}: the ${what} of ${type} holds ${m[0].slice(slashes - 1)}, which PostgreSQL's jsonb cannot store ` +
+            '(the character U+0000 or a lone UTF-16 surrogate)',
+        );
+      }
+    }
+  }
+  return json;
+}
+
+/** The stored events of the statement's request r when the fast path wrote the batch (one row: stream positions before it, global positions in event order). */
 export function decodeFastPath(
   batch: EncodedBatch,
   r: number,

@@ -56,19 +56,45 @@ describe('BatchingWriter (Postgres)', () => {
 
   it('rejects every caller of a batch whose commit fails, and stores nothing of it', async () => {
     const writer = new BatchingWriter(store, { maxBatchEvents: 1000, maxDelayMs: 30, lanes: 1 });
-    const good = [0, 1, 2].map((i) => writer.append(streamIds.session('f1'), [ev.sampleStarted('f1', i)]));
-    // Postgres refuses \u0000 in jsonb: the whole statement, hence the whole batch, fails.
-    const poisoned = writer.append(streamIds.session('f2'), [{ type: 'SessionAborted', data: { sessionId: 'f2', reason: 'a\u0000b', samplesDone: 0 } }]);
-    const settled = await Promise.allSettled([...good, poisoned]);
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
-    expect(writer.stats.failedBatches).toBe(1);
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id IN ('session-f1', 'session-f2')`);
-    expect(rows[0].n).toBe(0);
+    // A constraint the database checks at insert: a batch holding one refused row fails as a whole statement.
+    await pool.query(`ALTER TABLE events ADD CONSTRAINT test_poison CHECK (data->>'reason' IS DISTINCT FROM 'poison') NOT VALID`);
+    try {
+      const good = [0, 1, 2].map((i) => writer.append(streamIds.session('f1'), [ev.sampleStarted('f1', i)]));
+      const poisoned = writer.append(streamIds.session('f2'), [ev.sessionAborted('f2', 'poison')]);
+      const settled = await Promise.allSettled([...good, poisoned]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+      expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/test_poison/);
+      expect(writer.stats.failedBatches).toBe(1);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id IN ('session-f1', 'session-f2')`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await pool.query('ALTER TABLE events DROP CONSTRAINT test_poison');
+    }
     // The writer keeps working after a failed batch.
     const after = await writer.append(streamIds.session('f1'), [ev.sampleStarted('f1', 9)]);
     expect(after.events[0].streamPosition).toBe(1);
     await writer.close();
     await expect(writer.append(streamIds.session('f1'), [ev.sampleStarted('f1', 10)])).rejects.toThrow(/closed/);
+  });
+
+  it('rejects a bad append alone and commits the appends batched with it', async () => {
+    const writer = new BatchingWriter(store, { maxBatchEvents: 1000, maxDelayMs: 30, lanes: 1 });
+    const s = streamIds.session('iso');
+    const before = writer.append(s, [ev.sampleStarted('iso', 0)]);
+    // Postgres' jsonb refuses \u0000: sent, it would fail the whole statement, hence every append of the batch.
+    const nul = writer.append(s, [ev.sessionAborted('iso', 'a\u0000b')]);
+    const unknown = writer.append(s, [{ type: 'NoSuchEvent', data: {} } as never]);
+    const cyclic: Record<string, unknown> = { sessionId: 'iso' };
+    cyclic.self = cyclic;
+    const unserializable = writer.append(s, [{ type: 'SessionAborted', data: cyclic } as never]);
+    const after = writer.append(s, [ev.sampleStarted('iso', 1)]);
+    await expect(nul).rejects.toThrow(/data of SessionAborted holds \\u0000, which PostgreSQL's jsonb cannot store/);
+    await expect(unknown).rejects.toThrow(/unknown event type 'NoSuchEvent'/);
+    await expect(unserializable).rejects.toThrow(/data of SessionAborted cannot be written as JSON/);
+    const stored = await Promise.all([before, after]);
+    expect(stored.map((r) => r.events[0].streamPosition)).toEqual([1, 2]);
+    expect(writer.stats).toMatchObject({ batches: 1, events: 2, failedBatches: 0 });
+    await writer.close();
   });
 
   it('rejects only the caller whose expected version is stale', async () => {

@@ -75,13 +75,20 @@ export class BatchingWriter {
 
   /** @internal One batch, one statement; settles every caller of the batch. */
   async write(batch: Pending[]): Promise<void> {
-    const events = batch.reduce((n, p) => n + p.events.length, 0);
     try {
       const outcomes = await this.store.appendBatch(batch);
+      // Counted: the events of the appends the batch wrote (not those it refused).
+      let events = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const o = outcomes[i];
+        if (o.ok) {
+          events += batch[i].events.length;
+          batch[i].resolve(o.result);
+        } else batch[i].reject(o.error);
+      }
       this.stats.batches++;
       this.stats.events += events;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events);
-      outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.result) : batch[i].reject(o.error)));
     } catch (e) {
       this.stats.failedBatches++;
       for (const p of batch) p.reject(e);

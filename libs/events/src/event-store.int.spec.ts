@@ -118,6 +118,28 @@ describe('EventStore (Postgres)', () => {
     expect(await store.readStream(b)).toHaveLength(1);
   });
 
+  it('reports a request it cannot write in its outcome only, on both paths, and creates no stream for it', async () => {
+    const a = streamIds.session('bad1');
+    const bad = { streamId: streamIds.session('bad1-new'), events: [ev.sessionAborted('bad1', 'nul \u0000')] };
+    // Without expectations the batch goes the fast path; with them, append_events' path.
+    for (const [first, second] of [[undefined, undefined], [2, 3]]) {
+      const outcomes = await store.appendBatch([
+        { streamId: a, events: [ev.sampleStarted('bad1', 0)], expectedVersion: first },
+        bad,
+        { streamId: a, events: [ev.sampleStarted('bad1', 1)], expectedVersion: second },
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+      expect(!outcomes[1].ok && outcomes[1].error.message).toMatch(/holds \\u0000, which PostgreSQL's jsonb cannot store/);
+      const positions = outcomes.flatMap((o) => (o.ok ? o.result.events.map((e) => e.streamPosition) : []));
+      expect(positions).toEqual(first === undefined ? [1, 2] : [3, 4]);
+    }
+    expect((await store.readStream(a)).map((e) => e.streamPosition)).toEqual([1, 2, 3, 4]);
+    expect(await store.streamVersion(bad.streamId)).toBe(0);
+    const { rows } = await pool.query('SELECT 1 FROM streams WHERE stream_id = $1', [bad.streamId]);
+    expect(rows).toHaveLength(0);
+    await expect(store.appendToStream(bad.streamId, bad.events)).rejects.toThrow(/holds \\u0000/);
+  });
+
   it('positions a batch of requests without expectations per stream in request order, and retries part of one', async () => {
     const a = streamIds.session('any1');
     const b = streamIds.session('any2');

@@ -32,8 +32,11 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-/** Per request of a batch: its result, or the error that refused it (the other requests are unaffected). */
-export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: ConcurrencyError | EventIdReuseError };
+/**
+ * Per request of a batch: its result, or the error that refused it (the other requests are unaffected): a
+ * ConcurrencyError, an EventIdReuseError, or an Error naming what the store cannot write (nothing of it was sent).
+ */
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: Error };
 
 export interface ReadAllOptions {
   /** Exclusive: events after this checkpoint (default: from the start). */
@@ -105,6 +108,7 @@ const MAX_LIMIT = 10_000;
 export class EventStore {
   readonly upcasters: Upcasters;
   private readonly notifier: CommitNotifier;
+  private readonly schemaVersion = (type: string): number => this.upcasters.currentVersion(type);
 
   constructor(
     readonly pool: Pool,
@@ -123,16 +127,14 @@ export class EventStore {
 
   /**
    * Appends several requests (any streams) in one statement, hence one transaction: all are written or,
-   * on a database error, none. A request refused by its expectation is reported in its outcome only.
+   * on a database error, none. A request refused by its expectation, or refused before sending because the
+   * store cannot write it (see encodeBatch), is reported in its outcome only.
    * Subscribers are notified after the commit (on the pool) or within the caller's transaction (on `db`).
    */
   async appendBatch(requests: AppendRequest[], db: Queryable = this.pool): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
-    const expected = requests.map((r) => {
-      validateRequest(r);
-      return encodeExpected(r.expectedVersion);
-    });
-    const batch = encodeBatch(requests, expected, (type) => this.upcasters.currentVersion(type));
+    const batch = encodeBatch(requests, this.schemaVersion);
+    if (batch.sent.length === 0) return this.outcomes(requests, batch, []);
     const result = await db.query<AppendRow>({ name: 'ddnn_append_batch', text: APPEND_BATCH_SQL, values: batch.values, types: RAW_APPEND_TYPES });
     if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) {
       // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's
@@ -144,6 +146,7 @@ export class EventStore {
   }
 
   private outcomes(requests: AppendRequest[], batch: EncodedBatch, rows: AppendRow[]): AppendOutcome[] {
+    const out = batch.refused.map((error): AppendOutcome | undefined => (error ? { ok: false, error } : undefined));
     const [first] = rows;
     if (rows.length === 1 && first.req === 0) {
       // The fast path: one row for the whole batch.
@@ -151,10 +154,12 @@ export class EventStore {
       const globals = first.global_positions === null ? [] : int8Array(first.global_positions);
       const createdAt = (parseTimestamptz(first.created_at as string) as Date).toISOString();
       const txid = first.transaction_id as string;
-      return requests.map((r, i): AppendOutcome => {
+      for (let i = 0; i < batch.sent.length; i++) {
+        const r = requests[batch.sent[i]];
         const { start, events } = decodeFastPath(batch, i, r, bases, globals, txid, createdAt);
-        return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: start + events.length, events, duplicate: false } };
-      });
+        out[batch.sent[i]] = { ok: true, result: { streamId: r.streamId, nextExpectedVersion: start + events.length, events, duplicate: false } };
+      }
+      return out as AppendOutcome[];
     }
     const byReq = new Map<number, AppendRow>(rows.map((row) => [row.req, row]));
     const isoOf = new Map<string, string>();
@@ -164,41 +169,46 @@ export class EventStore {
       if (v === undefined) isoOf.set(t, (v = (parseTimestamptz(t) as Date).toISOString()));
       return v;
     };
-    return requests.map((r, i): AppendOutcome => {
-      const row = byReq.get(i + 1);
-      if (!row) throw new Error(`append_events returned no row for request ${i + 1} (stream ${r.streamId})`);
-      if (row.status === 'conflict') {
-        return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(row.current_position)) };
-      }
-      if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
-      const first = batch.reqFirst[i];
-      const base = Number(row.current_position ?? 0);
-      const createdAt = iso(row.created_at);
-      const streamPositions = row.stream_positions === null ? null : int8Array(row.stream_positions);
-      const globalPositions = row.global_positions === null ? [] : int8Array(row.global_positions);
-      // 'duplicate' returns the stored positions with their event ids; 'ok' the positions after base, in order.
-      const storedIndex = row.event_ids ? new Map(row.event_ids.map((id, k) => [id, k])) : null;
-      const stored = r.events.map((_, j): StoredEvent => {
-        const e = first + j;
-        const k = storedIndex ? (storedIndex.get(batch.ids[e]) as number) : j;
-        const streamPosition = streamPositions ? Number(streamPositions[k]) : base + k + 1;
-        const globalPosition = globalPositions[k];
-        return {
-          type: batch.types[e],
-          data: batch.payloads[e],
-          eventId: batch.ids[e],
-          streamId: r.streamId,
-          streamPosition,
-          globalPosition,
-          checkpoint: formatCheckpoint(row.transaction_id as string, globalPosition),
-          schemaVersion: batch.versions[e],
-          metadata: batch.metadata[e] ?? {},
-          createdAt,
-        } as StoredEvent;
-      });
-      const next = stored.length ? Math.max(...stored.map((x) => x.streamPosition)) : base;
-      return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: next, events: stored, duplicate: row.status === 'duplicate' } };
+    batch.sent.forEach((index, i) => {
+      out[index] = this.slowOutcome(requests[index], i, batch, byReq.get(i + 1), iso);
     });
+    return out as AppendOutcome[];
+  }
+
+  /** The outcome of the statement's request i from append_events' row for it. */
+  private slowOutcome(r: AppendRequest, i: number, batch: EncodedBatch, row: AppendRow | undefined, iso: (t: string | null) => string): AppendOutcome {
+    if (!row) throw new Error(`append_events returned no row for request ${i + 1} (stream ${r.streamId})`);
+    if (row.status === 'conflict') {
+      return { ok: false, error: new ConcurrencyError(r.streamId, r.expectedVersion ?? 'any', Number(row.current_position)) };
+    }
+    if (row.status === 'partial') return { ok: false, error: new EventIdReuseError(r.streamId) };
+    const first = batch.reqFirst[i];
+    const base = Number(row.current_position ?? 0);
+    const createdAt = iso(row.created_at);
+    const streamPositions = row.stream_positions === null ? null : int8Array(row.stream_positions);
+    const globalPositions = row.global_positions === null ? [] : int8Array(row.global_positions);
+    // 'duplicate' returns the stored positions with their event ids; 'ok' the positions after base, in order.
+    const storedIndex = row.event_ids ? new Map(row.event_ids.map((id, k) => [id, k])) : null;
+    const stored = r.events.map((_, j): StoredEvent => {
+      const e = first + j;
+      const k = storedIndex ? (storedIndex.get(batch.ids[e]) as number) : j;
+      const streamPosition = streamPositions ? Number(streamPositions[k]) : base + k + 1;
+      const globalPosition = globalPositions[k];
+      return {
+        type: batch.types[e],
+        data: batch.payloads[e],
+        eventId: batch.ids[e],
+        streamId: r.streamId,
+        streamPosition,
+        globalPosition,
+        checkpoint: formatCheckpoint(row.transaction_id as string, globalPosition),
+        schemaVersion: batch.versions[e],
+        metadata: batch.metadata[e] ?? {},
+        createdAt,
+      } as StoredEvent;
+    });
+    const next = stored.length ? Math.max(...stored.map((x) => x.streamPosition)) : base;
+    return { ok: true, result: { streamId: r.streamId, nextExpectedVersion: next, events: stored, duplicate: row.status === 'duplicate' } };
   }
 
   /** Events of one stream in stream order, upcast to current schema versions. */
@@ -318,20 +328,6 @@ export class EventStore {
       createdAt: r.created_at.toISOString(),
     } as StoredEvent;
   }
-}
-
-function encodeExpected(e: ExpectedVersion | undefined): number | null {
-  if (e === undefined || e === 'any') return null;
-  if (e === 'no_stream') return -1;
-  if (e === 'stream_exists') return -2;
-  if (Number.isInteger(e) && e >= 0) return e;
-  throw new Error(`invalid expectedVersion ${JSON.stringify(e)}: use a stream position >= 0, 'any', 'no_stream' or 'stream_exists'`);
-}
-
-/** The request's own fields; its events are checked as encodeBatch reads them. */
-function validateRequest(r: AppendRequest): void {
-  if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
-  if (!Array.isArray(r.events)) throw new Error(`append to ${r.streamId}: events must be an array`);
 }
 
 function checkLimit(limit: number | undefined, max: number): number {
