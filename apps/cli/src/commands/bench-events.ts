@@ -19,6 +19,7 @@ interface BenchEventsOptions {
   streams: string;
   lanes: string;
   rounds: string;
+  eventsPerAppend: string;
   inFlight?: string;
   json?: boolean;
 }
@@ -48,12 +49,13 @@ export function registerBenchEventsCommand(program: Command): void {
   benchGroup(program)
     .command('events')
     .description('Events/s through the batching writer vs the COPY ceiling of the same server (TEST_DATABASE_URL or an embedded server)')
-    .option('--events <n>', 'events per round', '10000')
+    .option('--events <n>', 'events per round', '30000')
     .option('--batch-size <n>', 'events per batch (the writer flushes at this many)', '100')
     .option('--streams <n>', 'session streams written in parallel', '8')
     .option('--lanes <n>', 'writer lanes (batches in flight at once)', '4')
     .option('--rounds <n>', 'rounds, alternating which side goes first (keep it even); medians are reported', '6')
-    .option('--in-flight <n>', 'appends awaiting their commit at once (each commit starts the next); default 5 x lanes x batch size')
+    .option('--events-per-append <n>', "events per append call, one stream's consecutive events (the session runner appends a sample's events at once)", '1')
+    .option('--in-flight <n>', 'appends awaiting their commit at once (each commit starts the next); default 5 x lanes x batch size events')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: BenchEventsOptions) => {
       const result = await benchEvents({
@@ -62,12 +64,13 @@ export function registerBenchEventsCommand(program: Command): void {
         streams: intOption('--streams', opts.streams, 1),
         lanes: intOption('--lanes', opts.lanes, 1),
         rounds: intOption('--rounds', opts.rounds, 1),
+        eventsPerAppend: intOption('--events-per-append', opts.eventsPerAppend, 1),
         inFlight: opts.inFlight === undefined ? undefined : intOption('--in-flight', opts.inFlight, 1),
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         process.stdout.write(
-          `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes)\n` +
+          `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes, ${result.eventsPerAppend} events per append)\n` +
             `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
             `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
             `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
@@ -83,8 +86,16 @@ function intOption(flag: string, value: string, min: number): number {
   return n;
 }
 
-async function benchEvents(o: { events: number; batchSize: number; streams: number; lanes: number; rounds: number; inFlight?: number }) {
-  const inFlight = o.inFlight ?? 5 * o.lanes * o.batchSize;
+async function benchEvents(o: {
+  events: number;
+  batchSize: number;
+  streams: number;
+  lanes: number;
+  rounds: number;
+  eventsPerAppend: number;
+  inFlight?: number;
+}) {
+  const inFlight = o.inFlight ?? Math.ceil((5 * o.lanes * o.batchSize) / o.eventsPerAppend);
   const server = await serverUrl();
   const dbName = `ddnn_bench_events_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: server.url });
@@ -123,7 +134,7 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
     const store = new EventStore(pool);
     // One workload for every round, built before anything is timed (each round starts from empty tables, so its
     // event ids are new again).
-    const workload = makeWorkload(o.events, o.streams);
+    const workload = makeWorkload(o.events, o.streams, o.eventsPerAppend);
     // Warm-up, one whole round not measured: connections, the optimised client code, and the server's plans (each
     // connection plans append_batch afresh for its first five calls; 2,000 events left some of them still doing so).
     await timeWriter(store, workload, o.batchSize, o.lanes, inFlight);
@@ -173,6 +184,7 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
       streams: o.streams,
       lanes: o.lanes,
       rounds: o.rounds,
+      eventsPerAppend: o.eventsPerAppend,
       inFlight,
       server: `PostgreSQL ${v}${server.embedded ? ' (embedded)' : ''}`,
       fsync,
@@ -188,14 +200,19 @@ async function benchEvents(o: { events: number; batchSize: number; streams: numb
   }
 }
 
-interface WorkItem {
+/** One append call: consecutive events of one stream. */
+interface Append {
   streamId: string;
-  event: NewEvent;
+  events: NewEvent[];
 }
 
-/** Events shaped like a session's hot path (section outputs, exit decisions, byte accounting), with ids as the store generates them. */
-function makeWorkload(n: number, streams: number): WorkItem[] {
-  const out: WorkItem[] = [];
+/**
+ * Events shaped like a session's hot path (section outputs, exit decisions, byte accounting), with ids as the store
+ * generates them, event i on stream i mod streams; each stream's events go in appends of `perAppend`, in order.
+ */
+function makeWorkload(n: number, streams: number, perAppend: number): Append[] {
+  const out: Append[] = [];
+  const open = new Map<string, Append>();
   for (let i = 0; i < n; i++) {
     const s = i % streams;
     const sessionId = `bench-${s}`;
@@ -217,19 +234,28 @@ function makeWorkload(n: number, streams: number): WorkItem[] {
               type: 'ExitDecided',
               data: { sessionId, sampleIndex, tier: 'local', eta: 0.8, threshold: 0.8, policy: 'entropy', exited: true, prediction: 1, label: 1, shadow: false },
             };
-    out.push({ streamId: `session-${sessionId}`, event: { ...event, eventId: newEventId(), metadata: { node: 'bench' } } });
+    const streamId = `session-${sessionId}`;
+    let append = open.get(streamId);
+    if (!append || append.events.length === perAppend) {
+      append = { streamId, events: [] };
+      open.set(streamId, append);
+      out.push(append);
+    }
+    append.events.push({ ...event, eventId: newEventId(), metadata: { node: 'bench' } });
   }
   return out;
 }
 
+const eventCount = (work: Append[]) => work.reduce((n, a) => n + a.events.length, 0);
+
 /**
- * The writer under a closed-loop load: `inFlight` appends (one event each) await their commit at once and each
+ * The writer under a closed-loop load: `inFlight` appends await their commit at once and each
  * resolution starts the next, as the session runner keeps a window of samples committing. With all of a round's
  * appends issued at once, their 10,000s of pending promises and results were promoted by the collector (2-4 us an
  * event of client CPU in a scratch harness, which no producer of the platform pays). The average batch is
  * printed: it stays full.
  */
-async function timeWriter(store: EventStore, work: WorkItem[], batchSize: number, lanes: number, inFlight: number): Promise<number> {
+async function timeWriter(store: EventStore, work: Append[], batchSize: number, lanes: number, inFlight: number): Promise<number> {
   collectGarbage();
   const writer = new BatchingWriter(store, { maxBatchEvents: batchSize, maxDelayMs: 5, lanes });
   const started = process.hrtime.bigint();
@@ -238,7 +264,7 @@ async function timeWriter(store: EventStore, work: WorkItem[], batchSize: number
   const producer = async () => {
     while (next < work.length) {
       const w = work[next++];
-      await writer.append(w.streamId, [w.event]);
+      await writer.append(w.streamId, w.events);
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, work.length) }, producer));
@@ -249,7 +275,7 @@ async function timeWriter(store: EventStore, work: WorkItem[], batchSize: number
     `  writer: ${writer.stats.batches} batches (average ${(writer.stats.events / writer.stats.batches).toFixed(1)} events, largest ${writer.stats.largestBatch}), ` +
       `${inFlight} appends in flight, client CPU ${((used.user + used.system) / 1e6).toFixed(2)} s in ${seconds.toFixed(2)} s`,
   );
-  return work.length / seconds;
+  return eventCount(work) / seconds;
 }
 
 let gc: (() => void) | undefined;
@@ -267,26 +293,30 @@ function collectGarbage(): void {
 }
 
 /** COPY of the workload into `table`: one statement (one transaction), or one per `batch` rows in sequence. */
-async function timeCopy(pool: Pool, work: WorkItem[], table: string, batch = work.length): Promise<number> {
+async function timeCopy(pool: Pool, work: Append[], table: string, batch?: number): Promise<number> {
   const client = await pool.connect();
   try {
     collectGarbage();
     const started = process.hrtime.bigint();
     const positions = new Map<string, number>();
-    const lines = work.map((w, i) => {
-      const p = (positions.get(w.streamId) ?? 0) + 1;
-      positions.set(w.streamId, p);
-      const cols = [i + 1, w.streamId, p, w.event.eventId, w.event.type, 1, JSON.stringify(w.event.data), JSON.stringify(w.event.metadata ?? {})];
-      return `${cols.map((c) => copyText(String(c))).join('\t')}\n`;
-    });
-    for (let i = 0; i < lines.length; i += batch) {
+    const lines: string[] = [];
+    for (const w of work) {
+      for (const e of w.events) {
+        const p = (positions.get(w.streamId) ?? 0) + 1;
+        positions.set(w.streamId, p);
+        const cols = [lines.length + 1, w.streamId, p, e.eventId, e.type, 1, JSON.stringify(e.data), JSON.stringify(e.metadata ?? {})];
+        lines.push(`${cols.map((c) => copyText(String(c))).join('\t')}\n`);
+      }
+    }
+    const step = batch ?? lines.length;
+    for (let i = 0; i < lines.length; i += step) {
       const copy = client.query(
         copyFrom(`COPY ${table} (global_position, stream_id, stream_position, event_id, type, schema_version, data, metadata) FROM STDIN`),
       );
-      await pipeline(Readable.from(chunk(lines.slice(i, i + batch), 1000)), copy);
+      await pipeline(Readable.from(chunk(lines.slice(i, i + step), 1000)), copy);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return work.length / seconds;
+    return lines.length / seconds;
   } finally {
     client.release();
   }
