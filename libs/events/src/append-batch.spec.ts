@@ -1,19 +1,20 @@
 import type { NewEvent } from '@ddnn/contracts';
 import { ev } from '../test/fixtures';
-import { encodeBatch, type BatchRequest } from './append-batch';
+import { encodeBatch } from './append-batch';
+import type { AppendRequest } from './event-store';
 
 const version = (type: string) => {
   if (type === 'NoSuchEvent') throw new Error(`unknown event type '${type}'`);
   return type === 'SampleStarted' ? 2 : 1;
 };
 const ID = '0190d7a4-7b3c-7def-8abc-0123456789ab';
-const params = (requests: BatchRequest[]) => {
+const params = (requests: AppendRequest[]) => {
   const batch = encodeBatch(requests, version);
   const [streams, counts, reqStream, expected, req, ids, ranks, types, versions, data, metadata] = batch.values as string[];
   return { batch, streams, counts, reqStream, expected, req, ids, ranks, types, versions, data, metadata };
 };
 /** The error that refused a lone request (undefined when it was sent). */
-const refusal = (streamId: string, events: NewEvent[], expectedVersion?: BatchRequest['expectedVersion']) =>
+const refusal = (streamId: string, events: NewEvent[], expectedVersion?: AppendRequest['expectedVersion']) =>
   encodeBatch([{ streamId, events, expectedVersion }], version).refused[0]?.message;
 
 describe('encodeBatch', () => {

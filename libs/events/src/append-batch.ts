@@ -1,4 +1,5 @@
-import type { EventMetadata, NewEvent, StoredEvent } from '@ddnn/contracts';
+import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
+import type { AppendRequest, ExpectedVersion } from './event-store';
 import { formatCheckpoint } from './checkpoint';
 import { newEventId } from './event-id';
 
@@ -7,13 +8,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts). */
 export const APPEND_BATCH_SQL =
   'SELECT * FROM append_batch($1::text[], $2::integer[], $3::integer[], $4::bigint[], $5::integer[], $6::uuid[], $7::integer[], $8, $9::integer[], $10, $11)';
-
-/** A request as encodeBatch reads it. */
-export interface BatchRequest {
-  streamId: string;
-  events: NewEvent[];
-  expectedVersion?: number | 'any' | 'no_stream' | 'stream_exists';
-}
 
 /**
  * An encoded batch: the statement's parameters, and flat per-request and per-event arrays for decoding (one
@@ -55,7 +49,7 @@ export interface EncodedBatch {
  * megamorphic lookup (in perf, megamorphic loads were about a tenth of the writer's client CPU when the check, the
  * encoding and the results each read them).
  */
-export function encodeBatch(requests: readonly BatchRequest[], schemaVersion: (type: string) => number): EncodedBatch {
+export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (type: string) => number): EncodedBatch {
   const streamIndex = new Map<string, number>();
   const streams: string[] = [];
   const counts: number[] = [];
@@ -147,7 +141,7 @@ export function encodeBatch(requests: readonly BatchRequest[], schemaVersion: (t
   return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
 }
 
-function encodeExpected(e: BatchRequest['expectedVersion']): number | null {
+function encodeExpected(e: ExpectedVersion | undefined): number | null {
   if (e === undefined || e === 'any') return null;
   if (e === 'no_stream') return -1;
   if (e === 'stream_exists') return -2;
@@ -188,7 +182,7 @@ function storableJson(value: object, streamId: string, type: string, what: strin
 export function decodeFastPath(
   batch: EncodedBatch,
   r: number,
-  request: BatchRequest,
+  request: AppendRequest,
   streamBases: string[],
   globalPositions: string[],
   transactionId: string,
