@@ -11,11 +11,10 @@ import { prepare, type PreparedTable } from './prepared';
 import type { SessionSampleTable } from './session-table';
 import { policyLabel } from './policy-json';
 import { exitRuleOf, type ExitRule } from './statistics';
+import { carries, CLOUD, EDGE, exitCode, LOCAL, NEEDS_CLOUD, NEEDS_EDGE } from './exit-core';
 
-/** Tier codes in the per-sample outcome buffer. */
-export const LOCAL = 0;
-export const EDGE = 1;
-export const CLOUD = 2;
+/** Tier codes in the per-sample outcome buffer: the exit core's. */
+export { CLOUD, EDGE, LOCAL };
 /** The sample needs an output the session never computed. */
 export const UNKNOWN = 255;
 const TIERS: ExitTier[] = ['local', 'edge', 'cloud'];
@@ -56,8 +55,6 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   const uL = p.uncertainty(rule.statistic, 'local');
   const hasEdge = t.edge !== null;
   const uE = hasEdge ? p.uncertainty(rule.statistic, 'edge') : uL;
-  const tauL = rule.tau.local;
-  const tauE = rule.tau.edge;
   const edgeReached = t.edgeReached;
   const cloudOk = t.cloud.computed;
   const { correct, labelled, scoresBytes, featuresBytes, edgeBytes } = p;
@@ -65,25 +62,20 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   const latEdge = lat?.edge ?? lat?.cloud;
   for (let s = 0; s < t.n; s++) {
     // u is NaN where an exit has no output (no device / no edge node answered): NaN < tau never exits.
-    let tier: number;
-    if (uL[s] < tauL) tier = LOCAL;
-    else if (hasEdge && !edgeReached[s]) {
-      k.missing[EDGE]++;
+    const tier = exitCode(rule, uL[s], uE[s], hasEdge, edgeReached[s] === 1, cloudOk[s] === 1);
+    if (tier === NEEDS_EDGE || tier === NEEDS_CLOUD) {
+      // The live session never computed the output this sample needs (a production session).
+      k.missing[tier === NEEDS_EDGE ? EDGE : CLOUD]++;
       tiers[s] = UNKNOWN;
       continue;
-    } else if (hasEdge && uE[s] < tauE) tier = EDGE;
-    else if (!cloudOk[s]) {
-      k.missing[CLOUD]++;
-      tiers[s] = UNKNOWN;
-      continue;
-    } else tier = CLOUD;
+    }
     tiers[s] = tier;
     k.exited[tier]++;
     k.labelled[tier] += labelled[s];
     k.correct[tier] += tier === LOCAL ? correct.local[s] : tier === EDGE ? cE[s] : correct.cloud[s];
-    k.scoresBytes += scoresBytes[s];
-    if (tier !== LOCAL) k.featuresBytes += featuresBytes[s];
-    if (tier === CLOUD) k.featuresBytes += edgeBytes[s];
+    if (carries('scores', tier)) k.scoresBytes += scoresBytes[s];
+    if (carries('features', tier)) k.featuresBytes += featuresBytes[s];
+    if (carries('edge-features', tier)) k.featuresBytes += edgeBytes[s];
     if (lat && latEdge) k.latencySum += tier === LOCAL ? lat.local[s] : tier === EDGE ? latEdge[s] : lat.cloud[s];
   }
   return k;
@@ -211,11 +203,11 @@ function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean): Li
       const answered = t.device.answered[s * D + d];
       if (raw) rawMsgs[d] += answered;
       else {
-        scores[d] += answered;
-        if (tier !== LOCAL) features[d] += t.device.featuresSent[s * D + d];
+        if (carries('scores', tier)) scores[d] += answered;
+        if (carries('features', tier)) features[d] += t.device.featuresSent[s * D + d];
       }
     }
-    if (!raw && tier === CLOUD) for (let e = 0; e < E; e++) edgeUp[e] += t.edgeNodes.computed[s * E + e];
+    if (!raw && carries('edge-features', tier)) for (let e = 0; e < E; e++) edgeUp[e] += t.edgeNodes.computed[s * E + e];
   }
   const messagesOf = (i: number) => {
     const l = t.links[i];

@@ -12,3 +12,21 @@ export { syntheticSessionEvents, type SyntheticSessionOptions } from './syntheti
 export { benchmarkSweep, type SweepBenchmark } from './benchmark';
 export { comparePolicies } from './compare';
 export { compareRequestSchema, parseCompareRequest, parseSweepPolicy } from './request-json';
+export {
+  carries,
+  decideSample,
+  exitCode,
+  liveRuleOf,
+  loggedEntropy,
+  SampleDecider,
+  type ExitCheck,
+  type ExitFact,
+  type ExitOutput,
+  type ExitPlan,
+  type Hop,
+  type SampleExit,
+  type SampleIds,
+  type SampleOutputs,
+  type Stage,
+  type Transfer,
+} from './exit-core';

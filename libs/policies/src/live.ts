@@ -1,4 +1,4 @@
-import type { ExitOutcome, ExitTier, LinkTraffic, PayloadKind, StoredEvent } from '@ddnn/contracts';
+import { answersSample, type ExitOutcome, type ExitTier, type LinkTraffic, type PayloadKind, type StoredEvent } from '@ddnn/contracts';
 
 /** What a session actually did, read from its non-shadow ExitDecided and BytesTransferred events. */
 export interface LiveOutcome {
@@ -24,7 +24,7 @@ export function liveOutcomeFromEvents(events: StoredEvent[]): LiveOutcome {
   const tiers: ExitTier[] = start.data.topology.edges?.length ? ['local', 'edge', 'cloud'] : ['local', 'cloud'];
   const final = new Map<number, { tier: ExitTier; prediction: number; label: number | null }>();
   for (const e of events) {
-    if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && !e.data.shadow && e.data.exited) {
+    if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && answersSample(e.data) && !final.has(e.data.sampleIndex)) {
       final.set(e.data.sampleIndex, { tier: e.data.tier, prediction: e.data.prediction, label: e.data.label });
     }
   }

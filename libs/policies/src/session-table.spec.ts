@@ -56,7 +56,10 @@ describe('sessionSamplesFromEvents', () => {
     expect(() => sessionSamplesFromEvents(stranger)).toThrow(/dev-9: device not in the session topology/);
     const badLabel = mutate(events, (e) => e.type === 'SampleStarted' && e.data.sampleIndex === 2, (d) => (d.label = 5));
     expect(() => sessionSamplesFromEvents(badLabel)).toThrow(/sample 2 has label 5, outside 0..1/);
-    const noEdgeSize = syntheticSessionEvents({ samples: 2, edges: ['a'], messageSizes: { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 } });
+    const noEdgeSize = mutate(syntheticSessionEvents({ samples: 2, edges: ['a'] }), (e) => e.type === 'SessionStarted', (d) => {
+      const { edgeFeaturesBytes: _dropped, ...sizes } = d.messageSizes as Record<string, number>;
+      d.messageSizes = sizes;
+    });
     expect(() => sessionSamplesFromEvents(noEdgeSize)).toThrow(/edgeFeaturesBytes is missing/);
   });
 });

@@ -1,13 +1,15 @@
-import type {
-  EntropyPolicySpec,
-  EventCatalogue,
-  EventType,
-  MessageSizes,
-  PayloadKind,
-  SessionMode,
-  SessionStarted,
+import {
+  answersSample,
+  type EntropyPolicySpec,
+  type EventCatalogue,
+  type EventType,
+  type MessageSizes,
+  type PayloadKind,
+  type SessionMode,
+  type SessionStarted,
 } from '@ddnn/contracts';
-import { edgeExitProbabilities, normalizedEntropy } from './statistics';
+import { loggedEntropy } from './exit-core';
+import { edgeExitProbabilities } from './statistics';
 
 /** One exit's outputs per sample; `computed[s] = 0` where the session never evaluated it. */
 export interface ExitColumns {
@@ -149,7 +151,7 @@ export function sessionSamplesFromEvents(events: readonly TableEvent[]): Session
   const finished = new Set<number>();
   for (const e of events) {
     if (e.type === 'SampleStarted' && e.data.sessionId === sessionId) started.set(e.data.sampleIndex, e.data.label);
-    else if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && !e.data.shadow && e.data.exited) {
+    else if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && answersSample(e.data)) {
       finished.add(e.data.sampleIndex);
     }
   }
@@ -279,7 +281,7 @@ function edgeExit(n: number, c: number, E: number, nodes: SessionSampleTable['ed
     } else {
       const p = edgeExitProbabilities(present.map((i) => nodes.probabilities.subarray((r * E + i) * c, (r * E + i + 1) * c)));
       cols.probabilities.set(p, r * c);
-      cols.entropy[r] = Math.min(1, Math.max(0, normalizedEntropy(p)));
+      cols.entropy[r] = loggedEntropy(p);
     }
   }
   return cols;

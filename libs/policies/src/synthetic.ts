@@ -1,12 +1,6 @@
-import type {
-  EventCatalogue,
-  EventType,
-  ExitTier,
-  MessageSizes,
-  SessionMode,
-  StoredEvent,
-} from '@ddnn/contracts';
-import { argmax, edgeExitProbabilities, normalizedEntropy } from './statistics';
+import type { EntropyPolicySpec, MessageSizes, NewEvent, SessionMode, SessionTopology, StoredEvent, Tier } from '@ddnn/contracts';
+import { loggedEntropy, SampleDecider, type ExitOutput, type ExitPlan, type SampleOutputs } from './exit-core';
+import { policyLabel } from './policy-json';
 
 /** Options of a simulated session (for benchmarks, tests and demos; no model involved). */
 export interface SyntheticSessionOptions {
@@ -42,11 +36,6 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The entropy the orchestrator logs: normalized, clamped to [0, 1] against rounding. */
-function clampedEntropy(p: number[]): number {
-  return Math.min(1, Math.max(0, normalizedEntropy(p)));
-}
-
 function softmax(logits: number[]): number[] {
   const m = Math.max(...logits);
   const e = logits.map((x) => Math.exp(x - m));
@@ -55,11 +44,11 @@ function softmax(logits: number[]): number[] {
 }
 
 /**
- * Events of a simulated session, as an orchestrator following the byte rule would log them: every
- * answering device sends scores to `local`; features go to the next tier only when the sample goes on
- * (logged as shadow in research mode when the live policy already exited); production mode never
- * computes the tiers after the live exit. Random draws depend only on the seed and sample index, so the
- * same seed gives the same samples in every mode and at every threshold.
+ * Events of a simulated session, decided by the exit core exactly as the live runner decides: every answering
+ * device sends scores to `local`; features go on only when the sample goes on (shadow in research mode when the
+ * live policy already answered); production mode never computes the stages after the live exit. Every random
+ * draw of a sample is made up front from the seed and the sample index, so the same seed gives the same samples
+ * in every mode and at every threshold.
  */
 export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[] {
   const sessionId = o.sessionId ?? 'synthetic';
@@ -68,6 +57,7 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
   const D = o.devices ?? 6;
   const edgeNames = o.edges ?? [];
   const thresholds = o.thresholds ?? { local: 0.8 };
+  const deadlineMs = 200;
   const sizes: MessageSizes = o.messageSizes ?? {
     scoresBytes: 4 * C,
     featuresBytes: 128,
@@ -79,12 +69,14 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
     view: i,
     ...(edgeNames.length ? { edge: edgeNames[i % edgeNames.length] } : {}),
   }));
+  const topology: SessionTopology = { devices, ...(edgeNames.length ? { edges: edgeNames.map((name) => ({ name, deviceId: null })) } : {}) };
+  const policy: EntropyPolicySpec = { kind: 'entropy', thresholds };
+  const plan: ExitPlan = { topology, messageSizes: sizes, policy, mode };
   const events: StoredEvent[] = [];
-  const push = <K extends EventType>(type: K, data: EventCatalogue[K]) => {
+  const push = (e: NewEvent) => {
     const position = events.length + 1;
     events.push({
-      type,
-      data,
+      ...e,
       eventId: `${sessionId}-${position}`,
       streamId: `session-${sessionId}`,
       streamPosition: position,
@@ -97,91 +89,70 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
   };
   const section = (rand: () => number, label: number, strength: number) =>
     softmax(Array.from({ length: C }, (_, c) => (c === label ? strength : 0) + 2.2 * (rand() * 2 - 1)));
+  const output = (p: number[]): ExitOutput => ({ probabilities: p, entropy: loggedEntropy(p) });
 
-  push('SessionStarted', {
-    sessionId,
-    modelId: 'synthetic-model',
-    dataset: 'synthetic',
-    split: 'test',
-    classes: Array.from({ length: C }, (_, c) => `class-${c}`),
-    sampleCount: o.samples,
-    topology: { devices, ...(edgeNames.length ? { edges: edgeNames.map((name) => ({ name, deviceId: null })) } : {}) },
-    policy: { kind: 'entropy', thresholds },
-    mode,
-    deadlineMs: 200,
-    messageSizes: sizes,
+  push({
+    type: 'SessionStarted',
+    data: {
+      sessionId,
+      modelId: 'synthetic-model',
+      dataset: 'synthetic',
+      split: 'test',
+      classes: Array.from({ length: C }, (_, c) => `class-${c}`),
+      sampleCount: o.samples,
+      topology,
+      policy,
+      mode,
+      deadlineMs,
+      messageSizes: sizes,
+    },
   });
   for (let s = 0; s < o.samples; s++) {
+    // Every draw first, in a fixed order, whatever the decisions: a sample is the same in every session.
     const rand = prng(((o.seed ?? 1) * 1_000_003 + s) >>> 0);
     const truth = Math.floor(rand() * C);
     const label = rand() < (o.unlabelled ?? 0) ? null : truth;
-    push('SampleStarted', { sessionId, sampleIndex: s, sampleId: `sample-${s}`, label });
-    const answered: boolean[] = [];
-    for (const d of devices) {
-      const p = section(rand, truth, 0.4 + rand());
-      const ok = rand() >= (o.missScores ?? 0);
-      answered.push(ok);
-      if (!ok) {
-        push('DeviceMissed', { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage: 'scores', deadlineMs: 200, reason: 'timeout' });
-        continue;
-      }
-      push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'device', node: d.deviceId, view: d.view, probabilities: p, entropy: clampedEntropy(p), latencyMs: 2 + 3 * rand(), shadow: false });
-      push('BytesTransferred', { sessionId, sampleIndex: s, from: d.deviceId, to: 'local', kind: 'scores', bytes: sizes.scoresBytes, shadow: false });
-    }
-    const decide = (tier: ExitTier, p: number[], eta: number, threshold: number | null, shadow: boolean) => {
-      const exited = threshold === null || eta < threshold;
-      push('ExitDecided', { sessionId, sampleIndex: s, tier, eta, threshold, policy: 'entropy', exited, prediction: argmax(p), label, shadow });
-      return exited;
-    };
+    const device = devices.map(() => ({ p: section(rand, truth, 0.4 + rand()), ok: rand() >= (o.missScores ?? 0), latencyMs: 2 + 3 * rand() }));
     const local = section(rand, truth, 1.2);
-    const localEta = clampedEntropy(local);
     const localMs = 0.5 * rand();
-    let shadow: boolean;
-    if (answered.some(Boolean)) {
-      push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'local', node: 'local', probabilities: local, entropy: localEta, latencyMs: localMs, shadow: false });
-      shadow = decide('local', local, localEta, thresholds.local, false);
-    } else {
-      // No device answered: nothing to decide on locally, the sample goes on (logged as eta 1, prediction -1).
-      push('ExitDecided', { sessionId, sampleIndex: s, tier: 'local', eta: 1, threshold: thresholds.local, policy: 'entropy', exited: false, prediction: -1, label, shadow: false });
-      shadow = false;
+    const delivers = device.map((d) => d.ok && rand() >= (o.missFeatures ?? 0));
+    const edge = edgeNames.map(() => ({ p: section(rand, truth, 1.6), latencyMs: 1 + rand(), ok: rand() >= (o.missEdges ?? 0) }));
+    const cloud = section(rand, truth, 1.5 + delivers.filter(Boolean).length * 0.3);
+    const cloudMs = 4 + 4 * rand();
+
+    const decider = new SampleDecider(plan, { sessionId, sampleIndex: s, label, policy: policyLabel(policy) });
+    const evaluated = (tier: Tier, node: string, p: number[], latencyMs: number, shadow: boolean, view?: number) =>
+      push({ type: 'SectionEvaluated', data: { sessionId, sampleIndex: s, tier, node, ...(view !== undefined ? { view } : {}), probabilities: p, entropy: loggedEntropy(p), latencyMs, shadow } });
+    const missed = (d: (typeof devices)[number], stage: 'scores' | 'features') =>
+      push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage, deadlineMs, reason: 'timeout' } });
+
+    push({ type: 'SampleStarted', data: { sessionId, sampleIndex: s, sampleId: `sample-${s}`, label } });
+    devices.forEach((d, i) => (device[i].ok ? evaluated('device', d.deviceId, device[i].p, device[i].latencyMs, false, d.view) : missed(d, 'scores')));
+    const scores = device.map((d) => d.ok);
+    const out: SampleOutputs = { scores, local: scores.some(Boolean) ? output(local) : null };
+    if (out.local) evaluated('local', 'local', local, localMs, false);
+    let r = decider.decide(out);
+    r.events.forEach(push);
+    if (r.next === 'features') {
+      devices.forEach((d, i) => device[i].ok && !delivers[i] && missed(d, 'features'));
+      out.features = delivers;
+      r = decider.decide(out);
+      r.events.forEach(push);
     }
-    if (shadow && mode === 'production') continue;
-    const delivered: boolean[] = devices.map((d, i) => {
-      if (!answered[i]) return false;
-      if (rand() < (o.missFeatures ?? 0)) {
-        push('DeviceMissed', { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage: 'features', deadlineMs: 200, reason: 'timeout' });
-        return false;
-      }
-      push('BytesTransferred', { sessionId, sampleIndex: s, from: d.deviceId, to: d.edge ?? 'cloud', kind: 'features', bytes: sizes.featuresBytes, shadow });
-      return true;
-    });
-    if (edgeNames.length) {
-      const answering: string[] = [];
-      const outputs: number[][] = [];
-      for (const name of edgeNames) {
-        const p = section(rand, truth, 1.6);
-        const latencyMs = 1 + rand();
-        if (rand() < (o.missEdges ?? 0)) continue; // the edge node failed: no output, nothing sent on
-        push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'edge', node: name, probabilities: p, entropy: clampedEntropy(p), latencyMs, shadow });
-        answering.push(name);
-        outputs.push(p);
-      }
-      // No edge threshold, or no edge node answered: the edge exit is not decided and the sample goes on.
-      if (outputs.length > 0 && thresholds.edge !== undefined) {
-        const p = edgeExitProbabilities(outputs);
-        const edgeExited = decide('edge', p, clampedEntropy(p), thresholds.edge, shadow);
-        shadow = shadow || edgeExited;
-        if (edgeExited && mode === 'production') continue;
-      }
-      for (const name of answering) {
-        push('BytesTransferred', { sessionId, sampleIndex: s, from: name, to: 'cloud', kind: 'features', bytes: sizes.edgeFeaturesBytes ?? 0, shadow });
-      }
+    if (r.next === 'edge') {
+      const shadow = r.answer !== null;
+      edgeNames.forEach((name, i) => edge[i].ok && evaluated('edge', name, edge[i].p, edge[i].latencyMs, shadow));
+      out.edges = edge.map((e) => (e.ok ? output(e.p) : null));
+      r = decider.decide(out);
+      r.events.forEach(push);
     }
-    const strength = 1.5 + delivered.filter(Boolean).length * 0.3;
-    const cloud = section(rand, truth, strength);
-    push('SectionEvaluated', { sessionId, sampleIndex: s, tier: 'cloud', node: 'cloud', probabilities: cloud, entropy: clampedEntropy(cloud), latencyMs: 4 + 4 * rand(), shadow });
-    decide('cloud', cloud, clampedEntropy(cloud), null, shadow);
+    if (r.next === 'cloud') {
+      evaluated('cloud', 'cloud', cloud, cloudMs, r.answer !== null);
+      out.cloud = output(cloud);
+      r = decider.decide(out);
+      r.events.forEach(push);
+    }
   }
-  push('SessionCompleted', { sessionId, samples: o.samples, durationMs: o.samples });
+  push({ type: 'SessionCompleted', data: { sessionId, samples: o.samples, durationMs: o.samples } });
   return events;
 }

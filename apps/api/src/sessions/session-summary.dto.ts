@@ -43,6 +43,7 @@ class MissedByReasonDto {
   @ApiProperty() timeout!: number;
   @ApiProperty() disconnected!: number;
   @ApiProperty() error!: number;
+  @ApiProperty({ description: 'Malformed or implausible replies (wrong size, non-finite values, absurd latency)' }) invalid!: number;
 }
 
 export class DeviceSessionStatsDto implements DeviceSessionStats {

@@ -132,8 +132,16 @@ export interface DeviceMissed {
   view: number;
   stage: 'scores' | 'features';
   deadlineMs: number;
-  reason: 'timeout' | 'disconnected' | 'error';
+  reason: MissReason;
+  /** Why, in a few words (a reply's defect for `invalid`); absent in events written before it existed. */
+  detail?: string;
 }
+/**
+ * Why a device answer did not count: no reply in time, the device was not (or no longer) connected, the device
+ * reported a failure, or its reply was malformed or implausible (wrong size, non-finite values, absurd latency).
+ */
+export type MissReason = 'timeout' | 'disconnected' | 'error' | 'invalid';
+export const MISS_REASONS: readonly MissReason[] = ['timeout', 'disconnected', 'error', 'invalid'];
 export interface SessionCompleted {
   sessionId: string;
   samples: number;
@@ -216,6 +224,22 @@ export const streamIds = {
   session: (sessionId: string) => `session-${sessionId}`,
   model: (modelId: string) => `model-${modelId}`,
 };
+
+/**
+ * Which exit answered a sample: its live (non-shadow) exit check that exited. The exit core (libs/policies)
+ * emits exactly one such check per finished sample; every reader (summary, replay, analysis, export) uses this.
+ */
+export function answersSample(d: Pick<ExitDecided, 'shadow' | 'exited'>): boolean {
+  return !d.shadow && d.exited;
+}
+
+/** Checkpoint section names: one per end device view, one per edge, `local` and `cloud`. */
+export const sectionNames = {
+  device: (view: number) => `device-${view}`,
+  edge: (name: string) => `edge-${name}`,
+  local: 'local',
+  cloud: 'cloud',
+} as const;
 
 // The projections' read models (session summary, device status) belong with the events that build them.
 export * from './projections';

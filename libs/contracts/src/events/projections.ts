@@ -2,7 +2,7 @@
  * Read models folded from the event log; shaped for the dashboard and the REST API. The projections (libs/events)
  * keep them in tables and rebuild them from the log on demand, and the rebuild equals the live result.
  */
-import type { DeviceRole, EntropyPolicySpec, ExitTier, PayloadKind, SessionMode } from './catalogue';
+import type { DeviceRole, EntropyPolicySpec, ExitTier, MissReason, PayloadKind, SessionMode } from './catalogue';
 
 export type SessionSummaryStatus = 'running' | 'completed' | 'aborted';
 
@@ -32,7 +32,7 @@ export interface DeviceSessionStats {
   answered: number;
   /** Samples the device did not answer in time (DeviceMissed). */
   missed: number;
-  missedByReason: { timeout: number; disconnected: number; error: number };
+  missedByReason: Record<MissReason, number>;
   /** Mean latency of the answered sections, null before the first. */
   meanLatencyMs: number | null;
   /** Sum behind meanLatencyMs (kept so that the mean stays exact across batches). */

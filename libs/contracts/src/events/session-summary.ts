@@ -1,4 +1,4 @@
-import type { StoredEvent } from './catalogue';
+import { answersSample, MISS_REASONS, type StoredEvent } from './catalogue';
 import type { DeviceSessionStats, ExitTierStats, SessionSummary } from './projections';
 
 /** The summary of a session before any of its events. */
@@ -35,8 +35,8 @@ export function emptySessionSummary(sessionId: string): SessionSummary {
 
 /**
  * Folds one of a session's events, in log order, into its summary. Pure (the input is untouched), so a summary
- * kept up to date batch by batch equals one rebuilt from the log. A sample is decided by its first non-shadow
- * exit that answered. Only what the event changes is copied: the API folds whole sessions on demand.
+ * kept up to date batch by batch equals one rebuilt from the log. A sample is decided by the exit that answered
+ * it (`answersSample`). Only what the event changes is copied: the API folds whole sessions on demand.
  */
 export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): SessionSummary {
   const s: SessionSummary = { ...prev, events: prev.events + 1, lastEventAt: event.createdAt, checkpoint: event.checkpoint };
@@ -65,7 +65,7 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
     }
     case 'ExitDecided': {
       const d = event.data;
-      if (d.shadow || !d.exited) break;
+      if (!answersSample(d)) break;
       const tier: ExitTierStats = { ...s.exits[d.tier] };
       s.exits = { ...s.exits, [d.tier]: tier };
       s.samplesDecided += 1;
@@ -104,7 +104,8 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
       const dev = device(s, d.deviceId);
       if (dev.view === null && d.view >= 0) dev.view = d.view;
       dev.missed += 1;
-      dev.missedByReason = { ...dev.missedByReason, [d.reason]: dev.missedByReason[d.reason] + 1 };
+      // Summaries stored before a reason existed lack its key: count from 0.
+      dev.missedByReason = { ...dev.missedByReason, [d.reason]: (dev.missedByReason[d.reason] ?? 0) + 1 };
       s.missed += 1;
       break;
     }
@@ -137,7 +138,11 @@ function device(s: SessionSummary, deviceId: string): DeviceSessionStats {
   const prev = s.devices[deviceId];
   const d: DeviceSessionStats = prev
     ? { ...prev }
-    : { view: null, answered: 0, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0 }, meanLatencyMs: null, latencyMsTotal: 0 };
+    : { view: null, answered: 0, missed: 0, missedByReason: noMisses(), meanLatencyMs: null, latencyMsTotal: 0 };
   s.devices = { ...s.devices, [deviceId]: d };
   return d;
+}
+
+function noMisses(): DeviceSessionStats['missedByReason'] {
+  return Object.fromEntries(MISS_REASONS.map((r) => [r, 0])) as DeviceSessionStats['missedByReason'];
 }
