@@ -3,7 +3,7 @@ import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
-import { DeviceTransport, DeviceUnavailableError } from './transport/device-transport';
+import { DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 
@@ -125,8 +125,9 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
       // sample 1: never answers
     });
     await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
-    const garbage = await transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
-    expect(garbage).toMatchObject({ ok: false, error: expect.stringMatching(/malformed reply/) });
+    const garbage = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
+    await expect(garbage).rejects.toBeInstanceOf(MalformedReplyError);
+    await expect(garbage).rejects.toThrow(/malformed reply: .*scores/);
     const silent = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 1, dataset: 'synth', sampleId: 'x' }, 300);
     await expect(silent).rejects.toEqual(new DeviceUnavailableError(d.deviceId, 'timeout'));
     await expect(transport.request('00000000-0000-0000-0000-000000000000', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 100)).rejects.toMatchObject({ reason: 'not-connected' });

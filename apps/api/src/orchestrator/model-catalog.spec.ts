@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InferReply, InferRequest } from '@ddnn/contracts';
 import { Rng } from '@ddnn/datasets';
-import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, sectionSpecs, topologyShapes, type TopologyInput } from '@ddnn/ddnn';
+import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, scoresToBytes, sectionSpecs, topologyShapes, type TopologyInput } from '@ddnn/ddnn';
 import type { ModelsService } from '../models/models.service';
-import { scoresToBytes } from './exit-math';
+import { DeviceUnavailableError } from '../devices/transport/device-transport';
 import { messageSizesOf, ModelCatalog } from './model-catalog';
 import { runSample, type SessionPlan } from './sample-runner';
 
@@ -37,7 +37,7 @@ function catalog(paths: Record<string, string>): ModelCatalog {
 function devices(featuresBytes: number, dead: string[] = []) {
   return {
     request: async (deviceId: string, req: InferRequest): Promise<InferReply> => {
-      if (dead.includes(deviceId)) throw Object.assign(new Error(`device ${deviceId}: not-connected`), { reason: 'not-connected' });
+      if (dead.includes(deviceId)) throw new DeviceUnavailableError(deviceId, 'not-connected');
       if (req.stage === 'scores') return { ok: true, scores: scoresToBytes(Float32Array.from([0.2, 0.1, 0.15])), latencyMs: 1 };
       return { ok: true, features: new Uint8Array(featuresBytes).fill(0xff), latencyMs: 1 };
     },

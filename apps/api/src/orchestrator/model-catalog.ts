@@ -3,6 +3,7 @@ import type { MessageSizes } from '@ddnn/contracts';
 import {
   createLocalAggregator,
   loadSection,
+  modelMessageSizes,
   openCloudSection,
   openEdgeSection,
   parseTopology,
@@ -28,18 +29,10 @@ export interface ModelDescription {
   messageSizes: MessageSizes;
 }
 
-const bits = (s: MapShape) => Math.ceil((s[0] * s[1] * s[2]) / 8);
-
-/** What a checkpoint's messages weigh on the wire, from its topology (the byte accounting the log records). */
+/** What a checkpoint's messages weigh on the wire (libs/ddnn accounting, the sizes the log records). */
 export function messageSizesOf(manifest: CheckpointManifest): MessageSizes {
   const topology = parseTopology(manifest.topology);
-  const shapes = topologyShapes(topology, manifest.architecture.input as MapShape, manifest.classes.length);
-  return {
-    scoresBytes: 4 * manifest.classes.length,
-    featuresBytes: bits(shapes.deviceFeatures),
-    rawBytes: shapes.input[0] * shapes.input[1] * shapes.input[2],
-    ...(shapes.edgeFeatures.length ? { edgeFeaturesBytes: bits(shapes.edgeFeatures[0]) } : {}),
-  };
+  return modelMessageSizes(topologyShapes(topology, manifest.architecture.input as MapShape, manifest.classes.length));
 }
 
 /**

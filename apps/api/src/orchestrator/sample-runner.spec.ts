@@ -1,9 +1,13 @@
-import type { EventCatalogue, InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
-import { scoresToBytes, softmax } from './exit-math';
+import type { CreateSessionRequest, EventCatalogue, InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
+import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
+import { DeviceUnavailableError, MalformedReplyError } from '../devices/transport/device-transport';
 import type { DeviceRequester, ServerSections } from './ports';
-import { classifyFailure, runSample, type SessionPlan } from './sample-runner';
+import { runSample, type SessionPlan } from './sample-runner';
+import { failureOf, InvalidReplyError, nonFinitePath } from './sample-runner-replies';
+import { runSession, type RunnerDeps } from './session-runner';
 
-const sizes: MessageSizes = { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 };
+const softmax = (s: ArrayLike<number>) => Array.from(softmax32(s));
+const sizes: MessageSizes = { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072, edgeFeaturesBytes: 64 };
 const devices = [0, 1, 2].map((v) => ({ deviceId: `dev-${v}`, view: v }));
 
 function plan(over: Partial<SessionPlan> = {}): SessionPlan {
@@ -28,7 +32,7 @@ function requester(scores: number[], opts: { dead?: string[]; failing?: string[]
       calls.push(req);
       if (opts.dead?.includes(deviceId)) {
         await new Promise((r) => setTimeout(r, timeoutMs));
-        throw new Error(`request to ${deviceId} timed out`);
+        throw new DeviceUnavailableError(deviceId, 'timeout');
       }
       if (opts.failing?.includes(deviceId)) return { ok: false, error: 'no such sample' };
       if (req.stage === 'scores') return { ok: true, scores: scoresToBytes(Float32Array.from(scores)), latencyMs: 1 };
@@ -100,7 +104,7 @@ describe('runSample', () => {
     const secs = sections();
     const out = await runSample(plan({ deadlineMs: 30 }), { index: 1, sampleId: 'x1', label: null }, requester(unsure, { dead: ['dev-1'] }), secs);
     expect(ofType(out.events, 'DeviceMissed')).toEqual([
-      { sessionId: 's1', sampleIndex: 1, deviceId: 'dev-1', view: 1, stage: 'scores', deadlineMs: 30, reason: 'timeout' },
+      { sessionId: 's1', sampleIndex: 1, deviceId: 'dev-1', view: 1, stage: 'scores', deadlineMs: 30, reason: 'timeout', detail: 'device dev-1: timeout' },
     ]);
     expect(out.missed).toBe(1);
     expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
@@ -124,7 +128,7 @@ describe('runSample', () => {
     const topology = { devices: devices.map((d) => ({ ...d, edge: 'e1' })), edges: [{ name: 'e1', deviceId: null }] };
     const secs = {
       ...sections(),
-      edge: (_name: string, f: Map<number, Uint8Array>) => ({ scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(f.size * 16) }),
+      edge: () => ({ scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(64) }),
     };
     const out = await runSample(
       plan({ topology, policy: { kind: 'entropy', thresholds: { local: 0.1, edge: 0.5 } } }),
@@ -140,12 +144,157 @@ describe('runSample', () => {
   });
 });
 
-describe('classifyFailure', () => {
-  it('maps the transport reasons onto DeviceMissed reasons', () => {
-    const err = (reason: string) => Object.assign(new Error(`device d: ${reason}`), { name: 'DeviceUnavailableError', reason });
-    expect(classifyFailure(err('timeout')).reason).toBe('timeout');
-    expect(classifyFailure(err('not-connected')).reason).toBe('disconnected');
-    expect(classifyFailure(err('disconnected')).reason).toBe('disconnected');
-    expect(classifyFailure(new Error('boom')).reason).toBe('error');
+
+/** Healthy devices, except dev-1, which answers the given stage with `bad`. */
+function liar(stage: InferRequest['stage'], bad: (req: InferRequest) => unknown): DeviceRequester {
+  const healthy = requester(unsure);
+  return {
+    request: async (deviceId, req, timeoutMs) => (deviceId === 'dev-1' && req.stage === stage ? (bad(req) as InferReply) : healthy.request(deviceId, req, timeoutMs)),
+  };
+}
+
+const everyNumberFinite = (events: NewEvent[]) => events.map((e) => nonFinitePath(e.data)).filter((p) => p !== null);
+
+describe('runSample with malformed or implausible device answers', () => {
+  const f32 = (xs: number[]) => scoresToBytes(Float32Array.from(xs));
+  const cases: [string, InferRequest['stage'], (req: InferRequest) => unknown, RegExp][] = [
+    ['scores of the wrong length', 'scores', () => ({ ok: true, scores: f32([1, 2]), latencyMs: 1 }), /scores has 8 bytes, the model's message has 12/],
+    ['empty scores', 'scores', () => ({ ok: true, scores: new Uint8Array(0), latencyMs: 1 }), /scores has 0 bytes/],
+    ['oversized scores', 'scores', () => ({ ok: true, scores: new Uint8Array(1 << 20), latencyMs: 1 }), /scores has 1048576 bytes/],
+    ['scores that are not binary', 'scores', () => ({ ok: true, scores: 'not bytes', latencyMs: 1 }), /scores is not binary/],
+    ['NaN scores', 'scores', () => ({ ok: true, scores: f32([0.1, NaN, 0]), latencyMs: 1 }), /scores\[1\] is NaN/],
+    ['infinite scores', 'scores', () => ({ ok: true, scores: f32([Infinity, 0, 0]), latencyMs: 1 }), /scores\[0\] is Infinity/],
+    ['a NaN latency', 'scores', () => ({ ok: true, scores: f32(unsure), latencyMs: NaN }), /latency NaN is not a finite number/],
+    ['a negative latency', 'scores', () => ({ ok: true, scores: f32(unsure), latencyMs: -5 }), /latency -5 is not a finite number/],
+    ['an absurd latency', 'scores', () => ({ ok: true, scores: f32(unsure), latencyMs: 1e308 }), /latency 1e\+308 ms is longer than the \d+ ms the request took/],
+    ['features of the wrong size', 'features', () => ({ ok: true, features: new Uint8Array(127), latencyMs: 1 }), /features has 127 bytes, the model's message has 128/],
+    ['oversized features', 'features', () => ({ ok: true, features: new Uint8Array(64 << 10), latencyMs: 1 }), /features has 65536 bytes/],
+    ['a reply the transport found malformed', 'scores', () => Promise.reject(new MalformedReplyError('dev-1', 'scores: expected binary data')), /malformed reply/],
+  ];
+
+  it.each(cases)('%s: a DeviceMissed with reason invalid and a detail; the sample completes without it', async (_name, stage, bad, detail) => {
+    const secs = sections();
+    const out = await runSample(plan(), { index: 4, sampleId: 'x4', label: 2 }, liar(stage, bad), secs);
+    expect(out.exit).toBe('cloud');
+    expect(out.prediction).toBe(2);
+    const missed = ofType(out.events, 'DeviceMissed');
+    expect(missed).toEqual([expect.objectContaining({ deviceId: 'dev-1', stage, reason: 'invalid', detail: expect.stringMatching(detail) })]);
+    expect(missed[0].detail!.length).toBeLessThanOrEqual(160);
+    expect(everyNumberFinite(out.events)).toEqual([]);
+    // What the bad device sent is neither evaluated nor counted; the other devices' answers are.
+    expect(ofType(out.events, 'SectionEvaluated').filter((e) => e.node === 'dev-1')).toHaveLength(stage === 'scores' ? 0 : 1);
+    expect(ofType(out.events, 'BytesTransferred').filter((b) => b.from === 'dev-1' && b.kind === stage)).toEqual([]);
+    expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
+  });
+
+  it('an edge node answering with features of the wrong size is an invalid miss, and the cloud answers without it', async () => {
+    const topology = { devices: devices.map((d) => ({ ...d, edge: 'e1' })), edges: [{ name: 'e1', deviceId: 'edge-node' }] };
+    const healthy = requester(unsure);
+    const edgeLiar: DeviceRequester = {
+      request: async (deviceId, req, timeoutMs) =>
+        deviceId === 'edge-node' ? { ok: true, scores: f32([0, 8, 0]), features: new Uint8Array(65), latencyMs: 1 } : healthy.request(deviceId, req, timeoutMs),
+    };
+    const secs = sections();
+    const out = await runSample(plan({ topology, policy: { kind: 'entropy', thresholds: { local: 0.1, edge: 0.5 } } }), { index: 0, sampleId: 'x0', label: 2 }, edgeLiar, secs);
+    expect(ofType(out.events, 'DeviceMissed')).toEqual([
+      expect.objectContaining({ deviceId: 'edge-node', view: -1, reason: 'invalid', detail: expect.stringMatching(/features has 65 bytes, the model's message has 64/) }),
+    ]);
+    expect(out.exit).toBe('cloud');
+    expect(secs.cloudInputs[0].size).toBe(0);
+    expect(ofType(out.events, 'ExitDecided').map((d) => d.tier)).toEqual(['local', 'cloud']);
+    expect(everyNumberFinite(out.events)).toEqual([]);
+  });
+
+  it('a session with a device answering garbage to every sample completes, every sample with one live exit', async () => {
+    const appended: NewEvent[][] = [];
+    const finished: unknown[][] = [];
+    const spec: CreateSessionRequest = {
+      modelId: 'm',
+      dataset: 'synth',
+      split: 'test',
+      topology: { devices },
+      policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+      mode: 'research',
+      deadlineMs: 100,
+    };
+    const garbage = [
+      () => ({ ok: true, scores: f32([NaN, NaN, NaN]), latencyMs: 1 }),
+      () => ({ ok: true, scores: new Uint8Array(3), latencyMs: 1 }),
+      () => ({ ok: true, scores: f32(confident), latencyMs: Infinity }),
+    ];
+    let n = 0;
+    const deps: RunnerDeps = {
+      requester: liar('scores', () => garbage[n++ % garbage.length]()),
+      loadModel: async () => ({ modelId: 'm', classes: ['a', 'b', 'c'], deviceViews: [0, 1, 2], edges: [], messageSizes: sizes, sections: sections() }),
+      loadSamples: async () => ({ classes: ['a', 'b', 'c'], views: 3, samples: Array.from({ length: 12 }, (_, index) => ({ index, sampleId: `s${index}`, label: index % 3 })) }),
+      deploy: async () => undefined,
+      sink: () => ({ append: async (e) => void appended.push(e) }),
+      logged: async () => ({ started: false, samples: new Set<number>() }),
+      setProgress: async () => undefined,
+      markRunning: async () => undefined,
+      shouldStop: async () => null,
+      finish: async (...args) => void finished.push(args),
+      window: 4,
+    };
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('completed');
+    expect(finished.map((f) => f[1])).toEqual(['completed']);
+    const events = appended.flat();
+    const answers = ofType(events, 'ExitDecided').filter((d) => !d.shadow && d.exited);
+    expect(answers.map((d) => d.sampleIndex).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const missed = ofType(events, 'DeviceMissed');
+    expect(missed).toHaveLength(12);
+    expect(missed.every((m) => m.deviceId === 'dev-1' && m.reason === 'invalid')).toBe(true);
+    expect(everyNumberFinite(events)).toEqual([]);
+  });
+});
+
+describe('failureOf', () => {
+  it('tells device failures apart by type, never by message text', () => {
+    expect(failureOf(new DeviceUnavailableError('d', 'timeout')).reason).toBe('timeout');
+    expect(failureOf(new DeviceUnavailableError('d', 'not-connected')).reason).toBe('disconnected');
+    expect(failureOf(new DeviceUnavailableError('d', 'disconnected')).reason).toBe('disconnected');
+    expect(failureOf(new MalformedReplyError('d', 'x')).reason).toBe('invalid');
+    expect(failureOf(new InvalidReplyError('scores has 0 bytes')).reason).toBe('invalid');
+    // A message that merely mentions a timeout is not one.
+    expect(failureOf(new Error('request timed out: disconnected')).reason).toBe('error');
+    expect(failureOf(new Error('x'.repeat(1000))).detail.length).toBeLessThanOrEqual(160);
+  });
+});
+
+describe('runSample through the exit core', () => {
+  it('logs bytes from the model message sizes and research-mode edge work as shadow', async () => {
+    const topology = { devices: devices.map((d) => ({ ...d, edge: 'e1' })), edges: [{ name: 'e1', deviceId: null }] };
+    const secs = { ...sections(), edge: () => ({ scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(64) }) };
+    const out = await runSample(
+      plan({ topology, mode: 'research', policy: { kind: 'entropy', thresholds: { local: 0.5, edge: 0.5 } } }),
+      { index: 0, sampleId: 'x0', label: 0 },
+      requester(confident),
+      secs,
+    );
+    expect(out.exit).toBe('local');
+    expect(ofType(out.events, 'ExitDecided').map((d) => [d.tier, d.exited, d.shadow, d.policy])).toEqual([
+      ['local', true, false, 'entropy T=0.5/0.5'],
+      ['edge', true, true, 'entropy T=0.5/0.5'],
+      ['cloud', true, true, 'entropy T=0.5/0.5'],
+    ]);
+    expect(ofType(out.events, 'BytesTransferred').map((b) => `${b.from}->${b.to}:${b.kind}:${b.bytes}:${b.shadow}`)).toEqual([
+      ...devices.map((d) => `${d.deviceId}->local:scores:12:false`),
+      ...devices.map((d) => `${d.deviceId}->e1:features:128:true`),
+      'e1->cloud:features:64:true',
+    ]);
+    expect(out.events.map((e) => e.type)).toEqual([
+      'SampleStarted',
+      ...devices.map(() => 'SectionEvaluated'),
+      'SectionEvaluated',
+      ...devices.map(() => 'BytesTransferred'),
+      'ExitDecided',
+      ...devices.map(() => 'BytesTransferred'),
+      'SectionEvaluated',
+      'ExitDecided',
+      'BytesTransferred',
+      'SectionEvaluated',
+      'ExitDecided',
+    ]);
   });
 });

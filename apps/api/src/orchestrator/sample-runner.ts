@@ -1,16 +1,8 @@
-import type {
-  BytesTransferred,
-  DeviceMissed,
-  EntropyPolicySpec,
-  ExitTier,
-  InferReply,
-  MessageSizes,
-  NewEvent,
-  SessionMode,
-  SessionTopology,
-} from '@ddnn/contracts';
-import { argmax, normalizedEntropy, scoresFromBytes, softmax } from './exit-math';
+import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSizes, NewEvent, SessionMode, SessionTopology, Tier } from '@ddnn/contracts';
+import { softmax } from '@ddnn/ddnn';
+import { loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
 import type { DeviceRequester, ServerSections } from './ports';
+import { failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, type Failure } from './sample-runner-replies';
 
 /** Everything a sample run needs to know about its session; plain data, so any node can rebuild it. */
 export interface SessionPlan {
@@ -45,20 +37,24 @@ export interface SampleOutcome {
   exit: ExitTier;
   prediction: number;
   missed: number;
-  /** Why each miss happened (for the node's log; the event log keeps only the reason). */
+  /** Why each miss happened (for the node's log; the event log keeps the reason and a short detail). */
   missDetails: { deviceId: string; detail: string }[];
   timing: SampleTiming;
 }
 
-type Failure = { reason: DeviceMissed['reason']; detail: string };
+type Answer<T> = { value: T; latencyMs: number; elapsedMs: number };
 
-/** A device request with the session deadline; a late, failed or refused reply is a miss, never a throw. */
-async function ask(
+/**
+ * A device request with the session deadline. A late, failed, refused or unusable reply is a Failure, never a
+ * throw: `read` turns the reply into what the sample needs and throws InvalidReplyError when it cannot.
+ */
+async function ask<T>(
   requester: DeviceRequester,
   deviceId: string,
-  req: Parameters<DeviceRequester['request']>[1],
+  req: InferRequest,
   deadlineMs: number,
-): Promise<{ reply: Extract<InferReply, { ok: true }>; elapsedMs: number } | Failure> {
+  read: (reply: Extract<InferReply, { ok: true }>, elapsedMs: number) => { value: T; latencyMs: number },
+): Promise<Answer<T> | Failure> {
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Failure>((resolve) => {
@@ -68,228 +64,195 @@ async function ask(
   try {
     const result = await Promise.race([
       requester.request(deviceId, req, deadlineMs).then(
-        (reply) => ({ reply }),
-        (e: unknown) => classifyFailure(e),
+        (reply): Answer<T> | Failure => {
+          if (!reply.ok) return { reason: 'error', detail: failureOf(new Error(reply.error)).detail };
+          const elapsedMs = performance.now() - t0;
+          return { ...read(reply, elapsedMs), elapsedMs };
+        },
+        (e: unknown) => failureOf(e),
       ),
       deadline,
     ]);
-    if ('reason' in result) return result;
-    if (!result.reply.ok) return { reason: 'error', detail: result.reply.error };
-    return { reply: result.reply, elapsedMs: performance.now() - t0 };
+    return result;
+  } catch (e) {
+    // `read` rejected the reply.
+    return failureOf(e);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Maps a transport failure onto DeviceMissed reasons (DeviceUnavailableError's reason, else its message). */
-export function classifyFailure(e: unknown): Failure {
-  const reason = (e as { reason?: unknown } | null)?.reason;
-  const detail = e instanceof Error ? e.message : String(e);
-  if (reason === 'timeout') return { reason: 'timeout', detail };
-  if (reason === 'disconnected' || reason === 'not-connected') return { reason: 'disconnected', detail };
-  const name = e instanceof Error ? `${e.name} ${e.constructor.name}` : '';
-  const message = e instanceof Error ? e.message : String(e);
-  const text = `${name} ${message}`.toLowerCase();
-  if (text.includes('timeout') || text.includes('timed out') || text.includes('deadline')) return { reason: 'timeout', detail: message };
-  if (text.includes('disconnect') || text.includes('not connected') || text.includes('offline')) {
-    return { reason: 'disconnected', detail: message };
-  }
-  return { reason: 'error', detail: message };
-}
+const isFailure = <T>(r: Answer<T> | Failure): r is Failure => 'reason' in r;
 
 /**
- * Runs one sample through the hierarchy and returns its events in causal order: SampleStarted; each
- * device's scores (or a DeviceMissed); the local aggregate and its exit; then, when the sample continues
- * (or always, in research mode, as shadow work), the devices' features, the edges and the cloud.
+ * Runs one sample through the hierarchy and returns its events in causal order: SampleStarted; each device's
+ * scores (or a DeviceMissed); the local aggregate; then, stage by stage while the exit core asks for more
+ * (the live exit still open, or research mode's shadow work), the devices' features, the edges and the cloud.
+ * Exit decisions and bytes come from the exit core (@ddnn/policies); replies are checked against the model's
+ * message sizes first, so a malformed or implausible answer is a DeviceMissed with reason `invalid`.
  */
-export async function runSample(
-  plan: SessionPlan,
-  sample: SampleRef,
-  requester: DeviceRequester,
-  sections: ServerSections,
-): Promise<SampleOutcome> {
-  const { sessionId, topology, policy, mode, deadlineMs } = plan;
+export async function runSample(plan: SessionPlan, sample: SampleRef, requester: DeviceRequester, sections: ServerSections): Promise<SampleOutcome> {
+  const { sessionId, topology, policy, mode, deadlineMs, messageSizes: sizes } = plan;
   const sampleIndex = sample.index;
-  const research = mode === 'research';
   const events: NewEvent[] = [];
   const timing: SampleTiming = { serverModelMs: 0, deviceModelMs: 0, transportMs: 0 };
-  let missed = 0;
   const missDetails: SampleOutcome['missDetails'] = [];
-  const policyName = `entropy(local=${policy.thresholds.local}${policy.thresholds.edge !== undefined ? `,edge=${policy.thresholds.edge}` : ''})`;
+  const decider = new SampleDecider({ topology, messageSizes: sizes, policy, mode }, { sessionId, sampleIndex, label: sample.label, policy: policyLabel(policy) });
 
   events.push({ type: 'SampleStarted', data: { sessionId, sampleIndex, sampleId: sample.sampleId, label: sample.label } });
 
-  const miss = (deviceId: string, view: number, stage: DeviceMissed['stage'], f: Failure): void => {
-    missed++;
+  const miss = (deviceId: string, view: number, stage: 'scores' | 'features', f: Failure): void => {
     missDetails.push({ deviceId, detail: f.detail });
-    events.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex, deviceId, view, stage, deadlineMs, reason: f.reason } });
+    events.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex, deviceId, view, stage, deadlineMs, reason: f.reason, detail: f.detail } });
   };
-  const bytes = (from: string, to: string, kind: BytesTransferred['kind'], n: number, shadow: boolean): void => {
-    events.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex, from, to, kind, bytes: n, shadow } });
-  };
-  const evaluated = (
-    tier: 'device' | 'local' | 'edge' | 'cloud',
-    node: string,
-    probabilities: number[],
-    latencyMs: number,
-    shadow: boolean,
-    view?: number,
-  ): { probabilities: number[]; eta: number } => {
-    const eta = normalizedEntropy(probabilities);
+  const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number): ExitOutput => {
+    const entropy = loggedEntropy(probabilities);
     events.push({
       type: 'SectionEvaluated',
-      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), probabilities, entropy: eta, latencyMs, shadow },
+      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), probabilities, entropy, latencyMs, shadow },
     });
-    return { probabilities, eta };
+    return { probabilities, entropy };
   };
-  const decided = (tier: ExitTier, eta: number, threshold: number | null, exited: boolean, prediction: number, shadow: boolean): void => {
-    events.push({
-      type: 'ExitDecided',
-      data: { sessionId, sampleIndex, tier, eta, threshold, policy: policyName, exited, prediction, label: sample.label, shadow },
-    });
+  const decide = (out: SampleOutputs): SampleExit => {
+    const r = decider.decide(out);
+    events.push(...r.events);
+    return r;
+  };
+  /** Devices work in parallel: a stage costs its slowest reply, split into compute and waiting. */
+  const stageTiming = (answers: (Answer<unknown> | Failure | null)[]): void => {
+    let slowest = 0;
+    let compute = 0;
+    for (const a of answers) {
+      if (a === null || isFailure(a) || a.elapsedMs <= slowest) continue;
+      slowest = a.elapsedMs;
+      compute = Math.min(a.latencyMs, a.elapsedMs);
+    }
+    timing.deviceModelMs += compute;
+    timing.transportMs += Math.max(0, slowest - compute);
   };
 
   // 1. Every device computes its exit scores from its own view and sends them to the local aggregator.
-  const scoreReplies = await Promise.all(
+  const scoreAnswers = await Promise.all(
     topology.devices.map((d) =>
-      ask(requester, d.deviceId, { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId }, deadlineMs),
+      ask(
+        requester,
+        d.deviceId,
+        { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId },
+        deadlineMs,
+        (reply, elapsedMs) => {
+          const r = reply as { scores: unknown; latencyMs: unknown };
+          return { value: scoresOf(r.scores, sizes), latencyMs: latencyOf(r.latencyMs, elapsedMs) };
+        },
+      ),
     ),
   );
   const deviceScores = new Map<number, Float32Array>();
-  let slowest = 0;
-  let slowestCompute = 0;
   topology.devices.forEach((d, i) => {
-    const r = scoreReplies[i];
-    if ('reason' in r) {
-      miss(d.deviceId, d.view, 'scores', r);
-      return;
-    }
-    const reply = r.reply as { scores: Uint8Array; latencyMs: number };
-    const scores = scoresFromBytes(reply.scores);
-    deviceScores.set(d.view, scores);
-    bytes(d.deviceId, 'local', 'scores', reply.scores.byteLength, false);
-    evaluated('device', d.deviceId, softmax(scores), reply.latencyMs, false, d.view);
-    if (r.elapsedMs > slowest) {
-      slowest = r.elapsedMs;
-      slowestCompute = Math.min(reply.latencyMs, r.elapsedMs);
-    }
+    const a = scoreAnswers[i];
+    if (isFailure(a)) return miss(d.deviceId, d.view, 'scores', a);
+    deviceScores.set(d.view, a.value);
+    evaluated('device', d.deviceId, Array.from(softmax(a.value)), a.latencyMs, false, d.view);
   });
-  timing.deviceModelMs += slowestCompute;
-  timing.transportMs += Math.max(0, slowest - slowestCompute);
+  stageTiming(scoreAnswers);
 
   // 2. The local aggregator and the local exit.
   let t = performance.now();
   const localProbabilities = deviceScores.size > 0 ? sections.local(deviceScores) : null;
   const localMs = performance.now() - t;
   timing.serverModelMs += localMs;
-  const tLocal = policy.thresholds.local;
-  let answered: { tier: ExitTier; prediction: number } | null = null;
-  if (localProbabilities) {
-    const local = evaluated('local', 'local', localProbabilities, localMs, false);
-    const prediction = argmax(local.probabilities);
-    const exited = local.eta < tLocal;
-    decided('local', local.eta, tLocal, exited, prediction, false);
-    if (exited) answered = { tier: 'local', prediction };
-  } else {
-    // No device answered: there is nothing to decide on locally, the sample goes on.
-    decided('local', 1, tLocal, false, -1, false);
-  }
-  if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
+  const out: SampleOutputs = {
+    scores: scoreAnswers.map((a) => !isFailure(a)),
+    local: localProbabilities ? evaluated('local', 'local', localProbabilities, localMs, false) : null,
+  };
+  let r = decide(out);
 
-  // 3. Features of every device that answered travel on (shadow when the live policy already answered).
-  const featuresShadow = answered !== null;
-  const edgeOf = new Map(topology.devices.map((d) => [d.deviceId, d.edge]));
-  const featureReplies = await Promise.all(
-    topology.devices.map((d) =>
-      deviceScores.has(d.view) ? ask(requester, d.deviceId, { stage: 'features', sessionId, sampleIndex }, deadlineMs) : Promise.resolve(null),
-    ),
-  );
+  // 3. Features of every device that answered travel on (shadow when the live exit already answered).
   const deviceFeatures = new Map<number, Uint8Array>();
-  slowest = 0;
-  slowestCompute = 0;
-  topology.devices.forEach((d, i) => {
-    const r = featureReplies[i];
-    if (r === null) return;
-    if ('reason' in r) {
-      miss(d.deviceId, d.view, 'features', r);
-      return;
-    }
-    const reply = r.reply as { features: Uint8Array; latencyMs: number };
-    deviceFeatures.set(d.view, reply.features);
-    bytes(d.deviceId, edgeOf.get(d.deviceId) ?? 'cloud', 'features', reply.features.byteLength, featuresShadow);
-    if (r.elapsedMs > slowest) {
-      slowest = r.elapsedMs;
-      slowestCompute = Math.min(reply.latencyMs, r.elapsedMs);
-    }
-  });
-  if (!featuresShadow) {
-    timing.deviceModelMs += slowestCompute;
-    timing.transportMs += Math.max(0, slowest - slowestCompute);
+  if (r.next === 'features') {
+    const shadow = r.answer !== null;
+    const featureAnswers = await Promise.all(
+      topology.devices.map((d, i) =>
+        out.scores[i]
+          ? ask(requester, d.deviceId, { stage: 'features', sessionId, sampleIndex }, deadlineMs, (reply, elapsedMs) => {
+              const f = reply as { features: unknown; latencyMs: unknown };
+              return { value: featuresOf(f.features, sizes.featuresBytes), latencyMs: latencyOf(f.latencyMs, elapsedMs) };
+            })
+          : Promise.resolve(null),
+      ),
+    );
+    topology.devices.forEach((d, i) => {
+      const a = featureAnswers[i];
+      if (a === null) return;
+      if (isFailure(a)) return miss(d.deviceId, d.view, 'features', a);
+      deviceFeatures.set(d.view, a.value);
+    });
+    if (!shadow) stageTiming(featureAnswers);
+    out.features = featureAnswers.map((a) => a !== null && !isFailure(a));
+    r = decide(out);
   }
 
-  // 4. Optional edge tier: each edge fuses its devices' features; the edge exit looks at their mean.
+  // 4. Optional edge tier: each edge fuses its devices' features and passes its own features to the cloud.
   let cloudInputs: Map<number | string, Uint8Array> = deviceFeatures;
-  const edges = topology.edges ?? [];
-  if (edges.length > 0) {
+  if (r.next === 'edge') {
+    const shadow = r.answer !== null;
     cloudInputs = new Map();
-    const edgeProbabilities: number[][] = [];
-    const edgeShadow = answered !== null;
-    for (const e of edges) {
+    const outputs: (ExitOutput | null)[] = [];
+    for (const e of topology.edges ?? []) {
       const views = sections.edgeViews(e.name);
       const mine = new Map([...deviceFeatures].filter(([v]) => views.includes(v)));
       let result: { scores: Float32Array; features: Uint8Array; latencyMs: number } | null = null;
       if (e.deviceId === null) {
         t = performance.now();
-        const out = sections.edge(e.name, mine);
+        const computed = sections.edge(e.name, mine);
         const ms = performance.now() - t;
-        if (!edgeShadow) timing.serverModelMs += ms;
-        result = { ...out, latencyMs: ms };
+        if (!shadow) timing.serverModelMs += ms;
+        result = { ...computed, latencyMs: ms };
       } else {
-        const features = views.map((v) => mine.get(v) ?? null);
-        const r = await ask(requester, e.deviceId, { stage: 'edge', sessionId, sampleIndex, features }, deadlineMs);
-        if ('reason' in r) {
-          missed++;
-          missDetails.push({ deviceId: e.deviceId, detail: r.detail });
-          events.push({
-            type: 'DeviceMissed',
-            data: { sessionId, sampleIndex, deviceId: e.deviceId, view: -1, stage: 'features', deadlineMs, reason: r.reason },
-          });
-        } else {
-          const reply = r.reply as { scores: Uint8Array; features: Uint8Array; latencyMs: number };
-          result = { scores: scoresFromBytes(reply.scores), features: reply.features, latencyMs: reply.latencyMs };
-          if (!edgeShadow) {
-            timing.deviceModelMs += reply.latencyMs;
-            timing.transportMs += Math.max(0, r.elapsedMs - reply.latencyMs);
+        const a = await ask(
+          requester,
+          e.deviceId,
+          { stage: 'edge', sessionId, sampleIndex, features: views.map((v) => mine.get(v) ?? null) },
+          deadlineMs,
+          (reply, elapsedMs) => {
+            const x = reply as { scores: unknown; features: unknown; latencyMs: unknown };
+            return {
+              value: { scores: scoresOf(x.scores, sizes), features: featuresOf(x.features, sizes.edgeFeaturesBytes) },
+              latencyMs: latencyOf(x.latencyMs, elapsedMs),
+            };
+          },
+        );
+        if (isFailure(a)) miss(e.deviceId, -1, 'features', a);
+        else {
+          result = { ...a.value, latencyMs: a.latencyMs };
+          if (!shadow) {
+            timing.deviceModelMs += a.latencyMs;
+            timing.transportMs += Math.max(0, a.elapsedMs - a.latencyMs);
           }
         }
       }
-      if (result) {
-        edgeProbabilities.push(evaluated('edge', e.name, softmax(result.scores), result.latencyMs, edgeShadow).probabilities);
-        cloudInputs.set(e.name, result.features);
-      }
+      outputs.push(result ? evaluated('edge', e.name, Array.from(softmax(result.scores)), result.latencyMs, shadow) : null);
+      if (result) cloudInputs.set(e.name, result.features);
     }
-    const tEdge = policy.thresholds.edge;
-    if (edgeProbabilities.length > 0 && tEdge !== undefined) {
-      const mean = edgeProbabilities[0].map((_, c) => edgeProbabilities.reduce((sum, p) => sum + p[c], 0) / edgeProbabilities.length);
-      const eta = normalizedEntropy(mean);
-      const prediction = argmax(mean);
-      const exited = eta < tEdge;
-      decided('edge', eta, tEdge, exited, prediction, edgeShadow);
-      if (exited && !answered) answered = { tier: 'edge', prediction };
-    }
-    if (answered && !research) return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
-    for (const [name, f] of cloudInputs) bytes(String(name), 'cloud', 'features', f.byteLength, answered !== null);
+    out.edges = outputs;
+    r = decide(out);
   }
 
-  // 5. The cloud, the last exit, always answers what reached it.
-  const cloudShadow = answered !== null;
-  t = performance.now();
-  const cloudProbabilities = sections.cloud(cloudInputs);
-  const cloudMs = performance.now() - t;
-  if (!cloudShadow) timing.serverModelMs += cloudMs;
-  const cloud = evaluated('cloud', 'cloud', cloudProbabilities, cloudMs, cloudShadow);
-  const cloudPrediction = argmax(cloud.probabilities);
-  decided('cloud', cloud.eta, null, true, cloudPrediction, cloudShadow);
-  if (!answered) answered = { tier: 'cloud', prediction: cloudPrediction };
-  return { events, exit: answered.tier, prediction: answered.prediction, missed, missDetails, timing };
+  // 5. The cloud, the last exit, answers from what reached it.
+  if (r.next === 'cloud') {
+    const shadow = r.answer !== null;
+    t = performance.now();
+    const cloudProbabilities = sections.cloud(cloudInputs);
+    const cloudMs = performance.now() - t;
+    if (!shadow) timing.serverModelMs += cloudMs;
+    out.cloud = evaluated('cloud', 'cloud', cloudProbabilities, cloudMs, shadow);
+    r = decide(out);
+  }
+
+  if (!r.answer || r.next !== null) throw new Error(`sample ${sampleIndex}: the exit core left it undecided (next: ${r.next})`);
+  for (const e of events) {
+    const bad = nonFinitePath(e.data);
+    // Replies are checked above, so this is a server section gone wrong: fail loudly rather than log it.
+    if (bad) throw new Error(`sample ${sampleIndex}: ${e.type} would log a non-finite number at ${bad}`);
+  }
+  return { events, exit: r.answer.tier, prediction: r.answer.prediction, missed: missDetails.length, missDetails, timing };
 }

@@ -1,5 +1,5 @@
 import type { CreateSessionRequest, InferReply, InferRequest, NewEvent } from '@ddnn/contracts';
-import { scoresToBytes, softmax } from './exit-math';
+import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
 
 const spec: CreateSessionRequest = {
@@ -19,7 +19,7 @@ const model: SessionModel = {
   edges: [],
   messageSizes: { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 },
   sections: {
-    local: (s) => softmax([...s.values()][0]),
+    local: (s) => Array.from(softmax32([...s.values()][0])),
     edgeViews: () => [],
     edge: () => {
       throw new Error('no edge');

@@ -1,3 +1,5 @@
+import type { MessageSizes } from '@ddnn/contracts';
+
 // Exact sizes of what crosses the network in a DDNN, and the paper's per-sample cost
 // c = 4|C| + (1 - l) * f * o / 8 per device (Teerapittayanon et al., ICDCS 2017, section on communication).
 
@@ -24,6 +26,23 @@ export function rawViewBytes(height: number, width: number, channels: number): n
   positiveInteger('width', width);
   positiveInteger('channels', channels);
   return height * width * channels;
+}
+
+/** Feature map shape [height, width, channels], as `topologyShapes` gives it. */
+type Shape = readonly [number, number, number];
+
+/**
+ * The size of every message a session with this model sends: what the runner logs per message and what
+ * analysis counts (SessionStarted.messageSizes). A reply of any other size is not this model's message.
+ */
+export function modelMessageSizes(shapes: { input: Shape; classes: number; deviceFeatures: Shape; edgeFeatures: readonly Shape[] }): MessageSizes {
+  const features = (s: Shape) => featureMessageBytes(s[2], s[0] * s[1]);
+  return {
+    scoresBytes: scoreMessageBytes(shapes.classes),
+    featuresBytes: features(shapes.deviceFeatures),
+    rawBytes: rawViewBytes(shapes.input[0], shapes.input[1], shapes.input[2]),
+    ...(shapes.edgeFeatures.length ? { edgeFeaturesBytes: features(shapes.edgeFeatures[0]) } : {}),
+  };
 }
 
 /** What one end device emits: |C| scores and an f-channel binary map of o pixels per channel. */

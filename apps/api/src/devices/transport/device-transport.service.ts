@@ -4,7 +4,7 @@ import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type
 import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/ddnn';
 import { DevicesService } from '../devices.service';
 import { type DeviceEndpoint, type DeviceIdentity, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
-import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError } from './device-transport';
+import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './device-transport';
 
 /**
  * DeviceTransport over the endpoints attached on this node: socket.io connections (DevicesGateway) and
@@ -58,8 +58,7 @@ export class DeviceTransportService extends DeviceTransport {
       return parseInferReply(req.stage, raw);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      this.logger.warn(`device ${deviceId} sent a malformed reply: ${e.message}`);
-      return { ok: false, error: `malformed reply: ${e.message}` };
+      throw new MalformedReplyError(deviceId, e.message);
     }
   }
 

@@ -26,10 +26,21 @@ export class DeviceUnavailableError extends Error {
   }
 }
 
+/** A device replied, but its reply breaks the protocol (missing fields, wrong types). */
+export class MalformedReplyError extends Error {
+  constructor(
+    readonly deviceId: string,
+    detail: string,
+  ) {
+    super(`device ${deviceId}: malformed reply: ${detail}`);
+    this.name = 'MalformedReplyError';
+  }
+}
+
 /**
  * How the server reaches devices, real (socket.io /devices) or simulated (in-process), through the same
  * device-side message handlers. A device that is not connected, disconnects, or does not answer within
- * timeoutMs rejects with DeviceUnavailableError; a device that answers with `{ ok: false }` resolves with it.
+ * timeoutMs rejects with DeviceUnavailableError, a reply that breaks the protocol with MalformedReplyError; a device that answers with `{ ok: false }` resolves with it.
  * On a cluster (REDIS_URL) a request to a device connected to another node goes through the Redis adapter.
  */
 export abstract class DeviceTransport {

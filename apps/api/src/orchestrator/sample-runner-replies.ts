@@ -1,0 +1,77 @@
+import type { MessageSizes, MissReason } from '@ddnn/contracts';
+import { bytesToScores } from '@ddnn/ddnn';
+import { DeviceUnavailableError, MalformedReplyError } from '../devices/transport/device-transport';
+
+/** A device reply that arrived but cannot be used: the wrong size, non-finite values, an absurd latency. */
+export class InvalidReplyError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'InvalidReplyError';
+  }
+}
+
+/** A reported compute time may exceed the round trip the server measured by clock jitter, never by more. */
+const LATENCY_SLACK_MS = 10;
+const DETAIL_CHARS = 160;
+
+export interface Failure {
+  reason: MissReason;
+  detail: string;
+}
+
+/** Why a request produced no usable answer, told apart by the error's type (never by its message). */
+export function failureOf(e: unknown): Failure {
+  const message = e instanceof Error ? e.message : String(e);
+  const detail = message.length > DETAIL_CHARS ? `${message.slice(0, DETAIL_CHARS - 1)}…` : message;
+  if (e instanceof DeviceUnavailableError) return { reason: e.reason === 'timeout' ? 'timeout' : 'disconnected', detail };
+  if (e instanceof InvalidReplyError || e instanceof MalformedReplyError) return { reason: 'invalid', detail };
+  return { reason: 'error', detail };
+}
+
+function bytesOf(field: string, v: unknown, expected: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new InvalidReplyError(`${field} is not binary`);
+  if (v.byteLength !== expected) throw new InvalidReplyError(`${field} has ${v.byteLength} bytes, the model's message has ${expected}`);
+  return v;
+}
+
+/** Class scores of the model's size, every one a finite number. */
+export function scoresOf(v: unknown, sizes: MessageSizes): Float32Array {
+  const scores = bytesToScores(bytesOf('scores', v, sizes.scoresBytes));
+  const bad = scores.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new InvalidReplyError(`scores[${bad}] is ${scores[bad]}`);
+  return scores;
+}
+
+/** A feature map of exactly the model's message size (device features, or an edge node's). */
+export function featuresOf(v: unknown, bytes: number | undefined): Uint8Array {
+  if (bytes === undefined) throw new InvalidReplyError('features sent where the model has no such message');
+  return bytesOf('features', v, bytes);
+}
+
+/** A compute time that is a finite number, not negative, and not longer than the request took. */
+export function latencyOf(v: unknown, elapsedMs: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidReplyError(`latency ${String(v)} is not a finite number >= 0`);
+  if (v > elapsedMs + LATENCY_SLACK_MS) {
+    throw new InvalidReplyError(`latency ${v} ms is longer than the ${Math.ceil(elapsedMs)} ms the request took`);
+  }
+  return v;
+}
+
+/** The path of the first number in an event payload that is not finite, or null (NaN never reaches the log). */
+export function nonFinitePath(value: unknown, path = 'data'): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = nonFinitePath(value[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = nonFinitePath(v, `${path}.${k}`);
+      if (p) return p;
+    }
+  }
+  return null;
+}
