@@ -1,8 +1,14 @@
-import type { EntropyPolicy, LinkTraffic, PolicyEvaluation, StoredEvent } from '@ddnn/contracts';
-import { evaluatePolicy } from './evaluate';
+import type { EntropyPolicy, LinkTraffic, PolicyEvaluation, PolicySpec, SessionStarted, StoredEvent } from '@ddnn/contracts';
+import { evaluatePolicy, runRule, UNKNOWN } from './evaluate';
+import { decideSample, type ExitOutput, type SampleOutputs } from './exit-core';
 import { liveOutcomeFromEvents } from './live';
-import { sessionSamplesFromEvents } from './session-table';
+import { prepare } from './prepared';
+import { sessionSamplesFromEvents, type SessionSampleTable } from './session-table';
+import { exitRuleOf } from './statistics';
 import { syntheticSessionEvents } from './synthetic';
+
+// Synthetic sessions are decided by the exit core, stage by stage, exactly as the live runner decides
+// (apps/api sample-runner): so "counterfactual == live" below is checked against the runner's own rule.
 
 /**
  * A straightforward per-sample replay of an entropy policy over the raw events, written without the
@@ -164,5 +170,55 @@ describe('counterfactual from a research session equals the live session at anot
     const live = syntheticSessionEvents({ ...opts, thresholds: { local: 0.9, edge: 0.6 } });
     const research = syntheticSessionEvents({ ...opts, thresholds: { local: 0.5, edge: 0.3 } });
     compare(live, research, { local: 0.9, edge: 0.6 });
+  });
+});
+
+/** One sample of a table as the outputs the live runner would hand the exit core (undefined: stage never ran). */
+function outputsOf(t: SessionSampleTable, r: number): SampleOutputs {
+  const c = t.classes.length;
+  const D = t.devices.length;
+  const E = t.edges.length;
+  const row = (p: Float64Array, i: number): number[] => Array.from(p.subarray(i * c, i * c + c));
+  const exit = (computed: boolean, probabilities: number[], entropy: number): ExitOutput | null => (computed ? { probabilities, entropy } : null);
+  return {
+    scores: Array.from(t.device.answered.subarray(r * D, r * D + D), Boolean),
+    local: exit(t.local.computed[r] === 1, row(t.local.probabilities, r), t.local.entropy[r]),
+    features: Array.from(t.device.featuresSent.subarray(r * D, r * D + D), Boolean),
+    ...(E > 0 && t.edgeReached[r]
+      ? { edges: t.edges.map((_, i) => exit(t.edgeNodes.computed[r * E + i] === 1, row(t.edgeNodes.probabilities, r * E + i), t.edgeNodes.entropy[r * E + i])) }
+      : {}),
+    ...(t.cloud.computed[r] ? { cloud: { probabilities: row(t.cloud.probabilities, r), entropy: t.cloud.entropy[r] } } : {}),
+  };
+}
+
+describe("the counterfactual's per-sample exit is the exit core's", () => {
+  const sessions: [string, StoredEvent[]][] = [
+    ['research, two tiers, misses', syntheticSessionEvents({ samples: 300, seed: 21, missScores: 0.3, missFeatures: 0.1 })],
+    ['research, two edge nodes failing', syntheticSessionEvents({ samples: 300, seed: 22, devices: 3, edges: ['a', 'b'], missScores: 0.3, missEdges: 0.3, thresholds: { local: 0.7, edge: 0.6 } })],
+    ['production, one edge', syntheticSessionEvents({ samples: 300, seed: 23, edges: ['e'], mode: 'production', thresholds: { local: 0.8, edge: 0.7 } })],
+  ];
+  const policies: PolicySpec[] = [
+    { kind: 'entropy', thresholds: { local: 0.6, edge: 0.5 } },
+    { kind: 'entropy', thresholds: { local: 0.9 } },
+    { kind: 'confidence', thresholds: { local: 0.7, edge: 0.6 } },
+    { kind: 'margin', thresholds: { local: 0.4, edge: 0.2 } },
+    { kind: 'always-local' },
+    { kind: 'always-cloud' },
+  ];
+  it.each(sessions)('%s', (_name, events) => {
+    const table = sessionSamplesFromEvents(events);
+    const tierCodes: Record<string, number> = { local: 0, edge: 1, cloud: 2 };
+    let unknown = 0;
+    for (const policy of policies) {
+      const tiers = new Uint8Array(table.n);
+      runRule(prepare(table), exitRuleOf(policy)!, tiers, null);
+      for (let r = 0; r < table.n; r++) {
+        const core = decideSample({ topology: (events[0].data as SessionStarted).topology, messageSizes: table.messageSizes, policy, mode: 'production' }, outputsOf(table, r));
+        expect([r, tiers[r]]).toEqual([r, core.answer ? tierCodes[core.answer.tier] : UNKNOWN]);
+        if (!core.answer) unknown++;
+      }
+    }
+    // The production session cannot answer every policy: those samples need a stage it never ran.
+    if (table.mode === 'production') expect(unknown).toBeGreaterThan(0);
   });
 });
