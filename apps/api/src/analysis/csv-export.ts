@@ -16,6 +16,9 @@ function eventsSql(stream: string): string {
     FROM events WHERE stream_id = ${stream} ORDER BY stream_position`;
 }
 
+/** `answersSample` (libs/contracts) on a stored ExitDecided: the sample's live check that exited. */
+const ANSWERS_SAMPLE = `data->>'shadow' = 'false' AND data->>'exited' = 'true'`;
+
 /**
  * One row per sample the session started: its live exit and answer, each exit's entropy as logged
  * (shadow exits included: research sessions log every tier), devices missed and bytes (live and shadow).
@@ -30,8 +33,8 @@ function samplesSql(stream: string): string {
     FROM (SELECT ${idx} AS sample_index, data->>'sampleId' AS sample_id, (data->>'label')::int AS label
             FROM events WHERE stream_id = ${stream} AND type = 'SampleStarted') s
     LEFT JOIN (SELECT ${idx} AS sample_index,
-                 max(data->>'tier') FILTER (WHERE data->>'shadow' = 'false' AND data->>'exited' = 'true') AS tier,
-                 max((data->>'prediction')::int) FILTER (WHERE data->>'shadow' = 'false' AND data->>'exited' = 'true') AS prediction
+                 (array_agg(data->>'tier' ORDER BY stream_position) FILTER (WHERE ${ANSWERS_SAMPLE}))[1] AS tier,
+                 (array_agg((data->>'prediction')::int ORDER BY stream_position) FILTER (WHERE ${ANSWERS_SAMPLE}))[1] AS prediction
             FROM events WHERE stream_id = ${stream} AND type = 'ExitDecided' GROUP BY 1) x USING (sample_index)
     LEFT JOIN (SELECT ${idx} AS sample_index,
                  max((data->>'eta')::float8) FILTER (WHERE data->>'tier' = 'local') AS local_entropy,

@@ -1,12 +1,13 @@
-import type {
-  BytesTransferred,
-  DeviceMissed,
-  ExitDecided,
-  ExitTier,
-  SampleStarted,
-  SectionEvaluated,
-  SessionStarted,
-  StoredEvent,
+import {
+  answersSample,
+  type BytesTransferred,
+  type DeviceMissed,
+  type ExitDecided,
+  type ExitTier,
+  type SampleStarted,
+  type SectionEvaluated,
+  type SessionStarted,
+  type StoredEvent,
 } from '@ddnn/contracts';
 
 /** Everything the log says about one sample, in the order the session decided samples. */
@@ -83,7 +84,7 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
       case 'ExitDecided': {
         const f = frame(e.data.sampleIndex);
         f.exitChecks.push(e.data);
-        if (e.data.exited && !e.data.shadow && !f.exit) {
+        if (answersSample(e.data) && !f.exit) {
           f.exit = e.data;
           order.push(f);
         }
