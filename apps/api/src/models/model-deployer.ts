@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { sectionName, type SessionTopology } from '@ddnn/contracts';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelsService } from './models.service';
 
@@ -6,20 +7,54 @@ export interface DeployOutcome {
   deviceId: string;
   section: string | null;
   ok: boolean;
+  /** The device already had this section of this model version (nothing sent). */
+  skipped?: boolean;
   error?: string;
 }
 
-/** Pushes a model's sections to devices: each end device gets `device-<its view>`, each edge `edge-<name>`. */
+/** Deploys can carry a whole section; a slow link gets this long per device. */
+const DEPLOY_TIMEOUT_MS = 30_000;
+
+/**
+ * The one way a model's sections reach devices: each end device gets `device-<its view>`, each edge node
+ * `edge-<name>` (sectionName). Used by POST /api/models/:id/deploy and before every session.
+ */
 @Injectable()
 export class ModelDeployer {
+  private readonly logger = new Logger(ModelDeployer.name);
+
   constructor(
     private readonly models: ModelsService,
     private readonly transport: DeviceTransport,
   ) {}
 
   /** Deploys to the given devices (default: every connected end device), in parallel; one outcome per device. */
-  async deploy(modelId: string, targets: { deviceId: string; section?: string }[] | null, timeoutMs = 30_000): Promise<DeployOutcome[]> {
-    await this.models.get(modelId);
+  async deploy(modelId: string, targets: { deviceId: string; section?: string }[] | null, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<DeployOutcome[]> {
+    return this.send(modelId, targets, { timeoutMs, skipInstalled: false });
+  }
+
+  /**
+   * Installs each topology device's section before a session, skipping devices that have it. A device that is
+   * not connected or refuses is logged, not fatal: the session runs without it, logging DeviceMissed for its samples.
+   */
+  async ensure(topology: SessionTopology, modelId: string): Promise<DeployOutcome[]> {
+    const targets = [
+      ...topology.devices.map((d) => ({ deviceId: d.deviceId, section: sectionName.device(d.view) })),
+      ...(topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [{ deviceId: e.deviceId, section: sectionName.edge(e.name) }])),
+    ];
+    const outcomes = await this.send(modelId, targets, { timeoutMs: DEPLOY_TIMEOUT_MS, skipInstalled: true });
+    for (const o of outcomes) {
+      if (!o.ok) this.logger.warn(`deploying ${o.section} of model ${modelId} to device ${o.deviceId} failed: ${o.error}`);
+    }
+    return outcomes;
+  }
+
+  private async send(
+    modelId: string,
+    targets: { deviceId: string; section?: string }[] | null,
+    opts: { timeoutMs: number; skipInstalled: boolean },
+  ): Promise<DeployOutcome[]> {
+    const { version } = await this.models.get(modelId);
     const connected = await this.transport.connectedDevices();
     const byId = new Map(connected.map((c) => [c.deviceId, c]));
     const list: { deviceId: string; section?: string }[] = targets ?? connected.filter((c) => c.role === 'end-device').map((c) => ({ deviceId: c.deviceId }));
@@ -27,10 +62,13 @@ export class ModelDeployer {
       list.map(async (t): Promise<DeployOutcome> => {
         const device = byId.get(t.deviceId);
         if (!device) return { deviceId: t.deviceId, section: t.section ?? null, ok: false, error: 'not connected' };
-        const section = t.section ?? (device.role === 'end-device' && device.view !== null ? `device-${device.view}` : null);
+        const section = t.section ?? (device.role === 'end-device' && device.view !== null ? sectionName.device(device.view) : null);
         if (!section) return { deviceId: t.deviceId, section: null, ok: false, error: 'an edge device needs an explicit section (edge-<name>)' };
+        if (opts.skipInstalled && device.modelId === modelId && device.modelVersion === version && device.section === section) {
+          return { deviceId: t.deviceId, section, ok: true, skipped: true };
+        }
         try {
-          const ack = await this.transport.deploy(t.deviceId, await this.models.deployMessage(modelId, section), timeoutMs);
+          const ack = await this.transport.deploy(t.deviceId, await this.models.deployMessage(modelId, section), opts.timeoutMs);
           return ack.ok ? { deviceId: t.deviceId, section, ok: true } : { deviceId: t.deviceId, section, ok: false, error: ack.error };
         } catch (e) {
           return { deviceId: t.deviceId, section, ok: false, error: (e as Error).message };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { MessageSizes } from '@ddnn/contracts';
+import { sectionName, type MessageSizes } from '@ddnn/contracts';
 import {
   createLocalAggregator,
   loadSection,
@@ -81,11 +81,11 @@ export class ModelCatalog {
   private async open(d: ModelDescription): Promise<SessionModel> {
     const manifest = await readCheckpointManifest(d.dir);
     const topology = parseTopology(manifest.topology);
-    const local = createLocalAggregator(manifest, await loadSection(d.dir, 'local', manifest));
-    const cloud = await openCloudSection(manifest, await loadSection(d.dir, 'cloud', manifest));
+    const local = createLocalAggregator(manifest, await loadSection(d.dir, sectionName.local, manifest));
+    const cloud = await openCloudSection(manifest, await loadSection(d.dir, sectionName.cloud, manifest));
     const edges = new Map(
       await Promise.all(
-        topology.edges.map(async (e) => [e.name, await openEdgeSection(manifest, e.name, await loadSection(d.dir, `edge-${e.name}`, manifest))] as const),
+        topology.edges.map(async (e) => [e.name, await openEdgeSection(manifest, e.name, await loadSection(d.dir, sectionName.edge(e.name), manifest))] as const),
       ),
     );
     const edgeViews = new Map(topology.edges.map((e) => [e.name, e.devices]));

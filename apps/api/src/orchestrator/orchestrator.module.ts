@@ -2,14 +2,13 @@ import { Module } from '@nestjs/common';
 import { DatasetCatalog } from './dataset-catalog';
 import { ModelCatalog } from './model-catalog';
 import { ProjectionsRunner } from './projections-runner';
-import { SectionDeployer } from './section-deployer';
 import { SessionEventLog } from './session-event-log';
 import { SessionScheduler } from './session-scheduler';
 import { SessionStore } from './session-store';
 
-/** The session engine (DeviceTransport and ModelsService come from the global DevicePlatformModule): picks up sessions, owns them through advisory locks, runs their samples. */
+/** The session engine (DeviceTransport, ModelsService and ModelDeployer come from the global DevicePlatformModule): picks up sessions, owns them through advisory locks, runs their samples. */
 @Module({
-  providers: [SessionStore, SessionEventLog, ModelCatalog, DatasetCatalog, SectionDeployer, SessionScheduler, ProjectionsRunner],
+  providers: [SessionStore, SessionEventLog, ModelCatalog, DatasetCatalog, SessionScheduler, ProjectionsRunner],
   exports: [SessionStore, SessionEventLog, ModelCatalog, DatasetCatalog, SessionScheduler, ProjectionsRunner],
 })
 export class OrchestratorModule {}

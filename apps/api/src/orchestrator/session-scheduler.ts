@@ -3,10 +3,10 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { DeviceTransport } from '../devices/transport/device-transport';
+import { ModelDeployer } from '../models/model-deployer';
 import { SessionLock } from './advisory-lock';
 import { DatasetCatalog } from './dataset-catalog';
 import { ModelCatalog } from './model-catalog';
-import { SectionDeployer } from './section-deployer';
 import { SessionEventLog } from './session-event-log';
 import { runSession, type RunnerDeps, type RunStats } from './session-runner';
 import { SessionStore } from './session-store';
@@ -35,7 +35,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly log: SessionEventLog,
     private readonly models: ModelCatalog,
     private readonly datasets: DatasetCatalog,
-    private readonly deployer: SectionDeployer,
+    private readonly deployer: ModelDeployer,
     private readonly transport: DeviceTransport,
   ) {}
 
@@ -105,7 +105,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       requester: this.transport,
       loadModel: (id) => this.models.load(id),
       loadSamples: (spec) => this.datasets.samples(spec),
-      deploy: (spec, model) => this.deployer.ensure(spec, model.modelId),
+      deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
       sink: (id) => this.log.sink(id),
       logged: (id) => this.log.logged(id),
       setProgress: (id, n) => this.store.setProgress(id, n),

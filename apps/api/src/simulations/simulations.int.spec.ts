@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InferScoresReply } from '@ddnn/contracts';
+import { sectionName, type InferScoresReply } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
@@ -62,7 +62,7 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
     expect(events.types).toEqual(['DeviceRegistered', 'DeviceConnected']);
 
     for (const d of devices) {
-      const ack = await transport.deploy(d.deviceId, await models.deployMessage('m1', `device-${d.view}`), 5000);
+      const ack = await transport.deploy(d.deviceId, await models.deployMessage('m1', sectionName.device(d.view)), 5000);
       expect(ack).toMatchObject({ ok: true, section: `device-${d.view}` });
     }
     // The same runtime outside the server gives the same bytes: where a device runs does not matter.

@@ -22,6 +22,7 @@ import {
 } from '@ddnn/ddnn';
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
+import { sectionName } from '@ddnn/contracts';
 
 /** The value under `key`, or an error naming what is missing. */
 function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
@@ -149,7 +150,7 @@ async function benchInference(
   const firstDevice = need(sections.devices, t.devices[0]);
 
   const binaryDevices = new Map<number, BinaryDeviceSection>(
-    t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, `device-${v}`)), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
+    t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, sectionName.device(v))), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
   );
   // The bit-packed cloud covers the 2-tier CC/MP cloud; otherwise the whole-DDNN figure uses the tfjs cloud.
   let binaryCloud: BinaryUpperSection | null = null;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Client } from 'pg';
-import type { CreateSessionRequest, DeviceList, SessionRunStats, SessionView } from '@ddnn/contracts';
+import { sectionName, type CreateSessionRequest, type DeviceList, type SessionRunStats, type SessionView } from '@ddnn/contracts';
 import { loadDataset, viewPixels, writeSynthDataset } from '@ddnn/datasets';
 import {
   binaryDeviceSectionRunner,
@@ -236,7 +236,7 @@ async function modelOnlyRate(modelDir: string, datasetDir: string, flags: BenchS
   const manifest = await readCheckpointManifest(modelDir);
   const topology = parseTopology(manifest.topology);
   const devices = topology.devices.map((v) =>
-    binaryDeviceSectionRunner(manifest, `device-${v}`, new Uint8Array(fs.readFileSync(path.join(modelDir, `device-${v}.bin`)))),
+    binaryDeviceSectionRunner(manifest, sectionName.device(v), new Uint8Array(fs.readFileSync(path.join(modelDir, `${sectionName.device(v)}.bin`)))),
   );
   const local = createLocalAggregator(manifest, await loadSection(modelDir, 'local', manifest));
   const cloud = await openCloudSection(manifest, await loadSection(modelDir, 'cloud', manifest));

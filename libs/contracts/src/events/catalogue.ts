@@ -234,7 +234,7 @@ export function answersSample(d: Pick<ExitDecided, 'shadow' | 'exited'>): boolea
 }
 
 /** Checkpoint section names: one per end device view, one per edge, `local` and `cloud`. */
-export const sectionNames = {
+export const sectionName = {
   device: (view: number) => `device-${view}`,
   edge: (name: string) => `edge-${name}`,
   local: 'local',

@@ -11,6 +11,7 @@ import { trainDdnn } from '../train/train';
 import { createBinaryUpperSection } from './cloud-section';
 import { createBinaryDeviceSection } from './device-section';
 import { toSectionWeights } from './section-weights';
+import { sectionName } from '@ddnn/contracts';
 
 /** The value under `key`, or an error naming what is missing. */
 function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
@@ -54,7 +55,7 @@ describe('bit-packed sections of a trained model vs its tfjs sections', () => {
       const [h, w, c] = model.architecture.input;
       const classes = model.classes.length;
       const devices = topology.devices.map((v) =>
-        createBinaryDeviceSection(toSectionWeights(need(model.sections, `device-${v}`)), { height: h, width: w, channels: c, blocks: topology.device.filters.length, classes }),
+        createBinaryDeviceSection(toSectionWeights(need(model.sections, sectionName.device(v))), { height: h, width: w, channels: c, blocks: topology.device.filters.length, classes }),
       );
       const featureShape = need(sections.devices, topology.devices[0]).featureShape;
       const cloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {

@@ -7,6 +7,7 @@ import { aggregateMaps, convpBlocks, exitHead, type SectionTensors } from '../mo
 import type { SectionValues } from '../model/params';
 import { parseTopology, topologyShapes, type Aggregator, type MapShape, type Shapes, type Topology } from '../model/topology';
 import { packSigns, unpackSigns } from '../wire';
+import { sectionName } from '@ddnn/contracts';
 
 /** What a device (or edge) section sends upward for one sample. */
 export interface SectionOutput {
@@ -78,7 +79,7 @@ export class DeviceSection extends TfSection {
     super(values);
     const { topology, shapes } = topologyOf(manifest);
     if (!topology.devices.includes(view)) throw new Error(`the model has no device for view ${view}`);
-    this.name = `device-${view}`;
+    this.name = sectionName.device(view);
     this.featureShape = shapes.deviceFeatures;
     this.inputShape = shapes.input;
     this.blocks = topology.device.filters.length;
@@ -119,7 +120,7 @@ export class EdgeSection extends TfSection {
     const { topology, shapes } = topologyOf(manifest);
     const i = topology.edges.findIndex((e) => e.name === edgeName);
     if (i < 0) throw new Error(`the model has no edge ${edgeName}`);
-    this.name = `edge-${edgeName}`;
+    this.name = sectionName.edge(edgeName);
     this.devices = topology.edges[i].devices;
     this.aggregator = topology.edges[i].aggregator;
     this.blocks = topology.edges[i].filters.length;
@@ -270,8 +271,8 @@ export async function openSections(manifest: CheckpointManifest, sections: Map<s
     if (!v) throw new Error(`model has no section ${name}`);
     return v;
   };
-  const devices = new Map(topology.devices.map((v) => [v, new DeviceSection(manifest, v, need(`device-${v}`))] as const));
-  const edges = new Map(topology.edges.map((e) => [e.name, new EdgeSection(manifest, e.name, need(`edge-${e.name}`))] as const));
+  const devices = new Map(topology.devices.map((v) => [v, new DeviceSection(manifest, v, need(sectionName.device(v)))] as const));
+  const edges = new Map(topology.edges.map((e) => [e.name, new EdgeSection(manifest, e.name, need(sectionName.edge(e.name)))] as const));
   const cloud = new CloudSection(manifest, need('cloud'));
   return {
     devices,

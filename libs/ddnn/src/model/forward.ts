@@ -4,6 +4,7 @@ import { signOf, signSte } from '../layers/binarize';
 import { binaryConv, binaryDense } from '../layers/conv';
 import { maxPool3x3 } from '../layers/maxpool';
 import type { Aggregator, Topology } from './topology';
+import { sectionName } from '@ddnn/contracts';
 
 /** The tensors of one section, keyed by checkpoint tensor name (tf.Variables while training). */
 export type SectionTensors = Record<string, tf.Tensor>;
@@ -116,7 +117,7 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
   const deviceMaps: tf.Tensor4D[] = [];
   const deviceScores: tf.Tensor2D[] = [];
   t.devices.forEach((view, i) => {
-    const name = `device-${view}`;
+    const name = sectionName.device(view);
     const w = weights[name];
     const map = convpBlocks(inputs.views[i], w, name, t.device.filters.length, 2, mode, true, inputs.prepared?.[i]);
     deviceScores.push(exitHead(map, w, name, mode));
@@ -127,7 +128,7 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
   let cloudInputs = deviceMaps;
   if (t.edges.length > 0) {
     cloudInputs = t.edges.map((e) => {
-      const name = `edge-${e.name}`;
+      const name = sectionName.edge(e.name);
       const maps = e.devices.map((d) => deviceMaps[t.devices.indexOf(d)]);
       const out = convpBlocks(aggregateMaps(maps, e.aggregator), weights[name], name, e.filters.length, 2, mode);
       edgeScores.push(exitHead(out, weights[name], name, mode));

@@ -1,5 +1,6 @@
 import type { Rng } from '@ddnn/datasets';
 import { sectionNames, type MapShape, type Shapes, type Topology } from './topology';
+import { sectionName } from '@ddnn/contracts';
 
 export type ParamKind = 'binary' | 'gamma' | 'beta' | 'mean' | 'variance';
 
@@ -41,7 +42,7 @@ export function sectionSpecs(t: Topology, s: Shapes): SectionSpec[] {
     if (name.startsWith('device-')) return { name, params: [...convpParams(s.input[2], t.device.filters), ...headParams(s.deviceFeatures, s.classes)] };
     if (name === 'local') return { name, params: t.local.aggregator === 'CC' ? headParams(t.devices.length * s.classes, s.classes) : [] };
     if (name === 'cloud') return { name, params: [...convpParams(s.cloudInput[2], t.cloud.filters), ...headParams(s.cloudFeatures, s.classes)] };
-    const i = t.edges.findIndex((e) => `edge-${e.name}` === name);
+    const i = t.edges.findIndex((e) => sectionName.edge(e.name) === name);
     const e = t.edges[i];
     const ch = e.aggregator === 'CC' ? s.deviceFeatures[2] * e.devices.length : s.deviceFeatures[2];
     return { name, params: [...convpParams(ch, e.filters), ...headParams(s.edgeFeatures[i], s.classes)] };

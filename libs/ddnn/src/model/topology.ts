@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pooledSize } from '../layers/maxpool';
+import { sectionName } from '@ddnn/contracts';
 
 export const AGGREGATORS = ['MP', 'AP', 'CC'] as const;
 export type Aggregator = (typeof AGGREGATORS)[number];
@@ -152,7 +153,7 @@ export function topologyShapes(t: Topology, input: MapShape, classes: number): S
 
 /** Section names in checkpoint order. */
 export function sectionNames(t: Topology): string[] {
-  return [...t.devices.map((v) => `device-${v}`), 'local', ...t.edges.map((e) => `edge-${e.name}`), 'cloud'];
+  return [...t.devices.map(sectionName.device), sectionName.local, ...t.edges.map((e) => sectionName.edge(e.name)), sectionName.cloud];
 }
 
 /** Short scheme name such as "MP-CC". */

@@ -1,11 +1,12 @@
-import type {
-  DeployAck,
-  DeployMessage,
-  DeviceRole,
-  InferEdgeReply,
-  InferFeaturesReply,
-  InferReply,
-  InferScoresReply,
+import {
+  sectionName,
+  type DeployAck,
+  type DeployMessage,
+  type DeviceRole,
+  type InferEdgeReply,
+  type InferFeaturesReply,
+  type InferReply,
+  type InferScoresReply,
 } from '@ddnn/contracts';
 import { parseDeploy, parseInferRequest, ProtocolError } from './protocol-schemas';
 
@@ -100,8 +101,8 @@ export class DeviceRuntime {
     const manifest = msg.manifest;
     try {
       if (this.options.role === 'end-device') {
-        const expected = `device-${this.options.view}`;
-        if (msg.section !== expected) return fail(`deploy: this device serves view ${this.options.view} and takes section ${expected}, not ${msg.section}`);
+        const expected = this.options.view === null ? null : sectionName.device(this.options.view);
+        if (expected === null || msg.section !== expected) return fail(`deploy: this device serves view ${this.options.view} and takes section ${expected}, not ${msg.section}`);
         this.deviceSection = await this.options.bindings.loadDeviceSection(manifest, msg.section, msg.weights);
       } else {
         if (!msg.section.startsWith('edge-')) return fail(`deploy: an edge node takes an edge-<name> section, not ${msg.section}`);

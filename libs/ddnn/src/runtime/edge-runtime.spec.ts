@@ -9,6 +9,7 @@ import { initialValues, sectionSpecs } from '../model/params';
 import { parseTopology, topologyShapes } from '../model/topology';
 import { checkpointRuntimeBindings } from './bindings';
 import { bytesToScores, DeviceRuntime } from './device-runtime';
+import { sectionName } from '@ddnn/contracts';
 
 // A three-tier model (devices 0-2 under edge "e1"): an edge node fuses its devices' features as the model does.
 let dir: string;
@@ -40,7 +41,7 @@ it('an edge runtime fuses device features (one missing) exactly as the model lib
   const features: (Uint8Array | null)[] = [];
   for (const v of [0, 1, 2]) {
     const device = new DeviceRuntime({ role: 'end-device', view: v, bindings });
-    expect(await device.deploy({ modelId: 'm', modelVersion: '1', section: `device-${v}`, manifest, weights: weights(`device-${v}`) })).toMatchObject({ ok: true });
+    expect(await device.deploy({ modelId: 'm', modelVersion: '1', section: sectionName.device(v), manifest, weights: weights(sectionName.device(v)) })).toMatchObject({ ok: true });
     expect(await device.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: id })).toMatchObject({ ok: true });
     const f = await device.infer({ stage: 'features', sessionId: 's', sampleIndex: 0 });
     if (!f.ok || !('features' in f)) throw new Error('features failed');

@@ -7,7 +7,7 @@ import { prepareWeightGradInput } from '../layers/conv';
 import { forwardModel, type ExitScores, type SectionTensors } from '../model/forward';
 import type { DdnnModel, ExitMetric } from '../model/model';
 import { initialValues, sectionSpecs, type SectionValues } from '../model/params';
-import { topologyShapes, type Topology } from '../model/topology';
+import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
 
 export interface TrainOptions {
@@ -76,9 +76,8 @@ function maskedMean(v: tf.Tensor1D, mask: tf.Tensor1D): tf.Scalar {
   return tf.div(tf.sum(tf.mul(v, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
 }
 
-function exitNames(t: Topology): string[] {
-  return [...t.devices.map((v) => `device-${v}`), 'local', ...t.edges.map((e) => `edge-${e.name}`), 'cloud'];
-}
+/** Exits in checkpoint order: one per section. */
+const exitNames = sectionNames;
 
 function exitList(scores: ExitScores): tf.Tensor2D[] {
   return [...scores.devices, scores.local, ...scores.edges, scores.cloud];
