@@ -174,6 +174,24 @@ describe('decideSample', () => {
     expect(second[2].data).toEqual({ sessionId: 's', sampleIndex: 7, tier: 'cloud', eta: sureB.entropy, threshold: null, exited: true, prediction: 1, shadow: false, policy: 'entropy T=0.5', label: 1 });
   });
 
+  it('applies each policy kind at the local and the edge exit; the cloud always answers', () => {
+    const sureish = { probabilities: [0.9, 0.05, 0.05], entropy: 0.35 };
+    const torn = { probabilities: [0.4, 0.35, 0.25], entropy: 0.98 };
+    const at = (policy: PolicySpec, local: ExitOutput, edge: ExitOutput = torn) =>
+      decideSample(plan(threeTier, policy), { ...all, local, edges: [edge, null], cloud: torn }).answer?.tier;
+    expect(at(entropy(0.5, 0.99), sureish)).toBe('local');
+    expect(at(entropy(0.5, 0.99), torn)).toBe('edge');
+    expect(at(entropy(0.5), torn, sureish)).toBe('cloud');
+    expect(at({ kind: 'confidence', thresholds: { local: 0.5 } }, sureish)).toBe('local');
+    expect(at({ kind: 'confidence', thresholds: { local: 0.5, edge: 0.85 } }, torn, sureish)).toBe('edge');
+    expect(at({ kind: 'confidence', thresholds: { local: 0.5 } }, torn)).toBe('cloud');
+    expect(at({ kind: 'margin', thresholds: { local: 0.04 } }, torn)).toBe('local');
+    expect(at({ kind: 'margin', thresholds: { local: 0.06 } }, torn)).toBe('cloud');
+    expect(at({ kind: 'always-local' }, torn)).toBe('local');
+    expect(at({ kind: 'always-cloud' }, sureish, sureish)).toBe('cloud');
+    expect(at({ kind: 'budget', statistic: 'entropy', fitted: { thresholds: { local: 0.5 } } } as PolicySpec, sureish)).toBe('local');
+  });
+
   it('refuses raw offload and outputs that do not fit the topology', () => {
     expect(() => decideSample(plan(twoTier, { kind: 'raw-offload' }), { scores: [true, true, true], local: sure })).toThrow(/raw offload/);
     expect(() => decideSample(plan(twoTier, entropy(0.5)), { scores: [true], local: sure })).toThrow(/1 entries for 3 devices/);

@@ -1,4 +1,4 @@
-import { argmax, edgeExitProbabilities, normalizedEntropy, shouldExit, topTwo } from './statistics';
+import { argmax, edgeExitProbabilities, normalizedEntropy, topTwo } from './statistics';
 
 describe('exit statistics', () => {
   it('normalized entropy is 1 for uniform and ~0 for one-hot, for any class count', () => {
@@ -20,23 +20,5 @@ describe('exit statistics', () => {
   it('edge exit of several edges is the mean of their outputs', () => {
     expect(edgeExitProbabilities([[1, 0], [0.5, 0.5]])).toEqual([0.75, 0.25]);
     expect(() => edgeExitProbabilities([])).toThrow(/at least one/);
-  });
-
-  it('shouldExit applies each policy at each exit; the cloud always answers', () => {
-    const sure = { probabilities: [0.9, 0.05, 0.05], entropy: 0.35 };
-    const unsure = { probabilities: [0.4, 0.35, 0.25], entropy: 0.98 };
-    const entropy = { kind: 'entropy', thresholds: { local: 0.5, edge: 0.99 } } as const;
-    expect(shouldExit(entropy, 'local', sure)).toBe(true);
-    expect(shouldExit(entropy, 'local', unsure)).toBe(false);
-    expect(shouldExit(entropy, 'edge', unsure)).toBe(true);
-    expect(shouldExit({ kind: 'entropy', thresholds: { local: 0.5 } }, 'edge', sure)).toBe(false);
-    expect(shouldExit({ kind: 'confidence', thresholds: { local: 0.5 } }, 'local', sure)).toBe(true);
-    expect(shouldExit({ kind: 'confidence', thresholds: { local: 0.5 } }, 'local', unsure)).toBe(false);
-    expect(shouldExit({ kind: 'margin', thresholds: { local: 0.04 } }, 'local', unsure)).toBe(true);
-    expect(shouldExit({ kind: 'margin', thresholds: { local: 0.06 } }, 'local', unsure)).toBe(false);
-    expect(shouldExit({ kind: 'always-local' }, 'local', unsure)).toBe(true);
-    expect(shouldExit({ kind: 'always-cloud' }, 'local', sure)).toBe(false);
-    expect(shouldExit({ kind: 'always-cloud' }, 'cloud', unsure)).toBe(true);
-    expect(() => shouldExit({ kind: 'raw-offload' }, 'local', sure)).toThrow(/raw offload/);
   });
 });

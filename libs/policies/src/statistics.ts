@@ -113,18 +113,3 @@ export function exitRuleOf(policy: PolicySpec): ExitRule | null {
       return null;
   }
 }
-
-/**
- * The live decision at one exit, for the orchestrator: the same rule the counterfactual evaluation
- * applies. `entropy` is the normalized entropy logged with the section. The cloud always answers.
- */
-export function shouldExit(
-  policy: PolicySpec,
-  tier: ExitTier,
-  section: { probabilities: ArrayLike<number>; entropy: number },
-): boolean {
-  if (tier === 'cloud') return true;
-  const rule = exitRuleOf(policy);
-  if (!rule) throw new Error('raw offload has no early exits: every sample goes to the cloud');
-  return uncertainty(rule.statistic, section.probabilities, section.entropy) < rule.tau[tier];
-}

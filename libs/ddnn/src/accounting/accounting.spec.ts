@@ -3,6 +3,7 @@ import {
   commReduction,
   deviceSampleBytes,
   expectedDeviceBytes,
+  modelMessageSizes,
   featureMessageBytes,
   rawViewBytes,
   sampleBytes,
@@ -91,5 +92,17 @@ describe('device memory footprint', () => {
     expect(m.convWeightBits).toBe(9 * 3 * 4 + 9 * 4 * 8);
     expect(m.fcWeightBits).toBe(8 * 8 * 8 * 3);
     expect(() => deviceMemoryFootprint({ ...shape(4), filters: [] })).toThrow(/at least one ConvP block/);
+  });
+});
+
+describe('modelMessageSizes', () => {
+  it('sizes every message of a model from its shapes: 4|C| scores, f*o/8 feature maps, H*W*C raw views', () => {
+    expect(modelMessageSizes({ input: [32, 32, 3], classes: 3, deviceFeatures: [8, 8, 4], edgeFeatures: [] })).toEqual({ scoresBytes: 12, featuresBytes: 32, rawBytes: 3072 });
+    expect(modelMessageSizes({ input: [32, 32, 3], classes: 2, deviceFeatures: [8, 8, 4], edgeFeatures: [[4, 4, 3]] })).toEqual({
+      scoresBytes: 8,
+      featuresBytes: 32,
+      rawBytes: 3072,
+      edgeFeaturesBytes: 6,
+    });
   });
 });
