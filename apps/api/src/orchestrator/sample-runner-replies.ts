@@ -19,10 +19,14 @@ export interface Failure {
   detail: string;
 }
 
+/** A reason's detail as the log keeps it: a few words, never a wall of device-supplied text. */
+export function shortDetail(message: string): string {
+  return message.length > DETAIL_CHARS ? `${message.slice(0, DETAIL_CHARS - 1)}…` : message;
+}
+
 /** Why a request produced no usable answer, told apart by the error's type (never by its message). */
 export function failureOf(e: unknown): Failure {
-  const message = e instanceof Error ? e.message : String(e);
-  const detail = message.length > DETAIL_CHARS ? `${message.slice(0, DETAIL_CHARS - 1)}…` : message;
+  const detail = shortDetail(e instanceof Error ? e.message : String(e));
   if (e instanceof DeviceUnavailableError) return { reason: e.reason === 'timeout' ? 'timeout' : 'disconnected', detail };
   if (e instanceof InvalidReplyError || e instanceof MalformedReplyError) return { reason: 'invalid', detail };
   return { reason: 'error', detail };

@@ -2,7 +2,7 @@ import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSize
 import { softmax } from '@ddnn/ddnn';
 import { loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
 import type { DeviceRequester, ServerSections } from './ports';
-import { failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, type Failure } from './sample-runner-replies';
+import { failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, shortDetail, type Failure } from './sample-runner-replies';
 
 /** Everything a sample run needs to know about its session; plain data, so any node can rebuild it. */
 export interface SessionPlan {
@@ -65,7 +65,7 @@ async function ask<T>(
     const result = await Promise.race([
       requester.request(deviceId, req, deadlineMs).then(
         (reply): Answer<T> | Failure => {
-          if (!reply.ok) return { reason: 'error', detail: failureOf(new Error(reply.error)).detail };
+          if (!reply.ok) return { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) };
           const elapsedMs = performance.now() - t0;
           return { ...read(reply, elapsedMs), elapsedMs };
         },
