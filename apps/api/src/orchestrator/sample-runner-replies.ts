@@ -61,6 +61,11 @@ export function latencyOf(v: unknown, elapsedMs: number): number {
   return v;
 }
 
+/** A reply that names a sample answers that sample; older devices name none. */
+export function checkEcho(v: unknown, sampleIndex: number): void {
+  if (v !== undefined && v !== sampleIndex) throw new InvalidReplyError(`answers sample ${String(v)}, asked for sample ${sampleIndex}`);
+}
+
 /** The path of the first number in an event payload that is not finite, or null (NaN never reaches the log). */
 export function nonFinitePath(value: unknown, path = 'data'): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : path;

@@ -169,6 +169,8 @@ describe('runSample with malformed or implausible device answers', () => {
     ['an absurd latency', 'scores', () => ({ ok: true, scores: f32(unsure), latencyMs: 1e308 }), /latency 1e\+308 ms is longer than the \d+ ms the request took/],
     ['features of the wrong size', 'features', () => ({ ok: true, features: new Uint8Array(127), latencyMs: 1 }), /features has 127 bytes, the model's message has 128/],
     ['oversized features', 'features', () => ({ ok: true, features: new Uint8Array(64 << 10), latencyMs: 1 }), /features has 65536 bytes/],
+    ['an answer to another sample', 'scores', (req) => ({ ok: true, scores: f32(unsure), latencyMs: 1, sampleIndex: req.sampleIndex + 1 }), /answers sample 5, asked for sample 4/],
+    ['features of another sample', 'features', () => ({ ok: true, features: new Uint8Array(128), latencyMs: 1, sampleIndex: 0 }), /answers sample 0, asked for sample 4/],
     ['a reply the transport found malformed', 'scores', () => Promise.reject(new MalformedReplyError('dev-1', 'scores: expected binary data')), /malformed reply/],
   ];
 

@@ -2,7 +2,7 @@ import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSize
 import { softmax } from '@ddnn/ddnn';
 import { loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
 import type { DeviceRequester, ServerSections } from './ports';
-import { failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, shortDetail, type Failure } from './sample-runner-replies';
+import { checkEcho, failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, shortDetail, type Failure } from './sample-runner-replies';
 
 /** Everything a sample run needs to know about its session; plain data, so any node can rebuild it. */
 export interface SessionPlan {
@@ -140,7 +140,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
         { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId },
         deadlineMs,
         (reply, elapsedMs) => {
-          const r = reply as { scores: unknown; latencyMs: unknown };
+          const r = reply as { scores: unknown; latencyMs: unknown; sampleIndex?: unknown };
+          checkEcho(r.sampleIndex, sampleIndex);
           return { value: scoresOf(r.scores, sizes), latencyMs: latencyOf(r.latencyMs, elapsedMs) };
         },
       ),
@@ -174,7 +175,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
       topology.devices.map((d, i) =>
         out.scores[i]
           ? ask(requester, d.deviceId, { stage: 'features', sessionId, sampleIndex }, deadlineMs, (reply, elapsedMs) => {
-              const f = reply as { features: unknown; latencyMs: unknown };
+              const f = reply as { features: unknown; latencyMs: unknown; sampleIndex?: unknown };
+              checkEcho(f.sampleIndex, sampleIndex);
               return { value: featuresOf(f.features, sizes.featuresBytes), latencyMs: latencyOf(f.latencyMs, elapsedMs) };
             })
           : Promise.resolve(null),
@@ -214,7 +216,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
           { stage: 'edge', sessionId, sampleIndex, features: views.map((v) => mine.get(v) ?? null) },
           deadlineMs,
           (reply, elapsedMs) => {
-            const x = reply as { scores: unknown; features: unknown; latencyMs: unknown };
+            const x = reply as { scores: unknown; features: unknown; latencyMs: unknown; sampleIndex?: unknown };
+            checkEcho(x.sampleIndex, sampleIndex);
             return {
               value: { scores: scoresOf(x.scores, sizes), features: featuresOf(x.features, sizes.edgeFeaturesBytes) },
               latencyMs: latencyOf(x.latencyMs, elapsedMs),

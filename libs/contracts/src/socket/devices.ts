@@ -64,7 +64,9 @@ export interface InferEdgeRequest {
 }
 export type InferRequest = InferScoresRequest | InferFeaturesRequest | InferEdgeRequest;
 
-export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number }>;
-export type InferFeaturesReply = Ack<{ features: Uint8Array; latencyMs: number }>;
-export type InferEdgeReply = Ack<{ scores: Uint8Array; features: Uint8Array; latencyMs: number }>;
+/** The sample a reply answers, echoed from its request (optional for older devices); another one is an invalid reply. */
+type Echo = { sampleIndex?: number };
+export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number } & Echo>;
+export type InferFeaturesReply = Ack<{ features: Uint8Array; latencyMs: number } & Echo>;
+export type InferEdgeReply = Ack<{ scores: Uint8Array; features: Uint8Array; latencyMs: number } & Echo>;
 export type InferReply = InferScoresReply | InferFeaturesReply | InferEdgeReply;

@@ -56,6 +56,8 @@ describe('DeviceRuntime', () => {
       const features = await rt.infer({ stage: 'features', sessionId: 's', sampleIndex: i });
       if (!features.ok || !('features' in features)) throw new Error(`features failed: ${JSON.stringify(features)}`);
       expect(Buffer.from(features.features).equals(Buffer.from(expected.features))).toBe(true);
+      // Replies name the sample they answer, so the server can refuse one meant for another.
+      expect([scores.sampleIndex, features.sampleIndex]).toEqual([i, i]);
     }
     reference.dispose();
   });

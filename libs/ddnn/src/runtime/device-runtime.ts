@@ -6,6 +6,7 @@ import {
   type InferEdgeReply,
   type InferFeaturesReply,
   type InferReply,
+  type InferRequest,
   type InferScoresReply,
 } from '@ddnn/contracts';
 import { parseDeploy, parseInferRequest, ProtocolError } from './protocol-schemas';
@@ -128,6 +129,12 @@ export class DeviceRuntime {
     } catch (e) {
       return fail(e instanceof ProtocolError ? e.message : String(e));
     }
+    const reply = await this.serve(req);
+    // The server checks the echo: a reply meant for another sample is not counted.
+    return reply.ok ? { ...reply, sampleIndex: req.sampleIndex } : reply;
+  }
+
+  private async serve(req: InferRequest): Promise<InferReply> {
     const key = `${req.sessionId}:${req.sampleIndex}`;
     switch (req.stage) {
       case 'scores':

@@ -44,9 +44,9 @@ export const deployAckSchema = z.union([
   failure,
 ]);
 export const inferReplySchemas = {
-  scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs }), failure]),
-  features: z.union([z.strictObject({ ok: z.literal(true), features: bytes, latencyMs }), failure]),
-  edge: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, features: bytes, latencyMs }), failure]),
+  scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs, sampleIndex: index.optional() }), failure]),
+  features: z.union([z.strictObject({ ok: z.literal(true), features: bytes, latencyMs, sampleIndex: index.optional() }), failure]),
+  edge: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, features: bytes, latencyMs, sampleIndex: index.optional() }), failure]),
 };
 
 /** A payload that failed validation, with a message naming every bad field. */
