@@ -1,4 +1,4 @@
-import { Pool, type PoolConfig } from 'pg';
+import type { PoolConfig } from 'pg';
 
 export interface DatabasePoolOptions {
   url: string;
@@ -8,11 +8,13 @@ export interface DatabasePoolOptions {
   applicationName?: string;
   /** How long a checkout waits for a connection before failing (default 5000 ms). */
   connectionTimeoutMs?: number;
-  /** Told about connection errors that no query is waiting for (idle or checked-out clients). */
-  onConnectionError?(error: Error): void;
 }
 
-/** The one pool configuration of a node: TypeORM gets the same settings through `poolConfig`. */
+/**
+ * The one pool configuration of a node (apps/api hands it to TypeORM, whose pool the event store shares).
+ * Whoever owns the pool listens for 'error' on it and on every client it checks out (pg-pool removes its own
+ * listener while a client is checked out, and an unheard 'error' ends the process).
+ */
 export function poolConfig(options: DatabasePoolOptions): PoolConfig {
   return {
     connectionString: options.url,
@@ -22,18 +24,4 @@ export function poolConfig(options: DatabasePoolOptions): PoolConfig {
     // A half-open TCP connection (server host gone) is noticed instead of hanging a query for hours.
     keepAlive: true,
   };
-}
-
-/**
- * A pg Pool that survives dropped connections. pg-pool listens for 'error' on idle clients only and removes
- * that listener while a client is checked out: a backend terminated under a checked-out client (a transaction,
- * a COPY) then emits 'error' with no listener, which ends the process. Every client here gets its own listener
- * for life; the query that was running still fails with the error, so its caller decides what to do.
- */
-export function createDatabasePool(options: DatabasePoolOptions): Pool {
-  const report = options.onConnectionError ?? (() => undefined);
-  const pool = new Pool(poolConfig(options));
-  pool.on('error', (e) => report(e));
-  pool.on('connect', (client) => client.on('error', (e) => report(e)));
-  return pool;
 }
