@@ -50,6 +50,9 @@ export interface ReadAllPage {
   checkpoint: string;
 }
 
+/** One event's payload and stream position (payloadsByType). */
+export type StreamPayload<K extends EventType = EventType> = { type: K; streamPosition: number; data: StoredEvent<K>['data'] };
+
 export interface ReadStreamOptions {
   /** Inclusive first stream position (positions start at 1). */
   from?: number;
@@ -278,6 +281,49 @@ export class EventStore {
     return { events, hasMore, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
   }
 
+  /**
+   * The payloads of one stream's events of one type, upcast, in stream order, page by page along the index
+   * (stream_id, type, stream_position). Only the payload and position are read: half the time of full
+   * StoredEvents on a 2.3 M-event session.
+   */
+  async *payloadsByType<K extends EventType>(
+    streamId: string,
+    type: K,
+    options: { pageSize?: number } = {},
+  ): AsyncGenerator<StreamPayload<K>[]> {
+    this.upcasters.currentVersion(type);
+    const pageSize = checkLimit(options.pageSize ?? 50_000, 100_000);
+    for (let after = 0; ; ) {
+      const { rows } = await this.pool.query<{ p: string; v: number; data: unknown }>(
+        `SELECT stream_position AS p, schema_version AS v, data FROM events
+          WHERE stream_id = $1 AND type = $2 AND stream_position > $3 ORDER BY stream_position LIMIT $4`,
+        [streamId, type, after, pageSize],
+      );
+      if (rows.length) {
+        yield rows.map((r) => ({ type, streamPosition: Number(r.p), data: this.upcasters.upcast(type, r.v, r.data) }) as StreamPayload<K>);
+      }
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1].p);
+    }
+  }
+
+  /** Every event of one stream in stream order, upcast, page by page (for exports: memory stays one page). */
+  async *streamPages(streamId: string, options: { pageSize?: number } = {}): AsyncGenerator<StoredEvent[]> {
+    const pageSize = checkLimit(options.pageSize ?? 2000, MAX_LIMIT);
+    for (let from = 1; ; ) {
+      const page = await this.readStream(streamId, { from, limit: pageSize });
+      if (page.length) yield page;
+      if (page.length < pageSize) return;
+      from = page[page.length - 1].streamPosition + 1;
+    }
+  }
+
+  /** Events of one type in one stream (index-only count on (stream_id, type, stream_position)). */
+  async countByType(streamId: string, type: EventType, db: Queryable = this.pool): Promise<number> {
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE stream_id = $1 AND type = $2', [streamId, type]);
+    return Number(rows[0].n);
+  }
+
   /** Checkpoint of the newest event readAll can return now (START_CHECKPOINT for an empty log). */
   async headCheckpoint(db: Queryable = this.pool): Promise<string> {
     const { rows } = await db.query<{ txid: string; global_position: string }>(
@@ -312,6 +358,11 @@ export class EventStore {
   async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
     const { rows } = await db.query<{ p: string }>('SELECT stream_position AS p FROM streams WHERE stream_id = $1', [streamId]);
     return rows.length ? Number(rows[0].p) : 0;
+  }
+
+  /** Empties the log (events, streams and stored checkpoints): for benchmarks on a database of their own. */
+  async truncateAll(): Promise<void> {
+    await this.pool.query('TRUNCATE events, streams, subscription_checkpoints');
   }
 
   private toStored(r: EventRow): StoredEvent {

@@ -40,7 +40,7 @@ export class Subscription {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   /** Batches handled and events handled since start. */
-  readonly stats = { batches: 0, events: 0, errors: 0 };
+  readonly stats = { batches: 0, events: 0, errors: 0, listens: 0 };
 
   constructor(
     private readonly store: EventStore,
@@ -72,6 +72,8 @@ export class Subscription {
   /** Stops after the batch in progress; the stored checkpoint stays where the last committed batch left it. */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
     this.wake?.();
     await this.loop;
     this.loop = null;
@@ -111,6 +113,10 @@ export class Subscription {
       return this.advance(page.events.length, page.checkpoint);
     }
     const client = await this.store.pool.connect();
+    // A backend terminated between the statements of this transaction must fail the batch, not the process.
+    const onClientError = (): void => undefined;
+    client.on('error', onClientError);
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
@@ -133,10 +139,13 @@ export class Subscription {
       await client.query('COMMIT');
       return this.advance(page.events.length, page.checkpoint);
     } catch (e) {
+      broken = e as Error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
-      client.release();
+      client.off('error', onClientError);
+      // A client whose batch failed may have lost its connection: never hand it out again.
+      client.release(broken);
     }
   }
 
@@ -202,22 +211,60 @@ export class Subscription {
     else this.pendingWake = true;
   }
 
+  /** True while the LISTEN connection is open (false: polling only, a reconnect is pending). */
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
+  /**
+   * Opens the LISTEN connection. When it drops (a terminated backend, a restarted server) it is re-opened
+   * with backoff while the subscription runs, and a wake-up on reconnect reads what committed meanwhile.
+   */
   private async startListening(): Promise<void> {
-    const client = new Client(this.store.pool.options);
+    const client = new Client({ ...this.store.pool.options, application_name: `${this.store.pool.options.application_name ?? 'ddnn'}-listen` });
     client.on('notification', () => this.notified());
-    client.on('error', (e) => {
-      this.options.onError?.(e);
-      this.listener = null;
-    });
+    let lost = false;
+    const onLost = (e?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (e !== undefined) this.options.onError?.(e);
+      if (this.listener === client) this.listener = null;
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      if (lost) return;
+      if (!this.running) {
+        lost = true;
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.listener = client;
+      this.reconnectDelayMs = 0;
+      this.stats.listens++;
+      // Anything committed while no one listened is read now, not at the next poll.
+      this.notified();
     } catch (e) {
-      // Polling still delivers everything, only later.
-      this.options.onError?.(e);
-      await client.end().catch(() => undefined);
+      // Polling still delivers everything, only later; the reconnect keeps trying.
+      onLost(e);
     }
+  }
+
+  private reconnectDelayMs = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.options.listen === false || this.reconnectTimer) return;
+    this.reconnectDelayMs = Math.min(Math.max(this.reconnectDelayMs * 2, 100), 5000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.running && !this.listener) void this.startListening();
+    }, this.reconnectDelayMs);
+    this.reconnectTimer.unref();
   }
 
   private waitFor(target: string, timeoutMs: number): Promise<void> {

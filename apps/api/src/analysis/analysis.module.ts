@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
+import { OrchestratorModule } from '../orchestrator/orchestrator.module';
 import { AnalysisController, SessionExportController } from './analysis.controller';
-import { AnalysisDatabase } from './analysis-database';
 import { AnalysisRepository } from './analysis.repository';
 import { AnalysisService } from './analysis.service';
 import { CsvExport } from './csv-export';
 
 /** Replay-based policy analysis (/api/analysis) and the streamed CSV exports of sessions. */
 @Module({
+  imports: [OrchestratorModule],
   controllers: [AnalysisController, SessionExportController],
-  providers: [AnalysisDatabase, AnalysisRepository, AnalysisService, CsvExport],
+  providers: [AnalysisRepository, AnalysisService, CsvExport],
 })
 export class AnalysisModule {}

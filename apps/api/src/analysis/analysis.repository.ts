@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { streamIds } from '@ddnn/contracts';
 import { sessionSamplesFromEvents, type SessionSampleTable, type TableEvent } from '@ddnn/policies';
-import { AnalysisDatabase } from './analysis-database';
+import type { EventStore } from '@ddnn/events';
+import { Database } from '../database/database';
 
 /** The event types a per-sample table is built from (BytesTransferred, the bulkiest, is not needed). */
 export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed'] as const;
-const TABLE_PAGE = 50_000;
 const CACHED_SESSIONS = 8;
 
 interface Cached {
@@ -21,12 +21,15 @@ interface Cached {
 @Injectable()
 export class AnalysisRepository {
   private readonly cache = new Map<string, Cached>();
+  private readonly store: EventStore;
 
-  constructor(private readonly db: AnalysisDatabase) {}
+  constructor(db: Database) {
+    this.store = db.store;
+  }
 
   /** The session's current stream position (0 = no events): the cache key next to its id. */
   streamVersion(sessionId: string): Promise<number> {
-    return this.db.store.streamVersion(streamIds.session(sessionId));
+    return this.store.streamVersion(streamIds.session(sessionId));
   }
 
   /**
@@ -37,16 +40,7 @@ export class AnalysisRepository {
     const out: TableEvent[] = [];
     const stream = streamIds.session(sessionId);
     for (const type of TABLE_EVENT_TYPES) {
-      for (let after = 0; ; ) {
-        const { rows } = await this.db.pool.query<{ p: string; v: number; data: unknown }>(
-          `SELECT stream_position AS p, schema_version AS v, data FROM events
-            WHERE stream_id = $1 AND type = $2 AND stream_position > $3 ORDER BY stream_position LIMIT $4`,
-          [stream, type, after, TABLE_PAGE],
-        );
-        for (const r of rows) out.push({ type, data: this.db.store.upcasters.upcast(type, r.v, r.data) } as TableEvent);
-        if (rows.length < TABLE_PAGE) break;
-        after = Number(rows[rows.length - 1].p);
-      }
+      for await (const page of this.store.payloadsByType(stream, type)) for (const e of page) out.push({ type, data: e.data } as TableEvent);
     }
     return out;
   }

@@ -1,109 +1,182 @@
-import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { streamIds, type ExportWhat } from '@ddnn/contracts';
-import { AnalysisDatabase } from './analysis-database';
+import { Injectable } from '@nestjs/common';
+import { answersSample, streamIds, type ExitDecided, type ExportWhat, type ExitTier, type SessionSummary } from '@ddnn/contracts';
+import { csvLine, eventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
+import { Database } from '../database/database';
+import { SessionStore } from '../orchestrator/session-store';
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', ${ISO})`;
+const SAMPLE_COLUMNS = [
+  'sample_index',
+  'sample_id',
+  'label',
+  'exit_tier',
+  'prediction',
+  'correct',
+  'local_entropy',
+  'edge_entropy',
+  'cloud_entropy',
+  'devices_missed_scores',
+  'devices_missed_features',
+  'bytes',
+  'shadow_bytes',
+];
 
-/** One row per event of the session, in stream order; data and metadata as JSON text. */
-function eventsSql(stream: string): string {
-  return `SELECT global_position, stream_position, transaction_id::text || ':' || global_position AS checkpoint, type,
-      schema_version, event_id, ${iso('created_at')} AS created_at, data::text AS data, metadata::text AS metadata
-    FROM events WHERE stream_id = ${stream} ORDER BY stream_position`;
+const SESSION_COLUMNS = [
+  'id',
+  'status',
+  'mode',
+  'model_id',
+  'dataset',
+  'split',
+  'live_policy',
+  'sample_count',
+  'samples_done',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'samples_finished',
+  'accuracy',
+  'local_exit_rate',
+  'bytes_per_sample',
+];
+
+interface SampleRow {
+  sampleId: string;
+  label: number | null;
+  exitTier: string | null;
+  prediction: number | null;
+  entropy: Partial<Record<ExitTier, number>>;
+  missedScores: number;
+  missedFeatures: number;
+  bytes: number;
+  shadowBytes: number;
 }
 
-/** `answersSample` (libs/contracts) on a stored ExitDecided: the sample's live check that exited. */
-const ANSWERS_SAMPLE = `data->>'shadow' = 'false' AND data->>'exited' = 'true'`;
-
-/**
- * One row per sample the session started: its live exit and answer, each exit's entropy as logged
- * (shadow exits included: research sessions log every tier), devices missed and bytes (live and shadow).
- */
-function samplesSql(stream: string): string {
-  const idx = `(data->>'sampleIndex')::int`;
-  return `SELECT s.sample_index, s.sample_id, s.label, x.tier AS exit_tier, x.prediction,
-      CASE WHEN s.label IS NULL OR x.prediction IS NULL THEN NULL ELSE s.label = x.prediction END AS correct,
-      e.local_entropy, e.edge_entropy, e.cloud_entropy,
-      COALESCE(m.missed_scores, 0) AS devices_missed_scores, COALESCE(m.missed_features, 0) AS devices_missed_features,
-      COALESCE(b.bytes, 0) AS bytes, COALESCE(b.shadow_bytes, 0) AS shadow_bytes
-    FROM (SELECT ${idx} AS sample_index, data->>'sampleId' AS sample_id, (data->>'label')::int AS label
-            FROM events WHERE stream_id = ${stream} AND type = 'SampleStarted') s
-    LEFT JOIN (SELECT ${idx} AS sample_index,
-                 (array_agg(data->>'tier' ORDER BY stream_position) FILTER (WHERE ${ANSWERS_SAMPLE}))[1] AS tier,
-                 (array_agg((data->>'prediction')::int ORDER BY stream_position) FILTER (WHERE ${ANSWERS_SAMPLE}))[1] AS prediction
-            FROM events WHERE stream_id = ${stream} AND type = 'ExitDecided' GROUP BY 1) x USING (sample_index)
-    LEFT JOIN (SELECT ${idx} AS sample_index,
-                 max((data->>'eta')::float8) FILTER (WHERE data->>'tier' = 'local') AS local_entropy,
-                 max((data->>'eta')::float8) FILTER (WHERE data->>'tier' = 'edge') AS edge_entropy,
-                 max((data->>'eta')::float8) FILTER (WHERE data->>'tier' = 'cloud') AS cloud_entropy
-            FROM events WHERE stream_id = ${stream} AND type = 'ExitDecided' GROUP BY 1) e USING (sample_index)
-    LEFT JOIN (SELECT ${idx} AS sample_index,
-                 count(*) FILTER (WHERE data->>'stage' = 'scores') AS missed_scores,
-                 count(*) FILTER (WHERE data->>'stage' = 'features') AS missed_features
-            FROM events WHERE stream_id = ${stream} AND type = 'DeviceMissed' GROUP BY 1) m USING (sample_index)
-    LEFT JOIN (SELECT ${idx} AS sample_index,
-                 sum((data->>'bytes')::bigint) FILTER (WHERE data->>'shadow' = 'false') AS bytes,
-                 sum((data->>'bytes')::bigint) FILTER (WHERE data->>'shadow' = 'true') AS shadow_bytes
-            FROM events WHERE stream_id = ${stream} AND type = 'BytesTransferred' GROUP BY 1) b USING (sample_index)
-    ORDER BY s.sample_index`;
+/** The sample's answer: its first ExitDecided that answersSample (payloads come in stream order). */
+function recordAnswer(row: SampleRow, d: ExitDecided): void {
+  if (row.exitTier !== null || !answersSample(d)) return;
+  row.exitTier = d.tier;
+  row.prediction = d.prediction;
 }
 
-/** One row per session of the sessions table, with its live outcome aggregated from its events (indexed per session). */
-const SESSIONS_SQL = `SELECT s.id, s.status, s.mode, s.model_id, s.dataset, s.split, (s.spec->'policy')::text AS live_policy,
-    s.sample_count, s.samples_done, ${iso('s.created_at')} AS created_at, ${iso('s.started_at')} AS started_at,
-    ${iso('s.finished_at')} AS finished_at, x.samples AS samples_finished, x.accuracy, x.local_exit_rate,
-    CASE WHEN x.samples > 0 THEN b.bytes::float8 / x.samples END AS bytes_per_sample
-  FROM sessions s
-  LEFT JOIN LATERAL (
-    SELECT count(*) AS samples,
-           avg(CASE WHEN data->'label' = 'null'::jsonb THEN NULL WHEN data->'label' = data->'prediction' THEN 1.0 ELSE 0.0 END)::float8 AS accuracy,
-           avg(CASE WHEN data->>'tier' = 'local' THEN 1.0 ELSE 0.0 END)::float8 AS local_exit_rate
-      FROM events WHERE stream_id = 'session-' || s.id::text AND type = 'ExitDecided'
-       AND data->>'shadow' = 'false' AND data->>'exited' = 'true') x ON true
-  LEFT JOIN LATERAL (
-    SELECT sum((data->>'bytes')::bigint) AS bytes
-      FROM events WHERE stream_id = 'session-' || s.id::text AND type = 'BytesTransferred' AND data->>'shadow' = 'false') b ON true
-  ORDER BY s.created_at DESC, s.id`;
+const SESSIONS_PAGE = 500;
 
 /**
- * CSV exports streamed straight out of Postgres (COPY ... TO STDOUT, FORMAT csv): rows flow from the
- * server to the HTTP response with back-pressure, so a million-event session never sits in memory, and
- * Postgres does the CSV quoting (RFC 4180: fields with commas, quotes or newlines quoted, quotes doubled).
+ * CSV exports streamed out of the event log through @ddnn/events (payloads upcast to current versions):
+ * events page by page with back-pressure, so a million-event session never sits in memory; samples folded
+ * per sample from the payloads of five event types; sessions from the sessions table and the session
+ * summaries projection (which lags the log by its subscription's poll: see docs/events.md).
  */
 @Injectable()
 export class CsvExport {
-  constructor(private readonly db: AnalysisDatabase) {}
+  private readonly store: EventStore;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sessionsTable: SessionStore,
+  ) {
+    this.store = db.store;
+  }
 
   /** Streams a session's samples or events as CSV (with a header line) into `out`. */
   session(sessionId: string, what: ExportWhat, out: Writable): Promise<void> {
-    return this.copy((c) => {
-      const stream = c.escapeLiteral(streamIds.session(sessionId));
-      return what === 'events' ? eventsSql(stream) : samplesSql(stream);
-    }, out);
+    const stream = streamIds.session(sessionId);
+    return pipeline(Readable.from(what === 'events' ? eventsCsv(this.store, stream) : this.samplesCsv(stream)), out);
   }
 
   /** Streams every session with its live outcome as CSV into `out`. */
   sessions(out: Writable): Promise<void> {
-    return this.copy(() => SESSIONS_SQL, out);
+    return pipeline(Readable.from(this.sessionsCsv()), out);
   }
 
-  private async copy(sql: (c: PoolClient) => string, out: Writable): Promise<void> {
-    const client = await this.db.pool.connect();
-    let failed: Error | undefined;
-    try {
-      // COPY takes no bind parameters: the one literal (the stream id) is escaped by the driver.
-      const source = client.query(copyTo(`COPY (${sql(client)}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
-      await pipeline(source, out);
-    } catch (e) {
-      failed = e as Error;
-      throw e;
-    } finally {
-      // A COPY cut short (client went away) leaves the connection mid-protocol: discard it, never reuse it.
-      client.release(failed);
+  private async *samplesCsv(stream: string): AsyncGenerator<string> {
+    const rows = new Map<number, SampleRow>();
+    for await (const page of this.store.payloadsByType(stream, 'SampleStarted')) {
+      for (const { data: d } of page) {
+        rows.set(d.sampleIndex, { sampleId: d.sampleId, label: d.label, exitTier: null, prediction: null, entropy: {}, missedScores: 0, missedFeatures: 0, bytes: 0, shadowBytes: 0 });
+      }
+    }
+    for await (const page of this.store.payloadsByType(stream, 'ExitDecided')) {
+      for (const { data: d } of page) {
+        const row = rows.get(d.sampleIndex);
+        if (!row) continue;
+        recordAnswer(row, d);
+        const eta = row.entropy[d.tier];
+        if (typeof d.eta === 'number' && (eta === undefined || d.eta > eta)) row.entropy[d.tier] = d.eta;
+      }
+    }
+    for await (const page of this.store.payloadsByType(stream, 'DeviceMissed')) {
+      for (const { data: d } of page) {
+        const row = rows.get(d.sampleIndex);
+        if (row && d.stage === 'scores') row.missedScores++;
+        else if (row && d.stage === 'features') row.missedFeatures++;
+      }
+    }
+    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred')) {
+      for (const { data: d } of page) {
+        const row = rows.get(d.sampleIndex);
+        if (row && d.shadow) row.shadowBytes += d.bytes;
+        else if (row) row.bytes += d.bytes;
+      }
+    }
+    yield csvLine(SAMPLE_COLUMNS);
+    const indices = [...rows.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < indices.length; i += 1000) {
+      let chunk = '';
+      for (const index of indices.slice(i, i + 1000)) {
+        const r = rows.get(index) as SampleRow;
+        const correct = r.label === null || r.prediction === null ? null : r.label === r.prediction;
+        chunk += csvLine([
+          index,
+          r.sampleId,
+          r.label,
+          r.exitTier,
+          r.prediction,
+          correct,
+          r.entropy.local,
+          r.entropy.edge,
+          r.entropy.cloud,
+          r.missedScores,
+          r.missedFeatures,
+          r.bytes,
+          r.shadowBytes,
+        ]);
+      }
+      yield chunk;
+    }
+  }
+
+  private async *sessionsCsv(): AsyncGenerator<string> {
+    yield csvLine(SESSION_COLUMNS);
+    for (let offset = 0; ; offset += SESSIONS_PAGE) {
+      const { items } = await this.sessionsTable.list({ limit: SESSIONS_PAGE, offset });
+      const summaries = await sessionSummariesByIds(this.db.pool, items.map((s) => s.id));
+      let chunk = '';
+      for (const s of items) {
+        const sum: SessionSummary | undefined = summaries.get(s.id);
+        const decided = sum?.samplesDecided ?? 0;
+        chunk += csvLine([
+          s.id,
+          s.status,
+          s.mode,
+          s.modelId,
+          s.dataset,
+          s.split,
+          JSON.stringify(s.policy),
+          s.sampleCount,
+          s.samplesDone,
+          s.createdAt,
+          s.startedAt,
+          s.finishedAt,
+          decided,
+          sum?.accuracy ?? null,
+          decided ? (sum as SessionSummary).exits.local.exited / decided : null,
+          sum?.bytes.perSample ?? null,
+        ]);
+      }
+      yield chunk;
+      if (items.length < SESSIONS_PAGE) return;
     }
   }
 }

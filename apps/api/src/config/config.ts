@@ -21,6 +21,10 @@ const schema = z.object({
   DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  // Database (apps/api/src/database): the node's one pool, and how long a session's appends retry through an
+  // outage before the session stops as interrupted (to resume when the database is back).
+  DDNN_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  DDNN_DB_OUTAGE_LIMIT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   DDNN_DEMO: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')

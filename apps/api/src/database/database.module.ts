@@ -1,25 +1,43 @@
-import { Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { poolConfig } from '@ddnn/events';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Database } from './database';
 import { DatabaseRuntimeModule } from './database-runtime.module';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
 
-/** TypeORM on the platform database, which DatabaseRuntimeModule has already migrated. */
+const poolLogger = new Logger('Database');
+
+/**
+ * The node's database boundary: one pool (TypeORM's, configured here once), the Database provider with the
+ * event store and its writer on that pool, and 503 for requests that meet an unreachable database. Global,
+ * so its shutdown hooks run after the modules that use it.
+ */
+@Global()
 @Module({
   imports: [
     DatabaseRuntimeModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseRuntimeModule],
-      inject: [DATABASE_RUNTIME],
-      useFactory: (db: DatabaseRuntime) => ({
-        type: 'postgres' as const,
-        url: db.url,
-        autoLoadEntities: true,
-        synchronize: false,
-        migrationsRun: false,
-        extra: { max: 10 },
-      }),
+      inject: [DATABASE_RUNTIME, APP_CONFIG],
+      useFactory: (db: DatabaseRuntime, config: AppConfig) => {
+        const { connectionString, application_name, ...extra } = poolConfig({ url: db.url, max: config.DDNN_DB_POOL_SIZE, applicationName: 'ddnn-api' });
+        return {
+          type: 'postgres' as const,
+          url: connectionString,
+          applicationName: application_name,
+          autoLoadEntities: true,
+          synchronize: false,
+          migrationsRun: false,
+          extra,
+          poolErrorHandler: (e: Error) => poolLogger.warn(`idle database connection lost: ${e.message}`),
+        };
+      },
     }),
   ],
-  exports: [DatabaseRuntimeModule],
+  providers: [Database, { provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
+  exports: [DatabaseRuntimeModule, Database],
 })
 export class DatabaseModule {}

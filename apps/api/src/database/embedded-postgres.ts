@@ -5,7 +5,18 @@ import { Logger } from '@nestjs/common';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** Process id of the running server (its postmaster), if one runs. */
+  pid(): number | undefined;
+  /** Times the server was restarted after it died. */
+  restarts(): number;
   stop(): Promise<void>;
+}
+
+interface ServerChild {
+  pid?: number;
+  exitCode: number | null;
+  signalCode: string | null;
+  once(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
 }
 
 const running = new Set<EmbeddedDatabase>();
@@ -129,11 +140,43 @@ export async function startEmbeddedPostgres(dataDir: string, logger = new Logger
     throw new Error(`embedded PostgreSQL did not start:\n${recent.join('\n')}`);
   }
   logger.log(`embedded PostgreSQL ready on port ${port} in ${Date.now() - started} ms`);
+  const server = pg as unknown as { process?: ServerChild };
+  let stopping = false;
+  let restarts = 0;
+  // The platform owns this server: if it dies (killed, crashed), it is started again on the same port and
+  // data folder, and the pool and the live feed reconnect to it by themselves.
+  const supervise = (): void => {
+    server.process?.once('exit', (code, signal) => {
+      if (stopping) return;
+      logger.error(`embedded PostgreSQL exited (${signal ?? `code ${code}`}); restarting it`);
+      void restart();
+    });
+  };
+  const restart = async (): Promise<void> => {
+    // The dead server's backends end on their own within a moment; until then a start is refused.
+    for (let delay = 100; !stopping; delay = Math.min(delay * 2, 5000)) {
+      try {
+        server.process = undefined;
+        await pg.start();
+        restarts++;
+        logger.log(`embedded PostgreSQL restarted on port ${port}`);
+        supervise();
+        return;
+      } catch {
+        logger.warn(`embedded PostgreSQL did not restart yet (retrying in ${delay} ms): ${recent.slice(-2).join(' ')}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  supervise();
   const db: EmbeddedDatabase = {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    pid: () => server.process?.pid,
+    restarts: () => restarts,
     stop: async () => {
+      stopping = true;
       // Ctrl-C in a terminal reaches the server too (same process group): it may be gone already.
-      const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      const child = server.process;
       if (child && child.exitCode === null && child.signalCode === null) {
         await Promise.race([pg.stop(), new Promise((r) => setTimeout(r, 15_000))]);
       }

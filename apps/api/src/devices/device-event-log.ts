@@ -1,21 +1,17 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { type NewEvent, streamIds } from '@ddnn/contracts';
-import { EventStore } from '@ddnn/events';
-import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
+import type { EventStore } from '@ddnn/events';
+import { Database } from '../database/database';
 
 /** Appends device facts (registration, connectivity, deployments) to the event log, stream device-<id>. */
 @Injectable()
 export class DeviceEventLog implements OnApplicationShutdown {
   private readonly logger = new Logger(DeviceEventLog.name);
-  private readonly pool: Pool;
   private readonly store: EventStore;
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(@Inject(DATABASE_RUNTIME) db: DatabaseRuntime) {
-    this.pool = new Pool({ connectionString: db.url, max: 3 });
-    this.pool.on('error', (e) => this.logger.error(`event log pool: ${e.message}`));
-    this.store = new EventStore(this.pool);
+  constructor(db: Database) {
+    this.store = db.store;
   }
 
   async append(deviceId: string, events: NewEvent[], node?: string): Promise<void> {
@@ -36,9 +32,8 @@ export class DeviceEventLog implements OnApplicationShutdown {
     );
   }
 
-  /** After every module's shutdown hooks (which may still log disconnects): finish writes, then close. */
+  /** Finishes the writes in flight (the pool closes after this module, in the global DatabaseModule). */
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.pending]);
-    await this.pool.end();
   }
 }

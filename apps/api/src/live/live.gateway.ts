@@ -1,51 +1,54 @@
-import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
-  type OnGatewayDisconnect,
   type OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
+import { isUUID } from 'class-validator';
 import type { Namespace, Socket } from 'socket.io';
 import {
+  foldSessionSummary,
   LIVE_NAMESPACE,
   LiveEvents,
   type LiveEventMessage,
   type LiveProgressMessage,
   type LiveSubscribeAck,
+  type SessionSummary,
   type StoredEvent,
 } from '@ddnn/contracts';
+import { compareCheckpoints, subscribe, type Subscription } from '@ddnn/events';
 import { CredentialsService } from '../auth/credentials.service';
-import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionStore } from '../orchestrator/session-store';
-import { LogTail } from './log-tail';
 
 const SESSION_PREFIX = 'session-';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const room = (sessionId: string) => `session:${sessionId}`;
+const ROOM_PREFIX = 'session:';
+const room = (sessionId: string) => `${ROOM_PREFIX}${sessionId}`;
+const TICK_MS = 250;
+/** A quiet session (queued, or between slow samples) still gets a progress message this often. */
+const HEARTBEAT_TICKS = 12;
 
 /**
- * /live: session events and progress for the dashboard. Every node follows the log itself and notifies the
- * clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up over
- * GET /api/sessions/:id/events?after=<checkpoint>.
+ * /live: session events and progress for the dashboard. Every node follows the log through one subscription
+ * of the event store (LISTEN/NOTIFY, re-opened after a database restart, polling as a fallback) and notifies
+ * the clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up over
+ * GET /api/sessions/:id/events?after=<checkpoint>. Progress is the session summary fold (the one the REST
+ * API and the projection use), started from the log and advanced by the events the feed delivers.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE, cors: { origin: true } })
-export class LiveGateway implements OnGatewayInit, OnGatewayDisconnect, OnApplicationShutdown {
+export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
   private readonly logger = new Logger(LiveGateway.name);
   @WebSocketServer() private readonly server!: Namespace;
-  private tail: LogTail | null = null;
-  private starting: Promise<void> | null = null;
-  /** Sessions whose progress changed since the last progress message, with the newest checkpoint. */
-  private readonly dirty = new Map<string, string>();
-  private readonly lastCheckpoint = new Map<string, string>();
-  private progressTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private subscription: Promise<Subscription> | null = null;
+  /** Watched sessions: their summary folded up to the newest event delivered, and whether it changed. */
+  private readonly watched = new Map<string, { summary: SessionSummary; dirty: boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticks = 0;
 
   constructor(
-    @Inject(DATABASE_RUNTIME) private readonly db: DatabaseRuntime,
     private readonly log: SessionEventLog,
     private readonly store: SessionStore,
     private readonly credentials: CredentialsService,
@@ -66,12 +69,21 @@ export class LiveGateway implements OnGatewayInit, OnGatewayDisconnect, OnApplic
   @SubscribeMessage(LiveEvents.subscribe)
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<LiveSubscribeAck> {
     const sessionId = (body as { sessionId?: unknown } | null)?.sessionId;
-    if (typeof sessionId !== 'string' || !UUID.test(sessionId)) return { ok: false, error: 'subscribe needs {sessionId: <uuid>}' };
-    const session = await this.store.get(sessionId);
-    if (!session) return { ok: false, error: `no session ${sessionId}` };
-    await this.ensureTail();
-    await socket.join(room(sessionId));
-    return { ok: true, sessionId, status: session.status, checkpoint: await this.log.store.headCheckpoint() };
+    if (typeof sessionId !== 'string' || !isUUID(sessionId)) return { ok: false, error: 'subscribe needs {sessionId: <uuid>}' };
+    try {
+      const session = await this.store.get(sessionId);
+      if (!session) return { ok: false, error: `no session ${sessionId}` };
+      await this.follow();
+      await socket.join(room(sessionId));
+      if (!this.watched.has(sessionId)) {
+        const summary = await this.log.summary(sessionId);
+        // Another watcher's state, folded by the feed meanwhile, is at least as new: keep it.
+        if (!this.watched.has(sessionId)) this.watched.set(sessionId, { summary, dirty: true });
+      }
+      return { ok: true, sessionId, status: session.status, checkpoint: await this.log.store.headCheckpoint() };
+    } catch (e) {
+      return { ok: false, error: `cannot follow session ${sessionId} now: ${e instanceof Error ? e.message : e}` };
+    }
   }
 
   @SubscribeMessage(LiveEvents.unsubscribe)
@@ -82,77 +94,70 @@ export class LiveGateway implements OnGatewayInit, OnGatewayDisconnect, OnApplic
     return { ok: true };
   }
 
-  handleDisconnect(): void {
-    // socket.io drops a closed socket's rooms itself; nothing is kept per client here.
-  }
-
-  private ensureTail(): Promise<void> {
-    this.starting ??= (async () => {
-      const tail = new LogTail(
-        this.db.url,
-        this.log.store,
-        (events) => this.forward(events),
-        (e) => this.logger.warn(`live feed: ${e instanceof Error ? e.message : e}`),
-      );
-      await tail.start();
-      this.tail = tail;
-      this.progressTimer = setInterval(() => void this.sendProgress(), 250);
-      // A quiet session (queued, or between slow samples) still gets a progress message now and then, so
-      // clients can tell a live feed from a dead one.
-      this.heartbeatTimer = setInterval(() => this.markSubscribedDirty(), 3000);
+  /** Starts the node's subscription to the log (from its head) on the first watcher. */
+  private follow(): Promise<Subscription> {
+    this.subscription ??= (async () => {
+      const sub = await subscribe(this.log.store, {
+        after: await this.log.store.headCheckpoint(),
+        handle: async (events) => this.forward(events),
+        pollIntervalMs: 1000,
+        onError: (e) => this.logger.warn(`live feed: ${e instanceof Error ? e.message : e}`),
+      });
+      this.timer = setInterval(() => void this.tick(), TICK_MS);
+      return sub;
     })().catch((e: unknown) => {
-      this.starting = null;
+      this.subscription = null;
       throw e;
     });
-    return this.starting;
+    return this.subscription;
   }
 
   private forward(events: StoredEvent[]): void {
     for (const event of events) {
       if (!event.streamId.startsWith(SESSION_PREFIX)) continue;
       const sessionId = event.streamId.slice(SESSION_PREFIX.length);
-      const r = room(sessionId);
-      if (!this.server.adapter.rooms.get(r)?.size) continue;
+      const state = this.watched.get(sessionId);
+      if (state && (state.summary.checkpoint === null || compareCheckpoints(event.checkpoint, state.summary.checkpoint) > 0)) {
+        state.summary = foldSessionSummary(state.summary, event);
+        state.dirty = true;
+      }
+      if (!this.server.adapter.rooms.get(room(sessionId))?.size) continue;
       const msg: LiveEventMessage = { sessionId, checkpoint: event.checkpoint, event };
-      this.server.to(r).emit(LiveEvents.event, msg);
-      this.dirty.set(sessionId, event.checkpoint);
-      this.lastCheckpoint.set(sessionId, event.checkpoint);
+      this.server.to(room(sessionId)).emit(LiveEvents.event, msg);
     }
   }
 
-  private markSubscribedDirty(): void {
-    for (const [name, members] of this.server.adapter.rooms) {
-      if (!name.startsWith('session:') || !members.size) continue;
-      const sessionId = name.slice('session:'.length);
-      if (!this.dirty.has(sessionId)) this.dirty.set(sessionId, this.lastCheckpoint.get(sessionId) ?? '');
-    }
-  }
-
-  private async sendProgress(): Promise<void> {
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    for (const [sessionId, checkpoint] of batch) {
+  /** One timer: progress of the sessions that changed, of every watched one now and then; forgets unwatched ones. */
+  private async tick(): Promise<void> {
+    const heartbeat = ++this.ticks % HEARTBEAT_TICKS === 0;
+    for (const [sessionId, state] of this.watched) {
+      if (!this.server.adapter.rooms.get(room(sessionId))?.size) {
+        this.watched.delete(sessionId);
+        continue;
+      }
+      if (!state.dirty && !heartbeat) continue;
+      state.dirty = false;
       try {
         const session = await this.store.get(sessionId);
         if (!session) continue;
-        const samplesDone = await this.log.countSamples(sessionId);
         const msg: LiveProgressMessage = {
           sessionId,
           status: session.status,
-          samplesDone,
+          samplesDone: state.summary.samplesStarted,
           sampleCount: session.sampleCount,
-          checkpoint: checkpoint || null,
+          checkpoint: state.summary.checkpoint,
         };
         this.server.to(room(sessionId)).emit(LiveEvents.progress, msg);
       } catch (e) {
+        state.dirty = true;
         this.logger.warn(`live progress of ${sessionId}: ${e instanceof Error ? e.message : e}`);
       }
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.progressTimer);
-    clearInterval(this.heartbeatTimer);
-    await this.tail?.stop();
+    clearInterval(this.timer);
+    const sub = await this.subscription?.catch(() => null);
+    await sub?.stop();
   }
 }

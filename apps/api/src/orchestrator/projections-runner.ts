@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { projectionsSubscription, type Subscription } from '@ddnn/events';
-import { SessionEventLog } from './session-event-log';
+import { Database } from '../database/database';
 
 /**
  * Keeps the event log's projections (session summaries, device status; libs/events) current on this node.
@@ -11,10 +11,10 @@ export class ProjectionsRunner implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(ProjectionsRunner.name);
   private subscription: Subscription | null = null;
 
-  constructor(private readonly log: SessionEventLog) {}
+  constructor(private readonly db: Database) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = projectionsSubscription(this.log.store, {
+    this.subscription = projectionsSubscription(this.db.store, {
       onError: (e) => this.logger.warn(`projections batch failed (retrying): ${e instanceof Error ? e.message : e}`),
     });
     await this.subscription.start();

@@ -1,58 +1,48 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Injectable, Logger } from '@nestjs/common';
 import { emptySessionSummary, foldSessionSummary, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
-import { BatchingWriter, EventStore } from '@ddnn/events';
-import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
+import { newEventId, type EventStore } from '@ddnn/events';
+import { Database } from '../database/database';
+import { appendThroughOutages } from './append-retry';
 import type { EventSink } from './ports';
 
 /** The session engine's view of the event log: a sink per session stream, resume state, pages, summaries. */
 @Injectable()
-export class SessionEventLog implements OnApplicationShutdown {
-  readonly pool: Pool;
+export class SessionEventLog {
+  private readonly logger = new Logger(SessionEventLog.name);
   readonly store: EventStore;
-  /** Group commit across the samples in flight (and sessions); a sample's events commit together. */
-  readonly writer: BatchingWriter;
   private readonly summaries = new Map<string, Promise<SessionSummary>>();
 
-  constructor(@Inject(DATABASE_RUNTIME) db: DatabaseRuntime) {
-    this.pool = new Pool({ connectionString: db.url, max: 6, application_name: 'ddnn-sessions' });
-    this.pool.on('error', () => undefined);
-    this.store = new EventStore(this.pool);
-    // One session is one stream, hence one lane with one batch in flight: big batches keep its commits few.
-    this.writer = new BatchingWriter(this.store, { maxBatchEvents: 2000, maxDelayMs: 5 });
+  constructor(private readonly db: Database) {
+    this.store = db.store;
   }
 
-  /** Where a session's events go; one call's events are appended together, in order. */
+  /**
+   * Where a session's events go; one call's events are appended together, in order. While the database is
+   * unreachable the append is retried with backoff (the ids given here make a retry of a commit whose answer
+   * was lost write nothing twice); after the outage limit it fails with a DatabaseUnavailableError.
+   */
   sink(sessionId: string): EventSink {
     const stream = streamIds.session(sessionId);
-    return { append: async (events: NewEvent[]) => void (await this.writer.append(stream, events)) };
+    return {
+      append: async (events: NewEvent[]) => {
+        const withIds = events.map((e) => (e.eventId ? e : ({ ...e, eventId: newEventId() } as NewEvent)));
+        await appendThroughOutages(() => this.db.writer.append(stream, withIds), this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`));
+      },
+    };
   }
 
   /** What a previous owner already logged: SessionStarted, and the samples started (each logged whole). */
   async logged(sessionId: string): Promise<{ started: boolean; samples: Set<number> }> {
-    const started = (await this.store.readSessionEventsByType(sessionId, 'SessionStarted', { limit: 1 })).length > 0;
+    const stream = streamIds.session(sessionId);
+    const started = (await this.store.countByType(stream, 'SessionStarted')) > 0;
     const samples = new Set<number>();
-    for (let from = 1; ; ) {
-      const page = await this.store.readSessionEventsByType(sessionId, 'SampleStarted', { from, limit: 5000 });
-      for (const e of page) samples.add(e.data.sampleIndex);
-      if (page.length < 5000) break;
-      from = page[page.length - 1].streamPosition + 1;
-    }
+    for await (const page of this.store.payloadsByType(stream, 'SampleStarted')) for (const e of page) samples.add(e.data.sampleIndex);
     return { started, samples };
   }
 
   async page(sessionId: string, after: string | undefined, limit: number): Promise<SessionEventsPage> {
     const page = await this.store.readSessionEvents(sessionId, { after, limit });
     return { events: page.events, checkpoint: page.events.length || after ? page.checkpoint : null, hasMore: page.hasMore };
-  }
-
-  /** Samples logged so far (each sample is logged whole, so SampleStarted counts finished samples). */
-  async countSamples(sessionId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM events WHERE stream_id = $1 AND type = 'SampleStarted'`,
-      [streamIds.session(sessionId)],
-    );
-    return Number(rows[0].n);
   }
 
   /**
@@ -72,10 +62,5 @@ export class SessionEventLog implements OnApplicationShutdown {
     this.summaries.set(sessionId, next);
     if (this.summaries.size > 1000) this.summaries.delete(this.summaries.keys().next().value as string);
     return next;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.writer.close().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats } from '@ddnn/contracts';
+import { isDatabaseUnavailable } from '@ddnn/events';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
@@ -47,7 +48,8 @@ export interface RunnerDeps {
 
 /** What a run measured (for the benchmark and the logs). */
 export interface RunStats {
-  status: 'completed' | 'stopped' | 'failed' | 'lost';
+  /** interrupted: the database stayed unreachable past the outage limit; the row stays running, so it resumes. */
+  status: 'completed' | 'stopped' | 'failed' | 'lost' | 'interrupted';
   samples: number;
   events: number;
   durationMs: number;
@@ -219,6 +221,13 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     }
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    if (isDatabaseUnavailable(e)) {
+      stats.status = 'interrupted';
+      stats.error = message;
+      deps.log?.(`session ${sessionId} interrupted (it resumes when the database is back): ${message}`);
+      stats.durationMs = performance.now() - t0;
+      return stats;
+    }
     stats.status = 'failed';
     stats.error = message;
     deps.log?.(`session ${sessionId} failed: ${message}`);

@@ -1,8 +1,10 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '@ddnn/migrations';
-import type { CreateSessionRequest, NewEvent } from '@ddnn/contracts';
+import { streamIds, type CreateSessionRequest, type NewEvent } from '@ddnn/contracts';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import type { AppConfig } from '../config/config';
+import { Database } from '../database/database';
 import { SessionLock } from './advisory-lock';
 import { SessionEventLog } from './session-event-log';
 import { SessionStore } from './session-store';
@@ -22,16 +24,18 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
   let ds: DataSource;
   let store: SessionStore;
   let log: SessionEventLog;
+  let database: Database;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     ds = await new DataSource({ type: 'postgres', url: db.url, migrations }).initialize();
     await ds.runMigrations({ transaction: 'each' });
     store = new SessionStore(ds);
-    log = new SessionEventLog({ url: db.url, embedded: false });
+    database = new Database(ds, { DDNN_DB_OUTAGE_LIMIT_MS: 5000 } as AppConfig);
+    log = new SessionEventLog(database);
   });
   afterAll(async () => {
-    await log.onApplicationShutdown();
+    await database.beforeApplicationShutdown();
     await ds.destroy();
     await db.drop();
   });
@@ -113,7 +117,7 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     expect(early).toMatchObject({ sessionId: id, samplesStarted: 2, samplesDecided: 2, correct: 2, bytes: { total: 24 } });
     await sink.append(sample(2, false));
     expect(await log.logged(id)).toEqual({ started: false, samples: new Set([0, 1, 2]) });
-    expect(await log.countSamples(id)).toBe(3);
+    expect(await log.store.countByType(streamIds.session(id), 'SampleStarted')).toBe(3);
     const later = await caughtUp(3);
     expect(later).toMatchObject({ samplesStarted: 3, samplesDecided: 2, bytes: { total: 36, perSample: 18 } });
     const page = await log.page(id, early.checkpoint ?? undefined, 100);

@@ -105,6 +105,16 @@ export async function getSessionSummary(db: Queryable, sessionId: string): Promi
   return rows.length ? rows[0].summary : null;
 }
 
+/** The stored summaries (they may lag the log) of the given sessions, by id; sessions not yet seen are absent. */
+export async function sessionSummariesByIds(db: Queryable, sessionIds: string[]): Promise<Map<string, SessionSummary>> {
+  if (sessionIds.length === 0) return new Map();
+  const { rows } = await db.query<{ session_id: string; summary: SessionSummary }>(
+    'SELECT session_id, summary FROM session_summaries WHERE session_id = ANY ($1)',
+    [sessionIds],
+  );
+  return new Map(rows.map((r) => [r.session_id, r.summary]));
+}
+
 /** Session summaries, most recently updated first, optionally of one status. */
 export async function listSessionSummaries(
   db: Queryable,
