@@ -21,6 +21,8 @@ const schema = z.object({
   DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  // How long a starting or resuming session waits for its devices to (re)connect before running without them.
+  DDNN_DEVICE_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   DDNN_DEMO: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')

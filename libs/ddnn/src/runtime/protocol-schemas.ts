@@ -19,7 +19,7 @@ const id = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+  .refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), 'must not contain control characters');
 const index = z.number().int().min(0);
 
 export const heartbeatSchema = z.strictObject({
