@@ -19,7 +19,18 @@ export interface FaultSuiteFlags {
   pool: string;
   deviceWaitMs: number;
   build: boolean;
+  /** Faults left out, to tell which one a failure comes from. */
+  without: Fault[];
   json?: boolean;
+}
+
+const FAULTS = ['garbage', 'crash', 'kill'] as const;
+type Fault = (typeof FAULTS)[number];
+
+function faultList(value: string): Fault[] {
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+  for (const v of list) if (!(FAULTS as readonly string[]).includes(v)) throw new Error(`--without takes ${FAULTS.join(', ')}; got "${v}"`);
+  return list as Fault[];
 }
 
 /** The suite's verdict, read back from the session's log (the JSON line). */
@@ -34,7 +45,8 @@ export interface FaultSuiteResult {
   missedByReason: Record<string, number>;
 }
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
+const tStart = performance.now();
+const log = (s: string) => process.stderr.write(`[${((performance.now() - tStart) / 1000).toFixed(1)} s] ${s}\n`);
 const TOKEN = `faults-${randomBytes(12).toString('hex')}`;
 const DATASET = 'faults';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,6 +65,7 @@ export function registerBenchFaultsCommand(program: Command): void {
     .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
     .option('--pool <application_name>', 'application_name of the API connections to cut', 'ddnn-sessions')
     .option('--device-wait-ms <ms>', 'DDNN_DEVICE_WAIT_MS of the API: how long a resumed session waits for its devices', intFlag('--device-wait-ms', 0), 20_000)
+    .option('--without <faults>', `leave faults out, to tell which one a failure comes from (comma-separated: ${FAULTS.join(', ')}; --cuts 0 for the cuts)`, faultList, [])
     .option('--no-build', 'run the built dist/ of the API and the device agent as they are')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: FaultSuiteFlags) => {
@@ -93,6 +106,21 @@ class ApiRunner {
     await waitFor('the API to be healthy', async () => ((await fetch(`${this.url}/api/health`)).ok ? true : undefined), 120_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${this.output.slice(-3000)}`);
     });
+  }
+
+  /** Messages of every API process run so far that mention `sessionId`. */
+  sessionLines(sessionId: string): string[] {
+    return this.output
+      .split('\n')
+      .filter((l) => l.includes(sessionId))
+      .map((l) => {
+        try {
+          return String((JSON.parse(l) as { message?: unknown }).message);
+        } catch {
+          return l;
+        }
+      })
+      .map((m) => m.slice(0, 300));
   }
 
   /** Ends the process with `signal` (planned: not counted as an exit); resolves with how long it took. */
@@ -163,8 +191,10 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
     const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'fault-drill' });
     // Research mode asks each device twice per sample (scores, features), plus one warm-up request.
     const crashAt = Math.max(4, Math.round(flags.samples * 0.3) * 2);
-    const faults: Record<number, string> = { 4: 'garbage', 5: `crash-at:${crashAt}` };
-    log(`starting six device agents (cam-4 answers garbage, cam-5 crashes at its request ${crashAt}) ...`);
+    const faults: Record<number, string> = {};
+    if (!flags.without.includes('garbage')) faults[4] = 'garbage';
+    if (!flags.without.includes('crash')) faults[5] = `crash-at:${crashAt}`;
+    log(`starting six device agents (${Object.entries(faults).map(([v, f]) => `cam-${v}: ${f}`).join(', ') || 'no faulty device'}) ...`);
     for (let view = 0; view < 6; view++) {
       const args = ['--server', runner.url, '--name', `cam-${view}`, '--view', String(view), '--profile-key', provisioningKey];
       args.push('--data', path.join(dataDir, 'datasets'), '--state', path.join(work, 'agents', `cam-${view}.json`), '--heartbeat-ms', '1000');
@@ -193,7 +223,10 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
       rate: flags.rate,
     };
     const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
-    log(`session ${id}: ${flags.samples} samples at ${flags.rate}/s; cutting '${flags.pool}' ${flags.cuts} times, SIGKILL and restart of the API at half way`);
+    log(
+      `session ${id}: ${flags.samples} samples at ${flags.rate}/s; cutting '${flags.pool}' ${flags.cuts} times` +
+        (flags.without.includes('kill') ? '' : ', SIGKILL and restart of the API at 40%'),
+    );
 
     // Everything the API has shown as committed: it must all be in the log at the end.
     const acknowledged = new Set<string>();
@@ -204,6 +237,8 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
       const v = await call<SessionView>('GET', `/api/sessions/${id}`);
       status = v.status;
       samplesDone = v.samplesDone;
+    };
+    const readAcknowledged = async (): Promise<void> => {
       for (;;) {
         const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
         for (const e of page.events) acknowledged.add(e.eventId);
@@ -222,6 +257,14 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
     const cutEvery = flags.cuts ? expectedMs / (flags.cuts + 1) : Infinity;
     const t0 = performance.now();
     let nextCut = cutEvery;
+    // Reads what the API shows as committed on its own loop, so cuts and the kill keep to their schedule.
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        await readAcknowledged().catch(() => undefined);
+        await sleep(500);
+      }
+    })();
     const deadline = Date.now() + expectedMs * 3 + 300_000;
     try {
       while (!['completed', 'failed', 'stopped'].includes(status)) {
@@ -237,7 +280,7 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
           connectionsCut += Number(rows[0].n);
           nextCut += cutEvery;
         }
-        if (!killed && samplesDone >= flags.samples / 2) {
+        if (!killed && !flags.without.includes('kill') && samplesDone >= flags.samples * 0.4) {
           killed = true;
           log(`  SIGKILL of the API at ${samplesDone} samples`);
           await runner.stop('SIGKILL');
@@ -259,10 +302,14 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
         await sleep(100);
       }
     } finally {
+      reading = false;
+      await reader;
       await admin.end();
     }
+    if (!killed && !flags.without.includes('kill')) log('  the session ended before the API kill was due: lower --rate or raise --samples');
     await sleep(500);
     await observe();
+    await readAcknowledged();
 
     const events: StoredEvent[] = [];
     for (let from: string | undefined; ; ) {
@@ -277,6 +324,8 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
       `  ${cutsDone} cuts terminated ${connectionsCut} connection(s); API restart ${restartMs} ms; ${events.length} events; ` +
         `ran without: ${view.summary?.ranWithout?.join(', ') || 'none'}${view.error ? `; error: ${view.error}` : ''}`,
     );
+    // What the API nodes said about the session (resumes, devices it ran without, failures), for the record.
+    for (const line of runner.sessionLines(id).slice(-15)) log(`  api: ${line}`);
     const shutdownMs = await runner.stop('SIGTERM');
     log(`  SIGTERM: the API exited in ${shutdownMs} ms`);
     return result;
