@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 import { platformVersion } from './common/repo-root';
+import { PlatformIoAdapter } from './devices/device-io-adapter';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -29,6 +30,7 @@ export function createLogger(config: AppConfig): ConsoleLogger {
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.register(config), { logger: createLogger(config), abortOnError: false });
   app.setGlobalPrefix('api');
+  app.useWebSocketAdapter(new PlatformIoAdapter(app));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

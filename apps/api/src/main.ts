@@ -4,6 +4,9 @@ import { createApp } from './bootstrap';
 import { ConfigError, loadConfig, type AppConfig } from './config/config';
 import { stopEmbeddedServers } from './database/embedded-postgres';
 
+/** Longest a SIGINT/SIGTERM shutdown may take before the process exits anyway. */
+const SHUTDOWN_LIMIT_MS = 8_000;
+
 /** SIGINT/SIGTERM close the application in order (its shutdown hooks stop the embedded database last). */
 function closeOnSignals(app: INestApplication): void {
   let closing = false;
@@ -15,6 +18,13 @@ function closeOnSignals(app: INestApplication): void {
     }
     closing = true;
     logger.log(`${signal}: shutting down`);
+    // Whatever a shutdown hook waits on (a device, the database), the process ends in bounded time: session
+    // runs resume from the log on the next start.
+    setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_LIMIT_MS} ms: exiting`);
+      setTimeout(() => process.exit(1), 1_000).unref();
+      void stopEmbeddedServers().finally(() => process.exit(1));
+    }, SHUTDOWN_LIMIT_MS).unref();
     app
       .close()
       .then(() => stopEmbeddedServers())

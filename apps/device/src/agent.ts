@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents, type HeartbeatMessage } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
+import { faultyInfer } from './faults';
 import { log } from './log';
 import type { AgentOptions } from './options';
 import { provision, ProvisionRefusedError } from './provision';
@@ -28,6 +29,8 @@ export class DeviceAgent {
   private attempt = 0;
   private stopped = false;
   private readonly connectedOnce: Promise<void>;
+  /** A deliberate fault (drills only), or null for an honest device. */
+  private readonly fault: ReturnType<typeof faultyInfer> | null;
   private markConnected!: () => void;
 
   constructor(
@@ -36,6 +39,8 @@ export class DeviceAgent {
   ) {
     this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings });
     this.connectedOnce = new Promise((r) => (this.markConnected = r));
+    this.fault = options.fault ? faultyInfer(options.fault) : null;
+    if (options.fault) log('warn', `fault drill: this device will ${options.fault.kind === 'garbage' ? 'answer garbage' : `crash at infer request ${options.fault.atRequest}`}`);
   }
 
   /** Resolves once the agent has an identity and has started connecting. */
@@ -155,8 +160,12 @@ export class DeviceAgent {
       });
     });
     socket.on(DeviceEvents.infer, (payload: unknown, ack?: Ack) => {
-      void this.runtime.infer(payload).then((reply) => {
-        if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+      const honest = () =>
+        this.runtime.infer(payload).then((reply) => {
+          if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+          return reply;
+        });
+      void (this.fault ? this.fault(payload, honest) : honest()).then((reply) => {
         if (typeof ack === 'function') ack(reply);
         else log('warn', 'infer without an ack callback: reply dropped');
       });

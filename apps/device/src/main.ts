@@ -13,6 +13,7 @@ const program = new Command('ddnn-device')
   .option('--role <role>', 'end-device or edge', 'end-device')
   .option('--state <file>', 'where the device token is saved (default .data/devices/<name>.json)')
   .option('--heartbeat-ms <ms>', 'heartbeat interval', '5000')
+  .option('--fault <kind>', 'fault drills only: garbage (malformed and implausible replies) or crash-at:<n> (SIGKILL itself at the nth infer)')
   .showHelpAfterError();
 
 async function main(): Promise<void> {

@@ -13,6 +13,7 @@ describe('parseOptions', () => {
       data: path.resolve('/work', 'data'),
       state: path.resolve('/work', '.data/devices/cam-3.json'),
       heartbeatMs: 5000,
+      fault: null,
     });
   });
 
@@ -34,6 +35,14 @@ describe('parseOptions', () => {
     expect(msg).toMatch(/--view must be an integer 0..255, got -1/);
     expect(msg).toMatch(/--data is required/);
     expect(msg).toMatch(/--heartbeat-ms must be an integer >= 100/);
+  });
+
+  it('takes a fault for drills: garbage, or a crash at the nth request', () => {
+    const base = { server: 'http://h', name: 'c', view: '0', data: '.' };
+    expect(parseOptions({ ...base, fault: 'garbage' }).fault).toEqual({ kind: 'garbage' });
+    expect(parseOptions({ ...base, fault: 'crash-at:40' }).fault).toEqual({ kind: 'crash', atRequest: 40 });
+    expect(() => parseOptions({ ...base, fault: 'crash-at:0' })).toThrow(/--fault must be garbage or crash-at:<n>/);
+    expect(() => parseOptions({ ...base, fault: 'explode' })).toThrow(/--fault must be/);
   });
 
   it('requires a view for an end device', () => {

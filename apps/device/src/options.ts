@@ -1,6 +1,12 @@
 import path from 'node:path';
 import type { DeviceRole } from '@ddnn/contracts';
 
+/**
+ * A deliberate fault for fault drills (`ddnn bench faults`, e2e tests): `garbage` answers every infer with
+ * a malformed or implausible reply; `crash` kills the process (SIGKILL, no goodbye) at its Nth infer request.
+ */
+export type AgentFault = { kind: 'garbage' } | { kind: 'crash'; atRequest: number };
+
 /** What the agent was asked to do, validated. */
 export interface AgentOptions {
   server: string;
@@ -11,6 +17,7 @@ export interface AgentOptions {
   data: string;
   state: string;
   heartbeatMs: number;
+  fault: AgentFault | null;
 }
 
 export class OptionsError extends Error {}
@@ -24,6 +31,7 @@ interface RawOptions {
   role?: string;
   state?: string;
   heartbeatMs?: string;
+  fault?: string;
 }
 
 /** Checks the command-line options; every problem is named. */
@@ -49,6 +57,13 @@ export function parseOptions(raw: RawOptions, cwd = process.cwd()): AgentOptions
   if (role === 'end-device' && !raw.data) problems.push('--data is required for an end device (the folder holding the datasets it reads its view from)');
   const heartbeatMs = raw.heartbeatMs === undefined ? 5000 : Number(raw.heartbeatMs);
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100) problems.push(`--heartbeat-ms must be an integer >= 100, got ${raw.heartbeatMs}`);
+  let fault: AgentFault | null = null;
+  if (raw.fault !== undefined) {
+    const crash = /^crash-at:(\d{1,9})$/.exec(raw.fault);
+    if (raw.fault === 'garbage') fault = { kind: 'garbage' };
+    else if (crash && Number(crash[1]) >= 1) fault = { kind: 'crash', atRequest: Number(crash[1]) };
+    else problems.push(`--fault must be garbage or crash-at:<n> (n >= 1), got ${raw.fault}`);
+  }
   if (problems.length) throw new OptionsError(problems.join('\n'));
   return {
     server,
@@ -59,5 +74,6 @@ export function parseOptions(raw: RawOptions, cwd = process.cwd()): AgentOptions
     data: path.resolve(cwd, raw.data ?? '.'),
     state: path.resolve(cwd, raw.state ?? path.join('.data', 'devices', `${name}.json`)),
     heartbeatMs,
+    fault,
   };
 }

@@ -25,6 +25,8 @@ const schema = z.object({
   // outage before the session stops as interrupted (to resume when the database is back).
   DDNN_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   DDNN_DB_OUTAGE_LIMIT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  // How long a starting or resuming session waits for its devices to (re)connect before running without them.
+  DDNN_DEVICE_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   DDNN_DEMO: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')

@@ -61,8 +61,11 @@ export class DevicesController {
   @RequireAccess('operator-or-self')
   @ApiCreatedResponse({ type: ProvisionedDto, description: 'A new token, shown once; the old one stops working.' })
   @ApiNotFoundResponse()
-  rotate(@Param('id') id: string): Promise<ProvisionDeviceResponse> {
-    return this.devices.rotateToken(id);
+  async rotate(@Param('id') id: string): Promise<ProvisionDeviceResponse> {
+    const rotated = await this.devices.rotateToken(id);
+    // A socket authenticated with the old token must not outlive it.
+    this.transport.disconnect(id, 'the device token was rotated');
+    return rotated;
   }
 
   @Post(':id/revoke-token')

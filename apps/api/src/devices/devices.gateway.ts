@@ -6,6 +6,7 @@ import { parseHeartbeat, ProtocolError } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';
+import { MalformedMessages } from './malformed-messages';
 import { SocketEndpoint } from './socket-endpoint';
 import type { DeviceIdentity } from './transport/device-endpoint';
 import { DeviceTransportService } from './transport/device-transport.service';
@@ -16,9 +17,11 @@ const SERVER_ONLY = new Set<string>([DeviceEvents.deploy, DeviceEvents.infer, De
 /**
  * socket.io /devices: the handshake carries the device token (auth.token); unknown, revoked and locked
  * devices are refused. Every message a device sends is validated; a malformed one gets a protocol-error
- * reply (and an error ack when it asked for one) and a log line, never a crash.
+ * reply (and an error ack when it asked for one) and is counted (MalformedMessages logs the counts at most once
+ * a minute per device), never a crash.
  */
-@WebSocketGateway({ namespace: DEVICES_NAMESPACE, maxHttpBufferSize: 64 * 1024 * 1024 })
+// The message size limit is server-wide (socket.io has one engine): see PlatformIoAdapter.
+@WebSocketGateway({ namespace: DEVICES_NAMESPACE })
 export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(DevicesGateway.name);
   private ns?: Namespace;
@@ -32,6 +35,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   constructor(
     private readonly devices: DevicesService,
     private readonly transport: DeviceTransportService,
+    private readonly malformed: MalformedMessages,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -134,22 +138,23 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   }
 
   private onHeartbeat(socket: Socket, device: DeviceIdentity, payload: unknown, ack?: Ack): void {
-    let hb;
     try {
-      hb = parseHeartbeat(payload);
+      parseHeartbeat(payload);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.refuse(socket, device, DeviceEvents.heartbeat, e.message, ack);
       return;
     }
-    this.devices.activity(device.id, hb).then(
+    // A heartbeat proves liveness only: what a device says it runs is a claim; the installed section is what
+    // the server deployed and the device acknowledged (DeviceTransportService.deploy).
+    this.devices.activity(device.id).then(
       () => (typeof ack === 'function' ? ack({ ok: true }) : undefined),
       (e: unknown) => this.logger.error(`heartbeat of ${device.id}: ${(e as Error).message}`),
     );
   }
 
   private refuse(socket: Socket, device: DeviceIdentity, event: string, error: string, ack: unknown): void {
-    this.logger.warn(`device ${device.name} (${device.id}) sent a malformed ${event}: ${error}`);
+    this.malformed.record(device.id, device.name, `${event}: ${error}`);
     socket.emit(DeviceEvents.error, { event, error });
     if (typeof ack === 'function') (ack as Ack)({ ok: false, error });
   }

@@ -9,6 +9,7 @@ import { DevicesController } from './devices.controller';
 import { DevicesGateway } from './devices.gateway';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
+import { MalformedMessages } from './malformed-messages';
 import { NODE_ID, nodeId } from './node-id';
 import { DeviceTransport } from './transport/device-transport';
 import { DeviceTransportService } from './transport/device-transport.service';
@@ -20,6 +21,7 @@ import { DeviceTransportService } from './transport/device-transport.service';
   providers: [
     { provide: NODE_ID, inject: [APP_CONFIG], useFactory: (c: AppConfig) => nodeId(c) },
     DeviceEventLog,
+    { provide: MalformedMessages, useFactory: () => new MalformedMessages() },
     DevicesRepository,
     DevicesService,
     DeviceTransportService,
@@ -27,6 +29,6 @@ import { DeviceTransportService } from './transport/device-transport.service';
     DevicesGateway,
     DeviceProbe,
   ],
-  exports: [DeviceTransport, DeviceTransportService, DevicesService, DeviceEventLog, NODE_ID],
+  exports: [DeviceTransport, DeviceTransportService, DevicesService, DeviceEventLog, MalformedMessages, NODE_ID],
 })
 export class DevicesModule {}

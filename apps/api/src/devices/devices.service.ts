@@ -133,11 +133,9 @@ export class DevicesService {
     await this.events.appendQuietly(id, [{ type: 'DeviceDisconnected', data: { deviceId: id, node: this.node, reason } }], this.node);
   }
 
-  /** A heartbeat or a reply: the device is alive now. */
-  async activity(id: string, installed?: { modelId?: string; modelVersion?: string }): Promise<void> {
-    const fields: Partial<DeviceEntity> = { lastActivityAt: new Date(), active: true, node: this.node };
-    if (installed?.modelId && installed.modelVersion) Object.assign(fields, { modelId: installed.modelId, modelVersion: installed.modelVersion });
-    await this.devices.update(id, fields);
+  /** A heartbeat or a reply: the device is alive now (nothing else it says about itself is stored). */
+  async activity(id: string): Promise<void> {
+    await this.devices.update(id, { lastActivityAt: new Date(), active: true, node: this.node });
   }
 
   async deployed(id: string, ack: { modelId: string; modelVersion: string; section: string; bytes: number }): Promise<void> {
@@ -169,6 +167,12 @@ export class DevicesService {
     const stale = clustered ? await this.devices.heldBy(this.node) : await this.devices.allActive();
     for (const d of stale) await this.disconnected(d.id, 'server restarted');
     return stale.length;
+  }
+
+  /** Of the given ids, those no registered device has. */
+  async unregistered(ids: string[]): Promise<string[]> {
+    const known = new Set((await this.devices.byIds(ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)))).map((d) => d.id));
+    return ids.filter((id) => !known.has(id));
   }
 
   /** The row of a device, or 404. */

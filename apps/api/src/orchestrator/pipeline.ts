@@ -1,3 +1,6 @@
+/** Longest pause between two looks at shouldStop while pacing. */
+const STOP_CHECK_MS = 100;
+
 export interface PipelineOptions {
   /** Most items in flight at once. */
   window: number;
@@ -25,7 +28,10 @@ export async function runPipelined<T>(items: readonly T[], work: (item: T) => Pr
     if (opts.rate) {
       const due = t0 + (started * 1000) / opts.rate;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // Slept in slices, so a stop lands within a slice however slow the rate is.
+      for (let left = wait; left > 0 && !opts.shouldStop?.(); left = due - performance.now()) {
+        await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
+      }
       if (opts.shouldStop?.()) break;
     }
     const p: Promise<void> = work(item)

@@ -1,4 +1,12 @@
-import type { CreateSessionRequest, InferReply, InferRequest, NewEvent } from '@ddnn/contracts';
+import {
+  emptySessionSummary,
+  foldSessionSummary,
+  type CreateSessionRequest,
+  type InferReply,
+  type InferRequest,
+  type NewEvent,
+  type StoredEvent,
+} from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
 
@@ -51,6 +59,8 @@ function fakeDeps(over: Partial<RunnerDeps> = {}, samples = 10) {
     markRunning: async () => undefined,
     shouldStop: async () => null,
     finish: async (...args) => void finished.push(args),
+    connectedDevices: async () => ['dev-0', 'dev-1'],
+    deviceWaitMs: 1000,
     window: 4,
     ...over,
   };
@@ -136,5 +146,61 @@ describe('runSession', () => {
     expect(stats.samples).toBeLessThan(50);
     expect(finished[0][1]).toBe('failed');
     expect(calls).toBeGreaterThan(1);
+  });
+
+  it('a resumed session waits for its devices, then records the ones it runs without (event and summary)', async () => {
+    const deploys: number[] = [];
+    const t0 = performance.now();
+    const { deps, appended } = fakeDeps({
+      logged: async () => ({ started: true, samples: new Set([0, 1, 2]) }),
+      connectedDevices: async () => ['dev-0'],
+      deviceWaitMs: 300,
+      deploy: async () => void deploys.push(performance.now() - t0),
+    });
+    deps.requester = {
+      request: async (id, req, t) => {
+        if (id === 'dev-1') throw Object.assign(new Error('device dev-1: not-connected'), { reason: 'not-connected' });
+        return fakeDeps().deps.requester.request(id, req, t);
+      },
+    };
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('completed');
+    expect(deploys[0]).toBeGreaterThanOrEqual(290);
+    const all = appended.flat();
+    expect(all[0]).toEqual({ type: 'SessionDevicesAbsent', data: { sessionId: 's1', deviceIds: ['dev-1'], waitedMs: expect.any(Number), fromSample: 3, resumed: true } });
+    expect((all[0].data as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(300);
+    expect(all.filter((e) => e.type === 'DeviceMissed')).toHaveLength(7);
+    let summary = emptySessionSummary('s1');
+    all.forEach((e, i) => (summary = foldSessionSummary(summary, { ...e, eventId: `e${i}`, streamId: 'session-s1', streamPosition: i + 1, globalPosition: String(i + 1), checkpoint: `0:${i + 1}`, schemaVersion: 1, metadata: {}, createdAt: new Date().toISOString() } as StoredEvent)));
+    expect(summary.ranWithout).toEqual(['dev-1']);
+  });
+
+  it('starts at once, with no absence recorded, when every device is there; a device back mid-run gets its section again', async () => {
+    let connected = ['dev-0'];
+    let deploys = 0;
+    const { deps, appended } = fakeDeps({ connectedDevices: async () => connected, deviceWaitMs: 50, deploy: async () => void deploys++, window: 1 }, 400);
+    deps.requester = { request: async (id, req, t) => (await new Promise((r) => setTimeout(r, 5)), fakeDeps().deps.requester.request(id, req, t)) };
+    setTimeout(() => (connected = ['dev-0', 'dev-1']), 200);
+    await runSession('s1', spec, deps);
+    expect(types(appended).filter((t) => t === 'SessionDevicesAbsent')).toHaveLength(1);
+    expect(deploys).toBe(2);
+
+    const full = fakeDeps({ deviceWaitMs: 60_000 });
+    const t0 = performance.now();
+    await runSession('s2', spec, full.deps);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(types(full.appended)).not.toContain('SessionDevicesAbsent');
+  });
+
+  it('stops within a poll at a very low rate (it used to sleep until the next sample was due)', async () => {
+    let stopAt = Infinity;
+    const { deps, finished } = fakeDeps({ shouldStop: async () => (performance.now() >= stopAt ? 'stop' : null) }, 100);
+    const run = runSession('s1', { ...spec, rate: 0.01 }, deps);
+    await new Promise((r) => setTimeout(r, 300));
+    stopAt = performance.now();
+    const stats = await run;
+    expect(stats.status).toBe('stopped');
+    expect(performance.now() - stopAt).toBeLessThan(1000);
+    expect(finished[0][1]).toBe('stopped');
   });
 });

@@ -1,6 +1,7 @@
 import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats } from '@ddnn/contracts';
 import { isDatabaseUnavailable } from '@ddnn/events';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
+import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
 
@@ -41,6 +42,10 @@ export interface RunnerDeps {
   /** Polled while running: stop requested by an operator, or this node lost the session's lock. */
   shouldStop(sessionId: string): Promise<'stop' | 'lost' | null>;
   finish(sessionId: string, status: 'completed' | 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
+  /** Device ids connected now (on this node or, clustered, any node). */
+  connectedDevices(): Promise<string[]>;
+  /** How long a starting or resuming session waits for its devices before it runs without the missing ones. */
+  deviceWaitMs: number;
   /** Samples in flight at once. */
   window: number;
   log?(message: string): void;
@@ -106,14 +111,29 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
   const stats: RunStats = { status: 'completed', samples: 0, events: 0, durationMs: 0, pipelineMs: 0, serverModelMs: 0, deviceModelMs: 0, transportMs: 0, loggingMs: 0 };
   const sink = deps.sink(sessionId);
   let done = 0;
+  // Stop and loss of the lock are watched from the start: waiting for devices or a warm-up must not hold them up.
+  let halt: 'stop' | 'lost' | null = null;
+  let returning: ReturningDevices | null = null;
+  let polls = 0;
+  const poller = setInterval(() => {
+    deps.shouldStop(sessionId).then(
+      (h) => (halt ??= h),
+      () => undefined,
+    );
+    if (returning && ++polls % 4 === 0) void returning.check();
+  }, 250);
   try {
     const [model, data] = await Promise.all([deps.loadModel(spec.modelId), deps.loadSamples(spec)]);
     const problem = specProblem(spec, model, { classes: data.classes, samples: data.samples.length });
     if (problem) throw new SessionSpecError(problem);
     await deps.markRunning(sessionId, data.samples.length);
-    await deps.deploy(spec, model);
-    await warmUp(sessionId, spec, data.samples[0], deps);
     const logged = await deps.logged(sessionId);
+    const ids = topologyDeviceIds(spec);
+    const halted = () => halt !== null;
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted, waitMs: deps.deviceWaitMs });
+    await untilHalted(deps.deploy(spec, model), halted);
+    await untilHalted(warmUp(sessionId, spec, data.samples[0], deps, new Set(absent.missing)), halted);
+    returning = new ReturningDevices(ids, absent.missing, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`));
     if (!logged.started) {
       await sink.append([
         {
@@ -134,6 +154,15 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
         },
       ]);
     }
+    if (absent.missing.length) {
+      deps.log?.(`session ${sessionId}: running without device(s) ${absent.missing.join(', ')} (not connected after ${absent.waitedMs} ms)`);
+      await sink.append([
+        {
+          type: 'SessionDevicesAbsent',
+          data: { sessionId, deviceIds: absent.missing, waitedMs: absent.waitedMs, fromSample: logged.samples.size, resumed: logged.started },
+        },
+      ]);
+    }
     done = logged.samples.size;
     const remaining = data.samples.filter((s) => !logged.samples.has(s.index));
     if (logged.samples.size) deps.log?.(`session ${sessionId}: resuming with ${remaining.length} of ${data.samples.length} samples left`);
@@ -147,13 +176,6 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       messageSizes: model.messageSizes,
     };
 
-    let halt: 'stop' | 'lost' | null = null;
-    const poller = setInterval(() => {
-      deps.shouldStop(sessionId).then(
-        (h) => (halt ??= h),
-        () => undefined,
-      );
-    }, 250);
     const explained = new Set<string>();
     let lastProgress = 0;
     // Progress is a hint for people (the log is the truth): a failed update is retried by the next one.
@@ -202,7 +224,6 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
         { window: deps.window, rate: spec.rate, shouldStop: () => halt !== null || commitFailure !== null },
       );
     } finally {
-      clearInterval(poller);
       await Promise.all(commits);
       stats.pipelineMs = performance.now() - tPipeline;
     }
@@ -234,6 +255,8 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const aborted: NewEvent = { type: 'SessionAborted', data: { sessionId, reason: message, samplesDone: done } };
     await sink.append([aborted]).catch(() => undefined);
     await deps.finish(sessionId, 'failed', done, message).catch(() => undefined);
+  } finally {
+    clearInterval(poller);
   }
   stats.durationMs = performance.now() - t0;
   return stats;
@@ -246,10 +269,10 @@ const WARM_UP_MS = 60_000;
  * Asks every device for the first sample's scores once, off the record, before the session starts: a device
  * loads its view of the dataset on first use, which would otherwise make the first samples miss their deadline.
  */
-async function warmUp(sessionId: string, spec: CreateSessionRequest, first: SampleRef, deps: RunnerDeps): Promise<void> {
+async function warmUp(sessionId: string, spec: CreateSessionRequest, first: SampleRef, deps: RunnerDeps, absent: Set<string>): Promise<void> {
   const t0 = performance.now();
   await Promise.all(
-    spec.topology.devices.map((d) =>
+    spec.topology.devices.filter((d) => !absent.has(d.deviceId)).map((d) =>
       deps.requester
         .request(
           d.deviceId,
@@ -263,6 +286,21 @@ async function warmUp(sessionId: string, spec: CreateSessionRequest, first: Samp
     ),
   );
   deps.log?.(`session ${sessionId}: devices ready in ${Math.round(performance.now() - t0)} ms`);
+}
+
+/** Resolves when `work` does or, sooner, once `halted()` turns true (checked every 100 ms). */
+async function untilHalted(work: Promise<void>, halted: () => boolean): Promise<void> {
+  // Left behind on a halt, a later failure of `work` has no one to report to.
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const watch = new Promise<void>((resolve) => {
+    timer = setInterval(() => halted() && resolve(), 100);
+  });
+  try {
+    await Promise.race([work, watch]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function runStats(s: RunStats): SessionRunStats {

@@ -11,6 +11,9 @@ import { SessionEventLog } from './session-event-log';
 import { runSession, type RunnerDeps, type RunStats } from './session-runner';
 import { SessionStore } from './session-store';
 
+/** How long shutdown waits for this node's session runs to wind down. */
+const SHUTDOWN_WAIT_MS = 5_000;
+
 /**
  * Picks up sessions no node is running (new ones, or ones whose node died) and runs them here. A session
  * belongs to the node holding its advisory lock; everything else about it is in Postgres, so any node can
@@ -115,6 +118,8 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         return (await this.store.stopRequested(id)) ? 'stop' : null;
       },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
+      connectedDevices: async () => (await this.transport.connectedDevices()).map((d) => d.deviceId),
+      deviceWaitMs: this.config.DDNN_DEVICE_WAIT_MS,
       window: this.config.DDNN_SESSION_WINDOW,
       log: (m) => this.logger.log(m),
     };
@@ -124,7 +129,13 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     this.shuttingDown = true;
     clearInterval(this.timer);
     await this.scanning;
-    // Runs stop starting samples within a poll; what they leave undone another node (or the next start) resumes.
-    await Promise.allSettled([...this.running.values()]);
+    // Runs stop starting samples within a poll and finish the ones in flight; what they leave undone another
+    // node (or the next start) resumes from the log, so shutdown waits a bounded time for them, not for ever.
+    const settled = Promise.allSettled([...this.running.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), SHUTDOWN_WAIT_MS)));
+    const outcome = await Promise.race([settled, bound]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn(`${this.running.size} session run(s) still busy after ${SHUTDOWN_WAIT_MS} ms: leaving them to be resumed`);
   }
 }

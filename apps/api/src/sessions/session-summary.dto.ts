@@ -76,6 +76,7 @@ export class SessionSummaryDto implements SessionSummary {
   @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(DeviceSessionStatsDto) }, description: 'By device id' })
   devices!: Record<string, DeviceSessionStatsDto>;
   @ApiProperty({ description: 'DeviceMissed events over all devices' }) missed!: number;
+  @ApiProperty({ type: [String], description: 'Devices the session started or resumed without (SessionDevicesAbsent)' }) ranWithout!: string[];
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) endedAt!: string | null;
   @ApiProperty({ nullable: true, type: Number }) durationMs!: number | null;

@@ -2,6 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
 import { sessionSummariesByIds } from '@ddnn/events';
 import { Database } from '../database/database';
+import { DevicesService } from '../devices/devices.service';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { ModelCatalog } from '../orchestrator/model-catalog';
 import { SessionEventLog } from '../orchestrator/session-event-log';
@@ -19,6 +20,7 @@ export class SessionsService {
     private readonly datasets: DatasetCatalog,
     private readonly scheduler: SessionScheduler,
     private readonly db: Database,
+    private readonly devices: DevicesService,
   ) {}
 
   /** Validates what can be checked up front (model, dataset, views), queues the session and wakes the scheduler. */
@@ -36,7 +38,11 @@ export class SessionsService {
     const data = await this.datasets.describe(spec.dataset).catch((e: Error) => e);
     if (data instanceof Error) return data.message;
     const samples = Math.min(data.splits[spec.split], spec.limit ?? Infinity);
-    return specProblem(spec, model, { classes: data.classes, samples });
+    const problem = specProblem(spec, model, { classes: data.classes, samples });
+    if (problem) return problem;
+    const named = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
+    const unknown = await this.devices.unregistered(named);
+    return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
   }
 
   /**

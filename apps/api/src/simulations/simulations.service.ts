@@ -4,7 +4,7 @@ import { BadRequestException, Inject, Injectable, Logger, NotFoundException, typ
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { CreateSimulationRequest, SimulationView } from '@ddnn/contracts';
-import { checkpointRuntimeBindings, parseHeartbeat } from '@ddnn/ddnn';
+import { checkpointRuntimeBindings } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DeviceEntity } from '../devices/device.entity';
 import { DevicesService } from '../devices/devices.service';
@@ -113,8 +113,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const heartbeat = setInterval(() => {
       for (const d of devices) {
         if (d.crashed) continue;
-        const hb = parseHeartbeat({ at: new Date().toISOString(), ...(d.runtime.model ? { modelId: d.runtime.model.modelId, modelVersion: d.runtime.model.modelVersion } : {}) });
-        this.devices.activity(d.deviceId, hb).catch((e: unknown) => this.logger.error(`heartbeat of ${d.name}: ${(e as Error).message}`));
+        this.devices.activity(d.deviceId).catch((e: unknown) => this.logger.error(`heartbeat of ${d.name}: ${(e as Error).message}`));
       }
     }, this.config.DEVICE_HEARTBEAT_INTERVAL_MS);
     heartbeat.unref();

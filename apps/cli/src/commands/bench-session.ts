@@ -34,7 +34,7 @@ const DATASET = 'synthetic-multicam-seed1';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
 /** Repository root: the folder holding nx.json, above this file (src or dist). */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'nx.json'))) {
     const up = path.dirname(dir);
@@ -64,7 +64,7 @@ export function registerBenchSessionCommand(program: Command): void {
     });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.on('error', reject);
@@ -76,7 +76,7 @@ function freePort(): Promise<number> {
 }
 
 /** A fresh database on TEST_DATABASE_URL or DATABASE_URL's server; undefined = the API starts an embedded one. */
-async function benchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+export async function benchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
   const server = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (!server) return { url: undefined, drop: async () => undefined };
   const name = `ddnn_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -95,20 +95,20 @@ async function benchDatabase(): Promise<{ url: string | undefined; drop: () => P
   return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
-/** Compiles the API like `npm start` does (incremental) so the benchmark runs the current code. */
-function buildApi(root: string): string {
-  const tsconfig = path.join(root, 'apps', 'api', 'tsconfig.app.json');
+/** Compiles an app like `npm start` does (incremental) so the benchmark runs the current code; returns its main. */
+export function buildApp(root: string, app: 'api' | 'device' = 'api'): string {
+  const tsconfig = path.join(root, 'apps', app, 'tsconfig.app.json');
   for (const [tool, args] of [
     ['tsc', ['-p', tsconfig]],
     ['tsc-alias', ['-p', tsconfig]],
   ] as const) {
     const r = spawnSync(path.join(root, 'node_modules', '.bin', tool), [...args], { cwd: root, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`building the API failed:\n${r.stdout}${r.stderr}`);
+    if (r.status !== 0) throw new Error(`building apps/${app} failed:\n${r.stdout}${r.stderr}`);
   }
-  return path.join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+  return path.join(root, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, api?: ChildProcess): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, api?: ChildProcess): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (api && api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}) while waiting for ${what}`);
@@ -140,7 +140,7 @@ async function benchSession(flags: BenchSessionFlags) {
   let api: ChildProcess | undefined;
   try {
     log('building the API ...');
-    const main = buildApi(root);
+    const main = buildApp(root);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     let output = '';

@@ -3,6 +3,7 @@ import { registerBenchEventsCommand } from './bench-events';
 import { registerEventsCommands } from './events';
 import { registerBenchModelCommand } from './bench-model';
 import { registerBenchSessionCommand } from './bench-session';
+import { registerBenchFaultsCommand } from './bench-faults';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
 import { registerEvalCommands } from './eval';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerEventsCommands(program);
   registerBenchModelCommand(program);
   registerBenchSessionCommand(program);
+  registerBenchFaultsCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);

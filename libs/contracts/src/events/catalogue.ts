@@ -147,6 +147,19 @@ export interface SessionCompleted {
   samples: number;
   durationMs: number;
 }
+/**
+ * Devices of the topology still not connected when the session (re)started on a node, after waiting for them
+ * up to `waitedMs`: the session runs without them (their samples are DeviceMissed) until they come back.
+ */
+export interface SessionDevicesAbsent {
+  sessionId: string;
+  deviceIds: string[];
+  waitedMs: number;
+  /** Samples already in the log when the node started the session (0 on a first start). */
+  fromSample: number;
+  /** True when the node resumed a session another run had started. */
+  resumed: boolean;
+}
 export interface SessionAborted {
   sessionId: string;
   reason: string;
@@ -168,6 +181,7 @@ export interface EventCatalogue {
   DeviceMissed: DeviceMissed;
   SessionCompleted: SessionCompleted;
   SessionAborted: SessionAborted;
+  SessionDevicesAbsent: SessionDevicesAbsent;
 }
 export type EventType = keyof EventCatalogue;
 
@@ -186,6 +200,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   DeviceMissed: 1,
   SessionCompleted: 1,
   SessionAborted: 1,
+  SessionDevicesAbsent: 1,
 };
 
 export interface EventMetadata {

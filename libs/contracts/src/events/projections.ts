@@ -78,6 +78,8 @@ export interface SessionSummary {
   devices: Record<string, DeviceSessionStats>;
   /** DeviceMissed events, over all devices. */
   missed: number;
+  /** Devices the session started or resumed without (SessionDevicesAbsent), in order first seen. */
+  ranWithout: string[];
   startedAt: string | null;
   endedAt: string | null;
   durationMs: number | null;

@@ -23,6 +23,7 @@ export function emptySessionSummary(sessionId: string): SessionSummary {
     bytes: { total: 0, shadowTotal: 0, perSample: null, links: [] },
     devices: {},
     missed: 0,
+    ranWithout: [],
     startedAt: null,
     endedAt: null,
     durationMs: null,
@@ -107,6 +108,11 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
       // Summaries stored before a reason existed lack its key: count from 0.
       dev.missedByReason = { ...dev.missedByReason, [d.reason]: (dev.missedByReason[d.reason] ?? 0) + 1 };
       s.missed += 1;
+      break;
+    }
+    case 'SessionDevicesAbsent': {
+      const before = prev.ranWithout ?? [];
+      s.ranWithout = [...before, ...event.data.deviceIds.filter((id) => !before.includes(id))];
       break;
     }
     case 'SessionCompleted':

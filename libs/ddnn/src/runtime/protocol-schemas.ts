@@ -14,7 +14,12 @@ const bytes = z
   .custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'expected binary data')
   .transform((v) => (v instanceof Uint8Array ? v : new Uint8Array(v)));
 
-const id = z.string().min(1).max(200);
+// Control characters (NUL above all, which Postgres text refuses) are a protocol error at the boundary.
+const id = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), 'must not contain control characters');
 const index = z.number().int().min(0);
 
 export const heartbeatSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { Namespace } from 'socket.io';
 import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type InferRequest } from '@ddnn/contracts';
 import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/ddnn';
 import { DevicesService } from '../devices.service';
+import { MalformedMessages } from '../malformed-messages';
 import { type DeviceEndpoint, type DeviceIdentity, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
 import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './device-transport';
 
@@ -19,7 +20,10 @@ export class DeviceTransportService extends DeviceTransport {
   private ns?: Namespace;
   private clustered = false;
 
-  constructor(private readonly devices: DevicesService) {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly malformed: MalformedMessages,
+  ) {
     super();
   }
 
@@ -43,9 +47,10 @@ export class DeviceTransportService extends DeviceTransport {
     }
   }
 
-  /** Cuts a device off on this node (locked or revoked). */
+  /** Cuts a device off (locked, token revoked or rotated): here, and through the adapter on every node. */
   disconnect(deviceId: string, reason: string): void {
     this.endpoints.get(deviceId)?.shutdown(reason);
+    if (this.ns && this.clustered) this.ns.in(`device:${deviceId}`).disconnectSockets(true);
   }
 
   endpoint(deviceId: string): DeviceEndpoint | undefined {
@@ -58,6 +63,7 @@ export class DeviceTransportService extends DeviceTransport {
       return parseInferReply(req.stage, raw);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
+      this.malformed.record(deviceId, this.nameOf(deviceId), `reply to infer ${req.stage}: ${e.message}`);
       throw new MalformedReplyError(deviceId, e.message);
     }
   }
@@ -69,16 +75,27 @@ export class DeviceTransportService extends DeviceTransport {
       ack = parseDeployAck(raw);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      this.logger.warn(`device ${deviceId} sent a malformed deploy ack: ${e.message}`);
+      this.malformed.record(deviceId, this.nameOf(deviceId), e.message);
       return { ok: false, error: `malformed ack: ${e.message}` };
     }
     if (ack.ok) {
-      this.installed.set(deviceId, { modelId: ack.modelId, modelVersion: ack.modelVersion, section: ack.section });
-      await this.devices.deployed(deviceId, { modelId: ack.modelId, modelVersion: ack.modelVersion, section: ack.section, bytes: ack.bytes });
+      // The ack must confirm what was sent; what is recorded is what the server sent, never the device's claim.
+      const mismatch = deployAckMismatch(msg, ack);
+      if (mismatch) {
+        this.malformed.record(deviceId, this.nameOf(deviceId), `deploy ack: ${mismatch}`);
+        return { ok: false, error: `deploy ack does not match the deploy: ${mismatch}` };
+      }
+      const installed = { modelId: msg.modelId, modelVersion: msg.modelVersion, section: msg.section };
+      this.installed.set(deviceId, installed);
+      await this.devices.deployed(deviceId, { ...installed, bytes: msg.weights.byteLength });
     } else {
       this.logger.warn(`device ${deviceId} refused section ${msg.section}: ${ack.error}`);
     }
     return ack;
+  }
+
+  private nameOf(deviceId: string): string {
+    return this.endpoints.get(deviceId)?.name ?? 'remote device';
   }
 
   async connectedDevices(): Promise<ConnectedDevice[]> {
@@ -133,4 +150,14 @@ export class DeviceTransportService extends DeviceTransport {
     if (replies.length === 0) throw new DeviceUnavailableError(deviceId, 'not-connected');
     return replies[0];
   }
+}
+
+/** How an ok deploy ack differs from the deploy it answers (model, version, section, byte count), or null. */
+export function deployAckMismatch(sent: DeployMessage, ack: Extract<DeployAck, { ok: true }>): string | null {
+  const problems: string[] = [];
+  if (ack.modelId !== sent.modelId) problems.push(`modelId ${JSON.stringify(ack.modelId)} (sent ${JSON.stringify(sent.modelId)})`);
+  if (ack.modelVersion !== sent.modelVersion) problems.push(`modelVersion ${JSON.stringify(ack.modelVersion)} (sent ${JSON.stringify(sent.modelVersion)})`);
+  if (ack.section !== sent.section) problems.push(`section ${JSON.stringify(ack.section)} (sent ${JSON.stringify(sent.section)})`);
+  if (ack.bytes !== sent.weights.byteLength) problems.push(`bytes ${ack.bytes} (sent ${sent.weights.byteLength})`);
+  return problems.length ? problems.join(', ') : null;
 }
