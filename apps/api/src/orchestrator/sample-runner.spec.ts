@@ -236,6 +236,8 @@ describe('runSample with malformed or implausible device answers', () => {
       markRunning: async () => undefined,
       shouldStop: async () => null,
       finish: async (...args) => void finished.push(args),
+      connectedDevices: async () => devices.map((d) => d.deviceId),
+      deviceWaitMs: 0,
       window: 4,
     };
     const stats = await runSession('s1', spec, deps);
