@@ -62,21 +62,22 @@ async function ask<T>(
     timer = setTimeout(() => resolve({ reason: 'timeout', detail: `no reply within ${deadlineMs} ms` }), deadlineMs + 50);
   });
   try {
-    const result = await Promise.race([
+    return await Promise.race([
       requester.request(deviceId, req, deadlineMs).then(
         (reply): Answer<T> | Failure => {
           if (!reply.ok) return { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) };
           const elapsedMs = performance.now() - t0;
-          return { ...read(reply, elapsedMs), elapsedMs };
+          // Caught here, not by the caller: a reply checked after the deadline won must not reject unobserved.
+          try {
+            return { ...read(reply, elapsedMs), elapsedMs };
+          } catch (e) {
+            return failureOf(e);
+          }
         },
         (e: unknown) => failureOf(e),
       ),
       deadline,
     ]);
-    return result;
-  } catch (e) {
-    // `read` rejected the reply.
-    return failureOf(e);
   } finally {
     clearTimeout(timer);
   }
