@@ -17,24 +17,17 @@ export const EVENTS_CSV_COLUMNS = ['global_position', 'stream_position', 'checkp
 /**
  * One stream's events as CSV (header first), in stream order, upcast to current schema versions (so
  * schema_version is the current one and data its shape), a page at a time: pipe it with back-pressure
- * (`pipeline(Readable.from(eventsCsv(...)), out)`) and the export never sits in memory.
+ * (`pipeline(Readable.from(eventsCsv(...)), out)`) and the export never sits in memory. Payloads already at
+ * their current version go out as the server's jsonb text, unparsed (parse and re-serialise cost 10x the read).
  */
-export async function* eventsCsv(store: EventStore, streamId: string, pageSize = 2000): AsyncGenerator<string> {
+export async function* eventsCsv(store: EventStore, streamId: string, pageSize = 5000): AsyncGenerator<string> {
   yield csvLine(EVENTS_CSV_COLUMNS);
-  for await (const page of store.streamPages(streamId, { pageSize })) {
+  for await (const page of store.rawStreamPages(streamId, { pageSize })) {
     let chunk = '';
     for (const e of page) {
-      chunk += csvLine([
-        e.globalPosition,
-        e.streamPosition,
-        e.checkpoint,
-        e.type,
-        e.schemaVersion,
-        e.eventId,
-        e.createdAt,
-        JSON.stringify(e.data),
-        JSON.stringify(e.metadata),
-      ]);
+      const current = store.upcasters.currentVersion(e.type);
+      const data = e.schemaVersion === current ? e.data : JSON.stringify(store.upcasters.upcast(e.type, e.schemaVersion, JSON.parse(e.data)));
+      chunk += csvLine([e.globalPosition, e.streamPosition, e.checkpoint, e.type, current, e.eventId, e.createdAt, data, e.metadata]);
     }
     yield chunk;
   }

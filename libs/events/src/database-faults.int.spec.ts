@@ -1,5 +1,5 @@
 import { streamIds, type NewEvent, type StoredEvent } from '@ddnn/contracts';
-import { Client, Pool } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { ev } from '../test/fixtures';
 import { migratedDatabase } from '../test/database';
 import { retryWhileUnavailable } from './append-retry';
@@ -91,7 +91,7 @@ describe('database faults (real Postgres)', () => {
         if (!dropped) {
           dropped = true;
           // The batch's own transaction loses its backend between statements.
-          await (tx as Pool).query('SELECT pg_terminate_backend(pg_backend_pid())');
+          await (tx as PoolClient).query('SELECT pg_terminate_backend(pg_backend_pid())');
         }
         handled.push(...events.map((e) => e.eventId));
       },

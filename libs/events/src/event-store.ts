@@ -53,6 +53,19 @@ export interface ReadAllPage {
 /** One event's payload and stream position (payloadsByType). */
 export type StreamPayload<K extends EventType = EventType> = { type: K; streamPosition: number; data: StoredEvent<K>['data'] };
 
+/** An event row with its columns as text (rawStreamPages); data and metadata are JSON text as stored. */
+export interface RawEventRow {
+  globalPosition: string;
+  streamPosition: string;
+  checkpoint: string;
+  type: string;
+  schemaVersion: number;
+  eventId: string;
+  createdAt: string;
+  data: string;
+  metadata: string;
+}
+
 export interface ReadStreamOptions {
   /** Inclusive first stream position (positions start at 1). */
   from?: number;
@@ -315,6 +328,28 @@ export class EventStore {
       if (page.length) yield page;
       if (page.length < pageSize) return;
       from = page[page.length - 1].streamPosition + 1;
+    }
+  }
+
+  /**
+   * One stream's events as stored, page by page, with every column as text (payloads as jsonb text, not
+   * parsed): for exports, which pass current-version payloads through untouched. Callers upcast the rest
+   * (`schemaVersion` below `upcasters.currentVersion(type)`): see eventsCsv.
+   */
+  async *rawStreamPages(streamId: string, options: { pageSize?: number } = {}): AsyncGenerator<RawEventRow[]> {
+    const pageSize = checkLimit(options.pageSize ?? 5000, MAX_LIMIT);
+    for (let after = 0; ; ) {
+      const { rows } = await this.pool.query<RawEventRow>(
+        `SELECT global_position AS "globalPosition", stream_position::text AS "streamPosition",
+                transaction_id::text || ':' || global_position AS checkpoint, type, schema_version AS "schemaVersion",
+                event_id AS "eventId", to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+                data::text AS data, metadata::text AS metadata
+           FROM events WHERE stream_id = $1 AND stream_position > $2 ORDER BY stream_position LIMIT $3`,
+        [streamId, after, pageSize],
+      );
+      if (rows.length) yield rows;
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1].streamPosition);
     }
   }
 

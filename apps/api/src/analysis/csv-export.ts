@@ -61,6 +61,8 @@ function recordAnswer(row: SampleRow, d: ExitDecided): void {
 }
 
 const SESSIONS_PAGE = 500;
+/** A byte stream (not one of objects, 16 deep): back-pressure holds about one page of CSV in memory. */
+const BYTES = { objectMode: false, highWaterMark: 1 << 20 };
 
 /**
  * CSV exports streamed out of the event log through @ddnn/events (payloads upcast to current versions):
@@ -82,12 +84,12 @@ export class CsvExport {
   /** Streams a session's samples or events as CSV (with a header line) into `out`. */
   session(sessionId: string, what: ExportWhat, out: Writable): Promise<void> {
     const stream = streamIds.session(sessionId);
-    return pipeline(Readable.from(what === 'events' ? eventsCsv(this.store, stream) : this.samplesCsv(stream)), out);
+    return pipeline(Readable.from(what === 'events' ? eventsCsv(this.store, stream) : this.samplesCsv(stream), BYTES), out);
   }
 
   /** Streams every session with its live outcome as CSV into `out`. */
   sessions(out: Writable): Promise<void> {
-    return pipeline(Readable.from(this.sessionsCsv()), out);
+    return pipeline(Readable.from(this.sessionsCsv(), BYTES), out);
   }
 
   private async *samplesCsv(stream: string): AsyncGenerator<string> {

@@ -13,17 +13,15 @@ export class SessionLock {
   /** Tries to take the lock for a session without waiting; null when another node holds it. */
   static async tryAcquire(databaseUrl: string, sessionId: string): Promise<SessionLock | null> {
     const client = new Client({ connectionString: databaseUrl, application_name: `ddnn-session-${sessionId}` });
+    // A dropped connection must not crash the node: its query fails, and a lost lock is what the runner notices.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       const { rows } = await client.query<{ locked: boolean }>(
         `SELECT pg_try_advisory_lock(hashtextextended('ddnn-session:' || $1, 0)) AS locked`,
         [sessionId],
       );
-      if (rows[0].locked) {
-        // A dropped connection must not crash the node: the lock is gone with it, which the runner notices.
-        client.on('error', () => undefined);
-        return new SessionLock(client, sessionId);
-      }
+      if (rows[0].locked) return new SessionLock(client, sessionId);
     } catch (e) {
       await client.end().catch(() => undefined);
       throw e;

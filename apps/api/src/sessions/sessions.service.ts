@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
+import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionSummary, SessionView } from '@ddnn/contracts';
 import { sessionSummariesByIds } from '@ddnn/events';
 import { Database } from '../database/database';
 import { DevicesService } from '../devices/devices.service';
@@ -53,13 +53,13 @@ export class SessionsService {
   async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
     const { items, total } = await this.store.list(q);
     const summaries = await sessionSummariesByIds(this.db.pool, items.map((v) => v.id));
-    return { items: items.map((v) => ({ ...v, summary: summaries.get(v.id) ?? null })), total, limit: q.limit, offset: q.offset };
+    return { items: items.map((v) => withSummary(v, summaries.get(v.id) ?? null)), total, limit: q.limit, offset: q.offset };
   }
 
   async get(id: string): Promise<SessionView | null> {
     const view = await this.store.get(id);
     if (!view) return null;
-    return { ...view, summary: await this.log.summary(id) };
+    return withSummary(view, await this.log.summary(id));
   }
 
   async stop(id: string): Promise<SessionView | null> {
@@ -72,4 +72,14 @@ export class SessionsService {
     if (!(await this.store.get(id))) return null;
     return this.log.page(id, after, limit);
   }
+}
+
+/**
+ * Progress is the log's count: samples done is the summary's SampleStarted count (each sample is logged whole).
+ * The runner's counter in the sessions table is only a floor for the moments the fold is held back (the xid8
+ * rule waits for older transactions) or the projection has not seen the session: it is written after the
+ * samples' commit, so it never runs ahead of the log.
+ */
+function withSummary(view: SessionView, summary: SessionSummary | null): SessionView {
+  return { ...view, samplesDone: Math.max(summary?.samplesStarted ?? 0, view.samplesDone), summary };
 }
