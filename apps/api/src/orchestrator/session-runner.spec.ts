@@ -178,9 +178,10 @@ describe('runSession', () => {
   it('starts at once, with no absence recorded, when every device is there; a device back mid-run gets its section again', async () => {
     let connected = ['dev-0'];
     let deploys = 0;
-    const { deps, appended } = fakeDeps({ connectedDevices: async () => connected, deviceWaitMs: 50, deploy: async () => void deploys++, window: 1 }, 400);
-    deps.requester = { request: async (id, req, t) => (await new Promise((r) => setTimeout(r, 5)), fakeDeps().deps.requester.request(id, req, t)) };
-    setTimeout(() => (connected = ['dev-0', 'dev-1']), 200);
+    const { deps, appended } = fakeDeps({ connectedDevices: async () => connected, deviceWaitMs: 50, deploy: async () => void deploys++, window: 1 }, 150);
+    // At least 1.5 s of samples: the runner looks for returning devices every second.
+    deps.requester = { request: async (id, req, t) => (await new Promise((r) => setTimeout(r, 10)), fakeDeps().deps.requester.request(id, req, t)) };
+    setTimeout(() => (connected = ['dev-0', 'dev-1']), 100);
     await runSession('s1', spec, deps);
     expect(types(appended).filter((t) => t === 'SessionDevicesAbsent')).toHaveLength(1);
     expect(deploys).toBe(2);
@@ -190,7 +191,7 @@ describe('runSession', () => {
     await runSession('s2', spec, full.deps);
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(types(full.appended)).not.toContain('SessionDevicesAbsent');
-  });
+  }, 30_000);
 
   it('stops within a poll at a very low rate (it used to sleep until the next sample was due)', async () => {
     let stopAt = Infinity;
@@ -202,5 +203,15 @@ describe('runSession', () => {
     expect(stats.status).toBe('stopped');
     expect(performance.now() - stopAt).toBeLessThan(1000);
     expect(finished[0][1]).toBe('stopped');
+  });
+
+  it('lost while waiting for its devices, it writes nothing and leaves the session to the next owner', async () => {
+    const { deps, appended, finished } = fakeDeps({ connectedDevices: async () => [], deviceWaitMs: 60_000, shouldStop: async () => 'lost' });
+    const t0 = performance.now();
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('lost');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(appended).toEqual([]);
+    expect(finished).toEqual([]);
   });
 });

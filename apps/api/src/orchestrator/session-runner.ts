@@ -68,6 +68,8 @@ export interface RunStats {
 }
 
 export class SessionSpecError extends Error {}
+/** This node no longer owns the session (shutting down, or its lock is gone) before it ran a sample. */
+class SessionLost extends Error {}
 
 /** Checks what a session asks for against the model and dataset; returns the first problem, or null. */
 export function specProblem(spec: CreateSessionRequest, model: ModelShape, data: { classes: string[]; samples: number }): string | null {
@@ -133,6 +135,8 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted, waitMs: deps.deviceWaitMs });
     await untilHalted(deps.deploy(spec, model), halted);
     await untilHalted(warmUp(sessionId, spec, data.samples[0], deps, new Set(absent.missing)), halted);
+    // Lost while waiting (shutdown, or another node holds the lock now): nothing more is written here.
+    if (halt === 'lost') throw new SessionLost();
     returning = new ReturningDevices(ids, absent.missing, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`));
     if (!logged.started) {
       await sink.append([
@@ -241,6 +245,11 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       await deps.finish(sessionId, 'completed', done, undefined, runStats(stats));
     }
   } catch (e) {
+    if (e instanceof SessionLost) {
+      stats.status = 'lost';
+      stats.durationMs = performance.now() - t0;
+      return stats;
+    }
     const message = e instanceof Error ? e.message : String(e);
     if (isDatabaseUnavailable(e)) {
       stats.status = 'interrupted';

@@ -209,7 +209,8 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
         const list = await call<DeviceList>('GET', '/api/devices?active=true&limit=50');
         return list.items.length >= 6 ? list.items : undefined;
       },
-      60_000,
+      // Six agents load their runtime at once: on a busy machine that takes a while.
+      180_000,
     );
     const spec: CreateSessionRequest = {
       modelId: 'default',
