@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MessageSizes } from '@ddnn/contracts';
 import {
+  DEFAULT_THRESHOLD,
   createLocalAggregator,
   loadSection,
   openCloudSection,
@@ -26,6 +27,8 @@ export interface ModelDescription {
   edges: { name: string; views: number[] }[];
   hasEdge: boolean;
   messageSizes: MessageSizes;
+  /** The model's exit threshold T (chosen on its validation split when trained; the paper's 0.8 otherwise). */
+  threshold: number;
 }
 
 const bits = (s: MapShape) => Math.ceil((s[0] * s[1] * s[2]) / 8);
@@ -68,6 +71,7 @@ export class ModelCatalog {
       edges: topology.edges.map((e) => ({ name: e.name, views: e.devices })),
       hasEdge: topology.edges.length > 0,
       messageSizes: messageSizesOf(manifest),
+      threshold: manifest.threshold ?? DEFAULT_THRESHOLD,
     };
   }
 

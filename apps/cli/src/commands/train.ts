@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadDataset } from '@ddnn/datasets';
-import { metricsAt, parseTopology, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
+import { DEFAULT_THRESHOLD, metricsAt, parseTopology, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 
 interface TrainFlags extends TopologyFlags {
@@ -81,7 +81,8 @@ export function registerTrainCommand(program: Command): void {
       });
       bar?.stop();
       if (flags.threshold !== undefined) model.threshold = flags.threshold;
-      const test = metricsAt(await runModel(model, ds), model.threshold);
+      const threshold = model.threshold ?? DEFAULT_THRESHOLD;
+      const test = metricsAt(await runModel(model, ds), threshold);
       model.metrics = { test };
       const out = resolve(flags.out);
       await saveCheckpoint(out, model);
@@ -91,7 +92,7 @@ export function registerTrainCommand(program: Command): void {
         scheme: schemeName(topology),
         devices: topology.devices,
         epochs: t.epochs,
-        threshold: model.threshold,
+        threshold,
         recipe: t.recipe,
         validation: t.validation,
         secondsTotal: t.secondsTotal,
@@ -105,7 +106,7 @@ export function registerTrainCommand(program: Command): void {
       else
         process.stdout.write(
           `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch wall, ${(t.cpuSecondsPerEpoch ?? 0).toFixed(2)} CPU s/epoch, ${t.backend})\n` +
-            `test (T=${model.threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
+            `test (T=${threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
             `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample (${test.commReduction.toFixed(1)}x less than raw)\n`,
         );
     });

@@ -53,8 +53,11 @@ export interface DdnnModel {
   architecture: Architecture;
   topology: Topology;
   classes: string[];
-  /** The model's exit threshold T (chosen on the validation split); the one home of "the default T". */
-  threshold: number;
+  /**
+   * The model's exit threshold T, chosen on its validation split when trained (absent: DEFAULT_THRESHOLD). The one
+   * home of "the default T": eval, the API's demo session and the dashboard's defaults read it from the checkpoint.
+   */
+  threshold?: number;
   training: TrainingMetadata;
   /** Free-form evaluation figures stored with the checkpoint (for example test accuracies). */
   metrics: Record<string, unknown>;

@@ -25,7 +25,6 @@ export function randomModel(topology: Topology, input: MapShape, classes: number
   return {
     architecture: { input, binarization: 'sign(x>=0 -> +1), hard-tanh STE', convp: 'test', batchNormEpsilon: BN_EPSILON },
     topology,
-    threshold: 0.8,
     classes: Array.from({ length: classes }, (_, k) => `c${k}`),
     training: { epochs: 0, batchSize: 0, seed, learningRate: 0, deviceDropout: 0, trainSamples: 0, secondsTotal: 0, secondsPerEpoch: 0, cpuSecondsPerEpoch: 0, backend: 'none', finishedAt: new Date(0).toISOString(), finalExits: [] },
     metrics: {},
