@@ -11,7 +11,6 @@ import {
   initBackend,
   loadCheckpoint,
   openSections,
-  PAPER_RECIPE,
   parseTopology,
   recommendedTopology,
   softmax,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadDataset } from '@ddnn/datasets';
-import { DEFAULT_THRESHOLD, metricsAt, parseTopology, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
+import { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 
 interface TrainFlags extends TopologyFlags {
@@ -75,7 +75,10 @@ export function registerTrainCommand(program: Command): void {
         validationFraction: flags.validation,
         patience: flags.patience,
         onEpoch: (r) => {
-          if (epochBar) epochBar.setTotal(r.epochs), epochBar.update(r.epoch, { exits: formatEpoch(r) });
+          if (epochBar) {
+            epochBar.setTotal(r.epochs);
+            epochBar.update(r.epoch, { exits: formatEpoch(r) });
+          }
           else process.stderr.write(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}\n`);
         },
       });
