@@ -48,8 +48,8 @@ describe('joint training', () => {
     const reports: EpochReport[] = [];
     const model = await trainDdnn(ds, topology, { epochs: 60, patience: 6, onEpoch: (r) => reports.push(r) });
     const t = model.training;
-    // 120 training samples: 10% held out per class, full batch (the rest fits), cosine schedule
-    expect(t.recipe).toMatchObject({ validationFraction: 0.1, schedule: 'cosine', deviceDropout: 0.5, patience: 6 });
+    // 120 training samples of 3 classes: 5 per class held out (12.5%), full batch (the rest fits), cosine schedule
+    expect(t.recipe).toMatchObject({ validationFraction: 0.125, schedule: 'cosine', deviceDropout: 0.5, patience: 6 });
     expect(t.trainSamples + t.validation!.samples).toBe(120);
     expect(t.batchSize).toBe(t.trainSamples);
     expect(reports.every((r) => r.validation !== undefined && r.validation >= 0 && r.validation <= 1)).toBe(true);
