@@ -1,13 +1,13 @@
 export * from './types';
 export { DatasetFormatError } from './errors';
 export { Rng } from './prng';
-export { createRaster, cropRaster, decodeImage, encodePng, resizeBilinear, withChannels, type Raster } from './image/raster';
+export { createRaster, cropRaster, decodeImage, encodePng, nativeImageBytes, resizeBilinear, withChannels, type Raster } from './image/raster';
 export { parseManifest, parseManifestText } from './format/manifest';
 export { formatLabels, isValidSampleId, parseLabels, type LabelRow } from './format/labels';
 export { datasetPaths } from './format/paths';
 export { loadDataset, loadDatasetView, readDatasetHeader, type DatasetHeader, type LoadOptions } from './format/read';
 export { DatasetWriter, writeDataset, type WriteOptions } from './format/write';
-export { CAMERAS, CLASS_PRIORS, DEFAULT_SAMPLES, SYNTH_CLASSES, type CameraSpec } from './synth/cameras';
+export { CAMERAS, CLASS_PRIORS, DEFAULT_SAMPLES, RICH_CLASSES, RICH_CROP_SIZE, RICH_SAMPLES, SYNTH_CLASSES, type CameraSpec, type SynthMode } from './synth/cameras';
 export { synthManifest, synthSamples, synthSplits, writeSynthDataset, type SynthOptions, type SynthSample } from './synth/generate';
 export { sampleScene } from './synth/scene';
 export { summarizeDataset, type DatasetSummary } from './report/summary';

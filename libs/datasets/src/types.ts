@@ -6,6 +6,14 @@ export interface DatasetManifest {
   height: number;
   width: number;
   channels: number;
+  /** Training-time augmentation the dataset allows (applied to training views only). */
+  augment?: Augmentation;
+}
+
+/** Augmentation a dataset declares valid for its views: mirror left-right, shift by up to `shift` pixels. */
+export interface Augmentation {
+  flip?: boolean;
+  shift?: number;
 }
 
 export type Split = 'train' | 'test';
@@ -24,6 +32,11 @@ export interface MultiViewDataset {
   /** 1 where view v of sample n was captured, at n*V+v. */
   present: Uint8Array;
   pixels: Float32Array;
+  /**
+   * Bytes of each stored view image at its native size (width x height x channels as captured, 2 bytes per
+   * channel for 16-bit images), at n*V+v; 0 for a missing view. Absent for datasets built in memory.
+   */
+  nativeBytes?: Uint32Array;
 }
 
 /** Values in one view image (H*W*C). */

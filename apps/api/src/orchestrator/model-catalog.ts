@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { sectionName, type MessageSizes } from '@ddnn/contracts';
 import {
+  DEFAULT_THRESHOLD,
   createLocalAggregator,
   loadSection,
   modelMessageSizes,
@@ -27,6 +28,8 @@ export interface ModelDescription {
   edges: { name: string; views: number[] }[];
   hasEdge: boolean;
   messageSizes: MessageSizes;
+  /** The model's exit threshold T (chosen on its validation split when trained; the paper's 0.8 otherwise). */
+  threshold: number;
 }
 
 /** What a checkpoint's messages weigh on the wire (libs/ddnn accounting, the sizes the log records). */
@@ -61,6 +64,7 @@ export class ModelCatalog {
       edges: topology.edges.map((e) => ({ name: e.name, views: e.devices })),
       hasEdge: topology.edges.length > 0,
       messageSizes: messageSizesOf(manifest),
+      threshold: manifest.threshold ?? DEFAULT_THRESHOLD,
     };
   }
 

@@ -67,12 +67,12 @@ export class DemoSession implements OnApplicationBootstrap {
       dataset: name,
       split: 'test',
       topology: { devices },
-      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+      policy: { kind: 'entropy', thresholds: { local: model.threshold } },
       mode: 'research',
       deadlineMs: 2000,
     };
     const created = await this.sessions.create(spec, { demo: true });
-    if (created) this.logger.log(`recording the demo session ${created.id} (research mode, T=0.8, ${devices.length} devices)`);
+    if (created) this.logger.log(`recording the demo session ${created.id} (research mode, T=${model.threshold}, ${devices.length} devices)`);
   }
 
   /** One connected simulated end device per view of the model, waiting for them to come up. */

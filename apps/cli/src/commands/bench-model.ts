@@ -12,6 +12,7 @@ import {
   loadCheckpoint,
   openSections,
   parseTopology,
+  recommendedTopology,
   softmax,
   toSectionWeights,
   trainDdnn,
@@ -23,6 +24,14 @@ import {
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
 import { sectionName } from '@ddnn/contracts';
+
+interface EpochFigures {
+  secondsPerEpoch: number;
+  firstEpochSeconds: number;
+  cpuSecondsPerEpoch: number;
+  batchSize: number;
+}
+type TrainingFigures = { epochs: number; paper: EpochFigures; default: EpochFigures };
 
 /** The value under `key`, or an error naming what is missing. */
 function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
@@ -49,7 +58,7 @@ export function registerBenchModelCommand(program: Command): void {
     .description('Training seconds per epoch, and inference samples/s of a device section and of the whole DDNN: tfjs-wasm vs bit-packed kernels')
     .option('--data <dir>', 'dataset folder (default: the synthetic default dataset, generated into a temporary folder)')
     .option('--model <dir>', 'checkpoint to run inference with (default: the model trained for --epochs here)')
-    .option('--epochs <n>', 'epochs to train for the s/epoch figure (0: skip training; needs --model)', intFlag('--epochs', 0), 2)
+    .option('--epochs <n>', 'epochs of each training run (paper recipe, then the defaults) for the s/epoch figures (0: skip; needs --model)', intFlag('--epochs', 0), 3)
     .option('--samples <n>', 'test views per inference pass', intFlag('--samples', 1), 171)
     .option('--seconds <s>', 'minimum measuring time per figure', numberFlag('--seconds', 0.1, 600), 2)
     .option('--json', 'print one JSON object as the last line of stdout')
@@ -106,21 +115,39 @@ async function benchModel(flags: BenchModelFlags) {
   if (flags.epochs === 0 && !flags.model) throw new Error('--epochs 0 needs --model (there is nothing to run inference with)');
   const { ds, cleanup } = await datasetFor(flags);
   try {
-    let training: { epochs: number; secondsPerEpoch: number; firstEpochSeconds: number } | null = null;
+    let training: TrainingFigures | null = null;
     let model: DdnnModel | undefined;
     if (flags.epochs > 0) {
-      log(`training ${flags.epochs} epoch(s) of the default DDNN (6 devices, f=4, MP-CC, full batch) on ${backend} ...`);
-      const seconds: number[] = [];
-      model = await trainDdnn(ds, parseTopology({ devices: Array.from({ length: ds.manifest.views }, (_, i) => i).slice(0, 6) }), {
-        epochs: flags.epochs,
-        onEpoch: (r) => {
-          seconds.push(r.seconds);
-          log(`epoch ${r.epoch}/${r.epochs}: ${r.seconds.toFixed(2)} s`);
-        },
-      });
-      // The first epoch includes one-off setup (kernel compilation, batch preparation).
-      const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
-      training = { epochs: flags.epochs, secondsPerEpoch: round(steady.reduce((a, b) => a + b, 0) / steady.length, 2), firstEpochSeconds: round(seconds[0], 2) };
+      // Before and after in the same run: the paper's all-binary model and recipe, then this version's defaults
+      // (float cloud, recipe from the data), epochs interleaved per run so that the machine's load hits both alike.
+      const views = Array.from({ length: ds.manifest.views }, (_, i) => i);
+      const runs = [
+        { name: 'paper', topology: parseTopology({ devices: views.slice(0, 6) }), options: { paper: true } },
+        { name: 'default', topology: parseTopology(recommendedTopology(ds.manifest.views, ds.manifest.classes.length)), options: { patience: 0 } },
+      ];
+      const figures: Record<string, EpochFigures> = {};
+      for (const r of runs) {
+        log(`training ${flags.epochs} epoch(s) of the ${r.name} DDNN on ${backend} ...`);
+        const seconds: number[] = [];
+        const trained = await trainDdnn(ds, r.topology, {
+          ...r.options,
+          epochs: flags.epochs,
+          onEpoch: (e) => {
+            seconds.push(e.seconds);
+            log(`${r.name} epoch ${e.epoch}/${e.epochs}: ${e.seconds.toFixed(2)} s`);
+          },
+        });
+        // The first epoch includes one-off setup (kernel compilation, batch preparation).
+        const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+        figures[r.name] = {
+          secondsPerEpoch: round(steady.reduce((a, b) => a + b, 0) / steady.length, 2),
+          firstEpochSeconds: round(seconds[0], 2),
+          cpuSecondsPerEpoch: round(trained.training.cpuSecondsPerEpoch ?? 0, 2),
+          batchSize: trained.training.batchSize,
+        };
+        model = trained;
+      }
+      training = { epochs: flags.epochs, paper: figures['paper'], default: figures['default'] };
     }
     if (flags.model) model = await loadCheckpoint(resolve(flags.model));
     if (!model) throw new Error('no model to run inference with');
@@ -135,7 +162,7 @@ async function benchInference(
   ds: MultiViewDataset,
   flags: BenchModelFlags,
   backend: string,
-  training: { epochs: number; secondsPerEpoch: number; firstEpochSeconds: number } | null,
+  training: TrainingFigures | null,
   modelSource: string,
 ) {
   const { manifest } = encodeCheckpoint(model);
@@ -152,14 +179,15 @@ async function benchInference(
   const binaryDevices = new Map<number, BinaryDeviceSection>(
     t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, sectionName.device(v))), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
   );
-  // The bit-packed cloud covers the 2-tier CC/MP cloud; otherwise the whole-DDNN figure uses the tfjs cloud.
+  // The bit-packed cloud covers the 2-tier binary CC/MP cloud (the paper's); otherwise the whole-DDNN figure uses the tfjs cloud.
   let binaryCloud: BinaryUpperSection | null = null;
-  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP') {
+  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP' && t.cloud.precision === 'binary' && t.cloud.hidden.length === 0) {
     binaryCloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {
       inputShape: firstDevice.featureShape,
       inputs: t.devices.length,
       aggregator: t.cloud.aggregator,
       blocks: t.cloud.filters.length,
+      poolStride: t.cloud.poolStride,
       classes,
     });
   }
@@ -296,7 +324,10 @@ function formatResult(r: BenchModelResult): string {
     `  per CPU second: tfjs-wasm batch 1 ${f.tfjsBatch1}, batched ${f.tfjsBatched}, bit-packed ${f.bitPacked ?? 'n/a'}`;
   const lines = [
     `model: ${r.model} (${r.scheme}, ${r.devices} devices, f=${r.deviceFilters.join(',')}), backend ${r.backend}, ${r.samples} test views`,
-    r.training ? `training: ${r.training.secondsPerEpoch} s/epoch (${r.training.epochs} epochs; first ${r.training.firstEpochSeconds} s)` : 'training: skipped',
+    r.training
+      ? `training s/epoch (${r.training.epochs} epochs each, first epoch apart): paper model and recipe ${r.training.paper.secondsPerEpoch} s (${r.training.paper.cpuSecondsPerEpoch} CPU s, batch ${r.training.paper.batchSize}); ` +
+        `default model and recipe ${r.training.default.secondsPerEpoch} s (${r.training.default.cpuSecondsPerEpoch} CPU s, batch ${r.training.default.batchSize})`
+      : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,
     cpu(r.device.perCpuSecond),

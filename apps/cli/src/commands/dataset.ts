@@ -52,17 +52,19 @@ export function registerDatasetCommands(program: Command): void {
 
   group
     .command('synth')
-    .description('Generate the synthetic multi-camera dataset (3 classes, 6 cameras, missing views)')
+    .description('Generate the synthetic multi-camera dataset (3 classes, 6 cameras, missing views; --mode rich: 10 classes, 24x24)')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--samples <n>', 'number of samples', intOption('--samples'), 851)
+    .option('--mode <mode>', 'default (the default dataset) or rich (the second benchmark)', 'default')
+    .option('--samples <n>', 'number of samples (default 851, rich 1500)', intOption('--samples'))
     .option('--views <n>', 'number of cameras (1..6)', intOption('--views'), 6)
     .option('--seed <n>', 'random seed', intOption('--seed'), 1)
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
-    .action(async (opts: { out: string; samples: number; views: number; seed: number; force?: boolean; json?: boolean }) => {
+    .action(async (opts: { out: string; mode: string; samples?: number; views: number; seed: number; force?: boolean; json?: boolean }) => {
       const out = resolve(opts.out);
       const started = Date.now();
-      const manifest = await writeSynthDataset(out, { samples: opts.samples, views: opts.views, seed: opts.seed, overwrite: opts.force, onProgress: progress('rendered') });
+      if (opts.mode !== 'default' && opts.mode !== 'rich') throw new Error(`--mode must be default or rich, got "${opts.mode}"`);
+      const manifest = await writeSynthDataset(out, { samples: opts.samples, views: opts.views, seed: opts.seed, mode: opts.mode, overwrite: opts.force, onProgress: progress('rendered') });
       const seconds = (Date.now() - started) / 1000;
       const summary = summarizeDataset(await loadDataset(out));
       if (opts.json) process.stdout.write(JSON.stringify({ out, seconds, manifest, summary }) + '\n');

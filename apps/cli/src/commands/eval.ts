@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadDataset } from '@ddnn/datasets';
-import { loadCheckpoint, metricsAt, runModel, sweepThresholds, type EvalMetrics } from '@ddnn/ddnn';
+import { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel, sweepThresholds, type EvalMetrics } from '@ddnn/ddnn';
 import { intFlag, listFlag, numberFlag } from './model-options';
 
 function pct(x: number): string {
@@ -25,15 +25,15 @@ export function registerEvalCommands(program: Command): void {
     .description('Evaluate a checkpoint on the test split at one exit threshold')
     .requiredOption('--model <dir>', 'checkpoint directory')
     .requiredOption('--data <dir>', 'dataset folder')
-    .option('--threshold <T>', 'local exit iff normalized entropy < T', numberFlag('--threshold', 0, 1), 0.8)
+    .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--fail <list>', 'devices (views) dead at inference time, e.g. 2,5', listFlag('--fail'))
     .option('--batch <n>', 'inference batch size', intFlag('--batch', 1), 256)
     .option('--json', 'print the metrics as JSON on the last line')
-    .action(async (flags: { model: string; data: string; threshold: number; fail?: number[]; batch: number; json?: boolean }) => {
+    .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
-      const m = metricsAt(run, flags.threshold);
+      const m = metricsAt(run, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify({ ...m, failed: flags.fail ?? [] }) + '\n');
       else process.stdout.write(formatMetrics(m) + '\n');
     });
@@ -52,7 +52,7 @@ export function registerEvalCommands(program: Command): void {
       const run = await runModel(model, ds, { fail: flags.fail });
       const points = sweepThresholds(run, flags.step);
       const ends = metricsAt(run, 0);
-      const result = { samples: ends.samples, local: ends.local, cloud: ends.cloud, rawBytesPerSample: ends.rawBytesPerSample, points };
+      const result = { samples: ends.samples, local: ends.local, cloud: ends.cloud, rawBytesPerSample: ends.rawBytesPerSample, modelThreshold: model.threshold ?? DEFAULT_THRESHOLD, points };
       if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
       else {
         process.stdout.write(`local ${pct(result.local)}, cloud ${pct(result.cloud)}, ${result.samples} test samples\n   T  local exit  overall  bytes/sample\n`);

@@ -48,8 +48,8 @@ export interface TopologyFlags {
 }
 
 /** The topology from --topology FILE (if given) with the individual flags applied on top. */
-export async function topologyFromFlags(flags: TopologyFlags): Promise<Topology> {
-  let base: Record<string, unknown> = {};
+export async function topologyFromFlags(flags: TopologyFlags, defaults?: object): Promise<Topology> {
+  let base: Record<string, unknown> = { ...(defaults ?? {}) };
   if (flags.topology) {
     let text: string;
     try {

@@ -56,7 +56,7 @@ export function markdown(r: Results): string {
   L.push(
     '## Communication against raw offload',
     '',
-    `Raw offload sends ${b.atT.rawBytesPerSample} B per sample (6 x 32x32x3 bytes). Cloud-only (T=0, every feature map sent): ${b.cloudOnly.bytesPerSample.toFixed(1)} B, ${b.cloudOnly.commReduction.toFixed(1)}x less, accuracy ${pct(b.cloudOnly.overall)}%.`,
+    `Raw offload sends ${b.atT.rawBytesPerSample.toFixed(1)} B per sample (every captured view at its native size; a camera that missed the object sends nothing). Cloud-only (T=0, every feature map sent): ${b.cloudOnly.bytesPerSample.toFixed(1)} B, ${b.cloudOnly.commReduction.toFixed(1)}x less, accuracy ${pct(b.cloudOnly.overall)}%.`,
     `Best T (highest overall accuracy, then fewest bytes): T=${b.best.threshold}, accuracy ${pct(b.best.overall)}% (${dpct(b.best.overall - b.cloudOnly.overall)} points vs cloud-only), local exit ${pct(b.best.localExitRate)}%, ${b.best.bytesPerSample.toFixed(1)} B/sample, **${b.best.commReduction.toFixed(1)}x** less than raw offload${b.best.localExitRate === 1 ? ' (every sample exits locally there: no feature map is sent, only the 6 score vectors)' : ''}.`,
     `At T=${r.threshold}: ${b.atT.bytesPerSample.toFixed(1)} B/sample, ${b.atT.commReduction.toFixed(1)}x (paper: ~62 B per device-sample, ~50x, at T=0.8).`,
     `Target (over 20x less with overall accuracy within 2 points of cloud-only): ${b.best.commReduction > 20 && b.best.overall >= b.cloudOnly.overall - 0.02 ? 'met' : 'not met'}.`,

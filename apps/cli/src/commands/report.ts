@@ -55,7 +55,9 @@ async function trained(ctx: Context, name: string, input: TopologyInput): Promis
     return model;
   }
   log(`${name}: training ${ctx.epochs} epochs`);
+  // The paper's studies train with the paper's recipe (full batch, constant lr, no validation hold-out).
   const model = await trainDdnn(ctx.ds, topology, {
+    paper: true,
     epochs: ctx.epochs,
     seed: ctx.seed,
     deviceDropout: ctx.dropout,

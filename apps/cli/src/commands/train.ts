@@ -2,17 +2,21 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadDataset } from '@ddnn/datasets';
-import { metricsAt, runModel, saveCheckpoint, schemeName, TRAIN_DEFAULTS, trainDdnn, type EpochReport } from '@ddnn/ddnn';
+import { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 
 interface TrainFlags extends TopologyFlags {
   data: string;
   out: string;
-  epochs: number;
-  seed: number;
-  batch: number;
-  dropout: number;
-  threshold: number;
+  paper?: boolean;
+  epochs?: number;
+  seed?: number;
+  batch?: number;
+  lr?: number;
+  dropout?: number;
+  validation?: number;
+  patience?: number;
+  threshold?: number;
   json?: boolean;
   progress: boolean;
 }
@@ -23,47 +27,65 @@ function shortExit(name: string): string {
 
 /** One status line per epoch: loss/accuracy of every exit. */
 export function formatEpoch(r: EpochReport): string {
-  return r.exits.map((e) => `${shortExit(e.exit)} ${e.loss.toFixed(3)}/${(100 * e.accuracy).toFixed(0)}%`).join('  ');
+  const exits = r.exits.map((e) => `${shortExit(e.exit)} ${e.loss.toFixed(3)}/${(100 * e.accuracy).toFixed(0)}%`).join('  ');
+  return r.validation === undefined ? exits : `${exits}  val ${(100 * r.validation).toFixed(1)}%`;
 }
 
 /** `ddnn train`: joint training of a DDNN, saved as a checkpoint directory. */
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
-    .description("Train a DDNN jointly (defaults: the paper's 6 devices, 1 ConvP of 4 filters, MP-CC, 100 epochs, full batch)")
+    .description(
+      'Train a DDNN jointly. Defaults come from the data: binary devices (1 ConvP of 4 filters, MP local exit) under a float CC cloud, ' +
+        'validation hold-out, early stopping, cosine schedule, device drop-out (see recommendRecipe); --paper trains the paper\'s all-binary model and recipe',
+    )
     .requiredOption('--data <dir>', 'dataset folder')
     .requiredOption('--out <dir>', 'checkpoint directory to write')
-    .option('--epochs <n>', 'training epochs', intFlag('--epochs', 1), TRAIN_DEFAULTS.epochs)
-    .option('--seed <n>', 'random seed', intFlag('--seed'), TRAIN_DEFAULTS.seed)
-    .option('--batch <n>', 'samples per step (>= training set = full batch)', intFlag('--batch', 1), TRAIN_DEFAULTS.batchSize)
+    .option('--paper', "the paper's topology (binary cloud of 2 ConvP x 16) and recipe (100 epochs, full batch, constant lr, no validation)")
+    .option('--epochs <n>', 'maximum training epochs', intFlag('--epochs', 1))
+    .option('--seed <n>', 'random seed', intFlag('--seed'))
+    .option('--batch <n>', 'samples per step (>= training set = full batch)', intFlag('--batch', 1))
+    .option('--lr <rate>', 'Adam learning rate', numberFlag('--lr', 1e-6, 1))
+    .option('--validation <fraction>', 'fraction of the training split held out for validation (0 = none)', numberFlag('--validation', 0, 0.5))
+    .option('--patience <n>', 'epochs without a better validation score before stopping (0 = never)', intFlag('--patience', 0))
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
     .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag('--local-agg'))
     .option('--cloud-agg <agg>', 'cloud aggregator MP | AP | CC', aggregatorFlag('--cloud-agg'))
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
-    .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1), TRAIN_DEFAULTS.deviceDropout)
-    .option('--threshold <T>', 'exit threshold for the test metrics stored in the checkpoint', numberFlag('--threshold', 0, 1), 0.8)
+    .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1))
+    .option('--threshold <T>', "the model's exit threshold (default: chosen on the validation split, else 0.8)", numberFlag('--threshold', 0, 1))
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (flags: TrainFlags) => {
-      const topology = await topologyFromFlags(flags);
       const ds = await loadDataset(resolve(flags.data));
+      const base = flags.paper ? undefined : recommendedTopology(ds.manifest.views, ds.manifest.classes.length);
+      const topology = await topologyFromFlags(flags, base);
       // cli-progress draws nothing on a non-TTY stream: print one line per epoch there instead.
       const bar = flags.progress && process.stderr.isTTY ? new MultiBar({ stream: process.stderr, format: 'epoch {value}/{total} [{bar}] {eta_formatted} | {exits}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
-      const epochBar = bar?.create(flags.epochs, 0, { exits: '' });
+      const epochBar = bar?.create(flags.epochs ?? 100, 0, { exits: '' });
       const model = await trainDdnn(ds, topology, {
+        paper: flags.paper,
         epochs: flags.epochs,
         seed: flags.seed,
         batchSize: flags.batch,
+        learningRate: flags.lr,
         deviceDropout: flags.dropout,
+        validationFraction: flags.validation,
+        patience: flags.patience,
         onEpoch: (r) => {
-          if (epochBar) epochBar.update(r.epoch, { exits: formatEpoch(r) });
+          if (epochBar) {
+            epochBar.setTotal(r.epochs);
+            epochBar.update(r.epoch, { exits: formatEpoch(r) });
+          }
           else process.stderr.write(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}\n`);
         },
       });
       bar?.stop();
-      const test = metricsAt(await runModel(model, ds), flags.threshold);
+      if (flags.threshold !== undefined) model.threshold = flags.threshold;
+      const threshold = model.threshold ?? DEFAULT_THRESHOLD;
+      const test = metricsAt(await runModel(model, ds), threshold);
       model.metrics = { test };
       const out = resolve(flags.out);
       await saveCheckpoint(out, model);
@@ -73,6 +95,9 @@ export function registerTrainCommand(program: Command): void {
         scheme: schemeName(topology),
         devices: topology.devices,
         epochs: t.epochs,
+        threshold,
+        recipe: t.recipe,
+        validation: t.validation,
         secondsTotal: t.secondsTotal,
         secondsPerEpoch: t.secondsPerEpoch,
         cpuSecondsPerEpoch: t.cpuSecondsPerEpoch,
@@ -84,7 +109,7 @@ export function registerTrainCommand(program: Command): void {
       else
         process.stdout.write(
           `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch wall, ${(t.cpuSecondsPerEpoch ?? 0).toFixed(2)} CPU s/epoch, ${t.backend})\n` +
-            `test (T=${flags.threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
+            `test (T=${threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
             `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample (${test.commReduction.toFixed(1)}x less than raw)\n`,
         );
     });

@@ -101,6 +101,17 @@ describe('dataset folder round trip', () => {
     expect(v0[3 * 4]).toBe(v0[3 * 4 + 2]);
     const v1 = viewPixels(ds, 0, 1);
     expect(Math.min(...v1)).toBeGreaterThan(0.95);
+    // raw offload counts each stored image at its native size: grey 10x8 PNG, 10x8 JPEG (3 components),
+    // a missing view nothing, the 5x4 RGB PNGs the writer stored
+    expect(Array.from(ds.nativeBytes!.subarray(0, 6))).toEqual([80, 240, 0, 0, 60, 60]);
+  });
+
+  it('keeps the augmentation a manifest declares, and rejects a malformed one', async () => {
+    const ds = tinyDataset();
+    await writeDataset(dir, { ...ds, manifest: { ...manifest, augment: { flip: true, shift: 2 } } });
+    expect((await loadDataset(dir)).manifest.augment).toEqual({ flip: true, shift: 2 });
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, augment: { rotate: 90 } }));
+    await expectFormatError('manifest.json', /augment/);
   });
 
   it('round-trips a grey (1-channel) dataset and ignores dot files', async () => {

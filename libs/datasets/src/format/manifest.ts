@@ -15,6 +15,7 @@ const manifestSchema = z
     height: positiveInt(1024),
     width: positiveInt(1024),
     channels: z.union([z.literal(1), z.literal(3)]),
+    augment: z.strictObject({ flip: z.boolean().optional(), shift: z.number().int().min(0).max(64).optional() }).optional(),
   })
   .strict();
 

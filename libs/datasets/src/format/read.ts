@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DatasetFormatError } from '../errors';
-import { decodeImage } from '../image/raster';
+import { decodeImage, nativeImageBytes } from '../image/raster';
 import type { DatasetManifest, MultiViewDataset, SingleViewDataset, Split } from '../types';
 import { viewSize } from '../types';
 import { parseLabels, type LabelRow } from './labels';
@@ -72,7 +72,7 @@ function emptyArrays(rows: LabelRow[]): { sampleIds: string[]; splits: Split[]; 
 
 // Images are read synchronously: for many small files each asynchronous read costs four thread-pool
 // round trips (open, stat, read, close), which made loading 60,000 views ~4x slower on a busy machine.
-function decodeInto(path: string, manifest: DatasetManifest, target: Float32Array, offset: number): void {
+function decodeInto(path: string, manifest: DatasetManifest, target: Float32Array, offset: number): number {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -86,6 +86,7 @@ function decodeInto(path: string, manifest: DatasetManifest, target: Float32Arra
     throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
   }
   storeView(img, manifest, target, offset);
+  return nativeImageBytes(buf);
 }
 
 /** Checks that samples/ holds exactly one folder per labelled sample. */
@@ -119,6 +120,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   const size = viewSize(manifest);
   const pixels = new Float32Array(n * views * size);
   const present = new Uint8Array(n * views);
+  const nativeBytes = new Uint32Array(n * views);
   await forEachSample(n, options, (i) => {
     const id = rows[i].sample;
     const folder = datasetPaths.sample(dir, id);
@@ -142,10 +144,10 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     if (found.length === 0) throw new DatasetFormatError(folder, 'sample has no views');
     for (const v of found) {
       present[i * views + v] = 1;
-      decodeInto(datasetPaths.view(dir, id, v), manifest, pixels, (i * views + v) * size);
+      nativeBytes[i * views + v] = decodeInto(datasetPaths.view(dir, id, v), manifest, pixels, (i * views + v) * size);
     }
   });
-  return { manifest, ...emptyArrays(rows), present, pixels };
+  return { manifest, ...emptyArrays(rows), present, pixels, nativeBytes };
 }
 
 /**

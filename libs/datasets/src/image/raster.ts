@@ -50,6 +50,38 @@ export function decodeImage(buf: Buffer): Raster {
   return out;
 }
 
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+
+/**
+ * Bytes of an encoded image at its native size: width x height x channels as stored (PNG colour type; a palette
+ * image counts as RGB; JPEG as its component count), x2 for 16-bit PNG. What a camera would offload raw.
+ */
+export function nativeImageBytes(buf: Uint8Array): number {
+  if (startsWith(buf, PNG_MAGIC) && buf.length >= 26) {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const width = view.getUint32(16);
+    const height = view.getUint32(20);
+    const depth = buf[24] === 16 ? 2 : 1;
+    return width * height * (PNG_CHANNELS[buf[25]] ?? 3) * depth;
+  }
+  if (startsWith(buf, JPEG_MAGIC)) {
+    // Walk the markers to the start of frame (SOF0..SOF15 except DHT 0xc4, JPG 0xc8, DAC 0xcc).
+    for (let i = 2; i + 9 < buf.length; ) {
+      if (buf[i] !== 0xff) break;
+      const marker = buf[i + 1];
+      const length = (buf[i + 2] << 8) | buf[i + 3];
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        const height = (buf[i + 5] << 8) | buf[i + 6];
+        const width = (buf[i + 7] << 8) | buf[i + 8];
+        return width * height * buf[i + 9];
+      }
+      i += 2 + length;
+    }
+  }
+  const img = decodeImage(Buffer.from(buf));
+  return img.width * img.height * img.channels;
+}
+
 /** Encodes a 1- or 3-channel raster as an 8-bit PNG. */
 export function encodePng(img: Raster): Buffer {
   if (img.channels !== 1 && img.channels !== 3) throw new Error(`cannot encode ${img.channels} channels as PNG`);

@@ -12,6 +12,29 @@ export const DEFAULT_SAMPLES = 851;
 export const TRAIN_FRACTION = 680 / 851;
 export const CROP_SIZE = 32;
 
+/**
+ * The `rich` mode: a harder benchmark that nothing was tuned on. Ten fine classes, each a kind of object in one
+ * colour family, so telling them apart needs colour and shape from several cameras (camera 0 sees almost no
+ * colour); uniform class priors; smaller 24x24 crops; 1,500 samples.
+ */
+export const RICH_CLASSES: readonly { name: string; kind: 0 | 1 | 2; colour: readonly [number, number, number] }[] = [
+  { name: 'car-red', kind: 0, colour: [0.75, 0.1, 0.1] },
+  { name: 'car-white', kind: 0, colour: [0.9, 0.9, 0.9] },
+  { name: 'car-dark', kind: 0, colour: [0.08, 0.08, 0.09] },
+  { name: 'car-blue', kind: 0, colour: [0.15, 0.25, 0.6] },
+  { name: 'bus-yellow', kind: 1, colour: [0.92, 0.75, 0.1] },
+  { name: 'bus-white', kind: 1, colour: [0.92, 0.92, 0.9] },
+  { name: 'bus-red', kind: 1, colour: [0.75, 0.12, 0.1] },
+  { name: 'person-dark', kind: 2, colour: [0.1, 0.1, 0.12] },
+  { name: 'person-red', kind: 2, colour: [0.7, 0.1, 0.1] },
+  { name: 'person-light', kind: 2, colour: [0.9, 0.9, 0.88] },
+];
+export const RICH_CROP_SIZE = 24;
+export const RICH_SAMPLES = 1500;
+
+/** `default`: the platform's default dataset (3 classes, 32x32); `rich`: the second benchmark above. */
+export type SynthMode = 'default' | 'rich';
+
 /** People, and vehicles off the road, stand uniformly in a disc of this radius (m) around the scene origin. */
 export const SCENE_RADIUS = 10;
 

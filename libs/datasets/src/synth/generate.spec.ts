@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../format/read';
 import { CAMERAS, CLASS_PRIORS, EXPECTED_MISSING_RATES } from './cameras';
-import { synthSamples, synthSplits, writeSynthDataset } from './generate';
+import { synthManifest, synthSamples, synthSplits, writeSynthDataset } from './generate';
 import { sampleScene } from './scene';
 
 function bytesOf(samples: ReturnType<typeof synthSamples>): string[] {
@@ -84,5 +84,16 @@ describe('synthetic multi-camera generator', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('renders the rich mode: ten colour-and-kind classes at 24x24, deterministic per sample', async () => {
+    expect(synthManifest({ mode: 'rich' })).toMatchObject({ name: 'synthetic-multicam-rich-seed1', views: 6, height: 24, width: 24, channels: 3 });
+    expect(synthManifest({ mode: 'rich' }).classes).toHaveLength(10);
+    const samples = [...synthSamples({ mode: 'rich', samples: 30, seed: 3 })];
+    expect(new Set(samples.map((s) => s.label)).size).toBeGreaterThanOrEqual(8);
+    for (const s of samples) for (const v of s.views) if (v) expect([v.width, v.height]).toEqual([24, 24]);
+    const again = [...synthSamples({ mode: 'rich', samples: 30, seed: 3 })];
+    expect(again.map((s) => s.label)).toEqual(samples.map((s) => s.label));
+    expect(() => synthManifest({ mode: 'huge' as never })).toThrow(/mode/);
   });
 });

@@ -34,12 +34,12 @@ function wheels(length: number, halfW: number, radius: number): Part[] {
 }
 
 /** A car: a low body with a glazed cabin on top, four wheels. */
-export function makeCar(rng: Rng, position: Vec3, yaw: number): Thing {
+export function makeCar(rng: Rng, position: Vec3, yaw: number, base?: Vec3): Thing {
   const L = rng.uniform(3.7, 4.9);
   const hw = rng.uniform(0.85, 0.97);
   const bodyTop = rng.uniform(0.95, 1.15);
   const cabinTop = bodyTop + rng.uniform(0.4, 0.6);
-  const paint: Material = { colour: vary(rng, rng.pick(CAR_PAINT), 0.12) };
+  const paint: Material = { colour: vary(rng, base ?? rng.pick(CAR_PAINT), 0.12) };
   const cabinLen = L * rng.uniform(0.45, 0.58);
   const cabinX = rng.uniform(-0.2, 0.05) * L;
   return makeThing(position, yaw, [
@@ -55,18 +55,18 @@ export function makeCar(rng: Rng, position: Vec3, yaw: number): Thing {
 }
 
 /** A bus: a long tall box with a band of side windows, a large windscreen and wheels. */
-export function makeBus(rng: Rng, position: Vec3, yaw: number): Thing {
+export function makeBus(rng: Rng, position: Vec3, yaw: number, base?: Vec3): Thing {
   const L = rng.uniform(9, 12.5);
   const hw = rng.uniform(1.2, 1.3);
   const H = rng.uniform(2.9, 3.4);
-  const paint: Material = { colour: vary(rng, rng.pick(rng.chance(BUS_LIVERY_SHARE) ? BUS_LIVERY : BUS_PAINT), 0.12), pattern: 'bus', glass: GLASS };
+  const paint: Material = { colour: vary(rng, base ?? rng.pick(rng.chance(BUS_LIVERY_SHARE) ? BUS_LIVERY : BUS_PAINT), 0.12), pattern: 'bus', glass: GLASS };
   return makeThing(position, yaw, [{ kind: 'box', min: [-L / 2, 0.35, -hw], max: [L / 2, H, hw], material: paint }, ...wheels(L, hw, 0.5)]);
 }
 
 /** A person: legs, torso and head, with random clothes, skin and height. */
-export function makePerson(rng: Rng, position: Vec3, yaw: number): Thing {
+export function makePerson(rng: Rng, position: Vec3, yaw: number, base?: Vec3): Thing {
   const s = rng.uniform(0.85, 1.1);
-  const torso = vary(rng, rng.pick(CLOTHES), 0.12);
+  const torso = vary(rng, base ?? rng.pick(CLOTHES), 0.12);
   const legs = vary(rng, rng.pick(TROUSERS), 0.1);
   const skin = vary(rng, rng.pick(SKIN), 0.05);
   const parts: Part[] = [
@@ -114,9 +114,9 @@ export function makeProp(rng: Rng, position: Vec3, yaw: number, widthHint: numbe
   ]);
 }
 
-/** Makes an object of the given class (0 car, 1 bus, 2 person). */
-export function makeObject(rng: Rng, label: number, position: Vec3, yaw: number): Thing {
-  if (label === 0) return makeCar(rng, position, yaw);
-  if (label === 1) return makeBus(rng, position, yaw);
-  return makePerson(rng, position, yaw);
+/** Makes an object of the given kind (0 car, 1 bus, 2 person), optionally in a given base colour (paint, top). */
+export function makeObject(rng: Rng, label: number, position: Vec3, yaw: number, base?: Vec3): Thing {
+  if (label === 0) return makeCar(rng, position, yaw, base);
+  if (label === 1) return makeBus(rng, position, yaw, base);
+  return makePerson(rng, position, yaw, base);
 }

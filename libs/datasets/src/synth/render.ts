@@ -102,13 +102,13 @@ function trace(scene: SynthScene, things: Thing[], origin: Vec3, d: Vec3): Vec3 
  * give few pixels), with the camera's exposure, colour cast, saturation and noise, then resized
  * to the crop size.
  */
-export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng): Raster {
+export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, size = CROP_SIZE): Raster {
   const { camera, rect } = plan;
   const spec = camera.spec;
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
-  const rw = Math.max(2, Math.min(CROP_SIZE, Math.ceil(w * spec.sensorScale)));
-  const rh = Math.max(2, Math.min(CROP_SIZE, Math.ceil(h * spec.sensorScale)));
+  const rw = Math.max(2, Math.min(size, Math.ceil(w * spec.sensorScale)));
+  const rh = Math.max(2, Math.min(size, Math.ceil(h * spec.sensorScale)));
   const ss = w / rw >= 2 && h / rh >= 2 ? 2 : 1;
   const things = [scene.object, ...plan.extras];
   const out = createRaster(rw, rh, 3);
@@ -137,5 +137,5 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng): Ra
       }
     }
   }
-  return resizeBilinear(out, CROP_SIZE, CROP_SIZE);
+  return resizeBilinear(out, size, size);
 }

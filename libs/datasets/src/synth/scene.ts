@@ -1,5 +1,5 @@
 import { Rng } from '../prng';
-import { CAMERAS, CLASS_PRIORS, CROP_MARGIN, ROAD_HALF_WIDTH, ROAD_TURNING, ROAD_WANDER, SCENE_RADIUS, SENSOR_HEIGHT, SENSOR_WIDTH, type CameraSpec } from './cameras';
+import { CAMERAS, CLASS_PRIORS, RICH_CLASSES, type SynthMode, CROP_MARGIN, ROAD_HALF_WIDTH, ROAD_TURNING, ROAD_WANDER, SCENE_RADIUS, SENSOR_HEIGHT, SENSOR_WIDTH, type CameraSpec } from './cameras';
 import { dot, makeThing, normalize, placeCamera, project, rayDirection, thingCorners, type PinholeCamera, type Thing, type Vec3 } from './geometry';
 import { makeObject, makeProp } from './objects';
 
@@ -175,15 +175,17 @@ function placeObject(rng: Rng, object: Thing, label: number): void {
  * it. Each sample has its own random stream, so sample i is the same whatever the dataset size.
  * Objects that no camera captures are moved until at least one does.
  */
-export function sampleScene(seed: number, index: number, views: number): SynthScene {
+export function sampleScene(seed: number, index: number, views: number, mode: SynthMode = 'default'): SynthScene {
   const cams = camerasFor(views);
   const rng = new Rng(seed, index);
-  const label = rng.weighted(CLASS_PRIORS);
+  const label = mode === 'rich' ? rng.int(RICH_CLASSES.length) : rng.weighted(CLASS_PRIORS);
+  const fine = mode === 'rich' ? RICH_CLASSES[label] : null;
+  const kind = fine ? fine.kind : label;
   const lighting = sampleLighting(rng);
-  const object = makeObject(rng, label, [0, 0, 0], 0);
+  const object = makeObject(rng, kind, [0, 0, 0], 0, fine ? [...fine.colour] : undefined);
   let rects: (ViewPlan['rect'] | null)[] = [];
   for (let attempt = 0; ; attempt++) {
-    placeObject(rng, object, label);
+    placeObject(rng, object, kind);
     rects = cams.map((cam) => {
       const rect = cropFor(cam, object);
       return rect && !rng.chance(cam.spec.dropRate) ? rect : null;

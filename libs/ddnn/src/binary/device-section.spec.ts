@@ -99,6 +99,37 @@ describe('bit-packed device section vs tfjs float ops', () => {
   }
 });
 
+describe('the first block near its sign boundary', () => {
+  // The first block sums in float64 and re-sums exactly only where a value is within the rounding bound of the
+  // channel's critical value. Put each channel's BatchNorm mean exactly on a pooled conv output (as float32 rounds
+  // it), so that BatchNorm gives exactly 0 there and only the exact sum decides each window's bit.
+  it.each([['cpu'], ['wasm']] as const)('matches tfjs bit for bit on %s', async (backend) => {
+    await tf.setBackend('cpu');
+    const f = 8;
+    const weights = randomSectionWeights({ channels: 3, filters: [f], featureSize: 16 * 16 * f, classes: 3 }, 77);
+    const rand = seededRandom(78);
+    // tenths are not dyadic, so float32 and float64 sums of them differ in the last bits
+    const views = Array.from({ length: 4 }, () => Float32Array.from({ length: 32 * 32 * 3 }, () => Math.floor(rand() * 11) / 10));
+    const kernel = tf.tensor4d(weights['convp0.w'].values, [3, 3, 3, f]);
+    const sign = tf.sub(1, tf.mul(2, tf.step(tf.neg(kernel)))) as tf.Tensor4D;
+    const pooled = tf.maxPool(tf.conv2d(tf.tensor4d(views[0], [1, 32, 32, 3]), sign, 1, 1), 3, 2, 1).dataSync() as Float32Array;
+    tf.dispose([kernel, sign]);
+    const mean = Float32Array.from({ length: f }, (_, c) => pooled[((37 * (c + 1)) % 256) * f + c]);
+    weights['convp0.bn.mean'] = { shape: [f], values: mean };
+    weights['convp0.bn.beta'] = { shape: [f], values: new Float32Array(f) };
+    weights['convp0.bn.gamma'] = { shape: [f], values: Float32Array.from({ length: f }, (_, c) => (c % 2 ? -1 : 1) * (0.5 + c / 10)) };
+    await tf.setBackend(backend);
+    const section = createBinaryDeviceSection(weights, { height: 32, width: 32, channels: 3, blocks: 1, classes: 3 });
+    const batch = tf.tensor4d(Float32Array.from(views.flatMap((v) => Array.from(v))), [views.length, 32, 32, 3]);
+    const ref = referenceSection(batch, weights, { blocks: 1, poolStride: 2, poolPadding: 1, batchNorm: 'layers' });
+    const refFeatures = ref.features.dataSync() as Float32Array;
+    tf.dispose([batch, ref.scores, ref.features]);
+    views.forEach((view, k) => {
+      expect(unpack(section.infer(view).features, 16 * 16 * f)).toEqual(refFeatures.subarray(k * 16 * 16 * f, (k + 1) * 16 * 16 * f));
+    });
+  });
+});
+
 describe('createBinaryDeviceSection input checks', () => {
   const weights = randomSectionWeights({ channels: 3, filters: [4], featureSize: 16 * 16 * 4, classes: 3 }, 1);
   it('rejects a view of the wrong size', () => {

@@ -19,7 +19,7 @@ describe('checkpoints', () => {
   it('round-trips every tensor and writes one file per section', async () => {
     await saveCheckpoint(dir, model);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.formatVersion).toBe(1);
+    expect(manifest.formatVersion).toBe(2);
     expect(manifest.sections.map((s: { file: string }) => s.file)).toEqual(['device-0.bin', 'device-2.bin', 'local.bin', 'edge-e1.bin', 'cloud.bin']);
     const loaded = await loadCheckpoint(dir);
     expect(loaded.topology).toEqual(model.topology);
@@ -31,6 +31,27 @@ describe('checkpoints', () => {
         expect(Array.from(got.data)).toEqual(Array.from(v.data));
       }
     }
+  });
+
+  it('stores a float cloud and the model threshold, and still reads format 1 checkpoints (binary, T = 0.8)', async () => {
+    const float = { ...randomModel(parseTopology({ devices: [0, 1], cloud: { precision: 'float', filters: [6], poolStride: 2, hidden: [5] } }), [8, 8, 3], 3, 4), threshold: 0.35 };
+    await saveCheckpoint(dir, float);
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.topology.cloud).toEqual({ aggregator: 'CC', filters: [6], precision: 'float', poolStride: 2, hidden: [5] });
+    expect(loaded.threshold).toBe(0.35);
+    expect(loaded.sections.get('cloud')!.get('hidden0.w')!.shape).toEqual([2 * 2 * 6, 5]);
+
+    // A format 1 manifest: no threshold, a topology without precision/poolStride/hidden (as models/default was written).
+    await saveCheckpoint(dir, model);
+    const path = join(dir, 'manifest.json');
+    const v2 = JSON.parse(await readFile(path, 'utf8'));
+    const { threshold: _dropped, ...rest } = v2;
+    const cloud = { aggregator: 'CC', filters: [16, 16] };
+    const edges = v2.topology.edges.map((e: Record<string, unknown>) => ({ name: e['name'], devices: e['devices'], aggregator: e['aggregator'], filters: e['filters'] }));
+    await writeFile(path, JSON.stringify({ ...rest, formatVersion: 1, topology: { ...v2.topology, cloud, edges } }));
+    const old = await loadCheckpoint(dir);
+    expect(old.topology).toEqual(model.topology);
+    expect(old.threshold).toBe(0.8);
   });
 
   it('lets a device read only its own section', async () => {

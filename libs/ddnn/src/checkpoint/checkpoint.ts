@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FORMAT_VERSION, type DdnnModel } from '../model/model';
+import { DEFAULT_THRESHOLD, FORMAT_VERSION, READABLE_FORMAT_VERSIONS, type DdnnModel } from '../model/model';
 import { sectionSpecs, type SectionValues } from '../model/params';
 import { parseTopology, topologyShapes, type MapShape } from '../model/topology';
 
@@ -18,6 +18,7 @@ const manifestSchema = z.object({
   }),
   topology: z.unknown(),
   classes: z.array(z.string()).min(2),
+  threshold: z.number().min(0).max(1).optional(),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()),
   sections: z.array(sectionEntry),
@@ -60,6 +61,7 @@ export function encodeCheckpoint(model: DdnnModel): { manifest: CheckpointManife
     architecture: model.architecture,
     topology: model.topology,
     classes: model.classes,
+    threshold: model.threshold,
     training: model.training as unknown as Record<string, unknown>,
     metrics: model.metrics,
     sections,
@@ -80,7 +82,9 @@ export async function saveCheckpoint(dir: string, model: DdnnModel): Promise<voi
 /** Validates manifest JSON (format version, topology, every section's tensor shapes against the topology). */
 export function parseCheckpointManifest(json: unknown): CheckpointManifest {
   const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== FORMAT_VERSION) throw new CheckpointError(`checkpoint format version ${String(version)} is not supported (expected ${FORMAT_VERSION})`);
+  if (!(READABLE_FORMAT_VERSIONS as readonly unknown[]).includes(version)) {
+    throw new CheckpointError(`checkpoint format version ${String(version)} is not supported (expected ${READABLE_FORMAT_VERSIONS.join(' or ')})`);
+  }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -159,6 +163,7 @@ export function modelFromManifest(m: CheckpointManifest, sections: Map<string, S
     architecture: m.architecture as DdnnModel['architecture'],
     topology: parseTopology(m.topology),
     classes: m.classes,
+    threshold: m.threshold ?? DEFAULT_THRESHOLD,
     training: m.training as unknown as DdnnModel['training'],
     metrics: m.metrics,
     sections,

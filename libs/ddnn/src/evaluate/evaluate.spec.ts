@@ -15,7 +15,8 @@ const run: EvalRun = {
   cloud: [sure(0), sure(1), sure(1), sure(0)],
   featureBytes: 128,
   scoreBytes: 12,
-  rawViewBytes: 3072,
+  // native images of the live devices' captured views: sample 2's second view was not captured
+  rawBytes: Float64Array.from([6144, 6144, 3072, 6144]),
 };
 
 describe('exit metrics', () => {
@@ -32,8 +33,8 @@ describe('exit metrics', () => {
   it('counts the live devices\' bytes: scores always, features only when the sample goes on', () => {
     const m = metricsAt(run, 0.5);
     expect(m.bytesPerSample).toBe(2 * (12 + 0.5 * 128));
-    expect(m.rawBytesPerSample).toBe(2 * 3072);
-    expect(m.commReduction).toBeCloseTo((2 * 3072) / (2 * (12 + 64)), 10);
+    expect(m.rawBytesPerSample).toBe((3 * 6144 + 3072) / 4);
+    expect(m.commReduction).toBeCloseTo(5376 / (2 * (12 + 64)), 10);
     const cloudOnly = metricsAt(run, 0);
     expect(cloudOnly.localExitRate).toBe(0);
     expect(cloudOnly.overall).toBe(cloudOnly.cloud);

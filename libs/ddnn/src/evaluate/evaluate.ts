@@ -22,8 +22,12 @@ export interface EvalRun {
   featureBytes: number;
   /** Bytes of one device's score message (|C| float32). */
   scoreBytes: number;
-  /** Bytes of one raw view (8-bit pixels), the offload baseline. */
-  rawViewBytes: number;
+  /**
+   * Raw offload, the baseline: per sample, the bytes of every live device's captured image at its native size
+   * (width x height x channels as stored; a view the camera did not capture sends nothing). Datasets built in
+   * memory, without stored images, count H*W*C per live device.
+   */
+  rawBytes: Float64Array;
 }
 
 export interface EvalOptions {
@@ -89,6 +93,10 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
     sections.dispose();
   }
   const [fh, fw, ff] = shapes.deviceFeatures;
+  const live = t.devices.filter((v) => !failed.includes(v));
+  const rawBytes = Float64Array.from(indices, (n) =>
+    live.reduce((sum, v) => sum + (ds.nativeBytes ? ds.nativeBytes[n * m.views + v] : m.height * m.width * m.channels), 0),
+  );
   return {
     labels,
     classes: m.classes.length,
@@ -100,7 +108,7 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
     cloud,
     featureBytes: Math.ceil((fh * fw * ff) / 8),
     scoreBytes: 4 * m.classes.length,
-    rawViewBytes: m.height * m.width * m.channels,
+    rawBytes,
   };
 }
 
@@ -159,7 +167,7 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
   const live = run.devices.length - run.failed.length;
   const localExitRate = localExits / n;
   const bytesPerSample = live * (run.scoreBytes + (1 - localExitRate) * run.featureBytes);
-  const rawBytesPerSample = live * run.rawViewBytes;
+  const rawBytesPerSample = run.rawBytes.reduce((a, b) => a + b, 0) / n;
   const individual = run.devicePredictions.map((pred) => {
     if (!pred) return null;
     let h = 0;

@@ -42,6 +42,12 @@ describe('section-level inference matches the whole-model graph', () => {
     ['2-tier CC-MP, device 2 failed', { devices: [0, 1, 2, 3], local: { aggregator: 'CC' }, cloud: { aggregator: 'MP' } }, [2]],
     ['2-tier AP-AP, device 0 failed', { devices: [0, 1, 3], local: { aggregator: 'AP' }, cloud: { aggregator: 'AP' } }, [0]],
     ['3-tier', { devices: [0, 1, 2, 3], edges: [{ name: 'a', devices: [0, 1] }, { name: 'b', devices: [2, 3], aggregator: 'MP' }] }, []],
+    ['2-tier float cloud (pool stride 2, hidden layer), device 1 failed', { devices: [0, 1, 2, 3], cloud: { precision: 'float', filters: [8, 6], poolStride: 2, hidden: [5] } }, [1]],
+    [
+      '3-tier float edges and cloud',
+      { devices: [0, 1, 2, 3], edges: [{ name: 'a', devices: [0, 1], precision: 'float', hidden: [4] }, { name: 'b', devices: [2, 3], precision: 'float' }], cloud: { precision: 'float', hidden: [7] } },
+      [],
+    ],
   ] as [string, TopologyInput, number[]][])('%s', async (_label, topologyInput, dead) => {
     const { topology, model, out } = wholeGraph(topologyInput, dead);
     const sections = await openSections(encodeCheckpoint(model).manifest, model.sections);

@@ -3,7 +3,7 @@ import { ensureBackend } from '../backend';
 import type { CheckpointManifest } from '../checkpoint/checkpoint';
 import { BN_EPSILON } from '../layers/constants';
 import { softmax } from '../entropy';
-import { aggregateMaps, convpBlocks, exitHead, type SectionTensors } from '../model/forward';
+import { aggregateMaps, convpBlocks, exitHead, type SectionArithmetic, type SectionTensors } from '../model/forward';
 import type { SectionValues } from '../model/params';
 import { parseTopology, topologyShapes, type Aggregator, type MapShape, type Shapes, type Topology } from '../model/topology';
 import { packSigns, unpackSigns } from '../wire';
@@ -114,6 +114,8 @@ export class EdgeSection extends TfSection {
   private readonly inputShape: MapShape;
   private readonly aggregator: Aggregator;
   private readonly blocks: number;
+  private readonly arithmetic: SectionArithmetic;
+  private readonly hidden: number;
 
   constructor(manifest: CheckpointManifest, edgeName: string, values: SectionValues) {
     super(values);
@@ -124,6 +126,8 @@ export class EdgeSection extends TfSection {
     this.devices = topology.edges[i].devices;
     this.aggregator = topology.edges[i].aggregator;
     this.blocks = topology.edges[i].filters.length;
+    this.arithmetic = { precision: topology.edges[i].precision, signOut: true };
+    this.hidden = topology.edges[i].hidden.length;
     this.inputShape = shapes.deviceFeatures;
     this.featureShape = shapes.edgeFeatures[i];
   }
@@ -138,8 +142,8 @@ export class EdgeSection extends TfSection {
     const n = features.length;
     const [scores, maps] = tf.tidy(() => {
       const inputs = unpackInputs(features, this.devices.length, this.inputShape);
-      const map = convpBlocks(aggregateMaps(inputs, this.aggregator), this.weights, this.name, this.blocks, 2, { training: false });
-      return [exitHead(map, this.weights, this.name, { training: false }), map];
+      const map = convpBlocks(aggregateMaps(inputs, this.aggregator), this.weights, this.name, this.blocks, 2, { training: false }, false, undefined, this.arithmetic);
+      return [exitHead(map, this.weights, this.name, { training: false }, this.arithmetic, this.hidden), map];
     });
     const s = scores.dataSync() as Float32Array;
     const m = maps.dataSync() as Float32Array;
@@ -148,21 +152,19 @@ export class EdgeSection extends TfSection {
   }
 }
 
-/** The cloud: device (2-tier) or edge (3-tier) features -> aggregator -> ConvP blocks (stride 1) -> exit. */
+/** The cloud: device (2-tier) or edge (3-tier) features -> aggregator -> ConvP blocks -> hidden layers -> exit (binary or float). */
 export class CloudSection extends TfSection {
   /** Number of feature messages per sample: devices (2-tier) or edges (3-tier), in topology order. */
   readonly inputs: number;
   private readonly inputShape: MapShape;
-  private readonly aggregator: Aggregator;
-  private readonly blocks: number;
+  private readonly spec: Topology['cloud'];
 
   constructor(manifest: CheckpointManifest, values: SectionValues) {
     super(values);
     const { topology, shapes } = topologyOf(manifest);
     this.inputs = topology.edges.length > 0 ? topology.edges.length : topology.devices.length;
     this.inputShape = topology.edges.length > 0 ? shapes.edgeFeatures[0] : shapes.deviceFeatures;
-    this.aggregator = topology.cloud.aggregator;
-    this.blocks = topology.cloud.filters.length;
+    this.spec = topology.cloud;
   }
 
   /** Class probabilities for one sample (null = failed input, aggregated as an all-zero map). */
@@ -174,8 +176,9 @@ export class CloudSection extends TfSection {
     const n = features.length;
     const scores = tf.tidy(() => {
       const inputs = unpackInputs(features, this.inputs, this.inputShape);
-      const map = convpBlocks(aggregateMaps(inputs, this.aggregator), this.weights, 'cloud', this.blocks, 1, { training: false });
-      return exitHead(map, this.weights, 'cloud', { training: false });
+      const c = this.spec;
+      const map = convpBlocks(aggregateMaps(inputs, c.aggregator), this.weights, 'cloud', c.filters.length, c.poolStride, { training: false }, false, undefined, c);
+      return exitHead(map, this.weights, 'cloud', { training: false }, c, c.hidden.length);
     });
     const s = scores.dataSync() as Float32Array;
     scores.dispose();

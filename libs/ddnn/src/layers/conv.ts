@@ -31,15 +31,26 @@ function inputGrad(dy: tf.Tensor4D, wb: tf.Tensor4D): tf.Tensor4D {
  * `xT` optionally supplies prepareWeightGradInput(x) computed in advance.
  */
 export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boolean, xT?: tf.Tensor4D): tf.Tensor4D {
+  return conv3x3(x, w, true, inputNeedsGrad, xT);
+}
+
+/** The same 3x3 conv with the real weights as the filter (float edge/cloud sections): plain gradients, no STE. */
+export function floatConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boolean): tf.Tensor4D {
+  return conv3x3(x, w, false, inputNeedsGrad);
+}
+
+function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, binary: boolean, inputNeedsGrad: boolean, xT?: tf.Tensor4D): tf.Tensor4D {
+  const filterOf = (weight: tf.Tensor) => (binary ? signOf(weight) : weight) as tf.Tensor4D;
+  const ste = (dW: tf.Tensor, weight: tf.Tensor) => (binary ? tf.mul(dW, steMask(weight)) : dW);
   if (inputNeedsGrad) {
     const f = withCustomGrad((input: tf.Tensor, weight: tf.Tensor, save: tf.GradSaveFunc) => {
-      const wb = signOf(weight) as tf.Tensor4D;
+      const wb = filterOf(weight);
       save([input, weight, wb]);
       return {
         value: tf.conv2d(input as tf.Tensor4D, wb, 1, 1),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [inp, wt, wbin] = saved as tf.Tensor4D[];
-          const dW = tf.mul(weightGrad(prepareWeightGradInput(inp), dy as tf.Tensor4D), steMask(wt));
+          const dW = ste(weightGrad(prepareWeightGradInput(inp), dy as tf.Tensor4D), wt);
           return [inputGrad(dy as tf.Tensor4D, wbin), dW];
         },
       };
@@ -49,10 +60,10 @@ export function binaryConv(x: tf.Tensor4D, w: tf.Tensor4D, inputNeedsGrad: boole
   const f = withCustomGrad((weight: tf.Tensor, save: tf.GradSaveFunc) => {
     save([weight]);
     return {
-      value: tf.conv2d(x, signOf(weight) as tf.Tensor4D, 1, 1),
+      value: tf.conv2d(x, filterOf(weight), 1, 1),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const prepared = xT ?? prepareWeightGradInput(x);
-        return tf.mul(weightGrad(prepared, dy as tf.Tensor4D), steMask(saved[0]));
+        return ste(weightGrad(prepared, dy as tf.Tensor4D), saved[0]);
       },
     };
   });

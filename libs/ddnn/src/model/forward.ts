@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormInfer, batchNormTrain, type BatchStats } from '../layers/batchnorm';
 import { signOf, signSte } from '../layers/binarize';
-import { binaryConv, binaryDense } from '../layers/conv';
+import { binaryConv, binaryDense, floatConv } from '../layers/conv';
 import { maxPool3x3 } from '../layers/maxpool';
-import type { Aggregator, Topology } from './topology';
+import type { Aggregator, Precision, Topology } from './topology';
 import { sectionName } from '@ddnn/contracts';
 
 /** The tensors of one section, keyed by checkpoint tensor name (tf.Variables while training). */
@@ -22,9 +22,18 @@ function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix
   return batchNormInfer(x, gamma, beta, w[`${prefix}.bn.mean`] as tf.Tensor1D, w[`${prefix}.bn.variance`] as tf.Tensor1D);
 }
 
+/** How a section computes: binary (the paper) or float; `signOut` keeps a float section's output binary (an edge's wire). */
+export interface SectionArithmetic {
+  precision: Precision;
+  signOut?: boolean;
+}
+
+const BINARY: SectionArithmetic = { precision: 'binary' };
+
 /**
- * ConvP blocks: binary conv 3x3 -> max-pool 3x3 pad 1 (stride 2 on devices/edges, 1 in the cloud) -> BatchNorm ->
- * sign. `inputIsData` spares the first conv its input gradient; `preparedInput` is its prepareWeightGradInput.
+ * ConvP blocks: conv 3x3 -> max-pool 3x3 pad 1 (stride 2 on devices/edges, 1 or 2 in the cloud) -> BatchNorm ->
+ * activation. Binary: sign(w) and sign activations. Float: real weights and ReLU (sign after the last block when
+ * `signOut`). `inputIsData` spares the first conv its input gradient; `preparedInput` is its prepareWeightGradInput.
  */
 export function convpBlocks(
   x: tf.Tensor4D,
@@ -35,27 +44,41 @@ export function convpBlocks(
   mode: ForwardMode,
   inputIsData = false,
   preparedInput?: tf.Tensor4D,
+  arithmetic: SectionArithmetic = BINARY,
 ): tf.Tensor4D {
+  const binary = arithmetic.precision === 'binary';
   let h = x;
   for (let i = 0; i < blocks; i++) {
     const weight = w[`convp${i}.w`] as tf.Tensor4D;
+    const signed = binary || (arithmetic.signOut === true && i === blocks - 1);
     if (mode.training) {
-      const conv = binaryConv(h, weight, !(i === 0 && inputIsData), i === 0 ? preparedInput : undefined);
-      h = signSte(batchNorm(mode, section, w, `convp${i}`, maxPool3x3(conv, stride))) as tf.Tensor4D;
+      const needsGrad = !(i === 0 && inputIsData);
+      const conv = binary ? binaryConv(h, weight, needsGrad, i === 0 ? preparedInput : undefined) : floatConv(h, weight, needsGrad);
+      const z = batchNorm(mode, section, w, `convp${i}`, maxPool3x3(conv, stride));
+      h = (signed ? signSte(z) : tf.relu(z)) as tf.Tensor4D;
     } else {
-      const conv = tf.conv2d(h, signOf(weight) as tf.Tensor4D, 1, 1);
-      h = signOf(batchNorm(mode, section, w, `convp${i}`, tf.maxPool(conv, 3, stride, 1))) as tf.Tensor4D;
+      const conv = tf.conv2d(h, (binary ? signOf(weight) : weight) as tf.Tensor4D, 1, 1);
+      const z = batchNorm(mode, section, w, `convp${i}`, tf.maxPool(conv, 3, stride, 1));
+      h = (signed ? signOf(z) : tf.relu(z)) as tf.Tensor4D;
     }
   }
   return h;
 }
 
-/** FC exit head: flatten (H, W, C order) -> binary linear -> BatchNorm; returns class scores [N, C]. */
-export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode): tf.Tensor2D {
-  const flat = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
-  const weight = w['fc.w'] as tf.Tensor2D;
-  const z = mode.training ? binaryDense(flat, weight, true) : tf.matMul(flat, signOf(weight) as tf.Tensor2D);
-  return batchNorm(mode, section, w, 'fc', z) as tf.Tensor2D;
+function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: ForwardMode): tf.Tensor2D {
+  if (!binary) return tf.matMul(x, weight);
+  return mode.training ? binaryDense(x, weight, true) : tf.matMul(x, signOf(weight) as tf.Tensor2D);
+}
+
+/**
+ * Exit head: flatten (H, W, C order) -> [linear -> BatchNorm -> ReLU per hidden layer] -> linear -> BatchNorm;
+ * returns class scores [N, C]. Binary sections use sign(w) and have no hidden layers.
+ */
+export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0): tf.Tensor2D {
+  const binary = arithmetic.precision === 'binary';
+  let h = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
+  for (let j = 0; j < hidden; j++) h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
+  return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode)) as tf.Tensor2D;
 }
 
 /** Aggregates feature maps [N,H,W,f] of several inputs: CC = channel concat (input-major), MP = max, AP = mean. */
@@ -130,11 +153,13 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
     cloudInputs = t.edges.map((e) => {
       const name = sectionName.edge(e.name);
       const maps = e.devices.map((d) => deviceMaps[t.devices.indexOf(d)]);
-      const out = convpBlocks(aggregateMaps(maps, e.aggregator), weights[name], name, e.filters.length, 2, mode);
-      edgeScores.push(exitHead(out, weights[name], name, mode));
+      const arithmetic: SectionArithmetic = { precision: e.precision, signOut: true };
+      const out = convpBlocks(aggregateMaps(maps, e.aggregator), weights[name], name, e.filters.length, 2, mode, false, undefined, arithmetic);
+      edgeScores.push(exitHead(out, weights[name], name, mode, arithmetic, e.hidden.length));
       return out;
     });
   }
-  const cloudMap = convpBlocks(aggregateMaps(cloudInputs, t.cloud.aggregator), weights['cloud'], 'cloud', t.cloud.filters.length, 1, mode);
-  return { devices: deviceScores, local, edges: edgeScores, cloud: exitHead(cloudMap, weights['cloud'], 'cloud', mode) };
+  const c = t.cloud;
+  const cloudMap = convpBlocks(aggregateMaps(cloudInputs, c.aggregator), weights['cloud'], 'cloud', c.filters.length, c.poolStride, mode, false, undefined, c);
+  return { devices: deviceScores, local, edges: edgeScores, cloud: exitHead(cloudMap, weights['cloud'], 'cloud', mode, c, c.hidden.length) };
 }

@@ -1,8 +1,14 @@
+import type { TrainingRecipe } from '../train/recipe';
 import type { SectionValues } from './params';
 import type { MapShape, Topology } from './topology';
 
 /** Checkpoint format version written by saveCheckpoint and required by loadCheckpoint. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Versions loadCheckpoint reads: 1 lacks the threshold and the edge/cloud precision fields (binary, as the paper). */
+export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
+
+/** The exit threshold where a model records none (the paper's T = 0.8, used by its demo). */
+export const DEFAULT_THRESHOLD = 0.8;
 
 /** Fixed facts of the network a checkpoint holds. */
 export interface Architecture {
@@ -30,6 +36,10 @@ export interface TrainingMetadata {
   finishedAt: string;
   /** Last epoch's per-exit training loss and accuracy. */
   finalExits: ExitMetric[];
+  /** The whole recipe (format 2). */
+  recipe?: TrainingRecipe;
+  /** The validation hold-out: its size, the epoch whose weights were kept, its score, the threshold it chose. */
+  validation?: { samples: number; bestEpoch: number; score: number; stoppedEarly: boolean; threshold: number };
 }
 
 export interface ExitMetric {
@@ -43,6 +53,11 @@ export interface DdnnModel {
   architecture: Architecture;
   topology: Topology;
   classes: string[];
+  /**
+   * The model's exit threshold T, chosen on its validation split when trained (absent: DEFAULT_THRESHOLD). The one
+   * home of "the default T": eval, the API's demo session and the dashboard's defaults read it from the checkpoint.
+   */
+  threshold?: number;
   training: TrainingMetadata;
   /** Free-form evaluation figures stored with the checkpoint (for example test accuracies). */
   metrics: Record<string, unknown>;

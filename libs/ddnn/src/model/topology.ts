@@ -5,12 +5,33 @@ import { sectionName } from '@ddnn/contracts';
 export const AGGREGATORS = ['MP', 'AP', 'CC'] as const;
 export type Aggregator = (typeof AGGREGATORS)[number];
 
+/**
+ * Arithmetic of an edge or cloud section. `binary`: the paper's sign weights and sign activations. `float`: full
+ * precision weights and ReLU activations (an edge's last block still ends in sign, because its output is a wire
+ * message); both take the same binary feature maps in, so the bytes on every link are the same.
+ */
+export const PRECISIONS = ['binary', 'float'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /** An edge section: a named group of devices -> edge aggregator -> ConvP blocks (pool stride 2) -> edge exit. */
 export interface EdgeSpec {
   name: string;
   devices: number[];
   aggregator: Aggregator;
   filters: number[];
+  precision: Precision;
+  /** Widths of the float hidden layers between the last ConvP block and the exit (empty = exit directly). */
+  hidden: number[];
+}
+
+/** The cloud section: aggregator -> ConvP blocks (pool stride `poolStride`) -> hidden layers -> exit. */
+export interface CloudSpec {
+  aggregator: Aggregator;
+  filters: number[];
+  precision: Precision;
+  /** 1 keeps the map size (the paper's cloud), 2 halves it per block. */
+  poolStride: number;
+  hidden: number[];
 }
 
 /** The declarative DDNN topology (normalised form: one filter count per ConvP block). */
@@ -20,7 +41,7 @@ export interface Topology {
   device: { filters: number[] };
   local: { aggregator: Aggregator };
   edges: EdgeSpec[];
-  cloud: { aggregator: Aggregator; filters: number[] };
+  cloud: CloudSpec;
   exitWeights: { device: number; local: number; edge: number; cloud: number };
 }
 
@@ -29,6 +50,8 @@ const blocksSpec = z
   .object({ blocks: z.number().int().min(1).max(8).optional(), filters: z.union([z.number().int().min(1).max(256), filtersSchema]).optional() })
   .optional();
 const aggregator = z.enum(AGGREGATORS);
+const precision = z.enum(PRECISIONS);
+const hidden = z.array(z.number().int().min(1).max(4096)).max(4);
 
 /** JSON accepted for a topology file; every field has the paper's default. */
 export const topologyInputSchema = z.strictObject({
@@ -43,11 +66,20 @@ export const topologyInputSchema = z.strictObject({
         aggregator: aggregator.optional(),
         blocks: z.number().int().min(1).max(8).optional(),
         filters: z.union([z.number().int().min(1).max(256), filtersSchema]).optional(),
+        precision: precision.optional(),
+        hidden: hidden.optional(),
       }),
     )
     .optional(),
   cloud: z
-    .strictObject({ aggregator: aggregator.optional(), blocks: z.number().int().min(1).max(8).optional(), filters: z.union([z.number().int(), filtersSchema]).optional() })
+    .strictObject({
+      aggregator: aggregator.optional(),
+      blocks: z.number().int().min(1).max(8).optional(),
+      filters: z.union([z.number().int().min(1).max(256), filtersSchema]).optional(),
+      precision: precision.optional(),
+      poolStride: z.union([z.literal(1), z.literal(2)]).optional(),
+      hidden: hidden.optional(),
+    })
     .optional(),
   exitWeights: z
     .strictObject({ device: z.number().min(0).optional(), local: z.number().min(0).optional(), edge: z.number().min(0).optional(), cloud: z.number().min(0).optional() })
@@ -78,6 +110,8 @@ export function parseTopology(input: unknown): Topology {
     devices: e.devices,
     aggregator: e.aggregator ?? 'CC',
     filters: filterList(`edge ${e.name}`, e.blocks, e.filters, 1, 16),
+    precision: e.precision ?? 'binary',
+    hidden: e.hidden ?? [],
   }));
   if (edges.length > 0) {
     const seen = new Map<number, string>();
@@ -98,7 +132,13 @@ export function parseTopology(input: unknown): Topology {
     device: { filters: filterList('device', t.device?.blocks, t.device?.filters, 1, 4) },
     local: { aggregator: t.local?.aggregator ?? 'MP' },
     edges,
-    cloud: { aggregator: t.cloud?.aggregator ?? 'CC', filters: filterList('cloud', t.cloud?.blocks, t.cloud?.filters, 2, 16) },
+    cloud: {
+      aggregator: t.cloud?.aggregator ?? 'CC',
+      filters: filterList('cloud', t.cloud?.blocks, t.cloud?.filters, 2, 16),
+      precision: t.cloud?.precision ?? 'binary',
+      poolStride: t.cloud?.poolStride ?? 1,
+      hidden: t.cloud?.hidden ?? [],
+    },
     exitWeights: { device: 1, local: 1, edge: 1, cloud: 1, ...t.exitWeights },
   };
 }
@@ -147,13 +187,26 @@ export function topologyShapes(t: Topology, input: MapShape, classes: number): S
     if (edgeFeatures.some((s) => s.join() !== first.join())) throw new Error('invalid topology: every edge must output the same feature shape for the cloud aggregator');
     cloudInput = [first[0], first[1], aggregatedChannels(t.cloud.aggregator, first[2], t.edges.length)];
   }
-  const cloudFeatures = afterBlocks(cloudInput, t.cloud.filters, 1);
+  const cloudFeatures = afterBlocks(cloudInput, t.cloud.filters, t.cloud.poolStride);
   return { input, classes, deviceFeatures, edgeFeatures, cloudInput, cloudFeatures };
 }
 
 /** Section names in checkpoint order. */
 export function sectionNames(t: Topology): string[] {
   return [...t.devices.map(sectionName.device), sectionName.local, ...t.edges.map((e) => sectionName.edge(e.name)), sectionName.cloud];
+}
+
+/**
+ * The model family `ddnn train` uses when no topology is given: the paper's devices (binary, one ConvP of 4
+ * filters, so device memory and every message stay the paper's) under a float cloud whose width follows the
+ * number of classes. The paper's all-binary configuration stays `parseTopology({})`.
+ */
+export function recommendedTopology(views: number, classes: number): TopologyInput {
+  const width = classes <= 4 ? 32 : 64;
+  return {
+    devices: Array.from({ length: views }, (_, i) => i),
+    cloud: { aggregator: 'CC', precision: 'float', filters: [width, width], poolStride: 2, hidden: [Math.max(64, 4 * classes)] },
+  };
 }
 
 /** Short scheme name such as "MP-CC". */

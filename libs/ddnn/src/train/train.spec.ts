@@ -13,7 +13,7 @@ describe('joint training', () => {
 
   it('learns a small multi-view task well above chance at every exit', async () => {
     const reports: EpochReport[] = [];
-    const model = await trainDdnn(ds, parseTopology({ devices: [0, 1, 2] }), { epochs: 40, seed: 2, batchSize: 64, onEpoch: (r) => reports.push(r) });
+    const model = await trainDdnn(ds, parseTopology({ devices: [0, 1, 2] }), { paper: true, epochs: 40, seed: 2, batchSize: 64, onEpoch: (r) => reports.push(r) });
     expect(reports).toHaveLength(40);
     expect(reports[0].exits.map((e) => e.exit)).toEqual(['device-0', 'device-1', 'device-2', 'local', 'cloud']);
     const cloudLoss = reports.map((r) => r.exits.find((e) => e.exit === 'cloud')!.loss);
@@ -34,7 +34,7 @@ describe('joint training', () => {
   it('trains a 3-tier hierarchy with an exit per edge', async () => {
     const topology = parseTopology({ devices: [0, 1, 2], edges: [{ name: 'a', devices: [0, 1], aggregator: 'MP' }, { name: 'b', devices: [2] }], cloud: { aggregator: 'MP' } });
     const reports: EpochReport[] = [];
-    const model = await trainDdnn(ds, topology, { epochs: 25, seed: 1, batchSize: 64, onEpoch: (r) => reports.push(r) });
+    const model = await trainDdnn(ds, topology, { paper: true, epochs: 25, seed: 1, batchSize: 64, onEpoch: (r) => reports.push(r) });
     expect(reports[0].exits.map((e) => e.exit)).toEqual(['device-0', 'device-1', 'device-2', 'local', 'edge-a', 'edge-b', 'cloud']);
     expect([...model.sections.keys()]).toEqual(['device-0', 'device-1', 'device-2', 'local', 'edge-a', 'edge-b', 'cloud']);
     const m = metricsAt(await runModel(model, ds), 0.5);
@@ -42,6 +42,33 @@ describe('joint training', () => {
     expect(m.cloud).toBeGreaterThan(0.6);
     expect(m.localExitRate + (m.edgeExitRate ?? 0)).toBeLessThanOrEqual(1);
   }, 120_000);
+
+  it('adapts the recipe to the data: validation hold-out, best epoch, early stop, threshold, a float cloud', async () => {
+    const topology = parseTopology({ devices: [0, 1, 2], cloud: { precision: 'float', filters: [8], poolStride: 2, hidden: [16] } });
+    const reports: EpochReport[] = [];
+    const model = await trainDdnn(ds, topology, { epochs: 60, patience: 6, onEpoch: (r) => reports.push(r) });
+    const t = model.training;
+    // 120 training samples of 3 classes: 5 per class held out (12.5%), full batch (the rest fits), cosine schedule
+    expect(t.recipe).toMatchObject({ validationFraction: 0.125, schedule: 'cosine', deviceDropout: 0.5, patience: 6 });
+    expect(t.trainSamples + t.validation!.samples).toBe(120);
+    expect(t.batchSize).toBe(t.trainSamples);
+    expect(reports.every((r) => r.validation !== undefined && r.validation >= 0 && r.validation <= 1)).toBe(true);
+    expect(reports[1].learningRate).toBeLessThan(reports[0].learningRate);
+    // stopped `patience` epochs after the best one, whose weights were kept
+    const best = t.validation!.bestEpoch;
+    expect(reports[best - 1].validation).toBe(Math.max(...reports.map((r) => r.validation!)));
+    if (t.validation!.stoppedEarly) expect(reports).toHaveLength(best + 6);
+    expect(t.epochs).toBe(reports.length);
+    expect(model.threshold).toBeGreaterThanOrEqual(0);
+    expect(model.threshold).toBeLessThanOrEqual(1);
+    // float weights are not clipped; the devices' are
+    const cloud = model.sections.get('cloud')!;
+    expect(cloud.get('hidden0.w')!.shape).toEqual([2 * 2 * 8, 16]);
+    for (const [name, v] of model.sections.get('device-0')!) if (name.endsWith('.w')) expect(v.data.every((x) => x >= -1 && x <= 1)).toBe(true);
+    const m = metricsAt(await runModel(model, ds), model.threshold!);
+    expect(m.cloud).toBeGreaterThan(0.7);
+    expect(m.overall).toBeGreaterThan(0.7);
+  }, 180_000);
 
   it('is deterministic for a seed and differs across seeds', async () => {
     const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, type MultiViewDataset } from '@ddnn/datasets';
+import { Rng, type Augmentation, type MultiViewDataset } from '@ddnn/datasets';
 import { ensureBackend } from '../backend';
 import type { BatchStats } from '../layers/batchnorm';
 import { BN_EPSILON } from '../layers/constants';
 import { prepareWeightGradInput } from '../layers/conv';
 import { forwardModel, type ExitScores, type SectionTensors } from '../model/forward';
-import type { DdnnModel, ExitMetric } from '../model/model';
+import { DEFAULT_THRESHOLD, type DdnnModel, type ExitMetric } from '../model/model';
+import { argmax, normalizedEntropy, softmax } from '../entropy';
 import { initialValues, sectionSpecs, type SectionValues } from '../model/params';
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
+import { augmentViews, recommendRecipe, PAPER_RECIPE, profileOf, splitValidation, type TrainingRecipe } from './recipe';
 
+/** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
 export interface TrainOptions {
+  /** Start from the paper's recipe (full batch, constant lr, no validation) instead of the data's defaults. */
+  paper?: boolean;
   epochs?: number;
   /** Samples per step; anything >= the training set is full batch (the paper: 700 on 680). */
   batchSize?: number;
@@ -21,6 +26,13 @@ export interface TrainOptions {
    * scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
    */
   deviceDropout?: number;
+  /** Fraction of the training split held out for validation (early stopping, best epoch, threshold); 0 = none. */
+  validationFraction?: number;
+  /** Epochs without a better validation score before stopping; 0 = never stop early. */
+  patience?: number;
+  schedule?: TrainingRecipe['schedule'];
+  /** Overrides the dataset manifest's augmentation (null = none). */
+  augment?: Augmentation | null;
   /** Called after every epoch with that epoch's per-exit training loss and accuracy. */
   onEpoch?: (report: EpochReport) => void;
   datasetName?: string;
@@ -31,6 +43,9 @@ export interface EpochReport {
   epochs: number;
   seconds: number;
   exits: ExitMetric[];
+  /** Validation score (mean accuracy of the local, edge and cloud exits) when there is a validation split. */
+  validation?: number;
+  learningRate: number;
 }
 
 interface Batch {
@@ -43,10 +58,14 @@ interface Batch {
   presentRaw: Float32Array[];
 }
 
-function makeBatch(ds: MultiViewDataset, t: Topology, indices: number[], forTraining: boolean): Batch {
+function makeBatch(ds: MultiViewDataset, t: Topology, indices: number[], forTraining: boolean, augment?: { spec: Augmentation; rng: Rng }): Batch {
   const { height, width, channels } = ds.manifest;
   const labelIdx = Int32Array.from(indices, (n) => ds.labels[n]);
-  const views = t.devices.map((v) => tf.tensor4d(gatherView(ds, indices, v), [indices.length, height, width, channels]));
+  const views = t.devices.map((v) => {
+    const data = gatherView(ds, indices, v);
+    if (augment) augmentViews(data, indices.length, [height, width, channels], augment.spec, augment.rng);
+    return tf.tensor4d(data, [indices.length, height, width, channels]);
+  });
   const presentRaw = t.devices.map((v) => gatherPresent(ds, indices, v));
   return {
     size: indices.length,
@@ -101,8 +120,33 @@ function accuracy(pred: Int32Array | Float32Array | Uint8Array, labels: Int32Arr
   return total ? hit / total : 0;
 }
 
-/** The paper's training recipe: what trainDdnn uses where an option is not given (batch 700 >= 680 samples = full batch). */
-export const TRAIN_DEFAULTS = { epochs: 100, seed: 1, learningRate: 1e-3, deviceDropout: 0.1, batchSize: 700 } as const;
+/** The paper's recipe (batch 700 >= 680 samples = full batch); `ddnn train --paper` starts from it. */
+export const TRAIN_DEFAULTS = PAPER_RECIPE;
+
+/** Learning rate of an epoch (1-based): constant, or cosine from lr down to lr/20 over the run. */
+export function learningRateAt(recipe: Pick<TrainingRecipe, 'learningRate' | 'schedule' | 'epochs'>, epoch: number): number {
+  if (recipe.schedule === 'constant' || recipe.epochs <= 1) return recipe.learningRate;
+  const progress = (epoch - 1) / (recipe.epochs - 1);
+  const floor = recipe.learningRate / 20;
+  return floor + (recipe.learningRate - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+/** The recipe a training run uses: the options over the data's defaults (or the paper's). */
+export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}): TrainingRecipe {
+  const base = options.paper ? PAPER_RECIPE : recommendRecipe(profileOf(ds));
+  const pick = <K extends keyof TrainingRecipe>(k: K, v: TrainingRecipe[K] | undefined): TrainingRecipe[K] => (v === undefined ? base[k] : v);
+  return {
+    epochs: pick('epochs', options.epochs),
+    batchSize: pick('batchSize', options.batchSize),
+    seed: pick('seed', options.seed),
+    learningRate: pick('learningRate', options.learningRate),
+    schedule: pick('schedule', options.schedule),
+    deviceDropout: pick('deviceDropout', options.deviceDropout),
+    validationFraction: pick('validationFraction', options.validationFraction),
+    patience: pick('patience', options.patience),
+    augment: options.augment === undefined ? base.augment : options.augment,
+  };
+}
 
 /**
  * Trains a DDNN jointly: loss = sum over exits of weight * softmax cross-entropy (device exits skip missing views),
@@ -111,18 +155,17 @@ export const TRAIN_DEFAULTS = { epochs: 100, seed: 1, learningRate: 1e-3, device
  */
 export async function trainDdnn(ds: MultiViewDataset, topology: Topology, options: TrainOptions = {}): Promise<DdnnModel> {
   const backend = await ensureBackend();
-  const epochs = options.epochs ?? TRAIN_DEFAULTS.epochs;
-  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
-  const lr = options.learningRate ?? TRAIN_DEFAULTS.learningRate;
-  const dropout = options.deviceDropout ?? TRAIN_DEFAULTS.deviceDropout;
+  const recipe = resolveRecipe(ds, options);
+  const { epochs, seed, deviceDropout: dropout } = recipe;
   const m = ds.manifest;
   if (m.classes.length < 2) throw new Error('training needs at least 2 classes');
   const shapes = topologyShapes(topology, [m.height, m.width, m.channels], m.classes.length);
   const specs = sectionSpecs(topology, shapes);
   const rng = new Rng(seed, 0xdd);
-  const trainIdx = splitIndices(ds, 'train');
+  const { train: trainIdx, validation: valIdx } = splitValidation(ds, splitIndices(ds, 'train'), recipe.validationFraction, seed);
   if (trainIdx.length === 0) throw new Error('the dataset has no training samples');
-  const batchSize = Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, trainIdx.length);
+  const batchSize = Math.min(recipe.batchSize, trainIdx.length);
+  const augment = recipe.augment && (recipe.augment.flip || (recipe.augment.shift ?? 0) > 0) ? { spec: recipe.augment, rng: new Rng(seed, 0xa9) } : undefined;
 
   const variables: Record<string, SectionTensors> = {};
   const binaryVars: tf.Variable[] = [];
@@ -141,23 +184,35 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
 
   const names = exitNames(topology);
   const weights = [...topology.devices.map(() => topology.exitWeights.device), topology.exitWeights.local, ...topology.edges.map(() => topology.exitWeights.edge), topology.exitWeights.cloud];
-  const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
-  const fullBatch = batchSize >= trainIdx.length ? makeBatch(ds, topology, trainIdx, true) : null;
+  const optimizer = tf.train.adam(recipe.learningRate, 0.9, 0.999, 1e-8);
+  // With augmentation even a full batch changes every epoch, so it is rebuilt.
+  const isFullBatch = batchSize >= trainIdx.length;
+  const fullBatch = isFullBatch && !augment ? makeBatch(ds, topology, trainIdx, true) : null;
+  const valBatch = valIdx.length ? makeBatch(ds, topology, valIdx, false) : null;
+  // Running BatchNorm statistics for validation between epochs (a full batch's own statistics are exact).
+  const momentum = isFullBatch ? 0 : 0.9;
+  const upperExits = names.map((n, i) => (n.startsWith('device-') ? -1 : i)).filter((i) => i >= 0);
   const started = Date.now();
   const cpuStart = process.cpuUsage();
   let last: ExitMetric[] = [];
+  let best: { epoch: number; score: number; loss: number; values: Map<tf.Variable, Float32Array> } | null = null;
+  let epochsRun = 0;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const epochStart = Date.now();
-      const order = fullBatch ? trainIdx : rng.shuffle([...trainIdx]);
+      const lr = learningRateAt(recipe, epoch);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const order = isFullBatch ? trainIdx : rng.shuffle([...trainIdx]);
       const sums = names.map(() => ({ loss: 0, hit: 0, count: 0 }));
       for (let start = 0; start < order.length; start += batchSize) {
-        const batch = fullBatch ?? makeBatch(ds, topology, order.slice(start, start + batchSize), true);
+        const batch = fullBatch ?? makeBatch(ds, topology, order.slice(start, start + batchSize), true, augment);
         const masks = dropoutMasks(batch.size, topology.devices.length, dropout, rng);
         let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
+        const stats: { section: string; prefix: string; s: BatchStats }[] = [];
+        const onStats = valBatch ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
         optimizer.minimize(
           () => {
-            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true }));
+            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats }));
             const losses = out.map((s, i) => {
               const ce = crossEntropy(s, batch.labels);
               return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
@@ -169,6 +224,15 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
           trainable,
         );
         tf.tidy(() => binaryVars.forEach((v) => v.assign(tf.clipByValue(v, -1, 1))));
+        for (const { section, prefix, s: st } of stats) {
+          tf.tidy(() => {
+            const mean = variables[section][`${prefix}.bn.mean`] as tf.Variable;
+            const variance = variables[section][`${prefix}.bn.variance`] as tf.Variable;
+            mean.assign(momentum ? tf.add(tf.mul(mean, momentum), tf.mul(st.mean, 1 - momentum)) : st.mean);
+            variance.assign(momentum ? tf.add(tf.mul(variance, momentum), tf.mul(st.variance, 1 - momentum)) : st.variance);
+          });
+          tf.dispose([st.mean, st.variance]);
+        }
         const k = kept as unknown as { losses: tf.Scalar[]; preds: tf.Tensor1D[] };
         k.losses.forEach((l, i) => {
           const isDevice = i < topology.devices.length;
@@ -184,13 +248,25 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         if (!fullBatch) disposeBatch(batch);
       }
       last = names.map((exit, i) => ({ exit, loss: sums[i].count ? sums[i].loss / sums[i].count : 0, accuracy: sums[i].count ? sums[i].hit / sums[i].count : 0 }));
-      options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last });
+      epochsRun = epoch;
+      let validation: number | undefined;
+      if (valBatch) {
+        const v = validate(topology, variables, valBatch, upperExits);
+        validation = v.score;
+        if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) {
+          best = { epoch, score: v.score, loss: v.loss, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
+        }
+      }
+      options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last, validation, learningRate: lr });
+      if (best && recipe.patience > 0 && epoch - best.epoch >= recipe.patience) break;
     }
+    if (best) for (const [v, data] of best.values) v.assign(tf.tensor(data, v.shape));
     const secondsTotal = (Date.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
+    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch) : undefined;
 
     const sections = new Map<string, SectionValues>();
     for (const spec of specs) {
@@ -199,19 +275,27 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
       sections.set(spec.name, values);
     }
     return {
-      architecture: { input: shapes.input, binarization: 'sign(x>=0 -> +1), hard-tanh STE', convp: 'conv3x3 s1 p1 -> maxpool3x3 p1 (s2 device/edge, s1 cloud) -> BN -> sign', batchNormEpsilon: BN_EPSILON },
+      architecture: {
+        input: shapes.input,
+        binarization: 'sign(x>=0 -> +1), hard-tanh STE',
+        convp: 'conv3x3 s1 p1 -> maxpool3x3 p1 (s2 device/edge, cloud poolStride) -> BN -> sign (binary) | ReLU (float; an edge ends in sign)',
+        batchNormEpsilon: BN_EPSILON,
+      },
       topology,
       classes: [...m.classes],
+      threshold: threshold ?? DEFAULT_THRESHOLD,
       training: {
-        epochs,
+        epochs: epochsRun,
         batchSize,
         seed,
-        learningRate: lr,
+        learningRate: recipe.learningRate,
         deviceDropout: dropout,
         trainSamples: trainIdx.length,
+        recipe: { ...recipe, batchSize },
+        ...(valBatch && best ? { validation: { samples: valIdx.length, bestEpoch: best.epoch, score: best.score, stoppedEarly: epochsRun < epochs, threshold: threshold ?? DEFAULT_THRESHOLD } } : {}),
         secondsTotal,
-        secondsPerEpoch: secondsTotal / Math.max(1, epochs),
-        cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / Math.max(1, epochs),
+        secondsPerEpoch: secondsTotal / Math.max(1, epochsRun),
+        cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / Math.max(1, epochsRun),
         backend,
         dataset: options.datasetName ?? m.name,
         finishedAt: new Date().toISOString(),
@@ -222,6 +306,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     };
   } finally {
     if (fullBatch) disposeBatch(fullBatch);
+    if (valBatch) disposeBatch(valBatch);
     optimizer.dispose();
     Object.values(variables).forEach((s) => Object.values(s).forEach((v) => v.dispose()));
   }
@@ -238,4 +323,50 @@ function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch
     (variables[section][`${prefix}.bn.variance`] as tf.Variable).assign(s.variance);
     tf.dispose([s.mean, s.variance]);
   }
+}
+
+/** Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties. */
+function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[]): { score: number; loss: number } {
+  const [preds, losses] = tf.tidy(() => {
+    const out = exitList(forwardModel(t, variables, { views: batch.views }, { training: false }));
+    const chosen = upper.map((i) => out[i]);
+    return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
+  });
+  const score = preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length;
+  return { score, loss: losses.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
+ * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
+ */
+function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): number {
+  let probs: { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } = { local: [], edge: null, cloud: [] };
+  tf.tidy(() => {
+    const out = forwardModel(t, variables, { views: batch.views }, { training: false });
+    const rowsOf = (x: tf.Tensor2D) => {
+      const [n, c] = x.shape;
+      const d = x.dataSync() as Float32Array;
+      return Array.from({ length: n }, (_, i) => softmax(d.subarray(i * c, (i + 1) * c)));
+    };
+    const edges = out.edges.map(rowsOf);
+    const edgeMean = edges.length ? edges[0].map((_, i) => Float32Array.from(edges[0][i], (_, c) => edges.reduce((a, e) => a + e[i][c], 0) / edges.length)) : null;
+    probs = { local: rowsOf(out.local), edge: edgeMean, cloud: rowsOf(out.cloud) };
+  });
+  const { local, edge, cloud } = probs;
+  let bestT = DEFAULT_THRESHOLD;
+  let bestHits = -1;
+  for (let k = 0; k <= 20; k++) {
+    const T = k / 20;
+    let hits = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
+      if (argmax(p) === batch.labelIdx[i]) hits++;
+    }
+    if (hits >= bestHits) {
+      bestHits = hits;
+      bestT = T;
+    }
+  }
+  return bestT;
 }

@@ -1,0 +1,141 @@
+import { Rng, type Augmentation, type MultiViewDataset } from '@ddnn/datasets';
+import { splitIndices } from './batches';
+
+/** Everything a training run needs besides the data and the topology; a checkpoint records the one it used. */
+export interface TrainingRecipe {
+  epochs: number;
+  /** Samples per step; >= the training set is full batch. */
+  batchSize: number;
+  seed: number;
+  /** Adam's learning rate (at the start of the schedule). */
+  learningRate: number;
+  /** `cosine`: from learningRate down to learningRate/20 over the epochs; `constant`: the paper. */
+  schedule: 'constant' | 'cosine';
+  /**
+   * Probability that a training sample is seen with one random device failed (zero features to the upper tiers,
+   * no scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
+   */
+  deviceDropout: number;
+  /** Fraction of the training split held out (stratified) for early stopping, the best epoch and the threshold. */
+  validationFraction: number;
+  /** Epochs without a better validation score before stopping; 0 = run every epoch. */
+  patience: number;
+  augment: Augmentation | null;
+}
+
+/** The paper's recipe: 100 epochs, full batch (700 >= 680 samples), Adam 1e-3 constant, no validation split. */
+export const PAPER_RECIPE: TrainingRecipe = {
+  epochs: 100,
+  batchSize: 700,
+  seed: 1,
+  learningRate: 1e-3,
+  schedule: 'constant',
+  deviceDropout: 0.1,
+  validationFraction: 0,
+  patience: 0,
+  augment: null,
+};
+
+/** What the defaults look at. */
+export interface DataProfile {
+  /** Samples of the training split (before the validation hold-out). */
+  trainSamples: number;
+  classes: number;
+  views: number;
+  height: number;
+  width: number;
+  channels: number;
+  augment?: Augmentation;
+}
+
+export function profileOf(ds: MultiViewDataset): DataProfile {
+  const m = ds.manifest;
+  return { trainSamples: splitIndices(ds, 'train').length, classes: m.classes.length, views: m.views, height: m.height, width: m.width, channels: m.channels, augment: m.augment };
+}
+
+/**
+ * Input values a full batch may hold (2^24 float32 = 64 MB of views; the activations of a step are several times
+ * that). The paper's set (680 samples x 6 views x 32x32x3 = 12.5 M) fits, so it stays full batch.
+ */
+export const FULL_BATCH_VALUES = 2 ** 24;
+
+/**
+ * Defaults chosen from the data, so that a dataset nobody has tuned for trains well:
+ * - validation: 10% of the training split, raised so that each class has about 5 samples in it (at most 20%);
+ *   none below 100 training samples (too few to spare);
+ * - batch: the whole training set when its views fit FULL_BATCH_VALUES (the paper's regime), else a power of two
+ *   near 1/16 of the set (16 or more steps per epoch), between 32 and 256 and within the same memory budget;
+ * - 100 epochs (the paper's) with a cosine schedule, stopping after 20 epochs without a better validation score;
+ * - device drop-out 0.5: half the training samples see one random device dead, which is what inference with a
+ *   failed device looks like, so no single device becomes indispensable;
+ * - augmentation only as the dataset's manifest declares it.
+ */
+export function recommendRecipe(p: DataProfile): TrainingRecipe {
+  const validationFraction = p.trainSamples < 100 ? 0 : Math.min(0.2, Math.max(0.1, (5 * p.classes) / p.trainSamples));
+  const train = Math.round(p.trainSamples * (1 - validationFraction));
+  const valuesPerSample = p.views * p.height * p.width * p.channels;
+  let batchSize = train;
+  if (train * valuesPerSample > FULL_BATCH_VALUES) {
+    const byMemory = Math.max(1, Math.floor(FULL_BATCH_VALUES / valuesPerSample));
+    batchSize = Math.min(byMemory, Math.max(32, Math.min(256, 2 ** Math.round(Math.log2(train / 16)))));
+  }
+  return {
+    epochs: 100,
+    batchSize,
+    seed: 1,
+    learningRate: 1e-3,
+    schedule: 'cosine',
+    deviceDropout: p.views > 1 ? 0.5 : 0,
+    validationFraction,
+    patience: validationFraction > 0 ? 20 : 0,
+    augment: p.augment ?? null,
+  };
+}
+
+/** Splits training indices into train and a stratified, seeded validation hold-out of about `fraction`. */
+export function splitValidation(ds: MultiViewDataset, indices: number[], fraction: number, seed: number): { train: number[]; validation: number[] } {
+  if (fraction <= 0) return { train: indices, validation: [] };
+  const rng = new Rng(seed, 0x7a1);
+  const byClass = new Map<number, number[]>();
+  for (const n of indices) {
+    const list = byClass.get(ds.labels[n]) ?? [];
+    list.push(n);
+    byClass.set(ds.labels[n], list);
+  }
+  const held = new Set<number>();
+  for (const list of byClass.values()) {
+    const take = Math.min(list.length - 1, Math.round(list.length * fraction));
+    rng.shuffle([...list]).slice(0, Math.max(0, take)).forEach((n) => held.add(n));
+  }
+  return { train: indices.filter((n) => !held.has(n)), validation: indices.filter((n) => held.has(n)) };
+}
+
+/**
+ * Augments n views [n, H, W, C] in place: each view independently mirrored left-right (with probability 1/2 when
+ * `flip`) and shifted by up to `shift` pixels each way (zeros come in). A missing view (all zeros) stays zeros.
+ */
+export function augmentViews(data: Float32Array, n: number, shape: [number, number, number], spec: Augmentation, rng: Rng): void {
+  const [h, w, c] = shape;
+  const size = h * w * c;
+  const shift = spec.shift ?? 0;
+  const copy = new Float32Array(size);
+  for (let i = 0; i < n; i++) {
+    const view = data.subarray(i * size, (i + 1) * size);
+    const flip = spec.flip === true && rng.chance(0.5);
+    const dy = shift ? rng.int(2 * shift + 1) - shift : 0;
+    const dx = shift ? rng.int(2 * shift + 1) - shift : 0;
+    if (!flip && dx === 0 && dy === 0) continue;
+    copy.set(view);
+    view.fill(0);
+    for (let y = 0; y < h; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= h) continue;
+      for (let x = 0; x < w; x++) {
+        const sx0 = x - dx;
+        if (sx0 < 0 || sx0 >= w) continue;
+        const sx = flip ? w - 1 - sx0 : sx0;
+        for (let k = 0; k < c; k++) view[(y * w + x) * c + k] = copy[(sy * w + sx) * c + k];
+      }
+    }
+  }
+}
