@@ -90,6 +90,8 @@ export async function unpackCheckpointArchive(archive: string, dest: string, lim
   let entries = 0;
   const tar = extract();
   tar.on('entry', (header, stream, next) => {
+    // Failing the archive destroys the entry stream with the same error; the outer pipeline reports it.
+    stream.on('error', () => undefined);
     const fail = (e: unknown) => {
       stream.resume();
       next(e as Error);
