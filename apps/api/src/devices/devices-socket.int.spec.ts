@@ -29,9 +29,9 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DEVICE_INACTIVE_TIMEOUT_MS: '1000' });
     transport = api.app.get(DeviceTransport);
     profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'model'));
+    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'model'));
     await writeSmallDataset(api.dataDir);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'model'), id: 'm1' })).status).toBe(201);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'model'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.disconnect();

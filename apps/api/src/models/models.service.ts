@@ -178,7 +178,7 @@ export class ModelsService implements OnApplicationBootstrap {
   private displayPath(abs: string): string {
     if (isInside(abs, this.dataDir)) return path.join('<data>', path.relative(this.dataDir, abs));
     if (isInside(abs, repoRoot())) return path.relative(repoRoot(), abs) || '.';
-    return `<models root>/${path.basename(abs)}`;
+    return path.join('<server>', path.basename(abs));
   }
 
   private async view(m: ModelEntity): Promise<ModelView> {
