@@ -14,6 +14,20 @@ interface ClientHttpError {
   message: string;
 }
 
+/**
+ * A lost or refused database connection (node errors, or SQLSTATE class 08 and 57P01-03 from the server,
+ * possibly wrapped by TypeORM): a 503 the client may retry, not a bug of ours.
+ */
+function isDatabaseUnreachable(e: unknown): boolean {
+  for (let err = e as { code?: unknown; driverError?: unknown } | undefined, depth = 0; err && depth < 3; depth++) {
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03'].includes(code) || /^08/.test(code)) return true;
+    err = err.driverError as typeof err;
+  }
+  // pg gives a connection cut mid-query no code, only this message.
+  return e instanceof Error && /^Connection terminated/.test(e.message);
+}
+
 function messageOf(response: unknown, fallback: string): string {
   if (typeof response === 'string') return response;
   const m = (response as { message?: unknown } | null)?.message;
@@ -62,6 +76,7 @@ export class PlatformExceptionFilter implements ExceptionFilter {
       const status = e.getStatus();
       return { status, message: messageOf(e.getResponse(), e.message) };
     }
+    if (isDatabaseUnreachable(e)) return { status: 503, message: 'the database is unavailable: retry later' };
     const http = e as ClientHttpError | null;
     const status = http?.status ?? http?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
