@@ -75,7 +75,7 @@ const RAW_BODIES = [
 ];
 
 function resolve(doc: OpenApi, s: Schema | undefined): Schema | undefined {
-  if (s?.$ref) return doc.components?.schemas?.[s.$ref.split('/').pop()!];
+  if (s?.$ref) return doc.components?.schemas?.[s.$ref.split('/').pop() ?? ''];
   return s;
 }
 
@@ -115,9 +115,10 @@ function requestsFor(doc: OpenApi, route: string, method: string, op: Operation,
   ];
 }
 
-function peakRss(pid: number): number {
+function peakRss(pid: number | undefined): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) * 1024;
+  if (!m) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(m[1]) * 1024;
 }
 
 describe('fuzzing every route and method of the OpenAPI document', () => {
@@ -171,7 +172,7 @@ describe('fuzzing every route and method of the OpenAPI document', () => {
       if (stack.test(text)) failures.push(`stack in ${what}: ${text.slice(0, 200)}`);
       expect(api.child.exitCode).toBeNull();
     }
-    const rss = peakRss(api.child.pid!);
+    const rss = peakRss(api.child.pid);
     const counts = [...byStatus.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(', ');
     process.stdout.write(`fuzz: ${sent} requests over ${operations} operations in ${((Date.now() - started) / 1000).toFixed(1)} s; by status ${counts}; API peak RSS ${(rss / MiB).toFixed(0)} MiB\n`);
     expect(failures.slice(0, 20)).toEqual([]);

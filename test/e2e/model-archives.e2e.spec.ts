@@ -20,7 +20,6 @@ interface Entry {
   data?: Buffer;
   /** A file of this many zero bytes, streamed (for bombs). */
   zeros?: number;
-  /** Declare this size but stop writing after `zeros` bytes (a truncated archive). */
 }
 
 /** Builds a .tar (or .tar.gz) in memory from entries; zero-filled files are streamed through the packer. */
@@ -67,9 +66,10 @@ function snapshot(dir: string): string[] {
 }
 
 /** Peak resident memory of a process so far, in bytes (Linux /proc). */
-function peakRss(pid: number): number {
+function peakRss(pid: number | undefined): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) * 1024;
+  if (!m) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(m[1]) * 1024;
 }
 
 describe('model archive uploads against the built API', () => {
@@ -113,7 +113,7 @@ describe('model archive uploads against the built API', () => {
     const escape = path.join(os.tmpdir(), `ddnn-escape-${randomUUID()}`);
     const valid = checkpoint.map((f) => ({ name: f.name, data: f.data }));
     const whole = await buildArchive(valid);
-    const rssBefore = peakRss(api.child.pid!);
+    const rssBefore = peakRss(api.child.pid);
 
     const cases: { what: string; archive: () => Promise<Buffer>; status: number; message: RegExp }[] = [
       { what: 'parent-path traversal', archive: () => buildArchive([...valid, { name: '../../evil.bin', data: Buffer.from('x') }]), status: 400, message: /parent paths/ },
@@ -141,7 +141,7 @@ describe('model archive uploads against the built API', () => {
     expect(fs.existsSync(path.join(dataDir, '..', 'evil.bin'))).toBe(false);
     expect((await fetch(`${api.url}/api/models/keep`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
 
-    const rssAfter = peakRss(api.child.pid!);
+    const rssAfter = peakRss(api.child.pid);
     process.stdout.write(`model archives: API peak RSS ${(rssBefore / MiB).toFixed(0)} MiB before the bombs, ${(rssAfter / MiB).toFixed(0)} MiB after\n`);
     expect(rssAfter - rssBefore).toBeLessThan(2 * ENTRY_LIMIT);
   }, 300_000);

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { InvalidInputError, LimitExceededError } from '@ddnn/contracts';
+import { InvalidInputError } from '@ddnn/contracts';
 
 /** Structural limits on every request's JSON body, query string and path (README "Configuration"). */
 export interface InputLimits {
@@ -58,13 +58,13 @@ export function checkValue(value: unknown, field: string, limits: InputLimits, d
   if (typeof value === 'string') {
     const bad = badText(value);
     if (bad) throw new InvalidInputError(`${field} ${bad}`);
-    if (value.length > limits.maxStringLength) throw new LimitExceededError(`${field} is longer than ${limits.maxStringLength} characters`);
+    if (value.length > limits.maxStringLength) throw new InvalidInputError(`${field} is longer than ${limits.maxStringLength} characters`);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   if (depth >= limits.maxDepth) throw new InvalidInputError(`${field} is nested deeper than ${limits.maxDepth} levels`);
   if (Array.isArray(value)) {
-    if (value.length > limits.maxArrayLength) throw new LimitExceededError(`${field} has more than ${limits.maxArrayLength} elements`);
+    if (value.length > limits.maxArrayLength) throw new InvalidInputError(`${field} has more than ${limits.maxArrayLength} elements`);
     value.forEach((v, i) => checkValue(v, `${field}[${i}]`, limits, depth + 1));
     return;
   }
@@ -77,7 +77,7 @@ export function checkValue(value: unknown, field: string, limits: InputLimits, d
 
 /**
  * Express middleware, after the body parsers: the decoded path, the query string and the body hold only
- * storable text within the limits. Errors go to the exception filter (400/413 naming the field).
+ * storable text within the limits. Errors go to the exception filter (a 400 naming the field).
  */
 export function inputLimitsMiddleware(limits: InputLimits) {
   return (req: Request, _res: Response, next: NextFunction): void => {
