@@ -1,12 +1,13 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
-/** Postgres bigint's largest value: transaction ids and global positions never exceed it. */
+/** Transaction ids are xid8 (unsigned 64 bits); global positions are bigint (signed 64 bits). */
+const MAX_XID8 = 18_446_744_073_709_551_615n;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
-/** '<transaction id>:<global position>', each a non-negative integer that fits a Postgres bigint. */
+/** '<transaction id>:<global position>', each a non-negative integer its Postgres column type can hold. */
 export function isCheckpoint(value: unknown): boolean {
-  if (typeof value !== 'string' || !/^\d{1,19}:\d{1,19}$/.test(value)) return false;
-  return value.split(':').every((part) => BigInt(part) <= MAX_BIGINT);
+  const m = typeof value === 'string' ? /^(\d{1,20}):(\d{1,19})$/.exec(value) : null;
+  return m !== null && BigInt(m[1]) <= MAX_XID8 && BigInt(m[2]) <= MAX_BIGINT;
 }
 
 /** class-validator decorator for an event-log checkpoint in a query string. */

@@ -78,10 +78,11 @@ describe('input limits', () => {
     expect(() => checkValue(deep, 'body', LIMITS)).toThrow(/nested deeper than 8/);
   });
 
-  it('accepts checkpoints only within Postgres bigint', () => {
+  it('accepts checkpoints only within xid8 and bigint', () => {
     expect(isCheckpoint('0:0')).toBe(true);
-    expect(isCheckpoint('9223372036854775807:1')).toBe(true);
-    expect(isCheckpoint('9223372036854775808:1')).toBe(false);
+    expect(isCheckpoint('18446744073709551615:9223372036854775807')).toBe(true);
+    expect(isCheckpoint('18446744073709551616:1')).toBe(false);
+    expect(isCheckpoint('1:9223372036854775808')).toBe(false);
     expect(isCheckpoint('99999999999999999999:1')).toBe(false);
     expect(isCheckpoint('1:2:3')).toBe(false);
   });

@@ -159,7 +159,7 @@ export class SessionEventsQuery {
   @ApiPropertyOptional({ description: 'Checkpoint of the last event the client has (from a previous page or a live message); default: from the start', example: '0:0' })
   @IsOptional()
   @IsString()
-  @IsCheckpoint({ message: "after must be a checkpoint '<transaction id>:<global position>', each at most 9223372036854775807" })
+  @IsCheckpoint({ message: "after must be a checkpoint '<transaction id>:<global position>', within Postgres xid8 and bigint" })
   after?: string;
 
   @ApiPropertyOptional({ default: 500, maximum: 1000 })
