@@ -16,11 +16,18 @@ describe('the built API', () => {
     beforeAll(async () => (db = await createTestDatabase()));
     afterAll(() => db.drop());
 
-    it('reports ok, serves the OpenAPI docs, refuses unknown routes and stops cleanly on SIGTERM', async () => {
-      const api = await startApi({ DATABASE_URL: db.url });
+    it('reports up, serves the OpenAPI docs, refuses unknown routes and stops cleanly on SIGTERM', async () => {
+      const admin = 'e2e-operator-token-0123456789';
+      const api = await startApi({ DATABASE_URL: db.url, DDNN_ADMIN_TOKEN: admin });
+      // Anyone sees up or down and the version; the details are for the operator token.
       const health = (await (await fetch(`${api.url}/api/health`)).json()) as HealthResponse;
-      expect(health).toMatchObject({ status: 'ok', database: { status: 'up', embedded: false } });
+      expect(Object.keys(health).sort()).toEqual(['status', 'uptimeSeconds', 'version']);
+      expect(health.status).toBe('up');
       expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
+      const withBadToken = (await (await fetch(`${api.url}/api/health`, { headers: { authorization: 'Bearer nope' } })).json()) as HealthResponse;
+      expect(withBadToken.details).toBeUndefined();
+      const detailed = (await (await fetch(`${api.url}/api/health`, { headers: { authorization: `Bearer ${admin}` } })).json()) as HealthResponse;
+      expect(detailed).toMatchObject({ status: 'up', details: { database: { status: 'up', embedded: false } } });
 
       const docs = await fetch(`${api.url}/api/docs-json`);
       expect(docs.status).toBe(200);
@@ -40,8 +47,9 @@ describe('the built API', () => {
       const pgDir = path.join(dataDir, 'postgres');
       try {
         const first = await startApi({ DATABASE_URL: undefined, DDNN_DATA_DIR: dataDir });
-        const health = (await (await fetch(`${first.url}/api/health`)).json()) as HealthResponse;
-        expect(health).toMatchObject({ status: 'ok', database: { status: 'up', embedded: true } });
+        const admin = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+        const health = (await (await fetch(`${first.url}/api/health`, { headers: { authorization: `Bearer ${admin}` } })).json()) as HealthResponse;
+        expect(health).toMatchObject({ status: 'up', details: { database: { status: 'up', embedded: true } } });
         expect(fs.existsSync(path.join(pgDir, 'PG_VERSION'))).toBe(true);
         expect(postgresProcessesFor(pgDir).length).toBeGreaterThan(0);
         expect(await first.stop('SIGINT')).toBe(0);

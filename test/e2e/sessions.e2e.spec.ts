@@ -166,7 +166,8 @@ describe('a session across six device-agent processes (real Postgres, real proce
     expect(Math.max(...missedScores)).toBe(170);
 
     // Counted BytesTransferred equal libs/ddnn's byte accounting for the same decisions.
-    const manifest = await readCheckpointManifest((await call<{ path: string }>('GET', '/api/models/default')).path);
+    // The API shows no server paths: read the checkpoint it was started with.
+    const manifest = await readCheckpointManifest(e2eModelDir());
     const shapes = topologyShapes(parseTopology(manifest.topology), manifest.architecture.input as MapShape, manifest.classes.length);
     const device = { classes: manifest.classes.length, filters: shapes.deviceFeatures[2], pixels: shapes.deviceFeatures[0] * shapes.deviceFeatures[1] };
     const localExit = new Map(of('ExitDecided').filter((e) => e.data.tier === 'local').map((e) => [e.data.sampleIndex, e.data.exited]));

@@ -1,10 +1,16 @@
+import path from 'node:path';
 import { ConsoleLogger, type INestApplication, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
-import { platformVersion } from './common/repo-root';
+import { platformVersion, repoRoot } from './common/repo-root';
 import { PlatformIoAdapter } from './devices/device-io-adapter';
+import { MessageScrubber } from './errors/error-response';
+import { PlatformExceptionFilter } from './errors/exception.filter';
+import { inputLimitsMiddleware, type InputLimits, verifyJsonDepth } from './errors/input-limits';
+import { InputLimitsPipe } from './errors/input-limits.pipe';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -28,10 +34,26 @@ export function createLogger(config: AppConfig): ConsoleLogger {
 
 /** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register(config), { logger: createLogger(config), abortOnError: false });
+  // The body parsers are ours, so their limits are the configured ones and the depth check runs first.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    logger: createLogger(config),
+    abortOnError: false,
+    bodyParser: false,
+  });
   app.setGlobalPrefix('api');
   app.useWebSocketAdapter(new PlatformIoAdapter(app));
+  const limits: InputLimits = {
+    maxDepth: config.DDNN_JSON_MAX_DEPTH,
+    maxStringLength: config.DDNN_STRING_MAX_LENGTH,
+    maxArrayLength: config.DDNN_ARRAY_MAX_LENGTH,
+  };
+  const jsonOptions = { limit: config.DDNN_BODY_MAX_BYTES, verify: verifyJsonDepth(limits.maxDepth) };
+  app.useBodyParser('json', jsonOptions);
+  app.useBodyParser('urlencoded', { limit: config.DDNN_BODY_MAX_BYTES, extended: false });
+  app.use(inputLimitsMiddleware(limits));
+  app.useGlobalFilters(new PlatformExceptionFilter(new MessageScrubber({ [path.resolve(config.DDNN_DATA_DIR)]: '<data>', [repoRoot()]: '<repo>' })));
   app.useGlobalPipes(
+    new InputLimitsPipe(limits),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   const openApi = new DocumentBuilder()

@@ -10,3 +10,5 @@ export * from './api/profiles';
 export * from './api/models';
 export * from './api/simulations';
 export * from './api/datasets';
+export * from './errors';
+export * from './api/errors';

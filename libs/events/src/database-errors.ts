@@ -1,9 +1,10 @@
+import { UnavailableError } from '@ddnn/contracts';
+
 /**
  * The database cannot be reached (refused, dropped, restarting, out of connections): the caller's work may
  * succeed later. HTTP maps it to 503; a session's appends retry it until the outage limit.
  */
-export class DatabaseUnavailableError extends Error {
-  override readonly name = 'DatabaseUnavailableError';
+export class DatabaseUnavailableError extends UnavailableError {
   constructor(message = 'the database is unavailable', options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -3,6 +3,7 @@ import { accuracyOf, LOCAL, notEvaluableReason, runRule } from './evaluate';
 import { prepare } from './prepared';
 import type { SessionSampleTable } from './session-table';
 import { thresholdOfTau, type ExitRule } from './statistics';
+import { UnprocessableError } from '@ddnn/contracts';
 
 /** Edge thresholds tried per fit when the session has an edge tier (quantiles of the edge statistic). */
 const EDGE_GRID = 20;
@@ -28,12 +29,12 @@ function between(lo: number, hi: number): number {
 export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy): BudgetPolicy {
   const p = prepare(table);
   const n = table.n;
-  if (n === 0) throw new Error(`session ${table.sessionId}: no samples to fit a budget policy on`);
+  if (n === 0) throw new UnprocessableError(`session ${table.sessionId}: no samples to fit a budget policy on`);
   const labelled = p.labelled.reduce((a, b) => a + b, 0);
-  if (labelled === 0) throw new Error(`session ${table.sessionId}: no labelled samples to fit a budget policy on`);
+  if (labelled === 0) throw new UnprocessableError(`session ${table.sessionId}: no labelled samples to fit a budget policy on`);
   const all = runRule(p, { statistic: 'entropy', tau: { local: -Infinity, edge: -Infinity } }, new Uint8Array(n), null);
   const missing = notEvaluableReason(table, all);
-  if (missing) throw new Error(`session ${table.sessionId}: cannot fit a budget policy: ${missing}`);
+  if (missing) throw new UnprocessableError(`session ${table.sessionId}: cannot fit a budget policy: ${missing}`);
 
   const stat = policy.statistic;
   const uL = p.uncertainty(stat, 'local');
@@ -100,7 +101,7 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     }
   }
   if (!best) {
-    throw new Error(
+    throw new UnprocessableError(
       `session ${table.sessionId}: no thresholds meet the budget (smallest achievable bytes per sample ${cheapest.toFixed(2)}` +
         (policy.minLocalExitRate !== undefined ? ` with local exit rate >= ${policy.minLocalExitRate}` : '') +
         ')',

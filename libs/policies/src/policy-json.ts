@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LinkModel, PolicySpec } from '@ddnn/contracts';
+import { InvalidInputError } from '@ddnn/contracts';
 
 const threshold = z.number().refine(Number.isFinite, 'threshold must be a finite number');
 const thresholds = z.strictObject({ local: threshold, edge: threshold.optional() });
@@ -58,7 +59,7 @@ const _linkTypesAgree: Same<z.infer<typeof linkModelSchema>, LinkModel> = true;
 
 function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
-  if (!result.success) throw new Error(`invalid ${what}: ${z.prettifyError(result.error)}`);
+  if (!result.success) throw new InvalidInputError(`invalid ${what}: ${z.prettifyError(result.error)}`);
   return result.data;
 }
 
@@ -69,7 +70,7 @@ export function parsePolicy(input: unknown): PolicySpec {
 
 /** Validates a list of policies (e.g. a --policies file); errors name the offending index. */
 export function parsePolicies(input: unknown): PolicySpec[] {
-  if (!Array.isArray(input)) throw new Error('invalid policies: expected a JSON array of policies');
+  if (!Array.isArray(input)) throw new InvalidInputError('invalid policies: expected a JSON array of policies');
   return input.map((p, i) => parseWith(policySpecSchema, p, `policy at index ${i}`));
 }
 

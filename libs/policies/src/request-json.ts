@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CompareRequest, CompareRequestOptions, ThresholdStatistic } from '@ddnn/contracts';
 import { linkModelSchema, parsePolicy, policySpecSchema } from './policy-json';
+import { InvalidInputError } from '@ddnn/contracts';
 
 const sessionId = z.string().min(1).max(200);
 
@@ -15,7 +16,7 @@ export const compareRequestSchema = z.strictObject({
 /** Validates a compare request; throws an Error naming every problem. */
 export function parseCompareRequest(input: unknown): CompareRequest & CompareRequestOptions {
   const r = compareRequestSchema.safeParse(input);
-  if (!r.success) throw new Error(`invalid compare request: ${z.prettifyError(r.error)}`);
+  if (!r.success) throw new InvalidInputError(`invalid compare request: ${z.prettifyError(r.error)}`);
   return r.data;
 }
 
@@ -29,17 +30,17 @@ export function parseSweepPolicy(raw: string): { statistic: ThresholdStatistic; 
   const text = raw.trim();
   if ((STATISTICS as string[]).includes(text)) return { statistic: text as ThresholdStatistic, edgeThreshold: 'same' };
   if (!text.startsWith('{')) {
-    throw new Error(`invalid sweep policy "${raw}": use ${STATISTICS.join(', ')} or a threshold policy's JSON`);
+    throw new InvalidInputError(`invalid sweep policy "${raw}": use ${STATISTICS.join(', ')} or a threshold policy's JSON`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`invalid sweep policy: not JSON (${(e as Error).message})`);
+    throw new InvalidInputError(`invalid sweep policy: not JSON (${(e as Error).message})`);
   }
   const policy = parsePolicy(json);
   if (policy.kind !== 'entropy' && policy.kind !== 'confidence' && policy.kind !== 'margin') {
-    throw new Error(`cannot sweep a ${policy.kind} policy: only entropy, confidence and margin have a threshold`);
+    throw new InvalidInputError(`cannot sweep a ${policy.kind} policy: only entropy, confidence and margin have a threshold`);
   }
   // No edge threshold in a policy = the edge exit is never taken (an infinite threshold in the statistic's direction).
   const never = policy.kind === 'entropy' ? -Infinity : Infinity;

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { CompareResponse, ExportWhat, SweepResult } from '@ddnn/contracts';
+import { type CompareResponse, type ExportWhat, InvalidInputError, NotFoundError, type SweepResult } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
+import { CompareRequestDto } from './analysis.dto';
 import { AnalysisService } from './analysis.service';
 import { CsvExport } from './csv-export';
 
@@ -27,7 +28,7 @@ export class AnalysisController {
   @ApiOkResponse({ description: 'One row per (session, policy): counterfactual accuracy, exits, bytes per link, latency; `dominated` marks the Pareto frontier per session; not-evaluable rows say what is missing.' })
   @ApiBadRequestResponse({ description: 'A malformed request or policy (the message names it).' })
   @ApiNotFoundResponse({ description: 'A session has no events.' })
-  compare(@Body() body: unknown): Promise<CompareResponse> {
+  compare(@Body() body: CompareRequestDto): Promise<CompareResponse> {
     return this.analysis.compare(body);
   }
 
@@ -76,18 +77,9 @@ export class SessionExportController {
     @Query('format') format = 'csv',
     @Query('what') what = 'samples',
   ): Promise<void> {
-    if (format !== 'csv') {
-      res.status(400).json({ statusCode: 400, message: `unsupported format "${format}": only csv`, error: 'Bad Request' });
-      return;
-    }
-    if (what !== 'samples' && what !== 'events') {
-      res.status(400).json({ statusCode: 400, message: `what must be samples or events, got "${what}"`, error: 'Bad Request' });
-      return;
-    }
-    if ((await this.analysis.eventCount(id)) === 0) {
-      res.status(404).json({ statusCode: 404, message: `no events for session ${id}`, error: 'Not Found' });
-      return;
-    }
+    if (format !== 'csv') throw new InvalidInputError(`query.format: unsupported format ${JSON.stringify(format.slice(0, 40))}, only csv`);
+    if (what !== 'samples' && what !== 'events') throw new InvalidInputError(`query.what must be samples or events, got ${JSON.stringify(what.slice(0, 40))}`);
+    if ((await this.analysis.eventCount(id)) === 0) throw new NotFoundError(`no events for session ${id}`);
     csvHeaders(res, `session-${id}-${what}.csv`);
     await this.csv.session(id, what as ExportWhat, res).catch((e) => res.destroy(e));
   }

@@ -1,5 +1,13 @@
-import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import type { CompareResponse, LinkModel, PolicySpec, SweepResult } from '@ddnn/contracts';
+import { Injectable } from '@nestjs/common';
+import {
+  type CompareResponse,
+  InvalidInputError,
+  type LinkModel,
+  NotFoundError,
+  type PolicySpec,
+  type SweepResult,
+  UnprocessableError,
+} from '@ddnn/contracts';
 import {
   comparePolicies,
   fitBudgetPolicy,
@@ -13,15 +21,6 @@ import { AnalysisRepository } from './analysis.repository';
 
 const MAX_POINTS = 2001;
 
-/** Bad input from a pure library (zod, policy rules) becomes a 400 naming the problem. */
-function badRequest<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw new BadRequestException((e as Error).message);
-  }
-}
-
 /** Counterfactual comparisons and threshold sweeps of recorded sessions, from their events alone. */
 @Injectable()
 export class AnalysisService {
@@ -30,9 +29,9 @@ export class AnalysisService {
   /** A session's per-sample table; 404 when it has no events, 422 when they cannot be analysed. */
   async table(sessionId: string): Promise<SessionSampleTable> {
     const table = await this.repo.table(sessionId).catch((e: Error) => {
-      throw new UnprocessableEntityException(`session ${sessionId} cannot be analysed: ${e.message}`);
+      throw new UnprocessableError(`session ${sessionId} cannot be analysed: ${e.message}`);
     });
-    if (!table) throw new NotFoundException(`no events for session ${sessionId}`);
+    if (!table) throw new NotFoundError(`no events for session ${sessionId}`);
     return table;
   }
 
@@ -43,7 +42,8 @@ export class AnalysisService {
 
   /** One row per (session, policy), each session's rows marked on its accuracy-vs-bytes Pareto frontier. */
   async compare(body: unknown): Promise<CompareResponse> {
-    const req = badRequest(() => parseCompareRequest(body));
+    // The DTO checked the shape; the library checks each policy's rules (InvalidInputError names them).
+    const req = parseCompareRequest(body);
     const tables = [];
     for (const id of new Set(req.sessionIds)) tables.push(await this.table(id));
     const fitOn = req.fitSessionId ? await this.table(req.fitSessionId) : null;
@@ -57,30 +57,28 @@ export class AnalysisService {
   /** Unfitted budget policies are fitted on `on` (another session, or in-sample on the one evaluated). */
   private fitted(policy: PolicySpec, on: SessionSampleTable): PolicySpec {
     if (policy.kind !== 'budget' || policy.fitted) return policy;
-    return badRequest(() => fitBudgetPolicy(on, policy));
+    return fitBudgetPolicy(on, policy);
   }
 
   /** The threshold curve of one statistic over `points` thresholds in [0, 1]. */
   async sweep(q: { sessionId?: string; policy?: string; points?: string; linkModel?: string }): Promise<SweepResult> {
     const { sessionId, policy, linkModel: linkJson } = q;
-    if (!sessionId) throw new BadRequestException('sessionId is required');
-    if (!policy) throw new BadRequestException('policy is required: entropy, confidence, margin or a threshold policy JSON');
-    const { statistic, edgeThreshold } = badRequest(() => parseSweepPolicy(policy));
+    if (!sessionId) throw new InvalidInputError('query.sessionId is required');
+    if (!policy) throw new InvalidInputError('query.policy is required: entropy, confidence, margin or a threshold policy JSON');
+    const { statistic, edgeThreshold } = parseSweepPolicy(policy);
     const points = q.points === undefined ? 100 : Number(q.points);
     if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
-      throw new BadRequestException(`points must be an integer from 2 to ${MAX_POINTS}, got ${q.points}`);
+      throw new InvalidInputError(`query.points must be an integer from 2 to ${MAX_POINTS}, got ${q.points}`);
     }
     let linkModel: LinkModel | undefined;
     if (linkJson !== undefined) {
-      linkModel = badRequest(() => {
-        let json: unknown;
-        try {
-          json = JSON.parse(linkJson);
-        } catch {
-          throw new Error('linkModel is not JSON');
-        }
-        return parseLinkModel(json);
-      });
+      let json: unknown;
+      try {
+        json = JSON.parse(linkJson);
+      } catch {
+        throw new InvalidInputError('query.linkModel is not JSON');
+      }
+      linkModel = parseLinkModel(json);
     }
     const table = await this.table(sessionId);
     return sweep(table, statistic, points, { edgeThreshold, linkModel });

@@ -12,10 +12,12 @@ export class PageQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0 })
+  // Postgres takes OFFSET as a bigint; beyond a billion rows no page exists anyway.
+  @ApiPropertyOptional({ default: 0, maximum: 1_000_000_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(1_000_000_000)
   offset?: number;
 }

@@ -42,9 +42,31 @@ const schema = z.object({
   DDNN_DEFAULT_MODEL_DIR: z.string().min(1).default(path.join(repoRoot(), 'models', 'default')),
   DDNN_SIMULATED_DEVICES: z.coerce.number().int().min(0).max(64).default(0),
   DDNN_NODE_ID: z.string().min(1).optional(),
+  // Input limits (SECURITY.md): every request body, query string and path; a request over one gets a 400
+  // or 413 naming the field or the limit.
+  DDNN_BODY_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
+  DDNN_JSON_MAX_DEPTH: z.coerce.number().int().min(4).max(512).default(32),
+  DDNN_STRING_MAX_LENGTH: z.coerce.number().int().min(256).default(65_536),
+  DDNN_ARRAY_MAX_LENGTH: z.coerce.number().int().min(16).default(10_000),
+  // Model archives (POST /api/models/upload): the archive as sent, its number of entries, each unpacked
+  // entry, the whole unpacked archive and its unpacked/packed ratio.
+  DDNN_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+  DDNN_ARCHIVE_MAX_ENTRIES: z.coerce.number().int().min(2).max(100_000).default(64),
+  DDNN_ARCHIVE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  DDNN_ARCHIVE_MAX_TOTAL_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+  DDNN_ARCHIVE_MAX_RATIO: z.coerce.number().min(2).default(100),
+  // Folders register-by-path may read (separated by the platform's path delimiter, ':' on Linux);
+  // default: <DDNN_DATA_DIR>/models and the repository's models/.
+  DDNN_MODELS_ROOTS: z.string().min(1).optional(),
 });
 
 export type AppConfig = z.infer<typeof schema>;
+
+/** The folders register-by-path accepts checkpoints under (absolute, not yet symlink-resolved). */
+export function modelsRoots(config: Pick<AppConfig, 'DDNN_DATA_DIR' | 'DDNN_MODELS_ROOTS'>): string[] {
+  if (config.DDNN_MODELS_ROOTS) return config.DDNN_MODELS_ROOTS.split(path.delimiter).filter(Boolean).map((r) => path.resolve(r));
+  return [path.resolve(config.DDNN_DATA_DIR, 'models'), path.join(repoRoot(), 'models')];
+}
 
 export class ConfigError extends Error {}
 

@@ -1,11 +1,9 @@
 import { Global, Logger, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { poolConfig } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from './database';
 import { DatabaseRuntimeModule } from './database-runtime.module';
-import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
 
 const poolLogger = new Logger('Database');
@@ -37,7 +35,7 @@ const poolLogger = new Logger('Database');
       },
     }),
   ],
-  providers: [Database, { provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
+  providers: [Database],
   exports: [DatabaseRuntimeModule, Database],
 })
 export class DatabaseModule {}

@@ -29,9 +29,9 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DEVICE_INACTIVE_TIMEOUT_MS: '1000' });
     transport = api.app.get(DeviceTransport);
     profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'model'));
+    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'model'));
     await writeSmallDataset(api.dataDir);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'model'), id: 'm1' })).status).toBe(201);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'model'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
@@ -80,7 +80,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     expect(ack).toMatchObject({ ok: true, modelId: 'm1', section: 'device-2' });
     const events = await deviceEvents(deviceId);
     expect(events.map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
-    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'model', 'device-2.bin')).byteLength });
+    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'models', 'model', 'device-2.bin')).byteLength });
     const sampleId = firstSampleId();
     const scores = await transport.request(deviceId, { stage: 'scores', sessionId: 's1', sampleIndex: 0, dataset: 'synth', sampleId }, 10_000);
     expect(scores).toMatchObject({ ok: true });
@@ -171,8 +171,8 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
   }
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'model', 'manifest.json'), 'utf8')) as unknown;
+    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'model', 'manifest.json'), 'utf8')) as unknown;
     const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'model', `${section}.bin`))) };
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'model', `${section}.bin`))) };
   }
 });

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelSectionInfo } from '@ddnn/contracts';
+import { InvalidInputError, type ModelSectionInfo } from '@ddnn/contracts';
 import { parseCheckpointManifest } from '@ddnn/ddnn';
 
-const SECTION_FILE = /^(device-\d+|local|edge-[\w.-]+|cloud)\.bin$/;
+/** The file names a checkpoint folder may hold: its manifest and its section weights. */
+export const SECTION_FILE = /^(device-\d+|local|edge-[\w.-]+|cloud)\.bin$/;
+export const CHECKPOINT_FILE = /^(manifest\.json|(device-\d+|local|edge-[\w.-]+|cloud)\.bin)$/;
+
+/** A manifest is a few kB of JSON; anything far larger is not one and is not read into memory. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** A checkpoint directory as the server sees it: manifest, version and section files. */
 export interface CheckpointDir {
@@ -15,39 +20,57 @@ export interface CheckpointDir {
   sections: ModelSectionInfo[];
 }
 
-/** A checkpoint directory that is not usable, with the reason. */
-export class CheckpointDirError extends Error {}
+/**
+ * A checkpoint directory that is not usable, with the reason. Messages name files by their name in the
+ * checkpoint only: never a server path, never a byte of their content.
+ */
+export class CheckpointDirError extends InvalidInputError {}
+
+/** Size of a regular file (not a link, not a folder) in `dir`, or null when there is none by that name. */
+async function regularFileSize(dir: string, name: string): Promise<number | null> {
+  try {
+    const st = await lstat(path.join(dir, name));
+    if (!st.isFile()) throw new CheckpointDirError(`${name} is not a regular file (links are not followed)`);
+    return st.size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
 
 /** Reads manifest.json and lists the section weight files of a checkpoint directory. */
 export async function readCheckpointDir(dir: string): Promise<CheckpointDir> {
   const abs = path.resolve(dir);
-  let text: string;
-  try {
-    text = await readFile(path.join(abs, 'manifest.json'), 'utf8');
-  } catch (e) {
-    throw new CheckpointDirError(`${abs}: no readable manifest.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const manifestBytes = await regularFileSize(abs, 'manifest.json');
+  if (manifestBytes === null) throw new CheckpointDirError('no readable manifest.json');
+  if (manifestBytes > MAX_MANIFEST_BYTES) throw new CheckpointDirError(`manifest.json is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  const text = await readFile(path.join(abs, 'manifest.json'), 'utf8');
   let manifest: unknown;
   try {
     manifest = JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointDirError(`${abs}/manifest.json: invalid JSON (${(e as Error).message})`);
+  } catch {
+    // The parser's message quotes the file; a client must not be able to read server files through it.
+    throw new CheckpointDirError('manifest.json: invalid JSON');
   }
-  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new CheckpointDirError(`${abs}/manifest.json: not a JSON object`);
+  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new CheckpointDirError('manifest.json: not a JSON object');
   const m = manifest as Record<string, unknown>;
   let parsed;
   try {
     parsed = parseCheckpointManifest(manifest);
   } catch (e) {
-    throw new CheckpointDirError(`${abs}/manifest.json: ${(e as Error).message}`);
+    throw new CheckpointDirError(`manifest.json: ${(e as Error).message}`.slice(0, 500));
   }
   const present = new Map<string, number>();
-  for (const file of await readdir(abs)) if (SECTION_FILE.test(file)) present.set(file, (await stat(path.join(abs, file))).size);
+  for (const file of await readdir(abs)) {
+    if (!SECTION_FILE.test(file)) continue;
+    const size = await regularFileSize(abs, file);
+    if (size !== null) present.set(file, size);
+  }
   const sections: ModelSectionInfo[] = [];
   for (const entry of parsed.sections) {
     const size = present.get(entry.file);
-    if (size === undefined) throw new CheckpointDirError(`${abs}: section ${entry.name} has no file ${entry.file}`);
-    if (size !== entry.bytes) throw new CheckpointDirError(`${abs}/${entry.file}: ${size} bytes, the manifest says ${entry.bytes}`);
+    if (size === undefined) throw new CheckpointDirError(`section ${entry.name} has no file ${entry.file}`);
+    if (size !== entry.bytes) throw new CheckpointDirError(`${entry.file}: ${size} bytes, the manifest says ${entry.bytes}`);
     sections.push({ name: entry.name, file: entry.file, bytes: size });
   }
   // A checkpoint without an explicit version is identified by its manifest's content.

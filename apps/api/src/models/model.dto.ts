@@ -19,7 +19,7 @@ export class UploadModelDto {
 }
 
 export class RegisterModelDto extends UploadModelDto implements RegisterModelRequest {
-  @ApiProperty({ example: 'models/default', description: 'Server-side checkpoint directory (local use).' })
+  @ApiProperty({ example: 'models/default', description: 'Server-side checkpoint folder under a models root (DDNN_MODELS_ROOTS; default <data>/models and the repository models/).' })
   @IsString()
   @Length(1, 1000)
   path!: string;
@@ -35,7 +35,7 @@ export class ModelDto implements ModelView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
   @ApiProperty() version!: string;
-  @ApiProperty() path!: string;
+  @ApiProperty({ description: 'Where the checkpoint lives, never absolute: models/<name>, <data>/models/<id> or <server>/<name>.' }) path!: string;
   @ApiProperty({ type: [SectionDto] }) sections!: SectionDto[];
   @ApiProperty() createdAt!: string;
 }

@@ -1,13 +1,21 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { ModelView } from '@ddnn/contracts';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { InvalidInputError, type ModelView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
 import { type DeployOutcome, ModelDeployer } from './model-deployer';
 import { DeployModelDto, DeployOutcomeDto, ModelDto, RegisterModelDto, UploadModelDto } from './model.dto';
 import { ModelsService } from './models.service';
-
-const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 
 @ApiTags('models')
 @RequireAccess('operator')
@@ -20,13 +28,15 @@ export class ModelsController {
 
   @Post()
   @ApiCreatedResponse({ type: ModelDto })
-  @ApiBadRequestResponse({ description: 'The path is not a checkpoint directory.' })
+  @ApiBadRequestResponse({ description: 'The path is not a checkpoint folder under a models root.' })
+  @ApiConflictResponse({ description: 'A model with this id exists.' })
   register(@Body() body: RegisterModelDto): Promise<ModelView> {
     return this.models.register(body);
   }
 
   @Post('upload')
-  @UseInterceptors(FileInterceptor('archive', { limits: { fileSize: MAX_ARCHIVE_BYTES, files: 1 } }))
+  // Storage and limits: ModelsModule (multer streams the file to a private folder, never into memory).
+  @UseInterceptors(FileInterceptor('archive'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -36,10 +46,12 @@ export class ModelsController {
     },
   })
   @ApiCreatedResponse({ type: ModelDto })
-  @ApiBadRequestResponse({ description: 'Not an archive, or not a valid checkpoint.' })
-  upload(@UploadedFile() archive: { buffer: Buffer } | undefined, @Body() body: UploadModelDto): Promise<ModelView> {
-    if (!archive) throw new BadRequestException('missing the archive file (multipart field "archive")');
-    return this.models.registerArchive(archive.buffer, body);
+  @ApiBadRequestResponse({ description: 'Not an archive, an entry a checkpoint may not hold (links, absolute or parent paths, other names), or not a valid checkpoint.' })
+  @ApiConflictResponse({ description: 'A model with this id exists or is being uploaded.' })
+  @ApiPayloadTooLargeResponse({ description: 'The archive or what it unpacks to is over a limit (the message names it).' })
+  upload(@UploadedFile() archive: { path: string } | undefined, @Body() body: UploadModelDto): Promise<ModelView> {
+    if (!archive) throw new InvalidInputError('missing the archive file (multipart field "archive")');
+    return this.models.registerArchive(archive.path, body);
   }
 
   @Get()

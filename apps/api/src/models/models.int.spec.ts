@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
@@ -15,7 +15,8 @@ describe('models (real Postgres)', () => {
     // The default model is a checkpoint present at start-up.
     work = mkdtempSync(path.join(tmpdir(), 'ddnn-models-'));
     await writeUntrainedCheckpoint(path.join(work, 'default'));
-    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_DEFAULT_MODEL_DIR: path.join(work, 'default') });
+    mkdirSync(path.join(work, 'root'));
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_DEFAULT_MODEL_DIR: path.join(work, 'default'), DDNN_MODELS_ROOTS: path.join(work, 'root') });
   }, 120_000);
   afterAll(async () => {
     await api.close();
@@ -38,20 +39,50 @@ describe('models (real Postgres)', () => {
     expect((await call(api, 'GET', '/models', null)).status).toBe(401);
   });
 
-  it('registers a server-side path and refuses bad checkpoints with the reason', async () => {
-    const ok = await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'default'), id: 'copy' });
+  it('registers a server-side path under a models root and refuses bad checkpoints with the reason', async () => {
+    const root = path.join(work, 'root');
+    execFileSync('cp', ['-r', path.join(work, 'default'), path.join(root, 'copy')]);
+    const ok = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'copy'), id: 'copy' });
     expect(ok.status).toBe(201);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'default'), id: 'copy' })).status).toBe(409);
-    const none = await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'nothing') });
+    expect(ok.body.path).toBe(path.join('<server>', 'copy')); // never an absolute server path
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'copy'), id: 'copy' })).status).toBe(409);
+    const none = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'nothing') });
     expect(none.status).toBe(400);
-    expect(none.body.message).toMatch(/no readable manifest\.json/);
-    const broken = path.join(work, 'broken');
+    expect(none.body.message).toMatch(/no such folder/);
+    const broken = path.join(root, 'broken');
     mkdirSync(broken);
     const manifest = JSON.parse(readFileSync(path.join(work, 'default', 'manifest.json'), 'utf8'));
     writeFileSync(path.join(broken, 'manifest.json'), JSON.stringify({ ...manifest, formatVersion: 99 }));
     expect((await call(api, 'POST', '/models', ADMIN, { path: broken })).body.message).toMatch(/format version 99 is not supported/);
     writeFileSync(path.join(broken, 'manifest.json'), JSON.stringify(manifest));
     expect((await call(api, 'POST', '/models', ADMIN, { path: broken })).body.message).toMatch(/section device-0 has no file device-0\.bin/);
+    // The file's content never comes back, whatever it holds.
+    writeFileSync(path.join(broken, 'manifest.json'), 'SECRET-CONTENT that is not JSON');
+    const invalid = await call(api, 'POST', '/models', ADMIN, { path: broken });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.message).toMatch(/manifest\.json: invalid JSON/);
+    expect(JSON.stringify(invalid.body)).not.toMatch(/SECRET|\/tmp\//);
+  });
+
+  it('reads nothing outside the models roots and does not say whether a path there exists', async () => {
+    const root = path.join(work, 'root');
+    const outsideExisting = await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'default') });
+    const outsideMissing = await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'no-such-folder') });
+    const parent = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, '..', 'default') });
+    // A symlink inside the root that leads out of it is judged where it leads.
+    symlinkSync(path.join(work, 'default'), path.join(root, 'escape'));
+    const viaLink = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'escape') });
+    for (const r of [outsideExisting, outsideMissing, parent, viaLink]) {
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'path must name a checkpoint folder under a models root (DDNN_MODELS_ROOTS)' });
+    }
+    // A manifest that is a link (to any file) is not followed.
+    const linked = path.join(root, 'linked');
+    mkdirSync(linked);
+    symlinkSync('/etc/hostname', path.join(linked, 'manifest.json'));
+    const r = await call(api, 'POST', '/models', ADMIN, { path: linked });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/manifest\.json is not a regular file/);
   });
 
   it('registers an uploaded .tar.gz or .tar archive and refuses what is not a checkpoint', async () => {
@@ -59,7 +90,7 @@ describe('models (real Postgres)', () => {
     execFileSync('tar', ['-czf', tgz, '-C', work, 'default']);
     const r = await upload(readFileSync(tgz), { id: 'uploaded', name: 'six cameras' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ id: 'uploaded', name: 'six cameras', path: path.join(api.dataDir, 'models', 'uploaded') });
+    expect(r.body).toMatchObject({ id: 'uploaded', name: 'six cameras', path: path.join('<data>', 'models', 'uploaded') });
     expect(readFileSync(path.join(api.dataDir, 'models', 'uploaded', 'device-3.bin')).equals(readFileSync(path.join(work, 'default', 'device-3.bin')))).toBe(true);
     const tar = path.join(work, 'flat.tar');
     execFileSync('tar', ['-cf', tar, '-C', path.join(work, 'default'), '.']);

@@ -1,27 +1,52 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import type { DeployMessage, ModelView, RegisterModelRequest } from '@ddnn/contracts';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { QueryFailedError, type Repository } from 'typeorm';
+import { ConflictError, type DeployMessage, InvalidInputError, type ModelView, NotFoundError, type RegisterModelRequest } from '@ddnn/contracts';
+import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
-import { unpackCheckpointArchive } from './checkpoint-archive';
+import { type ArchiveLimits, unpackCheckpointArchive } from './checkpoint-archive';
 import { CheckpointDirError, readCheckpointDir } from './checkpoint-dir';
 import { ModelEntity } from './model.entity';
+import { uploadTempDir } from './upload-storage';
 
 export const DEFAULT_MODEL_ID = 'default';
+
+/** Said for every path outside the models roots, whether or not it exists there. */
+const OUTSIDE_ROOTS = 'path must name a checkpoint folder under a models root (DDNN_MODELS_ROOTS)';
+
+function isInside(child: string, root: string): boolean {
+  const rel = path.relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return e instanceof QueryFailedError && (e.driverError as { code?: string } | undefined)?.code === '23505';
+}
 
 /** Registered checkpoints (server-side directories) and the section payloads pushed to devices. */
 @Injectable()
 export class ModelsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ModelsService.name);
+  /** Model ids with an upload in progress on this node: a second upload with one of them gets a 409. */
+  private readonly uploading = new Set<string>();
+  private readonly dataDir: string;
+  private readonly archiveLimits: ArchiveLimits;
 
   constructor(
     @InjectRepository(ModelEntity) private readonly models: Repository<ModelEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.dataDir = path.resolve(config.DDNN_DATA_DIR);
+    this.archiveLimits = {
+      maxEntries: config.DDNN_ARCHIVE_MAX_ENTRIES,
+      maxEntryBytes: config.DDNN_ARCHIVE_MAX_ENTRY_BYTES,
+      maxTotalBytes: config.DDNN_ARCHIVE_MAX_TOTAL_BYTES,
+      maxRatio: config.DDNN_ARCHIVE_MAX_RATIO,
+    };
+  }
 
   /** Registers (or refreshes) the default model when its checkpoint is present. */
   async onApplicationBootstrap(): Promise<void> {
@@ -31,41 +56,78 @@ export class ModelsService implements OnApplicationBootstrap {
       this.logger.log(`default model ${cp.name} ${cp.version} from ${cp.path}`);
     } catch (e) {
       if (!(e instanceof CheckpointDirError)) throw e;
-      this.logger.warn(`no default model: ${e.message}`);
+      this.logger.warn(`no default model at ${this.config.DDNN_DEFAULT_MODEL_DIR}: ${e.message}`);
     }
   }
 
+  /**
+   * Registers a checkpoint folder on the server. Only folders under a models root are read, judged after
+   * resolving symlinks; a path outside gets the same answer whether or not it exists.
+   */
   async register(req: RegisterModelRequest): Promise<ModelView> {
-    const dir = path.resolve(repoRoot(), req.path);
+    const lexical = path.resolve(repoRoot(), req.path);
+    const roots = modelsRoots(this.config);
+    if (!roots.some((r) => isInside(lexical, r))) throw new InvalidInputError(OUTSIDE_ROOTS);
+    const realRoots = (await Promise.all(roots.map((r) => realpath(r).catch(() => null)))).filter((r): r is string => r !== null);
+    const shown = this.displayPath(lexical);
+    const real = await realpath(lexical).catch(() => null);
+    if (real === null) throw new CheckpointDirError(`${shown}: no such folder`);
+    if (!realRoots.some((r) => isInside(real, r))) throw new InvalidInputError(OUTSIDE_ROOTS);
+    if (!(await stat(real)).isDirectory()) throw new CheckpointDirError(`${shown}: not a folder`);
     let cp;
     try {
-      cp = await readCheckpointDir(dir);
+      cp = await readCheckpointDir(real);
     } catch (e) {
-      if (e instanceof CheckpointDirError) throw new BadRequestException(e.message);
+      if (e instanceof CheckpointDirError) throw new CheckpointDirError(`${shown}: ${e.message}`);
       throw e;
     }
     const id = req.id ?? randomUUID();
-    if (await this.models.existsBy({ id })) throw new ConflictException(`a model with id ${id} exists`);
-    const saved = await this.models.save(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest }));
-    return this.view(saved);
+    return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest })));
   }
 
-  /** Registers an uploaded .tar / .tar.gz checkpoint, unpacked under <DDNN_DATA_DIR>/models/<id>. */
-  async registerArchive(archive: Buffer, req: { id?: string; name?: string }): Promise<ModelView> {
+  /**
+   * Registers an uploaded .tar / .tar.gz checkpoint (the file multer streamed to the private temp folder):
+   * unpacked into a private staging folder under the limits, validated, then moved to
+   * <DDNN_DATA_DIR>/models/<id> by one rename. Nothing existing is touched on any failure; the temp files
+   * are removed whatever happens.
+   */
+  async registerArchive(archive: string, req: { id?: string; name?: string }): Promise<ModelView> {
     const id = req.id ?? randomUUID();
-    if (await this.models.existsBy({ id })) throw new ConflictException(`a model with id ${id} exists`);
-    const dest = path.join(this.config.DDNN_DATA_DIR, 'models', id);
-    let cp;
-    try {
-      await unpackCheckpointArchive(archive, dest);
-      cp = await readCheckpointDir(dest);
-    } catch (e) {
-      await rm(dest, { recursive: true, force: true });
-      if (e instanceof CheckpointDirError) throw new BadRequestException(e.message.split(dest).join('archive'));
-      throw e;
+    if (this.uploading.has(id)) {
+      await rm(archive, { force: true });
+      throw new ConflictError(`a model with id ${id} is being uploaded`);
     }
-    const saved = await this.models.save(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest }));
-    return this.view(saved);
+    this.uploading.add(id);
+    const staging = await mkdtemp(path.join(uploadTempDir(this.dataDir), 'unpack-'));
+    try {
+      if (await this.models.existsBy({ id })) throw new ConflictError(`a model with id ${id} exists`);
+      const modelsDir = path.join(this.dataDir, 'models');
+      const target = path.join(modelsDir, id);
+      if (await lstat(target).then(() => true, () => false)) throw new ConflictError(`a folder for model ${id} exists in the models folder`);
+      const unpacked = path.join(staging, 'checkpoint');
+      await mkdir(unpacked, { mode: 0o700 });
+      await unpackCheckpointArchive(archive, unpacked, this.archiveLimits);
+      const cp = await readCheckpointDir(unpacked);
+      await mkdir(modelsDir, { recursive: true });
+      try {
+        // rename() onto an existing non-empty folder fails: another node that won the race keeps its folder.
+        await rename(unpacked, target);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ConflictError(`a folder for model ${id} exists in the models folder`);
+        throw e;
+      }
+      try {
+        return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: target, manifest: cp.manifest })));
+      } catch (e) {
+        await rm(target, { recursive: true, force: true }); // ours: renamed in above, not registered
+        throw e;
+      }
+    } finally {
+      this.uploading.delete(id);
+      await rm(staging, { recursive: true, force: true });
+      await rm(archive, { force: true });
+    }
   }
 
   async list(): Promise<ModelView[]> {
@@ -79,12 +141,12 @@ export class ModelsService implements OnApplicationBootstrap {
   /** The deploy message for one section of a registered model (weights read from its checkpoint). */
   async deployMessage(modelId: string, section: string): Promise<DeployMessage> {
     const m = await this.find(modelId);
-    if (!/^(device-\d+|edge-[\w.-]+|local|cloud)$/.test(section)) throw new BadRequestException(`invalid section ${section}`);
+    if (!/^(device-\d+|edge-[\w.-]+|local|cloud)$/.test(section)) throw new InvalidInputError(`invalid section ${section}`);
     let weights: Buffer;
     try {
       weights = await readFile(path.join(m.path, `${section}.bin`));
     } catch {
-      throw new NotFoundException(`model ${modelId} has no section ${section}`);
+      throw new NotFoundError(`model ${modelId} has no section ${section}`);
     }
     return { modelId: m.id, modelVersion: m.version, section, manifest: m.manifest, weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) };
   }
@@ -94,10 +156,29 @@ export class ModelsService implements OnApplicationBootstrap {
     return (await this.find(modelId)).path;
   }
 
+  /** Inserts a new model row; the primary key makes one of several concurrent registrations win. */
+  private async insert(entity: ModelEntity): Promise<ModelEntity> {
+    try {
+      // The manifest is JSON (jsonb); TypeORM types a Record column as a nested partial entity.
+      await this.models.insert(entity as Parameters<Repository<ModelEntity>['insert']>[0]);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ConflictError(`a model with id ${entity.id} exists`);
+      throw e;
+    }
+    return this.find(entity.id);
+  }
+
   private async find(id: string): Promise<ModelEntity> {
     const m = await this.models.findOneBy({ id });
-    if (!m) throw new NotFoundException(`no model ${id}`);
+    if (!m) throw new NotFoundError(`no model ${id}`);
     return m;
+  }
+
+  /** A server folder as a client may see it: relative to the repository, or under <data>. */
+  private displayPath(abs: string): string {
+    if (isInside(abs, this.dataDir)) return path.join('<data>', path.relative(this.dataDir, abs));
+    if (isInside(abs, repoRoot())) return path.relative(repoRoot(), abs) || '.';
+    return path.join('<server>', path.basename(abs));
   }
 
   private async view(m: ModelEntity): Promise<ModelView> {
@@ -107,6 +188,6 @@ export class ModelsService implements OnApplicationBootstrap {
     } catch (e) {
       this.logger.warn(`model ${m.id}: ${(e as Error).message}`);
     }
-    return { id: m.id, name: m.name, version: m.version, path: m.path, sections, createdAt: m.createdAt.toISOString() };
+    return { id: m.id, name: m.name, version: m.version, path: this.displayPath(m.path), sections, createdAt: m.createdAt.toISOString() };
   }
 }

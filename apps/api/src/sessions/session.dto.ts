@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SESSION_STATUSES, type CreateSessionRequest, type SessionStatus } from '@ddnn/contracts';
+import { IsCheckpoint } from '../common/checkpoint.validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SessionSummaryDto } from './session-summary.dto';
 
@@ -158,7 +159,7 @@ export class SessionEventsQuery {
   @ApiPropertyOptional({ description: 'Checkpoint of the last event the client has (from a previous page or a live message); default: from the start', example: '0:0' })
   @IsOptional()
   @IsString()
-  @Matches(/^\d{1,20}:\d{1,20}$/, { message: "after must be a checkpoint '<transaction id>:<global position>'" })
+  @IsCheckpoint({ message: "after must be a checkpoint '<transaction id>:<global position>', within Postgres xid8 and bigint" })
   after?: string;
 
   @ApiPropertyOptional({ default: 500, maximum: 1000 })

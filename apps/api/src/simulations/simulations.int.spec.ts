@@ -19,10 +19,10 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
     api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN });
     transport = api.app.get(DeviceTransport);
     models = api.app.get(ModelsService);
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'model'));
+    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'model'));
     await writeSmallDataset(api.dataDir);
     sampleIds = readFileSync(path.join(api.dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'model'), id: 'm1' })).status).toBe(201);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'model'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(() => api.close());
 

@@ -32,8 +32,8 @@ export default function OverviewPage() {
         />
         <Stat
           label="Database"
-          value={h ? h.database.status : '…'}
-          sub={h ? `${h.database.embedded ? 'embedded' : 'external'} · ${h.database.latencyMs} ms` : undefined}
+          value={h ? (h.details?.database.status ?? h.status) : '…'}
+          sub={h?.details ? `${h.details.database.embedded ? 'embedded' : 'external'} · ${h.details.database.latencyMs} ms` : undefined}
         />
         <Stat
           label="Devices"

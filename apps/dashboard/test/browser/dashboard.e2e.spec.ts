@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('the dashboard in chromium against the real API', () => {
   it('takes the operator token from the #token fragment, removes it from the address bar, and asks again after a 401', async () => {
     expect(page.url()).not.toContain('token=');
-    await page.getByTestId('stat-api').getByText('ok').waitFor();
+    await page.getByTestId('stat-api').getByText('up', { exact: true }).waitFor();
     await screenshot(page, 'overview-empty');
 
     const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });

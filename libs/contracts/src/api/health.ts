@@ -1,7 +1,8 @@
-/** GET /api/health */
+/** GET /api/health: anyone sees up or down and the version; the operator token also sees the details. */
 export interface HealthResponse {
-  status: 'ok' | 'degraded';
+  status: 'up' | 'down';
   version: string;
   uptimeSeconds: number;
-  database: { status: 'up' | 'down'; embedded: boolean; latencyMs: number; error?: string };
+  /** Only with the operator token. Never holds an address or an error text: those are in the server log. */
+  details?: { database: { status: 'up' | 'down'; embedded: boolean; latencyMs: number } };
 }
