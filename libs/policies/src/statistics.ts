@@ -1,4 +1,4 @@
-import type { ExitTier, PolicySpec, ThresholdStatistic } from '@ddnn/contracts';
+import type { PolicySpec, ThresholdStatistic } from '@ddnn/contracts';
 
 /** Normalized entropy -sum p log p / log |C| in [0, 1], with the paper code's 1e-9 inside the log. */
 export function normalizedEntropy(p: ArrayLike<number>, offset = 0, length = p.length - offset): number {
