@@ -65,7 +65,8 @@ async function ask<T>(
     const result = await Promise.race([
       requester.request(deviceId, req, deadlineMs).then(
         (reply): Answer<T> | Failure => {
-          if (!reply.ok) return { reason: 'error', detail: failureOf(new Error(reply.error)).detail };
+          // A skipped capture (a live source dropping a frame rather than lagging) is its own miss reason.
+          if (!reply.ok) return { reason: 'skipped' in reply ? 'skipped' : 'error', detail: failureOf(new Error(reply.error)).detail };
           const elapsedMs = performance.now() - t0;
           return { ...read(reply, elapsedMs), elapsedMs };
         },
@@ -105,11 +106,11 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
     missDetails.push({ deviceId, detail: f.detail });
     events.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex, deviceId, view, stage, deadlineMs, reason: f.reason, detail: f.detail } });
   };
-  const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number): ExitOutput => {
+  const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number, capturedAt?: number): ExitOutput => {
     const entropy = loggedEntropy(probabilities);
     events.push({
       type: 'SectionEvaluated',
-      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), probabilities, entropy, latencyMs, shadow },
+      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), ...(capturedAt !== undefined ? { capturedAt } : {}), probabilities, entropy, latencyMs, shadow },
     });
     return { probabilities, entropy };
   };
@@ -140,8 +141,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
         { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId },
         deadlineMs,
         (reply, elapsedMs) => {
-          const r = reply as { scores: unknown; latencyMs: unknown };
-          return { value: scoresOf(r.scores, sizes), latencyMs: latencyOf(r.latencyMs, elapsedMs) };
+          const r = reply as { scores: unknown; latencyMs: unknown; capturedAt?: number };
+          return { value: { scores: scoresOf(r.scores, sizes), capturedAt: r.capturedAt }, latencyMs: latencyOf(r.latencyMs, elapsedMs) };
         },
       ),
     ),
@@ -150,8 +151,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   topology.devices.forEach((d, i) => {
     const a = scoreAnswers[i];
     if (isFailure(a)) return miss(d.deviceId, d.view, 'scores', a);
-    deviceScores.set(d.view, a.value);
-    evaluated('device', d.deviceId, Array.from(softmax(a.value)), a.latencyMs, false, d.view);
+    deviceScores.set(d.view, a.value.scores);
+    evaluated('device', d.deviceId, Array.from(softmax(a.value.scores)), a.latencyMs, false, d.view, a.value.capturedAt);
   });
   stageTiming(scoreAnswers);
 
