@@ -58,7 +58,7 @@ export class FolderSource implements CaptureSource {
       try {
         const raster = await decodeFrame(await readFile(f.file));
         if (unreadable.length) this.options.onNote?.(`skipped ${unreadable.join(', ')}; used ${path.basename(f.file)}`);
-        return { pixels: await toModelInput(raster, request.shape), capturedAt: Math.floor(f.mtimeMs) };
+        return { pixels: await toModelInput(raster, request.shape), capturedAt: Math.round(f.mtimeMs) };
       } catch (e) {
         unreadable.push(`${path.basename(f.file)} (unreadable, probably still being written: ${(e as Error).message})`);
       }
