@@ -122,13 +122,18 @@ describe('device agents on folder sources in a session (real API, real agents, r
     const total = done.samplesDone;
     expect(total).toBeGreaterThanOrEqual(20);
 
-    const events: StoredEvent[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
-      events.push(...page.events);
-      after = page.checkpoint ?? undefined;
-      if (!page.hasMore) break;
-    }
+    // Reads show events up to the log's safe checkpoint, which a transaction elsewhere on the server can hold back
+    // for a moment: read until the session's last event is there.
+    const events = await waitFor('the whole session in the log', async () => {
+      const all: StoredEvent[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+        all.push(...page.events);
+        after = page.checkpoint ?? undefined;
+        if (!page.hasMore) break;
+      }
+      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+    });
     const of = <T extends StoredEvent['type']>(t: T) => events.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);
     expect(of('SampleStarted')).toHaveLength(total);
 

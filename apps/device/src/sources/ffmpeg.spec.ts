@@ -31,7 +31,7 @@ describe('FfmpegSource', () => {
     const source = new FfmpegSource({ url: video, fps: 10, maxFrameAgeMs: 400, onNote: (m) => notes.push(m) });
     try {
       expect(await source.capture({ shape })).toEqual({ skipped: 'ffmpeg started, no frame yet' });
-      let c: Capture = { skipped: '' };
+      let c = { skipped: '' } as Capture;
       const t0 = Date.now();
       await until('a first frame', async () => !('skipped' in (c = await source.capture({ shape }))));
       if ('skipped' in c) throw new Error(c.skipped);
