@@ -2,18 +2,16 @@ import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents, type HeartbeatMessage } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { faultyInfer } from './faults';
+import { backoffMs } from './backoff';
 import { log } from './log';
 import type { AgentOptions } from './options';
 import { provision, ProvisionRefusedError } from './provision';
+import { createLiveSource, type FrameInput, type LiveSource } from './sources';
 import { type AgentState, readState, writeState } from './state-file';
 
 type Ack = (reply: unknown) => void;
 
-/** Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped at 10 s. */
-export function backoffMs(attempt: number): number {
-  const base = Math.min(10_000, 500 * 2 ** Math.min(attempt, 10));
-  return Math.round(base * (0.75 + Math.random() * 0.5));
-}
+export { backoffMs } from './backoff';
 
 /**
  * A real device: provisions itself (or reuses its saved token), connects to /devices, installs the section
@@ -32,12 +30,22 @@ export class DeviceAgent {
   /** A deliberate fault (drills only), or null for an honest device. */
   private readonly fault: ReturnType<typeof faultyInfer> | null;
   private markConnected!: () => void;
+  private readonly source: LiveSource | null;
 
   constructor(
     private readonly options: AgentOptions,
     bindings: DeviceRuntimeBindings = checkpointRuntimeBindings({ dataRoot: options.data }),
   ) {
-    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings });
+    const problems = new Set<string>();
+    // A failing source says so once per kind of failure, not once per sample.
+    const note = (message: string) => {
+      const kind = message.replace(/\d+/g, '#');
+      if (problems.has(kind)) return;
+      problems.add(kind);
+      log('warn', `source ${options.source.kind}: ${message}`);
+    };
+    this.source = createLiveSource(options.source, note);
+    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings, wallClock: Date.now, ...(this.source ? { capture: this.source.capture } : {}) });
     this.connectedOnce = new Promise((r) => (this.markConnected = r));
     this.fault = options.fault ? faultyInfer(options.fault) : null;
     if (options.fault) log('warn', `fault drill: this device will ${options.fault.kind === 'garbage' ? 'answer garbage' : `crash at infer request ${options.fault.atRequest}`}`);
@@ -45,6 +53,7 @@ export class DeviceAgent {
 
   /** Resolves once the agent has an identity and has started connecting. */
   async start(): Promise<void> {
+    await this.source?.start();
     try {
       this.state = await this.identity(false);
     } catch (e) {
@@ -60,8 +69,18 @@ export class DeviceAgent {
     return this.connectedOnce;
   }
 
+  /**
+   * Hands a frame to an agent on `--source push` (the embedded integrator's call): an encoded PNG/JPEG or raw
+   * pixels, with its capture time in epoch ms (default now). Rejects an undecodable frame.
+   */
+  pushFrame(frame: FrameInput, capturedAt?: number): Promise<void> {
+    if (!this.source?.push) return Promise.reject(new Error(`pushFrame needs --source push (this agent's source is ${this.options.source.kind})`));
+    return this.source.push.pushFrame(frame, capturedAt);
+  }
+
   /** Disconnects and stops retrying. */
   stop(): void {
+    void this.source?.stop();
     this.stopped = true;
     clearTimeout(this.retry);
     clearInterval(this.heartbeat);
@@ -162,7 +181,8 @@ export class DeviceAgent {
     socket.on(DeviceEvents.infer, (payload: unknown, ack?: Ack) => {
       const honest = () =>
         this.runtime.infer(payload).then((reply) => {
-          if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+          if (!reply.ok && 'skipped' in reply) log('info', `capture skipped: ${reply.error}`);
+          else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
           return reply;
         });
       void (this.fault ? this.fault(payload, honest) : honest()).then((reply) => {

@@ -14,6 +14,13 @@ const program = new Command('ddnn-device')
   .option('--state <file>', 'where the device token is saved (default .data/devices/<name>.json)')
   .option('--heartbeat-ms <ms>', 'heartbeat interval', '5000')
   .option('--fault <kind>', 'fault drills only: garbage (malformed and implausible replies) or crash-at:<n> (SIGKILL itself at the nth infer)')
+  .option('--source <kind>', 'where frames come from: dataset (replay --data), folder, push or ffmpeg', 'dataset')
+  .option('--source-path <path>', 'folder: the folder a camera writes frames into; ffmpeg: a video file')
+  .option('--source-url <url>', 'ffmpeg: a stream URL (rtsp://, http://, ...)')
+  .option('--max-frame-age-ms <ms>', 'folder, push, ffmpeg: a newest frame older than this is a skipped capture (default 1000)')
+  .option('--fps <n>', 'ffmpeg: frames per second to decode (default 5)')
+  .option('--push-port <port>', 'push: port of the frame endpoint on 127.0.0.1')
+  .option('--ffmpeg-path <file>', 'ffmpeg: the ffmpeg binary (default /usr/bin/ffmpeg)')
   .showHelpAfterError();
 
 async function main(): Promise<void> {

@@ -14,6 +14,7 @@ describe('parseOptions', () => {
       state: path.resolve('/work', '.data/devices/cam-3.json'),
       heartbeatMs: 5000,
       fault: null,
+      source: { kind: 'dataset' },
     });
   });
 
@@ -47,5 +48,43 @@ describe('parseOptions', () => {
 
   it('requires a view for an end device', () => {
     expect(() => parseOptions({ server: 'http://h', name: 'c', data: '.' })).toThrow(/--view is required/);
+  });
+
+  const base = { server: 'http://h', name: 'c', view: '0' };
+  it('configures each source with its own flags and defaults', () => {
+    expect(parseOptions({ ...base, source: 'folder', sourcePath: 'frames' }, '/w').source).toEqual({ kind: 'folder', path: '/w/frames', maxFrameAgeMs: 1000 });
+    expect(parseOptions({ ...base, source: 'push', pushPort: '8123', maxFrameAgeMs: '250' }).source).toEqual({ kind: 'push', port: 8123, maxFrameAgeMs: 250 });
+    expect(parseOptions({ ...base, source: 'ffmpeg', sourcePath: 'clip.mp4' }, '/w').source).toEqual({
+      kind: 'ffmpeg', input: '/w/clip.mp4', fps: 5, maxFrameAgeMs: 1000, ffmpegPath: '/usr/bin/ffmpeg',
+    });
+    expect(parseOptions({ ...base, source: 'ffmpeg', sourceUrl: 'rtsp://cam.local/stream1', fps: '2.5', ffmpegPath: '/opt/ffmpeg' }).source).toMatchObject({
+      input: 'rtsp://cam.local/stream1', fps: 2.5, ffmpegPath: '/opt/ffmpeg',
+    });
+  });
+
+  it('names every source problem: unknown kind, missing or foreign flags, bad numbers', () => {
+    const problems = (raw: Record<string, string>) => {
+      try {
+        parseOptions({ ...base, ...raw });
+      } catch (e) {
+        expect(e).toBeInstanceOf(OptionsError);
+        return (e as Error).message;
+      }
+      throw new Error('expected an OptionsError');
+    };
+    expect(problems({ source: 'webcam' })).toMatch(/--source must be one of dataset, folder, push, ffmpeg, got webcam/);
+    expect(problems({ source: 'folder' })).toMatch(/--source folder needs --source-path/);
+    expect(problems({ source: 'push' })).toMatch(/--source push needs --push-port/);
+    expect(problems({ source: 'push', pushPort: '70000' })).toMatch(/--push-port must be a port 1..65535, got 70000/);
+    expect(problems({ source: 'ffmpeg' })).toMatch(/exactly one of --source-path <video file> or --source-url/);
+    expect(problems({ source: 'ffmpeg', sourcePath: 'a', sourceUrl: 'rtsp://x' })).toMatch(/exactly one of/);
+    expect(problems({ source: 'ffmpeg', sourceUrl: 'ftp://x/y' })).toMatch(/--source-url must be a rtsp\/.* URL, got ftp:/);
+    expect(problems({ source: 'ffmpeg', sourceUrl: 'rtsp://x', fps: '0' })).toMatch(/--fps must be a number in \(0, 120\], got 0/);
+    expect(problems({ source: 'folder', sourcePath: 'f', maxFrameAgeMs: '1.5' })).toMatch(/--max-frame-age-ms must be an integer 1..3600000, got 1.5/);
+    expect(problems({ source: 'folder', sourcePath: 'f', pushPort: '1', fps: '3' })).toMatch(/--fps is only for --source ffmpeg[^]*--push-port is only for --source push/);
+    expect(problems({ data: 'd', sourcePath: 'f' })).toMatch(/--source-path is only for --source folder or ffmpeg \(this agent's source is dataset\)/);
+    expect(problems({ source: 'folder', sourcePath: 'f', role: 'edge' })).toMatch(/--source folder is for end devices: an edge node has no camera/);
+    // --data is only required when replaying a dataset.
+    expect(problems({ source: 'dataset' })).toMatch(/--data is required for an end device on --source dataset/);
   });
 });

@@ -116,6 +116,26 @@ describe('runSample', () => {
     expect(ofType(out.events, 'DeviceMissed').map((m) => m.reason)).toEqual(['error']);
   });
 
+  it('a skipped capture is a skipped miss with its reason; capture times reach the device sections', async () => {
+    const live: DeviceRequester = {
+      request: async (deviceId, req) => {
+        if (deviceId === 'dev-1') return { ok: false, skipped: true, error: 'newest frame f.png is 4000 ms old (max 1000 ms)' };
+        if (req.stage === 'scores') return { ok: true, scores: scoresToBytes(Float32Array.from(confident)), latencyMs: 1, capturedAt: 1_800_000_000_000 + deviceId.length };
+        return { ok: true, features: new Uint8Array(sizes.featuresBytes), latencyMs: 1 };
+      },
+    };
+    const out = await runSample(plan(), { index: 2, sampleId: 'x2', label: 0 }, live, sections());
+    expect(ofType(out.events, 'DeviceMissed')).toEqual([
+      expect.objectContaining({ deviceId: 'dev-1', stage: 'scores', reason: 'skipped', detail: 'newest frame f.png is 4000 ms old (max 1000 ms)' }),
+    ]);
+    const device = ofType(out.events, 'SectionEvaluated').filter((e) => e.tier === 'device');
+    expect(device.map((e) => [e.node, e.capturedAt])).toEqual([
+      ['dev-0', 1_800_000_000_005],
+      ['dev-2', 1_800_000_000_005],
+    ]);
+    expect(ofType(out.events, 'SectionEvaluated').find((e) => e.tier === 'local')).not.toHaveProperty('capturedAt');
+  });
+
   it('goes to the cloud with nothing when every device is gone', async () => {
     const secs = sections();
     const out = await runSample(plan({ deadlineMs: 20 }), { index: 0, sampleId: 'x0', label: 2 }, requester(confident, { dead: ['dev-0', 'dev-1', 'dev-2'] }), secs);

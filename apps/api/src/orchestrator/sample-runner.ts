@@ -65,7 +65,8 @@ async function ask<T>(
     return await Promise.race([
       requester.request(deviceId, req, deadlineMs).then(
         (reply): Answer<T> | Failure => {
-          if (!reply.ok) return { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) };
+          // A skipped capture (a live source dropping a frame rather than lagging) is its own miss reason.
+          if (!reply.ok) return 'skipped' in reply ? { reason: 'skipped', detail: shortDetail(String(reply.error)) } : { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) };
           const elapsedMs = performance.now() - t0;
           // Caught here, not by the caller: a reply checked after the deadline won must not reject unobserved.
           try {
@@ -106,11 +107,11 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
     missDetails.push({ deviceId, detail: f.detail });
     events.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex, deviceId, view, stage, deadlineMs, reason: f.reason, detail: f.detail } });
   };
-  const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number): ExitOutput => {
+  const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number, capturedAt?: number): ExitOutput => {
     const entropy = loggedEntropy(probabilities);
     events.push({
       type: 'SectionEvaluated',
-      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), probabilities, entropy, latencyMs, shadow },
+      data: { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), ...(capturedAt !== undefined ? { capturedAt } : {}), probabilities, entropy, latencyMs, shadow },
     });
     return { probabilities, entropy };
   };
@@ -141,9 +142,9 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
         { stage: 'scores', sessionId, sampleIndex, dataset: plan.dataset, sampleId: sample.sampleId },
         deadlineMs,
         (reply, elapsedMs) => {
-          const r = reply as { scores: unknown; latencyMs: unknown; sampleIndex?: unknown };
+          const r = reply as { scores: unknown; latencyMs: unknown; sampleIndex?: unknown; capturedAt?: number };
           checkEcho(r.sampleIndex, sampleIndex);
-          return { value: scoresOf(r.scores, sizes), latencyMs: latencyOf(r.latencyMs, elapsedMs) };
+          return { value: { scores: scoresOf(r.scores, sizes), capturedAt: r.capturedAt }, latencyMs: latencyOf(r.latencyMs, elapsedMs) };
         },
       ),
     ),
@@ -152,8 +153,8 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   topology.devices.forEach((d, i) => {
     const a = scoreAnswers[i];
     if (isFailure(a)) return miss(d.deviceId, d.view, 'scores', a);
-    deviceScores.set(d.view, a.value);
-    evaluated('device', d.deviceId, Array.from(softmax(a.value)), a.latencyMs, false, d.view);
+    deviceScores.set(d.view, a.value.scores);
+    evaluated('device', d.deviceId, Array.from(softmax(a.value.scores)), a.latencyMs, false, d.view, a.value.capturedAt);
   });
   stageTiming(scoreAnswers);
 

@@ -44,6 +44,7 @@ class MissedByReasonDto {
   @ApiProperty() disconnected!: number;
   @ApiProperty() error!: number;
   @ApiProperty({ description: 'Malformed or implausible replies (wrong size, non-finite values, absurd latency)' }) invalid!: number;
+  @ApiProperty({ description: 'Captures a live-source device skipped (busy with the previous frame, frame too old, source failing)' }) skipped!: number;
 }
 
 export class DeviceSessionStatsDto implements DeviceSessionStats {

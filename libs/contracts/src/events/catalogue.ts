@@ -94,6 +94,8 @@ export interface SectionEvaluated {
   node: string;
   /** Camera view for device sections. */
   view?: number;
+  /** When the device captured the frame it scored (epoch ms), for device sections whose agent reports it. */
+  capturedAt?: number;
   probabilities: number[];
   /** Normalized entropy of `probabilities`, in [0, 1]. */
   entropy: number;
@@ -138,10 +140,11 @@ export interface DeviceMissed {
 }
 /**
  * Why a device answer did not count: no reply in time, the device was not (or no longer) connected, the device
- * reported a failure, or its reply was malformed or implausible (wrong size, non-finite values, absurd latency).
+ * reported a failure, its reply was malformed or implausible (wrong size, non-finite values, absurd latency), or
+ * it skipped the capture (busy with the previous frame, newest frame too old, or its live source failing).
  */
-export type MissReason = 'timeout' | 'disconnected' | 'error' | 'invalid';
-export const MISS_REASONS: readonly MissReason[] = ['timeout', 'disconnected', 'error', 'invalid'];
+export type MissReason = 'timeout' | 'disconnected' | 'error' | 'invalid' | 'skipped';
+export const MISS_REASONS: readonly MissReason[] = ['timeout', 'disconnected', 'error', 'invalid', 'skipped'];
 export interface SessionCompleted {
   sessionId: string;
   samples: number;

@@ -48,8 +48,8 @@ describe('foldSessionSummary (the API on demand, the stored projection by subscr
     expect(bytesByLink(summary)).toEqual({ 'd0->local': 24, 'd0->cloud': 128 });
     expect(summary.bytes).toMatchObject({ total: 152, shadowTotal: 128, perSample: 76 });
     expect(summary.devices).toEqual({
-      d0: { view: 0, answered: 1, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0, invalid: 0 }, meanLatencyMs: 1, latencyMsTotal: 1 },
-      d1: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 1, disconnected: 0, error: 0, invalid: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
+      d0: { view: 0, answered: 1, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0, invalid: 0, skipped: 0 }, meanLatencyMs: 1, latencyMsTotal: 1 },
+      d1: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 1, disconnected: 0, error: 0, invalid: 0, skipped: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
     });
   });
 

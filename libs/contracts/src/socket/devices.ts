@@ -66,7 +66,19 @@ export type InferRequest = InferScoresRequest | InferFeaturesRequest | InferEdge
 
 /** The sample a reply answers, echoed from its request (optional for older devices); another one is an invalid reply. */
 type Echo = { sampleIndex?: number };
-export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number } & Echo>;
+/**
+ * A device with a live source could not capture a frame for this sample: still busy with the previous one
+ * (it drops rather than queues, so it never lags behind), the newest frame is too old, or the source failed.
+ * Distinct from a failure: the server logs it as a DeviceMissed with reason `skipped`.
+ */
+export interface InferSkippedReply {
+  ok: false;
+  skipped: true;
+  /** Why, in a few words. */
+  error: string;
+}
+/** `capturedAt`: when the frame was captured (epoch ms); for dataset replay, when the view was read. */
+export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number; capturedAt?: number } & Echo> | InferSkippedReply;
 export type InferFeaturesReply = Ack<{ features: Uint8Array; latencyMs: number } & Echo>;
 export type InferEdgeReply = Ack<{ scores: Uint8Array; features: Uint8Array; latencyMs: number } & Echo>;
 export type InferReply = InferScoresReply | InferFeaturesReply | InferEdgeReply;

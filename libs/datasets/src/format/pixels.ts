@@ -5,7 +5,7 @@ import type { DatasetManifest } from '../types';
  * Brings a decoded image to the manifest's shape and writes it into `target` scaled by its own
  * maximum into [0,1] (the paper's per-image normalisation); an all-black image stays all zero.
  */
-export function storeView(img: Raster, manifest: DatasetManifest, target: Float32Array, offset: number): void {
+export function storeView(img: Raster, manifest: Pick<DatasetManifest, 'width' | 'height' | 'channels'>, target: Float32Array, offset: number): void {
   const shaped = resizeBilinear(withChannels(img, manifest.channels), manifest.width, manifest.height);
   const data = shaped.data;
   let max = 0;

@@ -16,7 +16,8 @@ export function binaryDeviceSectionRunner(rawManifest: unknown, section: string,
   const [height, width, channels] = manifest.architecture.input;
   const sw: SectionWeights = {};
   for (const [name, v] of values) sw[name] = { shape: v.shape, values: v.data };
-  return createBinaryDeviceSection(sw, { height, width, channels, blocks: topology.device.filters.length, classes: manifest.classes.length });
+  const stack = createBinaryDeviceSection(sw, { height, width, channels, blocks: topology.device.filters.length, classes: manifest.classes.length });
+  return { infer: (pixels) => stack.infer(pixels), input: { height, width, channels } };
 }
 
 /** An edge section (tfjs; edge nodes are not the constrained tier), from the manifest and its weight file. */

@@ -7,7 +7,8 @@ import { openDeviceSection } from '../inference/sections';
 import { BN_EPSILON } from '../layers/constants';
 import { initialValues, sectionSpecs } from '../model/params';
 import { parseTopology, topologyShapes } from '../model/topology';
-import { bytesToScores, DeviceRuntime } from './device-runtime';
+import { bytesToScores, DeviceRuntime, type Capture, type CaptureSource, type ViewShape } from './device-runtime';
+import { parseInferReply } from './protocol-schemas';
 import { checkpointRuntimeBindings } from './bindings';
 import { loadViewSource } from './view-source';
 
@@ -76,5 +77,55 @@ describe('DeviceRuntime', () => {
     expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'nope' })).toMatchObject({ ok: false, error: expect.stringMatching(/has no sample nope/) });
     expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'missing', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/cannot read view 1 of dataset missing/) });
     expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: '../etc', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/invalid dataset name/) });
+  });
+
+  it('stamps dataset replies with the read time when given a wall clock', async () => {
+    const rt = new DeviceRuntime({ role: 'end-device', view: 2, bindings: checkpointRuntimeBindings({ dataRoot: path.join(dir, 'data') }), wallClock: () => 1_800_000_000_123.7 });
+    await rt.deploy(deploy());
+    const id = readFileSync(path.join(dir, 'data', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
+    const reply = await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: id });
+    expect(reply).toMatchObject({ ok: true, capturedAt: 1_800_000_000_123 });
+    expect(parseInferReply('scores', reply)).toMatchObject({ capturedAt: 1_800_000_000_123 });
+  });
+
+  it('on a capture source: carries capturedAt, answers skipped while busy (never queues), and passes on skips', async () => {
+    const shapes: ViewShape[] = [];
+    let release!: () => void;
+    let answer: Capture = { pixels: new Float32Array(32 * 32 * 3).fill(0.5), capturedAt: 1_800_000_000_000 };
+    let calls = 0;
+    const source: CaptureSource = {
+      prepare: (shape) => shapes.push(shape),
+      capture: async () => {
+        calls++;
+        await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+    };
+    const rt = new DeviceRuntime({ role: 'end-device', view: 2, bindings: checkpointRuntimeBindings({ dataRoot: '/nonexistent' }), capture: source });
+    await rt.deploy(deploy());
+    expect(shapes).toEqual([{ height: 32, width: 32, channels: 3 }]);
+    const ask = (i: number) => rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: i, dataset: 'live', sampleId: `t${i}` });
+    const first = ask(0);
+    await new Promise((r) => setImmediate(r));
+    const second = await ask(1);
+    expect(second).toEqual({ ok: false, skipped: true, error: expect.stringMatching(/busy: the previous capture/) });
+    expect(parseInferReply('scores', second)).toEqual(second);
+    release();
+    const done = await first;
+    expect(done).toMatchObject({ ok: true, capturedAt: 1_800_000_000_000 });
+    expect(calls).toBe(1);
+    expect(await rt.infer({ stage: 'features', sessionId: 's', sampleIndex: 0 })).toMatchObject({ ok: true });
+
+    answer = { skipped: 'newest frame is 5000 ms old (max 1000 ms)' };
+    const stale = ask(2);
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await stale).toEqual({ ok: false, skipped: true, error: 'newest frame is 5000 ms old (max 1000 ms)' });
+    // Free again once a capture is answered.
+    answer = { pixels: new Float32Array(32 * 32 * 3), capturedAt: 1_800_000_000_500 };
+    const next = ask(3);
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await next).toMatchObject({ ok: true, capturedAt: 1_800_000_000_500 });
   });
 });

@@ -8,6 +8,7 @@ import {
   type InferReply,
   type InferRequest,
   type InferScoresReply,
+  type InferSkippedReply,
 } from '@ddnn/contracts';
 import { parseDeploy, parseInferRequest, ProtocolError } from './protocol-schemas';
 
@@ -17,9 +18,31 @@ export interface ViewSource {
   pixels(sampleId: string): Float32Array | null;
 }
 
+/** The model's input for one view (height x width x channels): what a captured frame is converted to. */
+export interface ViewShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** One capture: the frame as the model's input and when it was captured (epoch ms), or why it was skipped. */
+export type Capture = { pixels: Float32Array; capturedAt: number } | { skipped: string };
+
+/**
+ * Where an agent's frames come from (dataset replay, a camera's folder, frames pushed by the integrator, ffmpeg):
+ * asked once per scores request. A source that cannot deliver a fresh frame answers `{ skipped }`, never throws.
+ */
+export interface CaptureSource {
+  /** Called when a device section is installed, with its input shape (a decoder can start at that size). */
+  prepare?(shape: ViewShape): void;
+  capture(request: { dataset: string; sampleId: string; shape: ViewShape }): Promise<Capture>;
+}
+
 /** An installed end-device section: scores for the local exit and the bit-packed features kept for later. */
 export interface DeviceSectionRunner {
   infer(pixels: Float32Array): { scores: Float32Array; features: Uint8Array };
+  /** The input it takes (needed by capture sources, which convert frames to it). */
+  input?: ViewShape;
 }
 /** An installed edge section: fuses its devices' bit-packed features (null = missed). */
 export interface EdgeSectionRunner {
@@ -40,6 +63,16 @@ export interface DeviceRuntimeOptions {
   /** Camera view served; required for end devices. */
   view: number | null;
   bindings: DeviceRuntimeBindings;
+  /**
+   * A frame source for scores requests instead of the dataset view of `bindings.loadView`. While one capture is
+   * being processed, further scores requests are answered as skipped (dropped, never queued).
+   */
+  capture?: CaptureSource;
+  /**
+   * Wall clock (epoch ms) for dataset replay: when given, scores replies carry `capturedAt`, the time the view was
+   * read. Dataset replay never skips: research runs stay exact.
+   */
+  wallClock?: () => number;
   /** Features kept for the features stage, oldest dropped first. */
   maxPendingFeatures?: number;
   now?: () => number;
@@ -63,6 +96,7 @@ export function bytesToScores(bytes: Uint8Array): Float32Array {
 }
 
 const fail = (error: string) => ({ ok: false as const, error });
+const skip = (error: string): InferSkippedReply => ({ ok: false, skipped: true, error });
 
 /**
  * The device side of the /devices protocol, with no transport: real agents (socket.io) and the server's
@@ -77,6 +111,7 @@ export class DeviceRuntime {
   private readonly pending = new Map<string, Uint8Array>();
   private readonly maxPending: number;
   private readonly now: () => number;
+  private capturing = false;
 
   constructor(private readonly options: DeviceRuntimeOptions) {
     if (options.role === 'end-device' && (options.view === null || !Number.isInteger(options.view) || options.view < 0)) {
@@ -105,6 +140,7 @@ export class DeviceRuntime {
         const expected = this.options.view === null ? null : sectionName.device(this.options.view);
         if (expected === null || msg.section !== expected) return fail(`deploy: this device serves view ${this.options.view} and takes section ${expected}, not ${msg.section}`);
         this.deviceSection = await this.options.bindings.loadDeviceSection(manifest, msg.section, msg.weights);
+        if (this.deviceSection.input) this.options.capture?.prepare?.(this.deviceSection.input);
       } else {
         if (!msg.section.startsWith('edge-')) return fail(`deploy: an edge node takes an edge-<name> section, not ${msg.section}`);
         const load = this.options.bindings.loadEdgeSection;
@@ -165,6 +201,7 @@ export class DeviceRuntime {
     if (this.options.role !== 'end-device') return fail('infer scores: an edge node has no camera view');
     const section = this.deviceSection;
     if (!section) return fail('infer scores: no model section installed');
+    if (this.options.capture) return this.captured(this.options.capture, section, key, dataset, sampleId);
     let source: ViewSource;
     try {
       source = await this.view(dataset);
@@ -173,14 +210,40 @@ export class DeviceRuntime {
     }
     const pixels = source.pixels(sampleId);
     if (!pixels) return fail(`infer scores: dataset ${dataset} has no sample ${sampleId}`);
+    const capturedAt = this.options.wallClock ? Math.floor(this.options.wallClock()) : undefined;
     const t0 = this.now();
     try {
       const out = section.infer(pixels);
       const latencyMs = this.now() - t0;
       this.keep(key, out.features);
-      return { ok: true, scores: scoresToBytes(out.scores), latencyMs };
+      return { ok: true, scores: scoresToBytes(out.scores), latencyMs, ...(capturedAt !== undefined ? { capturedAt } : {}) };
     } catch (e) {
       return fail(`infer scores: ${(e as Error).message}`);
+    }
+  }
+
+  private async captured(source: CaptureSource, section: DeviceSectionRunner, key: string, dataset: string, sampleId: string): Promise<InferScoresReply> {
+    if (this.capturing) return skip('busy: the previous capture is still being processed (dropped, not queued)');
+    if (!section.input) return fail('infer scores: the installed section does not name its input shape');
+    this.capturing = true;
+    try {
+      let capture: Capture;
+      try {
+        capture = await source.capture({ dataset, sampleId, shape: section.input });
+      } catch (e) {
+        // Sources answer { skipped } for what they expect; anything else is still a capture that did not happen.
+        return skip(`source failed: ${(e as Error).message}`);
+      }
+      if ('skipped' in capture) return skip(capture.skipped);
+      const t0 = this.now();
+      const out = section.infer(capture.pixels);
+      const latencyMs = this.now() - t0;
+      this.keep(key, out.features);
+      return { ok: true, scores: scoresToBytes(out.scores), latencyMs, capturedAt: capture.capturedAt };
+    } catch (e) {
+      return fail(`infer scores: ${(e as Error).message}`);
+    } finally {
+      this.capturing = false;
     }
   }
 

@@ -48,8 +48,8 @@ describe('session summary reducer (the projection applies foldSessionSummary)', 
     expect(p.exits).toEqual({ local: { exited: 1, labelled: 1, correct: 1 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 2, labelled: 1, correct: 0 } });
     expect(p.bytes).toEqual({ total: 16, shadowTotal: 99, perSample: 16 / 3, links: [{ from: 'd1', to: 'local', kind: 'scores', messages: 2, bytes: 16 }] });
     expect(p.devices).toEqual({
-      d1: { view: 0, answered: 2, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0, invalid: 0 }, meanLatencyMs: 6, latencyMsTotal: 12 },
-      d2: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 0, disconnected: 1, error: 0, invalid: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
+      d1: { view: 0, answered: 2, missed: 0, missedByReason: { timeout: 0, disconnected: 0, error: 0, invalid: 0, skipped: 0 }, meanLatencyMs: 6, latencyMsTotal: 12 },
+      d2: { view: 1, answered: 0, missed: 1, missedByReason: { timeout: 0, disconnected: 1, error: 0, invalid: 0, skipped: 0 }, meanLatencyMs: null, latencyMsTotal: 0 },
     });
     expect(p.missed).toBe(1);
     expect(p).toMatchObject({ status: 'aborted', abortReason: 'stop', durationMs: null, events: events.length, checkpoint: events[events.length - 1].checkpoint });

@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { decodeImage, storeView } from '@ddnn/datasets';
+import sharp from 'sharp';
+import { FolderSource } from './folder';
+
+const shape = { height: 16, width: 16, channels: 3 };
+let dir: string;
+
+/** A real PNG of a gradient whose brightness is `level`, so frames can be told apart. */
+async function png(width: number, height: number, level: number): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(((i % (width * 3)) / (width * 3)) * level);
+  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+const write = (name: string, bytes: Buffer, mtimeMs: number) => {
+  const file = path.join(dir, name);
+  writeFileSync(file, bytes);
+  utimesSync(file, mtimeMs / 1000, mtimeMs / 1000);
+  return file;
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ddnn-folder-source-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('FolderSource', () => {
+  const now = 1_800_000_010_000;
+
+  it('takes the newest frame, converted exactly as a dataset image is, with its file time as capture time', async () => {
+    write('a.png', await png(16, 16, 100), now - 300);
+    const newest = write('b.png', await png(16, 16, 200), now - 100);
+    write('c.png.tmp', Buffer.from('not an image'), now);
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now });
+    const c = await source.capture({ shape });
+    if ('skipped' in c) throw new Error(c.skipped);
+    expect(c.capturedAt).toBe(now - 100);
+    const expected = new Float32Array(16 * 16 * 3);
+    storeView(decodeImage(readFileSync(newest)), shape, expected, 0);
+    expect(Array.from(c.pixels)).toEqual(Array.from(expected));
+    expect(Math.max(...c.pixels)).toBe(1);
+  });
+
+  it('resizes a camera-sized frame to the model view and converts a grey JPEG to its channels', async () => {
+    const grey = await sharp(Buffer.alloc(64 * 48, 90), { raw: { width: 64, height: 48, channels: 1 } }).jpeg().toBuffer();
+    write('cam.jpg', grey, now - 10);
+    const c = await new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now }).capture({ shape });
+    if ('skipped' in c) throw new Error(c.skipped);
+    expect(c.pixels).toHaveLength(16 * 16 * 3);
+    // A flat grey frame scaled by its own maximum is all ones.
+    expect(c.pixels.every((v) => Math.abs(v - 1) < 1e-6)).toBe(true);
+  });
+
+  it('a stale newest frame is a skipped capture, not silently reused', async () => {
+    write('old.png', await png(16, 16, 100), now - 5000);
+    const c = await new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now }).capture({ shape });
+    expect(c).toEqual({ skipped: 'newest frame old.png is 5000 ms old (max 1000 ms)' });
+  });
+
+  it('a half-written newest frame is never read: it falls back to the previous fresh frame and says why', async () => {
+    write('f1.png', await png(16, 16, 120), now - 200);
+    const whole = await png(16, 16, 250);
+    write('f2.png', whole.subarray(0, Math.floor(whole.length / 2)), now - 50);
+    const notes: string[] = [];
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now, onNote: (m) => notes.push(m) });
+    const c = await source.capture({ shape });
+    if ('skipped' in c) throw new Error(c.skipped);
+    expect(c.capturedAt).toBe(now - 200);
+    expect(notes).toEqual([expect.stringMatching(/^skipped f2\.png \(unreadable, probably still being written: .+\); used f1\.png$/)]);
+
+    // With no fresh complete frame behind it, the capture is skipped with the reason.
+    rmSync(path.join(dir, 'f1.png'));
+    expect(await source.capture({ shape })).toEqual({ skipped: expect.stringMatching(/^no complete fresh frame: f2\.png \(unreadable/) });
+    // The previous frame exists but is too old to fall back to.
+    write('f0.png', await png(16, 16, 120), now - 3000);
+    expect(await source.capture({ shape })).toEqual({ skipped: expect.stringMatching(/^no complete fresh frame: f2\.png/) });
+  });
+
+  it('a missing folder or an empty one is a skipped capture with the reason', async () => {
+    expect(await new FolderSource({ dir, maxFrameAgeMs: 1000 }).capture({ shape })).toEqual({ skipped: `no frame in ${dir} yet` });
+    const missing = path.join(dir, 'nope');
+    expect(await new FolderSource({ dir: missing, maxFrameAgeMs: 1000 }).capture({ shape })).toEqual({ skipped: `source folder ${missing} cannot be read (ENOENT)` });
+  });
+});

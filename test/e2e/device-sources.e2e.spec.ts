@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { writeSynthDataset } from '@ddnn/datasets';
+import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
+import { deviceMain, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
+
+const TOKEN = 'e2e-operator-token-0123456789';
+const DATASET = 'synth';
+/** cam-0 and cam-1 get fresh frames from a camera writer; cam-2's folder holds one frame from an hour ago. */
+const LIVE_VIEWS = [0, 1];
+const STALE_VIEW = 2;
+
+describe('device agents on folder sources in a session (real API, real agents, real frame files)', () => {
+  let db: TestDatabase;
+  let work: string;
+  let api: ApiProcess | undefined;
+  const agents: RunningProcess[] = [];
+  let camera: NodeJS.Timeout | undefined;
+  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const frames = (view: number) => path.join(work, 'frames', `cam-${view}`);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    work = tempDir('ddnn-e2e-sources-');
+    await writeUntrainedCheckpoint(path.join(work, 'model'));
+    await writeSynthDataset(path.join(work, 'data', 'datasets', DATASET), { samples: 150, views: 6, seed: 11 });
+    api = await startApi({
+      DATABASE_URL: db.url,
+      DDNN_DATA_DIR: path.join(work, 'data'),
+      DDNN_DEFAULT_MODEL_DIR: path.join(work, 'model'),
+      DDNN_ADMIN_TOKEN: TOKEN,
+      DDNN_SIMULATED_DEVICES: '0',
+      DDNN_SESSION_POLL_MS: '200',
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    clearInterval(camera);
+    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
+    await api?.stop('SIGTERM');
+    await db?.drop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('live agents log their capture times; a stale camera is logged as skipped misses, not as reused frames', async () => {
+    // A camera process: writes a frame every 100 ms (to a hidden temporary file, then renamed) and keeps the last 3.
+    const samples = path.join(work, 'data', 'datasets', DATASET, 'samples');
+    // Frames of samples that have both live views (a synthetic sample may lack a view).
+    const ids = fs.readdirSync(samples).sort().filter((id) => LIVE_VIEWS.every((v) => fs.existsSync(path.join(samples, id, `${v}.png`))));
+    const staleFrom = fs.readdirSync(samples).sort().find((id) => fs.existsSync(path.join(samples, id, `${STALE_VIEW}.png`)))!;
+    let n = 0;
+    for (const v of [...LIVE_VIEWS, STALE_VIEW]) fs.mkdirSync(frames(v), { recursive: true });
+    const writeFrames = () => {
+      n++;
+      for (const v of LIVE_VIEWS) {
+        const tmp = path.join(frames(v), '.incoming.png');
+        fs.copyFileSync(path.join(samples, ids[n % ids.length], `${v}.png`), tmp);
+        fs.renameSync(tmp, path.join(frames(v), `frame-${String(n).padStart(6, '0')}.png`));
+        const old = path.join(frames(v), `frame-${String(n - 3).padStart(6, '0')}.png`);
+        if (fs.existsSync(old)) fs.rmSync(old);
+      }
+    };
+    writeFrames();
+    camera = setInterval(writeFrames, 100);
+    const stale = path.join(frames(STALE_VIEW), 'frame-000001.png');
+    fs.copyFileSync(path.join(samples, staleFrom, `${STALE_VIEW}.png`), stale);
+    const hourAgo = (Date.now() - 3_600_000) / 1000;
+    fs.utimesSync(stale, hourAgo, hourAgo);
+
+    const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'e2e-folder-cameras' });
+    for (const view of [...LIVE_VIEWS, STALE_VIEW]) {
+      agents.push(
+        startNode(
+          deviceMain,
+          [
+            '--server', api!.url, '--profile-key', provisioningKey, '--name', `cam-${view}`, '--view', String(view),
+            '--state', path.join(work, `cam-${view}.json`), '--heartbeat-ms', '1000',
+            '--source', 'folder', '--source-path', frames(view), '--max-frame-age-ms', '1000',
+          ],
+          {},
+        ),
+      );
+    }
+    const devices = await waitFor(
+      'three connected folder agents',
+      async () => {
+        const list = await call<DeviceList>('GET', '/api/devices?limit=50&active=true&name=cam-');
+        return list.items.filter((d) => d.connectivity.active).length === 3 ? list.items : undefined;
+      },
+      90_000,
+    );
+    const byView = new Map(devices.map((d) => [d.view as number, d.id]));
+    const spec: CreateSessionRequest = {
+      modelId: 'default',
+      dataset: DATASET,
+      split: 'test',
+      topology: { devices: [...LIVE_VIEWS, STALE_VIEW].map((view) => ({ deviceId: byView.get(view)!, view })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+      mode: 'production',
+      deadlineMs: 2000,
+      rate: 4,
+    };
+    const startedAt = Date.now();
+    const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
+    const done = await waitFor(
+      'the session to complete',
+      async () => {
+        const v = await call<SessionView>('GET', `/api/sessions/${id}`);
+        if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
+        return v.status === 'completed' ? v : undefined;
+      },
+      180_000,
+    );
+    const endedAt = Date.now();
+    const total = done.samplesDone;
+    expect(total).toBeGreaterThanOrEqual(20);
+
+    // Reads show events up to the log's safe checkpoint, which a transaction elsewhere on the server can hold back
+    // for a moment: read until the session's last event is there.
+    const events = await waitFor('the whole session in the log', async () => {
+      const all: StoredEvent[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+        all.push(...page.events);
+        after = page.checkpoint ?? undefined;
+        if (!page.hasMore) break;
+      }
+      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+    });
+    const of = <T extends StoredEvent['type']>(t: T) => events.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);
+    expect(of('SampleStarted')).toHaveLength(total);
+
+    // Every sample of a live camera: scores from a frame captured while the session ran, at most 1 s before the
+    // device answered (the agent's maximum frame age), and capture times never going back.
+    for (const view of LIVE_VIEWS) {
+      const deviceId = byView.get(view)!;
+      const scored = of('SectionEvaluated').filter((e) => e.data.tier === 'device' && e.data.node === deviceId);
+      const missed = of('DeviceMissed').filter((e) => e.data.deviceId === deviceId);
+      expect(scored.length + missed.length).toBe(total);
+      // A loaded machine may make an agent drop a capture (still busy with the previous one, or its newest frame
+      // aged past 1 s): those are skipped misses, never timeouts or reused frames; most samples are answered.
+      for (const m of missed) expect(m.data).toMatchObject({ reason: 'skipped', detail: expect.stringMatching(/^(busy: the previous capture|newest frame frame-\d+\.png is \d+ ms old)/) });
+      expect(scored.length).toBeGreaterThanOrEqual(total / 2);
+      const times = scored.sort((a, b) => a.data.sampleIndex - b.data.sampleIndex).map((e) => e.data.capturedAt as number);
+      for (const t of times) {
+        expect(Number.isInteger(t)).toBe(true);
+        expect(t).toBeGreaterThanOrEqual(startedAt - 1000);
+        expect(t).toBeLessThanOrEqual(endedAt);
+      }
+      for (const e of scored) expect((e.data.capturedAt as number) <= Date.parse(e.createdAt)).toBe(true);
+      // Samples start 250 ms apart and frames arrive every 100 ms: the camera's frames move on with the session.
+      expect(new Set(times).size).toBeGreaterThan(total / 2);
+    }
+
+    // The stale camera: never scored, every sample a DeviceMissed with reason skipped and the frame's age.
+    const staleId = byView.get(STALE_VIEW)!;
+    expect(of('SectionEvaluated').filter((e) => e.data.node === staleId)).toHaveLength(0);
+    const skipped = of('DeviceMissed').filter((e) => e.data.deviceId === staleId);
+    expect(skipped).toHaveLength(total);
+    for (const m of skipped) {
+      expect(m.data).toMatchObject({ reason: 'skipped', stage: 'scores', view: STALE_VIEW });
+      expect(m.data.detail).toMatch(/^newest frame frame-000001\.png is \d+ ms old \(max 1000 ms\)$/);
+    }
+    const agentLog = agents[2].output();
+    expect(agentLog).toMatch(/capture skipped: newest frame frame-000001\.png is \d+ ms old/);
+  }, 400_000);
+});
