@@ -63,7 +63,7 @@ export function registerBenchFaultsCommand(program: Command): void {
     .option('--cuts <n>', 'times the session pool loses its connections (pg_terminate_backend)', intFlag('--cuts', 0), 20)
     .option('--rate <n>', 'samples started per second', numberFlag('--rate', 0.1, 1000), 20)
     .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
-    .option('--pool <application_name>', 'application_name of the API node's one pool, whose connections are cut', 'ddnn-api')
+    .option('--pool <application_name>', 'application_name of the API connections to cut (the node has one pool)', 'ddnn-api')
     .option('--device-wait-ms <ms>', 'DDNN_DEVICE_WAIT_MS of the API: how long a resumed session waits for its devices', intFlag('--device-wait-ms', 0), 20_000)
     .option('--without <faults>', `leave faults out, to tell which one a failure comes from (comma-separated: ${FAULTS.join(', ')}; --cuts 0 for the cuts)`, faultList, [])
     .option('--no-build', 'run the built dist/ of the API and the device agent as they are')
