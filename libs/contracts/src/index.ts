@@ -2,6 +2,7 @@ export * from './events/catalogue';
 export * from './events/session-summary';
 export * from './api/health';
 export * from './socket/devices';
+export * from './socket/device-protocol';
 export * from './api/sessions';
 export * from './socket/live';
 export * from './analysis';
