@@ -9,7 +9,7 @@ import { DevicesController } from './devices.controller';
 import { DevicesGateway } from './devices.gateway';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
-import { NODE_ID, nodeId } from './node-id';
+import { NODE_ID, nodeId } from '../config/node-id';
 import { DeviceTransport } from './transport/device-transport';
 import { DeviceTransportService } from './transport/device-transport.service';
 
