@@ -45,20 +45,8 @@ export interface RunnerDeps {
   log?(message: string): void;
 }
 
-/** What a run measured (for the benchmark and the logs). */
-export interface RunStats {
-  status: 'completed' | 'stopped' | 'failed' | 'lost';
-  samples: number;
-  events: number;
-  durationMs: number;
-  pipelineMs: number;
-  /** Summed over samples: server sections, device compute, transport, waiting for the log. */
-  serverModelMs: number;
-  deviceModelMs: number;
-  transportMs: number;
-  loggingMs: number;
-  error?: string;
-}
+/** What a run measured (SessionRunStats, stored with the session, unrounded here) and how it ended. */
+export type RunStats = SessionRunStats & { status: 'completed' | 'stopped' | 'failed' | 'lost'; error?: string };
 
 export class SessionSpecError extends Error {}
 
