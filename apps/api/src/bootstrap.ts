@@ -1,33 +1,19 @@
-import { ConsoleLogger, type INestApplication, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { createLogger, PinoNestLogger } from '@ddnn/logging';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 import { platformVersion } from './common/repo-root';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-// Nest's own start-up narration (a line per module and per route) buries what a person needs to read.
-const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'WebSocketsController']);
-
-/** A ConsoleLogger that files the framework's start-up narration under debug. */
-class PlatformLogger extends ConsoleLogger {
-  override log(message: unknown, ...rest: unknown[]): void {
-    const context = rest[rest.length - 1];
-    if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) super.debug(message, ...rest);
-    else super.log(message, ...rest);
-  }
-}
-
-/** Structured JSON logs by default (LOG_FORMAT=pretty for people at a terminal). */
-export function createLogger(config: AppConfig): ConsoleLogger {
-  const logLevels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
-  return new PlatformLogger({ json: config.LOG_FORMAT === 'json', logLevels, prefix: 'ddnn' });
+/** The API's logger: the platform's pino configuration (@ddnn/logging) behind Nest's LoggerService. */
+export function createPlatformLogger(config: AppConfig): PinoNestLogger {
+  return new PinoNestLogger(createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT }));
 }
 
 /** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register(config), { logger: createLogger(config), abortOnError: false });
+  const app = await NestFactory.create(AppModule.register(config), { logger: createPlatformLogger(config), abortOnError: false });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -22,6 +22,7 @@ import {
 } from '@ddnn/ddnn';
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
+import { log } from '../log';
 
 /** The value under `key`, or an error naming what is missing. */
 function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
@@ -39,7 +40,6 @@ interface BenchModelFlags {
   json?: boolean;
 }
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** `ddnn bench model`: training s/epoch; device-section and whole-DDNN inference, tfjs-wasm vs bit-packed, same run. */
 export function registerBenchModelCommand(program: Command): void {
