@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '@ddnn/logging';
  */
 let logger: Logger = createLogger({ name: 'device', level: process.env.LOG_LEVEL, format: process.env.LOG_FORMAT });
 
-/** Adds fields to every later line (the device's name once options are parsed, its id once provisioned). */
+/** Adds fields to every later line (the device's name and role, once the options are parsed). */
 export function bindLogFields(fields: Record<string, unknown>): void {
   logger = logger.child(fields);
 }
