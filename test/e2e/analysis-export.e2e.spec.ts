@@ -6,8 +6,7 @@ import type { CompareResponse, NewEvent, StoredEvent } from '@ddnn/contracts';
 import { streamIds } from '@ddnn/contracts';
 import { EventStore } from '@ddnn/events';
 import { evaluatePolicy, sessionSamplesFromEvents, syntheticSessionEvents } from '@ddnn/policies';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { startApi, tempDir, type ApiProcess } from '../support/processes';
+import { type ApiProcess, createTestDatabase, startApi, tempDir, type TestDatabase } from '@ddnn/testing';
 
 const TOKEN = 'e2e-export-operator-token-012345';
 const SAMPLES = 20_000;

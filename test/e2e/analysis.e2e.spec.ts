@@ -13,8 +13,7 @@ import type {
   SweepResult,
 } from '@ddnn/contracts';
 import { liveOutcomeFromEvents } from '@ddnn/policies';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { type ApiProcess, cliMain, createTestDatabase, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
 import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-analysis-operator-token-0123';

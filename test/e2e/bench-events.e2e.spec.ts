@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { testServerUrl } from '@ddnn/testing';
-import { cliMain, repoRoot } from '../support/processes';
+import { cliMain, repoRoot, testServerUrl } from '@ddnn/testing';
 
 const run = promisify(execFile);
 

@@ -16,7 +16,7 @@ import {
 } from '@ddnn/contracts';
 import { e2eModelDir } from '../support/models';
 import { ownPostgres, type OwnPostgres } from '../support/postgres-server';
-import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-db-faults-0123';
 const DATASET = 'synthetic-multicam-seed1';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
 import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
-import { deviceMain, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
+import { deviceMain, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-0123456789';
 const DATASET = 'synth';

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DeviceList, DeviceView } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
-import { type ApiProcess, deviceMain, type RunningProcess, startApi, startNode, tempDir, waitFor } from '../support/processes';
+import { type ApiProcess, createTestDatabase, deviceMain, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor, writeUntrainedCheckpoint } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
 

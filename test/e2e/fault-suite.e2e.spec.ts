@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cliMain, repoRoot } from '../support/processes';
+import { cliMain, repoRoot } from '@ddnn/testing';
 import { e2eModelDir } from '../support/models';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { type ApiProcess, repoRoot, startApi, tempDir } from '../support/processes';
+import { type ApiProcess, repoRoot, startApi, tempDir } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
 const MiB = 1024 * 1024;

@@ -2,8 +2,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HealthResponse } from '@ddnn/contracts';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { apiMain, startApi, startNode, tempDir } from '../support/processes';
+import { apiMain, createTestDatabase, startApi, startNode, tempDir, type TestDatabase } from '@ddnn/testing';
 
 function postgresProcessesFor(dataDir: string): string[] {
   const out = execSync('ps -eo pid,args', { encoding: 'utf8' });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
-import { type ApiProcess, startApi, tempDir } from '../support/processes';
+import { type ApiProcess, startApi, tempDir } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
 const MiB = 1024 * 1024;

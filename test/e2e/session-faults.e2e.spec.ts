@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '@ddnn/testing';
 import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-operator-token-session-faults';

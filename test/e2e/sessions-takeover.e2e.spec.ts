@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '../support/processes';
+import { type ApiProcess, cliMain, createTestDatabase, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
 import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-operator-token-takeover-0123';

@@ -17,10 +17,9 @@ import {
 } from '@ddnn/contracts';
 import { deviceSampleBytes, parseTopology, readCheckpointManifest, topologyShapes, type MapShape } from '@ddnn/ddnn';
 import { getSessionSummary } from '@ddnn/events';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { type ApiProcess, cliMain, createTestDatabase, deviceMain, repoRoot, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
 import { Pool } from 'pg';
 import { io } from 'socket.io-client';
-import { cliMain, deviceMain, repoRoot, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '../support/processes';
 import { e2eModelDir } from '../support/models';
 
 const TOKEN = 'e2e-operator-token-0123456789';

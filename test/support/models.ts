@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './processes';
+import { repoRoot } from '@ddnn/testing';
 
 /** The checkpoint e2e sessions run: E2E_MODEL_DIR when set, else the committed default model. */
 export function e2eModelDir(): string {

@@ -5,7 +5,7 @@ import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { DatasetsModule } from './datasets/datasets.module';
-import { DevicePlatformModule } from './devices/device-platform.module';
+import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { SessionsModule } from './sessions/sessions.module';

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { ConsoleLogger, type INestApplication, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { createLogger, PinoNestLogger } from '@ddnn/logging';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
+import { nodeId } from './config/node-id';
 import { platformVersion, repoRoot } from './common/repo-root';
 import { PlatformIoAdapter } from './devices/device-io-adapter';
 import { MessageScrubber } from './errors/error-response';
@@ -12,34 +14,18 @@ import { PlatformExceptionFilter } from './errors/exception.filter';
 import { inputLimitsMiddleware, type InputLimits, verifyJsonDepth } from './errors/input-limits';
 import { InputLimitsPipe } from './errors/input-limits.pipe';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-// Nest's own start-up narration (a line per module and per route) buries what a person needs to read.
-const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'WebSocketsController']);
-
-/** A ConsoleLogger that files the framework's start-up narration under debug. */
-class PlatformLogger extends ConsoleLogger {
-  override log(message: unknown, ...rest: unknown[]): void {
-    const context = rest[rest.length - 1];
-    if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) super.debug(message, ...rest);
-    else super.log(message, ...rest);
-  }
-}
-
-/** Structured JSON logs by default (LOG_FORMAT=pretty for people at a terminal). */
-export function createLogger(config: AppConfig): ConsoleLogger {
-  const logLevels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
-  return new PlatformLogger({ json: config.LOG_FORMAT === 'json', logLevels, prefix: 'ddnn' });
+/** The API's logger: the platform's pino configuration (@ddnn/logging) behind Nest's LoggerService; every line names the node. */
+export function createPlatformLogger(config: AppConfig): PinoNestLogger {
+  return new PinoNestLogger(createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT, base: { node: nodeId(config) } }));
 }
 
 /** Builds the whole platform application: REST under /api, OpenAPI at /api/docs, the dashboard at /. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
+  const logger = createPlatformLogger(config);
+  // Before AppModule.register: modules that log while they are being registered use the same logger.
+  Logger.overrideLogger(logger);
   // The body parsers are ours, so their limits are the configured ones and the depth check runs first.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    logger: createLogger(config),
-    abortOnError: false,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { logger, abortOnError: false, bodyParser: false });
   app.setGlobalPrefix('api');
   app.useWebSocketAdapter(new PlatformIoAdapter(app));
   const limits: InputLimits = {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { logger } from './log';
 import { buildProgram } from './program';
 
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    process.stderr.write(`ddnn: ${err instanceof Error ? err.message : String(err)}\n`);
+    logger.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DeviceAgent } from './agent';
-import { log } from './log';
+import { bindLogFields, log } from './log';
 import { OptionsError, parseOptions } from './options';
 
 const program = new Command('ddnn-device')
@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   program.parse();
   let agent: DeviceAgent;
   try {
-    agent = new DeviceAgent(parseOptions(program.opts()));
+    const options = parseOptions(program.opts());
+    bindLogFields({ device: options.name, role: options.role });
+    agent = new DeviceAgent(options);
   } catch (e) {
     if (e instanceof OptionsError) {
       process.stderr.write(`ddnn-device: ${e.message}\n`);

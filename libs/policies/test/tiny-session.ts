@@ -1,5 +1,4 @@
-import type { ExitDecided, SectionEvaluated, StoredEvent } from '@ddnn/contracts';
-import { stored } from './build-events';
+import { type ExitDecided, type SectionEvaluated, type StoredEvent, storedEvents as stored } from '@ddnn/contracts';
 
 /**
  * Three finished samples, two devices, two classes, no edge; sizes scores 8, features 16, raw 100.

@@ -1,2 +1,5 @@
 export * from './test-database';
 export * from './checkpoints';
+export * from './ports';
+export * from './polling';
+export * from './processes';

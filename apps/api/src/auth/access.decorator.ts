@@ -1,10 +1,7 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ACCESS_KEY, type Access } from './access';
 import { AuthGuard } from './auth.guard';
-
-export const ACCESS_KEY = 'ddnn:access';
-/** operator: the operator token only; operator-or-self: also the device named by the `:id` route parameter. */
-export type Access = 'operator' | 'operator-or-self';
 
 /** Requires a bearer token with the given access. */
 export function RequireAccess(access: Access): MethodDecorator & ClassDecorator {

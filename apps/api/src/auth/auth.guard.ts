@@ -1,8 +1,7 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { Access } from './access.decorator';
-import { ACCESS_KEY } from './access.decorator';
+import { ACCESS_KEY, type Access } from './access';
 import { CredentialsService } from './credentials.service';
 import type { Principal } from './principal';
 import { bearerToken } from './tokens';

@@ -3,7 +3,8 @@ import { ConfigError, loadConfig } from './config';
 describe('loadConfig', () => {
   it('applies defaults for an empty environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: 'localhost', LOG_FORMAT: 'json', LOG_LEVEL: 'log' });
+    expect(c).toMatchObject({ PORT: 3000, HOST: 'localhost', LOG_LEVEL: 'log' });
+    expect(c.LOG_FORMAT).toBeUndefined();
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.DDNN_DATA_DIR).toMatch(/\.data$/);
   });

@@ -14,7 +14,8 @@ const schema = z.object({
     .optional(),
   DDNN_DATA_DIR: z.string().min(1).default(path.join(repoRoot(), '.data')),
   DDNN_DASHBOARD_DIR: z.string().min(1).default(path.join(repoRoot(), 'apps', 'dashboard', 'out')),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  // Unset: pretty at a terminal, JSON lines otherwise (@ddnn/logging).
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   // Sessions (apps/api/src/orchestrator): samples in flight per session, sessions per node, how often a
   // node looks for sessions to pick up; DDNN_DEMO=false skips npm start's demo session.

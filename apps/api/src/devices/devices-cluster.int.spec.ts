@@ -2,31 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { freePort, waitFor } from '@ddnn/testing';
 import { DeviceTransport } from './transport/device-transport';
 import { call, createTestDatabase, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // Two API nodes on one database and one Redis (a real redis-server process): a device connected to node A
 // is reachable through node B's DeviceTransport.
@@ -40,7 +20,7 @@ describe('two API nodes behind the Redis adapter', () => {
   beforeAll(async () => {
     const port = await freePort();
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await until('redis to listen', () => new Promise<boolean>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(false))));
+    await waitFor('redis to listen', () => new Promise<boolean>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(false))));
     db = await createTestDatabase();
     const env = { DDNN_ADMIN_TOKEN: ADMIN, REDIS_URL: `redis://127.0.0.1:${port}` };
     a = await startTestApi({ ...env, DDNN_NODE_ID: 'node-a' }, db);
@@ -64,7 +44,7 @@ describe('two API nodes behind the Redis adapter', () => {
       socket?.once('connect_error', reject);
     });
     const viaB = b.app.get(DeviceTransport);
-    const listed = await until('node B to see the device', async () => (await viaB.connectedDevices()).find((c) => c.deviceId === d.deviceId));
+    const listed = await waitFor('node B to see the device', async () => (await viaB.connectedDevices()).find((c) => c.deviceId === d.deviceId));
     expect(listed).toMatchObject({ name: 'far-cam', view: 2, kind: 'socket' });
     const reply = await viaB.request(d.deviceId, { stage: 'features', sessionId: 's', sampleIndex: 5 }, 5000);
     expect(reply).toMatchObject({ ok: true, latencyMs: 0.5 });

@@ -2,22 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { waitFor } from '@ddnn/testing';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 
 const ADMIN = 'test-operator-token-0123456789';
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('/devices socket namespace (real Postgres, real sockets)', () => {
   let api: TestApi;
@@ -58,7 +49,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     const rt = new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(api.dataDir, 'datasets') }) });
     socket.on(DeviceEvents.deploy, (p: unknown, ack: (r: unknown) => void) => void rt.deploy(p).then(ack));
     socket.on(DeviceEvents.infer, (p: unknown, ack: (r: unknown) => void) => void rt.infer(p).then(ack));
-    await until('the transport to see the device', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('the transport to see the device', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     return { socket, deviceId: d.deviceId };
   }
 
@@ -103,7 +94,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     s.emit('launch-missiles', { now: true });
     s.emit(DeviceEvents.infer, { stage: 'scores' });
     s.emit(DeviceEvents.heartbeat, 'not an object');
-    await until('three protocol errors', async () => errors.length >= 3);
+    await waitFor('three protocol errors', async () => errors.length >= 3);
     expect(errors).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ event: 'launch-missiles', error: expect.stringMatching(/unknown event/) }),
@@ -124,7 +115,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
       if (p.sampleIndex === 0) ack({ ok: true, scores: 'not bytes', latencyMs: -1 });
       // sample 1: never answers
     });
-    await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     const garbage = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
     await expect(garbage).rejects.toBeInstanceOf(MalformedReplyError);
     await expect(garbage).rejects.toThrow(/malformed reply: .*scores/);
@@ -137,10 +128,10 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     const d = await provision('leaver', 5);
     const s = await connect(d.token);
     s.on(DeviceEvents.infer, () => setTimeout(() => s.disconnect(), 50));
-    await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     const pending = transport.request(d.deviceId, { stage: 'features', sessionId: 's', sampleIndex: 0 }, 2000);
     await expect(pending).rejects.toMatchObject({ reason: 'disconnected' });
-    const events = await until('DeviceDisconnected', async () => {
+    const events = await waitFor('DeviceDisconnected', async () => {
       const ev = await deviceEvents(d.deviceId);
       return ev.some((e) => e.type === 'DeviceDisconnected') ? ev : null;
     });
@@ -158,7 +149,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
   it('a connected device that stops sending heartbeats goes inactive (DeviceWentInactive)', async () => {
     const d = await provision('quiet', 1);
     await connect(d.token);
-    const events = await until('DeviceWentInactive', async () => {
+    const events = await waitFor('DeviceWentInactive', async () => {
       const ev = await deviceEvents(d.deviceId);
       return ev.some((x) => x.type === 'DeviceWentInactive') ? ev : null;
     });

@@ -2,7 +2,7 @@ import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
-import { parseHeartbeat, ProtocolError } from '@ddnn/ddnn';
+import { parseHeartbeat, ProtocolError } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';

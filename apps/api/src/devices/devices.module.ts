@@ -10,7 +10,7 @@ import { DevicesGateway } from './devices.gateway';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
 import { MalformedMessages } from './malformed-messages';
-import { NODE_ID, nodeId } from './node-id';
+import { NODE_ID, nodeId } from '../config/node-id';
 import { DeviceTransport } from './transport/device-transport';
 import { DeviceTransportService } from './transport/device-transport.service';
 

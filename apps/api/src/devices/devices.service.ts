@@ -7,7 +7,7 @@ import { ProfilesService } from '../profiles/profiles.service';
 import type { DeviceEntity } from './device.entity';
 import { DeviceEventLog } from './device-event-log';
 import { DevicesRepository } from './devices.repository';
-import { NODE_ID } from './node-id';
+import { NODE_ID } from '../config/node-id';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

@@ -51,21 +51,9 @@ export interface RunnerDeps {
   log?(message: string): void;
 }
 
-/** What a run measured (for the benchmark and the logs). */
-export interface RunStats {
-  /** interrupted: the database stayed unreachable past the outage limit; the row stays running, so it resumes. */
-  status: 'completed' | 'stopped' | 'failed' | 'lost' | 'interrupted';
-  samples: number;
-  events: number;
-  durationMs: number;
-  pipelineMs: number;
-  /** Summed over samples: server sections, device compute, transport, waiting for the log. */
-  serverModelMs: number;
-  deviceModelMs: number;
-  transportMs: number;
-  loggingMs: number;
-  error?: string;
-}
+/** What a run measured (SessionRunStats, stored with the session, unrounded here) and how it ended. */
+/** interrupted: the database stayed unreachable past the outage limit; the row stays running, so it resumes. */
+export type RunStats = SessionRunStats & { status: 'completed' | 'stopped' | 'failed' | 'lost' | 'interrupted'; error?: string };
 
 export class SessionSpecError extends Error {}
 /** This node no longer owns the session (shutting down, or its lock is gone) before it ran a sample. */

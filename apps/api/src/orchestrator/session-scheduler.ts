@@ -1,6 +1,6 @@
-import os from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { nodeId } from '../config/node-id';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelDeployer } from '../models/model-deployer';
@@ -22,14 +22,11 @@ const SHUTDOWN_WAIT_MS = 5_000;
 @Injectable()
 export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SessionScheduler.name);
-  readonly node = `${os.hostname()}-${process.pid}`;
   private readonly running = new Map<string, Promise<RunStats>>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private shuttingDown = false;
-  /** Runs that finished on this node, newest last (for the benchmark and tests in this process). */
-  readonly finished: { sessionId: string; stats: RunStats }[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,6 +38,11 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly deployer: ModelDeployer,
     private readonly transport: DeviceTransport,
   ) {}
+
+  /** This node's name in session ownership (the same DDNN_NODE_ID the device events carry). */
+  get node(): string {
+    return nodeId(this.config);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.wake(), this.config.DDNN_SESSION_POLL_MS);
@@ -65,11 +67,6 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       });
   }
 
-  /** Resolves when the session (if it runs on this node) has ended here. */
-  async whenDone(sessionId: string): Promise<RunStats | undefined> {
-    return this.running.get(sessionId);
-  }
-
   private async scan(): Promise<void> {
     for (const id of await this.store.unfinishedIds()) {
       if (this.shuttingDown || this.running.size >= this.config.DDNN_MAX_SESSIONS) return;
@@ -87,7 +84,6 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       this.logger.log(`session ${id}: running on ${this.node}`);
       const run = runSession(id, record.spec, this.deps(lock))
         .then((stats) => {
-          this.finished.push({ sessionId: id, stats });
           this.logger.log(
             `session ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
               (stats.error ? ` (${stats.error})` : ''),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { benchmarkSweep } from '@ddnn/policies';
 import { benchGroup } from './bench';
 import { intFlag } from './model-options';
+import { log } from '../log';
 
 interface BenchAnalysisFlags {
   samples: number;
@@ -22,7 +23,7 @@ export function registerBenchAnalysisCommand(program: Command): void {
     .option('--seed <n>', 'simulation seed', intFlag('--seed'), 1)
     .option('--json', 'print {"samples","points","sweepMs"} (and the other timings) as the last line')
     .action((flags: BenchAnalysisFlags) => {
-      process.stderr.write(`simulating a research session of ${flags.samples} samples (not timed: as if loaded from the log)...\n`);
+      log(`simulating a research session of ${flags.samples} samples (not timed: as if loaded from the log)...`);
       const r = benchmarkSweep(flags.samples, flags.points, 'entropy', flags.seed);
       const ms = (x: number) => `${x.toFixed(0)} ms`;
       const lines = [

@@ -13,6 +13,7 @@ import { BatchingWriter, EventStore, newEventId, runMigrations } from '@ddnn/eve
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { benchGroup } from './bench';
+import { log } from '../log';
 
 interface BenchEventsOptions {
   events: string;
@@ -43,7 +44,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** `ddnn bench events`: durable events/s through the batching writer vs COPY of the same rows, same server, same run. */
 export function registerBenchEventsCommand(program: Command): void {

@@ -24,6 +24,7 @@ import {
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
 import { sectionName } from '@ddnn/contracts';
+import { log } from '../log';
 
 interface EpochFigures {
   secondsPerEpoch: number;
@@ -49,7 +50,6 @@ interface BenchModelFlags {
   json?: boolean;
 }
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** `ddnn bench model`: training s/epoch; device-section and whole-DDNN inference, tfjs-wasm vs bit-packed, same run. */
 export function registerBenchModelCommand(program: Command): void {

@@ -20,6 +20,7 @@ import {
 } from '@ddnn/ddnn';
 import { benchGroup } from './bench';
 import { intFlag, numberFlag } from './model-options';
+import { log } from '../log';
 
 interface BenchSessionFlags {
   model: string;
@@ -29,7 +30,6 @@ interface BenchSessionFlags {
   json?: boolean;
 }
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
 const DATASET = 'synthetic-multicam-seed1';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 

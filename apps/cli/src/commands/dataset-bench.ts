@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DatasetWriter, loadDataset, loadDatasetView, synthManifest, synthSamples, type SynthSample } from '@ddnn/datasets';
 import { benchGroup } from './bench';
+import { log } from '../log';
 
 /** Wall seconds and CPU seconds of this process (CPU time shows the cost on a busy shared machine). */
 async function seconds<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
@@ -45,7 +46,7 @@ export function registerDatasetBench(program: Command): void {
       try {
         let writeSeconds: number | undefined;
         if (!opts.dir) {
-          process.stderr.write(`writing ${opts.samples} samples to ${dir}\n`);
+          log(`writing ${opts.samples} samples to ${dir}`);
           [, writeSeconds] = await seconds(() => writeBenchDataset(dir, opts.samples, Math.min(opts.samples, 400)));
         }
         const [ds, loadSeconds, loadCpuSeconds] = await seconds(() => loadDataset(dir));

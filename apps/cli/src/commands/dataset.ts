@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import { contactSheet, encodePng, loadDataset, splitGridDataset, summarizeDataset, writeSynthDataset, type DatasetSummary } from '@ddnn/datasets';
+import { log } from '../log';
 
 function intOption(name: string): (value: string) => number {
   return (value) => {
@@ -20,7 +21,7 @@ function fractionOption(value: string): number {
 
 function progress(label: string): (done: number, total: number) => void {
   const started = Date.now();
-  return (done, total) => process.stderr.write(`${label}: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  return (done, total) => log(`${label}: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 function pct(x: number): string {
@@ -113,7 +114,7 @@ export function registerDatasetCommands(program: Command): void {
       const summary = summarizeDataset(ds);
       if (opts.sheet) {
         await writeFile(resolve(opts.sheet), encodePng(contactSheet(ds, { perClass: opts.perClass })));
-        process.stderr.write(`contact sheet: ${resolve(opts.sheet)}\n`);
+        log(`contact sheet: ${resolve(opts.sheet)}`);
       }
       if (opts.json) process.stdout.write(JSON.stringify({ ...summary, loadSeconds }) + '\n');
       else process.stdout.write(`${formatSummary(summary)}\nloaded in ${loadSeconds.toFixed(2)} s\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EventStore, projectionsLag, rebuildProjections, runMigrations } from '@ddnn/events';
 import { Pool } from 'pg';
+import { logger } from '../log';
 
 interface DatabaseOption {
   databaseUrl?: string;
@@ -41,7 +42,7 @@ async function withStore(opts: DatabaseOption, fn: (store: EventStore) => Promis
   if (!url) throw new Error('no database: pass --database-url or set DATABASE_URL');
   await runMigrations(url);
   const pool = new Pool({ connectionString: url, max: 2 });
-  pool.on('error', (e) => process.stderr.write(`ddnn events: idle connection error: ${e.message}\n`));
+  pool.on('error', (e) => logger.warn({ err: e }, 'ddnn events: idle connection error'));
   try {
     await fn(new EventStore(pool));
   } finally {

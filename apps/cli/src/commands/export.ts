@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { PlatformClient, serverOptions, type ServerFlags } from './analyze';
+import { log } from '../log';
 
 interface ExportFlags extends ServerFlags {
   session?: string;
@@ -52,7 +53,7 @@ export function registerExportCommand(program: Command): void {
     await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), count, sink);
     // Quoted fields may hold newlines, so this counts lines, which equals rows + 1 for plain data.
     const summary = { file: file ?? '-', bytes, lines: newlines };
-    process.stderr.write(`wrote ${bytes} bytes (${newlines} lines) to ${summary.file}\n`);
+    log(`wrote ${bytes} bytes (${newlines} lines) to ${summary.file}`);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   });
 }

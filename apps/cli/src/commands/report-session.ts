@@ -6,6 +6,7 @@ import { paretoFrontier } from '@ddnn/policies';
 import { formatRows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
 import { lineChart, type Series } from './report-charts';
 import { intFlag } from './model-options';
+import { log } from '../log';
 
 const STATISTICS: ThresholdStatistic[] = ['entropy', 'confidence', 'margin'];
 
@@ -148,7 +149,7 @@ export function registerReportSessionCommand(program: Command): void {
     await writeFile(join(out, 'README.md'), sessionMarkdown({ sessionId: id, view, rows, sweeps, charts: charts.map((c) => c[0]) }));
     await writeFile(join(out, 'results.json'), JSON.stringify({ sessionId: id, rows, sweeps }, null, 2) + '\n');
     process.stderr.write(formatRows(rows));
-    process.stderr.write(`wrote ${out}/README.md and ${charts.length} charts\n`);
+    log(`wrote ${out}/README.md and ${charts.length} charts`);
     if (flags.json) process.stdout.write(`${JSON.stringify({ sessionId: id, rows, sweeps })}\n`);
   });
 }

@@ -21,8 +21,8 @@ import {
 import { barChart, lineChart } from './report-charts';
 import { markdown, PAPER } from './report-markdown';
 import { intFlag, numberFlag } from './model-options';
+import { log } from '../log';
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
 
 interface Context {
   ds: MultiViewDataset;

@@ -4,6 +4,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import { loadDataset } from '@ddnn/datasets';
 import { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
+import { log } from '../log';
 
 interface TrainFlags extends TopologyFlags {
   data: string;
@@ -79,7 +80,7 @@ export function registerTrainCommand(program: Command): void {
             epochBar.setTotal(r.epochs);
             epochBar.update(r.epoch, { exits: formatEpoch(r) });
           }
-          else process.stderr.write(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}\n`);
+          else log(`epoch ${r.epoch}/${r.epochs} (${r.seconds.toFixed(1)} s) ${formatEpoch(r)}`);
         },
       });
       bar?.stop();

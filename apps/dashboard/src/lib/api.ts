@@ -1,6 +1,4 @@
 import type {
-  CompareRequest,
-  CompareResponse,
   CreateProfileRequest,
   CreateSessionRequest,
   CreateSessionResponse,
@@ -98,7 +96,6 @@ export const api = {
     request<SessionEventsPage>(`/api/sessions/${encodeURIComponent(id)}/events${query({ after, limit })}`),
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
-  compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
   /** One camera view of a sample (operators only, so fetched with the token rather than by an <img> URL). */
   viewImage: (dataset: string, sampleId: string, view: number) =>
     send(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`).then((r) => r.blob()),

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DeviceView, ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
-import { ADMIN_TOKEN, deviceMain, launchBrowser, type Platform, type Proc, screenshot, signedInPage, startNode, startPlatform, waitFor } from '../support/harness';
+import { deviceMain, type RunningProcess, startNode, waitFor } from '@ddnn/testing';
+import { ADMIN_TOKEN, launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
 
 let platform: Platform;
 let browser: Browser;
@@ -176,7 +177,7 @@ describe('the dashboard in chromium against the real API', () => {
 
   it('shows a real device agent active, then inactive once the agent stops', async () => {
     const profile: ProfileCreatedResponse = await platform.call('POST', '/api/profiles', { name: 'browser-test-cameras' });
-    const agent: Proc = startNode(
+    const agent: RunningProcess = startNode(
       deviceMain,
       ['--server', platform.url, '--profile-key', profile.provisioningKey, '--name', 'cam-browser', '--view', '0', '--data', platform.dataDir, '--state', path.join(platform.dataDir, 'cam-browser.json'), '--heartbeat-ms', '500'],
       {},

@@ -1,9 +1,8 @@
-import type { NewEvent, StoredEvent } from './catalogue';
+import type { NewEvent } from './catalogue';
 import { bytesByLink, emptySessionSummary, foldSessionSummary } from './session-summary';
+import { storedEventBuilder } from './stored-events';
 
-let position = 0;
-const stored = (e: NewEvent): StoredEvent =>
-  ({ ...e, eventId: `e${++position}`, streamId: 'session-s', streamPosition: position, globalPosition: String(position), checkpoint: `1:${position}`, schemaVersion: 1, metadata: {}, createdAt: '' }) as StoredEvent;
+const stored = storedEventBuilder({ streamId: 'session-s' });
 
 const sid = 's';
 const log: NewEvent[] = [
@@ -22,7 +21,7 @@ const log: NewEvent[] = [
 ];
 
 describe('foldSessionSummary (the API on demand, the stored projection by subscription)', () => {
-  const events = log.map(stored);
+  const events = log.map((e) => stored(e));
   const summary = events.reduce(foldSessionSummary, emptySessionSummary(sid));
 
   it('counts decided samples by their answering exit, ignoring shadow work', () => {
@@ -36,7 +35,7 @@ describe('foldSessionSummary (the API on demand, the stored projection by subscr
       exits: { local: { exited: 1, labelled: 1, correct: 1 }, edge: { exited: 0, labelled: 0, correct: 0 }, cloud: { exited: 1, labelled: 1, correct: 0 } },
       missed: 1,
       events: events.length,
-      checkpoint: `1:${position}`,
+      checkpoint: events[events.length - 1].checkpoint,
     });
   });
 

@@ -10,7 +10,7 @@ import {
   type InferScoresReply,
   type InferSkippedReply,
 } from '@ddnn/contracts';
-import { parseDeploy, parseInferRequest, ProtocolError } from './protocol-schemas';
+import { parseDeploy, parseInferRequest, ProtocolError } from '@ddnn/contracts';
 
 /** One view of a dataset as a device sees it: its pixels per sample id. */
 export interface ViewSource {

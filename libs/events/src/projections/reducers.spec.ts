@@ -1,23 +1,8 @@
-import { emptySessionSummary, foldSessionSummary, type EventType, type StoredEvent } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionSummary, storedEventBuilder } from '@ddnn/contracts';
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
 import { sessionOf } from './session-summary';
 
-let position = 0;
-function stored<K extends EventType>(type: K, data: StoredEvent<K>['data'], at = '2026-01-01T00:00:00.000Z'): StoredEvent {
-  position++;
-  return {
-    type,
-    data,
-    eventId: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
-    streamId: 'session-s',
-    streamPosition: position,
-    globalPosition: String(position),
-    checkpoint: `100:${position}`,
-    schemaVersion: 1,
-    metadata: {},
-    createdAt: at,
-  } as StoredEvent;
-}
+const stored = storedEventBuilder({ streamId: 'session-s' });
 
 describe('session summary reducer (the projection applies foldSessionSummary)', () => {
   it('counts live exits, accuracy over labelled samples, non-shadow bytes per link and device answers/misses', () => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type InferRequest } from '@ddnn/contracts';
-import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/ddnn';
+import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/contracts';
 import { DevicesService } from '../devices.service';
 import { MalformedMessages } from '../malformed-messages';
 import { type DeviceEndpoint, type DeviceIdentity, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';

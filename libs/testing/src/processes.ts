@@ -1,25 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from './polling';
+import { freePort } from './ports';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+/** The built apps (`npx nx run-many -t build -p api device cli`): e2e tests run real processes. */
 export const apiMain = path.join(repoRoot, 'dist/apps/api/apps/api/src/main.js');
 export const deviceMain = path.join(repoRoot, 'dist/apps/device/apps/device/src/main.js');
 export const cliMain = path.join(repoRoot, 'dist/apps/cli/apps/cli/src/main.js');
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A temp folder the `postgres` user can enter (embedded Postgres runs as that user under root). */
 export function tempDir(prefix: string): string {
@@ -38,11 +28,11 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `node <main> ...args` with extra environment, capturing its output. */
-export function startNode(main: string, args: string[], env: Record<string, string | undefined>): RunningProcess {
+/** Spawns `node <main> ...args` with extra environment (JSON logs unless given), capturing its output. */
+export function startNode(main: string, args: string[], env: Record<string, string | undefined>, cwd = repoRoot): RunningProcess {
   let out = '';
   const child = spawn(process.execPath, [main, ...args], {
-    cwd: repoRoot,
+    cwd,
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,36 +50,29 @@ export function startNode(main: string, args: string[], env: Record<string, stri
   };
 }
 
-/** Polls `check` until it returns a value or the deadline passes, failing with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export interface ApiProcess extends RunningProcess {
   url: string;
 }
 
-/** Starts the built API on a free port and waits until /api/health answers 200. */
-export async function startApi(env: Record<string, string | undefined>): Promise<ApiProcess> {
+/**
+ * Starts the built API on a free loopback port (no demo unless asked) and waits until /api/health answers 200.
+ * On failure the process is killed and the error carries the end of its output.
+ */
+export async function startApi(env: Record<string, string | undefined>, timeoutMs = 90_000): Promise<ApiProcess> {
+  if (!fs.existsSync(apiMain)) throw new Error(`missing ${apiMain}: build first (npx nx build api)`);
   const port = await freePort();
   const proc = startNode(apiMain, [], { PORT: String(port), HOST: '127.0.0.1', DDNN_DEMO: 'false', ...env });
   const url = `http://127.0.0.1:${port}`;
   try {
     await Promise.race([
-      waitFor('the API to become healthy', async () => ((await fetch(`${url}/api/health`)).ok ? true : undefined), 90_000),
+      waitFor('the API to become healthy', async () => (await fetch(`${url}/api/health`)).ok, timeoutMs, 200),
       proc.exited.then((code) => {
-        throw new Error(`API exited with ${code} before it was healthy:\n${proc.output()}`);
+        throw new Error(`API exited with ${code} before it was healthy`);
       }),
     ]);
   } catch (e) {
     await proc.stop('SIGKILL');
-    throw e;
+    throw new Error(`${(e as Error).message}\nAPI output:\n${proc.output().slice(-4000)}`);
   }
   return { ...proc, url };
 }

@@ -7,7 +7,7 @@ import type {
   InferFeaturesReply,
   InferRequest,
   InferScoresReply,
-} from '@ddnn/contracts';
+} from './devices';
 
 // socket.io hands binary attachments over as Buffer in Node and ArrayBuffer in browsers: accept both.
 const bytes = z

@@ -1,0 +1,6 @@
+export default {
+  displayName: 'logging',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/libs/logging',
+};
