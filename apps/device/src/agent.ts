@@ -26,6 +26,8 @@ export class DeviceAgent {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private attempt = 0;
+  /** Told to the server in every heartbeat, so the dashboard shows it, not only this agent's log. */
+  private problem: string | null = null;
   private stopped = false;
   private readonly connectedOnce: Promise<void>;
   private markConnected!: () => void;
@@ -158,6 +160,11 @@ export class DeviceAgent {
       void this.runtime.infer(payload).then((reply) => {
         if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
         if (typeof ack === 'function') ack(reply);
+        const problem = reply.ok ? null : `cannot serve a sample (data folder ${this.options.data}): ${reply.error}`.slice(0, 500);
+        if (problem !== this.problem) {
+          this.problem = problem;
+          this.sendHeartbeat();
+        }
         else log('warn', 'infer without an ack callback: reply dropped');
       });
     });
@@ -166,7 +173,11 @@ export class DeviceAgent {
 
   private sendHeartbeat(): void {
     const model = this.runtime.model;
-    const hb: HeartbeatMessage = { at: new Date().toISOString(), ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}) };
+    const hb: HeartbeatMessage = {
+      at: new Date().toISOString(),
+      ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}),
+      ...(this.problem ? { problem: this.problem } : {}),
+    };
     this.socket?.emit(DeviceEvents.heartbeat, hb);
   }
 

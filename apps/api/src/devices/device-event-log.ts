@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
-import { type NewEvent, streamIds } from '@ddnn/contracts';
+import { type NewEvent, type StoredEvent, streamIds } from '@ddnn/contracts';
 import { EventStore } from '@ddnn/events';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 
@@ -34,6 +34,13 @@ export class DeviceEventLog implements OnApplicationShutdown {
     return this.append(deviceId, events, node).catch((e: unknown) =>
       this.logger.error(`appending ${events.map((x) => x.type).join(', ')} for device ${deviceId} failed: ${(e as Error).message}`),
     );
+  }
+
+  /** The device's latest `limit` events, oldest first (its registration, connectivity and deployments). */
+  async history(deviceId: string, limit: number): Promise<StoredEvent[]> {
+    const stream = streamIds.device(deviceId);
+    const version = await this.store.streamVersion(stream);
+    return version ? this.store.readStream(stream, { from: Math.max(1, version - limit + 1), limit }) : [];
   }
 
   /** After every module's shutdown hooks (which may still log disconnects): finish writes, then close. */

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ModelView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
 import { type DeployOutcome, ModelDeployer } from './model-deployer';
@@ -19,6 +19,7 @@ export class ModelsController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Register a model by path', description: 'Registers a checkpoint directory the server can read (manifest.json and one weights file per section); local use.' })
   @ApiCreatedResponse({ type: ModelDto })
   @ApiBadRequestResponse({ description: 'The path is not a checkpoint directory.' })
   register(@Body() body: RegisterModelDto): Promise<ModelView> {
@@ -26,6 +27,7 @@ export class ModelsController {
   }
 
   @Post('upload')
+  @ApiOperation({ summary: 'Upload a model', description: 'Registers a checkpoint uploaded as a tar.gz archive (multipart field `archive`).' })
   @UseInterceptors(FileInterceptor('archive', { limits: { fileSize: MAX_ARCHIVE_BYTES, files: 1 } }))
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -43,12 +45,14 @@ export class ModelsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List models', description: 'Registered models with their sections and sizes.' })
   @ApiOkResponse({ type: [ModelDto] })
   list(): Promise<ModelView[]> {
     return this.models.list();
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a model', description: 'A registered model: version, sections and their sizes.' })
   @ApiOkResponse({ type: ModelDto })
   @ApiNotFoundResponse()
   get(@Param('id') id: string): Promise<ModelView> {
@@ -56,6 +60,7 @@ export class ModelsController {
   }
 
   @Post(':id/deploy')
+  @ApiOperation({ summary: 'Deploy a model to devices', description: 'Sends each device the section it serves (device-<view>, edge-<name>) and reports what each acknowledged.' })
   @HttpCode(200)
   @ApiOkResponse({ type: [DeployOutcomeDto], description: 'One outcome per device; each success is logged as ModelDeployed.' })
   @ApiNotFoundResponse()

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { toCsv } from './csv';
 import { deviceAgentCommand } from './device-command';
 import { fmtBytes, fmtPct } from './format';
@@ -13,9 +15,12 @@ describe('toCsv', () => {
 
 describe('deviceAgentCommand', () => {
   it('is the agent command with the provisioning flags, shell-quoted', () => {
-    expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device', dataDir: '.data' })).toBe(
-      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data',
+    // The README's command: npm start keeps the datasets under .data/datasets.
+    expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device' })).toBe(
+      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data/datasets',
     );
+    const readme = fs.readFileSync(path.join(__dirname, '../../../../README.md'), 'utf8');
+    expect(readme).toContain('npm run -s device -- --server http://localhost:3000 --profile-key ddnn_pk_... --name cam-3 --view 3 --data .data/datasets');
     expect(deviceAgentCommand({ server: 'http://h', profileKey: '<PROFILE_KEY>', name: 'e1', view: '', role: 'edge', dataDir: '.data' })).toContain("--profile-key '<PROFILE_KEY>' --name e1 --role edge");
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { writeSynthDataset } from '@ddnn/datasets';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { assertNoOverflow } from './overflow';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const apiMain = path.join(repoRoot, 'dist/apps/api/apps/api/src/main.js');
@@ -145,7 +146,6 @@ export async function signedInPage(browser: Browser, url: string): Promise<Page>
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
-  // Every page must fit 1280 px wide: a horizontal scrollbar means something overflows.
-  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-  if (scroll > client) throw new Error(`${name}: the page is ${scroll} px wide in a ${client} px window (horizontal overflow)`);
+  // Every page, and at 1280 px every card, must fit: a horizontal scrollbar means something overflows.
+  await assertNoOverflow(page, name);
 }
