@@ -226,6 +226,7 @@ function Results({ analyses, rows, statistic, sessions }: { analyses: SessionAna
           <p className="muted" style={{ marginTop: 0 }}>
             Sessions started with simulated failures (crash, slow, flaky) show here as missed devices; compare their accuracy in the table below.
           </p>
+          <div className="table-wrap">
           <table>
             <thead>
               <tr>
@@ -254,6 +255,7 @@ function Results({ analyses, rows, statistic, sessions }: { analyses: SessionAna
               ))}
             </tbody>
           </table>
+          </div>
         </Card>
       </div>
       <Card
