@@ -5,7 +5,7 @@ import { deviceAgentCommand } from './device-command';
 import { fmtBytes, fmtPct } from './format';
 import { laterCheckpoint } from './live';
 import { layoutTopology } from './topology';
-import { parseThresholds, presetPolicies } from './compare';
+import { accuracyHalfWidth, linkModelOf, parseThresholds, presetPolicies } from './compare';
 
 describe('toCsv', () => {
   it('quotes fields with commas, quotes and line breaks', () => {
@@ -58,5 +58,20 @@ describe('compare inputs', () => {
   it('labels presets without repeating equal local/edge thresholds', () => {
     const names = presetPolicies({ entropy: [0.5], confidence: [], baselines: true }).map((p) => p.name);
     expect(names).toEqual(['entropy T=0.5', 'always-local', 'always-cloud', 'raw-offload']);
+  });
+});
+
+describe('compare uncertainty and link', () => {
+  it('states the 95% interval of an accuracy: about +/- 4.5 points at 90% on 171 samples', () => {
+    expect(accuracyHalfWidth(0.9, 171)).toBeCloseTo(0.045, 3);
+    expect(accuracyHalfWidth(0.5, 100)).toBeCloseTo(0.098, 3);
+    // At 100% the normal approximation would claim certainty: the rule of three instead.
+    expect(accuracyHalfWidth(1, 30)).toBeCloseTo(0.1, 6);
+    expect(accuracyHalfWidth(null, 10)).toBeNull();
+    expect(accuracyHalfWidth(0.8, 0)).toBeNull();
+  });
+  it("uses the session's recorded link for every message, and none when none was recorded", () => {
+    expect(linkModelOf({ latencyMs: 20, bandwidthKbps: 1000 })).toEqual({ default: { latencyMs: 20, bandwidthKbps: 1000 } });
+    expect(linkModelOf(null)).toBeUndefined();
   });
 });
