@@ -7,6 +7,7 @@ import { adoptTokenFromFragment, clearToken, getToken, onTokenChange, setToken }
 const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/devices', label: 'Devices' },
+  { href: '/models', label: 'Models' },
   { href: '/sessions', label: 'Sessions' },
   { href: '/replay', label: 'Replay' },
   { href: '/compare', label: 'Compare' },

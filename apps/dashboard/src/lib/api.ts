@@ -56,7 +56,7 @@ async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = getToken();
   if (token) headers.set('Authorization', `Bearer ${token}`);
-  if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  if (init.body && !(init.body instanceof FormData) && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   let res: Response;
   try {
     res = await fetch(path, { ...init, headers });
@@ -104,6 +104,13 @@ export const api = {
   deleteDevice: (id: string) => request<void>(`/api/devices/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   models: () => request<ModelView[]>('/api/models'),
   datasets: () => request<DatasetView[]>('/api/datasets'),
+  /** POST /api/models/upload: a checkpoint archive as multipart field `archive`. */
+  uploadModel: (archive: File, id?: string) => {
+    const form = new FormData();
+    form.set('archive', archive);
+    if (id) form.set('id', id);
+    return request<ModelView>('/api/models/upload', { method: 'POST', body: form });
+  },
   /** Which views of a sample the cameras captured (the replay asks for those images only). */
   sampleViews: (dataset: string, sampleId: string) => request<SampleViews>(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}`),
   sessions: (q: SessionListQuery) => request<SessionList>(`/api/sessions${query({ ...q })}`),

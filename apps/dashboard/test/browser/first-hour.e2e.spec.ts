@@ -2,6 +2,7 @@
  * A new operator's first hour, as the README and the screens lead them (review 4656ae2, "First use" 1-12):
  * each step checks the item that failed there. Runs against the built API, dashboard and device agent.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +123,8 @@ describe("an operator's first hour", () => {
     const names = await page.getByTestId('device-name').allTextContents();
     expect(names).toContain('sim-0 sim');
     expect(names.join(' ')).not.toMatch(/[0-9a-f]{8}/);
+    // ...and on the bytes-per-link chart.
+    await page.locator('.recharts-yAxis').getByText(/sim-0/).first().waitFor();
 
     // Where the time went: per-sample means beside the wall clock, never sums over samples in flight.
     const stats = view.stats!;
@@ -132,7 +135,7 @@ describe("an operator's first hour", () => {
     };
     await expect(page.getByTestId('time-transport').textContent()).resolves.toBe(perSample(stats.transportMs));
     await expect(page.getByTestId('time-device').textContent()).resolves.toBe(perSample(stats.deviceModelMs));
-    await shoot('session');
+    await shoot('session', true);
 
     // The simulation was made for this session: its devices are deleted once it ends; their events stay.
     const left = await waitFor('the simulated devices to go', async () => {
@@ -337,6 +340,21 @@ describe("an operator's first hour", () => {
       expect(shown).toEqual(expected);
       expect(shown).toContain('frontier');
     }
+  });
+
+  it('shows what is registered and uploads a checkpoint from the Models page', async () => {
+    await page.goto(`${platform.url}/models`);
+    await page.locator('[data-testid=models-table] tr[data-model=default]').waitFor();
+    const synth: { splits: { test: number } } = await platform.call('GET', '/api/datasets/synth');
+    await expect(page.locator('[data-testid=datasets-table] tr[data-dataset=synth] td').nth(4).textContent()).resolves.toBe(String(synth.splits.test));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-upload-'));
+    const tgz = path.join(work, 'model.tar.gz');
+    execFileSync('tar', ['-czf', tgz, '-C', path.join(platform.dataDir, 'models'), 'default']);
+    await page.locator('input[name=archive]').setInputFiles(tgz);
+    await page.locator('input[name=modelId]').fill('uploaded');
+    await page.getByRole('button', { name: 'Upload and register' }).click();
+    await page.locator('[data-testid=models-table] tr[data-model=uploaded]').waitFor({ timeout: 30_000 });
+    await shoot('models');
   });
 
   it('documents every operation for an integrator: summaries, descriptions, and an opaque bearer token (item 12)', async () => {

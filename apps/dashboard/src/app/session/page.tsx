@@ -6,7 +6,7 @@ import { bytesByLink, type ExitDecided, type LiveProgressMessage, type SessionRu
 import { ExitsChart, LinkBytesChart } from '../../components/charts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
-import { DeviceName, type DeviceNames, useDeviceNames } from '../../lib/device-names';
+import { DeviceName, type DeviceNames, deviceLabel, useDeviceNames } from '../../lib/device-names';
 import { parseTags } from '../../lib/session-form';
 import { fmtBytes, fmtDuration, fmtMs, fmtPct, fmtTime } from '../../lib/format';
 import { useLiveSession } from '../../lib/live';
@@ -270,7 +270,7 @@ function SessionDetail({ id }: { id: string }) {
             <ExitsChart summary={s} />
           </Card>
           <Card title="Bytes per link">
-            <LinkBytesChart bytesByLink={bytesByLink(s)} />
+            <LinkBytesChart bytesByLink={bytesByLink(s)} label={(n) => (names.has(n) ? deviceLabel(n, names) : undefined)} />
           </Card>
           <Card title="Device health">
             <div className="table-wrap">
