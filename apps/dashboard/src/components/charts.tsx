@@ -49,7 +49,7 @@ export function LinkBytesChart({ bytesByLink, label }: { bytesByLink: Record<str
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 12);
   return (
-    <div className="chart-box" style={{ height: Math.max(140, 28 * data.length + 40) }}>
+    <div className="chart-box" style={{ height: Math.max(140, 28 * data.length + 40) }} data-testid="link-bytes" data-links={data.map((d) => d.link).join('|')}>
       <ResponsiveContainer>
         <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />

@@ -47,7 +47,9 @@ async function finished(id: string): Promise<SessionView> {
     `session ${id} to end`,
     async () => {
       const v: SessionView = await platform.call('GET', `/api/sessions/${id}`);
-      return ['completed', 'stopped', 'failed'].includes(v.status) ? v : undefined;
+      // Ended in the sessions table and in its log (read through a checkpoint that may trail the row).
+      const ended = (s: string | undefined) => s !== undefined && ['completed', 'stopped', 'failed', 'aborted'].includes(s);
+      return ended(v.status) && ended(v.summary?.status) ? v : undefined;
     },
     120_000,
   );
@@ -124,7 +126,7 @@ describe("an operator's first hour", () => {
     expect(names).toContain('sim-0 sim');
     expect(names.join(' ')).not.toMatch(/[0-9a-f]{8}/);
     // ...and on the bytes-per-link chart.
-    await page.locator('.recharts-yAxis').getByText(/sim-0/).first().waitFor();
+    await expect(page.getByTestId('link-bytes').getAttribute('data-links')).resolves.toContain('sim-0 (sim) → local');
 
     // Where the time went: per-sample means beside the wall clock, never sums over samples in flight.
     const stats = view.stats!;
