@@ -181,6 +181,12 @@ function SessionDetail({ id }: { id: string }) {
   useEffect(() => {
     if (progress && FINISHED.has(progress.status) && session && !FINISHED.has(session.status)) refresh();
   }, [progress, session, refresh]);
+  // The row can say the session ended before its log is readable to the end: poll until the summary ends too.
+  useEffect(() => {
+    if (!session || !FINISHED.has(session.status) || (session.summary && session.summary.status !== 'running')) return;
+    const t = setTimeout(refresh, 1000);
+    return () => clearTimeout(t);
+  }, [session, refresh]);
   // Without socket messages (stale feed) keep the page honest by polling.
   useEffect(() => {
     if (!running || feed.state === 'live') return;
