@@ -183,7 +183,9 @@ function SessionDetail({ id }: { id: string }) {
   }, [progress, session, refresh]);
   // The row can say the session ended before its log is readable to the end: poll until the summary ends too.
   useEffect(() => {
-    if (!session || !FINISHED.has(session.status) || (session.summary && session.summary.status !== 'running')) return;
+    // (A session that failed before logging anything has no summary: nothing to wait for.)
+    const trailing = session && FINISHED.has(session.status) && (session.summary ? session.summary.status === 'running' : session.status === 'completed');
+    if (!trailing) return;
     const t = setTimeout(refresh, 1000);
     return () => clearTimeout(t);
   }, [session, refresh]);
