@@ -9,6 +9,7 @@ import { AppendBatchFastPath1764662400000 } from './1764662400000-append-batch-f
 import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
 import { SessionSummaryShape1764748800000 } from './1764748800000-session-summary-shape';
+import { RunsAndDeviceLifecycle1764835200000 } from './1764835200000-runs-and-device-lifecycle';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendEventsLessPerEventWork1764576000000,
   AppendBatchFastPath1764662400000,
   SessionSummaryShape1764748800000,
+  RunsAndDeviceLifecycle1764835200000,
 ];

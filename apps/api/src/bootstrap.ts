@@ -44,9 +44,27 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   );
   const openApi = new DocumentBuilder()
     .setTitle('ddnn')
-    .setDescription('Distributed deep neural networks across end devices, the edge and the cloud')
+    .setDescription(
+      [
+        'Distributed deep neural networks across end devices, the edge and the cloud.',
+        '',
+        '**Tokens.** Operators send `Authorization: Bearer <DDNN_ADMIN_TOKEN>` (the token `npm start` prints). A device gets its own',
+        'opaque token from `POST /api/devices/provision` (body: `profileKey`, `name`, `role`, `view`), shown once and stored hashed;',
+        'it may read its own row (`GET /api/devices/{id}`) and rotate its token with it.',
+        '',
+        '**Writing a device in another language.** After provisioning, connect a socket.io client to the namespace `/devices` with',
+        '`auth: { token }`. Send `heartbeat` `{ at, modelId?, modelVersion?, problem? }` every few seconds (`problem` tells operators',
+        'what keeps the device from serving). Answer `deploy` (a section of a checkpoint) and `infer` requests through the socket.io',
+        'acknowledgement: `{ ok: true, ... }` or `{ ok: false, error }`. Message shapes: libs/contracts/src/socket/devices.ts.',
+      ].join('\n'),
+    )
     .setVersion(platformVersion())
-    .addBearerAuth()
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'opaque token',
+      description: 'The operator token (DDNN_ADMIN_TOKEN) or a device token from POST /api/devices/provision. Opaque strings, not JWTs.',
+    })
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
   return app;

@@ -25,6 +25,8 @@ export class DeviceAgent {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private attempt = 0;
+  /** Told to the server in every heartbeat, so the dashboard shows it, not only this agent's log. */
+  private problem: string | null = null;
   private stopped = false;
   private readonly connectedOnce: Promise<void>;
   /** A deliberate fault (drills only), or null for an honest device. */
@@ -187,6 +189,11 @@ export class DeviceAgent {
         });
       void (this.fault ? this.fault(payload, honest) : honest()).then((reply) => {
         if (typeof ack === 'function') ack(reply);
+        const problem = reply.ok ? null : `cannot serve a sample (data folder ${this.options.data}): ${reply.error}`.slice(0, 500);
+        if (problem !== this.problem) {
+          this.problem = problem;
+          this.sendHeartbeat();
+        }
         else log('warn', 'infer without an ack callback: reply dropped');
       });
     });
@@ -195,7 +202,11 @@ export class DeviceAgent {
 
   private sendHeartbeat(): void {
     const model = this.runtime.model;
-    const hb: HeartbeatMessage = { at: new Date().toISOString(), ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}) };
+    const hb: HeartbeatMessage = {
+      at: new Date().toISOString(),
+      ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}),
+      ...(this.problem ? { problem: this.problem } : {}),
+    };
     this.socket?.emit(DeviceEvents.heartbeat, hb);
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type CompareResponse, type ExportWhat, InvalidInputError, NotFoundError, type SweepResult } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
@@ -24,6 +24,7 @@ export class AnalysisController {
   ) {}
 
   @Post('compare')
+  @ApiOperation({ summary: 'Compare exit policies', description: 'Evaluates each policy counterfactually on each recorded session: accuracy, exit rates, bytes per link and the latency a link model implies; marks the accuracy-vs-bytes Pareto frontier per session.' })
   @HttpCode(200)
   @ApiOkResponse({ description: 'One row per (session, policy): counterfactual accuracy, exits, bytes per link, latency; `dominated` marks the Pareto frontier per session; not-evaluable rows say what is missing.' })
   @ApiBadRequestResponse({ description: 'A malformed request or policy (the message names it).' })
@@ -33,6 +34,7 @@ export class AnalysisController {
   }
 
   @Get('sweep')
+  @ApiOperation({ summary: 'Sweep a threshold', description: 'The accuracy, exit rates, bytes and mean latency of a threshold policy at evenly spaced thresholds on one session.' })
   @ApiQuery({ name: 'sessionId', required: true })
   @ApiQuery({ name: 'policy', required: true, description: 'entropy, confidence, margin, or a threshold policy as JSON' })
   @ApiQuery({ name: 'points', required: false, description: 'thresholds over [0, 1] (default 100)' })
@@ -48,6 +50,7 @@ export class AnalysisController {
   }
 
   @Get('sessions.csv')
+  @ApiOperation({ summary: 'Export sessions as CSV', description: 'Every session with its live outcome, streamed as CSV.' })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'Every session with its live outcome (samples, accuracy, local exit rate, bytes per sample), streamed.' })
   async sessionsCsv(@Res() res: Response): Promise<void> {
@@ -66,6 +69,7 @@ export class SessionExportController {
   ) {}
 
   @Get(':id/export')
+  @ApiOperation({ summary: 'Export a session as CSV', description: "A session's samples (one row each) or its events, streamed from Postgres." })
   @ApiProduces('text/csv')
   @ApiQuery({ name: 'format', required: false, enum: ['csv'] })
   @ApiQuery({ name: 'what', required: false, enum: ['samples', 'events'] })

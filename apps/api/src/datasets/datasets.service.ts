@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Injectable, NotFoundException } from '@nestjs/common';
-import type { DatasetView } from '@ddnn/contracts';
+import type { DatasetView, SampleViews } from '@ddnn/contracts';
 import { datasetPaths, isValidSampleId } from '@ddnn/datasets';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 
@@ -27,6 +27,17 @@ export class DatasetsService {
     } catch (e) {
       throw new NotFoundException(e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /** Which views of a sample were captured (so a client asks only for images that exist). */
+  async sampleViews(name: string, sampleId: string): Promise<SampleViews> {
+    const dataset = await this.get(name);
+    if (!isValidSampleId(sampleId) || !fs.existsSync(datasetPaths.sample(this.catalog.dir(name), sampleId))) {
+      throw new NotFoundException(`no sample '${sampleId}' in dataset '${name}'`);
+    }
+    const captured: number[] = [];
+    for (let v = 0; v < dataset.views; v++) if (fs.existsSync(datasetPaths.view(this.catalog.dir(name), sampleId, v))) captured.push(v);
+    return { sampleId, captured, views: dataset.views };
   }
 
   /** Path of one captured view's PNG; 404 naming what is missing (an uncaptured view has no file). */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type NewEvent, streamIds } from '@ddnn/contracts';
+import { type NewEvent, type StoredEvent, streamIds } from '@ddnn/contracts';
 import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
@@ -30,6 +30,13 @@ export class DeviceEventLog implements OnApplicationShutdown {
     return this.append(deviceId, events, node).catch((e: unknown) =>
       this.logger.error(`appending ${events.map((x) => x.type).join(', ')} for device ${deviceId} failed: ${(e as Error).message}`),
     );
+  }
+
+  /** The device's latest `limit` events, oldest first (its registration, connectivity and deployments). */
+  async history(deviceId: string, limit: number): Promise<StoredEvent[]> {
+    const stream = streamIds.device(deviceId);
+    const version = await this.store.streamVersion(stream);
+    return version ? this.store.readStream(stream, { from: Math.max(1, version - limit + 1), limit }) : [];
   }
 
   /** Finishes the writes in flight (the pool closes after this module, in the global DatabaseModule). */

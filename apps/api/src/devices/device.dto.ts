@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import type {
   AdminState,
   DeviceConnectivityView,
@@ -69,6 +69,20 @@ export class UpdateDeviceDto implements UpdateDeviceRequest {
   @Min(0)
   @Max(255)
   view?: number | null;
+
+  @ApiPropertyOptional({ description: 'Display name.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Tags to group devices (replaces the list).' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(/^[\w.:-]{1,40}$/, { each: true, message: 'each tag is 1-40 letters, digits or . _ : -' })
+  tags?: string[];
 }
 
 export class DeviceListQueryDto extends PageQueryDto implements DeviceListQuery {
@@ -94,6 +108,12 @@ export class DeviceListQueryDto extends PageQueryDto implements DeviceListQuery 
   @Transform(toBool)
   @IsBoolean()
   simulated?: boolean;
+
+  @ApiPropertyOptional({ description: 'Only devices carrying this tag.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 40)
+  tag?: string;
 
   @ApiPropertyOptional({ description: 'Substring of the name, case-insensitive.' })
   @IsOptional()
@@ -128,6 +148,9 @@ export class DeviceDto implements DeviceView {
   @ApiProperty() hasToken!: boolean;
   @ApiProperty({ type: ConnectivityDto }) connectivity!: DeviceConnectivityView;
   @ApiProperty({ type: DeployedDto, nullable: true }) deployed!: DeployedDto | null;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty({ type: String, nullable: true, description: 'The last problem the agent reported (e.g. it cannot read its data); null while it works.' })
+  problem!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
@@ -165,4 +188,10 @@ export class ProbeResultDto {
   @ApiPropertyOptional() featuresBytes?: number;
   @ApiPropertyOptional() deviceLatencyMs?: number;
   @ApiProperty() roundTripMs!: number;
+}
+
+export class DeviceHistoryDto {
+  @ApiProperty({ example: 'DeviceConnected', description: 'DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive or ModelDeployed' }) type!: string;
+  @ApiProperty() at!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event payload (see docs/events.md)' }) data!: Record<string, unknown>;
 }

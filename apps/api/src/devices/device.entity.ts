@@ -54,6 +54,12 @@ export class DeviceEntity {
   @Column('text', { nullable: true })
   section!: string | null;
 
+  @Column('text', { array: true, default: () => "'{}'" })
+  tags!: string[];
+
+  @Column('text', { nullable: true })
+  problem!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

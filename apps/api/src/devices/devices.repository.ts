@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { ILike, In, LessThan, type FindOptionsWhere, type Repository } from 'typeorm';
+import { ArrayContains, ILike, In, LessThan, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { DeviceListQuery } from '@ddnn/contracts';
 import { DeviceEntity } from './device.entity';
@@ -32,12 +32,17 @@ export class DevicesRepository {
     if (q.adminState) where.adminState = q.adminState;
     if (q.active !== undefined) where.active = q.active;
     if (q.simulated !== undefined) where.simulated = q.simulated;
+    if (q.tag) where.tags = ArrayContains([q.tag]);
     if (q.name) where.name = ILike(`%${q.name.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
     return this.repo.findAndCount({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: limit, skip: offset });
   }
 
   async update(id: string, fields: Partial<DeviceEntity>): Promise<void> {
     await this.repo.update({ id }, fields as QueryDeepPartialEntity<DeviceEntity>);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.repo.delete({ id });
   }
 
   /** Devices still marked active whose last activity is older than `before`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import type { DeviceList, DeviceListQuery, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
+import type { DeviceHistoryEntry, DeviceList, DeviceListQuery, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
@@ -31,6 +31,8 @@ export function toDeviceView(d: DeviceEntity): DeviceView {
       lastActivityAt: iso(d.lastActivityAt),
     },
     deployed: d.modelId && d.modelVersion && d.section ? { modelId: d.modelId, modelVersion: d.modelVersion, section: d.section } : null,
+    tags: d.tags ?? [],
+    problem: d.problem ?? null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };
@@ -94,8 +96,32 @@ export class DevicesService {
     const role = req.role ?? d.role;
     const view = req.view === undefined ? d.view : req.view;
     checkRoleView(role, view);
-    await this.devices.update(id, { adminState: req.adminState ?? d.adminState, role, view });
+    await this.devices.update(id, {
+      adminState: req.adminState ?? d.adminState,
+      role,
+      view,
+      ...(req.name !== undefined ? { name: req.name } : {}),
+      ...(req.tags !== undefined ? { tags: [...new Set(req.tags)] } : {}),
+    });
     return this.get(id);
+  }
+
+  /**
+   * Deletes the device's row (decommission): its token stops working, and it leaves the registry and every list.
+   * Its events stay in the log (stream device-<id>), so sessions it served still replay with its name.
+   */
+  async remove(id: string): Promise<void> {
+    const d = await this.find(id);
+    if (d.active) await this.disconnected(id, 'deleted by an operator');
+    await this.devices.remove(id);
+  }
+
+
+
+  /** The device's latest events (connects, disconnects, deployments), newest first; also for deleted devices. */
+  async history(id: string, limit = 50): Promise<DeviceHistoryEntry[]> {
+    const events = await this.events.history(id, limit);
+    return events.reverse().map((e) => ({ type: e.type, at: e.createdAt, data: e.data as unknown as Record<string, unknown> }));
   }
 
   /** A new token for the device (shown once); the old one stops working at once. */
@@ -133,9 +159,12 @@ export class DevicesService {
     await this.events.appendQuietly(id, [{ type: 'DeviceDisconnected', data: { deviceId: id, node: this.node, reason } }], this.node);
   }
 
-  /** A heartbeat or a reply: the device is alive now (nothing else it says about itself is stored). */
-  async activity(id: string): Promise<void> {
-    await this.devices.update(id, { lastActivityAt: new Date(), active: true, node: this.node });
+  /** A heartbeat or a reply: the device is alive now. Of what it says about itself only its own problem is kept. */
+  async activity(id: string, installed?: HeartbeatMessage): Promise<void> {
+    const fields: Partial<DeviceEntity> = { lastActivityAt: new Date(), active: true, node: this.node };
+    // A heartbeat states the agent's problem each time (absent = none), so a fixed agent clears it.
+    if (installed) fields.problem = installed.problem ?? null;
+    await this.devices.update(id, fields);
   }
 
   async deployed(id: string, ack: { modelId: string; modelVersion: string; section: string; bytes: number }): Promise<void> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { HealthResponse } from '@ddnn/contracts';
 import { CredentialsService } from '../auth/credentials.service';
@@ -15,6 +15,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Health', description: 'Up or down and the version, for anyone; with the operator token also the database details (never its address). 503 when the database does not answer.' })
   @ApiOkResponse({ description: 'Up, with the version; with the operator token (Authorization: Bearer) also the database details.' })
   @ApiServiceUnavailableResponse({ description: 'Down: the database does not answer.' })
   async get(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<HealthResponse> {

@@ -8,6 +8,7 @@ import {
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -27,6 +28,7 @@ export class ModelsController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Register a model by path', description: 'Registers a checkpoint directory the server can read (manifest.json and one weights file per section); local use.' })
   @ApiCreatedResponse({ type: ModelDto })
   @ApiBadRequestResponse({ description: 'The path is not a checkpoint folder under a models root.' })
   @ApiConflictResponse({ description: 'A model with this id exists.' })
@@ -35,6 +37,7 @@ export class ModelsController {
   }
 
   @Post('upload')
+  @ApiOperation({ summary: 'Upload a model', description: 'Registers a checkpoint uploaded as a tar.gz archive (multipart field `archive`), unpacked under the archive limits (SECURITY.md) and installed atomically.' })
   // Storage and limits: ModelsModule (multer streams the file to a private folder, never into memory).
   @UseInterceptors(FileInterceptor('archive'))
   @ApiConsumes('multipart/form-data')
@@ -55,12 +58,14 @@ export class ModelsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List models', description: 'Registered models with their sections and sizes.' })
   @ApiOkResponse({ type: [ModelDto] })
   list(): Promise<ModelView[]> {
     return this.models.list();
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a model', description: 'A registered model: version, sections and their sizes.' })
   @ApiOkResponse({ type: ModelDto })
   @ApiNotFoundResponse()
   get(@Param('id') id: string): Promise<ModelView> {
@@ -68,6 +73,7 @@ export class ModelsController {
   }
 
   @Post(':id/deploy')
+  @ApiOperation({ summary: 'Deploy a model to devices', description: 'Sends each device the section it serves (device-<view>, edge-<name>) and reports what each acknowledged.' })
   @HttpCode(200)
   @ApiOkResponse({ type: [DeployOutcomeDto], description: 'One outcome per device; each success is logged as ModelDeployed.' })
   @ApiNotFoundResponse()

@@ -1,4 +1,4 @@
-import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats } from '@ddnn/contracts';
+import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, SessionSpec, SessionStarted } from '@ddnn/contracts';
 import { isDatabaseUnavailable } from '@ddnn/events';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
 import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
@@ -91,6 +91,12 @@ export function specProblem(spec: CreateSessionRequest, model: ModelShape, data:
   return null;
 }
 
+/** The run's name, tags and recorded configuration, as SessionStarted carries them (absent fields stay absent). */
+function runRecord(spec: CreateSessionRequest): Pick<SessionStarted, 'name' | 'tags' | 'configuration'> {
+  const s = spec as SessionSpec;
+  return { ...(s.name ? { name: s.name } : {}), ...(s.tags?.length ? { tags: s.tags } : {}), ...(s.configuration ? { configuration: s.configuration } : {}) };
+}
+
 /**
  * Runs (or resumes) one session to its end on this node: checks, deploys, logs SessionStarted, runs the
  * samples not yet in the log through a bounded pipeline, then SessionCompleted or SessionAborted. Everything
@@ -142,6 +148,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
             mode: spec.mode,
             deadlineMs: spec.deadlineMs,
             messageSizes: model.messageSizes,
+            ...runRecord(spec),
           },
         },
       ]);

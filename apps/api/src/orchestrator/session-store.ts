@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { CreateSessionRequest, SessionRunStats, SessionStatus, SessionView } from '@ddnn/contracts';
+import type { CreateSessionRequest, SessionRunStats, SessionSpec, SessionStatus, SessionView } from '@ddnn/contracts';
 
 interface SessionRow {
   id: string;
   status: SessionStatus;
-  spec: CreateSessionRequest;
+  spec: SessionSpec;
   model_id: string;
   dataset: string;
   split: 'train' | 'test';
@@ -147,6 +147,10 @@ export class SessionStore {
 function toView(r: SessionRow): SessionView {
   return {
     id: r.id,
+    // Run metadata lives in session_runs (sessions/session-runs.repository.ts), merged in by SessionsService.
+    name: '',
+    tags: [],
+    note: '',
     status: r.status,
     modelId: r.model_id,
     dataset: r.dataset,
@@ -157,6 +161,7 @@ function toView(r: SessionRow): SessionView {
     deadlineMs: r.spec.deadlineMs,
     rate: r.spec.rate ?? null,
     limit: r.spec.limit ?? null,
+    configuration: r.spec.configuration ?? null,
     sampleCount: r.sample_count,
     samplesDone: r.samples_done,
     owner: r.owner,

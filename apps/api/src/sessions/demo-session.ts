@@ -58,7 +58,7 @@ export class DemoSession implements OnApplicationBootstrap {
     }
     // The simulated devices npm start connects (DDNN_SIMULATED_DEVICES) serve the demo; without them, start one per view.
     const needed = Math.max(...model.deviceViews) + 1;
-    if (this.config.DDNN_SIMULATED_DEVICES < needed) await this.simulations.create({ devices: needed });
+    if (this.config.DDNN_SIMULATED_DEVICES < needed) await this.simulations.create({ devices: needed, persist: true });
     const devices = await this.waitForSimulatedDevices(model.deviceViews);
     this.logger.log(`${devices.length} simulated devices connected`);
     if (await this.store.demoExists()) return;

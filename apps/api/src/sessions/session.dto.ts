@@ -10,19 +10,25 @@ import {
   IsOptional,
   IsPositive,
   IsString,
+  IsUUID,
   Matches,
   Max,
   Min,
+  MaxLength,
   MinLength,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { SESSION_STATUSES, type CreateSessionRequest, type SessionStatus } from '@ddnn/contracts';
+import { SESSION_STATUSES, type CreateSessionRequest, type SessionListQuery, type SessionStatus, type UpdateSessionRequest } from '@ddnn/contracts';
 import { IsCheckpoint } from '../common/checkpoint.validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SessionSummaryDto } from './session-summary.dto';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const TAG = /^[\w.:-]{1,40}$/;
+const TAG_MESSAGE = 'each tag is 1-40 letters, digits or . _ : -';
+/** The policy filter: what the dashboard prints for a live entropy policy. */
+export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
 
 export class TopologyDeviceDto {
   @ApiProperty({ description: 'A registered end device', example: 'b1f8c2e4-…' })
@@ -146,6 +152,53 @@ export class CreateSessionDto implements CreateSessionRequest {
   @IsNumber()
   @IsPositive()
   rate?: number;
+
+  @ApiPropertyOptional({ description: 'Run name', example: 'baseline T=0.8' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(120)
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Run tags (letters, digits, . _ : -)', example: ['baseline'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(TAG, { each: true, message: TAG_MESSAGE })
+  tags?: string[];
+
+  @ApiPropertyOptional({ description: 'Free-text note' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  note?: string;
+
+  @ApiPropertyOptional({ description: 'A simulation on this node (POST /api/simulations) whose devices the topology uses: its link model and failures are recorded with the session, and it ends with the session.' })
+  @IsOptional()
+  @IsUUID()
+  simulationId?: string;
+}
+
+export class UpdateSessionDto implements UpdateSessionRequest {
+  @ApiPropertyOptional({ description: 'Run name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(120)
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Run tags (replaces the list)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(TAG, { each: true, message: TAG_MESSAGE })
+  tags?: string[];
+
+  @ApiPropertyOptional({ description: 'Free-text note' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  note?: string;
 }
 
 export class ListSessionsQuery extends PageQueryDto {
@@ -153,6 +206,35 @@ export class ListSessionsQuery extends PageQueryDto {
   @IsOptional()
   @IsIn(SESSION_STATUSES as SessionStatus[])
   status?: SessionStatus;
+
+  @ApiPropertyOptional({ description: 'Only runs with this tag' })
+  @IsOptional()
+  @IsString()
+  @Matches(TAG, { message: TAG_MESSAGE })
+  tag?: SessionListQuery['tag'];
+
+  @ApiPropertyOptional({ description: 'Only runs of this model' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME)
+  modelId?: string;
+
+  @ApiPropertyOptional({ description: 'Only runs on this dataset' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME)
+  dataset?: string;
+
+  @ApiPropertyOptional({ description: 'Only runs with this live policy, as `entropy T=<local>` or `entropy T=<local>/<edge>`', example: 'entropy T=0.8' })
+  @IsOptional()
+  @IsString()
+  @Matches(POLICY, { message: 'policy must read `entropy T=<local>` or `entropy T=<local>/<edge>`' })
+  policy?: string;
+
+  @ApiPropertyOptional({ enum: ['production', 'research'] })
+  @IsOptional()
+  @IsIn(['production', 'research'])
+  mode?: 'production' | 'research';
 }
 
 export class SessionEventsQuery {
@@ -179,6 +261,9 @@ export class CreateSessionResponseDto {
 /** OpenAPI shape of SessionView (libs/contracts); the controller returns the contract type itself. */
 export class SessionViewDto {
   @ApiProperty() id!: string;
+  @ApiProperty({ description: "Operator-given run name ('' when none)" }) name!: string;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty() note!: string;
   @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
   @ApiProperty() modelId!: string;
   @ApiProperty() dataset!: string;
@@ -189,6 +274,8 @@ export class SessionViewDto {
   @ApiProperty() deadlineMs!: number;
   @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
   @ApiProperty({ nullable: true, type: Number }) limit!: number | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'Link model, injected failures, device names and simulated marks recorded at creation (as in SessionStarted.configuration)' })
+  configuration!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Samples the session runs, once it started' }) sampleCount!: number | null;
   @ApiProperty() samplesDone!: number;
   @ApiProperty({ nullable: true, type: String, description: 'API node running it' }) owner!: string | null;

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
 import {
@@ -10,6 +10,7 @@ import {
   SessionEventsQuery,
   SessionListDto,
   SessionViewDto,
+  UpdateSessionDto,
 } from './session.dto';
 import { SessionsService } from './sessions.service';
 
@@ -20,6 +21,11 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Start a session',
+    description:
+      'Queues a run of a dataset split through the devices of `topology` with an entropy exit policy; a node picks it up at once. The configuration (device names, and with `simulationId` the link model and injected failures) is recorded and logged in SessionStarted.',
+  })
   @ApiCreatedResponse({ type: CreateSessionResponseDto, description: 'The session is queued; a node picks it up at once.' })
   @ApiBadRequestResponse({ description: 'The request names an unknown model, dataset or device, or is malformed.' })
   async create(@Body() body: CreateSessionDto): Promise<{ id: string }> {
@@ -29,12 +35,14 @@ export class SessionsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List sessions', description: 'Runs, newest first, with name, tags and the live summary; filter by status, tag, model, dataset, policy and mode.' })
   @ApiOkResponse({ type: SessionListDto, description: 'Sessions, newest first.' })
   list(@Query() q: ListSessionsQuery): Promise<SessionList> {
-    return this.sessions.list({ status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+    return this.sessions.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 });
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a session', description: 'Status, configuration, run name/tags/note and the summary folded from its events.' })
   @ApiOkResponse({ type: SessionViewDto, description: 'Status and the summary folded from the session events.' })
   @ApiNotFoundResponse()
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<SessionView> {
@@ -43,7 +51,16 @@ export class SessionsController {
     return view;
   }
 
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename, tag or annotate a session', description: 'Sets the run name, tags (the list is replaced) or note; other fields are kept.' })
+  @ApiOkResponse({ type: SessionViewDto })
+  @ApiNotFoundResponse()
+  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateSessionDto): Promise<SessionView> {
+    return this.sessions.update(id, body);
+  }
+
   @Post(':id/stop')
+  @ApiOperation({ summary: 'Stop a session', description: 'The node running it stops after the samples in flight; a queued session stops at once.' })
   @HttpCode(200)
   @ApiOkResponse({ type: SessionViewDto, description: 'Stop requested; the owning node stops after the samples in flight.' })
   @ApiNotFoundResponse()
@@ -54,6 +71,10 @@ export class SessionsController {
   }
 
   @Get(':id/events')
+  @ApiOperation({
+    summary: 'Read session events',
+    description: 'A page of the session event log after a checkpoint, in log order (SessionStarted, SampleStarted, SectionEvaluated, ExitDecided, BytesTransferred, DeviceMissed, ...; see docs/events.md).',
+  })
   @ApiOkResponse({ type: SessionEventsPageDto, description: 'A page of the session events after a checkpoint, in log order.' })
   @ApiNotFoundResponse()
   async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: SessionEventsQuery): Promise<SessionEventsPage> {

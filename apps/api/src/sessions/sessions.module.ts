@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { OrchestratorModule } from '../orchestrator/orchestrator.module';
 import { DemoSession } from './demo-session';
+import { SessionRunsRepository } from './session-runs.repository';
+import { SessionSimulations } from './session-simulations';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
@@ -8,7 +10,7 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [OrchestratorModule],
   controllers: [SessionsController],
-  providers: [SessionsService, DemoSession],
+  providers: [SessionsService, DemoSession, SessionRunsRepository, SessionSimulations],
   exports: [SessionsService],
 })
 export class SessionsModule {}

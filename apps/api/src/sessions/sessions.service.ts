@@ -1,5 +1,16 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
-import type { CreateSessionRequest, SessionEventsPage, SessionList, SessionStatus, SessionSummary, SessionView } from '@ddnn/contracts';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import type {
+  CreateSessionRequest,
+  SessionConfiguration,
+  SessionEventsPage,
+  SessionList,
+  SessionListQuery,
+  SessionSpec,
+  SessionSummary,
+  SessionView,
+  SimulationView,
+  UpdateSessionRequest,
+} from '@ddnn/contracts';
 import { sessionSummariesByIds } from '@ddnn/events';
 import { Database } from '../database/database';
 import { DevicesService } from '../devices/devices.service';
@@ -9,6 +20,9 @@ import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionScheduler } from '../orchestrator/session-scheduler';
 import { specProblem } from '../orchestrator/session-runner';
 import { SessionStore } from '../orchestrator/session-store';
+import { SimulationsService } from '../simulations/simulations.service';
+import { POLICY } from './session.dto';
+import { type RunMetadata, SessionRunsRepository } from './session-runs.repository';
 
 /** Sessions as operators see them: create, list, inspect, stop, and read their events. */
 @Injectable()
@@ -20,16 +34,27 @@ export class SessionsService {
     private readonly datasets: DatasetCatalog,
     private readonly scheduler: SessionScheduler,
     private readonly db: Database,
+    private readonly runs: SessionRunsRepository,
     private readonly devices: DevicesService,
+    private readonly simulations: SimulationsService,
   ) {}
 
-  /** Validates what can be checked up front (model, dataset, views), queues the session and wakes the scheduler. */
+  /**
+   * Validates what can be checked up front (model, dataset, views, registered devices), records the whole
+   * configuration with the request (device names, link model, injected failures), queues the session and
+   * wakes the scheduler.
+   */
   async create(spec: CreateSessionRequest, opts: { demo?: boolean } = {}): Promise<{ id: string } | null> {
     const problem = await this.problemWith(spec);
     if (problem) throw new BadRequestException(problem);
-    const id = await this.store.create(spec, opts);
-    if (id) this.scheduler.wake();
-    return id ? { id } : null;
+    const configuration = await this.configurationOf(spec);
+    const stored: SessionSpec = { ...spec, configuration };
+    const id = await this.store.create(stored, opts);
+    if (!id) return null;
+    if (spec.name !== undefined || spec.tags !== undefined || spec.note !== undefined) await this.runs.update(id, { name: spec.name, tags: spec.tags, note: spec.note });
+    if (spec.simulationId) this.simulations.bindToSession(spec.simulationId, id);
+    this.scheduler.wake();
+    return { id };
   }
 
   private async problemWith(spec: CreateSessionRequest): Promise<string | null> {
@@ -45,21 +70,55 @@ export class SessionsService {
     return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
   }
 
+  private async configurationOf(spec: CreateSessionRequest): Promise<SessionConfiguration> {
+    let sim: SimulationView | null = null;
+    if (spec.simulationId) {
+      try {
+        sim = this.simulations.get(spec.simulationId);
+      } catch {
+        throw new BadRequestException(`simulationId: no simulation ${spec.simulationId} on this node`);
+      }
+      if (sim.sessionId) throw new BadRequestException(`simulationId: simulation ${spec.simulationId} already serves session ${sim.sessionId}`);
+    }
+    const ids = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId ? [e.deviceId] : []))];
+    const devices = [];
+    for (const deviceId of ids) {
+      const d = await this.devices.get(deviceId).catch(() => null);
+      if (!d) throw new BadRequestException(`topology: device ${deviceId} is not registered`);
+      devices.push({ deviceId, name: d.name, simulated: d.simulated });
+    }
+    return { limit: spec.limit ?? null, rate: spec.rate ?? null, devices, link: sim?.link ?? null, failures: sim?.failures ?? [] };
+  }
+
   /**
-   * A page of sessions with their summaries from the session_summaries projection: one query for the page,
-   * no fold per row. The projection lags the log by at most its subscription's wake-up (NOTIFY, or the 1 s
-   * poll); a session it has not seen yet has summary null. One session (get) is folded to the head of the log.
+   * A page of sessions (filtered by the runs' metadata and spec) with their summaries from the
+   * session_summaries projection: one query for the page's summaries, no fold per row. The projection lags the
+   * log by at most its subscription's wake-up (NOTIFY, or the 1 s poll); a session it has not seen yet has
+   * summary null. One session (get) is folded to the head of the log.
    */
-  async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
-    const { items, total } = await this.store.list(q);
-    const summaries = await sessionSummariesByIds(this.db.pool, items.map((v) => v.id));
-    return { items: items.map((v) => withSummary(v, summaries.get(v.id) ?? null)), total, limit: q.limit, offset: q.offset };
+  async list(q: SessionListQuery & { limit: number; offset: number }): Promise<SessionList> {
+    const m = q.policy ? POLICY.exec(q.policy) : null;
+    const { ids, total } = await this.runs.list(q, m ? { local: Number(m[1]), edge: m[2] === undefined ? null : Number(m[2]) } : null);
+    const [views, meta, summaries] = await Promise.all([
+      Promise.all(ids.map((id) => this.store.get(id))),
+      this.runs.many(ids),
+      sessionSummariesByIds(this.db.pool, ids),
+    ]);
+    const items = views.filter((v): v is SessionView => v !== null);
+    return { items: items.map((v) => withRun(withSummary(v, summaries.get(v.id) ?? null), meta.get(v.id))), total, limit: q.limit, offset: q.offset };
   }
 
   async get(id: string): Promise<SessionView | null> {
     const view = await this.store.get(id);
     if (!view) return null;
-    return withSummary(view, await this.log.summary(id));
+    return withRun(withSummary(view, await this.log.summary(id)), await this.runs.get(id));
+  }
+
+  /** Renames, retags or annotates a run. */
+  async update(id: string, patch: UpdateSessionRequest): Promise<SessionView> {
+    if (!(await this.store.get(id))) throw new NotFoundException(`no session ${id}`);
+    await this.runs.update(id, patch);
+    return (await this.get(id))!;
   }
 
   async stop(id: string): Promise<SessionView | null> {
@@ -82,4 +141,8 @@ export class SessionsService {
  */
 function withSummary(view: SessionView, summary: SessionSummary | null): SessionView {
   return { ...view, samplesDone: Math.max(summary?.samplesStarted ?? 0, view.samplesDone), summary };
+}
+
+function withRun(v: SessionView, run: RunMetadata | undefined): SessionView {
+  return { ...v, name: run?.name ?? '', tags: run?.tags ?? [], note: run?.note ?? '' };
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import type { CreateSimulationRequest, SimulatedFailure, SimulatedFailureKind, SimulatedLink, SimulationView } from '@ddnn/contracts';
 
 const KINDS: SimulatedFailureKind[] = ['crash', 'slow', 'flaky'];
@@ -54,6 +54,11 @@ export class CreateSimulationDto implements CreateSimulationRequest {
   @ValidateNested()
   @Type(() => SimulatedLinkDto)
   link?: SimulatedLinkDto;
+
+  @ApiPropertyOptional({ default: false, description: 'Keep the devices after the session that names this simulation ends (default: they are deleted with it).' })
+  @IsOptional()
+  @IsBoolean()
+  persist?: boolean;
 }
 
 class SimulatedDeviceDto {
@@ -69,5 +74,7 @@ export class SimulationDto implements SimulationView {
   @ApiProperty({ type: [SimulatedDeviceDto] }) devices!: SimulatedDeviceDto[];
   @ApiProperty({ type: [SimulatedFailureDto] }) failures!: SimulatedFailureDto[];
   @ApiProperty({ type: SimulatedLinkDto, nullable: true }) link!: SimulatedLinkDto | null;
+  @ApiProperty() persist!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'The session whose end stops this simulation.' }) sessionId!: string | null;
   @ApiProperty() createdAt!: string;
 }

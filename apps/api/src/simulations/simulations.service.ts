@@ -41,7 +41,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   /** DDNN_SIMULATED_DEVICES simulated devices at start-up (0 by default: the demo session starts its own). */
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.DDNN_SIMULATED_DEVICES > 0) {
-      const sim = await this.start({ devices: this.config.DDNN_SIMULATED_DEVICES });
+      const sim = await this.start({ devices: this.config.DDNN_SIMULATED_DEVICES, persist: true });
       this.logger.log(`${sim.devices.length} simulated devices connected (simulation ${sim.id})`);
     }
   }
@@ -65,6 +65,31 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const s = this.simulations.get(id);
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     return s.view;
+  }
+
+  /** Ties the simulation to the session that uses its devices: it ends with that session (see `end`). */
+  bindToSession(id: string, sessionId: string): void {
+    const s = this.simulations.get(id);
+    if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
+    s.view = { ...s.view, sessionId };
+    this.simulations.set(id, s);
+  }
+
+  /** Simulations waiting for a session to end. */
+  boundToSessions(): { id: string; sessionId: string }[] {
+    return [...this.simulations.values()].flatMap((s) => (s.view.sessionId ? [{ id: s.view.id, sessionId: s.view.sessionId }] : []));
+  }
+
+  /**
+   * A session's simulation after the session ended: stops it and, unless it was asked to persist, deletes its
+   * devices (their events stay in the log, and the session's SessionStarted keeps their names).
+   */
+  async end(id: string): Promise<void> {
+    const s = this.simulations.get(id);
+    if (!s) return;
+    await this.stop(id);
+    if (s.view.persist) return;
+    for (const d of s.view.devices) await this.devices.remove(d.deviceId).catch((e: Error) => this.logger.warn(`deleting simulated device ${d.name}: ${e.message}`));
   }
 
   /** Stops a simulation: its devices disconnect (DeviceDisconnected). */
@@ -123,6 +148,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       devices: devices.map((d, index) => ({ deviceId: d.deviceId, name: d.name, role: d.role, view: d.view, index })),
       failures: req.failures ?? [],
       link: req.link ?? null,
+      persist: req.persist ?? false,
+      sessionId: null,
       createdAt: new Date().toISOString(),
     };
     this.simulations.set(id, { view, devices, heartbeat });

@@ -11,10 +11,17 @@ export interface ServerFlags {
   token?: string;
 }
 
+/** The platform the CLI talks to: DDNN_SERVER, else the local API on PORT (as npm start serves it). */
+export function defaultServer(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DDNN_SERVER?.trim()) return env.DDNN_SERVER.trim();
+  const port = env.PORT?.trim() && /^\d{1,5}$/.test(env.PORT.trim()) ? env.PORT.trim() : '3000';
+  return `http://localhost:${port}`;
+}
+
 /** Adds --server and --token to an analysis command. */
 export function serverOptions(cmd: Command): Command {
   return cmd
-    .option('--server <url>', 'the running platform', process.env.DDNN_SERVER ?? 'http://localhost:3000')
+    .option('--server <url>', 'the running platform (default: DDNN_SERVER, else http://localhost:$PORT, PORT defaulting to 3000)', defaultServer())
     .option('--token <token>', 'operator token (default: DDNN_ADMIN_TOKEN, then <repo>/.data/admin-token)');
 }
 

@@ -34,21 +34,22 @@ export function ExitsChart({ summary }: { summary: SessionSummary }) {
 }
 
 /** `<uuid>-><uuid>` as `1a2b3c4d->cloud`: node ids are long, names of tiers are short. */
-export function shortLink(link: string): string {
+/** `a->b` as `a → b`, each device id as its name (`label`) or, unknown, its first 8 characters. */
+export function shortLink(link: string, label?: (id: string) => string | undefined): string {
   return link
     .split('->')
-    .map((n) => (/^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(n) ? n.slice(0, 8) : n))
+    .map((n) => label?.(n) ?? (/^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(n) ? n.slice(0, 8) : n))
     .join(' → ');
 }
 
 /** Counted bytes per link, largest first. */
-export function LinkBytesChart({ bytesByLink }: { bytesByLink: Record<string, number> }) {
+export function LinkBytesChart({ bytesByLink, label }: { bytesByLink: Record<string, number>; label?: (id: string) => string | undefined }) {
   const data = Object.entries(bytesByLink)
-    .map(([link, bytes]) => ({ link: shortLink(link), bytes }))
+    .map(([link, bytes]) => ({ link: shortLink(link, label), bytes }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 12);
   return (
-    <div className="chart-box" style={{ height: Math.max(140, 28 * data.length + 40) }}>
+    <div className="chart-box" style={{ height: Math.max(140, 28 * data.length + 40) }} data-testid="link-bytes" data-links={data.map((d) => d.link).join('|')}>
       <ResponsiveContainer>
         <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />

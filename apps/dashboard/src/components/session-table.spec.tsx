@@ -7,6 +7,9 @@ jest.mock('next/link', () => ({ __esModule: true, default: ({ href, children, ..
 function session(id: string, accuracy: number | null, startedAt: string): SessionView {
   return {
     id,
+    name: '',
+    tags: [],
+    note: '',
     status: 'completed',
     modelId: 'default',
     dataset: 'synth',
@@ -17,6 +20,7 @@ function session(id: string, accuracy: number | null, startedAt: string): Sessio
     deadlineMs: 2000,
     rate: null,
     limit: null,
+    configuration: null,
     sampleCount: 10,
     samplesDone: 10,
     owner: null,

@@ -85,14 +85,19 @@ export function SessionTable({ sessions }: { sessions: SessionView[] }) {
         <tbody>
           {rows.map((s) => (
             <tr key={s.id} data-session={s.id}>
-              <td>
-                <Link href={`/session?id=${s.id}`} className="mono" title={s.id}>
-                  {shortId(s.id)}
-                </Link>{' '}
-                <span className="muted">
-                  {s.dataset}/{s.split} · {s.mode}
+              <td className="wrap" style={{ minWidth: 180 }}>
+                <Link href={`/session?id=${s.id}`} className={s.name ? undefined : 'mono'} title={s.id}>
+                  {s.name || shortId(s.id)}
+                </Link>
+                {s.tags.map((t) => (
+                  <span key={t} className="badge tag">
+                    {t}
+                  </span>
+                ))}
+                <div className="muted">
+                  {s.modelId} · {s.dataset}/{s.split} · {s.mode}
                   {s.demo ? ' · demo' : ''}
-                </span>
+                </div>
               </td>
               <td>
                 <StatusBadge status={s.status} />
@@ -105,7 +110,7 @@ export function SessionTable({ sessions }: { sessions: SessionView[] }) {
               <td className="num">{fmtPct(s.summary?.accuracy)}</td>
               <td className="num">{fmtPct(localExitRate(s.summary))}</td>
               <td className="num">{fmtBytes(s.summary?.bytes.perSample)}</td>
-              <td>{fmtTime(s.startedAt ?? s.createdAt)}</td>
+              <td className="wrap">{fmtTime(s.startedAt ?? s.createdAt)}</td>
               <td className="num">{fmtDuration(durationMs(s, now))}</td>
               <td>
                 <Link href={`/replay?session=${s.id}`}>replay</Link>

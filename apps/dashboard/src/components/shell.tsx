@@ -7,6 +7,7 @@ import { adoptTokenFromFragment, clearToken, getToken, onTokenChange, setToken }
 const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/devices', label: 'Devices' },
+  { href: '/models', label: 'Models' },
   { href: '/sessions', label: 'Sessions' },
   { href: '/replay', label: 'Replay' },
   { href: '/compare', label: 'Compare' },
@@ -54,10 +55,18 @@ export function Shell({ children }: { children: ReactNode }) {
     adoptTokenFromFragment();
     setTok(getToken());
     setReady(true);
-    return onTokenChange((t, why) => {
+    // Pasting the printed link into a tab already on this app only changes the fragment: no reload, so
+    // the fragment is adopted (and removed from the address bar) on hashchange too.
+    const onHash = () => adoptTokenFromFragment();
+    window.addEventListener('hashchange', onHash);
+    const off = onTokenChange((t, why) => {
       setTok(t);
       setReason(why ?? null);
     });
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      off();
+    };
   }, []);
   if (!ready) return <div className="boot" />;
   return (

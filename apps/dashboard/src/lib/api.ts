@@ -3,16 +3,24 @@ import type {
   CreateSessionRequest,
   CreateSessionResponse,
   CreateSimulationRequest,
+  DatasetView,
+  SampleViews,
+  UpdateSessionRequest,
+  DeviceHistoryEntry,
   DeviceList,
   DeviceListQuery,
   DeviceView,
   HealthResponse,
+  LinkModel,
+  SweepResult,
+  ThresholdStatistic,
   ModelView,
   ProfileCreatedResponse,
   ProfileView,
+  ProvisionDeviceResponse,
   SessionEventsPage,
   SessionList,
-  SessionStatus,
+  SessionListQuery,
   SessionView,
   SimulationView,
   UpdateDeviceRequest,
@@ -46,7 +54,7 @@ async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = getToken();
   if (token) headers.set('Authorization', `Bearer ${token}`);
-  if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  if (init.body && !(init.body instanceof FormData) && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   let res: Response;
   try {
     res = await fetch(path, { ...init, headers });
@@ -87,8 +95,25 @@ export const api = {
     request<DeviceView>(`/api/devices/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) }),
   profiles: () => request<ProfileView[]>('/api/profiles'),
   createProfile: (body: CreateProfileRequest) => request<ProfileCreatedResponse>('/api/profiles', post(body)),
+  device: (id: string) => request<DeviceView>(`/api/devices/${encodeURIComponent(id)}`),
+  rotateDeviceToken: (id: string) => request<ProvisionDeviceResponse>(`/api/devices/${encodeURIComponent(id)}/rotate-token`, { method: 'POST' }),
+  revokeDeviceToken: (id: string) => request<DeviceView>(`/api/devices/${encodeURIComponent(id)}/revoke-token`, { method: 'POST' }),
+  deviceHistory: (id: string) => request<DeviceHistoryEntry[]>(`/api/devices/${encodeURIComponent(id)}/history`),
+  deleteDevice: (id: string) => request<void>(`/api/devices/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   models: () => request<ModelView[]>('/api/models'),
-  sessions: (q: { status?: SessionStatus; limit?: number; offset?: number }) => request<SessionList>(`/api/sessions${query(q)}`),
+  datasets: () => request<DatasetView[]>('/api/datasets'),
+  /** POST /api/models/upload: a checkpoint archive as multipart field `archive`. */
+  uploadModel: (archive: File, id?: string) => {
+    const form = new FormData();
+    form.set('archive', archive);
+    if (id) form.set('id', id);
+    return request<ModelView>('/api/models/upload', { method: 'POST', body: form });
+  },
+  /** Which views of a sample the cameras captured (the replay asks for those images only). */
+  sampleViews: (dataset: string, sampleId: string) => request<SampleViews>(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}`),
+  sessions: (q: SessionListQuery) => request<SessionList>(`/api/sessions${query({ ...q })}`),
+  updateSession: (id: string, body: UpdateSessionRequest) =>
+    request<SessionView>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) }),
   session: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}`),
   createSession: (body: CreateSessionRequest) => request<CreateSessionResponse>('/api/sessions', post(body)),
   stopSession: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
@@ -96,6 +121,9 @@ export const api = {
     request<SessionEventsPage>(`/api/sessions/${encodeURIComponent(id)}/events${query({ after, limit })}`),
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
+  compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
+  sweep: (sessionId: string, policy: ThresholdStatistic, points: number, linkModel?: LinkModel) =>
+    request<SweepResult>(`/api/analysis/sweep${query({ sessionId, policy, points, linkModel: linkModel ? JSON.stringify(linkModel) : undefined })}`),
   /** One camera view of a sample (operators only, so fetched with the token rather than by an <img> URL). */
   viewImage: (dataset: string, sampleId: string, view: number) =>
     send(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`).then((r) => r.blob()),

@@ -1,5 +1,5 @@
-import type { CompareRow, PolicySpec, StoredEvent, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
-import { evaluatePolicy, paretoFrontier, policyLabel, type SessionSampleTable, sessionSamplesFromEvents, sweep } from '@ddnn/policies';
+import type { CompareRow, LinkModel, PolicySpec, SessionConfiguration, StoredEvent, SweepResult } from '@ddnn/contracts';
+import { policyLabel, type SessionSampleTable, sessionSamplesFromEvents } from '@ddnn/policies';
 
 /** One device's share in a session: how often it answered and how often its own exit was right. */
 export interface DeviceContribution {
@@ -15,10 +15,13 @@ export interface SessionAnalysis {
   sessionId: string;
   samples: number;
   table: SessionSampleTable;
+  /** The API's threshold sweep (GET /api/analysis/sweep), with the session's link model. */
   sweep: SweepResult;
   devices: DeviceContribution[];
   /** Samples where at least one device missed a stage (a fault scenario shows up here). */
   samplesWithMisses: number;
+  /** The link the session recorded (null: none simulated), which the latency estimates use. */
+  link: SessionConfiguration['link'];
 }
 
 /** Per-device answer rate and own-exit accuracy from a session's sample table. */
@@ -42,8 +45,8 @@ export function deviceContributions(t: SessionSampleTable): DeviceContribution[]
   });
 }
 
-/** Builds a session's table, its threshold sweep and device contributions (all in the browser). */
-export function analyzeSession(events: StoredEvent[], statistic: ThresholdStatistic, points = 21): SessionAnalysis {
+/** A session's device contributions and misses, from its events (what the API's rows do not carry). */
+export function deviceSide(events: StoredEvent[]): Pick<SessionAnalysis, 'sessionId' | 'samples' | 'table' | 'devices' | 'samplesWithMisses'> {
   const table = sessionSamplesFromEvents(events);
   const d = table.devices.length;
   let samplesWithMisses = 0;
@@ -55,14 +58,27 @@ export function analyzeSession(events: StoredEvent[], statistic: ThresholdStatis
       }
     }
   }
-  return { sessionId: table.sessionId, samples: table.n, table, sweep: sweep(table, statistic, points), devices: deviceContributions(table), samplesWithMisses };
+  return { sessionId: table.sessionId, samples: table.n, table, devices: deviceContributions(table), samplesWithMisses };
 }
 
-/** Every policy on every session, with the accuracy-vs-bytes Pareto marks across all rows. */
-export function compareRows(analyses: SessionAnalysis[], policies: PolicySpec[]): (CompareRow & { label: string })[] {
-  const rows = analyses.flatMap((a) => policies.map((p) => evaluatePolicy(a.table, p)));
-  return paretoFrontier(rows.map((r) => (r.evaluable ? r : { ...r, accuracy: undefined, bytesPerSample: undefined }))) as (CompareRow & { label: string })[];
+/** The link model the API's latency estimates use for a session: its recorded link on every message. */
+export function linkModelOf(link: SessionConfiguration['link'] | undefined): LinkModel | undefined {
+  return link ? { default: { latencyMs: link.latencyMs, bandwidthKbps: link.bandwidthKbps } } : undefined;
 }
+
+/**
+ * Half-width of the 95% interval of an accuracy measured on n labelled samples (normal approximation of the
+ * binomial): 90% on 171 samples is 90% +/- 4.5 points. Null when there is nothing to bound.
+ */
+export function accuracyHalfWidth(accuracy: number | null, n: number): number | null {
+  if (accuracy === null || !Number.isFinite(accuracy) || n <= 0) return null;
+  // At 0% or 100% the normal approximation says 0: use the rule of three (95% bound 3/n) instead.
+  if (accuracy === 0 || accuracy === 1) return Math.min(1, 3 / n);
+  return 1.96 * Math.sqrt((accuracy * (1 - accuracy)) / n);
+}
+
+/** Rows of the API's compare for each session, in the order asked (the API marks the frontier per session). */
+export type Row = CompareRow & { label: string };
 
 /** The policy presets the Compare page offers, given its threshold inputs. */
 export function presetPolicies(o: { entropy: number[]; confidence: number[]; baselines: boolean }): PolicySpec[] {

@@ -1,13 +1,19 @@
+/** Where `npm start` writes the datasets, relative to the repository root (the README's agent command). */
+export const DEFAULT_AGENT_DATA_DIR = '.data/datasets';
+
 /** Quotes a shell word when it holds anything but safe characters. */
 function sh(word: string): string {
   return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The exact device-agent command an operator copies to connect a new device (issue 6's agent flags). */
-export function deviceAgentCommand(o: { server: string; profileKey: string; name: string; view: string; role: 'end-device' | 'edge'; dataDir: string }): string {
+/**
+ * The exact device-agent command an operator copies to connect a new device: the README's, run from the
+ * repository root, where `npm start` keeps its datasets under .data/datasets.
+ */
+export function deviceAgentCommand(o: { server: string; profileKey: string; name: string; view: string; role: 'end-device' | 'edge'; dataDir?: string }): string {
   const parts = ['npm', 'run', '-s', 'device', '--', '--server', o.server, '--profile-key', o.profileKey, '--name', o.name || 'cam-0'];
   if (o.role === 'edge') parts.push('--role', 'edge');
   else parts.push('--view', o.view || '0');
-  parts.push('--data', o.dataDir || '.data');
+  parts.push('--data', o.dataDir || DEFAULT_AGENT_DATA_DIR);
   return parts.map(sh).join(' ');
 }

@@ -27,6 +27,12 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** Milliseconds with one decimal below 100 ms (per-sample times), else as fmtDuration. */
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  return ms < 100 ? `${ms.toFixed(1)} ms` : fmtDuration(ms);
+}
+
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);

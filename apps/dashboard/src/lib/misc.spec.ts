@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { toCsv } from './csv';
 import { deviceAgentCommand } from './device-command';
 import { fmtBytes, fmtPct } from './format';
 import { laterCheckpoint } from './live';
 import { layoutTopology } from './topology';
-import { parseThresholds, presetPolicies } from './compare';
+import { accuracyHalfWidth, linkModelOf, parseThresholds, presetPolicies } from './compare';
 
 describe('toCsv', () => {
   it('quotes fields with commas, quotes and line breaks', () => {
@@ -13,9 +15,12 @@ describe('toCsv', () => {
 
 describe('deviceAgentCommand', () => {
   it('is the agent command with the provisioning flags, shell-quoted', () => {
-    expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device', dataDir: '.data' })).toBe(
-      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data',
+    // The README's command: npm start keeps the datasets under .data/datasets.
+    expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device' })).toBe(
+      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data/datasets',
     );
+    const readme = fs.readFileSync(path.join(__dirname, '../../../../README.md'), 'utf8');
+    expect(readme).toContain('npm run -s device -- --server http://localhost:3000 --profile-key ddnn_pk_... --name cam-3 --view 3 --data .data/datasets');
     expect(deviceAgentCommand({ server: 'http://h', profileKey: '<PROFILE_KEY>', name: 'e1', view: '', role: 'edge', dataDir: '.data' })).toContain("--profile-key '<PROFILE_KEY>' --name e1 --role edge");
   });
 });
@@ -53,5 +58,20 @@ describe('compare inputs', () => {
   it('labels presets without repeating equal local/edge thresholds', () => {
     const names = presetPolicies({ entropy: [0.5], confidence: [], baselines: true }).map((p) => p.name);
     expect(names).toEqual(['entropy T=0.5', 'always-local', 'always-cloud', 'raw-offload']);
+  });
+});
+
+describe('compare uncertainty and link', () => {
+  it('states the 95% interval of an accuracy: about +/- 4.5 points at 90% on 171 samples', () => {
+    expect(accuracyHalfWidth(0.9, 171)).toBeCloseTo(0.045, 3);
+    expect(accuracyHalfWidth(0.5, 100)).toBeCloseTo(0.098, 3);
+    // At 100% the normal approximation would claim certainty: the rule of three instead.
+    expect(accuracyHalfWidth(1, 30)).toBeCloseTo(0.1, 6);
+    expect(accuracyHalfWidth(null, 10)).toBeNull();
+    expect(accuracyHalfWidth(0.8, 0)).toBeNull();
+  });
+  it("uses the session's recorded link for every message, and none when none was recorded", () => {
+    expect(linkModelOf({ latencyMs: 20, bandwidthKbps: 1000 })).toEqual({ default: { latencyMs: 20, bandwidthKbps: 1000 } });
+    expect(linkModelOf(null)).toBeUndefined();
   });
 });

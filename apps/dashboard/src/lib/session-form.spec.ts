@@ -1,8 +1,39 @@
-import { defaultSessionForm, FormError, sessionRequest, simulationRequest, topologyFor } from './session-form';
+import type { DatasetView, ModelView } from '@ddnn/contracts';
+import { defaultSessionForm as blankForm, FormError, parseTags, sessionRequest, simulationRequest, topologyFor, withCatalogDefaults } from './session-form';
+
+const model = (id: string, views: number, edges: string[] = []): ModelView => ({
+  id,
+  name: id,
+  version: 'v1',
+  path: '',
+  sections: [...Array.from({ length: views }, (_, v) => ({ name: `device-${v}`, file: '', bytes: 1 })), ...edges.map((e) => ({ name: e, file: '', bytes: 1 })), { name: 'cloud', file: '', bytes: 1 }],
+  createdAt: '',
+});
+const dataset = (name: string, views: number, test = 10): DatasetView => ({ name, classes: ['car', 'bus', 'person'], views, splits: { train: 10, test } });
+const defaultSessionForm = withCatalogDefaults(blankForm, [model('other', 2), model('default', 6)], [dataset('empty', 6, 0), dataset('synth', 6)]);
 
 const devs = [0, 1, 2, 3].map((i) => ({ deviceId: `d${i}`, view: i }));
 
 describe('the start-session form', () => {
+  it('takes its model, dataset and device count from what the API has, never a guess', () => {
+    expect(blankForm.modelId).toBe('');
+    expect(blankForm.dataset).toBe('');
+    expect(() => sessionRequest(blankForm, devs)).toThrow(/Model is required/);
+    expect(defaultSessionForm).toMatchObject({ modelId: 'default', dataset: 'synth', simulatedCount: '6', edges: '0' });
+    // No `default` model: the first; a dataset without test samples is passed over.
+    expect(withCatalogDefaults(blankForm, [model('m2', 2)], [dataset('a', 2, 0), dataset('b', 3)])).toMatchObject({ modelId: 'm2', dataset: 'b', simulatedCount: '2' });
+    // Picking another model resets the device count and edges to that model's.
+    expect(withCatalogDefaults(defaultSessionForm, [model('default', 6), model('e', 4, ['edge-a'])], [dataset('synth', 6)], 'e')).toMatchObject({ modelId: 'e', simulatedCount: '4', edges: '1', thresholdEdge: '0.8' });
+    // A choice that still exists is kept.
+    expect(withCatalogDefaults({ ...defaultSessionForm, modelId: 'other', simulatedCount: '2' }, [model('default', 6), model('other', 2)], [dataset('synth', 6)]).modelId).toBe('other');
+  });
+
+  it('sends the run name and tags when given', () => {
+    expect(parseTags(' a, b  a,c ')).toEqual(['a', 'b', 'c']);
+    expect(sessionRequest({ ...defaultSessionForm, name: ' night run ', tags: 'x, y' }, devs)).toMatchObject({ name: 'night run', tags: ['x', 'y'] });
+    expect(sessionRequest(defaultSessionForm, devs)).not.toHaveProperty('name');
+  });
+
   it('builds the simulation and session requests from the defaults', () => {
     expect(simulationRequest(defaultSessionForm)).toEqual({ devices: 6, failures: [] });
     const req = sessionRequest(defaultSessionForm, devs);

@@ -1,7 +1,10 @@
-import type { CreateSessionRequest, CreateSimulationRequest, SessionTopology, SimulatedFailure, SimulationView } from '@ddnn/contracts';
+import type { CreateSessionRequest, CreateSimulationRequest, DatasetView, ModelView, SessionTopology, SimulatedFailure, SimulationView } from '@ddnn/contracts';
 
 /** What the start-session form holds (strings where the user types numbers). */
 export interface SessionFormState {
+  /** Run name and tags (experiment tracking); optional. */
+  name: string;
+  tags: string;
   modelId: string;
   dataset: string;
   split: 'train' | 'test';
@@ -21,8 +24,11 @@ export interface SessionFormState {
 }
 
 export const defaultSessionForm: SessionFormState = {
-  modelId: 'default',
-  dataset: 'synth',
+  name: '',
+  tags: '',
+  // Picked from what the API has registered (withCatalogDefaults); never a guess.
+  modelId: '',
+  dataset: '',
   split: 'test',
   limit: '',
   devices: 'simulated',
@@ -40,6 +46,42 @@ export const defaultSessionForm: SessionFormState = {
 };
 
 export class FormError extends Error {}
+
+/** Camera views a model has a device section for (`device-<view>`). */
+export function modelViews(m: Pick<ModelView, 'sections'>): number[] {
+  return m.sections.flatMap((s) => (/^device-(\d+)$/.exec(s.name) ? [Number(s.name.slice(7))] : [])).sort((a, b) => a - b);
+}
+
+/** Edge sections of a model (`edge-<name>`). */
+export function modelEdges(m: Pick<ModelView, 'sections'>): string[] {
+  return m.sections.flatMap((s) => (s.name.startsWith('edge-') ? [s.name] : []));
+}
+
+/**
+ * Fills what the operator has not picked from what exists: the `default` model (else the first), a dataset with
+ * test samples and as many views as the model (else the first), one simulated device per model view. A field
+ * already holding a value that still exists is kept.
+ */
+export function withCatalogDefaults(f: SessionFormState, models: ModelView[], datasets: DatasetView[], pick?: string): SessionFormState {
+  const model = models.find((m) => m.id === pick) ?? models.find((m) => m.id === f.modelId) ?? models.find((m) => m.id === 'default') ?? models[0];
+  const views = model ? modelViews(model) : [];
+  const fits = (d: DatasetView) => d.splits.test > 0 && d.views >= views.length;
+  const dataset = datasets.find((d) => d.name === f.dataset) ?? datasets.find(fits) ?? datasets[0];
+  const modelChanged = !!model && model.id !== f.modelId;
+  return {
+    ...f,
+    modelId: model?.id ?? '',
+    dataset: dataset?.name ?? '',
+    simulatedCount: modelChanged && views.length ? String(views.length) : f.simulatedCount,
+    edges: modelChanged ? String(model ? modelEdges(model).length : 0) : f.edges,
+    thresholdEdge: modelChanged && model && modelEdges(model).length && !f.thresholdEdge ? '0.8' : f.thresholdEdge,
+  };
+}
+
+/** "a, b  c" -> ['a', 'b', 'c'] (tags as the operator types them). */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean))];
+}
 
 function num(label: string, v: string, o: { int?: boolean; min?: number; max?: number; optional?: boolean } = {}): number | undefined {
   const t = v.trim();
@@ -81,7 +123,8 @@ export function topologyFor(devices: { deviceId: string; view: number | null }[]
 
 /** Validates the form and builds the session request for the given devices. */
 export function sessionRequest(f: SessionFormState, devices: { deviceId: string; view: number | null }[]): CreateSessionRequest {
-  if (!f.modelId.trim()) throw new FormError('Model is required');
+  if (!f.modelId.trim()) throw new FormError('Model is required: register one on the Models page (npm start registers models/default)');
+  if (!f.dataset.trim()) throw new FormError('Dataset is required: npm start writes one under .data/datasets');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.dataset.trim())) throw new FormError(`Dataset must be a dataset folder name, got "${f.dataset}"`);
   if (devices.length === 0) throw new FormError('Pick at least one device');
   const edges = num('Edge nodes', f.edges, { int: true, min: 0, max: 16 })!;
@@ -89,7 +132,10 @@ export function sessionRequest(f: SessionFormState, devices: { deviceId: string;
   const edge = edges ? num('Edge threshold', f.thresholdEdge, { min: 0, max: 1, optional: true }) : undefined;
   const limit = num('Sample limit', f.limit, { int: true, min: 1, optional: true });
   const rate = num('Rate', f.rate, { min: 0.001, optional: true });
+  const tags = parseTags(f.tags);
   return {
+    ...(f.name.trim() ? { name: f.name.trim() } : {}),
+    ...(tags.length ? { tags } : {}),
     modelId: f.modelId.trim(),
     dataset: f.dataset.trim(),
     split: f.split,

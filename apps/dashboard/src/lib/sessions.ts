@@ -1,11 +1,11 @@
-import type { SessionList, SessionStatus, SessionView } from '@ddnn/contracts';
+import type { SessionList, SessionListQuery, SessionView } from '@ddnn/contracts';
 import { api } from './api';
 
 /**
  * A page of sessions with their summaries. List rows carry them; a row without one (an API that leaves
  * summaries out of lists) is fetched on its own, a few at a time.
  */
-export async function sessionsWithSummaries(q: { status?: SessionStatus; limit: number; offset: number }): Promise<SessionList> {
+export async function sessionsWithSummaries(q: SessionListQuery & { limit: number; offset: number }): Promise<SessionList> {
   const list = await api.sessions(q);
   const items: SessionView[] = new Array(list.items.length);
   let next = 0;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { writeSynthDataset } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, repoRoot, startApi, type TestDatabase, tempDir } from '@ddnn/testing';
+import { assertNoOverflow } from './overflow';
 
 const dashboardOut = path.join(repoRoot, 'apps/dashboard/out');
 /**
@@ -94,7 +95,6 @@ export async function signedInPage(browser: Browser, url: string): Promise<Page>
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
-  // Every page must fit 1280 px wide: a horizontal scrollbar means something overflows.
-  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-  if (scroll > client) throw new Error(`${name}: the page is ${scroll} px wide in a ${client} px window (horizontal overflow)`);
+  // Every page, and at 1280 px every card, must fit: a horizontal scrollbar means something overflows.
+  await assertNoOverflow(page, name);
 }

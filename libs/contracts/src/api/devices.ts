@@ -41,8 +41,20 @@ export interface DeviceView {
   hasToken: boolean;
   connectivity: DeviceConnectivityView;
   deployed: { modelId: string; modelVersion: string; section: string } | null;
+  /** Operator tags to group devices. */
+  tags: string[];
+  /** The last problem the agent reported (e.g. it cannot read its data); null while it works. */
+  problem: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** GET /api/devices/:id/history: one event of the device's stream. */
+export interface DeviceHistoryEntry {
+  /** DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive, ModelDeployed. */
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
 }
 
 /** PATCH /api/devices/:id */
@@ -50,6 +62,8 @@ export interface UpdateDeviceRequest {
   adminState?: AdminState;
   role?: DeviceRole;
   view?: number | null;
+  name?: string;
+  tags?: string[];
 }
 
 /** GET /api/devices?limit&offset&role&adminState&active&simulated&name */
@@ -59,6 +73,8 @@ export interface DeviceListQuery {
   role?: DeviceRole;
   adminState?: AdminState;
   active?: boolean;
+  /** Only devices carrying this tag. */
+  tag?: string;
   simulated?: boolean;
   /** Substring of the name, case-insensitive. */
   name?: string;

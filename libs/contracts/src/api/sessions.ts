@@ -1,4 +1,4 @@
-import type { EntropyPolicySpec, SessionMode, SessionTopology, StoredEvent } from '../events/catalogue';
+import type { EntropyPolicySpec, SessionConfiguration, SessionMode, SessionTopology, StoredEvent } from '../events/catalogue';
 import type { SessionSummary } from '../events/projections';
 
 /** Lifecycle of a session: queued until a node owns it, running, then one of the three end states. */
@@ -21,6 +21,38 @@ export interface CreateSessionRequest {
   deadlineMs: number;
   /** Samples started per second at most (omitted: as fast as the pipeline allows). */
   rate?: number;
+  /** Run name, tags and note (editable later with PATCH). */
+  name?: string;
+  tags?: string[];
+  note?: string;
+  /**
+   * The simulation (POST /api/simulations, on this node) whose devices the topology uses: its link model and
+   * failures are recorded with the session, and unless it was created with `persist`, it stops and its devices
+   * are deleted when the session ends.
+   */
+  simulationId?: string;
+}
+/** What the server records with a session at creation (the request plus what it resolved). */
+export interface SessionSpec extends CreateSessionRequest {
+  configuration?: SessionConfiguration;
+}
+/** PATCH /api/sessions/:id: what operators may edit on a run. */
+export interface UpdateSessionRequest {
+  name?: string;
+  tags?: string[];
+  note?: string;
+}
+/** GET /api/sessions filters (all optional, combined with AND). */
+export interface SessionListQuery {
+  status?: SessionStatus;
+  tag?: string;
+  modelId?: string;
+  dataset?: string;
+  /** Policy label as livePolicyLabel prints it, e.g. `entropy T=0.8`; matched on kind and local threshold. */
+  policy?: string;
+  mode?: SessionMode;
+  limit?: number;
+  offset?: number;
 }
 export interface CreateSessionResponse {
   id: string;
@@ -29,6 +61,10 @@ export interface CreateSessionResponse {
 /** GET /api/sessions/:id and each row of GET /api/sessions. */
 export interface SessionView {
   id: string;
+  /** Operator-given run name ('' when none), tags and note. */
+  name: string;
+  tags: string[];
+  note: string;
   status: SessionStatus;
   modelId: string;
   dataset: string;
@@ -39,6 +75,8 @@ export interface SessionView {
   deadlineMs: number;
   rate: number | null;
   limit: number | null;
+  /** Link model, injected failures and device names recorded at creation (null for older sessions). */
+  configuration: SessionConfiguration | null;
   /** Samples the session runs (known once it started). */
   sampleCount: number | null;
   samplesDone: number;

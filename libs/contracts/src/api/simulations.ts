@@ -18,11 +18,16 @@ export interface CreateSimulationRequest {
   devices: number;
   failures?: SimulatedFailure[];
   link?: SimulatedLink;
+  /** Keep the devices after the session that uses the simulation ends (default: they are deleted with it). */
+  persist?: boolean;
 }
 export interface SimulationView {
   id: string;
   devices: { deviceId: string; name: string; role: 'end-device' | 'edge'; view: number | null; index: number }[];
   failures: SimulatedFailure[];
   link: SimulatedLink | null;
+  persist: boolean;
+  /** The session whose end stops this simulation (set when a session names it). */
+  sessionId: string | null;
   createdAt: string;
 }

@@ -78,6 +78,36 @@ export interface SessionStarted {
   mode: SessionMode;
   deadlineMs: number;
   messageSizes: MessageSizes;
+  /** Run name and tags when it started (absent in sessions logged before runs had them). */
+  name?: string;
+  tags?: string[];
+  /** The rest of the configuration it ran with (absent in sessions logged before it was recorded). */
+  configuration?: SessionConfiguration;
+}
+/** Link model of simulated devices: each message costs latencyMs + bytes * 8 / bandwidthKbps ms. */
+export interface SessionLinkSettings {
+  latencyMs: number;
+  bandwidthKbps: number;
+}
+/** A failure injected into a simulated device (its index in the simulation, from a sample on). */
+export interface SessionInjectedFailure {
+  device: number;
+  atSample: number;
+  kind: 'crash' | 'slow' | 'flaky';
+}
+/** A device of the topology as it was registered when the session started (names outlive deleted devices). */
+export interface SessionDeviceIdentity {
+  deviceId: string;
+  name: string;
+  simulated: boolean;
+}
+export interface SessionConfiguration {
+  limit: number | null;
+  rate: number | null;
+  devices: SessionDeviceIdentity[];
+  /** Simulated link; null = devices answer as fast as they compute (or a real network, unmodelled). */
+  link: SessionLinkSettings | null;
+  failures: SessionInjectedFailure[];
 }
 export interface SampleStarted {
   sessionId: string;

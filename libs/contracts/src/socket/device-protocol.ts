@@ -26,6 +26,7 @@ export const heartbeatSchema = z.strictObject({
   at: z.iso.datetime({ offset: true }),
   modelId: id.optional(),
   modelVersion: id.optional(),
+  problem: z.string().min(1).max(500).optional(),
 });
 
 export const deploySchema = z.strictObject({

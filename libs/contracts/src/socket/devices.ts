@@ -24,6 +24,8 @@ export interface HeartbeatMessage {
   /** Section currently installed, if any. */
   modelId?: string;
   modelVersion?: string;
+  /** What keeps the device from serving (e.g. it cannot read its data); absent when it works. */
+  problem?: string;
 }
 
 export interface DeployMessage {

@@ -3,11 +3,11 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import type { CompareRow, ThresholdStatistic } from '@ddnn/contracts';
+import type { SessionView, ThresholdStatistic } from '@ddnn/contracts';
 import { TIER_COLORS } from '../../components/charts';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { allSessionEvents, api } from '../../lib/api';
-import { analyzeSession, compareRows, parseThresholds, presetPolicies, type SessionAnalysis } from '../../lib/compare';
+import { accuracyHalfWidth, deviceSide, linkModelOf, parseThresholds, presetPolicies, type Row, type SessionAnalysis } from '../../lib/compare';
 import { download, toCsv } from '../../lib/csv';
 import { fmtBytes, fmtNum, fmtPct, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
@@ -15,7 +15,21 @@ import { useAsync } from '../../lib/use-async';
 
 const PALETTE = ['#2f6fde', '#d0452f', '#2f9e6b', '#8a4fd0', '#d08b1a', '#1f9bb0'];
 
-type Row = CompareRow & { label: string };
+/** How a session is named on this page: its run name, else its short id. */
+function sessionLabel(s: Pick<SessionView, 'id' | 'name'> | undefined, id: string): string {
+  return s?.name || shortId(id);
+}
+
+/** "90.1% ± 4.5" (95% interval over the labelled samples). */
+function AccuracyCell({ accuracy, n }: { accuracy: number | null; n: number }) {
+  const h = accuracyHalfWidth(accuracy, n);
+  return (
+    <td className="num" title={h === null ? undefined : `95% interval over ${n} labelled samples`}>
+      {fmtPct(accuracy)}
+      {h !== null && <span className="muted"> ± {(h * 100).toFixed(1)}</span>}
+    </td>
+  );
+}
 
 function rowsCsv(rows: Row[]): string {
   return toCsv(
@@ -50,7 +64,8 @@ function sweepCsv(analyses: SessionAnalysis[]): string {
   );
 }
 
-function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; rows: Row[]; statistic: ThresholdStatistic }) {
+function Results({ analyses, rows, statistic, sessions }: { analyses: SessionAnalysis[]; rows: Row[]; statistic: ThresholdStatistic; sessions: Map<string, SessionView> }) {
+  const nameOf = (id: string) => sessionLabel(sessions.get(id), id);
   const sweepData = useMemo(() => {
     const pts = analyses[0]?.sweep.points ?? [];
     return pts.map((p, i) => {
@@ -66,11 +81,14 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
     });
   }, [analyses]);
   const evaluable = rows.filter((r) => r.evaluable);
-  const front = evaluable
-    .filter((r) => r.dominated === false)
-    .map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: shortId(r.sessionId) }))
-    .sort((a, b) => a.x - b.x);
-  const dominated = evaluable.filter((r) => r.dominated).map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: shortId(r.sessionId) }));
+  // One frontier per session, as the API marks it: sessions ran on different data and devices.
+  const fronts = analyses.map((a) =>
+    evaluable
+      .filter((r) => r.sessionId === a.sessionId && r.dominated === false)
+      .map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: nameOf(r.sessionId) }))
+      .sort((p, q) => p.x - q.x),
+  );
+  const dominated = evaluable.filter((r) => r.dominated).map((r) => ({ x: r.bytesPerSample, y: r.accuracy, label: r.label, s: nameOf(r.sessionId) }));
   const deviceData = useMemo(() => {
     const views = [...new Set(analyses.flatMap((a) => a.devices.map((d) => d.view)))].sort((a, b) => a - b);
     return views.map((v) => {
@@ -105,7 +123,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                 <Tooltip formatter={(v) => fmtPct(Number(v))} labelFormatter={(t) => `T = ${Number(t).toFixed(2)}`} />
                 <Legend />
                 {analyses.map((a, k) => (
-                  <Line key={a.sessionId} dataKey={`acc${k}`} name={`accuracy ${shortId(a.sessionId)}`} stroke={PALETTE[k % PALETTE.length]} dot={false} isAnimationActive={false} />
+                  <Line key={a.sessionId} dataKey={`acc${k}`} name={`accuracy ${nameOf(a.sessionId)}`} stroke={PALETTE[k % PALETTE.length]} dot={false} isAnimationActive={false} />
                 ))}
               </LineChart>
             </ResponsiveContainer>
@@ -125,7 +143,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                       <Line
                         key={`${t}${k}`}
                         dataKey={`${t}${k}`}
-                        name={`${t} ${shortId(a.sessionId)}`}
+                        name={`${t} ${nameOf(a.sessionId)}`}
                         stroke={TIER_COLORS[t]}
                         strokeDasharray={k ? `${4 + 2 * k} 3` : undefined}
                         dot={false}
@@ -173,7 +191,16 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                   />
                   <Legend verticalAlign="top" />
                   <Scatter name="dominated" data={dominated} fill="#c4c9d2" isAnimationActive={false} />
-                  <Scatter name="Pareto frontier" data={front} fill="#2f6fde" line={{ stroke: '#2f6fde' }} isAnimationActive={false} />
+                  {fronts.map((front, k) => (
+                    <Scatter
+                      key={analyses[k].sessionId}
+                      name={`frontier ${nameOf(analyses[k].sessionId)}`}
+                      data={front}
+                      fill={PALETTE[k % PALETTE.length]}
+                      line={{ stroke: PALETTE[k % PALETTE.length] }}
+                      isAnimationActive={false}
+                    />
+                  ))}
                 </ScatterChart>
               </ResponsiveContainer>
             </div>
@@ -189,7 +216,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                 <Tooltip formatter={(v) => fmtPct(Number(v))} />
                 <Legend />
                 {analyses.map((a, k) => (
-                  <Bar key={a.sessionId} dataKey={`acc${k}`} name={shortId(a.sessionId)} fill={PALETTE[k % PALETTE.length]} isAnimationActive={false} />
+                  <Bar key={a.sessionId} dataKey={`acc${k}`} name={nameOf(a.sessionId)} fill={PALETTE[k % PALETTE.length]} isAnimationActive={false} />
                 ))}
               </BarChart>
             </ResponsiveContainer>
@@ -199,6 +226,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
           <p className="muted" style={{ marginTop: 0 }}>
             Sessions started with simulated failures (crash, slow, flaky) show here as missed devices; compare their accuracy in the table below.
           </p>
+          <div className="table-wrap">
           <table>
             <thead>
               <tr>
@@ -211,7 +239,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
             <tbody>
               {analyses.map((a) => (
                 <tr key={a.sessionId}>
-                  <td className="mono">{shortId(a.sessionId)}</td>
+                  <td>{nameOf(a.sessionId)}</td>
                   <td className="num">{a.samples}</td>
                   <td className="num">
                     {a.samplesWithMisses} ({fmtPct(a.samples ? a.samplesWithMisses / a.samples : null)})
@@ -227,6 +255,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
               ))}
             </tbody>
           </table>
+          </div>
         </Card>
       </div>
       <Card
@@ -254,25 +283,27 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
                 <th className="num">Edge</th>
                 <th className="num">Cloud</th>
                 <th className="num">Bytes / sample</th>
-                <th className="num">Mean latency</th>
-                <th>Pareto</th>
+                <th className="num" title="What the session's recorded link model implies (none: compute only)">Mean latency</th>
+                <th>Pareto (per session)</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r, i) => (
-                <tr key={i} className={!r.evaluable || r.dominated ? 'dominated' : undefined}>
-                  <td className="mono">{shortId(r.sessionId)}</td>
+                <tr key={i} className={!r.evaluable || r.dominated ? 'dominated' : undefined} data-session={r.sessionId} data-pareto={r.evaluable ? (r.dominated ? 'dominated' : 'frontier') : 'none'}>
+                  <td>{nameOf(r.sessionId)}</td>
                   <td>{r.label}</td>
                   {r.evaluable ? (
                     <>
-                      <td className="num">{fmtPct(r.accuracy)}</td>
+                      <AccuracyCell accuracy={r.accuracy} n={r.labelledSamples} />
                       {(['local', 'edge', 'cloud'] as const).map((t) => (
                         <td key={t} className="num">
                           {fmtPct(r.exits.find((e) => e.tier === t)?.exitRate ?? 0)}
                         </td>
                       ))}
                       <td className="num">{fmtBytes(r.bytesPerSample)}</td>
-                      <td className="num">{fmtNum(r.latency.meanMs, 1)} ms</td>
+                      <td className="num" data-testid="compare-latency">
+                        {fmtNum(r.latency.meanMs, 1)} ms
+                      </td>
                       <td>{r.dominated ? 'dominated' : 'frontier'}</td>
                     </>
                   ) : (
@@ -299,7 +330,7 @@ function Inner() {
   const [confT, setConfT] = useState('0.9');
   const [baselines, setBaselines] = useState(true);
   const [run, setRun] = useState(0);
-  const [state, setState] = useState<{ loading: boolean; error?: Error; analyses?: SessionAnalysis[]; rows?: Row[] }>({ loading: false });
+  const [state, setState] = useState<{ loading: boolean; error?: Error; analyses?: SessionAnalysis[]; rows?: Row[]; sessions?: Map<string, SessionView> }>({ loading: false });
   useEffect(() => {
     const url = new URL(window.location.href);
     if (picked.length) url.searchParams.set('sessions', picked.join(','));
@@ -313,8 +344,19 @@ function Inner() {
     (async () => {
       const policies = presetPolicies({ entropy: parseThresholds(entropyT, 'Entropy thresholds'), confidence: parseThresholds(confT, 'Confidence thresholds'), baselines });
       const analyses: SessionAnalysis[] = [];
-      for (const id of picked) analyses.push(analyzeSession(await allSessionEvents(id), statistic));
-      return { analyses, rows: compareRows(analyses, policies) };
+      const rows: Row[] = [];
+      const sessions = new Map<string, SessionView>();
+      for (const id of picked) {
+        const session = await api.session(id);
+        sessions.set(id, session);
+        const link = session.configuration?.link ?? null;
+        const linkModel = linkModelOf(link);
+        // The API's rows (one Pareto rule, per session) and sweep, with the latency the session's link implies.
+        const [compared, sweep, events] = await Promise.all([api.compare({ sessionIds: [id], policies, ...(linkModel ? { linkModel } : {}) }), api.sweep(id, statistic, 21, linkModel), allSessionEvents(id)]);
+        rows.push(...(compared.rows as Row[]));
+        analyses.push({ ...deviceSide(events), sweep, link });
+      }
+      return { analyses, rows, sessions };
     })()
       .then((r) => live && setState({ loading: false, ...r }))
       .catch((e: unknown) => live && setState({ loading: false, error: e instanceof Error ? e : new Error(String(e)) }));
@@ -332,7 +374,10 @@ function Inner() {
       <div className="page-head">
         <div className="grow">
           <h1>Compare</h1>
-          <p>Evaluate exit policies counterfactually on recorded sessions (in the browser, from each session&apos;s event log).</p>
+          <p>
+            Evaluate exit policies counterfactually on recorded sessions (the API&apos;s compare and sweep). Accuracy carries its 95% interval over the
+            session&apos;s labelled samples; latency is what the session&apos;s recorded link implies.
+          </p>
         </div>
       </div>
       <Card title="Sessions and policies">
@@ -347,7 +392,8 @@ function Inner() {
           {finished.map((s) => (
             <label key={s.id} className="inline">
               <input type="checkbox" checked={picked.includes(s.id)} onChange={(e) => setPicked(e.target.checked ? [...picked, s.id] : picked.filter((x) => x !== s.id))} />
-              <span className="mono">{shortId(s.id)}</span> {s.dataset} · {livePolicyLabel(s.policy)} · {s.mode} · {s.samplesDone} samples
+              {s.name ? <strong>{s.name}</strong> : <span className="mono">{shortId(s.id)}</span>} {s.dataset} · {livePolicyLabel(s.policy)} · {s.mode} · {s.samplesDone}{' '}
+              samples{s.configuration?.link ? ` · link ${s.configuration.link.latencyMs} ms` : ''}
             </label>
           ))}
         </div>
@@ -379,7 +425,7 @@ function Inner() {
       </Card>
       {state.error && <ErrorNote error={state.error} action="evaluate" what="the policies" />}
       {state.loading && !state.analyses && <Loading what="and evaluating the sessions' logs" />}
-      {state.analyses && state.rows && <Results analyses={state.analyses} rows={state.rows} statistic={statistic} />}
+      {state.analyses && state.rows && state.sessions && <Results analyses={state.analyses} rows={state.rows} statistic={statistic} sessions={state.sessions} />}
       {!state.analyses && !state.loading && picked.length === 0 && list.data && finished.length > 0 && <Empty title="Pick one or more sessions above." />}
     </>
   );

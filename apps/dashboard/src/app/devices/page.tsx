@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import type { AdminState, DeviceListQuery, DeviceRole, DeviceView, ProfileCreatedResponse } from '@ddnn/contracts';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
@@ -8,6 +9,12 @@ import { fmtAgo, fmtTime } from '../../lib/format';
 import { useAsync } from '../../lib/use-async';
 
 const PAGE = 50;
+
+/** A profile name no click repeats: profile names are unique, and an operator may make several a day. */
+function newProfileName(): string {
+  const rnd = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `cameras-${new Date().toISOString().slice(0, 10)}-${rnd}`;
+}
 
 function Connectivity({ d, now }: { d: DeviceView; now: number }) {
   const c = d.connectivity;
@@ -35,7 +42,7 @@ function ConnectDevice() {
   const newProfile = async () => {
     setErr(null);
     try {
-      const p = await api.createProfile({ name: `cameras-${new Date().toISOString().slice(0, 10)}`, description: 'created from the dashboard' });
+      const p = await api.createProfile({ name: newProfileName(), description: 'created from the dashboard' });
       setCreated(p);
       setKey(p.provisioningKey);
       profiles.reload();
@@ -43,12 +50,13 @@ function ConnectDevice() {
       setErr(e instanceof Error ? e : new Error(String(e)));
     }
   };
-  const cmd = deviceAgentCommand({ server, profileKey: key || '<PROFILE_KEY>', name, view, role, dataDir: '.data' });
+  const cmd = deviceAgentCommand({ server, profileKey: key || '<PROFILE_KEY>', name, view, role });
   return (
     <Card title="Connect a new device">
       <p className="muted" style={{ marginTop: 0 }}>
         A device provisions itself with a device profile&apos;s provisioning key, keeps the token it gets, and connects. The key is shown
-        once, when the profile is created{profiles.data ? ` (${profiles.data.length} profile${profiles.data.length === 1 ? '' : 's'} exist)` : ''}.
+        once, when the profile is created. Run the command from the repository root: the agent reads its camera view from the datasets
+        npm start keeps in .data/datasets{profiles.data ? ` (${profiles.data.length} profile${profiles.data.length === 1 ? '' : 's'} exist)` : ''}.
       </p>
       <div className="toolbar">
         <label>
@@ -125,6 +133,19 @@ export default function DevicesPage() {
       setBusy(null);
     }
   };
+  const remove = async (d: DeviceView) => {
+    if (!window.confirm(`Delete ${d.name}? It is disconnected and leaves the registry; its events stay in the log.`)) return;
+    setBusy(d.id);
+    setActionError(null);
+    try {
+      await api.deleteDevice(d.id);
+      list.reload();
+    } catch (e) {
+      setActionError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(null);
+    }
+  };
   const filter = <K extends keyof DeviceListQuery>(k: K, v: DeviceListQuery[K]) => setQ((x) => ({ ...x, [k]: v, offset: 0 }));
   const data = list.data;
   return (
@@ -153,6 +174,7 @@ export default function DevicesPage() {
             <option value="unlocked">unlocked</option>
             <option value="locked">locked</option>
           </select>
+          <input placeholder="Tag" value={q.tag ?? ''} onChange={(e) => filter('tag', e.target.value.trim() || undefined)} aria-label="tag filter" style={{ width: 110 }} />
           <select aria-label="kind" value={q.simulated === undefined ? '' : String(q.simulated)} onChange={(e) => filter('simulated', e.target.value === '' ? undefined : e.target.value === 'true')}>
             <option value="">real or simulated</option>
             <option value="false">real</option>
@@ -165,8 +187,8 @@ export default function DevicesPage() {
         {list.error && <ErrorNote error={list.error} what="devices" onRetry={list.reload} />}
         {!data && list.loading && <Loading what="devices" />}
         {data && data.items.length === 0 && (
-          <Empty title={q.name || q.role || q.active !== undefined || q.adminState || q.simulated !== undefined ? 'No device matches these filters.' : 'No devices registered yet.'}>
-            Connect one with the command below, or start a session with simulated devices.
+          <Empty title={q.name || q.tag || q.role || q.active !== undefined || q.adminState || q.simulated !== undefined ? 'No device matches these filters.' : 'No devices registered yet.'}>
+            Connect one with the command below (run it from the repository root, where npm start keeps .data/datasets), or start a session with simulated devices.
           </Empty>
         )}
         {data && data.items.length > 0 && (
@@ -186,9 +208,19 @@ export default function DevicesPage() {
               <tbody>
                 {data.items.map((d) => (
                   <tr key={d.id} data-device={d.id} data-name={d.name}>
-                    <td title={d.id}>
-                      {d.name} {d.simulated && <span className="badge">simulated</span>}
+                    <td title={d.id} style={{ whiteSpace: 'normal' }}>
+                      <Link href={`/device?id=${d.id}`}>{d.name}</Link> {d.simulated && <span className="badge sim">simulated</span>}
                       {!d.hasToken && <span className="badge inactive">token revoked</span>}
+                      {d.tags.map((t) => (
+                        <span key={t} className="badge tag">
+                          {t}
+                        </span>
+                      ))}
+                      {d.problem && (
+                        <div className="device-problem" data-testid="device-problem" role="alert">
+                          {d.problem}
+                        </div>
+                      )}
                     </td>
                     <td>{d.role}</td>
                     <td className="num">{d.view ?? '–'}</td>
@@ -197,6 +229,14 @@ export default function DevicesPage() {
                     </td>
                     <td>
                       <Connectivity d={d} now={now} />
+                      {d.problem && (
+                        <>
+                          {' '}
+                          <span className="badge error" data-testid="device-error">
+                            error
+                          </span>
+                        </>
+                      )}
                     </td>
                     <td>{d.deployed ? `${d.deployed.modelId} v${d.deployed.modelVersion} · ${d.deployed.section}` : <span className="muted">none</span>}</td>
                     <td>
@@ -208,7 +248,10 @@ export default function DevicesPage() {
                         <button type="button" className="danger" disabled={busy === d.id} onClick={() => setAdmin(d, 'locked')}>
                           Lock
                         </button>
-                      )}
+                      )}{' '}
+                      <button type="button" className="secondary" disabled={busy === d.id} onClick={() => remove(d)}>
+                        Delete
+                      </button>
                     </td>
                   </tr>
                 ))}

@@ -11,6 +11,7 @@ import { fmtBytes, fmtPct, fmtTime, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
 import { aggregatedSections, buildReplay, clampPosition, liveCheck, type ReplayModel, type SampleFrame } from '../../lib/replay';
 import { useAsync } from '../../lib/use-async';
+import { DeviceName, deviceLabel, useDeviceNames } from '../../lib/device-names';
 
 const SPEEDS = [1, 2, 5, 10, 25, 50];
 
@@ -38,13 +39,19 @@ function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: str
       if (url) URL.revokeObjectURL(url);
     };
   }, [dataset, sampleId, view]);
-  if (state.error) return <div className="view-img" title={state.error}>{state.error.includes('not captured') ? 'not captured' : 'no image'}</div>;
+  if (state.error) return <div className="view-img" title={state.error}>no image</div>;
   if (!state.url) return <div className="view-img" aria-busy="true" />;
   return <img className="view-img" alt={`view ${view} of sample ${sampleId}`} src={state.url} />;
 }
 
 function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame }) {
   const started = model.started!;
+  // Ask which views exist before asking for images: an uncaptured view has none (no 404s in the console).
+  const views = useAsync(() => api.sampleViews(started.dataset, frame.sampleId), [started.dataset, frame.sampleId]);
+  const names = useDeviceNames(
+    started.topology.devices.map((d) => d.deviceId),
+    started.configuration,
+  );
   const classes = started.classes;
   const exit = frame.exit!;
   const right = exit.label !== null && exit.prediction === exit.label;
@@ -84,10 +91,20 @@ function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame 
               const miss = frame.missed.find((m) => m.deviceId === d.deviceId);
               return (
                 <div key={d.deviceId} className={`view-tile ${miss ? 'missed' : ''}`} data-testid="replay-device" data-view={d.view}>
-                  <ViewImage dataset={started.dataset} sampleId={frame.sampleId} view={d.view} />
+                  {views.data && views.data.sampleId === frame.sampleId ? (
+                    views.data.captured.includes(d.view) ? (
+                      <ViewImage dataset={started.dataset} sampleId={frame.sampleId} view={d.view} />
+                    ) : (
+                      <div className="view-img">not captured</div>
+                    )
+                  ) : (
+                    <div className="view-img" aria-busy={!views.error}>
+                      {views.error ? 'no image' : ''}
+                    </div>
+                  )}
                   <strong>view {d.view}</strong>
-                  <div className="muted mono" title={d.deviceId}>
-                    {shortId(d.deviceId)}
+                  <div className="muted">
+                    <DeviceName id={d.deviceId} names={names} />
                   </div>
                   {s && <div className="muted">η {s.entropy.toFixed(3)}</div>}
                   {miss && (
@@ -136,7 +153,7 @@ function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame 
                   {frame.transfers.map((t, i) => (
                     <tr key={i} className={t.shadow ? 'dominated' : undefined}>
                       <td className="mono">
-                        {t.from.length > 12 ? shortId(t.from) : t.from} → {t.to}
+                        {names.has(t.from) ? deviceLabel(t.from, names) : t.from.length > 12 ? shortId(t.from) : t.from} → {t.to}
                       </td>
                       <td>
                         {t.kind}

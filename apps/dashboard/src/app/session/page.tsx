@@ -1,16 +1,131 @@
 'use client';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { bytesByLink, type ExitDecided, type LiveProgressMessage, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { type FormEvent, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { bytesByLink, type ExitDecided, type LiveProgressMessage, type SessionRunStats, type SessionView, type StoredEvent } from '@ddnn/contracts';
 import { ExitsChart, LinkBytesChart } from '../../components/charts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
-import { fmtBytes, fmtDuration, fmtPct, fmtTime } from '../../lib/format';
+import { DeviceName, type DeviceNames, deviceLabel, useDeviceNames } from '../../lib/device-names';
+import { parseTags } from '../../lib/session-form';
+import { fmtBytes, fmtDuration, fmtMs, fmtPct, fmtTime } from '../../lib/format';
 import { useLiveSession } from '../../lib/live';
 import { livePolicyLabel, localExitRate } from '../../lib/policy';
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
+
+/**
+ * Where a sample's time went. The node sums each stage over samples, and samples overlap (the pipeline keeps
+ * several in flight), so the sums are not durations of the session: shown per sample, beside the wall clock.
+ */
+function TimeCard({ stats }: { stats: SessionRunStats }) {
+  const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
+  return (
+    <Card title="Where the time went">
+      <dl className="kv" data-testid="time-card">
+        <dt>Session (wall clock)</dt>
+        <dd data-testid="time-duration">{fmtDuration(stats.durationMs)}</dd>
+        <dt>Running the samples (wall clock)</dt>
+        <dd>{fmtDuration(stats.pipelineMs)}</dd>
+        <dt>Per sample: server sections</dt>
+        <dd data-testid="time-server">{per(stats.serverModelMs)}</dd>
+        <dt>Per sample: device compute</dt>
+        <dd data-testid="time-device">{per(stats.deviceModelMs)}</dd>
+        <dt>Per sample: transport</dt>
+        <dd data-testid="time-transport">{per(stats.transportMs)}</dd>
+        <dt>Per sample: waiting for the log</dt>
+        <dd data-testid="time-logging">{per(stats.loggingMs)}</dd>
+        <dt>Samples · events</dt>
+        <dd>
+          {stats.samples} · {stats.events}
+        </dd>
+      </dl>
+      <p className="muted" style={{ marginBottom: 0 }}>
+        Per-sample times are means over the {stats.samples} samples; samples run several at a time, so they do not add up to the wall clock.
+      </p>
+    </Card>
+  );
+}
+
+/** The configuration recorded when the session was created (also in its SessionStarted event). */
+function ConfigurationCard({ session, names }: { session: SessionView; names: DeviceNames }) {
+  const c = session.configuration;
+  return (
+    <Card title="Configuration">
+      <dl className="kv" data-testid="session-configuration">
+        <dt>Model · dataset</dt>
+        <dd>
+          {session.modelId} · {session.dataset}/{session.split}
+          {session.limit !== null ? ` (first ${session.limit})` : ''}
+        </dd>
+        <dt>Policy · mode · deadline</dt>
+        <dd>
+          {livePolicyLabel(session.policy)} · {session.mode} · {session.deadlineMs} ms
+        </dd>
+        <dt>Rate</dt>
+        <dd>{session.rate !== null ? `${session.rate} samples/s at most` : 'as fast as the pipeline allows'}</dd>
+        <dt>Link</dt>
+        <dd data-testid="config-link">
+          {!c ? 'not recorded (older session)' : c.link ? `${c.link.latencyMs} ms latency, ${c.link.bandwidthKbps} kbit/s` : 'none simulated'}
+        </dd>
+        <dt>Injected failures</dt>
+        <dd data-testid="config-failures">
+          {!c ? 'not recorded' : c.failures.length === 0 ? 'none' : c.failures.map((f) => `${f.kind} on device #${f.device} from sample ${f.atSample}`).join('; ')}
+        </dd>
+        <dt>Devices</dt>
+        <dd style={{ whiteSpace: 'normal' }}>
+          {session.topology.devices.map((d, i) => (
+            <span key={d.deviceId}>
+              {i > 0 && ', '}
+              <DeviceName id={d.deviceId} names={names} /> <span className="muted">(view {d.view})</span>
+            </span>
+          ))}
+        </dd>
+      </dl>
+    </Card>
+  );
+}
+
+/** Name, tags and note of the run, editable (PATCH /api/sessions/:id). */
+function RunCard({ session, onSaved }: { session: SessionView; onSaved: (s: SessionView) => void }) {
+  const [name, setName] = useState(session.name);
+  const [tags, setTags] = useState(session.tags.join(', '));
+  const [note, setNote] = useState(session.note);
+  const [state, setState] = useState<{ busy: boolean; error?: Error; saved?: boolean }>({ busy: false });
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setState({ busy: true });
+    try {
+      onSaved(await api.updateSession(session.id, { name: name.trim(), tags: parseTags(tags), note }));
+      setState({ busy: false, saved: true });
+    } catch (err) {
+      setState({ busy: false, error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  };
+  return (
+    <Card title="Run">
+      <form className="toolbar" onSubmit={save} aria-label="run name and tags">
+        <label>
+          Name
+          <input name="runName" value={name} onChange={(e) => setName(e.target.value)} placeholder="unnamed" style={{ width: 220 }} />
+        </label>
+        <label>
+          Tags (comma separated)
+          <input name="runTags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="baseline, night" style={{ width: 220 }} />
+        </label>
+        <label className="grow">
+          Note
+          <input name="runNote" value={note} onChange={(e) => setNote(e.target.value)} placeholder="what this run is for" />
+        </label>
+        <button type="submit" className="secondary" disabled={state.busy} style={{ alignSelf: 'flex-end' }}>
+          {state.busy ? 'Saving…' : 'Save'}
+        </button>
+        {state.saved && <span className="muted" style={{ alignSelf: 'flex-end' }}>saved</span>}
+      </form>
+      {state.error && <ErrorNote error={state.error} action="save" what="the run" />}
+    </Card>
+  );
+}
 
 function SessionDetail({ id }: { id: string }) {
   const [session, setSession] = useState<SessionView>();
@@ -61,10 +176,19 @@ function SessionDetail({ id }: { id: string }) {
     [refresh],
   );
   const feed = useLiveSession(id, { onEvents, onProgress }, { enabled: running, initialCheckpoint: session?.summary?.checkpoint ?? null });
+  const names = useDeviceNames(session ? session.topology.devices.map((d) => d.deviceId) : [], session?.configuration);
   // A finished session gets no more messages: one last refetch when the feed says it ended.
   useEffect(() => {
     if (progress && FINISHED.has(progress.status) && session && !FINISHED.has(session.status)) refresh();
   }, [progress, session, refresh]);
+  // The row can say the session ended before its log is readable to the end: poll until the summary ends too.
+  useEffect(() => {
+    // (A session that failed before logging anything has no summary: nothing to wait for.)
+    const trailing = session && FINISHED.has(session.status) && (session.summary ? session.summary.status === 'running' : session.status === 'completed');
+    if (!trailing) return;
+    const t = setTimeout(refresh, 1000);
+    return () => clearTimeout(t);
+  }, [session, refresh]);
   // Without socket messages (stale feed) keep the page honest by polling.
   useEffect(() => {
     if (!running || feed.state === 'live') return;
@@ -93,13 +217,19 @@ function SessionDetail({ id }: { id: string }) {
       <div className="page-head">
         <div className="grow">
           <h1>
-            Session <span className="mono">{id.slice(0, 8)}</span> <StatusBadge status={session.status} />{' '}
+            {session.name ? <span data-testid="session-name">{session.name}</span> : <>Session <span className="mono">{id.slice(0, 8)}</span></>}{' '}
+            <StatusBadge status={session.status} />{' '}
             {running ? <LiveIndicator state={feed.state} detail={feed.detail} /> : null}
           </h1>
           <p>
             {session.dataset}/{session.split} · model {session.modelId} · {livePolicyLabel(session.policy)} · {session.mode} · deadline{' '}
             {session.deadlineMs} ms · {session.topology.devices.length} devices
             {session.topology.edges?.length ? ` · ${session.topology.edges.length} edges` : ''}
+            {session.tags.map((t) => (
+              <span key={t} className="badge tag" data-testid="session-tag">
+                {t}
+              </span>
+            ))}
           </p>
         </div>
         {running && (
@@ -148,7 +278,7 @@ function SessionDetail({ id }: { id: string }) {
             <ExitsChart summary={s} />
           </Card>
           <Card title="Bytes per link">
-            <LinkBytesChart bytesByLink={bytesByLink(s)} />
+            <LinkBytesChart bytesByLink={bytesByLink(s)} label={(n) => (names.has(n) ? deviceLabel(n, names) : undefined)} />
           </Card>
           <Card title="Device health">
             <div className="table-wrap">
@@ -166,8 +296,8 @@ function SessionDetail({ id }: { id: string }) {
                 <tbody>
                   {Object.entries(s.devices).map(([d, t]) => (
                     <tr key={d}>
-                      <td className="mono" title={d}>
-                        {d.slice(0, 13)}
+                      <td>
+                        <DeviceName id={d} names={names} />
                       </td>
                       <td className="num">{t.view ?? '–'}</td>
                       <td className="num">{t.answered}</td>
@@ -212,24 +342,9 @@ function SessionDetail({ id }: { id: string }) {
           </Card>
         </div>
       )}
-      {session.stats && (
-        <Card title="Where the time went">
-          <dl className="kv">
-            <dt>Duration</dt>
-            <dd>{fmtDuration(session.stats.durationMs)}</dd>
-            <dt>Server sections</dt>
-            <dd>{fmtDuration(session.stats.serverModelMs)}</dd>
-            <dt>Device compute</dt>
-            <dd>{fmtDuration(session.stats.deviceModelMs)}</dd>
-            <dt>Transport</dt>
-            <dd>{fmtDuration(session.stats.transportMs)}</dd>
-            <dt>Logging</dt>
-            <dd>{fmtDuration(session.stats.loggingMs)}</dd>
-            <dt>Events</dt>
-            <dd>{session.stats.events}</dd>
-          </dl>
-        </Card>
-      )}
+      <RunCard session={session} onSaved={setSession} />
+      <ConfigurationCard session={session} names={names} />
+      {session.stats && <TimeCard stats={session.stats} />}
     </>
   );
 }

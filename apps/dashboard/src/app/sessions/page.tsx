@@ -1,26 +1,34 @@
 'use client';
 import Link from 'next/link';
 import { useState } from 'react';
-import { SESSION_STATUSES, type SessionStatus } from '@ddnn/contracts';
+import { SESSION_STATUSES, type SessionListQuery, type SessionStatus } from '@ddnn/contracts';
 import { SessionTable } from '../../components/session-table';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { sessionsWithSummaries } from '../../lib/sessions';
 import { useAsync } from '../../lib/use-async';
+import { api } from '../../lib/api';
 
 const PAGE = 25;
 
 export default function SessionsPage() {
   const [status, setStatus] = useState<SessionStatus | ''>('');
+  const [filters, setFilters] = useState<Pick<SessionListQuery, 'tag' | 'modelId' | 'dataset' | 'policy' | 'mode'>>({});
   const [text, setText] = useState('');
   const [offset, setOffset] = useState(0);
   const { data, error, loading, reload } = useAsync(
-    () => sessionsWithSummaries({ status: status || undefined, limit: PAGE, offset }),
-    [status, offset],
+    () => sessionsWithSummaries({ status: status || undefined, ...filters, limit: PAGE, offset }),
+    [status, offset, JSON.stringify(filters)],
     5000,
   );
+  const models = useAsync(() => api.models(), []);
+  const datasets = useAsync(() => api.datasets(), []);
+  const filter = <K extends keyof typeof filters>(k: K, v: string) => {
+    setFilters((f) => ({ ...f, [k]: v.trim() || undefined }));
+    setOffset(0);
+  };
   const needle = text.trim().toLowerCase();
   const shown = (data?.items ?? []).filter(
-    (s) => !needle || [s.id, s.dataset, s.modelId, s.mode, s.split].some((v) => v.toLowerCase().includes(needle)),
+    (s) => !needle || [s.id, s.name, s.note, s.dataset, s.modelId, s.mode, s.split, ...s.tags].some((v) => v.toLowerCase().includes(needle)),
   );
   return (
     <>
@@ -50,7 +58,26 @@ export default function SessionsPage() {
               ))}
             </select>
           </label>
-          <input placeholder="Filter by id, dataset, model, mode…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 280 }} />
+          <input aria-label="tag filter" placeholder="tag" value={filters.tag ?? ''} onChange={(e) => filter('tag', e.target.value)} style={{ width: 100 }} />
+          <select aria-label="model filter" value={filters.modelId ?? ''} onChange={(e) => filter('modelId', e.target.value)}>
+            <option value="">any model</option>
+            {(models.data ?? []).map((m) => (
+              <option key={m.id}>{m.id}</option>
+            ))}
+          </select>
+          <select aria-label="dataset filter" value={filters.dataset ?? ''} onChange={(e) => filter('dataset', e.target.value)}>
+            <option value="">any dataset</option>
+            {(datasets.data ?? []).map((d) => (
+              <option key={d.name}>{d.name}</option>
+            ))}
+          </select>
+          <input aria-label="policy filter" placeholder="entropy T=0.8" value={filters.policy ?? ''} onChange={(e) => filter('policy', e.target.value)} style={{ width: 120 }} />
+          <select aria-label="mode filter" value={filters.mode ?? ''} onChange={(e) => filter('mode', e.target.value)}>
+            <option value="">any mode</option>
+            <option value="production">production</option>
+            <option value="research">research</option>
+          </select>
+          <input placeholder="Search this page…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 170 }} />
           <span className="grow" />
           {loading && data && <span className="muted">refreshing…</span>}
         </div>

@@ -1,10 +1,11 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import Link from 'next/link';
+import { type FormEvent, useEffect, useState } from 'react';
 import type { SimulatedFailureKind } from '@ddnn/contracts';
 import { Card, ErrorNote } from '../../../components/ui';
 import { api } from '../../../lib/api';
-import { defaultSessionForm, FormError, sessionRequest, type SessionFormState, simulationDevices, simulationRequest } from '../../../lib/session-form';
+import { defaultSessionForm, FormError, modelViews, sessionRequest, type SessionFormState, simulationDevices, simulationRequest, withCatalogDefaults } from '../../../lib/session-form';
 import { useAsync } from '../../../lib/use-async';
 
 export default function NewSessionPage() {
@@ -14,7 +15,13 @@ export default function NewSessionPage() {
   const [apiError, setApiError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const models = useAsync(() => api.models(), []);
+  const datasets = useAsync(() => api.datasets(), []);
   const devices = useAsync(() => api.devices({ role: 'end-device', limit: 200 }), []);
+  // The model, dataset and device count come from what the API has, so the defaults start a session as they are.
+  useEffect(() => {
+    if (models.data && datasets.data) setF((x) => withCatalogDefaults(x, models.data!, datasets.data!));
+  }, [models.data, datasets.data]);
+  const model = models.data?.find((m) => m.id === f.modelId);
   const set = <K extends keyof SessionFormState>(k: K, v: SessionFormState[K]) => setF((x) => ({ ...x, [k]: v }));
 
   const submit = async (e: FormEvent) => {
@@ -30,8 +37,10 @@ export default function NewSessionPage() {
           : Array.from({ length: simReq!.devices }, (_, i) => ({ deviceId: `sim-${i}`, view: i }));
       sessionRequest(f, chosen);
       setBusy(true);
-      const devs = simReq ? simulationDevices(await api.createSimulation(simReq)) : chosen;
-      const { id } = await api.createSession(sessionRequest(f, devs));
+      // The simulation is made for this session: it records its link and failures and goes away with it.
+      const sim = simReq ? await api.createSimulation(simReq) : null;
+      const devs = sim ? simulationDevices(sim) : chosen;
+      const { id } = await api.createSession({ ...sessionRequest(f, devs), ...(sim ? { simulationId: sim.id } : {}) });
       router.push(`/session?id=${id}`);
     } catch (err) {
       if (err instanceof FormError) setProblem(err.message);
@@ -53,24 +62,45 @@ export default function NewSessionPage() {
         <Card>
           <fieldset>
             <legend>What to run</legend>
+            {models.error && <ErrorNote error={models.error} what="models" onRetry={models.reload} />}
+            {datasets.error && <ErrorNote error={datasets.error} what="datasets" onRetry={datasets.reload} />}
+            {models.data && models.data.length === 0 && (
+              <p className="note error">No model is registered: npm start registers models/default; register one with POST /api/models.</p>
+            )}
+            {datasets.data && datasets.data.length === 0 && <p className="note error">No dataset under .data/datasets: npm start writes one on its first start.</p>}
             <div className="form-grid">
               <label>
+                Run name (optional)
+                <input name="name" value={f.name} placeholder="unnamed" onChange={(e) => set('name', e.target.value)} />
+              </label>
+              <label>
+                Tags (optional, comma separated)
+                <input name="tags" value={f.tags} placeholder="baseline, night" onChange={(e) => set('tags', e.target.value)} />
+              </label>
+              <label>
                 Model
-                {models.data && models.data.length > 0 ? (
-                  <select name="modelId" value={f.modelId} onChange={(e) => set('modelId', e.target.value)}>
-                    {models.data.map((m) => (
-                      <option key={m.id} value={m.id}>
-                        {m.name || m.id} ({m.version})
-                      </option>
-                    ))}
-                  </select>
-                ) : (
-                  <input name="modelId" value={f.modelId} onChange={(e) => set('modelId', e.target.value)} />
-                )}
+                <select
+                  name="modelId"
+                  value={f.modelId}
+                  onChange={(e) => setF((x) => withCatalogDefaults(x, models.data ?? [], datasets.data ?? [], e.target.value))}
+                  disabled={!models.data?.length}
+                >
+                  {(models.data ?? []).map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name && m.name !== m.id ? `${m.id} – ${m.name}` : m.id} ({modelViews(m).length} views)
+                    </option>
+                  ))}
+                </select>
               </label>
               <label>
                 Dataset
-                <input name="dataset" value={f.dataset} onChange={(e) => set('dataset', e.target.value)} />
+                <select name="dataset" value={f.dataset} onChange={(e) => set('dataset', e.target.value)} disabled={!datasets.data?.length}>
+                  {(datasets.data ?? []).map((d) => (
+                    <option key={d.name} value={d.name}>
+                      {d.name} ({d.splits.test} test · {d.views} views · {d.classes.join('/')})
+                    </option>
+                  ))}
+                </select>
               </label>
               <label>
                 Split
@@ -112,7 +142,8 @@ export default function NewSessionPage() {
                           checked={f.registered.includes(d.id)}
                           onChange={(e) => set('registered', e.target.checked ? [...f.registered, d.id] : f.registered.filter((x) => x !== d.id))}
                         />
-                        {d.name} (view {d.view ?? '–'}){d.connectivity.active ? '' : ' · inactive'}
+                        {d.name}
+                        {d.simulated ? ' (sim)' : ''} (view {d.view ?? '–'}){d.connectivity.active ? '' : ' · inactive'}
                       </label>
                     ))}
                   </div>
@@ -201,7 +232,13 @@ export default function NewSessionPage() {
             </div>
           )}
           {apiError && <ErrorNote error={apiError} action="start" what="the session" />}
-          <button type="submit" disabled={busy}>
+          {model && f.devices === 'simulated' && (
+            <p className="muted">
+              Model {model.id} has device sections for views {modelViews(model).join(', ')}. Simulated devices are deleted when the session ends;
+              their names stay in its log. <Link href="/devices">Registered devices</Link> are kept.
+            </p>
+          )}
+          <button type="submit" disabled={busy || !f.modelId || !f.dataset}>
             {busy ? 'Starting…' : 'Start session'}
           </button>
         </Card>
