@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../support/processes';
+import { repoRoot } from '@ddnn/testing';
 
 const runApp = path.join(repoRoot, 'scripts', 'run-app.mjs');
 const main = path.join(repoRoot, 'dist', 'apps', 'cli', 'apps', 'cli', 'src', 'main.js');

@@ -187,14 +187,17 @@ export class DeviceAgent {
           else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
           return reply;
         });
-      void (this.fault ? this.fault(payload, honest) : honest()).then((reply) => {
-        if (typeof ack === 'function') ack(reply);
-        const problem = reply.ok ? null : `cannot serve a sample (data folder ${this.options.data}): ${reply.error}`.slice(0, 500);
+      void (this.fault ? this.fault(payload, honest) : honest()).then((answer) => {
+        if (typeof ack === 'function') ack(answer);
+        else log('warn', 'infer without an ack callback: reply dropped');
+        // An agent that cannot serve (its data unreadable, its source failing) says so in its heartbeat; a skipped
+        // capture is a live source keeping up, not a problem.
+        const reply = answer as { ok: boolean; skipped?: boolean; error?: string };
+        const problem = reply.ok || reply.skipped ? null : `cannot serve a sample (data folder ${this.options.data}): ${reply.error}`.slice(0, 500);
         if (problem !== this.problem) {
           this.problem = problem;
           this.sendHeartbeat();
         }
-        else log('warn', 'infer without an ack callback: reply dropped');
       });
     });
     socket.on(DeviceEvents.error, (e: { event?: string; error?: string }) => log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`));

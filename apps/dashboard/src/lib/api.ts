@@ -1,4 +1,6 @@
 import type {
+  CompareRequest,
+  CompareResponse,
   CreateProfileRequest,
   CreateSessionRequest,
   CreateSessionResponse,

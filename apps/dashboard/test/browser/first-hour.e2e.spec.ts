@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CompareResponse, DeviceHistoryEntry, DeviceList, PolicySpec, SessionEventsPage, SessionStarted, SessionView, StoredEvent } from '@ddnn/contracts';
-import { ADMIN_TOKEN, deviceMain, launchBrowser, type Platform, type Proc, repoRoot, startNode, startPlatform, waitFor } from '../support/harness';
+import { deviceMain, repoRoot, type RunningProcess as Proc, startNode, waitFor } from '@ddnn/testing';
+import { ADMIN_TOKEN, launchBrowser, type Platform, startPlatform } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
 
 let platform: Platform;
