@@ -2,7 +2,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { streamIds, type ExportWhat, type ExitTier, type SessionSummary } from '@ddnn/contracts';
-import { csvLine, eventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
+import { csvLine, exportEventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { SessionStore } from '../orchestrator/session-store';
 
@@ -65,7 +65,8 @@ const BYTES = { objectMode: false, highWaterMark: 1 << 20 };
 
 /**
  * CSV exports streamed out of the event log through @ddnn/events (payloads upcast to current versions):
- * events page by page with back-pressure, so a million-event session never sits in memory; samples folded
+ * events by exportEventsCsv (Postgres' COPY when nothing needs upcasting) with back-pressure, so a
+ * million-event session never sits in memory; samples folded
  * per sample from the payloads of five event types; sessions from the sessions table and the session
  * summaries projection (which lags the log by its subscription's poll: see docs/events.md).
  */
@@ -83,7 +84,8 @@ export class CsvExport {
   /** Streams a session's samples or events as CSV (with a header line) into `out`. */
   session(sessionId: string, what: ExportWhat, out: Writable): Promise<void> {
     const stream = streamIds.session(sessionId);
-    return pipeline(Readable.from(what === 'events' ? eventsCsv(this.store, stream) : this.samplesCsv(stream), BYTES), out);
+    if (what === 'events') return exportEventsCsv(this.store, stream, out);
+    return pipeline(Readable.from(this.samplesCsv(stream), BYTES), out);
   }
 
   /** Streams every session with its live outcome as CSV into `out`. */
