@@ -60,6 +60,8 @@ function liveExit(row: SampleRow, tier: string, prediction: number): void {
 }
 
 const SESSIONS_PAGE = 500;
+/** Payloads parsed at once while folding samples: the API's memory holds one page on top of the samples' rows. */
+const PAYLOAD_PAGE = { pageSize: 10_000 };
 /** A byte stream (not one of objects, 16 deep): back-pressure holds about one page of CSV in memory. */
 const BYTES = { objectMode: false, highWaterMark: 1 << 20 };
 
@@ -95,12 +97,12 @@ export class CsvExport {
 
   private async *samplesCsv(stream: string): AsyncGenerator<string> {
     const rows = new Map<number, SampleRow>();
-    for await (const page of this.store.payloadsByType(stream, 'SampleStarted')) {
+    for await (const page of this.store.payloadsByType(stream, 'SampleStarted', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         rows.set(d.sampleIndex, { sampleId: d.sampleId, label: d.label, exitTier: null, prediction: null, entropy: {}, missedScores: 0, missedFeatures: 0, bytes: 0, shadowBytes: 0 });
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'ExitDecided')) {
+    for await (const page of this.store.payloadsByType(stream, 'ExitDecided', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (!row) continue;
@@ -109,14 +111,14 @@ export class CsvExport {
         if (typeof d.eta === 'number' && (eta === undefined || d.eta > eta)) row.entropy[d.tier] = d.eta;
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'DeviceMissed')) {
+    for await (const page of this.store.payloadsByType(stream, 'DeviceMissed', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (row && d.stage === 'scores') row.missedScores++;
         else if (row && d.stage === 'features') row.missedFeatures++;
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred')) {
+    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (row && d.shadow) row.shadowBytes += d.bytes;
