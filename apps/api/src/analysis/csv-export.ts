@@ -2,7 +2,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { answersSample, streamIds, type ExitDecided, type ExportWhat, type ExitTier, type SessionSummary } from '@ddnn/contracts';
-import { csvLine, eventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
+import { csvLine, exportEventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { SessionStore } from '../orchestrator/session-store';
 
@@ -61,12 +61,15 @@ function recordAnswer(row: SampleRow, d: ExitDecided): void {
 }
 
 const SESSIONS_PAGE = 500;
+/** Payloads parsed at once while folding samples: the API's memory holds one page on top of the samples' rows. */
+const PAYLOAD_PAGE = { pageSize: 10_000 };
 /** A byte stream (not one of objects, 16 deep): back-pressure holds about one page of CSV in memory. */
 const BYTES = { objectMode: false, highWaterMark: 1 << 20 };
 
 /**
  * CSV exports streamed out of the event log through @ddnn/events (payloads upcast to current versions):
- * events page by page with back-pressure, so a million-event session never sits in memory; samples folded
+ * events by exportEventsCsv (Postgres' COPY when nothing needs upcasting) with back-pressure, so a
+ * million-event session never sits in memory; samples folded
  * per sample from the payloads of five event types; sessions from the sessions table and the session
  * summaries projection (which lags the log by its subscription's poll: see docs/events.md).
  */
@@ -84,7 +87,8 @@ export class CsvExport {
   /** Streams a session's samples or events as CSV (with a header line) into `out`. */
   session(sessionId: string, what: ExportWhat, out: Writable): Promise<void> {
     const stream = streamIds.session(sessionId);
-    return pipeline(Readable.from(what === 'events' ? eventsCsv(this.store, stream) : this.samplesCsv(stream), BYTES), out);
+    if (what === 'events') return exportEventsCsv(this.store, stream, out);
+    return pipeline(Readable.from(this.samplesCsv(stream), BYTES), out);
   }
 
   /** Streams every session with its live outcome as CSV into `out`. */
@@ -94,12 +98,12 @@ export class CsvExport {
 
   private async *samplesCsv(stream: string): AsyncGenerator<string> {
     const rows = new Map<number, SampleRow>();
-    for await (const page of this.store.payloadsByType(stream, 'SampleStarted')) {
+    for await (const page of this.store.payloadsByType(stream, 'SampleStarted', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         rows.set(d.sampleIndex, { sampleId: d.sampleId, label: d.label, exitTier: null, prediction: null, entropy: {}, missedScores: 0, missedFeatures: 0, bytes: 0, shadowBytes: 0 });
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'ExitDecided')) {
+    for await (const page of this.store.payloadsByType(stream, 'ExitDecided', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (!row) continue;
@@ -108,14 +112,14 @@ export class CsvExport {
         if (typeof d.eta === 'number' && (eta === undefined || d.eta > eta)) row.entropy[d.tier] = d.eta;
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'DeviceMissed')) {
+    for await (const page of this.store.payloadsByType(stream, 'DeviceMissed', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (row && d.stage === 'scores') row.missedScores++;
         else if (row && d.stage === 'features') row.missedFeatures++;
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred')) {
+    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
         if (row && d.shadow) row.shadowBytes += d.bytes;
