@@ -4,7 +4,6 @@ import { BadRequestException, Inject, Injectable, Logger, NotFoundException, typ
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { CreateSimulationRequest, SimulationView } from '@ddnn/contracts';
-import { parseHeartbeat } from '@ddnn/contracts';
 import { checkpointRuntimeBindings } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DeviceEntity } from '../devices/device.entity';
