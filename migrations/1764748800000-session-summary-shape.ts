@@ -18,7 +18,8 @@ export class SessionSummaryShape1764748800000 implements MigrationInterface {
   }
 }
 
-async function rewindProjections(q: QueryRunner): Promise<void> {
+/** Clears both projection tables and rewinds their subscriber, so the next node to run it replays the log. */
+export async function rewindProjections(q: QueryRunner): Promise<void> {
   await q.query(`DELETE FROM session_summaries`);
   await q.query(`DELETE FROM device_statuses`);
   await q.query(`UPDATE subscription_checkpoints SET checkpoint = '0:0', updated_at = now() WHERE name = 'projections'`);

@@ -10,6 +10,7 @@ import { Devices1764259200000 } from './1764259200000-devices';
 import { Sessions1764316800000 } from './1764316800000-sessions';
 import { SessionSummaryShape1764748800000 } from './1764748800000-session-summary-shape';
 import { RunsAndDeviceLifecycle1764835200000 } from './1764835200000-runs-and-device-lifecycle';
+import { DeviceStatusCounters1764928800000 } from './1764928800000-device-status-counters';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendBatchFastPath1764662400000,
   SessionSummaryShape1764748800000,
   RunsAndDeviceLifecycle1764835200000,
+  DeviceStatusCounters1764928800000,
 ];

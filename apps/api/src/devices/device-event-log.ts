@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type NewEvent, type StoredEvent, streamIds } from '@ddnn/contracts';
-import type { EventStore } from '@ddnn/events';
+import { type DeviceStatus, type NewEvent, type StoredEvent, streamIds } from '@ddnn/contracts';
+import { deviceStatusesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
 /** Appends device facts (registration, connectivity, deployments) to the event log, stream device-<id>. */
@@ -37,6 +37,11 @@ export class DeviceEventLog implements OnApplicationShutdown {
     const stream = streamIds.device(deviceId);
     const version = await this.store.streamVersion(stream);
     return version ? this.store.readStream(stream, { from: Math.max(1, version - limit + 1), limit }) : [];
+  }
+
+  /** The devices' statuses from the device_statuses projection (lagging the log), by id: one query. */
+  statuses(deviceIds: string[]): Promise<Map<string, DeviceStatus>> {
+    return deviceStatusesByIds(this.store.pool, deviceIds);
   }
 
   /** Finishes the writes in flight (the pool closes after this module, in the global DatabaseModule). */

@@ -32,9 +32,9 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN });
     transport = api.app.get(DeviceTransport);
     profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'model'));
+    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'untrained'));
     await writeSmallDataset(api.dataDir);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'model'), id: 'm1' })).status).toBe(201);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'untrained'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
@@ -152,8 +152,8 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
   });
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'model', 'manifest.json'), 'utf8')) as unknown;
+    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'untrained', 'manifest.json'), 'utf8')) as unknown;
     const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'model', `${section}.bin`))) };
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'untrained', `${section}.bin`))) };
   }
 });

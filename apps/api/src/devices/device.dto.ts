@@ -6,6 +6,7 @@ import type {
   DeviceConnectivityView,
   DeviceListQuery,
   DeviceRole,
+  DeviceLogView,
   DeviceView,
   ProvisionDeviceRequest,
   ProvisionDeviceResponse,
@@ -130,6 +131,14 @@ class ConnectivityDto implements DeviceConnectivityView {
   @ApiProperty({ type: String, nullable: true }) lastActivityAt!: string | null;
 }
 
+class DeviceLogDto implements DeviceLogView {
+  @ApiProperty({ description: 'Live device sections it answered, across sessions.' }) answered!: number;
+  @ApiProperty({ description: 'Samples it missed, across sessions.' }) missed!: number;
+  @ApiProperty() connects!: number;
+  @ApiProperty() disconnects!: number;
+  @ApiProperty({ type: String, nullable: true }) lastDisconnectReason!: string | null;
+}
+
 class DeployedDto {
   @ApiProperty() modelId!: string;
   @ApiProperty() modelVersion!: string;
@@ -151,6 +160,12 @@ export class DeviceDto implements DeviceView {
   @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty({ type: String, nullable: true, description: 'The last problem the agent reported (e.g. it cannot read its data); null while it works.' })
   problem!: string | null;
+  @ApiProperty({
+    type: DeviceLogDto,
+    nullable: true,
+    description: 'From the device_statuses projection (lags the event log by about a second at most); null until it has seen the device.',
+  })
+  log!: DeviceLogView | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { streamIds } from '@ddnn/contracts';
+import { waitFor } from '@ddnn/testing';
+import { Database } from '../database/database';
+import { DevicesService } from './devices.service';
 import { call, createTestDatabase, startTestApi, type TestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
@@ -121,6 +125,33 @@ describe('device registration and operator auth (real Postgres)', () => {
     expect(inactive.body.total).toBeGreaterThanOrEqual(3);
     expect((await call(api, 'GET', '/devices?limit=0', ADMIN)).status).toBe(400);
     expect((await call(api, 'GET', '/devices?active=perhaps', ADMIN)).status).toBe(400);
+  });
+
+  it("serves the device_statuses projection's counters on the list and the device, once it caught up with the device's events", async () => {
+    const d = (await provision('cam-log', 5)).body;
+    const devices = api.app.get(DevicesService);
+    await devices.connected(d.deviceId, '127.0.0.1');
+    await devices.disconnected(d.deviceId, 'socket closed');
+    await devices.connected(d.deviceId, '127.0.0.1');
+    const sessionId = 'projection-session';
+    const answer = (sampleIndex: number, shadow: boolean) => ({
+      type: 'SectionEvaluated' as const,
+      data: { sessionId, sampleIndex, tier: 'device' as const, node: d.deviceId, view: 5, probabilities: [0.5, 0.5], entropy: 1, latencyMs: 3, shadow },
+    });
+    await api.app.get(Database).store.appendToStream(streamIds.session(sessionId), [
+      answer(0, false),
+      answer(0, true),
+      answer(1, false),
+      { type: 'DeviceMissed', data: { sessionId, sampleIndex: 2, deviceId: d.deviceId, view: 5, stage: 'scores', deadlineMs: 50, reason: 'timeout' } },
+    ]);
+    const expected = { answered: 2, missed: 1, connects: 2, disconnects: 1, lastDisconnectReason: 'socket closed' };
+    const listed = await waitFor('the list to show the projected counters', async () => {
+      const items = (await call(api, 'GET', '/devices?name=cam-log', ADMIN)).body.items as { id: string; log: unknown }[];
+      const item = items.find((x) => x.id === d.deviceId);
+      return item && JSON.stringify(item.log) === JSON.stringify(expected) ? item : null;
+    }, 10_000, 50);
+    expect(listed.log).toEqual(expected);
+    expect((await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.log).toEqual(expected);
   });
 
   it('rotating a profile key invalidates the old key', async () => {

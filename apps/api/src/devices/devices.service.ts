@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import type { DeviceHistoryEntry, DeviceList, DeviceListQuery, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
+import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
@@ -11,8 +11,8 @@ import { NODE_ID } from '../config/node-id';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** The public view of a device row (never its token hash). */
-export function toDeviceView(d: DeviceEntity): DeviceView {
+/** The public view of a device row (never its token hash) with its projected status, if any. */
+export function toDeviceView(d: DeviceEntity, status: DeviceStatus | null): DeviceView {
   return {
     id: d.id,
     profileId: d.profileId,
@@ -33,6 +33,9 @@ export function toDeviceView(d: DeviceEntity): DeviceView {
     deployed: d.modelId && d.modelVersion && d.section ? { modelId: d.modelId, modelVersion: d.modelVersion, section: d.section } : null,
     tags: d.tags ?? [],
     problem: d.problem ?? null,
+    log: status
+      ? { answered: status.answered, missed: status.missed, connects: status.connects, disconnects: status.disconnects, lastDisconnectReason: status.lastDisconnectReason }
+      : null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };
@@ -84,11 +87,13 @@ export class DevicesService {
     const limit = q.limit ?? 50;
     const offset = q.offset ?? 0;
     const [rows, total] = await this.devices.page(q, limit, offset);
-    return { items: rows.map(toDeviceView), total, limit, offset };
+    const statuses = await this.events.statuses(rows.map((d) => d.id));
+    return { items: rows.map((d) => toDeviceView(d, statuses.get(d.id) ?? null)), total, limit, offset };
   }
 
   async get(id: string): Promise<DeviceView> {
-    return toDeviceView(await this.find(id));
+    const d = await this.find(id);
+    return toDeviceView(d, (await this.events.statuses([id])).get(id) ?? null);
   }
 
   async update(id: string, req: UpdateDeviceRequest): Promise<DeviceView> {

@@ -29,7 +29,11 @@ async function checkpoint(name: string, input: TopologyInput): Promise<string> {
 }
 
 function catalog(paths: Record<string, string>): ModelCatalog {
-  const models = { get: async (id: string) => ({ id, version: 'v1', path: paths[id] }) } as unknown as ModelsService;
+  // The view's path is what clients see (`<data>/...`); the checkpoint is read from checkpointPath.
+  const models = {
+    get: async (id: string) => ({ id, version: 'v1', path: `<data>/models/${id}` }),
+    checkpointPath: async (id: string) => paths[id],
+  } as unknown as ModelsService;
   return new ModelCatalog(models);
 }
 

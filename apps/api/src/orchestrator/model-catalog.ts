@@ -52,12 +52,14 @@ export class ModelCatalog {
     const view = await this.models.get(modelId).catch(() => {
       throw new Error(`model '${modelId}' is not registered (POST /api/models registers a checkpoint)`);
     });
-    const manifest = await readCheckpointManifest(view.path);
+    // view.path is the path as clients see it (`<data>/...`); the checkpoint is read from the real folder.
+    const dir = await this.models.checkpointPath(modelId);
+    const manifest = await readCheckpointManifest(dir);
     const topology = parseTopology(manifest.topology);
     return {
       modelId,
       version: view.version,
-      dir: view.path,
+      dir,
       classes: manifest.classes,
       views: Math.max(...topology.devices) + 1,
       deviceViews: topology.devices,

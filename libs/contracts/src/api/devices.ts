@@ -28,6 +28,20 @@ export interface DeviceConnectivityView {
   lastActivityAt: string | null;
 }
 
+/**
+ * What the event log says about a device across its life (the device_statuses projection): counters the
+ * registry row does not keep. It lags the log by the projections' wake-up (about a second at most).
+ */
+export interface DeviceLogView {
+  /** Live device sections it answered, and samples it missed, across sessions. */
+  answered: number;
+  missed: number;
+  /** How often it connected and disconnected, and why it last went. */
+  connects: number;
+  disconnects: number;
+  lastDisconnectReason: string | null;
+}
+
 export interface DeviceView {
   id: string;
   profileId: string;
@@ -45,6 +59,8 @@ export interface DeviceView {
   tags: string[];
   /** The last problem the agent reported (e.g. it cannot read its data); null while it works. */
   problem: string | null;
+  /** From the device_statuses projection; null until the projection has seen the device's events. */
+  log: DeviceLogView | null;
   createdAt: string;
   updatedAt: string;
 }

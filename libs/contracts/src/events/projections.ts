@@ -119,7 +119,12 @@ export interface DeviceStatus {
   lastActivityAt: string | null;
   /** Deployed sections by section name, latest deployment each. */
   sections: DeployedSection[];
+  /** Live device sections this device answered (non-shadow SectionEvaluated), across sessions. */
+  answered: number;
   /** Samples missed by this device, across sessions. */
   missed: number;
+  /** DeviceConnected / DeviceDisconnected events so far: how often its link came and went. */
+  connects: number;
+  disconnects: number;
   checkpoint: string | null;
 }

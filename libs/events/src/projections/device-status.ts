@@ -35,7 +35,10 @@ export function emptyDeviceStatus(deviceId: string): DeviceStatus {
     lastDisconnectReason: null,
     lastActivityAt: null,
     sections: [],
+    answered: 0,
     missed: 0,
+    connects: 0,
+    disconnects: 0,
     checkpoint: null,
   };
 }
@@ -58,12 +61,14 @@ export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): Dev
       s.node = event.data.node;
       s.lastConnectAt = at;
       s.lastActivityAt = at;
+      s.connects += 1;
       break;
     case 'DeviceDisconnected':
       s.connectivity = 'disconnected';
       s.node = null;
       s.lastDisconnectAt = at;
       s.lastDisconnectReason = event.data.reason;
+      s.disconnects += 1;
       break;
     case 'DeviceWentInactive':
       if (s.connectivity === 'active') s.connectivity = 'inactive';
@@ -77,6 +82,7 @@ export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): Dev
       break;
     }
     case 'SectionEvaluated':
+      s.answered += 1;
       s.lastActivityAt = at;
       if (s.connectivity === 'inactive') s.connectivity = 'active';
       break;

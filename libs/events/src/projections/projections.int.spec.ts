@@ -7,6 +7,7 @@ import { ev, simulatedSession } from '../../test/fixtures';
 import { BatchingWriter } from '../batching-writer';
 import { EventStore } from '../event-store';
 import {
+  deviceStatusesByIds,
   getDeviceStatus,
   getSessionSummary,
   listDeviceStatuses,
@@ -92,6 +93,12 @@ describe('projections (Postgres)', () => {
       const dev = await getDeviceStatus(pool, 's1-dev0');
       expect(dev).toMatchObject({ name: 'Camera 0', registered: true, connectivity: 'active', node: 'api-1', view: 0 });
       expect(dev?.missed).toBe(sessions[0].truth.missedByDevice['s1-dev0']);
+      expect(dev?.answered).toBe(sessions[0].truth.answeredByDevice['s1-dev0']);
+      expect(dev).toMatchObject({ connects: 1, disconnects: 0 });
+      const some = await deviceStatusesByIds(pool, ['s1-dev1', 's2-dev3', 'nobody']);
+      expect([...some.keys()].sort()).toEqual(['s1-dev1', 's2-dev3']);
+      expect(some.get('s1-dev1')).toMatchObject({ connects: 1, disconnects: 1 });
+      expect(some.get('s2-dev3')?.answered).toBe(sessions[1].truth.answeredByDevice['s2-dev3']);
       expect(await getDeviceStatus(pool, 's1-dev1')).toMatchObject({ connectivity: 'disconnected', lastDisconnectReason: 'socket closed', node: null });
       // Devices that only appear in sessions get a status too (never registered, never connected).
       expect(await getDeviceStatus(pool, 's3-dev4')).toMatchObject({ registered: false, connectivity: 'never-connected' });
@@ -141,5 +148,18 @@ describe('projections (Postgres)', () => {
     // Migrations run before the nodes start; the first node's subscription starts from the rewound checkpoint.
     await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
     expect(await snapshot()).toEqual(current);
+  });
+
+  it('the device-status-counters migration rebuilds rows stored without the counters', async () => {
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    const current = await snapshot();
+    await pool.query(`UPDATE device_statuses SET status = status - 'answered' - 'connects' - 'disconnects'`);
+    const Counters = migrations.find((m) => m.name === 'DeviceStatusCounters1764928800000');
+    if (!Counters) throw new Error('the device-status-counters migration is not registered');
+    await new Counters().up({ query: (sql: string) => pool.query(sql) } as unknown as QueryRunner);
+    expect((await snapshot()).devices).toEqual([]);
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    expect(await snapshot()).toEqual(current);
+    expect((await getDeviceStatus(pool, 's1-dev1'))?.disconnects).toBe(1);
   });
 });

@@ -134,6 +134,16 @@ export async function getDeviceStatus(db: Queryable, deviceId: string): Promise<
   return rows.length ? rows[0].status : null;
 }
 
+/** The stored statuses (they may lag the log) of the given devices, by id; devices not yet seen are absent. */
+export async function deviceStatusesByIds(db: Queryable, deviceIds: string[]): Promise<Map<string, DeviceStatus>> {
+  if (deviceIds.length === 0) return new Map();
+  const { rows } = await db.query<{ device_id: string; status: DeviceStatus }>(
+    'SELECT device_id, status FROM device_statuses WHERE device_id = ANY ($1)',
+    [deviceIds],
+  );
+  return new Map(rows.map((r) => [r.device_id, r.status]));
+}
+
 /** Every device's status, by device id. */
 export async function listDeviceStatuses(db: Queryable): Promise<DeviceStatus[]> {
   const { rows } = await db.query<{ status: DeviceStatus }>('SELECT status FROM device_statuses ORDER BY device_id');

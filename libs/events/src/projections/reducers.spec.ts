@@ -65,8 +65,12 @@ describe('device status reducer', () => {
     expect(s).toMatchObject({ name: 'Cam', view: 2, registered: true, connectivity: 'inactive', node: 'n1', lastActivityAt: '2026-01-01T00:00:03.000Z' });
     expect(s.sections).toEqual([{ section: 'device-2', modelId: 'm', modelVersion: '2', bytes: 120, deployedAt: '2026-01-01T00:00:03.000Z' }]);
     const back = applyToDeviceStatus(s, stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }, '2026-01-01T00:00:09.000Z'));
-    expect(back).toMatchObject({ connectivity: 'active', lastActivityAt: '2026-01-01T00:00:09.000Z' });
-    const gone = applyToDeviceStatus(back, stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' }));
-    expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye' });
+    expect(back).toMatchObject({ connectivity: 'active', lastActivityAt: '2026-01-01T00:00:09.000Z', answered: 1, connects: 1, disconnects: 0 });
+    const missed = applyToDeviceStatus(back, stored('DeviceMissed', { sessionId: 'x', sampleIndex: 1, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'timeout' }));
+    const gone = applyToDeviceStatus(missed, stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' }));
+    expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye', answered: 1, missed: 1, connects: 1, disconnects: 1 });
+    // A shadow evaluation is not a live answer.
+    const shadow = stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 2, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: true });
+    expect(deviceOf(shadow)).toBeNull();
   });
 });

@@ -169,7 +169,14 @@ function DeviceDetail({ id }: { id: string }) {
             <dt>Last connect</dt>
             <dd>{fmtTime(c.lastConnectAt)}</dd>
             <dt>Last disconnect</dt>
-            <dd>{fmtTime(c.lastDisconnectAt)}</dd>
+            <dd>
+              {fmtTime(c.lastDisconnectAt)}
+              {d.log?.lastDisconnectReason ? ` (${d.log.lastDisconnectReason})` : ''}
+            </dd>
+            <dt>Connects · disconnects</dt>
+            <dd data-testid="device-links">{d.log ? `${d.log.connects} · ${d.log.disconnects}` : '–'}</dd>
+            <dt>Answered · missed</dt>
+            <dd data-testid="device-answers">{d.log ? `${d.log.answered} · ${d.log.missed}` : '–'}</dd>
           </dl>
         </Card>
       </div>
