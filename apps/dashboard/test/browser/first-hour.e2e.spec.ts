@@ -109,7 +109,7 @@ describe("an operator's first hour", () => {
     await page.goto(`${platform.url}/#token=${ADMIN_TOKEN}`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: 10_000 });
     expect(page.url()).not.toContain('token');
-    await page.getByTestId('stat-api').getByText('ok').waitFor();
+    await page.getByTestId('stat-api').getByText('up', { exact: true }).waitFor();
   });
 
   it("starts a session from the form's defaults; its simulated devices are named everywhere and go away with it (items 2, 3, 8, 9)", async () => {
