@@ -26,7 +26,7 @@ describe('the recipe chosen from the data', () => {
     expect(r.epochs).toBe(100);
   });
 
-  it('uses mini-batches when the training set would not fit a full batch, and more validation for many classes', () => {
+  it('caps the batch at 256 and by memory, and holds out more validation for many classes', () => {
     const big = recommendRecipe({ trainSamples: 8000, classes: 10, views: 6, height: 48, width: 48, channels: 3 });
     // 7,200 left after validation: N/16 = 450 -> 256, the cap (within the 2^24-value budget of 404 samples)
     expect(big.batchSize).toBe(256);
