@@ -1,20 +1,36 @@
 import { Rng } from '@ddnn/datasets';
 import { tinyDataset } from '../testing/tiny-dataset';
 import { learningRateAt } from './train';
-import { augmentViews, FULL_BATCH_VALUES, PAPER_RECIPE, recommendRecipe, splitValidation } from './recipe';
+import { augmentViews, FULL_BATCH_VALUES, MIN_BATCH, MIN_STEPS_PER_EPOCH, PAPER_RECIPE, recommendRecipe, splitValidation, STEP_BUDGET } from './recipe';
 
 describe('the recipe chosen from the data', () => {
-  it('keeps full batch for a paper-sized set and holds out a stratified 10% for validation', () => {
+  it('cuts a paper-sized set into mini-batches of at least 16 steps an epoch, epochs sized to the step budget', () => {
     const r = recommendRecipe({ trainSamples: 680, classes: 3, views: 6, height: 32, width: 32, channels: 3 });
     expect(r.validationFraction).toBe(0.1);
-    expect(r.batchSize).toBe(612);
-    expect(r).toMatchObject({ epochs: 100, schedule: 'cosine', patience: 20, deviceDropout: 0.5, augment: null });
+    // 612 after validation: 612/16 = 38 -> 32 per batch, 20 steps an epoch, 800/20 = 40 epochs
+    expect(r.batchSize).toBe(32);
+    expect(r).toMatchObject({ epochs: 40, schedule: 'cosine', patience: 20, deviceDropout: 0.5, augment: null });
+    for (const trainSamples of [150, 300, 680, 1500, 5000]) {
+      const q = recommendRecipe({ trainSamples, classes: 10, views: 6, height: 24, width: 24, channels: 3 });
+      const train = Math.round(trainSamples * (1 - q.validationFraction));
+      const steps = Math.ceil(train / q.batchSize);
+      expect(steps).toBeGreaterThanOrEqual(Math.min(MIN_STEPS_PER_EPOCH, Math.floor(train / MIN_BATCH)));
+      expect(q.batchSize).toBeGreaterThanOrEqual(MIN_BATCH);
+      expect(q.epochs * steps).toBeGreaterThanOrEqual(Math.min(STEP_BUDGET, 100 * steps) - steps);
+    }
   });
 
-  it('uses mini-batches when the training set would not fit a full batch, and more validation for many classes', () => {
+  it('keeps full batch only for a set too small for two mini-batches', () => {
+    const r = recommendRecipe({ trainSamples: 24, classes: 2, views: 2, height: 8, width: 8, channels: 1 });
+    expect(r.batchSize).toBe(24);
+    expect(r.epochs).toBe(100);
+  });
+
+  it('caps the batch at 256 and by memory, and holds out more validation for many classes', () => {
     const big = recommendRecipe({ trainSamples: 8000, classes: 10, views: 6, height: 48, width: 48, channels: 3 });
-    // 7,200 left after validation: N/16 = 450 -> 512, capped at 256 (within the 2^24-value budget of 404 samples)
+    // 7,200 left after validation: N/16 = 450 -> 256, the cap (within the 2^24-value budget of 404 samples)
     expect(big.batchSize).toBe(256);
+    expect(big.epochs).toBe(Math.round(STEP_BUDGET / Math.ceil(7200 / 256)));
     expect(Math.floor(FULL_BATCH_VALUES / (6 * 48 * 48 * 3))).toBe(404);
     const huge = recommendRecipe({ trainSamples: 8000, classes: 10, views: 8, height: 128, width: 128, channels: 3 });
     expect(huge.batchSize).toBe(Math.floor(FULL_BATCH_VALUES / (8 * 128 * 128 * 3)));

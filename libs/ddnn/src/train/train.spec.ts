@@ -48,10 +48,10 @@ describe('joint training', () => {
     const reports: EpochReport[] = [];
     const model = await trainDdnn(ds, topology, { epochs: 60, patience: 6, onEpoch: (r) => reports.push(r) });
     const t = model.training;
-    // 120 training samples of 3 classes: 5 per class held out (12.5%), full batch (the rest fits), cosine schedule
+    // 120 training samples of 3 classes: 5 per class held out (12.5%), mini-batches of 16 (the smallest), cosine
     expect(t.recipe).toMatchObject({ validationFraction: 0.125, schedule: 'cosine', deviceDropout: 0.5, patience: 6 });
     expect(t.trainSamples + t.validation!.samples).toBe(120);
-    expect(t.batchSize).toBe(t.trainSamples);
+    expect(t.batchSize).toBe(16);
     expect(reports.every((r) => r.validation !== undefined && r.validation >= 0 && r.validation <= 1)).toBe(true);
     expect(reports[1].learningRate).toBeLessThan(reports[0].learningRate);
     // stopped `patience` epochs after the best one, whose weights were kept
