@@ -115,7 +115,9 @@ class ApiRunner {
       .filter((l) => l.includes(sessionId))
       .map((l) => {
         try {
-          return String((JSON.parse(l) as { message?: unknown }).message);
+          // pino's lines carry the text in `msg`.
+          const line = JSON.parse(l) as { msg?: unknown; message?: unknown };
+          return String(line.msg ?? line.message);
         } catch {
           return l;
         }
