@@ -190,10 +190,10 @@ export class DeviceAgent {
       void (this.fault ? this.fault(payload, honest) : honest()).then((answer) => {
         if (typeof ack === 'function') ack(answer);
         else log('warn', 'infer without an ack callback: reply dropped');
-        // An agent that cannot serve (its data unreadable, its source failing) says so in its heartbeat; a skipped
-        // capture is a live source keeping up, not a problem.
-        const reply = answer as { ok: boolean; skipped?: boolean; error?: string };
-        const problem = reply.ok || reply.skipped ? null : `cannot serve a sample (data folder ${this.options.data}): ${reply.error}`.slice(0, 500);
+        // An agent that cannot serve (its data unreadable, its source stale or failing) says so in its heartbeat; a
+        // capture dropped because the device is busy is it keeping up, not a problem.
+        const reply = answer as { ok: boolean; cause?: 'busy' | 'source'; error?: string };
+        const problem = reply.ok || reply.cause === 'busy' ? null : `cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.slice(0, 500);
         if (problem !== this.problem) {
           this.problem = problem;
           this.sendHeartbeat();
@@ -201,6 +201,12 @@ export class DeviceAgent {
       });
     });
     socket.on(DeviceEvents.error, (e: { event?: string; error?: string }) => log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`));
+  }
+
+  /** Where this agent's frames come from, for its problem report. */
+  private sourceLabel(): string {
+    const s = this.options.source;
+    return s.kind === 'dataset' ? `data folder ${this.options.data}` : `source ${s.kind}`;
   }
 
   private sendHeartbeat(): void {

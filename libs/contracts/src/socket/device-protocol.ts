@@ -51,7 +51,7 @@ export const deployAckSchema = z.union([
 ]);
 // Epoch ms between 2000 and 2100: a capture time, not a counter or a relative clock.
 const capturedAt = z.number().int().min(946_684_800_000).max(4_102_444_800_000);
-const skipped = z.strictObject({ ok: z.literal(false), skipped: z.literal(true), error: z.string() });
+const skipped = z.strictObject({ ok: z.literal(false), skipped: z.literal(true), cause: z.enum(['busy', 'source']).optional(), error: z.string() });
 export const inferReplySchemas = {
   scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs, sampleIndex: index.optional(), capturedAt: capturedAt.optional() }), skipped, failure]),
   features: z.union([z.strictObject({ ok: z.literal(true), features: bytes, latencyMs, sampleIndex: index.optional() }), failure]),

@@ -76,6 +76,11 @@ type Echo = { sampleIndex?: number };
 export interface InferSkippedReply {
   ok: false;
   skipped: true;
+  /**
+   * `busy`: the device dropped this capture to keep up (normal under load); `source`: its source could not give a
+   * fresh frame (stale, missing, failed), which the agent also reports as its problem. Optional for older agents.
+   */
+  cause?: 'busy' | 'source';
   /** Why, in a few words. */
   error: string;
 }

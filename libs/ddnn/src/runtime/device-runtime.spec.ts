@@ -108,7 +108,7 @@ describe('DeviceRuntime', () => {
     const first = ask(0);
     await new Promise((r) => setImmediate(r));
     const second = await ask(1);
-    expect(second).toEqual({ ok: false, skipped: true, error: expect.stringMatching(/busy: the previous capture/) });
+    expect(second).toEqual({ ok: false, skipped: true, cause: 'busy', error: expect.stringMatching(/busy: the previous capture/) });
     expect(parseInferReply('scores', second)).toEqual(second);
     release();
     const done = await first;
@@ -120,7 +120,7 @@ describe('DeviceRuntime', () => {
     const stale = ask(2);
     await new Promise((r) => setImmediate(r));
     release();
-    expect(await stale).toEqual({ ok: false, skipped: true, error: 'newest frame is 5000 ms old (max 1000 ms)' });
+    expect(await stale).toEqual({ ok: false, skipped: true, cause: 'source', error: 'newest frame is 5000 ms old (max 1000 ms)' });
     // Free again once a capture is answered.
     answer = { pixels: new Float32Array(32 * 32 * 3), capturedAt: 1_800_000_000_500 };
     const next = ask(3);

@@ -96,7 +96,7 @@ export function bytesToScores(bytes: Uint8Array): Float32Array {
 }
 
 const fail = (error: string) => ({ ok: false as const, error });
-const skip = (error: string): InferSkippedReply => ({ ok: false, skipped: true, error });
+const skip = (error: string, cause: 'busy' | 'source' = 'source'): InferSkippedReply => ({ ok: false, skipped: true, cause, error });
 
 /**
  * The device side of the /devices protocol, with no transport: real agents (socket.io) and the server's
@@ -223,7 +223,7 @@ export class DeviceRuntime {
   }
 
   private async captured(source: CaptureSource, section: DeviceSectionRunner, key: string, dataset: string, sampleId: string): Promise<InferScoresReply> {
-    if (this.capturing) return skip('busy: the previous capture is still being processed (dropped, not queued)');
+    if (this.capturing) return skip('busy: the previous capture is still being processed (dropped, not queued)', 'busy');
     if (!section.input) return fail('infer scores: the installed section does not name its input shape');
     this.capturing = true;
     try {
