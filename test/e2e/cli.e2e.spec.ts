@@ -26,3 +26,20 @@ describe('npm run ddnn (scripts/run-app.mjs)', () => {
     expect({ main: fs.statSync(main).mtimeMs, stamp: fs.statSync(stamp).mtimeMs }).toEqual(built);
   });
 });
+
+describe('ddnn --help', () => {
+  it('lists every command without loading any command\'s implementation (TensorFlow.js, the datasets, pg)', () => {
+    // Run the built CLI and print, on exit, every file it loaded.
+    const probe = `process.argv = [process.argv[0], 'ddnn', '--help'];
+process.on('exit', () => process.stderr.write(JSON.stringify(Object.keys(require.cache))));
+require(${JSON.stringify(main)});`;
+    expect(ddnn(['--help']).status).toBe(0); // builds dist/ if a source changed
+    const r = spawnSync(process.execPath, ['-e', probe], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    for (const command of ['bench', 'events', 'dataset', 'train', 'eval', 'sweep', 'report', 'analyze', 'export']) expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    const loaded = JSON.parse(r.stderr) as string[];
+    expect(loaded.some((f) => f.includes(`${path.sep}commander${path.sep}`))).toBe(true);
+    const heavy = loaded.filter((f) => /[\\/](libs[\\/](ddnn|datasets|events|policies|contracts)|node_modules[\\/](@tensorflow|pg|pg-copy-streams|zod|cli-progress))[\\/]/.test(f));
+    expect(heavy).toEqual([]);
+  });
+});

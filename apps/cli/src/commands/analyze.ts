@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec } from '@ddnn/contracts';
-import { parseLinkModel, parsePolicies } from '@ddnn/policies';
 
 /** How analysis commands reach the platform: its REST API, with the operator token. */
 export interface ServerFlags {
@@ -106,6 +105,7 @@ export async function readPoliciesFile(file: string): Promise<{ policies: Policy
   } catch (e) {
     throw new Error(`--policies: ${file} is not JSON (${(e as Error).message})`);
   }
+  const { parseLinkModel, parsePolicies } = await import('@ddnn/policies');
   try {
     if (Array.isArray(json)) return { policies: parsePolicies(json) };
     if (json && typeof json === 'object' && 'policies' in json) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { benchmarkSweep } from '@ddnn/policies';
 import { benchGroup } from './bench';
 import { intFlag } from './model-options';
 import { log } from '../log';
@@ -22,7 +21,8 @@ export function registerBenchAnalysisCommand(program: Command): void {
     .option('--points <n>', 'thresholds in the sweep', intFlag('--points', 2), 100)
     .option('--seed <n>', 'simulation seed', intFlag('--seed'), 1)
     .option('--json', 'print {"samples","points","sweepMs"} (and the other timings) as the last line')
-    .action((flags: BenchAnalysisFlags) => {
+    .action(async (flags: BenchAnalysisFlags) => {
+      const { benchmarkSweep } = await import('@ddnn/policies');
       log(`simulating a research session of ${flags.samples} samples (not timed: as if loaded from the log)...`);
       const r = benchmarkSweep(flags.samples, flags.points, 'entropy', flags.seed);
       const ms = (x: number) => `${x.toFixed(0)} ms`;

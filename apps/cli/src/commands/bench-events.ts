@@ -7,15 +7,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Command } from 'commander';
 import type { NewEvent } from '@ddnn/contracts';
 import { BatchingWriter, EventStore, newEventId, runMigrations } from '@ddnn/events';
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { benchGroup } from './bench';
 import { log } from '../log';
 
-interface BenchEventsOptions {
+export interface BenchEventsOptions {
   events: string;
   batchSize: string;
   streams: string;
@@ -45,40 +43,27 @@ function median(xs: number[]): number {
 }
 
 
-/** `ddnn bench events`: durable events/s through the batching writer vs COPY of the same rows, same server, same run. */
-export function registerBenchEventsCommand(program: Command): void {
-  benchGroup(program)
-    .command('events')
-    .description('Events/s through the batching writer vs the COPY ceiling of the same server (TEST_DATABASE_URL or an embedded server)')
-    .option('--events <n>', 'events per round', '30000')
-    .option('--batch-size <n>', 'events per batch (the writer flushes at this many)', '100')
-    .option('--streams <n>', 'session streams written in parallel', '8')
-    .option('--lanes <n>', 'writer lanes (batches in flight at once)', '4')
-    .option('--rounds <n>', 'rounds, alternating which side goes first (keep it even); medians are reported', '6')
-    .option('--events-per-append <n>', "events per append call, one stream's consecutive events (the session runner appends a sample's events at once)", '1')
-    .option('--in-flight <n>', 'appends awaiting their commit at once (each commit starts the next); default 5 x lanes x batch size events')
-    .option('--json', 'print one JSON object as the last line of stdout')
-    .action(async (opts: BenchEventsOptions) => {
-      const result = await benchEvents({
-        events: intOption('--events', opts.events, 100),
-        batchSize: intOption('--batch-size', opts.batchSize, 1),
-        streams: intOption('--streams', opts.streams, 1),
-        lanes: intOption('--lanes', opts.lanes, 1),
-        rounds: intOption('--rounds', opts.rounds, 1),
-        eventsPerAppend: intOption('--events-per-append', opts.eventsPerAppend, 1),
-        inFlight: opts.inFlight === undefined ? undefined : intOption('--in-flight', opts.inFlight, 1),
-      });
-      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else {
-        process.stdout.write(
-          `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes, ${result.eventsPerAppend} events per append)\n` +
-            `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
-            `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
-            `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
-            `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
-        );
-      }
-    });
+/** The action of `ddnn bench events` (registered in ./bench). */
+export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<void> {
+  const result = await benchEvents({
+    events: intOption('--events', opts.events, 100),
+    batchSize: intOption('--batch-size', opts.batchSize, 1),
+    streams: intOption('--streams', opts.streams, 1),
+    lanes: intOption('--lanes', opts.lanes, 1),
+    rounds: intOption('--rounds', opts.rounds, 1),
+    eventsPerAppend: intOption('--events-per-append', opts.eventsPerAppend, 1),
+    inFlight: opts.inFlight === undefined ? undefined : intOption('--in-flight', opts.inFlight, 1),
+  });
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    process.stdout.write(
+      `batching writer: ${result.eventsPerSecond} events/s (batch ${result.batchSize}, ${result.lanes} lanes, ${result.eventsPerAppend} events per append)\n` +
+        `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
+        `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
+        `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
+        `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
+    );
+  }
 }
 
 function intOption(flag: string, value: string, min: number): number {

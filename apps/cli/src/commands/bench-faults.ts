@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { Client } from 'pg';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { benchGroup } from './bench';
-import { benchDatabase, buildApp, freePort, repoRoot, waitFor } from './bench-session';
-import { intFlag, numberFlag } from './model-options';
+import { benchDatabase, buildApp, freePort, waitFor } from './bench-session';
+import { type Fault } from './bench';
+import { repoRoot } from './repo-root';
 
 export interface FaultSuiteFlags {
   samples: number;
@@ -22,15 +21,6 @@ export interface FaultSuiteFlags {
   /** Faults left out, to tell which one a failure comes from. */
   without: Fault[];
   json?: boolean;
-}
-
-const FAULTS = ['garbage', 'crash', 'kill'] as const;
-type Fault = (typeof FAULTS)[number];
-
-function faultList(value: string): Fault[] {
-  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
-  for (const v of list) if (!(FAULTS as readonly string[]).includes(v)) throw new Error(`--without takes ${FAULTS.join(', ')}; got "${v}"`);
-  return list as Fault[];
 }
 
 /** The suite's verdict, read back from the session's log (the JSON line). */
@@ -51,28 +41,11 @@ const TOKEN = `faults-${randomBytes(12).toString('hex')}`;
 const DATASET = 'faults';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `ddnn bench faults`: a research session through dropped connections, a killed API and two bad devices. */
-export function registerBenchFaultsCommand(program: Command): void {
-  benchGroup(program)
-    .command('faults')
-    .description(
-      'A research session on six device agents while the session pool loses its connections, the API is SIGKILLed and restarted, ' +
-        'one device answers garbage and one crashes; then the log is read back and checked',
-    )
-    .option('--samples <n>', 'samples in the session', intFlag('--samples', 20), 500)
-    .option('--cuts <n>', 'times the session pool loses its connections (pg_terminate_backend)', intFlag('--cuts', 0), 20)
-    .option('--rate <n>', 'samples started per second', numberFlag('--rate', 0.1, 1000), 20)
-    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
-    .option('--pool <application_name>', 'application_name of the API connections to cut (the node has one pool)', 'ddnn-api')
-    .option('--device-wait-ms <ms>', 'DDNN_DEVICE_WAIT_MS of the API: how long a resumed session waits for its devices', intFlag('--device-wait-ms', 0), 20_000)
-    .option('--without <faults>', `leave faults out, to tell which one a failure comes from (comma-separated: ${FAULTS.join(', ')}; --cuts 0 for the cuts)`, faultList, [])
-    .option('--no-build', 'run the built dist/ of the API and the device agent as they are')
-    .option('--json', 'print one JSON object as the last line of stdout')
-    .action(async (flags: FaultSuiteFlags) => {
-      const result = await runFaultSuite(flags);
-      process.stdout.write(formatResult(result));
-      if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    });
+/** The action of `ddnn bench faults` (registered in ./bench). */
+export async function runBenchFaultsCommand(flags: FaultSuiteFlags): Promise<void> {
+  const result = await runFaultSuite(flags);
+  process.stdout.write(formatResult(result));
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** One API process on a fixed port (a restart comes back where the agents look for it). */

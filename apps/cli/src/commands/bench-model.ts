@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { loadDataset, viewPixels, writeSynthDataset, type MultiViewDataset } from '@ddnn/datasets';
 import {
   createBinaryDeviceSection,
@@ -21,8 +20,6 @@ import {
   type DdnnModel,
   type ModelSections,
 } from '@ddnn/ddnn';
-import { benchGroup } from './bench';
-import { intFlag, numberFlag } from './model-options';
 import { sectionName } from '@ddnn/contracts';
 import { log } from '../log';
 
@@ -41,7 +38,7 @@ function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
   return v;
 }
 
-interface BenchModelFlags {
+export interface BenchModelFlags {
   data?: string;
   model?: string;
   epochs: number;
@@ -51,22 +48,11 @@ interface BenchModelFlags {
 }
 
 
-/** `ddnn bench model`: training s/epoch; device-section and whole-DDNN inference, tfjs-wasm vs bit-packed, same run. */
-export function registerBenchModelCommand(program: Command): void {
-  benchGroup(program)
-    .command('model')
-    .description('Training seconds per epoch, and inference samples/s of a device section and of the whole DDNN: tfjs-wasm vs bit-packed kernels')
-    .option('--data <dir>', 'dataset folder (default: the synthetic default dataset, generated into a temporary folder)')
-    .option('--model <dir>', 'checkpoint to run inference with (default: the model trained for --epochs here)')
-    .option('--epochs <n>', 'epochs of each training run (paper recipe, then the defaults) for the s/epoch figures (0: skip; needs --model)', intFlag('--epochs', 0), 3)
-    .option('--samples <n>', 'test views per inference pass', intFlag('--samples', 1), 171)
-    .option('--seconds <s>', 'minimum measuring time per figure', numberFlag('--seconds', 0.1, 600), 2)
-    .option('--json', 'print one JSON object as the last line of stdout')
-    .action(async (flags: BenchModelFlags) => {
-      const result = await benchModel(flags);
-      if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else process.stdout.write(formatResult(result));
-    });
+/** The action of `ddnn bench model` (registered in ./bench). */
+export async function runBenchModelCommand(flags: BenchModelFlags): Promise<void> {
+  const result = await benchModel(flags);
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(formatResult(result));
 }
 
 /**

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { Client } from 'pg';
 import { sectionName, type CreateSessionRequest, type DeviceList, type SessionRunStats, type SessionView } from '@ddnn/contracts';
 import { loadDataset, viewPixels, writeSynthDataset } from '@ddnn/datasets';
@@ -18,11 +17,10 @@ import {
   parseTopology,
   readCheckpointManifest,
 } from '@ddnn/ddnn';
-import { benchGroup } from './bench';
-import { intFlag, numberFlag } from './model-options';
 import { log } from '../log';
+import { repoRoot } from './repo-root';
 
-interface BenchSessionFlags {
+export interface BenchSessionFlags {
   model: string;
   threshold: number;
   mode: 'production' | 'research';
@@ -33,35 +31,12 @@ interface BenchSessionFlags {
 const DATASET = 'synthetic-multicam-seed1';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
-/** Repository root: the folder holding nx.json, above this file (src or dist). */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'nx.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`repository root not found above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
 
-/** `ddnn bench session`: a six-device simulated session with every event persisted vs the model alone. */
-export function registerBenchSessionCommand(program: Command): void {
-  benchGroup(program)
-    .command('session')
-    .description('Samples/s of a six-device simulated session with every event persisted, vs the model-only inference rate, with the share of time in model, transport and logging')
-    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
-    .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
-    .option('--mode <mode>', 'production | research', (v) => {
-      if (v !== 'production' && v !== 'research') throw new Error(`--mode must be production or research, got "${v}"`);
-      return v;
-    }, 'production')
-    .option('--window <n>', 'samples in flight per session (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
-    .option('--json', 'print one JSON object as the last line of stdout')
-    .action(async (flags: BenchSessionFlags) => {
-      const result = await benchSession(flags);
-      process.stdout.write(formatResult(result));
-      if (flags.json) process.stdout.write(`${JSON.stringify(result.headline)}\n`);
-    });
+/** The action of `ddnn bench session` (registered in ./bench). */
+export async function runBenchSessionCommand(flags: BenchSessionFlags): Promise<void> {
+  const result = await benchSession(flags);
+  process.stdout.write(formatResult(result));
+  if (flags.json) process.stdout.write(`${JSON.stringify(result.headline)}\n`);
 }
 
 export function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DatasetWriter, loadDataset, loadDatasetView, synthManifest, synthSamples, type SynthSample } from '@ddnn/datasets';
+import type { SynthSample } from '@ddnn/datasets';
 import { benchGroup } from './bench';
 import { log } from '../log';
 
@@ -20,6 +20,7 @@ async function seconds<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
  * loader's speed is measured and rendering 10,000 scenes would dominate the run.
  */
 async function writeBenchDataset(dir: string, samples: number, pool: number): Promise<void> {
+  const { DatasetWriter, synthManifest, synthSamples } = await import('@ddnn/datasets');
   const rendered: SynthSample[] = [...synthSamples({ samples: pool, seed: 1 })];
   const writer = await DatasetWriter.create(dir, synthManifest({ seed: 1 }));
   const digits = String(samples - 1).length;
@@ -40,6 +41,7 @@ export function registerDatasetBench(program: Command): void {
     .option('--keep <dir>', 'generate into this folder and keep it (for later runs with --dir)')
     .option('--json', 'print the numbers as JSON on the last line')
     .action(async (opts: { samples: number; dir?: string; keep?: string; json?: boolean }) => {
+      const { loadDataset, loadDatasetView } = await import('@ddnn/datasets');
       if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new Error(`--samples must be a positive integer, got ${opts.samples}`);
       const tmp = opts.dir || opts.keep ? undefined : await mkdtemp(join(tmpdir(), 'ddnn-bench-ds-'));
       const dir = resolve(opts.dir ?? opts.keep ?? (tmp as string));

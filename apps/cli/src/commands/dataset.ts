@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
-import { contactSheet, encodePng, loadDataset, splitGridDataset, summarizeDataset, writeSynthDataset, type DatasetSummary } from '@ddnn/datasets';
+import type { DatasetSummary } from '@ddnn/datasets';
 import { log } from '../log';
 
 function intOption(name: string): (value: string) => number {
@@ -62,6 +62,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: { out: string; mode: string; samples?: number; views: number; seed: number; force?: boolean; json?: boolean }) => {
+      const { loadDataset, summarizeDataset, writeSynthDataset } = await import('@ddnn/datasets');
       const out = resolve(opts.out);
       const started = Date.now();
       if (opts.mode !== 'default' && opts.mode !== 'rich') throw new Error(`--mode must be default or rich, got "${opts.mode}"`);
@@ -85,6 +86,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: { in: string; out: string; rows: number; cols: number; testFraction: number; size: number; seed: number; force?: boolean; json?: boolean }) => {
+      const { loadDataset, splitGridDataset, summarizeDataset } = await import('@ddnn/datasets');
       const out = resolve(opts.out);
       const result = await splitGridDataset(resolve(opts.in), out, {
         rows: opts.rows,
@@ -109,6 +111,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print the summary as JSON on the last line')
     .action(async (dir: string, opts: { sheet?: string; perClass: number; json?: boolean }) => {
       const started = Date.now();
+      const { contactSheet, encodePng, loadDataset, summarizeDataset } = await import('@ddnn/datasets');
       const ds = await loadDataset(resolve(dir));
       const loadSeconds = (Date.now() - started) / 1000;
       const summary = summarizeDataset(ds);

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadDataset } from '@ddnn/datasets';
-import { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel, sweepThresholds, type EvalMetrics } from '@ddnn/ddnn';
+import type { EvalMetrics } from '@ddnn/ddnn';
 import { intFlag, listFlag, numberFlag } from './model-options';
 
 function pct(x: number): string {
@@ -30,6 +29,8 @@ export function registerEvalCommands(program: Command): void {
     .option('--batch <n>', 'inference batch size', intFlag('--batch', 1), 256)
     .option('--json', 'print the metrics as JSON on the last line')
     .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
+      const { loadDataset } = await import('@ddnn/datasets');
+      const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
@@ -47,6 +48,8 @@ export function registerEvalCommands(program: Command): void {
     .option('--fail <list>', 'devices (views) dead at inference time', listFlag('--fail'))
     .option('--json', 'print the sweep as JSON on the last line')
     .action(async (flags: { model: string; data: string; step: number; fail?: number[]; json?: boolean }) => {
+      const { loadDataset } = await import('@ddnn/datasets');
+      const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel, sweepThresholds } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail });

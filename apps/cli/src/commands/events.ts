@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { EventStore, projectionsLag, rebuildProjections, runMigrations } from '@ddnn/events';
-import { Pool } from 'pg';
+import type { EventStore } from '@ddnn/events';
 import { logger } from '../log';
 
 interface DatabaseOption {
@@ -17,6 +16,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: DatabaseOption) => {
+      const { projectionsLag, rebuildProjections } = await import('@ddnn/events');
       await withStore(opts, async (store) => {
         const started = Date.now();
         const { events: n } = await rebuildProjections(store);
@@ -30,6 +30,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: DatabaseOption) => {
+      const { projectionsLag } = await import('@ddnn/events');
       await withStore(opts, async (store) => {
         const lag = await projectionsLag(store);
         process.stdout.write(opts.json ? `${JSON.stringify({ lag })}\n` : `projections are ${lag} events behind the log\n`);
@@ -40,6 +41,8 @@ export function registerEventsCommands(program: Command): void {
 async function withStore(opts: DatabaseOption, fn: (store: EventStore) => Promise<void>): Promise<void> {
   const url = opts.databaseUrl ?? process.env.DATABASE_URL;
   if (!url) throw new Error('no database: pass --database-url or set DATABASE_URL');
+  const { EventStore, runMigrations } = await import('@ddnn/events');
+  const { Pool } = await import('pg');
   await runMigrations(url);
   const pool = new Pool({ connectionString: url, max: 2 });
   pool.on('error', (e) => logger.warn({ err: e }, 'ddnn events: idle connection error'));

@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
-import { registerBenchEventsCommand } from './bench-events';
+import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchModelCommand, registerBenchSessionCommand } from './bench';
 import { registerEventsCommands } from './events';
-import { registerBenchModelCommand } from './bench-model';
-import { registerBenchSessionCommand } from './bench-session';
-import { registerBenchFaultsCommand } from './bench-faults';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
 import { registerEvalCommands } from './eval';
-import { registerReportCommands } from './report';
+import { registerReportCommands } from './report-command';
 import { registerAnalyzeCommand } from './analyze';
 import { registerExportCommand } from './export';
 import { registerBenchAnalysisCommand } from './bench-analysis';
 import { registerReportSessionCommand } from './report-session';
 
-/** Adds every command group to the program; each group lives in its own module. */
+/**
+ * Adds every command group. These modules hold only the commands' descriptions and flags: each action imports its
+ * implementation (TensorFlow.js, the datasets, pg) when it runs, so `ddnn --help` starts at once.
+ */
 export function registerCommands(program: Command): void {
   registerBenchEventsCommand(program);
   registerEventsCommands(program);

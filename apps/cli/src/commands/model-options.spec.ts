@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { aggregatorFlag, listFlag, numberFlag, topologyFromFlags } from './model-options';
 
 describe('model flags', () => {
+  // topologyFromFlags loads the model library when called; its TensorFlow.js start-up must finish inside the test run.
+  beforeAll(async () => {
+    await (await import('@ddnn/ddnn')).ensureBackend();
+  });
+
   it('parse lists, aggregators and numbers with errors that name the flag', () => {
     expect(listFlag('--fail')('2, 5')).toEqual([2, 5]);
     expect(() => listFlag('--fail')('2,x')).toThrow(/--fail must be a comma-separated list/);
-    expect(aggregatorFlag('--local-agg')('cc')).toBe('CC');
-    expect(() => aggregatorFlag('--local-agg')('SUM')).toThrow(/--local-agg must be one of MP, AP, CC/);
+    expect(aggregatorFlag()('cc')).toBe('CC');
     expect(numberFlag('--threshold', 0, 1)('0.8')).toBe(0.8);
     expect(() => numberFlag('--threshold', 0, 1)('1.5')).toThrow(/--threshold must be a number in \[0, 1\]/);
   });
@@ -25,6 +29,7 @@ describe('model flags', () => {
     expect(t.cloud.aggregator).toBe('AP');
     await writeFile(file, '{ nope');
     await expect(topologyFromFlags({ topology: file })).rejects.toThrow(/is not valid JSON/);
+    await expect(topologyFromFlags({ localAgg: aggregatorFlag()('sum') })).rejects.toThrow(/--local-agg must be one of MP, AP, CC, got "SUM"/);
     await expect(topologyFromFlags({ topology: join(dir, 'missing.json') })).rejects.toThrow(/cannot read topology file/);
   });
 });

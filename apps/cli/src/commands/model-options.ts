@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { AGGREGATORS, parseTopology, type Aggregator, type Topology } from '@ddnn/ddnn';
+import type { Aggregator, Topology } from '@ddnn/ddnn';
 
 /** Parses an integer flag, naming the flag in the error. */
 export function intFlag(name: string, min = 0): (value: string) => number {
@@ -29,13 +29,9 @@ export function listFlag(name: string): (value: string) => number[] {
   };
 }
 
-/** Parses an aggregator flag (MP, AP or CC). */
-export function aggregatorFlag(name: string): (value: string) => Aggregator {
-  return (value) => {
-    const v = value.toUpperCase();
-    if (!(AGGREGATORS as readonly string[]).includes(v)) throw new Error(`${name} must be one of ${AGGREGATORS.join(', ')}, got "${value}"`);
-    return v as Aggregator;
-  };
+/** An aggregator flag in upper case; topologyFromFlags checks it against the model's list (loading the model library only when a command runs). */
+export function aggregatorFlag(): (value: string) => Aggregator {
+  return (value) => value.toUpperCase() as Aggregator;
 }
 
 export interface TopologyFlags {
@@ -49,6 +45,10 @@ export interface TopologyFlags {
 
 /** The topology from --topology FILE (if given) with the individual flags applied on top. */
 export async function topologyFromFlags(flags: TopologyFlags, defaults?: object): Promise<Topology> {
+  const { AGGREGATORS, parseTopology } = await import('@ddnn/ddnn');
+  for (const [name, value] of [['--local-agg', flags.localAgg], ['--cloud-agg', flags.cloudAgg]] as const) {
+    if (value !== undefined && !(AGGREGATORS as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${AGGREGATORS.join(', ')}, got "${value}"`);
+  }
   let base: Record<string, unknown> = { ...(defaults ?? {}) };
   if (flags.topology) {
     let text: string;

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareResponse, CompareRow, PolicySpec, SessionView, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
-import { paretoFrontier } from '@ddnn/policies';
+import type { paretoFrontier } from '@ddnn/policies';
 import { formatRows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
 import { lineChart, type Series } from './report-charts';
 import { intFlag } from './model-options';
@@ -44,7 +44,7 @@ function rowsTable(rows: CompareRow[]): string {
 }
 
 /** Charts in the style of the paper's threshold figure: accuracy vs T, local exit rate vs T, accuracy vs bytes. */
-export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[]): [string, string][] {
+export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[], frontierOf: typeof paretoFrontier): [string, string][] {
   // Sweep points that have an accuracy (evaluable, some labels); accuracy in percent.
   const ok = (s: SweepResult) =>
     s.points.flatMap((p) => (p.evaluable && p.accuracy !== null ? [{ threshold: p.threshold, accuracy: 100 * p.accuracy, bytesPerSample: p.bytesPerSample, localExitRate: p.localExitRate }] : []));
@@ -57,7 +57,7 @@ export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[]): [strin
   const maxBytes = 2 * Math.max(1, ...sweepBytes);
   const frontier = evaluable.filter((r) => !r.dominated && r.bytesPerSample <= maxBytes).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
   const allPoints = sweeps.flatMap((s) => ok(s));
-  const sweepFrontier = paretoFrontier(allPoints).filter((p) => !p.dominated).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
+  const sweepFrontier = frontierOf(allPoints).filter((p) => !p.dominated).sort((a, b) => a.bytesPerSample - b.bytesPerSample);
   const pareto: Series[] = [
     ...sweeps.map((s) => ({ name: `${s.statistic} sweep`, points: ok(s).map((p): [number, number] => [p.bytesPerSample, p.accuracy]) })),
     { name: 'sweeps: frontier', points: sweepFrontier.map((p): [number, number] => [p.bytesPerSample, p.accuracy]) },
@@ -142,7 +142,8 @@ export function registerReportSessionCommand(program: Command): void {
     for (const statistic of STATISTICS) {
       sweeps.push(await client.json<SweepResult>('GET', `/analysis/sweep?sessionId=${encodeURIComponent(id)}&policy=${statistic}&points=${flags.points}`));
     }
-    const charts = sessionCharts(sweeps, rows);
+    const { paretoFrontier } = await import('@ddnn/policies');
+    const charts = sessionCharts(sweeps, rows, paretoFrontier);
     const out = resolve(flags.out);
     await mkdir(out, { recursive: true });
     for (const [name, svg] of charts) await writeFile(join(out, name), svg);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import type { ReportFlags, Study } from './report-command';
 import { loadDataset, summarizeDataset, writeSynthDataset, type MultiViewDataset } from '@ddnn/datasets';
 import {
   AGGREGATORS,
@@ -20,7 +20,6 @@ import {
 } from '@ddnn/ddnn';
 import { barChart, lineChart } from './report-charts';
 import { markdown, PAPER } from './report-markdown';
-import { intFlag, numberFlag } from './model-options';
 import { log } from '../log';
 
 
@@ -78,71 +77,31 @@ function thresholdForExitRate(run: EvalRun, target: number): number {
   return 1;
 }
 
-interface ReportFlags {
-  data: string;
-  out: string;
-  epochs: number;
-  seed: number;
-  dropout: number;
-  cache: string;
-  threshold: number;
-  studies: Study[];
-  scalingFilters: number;
-  baseModel?: string;
-  json?: boolean;
-}
-
-const STUDIES = ['schemes', 'devices', 'filters'] as const;
-type Study = (typeof STUDIES)[number];
-
-function studiesFlag(value: string): Study[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of list) if (!(STUDIES as readonly string[]).includes(s)) throw new Error(`--studies takes a comma-separated subset of ${STUDIES.join(', ')}, got "${s}"`);
-  return list as Study[];
-}
-
-/** `ddnn report paper`: reproduces the paper's studies and writes Markdown, SVG charts and results.json. */
-export function registerReportCommands(program: Command): void {
-  const group = program.command('report').description('Reports built from trained models');
-  group
-    .command('paper')
-    .description("Reproduce the paper's studies (threshold, nine schemes, 1-6 devices, device failure, f vs communication) into Markdown + SVG")
-    .option('--data <dir>', 'dataset folder (synthesized with the defaults if absent)', 'data/synth')
-    .option('--out <dir>', 'output folder', 'docs/results')
-    .option('--epochs <n>', 'training epochs per model', intFlag('--epochs', 1), TRAIN_DEFAULTS.epochs)
-    .option('--seed <n>', 'training seed', intFlag('--seed'), TRAIN_DEFAULTS.seed)
-    .option('--dropout <p>', 'training device drop-out probability', numberFlag('--dropout', 0, 1), TRAIN_DEFAULTS.deviceDropout)
-    .option('--threshold <T>', 'exit threshold of the scheme, device and failure studies', numberFlag('--threshold', 0, 1), 0.8)
-    .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', 'tmp/ddnn-report-models')
-    .option('--studies <list>', `studies besides the threshold/communication one (${STUDIES.join(',')})`, studiesFlag, [...STUDIES])
-    .option('--scaling-filters <f>', 'device filters of the device-count and failure studies (paper: 16)', intFlag('--scaling-filters', 1), 16)
-    .option('--base-model <dir>', 'checkpoint of the default configuration (from ddnn train) for the threshold, communication and f=4 failure studies, instead of training one with --epochs')
-    .option('--json', 'print results.json as the last line')
-    .action(async (flags: ReportFlags) => {
-      const data = resolve(flags.data);
-      if (!(await exists(join(data, 'manifest.json')))) {
-        log(`no dataset at ${data}: synthesizing the default dataset`);
-        await writeSynthDataset(data, {});
-      }
-      const ds = await loadDataset(data);
-      // The pixels are part of the key: a regenerated dataset keeps its name and labels but not its images.
-      const dataHash = createHash('sha256')
-        .update(Buffer.from(ds.labels.buffer))
-        .update(ds.splits.join())
-        .update(Buffer.from(ds.present.buffer, ds.present.byteOffset, ds.present.byteLength))
-        .update(Buffer.from(ds.pixels.buffer, ds.pixels.byteOffset, ds.pixels.byteLength))
-        .digest('hex')
-        .slice(0, 12);
-      const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${dataHash}`, cache: resolve(flags.cache), epochs: flags.epochs, seed: flags.seed, dropout: flags.dropout, trainings: [] };
-      const results = await runStudies(ctx, flags.threshold, flags.studies, flags.scalingFilters, flags.baseModel && resolve(flags.baseModel));
-      const out = resolve(flags.out);
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-      for (const [file, svg] of charts(results)) await writeFile(join(out, file), svg);
-      await writeFile(join(out, 'README.md'), markdown(results));
-      log(`wrote ${out}`);
-      if (flags.json) process.stdout.write(JSON.stringify(results) + '\n');
-    });
+/** The action of `ddnn report paper` (registered in ./report-command). */
+export async function runReportPaper(flags: ReportFlags): Promise<void> {
+  const data = resolve(flags.data);
+  if (!(await exists(join(data, 'manifest.json')))) {
+    log(`no dataset at ${data}: synthesizing the default dataset`);
+    await writeSynthDataset(data, {});
+  }
+  const ds = await loadDataset(data);
+  // The pixels are part of the key: a regenerated dataset keeps its name and labels but not its images.
+  const dataHash = createHash('sha256')
+    .update(Buffer.from(ds.labels.buffer))
+    .update(ds.splits.join())
+    .update(Buffer.from(ds.present.buffer, ds.present.byteOffset, ds.present.byteLength))
+    .update(Buffer.from(ds.pixels.buffer, ds.pixels.byteOffset, ds.pixels.byteLength))
+    .digest('hex')
+    .slice(0, 12);
+  const ctx: Context = { ds, dataKey: `${ds.manifest.name}/${ds.labels.length}/${dataHash}`, cache: resolve(flags.cache), epochs: flags.epochs ?? TRAIN_DEFAULTS.epochs, seed: flags.seed ?? TRAIN_DEFAULTS.seed, dropout: flags.dropout ?? TRAIN_DEFAULTS.deviceDropout, trainings: [] };
+  const results = await runStudies(ctx, flags.threshold, flags.studies, flags.scalingFilters, flags.baseModel && resolve(flags.baseModel));
+  const out = resolve(flags.out);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  for (const [file, svg] of charts(results)) await writeFile(join(out, file), svg);
+  await writeFile(join(out, 'README.md'), markdown(results));
+  log(`wrote ${out}`);
+  if (flags.json) process.stdout.write(JSON.stringify(results) + '\n');
 }
 
 export type Results = Awaited<ReturnType<typeof runStudies>>;

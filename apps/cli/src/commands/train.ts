@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MultiBar, Presets } from 'cli-progress';
-import { loadDataset } from '@ddnn/datasets';
-import { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, type EpochReport } from '@ddnn/ddnn';
+import type { EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 import { log } from '../log';
 
@@ -51,8 +49,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--patience <n>', 'epochs without a better validation score before stopping (0 = never)', intFlag('--patience', 0))
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
-    .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag('--local-agg'))
-    .option('--cloud-agg <agg>', 'cloud aggregator MP | AP | CC', aggregatorFlag('--cloud-agg'))
+    .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag())
+    .option('--cloud-agg <agg>', 'cloud aggregator MP | AP | CC', aggregatorFlag())
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
     .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1))
@@ -60,6 +58,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (flags: TrainFlags) => {
+      const { MultiBar, Presets } = await import('cli-progress');
+      const { loadDataset } = await import('@ddnn/datasets');
+      const { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn } = await import('@ddnn/ddnn');
       const ds = await loadDataset(resolve(flags.data));
       const base = flags.paper ? undefined : recommendedTopology(ds.manifest.views, ds.manifest.classes.length);
       const topology = await topologyFromFlags(flags, base);

@@ -46,8 +46,8 @@ const COLS: { key: Key; label: string; num?: boolean }[] = [
   { key: 'duration', label: 'Duration', num: true },
 ];
 
-/** Sessions with sortable columns; rows link to the session view. */
-export function SessionTable({ sessions }: { sessions: SessionView[] }) {
+/** Sessions with sortable columns; rows link to the session view. With `onPick`, each row has a box to tick it for comparison. */
+export function SessionTable({ sessions, picked = [], onPick }: { sessions: SessionView[]; picked?: string[]; onPick?: (id: string) => void }) {
   const [sort, setSort] = useState<{ key: Key; desc: boolean }>({ key: 'start', desc: true });
   const now = Date.now();
   const rows = useMemo(() => {
@@ -77,6 +77,7 @@ export function SessionTable({ sessions }: { sessions: SessionView[] }) {
       <table data-testid="sessions-table">
         <thead>
           <tr>
+            {onPick && <th aria-label="compare" />}
             <th>Session</th>
             {COLS.map(head)}
             <th />
@@ -85,6 +86,11 @@ export function SessionTable({ sessions }: { sessions: SessionView[] }) {
         <tbody>
           {rows.map((s) => (
             <tr key={s.id} data-session={s.id}>
+              {onPick && (
+                <td>
+                  <input type="checkbox" aria-label={`compare ${s.name || shortId(s.id)}`} checked={picked.includes(s.id)} onChange={() => onPick(s.id)} />
+                </td>
+              )}
               <td className="wrap" style={{ minWidth: 180 }}>
                 <Link href={`/session?id=${s.id}`} className={s.name ? undefined : 'mono'} title={s.id}>
                   {s.name || shortId(s.id)}

@@ -15,6 +15,9 @@ export default function SessionsPage() {
   const [filters, setFilters] = useState<Pick<SessionListQuery, 'tag' | 'modelId' | 'dataset' | 'policy' | 'mode'>>({});
   const [text, setText] = useState('');
   const [offset, setOffset] = useState(0);
+  // Two runs ticked for the side-by-side comparison; a third tick replaces the older one.
+  const [picked, setPicked] = useState<string[]>([]);
+  const pick = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id].slice(-2)));
   const { data, error, loading, reload } = useAsync(
     () => sessionsWithSummaries({ status: status || undefined, ...filters, limit: PAGE, offset }),
     [status, offset, JSON.stringify(filters)],
@@ -79,6 +82,13 @@ export default function SessionsPage() {
           </select>
           <input placeholder="Search this page…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 170 }} />
           <span className="grow" />
+          {picked.length === 2 ? (
+            <Link href={`/sessions/compare?a=${picked[0]}&b=${picked[1]}`}>
+              <button type="button">Compare the 2 ticked runs</button>
+            </Link>
+          ) : (
+            <span className="muted">tick two runs to compare them</span>
+          )}
           {loading && data && <span className="muted">refreshing…</span>}
         </div>
         {error && <ErrorNote error={error} what="sessions" onRetry={reload} />}
@@ -89,7 +99,7 @@ export default function SessionsPage() {
           </Empty>
         )}
         {data && data.total > 0 && shown.length === 0 && <Empty title="No session on this page matches the filter." />}
-        {shown.length > 0 && <SessionTable sessions={shown} />}
+        {shown.length > 0 && <SessionTable sessions={shown} picked={picked} onPick={pick} />}
         {data && data.total > PAGE && (
           <div className="pager">
             {offset + 1}–{Math.min(offset + PAGE, data.total)} of {data.total}
