@@ -138,16 +138,17 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   }
 
   private onHeartbeat(socket: Socket, device: DeviceIdentity, payload: unknown, ack?: Ack): void {
+    let heartbeat;
     try {
-      parseHeartbeat(payload);
+      heartbeat = parseHeartbeat(payload);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.refuse(socket, device, DeviceEvents.heartbeat, e.message, ack);
       return;
     }
-    // A heartbeat proves liveness only: what a device says it runs is a claim; the installed section is what
-    // the server deployed and the device acknowledged (DeviceTransportService.deploy).
-    this.devices.activity(device.id).then(
+    // A heartbeat proves liveness and carries the agent's own problem; what a device says it runs is a claim (the
+    // installed section is what the server deployed and the device acknowledged, DeviceTransportService.deploy).
+    this.devices.activity(device.id, heartbeat).then(
       () => (typeof ack === 'function' ? ack({ ok: true }) : undefined),
       (e: unknown) => this.logger.error(`heartbeat of ${device.id}: ${(e as Error).message}`),
     );
