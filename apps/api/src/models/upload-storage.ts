@@ -8,6 +8,9 @@ import { pipeline } from 'node:stream/promises';
 /** The private folder (mode 0700, under the data directory) where uploads and their unpacking live. */
 export function uploadTempDir(dataDir: string): string {
   const dir = path.resolve(dataDir, 'tmp');
+  // The data directory itself keeps the default mode: a recursive mkdir would give it 0700 too, and the embedded
+  // PostgreSQL (run as `postgres` when we are root) must be able to enter it on a first start.
+  mkdirSync(path.resolve(dataDir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
