@@ -51,7 +51,7 @@ export class DatasetInsights {
   private async compute(name: string, dir: string, version: number): Promise<Insights> {
     const ds = await loadDataset(dir);
     const s = summarizeDataset(ds);
-    const sheet = Buffer.from(encodePng(contactSheet(ds, { perClass: 3, scale: 2 })));
+    const sheet = Buffer.from(encodePng(contactSheet(ds, { perClass: 3, scale: 3 })));
     return {
       version,
       sheet,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CompareResponse, DeviceHistoryEntry, DeviceList, PolicySpec, SessionEventsPage, SessionStarted, SessionView, StoredEvent } from '@ddnn/contracts';
 import { deviceMain, repoRoot, type RunningProcess as Proc, startNode, waitFor } from '@ddnn/testing';
-import { ADMIN_TOKEN, launchBrowser, type Platform, startPlatform } from '../support/harness';
+import { ADMIN_TOKEN, launchBrowser, type Platform, screenshotDir, startPlatform } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
 
 let platform: Platform;
@@ -18,16 +18,19 @@ let context: BrowserContext;
 let page: Page;
 const agents: Proc[] = [];
 const sessions: string[] = [];
-// Screenshots of the new pages, looked at by hand: an ignored folder, never the tracked docs.
-const shots = path.join(repoRoot, 'tmp', 'screenshots', 'first-hour');
+// The new pages at 1280 px (what the README shows after `npm run screenshots`; tmp/screenshots otherwise) and at
+// 800 px (always the ignored tmp folder: looked at by hand, checked for overflow here).
+const shots = path.join(screenshotDir, 'first-hour');
+const narrowShots = path.join(repoRoot, 'tmp', 'screenshots', 'first-hour-800');
 
 async function shoot(name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(shots, { recursive: true });
+  fs.mkdirSync(narrowShots, { recursive: true });
   await assertNoOverflow(page, name);
-  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
   await page.setViewportSize({ width: 800, height: 900 });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(shots, `${name}-800.png`), fullPage });
+  await page.screenshot({ path: path.join(narrowShots, `${name}.png`), fullPage });
   await assertNoOverflow(page, `${name} at 800 px`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -328,7 +331,7 @@ describe("an operator's first hour", () => {
     for (const id of [a, b]) await page.locator(`tr[data-session="${id}"] input[type=checkbox]`).check();
     await page.getByRole('link', { name: 'Compare the 2 ticked runs' }).click();
     await page.waitForURL(/\/sessions\/compare\/?\?a=/);
-    const table = page.getByTestId('run-diff');
+    const table = page.getByTestId('run-diff-settings');
     await table.waitFor();
     // The second run has a 20 ms link and a name and tags; the first has neither: exactly those rows differ.
     const differing = await table.locator('tr[data-differs=true] th').allTextContents();
