@@ -14,7 +14,6 @@ import {
   Matches,
   Max,
   Min,
-  MaxLength,
   MinLength,
   ValidateIf,
   ValidateNested,
