@@ -179,7 +179,9 @@ async function benchSession(flags: BenchSessionFlags) {
         async () => {
           const v = await call<SessionView>('GET', `/api/sessions/${id}`);
           if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ${id} ${v.status}: ${v.error}`);
-          return v.status === 'completed' ? v : undefined;
+          // The summary is folded from the log and may trail the session row by a moment: wait for it to hold
+          // SessionCompleted, so the counts read from it are the whole session's.
+          return v.status === 'completed' && v.summary?.status === 'completed' ? v : undefined;
         },
         600_000,
         api,
