@@ -17,13 +17,24 @@ export interface PipelineOptions {
  */
 export async function runPipelined<T>(items: readonly T[], work: (item: T) => Promise<void>, opts: PipelineOptions): Promise<number> {
   if (!Number.isInteger(opts.window) || opts.window < 1) throw new Error(`pipeline window must be a positive integer, got ${opts.window}`);
-  const inFlight = new Set<Promise<void>>();
+  // A count and one waiter, not Promise.race over the items in flight: a race subscribes to every pending item,
+  // so each start cost O(window) reactions that all fire when the items settle (O(window) per sample).
+  let inFlight = 0;
+  let slotFreed: (() => void) | null = null;
+  let allSettled: (() => void) | null = null;
   let failure: { error: unknown } | null = null;
   let started = 0;
+  const settle = (): void => {
+    inFlight--;
+    const wake = slotFreed;
+    slotFreed = null;
+    wake?.();
+    if (inFlight === 0) allSettled?.();
+  };
   const t0 = performance.now();
   for (const item of items) {
     if (failure || opts.shouldStop?.()) break;
-    while (inFlight.size >= opts.window) await Promise.race(inFlight);
+    while (inFlight >= opts.window) await new Promise<void>((r) => (slotFreed = r));
     if (failure) break;
     if (opts.rate) {
       const due = t0 + (started * 1000) / opts.rate;
@@ -34,15 +45,15 @@ export async function runPipelined<T>(items: readonly T[], work: (item: T) => Pr
       }
       if (opts.shouldStop?.()) break;
     }
-    const p: Promise<void> = work(item)
+    inFlight++;
+    started++;
+    work(item)
       .catch((error: unknown) => {
         failure ??= { error };
       })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    started++;
+      .finally(settle);
   }
-  await Promise.all(inFlight);
+  if (inFlight > 0) await new Promise<void>((r) => (allSettled = r));
   if (failure) throw (failure as { error: unknown }).error;
   return started;
 }

@@ -66,20 +66,38 @@ export function checkEcho(v: unknown, sampleIndex: number): void {
   if (v !== undefined && v !== sampleIndex) throw new InvalidReplyError(`answers sample ${String(v)}, asked for sample ${sampleIndex}`);
 }
 
-/** The path of the first number in an event payload that is not finite, or null (NaN never reaches the log). */
+/**
+ * The path of the first number in an event payload that is not finite, or null (NaN never reaches the log).
+ * Every event of every sample passes here: the walk allocates nothing (no entries arrays, no path strings)
+ * unless it finds a bad number, and only then builds the path on the way back up.
+ */
 export function nonFinitePath(value: unknown, path = 'data'): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  const bad = badSteps(value);
+  return bad === null ? null : path + bad.reverse().join('');
+}
+
+/** The steps (innermost first) to the first non-finite number under `value`, or null. */
+function badSteps(value: unknown): string[] | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : [];
+  if (value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = nonFinitePath(value[i], `${path}[${i}]`);
-      if (p) return p;
+      const v: unknown = value[i];
+      // Most arrays in events are probabilities: test their numbers inline.
+      if (typeof v === 'number' ? Number.isFinite(v) : badSteps(v) === null) continue;
+      const steps = typeof v === 'number' ? [] : (badSteps(v) as string[]);
+      steps.push(`[${i}]`);
+      return steps;
     }
     return null;
   }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const p = nonFinitePath(v, `${path}.${k}`);
-      if (p) return p;
+  const record = value as Record<string, unknown>;
+  for (const k in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, k)) continue;
+    const steps = badSteps(record[k]);
+    if (steps) {
+      steps.push(`.${k}`);
+      return steps;
     }
   }
   return null;

@@ -322,3 +322,12 @@ describe('runSample through the exit core', () => {
     ]);
   });
 });
+
+describe('nonFinitePath', () => {
+  it('names the first number that is not finite, however deep, and null when every number is finite', () => {
+    expect(nonFinitePath({ a: 1, b: [0.5, { c: [1, 2, Infinity] }], d: NaN })).toBe('data.b[1].c[2]');
+    expect(nonFinitePath({ probabilities: [0.2, NaN, 0.3] })).toBe('data.probabilities[1]');
+    expect(nonFinitePath({ entropy: -Infinity }, 'payload')).toBe('payload.entropy');
+    expect(nonFinitePath({ a: [1, 2], b: { c: 'NaN', d: null, e: true }, f: [] })).toBeNull();
+  });
+});

@@ -6,17 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { sectionName, type CreateSessionRequest, type DeviceList, type SessionRunStats, type SessionView } from '@ddnn/contracts';
-import { loadDataset, viewPixels, writeSynthDataset } from '@ddnn/datasets';
-import {
-  binaryDeviceSectionRunner,
-  createLocalAggregator,
-  ensureBackend,
-  loadSection,
-  normalizedEntropy,
-  openCloudSection,
-  parseTopology,
-  readCheckpointManifest,
-} from '@ddnn/ddnn';
+import { writeSynthDataset } from '@ddnn/datasets';
 import { log } from '../log';
 import { repoRoot } from './repo-root';
 
@@ -25,6 +15,10 @@ export interface BenchSessionFlags {
   threshold: number;
   mode: 'production' | 'research';
   window?: number;
+  /** Measured sessions after the warm-up session. */
+  repeat?: number;
+  /** The checkout measured (its API and its model code); default this one. */
+  root?: string;
   json?: boolean;
 }
 
@@ -94,8 +88,18 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/**
+ * One short session after a 20-sample warm-up measured the JIT warming up as much as the engine (a session's
+ * samples/s rose by half from the first session to the third on the same API), and 171 samples in well under a
+ * second is a noisy window. So: one whole-split warm-up session, then `repeat` measured sessions back to back,
+ * and samples/s is their total samples over their total pipeline time. `--root` measures another checkout
+ * (e.g. a worktree of an older commit) by this same method: its API is built and run, and the model-only rate
+ * comes from its own built model code, so both sides of the ratio are that commit's.
+ */
 async function benchSession(flags: BenchSessionFlags) {
-  const root = repoRoot();
+  const root = flags.root ? path.resolve(flags.root) : repoRoot();
+  if (!fs.existsSync(path.join(root, 'nx.json'))) throw new Error(`--root ${root} is not a checkout of this repository (no nx.json)`);
+  const repeat = flags.repeat ?? 3;
   const modelDir = path.resolve(flags.model);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     throw new Error(`no checkpoint at ${modelDir}: pass --model DIR (train one with \`npm run -s ddnn -- train --data DIR --out DIR\`)`);
@@ -105,7 +109,7 @@ async function benchSession(flags: BenchSessionFlags) {
   const dataDir = path.join(work, 'data');
   const datasetDir = path.join(dataDir, 'datasets', DATASET);
   fs.mkdirSync(path.dirname(datasetDir), { recursive: true });
-  const local = path.join(root, '.data', 'datasets', DATASET);
+  const local = path.join(repoRoot(), '.data', 'datasets', DATASET);
   if (fs.existsSync(path.join(local, 'manifest.json'))) fs.symlinkSync(local, datasetDir);
   else {
     log(`synthesizing the default dataset into ${datasetDir} ...`);
@@ -168,29 +172,34 @@ async function benchSession(flags: BenchSessionFlags) {
       mode: flags.mode,
       deadlineMs: 5000,
     };
-    const run = async (limit?: number): Promise<SessionView> => {
-      const { id } = await call<{ id: string }>('POST', '/api/sessions', { ...spec, ...(limit ? { limit } : {}) });
+    const run = async (): Promise<SessionView> => {
+      const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
       const done = await waitFor(
         `session ${id}`,
         async () => {
           const v = await call<SessionView>('GET', `/api/sessions/${id}`);
           if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ${id} ${v.status}: ${v.error}`);
-          return v.status === 'completed' ? v : undefined;
+          // The summary is folded from the log and may trail the session row by a moment: wait for it to hold
+          // SessionCompleted, so the counts read from it are the whole session's.
+          return v.status === 'completed' && v.summary?.status === 'completed' ? v : undefined;
         },
         600_000,
         api,
       );
       return done;
     };
-    log('warm-up session (20 samples) ...');
-    await run(20);
-    log(`measured session (${flags.mode}, T=${flags.threshold}, 171 test samples, every event persisted) ...`);
-    const session = await run();
-    const stats = session.stats as SessionRunStats;
-    const summary = session.summary!;
+    log(`warm-up session (the whole test split, not measured) of ${commitOf(root)} ...`);
+    await run();
+    const runs: Measured[] = [];
+    for (let i = 1; i <= repeat; i++) {
+      log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
+      const session = await run();
+      const summary = session.summary!;
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed });
+    }
     log('model-only inference on the same samples ...');
-    const modelOnly = await modelOnlyRate(modelDir, datasetDir, flags);
-    return result(stats, summary.samplesDecided, summary.exits.local.exited, summary.missed, modelOnly, flags);
+    const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
+    return result(runs, modelOnly, flags, commitOf(root));
   } finally {
     if (api && api.exitCode === null) {
       api.kill('SIGTERM');
@@ -206,7 +215,12 @@ async function benchSession(flags: BenchSessionFlags) {
  * simulated devices run it), the local aggregator, and the cloud for the samples that go on (every sample in
  * research mode), one sample at a time.
  */
-async function modelOnlyRate(modelDir: string, datasetDir: string, flags: BenchSessionFlags): Promise<number> {
+async function modelOnlyRate(root: string, modelDir: string, datasetDir: string, flags: BenchSessionFlags): Promise<number> {
+  // The measured checkout's own model code, as its API build compiled it (buildApp ran above).
+  const built = (lib: string) => path.join(root, 'dist', 'apps', 'api', 'libs', lib, 'src', 'index.js');
+  const { binaryDeviceSectionRunner, createLocalAggregator, ensureBackend, loadSection, normalizedEntropy, openCloudSection, parseTopology, readCheckpointManifest } =
+    (await import(built('ddnn'))) as typeof import('@ddnn/ddnn');
+  const { loadDataset, viewPixels } = (await import(built('datasets'))) as typeof import('@ddnn/datasets');
   await ensureBackend();
   const manifest = await readCheckpointManifest(modelDir);
   const topology = parseTopology(manifest.topology);
@@ -237,7 +251,33 @@ async function modelOnlyRate(modelDir: string, datasetDir: string, flags: BenchS
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function result(stats: SessionRunStats, samples: number, localExits: number, missed: number, modelOnly: number, flags: BenchSessionFlags) {
+interface Measured {
+  stats: SessionRunStats;
+  samples: number;
+  localExits: number;
+  missed: number;
+}
+
+/** The measured checkout's commit (short hash, `+dirty` with uncommitted changes), for the report. */
+function commitOf(root: string): string {
+  const git = (...args: string[]) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD').stdout.trim() || 'unknown';
+  return git('status', '--porcelain', '--untracked-files=no').stdout.trim() ? `${head}+dirty` : head;
+}
+
+function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, commit: string) {
+  const sum = (f: (r: Measured) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const stats = {
+    pipelineMs: sum((r) => r.stats.pipelineMs),
+    serverModelMs: sum((r) => r.stats.serverModelMs),
+    deviceModelMs: sum((r) => r.stats.deviceModelMs),
+    transportMs: sum((r) => r.stats.transportMs),
+    loggingMs: sum((r) => r.stats.loggingMs),
+    events: sum((r) => r.stats.events),
+  };
+  const samples = sum((r) => r.samples);
+  const localExits = sum((r) => r.localExits);
+  const missed = sum((r) => r.missed);
   const seconds = stats.pipelineMs / 1000;
   const samplesPerSecond = samples / seconds;
   const model = stats.serverModelMs + stats.deviceModelMs;
@@ -250,6 +290,9 @@ function result(stats: SessionRunStats, samples: number, localExits: number, mis
       eventsPerSecond: round(stats.events / seconds),
     },
     detail: {
+      commit,
+      sessions: runs.length,
+      perSessionSamplesPerSecond: runs.map((r) => round(r.samples / (r.stats.pipelineMs / 1000))),
       mode: flags.mode,
       threshold: flags.threshold,
       samples,
@@ -270,6 +313,7 @@ function result(stats: SessionRunStats, samples: number, localExits: number, mis
 function formatResult(r: ReturnType<typeof result>): string {
   const { headline: h, detail: d } = r;
   return [
+    `${d.commit}: ${d.sessions} sessions (${d.perSessionSamplesPerSecond.join(', ')} samples/s) after a warm-up session`,
     `session: ${d.samples} samples (${d.mode}, T=${d.threshold}, ${d.localExits} local exits, ${d.missed} device misses), ${d.events} events persisted in ${d.pipelineSeconds} s`,
     `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
