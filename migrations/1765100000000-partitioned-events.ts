@@ -128,10 +128,10 @@ export const APPEND_EVENTS_PROBING = replaceOnce(APPEND_EVENTS_LESS_PER_EVENT_WO
  */
 export const APPEND_BATCH_PARTITIONED = replaceOnce(
   APPEND_BATCH_FUNCTION,
-    `  IF array_remove(p_expected, NULL) = '{}' THEN
+  `  IF array_remove(p_expected, NULL) = '{}' THEN
     BEGIN
 `,
-    `  IF array_remove(p_expected, NULL) = '{}' THEN
+  `  IF array_remove(p_expected, NULL) = '{}' THEN
     BEGIN
       IF EXISTS (SELECT 1 FROM unnest(p_ids, p_req) AS x(id, r)
                   WHERE CASE WHEN starts_with(p_streams[p_req_stream[x.r]], 'stream-')
