@@ -31,9 +31,9 @@ import { APPEND_BATCH_FUNCTION } from './1764662400000-append-batch-fast-path';
  */
 export class PartitionedEvents1765100000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    await q.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
-    const next = await nextIdentity(q, 'events');
+    // The rename locks the table (ACCESS EXCLUSIVE) until the migration's transaction ends: appends wait.
     await q.query('ALTER TABLE events RENAME TO events_kept');
+    const next = await nextIdentity(q, 'events_kept');
     await q.query('ALTER TABLE events_kept RENAME CONSTRAINT events_pkey TO events_kept_pkey');
     await q.query('ALTER TABLE events_kept RENAME CONSTRAINT events_event_id_key TO events_kept_event_id_key');
     await q.query('ALTER INDEX events_transaction_order_idx RENAME TO events_kept_transaction_order_idx');
@@ -74,7 +74,6 @@ export class PartitionedEvents1765100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
     const next = await nextIdentity(q, 'events');
     await q.query('ALTER TABLE events DETACH PARTITION events_kept');
     await q.query(`
@@ -96,7 +95,7 @@ export class PartitionedEvents1765100000000 implements MigrationInterface {
 
 /** The next global position: the identity's next value, and never one already stored. */
 async function nextIdentity(q: QueryRunner, table: string): Promise<string> {
-  const [{ seq }] = (await q.query(`SELECT pg_get_serial_sequence($1, 'global_position') AS seq`, [table])) as { seq: string }[];
+  const [{ seq }] = (await q.query(`SELECT pg_get_serial_sequence('${table}', 'global_position') AS seq`)) as { seq: string }[];
   const [{ next }] = (await q.query(
     `SELECT greatest((SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM ${seq}),
                      (SELECT coalesce(max(global_position), 0) + 1 FROM ${table}))::text AS next`,
