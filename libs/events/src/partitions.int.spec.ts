@@ -119,7 +119,8 @@ describe('stream partitions and retention (Postgres)', () => {
   });
 
   it('delivers events committed out of order in concurrent transactions across partitions in order, skipping none (xid8 rule)', async () => {
-    await waitUntilReadable(pool);
+    // The snapshot is the server's: another database's open transaction holds readers back too (up to 25 s here).
+    await waitUntilReadable(pool, 25_000);
     const head = await store.headCheckpoint();
     const seen: StoredEvent[] = [];
     const sub = await subscribe(store, { after: head, pollIntervalMs: 50, handle: async (events) => void seen.push(...events) });
@@ -140,11 +141,11 @@ describe('stream partitions and retention (Postgres)', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(seen).toEqual([]);
       await slow.query('COMMIT');
-      await waitUntilReadable(pool);
+      await waitUntilReadable(pool, 25_000);
       const expected = [slowEvent.eventId, fastStream.events[0].eventId, fastSession.events[0].eventId];
       const after = await store.readAll({ after: head });
       expect(after.events.map((e) => e.eventId)).toEqual(expected);
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 25_000;
       while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(seen.map((e) => e.eventId)).toEqual(expected);
     } finally {

@@ -101,8 +101,11 @@ export async function ensureStreamPartitions(pool: Pool, options: EnsurePartitio
   if (!Number.isInteger(daysAhead) || daysAhead < 0 || daysAhead > 366) throw new Error(`daysAhead must be an integer in [0, 366], got ${daysAhead}`);
   const now = options.now?.getTime() ?? (await databaseNow(pool));
   const result: EnsurePartitionsResult = { created: [], moved: 0, failed: [] };
+  // Usually every day exists already: one catalogue read, no transaction.
+  const existing = new Set((await listStreamPartitions(pool)).map((x) => x.name));
   for (let d = 0; d <= daysAhead; d++) {
     const p = partitionOf(now + d * DAY_MS);
+    if (existing.has(p.name)) continue;
     try {
       const moved = await withPartitionLock(pool, options.lockTimeoutMs ?? 2000, async (c) => {
         if ((await listStreamPartitions(c)).some((x) => x.name === p.name)) return null;
