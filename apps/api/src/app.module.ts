@@ -8,6 +8,7 @@ import { DatasetsModule } from './datasets/datasets.module';
 import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
+import { RetentionModule } from './retention/retention.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -19,6 +20,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        RetentionModule,
         HealthModule,
         DevicePlatformModule,
         SessionsModule,

@@ -2,6 +2,7 @@ import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
 import type { AppendRequest, ExpectedVersion } from './event-store';
 import { formatCheckpoint } from './checkpoint';
 import { newEventId } from './event-id';
+import { expiresByAge, isUuidV7 } from './partitions';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -95,6 +96,10 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
         if (payload === null || typeof payload !== 'object') throw new Error(`append to ${streamId}: ${type} needs a data object`);
         if (eventId !== undefined && (typeof eventId !== 'string' || !UUID.test(eventId))) {
           throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
+        }
+        // Events of expiring streams are filed into day partitions by the time at the front of their id.
+        if (eventId !== undefined && !isUuidV7(eventId) && expiresByAge(streamId)) {
+          throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a UUIDv7 (newEventId()): a stream's events are filed by the time in their id`);
         }
         data.push(storableJson(payload, streamId, type, 'data'));
         metadata.push(meta == null ? '{}' : storableJson(meta, streamId, type, 'metadata'));

@@ -48,17 +48,40 @@ describe('schema migrations', () => {
       'updated_at',
     ]);
 
-    const { rows: idx } = await client.query<{ indexname: string; indexdef: string }>(
-      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname`,
-    );
-    const defs = Object.fromEntries(idx.map((i) => [i.indexname, i.indexdef.replace(/^.* USING btree /, '')]));
-    expect(defs).toEqual({
-      events_event_id_key: '(event_id)',
-      events_pkey: '(stream_id, stream_position)',
+    // events is partitioned (migration 1765100000000): indexes on every partition, and per branch the keys that
+    // cannot span it.
+    const indexes = async (table: string) => {
+      const { rows: idx } = await client.query<{ indexname: string; indexdef: string }>(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname`,
+        [table],
+      );
+      return Object.fromEntries(idx.map((i) => [i.indexname, i.indexdef.replace(/^CREATE (UNIQUE )?INDEX .* USING btree /, '$1')]));
+    };
+    expect(await indexes('events')).toEqual({
       events_stream_type_idx: '(stream_id, type, stream_position)',
       events_transaction_order_idx: '(transaction_id, global_position)',
     });
-    expect(idx.find((i) => i.indexname === 'events_event_id_key')?.indexdef).toMatch(/UNIQUE/);
+    expect(await indexes('events_kept')).toEqual({
+      events_kept_event_id_key: 'UNIQUE (event_id)',
+      events_kept_pkey: 'UNIQUE (stream_id, stream_position)',
+      events_kept_stream_type_idx: '(stream_id, type, stream_position)',
+      events_kept_transaction_order_idx: '(transaction_id, global_position)',
+    });
+    expect(await indexes('events_stream')).toEqual({
+      events_stream_event_id_key: 'UNIQUE (event_id)',
+      events_stream_position_idx: '(stream_id, stream_position)',
+      events_stream_stream_id_type_stream_position_idx: '(stream_id, type, stream_position)',
+      events_stream_transaction_id_global_position_idx: '(transaction_id, global_position)',
+    });
+    const { rows: tree } = await client.query<{ t: string; leaf: boolean }>(
+      `SELECT relid::text AS t, isleaf AS leaf FROM pg_partition_tree('events') ORDER BY 1`,
+    );
+    expect(tree).toEqual([
+      { t: 'events', leaf: false },
+      { t: 'events_kept', leaf: true },
+      { t: 'events_stream', leaf: false },
+      { t: 'events_stream_default', leaf: true },
+    ]);
 
     const { rows: tables } = await client.query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
@@ -77,7 +100,8 @@ describe('schema migrations', () => {
       const c = new Client({ connectionString: other.url });
       await c.connect();
       try {
-        const runner = { query: (sql: string) => c.query(sql) } as unknown as QueryRunner;
+        // QueryRunner.query resolves to the rows.
+        const runner = { query: async (sql: string) => (await c.query(sql)).rows } as unknown as QueryRunner;
         for (const M of [...migrations].reverse()) await new M().down(runner);
         const { rows } = await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
         // Other migrations' tables are theirs to check; none of the event store's may survive.

@@ -28,6 +28,11 @@ const schema = z.object({
   DDNN_DB_OUTAGE_LIMIT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   // How long a starting or resuming session waits for its devices to (re)connect before running without them.
   DDNN_DEVICE_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  // The event log's upkeep (apps/api/src/retention): days of stream events kept (0: all), how often partitions are
+  // checked and retention applied, and how many days of partitions are created ahead of today.
+  DDNN_STREAM_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
+  DDNN_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  DDNN_STREAM_PARTITION_DAYS_AHEAD: z.coerce.number().int().min(1).max(60).default(3),
   DDNN_DEMO: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { NewEvent } from '@ddnn/contracts';
-import { BatchingWriter, EventStore, newEventId, runMigrations } from '@ddnn/events';
+import { BatchingWriter, EventStore, ensureStreamPartitions, newEventId, runMigrations } from '@ddnn/events';
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { log } from '../log';
@@ -21,6 +21,7 @@ export interface BenchEventsOptions {
   rounds: string;
   eventsPerAppend: string;
   inFlight?: string;
+  runs?: string;
   json?: boolean;
 }
 
@@ -53,6 +54,7 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
     rounds: intOption('--rounds', opts.rounds, 1),
     eventsPerAppend: intOption('--events-per-append', opts.eventsPerAppend, 1),
     inFlight: opts.inFlight === undefined ? undefined : intOption('--in-flight', opts.inFlight, 1),
+    runs: runsOption(opts.runs ?? 'session'),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -64,6 +66,11 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
         `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
     );
   }
+}
+
+function runsOption(value: string): 'session' | 'stream' {
+  if (value !== 'session' && value !== 'stream') throw new Error(`--runs must be session or stream, got '${value}'`);
+  return value;
 }
 
 function intOption(flag: string, value: string, min: number): number {
@@ -80,6 +87,7 @@ async function benchEvents(o: {
   rounds: number;
   eventsPerAppend: number;
   inFlight?: number;
+  runs: 'session' | 'stream';
 }) {
   const inFlight = o.inFlight ?? Math.ceil((5 * o.lanes * o.batchSize) / o.eventsPerAppend);
   const server = await serverUrl();
@@ -107,7 +115,11 @@ async function benchEvents(o: {
     await pool.query(`CREATE INDEX ON copy_indexed (stream_id, type, stream_position)`);
     // Every round starts from empty tables, so there is nothing to vacuum; an autovacuum ANALYZE of the rows one
     // side wrote would otherwise run during the next side's timing.
-    for (const table of ['events', 'streams', 'copy_plain', 'copy_indexed']) {
+    // Stream runs' events go to today's partition of the stream events (created as the API does at start-up).
+    if (o.runs === 'stream') await ensureStreamPartitions(pool, { daysAhead: 1 });
+    // events is partitioned: storage parameters are set on its partitions.
+    const leaves = await pool.query<{ t: string }>(`SELECT relid::text AS t FROM pg_partition_tree('events') WHERE isleaf`);
+    for (const table of [...leaves.rows.map((r) => r.t), 'streams', 'copy_plain', 'copy_indexed']) {
       await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
     }
     const settings = await pool.query<{ fsync: string; sc: string; v: string }>(
@@ -120,7 +132,7 @@ async function benchEvents(o: {
     const store = new EventStore(pool);
     // One workload for every round, built before anything is timed (each round starts from empty tables, so its
     // event ids are new again).
-    const workload = makeWorkload(o.events, o.streams, o.eventsPerAppend);
+    const workload = makeWorkload(o.events, o.streams, o.eventsPerAppend, o.runs);
     // Warm-up, one whole round not measured: connections, the optimised client code, and the server's plans (each
     // connection plans append_batch afresh for its first five calls; 2,000 events left some of them still doing so).
     await timeWriter(store, workload, o.batchSize, o.lanes, inFlight);
@@ -173,6 +185,7 @@ async function benchEvents(o: {
       rounds: o.rounds,
       eventsPerAppend: o.eventsPerAppend,
       inFlight,
+      runs: o.runs,
       server: `PostgreSQL ${v}${server.embedded ? ' (embedded)' : ''}`,
       fsync,
       synchronousCommit: sc,
@@ -197,7 +210,7 @@ interface Append {
  * Events shaped like a session's hot path (section outputs, exit decisions, byte accounting), with ids as the store
  * generates them, event i on stream i mod streams; each stream's events go in appends of `perAppend`, in order.
  */
-function makeWorkload(n: number, streams: number, perAppend: number): Append[] {
+function makeWorkload(n: number, streams: number, perAppend: number, runs: 'session' | 'stream'): Append[] {
   const out: Append[] = [];
   const open = new Map<string, Append>();
   for (let i = 0; i < n; i++) {
@@ -221,7 +234,7 @@ function makeWorkload(n: number, streams: number, perAppend: number): Append[] {
               type: 'ExitDecided',
               data: { sessionId, sampleIndex, tier: 'local', eta: 0.8, threshold: 0.8, policy: 'entropy', exited: true, prediction: 1, label: 1, shadow: false },
             };
-    const streamId = `session-${sessionId}`;
+    const streamId = `${runs}-${sessionId}`;
     let append = open.get(streamId);
     if (!append || append.events.length === perAppend) {
       append = { streamId, events: [] };

@@ -36,6 +36,7 @@ export function registerBenchEventsCommand(program: Command): void {
     .option('--rounds <n>', 'rounds, alternating which side goes first (keep it even); medians are reported', '6')
     .option('--events-per-append <n>', "events per append call, one stream's consecutive events (the session runner appends a sample's events at once)", '1')
     .option('--in-flight <n>', 'appends awaiting their commit at once (each commit starts the next); default 5 x lanes x batch size events')
+    .option('--runs <kind>', 'session: write session-<id> streams (kept); stream: stream-<id> streams (day partitions, expiring)', 'session')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: BenchEventsOptions) => (await import('./bench-events')).runBenchEventsCommand(opts));
 }
