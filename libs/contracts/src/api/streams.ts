@@ -22,6 +22,13 @@ export interface CreateStreamRequest {
   note?: string;
   /** The simulation (POST /api/simulations, on this node) whose devices the topology uses. */
   simulationId?: string;
+  /**
+   * What devices without a live source (`dataset` source agents, simulated devices) replay: sample i of the
+   * stream asks for sample i mod n of the split (its label is not used: streams are unlabelled). Devices on a
+   * live source (folder, push, ffmpeg) capture from it whatever this says. Omitted: scores requests name the
+   * dataset LIVE_DATASET, which only live sources answer.
+   */
+  replay?: { dataset: string; split: 'train' | 'test' };
 }
 
 /** Most samples per second a stream may ask for. */
@@ -58,6 +65,7 @@ export interface StreamView {
   /** A capture farther than this from its trigger is a skipped (stale) capture (DDNN_CAPTURE_TOLERANCE_MS). */
   captureToleranceMs: number;
   configuration: SessionConfiguration | null;
+  replay: { dataset: string; split: 'train' | 'test' } | null;
   samplesDone: number;
   /** API node running it, while it runs. */
   owner: string | null;
@@ -82,6 +90,8 @@ export interface StreamList {
   limit: number;
   offset: number;
 }
+
+/** GET /api/streams/:id/events?after=CHECKPOINT&limit=N answers a SessionEventsPage of the stream's log. */
 
 /** One label: a sample of the stream and its class (index, or name as in the model's classes). */
 export interface StreamLabel {

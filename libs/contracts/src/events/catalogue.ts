@@ -196,6 +196,8 @@ export interface StreamStarted {
   rate: number;
   /** A device capture farther than this from its trigger time is a skipped (stale) capture. */
   captureToleranceMs: number;
+  /** The dataset split devices without a live source replay, if any (see CreateStreamRequest.replay). */
+  replay?: { dataset: string; split: 'train' | 'test' };
   messageSizes: MessageSizes;
   name?: string;
   tags?: string[];
