@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { RetentionModule } from './retention/retention.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { StreamsModule } from './streams/streams.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +25,7 @@ export class AppModule {
         HealthModule,
         DevicePlatformModule,
         SessionsModule,
+        StreamsModule,
         DatasetsModule,
         AnalysisModule,
         LiveModule,

@@ -24,7 +24,7 @@ import { PageQueryDto } from '../common/page-query.dto';
 import { RUN_TAG, RUN_TAG_MESSAGE, RunName, RunNote, RunTags } from './run-fields';
 import { SessionSummaryDto } from './session-summary.dto';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The policy filter: what the dashboard prints for a live entropy policy. */
 export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
 

@@ -22,7 +22,7 @@ export interface BenchSessionFlags {
   json?: boolean;
 }
 
-const DATASET = 'synthetic-multicam-seed1';
+export const DATASET = 'synthetic-multicam-seed1';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
 
@@ -88,23 +88,27 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** The API of a benchmark, started on its own database with six simulated devices, and how to call it. */
+export interface BenchPlatform {
+  call<T>(method: string, route: string, body?: unknown): Promise<T>;
+  /** The six simulated devices, by id and view. */
+  devices: DeviceList['items'];
+  datasetDir: string;
+  api: ChildProcess;
+  stop(): Promise<void>;
+}
+
 /**
- * One short session after a 20-sample warm-up measured the JIT warming up as much as the engine (a session's
- * samples/s rose by half from the first session to the third on the same API), and 171 samples in well under a
- * second is a noisy window. So: one whole-split warm-up session, then `repeat` measured sessions back to back,
- * and samples/s is their total samples over their total pipeline time. `--root` measures another checkout
- * (e.g. a worktree of an older commit) by this same method: its API is built and run, and the model-only rate
- * comes from its own built model code, so both sides of the ratio are that commit's.
+ * Builds and starts the API like `npm start` (this checkout's code, or `root`'s, an empty database of its own, six simulated
+ * devices, no demo) with the default dataset in a temporary data folder; `stop` kills it and drops everything.
  */
-async function benchSession(flags: BenchSessionFlags) {
-  const root = flags.root ? path.resolve(flags.root) : repoRoot();
+export async function startBenchPlatform(modelDir: string, opts: { window?: number; env?: Record<string, string>; root?: string } = {}): Promise<BenchPlatform> {
+  const root = opts.root ?? repoRoot();
   if (!fs.existsSync(path.join(root, 'nx.json'))) throw new Error(`--root ${root} is not a checkout of this repository (no nx.json)`);
-  const repeat = flags.repeat ?? 3;
-  const modelDir = path.resolve(flags.model);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     throw new Error(`no checkpoint at ${modelDir}: pass --model DIR (train one with \`npm run -s ddnn -- train --data DIR --out DIR\`)`);
   }
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-bench-session-'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-bench-'));
   fs.chmodSync(work, 0o777); // embedded PostgreSQL runs as `postgres` when we are root
   const dataDir = path.join(work, 'data');
   const datasetDir = path.join(dataDir, 'datasets', DATASET);
@@ -117,6 +121,14 @@ async function benchSession(flags: BenchSessionFlags) {
   }
   const db = await benchDatabase();
   let api: ChildProcess | undefined;
+  const stop = async () => {
+    if (api && api.exitCode === null) {
+      api.kill('SIGTERM');
+      await new Promise((r) => api!.once('exit', r));
+    }
+    await db.drop().catch(() => undefined);
+    fs.rmSync(work, { recursive: true, force: true });
+  };
   try {
     log('building the API ...');
     const main = buildApp(root);
@@ -136,9 +148,10 @@ async function benchSession(flags: BenchSessionFlags) {
         DDNN_SIMULATED_DEVICES: '6',
         DDNN_DEMO: 'false',
         DDNN_SESSION_POLL_MS: '100',
-        ...(flags.window ? { DDNN_SESSION_WINDOW: String(flags.window) } : {}),
+        ...(opts.window ? { DDNN_SESSION_WINDOW: String(opts.window) } : {}),
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
+        ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -154,20 +167,43 @@ async function benchSession(flags: BenchSessionFlags) {
     await waitFor('the API', async () => ((await fetch(`${url}/api/health`)).ok ? true : undefined), 120_000, api).catch((e: Error) => {
       throw new Error(`${e.message}\n${output.slice(-3000)}`);
     });
+    const started = api;
     const devices = await waitFor(
       'six simulated devices',
       async () => {
         const list = await call<DeviceList>('GET', '/api/devices?simulated=true&active=true&limit=50');
-        return list.items.length >= 6 ? list.items : undefined;
+        return list.items.length >= 6 ? list.items.slice(0, 6) : undefined;
       },
       60_000,
       api,
     );
+    return { call, devices, datasetDir, api: started, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/**
+ * One short session after a 20-sample warm-up measured the JIT warming up as much as the engine (a session's
+ * samples/s rose by half from the first session to the third on the same API), and 171 samples in well under a
+ * second is a noisy window. So: one whole-split warm-up session, then `repeat` measured sessions back to back,
+ * and samples/s is their total samples over their total pipeline time. `--root` measures another checkout
+ * (e.g. a worktree of an older commit) by this same method: its API is built and run, and the model-only rate
+ * comes from its own built model code, so both sides of the ratio are that commit's.
+ */
+async function benchSession(flags: BenchSessionFlags) {
+  const root = flags.root ? path.resolve(flags.root) : repoRoot();
+  const repeat = flags.repeat ?? 3;
+  const modelDir = path.resolve(flags.model);
+  const platform = await startBenchPlatform(modelDir, { window: flags.window, root });
+  const { call, devices, datasetDir, api } = platform;
+  try {
     const spec: CreateSessionRequest = {
       modelId: 'default',
       dataset: DATASET,
       split: 'test',
-      topology: { devices: devices.slice(0, 6).map((d) => ({ deviceId: d.id, view: d.view as number })) },
+      topology: { devices: devices.map((d) => ({ deviceId: d.id, view: d.view as number })) },
       policy: { kind: 'entropy', thresholds: { local: flags.threshold } },
       mode: flags.mode,
       deadlineMs: 5000,
@@ -201,12 +237,7 @@ async function benchSession(flags: BenchSessionFlags) {
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
     return result(runs, modelOnly, flags, commitOf(root));
   } finally {
-    if (api && api.exitCode === null) {
-      api.kill('SIGTERM');
-      await new Promise((r) => api!.once('exit', r));
-    }
-    await db.drop().catch(() => undefined);
-    fs.rmSync(work, { recursive: true, force: true });
+    await platform.stop();
   }
 }
 
@@ -215,7 +246,7 @@ async function benchSession(flags: BenchSessionFlags) {
  * simulated devices run it), the local aggregator, and the cloud for the samples that go on (every sample in
  * research mode), one sample at a time.
  */
-async function modelOnlyRate(root: string, modelDir: string, datasetDir: string, flags: BenchSessionFlags): Promise<number> {
+export async function modelOnlyRate(root: string, modelDir: string, datasetDir: string, flags: Pick<BenchSessionFlags, 'mode' | 'threshold'>): Promise<number> {
   // The measured checkout's own model code, as its API build compiled it (buildApp ran above).
   const built = (lib: string) => path.join(root, 'dist', 'apps', 'api', 'libs', lib, 'src', 'index.js');
   const { binaryDeviceSectionRunner, createLocalAggregator, ensureBackend, loadSection, normalizedEntropy, openCloudSection, parseTopology, readCheckpointManifest } =
