@@ -79,6 +79,7 @@ export class SessionsService {
         throw new BadRequestException(`simulationId: no simulation ${spec.simulationId} on this node`);
       }
       if (sim.sessionId) throw new BadRequestException(`simulationId: simulation ${spec.simulationId} already serves session ${sim.sessionId}`);
+      if (sim.source === 'scene') throw new BadRequestException(`simulationId: simulation ${spec.simulationId} watches the moving scene; a session replays a dataset (run a stream on it instead)`);
     }
     const ids = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId ? [e.deviceId] : []))];
     const devices = [];
