@@ -57,13 +57,17 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     for (const id of [...this.simulations.keys()]) await this.stop(id);
   }
 
-  create(req: CreateSimulationRequest): Promise<SimulationView> {
+  /**
+   * Starts simulated devices. `reuse`: device ids to serve the views with when they are free (in view order), so
+   * a stream that outlives a restart gets its own devices back.
+   */
+  create(req: CreateSimulationRequest, opts: { reuse?: string[] } = {}): Promise<SimulationView> {
     if (req.source === 'scene' && req.devices > CAMERAS.length) throw new BadRequestException(`devices: the moving scene has ${CAMERAS.length} cameras, so a scene simulation has at most ${CAMERAS.length} devices`);
     if (req.scene && req.source !== 'scene') throw new BadRequestException('scene: only a simulation with source "scene" watches the moving scene');
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    return this.start(req);
+    return this.start(req, opts.reuse ?? []);
   }
 
   list(): SimulationView[] {
@@ -145,7 +149,16 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private async start(req: CreateSimulationRequest): Promise<SimulationView> {
+  private starting: Promise<unknown> = Promise.resolve();
+
+  /** One start at a time: two simulations starting together would pick the same free device rows. */
+  private start(req: CreateSimulationRequest, reuse: string[] = []): Promise<SimulationView> {
+    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, reuse));
+    this.starting = next;
+    return next;
+  }
+
+  private async startNow(req: CreateSimulationRequest, reuse: string[]): Promise<SimulationView> {
     const { key } = await this.profiles.ensureInternal(PROFILE, 'In-process simulated devices');
     const bindings = checkpointRuntimeBindings({ dataRoot: path.join(this.config.DDNN_DATA_DIR, 'datasets') });
     const id = randomUUID();
@@ -166,10 +179,15 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       }
     };
     for (let i = 0; i < req.devices; i++) {
-      // Reuse a simulated device of this view that nothing drives now, so restarts do not pile up rows.
-      const candidates = await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } });
-      const free = candidates.find((c) => !this.transport.endpoint(c.id));
-      const name = free?.name ?? (candidates.length ? `sim-${i}-${randomUUID().slice(0, 6)}` : `sim-${i}`);
+      // Reuse a simulated device of this view and source that nothing drives now, so restarts do not pile up rows
+      // (scene cameras are named apart: a stream that resumes after a restart finds its cameras, not replayers).
+      const prefix = `${source === 'scene' ? 'scene' : 'sim'}-${i}`;
+      const candidates = (await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } })).filter(
+        (c) => c.name === prefix || c.name.startsWith(`${prefix}-`),
+      );
+      const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
+      const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
+      const name = free?.name ?? (candidates.length ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix);
       const deviceId = free?.id ?? (await this.devices.provision({ name, profileKey: key, role: 'end-device', view: i, capabilities: { simulated: true } }, true)).deviceId;
       const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
       if (capture) cameras.set(i, capture);
