@@ -51,7 +51,8 @@ export class SceneCaptureSource implements CaptureSource {
 
   /** Sets some knobs (each clamped to 0..1); the others stay. */
   setKnobs(knobs: Partial<CameraKnobs>): CameraKnobs {
-    this.current = clampKnobs({ ...this.current, ...knobs });
+    // An omitted knob may still be a key holding undefined (a validated DTO instance declares every field).
+    this.current = clampKnobs({ noise: knobs.noise ?? this.current.noise, occlusion: knobs.occlusion ?? this.current.occlusion });
     return this.knobs;
   }
 

@@ -150,6 +150,11 @@ function shotAt(scene: MovingScene, timeMs: number): { synth: SynthScene; conten
   return { synth: { label: p.label, object, lighting: p.lighting, views: planViews(rng, CAMS, object, rects) }, content, frame };
 }
 
+/** Which cameras capture the object at a time (without rendering anything): a view is present where true. */
+export function sceneCoverage(scene: MovingScene, timeMs: number): boolean[] {
+  return shotAt(scene, timeMs).synth.views.map((plan) => plan !== null);
+}
+
 function checkCamera(camera: number): void {
   if (!Number.isInteger(camera) || camera < 0 || camera >= CAMS.length) throw new Error(`the scene has cameras 0..${CAMS.length - 1}, got ${camera}`);
 }
