@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { DatasetsModule } from './datasets/datasets.module';
+import { DemoModule } from './demo/demo.module';
 import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
@@ -26,6 +27,7 @@ export class AppModule {
         DevicePlatformModule,
         SessionsModule,
         StreamsModule,
+        DemoModule,
         DatasetsModule,
         AnalysisModule,
         LiveModule,

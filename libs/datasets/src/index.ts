@@ -11,6 +11,8 @@ export { DatasetWriter, writeDataset, type WriteOptions } from './format/write';
 export { CAMERAS, CLASS_PRIORS, DEFAULT_SAMPLES, RICH_CLASSES, RICH_CROP_SIZE, RICH_SAMPLES, SYNTH_CLASSES, type CameraSpec, type SynthMode } from './synth/cameras';
 export { synthManifest, synthSamples, synthSplits, writeSynthDataset, type SynthOptions, type SynthSample } from './synth/generate';
 export { sampleScene } from './synth/scene';
+export { FULL_NOISE_LEVELS } from './synth/render';
+export { clampKnobs, FRAME_MS, PASSAGE_MS, sceneCoverage, sceneFrameKey, sceneImage, sceneInput, sceneTruth, sceneView, type CameraKnobs, type MovingScene } from './synth/moving-scene';
 export { summarizeDataset, type DatasetSummary } from './report/summary';
 export { contactSheet, type SheetOptions } from './report/sheet';
 export { gridCell, splitGridDataset, type SplitGridOptions } from './import/split-grid';

@@ -40,6 +40,8 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  // The demo's live stream over the moving scene (samples per second; 0: no demo stream).
+  DDNN_DEMO_STREAM_RATE: z.coerce.number().min(0).max(50).default(2),
   DDNN_DEMO_DATASET: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a dataset folder name').default('synthetic-multicam-seed1'),
   REDIS_URL: z
     .string()

@@ -65,6 +65,9 @@ export class SessionsService {
     const samples = Math.min(data.splits[spec.split], spec.limit ?? Infinity);
     const problem = specProblem(spec, model, { classes: data.classes, samples });
     if (problem) return problem;
+    if (spec.simulationId && this.simulations.list().some((s) => s.id === spec.simulationId && s.source === 'scene')) {
+      return `simulationId: simulation ${spec.simulationId} watches the moving scene, and a session replays a dataset (run a stream on it instead)`;
+    }
     const named = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
     const unknown = await this.devices.unregistered(named);
     return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;

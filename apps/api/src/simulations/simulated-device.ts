@@ -1,5 +1,5 @@
 import type { DeviceRole, SimulatedFailure, SimulatedLink } from '@ddnn/contracts';
-import { DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
+import { type CaptureSource, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '../devices/transport/device-endpoint';
 
 export interface SimulatedDeviceOptions {
@@ -10,6 +10,18 @@ export interface SimulatedDeviceOptions {
   bindings: DeviceRuntimeBindings;
   failures: SimulatedFailure[];
   link: SimulatedLink | null;
+  /** A live frame source (the moving scene) instead of the dataset view named by each request. */
+  capture?: CaptureSource;
+  /** Told of every frame the device scored: which run and sample it served, and when it was captured. */
+  onCapture?: (capture: SimulatedCapture) => void;
+}
+
+/** A frame a simulated device captured and scored for a sample of a run. */
+export interface SimulatedCapture {
+  runId: string;
+  sampleIndex: number;
+  view: number;
+  capturedAt: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -48,7 +60,7 @@ export class SimulatedDevice implements DeviceEndpoint {
     this.name = options.name;
     this.role = options.role;
     this.view = options.view;
-    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings: options.bindings });
+    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings: options.bindings, capture: options.capture });
     this.closed = new Promise((resolve) => (this.close = resolve));
   }
 
@@ -92,9 +104,18 @@ export class SimulatedDevice implements DeviceEndpoint {
     if (failure === 'drop') return new Promise<never>(() => undefined);
     await this.transmit(payload);
     const reply = event === 'deploy' ? await this.runtime.deploy(payload) : await this.runtime.infer(payload);
+    if (event === 'infer') this.reportCapture(payload, reply);
     if (failure === 'slow') await sleep(timeoutMs * 3);
     await this.transmit(reply);
     return reply;
+  }
+
+  private reportCapture(payload: unknown, reply: unknown): void {
+    const { onCapture } = this.options;
+    const r = reply as { ok?: boolean; capturedAt?: unknown; sampleIndex?: unknown };
+    const p = payload as { stage?: unknown; sessionId?: unknown };
+    if (!onCapture || this.view === null || !r.ok || p.stage !== 'scores' || typeof r.capturedAt !== 'number' || typeof r.sampleIndex !== 'number' || typeof p.sessionId !== 'string') return;
+    onCapture({ runId: p.sessionId, sampleIndex: r.sampleIndex, view: this.view, capturedAt: r.capturedAt });
   }
 
   private failureFor(event: string, payload: unknown): 'crash' | 'slow' | 'drop' | null {

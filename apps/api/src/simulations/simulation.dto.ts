@@ -1,9 +1,61 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
-import type { CreateSimulationRequest, SimulatedFailure, SimulatedFailureKind, SimulatedLink, SimulationView } from '@ddnn/contracts';
+import type {
+  CameraKnobsView,
+  CreateSimulationRequest,
+  SimulatedFailure,
+  SimulatedFailureKind,
+  SimulatedLink,
+  SimulationScene,
+  SimulationSource,
+  SimulationView,
+  UpdateCameraKnobsRequest,
+} from '@ddnn/contracts';
 
 const KINDS: SimulatedFailureKind[] = ['crash', 'slow', 'flaky'];
+const SOURCES: SimulationSource[] = ['dataset', 'scene'];
+
+export class SimulationSceneDto implements SimulationScene {
+  @ApiProperty({ example: 1, description: 'Seed of the moving scene: which objects cross it, when.' })
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  seed!: number;
+
+  @ApiPropertyOptional({ example: 32, description: 'The scene repeats after this many passages (8 s each); unset: never. A repeating scene renders each frame once.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  period?: number;
+}
+
+export class UpdateCameraKnobsDto implements UpdateCameraKnobsRequest {
+  @ApiPropertyOptional({ example: 0.8, minimum: 0, maximum: 1, description: 'Extra sensor noise: 0 none, 1 the object is barely visible.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  noise?: number;
+
+  @ApiPropertyOptional({ example: 0.5, minimum: 0, maximum: 1, description: 'Share of the view hidden by something in front of the lens.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  occlusion?: number;
+}
+
+class CameraKnobsDto implements CameraKnobsView {
+  @ApiProperty() view!: number;
+  @ApiProperty() noise!: number;
+  @ApiProperty() occlusion!: number;
+}
+
+class SimulationSceneViewDto extends SimulationSceneDto {
+  @ApiProperty({ type: [CameraKnobsDto] }) cameras!: CameraKnobsDto[];
+}
 
 export class SimulatedFailureDto implements SimulatedFailure {
   @ApiProperty({ example: 2, description: 'Index of the simulated device (0-based).' })
@@ -41,6 +93,17 @@ export class CreateSimulationDto implements CreateSimulationRequest {
   @Max(64)
   devices!: number;
 
+  @ApiPropertyOptional({ enum: SOURCES, default: 'dataset', description: 'dataset: replay the session\'s dataset split; scene: capture the synthetic moving scene at each trigger (streams; at most 6 devices, one per camera).' })
+  @IsOptional()
+  @IsIn(SOURCES)
+  source?: SimulationSource;
+
+  @ApiPropertyOptional({ type: SimulationSceneDto, description: 'The moving scene (source scene only; default seed 1, never repeating).' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SimulationSceneDto)
+  scene?: SimulationSceneDto;
+
   @ApiPropertyOptional({ type: [SimulatedFailureDto] })
   @IsOptional()
   @IsArray()
@@ -74,6 +137,8 @@ export class SimulationDto implements SimulationView {
   @ApiProperty({ type: [SimulatedDeviceDto] }) devices!: SimulatedDeviceDto[];
   @ApiProperty({ type: [SimulatedFailureDto] }) failures!: SimulatedFailureDto[];
   @ApiProperty({ type: SimulatedLinkDto, nullable: true }) link!: SimulatedLinkDto | null;
+  @ApiProperty({ enum: SOURCES }) source!: SimulationSource;
+  @ApiProperty({ type: SimulationSceneViewDto, nullable: true, description: 'The scene and each camera\'s knobs (scene simulations).' }) scene!: SimulationSceneViewDto | null;
   @ApiProperty() persist!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'The session whose end stops this simulation.' }) sessionId!: string | null;
   @ApiProperty() createdAt!: string;

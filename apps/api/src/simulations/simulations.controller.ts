@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SimulationView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
-import { CreateSimulationDto, SimulationDto } from './simulation.dto';
+import { CreateSimulationDto, SimulationDto, UpdateCameraKnobsDto } from './simulation.dto';
 import { SimulationsService } from './simulations.service';
 
 @ApiTags('simulations')
@@ -31,6 +31,20 @@ export class SimulationsController {
   @ApiNotFoundResponse()
   get(@Param('id') id: string): SimulationView {
     return this.simulations.get(id);
+  }
+
+  @Patch(':id/cameras/:view')
+  @ApiOperation({
+    summary: 'Degrade or restore a scene camera',
+    description: 'Sets a camera\'s knobs (each 0..1; omitted ones stay): `noise` adds sensor noise, `occlusion` hides that share of its view. Its next captures show it; 0, 0 restores it.',
+  })
+  @ApiOkResponse({ type: SimulationDto })
+  @ApiBadRequestResponse({ description: 'A knob outside 0..1, or no knob given.' })
+  @ApiNotFoundResponse({ description: 'No such simulation on this node, or no such camera in it.' })
+  @ApiConflictResponse({ description: 'The simulation replays a dataset: it has no knobs.' })
+  setCamera(@Param('id') id: string, @Param('view', ParseIntPipe) view: number, @Body() body: UpdateCameraKnobsDto): SimulationView {
+    if (body.noise === undefined && body.occlusion === undefined) throw new BadRequestException('give noise or occlusion (each 0..1)');
+    return this.simulations.setCameraKnobs(id, view, body);
   }
 
   @Delete(':id')

@@ -1,22 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { CreateSimulationRequest, SimulationView } from '@ddnn/contracts';
+import type { CameraKnobsView, CreateSimulationRequest, SimulationView, UpdateCameraKnobsRequest } from '@ddnn/contracts';
+import { CAMERAS, FRAME_MS, PASSAGE_MS, sceneTruth, type MovingScene } from '@ddnn/datasets';
 import { checkpointRuntimeBindings } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DeviceEntity } from '../devices/device.entity';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceTransportService } from '../devices/transport/device-transport.service';
 import { ProfilesService } from '../profiles/profiles.service';
-import { SimulatedDevice } from './simulated-device';
+import { SceneCaptureSource, SceneFrameCache } from './scene-source';
+import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
 
 interface Simulation {
   view: SimulationView;
   devices: SimulatedDevice[];
   heartbeat: NodeJS.Timeout;
+  /** `scene` simulations: each camera's frame source (by view). */
+  cameras: Map<number, SceneCaptureSource>;
+  listeners: Set<(capture: SimulatedCapture) => void>;
 }
+
+/** Clean frames a scene simulation keeps: its whole period when it repeats (up to this many), else a few passages. */
+const MAX_CACHED_FRAMES = 20_000;
 
 const PROFILE = 'simulated';
 
@@ -49,11 +57,17 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     for (const id of [...this.simulations.keys()]) await this.stop(id);
   }
 
-  create(req: CreateSimulationRequest): Promise<SimulationView> {
+  /**
+   * Starts simulated devices. `reuse`: device ids to serve the views with when they are free (in view order), so
+   * a stream that outlives a restart gets its own devices back.
+   */
+  create(req: CreateSimulationRequest, opts: { reuse?: string[] } = {}): Promise<SimulationView> {
+    if (req.source === 'scene' && req.devices > CAMERAS.length) throw new BadRequestException(`devices: the moving scene has ${CAMERAS.length} cameras, so a scene simulation has at most ${CAMERAS.length} devices`);
+    if (req.scene && req.source !== 'scene') throw new BadRequestException('scene: only a simulation with source "scene" watches the moving scene');
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    return this.start(req);
+    return this.start(req, opts.reuse ?? []);
   }
 
   list(): SimulationView[] {
@@ -64,6 +78,37 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const s = this.simulations.get(id);
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     return s.view;
+  }
+
+  /** Sets a scene camera's knobs (the others stay): its views degrade, or recover, from its next capture on. */
+  setCameraKnobs(id: string, view: number, knobs: UpdateCameraKnobsRequest): SimulationView {
+    const s = this.simulations.get(id);
+    if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
+    if (s.view.source !== 'scene' || !s.view.scene) throw new ConflictException(`simulation ${id} replays a dataset: only a scene simulation's cameras have knobs`);
+    const camera = s.cameras.get(view);
+    if (!camera) throw new NotFoundException(`simulation ${id} has no camera ${view} (its cameras are ${[...s.cameras.keys()].join(', ')})`);
+    const set = camera.setKnobs(knobs);
+    this.logger.log(`simulation ${id} camera ${view}: noise ${set.noise}, occlusion ${set.occlusion}`);
+    s.view = { ...s.view, scene: { ...s.view.scene, cameras: cameraKnobs(s.cameras) } };
+    return s.view;
+  }
+
+  /** The truth of a scene simulation at a time (what its cameras were looking at): the class index. */
+  sceneTruth(id: string, timeMs: number): number {
+    const s = this.simulations.get(id);
+    if (!s?.view.scene) throw new NotFoundException(`no scene simulation ${id} on this node`);
+    return sceneTruth(s.view.scene, timeMs).label;
+  }
+
+  /**
+   * Listens to the frames a simulation's devices capture and score (run, sample, camera, capture time): what a
+   * labeller that knows the scene's truth needs. Returns the unsubscribe function.
+   */
+  onCapture(id: string, listener: (capture: SimulatedCapture) => void): () => void {
+    const s = this.simulations.get(id);
+    if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
+    s.listeners.add(listener);
+    return () => s.listeners.delete(listener);
   }
 
   /** Ties the simulation to the session that uses its devices: it ends with that session (see `end`). */
@@ -104,17 +149,48 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private async start(req: CreateSimulationRequest): Promise<SimulationView> {
+  private starting: Promise<unknown> = Promise.resolve();
+
+  /** One start at a time: two simulations starting together would pick the same free device rows. */
+  private start(req: CreateSimulationRequest, reuse: string[] = []): Promise<SimulationView> {
+    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, reuse));
+    this.starting = next;
+    return next;
+  }
+
+  private async startNow(req: CreateSimulationRequest, reuse: string[]): Promise<SimulationView> {
     const { key } = await this.profiles.ensureInternal(PROFILE, 'In-process simulated devices');
     const bindings = checkpointRuntimeBindings({ dataRoot: path.join(this.config.DDNN_DATA_DIR, 'datasets') });
     const id = randomUUID();
     const devices: SimulatedDevice[] = [];
+    const source = req.source ?? 'dataset';
+    const scene: MovingScene | null = source === 'scene' ? { seed: req.scene?.seed ?? 1, ...(req.scene?.period ? { period: req.scene.period } : {}) } : null;
+    const framesPerCamera = (scene?.period ?? 4) * (PASSAGE_MS / FRAME_MS);
+    const cache = new SceneFrameCache(Math.min(MAX_CACHED_FRAMES, framesPerCamera * req.devices));
+    const cameras = new Map<number, SceneCaptureSource>();
+    const listeners = new Set<(capture: SimulatedCapture) => void>();
+    const onCapture = (capture: SimulatedCapture) => {
+      for (const l of listeners) {
+        try {
+          l(capture);
+        } catch (e) {
+          this.logger.error(`capture listener of simulation ${id}: ${(e as Error).message}`);
+        }
+      }
+    };
     for (let i = 0; i < req.devices; i++) {
-      // Reuse a simulated device of this view that nothing drives now, so restarts do not pile up rows.
-      const candidates = await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } });
-      const free = candidates.find((c) => !this.transport.endpoint(c.id));
-      const name = free?.name ?? (candidates.length ? `sim-${i}-${randomUUID().slice(0, 6)}` : `sim-${i}`);
+      // Reuse a simulated device of this view and source that nothing drives now, so restarts do not pile up rows
+      // (scene cameras are named apart: a stream that resumes after a restart finds its cameras, not replayers).
+      const prefix = `${source === 'scene' ? 'scene' : 'sim'}-${i}`;
+      const candidates = (await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } })).filter(
+        (c) => c.name === prefix || c.name.startsWith(`${prefix}-`),
+      );
+      const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
+      const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
+      const name = free?.name ?? (candidates.length ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix);
       const deviceId = free?.id ?? (await this.devices.provision({ name, profileKey: key, role: 'end-device', view: i, capabilities: { simulated: true } }, true)).deviceId;
+      const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
+      if (capture) cameras.set(i, capture);
       const device = new SimulatedDevice({
         deviceId,
         name,
@@ -123,6 +199,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         bindings,
         failures: (req.failures ?? []).filter((f) => f.device === i),
         link: req.link ?? null,
+        capture,
+        onCapture,
       });
       this.transport.attach(device);
       await this.devices.connected(deviceId, null);
@@ -147,11 +225,17 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       devices: devices.map((d, index) => ({ deviceId: d.deviceId, name: d.name, role: d.role, view: d.view, index })),
       failures: req.failures ?? [],
       link: req.link ?? null,
+      source,
+      scene: scene ? { ...scene, cameras: cameraKnobs(cameras) } : null,
       persist: req.persist ?? false,
       sessionId: null,
       createdAt: new Date().toISOString(),
     };
-    this.simulations.set(id, { view, devices, heartbeat });
+    this.simulations.set(id, { view, devices, heartbeat, cameras, listeners });
     return view;
   }
+}
+
+function cameraKnobs(cameras: Map<number, SceneCaptureSource>): CameraKnobsView[] {
+  return [...cameras.entries()].map(([view, c]) => ({ view, ...c.knobs }));
 }

@@ -13,9 +13,39 @@ export interface SimulatedLink {
   bandwidthKbps: number;
 }
 
+/**
+ * Where simulated end devices take their frames: `dataset` replays the session's dataset split (research runs);
+ * `scene` captures the synthetic moving scene (libs/datasets) at each trigger, with a capture time, as a camera
+ * on a street would (streams).
+ */
+export type SimulationSource = 'dataset' | 'scene';
+
+/** The moving scene a `scene` simulation watches: its seed, and after how many passages it repeats (unset: never). */
+export interface SimulationScene {
+  seed: number;
+  period?: number;
+}
+
+/** A scene camera's degradation knobs, each 0..1: extra sensor noise, and the share of its view hidden at the lens. */
+export interface CameraKnobsView {
+  view: number;
+  noise: number;
+  occlusion: number;
+}
+
+/** PATCH /api/simulations/:id/cameras/:view: the knobs to change (omitted ones stay as they are). */
+export interface UpdateCameraKnobsRequest {
+  noise?: number;
+  occlusion?: number;
+}
+
 /** POST /api/simulations */
 export interface CreateSimulationRequest {
   devices: number;
+  /** Default `dataset`. */
+  source?: SimulationSource;
+  /** For `scene`: default seed 1, never repeating. */
+  scene?: SimulationScene;
   failures?: SimulatedFailure[];
   link?: SimulatedLink;
   /** Keep the devices after the session that uses the simulation ends (default: they are deleted with it). */
@@ -26,6 +56,9 @@ export interface SimulationView {
   devices: { deviceId: string; name: string; role: 'end-device' | 'edge'; view: number | null; index: number }[];
   failures: SimulatedFailure[];
   link: SimulatedLink | null;
+  source: SimulationSource;
+  /** The scene and each camera's knobs (`scene` simulations; null for `dataset`). */
+  scene: (SimulationScene & { cameras: CameraKnobsView[] }) | null;
   persist: boolean;
   /** The session whose end stops this simulation (set when a session names it). */
   sessionId: string | null;

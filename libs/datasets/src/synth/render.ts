@@ -97,12 +97,30 @@ function trace(scene: SynthScene, things: Thing[], origin: Vec3, d: Vec3): Vec3 
   return skyColour(l, d);
 }
 
+/** Standard deviation (8-bit levels) of the extra sensor noise at `noise` 1: the object is barely visible under it. */
+export const FULL_NOISE_LEVELS = 110;
+/** Colour (albedo) of what hides part of a degraded camera's view: a dark, dirty obstruction close to the lens. */
+const BLOCKER: Vec3 = [0.2, 0.19, 0.16];
+
+/**
+ * A camera whose views degrade: `noise` (0..1) adds sensor noise up to FULL_NOISE_LEVELS; `occlusion` (0..1) is
+ * the share of the crop hidden, from one side, by something in front of the lens. `rng` draws the extra noise,
+ * apart from the camera's own, so a camera at 0, 0 renders exactly as it would without knobs.
+ */
+export interface Degradation {
+  noise: number;
+  occlusion: number;
+  /** Which side the obstruction covers from. */
+  fromLeft: boolean;
+  rng: Rng;
+}
+
 /**
  * Renders one camera's crop of a sample: ray-cast at the sensor's own resolution (so far objects
  * give few pixels), with the camera's exposure, colour cast, saturation and noise, then resized
  * to the crop size.
  */
-export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, size = CROP_SIZE): Raster {
+export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, size = CROP_SIZE, degrade?: Degradation): Raster {
   const { camera, rect } = plan;
   const spec = camera.spec;
   const w = rect.x1 - rect.x0;
@@ -113,14 +131,18 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, siz
   const things = [scene.object, ...plan.extras];
   const out = createRaster(rw, rh, 3);
   const gain = plan.exposure * 255;
+  const blockedColumns = degrade ? Math.round(Math.min(1, Math.max(0, degrade.occlusion)) * rw) : 0;
+  const extraNoise = degrade ? Math.min(1, Math.max(0, degrade.noise)) * FULL_NOISE_LEVELS : 0;
+  const blockLight = scene.lighting.ambient * 0.8;
   for (let j = 0; j < rh; j++) {
     for (let i = 0; i < rw; i++) {
+      const blocked = degrade !== undefined && (degrade.fromLeft ? i < blockedColumns : i >= rw - blockedColumns);
       const acc: Vec3 = [0, 0, 0];
       for (let sj = 0; sj < ss; sj++) {
         for (let si = 0; si < ss; si++) {
           const u = rect.x0 + ((i + (si + 0.5) / ss) * w) / rw;
           const v = rect.y0 + ((j + (sj + 0.5) / ss) * h) / rh;
-          const c = trace(scene, things, camera.position, rayDirection(camera, u, v));
+          const c = blocked ? (BLOCKER.map((a) => a * blockLight) as Vec3) : trace(scene, things, camera.position, rayDirection(camera, u, v));
           acc[0] += c[0];
           acc[1] += c[1];
           acc[2] += c[2];
@@ -131,8 +153,10 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, siz
       const o = (j * rw + i) * 3;
       // Sensor noise is mostly brightness noise; colour noise shrinks with the camera's saturation.
       const shared = 0.8 * noiseRng.normal();
+      const extraShared = extraNoise > 0 ? 0.8 * (degrade as Degradation).rng.normal() : 0;
       for (let k = 0; k < 3; k++) {
-        const value = luma + (rgb[k] - luma) * spec.saturation + spec.noise * (shared + 0.6 * spec.saturation * noiseRng.normal());
+        let value = luma + (rgb[k] - luma) * spec.saturation + spec.noise * (shared + 0.6 * spec.saturation * noiseRng.normal());
+        if (extraNoise > 0) value += extraNoise * (extraShared + 0.6 * (degrade as Degradation).rng.normal());
         out.data[o + k] = Math.min(255, Math.max(0, Math.round(value)));
       }
     }

@@ -142,7 +142,8 @@ function jittered(rng: Rng, rect: ViewPlan['rect'], amount: number): ViewPlan['r
 // One site: the same asphalt under every sample (fixed cameras look at a fixed background).
 const SITE_GROUND: Vec3 = [0.33, 0.33, 0.35];
 
-function sampleLighting(rng: Rng): Lighting {
+/** One sample's (or one passage's) light: sun direction and elevation, overcast or not. */
+export function sampleLighting(rng: Rng): Lighting {
   const elev = rng.uniform(0.25, 1.2);
   const az = rng.uniform(0, 2 * Math.PI);
   const overcast = rng.chance(0.35);
@@ -186,13 +187,23 @@ export function sampleScene(seed: number, index: number, views: number, mode: Sy
   let rects: (ViewPlan['rect'] | null)[] = [];
   for (let attempt = 0; ; attempt++) {
     placeObject(rng, object, kind);
-    rects = cams.map((cam) => {
-      const rect = cropFor(cam, object);
-      return rect && !rng.chance(cam.spec.dropRate) ? rect : null;
-    });
+    rects = detect(rng, cams, object);
     if (rects.some((x) => x) || attempt > 200) break;
   }
-  const plans = rects.map((found, v): ViewPlan | null => {
+  return { label, object, lighting, views: planViews(rng, cams, object, rects) };
+}
+
+/** Each camera's detection of the object: its crop, or null when out of view, too small or missed by the detector. */
+export function detect(rng: Rng, cams: PinholeCamera[], object: Thing): (ViewPlan['rect'] | null)[] {
+  return cams.map((cam) => {
+    const rect = cropFor(cam, object);
+    return rect && !rng.chance(cam.spec.dropRate) ? rect : null;
+  });
+}
+
+/** One shot's plan per detected view: the detector's jitter, the camera's occluder and clutter, exposure and colour cast. */
+export function planViews(rng: Rng, cams: PinholeCamera[], object: Thing, rects: (ViewPlan['rect'] | null)[]): (ViewPlan | null)[] {
+  return rects.map((found, v): ViewPlan | null => {
     if (!found) return null;
     const cam = cams[v];
     const spec = cam.spec;
@@ -207,5 +218,4 @@ export function sampleScene(seed: number, index: number, views: number, mode: Sy
     const cast: Vec3 = [0, 1, 2].map(() => Math.exp(spec.colourCast * rng.normal())) as Vec3;
     return { camera: cam, rect, extras, exposure: Math.exp(spec.exposure * rng.normal()), cast, occluded };
   });
-  return { label, object, lighting, views: plans };
 }
