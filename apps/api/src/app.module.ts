@@ -9,6 +9,7 @@ import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { StreamsModule } from './streams/streams.module';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
         HealthModule,
         DevicePlatformModule,
         SessionsModule,
+        StreamsModule,
         DatasetsModule,
         AnalysisModule,
         LiveModule,

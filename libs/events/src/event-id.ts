@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * A new event id: a UUIDv7 (RFC 9562), its first 48 bits the Unix time in milliseconds, the other 74 random.
@@ -11,4 +11,15 @@ export function newEventId(now = Date.now()): string {
   // randomUUID(): xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx with the RFC variant bits in V; keep 4xxx's three random
   // digits, the variant and the rest, and put the time and version 7 in front.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+}
+
+/**
+ * An event id derived from a name (UUID version 5 layout over SHA-1): the same fact always gets the same id, so
+ * the store's idempotent append writes it once however many times, and from however many nodes, it is posted
+ * (e.g. one label per sample of a run).
+ */
+export function derivedEventId(name: string): string {
+  const h = createHash('sha1').update('ddnn-event:').update(name).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

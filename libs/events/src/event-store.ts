@@ -297,11 +297,12 @@ export class EventStore {
    * One page of a session's events after a checkpoint, in readAll order (for REST catch-up: a client resumes
    * from the checkpoint of the last event it has, e.g. one carried by a live notification).
    */
-  async readSessionEvents(
-    sessionId: string,
-    options: ReadAllOptions = {},
-    db: Queryable = this.pool,
-  ): Promise<ReadAllPage & { hasMore: boolean }> {
+  readSessionEvents(sessionId: string, options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
+    return this.readStreamAfter(streamIds.session(sessionId), options, db);
+  }
+
+  /** One page of one stream's events after a checkpoint, in readAll order (sessions' and production streams' alike). */
+  async readStreamAfter(streamId: string, options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
     const after = options.after ?? START_CHECKPOINT;
     const cp = parseCheckpoint(after);
     const limit = checkLimit(options.limit, 1000);
@@ -309,11 +310,36 @@ export class EventStore {
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
         ORDER BY transaction_id, global_position LIMIT $4`,
-      [streamIds.session(sessionId), cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1],
+      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1],
     );
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map((r) => this.toStored(r));
     return { events, hasMore, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+  }
+
+  /**
+   * The payloads of one stream's events of one type that belong to the given samples (`data.sampleIndex`), in
+   * stream order: a run's decisions or labels of a few samples, e.g. the ones a label request names.
+   */
+  async samplePayloads<K extends EventType>(streamId: string, type: K, sampleIndices: readonly number[]): Promise<StreamPayload<K>[]> {
+    if (!sampleIndices.length) return [];
+    this.upcasters.currentVersion(type);
+    const { rows } = await this.pool.query<{ p: string; v: number; data: unknown }>(
+      `SELECT stream_position AS p, schema_version AS v, data FROM events
+        WHERE stream_id = $1 AND type = $2 AND (data->>'sampleIndex')::int = ANY ($3::int[]) ORDER BY stream_position`,
+      [streamId, type, sampleIndices],
+    );
+    return rows.map((r) => ({ type, streamPosition: Number(r.p), data: this.upcasters.upcast(type, r.v, r.data) }) as StreamPayload<K>);
+  }
+
+  /** The payload of the newest event of one type in one stream (backwards along its index), or null. */
+  async lastPayload<K extends EventType>(streamId: string, type: K): Promise<StreamPayload<K> | null> {
+    this.upcasters.currentVersion(type);
+    const { rows } = await this.pool.query<{ p: string; v: number; data: unknown }>(
+      `SELECT stream_position AS p, schema_version AS v, data FROM events WHERE stream_id = $1 AND type = $2 ORDER BY stream_position DESC LIMIT 1`,
+      [streamId, type],
+    );
+    return rows.length ? ({ type, streamPosition: Number(rows[0].p), data: this.upcasters.upcast(type, rows[0].v, rows[0].data) } as StreamPayload<K>) : null;
   }
 
   /**

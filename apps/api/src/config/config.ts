@@ -22,6 +22,9 @@ const schema = z.object({
   DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  // Streams: a device capture farther than this from its trigger time is a skipped (stale) capture, so the
+  // samples of one trigger show the same moment on every camera.
+  DDNN_CAPTURE_TOLERANCE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
   // Database (apps/api/src/database): the node's one pool, and how long a session's appends retry through an
   // outage before the session stops as interrupted (to resume when the database is back).
   DDNN_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),

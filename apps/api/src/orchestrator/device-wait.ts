@@ -1,7 +1,7 @@
-import type { CreateSessionRequest } from '@ddnn/contracts';
+import type { SessionTopology } from '@ddnn/contracts';
 
-/** The devices a session needs on the line: its end devices and its edge nodes run by a device. */
-export function topologyDeviceIds(spec: CreateSessionRequest): string[] {
+/** The devices a run (session or stream) needs on the line: its end devices and its edge nodes run by a device. */
+export function topologyDeviceIds(spec: { topology: SessionTopology }): string[] {
   return [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
 }
 

@@ -307,7 +307,8 @@ async function untilHalted(work: Promise<void>, halted: () => boolean): Promise<
   }
 }
 
-function runStats(s: RunStats): SessionRunStats {
+/** What a run measured, rounded as the sessions table stores it. */
+export function runStats(s: RunStats): SessionRunStats {
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     samples: s.samples,

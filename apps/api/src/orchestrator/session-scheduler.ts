@@ -9,15 +9,17 @@ import { DatasetCatalog } from './dataset-catalog';
 import { ModelCatalog } from './model-catalog';
 import { SessionEventLog } from './session-event-log';
 import { runSession, type RunnerDeps, type RunStats } from './session-runner';
-import { SessionStore } from './session-store';
+import { SessionStore, type SessionRecord } from './session-store';
+import { StreamEventLog } from './stream-event-log';
+import { runStream, type StreamRunnerDeps } from './stream-runner';
 
 /** How long shutdown waits for this node's session runs to wind down. */
 const SHUTDOWN_WAIT_MS = 5_000;
 
 /**
- * Picks up sessions no node is running (new ones, or ones whose node died) and runs them here. A session
- * belongs to the node holding its advisory lock; everything else about it is in Postgres, so any node can
- * take it over and resume from its log.
+ * Picks up runs no node is running (new ones, or ones whose node died) and runs them here: research sessions
+ * to their end, production streams until stopped. A run belongs to the node holding its advisory lock;
+ * everything else about it is in Postgres, so any node can take it over and resume from its log.
  */
 @Injectable()
 export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,6 +39,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly datasets: DatasetCatalog,
     private readonly deployer: ModelDeployer,
     private readonly transport: DeviceTransport,
+    private readonly streamLog: StreamEventLog,
   ) {}
 
   /** This node's name in session ownership (the same DDNN_NODE_ID the device events carry). */
@@ -81,11 +84,11 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         await lock.release();
         continue;
       }
-      this.logger.log(`session ${id}: running on ${this.node}`);
-      const run = runSession(id, record.spec, this.deps(lock))
+      this.logger.log(`${record.kind} ${id}: running on ${this.node}`);
+      const run = this.start(record, lock)
         .then((stats) => {
           this.logger.log(
-            `session ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
+            `${record.kind} ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
               (stats.error ? ` (${stats.error})` : ''),
           );
           return stats;
@@ -97,6 +100,34 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         });
       this.running.set(id, run);
     }
+  }
+
+  private start(record: SessionRecord, lock: SessionLock): Promise<RunStats> {
+    return record.kind === 'stream' ? runStream(record.id, record.spec, this.streamDeps(lock)) : runSession(record.id, record.spec, this.deps(lock));
+  }
+
+  private streamDeps(lock: SessionLock): StreamRunnerDeps {
+    const common = this.deps(lock);
+    return {
+      requester: common.requester,
+      loadModel: common.loadModel,
+      loadReplay: async (replay) => {
+        const data = await this.datasets.samples(replay);
+        return { classes: data.classes, sampleIds: data.samples.map((s) => s.sampleId) };
+      },
+      deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
+      sink: (id) => this.streamLog.sink(id),
+      logged: (id) => this.streamLog.logged(id),
+      setProgress: common.setProgress,
+      markRunning: (id) => this.store.markRunning(id, this.node, null),
+      shouldStop: common.shouldStop,
+      finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
+      connectedDevices: common.connectedDevices,
+      deviceWaitMs: common.deviceWaitMs,
+      window: common.window,
+      captureToleranceMs: this.config.DDNN_CAPTURE_TOLERANCE_MS,
+      log: common.log,
+    };
   }
 
   private deps(lock: SessionLock): RunnerDeps {

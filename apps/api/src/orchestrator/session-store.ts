@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { CreateSessionRequest, SessionRunStats, SessionSpec, SessionStatus, SessionView } from '@ddnn/contracts';
+import type { CreateSessionRequest, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
 
 interface SessionRow {
   id: string;
+  kind: RunKind;
   status: SessionStatus;
   spec: SessionSpec;
   model_id: string;
@@ -23,11 +24,13 @@ interface SessionRow {
   finished_at: Date | null;
 }
 
-/** A session row as the engine needs it. */
-export interface SessionRecord {
+/** A run row (session or stream) as the engine needs it. */
+export type SessionRecord = RunRecord<'session', CreateSessionRequest> | RunRecord<'stream', StreamSpec>;
+interface RunRecord<K extends RunKind, S> {
   id: string;
+  kind: K;
   status: SessionStatus;
-  spec: CreateSessionRequest;
+  spec: S;
   sampleCount: number | null;
   samplesDone: number;
   stopRequested: boolean;
@@ -36,7 +39,10 @@ export interface SessionRecord {
 
 const FINAL: SessionStatus[] = ['completed', 'stopped', 'failed'];
 
-/** The sessions table: requests, lifecycle and progress. What a session did is in its event stream. */
+/**
+ * The sessions table: requests, lifecycle and progress of runs, research sessions and production streams
+ * (kind). What a run did is in its event stream. Session views and lists are of kind 'session' only.
+ */
 @Injectable()
 export class SessionStore {
   constructor(private readonly db: DataSource) {}
@@ -53,20 +59,52 @@ export class SessionStore {
     return rows.length ? rows[0].id : null;
   }
 
+  /** Records a new pending stream (no dataset, no sample count). */
+  async createStream(spec: StreamSpec): Promise<string> {
+    const id = randomUUID();
+    await this.db.query(`INSERT INTO sessions (id, kind, status, spec, model_id, mode) VALUES ($1, 'stream', 'pending', $2, $3, $4)`, [
+      id,
+      JSON.stringify(spec),
+      spec.modelId,
+      spec.mode ?? 'production',
+    ]);
+    return id;
+  }
+
   async get(id: string): Promise<SessionView | null> {
-    const rows: SessionRow[] = await this.db.query(`SELECT * FROM sessions WHERE id = $1`, [id]);
+    const rows: SessionRow[] = await this.db.query(`SELECT * FROM sessions WHERE id = $1 AND kind = 'session'`, [id]);
     return rows.length ? toView(rows[0]) : null;
+  }
+
+  async getStream(id: string, captureToleranceMs: number): Promise<StreamView | null> {
+    const rows: SessionRow[] = await this.db.query(`SELECT * FROM sessions WHERE id = $1 AND kind = 'stream'`, [id]);
+    return rows.length ? toStreamView(rows[0], captureToleranceMs) : null;
+  }
+
+  /** Streams, newest first (optionally of one status), with the total count. */
+  async listStreams(opts: { status?: SessionStatus; limit: number; offset: number }, captureToleranceMs: number): Promise<{ items: StreamView[]; total: number }> {
+    const where = opts.status ? `WHERE kind = 'stream' AND status = $1` : `WHERE kind = 'stream'`;
+    const params: unknown[] = opts.status ? [opts.status] : [];
+    const [rows, count]: [SessionRow[], { n: string }[]] = await Promise.all([
+      this.db.query(
+        `SELECT * FROM sessions ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, opts.limit, opts.offset],
+      ),
+      this.db.query(`SELECT count(*) AS n FROM sessions ${where}`, params),
+    ]);
+    return { items: rows.map((r) => toStreamView(r, captureToleranceMs)), total: Number(count[0].n) };
   }
 
   async record(id: string): Promise<SessionRecord | null> {
     const rows: SessionRow[] = await this.db.query(`SELECT * FROM sessions WHERE id = $1`, [id]);
     if (!rows.length) return null;
     const r = rows[0];
-    return { id: r.id, status: r.status, spec: r.spec, sampleCount: r.sample_count, samplesDone: r.samples_done, stopRequested: r.stop_requested, demo: r.demo };
+    const common = { id: r.id, status: r.status, sampleCount: r.sample_count, samplesDone: r.samples_done, stopRequested: r.stop_requested, demo: r.demo };
+    return r.kind === 'stream' ? { ...common, kind: 'stream', spec: r.spec as StreamSpec } : { ...common, kind: 'session', spec: r.spec };
   }
 
   async list(opts: { status?: SessionStatus; limit: number; offset: number }): Promise<{ items: SessionView[]; total: number }> {
-    const where = opts.status ? 'WHERE status = $1' : '';
+    const where = opts.status ? `WHERE kind = 'session' AND status = $1` : `WHERE kind = 'session'`;
     const params: unknown[] = opts.status ? [opts.status] : [];
     const [rows, count]: [SessionRow[], { n: string }[]] = await Promise.all([
       this.db.query(
@@ -91,7 +129,8 @@ export class SessionStore {
     return rows.length > 0;
   }
 
-  async markRunning(id: string, owner: string, sampleCount: number): Promise<void> {
+  /** A stream's sample count stays null: it has no end. */
+  async markRunning(id: string, owner: string, sampleCount: number | null): Promise<void> {
     await this.db.query(
       `UPDATE sessions SET status = 'running', owner = $2, sample_count = $3, started_at = coalesce(started_at, now()), updated_at = now()
         WHERE id = $1 AND status IN ('pending', 'running')`,
@@ -121,15 +160,15 @@ export class SessionStore {
    * Asks the owning node to stop (it polls the flag); a session no node has picked up yet stops at once.
    * Returns the status after the request, or null when there is no such session.
    */
-  async requestStop(id: string): Promise<SessionStatus | null> {
+  async requestStop(id: string, kind: RunKind = 'session'): Promise<SessionStatus | null> {
     // TypeORM answers an UPDATE ... RETURNING on Postgres with [rows, affected].
     const [rows]: [{ status: SessionStatus }[], number] = await this.db.query(
       `UPDATE sessions SET stop_requested = true,
               status = CASE WHEN status = 'pending' THEN 'stopped' ELSE status END,
               finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,
               updated_at = now()
-        WHERE id = $1 RETURNING status`,
-      [id],
+        WHERE id = $1 AND kind = $2 RETURNING status`,
+      [id, kind],
     );
     return rows.length ? rows[0].status : null;
   }
@@ -166,6 +205,36 @@ function toView(r: SessionRow): SessionView {
     samplesDone: r.samples_done,
     owner: r.owner,
     demo: r.demo,
+    error: r.error,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    stats: r.stats,
+    summary: null,
+  };
+}
+
+function toStreamView(r: SessionRow, captureToleranceMs: number): StreamView {
+  const spec = r.spec as StreamSpec;
+  return {
+    id: r.id,
+    kind: 'stream',
+    // Run metadata lives in session_runs, merged in by StreamsService.
+    name: '',
+    tags: [],
+    note: '',
+    status: r.status,
+    modelId: r.model_id,
+    mode: r.mode,
+    policy: spec.policy,
+    topology: spec.topology,
+    deadlineMs: spec.deadlineMs,
+    rate: spec.rate,
+    captureToleranceMs,
+    configuration: spec.configuration ?? null,
+    replay: spec.replay ?? null,
+    samplesDone: r.samples_done,
+    owner: r.owner,
     error: r.error,
     createdAt: r.created_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,

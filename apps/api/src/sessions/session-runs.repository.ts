@@ -42,7 +42,7 @@ export class SessionRunsRepository {
 
   /** Session ids, newest first, matching every filter given; with the total count. */
   async list(q: SessionListQuery & { limit: number; offset: number }, policy: { local: number; edge: number | null } | null): Promise<{ ids: string[]; total: number }> {
-    const where: string[] = [];
+    const where: string[] = [`s.kind = 'session'`];
     const params: unknown[] = [];
     const add = (sql: (p: string) => string, v: unknown) => {
       params.push(v);
@@ -58,7 +58,7 @@ export class SessionRunsRepository {
       if (policy.edge === null) where.push(`NOT (s.spec->'policy'->'thresholds' ? 'edge')`);
       else add((p) => `(s.spec->'policy'->'thresholds'->>'edge')::float8 = ${p}`, policy.edge);
     }
-    const from = `FROM sessions s LEFT JOIN session_runs r ON r.session_id = s.id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const from = `FROM sessions s LEFT JOIN session_runs r ON r.session_id = s.id WHERE ${where.join(' AND ')}`;
     const [rows, count]: [{ id: string }[], { n: string }[]] = await Promise.all([
       this.db.query(`SELECT s.id ${from} ORDER BY s.created_at DESC, s.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [...params, q.limit, q.offset]),
       this.db.query(`SELECT count(*) AS n ${from}`, params),

@@ -36,7 +36,8 @@ export class SessionSimulations implements OnApplicationBootstrap, OnModuleDestr
     let ended = 0;
     try {
       for (const { id, sessionId } of this.simulations.boundToSessions()) {
-        const session = await this.store.get(sessionId);
+        // Bound to a session or a stream: either kind's row.
+        const session = await this.store.record(sessionId);
         if (session && !SessionStore.isFinal(session.status)) continue;
         await this.simulations.end(id);
         ended++;

@@ -24,9 +24,9 @@ import { IsCheckpoint } from '../common/checkpoint.validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SessionSummaryDto } from './session-summary.dto';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const TAG = /^[\w.:-]{1,40}$/;
-const TAG_MESSAGE = 'each tag is 1-40 letters, digits or . _ : -';
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const TAG = /^[\w.:-]{1,40}$/;
+export const TAG_MESSAGE = 'each tag is 1-40 letters, digits or . _ : -';
 /** The policy filter: what the dashboard prints for a live entropy policy. */
 export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
 

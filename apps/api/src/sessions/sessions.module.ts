@@ -11,6 +11,6 @@ import { SessionsService } from './sessions.service';
   imports: [OrchestratorModule],
   controllers: [SessionsController],
   providers: [SessionsService, DemoSession, SessionRunsRepository, SessionSimulations],
-  exports: [SessionsService],
+  exports: [SessionsService, SessionRunsRepository],
 })
 export class SessionsModule {}

@@ -70,7 +70,8 @@ export class SessionsService {
     return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
   }
 
-  private async configurationOf(spec: CreateSessionRequest): Promise<SessionConfiguration> {
+  /** The configuration recorded with a run (session or stream): device names, and a simulation's link and failures. */
+  async configurationOf(spec: Pick<CreateSessionRequest, 'topology' | 'simulationId' | 'limit' | 'rate'>): Promise<SessionConfiguration> {
     let sim: SimulationView | null = null;
     if (spec.simulationId) {
       try {
@@ -139,10 +140,10 @@ export class SessionsService {
  * rule waits for older transactions) or the projection has not seen the session: it is written after the
  * samples' commit, so it never runs ahead of the log.
  */
-function withSummary(view: SessionView, summary: SessionSummary | null): SessionView {
+export function withSummary<V extends Pick<SessionView, 'samplesDone' | 'summary'>>(view: V, summary: SessionSummary | null): V {
   return { ...view, samplesDone: Math.max(summary?.samplesStarted ?? 0, view.samplesDone), summary };
 }
 
-function withRun(v: SessionView, run: RunMetadata | undefined): SessionView {
+export function withRun<V extends Pick<SessionView, 'name' | 'tags' | 'note'>>(v: V, run: RunMetadata | undefined): V {
   return { ...v, name: run?.name ?? '', tags: run?.tags ?? [], note: run?.note ?? '' };
 }

@@ -1,0 +1,68 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { emptySessionSummary, foldSessionSummary, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import { newEventId, type EventStore } from '@ddnn/events';
+import { Database } from '../database/database';
+import { appendThroughOutages } from './append-retry';
+import type { EventSink } from './ports';
+
+/** Folds kept per node (a cache: any node rebuilds one from the log). */
+const MAX_CACHED_SUMMARIES = 200;
+
+/**
+ * The stream engine's view of the event log: a sink per production stream (log stream `stream-<id>`, the
+ * events retention may drop by age), resume state, pages and the summary folded to the head of the log.
+ */
+@Injectable()
+export class StreamEventLog {
+  private readonly logger = new Logger(StreamEventLog.name);
+  readonly store: EventStore;
+  private readonly summaries = new Map<string, Promise<SessionSummary>>();
+
+  constructor(private readonly db: Database) {
+    this.store = db.store;
+  }
+
+  /** Appends through the batching writer, retried through outages with the same event ids (never twice). */
+  sink(runId: string): EventSink {
+    const stream = streamIds.stream(runId);
+    return {
+      append: async (events: NewEvent[]) => {
+        const withIds = events.map((e) => (e.eventId ? e : ({ ...e, eventId: newEventId() } as NewEvent)));
+        await appendThroughOutages(() => this.db.writer.append(stream, withIds), this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`));
+      },
+    };
+  }
+
+  /** What a previous owner logged: StreamStarted, how many samples, and the highest index (samples are logged whole). */
+  async logged(runId: string): Promise<{ started: boolean; samples: number; lastIndex: number | null }> {
+    const stream = streamIds.stream(runId);
+    const [started, samples, last] = await Promise.all([
+      this.store.countByType(stream, 'StreamStarted'),
+      this.store.countByType(stream, 'SampleStarted'),
+      this.store.lastPayload(stream, 'SampleStarted'),
+    ]);
+    return { started: started > 0, samples, lastIndex: last ? last.data.sampleIndex : null };
+  }
+
+  async page(runId: string, after: string | undefined, limit: number): Promise<SessionEventsPage> {
+    const page = await this.store.readStreamAfter(streamIds.stream(runId), { after, limit });
+    return { events: page.events, checkpoint: page.events.length || after ? page.checkpoint : null, hasMore: page.hasMore };
+  }
+
+  /** The stream's summary folded to the head of the log, continuing this node's previous fold. */
+  summary(runId: string): Promise<SessionSummary> {
+    const stream = streamIds.stream(runId);
+    const previous = this.summaries.get(runId) ?? Promise.resolve(emptySessionSummary(runId));
+    const next = previous.catch(() => emptySessionSummary(runId)).then(async (summary) => {
+      for (;;) {
+        const page = await this.store.readStreamAfter(stream, { after: summary.checkpoint ?? undefined, limit: 1000 });
+        for (const e of page.events) summary = foldSessionSummary(summary, e);
+        if (!page.hasMore) return summary;
+      }
+    });
+    this.summaries.delete(runId);
+    this.summaries.set(runId, next);
+    if (this.summaries.size > MAX_CACHED_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value as string);
+    return next;
+  }
+}

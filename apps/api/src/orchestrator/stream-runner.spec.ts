@@ -1,0 +1,156 @@
+import { emptySessionSummary, foldSessionSummary, storedEventBuilder, type InferReply, type InferRequest, type NewEvent, type StreamSpec } from '@ddnn/contracts';
+import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
+import type { SessionModel } from './session-runner';
+import { matchCapture, runStream, type StreamRunnerDeps } from './stream-runner';
+
+const spec: StreamSpec = {
+  modelId: 'm',
+  topology: { devices: [0, 1].map((v) => ({ deviceId: `dev-${v}`, view: v })) },
+  policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+  rate: 50,
+  deadlineMs: 200,
+};
+
+const model: SessionModel = {
+  modelId: 'm',
+  classes: ['a', 'b', 'c'],
+  deviceViews: [0, 1],
+  edges: [],
+  messageSizes: { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072 },
+  sections: {
+    local: (s) => Array.from(softmax32([...s.values()][0])),
+    edgeViews: () => [],
+    edge: () => {
+      throw new Error('no edge');
+    },
+    cloud: () => [0.01, 0.01, 0.98],
+  },
+};
+
+/** A clock the test controls for capture times; triggers read it too. */
+let clock = 1_800_000_000_000;
+
+function fakeDeps(over: Partial<StreamRunnerDeps> = {}, captureOffset: (deviceId: string, index: number) => number = () => 0) {
+  const appended: NewEvent[][] = [];
+  const finished: unknown[][] = [];
+  let stopAfter = Infinity;
+  const deps: StreamRunnerDeps = {
+    requester: {
+      request: async (id: string, req: InferRequest): Promise<InferReply> =>
+        req.stage === 'scores'
+          ? { ok: true, scores: scoresToBytes(Float32Array.from(req.sampleIndex % 2 ? [9, 0, 0] : [0.1, 0, 0])), latencyMs: 1, capturedAt: clock + captureOffset(id, req.sampleIndex) }
+          : { ok: true, features: new Uint8Array(128), latencyMs: 1 },
+    },
+    loadModel: async () => model,
+    loadReplay: async () => ({ classes: ['a', 'b', 'c'], sampleIds: ['x', 'y'] }),
+    deploy: async () => undefined,
+    sink: () => ({ append: async (e) => void appended.push(e) }),
+    logged: async () => ({ started: false, samples: 0, lastIndex: null }),
+    setProgress: async () => undefined,
+    markRunning: async () => undefined,
+    shouldStop: async () => (appended.flat().filter((e) => e.type === 'ExitDecided').length >= stopAfter ? 'stop' : null),
+    finish: async (...args) => void finished.push(args),
+    connectedDevices: async () => ['dev-0', 'dev-1'],
+    deviceWaitMs: 1000,
+    window: 4,
+    captureToleranceMs: 100,
+    now: () => clock,
+    ...over,
+  };
+  return { deps, appended, finished, stopAfterDecisions: (n: number) => (stopAfter = n) };
+}
+
+describe('matchCapture', () => {
+  const ok: InferReply = { ok: true, scores: new Uint8Array(12), latencyMs: 1, capturedAt: 1000 };
+  it('passes a capture within the tolerance of its trigger, either side', () => {
+    expect(matchCapture(ok, 1100, 100)).toBe(ok);
+    expect(matchCapture(ok, 900, 100)).toBe(ok);
+  });
+  it('turns a stale or late capture into a skipped capture saying by how much', () => {
+    expect(matchCapture(ok, 1500, 100)).toEqual({ ok: false, skipped: true, cause: 'source', error: 'stale capture: captured 500 ms before the trigger (tolerance 100 ms)' });
+    expect(matchCapture(ok, 700, 100)).toMatchObject({ skipped: true, error: expect.stringMatching(/300 ms after the trigger/) });
+  });
+  it('leaves failures and replies without a capture time alone', () => {
+    const failed: InferReply = { ok: false, error: 'x' };
+    expect(matchCapture(failed, 0, 1)).toBe(failed);
+    const noTime: InferReply = { ok: true, scores: new Uint8Array(12), latencyMs: 1 };
+    expect(matchCapture(noTime, 99_999, 1)).toBe(noTime);
+  });
+});
+
+describe('runStream', () => {
+  it('runs until stopped: StreamStarted, samples with increasing indices and trigger times, then SessionCompleted', async () => {
+    const { deps, appended, finished, stopAfterDecisions } = fakeDeps();
+    stopAfterDecisions(12);
+    const stats = await runStream('r1', spec, deps);
+    expect(stats.status).toBe('stopped');
+    expect(appended[0].map((e) => e.type)).toEqual(['StreamStarted']);
+    expect(appended.at(-1)!.map((e) => e.type)).toEqual(['SessionCompleted']);
+    const started = appended.flat().filter((e) => e.type === 'SampleStarted');
+    expect(started.length).toBeGreaterThanOrEqual(12);
+    // Samples in flight commit in any order; together they are every index from 0, each once.
+    expect(started.map((e) => e.data.sampleIndex).sort((a, b) => a - b)).toEqual(started.map((_, i) => i));
+    for (const e of started) expect(e.data).toMatchObject({ label: null, triggeredAt: clock, sampleId: `live-${e.data.sampleIndex}` });
+    expect(finished[0]).toEqual(['r1', 'stopped', started.length, undefined, expect.objectContaining({ samples: started.length })]);
+    // Every sample has exactly one answering exit.
+    const stored = storedEventBuilder({ streamId: 'stream-r1' });
+    const summary = appended.flat().map((e) => stored(e)).reduce(foldSessionSummary, emptySessionSummary('r1'));
+    expect(summary).toMatchObject({ kind: 'stream', samplesStarted: started.length, samplesDecided: started.length, missed: 0, status: 'completed' });
+  });
+
+  it('paces triggers at the rate', async () => {
+    const { deps, appended, stopAfterDecisions } = fakeDeps();
+    stopAfterDecisions(10);
+    const t0 = performance.now();
+    await runStream('r2', { ...spec, rate: 20 }, deps);
+    const n = appended.flat().filter((e) => e.type === 'SampleStarted').length;
+    // n triggers at 20/s take at least (n - 1) periods of 50 ms.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual((n - 1) * 50 - 5);
+  });
+
+  it('resumes after the highest logged index without logging StreamStarted again', async () => {
+    const { deps, appended, stopAfterDecisions } = fakeDeps({ logged: async () => ({ started: true, samples: 40, lastIndex: 41 }) });
+    stopAfterDecisions(3);
+    await runStream('r3', spec, deps);
+    const types = appended.flat().map((e) => e.type);
+    expect(types).not.toContain('StreamStarted');
+    const first = appended.flat().find((e) => e.type === 'SampleStarted');
+    expect(first?.data).toMatchObject({ sampleIndex: 42 });
+  });
+
+  it('logs a capture outside the tolerance as a skipped DeviceMissed (stale capture), the sample decided without it', async () => {
+    const { deps, appended, stopAfterDecisions } = fakeDeps({}, (id) => (id === 'dev-1' ? -5000 : 10));
+    stopAfterDecisions(4);
+    await runStream('r4', spec, deps);
+    const missed = appended.flat().filter((e) => e.type === 'DeviceMissed');
+    const samples = appended.flat().filter((e) => e.type === 'SampleStarted').length;
+    expect(missed).toHaveLength(samples);
+    for (const m of missed) expect(m.data).toMatchObject({ deviceId: 'dev-1', reason: 'skipped', detail: expect.stringMatching(/^stale capture: captured 5000 ms before/) });
+    const evaluated = appended.flat().filter((e) => e.type === 'SectionEvaluated' && e.data.tier === 'device');
+    expect(evaluated.every((e) => e.type === 'SectionEvaluated' && e.data.node === 'dev-0' && e.data.capturedAt === clock + 10)).toBe(true);
+  });
+
+  it('asks devices without a live source for the replayed split, sample i -> i mod n', async () => {
+    const asked: string[] = [];
+    const base = fakeDeps();
+    const { deps, stopAfterDecisions } = fakeDeps({
+      requester: {
+        request: async (id, req, t) => {
+          if (req.stage === 'scores' && id === 'dev-0') asked.push(`${req.dataset}/${req.sampleId}`);
+          return base.deps.requester.request(id, req, t);
+        },
+      },
+    });
+    stopAfterDecisions(3);
+    await runStream('r5', { ...spec, replay: { dataset: 'synth', split: 'test' } }, deps);
+    expect(asked.slice(0, 3)).toEqual(['synth/x', 'synth/y', 'synth/x']);
+  });
+
+  it('fails with SessionAborted when the model cannot serve the topology', async () => {
+    const { deps, appended, finished } = fakeDeps();
+    const stats = await runStream('r6', { ...spec, topology: { devices: [{ deviceId: 'dev-9', view: 7 }] } }, deps);
+    expect(stats.status).toBe('failed');
+    expect(appended.flat().map((e) => e.type)).toEqual(['SessionAborted']);
+    expect(finished[0]).toEqual(['r6', 'failed', 0, expect.stringMatching(/view 7/)]);
+  });
+});

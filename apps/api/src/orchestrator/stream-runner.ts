@@ -1,0 +1,230 @@
+import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
+import { isDatabaseUnavailable } from '@ddnn/events';
+import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
+import type { DeviceRequester, EventSink } from './ports';
+import { runSample, type SessionPlan } from './sample-runner';
+import { runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
+
+/** What a stream runner reads and writes; small ports, as the session runner's, so it runs without a server. */
+export interface StreamRunnerDeps {
+  requester: DeviceRequester;
+  loadModel(modelId: string): Promise<SessionModel>;
+  /** Sample ids of the split devices without a live source replay (see CreateStreamRequest.replay), in order. */
+  loadReplay(replay: NonNullable<StreamSpec['replay']>): Promise<{ classes: string[]; sampleIds: string[] }>;
+  deploy(spec: StreamSpec, model: SessionModel): Promise<void>;
+  sink(runId: string): EventSink;
+  /** Whether StreamStarted is logged, the samples logged and the highest index (resuming a stream). */
+  logged(runId: string): Promise<{ started: boolean; samples: number; lastIndex: number | null }>;
+  setProgress(runId: string, samplesDone: number): Promise<void>;
+  markRunning(runId: string): Promise<void>;
+  shouldStop(runId: string): Promise<'stop' | 'lost' | null>;
+  finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
+  connectedDevices(): Promise<string[]>;
+  deviceWaitMs: number;
+  /** Samples in flight at most: a trigger that finds them all busy waits (the lag shows in the log's times). */
+  window: number;
+  /** A capture farther than this from its trigger is a skipped (stale) capture. */
+  captureToleranceMs: number;
+  /** Wall clock (epoch ms) of triggers; devices stamp captures with theirs. */
+  now?: () => number;
+  log?(message: string): void;
+  /** Each sample once its events are durable: its trigger time and how long after it that was (benchmarks). */
+  onSampleLogged?(sampleIndex: number, triggeredAt: number, lagMs: number): void;
+}
+
+/** Longest pause between two looks at a stop while waiting for the next trigger. */
+const STOP_CHECK_MS = 100;
+
+/** A stream's spec as the session checks take it: the model's classes stand for the absent dataset's. */
+export function streamSpecProblem(spec: StreamSpec, model: ModelShape, replayClasses?: string[]): string | null {
+  if (replayClasses && replayClasses.join('\u0000') !== model.classes.join('\u0000')) {
+    return `replay: dataset ${spec.replay?.dataset} classes [${replayClasses}] differ from model ${model.modelId} classes [${model.classes}]`;
+  }
+  const asSession = { ...spec, dataset: spec.replay?.dataset ?? LIVE_DATASET, split: spec.replay?.split ?? 'test', mode: spec.mode ?? 'production' } as CreateSessionRequest;
+  return specProblem(asSession, model, { classes: model.classes, samples: 1 });
+}
+
+/**
+ * A scores reply checked against its trigger: a capture whose time is farther than the tolerance from the
+ * trigger (a stale frame, or a device that captured late) does not show the moment the other cameras show, so it
+ * becomes a skipped capture with the reason, which the sample logs as DeviceMissed `skipped`.
+ */
+export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs: number): InferReply {
+  if (!reply.ok || !('capturedAt' in reply) || typeof reply.capturedAt !== 'number') return reply;
+  const offset = reply.capturedAt - triggeredAt;
+  if (Math.abs(offset) <= toleranceMs) return reply;
+  const when = offset < 0 ? `${-offset} ms before` : `${offset} ms after`;
+  return { ok: false, skipped: true, cause: 'source', error: `stale capture: captured ${when} the trigger (tolerance ${toleranceMs} ms)` };
+}
+
+/**
+ * Runs (or resumes) a stream on this node until it is stopped: every 1/rate s a trigger starts a sample whose
+ * devices capture from their own sources; the sample goes through the same exit core and sample runner as a
+ * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
+ * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
+ * moment has passed). A trigger never bursts to catch up: when samples fall behind, the next trigger is now.
+ */
+export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
+  const t0 = performance.now();
+  const now = deps.now ?? Date.now;
+  const stats: RunStats = { status: 'stopped', samples: 0, events: 0, durationMs: 0, pipelineMs: 0, serverModelMs: 0, deviceModelMs: 0, transportMs: 0, loggingMs: 0 };
+  const sink = deps.sink(runId);
+  let halt: 'stop' | 'lost' | null = null;
+  let returning: ReturningDevices | null = null;
+  let polls = 0;
+  const poller = setInterval(() => {
+    deps.shouldStop(runId).then(
+      (h) => (halt ??= h),
+      () => undefined,
+    );
+    if (returning && ++polls % 4 === 0) void returning.check();
+  }, 250);
+  let done = 0;
+  try {
+    const model = await deps.loadModel(spec.modelId);
+    const replay = spec.replay ? await deps.loadReplay(spec.replay) : null;
+    if (replay && replay.sampleIds.length === 0) throw new StreamSpecError(`replay: dataset ${spec.replay?.dataset} has no ${spec.replay?.split} samples`);
+    const problem = streamSpecProblem(spec, model, replay?.classes);
+    if (problem) throw new StreamSpecError(problem);
+    await deps.markRunning(runId);
+    const logged = await deps.logged(runId);
+    const ids = topologyDeviceIds(spec);
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted: () => halt !== null, waitMs: deps.deviceWaitMs });
+    if (halt === null) await deps.deploy(spec, model);
+    if (halt === 'lost') {
+      stats.status = 'lost';
+      return stats;
+    }
+    returning = new ReturningDevices(ids, absent.missing, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`stream ${runId}: ${m}`));
+    const mode = spec.mode ?? 'production';
+    if (!logged.started) {
+      await sink.append([
+        {
+          type: 'StreamStarted',
+          data: {
+            sessionId: runId,
+            modelId: spec.modelId,
+            classes: model.classes,
+            topology: spec.topology,
+            policy: spec.policy,
+            mode,
+            deadlineMs: spec.deadlineMs,
+            rate: spec.rate,
+            captureToleranceMs: deps.captureToleranceMs,
+            ...(spec.replay ? { replay: spec.replay } : {}),
+            messageSizes: model.messageSizes,
+            ...(spec.name ? { name: spec.name } : {}),
+            ...(spec.tags?.length ? { tags: spec.tags } : {}),
+            ...(spec.configuration ? { configuration: spec.configuration } : {}),
+          },
+        },
+      ]);
+    }
+    const from = (logged.lastIndex ?? -1) + 1;
+    done = logged.samples;
+    if (absent.missing.length) {
+      deps.log?.(`stream ${runId}: running without device(s) ${absent.missing.join(', ')} (not connected after ${absent.waitedMs} ms)`);
+      await sink.append([
+        { type: 'SessionDevicesAbsent', data: { sessionId: runId, deviceIds: absent.missing, waitedMs: absent.waitedMs, fromSample: from, resumed: logged.started } },
+      ]);
+    }
+    if (from > 0) deps.log?.(`stream ${runId}: resuming at sample ${from}`);
+    const plan: SessionPlan = {
+      sessionId: runId,
+      dataset: spec.replay?.dataset ?? LIVE_DATASET,
+      topology: spec.topology,
+      policy: spec.policy,
+      mode,
+      deadlineMs: spec.deadlineMs,
+      messageSizes: model.messageSizes,
+    };
+    const explained = new Set<string>();
+    let lastProgress = 0;
+    const flushProgress = (): void => {
+      if (performance.now() - lastProgress < 250) return;
+      lastProgress = performance.now();
+      deps.setProgress(runId, done).catch(() => undefined);
+    };
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    const stopped = () => halt !== null || failure !== null;
+    const period = 1000 / spec.rate;
+    const tPipeline = performance.now();
+    let due = performance.now();
+    for (let index = from; !stopped(); index++) {
+      for (let left = due - performance.now(); left > 0 && !stopped(); left = due - performance.now()) {
+        await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
+      }
+      while (inFlight.size >= deps.window && !stopped()) await Promise.race(inFlight);
+      if (stopped()) break;
+      const triggeredAt = now();
+      // Behind schedule (a slow sample held the window): the next trigger is one period from now, never a burst.
+      due = Math.max(due + period, performance.now());
+      const p: Promise<void> = runTriggered(index, triggeredAt)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    stats.pipelineMs = performance.now() - tPipeline;
+    if (failure) throw (failure as { error: unknown }).error;
+    stats.durationMs = performance.now() - t0;
+    if (halt === 'lost') {
+      stats.status = 'lost';
+      return stats;
+    }
+    await sink.append([{ type: 'SessionCompleted', data: { sessionId: runId, samples: done, durationMs: Math.round(stats.durationMs) } }]);
+    await deps.finish(runId, 'stopped', done, undefined, runStats(stats));
+    stats.status = 'stopped';
+    return stats;
+
+    async function runTriggered(index: number, triggeredAt: number): Promise<void> {
+      const requester: DeviceRequester = {
+        request: async (deviceId, req, timeoutMs) => {
+          const reply = await deps.requester.request(deviceId, req, timeoutMs);
+          return req.stage === 'scores' ? matchCapture(reply, triggeredAt, deps.captureToleranceMs) : reply;
+        },
+      };
+      const sampleId = replay ? replay.sampleIds[index % replay.sampleIds.length] : `live-${index}`;
+      const out = await runSample(plan, { index, sampleId, label: null }, requester, model.sections);
+      for (const m of out.missDetails) {
+        if (explained.has(m.deviceId)) continue;
+        explained.add(m.deviceId);
+        deps.log?.(`stream ${runId}: device ${m.deviceId} missed sample ${index}: ${m.detail}`);
+      }
+      stats.serverModelMs += out.timing.serverModelMs;
+      stats.deviceModelMs += out.timing.deviceModelMs;
+      stats.transportMs += out.timing.transportMs;
+      const events: NewEvent[] = out.events.map((e) => (e.type === 'SampleStarted' ? { ...e, data: { ...e.data, triggeredAt } } : e));
+      const tLog = performance.now();
+      await sink.append(events);
+      stats.loggingMs += performance.now() - tLog;
+      stats.events += events.length;
+      stats.samples++;
+      done++;
+      deps.onSampleLogged?.(index, triggeredAt, now() - triggeredAt);
+      flushProgress();
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    stats.durationMs = performance.now() - t0;
+    if (isDatabaseUnavailable(e)) {
+      stats.status = 'interrupted';
+      stats.error = message;
+      deps.log?.(`stream ${runId} interrupted (it resumes when the database is back): ${message}`);
+      return stats;
+    }
+    stats.status = 'failed';
+    stats.error = message;
+    deps.log?.(`stream ${runId} failed: ${message}`);
+    await sink.append([{ type: 'SessionAborted', data: { sessionId: runId, reason: message, samplesDone: done } }]).catch(() => undefined);
+    await deps.finish(runId, 'failed', done, message).catch(() => undefined);
+    return stats;
+  } finally {
+    clearInterval(poller);
+  }
+}
+
+export class StreamSpecError extends Error {}

@@ -1,0 +1,144 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
+import { PageQueryDto } from '../common/page-query.dto';
+import { SessionSummaryDto } from '../sessions/session-summary.dto';
+import { NAME, PolicyDto, TAG, TAG_MESSAGE, TopologyDto } from '../sessions/session.dto';
+
+export class StreamReplayDto {
+  @ApiProperty({ description: 'Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', example: 'synthetic-multicam-seed1' })
+  @IsString()
+  @Matches(NAME)
+  dataset!: string;
+
+  @ApiProperty({ enum: ['train', 'test'] })
+  @IsIn(['train', 'test'])
+  split!: 'train' | 'test';
+}
+
+export class CreateStreamDto implements CreateStreamRequest {
+  @ApiProperty({ example: 'default' })
+  @IsString()
+  @Matches(NAME)
+  modelId!: string;
+
+  @ApiProperty({ type: TopologyDto })
+  @ValidateNested()
+  @Type(() => TopologyDto)
+  topology!: TopologyDto;
+
+  @ApiProperty({ type: PolicyDto })
+  @ValidateNested()
+  @Type(() => PolicyDto)
+  policy!: PolicyDto;
+
+  @ApiProperty({ description: `Samples triggered per second (at most ${MAX_STREAM_RATE})`, example: 2 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(MAX_STREAM_RATE)
+  rate!: number;
+
+  @ApiProperty({ description: 'Per-request device deadline in ms; a late device is a DeviceMissed', example: 2000 })
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  deadlineMs!: number;
+
+  @ApiPropertyOptional({ enum: ['production', 'research'], default: 'production' })
+  @IsOptional()
+  @IsIn(['production', 'research'])
+  mode?: 'production' | 'research';
+
+  @ApiPropertyOptional({ example: 'street cameras' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(120)
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(TAG, { each: true, message: TAG_MESSAGE })
+  tags?: string[];
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  note?: string;
+
+  @ApiPropertyOptional({ description: 'A simulation on this node whose devices the topology uses' })
+  @IsOptional()
+  @IsUUID()
+  simulationId?: string;
+
+  @ApiPropertyOptional({ type: StreamReplayDto, description: 'What devices without a live source (dataset-source agents, simulated devices) replay, sample i -> sample i mod n' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => StreamReplayDto)
+  replay?: StreamReplayDto;
+}
+
+export class ListStreamsQuery extends PageQueryDto {
+  @ApiPropertyOptional({ enum: SESSION_STATUSES })
+  @IsOptional()
+  @IsIn(SESSION_STATUSES as SessionStatus[])
+  status?: SessionStatus;
+}
+
+export class StreamLabelDto implements StreamLabel {
+  @ApiProperty({ description: 'Index of a sample of the stream', example: 42 })
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  sampleIndex!: number;
+
+  @ApiProperty({ description: "Class index, or class name as in the model's classes", oneOf: [{ type: 'integer' }, { type: 'string' }], example: 3 })
+  @IsDefined()
+  label!: number | string;
+}
+
+/** OpenAPI shape of StreamView (libs/contracts); the controller returns the contract type itself. */
+export class StreamViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['stream'] }) kind!: 'stream';
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty() note!: string;
+  @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
+  @ApiProperty() modelId!: string;
+  @ApiProperty({ enum: ['production', 'research'] }) mode!: 'production' | 'research';
+  @ApiProperty({ type: PolicyDto }) policy!: PolicyDto;
+  @ApiProperty({ type: TopologyDto }) topology!: TopologyDto;
+  @ApiProperty() deadlineMs!: number;
+  @ApiProperty() rate!: number;
+  @ApiProperty({ description: 'A capture farther than this from its trigger is a skipped (stale) capture' }) captureToleranceMs!: number;
+  @ApiProperty({ nullable: true, type: Object }) configuration!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, type: StreamReplayDto }) replay!: StreamReplayDto | null;
+  @ApiProperty() samplesDone!: number;
+  @ApiProperty({ nullable: true, type: String }) owner!: string | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: Object }) stats!: Record<string, number> | null;
+  @ApiProperty({ nullable: true, type: SessionSummaryDto, description: 'Folded from the stream log to its head; accuracy is on the labelled samples' })
+  summary!: SessionSummaryDto | null;
+}
+
+export class StreamListDto {
+  @ApiProperty({ type: [StreamViewDto] }) items!: StreamViewDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class LabelStreamResponseDto {
+  @ApiProperty({ type: [Object], description: '{sampleIndex, label, status: labelled | unchanged | pending} in request order' })
+  results!: Record<string, unknown>[];
+  @ApiProperty({ nullable: true, type: Number, description: 'Accuracy on labelled decided samples after these labels' }) accuracy!: number | null;
+  @ApiProperty() labelled!: number;
+}

@@ -1,0 +1,83 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseArrayPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { MAX_LABELS_PER_REQUEST, type LabelStreamResponse, type SessionEventsPage, type StreamList, type StreamView } from '@ddnn/contracts';
+import { RequireAccess } from '../auth/access.decorator';
+import { CreateSessionResponseDto, SessionEventsPageDto, SessionEventsQuery } from '../sessions/session.dto';
+import { CreateStreamDto, LabelStreamResponseDto, ListStreamsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
+import { StreamsService } from './streams.service';
+
+@ApiTags('streams')
+@RequireAccess('operator')
+@Controller('streams')
+export class StreamsController {
+  constructor(private readonly streams: StreamsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Start a stream',
+    description:
+      'Queues a production run with no dataset and no end: every 1/rate s each device of `topology` captures from its own source and the sample goes through the hierarchy. It runs until stopped, and survives restarts and node death (another node takes it over).',
+  })
+  @ApiCreatedResponse({ type: CreateSessionResponseDto })
+  @ApiBadRequestResponse({ description: 'Unknown model, device or replay dataset, or a malformed request.' })
+  create(@Body() body: CreateStreamDto): Promise<{ id: string }> {
+    return this.streams.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List streams', description: 'Streams, newest first, with their summaries (the stored projection, which may lag the log).' })
+  @ApiOkResponse({ type: StreamListDto })
+  list(@Query() q: ListStreamsQuery): Promise<StreamList> {
+    return this.streams.list({ status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a stream', description: 'Status, configuration and the summary folded from its log to the head (accuracy on the labelled samples).' })
+  @ApiOkResponse({ type: StreamViewDto })
+  @ApiNotFoundResponse()
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamView> {
+    const view = await this.streams.get(id);
+    if (!view) throw new NotFoundException(`no stream ${id}`);
+    return view;
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop a stream', description: 'The node running it stops triggering and finishes the samples in flight; a queued stream stops at once.' })
+  @ApiOkResponse({ type: StreamViewDto })
+  @ApiNotFoundResponse()
+  async stop(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamView> {
+    const view = await this.streams.stop(id);
+    if (!view) throw new NotFoundException(`no stream ${id}`);
+    return view;
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: 'Read stream events', description: 'A page of the stream log (stream-<id>) after a checkpoint, in log order.' })
+  @ApiOkResponse({ type: SessionEventsPageDto })
+  @ApiNotFoundResponse()
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: SessionEventsQuery): Promise<SessionEventsPage> {
+    const page = await this.streams.events(id, q.after, q.limit ?? 500);
+    if (!page) throw new NotFoundException(`no stream ${id}`);
+    return page;
+  }
+
+  @Post(':id/labels')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Label samples of a stream',
+    description: `A JSON array of 1 to ${MAX_LABELS_PER_REQUEST} {sampleIndex, label} (class index or name), logged as SampleLabelled events; accuracy on labelled samples updates as they arrive. A label for a sample not decided yet counts once it is. Posting the same label again changes nothing; a different label for a labelled sample is refused (409).`,
+  })
+  @ApiBody({ type: [StreamLabelDto] })
+  @ApiOkResponse({ type: LabelStreamResponseDto })
+  @ApiBadRequestResponse({ description: 'Not an array of labels, too many, an unknown class, or one sample given two labels.' })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'A sample already has a different label.' })
+  @ApiUnprocessableEntityResponse({ description: 'A sample index the stream never decided (or is far beyond its newest sample).' })
+  labels(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body(new ParseArrayPipe({ items: StreamLabelDto, whitelist: true, forbidNonWhitelisted: true })) body: StreamLabelDto[],
+  ): Promise<LabelStreamResponse> {
+    return this.streams.label(id, body);
+  }
+}

@@ -1,0 +1,203 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  answersSample,
+  MAX_LABELS_PER_REQUEST,
+  streamIds,
+  type CreateStreamRequest,
+  type LabelStreamResponse,
+  type NewEvent,
+  type SessionEventsPage,
+  type SessionStatus,
+  type StreamLabel,
+  type StreamList,
+  type StreamSpec,
+  type StreamView,
+} from '@ddnn/contracts';
+import { derivedEventId, sessionSummariesByIds } from '@ddnn/events';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Database } from '../database/database';
+import { DevicesService } from '../devices/devices.service';
+import { appendThroughOutages } from '../orchestrator/append-retry';
+import { DatasetCatalog } from '../orchestrator/dataset-catalog';
+import { ModelCatalog } from '../orchestrator/model-catalog';
+import { SessionScheduler } from '../orchestrator/session-scheduler';
+import { SessionStore } from '../orchestrator/session-store';
+import { StreamEventLog } from '../orchestrator/stream-event-log';
+import { streamSpecProblem } from '../orchestrator/stream-runner';
+import { SessionRunsRepository } from '../sessions/session-runs.repository';
+import { SessionsService, withRun, withSummary } from '../sessions/sessions.service';
+import { SimulationsService } from '../simulations/simulations.service';
+
+/** How far ahead of the newest logged sample a label may name one (a minute of samples, at least 100). */
+const labelAhead = (rate: number) => Math.max(100, Math.ceil(rate * 60));
+
+/**
+ * Production streams as operators see them: create, list, inspect, stop, read their events and label their
+ * samples after the fact. A stream is a run of the sessions table the same scheduler owns, resumes and takes
+ * over; its events are in log stream `stream-<id>`.
+ */
+@Injectable()
+export class StreamsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: SessionStore,
+    private readonly log: StreamEventLog,
+    private readonly models: ModelCatalog,
+    private readonly datasets: DatasetCatalog,
+    private readonly scheduler: SessionScheduler,
+    private readonly db: Database,
+    private readonly runs: SessionRunsRepository,
+    private readonly devices: DevicesService,
+    private readonly sessions: SessionsService,
+    private readonly simulations: SimulationsService,
+  ) {}
+
+  private get tolerance(): number {
+    return this.config.DDNN_CAPTURE_TOLERANCE_MS;
+  }
+
+  async create(spec: CreateStreamRequest): Promise<{ id: string }> {
+    const problem = await this.problemWith(spec);
+    if (problem) throw new BadRequestException(problem);
+    const configuration = await this.sessions.configurationOf({ topology: spec.topology, simulationId: spec.simulationId, rate: spec.rate });
+    const stored: StreamSpec = { ...spec, mode: spec.mode ?? 'production', configuration };
+    const id = await this.store.createStream(stored);
+    if (spec.name !== undefined || spec.tags !== undefined || spec.note !== undefined) await this.runs.update(id, { name: spec.name, tags: spec.tags, note: spec.note });
+    if (spec.simulationId) this.simulations.bindToSession(spec.simulationId, id);
+    this.scheduler.wake();
+    return { id };
+  }
+
+  private async problemWith(spec: CreateStreamRequest): Promise<string | null> {
+    const model = await this.models.describe(spec.modelId).catch((e: Error) => e);
+    if (model instanceof Error) return model.message;
+    let replayClasses: string[] | undefined;
+    if (spec.replay) {
+      const data = await this.datasets.describe(spec.replay.dataset).catch((e: Error) => e);
+      if (data instanceof Error) return `replay: ${data.message}`;
+      if (data.splits[spec.replay.split] === 0) return `replay: dataset ${spec.replay.dataset} has no ${spec.replay.split} samples`;
+      replayClasses = data.classes;
+    }
+    const problem = streamSpecProblem(spec, model, replayClasses);
+    if (problem) return problem;
+    const named = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
+    const unknown = await this.devices.unregistered(named);
+    return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
+  }
+
+  async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<StreamList> {
+    const { items, total } = await this.store.listStreams(q, this.tolerance);
+    const ids = items.map((v) => v.id);
+    const [meta, summaries] = await Promise.all([this.runs.many(ids), sessionSummariesByIds(this.db.pool, ids)]);
+    return { items: items.map((v) => withRun(withSummary(v, summaries.get(v.id) ?? null), meta.get(v.id))), total, limit: q.limit, offset: q.offset };
+  }
+
+  async get(id: string): Promise<StreamView | null> {
+    const view = await this.store.getStream(id, this.tolerance);
+    if (!view) return null;
+    const [summary, meta] = await Promise.all([this.log.summary(id), this.runs.get(id)]);
+    return withRun(withSummary(view, summary), meta);
+  }
+
+  async stop(id: string): Promise<StreamView | null> {
+    const status = await this.store.requestStop(id, 'stream');
+    if (status === null) return null;
+    return this.get(id);
+  }
+
+  async events(id: string, after: string | undefined, limit: number): Promise<SessionEventsPage | null> {
+    if (!(await this.store.getStream(id, this.tolerance))) return null;
+    return this.log.page(id, after, limit);
+  }
+
+  /**
+   * Logs labels of a stream's samples (SampleLabelled, one per sample: its event id is derived from the sample,
+   * so a label is written once however often, and from however many nodes, it is posted). Everything is checked
+   * before anything is logged: a malformed or contradictory request changes nothing.
+   */
+  async label(id: string, labels: StreamLabel[]): Promise<LabelStreamResponse> {
+    if (!Array.isArray(labels) || labels.length === 0 || labels.length > MAX_LABELS_PER_REQUEST) {
+      throw new BadRequestException(`the body must be a JSON array of 1 to ${MAX_LABELS_PER_REQUEST} {sampleIndex, label} objects`);
+    }
+    const view = await this.store.getStream(id, this.tolerance);
+    if (!view) throw new NotFoundException(`no stream ${id}`);
+    const { classes } = await this.models.describe(view.modelId).catch(() => {
+      throw new UnprocessableEntityException(`stream ${id}: its model ${view.modelId} is gone, so its classes are unknown`);
+    });
+    const wanted = new Map<number, number>();
+    labels.forEach((l, i) => {
+      const cls = classOf(l.label, classes);
+      if (cls === null) throw new BadRequestException(`[${i}].label: unknown class ${JSON.stringify(l.label)} (classes: ${classes.map((c, k) => `${k}=${c}`).join(', ')})`);
+      const before = wanted.get(l.sampleIndex);
+      if (before !== undefined && before !== cls) throw new BadRequestException(`[${i}]: sample ${l.sampleIndex} is given two different labels in this request`);
+      wanted.set(l.sampleIndex, cls);
+    });
+    const stream = streamIds.stream(id);
+    const indices = [...wanted.keys()];
+    const [decisions, existing, summary] = await Promise.all([
+      this.log.store.samplePayloads(stream, 'ExitDecided', indices),
+      this.log.store.samplePayloads(stream, 'SampleLabelled', indices),
+      this.log.summary(id),
+    ]);
+    const decided = new Map(decisions.filter((d) => answersSample(d.data)).map((d) => [d.data.sampleIndex, { tier: d.data.tier, prediction: d.data.prediction }]));
+    const labelled = new Map(existing.map((e) => [e.data.sampleIndex, e.data.label]));
+    const conflicts = indices.filter((i) => labelled.has(i) && labelled.get(i) !== wanted.get(i));
+    if (conflicts.length) {
+      throw new ConflictException(`sample(s) ${conflicts.slice(0, 20).join(', ')} already have a different label (labels are final; nothing was logged)`);
+    }
+    const final = SessionStore.isFinal(view.status);
+    const horizon = (summary.lastSampleIndex ?? -1) + labelAhead(view.rate);
+    const unknown = indices.filter((i) => !decided.has(i) && (final || i > horizon));
+    if (unknown.length) {
+      throw new UnprocessableEntityException(
+        `unknown sample index(es) ${unknown.slice(0, 20).join(', ')}: ` +
+          (final ? `stream ${id} is ${view.status} and never decided them` : `beyond the newest sample (${summary.lastSampleIndex ?? 'none yet'}) by more than ${labelAhead(view.rate)}`),
+      );
+    }
+    const labelledAt = Date.now();
+    const fresh = indices.filter((i) => !labelled.has(i));
+    const requests = fresh.map((i) => {
+      const decision = decided.get(i);
+      const event: NewEvent = {
+        type: 'SampleLabelled',
+        eventId: derivedEventId(`label:${id}:${i}`),
+        data: { sessionId: id, sampleIndex: i, label: wanted.get(i) as number, labelledAt, ...(decision ? { decision } : {}) },
+      };
+      return { streamId: stream, events: [event] };
+    });
+    const outcomes = requests.length
+      ? await appendThroughOutages(() => this.db.store.appendBatch(requests), this.db.outageLimitMs, () => undefined)
+      : [];
+    const raced: number[] = [];
+    outcomes.forEach((o, k) => {
+      if (!o.ok) throw o.error;
+      if (o.result.duplicate) raced.push(fresh[k]);
+    });
+    if (raced.length) {
+      // Another request labelled the same samples between our check and our append: it won; say so if it differs.
+      const now = await this.log.store.samplePayloads(stream, 'SampleLabelled', raced);
+      const differing = now.filter((e) => e.data.label !== wanted.get(e.data.sampleIndex)).map((e) => e.data.sampleIndex);
+      if (differing.length) throw new ConflictException(`sample(s) ${differing.join(', ')} were just labelled differently by another request`);
+    }
+    const after = await this.log.summary(id);
+    return {
+      results: indices.map((i) => ({
+        sampleIndex: i,
+        label: wanted.get(i) as number,
+        status: labelled.has(i) || raced.includes(i) ? 'unchanged' : decided.has(i) ? 'labelled' : 'pending',
+      })),
+      accuracy: after.accuracy,
+      labelled: after.labelled,
+    };
+  }
+}
+
+/** A class index within the model's classes, or a class name; null when it is neither. */
+function classOf(label: unknown, classes: string[]): number | null {
+  if (typeof label === 'number') return Number.isInteger(label) && label >= 0 && label < classes.length ? label : null;
+  if (typeof label === 'string') {
+    const i = classes.indexOf(label);
+    return i >= 0 ? i : null;
+  }
+  return null;
+}
