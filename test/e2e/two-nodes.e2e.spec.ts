@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { LIVE_NAMESPACE, LiveEvents, type LiveEventMessage, type LiveSubscribeAck, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { LIVE_NAMESPACE, LiveEvents, type LiveEventMessage, type LiveSubscribeAck, type SessionView, type StoredEvent, type StreamView } from '@ddnn/contracts';
 import { compareCheckpoints } from '@ddnn/events';
 import {
   answeringExits,
   type ApiProcess,
   bootPlatform,
   connectSocket,
+  E2E_DATASET,
   failoverProxy,
   type FailoverProxy,
   operatorClient,
@@ -73,7 +74,7 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     await platform?.teardown();
   });
 
-  it('devices on both nodes; SIGKILL of the owner hands the session over within two polls, no sample decided twice, /live complete on both', async () => {
+  it('devices on both nodes; SIGKILL of the owner hands its session and stream over within two polls, no sample decided twice, /live complete on both', async () => {
     const [a, b] = [await platform.start({ DDNN_NODE_ID: 'node-a' }), await platform.start({ DDNN_NODE_ID: 'node-b' })];
     const nodeOf = new Map([['node-a', a], ['node-b', b]]);
     const port = (n: ApiProcess) => Number(new URL(n.url).port);
@@ -93,9 +94,16 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
 
     const spec = researchSession(devices, { rate: 8, deadlineMs: 3000 });
     const { id } = await op.call<{ id: string }>(a, 'POST', '/api/sessions', spec);
+    // A stream on the same devices (they replay the test split), created on the same node: the node that wakes
+    // on the requests takes both at once, so the node killed below owns both.
+    const stream = await op.call<{ id: string }>(a, 'POST', '/api/streams', {
+      modelId: 'default', topology: spec.topology, policy: spec.policy, rate: 4, deadlineMs: 3000, replay: { dataset: E2E_DATASET, split: 'test' },
+    });
+    const streamView = () => op.call<StreamView>(b, 'GET', `/api/streams/${stream.id}`);
     const watching = [await follow(a, id), await follow(b, id)];
     feeds.push(...watching);
     const owned = await waitFor('an owner', async () => (await op.call<SessionView>(b, 'GET', `/api/sessions/${id}`)).owner);
+    expect(await waitFor('the stream to run', async () => (await streamView()).owner)).toBe(owned);
     const owner = nodeOf.get(owned)!;
     const [survivorName, survivor] = [...nodeOf].find(([name]) => name !== owned)!;
     const [ownerFeed, survivorFeed] = owner === a ? watching : [watching[1], watching[0]];
@@ -112,6 +120,10 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const handoverMs = lockedAt - killedAt;
     await waitFor('the survivor to own the session', async () => ((await op.call<SessionView>(survivor, 'GET', `/api/sessions/${id}`)).owner === survivorName ? true : undefined), 60_000, 20);
     const ownerMs = Date.now() - killedAt;
+    const streamLockedAt = await waitFor('the survivor to take the stream', () => {
+      const line = survivor.output().split('\n').find((l) => l.includes(`stream ${stream.id}: running on ${survivorName}`));
+      return line ? Date.parse((JSON.parse(line) as { time: string }).time) : undefined;
+    }, 60_000, 20);
 
     // The killed node's /live client does what the dashboard does: reconnects (to the survivor) and catches up over REST.
     const lastSeen = ownerFeed.live.length ? ownerFeed.live[ownerFeed.live.length - 1].checkpoint : ownerFeed.checkpoint;
@@ -159,13 +171,35 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const expectedOnKilled = ids(after(events, ownerFeed.checkpoint));
     expect(expectedOnKilled.filter((e) => !gotByKilled.has(e))).toEqual([]);
 
+    // The stream goes on on the survivor: stop it once it has run a while there, then read its whole log.
+    const streamAtKill = (await streamView()).samplesDone;
+    await waitFor('20 more stream samples on the survivor', async () => ((await streamView()).samplesDone >= streamAtKill + 20 ? true : undefined), 120_000);
+    await op.call(survivor, 'POST', `/api/streams/${stream.id}/stop`);
+    await waitFor('the stream to stop', async () => ((await streamView()).status === 'stopped' ? true : undefined), 60_000);
+    const streamEvents = await waitFor('the whole stream in the log', async () => {
+      const all = await readRunEvents(op, survivor, `/api/streams/${stream.id}`);
+      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+    });
+    const streamStarted = streamEvents.filter((e): e is Extract<StoredEvent, { type: 'SampleStarted' }> => e.type === 'SampleStarted');
+    expect(streamStarted.map((e) => e.data.sampleIndex).sort((x, y) => x - y)).toEqual(streamStarted.map((_, i) => i));
+    const streamExits = answeringExits(streamEvents).map((e) => e.data.sampleIndex);
+    expect(streamExits).toHaveLength(streamStarted.length);
+    expect(new Set(streamExits).size).toBe(streamStarted.length);
+    expect(repeated(ids(streamEvents))).toEqual([]);
+    expect(streamEvents.filter((e) => e.type === 'StreamStarted')).toHaveLength(1);
+    const streamAfterKill = streamStarted.filter((e) => Date.parse(e.createdAt) > killedAt).length;
+    expect(streamAfterKill).toBeGreaterThanOrEqual(20);
+    expect(survivor.output()).toMatch(new RegExp(`stream ${stream.id}: resuming at sample \\d+`));
+
     process.stdout.write(
       `two nodes: ${owned} killed after ${startedBefore} samples started; ${survivorName} took the session ${handoverMs} ms later ` +
         `(poll ${POLL_MS} ms; its record named the new owner after ${ownerMs} ms), first sample ${resumedMs} ms after the kill; log ${events.length} events, ${SAMPLES} samples each decided once; ` +
         `/live on ${survivorName}: ${survivorFeed.live.length} events live of ${expectedOnSurvivor.length} after its subscription; ` +
         `/live of ${owned}: ${ownerFeed.live.length} live before the kill + ${gap.length} over REST (${reconnected.live.length} live after reconnecting) ` +
-        `of ${expectedOnKilled.length}\n`,
+        `of ${expectedOnKilled.length}; stream: taken ${streamLockedAt - killedAt} ms after the kill, ${streamStarted.length} samples ` +
+        `(${streamAfterKill} on ${survivorName}) each decided once\n`,
     );
     expect(handoverMs).toBeLessThan(2 * POLL_MS);
+    expect(streamLockedAt - killedAt).toBeLessThan(2 * POLL_MS);
   }, 600_000);
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { CreateSessionRequest, DeviceList, DeviceView, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { answersSample, type CreateSessionRequest, type DeviceList, type DeviceView, type SessionEventsPage, type SessionView, type StoredEvent } from '@ddnn/contracts';
 import { waitFor } from './polling';
 import { type ApiProcess, cliMain, deviceMain, repoRoot, type RunningProcess, startApi, startNode, tempDir } from './processes';
 import { createTestDatabase } from './test-database';
@@ -105,7 +105,7 @@ export const readSessionEvents = (op: OperatorClient, node: HasUrl, id: string) 
 
 /** The answering exit of each sample: final (not shadow) ExitDecided events that exited. */
 export function answeringExits(events: StoredEvent[]): Extract<StoredEvent, { type: 'ExitDecided' }>[] {
-  return events.filter((e): e is Extract<StoredEvent, { type: 'ExitDecided' }> => e.type === 'ExitDecided' && !e.data.shadow && e.data.exited);
+  return events.filter((e): e is Extract<StoredEvent, { type: 'ExitDecided' }> => e.type === 'ExitDecided' && answersSample(e.data));
 }
 
 /** Starts a built device agent (`apps/device`) provisioning itself with a profile key; its state file goes in `stateDir`. */
