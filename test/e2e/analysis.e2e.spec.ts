@@ -13,8 +13,8 @@ import type {
   SweepResult,
 } from '@ddnn/contracts';
 import { liveOutcomeFromEvents } from '@ddnn/policies';
-import { type ApiProcess, cliMain, createTestDatabase, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
-import { e2eModelDir } from '../support/models';
+import { type ApiProcess, cliMain, createTestDatabase, e2eModelDir, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
+
 
 const TOKEN = 'e2e-analysis-operator-token-0123';
 const DATASET = 'synthetic-multicam-seed1';

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -6,86 +5,63 @@ import { io, type Socket } from 'socket.io-client';
 import {
   LIVE_NAMESPACE,
   LiveEvents,
-  type CreateSessionRequest,
-  type DeviceList,
   type LiveEventMessage,
   type LiveSubscribeAck,
-  type SessionEventsPage,
-  type SessionView,
-  type StoredEvent,
 } from '@ddnn/contracts';
-import { e2eModelDir } from '../support/models';
+
 import { ownPostgres, type OwnPostgres } from '../support/postgres-server';
-import { cliMain, repoRoot, startApi, tempDir, waitFor, type ApiProcess } from '@ddnn/testing';
+import {
+  answeringExits,
+  type ApiProcess,
+  bootPlatform,
+  operatorClient,
+  type Platform,
+  readSessionEvents,
+  researchSession,
+  startApi,
+  tempDir,
+  waitFor,
+  waitForDevices,
+  waitForSamples,
+  waitForSessionCompleted,
+} from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-db-faults-0123';
-const DATASET = 'synthetic-multicam-seed1';
+const op = operatorClient(TOKEN);
+const { request } = op;
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
 };
 
-async function request(api: ApiProcess, method: string, route: string, body?: unknown): Promise<Response> {
-  return fetch(`${api.url}${route}`, {
-    method,
-    headers: { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function call<T>(api: ApiProcess, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await request(api, method, route, body);
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 describe('database faults under a running session (built API, a PostgreSQL server of the test)', () => {
   let pg: OwnPostgres;
-  let work: string;
+  let platform: Platform | undefined;
   let api: ApiProcess | undefined;
   let feed: Socket | undefined;
 
   beforeAll(async () => {
     pg = await ownPostgres();
-    work = tempDir('ddnn-e2e-dbfaults-');
-    const data = path.join(work, 'data');
-    execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--out', path.join(data, 'datasets', DATASET)], { cwd: repoRoot, stdio: 'ignore' });
-    api = await startApi({
-      DATABASE_URL: pg.url,
-      DDNN_DATA_DIR: data,
-      DDNN_DEFAULT_MODEL_DIR: e2eModelDir(),
-      DDNN_ADMIN_TOKEN: TOKEN,
-      DDNN_SIMULATED_DEVICES: '6',
-      DDNN_SESSION_POLL_MS: '200',
-      DDNN_DB_OUTAGE_LIMIT_MS: '2000',
+    platform = await bootPlatform({
+      name: 'dbfaults',
+      token: TOKEN,
+      databaseUrl: pg.url,
+      env: { DDNN_SIMULATED_DEVICES: '6', DDNN_DB_OUTAGE_LIMIT_MS: '2000' },
     });
+    api = await platform.start();
   }, 600_000);
 
   afterAll(async () => {
     feed?.close();
-    await api?.stop('SIGKILL');
+    await platform?.teardown();
     await pg?.destroy();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('survives 20 cuts of its pool and a server restart: 503 while down, the session resumes and completes, the live feed reconnects', async () => {
     const node = api as ApiProcess;
-    const devices = await waitFor('six simulated devices', async () => {
-      const list = await call<DeviceList>(node, 'GET', '/api/devices?simulated=true&active=true&limit=50');
-      return list.items.length === 6 ? list.items : undefined;
-    });
-    const spec: CreateSessionRequest = {
-      modelId: 'default',
-      dataset: DATASET,
-      split: 'test',
-      topology: { devices: devices.map((d) => ({ deviceId: d.id, view: d.view as number })) },
-      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
-      mode: 'research',
-      deadlineMs: 3000,
-      rate: 12,
-    };
-    const { id } = await call<{ id: string }>(node, 'POST', '/api/sessions', spec);
+    const spec = researchSession(await waitForDevices(op, node, 6), { rate: 12 });
+    const { id } = await op.call<{ id: string }>(node, 'POST', '/api/sessions', spec);
 
     // The live feed: arrival time minus the event's commit time (same machine clock).
     const arrivals: { at: number; latencyMs: number }[] = [];
@@ -93,7 +69,7 @@ describe('database faults under a running session (built API, a PostgreSQL serve
     feed.on(LiveEvents.event, (m: LiveEventMessage) => arrivals.push({ at: Date.now(), latencyMs: Date.now() - Date.parse(m.event.createdAt) }));
     await new Promise<void>((resolve) => feed!.on('connect', () => resolve()));
     expect((await feed.emitWithAck(LiveEvents.subscribe, { sessionId: id })) as LiveSubscribeAck).toMatchObject({ ok: true });
-    await waitFor('20 samples done', async () => ((await call<SessionView>(node, 'GET', `/api/sessions/${id}`)).samplesDone >= 20 ? true : undefined), 120_000);
+    await waitForSamples(op, node, id, 20);
     const beforeFaults = arrivals.map((a) => a.latencyMs);
 
     // 1. Twenty cuts of every connection of the API's pool (and its LISTEN), 150 ms apart, under requests.
@@ -132,24 +108,10 @@ describe('database faults under a running session (built API, a PostgreSQL serve
     expect(down.map((r) => r.status)).toEqual([503, 503]);
     for (const b of downBodies) expect(b).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|postgres:\/\//);
 
-    const done = await waitFor(
-      'the session to complete after the restart',
-      async () => {
-        const v = await call<SessionView>(node, 'GET', `/api/sessions/${id}`);
-        if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
-        return v.status === 'completed' ? v : undefined;
-      },
-      180_000,
-    );
+    const done = await waitForSessionCompleted(op, node, id, 180_000);
     expect(node.child.exitCode).toBeNull();
 
-    const events: StoredEvent[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await call<SessionEventsPage>(node, 'GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
-      events.push(...page.events);
-      after = page.checkpoint ?? undefined;
-      if (!page.hasMore) break;
-    }
+    const events = await readSessionEvents(op, node, id);
     const samples = done.sampleCount as number;
     const started = events.filter((e) => e.type === 'SampleStarted').map((e) => (e.data as { sampleIndex: number }).sampleIndex);
     expect(started).toHaveLength(samples);
@@ -157,8 +119,7 @@ describe('database faults under a running session (built API, a PostgreSQL serve
     expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
     expect(events.filter((e) => e.type === 'SessionStarted')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'SessionAborted')).toHaveLength(0);
-    const decided = events.filter((e) => e.type === 'ExitDecided' && !(e.data as { shadow: boolean }).shadow && (e.data as { exited: boolean }).exited);
-    expect(decided).toHaveLength(samples);
+    expect(answeringExits(events)).toHaveLength(samples);
     expect(node.output()).toMatch(/interrupted \(it resumes when the database is back\)|resuming with \d+ of \d+ samples left/);
 
     // The feed's LISTEN is open again: events after the restart arrive by NOTIFY, not by the 1 s poll.

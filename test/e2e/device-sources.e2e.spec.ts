@@ -1,52 +1,50 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import type { CreateSessionRequest, StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
-import { deviceMain, startApi, startNode, tempDir, waitFor, type ApiProcess, type RunningProcess } from '@ddnn/testing';
+import {
+  type ApiProcess,
+  bootPlatform,
+  operatorClient,
+  type Platform,
+  readSessionEvents,
+  type RunningProcess,
+  startAgent,
+  waitFor,
+  waitForDevices,
+  waitForSessionCompleted,
+  writeUntrainedCheckpoint,
+} from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-0123456789';
+const op = operatorClient(TOKEN);
 const DATASET = 'synth';
 /** cam-0 and cam-1 get fresh frames from a camera writer; cam-2's folder holds one frame from an hour ago. */
 const LIVE_VIEWS = [0, 1];
 const STALE_VIEW = 2;
 
 describe('device agents on folder sources in a session (real API, real agents, real frame files)', () => {
-  let db: TestDatabase;
+  let platform: Platform;
   let work: string;
   let api: ApiProcess | undefined;
   const agents: RunningProcess[] = [];
   let camera: NodeJS.Timeout | undefined;
-  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const call = <T>(method: string, route: string, body?: unknown) => op.call<T>(api!, method, route, body);
   const frames = (view: number) => path.join(work, 'frames', `cam-${view}`);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    work = tempDir('ddnn-e2e-sources-');
+    platform = await bootPlatform({ name: 'sources', token: TOKEN, dataset: false });
+    work = platform.work;
     await writeUntrainedCheckpoint(path.join(work, 'model'));
-    await writeSynthDataset(path.join(work, 'data', 'datasets', DATASET), { samples: 150, views: 6, seed: 11 });
-    api = await startApi({
-      DATABASE_URL: db.url,
-      DDNN_DATA_DIR: path.join(work, 'data'),
-      DDNN_DEFAULT_MODEL_DIR: path.join(work, 'model'),
-      DDNN_ADMIN_TOKEN: TOKEN,
-      DDNN_SIMULATED_DEVICES: '0',
-      DDNN_SESSION_POLL_MS: '200',
-    });
+    await writeSynthDataset(path.join(platform.dataDir, 'datasets', DATASET), { samples: 150, views: 6, seed: 11 });
+    api = await platform.start({ DDNN_DEFAULT_MODEL_DIR: path.join(work, 'model') });
   }, 300_000);
 
   afterAll(async () => {
     clearInterval(camera);
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
     await api?.stop('SIGTERM');
-    await db?.drop();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    await platform?.teardown();
   });
 
   it('live agents log their capture times; a stale camera is logged as skipped misses, not as reused frames', async () => {
@@ -76,26 +74,10 @@ describe('device agents on folder sources in a session (real API, real agents, r
 
     const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'e2e-folder-cameras' });
     for (const view of [...LIVE_VIEWS, STALE_VIEW]) {
-      agents.push(
-        startNode(
-          deviceMain,
-          [
-            '--server', api!.url, '--profile-key', provisioningKey, '--name', `cam-${view}`, '--view', String(view),
-            '--state', path.join(work, `cam-${view}.json`), '--heartbeat-ms', '1000',
-            '--source', 'folder', '--source-path', frames(view), '--max-frame-age-ms', '1000',
-          ],
-          {},
-        ),
-      );
+      const args = ['--source', 'folder', '--source-path', frames(view), '--max-frame-age-ms', '1000'];
+      agents.push(startAgent({ server: api!.url, profileKey: provisioningKey, name: `cam-${view}`, view, stateDir: work, args }));
     }
-    const devices = await waitFor(
-      'three connected folder agents',
-      async () => {
-        const list = await call<DeviceList>('GET', '/api/devices?limit=50&active=true&name=cam-');
-        return list.items.filter((d) => d.connectivity.active).length === 3 ? list.items : undefined;
-      },
-      90_000,
-    );
+    const devices = await waitForDevices(op, api!, 3, 'name=cam-', 90_000);
     const byView = new Map(devices.map((d) => [d.view as number, d.id]));
     const spec: CreateSessionRequest = {
       modelId: 'default',
@@ -109,15 +91,7 @@ describe('device agents on folder sources in a session (real API, real agents, r
     };
     const startedAt = Date.now();
     const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
-    const done = await waitFor(
-      'the session to complete',
-      async () => {
-        const v = await call<SessionView>('GET', `/api/sessions/${id}`);
-        if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
-        return v.status === 'completed' ? v : undefined;
-      },
-      180_000,
-    );
+    const done = await waitForSessionCompleted(op, api!, id, 180_000);
     const endedAt = Date.now();
     const total = done.samplesDone;
     expect(total).toBeGreaterThanOrEqual(20);
@@ -125,13 +99,7 @@ describe('device agents on folder sources in a session (real API, real agents, r
     // Reads show events up to the log's safe checkpoint, which a transaction elsewhere on the server can hold back
     // for a moment: read until the session's last event is there.
     const events = await waitFor('the whole session in the log', async () => {
-      const all: StoredEvent[] = [];
-      for (let after: string | undefined; ; ) {
-        const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
-        all.push(...page.events);
-        after = page.checkpoint ?? undefined;
-        if (!page.hasMore) break;
-      }
+      const all = await readSessionEvents(op, api!, id);
       return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
     });
     const of = <T extends StoredEvent['type']>(t: T) => events.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cliMain, repoRoot } from '@ddnn/testing';
-import { e2eModelDir } from '../support/models';
+import { cliMain, e2eModelDir, repoRoot } from '@ddnn/testing';
+
 
 const run = promisify(execFile);
 

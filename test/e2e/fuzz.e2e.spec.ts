@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
-import { type ApiProcess, repoRoot, startApi, tempDir } from '@ddnn/testing';
+import { type ApiProcess, peakRss, repoRoot, startApi, tempDir } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
 const MiB = 1024 * 1024;
@@ -115,11 +115,6 @@ function requestsFor(doc: OpenApi, route: string, method: string, op: Operation,
   ];
 }
 
-function peakRss(pid: number | undefined): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmHWM for process ${pid}`);
-  return Number(m[1]) * 1024;
-}
 
 describe('fuzzing every route and method of the OpenAPI document', () => {
   let db: TestDatabase;

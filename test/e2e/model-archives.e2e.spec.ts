@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import { createTestDatabase, type TestDatabase, writeUntrainedCheckpoint } from '@ddnn/testing';
-import { type ApiProcess, startApi, tempDir } from '@ddnn/testing';
+import { type ApiProcess, peakRss, startApi, tempDir } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
 const MiB = 1024 * 1024;
@@ -65,12 +65,6 @@ function snapshot(dir: string): string[] {
   return out.sort();
 }
 
-/** Peak resident memory of a process so far, in bytes (Linux /proc). */
-function peakRss(pid: number | undefined): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmHWM for process ${pid}`);
-  return Number(m[1]) * 1024;
-}
 
 describe('model archive uploads against the built API', () => {
   let db: TestDatabase;

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateSessionRequest, SessionView, SimulationView } from '@ddnn/contracts';
-import { type ApiProcess, cliMain, createTestDatabase, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
-import { e2eModelDir } from '../support/models';
+import { type ApiProcess, cliMain, createTestDatabase, e2eModelDir, repoRoot, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
+
 
 const TOKEN = 'e2e-readme-operator-token-0123456';
 

@@ -1,11 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   emptySessionSummary,
   foldSessionSummary,
-  type CreateSessionRequest,
-  type DeviceList,
   LIVE_NAMESPACE,
   LiveEvents,
   type LiveEventMessage,
@@ -17,89 +13,56 @@ import {
 } from '@ddnn/contracts';
 import { deviceSampleBytes, parseTopology, readCheckpointManifest, topologyShapes, type MapShape } from '@ddnn/ddnn';
 import { getSessionSummary } from '@ddnn/events';
-import { type ApiProcess, cliMain, createTestDatabase, deviceMain, repoRoot, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
+import {
+  type ApiProcess,
+  bootPlatform,
+  e2eModelDir,
+  operatorClient,
+  type Platform,
+  readSessionEvents,
+  researchSession,
+  type RunningProcess,
+  startAgent,
+  waitFor,
+  waitForDevices,
+  waitForSessionCompleted,
+} from '@ddnn/testing';
 import { Pool } from 'pg';
 import { io } from 'socket.io-client';
-import { e2eModelDir } from '../support/models';
+
 
 const TOKEN = 'e2e-operator-token-0123456789';
-const DATASET = 'synthetic-multicam-seed1';
+const op = operatorClient(TOKEN);
 const VIEWS = [0, 1, 2, 3, 4, 5];
 const KILLED_VIEW = 3;
 
 
 describe('a session across six device-agent processes (real Postgres, real processes)', () => {
-  let db: TestDatabase;
-  let work: string;
+  let platform: Platform;
   let api: ApiProcess | undefined;
   const agents: RunningProcess[] = [];
-  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const call = <T>(method: string, route: string, body?: unknown) => op.call<T>(api!, method, route, body);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    work = tempDir('ddnn-e2e-sessions-');
-    const data = path.join(work, 'data');
-    execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--out', path.join(data, 'datasets', DATASET)], { cwd: repoRoot, stdio: 'ignore' });
-    const model = e2eModelDir();
-    api = await startApi({
-      DATABASE_URL: db.url,
-      DDNN_DATA_DIR: data,
-      DDNN_DEFAULT_MODEL_DIR: model,
-      DDNN_ADMIN_TOKEN: TOKEN,
-      DDNN_SIMULATED_DEVICES: '0',
-      DDNN_DEMO: 'false',
-      DDNN_SESSION_POLL_MS: '200',
-    });
+    platform = await bootPlatform({ name: 'sessions', token: TOKEN });
+    api = await platform.start();
   }, 600_000);
 
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
     await api?.stop('SIGTERM');
-    await db?.drop();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    await platform?.teardown();
   });
 
   it('provisions, connects and runs 171 samples; a killed agent becomes DeviceMissed; bytes and summary add up', async () => {
     const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'e2e-cameras' });
     for (const view of VIEWS) {
-      agents.push(
-        startNode(
-          deviceMain,
-          [
-            '--server', api!.url, '--profile-key', provisioningKey, '--name', `cam-${view}`, '--view', String(view),
-            '--data', path.join(work, 'data', 'datasets'), '--state', path.join(work, `cam-${view}.json`), '--heartbeat-ms', '1000',
-          ],
-          {},
-        ),
-      );
+      agents.push(startAgent({ server: api!.url, profileKey: provisioningKey, name: `cam-${view}`, view, stateDir: platform.work, args: ['--data', path.join(platform.dataDir, 'datasets')] }));
     }
-    const devices = await waitFor(
-      'six connected device agents',
-      async () => {
-        const list = await call<DeviceList>('GET', '/api/devices?limit=50&active=true&name=cam-');
-        const up = list.items.filter((d) => d.connectivity.active && d.name.startsWith('cam-'));
-        return up.length === VIEWS.length ? up : undefined;
-      },
-      90_000,
-    );
+    const devices = await waitForDevices(op, api!, VIEWS.length, 'name=cam-', 90_000);
     const byView = new Map(devices.map((d) => [d.view as number, d.id]));
 
-    const spec: CreateSessionRequest = {
-      modelId: 'default',
-      dataset: DATASET,
-      split: 'test',
-      topology: { devices: VIEWS.map((view) => ({ deviceId: byView.get(view)!, view })) },
-      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
-      mode: 'research',
-      deadlineMs: 1500,
-      rate: 8,
-    };
+    const spec = researchSession(VIEWS.map((view) => ({ id: byView.get(view)!, view })), { deadlineMs: 1500, rate: 8 });
     const { id } = await call<{ id: string }>('POST', '/api/sessions', spec);
 
     // The dashboard's feed: a stranger is refused; the operator follows the session's events and progress.
@@ -124,26 +87,12 @@ describe('a session across six device-agent processes (real Postgres, real proce
     const atKill = Math.max(...progress.map((p) => p.samplesDone));
     if (atKill >= 171) throw new Error('the session finished before the agent was killed: nothing was left to miss');
     const killedId = byView.get(KILLED_VIEW)!;
-    const done = await waitFor(
-      'the session to complete',
-      async () => {
-        const v = await call<SessionView>('GET', `/api/sessions/${id}`);
-        if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
-        return v.status === 'completed' ? v : undefined;
-      },
-      180_000,
-    );
+    const done = await waitForSessionCompleted(op, api!, id, 180_000);
     expect(done.samplesDone).toBe(171);
     await waitFor('the final progress message', async () => (progress.some((p) => p.status === 'completed' && p.samplesDone === 171) ? true : undefined));
     feed.close();
 
-    const events: StoredEvent[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await call<SessionEventsPage>('GET', `/api/sessions/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
-      events.push(...page.events);
-      after = page.checkpoint ?? undefined;
-      if (!page.hasMore) break;
-    }
+    const events = await readSessionEvents(op, api!, id);
     // Live messages carry their events' log checkpoints, so a client that dropped off catches up over REST.
     const byId = new Map(events.map((e) => [e.eventId, e]));
     expect(liveEvents.length).toBeGreaterThan(1000);
@@ -194,7 +143,7 @@ describe('a session across six device-agent processes (real Postgres, real proce
     expect(live.bytes.total).toBe(counted);
     // The persisted projection (session_summaries, kept by its subscription in the API) is the same fold: once
     // it has caught up it equals what the API served.
-    const pool = new Pool({ connectionString: db.url, max: 1 });
+    const pool = new Pool({ connectionString: platform.databaseUrl, max: 1 });
     try {
       const projected = await waitFor('the projection to catch up', async () => {
         const p = await getSessionSummary(pool, id);

@@ -159,4 +159,15 @@ describe('schema migrations', () => {
       await other.drop();
     }
   });
+
+  it('lets nodes that start together on a fresh database migrate it once, without failing', async () => {
+    const other = await createTestDatabase('ddnn_migrate_race');
+    try {
+      const runs = await Promise.all([runMigrations(other.url), runMigrations(other.url), runMigrations(other.url)]);
+      // One node applied them all; the others waited and found nothing left.
+      expect(runs.map((r) => r.length).sort((a, b) => a - b)).toEqual([0, 0, migrations.length]);
+    } finally {
+      await other.drop();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { migrations } from '@ddnn/migrations';
+import { Client } from 'pg';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { MigrationFailedError } from './errors';
 
@@ -19,17 +20,33 @@ export function namingFailures(classes: (new () => MigrationInterface)[]): (new 
   });
 }
 
-/** Applies every pending schema migration to the database at `url` (each in its own transaction); returns their names. */
+/** Key of the advisory lock that lets one node at a time migrate (hashtextextended('ddnn-migrations', 0)). */
+const MIGRATION_LOCK = `hashtextextended('ddnn-migrations', 0)`;
+
+/**
+ * Applies every pending schema migration to the database at `url` (each in its own transaction); returns their
+ * names. Nodes starting together on one database take turns (an advisory lock): the first applies the
+ * migrations, the others then find none pending, instead of failing on tables the first one just created.
+ */
 export async function runMigrations(
   url: string,
   classes: (new () => MigrationInterface)[] = migrations,
 ): Promise<string[]> {
-  const ds = new DataSource({ type: 'postgres', url, migrations: namingFailures(classes), migrationsRun: false, logging: false });
-  await ds.initialize();
+  const lock = new Client({ connectionString: url, application_name: 'ddnn-migrations' });
+  await lock.connect();
   try {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    await lock.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    const ds = new DataSource({ type: 'postgres', url, migrations: namingFailures(classes), migrationsRun: false, logging: false });
+    await ds.initialize();
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await ds.destroy();
+    }
   } finally {
-    await ds.destroy();
+    // Ending the connection releases the lock, also when the unlock cannot be sent.
+    await lock.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => undefined);
+    await lock.end().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { freePort } from './ports';
+import { failoverProxy } from './failover-proxy';
 import { waitFor } from './polling';
 
 describe('freePort', () => {
@@ -30,5 +31,35 @@ describe('waitFor', () => {
     await expect(waitFor('the moon', async () => { throw new Error('connection refused'); }, 50, 5)).rejects.toThrow(
       /timed out after 50 ms waiting for the moon \(last error: connection refused\)/,
     );
+  });
+});
+
+describe('failoverProxy', () => {
+  /** A server answering every connection with its name. */
+  const named = async (name: string) => {
+    const srv = net.createServer((c) => c.end(name));
+    const port = await freePort();
+    await new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', resolve));
+    return { srv, port };
+  };
+  const ask = (url: string) =>
+    new Promise<string>((resolve, reject) => {
+      let got = '';
+      net.connect(Number(new URL(url).port), '127.0.0.1').on('data', (d) => (got += d)).on('close', () => resolve(got)).on('error', reject);
+    });
+
+  it('forwards to the first backend that accepts, the next one once it is gone, and closes when none is left', async () => {
+    const [a, b] = [await named('a'), await named('b')];
+    const proxy = await failoverProxy([a.port, b.port]);
+    try {
+      expect(await ask(proxy.url)).toBe('a');
+      await new Promise((r) => a.srv.close(r));
+      expect(await ask(proxy.url)).toBe('b');
+      await new Promise((r) => b.srv.close(r));
+      expect(await ask(proxy.url)).toBe('');
+      expect(Object.fromEntries(proxy.forwarded)).toEqual({ [a.port]: 1, [b.port]: 1 });
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -3,3 +3,5 @@ export * from './checkpoints';
 export * from './ports';
 export * from './polling';
 export * from './processes';
+export * from './platform';
+export * from './failover-proxy';

@@ -47,6 +47,8 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
+  // Redis pub/sub channels ignore the database number: platforms sharing one Redis need their own prefix.
+  DDNN_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 letters, digits, . _ : -').default('ddnn'),
   DDNN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEVICE_INACTIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   DEVICE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),

@@ -1,25 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { connectSocket, waitFor } from '@ddnn/testing';
 import { DEVICE_MESSAGE_LIMIT_BYTES } from './device-io-adapter';
 import { MalformedMessages } from './malformed-messages';
 import { DeviceTransport } from './transport/device-transport';
-import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
-import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
+import { call, provisionDevice, startDeviceTestApi, type TestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** What a device says about itself, and what it sends, is checked against what the server knows. */
 describe('device messages and claims (real Postgres, real sockets)', () => {
@@ -29,29 +19,21 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN });
+    ({ api, profileKey } = await startDeviceTestApi(ADMIN));
     transport = api.app.get(DeviceTransport);
-    profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'untrained'));
-    await writeSmallDataset(api.dataDir);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'untrained'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await api.close();
   });
 
-  const provision = async (name: string, view: number) =>
-    (await call(api, 'POST', '/devices/provision', null, { name, profileKey, role: 'end-device', view })).body as { deviceId: string; token: string };
+  const provision = (name: string, view: number) => provisionDevice(api, profileKey, name, view);
 
-  function connect(token: unknown): Promise<Socket> {
-    const s = io(`${api.url}${DEVICES_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const connect = async (token: unknown): Promise<Socket> => {
+    const s = await connectSocket(`${api.url}${DEVICES_NAMESPACE}`, { token });
     sockets.push(s);
-    return new Promise((resolve, reject) => {
-      s.once('connect', () => resolve(s));
-      s.once('connect_error', (e) => reject(e));
-    });
-  }
+    return s;
+  };
 
   it('advertises the message limit it enforces: a message just under it arrives, one just over it closes the connection', async () => {
     const handshake = await (await fetch(`${api.url}/socket.io/?EIO=4&transport=polling`)).text();
@@ -76,7 +58,7 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
       for (let i = 0; i < 200; i++) s.emit(DeviceEvents.heartbeat, { at: 'never', n: i });
       for (let i = 0; i < 50; i++) s.emit('made-up-event', i);
       const counter = api.app.get(MalformedMessages);
-      await until('250 malformed messages counted', async () => counter.count(d.deviceId) === 250);
+      await waitFor('250 malformed messages counted', async () => counter.count(d.deviceId) === 250);
       const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes(d.deviceId));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/sent 1 malformed message\(s\)/);
@@ -105,7 +87,7 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     s.on(DeviceEvents.deploy, (m: { modelId: string; modelVersion: string; section: string; weights: Uint8Array }, ack: (r: unknown) => void) =>
       ack({ ok: true, modelId: m.modelId, modelVersion: m.modelVersion, section: m.section, bytes: m.weights.byteLength, ...lie }),
     );
-    await until('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     const msg = await deployMessage('device-3');
     lie = { section: 'device-0', modelId: 'other' };
     const refused = await transport.deploy(d.deviceId, msg, 5000);
@@ -152,8 +134,8 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
   });
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'untrained', 'manifest.json'), 'utf8')) as unknown;
+    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
     const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'untrained', `${section}.bin`))) };
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'm1', `${section}.bin`))) };
   }
 });

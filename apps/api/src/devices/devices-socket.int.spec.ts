@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
-import { waitFor } from '@ddnn/testing';
+import { connectSocket, waitFor } from '@ddnn/testing';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
-import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
-import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
+import { call, provisionDevice, startDeviceTestApi, type TestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 
@@ -17,30 +16,21 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DEVICE_INACTIVE_TIMEOUT_MS: '1000' });
+    ({ api, profileKey } = await startDeviceTestApi(ADMIN, { DEVICE_INACTIVE_TIMEOUT_MS: '1000' }));
     transport = api.app.get(DeviceTransport);
-    profileKey = (await call(api, 'POST', '/profiles', ADMIN, { name: 'cams' })).body.provisioningKey;
-    await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'model'));
-    await writeSmallDataset(api.dataDir);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(api.dataDir, 'models', 'model'), id: 'm1' })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await api.close();
   });
 
-  const provision = async (name: string, view: number) =>
-    (await call(api, 'POST', '/devices/provision', null, { name, profileKey, role: 'end-device', view })).body as { deviceId: string; token: string };
+  const provision = (name: string, view: number) => provisionDevice(api, profileKey, name, view);
 
-  /** Connects a client; resolves with it once connected, rejects with the handshake error. */
-  function connect(token: unknown): Promise<Socket> {
-    const s = io(`${api.url}${DEVICES_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const connect = async (token: unknown): Promise<Socket> => {
+    const s = await connectSocket(`${api.url}${DEVICES_NAMESPACE}`, { token });
     sockets.push(s);
-    return new Promise((resolve, reject) => {
-      s.once('connect', () => resolve(s));
-      s.once('connect_error', (e) => reject(e));
-    });
-  }
+    return s;
+  };
 
   /** A client that serves the protocol with the same DeviceRuntime as real agents and simulated devices. */
   async function runtimeClient(name: string, view: number): Promise<{ socket: Socket; deviceId: string }> {
@@ -71,7 +61,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     expect(ack).toMatchObject({ ok: true, modelId: 'm1', section: 'device-2' });
     const events = await deviceEvents(deviceId);
     expect(events.map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
-    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'models', 'model', 'device-2.bin')).byteLength });
+    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'models', 'm1', 'device-2.bin')).byteLength });
     const sampleId = firstSampleId();
     const scores = await transport.request(deviceId, { stage: 'scores', sessionId: 's1', sampleIndex: 0, dataset: 'synth', sampleId }, 10_000);
     expect(scores).toMatchObject({ ok: true });
@@ -162,8 +152,8 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
   }
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'model', 'manifest.json'), 'utf8')) as unknown;
+    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
     const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'model', `${section}.bin`))) };
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'm1', `${section}.bin`))) };
   }
 });

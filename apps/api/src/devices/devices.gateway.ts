@@ -68,7 +68,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     this.transport.useNamespace(ns);
     const redis = this.config.REDIS_URL;
     if (redis) {
-      this.closeCluster = attachRedisAdapter(ns.server, redis).then(
+      this.closeCluster = attachRedisAdapter(ns.server, redis, this.config.DDNN_REDIS_PREFIX).then(
         (close) => {
           this.transport.useNamespace(ns, true);
           return close;

@@ -123,8 +123,16 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
       }
       if (!this.server.adapter.rooms.get(room(sessionId))?.size) continue;
       const msg: LiveEventMessage = { sessionId, checkpoint: event.checkpoint, event };
-      this.server.to(room(sessionId)).emit(LiveEvents.event, msg);
+      this.toWatchers(sessionId).emit(LiveEvents.event, msg);
     }
+  }
+
+  /**
+   * This node's watchers of a session only: every node follows the log itself, so a broadcast through the Redis
+   * adapter (REDIS_URL) would reach another node's watchers once from each node.
+   */
+  private toWatchers(sessionId: string) {
+    return this.server.local.to(room(sessionId));
   }
 
   /** One timer: progress of the sessions that changed, of every watched one now and then; forgets unwatched ones. */
@@ -147,7 +155,7 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
           sampleCount: session.sampleCount,
           checkpoint: state.summary.checkpoint,
         };
-        this.server.to(room(sessionId)).emit(LiveEvents.progress, msg);
+        this.toWatchers(sessionId).emit(LiveEvents.progress, msg);
       } catch (e) {
         state.dirty = true;
         this.logger.warn(`live progress of ${sessionId}: ${e instanceof Error ? e.message : e}`);

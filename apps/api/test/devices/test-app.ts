@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 export { createTestDatabase, type TestDatabase };
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/config';
+import { writeSmallDataset, writeUntrainedCheckpoint } from './test-fixtures';
 
 /** A running API on a fresh test database, for the device-platform integration tests. */
 export interface TestApi {
@@ -64,4 +65,20 @@ export async function call<T = any>(api: TestApi, method: string, route: string,
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** A test API with a device profile and an untrained model `m1` over a small dataset: ready for devices to connect and serve. */
+export async function startDeviceTestApi(admin: string, env: Record<string, string> = {}): Promise<{ api: TestApi; profileKey: string }> {
+  const api = await startTestApi({ DDNN_ADMIN_TOKEN: admin, ...env });
+  const profileKey = (await call(api, 'POST', '/profiles', admin, { name: 'cams' })).body.provisioningKey as string;
+  await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'm1'));
+  await writeSmallDataset(api.dataDir);
+  const registered = await call(api, 'POST', '/models', admin, { path: path.join(api.dataDir, 'models', 'm1'), id: 'm1' });
+  if (registered.status !== 201) throw new Error(`registering the test model: ${registered.status} ${JSON.stringify(registered.body)}`);
+  return { api, profileKey };
+}
+
+/** Provisions an end device on `view` with the profile key: its id and token. */
+export async function provisionDevice(api: TestApi, profileKey: string, name: string, view: number): Promise<{ deviceId: string; token: string }> {
+  return (await call(api, 'POST', '/devices/provision', null, { name, profileKey, role: 'end-device', view })).body as { deviceId: string; token: string };
 }
