@@ -9,6 +9,7 @@ import { registerAnalyzeCommand } from './analyze';
 import { registerExportCommand } from './export';
 import { registerBenchAnalysisCommand } from './bench-analysis';
 import { registerReportSessionCommand } from './report-session';
+import { registerEstimateCommand } from './estimate';
 
 /**
  * Adds every command group. These modules hold only the commands' descriptions and flags: each action imports its
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);
+  registerEstimateCommand(program);
   registerReportCommands(program);
   registerAnalyzeCommand(program);
   registerExportCommand(program);
