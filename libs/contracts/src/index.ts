@@ -5,6 +5,7 @@ export * from './api/health';
 export * from './socket/devices';
 export * from './socket/device-protocol';
 export * from './api/sessions';
+export * from './api/streams';
 export * from './socket/live';
 export * from './analysis';
 export * from './api/devices';

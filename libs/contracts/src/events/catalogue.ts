@@ -1,6 +1,7 @@
 /**
  * The event catalogue: every fact the platform records. Streams: `device-<deviceId>`,
- * `session-<sessionId>`, `model-<modelId>`. Documented with examples in docs/events.md.
+ * `session-<sessionId>` (a research run over a dataset), `stream-<runId>` (a production stream: no dataset, no
+ * end; its events are the ones retention may drop by age), `model-<modelId>`. Documented with examples in docs/events.md.
  * A changed payload gets a new schemaVersion and an upcaster in libs/events; never edit a version in place.
  */
 
@@ -113,8 +114,10 @@ export interface SampleStarted {
   sessionId: string;
   sampleIndex: number;
   sampleId: string;
-  /** Class index when the dataset knows it. */
+  /** Class index when the dataset knows it (null on streams: labels arrive later as SampleLabelled). */
   label: number | null;
+  /** Streams: when the server triggered the devices' captures (epoch ms); their capturedAt is matched to it. */
+  triggeredAt?: number;
 }
 export interface SectionEvaluated {
   sessionId: string;
@@ -175,6 +178,45 @@ export interface DeviceMissed {
  */
 export type MissReason = 'timeout' | 'disconnected' | 'error' | 'invalid' | 'skipped';
 export const MISS_REASONS: readonly MissReason[] = ['timeout', 'disconnected', 'error', 'invalid', 'skipped'];
+/**
+ * A production stream started (or resumed with nothing logged yet) on a node: what it runs, how often and how
+ * closely device captures must match a trigger. Its samples follow as in a session; it ends with SessionCompleted
+ * (stopped by an operator) or SessionAborted (failed).
+ */
+export interface StreamStarted {
+  /** The run id (the same key as a session's, so summaries and samples read alike). */
+  sessionId: string;
+  modelId: string;
+  classes: string[];
+  topology: SessionTopology;
+  policy: EntropyPolicySpec;
+  mode: SessionMode;
+  deadlineMs: number;
+  /** Samples triggered per second. */
+  rate: number;
+  /** A device capture farther than this from its trigger time is a skipped (stale) capture. */
+  captureToleranceMs: number;
+  /** The dataset split devices without a live source replay, if any (see CreateStreamRequest.replay). */
+  replay?: { dataset: string; split: 'train' | 'test' };
+  messageSizes: MessageSizes;
+  name?: string;
+  tags?: string[];
+  configuration?: SessionConfiguration;
+}
+/**
+ * A label for one sample of a run, known after the fact (POST /api/streams/:id/labels). `decision` is the
+ * sample's answering exit when it was already in the log as the label was posted; without it the fold
+ * matches the label to the sample's ExitDecided when (or if already) that is folded.
+ */
+export interface SampleLabelled {
+  sessionId: string;
+  sampleIndex: number;
+  /** Class index. */
+  label: number;
+  /** When the label was posted (epoch ms). */
+  labelledAt: number;
+  decision?: { tier: ExitTier; prediction: number };
+}
 export interface SessionCompleted {
   sessionId: string;
   samples: number;
@@ -215,6 +257,8 @@ export interface EventCatalogue {
   SessionCompleted: SessionCompleted;
   SessionAborted: SessionAborted;
   SessionDevicesAbsent: SessionDevicesAbsent;
+  StreamStarted: StreamStarted;
+  SampleLabelled: SampleLabelled;
 }
 export type EventType = keyof EventCatalogue;
 
@@ -234,6 +278,8 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   SessionCompleted: 1,
   SessionAborted: 1,
   SessionDevicesAbsent: 1,
+  StreamStarted: 1,
+  SampleLabelled: 1,
 };
 
 export interface EventMetadata {
@@ -271,7 +317,17 @@ export const streamIds = {
   device: (deviceId: string) => `device-${deviceId}`,
   session: (sessionId: string) => `session-${sessionId}`,
   model: (modelId: string) => `model-${modelId}`,
+  /** A production stream's events: the only ones retention drops by age (see isStreamEventStream). */
+  stream: (runId: string) => `stream-${runId}`,
 };
+
+/** Whether a log stream holds a production stream's events (droppable by age); every other stream is kept. */
+export function isStreamEventStream(streamId: string): boolean {
+  return streamId.startsWith('stream-');
+}
+
+/** The dataset name a stream's scores requests carry: devices capture from their own live source instead. */
+export const LIVE_DATASET = 'live';
 
 /**
  * Which exit answered a sample: its live (non-shadow) exit check that exited. The exit core (libs/policies)

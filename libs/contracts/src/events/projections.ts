@@ -5,6 +5,15 @@
 import type { DeviceRole, EntropyPolicySpec, ExitTier, MissReason, PayloadKind, SessionMode } from './catalogue';
 
 export type SessionSummaryStatus = 'running' | 'completed' | 'aborted';
+/** A research session over a dataset, or a production stream (no dataset, no end, labels later). */
+export type RunKind = 'session' | 'stream';
+
+/** A decided sample's answer, as the summary of a stream remembers its latest ones (see recentDecisions). */
+export interface RecentDecision {
+  sampleIndex: number;
+  tier: ExitTier;
+  prediction: number;
+}
 
 /** Live (non-shadow) exits at one tier. */
 export interface ExitTierStats {
@@ -46,6 +55,8 @@ export interface DeviceSessionStats {
  */
 export interface SessionSummary {
   sessionId: string;
+  /** 'stream' once StreamStarted is folded (absent in summaries stored before streams existed: a session). */
+  kind?: RunKind;
   status: SessionSummaryStatus;
   modelId: string | null;
   dataset: string | null;
@@ -58,11 +69,24 @@ export interface SessionSummary {
   samplesStarted: number;
   /** Samples with a live exit decision (answered at some tier). */
   samplesDecided: number;
-  /** Decided samples whose label is known. */
+  /** Decided samples whose label is known (from the dataset, or a SampleLabelled matched to the decision). */
   labelled: number;
   correct: number;
   /** correct / labelled, null while nothing labelled was decided. */
   accuracy: number | null;
+  /** Streams: samples triggered per second (StreamStarted.rate); null for sessions. */
+  rate?: number | null;
+  /** Highest sample index folded (SampleStarted), null before the first: streams number samples upwards. */
+  lastSampleIndex?: number | null;
+  /** SampleLabelled events folded. */
+  labelsReceived?: number;
+  /** Labels whose sample was not decided yet when folded, by sample index: they count once it is. */
+  pendingLabels?: Record<string, number>;
+  /**
+   * Streams: the answers of the latest decided samples (at most RECENT_DECISIONS), so a label that raced its
+   * sample's commit (checked undecided, logged after the decision) still finds it. Bounded: a stream never ends.
+   */
+  recentDecisions?: RecentDecision[];
   exits: Record<ExitTier, ExitTierStats>;
   bytes: {
     /** Counted (non-shadow) bytes. */

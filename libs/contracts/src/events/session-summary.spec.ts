@@ -1,5 +1,5 @@
 import type { NewEvent } from './catalogue';
-import { bytesByLink, emptySessionSummary, foldSessionSummary } from './session-summary';
+import { bytesByLink, emptySessionSummary, foldSessionSummary, RECENT_DECISIONS } from './session-summary';
 import { storedEventBuilder } from './stored-events';
 
 const stored = storedEventBuilder({ streamId: 'session-s' });
@@ -64,5 +64,108 @@ describe('foldSessionSummary (the API on demand, the stored projection by subscr
       expect(events.slice(cut).reduce(foldSessionSummary, half)).toEqual(summary);
       expect(JSON.stringify(half)).toBe(frozen);
     }
+  });
+});
+
+describe('foldSessionSummary on a stream: labels arriving after the fact', () => {
+  const rid = 'r';
+  const streamStored = storedEventBuilder({ streamId: 'stream-r' });
+  const started: NewEvent = {
+    type: 'StreamStarted',
+    data: {
+      sessionId: rid,
+      modelId: 'm',
+      classes: ['a', 'b', 'c'],
+      topology: { devices: [{ deviceId: 'd0', view: 0 }] },
+      policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+      mode: 'production',
+      deadlineMs: 100,
+      rate: 2,
+      captureToleranceMs: 200,
+      messageSizes: { scoresBytes: 12, featuresBytes: 4, rawBytes: 3072 },
+    },
+  };
+  const sample = (i: number, tier: 'local' | 'cloud', prediction: number): NewEvent[] => [
+    { type: 'SampleStarted', data: { sessionId: rid, sampleIndex: i, sampleId: `live-${i}`, label: null, triggeredAt: 1_800_000_000_000 + i * 500 } },
+    { type: 'ExitDecided', data: { sessionId: rid, sampleIndex: i, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: tier === 'local', prediction, label: null, shadow: false } },
+    ...(tier === 'cloud'
+      ? [{ type: 'ExitDecided', data: { sessionId: rid, sampleIndex: i, tier: 'cloud', eta: 0.2, threshold: null, policy: 'p', exited: true, prediction, label: null, shadow: false } } as NewEvent]
+      : []),
+  ];
+  const label = (i: number, l: number, decision?: { tier: 'local' | 'cloud'; prediction: number }): NewEvent => ({
+    type: 'SampleLabelled',
+    data: { sessionId: rid, sampleIndex: i, label: l, labelledAt: 1_800_000_100_000, ...(decision ? { decision } : {}) },
+  });
+
+  /** The oracle: per sample, its answering exit and its label, counted from scratch (independent of the fold). */
+  function recount(events: NewEvent[]): { labelled: number; correct: number; accuracy: number | null } {
+    const decided = new Map<number, number>();
+    const labels = new Map<number, number>();
+    for (const e of events) {
+      if (e.type === 'ExitDecided' && !e.data.shadow && e.data.exited) decided.set(e.data.sampleIndex, e.data.prediction);
+      if (e.type === 'SampleLabelled') labels.set(e.data.sampleIndex, e.data.label);
+    }
+    let labelled = 0;
+    let correct = 0;
+    for (const [i, l] of labels) {
+      if (!decided.has(i)) continue;
+      labelled++;
+      if (decided.get(i) === l) correct++;
+    }
+    return { labelled, correct, accuracy: labelled ? correct / labelled : null };
+  }
+
+  const streamLog: NewEvent[] = [
+    started,
+    // A label posted before its sample is decided (pending), counted once it is.
+    label(2, 1),
+    ...sample(0, 'local', 0),
+    ...sample(1, 'cloud', 2),
+    // Labels of decided samples carry the decision the API found.
+    label(0, 0, { tier: 'local', prediction: 0 }),
+    ...sample(2, 'local', 1),
+    // A label that raced its sample's commit (checked undecided, logged after ExitDecided): found in recentDecisions.
+    label(1, 1),
+    ...sample(3, 'cloud', 0),
+    // Never decided (a gap left by a node that died with it in flight): stays pending, never counted.
+    label(7, 2),
+  ];
+
+  it('counts each label exactly once, whatever the order of label and decision, as a recount from the log does', () => {
+    const events = streamLog.map((e) => streamStored(e));
+    const s = events.reduce(foldSessionSummary, emptySessionSummary(rid));
+    const oracle = recount(streamLog);
+    expect(oracle).toEqual({ labelled: 3, correct: 2, accuracy: 2 / 3 });
+    expect({ labelled: s.labelled, correct: s.correct, accuracy: s.accuracy }).toEqual(oracle);
+    expect(s).toMatchObject({ kind: 'stream', rate: 2, dataset: null, samplesStarted: 4, samplesDecided: 4, lastSampleIndex: 3, labelsReceived: 4, pendingLabels: { 7: 2 } });
+    expect(s.exits.local).toEqual({ exited: 2, labelled: 2, correct: 2 });
+    expect(s.exits.cloud).toEqual({ exited: 2, labelled: 1, correct: 0 });
+  });
+
+  it('folded in pieces equals folded at once, and the input summary is never changed', () => {
+    const events = streamLog.map((e) => streamStored(e));
+    const whole = events.reduce(foldSessionSummary, emptySessionSummary(rid));
+    let s = emptySessionSummary(rid);
+    for (const e of events) {
+      const before = JSON.stringify(s);
+      const next = foldSessionSummary(JSON.parse(before), e);
+      expect(JSON.stringify(foldSessionSummary(s, e))).toBe(JSON.stringify(next));
+      expect(JSON.stringify(s)).toBe(before);
+      s = next;
+    }
+    expect(s).toEqual(whole);
+  });
+
+  it('remembers a bounded number of recent decisions', () => {
+    const many: NewEvent[] = [started];
+    for (let i = 0; i < RECENT_DECISIONS + 50; i++) many.push(...sample(i, 'local', 0));
+    const s = many.map((e) => streamStored(e)).reduce(foldSessionSummary, emptySessionSummary(rid));
+    expect(s.recentDecisions).toHaveLength(RECENT_DECISIONS);
+    expect(s.recentDecisions?.[0].sampleIndex).toBe(50);
+  });
+
+  it('keeps sessions as they were: labels from SampleStarted, no recent decisions remembered', () => {
+    const s = log.map((e) => stored(e)).reduce(foldSessionSummary, emptySessionSummary(sid));
+    expect(s).toMatchObject({ kind: 'session', labelled: 2, correct: 1, recentDecisions: [], pendingLabels: {}, labelsReceived: 0 });
   });
 });

@@ -1,11 +1,15 @@
-import { answersSample, MISS_REASONS, type StoredEvent } from './catalogue';
-import type { DeviceSessionStats, ExitTierStats, SessionSummary } from './projections';
+import { answersSample, MISS_REASONS, type ExitTier, type StoredEvent } from './catalogue';
+import type { DeviceSessionStats, ExitTierStats, RecentDecision, SessionSummary } from './projections';
+
+/** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
+export const RECENT_DECISIONS = 256;
 
 /** The summary of a session before any of its events. */
 export function emptySessionSummary(sessionId: string): SessionSummary {
   const tier = (): ExitTierStats => ({ exited: 0, labelled: 0, correct: 0 });
   return {
     sessionId,
+    kind: 'session',
     status: 'running',
     modelId: null,
     dataset: null,
@@ -19,6 +23,11 @@ export function emptySessionSummary(sessionId: string): SessionSummary {
     labelled: 0,
     correct: 0,
     accuracy: null,
+    rate: null,
+    lastSampleIndex: null,
+    labelsReceived: 0,
+    pendingLabels: {},
+    recentDecisions: [],
     exits: { local: tier(), edge: tier(), cloud: tier() },
     bytes: { total: 0, shadowTotal: 0, perSample: null, links: [] },
     devices: {},
@@ -51,9 +60,26 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
       for (const dev of d.topology.devices) device(s, dev.deviceId).view = dev.view;
       break;
     }
+    case 'StreamStarted': {
+      const d = event.data;
+      Object.assign(s, { kind: 'stream', modelId: d.modelId, dataset: null, split: null, mode: d.mode, policy: d.policy, rate: d.rate });
+      s.classes = [...d.classes];
+      s.startedAt = event.createdAt;
+      for (const dev of d.topology.devices) device(s, dev.deviceId).view = dev.view;
+      break;
+    }
     case 'SampleStarted':
       s.samplesStarted += 1;
+      s.lastSampleIndex = Math.max(prev.lastSampleIndex ?? -1, event.data.sampleIndex);
       break;
+    case 'SampleLabelled': {
+      const d = event.data;
+      s.labelsReceived = (prev.labelsReceived ?? 0) + 1;
+      const decided = d.decision ?? (prev.recentDecisions ?? []).find((r) => r.sampleIndex === d.sampleIndex);
+      if (decided) countLabel(s, decided.tier, decided.prediction, d.label);
+      else s.pendingLabels = { ...prev.pendingLabels, [d.sampleIndex]: d.label };
+      break;
+    }
     case 'SectionEvaluated': {
       const d = event.data;
       if (d.shadow || d.tier !== 'device') break;
@@ -71,15 +97,15 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
       s.exits = { ...s.exits, [d.tier]: tier };
       s.samplesDecided += 1;
       tier.exited += 1;
-      if (d.label !== null) {
-        s.labelled += 1;
-        tier.labelled += 1;
-        if (d.prediction === d.label) {
-          s.correct += 1;
-          tier.correct += 1;
-        }
+      const pending = prev.pendingLabels?.[d.sampleIndex];
+      if (d.label !== null) countLabel(s, d.tier, d.prediction, d.label);
+      else if (pending !== undefined) {
+        const rest = { ...prev.pendingLabels };
+        delete rest[d.sampleIndex];
+        s.pendingLabels = rest;
+        countLabel(s, d.tier, d.prediction, pending);
       }
-      s.accuracy = s.labelled ? s.correct / s.labelled : null;
+      if (s.kind === 'stream') s.recentDecisions = remember(prev.recentDecisions ?? [], { sampleIndex: d.sampleIndex, tier: d.tier, prediction: d.prediction });
       s.bytes = { ...s.bytes, perSample: s.bytes.total / s.samplesDecided };
       break;
     }
@@ -130,6 +156,25 @@ export function foldSessionSummary(prev: SessionSummary, event: StoredEvent): Se
       break;
   }
   return s;
+}
+
+/** A decided sample whose label is known counts toward accuracy, overall and at the tier that answered it. */
+function countLabel(s: SessionSummary, exit: ExitTier, prediction: number, label: number): void {
+  const tier: ExitTierStats = { ...s.exits[exit] };
+  s.exits = { ...s.exits, [exit]: tier };
+  s.labelled += 1;
+  tier.labelled += 1;
+  if (prediction === label) {
+    s.correct += 1;
+    tier.correct += 1;
+  }
+  s.accuracy = s.correct / s.labelled;
+}
+
+function remember(recent: RecentDecision[], d: RecentDecision): RecentDecision[] {
+  const next = recent.length >= RECENT_DECISIONS ? recent.slice(recent.length - RECENT_DECISIONS + 1) : [...recent];
+  next.push(d);
+  return next;
 }
 
 /** Counted bytes by link `from->to`, over all payload kinds (the dashboard's topology and link charts). */
