@@ -1,4 +1,4 @@
-import { answersSample, linkId, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
 import { addTo, argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -61,6 +61,11 @@ export interface SampleRollupState {
 export interface RollupDelta {
   cells: Map<string, RollupCell>;
   samples: Map<string, SampleRollupState | null>;
+  /**
+   * Sessions (dataset runs) that ended in this batch: their samples' labels came with the dataset, so the ones
+   * still waiting for a label never get one and are forgotten. Streams take labels at any time.
+   */
+  ended: string[];
 }
 
 export function cellKey(resolution: number, runId: string, scope: RollupScope, key: string, bucket: number): string {
@@ -84,12 +89,12 @@ export function mergeCells<T extends object>(a: T, b: T): T {
   return a;
 }
 
-/** A SampleLabelled payload (streams post labels after the fact), validated: the catalogue type arrives with streams. */
-function labelOf(e: StoredEvent): { runId: string; sampleIndex: number; label: number } | null {
-  if ((e.type as string) !== 'SampleLabelled') return null;
-  const d = e.data as unknown as { sessionId?: unknown; sampleIndex?: unknown; label?: unknown };
+/** A label posted for a sample after the fact (streams), when well-formed. */
+function labelOf(e: StoredEvent): { runId: string; sampleIndex: number; label: number; decided: boolean } | null {
+  if (e.type !== 'SampleLabelled') return null;
+  const d = e.data;
   if (typeof d.sessionId !== 'string' || !Number.isInteger(d.sampleIndex) || !Number.isInteger(d.label)) return null;
-  return { runId: d.sessionId, sampleIndex: d.sampleIndex as number, label: d.label as number };
+  return { runId: d.sessionId, sampleIndex: d.sampleIndex, label: d.label, decided: d.decision !== undefined };
 }
 
 /** The (run, sample) pairs whose state the batch reads, so that they can be loaded before folding. */
@@ -116,6 +121,7 @@ const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFi
 export function foldRollup(events: StoredEvent[], states: Map<string, SampleRollupState>): RollupDelta {
   const cells = new Map<string, RollupCell>();
   const samples = new Map<string, SampleRollupState | null>();
+  const ended: string[] = [];
   const state = (runId: string, i: number): SampleRollupState => {
     const k = sampleKey(runId, i);
     let s = samples.get(k) ?? states.get(k);
@@ -149,6 +155,9 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
     if (!Number.isFinite(at)) continue;
     const labelled = labelOf(e);
     if (labelled) {
+      const k = sampleKey(labelled.runId, labelled.sampleIndex);
+      // Decided before the label was posted, yet nothing remembered: its label was counted already.
+      if (labelled.decided && !samples.has(k) && !states.has(k)) continue;
       const s = state(labelled.runId, labelled.sampleIndex);
       if (s.counted) continue; // the first label posted for a sample counts
       if (s.decided) countLabel(labelled.runId, s, labelled.label);
@@ -214,11 +223,18 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         add(at, d.sessionId, 'link', linkId(d.from, d.to), delta);
         break;
       }
+      case 'SessionCompleted':
+      case 'SessionAborted':
+        if (e.streamId === streamIds.session(e.data.sessionId)) {
+          ended.push(e.data.sessionId);
+          for (const k of samples.keys()) if ((JSON.parse(k) as [string, number])[0] === e.data.sessionId) samples.set(k, null);
+        }
+        break;
       default:
         break;
     }
   }
   // A sample decided with its label counted needs no more remembering; unlabelled ones wait for a label.
   for (const [k, s] of samples) if (s && s.decided && s.counted) samples.set(k, null);
-  return { cells, samples };
+  return { cells, samples, ended };
 }

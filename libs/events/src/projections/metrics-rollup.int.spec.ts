@@ -6,10 +6,12 @@ import { BatchingWriter } from '../batching-writer';
 import { EventStore } from '../event-store';
 import { metricsRollupLag, metricsRollupSubscription, readRollup, rebuildMetricsRollup } from './metrics-rollup';
 
-/** A label posted for a stream's sample after its decision (the event type arrives with streams, issue 16). */
-function sampleLabelled(runId: string, sampleIndex: number, label: number): NewEvent {
-  return { type: 'SampleLabelled', data: { sessionId: runId, sampleIndex, label, labelledAt: new Date().toISOString() } } as unknown as NewEvent;
+/** A label posted for a stream's sample after its decision. */
+function sampleLabelled(runId: string, sampleIndex: number, label: number, prediction: number): NewEvent {
+  return { type: 'SampleLabelled', data: { sessionId: runId, sampleIndex, label, labelledAt: Date.now(), decision: { tier: 'local', prediction } } };
 }
+/** The fixture's prediction for sample i. */
+const predictionOf = (i: number) => (i % 4 === 1 ? (i + 1) % 3 : i % 3);
 
 describe('metrics rollup (Postgres)', () => {
   let env: Awaited<ReturnType<typeof migratedDatabase>>;
@@ -61,12 +63,12 @@ describe('metrics rollup (Postgres)', () => {
           await writer.append(streamIds.session(s.id), [s.end]);
         }),
       );
-      for (const events of stream.perSample) await store.appendToStream('stream-st1', unlabel(events));
+      for (const events of stream.perSample) await store.appendToStream(streamIds.stream('st1'), unlabel(events));
       // Labels for samples 0..9: predictions are right unless i % 4 === 1 (the fixture's rule).
-      const labels = Array.from({ length: 10 }, (_, i) => sampleLabelled('st1', i, i % 3));
-      await store.appendToStream('stream-st1', labels);
+      const labels = Array.from({ length: 10 }, (_, i) => sampleLabelled('st1', i, i % 3, predictionOf(i)));
+      await store.appendToStream(streamIds.stream('st1'), labels);
       // A second label for a counted sample does not count twice.
-      await store.appendToStream('stream-st1', [sampleLabelled('st1', 0, 2)]);
+      await store.appendToStream(streamIds.stream('st1'), [sampleLabelled('st1', 0, 2, predictionOf(0))]);
       await live.catchUp();
       expect(await metricsRollupLag(store)).toBe(0);
 

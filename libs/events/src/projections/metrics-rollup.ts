@@ -70,6 +70,7 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
       [k.map((x) => x[0]), k.map((x) => x[1]), keep.map(([, s]) => JSON.stringify(s))],
     );
   }
+  if (delta.ended.length) await tx.query('DELETE FROM metric_rollup_samples WHERE run_id = ANY ($1)', [delta.ended]);
   if (drop.length) {
     const k = ids(drop);
     await tx.query(
