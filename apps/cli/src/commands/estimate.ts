@@ -70,8 +70,15 @@ function line(parts: { counts: number[]; calibration: Calibration }[], correct: 
  * Confidence-based estimation of the target run's accuracy (its labels withheld from the estimate), calibrated
  * per exit on the labelled reference run, beside the accuracy its labels give.
  */
-export function estimateAgainstTruth(reference: EvalRun, target: EvalRun, threshold: number): EstimateReport {
-  const ref = histograms(reference, threshold);
+export function estimateAgainstTruth(reference: EvalRun[], target: EvalRun, threshold: number): EstimateReport {
+  const ref = histograms(reference[0], threshold);
+  for (const more of reference.slice(1)) {
+    const h = histograms(more, threshold);
+    for (const exit of ['local', 'edge', 'cloud'] as const) {
+      h[exit].counts.forEach((c, b) => (ref[exit].counts[b] += c));
+      h[exit].correct.forEach((c, b) => (ref[exit].correct[b] += c));
+    }
+  }
   const tgt = histograms(target, threshold);
   const exits: Partial<Record<Exit, EstimateLine>> = {};
   const parts: { counts: number[]; calibration: Calibration }[] = [];
@@ -85,28 +92,38 @@ export function estimateAgainstTruth(reference: EvalRun, target: EvalRun, thresh
     correct += right;
     exits[exit] = line([part], right, n);
   }
-  return { threshold, referenceSamples: reference.labels.length, targetSamples: target.labels.length, overall: line(parts, correct, target.labels.length), exits };
+  return { threshold, referenceSamples: reference.reduce((n, r) => n + r.labels.length, 0), targetSamples: target.labels.length, overall: line(parts, correct, target.labels.length), exits };
 }
 
 function pct(x: number | null): string {
   return x === null ? '-' : `${(100 * x).toFixed(1)}%`;
 }
 
-/** `ddnn estimate`: how well accuracy is estimated without labels on the test split, calibrated on the train split. */
+/**
+ * `ddnn estimate`: how well accuracy is estimated without labels on the test split, calibrated on a labelled
+ * reference: another dataset of the same cameras (both splits), or else the train split (optimistic: the model
+ * learnt it, so it looks better calibrated there than on new data).
+ */
 export function registerEstimateCommand(program: Command): void {
   program
     .command('estimate')
-    .description('Accuracy estimated without labels (CBPE) on the test split, calibrated on the labelled train split, against the true accuracy')
+    .description('Accuracy estimated without labels (CBPE) on the test split, calibrated on a labelled reference, against the true accuracy')
     .requiredOption('--model <dir>', 'checkpoint directory')
-    .requiredOption('--data <dir>', 'dataset folder')
+    .requiredOption('--data <dir>', 'dataset folder (its test split is estimated)')
+    .option('--reference <dirs>', 'labelled reference datasets, comma-separated (all their samples calibrate); default: the train split of --data')
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--json', 'print the report as JSON on the last line')
-    .action(async (flags: { model: string; data: string; threshold?: number; json?: boolean }) => {
+    .action(async (flags: { model: string; data: string; reference?: string; threshold?: number; json?: boolean }) => {
       const { loadDataset } = await import('@ddnn/datasets');
       const { DEFAULT_THRESHOLD, loadCheckpoint, runModel } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
-      const reference = await runModel(model, ds, { split: 'train' });
+      const reference = [];
+      for (const dir of (flags.reference ?? '').split(',').filter(Boolean)) {
+        const refDs = await loadDataset(resolve(dir));
+        reference.push(await runModel(model, refDs, { split: 'train' }), await runModel(model, refDs, { split: 'test' }));
+      }
+      if (reference.length === 0) reference.push(await runModel(model, ds, { split: 'train' }));
       const target = await runModel(model, ds, { split: 'test' });
       const report = estimateAgainstTruth(reference, target, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
