@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchModelCommand, registerBenchSessionCommand } from './bench';
+import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchMetricsCommand, registerBenchModelCommand, registerBenchSessionCommand } from './bench';
 import { registerEventsCommands } from './events';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
@@ -21,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerBenchModelCommand(program);
   registerBenchSessionCommand(program);
   registerBenchFaultsCommand(program);
+  registerBenchMetricsCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);

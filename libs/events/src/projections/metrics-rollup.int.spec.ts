@@ -26,7 +26,7 @@ describe('metrics rollup (Postgres)', () => {
   afterAll(() => env.close());
 
   const snapshot = async () => ({
-    cells: (await pool.query('SELECT resolution, bucket, run_id, scope, key, cell FROM metric_rollups ORDER BY 1, 2, 3, 4, 5')).rows,
+    cells: (await pool.query('SELECT * FROM metric_rollups ORDER BY resolution, bucket, run_id, scope, key')).rows,
     samples: (await pool.query('SELECT run_id, sample_index, state FROM metric_rollup_samples ORDER BY 1, 2')).rows,
   });
   const total = async (runId: string, scope: 'run' | 'device' | 'link', key: string, resolution = 60_000) => {

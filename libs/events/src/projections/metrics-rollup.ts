@@ -17,6 +17,25 @@ import {
 /** Subscriber name of the metrics rollup (its own checkpoint: it is rebuilt apart from the other projections). */
 export const METRICS_ROLLUP_SUBSCRIBER = 'metrics-rollup';
 
+/** Top-level cell fields, so that a query reads only what its metric needs. */
+export type RollupField = keyof RollupCell;
+// Every field of RollupCell, once (a field added to the cell without a column here fails to compile).
+const FIELD_SET: Record<RollupField, true> = {
+  samples: true, decided: true, exits: true, entropy: true, confidence: true, confidenceLabelled: true, confidenceCorrect: true,
+  labelled: true, correct: true, labelledByExit: true, correctByExit: true, answered: true, missed: true, missedBy: true,
+  latency: true, sectionEntropy: true, agreeN: true, agree: true, messages: true, bytes: true,
+};
+const FIELDS = Object.keys(FIELD_SET) as RollupField[];
+
+const COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
+
+/** A cell from a row's field columns (null columns are absent fields). */
+function cellOf(row: Partial<Record<RollupField, unknown>>): RollupCell {
+  const cell: Record<string, unknown> = {};
+  for (const f of FIELDS) if (row[f] !== null && row[f] !== undefined) cell[f] = row[f];
+  return cell as RollupCell;
+}
+
 /** Applies one batch of the log to metric_rollups and metric_rollup_samples, inside `tx`. */
 export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise<void> {
   const touched = samplesTouched(events);
@@ -39,23 +58,21 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
       scope: keys.map((k) => k.scope),
       key: keys.map((k) => k.key),
     };
-    const { rows } = await tx.query<{ resolution: number; bucket: string; run_id: string; scope: RollupScope; key: string; cell: RollupCell }>(
-      `SELECT m.resolution, m.bucket, m.run_id, m.scope, m.key, m.cell FROM metric_rollups m
+    const { rows } = await tx.query<{ resolution: number; bucket: string; run_id: string; scope: RollupScope; key: string } & Record<RollupField, unknown>>(
+      `SELECT m.resolution, m.bucket, m.run_id, m.scope, m.key, ${COLUMNS} FROM metric_rollups m
          JOIN unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(resolution, bucket, run_id, scope, key)
            USING (resolution, bucket, run_id, scope, key)
         FOR UPDATE OF m`,
       [cols.res, cols.bucket, cols.run, cols.scope, cols.key],
     );
-    const stored = new Map(rows.map((r) => [JSON.stringify([r.resolution, r.run_id, r.scope, r.key, Number(r.bucket)]), r.cell]));
+    const stored = new Map(rows.map((r) => [JSON.stringify([r.resolution, r.run_id, r.scope, r.key, Number(r.bucket)]), cellOf(r)]));
     const merged = [...delta.cells.entries()].map(([k, cell]) => {
       const prev = stored.get(k);
       return prev ? mergeCells(prev, cell) : cell;
     });
-    await tx.query(
-      `INSERT INTO metric_rollups (resolution, bucket, run_id, scope, key, cell)
-       SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-       ON CONFLICT (resolution, run_id, scope, key, bucket) DO UPDATE SET cell = excluded.cell`,
-      [cols.res, cols.bucket, cols.run, cols.scope, cols.key, merged.map((c) => JSON.stringify(c))],
+    await writeRollupCells(
+      tx,
+      keys.map((k, i) => ({ ...k, cell: merged[i] })),
     );
   }
   const keep = [...delta.samples.entries()].filter(([, s]) => s !== null) as [string, SampleRollupState][];
@@ -79,6 +96,27 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
       [k.map((x) => x[0]), k.map((x) => x[1])],
     );
   }
+}
+
+/** Writes whole cells (replacing stored ones): the subscription's batches, and a benchmark's seed. */
+export async function writeRollupCells(
+  db: Queryable,
+  cells: { resolution: number; bucket: number; runId: string; scope: RollupScope; key: string; cell: RollupCell }[],
+): Promise<void> {
+  if (cells.length === 0) return;
+  await db.query(
+    `INSERT INTO metric_rollups (resolution, bucket, run_id, scope, key, ${COLUMNS})
+     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], ${FIELDS.map((_, i) => `$${i + 6}::jsonb[]`).join(', ')})
+     ON CONFLICT (resolution, run_id, scope, key, bucket) DO UPDATE SET ${FIELDS.map((f) => `"${f}" = excluded."${f}"`).join(', ')}`,
+    [
+      cells.map((c) => c.resolution),
+      cells.map((c) => c.bucket),
+      cells.map((c) => c.runId),
+      cells.map((c) => c.scope),
+      cells.map((c) => c.key),
+      ...FIELDS.map((f) => cells.map((c) => (c.cell[f] === undefined ? null : JSON.stringify(c.cell[f])))),
+    ],
+  );
 }
 
 /** The rollup's subscription (not started). */
@@ -125,14 +163,6 @@ export function metricsRollupLag(store: EventStore): Promise<number> {
   return subscriptionLag(store, METRICS_ROLLUP_SUBSCRIBER);
 }
 
-/** Top-level cell fields, so that a query reads only what its metric needs. */
-export type RollupField = keyof RollupCell;
-const FIELDS: readonly RollupField[] = [
-  'samples', 'decided', 'exits', 'entropy', 'confidence', 'confidenceLabelled', 'confidenceCorrect', 'labelled', 'correct',
-  'labelledByExit', 'correctByExit', 'answered', 'missed', 'missedBy', 'latency', 'sectionEntropy', 'agreeN', 'agree',
-  'messages', 'bytes',
-];
-
 export interface RollupRead {
   resolution: number;
   scope: RollupScope;
@@ -151,15 +181,15 @@ export interface RollupRead {
  * ascending order. Only `fields` are read.
  */
 export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
-  const fields = q.fields.filter((f) => FIELDS.includes(f));
+  const fields = FIELDS.filter((f) => q.fields.includes(f));
   if (fields.length === 0) return [];
-  const projection = `jsonb_strip_nulls(jsonb_build_object(${fields.map((f) => `'${f}', cell->'${f}'`).join(', ')}))`;
+  const projection = fields.map((f) => `"${f}"`).join(', ');
   const keyCond = q.keyPrefix ? `key LIKE $3 || '%'` : 'key = $3';
   const runCond = q.runId === undefined ? '' : 'AND run_id = $6';
   const params: unknown[] = [q.resolution, q.scope, q.keyPrefix ? q.key.replace(/[\\%_]/g, (c) => `\\${c}`) : q.key, q.from, q.to];
   if (q.runId !== undefined) params.push(q.runId);
-  const { rows } = await db.query<{ bucket: string; cell: RollupCell }>(
-    `SELECT bucket, ${projection} AS cell FROM metric_rollups
+  const { rows } = await db.query<{ bucket: string } & Record<RollupField, unknown>>(
+    `SELECT bucket, ${projection} FROM metric_rollups
       WHERE resolution = $1 AND scope = $2 AND ${keyCond} AND bucket >= $4 AND bucket < $5 ${runCond}
       ORDER BY bucket`,
     params,
@@ -167,9 +197,10 @@ export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket
   const out: { bucket: number; cell: RollupCell }[] = [];
   for (const r of rows) {
     const bucket = Number(r.bucket);
+    const cell = cellOf(r);
     const last = out[out.length - 1];
-    if (last && last.bucket === bucket) mergeCells(last.cell, r.cell);
-    else out.push({ bucket, cell: r.cell });
+    if (last && last.bucket === bucket) mergeCells(last.cell, cell);
+    else out.push({ bucket, cell });
   }
   return out;
 }

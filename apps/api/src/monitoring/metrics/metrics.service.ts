@@ -13,9 +13,8 @@ import {
   type MetricSeries,
   type MetricSubject,
 } from '@ddnn/contracts';
-import type { RollupRead } from '@ddnn/events';
 import { connectivitySpans } from './connectivity';
-import { metricFields, referenceModel, seriesPoints, type ReferenceModel } from './metric-values';
+import { metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupRead } from '@ddnn/events';
 import { MetricsRepository } from './metrics.repository';
 
 /** Steps a query picks from when it names none: the finest that keeps a chart under AUTO_POINTS points. */

@@ -1,5 +1,6 @@
 import { METRICS, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
-import { mergeCells, type RollupCell, type RollupField } from '@ddnn/events';
+import { mergeCells, type RollupCell } from './metrics-rollup-fold';
+import type { RollupField } from './metrics-rollup';
 import {
   coarsen,
   CONFIDENCE_BINS,
