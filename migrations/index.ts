@@ -13,6 +13,7 @@ import { RunsAndDeviceLifecycle1764835200000 } from './1764835200000-runs-and-de
 import { DeviceStatusCounters1764928800000 } from './1764928800000-device-status-counters';
 import { StreamRuns1765000000010 } from './1765000000010-stream-runs';
 import { PartitionedEvents1765100000000 } from './1765100000000-partitioned-events';
+import { MetricsRollup1765200000001 } from './1765200000001-metrics-rollup';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -30,4 +31,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   DeviceStatusCounters1764928800000,
   StreamRuns1765000000010,
   PartitionedEvents1765100000000,
+  MetricsRollup1765200000001,
 ];

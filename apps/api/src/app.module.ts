@@ -9,6 +9,7 @@ import { DemoModule } from './demo/demo.module';
 import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
+import { MetricsModule } from './monitoring/metrics/metrics.module';
 import { RetentionModule } from './retention/retention.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { StreamsModule } from './streams/streams.module';
@@ -31,6 +32,7 @@ export class AppModule {
         DatasetsModule,
         AnalysisModule,
         LiveModule,
+        MetricsModule,
         DashboardModule.register(config.DDNN_DASHBOARD_DIR),
       ],
     };

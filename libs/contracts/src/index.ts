@@ -15,3 +15,4 @@ export * from './api/simulations';
 export * from './api/datasets';
 export * from './errors';
 export * from './api/errors';
+export * from './api/monitoring';

@@ -30,3 +30,4 @@ export {
   type Stage,
   type Transfer,
 } from './exit-core';
+export * from './estimation';

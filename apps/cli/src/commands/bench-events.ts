@@ -335,14 +335,14 @@ function copyText(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-function withDatabase(serverUrl: string, database: string): string {
+export function withDatabase(serverUrl: string, database: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${database}`;
   return u.toString();
 }
 
 /** TEST_DATABASE_URL, or an embedded server started (and stopped) for this run. */
-async function serverUrl(): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
+export async function serverUrl(): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
   if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, embedded: false, stop: async () => undefined };
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'libs', 'testing', 'embedded-server.cjs'))) {

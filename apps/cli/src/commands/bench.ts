@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BenchEventsOptions } from './bench-events';
+import type { BenchMetricsFlags } from './bench-metrics';
 import type { BenchModelFlags } from './bench-model';
 import type { BenchSessionFlags } from './bench-session';
 import type { BenchStreamFlags } from './bench-stream';
@@ -108,4 +109,15 @@ export function registerBenchFaultsCommand(program: Command): void {
     .option('--no-build', 'run the built dist/ of the API and the device agent as they are')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: FaultSuiteFlags) => (await import('./bench-faults')).runBenchFaultsCommand(flags));
+}
+
+/** `ddnn bench metrics`: the 7-day, one-minute metrics query over a seeded rollup (target < 200 ms). */
+export function registerBenchMetricsCommand(program: Command): void {
+  benchGroup(program)
+    .command('metrics')
+    .description('A 7-day chart at one-minute steps read from a seeded metrics rollup, as the Monitoring page asks for it (TEST_DATABASE_URL or an embedded server)')
+    .option('--days <n>', 'days of one-minute cells to seed and query', intFlag('--days', 1), 7)
+    .option('--rounds <n>', 'measurements per query (medians are reported)', intFlag('--rounds', 1), 7)
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (flags: BenchMetricsFlags) => (await import('./bench-metrics')).runBenchMetricsCommand(flags));
 }

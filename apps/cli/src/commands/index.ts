@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchModelCommand, registerBenchSessionCommand, registerBenchStreamCommand } from './bench';
+import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchMetricsCommand, registerBenchModelCommand, registerBenchSessionCommand, registerBenchStreamCommand } from './bench';
 import { registerEventsCommands } from './events';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
@@ -9,6 +9,7 @@ import { registerAnalyzeCommand } from './analyze';
 import { registerExportCommand } from './export';
 import { registerBenchAnalysisCommand } from './bench-analysis';
 import { registerReportSessionCommand } from './report-session';
+import { registerEstimateCommand } from './estimate';
 
 /**
  * Adds every command group. These modules hold only the commands' descriptions and flags: each action imports its
@@ -21,9 +22,11 @@ export function registerCommands(program: Command): void {
   registerBenchSessionCommand(program);
   registerBenchStreamCommand(program);
   registerBenchFaultsCommand(program);
+  registerBenchMetricsCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);
   registerEvalCommands(program);
+  registerEstimateCommand(program);
   registerReportCommands(program);
   registerAnalyzeCommand(program);
   registerExportCommand(program);

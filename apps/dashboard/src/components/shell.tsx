@@ -9,6 +9,7 @@ const NAV = [
   { href: '/devices', label: 'Devices' },
   { href: '/models', label: 'Models' },
   { href: '/sessions', label: 'Sessions' },
+  { href: '/monitoring', label: 'Monitoring' },
   { href: '/replay', label: 'Replay' },
   { href: '/compare', label: 'Compare' },
   { href: '/topology', label: 'Topology' },

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, Suspense, useEffect, useState } from 'react';
 import type { DeviceView, ProvisionDeviceResponse } from '@ddnn/contracts';
+import { DeviceOverTime } from '../../components/device-over-time';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { api } from '../../lib/api';
 import { fmtAgo, fmtTime } from '../../lib/format';
@@ -180,6 +181,7 @@ function DeviceDetail({ id }: { id: string }) {
           </dl>
         </Card>
       </div>
+      <DeviceOverTime deviceId={d.id} />
       <Actions device={d} onChange={() => (device.reload(), history.reload())} />
       <Card title="History (latest 50 events)">
         {history.error && <ErrorNote error={history.error} what="the history" />}

@@ -1,0 +1,157 @@
+import { streamIds, type MetricSeries, type NewEvent } from '@ddnn/contracts';
+import { waitFor } from '@ddnn/testing';
+import { Database } from '../../database/database';
+import { call, startTestApi, type TestApi } from '../../../test/devices/test-app';
+
+const TOKEN = 'test-operator-token';
+
+/**
+ * One run's events: per sample, two devices answer (or dev1 misses every 5th), the local exit answers easy
+ * samples (confident, right 9 times in 10) and the cloud the rest (less confident, right 7 times in 10).
+ */
+function runEvents(runId: string, samples: number, labelled: boolean): { events: NewEvent[][]; correct: number; localExits: number; cloudCorrect: number } {
+  const events: NewEvent[][] = [];
+  let correct = 0;
+  let localExits = 0;
+  let cloudCorrect = 0;
+  for (let i = 0; i < samples; i++) {
+    const label = i % 3;
+    const easy = i % 4 !== 3;
+    const right = easy ? i % 10 !== 0 : i % 10 < 7;
+    const prediction = right ? label : (label + 1) % 3;
+    if (right) correct++;
+    if (easy) localExits++;
+    else if (right) cloudCorrect++;
+    const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId: runId, sampleIndex: i, sampleId: `x${i}`, label: labelled ? label : null } }];
+    for (const [d, deviceId] of ['dev0', 'dev1'].entries()) {
+      if (deviceId === 'dev1' && i % 5 === 0) {
+        out.push({ type: 'DeviceMissed', data: { sessionId: runId, sampleIndex: i, deviceId, view: d, stage: 'scores', deadlineMs: 100, reason: 'timeout' } });
+        continue;
+      }
+      const p = [0.1, 0.1, 0.1];
+      p[d === 0 ? prediction : label] = 0.8;
+      out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'device', node: deviceId, view: d, probabilities: p, entropy: 0.5, latencyMs: 10 + d * 10, shadow: false } });
+      out.push({ type: 'BytesTransferred', data: { sessionId: runId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
+    }
+    const probs = (conf: number) => [0, 1, 2].map((c) => (c === prediction ? conf : (1 - conf) / 2));
+    out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'local', node: 'local', probabilities: probs(easy ? 0.93 : 0.6), entropy: easy ? 0.3 : 0.9, latencyMs: 0, shadow: false } });
+    out.push({ type: 'ExitDecided', data: { sessionId: runId, sampleIndex: i, tier: 'local', eta: easy ? 0.3 : 0.9, threshold: 0.8, policy: 'entropy', exited: easy, prediction, label: labelled ? label : null, shadow: false } });
+    if (!easy) {
+      out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'cloud', node: 'cloud', probabilities: probs(0.75), entropy: 0.6, latencyMs: 0, shadow: false } });
+      out.push({ type: 'ExitDecided', data: { sessionId: runId, sampleIndex: i, tier: 'cloud', eta: 0.6, threshold: null, policy: 'entropy', exited: true, prediction, label: labelled ? label : null, shadow: false } });
+    }
+    events.push(out);
+  }
+  return { events, correct, localExits, cloudCorrect };
+}
+
+describe('metrics API', () => {
+  let api: TestApi;
+  const samples = 200;
+  let truth: ReturnType<typeof runEvents>;
+
+  beforeAll(async () => {
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: TOKEN });
+    const store = api.app.get(Database).store;
+    // A labelled reference session (completed), then a stream of the same kind of data without labels.
+    const ref = runEvents('ref1', samples, true);
+    const start = (sessionId: string): NewEvent => ({
+      type: 'SessionStarted',
+      data: {
+        sessionId, modelId: 'm1', dataset: 'synthetic', split: 'test', classes: ['car', 'bus', 'person'], sampleCount: samples,
+        topology: { devices: [{ deviceId: 'dev0', view: 0 }, { deviceId: 'dev1', view: 1 }] }, policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+        mode: 'production', deadlineMs: 100, messageSizes: { scoresBytes: 12, featuresBytes: 32, rawBytes: 3072 },
+      },
+    });
+    await store.appendToStream(streamIds.session('ref1'), [start('ref1'), ...ref.events.flat(), { type: 'SessionCompleted', data: { sessionId: 'ref1', samples, durationMs: 1000 } }]);
+    truth = runEvents('st1', samples, false);
+    await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
+    await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
+    await new Promise((r) => setTimeout(r, 50));
+    await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);
+    await waitFor('the rollup to count the stream', async () => {
+      const r = await call<MetricSeries>(api, 'GET', '/metrics?metric=samples_per_second&runId=st1&step=1h', TOKEN);
+      return r.body.points?.reduce((s, p) => s + p.n, 0) === samples;
+    });
+  }, 180_000);
+  afterAll(() => api.close());
+
+  const get = (q: string) => call(api, 'GET', `/metrics${q}`, TOKEN);
+  const sum = (s: MetricSeries) => s.points.reduce((a, p) => a + p.n, 0);
+  const only = (s: MetricSeries) => {
+    const filled = s.points.filter((p) => p.n > 0);
+    expect(filled).toHaveLength(1);
+    return filled[0];
+  };
+
+  it('is for operators only and rejects malformed queries with a 400 that says why', async () => {
+    expect((await call(api, 'GET', '/metrics?metric=samples_per_second')).status).toBe(401);
+    const cases: [string, RegExp][] = [
+      ['?metric=nope', /metric: must be one of/],
+      ['?metric=device_latency_p50&link=a->b', /not measured per link/],
+      ['?metric=samples_per_second&from=yesterday', /from: must be epoch milliseconds or an ISO-8601 time/],
+      ['?metric=samples_per_second&from=0&to=2592000000&step=1m', /at most 11000/],
+      ['?metric=samples_per_second&from=0&to=9999999999999', /at most 31 days/],
+      ['?metric=samples_per_second&step=30s', /whole number of minutes/],
+      ['?metric=samples_per_second&bogus=1', /Unrecognized key/],
+      ['?metric=exit_rate_local&runId=', /runId/],
+    ];
+    for (const [q, message] of cases) {
+      const r = await get(q);
+      expect({ q, status: r.status }).toEqual({ q, status: 400 });
+      expect(r.body.message).toMatch(message);
+    }
+  });
+
+  it('answers each metric of a stream from the rollup', async () => {
+    const q = (metric: string, extra = '') => get(`?metric=${metric}&runId=st1&step=1h${extra}`);
+    const rate = (await q('exit_rate_local')).body as MetricSeries;
+    expect(only(rate).value).toBeCloseTo(truth.localExits / samples);
+    expect(rate.unit).toBe('ratio');
+    // No label arrived for the stream: labelled accuracy has no value, the estimate has one with an interval.
+    expect(sum((await q('accuracy_labelled')).body)).toBe(0);
+    const est = (await q('accuracy_estimated')).body as MetricSeries;
+    expect(est.reference).toEqual({ runId: 'ref1', samples });
+    const point = only(est);
+    const accuracy = truth.correct / samples;
+    // Calibrated on a reference of the same data, the estimate matches the accuracy the labels would give.
+    expect(Math.abs(point.value! - accuracy)).toBeLessThan(0.03);
+    expect(point.low!).toBeLessThan(accuracy);
+    expect(point.high!).toBeGreaterThan(accuracy);
+    expect(only((await q('accuracy_estimated_cloud')).body).value).toBeCloseTo(truth.cloudCorrect / (samples - truth.localExits), 2);
+    // Same data as the reference: no drift.
+    expect(only((await q('local_exit_rate_drift')).body).value).toBeCloseTo(0);
+    expect(only((await q('entropy_drift')).body).value).toBeCloseTo(0);
+    expect(only((await q('entropy_p50_local')).body).value).toBeCloseTo(0.305, 2);
+    // dev0 votes the fused prediction, dev1 the label: they agree with the decision as often as it is right.
+    expect(only((await q('device_agreement', '&deviceId=dev0')).body).value).toBe(1);
+    expect(only((await q('device_agreement', '&deviceId=dev1')).body).value).toBeCloseTo(0.8, 1);
+    expect(only((await q('device_miss_rate', '&deviceId=dev1')).body).value).toBeCloseTo(0.2);
+    expect(only((await q('miss_rate_timeout')).body).value).toBeCloseTo(40 / 400);
+    const p95 = only((await q('device_latency_p95', '&deviceId=dev1')).body).value!;
+    expect(p95).toBeGreaterThan(19);
+    expect(p95).toBeLessThan(21);
+    const bytes = (await q('bytes_per_second', '&link=dev0->local')).body as MetricSeries;
+    expect(only(bytes).value).toBeCloseTo((samples * 12) / 3600);
+    expect(only((await q('bytes_per_second', '&deviceId=dev1')).body).n).toBe(160);
+  });
+
+  it('steps through a window at one minute, and gives the latest value of a window', async () => {
+    const now = Date.now();
+    const r = await get(`?metric=samples_per_second&runId=st1&from=${now - 3_600_000}&to=${now + 60_000}&step=1m`);
+    expect(r.status).toBe(200);
+    expect(r.body.points.length).toBeGreaterThanOrEqual(60);
+    expect(sum(r.body)).toBe(samples);
+    const latest = await get('/latest?metric=exit_rate_local&runId=st1&window=1h');
+    expect(latest.status).toBe(200);
+    expect(latest.body.value).toBeCloseTo(truth.localExits / samples);
+    expect((await get('/latest?metric=exit_rate_local&runId=nothing&window=1h')).body.value).toBeNull();
+  });
+
+  it("draws a device's connectivity over time", async () => {
+    const r = await get(`/connectivity?deviceId=dev1&from=${Date.now() - 3_600_000}`);
+    expect(r.status).toBe(200);
+    expect(r.body.spans.map((s: { state: string }) => s.state)).toEqual(['unknown', 'connected', 'disconnected']);
+    expect(r.body.spans[2].reason).toBe('socket closed');
+  });
+});

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { streamIds, type StoredEvent } from '@ddnn/contracts';
+import { mergeCells, readRollup, type RollupCell, type RollupRead } from '@ddnn/events';
+import { Database } from '../../database/database';
+
+/** The metrics' I/O: rollup cells, the runs' summaries (model, labels) and a device's connectivity events. */
+@Injectable()
+export class MetricsRepository {
+  constructor(private readonly db: Database) {}
+
+  cells(q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
+    return readRollup(this.db.pool, q);
+  }
+
+  /** A run's whole rollup cell (hourly buckets summed), for a reference. */
+  async runTotal(runId: string, scope: 'run' | 'device', key: string, fields: RollupRead['fields']): Promise<RollupCell> {
+    const cells = await readRollup(this.db.pool, { resolution: 3_600_000, scope, key, runId, from: 0, to: Number.MAX_SAFE_INTEGER, fields });
+    return cells.reduce((acc, c) => mergeCells(acc, c.cell), {} as RollupCell);
+  }
+
+  /** The run's model and labelled-sample count, from its stored summary (null: no such run in the log). */
+  async run(runId: string): Promise<{ modelId: string | null; labelled: number } | null> {
+    const { rows } = await this.db.pool.query<{ model_id: string | null; labelled: number | null }>(
+      `SELECT summary->>'modelId' AS model_id, (summary->>'labelled')::int AS labelled FROM session_summaries WHERE session_id = $1`,
+      [runId],
+    );
+    return rows.length ? { modelId: rows[0].model_id, labelled: rows[0].labelled ?? 0 } : null;
+  }
+
+  /**
+   * The default reference: the most recent completed run with labels, of the given model when one is given,
+   * other than `except`.
+   */
+  async latestLabelledRun(modelId: string | null, except?: string): Promise<string | null> {
+    const { rows } = await this.db.pool.query<{ session_id: string }>(
+      `SELECT session_id FROM session_summaries
+        WHERE status = 'completed' AND (summary->>'labelled')::int > 0
+          AND ($1::text IS NULL OR summary->>'modelId' = $1) AND ($2::text IS NULL OR session_id <> $2)
+        ORDER BY updated_at DESC, session_id LIMIT 1`,
+      [modelId, except ?? null],
+    );
+    return rows[0]?.session_id ?? null;
+  }
+
+  /** The device's connectivity events (connected, disconnected, inactive), oldest first. */
+  async connectivityEvents(deviceId: string): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for await (const page of this.db.store.streamPages(streamIds.device(deviceId))) {
+      for (const e of page) if (e.type === 'DeviceConnected' || e.type === 'DeviceDisconnected' || e.type === 'DeviceWentInactive') out.push(e);
+    }
+    return out;
+  }
+}

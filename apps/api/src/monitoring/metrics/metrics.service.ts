@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import {
+  InvalidInputError,
+  MAX_METRIC_POINTS,
+  MAX_METRIC_WINDOW_MS,
+  METRIC_STEP_HOUR,
+  METRIC_STEP_MINUTE,
+  METRICS,
+  NotFoundError,
+  type ConnectivityTimeline,
+  type MetricName,
+  type MetricQuery,
+  type MetricSeries,
+  type MetricSubject,
+} from '@ddnn/contracts';
+import { connectivitySpans } from './connectivity';
+import { metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupRead } from '@ddnn/events';
+import { MetricsRepository } from './metrics.repository';
+
+/** Steps a query picks from when it names none: the finest that keeps a chart under AUTO_POINTS points. */
+const AUTO_STEPS = [1, 5, 15, 60, 360, 1440].map((m) => m * METRIC_STEP_MINUTE);
+const AUTO_POINTS = 1000;
+/** Windows of `latest` at least this long read the hourly rollup. */
+const LATEST_HOURLY_FROM_MS = 2 * 24 * METRIC_STEP_HOUR;
+
+const floorTo = (t: number, step: number) => Math.floor(t / step) * step;
+const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
+
+/**
+ * Metrics over time (issue 17), read from the rollup the metrics-rollup subscription keeps. `query` gives a
+ * series for charts; `latest` one value over the last window, for alert rules.
+ */
+@Injectable()
+export class MetricsService {
+  constructor(private readonly repo: MetricsRepository) {}
+
+  async query(q: MetricQuery): Promise<MetricSeries> {
+    checkSubject(q.metric, q.subject);
+    if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.from < 0 || q.to <= q.from) {
+      throw new InvalidInputError('from must be before to (epoch ms or ISO times)');
+    }
+    if (q.to - q.from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    const step = q.step ?? AUTO_STEPS.find((s) => (q.to - q.from) / s <= AUTO_POINTS) ?? AUTO_STEPS[AUTO_STEPS.length - 1];
+    if (!Number.isInteger(step) || step < METRIC_STEP_MINUTE || step % METRIC_STEP_MINUTE !== 0) {
+      throw new InvalidInputError('step must be a whole number of minutes (in ms, at least 60000)');
+    }
+    const resolution = step % METRIC_STEP_HOUR === 0 ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
+    const from = floorTo(q.from, resolution);
+    const to = ceilTo(q.to, resolution);
+    const points = Math.ceil((to - from) / step);
+    if (points > MAX_METRIC_POINTS) {
+      throw new InvalidInputError(`the window holds ${points} steps of ${step} ms; at most ${MAX_METRIC_POINTS}: widen the step`);
+    }
+    const reference = await this.reference(q.metric, q.subject, q.referenceRunId);
+    const cells = await this.repo.cells(this.read(q.metric, q.subject, resolution, from, to));
+    const series: MetricSeries = {
+      metric: q.metric,
+      subject: q.subject,
+      unit: METRICS[q.metric].unit,
+      from,
+      to,
+      step,
+      points: seriesPoints(q.metric, cells, from, to, step, reference?.model ?? null, q.subject.deviceId !== undefined),
+    };
+    if (METRICS[q.metric].reference) series.reference = reference ? { runId: reference.model.runId, samples: reference.samples } : null;
+    return series;
+  }
+
+  /** The metric over the last `windowMs` (whole minutes) up to now; null when there is nothing to measure. */
+  async latest(metric: MetricName, subject: MetricSubject, windowMs: number, referenceRunId?: string): Promise<number | null> {
+    checkSubject(metric, subject);
+    if (!Number.isFinite(windowMs) || windowMs < METRIC_STEP_MINUTE || windowMs > MAX_METRIC_WINDOW_MS) {
+      throw new InvalidInputError(`window must be between one minute and ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    }
+    const resolution = windowMs >= LATEST_HOURLY_FROM_MS ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
+    const to = ceilTo(Date.now() + 1, resolution);
+    const from = to - ceilTo(windowMs, resolution);
+    const reference = await this.reference(metric, subject, referenceRunId);
+    const cells = await this.repo.cells(this.read(metric, subject, resolution, from, to));
+    const [point] = seriesPoints(metric, cells, from, to, to - from, reference?.model ?? null, subject.deviceId !== undefined);
+    // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
+    return point?.value ?? null;
+  }
+
+  /** A device's connected / inactive / disconnected spans over [from, to). */
+  async connectivity(deviceId: string, from: number, to: number): Promise<ConnectivityTimeline> {
+    if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to <= from) throw new InvalidInputError('from must be before to');
+    if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    const events = await this.repo.connectivityEvents(deviceId);
+    return { deviceId, from, to, spans: connectivitySpans(events, from, to) };
+  }
+
+  private read(metric: MetricName, subject: MetricSubject, resolution: number, from: number, to: number): RollupRead {
+    const { fields } = metricFields(metric);
+    const base = { resolution, from, to, fields, runId: subject.runId };
+    if (subject.link !== undefined) return { ...base, scope: 'link', key: subject.link };
+    if (subject.deviceId !== undefined) {
+      // What a device sent: the links that start at it.
+      if (metric === 'bytes_per_second') return { ...base, scope: 'link', key: `${subject.deviceId}->`, keyPrefix: true };
+      return { ...base, scope: 'device', key: subject.deviceId };
+    }
+    return { ...base, scope: 'run', key: '' };
+  }
+
+  /** The reference run of an estimate or drift metric (null when the metric needs none or none exists). */
+  private async reference(metric: MetricName, subject: MetricSubject, referenceRunId?: string): Promise<{ model: ReferenceModel; samples: number } | null> {
+    if (!METRICS[metric].reference) return null;
+    let runId = referenceRunId;
+    if (runId !== undefined) {
+      const run = await this.repo.run(runId);
+      if (!run) throw new NotFoundError(`no run ${runId} in the log`);
+    } else {
+      const subjectRun = subject.runId ? await this.repo.run(subject.runId) : null;
+      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId)) ?? undefined;
+      if (runId === undefined) return null;
+    }
+    const { referenceFields } = metricFields(metric);
+    const fields = [...referenceFields, 'labelled' as const];
+    const device = metric === 'entropy_drift' && subject.deviceId !== undefined;
+    // A device's drift is measured against the same device in the reference when it took part, else all of them.
+    let cell = device ? await this.repo.runTotal(runId, 'device', subject.deviceId!, fields) : null;
+    if (!cell || !cell.sectionEntropy) cell = await this.repo.runTotal(runId, 'run', '', fields);
+    return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
+  }
+}
+
+/** Rejects subject parts the metric does not understand (a link for a latency, say) and malformed ids. */
+function checkSubject(metric: MetricName, subject: MetricSubject): void {
+  const allowed = METRICS[metric].subjects;
+  for (const part of ['runId', 'deviceId', 'link'] as const) {
+    const v = subject[part];
+    if (v === undefined) continue;
+    if (!allowed.includes(part)) throw new InvalidInputError(`${metric} is not measured per ${part === 'runId' ? 'run' : part === 'deviceId' ? 'device' : 'link'}`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > 300) throw new InvalidInputError(`${part} must be 1-300 characters`);
+  }
+  if (subject.link !== undefined && !/^.+->.+$/.test(subject.link)) throw new InvalidInputError('link must be written <from>-><to>');
+}

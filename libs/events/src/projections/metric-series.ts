@@ -1,0 +1,190 @@
+import { METRICS, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
+import { mergeCells, type RollupCell } from './metrics-rollup-fold';
+import type { RollupField } from './metrics-rollup';
+import {
+  coarsen,
+  CONFIDENCE_BINS,
+  denseHistogram,
+  ENTROPY_BINS,
+  estimateAccuracy,
+  fitCalibration,
+  histogramQuantile,
+  latencyBinRange,
+  populationStabilityIndex,
+  unitBinRange,
+  type Calibration,
+  type EstimationPart,
+} from '@ddnn/policies';
+
+/**
+ * Each metric as a function of a rollup cell summed over one step (and, for estimates and drift, the reference
+ * run's cell summed over the whole run). One definition per metric: charts, alert rules and the REST API all
+ * read values through `metricValue`.
+ */
+const EXITS: readonly ExitTier[] = ['local', 'edge', 'cloud'];
+
+interface MetricSpec {
+  fields: readonly RollupField[];
+  /** Fields the reference cell needs (estimates, drift). */
+  referenceFields?: readonly RollupField[];
+  value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
+}
+
+/** What a reference run contributes: its cell over the whole run, and its per-exit calibrations. */
+export interface ReferenceModel {
+  runId: string;
+  cell: RollupCell;
+  calibration: Partial<Record<ExitTier, Calibration>>;
+}
+
+export function referenceModel(runId: string, cell: RollupCell): ReferenceModel {
+  const calibration: Partial<Record<ExitTier, Calibration>> = {};
+  for (const exit of EXITS) {
+    const labelled = denseHistogram(cell.confidenceLabelled?.[exit], CONFIDENCE_BINS);
+    if (labelled.some((n) => n > 0)) calibration[exit] = fitCalibration(labelled, denseHistogram(cell.confidenceCorrect?.[exit], CONFIDENCE_BINS));
+  }
+  return { runId, cell, calibration };
+}
+
+const none = (n = 0): Omit<MetricPoint, 't'> => ({ value: null, n });
+const ratio = (num: number | undefined, den: number | undefined): Omit<MetricPoint, 't'> =>
+  den && den > 0 ? { value: (num ?? 0) / den, n: den } : none();
+const perSecond = (count: number | undefined, stepMs: number): Omit<MetricPoint, 't'> => ({ value: ((count ?? 0) * 1000) / stepMs, n: count ?? 0 });
+const requests = (c: RollupCell) => (c.answered ?? 0) + (c.missed ?? 0);
+const total = (h: Record<string, number> | undefined) => Object.values(h ?? {}).reduce((a, b) => a + b, 0);
+
+function quantile(h: Record<string, number> | undefined, q: number, range: (b: number) => [number, number]): Omit<MetricPoint, 't'> {
+  const v = histogramQuantile(h, q, range);
+  return v === null ? none() : { value: v, n: total(h) };
+}
+const entropyRange = (b: number) => unitBinRange(b, ENTROPY_BINS);
+
+function estimate(cell: RollupCell, reference: ReferenceModel | null, exits: readonly ExitTier[]): Omit<MetricPoint, 't'> {
+  const counts = exits.map((e) => ({ e, counts: denseHistogram(cell.confidence?.[e], CONFIDENCE_BINS) }));
+  const n = counts.reduce((s, c) => s + c.counts.reduce((a, b) => a + b, 0), 0);
+  if (!reference || n === 0) return none(n);
+  const parts: EstimationPart[] = [];
+  for (const { e, counts: c } of counts) {
+    if (!c.some((x) => x > 0)) continue;
+    // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
+    parts.push({ counts: c, calibration: reference.calibration[e] ?? fitCalibration(new Array(CONFIDENCE_BINS).fill(0), new Array(CONFIDENCE_BINS).fill(0)) });
+  }
+  const est = estimateAccuracy(parts);
+  return est ? { value: est.value, low: est.low, high: est.high, n: est.n } : none();
+}
+
+type ExitMetric<T extends ExitTier> = `${'exit_rate' | 'entropy_p50' | 'entropy_p95' | 'accuracy_labelled' | 'accuracy_estimated'}_${T}`;
+
+function exitSpecs<T extends ExitTier>(exit: T): Record<ExitMetric<T>, MetricSpec> {
+  // Computed template keys widen to string: the cast restores the five names listed here.
+  const specs: Record<string, MetricSpec> = {
+    [`exit_rate_${exit}`]: { fields: ['exits', 'decided'], value: (c) => ratio(c.exits?.[exit], c.decided) },
+    [`entropy_p50_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.5, entropyRange) },
+    [`entropy_p95_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.95, entropyRange) },
+    [`accuracy_labelled_${exit}`]: { fields: ['labelledByExit', 'correctByExit'], value: (c) => ratio(c.correctByExit?.[exit], c.labelledByExit?.[exit]) },
+    [`accuracy_estimated_${exit}`]: {
+      fields: ['confidence'],
+      referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
+      value: (c, _s, ref) => estimate(c, ref, [exit]),
+    },
+  };
+  return specs as Record<ExitMetric<T>, MetricSpec>;
+}
+
+function missRate(reason: MissReason): MetricSpec {
+  return { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(c.missedBy?.[reason], requests(c)) };
+}
+
+function entropyDrift(c: RollupCell, ref: ReferenceModel | null, device: boolean): Omit<MetricPoint, 't'> {
+  const cur = device ? c.sectionEntropy : c.entropy?.local;
+  const base = device ? ref?.cell.sectionEntropy : ref?.cell.entropy?.local;
+  const n = total(cur);
+  if (!ref || n === 0 || total(base) === 0) return none(n);
+  const psi = populationStabilityIndex(coarsen(denseHistogram(base, ENTROPY_BINS)), coarsen(denseHistogram(cur, ENTROPY_BINS)));
+  return psi === null ? none(n) : { value: psi, n };
+}
+
+const SPECS: Record<MetricName, MetricSpec> = {
+  samples_per_second: { fields: ['samples'], value: (c, step) => perSecond(c.samples, step) },
+  ...exitSpecs('local'),
+  ...exitSpecs('edge'),
+  ...exitSpecs('cloud'),
+  bytes_per_second: { fields: ['bytes'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
+  device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, latencyBinRange) },
+  device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, latencyBinRange) },
+  device_miss_rate: { fields: ['answered', 'missed'], value: (c) => ratio(c.missed, requests(c)) },
+  miss_rate_timeout: missRate('timeout'),
+  miss_rate_disconnected: missRate('disconnected'),
+  miss_rate_error: missRate('error'),
+  miss_rate_invalid: missRate('invalid'),
+  skipped_captures: { fields: ['missedBy'], value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
+  accuracy_labelled: { fields: ['labelled', 'correct'], value: (c) => ratio(c.correct, c.labelled) },
+  accuracy_estimated: {
+    fields: ['confidence'],
+    referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
+    value: (c, _s, ref) => estimate(c, ref, EXITS),
+  },
+  device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
+  local_exit_rate_drift: {
+    fields: ['exits', 'decided'],
+    referenceFields: ['exits', 'decided'],
+    value: (c, _s, ref) => {
+      const cur = ratio(c.exits?.local, c.decided);
+      const base = ref ? ratio(ref.cell.exits?.local, ref.cell.decided) : none();
+      return cur.value === null || base.value === null ? none(cur.n) : { value: cur.value - base.value, n: cur.n };
+    },
+  },
+  entropy_drift: {
+    fields: ['entropy', 'sectionEntropy'],
+    referenceFields: ['entropy', 'sectionEntropy'],
+    value: (c, _s, ref) => entropyDrift(c, ref, false),
+  },
+};
+
+/** Rollup fields a metric reads from the subject's cells, and from the reference's. */
+export function metricFields(metric: MetricName): { fields: readonly RollupField[]; referenceFields: readonly RollupField[] } {
+  return { fields: SPECS[metric].fields, referenceFields: SPECS[metric].referenceFields ?? [] };
+}
+
+/** The metric over one step's summed cell. `device`: the subject is one device (its sections, not the exits). */
+export function metricValue(
+  metric: MetricName,
+  cell: RollupCell,
+  stepMs: number,
+  reference: ReferenceModel | null,
+  device = false,
+): Omit<MetricPoint, 't'> {
+  if (metric === 'entropy_drift') return entropyDrift(cell, reference, device);
+  const v = SPECS[metric].value(cell, stepMs, reference);
+  // Rates and sums of nothing are 0; a ratio of nothing has no value. NaN never leaves here.
+  if (v.value !== null && !Number.isFinite(v.value)) return none(v.n);
+  return v;
+}
+
+/**
+ * Points of a series: the buckets (ascending) summed into steps of `stepMs` from `from`, one point per step
+ * in [from, to) with empty steps included.
+ */
+export function seriesPoints(
+  metric: MetricName,
+  buckets: { bucket: number; cell: RollupCell }[],
+  from: number,
+  to: number,
+  stepMs: number,
+  reference: ReferenceModel | null,
+  device = false,
+): MetricPoint[] {
+  const count = Math.max(0, Math.ceil((to - from) / stepMs));
+  const cells: RollupCell[] = Array.from({ length: count }, () => ({}));
+  for (const b of buckets) {
+    const i = Math.floor((b.bucket - from) / stepMs);
+    if (i >= 0 && i < count) mergeCells(cells[i], b.cell);
+  }
+  const interval = METRICS[metric].interval;
+  return cells.map((cell, i) => {
+    const v = metricValue(metric, cell, stepMs, reference, device);
+    const point: MetricPoint = { t: from + i * stepMs, value: v.value, n: v.n };
+    if (interval && v.low !== undefined) Object.assign(point, { low: v.low, high: v.high });
+    return point;
+  });
+}

@@ -1,0 +1,240 @@
+import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
+import { addTo, argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
+
+/**
+ * The metrics rollup (issue 17): per time bucket, per run (session or stream), what the run did; per device of
+ * the run and per link, the same for that device or link. Every field is a count or a histogram, so cells of any
+ * buckets, runs or devices merge by addition (`mergeCells`), and a rebuild from the log in batches of any size
+ * sums to the live result.
+ */
+export interface RollupCell {
+  /** Samples started (run cells). */
+  samples?: number;
+  /** Samples with a live exit decision, and those answered at each exit. */
+  decided?: number;
+  exits?: Partial<Record<ExitTier, number>>;
+  /** Normalized entropy at each live exit check, over every sample that reached it (ENTROPY_BINS bins). */
+  entropy?: Partial<Record<ExitTier, SparseHistogram>>;
+  /** Max-probability of the answering exit's output, per exit, over decided samples (CONFIDENCE_BINS bins). */
+  confidence?: Partial<Record<ExitTier, SparseHistogram>>;
+  /** The same over decided samples whose label is known, and over those predicted right (the calibration's input). */
+  confidenceLabelled?: Partial<Record<ExitTier, SparseHistogram>>;
+  confidenceCorrect?: Partial<Record<ExitTier, SparseHistogram>>;
+  /** Decided samples with a known label (at start or posted later), and those predicted right; per exit too. */
+  labelled?: number;
+  correct?: number;
+  labelledByExit?: Partial<Record<ExitTier, number>>;
+  correctByExit?: Partial<Record<ExitTier, number>>;
+  /** Device requests answered in time (live device sections) and missed, by reason (run and device cells). */
+  answered?: number;
+  missed?: number;
+  missedBy?: Partial<Record<MissReason, number>>;
+  /** Latency of answered device sections (LATENCY bins, see latencyBin). */
+  latency?: SparseHistogram;
+  /** Normalized entropy of answered device sections (ENTROPY_BINS bins): the device's own view of the scene. */
+  sectionEntropy?: SparseHistogram;
+  /** Decided samples the device answered, and those where its own argmax equals the fused decision. */
+  agreeN?: number;
+  agree?: number;
+  /** Counted (non-shadow) messages and bytes (run and link cells). */
+  messages?: number;
+  bytes?: number;
+}
+
+export type RollupScope = 'run' | 'device' | 'link';
+export const ROLLUP_RESOLUTIONS = [60_000, 3_600_000] as const;
+
+/** What the rollup remembers about one sample between its events (device answers before the decision; a label after it). */
+export interface SampleRollupState {
+  /** Device id -> argmax of its live section. */
+  devices?: Record<string, number>;
+  /** Exit tier -> confidence bin of that tier's live section. */
+  confidence?: Partial<Record<ExitTier, number>>;
+  /** A label posted before the decision. */
+  label?: number;
+  decided?: { at: number; tier: ExitTier; prediction: number; bin: number | null };
+  /** Its label has been counted. */
+  counted?: boolean;
+}
+
+/** The cells one batch changes, keyed by cellKey, and the sample states it read and changed. */
+export interface RollupDelta {
+  cells: Map<string, RollupCell>;
+  samples: Map<string, SampleRollupState | null>;
+  /**
+   * Sessions (dataset runs) that ended in this batch: their samples' labels came with the dataset, so the ones
+   * still waiting for a label never get one and are forgotten. Streams take labels at any time.
+   */
+  ended: string[];
+}
+
+export function cellKey(resolution: number, runId: string, scope: RollupScope, key: string, bucket: number): string {
+  return JSON.stringify([resolution, runId, scope, key, bucket]);
+}
+export function parseCellKey(k: string): { resolution: number; runId: string; scope: RollupScope; key: string; bucket: number } {
+  const [resolution, runId, scope, key, bucket] = JSON.parse(k) as [number, string, RollupScope, string, number];
+  return { resolution, runId, scope, key, bucket };
+}
+export function sampleKey(runId: string, sampleIndex: number): string {
+  return JSON.stringify([runId, sampleIndex]);
+}
+
+/** Adds `b` into `a` (numbers add, nested records merge), in place; returns `a`. */
+export function mergeCells<T extends object>(a: T, b: T): T {
+  const x = a as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+    if (typeof v === 'number') x[k] = ((x[k] as number | undefined) ?? 0) + v;
+    else if (v && typeof v === 'object') x[k] = mergeCells((x[k] as object | undefined) ?? {}, v as object);
+  }
+  return a;
+}
+
+/** A label posted for a sample after the fact (streams), when well-formed. */
+function labelOf(e: StoredEvent): { runId: string; sampleIndex: number; label: number; decided: boolean } | null {
+  if (e.type !== 'SampleLabelled') return null;
+  const d = e.data;
+  if (typeof d.sessionId !== 'string' || !Number.isInteger(d.sampleIndex) || !Number.isInteger(d.label)) return null;
+  return { runId: d.sessionId, sampleIndex: d.sampleIndex, label: d.label, decided: d.decision !== undefined };
+}
+
+/** The (run, sample) pairs whose state the batch reads, so that they can be loaded before folding. */
+export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIndex: number }[] {
+  const seen = new Map<string, { runId: string; sampleIndex: number }>();
+  for (const e of events) {
+    const l = labelOf(e);
+    if (l) seen.set(sampleKey(l.runId, l.sampleIndex), { runId: l.runId, sampleIndex: l.sampleIndex });
+    else if (e.type === 'SectionEvaluated' || e.type === 'ExitDecided') {
+      seen.set(sampleKey(e.data.sessionId, e.data.sampleIndex), { runId: e.data.sessionId, sampleIndex: e.data.sampleIndex });
+    }
+  }
+  return [...seen.values()];
+}
+
+const maxOf = (p: number[]): number => p.reduce((m, v) => (v > m ? v : m), 0);
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/**
+ * Folds a batch of the log into cell deltas and sample states (pure). `states` holds the stored state of every
+ * sample in samplesTouched (absent = none); the result's `samples` holds each touched state's new value (null:
+ * delete, the sample needs no more remembering).
+ */
+export function foldRollup(events: StoredEvent[], states: Map<string, SampleRollupState>): RollupDelta {
+  const cells = new Map<string, RollupCell>();
+  const samples = new Map<string, SampleRollupState | null>();
+  const ended: string[] = [];
+  const state = (runId: string, i: number): SampleRollupState => {
+    const k = sampleKey(runId, i);
+    let s = samples.get(k) ?? states.get(k);
+    if (!s) s = {};
+    else if (!samples.has(k)) s = structuredClone(s);
+    samples.set(k, s);
+    return s;
+  };
+  const add = (at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell) => {
+    for (const res of ROLLUP_RESOLUTIONS) {
+      const k = cellKey(res, runId, scope, key, Math.floor(at / res) * res);
+      const cell = cells.get(k);
+      if (cell) mergeCells(cell, structuredClone(delta));
+      else cells.set(k, structuredClone(delta));
+    }
+  };
+  const countLabel = (runId: string, s: SampleRollupState, label: number) => {
+    const d = s.decided!;
+    const right = d.prediction === label ? 1 : 0;
+    const delta: RollupCell = { labelled: 1, correct: right, labelledByExit: { [d.tier]: 1 }, correctByExit: { [d.tier]: right } };
+    if (d.bin !== null) {
+      delta.confidenceLabelled = { [d.tier]: { [d.bin]: 1 } };
+      if (right) delta.confidenceCorrect = { [d.tier]: { [d.bin]: 1 } };
+    }
+    add(d.at, runId, 'run', '', delta);
+    s.counted = true;
+  };
+
+  for (const e of events) {
+    const at = Date.parse(e.createdAt);
+    if (!Number.isFinite(at)) continue;
+    const labelled = labelOf(e);
+    if (labelled) {
+      const k = sampleKey(labelled.runId, labelled.sampleIndex);
+      // Decided before the label was posted, yet nothing remembered: its label was counted already.
+      if (labelled.decided && !samples.has(k) && !states.has(k)) continue;
+      const s = state(labelled.runId, labelled.sampleIndex);
+      if (s.counted) continue; // the first label posted for a sample counts
+      if (s.decided) countLabel(labelled.runId, s, labelled.label);
+      else s.label = labelled.label;
+      continue;
+    }
+    switch (e.type) {
+      case 'SampleStarted':
+        add(at, e.data.sessionId, 'run', '', { samples: 1 });
+        break;
+      case 'SectionEvaluated': {
+        const d = e.data;
+        if (d.shadow || !Array.isArray(d.probabilities) || d.probabilities.length === 0) break;
+        const s = state(d.sessionId, d.sampleIndex);
+        if (d.tier === 'device') {
+          (s.devices ??= {})[d.node] = argmax(d.probabilities);
+          const delta: RollupCell = { answered: 1 };
+          if (finite(d.latencyMs)) delta.latency = { [latencyBin(d.latencyMs)]: 1 };
+          if (finite(d.entropy)) delta.sectionEntropy = { [unitBin(d.entropy, ENTROPY_BINS)]: 1 };
+          add(at, d.sessionId, 'run', '', delta);
+          add(at, d.sessionId, 'device', d.node, delta);
+        } else {
+          const top = maxOf(d.probabilities);
+          if (finite(top)) (s.confidence ??= {})[d.tier] = unitBin(top, CONFIDENCE_BINS);
+        }
+        break;
+      }
+      case 'ExitDecided': {
+        const d = e.data;
+        if (d.shadow) break;
+        const s = state(d.sessionId, d.sampleIndex);
+        if (finite(d.eta)) add(at, d.sessionId, 'run', '', { entropy: { [d.tier]: { [unitBin(d.eta, ENTROPY_BINS)]: 1 } } });
+        if (!answersSample(d) || s.decided) break;
+        const bin = s.confidence?.[d.tier] ?? null;
+        const delta: RollupCell = { decided: 1, exits: { [d.tier]: 1 } };
+        if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
+        add(at, d.sessionId, 'run', '', delta);
+        for (const [deviceId, own] of Object.entries(s.devices ?? {})) {
+          const agreement: RollupCell = { agreeN: 1, agree: own === d.prediction ? 1 : 0 };
+          add(at, d.sessionId, 'run', '', agreement);
+          add(at, d.sessionId, 'device', deviceId, agreement);
+        }
+        s.decided = { at, tier: d.tier, prediction: d.prediction, bin };
+        delete s.devices;
+        delete s.confidence;
+        const label = d.label ?? s.label;
+        delete s.label;
+        if (label !== undefined && label !== null) countLabel(d.sessionId, s, label);
+        break;
+      }
+      case 'DeviceMissed': {
+        const d = e.data;
+        const delta: RollupCell = { missed: 1, missedBy: { [d.reason]: 1 } };
+        add(at, d.sessionId, 'run', '', delta);
+        add(at, d.sessionId, 'device', d.deviceId, delta);
+        break;
+      }
+      case 'BytesTransferred': {
+        const d = e.data;
+        if (d.shadow || !finite(d.bytes)) break;
+        const delta: RollupCell = { messages: 1, bytes: d.bytes };
+        add(at, d.sessionId, 'run', '', delta);
+        add(at, d.sessionId, 'link', linkId(d.from, d.to), delta);
+        break;
+      }
+      case 'SessionCompleted':
+      case 'SessionAborted':
+        if (e.streamId === streamIds.session(e.data.sessionId)) {
+          ended.push(e.data.sessionId);
+          for (const k of samples.keys()) if ((JSON.parse(k) as [string, number])[0] === e.data.sessionId) samples.set(k, null);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  // A sample decided with its label counted needs no more remembering; unlabelled ones wait for a label.
+  for (const [k, s] of samples) if (s && s.decided && s.counted) samples.set(k, null);
+  return { cells, samples, ended };
+}

@@ -1,0 +1,112 @@
+import { estimateAccuracy, fitCalibration } from './cbpe';
+import { coarsen, populationStabilityIndex } from './drift';
+import { CONFIDENCE_BINS, histogramQuantile, latencyBin, latencyBinRange, mergeHistograms, unitBin, unitBinRange } from './histogram';
+
+/** A seeded uniform generator (mulberry32), so the statistical checks are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A model whose confidences are over-confident: P(correct | c) = c^2. */
+function draw(n: number, seed: number, skew: number): { counts: number[]; correct: number[]; accuracy: number } {
+  const r = rng(seed);
+  const counts = new Array<number>(CONFIDENCE_BINS).fill(0);
+  const correct = new Array<number>(CONFIDENCE_BINS).fill(0);
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    const c = 0.34 + 0.66 * r() ** skew;
+    const ok = r() < c * c ? 1 : 0;
+    const b = unitBin(c, CONFIDENCE_BINS);
+    counts[b]++;
+    correct[b] += ok;
+    right += ok;
+  }
+  return { counts, correct, accuracy: right / n };
+}
+
+describe('confidence-based accuracy estimation', () => {
+  it('estimates the accuracy of a shifted, unlabelled sample from a calibration on a labelled reference', () => {
+    const reference = draw(4000, 1, 0.5);
+    const calibration = fitCalibration(reference.counts, reference.correct);
+    // The production data are less confident than the reference: raw confidence would overestimate.
+    const production = draw(3000, 2, 1.5);
+    const est = estimateAccuracy([{ counts: production.counts, calibration }])!;
+    const rawConfidence = production.counts.reduce((s, c, b) => s + c * (b + 0.5) / CONFIDENCE_BINS, 0) / 3000;
+    expect(Math.abs(est.value - production.accuracy)).toBeLessThan(0.02);
+    expect(rawConfidence - production.accuracy).toBeGreaterThan(0.1);
+    expect(est.low).toBeLessThanOrEqual(production.accuracy);
+    expect(est.high).toBeGreaterThanOrEqual(production.accuracy);
+    expect(est.n).toBe(3000);
+  });
+
+  it('calibrates monotonically and pools bins that violate the order', () => {
+    const labelled = [0, 10, 10, 0, 10];
+    const correct = [0, 6, 4, 0, 9];
+    const cal = fitCalibration(labelled, correct);
+    expect(cal.value[1]).toBeCloseTo(0.5);
+    expect(cal.value[2]).toBeCloseTo(0.5);
+    expect(cal.block[1]).toBe(cal.block[2]);
+    expect(cal.value[4]).toBeCloseTo(0.9);
+    for (let b = 1; b < 5; b++) expect(cal.value[b]).toBeGreaterThanOrEqual(cal.value[b - 1]);
+    expect(cal.samples).toBe(30);
+  });
+
+  it('widens the interval for a small reference and for bins the reference never saw', () => {
+    const big = draw(5000, 3, 1);
+    const small = draw(100, 3, 1);
+    const target = draw(2000, 4, 1).counts;
+    const wide = estimateAccuracy([{ counts: target, calibration: fitCalibration(small.counts, small.correct) }])!;
+    const narrow = estimateAccuracy([{ counts: target, calibration: fitCalibration(big.counts, big.correct) }])!;
+    expect(wide.high - wide.low).toBeGreaterThan(narrow.high - narrow.low);
+    const none = estimateAccuracy([{ counts: target, calibration: fitCalibration(new Array(CONFIDENCE_BINS).fill(0), new Array(CONFIDENCE_BINS).fill(0)) }])!;
+    expect(none.high - none.low).toBeGreaterThan(wide.high - wide.low);
+  });
+
+  it('combines exits, each with its own calibration, weighted by their samples', () => {
+    const a = fitCalibration([0, 100], [0, 90]);
+    const b = fitCalibration([100, 0], [50, 0]);
+    const est = estimateAccuracy([
+      { counts: [0, 30], calibration: a },
+      { counts: [10, 0], calibration: b },
+    ])!;
+    expect(est.value).toBeCloseTo((30 * 0.9 + 10 * 0.5) / 40);
+    expect(estimateAccuracy([{ counts: [0, 0], calibration: a }])).toBeNull();
+  });
+});
+
+describe('histograms and drift', () => {
+  it('reads quantiles back within a bin', () => {
+    const h = {};
+    const add = (x: number) => Object.assign(h, mergeHistograms(h, { [unitBin(x, 100)]: 1 }));
+    for (let i = 0; i < 1000; i++) add(i / 1000);
+    expect(histogramQuantile(h, 0.5, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.5, 2);
+    expect(histogramQuantile(h, 0.95, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.95, 2);
+    expect(histogramQuantile({}, 0.5, (b) => unitBinRange(b, 100))).toBeNull();
+  });
+
+  it('bins latencies on a log scale within a few percent', () => {
+    for (const ms of [1.5, 12, 250, 4000, 60_000]) {
+      const [lo, hi] = latencyBinRange(latencyBin(ms));
+      expect(ms).toBeGreaterThanOrEqual(lo * 0.999);
+      expect(ms).toBeLessThan(hi * 1.001);
+      expect(hi / lo).toBeLessThan(1.05);
+    }
+    expect(latencyBin(0)).toBe(0);
+    expect(latencyBin(Number.NaN)).toBe(0);
+  });
+
+  it('reports no drift for the same distribution and a large one for a moved distribution', () => {
+    const ref = coarsen(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(populationStabilityIndex(ref, ref)).toBeCloseTo(0);
+    const moved = coarsen(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(populationStabilityIndex(ref, moved)!).toBeGreaterThan(0.25);
+    expect(populationStabilityIndex(ref, new Array(10).fill(0))).toBeNull();
+  });
+});

@@ -1,0 +1,3 @@
+export * from './cbpe';
+export * from './drift';
+export * from './histogram';
