@@ -11,6 +11,7 @@ import { Sessions1764316800000 } from './1764316800000-sessions';
 import { SessionSummaryShape1764748800000 } from './1764748800000-session-summary-shape';
 import { RunsAndDeviceLifecycle1764835200000 } from './1764835200000-runs-and-device-lifecycle';
 import { DeviceStatusCounters1764928800000 } from './1764928800000-device-status-counters';
+import { Alerts1765300000010 } from './1765300000010-alerts';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -26,4 +27,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   SessionSummaryShape1764748800000,
   RunsAndDeviceLifecycle1764835200000,
   DeviceStatusCounters1764928800000,
+  Alerts1765300000010,
 ];

@@ -8,6 +8,7 @@ import { DatasetsModule } from './datasets/datasets.module';
 import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -25,6 +26,7 @@ export class AppModule {
         DatasetsModule,
         AnalysisModule,
         LiveModule,
+        MonitoringModule,
         DashboardModule.register(config.DDNN_DASHBOARD_DIR),
       ],
     };
