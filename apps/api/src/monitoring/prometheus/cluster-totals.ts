@@ -14,10 +14,13 @@ export const CLUSTER_METRICS = {
   misses: { name: 'ddnn_device_misses_total', help: 'Device answers that did not count, by reason.', labels: { reason: [...MISS_REASONS] } },
   alertsFired: { name: 'ddnn_alerts_fired_total', help: 'Alerts that fired, by severity.', labels: { severity: [...ALERT_SEVERITIES] } },
 } as const;
-export const DEVICE_LATENCY = {
-  name: 'ddnn_device_latency_seconds',
-  help: 'Latency of the sections devices answered (live path), by tier of the device (end device or edge).',
-  labels: { tier: ['device', 'edge'] },
+/**
+ * Latency of the sections devices answered on the live path: one histogram per kind of device, without labels
+ * (text-format parsers and dashboards handle unlabelled histograms best; the kinds are two and fixed).
+ */
+export const LATENCY_HISTOGRAMS = {
+  device: { name: 'ddnn_device_latency_seconds', help: 'Latency of the sections end devices answered (live path).' },
+  edge: { name: 'ddnn_edge_latency_seconds', help: 'Latency of the sections edge devices answered (live path).' },
 } as const;
 
 /** Additions to prometheus_totals by series: the key is `<name> <labels as JSON, keys sorted>`. */
@@ -68,9 +71,10 @@ export function foldTotals(events: readonly StoredEvent[], into: TotalsDelta = n
         const seconds = latencyMs / 1000;
         const b = bucketOf(seconds);
         const le = b === DEVICE_LATENCY_BUCKETS.length ? '+Inf' : String(DEVICE_LATENCY_BUCKETS[b]);
-        add(into, `${DEVICE_LATENCY.name}_bucket`, { tier, le }, 1);
-        add(into, `${DEVICE_LATENCY.name}_sum`, { tier }, seconds);
-        add(into, `${DEVICE_LATENCY.name}_count`, { tier }, 1);
+        const { name } = LATENCY_HISTOGRAMS[tier];
+        add(into, `${name}_bucket`, { le }, 1);
+        add(into, `${name}_sum`, {}, seconds);
+        add(into, `${name}_count`, {}, 1);
         break;
       }
       default:

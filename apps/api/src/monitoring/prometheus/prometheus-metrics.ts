@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { ALERT_SEVERITIES } from '@ddnn/contracts';
 import { subscriptionLag } from '@ddnn/events';
 import { Database } from '../../database/database';
 import { AlertsRepository } from '../alerts/alerts.repository';
-import { CLUSTER_METRICS, DEVICE_LATENCY, DEVICE_LATENCY_BUCKETS } from './cluster-totals';
+import { CLUSTER_METRICS, DEVICE_LATENCY_BUCKETS, LATENCY_HISTOGRAMS } from './cluster-totals';
 
 const CONNECTIVITY = ['never-connected', 'active', 'inactive', 'disconnected'] as const;
 const APPEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -60,11 +60,15 @@ export class PrometheusMetrics implements OnModuleDestroy {
     const append = new Histogram({
       name: 'ddnn_event_append_seconds',
       help: 'Duration of one batched append to the event log on this node (one statement, one commit).',
-      labelNames: ['outcome'],
       buckets: APPEND_BUCKETS,
       registers: [this.registry],
     });
-    this.stopObserving = db.writer.observe((b) => append.observe({ outcome: b.ok ? 'ok' : 'failed' }, b.seconds));
+    const appendFailures = new Counter({
+      name: 'ddnn_event_append_failures_total',
+      help: 'Batched appends to the event log that failed on this node (an outage, a bad batch); their callers retry or fail.',
+      registers: [this.registry],
+    });
+    this.stopObserving = db.writer.observe((b) => (b.ok ? append.observe(b.seconds) : appendFailures.inc()));
 
     const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => Promise<void>) =>
       new Gauge({
@@ -109,7 +113,9 @@ export class PrometheusMetrics implements OnModuleDestroy {
         }),
       );
     }
-    this.register(new TotalsMetric(DEVICE_LATENCY.name, DEVICE_LATENCY.help, 'histogram', async () => this.latencySamples(await this.readTotals())));
+    for (const h of Object.values(LATENCY_HISTOGRAMS)) {
+      this.register(new TotalsMetric(h.name, h.help, 'histogram', async () => histogramSamples(h.name, await this.readTotals())));
+    }
   }
 
   /** The text exposition (prom-client), reading the tables once per scrape. */
@@ -134,21 +140,19 @@ export class PrometheusMetrics implements OnModuleDestroy {
     this.totals ??= this.db.pool.query<TotalsRow>('SELECT name, labels, value FROM prometheus_totals').then((r) => r.rows);
     return this.totals;
   }
+}
 
-  /** Cumulative buckets (stored per bucket), then _sum and _count, per tier. */
-  private latencySamples(rows: TotalsRow[]): Sample[] {
-    const out: Sample[] = [];
-    for (const tier of DEVICE_LATENCY.labels.tier) {
-      const of = (suffix: string) => rows.filter((r) => r.name === `${DEVICE_LATENCY.name}${suffix}` && r.labels.tier === tier);
-      const buckets = of('_bucket');
-      let cumulative = 0;
-      for (const le of [...DEVICE_LATENCY_BUCKETS.map(String), '+Inf']) {
-        cumulative += buckets.find((b) => b.labels.le === le)?.value ?? 0;
-        out.push({ metricName: `${DEVICE_LATENCY.name}_bucket`, labels: { le, tier }, value: cumulative });
-      }
-      out.push({ metricName: `${DEVICE_LATENCY.name}_sum`, labels: { tier }, value: of('_sum')[0]?.value ?? 0 });
-      out.push({ metricName: `${DEVICE_LATENCY.name}_count`, labels: { tier }, value: of('_count')[0]?.value ?? 0 });
-    }
-    return out;
+/** A histogram's samples from its stored (per bucket) counts: cumulative buckets, then _sum and _count. */
+function histogramSamples(name: string, rows: TotalsRow[]): Sample[] {
+  const of = (suffix: string) => rows.filter((r) => r.name === `${name}${suffix}`);
+  const buckets = of('_bucket');
+  const out: Sample[] = [];
+  let cumulative = 0;
+  for (const le of [...DEVICE_LATENCY_BUCKETS.map(String), '+Inf']) {
+    cumulative += buckets.find((b) => b.labels.le === le)?.value ?? 0;
+    out.push({ metricName: `${name}_bucket`, labels: { le }, value: cumulative });
   }
+  out.push({ metricName: `${name}_sum`, labels: {}, value: of('_sum')[0]?.value ?? 0 });
+  out.push({ metricName: `${name}_count`, labels: {}, value: of('_count')[0]?.value ?? 0 });
+  return out;
 }

@@ -19,6 +19,7 @@ export class PrometheusController {
   async scrape(@Res() res: Response): Promise<void> {
     const { contentType, body } = await this.metrics.scrape();
     res.setHeader('content-type', contentType);
-    res.send(body);
+    // end(), not send(): Express would rewrite the content type Prometheus negotiates on.
+    res.end(body);
   }
 }
