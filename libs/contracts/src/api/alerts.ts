@@ -126,6 +126,14 @@ export interface AlertView {
 }
 
 /** GET /api/alerts?state=open|pending|firing|resolved&ruleId=&deviceId=&runId=&limit=&offset= */
+export interface AlertListQuery {
+  state?: AlertListState;
+  ruleId?: string;
+  deviceId?: string;
+  runId?: string;
+  limit?: number;
+  offset?: number;
+}
 export interface AlertListResponse {
   items: AlertView[];
   total: number;
