@@ -48,10 +48,12 @@ function AlertActions({ a, onChange }: { a: AlertView; onChange: () => void }) {
       setBusy(false);
     }
   };
+  // A resolved alert's silence only mutes the next alert of its rule and subject: managed from that one.
+  if (a.state === 'resolved') return null;
   const silenced = a.silencedUntil !== null && Date.parse(a.silencedUntil) > Date.now();
   return (
     <div className="row-actions">
-      {a.state !== 'resolved' && !a.acknowledgedAt && (
+      {!a.acknowledgedAt && (
         <button type="button" className="secondary small" disabled={busy} onClick={() => run(() => api.acknowledgeAlert(a.id))}>
           Acknowledge
         </button>
@@ -61,8 +63,7 @@ function AlertActions({ a, onChange }: { a: AlertView; onChange: () => void }) {
           Unsilence
         </button>
       ) : (
-        a.state !== 'resolved' && (
-          <span className="inline-control">
+        <span className="inline-control">
             <select aria-label="Silence for" value={silenceMs} onChange={(e) => setSilenceMs(Number(e.target.value))} disabled={busy}>
               {SILENCE_CHOICES.map((c) => (
                 <option key={c.ms} value={c.ms}>
@@ -73,8 +74,7 @@ function AlertActions({ a, onChange }: { a: AlertView; onChange: () => void }) {
             <button type="button" className="secondary small" disabled={busy} onClick={() => run(() => api.silenceAlert(a.id, new Date(Date.now() + silenceMs).toISOString()))}>
               Silence
             </button>
-          </span>
-        )
+        </span>
       )}
       {error && <ErrorNote error={error} action="update" what="the alert" />}
     </div>
@@ -135,7 +135,7 @@ export function AlertsList({
                   </td>
                   <td>
                     <span className={`badge alert-${a.state}`}>{a.state}</span> <Since a={a} now={now} />
-                    {a.silencedUntil && Date.parse(a.silencedUntil) > now && (
+                    {a.state !== 'resolved' && a.silencedUntil && Date.parse(a.silencedUntil) > now && (
                       <div className="muted" data-testid="silenced">
                         silenced until {fmtTime(a.silencedUntil)}
                       </div>

@@ -25,7 +25,7 @@ describe('the Alerts page in chromium against the real API', () => {
     const deviceId = sim.devices[0].deviceId;
 
     await page.getByRole('link', { name: 'Alerts' }).click();
-    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
     await page.getByText('Nothing is pending or firing.').waitFor();
     for (const name of ['Device inactive', 'Device miss rate high', 'Local exit rate dropped', 'Estimated accuracy dropped']) {
       await page.getByTestId('rule-row').filter({ hasText: name }).waitFor();

@@ -354,7 +354,7 @@ function Webhooks() {
       )}
       {error && <ErrorNote error={error} action="save" what="the webhook" />}
       {hooks.error && <ErrorNote error={hooks.error} what="webhooks" onRetry={hooks.reload} />}
-      {hooks.data && hooks.data.length === 0 && <Empty title="No webhooks.">Alerts show here only until one is added.</Empty>}
+      {hooks.data && hooks.data.length === 0 && <Empty title="No webhooks.">Alerts are only shown on this page until a webhook is added.</Empty>}
       {hooks.data && hooks.data.length > 0 && (
         <div className="table-wrap">
           <table data-testid="webhooks-table">
