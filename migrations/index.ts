@@ -14,6 +14,7 @@ import { DeviceStatusCounters1764928800000 } from './1764928800000-device-status
 import { StreamRuns1765000000010 } from './1765000000010-stream-runs';
 import { PartitionedEvents1765100000000 } from './1765100000000-partitioned-events';
 import { MetricsRollup1765200000001 } from './1765200000001-metrics-rollup';
+import { Alerts1765300000010 } from './1765300000010-alerts';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -32,4 +33,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   StreamRuns1765000000010,
   PartitionedEvents1765100000000,
   MetricsRollup1765200000001,
+  Alerts1765300000010,
 ];

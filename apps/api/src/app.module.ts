@@ -9,8 +9,8 @@ import { DemoModule } from './demo/demo.module';
 import { DevicePlatformModule } from './device-platform.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
-import { MetricsModule } from './monitoring/metrics/metrics.module';
 import { RetentionModule } from './retention/retention.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { StreamsModule } from './streams/streams.module';
 
@@ -32,7 +32,7 @@ export class AppModule {
         DatasetsModule,
         AnalysisModule,
         LiveModule,
-        MetricsModule,
+        MonitoringModule,
         DashboardModule.register(config.DDNN_DASHBOARD_DIR),
       ],
     };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -26,7 +26,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   Logger.overrideLogger(logger);
   // The body parsers are ours, so their limits are the configured ones and the depth check runs first.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { logger, abortOnError: false, bodyParser: false });
-  app.setGlobalPrefix('api');
+  // GET /metrics stays where Prometheus looks by default.
+  app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useWebSocketAdapter(new PlatformIoAdapter(app));
   const limits: InputLimits = {
     maxDepth: config.DDNN_JSON_MAX_DEPTH,

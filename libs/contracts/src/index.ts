@@ -16,3 +16,4 @@ export * from './api/datasets';
 export * from './errors';
 export * from './api/errors';
 export * from './api/monitoring';
+export * from './api/alerts';

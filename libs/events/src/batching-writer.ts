@@ -33,6 +33,7 @@ interface Pending extends AppendRequest {
  */
 export class BatchingWriter {
   readonly stats: BatchingWriterStats = { batches: 0, events: 0, failedBatches: 0, largestBatch: 0 };
+  private readonly observers = new Set<(batch: { events: number; seconds: number; ok: boolean }) => void>();
   private readonly maxBatchEvents: number;
   private readonly maxDelayMs: number;
   private readonly lanes: Lane[];
@@ -68,6 +69,12 @@ export class BatchingWriter {
     await this.flush();
   }
 
+  /** Calls `fn` after each batch's statement with its duration (the node's append latency, for GET /metrics); returns the unsubscribe. */
+  observe(fn: (batch: { events: number; seconds: number; ok: boolean }) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
   /** @internal */
   get limits(): { maxBatchEvents: number; maxDelayMs: number } {
     return { maxBatchEvents: this.maxBatchEvents, maxDelayMs: this.maxDelayMs };
@@ -75,8 +82,10 @@ export class BatchingWriter {
 
   /** @internal One batch, one statement; settles every caller of the batch. */
   async write(batch: Pending[]): Promise<void> {
+    const t0 = performance.now();
     try {
       const outcomes = await this.store.appendBatch(batch);
+      this.report(batch, t0, true);
       // Counted: the events of the appends the batch wrote (not those it refused).
       let events = 0;
       for (let i = 0; i < batch.length; i++) {
@@ -91,7 +100,21 @@ export class BatchingWriter {
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events);
     } catch (e) {
       this.stats.failedBatches++;
+      this.report(batch, t0, false);
       for (const p of batch) p.reject(e);
+    }
+  }
+
+  private report(batch: Pending[], t0: number, ok: boolean): void {
+    if (this.observers.size === 0) return;
+    const seconds = (performance.now() - t0) / 1000;
+    const events = batch.reduce((n, p) => n + p.events.length, 0);
+    for (const fn of this.observers) {
+      try {
+        fn({ events, seconds, ok });
+      } catch {
+        // An observer (metrics) never fails an append.
+      }
     }
   }
 }

@@ -71,6 +71,14 @@ const schema = z.object({
   // Folders register-by-path may read (separated by the platform's path delimiter, ':' on Linux);
   // default: <DDNN_DATA_DIR>/models and the repository's models/.
   DDNN_MODELS_ROOTS: z.string().min(1).optional(),
+  // Monitoring (apps/api/src/monitoring): how often alert rules are evaluated (one node at a time), webhook
+  // retries (the first after DDNN_WEBHOOK_RETRY_BASE_MS, doubling, at most DDNN_WEBHOOK_MAX_ATTEMPTS attempts, each
+  // waiting DDNN_WEBHOOK_TIMEOUT_MS at most), and the token Prometheus may scrape GET /metrics with.
+  DDNN_ALERT_EVAL_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  DDNN_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  DDNN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  DDNN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  DDNN_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type AppConfig = z.infer<typeof schema>;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 
-/** Serves the dashboard's static export at /, leaving /api and /socket.io to the API. */
+/** Serves the dashboard's static export at /, leaving /api, /socket.io and /metrics to the API. */
 @Module({})
 export class DashboardModule {
   static register(dir: string): DynamicModule {
@@ -15,7 +15,7 @@ export class DashboardModule {
       imports: [
         ServeStaticModule.forRoot({
           rootPath: dir,
-          exclude: ['/api/{*path}', '/socket.io/{*path}'],
+          exclude: ['/api/{*path}', '/socket.io/{*path}', '/metrics'],
           serveStaticOptions: { extensions: ['html'], fallthrough: true },
         }),
       ],

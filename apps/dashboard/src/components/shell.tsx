@@ -13,6 +13,7 @@ const NAV = [
   { href: '/replay', label: 'Replay' },
   { href: '/compare', label: 'Compare' },
   { href: '/topology', label: 'Topology' },
+  { href: '/alerts', label: 'Alerts' },
 ];
 
 function SignIn({ reason }: { reason: string | null }) {

@@ -1,4 +1,13 @@
 import type {
+  AlertListQuery,
+  AlertListResponse,
+  AlertRuleView,
+  AlertView,
+  CreateAlertRuleRequest,
+  CreateWebhookRequest,
+  WebhookCreatedResponse,
+  WebhookDeliveryListResponse,
+  WebhookView,
   CompareRequest,
   CompareResponse,
   CreateProfileRequest,
@@ -129,6 +138,18 @@ export const api = {
   compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
   sweep: (sessionId: string, policy: ThresholdStatistic, points: number, linkModel?: LinkModel) =>
     request<SweepResult>(`/api/analysis/sweep${query({ sessionId, policy, points, linkModel: linkModel ? JSON.stringify(linkModel) : undefined })}`),
+  alerts: (q: AlertListQuery) => request<AlertListResponse>(`/api/alerts${query({ ...q })}`),
+  acknowledgeAlert: (id: string, note?: string) => request<AlertView>(`/api/alerts/${encodeURIComponent(id)}/acknowledge`, post({ note })),
+  silenceAlert: (id: string, until: string) => request<AlertView>(`/api/alerts/${encodeURIComponent(id)}/silence`, post({ until })),
+  alertRules: () => request<AlertRuleView[]>('/api/alert-rules'),
+  createAlertRule: (body: CreateAlertRuleRequest) => request<AlertRuleView>('/api/alert-rules', post(body)),
+  updateAlertRule: (id: string, body: CreateAlertRuleRequest) =>
+    request<AlertRuleView>(`/api/alert-rules/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify(body) }),
+  deleteAlertRule: (id: string) => request<void>(`/api/alert-rules/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  webhooks: () => request<WebhookView[]>('/api/webhooks'),
+  createWebhook: (body: CreateWebhookRequest) => request<WebhookCreatedResponse>('/api/webhooks', post(body)),
+  deleteWebhook: (id: string) => request<void>(`/api/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  webhookDeliveries: (id: string) => request<WebhookDeliveryListResponse>(`/api/webhooks/${encodeURIComponent(id)}/deliveries?limit=20`),
   /** One camera view of a sample (operators only, so fetched with the token rather than by an <img> URL). */
   viewImage: (dataset: string, sampleId: string, view: number) =>
     send(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`).then((r) => r.blob()),

@@ -16,6 +16,14 @@ describe('event catalogue', () => {
       'DeviceMissed',
       'SessionCompleted',
       'SessionAborted',
+      'AlertRuleCreated',
+      'AlertRuleUpdated',
+      'AlertRuleDeleted',
+      'AlertPending',
+      'AlertFiring',
+      'AlertResolved',
+      'AlertAcknowledged',
+      'AlertSilenced',
     ];
     for (const type of required) expect(EVENT_SCHEMA_VERSIONS[type]).toBeGreaterThanOrEqual(1);
     for (const v of Object.values(EVENT_SCHEMA_VERSIONS)) expect(Number.isInteger(v)).toBe(true);
@@ -25,6 +33,7 @@ describe('event catalogue', () => {
     expect(streamIds.session('s1')).toBe('session-s1');
     expect(streamIds.device('d1')).toBe('device-d1');
     expect(streamIds.model('m1')).toBe('model-m1');
+    expect(streamIds.alert('r1')).toBe('alert-r1');
     expect(new Set([streamIds.session('x'), streamIds.device('x'), streamIds.model('x')]).size).toBe(3);
   });
 });

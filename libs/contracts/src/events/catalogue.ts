@@ -1,9 +1,12 @@
 /**
  * The event catalogue: every fact the platform records. Streams: `device-<deviceId>`,
  * `session-<sessionId>` (a research run over a dataset), `stream-<runId>` (a production stream: no dataset, no
- * end; its events are the ones retention may drop by age), `model-<modelId>`. Documented with examples in docs/events.md.
+ * end; its events are the ones retention may drop by age), `model-<modelId>`, `alert-<ruleId>` (a rule's life and
+ * its alerts' state changes). Documented with examples in docs/events.md.
  * A changed payload gets a new schemaVersion and an upcaster in libs/events; never edit a version in place.
  */
+
+import type { AlertRuleSpec, AlertSeverity } from '../api/alerts';
 
 export type DeviceRole = 'end-device' | 'edge';
 /** Where a section runs: an end device, the local aggregator, an edge node, or the cloud. */
@@ -241,6 +244,60 @@ export interface SessionAborted {
   samplesDone: number;
 }
 
+/**
+ * Alerting (apps/api/src/monitoring/alerts): a rule's life and every state change of its alerts, in the stream
+ * `alert-<ruleId>` (kept forever, so alerts replay like everything else). The rule's shape is in
+ * libs/contracts/src/api/alerts.ts; the events carry the whole rule as it was, so a replay needs no table.
+ */
+export interface AlertRuleCreated {
+  ruleId: string;
+  rule: AlertRuleSpec;
+}
+export interface AlertRuleUpdated {
+  ruleId: string;
+  rule: AlertRuleSpec;
+}
+export interface AlertRuleDeleted {
+  ruleId: string;
+}
+/** What an alert is about: a run (session or stream), a device, or the platform (subjectKey `all`). */
+export interface AlertSubjectRef {
+  runId?: string;
+  deviceId?: string;
+}
+interface AlertStateChange {
+  alertId: string;
+  ruleId: string;
+  subject: AlertSubjectRef;
+  severity: AlertSeverity;
+  /** The metric's value that caused the change (null when the subject vanished). */
+  value: number | null;
+}
+/** The condition holds; it must hold for the rule's `forMs` before the alert fires. */
+export type AlertPending = AlertStateChange;
+/** The condition held for `forMs` (or at once when `forMs` is 0): notifications go out. */
+export type AlertFiring = AlertStateChange;
+/**
+ * The alert closed: the clear condition held after it fired, or the condition stopped holding before it fired
+ * (`wasFiring` false), or the subject is gone, or the rule was deleted or disabled (`reason`).
+ */
+export interface AlertResolved extends AlertStateChange {
+  wasFiring: boolean;
+  reason: 'cleared' | 'condition-gone' | 'subject-gone' | 'rule-deleted' | 'rule-disabled';
+}
+export interface AlertAcknowledged {
+  alertId: string;
+  ruleId: string;
+  note: string | null;
+}
+/** Notifications of this alert (and of the next one for the same rule and subject) are muted until `until`. */
+export interface AlertSilenced {
+  alertId: string;
+  ruleId: string;
+  /** ISO time; a time in the past lifts the silence. */
+  until: string;
+}
+
 /** Event type name -> payload, at the current schema version. */
 export interface EventCatalogue {
   DeviceRegistered: DeviceRegistered;
@@ -259,6 +316,14 @@ export interface EventCatalogue {
   SessionDevicesAbsent: SessionDevicesAbsent;
   StreamStarted: StreamStarted;
   SampleLabelled: SampleLabelled;
+  AlertRuleCreated: AlertRuleCreated;
+  AlertRuleUpdated: AlertRuleUpdated;
+  AlertRuleDeleted: AlertRuleDeleted;
+  AlertPending: AlertPending;
+  AlertFiring: AlertFiring;
+  AlertResolved: AlertResolved;
+  AlertAcknowledged: AlertAcknowledged;
+  AlertSilenced: AlertSilenced;
 }
 export type EventType = keyof EventCatalogue;
 
@@ -280,6 +345,14 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   SessionDevicesAbsent: 1,
   StreamStarted: 1,
   SampleLabelled: 1,
+  AlertRuleCreated: 1,
+  AlertRuleUpdated: 1,
+  AlertRuleDeleted: 1,
+  AlertPending: 1,
+  AlertFiring: 1,
+  AlertResolved: 1,
+  AlertAcknowledged: 1,
+  AlertSilenced: 1,
 };
 
 export interface EventMetadata {
@@ -319,6 +392,7 @@ export const streamIds = {
   model: (modelId: string) => `model-${modelId}`,
   /** A production stream's events: the only ones retention drops by age (see isStreamEventStream). */
   stream: (runId: string) => `stream-${runId}`,
+  alert: (ruleId: string) => `alert-${ruleId}`,
 };
 
 /** Whether a log stream holds a production stream's events (droppable by age); every other stream is kept. */
