@@ -38,10 +38,10 @@ export function DeviceOverTime({ deviceId }: { deviceId: string }) {
         </label>
         <Link href={`/monitoring?device=${encodeURIComponent(deviceId)}&range=${range.key}`}>All its metrics →</Link>
       </div>
-      <ConnectivityStrip deviceId={deviceId} window={window} />
+      <ConnectivityStrip deviceId={deviceId} window={window} refreshedAt={now} />
       <div className="grid cols-2">
-        <MetricChart title="Latency (p50, p95)" metrics={['device_latency_p50', 'device_latency_p95']} subject={subject} window={window} testId="device-latency" />
-        <MetricChart title="Misses" metrics={['device_miss_rate', 'miss_rate_timeout', 'miss_rate_disconnected']} subject={subject} window={window} testId="device-misses" />
+        <MetricChart title="Latency (p50, p95)" metrics={['device_latency_p50', 'device_latency_p95']} subject={subject} window={window} refreshedAt={now} testId="device-latency" />
+        <MetricChart title="Misses" metrics={['device_miss_rate', 'miss_rate_timeout', 'miss_rate_disconnected']} subject={subject} window={window} refreshedAt={now} testId="device-misses" />
       </div>
     </section>
   );

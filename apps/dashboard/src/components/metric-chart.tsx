@@ -15,10 +15,25 @@ export interface Window {
 
 /**
  * One chart of one or more metrics of the same unit over a window; estimates draw their 95% interval as a band.
- * Reloads when the window moves (auto-refresh moves it).
+ * Reloads when the window moves or `refreshedAt` changes.
  */
-export function MetricChart({ title, metrics, subject, window, testId }: { title: string; metrics: MetricName[]; subject: MetricSubject; window: Window; testId?: string }) {
-  const key = JSON.stringify([metrics, subject, window]);
+export function MetricChart({
+  title,
+  metrics,
+  subject,
+  window,
+  refreshedAt,
+  testId,
+}: {
+  title: string;
+  metrics: MetricName[];
+  subject: MetricSubject;
+  window: Window;
+  /** Changes on every auto-refresh: the current step fills up within one window. */
+  refreshedAt?: number;
+  testId?: string;
+}) {
+  const key = JSON.stringify([metrics, subject, window, refreshedAt]);
   const state = useAsync(() => Promise.all(metrics.map((m) => metricsApi.series(m, subject, window.from, window.to, window.step))), [key]);
   const series = state.data;
   const unit = METRICS[metrics[0]].unit;
@@ -77,8 +92,8 @@ function toRows(series: MetricSeries[]): Record<string, number | null | [number,
 const STATE_COLORS: Record<ConnectivityState, string> = { connected: '#2f9e6b', inactive: '#d08b1a', disconnected: '#c94a4a', unknown: '#d9dce3' };
 
 /** A device's connectivity as coloured spans along the window. */
-export function ConnectivityStrip({ deviceId, window }: { deviceId: string; window: Window }) {
-  const state = useAsync(() => metricsApi.connectivity(deviceId, window.from, window.to), [deviceId, window.from, window.to]);
+export function ConnectivityStrip({ deviceId, window, refreshedAt }: { deviceId: string; window: Window; refreshedAt?: number }) {
+  const state = useAsync(() => metricsApi.connectivity(deviceId, window.from, window.to), [deviceId, window.from, window.to, refreshedAt]);
   const width = window.to - window.from;
   return (
     <Card title="Connectivity over time">

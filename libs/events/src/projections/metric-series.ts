@@ -9,6 +9,7 @@ import {
   estimateAccuracy,
   fitCalibration,
   histogramQuantile,
+  LATENCY_BINS,
   latencyBinRange,
   populationStabilityIndex,
   unitBinRange,
@@ -53,8 +54,8 @@ const perSecond = (count: number | undefined, stepMs: number): Omit<MetricPoint,
 const requests = (c: RollupCell) => (c.answered ?? 0) + (c.missed ?? 0);
 const total = (h: Record<string, number> | undefined) => Object.values(h ?? {}).reduce((a, b) => a + b, 0);
 
-function quantile(h: Record<string, number> | undefined, q: number, range: (b: number) => [number, number]): Omit<MetricPoint, 't'> {
-  const v = histogramQuantile(h, q, range);
+function quantile(h: Record<string, number> | undefined, q: number, bins: number, range: (b: number) => [number, number]): Omit<MetricPoint, 't'> {
+  const v = histogramQuantile(h, q, bins, range);
   return v === null ? none() : { value: v, n: total(h) };
 }
 const entropyRange = (b: number) => unitBinRange(b, ENTROPY_BINS);
@@ -79,8 +80,8 @@ function exitSpecs<T extends ExitTier>(exit: T): Record<ExitMetric<T>, MetricSpe
   // Computed template keys widen to string: the cast restores the five names listed here.
   const specs: Record<string, MetricSpec> = {
     [`exit_rate_${exit}`]: { fields: ['exits', 'decided'], value: (c) => ratio(c.exits?.[exit], c.decided) },
-    [`entropy_p50_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.5, entropyRange) },
-    [`entropy_p95_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.95, entropyRange) },
+    [`entropy_p50_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.5, ENTROPY_BINS, entropyRange) },
+    [`entropy_p95_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.95, ENTROPY_BINS, entropyRange) },
     [`accuracy_labelled_${exit}`]: { fields: ['labelledByExit', 'correctByExit'], value: (c) => ratio(c.correctByExit?.[exit], c.labelledByExit?.[exit]) },
     [`accuracy_estimated_${exit}`]: {
       fields: ['confidence'],
@@ -110,8 +111,8 @@ const SPECS: Record<MetricName, MetricSpec> = {
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),
   bytes_per_second: { fields: ['bytes'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
-  device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, latencyBinRange) },
-  device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, latencyBinRange) },
+  device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
+  device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
   device_miss_rate: { fields: ['answered', 'missed'], value: (c) => ratio(c.missed, requests(c)) },
   miss_rate_timeout: missRate('timeout'),
   miss_rate_disconnected: missRate('disconnected'),
@@ -175,14 +176,23 @@ export function seriesPoints(
   device = false,
 ): MetricPoint[] {
   const count = Math.max(0, Math.ceil((to - from) / stepMs));
-  const cells: RollupCell[] = Array.from({ length: count }, () => ({}));
+  const cells: (RollupCell | undefined)[] = new Array(count);
+  const owned = new Uint8Array(count);
   for (const b of buckets) {
     const i = Math.floor((b.bucket - from) / stepMs);
-    if (i >= 0 && i < count) mergeCells(cells[i], b.cell);
+    if (i < 0 || i >= count) continue;
+    // A step of one bucket reads that bucket's cell as it is; only a step of several sums into a copy.
+    const c = cells[i];
+    if (!c) cells[i] = b.cell;
+    else {
+      if (!owned[i]) cells[i] = mergeCells({}, c);
+      owned[i] = 1;
+      mergeCells(cells[i]!, b.cell);
+    }
   }
   const interval = METRICS[metric].interval;
-  return cells.map((cell, i) => {
-    const v = metricValue(metric, cell, stepMs, reference, device);
+  return Array.from(cells, (cell, i) => {
+    const v = metricValue(metric, cell ?? {}, stepMs, reference, device);
     const point: MetricPoint = { t: from + i * stepMs, value: v.value, n: v.n };
     if (interval && v.low !== undefined) Object.assign(point, { low: v.low, high: v.high });
     return point;

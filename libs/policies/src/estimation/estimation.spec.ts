@@ -86,9 +86,9 @@ describe('histograms and drift', () => {
     const h = {};
     const add = (x: number) => Object.assign(h, mergeHistograms(h, { [unitBin(x, 100)]: 1 }));
     for (let i = 0; i < 1000; i++) add(i / 1000);
-    expect(histogramQuantile(h, 0.5, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.5, 2);
-    expect(histogramQuantile(h, 0.95, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.95, 2);
-    expect(histogramQuantile({}, 0.5, (b) => unitBinRange(b, 100))).toBeNull();
+    expect(histogramQuantile(h, 0.5, 100, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.5, 2);
+    expect(histogramQuantile(h, 0.95, 100, (b) => unitBinRange(b, 100))!).toBeCloseTo(0.95, 2);
+    expect(histogramQuantile({}, 0.5, 100, (b) => unitBinRange(b, 100))).toBeNull();
   });
 
   it('bins latencies on a log scale within a few percent', () => {

@@ -65,25 +65,26 @@ export function histogramTotal(h: SparseHistogram | undefined): number {
 }
 
 /**
- * The q-quantile (0..1) of a histogram, interpolated linearly within its bin; null when it is empty.
- * `range(bin)` gives a bin's [lower, upper).
+ * The q-quantile (0..1) of a histogram of `bins` bins, interpolated linearly within its bin; null when it is
+ * empty. `range(bin)` gives a bin's [lower, upper). Scans the bins in order (no sort: charts ask this per point).
  */
-export function histogramQuantile(h: SparseHistogram | undefined, q: number, range: (bin: number) => [number, number]): number | null {
-  const entries = Object.entries(h ?? {})
-    .map(([k, v]) => [Number(k), v] as const)
-    .filter(([, v]) => v > 0)
-    .sort((x, y) => x[0] - y[0]);
-  const total = entries.reduce((s, [, v]) => s + v, 0);
+export function histogramQuantile(h: SparseHistogram | undefined, q: number, bins: number, range: (bin: number) => [number, number]): number | null {
+  if (!h) return null;
+  let total = 0;
+  for (const k in h) total += h[k] > 0 ? h[k] : 0;
   if (total <= 0) return null;
   const target = Math.min(Math.max(q, 0), 1) * total;
   let seen = 0;
-  for (const [bin, v] of entries) {
+  let last = 0;
+  for (let bin = 0; bin < bins; bin++) {
+    const v = h[bin];
+    if (!(v > 0)) continue;
+    last = bin;
     if (seen + v >= target) {
       const [lo, hi] = range(bin);
       return lo + ((target - seen) / v) * (hi - lo);
     }
     seen += v;
   }
-  const [, hi] = range(entries[entries.length - 1][0]);
-  return hi;
+  return range(last)[1];
 }

@@ -148,7 +148,7 @@ function Monitoring() {
       </div>
       <div className="grid cols-2" data-testid="monitoring-charts">
         {charts.map(([title, metrics]) => (
-          <MetricChart key={`${title}-${tick}`} title={title} metrics={metrics} subject={subject} window={window} testId={`chart-${metrics[0]}`} />
+          <MetricChart key={title} title={title} metrics={metrics} subject={subject} window={window} refreshedAt={now + tick} testId={`chart-${metrics[0]}`} />
         ))}
       </div>
     </>

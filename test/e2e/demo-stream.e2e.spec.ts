@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SampleLabelled, SampleStarted, SectionEvaluated, SessionEventsPage, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
+import { sceneTruth } from '@ddnn/datasets';
+import { type ApiProcess, createTestDatabase, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
+import { e2eModelDir } from '../support/models';
+
+const TOKEN = 'e2e-operator-token-0123456789';
+
+describe('npm start\'s demo stream (the API as a process, a fresh data folder)', () => {
+  let db: TestDatabase;
+  let work: string;
+  let api: ApiProcess | undefined;
+  const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const boot = async () =>
+    startApi(
+      {
+        DATABASE_URL: db.url,
+        DDNN_DATA_DIR: path.join(work, 'data'),
+        DDNN_DEFAULT_MODEL_DIR: e2eModelDir(),
+        DDNN_ADMIN_TOKEN: TOKEN,
+        DDNN_DEMO: 'true',
+        DDNN_DEMO_STREAM_RATE: '2',
+        DDNN_SESSION_POLL_MS: '200',
+      },
+      300_000,
+    );
+  const demoStreams = async () => (await call<StreamList>('GET', '/api/streams?limit=100')).items.filter((s) => s.tags.includes('demo'));
+  const events = async (id: string) => {
+    const out: StoredEvent[] = [];
+    for (let after: string | null = null; ; ) {
+      const page: SessionEventsPage = await call<SessionEventsPage>('GET', `/api/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+      out.push(...page.events);
+      if (!page.hasMore || page.events.length === 0) return out;
+      after = page.checkpoint;
+    }
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    work = tempDir('ddnn-e2e-demo-');
+    api = await boot();
+  }, 600_000);
+
+  afterAll(async () => {
+    await api?.stop('SIGTERM');
+    await db?.drop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('starts a stream over six scene cameras whose labels arrive a few seconds late, beside the demo session', async () => {
+    const stream = await waitFor(
+      'the demo stream deciding samples and receiving labels',
+      async () => {
+        const [s] = await demoStreams();
+        return s && s.status === 'running' && (s.summary?.samplesDecided ?? 0) >= 16 && (s.summary?.labelled ?? 0) >= 8 ? s : null;
+      },
+      600_000,
+      1000,
+    );
+    expect(stream).toMatchObject({ rate: 2, modelId: 'default', mode: 'production', name: 'Demo: street cameras' });
+    expect(stream.topology.devices.map((d) => d.view)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stream.summary?.accuracy).not.toBeNull();
+
+    // Its cameras are a scene simulation on this node, one per view, with their knobs at rest.
+    const sims = await call<SimulationView[]>('GET', '/api/simulations');
+    const scene = sims.find((s) => s.source === 'scene');
+    expect(scene?.devices.map((d) => d.deviceId).sort()).toEqual(stream.topology.devices.map((d) => d.deviceId).sort());
+    expect(scene?.scene?.cameras.every((c) => c.noise === 0 && c.occlusion === 0)).toBe(true);
+
+    // Labels come from the scene's truth, a few seconds after each sample's capture.
+    const log = await events(stream.id);
+    const triggered = new Map(log.filter((e) => e.type === 'SampleStarted').map((e) => [(e.data as SampleStarted).sampleIndex, (e.data as SampleStarted).triggeredAt as number]));
+    const labels = log.filter((e) => e.type === 'SampleLabelled').map((e) => e.data as SampleLabelled);
+    expect(labels.length).toBeGreaterThanOrEqual(8);
+    for (const l of labels) {
+      const lateness = l.labelledAt - (triggered.get(l.sampleIndex) as number);
+      expect(lateness).toBeGreaterThanOrEqual(4000);
+      expect(lateness).toBeLessThan(60_000);
+    }
+    // ... and they are the truth of what the cameras shot (the demo's scene: seed 1, repeating after 45 passages).
+    const capturedAt = new Map<number, number[]>();
+    for (const e of log) {
+      const d = e.data as SectionEvaluated;
+      if (e.type === 'SectionEvaluated' && d.capturedAt !== undefined) capturedAt.set(d.sampleIndex, [...(capturedAt.get(d.sampleIndex) ?? []), d.capturedAt]);
+    }
+    for (const l of labels) {
+      const truths = (capturedAt.get(l.sampleIndex) ?? []).map((t) => sceneTruth({ seed: 1, period: 45 }, t).label);
+      expect(truths).toContain(l.label);
+    }
+
+    // The demo session is still recorded as before.
+    await waitFor('the demo session', async () => (await call<{ total: number }>('GET', '/api/sessions?limit=5')).total >= 1, 600_000, 1000);
+  }, 900_000);
+
+  it('resumes the same stream on the same cameras after a restart, and starts no second one', async () => {
+    const [before] = await demoStreams();
+    await api!.stop('SIGTERM');
+    api = await boot();
+    const after = await waitFor(
+      'the demo stream to go on after the restart',
+      async () => {
+        const all = await demoStreams();
+        const [s] = all;
+        return all.length === 1 && s.status === 'running' && (s.summary?.samplesDecided ?? 0) >= (before.summary?.samplesDecided ?? 0) + 6 ? s : null;
+      },
+      600_000,
+      1000,
+    );
+    expect(after.id).toBe(before.id);
+    const sims = await call<SimulationView[]>('GET', '/api/simulations');
+    const scene = sims.find((s) => s.source === 'scene');
+    expect(scene?.devices.map((d) => d.deviceId).sort()).toEqual(before.topology.devices.map((d) => d.deviceId).sort());
+    expect(Object.values((await call<StreamView>('GET', `/api/streams/${after.id}`)).summary?.devices ?? {}).filter((d) => d.answered > 0).length).toBeGreaterThanOrEqual(3);
+  }, 900_000);
+});
