@@ -1,6 +1,7 @@
 import type { DeviceRole, SimulatedFailure, SimulatedLink } from '@ddnn/contracts';
 import { type CaptureSource, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '../devices/transport/device-endpoint';
+import { PendingCalls } from '../devices/transport/pending-calls';
 
 export interface SimulatedDeviceOptions {
   deviceId: string;
@@ -54,6 +55,7 @@ export class SimulatedDevice implements DeviceEndpoint {
   readonly runtime: DeviceRuntime;
   private close!: (reason: string) => void;
   private isClosed = false;
+  private readonly calls = new PendingCalls();
 
   constructor(private readonly options: SimulatedDeviceOptions) {
     this.deviceId = options.deviceId;
@@ -77,6 +79,7 @@ export class SimulatedDevice implements DeviceEndpoint {
     if (this.isClosed) return;
     this.isClosed = true;
     this.close(reason);
+    this.calls.close(new EndpointClosedError(`simulated device ${this.name} stopped (${reason})`));
   }
 
   async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
@@ -85,11 +88,8 @@ export class SimulatedDevice implements DeviceEndpoint {
     const timeout = new Promise<never>((_r, reject) => {
       timer = setTimeout(() => reject(new EndpointTimeoutError(`simulated device ${this.name} did not answer ${event} within ${timeoutMs} ms`)), timeoutMs);
     });
-    const gone = this.closed.then((reason) => {
-      throw new EndpointClosedError(`simulated device ${this.name} stopped (${reason})`);
-    });
     try {
-      return await Promise.race([this.handle(event, payload, timeoutMs), timeout, gone]);
+      return await this.calls.run(Promise.race([this.handle(event, payload, timeoutMs), timeout]));
     } finally {
       clearTimeout(timer);
     }
