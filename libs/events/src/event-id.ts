@@ -14,12 +14,14 @@ export function newEventId(now = Date.now()): string {
 }
 
 /**
- * An event id derived from a name (UUID version 5 layout over SHA-1): the same fact always gets the same id, so
- * the store's idempotent append writes it once however many times, and from however many nodes, it is posted
- * (e.g. one label per sample of a run).
+ * A derived id for an event of a `stream-` stream, whose ids must be UUIDv7 (their time prefix picks the day
+ * partition retention drops): the time is `at` floored to the hour and the rest comes from the name, so the same
+ * fact posted twice within that hour (two nodes racing, a retried request) gets the same id and is stored once.
  */
-export function derivedEventId(name: string): string {
+export function derivedTimedEventId(name: string, at: number): string {
+  const hour = Math.floor(at / 3_600_000) * 3_600_000;
+  const time = hour.toString(16).padStart(12, '0');
   const h = createHash('sha1').update('ddnn-event:').update(name).digest('hex');
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -13,7 +13,7 @@ import {
   type StreamSpec,
   type StreamView,
 } from '@ddnn/contracts';
-import { derivedEventId, sessionSummariesByIds } from '@ddnn/events';
+import { derivedTimedEventId, sessionSummariesByIds } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { DevicesService } from '../devices/devices.service';
@@ -160,7 +160,8 @@ export class StreamsService {
       const decision = decided.get(i);
       const event: NewEvent = {
         type: 'SampleLabelled',
-        eventId: derivedEventId(`label:${id}:${i}`),
+        // A labels request that races another (or is retried) within the hour writes each label once.
+        eventId: derivedTimedEventId(`label:${id}:${i}`, labelledAt),
         data: { sessionId: id, sampleIndex: i, label: wanted.get(i) as number, labelledAt, ...(decision ? { decision } : {}) },
       };
       return { streamId: stream, events: [event] };
