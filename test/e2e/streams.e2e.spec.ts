@@ -25,7 +25,13 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
   let camera: NodeJS.Timeout | undefined;
   const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const send = async (method: string, url: string, body?: unknown): Promise<{ status: number; text: string }> => {
-    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const once = () => fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // A keep-alive connection the server closes as its idle timeout ends can fail the request reusing it: every
+    // request here may be sent again (label posts are idempotent), but only to a server still running.
+    const res = await once().catch((e: Error) => {
+      if (api!.child.exitCode !== null) throw new Error(`${e.message}: the API exited (${api!.child.exitCode})\n${api!.output().slice(-3000)}`);
+      return once();
+    });
     return { status: res.status, text: await res.text() };
   };
   const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {

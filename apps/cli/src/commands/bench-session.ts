@@ -95,6 +95,8 @@ export interface BenchPlatform {
   devices: DeviceList['items'];
   datasetDir: string;
   api: ChildProcess;
+  /** The end of what the API printed (for a failure's report). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -159,7 +161,13 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
     api.stderr!.on('data', (d) => (output += d));
     const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const once = () => fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      // A keep-alive connection the server closes at its idle timeout can fail the request reusing it: sent
+      // again once (the benchmark's requests are reads, creations it checks, and stops), to a running API only.
+      const res = await once().catch((e: Error) => {
+        if (api?.exitCode !== null) throw e;
+        return once();
+      });
       if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     };
@@ -177,7 +185,7 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
       60_000,
       api,
     );
-    return { call, devices, datasetDir, api: started, stop };
+    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), stop };
   } catch (e) {
     await stop();
     throw e;

@@ -65,6 +65,9 @@ async function benchStream(flags: BenchStreamFlags) {
       if (a.held) held = a;
     }
     return result(held, modelOnly, attempts, flags);
+  } catch (e) {
+    log(`the API ${platform.api.exitCode === null ? 'is running' : `exited (${platform.api.exitCode}, ${platform.api.signalCode})`}; its output ends with:\n${platform.output()}`);
+    throw e;
   } finally {
     await platform.stop();
   }
