@@ -27,8 +27,8 @@ const model: SessionModel = {
   },
 };
 
-/** A clock the test controls for capture times; triggers read it too. */
-let clock = 1_800_000_000_000;
+/** The clock of triggers and device captures (fixed: offsets are what matter). */
+const clock = 1_800_000_000_000;
 
 function fakeDeps(over: Partial<StreamRunnerDeps> = {}, captureOffset: (deviceId: string, index: number) => number = () => 0) {
   const appended: NewEvent[][] = [];

@@ -28,7 +28,7 @@ export interface BenchSessionFlags {
   json?: boolean;
 }
 
-const DATASET = 'synthetic-multicam-seed1';
+export const DATASET = 'synthetic-multicam-seed1';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
 
@@ -94,13 +94,28 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-async function benchSession(flags: BenchSessionFlags) {
+/** The API of a benchmark, started on its own database with six simulated devices, and how to call it. */
+export interface BenchPlatform {
+  call<T>(method: string, route: string, body?: unknown): Promise<T>;
+  /** The six simulated devices, by id and view. */
+  devices: DeviceList['items'];
+  datasetDir: string;
+  api: ChildProcess;
+  /** The end of what the API printed (for a failure's report). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts the API like `npm start` (the current code, an empty database of its own, six simulated
+ * devices, no demo) with the default dataset in a temporary data folder; `stop` kills it and drops everything.
+ */
+export async function startBenchPlatform(modelDir: string, opts: { window?: number; env?: Record<string, string> } = {}): Promise<BenchPlatform> {
   const root = repoRoot();
-  const modelDir = path.resolve(flags.model);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     throw new Error(`no checkpoint at ${modelDir}: pass --model DIR (train one with \`npm run -s ddnn -- train --data DIR --out DIR\`)`);
   }
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-bench-session-'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-bench-'));
   fs.chmodSync(work, 0o777); // embedded PostgreSQL runs as `postgres` when we are root
   const dataDir = path.join(work, 'data');
   const datasetDir = path.join(dataDir, 'datasets', DATASET);
@@ -113,6 +128,14 @@ async function benchSession(flags: BenchSessionFlags) {
   }
   const db = await benchDatabase();
   let api: ChildProcess | undefined;
+  const stop = async () => {
+    if (api && api.exitCode === null) {
+      api.kill('SIGTERM');
+      await new Promise((r) => api!.once('exit', r));
+    }
+    await db.drop().catch(() => undefined);
+    fs.rmSync(work, { recursive: true, force: true });
+  };
   try {
     log('building the API ...');
     const main = buildApp(root);
@@ -132,9 +155,10 @@ async function benchSession(flags: BenchSessionFlags) {
         DDNN_SIMULATED_DEVICES: '6',
         DDNN_DEMO: 'false',
         DDNN_SESSION_POLL_MS: '100',
-        ...(flags.window ? { DDNN_SESSION_WINDOW: String(flags.window) } : {}),
+        ...(opts.window ? { DDNN_SESSION_WINDOW: String(opts.window) } : {}),
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
+        ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -142,7 +166,13 @@ async function benchSession(flags: BenchSessionFlags) {
     api.stderr!.on('data', (d) => (output += d));
     const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const once = () => fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      // A keep-alive connection the server closes at its idle timeout can fail the request reusing it: sent
+      // again once (the benchmark's requests are reads, creations it checks, and stops), to a running API only.
+      const res = await once().catch((e: Error) => {
+        if (api?.exitCode !== null) throw e;
+        return once();
+      });
       if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     };
@@ -150,20 +180,33 @@ async function benchSession(flags: BenchSessionFlags) {
     await waitFor('the API', async () => ((await fetch(`${url}/api/health`)).ok ? true : undefined), 120_000, api).catch((e: Error) => {
       throw new Error(`${e.message}\n${output.slice(-3000)}`);
     });
+    const started = api;
     const devices = await waitFor(
       'six simulated devices',
       async () => {
         const list = await call<DeviceList>('GET', '/api/devices?simulated=true&active=true&limit=50');
-        return list.items.length >= 6 ? list.items : undefined;
+        return list.items.length >= 6 ? list.items.slice(0, 6) : undefined;
       },
       60_000,
       api,
     );
+    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function benchSession(flags: BenchSessionFlags) {
+  const modelDir = path.resolve(flags.model);
+  const platform = await startBenchPlatform(modelDir, { window: flags.window });
+  const { call, devices, datasetDir, api } = platform;
+  try {
     const spec: CreateSessionRequest = {
       modelId: 'default',
       dataset: DATASET,
       split: 'test',
-      topology: { devices: devices.slice(0, 6).map((d) => ({ deviceId: d.id, view: d.view as number })) },
+      topology: { devices: devices.map((d) => ({ deviceId: d.id, view: d.view as number })) },
       policy: { kind: 'entropy', thresholds: { local: flags.threshold } },
       mode: flags.mode,
       deadlineMs: 5000,
@@ -192,12 +235,7 @@ async function benchSession(flags: BenchSessionFlags) {
     const modelOnly = await modelOnlyRate(modelDir, datasetDir, flags);
     return result(stats, summary.samplesDecided, summary.exits.local.exited, summary.missed, modelOnly, flags);
   } finally {
-    if (api && api.exitCode === null) {
-      api.kill('SIGTERM');
-      await new Promise((r) => api!.once('exit', r));
-    }
-    await db.drop().catch(() => undefined);
-    fs.rmSync(work, { recursive: true, force: true });
+    await platform.stop();
   }
 }
 
@@ -206,7 +244,7 @@ async function benchSession(flags: BenchSessionFlags) {
  * simulated devices run it), the local aggregator, and the cloud for the samples that go on (every sample in
  * research mode), one sample at a time.
  */
-async function modelOnlyRate(modelDir: string, datasetDir: string, flags: BenchSessionFlags): Promise<number> {
+export async function modelOnlyRate(modelDir: string, datasetDir: string, flags: Pick<BenchSessionFlags, 'mode' | 'threshold'>): Promise<number> {
   await ensureBackend();
   const manifest = await readCheckpointManifest(modelDir);
   const topology = parseTopology(manifest.topology);

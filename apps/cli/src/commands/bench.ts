@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BenchEventsOptions } from './bench-events';
 import type { BenchModelFlags } from './bench-model';
 import type { BenchSessionFlags } from './bench-session';
+import type { BenchStreamFlags } from './bench-stream';
 import type { FaultSuiteFlags } from './bench-faults';
 import { intFlag, numberFlag } from './model-options';
 import { repoRoot } from './repo-root';
@@ -68,6 +69,22 @@ export function registerBenchSessionCommand(program: Command): void {
     .option('--window <n>', 'samples in flight per session (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: BenchSessionFlags) => (await import('./bench-session')).runBenchSessionCommand(flags));
+}
+
+/** `ddnn bench stream`: the highest rate a six-device stream holds with decisions under a second, vs the model alone. */
+export function registerBenchStreamCommand(program: Command): void {
+  benchGroup(program)
+    .command('stream')
+    .description(
+      'The highest rate a six-device simulated stream holds for --seconds with p99 decision lag under --lag-ms (every event persisted), vs the model-only inference rate',
+    )
+    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
+    .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
+    .option('--seconds <s>', 'how long a rate must be held', numberFlag('--seconds', 1, 3600), 60)
+    .option('--lag-ms <ms>', 'decision lag limit (trigger to the durable decision)', numberFlag('--lag-ms', 1, 60_000), 1000)
+    .option('--window <n>', 'samples in flight per stream (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (flags: BenchStreamFlags) => (await import('./bench-stream')).runBenchStreamCommand(flags));
 }
 
 /** `ddnn bench faults`: a research session through dropped connections, a killed API and two bad devices. */

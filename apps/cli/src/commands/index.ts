@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchModelCommand, registerBenchSessionCommand } from './bench';
+import { registerBenchEventsCommand, registerBenchFaultsCommand, registerBenchModelCommand, registerBenchSessionCommand, registerBenchStreamCommand } from './bench';
 import { registerEventsCommands } from './events';
 import { registerDatasetCommands } from './dataset';
 import { registerTrainCommand } from './train';
@@ -19,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerEventsCommands(program);
   registerBenchModelCommand(program);
   registerBenchSessionCommand(program);
+  registerBenchStreamCommand(program);
   registerBenchFaultsCommand(program);
   registerDatasetCommands(program);
   registerTrainCommand(program);

@@ -1,0 +1,177 @@
+import path from 'node:path';
+import { answersSample, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
+import { log } from '../log';
+import { DATASET, modelOnlyRate, startBenchPlatform, type BenchPlatform } from './bench-session';
+
+export interface BenchStreamFlags {
+  model: string;
+  threshold: number;
+  /** How long a rate must be held (decision lag under the limit) to count. */
+  seconds: number;
+  /** The decision lag limit in ms. */
+  lagMs: number;
+  window?: number;
+  json?: boolean;
+}
+
+/** Rates tried, as fractions of the model-only rate, from the top until one is held. */
+const FRACTIONS = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
+/** Triggers before the measured window (devices and pipeline warm up). */
+const WARM_UP_SECONDS = 5;
+
+/** One rate tried: whether it was held and what the log showed over the measured window. */
+interface Attempt {
+  rate: number;
+  held: boolean;
+  reason: string;
+  samples: number;
+  events: number;
+  seconds: number;
+  lagsMs: number[];
+}
+
+/** The action of `ddnn bench stream` (registered in ./bench). */
+export async function runBenchStreamCommand(flags: BenchStreamFlags): Promise<void> {
+  const result = await benchStream(flags);
+  process.stdout.write(formatResult(result));
+  if (flags.json) process.stdout.write(`${JSON.stringify(result.headline)}\n`);
+}
+
+async function benchStream(flags: BenchStreamFlags) {
+  const modelDir = path.resolve(flags.model);
+  const platform = await startBenchPlatform(modelDir, { window: flags.window });
+  try {
+    log('model-only inference on the test samples ...');
+    const modelOnly = await modelOnlyRate(modelDir, platform.datasetDir, { mode: 'production', threshold: flags.threshold });
+    log(`model only: ${modelOnly.toFixed(1)} samples/s`);
+    const attempts: Attempt[] = [];
+    let held: Attempt | null = null;
+    let failedAbove: number | null = null;
+    for (const f of FRACTIONS) {
+      const a = await attempt(platform, Math.max(0.5, round(modelOnly * f)), flags);
+      attempts.push(a);
+      if (a.held) {
+        held = a;
+        break;
+      }
+      failedAbove = a.rate;
+    }
+    // One refinement between the rate held and the one just above it that was not.
+    if (held && failedAbove !== null) {
+      const mid = round((held.rate + failedAbove) / 2);
+      const a = await attempt(platform, mid, flags);
+      attempts.push(a);
+      if (a.held) held = a;
+    }
+    return result(held, modelOnly, attempts, flags);
+  } catch (e) {
+    log(`the API ${platform.api.exitCode === null ? 'is running' : `exited (${platform.api.exitCode}, ${platform.api.signalCode})`}; its output ends with:\n${platform.output()}`);
+    throw e;
+  } finally {
+    await platform.stop();
+  }
+}
+
+/**
+ * Runs a stream at `rate` with six simulated devices replaying the test split, reading its log as it grows: a
+ * sample's decision lag is the commit time of its answering ExitDecided (createdAt, the database's clock, on
+ * this machine) minus its trigger time. The rate is held when, over `seconds` after the warm-up, p99 lag stays
+ * under the limit and triggers kept up with the rate; it fails as soon as a sample's lag passes twice the limit.
+ */
+async function attempt(platform: BenchPlatform, rate: number, flags: BenchStreamFlags): Promise<Attempt> {
+  const spec: CreateStreamRequest = {
+    modelId: 'default',
+    topology: { devices: platform.devices.map((d) => ({ deviceId: d.id, view: d.view as number })) },
+    policy: { kind: 'entropy', thresholds: { local: flags.threshold } },
+    rate,
+    deadlineMs: 5000,
+    replay: { dataset: DATASET, split: 'test' },
+    name: `bench ${rate}/s`,
+  };
+  log(`stream at ${rate} samples/s for ${WARM_UP_SECONDS} s + ${flags.seconds} s ...`);
+  const { id } = await platform.call<{ id: string }>('POST', '/api/streams', spec);
+  const triggers = new Map<number, number>();
+  const lagsMs: number[] = [];
+  let events = 0;
+  let samples = 0;
+  let windowStart: number | null = null;
+  let reason = '';
+  let after: string | undefined;
+  let t0: number | null = null;
+  try {
+    for (;;) {
+      const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+      after = page.checkpoint ?? after;
+      for (const e of page.events) {
+        if (e.type === 'SessionAborted') throw new Error(`stream failed: ${e.data.reason}`);
+        if (e.type === 'SampleStarted') {
+          const at = e.data.triggeredAt as number;
+          triggers.set(e.data.sampleIndex, at);
+          t0 ??= at;
+          if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
+        }
+        const triggeredAt = 'sampleIndex' in e.data ? triggers.get(e.data.sampleIndex) : undefined;
+        if (windowStart === null || triggeredAt === undefined || triggeredAt < windowStart || triggeredAt >= windowStart + flags.seconds * 1000) continue;
+        events++;
+        if (e.type === 'ExitDecided' && answersSample(e.data)) {
+          samples++;
+          const lag = Date.parse(e.createdAt) - triggeredAt;
+          lagsMs.push(lag);
+          if (lag > 2 * flags.lagMs) reason = `sample ${e.data.sampleIndex} decided ${lag} ms after its trigger`;
+        }
+      }
+      if (reason) break;
+      const newest = Math.max(0, ...triggers.values());
+      if (windowStart !== null && newest >= windowStart + flags.seconds * 1000 + flags.lagMs * 2) break;
+      if (!page.hasMore) await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await platform.call<StreamView>('POST', `/api/streams/${id}/stop`);
+  }
+  const expected = rate * flags.seconds;
+  const p99 = percentile(lagsMs, 0.99);
+  if (!reason && samples < expected * 0.95) reason = `${samples} samples decided in ${flags.seconds} s, the rate asks for ${Math.round(expected)}`;
+  if (!reason && p99 >= flags.lagMs) reason = `p99 decision lag ${Math.round(p99)} ms`;
+  const a: Attempt = { rate, held: !reason, reason: reason || 'held', samples, events, seconds: flags.seconds, lagsMs };
+  log(`  ${a.held ? 'held' : 'not held'}: ${a.reason}; ${samples} samples, p50 lag ${Math.round(percentile(lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms`);
+  return a;
+}
+
+function percentile(xs: number[], q: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], flags: BenchStreamFlags) {
+  const rate = held ? held.samples / held.seconds : 0;
+  return {
+    headline: {
+      samplesPerSecond: round(rate),
+      modelOnlySamplesPerSecond: round(modelOnly),
+      ratio: round(rate / modelOnly, 3),
+      decisionLatencyMs: held ? { p50: round(percentile(held.lagsMs, 0.5)), p99: round(percentile(held.lagsMs, 0.99)) } : null,
+      eventsPerSecond: held ? round(held.events / held.seconds) : 0,
+    },
+    detail: {
+      threshold: flags.threshold,
+      heldSeconds: flags.seconds,
+      lagLimitMs: flags.lagMs,
+      attempts: attempts.map((a) => ({ rate: a.rate, held: a.held, reason: a.reason })),
+    },
+  };
+}
+
+function formatResult(r: ReturnType<typeof result>): string {
+  const { headline: h, detail: d } = r;
+  return [
+    `stream: six simulated devices replaying the test split, T=${d.threshold}, every event persisted; a rate counts when held ${d.heldSeconds} s with p99 decision lag < ${d.lagLimitMs} ms`,
+    ...d.attempts.map((a) => `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason}`),
+    `  stream             ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s, decision lag p50 ${h.decisionLatencyMs?.p50 ?? '-'} ms, p99 ${h.decisionLatencyMs?.p99 ?? '-'} ms`,
+    `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
+    `  ratio              ${h.ratio}`,
+    '',
+  ].join('\n');
+}
