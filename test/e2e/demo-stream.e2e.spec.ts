@@ -55,7 +55,7 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('starts a stream over six scene cameras whose labels arrive a few seconds late, from the scene's truth', async () => {
+  it('starts a stream over six scene cameras whose labels arrive a few seconds late, from the scene truth', async () => {
     const stream = await waitFor(
       'the demo stream deciding samples and receiving labels',
       async () => {
