@@ -13,7 +13,8 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
   let api: ApiProcess | undefined;
   const headers = { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${api!.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!api) throw new Error('no API running');
+    const res = await fetch(`${api.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
     return JSON.parse(text) as T;
@@ -54,7 +55,7 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('starts a stream over six scene cameras whose labels arrive a few seconds late, beside the demo session', async () => {
+  it('starts a stream over six scene cameras whose labels arrive a few seconds late, from the scene truth', async () => {
     const stream = await waitFor(
       'the demo stream deciding samples and receiving labels',
       async () => {
@@ -95,28 +96,25 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
       expect(truths).toContain(l.label);
     }
 
-    // The demo session is still recorded as before.
-    await waitFor('the demo session', async () => (await call<{ total: number }>('GET', '/api/sessions?limit=5')).total >= 1, 600_000, 1000);
   }, 900_000);
 
   it('resumes the same stream on the same cameras after a restart, and starts no second one', async () => {
-    const [before] = await demoStreams();
-    await api!.stop('SIGTERM');
+    const [listed] = await demoStreams();
+    await api?.stop('SIGTERM');
+    // Its summary folded to the head of its log once this node is gone (the list's projection may lag).
     api = await boot();
+    const before = await call<StreamView>('GET', `/api/streams/${listed.id}`);
+    const cameras = await waitFor('the scene cameras back on the restarted node', async () => (await call<SimulationView[]>('GET', '/api/simulations')).find((s) => s.source === 'scene'), 600_000, 1000);
+    expect(cameras.devices.map((d) => d.deviceId).sort()).toEqual(before.topology.devices.map((d) => d.deviceId).sort());
     const after = await waitFor(
       'the demo stream to go on after the restart',
       async () => {
-        const all = await demoStreams();
-        const [s] = all;
-        return all.length === 1 && s.status === 'running' && (s.summary?.samplesDecided ?? 0) >= (before.summary?.samplesDecided ?? 0) + 6 ? s : null;
+        const s = await call<StreamView>('GET', `/api/streams/${listed.id}`);
+        return s.status === 'running' && (s.summary?.samplesDecided ?? 0) >= (before.summary?.samplesDecided ?? 0) + 6 && (s.summary?.labelled ?? 0) > (before.summary?.labelled ?? 0) ? s : null;
       },
       600_000,
       1000,
     );
-    expect(after.id).toBe(before.id);
-    const sims = await call<SimulationView[]>('GET', '/api/simulations');
-    const scene = sims.find((s) => s.source === 'scene');
-    expect(scene?.devices.map((d) => d.deviceId).sort()).toEqual(before.topology.devices.map((d) => d.deviceId).sort());
-    expect(Object.values((await call<StreamView>('GET', `/api/streams/${after.id}`)).summary?.devices ?? {}).filter((d) => d.answered > 0).length).toBeGreaterThanOrEqual(3);
+    expect((await demoStreams()).map((s) => s.id)).toEqual([after.id]);
   }, 900_000);
 });

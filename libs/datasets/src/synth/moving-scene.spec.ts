@@ -9,6 +9,12 @@ function diff(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
+/** The pixels a camera shoots at a time (which it must capture the object at). */
+function pixelsAt(t: number, camera: number, knobs?: { noise?: number; occlusion?: number }): Uint8Array {
+  const { image } = sceneImage(SCENE, t, camera, knobs);
+  if (!image) throw new Error(`camera ${camera} does not capture the object at ${t}`);
+  return image.data;
+}
 /** The first time at or after `from` when camera `camera` captures the object. */
 function seenBy(camera: number, from = 0): number {
   for (let t = from; ; t += FRAME_MS) if (sceneCoverage(SCENE, t)[camera]) return t;
@@ -100,21 +106,21 @@ describe('the moving scene', () => {
   it('degrades one camera with its knobs: 0, 0 is the clean frame; noise and occlusion change it more as they grow', () => {
     const camera = 4;
     const t = seenBy(camera);
-    const clean = sceneImage(SCENE, t, camera).image!;
-    expect(sceneImage(SCENE, t, camera, { noise: 0, occlusion: 0 }).image!.data).toEqual(clean.data);
-    const noisy = [0.2, 0.6, 1].map((noise) => diff(sceneImage(SCENE, t, camera, { noise }).image!.data, clean.data));
+    const clean = pixelsAt(t, camera);
+    expect(pixelsAt(t, camera, { noise: 0, occlusion: 0 })).toEqual(clean);
+    const noisy = [0.2, 0.6, 1].map((noise) => diff(pixelsAt(t, camera, { noise }), clean));
     expect(noisy[0]).toBeGreaterThan(2);
     expect(noisy[1]).toBeGreaterThan(noisy[0]);
     expect(noisy[2]).toBeGreaterThan(noisy[1]);
     // Occlusion hides that share of the view from one side: the far side keeps the clean pixels' look.
-    const hidden = [0.25, 0.5, 1].map((occlusion) => diff(sceneImage(SCENE, t, camera, { occlusion }).image!.data, clean.data));
+    const hidden = [0.25, 0.5, 1].map((occlusion) => diff(pixelsAt(t, camera, { occlusion }), clean));
     expect(hidden[1]).toBeGreaterThan(hidden[0]);
     expect(hidden[2]).toBeGreaterThan(hidden[1]);
-    const full = sceneImage(SCENE, t, camera, { occlusion: 1 }).image!.data;
+    const full = pixelsAt(t, camera, { occlusion: 1 });
     const spread = (d: Uint8Array) => Math.max(...d) - Math.min(...d);
     // Nothing but the sensor's own noise on the obstruction.
     expect(spread(full)).toBeLessThan(64);
-    expect(spread(full)).toBeLessThan(spread(clean.data) / 2);
+    expect(spread(full)).toBeLessThan(spread(clean) / 2);
     // The knobs are this camera's: the truth does not change, and degrading it leaves no trace on the others.
     expect(sceneImage(SCENE, t, camera, { noise: 1 }).label).toBe(sceneTruth(SCENE, t).label);
     const other = seenBy(5, t);

@@ -1,0 +1,58 @@
+import type { StreamLabel } from '@ddnn/contracts';
+import type { SimulatedCapture } from '../simulations/simulated-device';
+import { DemoLabeller } from './demo-labeller';
+
+function harness(opts: { fail?: boolean } = {}) {
+  let listener: ((c: SimulatedCapture) => void) | null = null;
+  let now = 100_000;
+  const posted: { runId: string; labels: StreamLabel[] }[] = [];
+  const warnings: string[] = [];
+  const labeller = new DemoLabeller('run-1', 4000, {
+    onCapture: (l) => {
+      listener = l;
+      return () => (listener = null);
+    },
+    truth: (t) => Math.floor(t / 1000) % 3,
+    label: async (runId, labels) => {
+      if (opts.fail) throw new Error('database unavailable');
+      posted.push({ runId, labels });
+    },
+    warn: (m) => warnings.push(m),
+    now: () => now,
+  });
+  labeller.start(60_000);
+  const capture = (c: Partial<SimulatedCapture>) => listener?.({ runId: 'run-1', sampleIndex: 0, view: 0, capturedAt: now, ...c });
+  return { labeller, posted, warnings, capture, advance: (ms: number) => (now += ms), listening: () => listener !== null };
+}
+
+describe('the demo labeller', () => {
+  it('labels each sample of its stream once, from the truth at its capture time, only once it is due', async () => {
+    const h = harness();
+    h.capture({ sampleIndex: 0, capturedAt: 100_000 });
+    h.capture({ sampleIndex: 0, view: 3, capturedAt: 100_002 });
+    h.capture({ sampleIndex: 1, capturedAt: 101_500 });
+    h.capture({ runId: 'other-run', sampleIndex: 7, capturedAt: 100_000 });
+    expect(await h.labeller.flush()).toBe(0);
+    h.advance(4000);
+    expect(await h.labeller.flush()).toBe(1);
+    h.advance(1500);
+    expect(await h.labeller.flush()).toBe(1);
+    expect(await h.labeller.flush()).toBe(0);
+    expect(h.posted).toEqual([
+      { runId: 'run-1', labels: [{ sampleIndex: 0, label: 100 % 3 }] },
+      { runId: 'run-1', labels: [{ sampleIndex: 1, label: 101 % 3 }] },
+    ]);
+    h.labeller.stop();
+    expect(h.listening()).toBe(false);
+  });
+
+  it('logs a failed post and drops its labels rather than retrying forever', async () => {
+    const h = harness({ fail: true });
+    h.capture({ sampleIndex: 5 });
+    h.advance(5000);
+    expect(await h.labeller.flush()).toBe(0);
+    expect(h.warnings).toEqual([expect.stringContaining('posting 1 labels: database unavailable')]);
+    expect(await h.labeller.flush()).toBe(0);
+    expect(h.warnings).toHaveLength(1);
+  });
+});
