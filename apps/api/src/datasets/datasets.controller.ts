@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Param, ParseIntPipe, StreamableFile } from '@nestjs/common';
 import { createReadStream } from 'node:fs';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { DatasetView, SampleViews } from '@ddnn/contracts';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { DatasetDetails, DatasetView, SampleViews } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
 import { DatasetsService } from './datasets.service';
 
@@ -16,6 +16,29 @@ class SampleViewsDto implements SampleViews {
   @ApiProperty() sampleId!: string;
   @ApiProperty({ type: [Number], description: 'Views the cameras captured' }) captured!: number[];
   @ApiProperty({ description: 'Views per sample in the dataset' }) views!: number;
+}
+
+class ClassCountDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() train!: number;
+  @ApiProperty() test!: number;
+}
+
+class ViewPresenceDto {
+  @ApiProperty() view!: number;
+  @ApiProperty({ description: 'Samples where this camera captured its view' }) present!: number;
+  @ApiProperty({ description: 'Fraction of samples where the view is missing' }) missingRate!: number;
+}
+
+class DatasetDetailsDto implements DatasetDetails {
+  @ApiProperty() name!: string;
+  @ApiProperty() samples!: number;
+  @ApiProperty({ type: 'object', properties: { height: { type: 'number' }, width: { type: 'number' }, channels: { type: 'number' } } })
+  shape!: { height: number; width: number; channels: number };
+  @ApiProperty({ type: [ClassCountDto] }) classes!: ClassCountDto[];
+  @ApiProperty({ type: [ViewPresenceDto] }) perView!: ViewPresenceDto[];
+  @ApiProperty({ description: 'Fraction of all (sample, view) pairs missing' }) missingRate!: number;
+  @ApiProperty({ type: [Number], description: 'Samples with k views captured, k = 0..views' }) viewsPresentHistogram!: number[];
 }
 
 // Camera views are the raw data a DDNN keeps off the network: operators only.
@@ -38,6 +61,26 @@ export class DatasetsController {
   @ApiNotFoundResponse({ description: 'No such dataset.' })
   get(@Param('name') name: string): Promise<DatasetView> {
     return this.datasets.get(name);
+  }
+
+  @Get(':name/summary')
+  @ApiOperation({ summary: 'Summarise a dataset', description: 'Class counts per split and each camera view\'s missing rate, read from the images (the first request for a dataset version reads them all).' })
+  @ApiOkResponse({ type: DatasetDetailsDto })
+  @ApiNotFoundResponse({ description: 'No such dataset.' })
+  @ApiUnprocessableEntityResponse({ description: 'The dataset\'s files do not parse.' })
+  summary(@Param('name') name: string): Promise<DatasetDetails> {
+    return this.datasets.details(name);
+  }
+
+  @Get(':name/sheet.png')
+  @ApiOperation({ summary: 'Contact sheet of a dataset', description: 'A PNG with three samples per class, every view side by side; a missing view is a grey cell with a red cross.' })
+  @ApiProduces('image/png')
+  @ApiNotFoundResponse({ description: 'No such dataset.' })
+  @ApiUnprocessableEntityResponse({ description: 'The dataset\'s files do not parse.' })
+  @Header('Content-Type', 'image/png')
+  @Header('Cache-Control', 'private, max-age=300')
+  async sheet(@Param('name') name: string): Promise<StreamableFile> {
+    return new StreamableFile(await this.datasets.sheet(name));
   }
 
   @Get(':name/samples/:sampleId')

@@ -60,4 +60,41 @@ describe('datasets API', () => {
     const notANumber = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/x.png`, TOKEN);
     expect(notANumber.status).toBe(400);
   });
+
+  it('summarises a dataset from its images and draws its contact sheet, operators only', async () => {
+    expect((await call(api, 'GET', '/datasets/tiny/summary')).status).toBe(401);
+    const res = await call(api, 'GET', '/datasets/tiny/summary', TOKEN);
+    expect(res.status).toBe(200);
+    const { rows } = await readDatasetHeader(dir);
+    // The missing rate of each view is what the files say, counted here independently of the server.
+    for (let v = 0; v < 6; v++) {
+      const present = rows.filter((r) => fs.existsSync(path.join(dir, 'samples', r.sample, `${v}.png`))).length;
+      expect(res.body.perView[v]).toEqual({ view: v, present, missingRate: 1 - present / rows.length });
+    }
+    expect(res.body.samples).toBe(12);
+    expect(res.body.classes.map((c: { name: string }) => c.name)).toEqual(['car', 'bus', 'person']);
+    expect(res.body.viewsPresentHistogram.reduce((a: number, b: number) => a + b, 0)).toBe(12);
+
+    const sheet = await fetch(`${api.url}/api/datasets/tiny/sheet.png`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(sheet.status).toBe(200);
+    expect(sheet.headers.get('content-type')).toBe('image/png');
+    const png = PNG.sync.read(Buffer.from(await sheet.arrayBuffer()));
+    expect(png.width).toBeGreaterThan(6 * 32);
+    expect((await call(api, 'GET', '/datasets/nope/summary', TOKEN)).status).toBe(404);
+  }, 60_000);
+
+  it('answers 422 naming the dataset when its images do not parse, without a server path', async () => {
+    const broken = path.join(api.dataDir, 'datasets', 'broken');
+    await writeSynthDataset(broken, { samples: 6, seed: 4 });
+    const { rows } = await readDatasetHeader(broken);
+    const sampleDir = path.join(broken, 'samples', rows[0].sample);
+    const first = fs.readdirSync(sampleDir).find((f) => f.endsWith('.png'))!;
+    fs.writeFileSync(path.join(sampleDir, first), 'not a png');
+    const res = await call(api, 'GET', '/datasets/broken/summary', TOKEN);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toMatch(/^dataset 'broken' cannot be read/);
+    expect(JSON.stringify(res.body)).not.toContain(api.dataDir);
+    // Still a working server: the good dataset answers.
+    expect((await call(api, 'GET', '/datasets/tiny/summary', TOKEN)).status).toBe(200);
+  }, 60_000);
 });

@@ -1,13 +1,17 @@
 import fs from 'node:fs';
 import { Injectable, NotFoundException } from '@nestjs/common';
-import type { DatasetView, SampleViews } from '@ddnn/contracts';
-import { datasetPaths, isValidSampleId } from '@ddnn/datasets';
+import { type DatasetDetails, type DatasetView, type SampleViews, UnprocessableError } from '@ddnn/contracts';
+import { DatasetFormatError, datasetPaths, isValidSampleId } from '@ddnn/datasets';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
+import { DatasetInsights } from './dataset-insights';
 
 /** Datasets known to this platform (folders under <DDNN_DATA_DIR>/datasets) and their view images. */
 @Injectable()
 export class DatasetsService {
-  constructor(private readonly catalog: DatasetCatalog) {}
+  constructor(
+    private readonly catalog: DatasetCatalog,
+    private readonly insights: DatasetInsights,
+  ) {}
 
   async list(): Promise<DatasetView[]> {
     const root = this.catalog.root();
@@ -26,6 +30,28 @@ export class DatasetsService {
       return view;
     } catch (e) {
       throw new NotFoundException(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Class counts and missing-view rates, read from the images (the first call for a dataset reads them all). */
+  async details(name: string): Promise<DatasetDetails> {
+    await this.get(name);
+    return this.readable(name, () => this.insights.details(name));
+  }
+
+  /** A contact sheet PNG: a few samples per class, every view side by side, missing views crossed out. */
+  async sheet(name: string): Promise<Buffer> {
+    await this.get(name);
+    return this.readable(name, () => this.insights.sheet(name));
+  }
+
+  /** A dataset whose files do not parse is the data's fault, not the server's: 422 naming the dataset. */
+  private async readable<T>(name: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (e) {
+      if (e instanceof DatasetFormatError) throw new UnprocessableError(`dataset '${name}' cannot be read: ${e.message}`);
+      throw e;
     }
   }
 

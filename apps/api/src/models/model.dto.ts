@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
-import type { ModelSectionInfo, ModelView, RegisterModelRequest } from '@ddnn/contracts';
+import type { ModelSectionInfo, ModelTestMetrics, ModelTrainingFacts, ModelView, RegisterModelRequest } from '@ddnn/contracts';
 
 /** Optional id and name of a model being registered or uploaded. */
 export class UploadModelDto {
@@ -31,6 +31,41 @@ class SectionDto implements ModelSectionInfo {
   @ApiProperty() bytes!: number;
 }
 
+class ValidationFactsDto {
+  @ApiProperty({ description: 'Samples held out of the training split' }) samples!: number;
+  @ApiProperty({ description: 'Epoch whose weights were kept' }) bestEpoch!: number;
+  @ApiProperty({ description: 'Validation score of that epoch (overall accuracy at T)' }) score!: number;
+  @ApiProperty() stoppedEarly!: boolean;
+}
+
+class ExitAccuracyDto {
+  @ApiProperty({ example: 'cloud' }) exit!: string;
+  @ApiProperty() accuracy!: number;
+}
+
+class TrainingFactsDto implements ModelTrainingFacts {
+  @ApiProperty({ type: String, nullable: true }) dataset!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) trainSamples!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) epochs!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) batchSize!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) learningRate!: number | null;
+  @ApiProperty({ type: ValidationFactsDto, nullable: true }) validation!: ValidationFactsDto | null;
+  @ApiProperty({ type: Number, nullable: true }) secondsTotal!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: 'wasm' }) backend!: string | null;
+  @ApiProperty({ type: String, nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: [ExitAccuracyDto], description: 'Training accuracy per exit at the end' }) exits!: ExitAccuracyDto[];
+}
+
+class TestMetricsDto implements ModelTestMetrics {
+  @ApiProperty() samples!: number;
+  @ApiProperty({ description: 'Accuracy of the exit that answered' }) overall!: number;
+  @ApiProperty({ description: 'Accuracy had every sample exited locally' }) local!: number;
+  @ApiProperty({ description: 'Accuracy had every sample gone to the cloud' }) cloud!: number;
+  @ApiProperty() localExitRate!: number;
+  @ApiProperty({ description: 'Bytes per sample the DDNN sends at T' }) bytesPerSample!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Bytes per sample of offloading every camera image at its native size' }) rawBytesPerSample!: number | null;
+}
+
 export class ModelDto implements ModelView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
@@ -38,6 +73,9 @@ export class ModelDto implements ModelView {
   @ApiProperty({ description: 'Where the checkpoint lives, never absolute: models/<name>, <data>/models/<id> or <server>/<name>.' }) path!: string;
   @ApiProperty({ type: [SectionDto] }) sections!: SectionDto[];
   @ApiProperty() createdAt!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'Exit threshold T the checkpoint was trained to use.' }) threshold!: number | null;
+  @ApiProperty({ type: TrainingFactsDto, nullable: true, description: 'How it was trained, as its manifest records it.' }) training!: TrainingFactsDto | null;
+  @ApiProperty({ type: TestMetricsDto, nullable: true, description: 'Accuracy and bytes on the test split at T, as ddnn train measured them.' }) testMetrics!: TestMetricsDto | null;
 }
 
 export class DeployTargetDto {

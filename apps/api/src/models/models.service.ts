@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
 import { type ArchiveLimits, unpackCheckpointArchive } from './checkpoint-archive';
 import { CheckpointDirError, readCheckpointDir } from './checkpoint-dir';
+import { modelFacts } from './model-facts';
 import { ModelEntity } from './model.entity';
 import { uploadTempDir } from './upload-storage';
 
@@ -188,6 +189,6 @@ export class ModelsService implements OnApplicationBootstrap {
     } catch (e) {
       this.logger.warn(`model ${m.id}: ${(e as Error).message}`);
     }
-    return { id: m.id, name: m.name, version: m.version, path: this.displayPath(m.path), sections, createdAt: m.createdAt.toISOString() };
+    return { id: m.id, name: m.name, version: m.version, path: this.displayPath(m.path), sections, createdAt: m.createdAt.toISOString(), ...modelFacts(m.manifest) };
   }
 }

@@ -14,7 +14,6 @@ import {
   Matches,
   Max,
   Min,
-  MaxLength,
   MinLength,
   ValidateIf,
   ValidateNested,
@@ -22,11 +21,10 @@ import {
 import { SESSION_STATUSES, type CreateSessionRequest, type SessionListQuery, type SessionStatus, type UpdateSessionRequest } from '@ddnn/contracts';
 import { IsCheckpoint } from '../common/checkpoint.validator';
 import { PageQueryDto } from '../common/page-query.dto';
+import { RUN_TAG, RUN_TAG_MESSAGE, RunName, RunNote, RunTags } from './run-fields';
 import { SessionSummaryDto } from './session-summary.dto';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const TAG = /^[\w.:-]{1,40}$/;
-const TAG_MESSAGE = 'each tag is 1-40 letters, digits or . _ : -';
 /** The policy filter: what the dashboard prints for a live entropy policy. */
 export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
 
@@ -153,24 +151,13 @@ export class CreateSessionDto implements CreateSessionRequest {
   @IsPositive()
   rate?: number;
 
-  @ApiPropertyOptional({ description: 'Run name', example: 'baseline T=0.8' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(120)
+  @RunName()
   name?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Run tags (letters, digits, . _ : -)', example: ['baseline'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @Matches(TAG, { each: true, message: TAG_MESSAGE })
+  @RunTags()
   tags?: string[];
 
-  @ApiPropertyOptional({ description: 'Free-text note' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4000)
+  @RunNote()
   note?: string;
 
   @ApiPropertyOptional({ description: 'A simulation on this node (POST /api/simulations) whose devices the topology uses: its link model and failures are recorded with the session, and it ends with the session.' })
@@ -180,24 +167,13 @@ export class CreateSessionDto implements CreateSessionRequest {
 }
 
 export class UpdateSessionDto implements UpdateSessionRequest {
-  @ApiPropertyOptional({ description: 'Run name' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(120)
+  @RunName()
   name?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Run tags (replaces the list)' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @Matches(TAG, { each: true, message: TAG_MESSAGE })
+  @RunTags('Run tags (replaces the list)')
   tags?: string[];
 
-  @ApiPropertyOptional({ description: 'Free-text note' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4000)
+  @RunNote()
   note?: string;
 }
 
@@ -210,7 +186,7 @@ export class ListSessionsQuery extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only runs with this tag' })
   @IsOptional()
   @IsString()
-  @Matches(TAG, { message: TAG_MESSAGE })
+  @Matches(RUN_TAG, { message: RUN_TAG_MESSAGE })
   tag?: SessionListQuery['tag'];
 
   @ApiPropertyOptional({ description: 'Only runs of this model' })

@@ -25,6 +25,7 @@ import type {
   LinkModel,
   SweepResult,
   ThresholdStatistic,
+  DatasetDetails,
   ModelView,
   ProfileCreatedResponse,
   ProfileView,
@@ -113,6 +114,8 @@ export const api = {
   deleteDevice: (id: string) => request<void>(`/api/devices/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   models: () => request<ModelView[]>('/api/models'),
   datasets: () => request<DatasetView[]>('/api/datasets'),
+  datasetDetails: (name: string) => request<DatasetDetails>(`/api/datasets/${encodeURIComponent(name)}/summary`),
+  datasetSheet: (name: string) => send(`/api/datasets/${encodeURIComponent(name)}/sheet.png`).then((r) => r.blob()),
   /** POST /api/models/upload: a checkpoint archive as multipart field `archive`. */
   uploadModel: (archive: File, id?: string) => {
     const form = new FormData();

@@ -8,6 +8,9 @@ const model = (id: string, views: number, edges: string[] = []): ModelView => ({
   path: '',
   sections: [...Array.from({ length: views }, (_, v) => ({ name: `device-${v}`, file: '', bytes: 1 })), ...edges.map((e) => ({ name: e, file: '', bytes: 1 })), { name: 'cloud', file: '', bytes: 1 }],
   createdAt: '',
+  threshold: 0.8,
+  training: null,
+  testMetrics: null,
 });
 const dataset = (name: string, views: number, test = 10): DatasetView => ({ name, classes: ['car', 'bus', 'person'], views, splits: { train: 10, test } });
 const defaultSessionForm = withCatalogDefaults(blankForm, [model('other', 2), model('default', 6)], [dataset('empty', 6, 0), dataset('synth', 6)]);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CompareResponse, DeviceHistoryEntry, DeviceList, PolicySpec, SessionEventsPage, SessionStarted, SessionView, StoredEvent } from '@ddnn/contracts';
 import { deviceMain, repoRoot, type RunningProcess as Proc, startNode, waitFor } from '@ddnn/testing';
-import { ADMIN_TOKEN, launchBrowser, type Platform, startPlatform } from '../support/harness';
+import { ADMIN_TOKEN, launchBrowser, type Platform, screenshotDir, startPlatform } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
 
 let platform: Platform;
@@ -18,16 +18,19 @@ let context: BrowserContext;
 let page: Page;
 const agents: Proc[] = [];
 const sessions: string[] = [];
-// Screenshots of the new pages, looked at by hand: an ignored folder, never the tracked docs.
-const shots = path.join(repoRoot, 'tmp', 'screenshots', 'first-hour');
+// The new pages at 1280 px (what the README shows after `npm run screenshots`; tmp/screenshots otherwise) and at
+// 800 px (always the ignored tmp folder: looked at by hand, checked for overflow here).
+const shots = path.join(screenshotDir, 'first-hour');
+const narrowShots = path.join(repoRoot, 'tmp', 'screenshots', 'first-hour-800');
 
 async function shoot(name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(shots, { recursive: true });
+  fs.mkdirSync(narrowShots, { recursive: true });
   await assertNoOverflow(page, name);
-  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
   await page.setViewportSize({ width: 800, height: 900 });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(shots, `${name}-800.png`), fullPage });
+  await page.screenshot({ path: path.join(narrowShots, `${name}.png`), fullPage });
   await assertNoOverflow(page, `${name} at 800 px`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -322,6 +325,23 @@ describe("an operator's first hour", () => {
     await page.locator(`tr[data-session="${id}"]`).getByText('link 20 ms').waitFor();
   });
 
+  it('ticks two runs in the sessions list and compares their settings, the differing ones highlighted (run tracking)', async () => {
+    const [a, b] = [sessions[0], sessions[1]];
+    await page.goto(`${platform.url}/sessions`);
+    for (const id of [a, b]) await page.locator(`tr[data-session="${id}"] input[type=checkbox]`).check();
+    await page.getByRole('link', { name: 'Compare the 2 ticked runs' }).click();
+    await page.waitForURL(/\/sessions\/compare\/?\?a=/);
+    const table = page.getByTestId('run-diff-settings');
+    await table.waitFor();
+    // The second run has a 20 ms link and a name and tags; the first has neither: exactly those rows differ.
+    const differing = await table.locator('tr[data-differs=true] th').allTextContents();
+    expect(differing).toEqual(expect.arrayContaining(['name', 'tags', 'link model']));
+    expect(differing).not.toContain('model');
+    expect(differing).not.toContain('dataset');
+    await expect(table.locator('tr', { has: page.locator('th', { hasText: /^link model$/ }) }).locator('td').nth(1).textContent()).resolves.toMatch(/^20 ms/);
+    await shoot('run-compare', true);
+  });
+
   it('compares two sessions with the Pareto frontier drawn per session, as the API computes it (item 4)', async () => {
     const [a, b] = [sessions[0], sessions[1]];
     await page.goto(`${platform.url}/compare?sessions=${a},${b}`);
@@ -357,7 +377,18 @@ describe("an operator's first hour", () => {
     await page.locator('input[name=modelId]').fill('uploaded');
     await page.getByRole('button', { name: 'Upload and register' }).click();
     await page.locator('[data-testid=models-table] tr[data-model=uploaded]').waitFor({ timeout: 30_000 });
-    await shoot('models');
+    // What the checkpoint says of its training and test split, and a dataset's missing views and contact sheet.
+    const model = (await platform.call('GET', '/api/models')) as { id: string; testMetrics: { overall: number } | null }[];
+    const facts = page.getByTestId('model-facts-default');
+    await expect(facts.textContent()).resolves.toContain(`overall ${(100 * model.find((m) => m.id === 'default')!.testMetrics!.overall).toFixed(1)}%`);
+    await page.locator('[data-testid=datasets-table] tr[data-dataset=synth]').getByRole('button', { name: 'Details' }).click();
+    const details: { perView: { missingRate: number }[] } = await platform.call('GET', '/api/datasets/synth/summary');
+    const panel = page.getByTestId('dataset-details-synth');
+    await panel.getByRole('table').waitFor({ timeout: 60_000 });
+    const shown = await panel.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(shown).toEqual(details.perView.map((v) => `${(100 * v.missingRate).toFixed(1)}%`));
+    await panel.getByRole('img', { name: 'contact sheet of synth' }).waitFor({ timeout: 60_000 });
+    await shoot('models', true);
   });
 
   it('documents every operation for an integrator: summaries, descriptions, and an opaque bearer token (item 12)', async () => {

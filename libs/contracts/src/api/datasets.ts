@@ -13,3 +13,17 @@ export interface SampleViews {
   captured: number[];
   views: number;
 }
+
+/** GET /api/datasets/:name/summary: what a dataset holds, read from its images (computed once per dataset version). */
+export interface DatasetDetails {
+  name: string;
+  samples: number;
+  shape: { height: number; width: number; channels: number };
+  classes: { name: string; train: number; test: number }[];
+  /** Per camera view: samples where it was captured and the fraction where it is missing. */
+  perView: { view: number; present: number; missingRate: number }[];
+  /** Fraction of all (sample, view) pairs missing. */
+  missingRate: number;
+  /** Samples with k views captured, k = 0..views. */
+  viewsPresentHistogram: number[];
+}

@@ -22,4 +22,33 @@ export interface ModelView {
   path: string;
   sections: ModelSectionInfo[];
   createdAt: string;
+  /** The exit threshold T the checkpoint was trained to use (null when its manifest does not say). */
+  threshold: number | null;
+  /** How it was trained, as its manifest records it (null for a checkpoint without a readable record). */
+  training: ModelTrainingFacts | null;
+  /** What `ddnn train` measured on the dataset's test split at T (null when not recorded). */
+  testMetrics: ModelTestMetrics | null;
+}
+export interface ModelTrainingFacts {
+  dataset: string | null;
+  trainSamples: number | null;
+  epochs: number | null;
+  batchSize: number | null;
+  learningRate: number | null;
+  /** Validation hold-out: samples, the epoch kept (best validation score) and that score. */
+  validation: { samples: number; bestEpoch: number; score: number; stoppedEarly: boolean } | null;
+  secondsTotal: number | null;
+  backend: string | null;
+  finishedAt: string | null;
+  /** Training accuracy per exit at the end (device-k, local, edge, cloud). */
+  exits: { exit: string; accuracy: number }[];
+}
+export interface ModelTestMetrics {
+  samples: number;
+  overall: number;
+  local: number;
+  cloud: number;
+  localExitRate: number;
+  bytesPerSample: number;
+  rawBytesPerSample: number | null;
 }

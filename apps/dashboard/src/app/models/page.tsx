@@ -1,8 +1,10 @@
 'use client';
 import { type FormEvent, useState } from 'react';
+import type { DatasetView, ModelView } from '@ddnn/contracts';
+import { AuthedImage } from '../../components/authed-image';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { api } from '../../lib/api';
-import { fmtBytes, fmtTime } from '../../lib/format';
+import { fmtBytes, fmtDuration, fmtNum, fmtPct, fmtTime } from '../../lib/format';
 import { modelEdges, modelViews } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
 
@@ -41,9 +43,89 @@ function Upload({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** How a model was trained and what it measured on its test split, as its checkpoint records them. */
+function ModelFacts({ m }: { m: ModelView }) {
+  const t = m.training;
+  const test = m.testMetrics;
+  return (
+    <div className="model-facts" data-testid={`model-facts-${m.id}`}>
+      {test ? (
+        <div>
+          <strong>Test split at T={m.threshold ?? '?'}</strong> ({test.samples} samples): overall {fmtPct(test.overall)} · local {fmtPct(test.local)} · cloud{' '}
+          {fmtPct(test.cloud)} · {fmtPct(test.localExitRate)} exit locally · {fmtBytes(test.bytesPerSample)}/sample
+          {test.rawBytesPerSample ? ` (raw images ${fmtBytes(test.rawBytesPerSample)}, ${fmtNum(test.rawBytesPerSample / test.bytesPerSample, 1)}x more)` : ''}
+        </div>
+      ) : (
+        <div className="muted">No test metrics recorded.</div>
+      )}
+      {t ? (
+        <div className="muted">
+          Trained on {t.dataset ?? 'an unnamed dataset'}
+          {t.trainSamples !== null ? ` (${t.trainSamples} samples)` : ''}
+          {t.epochs !== null ? `, ${t.epochs} epochs` : ''}
+          {t.batchSize !== null ? ` of batch ${t.batchSize}` : ''}
+          {t.validation ? `; kept epoch ${t.validation.bestEpoch} (validation ${fmtPct(t.validation.score)} on ${t.validation.samples} samples${t.validation.stoppedEarly ? ', stopped early' : ''})` : ''}
+          {t.secondsTotal !== null ? `; ${fmtDuration(t.secondsTotal * 1000)}` : ''}
+          {t.backend ? ` on ${t.backend}` : ''}
+          {t.exits.length > 0 && <div>Training accuracy per exit: {t.exits.map((e) => `${e.exit} ${fmtPct(e.accuracy)}`).join(' · ')}</div>}
+        </div>
+      ) : (
+        <div className="muted">No training record.</div>
+      )}
+    </div>
+  );
+}
+
+/** A dataset's missing-view rates and contact sheet, read from its images when the operator opens it. */
+function DatasetDetailsPanel({ d }: { d: DatasetView }) {
+  const details = useAsync(() => api.datasetDetails(d.name), [d.name]);
+  return (
+    <div className="dataset-details" data-testid={`dataset-details-${d.name}`}>
+      {details.error && <ErrorNote error={details.error} what="the dataset summary" onRetry={details.reload} />}
+      {!details.data && details.loading && <Loading what="the dataset summary (reads every image once)" />}
+      {details.data && (
+        <>
+          <p className="muted">
+            {details.data.samples} samples of {details.data.shape.width}x{details.data.shape.height}x{details.data.shape.channels}; {fmtPct(details.data.missingRate)} of views
+            missing overall.
+          </p>
+          <table aria-label={`missing views of ${d.name}`}>
+            <thead>
+              <tr>
+                <th>View</th>
+                <th className="num">Captured</th>
+                <th className="num">Missing</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {details.data.perView.map((v) => (
+                <tr key={v.view}>
+                  <td>camera {v.view}</td>
+                  <td className="num">{v.present}</td>
+                  <td className="num">{fmtPct(v.missingRate)}</td>
+                  <td style={{ width: '40%' }}>
+                    <div className="missing-bar" aria-hidden="true">
+                      <span style={{ width: `${Math.round(v.missingRate * 100)}%` }} />
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted">Per class (train / test): {details.data.classes.map((c) => `${c.name} ${c.train} / ${c.test}`).join(' · ')}</p>
+        </>
+      )}
+      <h4>Contact sheet</h4>
+      <AuthedImage className="contact-sheet" alt={`contact sheet of ${d.name}`} load={() => api.datasetSheet(d.name)} deps={[d.name]} />
+    </div>
+  );
+}
+
 export default function ModelsPage() {
   const models = useAsync(() => api.models(), []);
   const datasets = useAsync(() => api.datasets(), []);
+  const [open, setOpen] = useState<string | null>(null);
   return (
     <>
       <div className="page-head">
@@ -69,7 +151,7 @@ export default function ModelsPage() {
                 </tr>
               </thead>
               <tbody>
-                {models.data.map((m) => (
+                {models.data.flatMap((m) => [
                   <tr key={m.id} data-model={m.id}>
                     <td className="wrap">
                       <strong>{m.id}</strong> <span className="muted">{m.version}</span>
@@ -83,8 +165,13 @@ export default function ModelsPage() {
                     </td>
                     <td className="num">{fmtBytes(m.sections.reduce((a, s) => a + s.bytes, 0))}</td>
                     <td className="wrap">{fmtTime(m.createdAt)}</td>
-                  </tr>
-                ))}
+                  </tr>,
+                  <tr key={`${m.id}-facts`} className="sub-row">
+                    <td colSpan={5} className="wrap">
+                      <ModelFacts m={m} />
+                    </td>
+                  </tr>,
+                ])}
               </tbody>
             </table>
           </div>
@@ -106,10 +193,11 @@ export default function ModelsPage() {
                   <th className="num">Views per sample</th>
                   <th className="num">Train</th>
                   <th className="num">Test</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
-                {datasets.data.map((d) => (
+                {datasets.data.flatMap((d) => [
                   <tr key={d.name} data-dataset={d.name}>
                     <td>
                       <strong>{d.name}</strong>
@@ -118,8 +206,22 @@ export default function ModelsPage() {
                     <td className="num">{d.views}</td>
                     <td className="num">{d.splits.train}</td>
                     <td className="num">{d.splits.test}</td>
-                  </tr>
-                ))}
+                    <td>
+                      <button type="button" className="secondary" aria-expanded={open === d.name} onClick={() => setOpen(open === d.name ? null : d.name)}>
+                        {open === d.name ? 'Hide details' : 'Details'}
+                      </button>
+                    </td>
+                  </tr>,
+                  ...(open === d.name
+                    ? [
+                        <tr key={`${d.name}-details`} className="sub-row">
+                          <td colSpan={6} className="wrap">
+                            <DatasetDetailsPanel d={d} />
+                          </td>
+                        </tr>,
+                      ]
+                    : []),
+                ])}
               </tbody>
             </table>
           </div>

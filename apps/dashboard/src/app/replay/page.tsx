@@ -4,9 +4,10 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useState } from 'react';
 import type { SessionView, StoredEvent } from '@ddnn/contracts';
 import { CumulativeBytes, CumulativeRates } from '../../components/charts';
+import { AuthedImage } from '../../components/authed-image';
 import { ScoreBars } from '../../components/scores';
 import { Card, Empty, ErrorNote, Loading, Stat, StatusBadge } from '../../components/ui';
-import { allSessionEvents, api, ApiError } from '../../lib/api';
+import { allSessionEvents, api } from '../../lib/api';
 import { fmtBytes, fmtPct, fmtTime, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
 import { aggregatedSections, buildReplay, clampPosition, liveCheck, type ReplayModel, type SampleFrame } from '../../lib/replay';
@@ -21,27 +22,7 @@ function className(classes: string[], i: number | null): string {
 }
 
 function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: string; view: number }) {
-  const [state, setState] = useState<{ url?: string; error?: string }>({});
-  useEffect(() => {
-    let url: string | undefined;
-    let cancelled = false;
-    setState({});
-    api.viewImage(dataset, sampleId, view).then(
-      (blob) => {
-        url = URL.createObjectURL(blob);
-        if (cancelled) URL.revokeObjectURL(url);
-        else setState({ url });
-      },
-      (e: unknown) => !cancelled && setState({ error: e instanceof ApiError && e.status === 404 ? e.message : 'image unavailable' }),
-    );
-    return () => {
-      cancelled = true;
-      if (url) URL.revokeObjectURL(url);
-    };
-  }, [dataset, sampleId, view]);
-  if (state.error) return <div className="view-img" title={state.error}>no image</div>;
-  if (!state.url) return <div className="view-img" aria-busy="true" />;
-  return <img className="view-img" alt={`view ${view} of sample ${sampleId}`} src={state.url} />;
+  return <AuthedImage className="view-img" alt={`view ${view} of sample ${sampleId}`} load={() => api.viewImage(dataset, sampleId, view)} deps={[dataset, sampleId, view]} />;
 }
 
 function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame }) {

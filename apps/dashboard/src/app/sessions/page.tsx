@@ -83,8 +83,8 @@ export default function SessionsPage() {
           <input placeholder="Search this page…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 170 }} />
           <span className="grow" />
           {picked.length === 2 ? (
-            <Link href={`/sessions/compare?a=${picked[0]}&b=${picked[1]}`}>
-              <button type="button">Compare the 2 ticked runs</button>
+            <Link className="button" href={`/sessions/compare?a=${picked[0]}&b=${picked[1]}`}>
+              Compare the 2 ticked runs
             </Link>
           ) : (
             <span className="muted">tick two runs to compare them</span>

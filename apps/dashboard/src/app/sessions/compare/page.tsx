@@ -8,10 +8,10 @@ import { shortId } from '../../../lib/format';
 import { runDiff, type RunDiffRow } from '../../../lib/run-diff';
 import { useAsync } from '../../../lib/use-async';
 
-function DiffTable({ rows, a, b }: { rows: RunDiffRow[]; a: string; b: string }) {
+function DiffTable({ group, rows, a, b }: { group: RunDiffRow['group']; rows: RunDiffRow[]; a: string; b: string }) {
   return (
     <div className="table-wrap">
-      <table data-testid="run-diff">
+      <table data-testid={`run-diff-${group}`}>
         <thead>
           <tr>
             <th />
@@ -52,10 +52,10 @@ function Comparison({ a, b }: { a: string; b: string }) {
         <p className="muted">
           {head}: {differing} of {rows.length} rows differ (highlighted).
         </p>
-        <DiffTable rows={rows.filter((r) => r.group === 'settings')} a={name(x)} b={name(y)} />
+        <DiffTable group="settings" rows={rows.filter((r) => r.group === 'settings')} a={name(x)} b={name(y)} />
       </Card>
       <Card title="Outcomes">
-        <DiffTable rows={rows.filter((r) => r.group === 'outcome')} a={name(x)} b={name(y)} />
+        <DiffTable group="outcome" rows={rows.filter((r) => r.group === 'outcome')} a={name(x)} b={name(y)} />
       </Card>
     </>
   );
