@@ -122,7 +122,7 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
 
       const deviceId = await provisionDevice('cam-dark');
       const store = api.app.get(Database).store;
-      const projected = (c: string) => waitFor(`device ${c}`, async () => (await getDeviceStatus(api.app.get(Database).pool, deviceId))?.connectivity === c, 20_000);
+      const projected = (c: string) => waitFor(`device ${c}`, async () => (await getDeviceStatus(api.app.get(Database).pool, deviceId))?.connectivity === c, 60_000);
       await store.appendToStream(streamIds.device(deviceId), [{ type: 'DeviceConnected', data: { deviceId, node: 'test', remoteAddress: null } }]);
       await projected('active');
       const rule = (await call<AlertRuleView[]>(api, 'GET', '/alert-rules', ADMIN)).body.find((r) => r.defaultKey === 'device-inactive')!;
