@@ -110,7 +110,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   ...exitSpecs('local'),
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),
-  bytes_per_second: { fields: ['bytes'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
+  bytes_per_second: { fields: ['bytes', 'messages'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
   device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
   device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
   device_miss_rate: { fields: ['answered', 'missed'], value: (c) => ratio(c.missed, requests(c)) },
