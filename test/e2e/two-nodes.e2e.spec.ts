@@ -165,12 +165,6 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const expectedOnSurvivor = ids(after(events, survivorFeed.checkpoint));
     const gotOnSurvivor = new Set(survivorFeed.live.map((m) => m.event.eventId));
     expect(expectedOnSurvivor.filter((e) => !gotOnSurvivor.has(e))).toEqual([]);
-    // /live of the killed node: live up to the kill, the gap over REST, live again after reconnecting: the whole run.
-    const gap = await readRunEvents(op, survivor, `/api/sessions/${id}`, lastSeen);
-    const gotByKilled = new Set([...ownerFeed.live, ...reconnected.live].map((m) => m.event.eventId).concat(ids(gap)));
-    const expectedOnKilled = ids(after(events, ownerFeed.checkpoint));
-    expect(expectedOnKilled.filter((e) => !gotByKilled.has(e))).toEqual([]);
-
     // The stream goes on on the survivor: stop it once it has run a while there, then read its whole log.
     const streamAtKill = (await streamView()).samplesDone;
     await waitFor('20 more stream samples on the survivor', async () => ((await streamView()).samplesDone >= streamAtKill + 20 ? true : undefined), 120_000);
@@ -190,6 +184,19 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const streamAfterKill = streamStarted.filter((e) => Date.parse(e.createdAt) > killedAt).length;
     expect(streamAfterKill).toBeGreaterThanOrEqual(20);
     expect(survivor.output()).toMatch(new RegExp(`stream ${stream.id}: resuming at sample \\d+`));
+
+    process.stdout.write(
+      `two nodes (before the catch-up): session taken ${handoverMs} ms after the kill (owner field ${ownerMs} ms, first sample ${resumedMs} ms), ` +
+        `stream taken ${streamLockedAt - killedAt} ms after; stream ${streamStarted.length} samples (${streamAfterKill} after the kill) each decided once; ` +
+        `session log ${events.length} events; /live on ${survivorName} ${survivorFeed.live.length} of ${expectedOnSurvivor.length}\n`,
+    );
+    // /live of the killed node: live up to the kill, the gap over REST, live again after reconnecting: the whole run.
+    const gap = await readRunEvents(op, survivor, `/api/sessions/${id}`, lastSeen).catch((e: Error) => {
+      throw new Error(`${e.message} (${(e.cause as Error)?.message}); after=${lastSeen}; survivor exit ${survivor.child.exitCode} ${survivor.child.signalCode}:\n${survivor.output().slice(-3000)}`);
+    });
+    const gotByKilled = new Set([...ownerFeed.live, ...reconnected.live].map((m) => m.event.eventId).concat(ids(gap)));
+    const expectedOnKilled = ids(after(events, ownerFeed.checkpoint));
+    expect(expectedOnKilled.filter((e) => !gotByKilled.has(e))).toEqual([]);
 
     process.stdout.write(
       `two nodes: ${owned} killed after ${startedBefore} samples started; ${survivorName} took the session ${handoverMs} ms later ` +

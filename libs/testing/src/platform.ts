@@ -24,11 +24,18 @@ export interface OperatorClient {
 }
 
 export function operatorClient(token: string): OperatorClient {
-  const request = (node: HasUrl, method: string, route: string, body?: unknown) =>
+  const send = (node: HasUrl, method: string, route: string, body?: unknown) =>
     fetch(`${node.url}${route}`, {
       method,
       headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  // A kept-alive connection the server closes as it is reused fails the request ("other side closed"): a read is
+  // sent once more on a fresh connection; a dead server fails that one too.
+  const request = (node: HasUrl, method: string, route: string, body?: unknown) =>
+    send(node, method, route, body).catch((e: unknown) => {
+      if (method !== 'GET' || !(e instanceof TypeError)) throw e;
+      return send(node, method, route, body);
     });
   return {
     request,
@@ -92,7 +99,7 @@ export function waitForSamples(op: OperatorClient, node: HasUrl, id: string, sam
 export async function readRunEvents(op: OperatorClient, node: HasUrl, route: string, from: string | null = null): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for (let after = from ?? undefined; ; ) {
-    const page = await op.call<SessionEventsPage>(node, 'GET', `${route}/events?limit=1000${after ? `&after=${after}` : ''}`);
+    const page = await op.call<SessionEventsPage>(node, 'GET', `${route}/events?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
     events.push(...page.events);
     after = page.checkpoint ?? undefined;
     if (!page.hasMore) break;

@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDataset, writeSynthDataset } from '@ddnn/datasets';
-import { DEFAULT_THRESHOLD, loadCheckpoint, runModel } from '@ddnn/ddnn';
-import { estimateAgainstTruth } from './estimate';
+import { estimateAgainstTruth } from './estimate-report';
 import { repoRoot } from './repo-root';
 
 // Renders two datasets of 851 samples and runs the model over them: about a minute on an idle machine.
@@ -23,6 +21,8 @@ describe('accuracy estimated without labels, on the default model and dataset', 
   it('covers the accuracy the withheld labels give, within 4 points, per exit and overall', async () => {
     // The default dataset as `npm start` generates it (its test split, labels withheld) and, as the labelled
     // reference run, another recording of the same cameras (seed 2) the model never trained on.
+    const { loadDataset, writeSynthDataset } = await import('@ddnn/datasets');
+    const { DEFAULT_THRESHOLD, loadCheckpoint, runModel } = await import('@ddnn/ddnn');
     await writeSynthDataset(join(dir, 'ds'), {});
     await writeSynthDataset(join(dir, 'ref'), { seed: 2 });
     const ds = await loadDataset(join(dir, 'ds'));

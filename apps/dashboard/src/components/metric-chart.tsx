@@ -58,7 +58,17 @@ export function MetricChart({
                 ) : null,
               )}
               {series.map((s, i) => (
-                <Line key={s.metric} dataKey={s.metric} name={metricLabel(s.metric)} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={1.6} isAnimationActive={false} connectNulls={false} />
+                // Sparse series (a run of a few minutes in a long window) draw their points: a lone value has no line.
+                <Line
+                  key={s.metric}
+                  dataKey={s.metric}
+                  name={metricLabel(s.metric)}
+                  stroke={COLORS[i % COLORS.length]}
+                  dot={s.points.filter((p) => p.value !== null).length <= 60 ? { r: 2.5 } : false}
+                  strokeWidth={1.6}
+                  isAnimationActive={false}
+                  connectNulls={false}
+                />
               ))}
             </ComposedChart>
           </ResponsiveContainer>

@@ -67,8 +67,9 @@ describe('monitoring in chromium against the real API', () => {
 
     // A device narrows the charts to what that device did.
     await page.locator('select[name=device]').selectOption(deviceId);
+    await page.getByTestId('chart-exit_rate_local').waitFor({ state: 'detached' });
     await page.locator('[data-testid="chart-device_latency_p50"][data-filled=yes]').waitFor();
-    await expect(page.getByTestId('chart-exit_rate_local').count()).resolves.toBe(0);
+    expect(new URL(page.url()).searchParams.get('device')).toBe(deviceId);
 
     // A link: the bytes it carried.
     await page.locator('input[name=link]').fill(`${deviceId}->local`);
@@ -96,11 +97,11 @@ describe('monitoring in chromium against the real API', () => {
     await page.locator('[data-testid=connectivity-strip][data-spans*=connected]').waitFor();
     await page.locator('[data-testid="device-latency"][data-filled=yes]').waitFor();
     await page.locator('[data-testid="device-misses"][data-filled=yes]').waitFor();
-    await page.getByTestId('device-over-time').scrollIntoViewIfNeeded();
-    await screenshot(page, 'device-over-time');
+    // Full pages: the page polls the device, so its sections never hold still long enough to scroll to.
+    await screenshot(page, 'device-over-time', true);
     await page.setViewportSize({ width: 800, height: 900 });
-    await page.getByTestId('device-over-time').scrollIntoViewIfNeeded();
-    await screenshot(page, 'device-over-time-800');
+    await page.locator('[data-testid="device-latency"][data-filled=yes]').waitFor();
+    await screenshot(page, 'device-over-time-800', true);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

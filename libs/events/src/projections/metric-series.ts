@@ -1,6 +1,6 @@
 import { METRICS, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
 import { mergeCells, type RollupCell } from './metrics-rollup-fold';
-import type { RollupField } from './metrics-rollup';
+import type { RollupField, RollupRead } from './metrics-rollup';
 import {
   coarsen,
   CONFIDENCE_BINS,
@@ -25,7 +25,7 @@ import {
 const EXITS: readonly ExitTier[] = ['local', 'edge', 'cloud'];
 
 interface MetricSpec {
-  fields: readonly RollupField[];
+  fields: RollupRead['fields'];
   /** Fields the reference cell needs (estimates, drift). */
   referenceFields?: readonly RollupField[];
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
@@ -79,12 +79,12 @@ type ExitMetric<T extends ExitTier> = `${'exit_rate' | 'entropy_p50' | 'entropy_
 function exitSpecs<T extends ExitTier>(exit: T): Record<ExitMetric<T>, MetricSpec> {
   // Computed template keys widen to string: the cast restores the five names listed here.
   const specs: Record<string, MetricSpec> = {
-    [`exit_rate_${exit}`]: { fields: ['exits', 'decided'], value: (c) => ratio(c.exits?.[exit], c.decided) },
-    [`entropy_p50_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.5, ENTROPY_BINS, entropyRange) },
-    [`entropy_p95_${exit}`]: { fields: ['entropy'], value: (c) => quantile(c.entropy?.[exit], 0.95, ENTROPY_BINS, entropyRange) },
+    [`exit_rate_${exit}`]: { fields: [`exits.${exit}`, 'decided'], value: (c) => ratio(c.exits?.[exit], c.decided) },
+    [`entropy_p50_${exit}`]: { fields: [`entropy.${exit}`], value: (c) => quantile(c.entropy?.[exit], 0.5, ENTROPY_BINS, entropyRange) },
+    [`entropy_p95_${exit}`]: { fields: [`entropy.${exit}`], value: (c) => quantile(c.entropy?.[exit], 0.95, ENTROPY_BINS, entropyRange) },
     [`accuracy_labelled_${exit}`]: { fields: ['labelledByExit', 'correctByExit'], value: (c) => ratio(c.correctByExit?.[exit], c.labelledByExit?.[exit]) },
     [`accuracy_estimated_${exit}`]: {
-      fields: ['confidence'],
+      fields: [`confidence.${exit}`],
       referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
       value: (c, _s, ref) => estimate(c, ref, [exit]),
     },
@@ -110,7 +110,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   ...exitSpecs('local'),
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),
-  bytes_per_second: { fields: ['bytes'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
+  bytes_per_second: { fields: ['bytes', 'messages'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
   device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
   device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
   device_miss_rate: { fields: ['answered', 'missed'], value: (c) => ratio(c.missed, requests(c)) },
@@ -136,14 +136,14 @@ const SPECS: Record<MetricName, MetricSpec> = {
     },
   },
   entropy_drift: {
-    fields: ['entropy', 'sectionEntropy'],
+    fields: ['entropy.local', 'sectionEntropy'],
     referenceFields: ['entropy', 'sectionEntropy'],
     value: (c, _s, ref) => entropyDrift(c, ref, false),
   },
 };
 
 /** Rollup fields a metric reads from the subject's cells, and from the reference's. */
-export function metricFields(metric: MetricName): { fields: readonly RollupField[]; referenceFields: readonly RollupField[] } {
+export function metricFields(metric: MetricName): { fields: RollupRead['fields']; referenceFields: readonly RollupField[] } {
   return { fields: SPECS[metric].fields, referenceFields: SPECS[metric].referenceFields ?? [] };
 }
 

@@ -1,5 +1,5 @@
 import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
-import { addTo, argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
+import { argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
  * The metrics rollup (issue 17): per time bucket, per run (session or stream), what the run did; per device of

@@ -173,7 +173,8 @@ export interface RollupRead {
   keyPrefix?: boolean;
   from: number;
   to: number;
-  fields: readonly RollupField[];
+  /** Fields to read; `field.exit` reads one exit's part of a per-exit field (less JSON to ship and parse). */
+  fields: readonly (RollupField | `${RollupField}.${'local' | 'edge' | 'cloud'}`)[];
 }
 
 /**
@@ -181,9 +182,21 @@ export interface RollupRead {
  * ascending order. Only `fields` are read.
  */
 export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
-  const fields = FIELDS.filter((f) => q.fields.includes(f));
+  const parts = new Map<RollupField, Set<string> | null>();
+  for (const spec of q.fields) {
+    const [f, exit] = spec.split('.') as [RollupField, string | undefined];
+    if (!FIELDS.includes(f)) continue;
+    if (exit === undefined || !['local', 'edge', 'cloud'].includes(exit)) parts.set(f, null);
+    else if (parts.get(f) !== null) parts.set(f, (parts.get(f) ?? new Set()).add(exit));
+  }
+  const fields = FIELDS.filter((f) => parts.has(f));
   if (fields.length === 0) return [];
-  const projection = fields.map((f) => `"${f}"`).join(', ');
+  const projection = fields
+    .map((f) => {
+      const exits = parts.get(f);
+      return exits ? `jsonb_strip_nulls(jsonb_build_object(${[...exits].map((e) => `'${e}', "${f}"->'${e}'`).join(', ')})) AS "${f}"` : `"${f}"`;
+    })
+    .join(', ');
   const keyCond = q.keyPrefix ? `key LIKE $3 || '%'` : 'key = $3';
   const runCond = q.runId === undefined ? '' : 'AND run_id = $6';
   const params: unknown[] = [q.resolution, q.scope, q.keyPrefix ? q.key.replace(/[\\%_]/g, (c) => `\\${c}`) : q.key, q.from, q.to];

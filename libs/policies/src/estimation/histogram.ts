@@ -36,18 +36,6 @@ export function unitBinRange(bin: number, bins: number): [number, number] {
   return [bin / bins, (bin + 1) / bins];
 }
 
-export function addTo(h: SparseHistogram, bin: number, n = 1): void {
-  const k = String(bin);
-  h[k] = (h[k] ?? 0) + n;
-}
-
-/** a + b, as a new histogram. */
-export function mergeHistograms(a: SparseHistogram | undefined, b: SparseHistogram | undefined): SparseHistogram {
-  const out: SparseHistogram = { ...(a ?? {}) };
-  for (const [k, v] of Object.entries(b ?? {})) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
-
 /** Dense counts of a sparse histogram (indices outside [0, bins) are dropped). */
 export function denseHistogram(h: SparseHistogram | undefined, bins: number): number[] {
   const out = new Array<number>(bins).fill(0);
@@ -56,12 +44,6 @@ export function denseHistogram(h: SparseHistogram | undefined, bins: number): nu
     if (Number.isInteger(i) && i >= 0 && i < bins && Number.isFinite(v)) out[i] += v;
   }
   return out;
-}
-
-export function histogramTotal(h: SparseHistogram | undefined): number {
-  let n = 0;
-  for (const v of Object.values(h ?? {})) n += v;
-  return n;
 }
 
 /**

@@ -60,7 +60,10 @@ function Monitoring() {
   const now = useNow(refresh.ms);
   const set = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) (v ? next.set(k, v) : next.delete(k));
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
     router.replace(`${pathname}?${next.toString()}`);
   };
   const sessions = useAsync(() => api.sessions({ limit: 100 }), []);
