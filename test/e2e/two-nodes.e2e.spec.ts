@@ -99,7 +99,7 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const stream = await op.call<{ id: string }>(a, 'POST', '/api/streams', {
       modelId: 'default', topology: spec.topology, policy: spec.policy, rate: 4, deadlineMs: 3000, replay: { dataset: E2E_DATASET, split: 'test' },
     });
-    const streamView = () => op.call<StreamView>(b, 'GET', `/api/streams/${stream.id}`);
+    const streamView = (node = b) => op.call<StreamView>(node, 'GET', `/api/streams/${stream.id}`);
     const watching = [await follow(a, id), await follow(b, id)];
     feeds.push(...watching);
     const owned = await waitFor('an owner', async () => (await op.call<SessionView>(b, 'GET', `/api/sessions/${id}`)).owner);
@@ -166,10 +166,10 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const gotOnSurvivor = new Set(survivorFeed.live.map((m) => m.event.eventId));
     expect(expectedOnSurvivor.filter((e) => !gotOnSurvivor.has(e))).toEqual([]);
     // The stream goes on on the survivor: stop it once it has run a while there, then read its whole log.
-    const streamAtKill = (await streamView()).samplesDone;
-    await waitFor('20 more stream samples on the survivor', async () => ((await streamView()).samplesDone >= streamAtKill + 20 ? true : undefined), 120_000);
+    const streamAtKill = (await streamView(survivor)).samplesDone;
+    await waitFor('20 more stream samples on the survivor', async () => ((await streamView(survivor)).samplesDone >= streamAtKill + 20 ? true : undefined), 120_000);
     await op.call(survivor, 'POST', `/api/streams/${stream.id}/stop`);
-    await waitFor('the stream to stop', async () => ((await streamView()).status === 'stopped' ? true : undefined), 60_000);
+    await waitFor('the stream to stop', async () => ((await streamView(survivor)).status === 'stopped' ? true : undefined), 60_000);
     const streamEvents = await waitFor('the whole stream in the log', async () => {
       const all = await readRunEvents(op, survivor, `/api/streams/${stream.id}`);
       return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
