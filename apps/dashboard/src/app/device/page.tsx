@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, Suspense, useEffect, useState } from 'react';
 import type { DeviceView, ProvisionDeviceResponse } from '@ddnn/contracts';
+import { AlertsList } from '../../components/alerts-list';
 import { DeviceOverTime } from '../../components/device-over-time';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { api } from '../../lib/api';
@@ -182,6 +183,7 @@ function DeviceDetail({ id }: { id: string }) {
         </Card>
       </div>
       <DeviceOverTime deviceId={d.id} />
+      <AlertsList query={{ deviceId: d.id }} title="Alerts" empty="No alert has concerned this device." />
       <Actions device={d} onChange={() => (device.reload(), history.reload())} />
       <Card title="History (latest 50 events)">
         {history.error && <ErrorNote error={history.error} what="the history" />}
