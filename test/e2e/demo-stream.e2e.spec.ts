@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SampleLabelled, SampleStarted, SectionEvaluated, SessionEventsPage, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
 import { sceneTruth } from '@ddnn/datasets';
-import { type ApiProcess, createTestDatabase, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
-import { e2eModelDir } from '../support/models';
+import { type ApiProcess, createTestDatabase, e2eModelDir, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-0123456789';
 

@@ -2,7 +2,8 @@ import { streamIds, type NewEvent } from '@ddnn/contracts';
 import type { Pool } from 'pg';
 import { ev } from '../test/fixtures';
 import { migratedDatabase, waitUntilReadable } from '../test/database';
-import { derivedEventId } from './event-id';
+import { derivedTimedEventId } from './event-id';
+import { isUuidV7 } from './partitions';
 import { EventStore } from './event-store';
 
 /** The reads a production stream's labels and resume use: a few samples' payloads, the newest of a type, pages. */
@@ -18,10 +19,11 @@ describe('EventStore reads for runs (Postgres)', () => {
   });
   afterAll(() => env.close());
 
+  const LABELLED_AT = 1_800_000_000_000;
   const labelled = (runId: string, sampleIndex: number, label: number): NewEvent => ({
     type: 'SampleLabelled',
-    eventId: derivedEventId(`label:${runId}:${sampleIndex}`),
-    data: { sessionId: runId, sampleIndex, label, labelledAt: 1_800_000_000_000 },
+    eventId: derivedTimedEventId(`label:${runId}:${sampleIndex}`, LABELLED_AT),
+    data: { sessionId: runId, sampleIndex, label, labelledAt: LABELLED_AT },
   });
 
   it('finds the payloads of given samples, the newest event of a type, and pages one stream after a checkpoint', async () => {
@@ -43,11 +45,10 @@ describe('EventStore reads for runs (Postgres)', () => {
     expect(rest.hasMore).toBe(false);
   });
 
-  it('writes a label once per sample: its id is derived from the run and the sample', async () => {
+  it('writes a label once per sample: its id is derived from the run, the sample and the hour it was posted', async () => {
     const stream = streamIds.stream('r3');
-    expect(derivedEventId('label:r3:1')).toBe(derivedEventId('label:r3:1'));
-    expect(derivedEventId('label:r3:1')).not.toBe(derivedEventId('label:r3:2'));
-    expect(derivedEventId('label:r3:1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A UUIDv7 (the partitioned store files stream events by the time in their id).
+    expect(isUuidV7(derivedTimedEventId('label:r3:1', LABELLED_AT))).toBe(true);
     const [a, b] = await store.appendBatch([
       { streamId: stream, events: [labelled('r3', 1, 2)] },
       { streamId: stream, events: [labelled('r3', 2, 0)] },
