@@ -7,6 +7,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, type EncodedBatch } from './append-batch';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
+import { LogTail } from './log-tail';
 import { ConcurrencyError, EventIdReuseError } from './errors';
 import { Upcasters } from './upcasting';
 
@@ -122,6 +123,8 @@ const EVENT_COLUMNS =
 // never sort before what a reader has already seen (the xid8 snapshot rule).
 const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
 const MAX_LIMIT = 10_000;
+/** How many events a read that extends the shared tail asks for (at least the caller's limit). */
+const TAIL_READ = 1000;
 
 // An event's columns as text, as exports write them (RawEventRow; EVENTS_CSV_COLUMNS in that order, under
 // those names for COPY's header): one definition for the COPY path and the upcasting path's pages. The
@@ -146,6 +149,8 @@ export const EVENTS_CSV_COLUMNS: readonly string[] = RAW_COLUMNS.map(([, , csv])
 export class EventStore {
   readonly upcasters: Upcasters;
   private readonly notifier: CommitNotifier;
+  /** The newest events this process read, shared by its readers (see LogTail). */
+  private readonly tail = new LogTail();
   private readonly schemaVersion = (type: string): number => this.upcasters.currentVersion(type);
 
   constructor(
@@ -266,15 +271,32 @@ export class EventStore {
    */
   async readAll(options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage> {
     const after = options.after ?? START_CHECKPOINT;
+    parseCheckpoint(after);
+    const limit = checkLimit(options.limit, MAX_LIMIT);
+    let events = this.tail.slice(after, limit);
+    if (events !== null && events.length === 0) {
+      // At the tail's end: read on for every reader of this process at once.
+      await this.tail.extend((from) => this.readAllRows(from, Math.max(limit, TAIL_READ), db));
+      events = this.tail.slice(after, limit);
+    }
+    if (events === null) {
+      const page = await this.readAllRows(after, limit, db);
+      this.tail.offer(after, page.events, page.head);
+      events = page.events;
+    }
+    return { events, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+  }
+
+  /** readAll's query: `head` when it returned fewer than `limit` (it reached what is readable now). */
+  private async readAllRows(after: string, limit: number, db: Queryable): Promise<{ events: StoredEvent[]; head: boolean }> {
     const cp = parseCheckpoint(after);
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND ${SAFE}
         ORDER BY transaction_id, global_position LIMIT $3`,
-      [cp.transactionId.toString(), cp.globalPosition.toString(), checkLimit(options.limit, MAX_LIMIT)],
+      [cp.transactionId.toString(), cp.globalPosition.toString(), limit],
     );
-    const events = rows.map((r) => this.toStored(r));
-    return { events, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+    return { events: rows.map((r) => this.toStored(r)), head: rows.length < limit };
   }
 
   /** Events of one session (stream session-<id>) of one type, in stream order. */
@@ -306,6 +328,15 @@ export class EventStore {
     const after = options.after ?? START_CHECKPOINT;
     const cp = parseCheckpoint(after);
     const limit = checkLimit(options.limit, 1000);
+    if (this.tail.slice(after, 0) !== null) {
+      // In the shared tail: bring it to the head (a read the subscriptions would do anyway) and pick this stream's.
+      await this.tail.extend((from) => this.readAllRows(from, TAIL_READ, db), true);
+      const mine = this.tail.covers(after) ? this.tail.streamAfter(after, streamId, limit + 1) : null;
+      if (mine !== null) {
+        const events = mine.slice(0, limit);
+        return { events, hasMore: mine.length > limit, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+      }
+    }
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
@@ -482,6 +513,7 @@ export class EventStore {
   /** Empties the log (events, streams and stored checkpoints): for benchmarks on a database of their own. */
   async truncateAll(): Promise<void> {
     await this.pool.query('TRUNCATE events, streams, subscription_checkpoints');
+    this.tail.clear();
   }
 
   private toStored(r: EventRow): StoredEvent {

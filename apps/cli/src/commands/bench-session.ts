@@ -237,9 +237,11 @@ async function benchSession(flags: BenchSessionFlags) {
     const runs: Measured[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
+      const cpu0 = processCpuMs(api.pid);
       const session = await run();
+      const apiCpuMs = processCpuMs(api.pid) - cpu0;
       const summary = session.summary!;
-      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed });
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs });
     }
     log('model-only inference on the same samples ...');
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
@@ -288,6 +290,22 @@ export async function modelOnlyRate(root: string, modelDir: string, datasetDir: 
   return done / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from /proc (Linux); NaN elsewhere.
+ * Wall-clock rates are noise on a shared machine; the API's CPU per sample is what the engine costs.
+ */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return NaN;
+  }
+}
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 interface Measured {
@@ -295,6 +313,8 @@ interface Measured {
   samples: number;
   localExits: number;
   missed: number;
+  /** The API process's CPU time over the session (its own timing and polling included). */
+  apiCpuMs: number;
 }
 
 /** The measured checkout's commit (short hash, `+dirty` with uncommitted changes), for the report. */
@@ -327,6 +347,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       modelOnlySamplesPerSecond: round(modelOnly),
       ratio: round(samplesPerSecond / modelOnly, 3),
       eventsPerSecond: round(stats.events / seconds),
+      apiCpuMsPerSample: round(sum((r) => r.apiCpuMs) / samples, 2),
     },
     detail: {
       commit,
@@ -357,6 +378,7 @@ function formatResult(r: ReturnType<typeof result>): string {
     `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
+    `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads)`,
     `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +
       ` (share ${d.share.model} / ${d.share.transport} / ${d.share.logging}; summed over samples in flight)`,
     '',
