@@ -47,6 +47,12 @@ export interface ReadAllOptions {
   limit?: number;
 }
 
+/** A stream page bounded by database time (created_at): from inclusive, to exclusive. */
+export interface StreamReadOptions extends ReadAllOptions {
+  from?: Date;
+  to?: Date;
+}
+
 export interface ReadAllPage {
   events: StoredEvent[];
   /** Checkpoint of the last event returned, or `after` when none: pass it to the next call. */
@@ -302,15 +308,17 @@ export class EventStore {
   }
 
   /** One page of one stream's events after a checkpoint, in readAll order (sessions' and production streams' alike). */
-  async readStreamAfter(streamId: string, options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
+  async readStreamAfter(streamId: string, options: StreamReadOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
     const after = options.after ?? START_CHECKPOINT;
     const cp = parseCheckpoint(after);
     const limit = checkLimit(options.limit, 1000);
+    // A time window also lets PostgreSQL skip the partitions outside it (the table is partitioned by created_at).
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
+          AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
         ORDER BY transaction_id, global_position LIMIT $4`,
-      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1],
+      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null],
     );
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map((r) => this.toStored(r));

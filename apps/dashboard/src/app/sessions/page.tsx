@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { SESSION_STATUSES, type SessionListQuery, type SessionStatus } from '@ddnn/contracts';
 import { SessionTable } from '../../components/session-table';
+import { StreamsCard } from '../../components/streams-card';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { sessionsWithSummaries } from '../../lib/sessions';
 import { useAsync } from '../../lib/use-async';
@@ -44,7 +45,8 @@ export default function SessionsPage() {
           <button type="button">Start a session</button>
         </Link>
       </div>
-      <Card>
+      <StreamsCard />
+      <Card title="Sessions">
         <div className="toolbar">
           <label className="inline">
             Status
