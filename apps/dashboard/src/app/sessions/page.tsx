@@ -39,14 +39,14 @@ export default function SessionsPage() {
       <div className="page-head">
         <div className="grow">
           <h1>Sessions</h1>
-          <p>Every run of the hierarchy over a dataset: live ones update every few seconds.</p>
+          <p>Streams (production runs on live sources, no end) and every run of the hierarchy over a dataset: live ones update every few seconds.</p>
         </div>
         <Link href="/sessions/new">
           <button type="button">Start a session</button>
         </Link>
       </div>
       <StreamsCard />
-      <Card title="Sessions">
+      <Card>
         <div className="toolbar">
           <label className="inline">
             Status
