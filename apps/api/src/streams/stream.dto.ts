@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SessionSummaryDto } from '../sessions/session-summary.dto';

@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useState } from 'react';
-import { sessionStartOfStream, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { sessionStartOfStream, type StoredEvent } from '@ddnn/contracts';
 import { CumulativeBytes, CumulativeRates } from '../../components/charts';
 import { AuthedImage } from '../../components/authed-image';
 import { ScoreBars } from '../../components/scores';
