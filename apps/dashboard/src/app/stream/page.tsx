@@ -111,7 +111,8 @@ function StreamDetail({ id }: { id: string }) {
         <p className="muted" data-testid="window-text" style={{ marginBottom: 0 }}>
           {bounds ? `${fmtTime(bounds.from)} → ${bounds.to ? fmtTime(bounds.to) : 'now'}` : ''}
           {s ? ` · ${s.samplesDecided} samples decided in this window` : ''}
-          {all ? ` · ${all.samplesDecided} since the stream started` : ''}
+          {/* The stored fold can lag the window's by a moment: the whole stream has at least the window's samples. */}
+          {all ? ` · ${Math.max(all.samplesDecided, s?.samplesDecided ?? 0)} since the stream started` : ''}
           {windowed.data?.truncated ? ` · only the first ${STREAM_WINDOW_EVENT_CAP} events of the window are shown: pick a shorter one` : ''}
         </p>
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
