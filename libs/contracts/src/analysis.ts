@@ -166,10 +166,23 @@ export interface CompareResponse {
   rows: CompareRow[];
 }
 
+/** Samples fromSample..toSample (sample indices, inclusive) of a run: the part of a stream compare evaluates. */
+export interface SampleWindow {
+  fromSample: number;
+  toSample: number;
+}
+/** The most samples one window may span (a stream at 2 samples/s yields this in about 7 hours). */
+export const MAX_WINDOW_SAMPLES = 50_000;
+
 /** POST /api/analysis/compare also takes, optionally, the session unfitted budget policies are fitted on. */
 export interface CompareRequestOptions {
   /** Default: each evaluated session itself (in-sample). */
   fitSessionId?: string;
+  /**
+   * Per run id: evaluate (and fit) on that window of its samples only. A stream has no end, so a stream run
+   * needs one; a finished session without one is evaluated whole.
+   */
+  windows?: Record<string, SampleWindow>;
 }
 
 /** GET /api/analysis/sweep: `policy` is a statistic name (edge threshold = the swept one) or a threshold policy's JSON (its edge threshold fixed; none = never). */

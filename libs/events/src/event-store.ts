@@ -48,6 +48,12 @@ export interface ReadAllOptions {
   limit?: number;
 }
 
+/** A stream page bounded by database time (created_at): from inclusive, to exclusive. */
+export interface StreamReadOptions extends ReadAllOptions {
+  from?: Date;
+  to?: Date;
+}
+
 export interface ReadAllPage {
   events: StoredEvent[];
   /** Checkpoint of the last event returned, or `after` when none: pass it to the next call. */
@@ -324,11 +330,13 @@ export class EventStore {
   }
 
   /** One page of one stream's events after a checkpoint, in readAll order (sessions' and production streams' alike). */
-  async readStreamAfter(streamId: string, options: ReadAllOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
+  async readStreamAfter(streamId: string, options: StreamReadOptions = {}, db: Queryable = this.pool): Promise<ReadAllPage & { hasMore: boolean }> {
     const after = options.after ?? START_CHECKPOINT;
     const cp = parseCheckpoint(after);
     const limit = checkLimit(options.limit, 1000);
-    if (this.tail.slice(after, 0) !== null) {
+    // A time window is read from the table: the shared tail knows checkpoints, not instants.
+    const windowed = options.from !== undefined || options.to !== undefined;
+    if (!windowed && this.tail.slice(after, 0) !== null) {
       // In the shared tail: bring it to the head (a read the subscriptions would do anyway) and pick this stream's.
       await this.tail.extend((from) => this.readAllRows(from, TAIL_READ, db), true);
       const mine = this.tail.covers(after) ? this.tail.streamAfter(after, streamId, limit + 1) : null;
@@ -340,8 +348,9 @@ export class EventStore {
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
+          AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
         ORDER BY transaction_id, global_position LIMIT $4`,
-      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1],
+      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null],
     );
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map((r) => this.toStored(r));

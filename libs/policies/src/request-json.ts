@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CompareRequest, CompareRequestOptions, ThresholdStatistic } from '@ddnn/contracts';
 import { linkModelSchema, parsePolicy, policySpecSchema } from './policy-json';
-import { InvalidInputError } from '@ddnn/contracts';
+import { InvalidInputError, MAX_WINDOW_SAMPLES } from '@ddnn/contracts';
 
 const sessionId = z.string().min(1).max(200);
 
@@ -11,6 +11,15 @@ export const compareRequestSchema = z.strictObject({
   policies: z.array(policySpecSchema).min(1, 'name at least one policy').max(200),
   linkModel: linkModelSchema.optional(),
   fitSessionId: sessionId.optional(),
+  windows: z
+    .record(
+      sessionId,
+      z
+        .strictObject({ fromSample: z.number().int().min(0), toSample: z.number().int().min(0) })
+        .refine((w) => w.toSample >= w.fromSample, 'toSample must be at least fromSample')
+        .refine((w) => w.toSample - w.fromSample < MAX_WINDOW_SAMPLES, `a window spans at most ${MAX_WINDOW_SAMPLES} samples`),
+    )
+    .optional(),
 });
 
 /** Validates a compare request; throws an Error naming every problem. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { z } from 'zod';
-import type { CompareRequest, CompareRequestOptions, LinkModel, PolicySpec } from '@ddnn/contracts';
+import type { CompareRequest, CompareRequestOptions, LinkModel, PolicySpec, SampleWindow } from '@ddnn/contracts';
 import { compareRequestSchema } from '@ddnn/policies';
 
 /**
@@ -41,4 +41,14 @@ export class CompareRequestDto implements CompareRequest, CompareRequestOptions 
   @IsString()
   @Length(1, 200)
   fitSessionId?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'object', properties: { fromSample: { type: 'integer', minimum: 0 }, toSample: { type: 'integer', minimum: 0 } } },
+    description: 'Per run id, the samples (indices, inclusive) to evaluate on: required for a stream (it has no end), optional for a session.',
+    example: { '0193a5a0-0000-7000-8000-000000000000': { fromSample: 1200, toSample: 1799 } },
+  })
+  @IsOptional()
+  @IsObject()
+  windows?: Record<string, SampleWindow>;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { streamIds } from '@ddnn/contracts';
+import { streamIds, type SampleWindow } from '@ddnn/contracts';
 import { sessionSamplesFromEvents, type SessionSampleTable, type TableEvent } from '@ddnn/policies';
+import { runTableEvents } from './run-table-events';
 import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
@@ -43,6 +44,27 @@ export class AnalysisRepository {
       for await (const page of this.store.payloadsByType(stream, type)) for (const e of page) out.push({ type, data: e.data } as TableEvent);
     }
     return out;
+  }
+
+  /** Which log a run is in: a session's, a stream's, or neither (null). */
+  async runKind(runId: string): Promise<'session' | 'stream' | null> {
+    if ((await this.streamVersion(runId)) > 0) return 'session';
+    return (await this.store.streamVersion(streamIds.stream(runId))) > 0 ? 'stream' : null;
+  }
+
+  /**
+   * The table of a window of a run's samples, read sample by sample (only those samples' events, so a window
+   * of a weeks-long stream reads what it needs), or null when the run has no start event.
+   */
+  async windowTable(runId: string, kind: 'session' | 'stream', w: SampleWindow): Promise<SessionSampleTable | null> {
+    const stream = kind === 'session' ? streamIds.session(runId) : streamIds.stream(runId);
+    const start = await this.store.lastPayload(stream, kind === 'session' ? 'SessionStarted' : 'StreamStarted');
+    if (!start) return null;
+    const indices = Array.from({ length: w.toSample - w.fromSample + 1 }, (_, k) => w.fromSample + k);
+    const types = ['SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed', 'SampleLabelled'] as const;
+    const pages = await Promise.all(types.map((type) => this.store.samplePayloads(stream, type, indices)));
+    const events = [start, ...pages.flat()].map((p) => ({ type: p.type, data: p.data }) as TableEvent);
+    return sessionSamplesFromEvents(runTableEvents(events));
   }
 
   /** The per-sample table of a session, or null when the session has no events. */

@@ -5,6 +5,7 @@ import {
   type LinkModel,
   NotFoundError,
   type PolicySpec,
+  type SampleWindow,
   type SweepResult,
   UnprocessableError,
 } from '@ddnn/contracts';
@@ -40,13 +41,35 @@ export class AnalysisService {
     return this.repo.streamVersion(sessionId);
   }
 
+  /**
+   * The table compare evaluates for a run: with a window, only the samples in it (the rule for streams, which
+   * have no end and so must name one); without, a session whole. 404 for an unknown run.
+   */
+  async runTable(runId: string, window: SampleWindow | undefined): Promise<SessionSampleTable> {
+    const kind = await this.repo.runKind(runId);
+    if (!kind) throw new NotFoundError(`no events for run ${runId}`);
+    if (!window) {
+      if (kind === 'stream') throw new InvalidInputError(`run ${runId} is a stream: name a window of its samples (windows.${runId} = {fromSample, toSample})`);
+      return this.table(runId);
+    }
+    const table = await this.repo.windowTable(runId, kind, window).catch((e: Error) => {
+      throw new UnprocessableError(`run ${runId} cannot be analysed: ${e.message}`);
+    });
+    if (!table) throw new UnprocessableError(`run ${runId} has no start event: it cannot be analysed`);
+    if (table.n === 0) throw new UnprocessableError(`run ${runId} decided no sample in ${window.fromSample}..${window.toSample}`);
+    return table;
+  }
+
   /** One row per (session, policy), each session's rows marked on its accuracy-vs-bytes Pareto frontier. */
   async compare(body: unknown): Promise<CompareResponse> {
     // The DTO checked the shape; the library checks each policy's rules (InvalidInputError names them).
     const req = parseCompareRequest(body);
+    const windows = req.windows ?? {};
+    const stray = Object.keys(windows).filter((id) => !req.sessionIds.includes(id) && id !== req.fitSessionId);
+    if (stray.length) throw new InvalidInputError(`windows name runs the request does not: ${stray.join(', ')}`);
     const tables = [];
-    for (const id of new Set(req.sessionIds)) tables.push(await this.table(id));
-    const fitOn = req.fitSessionId ? await this.table(req.fitSessionId) : null;
+    for (const id of new Set(req.sessionIds)) tables.push(await this.runTable(id, windows[id]));
+    const fitOn = req.fitSessionId ? await this.runTable(req.fitSessionId, windows[req.fitSessionId]) : null;
     const rows = tables.flatMap((table) => {
       const policies = req.policies.map((p) => this.fitted(p, fitOn ?? table));
       return comparePolicies([table], policies, req.linkModel);

@@ -44,8 +44,9 @@ export class StreamEventLog {
     return { started: started > 0, samples, lastIndex: last ? last.data.sampleIndex : null };
   }
 
-  async page(runId: string, after: string | undefined, limit: number): Promise<SessionEventsPage> {
-    const page = await this.store.readStreamAfter(streamIds.stream(runId), { after, limit });
+  async page(runId: string, q: { after?: string; limit: number; from?: Date; to?: Date }): Promise<SessionEventsPage> {
+    const { after } = q;
+    const page = await this.store.readStreamAfter(streamIds.stream(runId), q);
     return { events: page.events, checkpoint: page.events.length || after ? page.checkpoint : null, hasMore: page.hasMore };
   }
 

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SessionSummaryDto } from '../sessions/session-summary.dto';
 import { RunName, RunNote, RunTags } from '../sessions/run-fields';
-import { NAME, PolicyDto, TopologyDto } from '../sessions/session.dto';
+import { NAME, PolicyDto, SessionEventsQuery, TopologyDto } from '../sessions/session.dto';
 
 export class StreamReplayDto {
   @ApiProperty({ description: 'Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', example: 'synthetic-multicam-seed1' })
@@ -131,4 +131,17 @@ export class LabelStreamResponseDto {
   results!: Record<string, unknown>[];
   @ApiProperty({ nullable: true, type: Number, description: 'Accuracy on labelled decided samples after these labels' }) accuracy!: number | null;
   @ApiProperty() labelled!: number;
+}
+
+/** GET /api/streams/:id/events: a checkpoint page, optionally bounded by database time (ISO 8601 instants). */
+export class StreamEventsQuery extends SessionEventsQuery {
+  @ApiPropertyOptional({ description: 'Only events logged at or after this instant (ISO 8601)', example: '2026-12-05T17:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 instant' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Only events logged before this instant (ISO 8601); after `from`', example: '2026-12-05T18:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 instant' })
+  to?: string;
 }

@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseArrayPi
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { MAX_LABELS_PER_REQUEST, type LabelStreamResponse, type SessionEventsPage, type StreamList, type StreamView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
-import { CreateSessionResponseDto, SessionEventsPageDto, SessionEventsQuery } from '../sessions/session.dto';
-import { CreateStreamDto, LabelStreamResponseDto, ListStreamsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
-import { StreamsService } from './streams.service';
+import { CreateSessionResponseDto, SessionEventsPageDto } from '../sessions/session.dto';
+import { CreateStreamDto, LabelStreamResponseDto, ListStreamsQuery, StreamEventsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
+import { eventWindow, MAX_EVENT_WINDOW_DAYS, StreamsService } from './streams.service';
 
 @ApiTags('streams')
 @RequireAccess('operator')
@@ -53,11 +53,12 @@ export class StreamsController {
   }
 
   @Get(':id/events')
-  @ApiOperation({ summary: 'Read stream events', description: 'A page of the stream log (stream-<id>) after a checkpoint, in log order.' })
+  @ApiOperation({ summary: 'Read stream events', description: `A page of the stream log (stream-<id>) after a checkpoint, in log order; with from/to, only the events logged in that window (at most ${MAX_EVENT_WINDOW_DAYS} days).` })
   @ApiOkResponse({ type: SessionEventsPageDto })
+  @ApiBadRequestResponse({ description: 'A malformed checkpoint or instant, or a window that is empty or too long.' })
   @ApiNotFoundResponse()
-  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: SessionEventsQuery): Promise<SessionEventsPage> {
-    const page = await this.streams.events(id, q.after, q.limit ?? 500);
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: StreamEventsQuery): Promise<SessionEventsPage> {
+    const page = await this.streams.events(id, { after: q.after, limit: q.limit ?? 500, ...eventWindow(q.from, q.to) });
     if (!page) throw new NotFoundException(`no stream ${id}`);
     return page;
   }

@@ -28,6 +28,22 @@ import { SessionRunsRepository } from '../sessions/session-runs.repository';
 import { SessionsService, withRun, withSummary } from '../sessions/sessions.service';
 import { SimulationsService } from '../simulations/simulations.service';
 
+/** The longest time window one events request may name (the retention horizon of a week, and then some). */
+export const MAX_EVENT_WINDOW_DAYS = 31;
+
+/** A validated events window: from < to, both given or either, and at most MAX_EVENT_WINDOW_DAYS long. */
+export function eventWindow(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
+  const f = from === undefined ? undefined : new Date(from);
+  const t = to === undefined ? undefined : new Date(to);
+  if (f && Number.isNaN(f.getTime())) throw new BadRequestException('from is not a valid instant');
+  if (t && Number.isNaN(t.getTime())) throw new BadRequestException('to is not a valid instant');
+  if (f && t) {
+    if (t.getTime() <= f.getTime()) throw new BadRequestException('to must be after from');
+    if (t.getTime() - f.getTime() > MAX_EVENT_WINDOW_DAYS * 86_400_000) throw new BadRequestException(`a window is at most ${MAX_EVENT_WINDOW_DAYS} days long`);
+  }
+  return { ...(f ? { from: f } : {}), ...(t ? { to: t } : {}) };
+}
+
 /** How far ahead of the newest logged sample a label may name one (a minute of samples, at least 100). */
 const labelAhead = (rate: number) => Math.max(100, Math.ceil(rate * 60));
 
@@ -105,9 +121,9 @@ export class StreamsService {
     return this.get(id);
   }
 
-  async events(id: string, after: string | undefined, limit: number): Promise<SessionEventsPage | null> {
+  async events(id: string, q: { after?: string; limit: number; from?: Date; to?: Date }): Promise<SessionEventsPage | null> {
     if (!(await this.store.getStream(id, this.tolerance))) return null;
-    return this.log.page(id, after, limit);
+    return this.log.page(id, q);
   }
 
   /**

@@ -5,13 +5,15 @@ import { fmtBytes, fmtPct } from '../lib/format';
 
 export const TIER_COLORS: Record<string, string> = { local: '#2f9e6b', edge: '#d08b1a', cloud: '#5b6ee1' };
 
-/** Samples answered at each exit, split into right and wrong. */
+/** Samples answered at each exit, split into right, wrong and (a stream's samples before their label) unlabelled. */
 export function ExitsChart({ summary }: { summary: SessionSummary }) {
   const data = (['local', 'edge', 'cloud'] as const).map((t) => ({
     tier: t,
     correct: summary.exits[t].correct,
-    wrong: summary.exits[t].exited - summary.exits[t].correct,
+    wrong: summary.exits[t].labelled - summary.exits[t].correct,
+    unlabelled: summary.exits[t].exited - summary.exits[t].labelled,
   }));
+  const anyUnlabelled = data.some((d) => d.unlabelled > 0);
   return (
     <div className="chart-box">
       <ResponsiveContainer>
@@ -27,6 +29,7 @@ export function ExitsChart({ summary }: { summary: SessionSummary }) {
             ))}
           </Bar>
           <Bar dataKey="wrong" stackId="a" name="answered wrong" fill="#e08a84" isAnimationActive={false} />
+          {anyUnlabelled && <Bar dataKey="unlabelled" stackId="a" name="no label (yet)" fill="#c3c8d4" isAnimationActive={false} />}
         </BarChart>
       </ResponsiveContainer>
     </div>

@@ -9,6 +9,7 @@ import type {
   WebhookDeliveryListResponse,
   WebhookView,
   CompareRequest,
+  CompareRequestOptions,
   CompareResponse,
   CreateProfileRequest,
   CreateSessionRequest,
@@ -35,6 +36,9 @@ import type {
   SessionListQuery,
   SessionView,
   SimulationView,
+  StreamList,
+  StreamListQuery,
+  StreamView,
   UpdateDeviceRequest,
 } from '@ddnn/contracts';
 import { clearToken, getToken } from './auth';
@@ -133,9 +137,15 @@ export const api = {
   stopSession: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
   sessionEvents: (id: string, after: string | null, limit = 500) =>
     request<SessionEventsPage>(`/api/sessions/${encodeURIComponent(id)}/events${query({ after, limit })}`),
+  streams: (q: StreamListQuery) => request<StreamList>(`/api/streams${query({ ...q })}`),
+  stream: (id: string) => request<StreamView>(`/api/streams/${encodeURIComponent(id)}`),
+  stopStream: (id: string) => request<StreamView>(`/api/streams/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
+  /** A page of a stream's log, optionally only the events logged in [from, to) (ISO instants). */
+  streamEvents: (id: string, after: string | null, window: { from?: string; to?: string } = {}, limit = 1000) =>
+    request<SessionEventsPage>(`/api/streams/${encodeURIComponent(id)}/events${query({ after, limit, ...window })}`),
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
-  compare: (body: CompareRequest) => request<CompareResponse>('/api/analysis/compare', post(body)),
+  compare: (body: CompareRequest & CompareRequestOptions) => request<CompareResponse>('/api/analysis/compare', post(body)),
   sweep: (sessionId: string, policy: ThresholdStatistic, points: number, linkModel?: LinkModel) =>
     request<SweepResult>(`/api/analysis/sweep${query({ sessionId, policy, points, linkModel: linkModel ? JSON.stringify(linkModel) : undefined })}`),
   alerts: (q: AlertListQuery) => request<AlertListResponse>(`/api/alerts${query({ ...q })}`),
@@ -164,6 +174,22 @@ export async function allSessionEvents(id: string, onPage?: (loaded: number) => 
     events.push(...page.events);
     onPage?.(events.length);
     if (!page.hasMore || page.events.length === 0) return events;
+    after = page.checkpoint;
+  }
+}
+
+/** At most this many events of a stream window are read into the browser (about 3 000 samples). */
+export const STREAM_WINDOW_EVENT_CAP = 30_000;
+
+/** A stream's events logged in a window, page by page, up to STREAM_WINDOW_EVENT_CAP (then `truncated`). */
+export async function streamWindowEvents(id: string, window: { from?: string; to?: string }): Promise<{ events: SessionEventsPage['events']; truncated: boolean }> {
+  const events: SessionEventsPage['events'] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: SessionEventsPage = await api.streamEvents(id, after, window, 1000);
+    events.push(...page.events);
+    if (!page.hasMore || page.events.length === 0) return { events, truncated: false };
+    if (events.length >= STREAM_WINDOW_EVENT_CAP) return { events, truncated: true };
     after = page.checkpoint;
   }
 }

@@ -421,3 +421,26 @@ export const sectionName = {
 
 // The projections' read models (session summary, device status) belong with the events that build them.
 export * from './projections';
+
+/**
+ * A stream's start read as a session's, for what reads runs alike (per-sample tables, replay): a stream has no
+ * dataset (the replayed one if any, else '') and no sample count (0: it has no end).
+ */
+export function sessionStartOfStream(s: StreamStarted): SessionStarted {
+  return {
+    sessionId: s.sessionId,
+    modelId: s.modelId,
+    dataset: s.replay?.dataset ?? '',
+    split: s.replay?.split ?? 'test',
+    classes: s.classes,
+    sampleCount: 0,
+    topology: s.topology,
+    policy: s.policy,
+    mode: s.mode,
+    deadlineMs: s.deadlineMs,
+    messageSizes: s.messageSizes,
+    ...(s.name !== undefined ? { name: s.name } : {}),
+    ...(s.tags !== undefined ? { tags: s.tags } : {}),
+    ...(s.configuration ? { configuration: s.configuration } : {}),
+  };
+}

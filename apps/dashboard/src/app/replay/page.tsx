@@ -2,12 +2,12 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useState } from 'react';
-import type { SessionView, StoredEvent } from '@ddnn/contracts';
+import { sessionStartOfStream, type StoredEvent } from '@ddnn/contracts';
 import { CumulativeBytes, CumulativeRates } from '../../components/charts';
 import { AuthedImage } from '../../components/authed-image';
 import { ScoreBars } from '../../components/scores';
 import { Card, Empty, ErrorNote, Loading, Stat, StatusBadge } from '../../components/ui';
-import { allSessionEvents, api } from '../../lib/api';
+import { allSessionEvents, api, streamWindowEvents } from '../../lib/api';
 import { fmtBytes, fmtPct, fmtTime, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
 import { aggregatedSections, buildReplay, clampPosition, liveCheck, type ReplayModel, type SampleFrame } from '../../lib/replay';
@@ -27,8 +27,10 @@ function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: str
 
 function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame }) {
   const started = model.started!;
+  // A stream's captures come from live sources and are not stored: only a dataset run has images to show.
+  const images = started.dataset !== '';
   // Ask which views exist before asking for images: an uncaptured view has none (no 404s in the console).
-  const views = useAsync(() => api.sampleViews(started.dataset, frame.sampleId), [started.dataset, frame.sampleId]);
+  const views = useAsync(() => (images ? api.sampleViews(started.dataset, frame.sampleId) : Promise.resolve(null)), [started.dataset, frame.sampleId]);
   const names = useDeviceNames(
     started.topology.devices.map((d) => d.deviceId),
     started.configuration,
@@ -72,7 +74,9 @@ function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame 
               const miss = frame.missed.find((m) => m.deviceId === d.deviceId);
               return (
                 <div key={d.deviceId} className={`view-tile ${miss ? 'missed' : ''}`} data-testid="replay-device" data-view={d.view}>
-                  {views.data && views.data.sampleId === frame.sampleId ? (
+                  {!images ? (
+                    <div className="view-img">live capture (not stored)</div>
+                  ) : views.data && views.data.sampleId === frame.sampleId ? (
                     views.data.captured.includes(d.view) ? (
                       <ViewImage dataset={started.dataset} sampleId={frame.sampleId} view={d.view} />
                     ) : (
@@ -154,7 +158,14 @@ function SamplePanel({ model, frame }: { model: ReplayModel; frame: SampleFrame 
   );
 }
 
-function Player({ session, events }: { session: SessionView; events: StoredEvent[] }) {
+/** What the player needs of the run it replays: a session, or a window of a stream. */
+interface ReplayRun {
+  id: string;
+  kind: 'session' | 'stream';
+  status: string;
+}
+
+function Player({ session, events }: { session: ReplayRun; events: StoredEvent[] }) {
   const params = useSearchParams();
   const model = useMemo(() => buildReplay(events), [events]);
   const frames = model.frames;
@@ -171,7 +182,7 @@ function Player({ session, events }: { session: SessionView; events: StoredEvent
   const [speed, setSpeed] = useState(5);
   useEffect(() => {
     const url = new URL(window.location.href);
-    url.searchParams.set('session', session.id);
+    url.searchParams.set(session.kind, session.id);
     url.searchParams.set('t', String(pos));
     url.searchParams.delete('sample');
     window.history.replaceState(window.history.state, '', url.pathname + url.search);
@@ -290,7 +301,37 @@ function SessionReplay({ id }: { id: string }) {
           Reload log
         </button>
       </div>
-      <Player session={session} events={events} />
+      <Player session={{ id, kind: 'session', status: session.status }} events={events} />
+    </>
+  );
+}
+
+/** A window [from, to) of a stream, replayed with the stream's start (its first event) so samples read as a session's. */
+function StreamReplay({ id, from, to }: { id: string; from: string | null; to: string | null }) {
+  const window = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+  const data = useAsync(async () => {
+    const [stream, head, win] = await Promise.all([api.stream(id), api.streamEvents(id, null, {}, 1), streamWindowEvents(id, window)]);
+    const first = head.events[0];
+    const start = first?.type === 'StreamStarted' ? [{ ...first, type: 'SessionStarted', data: sessionStartOfStream(first.data) } as StoredEvent] : [];
+    return { stream, events: [...start, ...win.events.filter((e) => e.type !== 'StreamStarted')], truncated: win.truncated };
+  }, [id, from, to]);
+  if (data.error) return <ErrorNote error={data.error} what={`the log of stream ${id}`} onRetry={data.reload} />;
+  if (!data.data) return <Loading what="the stream's events in the window" />;
+  const { stream, events, truncated } = data.data;
+  return (
+    <>
+      <div className="page-head">
+        <div className="grow">
+          <h1>
+            Replay of stream <Link href={`/stream?id=${id}`} className="mono">{stream.name || shortId(id)}</Link> <StatusBadge status={stream.status} />
+          </h1>
+          <p data-testid="replay-window">
+            {from ? fmtTime(from) : 'its start'} → {to ? fmtTime(to) : 'now'} · {livePolicyLabel(stream.policy)} · {stream.mode} · {events.length} events
+            {truncated ? ' (the first part of the window only: pick a shorter one)' : ''}
+          </p>
+        </div>
+      </div>
+      <Player session={{ id, kind: 'stream', status: stream.status }} events={events} />
     </>
   );
 }
@@ -339,7 +380,10 @@ function Picker() {
 }
 
 function Inner() {
-  const id = useSearchParams().get('session');
+  const params = useSearchParams();
+  const id = params.get('session');
+  const stream = params.get('stream');
+  if (stream) return <StreamReplay key={stream} id={stream} from={params.get('from')} to={params.get('to')} />;
   return id ? <SessionReplay key={id} id={id} /> : <Picker />;
 }
 

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { SESSION_STATUSES, type SessionListQuery, type SessionStatus } from '@ddnn/contracts';
 import { SessionTable } from '../../components/session-table';
+import { StreamsCard } from '../../components/streams-card';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { sessionsWithSummaries } from '../../lib/sessions';
 import { useAsync } from '../../lib/use-async';
@@ -38,12 +39,13 @@ export default function SessionsPage() {
       <div className="page-head">
         <div className="grow">
           <h1>Sessions</h1>
-          <p>Every run of the hierarchy over a dataset: live ones update every few seconds.</p>
+          <p>Streams (production runs on live sources, no end) and every run of the hierarchy over a dataset: live ones update every few seconds.</p>
         </div>
         <Link href="/sessions/new">
           <button type="button">Start a session</button>
         </Link>
       </div>
+      <StreamsCard />
       <Card>
         <div className="toolbar">
           <label className="inline">

@@ -1,0 +1,57 @@
+'use client';
+import Link from 'next/link';
+import { api } from '../lib/api';
+import { fmtPct, fmtTime } from '../lib/format';
+import { livePolicyLabel, localExitRate } from '../lib/policy';
+import { useAsync } from '../lib/use-async';
+import { Card, Empty, ErrorNote, Loading, StatusBadge } from './ui';
+
+/** Production streams (no dataset, no end) above the research sessions: what an operator watches first. */
+export function StreamsCard() {
+  const { data, error, loading, reload } = useAsync(() => api.streams({ limit: 20 }), [], 5000);
+  return (
+    <Card title="Streams" className="streams-card">
+      {error && <ErrorNote error={error} what="streams" onRetry={reload} />}
+      {!data && loading && <Loading what="streams" />}
+      {data && data.total === 0 && <Empty title="No streams yet.">A stream runs the fleet on live sources until stopped (POST /api/streams, or `npm start`'s demo).</Empty>}
+      {data && data.total > 0 && (
+        <div className="table-wrap">
+          <table data-testid="streams-table">
+            <thead>
+              <tr>
+                <th>Stream</th>
+                <th>Status</th>
+                <th>Policy</th>
+                <th className="num">Rate</th>
+                <th className="num">Samples</th>
+                <th className="num">Local exits</th>
+                <th className="num">Accuracy (labelled)</th>
+                <th>Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link href={`/stream?id=${s.id}`} className={s.name ? undefined : 'mono'} title={s.id}>
+                      {s.name || s.id.slice(0, 8)}
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={s.status} />
+                  </td>
+                  <td>{livePolicyLabel(s.policy)}</td>
+                  <td className="num">{s.rate}/s</td>
+                  <td className="num">{s.summary?.samplesDecided ?? s.samplesDone}</td>
+                  <td className="num">{fmtPct(localExitRate(s.summary))}</td>
+                  <td className="num">{fmtPct(s.summary?.accuracy)}</td>
+                  <td>{fmtTime(s.startedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  );
+}

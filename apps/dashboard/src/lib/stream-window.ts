@@ -1,0 +1,36 @@
+import { emptySessionSummary, foldSessionSummary, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+
+/** The windows an operator picks from; `custom` takes explicit instants. */
+export const WINDOW_PRESETS = [
+  { key: '5m', label: 'last 5 min', ms: 5 * 60_000 },
+  { key: '1h', label: 'last 1 h', ms: 3_600_000 },
+  { key: '24h', label: 'last 24 h', ms: 86_400_000 },
+] as const;
+export type WindowKey = (typeof WINDOW_PRESETS)[number]['key'] | 'custom';
+
+/** [from, to) as ISO instants: a preset ends now; a custom window is what the operator typed (local time). */
+export function windowBounds(key: WindowKey, custom: { from: string; to: string }, now = Date.now()): { from: string; to?: string } | null {
+  const preset = WINDOW_PRESETS.find((p) => p.key === key);
+  if (preset) return { from: new Date(now - preset.ms).toISOString() };
+  const from = new Date(custom.from);
+  const to = new Date(custom.to);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || to <= from) return null;
+  return { from: from.toISOString(), to: to.toISOString() };
+}
+
+/** The summary of only the events in a window, with the same fold the server uses for the whole log. */
+export function windowSummary(runId: string, events: readonly StoredEvent[]): SessionSummary {
+  return events.reduce((s, e) => foldSessionSummary(s, e), emptySessionSummary(runId));
+}
+
+/** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */
+export function sampleBounds(events: readonly StoredEvent[]): { fromSample: number; toSample: number } | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of events) {
+    if (e.type !== 'ExitDecided' || !e.data.exited || e.data.shadow) continue;
+    lo = Math.min(lo, e.data.sampleIndex);
+    hi = Math.max(hi, e.data.sampleIndex);
+  }
+  return lo <= hi ? { fromSample: lo, toSample: hi } : null;
+}
