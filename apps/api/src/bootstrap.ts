@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type INestApplication, Logger, RequestMethod, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import type { AppConfig } from './config/config';
 import { nodeId } from './config/node-id';
 import { platformVersion, repoRoot } from './common/repo-root';
 import { PlatformIoAdapter } from './devices/device-io-adapter';
+import { prometheusPathAlias } from './monitoring/prometheus/prometheus-path';
 import { MessageScrubber } from './errors/error-response';
 import { PlatformExceptionFilter } from './errors/exception.filter';
 import { inputLimitsMiddleware, type InputLimits, verifyJsonDepth } from './errors/input-limits';
@@ -26,8 +27,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   Logger.overrideLogger(logger);
   // The body parsers are ours, so their limits are the configured ones and the depth check runs first.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { logger, abortOnError: false, bodyParser: false });
+  app.setGlobalPrefix('api');
   // GET /metrics stays where Prometheus looks by default.
-  app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
+  app.use(prometheusPathAlias);
   app.useWebSocketAdapter(new PlatformIoAdapter(app));
   const limits: InputLimits = {
     maxDepth: config.DDNN_JSON_MAX_DEPTH,

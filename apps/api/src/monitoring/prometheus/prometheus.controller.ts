@@ -2,13 +2,14 @@ import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MetricsAuthGuard } from './metrics-auth.guard';
+import { PROMETHEUS_ROUTE } from './prometheus-path';
 import { PrometheusMetrics } from './prometheus-metrics';
 
-/** GET /metrics (outside /api, where Prometheus looks by default). */
+/** GET /metrics (outside /api, where Prometheus looks by default: see prometheusPathAlias), also GET /api/prometheus. */
 @ApiTags('monitoring')
 @ApiBearerAuth()
 @UseGuards(MetricsAuthGuard)
-@Controller('metrics')
+@Controller(PROMETHEUS_ROUTE)
 export class PrometheusController {
   constructor(private readonly metrics: PrometheusMetrics) {}
 
