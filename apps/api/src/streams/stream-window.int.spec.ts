@@ -12,7 +12,7 @@ jest.setTimeout(240_000);
 async function readAll(api: TestApi, id: string, window = ''): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for (let after: string | null = null; ; ) {
-    const res = await call<SessionEventsPage>(api, 'GET', `/streams/${id}/events?limit=7${window}${after ? `&after=${after}` : ''}`, ADMIN);
+    const res: { status: number; body: SessionEventsPage } = await call<SessionEventsPage>(api, 'GET', `/streams/${id}/events?limit=7${window}${after ? `&after=${after}` : ''}`, ADMIN);
     expect(res.status).toBe(200);
     events.push(...res.body.events);
     if (!res.body.hasMore || res.body.events.length === 0) return events;
