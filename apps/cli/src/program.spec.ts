@@ -12,10 +12,11 @@ function help(cmd: Command): string {
 }
 
 const EVERY_COMMAND = [
-  'bench', 'bench events', 'bench model', 'bench session', 'bench faults', 'bench datasets', 'bench analysis',
+  'bench', 'bench events', 'bench model', 'bench session', 'bench stream', 'bench faults', 'bench metrics', 'bench datasets', 'bench analysis',
   'events', 'events rebuild-projections', 'events lag',
   'dataset', 'dataset synth', 'dataset split-grid', 'dataset info',
   'train', 'eval', 'sweep',
+  'estimate',
   'report', 'report paper', 'report session',
   'analyze', 'export',
 ];
