@@ -13,7 +13,6 @@ interface TrainFlags extends TopologyFlags {
   batch?: number;
   lr?: number;
   dropout?: number;
-  hiddenDropout?: number;
   validation?: number;
   patience?: number;
   threshold?: number;
@@ -55,7 +54,6 @@ export function registerTrainCommand(program: Command): void {
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
     .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1))
-    .option('--hidden-dropout <p>', 'dropout rate on the hidden layers of float edge/cloud sections', numberFlag('--hidden-dropout', 0, 0.9))
     .option('--threshold <T>', "the model's exit threshold (default: chosen on the validation split, else 0.8)", numberFlag('--threshold', 0, 1))
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
@@ -76,7 +74,6 @@ export function registerTrainCommand(program: Command): void {
         batchSize: flags.batch,
         learningRate: flags.lr,
         deviceDropout: flags.dropout,
-        hiddenDropout: flags.hiddenDropout,
         validationFraction: flags.validation,
         patience: flags.patience,
         onEpoch: (r) => {

@@ -5,7 +5,7 @@ import { encodeCheckpoint } from '../checkpoint/checkpoint';
 import { softmax } from '../entropy';
 import { createLocalAggregator } from '../inference/sections';
 import { randomModel } from '../testing/random-model';
-import { aggregateMaps, aggregateScores, exitHead, type SectionTensors } from './forward';
+import { aggregateMaps, aggregateScores, type SectionTensors } from './forward';
 import { AGGREGATORS, parseTopology } from './topology';
 
 beforeAll(async () => {
@@ -71,33 +71,5 @@ describe('score aggregators (local exit)', () => {
     const model = randomModel(parseTopology({ devices: [0, 1] }), [8, 8, 3], 3);
     const local = createLocalAggregator(encodeCheckpoint(model).manifest, model.sections.get('local')!);
     expect(Array.from(local([null, null]))).toEqual([1 / 3, 1 / 3, 1 / 3].map(Math.fround));
-  });
-});
-
-describe('hidden-layer dropout of a float exit head', () => {
-  // 8 samples of 4 features -> hidden 16 -> 2 classes, all weights 0.1 so every hidden unit is active
-  const weights = (): SectionTensors => ({
-    'hidden0.w': tf.fill([4, 16], 0.1),
-    'hidden0.bn.gamma': tf.ones([16]),
-    'hidden0.bn.beta': tf.fill([16], 1),
-    'hidden0.bn.mean': tf.zeros([16]),
-    'hidden0.bn.variance': tf.ones([16]),
-    'fc.w': tf.fill([16, 2], 0.1),
-    'fc.bn.gamma': tf.ones([2]),
-    'fc.bn.beta': tf.zeros([2]),
-    'fc.bn.mean': tf.zeros([2]),
-    'fc.bn.variance': tf.ones([2]),
-  });
-  const x = () => tf.tensor2d(Array.from({ length: 32 }, (_, i) => (i % 5) - 2), [8, 4]);
-  const float = { precision: 'float' as const };
-
-  it('changes training-mode scores, deterministically for a seed, and never inference', () => {
-    const w = weights();
-    const run = (training: boolean, seed: number) => values(exitHead(x(), w, 'cloud', { training, hiddenDropout: { rate: 0.5, seed: () => seed } }, float, 1));
-    const plain = values(exitHead(x(), w, 'cloud', { training: true }, float, 1));
-    expect(run(true, 7)).not.toEqual(plain);
-    expect(run(true, 7)).toEqual(run(true, 7));
-    expect(run(true, 7)).not.toEqual(run(true, 8));
-    expect(run(false, 7)).toEqual(values(exitHead(x(), w, 'cloud', { training: false }, float, 1)));
   });
 });

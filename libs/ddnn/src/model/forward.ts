@@ -13,8 +13,6 @@ export type SectionTensors = Record<string, tf.Tensor>;
 export interface ForwardMode {
   training: boolean;
   onStats?: (section: string, prefix: string, stats: BatchStats) => void;
-  /** Training only: dropout on the float hidden layers (rate, and a fresh seed per call for a deterministic run). */
-  hiddenDropout?: { rate: number; seed: () => number };
 }
 
 function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix: string, x: tf.Tensor): tf.Tensor {
@@ -79,11 +77,7 @@ function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: Forw
 export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0): tf.Tensor2D {
   const binary = arithmetic.precision === 'binary';
   let h = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
-  const drop = mode.training && mode.hiddenDropout && mode.hiddenDropout.rate > 0 ? mode.hiddenDropout : null;
-  for (let j = 0; j < hidden; j++) {
-    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
-    if (drop) h = tf.dropout(h, drop.rate, undefined, drop.seed()) as tf.Tensor2D;
-  }
+  for (let j = 0; j < hidden; j++) h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
   return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode)) as tf.Tensor2D;
 }
 

@@ -16,8 +16,6 @@ export interface TrainingRecipe {
    * no scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
    */
   deviceDropout: number;
-  /** Dropout on the hidden layers of float edge/cloud sections (they see few samples and overfit first); 0 = none. */
-  hiddenDropout: number;
   /** Fraction of the training split held out (stratified) for early stopping, the best epoch and the threshold. */
   validationFraction: number;
   /** Epochs without a better validation score before stopping; 0 = run every epoch. */
@@ -33,7 +31,6 @@ export const PAPER_RECIPE: TrainingRecipe = {
   learningRate: 1e-3,
   schedule: 'constant',
   deviceDropout: 0.1,
-  hiddenDropout: 0,
   validationFraction: 0,
   patience: 0,
   augment: null,
@@ -109,7 +106,6 @@ export function recommendRecipe(p: DataProfile): TrainingRecipe {
     learningRate: 1e-3,
     schedule: 'cosine',
     deviceDropout: p.views > 1 ? 0.5 : 0,
-    hiddenDropout: 0,
     validationFraction,
     patience: validationFraction > 0 ? Math.max(10, Math.round(epochs / 2)) : 0,
     augment: p.augment ?? null,

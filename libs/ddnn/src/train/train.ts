@@ -5,9 +5,8 @@ import type { BatchStats } from '../layers/batchnorm';
 import { BN_EPSILON } from '../layers/constants';
 import { prepareWeightGradInput } from '../layers/conv';
 import { forwardModel, type ExitScores, type SectionTensors } from '../model/forward';
-import { thresholdGrid } from '../evaluate/evaluate';
 import { DEFAULT_THRESHOLD, type DdnnModel, type ExitMetric } from '../model/model';
-import { argmax, exitsHere, softmax } from '../entropy';
+import { argmax, normalizedEntropy, softmax } from '../entropy';
 import { initialValues, sectionSpecs, type SectionValues } from '../model/params';
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
@@ -27,7 +26,6 @@ export interface TrainOptions {
    * scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
    */
   deviceDropout?: number;
-  hiddenDropout?: number;
   /** Fraction of the training split held out for validation (early stopping, best epoch, threshold); 0 = none. */
   validationFraction?: number;
   /** Epochs without a better validation score before stopping; 0 = never stop early. */
@@ -45,7 +43,7 @@ export interface EpochReport {
   epochs: number;
   seconds: number;
   exits: ExitMetric[];
-  /** Validation score (the exit policy's accuracy at its best threshold, intact and with one device dead; see validate). */
+  /** Validation score (mean accuracy of the local, edge and cloud exits) when there is a validation split. */
   validation?: number;
   learningRate: number;
 }
@@ -144,7 +142,6 @@ export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}):
     learningRate: pick('learningRate', options.learningRate),
     schedule: pick('schedule', options.schedule),
     deviceDropout: pick('deviceDropout', options.deviceDropout),
-    hiddenDropout: pick('hiddenDropout', options.hiddenDropout),
     validationFraction: pick('validationFraction', options.validationFraction),
     patience: pick('patience', options.patience),
     augment: options.augment === undefined ? base.augment : options.augment,
@@ -194,7 +191,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const valBatch = valIdx.length ? makeBatch(ds, topology, valIdx, false) : null;
   // Running BatchNorm statistics for validation between epochs (a full batch's own statistics are exact).
   const momentum = isFullBatch ? 0 : 0.9;
-  const hiddenDropout = { rate: recipe.hiddenDropout, seed: () => rng.int(2 ** 30) };
+  const upperExits = names.map((n, i) => (n.startsWith('device-') ? -1 : i)).filter((i) => i >= 0);
   const started = Date.now();
   const cpuStart = process.cpuUsage();
   let last: ExitMetric[] = [];
@@ -215,7 +212,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         const onStats = valBatch ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
         optimizer.minimize(
           () => {
-            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats, hiddenDropout }));
+            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats }));
             const losses = out.map((s, i) => {
               const ce = crossEntropy(s, batch.labels);
               return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
@@ -254,7 +251,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
       epochsRun = epoch;
       let validation: number | undefined;
       if (valBatch) {
-        const v = validate(topology, variables, valBatch);
+        const v = validate(topology, variables, valBatch, upperExits);
         validation = v.score;
         if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) {
           best = { epoch, score: v.score, loss: v.loss, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
@@ -269,8 +266,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
-    // Chosen after calibration, on the weights as saved.
-    const threshold = valBatch ? validate(topology, variables, valBatch).threshold : undefined;
+    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch) : undefined;
 
     const sections = new Map<string, SectionValues>();
     for (const spec of specs) {
@@ -329,64 +325,48 @@ function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch
   }
 }
 
-/** Per-sample softmax of the local, (mean) edge and cloud exits, the way the exit policy sees them. */
-interface ExitProbs {
-  local: Float32Array[];
-  edge: Float32Array[] | null;
-  cloud: Float32Array[];
+/** Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties. */
+function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[]): { score: number; loss: number } {
+  const [preds, losses] = tf.tidy(() => {
+    const out = exitList(forwardModel(t, variables, { views: batch.views }, { training: false }));
+    const chosen = upper.map((i) => out[i]);
+    return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
+  });
+  const score = preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length;
+  return { score, loss: losses.reduce((a, b) => a + b, 0) };
 }
 
-function exitProbs(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, liveMasks: tf.Tensor2D[] | null): { probs: ExitProbs; loss: number } {
-  let result: { probs: ExitProbs; loss: number } | null = null;
+/**
+ * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
+ * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
+ */
+function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): number {
+  let probs: { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } = { local: [], edge: null, cloud: [] };
   tf.tidy(() => {
-    const out = forwardModel(t, variables, { views: batch.views, liveMasks }, { training: false });
+    const out = forwardModel(t, variables, { views: batch.views }, { training: false });
     const rowsOf = (x: tf.Tensor2D) => {
       const [n, c] = x.shape;
       const d = x.dataSync() as Float32Array;
       return Array.from({ length: n }, (_, i) => softmax(d.subarray(i * c, (i + 1) * c)));
     };
     const edges = out.edges.map(rowsOf);
-    const edge = edges.length ? edges[0].map((_, i) => Float32Array.from(edges[0][i], (_, c) => edges.reduce((a, e) => a + e[i][c], 0) / edges.length)) : null;
-    const loss = [out.local, ...out.edges, out.cloud].reduce((a, s) => a + tf.mean(crossEntropy(s, batch.labels)).dataSync()[0], 0);
-    result = { probs: { local: rowsOf(out.local), edge, cloud: rowsOf(out.cloud) }, loss };
+    const edgeMean = edges.length ? edges[0].map((_, i) => Float32Array.from(edges[0][i], (_, c) => edges.reduce((a, e) => a + e[i][c], 0) / edges.length)) : null;
+    probs = { local: rowsOf(out.local), edge: edgeMean, cloud: rowsOf(out.cloud) };
   });
-  return result!;
-}
-
-/** Accuracy of the exit policy at threshold T (local if eta < T, else edge if eta < T, else cloud). */
-function policyAccuracy(p: ExitProbs, labels: Int32Array, T: number): number {
-  let hits = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const probs = exitsHere(p.local[i], T) ? p.local[i] : p.edge && exitsHere(p.edge[i], T) ? p.edge[i] : p.cloud[i];
-    if (argmax(probs) === labels[i]) hits++;
-  }
-  return hits / labels.length;
-}
-
-/**
- * What the deployed system would score on the validation split, per threshold: the exit policy's accuracy with
- * every device up, averaged half and half with its mean accuracy over each single dead device (no scores to the
- * local aggregator, zero features to the upper tiers: what `ddnn eval --fail k` runs). Early stopping, the kept
- * epoch and the threshold all use it, so the model is chosen for the accuracy users get, failures included, not
- * for one exit's.
- */
-function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): { score: number; loss: number; threshold: number } {
-  const intact = exitProbs(t, variables, batch, null);
-  const failures: ExitProbs[] = [];
-  if (t.devices.length > 1) {
-    for (let k = 0; k < t.devices.length; k++) {
-      const masks = t.devices.map((_, d) => tf.fill([batch.size, 1], d === k ? 0 : 1) as tf.Tensor2D);
-      failures.push(exitProbs(t, variables, batch, masks).probs);
-      tf.dispose(masks);
+  const { local, edge, cloud } = probs;
+  let bestT = DEFAULT_THRESHOLD;
+  let bestHits = -1;
+  for (let k = 0; k <= 20; k++) {
+    const T = k / 20;
+    let hits = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
+      if (argmax(p) === batch.labelIdx[i]) hits++;
+    }
+    if (hits >= bestHits) {
+      bestHits = hits;
+      bestT = T;
     }
   }
-  let best = { score: -1, threshold: DEFAULT_THRESHOLD };
-  for (const T of thresholdGrid()) {
-    const up = policyAccuracy(intact.probs, batch.labelIdx, T);
-    const down = failures.length ? failures.reduce((a, p) => a + policyAccuracy(p, batch.labelIdx, T), 0) / failures.length : up;
-    const score = (up + down) / 2;
-    // The largest T on ties: the fewest bytes at equal accuracy, so the choice is a point of the frontier.
-    if (score >= best.score) best = { score, threshold: T };
-  }
-  return { ...best, loss: intact.loss };
+  return bestT;
 }
