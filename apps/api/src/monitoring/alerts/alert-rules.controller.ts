@@ -24,6 +24,7 @@ export class AlertRulesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an alert rule', description: 'Its metric, scope, condition, duration, clear condition, severity and count of open alerts.' })
   @ApiNotFoundResponse()
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AlertRuleView> {
     return this.rules.get(id);

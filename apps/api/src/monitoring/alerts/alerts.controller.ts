@@ -18,6 +18,7 @@ export class AlertsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an alert', description: 'One alert of a rule on one subject: its state (pending, firing, resolved), values, times, acknowledgement and silence.' })
   @ApiNotFoundResponse()
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AlertView> {
     return this.alerts.get(id);

@@ -29,12 +29,14 @@ export class WebhooksController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a webhook', description: 'Its name, URL, minimum severity and whether it is enabled (never its secret).' })
   @ApiNotFoundResponse()
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<WebhookView> {
     return this.webhooks.get(id);
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a webhook', description: 'Change its name, URL, minimum severity or enabled flag; the secret stays (register a new webhook to rotate it).' })
   @ApiNotFoundResponse()
   update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookView> {
     return this.webhooks.update(id, body);
