@@ -3,23 +3,26 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { SimulationView, StreamView } from '@ddnn/contracts';
 import { repoRoot, waitFor } from '@ddnn/testing';
-import { launchBrowser, type Platform, signedInPage, startPlatform } from '../support/harness';
+import { launchBrowser, type Platform, screenshotDir, signedInPage, startPlatform } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
 
 let platform: Platform;
 let browser: Browser;
 let page: Page;
 let stream: string;
-const shots = path.join(repoRoot, 'tmp', 'screenshots', 'streams');
+// docs/screenshots after `npm run screenshots` (the README shows stream.png), tmp/screenshots otherwise.
+const shots = screenshotDir;
+const narrowShots = path.join(repoRoot, 'tmp', 'screenshots', 'streams-800');
 
 /** Screenshot at 1280 and 800 px, each checked for overflow (per card at 1280, the page at 800). */
 async function shoot(name: string): Promise<void> {
   fs.mkdirSync(shots, { recursive: true });
+  fs.mkdirSync(narrowShots, { recursive: true });
   await assertNoOverflow(page, name);
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
   await page.setViewportSize({ width: 800, height: 900 });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(shots, `${name}-800.png`), fullPage: true });
+  await page.screenshot({ path: path.join(narrowShots, `${name}.png`), fullPage: true });
   await assertNoOverflow(page, `${name} at 800 px`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -61,7 +64,7 @@ describe('streams in chromium against the real API', () => {
     const first = await shown();
     await waitFor('the live view to update', async () => (await shown()) > first, 60_000, 300);
     await page.getByTestId('window-samples').locator('tbody tr').first().waitFor();
-    await shoot('stream-live');
+    await shoot('stream');
 
     // A custom window: the last few seconds' samples only (fewer than the whole stream's).
     await page.getByRole('button', { name: 'custom' }).click();
