@@ -53,6 +53,12 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   closeOnSignals(app);
+  // Idle keep-alive connections outlive the clients' and proxies' own idle timeouts (nginx and load balancers: 60 s):
+  // with Node's 5 s default, a client reusing a connection as the server closed it got "other side closed" (seen in
+  // the e2e suite under load). headersTimeout must stay above keepAliveTimeout.
+  const server = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(config.PORT, config.HOST);
   const url = `http://${config.HOST}:${config.PORT}`;
   new Logger('ddnn').log(`ready at ${url}: dashboard ${url}/, REST ${url}/api, docs ${url}/api/docs`);
