@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@ddnn/contracts';
+import type { ExitTier, StoredEvent } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
 import { START_CHECKPOINT } from '../checkpoint';
 import type { EventStore, Queryable } from '../event-store';
@@ -19,21 +19,48 @@ export const METRICS_ROLLUP_SUBSCRIBER = 'metrics-rollup';
 
 /** Top-level cell fields, so that a query reads only what its metric needs. */
 export type RollupField = keyof RollupCell;
-// Every field of RollupCell, once (a field added to the cell without a column here fails to compile).
-const FIELD_SET: Record<RollupField, true> = {
-  samples: true, decided: true, exits: true, entropy: true, confidence: true, confidenceLabelled: true, confidenceCorrect: true,
-  labelled: true, correct: true, labelledByExit: true, correctByExit: true, answered: true, missed: true, missedBy: true,
-  latency: true, sectionEntropy: true, agreeN: true, agree: true, messages: true, bytes: true,
+const EXIT_TIERS = ['local', 'edge', 'cloud'] as const satisfies readonly ExitTier[];
+/**
+ * How each field of RollupCell is stored (a field added to the cell without a line here fails to compile): `whole`
+ * in one column, `per-exit` in one column per exit tier, so a chart of one exit reads only that exit's histograms.
+ * Columns are `json`, not `jsonb`: PostgreSQL sends json as the text it stored, while jsonb is re-serialised on
+ * every read, which was 80% of a 7-day, one-minute chart's time (10,080 histograms; see bench:metrics).
+ */
+const FIELD_STORAGE: Record<RollupField, 'whole' | 'per-exit'> = {
+  samples: 'whole', decided: 'whole', exits: 'per-exit', entropy: 'per-exit', confidence: 'per-exit',
+  confidenceLabelled: 'per-exit', confidenceCorrect: 'per-exit', labelled: 'whole', correct: 'whole',
+  labelledByExit: 'per-exit', correctByExit: 'per-exit', answered: 'whole', missed: 'whole', missedBy: 'whole',
+  latency: 'whole', sectionEntropy: 'whole', agreeN: 'whole', agree: 'whole', messages: 'whole', bytes: 'whole',
 };
-const FIELDS = Object.keys(FIELD_SET) as RollupField[];
+const FIELDS = Object.keys(FIELD_STORAGE) as RollupField[];
 
-const COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
+/** One stored column: a field, or one exit's part of a per-exit field. */
+interface RollupColumn {
+  name: string;
+  field: RollupField;
+  exit?: ExitTier;
+}
+const columnsOf = (f: RollupField): RollupColumn[] =>
+  FIELD_STORAGE[f] === 'whole' ? [{ name: f, field: f }] : EXIT_TIERS.map((exit) => ({ name: `${f}.${exit}`, field: f, exit }));
+const ALL_COLUMNS = FIELDS.flatMap(columnsOf);
+const quoted = (cols: readonly RollupColumn[]) => cols.map((c) => `"${c.name}"`).join(', ');
 
-/** A cell from a row's field columns (null columns are absent fields). */
-function cellOf(row: Partial<Record<RollupField, unknown>>): RollupCell {
+/** A cell from a row's columns (null columns are absent fields or exits). */
+function cellOf(row: Record<string, unknown>, columns: readonly RollupColumn[] = ALL_COLUMNS): RollupCell {
   const cell: Record<string, unknown> = {};
-  for (const f of FIELDS) if (row[f] !== null && row[f] !== undefined) cell[f] = row[f];
+  for (const c of columns) {
+    const v = row[c.name];
+    if (v === null || v === undefined) continue;
+    if (c.exit === undefined) cell[c.field] = v;
+    else ((cell[c.field] ??= {}) as Record<string, unknown>)[c.exit] = v;
+  }
   return cell as RollupCell;
+}
+
+/** A cell's value for one column, as the JSON text stored (null = absent). */
+function columnValue(cell: RollupCell, c: RollupColumn): string | null {
+  const v = c.exit === undefined ? cell[c.field] : (cell[c.field] as Partial<Record<ExitTier, unknown>> | undefined)?.[c.exit];
+  return v === undefined ? null : JSON.stringify(v);
 }
 
 /** Applies one batch of the log to metric_rollups and metric_rollup_samples, inside `tx`. */
@@ -58,8 +85,8 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
       scope: keys.map((k) => k.scope),
       key: keys.map((k) => k.key),
     };
-    const { rows } = await tx.query<{ resolution: number; bucket: string; run_id: string; scope: RollupScope; key: string } & Record<RollupField, unknown>>(
-      `SELECT m.resolution, m.bucket, m.run_id, m.scope, m.key, ${COLUMNS} FROM metric_rollups m
+    const { rows } = await tx.query<{ resolution: number; bucket: string; run_id: string; scope: RollupScope; key: string } & Record<string, unknown>>(
+      `SELECT m.resolution, m.bucket, m.run_id, m.scope, m.key, ${quoted(ALL_COLUMNS)} FROM metric_rollups m
          JOIN unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(resolution, bucket, run_id, scope, key)
            USING (resolution, bucket, run_id, scope, key)
         FOR UPDATE OF m`,
@@ -105,16 +132,16 @@ export async function writeRollupCells(
 ): Promise<void> {
   if (cells.length === 0) return;
   await db.query(
-    `INSERT INTO metric_rollups (resolution, bucket, run_id, scope, key, ${COLUMNS})
-     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], ${FIELDS.map((_, i) => `$${i + 6}::jsonb[]`).join(', ')})
-     ON CONFLICT (resolution, run_id, scope, key, bucket) DO UPDATE SET ${FIELDS.map((f) => `"${f}" = excluded."${f}"`).join(', ')}`,
+    `INSERT INTO metric_rollups (resolution, bucket, run_id, scope, key, ${quoted(ALL_COLUMNS)})
+     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], ${ALL_COLUMNS.map((_, i) => `$${i + 6}::json[]`).join(', ')})
+     ON CONFLICT (resolution, run_id, scope, key, bucket) DO UPDATE SET ${ALL_COLUMNS.map((c) => `"${c.name}" = excluded."${c.name}"`).join(', ')}`,
     [
       cells.map((c) => c.resolution),
       cells.map((c) => c.bucket),
       cells.map((c) => c.runId),
       cells.map((c) => c.scope),
       cells.map((c) => c.key),
-      ...FIELDS.map((f) => cells.map((c) => (c.cell[f] === undefined ? null : JSON.stringify(c.cell[f])))),
+      ...ALL_COLUMNS.map((col) => cells.map((c) => columnValue(c.cell, col))),
     ],
   );
 }
@@ -182,27 +209,21 @@ export interface RollupRead {
  * ascending order. Only `fields` are read.
  */
 export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
-  const parts = new Map<RollupField, Set<string> | null>();
+  const wanted = new Set<string>();
   for (const spec of q.fields) {
     const [f, exit] = spec.split('.') as [RollupField, string | undefined];
-    if (!FIELDS.includes(f)) continue;
-    if (exit === undefined || !['local', 'edge', 'cloud'].includes(exit)) parts.set(f, null);
-    else if (parts.get(f) !== null) parts.set(f, (parts.get(f) ?? new Set()).add(exit));
+    if (!Object.hasOwn(FIELD_STORAGE, f)) continue;
+    // `field.exit` of a per-exit field reads that exit's column; anything else reads the whole field.
+    for (const c of columnsOf(f)) if (exit === undefined || c.exit === undefined || c.exit === exit) wanted.add(c.name);
   }
-  const fields = FIELDS.filter((f) => parts.has(f));
-  if (fields.length === 0) return [];
-  const projection = fields
-    .map((f) => {
-      const exits = parts.get(f);
-      return exits ? `jsonb_strip_nulls(jsonb_build_object(${[...exits].map((e) => `'${e}', "${f}"->'${e}'`).join(', ')})) AS "${f}"` : `"${f}"`;
-    })
-    .join(', ');
+  const columns = ALL_COLUMNS.filter((c) => wanted.has(c.name));
+  if (columns.length === 0) return [];
   const keyCond = q.keyPrefix ? `key LIKE $3 || '%'` : 'key = $3';
   const runCond = q.runId === undefined ? '' : 'AND run_id = $6';
   const params: unknown[] = [q.resolution, q.scope, q.keyPrefix ? q.key.replace(/[\\%_]/g, (c) => `\\${c}`) : q.key, q.from, q.to];
   if (q.runId !== undefined) params.push(q.runId);
-  const { rows } = await db.query<{ bucket: string } & Record<RollupField, unknown>>(
-    `SELECT bucket, ${projection} FROM metric_rollups
+  const { rows } = await db.query<{ bucket: string } & Record<string, unknown>>(
+    `SELECT bucket, ${quoted(columns)} FROM metric_rollups
       WHERE resolution = $1 AND scope = $2 AND ${keyCond} AND bucket >= $4 AND bucket < $5 ${runCond}
       ORDER BY bucket`,
     params,
@@ -210,7 +231,7 @@ export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket
   const out: { bucket: number; cell: RollupCell }[] = [];
   for (const r of rows) {
     const bucket = Number(r.bucket);
-    const cell = cellOf(r);
+    const cell = cellOf(r, columns);
     const last = out[out.length - 1];
     if (last && last.bucket === bucket) mergeCells(last.cell, cell);
     else out.push({ bucket, cell });
