@@ -7,6 +7,7 @@ import { describeCondition } from '../lib/alert-rule-form';
 import { fmtAgo, fmtNum, fmtTime, shortId } from '../lib/format';
 import { useAsync } from '../lib/use-async';
 import { Card, Empty, ErrorNote, Loading } from './ui';
+import { asError } from '../lib/errors';
 
 /** How long the Silence button mutes an alert's notifications. */
 export const SILENCE_CHOICES = [
@@ -43,7 +44,7 @@ function AlertActions({ a, onChange }: { a: AlertView; onChange: () => void }) {
       await what();
       onChange();
     } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
+      setError(asError(e));
     } finally {
       setBusy(false);
     }

@@ -5,6 +5,7 @@ import { api } from '../lib/api';
 import { presetPolicies } from '../lib/compare';
 import { fmtBytes, fmtMs, fmtPct } from '../lib/format';
 import { Card, ErrorNote } from './ui';
+import { asError } from '../lib/errors';
 
 /**
  * Counterfactual policies on one window of a run (POST /api/analysis/compare with `windows`): what the stream
@@ -21,7 +22,7 @@ export function WindowCompare({ runId, window }: { runId: string; window: Sample
       const { rows } = await api.compare({ sessionIds: [runId], policies, windows: { [runId]: window } });
       setState({ busy: false, rows, on: window });
     } catch (e) {
-      setState({ busy: false, error: e instanceof Error ? e : new Error(String(e)) });
+      setState({ busy: false, error: asError(e) });
     }
   };
   return (

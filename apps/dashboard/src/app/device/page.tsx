@@ -10,6 +10,7 @@ import { api } from '../../lib/api';
 import { fmtAgo, fmtTime } from '../../lib/format';
 import { parseTags } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
+import { asError } from '../../lib/errors';
 
 function historyText(type: string, data: Record<string, unknown>): string {
   switch (type) {
@@ -42,7 +43,7 @@ function Actions({ device, onChange }: { device: DeviceView; onChange: () => voi
       await what();
       onChange();
     } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
+      setError(asError(e));
     } finally {
       setBusy(false);
     }

@@ -7,6 +7,7 @@ import { api } from '../../lib/api';
 import { fmtBytes, fmtDuration, fmtNum, fmtPct, fmtTime } from '../../lib/format';
 import { modelEdges, modelViews } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
+import { asError } from '../../lib/errors';
 
 function Upload({ onDone }: { onDone: () => void }) {
   const [file, setFile] = useState<File | null>(null);
@@ -21,7 +22,7 @@ function Upload({ onDone }: { onDone: () => void }) {
       setState({ busy: false, done: `registered ${m.id} (${m.version})` });
       onDone();
     } catch (err) {
-      setState({ busy: false, error: err instanceof Error ? err : new Error(String(err)) });
+      setState({ busy: false, error: asError(err) });
     }
   };
   return (
