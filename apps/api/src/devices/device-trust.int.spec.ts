@@ -1,42 +1,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
-import { connectSocket, waitFor } from '@ddnn/testing';
+import { DeviceEvents } from '@ddnn/contracts';
+import { waitFor } from '@ddnn/testing';
 import { DEVICE_MESSAGE_LIMIT_BYTES } from './device-io-adapter';
 import { MalformedMessages } from './malformed-messages';
-import { DeviceTransport } from './transport/device-transport';
-import { call, provisionDevice, startDeviceTestApi, type TestApi } from '../../test/devices/test-app';
+import { call, useDeviceTestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 
 /** What a device says about itself, and what it sends, is checked against what the server knows. */
 describe('device messages and claims (real Postgres, real sockets)', () => {
-  let api: TestApi;
-  let transport: DeviceTransport;
-  let profileKey: string;
-  const sockets: Socket[] = [];
-
-  beforeAll(async () => {
-    ({ api, profileKey } = await startDeviceTestApi(ADMIN));
-    transport = api.app.get(DeviceTransport);
-  }, 120_000);
-  afterAll(async () => {
-    for (const s of sockets) s.disconnect();
-    await api.close();
-  });
-
-  const provision = (name: string, view: number) => provisionDevice(api, profileKey, name, view);
-
-  const connect = async (token: unknown): Promise<Socket> => {
-    const s = await connectSocket(`${api.url}${DEVICES_NAMESPACE}`, { token });
-    sockets.push(s);
-    return s;
-  };
+  const fixture = useDeviceTestApi(ADMIN);
+  const { provision, connect } = fixture;
 
   it('advertises the message limit it enforces: a message just under it arrives, one just over it closes the connection', async () => {
-    const handshake = await (await fetch(`${api.url}/socket.io/?EIO=4&transport=polling`)).text();
+    const handshake = await (await fetch(`${fixture.api.url}/socket.io/?EIO=4&transport=polling`)).text();
     expect(JSON.parse(handshake.slice(1))).toMatchObject({ maxPayload: DEVICE_MESSAGE_LIMIT_BYTES });
 
     const d = await provision('big-talker', 0);
@@ -47,7 +26,7 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     const closed = new Promise<string>((r) => s.once('disconnect', r));
     s.emit(DeviceEvents.heartbeat, { at: new Date().toISOString(), pad: 'x'.repeat(DEVICE_MESSAGE_LIMIT_BYTES + 10_000) });
     expect(await closed).toBe('transport close');
-    expect((await call(api, 'GET', '/health')).status).toBe(200);
+    expect((await call(fixture.api, 'GET', '/health')).status).toBe(200);
   });
 
   it('counts malformed messages per device and logs them at most once a minute, with the count', async () => {
@@ -57,7 +36,7 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
       const s = await connect(d.token);
       for (let i = 0; i < 200; i++) s.emit(DeviceEvents.heartbeat, { at: 'never', n: i });
       for (let i = 0; i < 50; i++) s.emit('made-up-event', i);
-      const counter = api.app.get(MalformedMessages);
+      const counter = fixture.api.app.get(MalformedMessages);
       await waitFor('250 malformed messages counted', async () => counter.count(d.deviceId) === 250);
       const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes(d.deviceId));
       expect(lines).toHaveLength(1);
@@ -75,7 +54,7 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     expect(nul).toMatchObject({ ok: false, error: expect.stringMatching(/modelId: must not contain control characters/) });
     const claim = await s.timeout(5000).emitWithAck(DeviceEvents.heartbeat, { at: new Date().toISOString(), modelId: 'forged-model', modelVersion: 'v9' });
     expect(claim).toEqual({ ok: true });
-    const row = (await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body;
+    const row = (await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body;
     expect(row.deployed).toBeNull();
     expect(row.connectivity.active).toBe(true);
   });
@@ -87,27 +66,27 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     s.on(DeviceEvents.deploy, (m: { modelId: string; modelVersion: string; section: string; weights: Uint8Array }, ack: (r: unknown) => void) =>
       ack({ ok: true, modelId: m.modelId, modelVersion: m.modelVersion, section: m.section, bytes: m.weights.byteLength, ...lie }),
     );
-    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('connected', async () => (await fixture.transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     const msg = await deployMessage('device-3');
     lie = { section: 'device-0', modelId: 'other' };
-    const refused = await transport.deploy(d.deviceId, msg, 5000);
+    const refused = await fixture.transport.deploy(d.deviceId, msg, 5000);
     expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/modelId "other" \(sent "m1"\), section "device-0" \(sent "device-3"\)/) });
     lie = { bytes: 1 };
-    expect(await transport.deploy(d.deviceId, msg, 5000)).toMatchObject({ ok: false, error: expect.stringMatching(/bytes 1 \(sent \d+\)/) });
-    const types = (await api.sql<{ type: string }>('SELECT type FROM events WHERE stream_id = $1', [`device-${d.deviceId}`])).map((e) => e.type);
+    expect(await fixture.transport.deploy(d.deviceId, msg, 5000)).toMatchObject({ ok: false, error: expect.stringMatching(/bytes 1 \(sent \d+\)/) });
+    const types = (await fixture.api.sql<{ type: string }>('SELECT type FROM events WHERE stream_id = $1', [`device-${d.deviceId}`])).map((e) => e.type);
     expect(types).not.toContain('ModelDeployed');
-    expect((await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.deployed).toBeNull();
-    expect((await transport.connectedDevices()).find((c) => c.deviceId === d.deviceId)?.section).toBeNull();
+    expect((await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.deployed).toBeNull();
+    expect((await fixture.transport.connectedDevices()).find((c) => c.deviceId === d.deviceId)?.section).toBeNull();
     lie = {};
-    expect(await transport.deploy(d.deviceId, msg, 5000)).toMatchObject({ ok: true, section: 'device-3' });
-    expect((await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.deployed).toMatchObject({ modelId: 'm1', section: 'device-3' });
+    expect(await fixture.transport.deploy(d.deviceId, msg, 5000)).toMatchObject({ ok: true, section: 'device-3' });
+    expect((await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.deployed).toMatchObject({ modelId: 'm1', section: 'device-3' });
   });
 
   it('rotating a token disconnects the socket that uses the old one', async () => {
     const d = await provision('rotator', 4);
     const s = await connect(d.token);
     const gone = new Promise<string>((r) => s.once('disconnect', r));
-    const rotated = await call(api, 'POST', `/devices/${d.deviceId}/rotate-token`, ADMIN);
+    const rotated = await call(fixture.api, 'POST', `/devices/${d.deviceId}/rotate-token`, ADMIN);
     expect(rotated.status).toBe(201);
     expect(await gone).toBe('io server disconnect');
     await expect(connect(d.token)).rejects.toThrow(/unknown or revoked/);
@@ -127,15 +106,15 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
       mode: 'production',
       deadlineMs: 1000,
     };
-    const r = await call(api, 'POST', '/sessions', ADMIN, spec);
+    const r = await call(fixture.api, 'POST', '/sessions', ADMIN, spec);
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body)).toMatch(new RegExp(`no registered device ${ghost}, not-a-uuid`));
     expect(JSON.stringify(r.body)).not.toContain(known.deviceId);
   });
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
-    const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'm1', `${section}.bin`))) };
+    const manifest = JSON.parse(readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
+    const version = (await call(fixture.api, 'GET', '/models/m1', ADMIN)).body.version as string;
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', `${section}.bin`))) };
   }
 });

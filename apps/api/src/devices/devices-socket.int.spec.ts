@@ -1,75 +1,56 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
-import { connectSocket, waitFor } from '@ddnn/testing';
+import { DeviceEvents } from '@ddnn/contracts';
+import { waitFor } from '@ddnn/testing';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
-import { DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
-import { call, provisionDevice, startDeviceTestApi, type TestApi } from '../../test/devices/test-app';
+import { DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
+import { call, useDeviceTestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
 
 describe('/devices socket namespace (real Postgres, real sockets)', () => {
-  let api: TestApi;
-  let transport: DeviceTransport;
-  let profileKey: string;
-  const sockets: Socket[] = [];
-
-  beforeAll(async () => {
-    ({ api, profileKey } = await startDeviceTestApi(ADMIN, { DEVICE_INACTIVE_TIMEOUT_MS: '1000' }));
-    transport = api.app.get(DeviceTransport);
-  }, 120_000);
-  afterAll(async () => {
-    for (const s of sockets) s.disconnect();
-    await api.close();
-  });
-
-  const provision = (name: string, view: number) => provisionDevice(api, profileKey, name, view);
-
-  const connect = async (token: unknown): Promise<Socket> => {
-    const s = await connectSocket(`${api.url}${DEVICES_NAMESPACE}`, { token });
-    sockets.push(s);
-    return s;
-  };
+  const fixture = useDeviceTestApi(ADMIN, { DEVICE_INACTIVE_TIMEOUT_MS: '1000' });
+  const { provision, connect } = fixture;
 
   /** A client that serves the protocol with the same DeviceRuntime as real agents and simulated devices. */
   async function runtimeClient(name: string, view: number): Promise<{ socket: Socket; deviceId: string }> {
     const d = await provision(name, view);
     const socket = await connect(d.token);
-    const rt = new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(api.dataDir, 'datasets') }) });
+    const rt = new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(fixture.api.dataDir, 'datasets') }) });
     socket.on(DeviceEvents.deploy, (p: unknown, ack: (r: unknown) => void) => void rt.deploy(p).then(ack));
     socket.on(DeviceEvents.infer, (p: unknown, ack: (r: unknown) => void) => void rt.infer(p).then(ack));
-    await waitFor('the transport to see the device', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    await waitFor('the transport to see the device', async () => (await fixture.transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
     return { socket, deviceId: d.deviceId };
   }
 
-  const deviceEvents = (id: string) => api.sql<{ type: string; data: Record<string, unknown> }>('SELECT type, data FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${id}`]);
+  const deviceEvents = (id: string) => fixture.api.sql<{ type: string; data: Record<string, unknown> }>('SELECT type, data FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${id}`]);
 
   it('refuses a handshake without a token, with an unknown token and for a locked device', async () => {
     await expect(connect(undefined)).rejects.toThrow(/missing device token/);
     await expect(connect('ddnn_dev_forged')).rejects.toThrow(/unknown or revoked device token/);
     const d = await provision('locked-cam', 0);
-    await call(api, 'PATCH', `/devices/${d.deviceId}`, ADMIN, { adminState: 'locked' });
+    await call(fixture.api, 'PATCH', `/devices/${d.deviceId}`, ADMIN, { adminState: 'locked' });
     await expect(connect(d.token)).rejects.toThrow(/locked/);
-    await call(api, 'POST', `/devices/${d.deviceId}/revoke-token`, ADMIN);
+    await call(fixture.api, 'POST', `/devices/${d.deviceId}/revoke-token`, ADMIN);
     await expect(connect(d.token)).rejects.toThrow(/unknown or revoked/);
   });
 
   it('deploys a section (ModelDeployed), then serves scores and features through DeviceTransport', async () => {
     const { deviceId } = await runtimeClient('cam-2', 2);
-    const ack = await transport.deploy(deviceId, await deployMessage('device-2'), 10_000);
+    const ack = await fixture.transport.deploy(deviceId, await deployMessage('device-2'), 10_000);
     expect(ack).toMatchObject({ ok: true, modelId: 'm1', section: 'device-2' });
     const events = await deviceEvents(deviceId);
     expect(events.map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
-    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(api.dataDir, 'models', 'm1', 'device-2.bin')).byteLength });
+    expect(events[2].data).toMatchObject({ deviceId, modelId: 'm1', section: 'device-2', bytes: readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', 'device-2.bin')).byteLength });
     const sampleId = firstSampleId();
-    const scores = await transport.request(deviceId, { stage: 'scores', sessionId: 's1', sampleIndex: 0, dataset: 'synth', sampleId }, 10_000);
+    const scores = await fixture.transport.request(deviceId, { stage: 'scores', sessionId: 's1', sampleIndex: 0, dataset: 'synth', sampleId }, 10_000);
     expect(scores).toMatchObject({ ok: true });
     expect((scores as { scores: Uint8Array }).scores.byteLength).toBe(12);
-    const features = await transport.request(deviceId, { stage: 'features', sessionId: 's1', sampleIndex: 0 }, 10_000);
+    const features = await fixture.transport.request(deviceId, { stage: 'features', sessionId: 's1', sampleIndex: 0 }, 10_000);
     expect(features).toMatchObject({ ok: true });
     expect((features as { features: Uint8Array }).features.byteLength).toBe(128); // 16x16x4 bits
-    const device = (await call(api, 'GET', `/devices/${deviceId}`, ADMIN)).body;
+    const device = (await call(fixture.api, 'GET', `/devices/${deviceId}`, ADMIN)).body;
     expect(device.deployed).toEqual({ modelId: 'm1', modelVersion: expect.any(String), section: 'device-2' });
     expect(device.connectivity.active).toBe(true);
   });
@@ -95,7 +76,7 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     const good = await s.timeout(5000).emitWithAck(DeviceEvents.heartbeat, { at: new Date().toISOString() });
     expect(good).toEqual({ ok: true });
     expect(s.connected).toBe(true);
-    expect((await call(api, 'GET', '/health')).status).toBe(200);
+    expect((await call(fixture.api, 'GET', '/health')).status).toBe(200);
   });
 
   it('a device that acks garbage or not at all is reported, not crashed on', async () => {
@@ -105,34 +86,34 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
       if (p.sampleIndex === 0) ack({ ok: true, scores: 'not bytes', latencyMs: -1 });
       // sample 1: never answers
     });
-    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
-    const garbage = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
+    await waitFor('connected', async () => (await fixture.transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    const garbage = fixture.transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'x' }, 5000);
     await expect(garbage).rejects.toBeInstanceOf(MalformedReplyError);
     await expect(garbage).rejects.toThrow(/malformed reply: .*scores/);
-    const silent = transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 1, dataset: 'synth', sampleId: 'x' }, 300);
+    const silent = fixture.transport.request(d.deviceId, { stage: 'scores', sessionId: 's', sampleIndex: 1, dataset: 'synth', sampleId: 'x' }, 300);
     await expect(silent).rejects.toEqual(new DeviceUnavailableError(d.deviceId, 'timeout'));
-    await expect(transport.request('00000000-0000-0000-0000-000000000000', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 100)).rejects.toMatchObject({ reason: 'not-connected' });
+    await expect(fixture.transport.request('00000000-0000-0000-0000-000000000000', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 100)).rejects.toMatchObject({ reason: 'not-connected' });
   });
 
   it('disconnects are logged, a pending request fails as disconnected, and locking kicks a connected device', async () => {
     const d = await provision('leaver', 5);
     const s = await connect(d.token);
     s.on(DeviceEvents.infer, () => setTimeout(() => s.disconnect(), 50));
-    await waitFor('connected', async () => (await transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
-    const pending = transport.request(d.deviceId, { stage: 'features', sessionId: 's', sampleIndex: 0 }, 2000);
+    await waitFor('connected', async () => (await fixture.transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    const pending = fixture.transport.request(d.deviceId, { stage: 'features', sessionId: 's', sampleIndex: 0 }, 2000);
     await expect(pending).rejects.toMatchObject({ reason: 'disconnected' });
     const events = await waitFor('DeviceDisconnected', async () => {
       const ev = await deviceEvents(d.deviceId);
       return ev.some((e) => e.type === 'DeviceDisconnected') ? ev : null;
     });
     expect(events.find((e) => e.type === 'DeviceDisconnected')?.data).toMatchObject({ deviceId: d.deviceId, reason: 'client namespace disconnect' });
-    const row = (await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body;
+    const row = (await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body;
     expect(row.connectivity).toMatchObject({ active: false, lastDisconnectAt: expect.any(String) });
 
     const e = await provision('to-lock', 0);
     const kicked = await connect(e.token);
     const gone = new Promise<string>((r) => kicked.once('disconnect', r));
-    await call(api, 'PATCH', `/devices/${e.deviceId}`, ADMIN, { adminState: 'locked' });
+    await call(fixture.api, 'PATCH', `/devices/${e.deviceId}`, ADMIN, { adminState: 'locked' });
     expect(await gone).toBe('io server disconnect');
   });
 
@@ -144,16 +125,16 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
       return ev.some((x) => x.type === 'DeviceWentInactive') ? ev : null;
     });
     expect(events.find((x) => x.type === 'DeviceWentInactive')?.data).toMatchObject({ deviceId: d.deviceId, timeoutMs: 1000 });
-    expect((await call(api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity.active).toBe(false);
+    expect((await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity.active).toBe(false);
   });
 
   function firstSampleId(): string {
-    return readFileSync(path.join(api.dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
+    return readFileSync(path.join(fixture.api.dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
   }
 
   async function deployMessage(section: string) {
-    const manifest = JSON.parse(readFileSync(path.join(api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
-    const version = (await call(api, 'GET', '/models/m1', ADMIN)).body.version as string;
-    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(api.dataDir, 'models', 'm1', `${section}.bin`))) };
+    const manifest = JSON.parse(readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;
+    const version = (await call(fixture.api, 'GET', '/models/m1', ADMIN)).body.version as string;
+    return { modelId: 'm1', modelVersion: version, section, manifest, weights: new Uint8Array(readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', `${section}.bin`))) };
   }
 });

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import type { Socket } from 'socket.io-client';
+import { DEVICES_NAMESPACE } from '@ddnn/contracts';
+import { connectSocket, createTestDatabase, type TestDatabase } from '@ddnn/testing';
 
 export { createTestDatabase, type TestDatabase };
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/config';
+import { DeviceTransport } from '../../src/devices/transport/device-transport';
 import { writeSmallDataset, writeUntrainedCheckpoint } from './test-fixtures';
 
 /** A running API on a fresh test database, for the device-platform integration tests. */
@@ -81,4 +84,44 @@ export async function startDeviceTestApi(admin: string, env: Record<string, stri
 /** Provisions an end device on `view` with the profile key: its id and token. */
 export async function provisionDevice(api: TestApi, profileKey: string, name: string, view: number): Promise<{ deviceId: string; token: string }> {
   return (await call(api, 'POST', '/devices/provision', null, { name, profileKey, role: 'end-device', view })).body as { deviceId: string; token: string };
+}
+
+/** A spec's device test API (started in beforeAll, closed with its sockets in afterAll), and how to provision and connect devices to it. */
+export interface DeviceTestFixture {
+  readonly api: TestApi;
+  readonly transport: DeviceTransport;
+  provision(name: string, view: number): Promise<{ deviceId: string; token: string }>;
+  /** A socket on the /devices namespace with `token` (closed after the spec). */
+  connect(token: unknown): Promise<Socket>;
+}
+
+export function useDeviceTestApi(admin: string, env: Record<string, string> = {}): DeviceTestFixture {
+  let api: TestApi | undefined;
+  let profileKey = '';
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    ({ api, profileKey } = await startDeviceTestApi(admin, env));
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await api?.close();
+  });
+  const started = (): TestApi => {
+    if (!api) throw new Error('the device test API is not started (use the fixture inside tests)');
+    return api;
+  };
+  return {
+    get api() {
+      return started();
+    },
+    get transport() {
+      return started().app.get(DeviceTransport);
+    },
+    provision: (name, view) => provisionDevice(started(), profileKey, name, view),
+    connect: async (token) => {
+      const s = await connectSocket(`${started().url}${DEVICES_NAMESPACE}`, { token });
+      sockets.push(s);
+      return s;
+    },
+  };
 }
