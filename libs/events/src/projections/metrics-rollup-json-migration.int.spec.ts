@@ -7,7 +7,7 @@ import { readRollup } from './metrics-rollup';
 import type { RollupCell } from './metrics-rollup-fold';
 
 // The schema before this migration, and up to it: later migrations are not this test's subject.
-const at = migrations.findIndex((m) => m.name === 'MetricsRollupJsonColumns1765400000000');
+const at = migrations.findIndex((m) => m.name === 'MetricsRollupJsonColumns1765400000005');
 const previous = migrations.slice(0, at);
 const upToThis = migrations.slice(0, at + 1);
 
@@ -33,7 +33,7 @@ const cell: RollupCell = {
   bytes: 1234,
 };
 
-describe('migration 1765400000000: metric_rollups columns become json, per-exit fields one column per exit (Postgres)', () => {
+describe('migration 1765400000005: metric_rollups columns become json, per-exit fields one column per exit (Postgres)', () => {
   let db: TestDatabase;
   let pool: Pool;
 

@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * every histogram on the way out (and `"entropy"->'local'` built a new jsonb per row): 0.56 s of a 0.62 s query on a
  * quiet machine. json is sent as the text it stored. The rows are copied, so no rebuild from the log is needed.
  */
-export class MetricsRollupJsonColumns1765400000000 implements MigrationInterface {
+export class MetricsRollupJsonColumns1765400000005 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await recreate(q, 'json', `
       "samples" json, "decided" json, "exits.local" json, "exits.edge" json, "exits.cloud" json,
