@@ -256,6 +256,12 @@ export class RunViewDto {
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: Object, description: 'Time in model, transport and logging measured by the node that ran it' })
   stats!: Record<string, number> | null;
+  @ApiProperty({
+    nullable: true,
+    type: SessionSummaryDto,
+    description: "Folded from the run's events to the head of the log (the stored session_summaries projection may lag); a stream's accuracy is on its labelled samples",
+  })
+  summary!: SessionSummaryDto | null;
 }
 
 /** A page of a list: the total and the page asked for (items in the subclass). */
@@ -273,12 +279,6 @@ export class SessionViewDto extends RunViewDto {
   @ApiProperty({ nullable: true, type: Number }) limit!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Samples the session runs, once it started' }) sampleCount!: number | null;
   @ApiProperty() demo!: boolean;
-  @ApiProperty({
-    nullable: true,
-    type: SessionSummaryDto,
-    description: 'Folded from the session events to the head of the log (the same fold as the stored session_summaries projection, which may lag)',
-  })
-  summary!: SessionSummaryDto | null;
 }
 
 export class SessionListDto extends ListPageDto {

@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
 import { PageQueryDto } from '../common/page-query.dto';
-import { SessionSummaryDto } from '../sessions/session-summary.dto';
 import { RunName, RunNote, RunTags } from '../sessions/run-fields';
 import { ListPageDto, NAME, PolicyDto, RunViewDto, SessionEventsQuery, TopologyDto } from '../sessions/session.dto';
 
@@ -97,8 +96,6 @@ export class StreamViewDto extends RunViewDto {
   @ApiProperty() rate!: number;
   @ApiProperty({ description: 'A capture farther than this from its trigger is a skipped (stale) capture' }) captureToleranceMs!: number;
   @ApiProperty({ nullable: true, type: StreamReplayDto }) replay!: StreamReplayDto | null;
-  @ApiProperty({ nullable: true, type: SessionSummaryDto, description: 'Folded from the stream log to its head; accuracy is on the labelled samples' })
-  summary!: SessionSummaryDto | null;
 }
 
 export class StreamListDto extends ListPageDto {
