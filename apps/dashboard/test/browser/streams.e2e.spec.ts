@@ -88,6 +88,20 @@ describe('streams in chromium against the real API', () => {
     await platform.call('POST', `/api/streams/${stream}/labels`, [{ sampleIndex: newest, label: 0 }]);
     await waitFor('the label in the live view', async () => /\/ 1 labelled/.test((await page.getByTestId('stat-accuracy').textContent()) ?? ''), 30_000, 200);
     expect(await page.getByTestId('stat-accuracy').locator('.stat-value').textContent()).toMatch(/^\d+(\.\d)?%$/);
+
+    // Without the feed (its socket refused, WebSocket and long-polling both), the page says so and reads the
+    // window again every few seconds: the count still grows.
+    const offline = await signedInPage(browser, platform.url);
+    await offline.routeWebSocket(/\/socket\.io\//, (ws) => ws.close());
+    await offline.route(/\/socket\.io\//, (r) => r.abort());
+    await offline.goto(`${platform.url}/stream?id=${stream}`);
+    await offline.getByTestId('live-fallback').waitFor({ timeout: 60_000 });
+    await offline.locator('[data-testid=live-indicator][data-state=stale]').waitFor();
+    const polled = async () => Number(await offline.getByTestId('stat-samples').locator('.stat-value').textContent().catch(() => '0')) || 0;
+    await waitFor('samples on the polling page', async () => (await polled()) > 0, 60_000, 300);
+    const polledFirst = await polled();
+    await waitFor('the polling page to grow', async () => (await polled()) > polledFirst, 60_000, 300);
+    await offline.close();
     await page.getByTestId('window-samples').locator('tbody tr').first().waitFor();
     await shoot('stream');
 

@@ -153,7 +153,7 @@ function StreamDetail({ id }: { id: string }) {
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}
       {view.error && <div className="note error">The stream failed: {view.error}</div>}
-      {polling && feed.state !== 'off' && (
+      {polling && feed.state === 'stale' && (
         <p className="note" data-testid="live-fallback">
           The live feed is down ({feed.detail || feed.state}): the window is read again every {REFRESH_MS / 1000} s until it is back.
         </p>
