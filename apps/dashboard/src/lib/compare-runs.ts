@@ -37,6 +37,7 @@ export async function analyseRun(run: PickedRun, policies: PolicySpec[], statist
     kind,
     window: run.window,
     name: `${view.name || shortId(run.id)}${run.window ? ` · samples ${run.window.fromSample}–${run.window.toSample}` : ''}`,
+    runName: view.name || undefined,
     samples: device?.samples ?? (evaluated?.evaluable ? evaluated.samples : 0),
     hasEdge: (view.topology.edges?.length ?? 0) > 0,
     sweep,

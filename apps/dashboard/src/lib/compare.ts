@@ -17,7 +17,10 @@ export interface SessionAnalysis {
   kind: RunKind;
   /** The samples evaluated; null: the whole session. */
   window: SampleWindow | null;
+  /** How the page names it: the run's name (else its short id), with its window. */
   name: string;
+  /** The run's own name, if it has one. */
+  runName: string | undefined;
   samples: number;
   /** Whether the run's topology has an edge tier (its edge exit rates are charted). */
   hasEdge: boolean;

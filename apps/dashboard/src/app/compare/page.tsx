@@ -97,7 +97,7 @@ function Inner() {
       <Card title="Runs and policies">
         {list.error && <ErrorNote error={list.error} what="sessions" onRetry={list.reload} />}
         {!list.data && list.loading && <Loading what="sessions" />}
-        {list.data && <RunPicker sessions={finished} picked={picked} onChange={setPicked} />}
+        {list.data && <RunPicker sessions={finished} picked={picked} onChange={setPicked} nameOf={(id) => state.analyses?.find((a) => a.sessionId === id)?.runName} />}
         <div className="toolbar">
           <label>
             Sweep statistic

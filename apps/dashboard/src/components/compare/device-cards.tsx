@@ -28,11 +28,12 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
       {windowsOnly === analyses.length ? 'Stream windows are compared on their policies only' : `${windowsOnly} stream window(s) are left out here`}: their devices&apos; health is on the stream&apos;s page.
     </p>
   ) : null;
+  if (withDevices.length === 0) return <Card title="Per-device contribution">{streamsNote}</Card>;
   return (
     <>
       <Card title="Per-device contribution (own exit accuracy)">
         {streamsNote}
-        {withDevices.length > 0 && (
+        {(
           <div className="chart-box">
             <ResponsiveContainer>
               <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>

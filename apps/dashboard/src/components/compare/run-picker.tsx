@@ -10,7 +10,18 @@ import { Empty } from '../ui';
  * Which runs to compare: recorded sessions, whole (checkboxes), and windows of streams' samples, which come from a
  * stream's page ("Compare policies over this window") and can be dropped here.
  */
-export function RunPicker({ sessions, picked, onChange }: { sessions: SessionView[]; picked: PickedRun[]; onChange: (p: PickedRun[]) => void }) {
+export function RunPicker({
+  sessions,
+  picked,
+  onChange,
+  nameOf,
+}: {
+  sessions: SessionView[];
+  picked: PickedRun[];
+  onChange: (p: PickedRun[]) => void;
+  /** A run's name once known (its stream's, after a comparison). */
+  nameOf: (id: string) => string | undefined;
+}) {
   const windows = picked.filter((r) => r.window);
   const whole = new Set(picked.filter((r) => !r.window).map((r) => r.id));
   const toggle = (id: string, on: boolean) => onChange(on ? [...picked, { id, window: null }] : picked.filter((r) => r.window || r.id !== id));
@@ -26,9 +37,7 @@ export function RunPicker({ sessions, picked, onChange }: { sessions: SessionVie
         <ul className="check-list" data-testid="picked-windows" style={{ marginBottom: 12 }}>
           {windows.map((r) => (
             <li key={r.id} className="inline">
-              <Link href={`/stream?id=${r.id}`} className="mono">
-                {shortId(r.id)}
-              </Link>{' '}
+              <Link href={`/stream?id=${r.id}`}>{nameOf(r.id) ?? <span className="mono">{shortId(r.id)}</span>}</Link>{' '}
               samples {r.window?.fromSample}–{r.window?.toSample}{' '}
               <button type="button" className="secondary" onClick={() => onChange(picked.filter((x) => x !== r))} aria-label={`drop the window of ${shortId(r.id)}`}>
                 ✕
