@@ -19,6 +19,7 @@ import {
   type RunKind,
   type SessionSummary,
   type StoredEvent,
+  streamIds,
 } from '@ddnn/contracts';
 import { compareCheckpoints, subscribe, type Subscription } from '@ddnn/events';
 import { CredentialsService } from '../auth/credentials.service';
@@ -26,21 +27,22 @@ import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionStore } from '../orchestrator/session-store';
 import { StreamEventLog } from '../orchestrator/stream-event-log';
 
-/** The log stream prefix of each kind of run (streamIds.session / streamIds.stream). */
-const LOG_PREFIX: Record<RunKind, string> = { session: 'session-', stream: 'stream-' };
+/** The log stream prefix of each kind of run. */
+const LOG_PREFIX: Record<RunKind, string> = { session: streamIds.session(''), stream: streamIds.stream('') };
 const KINDS = Object.keys(LOG_PREFIX) as RunKind[];
 /** A run's room, and its key in `watched`: the kind keeps a session and a stream apart. */
 const room = (kind: RunKind, runId: string) => `${kind}:${runId}`;
 const TICK_MS = 250;
-/** A quiet session (queued, or between slow samples) still gets a progress message this often. */
+/** A quiet run (queued, or between slow samples) still gets a progress message this often. */
 const HEARTBEAT_TICKS = 12;
 
 /**
- * /live: events and progress of sessions and streams for the dashboard. Every node follows the log through one subscription
- * of the event store (LISTEN/NOTIFY, re-opened after a database restart, polling as a fallback) and notifies
- * the clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up over
- * GET /api/sessions/:id/events?after=<checkpoint> (a stream: /api/streams/:id/events). Progress is the session summary fold (the one the REST
- * API and the projection use), started from the log and advanced by the events the feed delivers.
+ * /live: events and progress of sessions and streams for the dashboard. Every node follows the log through one
+ * subscription of the event store (LISTEN/NOTIFY, re-opened after a database restart, polling as a fallback) and
+ * notifies the clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up
+ * over GET /api/sessions/:id/events?after=<checkpoint> (a stream's: /api/streams/:id/events). Progress is the run's
+ * summary fold (the one the REST API and the projection use), started from the log and advanced by the events the
+ * feed delivers.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE, cors: { origin: true } })
 export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
