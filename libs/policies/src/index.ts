@@ -11,7 +11,7 @@ export { liveOutcomeFromEvents, type LiveOutcome } from './live';
 export { syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';
 export { benchmarkSweep, type SweepBenchmark } from './benchmark';
 export { comparePolicies } from './compare';
-export { compareRequestSchema, parseCompareRequest, parseSweepPolicy } from './request-json';
+export { compareRequestSchema, parseCompareRequest, parseSampleWindow, parseSweepPolicy } from './request-json';
 export {
   carries,
   decideSample,

@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import type { CompareRequest, CompareRequestOptions, ThresholdStatistic } from '@ddnn/contracts';
+import type { CompareRequest, CompareRequestOptions, SampleWindow, ThresholdStatistic } from '@ddnn/contracts';
 import { linkModelSchema, parsePolicy, policySpecSchema } from './policy-json';
 import { InvalidInputError, MAX_WINDOW_SAMPLES } from '@ddnn/contracts';
 
 const sessionId = z.string().min(1).max(200);
+
+/** A window of a run's samples (compare's `windows`, the sweep's fromSample/toSample). */
+const sampleWindowSchema = z
+  .strictObject({ fromSample: z.number().int().min(0), toSample: z.number().int().min(0) })
+  .refine((w) => w.toSample >= w.fromSample, 'toSample must be at least fromSample')
+  .refine((w) => w.toSample - w.fromSample < MAX_WINDOW_SAMPLES, `a window spans at most ${MAX_WINDOW_SAMPLES} samples`);
 
 /** Zod schema of POST /api/analysis/compare's body. */
 export const compareRequestSchema = z.strictObject({
@@ -11,16 +17,15 @@ export const compareRequestSchema = z.strictObject({
   policies: z.array(policySpecSchema).min(1, 'name at least one policy').max(200),
   linkModel: linkModelSchema.optional(),
   fitSessionId: sessionId.optional(),
-  windows: z
-    .record(
-      sessionId,
-      z
-        .strictObject({ fromSample: z.number().int().min(0), toSample: z.number().int().min(0) })
-        .refine((w) => w.toSample >= w.fromSample, 'toSample must be at least fromSample')
-        .refine((w) => w.toSample - w.fromSample < MAX_WINDOW_SAMPLES, `a window spans at most ${MAX_WINDOW_SAMPLES} samples`),
-    )
-    .optional(),
+  windows: z.record(sessionId, sampleWindowSchema).optional(),
 });
+
+/** Validates a window of samples; throws an InvalidInputError naming the problem. */
+export function parseSampleWindow(input: unknown, what: string): SampleWindow {
+  const r = sampleWindowSchema.safeParse(input);
+  if (!r.success) throw new InvalidInputError(`invalid ${what}: ${z.prettifyError(r.error)}`);
+  return r.data;
+}
 
 /** Validates a compare request; throws an Error naming every problem. */
 export function parseCompareRequest(input: unknown): CompareRequest & CompareRequestOptions {

@@ -34,19 +34,25 @@ export class AnalysisController {
   }
 
   @Get('sweep')
-  @ApiOperation({ summary: 'Sweep a threshold', description: 'The accuracy, exit rates, bytes and mean latency of a threshold policy at evenly spaced thresholds on one session.' })
+  @ApiOperation({ summary: 'Sweep a threshold', description: 'The accuracy, exit rates, bytes and mean latency of a threshold policy at evenly spaced thresholds on one session, or on a window of samples of a session or a stream.' })
   @ApiQuery({ name: 'sessionId', required: true })
   @ApiQuery({ name: 'policy', required: true, description: 'entropy, confidence, margin, or a threshold policy as JSON' })
   @ApiQuery({ name: 'points', required: false, description: 'thresholds over [0, 1] (default 100)' })
   @ApiQuery({ name: 'linkModel', required: false, description: 'link model JSON for the latency estimate' })
+  @ApiQuery({ name: 'fromSample', required: false, description: 'with toSample: only the samples in this window (indices, inclusive); required for a stream' })
+  @ApiQuery({ name: 'toSample', required: false, description: 'the last sample of the window' })
   @ApiOkResponse({ description: 'The threshold curve: accuracy, exit rate per tier, bytes and mean latency per point; `evaluable` false where the session lacks the outputs.' })
+  @ApiBadRequestResponse({ description: 'A missing or malformed parameter, or a stream without a window.' })
+  @ApiNotFoundResponse({ description: 'No run with that id has events.' })
   sweep(
     @Query('sessionId') sessionId?: string,
     @Query('policy') policy?: string,
     @Query('points') points?: string,
     @Query('linkModel') linkModel?: string,
+    @Query('fromSample') fromSample?: string,
+    @Query('toSample') toSample?: string,
   ): Promise<SweepResult> {
-    return this.analysis.sweep({ sessionId, policy, points, linkModel });
+    return this.analysis.sweep({ sessionId, policy, points, linkModel, fromSample, toSample });
   }
 
   @Get('sessions.csv')

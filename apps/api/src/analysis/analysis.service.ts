@@ -14,6 +14,7 @@ import {
   fitBudgetPolicy,
   parseCompareRequest,
   parseLinkModel,
+  parseSampleWindow,
   parseSweepPolicy,
   sweep,
   type SessionSampleTable,
@@ -83,8 +84,8 @@ export class AnalysisService {
     return fitBudgetPolicy(on, policy);
   }
 
-  /** The threshold curve of one statistic over `points` thresholds in [0, 1]. */
-  async sweep(q: { sessionId?: string; policy?: string; points?: string; linkModel?: string }): Promise<SweepResult> {
+  /** The threshold curve of one statistic over `points` thresholds in [0, 1], on a run whole or on a window of its samples. */
+  async sweep(q: { sessionId?: string; policy?: string; points?: string; linkModel?: string; fromSample?: string; toSample?: string }): Promise<SweepResult> {
     const { sessionId, policy, linkModel: linkJson } = q;
     if (!sessionId) throw new InvalidInputError('query.sessionId is required');
     if (!policy) throw new InvalidInputError('query.policy is required: entropy, confidence, margin or a threshold policy JSON');
@@ -103,7 +104,15 @@ export class AnalysisService {
       }
       linkModel = parseLinkModel(json);
     }
-    const table = await this.table(sessionId);
+    const table = await this.runTable(sessionId, sweepWindow(q.fromSample, q.toSample));
     return sweep(table, statistic, points, { edgeThreshold, linkModel });
   }
+}
+
+/** The sweep's window from its query: both bounds or neither, each a non-negative integer (the compare rule). */
+function sweepWindow(from: string | undefined, to: string | undefined): SampleWindow | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  if (from === undefined || to === undefined) throw new InvalidInputError('query.fromSample and query.toSample go together');
+  const index = (s: string) => (/^\d{1,10}$/.test(s) ? Number(s) : Number.NaN);
+  return parseSampleWindow({ fromSample: index(from), toSample: index(to) }, `window query.fromSample=${from.slice(0, 20)}&toSample=${to.slice(0, 20)}`);
 }

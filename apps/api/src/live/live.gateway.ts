@@ -16,40 +16,47 @@ import {
   type LiveEventMessage,
   type LiveProgressMessage,
   type LiveSubscribeAck,
+  type RunKind,
   type SessionSummary,
   type StoredEvent,
+  streamIds,
 } from '@ddnn/contracts';
 import { compareCheckpoints, subscribe, type Subscription } from '@ddnn/events';
 import { CredentialsService } from '../auth/credentials.service';
 import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionStore } from '../orchestrator/session-store';
+import { StreamEventLog } from '../orchestrator/stream-event-log';
 
-const SESSION_PREFIX = 'session-';
-const ROOM_PREFIX = 'session:';
-const room = (sessionId: string) => `${ROOM_PREFIX}${sessionId}`;
+/** The log stream prefix of each kind of run. */
+const LOG_PREFIX: Record<RunKind, string> = { session: streamIds.session(''), stream: streamIds.stream('') };
+const KINDS = Object.keys(LOG_PREFIX) as RunKind[];
+/** A run's room, and its key in `watched`: the kind keeps a session and a stream apart. */
+const room = (kind: RunKind, runId: string) => `${kind}:${runId}`;
 const TICK_MS = 250;
-/** A quiet session (queued, or between slow samples) still gets a progress message this often. */
+/** A quiet run (queued, or between slow samples) still gets a progress message this often. */
 const HEARTBEAT_TICKS = 12;
 
 /**
- * /live: session events and progress for the dashboard. Every node follows the log through one subscription
- * of the event store (LISTEN/NOTIFY, re-opened after a database restart, polling as a fallback) and notifies
- * the clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up over
- * GET /api/sessions/:id/events?after=<checkpoint>. Progress is the session summary fold (the one the REST
- * API and the projection use), started from the log and advanced by the events the feed delivers.
+ * /live: events and progress of sessions and streams for the dashboard. Every node follows the log through one
+ * subscription of the event store (LISTEN/NOTIFY, re-opened after a database restart, polling as a fallback) and
+ * notifies the clients subscribed to it, so messages carry log checkpoints and a reconnecting client catches up
+ * over GET /api/sessions/:id/events?after=<checkpoint> (a stream's: /api/streams/:id/events). Progress is the run's
+ * summary fold (the one the REST API and the projection use), started from the log and advanced by the events the
+ * feed delivers.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE, cors: { origin: true } })
 export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
   private readonly logger = new Logger(LiveGateway.name);
   @WebSocketServer() private readonly server!: Namespace;
   private subscription: Promise<Subscription> | null = null;
-  /** Watched sessions: their summary folded up to the newest event delivered, and whether it changed. */
-  private readonly watched = new Map<string, { summary: SessionSummary; dirty: boolean }>();
+  /** Watched runs, by room: their summary folded up to the newest event delivered, and whether it changed. */
+  private readonly watched = new Map<string, { kind: RunKind; runId: string; summary: SessionSummary; dirty: boolean }>();
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
 
   constructor(
     private readonly log: SessionEventLog,
+    private readonly streamLog: StreamEventLog,
     private readonly store: SessionStore,
     private readonly credentials: CredentialsService,
   ) {}
@@ -60,7 +67,7 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
       const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
       if (typeof token !== 'string' || !token) return next(new Error('the /live handshake needs auth.token (the operator token)'));
       this.credentials.identify(token).then(
-        (who) => (who.kind === 'operator' ? next() : next(new Error('only the operator token may follow sessions'))),
+        (who) => (who.kind === 'operator' ? next() : next(new Error('only the operator token may follow runs'))),
         (e: unknown) => next(new Error(`cannot check the token: ${(e as Error).message}`)),
       );
     });
@@ -68,29 +75,31 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
 
   @SubscribeMessage(LiveEvents.subscribe)
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<LiveSubscribeAck> {
-    const sessionId = (body as { sessionId?: unknown } | null)?.sessionId;
-    if (typeof sessionId !== 'string' || !isUUID(sessionId)) return { ok: false, error: 'subscribe needs {sessionId: <uuid>}' };
+    const target = runOf(body);
+    if (typeof target === 'string') return { ok: false, error: target };
+    const { kind, runId } = target;
     try {
-      const session = await this.store.get(sessionId);
-      if (!session) return { ok: false, error: `no session ${sessionId}` };
+      const run = await this.store.record(runId);
+      if (!run || run.kind !== kind) return { ok: false, error: `no ${kind} ${runId}` };
       await this.follow();
-      await socket.join(room(sessionId));
-      if (!this.watched.has(sessionId)) {
-        const summary = await this.log.summary(sessionId);
+      const key = room(kind, runId);
+      await socket.join(key);
+      if (!this.watched.has(key)) {
+        const summary = await (kind === 'stream' ? this.streamLog : this.log).summary(runId);
         // Another watcher's state, folded by the feed meanwhile, is at least as new: keep it.
-        if (!this.watched.has(sessionId)) this.watched.set(sessionId, { summary, dirty: true });
+        if (!this.watched.has(key)) this.watched.set(key, { kind, runId, summary, dirty: true });
       }
-      return { ok: true, sessionId, status: session.status, checkpoint: await this.log.store.headCheckpoint() };
+      return { ok: true, sessionId: runId, kind, status: run.status, checkpoint: await this.log.store.headCheckpoint() };
     } catch (e) {
-      return { ok: false, error: `cannot follow session ${sessionId} now: ${e instanceof Error ? e.message : e}` };
+      return { ok: false, error: `cannot follow ${kind} ${runId} now: ${e instanceof Error ? e.message : e}` };
     }
   }
 
   @SubscribeMessage(LiveEvents.unsubscribe)
   async unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<{ ok: boolean }> {
-    const sessionId = (body as { sessionId?: unknown } | null)?.sessionId;
-    if (typeof sessionId !== 'string') return { ok: false };
-    await socket.leave(room(sessionId));
+    const target = runOf(body);
+    if (typeof target === 'string') return { ok: false };
+    await socket.leave(room(target.kind, target.runId));
     return { ok: true };
   }
 
@@ -114,51 +123,58 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
 
   private forward(events: StoredEvent[]): void {
     for (const event of events) {
-      if (!event.streamId.startsWith(SESSION_PREFIX)) continue;
-      const sessionId = event.streamId.slice(SESSION_PREFIX.length);
-      const state = this.watched.get(sessionId);
+      const kind = KINDS.find((k) => event.streamId.startsWith(LOG_PREFIX[k]));
+      if (!kind) continue;
+      const runId = event.streamId.slice(LOG_PREFIX[kind].length);
+      const key = room(kind, runId);
+      const state = this.watched.get(key);
       if (state && (state.summary.checkpoint === null || compareCheckpoints(event.checkpoint, state.summary.checkpoint) > 0)) {
         state.summary = foldSessionSummary(state.summary, event);
         state.dirty = true;
       }
-      if (!this.server.adapter.rooms.get(room(sessionId))?.size) continue;
-      const msg: LiveEventMessage = { sessionId, checkpoint: event.checkpoint, event };
-      this.toWatchers(sessionId).emit(LiveEvents.event, msg);
+      if (!this.server.adapter.rooms.get(key)?.size) continue;
+      const msg: LiveEventMessage = { sessionId: runId, kind, checkpoint: event.checkpoint, event };
+      this.toWatchers(key).emit(LiveEvents.event, msg);
     }
   }
 
   /**
-   * This node's watchers of a session only: every node follows the log itself, so a broadcast through the Redis
+   * This node's watchers of a run only: every node follows the log itself, so a broadcast through the Redis
    * adapter (REDIS_URL) would reach another node's watchers once from each node.
    */
-  private toWatchers(sessionId: string) {
-    return this.server.local.to(room(sessionId));
+  private toWatchers(key: string) {
+    return this.server.local.to(key);
   }
 
-  /** One timer: progress of the sessions that changed, of every watched one now and then; forgets unwatched ones. */
+  /** One timer: progress of the runs that changed, of every watched one now and then; forgets unwatched ones. */
   private async tick(): Promise<void> {
     const heartbeat = ++this.ticks % HEARTBEAT_TICKS === 0;
-    for (const [sessionId, state] of this.watched) {
-      if (!this.server.adapter.rooms.get(room(sessionId))?.size) {
-        this.watched.delete(sessionId);
+    for (const [key, state] of this.watched) {
+      if (!this.server.adapter.rooms.get(key)?.size) {
+        this.watched.delete(key);
         continue;
       }
       if (!state.dirty && !heartbeat) continue;
       state.dirty = false;
       try {
-        const session = await this.store.get(sessionId);
-        if (!session) continue;
+        const run = await this.store.record(state.runId);
+        if (!run) continue;
+        const { summary } = state;
         const msg: LiveProgressMessage = {
-          sessionId,
-          status: session.status,
-          samplesDone: state.summary.samplesStarted,
-          sampleCount: session.sampleCount,
-          checkpoint: state.summary.checkpoint,
+          sessionId: state.runId,
+          kind: state.kind,
+          status: run.status,
+          samplesDone: summary.samplesStarted,
+          sampleCount: run.kind === 'session' ? run.sampleCount : null,
+          samplesDecided: summary.samplesDecided,
+          labelled: summary.labelled,
+          accuracy: summary.accuracy,
+          checkpoint: summary.checkpoint,
         };
-        this.toWatchers(sessionId).emit(LiveEvents.progress, msg);
+        this.toWatchers(key).emit(LiveEvents.progress, msg);
       } catch (e) {
         state.dirty = true;
-        this.logger.warn(`live progress of ${sessionId}: ${e instanceof Error ? e.message : e}`);
+        this.logger.warn(`live progress of ${key}: ${e instanceof Error ? e.message : e}`);
       }
     }
   }
@@ -168,4 +184,14 @@ export class LiveGateway implements OnGatewayInit, OnApplicationShutdown {
     const sub = await this.subscription?.catch(() => null);
     await sub?.stop();
   }
+}
+
+/** The run a subscribe or unsubscribe names ({sessionId: <uuid>, kind?: 'session' | 'stream'}), or what is wrong with it. */
+function runOf(body: unknown): { kind: RunKind; runId: string } | string {
+  const b = (body ?? {}) as { sessionId?: unknown; kind?: unknown };
+  const kind = b.kind ?? 'session';
+  if (typeof b.sessionId !== 'string' || !isUUID(b.sessionId) || !KINDS.includes(kind as RunKind)) {
+    return "subscribe needs {sessionId: <uuid>, kind?: 'session' | 'stream'}";
+  }
+  return { kind: kind as RunKind, runId: b.sessionId };
 }

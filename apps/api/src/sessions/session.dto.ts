@@ -234,28 +234,22 @@ export class CreateSessionResponseDto {
   id!: string;
 }
 
-/** OpenAPI shape of SessionView (libs/contracts); the controller returns the contract type itself. */
-export class SessionViewDto {
+/** What a session's view and a stream's view share (RunView in OpenAPI): identity, run fields, lifecycle, summary. */
+export class RunViewDto {
   @ApiProperty() id!: string;
   @ApiProperty({ description: "Operator-given run name ('' when none)" }) name!: string;
   @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty() note!: string;
   @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
   @ApiProperty() modelId!: string;
-  @ApiProperty() dataset!: string;
-  @ApiProperty({ enum: ['train', 'test'] }) split!: 'train' | 'test';
   @ApiProperty({ enum: ['production', 'research'] }) mode!: 'production' | 'research';
   @ApiProperty({ type: PolicyDto }) policy!: PolicyDto;
   @ApiProperty({ type: TopologyDto }) topology!: TopologyDto;
   @ApiProperty() deadlineMs!: number;
-  @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) limit!: number | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'Link model, injected failures, device names and simulated marks recorded at creation (as in SessionStarted.configuration)' })
+  @ApiProperty({ nullable: true, type: Object, description: 'Link model, injected failures, device names and simulated marks recorded at creation (as in the start event)' })
   configuration!: Record<string, unknown> | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Samples the session runs, once it started' }) sampleCount!: number | null;
   @ApiProperty() samplesDone!: number;
   @ApiProperty({ nullable: true, type: String, description: 'API node running it' }) owner!: string | null;
-  @ApiProperty() demo!: boolean;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
@@ -265,16 +259,30 @@ export class SessionViewDto {
   @ApiProperty({
     nullable: true,
     type: SessionSummaryDto,
-    description: 'Folded from the session events to the head of the log (the same fold as the stored session_summaries projection, which may lag)',
+    description: "Folded from the run's events to the head of the log (the stored session_summaries projection may lag); a stream's accuracy is on its labelled samples",
   })
   summary!: SessionSummaryDto | null;
 }
 
-export class SessionListDto {
-  @ApiProperty({ type: [SessionViewDto] }) items!: SessionViewDto[];
+/** A page of a list: the total and the page asked for (items in the subclass). */
+export class ListPageDto {
   @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;
+}
+
+/** OpenAPI shape of SessionView (libs/contracts); the controller returns the contract type itself. */
+export class SessionViewDto extends RunViewDto {
+  @ApiProperty() dataset!: string;
+  @ApiProperty({ enum: ['train', 'test'] }) split!: 'train' | 'test';
+  @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) limit!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Samples the session runs, once it started' }) sampleCount!: number | null;
+  @ApiProperty() demo!: boolean;
+}
+
+export class SessionListDto extends ListPageDto {
+  @ApiProperty({ type: [SessionViewDto] }) items!: SessionViewDto[];
 }
 
 export class SessionEventsPageDto {

@@ -51,10 +51,22 @@ export class SessionsService {
     const stored: SessionSpec = { ...spec, configuration };
     const id = await this.store.create(stored, opts);
     if (!id) return null;
+    await this.launch(id, spec);
+    return { id };
+  }
+
+  /** A queued run (session or stream): its name, tags and note, its simulation bound to it, the scheduler woken. */
+  async launch(id: string, spec: Pick<CreateSessionRequest, 'name' | 'tags' | 'note' | 'simulationId'>): Promise<void> {
     if (spec.name !== undefined || spec.tags !== undefined || spec.note !== undefined) await this.runs.update(id, { name: spec.name, tags: spec.tags, note: spec.note });
     if (spec.simulationId) this.simulations.bindToSession(spec.simulationId, id);
     this.scheduler.wake();
-    return { id };
+  }
+
+  /** The devices a topology names (end devices and edge hosts) that are not registered, as a problem, or null. */
+  async unregisteredProblem(topology: CreateSessionRequest['topology']): Promise<string | null> {
+    const named = [...topology.devices.map((d) => d.deviceId), ...(topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
+    const unknown = await this.devices.unregistered(named);
+    return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
   }
 
   private async problemWith(spec: CreateSessionRequest): Promise<string | null> {
@@ -68,9 +80,7 @@ export class SessionsService {
     if (spec.simulationId && this.simulations.list().some((s) => s.id === spec.simulationId && s.source === 'scene')) {
       return `simulationId: simulation ${spec.simulationId} watches the moving scene, and a session replays a dataset (run a stream on it instead)`;
     }
-    const named = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
-    const unknown = await this.devices.unregistered(named);
-    return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
+    return this.unregisteredProblem(spec.topology);
   }
 
   /** The configuration recorded with a run (session or stream): device names, and a simulation's link and failures. */

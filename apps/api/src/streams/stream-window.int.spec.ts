@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CompareResponse, SessionEventsPage, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
+import type { CompareResponse, SessionEventsPage, SimulationView, StoredEvent, StreamView, SweepResult } from '@ddnn/contracts';
 import { repoRoot, waitFor } from '@ddnn/testing';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 
@@ -111,5 +111,34 @@ describe('a window of a stream: its events by time, and compare over its samples
     for (const windows of bad) expect((await call(api, 'POST', '/analysis/compare', ADMIN, { sessionIds: [id], policies, windows })).status).toBe(400);
     const empty = await call(api, 'POST', '/analysis/compare', ADMIN, { sessionIds: [id], policies, windows: { [id]: { fromSample: 40_000, toSample: 40_010 } } });
     expect(empty.status).toBe(422);
+  });
+
+  it('GET /analysis/sweep takes a window of a stream (and needs one), and agrees with compare on it', async () => {
+    const decidedIdx = [...new Set(all.flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow ? [e.data.sampleIndex] : [])))].sort((a, b) => a - b);
+    const lo = decidedIdx[2];
+    const hi = decidedIdx[15];
+    const whole = await call(api, 'GET', `/analysis/sweep?sessionId=${id}&policy=entropy&points=11`, ADMIN);
+    expect(whole.status).toBe(400);
+    expect(JSON.stringify(whole.body)).toMatch(/window/);
+
+    const res = await call<SweepResult>(api, 'GET', `/analysis/sweep?sessionId=${id}&policy=entropy&points=11&fromSample=${lo}&toSample=${hi}`, ADMIN);
+    expect(res.status).toBe(200);
+    expect(res.body.points).toHaveLength(11);
+    const atHalf = res.body.points[5];
+    expect(atHalf.threshold).toBe(0.5);
+    const policies = [{ kind: 'entropy', thresholds: { local: 0.5 } }];
+    const compared = await call<CompareResponse>(api, 'POST', '/analysis/compare', ADMIN, { sessionIds: [id], policies, windows: { [id]: { fromSample: lo, toSample: hi } } });
+    const row = compared.body.rows[0];
+    expect(row.evaluable && atHalf.evaluable).toBe(true);
+    if (row.evaluable) {
+      expect(atHalf.localExitRate).toBeCloseTo(row.localExitRate, 10);
+      expect(atHalf.bytesPerSample).toBeCloseTo(row.bytesPerSample, 6);
+    }
+
+    for (const bad of [`fromSample=${lo}`, `toSample=${hi}`, `fromSample=${hi}&toSample=${lo}`, 'fromSample=-1&toSample=3', 'fromSample=1.5&toSample=3', 'fromSample=0&toSample=60000', 'fromSample=x&toSample=3']) {
+      const r = await call(api, 'GET', `/analysis/sweep?sessionId=${id}&policy=entropy&points=11&${bad}`, ADMIN);
+      expect([bad, r.status]).toEqual([bad, 400]);
+    }
+    expect((await call(api, 'GET', `/analysis/sweep?sessionId=${id}&policy=entropy&fromSample=40000&toSample=40010`, ADMIN)).status).toBe(422);
   });
 });

@@ -3,9 +3,8 @@ import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
 import { PageQueryDto } from '../common/page-query.dto';
-import { SessionSummaryDto } from '../sessions/session-summary.dto';
 import { RunName, RunNote, RunTags } from '../sessions/run-fields';
-import { NAME, PolicyDto, SessionEventsQuery, TopologyDto } from '../sessions/session.dto';
+import { ListPageDto, NAME, PolicyDto, RunViewDto, SessionEventsQuery, TopologyDto } from '../sessions/session.dto';
 
 export class StreamReplayDto {
   @ApiProperty({ description: 'Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', example: 'synthetic-multicam-seed1' })
@@ -92,38 +91,15 @@ export class StreamLabelDto implements StreamLabel {
 }
 
 /** OpenAPI shape of StreamView (libs/contracts); the controller returns the contract type itself. */
-export class StreamViewDto {
-  @ApiProperty() id!: string;
+export class StreamViewDto extends RunViewDto {
   @ApiProperty({ enum: ['stream'] }) kind!: 'stream';
-  @ApiProperty() name!: string;
-  @ApiProperty({ type: [String] }) tags!: string[];
-  @ApiProperty() note!: string;
-  @ApiProperty({ enum: SESSION_STATUSES }) status!: SessionStatus;
-  @ApiProperty() modelId!: string;
-  @ApiProperty({ enum: ['production', 'research'] }) mode!: 'production' | 'research';
-  @ApiProperty({ type: PolicyDto }) policy!: PolicyDto;
-  @ApiProperty({ type: TopologyDto }) topology!: TopologyDto;
-  @ApiProperty() deadlineMs!: number;
   @ApiProperty() rate!: number;
   @ApiProperty({ description: 'A capture farther than this from its trigger is a skipped (stale) capture' }) captureToleranceMs!: number;
-  @ApiProperty({ nullable: true, type: Object }) configuration!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, type: StreamReplayDto }) replay!: StreamReplayDto | null;
-  @ApiProperty() samplesDone!: number;
-  @ApiProperty({ nullable: true, type: String }) owner!: string | null;
-  @ApiProperty({ nullable: true, type: String }) error!: string | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
-  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
-  @ApiProperty({ nullable: true, type: Object }) stats!: Record<string, number> | null;
-  @ApiProperty({ nullable: true, type: SessionSummaryDto, description: 'Folded from the stream log to its head; accuracy is on the labelled samples' })
-  summary!: SessionSummaryDto | null;
 }
 
-export class StreamListDto {
+export class StreamListDto extends ListPageDto {
   @ApiProperty({ type: [StreamViewDto] }) items!: StreamViewDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
 }
 
 export class LabelStreamResponseDto {

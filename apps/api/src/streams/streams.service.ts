@@ -16,17 +16,14 @@ import {
 import { derivedTimedEventId, sessionSummariesByIds } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
-import { DevicesService } from '../devices/devices.service';
 import { appendThroughOutages } from '../orchestrator/append-retry';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { ModelCatalog } from '../orchestrator/model-catalog';
-import { SessionScheduler } from '../orchestrator/session-scheduler';
 import { SessionStore } from '../orchestrator/session-store';
 import { StreamEventLog } from '../orchestrator/stream-event-log';
 import { streamSpecProblem } from '../orchestrator/stream-runner';
 import { SessionRunsRepository } from '../sessions/session-runs.repository';
 import { SessionsService, withRun, withSummary } from '../sessions/sessions.service';
-import { SimulationsService } from '../simulations/simulations.service';
 
 /** The longest time window one events request may name (the retention horizon of a week, and then some). */
 export const MAX_EVENT_WINDOW_DAYS = 31;
@@ -60,12 +57,9 @@ export class StreamsService {
     private readonly log: StreamEventLog,
     private readonly models: ModelCatalog,
     private readonly datasets: DatasetCatalog,
-    private readonly scheduler: SessionScheduler,
     private readonly db: Database,
     private readonly runs: SessionRunsRepository,
-    private readonly devices: DevicesService,
     private readonly sessions: SessionsService,
-    private readonly simulations: SimulationsService,
   ) {}
 
   private get tolerance(): number {
@@ -78,9 +72,7 @@ export class StreamsService {
     const configuration = await this.sessions.configurationOf({ topology: spec.topology, simulationId: spec.simulationId, rate: spec.rate });
     const stored: StreamSpec = { ...spec, mode: spec.mode ?? 'production', configuration };
     const id = await this.store.createStream(stored);
-    if (spec.name !== undefined || spec.tags !== undefined || spec.note !== undefined) await this.runs.update(id, { name: spec.name, tags: spec.tags, note: spec.note });
-    if (spec.simulationId) this.simulations.bindToSession(spec.simulationId, id);
-    this.scheduler.wake();
+    await this.sessions.launch(id, spec);
     return { id };
   }
 
@@ -96,9 +88,7 @@ export class StreamsService {
     }
     const problem = streamSpecProblem(spec, model, replayClasses);
     if (problem) return problem;
-    const named = [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
-    const unknown = await this.devices.unregistered(named);
-    return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
+    return this.sessions.unregisteredProblem(spec.topology);
   }
 
   async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<StreamList> {

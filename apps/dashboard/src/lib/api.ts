@@ -17,6 +17,7 @@ import type {
   CreateSimulationRequest,
   DatasetView,
   SampleViews,
+  SampleWindow,
   UpdateSessionRequest,
   DeviceHistoryEntry,
   DeviceList,
@@ -146,8 +147,11 @@ export const api = {
   simulations: () => request<SimulationView[]>('/api/simulations'),
   createSimulation: (body: CreateSimulationRequest) => request<SimulationView>('/api/simulations', post(body)),
   compare: (body: CompareRequest & CompareRequestOptions) => request<CompareResponse>('/api/analysis/compare', post(body)),
-  sweep: (sessionId: string, policy: ThresholdStatistic, points: number, linkModel?: LinkModel) =>
-    request<SweepResult>(`/api/analysis/sweep${query({ sessionId, policy, points, linkModel: linkModel ? JSON.stringify(linkModel) : undefined })}`),
+  /** The threshold curve of a run, on a window of its samples when given (a stream needs one). */
+  sweep: (sessionId: string, policy: ThresholdStatistic, points: number, linkModel?: LinkModel, window?: SampleWindow) =>
+    request<SweepResult>(
+      `/api/analysis/sweep${query({ sessionId, policy, points, linkModel: linkModel ? JSON.stringify(linkModel) : undefined, fromSample: window?.fromSample, toSample: window?.toSample })}`,
+    ),
   alerts: (q: AlertListQuery) => request<AlertListResponse>(`/api/alerts${query({ ...q })}`),
   acknowledgeAlert: (id: string, note?: string) => request<AlertView>(`/api/alerts/${encodeURIComponent(id)}/acknowledge`, post({ note })),
   silenceAlert: (id: string, until: string) => request<AlertView>(`/api/alerts/${encodeURIComponent(id)}/silence`, post({ until })),

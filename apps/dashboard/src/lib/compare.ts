@@ -1,4 +1,4 @@
-import type { CompareRow, LinkModel, PolicySpec, SessionConfiguration, StoredEvent, SweepResult } from '@ddnn/contracts';
+import type { CompareRow, LinkModel, PolicySpec, RunKind, SampleWindow, SessionConfiguration, StoredEvent, SweepResult } from '@ddnn/contracts';
 import { policyLabel, type SessionSampleTable, sessionSamplesFromEvents } from '@ddnn/policies';
 
 /** One device's share in a session: how often it answered and how often its own exit was right. */
@@ -11,16 +11,26 @@ export interface DeviceContribution {
   accuracy: number | null;
 }
 
+/** What the compare page shows of one run: a session whole, or a window of a stream's samples. */
 export interface SessionAnalysis {
   sessionId: string;
+  kind: RunKind;
+  /** The samples evaluated; null: the whole session. */
+  window: SampleWindow | null;
+  /** How the page names it: the run's name (else its short id), with its window. */
+  name: string;
+  /** The run's own name, if it has one. */
+  runName: string | undefined;
   samples: number;
-  table: SessionSampleTable;
-  /** The API's threshold sweep (GET /api/analysis/sweep), with the session's link model. */
+  /** Whether the run's topology has an edge tier (its edge exit rates are charted). */
+  hasEdge: boolean;
+  /** The API's threshold sweep (GET /api/analysis/sweep), with the run's link model, on its window if any. */
   sweep: SweepResult;
-  devices: DeviceContribution[];
-  /** Samples where at least one device missed a stage (a fault scenario shows up here). */
-  samplesWithMisses: number;
-  /** The link the session recorded (null: none simulated), which the latency estimates use. */
+  /** Per device, from a session's events; null for a stream's window (its page shows device health). */
+  devices: DeviceContribution[] | null;
+  /** Samples where at least one device missed a stage (a fault scenario shows up here); null for a stream's window. */
+  samplesWithMisses: number | null;
+  /** The link the run recorded (null: none simulated), which the latency estimates use. */
   link: SessionConfiguration['link'];
 }
 
@@ -46,7 +56,7 @@ export function deviceContributions(t: SessionSampleTable): DeviceContribution[]
 }
 
 /** A session's device contributions and misses, from its events (what the API's rows do not carry). */
-export function deviceSide(events: StoredEvent[]): Pick<SessionAnalysis, 'sessionId' | 'samples' | 'table' | 'devices' | 'samplesWithMisses'> {
+export function deviceSide(events: StoredEvent[]): { samples: number; devices: DeviceContribution[]; samplesWithMisses: number } {
   const table = sessionSamplesFromEvents(events);
   const d = table.devices.length;
   let samplesWithMisses = 0;
@@ -58,7 +68,7 @@ export function deviceSide(events: StoredEvent[]): Pick<SessionAnalysis, 'sessio
       }
     }
   }
-  return { sessionId: table.sessionId, samples: table.n, table, devices: deviceContributions(table), samplesWithMisses };
+  return { samples: table.n, devices: deviceContributions(table), samplesWithMisses };
 }
 
 /** The link model the API's latency estimates use for a session: its recorded link on every message. */
@@ -98,4 +108,25 @@ export function parseThresholds(text: string, what: string): number[] {
     if (!Number.isFinite(x) || x < 0 || x > 1) throw new Error(`${what}: "${p}" is not a threshold in [0, 1]`);
     return x;
   });
+}
+
+/** A run the compare page evaluates: a session whole, or a stream (or session) on a window of its samples. */
+export interface PickedRun {
+  id: string;
+  window: SampleWindow | null;
+}
+
+/** `windows=<id>:<from>-<to>,...` of the page's address: the windowed runs (malformed entries are dropped). */
+export function parseWindowsParam(text: string | null): PickedRun[] {
+  return (text ?? '').split(',').flatMap((part) => {
+    const m = /^([0-9a-f-]{1,64}):(\d{1,10})-(\d{1,10})$/i.exec(part.trim());
+    if (!m) return [];
+    const fromSample = Number(m[2]);
+    const toSample = Number(m[3]);
+    return toSample >= fromSample ? [{ id: m[1], window: { fromSample, toSample } }] : [];
+  });
+}
+
+export function windowsParam(runs: readonly PickedRun[]): string {
+  return runs.flatMap((r) => (r.window ? [`${r.id}:${r.window.fromSample}-${r.window.toSample}`] : [])).join(',');
 }

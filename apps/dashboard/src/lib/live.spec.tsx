@@ -1,6 +1,6 @@
 import { act, render } from '@testing-library/react';
 import type { StoredEvent } from '@ddnn/contracts';
-import { useLiveSession } from './live';
+import { useLiveRun } from './live';
 
 // A fake socket.io client: the test plays the server (connect, ack, messages, disconnect).
 type Handler = (...args: unknown[]) => void;
@@ -67,14 +67,14 @@ beforeEach(() => {
 });
 
 function Probe({ onEvents, state }: { onEvents: (e: StoredEvent[]) => void; state: (s: string) => void }) {
-  const feed = useLiveSession(SID, { onEvents }, { enabled: true, initialCheckpoint: '7:1' });
+  const feed = useLiveRun({ kind: 'session', id: SID }, { onEvents }, { enabled: true, initialCheckpoint: '7:1' });
   state(feed.state);
   return null;
 }
 
 const flush = () => act(async () => new Promise((r) => setTimeout(r, 0)));
 
-describe('useLiveSession', () => {
+describe('useLiveRun', () => {
   it('sends the token, catches up from the initial checkpoint, then from the last one after a reconnect, losing and repeating nothing', async () => {
     const seen: string[] = [];
     let state = '';
@@ -84,7 +84,7 @@ describe('useLiveSession', () => {
 
     await act(async () => socket.fire('connect'));
     const sub = socket.emitted.find((e) => e.event === 'subscribe')!;
-    expect(sub.body).toEqual({ sessionId: SID });
+    expect(sub.body).toEqual({ sessionId: SID, kind: 'session' });
     await act(async () => sub.ack!({ ok: true, sessionId: SID, status: 'running', checkpoint: '7:3' }));
     await flush();
     expect(calls[0]).toContain('after=7%3A1');
@@ -93,7 +93,7 @@ describe('useLiveSession', () => {
 
     // A live message, then the connection drops; events 5 and 6 are logged while the client is away.
     log.push(ev(4));
-    await act(async () => socket.fire('session-event', { sessionId: SID, checkpoint: '7:4', event: ev(4) }));
+    await act(async () => socket.fire('session-event', { sessionId: SID, kind: 'session', checkpoint: '7:4', event: ev(4) }));
     expect(seen).toEqual(['e2', 'e3', 'e4']);
     await act(async () => socket.fire('disconnect', 'transport close'));
     expect(state).toBe('stale');
@@ -108,8 +108,32 @@ describe('useLiveSession', () => {
     expect(state).toBe('live');
 
     // A duplicate delivery (socket message for an event the catch-up already gave) is dropped.
-    await act(async () => socket.fire('session-event', { sessionId: SID, checkpoint: '7:6', event: ev(6) }));
+    await act(async () => socket.fire('session-event', { sessionId: SID, kind: 'session', checkpoint: '7:6', event: ev(6) }));
     expect(seen).toEqual(['e2', 'e3', 'e4', 'e5', 'e6']);
+  });
+
+  it('follows a stream: subscribes with its kind, catches up over the stream window read, and ignores a session message with the same id', async () => {
+    const seen: string[] = [];
+    const FROM = '2026-12-05T17:00:00.000Z';
+    function StreamProbe() {
+      useLiveRun({ kind: 'stream', id: SID, from: FROM }, { onEvents: (es) => seen.push(...es.map((e) => e.eventId)) }, { enabled: true, initialCheckpoint: '7:2' });
+      return null;
+    }
+    render(<StreamProbe />);
+    const socket = sockets[0];
+    await act(async () => socket.fire('connect'));
+    const sub = socket.emitted.find((e) => e.event === 'subscribe')!;
+    expect(sub.body).toEqual({ sessionId: SID, kind: 'stream' });
+    await act(async () => sub.ack!({ ok: true, sessionId: SID, kind: 'stream', status: 'running', checkpoint: '7:3' }));
+    await flush();
+    expect(calls[0]).toMatch(new RegExp(`^/api/streams/${SID}/events\\?`));
+    expect(new URL(calls[0], 'http://x').searchParams.get('from')).toBe(FROM);
+    expect(new URL(calls[0], 'http://x').searchParams.get('after')).toBe('7:2');
+    expect(seen).toEqual(['e3']);
+    await act(async () => socket.fire('session-event', { sessionId: SID, kind: 'session', checkpoint: '7:4', event: ev(4) }));
+    expect(seen).toEqual(['e3']);
+    await act(async () => socket.fire('session-event', { sessionId: SID, kind: 'stream', checkpoint: '7:5', event: ev(5) }));
+    expect(seen).toEqual(['e3', 'e5']);
   });
 
   it('turns stale when the server refuses the subscription', async () => {

@@ -7,6 +7,8 @@ import {
   type LiveEventMessage,
   type LiveProgressMessage,
   type LiveSubscribeAck,
+  type RunKind,
+  type SessionEventsPage,
   type StoredEvent,
 } from '@ddnn/contracts';
 import { api } from './api';
@@ -22,24 +24,42 @@ export interface LiveFeed {
   lastMessageAt: number | null;
 }
 
-/** The later of two `<xid>:<position>` checkpoints (null = before the first event). */
-export function laterCheckpoint(a: string | null, b: string | null): string | null {
-  if (!a) return b;
-  if (!b) return a;
+/** Whether checkpoint `a` is after `b` in log order (`<xid>:<position>`; null = before the first event). */
+export function checkpointAfter(a: string | null, b: string | null): boolean {
+  if (!a) return false;
+  if (!b) return true;
   const [ax, ap] = a.split(':').map(BigInt);
   const [bx, bp] = b.split(':').map(BigInt);
-  return ax > bx || (ax === bx && ap >= bp) ? a : b;
+  return ax > bx || (ax === bx && ap > bp);
 }
 
-/** Silence (no progress message) after which a running session's feed counts as stale. */
+/** The later of two `<xid>:<position>` checkpoints (null = before the first event). */
+export function laterCheckpoint(a: string | null, b: string | null): string | null {
+  return checkpointAfter(b, a) ? b : a;
+}
+
+/** Silence (no progress message) after which a running run's feed counts as stale. */
 export const STALE_AFTER_MS = 10_000;
 
+/** A run the feed follows: a session, or a stream (whose catch-up reads start at `from`, its window's start). */
+export interface LiveRun {
+  kind: RunKind;
+  id: string;
+  /** Streams: catch up only on events logged from this instant (ISO), never the whole of a weeks-long log. */
+  from?: string;
+}
+
+/** The REST read a catch-up goes through: the run's log after a checkpoint. */
+function readAfter(run: LiveRun, after: string | null): Promise<SessionEventsPage> {
+  return run.kind === 'stream' ? api.streamEvents(run.id, after, run.from ? { from: run.from } : {}, 1000) : api.sessionEvents(run.id, after, 1000);
+}
+
 /**
- * Follows a session over /live. The log is the truth: after every (re)subscribe the hook reads
- * GET /api/sessions/:id/events?after=<last checkpoint> until caught up, so a dropped message loses nothing.
+ * Follows a session or a stream over /live. The log is the truth: after every (re)subscribe the hook reads
+ * GET /api/{sessions,streams}/:id/events?after=<last checkpoint> until caught up, so a dropped message loses nothing.
  */
-export function useLiveSession(
-  sessionId: string | null,
+export function useLiveRun(
+  run: LiveRun | null,
   handlers: { onEvents: (events: StoredEvent[]) => void; onProgress?: (p: LiveProgressMessage) => void },
   opts: { enabled: boolean; initialCheckpoint?: string | null },
 ): LiveFeed {
@@ -48,6 +68,9 @@ export function useLiveSession(
   h.current = handlers;
   const checkpoint = useRef<string | null>(opts.initialCheckpoint ?? null);
 
+  const kind = run?.kind ?? 'session';
+  const sessionId = run?.id ?? null;
+  const from = run?.from;
   useEffect(() => {
     if (!sessionId || !opts.enabled) {
       setFeed((f) => ({ ...f, state: 'off', detail: '' }));
@@ -67,7 +90,7 @@ export function useLiveSession(
       (catchingUp ??= (async () => {
         try {
           for (;;) {
-            const page = await api.sessionEvents(sessionId, checkpoint.current, 1000);
+            const page = await readAfter({ kind, id: sessionId, from }, checkpoint.current);
             if (closed) return;
             deliver(page.events);
             if (page.checkpoint) checkpoint.current = page.checkpoint;
@@ -90,7 +113,7 @@ export function useLiveSession(
     });
     const heard = () => setFeed({ state: 'live', detail: '', lastMessageAt: Date.now() });
     socket.on('connect', () => {
-      socket.emit(LiveEvents.subscribe, { sessionId }, (ack: LiveSubscribeAck) => {
+      socket.emit(LiveEvents.subscribe, { sessionId, kind }, (ack: LiveSubscribeAck) => {
         if (closed) return;
         if (!ack.ok) {
           setFeed((f) => ({ ...f, state: 'stale', detail: `subscribe refused: ${ack.error}` }));
@@ -103,7 +126,7 @@ export function useLiveSession(
     socket.on('disconnect', (reason) => setFeed((f) => ({ ...f, state: 'stale', detail: `disconnected (${reason}); reconnecting` })));
     socket.on('connect_error', (e) => setFeed((f) => ({ ...f, state: 'stale', detail: `cannot connect: ${e.message}` })));
     socket.on(LiveEvents.event, (m: LiveEventMessage) => {
-      if (m.sessionId !== sessionId) return;
+      if (m.sessionId !== sessionId || m.kind !== kind) return;
       heard();
       // While a catch-up runs, hold messages back and deliver them after it (duplicates are dropped by id).
       if (catchingUp) {
@@ -114,7 +137,7 @@ export function useLiveSession(
       deliver([m.event]);
     });
     socket.on(LiveEvents.progress, (m: LiveProgressMessage) => {
-      if (m.sessionId !== sessionId) return;
+      if (m.sessionId !== sessionId || m.kind !== kind) return;
       heard();
       h.current.onProgress?.(m);
     });
@@ -129,10 +152,11 @@ export function useLiveSession(
     return () => {
       closed = true;
       clearInterval(watchdog);
-      socket.emit(LiveEvents.unsubscribe, { sessionId });
+      socket.emit(LiveEvents.unsubscribe, { sessionId, kind });
       socket.close();
     };
-  }, [sessionId, opts.enabled]);
+    // `from` is read when a catch-up starts; a new window re-reads and re-subscribes through `enabled`.
+  }, [kind, sessionId, opts.enabled]);
 
   return feed;
 }

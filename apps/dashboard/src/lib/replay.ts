@@ -28,6 +28,15 @@ export interface SampleFrame {
   bytes: number;
 }
 
+/** A decided sample as a latest-exits table shows it; `label` null while unknown (a stream's, until labelled). */
+export interface DecidedRow {
+  sampleIndex: number;
+  tier: ExitTier;
+  eta: number;
+  prediction: number;
+  label: number | null;
+}
+
 /** Running totals after the first n decided samples. */
 export interface CumulativePoint {
   /** 1-based position in decision order. */

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '@ddnn/contracts';
-import { sampleBounds, windowBounds } from './stream-window';
+import { latestDecisions, sampleBounds, windowBounds, windowEvents } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
   ({ type: 'ExitDecided', data: { sampleIndex, exited: o.exited ?? true, shadow: o.shadow ?? false } }) as unknown as StoredEvent;
@@ -19,5 +19,34 @@ describe('stream windows', () => {
     expect(sampleBounds([])).toBeNull();
     expect(sampleBounds([exit(7, { exited: false }), exit(9, { shadow: true })])).toBeNull();
     expect(sampleBounds([exit(12), exit(5, { exited: false }), exit(4), exit(30, { shadow: true }), exit(9)])).toEqual({ fromSample: 4, toSample: 12 });
+  });
+
+  const at = (n: number, t: string, type = 'SampleStarted', data: Record<string, unknown> = {}) =>
+    ({ type, eventId: `e${n}`, checkpoint: `9:${n}`, createdAt: t, data: { sampleIndex: n, ...data } }) as unknown as StoredEvent;
+
+  it('a window is the REST read plus the live events after its last one, inside [from, to), sliding with its start', () => {
+    const read = [at(1, '2026-12-05T17:55:10Z'), at(2, '2026-12-05T17:56:00Z')];
+    // The feed repeats event 2 (delivered during the read) and brings 3 and 4; 5 is past a custom window's end.
+    const live = [at(2, '2026-12-05T17:56:00Z'), at(3, '2026-12-05T17:58:00Z'), at(4, '2026-12-05T17:59:00Z'), at(5, '2026-12-05T18:01:00Z')];
+    const ids = (es: StoredEvent[]) => es.map((e) => e.eventId);
+    expect(ids(windowEvents(read, live, { from: '2026-12-05T17:55:00Z' }))).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+    expect(ids(windowEvents(read, live, { from: '2026-12-05T17:55:00Z', to: '2026-12-05T18:00:00Z' }))).toEqual(['e1', 'e2', 'e3', 'e4']);
+    // A minute later the 5-minute window starts at 17:56: event 1 has left it.
+    expect(ids(windowEvents(read, live, { from: '2026-12-05T17:56:00Z' }))).toEqual(['e2', 'e3', 'e4', 'e5']);
+    // An empty read takes every live event in the window.
+    expect(ids(windowEvents([], live, { from: '2026-12-05T17:58:30Z' }))).toEqual(['e4', 'e5']);
+  });
+
+  it('latest decisions: newest first, answering exits only, with the label that arrived later', () => {
+    const t = '2026-12-05T17:56:00Z';
+    const decided = (n: number, o: Record<string, unknown> = {}) =>
+      at(n, t, 'ExitDecided', { tier: 'local', eta: 0.1, prediction: 1, label: null, exited: true, shadow: false, ...o });
+    const events = [decided(1), decided(2, { exited: false }), decided(2, { tier: 'cloud' }), decided(3, { shadow: true }), decided(3), at(1, t, 'SampleLabelled', { label: 0 })];
+    expect(latestDecisions(events, 10).map((r) => [r.sampleIndex, r.tier, r.label])).toEqual([
+      [3, 'local', null],
+      [2, 'cloud', null],
+      [1, 'local', 0],
+    ]);
+    expect(latestDecisions(events, 2).map((r) => r.sampleIndex)).toEqual([3, 2]);
   });
 });

@@ -1,4 +1,6 @@
-import { emptySessionSummary, foldSessionSummary, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, emptySessionSummary, foldSessionSummary, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import type { DecidedRow } from './replay';
+import { checkpointAfter } from './live';
 
 /** The windows an operator picks from; `custom` takes explicit instants. */
 export const WINDOW_PRESETS = [
@@ -33,4 +35,33 @@ export function sampleBounds(events: readonly StoredEvent[]): { fromSample: numb
     hi = Math.max(hi, e.data.sampleIndex);
   }
   return lo <= hi ? { fromSample: lo, toSample: hi } : null;
+}
+
+/**
+ * A window's events: those read over REST, then those the live feed delivered after the read's last one, all
+ * logged in [from, to). A preset window slides: events older than its start drop out as the clock moves.
+ */
+export function windowEvents(read: readonly StoredEvent[], live: readonly StoredEvent[], bounds: { from: string; to?: string }): StoredEvent[] {
+  const last = read.length ? read[read.length - 1].checkpoint : null;
+  const from = Date.parse(bounds.from);
+  const to = bounds.to ? Date.parse(bounds.to) : Infinity;
+  const inWindow = (e: StoredEvent) => {
+    const t = Date.parse(e.createdAt);
+    return t >= from && t < to;
+  };
+  return [...read, ...live.filter((e) => checkpointAfter(e.checkpoint, last))].filter(inWindow);
+}
+
+/** The window's decided samples, newest first (at most `limit`), with the label each has been given, if any. */
+export function latestDecisions(events: readonly StoredEvent[], limit: number): DecidedRow[] {
+  const labels = new Map<number, number>();
+  for (const e of events) if (e.type === 'SampleLabelled') labels.set(e.data.sampleIndex, e.data.label);
+  const rows: DecidedRow[] = [];
+  for (let k = events.length - 1; k >= 0 && rows.length < limit; k--) {
+    const e = events[k];
+    if (e.type !== 'ExitDecided' || !answersSample(e.data)) continue;
+    const { sampleIndex, tier, eta, prediction, label } = e.data;
+    rows.push({ sampleIndex, tier, eta, prediction, label: label ?? labels.get(sampleIndex) ?? null });
+  }
+  return rows;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { SimulationView, StreamView } from '@ddnn/contracts';
+import type { SessionEventsPage, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
 import { repoRoot, waitFor } from '@ddnn/testing';
 import { launchBrowser, type Platform, screenshotDir, signedInPage, startPlatform } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
@@ -29,6 +29,17 @@ async function shoot(name: string): Promise<void> {
 
 const decided = async () => (await platform.call<StreamView>('GET', `/api/streams/${stream}`)).summary?.samplesDecided ?? 0;
 
+/** The stream's whole log over REST. */
+async function streamLog(): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let after = ''; ; ) {
+    const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${stream}/events?limit=1000${after ? `&after=${after}` : ''}`);
+    events.push(...page.events);
+    if (!page.hasMore || !page.checkpoint) return events;
+    after = page.checkpoint;
+  }
+}
+
 beforeAll(async () => {
   platform = await startPlatform();
   browser = await launchBrowser();
@@ -53,16 +64,44 @@ afterAll(async () => {
 });
 
 describe('streams in chromium against the real API', () => {
-  it('lists a stream, watches it live over a window, replays a sample in it, compares over it and stops it', async () => {
+  it('lists a stream, watches it live over /live (labels too), replays a sample in it, compares policies over its window on /compare and stops it', async () => {
     await page.goto(`${platform.url}/sessions`);
     await page.getByTestId('streams-table').getByRole('link', { name: 'street cameras' }).click();
     await page.getByTestId('stream-name').getByText('street cameras').waitFor();
 
-    // Live: the window's sample count grows without a reload.
+    // Live over /live: the feed is up, and the window's sample count grows with no read of the window's events
+    // (the page reads them once; only the socket brings more).
     const shown = async () => Number(await page.getByTestId('stat-samples').locator('.stat-value').textContent().catch(() => '0')) || 0;
+    await page.locator('[data-testid=live-indicator][data-state=live]').waitFor({ timeout: 60_000 });
     await waitFor('samples in the live view', async () => (await shown()) >= 3, 120_000, 300);
+    const reads: string[] = [];
+    const onRequest = (r: { url(): string }) => r.url().includes(`/api/streams/${stream}/events`) && reads.push(r.url());
+    page.on('request', onRequest);
     const first = await shown();
-    await waitFor('the live view to update', async () => (await shown()) > first, 60_000, 300);
+    await waitFor('the live view to grow by 3 samples', async () => (await shown()) >= first + 3, 60_000, 300);
+    page.off('request', onRequest);
+    expect(reads).toEqual([]);
+    expect(await page.getByTestId('live-fallback').count()).toBe(0);
+
+    // A label posted late reaches the open page through the feed: accuracy on labelled appears.
+    const newest = Number((await page.getByTestId('window-samples').locator('tbody tr a').first().textContent())?.trim());
+    await platform.call('POST', `/api/streams/${stream}/labels`, [{ sampleIndex: newest, label: 0 }]);
+    await waitFor('the label in the live view', async () => /\/ 1 labelled/.test((await page.getByTestId('stat-accuracy').textContent()) ?? ''), 30_000, 200);
+    expect(await page.getByTestId('stat-accuracy').locator('.stat-value').textContent()).toMatch(/^\d+(\.\d)?%$/);
+
+    // Without the feed (its socket refused, WebSocket and long-polling both), the page says so and reads the
+    // window again every few seconds: the count still grows.
+    const offline = await signedInPage(browser, platform.url);
+    await offline.routeWebSocket(/\/socket\.io\//, (ws) => ws.close());
+    await offline.route(/\/socket\.io\//, (r) => r.abort());
+    await offline.goto(`${platform.url}/stream?id=${stream}`);
+    await offline.getByTestId('live-fallback').waitFor({ timeout: 60_000 });
+    await offline.locator('[data-testid=live-indicator][data-state=stale]').waitFor();
+    const polled = async () => Number(await offline.getByTestId('stat-samples').locator('.stat-value').textContent().catch(() => '0')) || 0;
+    await waitFor('samples on the polling page', async () => (await polled()) > 0, 60_000, 300);
+    const polledFirst = await polled();
+    await waitFor('the polling page to grow', async () => (await polled()) > polledFirst, 60_000, 300);
+    await offline.close();
     await page.getByTestId('window-samples').locator('tbody tr').first().waitFor();
     await shoot('stream');
 
@@ -84,17 +123,31 @@ describe('streams in chromium against the real API', () => {
     await shoot('stream-replay');
     await page.goBack();
 
-    // Compare over the window.
+    // Compare over the window: the stream page hands its window of samples to /compare, whose table and sweep
+    // evaluate exactly those samples.
     await page.getByTestId('stream-name').waitFor();
     await page.getByRole('button', { name: 'custom' }).click();
     await page.getByRole('button', { name: 'last 1 h' }).click();
     await page.getByTestId('window-samples').locator('tbody tr').first().waitFor({ timeout: 60_000 });
-    await page.getByRole('button', { name: 'Compare', exact: true }).click();
-    const table = page.getByTestId('window-compare');
-    await table.waitFor({ timeout: 60_000 });
-    await expect(table.locator('tbody tr').count()).resolves.toBe(7);
-    expect(await page.getByTestId('compare-window').textContent()).toMatch(/Samples \d+–\d+/);
+    await page.getByTestId('compare-window-link').click();
+    await page.getByTestId('compare-table').waitFor({ timeout: 90_000 });
+    const windowParam = new URL(page.url()).searchParams.get('windows') ?? '';
+    const m = new RegExp(`^${stream}:(\\d+)-(\\d+)$`).exec(windowParam);
+    expect(m).not.toBeNull();
+    const [lo, hi] = [Number(m?.[1]), Number(m?.[2])];
+    const inWindow = new Set(
+      (await streamLog()).flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow && e.data.sampleIndex >= lo && e.data.sampleIndex <= hi ? [e.data.sampleIndex] : [])),
+    );
+    const rows = page.getByTestId('compare-table').locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(7);
+    const counts = await page.getByTestId('compare-samples').allTextContents();
+    expect(counts.length).toBe(7);
+    expect(new Set(counts.map(Number))).toEqual(new Set([inWindow.size]));
+    expect(await page.getByTestId('picked-windows').textContent()).toContain(`samples ${lo}–${hi}`);
+    await page.getByTestId('sweep-chart').locator('.recharts-line').first().waitFor();
+    await page.getByTestId('device-side-note').waitFor();
     await shoot('stream-compare');
+    await page.goBack();
 
     // Stop.
     await page.getByRole('button', { name: 'Stop' }).click();

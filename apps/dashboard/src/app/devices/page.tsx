@@ -7,6 +7,7 @@ import { api } from '../../lib/api';
 import { deviceAgentCommand } from '../../lib/device-command';
 import { fmtAgo, fmtTime } from '../../lib/format';
 import { useAsync } from '../../lib/use-async';
+import { asError } from '../../lib/errors';
 
 const PAGE = 50;
 
@@ -47,7 +48,7 @@ function ConnectDevice() {
       setKey(p.provisioningKey);
       profiles.reload();
     } catch (e) {
-      setErr(e instanceof Error ? e : new Error(String(e)));
+      setErr(asError(e));
     }
   };
   const cmd = deviceAgentCommand({ server, profileKey: key || '<PROFILE_KEY>', name, view, role });
@@ -128,7 +129,7 @@ export default function DevicesPage() {
       await api.updateDevice(d.id, { adminState });
       list.reload();
     } catch (e) {
-      setActionError(e instanceof Error ? e : new Error(String(e)));
+      setActionError(asError(e));
     } finally {
       setBusy(null);
     }
@@ -141,7 +142,7 @@ export default function DevicesPage() {
       await api.deleteDevice(d.id);
       list.reload();
     } catch (e) {
-      setActionError(e instanceof Error ? e : new Error(String(e)));
+      setActionError(asError(e));
     } finally {
       setBusy(null);
     }

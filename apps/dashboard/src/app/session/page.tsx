@@ -2,15 +2,16 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { type FormEvent, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { bytesByLink, type ExitDecided, type LiveProgressMessage, type SessionRunStats, type SessionView, type StoredEvent } from '@ddnn/contracts';
-import { ExitsChart, LinkBytesChart } from '../../components/charts';
+import { type ExitDecided, type LiveProgressMessage, type SessionRunStats, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
-import { DeviceName, type DeviceNames, deviceLabel, useDeviceNames } from '../../lib/device-names';
+import { DeviceName, type DeviceNames, useDeviceNames } from '../../lib/device-names';
 import { parseTags } from '../../lib/session-form';
 import { fmtBytes, fmtDuration, fmtMs, fmtPct, fmtTime } from '../../lib/format';
-import { useLiveSession } from '../../lib/live';
+import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel, localExitRate } from '../../lib/policy';
+import { asError } from '../../lib/errors';
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 
@@ -99,7 +100,7 @@ function RunCard({ session, onSaved }: { session: SessionView; onSaved: (s: Sess
       onSaved(await api.updateSession(session.id, { name: name.trim(), tags: parseTags(tags), note }));
       setState({ busy: false, saved: true });
     } catch (err) {
-      setState({ busy: false, error: err instanceof Error ? err : new Error(String(err)) });
+      setState({ busy: false, error: asError(err) });
     }
   };
   return (
@@ -148,7 +149,7 @@ function SessionDetail({ id }: { id: string }) {
         setSession(s);
         setError(undefined);
       })
-      .catch((e: unknown) => setError(e instanceof Error ? e : new Error(String(e))))
+      .catch((e: unknown) => setError(asError(e)))
       .finally(() => {
         refetching.current = null;
         if (again.current) {
@@ -175,7 +176,7 @@ function SessionDetail({ id }: { id: string }) {
     },
     [refresh],
   );
-  const feed = useLiveSession(id, { onEvents, onProgress }, { enabled: running, initialCheckpoint: session?.summary?.checkpoint ?? null });
+  const feed = useLiveRun({ kind: 'session', id }, { onEvents, onProgress }, { enabled: running, initialCheckpoint: session?.summary?.checkpoint ?? null });
   const names = useDeviceNames(session ? session.topology.devices.map((d) => d.deviceId) : [], session?.configuration);
   // A finished session gets no more messages: one last refetch when the feed says it ended.
   useEffect(() => {
@@ -207,7 +208,7 @@ function SessionDetail({ id }: { id: string }) {
     try {
       setSession(await api.stopSession(id));
     } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
+      setError(asError(e));
     } finally {
       setStopping(false);
     }
@@ -274,70 +275,13 @@ function SessionDetail({ id }: { id: string }) {
         <Empty title={running ? 'Waiting for the first decided sample…' : 'This session decided no samples.'} />
       ) : (
         <div className="grid cols-2">
-          <Card title="Exits per tier">
-            <ExitsChart summary={s} />
-          </Card>
-          <Card title="Bytes per link">
-            <LinkBytesChart bytesByLink={bytesByLink(s)} label={(n) => (names.has(n) ? deviceLabel(n, names) : undefined)} />
-          </Card>
-          <Card title="Device health">
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Device</th>
-                    <th className="num">View</th>
-                    <th className="num">Answered</th>
-                    <th className="num">Missed</th>
-                    <th className="num">Miss rate</th>
-                    <th className="num">Mean latency</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(s.devices).map(([d, t]) => (
-                    <tr key={d}>
-                      <td>
-                        <DeviceName id={d} names={names} />
-                      </td>
-                      <td className="num">{t.view ?? '–'}</td>
-                      <td className="num">{t.answered}</td>
-                      <td className="num">{t.missed}</td>
-                      <td className="num">{fmtPct(t.answered + t.missed ? t.missed / (t.answered + t.missed) : null)}</td>
-                      <td className="num">{t.meanLatencyMs === null ? '–' : `${t.meanLatencyMs.toFixed(1)} ms`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </Card>
+          <ExitAndBytesCards summary={s} names={names} />
+          <DeviceHealthCard summary={s} names={names} />
           <Card title={running ? 'Latest exits (live)' : 'Latest exits'}>
             {recent.length === 0 ? (
               <p className="muted">{running ? 'Exits appear here as samples are decided.' : 'Open the replay to step through every sample.'}</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th className="num">Sample</th>
-                    <th>Exit</th>
-                    <th className="num">η</th>
-                    <th>Prediction</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {recent.map((x) => (
-                    <tr key={`${x.sampleIndex}-${x.tier}`}>
-                      <td className="num">
-                        <Link href={`/replay?session=${id}&sample=${x.sampleIndex}`}>{x.sampleIndex}</Link>
-                      </td>
-                      <td>
-                        <span className={`badge tier-${x.tier}`}>{x.tier}</span>
-                      </td>
-                      <td className="num">{x.eta.toFixed(3)}</td>
-                      <td>{x.label === null ? `class ${x.prediction}` : x.prediction === x.label ? '✓ right' : '✗ wrong'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DecidedSamplesTable rows={recent} replayHref={(i) => `/replay?session=${id}&sample=${i}`} />
             )}
           </Card>
         </div>

@@ -1,21 +1,24 @@
 'use client';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useMemo, useState } from 'react';
-import { bytesByLink, type StreamView } from '@ddnn/contracts';
-import { ExitsChart, LinkBytesChart } from '../../components/charts';
-import { WindowCompare } from '../../components/window-compare';
-import { Card, Empty, ErrorNote, Loading, Stat, StatusBadge } from '../../components/ui';
+import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from '@ddnn/contracts';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
+import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api, STREAM_WINDOW_EVENT_CAP, streamWindowEvents } from '../../lib/api';
-import { DeviceName, deviceLabel, useDeviceNames } from '../../lib/device-names';
+import { useDeviceNames } from '../../lib/device-names';
 import { fmtBytes, fmtPct, fmtTime } from '../../lib/format';
+import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel, localExitRate } from '../../lib/policy';
-import { buildReplay } from '../../lib/replay';
-import { sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowSummary } from '../../lib/stream-window';
+import { latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowSummary } from '../../lib/stream-window';
 import { useAsync } from '../../lib/use-async';
+import { asError } from '../../lib/errors';
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
+/** The fallback: without the live feed, the stream and its window are read again this often. */
 const REFRESH_MS = 3000;
+/** How often a preset window's start moves on. */
+const CLOCK_MS = 2000;
 
 /** datetime-local's value for an instant (local time, minutes). */
 const localInput = (ms: number) => {
@@ -50,29 +53,72 @@ function WindowPicker({ value, custom, onChange, onCustom }: { value: WindowKey;
   );
 }
 
+/** The compare page's address for a window of a stream: its samples, and the instants they were read between. */
+function compareHref(id: string, samples: SampleWindow, bounds: { from: string; to?: string }): string {
+  const q = new URLSearchParams({ windows: `${id}:${samples.fromSample}-${samples.toSample}`, from: bounds.from });
+  if (bounds.to) q.set('to', bounds.to);
+  return `/compare?${q.toString()}`;
+}
+
 function StreamDetail({ id }: { id: string }) {
   const [win, setWin] = useState<WindowKey>('5m');
   const [custom, setCustom] = useState(() => ({ from: localInput(Date.now() - 3_600_000), to: localInput(Date.now()) }));
   const [stopping, setStopping] = useState<{ busy: boolean; error?: Error }>({ busy: false });
-  const stream = useAsync(() => api.stream(id), [id], REFRESH_MS);
+  const [feedUp, setFeedUp] = useState(false);
+  const [finished, setFinished] = useState(false);
+  // Polled only while the feed is down and the stream can still change.
+  const stream = useAsync(() => api.stream(id), [id], feedUp || finished ? undefined : REFRESH_MS);
+  useEffect(() => setFinished(!!stream.data && FINISHED.has(stream.data.status)), [stream.data]);
   const running = !!stream.data && !FINISHED.has(stream.data.status);
-  const bounds = windowBounds(win, custom);
-  // A preset window slides with the clock while the stream runs; a custom one is fixed.
+  // A preset window ends now: its start moves with this clock, which ticks while the stream runs.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running || win === 'custom') return;
+    const t = setInterval(() => setNow(Date.now()), CLOCK_MS);
+    return () => clearInterval(t);
+  }, [running, win]);
+  const bounds = windowBounds(win, custom, now);
+  const windowKey = `${win}|${custom.from}|${custom.to}`;
+  const openEnded = !!bounds && (!bounds.to || Date.parse(bounds.to) > now);
+
+  // The window is read once over REST; then the live feed adds what is logged after it. Without the feed (or when
+  // the window is too large to hold, so it cannot be kept whole) the read is repeated, as a visible fallback.
+  const polling = running && openEnded && !feedUp;
   const windowed = useAsync(
-    () => (bounds ? streamWindowEvents(id, bounds) : Promise.resolve(null)),
-    [id, win, custom.from, custom.to],
-    running && win !== 'custom' ? REFRESH_MS : undefined,
+    () => {
+      const b = windowBounds(win, custom);
+      return b ? streamWindowEvents(id, b).then((r) => ({ ...r, key: windowKey })) : Promise.resolve(null);
+    },
+    [id, windowKey],
+    polling ? REFRESH_MS : undefined,
   );
+  const read = windowed.data?.key === windowKey ? windowed.data : undefined;
+  const [live, setLive] = useState<StoredEvent[]>([]);
+  const [progress, setProgress] = useState<LiveProgressMessage>();
+  useEffect(() => setLive([]), [windowKey]);
+  const lastRead = read?.events.length ? read.events[read.events.length - 1].checkpoint : null;
+  const onEvents = useCallback((events: StoredEvent[]) => setLive((l) => [...l, ...events].slice(-STREAM_WINDOW_EVENT_CAP)), []);
+  const feed = useLiveRun(
+    bounds ? { kind: 'stream', id, from: bounds.from } : null,
+    { onEvents, onProgress: setProgress },
+    { enabled: running && openEnded && !!read && !read.truncated, initialCheckpoint: lastRead },
+  );
+  useEffect(() => setFeedUp(feed.state === 'live'), [feed.state]);
+  const { reload } = stream;
+  // The feed says the stream ended (or changed state): read its row again.
+  useEffect(() => {
+    if (progress && stream.data && progress.status !== stream.data.status) reload();
+  }, [progress, stream.data, reload]);
+
   const view: StreamView | undefined = stream.data;
   const names = useDeviceNames(view ? view.topology.devices.map((d) => d.deviceId) : [], view?.configuration ?? undefined);
-  const events = windowed.data?.events;
+  const events = useMemo(() => (read && bounds ? windowEvents(read.events, live, bounds) : undefined), [read, live, bounds?.from, bounds?.to]);
   const s = useMemo(() => (events ? windowSummary(id, events) : null), [id, events]);
-  const frames = useMemo(() => (events ? buildReplay(events).frames : []), [events]);
+  const decisions = useMemo(() => (events ? latestDecisions(events, 50) : []), [events]);
   const samples = events ? sampleBounds(events) : null;
 
   if (stream.error && !view) return <ErrorNote error={stream.error} what={`stream ${id}`} onRetry={stream.reload} />;
   if (!view) return <Loading what="the stream" />;
-  const all = view.summary;
   const stop = async () => {
     setStopping({ busy: true });
     try {
@@ -80,17 +126,20 @@ function StreamDetail({ id }: { id: string }) {
       stream.reload();
       setStopping({ busy: false });
     } catch (e) {
-      setStopping({ busy: false, error: e instanceof Error ? e : new Error(String(e)) });
+      setStopping({ busy: false, error: asError(e) });
     }
   };
   const windowQuery = bounds ? `&from=${encodeURIComponent(bounds.from)}${bounds.to ? `&to=${encodeURIComponent(bounds.to)}` : ''}` : '';
   const pending = s ? Math.max(0, s.samplesDecided - s.labelled) : null;
+  // The stored fold can lag the window's by a moment: the whole stream has at least the window's samples.
+  const sinceStart = Math.max(view.summary?.samplesDecided ?? 0, progress?.samplesDecided ?? 0, s?.samplesDecided ?? 0);
   return (
     <>
       <div className="page-head">
         <div className="grow">
           <h1>
-            {view.name ? <span data-testid="stream-name">{view.name}</span> : <>Stream <span className="mono">{id.slice(0, 8)}</span></>} <StatusBadge status={view.status} />
+            {view.name ? <span data-testid="stream-name">{view.name}</span> : <>Stream <span className="mono">{id.slice(0, 8)}</span></>} <StatusBadge status={view.status} />{' '}
+            {running && openEnded ? <LiveIndicator state={feed.state} detail={feed.detail} /> : null}
           </h1>
           <p>
             model {view.modelId} · {livePolicyLabel(view.policy)} · {view.rate} samples/s · deadline {view.deadlineMs} ms · {view.topology.devices.length} devices · started{' '}
@@ -105,15 +154,31 @@ function StreamDetail({ id }: { id: string }) {
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}
       {view.error && <div className="note error">The stream failed: {view.error}</div>}
-      <Card title="Time window">
+      {polling && feed.state === 'stale' && (
+        <p className="note" data-testid="live-fallback">
+          The live feed is down ({feed.detail || feed.state}): the window is read again every {REFRESH_MS / 1000} s until it is back.
+        </p>
+      )}
+      <Card
+        title="Time window"
+        actions={
+          samples && bounds ? (
+            <Link href={compareHref(id, samples, bounds)} data-testid="compare-window-link">
+              <button type="button" className="secondary">
+                Compare policies over this window
+              </button>
+            </Link>
+          ) : undefined
+        }
+      >
         <WindowPicker value={win} custom={custom} onChange={setWin} onCustom={setCustom} />
         {!bounds && <p className="note error">The custom window needs a start before its end.</p>}
         <p className="muted" data-testid="window-text" style={{ marginBottom: 0 }}>
           {bounds ? `${fmtTime(bounds.from)} → ${bounds.to ? fmtTime(bounds.to) : 'now'}` : ''}
           {s ? ` · ${s.samplesDecided} samples decided in this window` : ''}
-          {/* The stored fold can lag the window's by a moment: the whole stream has at least the window's samples. */}
-          {all ? ` · ${Math.max(all.samplesDecided, s?.samplesDecided ?? 0)} since the stream started` : ''}
-          {windowed.data?.truncated ? ` · only the first ${STREAM_WINDOW_EVENT_CAP} events of the window are shown: pick a shorter one` : ''}
+          {view.summary || progress ? ` · ${sinceStart} since the stream started` : ''}
+          {progress?.accuracy != null ? ` (accuracy ${fmtPct(progress.accuracy)} on ${progress.labelled} labelled)` : ''}
+          {read?.truncated ? ` · only the first ${STREAM_WINDOW_EVENT_CAP} events of the window are shown (and it is not followed live): pick a shorter one` : ''}
         </p>
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
       </Card>
@@ -128,72 +193,15 @@ function StreamDetail({ id }: { id: string }) {
         <Empty title={windowed.loading && !s ? 'Reading the window…' : running ? 'No sample decided in this window yet…' : 'No sample was decided in this window.'} />
       ) : (
         <div className="grid cols-2">
-          <Card title="Exits per tier">
-            <ExitsChart summary={s} />
-          </Card>
-          <Card title="Bytes per link">
-            <LinkBytesChart bytesByLink={bytesByLink(s)} label={(n) => (names.has(n) ? deviceLabel(n, names) : undefined)} />
-          </Card>
-          <Card title="Devices">
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Device</th>
-                    <th className="num">Answered</th>
-                    <th className="num">Missed</th>
-                    <th className="num">Miss rate</th>
-                    <th className="num">Mean latency</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(s.devices).map(([d, t]) => (
-                    <tr key={d}>
-                      <td>
-                        <DeviceName id={d} names={names} />
-                      </td>
-                      <td className="num">{t.answered}</td>
-                      <td className="num">{t.missed}</td>
-                      <td className="num">{fmtPct(t.answered + t.missed ? t.missed / (t.answered + t.missed) : null)}</td>
-                      <td className="num">{t.meanLatencyMs === null ? '–' : `${t.meanLatencyMs.toFixed(1)} ms`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </Card>
-          <Card title="Samples in the window (newest first)">
+          <ExitAndBytesCards summary={s} names={names} />
+          <DeviceHealthCard summary={s} names={names} />
+          <Card title={running && feedUp ? 'Latest decisions (live)' : 'Latest decisions'}>
             <div className="table-wrap" style={{ maxHeight: 320, overflowY: 'auto' }}>
-              <table data-testid="window-samples">
-                <thead>
-                  <tr>
-                    <th className="num">Sample</th>
-                    <th>Exit</th>
-                    <th className="num">η</th>
-                    <th>Prediction</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {frames
-                    .slice(-50)
-                    .reverse()
-                    .map((f) => (
-                      <tr key={f.sampleIndex}>
-                        <td className="num">
-                          <Link href={`/replay?stream=${id}&sample=${f.sampleIndex}${windowQuery}`}>{f.sampleIndex}</Link>
-                        </td>
-                        <td>{f.exit && <span className={`badge tier-${f.exit.tier}`}>{f.exit.tier}</span>}</td>
-                        <td className="num">{f.exit ? f.exit.eta.toFixed(3) : '–'}</td>
-                        <td>{f.exit ? `class ${f.exit.prediction}` : '–'}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
+              <DecidedSamplesTable rows={decisions} replayHref={(i) => `/replay?stream=${id}&sample=${i}${windowQuery}`} testId="window-samples" />
             </div>
           </Card>
         </div>
       )}
-      <WindowCompare runId={id} window={samples} />
     </>
   );
 }

@@ -8,7 +8,7 @@ import { bytesByLink, type SessionView } from '@ddnn/contracts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
 import { fmtBytes, shortId } from '../../lib/format';
-import { useLiveSession } from '../../lib/live';
+import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel } from '../../lib/policy';
 import { layoutTopology } from '../../lib/topology';
 import { useAsync } from '../../lib/use-async';
@@ -30,7 +30,7 @@ function Graph({ session }: { session: SessionView }) {
     void api.session(session.id).then(setCurrent).catch(() => undefined);
   }, [session.id]);
   const running = !FINISHED.has(current.status);
-  const feed = useLiveSession(session.id, { onEvents: () => undefined, onProgress: refresh }, { enabled: running, initialCheckpoint: session.summary?.checkpoint ?? null });
+  const feed = useLiveRun({ kind: 'session', id: session.id }, { onEvents: () => undefined, onProgress: refresh }, { enabled: running, initialCheckpoint: session.summary?.checkpoint ?? null });
   useEffect(() => {
     if (!running || feed.state === 'live') return;
     const t = setInterval(refresh, 3000);

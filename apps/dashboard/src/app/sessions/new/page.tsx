@@ -7,6 +7,7 @@ import { Card, ErrorNote } from '../../../components/ui';
 import { api } from '../../../lib/api';
 import { defaultSessionForm, FormError, modelViews, sessionRequest, type SessionFormState, simulationDevices, simulationRequest, withCatalogDefaults } from '../../../lib/session-form';
 import { useAsync } from '../../../lib/use-async';
+import { asError } from '../../../lib/errors';
 
 export default function NewSessionPage() {
   const router = useRouter();
@@ -44,7 +45,7 @@ export default function NewSessionPage() {
       router.push(`/session?id=${id}`);
     } catch (err) {
       if (err instanceof FormError) setProblem(err.message);
-      else setApiError(err instanceof Error ? err : new Error(String(err)));
+      else setApiError(asError(err));
       setBusy(false);
     }
   };

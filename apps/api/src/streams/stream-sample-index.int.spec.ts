@@ -1,0 +1,139 @@
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { migrations } from '@ddnn/migrations';
+import { streamIds, type NewEvent } from '@ddnn/contracts';
+import { DAY_MS, ensureStreamPartitions, EventStore, listStreamPartitions, newEventId } from '@ddnn/events';
+import { createTestDatabase, type TestDatabase, waitFor } from '@ddnn/testing';
+
+const RUN = '0193a5a0-0000-7000-8000-00000000a001';
+const OTHER = '0193a5a0-0000-7000-8000-00000000a002';
+const SAMPLES = 4000;
+
+jest.setTimeout(120_000);
+
+/** One sample of a stream as the engine logs it: started, two sections, its answering exit and the bytes it moved. */
+function sampleEvents(run: string, i: number, at: number): NewEvent[] {
+  const base = { sessionId: run, sampleIndex: i };
+  return [
+    { type: 'SampleStarted', eventId: newEventId(at), data: { ...base, sampleId: `s${i}`, label: null, triggeredAt: at } },
+    { type: 'SectionEvaluated', eventId: newEventId(at), data: { ...base, tier: 'local', node: 'local', probabilities: [0.9, 0.1], entropy: 0.47, latencyMs: 1, shadow: false } },
+    { type: 'ExitDecided', eventId: newEventId(at), data: { ...base, tier: 'local', eta: 0.47, threshold: 0.5, policy: 'entropy', exited: true, prediction: i % 2, label: null, shadow: false } },
+    { type: 'BytesTransferred', eventId: newEventId(at), data: { ...base, from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false } },
+  ] as NewEvent[];
+}
+
+describe('stream events by sample: the events_stream_sample_idx migration (real Postgres, partitioned events)', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let store: EventStore;
+  /** One connection, so the statistics of what it read are its own and can be flushed on demand. */
+  let single: Pool;
+  let singleStore: EventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const ds = await new DataSource({ type: 'postgres', url: db.url, migrations }).initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    await ds.destroy();
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    single = new Pool({ connectionString: db.url, max: 1 });
+    store = new EventStore(pool);
+    singleStore = new EventStore(single);
+  });
+  afterAll(async () => {
+    for (const p of [pool, single]) {
+      p?.on('error', () => undefined);
+      await p?.end();
+    }
+    await db?.drop();
+  });
+
+  /** The partitions of events_stream that carry a child of the parent's index (the leaves of the index tree). */
+  const indexedPartitions = async (): Promise<string[]> =>
+    (
+      await pool.query<{ t: string }>(
+        `SELECT tbl.relname AS t FROM pg_partition_tree('events_stream_sample_idx') pt
+           JOIN pg_index i ON i.indexrelid = pt.relid JOIN pg_class tbl ON tbl.oid = i.indrelid
+          WHERE pt.isleaf ORDER BY 1`,
+      )
+    ).rows.map((r) => r.t);
+
+  const leafTables = async (): Promise<string[]> =>
+    (await pool.query<{ t: string }>(`SELECT relid::regclass::text AS t FROM pg_partition_tree('events_stream') WHERE isleaf ORDER BY 1`)).rows.map((r) => r.t);
+
+  /** Index scans of the sample index, summed over every partition (statistics as the server last flushed them). */
+  const sampleIndexScans = async (): Promise<number> => {
+    const c = await pool.connect();
+    try {
+      await c.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await c.query<{ n: string }>(
+        `SELECT coalesce(sum(s.idx_scan), 0)::text AS n FROM pg_partition_tree('events_stream_sample_idx') pt
+           JOIN pg_stat_user_indexes s ON s.indexrelid = pt.relid WHERE pt.isleaf`,
+      );
+      return Number(rows[0].n);
+    } finally {
+      c.release();
+    }
+  };
+
+  it('is built on every partition of stream events, today, the days created ahead later and the default one, and not on sessions', async () => {
+    const now = Date.now();
+    await ensureStreamPartitions(pool, { now: new Date(now), daysAhead: 2 });
+    const days = (await listStreamPartitions(pool)).map((p) => p.name);
+    expect(days.length).toBeGreaterThanOrEqual(3);
+    const leaves = await leafTables();
+    expect(leaves).toEqual(expect.arrayContaining([...days, 'events_stream_default']));
+    expect(await indexedPartitions()).toEqual(leaves);
+    // A day attached after the migration gets the index too (partitions.ts creates them bare, then attaches).
+    await ensureStreamPartitions(pool, { now: new Date(now + 5 * DAY_MS), daysAhead: 0 });
+    expect((await leafTables()).length).toBe(leaves.length + 1);
+    expect(await indexedPartitions()).toEqual(await leafTables());
+    const kept = await pool.query(`SELECT 1 FROM pg_indexes WHERE tablename = 'events_kept' AND indexdef LIKE '%sampleIndex%'`);
+    expect(kept.rowCount).toBe(0);
+  });
+
+  it('answers samplePayloads for a few samples of a long stream exactly, through the index', async () => {
+    const t0 = Date.now();
+    for (let from = 0; from < SAMPLES; from += 250) {
+      const requests = [RUN, OTHER].map((run) => ({
+        streamId: streamIds.stream(run),
+        events: Array.from({ length: 250 }, (_, k) => sampleEvents(run, from + k, t0 + from + k)).flat(),
+      }));
+      for (const o of await store.appendBatch(requests)) expect(o.ok).toBe(true);
+    }
+    const labels: NewEvent[] = [7, 3999].map((i) => ({ type: 'SampleLabelled', eventId: newEventId(), data: { sessionId: RUN, sampleIndex: i, label: 1, labelledAt: Date.now() } }) as NewEvent);
+    await store.appendToStream(streamIds.stream(RUN), labels);
+    await pool.query('ANALYZE events_stream');
+
+    const before = await sampleIndexScans();
+    const stream = streamIds.stream(RUN);
+    const decisions = await singleStore.samplePayloads(stream, 'ExitDecided', [7, 3999, 2500, SAMPLES + 10]);
+    const labelled = await singleStore.samplePayloads(stream, 'SampleLabelled', [7, 8, 3999]);
+    const started = await singleStore.samplePayloads(stream, 'SampleStarted', [0, 1, 2]);
+    // Flush this connection's statistics now rather than within its idle interval.
+    await single.query('SELECT pg_stat_force_next_flush()');
+    await single.query('SELECT 1');
+
+    // Exactly those samples of this stream (not the other stream's, none for a sample never logged), in log order.
+    expect(decisions.map((d) => [d.data.sessionId, d.data.sampleIndex, d.data.prediction])).toEqual([
+      [RUN, 7, 1],
+      [RUN, 2500, 0],
+      [RUN, 3999, 1],
+    ]);
+    expect(labelled.map((l) => [l.data.sampleIndex, l.data.label])).toEqual([
+      [7, 1],
+      [3999, 1],
+    ]);
+    expect(started.map((s) => s.data.sampleId)).toEqual(['s0', 's1', 's2']);
+    // Three reads by sample: each used the index (a scan of the type would have read 4 000 rows a time).
+    await waitFor('the index scans in the statistics', async () => (await sampleIndexScans()) >= before + 3, 20_000, 200);
+  });
+
+  it('events outside the index (no sample, or BytesTransferred) are stored and read by sample as before', async () => {
+    const stream = streamIds.stream(RUN);
+    await store.appendToStream(stream, [{ type: 'SessionCompleted', eventId: newEventId(), data: { sessionId: RUN, samples: SAMPLES, durationMs: 1 } } as NewEvent]);
+    expect((await store.lastPayload(stream, 'SessionCompleted'))?.data.samples).toBe(SAMPLES);
+    const bytes = await store.samplePayloads(stream, 'BytesTransferred', [1]);
+    expect(bytes.map((b) => b.data.sampleIndex)).toEqual([1]);
+  });
+});
