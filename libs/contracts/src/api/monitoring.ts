@@ -35,6 +35,7 @@ export const METRIC_NAMES = [
   'accuracy_estimated_edge',
   'accuracy_estimated_cloud',
   'device_agreement',
+  'device_agreement_drift',
   'local_exit_rate_drift',
   'entropy_drift',
 ] as const;
@@ -224,7 +225,8 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     subjects: RUN,
     interval: true,
     reference: true,
-    description: 'Confidence-based estimate (CBPE) of the accuracy of the answered samples, without labels.',
+    description:
+      'Confidence-based estimate (CBPE) of the accuracy of the answered samples, without labels: calibrated on the labelled reference run per exit, predicted class and device agreement; its 95% interval holds the sampling spread of the samples and the calibration\'s own error.',
   },
   device_agreement: {
     label: 'Device agreement',
@@ -233,6 +235,15 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     interval: false,
     reference: false,
     description: "Share of decided samples where the device's own argmax equals the fused decision.",
+  },
+  device_agreement_drift: {
+    label: 'Device agreement drift',
+    unit: 'ratio_delta',
+    subjects: RUN_DEVICE,
+    interval: false,
+    reference: true,
+    description:
+      "A device's agreement with the fused decision minus its own agreement in the reference run (no value for a device that took no part in it, or over fewer than 30 decided samples): a camera whose view degrades stops agreeing while the fused answer holds.",
   },
   local_exit_rate_drift: {
     label: 'Local exit rate drift',

@@ -3,18 +3,17 @@ import { mergeCells, type RollupCell } from './metrics-rollup-fold';
 import type { RollupField, RollupRead } from './metrics-rollup';
 import {
   coarsen,
-  CONFIDENCE_BINS,
   denseHistogram,
   ENTROPY_BINS,
   estimateAccuracy,
-  fitCalibration,
+  fitStratifiedCalibration,
   histogramQuantile,
   LATENCY_BINS,
   latencyBinRange,
   populationStabilityIndex,
+  stratifiedParts,
   unitBinRange,
-  type Calibration,
-  type EstimationPart,
+  type StratifiedCalibration,
 } from '@ddnn/policies';
 
 /**
@@ -31,20 +30,23 @@ interface MetricSpec {
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
 }
 
-/** What a reference run contributes: its cell over the whole run, and its per-exit calibrations. */
+/**
+ * What a reference run contributes: its cell over the whole run (for a device subject, that device's cell in
+ * it, or null when it took no part), and its per-exit stratified calibrations.
+ */
 export interface ReferenceModel {
   runId: string;
   cell: RollupCell;
-  calibration: Partial<Record<ExitTier, Calibration>>;
+  device?: RollupCell | null;
+  calibration: Partial<Record<ExitTier, StratifiedCalibration>>;
 }
 
-export function referenceModel(runId: string, cell: RollupCell): ReferenceModel {
-  const calibration: Partial<Record<ExitTier, Calibration>> = {};
+export function referenceModel(runId: string, cell: RollupCell, device?: RollupCell | null): ReferenceModel {
+  const calibration: Partial<Record<ExitTier, StratifiedCalibration>> = {};
   for (const exit of EXITS) {
-    const labelled = denseHistogram(cell.confidenceLabelled?.[exit], CONFIDENCE_BINS);
-    if (labelled.some((n) => n > 0)) calibration[exit] = fitCalibration(labelled, denseHistogram(cell.confidenceCorrect?.[exit], CONFIDENCE_BINS));
+    if (total(cell.confidenceLabelled?.[exit]) > 0) calibration[exit] = fitStratifiedCalibration(cell.confidenceLabelled?.[exit], cell.confidenceCorrect?.[exit]);
   }
-  return { runId, cell, calibration };
+  return device === undefined ? { runId, cell, calibration } : { runId, cell, device, calibration };
 }
 
 const none = (n = 0): Omit<MetricPoint, 't'> => ({ value: null, n });
@@ -61,15 +63,10 @@ function quantile(h: Record<string, number> | undefined, q: number, bins: number
 const entropyRange = (b: number) => unitBinRange(b, ENTROPY_BINS);
 
 function estimate(cell: RollupCell, reference: ReferenceModel | null, exits: readonly ExitTier[]): Omit<MetricPoint, 't'> {
-  const counts = exits.map((e) => ({ e, counts: denseHistogram(cell.confidence?.[e], CONFIDENCE_BINS) }));
-  const n = counts.reduce((s, c) => s + c.counts.reduce((a, b) => a + b, 0), 0);
+  const n = exits.reduce((s, e) => s + total(cell.confidence?.[e]), 0);
   if (!reference || n === 0) return none(n);
-  const parts: EstimationPart[] = [];
-  for (const { e, counts: c } of counts) {
-    if (!c.some((x) => x > 0)) continue;
-    // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
-    parts.push({ counts: c, calibration: reference.calibration[e] ?? fitCalibration(new Array(CONFIDENCE_BINS).fill(0), new Array(CONFIDENCE_BINS).fill(0)) });
-  }
+  // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
+  const parts = exits.flatMap((e) => stratifiedParts(cell.confidence?.[e], reference.calibration[e]));
   const est = estimateAccuracy(parts);
   return est ? { value: est.value, low: est.low, high: est.high, n: est.n } : none();
 }
@@ -98,11 +95,28 @@ function missRate(reason: MissReason): MetricSpec {
 
 function entropyDrift(c: RollupCell, ref: ReferenceModel | null, device: boolean): Omit<MetricPoint, 't'> {
   const cur = device ? c.sectionEntropy : c.entropy?.local;
-  const base = device ? ref?.cell.sectionEntropy : ref?.cell.entropy?.local;
+  // A device's drift is measured against the same device in the reference when it took part, else all of them.
+  const base = device ? (ref?.device?.sectionEntropy ?? ref?.cell.sectionEntropy) : ref?.cell.entropy?.local;
   const n = total(cur);
   if (!ref || n === 0 || total(base) === 0) return none(n);
   const psi = populationStabilityIndex(coarsen(denseHistogram(base, ENTROPY_BINS)), coarsen(denseHistogram(cur, ENTROPY_BINS)));
   return psi === null ? none(n) : { value: psi, n };
+}
+
+/**
+ * Decided samples a device's agreement needs in a window before its drift has a value: over fewer, a healthy
+ * device's agreement swings by more than a degraded one's drop (a binomial share over 30 samples has a standard
+ * deviation of up to 9 points).
+ */
+export const AGREEMENT_DRIFT_MIN_SAMPLES = 30;
+
+/** A device's agreement with the fused decision minus its own agreement in the reference run. */
+function agreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<MetricPoint, 't'> {
+  const cur = ratio(c.agree, c.agreeN);
+  // Devices see different things (a camera with a poor view agrees less): each is compared with itself only.
+  const base = ref?.device ? ratio(ref.device.agree, ref.device.agreeN) : none();
+  if (cur.value === null || base.value === null || cur.n < AGREEMENT_DRIFT_MIN_SAMPLES) return none(cur.n);
+  return { value: cur.value - base.value, n: cur.n };
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {
@@ -126,6 +140,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
     value: (c, _s, ref) => estimate(c, ref, EXITS),
   },
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
+  device_agreement_drift: { fields: ['agree', 'agreeN'], referenceFields: ['agree', 'agreeN'], value: (c, _s, ref) => agreementDrift(c, ref) },
   local_exit_rate_drift: {
     fields: ['exits', 'decided'],
     referenceFields: ['exits', 'decided'],

@@ -1,5 +1,5 @@
 import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
-import { argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
+import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
  * The metrics rollup (issue 17): per time bucket, per run (session or stream), what the run did; per device of
@@ -15,7 +15,10 @@ export interface RollupCell {
   exits?: Partial<Record<ExitTier, number>>;
   /** Normalized entropy at each live exit check, over every sample that reached it (ENTROPY_BINS bins). */
   entropy?: Partial<Record<ExitTier, SparseHistogram>>;
-  /** Max-probability of the answering exit's output, per exit, over decided samples (CONFIDENCE_BINS bins). */
+  /**
+   * Max-probability of the answering exit's output, per exit, over decided samples (CONFIDENCE_BINS bins), keyed
+   * by stratum and bin (`stratifiedBin`: predicted class, whether most devices agreed with it; @ddnn/policies).
+   */
   confidence?: Partial<Record<ExitTier, SparseHistogram>>;
   /** The same over decided samples whose label is known, and over those predicted right (the calibration's input). */
   confidenceLabelled?: Partial<Record<ExitTier, SparseHistogram>>;
@@ -52,7 +55,8 @@ export interface SampleRollupState {
   confidence?: Partial<Record<ExitTier, number>>;
   /** A label posted before the decision. */
   label?: number;
-  decided?: { at: number; tier: ExitTier; prediction: number; bin: number | null };
+  /** `bin`: the stratified confidence key (a bare bin number in states written before strata). */
+  decided?: { at: number; tier: ExitTier; prediction: number; bin: string | number | null };
   /** Its label has been counted. */
   counted?: boolean;
 }
@@ -191,7 +195,9 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         const s = state(d.sessionId, d.sampleIndex);
         if (finite(d.eta)) add(at, d.sessionId, 'run', '', { entropy: { [d.tier]: { [unitBin(d.eta, ENTROPY_BINS)]: 1 } } });
         if (!answersSample(d) || s.decided) break;
-        const bin = s.confidence?.[d.tier] ?? null;
+        const confidenceBin = s.confidence?.[d.tier];
+        const own = Object.values(s.devices ?? {});
+        const bin = confidenceBin === undefined ? null : stratifiedBin(stratumKey(d.prediction, devicesAgree(own, d.prediction)), confidenceBin);
         const delta: RollupCell = { decided: 1, exits: { [d.tier]: 1 } };
         if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
         add(at, d.sessionId, 'run', '', delta);

@@ -116,11 +116,11 @@ export class MetricsService {
     }
     const { referenceFields } = metricFields(metric);
     const fields = [...referenceFields, 'labelled' as const];
-    const device = metric === 'entropy_drift' && subject.deviceId !== undefined;
-    // A device's drift is measured against the same device in the reference when it took part, else all of them.
-    let cell = device ? await this.repo.runTotal(runId, 'device', subject.deviceId!, fields) : null;
-    if (!cell || !cell.sectionEntropy) cell = await this.repo.runTotal(runId, 'run', '', fields);
-    return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
+    const cell = await this.repo.runTotal(runId, 'run', '', fields);
+    if (subject.deviceId === undefined) return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
+    // A device subject is compared with the same device in the reference (null when it took no part there).
+    const device = await this.repo.runTotal(runId, 'device', subject.deviceId, fields);
+    return { model: referenceModel(runId, cell, Object.keys(device).length ? device : null), samples: cell.labelled ?? 0 };
   }
 }
 
