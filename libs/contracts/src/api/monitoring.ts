@@ -277,8 +277,9 @@ export interface MetricQuery {
    */
   step?: number;
   /**
-   * The labelled run that calibrates estimates and is the drift baseline. Absent: the latest completed session
-   * of the subject run's model that has labels.
+   * The labelled run that calibrates estimates and is the drift baseline. Absent: the latest completed run
+   * (session or stopped stream) of the subject run's model that has labels; for a device, one it took part in.
+   * Calibrate on data the model did not train on: its training samples make it look better calibrated than it is.
    */
   referenceRunId?: string;
 }

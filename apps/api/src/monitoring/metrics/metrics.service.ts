@@ -111,7 +111,7 @@ export class MetricsService {
       if (!run) throw new NotFoundError(`no run ${runId} in the log`);
     } else {
       const subjectRun = subject.runId ? await this.repo.run(subject.runId) : null;
-      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId)) ?? undefined;
+      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId, subject.deviceId)) ?? undefined;
       if (runId === undefined) return null;
     }
     const { referenceFields } = metricFields(metric);
