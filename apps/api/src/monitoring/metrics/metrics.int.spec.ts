@@ -9,7 +9,7 @@ const TOKEN = 'test-operator-token';
  * One run's events: per sample, two devices answer (or dev1 misses every 5th), the local exit answers easy
  * samples (confident, right 9 times in 10) and the cloud the rest (less confident, right 7 times in 10).
  */
-function runEvents(runId: string, samples: number, labelled: boolean): { events: NewEvent[][]; correct: number; localExits: number; cloudCorrect: number; dev1Agreement: number } {
+function runEvents(runId: string, samples: number, labelled: boolean, dev1Broken = false): { events: NewEvent[][]; correct: number; localExits: number; cloudCorrect: number; dev1Agreement: number } {
   const events: NewEvent[][] = [];
   let correct = 0;
   let localExits = 0;
@@ -32,10 +32,11 @@ function runEvents(runId: string, samples: number, labelled: boolean): { events:
       }
       if (deviceId === 'dev1') {
         dev1Answered++;
-        if (right) dev1Agreed++;
+        if (right && !dev1Broken) dev1Agreed++;
       }
       const p = [0.1, 0.1, 0.1];
-      p[d === 0 ? prediction : label] = 0.8;
+      // A broken dev1 (a camera gone bad) votes a class the fused decision never is.
+      p[d === 0 ? prediction : dev1Broken ? (prediction + 1) % 3 : label] = 0.8;
       out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'device', node: deviceId, view: d, probabilities: p, entropy: 0.5, latencyMs: 10 + d * 10, shadow: false } });
       out.push({ type: 'BytesTransferred', data: { sessionId: runId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
     }
@@ -72,6 +73,7 @@ describe('metrics API', () => {
     await store.appendToStream(streamIds.session('ref1'), [start('ref1'), ...ref.events.flat(), { type: 'SessionCompleted', data: { sessionId: 'ref1', samples, durationMs: 1000 } }]);
     truth = runEvents('st1', samples, false);
     await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
+    await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
     await new Promise((r) => setTimeout(r, 50));
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);
@@ -133,6 +135,14 @@ describe('metrics API', () => {
     expect(only((await q('device_agreement', '&deviceId=dev0')).body).value).toBe(1);
     expect(only((await q('device_agreement', '&deviceId=dev1')).body).value).toBeCloseTo(truth.dev1Agreement);
     expect(only((await q('device_miss_rate', '&deviceId=dev1')).body).value).toBeCloseTo(0.2);
+    // Each device against itself in the reference: the same data, no drift; a device the reference lacks has none.
+    expect(only((await q('device_agreement_drift', '&deviceId=dev1')).body).value).toBeCloseTo(0);
+    expect(only((await q('device_agreement_drift', '&deviceId=dev0')).body).value).toBeCloseTo(0);
+    expect(sum((await q('device_agreement_drift', '&deviceId=dev9')).body)).toBe(0);
+    // dev1 gone bad in another stream: it never agrees, its whole reference agreement is lost.
+    const broken = (await get('?metric=device_agreement_drift&runId=st2&deviceId=dev1&step=1h')).body as MetricSeries;
+    expect(broken.reference).toEqual({ runId: 'ref1', samples });
+    expect(only(broken).value).toBeCloseTo(-truth.dev1Agreement);
     expect(only((await q('miss_rate_timeout')).body).value).toBeCloseTo(40 / 400);
     const p95 = only((await q('device_latency_p95', '&deviceId=dev1')).body).value!;
     expect(p95).toBeGreaterThan(19);

@@ -30,6 +30,7 @@ const DEVICE_CHARTS: [string, MetricName[]][] = [
   ['Miss rate', ['device_miss_rate', 'miss_rate_timeout', 'miss_rate_disconnected', 'miss_rate_error', 'miss_rate_invalid']],
   ['Skipped captures', ['skipped_captures']],
   ['Agreement with the fused decision', ['device_agreement']],
+  ['Agreement drift from its reference', ['device_agreement_drift']],
   ['Entropy drift of its section (PSI)', ['entropy_drift']],
   ['Bytes sent per second', ['bytes_per_second']],
 ];
