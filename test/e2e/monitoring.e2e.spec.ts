@@ -7,6 +7,7 @@ import {
   type AlertRuleView,
   type AlertView,
   type MetricSeries,
+  type ModelView,
   type SimulationView,
   type StreamView,
   type WebhookCreatedResponse,
@@ -31,7 +32,6 @@ import {
 const TOKEN = 'e2e-operator-token-monitoring-0123456789';
 /** A second synthetic dataset from the same cameras: labelled data the default model never trained on. */
 const REFERENCE_DATASET = 'synthetic-multicam-seed2';
-const POLICY = { kind: 'entropy' as const, thresholds: { local: 0.8 } };
 const SCENE = { seed: 7 };
 /** The camera degraded: the default model's best single view, so that its agreement has the most to lose. */
 const CAMERA = 5;
@@ -50,6 +50,8 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
   let platform: Platform;
   let api: ApiProcess;
   let receiver: HttpReceiver;
+  /** The model's own operating point (the threshold it was trained to use), as production runs it. */
+  let policy: { kind: 'entropy'; thresholds: { local: number } };
   const call = <T>(method: string, route: string, body?: unknown) => op.call<T>(api, method, route, body);
   const decided = async (route: string) => (await call<StreamView>('GET', route)).summary?.samplesDecided ?? 0;
   const stopStream = async (id: string) => {
@@ -77,6 +79,8 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
     execFileSync(process.execPath, [cliMain, 'dataset', 'synth', '--seed', '2', '--out', path.join(platform.dataDir, 'datasets', REFERENCE_DATASET)], { cwd: repoRoot, stdio: 'ignore' });
     api = await platform.start();
     receiver = await startHttpReceiver();
+    const model = await call<ModelView>('GET', '/api/models/default');
+    policy = { kind: 'entropy', thresholds: { local: model.threshold ?? 0.8 } };
   }, 300_000);
 
   afterAll(async () => {
@@ -89,14 +93,14 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
     const topology = { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view as number })) };
     // The reference: every sample of a dataset the model never saw, with its labels.
     const reference = await call<{ id: string }>('POST', '/api/sessions', {
-      modelId: 'default', dataset: REFERENCE_DATASET, split: 'train', topology, policy: POLICY, mode: 'production', deadlineMs: 5000,
+      modelId: 'default', dataset: REFERENCE_DATASET, split: 'train', topology, policy, mode: 'production', deadlineMs: 5000,
     });
     const refDone = await waitForSessionCompleted(op, api, reference.id, 600_000);
     expect(refDone.summary?.labelled).toBeGreaterThan(600);
 
     // The target: a stream over the test split, no labels.
     const stream = await call<StreamView>('POST', '/api/streams', {
-      modelId: 'default', topology, policy: POLICY, rate: 8, deadlineMs: 5000, replay: { dataset: E2E_DATASET, split: 'test' }, name: 'test split, unlabelled',
+      modelId: 'default', topology, policy, rate: 8, deadlineMs: 5000, replay: { dataset: E2E_DATASET, split: 'test' }, name: 'test split, unlabelled',
     });
     const testRows = fs
       .readFileSync(path.join(platform.dataDir, 'datasets', E2E_DATASET, 'labels.csv'), 'utf8')
@@ -143,7 +147,8 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
     const sim = await call<SimulationView>('POST', '/api/simulations', { devices: 6, source: 'scene', scene: SCENE });
     const topology = { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view as number })) };
     const degradedDevice = sim.devices.find((d) => d.view === CAMERA)!.deviceId;
-    const streamOf = (name: string) => call<StreamView>('POST', '/api/streams', { modelId: 'default', topology, policy: POLICY, rate: 4, deadlineMs: 5000, simulationId: sim.id, name });
+    // The simulation is not named in the streams: it would end with the first; its cameras serve both.
+    const streamOf = (name: string) => call<StreamView>('POST', '/api/streams', { modelId: 'default', topology, policy, rate: 4, deadlineMs: 5000, name });
 
     // The reference: the same cameras, healthy, their labels posted from the scene's truth.
     const reference = await streamOf('reference');
