@@ -15,6 +15,7 @@ import { StreamRuns1765000000010 } from './1765000000010-stream-runs';
 import { PartitionedEvents1765100000000 } from './1765100000000-partitioned-events';
 import { MetricsRollup1765200000001 } from './1765200000001-metrics-rollup';
 import { Alerts1765300000010 } from './1765300000010-alerts';
+import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-agreement';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -34,4 +35,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   PartitionedEvents1765100000000,
   MetricsRollup1765200000001,
   Alerts1765300000010,
+  MetricsPeerAgreement1765400000010,
 ];

@@ -164,11 +164,11 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
 
     const hook = await call<WebhookCreatedResponse>('POST', '/api/webhooks', { name: 'on-call', url: receiver.url });
     // The default rule, with the durations shortened through the public API (one-minute window, 3 s hold).
-    const rule = (await call<AlertRuleView[]>('GET', '/api/alert-rules')).find((r) => r.defaultKey === 'device-agreement-dropped')!;
-    expect(rule).toMatchObject({ metric: 'device_agreement_drift', scope: { kind: 'all-devices' }, enabled: true });
+    const rule = (await call<AlertRuleView[]>('GET', '/api/alert-rules')).find((r) => r.defaultKey === 'device-view-degraded')!;
+    expect(rule).toMatchObject({ metric: 'peer_agreement_drift', scope: { kind: 'all-devices' }, enabled: true });
     const { id: ruleId, defaultKey, openAlerts, createdAt, updatedAt, ...spec } = rule;
     await call('PUT', `/api/alert-rules/${ruleId}`, { ...spec, forMs: 3000, windowMs: 60_000 });
-    expect([defaultKey, openAlerts, createdAt, updatedAt]).toEqual(['device-agreement-dropped', 0, expect.any(String), expect.any(String)]);
+    expect([defaultKey, openAlerts, createdAt, updatedAt]).toEqual(['device-view-degraded', 0, expect.any(String), expect.any(String)]);
     const notes = (event: string) =>
       receiver.received.filter((r) => r.headers[WEBHOOK_HEADERS.event] === event && (JSON.parse(r.body) as AlertNotification).rule.id === rule.id);
     const alertsOfRule = () => call<{ items: AlertView[] }>('GET', `/api/alerts?ruleId=${rule.id}&limit=50`);
@@ -205,7 +205,9 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
     await stopStream(stream.id);
 
     // The healthy cameras never raised it: one alert in all, the degraded camera's.
-    expect((await alertsOfRule()).items.map((a) => a.subject)).toEqual([{ deviceId: degradedDevice }]);
+    const viewOf = (deviceId?: string) => sim.devices.find((d) => d.deviceId === deviceId)?.view;
+    const raised = (await alertsOfRule()).items.map((a) => `camera ${viewOf(a.subject.deviceId)}: ${a.state} at ${a.value?.toFixed(3)}`);
+    expect(raised).toEqual([`camera ${CAMERA}: resolved at ${resolved.value?.toFixed(3)}`]);
     process.stdout.write(
       `camera ${CAMERA} degraded: fired after ${(firedAfter / 1000).toFixed(1)} s, resolved ${(resolvedAfter / 1000).toFixed(1)} s after the restore; ` +
         `estimate over the last minute healthy ${healthyEstimate?.toFixed(3)}, degraded ${degradedEstimate?.toFixed(3)}\n`,

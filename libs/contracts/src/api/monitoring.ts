@@ -35,7 +35,8 @@ export const METRIC_NAMES = [
   'accuracy_estimated_edge',
   'accuracy_estimated_cloud',
   'device_agreement',
-  'device_agreement_drift',
+  'peer_agreement',
+  'peer_agreement_drift',
   'local_exit_rate_drift',
   'entropy_drift',
 ] as const;
@@ -236,14 +237,23 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     reference: false,
     description: "Share of decided samples where the device's own argmax equals the fused decision.",
   },
-  device_agreement_drift: {
-    label: 'Device agreement drift',
+  peer_agreement: {
+    label: 'Peer agreement',
+    unit: 'ratio',
+    subjects: RUN_DEVICE,
+    interval: false,
+    reference: false,
+    description:
+      "Share of decided samples where the device's own argmax is the class most of the other answering devices named (samples where they tie are left out); for a run, over all its devices.",
+  },
+  peer_agreement_drift: {
+    label: 'Peer agreement drift',
     unit: 'ratio_delta',
     subjects: RUN_DEVICE,
     interval: false,
     reference: true,
     description:
-      "A device's agreement with the fused decision minus its own agreement in the reference run (no value for a device that took no part in it, or over fewer than 30 decided samples): a camera whose view degrades stops agreeing while the fused answer holds.",
+      "A device's peer agreement minus its own in the reference run, taken at the top of the 95% interval of that difference: the drop the samples make certain (0 or more when there is none). No value over fewer than 30 samples, or for a device the reference lacks. A camera whose view degrades stops agreeing with its peers while the fused answer may hold.",
   },
   local_exit_rate_drift: {
     label: 'Local exit rate drift',

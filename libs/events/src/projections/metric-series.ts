@@ -104,19 +104,26 @@ function entropyDrift(c: RollupCell, ref: ReferenceModel | null, device: boolean
 }
 
 /**
- * Decided samples a device's agreement needs in a window before its drift has a value: over fewer, a healthy
- * device's agreement swings by more than a degraded one's drop (a binomial share over 30 samples has a standard
- * deviation of up to 9 points).
+ * Samples a device's peer agreement needs in a window before its drift has a value: a rule neither fires nor
+ * clears on a handful (at the start of a minute's bucket, say).
  */
 export const AGREEMENT_DRIFT_MIN_SAMPLES = 30;
 
-/** A device's agreement with the fused decision minus its own agreement in the reference run. */
-function agreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<MetricPoint, 't'> {
-  const cur = ratio(c.agree, c.agreeN);
+/**
+ * A device's peer agreement minus its own in the reference run, at the top of the 95% interval of that
+ * difference (both shares' binomial spread): a healthy device's drift stays above 0 but for 1 window in 40, and a
+ * drop reads as large as the samples make certain, so a short window or reference cannot fake one.
+ */
+function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<MetricPoint, 't'> {
+  const n = c.peerAgreeN ?? 0;
   // Devices see different things (a camera with a poor view agrees less): each is compared with itself only.
-  const base = ref?.device ? ratio(ref.device.agree, ref.device.agreeN) : none();
-  if (cur.value === null || base.value === null || cur.n < AGREEMENT_DRIFT_MIN_SAMPLES) return none(cur.n);
-  return { value: cur.value - base.value, n: cur.n };
+  const m = ref?.device?.peerAgreeN ?? 0;
+  if (n < AGREEMENT_DRIFT_MIN_SAMPLES || m <= 0) return none(n);
+  const cur = (c.peerAgree ?? 0) / n;
+  const base = (ref!.device!.peerAgree ?? 0) / m;
+  // (k+1)/(n+2) keeps a share of 0 or 1 from claiming no spread.
+  const spread = (k: number, t: number) => ((k + 1) / (t + 2)) * (1 - (k + 1) / (t + 2)) / t;
+  return { value: cur - base + 1.96 * Math.sqrt(spread(c.peerAgree ?? 0, n) + spread(ref!.device!.peerAgree ?? 0, m)), n };
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {
@@ -140,7 +147,8 @@ const SPECS: Record<MetricName, MetricSpec> = {
     value: (c, _s, ref) => estimate(c, ref, EXITS),
   },
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
-  device_agreement_drift: { fields: ['agree', 'agreeN'], referenceFields: ['agree', 'agreeN'], value: (c, _s, ref) => agreementDrift(c, ref) },
+  peer_agreement: { fields: ['peerAgree', 'peerAgreeN'], value: (c) => ratio(c.peerAgree, c.peerAgreeN) },
+  peer_agreement_drift: { fields: ['peerAgree', 'peerAgreeN'], referenceFields: ['peerAgree', 'peerAgreeN'], value: (c, _s, ref) => peerAgreementDrift(c, ref) },
   local_exit_rate_drift: {
     fields: ['exits', 'decided'],
     referenceFields: ['exits', 'decided'],

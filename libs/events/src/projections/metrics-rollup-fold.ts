@@ -39,6 +39,13 @@ export interface RollupCell {
   /** Decided samples the device answered, and those where its own argmax equals the fused decision. */
   agreeN?: number;
   agree?: number;
+  /**
+   * Decided samples where the other devices that answered had one most-voted class, and those where the device's
+   * own argmax was that class (device cells): unlike agreement with the fused decision, one camera gone bad
+   * cannot drag a healthy one's down by swaying the fusion.
+   */
+  peerAgreeN?: number;
+  peerAgree?: number;
   /** Counted (non-shadow) messages and bytes (run and link cells). */
   messages?: number;
   bytes?: number;
@@ -112,6 +119,21 @@ export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIn
     }
   }
   return [...seen.values()];
+}
+
+/** The one class most of `votes` name; null for fewer than two votes or a tie at the top. */
+function pluralityOf(votes: number[]): number | null {
+  if (votes.length < 2) return null;
+  const counts = new Map<number, number>();
+  for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: number | null = null;
+  let top = 0;
+  let tied = false;
+  for (const [v, c] of counts) {
+    if (c > top) [best, top, tied] = [v, c, false];
+    else if (c === top) tied = true;
+  }
+  return tied ? null : best;
 }
 
 const maxOf = (p: number[]): number => p.reduce((m, v) => (v > m ? v : m), 0);
@@ -201,8 +223,11 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         const delta: RollupCell = { decided: 1, exits: { [d.tier]: 1 } };
         if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
         add(at, d.sessionId, 'run', '', delta);
-        for (const [deviceId, own] of Object.entries(s.devices ?? {})) {
+        const answered = Object.entries(s.devices ?? {});
+        for (const [deviceId, own] of answered) {
           const agreement: RollupCell = { agreeN: 1, agree: own === d.prediction ? 1 : 0 };
+          const peers = pluralityOf(answered.filter(([other]) => other !== deviceId).map(([, p]) => p));
+          if (peers !== null) Object.assign(agreement, { peerAgreeN: 1, peerAgree: own === peers ? 1 : 0 });
           add(at, d.sessionId, 'run', '', agreement);
           add(at, d.sessionId, 'device', deviceId, agreement);
         }

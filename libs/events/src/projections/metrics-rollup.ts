@@ -23,7 +23,7 @@ export type RollupField = keyof RollupCell;
 const FIELD_SET: Record<RollupField, true> = {
   samples: true, decided: true, exits: true, entropy: true, confidence: true, confidenceLabelled: true, confidenceCorrect: true,
   labelled: true, correct: true, labelledByExit: true, correctByExit: true, answered: true, missed: true, missedBy: true,
-  latency: true, sectionEntropy: true, agreeN: true, agree: true, messages: true, bytes: true,
+  latency: true, sectionEntropy: true, agreeN: true, agree: true, peerAgreeN: true, peerAgree: true, messages: true, bytes: true,
 };
 const FIELDS = Object.keys(FIELD_SET) as RollupField[];
 

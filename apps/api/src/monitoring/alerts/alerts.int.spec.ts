@@ -48,7 +48,7 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
 
   it('installs the five default rules once, whichever node starts first, and a deleted default stays deleted', async () => {
     const rules = (await call<AlertRuleView[]>(api, 'GET', '/alert-rules', ADMIN)).body;
-    expect(rules.map((r) => r.defaultKey).sort()).toEqual(['device-agreement-dropped', 'device-inactive', 'device-miss-rate-high', 'estimated-accuracy-dropped', 'local-exit-rate-dropped']);
+    expect(rules.map((r) => r.defaultKey).sort()).toEqual(['device-inactive', 'device-miss-rate-high', 'device-view-degraded', 'estimated-accuracy-dropped', 'local-exit-rate-dropped']);
     expect(await streamTypes(rules[0].id)).toEqual(['AlertRuleCreated']);
     const missRate = rules.find((r) => r.defaultKey === 'device-miss-rate-high')!;
     expect((await call(api, 'DELETE', `/alert-rules/${missRate.id}`, ADMIN)).status).toBe(204);
