@@ -1,17 +1,6 @@
 import type { EvalRun } from '@ddnn/ddnn';
+import { prng as rng } from '@ddnn/policies';
 import { estimateAgainstTruth } from './estimate-report';
-
-/** A seeded uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A run whose local exit answers every sample at the same confidence (0.9): right 95% of the time when most of

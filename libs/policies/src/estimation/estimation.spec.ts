@@ -2,18 +2,7 @@ import { estimateAccuracy, fitCalibration, fitStratifiedCalibration, stratifiedP
 import { coarsen, populationStabilityIndex } from './drift';
 import { CONFIDENCE_BINS, histogramQuantile, mergeHistograms, latencyBin, latencyBinRange, unitBin, unitBinRange, type SparseHistogram } from './histogram';
 import { devicesAgree, parseStratifiedBin, stratifiedBin, stratumKey } from './strata';
-
-/** A seeded uniform generator (mulberry32), so the statistical checks are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../synthetic';
 
 /** A model whose confidences are over-confident: P(correct | c) = c^2. */
 function draw(n: number, seed: number, skew: number): { counts: number[]; correct: number[]; accuracy: number } {
