@@ -32,7 +32,10 @@ import {
 const TOKEN = 'e2e-operator-token-monitoring-0123456789';
 /** A second synthetic dataset from the same cameras: labelled data the default model never trained on. */
 const REFERENCE_DATASET = 'synthetic-multicam-seed2';
-const SCENE = { seed: 7 };
+/** A scene that repeats every 3 passages (24 s): a reference of two loops has seen what any later minute shows. */
+const SCENE = { seed: 7, period: 3 };
+/** Samples of the reference stream: two loops of the scene at 4 per second. */
+const REFERENCE_SAMPLES = 200;
 /** The camera degraded: the default model's best single view, so that its agreement has the most to lose. */
 const CAMERA = 5;
 const DEGRADED = { noise: 1, occlusion: 0.8 };
@@ -152,7 +155,7 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
 
     // The reference: the same cameras, healthy, their labels posted from the scene's truth.
     const reference = await streamOf('reference');
-    await waitFor('60 reference samples', async () => (await decided(`/api/streams/${reference.id}`)) >= 60, 300_000, 500);
+    await waitFor(`${REFERENCE_SAMPLES} reference samples`, async () => (await decided(`/api/streams/${reference.id}`)) >= REFERENCE_SAMPLES, 300_000, 500);
     await stopStream(reference.id);
     const refStarted = (await readRunEvents(op, api, `/api/streams/${reference.id}`)).filter((e) => e.type === 'SampleStarted');
     const refLabels = refStarted.map((e) => {
@@ -185,6 +188,7 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
       return a ?? undefined;
     }, 240_000, 500);
     const firedAfter = Date.now() - degradedAt;
+    const firedAt = firing.value;
     expect(firing.subject).toEqual({ deviceId: degradedDevice });
     const fired = await waitFor('the firing notification', async () => notes('alert.firing')[0], 30_000, 200);
     expect(signedBy(hook.secret, fired.body, fired.headers[WEBHOOK_HEADERS.signature])).toBe(true);
@@ -209,7 +213,7 @@ describe('monitoring: accuracy estimated without labels, a degraded camera caugh
     const raised = (await alertsOfRule()).items.map((a) => `camera ${viewOf(a.subject.deviceId)}: ${a.state} at ${a.value?.toFixed(3)}`);
     expect(raised).toEqual([`camera ${CAMERA}: resolved at ${resolved.value?.toFixed(3)}`]);
     process.stdout.write(
-      `camera ${CAMERA} degraded: fired after ${(firedAfter / 1000).toFixed(1)} s, resolved ${(resolvedAfter / 1000).toFixed(1)} s after the restore; ` +
+      `camera ${CAMERA} degraded: fired after ${(firedAfter / 1000).toFixed(1)} s at ${firedAt?.toFixed(3)}, resolved ${(resolvedAfter / 1000).toFixed(1)} s after the restore; ` +
         `estimate over the last minute healthy ${healthyEstimate?.toFixed(3)}, degraded ${degradedEstimate?.toFixed(3)}\n`,
     );
   }, 900_000);
