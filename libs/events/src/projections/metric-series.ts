@@ -115,15 +115,13 @@ export const AGREEMENT_DRIFT_MIN_SAMPLES = 30;
  * drop reads as large as the samples make certain, so a short window or reference cannot fake one.
  */
 function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<MetricPoint, 't'> {
-  const n = c.peerAgreeN ?? 0;
+  const [k, n] = [c.peerAgree ?? 0, c.peerAgreeN ?? 0];
   // Devices see different things (a camera with a poor view agrees less): each is compared with itself only.
-  const m = ref?.device?.peerAgreeN ?? 0;
+  const [j, m] = [ref?.device?.peerAgree ?? 0, ref?.device?.peerAgreeN ?? 0];
   if (n < AGREEMENT_DRIFT_MIN_SAMPLES || m <= 0) return none(n);
-  const cur = (c.peerAgree ?? 0) / n;
-  const base = (ref!.device!.peerAgree ?? 0) / m;
   // (k+1)/(n+2) keeps a share of 0 or 1 from claiming no spread.
-  const spread = (k: number, t: number) => ((k + 1) / (t + 2)) * (1 - (k + 1) / (t + 2)) / t;
-  return { value: cur - base + 1.96 * Math.sqrt(spread(c.peerAgree ?? 0, n) + spread(ref!.device!.peerAgree ?? 0, m)), n };
+  const spread = (x: number, t: number) => ((x + 1) / (t + 2)) * (1 - (x + 1) / (t + 2)) / t;
+  return { value: k / n - j / m + 1.96 * Math.sqrt(spread(k, n) + spread(j, m)), n };
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {

@@ -182,9 +182,9 @@ export function stratifiedParts(counts: SparseHistogram | undefined, calibration
   for (const [stratum, dense] of levelHistograms(counts, bins, (s) => [s])) {
     const level = stratumFallbacks(stratum).find((l) => calibration?.[l]);
     const key = level ?? '\u0000none';
-    let part = parts.get(key);
-    if (!part) parts.set(key, (part = { counts: new Array<number>(bins).fill(0), calibration: level !== undefined ? calibration![level] : uncalibrated(bins) }));
-    dense.forEach((c, b) => (part!.counts[b] += c));
+    const part = parts.get(key) ?? { counts: new Array<number>(bins).fill(0), calibration: (level !== undefined && calibration?.[level]) || uncalibrated(bins) };
+    parts.set(key, part);
+    dense.forEach((c, b) => (part.counts[b] += c));
   }
   return [...parts.values()];
 }
