@@ -17,6 +17,7 @@ import { MetricsRollup1765200000001 } from './1765200000001-metrics-rollup';
 import { Alerts1765300000010 } from './1765300000010-alerts';
 import { StreamSampleIndex1765400000000 } from './1765400000000-stream-sample-index';
 import { MetricsRollupJsonColumns1765400000005 } from './1765400000005-metrics-rollup-json-columns';
+import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-agreement';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -38,4 +39,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   Alerts1765300000010,
   StreamSampleIndex1765400000000,
   MetricsRollupJsonColumns1765400000005,
+  MetricsPeerAgreement1765400000010,
 ];

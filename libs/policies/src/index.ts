@@ -8,7 +8,7 @@ export { sweep, thresholdGrid, type SweepOptions } from './sweep';
 export { paretoFrontier, type ParetoInput } from './pareto';
 export { fitBudgetPolicy } from './budget';
 export { liveOutcomeFromEvents, type LiveOutcome } from './live';
-export { syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';
+export { prng, syntheticSessionEvents, type SyntheticSessionOptions } from './synthetic';
 export { benchmarkSweep, type SweepBenchmark } from './benchmark';
 export { comparePolicies } from './compare';
 export { compareRequestSchema, parseCompareRequest, parseSampleWindow, parseSweepPolicy } from './request-json';

@@ -25,7 +25,7 @@ export interface SyntheticSessionOptions {
 }
 
 /** Deterministic PRNG (mulberry32) so that two sessions with one seed see the same samples. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,3 +5,4 @@ export * from './polling';
 export * from './processes';
 export * from './platform';
 export * from './failover-proxy';
+export * from './http-receiver';

@@ -1,5 +1,19 @@
 import type { EvalRun } from '@ddnn/ddnn';
-import { argmax, CONFIDENCE_BINS, estimateAccuracy, fitCalibration, normalizedEntropy, unitBin, type Calibration } from '@ddnn/policies';
+import {
+  argmax,
+  CONFIDENCE_BINS,
+  devicesAgree,
+  estimateAccuracy,
+  fitStratifiedCalibration,
+  mergeHistograms,
+  normalizedEntropy,
+  stratifiedBin,
+  stratifiedParts,
+  stratumKey,
+  unitBin,
+  type EstimationPart,
+  type SparseHistogram,
+} from '@ddnn/policies';
 
 type Exit = 'local' | 'edge' | 'cloud';
 
@@ -13,21 +27,29 @@ function answers(run: EvalRun, threshold: number): { exit: Exit; p: Float32Array
 }
 
 
+/** Per exit, the stratified confidence histograms (strata.ts) of the samples it answered, and of those it got right. */
 interface ExitHistograms {
-  counts: number[];
-  correct: number[];
+  counts: SparseHistogram;
+  correct: SparseHistogram;
+  /** Samples answered, and answered right. */
+  n: number;
+  right: number;
 }
 
 function histograms(run: EvalRun, threshold: number): Record<Exit, ExitHistograms> {
-  const out: Record<Exit, ExitHistograms> = {
-    local: { counts: new Array(CONFIDENCE_BINS).fill(0), correct: new Array(CONFIDENCE_BINS).fill(0) },
-    edge: { counts: new Array(CONFIDENCE_BINS).fill(0), correct: new Array(CONFIDENCE_BINS).fill(0) },
-    cloud: { counts: new Array(CONFIDENCE_BINS).fill(0), correct: new Array(CONFIDENCE_BINS).fill(0) },
-  };
+  const empty = (): ExitHistograms => ({ counts: {}, correct: {}, n: 0, right: 0 });
+  const out: Record<Exit, ExitHistograms> = { local: empty(), edge: empty(), cloud: empty() };
   answers(run, threshold).forEach(({ exit, p }, i) => {
-    const b = unitBin(p[argmax(p)], CONFIDENCE_BINS);
-    out[exit].counts[b]++;
-    if (argmax(p) === run.labels[i]) out[exit].correct[b]++;
+    const prediction = argmax(p);
+    const own = run.devicePredictions.flatMap((d) => (d ? [d[i]] : []));
+    const key = stratifiedBin(stratumKey(prediction, devicesAgree(own, prediction)), unitBin(p[prediction], CONFIDENCE_BINS));
+    const h = out[exit];
+    h.counts[key] = (h.counts[key] ?? 0) + 1;
+    h.n++;
+    if (prediction === run.labels[i]) {
+      h.correct[key] = (h.correct[key] ?? 0) + 1;
+      h.right++;
+    }
   });
   return out;
 }
@@ -50,7 +72,7 @@ export interface EstimateReport {
   exits: Partial<Record<Exit, EstimateLine>>;
 }
 
-function line(parts: { counts: number[]; calibration: Calibration }[], correct: number, samples: number): EstimateLine {
+function line(parts: EstimationPart[], correct: number, samples: number): EstimateLine {
   const est = estimateAccuracy(parts);
   const truth = samples ? correct / samples : null;
   return {
@@ -65,29 +87,22 @@ function line(parts: { counts: number[]; calibration: Calibration }[], correct: 
 
 /**
  * Confidence-based estimation of the target run's accuracy (its labels withheld from the estimate), calibrated
- * per exit on the labelled reference run, beside the accuracy its labels give.
+ * per exit and stratum on the labelled reference runs, beside the accuracy its labels give.
  */
 export function estimateAgainstTruth(reference: EvalRun[], target: EvalRun, threshold: number): EstimateReport {
-  const ref = histograms(reference[0], threshold);
-  for (const more of reference.slice(1)) {
-    const h = histograms(more, threshold);
-    for (const exit of ['local', 'edge', 'cloud'] as const) {
-      h[exit].counts.forEach((c, b) => (ref[exit].counts[b] += c));
-      h[exit].correct.forEach((c, b) => (ref[exit].correct[b] += c));
-    }
-  }
+  const ref = reference.map((r) => histograms(r, threshold));
   const tgt = histograms(target, threshold);
   const exits: Partial<Record<Exit, EstimateLine>> = {};
-  const parts: { counts: number[]; calibration: Calibration }[] = [];
+  const parts: EstimationPart[] = [];
   let correct = 0;
   for (const exit of ['local', 'edge', 'cloud'] as const) {
-    const n = tgt[exit].counts.reduce((a, b) => a + b, 0);
+    const { n, right, counts } = tgt[exit];
     if (!n) continue;
-    const part = { counts: tgt[exit].counts, calibration: fitCalibration(ref[exit].counts, ref[exit].correct) };
-    parts.push(part);
-    const right = tgt[exit].correct.reduce((a, b) => a + b, 0);
+    const calibration = fitStratifiedCalibration(mergeHistograms(ref.map((h) => h[exit].counts)), mergeHistograms(ref.map((h) => h[exit].correct)));
+    const own = stratifiedParts(counts, calibration);
+    parts.push(...own);
     correct += right;
-    exits[exit] = line([part], right, n);
+    exits[exit] = line(own, right, n);
   }
   return { threshold, referenceSamples: reference.reduce((n, r) => n + r.labels.length, 0), targetSamples: target.labels.length, overall: line(parts, correct, target.labels.length), exits };
 }

@@ -8,9 +8,10 @@ function pct(x: number | null): string {
 }
 
 /**
- * `ddnn estimate`: how well accuracy is estimated without labels on the test split, calibrated on a labelled
- * reference: another dataset of the same cameras (both splits), or else the train split (optimistic: the model
- * learnt it, so it looks better calibrated there than on new data).
+ * `ddnn estimate`: how well accuracy is estimated without labels on the test split, calibrated (per exit,
+ * predicted class and device agreement) on a labelled reference: another dataset of the same cameras (both
+ * splits), or else the train split, which is optimistic (the model learnt it, so it looks better calibrated there
+ * than on new data) and says so.
  */
 export function registerEstimateCommand(program: Command): void {
   program
@@ -18,7 +19,7 @@ export function registerEstimateCommand(program: Command): void {
     .description('Accuracy estimated without labels (CBPE) on the test split, calibrated on a labelled reference, against the true accuracy')
     .requiredOption('--model <dir>', 'checkpoint directory')
     .requiredOption('--data <dir>', 'dataset folder (its test split is estimated)')
-    .option('--reference <dirs>', 'labelled reference datasets, comma-separated (all their samples calibrate); default: the train split of --data')
+    .option('--reference <dirs>', 'labelled reference datasets the model did not train on, comma-separated (all their samples calibrate); default: the train split of --data (optimistic)')
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--json', 'print the report as JSON on the last line')
     .action(async (flags: { model: string; data: string; reference?: string; threshold?: number; json?: boolean }) => {
@@ -32,7 +33,10 @@ export function registerEstimateCommand(program: Command): void {
         const refDs = await loadDataset(resolve(dir));
         reference.push(await runModel(model, refDs, { split: 'train' }), await runModel(model, refDs, { split: 'test' }));
       }
-      if (reference.length === 0) reference.push(await runModel(model, ds, { split: 'train' }));
+      if (reference.length === 0) {
+        process.stderr.write('estimate: no --reference: calibrating on the train split of --data, which the model learnt (optimistic)\n');
+        reference.push(await runModel(model, ds, { split: 'train' }));
+      }
       const target = await runModel(model, ds, { split: 'test' });
       const report = estimateAgainstTruth(reference, target, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');

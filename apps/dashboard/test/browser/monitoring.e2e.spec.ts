@@ -69,6 +69,9 @@ describe('monitoring in chromium against the real API', () => {
     await page.locator('select[name=device]').selectOption(deviceId);
     await page.getByTestId('chart-exit_rate_local').waitFor({ state: 'detached' });
     await page.locator('[data-testid="chart-device_latency_p50"][data-filled=yes]').waitFor();
+    // Its own DDNN signal: how often it named the class most of the other devices named.
+    await page.locator('[data-testid="chart-peer_agreement"][data-filled=yes]').waitFor();
+    await page.getByTestId('chart-peer_agreement_drift').waitFor();
     expect(new URL(page.url()).searchParams.get('device')).toBe(deviceId);
 
     // A link: the bytes it carried.

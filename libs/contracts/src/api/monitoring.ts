@@ -35,6 +35,8 @@ export const METRIC_NAMES = [
   'accuracy_estimated_edge',
   'accuracy_estimated_cloud',
   'device_agreement',
+  'peer_agreement',
+  'peer_agreement_drift',
   'local_exit_rate_drift',
   'entropy_drift',
 ] as const;
@@ -224,7 +226,8 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     subjects: RUN,
     interval: true,
     reference: true,
-    description: 'Confidence-based estimate (CBPE) of the accuracy of the answered samples, without labels.',
+    description:
+      'Confidence-based estimate (CBPE) of the accuracy of the answered samples, without labels: calibrated on the labelled reference run per exit, predicted class and device agreement; its 95% interval holds the sampling spread of the samples and the calibration\'s own error.',
   },
   device_agreement: {
     label: 'Device agreement',
@@ -233,6 +236,24 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     interval: false,
     reference: false,
     description: "Share of decided samples where the device's own argmax equals the fused decision.",
+  },
+  peer_agreement: {
+    label: 'Peer agreement',
+    unit: 'ratio',
+    subjects: RUN_DEVICE,
+    interval: false,
+    reference: false,
+    description:
+      "Share of decided samples where the device's own argmax is the class most of the other answering devices named (samples where they tie are left out); for a run, over all its devices.",
+  },
+  peer_agreement_drift: {
+    label: 'Peer agreement drift',
+    unit: 'ratio_delta',
+    subjects: RUN_DEVICE,
+    interval: false,
+    reference: true,
+    description:
+      "A device's peer agreement minus its own in the reference run, taken at the top of the 95% interval of that difference: the drop the samples make certain (0 or more when there is none). No value over fewer than 30 samples, or for a device the reference lacks. A camera whose view degrades stops agreeing with its peers while the fused answer may hold.",
   },
   local_exit_rate_drift: {
     label: 'Local exit rate drift',
@@ -266,8 +287,9 @@ export interface MetricQuery {
    */
   step?: number;
   /**
-   * The labelled run that calibrates estimates and is the drift baseline. Absent: the latest completed session
-   * of the subject run's model that has labels.
+   * The labelled run that calibrates estimates and is the drift baseline. Absent: the latest completed run
+   * (session or stopped stream) of the subject run's model that has labels; for a device, one it took part in.
+   * Calibrate on data the model did not train on: its training samples make it look better calibrated than it is.
    */
   referenceRunId?: string;
 }

@@ -3,18 +3,17 @@ import { mergeCells, type RollupCell } from './metrics-rollup-fold';
 import type { RollupField, RollupRead } from './metrics-rollup';
 import {
   coarsen,
-  CONFIDENCE_BINS,
   denseHistogram,
   ENTROPY_BINS,
   estimateAccuracy,
-  fitCalibration,
+  fitStratifiedCalibration,
   histogramQuantile,
   LATENCY_BINS,
   latencyBinRange,
   populationStabilityIndex,
+  stratifiedParts,
   unitBinRange,
-  type Calibration,
-  type EstimationPart,
+  type StratifiedCalibration,
 } from '@ddnn/policies';
 
 /**
@@ -31,20 +30,23 @@ interface MetricSpec {
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
 }
 
-/** What a reference run contributes: its cell over the whole run, and its per-exit calibrations. */
+/**
+ * What a reference run contributes: its cell over the whole run (for a device subject, that device's cell in
+ * it, or null when it took no part), and its per-exit stratified calibrations.
+ */
 export interface ReferenceModel {
   runId: string;
   cell: RollupCell;
-  calibration: Partial<Record<ExitTier, Calibration>>;
+  device?: RollupCell | null;
+  calibration: Partial<Record<ExitTier, StratifiedCalibration>>;
 }
 
-export function referenceModel(runId: string, cell: RollupCell): ReferenceModel {
-  const calibration: Partial<Record<ExitTier, Calibration>> = {};
+export function referenceModel(runId: string, cell: RollupCell, device?: RollupCell | null): ReferenceModel {
+  const calibration: Partial<Record<ExitTier, StratifiedCalibration>> = {};
   for (const exit of EXITS) {
-    const labelled = denseHistogram(cell.confidenceLabelled?.[exit], CONFIDENCE_BINS);
-    if (labelled.some((n) => n > 0)) calibration[exit] = fitCalibration(labelled, denseHistogram(cell.confidenceCorrect?.[exit], CONFIDENCE_BINS));
+    if (total(cell.confidenceLabelled?.[exit]) > 0) calibration[exit] = fitStratifiedCalibration(cell.confidenceLabelled?.[exit], cell.confidenceCorrect?.[exit]);
   }
-  return { runId, cell, calibration };
+  return device === undefined ? { runId, cell, calibration } : { runId, cell, device, calibration };
 }
 
 const none = (n = 0): Omit<MetricPoint, 't'> => ({ value: null, n });
@@ -61,15 +63,10 @@ function quantile(h: Record<string, number> | undefined, q: number, bins: number
 const entropyRange = (b: number) => unitBinRange(b, ENTROPY_BINS);
 
 function estimate(cell: RollupCell, reference: ReferenceModel | null, exits: readonly ExitTier[]): Omit<MetricPoint, 't'> {
-  const counts = exits.map((e) => ({ e, counts: denseHistogram(cell.confidence?.[e], CONFIDENCE_BINS) }));
-  const n = counts.reduce((s, c) => s + c.counts.reduce((a, b) => a + b, 0), 0);
+  const n = exits.reduce((s, e) => s + total(cell.confidence?.[e]), 0);
   if (!reference || n === 0) return none(n);
-  const parts: EstimationPart[] = [];
-  for (const { e, counts: c } of counts) {
-    if (!c.some((x) => x > 0)) continue;
-    // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
-    parts.push({ counts: c, calibration: reference.calibration[e] ?? fitCalibration(new Array(CONFIDENCE_BINS).fill(0), new Array(CONFIDENCE_BINS).fill(0)) });
-  }
+  // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
+  const parts = exits.flatMap((e) => stratifiedParts(cell.confidence?.[e], reference.calibration[e]));
   const est = estimateAccuracy(parts);
   return est ? { value: est.value, low: est.low, high: est.high, n: est.n } : none();
 }
@@ -98,11 +95,33 @@ function missRate(reason: MissReason): MetricSpec {
 
 function entropyDrift(c: RollupCell, ref: ReferenceModel | null, device: boolean): Omit<MetricPoint, 't'> {
   const cur = device ? c.sectionEntropy : c.entropy?.local;
-  const base = device ? ref?.cell.sectionEntropy : ref?.cell.entropy?.local;
+  // A device's drift is measured against the same device in the reference when it took part, else all of them.
+  const base = device ? (ref?.device?.sectionEntropy ?? ref?.cell.sectionEntropy) : ref?.cell.entropy?.local;
   const n = total(cur);
   if (!ref || n === 0 || total(base) === 0) return none(n);
   const psi = populationStabilityIndex(coarsen(denseHistogram(base, ENTROPY_BINS)), coarsen(denseHistogram(cur, ENTROPY_BINS)));
   return psi === null ? none(n) : { value: psi, n };
+}
+
+/**
+ * Samples a device's peer agreement needs in a window before its drift has a value: a rule neither fires nor
+ * clears on a handful (at the start of a minute's bucket, say).
+ */
+export const AGREEMENT_DRIFT_MIN_SAMPLES = 30;
+
+/**
+ * A device's peer agreement minus its own in the reference run, at the top of the 95% interval of that
+ * difference (both shares' binomial spread): a healthy device's drift stays above 0 but for 1 window in 40, and a
+ * drop reads as large as the samples make certain, so a short window or reference cannot fake one.
+ */
+function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<MetricPoint, 't'> {
+  const [k, n] = [c.peerAgree ?? 0, c.peerAgreeN ?? 0];
+  // Devices see different things (a camera with a poor view agrees less): each is compared with itself only.
+  const [j, m] = [ref?.device?.peerAgree ?? 0, ref?.device?.peerAgreeN ?? 0];
+  if (n < AGREEMENT_DRIFT_MIN_SAMPLES || m <= 0) return none(n);
+  // (k+1)/(n+2) keeps a share of 0 or 1 from claiming no spread.
+  const spread = (x: number, t: number) => ((x + 1) / (t + 2)) * (1 - (x + 1) / (t + 2)) / t;
+  return { value: k / n - j / m + 1.96 * Math.sqrt(spread(k, n) + spread(j, m)), n };
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {
@@ -126,6 +145,8 @@ const SPECS: Record<MetricName, MetricSpec> = {
     value: (c, _s, ref) => estimate(c, ref, EXITS),
   },
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
+  peer_agreement: { fields: ['peerAgree', 'peerAgreeN'], value: (c) => ratio(c.peerAgree, c.peerAgreeN) },
+  peer_agreement_drift: { fields: ['peerAgree', 'peerAgreeN'], referenceFields: ['peerAgree', 'peerAgreeN'], value: (c, _s, ref) => peerAgreementDrift(c, ref) },
   local_exit_rate_drift: {
     fields: ['exits', 'decided'],
     referenceFields: ['exits', 'decided'],

@@ -1,5 +1,5 @@
 import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
-import { argmax, CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, unitBin, type SparseHistogram } from '@ddnn/policies';
+import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
  * The metrics rollup (issue 17): per time bucket, per run (session or stream), what the run did; per device of
@@ -15,7 +15,10 @@ export interface RollupCell {
   exits?: Partial<Record<ExitTier, number>>;
   /** Normalized entropy at each live exit check, over every sample that reached it (ENTROPY_BINS bins). */
   entropy?: Partial<Record<ExitTier, SparseHistogram>>;
-  /** Max-probability of the answering exit's output, per exit, over decided samples (CONFIDENCE_BINS bins). */
+  /**
+   * Max-probability of the answering exit's output, per exit, over decided samples (CONFIDENCE_BINS bins), keyed
+   * by stratum and bin (`stratifiedBin`: predicted class, whether most devices agreed with it; @ddnn/policies).
+   */
   confidence?: Partial<Record<ExitTier, SparseHistogram>>;
   /** The same over decided samples whose label is known, and over those predicted right (the calibration's input). */
   confidenceLabelled?: Partial<Record<ExitTier, SparseHistogram>>;
@@ -36,6 +39,13 @@ export interface RollupCell {
   /** Decided samples the device answered, and those where its own argmax equals the fused decision. */
   agreeN?: number;
   agree?: number;
+  /**
+   * Decided samples where the other devices that answered had one most-voted class, and those where the device's
+   * own argmax was that class (device cells): unlike agreement with the fused decision, one camera gone bad
+   * cannot drag a healthy one's down by swaying the fusion.
+   */
+  peerAgreeN?: number;
+  peerAgree?: number;
   /** Counted (non-shadow) messages and bytes (run and link cells). */
   messages?: number;
   bytes?: number;
@@ -52,7 +62,8 @@ export interface SampleRollupState {
   confidence?: Partial<Record<ExitTier, number>>;
   /** A label posted before the decision. */
   label?: number;
-  decided?: { at: number; tier: ExitTier; prediction: number; bin: number | null };
+  /** `bin`: the stratified confidence key (a bare bin number in states written before strata). */
+  decided?: { at: number; tier: ExitTier; prediction: number; bin: string | number | null };
   /** Its label has been counted. */
   counted?: boolean;
 }
@@ -108,6 +119,21 @@ export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIn
     }
   }
   return [...seen.values()];
+}
+
+/** The one class most of `votes` name; null for fewer than two votes or a tie at the top. */
+function pluralityOf(votes: number[]): number | null {
+  if (votes.length < 2) return null;
+  const counts = new Map<number, number>();
+  for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: number | null = null;
+  let top = 0;
+  let tied = false;
+  for (const [v, c] of counts) {
+    if (c > top) [best, top, tied] = [v, c, false];
+    else if (c === top) tied = true;
+  }
+  return tied ? null : best;
 }
 
 const maxOf = (p: number[]): number => p.reduce((m, v) => (v > m ? v : m), 0);
@@ -191,12 +217,17 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         const s = state(d.sessionId, d.sampleIndex);
         if (finite(d.eta)) add(at, d.sessionId, 'run', '', { entropy: { [d.tier]: { [unitBin(d.eta, ENTROPY_BINS)]: 1 } } });
         if (!answersSample(d) || s.decided) break;
-        const bin = s.confidence?.[d.tier] ?? null;
+        const confidenceBin = s.confidence?.[d.tier];
+        const own = Object.values(s.devices ?? {});
+        const bin = confidenceBin === undefined ? null : stratifiedBin(stratumKey(d.prediction, devicesAgree(own, d.prediction)), confidenceBin);
         const delta: RollupCell = { decided: 1, exits: { [d.tier]: 1 } };
         if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
         add(at, d.sessionId, 'run', '', delta);
-        for (const [deviceId, own] of Object.entries(s.devices ?? {})) {
+        const answered = Object.entries(s.devices ?? {});
+        for (const [deviceId, own] of answered) {
           const agreement: RollupCell = { agreeN: 1, agree: own === d.prediction ? 1 : 0 };
+          const peers = pluralityOf(answered.filter(([other]) => other !== deviceId).map(([, p]) => p));
+          if (peers !== null) Object.assign(agreement, { peerAgreeN: 1, peerAgree: own === peers ? 1 : 0 });
           add(at, d.sessionId, 'run', '', agreement);
           add(at, d.sessionId, 'device', deviceId, agreement);
         }

@@ -30,7 +30,8 @@ const FIELD_STORAGE: Record<RollupField, 'whole' | 'per-exit'> = {
   samples: 'whole', decided: 'whole', exits: 'per-exit', entropy: 'per-exit', confidence: 'per-exit',
   confidenceLabelled: 'per-exit', confidenceCorrect: 'per-exit', labelled: 'whole', correct: 'whole',
   labelledByExit: 'per-exit', correctByExit: 'per-exit', answered: 'whole', missed: 'whole', missedBy: 'whole',
-  latency: 'whole', sectionEntropy: 'whole', agreeN: 'whole', agree: 'whole', messages: 'whole', bytes: 'whole',
+  latency: 'whole', sectionEntropy: 'whole', agreeN: 'whole', agree: 'whole', peerAgreeN: 'whole', peerAgree: 'whole',
+  messages: 'whole', bytes: 'whole',
 };
 const FIELDS = Object.keys(FIELD_STORAGE) as RollupField[];
 

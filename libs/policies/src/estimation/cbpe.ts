@@ -3,8 +3,11 @@
  * reference run that has labels, then estimate the accuracy of unlabelled samples as the mean calibrated
  * confidence. Calibration is histogram binning made monotone by isotonic regression (pool adjacent violators)
  * over the bins, so sparse bins borrow from their neighbours and a higher confidence never maps lower.
- * It holds while a shift leaves P(correct | confidence) as it was in the reference.
+ * It holds while a shift leaves P(correct | confidence) as it was in the reference: calibrate on labelled data
+ * the model did not train on (a model is over-confident on its training samples), and per stratum (strata.ts).
  */
+import { CONFIDENCE_BINS, type SparseHistogram } from './histogram';
+import { parseStratifiedBin, stratumFallbacks } from './strata';
 
 export interface Calibration {
   /** Calibrated P(correct) per confidence bin; for bins the reference never saw, the bin's own confidence. */
@@ -132,4 +135,56 @@ export function estimateAccuracy(parts: EstimationPart[]): AccuracyEstimate | nu
   const value = expected / n;
   const sd = Math.sqrt(samplingVar / (n * n) + calibrationVar);
   return { value, low: Math.max(0, value - 1.96 * sd), high: Math.min(1, value + 1.96 * sd), n };
+}
+
+/**
+ * One exit's calibration per stratum (see strata.ts), keyed by stratum (`<class>:<agree>`), by class alone
+ * (`<class>`) and pooled (''): a stratum the reference never saw borrows its class's, then the pooled one.
+ */
+export type StratifiedCalibration = Record<string, Calibration>;
+
+/** Dense per-level counts of a stratified histogram (keys of strata.ts); malformed keys and counts are dropped. */
+function levelHistograms(h: SparseHistogram | undefined, bins: number, levels: (stratum: string) => string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [key, v] of Object.entries(h ?? {})) {
+    const parsed = parseStratifiedBin(key);
+    if (!parsed || parsed.bin >= bins || !(Number.isFinite(v) && v > 0)) continue;
+    for (const level of levels(parsed.stratum)) {
+      let dense = out.get(level);
+      if (!dense) out.set(level, (dense = new Array<number>(bins).fill(0)));
+      dense[parsed.bin] += v;
+    }
+  }
+  return out;
+}
+
+/** Fits an exit's stratified calibration from the reference's labelled and correct stratified histograms. */
+export function fitStratifiedCalibration(labelled: SparseHistogram | undefined, correct: SparseHistogram | undefined, bins = CONFIDENCE_BINS): StratifiedCalibration {
+  const n = levelHistograms(labelled, bins, stratumFallbacks);
+  const k = levelHistograms(correct, bins, stratumFallbacks);
+  const out: StratifiedCalibration = {};
+  for (const [level, counts] of n) out[level] = fitCalibration(counts, k.get(level) ?? new Array<number>(bins).fill(0));
+  return out;
+}
+
+/** A calibration fitted on nothing: each bin's own confidence, at the widest uncertainty. */
+export function uncalibrated(bins = CONFIDENCE_BINS): Calibration {
+  return fitCalibration(new Array<number>(bins).fill(0), new Array<number>(bins).fill(0));
+}
+
+/**
+ * An exit's target samples (a stratified histogram) as estimation parts: each stratum's counts under the finest
+ * calibration the reference has for it. Strata that share a calibration share a part, so that the calibration's
+ * error is counted once for all of them.
+ */
+export function stratifiedParts(counts: SparseHistogram | undefined, calibration: StratifiedCalibration | undefined, bins = CONFIDENCE_BINS): EstimationPart[] {
+  const parts = new Map<string, EstimationPart>();
+  for (const [stratum, dense] of levelHistograms(counts, bins, (s) => [s])) {
+    const level = stratumFallbacks(stratum).find((l) => calibration?.[l]);
+    const key = level ?? '\u0000none';
+    const part = parts.get(key) ?? { counts: new Array<number>(bins).fill(0), calibration: (level !== undefined && calibration?.[level]) || uncalibrated(bins) };
+    parts.set(key, part);
+    dense.forEach((c, b) => (part.counts[b] += c));
+  }
+  return [...parts.values()];
 }

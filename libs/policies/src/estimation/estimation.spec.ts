@@ -1,18 +1,8 @@
-import { estimateAccuracy, fitCalibration } from './cbpe';
+import { estimateAccuracy, fitCalibration, fitStratifiedCalibration, stratifiedParts } from './cbpe';
 import { coarsen, populationStabilityIndex } from './drift';
-import { CONFIDENCE_BINS, histogramQuantile, latencyBin, latencyBinRange, unitBin, unitBinRange, type SparseHistogram } from './histogram';
-
-/** A seeded uniform generator (mulberry32), so the statistical checks are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { CONFIDENCE_BINS, histogramQuantile, mergeHistograms, latencyBin, latencyBinRange, unitBin, unitBinRange, type SparseHistogram } from './histogram';
+import { devicesAgree, parseStratifiedBin, stratifiedBin, stratumKey } from './strata';
+import { prng as rng } from '../synthetic';
 
 /** A model whose confidences are over-confident: P(correct | c) = c^2. */
 function draw(n: number, seed: number, skew: number): { counts: number[]; correct: number[]; accuracy: number } {
@@ -78,6 +68,94 @@ describe('confidence-based accuracy estimation', () => {
     ])!;
     expect(est.value).toBeCloseTo((30 * 0.9 + 10 * 0.5) / 40);
     expect(estimateAccuracy([{ counts: [0, 0], calibration: a }])).toBeNull();
+  });
+});
+
+/**
+ * A model over three classes whose P(correct | confidence) differs by predicted class and by whether the devices
+ * agreed: known to the test, unknown to the estimator. `mix` shifts which strata and confidences a draw holds.
+ */
+function stratifiedDraw(n: number, r: () => number, mix: { disputed: number; class2: number; skew: number }) {
+  const counts: SparseHistogram = {};
+  const correct: SparseHistogram = {};
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    const prediction = r() < mix.class2 ? 2 : r() < 0.5 ? 0 : 1;
+    const agree = r() >= mix.disputed;
+    const c = 0.34 + 0.66 * r() ** mix.skew;
+    // Disputed samples are right far less often at the same confidence; class 2 is over-confident.
+    const p = (agree ? 0.5 + 0.5 * c : 0.15 + 0.5 * c) * (prediction === 2 ? 0.8 : 1);
+    const key = stratifiedBin(stratumKey(prediction, agree), unitBin(c, CONFIDENCE_BINS));
+    counts[key] = (counts[key] ?? 0) + 1;
+    if (r() < p) {
+      correct[key] = (correct[key] ?? 0) + 1;
+      right++;
+    }
+  }
+  return { counts, correct, accuracy: right / n };
+}
+
+describe('stratified estimation on a shifted target, with the truth known', () => {
+  const REFERENCE = { disputed: 0.1, class2: 0.2, skew: 0.7 };
+  // The target: three times as many disputed samples, more of the over-confident class, less confident overall.
+  const TARGET = { disputed: 0.3, class2: 0.4, skew: 1.3 };
+
+  it('covers the realised accuracy at about the nominal 95% over many draws, and misses it by little', () => {
+    const r = rng(11);
+    const draws = 400;
+    let covered = 0;
+    const errors: number[] = [];
+    let pooledErrors = 0;
+    for (let d = 0; d < draws; d++) {
+      const reference = stratifiedDraw(2000, r, REFERENCE);
+      const target = stratifiedDraw(300, r, TARGET);
+      const est = estimateAccuracy(stratifiedParts(target.counts, fitStratifiedCalibration(reference.counts, reference.correct)))!;
+      if (est.low <= target.accuracy && target.accuracy <= est.high) covered++;
+      errors.push(est.value - target.accuracy);
+      // The same reference calibrated without strata (every key's bin alone) misses the shift.
+      const bare = (h: SparseHistogram) => mergeHistograms(Object.entries(h).map(([k, v]) => ({ [k.split(':')[2]]: v })));
+      const pooledParts = stratifiedParts(bare(target.counts), fitStratifiedCalibration(bare(reference.counts), bare(reference.correct)));
+      pooledErrors += estimateAccuracy(pooledParts)!.value - target.accuracy;
+    }
+    const coverage = covered / draws;
+    const bias = errors.reduce((a, b) => a + b, 0) / draws;
+    const rms = Math.sqrt(errors.reduce((a, b) => a + b * b, 0) / draws);
+    // Nominal 95%: 400 draws put a calibrated interval within about +-2.2 points of it (2 standard errors) and a
+    // few points more for the interval's approximations; too narrow or needlessly wide both fail.
+    const p95 = errors.map(Math.abs).sort((a, b) => a - b)[Math.floor(0.95 * draws)];
+    // Nominal 95%: 400 draws put a calibrated interval within about +-2.2 points of it (2 standard errors), and
+    // an interval that ignored the target's own spread would cover far less; a needlessly wide one, nearly all.
+    expect(coverage).toBeGreaterThan(0.91);
+    expect(coverage).toBeLessThan(0.99);
+    // 300 target samples alone spread the realised accuracy by ~2.6 points: the estimate adds little to that
+    // (the binning of small strata leaves under a point of bias).
+    expect(Math.abs(bias)).toBeLessThan(0.015);
+    expect(rms).toBeLessThan(0.035);
+    expect(p95).toBeLessThan(0.065);
+    // The same reference without strata misses the target's shift by about 9 points.
+    expect(pooledErrors / draws).toBeGreaterThan(0.05);
+  });
+
+  it('borrows the class, then the pooled calibration for a stratum the reference never saw', () => {
+    const reference = { '0:1:40': 100, '1:1:40': 100 };
+    const calibration = fitStratifiedCalibration(reference, { '0:1:40': 90, '1:1:40': 50 });
+    const [part] = stratifiedParts({ '0:0:40': 10 }, calibration);
+    expect(part.calibration.value[40]).toBeCloseTo(0.9);
+    const [pooled] = stratifiedParts({ '2:1:40': 10 }, calibration);
+    expect(pooled.calibration.value[40]).toBeCloseTo(0.7);
+    // Two strata that fall back to one calibration are one part: its error is counted once.
+    expect(stratifiedParts({ '2:1:40': 10, '2:0:40': 5 }, calibration)).toHaveLength(1);
+    const [none] = stratifiedParts({ '0:1:40': 10 }, {});
+    expect(none.calibration.samples).toBe(0);
+  });
+
+  it('keys confidences by predicted class and device agreement; bare bins stay readable', () => {
+    expect(devicesAgree([1, 1, 2, 0], 1)).toBe(true);
+    expect(devicesAgree([1, 2, 2, 0], 1)).toBe(false);
+    expect(devicesAgree([], 1)).toBe(false);
+    expect(parseStratifiedBin(stratifiedBin(stratumKey(2, false), 37))).toEqual({ stratum: '2:0', bin: 37 });
+    expect(parseStratifiedBin('12')).toEqual({ stratum: '', bin: 12 });
+    for (const bad of ['', 'x', '1:2:3', '1:1:', ':1:3', '1:1:3:4']) expect(parseStratifiedBin(bad)).toBeNull();
   });
 });
 

@@ -70,3 +70,10 @@ export function histogramQuantile(h: SparseHistogram | undefined, q: number, bin
   }
   return range(last)[1];
 }
+
+/** The sum of sparse histograms (counts of the same key add). */
+export function mergeHistograms(hs: readonly (SparseHistogram | undefined)[]): SparseHistogram {
+  const out: SparseHistogram = {};
+  for (const h of hs) for (const [k, v] of Object.entries(h ?? {})) if (Number.isFinite(v)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}

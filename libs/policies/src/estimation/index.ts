@@ -1,3 +1,4 @@
 export * from './cbpe';
 export * from './drift';
 export * from './histogram';
+export * from './strata';

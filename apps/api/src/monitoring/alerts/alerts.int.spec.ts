@@ -1,8 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type AlertNotification, type AlertRuleView, type MetricName, type MetricSubject, streamIds, WEBHOOK_HEADERS } from '@ddnn/contracts';
 import { getDeviceStatus } from '@ddnn/events';
-import { waitFor } from '@ddnn/testing';
+import { startHttpReceiver, waitFor } from '@ddnn/testing';
 import { call, startTestApi, type TestApi } from '../../../test/devices/test-app';
 import { Database } from '../../database/database';
 import { AlertEvaluator } from './alert-evaluator';
@@ -13,27 +11,6 @@ import { verifyWebhookSignature } from './webhook-signature';
 
 const ADMIN = 'test-operator-token-alerts-0123';
 const MIN = 60_000;
-
-/** A real HTTP receiver: answers each POST with the next scripted status, keeps every request's raw body and headers. */
-async function startReceiver(statuses: number[]): Promise<{ url: string; received: { body: string; headers: IncomingMessage['headers']; status: number }[]; close(): Promise<void> }> {
-  const received: { body: string; headers: IncomingMessage['headers']; status: number }[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const status = statuses[received.length] ?? 200;
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, status });
-      res.statusCode = status;
-      res.end(status === 200 ? 'ok' : 'try again');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?token=abc`,
-    received,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
 
 describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real HTTP receiver)', () => {
   let api: TestApi;
@@ -69,14 +46,14 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
     return device.body.deviceId as string;
   }
 
-  it('installs the four default rules once, whichever node starts first, and a deleted default stays deleted', async () => {
+  it('installs the five default rules once, whichever node starts first, and a deleted default stays deleted', async () => {
     const rules = (await call<AlertRuleView[]>(api, 'GET', '/alert-rules', ADMIN)).body;
-    expect(rules.map((r) => r.defaultKey).sort()).toEqual(['device-inactive', 'device-miss-rate-high', 'estimated-accuracy-dropped', 'local-exit-rate-dropped']);
+    expect(rules.map((r) => r.defaultKey).sort()).toEqual(['device-inactive', 'device-miss-rate-high', 'device-view-degraded', 'estimated-accuracy-dropped', 'local-exit-rate-dropped']);
     expect(await streamTypes(rules[0].id)).toEqual(['AlertRuleCreated']);
     const missRate = rules.find((r) => r.defaultKey === 'device-miss-rate-high')!;
     expect((await call(api, 'DELETE', `/alert-rules/${missRate.id}`, ADMIN)).status).toBe(204);
     expect(await second.app.get(AlertRulesService, { strict: false }).installDefaults()).toBe(0);
-    expect((await call<AlertRuleView[]>(api, 'GET', '/alert-rules', ADMIN)).body).toHaveLength(3);
+    expect((await call<AlertRuleView[]>(api, 'GET', '/alert-rules', ADMIN)).body).toHaveLength(4);
     expect(await streamTypes(missRate.id)).toEqual(['AlertRuleCreated', 'AlertRuleDeleted']);
   });
 
@@ -110,7 +87,7 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
   });
 
   it('device inactive (from the device status projection): pending, firing after its duration, one signed notification retried after 500s, resolved when the device is back', async () => {
-    const receiver = await startReceiver([500, 500, 200]);
+    const receiver = await startHttpReceiver([500, 500, 200]);
     try {
       const hook = await call(api, 'POST', '/webhooks', ADMIN, { name: 'on-call', url: receiver.url });
       expect(hook.status).toBe(201);
@@ -193,7 +170,7 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
   }, 90_000);
 
   it('any metric through the MetricReader: hysteresis, a pending alert that never fires, silence, a deleted device, a deleted rule', async () => {
-    const receiver = await startReceiver([]);
+    const receiver = await startHttpReceiver([]);
     try {
       const hook = await call(api, 'POST', '/webhooks', ADMIN, { name: 'majors', url: receiver.url, minSeverity: 'major' });
       const deviceId = await provisionDevice('cam-miss');
@@ -275,7 +252,7 @@ describe('alert rules, alerts and webhooks (real Postgres, two API nodes, a real
   }, 60_000);
 
   it('gives up after the last attempt and records why (connection refused)', async () => {
-    const receiver = await startReceiver([]);
+    const receiver = await startHttpReceiver([]);
     const url = receiver.url;
     await receiver.close(); // nothing listens there any more
     const hook = await call(api, 'POST', '/webhooks', ADMIN, { name: 'gone', url });

@@ -3,7 +3,12 @@ import type { CreateAlertRuleRequest } from '@ddnn/contracts';
 /**
  * The rules a new install has (created once, on first start; an operator may edit or delete them). Thresholds:
  * the default model answers ~90% of the default dataset correctly and exits ~all samples locally, so a 10-point
- * drop of the estimate or a 15-point drop of the local exit rate is a real degradation, not noise.
+ * drop of the estimate or a 15-point drop of the local exit rate is a real degradation, not noise. One camera whose
+ * view degrades barely moves the fused answer (the others carry it), so each device's own signal is watched too:
+ * how often its argmax is the class most of the other devices name, against its own share in the reference run,
+ * read at the top of its 95% interval (a drop the samples make certain). A camera that sees noise or a blocked
+ * lens stops agreeing with its peers (to chance, a 30-50 point drop); a poor but healthy view is compared with
+ * itself, so it never counts against it.
  */
 export const DEFAULT_ALERT_RULES: readonly { key: string; rule: CreateAlertRuleRequest }[] = [
   {
@@ -32,6 +37,21 @@ export const DEFAULT_ALERT_RULES: readonly { key: string; rule: CreateAlertRuleR
       clear: { comparator: '<', threshold: 0.1 },
       windowMs: 5 * 60_000,
       severity: 'warning',
+    },
+  },
+  {
+    key: 'device-view-degraded',
+    rule: {
+      name: 'Device view degraded',
+      description:
+        "A device agrees with the other devices at least 15 points less often than it did in the reference run (certainly so, given the samples): its camera's view has degraded (noise, occlusion, misalignment) even if the fleet's answer holds.",
+      metric: 'peer_agreement_drift',
+      scope: { kind: 'all-devices' },
+      condition: { comparator: '<', threshold: -0.15 },
+      forMs: 2 * 60_000,
+      clear: { comparator: '>', threshold: -0.05 },
+      windowMs: 5 * 60_000,
+      severity: 'major',
     },
   },
   {

@@ -6,10 +6,10 @@ import { call, startTestApi, type TestApi } from '../../../test/devices/test-app
 const TOKEN = 'test-operator-token';
 
 /**
- * One run's events: per sample, two devices answer (or dev1 misses every 5th), the local exit answers easy
+ * One run's events: per sample, three devices answer (or dev1 misses every 5th), the local exit answers easy
  * samples (confident, right 9 times in 10) and the cloud the rest (less confident, right 7 times in 10).
  */
-function runEvents(runId: string, samples: number, labelled: boolean): { events: NewEvent[][]; correct: number; localExits: number; cloudCorrect: number; dev1Agreement: number } {
+function runEvents(runId: string, samples: number, labelled: boolean, dev1Broken = false): { events: NewEvent[][]; correct: number; localExits: number; cloudCorrect: number; dev1Agreement: number } {
   const events: NewEvent[][] = [];
   let correct = 0;
   let localExits = 0;
@@ -25,17 +25,18 @@ function runEvents(runId: string, samples: number, labelled: boolean): { events:
     if (easy) localExits++;
     else if (right) cloudCorrect++;
     const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId: runId, sampleIndex: i, sampleId: `x${i}`, label: labelled ? label : null } }];
-    for (const [d, deviceId] of ['dev0', 'dev1'].entries()) {
+    for (const [d, deviceId] of ['dev0', 'dev1', 'dev2'].entries()) {
       if (deviceId === 'dev1' && i % 5 === 0) {
         out.push({ type: 'DeviceMissed', data: { sessionId: runId, sampleIndex: i, deviceId, view: d, stage: 'scores', deadlineMs: 100, reason: 'timeout' } });
         continue;
       }
       if (deviceId === 'dev1') {
         dev1Answered++;
-        if (right) dev1Agreed++;
+        if (right && !dev1Broken) dev1Agreed++;
       }
       const p = [0.1, 0.1, 0.1];
-      p[d === 0 ? prediction : label] = 0.8;
+      // A broken dev1 (a camera gone bad) votes a class the fused decision never is.
+      p[d !== 1 ? prediction : dev1Broken ? (prediction + 1) % 3 : label] = 0.8;
       out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'device', node: deviceId, view: d, probabilities: p, entropy: 0.5, latencyMs: 10 + d * 10, shadow: false } });
       out.push({ type: 'BytesTransferred', data: { sessionId: runId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
     }
@@ -65,13 +66,14 @@ describe('metrics API', () => {
       type: 'SessionStarted',
       data: {
         sessionId, modelId: 'm1', dataset: 'synthetic', split: 'test', classes: ['car', 'bus', 'person'], sampleCount: samples,
-        topology: { devices: [{ deviceId: 'dev0', view: 0 }, { deviceId: 'dev1', view: 1 }] }, policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+        topology: { devices: [{ deviceId: 'dev0', view: 0 }, { deviceId: 'dev1', view: 1 }, { deviceId: 'dev2', view: 2 }] }, policy: { kind: 'entropy', thresholds: { local: 0.8 } },
         mode: 'production', deadlineMs: 100, messageSizes: { scoresBytes: 12, featuresBytes: 32, rawBytes: 3072 },
       },
     });
     await store.appendToStream(streamIds.session('ref1'), [start('ref1'), ...ref.events.flat(), { type: 'SessionCompleted', data: { sessionId: 'ref1', samples, durationMs: 1000 } }]);
     truth = runEvents('st1', samples, false);
     await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
+    await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
     await new Promise((r) => setTimeout(r, 50));
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);
@@ -129,11 +131,26 @@ describe('metrics API', () => {
     expect(only((await q('local_exit_rate_drift')).body).value).toBeCloseTo(0);
     expect(only((await q('entropy_drift')).body).value).toBeCloseTo(0);
     expect(only((await q('entropy_p50_local')).body).value).toBeCloseTo(0.305, 2);
-    // dev0 votes the fused prediction, dev1 the label: they agree with the decision as often as it is right.
+    // dev0 and dev2 vote the fused prediction, dev1 the label: it agrees with the decision as often as it is right.
     expect(only((await q('device_agreement', '&deviceId=dev0')).body).value).toBe(1);
     expect(only((await q('device_agreement', '&deviceId=dev1')).body).value).toBeCloseTo(truth.dev1Agreement);
     expect(only((await q('device_miss_rate', '&deviceId=dev1')).body).value).toBeCloseTo(0.2);
-    expect(only((await q('miss_rate_timeout')).body).value).toBeCloseTo(40 / 400);
+    // ... and with its peers (dev0 and dev2, who always agree) as often.
+    expect(only((await q('peer_agreement', '&deviceId=dev1')).body).value).toBeCloseTo(truth.dev1Agreement);
+    // Each device against itself in the reference: the same data, so no certain drop (the bound is above 0); a
+    // device the reference lacks has no value.
+    const same = only((await q('peer_agreement_drift', '&deviceId=dev1')).body).value!;
+    expect(same).toBeGreaterThan(0);
+    expect(same).toBeLessThan(0.2);
+    expect(sum((await q('peer_agreement_drift', '&deviceId=dev9')).body)).toBe(0);
+    // dev1 gone bad in another stream: it never agrees with its peers; its whole reference share is lost, less
+    // what 32 samples leave uncertain.
+    const broken = (await get('?metric=peer_agreement_drift&runId=st2&deviceId=dev1&step=1h')).body as MetricSeries;
+    expect(broken.reference).toEqual({ runId: 'ref1', samples });
+    expect(only(broken).n).toBe(32);
+    expect(only(broken).value).toBeLessThan(-truth.dev1Agreement + 0.15);
+    expect(only(broken).value).toBeGreaterThan(-truth.dev1Agreement);
+    expect(only((await q('miss_rate_timeout')).body).value).toBeCloseTo(40 / 600);
     const p95 = only((await q('device_latency_p95', '&deviceId=dev1')).body).value!;
     expect(p95).toBeGreaterThan(19);
     expect(p95).toBeLessThan(21);

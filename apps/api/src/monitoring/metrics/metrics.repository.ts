@@ -29,15 +29,17 @@ export class MetricsRepository {
 
   /**
    * The default reference: the most recent completed run with labels, of the given model when one is given,
-   * other than `except`.
+   * other than `except`, and for a device one it took part in (a device is compared with itself).
    */
-  async latestLabelledRun(modelId: string | null, except?: string): Promise<string | null> {
+  async latestLabelledRun(modelId: string | null, except?: string, deviceId?: string): Promise<string | null> {
     const { rows } = await this.db.pool.query<{ session_id: string }>(
-      `SELECT session_id FROM session_summaries
+      `SELECT session_id FROM session_summaries s
         WHERE status = 'completed' AND (summary->>'labelled')::int > 0
           AND ($1::text IS NULL OR summary->>'modelId' = $1) AND ($2::text IS NULL OR session_id <> $2)
+          AND ($3::text IS NULL OR EXISTS (
+            SELECT 1 FROM metric_rollups m WHERE m.resolution = 3600000 AND m.scope = 'device' AND m.key = $3 AND m.run_id = s.session_id))
         ORDER BY updated_at DESC, session_id LIMIT 1`,
-      [modelId, except ?? null],
+      [modelId, except ?? null, deviceId ?? null],
     );
     return rows[0]?.session_id ?? null;
   }

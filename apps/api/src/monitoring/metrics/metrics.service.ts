@@ -66,15 +66,19 @@ export class MetricsService {
     return series;
   }
 
-  /** The metric over the last `windowMs` (whole minutes) up to now; null when there is nothing to measure. */
+  /** The metric over (at least) the last `windowMs` up to now; null when there is nothing to measure. */
   async latest(metric: MetricName, subject: MetricSubject, windowMs: number, referenceRunId?: string): Promise<number | null> {
     checkSubject(metric, subject);
     if (!Number.isFinite(windowMs) || windowMs < METRIC_STEP_MINUTE || windowMs > MAX_METRIC_WINDOW_MS) {
       throw new InvalidInputError(`window must be between one minute and ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
     }
     const resolution = windowMs >= LATEST_HOURLY_FROM_MS ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
-    const to = ceilTo(Date.now() + 1, resolution);
-    const from = to - ceilTo(windowMs, resolution);
+    // Every bucket holding part of the last windowMs: between windowMs and one bucket more. A window of whole
+    // buckets ending with the current one would shrink to the seconds since that bucket began at each rollover,
+    // and a rule would judge a handful of samples.
+    const now = Date.now();
+    const to = ceilTo(now + 1, resolution);
+    const from = floorTo(now - windowMs, resolution);
     const reference = await this.reference(metric, subject, referenceRunId);
     const cells = await this.repo.cells(this.read(metric, subject, resolution, from, to));
     const [point] = seriesPoints(metric, cells, from, to, to - from, reference?.model ?? null, subject.deviceId !== undefined);
@@ -111,16 +115,16 @@ export class MetricsService {
       if (!run) throw new NotFoundError(`no run ${runId} in the log`);
     } else {
       const subjectRun = subject.runId ? await this.repo.run(subject.runId) : null;
-      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId)) ?? undefined;
+      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId, subject.deviceId)) ?? undefined;
       if (runId === undefined) return null;
     }
     const { referenceFields } = metricFields(metric);
     const fields = [...referenceFields, 'labelled' as const];
-    const device = metric === 'entropy_drift' && subject.deviceId !== undefined;
-    // A device's drift is measured against the same device in the reference when it took part, else all of them.
-    let cell = device ? await this.repo.runTotal(runId, 'device', subject.deviceId!, fields) : null;
-    if (!cell || !cell.sectionEntropy) cell = await this.repo.runTotal(runId, 'run', '', fields);
-    return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
+    const cell = await this.repo.runTotal(runId, 'run', '', fields);
+    if (subject.deviceId === undefined) return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
+    // A device subject is compared with the same device in the reference (null when it took no part there).
+    const device = await this.repo.runTotal(runId, 'device', subject.deviceId, fields);
+    return { model: referenceModel(runId, cell, Object.keys(device).length ? device : null), samples: cell.labelled ?? 0 };
   }
 }
 

@@ -21,7 +21,7 @@ const RUN_CHARTS: [string, MetricName[]][] = [
   ['Device latency (p50, p95)', ['device_latency_p50', 'device_latency_p95']],
   ['Device miss rate', ['device_miss_rate', 'miss_rate_timeout', 'miss_rate_disconnected']],
   ['Skipped captures', ['skipped_captures']],
-  ['Devices agreeing with the fused decision', ['device_agreement']],
+  ['Devices agreeing with the fused decision, and with each other', ['device_agreement', 'peer_agreement']],
   ['Entropy drift from the reference (PSI)', ['entropy_drift']],
   ['Local exit rate drift from the reference', ['local_exit_rate_drift']],
 ];
@@ -30,6 +30,8 @@ const DEVICE_CHARTS: [string, MetricName[]][] = [
   ['Miss rate', ['device_miss_rate', 'miss_rate_timeout', 'miss_rate_disconnected', 'miss_rate_error', 'miss_rate_invalid']],
   ['Skipped captures', ['skipped_captures']],
   ['Agreement with the fused decision', ['device_agreement']],
+  ['Agreement with the other devices', ['peer_agreement']],
+  ['Peer agreement drift from its reference (95% upper bound)', ['peer_agreement_drift']],
   ['Entropy drift of its section (PSI)', ['entropy_drift']],
   ['Bytes sent per second', ['bytes_per_second']],
 ];
