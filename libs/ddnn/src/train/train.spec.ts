@@ -70,6 +70,21 @@ describe('joint training', () => {
     expect(m.overall).toBeGreaterThan(0.7);
   }, 180_000);
 
+  it('keeps the moving average of the weights, not the last step, when the recipe asks for it', async () => {
+    const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
+    const opts = { epochs: 3, batchSize: 16, seed: 4, validationFraction: 0, patience: 0 };
+    const last = await trainDdnn(ds, topology, { ...opts, weightAverage: 0 });
+    const averaged = await trainDdnn(ds, topology, { ...opts, weightAverage: 0.9 });
+    expect(averaged.training.recipe?.weightAverage).toBe(0.9);
+    // the same trajectory (same seed and batches), a different point kept: an average lags the last step
+    const w = (m: typeof last) => Array.from(m.sections.get('device-0')!.get('convp0.w')!.data);
+    expect(w(averaged)).not.toEqual(w(last));
+    // the average of clipped weights stays within the clip
+    expect(w(averaged).every((x) => x >= -1 && x <= 1)).toBe(true);
+    const m = metricsAt(await runModel(averaged, ds), 0.5);
+    expect(m.cloud).toBeGreaterThan(0.5);
+  }, 60_000);
+
   it('is deterministic for a seed and differs across seeds', async () => {
     const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
     const opts = { epochs: 2, batchSize: 50 };

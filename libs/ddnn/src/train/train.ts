@@ -11,6 +11,7 @@ import { initialValues, sectionSpecs, type SectionValues } from '../model/params
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
 import { augmentViews, recommendRecipe, PAPER_RECIPE, profileOf, splitValidation, type TrainingRecipe } from './recipe';
+import { WeightAverage } from './weight-average';
 
 /** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
 export interface TrainOptions {
@@ -33,6 +34,12 @@ export interface TrainOptions {
   schedule?: TrainingRecipe['schedule'];
   /** Overrides the dataset manifest's augmentation (null = none). */
   augment?: Augmentation | null;
+  /** Decay of the moving average of the weights that is validated and kept (0 = the last step's weights). */
+  weightAverage?: number;
+  /** Drop-out rate of the float hidden layers of the edge and cloud exits in training. */
+  hiddenDropout?: number;
+  /** Score validation epochs over the intact model and every single dead device (see `validate`). */
+  validateFailures?: boolean;
   /** Called after every epoch with that epoch's per-exit training loss and accuracy. */
   onEpoch?: (report: EpochReport) => void;
   datasetName?: string;
@@ -77,6 +84,9 @@ function makeBatch(ds: MultiViewDataset, t: Topology, indices: number[], forTrai
     presentRaw,
   };
 }
+
+/** Training samples whose batch statistics set the averaged weights' BatchNorm before each validation. */
+const EPOCH_CALIBRATION_SAMPLES = 256;
 
 // tfjs variable names must be unique per process; several models may train in one process.
 let variableSerial = 0;
@@ -145,6 +155,9 @@ export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}):
     validationFraction: pick('validationFraction', options.validationFraction),
     patience: pick('patience', options.patience),
     augment: options.augment === undefined ? base.augment : options.augment,
+    weightAverage: options.weightAverage ?? base.weightAverage ?? 0,
+    hiddenDropout: options.hiddenDropout ?? base.hiddenDropout ?? 0,
+    validateFailures: options.validateFailures ?? base.validateFailures ?? false,
   };
 }
 
@@ -165,6 +178,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const { train: trainIdx, validation: valIdx } = splitValidation(ds, splitIndices(ds, 'train'), recipe.validationFraction, seed);
   if (trainIdx.length === 0) throw new Error('the dataset has no training samples');
   const batchSize = Math.min(recipe.batchSize, trainIdx.length);
+  const hiddenDropout = recipe.hiddenDropout ? { rate: recipe.hiddenDropout, rng: new Rng(seed, 0xd9) } : undefined;
   const augment = recipe.augment && (recipe.augment.flip || (recipe.augment.shift ?? 0) > 0) ? { spec: recipe.augment, rng: new Rng(seed, 0xa9) } : undefined;
 
   const variables: Record<string, SectionTensors> = {};
@@ -189,7 +203,11 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const isFullBatch = batchSize >= trainIdx.length;
   const fullBatch = isFullBatch && !augment ? makeBatch(ds, topology, trainIdx, true) : null;
   const valBatch = valIdx.length ? makeBatch(ds, topology, valIdx, false) : null;
-  // Running BatchNorm statistics for validation between epochs (a full batch's own statistics are exact).
+  const average = recipe.weightAverage ? new WeightAverage(trainable, recipe.weightAverage) : null;
+  // The averaged weights were never run forward, so their BatchNorm statistics are measured before each validation
+  // on a fixed slice of the training split (the whole split once training ends).
+  const averageCalibration = average && valBatch ? (fullBatch ?? makeBatch(ds, topology, trainIdx.slice(0, EPOCH_CALIBRATION_SAMPLES), false)) : null;
+  // Without an average: running BatchNorm statistics for validation between epochs (a full batch's own are exact).
   const momentum = isFullBatch ? 0 : 0.9;
   const upperExits = names.map((n, i) => (n.startsWith('device-') ? -1 : i)).filter((i) => i >= 0);
   const started = Date.now();
@@ -209,10 +227,10 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         const masks = dropoutMasks(batch.size, topology.devices.length, dropout, rng);
         let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
         const stats: { section: string; prefix: string; s: BatchStats }[] = [];
-        const onStats = valBatch ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
+        const onStats = valBatch && !average ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
         optimizer.minimize(
           () => {
-            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats }));
+            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats, hiddenDropout }));
             const losses = out.map((s, i) => {
               const ce = crossEntropy(s, batch.labels);
               return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
@@ -224,6 +242,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
           trainable,
         );
         tf.tidy(() => binaryVars.forEach((v) => v.assign(tf.clipByValue(v, -1, 1))));
+        average?.update();
         for (const { section, prefix, s: st } of stats) {
           tf.tidy(() => {
             const mean = variables[section][`${prefix}.bn.mean`] as tf.Variable;
@@ -251,16 +270,21 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
       epochsRun = epoch;
       let validation: number | undefined;
       if (valBatch) {
-        const v = validate(topology, variables, valBatch, upperExits);
+        const live = average?.swapIn();
+        if (averageCalibration) calibrate(topology, variables, averageCalibration);
+        const v = validate(topology, variables, valBatch, upperExits, recipe.validateFailures === true);
         validation = v.score;
         if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) {
           best = { epoch, score: v.score, loss: v.loss, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
         }
+        if (live) average?.restore(live);
       }
       options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last, validation, learningRate: lr });
       if (best && recipe.patience > 0 && epoch - best.epoch >= recipe.patience) break;
     }
     if (best) for (const [v, data] of best.values) v.assign(tf.tensor(data, v.shape));
+    // No validation to pick an epoch: the average at the end of the run is the model.
+    else if (average) tf.dispose([...average.swapIn().values()]);
     const secondsTotal = (Date.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
@@ -307,6 +331,8 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   } finally {
     if (fullBatch) disposeBatch(fullBatch);
     if (valBatch) disposeBatch(valBatch);
+    if (averageCalibration && averageCalibration !== fullBatch) disposeBatch(averageCalibration);
+    average?.dispose();
     optimizer.dispose();
     Object.values(variables).forEach((s) => Object.values(s).forEach((v) => v.dispose()));
   }
@@ -325,15 +351,27 @@ function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch
   }
 }
 
-/** Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties. */
-function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[]): { score: number; loss: number } {
-  const [preds, losses] = tf.tidy(() => {
-    const out = exitList(forwardModel(t, variables, { views: batch.views }, { training: false }));
-    const chosen = upper.map((i) => out[i]);
-    return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
-  });
-  const score = preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length;
-  return { score, loss: losses.reduce((a, b) => a + b, 0) };
+/**
+ * Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties.
+ * With `failures`, the score is half the intact model's and half the mean over every single dead device (no scores,
+ * zero features: what inference with a failed device does), so the kept epoch is one that degrades gracefully, and
+ * seven passes over the hold-out make the score less coarse than one.
+ */
+function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[], failures: boolean): { score: number; loss: number } {
+  const one = (dead: number): { score: number; loss: number } => {
+    const [preds, losses] = tf.tidy(() => {
+      const liveMasks = dead < 0 ? null : t.devices.map((_, i) => tf.fill([batch.size, 1], i === dead ? 0 : 1) as tf.Tensor2D);
+      const out = exitList(forwardModel(t, variables, { views: batch.views, liveMasks }, { training: false }));
+      const chosen = upper.map((i) => out[i]);
+      return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
+    });
+    return { score: preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length, loss: losses.reduce((a, b) => a + b, 0) };
+  };
+  const intact = one(-1);
+  if (!failures || t.devices.length < 2) return intact;
+  const dead = t.devices.map((_, i) => one(i));
+  const mean = (f: (r: { score: number; loss: number }) => number) => dead.reduce((a, r) => a + f(r), 0) / dead.length;
+  return { score: (intact.score + mean((r) => r.score)) / 2, loss: (intact.loss + mean((r) => r.loss)) / 2 };
 }
 
 /**
