@@ -290,7 +290,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
-    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch) : undefined;
+    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch, recipe.validateFailures === true) : undefined;
 
     const sections = new Map<string, SectionValues>();
     for (const spec of specs) {
@@ -360,8 +360,7 @@ function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch
 function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[], failures: boolean): { score: number; loss: number } {
   const one = (dead: number): { score: number; loss: number } => {
     const [preds, losses] = tf.tidy(() => {
-      const liveMasks = dead < 0 ? null : t.devices.map((_, i) => tf.fill([batch.size, 1], i === dead ? 0 : 1) as tf.Tensor2D);
-      const out = exitList(forwardModel(t, variables, { views: batch.views, liveMasks }, { training: false }));
+      const out = exitList(forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false }));
       const chosen = upper.map((i) => out[i]);
       return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
     });
@@ -374,14 +373,16 @@ function validate(t: Topology, variables: Record<string, SectionTensors>, batch:
   return { score: (intact.score + mean((r) => r.score)) / 2, loss: (intact.loss + mean((r) => r.loss)) / 2 };
 }
 
-/**
- * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
- * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
- */
-function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): number {
+/** Per device [N,1] live masks with device `dead` failed (all live, null, for -1). */
+function deadDeviceMasks(t: Topology, size: number, dead: number): tf.Tensor2D[] | null {
+  return dead < 0 ? null : t.devices.map((_, i) => tf.fill([size, 1], i === dead ? 0 : 1) as tf.Tensor2D);
+}
+
+/** Softmax rows of the local, edge (mean of the edges) and cloud exits, in inference mode, with `dead` failed. */
+function exitProbabilities(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, dead: number): { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } {
   let probs: { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } = { local: [], edge: null, cloud: [] };
   tf.tidy(() => {
-    const out = forwardModel(t, variables, { views: batch.views }, { training: false });
+    const out = forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false });
     const rowsOf = (x: tf.Tensor2D) => {
       const [n, c] = x.shape;
       const d = x.dataSync() as Float32Array;
@@ -391,18 +392,34 @@ function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>,
     const edgeMean = edges.length ? edges[0].map((_, i) => Float32Array.from(edges[0][i], (_, c) => edges.reduce((a, e) => a + e[i][c], 0) / edges.length)) : null;
     probs = { local: rowsOf(out.local), edge: edgeMean, cloud: rowsOf(out.cloud) };
   });
-  const { local, edge, cloud } = probs;
+  return probs;
+}
+
+/**
+ * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
+ * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
+ * With `failures` the accuracy is weighed as in `validate`: half intact, half the mean over single dead devices.
+ */
+function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, failures: boolean): number {
+  const configs = [-1, ...(failures && t.devices.length > 1 ? t.devices.map((_, i) => i) : [])];
+  const runs = configs.map((dead) => exitProbabilities(t, variables, batch, dead));
+  const weightOf = (c: number) => (configs.length === 1 ? 1 : c === 0 ? 0.5 : 0.5 / (configs.length - 1));
   let bestT = DEFAULT_THRESHOLD;
-  let bestHits = -1;
+  let bestScore = -1;
   for (let k = 0; k <= 20; k++) {
     const T = k / 20;
-    let hits = 0;
-    for (let i = 0; i < batch.size; i++) {
-      const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
-      if (argmax(p) === batch.labelIdx[i]) hits++;
-    }
-    if (hits >= bestHits) {
-      bestHits = hits;
+    let score = 0;
+    runs.forEach(({ local, edge, cloud }, c) => {
+      let hits = 0;
+      for (let i = 0; i < batch.size; i++) {
+        const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
+        if (argmax(p) === batch.labelIdx[i]) hits++;
+      }
+      score += weightOf(c) * hits;
+    });
+    // scores are sums of multiples of 1/12 etc.: compare with a tolerance so ties stay ties
+    if (score >= bestScore - 1e-9) {
+      bestScore = Math.max(score, bestScore);
       bestT = T;
     }
   }
