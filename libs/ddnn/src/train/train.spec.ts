@@ -85,6 +85,24 @@ describe('joint training', () => {
     expect(m.cloud).toBeGreaterThan(0.5);
   }, 60_000);
 
+  it('validates over single dead devices without changing what is trained', async () => {
+    const topology = parseTopology({ devices: [0, 1, 2] });
+    const opts = { epochs: 4, batchSize: 16, seed: 6, patience: 0 };
+    const scores = async (validateFailures: boolean) => {
+      const reports: EpochReport[] = [];
+      const model = await trainDdnn(ds, topology, { ...opts, validateFailures, onEpoch: (r) => reports.push(r) });
+      return { model, validation: reports.map((r) => r.validation!), train: reports.map((r) => r.exits) };
+    };
+    const intact = await scores(false);
+    const failing = await scores(true);
+    expect(failing.model.training.recipe?.validateFailures).toBe(true);
+    // the same trajectory (validation never feeds back into training) scored differently: a dead device costs
+    expect(failing.train).toEqual(intact.train);
+    expect(failing.validation).not.toEqual(intact.validation);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(failing.validation)).toBeLessThan(sum(intact.validation));
+  }, 90_000);
+
   it('is deterministic for a seed and differs across seeds', async () => {
     const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
     const opts = { epochs: 2, batchSize: 50 };
