@@ -6,11 +6,12 @@ import { BN_EPSILON } from '../layers/constants';
 import { prepareWeightGradInput } from '../layers/conv';
 import { forwardModel, type ExitScores, type SectionTensors } from '../model/forward';
 import { DEFAULT_THRESHOLD, type DdnnModel, type ExitMetric } from '../model/model';
-import { argmax, normalizedEntropy, softmax } from '../entropy';
+import { softmax } from '../entropy';
 import { initialValues, sectionSpecs, type SectionValues } from '../model/params';
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
 import { augmentViews, recommendRecipe, PAPER_RECIPE, profileOf, splitValidation, type TrainingRecipe } from './recipe';
+import { pickThreshold, type ExitProbabilities } from './threshold';
 import { WeightAverage } from './weight-average';
 
 /** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
@@ -290,7 +291,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
-    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch, recipe.validateFailures === true) : undefined;
+    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch, dropout > 0) : undefined;
 
     const sections = new Map<string, SectionValues>();
     for (const spec of specs) {
@@ -379,8 +380,8 @@ function deadDeviceMasks(t: Topology, size: number, dead: number): tf.Tensor2D[]
 }
 
 /** Softmax rows of the local, edge (mean of the edges) and cloud exits, in inference mode, with `dead` failed. */
-function exitProbabilities(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, dead: number): { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } {
-  let probs: { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } = { local: [], edge: null, cloud: [] };
+function exitProbabilities(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, dead: number): ExitProbabilities {
+  let probs: ExitProbabilities = { local: [], edge: null, cloud: [] };
   tf.tidy(() => {
     const out = forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false });
     const rowsOf = (x: tf.Tensor2D) => {
@@ -396,32 +397,10 @@ function exitProbabilities(t: Topology, variables: Record<string, SectionTensors
 }
 
 /**
- * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
- * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
- * With `failures` the accuracy is weighed as in `validate`: half intact, half the mean over single dead devices.
+ * The model's exit threshold from the validation split (see `pickThreshold`); with `failures` (a model trained with
+ * device drop-out, so for a world where devices die) over every single dead device too.
  */
 function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, failures: boolean): number {
   const configs = [-1, ...(failures && t.devices.length > 1 ? t.devices.map((_, i) => i) : [])];
-  const runs = configs.map((dead) => exitProbabilities(t, variables, batch, dead));
-  const weightOf = (c: number) => (configs.length === 1 ? 1 : c === 0 ? 0.5 : 0.5 / (configs.length - 1));
-  let bestT = DEFAULT_THRESHOLD;
-  let bestScore = -1;
-  for (let k = 0; k <= 20; k++) {
-    const T = k / 20;
-    let score = 0;
-    runs.forEach(({ local, edge, cloud }, c) => {
-      let hits = 0;
-      for (let i = 0; i < batch.size; i++) {
-        const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
-        if (argmax(p) === batch.labelIdx[i]) hits++;
-      }
-      score += weightOf(c) * hits;
-    });
-    // scores are sums of multiples of 1/12 etc.: compare with a tolerance so ties stay ties
-    if (score >= bestScore - 1e-9) {
-      bestScore = Math.max(score, bestScore);
-      bestT = T;
-    }
-  }
-  return bestT;
+  return pickThreshold(configs.map((dead) => exitProbabilities(t, variables, batch, dead)), batch.labelIdx);
 }
