@@ -1,4 +1,4 @@
-import { pickThreshold, type ExitProbabilities } from './threshold';
+import { oneStandardError, pickThreshold, type ExitProbabilities } from './threshold';
 
 /** n samples of 2 classes: local confident (entropy ~0.47) and right on `localRight`, cloud right on `cloudRight`. */
 function pass(n: number, localRight: (i: number) => boolean, cloudRight: (i: number) => boolean, uncertain: (i: number) => boolean): ExitProbabilities {
@@ -39,5 +39,12 @@ describe('choosing the exit threshold on validation', () => {
     expect(pickThreshold([good], labels)).toBe(1);
     expect(pickThreshold([good, failing, failing], labels)).toBeLessThan(1);
     expect(() => pickThreshold([], labels)).toThrow(/validation/);
+  });
+
+  it('measures the standard error of an accuracy, about one sample for a perfect score', () => {
+    expect(oneStandardError(0.5, 100)).toBeCloseTo(0.05, 3);
+    expect(oneStandardError(1, 69) * 69).toBeGreaterThan(0.9);
+    expect(oneStandardError(1, 69) * 69).toBeLessThan(1.1);
+    expect(oneStandardError(0.95, 1000)).toBeLessThan(oneStandardError(0.95, 100));
   });
 });

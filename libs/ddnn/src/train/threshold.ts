@@ -7,6 +7,16 @@ export interface ExitProbabilities {
   cloud: Float32Array[];
 }
 
+/**
+ * The standard error of an accuracy measured on n samples, sqrt(p(1-p)/n), with p Laplace-smoothed so that a
+ * perfect score still has an error of about one sample. Differences below it are what the validation split cannot
+ * tell apart: the threshold and the kept epoch are chosen among such ties by what they cost (bytes, training).
+ */
+export function oneStandardError(accuracy: number, n: number): number {
+  const p = (accuracy * n + 1) / (n + 2);
+  return Math.sqrt((p * (1 - p)) / n);
+}
+
 /** The candidate thresholds: 0, 0.05, ..., 1. */
 const GRID = Array.from({ length: 21 }, (_, k) => k / 20);
 
@@ -34,11 +44,8 @@ export function pickThreshold(passes: ExitProbabilities[], labels: Int32Array): 
     }, 0),
   );
   const best = Math.max(...accuracy);
-  // Laplace-smoothed, so that a perfect score still has an error of about one sample
-  const p = (best * n + 1) / (n + 2);
-  const standardError = Math.sqrt((p * (1 - p)) / n);
   // the tolerance keeps sums of weighted fractions that are equal on paper equal in float
   let k = GRID.length - 1;
-  while (accuracy[k] < best - standardError - 1e-9) k--;
+  while (accuracy[k] < best - oneStandardError(best, n) - 1e-9) k--;
   return GRID[k];
 }

@@ -11,7 +11,7 @@ import { initialValues, sectionSpecs, type SectionValues } from '../model/params
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
 import { augmentViews, recommendRecipe, PAPER_RECIPE, profileOf, splitValidation, type TrainingRecipe } from './recipe';
-import { pickThreshold, type ExitProbabilities } from './threshold';
+import { oneStandardError, pickThreshold, type ExitProbabilities } from './threshold';
 import { WeightAverage } from './weight-average';
 
 /** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
@@ -214,7 +214,12 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const started = Date.now();
   const cpuStart = process.cpuUsage();
   let last: ExitMetric[] = [];
-  let best: { epoch: number; score: number; loss: number; values: Map<tf.Variable, Float32Array> } | null = null;
+  // `best`: the best validation score so far (early stopping counts from it). `chosen`: the latest epoch whose score
+  // is within one standard error of the best (oneStandardError), whose weights become the model: the validation
+  // split cannot tell such epochs apart, and the later one has trained longer at a lower learning rate. Only one
+  // snapshot is needed: a new best is itself the latest epoch within the error.
+  let best: { epoch: number; score: number; loss: number } | null = null;
+  let chosen: { epoch: number; score: number; values: Map<tf.Variable, Float32Array> } | null = null;
   let epochsRun = 0;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -275,15 +280,16 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         if (averageCalibration) calibrate(topology, variables, averageCalibration);
         const v = validate(topology, variables, valBatch, upperExits, recipe.validateFailures === true);
         validation = v.score;
-        if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) {
-          best = { epoch, score: v.score, loss: v.loss, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
+        if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) best = { epoch, score: v.score, loss: v.loss };
+        if (v.score >= best.score - oneStandardError(best.score, valIdx.length) - 1e-9) {
+          chosen = { epoch, score: v.score, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
         }
         if (live) average?.restore(live);
       }
       options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last, validation, learningRate: lr });
       if (best && recipe.patience > 0 && epoch - best.epoch >= recipe.patience) break;
     }
-    if (best) for (const [v, data] of best.values) v.assign(tf.tensor(data, v.shape));
+    if (chosen) for (const [v, data] of chosen.values) v.assign(tf.tensor(data, v.shape));
     // No validation to pick an epoch: the average at the end of the run is the model.
     else if (average) tf.dispose([...average.swapIn().values()]);
     const secondsTotal = (Date.now() - started) / 1000;
@@ -317,7 +323,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         deviceDropout: dropout,
         trainSamples: trainIdx.length,
         recipe: { ...recipe, batchSize },
-        ...(valBatch && best ? { validation: { samples: valIdx.length, bestEpoch: best.epoch, score: best.score, stoppedEarly: epochsRun < epochs, threshold: threshold ?? DEFAULT_THRESHOLD } } : {}),
+        ...(valBatch && chosen ? { validation: { samples: valIdx.length, bestEpoch: chosen.epoch, score: chosen.score, stoppedEarly: epochsRun < epochs, threshold: threshold ?? DEFAULT_THRESHOLD } } : {}),
         secondsTotal,
         secondsPerEpoch: secondsTotal / Math.max(1, epochsRun),
         cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / Math.max(1, epochsRun),
