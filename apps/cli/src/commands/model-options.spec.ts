@@ -5,9 +5,10 @@ import { aggregatorFlag, listFlag, numberFlag, topologyFromFlags } from './model
 
 describe('model flags', () => {
   // topologyFromFlags loads the model library when called; its TensorFlow.js start-up must finish inside the test run.
+  // Compiling the library and starting wasm takes more than jest's 5 s default on a loaded machine.
   beforeAll(async () => {
     await (await import('@ddnn/ddnn')).ensureBackend();
-  });
+  }, 60_000);
 
   it('parse lists, aggregators and numbers with errors that name the flag', () => {
     expect(listFlag('--fail')('2, 5')).toEqual([2, 5]);

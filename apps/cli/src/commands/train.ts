@@ -15,6 +15,9 @@ interface TrainFlags extends TopologyFlags {
   dropout?: number;
   validation?: number;
   patience?: number;
+  weightAverage?: number;
+  hiddenDropout?: number;
+  validateFailures?: boolean;
   threshold?: number;
   json?: boolean;
   progress: boolean;
@@ -47,6 +50,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', numberFlag('--lr', 1e-6, 1))
     .option('--validation <fraction>', 'fraction of the training split held out for validation (0 = none)', numberFlag('--validation', 0, 0.5))
     .option('--patience <n>', 'epochs without a better validation score before stopping (0 = never)', intFlag('--patience', 0))
+    .option('--weight-average <decay>', 'decay of the moving average of the weights that is validated and saved (0 = the last step\'s weights)', numberFlag('--weight-average', 0, 0.99999))
+    .option('--hidden-dropout <rate>', 'drop-out rate of the float hidden layers of the edge and cloud exits in training', numberFlag('--hidden-dropout', 0, 0.9))
+    .option('--validate-failures', 'score validation over the intact model and every single dead device, half and half')
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
     .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag())
@@ -76,6 +82,9 @@ export function registerTrainCommand(program: Command): void {
         deviceDropout: flags.dropout,
         validationFraction: flags.validation,
         patience: flags.patience,
+        weightAverage: flags.weightAverage,
+        hiddenDropout: flags.hiddenDropout,
+        validateFailures: flags.validateFailures,
         onEpoch: (r) => {
           if (epochBar) {
             epochBar.setTotal(r.epochs);

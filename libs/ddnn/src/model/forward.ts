@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@ddnn/datasets';
 import { batchNormInfer, batchNormTrain, type BatchStats } from '../layers/batchnorm';
 import { signOf, signSte } from '../layers/binarize';
 import { binaryConv, binaryDense, floatConv } from '../layers/conv';
@@ -13,6 +14,16 @@ export type SectionTensors = Record<string, tf.Tensor>;
 export interface ForwardMode {
   training: boolean;
   onStats?: (section: string, prefix: string, stats: BatchStats) => void;
+  /** Training only: each unit of a float hidden layer is zeroed with probability `rate` (inverted drop-out, seeded). */
+  hiddenDropout?: { rate: number; rng: Rng };
+}
+
+/** Inverted drop-out: keeps each unit with probability 1 - rate and scales it by 1 / (1 - rate). */
+function dropUnits(h: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+  const keep = 1 - rate;
+  const mask = new Float32Array(h.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.chance(keep) ? 1 / keep : 0;
+  return tf.mul(h, tf.tensor2d(mask, h.shape)) as tf.Tensor2D;
 }
 
 function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix: string, x: tf.Tensor): tf.Tensor {
@@ -77,7 +88,11 @@ function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: Forw
 export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0): tf.Tensor2D {
   const binary = arithmetic.precision === 'binary';
   let h = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
-  for (let j = 0; j < hidden; j++) h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
+  for (let j = 0; j < hidden; j++) {
+    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
+    const drop = mode.training ? mode.hiddenDropout : undefined;
+    if (drop && drop.rate > 0) h = dropUnits(h, drop.rate, drop.rng);
+  }
   return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode)) as tf.Tensor2D;
 }
 

@@ -10,6 +10,9 @@ describe('the recipe chosen from the data', () => {
     // 612 after validation: 612/16 = 38 -> 32 per batch, 20 steps an epoch, 800/20 = 40 epochs
     expect(r.batchSize).toBe(32);
     expect(r).toMatchObject({ epochs: 40, schedule: 'cosine', patience: 20, deviceDropout: 0.5, augment: null });
+    // 800 steps: the weights are averaged over a horizon of 80 steps (4 epochs); the paper keeps the last step's
+    expect(r.weightAverage).toBeCloseTo(1 - 1 / 80, 10);
+    expect(PAPER_RECIPE.weightAverage).toBe(0);
     for (const trainSamples of [150, 300, 680, 1500, 5000]) {
       const q = recommendRecipe({ trainSamples, classes: 10, views: 6, height: 24, width: 24, channels: 3 });
       const train = Math.round(trainSamples * (1 - q.validationFraction));

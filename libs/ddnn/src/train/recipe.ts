@@ -1,5 +1,6 @@
 import { Rng, type Augmentation, type MultiViewDataset } from '@ddnn/datasets';
 import { splitIndices } from './batches';
+import { weightAverageDecay } from './weight-average';
 
 /** Everything a training run needs besides the data and the topology; a checkpoint records the one it used. */
 export interface TrainingRecipe {
@@ -21,6 +22,15 @@ export interface TrainingRecipe {
   /** Epochs without a better validation score before stopping; 0 = run every epoch. */
   patience: number;
   augment: Augmentation | null;
+  /**
+   * Decay of the exponential moving average of the weights that validation, the best epoch and the saved model
+   * use (0: the last step's weights, as the paper). Absent in checkpoints written before it existed (= 0).
+   */
+  weightAverage?: number;
+  /** Drop-out rate of the float hidden layers of the edge and cloud exits in training (absent = 0). */
+  hiddenDropout?: number;
+  /** The validation score weighs the intact model and every single dead device half and half (absent = false). */
+  validateFailures?: boolean;
 }
 
 /** The paper's recipe: 100 epochs, full batch (700 >= 680 samples), Adam 1e-3 constant, no validation split. */
@@ -34,6 +44,9 @@ export const PAPER_RECIPE: TrainingRecipe = {
   validationFraction: 0,
   patience: 0,
   augment: null,
+  weightAverage: 0,
+  hiddenDropout: 0,
+  validateFailures: false,
 };
 
 /** What the defaults look at. */
@@ -87,6 +100,9 @@ export const MAX_EPOCHS = 100;
  *   still high (measured: seed 2 of the default dataset stopped at epoch 20 of 40 and lost 6 points);
  * - device drop-out 0.5: half the training samples see one random device dead, which is what inference with a
  *   failed device looks like, so no single device becomes indispensable;
+ * - the model kept and validated is an exponential moving average of the weights over a tenth of the run
+ *   (weightAverageDecay): the last step's weights of a small mini-batch run differ from seed to seed by more
+ *   than the differences the defaults must see;
  * - augmentation only as the dataset's manifest declares it.
  */
 export function recommendRecipe(p: DataProfile): TrainingRecipe {
@@ -109,6 +125,9 @@ export function recommendRecipe(p: DataProfile): TrainingRecipe {
     validationFraction,
     patience: validationFraction > 0 ? Math.max(10, Math.round(epochs / 2)) : 0,
     augment: p.augment ?? null,
+    weightAverage: weightAverageDecay(epochs * stepsPerEpoch),
+    hiddenDropout: 0,
+    validateFailures: false,
   };
 }
 

@@ -6,11 +6,13 @@ import { BN_EPSILON } from '../layers/constants';
 import { prepareWeightGradInput } from '../layers/conv';
 import { forwardModel, type ExitScores, type SectionTensors } from '../model/forward';
 import { DEFAULT_THRESHOLD, type DdnnModel, type ExitMetric } from '../model/model';
-import { argmax, normalizedEntropy, softmax } from '../entropy';
+import { softmax } from '../entropy';
 import { initialValues, sectionSpecs, type SectionValues } from '../model/params';
 import { sectionNames, topologyShapes, type Topology } from '../model/topology';
 import { gatherPresent, gatherView, splitIndices } from './batches';
 import { augmentViews, recommendRecipe, PAPER_RECIPE, profileOf, splitValidation, type TrainingRecipe } from './recipe';
+import { oneStandardError, pickThreshold, type ExitProbabilities } from './threshold';
+import { WeightAverage } from './weight-average';
 
 /** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
 export interface TrainOptions {
@@ -33,6 +35,12 @@ export interface TrainOptions {
   schedule?: TrainingRecipe['schedule'];
   /** Overrides the dataset manifest's augmentation (null = none). */
   augment?: Augmentation | null;
+  /** Decay of the moving average of the weights that is validated and kept (0 = the last step's weights). */
+  weightAverage?: number;
+  /** Drop-out rate of the float hidden layers of the edge and cloud exits in training. */
+  hiddenDropout?: number;
+  /** Score validation epochs over the intact model and every single dead device (see `validate`). */
+  validateFailures?: boolean;
   /** Called after every epoch with that epoch's per-exit training loss and accuracy. */
   onEpoch?: (report: EpochReport) => void;
   datasetName?: string;
@@ -77,6 +85,9 @@ function makeBatch(ds: MultiViewDataset, t: Topology, indices: number[], forTrai
     presentRaw,
   };
 }
+
+/** Training samples whose batch statistics set the averaged weights' BatchNorm before each validation. */
+const EPOCH_CALIBRATION_SAMPLES = 256;
 
 // tfjs variable names must be unique per process; several models may train in one process.
 let variableSerial = 0;
@@ -145,6 +156,9 @@ export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}):
     validationFraction: pick('validationFraction', options.validationFraction),
     patience: pick('patience', options.patience),
     augment: options.augment === undefined ? base.augment : options.augment,
+    weightAverage: options.weightAverage ?? base.weightAverage ?? 0,
+    hiddenDropout: options.hiddenDropout ?? base.hiddenDropout ?? 0,
+    validateFailures: options.validateFailures ?? base.validateFailures ?? false,
   };
 }
 
@@ -165,6 +179,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const { train: trainIdx, validation: valIdx } = splitValidation(ds, splitIndices(ds, 'train'), recipe.validationFraction, seed);
   if (trainIdx.length === 0) throw new Error('the dataset has no training samples');
   const batchSize = Math.min(recipe.batchSize, trainIdx.length);
+  const hiddenDropout = recipe.hiddenDropout ? { rate: recipe.hiddenDropout, rng: new Rng(seed, 0xd9) } : undefined;
   const augment = recipe.augment && (recipe.augment.flip || (recipe.augment.shift ?? 0) > 0) ? { spec: recipe.augment, rng: new Rng(seed, 0xa9) } : undefined;
 
   const variables: Record<string, SectionTensors> = {};
@@ -189,13 +204,22 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const isFullBatch = batchSize >= trainIdx.length;
   const fullBatch = isFullBatch && !augment ? makeBatch(ds, topology, trainIdx, true) : null;
   const valBatch = valIdx.length ? makeBatch(ds, topology, valIdx, false) : null;
-  // Running BatchNorm statistics for validation between epochs (a full batch's own statistics are exact).
+  const average = recipe.weightAverage ? new WeightAverage(trainable, recipe.weightAverage) : null;
+  // The averaged weights were never run forward, so their BatchNorm statistics are measured before each validation
+  // on a fixed slice of the training split (the whole split once training ends).
+  const averageCalibration = average && valBatch ? (fullBatch ?? makeBatch(ds, topology, trainIdx.slice(0, EPOCH_CALIBRATION_SAMPLES), false)) : null;
+  // Without an average: running BatchNorm statistics for validation between epochs (a full batch's own are exact).
   const momentum = isFullBatch ? 0 : 0.9;
   const upperExits = names.map((n, i) => (n.startsWith('device-') ? -1 : i)).filter((i) => i >= 0);
   const started = Date.now();
   const cpuStart = process.cpuUsage();
   let last: ExitMetric[] = [];
-  let best: { epoch: number; score: number; loss: number; values: Map<tf.Variable, Float32Array> } | null = null;
+  // `best`: the best validation score so far (early stopping counts from it). `chosen`: the latest epoch whose score
+  // is within one standard error of the best (oneStandardError), whose weights become the model: the validation
+  // split cannot tell such epochs apart, and the later one has trained longer at a lower learning rate. Only one
+  // snapshot is needed: a new best is itself the latest epoch within the error.
+  let best: { epoch: number; score: number; loss: number } | null = null;
+  let chosen: { epoch: number; score: number; values: Map<tf.Variable, Float32Array> } | null = null;
   let epochsRun = 0;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -209,10 +233,10 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         const masks = dropoutMasks(batch.size, topology.devices.length, dropout, rng);
         let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
         const stats: { section: string; prefix: string; s: BatchStats }[] = [];
-        const onStats = valBatch ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
+        const onStats = valBatch && !average ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
         optimizer.minimize(
           () => {
-            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats }));
+            const out = exitList(forwardModel(topology, variables, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats, hiddenDropout }));
             const losses = out.map((s, i) => {
               const ce = crossEntropy(s, batch.labels);
               return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
@@ -224,6 +248,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
           trainable,
         );
         tf.tidy(() => binaryVars.forEach((v) => v.assign(tf.clipByValue(v, -1, 1))));
+        average?.update();
         for (const { section, prefix, s: st } of stats) {
           tf.tidy(() => {
             const mean = variables[section][`${prefix}.bn.mean`] as tf.Variable;
@@ -251,22 +276,28 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
       epochsRun = epoch;
       let validation: number | undefined;
       if (valBatch) {
-        const v = validate(topology, variables, valBatch, upperExits);
+        const live = average?.swapIn();
+        if (averageCalibration) calibrate(topology, variables, averageCalibration);
+        const v = validate(topology, variables, valBatch, upperExits, recipe.validateFailures === true);
         validation = v.score;
-        if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) {
-          best = { epoch, score: v.score, loss: v.loss, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
+        if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) best = { epoch, score: v.score, loss: v.loss };
+        if (v.score >= best.score - oneStandardError(best.score, valIdx.length) - 1e-9) {
+          chosen = { epoch, score: v.score, values: new Map(Object.values(variables).flatMap((sec) => Object.values(sec)).map((t) => [t as tf.Variable, Float32Array.from(t.dataSync())])) };
         }
+        if (live) average?.restore(live);
       }
       options.onEpoch?.({ epoch, epochs, seconds: (Date.now() - epochStart) / 1000, exits: last, validation, learningRate: lr });
       if (best && recipe.patience > 0 && epoch - best.epoch >= recipe.patience) break;
     }
-    if (best) for (const [v, data] of best.values) v.assign(tf.tensor(data, v.shape));
+    if (chosen) for (const [v, data] of chosen.values) v.assign(tf.tensor(data, v.shape));
+    // No validation to pick an epoch: the average at the end of the run is the model.
+    else if (average) tf.dispose([...average.swapIn().values()]);
     const secondsTotal = (Date.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, variables, calibration);
     if (!fullBatch) disposeBatch(calibration);
-    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch) : undefined;
+    const threshold = valBatch ? chooseThreshold(topology, variables, valBatch, dropout > 0) : undefined;
 
     const sections = new Map<string, SectionValues>();
     for (const spec of specs) {
@@ -292,7 +323,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
         deviceDropout: dropout,
         trainSamples: trainIdx.length,
         recipe: { ...recipe, batchSize },
-        ...(valBatch && best ? { validation: { samples: valIdx.length, bestEpoch: best.epoch, score: best.score, stoppedEarly: epochsRun < epochs, threshold: threshold ?? DEFAULT_THRESHOLD } } : {}),
+        ...(valBatch && chosen ? { validation: { samples: valIdx.length, bestEpoch: chosen.epoch, score: chosen.score, stoppedEarly: epochsRun < epochs, threshold: threshold ?? DEFAULT_THRESHOLD } } : {}),
         secondsTotal,
         secondsPerEpoch: secondsTotal / Math.max(1, epochsRun),
         cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / Math.max(1, epochsRun),
@@ -307,6 +338,8 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   } finally {
     if (fullBatch) disposeBatch(fullBatch);
     if (valBatch) disposeBatch(valBatch);
+    if (averageCalibration && averageCalibration !== fullBatch) disposeBatch(averageCalibration);
+    average?.dispose();
     optimizer.dispose();
     Object.values(variables).forEach((s) => Object.values(s).forEach((v) => v.dispose()));
   }
@@ -325,25 +358,38 @@ function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch
   }
 }
 
-/** Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties. */
-function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[]): { score: number; loss: number } {
-  const [preds, losses] = tf.tidy(() => {
-    const out = exitList(forwardModel(t, variables, { views: batch.views }, { training: false }));
-    const chosen = upper.map((i) => out[i]);
-    return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
-  });
-  const score = preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length;
-  return { score, loss: losses.reduce((a, b) => a + b, 0) };
+/**
+ * Validation score: mean accuracy of the upper exits (local, edges, cloud) in inference mode; loss breaks ties.
+ * With `failures`, the score is half the intact model's and half the mean over every single dead device (no scores,
+ * zero features: what inference with a failed device does), so the kept epoch is one that degrades gracefully, and
+ * seven passes over the hold-out make the score less coarse than one.
+ */
+function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, upper: number[], failures: boolean): { score: number; loss: number } {
+  const one = (dead: number): { score: number; loss: number } => {
+    const [preds, losses] = tf.tidy(() => {
+      const out = exitList(forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false }));
+      const chosen = upper.map((i) => out[i]);
+      return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
+    });
+    return { score: preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length, loss: losses.reduce((a, b) => a + b, 0) };
+  };
+  const intact = one(-1);
+  if (!failures || t.devices.length < 2) return intact;
+  const dead = t.devices.map((_, i) => one(i));
+  const mean = (f: (r: { score: number; loss: number }) => number) => dead.reduce((a, r) => a + f(r), 0) / dead.length;
+  return { score: (intact.score + mean((r) => r.score)) / 2, loss: (intact.loss + mean((r) => r.loss)) / 2 };
 }
 
-/**
- * The exit threshold of the model: the T (0, 0.05, ..., 1) with the best overall validation accuracy, the largest
- * such T on ties (fewest bytes at equal accuracy), so it is a point of the validation accuracy/bytes frontier.
- */
-function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): number {
-  let probs: { local: Float32Array[]; edge: Float32Array[] | null; cloud: Float32Array[] } = { local: [], edge: null, cloud: [] };
+/** Per device [N,1] live masks with device `dead` failed (all live, null, for -1). */
+function deadDeviceMasks(t: Topology, size: number, dead: number): tf.Tensor2D[] | null {
+  return dead < 0 ? null : t.devices.map((_, i) => tf.fill([size, 1], i === dead ? 0 : 1) as tf.Tensor2D);
+}
+
+/** Softmax rows of the local, edge (mean of the edges) and cloud exits, in inference mode, with `dead` failed. */
+function exitProbabilities(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, dead: number): ExitProbabilities {
+  let probs: ExitProbabilities = { local: [], edge: null, cloud: [] };
   tf.tidy(() => {
-    const out = forwardModel(t, variables, { views: batch.views }, { training: false });
+    const out = forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false });
     const rowsOf = (x: tf.Tensor2D) => {
       const [n, c] = x.shape;
       const d = x.dataSync() as Float32Array;
@@ -353,20 +399,14 @@ function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>,
     const edgeMean = edges.length ? edges[0].map((_, i) => Float32Array.from(edges[0][i], (_, c) => edges.reduce((a, e) => a + e[i][c], 0) / edges.length)) : null;
     probs = { local: rowsOf(out.local), edge: edgeMean, cloud: rowsOf(out.cloud) };
   });
-  const { local, edge, cloud } = probs;
-  let bestT = DEFAULT_THRESHOLD;
-  let bestHits = -1;
-  for (let k = 0; k <= 20; k++) {
-    const T = k / 20;
-    let hits = 0;
-    for (let i = 0; i < batch.size; i++) {
-      const p = normalizedEntropy(local[i]) < T ? local[i] : edge && normalizedEntropy(edge[i]) < T ? edge[i] : cloud[i];
-      if (argmax(p) === batch.labelIdx[i]) hits++;
-    }
-    if (hits >= bestHits) {
-      bestHits = hits;
-      bestT = T;
-    }
-  }
-  return bestT;
+  return probs;
+}
+
+/**
+ * The model's exit threshold from the validation split (see `pickThreshold`); with `failures` (a model trained with
+ * device drop-out, so for a world where devices die) over every single dead device too.
+ */
+function chooseThreshold(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, failures: boolean): number {
+  const configs = [-1, ...(failures && t.devices.length > 1 ? t.devices.map((_, i) => i) : [])];
+  return pickThreshold(configs.map((dead) => exitProbabilities(t, variables, batch, dead)), batch.labelIdx);
 }
