@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { answersSample, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
+import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
 import { DATASET, modelOnlyRate, startBenchPlatform, type BenchPlatform } from './bench-session';
 import { repoRoot } from './repo-root';
@@ -48,8 +48,10 @@ async function benchStream(flags: BenchStreamFlags) {
     const attempts: Attempt[] = [];
     let held: Attempt | null = null;
     let failedAbove: number | null = null;
-    for (const f of FRACTIONS) {
-      const a = await attempt(platform, Math.max(0.5, round(modelOnly * f)), flags);
+    // POST /api/streams refuses rates above MAX_STREAM_RATE: fractions of a faster model-only rate start there.
+    const rates = [...new Set(FRACTIONS.map((f) => Math.min(MAX_STREAM_RATE, Math.max(0.5, round(modelOnly * f)))))];
+    for (const rate of rates) {
+      const a = await attempt(platform, rate, flags);
       attempts.push(a);
       if (a.held) {
         held = a;
