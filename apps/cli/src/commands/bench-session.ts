@@ -120,6 +120,8 @@ export interface BenchPlatform {
   api: ChildProcess;
   /** The end of what the API printed (for a failure's report). */
   output(): string;
+  /** Commits of the node's batching writer so far (GET /metrics), NaN when the API does not say. */
+  appendCommits(): Promise<number>;
   /** CPU (ms) of each database backend serving the API now (see databaseCpuMs). */
   backendCpuMs(): Promise<Map<number, number>>;
   stop(): Promise<void>;
@@ -212,7 +214,12 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
       60_000,
       api,
     );
-    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), backendCpuMs: () => db.backendCpuMs().catch(() => new Map()), stop };
+    const appendCommits = async (): Promise<number> => {
+      const res = await fetch(`${url}/metrics`, { headers }).catch(() => null);
+      const m = res?.ok ? /^ddnn_event_append_seconds_count (\d+)/m.exec(await res.text()) : null;
+      return m ? Number(m[1]) : NaN;
+    };
+    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), appendCommits, backendCpuMs: () => db.backendCpuMs().catch(() => new Map()), stop };
   } catch (e) {
     await stop();
     throw e;
@@ -264,13 +271,15 @@ async function benchSession(flags: BenchSessionFlags) {
     const runs: Measured[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
+      const commits0 = await platform.appendCommits();
       const db0 = await platform.backendCpuMs();
       const cpu0 = processCpuMs(api.pid);
       const session = await run();
       const apiCpuMs = processCpuMs(api.pid) - cpu0;
       const dbCpuMs = databaseCpuMs(db0, await platform.backendCpuMs());
+      const commits = (await platform.appendCommits()) - commits0;
       const summary = session.summary!;
-      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, dbCpuMs });
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, dbCpuMs, commits });
     }
     log('model-only inference on the same samples ...');
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
@@ -346,6 +355,8 @@ interface Measured {
   apiCpuMs: number;
   /** The database backends' CPU time for the API over the session (NaN: the server is not on this machine). */
   dbCpuMs: number;
+  /** The batching writer's commits over the session (each a statement, a transaction and a WAL flush). */
+  commits: number;
 }
 
 /** The measured checkout's commit (short hash, `+dirty` with uncommitted changes), for the report. */
@@ -392,6 +403,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       missed,
       events: stats.events,
       pipelineSeconds: round(seconds, 2),
+      appendCommitsPerSample: round(sum((r) => r.commits) / samples, 3),
       share: { model: round(model / total, 3), transport: round(stats.transportMs / total, 3), logging: round(stats.loggingMs / total, 3) },
       perSampleMs: {
         model: round(model / samples, 2),
@@ -412,6 +424,7 @@ function formatResult(r: ReturnType<typeof result>): string {
     `  ratio              ${h.ratio}`,
     `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads)`,
     `  database CPU       ${h.dbCpuMsPerSample} ms per sample (the backends serving the API, when the server runs on this machine)`,
+    `  log commits        ${d.appendCommitsPerSample} per sample (the batching writer's transactions)`,
     `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +
       ` (share ${d.share.model} / ${d.share.transport} / ${d.share.logging}; summed over samples in flight)`,
     '',
