@@ -27,9 +27,10 @@ export interface SubscriptionOptions {
   listen?: boolean;
   /**
    * Following the log live, a batch starts at most this often (default 0): what commits meanwhile waits for
-   * the next batch instead of waking its own. Each batch is a transaction of five statements plus the handler's
-   * (a read of its state, an upsert): at one batch per commit, that cost per batch was paid ~50 times a second
-   * for a few events each. A full batch (catching up) goes on at once.
+   * the next batch instead of waking its own, for a consumer whose per-batch cost (a transaction, an upsert) is
+   * worth more than its freshness. A full batch (catching up) goes on at once. Keep it off for heavy handlers:
+   * a named batch holds a transaction id while it runs, and the xid8 rule holds back every reader of the log
+   * (a read of one's own append included) until it commits, so bigger batches mean staler reads.
    */
   minBatchIntervalMs?: number;
 }

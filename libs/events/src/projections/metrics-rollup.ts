@@ -13,7 +13,6 @@ import {
   type RollupScope,
   type SampleRollupState,
 } from './metrics-rollup-fold';
-import { LIVE_BATCH_INTERVAL_MS } from './projections';
 
 /** Subscriber name of the metrics rollup (its own checkpoint: it is rebuilt apart from the other projections). */
 export const METRICS_ROLLUP_SUBSCRIBER = 'metrics-rollup';
@@ -123,7 +122,6 @@ export async function writeRollupCells(
 /** The rollup's subscription (not started). */
 export function metricsRollupSubscription(store: EventStore, options: Omit<SubscriptionOptions, 'name' | 'handle'> = {}): Subscription {
   return new Subscription(store, {
-    minBatchIntervalMs: LIVE_BATCH_INTERVAL_MS,
     ...options,
     name: METRICS_ROLLUP_SUBSCRIBER,
     handle: (events, tx) => applyRollup(events, tx as PoolClient),

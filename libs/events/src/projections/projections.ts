@@ -6,9 +6,6 @@ import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subs
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
 import { sessionOf } from './session-summary';
 
-/** How often the projections and the metrics rollup take a batch while following the log live (see minBatchIntervalMs). */
-export const LIVE_BATCH_INTERVAL_MS = 250;
-
 /** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
 export const PROJECTIONS_SUBSCRIBER = 'projections';
 
@@ -60,8 +57,6 @@ export function projectionsSubscription(
   options: Omit<SubscriptionOptions, 'name' | 'handle'> = {},
 ): Subscription {
   return new Subscription(store, {
-    // A session's live view folds the log itself (SessionEventLog.summary); the tables may trail by a batch interval.
-    minBatchIntervalMs: LIVE_BATCH_INTERVAL_MS,
     ...options,
     name: PROJECTIONS_SUBSCRIBER,
     handle: (events, tx) => applyProjections(events, tx as PoolClient),
