@@ -27,6 +27,14 @@ export class DeviceFleetThread {
   private exited: Error | null = null;
   private readonly exitListeners = new Set<(reason: string) => void>();
 
+  /**
+   * Whether the thread starts at once: its compiled script is there (a build). From TypeScript sources (jest) the
+   * thread first compiles its modules through ts-node, seconds no device request's deadline allows for.
+   */
+  static get compiled(): boolean {
+    return fs.existsSync(COMPILED_WORKER);
+  }
+
   constructor(dataRoot: string) {
     const { script, eval: isEval } = workerScript();
     this.worker = new Worker(script, { eval: isEval, workerData: { dataRoot } });
@@ -95,9 +103,10 @@ export class DeviceFleetThread {
  * The worker's script: the compiled file next to this one (a build), or, when this module runs from its
  * TypeScript source (jest), the source through ts-node with the workspace's path aliases, so tests run the thread too.
  */
+const COMPILED_WORKER = path.join(__dirname, 'device-fleet.worker.js');
+
 function workerScript(): { script: string; eval: boolean } {
-  const compiled = path.join(__dirname, 'device-fleet.worker.js');
-  if (fs.existsSync(compiled)) return { script: compiled, eval: false };
+  if (fs.existsSync(COMPILED_WORKER)) return { script: COMPILED_WORKER, eval: false };
   const source = path.join(__dirname, 'device-fleet.worker.ts');
   const root = path.resolve(__dirname, '../../../..');
   const tsconfig = path.join(root, 'tsconfig.base.json');

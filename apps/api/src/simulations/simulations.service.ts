@@ -173,8 +173,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const cache = new SceneFrameCache(Math.min(MAX_CACHED_FRAMES, framesPerCamera * req.devices));
     const cameras = new Map<number, SceneCaptureSource>();
     // Replaying devices compute in a thread of their own (a scene's cameras share its frame cache and knobs with
-    // this thread, so they stay here).
-    const thread = scene ? null : new DeviceFleetThread(path.join(this.config.DDNN_DATA_DIR, 'datasets'));
+    // this thread, so they stay here; so do all devices when the API runs from its sources, see `compiled`).
+    const thread = scene || !DeviceFleetThread.compiled ? null : new DeviceFleetThread(path.join(this.config.DDNN_DATA_DIR, 'datasets'));
     const listeners = new Set<(capture: SimulatedCapture) => void>();
     const onCapture = (capture: SimulatedCapture) => {
       for (const l of listeners) {
