@@ -19,6 +19,8 @@ export interface BenchStreamFlags {
 const FRACTIONS = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
 /** Triggers before the measured window (devices and pipeline warm up). */
 const WARM_UP_SECONDS = 5;
+/** How far into the window a trigger rate clearly below the one asked fails the attempt. */
+const BEHIND_AFTER_MS = 5000;
 
 /** One rate tried: whether it was held and what the log showed over the measured window. */
 interface Attempt {
@@ -98,6 +100,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   let events = 0;
   let samples = 0;
   let windowStart: number | null = null;
+  let windowTriggers = 0;
   let reason = '';
   let after: string | undefined;
   let t0: number | null = null;
@@ -112,6 +115,13 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
           triggers.set(e.data.sampleIndex, at);
           t0 ??= at;
           if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
+          if (windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000) windowTriggers++;
+          // A stream that cannot keep up triggers less often rather than lagging (never a burst): a rate whose
+          // triggers fall clearly behind is not held, and waiting out the whole window only delayed the verdict.
+          const span = windowStart === null ? 0 : at - windowStart;
+          if (!reason && span >= BEHIND_AFTER_MS && windowTriggers < 0.9 * rate * (span / 1000)) {
+            reason = `${windowTriggers} samples triggered in ${(span / 1000).toFixed(1)} s, the rate asks for ${Math.round(rate * (span / 1000))}`;
+          }
         }
         const triggeredAt = 'sampleIndex' in e.data ? triggers.get(e.data.sampleIndex) : undefined;
         if (windowStart === null || triggeredAt === undefined || triggeredAt < windowStart || triggeredAt >= windowStart + flags.seconds * 1000) continue;
