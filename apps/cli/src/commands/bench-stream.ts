@@ -115,11 +115,12 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
           triggers.set(e.data.sampleIndex, at);
           t0 ??= at;
           if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
-          if (windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000) windowTriggers++;
+          const inWindow = windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000;
+          if (inWindow) windowTriggers++;
           // A stream that cannot keep up triggers less often rather than lagging (never a burst): a rate whose
           // triggers fall clearly behind is not held, and waiting out the whole window only delayed the verdict.
           const span = windowStart === null ? 0 : at - windowStart;
-          if (!reason && span >= BEHIND_AFTER_MS && windowTriggers < 0.9 * rate * (span / 1000)) {
+          if (!reason && inWindow && span >= BEHIND_AFTER_MS && windowTriggers < 0.9 * rate * (span / 1000)) {
             reason = `${windowTriggers} samples triggered in ${(span / 1000).toFixed(1)} s, the rate asks for ${Math.round(rate * (span / 1000))}`;
           }
         }
