@@ -183,17 +183,21 @@ function storableJson(value: object, streamId: string, type: string, what: strin
   return json;
 }
 
-/** The stored events of the statement's request r when the fast path wrote the batch (one row: stream positions before it, global positions in event order). */
+/** The stream position before the statement's request r when the fast path wrote the batch (its row holds each stream's position before it). */
+export function fastPathStart(batch: EncodedBatch, r: number, streamBases: string[]): number {
+  return Number(streamBases[batch.reqStream[r]]) + batch.reqBefore[r];
+}
+
+/** The stored events of the statement's request r when the fast path wrote the batch, after stream position `start` (global positions in event order). */
 export function decodeFastPath(
   batch: EncodedBatch,
   r: number,
   request: AppendRequest,
-  streamBases: string[],
+  start: number,
   globalPositions: string[],
   transactionId: string,
   createdAt: string,
-): { start: number; events: StoredEvent[] } {
-  const start = Number(streamBases[batch.reqStream[r]]) + batch.reqBefore[r];
+): StoredEvent[] {
   const first = batch.reqFirst[r];
   const n = request.events.length;
   const events = new Array<StoredEvent>(n);
@@ -213,5 +217,5 @@ export function decodeFastPath(
       createdAt,
     } as StoredEvent;
   }
-  return { start, events };
+  return events;
 }

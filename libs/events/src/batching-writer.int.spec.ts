@@ -41,6 +41,26 @@ describe('BatchingWriter (Postgres)', () => {
     results.forEach((r, i) => expect((r.events[0].data as { sampleIndex: number }).sampleIndex).toBe(i));
   });
 
+  it("after a commit, what queued during it waits for its oldest append's delay: a steady trickle makes one batch per delay, not one per commit", async () => {
+    const writer = new BatchingWriter(store, { maxBatchEvents: 1000, maxDelayMs: 100, lanes: 1 });
+    const calls: Promise<unknown>[] = [];
+    // 150 appends ~2 ms apart, so some always arrive during a commit: sending them at each commit's end made a
+    // batch per commit (dozens over the ~0.4 s).
+    for (let i = 0; i < 150; i++) {
+      calls.push(writer.append(streamIds.session('trickle'), [ev.sampleStarted('trickle', i)]));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(calls);
+    expect(writer.stats.events).toBe(150);
+    expect(writer.stats.batches).toBeGreaterThanOrEqual(2);
+    expect(writer.stats.batches).toBeLessThanOrEqual(8);
+    // A full batch does not wait.
+    const full = new BatchingWriter(store, { maxBatchEvents: 10, maxDelayMs: 60_000, lanes: 1 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => full.append(streamIds.session('full'), [ev.sampleStarted('full', i)])));
+    expect(full.stats.batches).toBe(3);
+    await Promise.all([writer.close(), full.close()]);
+  });
+
   it('resolves a caller only once its batch is committed and visible to every other connection', async () => {
     const writer = new BatchingWriter(store, { maxBatchEvents: 1000, maxDelayMs: 20 });
     const seen = await Promise.all(

@@ -122,16 +122,18 @@ export class BatchingWriter {
 class Lane {
   private queue: Pending[] = [];
   private queuedEvents = 0;
+  /** When the oldest waiting append arrived (performance.now()). */
+  private oldestAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
 
   constructor(private readonly writer: BatchingWriter) {}
 
   add(p: Pending): void {
+    if (this.queue.length === 0) this.oldestAt = performance.now();
     this.queue.push(p);
     this.queuedEvents += p.events.length;
-    if (this.queuedEvents >= this.writer.limits.maxBatchEvents) this.kick();
-    else if (!this.timer && !this.inFlight) this.timer = setTimeout(() => this.kick(), this.writer.limits.maxDelayMs);
+    this.schedule();
   }
 
   async drain(): Promise<void> {
@@ -141,7 +143,19 @@ class Lane {
     }
   }
 
-  /** Starts a batch unless one is in flight; when it ends, what queued meanwhile goes next (group commit). */
+  /**
+   * A batch goes once maxBatchEvents wait or the oldest waiting append has waited maxDelayMs, one batch in flight
+   * at a time. Also after a commit: sending what queued during a fast commit at once made one transaction (a
+   * round trip, a WAL flush, a wake-up of each subscriber) per sample or two at a session's rates.
+   */
+  private schedule(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const wait = this.oldestAt + this.writer.limits.maxDelayMs - performance.now();
+    if (this.queuedEvents >= this.writer.limits.maxBatchEvents || wait <= 0) this.kick();
+    else if (!this.timer) this.timer = setTimeout(() => this.kick(), wait);
+  }
+
+  /** Starts a batch unless one is in flight; when it ends, the next waits its turn (schedule). */
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -151,8 +165,7 @@ class Lane {
     const batch = this.take();
     this.inFlight = this.writer.write(batch).finally(() => {
       this.inFlight = null;
-      // What queued meanwhile has already waited one commit: write it now (group commit).
-      this.kick();
+      this.schedule();
     });
   }
 
@@ -166,6 +179,8 @@ class Lane {
     }
     const batch = this.queue.splice(0, k);
     this.queuedEvents -= n;
+    // What stays behind (a full batch's overflow) has waited as long as the batch: it goes next, at once.
+    if (this.queue.length) this.oldestAt = -Infinity;
     return batch;
   }
 }

@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { types as pgTypes, type Pool, type PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, type EncodedBatch } from './append-batch';
+import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, fastPathStart, type EncodedBatch } from './append-batch';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { CommitNotifier, NOTIFY_IN_TRANSACTION } from './commit-notifier';
 import { LogTail } from './log-tail';
@@ -205,8 +205,12 @@ export class EventStore {
       const txid = first.transaction_id as string;
       for (let i = 0; i < batch.sent.length; i++) {
         const r = requests[batch.sent[i]];
-        const { start, events } = decodeFastPath(batch, i, r, bases, globals, txid, createdAt);
-        out[batch.sent[i]] = { ok: true, result: { streamId: r.streamId, nextExpectedVersion: start + events.length, events, duplicate: false } };
+        const start = fastPathStart(batch, i, bases);
+        // The stored events are built when read: the hot paths (the session and stream sinks) only await the commit.
+        const result = { streamId: r.streamId, nextExpectedVersion: start + r.events.length, duplicate: false } as AppendResult;
+        let events: StoredEvent[] | undefined;
+        Object.defineProperty(result, 'events', { enumerable: true, get: () => (events ??= decodeFastPath(batch, i, r, start, globals, txid, createdAt)) });
+        out[batch.sent[i]] = { ok: true, result };
       }
       return out as AppendOutcome[];
     }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { StoredEvent } from '@ddnn/contracts';
-import { Client, type PoolClient } from 'pg';
+import { Client, type PoolClient, type QueryResult } from 'pg';
 import { compareCheckpoints, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { EVENTS_CHANNEL } from './commit-notifier';
 import type { EventStore } from './event-store';
@@ -25,6 +25,14 @@ export interface SubscriptionOptions {
   onError?(error: unknown): void;
   /** Set false to skip LISTEN and rely on polling only. */
   listen?: boolean;
+  /**
+   * Following the log live, a batch starts at most this often (default 0): what commits meanwhile waits for
+   * the next batch instead of waking its own, for a consumer whose per-batch cost (a transaction, an upsert) is
+   * worth more than its freshness. A full batch (catching up) goes on at once. Keep it off for heavy handlers:
+   * a named batch holds a transaction id while it runs, and the xid8 rule holds back every reader of the log
+   * (a read of one's own append included) until it commits, so bigger batches mean staler reads.
+   */
+  minBatchIntervalMs?: number;
 }
 
 /** Catch-up, then live: reads the log after its checkpoint, wakes on NOTIFY, polls as a fallback. */
@@ -39,6 +47,9 @@ export class Subscription {
   private readonly progress = new EventEmitter();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly minBatchIntervalMs: number;
+  /** Ends a wait between batches early (stop). */
+  private endLinger: (() => void) | null = null;
   /** Batches handled and events handled since start. */
   readonly stats = { batches: 0, events: 0, errors: 0, listens: 0 };
 
@@ -53,6 +64,8 @@ export class Subscription {
     parseCheckpoint(this.cp);
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.minBatchIntervalMs = options.minBatchIntervalMs ?? 0;
+    if (!(this.minBatchIntervalMs >= 0)) throw new Error(`subscription ${this.label}: minBatchIntervalMs must be >= 0, got ${options.minBatchIntervalMs}`);
     this.progress.setMaxListeners(0);
   }
 
@@ -75,6 +88,7 @@ export class Subscription {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.wake?.();
+    this.endLinger?.();
     await this.loop;
     this.loop = null;
     const l = this.listener;
@@ -118,25 +132,33 @@ export class Subscription {
     client.on('error', onClientError);
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-        name,
-        this.options.after ?? START_CHECKPOINT,
-      ]);
-      // The row lock serialises instances of one subscriber (and a rebuild's reset) batch by batch.
-      const { rows } = await client.query<{ checkpoint: string }>(
-        'SELECT checkpoint FROM subscription_checkpoints WHERE name = $1 FOR UPDATE',
-        [name],
-      );
-      const page = await this.store.readAll({ after: rows[0].checkpoint, limit: this.batchSize }, client);
+      // Statements go in pairs, one round trip each (a batch is otherwise five round trips before its handler's):
+      // the name is checked at construction and checkpoints are parsed, so both are safe as literals.
+      const lockRow = async (): Promise<string | undefined> => {
+        // The row lock serialises instances of one subscriber (and a rebuild's reset) batch by batch.
+        const results = (await client.query(`BEGIN; SELECT checkpoint FROM subscription_checkpoints WHERE name = '${name}' FOR UPDATE`)) as unknown as QueryResult[];
+        return (results[1].rows[0] as { checkpoint: string } | undefined)?.checkpoint;
+      };
+      let stored = await lockRow();
+      if (stored === undefined) {
+        // First batch of this subscriber ever (or its row was reset by a migration).
+        await client.query('ROLLBACK');
+        await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+          name,
+          this.options.after ?? START_CHECKPOINT,
+        ]);
+        stored = await lockRow();
+        if (stored === undefined) throw new Error(`subscription ${name}: its checkpoint row vanished`);
+      }
+      parseCheckpoint(stored);
+      const page = await this.store.readAll({ after: stored, limit: this.batchSize }, client);
       if (page.events.length) {
         await this.options.handle(page.events, client);
-        await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
-          name,
-          page.checkpoint,
-        ]);
+        parseCheckpoint(page.checkpoint);
+        await client.query(`UPDATE subscription_checkpoints SET checkpoint = '${page.checkpoint}', updated_at = now() WHERE name = '${name}'; COMMIT`);
+      } else {
+        await client.query('COMMIT');
       }
-      await client.query('COMMIT');
       return this.advance(page.events.length, page.checkpoint);
     } catch (e) {
       broken = e as Error;
@@ -169,6 +191,7 @@ export class Subscription {
     let retryMs = 0;
     while (this.running) {
       let n: number;
+      const began = performance.now();
       try {
         n = await this.step();
       } catch (e) {
@@ -179,12 +202,29 @@ export class Subscription {
       }
       if (n > 0) {
         retryMs = 0;
+        if (n < this.batchSize) await this.linger(began + this.minBatchIntervalMs - performance.now());
         continue;
       }
       const notified = await this.sleepUntilWoken(retryMs || this.pollIntervalMs);
       if (notified) retryMs = 5;
       else if (retryMs) retryMs = retryMs * 2 >= this.pollIntervalMs ? 0 : retryMs * 2;
     }
+  }
+
+  /** Waits `ms` (notifications do not end it; stop does). */
+  private linger(ms: number): Promise<void> {
+    if (ms <= 0 || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.endLinger = null;
+        resolve();
+      }, ms);
+      this.endLinger = () => {
+        clearTimeout(timer);
+        this.endLinger = null;
+        resolve();
+      };
+    });
   }
 
   private sleepUntilWoken(ms: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { DeviceRole, SimulatedFailure, SimulatedLink } from '@ddnn/contract
 import { type CaptureSource, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '../devices/transport/device-endpoint';
 import { PendingCalls } from '../devices/transport/pending-calls';
+import type { DeviceHost } from './device-fleet-thread';
 
 export interface SimulatedDeviceOptions {
   deviceId: string;
@@ -9,6 +10,8 @@ export interface SimulatedDeviceOptions {
   role: DeviceRole;
   view: number | null;
   bindings: DeviceRuntimeBindings;
+  /** Where the device's runtime computes (its fleet's thread); default a DeviceRuntime in this thread on `bindings`. */
+  host?: DeviceHost;
   failures: SimulatedFailure[];
   link: SimulatedLink | null;
   /** A live frame source (the moving scene) instead of the dataset view named by each request. */
@@ -52,7 +55,7 @@ export class SimulatedDevice implements DeviceEndpoint {
   readonly role: DeviceRole;
   readonly view: number | null;
   readonly closed: Promise<string>;
-  readonly runtime: DeviceRuntime;
+  private readonly runtime: DeviceHost;
   private close!: (reason: string) => void;
   private isClosed = false;
   private readonly calls = new PendingCalls();
@@ -62,7 +65,7 @@ export class SimulatedDevice implements DeviceEndpoint {
     this.name = options.name;
     this.role = options.role;
     this.view = options.view;
-    this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings: options.bindings, capture: options.capture });
+    this.runtime = options.host ?? new DeviceRuntime({ role: options.role, view: options.view, bindings: options.bindings, capture: options.capture });
     this.closed = new Promise((resolve) => (this.close = resolve));
   }
 

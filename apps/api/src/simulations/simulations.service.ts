@@ -11,6 +11,7 @@ import { DeviceEntity } from '../devices/device.entity';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceTransportService } from '../devices/transport/device-transport.service';
 import { ProfilesService } from '../profiles/profiles.service';
+import { DeviceFleetThread } from './device-fleet-thread';
 import { SceneCaptureSource, SceneFrameCache } from './scene-source';
 import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
 
@@ -21,6 +22,8 @@ interface Simulation {
   /** `scene` simulations: each camera's frame source (by view). */
   cameras: Map<number, SceneCaptureSource>;
   listeners: Set<(capture: SimulatedCapture) => void>;
+  /** The thread the devices compute in (dataset replay); null: they compute in this thread (scene cameras). */
+  thread: DeviceFleetThread | null;
 }
 
 /** Clean frames a scene simulation keeps: its whole period when it repeats (up to this many), else a few passages. */
@@ -147,6 +150,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       d.stop('simulation stopped');
       if (wasUp) await this.devices.disconnected(d.deviceId, 'simulation stopped');
     }
+    await s.thread?.terminate();
   }
 
   private starting: Promise<unknown> = Promise.resolve();
@@ -168,6 +172,9 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const framesPerCamera = (scene?.period ?? 4) * (PASSAGE_MS / FRAME_MS);
     const cache = new SceneFrameCache(Math.min(MAX_CACHED_FRAMES, framesPerCamera * req.devices));
     const cameras = new Map<number, SceneCaptureSource>();
+    // Replaying devices compute in a thread of their own (a scene's cameras share its frame cache and knobs with
+    // this thread, so they stay here; so do all devices when the API runs from its sources, see `compiled`).
+    const thread = scene || !DeviceFleetThread.compiled ? null : new DeviceFleetThread(path.join(this.config.DDNN_DATA_DIR, 'datasets'));
     const listeners = new Set<(capture: SimulatedCapture) => void>();
     const onCapture = (capture: SimulatedCapture) => {
       for (const l of listeners) {
@@ -178,41 +185,53 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         }
       }
     };
-    for (let i = 0; i < req.devices; i++) {
-      // Reuse a simulated device of this view and source that nothing drives now, so restarts do not pile up rows
-      // (scene cameras are named apart: a stream that resumes after a restart finds its cameras, not replayers).
-      const prefix = `${source === 'scene' ? 'scene' : 'sim'}-${i}`;
-      const candidates = (await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } })).filter(
-        (c) => c.name === prefix || c.name.startsWith(`${prefix}-`),
-      );
-      const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
-      const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
-      const name = free?.name ?? (candidates.length ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix);
-      const deviceId = free?.id ?? (await this.devices.provision({ name, profileKey: key, role: 'end-device', view: i, capabilities: { simulated: true } }, true)).deviceId;
-      const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
-      if (capture) cameras.set(i, capture);
-      const device = new SimulatedDevice({
-        deviceId,
-        name,
-        role: 'end-device',
-        view: i,
-        bindings,
-        failures: (req.failures ?? []).filter((f) => f.device === i),
-        link: req.link ?? null,
-        capture,
-        onCapture,
-      });
-      this.transport.attach(device);
-      await this.devices.connected(deviceId, null);
-      void device.closed.then((reason) => {
-        if (reason !== 'simulation stopped') {
-          this.logger.warn(`simulated device ${name} stopped: ${reason}`);
-          return this.devices.disconnected(deviceId, reason);
-        }
-        return undefined;
-      });
-      devices.push(device);
+    try {
+      for (let i = 0; i < req.devices; i++) {
+        // Reuse a simulated device of this view and source that nothing drives now, so restarts do not pile up rows
+        // (scene cameras are named apart: a stream that resumes after a restart finds its cameras, not replayers).
+        const prefix = `${source === 'scene' ? 'scene' : 'sim'}-${i}`;
+        const candidates = (await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } })).filter(
+          (c) => c.name === prefix || c.name.startsWith(`${prefix}-`),
+        );
+        const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
+        const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
+        const name = free?.name ?? (candidates.length ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix);
+        const deviceId = free?.id ?? (await this.devices.provision({ name, profileKey: key, role: 'end-device', view: i, capabilities: { simulated: true } }, true)).deviceId;
+        const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
+        if (capture) cameras.set(i, capture);
+        const device = new SimulatedDevice({
+          deviceId,
+          name,
+          role: 'end-device',
+          view: i,
+          bindings,
+          ...(thread ? { host: thread.host(deviceId, 'end-device', i) } : {}),
+          failures: (req.failures ?? []).filter((f) => f.device === i),
+          link: req.link ?? null,
+          capture,
+          onCapture,
+        });
+        this.transport.attach(device);
+        await this.devices.connected(deviceId, null);
+        void device.closed.then((reason) => {
+          if (reason !== 'simulation stopped') {
+            this.logger.warn(`simulated device ${name} stopped: ${reason}`);
+            return this.devices.disconnected(deviceId, reason);
+          }
+          return undefined;
+        });
+        devices.push(device);
+      }
+    } catch (e) {
+      // Devices already attached stay registered rows; the thread would only hold memory.
+      for (const d of devices) d.stop('simulation failed to start');
+      await thread?.terminate();
+      throw e;
     }
+    thread?.onExit((reason) => {
+      this.logger.error(`simulation ${id}: ${reason}; its devices stop`);
+      for (const d of devices) d.stop(reason);
+    });
     const heartbeat = setInterval(() => {
       for (const d of devices) {
         if (d.crashed) continue;
@@ -231,7 +250,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       sessionId: null,
       createdAt: new Date().toISOString(),
     };
-    this.simulations.set(id, { view, devices, heartbeat, cameras, listeners });
+    this.simulations.set(id, { view, devices, heartbeat, cameras, listeners, thread });
     return view;
   }
 }

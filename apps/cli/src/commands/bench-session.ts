@@ -45,9 +45,9 @@ export function freePort(): Promise<number> {
 }
 
 /** A fresh database on TEST_DATABASE_URL or DATABASE_URL's server; undefined = the API starts an embedded one. */
-export async function benchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+export async function benchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void>; backendCpuMs: () => Promise<Map<number, number>> }> {
   const server = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!server) return { url: undefined, drop: async () => undefined };
+  if (!server) return { url: undefined, drop: async () => undefined, backendCpuMs: async () => new Map() };
   const name = `ddnn_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = async (sql: string) => {
     const c = new Client({ connectionString: server });
@@ -61,7 +61,30 @@ export async function benchDatabase(): Promise<{ url: string | undefined; drop: 
   await admin(`CREATE DATABASE "${name}"`);
   const u = new URL(server);
   u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  // The backends serving the bench's database and the CPU each has used (a server on this machine; else none).
+  const backendCpuMs = async (): Promise<Map<number, number>> => {
+    const c = new Client({ connectionString: server });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
+      return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)] as [number, number]).filter(([, ms]) => Number.isFinite(ms)));
+    } finally {
+      await c.end();
+    }
+  };
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`), backendCpuMs };
+}
+
+/**
+ * CPU the database server spent for the bench's database between two snapshots of backendCpuMs: backends alive at
+ * the end, less what they had used at the start (a backend that ended in between is missed: the pool keeps its
+ * connections while busy). NaN when the server is not on this machine.
+ */
+function databaseCpuMs(before: Map<number, number>, after: Map<number, number>): number {
+  if (after.size === 0) return NaN;
+  let ms = 0;
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+  return ms;
 }
 
 /** Compiles an app like `npm start` does (incremental) so the benchmark runs the current code; returns its main. */
@@ -97,6 +120,10 @@ export interface BenchPlatform {
   api: ChildProcess;
   /** The end of what the API printed (for a failure's report). */
   output(): string;
+  /** Commits of the node's batching writer so far (GET /metrics), NaN when the API does not say. */
+  appendCommits(): Promise<number>;
+  /** CPU (ms) of each database backend serving the API now (see databaseCpuMs). */
+  backendCpuMs(): Promise<Map<number, number>>;
   stop(): Promise<void>;
 }
 
@@ -137,7 +164,9 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     let output = '';
-    api = spawn(process.execPath, [main], {
+    // DDNN_BENCH_API_NODE_ARGS: extra node flags for the API only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes).
+    const nodeArgs = (process.env.DDNN_BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    api = spawn(process.execPath, [...nodeArgs, main], {
       cwd: root,
       env: {
         ...process.env,
@@ -185,7 +214,12 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
       60_000,
       api,
     );
-    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), stop };
+    const appendCommits = async (): Promise<number> => {
+      const res = await fetch(`${url}/metrics`, { headers }).catch(() => null);
+      const m = res?.ok ? /^ddnn_event_append_seconds_count (\d+)/m.exec(await res.text()) : null;
+      return m ? Number(m[1]) : NaN;
+    };
+    return { call, devices, datasetDir, api: started, output: () => output.slice(-4000), appendCommits, backendCpuMs: () => db.backendCpuMs().catch(() => new Map()), stop };
   } catch (e) {
     await stop();
     throw e;
@@ -237,11 +271,15 @@ async function benchSession(flags: BenchSessionFlags) {
     const runs: Measured[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
+      const commits0 = await platform.appendCommits();
+      const db0 = await platform.backendCpuMs();
       const cpu0 = processCpuMs(api.pid);
       const session = await run();
       const apiCpuMs = processCpuMs(api.pid) - cpu0;
+      const dbCpuMs = databaseCpuMs(db0, await platform.backendCpuMs());
+      const commits = (await platform.appendCommits()) - commits0;
       const summary = session.summary!;
-      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs });
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, dbCpuMs, commits });
     }
     log('model-only inference on the same samples ...');
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
@@ -315,6 +353,10 @@ interface Measured {
   missed: number;
   /** The API process's CPU time over the session (its own timing and polling included). */
   apiCpuMs: number;
+  /** The database backends' CPU time for the API over the session (NaN: the server is not on this machine). */
+  dbCpuMs: number;
+  /** The batching writer's commits over the session (each a statement, a transaction and a WAL flush). */
+  commits: number;
 }
 
 /** The measured checkout's commit (short hash, `+dirty` with uncommitted changes), for the report. */
@@ -348,6 +390,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       ratio: round(samplesPerSecond / modelOnly, 3),
       eventsPerSecond: round(stats.events / seconds),
       apiCpuMsPerSample: round(sum((r) => r.apiCpuMs) / samples, 2),
+      dbCpuMsPerSample: round(sum((r) => r.dbCpuMs) / samples, 2),
     },
     detail: {
       commit,
@@ -360,6 +403,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       missed,
       events: stats.events,
       pipelineSeconds: round(seconds, 2),
+      appendCommitsPerSample: round(sum((r) => r.commits) / samples, 3),
       share: { model: round(model / total, 3), transport: round(stats.transportMs / total, 3), logging: round(stats.loggingMs / total, 3) },
       perSampleMs: {
         model: round(model / samples, 2),
@@ -379,6 +423,8 @@ function formatResult(r: ReturnType<typeof result>): string {
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
     `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads)`,
+    `  database CPU       ${h.dbCpuMsPerSample} ms per sample (the backends serving the API, when the server runs on this machine)`,
+    `  log commits        ${d.appendCommitsPerSample} per sample (the batching writer's transactions)`,
     `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +
       ` (share ${d.share.model} / ${d.share.transport} / ${d.share.logging}; summed over samples in flight)`,
     '',

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { answersSample, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
+import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
 import { DATASET, modelOnlyRate, startBenchPlatform, type BenchPlatform } from './bench-session';
 import { repoRoot } from './repo-root';
@@ -19,6 +19,8 @@ export interface BenchStreamFlags {
 const FRACTIONS = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
 /** Triggers before the measured window (devices and pipeline warm up). */
 const WARM_UP_SECONDS = 5;
+/** How far into the window a trigger rate clearly below the one asked fails the attempt. */
+const BEHIND_AFTER_MS = 5000;
 
 /** One rate tried: whether it was held and what the log showed over the measured window. */
 interface Attempt {
@@ -48,8 +50,10 @@ async function benchStream(flags: BenchStreamFlags) {
     const attempts: Attempt[] = [];
     let held: Attempt | null = null;
     let failedAbove: number | null = null;
-    for (const f of FRACTIONS) {
-      const a = await attempt(platform, Math.max(0.5, round(modelOnly * f)), flags);
+    // POST /api/streams refuses rates above MAX_STREAM_RATE: fractions of a faster model-only rate start there.
+    const rates = [...new Set(FRACTIONS.map((f) => Math.min(MAX_STREAM_RATE, Math.max(0.5, round(modelOnly * f)))))];
+    for (const rate of rates) {
+      const a = await attempt(platform, rate, flags);
       attempts.push(a);
       if (a.held) {
         held = a;
@@ -96,6 +100,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   let events = 0;
   let samples = 0;
   let windowStart: number | null = null;
+  let windowTriggers = 0;
   let reason = '';
   let after: string | undefined;
   let t0: number | null = null;
@@ -110,6 +115,14 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
           triggers.set(e.data.sampleIndex, at);
           t0 ??= at;
           if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
+          const inWindow = windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000;
+          if (inWindow) windowTriggers++;
+          // A stream that cannot keep up triggers less often rather than lagging (never a burst): a rate whose
+          // triggers fall clearly behind is not held, and waiting out the whole window only delayed the verdict.
+          const span = windowStart === null ? 0 : at - windowStart;
+          if (!reason && inWindow && span >= BEHIND_AFTER_MS && windowTriggers < 0.9 * rate * (span / 1000)) {
+            reason = `${windowTriggers} samples triggered in ${(span / 1000).toFixed(1)} s, the rate asks for ${Math.round(rate * (span / 1000))}`;
+          }
         }
         const triggeredAt = 'sampleIndex' in e.data ? triggers.get(e.data.sampleIndex) : undefined;
         if (windowStart === null || triggeredAt === undefined || triggeredAt < windowStart || triggeredAt >= windowStart + flags.seconds * 1000) continue;

@@ -21,6 +21,8 @@ export class ClusterTotalsRunner implements OnApplicationBootstrap, OnApplicatio
     this.subscription = await subscribe(this.db.store, {
       name: CLUSTER_TOTALS_SUBSCRIPTION,
       batchSize: 2000,
+      // Scrapes come every few seconds: one batch a second serves them as well as one per commit did.
+      minBatchIntervalMs: 1000,
       onError: (e) => this.logger.warn(`prometheus totals batch failed (retrying): ${e instanceof Error ? e.message : e}`),
       handle: async (events, tx) => {
         const delta = foldTotals(events);
