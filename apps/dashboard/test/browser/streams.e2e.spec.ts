@@ -144,7 +144,11 @@ describe('streams in chromium against the real API', () => {
     expect(counts.length).toBe(7);
     expect(new Set(counts.map(Number))).toEqual(new Set([inWindow.size]));
     expect(await page.getByTestId('picked-windows').textContent()).toContain(`samples ${lo}–${hi}`);
-    await page.getByTestId('sweep-chart').locator('.recharts-line').first().waitFor();
+    // A sweep whose accuracy is the same at every T is a flat line, of zero height, which playwright calls hidden:
+    // wait for the curve to be drawn rather than visible.
+    const curve = page.getByTestId('sweep-chart').locator('.recharts-line path.recharts-curve').first();
+    await curve.waitFor({ state: 'attached' });
+    expect(await curve.getAttribute('d')).toMatch(/^M\s*[\d.-]+[,\s]+[\d.-]+\s*[LC]/);
     await page.getByTestId('device-side-note').waitFor();
     await shoot('stream-compare');
     await page.goBack();
