@@ -7,7 +7,7 @@ import { describeCondition } from '../lib/alert-rule-form';
 import { fmtAgo, fmtNum, fmtTime, shortId } from '../lib/format';
 import { useAsync } from '../lib/use-async';
 import { Card, Empty, ErrorNote, Loading } from './ui';
-import { asError } from '../lib/errors';
+import { useAction } from '../lib/use-action';
 
 /** How long the Silence button mutes an alert's notifications. */
 export const SILENCE_CHOICES = [
@@ -35,20 +35,7 @@ function Since({ a, now }: { a: AlertView; now: number }) {
 
 function AlertActions({ a, onChange }: { a: AlertView; onChange: () => void }) {
   const [silenceMs, setSilenceMs] = useState(SILENCE_CHOICES[0].ms);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | null>(null);
-  const run = async (what: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-      onChange();
-    } catch (e) {
-      setError(asError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction(onChange);
   // A resolved alert's silence only mutes the next alert of its rule and subject: managed from that one.
   if (a.state === 'resolved') return null;
   const silenced = a.silencedUntil !== null && Date.parse(a.silencedUntil) > Date.now();

@@ -10,7 +10,7 @@ import { api } from '../../lib/api';
 import { fmtAgo, fmtTime } from '../../lib/format';
 import { parseTags } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
-import { asError } from '../../lib/errors';
+import { useAction } from '../../lib/use-action';
 
 function historyText(type: string, data: Record<string, unknown>): string {
   switch (type) {
@@ -31,23 +31,10 @@ function historyText(type: string, data: Record<string, unknown>): string {
 
 function Actions({ device, onChange }: { device: DeviceView; onChange: () => void }) {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | null>(null);
+  const { busy, error, run } = useAction(onChange);
   const [token, setToken] = useState<ProvisionDeviceResponse | null>(null);
   const [tags, setTags] = useState(device.tags.join(', '));
   useEffect(() => setTags(device.tags.join(', ')), [device.tags]);
-  const run = async (what: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-      onChange();
-    } catch (e) {
-      setError(asError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const saveTags = (e: FormEvent) => {
     e.preventDefault();
     void run(() => api.updateDevice(device.id, { tags: parseTags(tags) }));
