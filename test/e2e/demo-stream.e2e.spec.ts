@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SampleLabelled, SampleStarted, SectionEvaluated, SessionEventsPage, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
+import type { SampleLabelled, SampleStarted, SectionEvaluated, SessionEventsPage, SessionList, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
 import { sceneTruth } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, e2eModelDir, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
 
@@ -95,6 +95,28 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
       expect(truths).toContain(l.label);
     }
 
+  }, 900_000);
+
+  it('records the demo session over the dataset on the devices that replay it, never on the scene cameras', async () => {
+    // A fresh start used to hand the research session the scene cameras (simulated end devices with views too),
+    // which shoot the moving scene whatever sample they are asked: 171 samples at chance accuracy.
+    const demo = await waitFor(
+      'the demo session to complete',
+      async () => (await call<SessionList>('GET', '/api/sessions?limit=100')).items.find((s) => s.demo && s.status === 'completed') ?? null,
+      600_000,
+      1000,
+    );
+    const sims = await call<SimulationView[]>('GET', '/api/simulations');
+    const replaying = sims.filter((s) => s.source === 'dataset').flatMap((s) => s.devices.map((d) => d.deviceId));
+    const cameras = sims.filter((s) => s.source === 'scene').flatMap((s) => s.devices.map((d) => d.deviceId));
+    expect(demo.topology.devices).toHaveLength(6);
+    for (const d of demo.topology.devices) {
+      expect(replaying).toContain(d.deviceId);
+      expect(cameras).not.toContain(d.deviceId);
+    }
+    expect(demo.summary?.samplesDecided).toBe(demo.sampleCount);
+    // The replayed test split scores what the model scores on it (three classes: chance is 0.33).
+    expect(demo.summary?.accuracy ?? 0).toBeGreaterThan(0.75);
   }, 900_000);
 
   it('resumes the same stream on the same cameras after a restart, and starts no second one', async () => {

@@ -75,13 +75,18 @@ export class DemoSession implements OnApplicationBootstrap {
     if (created) this.logger.log(`recording the demo session ${created.id} (research mode, T=${model.threshold}, ${devices.length} devices)`);
   }
 
-  /** One connected simulated end device per view of the model, waiting for them to come up. */
+  /**
+   * One connected simulated end device per view of the model that replays the dataset, waiting for them to come up.
+   * The demo stream's scene cameras are simulated end devices with views too, but they shoot the moving scene
+   * whatever sample they are asked for: a research session over the dataset served by them scores chance.
+   */
   private async waitForSimulatedDevices(views: number[]): Promise<{ deviceId: string; view: number }[]> {
     const deadline = Date.now() + 60_000;
     for (;;) {
+      const replaying = new Set(this.simulations.list().flatMap((s) => (s.source === 'dataset' ? s.devices.map((d) => d.deviceId) : [])));
       const byView = new Map<number, string>();
       for (const d of await this.transport.connectedDevices()) {
-        if (d.kind === 'simulated' && d.role === 'end-device' && d.view !== null && views.includes(d.view) && !byView.has(d.view)) byView.set(d.view, d.deviceId);
+        if (replaying.has(d.deviceId) && d.role === 'end-device' && d.view !== null && views.includes(d.view) && !byView.has(d.view)) byView.set(d.view, d.deviceId);
       }
       if (byView.size === views.length) return views.map((view) => ({ deviceId: byView.get(view) as string, view }));
       if (Date.now() > deadline) throw new Error(`only ${byView.size} of ${views.length} simulated devices connected within 60 s (DDNN_SIMULATED_DEVICES)`);
