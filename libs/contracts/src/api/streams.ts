@@ -39,10 +39,6 @@ export interface StreamSpec extends CreateStreamRequest {
   configuration?: SessionConfiguration;
 }
 
-export interface CreateStreamResponse {
-  id: string;
-}
-
 /**
  * GET /api/streams/:id and each row of GET /api/streams. `summary` is folded from the stream's log (stream
  * `stream-<id>`) with the same fold as sessions': samplesDecided, exits, bytes, devices' answers and misses
@@ -100,7 +96,6 @@ export interface StreamLabel {
 }
 
 /** POST /api/streams/:id/labels takes a JSON array of at most MAX_LABELS_PER_REQUEST labels. */
-export type LabelStreamRequest = StreamLabel[];
 export const MAX_LABELS_PER_REQUEST = 1000;
 
 /**
