@@ -1,16 +1,18 @@
 'use client';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { type ExitDecided, type LiveProgressMessage, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { Suspense, useCallback, useEffect, useState } from 'react';
+import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@ddnn/contracts';
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
 import { ConfigurationCard } from '../../components/session/configuration-card';
+import { ProgressCard } from '../../components/session/progress-card';
 import { RunCard } from '../../components/session/run-card';
 import { TimeCard } from '../../components/session/time-card';
+import { useSessionView } from '../../components/session/use-session-view';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
 import { useDeviceNames } from '../../lib/device-names';
-import { fmtBytes, fmtDuration, fmtPct, fmtTime } from '../../lib/format';
+import { fmtBytes, fmtPct } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel, localExitRate } from '../../lib/policy';
 import { asError } from '../../lib/errors';
@@ -18,36 +20,10 @@ import { asError } from '../../lib/errors';
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 
 function SessionDetail({ id }: { id: string }) {
-  const [session, setSession] = useState<SessionView>();
-  const [error, setError] = useState<Error>();
+  const { session, setSession, error, setError, refresh } = useSessionView(id);
   const [progress, setProgress] = useState<LiveProgressMessage>();
   const [recent, setRecent] = useState<ExitDecided[]>([]);
   const [stopping, setStopping] = useState(false);
-  const refetching = useRef<Promise<void> | null>(null);
-  const again = useRef(false);
-
-  // The summary is folded server-side from the log; refetch it when the feed says something changed.
-  const refresh = useCallback(() => {
-    if (refetching.current) {
-      again.current = true;
-      return;
-    }
-    refetching.current = api
-      .session(id)
-      .then((s) => {
-        setSession(s);
-        setError(undefined);
-      })
-      .catch((e: unknown) => setError(asError(e)))
-      .finally(() => {
-        refetching.current = null;
-        if (again.current) {
-          again.current = false;
-          setTimeout(refresh, 500);
-        }
-      });
-  }, [id]);
-  useEffect(refresh, [refresh]);
 
   const running = !!session && !FINISHED.has(session.status);
   const onEvents = useCallback(
@@ -89,9 +65,6 @@ function SessionDetail({ id }: { id: string }) {
   if (error && !session) return <ErrorNote error={error} what={`session ${id}`} onRetry={refresh} />;
   if (!session) return <Loading what="the session" />;
   const s = session.summary;
-  const done = Math.max(session.samplesDone, progress?.samplesDone ?? 0);
-  const total = session.sampleCount ?? progress?.sampleCount ?? null;
-  const elapsed = session.startedAt ? (session.finishedAt ? new Date(session.finishedAt).getTime() : Date.now()) - new Date(session.startedAt).getTime() : null;
   const stop = async () => {
     setStopping(true);
     try {
@@ -140,20 +113,7 @@ function SessionDetail({ id }: { id: string }) {
       </div>
       {error && <ErrorNote error={error} what="the latest state" onRetry={refresh} />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
-      <Card>
-        <div style={{ display: 'flex', justifyContent: 'space-between', marginBottom: 6 }}>
-          <span data-testid="progress-text">
-            {done}
-            {total !== null ? ` / ${total}` : ''} samples
-          </span>
-          <span className="muted">
-            {session.status === 'pending' ? `queued ${fmtTime(session.createdAt)}` : `started ${fmtTime(session.startedAt)} · ${fmtDuration(elapsed)}`}
-          </span>
-        </div>
-        <div className="progress" role="progressbar" aria-valuenow={done} aria-valuemax={total ?? undefined}>
-          <div style={{ width: total ? `${(100 * done) / total}%` : '0%' }} />
-        </div>
-      </Card>
+      <ProgressCard session={session} progress={progress} />
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />
