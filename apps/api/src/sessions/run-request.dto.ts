@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
@@ -8,6 +9,16 @@ import { RunName, RunNote, RunTags } from './run-fields';
 
 /** Model, dataset and edge names: what may stand in a file name and a section name. */
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A dataset under <DDNN_DATA_DIR>/datasets a run reads (a session's samples, a stream's replay). */
+export function DatasetName(description: string, example: string): PropertyDecorator {
+  return applyDecorators(ApiProperty({ description, example }), IsString(), Matches(NAME));
+}
+
+/** Which split of that dataset. */
+export function DatasetSplit(): PropertyDecorator {
+  return applyDecorators(ApiProperty({ enum: ['train', 'test'] }), IsIn(['train', 'test']));
+}
 
 export class TopologyDeviceDto {
   @ApiProperty({ description: 'A registered end device', example: 'b1f8c2e4-…' })

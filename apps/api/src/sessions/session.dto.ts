@@ -2,20 +2,17 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, IsUUID, Matches, Min } from 'class-validator';
 import { SESSION_MODES, type CreateSessionRequest, type SessionListQuery, type SessionMode, type UpdateSessionRequest } from '@ddnn/contracts';
 import { RUN_TAG, RUN_TAG_MESSAGE, RunName, RunNote, RunTags } from './run-fields';
-import { CreateRunDto, ListRunsQuery, NAME } from './run-request.dto';
+import { CreateRunDto, DatasetName, DatasetSplit, ListRunsQuery, NAME } from './run-request.dto';
 import { ListPageDto, RunViewDto } from './run-response.dto';
 
 /** The policy filter: what the dashboard prints for a live entropy policy. */
 export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
 
 export class CreateSessionDto extends CreateRunDto implements CreateSessionRequest {
-  @ApiProperty({ description: 'Dataset name under <DDNN_DATA_DIR>/datasets', example: 'synth' })
-  @IsString()
-  @Matches(NAME)
+  @DatasetName('Dataset name under <DDNN_DATA_DIR>/datasets', 'synth')
   dataset!: string;
 
-  @ApiProperty({ enum: ['train', 'test'] })
-  @IsIn(['train', 'test'])
+  @DatasetSplit()
   split!: 'train' | 'test';
 
   @ApiPropertyOptional({ description: 'Only the first N samples of the split' })

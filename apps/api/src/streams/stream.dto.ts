@@ -1,18 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_STREAM_RATE, SESSION_MODES, type CreateStreamRequest, type SessionMode, type StreamLabel } from '@ddnn/contracts';
-import { CreateRunDto, NAME, SessionEventsQuery } from '../sessions/run-request.dto';
+import { CreateRunDto, DatasetName, DatasetSplit, SessionEventsQuery } from '../sessions/run-request.dto';
 import { ListPageDto, RunViewDto } from '../sessions/run-response.dto';
 
 export class StreamReplayDto {
-  @ApiProperty({ description: 'Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', example: 'synthetic-multicam-seed1' })
-  @IsString()
-  @Matches(NAME)
+  @DatasetName('Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', 'synthetic-multicam-seed1')
   dataset!: string;
 
-  @ApiProperty({ enum: ['train', 'test'] })
-  @IsIn(['train', 'test'])
+  @DatasetSplit()
   split!: 'train' | 'test';
 }
 
