@@ -74,8 +74,6 @@ export type PolicySpec =
   | AlwaysCloudPolicy
   | RawOffloadPolicy
   | BudgetPolicy;
-export type PolicyKind = PolicySpec['kind'];
-
 /** One link's network: a message costs latencyMs + bytes * 8 / bandwidthKbps milliseconds. */
 export interface LinkSpec {
   latencyMs: number;
@@ -185,13 +183,6 @@ export interface CompareRequestOptions {
   windows?: Record<string, SampleWindow>;
 }
 
-/** GET /api/analysis/sweep: `policy` is a statistic name (edge threshold = the swept one) or a threshold policy's JSON (its edge threshold fixed; none = never). */
-export interface SweepQuery {
-  sessionId: string;
-  policy: string;
-  /** Thresholds over [0, 1]; default 100. */
-  points?: number;
-}
 
 /** What the analysis CSV exports contain (GET /api/sessions/:id/export?what=). */
 export type ExportWhat = 'samples' | 'events';

@@ -2,16 +2,9 @@ import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPip
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
-import {
-  CreateSessionDto,
-  CreateSessionResponseDto,
-  ListSessionsQuery,
-  SessionEventsPageDto,
-  SessionEventsQuery,
-  SessionListDto,
-  SessionViewDto,
-  UpdateSessionDto,
-} from './session.dto';
+import { SessionEventsQuery } from './run-request.dto';
+import { CreateSessionResponseDto, SessionEventsPageDto } from './run-response.dto';
+import { CreateSessionDto, ListSessionsQuery, SessionListDto, SessionViewDto, UpdateSessionDto } from './session.dto';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')

@@ -1,63 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { MAX_STREAM_RATE, SESSION_STATUSES, type CreateStreamRequest, type SessionStatus, type StreamLabel } from '@ddnn/contracts';
-import { PageQueryDto } from '../common/page-query.dto';
-import { RunName, RunNote, RunTags } from '../sessions/run-fields';
-import { ListPageDto, NAME, PolicyDto, RunViewDto, SessionEventsQuery, TopologyDto } from '../sessions/session.dto';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
+import { MAX_STREAM_RATE, SESSION_MODES, type CreateStreamRequest, type SessionMode, type StreamLabel } from '@ddnn/contracts';
+import { CreateRunDto, DatasetName, DatasetSplit, SessionEventsQuery } from '../sessions/run-request.dto';
+import { ListPageDto, RunViewDto } from '../sessions/run-response.dto';
 
 export class StreamReplayDto {
-  @ApiProperty({ description: 'Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', example: 'synthetic-multicam-seed1' })
-  @IsString()
-  @Matches(NAME)
+  @DatasetName('Dataset under <DDNN_DATA_DIR>/datasets that devices without a live source replay', 'synthetic-multicam-seed1')
   dataset!: string;
 
-  @ApiProperty({ enum: ['train', 'test'] })
-  @IsIn(['train', 'test'])
+  @DatasetSplit()
   split!: 'train' | 'test';
 }
 
-export class CreateStreamDto implements CreateStreamRequest {
-  @ApiProperty({ example: 'default' })
-  @IsString()
-  @Matches(NAME)
-  modelId!: string;
-
-  @ApiProperty({ type: TopologyDto })
-  @ValidateNested()
-  @Type(() => TopologyDto)
-  topology!: TopologyDto;
-
-  @ApiProperty({ type: PolicyDto })
-  @ValidateNested()
-  @Type(() => PolicyDto)
-  policy!: PolicyDto;
-
+export class CreateStreamDto extends CreateRunDto implements CreateStreamRequest {
   @ApiProperty({ description: `Samples triggered per second (at most ${MAX_STREAM_RATE})`, example: 2 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.001)
   @Max(MAX_STREAM_RATE)
   rate!: number;
 
-  @ApiProperty({ description: 'Per-request device deadline in ms; a late device is a DeviceMissed', example: 2000 })
-  @IsInt()
-  @Min(1)
-  @Max(600_000)
-  deadlineMs!: number;
-
-  @ApiPropertyOptional({ enum: ['production', 'research'], default: 'production' })
+  @ApiPropertyOptional({ enum: SESSION_MODES, default: 'production' })
   @IsOptional()
-  @IsIn(['production', 'research'])
-  mode?: 'production' | 'research';
-
-  @RunName()
-  name?: string;
-
-  @RunTags()
-  tags?: string[];
-
-  @RunNote()
-  note?: string;
+  @IsIn(SESSION_MODES)
+  mode?: SessionMode;
 
   @ApiPropertyOptional({ description: 'A simulation on this node whose devices the topology uses' })
   @IsOptional()
@@ -69,13 +35,6 @@ export class CreateStreamDto implements CreateStreamRequest {
   @ValidateNested()
   @Type(() => StreamReplayDto)
   replay?: StreamReplayDto;
-}
-
-export class ListStreamsQuery extends PageQueryDto {
-  @ApiPropertyOptional({ enum: SESSION_STATUSES })
-  @IsOptional()
-  @IsIn(SESSION_STATUSES as SessionStatus[])
-  status?: SessionStatus;
 }
 
 export class StreamLabelDto implements StreamLabel {

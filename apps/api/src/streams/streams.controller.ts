@@ -2,8 +2,9 @@ import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseArrayPi
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { MAX_LABELS_PER_REQUEST, type LabelStreamResponse, type SessionEventsPage, type StreamList, type StreamView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
-import { CreateSessionResponseDto, SessionEventsPageDto } from '../sessions/session.dto';
-import { CreateStreamDto, LabelStreamResponseDto, ListStreamsQuery, StreamEventsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
+import { ListRunsQuery } from '../sessions/run-request.dto';
+import { CreateSessionResponseDto, SessionEventsPageDto } from '../sessions/run-response.dto';
+import { CreateStreamDto, LabelStreamResponseDto, StreamEventsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
 import { eventWindow, MAX_EVENT_WINDOW_DAYS, StreamsService } from './streams.service';
 
 @ApiTags('streams')
@@ -27,7 +28,7 @@ export class StreamsController {
   @Get()
   @ApiOperation({ summary: 'List streams', description: 'Streams, newest first, with their summaries (the stored projection, which may lag the log).' })
   @ApiOkResponse({ type: StreamListDto })
-  list(@Query() q: ListStreamsQuery): Promise<StreamList> {
+  list(@Query() q: ListRunsQuery): Promise<StreamList> {
     return this.streams.list({ status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
   }
 

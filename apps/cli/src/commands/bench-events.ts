@@ -12,6 +12,7 @@ import { BatchingWriter, EventStore, ensureStreamPartitions, newEventId, runMigr
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { log } from '../log';
+import { intFlag } from './model-options';
 
 export interface BenchEventsOptions {
   events: string;
@@ -47,13 +48,13 @@ function median(xs: number[]): number {
 /** The action of `ddnn bench events` (registered in ./bench). */
 export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<void> {
   const result = await benchEvents({
-    events: intOption('--events', opts.events, 100),
-    batchSize: intOption('--batch-size', opts.batchSize, 1),
-    streams: intOption('--streams', opts.streams, 1),
-    lanes: intOption('--lanes', opts.lanes, 1),
-    rounds: intOption('--rounds', opts.rounds, 1),
-    eventsPerAppend: intOption('--events-per-append', opts.eventsPerAppend, 1),
-    inFlight: opts.inFlight === undefined ? undefined : intOption('--in-flight', opts.inFlight, 1),
+    events: intFlag('--events', 100)(opts.events),
+    batchSize: intFlag('--batch-size', 1)(opts.batchSize),
+    streams: intFlag('--streams', 1)(opts.streams),
+    lanes: intFlag('--lanes', 1)(opts.lanes),
+    rounds: intFlag('--rounds', 1)(opts.rounds),
+    eventsPerAppend: intFlag('--events-per-append', 1)(opts.eventsPerAppend),
+    inFlight: opts.inFlight === undefined ? undefined : intFlag('--in-flight', 1)(opts.inFlight),
     runs: runsOption(opts.runs ?? 'session'),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -71,12 +72,6 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
 function runsOption(value: string): 'session' | 'stream' {
   if (value !== 'session' && value !== 'stream') throw new Error(`--runs must be session or stream, got '${value}'`);
   return value;
-}
-
-function intOption(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got '${value}'`);
-  return n;
 }
 
 async function benchEvents(o: {

@@ -337,7 +337,7 @@ function factKey(e: StoredEvent): string | null {
 }
 
 /** Checks the log read back against what was acknowledged during the run. */
-export function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: number, status: string): FaultSuiteResult {
+function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: number, status: string): FaultSuiteResult {
   const ids = new Set(events.map((e) => e.eventId));
   const seen = new Set<string>();
   let duplicateEvents = events.length - ids.size;

@@ -10,7 +10,7 @@ import { Card, Empty, ErrorNote, Loading } from './ui';
 import { useAction } from '../lib/use-action';
 
 /** How long the Silence button mutes an alert's notifications. */
-export const SILENCE_CHOICES = [
+const SILENCE_CHOICES = [
   { label: '1 h', ms: 3_600_000 },
   { label: '4 h', ms: 4 * 3_600_000 },
   { label: '24 h', ms: 86_400_000 },

@@ -38,7 +38,7 @@ export function ExitsChart({ summary }: { summary: SessionSummary }) {
 
 /** `<uuid>-><uuid>` as `1a2b3c4d->cloud`: node ids are long, names of tiers are short. */
 /** `a->b` as `a → b`, each device id as its name (`label`) or, unknown, its first 8 characters. */
-export function shortLink(link: string, label?: (id: string) => string | undefined): string {
+function shortLink(link: string, label?: (id: string) => string | undefined): string {
   return link
     .split('->')
     .map((n) => label?.(n) ?? (/^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(n) ? n.slice(0, 8) : n))

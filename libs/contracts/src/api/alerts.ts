@@ -5,7 +5,7 @@
  * state is an event in the stream `alert-<ruleId>` (libs/contracts/src/events/catalogue.ts).
  */
 import type { AlertSubjectRef } from '../events/catalogue';
-import { isMetricName, type MetricName } from './monitoring';
+import type { MetricName } from './monitoring';
 
 /** ThingsBoard's severities, most urgent first. */
 export const ALERT_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
@@ -16,9 +16,6 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
  * disconnected, 0 while active, no data before its first connection), read from the device status projection.
  */
 export type AlertMetric = MetricName | 'device_inactive';
-export function isAlertMetric(value: unknown): value is AlertMetric {
-  return value === 'device_inactive' || isMetricName(value);
-}
 
 export const ALERT_COMPARATORS = ['>', '>=', '<', '<='] as const;
 export type AlertComparator = (typeof ALERT_COMPARATORS)[number];
@@ -82,8 +79,6 @@ export interface CreateAlertRuleRequest {
   severity: AlertSeverity;
   enabled?: boolean;
 }
-/** PUT /api/alert-rules/:id: the whole rule again (what the editor sends). */
-export type UpdateAlertRuleRequest = CreateAlertRuleRequest;
 
 export interface AlertRuleView extends AlertRuleSpec {
   id: string;

@@ -16,7 +16,6 @@ export interface ProvisionDeviceResponse {
   deviceId: string;
   token: string;
 }
-export type RotateTokenResponse = ProvisionDeviceResponse;
 
 /** Observed health, kept apart from operator intent (adminState). */
 export interface DeviceConnectivityView {

@@ -58,8 +58,8 @@ export interface CreateSessionResponse {
   id: string;
 }
 
-/** GET /api/sessions/:id and each row of GET /api/sessions. */
-export interface SessionView {
+/** What a session's view and a stream's view share: identity, run fields, how it runs, lifecycle and summary. */
+export interface RunView {
   id: string;
   /** Operator-given run name ('' when none), tags and note. */
   name: string;
@@ -67,22 +67,15 @@ export interface SessionView {
   note: string;
   status: SessionStatus;
   modelId: string;
-  dataset: string;
-  split: 'train' | 'test';
   mode: SessionMode;
   policy: EntropyPolicySpec;
   topology: SessionTopology;
   deadlineMs: number;
-  rate: number | null;
-  limit: number | null;
   /** Link model, injected failures and device names recorded at creation (null for older sessions). */
   configuration: SessionConfiguration | null;
-  /** Samples the session runs (known once it started). */
-  sampleCount: number | null;
   samplesDone: number;
   /** API node that runs it, while it runs. */
   owner: string | null;
-  demo: boolean;
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -90,10 +83,21 @@ export interface SessionView {
   /** What the node that ran it measured (null until it ends). */
   stats: SessionRunStats | null;
   /**
-   * Folded from the session's events up to the head of the log when the response was built (`foldSessionSummary`,
+   * Folded from the run's events up to the head of the log when the response was built (`foldSessionSummary`,
    * the same fold the stored projection uses, which may lag); null only in rows not yet read from the log.
    */
   summary: SessionSummary | null;
+}
+
+/** GET /api/sessions/:id and each row of GET /api/sessions. */
+export interface SessionView extends RunView {
+  dataset: string;
+  split: 'train' | 'test';
+  rate: number | null;
+  limit: number | null;
+  /** Samples the session runs (known once it started). */
+  sampleCount: number | null;
+  demo: boolean;
 }
 
 /**

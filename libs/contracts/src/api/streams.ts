@@ -1,6 +1,5 @@
 import type { EntropyPolicySpec, SessionConfiguration, SessionMode, SessionTopology } from '../events/catalogue';
-import type { SessionSummary } from '../events/projections';
-import type { SessionRunStats, SessionStatus } from './sessions';
+import type { RunView, SessionStatus } from './sessions';
 
 /**
  * POST /api/streams: a production run with no dataset and no end. Every `1 / rate` seconds the server triggers
@@ -39,42 +38,19 @@ export interface StreamSpec extends CreateStreamRequest {
   configuration?: SessionConfiguration;
 }
 
-export interface CreateStreamResponse {
-  id: string;
-}
-
 /**
  * GET /api/streams/:id and each row of GET /api/streams. `summary` is folded from the stream's log (stream
  * `stream-<id>`) with the same fold as sessions': samplesDecided, exits, bytes, devices' answers and misses
  * (missedByReason.skipped counts skipped and stale captures), and accuracy on the labelled samples.
  */
-export interface StreamView {
-  id: string;
+export interface StreamView extends RunView {
   kind: 'stream';
-  name: string;
-  tags: string[];
-  note: string;
   /** pending -> running -> stopped (by an operator) or failed. */
   status: SessionStatus;
-  modelId: string;
-  mode: SessionMode;
-  policy: EntropyPolicySpec;
-  topology: SessionTopology;
-  deadlineMs: number;
   rate: number;
   /** A capture farther than this from its trigger is a skipped (stale) capture (DDNN_CAPTURE_TOLERANCE_MS). */
   captureToleranceMs: number;
-  configuration: SessionConfiguration | null;
   replay: { dataset: string; split: 'train' | 'test' } | null;
-  samplesDone: number;
-  /** API node running it, while it runs. */
-  owner: string | null;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  stats: SessionRunStats | null;
-  summary: SessionSummary | null;
 }
 
 /** GET /api/streams?status=&limit=&offset= */
@@ -100,7 +76,6 @@ export interface StreamLabel {
 }
 
 /** POST /api/streams/:id/labels takes a JSON array of at most MAX_LABELS_PER_REQUEST labels. */
-export type LabelStreamRequest = StreamLabel[];
 export const MAX_LABELS_PER_REQUEST = 1000;
 
 /**

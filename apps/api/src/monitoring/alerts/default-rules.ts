@@ -1,4 +1,20 @@
-import type { CreateAlertRuleRequest } from '@ddnn/contracts';
+import type { AlertComparator, AlertMetric, AlertSeverity, CreateAlertRuleRequest } from '@ddnn/contracts';
+
+const MINUTE = 60_000;
+
+/** One default rule on a line: `fires` and `clears` as [comparator, threshold], times in minutes. */
+interface DefaultRuleRow {
+  key: string;
+  name: string;
+  metric: AlertMetric;
+  scope: 'all-devices' | 'all-runs';
+  fires: [AlertComparator, number];
+  clears: [AlertComparator, number];
+  forMinutes: number;
+  windowMinutes: number;
+  severity: AlertSeverity;
+  description: string;
+}
 
 /**
  * The rules a new install has (created once, on first start; an operator may edit or delete them). Thresholds:
@@ -10,76 +26,50 @@ import type { CreateAlertRuleRequest } from '@ddnn/contracts';
  * lens stops agreeing with its peers (to chance, a 30-50 point drop); a poor but healthy view is compared with
  * itself, so it never counts against it.
  */
-export const DEFAULT_ALERT_RULES: readonly { key: string; rule: CreateAlertRuleRequest }[] = [
+const ROWS: DefaultRuleRow[] = [
   {
-    key: 'device-inactive',
-    rule: {
-      name: 'Device inactive',
-      description: 'A registered device has been inactive or disconnected for a minute.',
-      metric: 'device_inactive',
-      scope: { kind: 'all-devices' },
-      condition: { comparator: '>=', threshold: 1 },
-      forMs: 60_000,
-      clear: { comparator: '<', threshold: 1 },
-      windowMs: 60_000,
-      severity: 'major',
-    },
+    key: 'device-inactive', name: 'Device inactive', metric: 'device_inactive', scope: 'all-devices',
+    fires: ['>=', 1], clears: ['<', 1], forMinutes: 1, windowMinutes: 1, severity: 'major',
+    description: 'A registered device has been inactive or disconnected for a minute.',
   },
   {
-    key: 'device-miss-rate-high',
-    rule: {
-      name: 'Device miss rate high',
-      description: 'More than 20% of the requests to a device missed (timeouts, errors, invalid replies, skipped captures) over 5 minutes.',
-      metric: 'device_miss_rate',
-      scope: { kind: 'all-devices' },
-      condition: { comparator: '>', threshold: 0.2 },
-      forMs: 2 * 60_000,
-      clear: { comparator: '<', threshold: 0.1 },
-      windowMs: 5 * 60_000,
-      severity: 'warning',
-    },
+    key: 'device-miss-rate-high', name: 'Device miss rate high', metric: 'device_miss_rate', scope: 'all-devices',
+    fires: ['>', 0.2], clears: ['<', 0.1], forMinutes: 2, windowMinutes: 5, severity: 'warning',
+    description: 'More than 20% of the requests to a device missed (timeouts, errors, invalid replies, skipped captures) over 5 minutes.',
   },
   {
-    key: 'device-view-degraded',
-    rule: {
-      name: 'Device view degraded',
-      description:
-        "A device agrees with the other devices at least 15 points less often than it did in the reference run (certainly so, given the samples): its camera's view has degraded (noise, occlusion, misalignment) even if the fleet's answer holds.",
-      metric: 'peer_agreement_drift',
-      scope: { kind: 'all-devices' },
-      condition: { comparator: '<', threshold: -0.15 },
-      forMs: 2 * 60_000,
-      clear: { comparator: '>', threshold: -0.05 },
-      windowMs: 5 * 60_000,
-      severity: 'major',
-    },
+    key: 'device-view-degraded', name: 'Device view degraded', metric: 'peer_agreement_drift', scope: 'all-devices',
+    fires: ['<', -0.15], clears: ['>', -0.05], forMinutes: 2, windowMinutes: 5, severity: 'major',
+    description:
+      "A device agrees with the other devices at least 15 points less often than it did in the reference run (certainly so, given the samples): its camera's view has degraded (noise, occlusion, misalignment) even if the fleet's answer holds.",
   },
   {
-    key: 'local-exit-rate-dropped',
-    rule: {
-      name: 'Local exit rate dropped',
-      description: "A run's local exit rate is 15 points below its reference run's: the devices are less sure (more traffic to the cloud).",
-      metric: 'local_exit_rate_drift',
-      scope: { kind: 'all-runs' },
-      condition: { comparator: '<', threshold: -0.15 },
-      forMs: 2 * 60_000,
-      clear: { comparator: '>', threshold: -0.05 },
-      windowMs: 5 * 60_000,
-      severity: 'warning',
-    },
+    key: 'local-exit-rate-dropped', name: 'Local exit rate dropped', metric: 'local_exit_rate_drift', scope: 'all-runs',
+    fires: ['<', -0.15], clears: ['>', -0.05], forMinutes: 2, windowMinutes: 5, severity: 'warning',
+    description: "A run's local exit rate is 15 points below its reference run's: the devices are less sure (more traffic to the cloud).",
   },
   {
-    key: 'estimated-accuracy-dropped',
-    rule: {
-      name: 'Estimated accuracy dropped',
-      description: "A run's estimated accuracy (no labels needed) fell below 80%.",
-      metric: 'accuracy_estimated',
-      scope: { kind: 'all-runs' },
-      condition: { comparator: '<', threshold: 0.8 },
-      forMs: 60_000,
-      clear: { comparator: '>=', threshold: 0.85 },
-      windowMs: 2 * 60_000,
-      severity: 'major',
-    },
+    key: 'estimated-accuracy-dropped', name: 'Estimated accuracy dropped', metric: 'accuracy_estimated', scope: 'all-runs',
+    fires: ['<', 0.8], clears: ['>=', 0.85], forMinutes: 1, windowMinutes: 2, severity: 'major',
+    description: "A run's estimated accuracy (no labels needed) fell below 80%.",
   },
 ];
+
+function defaultRule(r: DefaultRuleRow): { key: string; rule: CreateAlertRuleRequest } {
+  return {
+    key: r.key,
+    rule: {
+      name: r.name,
+      description: r.description,
+      metric: r.metric,
+      scope: { kind: r.scope },
+      condition: { comparator: r.fires[0], threshold: r.fires[1] },
+      forMs: r.forMinutes * MINUTE,
+      clear: { comparator: r.clears[0], threshold: r.clears[1] },
+      windowMs: r.windowMinutes * MINUTE,
+      severity: r.severity,
+    },
+  };
+}
+
+export const DEFAULT_ALERT_RULES: readonly { key: string; rule: CreateAlertRuleRequest }[] = ROWS.map(defaultRule);

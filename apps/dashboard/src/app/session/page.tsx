@@ -1,164 +1,29 @@
 'use client';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { type FormEvent, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { type ExitDecided, type LiveProgressMessage, type SessionRunStats, type SessionView, type StoredEvent } from '@ddnn/contracts';
+import { Suspense, useCallback, useEffect, useState } from 'react';
+import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@ddnn/contracts';
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
+import { ConfigurationCard } from '../../components/session/configuration-card';
+import { ProgressCard } from '../../components/session/progress-card';
+import { RunCard } from '../../components/session/run-card';
+import { TimeCard } from '../../components/session/time-card';
+import { useSessionView } from '../../components/session/use-session-view';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api } from '../../lib/api';
-import { DeviceName, type DeviceNames, useDeviceNames } from '../../lib/device-names';
-import { parseTags } from '../../lib/session-form';
-import { fmtBytes, fmtDuration, fmtMs, fmtPct, fmtTime } from '../../lib/format';
+import { useDeviceNames } from '../../lib/device-names';
+import { fmtBytes, fmtPct } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel, localExitRate } from '../../lib/policy';
 import { asError } from '../../lib/errors';
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 
-/**
- * Where a sample's time went. The node sums each stage over samples, and samples overlap (the pipeline keeps
- * several in flight), so the sums are not durations of the session: shown per sample, beside the wall clock.
- */
-function TimeCard({ stats }: { stats: SessionRunStats }) {
-  const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
-  return (
-    <Card title="Where the time went">
-      <dl className="kv" data-testid="time-card">
-        <dt>Session (wall clock)</dt>
-        <dd data-testid="time-duration">{fmtDuration(stats.durationMs)}</dd>
-        <dt>Running the samples (wall clock)</dt>
-        <dd>{fmtDuration(stats.pipelineMs)}</dd>
-        <dt>Per sample: server sections</dt>
-        <dd data-testid="time-server">{per(stats.serverModelMs)}</dd>
-        <dt>Per sample: device compute</dt>
-        <dd data-testid="time-device">{per(stats.deviceModelMs)}</dd>
-        <dt>Per sample: transport</dt>
-        <dd data-testid="time-transport">{per(stats.transportMs)}</dd>
-        <dt>Per sample: waiting for the log</dt>
-        <dd data-testid="time-logging">{per(stats.loggingMs)}</dd>
-        <dt>Samples · events</dt>
-        <dd>
-          {stats.samples} · {stats.events}
-        </dd>
-      </dl>
-      <p className="muted" style={{ marginBottom: 0 }}>
-        Per-sample times are means over the {stats.samples} samples; samples run several at a time, so they do not add up to the wall clock.
-      </p>
-    </Card>
-  );
-}
-
-/** The configuration recorded when the session was created (also in its SessionStarted event). */
-function ConfigurationCard({ session, names }: { session: SessionView; names: DeviceNames }) {
-  const c = session.configuration;
-  return (
-    <Card title="Configuration">
-      <dl className="kv" data-testid="session-configuration">
-        <dt>Model · dataset</dt>
-        <dd>
-          {session.modelId} · {session.dataset}/{session.split}
-          {session.limit !== null ? ` (first ${session.limit})` : ''}
-        </dd>
-        <dt>Policy · mode · deadline</dt>
-        <dd>
-          {livePolicyLabel(session.policy)} · {session.mode} · {session.deadlineMs} ms
-        </dd>
-        <dt>Rate</dt>
-        <dd>{session.rate !== null ? `${session.rate} samples/s at most` : 'as fast as the pipeline allows'}</dd>
-        <dt>Link</dt>
-        <dd data-testid="config-link">
-          {!c ? 'not recorded (older session)' : c.link ? `${c.link.latencyMs} ms latency, ${c.link.bandwidthKbps} kbit/s` : 'none simulated'}
-        </dd>
-        <dt>Injected failures</dt>
-        <dd data-testid="config-failures">
-          {!c ? 'not recorded' : c.failures.length === 0 ? 'none' : c.failures.map((f) => `${f.kind} on device #${f.device} from sample ${f.atSample}`).join('; ')}
-        </dd>
-        <dt>Devices</dt>
-        <dd style={{ whiteSpace: 'normal' }}>
-          {session.topology.devices.map((d, i) => (
-            <span key={d.deviceId}>
-              {i > 0 && ', '}
-              <DeviceName id={d.deviceId} names={names} /> <span className="muted">(view {d.view})</span>
-            </span>
-          ))}
-        </dd>
-      </dl>
-    </Card>
-  );
-}
-
-/** Name, tags and note of the run, editable (PATCH /api/sessions/:id). */
-function RunCard({ session, onSaved }: { session: SessionView; onSaved: (s: SessionView) => void }) {
-  const [name, setName] = useState(session.name);
-  const [tags, setTags] = useState(session.tags.join(', '));
-  const [note, setNote] = useState(session.note);
-  const [state, setState] = useState<{ busy: boolean; error?: Error; saved?: boolean }>({ busy: false });
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setState({ busy: true });
-    try {
-      onSaved(await api.updateSession(session.id, { name: name.trim(), tags: parseTags(tags), note }));
-      setState({ busy: false, saved: true });
-    } catch (err) {
-      setState({ busy: false, error: asError(err) });
-    }
-  };
-  return (
-    <Card title="Run">
-      <form className="toolbar" onSubmit={save} aria-label="run name and tags">
-        <label>
-          Name
-          <input name="runName" value={name} onChange={(e) => setName(e.target.value)} placeholder="unnamed" style={{ width: 220 }} />
-        </label>
-        <label>
-          Tags (comma separated)
-          <input name="runTags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="baseline, night" style={{ width: 220 }} />
-        </label>
-        <label className="grow">
-          Note
-          <input name="runNote" value={note} onChange={(e) => setNote(e.target.value)} placeholder="what this run is for" />
-        </label>
-        <button type="submit" className="secondary" disabled={state.busy} style={{ alignSelf: 'flex-end' }}>
-          {state.busy ? 'Saving…' : 'Save'}
-        </button>
-        {state.saved && <span className="muted" style={{ alignSelf: 'flex-end' }}>saved</span>}
-      </form>
-      {state.error && <ErrorNote error={state.error} action="save" what="the run" />}
-    </Card>
-  );
-}
-
 function SessionDetail({ id }: { id: string }) {
-  const [session, setSession] = useState<SessionView>();
-  const [error, setError] = useState<Error>();
+  const { session, setSession, error, setError, refresh } = useSessionView(id);
   const [progress, setProgress] = useState<LiveProgressMessage>();
   const [recent, setRecent] = useState<ExitDecided[]>([]);
   const [stopping, setStopping] = useState(false);
-  const refetching = useRef<Promise<void> | null>(null);
-  const again = useRef(false);
-
-  // The summary is folded server-side from the log; refetch it when the feed says something changed.
-  const refresh = useCallback(() => {
-    if (refetching.current) {
-      again.current = true;
-      return;
-    }
-    refetching.current = api
-      .session(id)
-      .then((s) => {
-        setSession(s);
-        setError(undefined);
-      })
-      .catch((e: unknown) => setError(asError(e)))
-      .finally(() => {
-        refetching.current = null;
-        if (again.current) {
-          again.current = false;
-          setTimeout(refresh, 500);
-        }
-      });
-  }, [id]);
-  useEffect(refresh, [refresh]);
 
   const running = !!session && !FINISHED.has(session.status);
   const onEvents = useCallback(
@@ -200,9 +65,6 @@ function SessionDetail({ id }: { id: string }) {
   if (error && !session) return <ErrorNote error={error} what={`session ${id}`} onRetry={refresh} />;
   if (!session) return <Loading what="the session" />;
   const s = session.summary;
-  const done = Math.max(session.samplesDone, progress?.samplesDone ?? 0);
-  const total = session.sampleCount ?? progress?.sampleCount ?? null;
-  const elapsed = session.startedAt ? (session.finishedAt ? new Date(session.finishedAt).getTime() : Date.now()) - new Date(session.startedAt).getTime() : null;
   const stop = async () => {
     setStopping(true);
     try {
@@ -251,20 +113,7 @@ function SessionDetail({ id }: { id: string }) {
       </div>
       {error && <ErrorNote error={error} what="the latest state" onRetry={refresh} />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
-      <Card>
-        <div style={{ display: 'flex', justifyContent: 'space-between', marginBottom: 6 }}>
-          <span data-testid="progress-text">
-            {done}
-            {total !== null ? ` / ${total}` : ''} samples
-          </span>
-          <span className="muted">
-            {session.status === 'pending' ? `queued ${fmtTime(session.createdAt)}` : `started ${fmtTime(session.startedAt)} · ${fmtDuration(elapsed)}`}
-          </span>
-        </div>
-        <div className="progress" role="progressbar" aria-valuenow={done} aria-valuemax={total ?? undefined}>
-          <div style={{ width: total ? `${(100 * done) / total}%` : '0%' }} />
-        </div>
-      </Card>
+      <ProgressCard session={session} progress={progress} />
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />

@@ -1,0 +1,36 @@
+import type { SessionRunStats } from '@ddnn/contracts';
+import { Card } from '../ui';
+import { fmtDuration, fmtMs } from '../../lib/format';
+
+/**
+ * Where a sample's time went. The node sums each stage over samples, and samples overlap (the pipeline keeps
+ * several in flight), so the sums are not durations of the session: shown per sample, beside the wall clock.
+ */
+export function TimeCard({ stats }: { stats: SessionRunStats }) {
+  const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
+  return (
+    <Card title="Where the time went">
+      <dl className="kv" data-testid="time-card">
+        <dt>Session (wall clock)</dt>
+        <dd data-testid="time-duration">{fmtDuration(stats.durationMs)}</dd>
+        <dt>Running the samples (wall clock)</dt>
+        <dd>{fmtDuration(stats.pipelineMs)}</dd>
+        <dt>Per sample: server sections</dt>
+        <dd data-testid="time-server">{per(stats.serverModelMs)}</dd>
+        <dt>Per sample: device compute</dt>
+        <dd data-testid="time-device">{per(stats.deviceModelMs)}</dd>
+        <dt>Per sample: transport</dt>
+        <dd data-testid="time-transport">{per(stats.transportMs)}</dd>
+        <dt>Per sample: waiting for the log</dt>
+        <dd data-testid="time-logging">{per(stats.loggingMs)}</dd>
+        <dt>Samples · events</dt>
+        <dd>
+          {stats.samples} · {stats.events}
+        </dd>
+      </dl>
+      <p className="muted" style={{ marginBottom: 0 }}>
+        Per-sample times are means over the {stats.samples} samples; samples run several at a time, so they do not add up to the wall clock.
+      </p>
+    </Card>
+  );
+}

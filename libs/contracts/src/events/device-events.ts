@@ -1,0 +1,37 @@
+/** Events of a device's life, in the stream `device-<deviceId>` (and a model's deployments to it). */
+
+export type DeviceRole = 'end-device' | 'edge';
+
+export interface DeviceRegistered {
+  deviceId: string;
+  name: string;
+  role: DeviceRole;
+  view: number | null;
+  profileId: string;
+  capabilities: Record<string, unknown>;
+  simulated: boolean;
+}
+export interface DeviceConnected {
+  deviceId: string;
+  /** The API node that holds the socket. */
+  node: string;
+  remoteAddress: string | null;
+}
+export interface DeviceDisconnected {
+  deviceId: string;
+  node: string;
+  reason: string;
+}
+export interface DeviceWentInactive {
+  deviceId: string;
+  lastActivityAt: string;
+  timeoutMs: number;
+}
+export interface ModelDeployed {
+  deviceId: string;
+  modelId: string;
+  modelVersion: string;
+  /** Section name from the checkpoint: `device-<view>`, `edge-<name>`, `local`, `cloud`. */
+  section: string;
+  bytes: number;
+}
