@@ -65,7 +65,7 @@ describe('Subscription (Postgres)', () => {
     const handled = await handledCount('idle');
     // A batch checks a client out for its transaction (pool.query checks one out too, with a callback).
     const connect = jest.spyOn(pool, 'connect');
-    const transactions = () => connect.mock.calls.filter((args) => args.length === 0).length;
+    const transactions = () => connect.mock.calls.filter((args: unknown[]) => args.length === 0).length;
     try {
       for (let i = 0; i < 5; i++) expect(await sub.step()).toBe(0);
       expect(transactions()).toBe(0);

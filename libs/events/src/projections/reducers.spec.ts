@@ -53,7 +53,7 @@ describe('session summary reducer (the projection applies foldSessionSummary)', 
     const events = [
       run('StreamStarted', {
         sessionId, modelId: 'm', mode: 'production', classes: ['a', 'b'], rate: 5, topology: { devices: [{ deviceId: 'd1', view: 0 }, { deviceId: 'd2', view: 1 }] },
-        policy: { kind: 'entropy', thresholds: { local: 0.5 } }, deadlineMs: 100, messageSizes: { scoresBytes: 8, featuresBytes: 16, rawBytes: 64 },
+        policy: { kind: 'entropy', thresholds: { local: 0.5 } }, deadlineMs: 100, captureToleranceMs: 50, messageSizes: { scoresBytes: 8, featuresBytes: 16, rawBytes: 64 },
       }),
       run('SampleLabelled', { sessionId, sampleIndex: 1, label: 1, labelledAt: 1 }),
       ...[0, 1, 2].flatMap((i) => [
@@ -65,8 +65,8 @@ describe('session summary reducer (the projection applies foldSessionSummary)', 
         run('ExitDecided', { sessionId, sampleIndex: i, tier: 'local', eta: 0.2, threshold: 0.5, policy: 'entropy', exited: true, prediction: 1, label: null, shadow: false }),
       ]),
       run('SampleLabelled', { sessionId, sampleIndex: 0, label: 0, labelledAt: 2 }),
-      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d2', 'd3'] }),
-      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d3', 'd4'] }),
+      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d2', 'd3'], waitedMs: 10, fromSample: 0, resumed: false }),
+      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d3', 'd4'], waitedMs: 10, fromSample: 3, resumed: true }),
     ] as StoredEvent[];
     const oneByOne = events.reduce(foldSessionSummary, emptySessionSummary(sessionId));
     expect(oneByOne).toMatchObject({ kind: 'stream', samplesDecided: 3, labelled: 2, correct: 1, missed: 3, ranWithout: ['d2', 'd3', 'd4'], pendingLabels: {} });
