@@ -77,14 +77,16 @@ describe('LogTail', () => {
     expect(cps(tail.slice('107:7', 10))).toEqual(['108:8', '109:9']);
   });
 
-  it('keeps at most 10 000 events, dropping the oldest, and serves the rest unchanged', () => {
+  it('keeps at most 20 000 events, dropping the oldest half, and serves the rest unchanged', () => {
     const tail = new LogTail();
-    tail.offer(START_CHECKPOINT, range(1, 10_001), true);
+    tail.offer(START_CHECKPOINT, range(1, 20_000), true);
+    expect(cps(tail.slice(START_CHECKPOINT, 1))).toEqual(['101:1']);
+    tail.offer('20100:20000', range(20_001, 20_001), true);
     expect(tail.slice(START_CHECKPOINT, 1)).toBeNull();
     expect(tail.slice('101:1', 1)).toBeNull();
-    const kept = tail.slice('5101:5001', 3);
-    expect(cps(kept)).toEqual(['5102:5002', '5103:5003', '5104:5004']);
-    expect(tail.slice('10101:10001', 10)).toEqual([]);
+    const kept = tail.slice('10101:10001', 3);
+    expect(cps(kept)).toEqual(['10102:10002', '10103:10003', '10104:10004']);
+    expect(tail.slice('20101:20001', 10)).toEqual([]);
   });
 
   it('forgets everything when cleared, and an extension that ran across the clear appends nothing', async () => {

@@ -1,8 +1,12 @@
 import type { StoredEvent } from '@ddnn/contracts';
 import { compareCheckpoints } from './checkpoint';
 
-/** Events kept at most; past it the older half goes (a reader that far behind reads the database). */
-const MAX_EVENTS = 10_000;
+/**
+ * Events kept at most; past it the older half goes (a reader that far behind reads the database). Subscribers that
+ * batch at an interval (the metrics rollup, the Prometheus totals) trail the head by up to a second of the log, and
+ * must stay inside the half kept.
+ */
+const MAX_EVENTS = 20_000;
 
 /**
  * The newest stretch of the log that this process has read, parsed once and shared by every reader of the

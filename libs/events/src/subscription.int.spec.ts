@@ -57,6 +57,27 @@ describe('Subscription (Postgres)', () => {
     }
   });
 
+  it('opens no transaction on a wake-up that finds nothing readable after its checkpoint', async () => {
+    await appendSamples('idle', 0, 3);
+    const seen: StoredEvent[] = [];
+    const sub = new Subscription(store, { name: 'idle', handle: recorder('idle', seen), listen: false });
+    await sub.catchUp();
+    const handled = await handledCount('idle');
+    // A batch checks a client out for its transaction (pool.query checks one out too, with a callback).
+    const connect = jest.spyOn(pool, 'connect');
+    const transactions = () => connect.mock.calls.filter((args: unknown[]) => args.length === 0).length;
+    try {
+      for (let i = 0; i < 5; i++) expect(await sub.step()).toBe(0);
+      expect(transactions()).toBe(0);
+      await appendSamples('idle', 3, 2);
+      await sub.catchUp();
+      expect(transactions()).toBe(1);
+      expect(await handledCount('idle')).toBe(handled + 2);
+    } finally {
+      connect.mockRestore();
+    }
+  });
+
   it('is woken by an append made inside a caller transaction once that transaction commits (polling off)', async () => {
     const head = await store.lastCommittedCheckpoint();
     const seen: StoredEvent[] = [];

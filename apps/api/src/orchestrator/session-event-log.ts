@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { emptySessionSummary, foldSessionSummary, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionEvents, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
 import { newEventId, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { appendThroughOutages } from './append-retry';
@@ -55,7 +55,7 @@ export class SessionEventLog {
     const next = previous.catch(() => emptySessionSummary(sessionId)).then(async (summary) => {
       for (;;) {
         const page = await this.store.readSessionEvents(sessionId, { after: summary.checkpoint ?? undefined, limit: 1000 });
-        for (const e of page.events) summary = foldSessionSummary(summary, e);
+        summary = foldSessionEvents(summary, page.events);
         if (!page.hasMore) return summary;
       }
     });

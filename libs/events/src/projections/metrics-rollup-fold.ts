@@ -68,9 +68,19 @@ export interface SampleRollupState {
   counted?: boolean;
 }
 
-/** The cells one batch changes, keyed by cellKey, and the sample states it read and changed. */
+/** One cell a batch changes: where it is (resolution, bucket, run, scope, key) and what the batch adds to it. */
+export interface RollupCellDelta {
+  resolution: number;
+  bucket: number;
+  runId: string;
+  scope: RollupScope;
+  key: string;
+  cell: RollupCell;
+}
+
+/** The cells one batch changes, and the sample states it read and changed (keyed by sampleKey). */
 export interface RollupDelta {
-  cells: Map<string, RollupCell>;
+  cells: RollupCellDelta[];
   samples: Map<string, SampleRollupState | null>;
   /**
    * Sessions (dataset runs) that ended in this batch: their samples' labels came with the dataset, so the ones
@@ -79,21 +89,54 @@ export interface RollupDelta {
   ended: string[];
 }
 
-export function cellKey(resolution: number, runId: string, scope: RollupScope, key: string, bucket: number): string {
-  return JSON.stringify([resolution, runId, scope, key, bucket]);
-}
-export function parseCellKey(k: string): { resolution: number; runId: string; scope: RollupScope; key: string; bucket: number } {
-  const [resolution, runId, scope, key, bucket] = JSON.parse(k) as [number, string, RollupScope, string, number];
-  return { resolution, runId, scope, key, bucket };
-}
+/** A sample's key in maps: the run id, then the index after the last '#' (an integer: never ambiguous). */
 export function sampleKey(runId: string, sampleIndex: number): string {
-  return JSON.stringify([runId, sampleIndex]);
+  return `${runId}#${sampleIndex}`;
+}
+export function parseSampleKey(k: string): { runId: string; sampleIndex: number } {
+  const i = k.lastIndexOf('#');
+  return { runId: k.slice(0, i), sampleIndex: Number(k.slice(i + 1)) };
+}
+
+/**
+ * A batch's cells, found by nested maps (resolution, bucket, run, then scope and key) rather than by a key
+ * string built per addition: a sample adds to some forty cells, and building JSON keys and cloning deltas for
+ * each was the largest part of the rollup's CPU.
+ */
+class BatchCells {
+  private readonly byResolution = ROLLUP_RESOLUTIONS.map(() => new Map<number, Map<string, Map<string, RollupCellDelta>>>());
+  readonly list: RollupCellDelta[] = [];
+
+  /** Adds `delta` (not kept: its numbers are copied) to the cell of each resolution holding `at`. */
+  add(at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell): void {
+    for (let r = 0; r < ROLLUP_RESOLUTIONS.length; r++) {
+      const resolution = ROLLUP_RESOLUTIONS[r];
+      const bucket = Math.floor(at / resolution) * resolution;
+      const buckets = this.byResolution[r];
+      let runs = buckets.get(bucket);
+      if (!runs) buckets.set(bucket, (runs = new Map()));
+      let cells = runs.get(runId);
+      if (!cells) runs.set(runId, (cells = new Map()));
+      // Scopes hold no ':', so scope:key names one (scope, key) pair.
+      const name = `${scope}:${key}`;
+      let entry = cells.get(name);
+      if (!entry) {
+        entry = { resolution, bucket, runId, scope, key, cell: {} };
+        cells.set(name, entry);
+        this.list.push(entry);
+      }
+      mergeCells(entry.cell, delta);
+    }
+  }
 }
 
 /** Adds `b` into `a` (numbers add, nested records merge), in place; returns `a`. */
 export function mergeCells<T extends object>(a: T, b: T): T {
   const x = a as Record<string, unknown>;
-  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+  const y = b as Record<string, unknown>;
+  // for-in over plain objects (cells are JSON-shaped): no entries array per call on the rollup's hot path.
+  for (const k in y) {
+    const v = y[k];
     if (typeof v === 'number') x[k] = ((x[k] as number | undefined) ?? 0) + v;
     else if (v && typeof v === 'object') x[k] = mergeCells((x[k] as object | undefined) ?? {}, v as object);
   }
@@ -145,7 +188,7 @@ const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFi
  * delete, the sample needs no more remembering).
  */
 export function foldRollup(events: StoredEvent[], states: Map<string, SampleRollupState>): RollupDelta {
-  const cells = new Map<string, RollupCell>();
+  const cells = new BatchCells();
   const samples = new Map<string, SampleRollupState | null>();
   const ended: string[] = [];
   const state = (runId: string, i: number): SampleRollupState => {
@@ -156,14 +199,7 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
     samples.set(k, s);
     return s;
   };
-  const add = (at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell) => {
-    for (const res of ROLLUP_RESOLUTIONS) {
-      const k = cellKey(res, runId, scope, key, Math.floor(at / res) * res);
-      const cell = cells.get(k);
-      if (cell) mergeCells(cell, structuredClone(delta));
-      else cells.set(k, structuredClone(delta));
-    }
-  };
+  const add = (at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell) => cells.add(at, runId, scope, key, delta);
   const countLabel = (runId: string, s: SampleRollupState, label: number) => {
     const d = s.decided!;
     const right = d.prediction === label ? 1 : 0;
@@ -258,7 +294,7 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
       case 'SessionAborted':
         if (e.streamId === streamIds.session(e.data.sessionId)) {
           ended.push(e.data.sessionId);
-          for (const k of samples.keys()) if ((JSON.parse(k) as [string, number])[0] === e.data.sessionId) samples.set(k, null);
+          for (const k of samples.keys()) if (parseSampleKey(k).runId === e.data.sessionId) samples.set(k, null);
         }
         break;
       default:
@@ -267,5 +303,5 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
   }
   // A sample decided with its label counted needs no more remembering; unlabelled ones wait for a label.
   for (const [k, s] of samples) if (s && s.decided && s.counted) samples.set(k, null);
-  return { cells, samples, ended };
+  return { cells: cells.list, samples, ended };
 }

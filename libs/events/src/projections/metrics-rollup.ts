@@ -6,7 +6,7 @@ import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subs
 import {
   foldRollup,
   mergeCells,
-  parseCellKey,
+  parseSampleKey,
   sampleKey,
   samplesTouched,
   type RollupCell,
@@ -77,42 +77,35 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
     for (const r of rows) states.set(sampleKey(r.run_id, r.sample_index), r.state);
   }
   const delta = foldRollup(events, states);
-  if (delta.cells.size) {
-    const keys = [...delta.cells.keys()].map(parseCellKey);
-    const cols = {
-      res: keys.map((k) => k.resolution),
-      bucket: keys.map((k) => k.bucket),
-      run: keys.map((k) => k.runId),
-      scope: keys.map((k) => k.scope),
-      key: keys.map((k) => k.key),
-    };
+  if (delta.cells.length) {
+    const keys = delta.cells;
     const { rows } = await tx.query<{ resolution: number; bucket: string; run_id: string; scope: RollupScope; key: string } & Record<string, unknown>>(
       `SELECT m.resolution, m.bucket, m.run_id, m.scope, m.key, ${quoted(ALL_COLUMNS)} FROM metric_rollups m
          JOIN unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(resolution, bucket, run_id, scope, key)
            USING (resolution, bucket, run_id, scope, key)
         FOR UPDATE OF m`,
-      [cols.res, cols.bucket, cols.run, cols.scope, cols.key],
+      [keys.map((k) => k.resolution), keys.map((k) => k.bucket), keys.map((k) => k.runId), keys.map((k) => k.scope), keys.map((k) => k.key)],
     );
-    const stored = new Map(rows.map((r) => [JSON.stringify([r.resolution, r.run_id, r.scope, r.key, Number(r.bucket)]), cellOf(r)]));
-    const merged = [...delta.cells.entries()].map(([k, cell]) => {
-      const prev = stored.get(k);
-      return prev ? mergeCells(prev, cell) : cell;
-    });
+    const where = (resolution: number, bucket: number, runId: string, scope: string, key: string) => JSON.stringify([resolution, bucket, runId, scope, key]);
+    const stored = new Map(rows.map((r) => [where(r.resolution, Number(r.bucket), r.run_id, r.scope, r.key), cellOf(r)]));
     await writeRollupCells(
       tx,
-      keys.map((k, i) => ({ ...k, cell: merged[i] })),
+      keys.map((k) => {
+        const prev = stored.get(where(k.resolution, k.bucket, k.runId, k.scope, k.key));
+        return { ...k, cell: prev ? mergeCells(prev, k.cell) : k.cell };
+      }),
     );
   }
   const keep = [...delta.samples.entries()].filter(([, s]) => s !== null) as [string, SampleRollupState][];
   const drop = [...delta.samples.entries()].filter(([k, s]) => s === null && states.has(k));
-  const ids = (list: [string, unknown][]) => list.map(([k]) => JSON.parse(k) as [string, number]);
+  const ids = (list: [string, unknown][]) => list.map(([k]) => parseSampleKey(k));
   if (keep.length) {
     const k = ids(keep);
     await tx.query(
       `INSERT INTO metric_rollup_samples (run_id, sample_index, state)
        SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])
        ON CONFLICT (run_id, sample_index) DO UPDATE SET state = excluded.state`,
-      [k.map((x) => x[0]), k.map((x) => x[1]), keep.map(([, s]) => JSON.stringify(s))],
+      [k.map((x) => x.runId), k.map((x) => x.sampleIndex), keep.map(([, s]) => JSON.stringify(s))],
     );
   }
   if (delta.ended.length) await tx.query('DELETE FROM metric_rollup_samples WHERE run_id = ANY ($1)', [delta.ended]);
@@ -121,7 +114,7 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
     await tx.query(
       `DELETE FROM metric_rollup_samples s USING unnest($1::text[], $2::int[]) AS x(run_id, sample_index)
         WHERE s.run_id = x.run_id AND s.sample_index = x.sample_index`,
-      [k.map((x) => x[0]), k.map((x) => x[1])],
+      [k.map((x) => x.runId), k.map((x) => x.sampleIndex)],
     );
   }
 }
@@ -147,9 +140,18 @@ export async function writeRollupCells(
   );
 }
 
+/**
+ * How often the rollup takes a batch while following the log live. Its cells are one-minute buckets read by charts
+ * and alert rounds, and every batch rewrites each cell it touches whole (a session touches some thirty: its run,
+ * devices and links at both resolutions): at one batch per commit that was ~30 rewrites of the same rows a second.
+ * Its transaction stays short (the fold is a few microseconds an event), so the xid8 rule's readers wait no longer.
+ */
+export const ROLLUP_BATCH_INTERVAL_MS = 500;
+
 /** The rollup's subscription (not started). */
 export function metricsRollupSubscription(store: EventStore, options: Omit<SubscriptionOptions, 'name' | 'handle'> = {}): Subscription {
   return new Subscription(store, {
+    minBatchIntervalMs: ROLLUP_BATCH_INTERVAL_MS,
     ...options,
     name: METRICS_ROLLUP_SUBSCRIBER,
     handle: (events, tx) => applyRollup(events, tx as PoolClient),

@@ -1,4 +1,4 @@
-import { emptySessionSummary, foldSessionSummary, type DeviceStatus, type SessionSummary, type SessionSummaryStatus, type StoredEvent } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionEvents, type DeviceStatus, type SessionSummary, type SessionSummaryStatus, type StoredEvent } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
 import { START_CHECKPOINT } from '../checkpoint';
 import type { EventStore, Queryable } from '../event-store';
@@ -26,7 +26,7 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable): Pr
       [ids],
     );
     const current = new Map(rows.map((r) => [r.session_id, r.summary]));
-    const next = ids.map((id) => (sessions.get(id) as StoredEvent[]).reduce(foldSessionSummary, current.get(id) ?? emptySessionSummary(id)));
+    const next = ids.map((id) => foldSessionEvents(current.get(id) ?? emptySessionSummary(id), sessions.get(id) as StoredEvent[]));
     await tx.query(
       `INSERT INTO session_summaries (session_id, status, summary, updated_at)
        SELECT x.id, x.status, x.summary, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, status, summary)

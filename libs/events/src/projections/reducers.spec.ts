@@ -1,4 +1,4 @@
-import { emptySessionSummary, foldSessionSummary, storedEventBuilder } from '@ddnn/contracts';
+import { emptySessionSummary, foldSessionEvents, foldSessionSummary, storedEventBuilder, type StoredEvent } from '@ddnn/contracts';
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
 import { sessionOf } from './session-summary';
 
@@ -46,7 +46,48 @@ describe('session summary reducer (the projection applies foldSessionSummary)', 
     foldSessionSummary(empty, stored('SampleStarted', { sessionId: 's', sampleIndex: 0, sampleId: 'a', label: null }));
     expect(empty).toEqual(copy);
   });
+
+  it('folds a run of events at once as it folds them one by one, whatever the split, leaving each input summary alone', () => {
+    const sessionId = 'st';
+    const run = storedEventBuilder({ streamId: 'stream-st' });
+    const events = [
+      run('StreamStarted', {
+        sessionId, modelId: 'm', mode: 'production', classes: ['a', 'b'], rate: 5, topology: { devices: [{ deviceId: 'd1', view: 0 }, { deviceId: 'd2', view: 1 }] },
+        policy: { kind: 'entropy', thresholds: { local: 0.5 } }, deadlineMs: 100, captureToleranceMs: 50, messageSizes: { scoresBytes: 8, featuresBytes: 16, rawBytes: 64 },
+      }),
+      run('SampleLabelled', { sessionId, sampleIndex: 1, label: 1, labelledAt: 1 }),
+      ...[0, 1, 2].flatMap((i) => [
+        run('SampleStarted', { sessionId, sampleIndex: i, sampleId: `x${i}`, label: null }),
+        run('SectionEvaluated', { sessionId, sampleIndex: i, tier: 'device', node: 'd1', view: 0, probabilities: [0.3, 0.7], entropy: 0.8, latencyMs: 3 + i, shadow: false }),
+        run('DeviceMissed', { sessionId, sampleIndex: i, deviceId: 'd2', view: 1, stage: 'scores', deadlineMs: 100, reason: i ? 'timeout' : 'invalid' }),
+        run('BytesTransferred', { sessionId, sampleIndex: i, from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false }),
+        run('BytesTransferred', { sessionId, sampleIndex: i, from: 'd1', to: 'cloud', kind: 'features', bytes: 16, shadow: i !== 2 }),
+        run('ExitDecided', { sessionId, sampleIndex: i, tier: 'local', eta: 0.2, threshold: 0.5, policy: 'entropy', exited: true, prediction: 1, label: null, shadow: false }),
+      ]),
+      run('SampleLabelled', { sessionId, sampleIndex: 0, label: 0, labelledAt: 2 }),
+      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d2', 'd3'], waitedMs: 10, fromSample: 0, resumed: false }),
+      run('SessionDevicesAbsent', { sessionId, deviceIds: ['d3', 'd4'], waitedMs: 10, fromSample: 3, resumed: true }),
+    ] as StoredEvent[];
+    const oneByOne = events.reduce(foldSessionSummary, emptySessionSummary(sessionId));
+    expect(oneByOne).toMatchObject({ kind: 'stream', samplesDecided: 3, labelled: 2, correct: 1, missed: 3, ranWithout: ['d2', 'd3', 'd4'], pendingLabels: {} });
+    expect(oneByOne.bytes).toMatchObject({ total: 40, shadowTotal: 32 });
+    expect(oneByOne.devices.d2.missedByReason).toMatchObject({ invalid: 1, timeout: 2 });
+    for (const size of [1, 2, 5, events.length]) {
+      let s = deepFreeze(emptySessionSummary(sessionId));
+      for (let i = 0; i < events.length; i += size) s = deepFreeze(foldSessionEvents(s, events.slice(i, i + size)));
+      expect(s).toEqual(oneByOne);
+    }
+  });
 });
+
+/** Freezes a value and everything in it: the fold throws (strict mode) if it writes to a summary it was given. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 describe('device status reducer', () => {
   it('tracks registration, connectivity and deployed sections', () => {

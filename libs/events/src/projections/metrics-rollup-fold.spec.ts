@@ -1,0 +1,100 @@
+import { storedEventBuilder, streamIds, type StoredEvent } from '@ddnn/contracts';
+import { simulatedSession } from '../../test/fixtures';
+import { foldRollup, mergeCells, parseSampleKey, sampleKey, samplesTouched, type RollupCell, type RollupCellDelta, type SampleRollupState } from './metrics-rollup-fold';
+
+/** Two sessions' events, interleaved sample by sample, a second apart (so they span two one-minute buckets). */
+function twoSessions(): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
+  const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40) }));
+  const builders = runs.map((r) => storedEventBuilder({ streamId: streamIds.session(r.id) }));
+  const events: StoredEvent[] = [];
+  const t0 = Date.parse('2026-01-01T00:00:30.000Z');
+  const at = (i: number) => new Date(t0 + i * 1000).toISOString();
+  runs.forEach((r, k) => events.push(builders[k](r.start, at(0))));
+  for (let i = 0; i < 40; i++) runs.forEach((r, k) => r.perSample[i].forEach((e) => events.push(builders[k](e, at(i)))));
+  runs.forEach((r, k) => events.push(builders[k](r.end, at(40))));
+  return { events, truth: runs.map((r) => r.truth) };
+}
+
+const where = (c: RollupCellDelta) => JSON.stringify([c.resolution, c.bucket, c.runId, c.scope, c.key]);
+
+/** Folds `events` in batches of `size` as the subscription does: stored states carried over, cells summed by place. */
+function foldInBatches(events: StoredEvent[], size: number): { cells: Map<string, RollupCell>; states: Map<string, SampleRollupState> } {
+  const cells = new Map<string, RollupCell>();
+  const stored = new Map<string, SampleRollupState>();
+  for (let i = 0; i < events.length; i += size) {
+    const batch = events.slice(i, i + size);
+    const states = new Map<string, SampleRollupState>();
+    for (const t of samplesTouched(batch)) {
+      const s = stored.get(sampleKey(t.runId, t.sampleIndex));
+      // The database hands out a fresh copy each time.
+      if (s) states.set(sampleKey(t.runId, t.sampleIndex), JSON.parse(JSON.stringify(s)) as SampleRollupState);
+    }
+    const delta = foldRollup(batch, states);
+    for (const c of delta.cells) cells.set(where(c), mergeCells(cells.get(where(c)) ?? {}, c.cell));
+    for (const [k, s] of delta.samples) {
+      if (s === null) stored.delete(k);
+      else stored.set(k, s);
+    }
+    for (const runId of delta.ended) for (const k of [...stored.keys()]) if (parseSampleKey(k).runId === runId) stored.delete(k);
+  }
+  return { cells, states: stored };
+}
+
+describe('metrics rollup fold', () => {
+  it('counts what each run did, the same at both resolutions', () => {
+    const { events, truth } = twoSessions();
+    const { cells } = foldInBatches(events, events.length);
+    const runTotal = (runId: string, resolution: number): RollupCell => {
+      const sum: RollupCell = {};
+      for (const [k, c] of cells) {
+        const [res, , run, scope] = JSON.parse(k) as [number, number, string, string];
+        if (res === resolution && run === runId && scope === 'run') mergeCells(sum, c);
+      }
+      return sum;
+    };
+    ['r1', 'r2'].forEach((runId, k) => {
+      const t = truth[k];
+      const minute = runTotal(runId, 60_000);
+      expect(minute.samples).toBe(t.samples);
+      expect(minute.decided).toBe(t.answered);
+      expect(minute.labelled).toBe(t.labelled);
+      expect(minute.correct).toBe(t.correct);
+      expect(minute.answered).toBe(Object.values(t.answeredByDevice).reduce((a, b) => a + b, 0));
+      expect(minute.missed).toBe(Object.values(t.missedByDevice).reduce((a, b) => a + b, 0));
+      expect(minute.bytes).toBe(Object.values(t.bytesByLink).reduce((a, b) => a + b, 0));
+      expect(runTotal(runId, 3_600_000)).toEqual(minute);
+    });
+    // 40 samples a second apart from :30 fill two one-minute buckets per run.
+    const minuteBuckets = new Set([...cells.keys()].map((k) => JSON.parse(k) as [number, number]).filter(([res]) => res === 60_000).map(([, b]) => b));
+    expect(minuteBuckets.size).toBe(2);
+  });
+
+  it('sums to the same cells and forgets the same samples whatever the batch size (a rebuild equals the live rollup)', () => {
+    const { events } = twoSessions();
+    const whole = foldInBatches(events, events.length);
+    for (const size of [1, 7, 50]) {
+      const batched = foldInBatches(events, size);
+      expect(batched.cells).toEqual(whole.cells);
+      expect(batched.states).toEqual(whole.states);
+    }
+    // Sessions end: nothing is left waiting for a label.
+    expect(whole.states.size).toBe(0);
+  });
+
+  it('leaves its inputs alone: the stored states it was given and the events', () => {
+    const { events } = twoSessions();
+    const firstHalf = events.slice(0, 30);
+    const states = new Map<string, SampleRollupState>();
+    for (const [k, s] of foldRollup(firstHalf, new Map()).samples) if (s) states.set(k, s);
+    const before = JSON.stringify([...states]);
+    const eventsBefore = JSON.stringify(events);
+    foldRollup(events.slice(30), states);
+    expect(JSON.stringify([...states])).toBe(before);
+    expect(JSON.stringify(events)).toBe(eventsBefore);
+  });
+
+  it('keys samples by run and index unambiguously, whatever the run id holds', () => {
+    for (const [runId, i] of [['a#1', 2], ['a', 12], ['', 0], ['x#', 7]] as const) expect(parseSampleKey(sampleKey(runId, i))).toEqual({ runId, sampleIndex: i });
+    expect(sampleKey('a#1', 2)).not.toBe(sampleKey('a', 12));
+  });
+});
