@@ -164,11 +164,18 @@ export async function runBenchMetricsCommand(flags: BenchMetricsFlags): Promise<
       const exits = estimateExits(metric);
       const reference = referenceFields.length ? referenceModel('bench-reference', referenceCells.reduce((acc, c) => mergeCells(acc, c.cell), {} as RollupCell)) : null;
       // An estimate is computed as the rows arrive: its read and compute are one.
-      const series = exits && estimateSeries(metric, from, to, step, reference);
-      if (series) await readRollupTexts(pool, read, 'confidence', exits!, series.add);
-      const cells = series ? [] : await readRollup(pool, { ...read, fields });
-      const t1 = performance.now();
-      const points = series ? series.points() : seriesPoints(metric, cells, from, to, step, reference);
+      let points;
+      let t1: number;
+      if (exits) {
+        const series = estimateSeries(metric, from, to, step, reference);
+        await readRollupTexts(pool, read, 'confidence', exits, series.add);
+        t1 = performance.now();
+        points = series.points();
+      } else {
+        const cells = await readRollup(pool, { ...read, fields });
+        t1 = performance.now();
+        points = seriesPoints(metric, cells, from, to, step, reference);
+      }
       const t2 = performance.now();
       // The REST answer is this series as JSON: its serialisation is part of answering.
       const bytes = JSON.stringify(points).length;

@@ -245,12 +245,15 @@ export async function readRollupTexts(
   exits: readonly ExitTier[],
   visit: (bucket: number, texts: (string | null)[]) => void,
 ): Promise<void> {
-  const columns = exits.map((exit) => columnsOf(field).find((c) => c.exit === exit));
-  if (columns.some((c) => c === undefined)) throw new Error(`${field} is not stored per exit`);
+  const columns = exits.map((exit) => {
+    const column = columnsOf(field).find((c) => c.exit === exit);
+    if (!column) throw new Error(`${field} is not stored per exit`);
+    return column;
+  });
   const where = rollupWhere(q);
   // ::text: the column's text as stored, which pg hands over as a string rather than parsing it.
   const query = new Query({
-    text: `SELECT bucket, ${columns.map((c, i) => `"${c!.name}"::text AS t${i}`).join(', ')} FROM metric_rollups WHERE ${where.sql} ORDER BY bucket`,
+    text: `SELECT bucket, ${columns.map((c, i) => `"${c.name}"::text AS t${i}`).join(', ')} FROM metric_rollups WHERE ${where.sql} ORDER BY bucket`,
     values: where.params,
   });
   const client = await pool.connect();

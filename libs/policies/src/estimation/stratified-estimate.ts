@@ -55,8 +55,11 @@ function compile(calibration: StratifiedCalibration, bins: number): CompiledCali
   const index = new Map(names.map((k, i) => [k, i]));
   const none = levels.length - 1;
   const byName = (stratum: string) => {
-    const level = stratumFallbacks(stratum).find((l) => index.has(l));
-    return level === undefined ? none : index.get(level)!;
+    for (const l of stratumFallbacks(stratum)) {
+      const level = index.get(l);
+      if (level !== undefined) return level;
+    }
+    return none;
   };
   let classLimit = 0;
   for (const k of names) if (/^(0|[1-9]\d{0,5})(:[01])?$/.test(k)) classLimit = Math.max(classLimit, Number(k.split(':')[0]) + 1);
