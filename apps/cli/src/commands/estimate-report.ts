@@ -3,16 +3,15 @@ import {
   argmax,
   CONFIDENCE_BINS,
   devicesAgree,
-  estimateAccuracy,
+  estimateStratified,
   fitStratifiedCalibration,
   mergeHistograms,
   normalizedEntropy,
   stratifiedBin,
-  stratifiedParts,
   stratumKey,
   unitBin,
-  type EstimationPart,
   type SparseHistogram,
+  type StratifiedTarget,
 } from '@ddnn/policies';
 
 type Exit = 'local' | 'edge' | 'cloud';
@@ -72,8 +71,8 @@ export interface EstimateReport {
   exits: Partial<Record<Exit, EstimateLine>>;
 }
 
-function line(parts: EstimationPart[], correct: number, samples: number): EstimateLine {
-  const est = estimateAccuracy(parts);
+function line(targets: StratifiedTarget[], correct: number, samples: number): EstimateLine {
+  const est = estimateStratified(targets).estimate;
   const truth = samples ? correct / samples : null;
   return {
     samples,
@@ -93,16 +92,15 @@ export function estimateAgainstTruth(reference: EvalRun[], target: EvalRun, thre
   const ref = reference.map((r) => histograms(r, threshold));
   const tgt = histograms(target, threshold);
   const exits: Partial<Record<Exit, EstimateLine>> = {};
-  const parts: EstimationPart[] = [];
+  const targets: StratifiedTarget[] = [];
   let correct = 0;
   for (const exit of ['local', 'edge', 'cloud'] as const) {
     const { n, right, counts } = tgt[exit];
     if (!n) continue;
     const calibration = fitStratifiedCalibration(mergeHistograms(ref.map((h) => h[exit].counts)), mergeHistograms(ref.map((h) => h[exit].correct)));
-    const own = stratifiedParts(counts, calibration);
-    parts.push(...own);
+    targets.push({ counts, calibration });
     correct += right;
-    exits[exit] = line(own, right, n);
+    exits[exit] = line([{ counts, calibration }], right, n);
   }
-  return { threshold, referenceSamples: reference.reduce((n, r) => n + r.labels.length, 0), targetSamples: target.labels.length, overall: line(parts, correct, target.labels.length), exits };
+  return { threshold, referenceSamples: reference.reduce((n, r) => n + r.labels.length, 0), targetSamples: target.labels.length, overall: line(targets, correct, target.labels.length), exits };
 }

@@ -1,4 +1,7 @@
-import { AGREEMENT_DRIFT_MIN_SAMPLES, metricValue, referenceModel } from './metric-series';
+import type { MetricName } from '@ddnn/contracts';
+import { mergeHistograms } from '@ddnn/policies';
+import type { RollupCell } from './metrics-rollup-fold';
+import { AGREEMENT_DRIFT_MIN_SAMPLES, estimateExits, estimateSeries, metricValue, referenceModel, seriesPoints } from './metric-series';
 
 describe('peer agreement drift', () => {
   const reference = referenceModel('ref', { labelled: 400 }, { peerAgree: 320, peerAgreeN: 400 });
@@ -19,5 +22,45 @@ describe('peer agreement drift', () => {
     expect(drift(0, AGREEMENT_DRIFT_MIN_SAMPLES - 1)).toEqual({ value: null, n: AGREEMENT_DRIFT_MIN_SAMPLES - 1 });
     expect(drift(10, 100, referenceModel('ref', { labelled: 100, peerAgree: 50, peerAgreeN: 100 }, null)).value).toBeNull();
     expect(drift(10, 100, null as never).value).toBeNull();
+  });
+});
+
+describe('accuracy estimate series from stored histogram texts', () => {
+  // Two runs' rows per bucket, some buckets empty or missing an exit, steps of one and of several buckets.
+  const hist = (seed: number, n: number) => {
+    const h: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const key = `${(seed + i) % 3}:${(seed * i) % 7 === 0 ? 0 : 1}:${30 + ((seed * 13 + i * 7) % 20)}`;
+      h[key] = (h[key] ?? 0) + 1;
+    }
+    return h;
+  };
+  const rows: { bucket: number; cell: RollupCell }[] = [];
+  for (let b = 0; b < 12; b++) {
+    if (b === 4) continue;
+    for (const run of [0, 1]) rows.push({ bucket: b * 60_000, cell: { confidence: { local: hist(b * 2 + run, 40), ...(b % 3 ? { cloud: hist(b + run + 5, 10) } : {}) } } });
+  }
+  const labelled = { local: hist(100, 400), cloud: hist(101, 200) };
+  const correct = { local: Object.fromEntries(Object.entries(labelled.local).map(([k, v]) => [k, Math.floor(v * 0.8)])), cloud: Object.fromEntries(Object.entries(labelled.cloud).map(([k, v]) => [k, Math.floor(v * 0.6)])) };
+  const reference = referenceModel('ref', { confidenceLabelled: labelled, confidenceCorrect: correct, labelled: 600 });
+
+  it('equals the series of the parsed cells, for any step, with or without a reference', () => {
+    for (const metric of ['accuracy_estimated', 'accuracy_estimated_local', 'accuracy_estimated_cloud', 'accuracy_estimated_edge'] as MetricName[]) {
+      const exits = estimateExits(metric) ?? [];
+      for (const step of [60_000, 180_000, 720_000]) {
+        for (const ref of [reference, null]) {
+          // seriesPoints sums a bucket's rows into one cell; the texts arrive a row at a time.
+          const merged = new Map<number, RollupCell[]>();
+          for (const r of rows) merged.set(r.bucket, [...(merged.get(r.bucket) ?? []), r.cell]);
+          const parsed = seriesPoints(metric, [...merged].map(([bucket, cells]) => ({ bucket, cell: { confidence: Object.fromEntries(exits.map((e) => [e, mergeHistograms(cells.map((c) => c.confidence?.[e]))])) } })), 0, 720_000, step, ref);
+          const series = estimateSeries(metric, 0, 720_000, step, ref);
+          for (const r of rows) series.add(r.bucket, exits.map((e) => (r.cell.confidence?.[e] ? JSON.stringify(r.cell.confidence[e]) : null)));
+          const scanned = series.points();
+          expect(scanned.map((p) => [p.t, p.n, p.value === null])).toEqual(parsed.map((p) => [p.t, p.n, p.value === null]));
+          scanned.forEach((p, i) => (['value', 'low', 'high'] as const).forEach((k) => expect(p[k] ?? 0).toBeCloseTo(parsed[i][k] ?? 0, 12)));
+        }
+      }
+    }
+    expect(estimateExits('samples_per_second')).toBeNull();
   });
 });

@@ -5,13 +5,13 @@ import {
   coarsen,
   denseHistogram,
   ENTROPY_BINS,
-  estimateAccuracy,
+  estimateStratified,
+  StratifiedEstimator,
   fitStratifiedCalibration,
   histogramQuantile,
   LATENCY_BINS,
   latencyBinRange,
   populationStabilityIndex,
-  stratifiedParts,
   unitBinRange,
   type StratifiedCalibration,
 } from '@ddnn/policies';
@@ -28,6 +28,8 @@ interface MetricSpec {
   /** Fields the reference cell needs (estimates, drift). */
   referenceFields?: readonly RollupField[];
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
+  /** An accuracy estimate: the exits whose confidences it reads (estimateSeriesPoints computes it from their texts). */
+  estimates?: readonly ExitTier[];
 }
 
 /**
@@ -63,12 +65,20 @@ function quantile(h: Record<string, number> | undefined, q: number, bins: number
 const entropyRange = (b: number) => unitBinRange(b, ENTROPY_BINS);
 
 function estimate(cell: RollupCell, reference: ReferenceModel | null, exits: readonly ExitTier[]): Omit<MetricPoint, 't'> {
-  const n = exits.reduce((s, e) => s + total(cell.confidence?.[e]), 0);
-  if (!reference || n === 0) return none(n);
-  // An exit the reference never answered at: its confidences stay uncalibrated (and count as most uncertain).
-  const parts = exits.flatMap((e) => stratifiedParts(cell.confidence?.[e], reference.calibration[e]));
-  const est = estimateAccuracy(parts);
-  return est ? { value: est.value, low: est.low, high: est.high, n: est.n } : none();
+  return estimatePointOf(estimateStratified(exits.map((e) => ({ counts: cell.confidence?.[e], calibration: reference?.calibration[e] }))), reference);
+}
+
+function estimatePointOf({ estimate: est, samples }: ReturnType<typeof estimateStratified>, reference: ReferenceModel | null): Omit<MetricPoint, 't'> {
+  return reference && est ? { value: est.value, low: est.low, high: est.high, n: est.n } : none(samples);
+}
+
+function estimateSpec(exits: readonly ExitTier[]): MetricSpec {
+  return {
+    fields: exits.map((e) => `confidence.${e}` as const),
+    referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
+    value: (c, _s, ref) => estimate(c, ref, exits),
+    estimates: exits,
+  };
 }
 
 type ExitMetric<T extends ExitTier> = `${'exit_rate' | 'entropy_p50' | 'entropy_p95' | 'accuracy_labelled' | 'accuracy_estimated'}_${T}`;
@@ -80,11 +90,7 @@ function exitSpecs<T extends ExitTier>(exit: T): Record<ExitMetric<T>, MetricSpe
     [`entropy_p50_${exit}`]: { fields: [`entropy.${exit}`], value: (c) => quantile(c.entropy?.[exit], 0.5, ENTROPY_BINS, entropyRange) },
     [`entropy_p95_${exit}`]: { fields: [`entropy.${exit}`], value: (c) => quantile(c.entropy?.[exit], 0.95, ENTROPY_BINS, entropyRange) },
     [`accuracy_labelled_${exit}`]: { fields: ['labelledByExit', 'correctByExit'], value: (c) => ratio(c.correctByExit?.[exit], c.labelledByExit?.[exit]) },
-    [`accuracy_estimated_${exit}`]: {
-      fields: [`confidence.${exit}`],
-      referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
-      value: (c, _s, ref) => estimate(c, ref, [exit]),
-    },
+    [`accuracy_estimated_${exit}`]: estimateSpec([exit]),
   };
   return specs as Record<ExitMetric<T>, MetricSpec>;
 }
@@ -139,11 +145,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   miss_rate_invalid: missRate('invalid'),
   skipped_captures: { fields: ['missedBy'], value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
   accuracy_labelled: { fields: ['labelled', 'correct'], value: (c) => ratio(c.correct, c.labelled) },
-  accuracy_estimated: {
-    fields: ['confidence'],
-    referenceFields: ['confidenceLabelled', 'confidenceCorrect'],
-    value: (c, _s, ref) => estimate(c, ref, EXITS),
-  },
+  accuracy_estimated: estimateSpec(EXITS),
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
   peer_agreement: { fields: ['peerAgree', 'peerAgreeN'], value: (c) => ratio(c.peerAgree, c.peerAgreeN) },
   peer_agreement_drift: { fields: ['peerAgree', 'peerAgreeN'], referenceFields: ['peerAgree', 'peerAgreeN'], value: (c, _s, ref) => peerAgreementDrift(c, ref) },
@@ -168,6 +170,11 @@ export function metricFields(metric: MetricName): { fields: RollupRead['fields']
   return { fields: SPECS[metric].fields, referenceFields: SPECS[metric].referenceFields ?? [] };
 }
 
+/** The exits an accuracy-estimate metric reads (null for any other metric): its series comes from estimateSeriesPoints. */
+export function estimateExits(metric: MetricName): readonly ExitTier[] | null {
+  return SPECS[metric].estimates ?? null;
+}
+
 /** The metric over one step's summed cell. `device`: the subject is one device (its sections, not the exits). */
 export function metricValue(
   metric: MetricName,
@@ -177,10 +184,18 @@ export function metricValue(
   device = false,
 ): Omit<MetricPoint, 't'> {
   if (metric === 'entropy_drift') return entropyDrift(cell, reference, device);
-  const v = SPECS[metric].value(cell, stepMs, reference);
-  // Rates and sums of nothing are 0; a ratio of nothing has no value. NaN never leaves here.
-  if (v.value !== null && !Number.isFinite(v.value)) return none(v.n);
-  return v;
+  return finite(SPECS[metric].value(cell, stepMs, reference));
+}
+
+/** Rates and sums of nothing are 0; a ratio of nothing has no value. NaN never leaves here. */
+function finite(v: Omit<MetricPoint, 't'>): Omit<MetricPoint, 't'> {
+  return v.value !== null && !Number.isFinite(v.value) ? none(v.n) : v;
+}
+
+function point(metric: MetricName, t: number, v: Omit<MetricPoint, 't'>): MetricPoint {
+  const p: MetricPoint = { t, value: v.value, n: v.n };
+  if (METRICS[metric].interval && v.low !== undefined) Object.assign(p, { low: v.low, high: v.high });
+  return p;
 }
 
 /**
@@ -211,11 +226,40 @@ export function seriesPoints(
       mergeCells(cells[i]!, b.cell);
     }
   }
-  const interval = METRICS[metric].interval;
-  return Array.from(cells, (cell, i) => {
-    const v = metricValue(metric, cell ?? {}, stepMs, reference, device);
-    const point: MetricPoint = { t: from + i * stepMs, value: v.value, n: v.n };
-    if (interval && v.low !== undefined) Object.assign(point, { low: v.low, high: v.high });
-    return point;
-  });
+  return Array.from(cells, (cell, i) => point(metric, from + i * stepMs, metricValue(metric, cell ?? {}, stepMs, reference, device)));
+}
+
+/**
+ * An accuracy estimate's series (estimateExits) built from the stored texts of its exits' confidence histograms as
+ * they are read (readRollupTexts: rows in ascending buckets, texts in the order of the exits): `add` each row, then
+ * `points`. Equal to seriesPoints over the parsed cells; the sums behind an estimate add up across buckets, so a
+ * step's rows are scanned into one estimate as they come.
+ */
+export function estimateSeries(metric: MetricName, from: number, to: number, stepMs: number, reference: ReferenceModel | null) {
+  const exits = estimateExits(metric);
+  if (!exits) throw new Error(`${metric} is not an accuracy estimate`);
+  const estimator = new StratifiedEstimator(exits.map((e) => reference?.calibration[e]));
+  const count = Math.max(0, Math.ceil((to - from) / stepMs));
+  const values: Omit<MetricPoint, 't'>[] = new Array(count);
+  let step = -1;
+  const close = () => {
+    if (step >= 0) values[step] = finite(estimatePointOf(estimator.finish(), reference));
+  };
+  return {
+    add(bucket: number, texts: readonly (string | null)[]): void {
+      const i = Math.floor((bucket - from) / stepMs);
+      if (i < 0 || i >= count) return;
+      if (i !== step) {
+        if (i < step) throw new Error('estimate rows must come in ascending buckets');
+        close();
+        step = i;
+      }
+      texts.forEach((text, exit) => estimator.addText(exit, text));
+    },
+    points(): MetricPoint[] {
+      close();
+      step = -1;
+      return Array.from(values, (v, i) => point(metric, from + i * stepMs, v ?? none()));
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { ExitTier, StoredEvent } from '@ddnn/contracts';
-import type { PoolClient } from 'pg';
+import { Query, type Pool, type PoolClient } from 'pg';
 import { START_CHECKPOINT } from '../checkpoint';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
@@ -221,16 +221,8 @@ export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket
   }
   const columns = ALL_COLUMNS.filter((c) => wanted.has(c.name));
   if (columns.length === 0) return [];
-  const keyCond = q.keyPrefix ? `key LIKE $3 || '%'` : 'key = $3';
-  const runCond = q.runId === undefined ? '' : 'AND run_id = $6';
-  const params: unknown[] = [q.resolution, q.scope, q.keyPrefix ? q.key.replace(/[\\%_]/g, (c) => `\\${c}`) : q.key, q.from, q.to];
-  if (q.runId !== undefined) params.push(q.runId);
-  const { rows } = await db.query<{ bucket: string } & Record<string, unknown>>(
-    `SELECT bucket, ${quoted(columns)} FROM metric_rollups
-      WHERE resolution = $1 AND scope = $2 AND ${keyCond} AND bucket >= $4 AND bucket < $5 ${runCond}
-      ORDER BY bucket`,
-    params,
-  );
+  const where = rollupWhere(q);
+  const { rows } = await db.query<{ bucket: string } & Record<string, unknown>>(`SELECT bucket, ${quoted(columns)} FROM metric_rollups WHERE ${where.sql} ORDER BY bucket`, where.params);
   const out: { bucket: number; cell: RollupCell }[] = [];
   for (const r of rows) {
     const bucket = Number(r.bucket);
@@ -240,4 +232,59 @@ export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket
     else out.push({ bucket, cell });
   }
   return out;
+}
+
+/**
+ * The stored JSON text of a per-exit field, one entry per exit asked (null where absent), for each row in [from, to)
+ * in ascending buckets (a bucket has a row per run and key matched), handed to `visit` as it arrives and unparsed:
+ * the accuracy estimate scans its histograms itself. A 7-day chart's 10,080 rows parsed by JSON.parse, or even held
+ * as strings until the query ends, cost more in parsing and garbage collection than the whole estimate.
+ */
+export async function readRollupTexts(
+  pool: Pool,
+  q: Omit<RollupRead, 'fields'>,
+  field: RollupField,
+  exits: readonly ExitTier[],
+  visit: (bucket: number, texts: (string | null)[]) => void,
+): Promise<void> {
+  const columns = exits.map((exit) => {
+    const column = columnsOf(field).find((c) => c.exit === exit);
+    if (!column) throw new Error(`${field} is not stored per exit`);
+    return column;
+  });
+  const where = rollupWhere(q);
+  // ::text: the column's text as stored, which pg hands over as a string rather than parsing it.
+  const query = new Query({
+    text: `SELECT bucket, ${columns.map((c, i) => `"${c.name}"::text AS t${i}`).join(', ')} FROM metric_rollups WHERE ${where.sql} ORDER BY bucket`,
+    values: where.params,
+  });
+  const client = await pool.connect();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed: unknown;
+      // With a row listener and no callback, pg hands each row over and keeps none of them.
+      query.on('row', (row: Record<string, string | null>) => {
+        if (failed !== undefined) return;
+        try {
+          visit(Number(row.bucket), columns.map((_, i) => row[`t${i}`]));
+        } catch (e) {
+          failed = e;
+        }
+      });
+      query.on('error', reject);
+      query.on('end', () => (failed === undefined ? resolve() : reject(failed)));
+      client.query(query);
+    });
+  } finally {
+    client.release();
+  }
+}
+
+/** The WHERE clause of a rollup read (subject, resolution, window) and its parameters. */
+function rollupWhere(q: Omit<RollupRead, 'fields'>): { sql: string; params: unknown[] } {
+  const keyCond = q.keyPrefix ? `key LIKE $3 || '%'` : 'key = $3';
+  const runCond = q.runId === undefined ? '' : 'AND run_id = $6';
+  const params: unknown[] = [q.resolution, q.scope, q.keyPrefix ? q.key.replace(/[\\%_]/g, (c) => `\\${c}`) : q.key, q.from, q.to];
+  if (q.runId !== undefined) params.push(q.runId);
+  return { sql: `resolution = $1 AND scope = $2 AND ${keyCond} AND bucket >= $4 AND bucket < $5 ${runCond}`, params };
 }

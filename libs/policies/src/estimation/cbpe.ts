@@ -102,39 +102,103 @@ export interface EstimationPart {
   calibration: Calibration;
 }
 
+/** Calibration variance a block adds per squared sample weight, from its value and reference support. */
+export function blockSpread(value: number, support: number): number {
+  // (k+1)/(m+2) keeps a block that was all right (or all wrong) from claiming zero error; a bin without
+  // reference support is a guess, counted at the widest spread.
+  const p = support > 0 ? (value * support + 1) / (support + 2) : 0.5;
+  return (p * (1 - p)) / (support > 0 ? support : 1);
+}
+
+/**
+ * Running sums of an estimate: samples, calibrated confidences and their sampling spread, and the samples under
+ * each calibration block of the group open (an exit, a part). A block's calibration error is shared by all its
+ * samples, so it counts once with the squared share of the samples it covers.
+ */
+export class EstimateSums {
+  private n = 0;
+  private expected = 0;
+  private samplingVar = 0;
+  /** Sum over closed groups' blocks of (samples in block)^2 * spread: the calibration variance times n^2. */
+  private blockVar = 0;
+  /** Samples per block of the open group; all zero between groups. */
+  private weight = new Float64Array(0);
+  private touched: number[] = [];
+  private spread: Float64Array = new Float64Array(0);
+
+  /** Starts a group whose blocks are the slots of `spread`. */
+  open(spread: Float64Array): void {
+    this.spread = spread;
+    if (this.weight.length < spread.length) this.weight = new Float64Array(spread.length);
+  }
+
+  /** `count` samples of calibrated value `value` in block `slot` of the open group. */
+  add(count: number, value: number, slot: number): void {
+    this.n += count;
+    this.expected += count * value;
+    this.samplingVar += count * value * (1 - value);
+    if (this.weight[slot] === 0) this.touched.push(slot);
+    this.weight[slot] += count;
+  }
+
+  close(): void {
+    for (const s of this.touched) {
+      this.blockVar += this.weight[s] * this.weight[s] * this.spread[s];
+      this.weight[s] = 0;
+    }
+    this.touched.length = 0;
+  }
+
+  get samples(): number {
+    return this.n;
+  }
+
+  /** Forgets everything added (the open group too), keeping the buffers. */
+  reset(): void {
+    for (const s of this.touched) this.weight[s] = 0;
+    this.touched.length = 0;
+    this.n = this.expected = this.samplingVar = this.blockVar = 0;
+  }
+
+  /** The estimate over everything added (null when nothing was); every group must be closed. */
+  result(): AccuracyEstimate | null {
+    const n = this.n;
+    if (!(n > 0)) return null;
+    const value = this.expected / n;
+    const sd = Math.sqrt((this.samplingVar + this.blockVar) / (n * n));
+    return { value, low: Math.max(0, value - 1.96 * sd), high: Math.min(1, value + 1.96 * sd), n };
+  }
+}
+
+/** Slots of a calibration's bins (its pooled blocks, then one per bin no block covers) and each slot's spread. */
+export function calibrationSlots(calibration: Calibration): { slot: Int32Array; spread: Float64Array } {
+  const { value, support, block } = calibration;
+  const bins = value.length;
+  const blocks = block.reduce((m, b) => Math.max(m, b + 1), 0);
+  const slot = new Int32Array(bins);
+  const spread = new Float64Array(blocks + bins);
+  for (let b = 0; b < bins; b++) {
+    slot[b] = block[b] >= 0 ? block[b] : blocks + b;
+    spread[slot[b]] = blockSpread(value[b], support[b]);
+  }
+  return { slot, spread };
+}
+
 /**
  * Expected accuracy over the parts' samples, sum of calibrated confidences over their count, with its
  * uncertainty; null when there is nothing to estimate.
  */
 export function estimateAccuracy(parts: EstimationPart[]): AccuracyEstimate | null {
-  const n = parts.reduce((s, p) => s + p.counts.reduce((a, c) => a + c, 0), 0);
-  if (n <= 0) return null;
-  let expected = 0;
-  let samplingVar = 0;
-  let calibrationVar = 0;
-  parts.forEach((part, pi) => {
-    const { value, support, block } = part.calibration;
-    const blockWeight = new Map<string, { w: number; v: number; support: number }>();
+  const sums = new EstimateSums();
+  for (const part of parts) {
+    const { slot, spread } = calibrationSlots(part.calibration);
+    sums.open(spread);
     part.counts.forEach((c, b) => {
-      if (!(c > 0)) return;
-      const v = value[b];
-      expected += c * v;
-      samplingVar += c * v * (1 - v);
-      // Bins without reference support: their raw confidence is a guess, counted at the widest spread.
-      const key = block[b] >= 0 ? `${pi}:${block[b]}` : `${pi}:raw${b}`;
-      const entry = blockWeight.get(key) ?? { w: 0, v, support: support[b] };
-      entry.w += c / n;
-      blockWeight.set(key, entry);
+      if (c > 0) sums.add(c, part.calibration.value[b], slot[b]);
     });
-    for (const { w, v, support: m } of blockWeight.values()) {
-      // (k+1)/(m+2) keeps a block that was all right (or all wrong) from claiming zero error.
-      const p = m > 0 ? (v * m + 1) / (m + 2) : 0.5;
-      calibrationVar += (w * w * p * (1 - p)) / (m > 0 ? m : 1);
-    }
-  });
-  const value = expected / n;
-  const sd = Math.sqrt(samplingVar / (n * n) + calibrationVar);
-  return { value, low: Math.max(0, value - 1.96 * sd), high: Math.min(1, value + 1.96 * sd), n };
+    sums.close();
+  }
+  return sums.result();
 }
 
 /**
@@ -143,13 +207,16 @@ export function estimateAccuracy(parts: EstimationPart[]): AccuracyEstimate | nu
  */
 export type StratifiedCalibration = Record<string, Calibration>;
 
-/** Dense per-level counts of a stratified histogram (keys of strata.ts); malformed keys and counts are dropped. */
-function levelHistograms(h: SparseHistogram | undefined, bins: number, levels: (stratum: string) => string[]): Map<string, number[]> {
+/**
+ * Dense counts of a stratified histogram (keys of strata.ts) per level a stratum counts toward (itself, its class,
+ * the pooled exit); malformed keys and counts are dropped.
+ */
+function levelHistograms(h: SparseHistogram | undefined, bins: number): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const [key, v] of Object.entries(h ?? {})) {
     const parsed = parseStratifiedBin(key);
     if (!parsed || parsed.bin >= bins || !(Number.isFinite(v) && v > 0)) continue;
-    for (const level of levels(parsed.stratum)) {
+    for (const level of stratumFallbacks(parsed.stratum)) {
       let dense = out.get(level);
       if (!dense) out.set(level, (dense = new Array<number>(bins).fill(0)));
       dense[parsed.bin] += v;
@@ -160,8 +227,8 @@ function levelHistograms(h: SparseHistogram | undefined, bins: number, levels: (
 
 /** Fits an exit's stratified calibration from the reference's labelled and correct stratified histograms. */
 export function fitStratifiedCalibration(labelled: SparseHistogram | undefined, correct: SparseHistogram | undefined, bins = CONFIDENCE_BINS): StratifiedCalibration {
-  const n = levelHistograms(labelled, bins, stratumFallbacks);
-  const k = levelHistograms(correct, bins, stratumFallbacks);
+  const n = levelHistograms(labelled, bins);
+  const k = levelHistograms(correct, bins);
   const out: StratifiedCalibration = {};
   for (const [level, counts] of n) out[level] = fitCalibration(counts, k.get(level) ?? new Array<number>(bins).fill(0));
   return out;
@@ -170,21 +237,4 @@ export function fitStratifiedCalibration(labelled: SparseHistogram | undefined, 
 /** A calibration fitted on nothing: each bin's own confidence, at the widest uncertainty. */
 export function uncalibrated(bins = CONFIDENCE_BINS): Calibration {
   return fitCalibration(new Array<number>(bins).fill(0), new Array<number>(bins).fill(0));
-}
-
-/**
- * An exit's target samples (a stratified histogram) as estimation parts: each stratum's counts under the finest
- * calibration the reference has for it. Strata that share a calibration share a part, so that the calibration's
- * error is counted once for all of them.
- */
-export function stratifiedParts(counts: SparseHistogram | undefined, calibration: StratifiedCalibration | undefined, bins = CONFIDENCE_BINS): EstimationPart[] {
-  const parts = new Map<string, EstimationPart>();
-  for (const [stratum, dense] of levelHistograms(counts, bins, (s) => [s])) {
-    const level = stratumFallbacks(stratum).find((l) => calibration?.[l]);
-    const key = level ?? '\u0000none';
-    const part = parts.get(key) ?? { counts: new Array<number>(bins).fill(0), calibration: (level !== undefined && calibration?.[level]) || uncalibrated(bins) };
-    parts.set(key, part);
-    dense.forEach((c, b) => (part.counts[b] += c));
-  }
-  return [...parts.values()];
 }

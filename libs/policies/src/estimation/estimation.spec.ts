@@ -1,7 +1,8 @@
-import { estimateAccuracy, fitCalibration, fitStratifiedCalibration, stratifiedParts } from './cbpe';
+import { estimateAccuracy, fitCalibration, fitStratifiedCalibration, type StratifiedCalibration } from './cbpe';
 import { coarsen, populationStabilityIndex } from './drift';
 import { CONFIDENCE_BINS, histogramQuantile, mergeHistograms, latencyBin, latencyBinRange, unitBin, unitBinRange, type SparseHistogram } from './histogram';
 import { devicesAgree, parseStratifiedBin, stratifiedBin, stratumKey } from './strata';
+import { estimateStratified, StratifiedEstimator } from './stratified-estimate';
 import { prng as rng } from '../synthetic';
 
 /** A model whose confidences are over-confident: P(correct | c) = c^2. */
@@ -109,13 +110,13 @@ describe('stratified estimation on a shifted target, with the truth known', () =
     for (let d = 0; d < draws; d++) {
       const reference = stratifiedDraw(2000, r, REFERENCE);
       const target = stratifiedDraw(300, r, TARGET);
-      const est = estimateAccuracy(stratifiedParts(target.counts, fitStratifiedCalibration(reference.counts, reference.correct)))!;
+      const est = estimateStratified([{ counts: target.counts, calibration: fitStratifiedCalibration(reference.counts, reference.correct) }]).estimate!;
       if (est.low <= target.accuracy && target.accuracy <= est.high) covered++;
       errors.push(est.value - target.accuracy);
       // The same reference calibrated without strata (every key's bin alone) misses the shift.
       const bare = (h: SparseHistogram) => mergeHistograms(Object.entries(h).map(([k, v]) => ({ [k.split(':')[2]]: v })));
-      const pooledParts = stratifiedParts(bare(target.counts), fitStratifiedCalibration(bare(reference.counts), bare(reference.correct)));
-      pooledErrors += estimateAccuracy(pooledParts)!.value - target.accuracy;
+      const pooled = estimateStratified([{ counts: bare(target.counts), calibration: fitStratifiedCalibration(bare(reference.counts), bare(reference.correct)) }]);
+      pooledErrors += pooled.estimate!.value - target.accuracy;
     }
     const coverage = covered / draws;
     const bias = errors.reduce((a, b) => a + b, 0) / draws;
@@ -137,16 +138,62 @@ describe('stratified estimation on a shifted target, with the truth known', () =
   });
 
   it('borrows the class, then the pooled calibration for a stratum the reference never saw', () => {
-    const reference = { '0:1:40': 100, '1:1:40': 100 };
-    const calibration = fitStratifiedCalibration(reference, { '0:1:40': 90, '1:1:40': 50 });
-    const [part] = stratifiedParts({ '0:0:40': 10 }, calibration);
-    expect(part.calibration.value[40]).toBeCloseTo(0.9);
-    const [pooled] = stratifiedParts({ '2:1:40': 10 }, calibration);
-    expect(pooled.calibration.value[40]).toBeCloseTo(0.7);
-    // Two strata that fall back to one calibration are one part: its error is counted once.
-    expect(stratifiedParts({ '2:1:40': 10, '2:0:40': 5 }, calibration)).toHaveLength(1);
-    const [none] = stratifiedParts({ '0:1:40': 10 }, {});
-    expect(none.calibration.samples).toBe(0);
+    const calibration = fitStratifiedCalibration({ '0:1:40': 100, '1:1:40': 100 }, { '0:1:40': 90, '1:1:40': 50 });
+    const estimate = (counts: SparseHistogram) => estimateStratified([{ counts, calibration }]).estimate!;
+    expect(estimate({ '0:0:40': 10 }).value).toBeCloseTo(0.9);
+    expect(estimate({ '2:1:40': 10 }).value).toBeCloseTo(0.7);
+    // Two strata that fall back to one calibration share its error: as wide as one stratum holding both.
+    const shared = estimate({ '2:1:40': 10, '2:0:40': 5 });
+    const one = estimate({ '2:1:40': 15 });
+    for (const k of ['value', 'low', 'high'] as const) expect(shared[k]).toBeCloseTo(one[k], 12);
+    // Without a calibration (an exit the reference never answered at): the raw confidence, at the widest spread.
+    for (const none of [{}, undefined]) {
+      const raw = estimateStratified([{ counts: { '0:1:40': 15 }, calibration: none }]).estimate!;
+      expect(raw.value).toBeCloseTo(40.5 / CONFIDENCE_BINS);
+      expect(raw.high - raw.low).toBeGreaterThan(one.high - one.low);
+    }
+  });
+
+  it('reads a stored histogram text as its parsed object, whatever its keys and counts', () => {
+    const scan = (texts: (string | null)[][], calibrations: (StratifiedCalibration | undefined)[]) => {
+      const estimator = new StratifiedEstimator(calibrations);
+      texts.forEach((ts, exit) => ts.forEach((t) => estimator.addText(exit, t)));
+      return estimator.finish();
+    };
+    const r = rng(5);
+    const reference = stratifiedDraw(2000, r, REFERENCE);
+    const calibration = fitStratifiedCalibration(reference.counts, reference.correct);
+    const target: SparseHistogram = {
+      ...stratifiedDraw(300, r, TARGET).counts,
+      // Bare bins, a class the reference never saw, a class named with a leading zero, malformed keys and counts.
+      '41': 3, '7:1:30': 2, '01:1:40': 4, '1:2:40': 5, '1:1:50': 6, 'x': 7, '1:1:': 8, ':1:3': 1, '1:1:3:4': 1, '9:0:43': 0,
+    };
+    const fractions: SparseHistogram = { ...target, '9:1:45': 2.5, '9:0:44': -1 };
+    for (const h of [target, fractions]) {
+      const parsed = estimateStratified([{ counts: h, calibration }]);
+      const texts = [JSON.stringify(h), JSON.stringify(h, null, 2), JSON.stringify(h).replace('"41"', '"\\u0034\\u0031"')];
+      for (const text of texts) {
+        const scanned = scan([[text]], [calibration]);
+        expect(scanned.samples).toBe(parsed.samples);
+        for (const k of ['value', 'low', 'high'] as const) expect(scanned.estimate![k]).toBeCloseTo(parsed.estimate![k], 12);
+      }
+    }
+    expect(estimateStratified([{ counts: fractions, calibration }]).samples).toBe(300 + 3 + 2 + 4 + 2.5);
+    // Texts of several buckets and exits sum as their merged histograms do; an empty or null one adds nothing.
+    const a = stratifiedDraw(100, r, TARGET).counts;
+    const b = stratifiedDraw(100, r, TARGET).counts;
+    const merged = estimateStratified([{ counts: mergeHistograms([a, b]), calibration }, { counts: a, calibration: undefined }]).estimate!;
+    const split = scan([[JSON.stringify(a), '{}', null, JSON.stringify(b)], [JSON.stringify(a)]], [calibration, undefined]).estimate!;
+    for (const k of ['value', 'low', 'high'] as const) expect(split[k]).toBeCloseTo(merged[k], 12);
+  });
+
+  it('estimates bare bins under the pooled calibration exactly as dense counts', () => {
+    const reference = draw(3000, 8, 0.7);
+    const target = draw(500, 9, 1.2);
+    const sparse = (counts: number[]) => Object.fromEntries(counts.flatMap((c, b) => (c ? [[String(b), c]] : [])));
+    const stratified = estimateStratified([{ counts: sparse(target.counts), calibration: fitStratifiedCalibration(sparse(reference.counts), sparse(reference.correct)) }]).estimate!;
+    const dense = estimateAccuracy([{ counts: target.counts, calibration: fitCalibration(reference.counts, reference.correct) }])!;
+    for (const k of ['value', 'low', 'high', 'n'] as const) expect(stratified[k]).toBeCloseTo(dense[k], 12);
   });
 
   it('keys confidences by predicted class and device agreement; bare bins stay readable', () => {

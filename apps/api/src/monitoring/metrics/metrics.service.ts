@@ -9,12 +9,13 @@ import {
   NotFoundError,
   type ConnectivityTimeline,
   type MetricName,
+  type MetricPoint,
   type MetricQuery,
   type MetricSeries,
   type MetricSubject,
 } from '@ddnn/contracts';
 import { connectivitySpans } from './connectivity';
-import { metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupRead } from '@ddnn/events';
+import { estimateExits, estimateSeries, metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupRead } from '@ddnn/events';
 import { MetricsRepository } from './metrics.repository';
 
 /** Steps a query picks from when it names none: the finest that keeps a chart under AUTO_POINTS points. */
@@ -47,21 +48,13 @@ export class MetricsService {
     const resolution = step % METRIC_STEP_HOUR === 0 ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
     const from = floorTo(q.from, resolution);
     const to = ceilTo(q.to, resolution);
-    const points = Math.ceil((to - from) / step);
-    if (points > MAX_METRIC_POINTS) {
-      throw new InvalidInputError(`the window holds ${points} steps of ${step} ms; at most ${MAX_METRIC_POINTS}: widen the step`);
+    const steps = Math.ceil((to - from) / step);
+    if (steps > MAX_METRIC_POINTS) {
+      throw new InvalidInputError(`the window holds ${steps} steps of ${step} ms; at most ${MAX_METRIC_POINTS}: widen the step`);
     }
     const reference = await this.reference(q.metric, q.subject, q.referenceRunId);
-    const cells = await this.repo.cells(this.read(q.metric, q.subject, resolution, from, to));
-    const series: MetricSeries = {
-      metric: q.metric,
-      subject: q.subject,
-      unit: METRICS[q.metric].unit,
-      from,
-      to,
-      step,
-      points: seriesPoints(q.metric, cells, from, to, step, reference?.model ?? null, q.subject.deviceId !== undefined),
-    };
+    const points = await this.points(q.metric, q.subject, resolution, from, to, step, reference?.model ?? null);
+    const series: MetricSeries = { metric: q.metric, subject: q.subject, unit: METRICS[q.metric].unit, from, to, step, points };
     if (METRICS[q.metric].reference) series.reference = reference ? { runId: reference.model.runId, samples: reference.samples } : null;
     return series;
   }
@@ -80,8 +73,7 @@ export class MetricsService {
     const to = ceilTo(now + 1, resolution);
     const from = floorTo(now - windowMs, resolution);
     const reference = await this.reference(metric, subject, referenceRunId);
-    const cells = await this.repo.cells(this.read(metric, subject, resolution, from, to));
-    const [point] = seriesPoints(metric, cells, from, to, to - from, reference?.model ?? null, subject.deviceId !== undefined);
+    const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null);
     // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
     return point?.value ?? null;
   }
@@ -92,6 +84,18 @@ export class MetricsService {
     if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
     const events = await this.repo.connectivityEvents(deviceId);
     return { deviceId, from, to, spans: connectivitySpans(events, from, to) };
+  }
+
+  /** The metric's points over [from, to) in steps of `step`, read at `resolution`. */
+  private async points(metric: MetricName, subject: MetricSubject, resolution: number, from: number, to: number, step: number, reference: ReferenceModel | null): Promise<MetricPoint[]> {
+    const read = this.read(metric, subject, resolution, from, to);
+    const exits = estimateExits(metric);
+    if (exits) {
+      const series = estimateSeries(metric, from, to, step, reference);
+      await this.repo.confidenceTexts(read, exits, series.add);
+      return series.points();
+    }
+    return seriesPoints(metric, await this.repo.cells(read), from, to, step, reference, subject.deviceId !== undefined);
   }
 
   private read(metric: MetricName, subject: MetricSubject, resolution: number, from: number, to: number): RollupRead {
