@@ -169,9 +169,10 @@ async function benchInference(
   const binaryDevices = new Map<number, BinaryDeviceSection>(
     t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, sectionName.device(v))), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
   );
-  // The bit-packed cloud covers the 2-tier binary CC/MP cloud (the paper's); otherwise the whole-DDNN figure uses the tfjs cloud.
+  // The bit-packed cloud covers the 2-tier binary CC/MP cloud without shared blocks (the paper's); otherwise the
+  // whole-DDNN figure uses the tfjs cloud.
   let binaryCloud: BinaryUpperSection | null = null;
-  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP' && t.cloud.precision === 'binary' && t.cloud.hidden.length === 0) {
+  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP' && t.cloud.precision === 'binary' && t.cloud.hidden.length === 0 && t.cloud.shared.length === 0) {
     binaryCloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {
       inputShape: firstDevice.featureShape,
       inputs: t.devices.length,
