@@ -9,7 +9,7 @@ export { packSigns, unpackSigns } from './wire';
 export { softmax, normalizedEntropy, exitsHere, argmax } from './entropy';
 export * from './model/topology';
 export { sectionSpecs, initialValues, type ParamSpec, type SectionSpec, type SectionValues } from './model/params';
-export { forwardModel, aggregateMaps, aggregateScores, convpBlocks, exitHead, type ExitScores, type SectionTensors } from './model/forward';
+export { forwardModel, cloudForward, aggregateMaps, aggregateScores, convpBlocks, exitHead, type ExitScores, type SectionTensors } from './model/forward';
 export * from './model/model';
 export { TRAIN_DEFAULTS, learningRateAt, resolveRecipe, trainDdnn, type TrainOptions, type EpochReport } from './train/train';
 export { augmentViews, FULL_BATCH_VALUES, PAPER_RECIPE, profileOf, recommendRecipe, splitValidation, type DataProfile, type TrainingRecipe } from './train/recipe';

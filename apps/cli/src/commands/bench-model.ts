@@ -29,7 +29,8 @@ interface EpochFigures {
   cpuSecondsPerEpoch: number;
   batchSize: number;
 }
-type TrainingFigures = { epochs: number; paper: EpochFigures; default: EpochFigures };
+/** `concatCloud`: the defaults' topology with the cloud's shared block replaced by a CC of the raw maps (the previous default), to price the shared block. */
+type TrainingFigures = { epochs: number; paper: EpochFigures; default: EpochFigures; concatCloud: EpochFigures };
 
 /** The value under `key`, or an error naming what is missing. */
 function need<K, V>(map: ReadonlyMap<K, V>, key: K): V {
@@ -107,9 +108,12 @@ async function benchModel(flags: BenchModelFlags) {
       // Before and after in the same run: the paper's all-binary model and recipe, then this version's defaults
       // (float cloud, recipe from the data), epochs interleaved per run so that the machine's load hits both alike.
       const views = Array.from({ length: ds.manifest.views }, (_, i) => i);
+      const recommended = parseTopology(recommendedTopology(ds.manifest.views, ds.manifest.classes.length));
+      const c = recommended.cloud;
       const runs = [
         { name: 'paper', topology: parseTopology({ devices: views.slice(0, 6) }), options: { paper: true } },
-        { name: 'default', topology: parseTopology(recommendedTopology(ds.manifest.views, ds.manifest.classes.length)), options: { patience: 0 } },
+        { name: 'concatCloud', topology: { ...recommended, cloud: { ...c, shared: [], aggregator: 'CC' as const, filters: [...c.shared, ...c.filters] } }, options: { patience: 0 } },
+        { name: 'default', topology: recommended, options: { patience: 0 } },
       ];
       const figures: Record<string, EpochFigures> = {};
       for (const r of runs) {
@@ -133,7 +137,7 @@ async function benchModel(flags: BenchModelFlags) {
         };
         model = trained;
       }
-      training = { epochs: flags.epochs, paper: figures['paper'], default: figures['default'] };
+      training = { epochs: flags.epochs, paper: figures['paper'], default: figures['default'], concatCloud: figures['concatCloud'] };
     }
     if (flags.model) model = await loadCheckpoint(resolve(flags.model));
     if (!model) throw new Error('no model to run inference with');
@@ -165,9 +169,10 @@ async function benchInference(
   const binaryDevices = new Map<number, BinaryDeviceSection>(
     t.devices.map((v) => [v, createBinaryDeviceSection(toSectionWeights(need(model.sections, sectionName.device(v))), { height: h, width: w, channels: c, blocks: t.device.filters.length, classes })]),
   );
-  // The bit-packed cloud covers the 2-tier binary CC/MP cloud (the paper's); otherwise the whole-DDNN figure uses the tfjs cloud.
+  // The bit-packed cloud covers the 2-tier binary CC/MP cloud without shared blocks (the paper's); otherwise the
+  // whole-DDNN figure uses the tfjs cloud.
   let binaryCloud: BinaryUpperSection | null = null;
-  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP' && t.cloud.precision === 'binary' && t.cloud.hidden.length === 0) {
+  if (t.edges.length === 0 && t.cloud.aggregator !== 'AP' && t.cloud.precision === 'binary' && t.cloud.hidden.length === 0 && t.cloud.shared.length === 0) {
     binaryCloud = createBinaryUpperSection(toSectionWeights(need(model.sections, 'cloud')), {
       inputShape: firstDevice.featureShape,
       inputs: t.devices.length,
@@ -312,7 +317,8 @@ function formatResult(r: BenchModelResult): string {
     `model: ${r.model} (${r.scheme}, ${r.devices} devices, f=${r.deviceFilters.join(',')}), backend ${r.backend}, ${r.samples} test views`,
     r.training
       ? `training s/epoch (${r.training.epochs} epochs each, first epoch apart): paper model and recipe ${r.training.paper.secondsPerEpoch} s (${r.training.paper.cpuSecondsPerEpoch} CPU s, batch ${r.training.paper.batchSize}); ` +
-        `default model and recipe ${r.training.default.secondsPerEpoch} s (${r.training.default.cpuSecondsPerEpoch} CPU s, batch ${r.training.default.batchSize})`
+        `default model and recipe ${r.training.default.secondsPerEpoch} s (${r.training.default.cpuSecondsPerEpoch} CPU s, batch ${r.training.default.batchSize}); ` +
+        `the same with a CC cloud instead of the shared block ${r.training.concatCloud.secondsPerEpoch} s (${r.training.concatCloud.cpuSecondsPerEpoch} CPU s)`
       : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,

@@ -33,13 +33,15 @@ describe('checkpoints', () => {
     }
   });
 
-  it('stores a float cloud and the model threshold, and still reads format 1 checkpoints (binary, T = 0.8)', async () => {
-    const float = { ...randomModel(parseTopology({ devices: [0, 1], cloud: { precision: 'float', filters: [6], poolStride: 2, hidden: [5] } }), [8, 8, 3], 3, 4), threshold: 0.35 };
+  it('stores a float cloud with shared blocks and the model threshold, and still reads format 1 checkpoints (binary, T = 0.8)', async () => {
+    const sharedCloud = { shared: [3], aggregator: 'AP' as const, filters: [6], precision: 'float' as const, poolStride: 2, hidden: [5] };
+    const float = { ...randomModel(parseTopology({ devices: [0, 1], cloud: sharedCloud }), [8, 8, 3], 3, 4), threshold: 0.35 };
     await saveCheckpoint(dir, float);
     const loaded = await loadCheckpoint(dir);
-    expect(loaded.topology.cloud).toEqual({ aggregator: 'CC', filters: [6], precision: 'float', poolStride: 2, hidden: [5] });
+    expect(loaded.topology.cloud).toEqual(sharedCloud);
+    expect(loaded.sections.get('cloud')!.get('shared0.w')!.shape).toEqual([3, 3, 4, 3]);
     expect(loaded.threshold).toBe(0.35);
-    expect(loaded.sections.get('cloud')!.get('hidden0.w')!.shape).toEqual([2 * 2 * 6, 5]);
+    expect(loaded.sections.get('cloud')!.get('hidden0.w')!.shape).toEqual([1 * 1 * 6, 5]);
 
     // A format 1 manifest: no threshold, a topology without precision/poolStride/hidden (as models/default was written).
     await saveCheckpoint(dir, model);

@@ -43,6 +43,9 @@ describe('section-level inference matches the whole-model graph', () => {
     ['2-tier AP-AP, device 0 failed', { devices: [0, 1, 3], local: { aggregator: 'AP' }, cloud: { aggregator: 'AP' } }, [0]],
     ['3-tier', { devices: [0, 1, 2, 3], edges: [{ name: 'a', devices: [0, 1] }, { name: 'b', devices: [2, 3], aggregator: 'MP' }] }, []],
     ['2-tier float cloud (pool stride 2, hidden layer), device 1 failed', { devices: [0, 1, 2, 3], cloud: { precision: 'float', filters: [8, 6], poolStride: 2, hidden: [5] } }, [1]],
+    ['2-tier shared float cloud (AP over the live inputs), device 3 failed', { devices: [0, 1, 2, 3], cloud: { shared: [6], aggregator: 'AP', precision: 'float', filters: [5], poolStride: 2, hidden: [4] } }, [3]],
+    ['2-tier shared float cloud (MP), device 0 failed', { devices: [0, 1, 2, 3], cloud: { shared: [6, 5], aggregator: 'MP', precision: 'float', filters: [4] } }, [0]],
+    ['2-tier shared binary cloud (CC)', { devices: [0, 1, 2], cloud: { shared: [8], aggregator: 'CC' } }, []],
     [
       '3-tier float edges and cloud',
       { devices: [0, 1, 2, 3], edges: [{ name: 'a', devices: [0, 1], precision: 'float', hidden: [4] }, { name: 'b', devices: [2, 3], precision: 'float' }], cloud: { precision: 'float', hidden: [7] } },

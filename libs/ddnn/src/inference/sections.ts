@@ -3,7 +3,7 @@ import { ensureBackend } from '../backend';
 import type { CheckpointManifest } from '../checkpoint/checkpoint';
 import { BN_EPSILON } from '../layers/constants';
 import { softmax } from '../entropy';
-import { aggregateMaps, convpBlocks, exitHead, type SectionArithmetic, type SectionTensors } from '../model/forward';
+import { aggregateMaps, cloudForward, convpBlocks, exitHead, type SectionArithmetic, type SectionTensors } from '../model/forward';
 import type { SectionValues } from '../model/params';
 import { parseTopology, topologyShapes, type Aggregator, type MapShape, type Shapes, type Topology } from '../model/topology';
 import { packSigns, unpackSigns } from '../wire';
@@ -176,9 +176,7 @@ export class CloudSection extends TfSection {
     const n = features.length;
     const scores = tf.tidy(() => {
       const inputs = unpackInputs(features, this.inputs, this.inputShape);
-      const c = this.spec;
-      const map = convpBlocks(aggregateMaps(inputs, c.aggregator), this.weights, 'cloud', c.filters.length, c.poolStride, { training: false }, false, undefined, c);
-      return exitHead(map, this.weights, 'cloud', { training: false }, c, c.hidden.length);
+      return cloudForward(this.spec, this.weights, inputs, { training: false });
     });
     const s = scores.dataSync() as Float32Array;
     scores.dispose();

@@ -4,7 +4,8 @@ import { batchNormInfer, batchNormTrain, type BatchStats } from '../layers/batch
 import { signOf, signSte } from '../layers/binarize';
 import { binaryConv, binaryDense, floatConv } from '../layers/conv';
 import { maxPool3x3 } from '../layers/maxpool';
-import type { Aggregator, Precision, Topology } from './topology';
+import { SHARED_PREFIX } from './params';
+import type { Aggregator, CloudSpec, Precision, Topology } from './topology';
 import { sectionName } from '@ddnn/contracts';
 
 /** The tensors of one section, keyed by checkpoint tensor name (tf.Variables while training). */
@@ -56,20 +57,21 @@ export function convpBlocks(
   inputIsData = false,
   preparedInput?: tf.Tensor4D,
   arithmetic: SectionArithmetic = BINARY,
+  prefix = 'convp',
 ): tf.Tensor4D {
   const binary = arithmetic.precision === 'binary';
   let h = x;
   for (let i = 0; i < blocks; i++) {
-    const weight = w[`convp${i}.w`] as tf.Tensor4D;
+    const weight = w[`${prefix}${i}.w`] as tf.Tensor4D;
     const signed = binary || (arithmetic.signOut === true && i === blocks - 1);
     if (mode.training) {
       const needsGrad = !(i === 0 && inputIsData);
       const conv = binary ? binaryConv(h, weight, needsGrad, i === 0 ? preparedInput : undefined) : floatConv(h, weight, needsGrad);
-      const z = batchNorm(mode, section, w, `convp${i}`, maxPool3x3(conv, stride));
+      const z = batchNorm(mode, section, w, `${prefix}${i}`, maxPool3x3(conv, stride));
       h = (signed ? signSte(z) : tf.relu(z)) as tf.Tensor4D;
     } else {
       const conv = tf.conv2d(h, (binary ? signOf(weight) : weight) as tf.Tensor4D, 1, 1);
-      const z = batchNorm(mode, section, w, `convp${i}`, tf.maxPool(conv, 3, stride, 1));
+      const z = batchNorm(mode, section, w, `${prefix}${i}`, tf.maxPool(conv, 3, stride, 1));
       h = (signed ? signOf(z) : tf.relu(z)) as tf.Tensor4D;
     }
   }
@@ -131,6 +133,34 @@ export function aggregateScores(
   return tf.div(total, tf.maximum(tf.addN(masks), 1)) as tf.Tensor2D;
 }
 
+/** [N,1,1,1]: 1 where a message map holds anything, 0 where it is all zeros (a failed input: live features are +-1). */
+function liveOf(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.reshape(tf.sign(tf.max(tf.abs(x), [1, 2, 3])), [-1, 1, 1, 1]) as tf.Tensor4D;
+}
+
+/**
+ * The cloud's shared blocks on every input at once (the inputs stacked on the batch axis, so one set of weights and
+ * one BatchNorm see every view alike), then the aggregate over the live inputs only: a failed input's slot is zeros
+ * (CC), it never wins (MP), it is not counted (AP).
+ */
+function sharedThenAggregate(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor4D {
+  const n = inputs[0].shape[0];
+  const all = convpBlocks(tf.concat(inputs, 0), w, 'cloud', c.shared.length, c.poolStride, mode, false, undefined, c, SHARED_PREFIX);
+  const live = inputs.map(liveOf);
+  const maps = inputs.map((_, i) => tf.mul(tf.slice(all, [i * n, 0, 0, 0], [n, -1, -1, -1]), live[i]) as tf.Tensor4D);
+  if (maps.length === 1 || c.aggregator === 'CC') return aggregateMaps(maps, 'CC');
+  if (c.aggregator === 'AP') return tf.div(tf.addN(maps), tf.maximum(tf.addN(live), 1)) as tf.Tensor4D;
+  const masked = maps.map((m, i) => tf.add(m, tf.mul(tf.sub(live[i], 1), 1e9)) as tf.Tensor4D);
+  return tf.mul(masked.reduce((a, b) => tf.maximum(a, b)), tf.minimum(tf.addN(live), 1)) as tf.Tensor4D;
+}
+
+/** The cloud section on its input messages' maps (devices', or edges' in 3 tiers; all zeros = failed): class scores. */
+export function cloudForward(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor2D {
+  const fused = c.shared.length ? sharedThenAggregate(c, w, inputs, mode) : aggregateMaps(inputs, c.aggregator);
+  const map = convpBlocks(fused, w, 'cloud', c.filters.length, c.poolStride, mode, false, undefined, c);
+  return exitHead(map, w, 'cloud', mode, c, c.hidden.length);
+}
+
 /** Per-batch inputs of the whole-model forward pass. */
 export interface ModelInputs {
   /** One [N,H,W,C] view tensor per device (topology order). */
@@ -174,7 +204,5 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
       return out;
     });
   }
-  const c = t.cloud;
-  const cloudMap = convpBlocks(aggregateMaps(cloudInputs, c.aggregator), weights['cloud'], 'cloud', c.filters.length, c.poolStride, mode, false, undefined, c);
-  return { devices: deviceScores, local, edges: edgeScores, cloud: exitHead(cloudMap, weights['cloud'], 'cloud', mode, c, c.hidden.length) };
+  return { devices: deviceScores, local, edges: edgeScores, cloud: cloudForward(t.cloud, weights['cloud'], cloudInputs, mode) };
 }

@@ -2,6 +2,9 @@ import type { Rng } from '@ddnn/datasets';
 import { sectionNames, type MapShape, type Shapes, type Topology } from './topology';
 import { sectionName } from '@ddnn/contracts';
 
+/** Tensor name prefix of the cloud's shared per-input ConvP blocks (`shared0.w`, ...). */
+export const SHARED_PREFIX = 'shared';
+
 /** `binary`: used as sign(w), clipped to [-1, 1]; `float`: used as is (float edge/cloud sections). */
 export type ParamKind = 'binary' | 'float' | 'gamma' | 'beta' | 'mean' | 'variance';
 
@@ -21,11 +24,11 @@ function bnParams(prefix: string, channels: number): ParamSpec[] {
   return (['gamma', 'beta', 'mean', 'variance'] as const).map((k) => ({ name: `${prefix}.bn.${k}`, shape: [channels], kind: k }));
 }
 
-function convpParams(inChannels: number, filters: number[], kind: 'binary' | 'float' = 'binary'): ParamSpec[] {
+function convpParams(inChannels: number, filters: number[], kind: 'binary' | 'float' = 'binary', prefix = 'convp'): ParamSpec[] {
   const out: ParamSpec[] = [];
   let cin = inChannels;
   filters.forEach((cout, i) => {
-    out.push({ name: `convp${i}.w`, shape: [3, 3, cin, cout], kind }, ...bnParams(`convp${i}`, cout));
+    out.push({ name: `${prefix}${i}.w`, shape: [3, 3, cin, cout], kind }, ...bnParams(`${prefix}${i}`, cout));
     cin = cout;
   });
   return out;
@@ -50,7 +53,14 @@ export function sectionSpecs(t: Topology, s: Shapes): SectionSpec[] {
     if (name === 'local') return { name, params: t.local.aggregator === 'CC' ? headParams(t.devices.length * s.classes, s.classes) : [] };
     if (name === 'cloud') {
       const c = t.cloud;
-      return { name, params: [...convpParams(s.cloudInput[2], c.filters, c.precision), ...headParams(s.cloudFeatures, s.classes, c.precision, c.hidden)] };
+      return {
+        name,
+        params: [
+          ...convpParams(s.cloudMessage[2], c.shared, c.precision, SHARED_PREFIX),
+          ...convpParams(s.cloudInput[2], c.filters, c.precision),
+          ...headParams(s.cloudFeatures, s.classes, c.precision, c.hidden),
+        ],
+      };
     }
     const i = t.edges.findIndex((e) => sectionName.edge(e.name) === name);
     const e = t.edges[i];

@@ -7,7 +7,7 @@ describe('topology', () => {
     expect(t.devices).toEqual([0, 1, 2, 3, 4, 5]);
     expect(t.device.filters).toEqual([4]);
     expect(t.local.aggregator).toBe('MP');
-    expect(t.cloud).toEqual({ aggregator: 'CC', filters: [16, 16], precision: 'binary', poolStride: 1, hidden: [] });
+    expect(t.cloud).toEqual({ shared: [], aggregator: 'CC', filters: [16, 16], precision: 'binary', poolStride: 1, hidden: [] });
     const s = topologyShapes(t, [32, 32, 3], 3);
     expect(s.deviceFeatures).toEqual([16, 16, 4]);
     expect(s.cloudInput).toEqual([16, 16, 24]);
@@ -35,21 +35,23 @@ describe('topology', () => {
   it('gives float edge and cloud sections depth, width and hidden layers, with the same wire shapes', () => {
     const t = parseTopology(recommendedTopology(6, 3));
     expect(t.device.filters).toEqual([4]);
-    expect(t.cloud).toEqual({ aggregator: 'CC', filters: [32, 32], precision: 'float', poolStride: 2, hidden: [64] });
+    expect(t.cloud).toEqual({ shared: [32], aggregator: 'AP', filters: [32], precision: 'float', poolStride: 2, hidden: [64] });
     const s = topologyShapes(t, [32, 32, 3], 3);
     // the devices' messages are the paper's
     expect(s.deviceFeatures).toEqual([16, 16, 4]);
+    expect(s.cloudMessage).toEqual([16, 16, 4]);
+    expect(s.cloudInput).toEqual([8, 8, 32]);
     expect(s.cloudFeatures).toEqual([4, 4, 32]);
     const cloud = sectionSpecs(t, s).find((x) => x.name === 'cloud')!;
     expect(cloud.params.filter((p) => p.name.endsWith('.w')).map((p) => `${p.name}:${p.shape.join('x')}:${p.kind}`)).toEqual([
-      'convp0.w:3x3x24x32:float',
-      'convp1.w:3x3x32x32:float',
+      'shared0.w:3x3x4x32:float',
+      'convp0.w:3x3x32x32:float',
       'hidden0.w:512x64:float',
       'fc.w:64x3:float',
     ]);
     expect(sectionSpecs(t, s).find((x) => x.name === 'device-0')!.params.every((p) => p.kind !== 'float')).toBe(true);
     // more classes, wider cloud
-    expect(parseTopology(recommendedTopology(4, 10)).cloud.filters).toEqual([64, 64]);
+    expect(parseTopology(recommendedTopology(4, 10)).cloud).toMatchObject({ shared: [64], filters: [64] });
     const edge = parseTopology({ devices: [0, 1], edges: [{ name: 'e', devices: [0, 1], precision: 'float', hidden: [16] }] });
     expect(edge.edges[0]).toMatchObject({ precision: 'float', hidden: [16] });
     expect(topologyShapes(edge, [32, 32, 3], 3).edgeFeatures).toEqual([[8, 8, 16]]);

@@ -24,8 +24,19 @@ export interface EdgeSpec {
   hidden: number[];
 }
 
-/** The cloud section: aggregator -> ConvP blocks (pool stride `poolStride`) -> hidden layers -> exit. */
+/**
+ * The cloud section: [shared ConvP blocks on each input] -> aggregator -> ConvP blocks (pool stride `poolStride`)
+ * -> hidden layers -> exit.
+ */
 export interface CloudSpec {
+  /**
+   * Filters of ConvP blocks (the cloud's precision and pool stride) run on each input's map separately, with one set
+   * of weights shared by every input, before the aggregator (empty: the inputs' maps are aggregated directly, as the
+   * paper). Shared weights treat the views alike, cost a fraction of a per-view filter bank's parameters, and let a
+   * failed input (an all-zero map) be left out of the aggregate instead of shifting it: CC zeroes its slot, MP and AP
+   * pool over the live inputs only.
+   */
+  shared: number[];
   aggregator: Aggregator;
   filters: number[];
   precision: Precision;
@@ -73,6 +84,7 @@ export const topologyInputSchema = z.strictObject({
     .optional(),
   cloud: z
     .strictObject({
+      shared: z.array(z.number().int().min(1).max(256)).max(8).optional(),
       aggregator: aggregator.optional(),
       blocks: z.number().int().min(1).max(8).optional(),
       filters: z.union([z.number().int().min(1).max(256), filtersSchema]).optional(),
@@ -133,6 +145,7 @@ export function parseTopology(input: unknown): Topology {
     local: { aggregator: t.local?.aggregator ?? 'MP' },
     edges,
     cloud: {
+      shared: t.cloud?.shared ?? [],
       aggregator: t.cloud?.aggregator ?? 'CC',
       filters: filterList('cloud', t.cloud?.blocks, t.cloud?.filters, 2, 16),
       precision: t.cloud?.precision ?? 'binary',
@@ -154,7 +167,9 @@ export interface Shapes {
   deviceFeatures: MapShape;
   /** Per edge (same order as topology.edges), its last ConvP output. */
   edgeFeatures: MapShape[];
-  /** What the cloud's first ConvP receives after aggregation. */
+  /** One input's map as the cloud receives it (a device's or an edge's features). */
+  cloudMessage: MapShape;
+  /** What the cloud's first ConvP receives after the shared blocks and the aggregation. */
   cloudInput: MapShape;
   cloudFeatures: MapShape;
 }
@@ -179,16 +194,12 @@ export function topologyShapes(t: Topology, input: MapShape, classes: number): S
     const inShape: MapShape = [deviceFeatures[0], deviceFeatures[1], aggregatedChannels(e.aggregator, deviceFeatures[2], e.devices.length)];
     return afterBlocks(inShape, e.filters, 2);
   });
-  let cloudInput: MapShape;
-  if (t.edges.length === 0) {
-    cloudInput = [deviceFeatures[0], deviceFeatures[1], aggregatedChannels(t.cloud.aggregator, deviceFeatures[2], t.devices.length)];
-  } else {
-    const first = edgeFeatures[0];
-    if (edgeFeatures.some((s) => s.join() !== first.join())) throw new Error('invalid topology: every edge must output the same feature shape for the cloud aggregator');
-    cloudInput = [first[0], first[1], aggregatedChannels(t.cloud.aggregator, first[2], t.edges.length)];
-  }
+  const cloudMessage = t.edges.length === 0 ? deviceFeatures : edgeFeatures[0];
+  if (edgeFeatures.some((s) => s.join() !== cloudMessage.join())) throw new Error('invalid topology: every edge must output the same feature shape for the cloud aggregator');
+  const perInput = t.cloud.shared.length ? afterBlocks(cloudMessage, t.cloud.shared, t.cloud.poolStride) : cloudMessage;
+  const cloudInput: MapShape = [perInput[0], perInput[1], aggregatedChannels(t.cloud.aggregator, perInput[2], t.edges.length || t.devices.length)];
   const cloudFeatures = afterBlocks(cloudInput, t.cloud.filters, t.cloud.poolStride);
-  return { input, classes, deviceFeatures, edgeFeatures, cloudInput, cloudFeatures };
+  return { input, classes, deviceFeatures, edgeFeatures, cloudMessage, cloudInput, cloudFeatures };
 }
 
 /** Section names in checkpoint order. */
@@ -199,13 +210,17 @@ export function sectionNames(t: Topology): string[] {
 /**
  * The model family `ddnn train` uses when no topology is given: the paper's devices (binary, one ConvP of 4
  * filters, so device memory and every message stay the paper's) under a float cloud whose width follows the
- * number of classes. The paper's all-binary configuration stays `parseTopology({})`.
+ * number of classes. The cloud first runs one ConvP block with weights shared by every device on each device's
+ * features, then averages the live devices' maps (AP), then one more block and a hidden layer: the views are
+ * treated alike and a dead device is left out of the average rather than shifting a per-view filter bank, with a
+ * fraction of the parameters of a CC cloud (which overfit: 95-97% train against 91-94% test on 612 samples). The
+ * paper's all-binary configuration stays `parseTopology({})`.
  */
 export function recommendedTopology(views: number, classes: number): TopologyInput {
   const width = classes <= 4 ? 32 : 64;
   return {
     devices: Array.from({ length: views }, (_, i) => i),
-    cloud: { aggregator: 'CC', precision: 'float', filters: [width, width], poolStride: 2, hidden: [Math.max(64, 4 * classes)] },
+    cloud: { shared: [width], aggregator: 'AP', precision: 'float', filters: [width], poolStride: 2, hidden: [Math.max(64, 4 * classes)] },
   };
 }
 
