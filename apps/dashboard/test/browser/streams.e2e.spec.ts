@@ -114,9 +114,10 @@ describe('streams in chromium against the real API', () => {
     expect(await page.getByTestId('window-text').textContent()).toMatch(/samples decided in this window/);
 
     // Replay a sample of the window.
-    const sampleLink = page.getByTestId('window-samples').locator('tbody tr a').first();
-    const sampleIndex = (await sampleLink.textContent())?.trim();
-    await sampleLink.click();
+    // The stream goes on while the page shows it, so the first row may be a newer sample by the time of the click:
+    // click the link of the sample read, wherever its row has moved.
+    const sampleIndex = (await page.getByTestId('window-samples').locator('tbody tr a').first().textContent())?.trim() ?? '';
+    await page.getByTestId('window-samples').getByRole('link', { name: sampleIndex, exact: true }).click();
     await page.getByTestId('replay-window').waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('replay-sample-index').textContent()).resolves.toBe(sampleIndex);
     await page.getByTestId('replay-exit-tier').waitFor();
