@@ -45,7 +45,7 @@ describe('ddnn bench events (a process, a real PostgreSQL)', () => {
   });
 
   it('refuses a bad flag with a message naming it', async () => {
-    await expect(bench(['--batch-size', '0'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--batch-size must be an integer >= 1, got '0'/) });
-    await expect(bench(['--events-per-append', 'x'])).rejects.toMatchObject({ stderr: expect.stringMatching(/--events-per-append must be an integer >= 1, got 'x'/) });
+    await expect(bench(['--batch-size', '0'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--batch-size must be an integer >= 1, got "0"/) });
+    await expect(bench(['--events-per-append', 'x'])).rejects.toMatchObject({ stderr: expect.stringMatching(/--events-per-append must be an integer >= 1, got "x"/) });
   });
 });
