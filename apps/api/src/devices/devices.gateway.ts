@@ -103,9 +103,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     const previous = this.transport.endpoint(device.id);
     const endpoint = new SocketEndpoint(socket, device);
-    this.transport.attach(endpoint);
     this.local.set(device.id, endpoint);
-    if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
     socket.join(`device:${device.id}`);
     socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, payload, ack));
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -123,7 +121,12 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       }
     });
     this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
+    // The connection is logged before anyone can ask the device anything: a deploy made the moment it appears
+    // used to land in its log ahead of its DeviceConnected.
     await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
+    if (!socket.connected || this.local.get(device.id) !== endpoint) return;
+    this.transport.attach(endpoint);
+    if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
   }
 
   private inOrder(deviceId: string, write: () => Promise<void>): Promise<void> {

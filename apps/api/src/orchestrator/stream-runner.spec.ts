@@ -48,7 +48,9 @@ function fakeDeps(over: Partial<StreamRunnerDeps> = {}, captureOffset: (deviceId
     logged: async () => ({ started: false, samples: 0, lastIndex: null }),
     setProgress: async () => undefined,
     markRunning: async () => undefined,
-    shouldStop: async () => (appended.flat().filter((e) => e.type === 'ExitDecided').length >= stopAfter ? 'stop' : null),
+    // Samples answered, not ExitDecided events: a sample sent up to the cloud logs two (under load the first stop
+    // poll came with 12 decisions of 11 samples).
+    shouldStop: async () => (appended.flat().filter((e) => e.type === 'ExitDecided' && e.data.exited && !e.data.shadow).length >= stopAfter ? 'stop' : null),
     finish: async (...args) => void finished.push(args),
     connectedDevices: async () => ['dev-0', 'dev-1'],
     deviceWaitMs: 1000,
