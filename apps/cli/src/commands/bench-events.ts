@@ -12,6 +12,7 @@ import { BatchingWriter, EventStore, ensureStreamPartitions, newEventId, runMigr
 import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { log } from '../log';
+import { median, round } from '../stats';
 import { intFlag } from './model-options';
 
 export interface BenchEventsOptions {
@@ -35,15 +36,6 @@ interface RoundResult {
   /** COPY into the plain table in transactions of batch-size rows, one after another (what each commit costs). */
   copyBatchedRowsPerSecond: number;
 }
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 
 /** The action of `ddnn bench events` (registered in ./bench). */
 export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<void> {
@@ -149,7 +141,7 @@ async function benchEvents(o: {
       log(
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
           `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes), ${Math.round(copyBatchedRowsPerSecond)} rows/s ` +
-          `(plain, committed every ${o.batchSize}); ratio ${round3(eventsPerSecond / copyRowsPerSecond)}`,
+          `(plain, committed every ${o.batchSize}); ratio ${round(eventsPerSecond / copyRowsPerSecond, 3)}`,
       );
       rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond, copyBatchedRowsPerSecond });
     }
@@ -161,18 +153,18 @@ async function benchEvents(o: {
     return {
       eventsPerSecond: Math.round(eventsPerSecond),
       copyRowsPerSecond: Math.round(copyRowsPerSecond),
-      ratio: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyRowsPerSecond))),
+      ratio: round(median(rounds.map((x) => x.eventsPerSecond / x.copyRowsPerSecond)), 3),
       batchSize: o.batchSize,
       copyIndexedRowsPerSecond: Math.round(copyIndexedRowsPerSecond),
-      ratioIndexed: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyIndexedRowsPerSecond))),
+      ratioIndexed: round(median(rounds.map((x) => x.eventsPerSecond / x.copyIndexedRowsPerSecond)), 3),
       copyBatchedRowsPerSecond: Math.round(copyBatchedRowsPerSecond),
-      ratioBatched: round3(median(rounds.map((x) => x.eventsPerSecond / x.copyBatchedRowsPerSecond))),
+      ratioBatched: round(median(rounds.map((x) => x.eventsPerSecond / x.copyBatchedRowsPerSecond)), 3),
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
         copyIndexedRowsPerSecond: Math.round(x.copyIndexedRowsPerSecond),
         copyBatchedRowsPerSecond: Math.round(x.copyBatchedRowsPerSecond),
-        ratio: round3(x.eventsPerSecond / x.copyRowsPerSecond),
+        ratio: round(x.eventsPerSecond / x.copyRowsPerSecond, 3),
       })),
       events: o.events,
       streams: o.streams,

@@ -18,6 +18,7 @@ import {
 import { CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin } from '@ddnn/policies';
 import { Client, Pool } from 'pg';
 import { log } from '../log';
+import { median, round } from '../stats';
 import { serverUrl, withDatabase } from './bench-events';
 
 export interface BenchMetricsFlags {
@@ -102,11 +103,6 @@ function minuteCell(r: () => number): RollupCell {
 }
 
 const QUERIES: MetricName[] = ['samples_per_second', 'exit_rate_local', 'entropy_p95_local', 'device_latency_p95', 'accuracy_estimated'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /**
  * `ddnn bench metrics`: seeds `days` of one-minute (and hourly) rollup cells for one stream, then measures the
@@ -207,7 +203,7 @@ export async function runBenchMetricsCommand(flags: BenchMetricsFlags): Promise<
         minute.push(await measure(metric, MINUTE, MINUTE));
         hourlyRuns.push(await measure(metric, HOUR, HOUR));
       }
-      const m = (xs: Awaited<ReturnType<typeof measure>>[], k: 'total' | 'read' | 'compute' | 'serialise' | 'cpu') => Math.round(median(xs.map((x) => x[k])) * 10) / 10;
+      const m = (xs: Awaited<ReturnType<typeof measure>>[], k: 'total' | 'read' | 'compute' | 'serialise' | 'cpu') => round(median(xs.map((x) => x[k])));
       result[metric] = {
         points: minute[0].points,
         bytes: minute[0].bytes,

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { SynthSample } from '@ddnn/datasets';
 import { benchGroup } from './bench';
 import { log } from '../log';
+import { intFlag } from './model-options';
 
 /** Wall seconds and CPU seconds of this process (CPU time shows the cost on a busy shared machine). */
 async function seconds<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
@@ -36,7 +37,7 @@ export function registerDatasetBench(program: Command): void {
   benchGroup(program)
     .command('datasets')
     .description('Time loading a multi-view dataset folder (whole, and one view as a device agent does)')
-    .option('--samples <n>', 'samples in the generated folder', (v) => Number(v), 10000)
+    .option('--samples <n>', 'samples in the generated folder', intFlag('--samples', 1), 10000)
     .option('--dir <dir>', 'measure an existing dataset folder instead of generating one')
     .option('--keep <dir>', 'generate into this folder and keep it (for later runs with --dir)')
     .option('--json', 'print the numbers as JSON on the last line')

@@ -77,7 +77,8 @@ describe('ddnn dataset', () => {
     const out = join(dir, 'twice');
     await run(['dataset', 'synth', '--out', out, '--samples', '3']);
     await expect(run(['dataset', 'synth', '--out', out, '--samples', '3'])).rejects.toThrow(/already holds a dataset/);
-    await expect(run(['dataset', 'synth', '--out', out, '--samples', 'many'])).rejects.toThrow(/--samples must be an integer/);
+    await expect(run(['dataset', 'synth', '--out', out, '--samples', 'many'])).rejects.toThrow('--samples must be an integer >= 1, got "many"');
+    await expect(run(['dataset', 'synth', '--out', out, '--samples', '0'])).rejects.toThrow('--samples must be an integer >= 1, got "0"');
     await expect(run(['dataset', 'info', join(dir, 'nowhere')])).rejects.toThrow(/manifest\.json: missing manifest/);
   });
 });

@@ -4,14 +4,7 @@ import type { Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import type { DatasetSummary } from '@ddnn/datasets';
 import { log } from '../log';
-
-function intOption(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${value}"`);
-    return n;
-  };
-}
+import { intFlag } from './model-options';
 
 function fractionOption(value: string): number {
   const n = Number(value);
@@ -56,9 +49,9 @@ export function registerDatasetCommands(program: Command): void {
     .description('Generate the synthetic multi-camera dataset (3 classes, 6 cameras, missing views; --mode rich: 10 classes, 24x24)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--mode <mode>', 'default (the default dataset) or rich (the second benchmark)', 'default')
-    .option('--samples <n>', 'number of samples (default 851, rich 1500)', intOption('--samples'))
-    .option('--views <n>', 'number of cameras (1..6)', intOption('--views'), 6)
-    .option('--seed <n>', 'random seed', intOption('--seed'), 1)
+    .option('--samples <n>', 'number of samples (default 851, rich 1500)', intFlag('--samples', 1))
+    .option('--views <n>', 'number of cameras (1..6)', intFlag('--views', 1), 6)
+    .option('--seed <n>', 'random seed', intFlag('--seed'), 1)
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: { out: string; mode: string; samples?: number; views: number; seed: number; force?: boolean; json?: boolean }) => {
@@ -78,11 +71,11 @@ export function registerDatasetCommands(program: Command): void {
     .description('Turn a labelled single-view image folder (IN/<class>/*.png|jpg) into a multi-view dataset: device k sees grid cell k, row by row')
     .requiredOption('--in <dir>', 'input folder, one sub-folder per class')
     .requiredOption('--out <dir>', 'output dataset folder')
-    .requiredOption('--rows <n>', 'grid rows', intOption('--rows'))
-    .requiredOption('--cols <n>', 'grid columns', intOption('--cols'))
+    .requiredOption('--rows <n>', 'grid rows', intFlag('--rows', 1))
+    .requiredOption('--cols <n>', 'grid columns', intFlag('--cols', 1))
     .option('--test-fraction <f>', 'fraction of each class held out for testing', fractionOption, 0.2)
-    .option('--size <n>', 'side of each view after resizing', intOption('--size'), 32)
-    .option('--seed <n>', 'seed of the train/test split', intOption('--seed'), 1)
+    .option('--size <n>', 'side of each view after resizing', intFlag('--size', 1), 32)
+    .option('--seed <n>', 'seed of the train/test split', intFlag('--seed'), 1)
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: { in: string; out: string; rows: number; cols: number; testFraction: number; size: number; seed: number; force?: boolean; json?: boolean }) => {
@@ -107,7 +100,7 @@ export function registerDatasetCommands(program: Command): void {
     .description('Counts per class and split, missing-view rate per view, image statistics; --sheet draws a contact sheet')
     .argument('<dir>', 'dataset folder')
     .option('--sheet <png>', 'write a contact sheet PNG (a few samples per class, all views side by side)')
-    .option('--per-class <n>', 'samples per class on the sheet', intOption('--per-class'), 4)
+    .option('--per-class <n>', 'samples per class on the sheet', intFlag('--per-class', 1), 4)
     .option('--json', 'print the summary as JSON on the last line')
     .action(async (dir: string, opts: { sheet?: string; perClass: number; json?: boolean }) => {
       const started = Date.now();
