@@ -6,6 +6,7 @@ import {
   LiveEvents,
   type LiveEventMessage,
   type LiveProgressMessage,
+  type LiveSubscribe,
   type LiveSubscribeAck,
   type RunKind,
   type SessionEventsPage,
@@ -13,6 +14,16 @@ import {
 } from '@ddnn/contracts';
 import { api } from './api';
 import { getToken } from './auth';
+
+/** What /live sends and takes, typed so the messages the hook emits are the contract's (LiveSubscribe). */
+interface LiveServerEvents {
+  [LiveEvents.event]: (m: LiveEventMessage) => void;
+  [LiveEvents.progress]: (m: LiveProgressMessage) => void;
+}
+interface LiveClientEvents {
+  [LiveEvents.subscribe]: (m: LiveSubscribe, ack: (a: LiveSubscribeAck) => void) => void;
+  [LiveEvents.unsubscribe]: (m: LiveSubscribe) => void;
+}
 
 /** live: subscribed and hearing from the server; stale: the socket is down or silent too long. */
 export type LiveState = 'connecting' | 'live' | 'stale' | 'off';
@@ -106,14 +117,15 @@ export function useLiveRun(
         }
       })());
 
-    const socket: Socket = io(LIVE_NAMESPACE, {
+    const subscription: LiveSubscribe = { sessionId, kind };
+    const socket: Socket<LiveServerEvents, LiveClientEvents> = io(LIVE_NAMESPACE, {
       auth: { token: getToken() },
       transports: ['websocket', 'polling'],
       reconnectionDelayMax: 5000,
     });
     const heard = () => setFeed({ state: 'live', detail: '', lastMessageAt: Date.now() });
     socket.on('connect', () => {
-      socket.emit(LiveEvents.subscribe, { sessionId, kind }, (ack: LiveSubscribeAck) => {
+      socket.emit(LiveEvents.subscribe, subscription, (ack) => {
         if (closed) return;
         if (!ack.ok) {
           setFeed((f) => ({ ...f, state: 'stale', detail: `subscribe refused: ${ack.error}` }));
@@ -125,7 +137,7 @@ export function useLiveRun(
     });
     socket.on('disconnect', (reason) => setFeed((f) => ({ ...f, state: 'stale', detail: `disconnected (${reason}); reconnecting` })));
     socket.on('connect_error', (e) => setFeed((f) => ({ ...f, state: 'stale', detail: `cannot connect: ${e.message}` })));
-    socket.on(LiveEvents.event, (m: LiveEventMessage) => {
+    socket.on(LiveEvents.event, (m) => {
       if (m.sessionId !== sessionId || m.kind !== kind) return;
       heard();
       // While a catch-up runs, hold messages back and deliver them after it (duplicates are dropped by id).
@@ -136,7 +148,7 @@ export function useLiveRun(
       checkpoint.current = laterCheckpoint(checkpoint.current, m.checkpoint);
       deliver([m.event]);
     });
-    socket.on(LiveEvents.progress, (m: LiveProgressMessage) => {
+    socket.on(LiveEvents.progress, (m) => {
       if (m.sessionId !== sessionId || m.kind !== kind) return;
       heard();
       h.current.onProgress?.(m);
@@ -152,7 +164,7 @@ export function useLiveRun(
     return () => {
       closed = true;
       clearInterval(watchdog);
-      socket.emit(LiveEvents.unsubscribe, { sessionId, kind });
+      socket.emit(LiveEvents.unsubscribe, subscription);
       socket.close();
     };
     // `from` is read when a catch-up starts; a new window re-reads and re-subscribes through `enabled`.
