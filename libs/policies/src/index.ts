@@ -2,6 +2,7 @@
 export * from './policy-json';
 export * from './statistics';
 export * from './session-table';
+export { runTableEvents } from './run-table-events';
 export { evaluatePolicy } from './evaluate';
 export { latencyColumns, linkFor, transferMs } from './latency';
 export { sweep, thresholdGrid, type SweepOptions } from './sweep';
