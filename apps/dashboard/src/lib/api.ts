@@ -197,3 +197,37 @@ export async function streamWindowEvents(id: string, window: { from?: string; to
     after = page.checkpoint;
   }
 }
+
+/**
+ * At most this many events of a stream are read for one window of its samples (only the window's are kept): about
+ * an hour of a six-camera stream at 2 samples/s after the window began.
+ */
+export const STREAM_SAMPLES_READ_CAP = 200_000;
+
+/**
+ * The events of a window of a stream's samples, whenever logged (labels that came later too), with its start:
+ * the log is read from `since` (a moment before the window's first sample began) to its head, keeping only what
+ * `keep` wants. `readTo` is the instant of the newest event read: short of the head once STREAM_SAMPLES_READ_CAP
+ * events were read (`truncated`), so later labels are not in.
+ */
+export async function streamSampleEvents(
+  id: string,
+  since: string | undefined,
+  keep: (e: SessionEventsPage['events'][number]) => boolean,
+): Promise<{ events: SessionEventsPage['events']; truncated: boolean; readTo: string | null }> {
+  const head = await api.streamEvents(id, null, {}, 1);
+  const start = head.events.filter((e) => e.type === 'StreamStarted');
+  const events: SessionEventsPage['events'] = [];
+  let read = 0;
+  let readTo: string | null = null;
+  let after: string | null = null;
+  for (;;) {
+    const page: SessionEventsPage = await api.streamEvents(id, after, since ? { from: since } : {}, 1000);
+    read += page.events.length;
+    for (const e of page.events) if (e.type !== 'StreamStarted' && keep(e)) events.push(e);
+    if (page.events.length) readTo = page.events[page.events.length - 1].createdAt;
+    if (!page.hasMore || page.events.length === 0) return { events: [...start, ...events], truncated: false, readTo };
+    if (read >= STREAM_SAMPLES_READ_CAP) return { events: [...start, ...events], truncated: true, readTo };
+    after = page.checkpoint;
+  }
+}

@@ -1,7 +1,9 @@
-import type { CompareRow, LinkModel, PolicySpec, RunKind, SampleWindow, SessionConfiguration, StoredEvent, SweepResult } from '@ddnn/contracts';
-import { policyLabel, type SessionSampleTable, sessionSamplesFromEvents } from '@ddnn/policies';
+import type { CompareRow, LinkModel, PolicySpec, RunKind, SampleWindow, SessionConfiguration, SessionSummary, StoredEvent, SweepResult } from '@ddnn/contracts';
+import { policyLabel, runTableEvents, type SessionSampleTable, sessionSamplesFromEvents } from '@ddnn/policies';
+import type { DeviceNames } from './device-names';
+import { windowSummary } from './stream-window';
 
-/** One device's share in a session: how often it answered and how often its own exit was right. */
+/** One device's share in a run (or a window of its samples): how often it answered, and how well and at what cost. */
 export interface DeviceContribution {
   sessionId: string;
   deviceId: string;
@@ -9,6 +11,12 @@ export interface DeviceContribution {
   answerRate: number;
   /** Its own (device exit) accuracy over answered labelled samples. */
   accuracy: number | null;
+  /** Answered samples with a label (what `accuracy` is measured on). */
+  labelled: number;
+  /** Its missed replies (DeviceMissed, scores or features), as the run's summary counts them. */
+  missed: number;
+  /** Bytes it sent (counted, not shadow) per decided sample. */
+  bytesPerSample: number | null;
 }
 
 /** What the compare page shows of one run: a session whole, or a window of a stream's samples. */
@@ -26,18 +34,24 @@ export interface SessionAnalysis {
   hasEdge: boolean;
   /** The API's threshold sweep (GET /api/analysis/sweep), with the run's link model, on its window if any. */
   sweep: SweepResult;
-  /** Per device, from a session's events; null for a stream's window (its page shows device health). */
-  devices: DeviceContribution[] | null;
-  /** Samples where at least one device missed a stage (a fault scenario shows up here); null for a stream's window. */
-  samplesWithMisses: number | null;
+  /** Per device, from the run's events (of its window's samples, for a window). */
+  devices: DeviceContribution[];
+  /** Samples where at least one device missed a stage (a fault scenario shows up here). */
+  samplesWithMisses: number;
+  /** The names the run recorded for its devices. */
+  deviceNames: DeviceNames;
+  /** Why the device side covers less than the policies do (a window read only in part), else null. */
+  deviceNote: string | null;
   /** The link the run recorded (null: none simulated), which the latency estimates use. */
   link: SessionConfiguration['link'];
 }
 
-/** Per-device answer rate and own-exit accuracy from a session's sample table. */
-export function deviceContributions(t: SessionSampleTable): DeviceContribution[] {
+/** Per-device answer rate and own-exit accuracy from a run's sample table, with misses and bytes from its summary. */
+export function deviceContributions(t: SessionSampleTable, summary: SessionSummary): DeviceContribution[] {
   const d = t.devices.length;
   const c = t.classes.length;
+  const sent = new Map<string, number>();
+  for (const l of summary.bytes.links) sent.set(l.from, (sent.get(l.from) ?? 0) + l.bytes);
   return t.devices.map((dev, j) => {
     let answered = 0;
     let labelled = 0;
@@ -51,13 +65,32 @@ export function deviceContributions(t: SessionSampleTable): DeviceContribution[]
       for (let k = 1; k < c; k++) if (t.device.probabilities[(s * d + j) * c + k] > t.device.probabilities[(s * d + j) * c + best]) best = k;
       if (best === t.label[s]) right++;
     }
-    return { sessionId: t.sessionId, deviceId: dev.deviceId, view: dev.view, answerRate: t.n ? answered / t.n : 0, accuracy: labelled ? right / labelled : null };
+    return {
+      sessionId: t.sessionId,
+      deviceId: dev.deviceId,
+      view: dev.view,
+      answerRate: t.n ? answered / t.n : 0,
+      accuracy: labelled ? right / labelled : null,
+      labelled,
+      missed: summary.devices[dev.deviceId]?.missed ?? 0,
+      bytesPerSample: t.n ? (sent.get(dev.deviceId) ?? 0) / t.n : null,
+    };
   });
 }
 
-/** A session's device contributions and misses, from its events (what the API's rows do not carry). */
-export function deviceSide(events: StoredEvent[]): { samples: number; devices: DeviceContribution[]; samplesWithMisses: number } {
-  const table = sessionSamplesFromEvents(events);
+/** Whether an event is about one of the window's samples (a start event, about none, is kept). */
+export function inSampleWindow(e: StoredEvent, w: SampleWindow): boolean {
+  if (!('sampleIndex' in e.data)) return e.type === 'SessionStarted' || e.type === 'StreamStarted';
+  return e.data.sampleIndex >= w.fromSample && e.data.sampleIndex <= w.toSample;
+}
+
+/**
+ * A run's device contributions and misses from its events (what the API's rows do not carry), on a window of its
+ * samples when given. A stream's start and late labels are read through the table rule the API's compare uses.
+ */
+export function deviceSide(runId: string, events: readonly StoredEvent[], window: SampleWindow | null): { samples: number; devices: DeviceContribution[]; samplesWithMisses: number } {
+  const mine = window ? events.filter((e) => inSampleWindow(e, window)) : events;
+  const table = sessionSamplesFromEvents(runTableEvents(mine));
   const d = table.devices.length;
   let samplesWithMisses = 0;
   for (let s = 0; s < table.n; s++) {
@@ -68,7 +101,7 @@ export function deviceSide(events: StoredEvent[]): { samples: number; devices: D
       }
     }
   }
-  return { samples: table.n, devices: deviceContributions(table), samplesWithMisses };
+  return { samples: table.n, devices: deviceContributions(table, windowSummary(runId, mine)), samplesWithMisses };
 }
 
 /** The link model the API's latency estimates use for a session: its recorded link on every message. */
@@ -114,19 +147,31 @@ export function parseThresholds(text: string, what: string): number[] {
 export interface PickedRun {
   id: string;
   window: SampleWindow | null;
+  /**
+   * When the window's samples began to be decided (epoch ms), as the stream page read them: where its device side
+   * starts reading the stream's log. Null: unknown (the log is read from the stream's start).
+   */
+  since?: number | null;
 }
 
-/** `windows=<id>:<from>-<to>,...` of the page's address: the windowed runs (malformed entries are dropped). */
+/**
+ * `windows=<id>:<from>-<to>[@<since>],...` of the page's address: the windowed runs, each with the instant its
+ * samples began to be decided when known (malformed entries are dropped).
+ */
 export function parseWindowsParam(text: string | null): PickedRun[] {
   return (text ?? '').split(',').flatMap((part) => {
-    const m = /^([0-9a-f-]{1,64}):(\d{1,10})-(\d{1,10})$/i.exec(part.trim());
+    const m = /^([0-9a-f-]{1,64}):(\d{1,10})-(\d{1,10})(?:@(\d{1,15}))?$/i.exec(part.trim());
     if (!m) return [];
     const fromSample = Number(m[2]);
     const toSample = Number(m[3]);
-    return toSample >= fromSample ? [{ id: m[1], window: { fromSample, toSample } }] : [];
+    return toSample >= fromSample ? [{ id: m[1], window: { fromSample, toSample }, since: m[4] === undefined ? null : Number(m[4]) }] : [];
   });
 }
 
+/** One entry of the `windows` parameter. */
+export const windowParam = (id: string, w: SampleWindow, since: number | null | undefined): string =>
+  `${id}:${w.fromSample}-${w.toSample}${since === null || since === undefined ? '' : `@${Math.floor(since)}`}`;
+
 export function windowsParam(runs: readonly PickedRun[]): string {
-  return runs.flatMap((r) => (r.window ? [`${r.id}:${r.window.fromSample}-${r.window.toSample}`] : [])).join(',');
+  return runs.flatMap((r) => (r.window ? [windowParam(r.id, r.window, r.since)] : [])).join(',');
 }

@@ -1,4 +1,4 @@
-import { answersSample, emptySessionSummary, foldSessionSummary, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, emptySessionSummary, foldSessionEvents, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
 import type { DecidedRow } from './replay';
 import { checkpointAfter } from './live';
 
@@ -22,7 +22,7 @@ export function windowBounds(key: WindowKey, custom: { from: string; to: string 
 
 /** The summary of only the events in a window, with the same fold the server uses for the whole log. */
 export function windowSummary(runId: string, events: readonly StoredEvent[]): SessionSummary {
-  return events.reduce((s, e) => foldSessionSummary(s, e), emptySessionSummary(runId));
+  return foldSessionEvents(emptySessionSummary(runId), events);
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

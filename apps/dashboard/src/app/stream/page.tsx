@@ -13,6 +13,7 @@ import { livePolicyLabel, localExitRate } from '../../lib/policy';
 import { latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowSummary } from '../../lib/stream-window';
 import { useAsync } from '../../lib/use-async';
 import { asError } from '../../lib/errors';
+import { windowParam } from '../../lib/compare';
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 /** The fallback: without the live feed, the stream and its window are read again this often. */
@@ -53,11 +54,9 @@ function WindowPicker({ value, custom, onChange, onCustom }: { value: WindowKey;
   );
 }
 
-/** The compare page's address for a window of a stream: its samples, and the instants they were read between. */
-function compareHref(id: string, samples: SampleWindow, bounds: { from: string; to?: string }): string {
-  const q = new URLSearchParams({ windows: `${id}:${samples.fromSample}-${samples.toSample}`, from: bounds.from });
-  if (bounds.to) q.set('to', bounds.to);
-  return `/compare?${q.toString()}`;
+/** The compare page's address for a window of a stream: its samples, and the instant they began to be decided. */
+function compareHref(id: string, samples: SampleWindow, bounds: { from: string }): string {
+  return `/compare?${new URLSearchParams({ windows: windowParam(id, samples, Date.parse(bounds.from)) }).toString()}`;
 }
 
 function StreamDetail({ id }: { id: string }) {

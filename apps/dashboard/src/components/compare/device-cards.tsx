@@ -2,78 +2,76 @@
 import { useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { SessionAnalysis } from '../../lib/compare';
-import { fmtPct } from '../../lib/format';
+import { DeviceName } from '../../lib/device-names';
+import { fmtBytes, fmtPct } from '../../lib/format';
 import { Card } from '../ui';
 import { runColor } from './sweep-card';
 
 /**
- * The device side of the compared sessions: each view's own-exit accuracy, and how often devices missed (fault
- * scenarios). Computed from a session's events; a stream's window shows its device health on the stream's page.
+ * The device side of the compared runs, on the same samples as the policies (a stream's window of samples): each
+ * view's own-exit accuracy, and each device's answers, misses and bytes (fault scenarios show up here).
  */
 export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
-  const withDevices = analyses.flatMap((a, k) => (a.devices && a.samplesWithMisses !== null ? [{ a, k, devices: a.devices, missed: a.samplesWithMisses }] : []));
   const data = useMemo(() => {
-    const views = [...new Set(withDevices.flatMap((x) => x.devices.map((d) => d.view)))].sort((a, b) => a - b);
+    const views = [...new Set(analyses.flatMap((a) => a.devices.map((d) => d.view)))].sort((a, b) => a - b);
     return views.map((v) => {
       const o: Record<string, number | string | null> = { view: `view ${v}` };
-      withDevices.forEach(({ devices, k }) => {
+      analyses.forEach(({ devices }, k) => {
         o[`acc${k}`] = devices.find((x) => x.view === v)?.accuracy ?? null;
       });
       return o;
     });
-  }, [withDevices]);
-  const windowsOnly = analyses.length - withDevices.length;
-  const streamsNote = windowsOnly ? (
-    <p className="muted" data-testid="device-side-note">
-      {windowsOnly === analyses.length ? 'Stream windows are compared on their policies only' : `${windowsOnly} stream window(s) are left out here`}: their devices&apos; health is on the stream&apos;s page.
-    </p>
-  ) : null;
-  if (withDevices.length === 0) return <Card title="Per-device contribution">{streamsNote}</Card>;
+  }, [analyses]);
+  const notes = analyses.filter((a) => a.deviceNote);
   return (
     <>
       <Card title="Per-device contribution (own exit accuracy)">
-        {streamsNote}
-        {(
-          <div className="chart-box">
-            <ResponsiveContainer>
-              <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="view" />
-                <YAxis domain={[0, 1]} tickFormatter={(v: number) => fmtPct(v, 0)} />
-                <Tooltip formatter={(v) => fmtPct(Number(v))} />
-                <Legend />
-                {withDevices.map(({ a, k }) => (
-                  <Bar key={a.sessionId} dataKey={`acc${k}`} name={a.name} fill={runColor(k)} isAnimationActive={false} />
-                ))}
-              </BarChart>
-            </ResponsiveContainer>
-          </div>
-        )}
+        {notes.map((a) => (
+          <p key={a.sessionId} className="note" data-testid="device-side-note">
+            {a.name}: {a.deviceNote}.
+          </p>
+        ))}
+        <div className="chart-box">
+          <ResponsiveContainer>
+            <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" vertical={false} />
+              <XAxis dataKey="view" />
+              <YAxis domain={[0, 1]} tickFormatter={(v: number) => fmtPct(v, 0)} />
+              <Tooltip formatter={(v) => fmtPct(Number(v))} />
+              <Legend />
+              {analyses.map((a, k) => (
+                <Bar key={a.sessionId} dataKey={`acc${k}`} name={a.name} fill={runColor(k)} isAnimationActive={false} />
+              ))}
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
       </Card>
       <Card title="Fault scenarios">
         <p className="muted" style={{ marginTop: 0 }}>
-          Sessions started with simulated failures (crash, slow, flaky) show here as missed devices; compare their accuracy in the table below.
+          Runs with failing devices (simulated crash, slow, flaky, or a real camera dropping out) show here as missed devices; compare their accuracy in the table below.
         </p>
         <div className="table-wrap">
-          <table>
+          <table data-testid="fault-table">
             <thead>
               <tr>
-                <th>Session</th>
+                <th>Run</th>
                 <th className="num">Samples</th>
                 <th className="num">With a missed device</th>
                 <th>Least available devices</th>
               </tr>
             </thead>
             <tbody>
-              {withDevices.map(({ a, devices, missed }) => (
-                <tr key={a.sessionId}>
+              {analyses.map((a) => (
+                <tr key={a.sessionId} data-session={a.sessionId}>
                   <td>{a.name}</td>
-                  <td className="num">{a.samples}</td>
-                  <td className="num">
-                    {missed} ({fmtPct(a.samples ? missed / a.samples : null)})
+                  <td className="num" data-testid="fault-samples">
+                    {a.samples}
+                  </td>
+                  <td className="num" data-testid="fault-missed">
+                    {a.samplesWithMisses} ({fmtPct(a.samples ? a.samplesWithMisses / a.samples : null)})
                   </td>
                   <td style={{ whiteSpace: 'normal' }}>
-                    {[...devices]
+                    {[...a.devices]
                       .sort((x, y) => x.answerRate - y.answerRate)
                       .slice(0, 3)
                       .map((d) => `view ${d.view}: ${fmtPct(d.answerRate, 0)}`)
@@ -85,6 +83,57 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
           </table>
         </div>
       </Card>
+      <DeviceTable analyses={analyses} />
     </>
+  );
+}
+
+/** Every device of every run, in numbers: what the charts above draw, and the misses and bytes they do not. */
+function DeviceTable({ analyses }: { analyses: SessionAnalysis[] }) {
+  return (
+    <Card title="Devices">
+      <div className="table-wrap">
+        <table data-testid="device-table">
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Device</th>
+              <th className="num">View</th>
+              <th className="num">Answered</th>
+              <th className="num" title="Its own exit (its scores alone) on the answered samples with a label">
+                Own-exit accuracy
+              </th>
+              <th className="num">Missed replies</th>
+              <th className="num">Bytes sent / sample</th>
+            </tr>
+          </thead>
+          <tbody>
+            {analyses.flatMap((a) =>
+              a.devices.map((d) => (
+                <tr key={`${a.sessionId}:${d.deviceId}`} data-session={a.sessionId} data-device={d.deviceId}>
+                  <td>{a.name}</td>
+                  <td>
+                    <DeviceName id={d.deviceId} names={a.deviceNames} />
+                  </td>
+                  <td className="num">{d.view}</td>
+                  <td className="num" data-testid="device-answered">
+                    {fmtPct(d.answerRate)}
+                  </td>
+                  <td className="num" data-testid="device-accuracy" data-labelled={d.labelled}>
+                    {fmtPct(d.accuracy)} <span className="muted">of {d.labelled}</span>
+                  </td>
+                  <td className="num" data-testid="device-missed">
+                    {d.missed}
+                  </td>
+                  <td className="num" data-testid="device-bytes">
+                    {d.bytesPerSample === null ? '–' : fmtBytes(d.bytesPerSample)}
+                  </td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      </div>
+    </Card>
   );
 }
