@@ -2,7 +2,7 @@
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useState } from 'react';
 import type { ThresholdStatistic } from '@ddnn/contracts';
-import { DeviceCards } from '../../components/compare/device-cards';
+import { DeviceCards, DeviceTable } from '../../components/compare/device-cards';
 import { ParetoCard } from '../../components/compare/pareto-card';
 import { PolicyTable } from '../../components/compare/policy-table';
 import { RunPicker } from '../../components/compare/run-picker';
@@ -22,6 +22,7 @@ function Results({ analyses, rows, statistic }: { analyses: SessionAnalysis[]; r
         <ParetoCard analyses={analyses} rows={rows} />
         <DeviceCards analyses={analyses} />
       </div>
+      <DeviceTable analyses={analyses} />
       <PolicyTable analyses={analyses} rows={rows} />
     </>
   );

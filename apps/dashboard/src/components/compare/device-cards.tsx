@@ -63,7 +63,7 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
             <tbody>
               {analyses.map((a) => (
                 <tr key={a.sessionId} data-session={a.sessionId}>
-                  <td>{a.name}</td>
+                  <td style={{ whiteSpace: 'normal' }}>{a.name}</td>
                   <td className="num" data-testid="fault-samples">
                     {a.samples}
                   </td>
@@ -83,13 +83,12 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
           </table>
         </div>
       </Card>
-      <DeviceTable analyses={analyses} />
     </>
   );
 }
 
-/** Every device of every run, in numbers: what the charts above draw, and the misses and bytes they do not. */
-function DeviceTable({ analyses }: { analyses: SessionAnalysis[] }) {
+/** Every device of every run, in numbers: what the device charts draw, and the misses and bytes they do not. */
+export function DeviceTable({ analyses }: { analyses: SessionAnalysis[] }) {
   return (
     <Card title="Devices">
       <div className="table-wrap">
