@@ -1,6 +1,7 @@
 // Shared jest settings: ts-jest transpiles only (type errors are the typecheck target's job),
 // and the workspace path aliases resolve to the libraries' sources.
 const { pathsToModuleNameMapper } = require('ts-jest');
+const path = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
 module.exports = {
@@ -14,4 +15,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'json'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/../../' }),
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // Database (*.int.spec.ts) and process (*.e2e.spec.ts) tests get the timeouts of libs/testing/src/timeouts.ts.
+  setupFilesAfterEnv: [path.join(__dirname, 'libs/testing/src/jest-timeouts.ts')],
 };

@@ -6,3 +6,5 @@ export * from './processes';
 export * from './platform';
 export * from './failover-proxy';
 export * from './http-receiver';
+export * from './device-side';
+export * from './timeouts';

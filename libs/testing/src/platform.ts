@@ -6,6 +6,7 @@ import { answersSample, type CreateSessionRequest, type DeviceList, type DeviceV
 import { waitFor } from './polling';
 import { type ApiProcess, cliMain, deviceMain, repoRoot, type RunningProcess, startApi, startNode, tempDir } from './processes';
 import { createTestDatabase } from './test-database';
+import { POLL_TIMEOUT_MS, RUN_TIMEOUT_MS } from './timeouts';
 
 /** The dataset e2e sessions run on: the CLI's synthetic multi-camera dataset (the demo's). */
 export const E2E_DATASET = 'synthetic-multicam-seed1';
@@ -56,7 +57,7 @@ export function synthDataset(dataDir: string, name = E2E_DATASET): string {
 }
 
 /** Waits until `count` devices matching `query` (a GET /api/devices query string) are active; resolves with them. */
-export function waitForDevices(op: OperatorClient, node: HasUrl, count: number, query = 'simulated=true', timeoutMs = 60_000): Promise<DeviceView[]> {
+export function waitForDevices(op: OperatorClient, node: HasUrl, count: number, query = 'simulated=true', timeoutMs = POLL_TIMEOUT_MS): Promise<DeviceView[]> {
   return waitFor(`${count} active devices (${query})`, async () => {
     const list = await op.call<DeviceList>(node, 'GET', `/api/devices?active=true&limit=50&${query}`);
     const up = list.items.filter((d) => d.connectivity.active);
@@ -79,7 +80,7 @@ export function researchSession(devices: Pick<DeviceView, 'id' | 'view'>[], over
 }
 
 /** Polls a session until it completes; a session that fails or is stopped throws with its error. */
-export function waitForSessionCompleted(op: OperatorClient, node: HasUrl, id: string, timeoutMs = 120_000): Promise<SessionView> {
+export function waitForSessionCompleted(op: OperatorClient, node: HasUrl, id: string, timeoutMs = RUN_TIMEOUT_MS): Promise<SessionView> {
   return waitFor('the session to complete', async () => {
     const v = await op.call<SessionView>(node, 'GET', `/api/sessions/${id}`);
     if (v.status === 'failed' || v.status === 'stopped') throw new Error(`session ended ${v.status}: ${v.error}`);
@@ -88,7 +89,7 @@ export function waitForSessionCompleted(op: OperatorClient, node: HasUrl, id: st
 }
 
 /** Polls a session until it has done at least `samples` samples. */
-export function waitForSamples(op: OperatorClient, node: HasUrl, id: string, samples: number, timeoutMs = 120_000): Promise<SessionView> {
+export function waitForSamples(op: OperatorClient, node: HasUrl, id: string, samples: number, timeoutMs = RUN_TIMEOUT_MS): Promise<SessionView> {
   return waitFor(`${samples} samples done`, async () => {
     const v = await op.call<SessionView>(node, 'GET', `/api/sessions/${id}`);
     return v.samplesDone >= samples ? v : undefined;

@@ -1,3 +1,5 @@
+import { POLL_TIMEOUT_MS } from './timeouts';
+
 /** A value `waitFor` keeps polling past. */
 type NotYet = undefined | null | false;
 
@@ -6,7 +8,7 @@ type NotYet = undefined | null | false;
  * A check that throws counts as "not yet" (a server still starting refuses connections); after `timeoutMs`
  * it fails naming `what` and the last error seen.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | NotYet> | T | NotYet, timeoutMs = 60_000, intervalMs = 100): Promise<Exclude<T, NotYet>> {
+export async function waitFor<T>(what: string, check: () => Promise<T | NotYet> | T | NotYet, timeoutMs = POLL_TIMEOUT_MS, intervalMs = 100): Promise<Exclude<T, NotYet>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './polling';
 import { freePort } from './ports';
+import { PROCESS_START_TIMEOUT_MS } from './timeouts';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 /** The built apps (`npx nx run-many -t build -p api device cli`): e2e tests run real processes. */
@@ -58,7 +59,7 @@ export interface ApiProcess extends RunningProcess {
  * Starts the built API on a free loopback port (no demo unless asked) and waits until /api/health answers 200.
  * On failure the process is killed and the error carries the end of its output.
  */
-export async function startApi(env: Record<string, string | undefined>, timeoutMs = 90_000): Promise<ApiProcess> {
+export async function startApi(env: Record<string, string | undefined>, timeoutMs = PROCESS_START_TIMEOUT_MS): Promise<ApiProcess> {
   if (!fs.existsSync(apiMain)) throw new Error(`missing ${apiMain}: build first (npx nx build api)`);
   const port = await freePort();
   const proc = startNode(apiMain, [], { PORT: String(port), HOST: '127.0.0.1', DDNN_DEMO: 'false', ...env });
