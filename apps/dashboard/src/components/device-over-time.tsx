@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
 import { RANGES } from '../lib/metrics';
 import { ConnectivityStrip, MetricChart, type Window } from './metric-chart';
+import { KeyedSelect } from './option-select';
 
 const DEVICE_RANGES = RANGES.filter((r) => ['1h', '6h', '24h', '7d'].includes(r.key));
 
@@ -28,13 +29,7 @@ export function DeviceOverTime({ deviceId }: { deviceId: string }) {
         </h2>
         <label>
           Time range
-          <select name="deviceRange" value={range.key} onChange={(e) => setKey(e.target.value)}>
-            {DEVICE_RANGES.map((r) => (
-              <option key={r.key} value={r.key}>
-                {r.label}
-              </option>
-            ))}
-          </select>
+          <KeyedSelect name="deviceRange" options={DEVICE_RANGES} value={range.key} onChange={setKey} />
         </label>
         <Link href={`/monitoring?device=${encodeURIComponent(deviceId)}&range=${range.key}`}>All its metrics →</Link>
       </div>

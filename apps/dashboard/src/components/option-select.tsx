@@ -26,3 +26,16 @@ export function OptionSelect<T extends string>({
     </select>
   );
 }
+
+/** A select over named choices ({key, label}: a time range, a refresh rate), by key. */
+export function KeyedSelect({ options, value, onChange, name }: { options: readonly { key: string; label: string }[]; value: string; onChange: (key: string) => void; name?: string }) {
+  return (
+    <select name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+      {options.map((o) => (
+        <option key={o.key} value={o.key}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  );
+}

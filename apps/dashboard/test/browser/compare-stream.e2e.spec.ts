@@ -1,27 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { SessionEventsPage, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
+import type { SimulationView, StreamView } from '@ddnn/contracts';
 import { countDeviceSide, waitFor } from '@ddnn/testing';
-import { launchBrowser, type Platform, screenshotDir, signedInPage, startPlatform } from '../support/harness';
-import { assertNoOverflow } from '../support/overflow';
+import { launchBrowser, type Platform, screenshot, signedInPage, startPlatform, startSceneStream, streamLog } from '../support/harness';
 
 let platform: Platform;
 let browser: Browser;
 let page: Page;
 let stream: string;
 let sim: SimulationView;
-
-/** The stream's whole log over REST. */
-async function streamLog(): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for (let after = ''; ; ) {
-    const p = await platform.call<SessionEventsPage>('GET', `/api/streams/${stream}/events?limit=1000${after ? `&after=${after}` : ''}`);
-    events.push(...p.events);
-    if (!p.hasMore || !p.checkpoint) return events;
-    after = p.checkpoint;
-  }
-}
 
 /** "66.7%" -> 0.667; "–" -> null. */
 const pct = (text: string | null) => (text && /^-?[\d.]+%/.test(text.trim()) ? Number.parseFloat(text) / 100 : null);
@@ -39,17 +25,7 @@ beforeAll(async () => {
   page = await signedInPage(browser, platform.url);
   await page.setViewportSize({ width: 1280, height: 800 });
   // The third camera is flaky from the start: it misses every other request, so the device side has faults to show.
-  sim = await platform.call<SimulationView>('POST', '/api/simulations', { devices: 3, source: 'scene', scene: { seed: 4 }, failures: [{ device: 2, atSample: 0, kind: 'flaky' }] });
-  ({ id: stream } = await platform.call<{ id: string }>('POST', '/api/streams', {
-    modelId: 'default',
-    topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
-    policy: { kind: 'entropy', thresholds: { local: 0.5 } },
-    mode: 'research',
-    rate: 4,
-    deadlineMs: 1500,
-    simulationId: sim.id,
-    name: 'crossing',
-  }));
+  ({ id: stream, sim } = await startSceneStream(platform, { name: 'crossing', devices: 3, seed: 4, rate: 4, deadlineMs: 1500, failures: [{ device: 2, atSample: 0, kind: 'flaky' }] }));
 }, 300_000);
 
 afterAll(async () => {
@@ -79,7 +55,7 @@ describe('/compare on a window of a stream in chromium', () => {
     await page.goto(`${platform.url}${href}`);
     await page.getByTestId('device-table').waitFor({ timeout: 90_000 });
     await page.getByTestId('compare-table').waitFor();
-    const log = await streamLog();
+    const log = await streamLog(platform, stream);
     const ids = sim.devices.filter((d) => d.role === 'end-device').map((d) => d.deviceId);
     const want = countDeviceSide(log, ids, lo, hi);
     expect(want.samples).toBeGreaterThan(0);
@@ -112,9 +88,7 @@ describe('/compare on a window of a stream in chromium', () => {
     expect(flaky.missed).toBeGreaterThan(0);
     expect(flaky.answerRate).toBeLessThan(Math.min(want.devices[0].answerRate, want.devices[1].answerRate));
 
-    fs.mkdirSync(screenshotDir, { recursive: true });
-    await assertNoOverflow(page, 'stream-compare-devices');
-    await page.screenshot({ path: path.join(screenshotDir, 'stream-compare-devices.png'), fullPage: true });
+    await screenshot(page, 'stream-compare-devices', true);
 
     await platform.call('POST', `/api/streams/${stream}/stop`);
   }, 400_000);

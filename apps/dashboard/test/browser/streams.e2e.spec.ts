@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { SessionEventsPage, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
+import type { StreamView } from '@ddnn/contracts';
 import { repoRoot, waitFor } from '@ddnn/testing';
-import { launchBrowser, type Platform, screenshotDir, signedInPage, startPlatform } from '../support/harness';
+import { launchBrowser, type Platform, screenshotDir, signedInPage, startPlatform, startSceneStream, streamLog } from '../support/harness';
 import { assertNoOverflow } from '../support/overflow';
 
 let platform: Platform;
@@ -29,33 +29,12 @@ async function shoot(name: string): Promise<void> {
 
 const decided = async () => (await platform.call<StreamView>('GET', `/api/streams/${stream}`)).summary?.samplesDecided ?? 0;
 
-/** The stream's whole log over REST. */
-async function streamLog(): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for (let after = ''; ; ) {
-    const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${stream}/events?limit=1000${after ? `&after=${after}` : ''}`);
-    events.push(...page.events);
-    if (!page.hasMore || !page.checkpoint) return events;
-    after = page.checkpoint;
-  }
-}
-
 beforeAll(async () => {
   platform = await startPlatform();
   browser = await launchBrowser();
   page = await signedInPage(browser, platform.url);
   await page.setViewportSize({ width: 1280, height: 800 });
-  const sim = await platform.call<SimulationView>('POST', '/api/simulations', { devices: 3, source: 'scene', scene: { seed: 2 } });
-  ({ id: stream } = await platform.call<{ id: string }>('POST', '/api/streams', {
-    modelId: 'default',
-    topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
-    policy: { kind: 'entropy', thresholds: { local: 0.5 } },
-    mode: 'research',
-    rate: 4,
-    deadlineMs: 5000,
-    simulationId: sim.id,
-    name: 'street cameras',
-  }));
+  ({ id: stream } = await startSceneStream(platform, { name: 'street cameras', devices: 3, seed: 2, rate: 4, deadlineMs: 5000 }));
 }, 300_000);
 
 afterAll(async () => {
@@ -137,7 +116,7 @@ describe('streams in chromium against the real API', () => {
     expect(m).not.toBeNull();
     const [lo, hi] = [Number(m?.[1]), Number(m?.[2])];
     const inWindow = new Set(
-      (await streamLog()).flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow && e.data.sampleIndex >= lo && e.data.sampleIndex <= hi ? [e.data.sampleIndex] : [])),
+      (await streamLog(platform, stream)).flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow && e.data.sampleIndex >= lo && e.data.sampleIndex <= hi ? [e.data.sampleIndex] : [])),
     );
     const rows = page.getByTestId('compare-table').locator('tbody tr');
     await expect(rows.count()).resolves.toBe(7);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { SessionEventsPage, SimulatedFailure, SimulationView, StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, repoRoot, startApi, type TestDatabase, tempDir } from '@ddnn/testing';
 import { assertNoOverflow } from './overflow';
@@ -97,4 +98,37 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
   // Every page, and at 1280 px every card, must fit: a horizontal scrollbar means something overflows.
   await assertNoOverflow(page, name);
+}
+
+/**
+ * A research-mode stream of the default model (entropy policy, T = 0.5) on the cameras of a new scene
+ * simulation, some of them failing as told.
+ */
+export async function startSceneStream(
+  platform: Platform,
+  o: { name: string; devices: number; seed: number; rate: number; deadlineMs: number; failures?: SimulatedFailure[] },
+): Promise<{ id: string; sim: SimulationView }> {
+  const sim = await platform.call<SimulationView>('POST', '/api/simulations', { devices: o.devices, source: 'scene', scene: { seed: o.seed }, ...(o.failures ? { failures: o.failures } : {}) });
+  const { id } = await platform.call<{ id: string }>('POST', '/api/streams', {
+    modelId: 'default',
+    topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
+    policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+    mode: 'research',
+    rate: o.rate,
+    deadlineMs: o.deadlineMs,
+    simulationId: sim.id,
+    name: o.name,
+  });
+  return { id, sim };
+}
+
+/** A stream's whole log over REST. */
+export async function streamLog(platform: Platform, id: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let after = ''; ; ) {
+    const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
+    events.push(...page.events);
+    if (!page.hasMore || !page.checkpoint) return events;
+    after = page.checkpoint;
+  }
 }

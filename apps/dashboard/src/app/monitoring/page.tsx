@@ -4,6 +4,7 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useState } from 'react';
 import type { MetricName, MetricSubject } from '@ddnn/contracts';
 import { MetricChart, type Window } from '../../components/metric-chart';
+import { KeyedSelect } from '../../components/option-select';
 import { Loading } from '../../components/ui';
 import { api } from '../../lib/api';
 import { RANGES, REFRESH, rangeOf } from '../../lib/metrics';
@@ -94,23 +95,11 @@ function Monitoring() {
         <form className="toolbar" aria-label="monitoring subject" onSubmit={(e) => (e.preventDefault(), set({ link: linkDraft.trim() }))}>
           <label>
             Time range
-            <select name="range" value={range.key} onChange={(e) => set({ range: e.target.value })}>
-              {RANGES.map((r) => (
-                <option key={r.key} value={r.key}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
+            <KeyedSelect name="range" options={RANGES} value={range.key} onChange={(k) => set({ range: k })} />
           </label>
           <label>
             Auto-refresh
-            <select name="refresh" value={refresh.key} onChange={(e) => set({ refresh: e.target.value })}>
-              {REFRESH.map((r) => (
-                <option key={r.key} value={r.key}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
+            <KeyedSelect name="refresh" options={REFRESH} value={refresh.key} onChange={(k) => set({ refresh: k })} />
           </label>
           <label>
             Run
