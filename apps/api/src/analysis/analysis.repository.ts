@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { streamIds, type SampleWindow } from '@ddnn/contracts';
-import { sessionSamplesFromEvents, type SessionSampleTable, type TableEvent } from '@ddnn/policies';
-import { runTableEvents } from './run-table-events';
+import { runTableEvents, sessionSamplesFromEvents, type SessionSampleTable, type TableEvent } from '@ddnn/policies';
 import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
