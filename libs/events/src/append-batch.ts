@@ -1,5 +1,5 @@
 import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
-import type { AppendRequest, ExpectedVersion } from './event-store';
+import type { AppendRequest, ExpectedVersion } from './store-types';
 import { formatCheckpoint } from './checkpoint';
 import { newEventId } from './event-id';
 import { expiresByAge, isUuidV7 } from './partitions';
