@@ -171,6 +171,18 @@ export async function sessionSummariesByIds(db: Queryable, sessionIds: string[])
   return new Map(rows.map((r) => [r.session_id, r.summary]));
 }
 
+/**
+ * `summary` folded on with the events of its log stream after its checkpoint, to the head of the log: from the
+ * stored projection (getSessionSummary, a batch or so behind) only the few events since are read, not the run.
+ */
+export async function foldToHead(store: EventStore, streamId: string, summary: SessionSummary): Promise<SessionSummary> {
+  for (;;) {
+    const page = await store.readStreamAfter(streamId, { after: summary.checkpoint ?? undefined, limit: 1000 });
+    summary = foldSessionEvents(summary, page.events);
+    if (!page.hasMore) return summary;
+  }
+}
+
 /** Session summaries, most recently updated first, optionally of one status. */
 export async function listSessionSummaries(
   db: Queryable,
