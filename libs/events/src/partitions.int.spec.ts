@@ -101,7 +101,7 @@ describe('stream partitions and retention (Postgres)', () => {
       store.appendToStream(streamIds.session('d2'), [{ ...ev.sampleStarted('d2', 0), eventId: events[2].eventId }], { expectedVersion: 'no_stream' }),
     ).rejects.toBeInstanceOf(EventIdReuseError);
     // Among ids of other days (the look-up covers the days between the batch's least and greatest id), in capitals.
-    const spread = [sampleAt('d3', 0, at(-6)), { ...ev.sampleStarted('d3', 1), eventId: events[1].eventId.toUpperCase() }, sampleAt('d3', 2, at(3))];
+    const spread = [sampleAt('d3', 0, at(-6)), { ...ev.sampleStarted('d3', 1), eventId: first.events[1].eventId.toUpperCase() }, sampleAt('d3', 2, at(3))];
     await expect(store.appendToStream(streamIds.session('d3'), spread)).rejects.toBeInstanceOf(EventIdReuseError);
     expect(await store.streamVersion(streamIds.session('d3'))).toBe(0);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE event_id = ANY ($1::uuid[])', [[...events.map((e) => e.eventId), sessionEvent.eventId]]);
