@@ -103,7 +103,7 @@ async function nextIdentity(q: QueryRunner, table: string): Promise<string> {
   return next;
 }
 
-function replaceOnce(text: string, from: string, to: string): string {
+export function replaceOnce(text: string, from: string, to: string): string {
   const at = text.indexOf(from);
   if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`migration source: expected exactly one '${from}'`);
   return text.slice(0, at) + to + text.slice(at + from.length);

@@ -18,6 +18,7 @@ import { Alerts1765300000010 } from './1765300000010-alerts';
 import { StreamSampleIndex1765400000000 } from './1765400000000-stream-sample-index';
 import { MetricsRollupJsonColumns1765400000005 } from './1765400000005-metrics-rollup-json-columns';
 import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-agreement';
+import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-batch-branch-probes';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -40,4 +41,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   StreamSampleIndex1765400000000,
   MetricsRollupJsonColumns1765400000005,
   MetricsPeerAgreement1765400000010,
+  AppendBatchBranchProbes1765500000000,
 ];

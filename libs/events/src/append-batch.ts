@@ -1,14 +1,15 @@
 import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
-import type { AppendRequest, ExpectedVersion } from './event-store';
+import type { AppendRequest, ExpectedVersion } from './store-types';
 import { formatCheckpoint } from './checkpoint';
 import { newEventId } from './event-id';
 import { expiresByAge, isUuidV7 } from './partitions';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts). */
+/** The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts, 1765500000000-append-batch-branch-probes.ts). */
 export const APPEND_BATCH_SQL =
-  'SELECT * FROM append_batch($1::text[], $2::integer[], $3::integer[], $4::bigint[], $5::integer[], $6::uuid[], $7::integer[], $8, $9::integer[], $10, $11)';
+  'SELECT * FROM append_batch($1::text[], $2::integer[], $3::integer[], $4::bigint[], $5::integer[], $6::uuid[], $7::integer[], $8, $9::integer[], $10, $11, ' +
+  '$12::uuid[], $13::uuid, $14::uuid, $15::uuid[])';
 
 /**
  * An encoded batch: the statement's parameters, and flat per-request and per-event arrays for decoding (one
@@ -69,9 +70,12 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   const metas: (EventMetadata | undefined)[] = [];
   const data: string[] = [];
   const metadata: string[] = [];
+  /** Per event: whether it goes to the day partitions (events_stream) rather than events_kept. */
+  const expiring: boolean[] = [];
   for (let r = 0; r < requests.length; r++) {
     const { streamId, events, expectedVersion } = requests[r];
     const first = ids.length;
+    let expires = false;
     let s = -1;
     let added = false;
     let before = 0;
@@ -79,6 +83,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (typeof streamId !== 'string' || streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
       if (!Array.isArray(events)) throw new Error(`append to ${streamId}: events must be an array`);
       const e = encodeExpected(expectedVersion);
+      expires = expiresByAge(streamId);
       s = streamIndex.get(streamId) ?? -1;
       if (s === -1) {
         s = streams.length;
@@ -98,7 +103,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
           throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
         }
         // Events of expiring streams are filed into day partitions by the time at the front of their id.
-        if (eventId !== undefined && !isUuidV7(eventId) && expiresByAge(streamId)) {
+        if (eventId !== undefined && !isUuidV7(eventId) && expires) {
           throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a UUIDv7 (newEventId()): a stream's events are filed by the time in their id`);
         }
         data.push(storableJson(payload, streamId, type, 'data'));
@@ -110,6 +115,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
         versions.push(version);
         payloads.push(payload);
         metas.push(meta ?? undefined);
+        expiring.push(expires);
       }
       sent.push(r);
       refused.push(undefined);
@@ -120,7 +126,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
     } catch (error) {
       // Take back what this request added (a stream it introduced is the last one).
       refused.push(error instanceof Error ? error : new Error(String(error)));
-      for (const a of [req, ids, ranks, types, versions, payloads, metas, data, metadata]) a.length = first;
+      for (const a of [req, ids, ranks, types, versions, payloads, metas, data, metadata, expiring]) a.length = first;
       if (added) {
         streams.pop();
         counts.pop();
@@ -130,6 +136,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       }
     }
   }
+  const probes = branchProbes(ids, expiring);
   const values = [
     streams,
     `{${counts.join(',')}}`,
@@ -142,8 +149,35 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
     `{${versions.join(',')}}`,
     data.join('\n'),
     metadata.join('\n'),
+    `{${probes.kept.join(',')}}`,
+    probes.keptLo,
+    probes.keptHi,
+    `{${probes.stream.join(',')}}`,
   ];
   return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
+}
+
+/**
+ * The ids append_batch looks up in the other partition branch, split by the branch each goes to, and the least and
+ * greatest of those bound for events_kept (in uuid order, the order of their lower-case text), which confine their
+ * probe into events_stream to the day partitions in between.
+ */
+function branchProbes(ids: readonly string[], expiring: readonly boolean[]): { kept: string[]; keptLo: string | null; keptHi: string | null; stream: string[] } {
+  const kept: string[] = [];
+  const stream: string[] = [];
+  let keptLo: string | null = null;
+  let keptHi: string | null = null;
+  for (let k = 0; k < ids.length; k++) {
+    if (expiring[k]) {
+      stream.push(ids[k]);
+      continue;
+    }
+    const id = ids[k].toLowerCase();
+    kept.push(id);
+    if (keptLo === null || id < keptLo) keptLo = id;
+    if (keptHi === null || id > keptHi) keptHi = id;
+  }
+  return { kept, keptLo, keptHi, stream };
 }
 
 function encodeExpected(e: ExpectedVersion | undefined): number | null {

@@ -1,6 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EVENTS_CSV_COLUMNS, type EventStore } from './event-store';
+import { EVENTS_CSV_COLUMNS } from './event-export';
+import type { EventStore } from './event-store';
 
 /**
  * One CSV field (RFC 4180) as Postgres' COPY (FORMAT csv) writes it: quoted when it holds a comma, quote, CR

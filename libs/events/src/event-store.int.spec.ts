@@ -325,11 +325,11 @@ describe('EventStore (Postgres)', () => {
   it('append_batch writes a batch without expectations as one row, and refuses ranks or counts that would leave a gap', async () => {
     const a = streamIds.session('ab1');
     await store.appendToStream(a, [ev.sampleStarted('ab1', 0)]);
-    const call = (counts: string, ranks: string) =>
+    const call = (counts: string, ranks: string, ids = [randomUUID(), randomUUID()].sort()) =>
       pool.query(
         `SELECT req, status, stream_positions::text AS bases, array_length(global_positions, 1) AS n
-           FROM append_batch($1::text[], $2::integer[], '{1}', '{NULL}', '{1,1}', $3::uuid[], $4::integer[], E'SampleStarted\\nSampleStarted', '{1,1}', $5, E'{}\\n{}')`,
-        [[a], counts, [randomUUID(), randomUUID()], ranks, ['{"sessionId":"ab1","sampleIndex":1}', '{"sessionId":"ab1","sampleIndex":2}'].join('\n')],
+           FROM append_batch($1::text[], $2::integer[], '{1}', '{NULL}', '{1,1}', $3::uuid[], $4::integer[], E'SampleStarted\\nSampleStarted', '{1,1}', $5, E'{}\\n{}', $3::uuid[], $6::uuid, $7::uuid, '{}')`,
+        [[a], counts, ids, ranks, ['{"sessionId":"ab1","sampleIndex":1}', '{"sessionId":"ab1","sampleIndex":2}'].join('\n'), ids[0], ids[1]],
       );
     // Counts adding up to more than the events would reserve positions nobody fills.
     await expect(call('{3}', '{1,2}')).rejects.toThrow(/counts add up to 3, not to the 2 events/);

@@ -100,6 +100,10 @@ describe('stream partitions and retention (Postgres)', () => {
     await expect(
       store.appendToStream(streamIds.session('d2'), [{ ...ev.sampleStarted('d2', 0), eventId: events[2].eventId }], { expectedVersion: 'no_stream' }),
     ).rejects.toBeInstanceOf(EventIdReuseError);
+    // Among ids of other days (the look-up covers the days between the batch's least and greatest id), in capitals.
+    const spread = [sampleAt('d3', 0, at(-6)), { ...ev.sampleStarted('d3', 1), eventId: first.events[1].eventId.toUpperCase() }, sampleAt('d3', 2, at(3))];
+    await expect(store.appendToStream(streamIds.session('d3'), spread)).rejects.toBeInstanceOf(EventIdReuseError);
+    expect(await store.streamVersion(streamIds.session('d3'))).toBe(0);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE event_id = ANY ($1::uuid[])', [[...events.map((e) => e.eventId), sessionEvent.eventId]]);
     expect(rows[0].n).toBe(4);
     expect(await store.streamVersion(stream)).toBe(3);
@@ -111,7 +115,7 @@ describe('stream partitions and retention (Postgres)', () => {
     await store.appendToStream(stream, [sampleAt('r1', 0, at(0))]);
     const ids = [newEventId(at(0)), newEventId(at(0))];
     const { rows } = await pool.query(
-      `SELECT req, status FROM append_batch($1::text[], '{2}', '{1}', '{NULL}', '{1,1}', $2::uuid[], '{1,1}', E'SampleStarted\\nSampleStarted', '{1,1}', $3, E'{}\\n{}')`,
+      `SELECT req, status FROM append_batch($1::text[], '{2}', '{1}', '{NULL}', '{1,1}', $2::uuid[], '{1,1}', E'SampleStarted\\nSampleStarted', '{1,1}', $3, E'{}\\n{}', '{}', NULL, NULL, $2::uuid[])`,
       [[stream], ids, ['{"sessionId":"r1","sampleIndex":1,"sampleId":"s1","label":null}', '{"sessionId":"r1","sampleIndex":2,"sampleId":"s2","label":null}'].join('\n')],
     );
     expect(rows).toEqual([{ req: 1, status: 'ok' }]);

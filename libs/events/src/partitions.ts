@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Queryable } from './event-store';
+import type { Queryable } from './store-types';
 
 /**
  * Streams whose events expire by age (retention): the ids starting with this. Every other stream (session-,

@@ -16,8 +16,11 @@ export interface SubscriptionOptions {
   name?: string;
   /** Where a subscriber without a stored checkpoint starts (exclusive); default the beginning of the log. */
   after?: string;
-  /** Handles one batch in log order; with a name, `tx` is the open transaction that stores the checkpoint. */
-  handle(events: StoredEvent[], tx: PoolClient | null): Promise<void>;
+  /**
+   * Handles one batch in log order; with a name, `tx` is the open transaction that stores the checkpoint. `after`
+   * is the checkpoint the batch follows (for a named subscriber the stored one, read under the row lock).
+   */
+  handle(events: StoredEvent[], tx: PoolClient | null, after: string): Promise<void>;
   batchSize?: number;
   /** Fallback polling when no notification arrives (default 1000 ms). */
   pollIntervalMs?: number;
@@ -122,8 +125,9 @@ export class Subscription {
   async step(): Promise<number> {
     const { name } = this.options;
     if (name === undefined) {
-      const page = await this.store.readAll({ after: this.cp, limit: this.batchSize });
-      if (page.events.length) await this.options.handle(page.events, null);
+      const after = this.cp;
+      const page = await this.store.readAll({ after, limit: this.batchSize });
+      if (page.events.length) await this.options.handle(page.events, null, after);
       return this.advance(page.events.length, page.checkpoint);
     }
     // Most wake-ups find nothing readable yet (the commit that woke them is held back by an older running
@@ -159,7 +163,7 @@ export class Subscription {
       parseCheckpoint(stored);
       const page = await this.store.readAll({ after: stored, limit: this.batchSize }, client);
       if (page.events.length) {
-        await this.options.handle(page.events, client);
+        await this.options.handle(page.events, client, stored);
         parseCheckpoint(page.checkpoint);
         await client.query(`UPDATE subscription_checkpoints SET checkpoint = '${page.checkpoint}', updated_at = now() WHERE name = '${name}'; COMMIT`);
       } else {

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import {
   answersSample,
+  emptySessionSummary,
   MAX_LABELS_PER_REQUEST,
   streamIds,
   type CreateStreamRequest,
@@ -13,7 +14,7 @@ import {
   type StreamSpec,
   type StreamView,
 } from '@ddnn/contracts';
-import { derivedTimedEventId, sessionSummariesByIds } from '@ddnn/events';
+import { derivedTimedEventId, foldToHead, getSessionSummary, sessionSummariesByIds } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { appendThroughOutages } from '../orchestrator/append-retry';
@@ -140,10 +141,12 @@ export class StreamsService {
     });
     const stream = streamIds.stream(id);
     const indices = [...wanted.keys()];
+    // The named samples' decisions and labels (by the sample index), and the stream's summary from its stored
+    // projection on (for the newest sample): nothing else of the stream is read, however long it has run.
     const [decisions, existing, summary] = await Promise.all([
       this.log.store.samplePayloads(stream, 'ExitDecided', indices),
       this.log.store.samplePayloads(stream, 'SampleLabelled', indices),
-      this.log.summary(id),
+      getSessionSummary(this.db.pool, id).then((stored) => foldToHead(this.log.store, stream, stored ?? emptySessionSummary(id))),
     ]);
     const decided = new Map(decisions.filter((d) => answersSample(d.data)).map((d) => [d.data.sampleIndex, { tier: d.data.tier, prediction: d.data.prediction }]));
     const labelled = new Map(existing.map((e) => [e.data.sampleIndex, e.data.label]));
@@ -186,7 +189,7 @@ export class StreamsService {
       const differing = now.filter((e) => e.data.label !== wanted.get(e.data.sampleIndex)).map((e) => e.data.sampleIndex);
       if (differing.length) throw new ConflictException(`sample(s) ${differing.join(', ')} were just labelled differently by another request`);
     }
-    const after = await this.log.summary(id);
+    const after = await foldToHead(this.log.store, stream, summary);
     return {
       results: indices.map((i) => ({
         sampleIndex: i,

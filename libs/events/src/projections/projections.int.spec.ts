@@ -135,6 +135,27 @@ describe('projections (Postgres)', () => {
     }
   });
 
+  it('two instances taking turns (two nodes) each read back what the other wrote: the rows equal a fold of the log', async () => {
+    const a = projectionsSubscription(store, { batchSize: 7, listen: false });
+    const b = projectionsSubscription(store, { batchSize: 7, listen: false });
+    await a.catchUp();
+    await b.catchUp();
+    const run = simulatedSession('t1', 3, 12);
+    const stream = streamIds.session('t1');
+    await store.appendToStream(stream, [run.start]);
+    for (const [k, events] of run.perSample.entries()) {
+      await store.appendToStream(stream, events);
+      // Each batch goes to one instance, in turns: the other's rows in memory are stale by then.
+      await (k % 2 ? a : b).catchUp();
+      await store.appendToStream(streamIds.device('t1-dev0'), [ev.deviceConnected('t1-dev0')]);
+      await (k % 2 ? b : a).catchUp();
+    }
+    await store.appendToStream(stream, [run.end]);
+    await a.catchUp();
+    expect(await getSessionSummary(pool, 't1')).toEqual((await store.readStream(stream)).reduce(foldSessionSummary, emptySessionSummary('t1')));
+    expect(await getDeviceStatus(pool, 't1-dev0')).toMatchObject({ connects: run.perSample.length, answered: run.truth.answeredByDevice['t1-dev0'] });
+  });
+
   it('the summary-shape migration clears rows of the older projection shape, and the subscription rebuilds them', async () => {
     await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
     const current = await snapshot();

@@ -9,8 +9,60 @@ import { sessionOf } from './session-summary';
 /** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
 export const PROJECTIONS_SUBSCRIBER = 'projections';
 
-/** Applies one batch of the log to the session_summaries and device_statuses tables, inside `tx`. */
-export async function applyProjections(events: StoredEvent[], tx: Queryable): Promise<void> {
+/** Rows kept in memory at most (beyond, the cache starts over: a miss costs one read). */
+const MAX_CACHED_ROWS = 2000;
+
+/**
+ * The projections' rows as this process last wrote them, valid while the stored checkpoint is the one its last
+ * batch moved to: only the projections write session_summaries and device_statuses, each batch under the
+ * subscription's checkpoint row lock (a rebuild too, which also moves the checkpoint), so a batch that starts
+ * where this process's last one ended finds the tables as it left them. Reading each batch's rows back (a
+ * summary is a few kB of jsonb) was a round trip per table and batch and most of their database CPU.
+ */
+export class ProjectionRows {
+  /** The checkpoint of the last batch written through this cache, or null (nothing known). */
+  private checkpoint: string | null = null;
+  readonly sessions = new Map<string, SessionSummary>();
+  readonly devices = new Map<string, DeviceStatus>();
+
+  /** Forgets everything unless the batch follows the last one this cache saw. */
+  follow(after: string): void {
+    if (after === this.checkpoint && this.sessions.size + this.devices.size <= MAX_CACHED_ROWS) return;
+    this.sessions.clear();
+    this.devices.clear();
+    this.checkpoint = null;
+  }
+
+  /** Takes the rows a batch wrote; `checkpoint` is where it moves the subscription (valid once it commits). */
+  wrote(checkpoint: string, sessions: Map<string, SessionSummary>, devices: Map<string, DeviceStatus>): void {
+    for (const [id, s] of sessions) this.sessions.set(id, s);
+    for (const [id, d] of devices) this.devices.set(id, d);
+    this.checkpoint = checkpoint;
+  }
+}
+
+const READ_ROWS = `SELECT 's' AS kind, session_id AS id, summary AS row FROM session_summaries WHERE session_id = ANY ($1::text[])
+  UNION ALL SELECT 'd', device_id, status FROM device_statuses WHERE device_id = ANY ($2::text[])`;
+
+// One statement for both tables (an empty array inserts nothing).
+const WRITE_ROWS = `WITH s AS (
+    INSERT INTO session_summaries (session_id, status, summary, updated_at)
+    SELECT x.id, x.status, x.summary, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, status, summary)
+    ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, summary = excluded.summary, updated_at = now()
+    RETURNING 1
+  ), d AS (
+    INSERT INTO device_statuses (device_id, connectivity, status, updated_at)
+    SELECT x.id, x.connectivity, x.status, now() FROM unnest($4::text[], $5::text[], $6::jsonb[]) AS x(id, connectivity, status)
+    ON CONFLICT (device_id) DO UPDATE SET connectivity = excluded.connectivity, status = excluded.status, updated_at = now()
+    RETURNING 1
+  ) SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM d) AS n`;
+
+/**
+ * Applies one batch of the log to the session_summaries and device_statuses tables, inside `tx` (which holds
+ * the projections' checkpoint row lock): reads the rows the batch touches that `rows` does not hold (one round
+ * trip), writes them back (one round trip).
+ */
+export async function applyProjections(events: StoredEvent[], tx: Queryable, rows = new ProjectionRows()): Promise<void> {
   const sessions = new Map<string, StoredEvent[]>();
   const devices = new Map<string, StoredEvent[]>();
   for (const e of events) {
@@ -19,36 +71,36 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable): Pr
     const d = deviceOf(e);
     if (d !== null) push(devices, d, e);
   }
-  if (sessions.size) {
-    const ids = [...sessions.keys()];
-    const { rows } = await tx.query<{ session_id: string; summary: SessionSummary }>(
-      'SELECT session_id, summary FROM session_summaries WHERE session_id = ANY ($1) FOR UPDATE',
-      [ids],
-    );
-    const current = new Map(rows.map((r) => [r.session_id, r.summary]));
-    const next = ids.map((id) => foldSessionEvents(current.get(id) ?? emptySessionSummary(id), sessions.get(id) as StoredEvent[]));
-    await tx.query(
-      `INSERT INTO session_summaries (session_id, status, summary, updated_at)
-       SELECT x.id, x.status, x.summary, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, status, summary)
-       ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, summary = excluded.summary, updated_at = now()`,
-      [ids, next.map((s) => s.status), next.map((s) => JSON.stringify(s))],
-    );
+  if (!sessions.size && !devices.size) return;
+  const missingSessions = [...sessions.keys()].filter((id) => !rows.sessions.has(id));
+  const missingDevices = [...devices.keys()].filter((id) => !rows.devices.has(id));
+  const stored = { sessions: new Map<string, SessionSummary>(), devices: new Map<string, DeviceStatus>() };
+  if (missingSessions.length || missingDevices.length) {
+    const read = await tx.query<{ kind: 's' | 'd'; id: string; row: SessionSummary | DeviceStatus }>(READ_ROWS, [missingSessions, missingDevices]);
+    for (const r of read.rows) {
+      if (r.kind === 's') stored.sessions.set(r.id, r.row as SessionSummary);
+      else stored.devices.set(r.id, r.row as DeviceStatus);
+    }
   }
-  if (devices.size) {
-    const ids = [...devices.keys()];
-    const { rows } = await tx.query<{ device_id: string; status: DeviceStatus }>(
-      'SELECT device_id, status FROM device_statuses WHERE device_id = ANY ($1) FOR UPDATE',
-      [ids],
-    );
-    const current = new Map(rows.map((r) => [r.device_id, r.status]));
-    const next = ids.map((id) => (devices.get(id) as StoredEvent[]).reduce(applyToDeviceStatus, current.get(id) ?? emptyDeviceStatus(id)));
-    await tx.query(
-      `INSERT INTO device_statuses (device_id, connectivity, status, updated_at)
-       SELECT x.id, x.connectivity, x.status, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, connectivity, status)
-       ON CONFLICT (device_id) DO UPDATE SET connectivity = excluded.connectivity, status = excluded.status, updated_at = now()`,
-      [ids, next.map((s) => s.connectivity), next.map((s) => JSON.stringify(s))],
-    );
+  const nextSessions = new Map<string, SessionSummary>();
+  for (const [id, list] of sessions) {
+    nextSessions.set(id, foldSessionEvents(rows.sessions.get(id) ?? stored.sessions.get(id) ?? emptySessionSummary(id), list));
   }
+  const nextDevices = new Map<string, DeviceStatus>();
+  for (const [id, list] of devices) {
+    nextDevices.set(id, list.reduce(applyToDeviceStatus, rows.devices.get(id) ?? stored.devices.get(id) ?? emptyDeviceStatus(id)));
+  }
+  const s = [...nextSessions];
+  const d = [...nextDevices];
+  await tx.query(WRITE_ROWS, [
+    s.map(([id]) => id),
+    s.map(([, x]) => x.status),
+    s.map(([, x]) => JSON.stringify(x)),
+    d.map(([id]) => id),
+    d.map(([, x]) => x.connectivity),
+    d.map(([, x]) => JSON.stringify(x)),
+  ]);
+  rows.wrote(events[events.length - 1].checkpoint, nextSessions, nextDevices);
 }
 
 /** The projections' subscription (not started): session summaries and device status kept current from the log. */
@@ -56,10 +108,14 @@ export function projectionsSubscription(
   store: EventStore,
   options: Omit<SubscriptionOptions, 'name' | 'handle'> = {},
 ): Subscription {
+  const rows = new ProjectionRows();
   return new Subscription(store, {
     ...options,
     name: PROJECTIONS_SUBSCRIBER,
-    handle: (events, tx) => applyProjections(events, tx as PoolClient),
+    handle: (events, tx, after) => {
+      rows.follow(after);
+      return applyProjections(events, tx as PoolClient, rows);
+    },
   });
 }
 
@@ -113,6 +169,18 @@ export async function sessionSummariesByIds(db: Queryable, sessionIds: string[])
     [sessionIds],
   );
   return new Map(rows.map((r) => [r.session_id, r.summary]));
+}
+
+/**
+ * `summary` folded on with the events of its log stream after its checkpoint, to the head of the log: from the
+ * stored projection (getSessionSummary, a batch or so behind) only the few events since are read, not the run.
+ */
+export async function foldToHead(store: EventStore, streamId: string, summary: SessionSummary): Promise<SessionSummary> {
+  for (;;) {
+    const page = await store.readStreamAfter(streamId, { after: summary.checkpoint ?? undefined, limit: 1000 });
+    summary = foldSessionEvents(summary, page.events);
+    if (!page.hasMore) return summary;
+  }
 }
 
 /** Session summaries, most recently updated first, optionally of one status. */

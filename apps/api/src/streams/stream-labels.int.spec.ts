@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { answersSample, streamIds, type LabelStreamResponse, type SessionEventsPage, type SimulationView, type StoredEvent } from '@ddnn/contracts';
+import { getSessionSummary, type ReadAllPage } from '@ddnn/events';
+import { repoRoot, waitFor } from '@ddnn/testing';
+import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { Database } from '../database/database';
+
+const ADMIN = 'test-operator-token-0123456789';
+const MODEL_DIR = path.join(repoRoot, 'models', 'default');
+
+jest.setTimeout(240_000);
+
+async function readAll(api: TestApi, id: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let after: string | null = null; ; ) {
+    const res: { status: number; body: SessionEventsPage } = await call<SessionEventsPage>(api, 'GET', `/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`, ADMIN);
+    expect(res.status).toBe(200);
+    events.push(...res.body.events);
+    if (!res.body.hasMore || res.body.events.length === 0) return events;
+    after = res.body.checkpoint;
+  }
+}
+
+/** Accuracy and labelled samples recounted from a stream's events: decided samples whose label is logged. */
+function recount(events: StoredEvent[]): { labelled: number; accuracy: number | null } {
+  const predictions = new Map<number, number>();
+  const labels = new Map<number, number>();
+  for (const e of events) {
+    if (e.type === 'ExitDecided' && answersSample(e.data)) predictions.set(e.data.sampleIndex, e.data.prediction);
+    if (e.type === 'SampleLabelled') labels.set(e.data.sampleIndex, e.data.label);
+  }
+  const both = [...labels].filter(([i]) => predictions.has(i));
+  const correct = both.filter(([i, l]) => predictions.get(i) === l).length;
+  return { labelled: both.length, accuracy: both.length ? correct / both.length : null };
+}
+
+describe('labelling a stream reads the named samples and the summary from its projection on, not the whole stream (real Postgres)', () => {
+  let api: TestApi;
+  let id: string;
+  let db: Database;
+
+  beforeAll(async () => {
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_SESSION_POLL_MS: '200', DDNN_CAPTURE_TOLERANCE_MS: '10000' });
+    db = api.app.get(Database);
+    expect((await call(api, 'POST', '/models', ADMIN, { path: MODEL_DIR, id: 'default' })).status).toBe(201);
+    const sim = (await call<SimulationView>(api, 'POST', '/simulations', ADMIN, { devices: 2, source: 'scene', scene: { seed: 7 } })).body;
+    const created = await call<{ id: string }>(api, 'POST', '/streams', ADMIN, {
+      modelId: 'default',
+      topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+      mode: 'research',
+      rate: 10,
+      deadlineMs: 5000,
+      simulationId: sim.id,
+    });
+    expect(created.status).toBe(201);
+    id = created.body.id;
+    // Waits on the log and the sessions table, not on GET /streams/:id: that would leave this node a summary folded
+    // from the stream's start, which the labels request must not need.
+    const stream = streamIds.stream(id);
+    await waitFor('30 samples decided', async () => (await db.store.countByType(stream, 'ExitDecided')) >= 30, 180_000, 200);
+    expect((await call(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);
+    await waitFor('the stream to stop', async () => (await api.sql<{ status: string }>('SELECT status FROM sessions WHERE id = $1', [id]))[0]?.status === 'stopped', 60_000, 200);
+  }, 240_000);
+  afterAll(() => api?.close(), 60_000);
+
+  it('answers with the accuracy a recount of the log gives, having read only the events after the projection', async () => {
+    const logged = await readAll(api, id);
+    const last = logged[logged.length - 1].checkpoint;
+    await waitFor('the projection to reach the end of the stream', async () => (await getSessionSummary(db.pool, id))?.checkpoint === last, 30_000, 50);
+    const decisions = logged.filter((e): e is StoredEvent<'ExitDecided'> => e.type === 'ExitDecided' && answersSample(e.data));
+    const named = decisions.slice(0, 6).map((e) => ({ sampleIndex: e.data.sampleIndex, label: (e.data.prediction + (e.data.sampleIndex % 2)) % 2 }));
+
+    // Another node, which has never folded this stream's summary.
+    const other = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_NODE_ID: 'labels-node-2' }, api.db);
+    const reads = jest.spyOn(other.app.get(Database).store, 'readStreamAfter');
+    try {
+      const res = await call<LabelStreamResponse>(other, 'POST', `/streams/${id}/labels`, ADMIN, named);
+      expect(res.status).toBe(200);
+      expect(res.body.results.map((r) => r.status)).toEqual(named.map(() => 'labelled'));
+      const read = (await Promise.all(reads.mock.results.map((r) => r.value as Promise<ReadAllPage>))).flatMap((p) => p.events);
+      // Nothing before the projection's checkpoint: only the labels this request logged.
+      expect(read.map((e) => e.type)).toEqual(named.map(() => 'SampleLabelled'));
+      expect(res.body).toMatchObject(recount(await readAll(api, id)));
+      expect(res.body.labelled).toBe(named.length);
+    } finally {
+      reads.mockRestore();
+      await other.close();
+    }
+    // Again, with the projection behind the log: what it has not folded yet counts too.
+    const more = decisions.slice(6, 10).map((e) => ({ sampleIndex: e.data.sampleIndex, label: e.data.prediction }));
+    const again = await call<LabelStreamResponse>(api, 'POST', `/streams/${id}/labels`, ADMIN, more);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject(recount(await readAll(api, id)));
+    expect(again.body.labelled).toBe(named.length + more.length);
+  });
+});
