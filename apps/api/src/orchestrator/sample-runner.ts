@@ -245,11 +245,9 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   // 5. The cloud, the last exit, answers from what reached it.
   if (r.next === 'cloud') {
     const shadow = r.answer !== null;
-    t = performance.now();
-    const cloudProbabilities = sections.cloud(cloudInputs);
-    const cloudMs = performance.now() - t;
-    if (!shadow) timing.serverModelMs += cloudMs;
-    out.cloud = evaluated('cloud', 'cloud', cloudProbabilities, cloudMs, shadow);
+    const cloud = await sections.cloud(cloudInputs);
+    if (!shadow) timing.serverModelMs += cloud.latencyMs;
+    out.cloud = evaluated('cloud', 'cloud', cloud.probabilities, cloud.latencyMs, shadow);
     r = decide(out);
   }
 
