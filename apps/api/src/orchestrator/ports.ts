@@ -24,7 +24,7 @@ export interface ServerSections {
   cloud(features: Map<number | string, Uint8Array>): Promise<CloudAnswer>;
 }
 
-/** Where the events of one session go (the batching writer); resolves once they are durable. */
+/** Where the events of one session go (the batching writer); resolves once they are durable. Gives events without an id their id, in place. */
 export interface EventSink {
   append(events: NewEvent[]): Promise<void>;
 }
