@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
-import { DATASET, modelOnlyRate, startBenchPlatform, type BenchPlatform } from './bench-session';
+import { DATASET, startBenchPlatform, type BenchPlatform } from './bench-platform';
+import { modelOnlyRate } from './bench-session';
 import { repoRoot } from './repo-root';
 
 export interface BenchStreamFlags {
