@@ -1,4 +1,6 @@
-import { retryWhileUnavailable } from '@ddnn/events';
+import type { NewEvent } from '@ddnn/contracts';
+import { newEventId, retryWhileUnavailable, type BatchingWriter } from '@ddnn/events';
+import type { EventSink } from './ports';
 
 /**
  * Runs one append of a session, retrying with backoff while the database is unreachable, for at most
@@ -19,4 +21,18 @@ export async function appendThroughOutages<T>(append: () => Promise<T>, outageLi
   });
   if (retried) warn(`append went through after ${retried} retries (${Math.round(performance.now() - started)} ms)`);
   return result;
+}
+
+/**
+ * A run's sink: appends through the node's batching writer, retried through outages. Events without an id get
+ * one in place first (the events are the caller's, written once: no copy of every event of every sample), so a
+ * retry of a commit whose answer was lost carries the same ids and writes nothing twice.
+ */
+export function outageProofSink(writer: BatchingWriter, stream: string, outageLimitMs: number, warn: (message: string) => void): EventSink {
+  return {
+    append: async (events: NewEvent[]) => {
+      for (const e of events) e.eventId ??= newEventId();
+      await appendThroughOutages(() => writer.append(stream, events), outageLimitMs, warn);
+    },
+  };
 }

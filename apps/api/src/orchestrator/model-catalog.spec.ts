@@ -114,6 +114,27 @@ describe('ModelCatalog', () => {
     expect(out.exit).toBe('cloud');
   });
 
+  const batchedCases: [string, TopologyInput, (number | string)[]][] = [
+    ['2', { devices: [0, 1, 2, 3, 4, 5] }, [0, 1, 2, 3, 4, 5]],
+    ['3', { devices: [0, 1, 2, 3], edges: [{ name: 'e1', devices: [0, 1] }, { name: 'e2', devices: [2, 3] }] }, ['e1', 'e2']],
+  ];
+  it.each(batchedCases)('the %s-tier cloud gives samples that reach it together exactly what each would get alone', async (name, topology, keys) => {
+    const cat = catalog({ [name]: await checkpoint(`${name}-batched`, topology) });
+    const d = await cat.describe(name);
+    const model = await cat.load(name);
+    const bytes = d.hasEdge ? d.messageSizes.edgeFeaturesBytes! : d.messageSizes.featuresBytes;
+    const rng = new Rng(11);
+    // Random feature maps, some inputs missing (a device or edge that did not answer).
+    const samples = Array.from({ length: 40 }, (_, n) => {
+      return new Map(keys.filter((_k, i) => (n + i) % 5 !== 0).map((k) => [k, Uint8Array.from({ length: bytes }, () => Math.floor(rng.next() * 256))] as const));
+    });
+    const alone: number[][] = [];
+    for (const s of samples) alone.push((await model.sections.cloud(s)).probabilities);
+    const together = await Promise.all(samples.map((s) => model.sections.cloud(s)));
+    expect(together.map((a) => a.probabilities)).toEqual(alone);
+    expect(new Set(alone.map((p) => p.join())).size).toBeGreaterThan(1);
+  });
+
   it('names an unregistered model', async () => {
     const models = { get: async () => Promise.reject(new Error('no model')) } as unknown as ModelsService;
     await expect(new ModelCatalog(models).describe('nope')).rejects.toThrow(/model 'nope' is not registered/);

@@ -14,6 +14,7 @@ import {
   type MapShape,
 } from '@ddnn/ddnn';
 import { ModelsService } from '../models/models.service';
+import { CloudBatcher } from './cloud-batcher';
 import type { ServerSections } from './ports';
 import type { SessionModel } from './session-runner';
 
@@ -95,6 +96,9 @@ export class ModelCatalog {
       ),
     );
     const edgeViews = new Map(topology.edges.map((e) => [e.name, e.devices]));
+    const cloudKeys: (number | string)[] = topology.edges.length ? topology.edges.map((e) => e.name) : topology.devices;
+    // One batcher per opened model: samples of every session on this model that reach the cloud together share a pass.
+    const cloudBatcher = new CloudBatcher((inputs: (Uint8Array | null)[][]) => cloud.inferBatch(inputs));
     const sections: ServerSections = {
       // The sections take their inputs in the model's own order, with null for what did not arrive.
       local: (scores) => (scores.size ? Array.from(local(topology.devices.map((v) => scores.get(v) ?? null))) : null),
@@ -108,10 +112,7 @@ export class ModelCatalog {
         if (!section) throw new Error(`model ${d.modelId} has no edge '${name}'`);
         return section.infer(section.devices.map((v) => features.get(v) ?? null));
       },
-      cloud: (features) => {
-        const keys: (number | string)[] = topology.edges.length ? topology.edges.map((e) => e.name) : topology.devices;
-        return Array.from(cloud.infer(keys.map((k) => features.get(k) ?? null)));
-      },
+      cloud: (features) => cloudBatcher.infer(cloudKeys.map((k) => features.get(k) ?? null)),
     };
     return { modelId: d.modelId, classes: manifest.classes, deviceViews: d.deviceViews, edges: d.edges, sections, messageSizes: d.messageSizes };
   }

@@ -1,3 +1,4 @@
+import type { CloudAnswer } from './cloud-batcher';
 import type { InferReply, InferRequest, NewEvent } from '@ddnn/contracts';
 
 /** How the orchestrator reaches devices (real or simulated alike): one request, one reply or a failure. */
@@ -16,11 +17,14 @@ export interface ServerSections {
   edgeViews(name: string): number[];
   /** A simulated edge node: its devices' features -> exit scores and features for the cloud. */
   edge(name: string, features: Map<number, Uint8Array>): { scores: Float32Array; features: Uint8Array };
-  /** Cloud class probabilities from device features (2-tier, by view) or edge features (3-tier, by name). */
-  cloud(features: Map<number | string, Uint8Array>): number[];
+  /**
+   * Cloud class probabilities from device features (2-tier, by view) or edge features (3-tier, by name), and
+   * the sample's share of the compute (samples reaching the cloud together run as one batch: CloudBatcher).
+   */
+  cloud(features: Map<number | string, Uint8Array>): Promise<CloudAnswer>;
 }
 
-/** Where the events of one session go (the batching writer); resolves once they are durable. */
+/** Where the events of one session go (the batching writer); resolves once they are durable. Gives events without an id their id, in place. */
 export interface EventSink {
   append(events: NewEvent[]): Promise<void>;
 }

@@ -53,9 +53,9 @@ function sections(cloud = [0.05, 0.05, 0.9]): ServerSections & { cloudInputs: Ma
     edge: () => {
       throw new Error('no edge in this model');
     },
-    cloud: (f) => {
+    cloud: async (f) => {
       cloudInputs.push(f);
-      return cloud;
+      return { probabilities: cloud, latencyMs: 1 };
     },
   };
 }

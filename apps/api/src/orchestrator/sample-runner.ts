@@ -48,7 +48,7 @@ type Answer<T> = { value: T; latencyMs: number; elapsedMs: number };
  * A device request with the session deadline. A late, failed, refused or unusable reply is a Failure, never a
  * throw: `read` turns the reply into what the sample needs and throws InvalidReplyError when it cannot.
  */
-async function ask<T>(
+function ask<T>(
   requester: DeviceRequester,
   deviceId: string,
   req: InferRequest,
@@ -56,32 +56,30 @@ async function ask<T>(
   read: (reply: Extract<InferReply, { ok: true }>, elapsedMs: number) => { value: T; latencyMs: number },
 ): Promise<Answer<T> | Failure> {
   const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<Failure>((resolve) => {
+  // One promise and one timer per request, settled by whichever comes first (a sample makes a dozen requests).
+  return new Promise((resolve) => {
     // The transport enforces the deadline too; this guard keeps a sample from hanging if it does not.
-    timer = setTimeout(() => resolve({ reason: 'timeout', detail: `no reply within ${deadlineMs} ms` }), deadlineMs + 50);
+    const timer = setTimeout(() => resolve({ reason: 'timeout', detail: `no reply within ${deadlineMs} ms` }), deadlineMs + 50);
+    requester.request(deviceId, req, deadlineMs).then(
+      (reply) => {
+        clearTimeout(timer);
+        // A skipped capture (a live source dropping a frame rather than lagging) is its own miss reason.
+        if (!reply.ok) return resolve('skipped' in reply ? { reason: 'skipped', detail: shortDetail(String(reply.error)) } : { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) });
+        const elapsedMs = performance.now() - t0;
+        // Caught here: a reply that cannot be read is a Failure, never a rejection.
+        try {
+          const answer = read(reply, elapsedMs);
+          resolve({ value: answer.value, latencyMs: answer.latencyMs, elapsedMs });
+        } catch (e) {
+          resolve(failureOf(e));
+        }
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        resolve(failureOf(e));
+      },
+    );
   });
-  try {
-    return await Promise.race([
-      requester.request(deviceId, req, deadlineMs).then(
-        (reply): Answer<T> | Failure => {
-          // A skipped capture (a live source dropping a frame rather than lagging) is its own miss reason.
-          if (!reply.ok) return 'skipped' in reply ? { reason: 'skipped', detail: shortDetail(String(reply.error)) } : { reason: 'error', detail: shortDetail(`device failed: ${String(reply.error)}`) };
-          const elapsedMs = performance.now() - t0;
-          // Caught here, not by the caller: a reply checked after the deadline won must not reject unobserved.
-          try {
-            return { ...read(reply, elapsedMs), elapsedMs };
-          } catch (e) {
-            return failureOf(e);
-          }
-        },
-        (e: unknown) => failureOf(e),
-      ),
-      deadline,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const isFailure = <T>(r: Answer<T> | Failure): r is Failure => 'reason' in r;
@@ -245,11 +243,9 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   // 5. The cloud, the last exit, answers from what reached it.
   if (r.next === 'cloud') {
     const shadow = r.answer !== null;
-    t = performance.now();
-    const cloudProbabilities = sections.cloud(cloudInputs);
-    const cloudMs = performance.now() - t;
-    if (!shadow) timing.serverModelMs += cloudMs;
-    out.cloud = evaluated('cloud', 'cloud', cloudProbabilities, cloudMs, shadow);
+    const cloud = await sections.cloud(cloudInputs);
+    if (!shadow) timing.serverModelMs += cloud.latencyMs;
+    out.cloud = evaluated('cloud', 'cloud', cloud.probabilities, cloud.latencyMs, shadow);
     r = decide(out);
   }
 

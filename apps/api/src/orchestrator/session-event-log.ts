@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { emptySessionSummary, foldSessionEvents, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
-import { newEventId, type EventStore } from '@ddnn/events';
+import { emptySessionSummary, foldSessionEvents, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
-import { appendThroughOutages } from './append-retry';
+import { outageProofSink } from './append-retry';
 import type { EventSink } from './ports';
 
 /** The session engine's view of the event log: a sink per session stream, resume state, pages, summaries. */
@@ -23,12 +23,7 @@ export class SessionEventLog {
    */
   sink(sessionId: string): EventSink {
     const stream = streamIds.session(sessionId);
-    return {
-      append: async (events: NewEvent[]) => {
-        const withIds = events.map((e) => (e.eventId ? e : ({ ...e, eventId: newEventId() } as NewEvent)));
-        await appendThroughOutages(() => this.db.writer.append(stream, withIds), this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`));
-      },
-    };
+    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`));
   }
 
   /** What a previous owner already logged: SessionStarted, and the samples started (each logged whole). */

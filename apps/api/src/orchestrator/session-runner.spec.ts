@@ -32,7 +32,7 @@ const model: SessionModel = {
     edge: () => {
       throw new Error('no edge');
     },
-    cloud: () => [0.01, 0.01, 0.98],
+    cloud: async () => ({ probabilities: [0.01, 0.01, 0.98], latencyMs: 1 }),
   },
 };
 

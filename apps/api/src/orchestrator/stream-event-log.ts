@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { emptySessionSummary, foldSessionEvents, streamIds, type NewEvent, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
-import { newEventId, type EventStore } from '@ddnn/events';
+import { emptySessionSummary, foldSessionEvents, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
-import { appendThroughOutages } from './append-retry';
+import { outageProofSink } from './append-retry';
 import type { EventSink } from './ports';
 
 /** Folds kept per node (a cache: any node rebuilds one from the log). */
@@ -25,12 +25,7 @@ export class StreamEventLog {
   /** Appends through the batching writer, retried through outages with the same event ids (never twice). */
   sink(runId: string): EventSink {
     const stream = streamIds.stream(runId);
-    return {
-      append: async (events: NewEvent[]) => {
-        const withIds = events.map((e) => (e.eventId ? e : ({ ...e, eventId: newEventId() } as NewEvent)));
-        await appendThroughOutages(() => this.db.writer.append(stream, withIds), this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`));
-      },
-    };
+    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`));
   }
 
   /** What a previous owner logged: StreamStarted, how many samples, and the highest index (samples are logged whole). */

@@ -85,17 +85,10 @@ export class SimulatedDevice implements DeviceEndpoint {
     this.calls.close(new EndpointClosedError(`simulated device ${this.name} stopped (${reason})`));
   }
 
-  async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.isClosed) throw new EndpointClosedError(`simulated device ${this.name} is stopped`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_r, reject) => {
-      timer = setTimeout(() => reject(new EndpointTimeoutError(`simulated device ${this.name} did not answer ${event} within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      return await this.calls.run(Promise.race([this.handle(event, payload, timeoutMs), timeout]));
-    } finally {
-      clearTimeout(timer);
-    }
+  call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.isClosed) return Promise.reject(new EndpointClosedError(`simulated device ${this.name} is stopped`));
+    const timeout = { ms: timeoutMs, error: () => new EndpointTimeoutError(`simulated device ${this.name} did not answer ${event} within ${timeoutMs} ms`) };
+    return this.calls.run(this.handle(event, payload, timeoutMs), timeout);
   }
 
   private async handle(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
@@ -105,11 +98,12 @@ export class SimulatedDevice implements DeviceEndpoint {
       return new Promise<never>(() => undefined);
     }
     if (failure === 'drop') return new Promise<never>(() => undefined);
-    await this.transmit(payload);
+    // Without a simulated link nothing is awaited for it (a sample makes a dozen calls).
+    if (this.options.link) await this.transmit(this.options.link, payload);
     const reply = event === 'deploy' ? await this.runtime.deploy(payload) : await this.runtime.infer(payload);
     if (event === 'infer') this.reportCapture(payload, reply);
     if (failure === 'slow') await sleep(timeoutMs * 3);
-    await this.transmit(reply);
+    if (this.options.link) await this.transmit(this.options.link, reply);
     return reply;
   }
 
@@ -135,9 +129,7 @@ export class SimulatedDevice implements DeviceEndpoint {
     return null;
   }
 
-  private async transmit(message: unknown): Promise<void> {
-    const link = this.options.link;
-    if (!link) return;
+  private async transmit(link: SimulatedLink, message: unknown): Promise<void> {
     const ms = link.latencyMs + (wireBytes(message) * 8) / link.bandwidthKbps;
     if (ms > 0) await sleep(ms);
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { benchDatabase, buildApp, freePort, waitFor } from './bench-session';
+import { benchDatabase, buildApp, freePort, waitFor } from './bench-platform';
 import { type Fault } from './bench';
 import { repoRoot } from './repo-root';
 

@@ -1,7 +1,9 @@
+import os from 'node:os';
 import path from 'node:path';
 import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
-import { DATASET, modelOnlyRate, startBenchPlatform, type BenchPlatform } from './bench-session';
+import { databaseCpuMs, DATASET, processCpuMs, startBenchPlatform, type BenchPlatform } from './bench-platform';
+import { modelOnlyRate } from './bench-session';
 import { repoRoot } from './repo-root';
 
 export interface BenchStreamFlags {
@@ -31,6 +33,29 @@ interface Attempt {
   events: number;
   seconds: number;
   lagsMs: number[];
+  /** Triggers per second over the window (the stream's own pacing, whatever was decided). */
+  triggersPerSecond: number;
+  /** CPU over the window, in cores: the API process (all threads) and the database backends serving it. */
+  apiCores: number;
+  dbCores: number;
+  /** The machine's 1-minute load average at the end of the window (other processes share the cores). */
+  load: number;
+  /** What held this rate back: see limitOf. */
+  limit: string;
+}
+
+/**
+ * Why a rate was not held, from what the window measured: `cpu` when the API and its database used (nearly)
+ * every core; `machine` when they did not but other processes kept the machine loaded past its cores (the
+ * figure then says little about the platform); otherwise `triggers` (the stream could not pace its triggers
+ * though CPU was left) or `lag` (decisions queued behind something other than CPU: the log's commits, the window).
+ */
+function limitOf(a: Pick<Attempt, 'held' | 'reason' | 'apiCores' | 'dbCores' | 'load'>): string {
+  if (a.held) return 'none';
+  const cores = os.cpus().length;
+  if (a.apiCores + a.dbCores >= 0.85 * cores) return 'cpu';
+  if (a.load >= cores) return 'machine';
+  return /triggered/.test(a.reason) ? 'triggers' : 'lag';
 }
 
 /** The action of `ddnn bench stream` (registered in ./bench). */
@@ -104,6 +129,9 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   let reason = '';
   let after: string | undefined;
   let t0: number | null = null;
+  // CPU counters from the moment the window's start is seen in the log to the end of the attempt.
+  let cpu0: { at: number; api: number; db: Map<number, number> } | null = null;
+  let lastInWindow = 0;
   try {
     for (;;) {
       const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
@@ -116,7 +144,10 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
           t0 ??= at;
           if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
           const inWindow = windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000;
-          if (inWindow) windowTriggers++;
+          if (inWindow) {
+            windowTriggers++;
+            lastInWindow = at;
+          }
           // A stream that cannot keep up triggers less often rather than lagging (never a burst): a rate whose
           // triggers fall clearly behind is not held, and waiting out the whole window only delayed the verdict.
           const span = windowStart === null ? 0 : at - windowStart;
@@ -134,6 +165,9 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
           if (lag > 2 * flags.lagMs) reason = `sample ${e.data.sampleIndex} decided ${lag} ms after its trigger`;
         }
       }
+      if (windowStart !== null && !cpu0) {
+        cpu0 = { at: performance.now(), api: processCpuMs(platform.api.pid), db: await platform.backendCpuMs() };
+      }
       if (reason) break;
       const newest = Math.max(0, ...triggers.values());
       if (windowStart !== null && newest >= windowStart + flags.seconds * 1000 + flags.lagMs * 2) break;
@@ -142,12 +176,21 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   } finally {
     await platform.call<StreamView>('POST', `/api/streams/${id}/stop`);
   }
+  const cpu1 = { at: performance.now(), api: processCpuMs(platform.api.pid), db: await platform.backendCpuMs() };
+  const wallMs = cpu0 ? cpu1.at - cpu0.at : NaN;
+  const apiCores = cpu0 ? (cpu1.api - cpu0.api) / wallMs : NaN;
+  const dbCores = cpu0 ? databaseCpuMs(cpu0.db, cpu1.db) / wallMs : NaN;
+  const triggersPerSecond = windowStart !== null && lastInWindow > windowStart ? (windowTriggers - 1) / ((lastInWindow - windowStart) / 1000) : NaN;
   const expected = rate * flags.seconds;
   const p99 = percentile(lagsMs, 0.99);
   if (!reason && samples < expected * 0.95) reason = `${samples} samples decided in ${flags.seconds} s, the rate asks for ${Math.round(expected)}`;
   if (!reason && p99 >= flags.lagMs) reason = `p99 decision lag ${Math.round(p99)} ms`;
-  const a: Attempt = { rate, held: !reason, reason: reason || 'held', samples, events, seconds: flags.seconds, lagsMs };
-  log(`  ${a.held ? 'held' : 'not held'}: ${a.reason}; ${samples} samples, p50 lag ${Math.round(percentile(lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms`);
+  const measured = { held: !reason, reason: reason || 'held', apiCores, dbCores, load: os.loadavg()[0] };
+  const a: Attempt = { rate, ...measured, samples, events, seconds: flags.seconds, lagsMs, triggersPerSecond, limit: limitOf(measured) };
+  log(
+    `  ${a.held ? 'held' : `not held (limit: ${a.limit})`}: ${a.reason}; ${samples} samples, p50 lag ${Math.round(percentile(lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms;` +
+      ` ${round(triggersPerSecond)} triggers/s, API ${round(apiCores, 2)} cores, database ${round(dbCores, 2)} cores, load ${round(a.load)}`,
+  );
   return a;
 }
 
@@ -161,6 +204,8 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 
 function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], flags: BenchStreamFlags) {
   const rate = held ? held.samples / held.seconds : 0;
+  // The ceiling: the lowest rate tried above the one held, and what stopped it.
+  const above = attempts.filter((a) => !a.held && (!held || a.rate > held.rate)).sort((a, b) => a.rate - b.rate)[0];
   return {
     headline: {
       samplesPerSecond: round(rate),
@@ -168,12 +213,25 @@ function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], fl
       ratio: round(rate / modelOnly, 3),
       decisionLatencyMs: held ? { p50: round(percentile(held.lagsMs, 0.5)), p99: round(percentile(held.lagsMs, 0.99)) } : null,
       eventsPerSecond: held ? round(held.events / held.seconds) : 0,
+      apiCpuMsPerSample: held ? round((held.apiCores * 1000) / (held.samples / held.seconds), 2) : null,
+      dbCpuMsPerSample: held ? round((held.dbCores * 1000) / (held.samples / held.seconds), 2) : null,
+      limit: above ? above.limit : 'none',
     },
     detail: {
       threshold: flags.threshold,
       heldSeconds: flags.seconds,
       lagLimitMs: flags.lagMs,
-      attempts: attempts.map((a) => ({ rate: a.rate, held: a.held, reason: a.reason })),
+      cores: os.cpus().length,
+      attempts: attempts.map((a) => ({
+        rate: a.rate,
+        held: a.held,
+        reason: a.reason,
+        limit: a.limit,
+        triggersPerSecond: round(a.triggersPerSecond),
+        apiCores: round(a.apiCores, 2),
+        dbCores: round(a.dbCores, 2),
+        load: round(a.load),
+      })),
     },
   };
 }
@@ -182,10 +240,15 @@ function formatResult(r: ReturnType<typeof result>): string {
   const { headline: h, detail: d } = r;
   return [
     `stream: six simulated devices replaying the test split, T=${d.threshold}, every event persisted; a rate counts when held ${d.heldSeconds} s with p99 decision lag < ${d.lagLimitMs} ms`,
-    ...d.attempts.map((a) => `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason}`),
+    ...d.attempts.map(
+      (a) =>
+        `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason} (limit ${a.limit}; ${a.triggersPerSecond} triggers/s, API ${a.apiCores} + database ${a.dbCores} of ${d.cores} cores, load ${a.load})`,
+    ),
     `  stream             ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s, decision lag p50 ${h.decisionLatencyMs?.p50 ?? '-'} ms, p99 ${h.decisionLatencyMs?.p99 ?? '-'} ms`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
+    `  CPU                API ${h.apiCpuMsPerSample ?? '-'} ms, database ${h.dbCpuMsPerSample ?? '-'} ms per sample at the rate held`,
+    `  ceiling            ${h.limit} (what held back the lowest rate tried above the one held)`,
     '',
   ].join('\n');
 }

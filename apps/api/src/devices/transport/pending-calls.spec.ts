@@ -23,6 +23,21 @@ describe('PendingCalls', () => {
     expect(calls.size).toBe(0);
   });
 
+  it('fails a call that outlasts its timeout, and a call that settles in time clears its timer', async () => {
+    const calls = new PendingCalls();
+    const late = calls.run(new Promise(() => undefined), { ms: 20, error: () => new Error('too slow') });
+    await expect(late).rejects.toThrow('too slow');
+    expect(calls.size).toBe(0);
+    jest.useFakeTimers();
+    try {
+      const quick = calls.run(Promise.resolve('ok'), { ms: 1000, error: () => new Error('too slow') });
+      await expect(quick).resolves.toBe('ok');
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps no reply reachable after its call settled, however long the endpoint stays open', async () => {
     const calls = new PendingCalls();
     const refs: WeakRef<object>[] = [];

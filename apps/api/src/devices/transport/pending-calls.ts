@@ -10,15 +10,37 @@ export class PendingCalls {
   private readonly pending = new Set<(error: Error) => void>();
   private closedWith: Error | null = null;
 
-  /** `work`'s outcome, or the close error if the endpoint closes first. */
-  run<T>(work: Promise<T>): Promise<T> {
+  /**
+   * `work`'s outcome, or the close error if the endpoint closes first, or (with `timeout`) its error once
+   * `timeout.ms` pass first. One promise and one timer per call: a simulated fleet makes a dozen calls a sample.
+   */
+  run<T>(work: Promise<T>, timeout?: { ms: number; error: () => Error }): Promise<T> {
     if (this.closedWith) {
       work.catch(() => undefined);
       return Promise.reject(this.closedWith);
     }
     return new Promise<T>((resolve, reject) => {
-      this.pending.add(reject);
-      work.then(resolve, reject).finally(() => this.pending.delete(reject));
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(fail);
+      };
+      const fail = (error: Error): void => {
+        settle();
+        reject(error);
+      };
+      this.pending.add(fail);
+      if (timeout) timer = setTimeout(() => fail(timeout.error()), timeout.ms);
+      work.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
     });
   }
 
