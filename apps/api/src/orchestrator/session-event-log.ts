@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { emptySessionSummary, foldSessionEvents, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
-import type { EventStore } from '@ddnn/events';
+import { emptySessionSummary, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import { foldToHead, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { outageProofSink } from './append-retry';
 import type { EventSink } from './ports';
@@ -47,13 +47,7 @@ export class SessionEventLog {
    */
   summary(sessionId: string): Promise<SessionSummary> {
     const previous = this.summaries.get(sessionId) ?? Promise.resolve(emptySessionSummary(sessionId));
-    const next = previous.catch(() => emptySessionSummary(sessionId)).then(async (summary) => {
-      for (;;) {
-        const page = await this.store.readSessionEvents(sessionId, { after: summary.checkpoint ?? undefined, limit: 1000 });
-        summary = foldSessionEvents(summary, page.events);
-        if (!page.hasMore) return summary;
-      }
-    });
+    const next = previous.catch(() => emptySessionSummary(sessionId)).then((summary) => foldToHead(this.store, streamIds.session(sessionId), summary));
     this.summaries.set(sessionId, next);
     if (this.summaries.size > 1000) this.summaries.delete(this.summaries.keys().next().value as string);
     return next;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { emptySessionSummary, foldSessionEvents, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
-import type { EventStore } from '@ddnn/events';
+import { emptySessionSummary, streamIds, type SessionEventsPage, type SessionSummary } from '@ddnn/contracts';
+import { foldToHead, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { outageProofSink } from './append-retry';
 import type { EventSink } from './ports';
@@ -49,13 +49,7 @@ export class StreamEventLog {
   summary(runId: string): Promise<SessionSummary> {
     const stream = streamIds.stream(runId);
     const previous = this.summaries.get(runId) ?? Promise.resolve(emptySessionSummary(runId));
-    const next = previous.catch(() => emptySessionSummary(runId)).then(async (summary) => {
-      for (;;) {
-        const page = await this.store.readStreamAfter(stream, { after: summary.checkpoint ?? undefined, limit: 1000 });
-        summary = foldSessionEvents(summary, page.events);
-        if (!page.hasMore) return summary;
-      }
-    });
+    const next = previous.catch(() => emptySessionSummary(runId)).then((summary) => foldToHead(this.store, stream, summary));
     this.summaries.delete(runId);
     this.summaries.set(runId, next);
     if (this.summaries.size > MAX_CACHED_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value as string);

@@ -19,8 +19,6 @@ function deviceSection(view: number): DeviceSectionRunner {
   return binaryDeviceSectionRunner(manifest, `device-${view}`, readFileSync(path.join(MODEL_DIR, `device-${view}.bin`)));
 }
 
-jest.setTimeout(120_000);
-
 const probabilitiesOf = (section: DeviceSectionRunner, pixels: Float32Array) => Array.from(softmax(section.infer(pixels).scores));
 const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-6);
 

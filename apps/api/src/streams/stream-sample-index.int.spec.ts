@@ -9,8 +9,6 @@ const RUN = '0193a5a0-0000-7000-8000-00000000a001';
 const OTHER = '0193a5a0-0000-7000-8000-00000000a002';
 const SAMPLES = 4000;
 
-jest.setTimeout(120_000);
-
 /** One sample of a stream as the engine logs it: started, two sections, its answering exit and the bytes it moved. */
 function sampleEvents(run: string, i: number, at: number): NewEvent[] {
   const base = { sessionId: run, sampleIndex: i };

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sectionName, type CreateSessionRequest, type SessionRunStats, type SessionView } from '@ddnn/contracts';
 import { log } from '../log';
+import { round } from '../stats';
 import { commitOf, databaseCpuMs, DATASET, processCpuMs, startBenchPlatform, waitFor } from './bench-platform';
 import { repoRoot } from './repo-root';
 
@@ -126,7 +127,6 @@ export async function modelOnlyRate(root: string, modelDir: string, datasetDir: 
   return done / ((performance.now() - t0) / 1000);
 }
 
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 interface Measured {
   stats: SessionRunStats;

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
+import { round } from '../stats';
 import { databaseCpuMs, DATASET, processCpuMs, startBenchPlatform, type BenchPlatform } from './bench-platform';
 import { modelOnlyRate } from './bench-session';
 import { repoRoot } from './repo-root';
@@ -200,7 +201,6 @@ function percentile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], flags: BenchStreamFlags) {
   const rate = held ? held.samples / held.seconds : 0;
