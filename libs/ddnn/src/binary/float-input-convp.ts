@@ -1,3 +1,4 @@
+import { lowMask } from './bits';
 import { ConvPLayer, type ConvPLayerOptions } from './convp-layer';
 import type { ConvPWeights } from './section-weights';
 
@@ -15,8 +16,10 @@ export class FloatInputConvP extends ConvPLayer {
   // Per channel: the value the pooled max is compared with, and whether the bit is max >= it (else max <= it).
   private readonly critical: Float64Array;
   private readonly up: Uint8Array;
-  // Per conv output (HW x channels): its comparison with the channel's critical value.
-  private readonly hits: Uint8Array;
+  // Per conv output pixel, wordsPerPixel words: bit c = channel c's comparison with its critical value.
+  private readonly hits: Int32Array;
+  // Per output word: bits of the channels whose pooled bit is an OR of the window's hits (the rest are an AND).
+  private readonly upBits: Int32Array;
   // Groups of three input channels; per padded pixel and group the four signed sums v0 +- v1 +- v2.
   private readonly groups: number;
   private readonly combos: Float64Array;
@@ -33,7 +36,9 @@ export class FloatInputConvP extends ConvPLayer {
       this.up[c] = this.thresholdScale[c] > 0 ? 1 : 0;
       this.critical[c] = this.thresholdScale[c] * this.thresholdAt[c];
     }
-    this.hits = new Uint8Array(this.height * this.width * cout);
+    this.hits = new Int32Array(this.height * this.width * this.wordsPerPixel);
+    this.upBits = new Int32Array(this.wordsPerPixel);
+    for (let c = 0; c < cout; c++) if (this.up[c]) this.upBits[c >>> 5] |= 1 << (c & 31);
     this.groups = Math.ceil(cin / 3);
     const groups = this.groups;
     this.combos = new Float64Array((this.height + 2) * (this.width + 2) * groups * 8);
@@ -116,16 +121,19 @@ export class FloatInputConvP extends ConvPLayer {
     const up = this.up;
     const hits = this.hits;
     const terms = 9 * groups;
+    hits.fill(0);
     for (let c = 0; c < cout; c++) {
       const t0 = c * terms;
       const critical = crit[c];
       const isUp = up[c] === 1;
+      const word = c >>> 5;
+      const bit = 1 << (c & 31);
       // The common case (up to three input channels): nine signed sums, offsets in locals.
       const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = tapOffset.subarray(t0, t0 + 9);
       for (let y = 0; y < height; y++) {
         let base = y * pw * groups * 8;
-        let o = y * width * cout + c;
-        for (let x = 0; x < width; x++, base += groups * 8, o += cout) {
+        let o = y * width * wpp + word;
+        for (let x = 0; x < width; x++, base += groups * 8, o += wpp) {
           let a: number;
           if (groups === 1) {
             a = combos[base + o0] + combos[base + o1] + combos[base + o2] + combos[base + o3] + combos[base + o4] + combos[base + o5] + combos[base + o6] + combos[base + o7] + combos[base + o8];
@@ -134,12 +142,13 @@ export class FloatInputConvP extends ConvPLayer {
             for (let t = t0; t < t0 + terms; t++) a += combos[base + tapOffset[t]];
           }
           if (Math.abs(a - critical) <= bound) a = this.exactConv(y, x, c);
-          hits[o] = isUp ? (a >= critical ? 1 : 0) : a <= critical ? 1 : 0;
+          if (isUp ? a >= critical : a <= critical) hits[o] |= bit;
         }
       }
     }
-    output.fill(0);
-    const { rows, cols } = this;
+    // The pool, all channels of a word at once: up channels OR their window's hits (some value >= critical), down
+    // channels AND them (every value <= critical).
+    const { rows, cols, upBits } = this;
     for (let oy = 0; oy < this.outHeight; oy++) {
       const y0 = Math.max(oy * stride - rows.padBefore, 0);
       const y1 = Math.min(oy * stride - rows.padBefore + 3, height);
@@ -147,18 +156,17 @@ export class FloatInputConvP extends ConvPLayer {
         const x0 = Math.max(ox * stride - cols.padBefore, 0);
         const x1 = Math.min(ox * stride - cols.padBefore + 3, width);
         const out = (oy * this.outWidth + ox) * wpp;
-        for (let c = 0; c < cout; c++) {
-          // up: some value >= crit (OR); down: every value <= crit (AND).
+        for (let k = 0; k < wpp; k++) {
           let any = 0;
-          let all = 1;
+          let all = -1;
           for (let yy = y0; yy < y1; yy++) {
             for (let xx = x0; xx < x1; xx++) {
-              const h = hits[(yy * width + xx) * cout + c];
+              const h = hits[(yy * width + xx) * wpp + k];
               any |= h;
               all &= h;
             }
           }
-          if (up[c] ? any : all) output[out + (c >>> 5)] |= 1 << (c & 31);
+          output[out + k] = ((any & upBits[k]) | (all & ~upBits[k])) & lowMask(Math.min(32, cout - 32 * k));
         }
       }
     }
