@@ -1,6 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { withCustomGrad } from './custom-grad';
 import { signOf, steMask } from './binarize';
+import { runJsKernel, type JsKernel } from './heap-kernel';
+
+/** [N,H,W,C] -> [C,H+2,W+2,N] with a zero border: one pass of data movement (tf.pad + tf.transpose are two slow ones). */
+const PAD_TRANSPOSE: JsKernel<Record<string, never>> = {
+  name: 'DdnnPadTransposeForWeightGrad',
+  outShape: ([[n, h, w, c]]) => [c, h + 2, w + 2, n],
+  compute: (out, [x], [[n, h, w, c]]) => {
+    const pw = w + 2;
+    let i = 0;
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let xx = 0; xx < w; xx++) {
+          const o = ((y + 1) * pw + xx + 1) * n + b;
+          for (let k = 0; k < c; k++, i++) out[o + k * (h + 2) * pw * n] = x[i];
+        }
+      }
+    }
+  },
+};
 
 /**
  * The input of a 3x3 pad-1 conv laid out for its weight gradient: padded, then transposed to [Cin, H+2, W+2, N]
@@ -8,7 +27,7 @@ import { signOf, steMask } from './binarize';
  * data, so this is prepared once per batch and reused every step.
  */
 export function prepareWeightGradInput(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]));
+  return runJsKernel(PAD_TRANSPOSE, [x], {}) as tf.Tensor4D;
 }
 
 function weightGrad(xT: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {

@@ -4,7 +4,7 @@ import { initBackend } from '../backend';
 import { batchNormTrain } from './batchnorm';
 import { signOf, signSte } from './binarize';
 import { BN_EPSILON } from './constants';
-import { binaryConv, binaryDense } from './conv';
+import { binaryConv, binaryDense, prepareWeightGradInput } from './conv';
 import { maxPool3x3 } from './maxpool';
 
 function random(shape: number[], seed: number, scale = 1, integer = false): Float32Array {
@@ -78,6 +78,13 @@ describe('custom gradients on wasm match the cpu backend', () => {
       expect(maxAbsDiff(r[1], ref[1])).toBeLessThan(1e-5);
     }
     expect(Array.from(ref[1]).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('the weight-gradient layout of a conv input is the padded input transposed, bit for bit', async () => {
+    const xs = random([3, 5, 7, 4], 13);
+    const prepared = () => [prepareWeightGradInput(tf.tensor4d(xs, [3, 5, 7, 4]))];
+    const ref = await on('cpu', () => [tf.transpose(tf.pad(tf.tensor4d(xs, [3, 5, 7, 4]), [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0])]);
+    for (const backend of ['wasm', 'cpu'] as const) expect(Array.from((await on(backend, prepared))[0])).toEqual(Array.from(ref[0]));
   });
 
   it('batch norm: analytic gradient equals the autodiff gradient of the plain formula', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withCustomGrad } from './custom-grad';
+import { runJsKernel, type JsKernel } from './heap-kernel';
 
 /** Output side of a 3x3 max-pool with padding 1 on each side. */
 export function pooledSize(size: number, stride: number): number {
@@ -44,39 +44,11 @@ export function maxPoolGradInto(dx: Float32Array, x: Float32Array, y: Float32Arr
   }
 }
 
-const GRAD_KERNEL = 'DdnnMaxPool3x3Grad';
-
-/**
- * The wasm kernel of maxPoolGradInto: reads x, y and dy and writes dx in the wasm heap itself, sparing the download of
- * the (largest) activations and the upload of their gradient that a dataSync-based gradient pays every step.
- */
-// Guarded: a second copy of this module (another bundle of the library) shares the tfjs kernel registry.
-if (!tf.getKernel(GRAD_KERNEL, 'wasm')) {
-  tf.registerKernel({
-    kernelName: GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const wasm = backend as BackendWasm;
-      const { x, y, dy } = inputs as { x: tf.TensorInfo; y: tf.TensorInfo; dy: tf.TensorInfo };
-      const out = wasm.makeOutput([...x.shape], 'float32');
-      // Views after makeOutput: an allocation may grow (and so detach) the heap.
-      const dx = wasm.typedArrayFromHeap(out) as Float32Array;
-      dx.fill(0);
-      const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-      maxPoolGradInto(dx, view(x), view(y), view(dy), x.shape, (attrs as unknown as { stride: number }).stride);
-      return out;
-    },
-  });
-}
-
-function maxPoolGrad(x: tf.Tensor, y: tf.Tensor, dy: tf.Tensor, stride: number): tf.Tensor {
-  if (tf.getBackend() === 'wasm') {
-    return tf.engine().runKernel(GRAD_KERNEL, { x, y, dy }, { stride } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  }
-  const dx = new Float32Array(x.size);
-  maxPoolGradInto(dx, x.dataSync() as Float32Array, y.dataSync() as Float32Array, dy.dataSync() as Float32Array, x.shape, stride);
-  return tf.tensor(dx, x.shape, 'float32');
-}
+const MAX_POOL_GRAD: JsKernel<{ stride: number }> = {
+  name: 'DdnnMaxPool3x3Grad',
+  outShape: ([x]) => x,
+  compute: (dx, [x, y, dy], [shape], { stride }) => maxPoolGradInto(dx, x, y, dy, shape, stride),
+};
 
 /** 3x3 max-pool, padding 1 on each side (padding never wins), with the gradient above. */
 export function maxPool3x3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
@@ -85,7 +57,7 @@ export function maxPool3x3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
     save([input, pooled]);
     return {
       value: pooled,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => maxPoolGrad(saved[0], saved[1], dy, stride),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runJsKernel(MAX_POOL_GRAD, [saved[0], saved[1], dy], { stride }),
     };
   });
   return f(x) as tf.Tensor4D;
