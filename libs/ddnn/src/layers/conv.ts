@@ -37,6 +37,49 @@ function weightGrad(xT: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   return tf.transpose(tf.conv2d(xT, dyT, 1, 'valid'), [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
+/** [N,H,W,C] -> the 3x3 pad-1 patches as rows [(kh, kw, c), (n, h, w)]: [9C, NHW], zeros outside the image. */
+const PATCH_ROWS: JsKernel<Record<string, never>> = {
+  name: 'DdnnConvPatchRows',
+  outShape: ([[n, h, w, c]]) => [9 * c, n * h * w],
+  compute: (out, [x], [[n, h, w, c]]) => {
+    const m = n * h * w;
+    for (let b = 0, col = 0; b < n; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let xx = 0; xx < w; xx++, col++) {
+          for (let kh = 0; kh < 3; kh++) {
+            const sy = y + kh - 1;
+            if (sy < 0 || sy >= h) continue;
+            for (let kw = 0; kw < 3; kw++) {
+              const sx = xx + kw - 1;
+              if (sx < 0 || sx >= w) continue;
+              const src = ((b * h + sy) * w + sx) * c;
+              const row = (kh * 3 + kw) * c;
+              for (let k = 0; k < c; k++) out[(row + k) * m + col] = x[src + k];
+            }
+          }
+        }
+      }
+    }
+  },
+};
+
+/**
+ * Inputs with at most this many channels get their weight gradient as one matMul of their patch rows with dy: with
+ * few rows (9 Cin) the product streams dy a few times, where the conv form (dy as a [H,W,N,Cout] filter) repacks and
+ * streams it for every few of its 9 Cin outputs, 3-4x slower for the cloud's shared block on the devices' 4-channel
+ * maps. With many channels the patch rows (9x the input) cost more than they save.
+ */
+const PATCH_ROWS_MAX_CHANNELS = 8;
+
+/** The weight gradient of a conv whose input is computed in the step (prepared there, not once per batch). */
+function weightGradOf(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, cin] = x.shape;
+  if (cin > PATCH_ROWS_MAX_CHANNELS) return weightGrad(prepareWeightGradInput(x), dy);
+  const patches = runJsKernel(PATCH_ROWS, [x], {}) as tf.Tensor2D;
+  const cout = dy.shape[3];
+  return tf.reshape(tf.matMul(patches, tf.reshape(dy, [n * h * w, cout]) as tf.Tensor2D), [3, 3, cin, cout]) as tf.Tensor4D;
+}
+
 function inputGrad(dy: tf.Tensor4D, wb: tf.Tensor4D): tf.Tensor4D {
   // A transposed conv of stride 1 is a conv with the filter flipped and its channel axes swapped; this is much
   // faster on wasm than Conv2DBackpropInput.
@@ -69,7 +112,7 @@ function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, binary: boolean, inputNeedsGrad
         value: tf.conv2d(input as tf.Tensor4D, wb, 1, 1),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [inp, wt, wbin] = saved as tf.Tensor4D[];
-          const dW = ste(weightGrad(prepareWeightGradInput(inp), dy as tf.Tensor4D), wt);
+          const dW = ste(weightGradOf(inp, dy as tf.Tensor4D), wt);
           return [inputGrad(dy as tf.Tensor4D, wbin), dW];
         },
       };

@@ -4,7 +4,7 @@ import { initBackend } from '../backend';
 import { batchNormTrain } from './batchnorm';
 import { signOf, signSte } from './binarize';
 import { BN_EPSILON } from './constants';
-import { binaryConv, binaryDense, prepareWeightGradInput } from './conv';
+import { binaryConv, binaryDense, floatConv, prepareWeightGradInput } from './conv';
 import { maxPool3x3 } from './maxpool';
 
 function random(shape: number[], seed: number, scale = 1, integer = false): Float32Array {
@@ -59,6 +59,19 @@ describe('custom gradients on wasm match the cpu backend', () => {
     expect(maxAbsDiff(mine[2], ref[1])).toBeLessThan(1e-3);
     // weights outside [-1, 1] get no gradient (hard-tanh STE)
     expect(ws.some((v) => Math.abs(v) > 1)).toBe(true);
+  });
+
+  it.each([4, 12])('float conv with %i input channels: weight and input gradients equal the stock cpu conv gradients', async (cin) => {
+    const xs = random([5, 7, 6, cin], 14);
+    const ws = random([3, 3, cin, 6], 15, 0.5);
+    const dys = random([5, 7, 6, 6], 16);
+    const grads = (conv: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () =>
+      tf.grads(conv)([tf.tensor4d(xs, [5, 7, 6, cin]), tf.tensor4d(ws, [3, 3, cin, 6])], tf.tensor4d(dys, [5, 7, 6, 6]));
+    const mine = await on('wasm', grads((a, b) => floatConv(a as tf.Tensor4D, b as tf.Tensor4D, true)));
+    const ref = await on('cpu', grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')));
+    expect(maxAbsDiff(mine[0], ref[0])).toBeLessThan(1e-4);
+    expect(maxAbsDiff(mine[1], ref[1])).toBeLessThan(1e-3);
+    expect(Array.from(ref[1]).some((v) => Math.abs(v) > 1)).toBe(true);
   });
 
   it.each([2, 1])('max-pool 3x3 pad 1 stride %i: values and gradient, with ties', async (stride) => {
