@@ -42,19 +42,21 @@ const PATCH_ROWS: JsKernel<Record<string, never>> = {
   name: 'DdnnConvPatchRows',
   outShape: ([[n, h, w, c]]) => [9 * c, n * h * w],
   compute: (out, [x], [[n, h, w, c]]) => {
+    // Row by row of the output (sequential writes); `out` starts as zeros, which the image border keeps.
     const m = n * h * w;
-    for (let b = 0, col = 0; b < n; b++) {
-      for (let y = 0; y < h; y++) {
-        for (let xx = 0; xx < w; xx++, col++) {
-          for (let kh = 0; kh < 3; kh++) {
-            const sy = y + kh - 1;
-            if (sy < 0 || sy >= h) continue;
-            for (let kw = 0; kw < 3; kw++) {
-              const sx = xx + kw - 1;
-              if (sx < 0 || sx >= w) continue;
-              const src = ((b * h + sy) * w + sx) * c;
-              const row = (kh * 3 + kw) * c;
-              for (let k = 0; k < c; k++) out[(row + k) * m + col] = x[src + k];
+    for (let kh = 0; kh < 3; kh++) {
+      for (let kw = 0; kw < 3; kw++) {
+        const x0 = kw === 0 ? 1 : 0;
+        const x1 = kw === 2 ? w - 1 : w;
+        for (let k = 0; k < c; k++) {
+          const row = ((kh * 3 + kw) * c + k) * m;
+          for (let b = 0; b < n; b++) {
+            for (let y = 0; y < h; y++) {
+              const sy = y + kh - 1;
+              if (sy < 0 || sy >= h) continue;
+              const o = row + (b * h + y) * w;
+              const src = (b * h + sy) * w * c + k + (kw - 1) * c;
+              for (let xx = x0; xx < x1; xx++) out[o + xx] = x[src + xx * c];
             }
           }
         }
