@@ -13,7 +13,7 @@ export function pooledSize(size: number, stride: number): number {
  * which stops at the first hit instead of comparing all nine. Plain JS: the wasm backend's MaxPoolGrad is wrong with
  * padding (and slower than this loop for these sizes).
  */
-export function maxPoolGradInto(dx: Float32Array, x: Float32Array, y: Float32Array, dy: Float32Array, shape: readonly number[], stride: number): void {
+function maxPoolGradInto(dx: Float32Array, x: Float32Array, y: Float32Array, dy: Float32Array, shape: readonly number[], stride: number): void {
   const [n, h, w, c] = shape;
   const ho = pooledSize(h, stride);
   const wo = pooledSize(w, stride);
