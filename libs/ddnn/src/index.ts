@@ -4,7 +4,7 @@ export { BN_EPSILON } from './layers/constants';
 export { signSte, signOf } from './layers/binarize';
 export { batchNormTrain, batchNormInfer } from './layers/batchnorm';
 export { binaryConv, binaryDense, prepareWeightGradInput } from './layers/conv';
-export { maxPool3x3, maxPoolGradJs, pooledSize } from './layers/maxpool';
+export { maxPool3x3, pooledSize } from './layers/maxpool';
 export { packSigns, unpackSigns } from './wire';
 export { softmax, normalizedEntropy, exitsHere, argmax } from './entropy';
 export * from './model/topology';

@@ -26,7 +26,10 @@ import { log } from '../log';
 interface EpochFigures {
   secondsPerEpoch: number;
   firstEpochSeconds: number;
+  /** The whole run's CPU s over its epochs (first epoch included, as the checkpoint records it). */
   cpuSecondsPerEpoch: number;
+  /** CPU s of an epoch after the first (its one-off setup apart), as secondsPerEpoch is wall s. */
+  steadyCpuSecondsPerEpoch: number;
   batchSize: number;
 }
 /** `concatCloud`: the defaults' topology with the cloud's shared block replaced by a CC of the raw maps (the previous default), to price the shared block. */
@@ -119,20 +122,29 @@ async function benchModel(flags: BenchModelFlags) {
       for (const r of runs) {
         log(`training ${flags.epochs} epoch(s) of the ${r.name} DDNN on ${backend} ...`);
         const seconds: number[] = [];
+        const cpuSeconds: number[] = [];
+        let cpuMark = process.cpuUsage();
         const trained = await trainDdnn(ds, r.topology, {
           ...r.options,
           epochs: flags.epochs,
           onEpoch: (e) => {
+            const used = process.cpuUsage(cpuMark);
+            cpuMark = process.cpuUsage();
             seconds.push(e.seconds);
-            log(`${r.name} epoch ${e.epoch}/${e.epochs}: ${e.seconds.toFixed(2)} s`);
+            cpuSeconds.push((used.user + used.system) / 1e6);
+            log(`${r.name} epoch ${e.epoch}/${e.epochs}: ${e.seconds.toFixed(2)} s, ${cpuSeconds[cpuSeconds.length - 1].toFixed(2)} CPU s`);
           },
         });
         // The first epoch includes one-off setup (kernel compilation, batch preparation).
-        const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+        const steadyMean = (xs: number[]) => {
+          const steady = xs.length > 1 ? xs.slice(1) : xs;
+          return round(steady.reduce((a, b) => a + b, 0) / steady.length, 2);
+        };
         figures[r.name] = {
-          secondsPerEpoch: round(steady.reduce((a, b) => a + b, 0) / steady.length, 2),
+          secondsPerEpoch: steadyMean(seconds),
           firstEpochSeconds: round(seconds[0], 2),
           cpuSecondsPerEpoch: round(trained.training.cpuSecondsPerEpoch ?? 0, 2),
+          steadyCpuSecondsPerEpoch: steadyMean(cpuSeconds),
           batchSize: trained.training.batchSize,
         };
         model = trained;
@@ -316,9 +328,10 @@ function formatResult(r: BenchModelResult): string {
   const lines = [
     `model: ${r.model} (${r.scheme}, ${r.devices} devices, f=${r.deviceFilters.join(',')}), backend ${r.backend}, ${r.samples} test views`,
     r.training
-      ? `training s/epoch (${r.training.epochs} epochs each, first epoch apart): paper model and recipe ${r.training.paper.secondsPerEpoch} s (${r.training.paper.cpuSecondsPerEpoch} CPU s, batch ${r.training.paper.batchSize}); ` +
-        `default model and recipe ${r.training.default.secondsPerEpoch} s (${r.training.default.cpuSecondsPerEpoch} CPU s, batch ${r.training.default.batchSize}); ` +
-        `the same with a CC cloud instead of the shared block ${r.training.concatCloud.secondsPerEpoch} s (${r.training.concatCloud.cpuSecondsPerEpoch} CPU s)`
+      ? `training s/epoch (${r.training.epochs} epochs each, first epoch apart; CPU s with it in brackets): paper model and recipe ${r.training.paper.secondsPerEpoch} s, ` +
+        `${r.training.paper.steadyCpuSecondsPerEpoch} CPU s (${r.training.paper.cpuSecondsPerEpoch}), batch ${r.training.paper.batchSize}; ` +
+        `default model and recipe ${r.training.default.secondsPerEpoch} s, ${r.training.default.steadyCpuSecondsPerEpoch} CPU s (${r.training.default.cpuSecondsPerEpoch}), batch ${r.training.default.batchSize}; ` +
+        `the same with a CC cloud instead of the shared block ${r.training.concatCloud.secondsPerEpoch} s, ${r.training.concatCloud.steadyCpuSecondsPerEpoch} CPU s (${r.training.concatCloud.cpuSecondsPerEpoch})`
       : 'training: skipped',
     `device section, samples/s: tfjs-wasm batch 1 ${r.device.tfjsBatch1}, tfjs-wasm batch ${r.device.batchSize} ${r.device.tfjsBatched}, bit-packed ${r.device.bitPacked} ` +
       `(x${r.device.speedupVsBatch1} vs batch 1, x${r.device.speedupVsBatched} vs batched); bit-exact: ${r.device.bitExact} (${r.device.checkedOutputs - r.device.mismatchedOutputs}/${r.device.checkedOutputs})`,

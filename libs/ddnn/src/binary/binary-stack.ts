@@ -2,7 +2,9 @@ import { BN_EPSILON } from '../layers/constants';
 import { BATCH_NORM_FORMULAS, type BatchNormFormula } from './batch-norm';
 import { wordsFor, wordsToBytes } from './bits';
 import { BinaryHead } from './binary-head';
-import { BinaryInputConvP, ConvPLayer, FloatInputConvP } from './convp-layer';
+import { BinaryInputConvP } from './binary-input-convp';
+import type { ConvPLayer } from './convp-layer';
+import { FloatInputConvP } from './float-input-convp';
 import type { PoolPadding } from './pool-geometry';
 import { readConvPBlocks, readHead, type SectionWeights } from './section-weights';
 

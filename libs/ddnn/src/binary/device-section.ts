@@ -1,5 +1,5 @@
 import { BinaryConvStack, type BinaryInference, type BinaryStackOptions } from './binary-stack';
-import { FloatInputConvP } from './convp-layer';
+import type { FloatInputConvP } from './float-input-convp';
 import type { SectionWeights } from './section-weights';
 
 /** A device section on bit-packed weights: float view in, class scores and packed features out. */

@@ -1,6 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { withCustomGrad } from './custom-grad';
 import { signOf, steMask } from './binarize';
+import { runJsKernel, type JsKernel } from './heap-kernel';
+
+/** [N,H,W,C] -> [C,H+2,W+2,N] with a zero border: one pass of data movement (tf.pad + tf.transpose are two slow ones). */
+const PAD_TRANSPOSE: JsKernel<Record<string, never>> = {
+  name: 'DdnnPadTransposeForWeightGrad',
+  outShape: ([[n, h, w, c]]) => [c, h + 2, w + 2, n],
+  compute: (out, [x], [[n, h, w, c]]) => {
+    const pw = w + 2;
+    let i = 0;
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let xx = 0; xx < w; xx++) {
+          const o = ((y + 1) * pw + xx + 1) * n + b;
+          for (let k = 0; k < c; k++, i++) out[o + k * (h + 2) * pw * n] = x[i];
+        }
+      }
+    }
+  },
+};
 
 /**
  * The input of a 3x3 pad-1 conv laid out for its weight gradient: padded, then transposed to [Cin, H+2, W+2, N]
@@ -8,7 +27,7 @@ import { signOf, steMask } from './binarize';
  * data, so this is prepared once per batch and reused every step.
  */
 export function prepareWeightGradInput(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]));
+  return runJsKernel(PAD_TRANSPOSE, [x], {}) as tf.Tensor4D;
 }
 
 function weightGrad(xT: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
@@ -16,6 +35,51 @@ function weightGrad(xT: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   // with dy as a filter [H,W,n,co] gives [ci,3,3,co].
   const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
   return tf.transpose(tf.conv2d(xT, dyT, 1, 'valid'), [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+/** [N,H,W,C] -> the 3x3 pad-1 patches as rows [(kh, kw, c), (n, h, w)]: [9C, NHW], zeros outside the image. */
+const PATCH_ROWS: JsKernel<Record<string, never>> = {
+  name: 'DdnnConvPatchRows',
+  outShape: ([[n, h, w, c]]) => [9 * c, n * h * w],
+  compute: (out, [x], [[n, h, w, c]]) => {
+    // Row by row of the output (sequential writes); `out` starts as zeros, which the image border keeps.
+    const m = n * h * w;
+    for (let kh = 0; kh < 3; kh++) {
+      for (let kw = 0; kw < 3; kw++) {
+        const x0 = kw === 0 ? 1 : 0;
+        const x1 = kw === 2 ? w - 1 : w;
+        for (let k = 0; k < c; k++) {
+          const row = ((kh * 3 + kw) * c + k) * m;
+          for (let b = 0; b < n; b++) {
+            for (let y = 0; y < h; y++) {
+              const sy = y + kh - 1;
+              if (sy < 0 || sy >= h) continue;
+              const o = row + (b * h + y) * w;
+              const src = (b * h + sy) * w * c + k + (kw - 1) * c;
+              for (let xx = x0; xx < x1; xx++) out[o + xx] = x[src + xx * c];
+            }
+          }
+        }
+      }
+    }
+  },
+};
+
+/**
+ * Inputs with at most this many channels get their weight gradient as one matMul of their patch rows with dy: with
+ * few rows (9 Cin) the product streams dy a few times, where the conv form (dy as a [H,W,N,Cout] filter) repacks and
+ * streams it for every few of its 9 Cin outputs, 3-4x slower for the cloud's shared block on the devices' 4-channel
+ * maps. With many channels the patch rows (9x the input) cost more than they save.
+ */
+const PATCH_ROWS_MAX_CHANNELS = 8;
+
+/** The weight gradient of a conv whose input is computed in the step (prepared there, not once per batch). */
+function weightGradOf(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, cin] = x.shape;
+  if (cin > PATCH_ROWS_MAX_CHANNELS) return weightGrad(prepareWeightGradInput(x), dy);
+  const patches = runJsKernel(PATCH_ROWS, [x], {}) as tf.Tensor2D;
+  const cout = dy.shape[3];
+  return tf.reshape(tf.matMul(patches, tf.reshape(dy, [n * h * w, cout]) as tf.Tensor2D), [3, 3, cin, cout]) as tf.Tensor4D;
 }
 
 function inputGrad(dy: tf.Tensor4D, wb: tf.Tensor4D): tf.Tensor4D {
@@ -50,7 +114,7 @@ function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, binary: boolean, inputNeedsGrad
         value: tf.conv2d(input as tf.Tensor4D, wb, 1, 1),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [inp, wt, wbin] = saved as tf.Tensor4D[];
-          const dW = ste(weightGrad(prepareWeightGradInput(inp), dy as tf.Tensor4D), wt);
+          const dW = ste(weightGradOf(inp, dy as tf.Tensor4D), wt);
           return [inputGrad(dy as tf.Tensor4D, wbin), dW];
         },
       };

@@ -4,7 +4,7 @@ import { initBackend } from '../backend';
 import { batchNormTrain } from './batchnorm';
 import { signOf, signSte } from './binarize';
 import { BN_EPSILON } from './constants';
-import { binaryConv, binaryDense } from './conv';
+import { binaryConv, binaryDense, floatConv, prepareWeightGradInput } from './conv';
 import { maxPool3x3 } from './maxpool';
 
 function random(shape: number[], seed: number, scale = 1, integer = false): Float32Array {
@@ -61,26 +61,47 @@ describe('custom gradients on wasm match the cpu backend', () => {
     expect(ws.some((v) => Math.abs(v) > 1)).toBe(true);
   });
 
+  it.each([4, 12])('float conv with %i input channels: weight and input gradients equal the stock cpu conv gradients', async (cin) => {
+    const xs = random([5, 7, 6, cin], 14);
+    const ws = random([3, 3, cin, 6], 15, 0.5);
+    const dys = random([5, 7, 6, 6], 16);
+    const grads = (conv: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () =>
+      tf.grads(conv)([tf.tensor4d(xs, [5, 7, 6, cin]), tf.tensor4d(ws, [3, 3, cin, 6])], tf.tensor4d(dys, [5, 7, 6, 6]));
+    const mine = await on('wasm', grads((a, b) => floatConv(a as tf.Tensor4D, b as tf.Tensor4D, true)));
+    const ref = await on('cpu', grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')));
+    expect(maxAbsDiff(mine[0], ref[0])).toBeLessThan(1e-4);
+    expect(maxAbsDiff(mine[1], ref[1])).toBeLessThan(1e-3);
+    expect(Array.from(ref[1]).some((v) => Math.abs(v) > 1)).toBe(true);
+  });
+
   it.each([2, 1])('max-pool 3x3 pad 1 stride %i: values and gradient, with ties', async (stride) => {
     const xs = random([3, 10, 10, 4], 4, 1.5, true); // integers: many ties, as binary convs produce
     const dys = random([3, stride === 2 ? 5 : 10, stride === 2 ? 5 : 10, 4], 5);
     const dyShape = [3, stride === 2 ? 5 : 10, stride === 2 ? 5 : 10, 4];
-    const mine = await on('wasm', () => {
+    const pooled = (pool: (a: tf.Tensor) => tf.Tensor) => () => {
       const x = tf.tensor4d(xs, [3, 10, 10, 4]);
-      const f = (a: tf.Tensor) => maxPool3x3(a as tf.Tensor4D, stride);
-      return [f(x), tf.grad(f)(x, tf.tensor(dys, dyShape))];
-    });
-    const ref = await on('cpu', () => {
-      const x = tf.tensor4d(xs, [3, 10, 10, 4]);
-      const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 3, stride, 1);
-      return [f(x), tf.grad(f)(x, tf.tensor(dys, dyShape))];
-    });
-    expect(maxAbsDiff(mine[0], ref[0])).toBe(0);
-    expect(maxAbsDiff(mine[1], ref[1])).toBeLessThan(1e-5);
+      return [pool(x), tf.grad(pool)(x, tf.tensor(dys, dyShape))];
+    };
+    const mine = pooled((a) => maxPool3x3(a as tf.Tensor4D, stride));
+    // The wasm heap kernel, and the plain path other backends take.
+    const results = [await on('wasm', mine), await on('cpu', mine)];
+    const ref = await on('cpu', pooled((a) => tf.maxPool(a as tf.Tensor4D, 3, stride, 1)));
+    for (const r of results) {
+      expect(maxAbsDiff(r[0], ref[0])).toBe(0);
+      expect(maxAbsDiff(r[1], ref[1])).toBeLessThan(1e-5);
+    }
+    expect(Array.from(ref[1]).some((v) => v !== 0)).toBe(true);
   });
 
-  it('batch norm: analytic gradient equals the autodiff gradient of the plain formula', async () => {
-    const xs = random([6, 5, 5, 3], 6, 2);
+  it('the weight-gradient layout of a conv input is the padded input transposed, bit for bit', async () => {
+    const xs = random([3, 5, 7, 4], 13);
+    const prepared = () => [prepareWeightGradInput(tf.tensor4d(xs, [3, 5, 7, 4]))];
+    const ref = await on('cpu', () => [tf.transpose(tf.pad(tf.tensor4d(xs, [3, 5, 7, 4]), [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0])]);
+    for (const backend of ['wasm', 'cpu'] as const) expect(Array.from((await on(backend, prepared))[0])).toEqual(Array.from(ref[0]));
+  });
+
+  it.each([0, 40])('batch norm (values offset by %i): batch statistics, values and gradients equal the plain formula autodiffed on cpu', async (offset) => {
+    const xs = random([6, 5, 5, 3], 6, 2).map((v) => v + offset);
     const gs = random([3], 7);
     const bs = random([3], 8);
     const dys = random([6, 5, 5, 3], 9);
@@ -92,11 +113,17 @@ describe('custom gradients on wasm match the cpu backend', () => {
       };
       const args = [tf.tensor(xs, [6, 5, 5, 3]), tf.tensor(gs), tf.tensor(bs)];
       const y = f(args[0], args[1], args[2]);
-      return [y, ...tf.grads(f)(args, tf.tensor(dys, [6, 5, 5, 3]))];
+      const { mean, variance } = tf.moments(args[0], [0, 1, 2]);
+      let stats = [mean, variance];
+      if (custom) batchNormTrain(args[0], args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, (s) => (stats = [s.mean, s.variance]));
+      return [y, ...tf.grads(f)(args, tf.tensor(dys, [6, 5, 5, 3])), ...stats];
     };
     const mine = await on('wasm', run(true));
     const ref = await on('cpu', run(false));
-    mine.forEach((m, i) => expect(maxAbsDiff(m, ref[i])).toBeLessThan(1e-4));
+    // [y, dx, dGamma, dBeta, mean, variance]: only the mean grows with the offset.
+    mine.forEach((m, i) => expect(maxAbsDiff(m, ref[i])).toBeLessThan(i === 4 ? 1e-4 * (1 + offset) : 1e-4));
+    // The variance is far smaller than the mean squared: no cancellation beyond float32 rounding.
+    expect(maxAbsDiff(mine[5], ref[5]) / Math.max(...Array.from(ref[5]))).toBeLessThan(1e-5);
   });
 
   it('binary dense: gradients equal the stock matMul gradients through sign', async () => {

@@ -133,30 +133,51 @@ export function aggregateScores(
   return tf.div(total, tf.maximum(tf.addN(masks), 1)) as tf.Tensor2D;
 }
 
-/** [N,1,1,1]: 1 where a message map holds anything, 0 where it is all zeros (a failed input: live features are +-1). */
-function liveOf(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.reshape(tf.sign(tf.max(tf.abs(x), [1, 2, 3])), [-1, 1, 1, 1]) as tf.Tensor4D;
+/** [N,1]: 1 where a message map holds anything, 0 where it is all zeros (a failed input: live features are +-1). */
+function liveOf(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.reshape(tf.sign(tf.max(tf.abs(x), [1, 2, 3])), [-1, 1]) as tf.Tensor2D;
+}
+
+/**
+ * AP over the live inputs of `all` ([k*N,H,W,C], input-major): one batched matMul of per-sample weights [N,1,k] with the
+ * maps laid out [N,k,HWC]. Slicing the k maps apart, masking and adding them costs several times more on wasm,
+ * forward and backward (each slice's gradient pads a zero tensor of the whole stack).
+ */
+function liveMean(all: tf.Tensor4D, live: tf.Tensor2D[]): tf.Tensor4D {
+  const k = live.length;
+  const [kn, h, w, c] = all.shape;
+  const n = kn / k;
+  const weights = tf.reshape(tf.concat(live, 1), [n, 1, k]) as tf.Tensor3D;
+  const byInput = tf.transpose(tf.reshape(all, [k, n, h * w * c]), [1, 0, 2]) as tf.Tensor3D;
+  const sum = tf.reshape(tf.matMul(weights, byInput), [n, h, w, c]);
+  return tf.div(sum, tf.reshape(tf.maximum(tf.addN(live), 1), [n, 1, 1, 1])) as tf.Tensor4D;
 }
 
 /**
  * The cloud's shared blocks on every input at once (the inputs stacked on the batch axis, so one set of weights and
  * one BatchNorm see every view alike), then the aggregate over the live inputs only: a failed input's slot is zeros
- * (CC), it never wins (MP), it is not counted (AP).
+ * (CC), it never wins (MP), it is not counted (AP). `known` gives the live masks when the caller has them (training's
+ * device drop-out): measured from the maps they would join the gradient tape, whose Max gradient (a broadcast
+ * Equal) was the costliest kernel of a training step.
  */
-function sharedThenAggregate(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor4D {
+function sharedThenAggregate(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode, known?: tf.Tensor2D[]): tf.Tensor4D {
   const n = inputs[0].shape[0];
   const all = convpBlocks(tf.concat(inputs, 0), w, 'cloud', c.shared.length, c.poolStride, mode, false, undefined, c, SHARED_PREFIX);
-  const live = inputs.map(liveOf);
-  const maps = inputs.map((_, i) => tf.mul(tf.slice(all, [i * n, 0, 0, 0], [n, -1, -1, -1]), live[i]) as tf.Tensor4D);
+  const live = known ?? inputs.map(liveOf);
+  if (c.aggregator === 'AP' && inputs.length > 1) return liveMean(all, live);
+  const liveMaps = live.map((l) => tf.reshape(l, [-1, 1, 1, 1]) as tf.Tensor4D);
+  const maps = inputs.map((_, i) => tf.mul(tf.slice(all, [i * n, 0, 0, 0], [n, -1, -1, -1]), liveMaps[i]) as tf.Tensor4D);
   if (maps.length === 1 || c.aggregator === 'CC') return aggregateMaps(maps, 'CC');
-  if (c.aggregator === 'AP') return tf.div(tf.addN(maps), tf.maximum(tf.addN(live), 1)) as tf.Tensor4D;
-  const masked = maps.map((m, i) => tf.add(m, tf.mul(tf.sub(live[i], 1), 1e9)) as tf.Tensor4D);
-  return tf.mul(masked.reduce((a, b) => tf.maximum(a, b)), tf.minimum(tf.addN(live), 1)) as tf.Tensor4D;
+  const masked = maps.map((m, i) => tf.add(m, tf.mul(tf.sub(liveMaps[i], 1), 1e9)) as tf.Tensor4D);
+  return tf.mul(masked.reduce((a, b) => tf.maximum(a, b)), tf.minimum(tf.addN(liveMaps), 1)) as tf.Tensor4D;
 }
 
-/** The cloud section on its input messages' maps (devices', or edges' in 3 tiers; all zeros = failed): class scores. */
-export function cloudForward(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor2D {
-  const fused = c.shared.length ? sharedThenAggregate(c, w, inputs, mode) : aggregateMaps(inputs, c.aggregator);
+/**
+ * The cloud section on its input messages' maps (devices', or edges' in 3 tiers; all zeros = failed): class scores.
+ * `live`: [N,1] per input, 1 where it delivered features, when the caller knows it (else measured from the maps).
+ */
+export function cloudForward(c: CloudSpec, w: SectionTensors, inputs: tf.Tensor4D[], mode: ForwardMode, live?: tf.Tensor2D[]): tf.Tensor2D {
+  const fused = c.shared.length ? sharedThenAggregate(c, w, inputs, mode, live) : aggregateMaps(inputs, c.aggregator);
   const map = convpBlocks(fused, w, 'cloud', c.filters.length, c.poolStride, mode, false, undefined, c);
   return exitHead(map, w, 'cloud', mode, c, c.hidden.length);
 }
@@ -204,5 +225,7 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
       return out;
     });
   }
-  return { devices: deviceScores, local, edges: edgeScores, cloud: cloudForward(t.cloud, weights['cloud'], cloudInputs, mode) };
+  // Devices' maps are +-1 where live, so the drop-out masks are exactly their live masks (edges' are measured).
+  const live = t.edges.length === 0 && t.cloud.shared.length ? (masks ?? t.devices.map(() => tf.ones([inputs.views[0].shape[0], 1]) as tf.Tensor2D)) : undefined;
+  return { devices: deviceScores, local, edges: edgeScores, cloud: cloudForward(t.cloud, weights['cloud'], cloudInputs, mode, live) };
 }

@@ -49,6 +49,33 @@ describe('a cloud with shared per-input blocks', () => {
     expect(cloud([a, dead, c])).not.toEqual(cloud([a, b, c]));
   });
 
+  it.each(['AP', 'MP', 'CC'] as Aggregator[])('%s in training: live masks given by the caller give the values and gradients measured ones do', (agg) => {
+    const topology = parseTopology({ devices: [0, 1, 2], cloud: { shared: [6], aggregator: agg, precision: 'float', filters: [5], poolStride: 2, hidden: [7] } });
+    const model = randomModel(topology, [8, 8, 3], 3, 7);
+    const values = model.sections.get('cloud')!;
+    const names = ['shared0.w', 'convp0.w', 'fc.w'];
+    const [a, b] = messages(2, 5, 13);
+    const dead = tf.zerosLike(a);
+    const live = [1, 0, 1].map((v) => tf.fill([5, 1], v) as tf.Tensor2D);
+    const run = (known: boolean) =>
+      tf.tidy(() => {
+        const f = (x0: tf.Tensor, x1: tf.Tensor, ...weights: tf.Tensor[]) => {
+          const w: SectionTensors = {};
+          for (const [k, v] of values) w[k] = tf.tensor(v.data, v.shape);
+          names.forEach((n, i) => (w[n] = weights[i]));
+          const scores = cloudForward(topology.cloud, w, [x0 as tf.Tensor4D, dead, x1 as tf.Tensor4D], { training: true }, known ? live : undefined);
+          return tf.sum(tf.mul(scores, tf.range(1, 16).reshape([5, 3])));
+        };
+        const weights = names.map((n) => tf.tensor(values.get(n)!.data, values.get(n)!.shape));
+        const { value, grads } = tf.valueAndGrads(f)([a, b, ...weights]);
+        return [value, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    const measured = run(false);
+    const given = run(true);
+    given.forEach((g, i) => expectClose(g, measured[i]));
+    expect(measured[3].some((v) => v !== 0)).toBe(true);
+  });
+
   it('rejects a shared block list that is not a list of filter counts', () => {
     expect(() => parseTopology({ cloud: { shared: [0] } })).toThrow(/cloud\.shared/);
     expect(parseTopology({}).cloud.shared).toEqual([]);
