@@ -16,10 +16,10 @@ export class EpochChoice {
 
   /** Records an epoch's validation; `snapshot` is taken only when the epoch becomes the chosen one. */
   record(epoch: number, v: { score: number; loss: number }, snapshot: () => Map<tf.Variable, Float32Array>): void {
-    const best = this.best;
-    if (!best || v.score > best.score || (v.score === best.score && v.loss <= best.loss)) this.best = { epoch, score: v.score, loss: v.loss };
-    const b = this.best!;
-    if (v.score >= b.score - oneStandardError(b.score, this.validationSamples) - 1e-9) this.chosen = { epoch, score: v.score, values: snapshot() };
+    const previous = this.best;
+    const best = previous && (v.score < previous.score || (v.score === previous.score && v.loss > previous.loss)) ? previous : { epoch, score: v.score, loss: v.loss };
+    this.best = best;
+    if (v.score >= best.score - oneStandardError(best.score, this.validationSamples) - 1e-9) this.chosen = { epoch, score: v.score, values: snapshot() };
   }
 
   /** Whether `patience` epochs (0: never) have passed since the best score. */

@@ -25,7 +25,9 @@ export function createVariables(specs: SectionSpec[], rng: Rng): TrainingVariabl
     bySection[spec.name] = {};
     for (const p of spec.params) {
       const isTrainable = p.kind !== 'mean' && p.kind !== 'variance';
-      const v = tf.variable(tf.tensor(init.get(p.name)!.data, p.shape), isTrainable, `ddnn${++variableSerial}/${spec.name}/${p.name}`);
+      const value = init.get(p.name);
+      if (!value) throw new Error(`no initial value for ${spec.name}/${p.name}`);
+      const v = tf.variable(tf.tensor(value.data, p.shape), isTrainable, `ddnn${++variableSerial}/${spec.name}/${p.name}`);
       bySection[spec.name][p.name] = v;
       if (isTrainable) trainable.push(v);
       if (p.kind === 'binary') binary.push(v);
