@@ -38,7 +38,7 @@ export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description(
-      'Train a DDNN jointly. Defaults come from the data: binary devices (1 ConvP of 4 filters, MP local exit) under a float CC cloud, ' +
+      'Train a DDNN jointly. Defaults come from the data: binary devices (1 ConvP of 4 filters, MP local exit) under a float cloud (a block shared by every device\'s features, the average of the live devices, one more block and a hidden layer; see recommendedTopology), ' +
         'validation hold-out, early stopping, cosine schedule, device drop-out (see recommendRecipe); --paper trains the paper\'s all-binary model and recipe',
     )
     .requiredOption('--data <dir>', 'dataset folder')

@@ -30,6 +30,9 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+// Encoding and decoding a few dozen images is CPU work that took 4.9 s of jest's default 5 s at load 16 on 2 cores.
+jest.setTimeout(60_000);
+
 describe('split-grid import', () => {
   it('cuts each image into a row-major grid of views, stratifies the split and reads PNG and JPEG', async () => {
     const input = join(root, 'in');

@@ -1,6 +1,6 @@
 import { Rng } from '@ddnn/datasets';
 import { tinyDataset } from '../testing/tiny-dataset';
-import { learningRateAt } from './train';
+import { learningRateAt } from './options';
 import { augmentViews, FULL_BATCH_VALUES, MIN_BATCH, MIN_STEPS_PER_EPOCH, PAPER_RECIPE, recommendRecipe, splitValidation, STEP_BUDGET } from './recipe';
 
 describe('the recipe chosen from the data', () => {

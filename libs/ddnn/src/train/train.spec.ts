@@ -3,7 +3,8 @@ import { metricsAt, runModel } from '../evaluate/evaluate';
 import { parseTopology } from '../model/topology';
 import { tinyDataset } from '../testing/tiny-dataset';
 import { oneStandardError } from './threshold';
-import { trainDdnn, type EpochReport } from './train';
+import type { EpochReport } from './options';
+import { trainDdnn } from './train';
 
 beforeAll(async () => {
   await initBackend('wasm');
