@@ -17,8 +17,9 @@ const schema = z.object({
   // Unset: pretty at a terminal, JSON lines otherwise (@ddnn/logging).
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
-  // Sessions (apps/api/src/orchestrator): samples in flight per session, sessions per node, how often a
-  // node looks for sessions to pick up; DDNN_DEMO=false skips npm start's demo session.
+  // Sessions (apps/api/src/orchestrator): samples in flight per session (a stream keeps at least half a second of
+  // its rate in flight, streamWindow), sessions per node, how often a node looks for sessions to pick up;
+  // DDNN_DEMO=false skips npm start's demo session.
   DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),

@@ -1,7 +1,7 @@
 import { emptySessionSummary, foldSessionSummary, storedEventBuilder, type InferReply, type InferRequest, type NewEvent, type StreamSpec } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import type { SessionModel } from './session-runner';
-import { matchCapture, runStream, type StreamRunnerDeps } from './stream-runner';
+import { matchCapture, runStream, streamWindow, type StreamRunnerDeps } from './stream-runner';
 
 const spec: StreamSpec = {
   modelId: 'm',
@@ -108,6 +108,36 @@ describe('runStream', () => {
     const n = appended.flat().filter((e) => e.type === 'SampleStarted').length;
     // n triggers at 20/s take at least (n - 1) periods of 50 ms.
     expect(performance.now() - t0).toBeGreaterThanOrEqual((n - 1) * 50 - 5);
+  });
+
+  it('keeps half a second of samples in flight: slow replies do not drop triggers below the rate', async () => {
+    expect(streamWindow(32, 50)).toBe(32);
+    expect(streamWindow(32, 1000)).toBe(500);
+    // Replies take 100 ms: at 100/s ten samples are in flight, more than the configured window of 4 (which alone
+    // would hold ~40 triggers a second).
+    const { deps, appended } = fakeDeps({ window: 4 });
+    const reply = deps.requester.request.bind(deps.requester);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    deps.requester.request = async (id, req) => {
+      const counted = id === 'dev-0' && req.stage === 'scores';
+      if (counted) maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 100));
+      if (counted) inFlight--;
+      return reply(id, req);
+    };
+    const rate = 100;
+    let t0 = 0;
+    let stopAt = Infinity;
+    deps.shouldStop = async () => (performance.now() >= stopAt ? 'stop' : null);
+    deps.markRunning = async () => {
+      t0 = performance.now();
+      stopAt = t0 + 1000;
+    };
+    await runStream('r6', { ...spec, rate, deadlineMs: 1000 }, deps);
+    const started = appended.flat().filter((e) => e.type === 'SampleStarted').length;
+    expect(started).toBeGreaterThanOrEqual(0.7 * rate * ((stopAt - t0) / 1000));
+    expect(maxInFlight).toBeGreaterThan(4);
   });
 
   it('keeps its rate when a busy event loop fires its timers late', async () => {
