@@ -119,12 +119,12 @@ describe('runStream', () => {
     const reply = deps.requester.request.bind(deps.requester);
     let inFlight = 0;
     let maxInFlight = 0;
-    deps.requester.request = async (id, req) => {
+    deps.requester.request = async (id, req, timeoutMs) => {
       const counted = id === 'dev-0' && req.stage === 'scores';
       if (counted) maxInFlight = Math.max(maxInFlight, ++inFlight);
       await new Promise((r) => setTimeout(r, 100));
       if (counted) inFlight--;
-      return reply(id, req);
+      return reply(id, req, timeoutMs);
     };
     const rate = 100;
     let t0 = 0;
