@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { DeviceEvents } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { DEVICE_MESSAGE_LIMIT_BYTES } from './device-io-adapter';
+import { DevicesService } from './devices.service';
 import { MalformedMessages } from './malformed-messages';
 import { call, useDeviceTestApi } from '../../test/devices/test-app';
 
@@ -94,6 +95,59 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     expect(fresh.connected).toBe(true);
   });
 
+  // The connection is logged before the socket is attached to the transport (so nothing reaches a device ahead of
+  // its DeviceConnected); a cut-off in that window used to find nothing to disconnect.
+  it('a token rotated while the connection is being logged cuts that socket too', async () => {
+    const d = await provision('slow-joiner', 6);
+    const service = fixture.api.app.get(DevicesService);
+    const logConnected = service.connected.bind(service);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const spy = jest.spyOn(service, 'connected').mockImplementationOnce(async (id, address) => {
+      await held;
+      return logConnected(id, address);
+    });
+    try {
+      const s = await connect(d.token);
+      const gone = new Promise<string>((r) => s.once('disconnect', r));
+      await waitFor('the connection being logged', async () => spy.mock.calls.length === 1);
+      expect((await call(fixture.api, 'POST', `/devices/${d.deviceId}/rotate-token`, ADMIN)).status).toBe(201);
+      release();
+      expect(await gone).toBe('io server disconnect');
+      await waitFor('the connection and the cut logged', async () => (await connectivity(d.deviceId)).join() === 'DeviceConnected,DeviceDisconnected');
+      expect((await fixture.transport.connectedDevices()).map((c) => c.deviceId)).not.toContain(d.deviceId);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a token revoked between the handshake check and the room join is caught by the second check', async () => {
+    const d = await provision('early-bird', 7);
+    const service = fixture.api.app.get(DevicesService);
+    const check = service.authenticate.bind(service);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let checked = false;
+    const spy = jest.spyOn(service, 'authenticate').mockImplementationOnce(async (token) => {
+      const device = await check(token);
+      checked = true;
+      await held;
+      return device;
+    });
+    try {
+      const connecting = connect(d.token);
+      await waitFor('the handshake token checked', async () => checked);
+      expect((await call(fixture.api, 'POST', `/devices/${d.deviceId}/revoke-token`, ADMIN)).status).toBe(200);
+      release();
+      const s = await connecting;
+      if (s.connected) expect(await new Promise<string>((r) => s.once('disconnect', r))).toBe('io server disconnect');
+      await waitFor('the connection and the cut logged', async () => (await connectivity(d.deviceId)).join() === 'DeviceConnected,DeviceDisconnected');
+      expect((await fixture.transport.connectedDevices()).map((c) => c.deviceId)).not.toContain(d.deviceId);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('refuses a session naming devices that are not registered (400 naming them)', async () => {
     const known = await provision('known', 5);
     const ghost = '11111111-2222-3333-4444-555555555555';
@@ -111,6 +165,11 @@ describe('device messages and claims (real Postgres, real sockets)', () => {
     expect(JSON.stringify(r.body)).toMatch(new RegExp(`no registered device ${ghost}, not-a-uuid`));
     expect(JSON.stringify(r.body)).not.toContain(known.deviceId);
   });
+
+  async function connectivity(deviceId: string): Promise<string[]> {
+    const rows = await fixture.api.sql<{ type: string }>('SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_position', [`device-${deviceId}`]);
+    return rows.map((e) => e.type).filter((t) => t === 'DeviceConnected' || t === 'DeviceDisconnected');
+  }
 
   async function deployMessage(section: string) {
     const manifest = JSON.parse(readFileSync(path.join(fixture.api.dataDir, 'models', 'm1', 'manifest.json'), 'utf8')) as unknown;

@@ -8,7 +8,7 @@ import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';
 import { MalformedMessages } from './malformed-messages';
 import { SocketEndpoint } from './socket-endpoint';
-import type { DeviceIdentity } from './transport/device-endpoint';
+import { type DeviceIdentity, deviceRoom } from './transport/device-endpoint';
 import { DeviceTransportService } from './transport/device-transport.service';
 
 type Ack = (reply: unknown) => void;
@@ -104,7 +104,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     const previous = this.transport.endpoint(device.id);
     const endpoint = new SocketEndpoint(socket, device);
     this.local.set(device.id, endpoint);
-    socket.join(`device:${device.id}`);
+    socket.join(deviceRoom(device.id));
     socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, payload, ack));
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === DeviceEvents.heartbeat) return;
@@ -124,9 +124,26 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     // The connection is logged before anyone can ask the device anything: a deploy made the moment it appears
     // used to land in its log ahead of its DeviceConnected.
     await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
+    // A rotation, revocation or lock that landed between the handshake's check and the room join above found no
+    // socket to cut; checking the token again now that the socket is in its room closes that window.
+    if (!(await this.stillTrusted(socket, device))) {
+      socket.disconnect(true);
+      return;
+    }
     if (!socket.connected || this.local.get(device.id) !== endpoint) return;
     this.transport.attach(endpoint);
     if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
+  }
+
+  private stillTrusted(socket: Socket, device: DeviceIdentity): Promise<boolean> {
+    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    return this.devices.authenticate(token).then(
+      (d) => d.id === device.id,
+      (e: unknown) => {
+        this.logger.warn(`device ${device.name} (${device.id}) cut off while connecting: ${(e as Error).message}`);
+        return false;
+      },
+    );
   }
 
   private inOrder(deviceId: string, write: () => Promise<void>): Promise<void> {

@@ -8,6 +8,9 @@ export interface DeviceIdentity {
   view: number | null;
 }
 
+/** The socket.io room of a device's sockets on every node: requests through the adapter and cut-offs address it. */
+export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
+
 /** One reachable device: a socket on this node or an in-process simulated device. */
 export interface DeviceEndpoint {
   readonly deviceId: string;

@@ -4,7 +4,7 @@ import { DeviceEvents, type DeployAck, type DeployMessage, type InferReply, type
 import { parseDeployAck, parseInferReply, ProtocolError } from '@ddnn/contracts';
 import { DevicesService } from '../devices.service';
 import { MalformedMessages } from '../malformed-messages';
-import { type DeviceEndpoint, type DeviceIdentity, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
+import { type DeviceEndpoint, type DeviceIdentity, deviceRoom, EndpointClosedError, EndpointTimeoutError } from './device-endpoint';
 import { type ConnectedDevice, DeviceTransport, DeviceUnavailableError, MalformedReplyError } from './device-transport';
 
 /**
@@ -47,10 +47,14 @@ export class DeviceTransportService extends DeviceTransport {
     }
   }
 
-  /** Cuts a device off (locked, token revoked or rotated): here, and through the adapter on every node. */
+  /**
+   * Cuts a device off (locked, token revoked or rotated): its attached endpoint, and every socket in its room, here
+   * and (on the adapter) on every node. The room holds a socket from its handshake on, so a socket whose connection
+   * is still being logged, not attached yet, is cut too.
+   */
   disconnect(deviceId: string, reason: string): void {
     this.endpoints.get(deviceId)?.shutdown(reason);
-    if (this.ns && this.clustered) this.ns.in(`device:${deviceId}`).disconnectSockets(true);
+    this.ns?.in(deviceRoom(deviceId)).disconnectSockets(true);
   }
 
   endpoint(deviceId: string): DeviceEndpoint | undefined {
@@ -143,7 +147,7 @@ export class DeviceTransportService extends DeviceTransport {
   private async remoteCall(deviceId: string, event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
     let replies: unknown[];
     try {
-      replies = await (this.ns as Namespace).to(`device:${deviceId}`).timeout(timeoutMs).emitWithAck(event, payload);
+      replies = await (this.ns as Namespace).to(deviceRoom(deviceId)).timeout(timeoutMs).emitWithAck(event, payload);
     } catch {
       throw new DeviceUnavailableError(deviceId, 'timeout');
     }
