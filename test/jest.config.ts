@@ -13,5 +13,4 @@ export default {
   testMatch: ['<rootDir>/**/*.e2e.spec.ts'],
   globalSetup: '../libs/testing/jest-global-setup.cjs',
   globalTeardown: '../libs/testing/jest-global-teardown.cjs',
-  testTimeout: 180_000,
 };
