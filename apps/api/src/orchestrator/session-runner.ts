@@ -186,6 +186,9 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     // A sample frees its pipeline slot once computed; its commit is awaited apart (at most `window` of them
     // outstanding), so the log's commit latency overlaps with the next samples instead of holding slots.
     const commits = new Set<Promise<void>>();
+    // Samples waiting for a commit to settle (several may, one per pipeline slot), woken together as a race over
+    // the commits would wake them, without subscribing each wait to every outstanding commit (O(window) a sample).
+    let commitWaiters: (() => void)[] = [];
     let commitFailure: { error: unknown } | null = null;
     const tPipeline = performance.now();
     try {
@@ -203,7 +206,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
           stats.serverModelMs += out.timing.serverModelMs;
           stats.deviceModelMs += out.timing.deviceModelMs;
           stats.transportMs += out.timing.transportMs;
-          while (commits.size >= deps.window) await Promise.race(commits);
+          while (commits.size >= deps.window) await new Promise<void>((r) => commitWaiters.push(r));
           const tLog = performance.now();
           const commit: Promise<void> = sink
             .append(out.events)
@@ -217,7 +220,12 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
             .catch((error: unknown) => {
               commitFailure ??= { error };
             })
-            .finally(() => commits.delete(commit));
+            .finally(() => {
+              commits.delete(commit);
+              const waiters = commitWaiters;
+              commitWaiters = [];
+              for (const wake of waiters) wake();
+            });
           commits.add(commit);
         },
         { window: deps.window, rate: spec.rate, shouldStop: () => halt !== null || commitFailure !== null },

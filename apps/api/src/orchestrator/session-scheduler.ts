@@ -141,8 +141,14 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       setProgress: (id, n) => this.store.setProgress(id, n),
       markRunning: (id, n) => this.store.markRunning(id, this.node, n),
       shouldStop: async (id) => {
-        if (this.shuttingDown || !(await lock.stillHeld())) return 'lost';
-        return (await this.store.stopRequested(id)) ? 'stop' : null;
+        if (this.shuttingDown) return 'lost';
+        try {
+          return (await this.store.stopRequested(id, lock.connection)) ? 'stop' : null;
+        } catch (e) {
+          // No answer: the lock is lost with its connection; otherwise this poll failed and the next one asks again.
+          if (!(await lock.stillHeld())) return 'lost';
+          throw e;
+        }
       },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
       connectedDevices: async () => (await this.transport.connectedDevices()).map((d) => d.deviceId),

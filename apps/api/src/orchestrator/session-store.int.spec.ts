@@ -78,12 +78,17 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     await first!.release();
     const second = await SessionLock.tryAcquire(db.url, id);
     expect(second).not.toBeNull();
+    expect(await store.stopRequested(id, second!.connection)).toBe(false);
+    await store.requestStop(id);
+    expect(await store.stopRequested(id, second!.connection)).toBe(true);
     // The owning node dies: its connection is terminated, and with it the lock.
     const admin = new Client({ connectionString: db.url });
     await admin.connect();
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-session-${id}`]);
     await admin.end();
     expect(await second!.stillHeld()).toBe(false);
+    // A run's stop poll reads its row on the lock's connection: with the connection gone it gets no answer.
+    await expect(store.stopRequested(id, second!.connection)).rejects.toThrow();
     const third = await SessionLock.tryAcquire(db.url, id);
     expect(third).not.toBeNull();
     await third!.release();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { CreateSessionRequest, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
 
@@ -173,8 +174,10 @@ export class SessionStore {
     return rows.length ? rows[0].status : null;
   }
 
-  async stopRequested(id: string): Promise<boolean> {
-    const rows: { stop_requested: boolean }[] = await this.db.query(`SELECT stop_requested FROM sessions WHERE id = $1`, [id]);
+  /** True when an operator asked the run to stop, or its row is gone; read on `connection` when given (a SessionLock's). */
+  async stopRequested(id: string, connection?: Pick<Client, 'query'>): Promise<boolean> {
+    const sql = `SELECT stop_requested FROM sessions WHERE id = $1`;
+    const rows: { stop_requested: boolean }[] = connection ? (await connection.query<{ stop_requested: boolean }>(sql, [id])).rows : await this.db.query(sql, [id]);
     return rows.length === 0 || rows[0].stop_requested;
   }
 

@@ -170,6 +170,9 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       deps.setProgress(runId, done).catch(() => undefined);
     };
     const inFlight = new Set<Promise<void>>();
+    // One waiter for a free slot, not Promise.race over the samples in flight: a race subscribes to every pending
+    // sample (half a second of the rate), so each wait cost O(window) reactions, all fired as the samples settled.
+    let slotFreed: (() => void) | null = null;
     let failure: { error: unknown } | null = null;
     const stopped = () => halt !== null || failure !== null;
     const period = 1000 / spec.rate;
@@ -181,7 +184,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
         await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
       }
       if (inFlight.size >= window) {
-        while (inFlight.size >= window && !stopped()) await Promise.race(inFlight);
+        while (inFlight.size >= window && !stopped()) await new Promise<void>((r) => (slotFreed = r));
         // Behind schedule (slow samples held the window): the schedule restarts from now, never a burst.
         due = Math.max(due, performance.now());
       }
@@ -192,7 +195,12 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
         .catch((error: unknown) => {
           failure ??= { error };
         })
-        .finally(() => inFlight.delete(p));
+        .finally(() => {
+          inFlight.delete(p);
+          const wake = slotFreed;
+          slotFreed = null;
+          wake?.();
+        });
       inFlight.add(p);
     }
     await Promise.all(inFlight);

@@ -210,12 +210,13 @@ export async function startBenchPlatform(modelDir: string, opts: { window?: numb
 }
 
 /**
- * CPU time (user + system, all threads) a process has used so far, in ms, from /proc (Linux); NaN elsewhere.
+ * CPU time (user + system, all threads, or one `thread`) a process has used so far, in ms, from /proc (Linux); NaN elsewhere.
  * Wall-clock rates are noise on a shared machine; the API's CPU per sample is what the engine costs.
  */
-export function processCpuMs(pid: number | undefined): number {
+export function processCpuMs(pid: number | undefined, thread?: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // One thread's own counters (thread = pid: the main thread, where the engine's JavaScript runs).
+    const stat = fs.readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;

@@ -73,12 +73,14 @@ async function benchSession(flags: BenchSessionFlags) {
       const commits0 = await platform.appendCommits();
       const db0 = await platform.backendCpuMs();
       const cpu0 = processCpuMs(api.pid);
+      const main0 = processCpuMs(api.pid, api.pid);
       const session = await run();
       const apiCpuMs = processCpuMs(api.pid) - cpu0;
+      const apiMainCpuMs = processCpuMs(api.pid, api.pid) - main0;
       const dbCpuMs = databaseCpuMs(db0, await platform.backendCpuMs());
       const commits = (await platform.appendCommits()) - commits0;
       const summary = session.summary!;
-      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, dbCpuMs, commits });
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, apiMainCpuMs, dbCpuMs, commits });
     }
     log('model-only inference on the same samples ...');
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
@@ -135,6 +137,8 @@ interface Measured {
   missed: number;
   /** The API process's CPU time over the session (its own timing and polling included). */
   apiCpuMs: number;
+  /** Its main thread's share: the engine, the log's readers and writers (the simulated devices compute in a worker). */
+  apiMainCpuMs: number;
   /** The database backends' CPU time for the API over the session (NaN: the server is not on this machine). */
   dbCpuMs: number;
   /** The batching writer's commits over the session (each a statement, a transaction and a WAL flush). */
@@ -165,6 +169,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       ratio: round(samplesPerSecond / modelOnly, 3),
       eventsPerSecond: round(stats.events / seconds),
       apiCpuMsPerSample: round(sum((r) => r.apiCpuMs) / samples, 2),
+      apiMainThreadCpuMsPerSample: round(sum((r) => r.apiMainCpuMs) / samples, 2),
       dbCpuMsPerSample: round(sum((r) => r.dbCpuMs) / samples, 2),
     },
     detail: {
@@ -197,7 +202,7 @@ function formatResult(r: ReturnType<typeof result>): string {
     `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
-    `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads)`,
+    `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads; main thread ${h.apiMainThreadCpuMsPerSample})`,
     `  database CPU       ${h.dbCpuMsPerSample} ms per sample (the backends serving the API, when the server runs on this machine)`,
     `  log commits        ${d.appendCommitsPerSample} per sample (the batching writer's transactions)`,
     `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +
