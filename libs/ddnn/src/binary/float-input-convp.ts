@@ -73,7 +73,10 @@ export class FloatInputConvP extends ConvPLayer {
           // Factor out the first channel's sign: the rest picks one of v0 + v1 + v2, v0 - v1 + v2, v0 + v1 - v2, v0 - v1 - v2.
           const combo = (s0 * sign(3 * g + 1) < 0 ? 1 : 0) + (s0 * sign(3 * g + 2) < 0 ? 2 : 0);
           const t = (co * 9 + tap) * groups + g;
-          this.tapOffset[t] = ((ky * this.packedWidth + kx) * groups + g) * 8 + combo + (s0 < 0 ? 4 : 0);
+          // A down channel's hit (conv <= critical) is -conv >= -critical: its packed sums are negated (the other
+          // half of the eight), so that every channel's hit is lane >= a bound.
+          const negate = (s0 < 0) !== (this.up[co] === 0);
+          this.tapOffset[t] = ((ky * this.packedWidth + kx) * groups + g) * 8 + combo + (negate ? 4 : 0);
         }
       }
     }
@@ -126,10 +129,10 @@ export class FloatInputConvP extends ConvPLayer {
     // |lane - scale * exact sum| <= taps / 2 (each q within half a unit); +2 for the rounding of these products.
     const margin = taps / 2 + 2;
     for (let c = 0; c < cout; c++) {
-      const critical = this.critical[c];
+      // In the packed domain every channel is up (down channels are negated): hit iff lane >= the critical value.
+      const critical = this.up[c] === 1 ? this.critical[c] : -this.critical[c];
       if (Number.isNaN(critical)) {
-        // Never a hit: up channels see every lane as surely below, down channels as surely above.
-        sureAbove[c] = sureBelow[c] = this.up[c] === 1 ? Infinity : -Infinity;
+        sureAbove[c] = sureBelow[c] = Infinity; // never a hit
       } else {
         sureAbove[c] = scale * (critical + rounding) + margin + LANE_BIAS;
         sureBelow[c] = scale * (critical - rounding) - margin + LANE_BIAS;
@@ -177,39 +180,46 @@ export class FloatInputConvP extends ConvPLayer {
         }
       }
     }
-    const up = this.up;
     const hits = this.hits;
     const terms = 9 * groups;
-    hits.fill(0);
-    for (let c = 0; c < cout; c++) {
-      const t0 = c * terms;
-      const isUp = up[c] === 1;
-      const above = sureAbove[c];
-      const below = sureBelow[c];
-      const word = c >>> 5;
-      const bit = 1 << (c & 31);
-      // The common case (up to three input channels): nine packed sums, offsets in locals.
-      const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = tapOffset.subarray(t0, t0 + 9);
-      for (let y = 0; y < height; y++) {
-        for (let x0 = 0; x0 < width; x0 += 3) {
-          const base = (y * kw + x0) * groups * 8;
-          let p: number;
-          if (groups === 1) {
-            p = combos[base + o0] + combos[base + o1] + combos[base + o2] + combos[base + o3] + combos[base + o4] + combos[base + o5] + combos[base + o6] + combos[base + o7] + combos[base + o8];
-          } else {
-            p = 0;
-            for (let t = t0; t < t0 + terms; t++) p += combos[base + tapOffset[t]];
+    for (let y = 0; y < height; y++) {
+      for (let x0 = 0; x0 < width; x0 += 3) {
+        const base = (y * kw + x0) * groups * 8;
+        const o = (y * width + x0) * wpp;
+        for (let k = 0; k < wpp; k++) {
+          // Hit bits of the triple's three pixels for the channels of word k.
+          let h0 = 0;
+          let h1 = 0;
+          let h2 = 0;
+          const end = Math.min(cout, 32 * k + 32);
+          for (let c = 32 * k; c < end; c++) {
+            const t0 = c * terms;
+            let p: number;
+            if (groups === 1) {
+              p =
+                combos[base + tapOffset[t0]] + combos[base + tapOffset[t0 + 1]] + combos[base + tapOffset[t0 + 2]] +
+                combos[base + tapOffset[t0 + 3]] + combos[base + tapOffset[t0 + 4]] + combos[base + tapOffset[t0 + 5]] +
+                combos[base + tapOffset[t0 + 6]] + combos[base + tapOffset[t0 + 7]] + combos[base + tapOffset[t0 + 8]];
+            } else {
+              p = 0;
+              for (let t = t0; t < t0 + terms; t++) p += combos[base + tapOffset[t]];
+            }
+            // Unpack the lanes (exact: powers of two and integers below 2^53), each biased to [0, 2^17).
+            p += LANES_BIAS;
+            const lane2 = Math.floor(p * INV_LANE2);
+            const low = p - lane2 * LANE2;
+            const lane1 = Math.floor(low * INV_LANE);
+            const lane0 = low - lane1 * LANE;
+            const above = sureAbove[c];
+            const below = sureBelow[c];
+            const bit = 1 << (c & 31);
+            if (lane0 >= above || (lane0 > below && this.exactHit(y, x0, c))) h0 |= bit;
+            if (lane1 >= above || (lane1 > below && x0 + 1 < width && this.exactHit(y, x0 + 1, c))) h1 |= bit;
+            if (lane2 >= above || (lane2 > below && x0 + 2 < width && this.exactHit(y, x0 + 2, c))) h2 |= bit;
           }
-          // Unpack the lanes (exact: powers of two and integers below 2^53), each biased to [0, 2^17).
-          p += LANES_BIAS;
-          const lane2 = Math.floor(p * INV_LANE2);
-          const low = p - lane2 * LANE2;
-          const lane1 = Math.floor(low * INV_LANE);
-          const lane0 = low - lane1 * LANE;
-          const o = (y * width + x0) * wpp + word;
-          if (lane0 >= above ? isUp : lane0 <= below ? !isUp : this.exactHit(y, x0, c)) hits[o] |= bit;
-          if (x0 + 1 < width && (lane1 >= above ? isUp : lane1 <= below ? !isUp : this.exactHit(y, x0 + 1, c))) hits[o + wpp] |= bit;
-          if (x0 + 2 < width && (lane2 >= above ? isUp : lane2 <= below ? !isUp : this.exactHit(y, x0 + 2, c))) hits[o + 2 * wpp] |= bit;
+          hits[o + k] = h0;
+          if (x0 + 1 < width) hits[o + wpp + k] = h1;
+          if (x0 + 2 < width) hits[o + 2 * wpp + k] = h2;
         }
       }
     }
