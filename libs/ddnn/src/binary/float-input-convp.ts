@@ -37,8 +37,8 @@ export class FloatInputConvP extends ConvPLayer {
   private readonly combos: Float64Array;
   // Per output channel, tap and group: where its signed sum (sign included) sits relative to the window's top-left pixel.
   private readonly tapOffset: Int32Array;
-  // Per channel and run: lane values (bias included) at or above `sureAbove` are surely >= critical after float32
-  // rounding, at or below `sureBelow` surely < critical (> for `down` channels); in between, the exact sum decides.
+  // Per channel and run: a lane (bias included; down channels negated) at or above `sureAbove` is surely a hit after
+  // float32 rounding, at or below `sureBelow` surely not; in between, the exact sum decides.
   private readonly sureAbove: Float64Array;
   private readonly sureBelow: Float64Array;
 
@@ -122,7 +122,7 @@ export class FloatInputConvP extends ConvPLayer {
     const { wordsPerPixel: wpp, stride, output } = this;
     const taps = 9 * cin;
     // |lane - bias| <= taps * qMax < LANE_BIAS: the lanes never borrow from each other.
-    const qMax = Math.floor((LANE_BIAS - 1) / taps) - 1;
+    const qMax = Math.max(0, Math.floor((LANE_BIAS - 1) / taps) - 1); // 0 (all exact) past 7,281 channels
     const scale = qMax / (maxAbs > 0 ? maxAbs : 1);
     // |float32 sequential sum - exact sum| <= sum_k |partial_k| 2^-24 <= taps (taps + 1) / 2 * maxAbs * 2^-24, doubled.
     const rounding = 2 * ((taps * (taps + 1)) / 2) * 2 ** -24 * maxAbs + Number.MIN_VALUE;
