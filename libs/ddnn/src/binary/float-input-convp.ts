@@ -3,6 +3,15 @@ import { ConvPLayer, type ConvPLayerOptions } from './convp-layer';
 import type { ConvPWeights } from './section-weights';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
+// Three 17-bit lanes in a float64; each lane holds a conv output plus LANE_BIAS, so that it is never negative.
+const LANE = 2 ** 17;
+const LANE2 = 2 ** 34;
+const INV_LANE = 2 ** -17;
+const INV_LANE2 = 2 ** -34;
+const LANE_BIAS = 2 ** 16;
+const LANES_BIAS = LANE_BIAS * (1 + LANE + LANE2);
+// x + ROUND - ROUND is x rounded to the nearest integer for |x| < 2^51 (Math.round is far slower here).
+const ROUND = 1.5 * 2 ** 52;
 
 /**
  * First block of a device: float image in, binary (+-1) weights, so the convolution is only additions
@@ -20,11 +29,18 @@ export class FloatInputConvP extends ConvPLayer {
   private readonly hits: Int32Array;
   // Per output word: bits of the channels whose pooled bit is an OR of the window's hits (the rest are an AND).
   private readonly upBits: Int32Array;
-  // Groups of three input channels; per padded pixel and group the four signed sums v0 +- v1 +- v2.
+  // Groups of three input channels; per padded pixel and group the eight signed sums +-(v0 +- v1 +- v2) of the
+  // quantized pixels, each packed with the same sums of the next two pixels to the right (see fastConvPoolSign).
   private readonly groups: number;
+  // Padded columns of `combos` (a multiple of three: every output triple starts at one).
+  private readonly packedWidth: number;
   private readonly combos: Float64Array;
   // Per output channel, tap and group: where its signed sum (sign included) sits relative to the window's top-left pixel.
   private readonly tapOffset: Int32Array;
+  // Per channel and run: a lane (bias included; down channels negated) at or above `sureAbove` is surely a hit after
+  // float32 rounding, at or below `sureBelow` surely not; in between, the exact sum decides.
+  private readonly sureAbove: Float64Array;
+  private readonly sureBelow: Float64Array;
 
   constructor(weights: ConvPWeights, options: ConvPLayerOptions) {
     super(weights, options, false, FLOAT32_MAX, Math.ceil(weights.outChannels / 4) * 4);
@@ -41,7 +57,11 @@ export class FloatInputConvP extends ConvPLayer {
     for (let c = 0; c < cout; c++) if (this.up[c]) this.upBits[c >>> 5] |= 1 << (c & 31);
     this.groups = Math.ceil(cin / 3);
     const groups = this.groups;
-    this.combos = new Float64Array((this.height + 2) * (this.width + 2) * groups * 8);
+    const triples = Math.ceil(this.width / 3);
+    this.packedWidth = 3 * triples;
+    this.combos = new Float64Array((this.height + 2) * this.packedWidth * groups * 8);
+    this.sureAbove = new Float64Array(cout);
+    this.sureBelow = new Float64Array(cout);
     this.tapOffset = new Int32Array(cout * 9 * groups);
     for (let co = 0; co < cout; co++) {
       for (let tap = 0; tap < 9; tap++) {
@@ -53,7 +73,10 @@ export class FloatInputConvP extends ConvPLayer {
           // Factor out the first channel's sign: the rest picks one of v0 + v1 + v2, v0 - v1 + v2, v0 + v1 - v2, v0 - v1 - v2.
           const combo = (s0 * sign(3 * g + 1) < 0 ? 1 : 0) + (s0 * sign(3 * g + 2) < 0 ? 2 : 0);
           const t = (co * 9 + tap) * groups + g;
-          this.tapOffset[t] = ((ky * (this.width + 2) + kx) * groups + g) * 8 + combo + (s0 < 0 ? 4 : 0);
+          // A down channel's hit (conv <= critical) is -conv >= -critical: its packed sums are negated (the other
+          // half of the eight), so that every channel's hit is lane >= a bound.
+          const negate = (s0 < 0) !== (this.up[co] === 0);
+          this.tapOffset[t] = ((ky * this.packedWidth + kx) * groups + g) * 8 + combo + (negate ? 4 : 0);
         }
       }
     }
@@ -85,64 +108,118 @@ export class FloatInputConvP extends ConvPLayer {
 
   /**
    * The comparisons of every conv output with its channel's critical value, then the pool as OR / AND of bits.
-   * With +-1 weights, a tap's sum over a group of three input channels is +-(v0 +- v1 +- v2): eight sums per
-   * pixel and group, computed once (`combos`, zero-padded by one pixel), after which every output channel adds
-   * nine of them (times the groups) instead of multiplying 9 x cin values.
+   * The pixels are quantized to integers q = round(v * scale) with |q| small enough that three conv outputs side
+   * by side fit in one float64 as 17-bit lanes (q0 + q1 2^17 + q2 2^34, all integers below 2^53, so every sum
+   * is exact): one addition advances three outputs. With +-1 weights, a tap's sum over a group of three input
+   * channels is +-(q0 +- q1 +- q2): eight packed sums per pixel and group (`combos`), after which every output
+   * channel adds nine of them (times the groups) per three outputs. A lane is off the exact sum by at most half a
+   * unit per term, and the float32 sum of tfjs-backend-cpu off the exact sum by its rounding bound; a lane that
+   * lies within both of the critical value is summed again exactly (float32 after every addition, in the cpu
+   * order), so the bits are the exact path's, at a fraction of its cost.
    */
   private fastConvPoolSign(maxAbs: number): void {
-    const { height, width, inChannels: cin, outChannels: cout, view, output, wordsPerPixel: wpp, stride, combos, tapOffset } = this;
+    const { height, width, inChannels: cin, outChannels: cout, view, packedWidth: kw, combos, tapOffset, sureAbove, sureBelow } = this;
+    const { wordsPerPixel: wpp, stride, output } = this;
     const taps = 9 * cin;
-    // |float32 sequential sum - exact sum| <= sum_k |partial_k| 2^-24 <= taps (taps + 1) / 2 * maxAbs * 2^-24; the
-    // float64 sums add at most taps^2 maxAbs 2^-53. Doubled for margin.
-    const bound = 2 * ((taps * (taps + 1)) / 2 * 2 ** -24 + taps * taps * 2 ** -53) * maxAbs + Number.MIN_VALUE;
+    // |lane - bias| <= taps * qMax < LANE_BIAS: the lanes never borrow from each other.
+    const qMax = Math.max(0, Math.floor((LANE_BIAS - 1) / taps) - 1); // 0 (all exact) past 7,281 channels
+    const scale = qMax / (maxAbs > 0 ? maxAbs : 1);
+    // |float32 sequential sum - exact sum| <= sum_k |partial_k| 2^-24 <= taps (taps + 1) / 2 * maxAbs * 2^-24, doubled.
+    const rounding = 2 * ((taps * (taps + 1)) / 2) * 2 ** -24 * maxAbs + Number.MIN_VALUE;
+    // |lane - scale * exact sum| <= taps / 2 (each q within half a unit); +2 for the rounding of these products.
+    const margin = taps / 2 + 2;
+    for (let c = 0; c < cout; c++) {
+      // In the packed domain every channel is up (down channels are negated): hit iff lane >= the critical value.
+      const critical = this.up[c] === 1 ? this.critical[c] : -this.critical[c];
+      if (Number.isNaN(critical)) {
+        sureAbove[c] = sureBelow[c] = Infinity; // never a hit
+      } else {
+        sureAbove[c] = scale * (critical + rounding) + margin + LANE_BIAS;
+        sureBelow[c] = scale * (critical - rounding) - margin + LANE_BIAS;
+      }
+    }
     const groups = this.groups;
-    const pw = width + 2;
+    // Per row and group, slide along the padded row with the quantized channels of three pixels in locals.
+    const q = (y: number, x: number, ci: number) => (x < width && ci < cin ? view[(y * width + x) * cin + ci] * scale + ROUND - ROUND : 0);
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const i = (y * width + x) * cin;
-        let o = ((y + 1) * pw + x + 1) * groups * 8;
-        for (let g = 0; g < groups; g++, o += 8) {
-          const c0 = 3 * g;
-          const v0 = view[i + c0];
-          const v1 = c0 + 1 < cin ? view[i + c0 + 1] : 0;
-          const v2 = c0 + 2 < cin ? view[i + c0 + 2] : 0;
-          combos[o] = v0 + v1 + v2;
-          combos[o + 1] = v0 - v1 + v2;
-          combos[o + 2] = v0 + v1 - v2;
-          combos[o + 3] = v0 - v1 - v2;
-          combos[o + 4] = -combos[o];
-          combos[o + 5] = -combos[o + 1];
-          combos[o + 6] = -combos[o + 2];
-          combos[o + 7] = -combos[o + 3];
+      for (let g = 0; g < groups; g++) {
+        const c0 = 3 * g;
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let b0 = q(y, 0, c0);
+        let b1 = q(y, 0, c0 + 1);
+        let b2 = q(y, 0, c0 + 2);
+        let o = (((y + 1) * kw) * groups + g) * 8;
+        for (let px = 0; px < kw; px++, o += groups * 8) {
+          const n0 = q(y, px + 1, c0);
+          const n1 = q(y, px + 1, c0 + 1);
+          const n2 = q(y, px + 1, c0 + 2);
+          // Channel k of padded pixels px, px + 1, px + 2 in three lanes.
+          const v0 = a0 + LANE * b0 + LANE2 * n0;
+          const v1 = a1 + LANE * b1 + LANE2 * n1;
+          const v2 = a2 + LANE * b2 + LANE2 * n2;
+          a0 = b0;
+          a1 = b1;
+          a2 = b2;
+          b0 = n0;
+          b1 = n1;
+          b2 = n2;
+          const s0 = v0 + v1 + v2;
+          const s1 = v0 - v1 + v2;
+          const s2 = v0 + v1 - v2;
+          const s3 = v0 - v1 - v2;
+          combos[o] = s0;
+          combos[o + 1] = s1;
+          combos[o + 2] = s2;
+          combos[o + 3] = s3;
+          combos[o + 4] = -s0;
+          combos[o + 5] = -s1;
+          combos[o + 6] = -s2;
+          combos[o + 7] = -s3;
         }
       }
     }
-    const crit = this.critical;
-    const up = this.up;
     const hits = this.hits;
     const terms = 9 * groups;
-    hits.fill(0);
-    for (let c = 0; c < cout; c++) {
-      const t0 = c * terms;
-      const critical = crit[c];
-      const isUp = up[c] === 1;
-      const word = c >>> 5;
-      const bit = 1 << (c & 31);
-      // The common case (up to three input channels): nine signed sums, offsets in locals.
-      const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = tapOffset.subarray(t0, t0 + 9);
-      for (let y = 0; y < height; y++) {
-        let base = y * pw * groups * 8;
-        let o = y * width * wpp + word;
-        for (let x = 0; x < width; x++, base += groups * 8, o += wpp) {
-          let a: number;
-          if (groups === 1) {
-            a = combos[base + o0] + combos[base + o1] + combos[base + o2] + combos[base + o3] + combos[base + o4] + combos[base + o5] + combos[base + o6] + combos[base + o7] + combos[base + o8];
-          } else {
-            a = 0;
-            for (let t = t0; t < t0 + terms; t++) a += combos[base + tapOffset[t]];
+    for (let y = 0; y < height; y++) {
+      for (let x0 = 0; x0 < width; x0 += 3) {
+        const base = (y * kw + x0) * groups * 8;
+        const o = (y * width + x0) * wpp;
+        for (let k = 0; k < wpp; k++) {
+          // Hit bits of the triple's three pixels for the channels of word k.
+          let h0 = 0;
+          let h1 = 0;
+          let h2 = 0;
+          const end = Math.min(cout, 32 * k + 32);
+          for (let c = 32 * k; c < end; c++) {
+            const t0 = c * terms;
+            let p: number;
+            if (groups === 1) {
+              p =
+                combos[base + tapOffset[t0]] + combos[base + tapOffset[t0 + 1]] + combos[base + tapOffset[t0 + 2]] +
+                combos[base + tapOffset[t0 + 3]] + combos[base + tapOffset[t0 + 4]] + combos[base + tapOffset[t0 + 5]] +
+                combos[base + tapOffset[t0 + 6]] + combos[base + tapOffset[t0 + 7]] + combos[base + tapOffset[t0 + 8]];
+            } else {
+              p = 0;
+              for (let t = t0; t < t0 + terms; t++) p += combos[base + tapOffset[t]];
+            }
+            // Unpack the lanes (exact: powers of two and integers below 2^53), each biased to [0, 2^17).
+            p += LANES_BIAS;
+            const lane2 = Math.floor(p * INV_LANE2);
+            const low = p - lane2 * LANE2;
+            const lane1 = Math.floor(low * INV_LANE);
+            const lane0 = low - lane1 * LANE;
+            const above = sureAbove[c];
+            const below = sureBelow[c];
+            const bit = 1 << (c & 31);
+            if (lane0 >= above || (lane0 > below && this.exactHit(y, x0, c))) h0 |= bit;
+            if (lane1 >= above || (lane1 > below && x0 + 1 < width && this.exactHit(y, x0 + 1, c))) h1 |= bit;
+            if (lane2 >= above || (lane2 > below && x0 + 2 < width && this.exactHit(y, x0 + 2, c))) h2 |= bit;
           }
-          if (Math.abs(a - critical) <= bound) a = this.exactConv(y, x, c);
-          if (isUp ? a >= critical : a <= critical) hits[o] |= bit;
+          hits[o + k] = h0;
+          if (x0 + 1 < width) hits[o + wpp + k] = h1;
+          if (x0 + 2 < width) hits[o + 2 * wpp + k] = h2;
         }
       }
     }
@@ -170,6 +247,12 @@ export class FloatInputConvP extends ConvPLayer {
         }
       }
     }
+  }
+
+  /** Whether conv output (y, x) of channel c, summed exactly, is a hit (>= critical for up channels, <= for down). */
+  private exactHit(y: number, x: number, c: number): boolean {
+    const a = this.exactConv(y, x, c);
+    return this.up[c] === 1 ? a >= this.critical[c] : a <= this.critical[c];
   }
 
   /** One conv output summed exactly as tfjs-backend-cpu does (float32 after every addition). */
