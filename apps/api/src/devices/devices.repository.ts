@@ -41,6 +41,10 @@ export class DevicesRepository {
     await this.repo.update({ id }, fields as QueryDeepPartialEntity<DeviceEntity>);
   }
 
+  async updateMany(ids: string[], fields: Partial<DeviceEntity>): Promise<void> {
+    await this.repo.update({ id: In(ids) }, fields as QueryDeepPartialEntity<DeviceEntity>);
+  }
+
   async remove(id: string): Promise<void> {
     await this.repo.delete({ id });
   }

@@ -18,7 +18,6 @@ import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
 interface Simulation {
   view: SimulationView;
   devices: SimulatedDevice[];
-  heartbeat: NodeJS.Timeout;
   /** `scene` simulations: each camera's frame source (by view). */
   cameras: Map<number, SceneCaptureSource>;
   listeners: Set<(capture: SimulatedCapture) => void>;
@@ -39,6 +38,8 @@ const PROFILE = 'simulated';
 export class SimulationsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SimulationsService.name);
   private readonly simulations = new Map<string, Simulation>();
+  /** One heartbeat for every simulated device of this node (null while there are none). */
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly devices: DevicesService,
@@ -144,7 +145,10 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const s = this.simulations.get(id);
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     this.simulations.delete(id);
-    clearInterval(s.heartbeat);
+    if (this.simulations.size === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
     for (const d of s.devices) {
       const wasUp = !d.crashed;
       d.stop('simulation stopped');
@@ -232,13 +236,6 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       this.logger.error(`simulation ${id}: ${reason}; its devices stop`);
       for (const d of devices) d.stop(reason);
     });
-    const heartbeat = setInterval(() => {
-      for (const d of devices) {
-        if (d.crashed) continue;
-        this.devices.activity(d.deviceId).catch((e: unknown) => this.logger.error(`heartbeat of ${d.name}: ${(e as Error).message}`));
-      }
-    }, this.config.DEVICE_HEARTBEAT_INTERVAL_MS);
-    heartbeat.unref();
     const view: SimulationView = {
       id,
       devices: devices.map((d, index) => ({ deviceId: d.deviceId, name: d.name, role: d.role, view: d.view, index })),
@@ -250,8 +247,22 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       sessionId: null,
       createdAt: new Date().toISOString(),
     };
-    this.simulations.set(id, { view, devices, heartbeat, cameras, listeners, thread });
+    this.simulations.set(id, { view, devices, cameras, listeners, thread });
+    this.heartbeat ??= this.startHeartbeat();
     return view;
+  }
+
+  /**
+   * Keeps every live simulated device active, in one statement per interval: they live in this process, so
+   * one beat for all says what a beat per device would, at a fraction of the database's work.
+   */
+  private startHeartbeat(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      const alive = [...this.simulations.values()].flatMap((s) => s.devices.filter((d) => !d.crashed).map((d) => d.deviceId));
+      this.devices.activityOf(alive).catch((e: unknown) => this.logger.error(`heartbeat of ${alive.length} simulated devices: ${(e as Error).message}`));
+    }, this.config.DEVICE_HEARTBEAT_INTERVAL_MS);
+    timer.unref();
+    return timer;
   }
 }
 

@@ -103,12 +103,6 @@ export function toWorld(t: Thing, p: Vec3): Vec3 {
   return [t.position[0] + c * p[0] + s * p[2], t.position[1] + p[1], t.position[2] - s * p[0] + c * p[2]];
 }
 
-function toLocalDir(t: Thing, d: Vec3): Vec3 {
-  const c = Math.cos(t.yaw);
-  const s = Math.sin(t.yaw);
-  return [c * d[0] - s * d[2], d[1], s * d[0] + c * d[2]];
-}
-
 /** The eight corners of a thing's bounds, in scene coordinates. */
 export function thingCorners(t: Thing): Vec3[] {
   const out: Vec3[] = [];
@@ -127,21 +121,44 @@ export interface Hit {
   part: Part;
 }
 
-function slab(o: Vec3, d: Vec3, min: Vec3, max: Vec3): { t: number; axis: number; sign: number } | null {
+/** A thing with the cosine and sine of its yaw worked out once: a view casts thousands of rays at one pose. */
+export interface PosedThing {
+  thing: Thing;
+  c: number;
+  s: number;
+}
+
+export function poseThing(thing: Thing): PosedThing {
+  return { thing, c: Math.cos(thing.yaw), s: Math.sin(thing.yaw) };
+}
+
+// The ray in the local frame of the thing being intersected, and the face slab() entered by: intersection runs
+// for every ray and thing, so it allocates nothing until it has a hit (garbage was much of a frame's cost).
+const lo = new Float64Array(3);
+const ld = new Float64Array(3);
+let slabAxis = 0;
+let slabSign = 1;
+
+/** Where the local ray (lo, ld) enters a box: its distance, or -1 when it misses; slabAxis and slabSign name the face. */
+function slab(min: Vec3, max: Vec3): number {
   let tNear = -Infinity;
   let tFar = Infinity;
   let axis = 0;
   let sign = 1;
   for (let k = 0; k < 3; k++) {
-    if (Math.abs(d[k]) < 1e-12) {
-      if (o[k] < min[k] || o[k] > max[k]) return null;
+    const o = lo[k];
+    const d = ld[k];
+    if (Math.abs(d) < 1e-12) {
+      if (o < min[k] || o > max[k]) return -1;
       continue;
     }
-    let t0 = (min[k] - o[k]) / d[k];
-    let t1 = (max[k] - o[k]) / d[k];
+    let t0 = (min[k] - o) / d;
+    let t1 = (max[k] - o) / d;
     let s = -1;
     if (t0 > t1) {
-      [t0, t1] = [t1, t0];
+      const swap = t0;
+      t0 = t1;
+      t1 = swap;
       s = 1;
     }
     if (t0 > tNear) {
@@ -150,74 +167,102 @@ function slab(o: Vec3, d: Vec3, min: Vec3, max: Vec3): { t: number; axis: number
       sign = s;
     }
     if (t1 < tFar) tFar = t1;
-    if (tNear > tFar || tFar < 1e-6) return null;
+    if (tNear > tFar || tFar < 1e-6) return -1;
   }
-  return tNear > 1e-6 ? { t: tNear, axis, sign } : null;
+  if (!(tNear > 1e-6)) return -1;
+  slabAxis = axis;
+  slabSign = sign;
+  return tNear;
 }
 
-/** Intersects a scene ray with a thing; null when it misses. */
-export function intersectThing(thing: Thing, origin: Vec3, dir: Vec3, tMax: number): Hit | null {
-  const o = toLocalDir(thing, sub(origin, thing.position));
-  const d = toLocalDir(thing, dir);
-  const bound = slab(o, d, thing.min, thing.max);
+/** Intersects a scene ray with a posed thing; null when it misses. */
+export function intersectThing(posed: PosedThing, origin: Vec3, dir: Vec3, tMax: number): Hit | null {
+  const { thing, c, s } = posed;
+  const px = origin[0] - thing.position[0];
+  const pz = origin[2] - thing.position[2];
+  lo[0] = c * px - s * pz;
+  lo[1] = origin[1] - thing.position[1];
+  lo[2] = s * px + c * pz;
+  ld[0] = c * dir[0] - s * dir[2];
+  ld[1] = dir[1];
+  ld[2] = s * dir[0] + c * dir[2];
+  const bound = slab(thing.min, thing.max);
   // Rays start at cameras, never inside a thing, so missing the bounds means missing the thing.
-  if (!bound || bound.t > tMax) return null;
-  let best: Hit | null = null;
+  if (bound < 0 || bound > tMax) return null;
+  const o0 = lo[0];
+  const o1 = lo[1];
+  const o2 = lo[2];
+  const d0 = ld[0];
+  const d1 = ld[1];
+  const d2 = ld[2];
+  let best: Part | null = null;
   let bestT = tMax;
-  let localNormal: Vec3 = [0, 1, 0];
+  let n0 = 0;
+  let n1 = 1;
+  let n2 = 0;
   for (const part of thing.parts) {
-    let t = Infinity;
-    let n: Vec3 = [0, 1, 0];
     if (part.kind === 'box') {
-      const h = slab(o, d, part.min, part.max);
-      if (!h) continue;
-      t = h.t;
-      n = [0, 0, 0];
-      n[h.axis] = h.sign;
+      const t = slab(part.min, part.max);
+      if (t < 0 || !(t < bestT)) continue;
+      bestT = t;
+      best = part;
+      n0 = slabAxis === 0 ? slabSign : 0;
+      n1 = slabAxis === 1 ? slabSign : 0;
+      n2 = slabAxis === 2 ? slabSign : 0;
     } else if (part.kind === 'cylinder') {
-      const ox = o[0] - part.x;
-      const oz = o[2] - part.z;
-      const a = d[0] * d[0] + d[2] * d[2];
+      const ox = o0 - part.x;
+      const oz = o2 - part.z;
+      const a = d0 * d0 + d2 * d2;
       if (a < 1e-12) continue;
-      const b = 2 * (ox * d[0] + oz * d[2]);
-      const c = ox * ox + oz * oz - part.r * part.r;
-      const disc = b * b - 4 * a * c;
+      const b = 2 * (ox * d0 + oz * d2);
+      const cc = ox * ox + oz * oz - part.r * part.r;
+      const disc = b * b - 4 * a * cc;
       if (disc < 0) continue;
       const tc = (-b - Math.sqrt(disc)) / (2 * a);
-      const y = o[1] + tc * d[1];
+      const y = o1 + tc * d1;
       if (tc > 1e-6 && y >= part.y0 && y <= part.y1) {
-        t = tc;
-        n = [(ox + tc * d[0]) / part.r, 0, (oz + tc * d[2]) / part.r];
-      } else if (d[1] < 0) {
+        if (!(tc < bestT)) continue;
+        bestT = tc;
+        best = part;
+        n0 = (ox + tc * d0) / part.r;
+        n1 = 0;
+        n2 = (oz + tc * d2) / part.r;
+      } else if (d1 < 0) {
         // Top cap, seen from above.
-        const tt = (part.y1 - o[1]) / d[1];
-        const x = ox + tt * d[0];
-        const z = oz + tt * d[2];
-        if (tt > 1e-6 && x * x + z * z <= part.r * part.r) {
-          t = tt;
-          n = [0, 1, 0];
+        const tt = (part.y1 - o1) / d1;
+        const x = ox + tt * d0;
+        const z = oz + tt * d2;
+        if (tt > 1e-6 && x * x + z * z <= part.r * part.r && tt < bestT) {
+          bestT = tt;
+          best = part;
+          n0 = 0;
+          n1 = 1;
+          n2 = 0;
         }
       }
     } else {
-      const oc = sub(o, part.c);
-      const b = dot(oc, d);
-      const c = dot(oc, oc) - part.r * part.r;
-      const disc = b * b - c;
+      const oc0 = o0 - part.c[0];
+      const oc1 = o1 - part.c[1];
+      const oc2 = o2 - part.c[2];
+      const b = oc0 * d0 + oc1 * d1 + oc2 * d2;
+      const cc = oc0 * oc0 + oc1 * oc1 + oc2 * oc2 - part.r * part.r;
+      const disc = b * b - cc;
       if (disc < 0) continue;
       const ts = -b - Math.sqrt(disc);
-      if (ts <= 1e-6) continue;
-      t = ts;
-      n = [(oc[0] + ts * d[0]) / part.r, (oc[1] + ts * d[1]) / part.r, (oc[2] + ts * d[2]) / part.r];
-    }
-    if (t < bestT) {
-      bestT = t;
-      localNormal = n;
-      best = { t, normal: n, localNormal: n, local: [o[0] + t * d[0], o[1] + t * d[1], o[2] + t * d[2]], part };
+      if (ts <= 1e-6 || !(ts < bestT)) continue;
+      bestT = ts;
+      best = part;
+      n0 = (oc0 + ts * d0) / part.r;
+      n1 = (oc1 + ts * d1) / part.r;
+      n2 = (oc2 + ts * d2) / part.r;
     }
   }
   if (!best) return null;
-  const c = Math.cos(thing.yaw);
-  const s = Math.sin(thing.yaw);
-  best.normal = [c * localNormal[0] + s * localNormal[2], localNormal[1], -s * localNormal[0] + c * localNormal[2]];
-  return best;
+  return {
+    t: bestT,
+    normal: [c * n0 + s * n2, n1, -s * n0 + c * n2],
+    localNormal: [n0, n1, n2],
+    local: [o0 + bestT * d0, o1 + bestT * d1, o2 + bestT * d2],
+    part: best,
+  };
 }

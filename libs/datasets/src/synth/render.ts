@@ -1,7 +1,7 @@
 import { createRaster, resizeBilinear, type Raster } from '../image/raster';
 import { Rng } from '../prng';
 import { CROP_SIZE } from './cameras';
-import { dot, intersectThing, rayDirection, type Hit, type Thing, type Vec3 } from './geometry';
+import { dot, intersectThing, poseThing, rayDirection, type Hit, type PosedThing, type Vec3 } from './geometry';
 import type { Lighting, SynthScene, ViewPlan } from './scene';
 
 function hash2(x: number, z: number): number {
@@ -53,9 +53,8 @@ function skyColour(l: Lighting, d: Vec3): Vec3 {
   return [0.82 + (l.sky[0] - 0.82) * k, 0.84 + (l.sky[1] - 0.84) * k, 0.88 + (l.sky[2] - 0.88) * k];
 }
 
-function inShadow(object: Thing, p: Vec3): boolean {
-  const c = Math.cos(object.yaw);
-  const s = Math.sin(object.yaw);
+function inShadow(posed: PosedThing, p: Vec3): boolean {
+  const { thing: object, c, s } = posed;
   const dx = p[0] - object.position[0];
   const dz = p[2] - object.position[2];
   const lx = c * dx - s * dz;
@@ -63,7 +62,10 @@ function inShadow(object: Thing, p: Vec3): boolean {
   return lx > object.min[0] - 0.15 && lx < object.max[0] + 0.15 && lz > object.min[2] - 0.15 && lz < object.max[2] + 0.15;
 }
 
-function trace(scene: SynthScene, things: Thing[], origin: Vec3, d: Vec3): Vec3 {
+const HORIZON: Vec3 = [0, 0, 0];
+
+/** Colour seen along a ray; `things[0]` is the scene's object (it casts the only shadow). */
+function trace(scene: SynthScene, things: PosedThing[], origin: Vec3, d: Vec3): Vec3 {
   const l = scene.lighting;
   let best: Hit | null = null;
   let tMax = d[1] < 0 ? -origin[1] / d[1] : Infinity;
@@ -88,11 +90,11 @@ function trace(scene: SynthScene, things: Thing[], origin: Vec3, d: Vec3): Vec3 
   if (Number.isFinite(tMax)) {
     const p: Vec3 = [origin[0] + tMax * d[0], 0, origin[2] + tMax * d[2]];
     const tex = 0.88 + 0.24 * hash2(Math.floor(p[0] * 2), Math.floor(p[2] * 2));
-    const shade = inShadow(scene.object, p) ? 0.45 : 1;
+    const shade = inShadow(things[0], p) ? 0.45 : 1;
     const light = (l.ambient + (1 - l.ambient) * l.sun[1]) * tex * shade;
     const fog = 1 - Math.exp(-tMax / 160);
-    const sky = skyColour(l, [0, 0, 0]);
-    return [0, 1, 2].map((k) => l.ground[k] * light * (1 - fog) + sky[k] * fog) as Vec3;
+    const sky = skyColour(l, HORIZON);
+    return [l.ground[0] * light * (1 - fog) + sky[0] * fog, l.ground[1] * light * (1 - fog) + sky[1] * fog, l.ground[2] * light * (1 - fog) + sky[2] * fog];
   }
   return skyColour(l, d);
 }
@@ -128,27 +130,35 @@ export function renderView(scene: SynthScene, plan: ViewPlan, noiseRng: Rng, siz
   const rw = Math.max(2, Math.min(size, Math.ceil(w * spec.sensorScale)));
   const rh = Math.max(2, Math.min(size, Math.ceil(h * spec.sensorScale)));
   const ss = w / rw >= 2 && h / rh >= 2 ? 2 : 1;
-  const things = [scene.object, ...plan.extras];
+  const things = [scene.object, ...plan.extras].map(poseThing);
   const out = createRaster(rw, rh, 3);
   const gain = plan.exposure * 255;
   const blockedColumns = degrade ? Math.round(Math.min(1, Math.max(0, degrade.occlusion)) * rw) : 0;
   const extraNoise = degrade ? Math.min(1, Math.max(0, degrade.noise)) * FULL_NOISE_LEVELS : 0;
   const blockLight = scene.lighting.ambient * 0.8;
+  const blockColour = BLOCKER.map((a) => a * blockLight) as Vec3;
+  const area = ss * ss;
+  // One pixel's colour before the sensor, reused: a view is up to 32x32 pixels of up to 4 rays each.
+  const rgb = new Float64Array(3);
   for (let j = 0; j < rh; j++) {
     for (let i = 0; i < rw; i++) {
       const blocked = degrade !== undefined && (degrade.fromLeft ? i < blockedColumns : i >= rw - blockedColumns);
-      const acc: Vec3 = [0, 0, 0];
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let sj = 0; sj < ss; sj++) {
         for (let si = 0; si < ss; si++) {
           const u = rect.x0 + ((i + (si + 0.5) / ss) * w) / rw;
           const v = rect.y0 + ((j + (sj + 0.5) / ss) * h) / rh;
-          const c = blocked ? (BLOCKER.map((a) => a * blockLight) as Vec3) : trace(scene, things, camera.position, rayDirection(camera, u, v));
-          acc[0] += c[0];
-          acc[1] += c[1];
-          acc[2] += c[2];
+          const c = blocked ? blockColour : trace(scene, things, camera.position, rayDirection(camera, u, v));
+          r += c[0];
+          g += c[1];
+          b += c[2];
         }
       }
-      const rgb = acc.map((a, k) => (a / (ss * ss)) * plan.cast[k] * gain);
+      rgb[0] = (r / area) * plan.cast[0] * gain;
+      rgb[1] = (g / area) * plan.cast[1] * gain;
+      rgb[2] = (b / area) * plan.cast[2] * gain;
       const luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
       const o = (j * rw + i) * 3;
       // Sensor noise is mostly brightness noise; colour noise shrinks with the camera's saturation.
