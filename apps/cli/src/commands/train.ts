@@ -13,6 +13,7 @@ interface TrainFlags extends TopologyFlags {
   batch?: number;
   lr?: number;
   dropout?: number;
+  eachDropout?: number;
   validation?: number;
   patience?: number;
   weightAverage?: number;
@@ -60,6 +61,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
     .option('--topology <file>', 'JSON topology (flags above override its fields)')
     .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1))
+    .option('--each-dropout <p>', 'probability that each device, independently, is failed for a training sample', numberFlag('--each-dropout', 0, 0.9))
     .option('--threshold <T>', "the model's exit threshold (default: chosen on the validation split, else 0.8)", numberFlag('--threshold', 0, 1))
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
@@ -80,6 +82,7 @@ export function registerTrainCommand(program: Command): void {
         batchSize: flags.batch,
         learningRate: flags.lr,
         deviceDropout: flags.dropout,
+        eachDeviceDropout: flags.eachDropout,
         validationFraction: flags.validation,
         patience: flags.patience,
         weightAverage: flags.weightAverage,

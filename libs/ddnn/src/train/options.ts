@@ -16,6 +16,8 @@ export interface TrainOptions {
    * scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
    */
   deviceDropout?: number;
+  /** Probability that each device independently is dead for a training sample (see TrainingRecipe). */
+  eachDeviceDropout?: number;
   /** Fraction of the training split held out for validation (early stopping, best epoch, threshold); 0 = none. */
   validationFraction?: number;
   /** Epochs without a better validation score before stopping; 0 = never stop early. */
@@ -72,5 +74,6 @@ export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}):
     weightAverage: options.weightAverage ?? base.weightAverage ?? 0,
     hiddenDropout: options.hiddenDropout ?? base.hiddenDropout ?? 0,
     validateFailures: options.validateFailures ?? base.validateFailures ?? false,
+    eachDeviceDropout: options.eachDeviceDropout ?? base.eachDeviceDropout ?? 0,
   };
 }

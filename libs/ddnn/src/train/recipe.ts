@@ -17,6 +17,11 @@ export interface TrainingRecipe {
    * no scores to the local aggregator), so the upper tiers learn the failure case. 0 disables it.
    */
   deviceDropout: number;
+  /**
+   * Probability that each device, independently, is dead for a training sample (on top of `deviceDropout`; one
+   * device stays live). Several cameras can be gone at once, so no single one is relied on. Absent = 0.
+   */
+  eachDeviceDropout?: number;
   /** Fraction of the training split held out (stratified) for early stopping, the best epoch and the threshold. */
   validationFraction: number;
   /** Epochs without a better validation score before stopping; 0 = run every epoch. */
@@ -47,6 +52,7 @@ export const PAPER_RECIPE: TrainingRecipe = {
   weightAverage: 0,
   hiddenDropout: 0,
   validateFailures: false,
+  eachDeviceDropout: 0,
 };
 
 /** What the defaults look at. */

@@ -4,6 +4,7 @@ import type { BatchStats } from '../layers/batchnorm';
 import { forwardModel, type ForwardMode } from '../model/forward';
 import type { ExitMetric } from '../model/model';
 import { sectionNames, type Topology } from '../model/topology';
+import { dropoutMasks } from './dropout-masks';
 import { accuracy, crossEntropy, exitLossWeights, exitList, maskedMean } from './losses';
 import { disposeBatch, makeBatch, type Batch } from './training-batch';
 import type { TrainingVariables } from './variables';
@@ -21,6 +22,8 @@ export interface StepLoop {
   augment?: { spec: Augmentation; rng: Rng };
   /** Probability that a sample sees one random device dead. */
   deviceDropout: number;
+  /** Probability that each device independently is dead for a sample. */
+  eachDeviceDropout: number;
   /** The run's generator: the drop-out masks here, each epoch's shuffle in the caller (one stream, so a seed replays the run). */
   rng: Rng;
   hiddenDropout?: ForwardMode['hiddenDropout'];
@@ -45,7 +48,7 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
   const sums = names.map(() => ({ loss: 0, hit: 0, count: 0 }));
   for (let start = 0; start < order.length; start += batchSize) {
     const batch = loop.fullBatch ?? makeBatch(loop.ds, topology, order.slice(start, start + batchSize), true, loop.augment);
-    const masks = dropoutMasks(batch.size, topology.devices.length, loop.deviceDropout, loop.rng);
+    const masks = dropoutMasks(batch.size, topology.devices.length, loop.deviceDropout, loop.eachDeviceDropout, loop.rng);
     let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
     const stats: { section: string; prefix: string; s: BatchStats }[] = [];
     const onStats = loop.runningStats ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
@@ -79,14 +82,6 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
     if (!loop.fullBatch) disposeBatch(batch);
   }
   return names.map((exit, i) => ({ exit, loss: sums[i].count ? sums[i].loss / sums[i].count : 0, accuracy: sums[i].count ? sums[i].hit / sums[i].count : 0 }));
-}
-
-/** Per device [N,1] live masks: each sample, with probability p, has one random device dead. */
-function dropoutMasks(size: number, devices: number, p: number, rng: Rng): tf.Tensor2D[] | null {
-  if (p <= 0 || devices < 2) return null;
-  const masks = Array.from({ length: devices }, () => new Float32Array(size).fill(1));
-  for (let i = 0; i < size; i++) if (rng.chance(p)) masks[rng.int(devices)][i] = 0;
-  return masks.map((m) => tf.tensor2d(m, [size, 1]));
 }
 
 /** Folds a step's batch statistics into the BatchNorm inference statistics (and disposes them). */

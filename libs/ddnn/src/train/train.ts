@@ -57,6 +57,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     fullBatch,
     augment,
     deviceDropout: dropout,
+    eachDeviceDropout: recipe.eachDeviceDropout ?? 0,
     rng,
     hiddenDropout: recipe.hiddenDropout ? { rate: recipe.hiddenDropout, rng: new Rng(seed, 0xd9) } : undefined,
     average,
@@ -96,7 +97,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     const calibration = fullBatch ?? makeBatch(ds, topology, trainIdx, false);
     calibrate(topology, vars.bySection, calibration);
     if (!fullBatch) disposeBatch(calibration);
-    const threshold = valBatch ? chooseThreshold(topology, vars.bySection, valBatch, dropout > 0) : undefined;
+    const threshold = valBatch ? chooseThreshold(topology, vars.bySection, valBatch, dropout > 0 || (recipe.eachDeviceDropout ?? 0) > 0) : undefined;
 
     return {
       architecture: {
