@@ -152,9 +152,10 @@ export class ModelsService implements OnApplicationBootstrap {
     return { modelId: m.id, modelVersion: m.version, section, manifest: m.manifest, weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) };
   }
 
-  /** The checkpoint directory of a registered model. */
-  async checkpointPath(modelId: string): Promise<string> {
-    return (await this.find(modelId)).path;
+  /** The checkpoint directory of a registered model and the version it holds (one row read, no disk). */
+  async checkpoint(modelId: string): Promise<{ version: string; path: string }> {
+    const m = await this.find(modelId);
+    return { version: m.version, path: m.path };
   }
 
   /** Inserts a new model row; the primary key makes one of several concurrent registrations win. */

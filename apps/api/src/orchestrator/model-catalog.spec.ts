@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InferReply, InferRequest } from '@ddnn/contracts';
@@ -28,11 +28,13 @@ async function checkpoint(name: string, input: TopologyInput): Promise<string> {
   return out;
 }
 
-function catalog(paths: Record<string, string>): ModelCatalog {
-  // The view's path is what clients see (`<data>/...`); the checkpoint is read from checkpointPath.
+function catalog(paths: Record<string, string>, version = () => 'v1'): ModelCatalog {
+  // The checkpoint is read from the server path the row holds (clients see `<data>/...`).
   const models = {
-    get: async (id: string) => ({ id, version: 'v1', path: `<data>/models/${id}` }),
-    checkpointPath: async (id: string) => paths[id],
+    checkpoint: async (id: string) => {
+      if (!paths[id]) throw new Error(`no model ${id}`);
+      return { version: version(), path: paths[id] };
+    },
   } as unknown as ModelsService;
   return new ModelCatalog(models);
 }
@@ -54,6 +56,21 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ModelCatalog', () => {
+  it('reads a model version\'s manifest once, and again for a new version', async () => {
+    const out = await checkpoint('cached', { devices: [0, 1, 2] });
+    let version = 'v1';
+    const cat = catalog({ cached: out }, () => version);
+    expect((await cat.describe('cached')).classes).toEqual(['car', 'bus', 'person']);
+    const manifest = path.join(out, 'manifest.json');
+    const saved = readFileSync(manifest, 'utf8');
+    rmSync(manifest);
+    expect((await cat.describe('cached')).version).toBe('v1');
+    version = 'v2';
+    await expect(cat.describe('cached')).rejects.toThrow();
+    writeFileSync(manifest, saved);
+    expect((await cat.describe('cached')).version).toBe('v2');
+  });
+
   it('opens a 2-tier checkpoint: message sizes, local aggregator and cloud over device features', async () => {
     const cat = catalog({ two: await checkpoint('two', { devices: [0, 1, 2] }) });
     const d = await cat.describe('two');
@@ -136,7 +153,7 @@ describe('ModelCatalog', () => {
   });
 
   it('names an unregistered model', async () => {
-    const models = { get: async () => Promise.reject(new Error('no model')) } as unknown as ModelsService;
+    const models = { checkpoint: async () => Promise.reject(new Error('no model')) } as unknown as ModelsService;
     await expect(new ModelCatalog(models).describe('nope')).rejects.toThrow(/model 'nope' is not registered/);
   });
 

@@ -39,6 +39,23 @@ export function messageSizesOf(manifest: CheckpointManifest): MessageSizes {
   return modelMessageSizes(topologyShapes(topology, manifest.architecture.input as MapShape, manifest.classes.length));
 }
 
+async function describeCheckpoint(modelId: string, version: string, dir: string): Promise<ModelDescription> {
+  const manifest = await readCheckpointManifest(dir);
+  const topology = parseTopology(manifest.topology);
+  return {
+    modelId,
+    version,
+    dir,
+    classes: manifest.classes,
+    views: Math.max(...topology.devices) + 1,
+    deviceViews: topology.devices,
+    edges: topology.edges.map((e) => ({ name: e.name, views: e.devices })),
+    hasEdge: topology.edges.length > 0,
+    messageSizes: messageSizesOf(manifest),
+    threshold: manifest.threshold ?? DEFAULT_THRESHOLD,
+  };
+}
+
 /**
  * Registered models (ModelsService) opened for sessions: the local aggregator, simulated edges and the cloud
  * run in the server from the checkpoint's sections (tfjs). Opened sections are cached per model version.
@@ -46,29 +63,26 @@ export function messageSizesOf(manifest: CheckpointManifest): MessageSizes {
 @Injectable()
 export class ModelCatalog {
   private readonly opened = new Map<string, Promise<SessionModel>>();
+  private readonly described = new Map<string, Promise<ModelDescription>>();
 
   constructor(private readonly models: ModelsService) {}
 
+  /**
+   * What a registered model is (classes, views, message sizes, T): one row read, then the checkpoint's manifest
+   * once per model version (a stream's label posts ask for its classes every time).
+   */
   async describe(modelId: string): Promise<ModelDescription> {
-    const view = await this.models.get(modelId).catch(() => {
+    const { version, path: dir } = await this.models.checkpoint(modelId).catch(() => {
       throw new Error(`model '${modelId}' is not registered (POST /api/models registers a checkpoint)`);
     });
-    // view.path is the path as clients see it (`<data>/...`); the checkpoint is read from the real folder.
-    const dir = await this.models.checkpointPath(modelId);
-    const manifest = await readCheckpointManifest(dir);
-    const topology = parseTopology(manifest.topology);
-    return {
-      modelId,
-      version: view.version,
-      dir,
-      classes: manifest.classes,
-      views: Math.max(...topology.devices) + 1,
-      deviceViews: topology.devices,
-      edges: topology.edges.map((e) => ({ name: e.name, views: e.devices })),
-      hasEdge: topology.edges.length > 0,
-      messageSizes: messageSizesOf(manifest),
-      threshold: manifest.threshold ?? DEFAULT_THRESHOLD,
-    };
+    const key = `${modelId}@${version}`;
+    let described = this.described.get(key);
+    if (!described) {
+      described = describeCheckpoint(modelId, version, dir);
+      described.catch(() => this.described.delete(key));
+      this.described.set(key, described);
+    }
+    return described;
   }
 
   /** The model with its server-side sections open, ready for a session. */
