@@ -102,7 +102,8 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
     // which shoot the moving scene whatever sample they are asked: 171 samples at chance accuracy.
     const demo = await waitFor(
       'the demo session to complete',
-      async () => (await call<SessionList>('GET', '/api/sessions?limit=100')).items.find((s) => s.demo && s.status === 'completed') ?? null,
+      // The list's summaries come from the projection, which may trail the session's row by a moment (documented lag).
+      async () => (await call<SessionList>('GET', '/api/sessions?limit=100')).items.find((s) => s.demo && s.status === 'completed' && s.summary?.samplesDecided === s.sampleCount) ?? null,
       600_000,
       1000,
     );
