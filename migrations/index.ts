@@ -19,6 +19,7 @@ import { StreamSampleIndex1765400000000 } from './1765400000000-stream-sample-in
 import { MetricsRollupJsonColumns1765400000005 } from './1765400000005-metrics-rollup-json-columns';
 import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-agreement';
 import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-batch-branch-probes';
+import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-batch-generic-plans';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -42,4 +43,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   MetricsRollupJsonColumns1765400000005,
   MetricsPeerAgreement1765400000010,
   AppendBatchBranchProbes1765500000000,
+  AppendBatchGenericPlans1765600000000,
 ];

@@ -93,6 +93,12 @@ describe('schema migrations', () => {
     );
     const { rows: fn } = await client.query(`SELECT 1 FROM pg_proc WHERE proname = 'append_events'`);
     expect(fn).toHaveLength(1);
+    // append_batch's statements keep one plan per connection (migration 1765600000000), append_events' follow it.
+    const { rows: config } = await client.query(`SELECT proname, proconfig FROM pg_proc WHERE proname IN ('append_batch', 'append_events') ORDER BY 1`);
+    expect(config).toEqual([
+      { proname: 'append_batch', proconfig: ['plan_cache_mode=force_generic_plan'] },
+      { proname: 'append_events', proconfig: null },
+    ]);
   });
 
   it('reverts cleanly: every down() undoes its up()', async () => {

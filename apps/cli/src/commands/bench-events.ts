@@ -13,6 +13,7 @@ import { Client, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { log } from '../log';
 import { median, round } from '../stats';
+import { databaseCpuMs, processCpuMs } from './bench-platform';
 import { intFlag } from './model-options';
 
 export interface BenchEventsOptions {
@@ -35,6 +36,10 @@ interface RoundResult {
   copyIndexedRowsPerSecond: number;
   /** COPY into the plain table in transactions of batch-size rows, one after another (what each commit costs). */
   copyBatchedRowsPerSecond: number;
+  /** The database backends' CPU (user + system, /proc) per event written by the writer, in microseconds (NaN: the server is not on this machine). */
+  dbCpuUsPerEvent: number;
+  /** The same for the COPY into the indexed table: what the rows and the store's indexes cost the server at least. */
+  copyIndexedDbCpuUsPerEvent: number;
 }
 
 /** The action of `ddnn bench events` (registered in ./bench). */
@@ -56,6 +61,7 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
         `COPY ceiling:    ${result.copyRowsPerSecond} rows/s into a plain table (ratio ${result.ratio})\n` +
         `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
         `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
+        `database CPU:    ${result.dbCpuUsPerEvent ?? '-'} us per event through the writer, ${result.copyIndexedDbCpuUsPerEvent ?? '-'} us per row by COPY with the same indexes (ratio ${result.dbCpuRatio ?? '-'})\n` +
         `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
     );
   }
@@ -117,6 +123,16 @@ async function benchEvents(o: {
     if (fsync !== 'on' || sc === 'off') log('bench events: warning: this server does not flush commits to disk, the numbers are not durable rates');
 
     const store = new EventStore(pool);
+    // The CPU the server's backends for this database spent while `side` ran (NaN when the server is elsewhere).
+    const backendCpuMs = async () => {
+      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+      return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)] as [number, number]).filter(([, ms]) => Number.isFinite(ms)));
+    };
+    const withDbCpu = async (side: () => Promise<number>): Promise<{ rate: number; dbCpuMs: number }> => {
+      const before = await backendCpuMs();
+      const rate = await side();
+      return { rate, dbCpuMs: databaseCpuMs(before, await backendCpuMs()) };
+    };
     // One workload for every round, built before anything is timed (each round starts from empty tables, so its
     // event ids are new again).
     const workload = makeWorkload(o.events, o.streams, o.eventsPerAppend, o.runs);
@@ -131,25 +147,34 @@ async function benchEvents(o: {
       await store.truncateAll();
       await pool.query('TRUNCATE copy_plain, copy_indexed');
       // Alternate which side goes first, so that drifting machine load does not favour one side.
-      let eventsPerSecond = 0;
-      if (r % 2 === 0) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes, inFlight);
+      let writer = { rate: 0, dbCpuMs: NaN };
+      const timeWriterSide = () => withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight));
+      if (r % 2 === 0) writer = await timeWriterSide();
       const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_plain');
-      const copyIndexedRowsPerSecond = await timeCopy(pool, workload, 'copy_indexed');
+      const copyIndexed = await withDbCpu(() => timeCopy(pool, workload, 'copy_indexed'));
       await pool.query('TRUNCATE copy_plain');
       const copyBatchedRowsPerSecond = await timeCopy(pool, workload, 'copy_plain', o.batchSize);
-      if (r % 2 === 1) eventsPerSecond = await timeWriter(store, workload, o.batchSize, o.lanes, inFlight);
+      if (r % 2 === 1) writer = await timeWriterSide();
+      const eventsPerSecond = writer.rate;
+      const copyIndexedRowsPerSecond = copyIndexed.rate;
+      const n = eventCount(workload);
+      const dbCpuUsPerEvent = (writer.dbCpuMs * 1000) / n;
+      const copyIndexedDbCpuUsPerEvent = (copyIndexed.dbCpuMs * 1000) / n;
       log(
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
           `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes), ${Math.round(copyBatchedRowsPerSecond)} rows/s ` +
-          `(plain, committed every ${o.batchSize}); ratio ${round(eventsPerSecond / copyRowsPerSecond, 3)}`,
+          `(plain, committed every ${o.batchSize}); ratio ${round(eventsPerSecond / copyRowsPerSecond, 3)}; database CPU ` +
+          `${round(dbCpuUsPerEvent, 1)} us/event (writer), ${round(copyIndexedDbCpuUsPerEvent, 1)} us/event (COPY, same indexes)`,
       );
-      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond, copyBatchedRowsPerSecond });
+      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond, copyBatchedRowsPerSecond, dbCpuUsPerEvent, copyIndexedDbCpuUsPerEvent });
     }
     // Medians over the rounds (the machine is shared); the ratio is the median of each round's own ratio.
     const eventsPerSecond = median(rounds.map((x) => x.eventsPerSecond));
     const copyRowsPerSecond = median(rounds.map((x) => x.copyRowsPerSecond));
     const copyIndexedRowsPerSecond = median(rounds.map((x) => x.copyIndexedRowsPerSecond));
     const copyBatchedRowsPerSecond = median(rounds.map((x) => x.copyBatchedRowsPerSecond));
+    const dbCpuUsPerEvent = median(rounds.map((x) => x.dbCpuUsPerEvent));
+    const copyIndexedDbCpuUsPerEvent = median(rounds.map((x) => x.copyIndexedDbCpuUsPerEvent));
     return {
       eventsPerSecond: Math.round(eventsPerSecond),
       copyRowsPerSecond: Math.round(copyRowsPerSecond),
@@ -159,12 +184,18 @@ async function benchEvents(o: {
       ratioIndexed: round(median(rounds.map((x) => x.eventsPerSecond / x.copyIndexedRowsPerSecond)), 3),
       copyBatchedRowsPerSecond: Math.round(copyBatchedRowsPerSecond),
       ratioBatched: round(median(rounds.map((x) => x.eventsPerSecond / x.copyBatchedRowsPerSecond)), 3),
+      // CPU, not wall time: what the server spends per event, which the machine's load barely moves.
+      dbCpuUsPerEvent: Number.isFinite(dbCpuUsPerEvent) ? round(dbCpuUsPerEvent, 1) : null,
+      copyIndexedDbCpuUsPerEvent: Number.isFinite(copyIndexedDbCpuUsPerEvent) ? round(copyIndexedDbCpuUsPerEvent, 1) : null,
+      dbCpuRatio: Number.isFinite(dbCpuUsPerEvent) ? round(median(rounds.map((x) => x.dbCpuUsPerEvent / x.copyIndexedDbCpuUsPerEvent)), 3) : null,
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
         copyIndexedRowsPerSecond: Math.round(x.copyIndexedRowsPerSecond),
         copyBatchedRowsPerSecond: Math.round(x.copyBatchedRowsPerSecond),
         ratio: round(x.eventsPerSecond / x.copyRowsPerSecond, 3),
+        dbCpuUsPerEvent: round(x.dbCpuUsPerEvent, 1),
+        copyIndexedDbCpuUsPerEvent: round(x.copyIndexedDbCpuUsPerEvent, 1),
       })),
       events: o.events,
       streams: o.streams,
