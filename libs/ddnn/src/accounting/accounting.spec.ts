@@ -77,7 +77,11 @@ describe('device memory footprint', () => {
     expect(m.activationBytes).toEqual([128]);
     expect(m.scoreBytes).toBe(12);
     // conv row 32x4, ring 3x16x4, packed output 16x16 words, signs 27x4, head stream 32 words (float32/int32).
-    expect(m.kernelBufferBytes).toBe(4 * (32 * 4 + 3 * 16 * 4 + 16 * 16) + 4 * 27 * 4 + 4 * 32);
+    // The first block's fast path: 8 packed float64 sums per padded pixel (34 rows x 33 columns, one channel group),
+    // one hit word per conv pixel, the up words and flags, three float64 bounds and 9 tap offsets per channel.
+    const fastPath = 8 * 8 * 34 * 33 + 4 * 32 * 32 + 4 + 4 + 3 * 8 * 4 + 4 * 4 * 9;
+    expect(fastPath).toBe(76_152);
+    expect(m.kernelBufferBytes).toBe(4 * (32 * 4 + 3 * 16 * 4 + 16 * 16) + 4 * 27 * 4 + fastPath + 4 * 32);
   });
 
   it('stays under 2 KB for f <= 8 and not beyond, as the paper says', () => {

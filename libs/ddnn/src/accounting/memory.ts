@@ -38,9 +38,21 @@ export interface DeviceMemoryFootprint {
    * What this library's TypeScript kernels (binary/convp-layer.ts) hold beyond the packed model: per
    * block one float32 conv row, a 3-row ring of pooled column maxima and the packed output in 32-bit
    * words per pixel (binary blocks also a patch and its mask), the first block's signs as float32 +-1
-   * (channels rounded up to 4), and the head's dense bit stream.
+   * (channels rounded up to 4) and its fast path's packed sums (firstBlockFastPathBytes), and the head's dense bit
+   * stream.
    */
   kernelBufferBytes: number;
+}
+
+/**
+ * The float-input first block's fast path (binary/float-input-convp.ts): per padded pixel and group of three input
+ * channels eight packed float64 signed sums, per conv pixel its hit words, per channel a tap table (int32 per tap and
+ * group) and three float64 bounds, and the up flags. The packed sums dominate: ~72 KB at 32x32x3.
+ */
+function firstBlockFastPathBytes(h: number, w: number, cin: number, f: number): number {
+  const groups = Math.ceil(cin / 3);
+  const words = Math.ceil(f / 32);
+  return 8 * 8 * (h + 2) * 3 * Math.ceil(w / 3) * groups + 4 * h * w * words + 4 * words + f + 3 * 8 * f + 4 * f * 9 * groups;
 }
 
 /** Sizes a device section's parameters and activation buffers (see DeviceMemoryFootprint). */
@@ -64,7 +76,7 @@ export function deviceMemoryFootprint(shape: DeviceSectionShape): DeviceMemoryFo
     const first = kernelBufferBytes === 0;
     const rowChannels = first ? Math.ceil(f / 4) * 4 : f;
     kernelBufferBytes += 4 * (w * rowChannels + 3 * wo * f + ho * wo * Math.ceil(f / 32));
-    kernelBufferBytes += first ? 4 * 9 * cin * rowChannels : 2 * 4 * Math.ceil((9 * cin) / 32);
+    kernelBufferBytes += first ? 4 * 9 * cin * rowChannels + firstBlockFastPathBytes(h, w, cin, f) : 2 * 4 * Math.ceil((9 * cin) / 32);
     activationBytes.push(Math.ceil((ho * wo * f) / 8));
     h = ho;
     w = wo;
