@@ -94,4 +94,32 @@ describe('labelling a stream reads the named samples and the summary from its pr
     expect(again.body).toMatchObject(recount(await readAll(api, id)));
     expect(again.body.labelled).toBe(named.length + more.length);
   });
+
+  it("counts the labels it has just logged while an older transaction holds the log's head back", async () => {
+    const before = recount(await readAll(api, id));
+    const logged = await readAll(api, id);
+    const pending = logged
+      .filter((e): e is StoredEvent<'ExitDecided'> => e.type === 'ExitDecided' && answersSample(e.data))
+      .filter((e) => !logged.some((l) => l.type === 'SampleLabelled' && l.data.sampleIndex === e.data.sampleIndex))
+      .slice(0, 5)
+      .map((e) => ({ sampleIndex: e.data.sampleIndex, label: e.data.prediction }));
+    expect(pending).toHaveLength(5);
+    // A transaction that started before the request (a writer's batch, a slow report) and is still open: reads of
+    // the log cannot see anything committed after it began until it ends.
+    await api.sql('BEGIN');
+    await api.sql('SELECT pg_current_xact_id()');
+    let answered = false;
+    const request = call<LabelStreamResponse>(api, 'POST', `/streams/${id}/labels`, ADMIN, pending).finally(() => (answered = true));
+    try {
+      await waitFor('the labels to be committed', async () => (await db.store.countByType(streamIds.stream(id), 'SampleLabelled')) >= before.labelled + 5, 30_000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+    } finally {
+      await api.sql('ROLLBACK');
+    }
+    const res = await request;
+    expect(res.status).toBe(200);
+    expect(res.body.labelled).toBe(before.labelled + 5);
+    expect(res.body).toMatchObject(recount(await readAll(api, id)));
+  });
 });

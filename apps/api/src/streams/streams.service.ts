@@ -14,7 +14,7 @@ import {
   type StreamSpec,
   type StreamView,
 } from '@ddnn/contracts';
-import { derivedTimedEventId, foldToHead, getSessionSummary, sessionSummariesByIds } from '@ddnn/events';
+import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, sessionSummariesByIds } from '@ddnn/events';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { appendThroughOutages } from '../orchestrator/append-retry';
@@ -179,9 +179,12 @@ export class StreamsService {
       ? await appendThroughOutages(() => this.db.store.appendBatch(requests), this.db.outageLimitMs, () => undefined)
       : [];
     const raced: number[] = [];
+    // The newest of this request's own appends: the summary returned must include it (read-after-write).
+    let through: string | undefined;
     outcomes.forEach((o, k) => {
       if (!o.ok) throw o.error;
       if (o.result.duplicate) raced.push(fresh[k]);
+      for (const e of o.result.events) if (through === undefined || compareCheckpoints(e.checkpoint, through) > 0) through = e.checkpoint;
     });
     if (raced.length) {
       // Another request labelled the same samples between our check and our append: it won; say so if it differs.
@@ -189,7 +192,7 @@ export class StreamsService {
       const differing = now.filter((e) => e.data.label !== wanted.get(e.data.sampleIndex)).map((e) => e.data.sampleIndex);
       if (differing.length) throw new ConflictException(`sample(s) ${differing.join(', ')} were just labelled differently by another request`);
     }
-    const after = await foldToHead(this.log.store, stream, summary);
+    const after = await foldToHead(this.log.store, stream, summary, { through });
     return {
       results: indices.map((i) => ({
         sampleIndex: i,

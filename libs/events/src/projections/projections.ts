@@ -1,6 +1,7 @@
 import { emptySessionSummary, foldSessionEvents, type DeviceStatus, type SessionSummary, type SessionSummaryStatus, type StoredEvent } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
-import { START_CHECKPOINT } from '../checkpoint';
+import { compareCheckpoints, START_CHECKPOINT } from '../checkpoint';
+import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
 import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
@@ -174,12 +175,32 @@ export async function sessionSummariesByIds(db: Queryable, sessionIds: string[])
 /**
  * `summary` folded on with the events of its log stream after its checkpoint, to the head of the log: from the
  * stored projection (getSessionSummary, a batch or so behind) only the few events since are read, not the run.
+ *
+ * `through`: a checkpoint the fold must reach, e.g. the caller's own append. Reads of the log hold back a commit
+ * while any older transaction still runs (the xid8 rule), so an append is not readable the moment it returns:
+ * without `through` a caller folding right after its own append may fold without it (a label request once
+ * answered "31 labelled" after logging its 19th..50th label). Waits for it up to `timeoutMs`, then reports the
+ * database as unavailable (a transaction running that long is an outage to the caller, who may retry).
  */
-export async function foldToHead(store: EventStore, streamId: string, summary: SessionSummary): Promise<SessionSummary> {
-  for (;;) {
+export async function foldToHead(
+  store: EventStore,
+  streamId: string,
+  summary: SessionSummary,
+  options: { through?: string; timeoutMs?: number } = {},
+): Promise<SessionSummary> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (let wait = 2; ; ) {
     const page = await store.readStreamAfter(streamId, { after: summary.checkpoint ?? undefined, limit: 1000 });
     summary = foldSessionEvents(summary, page.events);
-    if (!page.hasMore) return summary;
+    if (page.hasMore) continue;
+    if (options.through === undefined || (summary.checkpoint !== null && compareCheckpoints(summary.checkpoint, options.through) >= 0)) {
+      return summary;
+    }
+    if (Date.now() >= deadline) {
+      throw new DatabaseUnavailableError(`the log did not make ${options.through} readable within ${options.timeoutMs ?? 10_000} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 50);
   }
 }
 
