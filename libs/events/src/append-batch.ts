@@ -37,6 +37,9 @@ export interface EncodedBatch {
   types: string[];
   payloads: unknown[];
   metadata: (EventMetadata | undefined)[];
+  /** Per event: its payload and metadata as the JSON text sent (what the log stores). */
+  dataJson: string[];
+  metadataJson: string[];
 }
 
 /**
@@ -154,7 +157,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
     probes.keptHi,
     `{${probes.stream.join(',')}}`,
   ];
-  return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas };
+  return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas, dataJson: data, metadataJson: metadata };
 }
 
 /**
@@ -222,7 +225,11 @@ export function fastPathStart(batch: EncodedBatch, r: number, streamBases: strin
   return Number(streamBases[batch.reqStream[r]]) + batch.reqBefore[r];
 }
 
-/** The stored events of the statement's request r when the fast path wrote the batch, after stream position `start` (global positions in event order). */
+/**
+ * The stored events of the statement's request r when the fast path wrote the batch, after stream position `start`
+ * (global positions in event order). `asRead`: payloads and metadata parsed from the JSON sent, as a read of the
+ * log returns them (the log's shared tail hands them to every reader); else the caller's own objects.
+ */
 export function decodeFastPath(
   batch: EncodedBatch,
   r: number,
@@ -231,6 +238,7 @@ export function decodeFastPath(
   globalPositions: string[],
   transactionId: string,
   createdAt: string,
+  asRead = false,
 ): StoredEvent[] {
   const first = batch.reqFirst[r];
   const n = request.events.length;
@@ -240,14 +248,14 @@ export function decodeFastPath(
     const globalPosition = globalPositions[k];
     events[j] = {
       type: batch.types[k],
-      data: batch.payloads[k],
+      data: asRead ? JSON.parse(batch.dataJson[k]) : batch.payloads[k],
       eventId: batch.ids[k],
       streamId: request.streamId,
       streamPosition: start + j + 1,
       globalPosition,
       checkpoint: formatCheckpoint(transactionId, globalPosition),
       schemaVersion: batch.versions[k],
-      metadata: batch.metadata[k] ?? ({} as EventMetadata),
+      metadata: asRead ? JSON.parse(batch.metadataJson[k]) : (batch.metadata[k] ?? ({} as EventMetadata)),
       createdAt,
     } as StoredEvent;
   }

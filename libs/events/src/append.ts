@@ -9,20 +9,22 @@ import type { AppendOutcome, AppendRequest, AppendResult, Queryable } from './st
  * Appends several requests (any streams) in one statement, hence one transaction, and tells the subscribers once
  * something was written (`notify`: after the commit on the pool, or within the caller's transaction). A request
  * refused by its expectation, or refused before sending because the store cannot write it (see encodeBatch), is
- * reported in its outcome only.
+ * reported in its outcome only. `committed`, when given (appends on the pool: committed when the statement
+ * returns), receives the events the fast path wrote, in log order, as a read returns them.
  */
 export async function appendBatch(
   requests: AppendRequest[],
   schemaVersion: (type: string) => number,
   db: Queryable,
   notify: () => unknown,
+  committed?: (events: StoredEvent[]) => void,
 ): Promise<AppendOutcome[]> {
   if (requests.length === 0) return [];
   const batch = encodeBatch(requests, schemaVersion);
   if (batch.sent.length === 0) return appendOutcomes(requests, batch, []);
   const result = await db.query<AppendRow>({ name: 'ddnn_append_batch', text: APPEND_BATCH_SQL, values: batch.values, types: RAW_APPEND_TYPES });
   if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) await notify();
-  return appendOutcomes(requests, batch, result.rows);
+  return appendOutcomes(requests, batch, result.rows, committed);
 }
 
 /** A row of append_batch (append_events' row type) with the bigint arrays and the timestamp left as text (see RAW_APPEND_TYPES). */
@@ -54,7 +56,7 @@ function int8Array(text: string): string[] {
 }
 
 /** The callers' outcomes from append_batch's rows (the requests refused before sending included). */
-function appendOutcomes(requests: AppendRequest[], batch: EncodedBatch, rows: AppendRow[]): AppendOutcome[] {
+function appendOutcomes(requests: AppendRequest[], batch: EncodedBatch, rows: AppendRow[], committed?: (events: StoredEvent[]) => void): AppendOutcome[] {
   const out = batch.refused.map((error): AppendOutcome | undefined => (error ? { ok: false, error } : undefined));
   const [first] = rows;
   if (rows.length === 1 && first.req === 0) {
@@ -63,6 +65,7 @@ function appendOutcomes(requests: AppendRequest[], batch: EncodedBatch, rows: Ap
     const globals = first.global_positions === null ? [] : int8Array(first.global_positions);
     const createdAt = (parseTimestamptz(first.created_at as string) as Date).toISOString();
     const txid = first.transaction_id as string;
+    const asRead: StoredEvent[] = [];
     for (let i = 0; i < batch.sent.length; i++) {
       const r = requests[batch.sent[i]];
       const start = fastPathStart(batch, i, bases);
@@ -71,7 +74,9 @@ function appendOutcomes(requests: AppendRequest[], batch: EncodedBatch, rows: Ap
       let events: StoredEvent[] | undefined;
       Object.defineProperty(result, 'events', { enumerable: true, get: () => (events ??= decodeFastPath(batch, i, r, start, globals, txid, createdAt)) });
       out[batch.sent[i]] = { ok: true, result };
+      if (committed) for (const e of decodeFastPath(batch, i, r, start, globals, txid, createdAt, true)) asRead.push(e);
     }
+    if (committed && asRead.length) committed(asRead);
     return out as AppendOutcome[];
   }
   const byReq = new Map<number, AppendRow>(rows.map((row) => [row.req, row]));

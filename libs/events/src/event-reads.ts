@@ -87,18 +87,46 @@ export class EventReads {
     return { events, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
   }
 
-  /** readAll's query: `head` when it returned fewer than `limit` (it reached what is readable now). */
+  /**
+   * readAll's query: `head` when it returned fewer than `limit` (it reached what is readable now). Rows of events
+   * this process committed and staged in the tail come back as their positions only and are taken from the
+   * stage: the server skips writing out their payloads and this process parsing them, most of the log's reads
+   * when one node writes it (a staged event is what the read would give, built from what was sent).
+   */
   private async readAllRows(after: string, limit: number, db: Queryable): Promise<{ events: StoredEvent[]; head: boolean }> {
     const cp = parseCheckpoint(after);
-    const { rows } = await this.prepared<EventRow>(
-      db,
-      'ddnn_read_all',
-      `SELECT ${EVENT_COLUMNS} FROM events
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND ${SAFE}
-        ORDER BY transaction_id, global_position LIMIT $3`,
-      [cp.transactionId.toString(), cp.globalPosition.toString(), limit],
-    );
-    return { events: rows.map((r) => this.toStored(r)), head: rows.length < limit };
+    const txid = cp.transactionId.toString();
+    const gp = cp.globalPosition.toString();
+    for (let known = this.tail.knownPositions(); ; known = null) {
+      const { rows } = await this.prepared<EventRow & { known: boolean | null }>(
+        db,
+        'ddnn_read_all_known',
+        `SELECT global_position, txid, known,
+            CASE WHEN known THEN NULL ELSE stream_id END AS stream_id, stream_position,
+            CASE WHEN known THEN NULL ELSE event_id END AS event_id, CASE WHEN known THEN NULL ELSE type END AS type, schema_version,
+            CASE WHEN known THEN NULL ELSE data END AS data, CASE WHEN known THEN NULL ELSE metadata END AS metadata,
+            CASE WHEN known THEN NULL ELSE created_at END AS created_at
+          FROM (SELECT ${EVENT_COLUMNS}, transaction_id, global_position <@ $4::int8multirange AS known FROM events
+                 WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND ${SAFE}
+                 ORDER BY transaction_id, global_position LIMIT $3) page
+          ORDER BY transaction_id, global_position`,
+        [txid, gp, limit, known],
+      );
+      const events = new Array<StoredEvent>(rows.length);
+      let i = 0;
+      for (; i < rows.length; i++) {
+        const r = rows[i];
+        if (!r.known) {
+          events[i] = this.toStored(r);
+          continue;
+        }
+        const e = this.tail.stagedAt(String(r.global_position));
+        // Dropped from the stage since the query went out, or not what the row is: read the page whole.
+        if (e === undefined || e.checkpoint !== formatCheckpoint(r.txid, r.global_position)) break;
+        events[i] = e;
+      }
+      if (i === rows.length) return { events, head: rows.length < limit };
+    }
   }
 
   /** Events of one session (stream session-<id>) of one type, in stream order. */

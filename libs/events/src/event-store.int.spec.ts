@@ -6,6 +6,7 @@ import { migratedDatabase, waitUntilReadable } from '../test/database';
 import { compareCheckpoints, START_CHECKPOINT } from './checkpoint';
 import { ConcurrencyError, EventIdReuseError, UpcastError } from './errors';
 import { EventStore } from './event-store';
+import type { LogTail } from './log-tail';
 import { Upcasters } from './upcasting';
 
 describe('EventStore (Postgres)', () => {
@@ -260,6 +261,32 @@ describe('EventStore (Postgres)', () => {
     } finally {
       await slow.end();
     }
+  });
+
+  it('serves a reader its own process\'s commits from what it sent, equal to a read, and reads other writers\' events whole', async () => {
+    const fresh = new EventStore(pool);
+    const other = new EventStore(pool);
+    const head = await fresh.headCheckpoint();
+    await fresh.readAll({ after: head }); // the reader's window starts at the head: what this store commits is staged
+    const mine = await fresh.appendBatch([
+      { streamId: streamIds.session('own-1'), events: [ev.sampleStarted('own-1', 0), { ...ev.sampleStarted('own-1', 1), metadata: { node: 'api-1' } }] },
+      { streamId: streamIds.session('own-2'), events: [ev.sampleStarted('own-2', 0)] },
+    ]);
+    const theirs = await other.appendToStream(streamIds.session('foreign'), [ev.sampleStarted('foreign', 0)]);
+    await fresh.appendToStream(streamIds.session('own-1'), [ev.sampleStarted('own-1', 2)]);
+    await waitUntilReadable(pool);
+    const staged = (fresh as unknown as { tail: LogTail }).tail;
+    expect(staged.knownPositions()).not.toBeNull();
+    const served = await fresh.readAll({ after: head });
+    expect(staged.knownPositions()).toBeNull();
+    const read = await new EventStore(pool).readAll({ after: head });
+    expect(served.events).toHaveLength(5);
+    expect(served).toEqual(read);
+    expect(served.events.map((e) => e.eventId)).toContain(theirs.events[0].eventId);
+    // Equal to the read, not the sender's objects (the tail hands them to every reader).
+    const sent = mine[0].ok ? mine[0].result.events[0] : null;
+    expect(served.events[0]).toEqual(sent);
+    expect(served.events[0].data).not.toBe(sent?.data);
   });
 
   it('upcasts events stored at an old schema version when reading', async () => {

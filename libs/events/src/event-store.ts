@@ -1,4 +1,4 @@
-import type { NewEvent } from '@ddnn/contracts';
+import type { NewEvent, StoredEvent } from '@ddnn/contracts';
 import type { Writable } from 'node:stream';
 import type { Pool } from 'pg';
 import { appendBatch } from './append';
@@ -41,7 +41,9 @@ export class EventStore extends EventReads {
     // On the pool the statement has committed: wake subscribers without waiting. Inside a caller's transaction
     // the notification must commit with it.
     const notify = db === this.pool ? () => this.notifier.notify() : () => db.query(NOTIFY_IN_TRANSACTION);
-    return appendBatch(requests, this.schemaVersion, db, notify);
+    // Committed on the pool: staged for this process's readers, who then read where they are, not what they are.
+    const committed = db === this.pool && this.tail.live ? (events: StoredEvent[]) => this.tail.stage(events) : undefined;
+    return appendBatch(requests, this.schemaVersion, db, notify, committed);
   }
 
   /** One stream's events as stored, page by page, every column as text (see ./event-export). */

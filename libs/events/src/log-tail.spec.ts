@@ -99,4 +99,28 @@ describe('LogTail', () => {
     expect(tail.slice(START_CHECKPOINT, 10)).toBeNull();
     expect(tail.end).toBeNull();
   });
+
+  it('stages committed events only while it is read, as ranges of global positions, until the window takes them in', () => {
+    const tail = new LogTail();
+    tail.stage(range(1, 3));
+    expect(tail.knownPositions()).toBeNull();
+    tail.offer(START_CHECKPOINT, range(1, 2), true);
+    tail.stage([...range(3, 5), event(9), event(7), event(8)]);
+    expect(tail.knownPositions()).toBe('{[3,6),[9,10),[7,9)}');
+    expect(tail.stagedAt('4')?.checkpoint).toBe('104:4');
+    tail.offer('102:2', range(3, 4), true);
+    expect(tail.stagedAt('4')).toBeUndefined();
+    expect(tail.knownPositions()).toBe('{[5,6),[9,10),[7,9)}');
+    tail.clear();
+    expect(tail.knownPositions()).toBeNull();
+  });
+
+  it('keeps at most 5 000 staged events, dropping the oldest', () => {
+    const tail = new LogTail();
+    tail.offer(START_CHECKPOINT, [], true);
+    tail.stage(range(1, 5_001));
+    expect(tail.stagedAt('2501')).toBeUndefined();
+    expect(tail.stagedAt('2502')?.globalPosition).toBe('2502');
+    expect(tail.knownPositions()).toBe('{[2502,5002)}');
+  });
 });

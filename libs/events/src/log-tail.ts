@@ -7,6 +7,8 @@ import { compareCheckpoints } from './checkpoint';
  * must stay inside the half kept.
  */
 const MAX_EVENTS = 20_000;
+/** Staged events kept at most (a process that writes faster than its readers read gives up on the oldest). */
+const MAX_STAGED = 5_000;
 
 /**
  * The newest stretch of the log that this process has read, parsed once and shared by every reader of the
@@ -30,6 +32,11 @@ export class LogTail {
   private extending: { run: Promise<void>; began: number } | null = null;
   /** Orders arrivals and reads (extend). */
   private clock = 0;
+  /**
+   * Events this process committed that the window has not reached yet, by global position, as a read would give
+   * them (stage): a read that extends the window asks the database only where each row is (see knownPositions).
+   */
+  private readonly staged = new Map<string, StoredEvent>();
 
   /** The checkpoint the window ends at (its last event's, or its start when empty). */
   get end(): string | null {
@@ -84,6 +91,53 @@ export class LogTail {
     }
   }
 
+  /** Whether anyone reads the log through the window (else staging is pointless). */
+  get live(): boolean {
+    return this.start !== null;
+  }
+
+  /**
+   * Keeps events this process just committed (built from what it sent, equal to what a read returns) until the
+   * window reaches them. Staging says nothing about order: a read still finds out where in the log each one is.
+   */
+  stage(events: readonly StoredEvent[]): void {
+    if (this.start === null) return;
+    for (const e of events) this.staged.set(e.globalPosition, e);
+    if (this.staged.size > MAX_STAGED) {
+      // The oldest first (insertion order): events the readers passed by reading around the window.
+      let drop = this.staged.size - MAX_STAGED / 2;
+      for (const k of this.staged.keys()) {
+        if (drop-- <= 0) break;
+        this.staged.delete(k);
+      }
+    }
+  }
+
+  /** The staged global positions as an int8multirange literal (unsorted ranges: the server normalizes), or null. */
+  knownPositions(): string | null {
+    if (this.staged.size === 0) return null;
+    const ranges: string[] = [];
+    let lo = -1;
+    let hi = -1;
+    for (const k of this.staged.keys()) {
+      const p = Number(k);
+      if (p === hi) {
+        hi++;
+        continue;
+      }
+      if (lo >= 0) ranges.push(`[${lo},${hi})`);
+      lo = p;
+      hi = p + 1;
+    }
+    ranges.push(`[${lo},${hi})`);
+    return `{${ranges.join(',')}}`;
+  }
+
+  /** The staged event at a global position (undefined: dropped since). */
+  stagedAt(globalPosition: string): StoredEvent | undefined {
+    return this.staged.get(globalPosition);
+  }
+
   /**
    * Takes in a page read from the database after `after`: appended when it continues the window, the new
    * window when it ends later than the window (a reader ahead of it), else ignored.
@@ -105,12 +159,15 @@ export class LogTail {
     this.events = [];
     this.next.clear();
     this.reachedHead = false;
+    this.staged.clear();
   }
 
   private append(events: StoredEvent[], head: boolean): void {
+    const staged = this.staged.size > 0;
     for (const e of events) {
       this.events.push(e);
       this.next.set(e.checkpoint, this.events.length);
+      if (staged) this.staged.delete(e.globalPosition);
     }
     this.reachedHead = head;
     if (this.events.length > MAX_EVENTS) this.trim();
