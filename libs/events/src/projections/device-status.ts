@@ -45,7 +45,20 @@ export function emptyDeviceStatus(deviceId: string): DeviceStatus {
 
 /** Applies one event about the device to its status (pure). */
 export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): DeviceStatus {
+  return foldDeviceEvents(prev, [event]);
+}
+
+/**
+ * Applies a batch's events about one device to its status (pure): one copy of the status per batch, not per event
+ * (a session's devices answer every sample, and a structured clone per event was most of the projection's CPU).
+ */
+export function foldDeviceEvents(prev: DeviceStatus, events: readonly StoredEvent[]): DeviceStatus {
   const s: DeviceStatus = structuredClone(prev);
+  for (const e of events) applyInPlace(s, e);
+  return s;
+}
+
+function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
   s.checkpoint = event.checkpoint;
   const at = event.createdAt;
   switch (event.type) {
@@ -92,5 +105,4 @@ export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): Dev
     default:
       break;
   }
-  return s;
 }

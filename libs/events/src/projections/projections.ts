@@ -4,7 +4,7 @@ import { compareCheckpoints, START_CHECKPOINT } from '../checkpoint';
 import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
-import { applyToDeviceStatus, deviceOf, emptyDeviceStatus } from './device-status';
+import { deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
 import { sessionOf } from './session-summary';
 
 /** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
@@ -89,7 +89,7 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable, row
   }
   const nextDevices = new Map<string, DeviceStatus>();
   for (const [id, list] of devices) {
-    nextDevices.set(id, list.reduce(applyToDeviceStatus, rows.devices.get(id) ?? stored.devices.get(id) ?? emptyDeviceStatus(id)));
+    nextDevices.set(id, foldDeviceEvents(rows.devices.get(id) ?? stored.devices.get(id) ?? emptyDeviceStatus(id), list));
   }
   const s = [...nextSessions];
   const d = [...nextDevices];
