@@ -104,6 +104,14 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable, row
   rows.wrote(events[events.length - 1].checkpoint, nextSessions, nextDevices);
 }
 
+/**
+ * How often the projections take a batch while following the log live. Each batch rewrites every summary it
+ * touches whole (a running session's is a few kilobytes of JSON, parsed again by the server as jsonb) in a
+ * transaction of its own: at a batch per commit a session rewrote its summary some twenty times a second. Lists read
+ * the table, so they trail the log by up to this much more (the summary of one session is folded to the head).
+ */
+export const PROJECTIONS_BATCH_INTERVAL_MS = 250;
+
 /** The projections' subscription (not started): session summaries and device status kept current from the log. */
 export function projectionsSubscription(
   store: EventStore,
@@ -111,6 +119,7 @@ export function projectionsSubscription(
 ): Subscription {
   const rows = new ProjectionRows();
   return new Subscription(store, {
+    minBatchIntervalMs: PROJECTIONS_BATCH_INTERVAL_MS,
     ...options,
     name: PROJECTIONS_SUBSCRIBER,
     handle: (events, tx, after) => {
