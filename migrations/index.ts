@@ -20,6 +20,7 @@ import { MetricsRollupJsonColumns1765400000005 } from './1765400000005-metrics-r
 import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-agreement';
 import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-batch-branch-probes';
 import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-batch-generic-plans';
+import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generic-plan';
 
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
@@ -44,4 +45,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   MetricsPeerAgreement1765400000010,
   AppendBatchBranchProbes1765500000000,
   AppendBatchGenericPlans1765600000000,
+  ReadLogGenericPlan1765700000000,
 ];

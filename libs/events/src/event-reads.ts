@@ -98,20 +98,13 @@ export class EventReads {
     const txid = cp.transactionId.toString();
     const gp = cp.globalPosition.toString();
     for (let known = this.tail.knownPositions(); ; known = null) {
-      const { rows } = await this.prepared<EventRow & { known: boolean | null }>(
-        db,
-        'ddnn_read_all_known',
-        `SELECT global_position, txid, known,
-            CASE WHEN known THEN NULL ELSE stream_id END AS stream_id, stream_position,
-            CASE WHEN known THEN NULL ELSE event_id END AS event_id, CASE WHEN known THEN NULL ELSE type END AS type, schema_version,
-            CASE WHEN known THEN NULL ELSE data END AS data, CASE WHEN known THEN NULL ELSE metadata END AS metadata,
-            CASE WHEN known THEN NULL ELSE created_at END AS created_at
-          FROM (SELECT ${EVENT_COLUMNS}, transaction_id, global_position <@ $4::int8multirange AS known FROM events
-                 WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND ${SAFE}
-                 ORDER BY transaction_id, global_position LIMIT $3) page
-          ORDER BY transaction_id, global_position`,
-        [txid, gp, limit, known],
-      );
+      // read_log_page (migration 1765700000000): the query below, planned once per connection.
+      const { rows } = await this.prepared<EventRow & { known: boolean }>(db, 'ddnn_read_log_page', 'SELECT * FROM read_log_page($1::xid8, $2::bigint, $3, $4::int8multirange)', [
+        txid,
+        gp,
+        limit,
+        known,
+      ]);
       const events = new Array<StoredEvent>(rows.length);
       let i = 0;
       for (; i < rows.length; i++) {
