@@ -23,7 +23,7 @@ export class ReadLogGenericPlan1765700000000 implements MigrationInterface {
   }
 }
 
-const READ_LOG_PAGE = `
+export const READ_LOG_PAGE = `
 CREATE FUNCTION read_log_page(p_after_tx xid8, p_after_gp bigint, p_limit integer, p_known int8multirange)
 RETURNS TABLE (
   global_position bigint, txid text, known boolean, stream_id text, stream_position bigint, event_id uuid, type text,

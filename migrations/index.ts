@@ -22,6 +22,8 @@ import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-bat
 import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-batch-generic-plans';
 import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generic-plan';
 
+export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
+
 /** Every schema migration, oldest first; the API and the tests run them in this order. */
 export const migrations: (new () => MigrationInterface)[] = [
   EventStore1764230400000,

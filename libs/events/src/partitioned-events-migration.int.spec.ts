@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { streamIds, type StoredEvent } from '@ddnn/contracts';
-import { migrations } from '@ddnn/migrations';
+import { migrations, READ_LOG_PAGE } from '@ddnn/migrations';
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -34,6 +34,8 @@ describe('migration 1765100000000: events partitioned, on a log written by the p
       RETURNS TABLE (req integer, status text, current_position bigint, stream_positions bigint[], global_positions bigint[],
                      event_ids uuid[], transaction_id text, created_at timestamptz)
       LANGUAGE sql AS 'SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)'`);
+    // The store's tail read (ReadLogGenericPlan1765700000000), on whichever `events` the migrations leave in place.
+    await pool.query(READ_LOG_PAGE);
     store = new EventStore(pool);
   });
   afterAll(async () => {
