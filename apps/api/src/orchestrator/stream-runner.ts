@@ -107,8 +107,8 @@ export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs
  * devices capture from their own sources; the sample goes through the same exit core and sample runner as a
  * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
  * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
- * moment has passed). Triggers make up for a timer firing late by a few ms, never more: when samples fall
- * behind, the next trigger is now.
+ * moment has passed). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
+ * samples holding the whole window, restart the schedule from now, and the triggers dropped are counted and logged.
  */
 export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
   const t0 = performance.now();
