@@ -96,8 +96,8 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
   });
 
   it("tells the owner's watch of a stop request at once, and of the lock's loss when its connection dies", async () => {
-    const id = (await store.create(spec))!;
-    const other = (await store.create(spec))!;
+    const [id, other] = await Promise.all([store.create(spec), store.create(spec)]);
+    if (!id || !other) throw new Error('no sessions');
     const lock = await SessionLock.tryAcquire(db.url, id);
     if (!lock) throw new Error('no lock');
     const heard: string[] = [];
