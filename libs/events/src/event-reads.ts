@@ -191,6 +191,20 @@ export class EventReads {
     return rows.map((r) => ({ type, streamPosition: Number(r.p), data: this.upcasters.upcast(type, r.v, r.data) }) as StreamPayload<K>);
   }
 
+  /**
+   * The highest sampleIndex among one stream's events of one type, null when it has none. Not the newest event's:
+   * a stream's samples in flight commit in any order. The type is written literally so that a stream's events are
+   * found along events_stream_sample_idx (a partial index on the per-sample types).
+   */
+  async highestSampleIndex(streamId: string, type: 'SampleStarted' | 'ExitDecided'): Promise<number | null> {
+    if (type !== 'SampleStarted' && type !== 'ExitDecided') throw new Error(`highestSampleIndex: no sample index on ${String(type)}`);
+    const { rows } = await this.pool.query<{ i: number | null }>(
+      `SELECT max((data->>'sampleIndex')::int) AS i FROM events WHERE stream_id = $1 AND type = '${type}'`,
+      [streamId],
+    );
+    return rows[0]?.i ?? null;
+  }
+
   /** The payload of the newest event of one type in one stream (backwards along its index), or null. */
   async lastPayload<K extends EventType>(streamId: string, type: K): Promise<StreamPayload<K> | null> {
     this.upcasters.currentVersion(type);

@@ -1,4 +1,7 @@
-import { Client } from 'pg';
+import { Client, type Notification } from 'pg';
+
+/** The channel a stop request notifies, with the run's id as payload (SessionStore.requestStop). */
+export const RUN_STOP_CHANNEL = 'ddnn_run_stop';
 
 /**
  * A session-level Postgres advisory lock on its own connection: held while this node runs the session and
@@ -36,6 +39,29 @@ export class SessionLock {
    */
   get connection(): Pick<Client, 'query'> {
     return this.client;
+  }
+
+  /**
+   * Listens on the lock's connection for a stop of this run (`onStop`) and for the connection's end, which is the
+   * lock's loss (`onLost`); resolves to the cancel once listening.
+   */
+  async watchStop(onStop: () => void, onLost: () => void): Promise<() => void> {
+    const onNotification = (m: Notification): void => {
+      if (m.channel === RUN_STOP_CHANNEL && m.payload === this.sessionId) onStop();
+    };
+    this.client.on('notification', onNotification);
+    this.client.on('end', onLost);
+    const cancel = (): void => {
+      this.client.off('notification', onNotification);
+      this.client.off('end', onLost);
+    };
+    try {
+      await this.client.query(`LISTEN ${RUN_STOP_CHANNEL}`);
+    } catch (e) {
+      cancel();
+      throw e;
+    }
+    return cancel;
   }
 
   /** True while the lock's connection is alive. */

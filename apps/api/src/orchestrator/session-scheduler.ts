@@ -29,6 +29,8 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private shuttingDown = false;
+  /** Streams' halts to call at shutdown (they watch for their stop rather than poll it often: see watchStop). */
+  private readonly haltOnShutdown = new Set<() => void>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -121,6 +123,19 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       setProgress: common.setProgress,
       markRunning: (id) => this.store.markRunning(id, this.node, null),
       shouldStop: common.shouldStop,
+      watchStop: async (id, onHalt) => {
+        const cancel = await lock.watchStop(
+          () => onHalt('stop'),
+          () => onHalt('lost'),
+        );
+        const lost = () => onHalt('lost');
+        this.haltOnShutdown.add(lost);
+        if (this.shuttingDown) lost();
+        return () => {
+          cancel();
+          this.haltOnShutdown.delete(lost);
+        };
+      },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
       connectedDevices: common.connectedDevices,
       deviceWaitMs: common.deviceWaitMs,
@@ -160,6 +175,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
+    for (const halt of this.haltOnShutdown) halt();
     clearInterval(this.timer);
     await this.scanning;
     // Runs stop starting samples within a poll and finish the ones in flight; what they leave undone another

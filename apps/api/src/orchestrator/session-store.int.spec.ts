@@ -95,6 +95,39 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     await second!.release();
   });
 
+  it("tells the owner's watch of a stop request at once, and of the lock's loss when its connection dies", async () => {
+    const [id, other] = await Promise.all([store.create(spec), store.create(spec)]);
+    if (!id || !other) throw new Error('no sessions');
+    const lock = await SessionLock.tryAcquire(db.url, id);
+    if (!lock) throw new Error('no lock');
+    const heard: string[] = [];
+    const cancel = await lock.watchStop(
+      () => heard.push('stop'),
+      () => heard.push('lost'),
+    );
+    const until = async (what: string) => {
+      for (const t0 = Date.now(); !heard.includes(what); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() - t0 > 5000) throw new Error(`no ${what} within 5 s (heard ${heard.join(', ') || 'nothing'})`);
+      }
+    };
+    await store.markRunning(id, 'node-1', 10);
+    await store.markRunning(other, 'node-1', 10);
+    // Another run's stop is not this one's.
+    await store.requestStop(other);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(heard).toEqual([]);
+    await store.requestStop(id);
+    await until('stop');
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-session-${id}`]);
+    await admin.end();
+    await until('lost');
+    expect(heard).toEqual(['stop', 'lost']);
+    cancel();
+    await lock.release();
+  });
+
   it('reads what a previous owner logged and folds the summary incrementally', async () => {
     const id = (await store.create(spec))!;
     const sink = log.sink(id);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { RUN_STOP_CHANNEL } from './advisory-lock';
 import type { CreateSessionRequest, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
 
 interface SessionRow {
@@ -158,17 +159,19 @@ export class SessionStore {
   }
 
   /**
-   * Asks the owning node to stop (it polls the flag); a session no node has picked up yet stops at once.
+   * Asks the owning node to stop (notified on RUN_STOP_CHANNEL at commit; a node that misses it finds the flag
+   * on its next poll); a session no node has picked up yet stops at once.
    * Returns the status after the request, or null when there is no such session.
    */
   async requestStop(id: string, kind: RunKind = 'session'): Promise<SessionStatus | null> {
-    // TypeORM answers an UPDATE ... RETURNING on Postgres with [rows, affected].
-    const [rows]: [{ status: SessionStatus }[], number] = await this.db.query(
-      `UPDATE sessions SET stop_requested = true,
-              status = CASE WHEN status = 'pending' THEN 'stopped' ELSE status END,
-              finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,
-              updated_at = now()
-        WHERE id = $1 AND kind = $2 RETURNING status`,
+    const rows: { status: SessionStatus }[] = await this.db.query(
+      `WITH stopped AS (
+         UPDATE sessions SET stop_requested = true,
+                status = CASE WHEN status = 'pending' THEN 'stopped' ELSE status END,
+                finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,
+                updated_at = now()
+          WHERE id = $1 AND kind = $2 RETURNING id, status)
+       SELECT status, pg_notify('${RUN_STOP_CHANNEL}', id::text) FROM stopped`,
       [id, kind],
     );
     return rows.length ? rows[0].status : null;

@@ -28,15 +28,19 @@ export class StreamEventLog {
     return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`));
   }
 
-  /** What a previous owner logged: StreamStarted, how many samples, and the highest index (samples are logged whole). */
+  /**
+   * What a previous owner logged: StreamStarted, how many samples, and the highest index (samples are logged
+   * whole). The highest, not the newest: samples in flight commit in any order, and resuming after the newest
+   * re-ran samples logged before it with higher indices (two-node e2e: 53 and 55 decided twice after a kill).
+   */
   async logged(runId: string): Promise<{ started: boolean; samples: number; lastIndex: number | null }> {
     const stream = streamIds.stream(runId);
-    const [started, samples, last] = await Promise.all([
+    const [started, samples, lastIndex] = await Promise.all([
       this.store.countByType(stream, 'StreamStarted'),
       this.store.countByType(stream, 'SampleStarted'),
-      this.store.lastPayload(stream, 'SampleStarted'),
+      this.store.highestSampleIndex(stream, 'SampleStarted'),
     ]);
-    return { started: started > 0, samples, lastIndex: last ? last.data.sampleIndex : null };
+    return { started: started > 0, samples, lastIndex };
   }
 
   async page(runId: string, q: { after?: string; limit: number; from?: Date; to?: Date }): Promise<SessionEventsPage> {

@@ -168,6 +168,93 @@ describe('runStream', () => {
     expect(started).toBeLessThanOrEqual(rate * seconds + rate * 0.5);
   });
 
+  /** Runs `spec` at `rate` for `ms` from markRunning while `stalls` hold the event loop; the triggers, the log and the seconds it ran. */
+  async function stalled(rate: number, ms: number, stalls: { at: number; ms: number }[]) {
+    const logs: string[] = [];
+    const { deps, appended } = fakeDeps({ window: 32, log: (m) => logs.push(m) });
+    let t0 = 0;
+    let halt: (h: 'stop') => void = () => undefined;
+    deps.shouldStop = async () => null;
+    deps.watchStop = async (_id, onHalt) => {
+      halt = onHalt;
+      return () => undefined;
+    };
+    const timers: NodeJS.Timeout[] = [];
+    deps.markRunning = async () => {
+      t0 = performance.now();
+      timers.push(setTimeout(() => halt('stop'), ms));
+      for (const s of stalls) {
+        timers.push(
+          setTimeout(() => {
+            const until = performance.now() + s.ms;
+            while (performance.now() < until);
+          }, s.at),
+        );
+      }
+    };
+    try {
+      await runStream('r7', { ...spec, rate }, deps);
+    } finally {
+      timers.forEach(clearTimeout);
+    }
+    return { started: appended.flat().filter((e) => e.type === 'SampleStarted').length, logs, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  it('makes up the triggers a stall of up to MAX_CATCH_UP_MS held back', async () => {
+    // 150 ms held at 200/s: 30 triggers late. The old 25 ms limit dropped 25 of them.
+    const { started, logs, seconds } = await stalled(200, 1200, [{ at: 300, ms: 150 }]);
+    expect(started).toBeGreaterThanOrEqual(0.95 * 200 * seconds);
+    expect(started).toBeLessThanOrEqual(200 * seconds + 5);
+    expect(logs.filter((m) => /dropped/.test(m))).toEqual([]);
+  });
+
+  it('drops what a longer stall held back, and says how many', async () => {
+    // 450 ms held at 200/s: 90 triggers late, the last 250 ms of them (50) made up, ~40 dropped.
+    const { started, logs, seconds } = await stalled(200, 1200, [{ at: 300, ms: 450 }]);
+    expect(started).toBeLessThanOrEqual(200 * seconds - 25);
+    const report = logs.find((m) => /triggers dropped/.test(m));
+    expect(report).toMatch(/^stream r7: \d+ triggers dropped in the last \d+ s \(0 while the window of 100 samples was full, \d+ after stalls over 250 ms\)$/);
+    const n = Number(/: (\d+) triggers/.exec(report as string)?.[1]);
+    expect(n).toBeGreaterThanOrEqual(30);
+    expect(n).toBeLessThanOrEqual(50);
+  });
+
+  it('stops on its watch at once, polling shouldStop only as the fallback', async () => {
+    const { deps, appended } = fakeDeps();
+    let polls = 0;
+    deps.shouldStop = async () => (polls++, null);
+    let halt: (h: 'stop' | 'lost') => void = () => undefined;
+    let cancelled = 0;
+    deps.watchStop = async (_id, onHalt) => {
+      halt = onHalt;
+      return () => void cancelled++;
+    };
+    const run = runStream('r8', spec, deps);
+    await new Promise((r) => setTimeout(r, 1200));
+    const t = performance.now();
+    halt('stop');
+    const stats = await run;
+    expect(stats.status).toBe('stopped');
+    expect(performance.now() - t).toBeLessThan(200);
+    // The first poll, and the one once the watch is up; never every 250 ms.
+    expect(polls).toBeLessThanOrEqual(2);
+    expect(cancelled).toBe(1);
+    expect(appended.at(-1)?.map((e) => e.type)).toEqual(['SessionCompleted']);
+  });
+
+  it('ends a run its watch says is lost without completing it', async () => {
+    const { deps, appended, finished } = fakeDeps();
+    deps.shouldStop = async () => null;
+    deps.watchStop = async (_id, onHalt) => {
+      setTimeout(() => onHalt('lost'), 300);
+      return () => undefined;
+    };
+    const stats = await runStream('r9', spec, deps);
+    expect(stats.status).toBe('lost');
+    expect(appended.flat().map((e) => e.type)).not.toContain('SessionCompleted');
+    expect(finished).toEqual([]);
+  });
+
   it('resumes after the highest logged index without logging StreamStarted again', async () => {
     const { deps, appended, stopAfterDecisions } = fakeDeps({ logged: async () => ({ started: true, samples: 40, lastIndex: 41 }) });
     stopAfterDecisions(3);

@@ -18,6 +18,13 @@ export interface StreamRunnerDeps {
   setProgress(runId: string, samplesDone: number): Promise<void>;
   markRunning(runId: string): Promise<void>;
   shouldStop(runId: string): Promise<'stop' | 'lost' | null>;
+  /**
+   * Calls `onHalt` as soon as a stop is requested or the run is lost to this node (a notification, a closed lock
+   * connection), and resolves to its cancel; without it, or until it resolves, shouldStop is polled every 250 ms.
+   * With it, shouldStop is only the fallback, every STOP_FALLBACK_POLL_MS: an idle demo stream's stop polls were
+   * four of its queries a second.
+   */
+  watchStop?(runId: string, onHalt: (halt: 'stop' | 'lost') => void): Promise<() => void>;
   finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   connectedDevices(): Promise<string[]>;
   deviceWaitMs: number;
@@ -37,13 +44,28 @@ export interface StreamRunnerDeps {
 
 /** Longest pause between two looks at a stop while waiting for the next trigger. */
 const STOP_CHECK_MS = 100;
+/** How often a run that watches for its stop (watchStop) still asks, in case a notification went astray. */
+export const STOP_FALLBACK_POLL_MS = 5000;
 /**
- * How late a trigger may fire and still be made up by the next ones. A busy event loop wakes a timer a few ms
- * late; at hundreds of samples a second, dropping every such lateness from the schedule cost a tenth of the
- * rate (1,492 triggers in 5 s at 334/s). Longer stalls, and samples holding the whole window, restart the
- * schedule from now instead: a stream never bursts to catch up on more than this.
+ * How often the run's row gets its samples done: a stream's views count samples from its log (the summary); the
+ * row's count is a fallback, and writing it after every sample was two of an idle demo stream's queries a second.
  */
-const MAX_CATCH_UP_MS = 25;
+const PROGRESS_EVERY_MS = 5000;
+/** How often devices that were away are looked for (ReturningDevices). */
+const RETURNING_CHECK_MS = 1000;
+/**
+ * How late a trigger may fire and still be made up by the next ones (they fire at once until the schedule is
+ * met). A trigger is late when the event loop or the machine held the process: GC, a big page of the log, a
+ * database backend and the device thread taking both cores. Dropping anything later than 25 ms lost a tenth to
+ * a half of the triggers at 300-630 samples/s once the machine was busy (event-loop delay p50 7-40 ms, p99
+ * 150-250 ms under load 9), and the stream then fell below its rate with CPU to spare. A quarter second is half
+ * the window of samples in flight (STREAM_IN_FLIGHT_SECONDS), so a catch-up never fills the window by itself,
+ * and well within the capture tolerance. Longer stalls, and samples holding the whole window, restart the
+ * schedule from now: those triggers are dropped (counted, and logged once a minute), never burst.
+ */
+export const MAX_CATCH_UP_MS = 250;
+/** How often a stream that dropped triggers says how many (a stream below its rate is degraded, visibly). */
+const DROPPED_REPORT_MS = 60_000;
 
 /**
  * How long a stream's samples may be in flight (trigger to durable log) before new triggers wait for the window:
@@ -85,8 +107,8 @@ export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs
  * devices capture from their own sources; the sample goes through the same exit core and sample runner as a
  * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
  * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
- * moment has passed). Triggers make up for a timer firing late by a few ms, never more: when samples fall
- * behind, the next trigger is now.
+ * moment has passed). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
+ * samples holding the whole window, restart the schedule from now, and the triggers dropped are counted and logged.
  */
 export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
   const t0 = performance.now();
@@ -95,14 +117,37 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   const sink = deps.sink(runId);
   let halt: 'stop' | 'lost' | null = null;
   let returning: ReturningDevices | null = null;
-  let polls = 0;
+  let stopWatched = false;
+  let lastStopPoll = 0;
   const poller = setInterval(() => {
-    deps.shouldStop(runId).then(
-      (h) => (halt ??= h),
-      () => undefined,
-    );
-    if (returning && ++polls % 4 === 0) void returning.check();
+    const t = performance.now();
+    if (!stopWatched || t - lastStopPoll >= STOP_FALLBACK_POLL_MS) {
+      lastStopPoll = t;
+      deps.shouldStop(runId).then(
+        (h) => (halt ??= h),
+        () => undefined,
+      );
+    }
+    if (returning && t - lastReturningCheck >= RETURNING_CHECK_MS) {
+      lastReturningCheck = t;
+      void returning.check();
+    }
   }, 250);
+  let lastReturningCheck = 0;
+  let unwatch: (() => void) | null = null;
+  let ended = false;
+  if (deps.watchStop) {
+    deps.watchStop(runId, (h) => (halt ??= h)).then(
+      (cancel) => {
+        if (ended) return cancel();
+        unwatch = cancel;
+        stopWatched = true;
+        // A stop requested before the watch began was not notified to it: ask once now.
+        lastStopPoll = 0;
+      },
+      (e: unknown) => deps.log?.(`stream ${runId}: watching for its stop failed (polling instead): ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
   let done = 0;
   try {
     const model = await deps.loadModel(spec.modelId);
@@ -165,7 +210,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     const explained = new Set<string>();
     let lastProgress = 0;
     const flushProgress = (): void => {
-      if (performance.now() - lastProgress < 250) return;
+      if (performance.now() - lastProgress < PROGRESS_EVERY_MS) return;
       lastProgress = performance.now();
       deps.setProgress(runId, done).catch(() => undefined);
     };
@@ -179,6 +224,21 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     const window = streamWindow(deps.window, spec.rate);
     const tPipeline = performance.now();
     let due = performance.now();
+    const dropped = { window: 0, late: 0, since: performance.now() };
+    /** Triggers the schedule owed between `due` and `until` that will never fire. */
+    const drop = (cause: 'window' | 'late', until: number): void => {
+      dropped[cause] += Math.floor((until - due) / period);
+      if (performance.now() - dropped.since >= DROPPED_REPORT_MS) reportDropped();
+    };
+    const reportDropped = (): void => {
+      if (dropped.window + dropped.late > 0) {
+        deps.log?.(
+          `stream ${runId}: ${dropped.window + dropped.late} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
+            `(${dropped.window} while the window of ${window} samples was full, ${dropped.late} after stalls over ${MAX_CATCH_UP_MS} ms)`,
+        );
+      }
+      Object.assign(dropped, { window: 0, late: 0, since: performance.now() });
+    };
     for (let index = from; !stopped(); index++) {
       for (let left = due - performance.now(); left > 0 && !stopped(); left = due - performance.now()) {
         await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
@@ -186,11 +246,16 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       if (inFlight.size >= window) {
         while (inFlight.size >= window && !stopped()) await new Promise<void>((r) => (slotFreed = r));
         // Behind schedule (slow samples held the window): the schedule restarts from now, never a burst.
+        if (performance.now() > due) drop('window', performance.now());
         due = Math.max(due, performance.now());
       }
       if (stopped()) break;
       const triggeredAt = now();
-      due = Math.max(due + period, performance.now() - MAX_CATCH_UP_MS);
+      if (due < performance.now() - MAX_CATCH_UP_MS) {
+        drop('late', performance.now() - MAX_CATCH_UP_MS);
+        due = performance.now() - MAX_CATCH_UP_MS;
+      }
+      due += period;
       const p: Promise<void> = runTriggered(index, triggeredAt)
         .catch((error: unknown) => {
           failure ??= { error };
@@ -203,6 +268,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
         });
       inFlight.add(p);
     }
+    reportDropped();
     await Promise.all(inFlight);
     stats.pipelineMs = performance.now() - tPipeline;
     if (failure) throw (failure as { error: unknown }).error;
@@ -259,7 +325,9 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     await deps.finish(runId, 'failed', done, message).catch(() => undefined);
     return stats;
   } finally {
+    ended = true;
     clearInterval(poller);
+    (unwatch as (() => void) | null)?.();
   }
 }
 

@@ -127,6 +127,17 @@ describe('stream events by sample: the events_stream_sample_idx migration (real 
     await waitFor('the index scans in the statistics', async () => (await sampleIndexScans()) >= before + 3, 20_000, 200);
   });
 
+  it('gives the highest sample index of a stream whose samples committed out of order (what a resumed stream goes on after)', async () => {
+    const run = '0193a5a0-0000-7000-8000-00000000a003';
+    const stream = streamIds.stream(run);
+    expect(await store.highestSampleIndex(stream, 'SampleStarted')).toBeNull();
+    // Samples in flight commit in any order: 5 before 4, the newest event is sample 4's.
+    for (const i of [0, 1, 2, 3, 5, 4]) await store.appendToStream(stream, sampleEvents(run, i, Date.now()));
+    expect((await store.lastPayload(stream, 'SampleStarted'))?.data.sampleIndex).toBe(4);
+    expect(await store.highestSampleIndex(stream, 'SampleStarted')).toBe(5);
+    expect(await store.highestSampleIndex(stream, 'ExitDecided')).toBe(5);
+  });
+
   it('events outside the index (no sample, or BytesTransferred) are stored and read by sample as before', async () => {
     const stream = streamIds.stream(RUN);
     await store.appendToStream(stream, [{ type: 'SessionCompleted', eventId: newEventId(), data: { sessionId: RUN, samples: SAMPLES, durationMs: 1 } } as NewEvent]);

@@ -15,6 +15,8 @@ export interface BenchStreamFlags {
   /** The decision lag limit in ms. */
   lagMs: number;
   window?: number;
+  /** Rates to try as given (samples/s), each for the whole window, instead of searching for the highest held. */
+  rates?: number[];
   json?: boolean;
 }
 
@@ -38,6 +40,8 @@ interface Attempt {
   triggersPerSecond: number;
   /** CPU over the window, in cores: the API process (all threads) and the database backends serving it. */
   apiCores: number;
+  /** The API's main thread alone (the engine, the log, HTTP); the rest of apiCores is mostly the device fleet's thread. */
+  apiMainCores: number;
   dbCores: number;
   /** The machine's 1-minute load average at the end of the window (other processes share the cores). */
   load: number;
@@ -77,10 +81,11 @@ async function benchStream(flags: BenchStreamFlags) {
     let held: Attempt | null = null;
     let failedAbove: number | null = null;
     // POST /api/streams refuses rates above MAX_STREAM_RATE: fractions of a faster model-only rate start there.
-    const rates = [...new Set(FRACTIONS.map((f) => Math.min(MAX_STREAM_RATE, Math.max(0.5, round(modelOnly * f)))))];
+    const rates = flags.rates ?? [...new Set(FRACTIONS.map((f) => Math.min(MAX_STREAM_RATE, Math.max(0.5, round(modelOnly * f)))))];
     for (const rate of rates) {
       const a = await attempt(platform, rate, flags);
       attempts.push(a);
+      if (flags.rates) continue;
       if (a.held) {
         held = a;
         break;
@@ -88,7 +93,7 @@ async function benchStream(flags: BenchStreamFlags) {
       failedAbove = a.rate;
     }
     // One refinement between the rate held and the one just above it that was not.
-    if (held && failedAbove !== null) {
+    if (held && failedAbove !== null && !flags.rates) {
       const mid = round((held.rate + failedAbove) / 2);
       const a = await attempt(platform, mid, flags);
       attempts.push(a);
@@ -131,7 +136,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   let after: string | undefined;
   let t0: number | null = null;
   // CPU counters from the moment the window's start is seen in the log to the end of the attempt.
-  let cpu0: { at: number; api: number; db: Map<number, number> } | null = null;
+  let cpu0: { at: number; api: number; main: number; db: Map<number, number> } | null = null;
   let lastInWindow = 0;
   try {
     for (;;) {
@@ -167,7 +172,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
         }
       }
       if (windowStart !== null && !cpu0) {
-        cpu0 = { at: performance.now(), api: processCpuMs(platform.api.pid), db: await platform.backendCpuMs() };
+        cpu0 = { at: performance.now(), api: processCpuMs(platform.api.pid), main: processCpuMs(platform.api.pid, platform.api.pid), db: await platform.backendCpuMs() };
       }
       if (reason) break;
       const newest = Math.max(0, ...triggers.values());
@@ -177,20 +182,21 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   } finally {
     await platform.call<StreamView>('POST', `/api/streams/${id}/stop`);
   }
-  const cpu1 = { at: performance.now(), api: processCpuMs(platform.api.pid), db: await platform.backendCpuMs() };
+  const cpu1 = { at: performance.now(), api: processCpuMs(platform.api.pid), main: processCpuMs(platform.api.pid, platform.api.pid), db: await platform.backendCpuMs() };
   const wallMs = cpu0 ? cpu1.at - cpu0.at : NaN;
   const apiCores = cpu0 ? (cpu1.api - cpu0.api) / wallMs : NaN;
+  const apiMainCores = cpu0 ? (cpu1.main - cpu0.main) / wallMs : NaN;
   const dbCores = cpu0 ? databaseCpuMs(cpu0.db, cpu1.db) / wallMs : NaN;
   const triggersPerSecond = windowStart !== null && lastInWindow > windowStart ? (windowTriggers - 1) / ((lastInWindow - windowStart) / 1000) : NaN;
   const expected = rate * flags.seconds;
   const p99 = percentile(lagsMs, 0.99);
   if (!reason && samples < expected * 0.95) reason = `${samples} samples decided in ${flags.seconds} s, the rate asks for ${Math.round(expected)}`;
   if (!reason && p99 >= flags.lagMs) reason = `p99 decision lag ${Math.round(p99)} ms`;
-  const measured = { held: !reason, reason: reason || 'held', apiCores, dbCores, load: os.loadavg()[0] };
+  const measured = { held: !reason, reason: reason || 'held', apiCores, apiMainCores, dbCores, load: os.loadavg()[0] };
   const a: Attempt = { rate, ...measured, samples, events, seconds: flags.seconds, lagsMs, triggersPerSecond, limit: limitOf(measured) };
   log(
     `  ${a.held ? 'held' : `not held (limit: ${a.limit})`}: ${a.reason}; ${samples} samples, p50 lag ${Math.round(percentile(lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms;` +
-      ` ${round(triggersPerSecond)} triggers/s, API ${round(apiCores, 2)} cores, database ${round(dbCores, 2)} cores, load ${round(a.load)}`,
+      ` ${round(triggersPerSecond)} triggers/s, ${round(events / Math.max(1, samples), 2)} events/sample, API ${round(apiCores, 2)} cores (main thread ${round(apiMainCores, 2)}), database ${round(dbCores, 2)} cores, load ${round(a.load)}`,
   );
   return a;
 }
@@ -201,6 +207,16 @@ function percentile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
+
+/**
+ * CPU ms per decided sample over an attempt's window: the API process (all threads), its main thread (engine, log,
+ * HTTP), the rest of it (the simulated devices' fleet thread, with GC and libuv helpers) and the database backends.
+ */
+function cpuPerSample(a: Attempt) {
+  const perSecond = a.samples / a.seconds;
+  const ms = (cores: number) => (perSecond > 0 ? round((cores * 1000) / perSecond, 2) : null);
+  return { apiCpuMsPerSample: ms(a.apiCores), apiMainThreadCpuMsPerSample: ms(a.apiMainCores), otherThreadsCpuMsPerSample: ms(a.apiCores - a.apiMainCores), dbCpuMsPerSample: ms(a.dbCores) };
+}
 
 function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], flags: BenchStreamFlags) {
   const rate = held ? held.samples / held.seconds : 0;
@@ -213,8 +229,8 @@ function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], fl
       ratio: round(rate / modelOnly, 3),
       decisionLatencyMs: held ? { p50: round(percentile(held.lagsMs, 0.5)), p99: round(percentile(held.lagsMs, 0.99)) } : null,
       eventsPerSecond: held ? round(held.events / held.seconds) : 0,
-      apiCpuMsPerSample: held ? round((held.apiCores * 1000) / (held.samples / held.seconds), 2) : null,
-      dbCpuMsPerSample: held ? round((held.dbCores * 1000) / (held.samples / held.seconds), 2) : null,
+      eventsPerSample: held ? round(held.events / Math.max(1, held.samples), 2) : null,
+      ...(held ? cpuPerSample(held) : { apiCpuMsPerSample: null, apiMainThreadCpuMsPerSample: null, otherThreadsCpuMsPerSample: null, dbCpuMsPerSample: null }),
       limit: above ? above.limit : 'none',
     },
     detail: {
@@ -228,6 +244,8 @@ function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], fl
         reason: a.reason,
         limit: a.limit,
         triggersPerSecond: round(a.triggersPerSecond),
+        eventsPerSample: round(a.events / Math.max(1, a.samples), 2),
+        ...cpuPerSample(a),
         apiCores: round(a.apiCores, 2),
         dbCores: round(a.dbCores, 2),
         load: round(a.load),
@@ -242,12 +260,13 @@ function formatResult(r: ReturnType<typeof result>): string {
     `stream: six simulated devices replaying the test split, T=${d.threshold}, every event persisted; a rate counts when held ${d.heldSeconds} s with p99 decision lag < ${d.lagLimitMs} ms`,
     ...d.attempts.map(
       (a) =>
-        `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason} (limit ${a.limit}; ${a.triggersPerSecond} triggers/s, API ${a.apiCores} + database ${a.dbCores} of ${d.cores} cores, load ${a.load})`,
+        `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason} (limit ${a.limit}; ${a.triggersPerSecond} triggers/s, API ${a.apiCores} + database ${a.dbCores} of ${d.cores} cores, ` +
+          `per sample API ${a.apiCpuMsPerSample} ms (main ${a.apiMainThreadCpuMsPerSample}) + database ${a.dbCpuMsPerSample} ms, ${a.eventsPerSample} events; load ${a.load})`,
     ),
     `  stream             ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s, decision lag p50 ${h.decisionLatencyMs?.p50 ?? '-'} ms, p99 ${h.decisionLatencyMs?.p99 ?? '-'} ms`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
-    `  CPU                API ${h.apiCpuMsPerSample ?? '-'} ms, database ${h.dbCpuMsPerSample ?? '-'} ms per sample at the rate held`,
+    `  CPU                API ${h.apiCpuMsPerSample ?? '-'} ms (main thread ${h.apiMainThreadCpuMsPerSample ?? '-'}, other threads (devices, GC) ${h.otherThreadsCpuMsPerSample ?? '-'}), database ${h.dbCpuMsPerSample ?? '-'} ms per sample at the rate held; ${h.eventsPerSample ?? '-'} events per sample`,
     `  ceiling            ${h.limit} (what held back the lowest rate tried above the one held)`,
     '',
   ].join('\n');

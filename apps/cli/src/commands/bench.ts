@@ -26,6 +26,13 @@ function faultList(value: string): Fault[] {
   return list as Fault[];
 }
 
+/** `--rates`: stream rates in (0, 1000] samples/s (what POST /api/streams takes). */
+function rateList(value: string): number[] {
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean).map(Number);
+  if (list.length === 0 || list.some((r) => !(r > 0 && r <= 1000))) throw new Error(`--rates takes comma-separated rates in (0, 1000]; got "${value}"`);
+  return list;
+}
+
 /** `ddnn bench events`: durable events/s through the batching writer vs COPY of the same rows, same server, same run. */
 export function registerBenchEventsCommand(program: Command): void {
   benchGroup(program)
@@ -87,6 +94,7 @@ export function registerBenchStreamCommand(program: Command): void {
     .option('--seconds <s>', 'how long a rate must be held', numberFlag('--seconds', 1, 3600), 60)
     .option('--lag-ms <ms>', 'decision lag limit (trigger to the durable decision)', numberFlag('--lag-ms', 1, 60_000), 1000)
     .option('--window <n>', 'samples in flight per stream (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
+    .option('--rates <list>', 'comma-separated rates (samples/s) to try as given, each for the whole window, instead of searching for the highest held', rateList)
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: BenchStreamFlags) => (await import('./bench-stream')).runBenchStreamCommand(flags));
 }

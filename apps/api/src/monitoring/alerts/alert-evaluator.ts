@@ -3,9 +3,16 @@ import type { AlertRuleSpec } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { AlertMetricReader } from './alert-metric-reader';
 import { nextTransition } from './alert-state';
-import { AlertSubjects } from './alert-subjects';
+import type { ReadMemo } from '../metrics/metrics.service';
+import { AlertSubjects, type AlertSubject } from './alert-subjects';
 import { AlertTransitions } from './alert-transitions';
 import { AlertsRepository } from './alerts.repository';
+
+/** Reads one round shares across its rules. */
+interface Round {
+  subjects: Map<string, Promise<AlertSubject[]>>;
+  memo: ReadMemo;
+}
 
 /** Every node tries this lock each round; the one that gets it evaluates, the others skip the round. */
 const EVALUATOR_LOCK = `hashtextextended('ddnn-alert-evaluator', 0)`;
@@ -76,9 +83,12 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
       const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${EVALUATOR_LOCK}) AS locked`);
       if (!rows[0].locked) return out;
       out.evaluated = true;
+      // What the round's rules share: the subjects of a scope (three default rules cover every device, two every
+      // run) and the metrics' reference lookups.
+      const round: Round = { subjects: new Map(), memo: new Map() };
       for (const rule of await this.repo.enabledRules()) {
         out.rules++;
-        await this.evaluateRule(rule.id, rule.spec, now, out);
+        await this.evaluateRule(rule.id, rule.spec, now, out, round);
       }
       return out;
     } catch (e) {
@@ -92,15 +102,21 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async evaluateRule(ruleId: string, rule: AlertRuleSpec, now: Date, out: EvaluationRound): Promise<void> {
-    const subjects = await this.subjects.of(rule.scope);
+  private async evaluateRule(ruleId: string, rule: AlertRuleSpec, now: Date, out: EvaluationRound, round: Round): Promise<void> {
+    const scope = JSON.stringify(rule.scope);
+    let pending = round.subjects.get(scope);
+    if (!pending) {
+      pending = this.subjects.of(rule.scope);
+      round.subjects.set(scope, pending);
+    }
+    const subjects = await pending;
     const open = new Map((await this.repo.openAlertsOfRule(ruleId)).map((a) => [a.subjectKey, a]));
     for (const subject of subjects) {
       out.subjects++;
       const alert = open.get(subject.key) ?? null;
       open.delete(subject.key);
       try {
-        const value = await this.reader.read(rule.metric, subject.ref, rule.windowMs);
+        const value = await this.reader.read(rule.metric, subject.ref, rule.windowMs, round.memo);
         const t = nextTransition(alert ? { state: alert.state as 'pending' | 'firing', pendingSince: Date.parse(alert.pendingSince) } : null, value, rule, now.getTime());
         if (t.kind === 'touch' && alert) await this.repo.touch(alert.id, value, now);
         else if (t.kind === 'open' && value !== null) out.changes += (await this.transitions.open(ruleId, rule, subject, t.state, value, now)) ? 1 : 0;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AlertMetric, AlertSubjectRef } from '@ddnn/contracts';
 import { getDeviceStatus } from '@ddnn/events';
 import { Database } from '../../database/database';
+import type { ReadMemo } from '../metrics/metrics.service';
 import { METRIC_READER, type MetricReader } from './metric-reader';
 
 /**
@@ -15,8 +16,8 @@ export class AlertMetricReader {
     @Inject(METRIC_READER) private readonly metrics: MetricReader,
   ) {}
 
-  async read(metric: AlertMetric, subject: AlertSubjectRef, windowMs: number): Promise<number | null> {
-    if (metric !== 'device_inactive') return this.metrics.latest(metric, subject, windowMs);
+  async read(metric: AlertMetric, subject: AlertSubjectRef, windowMs: number, memo?: ReadMemo): Promise<number | null> {
+    if (metric !== 'device_inactive') return this.metrics.latest(metric, subject, windowMs, undefined, memo);
     if (!subject.deviceId) return null;
     const status = await getDeviceStatus(this.db.pool, subject.deviceId);
     if (!status) return null;

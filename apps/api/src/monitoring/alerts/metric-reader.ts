@@ -1,4 +1,5 @@
 import type { MetricName, MetricSubject } from '@ddnn/contracts';
+import type { ReadMemo } from '../metrics/metrics.service';
 
 /**
  * The alert evaluator's one way to a metric's value: the latest value of `metric` for `subject` over the last
@@ -6,7 +7,8 @@ import type { MetricName, MetricSubject } from '@ddnn/contracts';
  * (apps/api/src/monitoring/metrics); tests use a fake.
  */
 export interface MetricReader {
-  latest(metric: MetricName, subject: MetricSubject, windowMs: number): Promise<number | null>;
+  /** `memo`: lookups shared by the reads of one round (see ReadMemo). */
+  latest(metric: MetricName, subject: MetricSubject, windowMs: number, referenceRunId?: string, memo?: ReadMemo): Promise<number | null>;
 }
 
 /** Injection token of the MetricReader the alerts module evaluates rules with. */

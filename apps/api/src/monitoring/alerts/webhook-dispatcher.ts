@@ -5,7 +5,14 @@ import { AlertNotifier } from './alert-notifier';
 import { signWebhookBody } from './webhook-signature';
 import { type ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
 
-const POLL_MS = 1000;
+/**
+ * How often every node looks for due deliveries besides its own kicks: a node sends what it enqueues at once
+ * (AlertNotifier), so the poll only finds retries, whose backoff starts at DDNN_WEBHOOK_RETRY_BASE_MS, and the
+ * deliveries of a node that died (its lease runs out). Polling every second was one UPDATE a second on an idle node.
+ */
+export function webhookPollMs(retryBaseMs: number): number {
+  return Math.min(5000, Math.max(1000, retryBaseMs));
+}
 const BATCH = 20;
 /** Longest wait between two attempts, whatever the attempt number. */
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -73,7 +80,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.timer = setTimeout(() => {
       this.kick();
       this.schedule();
-    }, POLL_MS);
+    }, webhookPollMs(this.config.DDNN_WEBHOOK_RETRY_BASE_MS));
     this.timer.unref();
   }
 

@@ -2,6 +2,8 @@ import { streamIds, type MetricSeries, type NewEvent } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { Database } from '../../database/database';
 import { call, startTestApi, type TestApi } from '../../../test/devices/test-app';
+import { MetricsRepository } from './metrics.repository';
+import { MetricsService } from './metrics.service';
 
 const TOKEN = 'test-operator-token';
 
@@ -172,6 +174,30 @@ describe('metrics API', () => {
     expect(latest.status).toBe(200);
     expect(latest.body.value).toBeCloseTo(truth.localExits / samples);
     expect((await get('/latest?metric=exit_rate_local&runId=nothing&window=1h')).body.value).toBeNull();
+  });
+
+  it('gives the same latest values with a memo shared by many reads, reading each reference lookup once', async () => {
+    const metrics = api.app.get(MetricsService);
+    const repo = api.app.get(MetricsRepository);
+    const reads = (['dev0', 'dev1', 'dev2'] as const).flatMap((deviceId) => [
+      ['peer_agreement_drift', { deviceId }],
+      ['device_agreement', { deviceId }],
+    ] as const);
+    const alone = await Promise.all(reads.map(([m, subject]) => metrics.latest(m, subject, 3_600_000)));
+    const spies = (['latestLabelledRun', 'runTotal', 'run'] as const).map((k) => jest.spyOn(repo, k));
+    try {
+      const memo = new Map();
+      const shared = [];
+      for (const [m, subject] of reads) shared.push(await metrics.latest(m, subject, 3_600_000, undefined, memo));
+      expect(shared).toEqual(alone);
+      expect(alone.some((v) => v !== null)).toBe(true);
+      const [latestLabelled, runTotal] = spies.map((s) => s.mock.calls.length);
+      // Per device: its own reference lookup and its totals there; the reference run's totals once for all three.
+      expect(latestLabelled).toBe(3);
+      expect(runTotal).toBe(3 + 1);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
   });
 
   it("draws a device's connectivity over time", async () => {

@@ -24,6 +24,23 @@ const AUTO_POINTS = 1000;
 /** Windows of `latest` at least this long read the hourly rollup. */
 const LATEST_HOURLY_FROM_MS = 2 * 24 * METRIC_STEP_HOUR;
 
+/**
+ * Lookups one caller shares across many reads (an alert round): the reference run of a drift or an estimate, its
+ * totals and the subject run's row are the same for every device and rule of the round, and reading them per
+ * subject was most of a round's queries after the rollup cells themselves.
+ */
+export type ReadMemo = Map<string, Promise<unknown>>;
+
+function once<T>(memo: ReadMemo | undefined, key: string, read: () => Promise<T>): Promise<T> {
+  if (!memo) return read();
+  let p = memo.get(key) as Promise<T> | undefined;
+  if (!p) {
+    p = read();
+    memo.set(key, p);
+  }
+  return p;
+}
+
 const floorTo = (t: number, step: number) => Math.floor(t / step) * step;
 const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
 
@@ -60,7 +77,7 @@ export class MetricsService {
   }
 
   /** The metric over (at least) the last `windowMs` up to now; null when there is nothing to measure. */
-  async latest(metric: MetricName, subject: MetricSubject, windowMs: number, referenceRunId?: string): Promise<number | null> {
+  async latest(metric: MetricName, subject: MetricSubject, windowMs: number, referenceRunId?: string, memo?: ReadMemo): Promise<number | null> {
     checkSubject(metric, subject);
     if (!Number.isFinite(windowMs) || windowMs < METRIC_STEP_MINUTE || windowMs > MAX_METRIC_WINDOW_MS) {
       throw new InvalidInputError(`window must be between one minute and ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
@@ -72,7 +89,7 @@ export class MetricsService {
     const now = Date.now();
     const to = ceilTo(now + 1, resolution);
     const from = floorTo(now - windowMs, resolution);
-    const reference = await this.reference(metric, subject, referenceRunId);
+    const reference = await this.reference(metric, subject, referenceRunId, memo);
     const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null);
     // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
     return point?.value ?? null;
@@ -111,23 +128,31 @@ export class MetricsService {
   }
 
   /** The reference run of an estimate or drift metric (null when the metric needs none or none exists). */
-  private async reference(metric: MetricName, subject: MetricSubject, referenceRunId?: string): Promise<{ model: ReferenceModel; samples: number } | null> {
+  private async reference(
+    metric: MetricName,
+    subject: MetricSubject,
+    referenceRunId?: string,
+    memo?: ReadMemo,
+  ): Promise<{ model: ReferenceModel; samples: number } | null> {
     if (!METRICS[metric].reference) return null;
+    const run = (id: string) => once(memo, `run|${id}`, () => this.repo.run(id));
     let runId = referenceRunId;
     if (runId !== undefined) {
-      const run = await this.repo.run(runId);
-      if (!run) throw new NotFoundError(`no run ${runId} in the log`);
+      if (!(await run(runId))) throw new NotFoundError(`no run ${runId} in the log`);
     } else {
-      const subjectRun = subject.runId ? await this.repo.run(subject.runId) : null;
-      runId = (await this.repo.latestLabelledRun(subjectRun?.modelId ?? null, subject.runId, subject.deviceId)) ?? undefined;
+      const modelId = subject.runId ? ((await run(subject.runId))?.modelId ?? null) : null;
+      runId =
+        (await once(memo, `latest|${modelId}|${subject.runId}|${subject.deviceId}`, () => this.repo.latestLabelledRun(modelId, subject.runId, subject.deviceId))) ??
+        undefined;
       if (runId === undefined) return null;
     }
     const { referenceFields } = metricFields(metric);
     const fields = [...referenceFields, 'labelled' as const];
-    const cell = await this.repo.runTotal(runId, 'run', '', fields);
+    const total = (id: string, scope: 'run' | 'device', key: string) => once(memo, `total|${id}|${scope}|${key}|${fields.join(',')}`, () => this.repo.runTotal(id, scope, key, fields));
+    const cell = await total(runId, 'run', '');
     if (subject.deviceId === undefined) return { model: referenceModel(runId, cell), samples: cell.labelled ?? 0 };
     // A device subject is compared with the same device in the reference (null when it took no part there).
-    const device = await this.repo.runTotal(runId, 'device', subject.deviceId, fields);
+    const device = await total(runId, 'device', subject.deviceId);
     return { model: referenceModel(runId, cell, Object.keys(device).length ? device : null), samples: cell.labelled ?? 0 };
   }
 }
