@@ -119,6 +119,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   let returning: ReturningDevices | null = null;
   let stopWatched = false;
   let lastStopPoll = 0;
+  let lastReturningCheck = 0;
   const poller = setInterval(() => {
     const t = performance.now();
     if (!stopWatched || t - lastStopPoll >= STOP_FALLBACK_POLL_MS) {
@@ -133,7 +134,6 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       void returning.check();
     }
   }, 250);
-  let lastReturningCheck = 0;
   let unwatch: (() => void) | null = null;
   let ended = false;
   if (deps.watchStop) {

@@ -43,11 +43,6 @@ export function emptyDeviceStatus(deviceId: string): DeviceStatus {
   };
 }
 
-/** Applies one event about the device to its status (pure). */
-export function applyToDeviceStatus(prev: DeviceStatus, event: StoredEvent): DeviceStatus {
-  return foldDeviceEvents(prev, [event]);
-}
-
 /**
  * Applies a batch's events about one device to its status (pure): one copy of the status per batch, not per event
  * (a session's devices answer every sample, and a structured clone per event was most of the projection's CPU).

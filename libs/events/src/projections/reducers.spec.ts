@@ -1,5 +1,5 @@
 import { emptySessionSummary, foldSessionEvents, foldSessionSummary, storedEventBuilder, type StoredEvent } from '@ddnn/contracts';
-import { applyToDeviceStatus, deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
 import { sessionOf } from './session-summary';
 
 const stored = storedEventBuilder({ streamId: 'session-s' });
@@ -101,7 +101,7 @@ describe('device status reducer', () => {
     let s = emptyDeviceStatus('d');
     for (const e of evs) {
       expect(deviceOf(e)).toBe('d');
-      s = applyToDeviceStatus(s, e);
+      s = foldDeviceEvents(s, [e]);
     }
     expect(s).toMatchObject({ name: 'Cam', view: 2, registered: true, connectivity: 'inactive', node: 'n1', lastActivityAt: '2026-01-01T00:00:03.000Z' });
     // A batch folded at once is the events applied one by one, and leaves the status it started from alone.
@@ -109,10 +109,10 @@ describe('device status reducer', () => {
     expect(foldDeviceEvents(start, evs)).toEqual(s);
     expect(start).toEqual(emptyDeviceStatus('d'));
     expect(s.sections).toEqual([{ section: 'device-2', modelId: 'm', modelVersion: '2', bytes: 120, deployedAt: '2026-01-01T00:00:03.000Z' }]);
-    const back = applyToDeviceStatus(s, stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }, '2026-01-01T00:00:09.000Z'));
+    const back = foldDeviceEvents(s, [stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }, '2026-01-01T00:00:09.000Z')]);
     expect(back).toMatchObject({ connectivity: 'active', lastActivityAt: '2026-01-01T00:00:09.000Z', answered: 1, connects: 1, disconnects: 0 });
-    const missed = applyToDeviceStatus(back, stored('DeviceMissed', { sessionId: 'x', sampleIndex: 1, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'timeout' }));
-    const gone = applyToDeviceStatus(missed, stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' }));
+    const missed = foldDeviceEvents(back, [stored('DeviceMissed', { sessionId: 'x', sampleIndex: 1, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'timeout' })]);
+    const gone = foldDeviceEvents(missed, [stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' })]);
     expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye', answered: 1, missed: 1, connects: 1, disconnects: 1 });
     // A shadow evaluation is not a live answer.
     const shadow = stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 2, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: true });
