@@ -21,6 +21,7 @@ import { MetricsPeerAgreement1765400000010 } from './1765400000010-metrics-peer-
 import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-batch-branch-probes';
 import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-batch-generic-plans';
 import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generic-plan';
+import { StreamLogOrderIndex1765900000000 } from './1765900000000-stream-log-order-index';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -48,4 +49,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendBatchBranchProbes1765500000000,
   AppendBatchGenericPlans1765600000000,
   ReadLogGenericPlan1765700000000,
+  StreamLogOrderIndex1765900000000,
 ];

@@ -3,6 +3,7 @@ import { streamIds } from '@ddnn/contracts';
 import type { Pool, QueryResult } from 'pg';
 import { formatCheckpoint, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { LogTail } from './log-tail';
+import { expiresByAge } from './partitions';
 import type { Queryable, ReadAllOptions, ReadAllPage, ReadStreamOptions, StreamPayload, StreamReadOptions } from './store-types';
 import { Upcasters } from './upcasting';
 
@@ -33,6 +34,15 @@ export const MAX_LIMIT = 10_000;
  * a literal type can use the partial sample index), readStreamAfter (one stream's share of the log decides between
  * its index and the log order) and countAfter (a checkpoint near the head counts a few rows, an old one most).
  */
+/**
+ * A page of one session's or device's stream in log order: $1 stream, ($2 xid8, $3 global position) the checkpoint,
+ * $4 rows, [$5, $6) an optional time window. Production streams use read_stream_page, the same query on their
+ * partitions along their log-order index.
+ */
+const STREAM_PAGE_SQL = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
+    AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
+  ORDER BY transaction_id, global_position LIMIT $4`;
 /** How many events a read that extends the shared tail asks for (at least the caller's limit). */
 const TAIL_READ = 1000;
 
@@ -164,13 +174,12 @@ export class EventReads {
         return { events, hasMore: mine.length > limit, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
       }
     }
-    const { rows } = await db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
-        WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
-          AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
-        ORDER BY transaction_id, global_position LIMIT $4`,
-      [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null],
-    );
+    const params = [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null];
+    // A production stream has no end: its pages go along its log-order index, never through a sort (read_stream_page,
+    // migration 1765900000000). Sessions' and devices' streams are finite: planned for their values each time.
+    const { rows } = expiresByAge(streamId)
+      ? await this.prepared<EventRow>(db, 'ddnn_read_stream_page', 'SELECT * FROM read_stream_page($1, $2::xid8, $3::bigint, $4, $5::timestamptz, $6::timestamptz)', params)
+      : await db.query<EventRow>(STREAM_PAGE_SQL, params);
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map((r) => this.toStored(r));
     return { events, hasMore, checkpoint: events.length ? events[events.length - 1].checkpoint : after };

@@ -26,6 +26,12 @@ const FRACTIONS = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
 const WARM_UP_SECONDS = 5;
 /** How far into the window a trigger rate clearly below the one asked fails the attempt. */
 const BEHIND_AFTER_MS = 5000;
+/**
+ * How long after its window should have ended an attempt may go on reading the log: past it the bench's own
+ * reader (GET /streams/:id/events) is behind the stream, and the attempt ends unheld instead of reading on while
+ * the stream grows (a run once read on for 15 minutes).
+ */
+const READ_BACK_GRACE_MS = 60_000;
 
 /** One rate tried: whether it was held and what the log showed over the measured window. */
 interface Attempt {
@@ -135,9 +141,11 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   let reason = '';
   let after: string | undefined;
   let t0: number | null = null;
+  let newest = 0;
   // CPU counters from the moment the window's start is seen in the log to the end of the attempt.
   let cpu0: { at: number; api: number; main: number; db: Map<number, number> } | null = null;
   let lastInWindow = 0;
+  const readUntil = performance.now() + (WARM_UP_SECONDS + flags.seconds) * 1000 + READ_BACK_GRACE_MS;
   try {
     for (;;) {
       const page = await platform.call<SessionEventsPage>('GET', `/api/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`);
@@ -147,6 +155,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
         if (e.type === 'SampleStarted') {
           const at = e.data.triggeredAt as number;
           triggers.set(e.data.sampleIndex, at);
+          newest = Math.max(newest, at);
           t0 ??= at;
           if (windowStart === null && at - t0 >= WARM_UP_SECONDS * 1000) windowStart = at;
           const inWindow = windowStart !== null && at >= windowStart && at < windowStart + flags.seconds * 1000;
@@ -175,7 +184,10 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
         cpu0 = { at: performance.now(), api: processCpuMs(platform.api.pid), main: processCpuMs(platform.api.pid, platform.api.pid), db: await platform.backendCpuMs() };
       }
       if (reason) break;
-      const newest = Math.max(0, ...triggers.values());
+      if (performance.now() > readUntil) {
+        reason = `the log was still being read ${Math.round((Date.now() - newest) / 1000)} s behind the stream ${READ_BACK_GRACE_MS / 1000} s after the window's end`;
+        break;
+      }
       if (windowStart !== null && newest >= windowStart + flags.seconds * 1000 + flags.lagMs * 2) break;
       if (!page.hasMore) await new Promise((r) => setTimeout(r, 200));
     }
