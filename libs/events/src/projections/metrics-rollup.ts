@@ -145,8 +145,10 @@ export async function writeRollupCells(
  * and alert rounds, and every batch rewrites each cell it touches whole (a session touches some thirty: its run,
  * devices and links at both resolutions): at one batch per commit that was ~30 rewrites of the same rows a second.
  * Its transaction stays short (the fold is a few microseconds an event), so the xid8 rule's readers wait no longer.
+ * Two seconds: at the demo's 2 samples/s each commit was a batch (~7 statements, twice a second) for one-minute
+ * buckets that charts poll every few seconds and alert rounds read every ten.
  */
-export const ROLLUP_BATCH_INTERVAL_MS = 500;
+export const ROLLUP_BATCH_INTERVAL_MS = 2000;
 
 /** The rollup's subscription (not started). */
 export function metricsRollupSubscription(store: EventStore, options: Omit<SubscriptionOptions, 'name' | 'handle'> = {}): Subscription {
@@ -212,26 +214,57 @@ export interface RollupRead {
  * ascending order. Only `fields` are read.
  */
 export async function readRollup(db: Queryable, q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
-  const wanted = new Set<string>();
-  for (const spec of q.fields) {
-    const [f, exit] = spec.split('.') as [RollupField, string | undefined];
-    if (!Object.hasOwn(FIELD_STORAGE, f)) continue;
-    // `field.exit` of a per-exit field reads that exit's column; anything else reads the whole field.
-    for (const c of columnsOf(f)) if (exit === undefined || c.exit === undefined || c.exit === exit) wanted.add(c.name);
-  }
-  const columns = ALL_COLUMNS.filter((c) => wanted.has(c.name));
+  const columns = columnsFor(q.fields);
   if (columns.length === 0) return [];
   const where = rollupWhere(q);
   const { rows } = await db.query<{ bucket: string } & Record<string, unknown>>(`SELECT bucket, ${quoted(columns)} FROM metric_rollups WHERE ${where.sql} ORDER BY bucket`, where.params);
   const out: { bucket: number; cell: RollupCell }[] = [];
-  for (const r of rows) {
-    const bucket = Number(r.bucket);
-    const cell = cellOf(r, columns);
-    const last = out[out.length - 1];
-    if (last && last.bucket === bucket) mergeCells(last.cell, cell);
-    else out.push({ bucket, cell });
-  }
+  for (const r of rows) addRow(out, r, columns);
   return out;
+}
+
+/**
+ * readRollup for every key of a scope at once, by key (keys with no cell in the window are absent): what an alert
+ * round needs for one metric over all devices, in one query instead of one per device.
+ */
+export async function readRollupByKey(db: Queryable, q: Omit<RollupRead, 'key' | 'keyPrefix'>): Promise<Map<string, { bucket: number; cell: RollupCell }[]>> {
+  const byKey = new Map<string, { bucket: number; cell: RollupCell }[]>();
+  const columns = columnsFor(q.fields);
+  if (columns.length === 0) return byKey;
+  const params: unknown[] = [q.resolution, q.scope, q.from, q.to];
+  if (q.runId !== undefined) params.push(q.runId);
+  const { rows } = await db.query<{ key: string; bucket: string } & Record<string, unknown>>(
+    `SELECT key, bucket, ${quoted(columns)} FROM metric_rollups
+      WHERE resolution = $1 AND scope = $2 AND bucket >= $3 AND bucket < $4 ${q.runId === undefined ? '' : 'AND run_id = $5'}
+      ORDER BY key, bucket`,
+    params,
+  );
+  for (const r of rows) {
+    let out = byKey.get(r.key);
+    if (!out) byKey.set(r.key, (out = []));
+    addRow(out, r, columns);
+  }
+  return byKey;
+}
+
+/** The stored columns that hold `fields` (`field.exit`: that exit's column of a per-exit field). */
+function columnsFor(fields: RollupRead['fields']): typeof ALL_COLUMNS {
+  const wanted = new Set<string>();
+  for (const spec of fields) {
+    const [f, exit] = spec.split('.') as [RollupField, string | undefined];
+    if (!Object.hasOwn(FIELD_STORAGE, f)) continue;
+    for (const c of columnsOf(f)) if (exit === undefined || c.exit === undefined || c.exit === exit) wanted.add(c.name);
+  }
+  return ALL_COLUMNS.filter((c) => wanted.has(c.name));
+}
+
+/** Appends a row's cell to buckets in ascending order, summing it into the last bucket when it is the same one. */
+function addRow(out: { bucket: number; cell: RollupCell }[], r: { bucket: string } & Record<string, unknown>, columns: typeof ALL_COLUMNS): void {
+  const bucket = Number(r.bucket);
+  const cell = cellOf(r, columns);
+  const last = out[out.length - 1];
+  if (last && last.bucket === bucket) mergeCells(last.cell, cell);
+  else out.push({ bucket, cell });
 }
 
 /**

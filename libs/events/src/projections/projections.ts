@@ -109,8 +109,10 @@ export async function applyProjections(events: StoredEvent[], tx: Queryable, row
  * touches whole (a running session's is a few kilobytes of JSON, parsed again by the server as jsonb) in a
  * transaction of its own: at a batch per commit a session rewrote its summary some twenty times a second. Lists read
  * the table, so they trail the log by up to this much more (the summary of one session is folded to the head).
+ * A second, not less: at the demo's 2 samples/s every commit was a batch of its own (~7 statements; 2.2 a second),
+ * a third of an idle node's statements, for lists that operators reload every few seconds.
  */
-export const PROJECTIONS_BATCH_INTERVAL_MS = 250;
+export const PROJECTIONS_BATCH_INTERVAL_MS = 1000;
 
 /** The projections' subscription (not started): session summaries and device status kept current from the log. */
 export function projectionsSubscription(

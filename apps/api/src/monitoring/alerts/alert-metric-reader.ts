@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AlertMetric, AlertSubjectRef } from '@ddnn/contracts';
-import { getDeviceStatus } from '@ddnn/events';
+import { getDeviceStatus, listDeviceStatuses } from '@ddnn/events';
 import { Database } from '../../database/database';
-import type { ReadMemo } from '../metrics/metrics.service';
+import { once, type ReadMemo } from '../metrics/metrics.service';
 import { METRIC_READER, type MetricReader } from './metric-reader';
 
 /**
@@ -19,7 +19,10 @@ export class AlertMetricReader {
   async read(metric: AlertMetric, subject: AlertSubjectRef, windowMs: number, memo?: ReadMemo): Promise<number | null> {
     if (metric !== 'device_inactive') return this.metrics.latest(metric, subject, windowMs, undefined, memo);
     if (!subject.deviceId) return null;
-    const status = await getDeviceStatus(this.db.pool, subject.deviceId);
+    // A round reads every device's status once (the three default device rules cover every device).
+    const status = memo
+      ? ((await once(memo, 'device-statuses', async () => new Map((await listDeviceStatuses(this.db.pool)).map((s) => [s.deviceId, s])))).get(subject.deviceId) ?? null)
+      : await getDeviceStatus(this.db.pool, subject.deviceId);
     if (!status) return null;
     switch (status.connectivity) {
       case 'active':

@@ -15,7 +15,7 @@ export class MetricsRollupRunner implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscription = metricsRollupSubscription(this.db.store, {
-      // Half a second of a busy node's log in one batch (see ROLLUP_BATCH_INTERVAL_MS).
+      // Two seconds of a busy node's log in one batch (see ROLLUP_BATCH_INTERVAL_MS).
       batchSize: 5000,
       onError: (e) => this.logger.warn(`metrics rollup batch failed (retrying): ${e instanceof Error ? e.message : e}`),
     });

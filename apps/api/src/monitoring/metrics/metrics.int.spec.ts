@@ -176,25 +176,30 @@ describe('metrics API', () => {
     expect((await get('/latest?metric=exit_rate_local&runId=nothing&window=1h')).body.value).toBeNull();
   });
 
-  it('gives the same latest values with a memo shared by many reads, reading each reference lookup once', async () => {
+  it('gives the same latest values with a memo shared by many reads, reading each reference lookup and each metric\'s cells once', async () => {
     const metrics = api.app.get(MetricsService);
     const repo = api.app.get(MetricsRepository);
-    const reads = (['dev0', 'dev1', 'dev2'] as const).flatMap((deviceId) => [
+    const reads = (['dev0', 'dev1', 'dev2', 'dev-never-seen'] as const).flatMap((deviceId) => [
       ['peer_agreement_drift', { deviceId }],
       ['device_agreement', { deviceId }],
+      ['device_miss_rate', { deviceId }],
     ] as const);
     const alone = await Promise.all(reads.map(([m, subject]) => metrics.latest(m, subject, 3_600_000)));
-    const spies = (['latestLabelledRun', 'runTotal', 'run'] as const).map((k) => jest.spyOn(repo, k));
+    const spies = (['latestLabelledRun', 'runTotal', 'run', 'cells', 'cellsByKey'] as const).map((k) => jest.spyOn(repo, k));
     try {
       const memo = new Map();
       const shared = [];
       for (const [m, subject] of reads) shared.push(await metrics.latest(m, subject, 3_600_000, undefined, memo));
       expect(shared).toEqual(alone);
       expect(alone.some((v) => v !== null)).toBe(true);
-      const [latestLabelled, runTotal] = spies.map((s) => s.mock.calls.length);
-      // Per device: its own reference lookup and its totals there; the reference run's totals once for all three.
-      expect(latestLabelled).toBe(3);
+      const [latestLabelled, runTotal, , cells, cellsByKey] = spies.map((s) => s.mock.calls.length);
+      // Per device: its own reference lookup and its totals there (none for the device no run saw); the reference
+      // run's totals once for all.
+      expect(latestLabelled).toBe(4);
       expect(runTotal).toBe(3 + 1);
+      // The devices' cells: one read of every device per metric, none per device.
+      expect(cells).toBe(0);
+      expect(cellsByKey).toBe(3);
     } finally {
       spies.forEach((s) => s.mockRestore());
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { streamIds, type ExitTier, type StoredEvent } from '@ddnn/contracts';
-import { mergeCells, readRollup, readRollupTexts, type RollupCell, type RollupRead } from '@ddnn/events';
+import { mergeCells, readRollup, readRollupByKey, readRollupTexts, type RollupCell, type RollupRead } from '@ddnn/events';
 import { Database } from '../../database/database';
 
 /** The metrics' I/O: rollup cells, the runs' summaries (model, labels) and a device's connectivity events. */
@@ -10,6 +10,11 @@ export class MetricsRepository {
 
   cells(q: RollupRead): Promise<{ bucket: number; cell: RollupCell }[]> {
     return readRollup(this.db.pool, q);
+  }
+
+  /** The cells of every key of a scope in the window, by key. */
+  cellsByKey(q: Omit<RollupRead, 'key' | 'keyPrefix'>): Promise<Map<string, { bucket: number; cell: RollupCell }[]>> {
+    return readRollupByKey(this.db.pool, q);
   }
 
   /** The stored texts of the exits' confidence histograms, row by row in ascending buckets, for an accuracy estimate. */

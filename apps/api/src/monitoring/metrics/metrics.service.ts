@@ -15,7 +15,7 @@ import {
   type MetricSubject,
 } from '@ddnn/contracts';
 import { connectivitySpans } from './connectivity';
-import { estimateExits, estimateSeries, metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupRead } from '@ddnn/events';
+import { estimateExits, estimateSeries, metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupCell, type RollupRead } from '@ddnn/events';
 import { MetricsRepository } from './metrics.repository';
 
 /** Steps a query picks from when it names none: the finest that keeps a chart under AUTO_POINTS points. */
@@ -31,7 +31,8 @@ const LATEST_HOURLY_FROM_MS = 2 * 24 * METRIC_STEP_HOUR;
  */
 export type ReadMemo = Map<string, Promise<unknown>>;
 
-function once<T>(memo: ReadMemo | undefined, key: string, read: () => Promise<T>): Promise<T> {
+/** `read()` once per memo and key (every call without a memo reads). */
+export function once<T>(memo: ReadMemo | undefined, key: string, read: () => Promise<T>): Promise<T> {
   if (!memo) return read();
   let p = memo.get(key) as Promise<T> | undefined;
   if (!p) {
@@ -90,7 +91,7 @@ export class MetricsService {
     const to = ceilTo(now + 1, resolution);
     const from = floorTo(now - windowMs, resolution);
     const reference = await this.reference(metric, subject, referenceRunId, memo);
-    const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null);
+    const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null, memo);
     // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
     return point?.value ?? null;
   }
@@ -103,8 +104,20 @@ export class MetricsService {
     return { deviceId, from, to, spans: connectivitySpans(events, from, to) };
   }
 
-  /** The metric's points over [from, to) in steps of `step`, read at `resolution`. */
-  private async points(metric: MetricName, subject: MetricSubject, resolution: number, from: number, to: number, step: number, reference: ReferenceModel | null): Promise<MetricPoint[]> {
+  /**
+   * The metric's points over [from, to) in steps of `step`, read at `resolution`. With a memo (an alert round), the
+   * cells of one device or link come from one read of every key of that scope and window, shared by the round.
+   */
+  private async points(
+    metric: MetricName,
+    subject: MetricSubject,
+    resolution: number,
+    from: number,
+    to: number,
+    step: number,
+    reference: ReferenceModel | null,
+    memo?: ReadMemo,
+  ): Promise<MetricPoint[]> {
     const read = this.read(metric, subject, resolution, from, to);
     const exits = estimateExits(metric);
     if (exits) {
@@ -112,7 +125,14 @@ export class MetricsService {
       await this.repo.confidenceTexts(read, exits, series.add);
       return series.points();
     }
-    return seriesPoints(metric, await this.repo.cells(read), from, to, step, reference, subject.deviceId !== undefined);
+    return seriesPoints(metric, await this.cells(read, memo), from, to, step, reference, subject.deviceId !== undefined);
+  }
+
+  private async cells(read: RollupRead, memo?: ReadMemo): Promise<{ bucket: number; cell: RollupCell }[]> {
+    if (!memo || read.keyPrefix || read.scope === 'run') return this.repo.cells(read);
+    const { key, keyPrefix: _, ...all } = read;
+    const byKey = await once(memo, `cells|${JSON.stringify(all)}`, () => this.repo.cellsByKey(all));
+    return byKey.get(key) ?? [];
   }
 
   private read(metric: MetricName, subject: MetricSubject, resolution: number, from: number, to: number): RollupRead {
