@@ -91,7 +91,11 @@ async function benchStream(flags: BenchStreamFlags) {
     for (const rate of rates) {
       const a = await attempt(platform, rate, flags);
       attempts.push(a);
-      if (flags.rates) continue;
+      if (flags.rates) {
+        // Rates as given: the headline is the highest of them held.
+        if (a.held && (!held || a.rate > held.rate)) held = a;
+        continue;
+      }
       if (a.held) {
         held = a;
         break;
