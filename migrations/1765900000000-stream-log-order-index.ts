@@ -23,15 +23,25 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   next to a busy one reads the busy one's events too: the stream is therefore matched as a range of one value
  *   and ordered by it, an order only the stream's own index gives (an equality would make the planner drop
  *   stream_id from the order, and the log's index would serve it again). One generic plan per connection.
+ * - stream_window_start: where the first page of a time window (`from`, no checkpoint: the dashboard's live view of
+ *   a stream opens on its window) may start reading. There is no index on time, and walking the log-order index
+ *   from the stream's start read every earlier event (weeks of a camera fleet) before the window's first. Sample
+ *   indices grow with time, so a binary search along events_stream_sample_idx finds the newest SampleStarted
+ *   logged before a given instant in ~log2(samples) index probes; its checkpoint is returned. The caller asks for
+ *   an instant well before the window (a minute), so that the sample's transaction began and took its xid before
+ *   the window did: every event logged in the window then sorts after that checkpoint. Samples retention dropped
+ *   count as before any instant.
  */
 export class StreamLogOrderIndex1765900000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query('CREATE INDEX events_stream_log_order_idx ON events_stream (stream_id, transaction_id, global_position)');
     await q.query('DROP INDEX events_stream_position_idx');
     await q.query(READ_STREAM_PAGE);
+    await q.query(STREAM_WINDOW_START);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP FUNCTION stream_window_start(text, timestamptz)');
     await q.query('DROP FUNCTION read_stream_page(text, xid8, bigint, integer, timestamptz, timestamptz)');
     await q.query('CREATE INDEX events_stream_position_idx ON events_stream (stream_id, stream_position)');
     await q.query('DROP INDEX events_stream_log_order_idx');
@@ -54,5 +64,37 @@ BEGIN
      AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
      AND (p_from IS NULL OR e.created_at >= p_from) AND (p_to IS NULL OR e.created_at < p_to)
    ORDER BY e.stream_id, e.transaction_id, e.global_position LIMIT p_limit;
+END
+$fn$`;
+
+const STREAM_WINDOW_START = `
+CREATE FUNCTION stream_window_start(p_stream text, p_before timestamptz, OUT transaction_id text, OUT global_position bigint)
+LANGUAGE plpgsql STABLE SET enable_sort = off AS $fn$
+DECLARE
+  lo integer := 0;
+  hi integer;
+  mid integer;
+  best integer := -1;
+  at timestamptz;
+BEGIN
+  -- The highest index, down the sample index (with sorting off: an aggregate over the stream's samples looked as cheap
+  -- to a planner with stale statistics).
+  SELECT (e.data->>'sampleIndex')::int INTO hi FROM events_stream e WHERE e.stream_id = p_stream AND e.type = 'SampleStarted'
+   ORDER BY (e.data->>'sampleIndex')::int DESC LIMIT 1;
+  WHILE hi IS NOT NULL AND lo <= hi LOOP
+    mid := lo + (hi - lo) / 2;
+    SELECT e.created_at INTO at FROM events_stream e
+     WHERE e.stream_id = p_stream AND e.type = 'SampleStarted' AND (e.data->>'sampleIndex')::int = mid LIMIT 1;
+    IF NOT FOUND OR at < p_before THEN
+      best := mid;
+      lo := mid + 1;
+    ELSE
+      hi := mid - 1;
+    END IF;
+  END LOOP;
+  IF best >= 0 THEN
+    SELECT e.transaction_id::text, e.global_position INTO transaction_id, global_position FROM events_stream e
+     WHERE e.stream_id = p_stream AND e.type = 'SampleStarted' AND (e.data->>'sampleIndex')::int = best LIMIT 1;
+  END IF;
 END
 $fn$`;

@@ -43,6 +43,11 @@ const STREAM_PAGE_SQL = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE stream_id = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint) AND ${SAFE}
     AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
   ORDER BY transaction_id, global_position LIMIT $4`;
+/**
+ * How long before a window's start the sample its first page starts after was logged: longer than any sample's
+ * transaction lasts (a second at most), so the transactions of the window's events all took their ids after it.
+ */
+const WINDOW_START_SLACK_MS = 60_000;
 /** How many events a read that extends the shared tail asks for (at least the caller's limit). */
 const TAIL_READ = 1000;
 
@@ -174,7 +179,10 @@ export class EventReads {
         return { events, hasMore: mine.length > limit, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
       }
     }
-    const params = [streamId, cp.transactionId.toString(), cp.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null];
+    // A production stream's window read from its start begins near the window instead (see windowStart).
+    const start = options.from !== undefined && after === START_CHECKPOINT && expiresByAge(streamId) ? await this.windowStart(streamId, options.from, db) : null;
+    const from = start ? parseCheckpoint(start) : cp;
+    const params = [streamId, from.transactionId.toString(), from.globalPosition.toString(), limit + 1, options.from ?? null, options.to ?? null];
     // A production stream has no end: its pages go along its log-order index, never through a sort (read_stream_page,
     // migration 1765900000000). Sessions' and devices' streams are finite: planned for their values each time.
     const { rows } = expiresByAge(streamId)
@@ -183,6 +191,23 @@ export class EventReads {
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map((r) => this.toStored(r));
     return { events, hasMore, checkpoint: events.length ? events[events.length - 1].checkpoint : after };
+  }
+
+  /**
+   * A checkpoint before every event a production stream logged at or after `from` (null: read from its start): the
+   * newest SampleStarted logged WINDOW_START_SLACK_MS before it, found by a binary search over its sample indices
+   * (stream_window_start, migration 1765900000000), so that the first page of a late window does not walk the
+   * stream's earlier events.
+   */
+  private async windowStart(streamId: string, from: Date, db: Queryable): Promise<string | null> {
+    const { rows } = await this.prepared<{ transaction_id: string | null; global_position: string | null }>(
+      db,
+      'ddnn_stream_window_start',
+      'SELECT * FROM stream_window_start($1, $2::timestamptz)',
+      [streamId, new Date(from.getTime() - WINDOW_START_SLACK_MS)],
+    );
+    const r = rows[0];
+    return r?.transaction_id && r.global_position ? formatCheckpoint(r.transaction_id, r.global_position) : null;
   }
 
   /**

@@ -102,3 +102,101 @@ describe('a page of a production stream reads about its own rows (Postgres)', ()
     expect(await rowsReadForPageAfter(undefined, SMALL)).toBeLessThanOrEqual(bound);
   });
 });
+
+/**
+ * The dashboard's live view of a stream opens on a time window: its first page reads from `from` with no checkpoint.
+ * With no index on time, that walked the stream's log from its start to the window, weeks of a camera fleet for
+ * the last quarter hour; it now starts a minute before the window, found by a binary search over sample indices.
+ */
+describe('the first page of a time window of a production stream (Postgres)', () => {
+  let env: Awaited<ReturnType<typeof migratedDatabase>>;
+  let pool: Pool;
+  let store: EventStore;
+  let single: Pool;
+  let reader: EventStore;
+  const STREAM = streamIds.stream('weeks');
+  const SAMPLES = 8000;
+  const PER_TRANSACTION = 20;
+  /** Sample i was logged at BASE + i seconds (set below: appends take the database's clock). */
+  const BASE = Date.parse('2026-11-01T00:00:00Z');
+  const at = (i: number) => new Date(BASE + i * 1000);
+
+  beforeAll(async () => {
+    env = await migratedDatabase(4);
+    pool = env.pool;
+    store = new EventStore(pool);
+    single = new Pool({ connectionString: env.db.url, max: 1 });
+    reader = new EventStore(single);
+    for (let t = 0; t < SAMPLES / PER_TRANSACTION; t++) {
+      const samples = Array.from({ length: PER_TRANSACTION }, (_, i) => t * PER_TRANSACTION + i);
+      await store.appendBatch([
+        { streamId: STREAM, events: samples.flatMap((i) => [ev.sampleStarted('weeks', i, null), ev.sampleStarted('weeks-shadow', i, null)]) },
+        { streamId: streamIds.stream('busy'), events: samples.map((i) => ev.sampleStarted('busy', i, null)) },
+      ]);
+    }
+    // Test setup only: the log's times as if the stream had run for SAMPLES seconds.
+    await pool.query(`UPDATE events SET created_at = $2::timestamptz + ((data->>'sampleIndex')::int * interval '1 second') WHERE stream_id = $1`, [STREAM, at(0)]);
+    // The update's old row versions would be counted as rows read below.
+    await pool.query('VACUUM events');
+    await waitUntilReadable(pool);
+  }, 120_000);
+  afterAll(async () => {
+    await single.end();
+    await env.close();
+  });
+
+  async function rowsRead(): Promise<number> {
+    await single.query('SELECT pg_stat_force_next_flush()');
+    await single.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await single.query<{ n: string }>(
+      `SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname LIKE 'events\\_stream%')
+            + (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables WHERE relname LIKE 'events\\_stream%') AS n`,
+    );
+    return Number(rows[0].n);
+  }
+
+  /** The window's events as the table holds them, in log order. */
+  async function expected(from: Date, to?: Date): Promise<string[]> {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT event_id::text AS id FROM events WHERE stream_id = $1 AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)
+        ORDER BY transaction_id, global_position`,
+      [STREAM, from, to ?? null],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async function readWindow(from: Date, to?: Date): Promise<{ ids: string[]; firstPageRows: number }> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    let firstPageRows = -1;
+    for (let more = true; more; ) {
+      const before = firstPageRows < 0 ? await rowsRead() : 0;
+      const page = await reader.readStreamAfter(STREAM, { after, limit: 100, from, ...(to ? { to } : {}) });
+      if (firstPageRows < 0) firstPageRows = (await rowsRead()) - before;
+      ids.push(...page.events.map((e) => e.eventId));
+      after = page.checkpoint;
+      more = page.hasMore;
+    }
+    return { ids, firstPageRows };
+  }
+
+  it('reads exactly the window, its first page starting about a minute before it', async () => {
+    const late = await readWindow(at(SAMPLES - 900));
+    expect(late.ids).toEqual(await expected(at(SAMPLES - 900)));
+    expect(late.ids).toHaveLength(900 * 2);
+    // A minute of samples before the window (2 events each) and a page, plus the search's probes (~13 of them):
+    // not the 14,000 events before the window.
+    expect(late.firstPageRows).toBeLessThan(400);
+    const middle = await readWindow(at(3000), at(3300));
+    expect(middle.ids).toEqual(await expected(at(3000), at(3300)));
+    expect(middle.ids).toHaveLength(300 * 2);
+    expect(middle.firstPageRows).toBeLessThan(400);
+  });
+
+  it('reads from the start for a window that begins before the stream, and nothing for one after it', async () => {
+    const all = await readWindow(new Date(BASE - 3_600_000));
+    expect(all.ids).toHaveLength(SAMPLES * 2);
+    expect(all.ids).toEqual(await expected(new Date(BASE - 3_600_000)));
+    expect((await readWindow(at(SAMPLES + 3600))).ids).toEqual([]);
+  });
+});
