@@ -41,6 +41,8 @@ interface Attempt {
   samples: number;
   events: number;
   seconds: number;
+  /** How long CPU was measured (from the window's start seen in the log to the attempt's end). */
+  cpuSeconds: number;
   lagsMs: number[];
   /** Triggers per second over the window (the stream's own pacing, whatever was decided). */
   triggersPerSecond: number;
@@ -209,7 +211,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   if (!reason && samples < expected * 0.95) reason = `${samples} samples decided in ${flags.seconds} s, the rate asks for ${Math.round(expected)}`;
   if (!reason && p99 >= flags.lagMs) reason = `p99 decision lag ${Math.round(p99)} ms`;
   const measured = { held: !reason, reason: reason || 'held', apiCores, apiMainCores, dbCores, load: os.loadavg()[0] };
-  const a: Attempt = { rate, ...measured, samples, events, seconds: flags.seconds, lagsMs, triggersPerSecond, limit: limitOf(measured) };
+  const a: Attempt = { rate, ...measured, samples, events, seconds: flags.seconds, cpuSeconds: wallMs / 1000, lagsMs, triggersPerSecond, limit: limitOf(measured) };
   log(
     `  ${a.held ? 'held' : `not held (limit: ${a.limit})`}: ${a.reason}; ${samples} samples, p50 lag ${Math.round(percentile(lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms;` +
       ` ${round(triggersPerSecond)} triggers/s, ${round(events / Math.max(1, samples), 2)} events/sample, API ${round(apiCores, 2)} cores (main thread ${round(apiMainCores, 2)}), database ${round(dbCores, 2)} cores, load ${round(a.load)}`,
@@ -229,7 +231,9 @@ function percentile(xs: number[], q: number): number {
  * HTTP), the rest of it (the simulated devices' fleet thread, with GC and libuv helpers) and the database backends.
  */
 function cpuPerSample(a: Attempt) {
-  const perSecond = a.samples / a.seconds;
+  // Samples decided per second over the time CPU was measured: an attempt that failed early measured less than
+  // its window.
+  const perSecond = a.samples / a.cpuSeconds;
   const ms = (cores: number) => (perSecond > 0 ? round((cores * 1000) / perSecond, 2) : null);
   return { apiCpuMsPerSample: ms(a.apiCores), apiMainThreadCpuMsPerSample: ms(a.apiMainCores), otherThreadsCpuMsPerSample: ms(a.apiCores - a.apiMainCores), dbCpuMsPerSample: ms(a.dbCores) };
 }
