@@ -4,6 +4,32 @@ import { ev } from '../test/fixtures';
 import { migratedDatabase, waitUntilReadable } from '../test/database';
 import { EventStore } from './event-store';
 
+/** A fresh database with a store on it, and a reader on one connection whose reads Postgres counts (rowsRead). */
+async function countedDatabase() {
+  const env = await migratedDatabase(4);
+  const single = new Pool({ connectionString: env.db.url, max: 1 });
+  return {
+    pool: env.pool,
+    store: new EventStore(env.pool),
+    reader: new EventStore(single),
+    /** Rows the stream partitions' scans have read (all backends; only the reader reads while this runs). */
+    async rowsRead(): Promise<number> {
+      // The reader's backend flushes its counts when it next goes idle; the snapshot of the views is then taken anew.
+      await single.query('SELECT pg_stat_force_next_flush()');
+      await single.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await single.query<{ n: string }>(
+        `SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname LIKE 'events\\_stream%')
+              + (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables WHERE relname LIKE 'events\\_stream%') AS n`,
+      );
+      return Number(rows[0].n);
+    },
+    async close(): Promise<void> {
+      await single.end();
+      await env.close();
+    },
+  };
+}
+
 /**
  * A production stream is read back page by page (GET /streams/:id/events, the projections' catch-up) while it
  * grows without end. bench:stream found a page of a 6.4 M-event stream taking 5.9 s: with a day partition's
@@ -13,12 +39,7 @@ import { EventStore } from './event-store';
  * the stream partitions) around each page read.
  */
 describe('a page of a production stream reads about its own rows (Postgres)', () => {
-  let env: Awaited<ReturnType<typeof migratedDatabase>>;
-  let pool: Pool;
-  let store: EventStore;
-  /** One connection, so that its statistics can be flushed before they are read. */
-  let single: Pool;
-  let reader: EventStore;
+  let db: Awaited<ReturnType<typeof countedDatabase>>;
   const STREAM = streamIds.stream('long');
   const OTHER = streamIds.stream('other');
   /** A slow stream beside the busy ones (the demo's next to a production line). */
@@ -29,46 +50,27 @@ describe('a page of a production stream reads about its own rows (Postgres)', ()
   const PAGE = 100;
 
   beforeAll(async () => {
-    env = await migratedDatabase(4);
-    pool = env.pool;
-    store = new EventStore(pool);
-    single = new Pool({ connectionString: env.db.url, max: 1 });
-    reader = new EventStore(single);
+    db = await countedDatabase();
     // Two streams written side by side in many transactions, and no ANALYZE: the statistics stay those of the
     // empty partitions the migrations made, as on a day partition that filled faster than autovacuum analysed it.
     const batch = (runId: string, t: number): NewEvent[] =>
       Array.from({ length: PER_TRANSACTION }, (_, i) => ev.sampleStarted(runId, t * PER_TRANSACTION + i, null));
     for (let t = 0; t < TRANSACTIONS; t++) {
-      await store.appendBatch([
+      await db.store.appendBatch([
         { streamId: STREAM, events: batch('long', t) },
         { streamId: OTHER, events: batch('other', t) },
         { streamId: SMALL, events: Array.from({ length: SMALL_PER_TRANSACTION }, (_, i) => ev.sampleStarted('small', t * SMALL_PER_TRANSACTION + i, null)) },
       ]);
     }
-    await waitUntilReadable(pool);
+    await waitUntilReadable(db.pool);
   }, 120_000);
-  afterAll(async () => {
-    await single.end();
-    await env.close();
-  });
-
-  /** Rows the stream partitions' scans read (all backends; only `single` reads while this runs). */
-  async function rowsRead(): Promise<number> {
-    // This backend's own counts are flushed when it next goes idle; the snapshot of the views is then taken anew.
-    await single.query('SELECT pg_stat_force_next_flush()');
-    await single.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await single.query<{ n: string }>(
-      `SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname LIKE 'events\\_stream%')
-            + (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables WHERE relname LIKE 'events\\_stream%') AS n`,
-    );
-    return Number(rows[0].n);
-  }
+  afterAll(() => db.close());
 
   async function rowsReadForPageAfter(after: string | undefined, stream = STREAM): Promise<number> {
-    const before = await rowsRead();
-    const page = await reader.readStreamAfter(stream, { after, limit: PAGE });
+    const before = await db.rowsRead();
+    const page = await db.reader.readStreamAfter(stream, { after, limit: PAGE });
     expect(page.events).toHaveLength(PAGE);
-    return (await rowsRead()) - before;
+    return (await db.rowsRead()) - before;
   }
 
   /** The checkpoint after each page of 1000 read by the first test. */
@@ -78,7 +80,7 @@ describe('a page of a production stream reads about its own rows (Postgres)', ()
     const seen: number[] = [];
     let after: string | undefined;
     for (let more = true; more; ) {
-      const page = await store.readStreamAfter(STREAM, { after, limit: 1000 });
+      const page = await db.store.readStreamAfter(STREAM, { after, limit: 1000 });
       seen.push(...page.events.map((e) => (e.data as { sampleIndex: number }).sampleIndex));
       after = page.checkpoint;
       pageCheckpoints.push(after);
@@ -96,7 +98,7 @@ describe('a page of a production stream reads about its own rows (Postgres)', ()
     const bound = 2 * (PAGE + 1);
     for (const cp of checkpoints) expect(await rowsReadForPageAfter(cp)).toBeLessThanOrEqual(bound);
     expect(await rowsReadForPageAfter(undefined, SMALL)).toBeLessThanOrEqual(bound);
-    await pool.query('ANALYZE events');
+    await db.pool.query('ANALYZE events');
     for (const cp of checkpoints) expect(await rowsReadForPageAfter(cp)).toBeLessThanOrEqual(bound);
     // The small stream's 100 events are spread over 20 of the 40 transactions, among 20,000 of the others'.
     expect(await rowsReadForPageAfter(undefined, SMALL)).toBeLessThanOrEqual(bound);
@@ -109,11 +111,7 @@ describe('a page of a production stream reads about its own rows (Postgres)', ()
  * the last quarter hour; it now starts a minute before the window, found by a binary search over sample indices.
  */
 describe('the first page of a time window of a production stream (Postgres)', () => {
-  let env: Awaited<ReturnType<typeof migratedDatabase>>;
-  let pool: Pool;
-  let store: EventStore;
-  let single: Pool;
-  let reader: EventStore;
+  let db: Awaited<ReturnType<typeof countedDatabase>>;
   const STREAM = streamIds.stream('weeks');
   const SAMPLES = 8000;
   const PER_TRANSACTION = 20;
@@ -122,42 +120,25 @@ describe('the first page of a time window of a production stream (Postgres)', ()
   const at = (i: number) => new Date(BASE + i * 1000);
 
   beforeAll(async () => {
-    env = await migratedDatabase(4);
-    pool = env.pool;
-    store = new EventStore(pool);
-    single = new Pool({ connectionString: env.db.url, max: 1 });
-    reader = new EventStore(single);
+    db = await countedDatabase();
     for (let t = 0; t < SAMPLES / PER_TRANSACTION; t++) {
       const samples = Array.from({ length: PER_TRANSACTION }, (_, i) => t * PER_TRANSACTION + i);
-      await store.appendBatch([
+      await db.store.appendBatch([
         { streamId: STREAM, events: samples.flatMap((i) => [ev.sampleStarted('weeks', i, null), ev.sampleStarted('weeks-shadow', i, null)]) },
         { streamId: streamIds.stream('busy'), events: samples.map((i) => ev.sampleStarted('busy', i, null)) },
       ]);
     }
     // Test setup only: the log's times as if the stream had run for SAMPLES seconds.
-    await pool.query(`UPDATE events SET created_at = $2::timestamptz + ((data->>'sampleIndex')::int * interval '1 second') WHERE stream_id = $1`, [STREAM, at(0)]);
+    await db.pool.query(`UPDATE events SET created_at = $2::timestamptz + ((data->>'sampleIndex')::int * interval '1 second') WHERE stream_id = $1`, [STREAM, at(0)]);
     // The update's old row versions would be counted as rows read below.
-    await pool.query('VACUUM events');
-    await waitUntilReadable(pool);
+    await db.pool.query('VACUUM events');
+    await waitUntilReadable(db.pool);
   }, 120_000);
-  afterAll(async () => {
-    await single.end();
-    await env.close();
-  });
-
-  async function rowsRead(): Promise<number> {
-    await single.query('SELECT pg_stat_force_next_flush()');
-    await single.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await single.query<{ n: string }>(
-      `SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname LIKE 'events\\_stream%')
-            + (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables WHERE relname LIKE 'events\\_stream%') AS n`,
-    );
-    return Number(rows[0].n);
-  }
+  afterAll(() => db.close());
 
   /** The window's events as the table holds them, in log order. */
   async function expected(from: Date, to?: Date): Promise<string[]> {
-    const { rows } = await pool.query<{ id: string }>(
+    const { rows } = await db.pool.query<{ id: string }>(
       `SELECT event_id::text AS id FROM events WHERE stream_id = $1 AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)
         ORDER BY transaction_id, global_position`,
       [STREAM, from, to ?? null],
@@ -170,9 +151,9 @@ describe('the first page of a time window of a production stream (Postgres)', ()
     let after: string | undefined;
     let firstPageRows = -1;
     for (let more = true; more; ) {
-      const before = firstPageRows < 0 ? await rowsRead() : 0;
-      const page = await reader.readStreamAfter(STREAM, { after, limit: 100, from, ...(to ? { to } : {}) });
-      if (firstPageRows < 0) firstPageRows = (await rowsRead()) - before;
+      const before = firstPageRows < 0 ? await db.rowsRead() : 0;
+      const page = await db.reader.readStreamAfter(STREAM, { after, limit: 100, from, ...(to ? { to } : {}) });
+      if (firstPageRows < 0) firstPageRows = (await db.rowsRead()) - before;
       ids.push(...page.events.map((e) => e.eventId));
       after = page.checkpoint;
       more = page.hasMore;
