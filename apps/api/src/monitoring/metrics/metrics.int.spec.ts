@@ -79,7 +79,7 @@ describe('metrics API', () => {
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
     await new Promise((r) => setTimeout(r, 50));
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);
-    // The rollup follows the log in batches (every 500 ms, up to 5000 events): wait until it has folded the last
+    // The rollup follows the log in batches (every 2 s, up to 5000 events): wait until it has folded the last
     // stream appended too, or a batch boundary inside st2 is read as half its samples.
     const counted = async (runId: string) => {
       const r = await call<MetricSeries>(api, 'GET', `/metrics?metric=samples_per_second&runId=${runId}&step=1h`, TOKEN);
