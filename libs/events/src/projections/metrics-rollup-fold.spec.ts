@@ -3,8 +3,8 @@ import { simulatedSession } from '../../test/fixtures';
 import { foldRollup, mergeCells, parseSampleKey, sampleKey, samplesTouched, type RollupCell, type RollupCellDelta, type SampleRollupState } from './metrics-rollup-fold';
 
 /** Two sessions' events, interleaved sample by sample, a second apart (so they span two one-minute buckets). */
-function twoSessions(): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
-  const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40) }));
+function twoSessions(opts: { perMessageTraffic?: boolean } = {}): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
+  const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40, opts) }));
   const builders = runs.map((r) => storedEventBuilder({ streamId: streamIds.session(r.id) }));
   const events: StoredEvent[] = [];
   const t0 = Date.parse('2026-01-01T00:00:30.000Z');
@@ -79,6 +79,21 @@ describe('metrics rollup fold', () => {
     }
     // Sessions end: nothing is left waiting for a label.
     expect(whole.states.size).toBe(0);
+  });
+
+  it('counts a log with a BytesTransferred per message (before MessagesTransferred) into the same cells', () => {
+    const today = twoSessions();
+    const older = twoSessions({ perMessageTraffic: true });
+    expect(older.events.length).toBeGreaterThan(today.events.length);
+    const cells = foldInBatches(today.events, 50).cells;
+    expect(foldInBatches(older.events, 50).cells).toEqual(cells);
+    // Every message reached its link's cells: counted bytes by link, hour cells, equal what the session sent.
+    const hourly = new Map<string, number>();
+    for (const [k, c] of cells) {
+      const [res, , run, scope, key] = JSON.parse(k) as [number, number, string, string, string];
+      if (res === 3_600_000 && run === 'r1' && scope === 'link') hourly.set(key.replace('->', '>'), c.bytes ?? 0);
+    }
+    expect(Object.fromEntries(hourly)).toEqual(today.truth[0].bytesByLink);
   });
 
   it('leaves its inputs alone: the stored states it was given and the events', () => {

@@ -1,4 +1,4 @@
-import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, linkId, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
 import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -282,12 +282,18 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         add(at, d.sessionId, 'device', d.deviceId, delta);
         break;
       }
-      case 'BytesTransferred': {
-        const d = e.data;
-        if (d.shadow || !finite(d.bytes)) break;
-        const delta: RollupCell = { messages: 1, bytes: d.bytes };
-        add(at, d.sessionId, 'run', '', delta);
-        add(at, d.sessionId, 'link', linkId(d.from, d.to), delta);
+      case 'BytesTransferred':
+      case 'MessagesTransferred': {
+        const t = sampleTraffic(e) as SampleTraffic;
+        // The run's cell takes the sample's counted messages in one addition; each link's cell its own.
+        const run: RollupCell = { messages: 0, bytes: 0 };
+        for (const d of t.messages) {
+          if (d.shadow || !finite(d.bytes)) continue;
+          run.messages!++;
+          run.bytes! += d.bytes;
+          add(at, t.sessionId, 'link', linkId(d.from, d.to), { messages: 1, bytes: d.bytes });
+        }
+        if (run.messages) add(at, t.sessionId, 'run', '', run);
         break;
       }
       case 'SessionCompleted':
