@@ -11,8 +11,10 @@ export interface BenchSessionFlags {
   threshold: number;
   mode: 'production' | 'research';
   window?: number;
-  /** Measured sessions after the warm-up session. */
+  /** Measured sessions after the warm-up sessions. */
   repeat?: number;
+  /** Unmeasured sessions before them. */
+  warmup?: number;
   /** The checkout measured (its API and its model code); default this one. */
   root?: string;
   json?: boolean;
@@ -28,14 +30,19 @@ export async function runBenchSessionCommand(flags: BenchSessionFlags): Promise<
 /**
  * One short session after a 20-sample warm-up measured the JIT warming up as much as the engine (a session's
  * samples/s rose by half from the first session to the third on the same API), and 171 samples in well under a
- * second is a noisy window. So: one whole-split warm-up session, then `repeat` measured sessions back to back,
- * and samples/s is their total samples over their total pipeline time. `--root` measures another checkout
+ * second is a noisy window. One whole-split warm-up session was not enough either: the first session measured after
+ * it cost the API 2.3-2.5 ms of CPU per sample in four runs out of four, the next ones 1.4-2.0 (V8's optimizing
+ * compiler, on background threads, was a third of the API's CPU then: with --no-concurrent-recompilation that
+ * share moved to the main thread). So: `warmup` whole-split sessions (default 3), then `repeat` measured sessions
+ * back to back, and samples/s is their total samples over their total pipeline time. (V8 still compiles in the
+ * measured sessions, --log-code counts ~140 TurboFan compiles in six, nearly all first compiles of a function.) `--root` measures another checkout
  * (e.g. a worktree of an older commit) by this same method: its API is built and run, and the model-only rate
  * comes from its own built model code, so both sides of the ratio are that commit's.
  */
 async function benchSession(flags: BenchSessionFlags) {
   const root = flags.root ? path.resolve(flags.root) : repoRoot();
   const repeat = flags.repeat ?? 3;
+  const warmup = flags.warmup ?? 3;
   const modelDir = path.resolve(flags.model);
   const platform = await startBenchPlatform(modelDir, { window: flags.window, root });
   const { call, devices, datasetDir, api } = platform;
@@ -65,8 +72,10 @@ async function benchSession(flags: BenchSessionFlags) {
       );
       return done;
     };
-    log(`warm-up session (the whole test split, not measured) of ${commitOf(root)} ...`);
-    await run();
+    for (let i = 1; i <= warmup; i++) {
+      log(`warm-up session ${i}/${warmup} (the whole test split, not measured) of ${commitOf(root)} ...`);
+      await run();
+    }
     const runs: Measured[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
@@ -179,6 +188,7 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
     detail: {
       commit,
       sessions: runs.length,
+      warmupSessions: flags.warmup ?? 3,
       perSessionSamplesPerSecond: runs.map((r) => round(r.samples / (r.stats.pipelineMs / 1000))),
       perSessionApiCpuMsPerSample: runs.map((r) => round(r.apiCpuMs / r.samples, 2)),
       mode: flags.mode,
@@ -231,7 +241,7 @@ function rankedSum(lists: number[][]): number[] {
 function formatResult(r: ReturnType<typeof result>): string {
   const { headline: h, detail: d } = r;
   return [
-    `${d.commit}: ${d.sessions} sessions (${d.perSessionSamplesPerSecond.join(', ')} samples/s; API CPU ${d.perSessionApiCpuMsPerSample.join(', ')} ms per sample) after a warm-up session`,
+    `${d.commit}: ${d.sessions} sessions (${d.perSessionSamplesPerSecond.join(', ')} samples/s; API CPU ${d.perSessionApiCpuMsPerSample.join(', ')} ms per sample) after ${d.warmupSessions} warm-up sessions`,
     `session: ${d.samples} samples (${d.mode}, T=${d.threshold}, ${d.localExits} local exits, ${d.missed} device misses), ${d.events} events persisted in ${d.pipelineSeconds} s`,
     `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
