@@ -106,17 +106,28 @@ export function parseSampleKey(k: string): { runId: string; sampleIndex: number 
 class BatchCells {
   private readonly byResolution = ROLLUP_RESOLUTIONS.map(() => new Map<number, Map<string, Map<string, RollupCellDelta>>>());
   readonly list: RollupCellDelta[] = [];
+  // The cells of the last (instant, run) added to, per resolution: a sample's dozens of additions share them.
+  private lastAt = NaN;
+  private lastRun = '';
+  private readonly lastCells: Map<string, RollupCellDelta>[] = [];
 
   /** Adds `delta` (not kept: its numbers are copied) to the cell of each resolution holding `at`. */
   add(at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell): void {
+    const same = at === this.lastAt && runId === this.lastRun;
+    this.lastAt = at;
+    this.lastRun = runId;
     for (let r = 0; r < ROLLUP_RESOLUTIONS.length; r++) {
       const resolution = ROLLUP_RESOLUTIONS[r];
       const bucket = Math.floor(at / resolution) * resolution;
-      const buckets = this.byResolution[r];
-      let runs = buckets.get(bucket);
-      if (!runs) buckets.set(bucket, (runs = new Map()));
-      let cells = runs.get(runId);
-      if (!cells) runs.set(runId, (cells = new Map()));
+      let cells = same ? this.lastCells[r] : undefined;
+      if (!cells) {
+        const buckets = this.byResolution[r];
+        let runs = buckets.get(bucket);
+        if (!runs) buckets.set(bucket, (runs = new Map()));
+        cells = runs.get(runId);
+        if (!cells) runs.set(runId, (cells = new Map()));
+        this.lastCells[r] = cells;
+      }
       // Scopes hold no ':', so scope:key names one (scope, key) pair.
       const name = `${scope}:${key}`;
       let entry = cells.get(name);
@@ -212,8 +223,15 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
     s.counted = true;
   };
 
+  // Events of one commit share their createdAt: parsed once.
+  let lastCreatedAt = '';
+  let lastAt = NaN;
   for (const e of events) {
-    const at = Date.parse(e.createdAt);
+    if (e.createdAt !== lastCreatedAt) {
+      lastCreatedAt = e.createdAt;
+      lastAt = Date.parse(e.createdAt);
+    }
+    const at = lastAt;
     if (!Number.isFinite(at)) continue;
     const labelled = labelOf(e);
     if (labelled) {
@@ -286,14 +304,15 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
       case 'MessagesTransferred': {
         const t = sampleTraffic(e) as SampleTraffic;
         // The run's cell takes the sample's counted messages in one addition; each link's cell its own.
-        const run: RollupCell = { messages: 0, bytes: 0 };
+        let messages = 0;
+        let bytes = 0;
         for (const d of t.messages) {
           if (d.shadow || !finite(d.bytes)) continue;
-          run.messages!++;
-          run.bytes! += d.bytes;
+          messages++;
+          bytes += d.bytes;
           add(at, t.sessionId, 'link', linkId(d.from, d.to), { messages: 1, bytes: d.bytes });
         }
-        if (run.messages) add(at, t.sessionId, 'run', '', run);
+        if (messages) add(at, t.sessionId, 'run', '', { messages, bytes });
         break;
       }
       case 'SessionCompleted':
