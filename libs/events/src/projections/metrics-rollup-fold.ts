@@ -175,15 +175,18 @@ export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIn
   return [...seen.values()];
 }
 
-/** The one class most of `votes` name; null for fewer than two votes or a tie at the top. */
-function pluralityOf(votes: number[]): number | null {
-  if (votes.length < 2) return null;
-  const counts = new Map<number, number>();
-  for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
+/**
+ * The one class most of a device's peers name, from the votes of every device (`votes`: class -> devices) less the
+ * device's own (`own`); null for fewer than two peers or a tie at the top. Counted once per sample, not per device.
+ */
+function peerPlurality(votes: Map<number, number>, own: number, peers: number): number | null {
+  if (peers < 2) return null;
   let best: number | null = null;
   let top = 0;
   let tied = false;
-  for (const [v, c] of counts) {
+  for (const [v, n] of votes) {
+    const c = v === own ? n - 1 : n;
+    if (c === 0) continue;
     if (c > top) [best, top, tied] = [v, c, false];
     else if (c === top) tied = true;
   }
@@ -278,13 +281,25 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
         add(at, d.sessionId, 'run', '', delta);
         const answered = Object.entries(s.devices ?? {});
+        const votes = new Map<number, number>();
+        for (const [, own] of answered) votes.set(own, (votes.get(own) ?? 0) + 1);
+        // The run's cell takes the sum of its devices' agreements in one addition.
+        let agree = 0;
+        let peerAgreeN = 0;
+        let peerAgree = 0;
         for (const [deviceId, own] of answered) {
           const agreement: RollupCell = { agreeN: 1, agree: own === d.prediction ? 1 : 0 };
-          const peers = pluralityOf(answered.filter(([other]) => other !== deviceId).map(([, p]) => p));
-          if (peers !== null) Object.assign(agreement, { peerAgreeN: 1, peerAgree: own === peers ? 1 : 0 });
-          add(at, d.sessionId, 'run', '', agreement);
+          const peers = peerPlurality(votes, own, answered.length - 1);
+          if (peers !== null) {
+            agreement.peerAgreeN = 1;
+            agreement.peerAgree = own === peers ? 1 : 0;
+            peerAgreeN++;
+            peerAgree += agreement.peerAgree;
+          }
+          agree += agreement.agree as number;
           add(at, d.sessionId, 'device', deviceId, agreement);
         }
+        if (answered.length) add(at, d.sessionId, 'run', '', peerAgreeN ? { agreeN: answered.length, agree, peerAgreeN, peerAgree } : { agreeN: answered.length, agree });
         s.decided = { at, tier: d.tier, prediction: d.prediction, bin };
         delete s.devices;
         delete s.confidence;
