@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { Pool } from 'pg';
 import type { CompareResponse, NewEvent, StoredEvent } from '@ddnn/contracts';
-import { streamIds } from '@ddnn/contracts';
+import { sampleTraffic, streamIds } from '@ddnn/contracts';
 import { EventStore } from '@ddnn/events';
 import { evaluatePolicy, sessionSamplesFromEvents, syntheticSessionEvents } from '@ddnn/policies';
 import { type ApiProcess, createTestDatabase, startApi, tempDir, type TestDatabase } from '@ddnn/testing';
@@ -125,7 +125,10 @@ describe('streamed CSV export and analysis of a large session (real Postgres, bu
     const exits = new Map(of('ExitDecided').filter((e) => !e.data.shadow && e.data.exited).map((e) => [e.data.sampleIndex, e.data]));
     const labels = new Map(of('SampleStarted').map((e) => [e.data.sampleIndex, e.data]));
     const bytes = new Map<number, number>();
-    for (const e of of('BytesTransferred')) if (!e.data.shadow) bytes.set(e.data.sampleIndex, (bytes.get(e.data.sampleIndex) ?? 0) + e.data.bytes);
+    for (const e of events) {
+      const t = sampleTraffic(e);
+      if (t) for (const m of t.messages) if (!m.shadow) bytes.set(t.sampleIndex, (bytes.get(t.sampleIndex) ?? 0) + m.bytes);
+    }
     rows.forEach((r, i) => {
       const x = exits.get(i)!;
       const s = labels.get(i)!;

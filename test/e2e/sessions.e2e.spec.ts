@@ -4,6 +4,7 @@ import {
   foldSessionSummary,
   LIVE_NAMESPACE,
   LiveEvents,
+  sampleTraffic,
   type LiveEventMessage,
   type LiveProgressMessage,
   type LiveSubscribeAck,
@@ -116,7 +117,7 @@ describe('a session across six device-agent processes (real Postgres, real proce
     for (const i of missedScores) if (i > lastAnswered) expect(missed.find((m) => m.data.sampleIndex === i)?.data.reason).toMatch(/disconnected|timeout/);
     expect(Math.max(...missedScores)).toBe(170);
 
-    // Counted BytesTransferred equal libs/ddnn's byte accounting for the same decisions.
+    // Counted link messages equal libs/ddnn's byte accounting for the same decisions.
     // The API shows no server paths: read the checkpoint it was started with.
     const manifest = await readCheckpointManifest(e2eModelDir());
     const shapes = topologyShapes(parseTopology(manifest.topology), manifest.architecture.input as MapShape, manifest.classes.length);
@@ -132,7 +133,9 @@ describe('a session across six device-agent processes (real Postgres, real proce
         expected += deviceSampleBytes(device, localExit.get(i)! || featuresMissed.has(key), scored.has(key));
       }
     }
-    const counted = of('BytesTransferred').filter((e) => !e.data.shadow).reduce((s, e) => s + e.data.bytes, 0);
+    const messages = events.flatMap((e) => sampleTraffic(e)?.messages ?? []);
+    expect(of('MessagesTransferred').length).toBe(171);
+    const counted = messages.filter((m) => !m.shadow).reduce((s, m) => s + m.bytes, 0);
     expect(counted).toBe(expected);
 
     // The summary the API serves (folded to the head of the log) equals one rebuilt from the log in one pass.

@@ -1,4 +1,4 @@
-import type { NewEvent } from '@ddnn/contracts';
+import type { LinkMessage, NewEvent } from '@ddnn/contracts';
 
 /** Small, valid events of the catalogue for tests and the benchmark's shape. */
 export const ev = {
@@ -30,10 +30,16 @@ export interface SimulatedSessionTruth {
 
 /**
  * The events of one research-mode session over `devices` end devices: per sample SampleStarted, device
- * sections (or DeviceMissed), scores bytes, a local exit decision, and for hard samples features bytes and a
- * cloud decision; shadow work on every sample (logged, never counted).
+ * sections (or DeviceMissed), a local exit decision, a cloud decision (shadow on easy samples), then the sample's
+ * messages: scores, and features (counted on hard samples, shadow on easy ones). `perMessageTraffic`: each message
+ * its own BytesTransferred, in causal order, as sessions logged them before MessagesTransferred.
  */
-export function simulatedSession(sessionId: string, devices: number, samples: number): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
+export function simulatedSession(
+  sessionId: string,
+  devices: number,
+  samples: number,
+  opts: { perMessageTraffic?: boolean } = {},
+): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
   const ids = Array.from({ length: devices }, (_, d) => `${sessionId}-dev${d}`);
   const truth: SimulatedSessionTruth = {
     samples,
@@ -66,6 +72,11 @@ export function simulatedSession(sessionId: string, devices: number, samples: nu
   for (let i = 0; i < samples; i++) {
     const label = i % 5 === 4 ? null : i % 3;
     const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId, sampleIndex: i, sampleId: `x${i}`, label } }];
+    const messages: LinkMessage[] = [];
+    const send = (m: LinkMessage) => {
+      messages.push(m);
+      if (opts.perMessageTraffic) out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, ...m } });
+    };
     ids.forEach((deviceId, view) => {
       if ((i + view) % 7 === 3) {
         truth.missedByDevice[deviceId]++;
@@ -77,7 +88,7 @@ export function simulatedSession(sessionId: string, devices: number, samples: nu
         type: 'SectionEvaluated',
         data: { sessionId, sampleIndex: i, tier: 'device', node: deviceId, view, probabilities: [0.2, 0.3, 0.5], entropy: 0.9, latencyMs: 2 + view, shadow: false },
       });
-      out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
+      send({ from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false });
       addBytes(deviceId, 'local', 12);
     });
     const easy = i % 2 === 0;
@@ -87,11 +98,12 @@ export function simulatedSession(sessionId: string, devices: number, samples: nu
       data: { sessionId, sampleIndex: i, tier: 'local', eta: easy ? 0.3 : 0.9, threshold: 0.8, policy: 'entropy', exited: easy, prediction, label, shadow: false },
     });
     // Research mode: the cloud section also runs on easy samples, as shadow work.
-    out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, from: ids[0], to: 'cloud', kind: 'features', bytes: 32, shadow: easy } });
+    send({ from: ids[0], to: 'cloud', kind: 'features', bytes: 32, shadow: easy });
     out.push({
       type: 'ExitDecided',
       data: { sessionId, sampleIndex: i, tier: 'cloud', eta: 0.1, threshold: null, policy: 'entropy', exited: true, prediction, label, shadow: easy },
     });
+    if (!opts.perMessageTraffic) out.push({ type: 'MessagesTransferred', data: { sessionId, sampleIndex: i, messages } });
     if (!easy) addBytes(ids[0], 'cloud', 32);
     const tier = easy ? 'local' : 'cloud';
     truth.exits[tier]++;

@@ -151,6 +151,15 @@ describe('counterfactual from a research session equals the live session at anot
     expect(sorted(cf.links)).toEqual(sorted(live.links));
   };
 
+  it('a live session logged with a BytesTransferred per message (before MessagesTransferred) reads the same', () => {
+    const opts = { samples: 300, seed: 5, edges: ['e0'], missScores: 0.05, missFeatures: 0.05, thresholds: { local: 0.6, edge: 0.7 } };
+    const today = syntheticSessionEvents({ ...opts, mode: 'production' });
+    const older = syntheticSessionEvents({ ...opts, mode: 'production', perMessageTraffic: true });
+    expect(older.filter((e) => e.type === 'BytesTransferred').length).toBeGreaterThan(today.filter((e) => e.type === 'MessagesTransferred').length);
+    expect(liveOutcomeFromEvents(older)).toEqual(liveOutcomeFromEvents(today));
+    compare(older, syntheticSessionEvents({ ...opts, mode: 'research', thresholds: { local: 0.8, edge: 0.8 } }), opts.thresholds);
+  });
+
   it('live production at T=0.5 vs research recorded at T=0.8', () => {
     const opts = { samples: 500, seed: 11, missScores: 0.04, missFeatures: 0.04 };
     const live = syntheticSessionEvents({ ...opts, mode: 'production', thresholds: { local: 0.5 } });

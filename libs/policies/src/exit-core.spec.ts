@@ -1,5 +1,5 @@
 import { answersSample, type MessageSizes, type PolicySpec, type SessionMode, type SessionTopology } from '@ddnn/contracts';
-import { CLOUD, decideSample, EDGE, exitCode, LOCAL, loggedEntropy, NEEDS_CLOUD, NEEDS_EDGE, SampleDecider, type ExitOutput, type SampleOutputs } from './exit-core';
+import { CLOUD, decideSample, EDGE, exitCode, LOCAL, loggedEntropy, NEEDS_CLOUD, NEEDS_EDGE, SampleDecider, type ExitOutput, type SampleOutputs, type Transfer } from './exit-core';
 import { exitRuleOf } from './statistics';
 
 const sizes: MessageSizes = { scoresBytes: 12, featuresBytes: 128, rawBytes: 3072, edgeFeaturesBytes: 64 };
@@ -162,16 +162,21 @@ describe('decideSample', () => {
     expect(combos).toBe(2 * 4 * 4 * 4 * 4);
   });
 
-  it('SampleDecider hands out each fact once, in causal order, as payloads of the log', () => {
+  it('SampleDecider hands out each check once, in causal order, then the sample\'s messages in one event', () => {
     const d = new SampleDecider(plan(twoTier, entropy(0.5)), { sessionId: 's', sampleIndex: 7, label: 1, policy: 'entropy T=0.5' });
     const o: SampleOutputs = { scores: [true, true, false], local: unsure };
     const first = d.decide(o).events;
-    expect(first.map((e) => e.type)).toEqual(['BytesTransferred', 'BytesTransferred', 'ExitDecided']);
+    expect(first.map((e) => e.type)).toEqual(['ExitDecided']);
     o.features = [true, true, false];
     o.cloud = sureB;
     const second = d.decide(o).events;
-    expect(second.map((e) => e.type)).toEqual(['BytesTransferred', 'BytesTransferred', 'ExitDecided']);
-    expect(second[2].data).toEqual({ sessionId: 's', sampleIndex: 7, tier: 'cloud', eta: sureB.entropy, threshold: null, exited: true, prediction: 1, shadow: false, policy: 'entropy T=0.5', label: 1 });
+    expect(second.map((e) => e.type)).toEqual(['ExitDecided', 'MessagesTransferred']);
+    expect(second[0].data).toEqual({ sessionId: 's', sampleIndex: 7, tier: 'cloud', eta: sureB.entropy, threshold: null, exited: true, prediction: 1, shadow: false, policy: 'entropy T=0.5', label: 1 });
+    const messages = (second[1].data as { messages: Transfer[] }).messages.map((m) => `${m.from}>${m.to}:${m.kind}`);
+    expect(second[1].data).toMatchObject({ sessionId: 's', sampleIndex: 7 });
+    expect(messages).toEqual(['d0>local:scores', 'd1>local:scores', 'd0>cloud:features', 'd1>cloud:features']);
+    // Asked again once decided, it hands out nothing twice.
+    expect(d.decide(o).events).toEqual([]);
   });
 
   it('applies each policy kind at the local and the edge exit; the cloud always answers', () => {

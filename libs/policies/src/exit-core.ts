@@ -1,7 +1,7 @@
 import type {
-  BytesTransferred,
   ExitDecided,
   ExitTier,
+  LinkMessage,
   MessageSizes,
   NewEvent,
   PolicySpec,
@@ -84,14 +84,11 @@ export interface ExitPlan {
 }
 
 export type ExitCheck = Pick<ExitDecided, 'tier' | 'eta' | 'threshold' | 'exited' | 'prediction' | 'shadow'>;
-export type Transfer = Pick<BytesTransferred, 'from' | 'to' | 'kind' | 'bytes' | 'shadow'>;
-/** The core's output in causal order (the order events are logged in). */
-export type ExitFact = { type: 'ExitDecided'; check: ExitCheck } | { type: 'BytesTransferred'; transfer: Transfer };
+export type Transfer = LinkMessage;
 export type Stage = 'features' | 'edge' | 'cloud';
 
 export interface SampleExit {
-  /** Exit checks and messages, in causal order; a prefix of what a later call with more outputs returns. */
-  facts: ExitFact[];
+  /** Exit checks and messages, each in causal order; prefixes of what a later call with more outputs returns. */
   checks: ExitCheck[];
   transfers: Transfer[];
   /** The exit that answered the sample; null while it needs a stage that has not run. */
@@ -134,20 +131,13 @@ export function decideSample(plan: ExitPlan, out: SampleOutputs, rule: ExitRule 
   if (out.scores.length !== devices.length) throw new Error(`scores: ${out.scores.length} entries for ${devices.length} devices`);
   if (out.features && out.features.length !== devices.length) throw new Error(`features: ${out.features.length} entries for ${devices.length} devices`);
   if (out.edges && out.edges.length !== edges.length) throw new Error(`edges: ${out.edges.length} entries for ${edges.length} edges`);
-  const facts: ExitFact[] = [];
   const checks: ExitCheck[] = [];
   const transfers: Transfer[] = [];
-  const check = (c: ExitCheck) => {
-    checks.push(c);
-    facts.push({ type: 'ExitDecided', check: c });
-  };
-  const send = (t: Transfer) => {
-    transfers.push(t);
-    facts.push({ type: 'BytesTransferred', transfer: t });
-  };
+  const check = (c: ExitCheck) => checks.push(c);
+  const send = (t: Transfer) => transfers.push(t);
   let answer: SampleExit['answer'] = null;
   let answerCode = -1;
-  const result = (next: Stage | null): SampleExit => ({ facts, checks, transfers, answer, next });
+  const result = (next: Stage | null): SampleExit => ({ checks, transfers, answer, next });
   const answered = (code: number, prediction: number) => {
     if (answer) return;
     answer = { tier: TIER_OF[code], prediction };
@@ -218,11 +208,13 @@ export interface SampleIds {
 }
 
 /**
- * Runs the core stage by stage for one sample and hands out only the facts not handed out before, so that a
- * caller logs each exit check and message once, in causal order, between the sections it evaluates.
+ * Runs the core stage by stage for one sample and hands out only the exit checks not handed out before, so that a
+ * caller logs each check once, in causal order, between the sections it evaluates; once the sample is decided, its
+ * messages follow in one MessagesTransferred (a sample's dozen messages were as many events, most of its log).
  */
 export class SampleDecider {
   private handedOut = 0;
+  private messagesOut = false;
   private readonly rule: ExitRule;
 
   constructor(
@@ -232,17 +224,17 @@ export class SampleDecider {
     this.rule = liveRuleOf(plan.policy);
   }
 
-  /** Decides on the outputs so far; `events` are the new ExitDecided / BytesTransferred payloads. */
-  decide(out: SampleOutputs): SampleExit & { events: NewEvent<'ExitDecided' | 'BytesTransferred'>[] } {
+  /** Decides on the outputs so far; `events` are the new ExitDecided payloads, then, when done, the MessagesTransferred. */
+  decide(out: SampleOutputs): SampleExit & { events: NewEvent<'ExitDecided' | 'MessagesTransferred'>[] } {
     const r = decideSample(this.plan, out, this.rule);
-    const fresh = r.facts.slice(this.handedOut);
-    this.handedOut = r.facts.length;
     const { sessionId, sampleIndex, label, policy } = this.ids;
-    const events = fresh.map((f): NewEvent<'ExitDecided' | 'BytesTransferred'> =>
-      f.type === 'ExitDecided'
-        ? { type: 'ExitDecided', data: { sessionId, sampleIndex, ...f.check, policy, label } }
-        : { type: 'BytesTransferred', data: { sessionId, sampleIndex, ...f.transfer } },
-    );
+    const events: NewEvent<'ExitDecided' | 'MessagesTransferred'>[] = [];
+    for (let i = this.handedOut; i < r.checks.length; i++) events.push({ type: 'ExitDecided', data: { sessionId, sampleIndex, ...r.checks[i], policy, label } });
+    this.handedOut = r.checks.length;
+    if (r.next === null && r.transfers.length > 0 && !this.messagesOut) {
+      this.messagesOut = true;
+      events.push({ type: 'MessagesTransferred', data: { sessionId, sampleIndex, messages: r.transfers } });
+    }
     return { ...r, events };
   }
 }

@@ -21,7 +21,6 @@ export {
   loggedEntropy,
   SampleDecider,
   type ExitCheck,
-  type ExitFact,
   type ExitOutput,
   type ExitPlan,
   type Hop,

@@ -1,6 +1,6 @@
-import { answersSample, type ExitOutcome, type ExitTier, type LinkTraffic, type PayloadKind, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, sampleTraffic, type ExitOutcome, type ExitTier, type LinkTraffic, type PayloadKind, type StoredEvent } from '@ddnn/contracts';
 
-/** What a session actually did, read from its non-shadow ExitDecided and BytesTransferred events. */
+/** What a session actually did, read from its non-shadow exit checks and link messages. */
 export interface LiveOutcome {
   sessionId: string;
   samples: number;
@@ -43,15 +43,17 @@ export function liveOutcomeFromEvents(events: StoredEvent[]): LiveOutcome {
   const bytes: Record<PayloadKind, number> = { scores: 0, features: 0, raw: 0 };
   const links = new Map<string, LinkTraffic>();
   for (const e of events) {
-    if (e.type !== 'BytesTransferred' || e.data.sessionId !== sessionId || e.data.shadow) continue;
-    if (!final.has(e.data.sampleIndex)) continue;
-    const d = e.data;
-    bytes[d.kind] += d.bytes;
-    const key = `${d.from}|${d.to}|${d.kind}`;
-    const link = links.get(key) ?? { from: d.from, to: d.to, kind: d.kind, messages: 0, bytesPerSample: 0 };
-    link.messages++;
-    link.bytesPerSample += d.bytes;
-    links.set(key, link);
+    const traffic = sampleTraffic(e);
+    if (!traffic || traffic.sessionId !== sessionId || !final.has(traffic.sampleIndex)) continue;
+    for (const d of traffic.messages) {
+      if (d.shadow) continue;
+      bytes[d.kind] += d.bytes;
+      const key = `${d.from}|${d.to}|${d.kind}`;
+      const link = links.get(key) ?? { from: d.from, to: d.to, kind: d.kind, messages: 0, bytesPerSample: 0 };
+      link.messages++;
+      link.bytesPerSample += d.bytes;
+      links.set(key, link);
+    }
   }
   let labelled = 0;
   let correct = 0;

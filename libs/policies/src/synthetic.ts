@@ -22,6 +22,11 @@ export interface SyntheticSessionOptions {
   /** Fraction of samples without a label. */
   unlabelled?: number;
   messageSizes?: MessageSizes;
+  /**
+   * Log each link message as its own BytesTransferred, as sessions logged before MessagesTransferred did (one per
+   * message, where the sample's MessagesTransferred stands): readers must read such logs the same.
+   */
+  perMessageTraffic?: boolean;
 }
 
 /** Deterministic PRNG (mulberry32) so that two sessions with one seed see the same samples. */
@@ -73,7 +78,12 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
   const policy: EntropyPolicySpec = { kind: 'entropy', thresholds };
   const plan: ExitPlan = { topology, messageSizes: sizes, policy, mode };
   const events: StoredEvent[] = [];
-  const push = (e: NewEvent) => {
+  const push = (e: NewEvent): void => {
+    if (o.perMessageTraffic && e.type === 'MessagesTransferred') {
+      const { sessionId: id, sampleIndex, messages } = e.data;
+      for (const m of messages) push({ type: 'BytesTransferred', data: { sessionId: id, sampleIndex, ...m } });
+      return;
+    }
     const position = events.length + 1;
     events.push({
       ...e,

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@ddnn/contracts';
+import { sampleTraffic, type StoredEvent } from '@ddnn/contracts';
 
 /** One device's share of a run's samples, counted by hand from its log. */
 export interface DeviceCount {
@@ -37,7 +37,8 @@ export function countDeviceSide(events: readonly StoredEvent[], deviceIds: reado
     let sent = 0;
     for (const e of events) {
       if (e.type === 'DeviceMissed' && e.data.deviceId === id && inside(e.data.sampleIndex)) missed++;
-      if (e.type === 'BytesTransferred' && !e.data.shadow && e.data.from === id && inside(e.data.sampleIndex)) sent += e.data.bytes;
+      const traffic = sampleTraffic(e);
+      if (traffic && inside(traffic.sampleIndex)) for (const m of traffic.messages) if (!m.shadow && m.from === id) sent += m.bytes;
       if (e.type !== 'SectionEvaluated' || e.data.tier !== 'device' || e.data.node !== id || e.data.shadow || !decided.has(e.data.sampleIndex)) continue;
       if (missedScores.has(`${id}:${e.data.sampleIndex}`)) continue;
       answered++;

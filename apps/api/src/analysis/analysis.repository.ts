@@ -4,7 +4,7 @@ import { runTableEvents, sessionSamplesFromEvents, type SessionSampleTable, type
 import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
-/** The event types a per-sample table is built from (BytesTransferred, the bulkiest, is not needed). */
+/** The event types a per-sample table is built from (the link messages, the bulkiest, are not needed). */
 export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed'] as const;
 const CACHED_SESSIONS = 8;
 

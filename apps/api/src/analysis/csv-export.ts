@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import { answersSample, streamIds, type ExitDecided, type ExportWhat, type ExitTier, type SessionSummary } from '@ddnn/contracts';
+import { answersSample, sampleTraffic, streamIds, TRAFFIC_EVENT_TYPES, type ExitDecided, type ExportWhat, type ExitTier, type SampleTraffic, type SessionSummary } from '@ddnn/contracts';
 import { csvLine, exportEventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { SessionStore } from '../orchestrator/session-store';
@@ -119,11 +119,18 @@ export class CsvExport {
         else if (row && d.stage === 'features') row.missedFeatures++;
       }
     }
-    for await (const page of this.store.payloadsByType(stream, 'BytesTransferred', PAYLOAD_PAGE)) {
-      for (const { data: d } of page) {
-        const row = rows.get(d.sampleIndex);
-        if (row && d.shadow) row.shadowBytes += d.bytes;
-        else if (row) row.bytes += d.bytes;
+    // A run logged before MessagesTransferred has a BytesTransferred per message instead (one resumed across the change, both).
+    for (const type of TRAFFIC_EVENT_TYPES) {
+      for await (const page of this.store.payloadsByType(stream, type, PAYLOAD_PAGE)) {
+        for (const e of page) {
+          const t = sampleTraffic(e) as SampleTraffic;
+          const row = rows.get(t.sampleIndex);
+          if (!row) continue;
+          for (const m of t.messages) {
+            if (m.shadow) row.shadowBytes += m.bytes;
+            else row.bytes += m.bytes;
+          }
+        }
       }
     }
     yield csvLine(SAMPLE_COLUMNS);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { InferReply, InferRequest } from '@ddnn/contracts';
+import { sampleTraffic, type InferReply, type InferRequest } from '@ddnn/contracts';
 import { Rng } from '@ddnn/datasets';
 import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, scoresToBytes, sectionSpecs, topologyShapes, type TopologyInput } from '@ddnn/ddnn';
 import type { ModelsService } from '../models/models.service';
@@ -121,10 +121,7 @@ describe('ModelCatalog', () => {
     const out = await runSample(plan, { index: 0, sampleId: 'a', label: 0 }, devices(128), model.sections);
     const tiers = out.events.filter((e) => e.type === 'SectionEvaluated').map((e) => (e.data as { node: string }).node);
     expect(tiers).toEqual(['d0', 'd1', 'd2', 'd3', 'local', 'e1', 'e2', 'cloud']);
-    const links = out.events.filter((e) => e.type === 'BytesTransferred').map((e) => {
-      const b = e.data as { from: string; to: string; bytes: number };
-      return `${b.from}->${b.to}:${b.bytes}`;
-    });
+    const links = out.events.flatMap((e) => sampleTraffic(e)?.messages ?? []).map((b) => `${b.from}->${b.to}:${b.bytes}`);
     expect(links).toEqual(
       expect.arrayContaining(['d0->e1:128', 'd3->e2:128', `e1->cloud:${d.messageSizes.edgeFeaturesBytes}`, `e2->cloud:${d.messageSizes.edgeFeaturesBytes}`]),
     );

@@ -1,4 +1,4 @@
-import type { CreateSessionRequest, EventCatalogue, InferReply, InferRequest, MessageSizes, NewEvent } from '@ddnn/contracts';
+import { sampleTraffic, type CreateSessionRequest, type EventCatalogue, type InferReply, type InferRequest, type MessageSizes, type NewEvent } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { DeviceUnavailableError, MalformedReplyError } from '../devices/transport/device-transport';
 import type { DeviceRequester, ServerSections } from './ports';
@@ -62,13 +62,18 @@ function sections(cloud = [0.05, 0.05, 0.9]): ServerSections & { cloudInputs: Ma
 
 const ofType = <T extends NewEvent['type']>(events: NewEvent[], type: T): EventCatalogue[T][] =>
   events.filter((e) => e.type === type).map((e) => e.data as EventCatalogue[T]);
+/** The sample's link messages, from its one MessagesTransferred. */
+const messages = (events: NewEvent[]) => {
+  expect(events.filter((e) => e.type === 'MessagesTransferred').length).toBeLessThanOrEqual(1);
+  return events.flatMap((e) => sampleTraffic(e)?.messages ?? []);
+};
 
 describe('runSample', () => {
   it('exits locally when the aggregate is confident, sending only scores', async () => {
     const out = await runSample(plan(), { index: 3, sampleId: 'x3', label: 0 }, requester(confident), sections());
     expect(out.exit).toBe('local');
     expect(out.prediction).toBe(0);
-    const bytes = ofType(out.events, 'BytesTransferred');
+    const bytes = messages(out.events);
     expect(bytes.map((b) => [b.from, b.to, b.kind, b.bytes, b.shadow])).toEqual(devices.map((d) => [d.deviceId, 'local', 'scores', 12, false]));
     expect(ofType(out.events, 'ExitDecided')).toEqual([expect.objectContaining({ tier: 'local', exited: true, shadow: false, threshold: 0.5 })]);
     expect(out.events[0]).toEqual({ type: 'SampleStarted', data: { sessionId: 's1', sampleIndex: 3, sampleId: 'x3', label: 0 } });
@@ -79,7 +84,7 @@ describe('runSample', () => {
     const out = await runSample(plan(), { index: 0, sampleId: 'x0', label: 2 }, requester(unsure), secs);
     expect(out.exit).toBe('cloud');
     expect(out.prediction).toBe(2);
-    const features = ofType(out.events, 'BytesTransferred').filter((b) => b.kind === 'features');
+    const features = messages(out.events).filter((b) => b.kind === 'features');
     expect(features.map((b) => [b.to, b.bytes, b.shadow])).toEqual(devices.map(() => ['cloud', 128, false]));
     expect(ofType(out.events, 'ExitDecided').map((d) => [d.tier, d.exited, d.shadow])).toEqual([
       ['local', false, false],
@@ -90,7 +95,7 @@ describe('runSample', () => {
   it('in research mode evaluates the cloud for every sample, marking it shadow', async () => {
     const out = await runSample(plan({ mode: 'research' }), { index: 0, sampleId: 'x0', label: 0 }, requester(confident), sections());
     expect(out.exit).toBe('local');
-    const features = ofType(out.events, 'BytesTransferred').filter((b) => b.kind === 'features');
+    const features = messages(out.events).filter((b) => b.kind === 'features');
     expect(features).toHaveLength(3);
     expect(features.every((b) => b.shadow)).toBe(true);
     expect(ofType(out.events, 'SectionEvaluated').find((s) => s.tier === 'cloud')?.shadow).toBe(true);
@@ -108,7 +113,7 @@ describe('runSample', () => {
     ]);
     expect(out.missed).toBe(1);
     expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
-    expect(ofType(out.events, 'BytesTransferred').filter((b) => b.from === 'dev-1')).toEqual([]);
+    expect(messages(out.events).filter((b) => b.from === 'dev-1')).toEqual([]);
   });
 
   it('counts a refused request as an error miss', async () => {
@@ -158,7 +163,7 @@ describe('runSample', () => {
     );
     expect(out.exit).toBe('edge');
     expect(out.prediction).toBe(1);
-    const features = ofType(out.events, 'BytesTransferred').filter((b) => b.kind === 'features');
+    const features = messages(out.events).filter((b) => b.kind === 'features');
     expect(features.map((b) => b.to)).toEqual(['e1', 'e1', 'e1']);
     expect(secs.cloudInputs).toHaveLength(0);
   });
@@ -205,7 +210,7 @@ describe('runSample with malformed or implausible device answers', () => {
     expect(everyNumberFinite(out.events)).toEqual([]);
     // What the bad device sent is neither evaluated nor counted; the other devices' answers are.
     expect(ofType(out.events, 'SectionEvaluated').filter((e) => e.node === 'dev-1')).toHaveLength(stage === 'scores' ? 0 : 1);
-    expect(ofType(out.events, 'BytesTransferred').filter((b) => b.from === 'dev-1' && b.kind === stage)).toEqual([]);
+    expect(messages(out.events).filter((b) => b.from === 'dev-1' && b.kind === stage)).toEqual([]);
     expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
   });
 
@@ -302,7 +307,7 @@ describe('runSample through the exit core', () => {
       ['edge', true, true, 'entropy T=0.5/0.5'],
       ['cloud', true, true, 'entropy T=0.5/0.5'],
     ]);
-    expect(ofType(out.events, 'BytesTransferred').map((b) => `${b.from}->${b.to}:${b.kind}:${b.bytes}:${b.shadow}`)).toEqual([
+    expect(messages(out.events).map((b) => `${b.from}->${b.to}:${b.kind}:${b.bytes}:${b.shadow}`)).toEqual([
       ...devices.map((d) => `${d.deviceId}->local:scores:12:false`),
       ...devices.map((d) => `${d.deviceId}->e1:features:128:true`),
       'e1->cloud:features:64:true',
@@ -311,14 +316,12 @@ describe('runSample through the exit core', () => {
       'SampleStarted',
       ...devices.map(() => 'SectionEvaluated'),
       'SectionEvaluated',
-      ...devices.map(() => 'BytesTransferred'),
       'ExitDecided',
-      ...devices.map(() => 'BytesTransferred'),
       'SectionEvaluated',
       'ExitDecided',
-      'BytesTransferred',
       'SectionEvaluated',
       'ExitDecided',
+      'MessagesTransferred',
     ]);
   });
 });

@@ -225,7 +225,7 @@ interface Append {
 }
 
 /**
- * Events shaped like a session's hot path (section outputs, exit decisions, byte accounting), with ids as the store
+ * Events shaped like a session's hot path (section outputs, exit decisions, a sample's messages), with ids as the store
  * generates them, event i on stream i mod streams; each stream's events go in appends of `perAppend`, in order.
  */
 function makeWorkload(n: number, streams: number, perAppend: number, runs: 'session' | 'stream'): Append[] {
@@ -245,8 +245,8 @@ function makeWorkload(n: number, streams: number, perAppend: number, runs: 'sess
           }
         : k === 1
           ? {
-              type: 'BytesTransferred',
-              data: { sessionId, sampleIndex, from: `dev-${i % 6}`, to: 'local', kind: 'scores', bytes: 12, shadow: false },
+              type: 'MessagesTransferred',
+              data: { sessionId, sampleIndex, messages: Array.from({ length: 6 }, (_, d) => ({ from: `dev-${d}`, to: 'local', kind: 'scores' as const, bytes: 12, shadow: false })) },
             }
           : {
               type: 'ExitDecided',

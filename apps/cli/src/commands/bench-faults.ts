@@ -326,8 +326,8 @@ function factKey(e: StoredEvent): string | null {
       return `${e.type}|${d.sampleIndex}|${d.tier}|${d.node}|${d.shadow}`;
     case 'ExitDecided':
       return `${e.type}|${d.sampleIndex}|${d.tier}|${d.shadow}`;
-    case 'BytesTransferred':
-      return `${e.type}|${d.sampleIndex}|${d.from}|${d.to}|${d.kind}|${d.shadow}`;
+    case 'MessagesTransferred':
+      return `${e.type}|${d.sampleIndex}`;
     case 'DeviceMissed':
       return `${e.type}|${d.sampleIndex}|${d.deviceId}|${d.stage}`;
     default:

@@ -11,8 +11,10 @@ export interface BenchSessionFlags {
   threshold: number;
   mode: 'production' | 'research';
   window?: number;
-  /** Measured sessions after the warm-up session. */
+  /** Measured sessions after the warm-up sessions. */
   repeat?: number;
+  /** Unmeasured sessions before them. */
+  warmup?: number;
   /** The checkout measured (its API and its model code); default this one. */
   root?: string;
   json?: boolean;
@@ -28,14 +30,19 @@ export async function runBenchSessionCommand(flags: BenchSessionFlags): Promise<
 /**
  * One short session after a 20-sample warm-up measured the JIT warming up as much as the engine (a session's
  * samples/s rose by half from the first session to the third on the same API), and 171 samples in well under a
- * second is a noisy window. So: one whole-split warm-up session, then `repeat` measured sessions back to back,
- * and samples/s is their total samples over their total pipeline time. `--root` measures another checkout
+ * second is a noisy window. One whole-split warm-up session was not enough either: the first session measured after
+ * it cost the API 2.3-2.5 ms of CPU per sample in four runs out of four, the next ones 1.4-2.0 (V8's optimizing
+ * compiler, on background threads, was a third of the API's CPU then: with --no-concurrent-recompilation that
+ * share moved to the main thread). So: `warmup` whole-split sessions (default 3), then `repeat` measured sessions
+ * back to back, and samples/s is their total samples over their total pipeline time. (V8 still compiles in the
+ * measured sessions, --log-code counts ~140 TurboFan compiles in six, nearly all first compiles of a function.) `--root` measures another checkout
  * (e.g. a worktree of an older commit) by this same method: its API is built and run, and the model-only rate
  * comes from its own built model code, so both sides of the ratio are that commit's.
  */
 async function benchSession(flags: BenchSessionFlags) {
   const root = flags.root ? path.resolve(flags.root) : repoRoot();
   const repeat = flags.repeat ?? 3;
+  const warmup = flags.warmup ?? 3;
   const modelDir = path.resolve(flags.model);
   const platform = await startBenchPlatform(modelDir, { window: flags.window, root });
   const { call, devices, datasetDir, api } = platform;
@@ -65,8 +72,10 @@ async function benchSession(flags: BenchSessionFlags) {
       );
       return done;
     };
-    log(`warm-up session (the whole test split, not measured) of ${commitOf(root)} ...`);
-    await run();
+    for (let i = 1; i <= warmup; i++) {
+      log(`warm-up session ${i}/${warmup} (the whole test split, not measured) of ${commitOf(root)} ...`);
+      await run();
+    }
     const runs: Measured[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`measured session ${i}/${repeat} (${flags.mode}, T=${flags.threshold}, the test split, every event persisted) ...`);
@@ -74,13 +83,15 @@ async function benchSession(flags: BenchSessionFlags) {
       const db0 = await platform.backendCpuMs();
       const cpu0 = processCpuMs(api.pid);
       const main0 = processCpuMs(api.pid, api.pid);
+      const threads0 = threadCpuMs(api.pid);
       const session = await run();
       const apiCpuMs = processCpuMs(api.pid) - cpu0;
       const apiMainCpuMs = processCpuMs(api.pid, api.pid) - main0;
+      const threads = threadDeltas(threads0, threadCpuMs(api.pid), String(api.pid));
       const dbCpuMs = databaseCpuMs(db0, await platform.backendCpuMs());
       const commits = (await platform.appendCommits()) - commits0;
       const summary = session.summary!;
-      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, apiMainCpuMs, dbCpuMs, commits });
+      runs.push({ stats: session.stats as SessionRunStats, samples: summary.samplesDecided, localExits: summary.exits.local.exited, missed: summary.missed, apiCpuMs, apiMainCpuMs, threads, dbCpuMs, commits });
     }
     log('model-only inference on the same samples ...');
     const modelOnly = await modelOnlyRate(root, modelDir, datasetDir, flags);
@@ -139,6 +150,8 @@ interface Measured {
   apiCpuMs: number;
   /** Its main thread's share: the engine, the log's readers and writers (the simulated devices compute in a worker). */
   apiMainCpuMs: number;
+  /** CPU (ms) of the API's other threads over the session, busiest first (the fleet's thread, V8's compiler and GC helpers, libuv). */
+  threads: number[];
   /** The database backends' CPU time for the API over the session (NaN: the server is not on this machine). */
   dbCpuMs: number;
   /** The batching writer's commits over the session (each a statement, a transaction and a WAL flush). */
@@ -175,7 +188,9 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
     detail: {
       commit,
       sessions: runs.length,
+      warmupSessions: flags.warmup ?? 3,
       perSessionSamplesPerSecond: runs.map((r) => round(r.samples / (r.stats.pipelineMs / 1000))),
+      perSessionApiCpuMsPerSample: runs.map((r) => round(r.apiCpuMs / r.samples, 2)),
       mode: flags.mode,
       threshold: flags.threshold,
       samples,
@@ -183,6 +198,8 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
       missed,
       events: stats.events,
       pipelineSeconds: round(seconds, 2),
+      // Threads are told apart by rank only (Node names them all "node"): the busiest is the devices' fleet thread.
+      otherThreadsCpuMsPerSample: rankedSum(runs.map((r) => r.threads)).map((ms) => round(ms / samples, 2)).slice(0, 4),
       appendCommitsPerSample: round(sum((r) => r.commits) / samples, 3),
       share: { model: round(model / total, 3), transport: round(stats.transportMs / total, 3), logging: round(stats.loggingMs / total, 3) },
       perSampleMs: {
@@ -194,15 +211,43 @@ function result(runs: Measured[], modelOnly: number, flags: BenchSessionFlags, c
   };
 }
 
+/** CPU (ms) of each thread of a process by thread id, from /proc. */
+function threadCpuMs(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) out.set(tid, processCpuMs(pid, Number(tid)));
+  return out;
+}
+
+/** Each non-main thread's CPU between two snapshots, busiest first. */
+function threadDeltas(before: Map<string, number>, after: Map<string, number>, main: string): number[] {
+  const deltas: number[] = [];
+  for (const [tid, ms] of after) if (tid !== main && Number.isFinite(ms)) deltas.push(ms - (before.get(tid) ?? 0));
+  return deltas.sort((a, b) => b - a);
+}
+
+/** Rank-wise sums of descending lists (the busiest thread of each run, the second busiest, ...). */
+function rankedSum(lists: number[][]): number[] {
+  const out: number[] = [];
+  for (const l of lists) l.forEach((v, i) => (out[i] = (out[i] ?? 0) + v));
+  return out;
+}
+
 function formatResult(r: ReturnType<typeof result>): string {
   const { headline: h, detail: d } = r;
   return [
-    `${d.commit}: ${d.sessions} sessions (${d.perSessionSamplesPerSecond.join(', ')} samples/s) after a warm-up session`,
+    `${d.commit}: ${d.sessions} sessions (${d.perSessionSamplesPerSecond.join(', ')} samples/s; API CPU ${d.perSessionApiCpuMsPerSample.join(', ')} ms per sample) after ${d.warmupSessions} warm-up sessions`,
     `session: ${d.samples} samples (${d.mode}, T=${d.threshold}, ${d.localExits} local exits, ${d.missed} device misses), ${d.events} events persisted in ${d.pipelineSeconds} s`,
     `  session            ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
     `  ratio              ${h.ratio}`,
     `  API CPU            ${h.apiCpuMsPerSample} ms per sample (user + system, all of its threads; main thread ${h.apiMainThreadCpuMsPerSample})`,
+    `  other threads      ${d.otherThreadsCpuMsPerSample.join(', ')} ms per sample (the API's busiest threads after main: the devices' fleet, then V8 helpers)`,
     `  database CPU       ${h.dbCpuMsPerSample} ms per sample (the backends serving the API, when the server runs on this machine)`,
     `  log commits        ${d.appendCommitsPerSample} per sample (the batching writer's transactions)`,
     `  time per sample    model ${d.perSampleMs.model} ms, transport ${d.perSampleMs.transport} ms, logging ${d.perSampleMs.logging} ms` +

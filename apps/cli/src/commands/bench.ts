@@ -76,7 +76,8 @@ export function registerBenchSessionCommand(program: Command): void {
       return v;
     }, 'production')
     .option('--window <n>', 'samples in flight per session (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
-    .option('--repeat <n>', 'measured sessions of the whole test split, back to back after a warm-up session (their samples/s is the total)', intFlag('--repeat', 1), 3)
+    .option('--repeat <n>', 'measured sessions of the whole test split, back to back after the warm-up sessions (their samples/s is the total)', intFlag('--repeat', 1), 3)
+    .option('--warmup <n>', 'unmeasured sessions of the whole test split first, for the JIT to settle', intFlag('--warmup', 1), 3)
     .option('--root <dir>', "checkout whose API and model code are measured (default: this one); e.g. a worktree of an older commit, measured by this benchmark's method")
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: BenchSessionFlags) => (await import('./bench-session')).runBenchSessionCommand(flags));

@@ -1,4 +1,4 @@
-import type { SessionStarted, StoredEvent, StreamStarted } from '@ddnn/contracts';
+import { sampleTraffic, type SessionStarted, type StoredEvent, type StreamStarted } from '@ddnn/contracts';
 import { syntheticSessionEvents } from '@ddnn/policies';
 import { deviceSide, parseWindowsParam, type PickedRun, windowsParam } from './compare';
 
@@ -46,7 +46,8 @@ describe('the device side of a compared run', () => {
   const inside = (lo: number, hi: number) => (e: StoredEvent) => !('sampleIndex' in e.data) || (e.data.sampleIndex >= lo && e.data.sampleIndex <= hi);
   // The browser test holds the page to a full count by hand (libs/testing countDeviceSide) on a real stream.
   const missedOf = (es: StoredEvent[], id: string) => es.filter((e) => e.type === 'DeviceMissed' && e.data.deviceId === id).length;
-  const sentOf = (es: StoredEvent[], id: string) => es.reduce((b, e) => b + (e.type === 'BytesTransferred' && !e.data.shadow && e.data.from === id ? e.data.bytes : 0), 0);
+  const sentOf = (es: StoredEvent[], id: string) =>
+    es.reduce((b, e) => b + (sampleTraffic(e)?.messages.reduce((x, m) => x + (!m.shadow && m.from === id ? m.bytes : 0), 0) ?? 0), 0);
 
   it('counts a whole run: its samples, misses and bytes per device as logged', () => {
     const got = deviceSide('run', events, null);

@@ -1,3 +1,4 @@
+import { sampleTraffic } from '@ddnn/contracts';
 import { syntheticSessionEvents } from '@ddnn/policies';
 import { buildReplay, clampPosition } from './replay';
 
@@ -12,11 +13,20 @@ describe('buildReplay', () => {
       const x = exits[i].data as { sampleIndex: number; tier: string };
       expect(f.sampleIndex).toBe(x.sampleIndex);
       expect(f.exit!.tier).toBe(x.tier);
-      const bytes = events.reduce((s, e) => s + (e.type === 'BytesTransferred' && !e.data.shadow && e.data.sampleIndex === f.sampleIndex ? e.data.bytes : 0), 0);
-      expect(f.bytes).toBe(bytes);
+      const traffic = events.map(sampleTraffic).filter((t) => t?.sampleIndex === f.sampleIndex);
+      expect(traffic).toHaveLength(1);
+      const live = traffic[0]!.messages.filter((m) => !m.shadow);
+      expect(f.bytes).toBe(live.reduce((s, m) => s + m.bytes, 0));
+      expect(f.bytes).toBeGreaterThan(0);
     });
     expect(model.started?.sessionId).toBe('s1');
     expect(model.end?.kind).toBe('completed');
+  });
+
+  it('replays a log with one BytesTransferred per message (logs before MessagesTransferred) the same', () => {
+    const old = syntheticSessionEvents({ sessionId: 's1', samples: 40, seed: 3, mode: 'research', thresholds: { local: 0.6 }, missScores: 0.1, perMessageTraffic: true });
+    expect(old.some((e) => e.type === 'BytesTransferred') && !old.some((e) => e.type === 'MessagesTransferred')).toBe(true);
+    expect(buildReplay(old)).toEqual(model);
   });
 
   it('accumulates accuracy, local exit rate and bytes in decision order', () => {

@@ -1,9 +1,11 @@
 import {
   answersSample,
-  type BytesTransferred,
+  sampleTraffic,
   type DeviceMissed,
   type ExitDecided,
   type ExitTier,
+  type LinkMessage,
+  type SampleTraffic,
   type SampleStarted,
   type SectionEvaluated,
   type SessionStarted,
@@ -22,7 +24,8 @@ export interface SampleFrame {
   exitChecks: ExitDecided[];
   /** The live exit that answered, null while undecided. */
   exit: ExitDecided | null;
-  transfers: BytesTransferred[];
+  /** Its link messages, live and shadow, in log order. */
+  transfers: LinkMessage[];
   missed: DeviceMissed[];
   /** Counted (non-shadow) bytes for this sample. */
   bytes: number;
@@ -99,10 +102,14 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
         }
         break;
       }
-      case 'BytesTransferred': {
-        const f = frame(e.data.sampleIndex);
-        f.transfers.push(e.data);
-        if (!e.data.shadow) f.bytes += e.data.bytes;
+      case 'BytesTransferred':
+      case 'MessagesTransferred': {
+        const t = sampleTraffic(e) as SampleTraffic;
+        const f = frame(t.sampleIndex);
+        for (const m of t.messages) {
+          f.transfers.push(m);
+          if (!m.shadow) f.bytes += m.bytes;
+        }
         break;
       }
       case 'DeviceMissed':

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { DeviceView, ProfileCreatedResponse, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { sampleTraffic, type DeviceView, type ProfileCreatedResponse, type SessionEventsPage, type SessionView, type StoredEvent } from '@ddnn/contracts';
 import { deviceMain, type RunningProcess, startNode, waitFor } from '@ddnn/testing';
 import { ADMIN_TOKEN, launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
 
@@ -83,7 +83,8 @@ describe('the dashboard in chromium against the real API', () => {
     expect(exits).toHaveLength(12);
     const k = 7;
     const target = exits[k - 1];
-    const bytes = events.reduce((s, e) => s + (e.type === 'BytesTransferred' && !e.data.shadow && e.data.sampleIndex === target.sampleIndex ? e.data.bytes : 0), 0);
+    const traffic = events.map(sampleTraffic).find((t) => t?.sampleIndex === target.sampleIndex);
+    const bytes = traffic!.messages.reduce((s, m) => s + (m.shadow ? 0 : m.bytes), 0);
 
     await page.goto(`${platform.url}/replay?session=${sessionId}`);
     await page.getByTestId('replay-position').getByText('1 / 12').waitFor();

@@ -49,7 +49,7 @@ export function isMetricName(value: unknown): value is MetricName {
 /**
  * What a metric is measured over. All absent: the whole fleet (every run). `runId` narrows to one session or
  * stream; `deviceId` to one end device (its sections, misses, agreement, latency); `link` to one link of the
- * hierarchy, written `<from>-><to>` with the node ids of BytesTransferred (device id, edge name, `local`, `cloud`).
+ * hierarchy, written `<from>-><to>` with the node ids of the link messages (device id, edge name, `local`, `cloud`).
  */
 export interface MetricSubject {
   runId?: string;

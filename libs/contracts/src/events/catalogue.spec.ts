@@ -13,6 +13,7 @@ describe('event catalogue', () => {
       'SectionEvaluated',
       'ExitDecided',
       'BytesTransferred',
+      'MessagesTransferred',
       'DeviceMissed',
       'SessionCompleted',
       'SessionAborted',

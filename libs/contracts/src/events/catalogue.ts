@@ -13,6 +13,7 @@ import type {
   BytesTransferred,
   DeviceMissed,
   ExitDecided,
+  MessagesTransferred,
   SampleStarted,
   SectionEvaluated,
   SessionAborted,
@@ -40,7 +41,9 @@ export interface EventCatalogue {
   SampleStarted: SampleStarted;
   SectionEvaluated: SectionEvaluated;
   ExitDecided: ExitDecided;
+  /** Logs written before MessagesTransferred: one event per message (read them through sampleTraffic). */
   BytesTransferred: BytesTransferred;
+  MessagesTransferred: MessagesTransferred;
   DeviceMissed: DeviceMissed;
   SessionCompleted: SessionCompleted;
   SessionAborted: SessionAborted;
@@ -70,6 +73,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   SectionEvaluated: 1,
   ExitDecided: 1,
   BytesTransferred: 1,
+  MessagesTransferred: 1,
   DeviceMissed: 1,
   SessionCompleted: 1,
   SessionAborted: 1,

@@ -115,9 +115,8 @@ export interface ExitDecided {
   label: number | null;
   shadow: boolean;
 }
-export interface BytesTransferred {
-  sessionId: string;
-  sampleIndex: number;
+/** One message over one link of the hierarchy for a sample. */
+export interface LinkMessage {
   /** Node ids: device id, edge name, `local` or `cloud`. */
   from: string;
   to: string;
@@ -125,6 +124,38 @@ export interface BytesTransferred {
   bytes: number;
   /** Shadow traffic (research mode) is logged but not counted as transferred. */
   shadow: boolean;
+}
+/** One message of a sample: what logs written before MessagesTransferred hold, one event per message. */
+export interface BytesTransferred extends LinkMessage {
+  sessionId: string;
+  sampleIndex: number;
+}
+/** Every message of one sample, in the order sent: one event where a sample used to log one per message. */
+export interface MessagesTransferred {
+  sessionId: string;
+  sampleIndex: number;
+  messages: LinkMessage[];
+}
+
+/** A sample's traffic as one event of either shape records it. */
+export interface SampleTraffic {
+  sessionId: string;
+  sampleIndex: number;
+  messages: readonly LinkMessage[];
+}
+
+/** The event types that record link messages: today's, and the one logs written before it hold. */
+export const TRAFFIC_EVENT_TYPES = ['MessagesTransferred', 'BytesTransferred'] as const;
+
+/**
+ * The link messages an event records: a MessagesTransferred's list, or the one message of a BytesTransferred (logs
+ * written before MessagesTransferred); null for any other event. Every reader of traffic goes through here.
+ */
+export function sampleTraffic(e: { type: string; data: unknown }): SampleTraffic | null {
+  if (e.type === 'MessagesTransferred') return e.data as MessagesTransferred;
+  if (e.type !== 'BytesTransferred') return null;
+  const { sessionId, sampleIndex, from, to, kind, bytes, shadow } = e.data as BytesTransferred;
+  return { sessionId, sampleIndex, messages: [{ from, to, kind, bytes, shadow }] };
 }
 export interface DeviceMissed {
   sessionId: string;

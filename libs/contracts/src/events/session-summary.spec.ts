@@ -1,4 +1,4 @@
-import type { NewEvent } from './catalogue';
+import { sampleTraffic, type NewEvent } from './catalogue';
 import { bytesByLink, emptySessionSummary, foldSessionSummary, RECENT_DECISIONS } from './session-summary';
 import { storedEventBuilder } from './stored-events';
 
@@ -20,9 +20,34 @@ const log: NewEvent[] = [
   { type: 'ExitDecided', data: { sessionId: sid, sampleIndex: 1, tier: 'cloud', eta: 0.3, threshold: null, policy: 'p', exited: true, prediction: 0, label: 1, shadow: false } },
 ];
 
+/** The same log as the engine writes it today: each sample's messages in one MessagesTransferred after its checks. */
+function oneEventPerSample(events: NewEvent[]): NewEvent[] {
+  const out: NewEvent[] = [];
+  const flush = (i: number) => {
+    const messages = events.flatMap((e) => (e.type === 'BytesTransferred' && e.data.sampleIndex === i ? [sampleTraffic(e)!.messages[0]] : []));
+    out.push({ type: 'MessagesTransferred', data: { sessionId: sid, sampleIndex: i, messages } });
+  };
+  events.forEach((e, k) => {
+    if (e.type !== 'BytesTransferred') out.push(e);
+    const next = events[k + 1];
+    if (e.type !== 'SessionStarted' && 'sampleIndex' in e.data && (!next || next.type === 'SampleStarted')) flush(e.data.sampleIndex);
+  });
+  return out;
+}
+
 describe('foldSessionSummary (the API on demand, the stored projection by subscription)', () => {
   const events = log.map((e) => stored(e));
   const summary = events.reduce(foldSessionSummary, emptySessionSummary(sid));
+
+  it('reads a sample\'s messages from one MessagesTransferred as from a BytesTransferred per message (older logs)', () => {
+    const today = oneEventPerSample(log);
+    expect(today.filter((e) => e.type === 'MessagesTransferred')).toHaveLength(2);
+    expect(today.some((e) => e.type === 'BytesTransferred')).toBe(false);
+    const folded = today.map((e) => stored(e)).reduce(foldSessionSummary, emptySessionSummary(sid));
+    // Only the count of events (and so the checkpoint) differs: 2 events where there were 4.
+    expect({ ...folded, events: 0, checkpoint: '' }).toEqual({ ...summary, events: 0, checkpoint: '' });
+    expect(folded.events).toBe(summary.events - 2);
+  });
 
   it('counts decided samples by their answering exit, ignoring shadow work', () => {
     expect(summary).toMatchObject({

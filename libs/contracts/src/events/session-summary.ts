@@ -1,4 +1,4 @@
-import { answersSample, MISS_REASONS, type ExitTier, type StoredEvent } from './catalogue';
+import { answersSample, MISS_REASONS, sampleTraffic, type ExitTier, type LinkMessage, type SampleTraffic, type StoredEvent } from './catalogue';
 import type { DeviceSessionStats, ExitTierStats, RecentDecision, SessionSummary } from './projections';
 
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
@@ -142,22 +142,9 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       s.bytes.perSample = s.bytes.total / s.samplesDecided;
       break;
     }
-    case 'BytesTransferred': {
-      const d = event.data;
-      if (d.shadow) {
-        s.bytes.shadowTotal += d.bytes;
-        break;
-      }
-      const links = s.bytes.links;
-      const link = links.find((l) => l.from === d.from && l.to === d.to && l.kind === d.kind);
-      if (link) {
-        link.messages += 1;
-        link.bytes += d.bytes;
-      } else {
-        links.push({ from: d.from, to: d.to, kind: d.kind, messages: 1, bytes: d.bytes });
-        links.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.kind.localeCompare(b.kind));
-      }
-      s.bytes.total += d.bytes;
+    case 'BytesTransferred':
+    case 'MessagesTransferred': {
+      for (const d of (sampleTraffic(event) as SampleTraffic).messages) countMessage(s, d);
       s.bytes.perSample = s.samplesDecided ? s.bytes.total / s.samplesDecided : null;
       break;
     }
@@ -193,6 +180,24 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
 }
 
 /** A decided sample whose label is known counts toward accuracy, overall and at the tier that answered it. */
+/** Adds one link message to the summary: shadow traffic to its own total, the rest by link. */
+function countMessage(s: SessionSummary, d: LinkMessage): void {
+  if (d.shadow) {
+    s.bytes.shadowTotal += d.bytes;
+    return;
+  }
+  const links = s.bytes.links;
+  const link = links.find((l) => l.from === d.from && l.to === d.to && l.kind === d.kind);
+  if (link) {
+    link.messages += 1;
+    link.bytes += d.bytes;
+  } else {
+    links.push({ from: d.from, to: d.to, kind: d.kind, messages: 1, bytes: d.bytes });
+    links.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.kind.localeCompare(b.kind));
+  }
+  s.bytes.total += d.bytes;
+}
+
 function countLabel(s: SessionSummary, exit: ExitTier, prediction: number, label: number): void {
   const tier = s.exits[exit];
   s.labelled += 1;

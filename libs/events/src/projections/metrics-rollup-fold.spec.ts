@@ -3,8 +3,8 @@ import { simulatedSession } from '../../test/fixtures';
 import { foldRollup, mergeCells, parseSampleKey, sampleKey, samplesTouched, type RollupCell, type RollupCellDelta, type SampleRollupState } from './metrics-rollup-fold';
 
 /** Two sessions' events, interleaved sample by sample, a second apart (so they span two one-minute buckets). */
-function twoSessions(): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
-  const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40) }));
+function twoSessions(opts: { perMessageTraffic?: boolean } = {}): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
+  const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40, opts) }));
   const builders = runs.map((r) => storedEventBuilder({ streamId: streamIds.session(r.id) }));
   const events: StoredEvent[] = [];
   const t0 = Date.parse('2026-01-01T00:00:30.000Z');
@@ -79,6 +79,45 @@ describe('metrics rollup fold', () => {
     }
     // Sessions end: nothing is left waiting for a label.
     expect(whole.states.size).toBe(0);
+  });
+
+  it('counts a log with a BytesTransferred per message (before MessagesTransferred) into the same cells', () => {
+    const today = twoSessions();
+    const older = twoSessions({ perMessageTraffic: true });
+    expect(older.events.length).toBeGreaterThan(today.events.length);
+    const cells = foldInBatches(today.events, 50).cells;
+    expect(foldInBatches(older.events, 50).cells).toEqual(cells);
+    // Every message reached its link's cells: counted bytes by link, hour cells, equal what the session sent.
+    const hourly = new Map<string, number>();
+    for (const [k, c] of cells) {
+      const [res, , run, scope, key] = JSON.parse(k) as [number, number, string, string, string];
+      if (res === 3_600_000 && run === 'r1' && scope === 'link') hourly.set(key.replace('->', '>'), c.bytes ?? 0);
+    }
+    expect(Object.fromEntries(hourly)).toEqual(today.truth[0].bytesByLink);
+  });
+
+  it('counts agreement with the decision and with the peers\' one most-voted class, per device and summed per run', () => {
+    const sessionId = 'agree';
+    const at = '2026-01-01T00:00:10.000Z';
+    const e = storedEventBuilder({ streamId: streamIds.session(sessionId) });
+    const votesOf = [
+      { prediction: 0, votes: [0, 0, 1, 1, 2] }, // peers of a 0: [0,1,1,2] -> 1; of a 1: [0,0,1,2] -> 0; of the 2: a tie
+      { prediction: 1, votes: [1, 1, 1] }, // peers [1,1] -> 1
+      { prediction: 2, votes: [2] }, // no peers
+    ];
+    const events = votesOf.flatMap(({ prediction, votes }, i) => [
+      ...votes.map((v, k) =>
+        e('SectionEvaluated', { sessionId, sampleIndex: i, tier: 'device', node: `d${k}`, view: k, probabilities: [0, 1, 2].map((c) => (c === v ? 0.8 : 0.1)), entropy: 0.5, latencyMs: 1, shadow: false }, at),
+      ),
+      e('ExitDecided', { sessionId, sampleIndex: i, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction, label: null, shadow: false }, at),
+    ]);
+    const cells = foldRollup(events, new Map()).cells.filter((c) => c.resolution === 60_000);
+    const pick = ({ agreeN, agree, peerAgreeN, peerAgree }: RollupCell) => ({ agreeN, agree, peerAgreeN, peerAgree });
+    expect(pick(cells.find((c) => c.scope === 'run')!.cell)).toEqual({ agreeN: 9, agree: 6, peerAgreeN: 7, peerAgree: 3 });
+    const device = (k: number) => pick(cells.find((c) => c.scope === 'device' && c.key === `d${k}`)!.cell);
+    expect(device(0)).toEqual({ agreeN: 3, agree: 3, peerAgreeN: 2, peerAgree: 1 });
+    expect(device(2)).toEqual({ agreeN: 2, agree: 1, peerAgreeN: 2, peerAgree: 1 });
+    expect(device(4)).toEqual({ agreeN: 1, agree: 0, peerAgreeN: undefined, peerAgree: undefined });
   });
 
   it('leaves its inputs alone: the stored states it was given and the events', () => {

@@ -1,4 +1,4 @@
-import { answersSample, linkId, streamIds, type ExitTier, type MissReason, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, linkId, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
 import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -106,17 +106,28 @@ export function parseSampleKey(k: string): { runId: string; sampleIndex: number 
 class BatchCells {
   private readonly byResolution = ROLLUP_RESOLUTIONS.map(() => new Map<number, Map<string, Map<string, RollupCellDelta>>>());
   readonly list: RollupCellDelta[] = [];
+  // The cells of the last (instant, run) added to, per resolution: a sample's dozens of additions share them.
+  private lastAt = NaN;
+  private lastRun = '';
+  private readonly lastCells: Map<string, RollupCellDelta>[] = [];
 
   /** Adds `delta` (not kept: its numbers are copied) to the cell of each resolution holding `at`. */
   add(at: number, runId: string, scope: RollupScope, key: string, delta: RollupCell): void {
+    const same = at === this.lastAt && runId === this.lastRun;
+    this.lastAt = at;
+    this.lastRun = runId;
     for (let r = 0; r < ROLLUP_RESOLUTIONS.length; r++) {
       const resolution = ROLLUP_RESOLUTIONS[r];
       const bucket = Math.floor(at / resolution) * resolution;
-      const buckets = this.byResolution[r];
-      let runs = buckets.get(bucket);
-      if (!runs) buckets.set(bucket, (runs = new Map()));
-      let cells = runs.get(runId);
-      if (!cells) runs.set(runId, (cells = new Map()));
+      let cells = same ? this.lastCells[r] : undefined;
+      if (!cells) {
+        const buckets = this.byResolution[r];
+        let runs = buckets.get(bucket);
+        if (!runs) buckets.set(bucket, (runs = new Map()));
+        cells = runs.get(runId);
+        if (!cells) runs.set(runId, (cells = new Map()));
+        this.lastCells[r] = cells;
+      }
       // Scopes hold no ':', so scope:key names one (scope, key) pair.
       const name = `${scope}:${key}`;
       let entry = cells.get(name);
@@ -164,15 +175,18 @@ export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIn
   return [...seen.values()];
 }
 
-/** The one class most of `votes` name; null for fewer than two votes or a tie at the top. */
-function pluralityOf(votes: number[]): number | null {
-  if (votes.length < 2) return null;
-  const counts = new Map<number, number>();
-  for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
+/**
+ * The one class most of a device's peers name, from the votes of every device (`votes`: class -> devices) less the
+ * device's own (`own`); null for fewer than two peers or a tie at the top. Counted once per sample, not per device.
+ */
+function peerPlurality(votes: Map<number, number>, own: number, peers: number): number | null {
+  if (peers < 2) return null;
   let best: number | null = null;
   let top = 0;
   let tied = false;
-  for (const [v, c] of counts) {
+  for (const [v, n] of votes) {
+    const c = v === own ? n - 1 : n;
+    if (c === 0) continue;
     if (c > top) [best, top, tied] = [v, c, false];
     else if (c === top) tied = true;
   }
@@ -212,8 +226,15 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
     s.counted = true;
   };
 
+  // Events of one commit share their createdAt: parsed once.
+  let lastCreatedAt = '';
+  let lastAt = NaN;
   for (const e of events) {
-    const at = Date.parse(e.createdAt);
+    if (e.createdAt !== lastCreatedAt) {
+      lastCreatedAt = e.createdAt;
+      lastAt = Date.parse(e.createdAt);
+    }
+    const at = lastAt;
     if (!Number.isFinite(at)) continue;
     const labelled = labelOf(e);
     if (labelled) {
@@ -260,13 +281,25 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         if (bin !== null) delta.confidence = { [d.tier]: { [bin]: 1 } };
         add(at, d.sessionId, 'run', '', delta);
         const answered = Object.entries(s.devices ?? {});
+        const votes = new Map<number, number>();
+        for (const [, own] of answered) votes.set(own, (votes.get(own) ?? 0) + 1);
+        // The run's cell takes the sum of its devices' agreements in one addition.
+        let agree = 0;
+        let peerAgreeN = 0;
+        let peerAgree = 0;
         for (const [deviceId, own] of answered) {
           const agreement: RollupCell = { agreeN: 1, agree: own === d.prediction ? 1 : 0 };
-          const peers = pluralityOf(answered.filter(([other]) => other !== deviceId).map(([, p]) => p));
-          if (peers !== null) Object.assign(agreement, { peerAgreeN: 1, peerAgree: own === peers ? 1 : 0 });
-          add(at, d.sessionId, 'run', '', agreement);
+          const peers = peerPlurality(votes, own, answered.length - 1);
+          if (peers !== null) {
+            agreement.peerAgreeN = 1;
+            agreement.peerAgree = own === peers ? 1 : 0;
+            peerAgreeN++;
+            peerAgree += agreement.peerAgree;
+          }
+          agree += agreement.agree as number;
           add(at, d.sessionId, 'device', deviceId, agreement);
         }
+        if (answered.length) add(at, d.sessionId, 'run', '', peerAgreeN ? { agreeN: answered.length, agree, peerAgreeN, peerAgree } : { agreeN: answered.length, agree });
         s.decided = { at, tier: d.tier, prediction: d.prediction, bin };
         delete s.devices;
         delete s.confidence;
@@ -282,12 +315,19 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         add(at, d.sessionId, 'device', d.deviceId, delta);
         break;
       }
-      case 'BytesTransferred': {
-        const d = e.data;
-        if (d.shadow || !finite(d.bytes)) break;
-        const delta: RollupCell = { messages: 1, bytes: d.bytes };
-        add(at, d.sessionId, 'run', '', delta);
-        add(at, d.sessionId, 'link', linkId(d.from, d.to), delta);
+      case 'BytesTransferred':
+      case 'MessagesTransferred': {
+        const t = sampleTraffic(e) as SampleTraffic;
+        // The run's cell takes the sample's counted messages in one addition; each link's cell its own.
+        let messages = 0;
+        let bytes = 0;
+        for (const d of t.messages) {
+          if (d.shadow || !finite(d.bytes)) continue;
+          messages++;
+          bytes += d.bytes;
+          add(at, t.sessionId, 'link', linkId(d.from, d.to), { messages: 1, bytes: d.bytes });
+        }
+        if (messages) add(at, t.sessionId, 'run', '', { messages, bytes });
         break;
       }
       case 'SessionCompleted':

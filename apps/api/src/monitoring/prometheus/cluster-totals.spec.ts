@@ -35,6 +35,21 @@ describe('cluster totals folded from the log', () => {
     expect(t.size).toBe(6);
   });
 
+  it('counts a sample\'s MessagesTransferred as the BytesTransferred per message older logs hold', () => {
+    const messages = [
+      { from: 'd', to: 'local', kind: 'scores', bytes: 12, shadow: false },
+      { from: 'e', to: 'local', kind: 'scores', bytes: 12, shadow: false },
+      { from: 'd', to: 'cloud', kind: 'features', bytes: 128, shadow: false },
+      { from: 'd', to: 'cloud', kind: 'raw', bytes: 3072, shadow: true },
+    ];
+    const today = foldTotals([ev('session-a', 'MessagesTransferred', { sessionId: 'a', sampleIndex: 0, messages })]);
+    const older = foldTotals(messages.map((m) => ev('session-a', 'BytesTransferred', { sessionId: 'a', sampleIndex: 0, ...m })));
+    expect(today).toEqual(older);
+    expect(today.get(totalsKey('ddnn_transferred_bytes_total', { kind: 'scores' }))).toBe(24);
+    expect(today.get(totalsKey('ddnn_transferred_bytes_total', { kind: 'features' }))).toBe(128);
+    expect(today.size).toBe(2);
+  });
+
   it('buckets live device and edge latencies per bucket, with their sum and count, and skips absurd ones', () => {
     const s = 'session-a';
     const section = (tier: string, latencyMs: number, shadow = false) => ev(s, 'SectionEvaluated', { sessionId: 'a', sampleIndex: 0, tier, node: 'n', probabilities: [1], entropy: 0, latencyMs, shadow });

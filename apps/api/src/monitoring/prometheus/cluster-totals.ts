@@ -1,4 +1,4 @@
-import { answersSample, ALERT_SEVERITIES, MISS_REASONS, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, ALERT_SEVERITIES, MISS_REASONS, sampleTraffic, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
 
 /** Upper bounds (seconds) of the device latency histogram's buckets: a section answers in ms to seconds. */
 export const DEVICE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -75,7 +75,10 @@ export function foldTotals(events: readonly StoredEvent[], into: TotalsDelta = n
         if (answersSample(e.data)) add(into, CLUSTER_METRICS.exits.name, 'tier', e.data.tier, 1);
         break;
       case 'BytesTransferred':
-        if (!e.data.shadow && Number.isFinite(e.data.bytes)) add(into, CLUSTER_METRICS.bytes.name, 'kind', e.data.kind, e.data.bytes);
+      case 'MessagesTransferred':
+        for (const m of (sampleTraffic(e) as SampleTraffic).messages) {
+          if (!m.shadow && Number.isFinite(m.bytes)) add(into, CLUSTER_METRICS.bytes.name, 'kind', m.kind, m.bytes);
+        }
         break;
       case 'DeviceMissed':
         add(into, CLUSTER_METRICS.misses.name, 'reason', e.data.reason, 1);
