@@ -17,14 +17,16 @@ export interface ForwardMode {
   onStats?: (section: string, prefix: string, stats: BatchStats) => void;
   /** Training only: each unit of a float hidden layer is zeroed with probability `rate` (inverted drop-out, seeded). */
   hiddenDropout?: { rate: number; rng: Rng };
+  /** Training only: each value of a device's feature map is withheld from the cloud with probability `rate` (inverted, seeded). */
+  cloudInputDropout?: { rate: number; rng: Rng };
 }
 
 /** Inverted drop-out: keeps each unit with probability 1 - rate and scales it by 1 / (1 - rate). */
-function dropUnits(h: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+function dropUnits<T extends tf.Tensor>(h: T, rate: number, rng: Rng): T {
   const keep = 1 - rate;
   const mask = new Float32Array(h.size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.chance(keep) ? 1 / keep : 0;
-  return tf.mul(h, tf.tensor2d(mask, h.shape)) as tf.Tensor2D;
+  return tf.mul(h, tf.tensor(mask, h.shape)) as T;
 }
 
 function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix: string, x: tf.Tensor): tf.Tensor {
@@ -210,7 +212,9 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
     const w = weights[name];
     const map = convpBlocks(inputs.views[i], w, name, t.device.filters.length, 2, mode, true, inputs.prepared?.[i]);
     deviceScores.push(exitHead(map, w, name, mode));
-    deviceMaps.push(masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map);
+    const sent = masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map;
+    const drop = mode.training ? mode.cloudInputDropout : undefined;
+    deviceMaps.push(drop && drop.rate > 0 ? dropUnits(sent, drop.rate, drop.rng) : sent);
   });
   const local = aggregateScores(deviceScores, masks, t.local.aggregator, weights['local'], mode);
   const edgeScores: tf.Tensor2D[] = [];

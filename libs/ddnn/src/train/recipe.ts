@@ -34,6 +34,13 @@ export interface TrainingRecipe {
   weightAverage?: number;
   /** Drop-out rate of the float hidden layers of the edge and cloud exits in training (absent = 0). */
   hiddenDropout?: number;
+  /**
+   * Drop-out rate of the devices' feature maps on their way to the upper tiers in training (each value withheld
+   * independently; the devices' own and the local exits see them whole). Absent = 0.
+   */
+  cloudInputDropout?: number;
+  /** Label smoothing of the cloud exit's loss: the target puts this mass evenly over the classes. Absent = 0. */
+  cloudLabelSmoothing?: number;
   /** The validation score weighs the intact model and every single dead device half and half (absent = false). */
   validateFailures?: boolean;
 }

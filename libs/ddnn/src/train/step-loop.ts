@@ -4,7 +4,7 @@ import type { BatchStats } from '../layers/batchnorm';
 import { forwardModel, type ForwardMode } from '../model/forward';
 import type { ExitMetric } from '../model/model';
 import { sectionNames, type Topology } from '../model/topology';
-import { dropoutMasks } from './dropout-masks';
+import { liveMasks } from './dropout-masks';
 import { accuracy, crossEntropy, exitLossWeights, exitList, maskedMean } from './losses';
 import { disposeBatch, makeBatch, type Batch } from './training-batch';
 import type { TrainingVariables } from './variables';
@@ -27,6 +27,9 @@ export interface StepLoop {
   /** The run's generator: the drop-out masks here, each epoch's shuffle in the caller (one stream, so a seed replays the run). */
   rng: Rng;
   hiddenDropout?: ForwardMode['hiddenDropout'];
+  cloudInputDropout?: ForwardMode['cloudInputDropout'];
+  /** Label smoothing of the cloud exit's targets (0: one-hot). */
+  cloudLabelSmoothing: number;
   /** Folded after every step. */
   average: WeightAverage | null;
   /**
@@ -48,15 +51,17 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
   const sums = names.map(() => ({ loss: 0, hit: 0, count: 0 }));
   for (let start = 0; start < order.length; start += batchSize) {
     const batch = loop.fullBatch ?? makeBatch(loop.ds, topology, order.slice(start, start + batchSize), true, loop.augment);
-    const masks = dropoutMasks(batch.size, topology.devices.length, loop.deviceDropout, loop.eachDeviceDropout, loop.rng);
+    const masks = liveMasks(batch.presentRaw, loop.deviceDropout, loop.eachDeviceDropout, loop.rng);
     let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
     const stats: { section: string; prefix: string; s: BatchStats }[] = [];
     const onStats = loop.runningStats ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
     loop.optimizer.minimize(
       () => {
-        const out = exitList(forwardModel(topology, vars.bySection, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats, hiddenDropout: loop.hiddenDropout }));
+        const mode = { training: true, onStats, hiddenDropout: loop.hiddenDropout, cloudInputDropout: loop.cloudInputDropout };
+        const out = exitList(forwardModel(topology, vars.bySection, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, mode));
+        const smoothed = loop.cloudLabelSmoothing > 0 ? tf.add(tf.mul(batch.labels, 1 - loop.cloudLabelSmoothing), loop.cloudLabelSmoothing / batch.labels.shape[1]) as tf.Tensor2D : batch.labels;
         const losses = out.map((s, i) => {
-          const ce = crossEntropy(s, batch.labels);
+          const ce = crossEntropy(s, i === out.length - 1 ? smoothed : batch.labels);
           return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
         });
         kept = { losses: losses.map((l) => tf.keep(l)), preds: out.map((s) => tf.keep(tf.argMax(s, 1) as tf.Tensor1D)) };
