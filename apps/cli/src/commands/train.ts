@@ -18,8 +18,7 @@ interface TrainFlags extends TopologyFlags {
   patience?: number;
   weightAverage?: number;
   hiddenDropout?: number;
-  cloudInputDropout?: number;
-  cloudLabelSmoothing?: number;
+  detachDeviceExits?: boolean;
   validateFailures?: boolean;
   threshold?: number;
   json?: boolean;
@@ -55,8 +54,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--patience <n>', 'epochs without a better validation score before stopping (0 = never)', intFlag('--patience', 0))
     .option('--weight-average <decay>', 'decay of the moving average of the weights that is validated and saved (0 = the last step\'s weights)', numberFlag('--weight-average', 0, 0.99999))
     .option('--hidden-dropout <rate>', 'drop-out rate of the float hidden layers of the edge and cloud exits in training', numberFlag('--hidden-dropout', 0, 0.9))
-    .option('--cloud-input-dropout <rate>', "drop-out rate of the devices' feature maps on their way to the cloud in training", numberFlag('--cloud-input-dropout', 0, 0.9))
-    .option('--cloud-label-smoothing <e>', "label smoothing of the cloud exit's loss", numberFlag('--cloud-label-smoothing', 0, 0.5))
+    .option('--detach-device-exits', "the device exits read the devices' features without training them (only the upper tiers' losses do)")
     .option('--validate-failures', 'score validation over the intact model and every single dead device, half and half')
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
@@ -91,8 +89,7 @@ export function registerTrainCommand(program: Command): void {
         patience: flags.patience,
         weightAverage: flags.weightAverage,
         hiddenDropout: flags.hiddenDropout,
-        cloudInputDropout: flags.cloudInputDropout,
-        cloudLabelSmoothing: flags.cloudLabelSmoothing,
+        detachDeviceExits: flags.detachDeviceExits,
         validateFailures: flags.validateFailures,
         onEpoch: (r) => {
           if (epochBar) {

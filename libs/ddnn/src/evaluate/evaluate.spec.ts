@@ -31,8 +31,8 @@ describe('exit metrics', () => {
     expect(m.overall).toBe(0.5);
     expect(m.local).toBe(0.5);
     expect(m.cloud).toBe(0.75);
-    // a device's accuracy over the samples it captured
-    expect(m.individual).toEqual([0.75, 2 / 3, null]);
+    // a device's accuracy over every sample: one it did not capture is not answered, so not right
+    expect(m.individual).toEqual([0.75, 0.5, null]);
   });
 
   it('counts the bytes of the devices that sent: scores always, features only when the sample goes on', () => {

@@ -157,7 +157,8 @@ function accuracyOf(probs: Float32Array[], labels: Int32Array): number {
  * Scores a run at threshold T: a sample exits locally iff eta(local) < T, else (3-tier) at the edge iff
  * eta(edge) < T, else in the cloud. Bytes count the messages of every device that sent for a sample (live, and its
  * camera captured it): |C| float32 scores always, the bit-packed features only when the sample does not exit
- * locally. A device's individual accuracy is over the samples it captured.
+ * locally. A device's individual accuracy is over every sample, one its camera did not capture counting as
+ * wrong (it answered nothing), as a device alone would score.
  */
 export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
   const n = run.labels.length;
@@ -184,13 +185,8 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
   const individual = run.devicePredictions.map((pred) => {
     if (!pred) return null;
     let h = 0;
-    let captured = 0;
-    pred.forEach((c, i) => {
-      if (c < 0) return;
-      captured++;
-      if (c === run.labels[i]) h++;
-    });
-    return captured ? h / captured : null;
+    pred.forEach((c, i) => (h += c === run.labels[i] ? 1 : 0));
+    return h / n;
   });
   return {
     threshold,

@@ -17,16 +17,16 @@ export interface ForwardMode {
   onStats?: (section: string, prefix: string, stats: BatchStats) => void;
   /** Training only: each unit of a float hidden layer is zeroed with probability `rate` (inverted drop-out, seeded). */
   hiddenDropout?: { rate: number; rng: Rng };
-  /** Training only: each value of a device's feature map is withheld from the cloud with probability `rate` (inverted, seeded). */
-  cloudInputDropout?: { rate: number; rng: Rng };
+  /** Training only: the device exits read the devices' features without passing gradient into them. */
+  detachDeviceExits?: boolean;
 }
 
 /** Inverted drop-out: keeps each unit with probability 1 - rate and scales it by 1 / (1 - rate). */
-function dropUnits<T extends tf.Tensor>(h: T, rate: number, rng: Rng): T {
+function dropUnits(h: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
   const keep = 1 - rate;
   const mask = new Float32Array(h.size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.chance(keep) ? 1 / keep : 0;
-  return tf.mul(h, tf.tensor(mask, h.shape)) as T;
+  return tf.mul(h, tf.tensor2d(mask, h.shape)) as tf.Tensor2D;
 }
 
 function batchNorm(mode: ForwardMode, section: string, w: SectionTensors, prefix: string, x: tf.Tensor): tf.Tensor {
@@ -80,24 +80,25 @@ export function convpBlocks(
   return h;
 }
 
-function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: ForwardMode): tf.Tensor2D {
+function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: ForwardMode, inputGrad = true): tf.Tensor2D {
   if (!binary) return tf.matMul(x, weight);
-  return mode.training ? binaryDense(x, weight, true) : tf.matMul(x, signOf(weight) as tf.Tensor2D);
+  return mode.training ? binaryDense(x, weight, inputGrad) : tf.matMul(x, signOf(weight) as tf.Tensor2D);
 }
 
 /**
  * Exit head: flatten (H, W, C order) -> [linear -> BatchNorm -> ReLU per hidden layer] -> linear -> BatchNorm;
- * returns class scores [N, C]. Binary sections use sign(w) and have no hidden layers.
+ * returns class scores [N, C]. Binary sections use sign(w) and have no hidden layers. `inputGrad` false (binary
+ * heads): the head trains its own weights but passes no gradient into `features`.
  */
-export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0): tf.Tensor2D {
+export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0, inputGrad = true): tf.Tensor2D {
   const binary = arithmetic.precision === 'binary';
   let h = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
   for (let j = 0; j < hidden; j++) {
-    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
+    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode, j > 0 || inputGrad))) as tf.Tensor2D;
     const drop = mode.training ? mode.hiddenDropout : undefined;
     if (drop && drop.rate > 0) h = dropUnits(h, drop.rate, drop.rng);
   }
-  return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode)) as tf.Tensor2D;
+  return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode, inputGrad || hidden > 0)) as tf.Tensor2D;
 }
 
 /** Aggregates feature maps [N,H,W,f] of several inputs: CC = channel concat (input-major), MP = max, AP = mean. */
@@ -211,10 +212,8 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
     const name = sectionName.device(view);
     const w = weights[name];
     const map = convpBlocks(inputs.views[i], w, name, t.device.filters.length, 2, mode, true, inputs.prepared?.[i]);
-    deviceScores.push(exitHead(map, w, name, mode));
-    const sent = masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map;
-    const drop = mode.training ? mode.cloudInputDropout : undefined;
-    deviceMaps.push(drop && drop.rate > 0 ? dropUnits(sent, drop.rate, drop.rng) : sent);
+    deviceScores.push(exitHead(map, w, name, mode, BINARY, 0, !(mode.training && mode.detachDeviceExits)));
+    deviceMaps.push(masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map);
   });
   const local = aggregateScores(deviceScores, masks, t.local.aggregator, weights['local'], mode);
   const edgeScores: tf.Tensor2D[] = [];

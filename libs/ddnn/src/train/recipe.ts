@@ -35,12 +35,11 @@ export interface TrainingRecipe {
   /** Drop-out rate of the float hidden layers of the edge and cloud exits in training (absent = 0). */
   hiddenDropout?: number;
   /**
-   * Drop-out rate of the devices' feature maps on their way to the upper tiers in training (each value withheld
-   * independently; the devices' own and the local exits see them whole). Absent = 0.
+   * The device exits (and so the local exit, which fuses their scores) read the devices' features without training
+   * them: only the upper tiers' losses shape the devices' conv blocks, the device exits train their own heads.
+   * Absent = false.
    */
-  cloudInputDropout?: number;
-  /** Label smoothing of the cloud exit's loss: the target puts this mass evenly over the classes. Absent = 0. */
-  cloudLabelSmoothing?: number;
+  detachDeviceExits?: boolean;
   /** The validation score weighs the intact model and every single dead device half and half (absent = false). */
   validateFailures?: boolean;
 }

@@ -27,9 +27,7 @@ export interface StepLoop {
   /** The run's generator: the drop-out masks here, each epoch's shuffle in the caller (one stream, so a seed replays the run). */
   rng: Rng;
   hiddenDropout?: ForwardMode['hiddenDropout'];
-  cloudInputDropout?: ForwardMode['cloudInputDropout'];
-  /** Label smoothing of the cloud exit's targets (0: one-hot). */
-  cloudLabelSmoothing: number;
+  detachDeviceExits: boolean;
   /** Folded after every step. */
   average: WeightAverage | null;
   /**
@@ -57,11 +55,10 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
     const onStats = loop.runningStats ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
     loop.optimizer.minimize(
       () => {
-        const mode = { training: true, onStats, hiddenDropout: loop.hiddenDropout, cloudInputDropout: loop.cloudInputDropout };
+        const mode = { training: true, onStats, hiddenDropout: loop.hiddenDropout, detachDeviceExits: loop.detachDeviceExits };
         const out = exitList(forwardModel(topology, vars.bySection, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, mode));
-        const smoothed = loop.cloudLabelSmoothing > 0 ? tf.add(tf.mul(batch.labels, 1 - loop.cloudLabelSmoothing), loop.cloudLabelSmoothing / batch.labels.shape[1]) as tf.Tensor2D : batch.labels;
         const losses = out.map((s, i) => {
-          const ce = crossEntropy(s, i === out.length - 1 ? smoothed : batch.labels);
+          const ce = crossEntropy(s, batch.labels);
           return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);
         });
         kept = { losses: losses.map((l) => tf.keep(l)), preds: out.map((s) => tf.keep(tf.argMax(s, 1) as tf.Tensor1D)) };

@@ -60,8 +60,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     eachDeviceDropout: recipe.eachDeviceDropout ?? 0,
     rng,
     hiddenDropout: recipe.hiddenDropout ? { rate: recipe.hiddenDropout, rng: new Rng(seed, 0xd9) } : undefined,
-    cloudInputDropout: recipe.cloudInputDropout ? { rate: recipe.cloudInputDropout, rng: new Rng(seed, 0xc1) } : undefined,
-    cloudLabelSmoothing: recipe.cloudLabelSmoothing ?? 0,
+    detachDeviceExits: recipe.detachDeviceExits === true,
     average,
     // Without an average, validation between epochs runs the live weights on running BatchNorm statistics.
     runningStats: valBatch && !average ? { momentum: isFullBatch ? 0 : 0.9 } : null,
