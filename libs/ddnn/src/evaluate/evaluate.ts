@@ -70,7 +70,9 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
       t.devices.forEach((v, d) => {
         // A view the camera did not capture is a skipped capture at the device: it sends nothing, as a dead one.
         const captured = failed.includes(v) ? [] : chunk.filter((n) => ds.present[n * m.views + v]);
-        const out = captured.length ? sections.devices.get(v)!.inferBatch(gatherView(ds, captured, v), captured.length) : null;
+        const section = sections.devices.get(v);
+        if (!section) throw new Error(`model has no section for device ${v}`);
+        const out = captured.length ? section.inferBatch(gatherView(ds, captured, v), captured.length) : null;
         let k = 0;
         chunk.forEach((n, i) => {
           const sent = out !== null && ds.present[n * m.views + v] === 1;
