@@ -23,7 +23,7 @@ function run(samples: number, disputed: number, seed: number): EvalRun {
   }
   return {
     labels, classes: 3, devices: [0, 1, 2, 3, 4, 5], failed: [], devicePredictions, local, edge: null, cloud: local,
-    featureBytes: 1, scoreBytes: 12, rawBytes: new Float64Array(samples),
+    senders: new Uint8Array(samples).fill(6), featureBytes: 1, scoreBytes: 12, rawBytes: new Float64Array(samples),
   };
 }
 

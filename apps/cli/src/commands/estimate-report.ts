@@ -40,7 +40,8 @@ function histograms(run: EvalRun, threshold: number): Record<Exit, ExitHistogram
   const out: Record<Exit, ExitHistograms> = { local: empty(), edge: empty(), cloud: empty() };
   answers(run, threshold).forEach(({ exit, p }, i) => {
     const prediction = argmax(p);
-    const own = run.devicePredictions.flatMap((d) => (d ? [d[i]] : []));
+    // the devices that sent scores for the sample (live, and their camera captured it)
+    const own = run.devicePredictions.flatMap((d) => (d && d[i] >= 0 ? [d[i]] : []));
     const key = stratifiedBin(stratumKey(prediction, devicesAgree(own, prediction)), unitBin(p[prediction], CONFIDENCE_BINS));
     const h = out[exit];
     h.counts[key] = (h.counts[key] ?? 0) + 1;

@@ -45,7 +45,9 @@ async function exists(path: string): Promise<boolean> {
 /** Trains a configuration or loads it from the cache (keyed by topology, epochs, seed, drop-out and dataset). */
 async function trained(ctx: Context, name: string, input: TopologyInput): Promise<DdnnModel> {
   const topology = parseTopology(input);
-  const key = JSON.stringify({ topology, epochs: ctx.epochs, seed: ctx.seed, dropout: ctx.dropout, data: ctx.dataKey });
+  // `missingViews`: models trained since a view the camera did not capture counts as a device that sent nothing
+  // differ from those cached before for the same configuration.
+  const key = JSON.stringify({ topology, epochs: ctx.epochs, seed: ctx.seed, dropout: ctx.dropout, data: ctx.dataKey, missingViews: 'absent' });
   const dir = join(ctx.cache, `${name}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`);
   if (await exists(join(dir, 'manifest.json'))) {
     const model = await loadCheckpoint(dir);

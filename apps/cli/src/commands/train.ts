@@ -18,6 +18,7 @@ interface TrainFlags extends TopologyFlags {
   patience?: number;
   weightAverage?: number;
   hiddenDropout?: number;
+  detachDeviceExits?: boolean;
   validateFailures?: boolean;
   threshold?: number;
   json?: boolean;
@@ -53,6 +54,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--patience <n>', 'epochs without a better validation score before stopping (0 = never)', intFlag('--patience', 0))
     .option('--weight-average <decay>', 'decay of the moving average of the weights that is validated and saved (0 = the last step\'s weights)', numberFlag('--weight-average', 0, 0.99999))
     .option('--hidden-dropout <rate>', 'drop-out rate of the float hidden layers of the edge and cloud exits in training', numberFlag('--hidden-dropout', 0, 0.9))
+    .option('--detach-device-exits', "the device exits read the devices' features without training them (only the upper tiers' losses do)")
     .option('--validate-failures', 'score validation over the intact model and every single dead device, half and half')
     .option('--device-blocks <n>', 'ConvP blocks per device', intFlag('--device-blocks', 1))
     .option('--device-filters <n>', 'filters per device ConvP block', intFlag('--device-filters', 1))
@@ -87,6 +89,7 @@ export function registerTrainCommand(program: Command): void {
         patience: flags.patience,
         weightAverage: flags.weightAverage,
         hiddenDropout: flags.hiddenDropout,
+        detachDeviceExits: flags.detachDeviceExits,
         validateFailures: flags.validateFailures,
         onEpoch: (r) => {
           if (epochBar) {

@@ -3,13 +3,17 @@ import { metricsAt, sweepThresholds, thresholdGrid, type EvalRun } from './evalu
 const sure = (c: number) => Float32Array.from([0, 1, 2], (k) => (k === c ? 0.98 : 0.01));
 const unsure = (c: number) => Float32Array.from([0, 1, 2], (k) => (k === c ? 0.4 : 0.3));
 
-/** 4 samples, 3 devices (device 2 failed): local is sure on samples 0 and 1 (right, then wrong), unsure on 2 and 3. */
+/**
+ * 4 samples, 3 devices (device 2 failed; device 1 did not capture sample 2, so it sent nothing for it): local is
+ * sure on samples 0 and 1 (right, then wrong), unsure on 2 and 3.
+ */
 const run: EvalRun = {
   labels: Int32Array.from([0, 1, 2, 0]),
   classes: 3,
   devices: [0, 1, 2],
   failed: [2],
-  devicePredictions: [Int32Array.from([0, 1, 2, 1]), Int32Array.from([0, 0, 0, 0]), null],
+  devicePredictions: [Int32Array.from([0, 1, 2, 1]), Int32Array.from([0, 0, -1, 0]), null],
+  senders: Uint8Array.from([2, 2, 1, 2]),
   local: [sure(0), sure(2), unsure(2), unsure(1)],
   edge: null,
   cloud: [sure(0), sure(1), sure(1), sure(0)],
@@ -27,18 +31,20 @@ describe('exit metrics', () => {
     expect(m.overall).toBe(0.5);
     expect(m.local).toBe(0.5);
     expect(m.cloud).toBe(0.75);
+    // a device's accuracy over every sample: one it did not capture is not answered, so not right
     expect(m.individual).toEqual([0.75, 0.5, null]);
   });
 
-  it('counts the live devices\' bytes: scores always, features only when the sample goes on', () => {
+  it('counts the bytes of the devices that sent: scores always, features only when the sample goes on', () => {
     const m = metricsAt(run, 0.5);
-    expect(m.bytesPerSample).toBe(2 * (12 + 0.5 * 128));
+    // samples 0 and 1 exit locally (two devices' scores each); 2 goes on with one sender, 3 with two
+    expect(m.bytesPerSample).toBe((2 * 12 + 2 * 12 + 140 + 2 * 140) / 4);
     expect(m.rawBytesPerSample).toBe((3 * 6144 + 3072) / 4);
-    expect(m.commReduction).toBeCloseTo(5376 / (2 * (12 + 64)), 10);
+    expect(m.commReduction).toBeCloseTo(5376 / 117, 10);
     const cloudOnly = metricsAt(run, 0);
     expect(cloudOnly.localExitRate).toBe(0);
     expect(cloudOnly.overall).toBe(cloudOnly.cloud);
-    expect(cloudOnly.bytesPerSample).toBe(2 * 140);
+    expect(cloudOnly.bytesPerSample).toBe((7 * 140) / 4);
     expect(metricsAt(run, 1).localExitRate).toBe(1);
   });
 
@@ -54,7 +60,7 @@ describe('exit metrics', () => {
     expect(thresholdGrid()).toHaveLength(21);
     expect(thresholdGrid()[7]).toBe(0.35);
     const points = sweepThresholds(run);
-    expect(points[0]).toEqual({ threshold: 0, localExitRate: 0, overall: 0.75, bytesPerSample: 280 });
+    expect(points[0]).toEqual({ threshold: 0, localExitRate: 0, overall: 0.75, bytesPerSample: 245 });
     expect(points[20].localExitRate).toBe(1);
   });
 });

@@ -12,8 +12,13 @@ export interface EvalRun {
   classes: number;
   devices: number[];
   failed: number[];
-  /** Per device (topology order): predicted class per sample, or null for a failed device. */
+  /**
+   * Per device (topology order): predicted class per sample (-1 where its camera captured nothing, so it sent
+   * nothing), or null for a failed device.
+   */
   devicePredictions: (Int32Array | null)[];
+  /** Per sample: how many devices sent messages (live, and their camera captured the sample). */
+  senders: Uint8Array;
   local: Float32Array[];
   /** 3-tier only: mean of the edges' softmax per sample. */
   edge: Float32Array[] | null;
@@ -25,14 +30,14 @@ export interface EvalRun {
   /**
    * Raw offload, the baseline: per sample, the bytes of every live device's captured image at its native size
    * (width x height x channels as stored; a view the camera did not capture sends nothing). Datasets built in
-   * memory, without stored images, count H*W*C per live device.
+   * memory, without stored images, count H*W*C per captured view of a live device.
    */
   rawBytes: Float64Array;
 }
 
 export interface EvalOptions {
   split?: Split;
-  /** Views of devices treated as dead at inference time: no scores, all-zero features. */
+  /** Views of devices treated as dead at inference time: they send nothing (as for a view never captured). */
   fail?: number[];
   batchSize?: number;
 }
@@ -53,6 +58,7 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
   const sections = await openSections(encodeCheckpoint(model).manifest, model.sections);
   const labels = Int32Array.from(indices, (n) => ds.labels[n]);
   const devicePredictions = t.devices.map((v) => (failed.includes(v) ? null : new Int32Array(indices.length)));
+  const senders = new Uint8Array(indices.length);
   const local: Float32Array[] = [];
   const cloud: Float32Array[] = [];
   const edge: Float32Array[] | null = t.edges.length ? [] : null;
@@ -62,15 +68,20 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
       const scores: (Float32Array | null)[][] = chunk.map(() => []);
       const features: (Uint8Array | null)[][] = chunk.map(() => []);
       t.devices.forEach((v, d) => {
-        if (failed.includes(v)) {
-          chunk.forEach((_, i) => (scores[i].push(null), features[i].push(null)));
-          return;
-        }
-        const out = sections.devices.get(v)!.inferBatch(gatherView(ds, chunk, v), chunk.length);
-        chunk.forEach((_, i) => {
-          scores[i].push(out.scores[i]);
-          features[i].push(out.features[i]);
-          devicePredictions[d]![start + i] = argmax(out.scores[i]);
+        // A view the camera did not capture is a skipped capture at the device: it sends nothing, as a dead one.
+        const captured = failed.includes(v) ? [] : chunk.filter((n) => ds.present[n * m.views + v]);
+        const section = sections.devices.get(v);
+        if (!section) throw new Error(`model has no section for device ${v}`);
+        const out = captured.length ? section.inferBatch(gatherView(ds, captured, v), captured.length) : null;
+        let k = 0;
+        chunk.forEach((n, i) => {
+          const sent = out !== null && ds.present[n * m.views + v] === 1;
+          scores[i].push(sent ? out.scores[k] : null);
+          features[i].push(sent ? out.features[k] : null);
+          if (sent) senders[start + i]++;
+          const pred = devicePredictions[d];
+          if (pred) pred[start + i] = sent ? argmax(out.scores[k]) : -1;
+          if (sent) k++;
         });
       });
       scores.forEach((s) => local.push(sections.localAggregator(s)));
@@ -95,7 +106,7 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
   const [fh, fw, ff] = shapes.deviceFeatures;
   const live = t.devices.filter((v) => !failed.includes(v));
   const rawBytes = Float64Array.from(indices, (n) =>
-    live.reduce((sum, v) => sum + (ds.nativeBytes ? ds.nativeBytes[n * m.views + v] : m.height * m.width * m.channels), 0),
+    live.reduce((sum, v) => sum + (ds.nativeBytes ? ds.nativeBytes[n * m.views + v] : ds.present[n * m.views + v] * m.height * m.width * m.channels), 0),
   );
   return {
     labels,
@@ -103,6 +114,7 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
     devices: t.devices,
     failed,
     devicePredictions,
+    senders,
     local,
     edge,
     cloud,
@@ -145,16 +157,20 @@ function accuracyOf(probs: Float32Array[], labels: Int32Array): number {
 
 /**
  * Scores a run at threshold T: a sample exits locally iff eta(local) < T, else (3-tier) at the edge iff
- * eta(edge) < T, else in the cloud. Bytes count every live device's messages for one sample: |C| float32 scores
- * always, the bit-packed features only when the sample does not exit locally.
+ * eta(edge) < T, else in the cloud. Bytes count the messages of every device that sent for a sample (live, and its
+ * camera captured it): |C| float32 scores always, the bit-packed features only when the sample does not exit
+ * locally. A device's individual accuracy is over every sample, one its camera did not capture counting as
+ * wrong (it answered nothing), as a device alone would score.
  */
 export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
   const n = run.labels.length;
   let hit = 0;
   let localExits = 0;
   let edgeExits = 0;
+  let bytes = 0;
   for (let i = 0; i < n; i++) {
     let p: Float32Array;
+    bytes += run.senders[i] * run.scoreBytes;
     if (normalizedEntropy(run.local[i]) < threshold) {
       p = run.local[i];
       localExits++;
@@ -162,11 +178,11 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
       p = run.edge[i];
       edgeExits++;
     } else p = run.cloud[i];
+    if (p !== run.local[i]) bytes += run.senders[i] * run.featureBytes;
     if (argmax(p) === run.labels[i]) hit++;
   }
-  const live = run.devices.length - run.failed.length;
   const localExitRate = localExits / n;
-  const bytesPerSample = live * (run.scoreBytes + (1 - localExitRate) * run.featureBytes);
+  const bytesPerSample = bytes / n;
   const rawBytesPerSample = run.rawBytes.reduce((a, b) => a + b, 0) / n;
   const individual = run.devicePredictions.map((pred) => {
     if (!pred) return null;

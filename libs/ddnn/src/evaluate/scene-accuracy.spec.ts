@@ -7,9 +7,9 @@ import { metricsAt, runModel } from './evaluate';
 
 // The platform's default model on the moving scene (libs/datasets synth/moving-scene): its frames are rendered as
 // the default dataset's samples are, so the model must classify them about as well as its test split (README
-// "Results": 93.6% overall at its T = 1, 171 samples).
+// "Results": 91.2% overall at its T = 1, 171 samples).
 const DEFAULT_MODEL = path.resolve(__dirname, '../../../../models/default');
-const TEST_SPLIT_OVERALL = 0.936;
+const TEST_SPLIT_OVERALL = 0.912;
 const SCENE = { seed: 7 };
 const FRAMES = 320;
 

@@ -17,6 +17,8 @@ export interface ForwardMode {
   onStats?: (section: string, prefix: string, stats: BatchStats) => void;
   /** Training only: each unit of a float hidden layer is zeroed with probability `rate` (inverted drop-out, seeded). */
   hiddenDropout?: { rate: number; rng: Rng };
+  /** Training only: the device exits read the devices' features without passing gradient into them. */
+  detachDeviceExits?: boolean;
 }
 
 /** Inverted drop-out: keeps each unit with probability 1 - rate and scales it by 1 / (1 - rate). */
@@ -78,24 +80,25 @@ export function convpBlocks(
   return h;
 }
 
-function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: ForwardMode): tf.Tensor2D {
+function linear(x: tf.Tensor2D, weight: tf.Tensor2D, binary: boolean, mode: ForwardMode, inputGrad = true): tf.Tensor2D {
   if (!binary) return tf.matMul(x, weight);
-  return mode.training ? binaryDense(x, weight, true) : tf.matMul(x, signOf(weight) as tf.Tensor2D);
+  return mode.training ? binaryDense(x, weight, inputGrad) : tf.matMul(x, signOf(weight) as tf.Tensor2D);
 }
 
 /**
  * Exit head: flatten (H, W, C order) -> [linear -> BatchNorm -> ReLU per hidden layer] -> linear -> BatchNorm;
- * returns class scores [N, C]. Binary sections use sign(w) and have no hidden layers.
+ * returns class scores [N, C]. Binary sections use sign(w) and have no hidden layers. `inputGrad` false (binary
+ * heads): the head trains its own weights but passes no gradient into `features`.
  */
-export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0): tf.Tensor2D {
+export function exitHead(features: tf.Tensor, w: SectionTensors, section: string, mode: ForwardMode, arithmetic: SectionArithmetic = BINARY, hidden = 0, inputGrad = true): tf.Tensor2D {
   const binary = arithmetic.precision === 'binary';
   let h = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
   for (let j = 0; j < hidden; j++) {
-    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode))) as tf.Tensor2D;
+    h = tf.relu(batchNorm(mode, section, w, `hidden${j}`, linear(h, w[`hidden${j}.w`] as tf.Tensor2D, binary, mode, j > 0 || inputGrad))) as tf.Tensor2D;
     const drop = mode.training ? mode.hiddenDropout : undefined;
     if (drop && drop.rate > 0) h = dropUnits(h, drop.rate, drop.rng);
   }
-  return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode)) as tf.Tensor2D;
+  return batchNorm(mode, section, w, 'fc', linear(h, w['fc.w'] as tf.Tensor2D, binary, mode, inputGrad || hidden > 0)) as tf.Tensor2D;
 }
 
 /** Aggregates feature maps [N,H,W,f] of several inputs: CC = channel concat (input-major), MP = max, AP = mean. */
@@ -209,7 +212,7 @@ export function forwardModel(t: Topology, weights: Record<string, SectionTensors
     const name = sectionName.device(view);
     const w = weights[name];
     const map = convpBlocks(inputs.views[i], w, name, t.device.filters.length, 2, mode, true, inputs.prepared?.[i]);
-    deviceScores.push(exitHead(map, w, name, mode));
+    deviceScores.push(exitHead(map, w, name, mode, BINARY, 0, !(mode.training && mode.detachDeviceExits)));
     deviceMaps.push(masks ? (tf.mul(map, tf.reshape(masks[i], [-1, 1, 1, 1])) as tf.Tensor4D) : map);
   });
   const local = aggregateScores(deviceScores, masks, t.local.aggregator, weights['local'], mode);

@@ -12,10 +12,13 @@ import {
 } from '@ddnn/contracts';
 import { parseDeploy, parseInferRequest, ProtocolError } from '@ddnn/contracts';
 
+/** A dataset sample whose view this camera did not capture: the device sends nothing for it (a skipped capture). */
+export const NOT_CAPTURED = 'not captured';
+
 /** One view of a dataset as a device sees it: its pixels per sample id. */
 export interface ViewSource {
-  /** H*W*C float32 pixels of the sample, or null when the dataset has no such sample id. */
-  pixels(sampleId: string): Float32Array | null;
+  /** H*W*C float32 pixels of the sample, NOT_CAPTURED, or null when the dataset has no such sample id. */
+  pixels(sampleId: string): Float32Array | typeof NOT_CAPTURED | null;
 }
 
 /** The model's input for one view (height x width x channels): what a captured frame is converted to. */
@@ -70,7 +73,8 @@ export interface DeviceRuntimeOptions {
   capture?: CaptureSource;
   /**
    * Wall clock (epoch ms) for dataset replay: when given, scores replies carry `capturedAt`, the time the view was
-   * read. Dataset replay never skips: research runs stay exact.
+   * read. Dataset replay skips only the views the dataset says were never captured, as evaluation does (a view
+   * that was not captured is a device that sends nothing): research runs stay exact.
    */
   wallClock?: () => number;
   /** Features kept for the features stage, oldest dropped first. */
@@ -210,6 +214,7 @@ export class DeviceRuntime {
     }
     const pixels = source.pixels(sampleId);
     if (!pixels) return fail(`infer scores: dataset ${dataset} has no sample ${sampleId}`);
+    if (pixels === NOT_CAPTURED) return skip(`view ${this.options.view} of sample ${sampleId} was not captured`);
     const capturedAt = this.options.wallClock ? Math.floor(this.options.wallClock()) : undefined;
     const t0 = this.now();
     try {

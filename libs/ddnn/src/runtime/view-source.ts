@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadDatasetView, viewSize } from '@ddnn/datasets';
-import type { ViewSource } from './device-runtime';
+import { NOT_CAPTURED, type ViewSource } from './device-runtime';
 
 /** Finds a dataset by name: `root` itself when it is that dataset, else `root/<name>`. */
 export function resolveDatasetDir(root: string, name: string): string {
@@ -17,7 +17,7 @@ export function resolveDatasetDir(root: string, name: string): string {
   return path.join(root, name);
 }
 
-/** One camera's view of a dataset folder, indexed by sample id (a missing image reads as zeros, as in training). */
+/** One camera's view of a dataset folder, indexed by sample id (a view the camera did not capture is NOT_CAPTURED). */
 export async function loadViewSource(root: string, dataset: string, view: number): Promise<ViewSource> {
   const ds = await loadDatasetView(resolveDatasetDir(root, dataset), view);
   const size = viewSize(ds.manifest);
@@ -25,7 +25,8 @@ export async function loadViewSource(root: string, dataset: string, view: number
   return {
     pixels(sampleId) {
       const i = byId.get(sampleId);
-      return i === undefined ? null : ds.pixels.subarray(i * size, (i + 1) * size);
+      if (i === undefined) return null;
+      return ds.present[i] ? ds.pixels.subarray(i * size, (i + 1) * size) : NOT_CAPTURED;
     },
   };
 }

@@ -2,21 +2,29 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@ddnn/datasets';
 
 /**
- * Per device [N,1] live masks: each sample, with probability `one`, has one random device dead; then every device,
- * with probability `each`, is dead independently, one random device kept live when none would be.
+ * Per device [N,1] live masks of a training batch. A view the camera did not capture is a device that sends
+ * nothing (`captured` 0), exactly as a dead one at inference. Drop-out then acts on the captured views only: each
+ * sample, with probability `one`, loses one random captured view; then every captured view, with probability
+ * `each`, is lost independently. Drop-out never removes a sample's last captured view (a sample without evidence
+ * teaches nothing). Null when every mask would be all ones.
  */
-export function dropoutMasks(size: number, devices: number, one: number, each: number, rng: Rng): tf.Tensor2D[] | null {
-  if ((one <= 0 && each <= 0) || devices < 2) return null;
-  const masks = Array.from({ length: devices }, () => new Float32Array(size).fill(1));
-  for (let i = 0; i < size; i++) {
-    if (one > 0 && rng.chance(one)) masks[rng.int(devices)][i] = 0;
-    if (each <= 0) continue;
-    let live = 0;
-    for (const m of masks) {
-      if (m[i] && rng.chance(each)) m[i] = 0;
-      live += m[i];
+export function liveMasks(captured: readonly Float32Array[], one: number, each: number, rng: Rng): tf.Tensor2D[] | null {
+  const devices = captured.length;
+  const size = devices ? captured[0].length : 0;
+  const masks = captured.map((c) => Float32Array.from(c));
+  const dropping = devices >= 2 && (one > 0 || each > 0);
+  if (dropping) {
+    for (let i = 0; i < size; i++) {
+      const live = masks.map((_, d) => d).filter((d) => masks[d][i]);
+      if (live.length < 2) continue;
+      if (one > 0 && rng.chance(one)) masks[live[rng.int(live.length)]][i] = 0;
+      if (each <= 0) continue;
+      const left = live.filter((d) => masks[d][i] && !rng.chance(each));
+      for (const d of live) masks[d][i] = 0;
+      const keep = left.length ? left : [live[rng.int(live.length)]];
+      for (const d of keep) masks[d][i] = 1;
     }
-    if (!live) masks[rng.int(devices)][i] = 1;
   }
+  if (masks.every((m) => m.every((x) => x === 1))) return null;
   return masks.map((m) => tf.tensor2d(m, [size, 1]));
 }

@@ -29,6 +29,8 @@ export interface TrainOptions {
   weightAverage?: number;
   /** Drop-out rate of the float hidden layers of the edge and cloud exits in training. */
   hiddenDropout?: number;
+  /** The device exits read the devices' features without training them (see TrainingRecipe). */
+  detachDeviceExits?: boolean;
   /** Score validation epochs over the intact model and every single dead device (see `validate`). */
   validateFailures?: boolean;
   /** Called after every epoch with that epoch's per-exit training loss and accuracy. */
@@ -73,6 +75,7 @@ export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}):
     augment: options.augment === undefined ? base.augment : options.augment,
     weightAverage: options.weightAverage ?? base.weightAverage ?? 0,
     hiddenDropout: options.hiddenDropout ?? base.hiddenDropout ?? 0,
+    detachDeviceExits: options.detachDeviceExits ?? base.detachDeviceExits ?? false,
     validateFailures: options.validateFailures ?? base.validateFailures ?? false,
     eachDeviceDropout: options.eachDeviceDropout ?? base.eachDeviceDropout ?? 0,
   };

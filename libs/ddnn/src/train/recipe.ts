@@ -34,6 +34,12 @@ export interface TrainingRecipe {
   weightAverage?: number;
   /** Drop-out rate of the float hidden layers of the edge and cloud exits in training (absent = 0). */
   hiddenDropout?: number;
+  /**
+   * The device exits (and so the local exit, which fuses their scores) read the devices' features without training
+   * them: only the upper tiers' losses shape the devices' conv blocks, the device exits train their own heads.
+   * Absent = false.
+   */
+  detachDeviceExits?: boolean;
   /** The validation score weighs the intact model and every single dead device half and half (absent = false). */
   validateFailures?: boolean;
 }

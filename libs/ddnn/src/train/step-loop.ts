@@ -4,7 +4,7 @@ import type { BatchStats } from '../layers/batchnorm';
 import { forwardModel, type ForwardMode } from '../model/forward';
 import type { ExitMetric } from '../model/model';
 import { sectionNames, type Topology } from '../model/topology';
-import { dropoutMasks } from './dropout-masks';
+import { liveMasks } from './dropout-masks';
 import { accuracy, crossEntropy, exitLossWeights, exitList, maskedMean } from './losses';
 import { disposeBatch, makeBatch, type Batch } from './training-batch';
 import type { TrainingVariables } from './variables';
@@ -27,6 +27,7 @@ export interface StepLoop {
   /** The run's generator: the drop-out masks here, each epoch's shuffle in the caller (one stream, so a seed replays the run). */
   rng: Rng;
   hiddenDropout?: ForwardMode['hiddenDropout'];
+  detachDeviceExits: boolean;
   /** Folded after every step. */
   average: WeightAverage | null;
   /**
@@ -48,13 +49,14 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
   const sums = names.map(() => ({ loss: 0, hit: 0, count: 0 }));
   for (let start = 0; start < order.length; start += batchSize) {
     const batch = loop.fullBatch ?? makeBatch(loop.ds, topology, order.slice(start, start + batchSize), true, loop.augment);
-    const masks = dropoutMasks(batch.size, topology.devices.length, loop.deviceDropout, loop.eachDeviceDropout, loop.rng);
+    const masks = liveMasks(batch.presentRaw, loop.deviceDropout, loop.eachDeviceDropout, loop.rng);
     let kept: { losses: tf.Scalar[]; preds: tf.Tensor1D[] } | null = null;
     const stats: { section: string; prefix: string; s: BatchStats }[] = [];
     const onStats = loop.runningStats ? (section: string, prefix: string, st: BatchStats) => stats.push({ section, prefix, s: st }) : undefined;
     loop.optimizer.minimize(
       () => {
-        const out = exitList(forwardModel(topology, vars.bySection, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, { training: true, onStats, hiddenDropout: loop.hiddenDropout }));
+        const mode = { training: true, onStats, hiddenDropout: loop.hiddenDropout, detachDeviceExits: loop.detachDeviceExits };
+        const out = exitList(forwardModel(topology, vars.bySection, { views: batch.views, prepared: batch.prepared, liveMasks: masks }, mode));
         const losses = out.map((s, i) => {
           const ce = crossEntropy(s, batch.labels);
           return i < topology.devices.length ? maskedMean(ce, batch.present[i]) : (tf.mean(ce) as tf.Scalar);

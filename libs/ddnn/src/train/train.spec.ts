@@ -112,6 +112,21 @@ describe('joint training', () => {
     expect(sum(failing.validation)).toBeLessThan(sum(intact.validation));
   }, 90_000);
 
+  it('detached device exits train their heads but leave the devices\' conv blocks to the upper tiers', async () => {
+    // the cloud's loss weighs nothing here, so with the device exits detached nothing trains the devices' convs
+    const topology = parseTopology({ devices: [0, 1], exitWeights: { cloud: 0 } });
+    const opts = { batchSize: 16, seed: 3, validationFraction: 0, patience: 0, weightAverage: 0 };
+    const run = (epochs: number, detachDeviceExits: boolean) => trainDdnn(ds, topology, { ...opts, epochs, detachDeviceExits });
+    const w = (m: Awaited<ReturnType<typeof run>>, name: string) => Array.from(m.sections.get('device-0')?.get(name)?.data ?? []);
+    const [one, two] = [await run(1, true), await run(2, true)];
+    expect(one.training.recipe?.detachDeviceExits).toBe(true);
+    expect(w(one, 'convp0.w').length).toBe(3 * 3 * 3 * 4);
+    expect(w(two, 'convp0.w')).toEqual(w(one, 'convp0.w'));
+    expect(w(two, 'fc.w')).not.toEqual(w(one, 'fc.w'));
+    const [attached1, attached2] = [await run(1, false), await run(2, false)];
+    expect(w(attached2, 'convp0.w')).not.toEqual(w(attached1, 'convp0.w'));
+  }, 90_000);
+
   it('is deterministic for a seed and differs across seeds', async () => {
     const topology = parseTopology({ devices: [0, 1], local: { aggregator: 'CC' } });
     const opts = { epochs: 2, batchSize: 50 };

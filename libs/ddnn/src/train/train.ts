@@ -60,6 +60,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
     eachDeviceDropout: recipe.eachDeviceDropout ?? 0,
     rng,
     hiddenDropout: recipe.hiddenDropout ? { rate: recipe.hiddenDropout, rng: new Rng(seed, 0xd9) } : undefined,
+    detachDeviceExits: recipe.detachDeviceExits === true,
     average,
     // Without an average, validation between epochs runs the live weights on running BatchNorm statistics.
     runningStats: valBatch && !average ? { momentum: isFullBatch ? 0 : 0.9 } : null,

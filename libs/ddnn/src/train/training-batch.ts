@@ -37,6 +37,16 @@ export function makeBatch(ds: MultiViewDataset, t: Topology, indices: number[], 
   };
 }
 
+/**
+ * Per device [N,1] live masks of a batch at inference: its captured views (a view the camera did not capture sends
+ * nothing, as a dead device), with device index `dead` failed too (-1: none). Null when every device is live.
+ */
+export function capturedMasks(b: Batch, dead = -1): tf.Tensor2D[] | null {
+  const masks = b.presentRaw.map((p, d) => (d === dead ? new Float32Array(b.size) : p));
+  if (masks.every((m) => m.every((x) => x === 1))) return null;
+  return masks.map((m) => tf.tensor2d(m, [b.size, 1]));
+}
+
 export function disposeBatch(b: Batch): void {
   tf.dispose([...b.views, ...b.prepared, ...b.present, b.labels]);
 }

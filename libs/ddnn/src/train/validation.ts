@@ -5,13 +5,13 @@ import type { Topology } from '../model/topology';
 import { softmax } from '../entropy';
 import { accuracy, crossEntropy, exitList } from './losses';
 import { pickThreshold, type ExitProbabilities } from './threshold';
-import type { Batch } from './training-batch';
+import { capturedMasks, type Batch } from './training-batch';
 
 /** Sets every BatchNorm's mean/variance to the batch statistics of a training-mode pass over `batch`. */
 export function calibrate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch): void {
   const stats: { section: string; prefix: string; s: BatchStats }[] = [];
   tf.tidy(() => {
-    forwardModel(t, variables, { views: batch.views }, { training: true, onStats: (section, prefix, s) => stats.push({ section, prefix, s }) });
+    forwardModel(t, variables, { views: batch.views, liveMasks: capturedMasks(batch) }, { training: true, onStats: (section, prefix, s) => stats.push({ section, prefix, s }) });
   });
   for (const { section, prefix, s } of stats) {
     (variables[section][`${prefix}.bn.mean`] as tf.Variable).assign(s.mean);
@@ -29,7 +29,7 @@ export function calibrate(t: Topology, variables: Record<string, SectionTensors>
 export function validate(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, failures: boolean): { score: number; loss: number } {
   const one = (dead: number): { score: number; loss: number } => {
     const [preds, losses] = tf.tidy(() => {
-      const chosen = exitList(forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false })).slice(t.devices.length);
+      const chosen = exitList(forwardModel(t, variables, { views: batch.views, liveMasks: capturedMasks(batch, dead) }, { training: false })).slice(t.devices.length);
       return [chosen.map((s) => tf.argMax(s, 1).dataSync() as Int32Array), chosen.map((s) => tf.mean(crossEntropy(s, batch.labels)).dataSync()[0])];
     });
     return { score: preds.reduce((a, p) => a + accuracy(p, batch.labelIdx), 0) / preds.length, loss: losses.reduce((a, b) => a + b, 0) };
@@ -41,16 +41,11 @@ export function validate(t: Topology, variables: Record<string, SectionTensors>,
   return { score: (intact.score + mean((r) => r.score)) / 2, loss: (intact.loss + mean((r) => r.loss)) / 2 };
 }
 
-/** Per device [N,1] live masks with device `dead` failed (all live, null, for -1). */
-function deadDeviceMasks(t: Topology, size: number, dead: number): tf.Tensor2D[] | null {
-  return dead < 0 ? null : t.devices.map((_, i) => tf.fill([size, 1], i === dead ? 0 : 1) as tf.Tensor2D);
-}
-
 /** Softmax rows of the local, edge (mean of the edges) and cloud exits, in inference mode, with `dead` failed. */
 function exitProbabilities(t: Topology, variables: Record<string, SectionTensors>, batch: Batch, dead: number): ExitProbabilities {
   let probs: ExitProbabilities = { local: [], edge: null, cloud: [] };
   tf.tidy(() => {
-    const out = forwardModel(t, variables, { views: batch.views, liveMasks: deadDeviceMasks(t, batch.size, dead) }, { training: false });
+    const out = forwardModel(t, variables, { views: batch.views, liveMasks: capturedMasks(batch, dead) }, { training: false });
     const rowsOf = (x: tf.Tensor2D) => {
       const [n, c] = x.shape;
       const d = x.dataSync() as Float32Array;
