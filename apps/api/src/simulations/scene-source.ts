@@ -32,8 +32,9 @@ export class SceneFrameCache {
 
 /**
  * A simulated camera on the moving scene: at each trigger it shoots what is in front of it now (wall clock), as a
- * real camera would, degraded by its knobs. A camera that does not see the object hands the model an empty view
- * (all zeros), exactly as a dataset's missing view.
+ * real camera would, degraded by its knobs. A camera that does not see the object captures nothing: a skipped
+ * capture, exactly as a dataset's missing view is at a replaying device (the model was trained with such a device
+ * absent, not fused as an empty image).
  */
 export class SceneCaptureSource implements CaptureSource {
   private current: CameraKnobs = { noise: 0, occlusion: 0 };
@@ -64,6 +65,7 @@ export class SceneCaptureSource implements CaptureSource {
     const image = degraded
       ? sceneImage(this.scene, capturedAt, this.camera, this.current).image
       : this.cache.frame(`${this.camera}:${sceneFrameKey(this.scene, capturedAt)}`, () => sceneImage(this.scene, capturedAt, this.camera).image);
+    if (image === null) return Promise.resolve({ skipped: `camera ${this.camera} does not see the object` });
     return Promise.resolve({ pixels: sceneInput(image), capturedAt });
   }
 }

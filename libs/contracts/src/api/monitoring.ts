@@ -152,7 +152,7 @@ function missDef(reason: Exclude<MissReason, 'skipped'>): MetricDefinition {
     subjects: RUN_DEVICE,
     interval: false,
     reference: false,
-    description: `Device requests missed for reason "${reason}", over all device requests.`,
+    description: `Device requests missed for reason "${reason}", over the device requests with a capture (skipped captures are counted apart).`,
   };
 }
 
@@ -198,7 +198,7 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     subjects: RUN_DEVICE,
     interval: false,
     reference: false,
-    description: 'Device requests missed (any reason) over all device requests.',
+    description: 'Device requests missed (timeout, disconnected, error, invalid) over the device requests with a capture; skipped captures (nothing captured, or too stale) are counted apart (skipped_captures).',
   },
   miss_rate_timeout: missDef('timeout'),
   miss_rate_disconnected: missDef('disconnected'),
