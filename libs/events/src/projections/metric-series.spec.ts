@@ -64,3 +64,21 @@ describe('accuracy estimate series from stored histogram texts', () => {
     expect(estimateExits('samples_per_second')).toBeNull();
   });
 });
+
+describe('device miss rates', () => {
+  // 20 requests: 12 answered, 8 missed (2 timeouts, 1 invalid, 5 skipped captures: nothing captured).
+  const cell: RollupCell = { answered: 12, missed: 8, missedBy: { timeout: 2, invalid: 1, skipped: 5 } };
+  const value = (metric: MetricName) => metricValue(metric, cell, 60_000, null, true).value;
+
+  it('count the requests the device had a capture for: skipped captures are the camera\'s, counted apart', () => {
+    expect(value('device_miss_rate')).toBeCloseTo(3 / 15);
+    expect(value('miss_rate_timeout')).toBeCloseTo(2 / 15);
+    expect(value('miss_rate_invalid')).toBeCloseTo(1 / 15);
+    expect(value('miss_rate_timeout')! + value('miss_rate_invalid')!).toBeCloseTo(value('device_miss_rate')!);
+    expect(value('skipped_captures')).toBe(5);
+  });
+
+  it('have no value when every request was a skipped capture', () => {
+    expect(metricValue('device_miss_rate', { answered: 0, missed: 4, missedBy: { skipped: 4 } }, 60_000, null, true).value).toBeNull();
+  });
+});
