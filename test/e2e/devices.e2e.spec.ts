@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeviceList, DeviceView } from '@ddnn/contracts';
-import { writeSynthDataset } from '@ddnn/datasets';
+import { loadDataset, writeSynthDataset } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, deviceMain, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor, writeUntrainedCheckpoint } from '@ddnn/testing';
 
 const ADMIN = 'e2e-operator-token-0123456789';
@@ -74,7 +74,11 @@ describe('device agents as real processes against the built API', () => {
     expect(deployed.body.find((d) => d.deviceId === cam3.id)?.section).toBe('device-3');
     expect((await deviceEvents(cam3.id)).map((e) => e.type)).toEqual(['DeviceRegistered', 'DeviceConnected', 'ModelDeployed']);
 
-    const sampleId = fs.readFileSync(path.join(dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
+    // A sample every camera captured (a view the dataset does not hold is a skipped capture at its device).
+    const ds = await loadDataset(path.join(dataDir, 'datasets', 'synth'));
+    const views = ds.manifest.views;
+    const sampleId = ds.sampleIds.find((_, n) => ds.present.subarray(n * views, (n + 1) * views).every((p) => p === 1));
+    if (!sampleId) throw new Error('the test dataset has no sample every camera captured');
     for (const d of connected) {
       const probe = await rest<{ ok: boolean; scores: number[]; featuresBytes: number }>('POST', `/devices/${d.id}/probe`, { dataset: 'synth', sampleId });
       expect(probe.body).toMatchObject({ ok: true, featuresBytes: 128 });
