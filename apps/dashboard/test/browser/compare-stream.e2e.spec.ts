@@ -89,9 +89,11 @@ describe('/compare on a window of a stream in chromium', () => {
     }
     // The labels posted after the window was picked are what its accuracy is measured on.
     expect(Math.max(...want.devices.map((d) => d.labelled))).toBeGreaterThan(0);
-    const flaky = want.devices[2];
-    expect(flaky.missed).toBeGreaterThan(0);
-    expect(flaky.answerRate).toBeLessThan(Math.min(want.devices[0].answerRate, want.devices[1].answerRate));
+    // The flaky camera fails requests the others answer; all three skip the captures with the object out of view.
+    const failed = (deviceId: string) =>
+      log.filter((e) => e.type === 'DeviceMissed' && e.data.deviceId === deviceId && e.data.reason !== 'skipped' && e.data.sampleIndex >= lo && e.data.sampleIndex <= hi).length;
+    expect(want.devices[2].missed).toBeGreaterThan(0);
+    expect(failed(ids[2])).toBeGreaterThan(Math.max(failed(ids[0]), failed(ids[1])));
 
     await screenshot(page, 'stream-compare-devices', true);
 
