@@ -79,6 +79,8 @@ export async function runBenchStreamCommand(flags: BenchStreamFlags): Promise<vo
 }
 
 async function benchStream(flags: BenchStreamFlags) {
+  const tooFast = flags.rates?.find((r) => r > MAX_STREAM_RATE);
+  if (tooFast !== undefined) throw new Error(`--rates: ${tooFast} is above what POST /api/streams takes (${MAX_STREAM_RATE} samples/s)`);
   const modelDir = path.resolve(flags.model);
   const platform = await startBenchPlatform(modelDir, { window: flags.window });
   try {
