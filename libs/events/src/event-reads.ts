@@ -31,8 +31,10 @@ export const MAX_LIMIT = 10_000;
  * planning readAll over the partitions cost the server twice its execution (pg_stat_statements, bench:session: 268
  * calls, 414 ms planning, 210 ms executing). Named are only statements whose plan cannot depend on the values: one
  * index serves every value. Left unnamed (planned for their values each time): samplePayloads (only a plan made for
- * a literal type can use the partial sample index), readStreamAfter (one stream's share of the log decides between
- * its index and the log order) and countAfter (a checkpoint near the head counts a few rows, an old one most).
+ * a literal type can use the partial sample index), readStreamAfter of a session's or device's stream (one
+ * stream's share of the log decides between its index and the log order; a production stream's pages are
+ * read_stream_page, named, written so that only its log-order index can serve them) and countAfter (a checkpoint
+ * near the head counts a few rows, an old one most).
  */
 /**
  * A page of one session's or device's stream in log order: $1 stream, ($2 xid8, $3 global position) the checkpoint,

@@ -176,7 +176,7 @@ describe('metrics API', () => {
     expect((await get('/latest?metric=exit_rate_local&runId=nothing&window=1h')).body.value).toBeNull();
   });
 
-  it('gives the same latest values with a memo shared by many reads, reading each reference lookup and each metric\'s cells once', async () => {
+  it('gives the same latest values with a memo shared by many reads, reading the devices\' references and each metric\'s cells once', async () => {
     const metrics = api.app.get(MetricsService);
     const repo = api.app.get(MetricsRepository);
     const reads = (['dev0', 'dev1', 'dev2', 'dev-never-seen'] as const).flatMap((deviceId) => [
@@ -185,7 +185,7 @@ describe('metrics API', () => {
       ['device_miss_rate', { deviceId }],
     ] as const);
     const alone = await Promise.all(reads.map(([m, subject]) => metrics.latest(m, subject, 3_600_000)));
-    const spies = (['latestLabelledRun', 'runTotal', 'run', 'cells', 'cellsByKey'] as const).map((k) => jest.spyOn(repo, k));
+    const spies = (['latestLabelledRunsByDevice', 'runTotal', 'run', 'cells', 'cellsByKey'] as const).map((k) => jest.spyOn(repo, k));
     try {
       const memo = new Map();
       const shared = [];
@@ -193,9 +193,9 @@ describe('metrics API', () => {
       expect(shared).toEqual(alone);
       expect(alone.some((v) => v !== null)).toBe(true);
       const [latestLabelled, runTotal, , cells, cellsByKey] = spies.map((s) => s.mock.calls.length);
-      // Per device: its own reference lookup and its totals there (none for the device no run saw); the reference
-      // run's totals once for all.
-      expect(latestLabelled).toBe(4);
+      // Every device's reference in one read; per device, its totals there (none for the device no run saw); the
+      // reference run's totals once for all.
+      expect(latestLabelled).toBe(1);
       expect(runTotal).toBe(3 + 1);
       // The devices' cells: one read of every device per metric, none per device.
       expect(cells).toBe(0);

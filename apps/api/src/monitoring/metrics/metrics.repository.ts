@@ -39,19 +39,35 @@ export class MetricsRepository {
 
   /**
    * The default reference: the most recent completed run with labels, of the given model when one is given,
-   * other than `except`, and for a device one it took part in (a device is compared with itself).
+   * other than `except`. A device's reference is latestLabelledRunsByDevice's.
    */
-  async latestLabelledRun(modelId: string | null, except?: string, deviceId?: string): Promise<string | null> {
+  async latestLabelledRun(modelId: string | null, except?: string): Promise<string | null> {
     const { rows } = await this.db.pool.query<{ session_id: string }>(
-      `SELECT session_id FROM session_summaries s
+      `SELECT session_id FROM session_summaries
         WHERE status = 'completed' AND (summary->>'labelled')::int > 0
           AND ($1::text IS NULL OR summary->>'modelId' = $1) AND ($2::text IS NULL OR session_id <> $2)
-          AND ($3::text IS NULL OR EXISTS (
-            SELECT 1 FROM metric_rollups m WHERE m.resolution = 3600000 AND m.scope = 'device' AND m.key = $3 AND m.run_id = s.session_id))
         ORDER BY updated_at DESC, session_id LIMIT 1`,
-      [modelId, except ?? null, deviceId ?? null],
+      [modelId, except ?? null],
     );
     return rows[0]?.session_id ?? null;
+  }
+
+  /**
+   * Each device's default reference (a device is compared with itself): the most recent completed run with labels
+   * that it took part in, as latestLabelledRun chooses runs, for the given devices or, with null, for every device
+   * at once (an alert round asks for all of them: one query instead of one per device).
+   */
+  async latestLabelledRunsByDevice(modelId: string | null, except: string | undefined, deviceIds: readonly string[] | null): Promise<Map<string, string>> {
+    const { rows } = await this.db.pool.query<{ device_id: string; session_id: string }>(
+      `SELECT DISTINCT ON (m.key) m.key AS device_id, s.session_id FROM session_summaries s
+         JOIN metric_rollups m ON m.run_id = s.session_id AND m.resolution = 3600000 AND m.scope = 'device'
+        WHERE s.status = 'completed' AND (s.summary->>'labelled')::int > 0
+          AND ($1::text IS NULL OR s.summary->>'modelId' = $1) AND ($2::text IS NULL OR s.session_id <> $2)
+          AND ($3::text[] IS NULL OR m.key = ANY ($3))
+        ORDER BY m.key, s.updated_at DESC, s.session_id`,
+      [modelId, except ?? null, deviceIds],
+    );
+    return new Map(rows.map((r) => [r.device_id, r.session_id]));
   }
 
   /** The device's connectivity events (connected, disconnected, inactive), oldest first. */

@@ -161,9 +161,7 @@ export class MetricsService {
       if (!(await run(runId))) throw new NotFoundError(`no run ${runId} in the log`);
     } else {
       const modelId = subject.runId ? ((await run(subject.runId))?.modelId ?? null) : null;
-      runId =
-        (await once(memo, `latest|${modelId}|${subject.runId}|${subject.deviceId}`, () => this.repo.latestLabelledRun(modelId, subject.runId, subject.deviceId))) ??
-        undefined;
+      runId = (await this.latestReference(modelId, subject, memo)) ?? undefined;
       if (runId === undefined) return null;
     }
     const { referenceFields } = metricFields(metric);
@@ -174,6 +172,17 @@ export class MetricsService {
     // A device subject is compared with the same device in the reference (null when it took no part there).
     const device = await total(runId, 'device', subject.deviceId);
     return { model: referenceModel(runId, cell, Object.keys(device).length ? device : null), samples: cell.labelled ?? 0 };
+  }
+
+  /**
+   * The default reference run of a subject (see MetricsRepository.latestLabelledRun). With a memo (an alert round
+   * asks for every device) the devices' references are read once for all of them.
+   */
+  private async latestReference(modelId: string | null, subject: MetricSubject, memo?: ReadMemo): Promise<string | null> {
+    const { runId, deviceId } = subject;
+    if (deviceId === undefined) return once(memo, `latest|${modelId}|${runId}`, () => this.repo.latestLabelledRun(modelId, runId));
+    const byDevice = await once(memo, `latestByDevice|${modelId}|${runId}`, () => this.repo.latestLabelledRunsByDevice(modelId, runId, memo ? null : [deviceId]));
+    return byDevice.get(deviceId) ?? null;
   }
 }
 
