@@ -65,6 +65,8 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
       1000,
     );
     expect(stream).toMatchObject({ rate: 2, modelId: 'default', mode: 'production', name: 'Demo: street cameras' });
+    // The demo's T (DDNN_DEMO_THRESHOLD), not models/default's own T = 1, under which no sample reaches the cloud.
+    expect(stream.policy).toEqual({ kind: 'entropy', thresholds: { local: 0.8 } });
     expect(stream.topology.devices.map((d) => d.view)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(stream.summary?.accuracy).not.toBeNull();
 

@@ -43,6 +43,10 @@ const schema = z.object({
     .transform((v) => v === 'true' || v === '1'),
   // The demo's live stream over the moving scene (samples per second; 0: no demo stream).
   DDNN_DEMO_STREAM_RATE: z.coerce.number().min(0).max(50).default(2),
+  // The exit threshold of the demo's session and stream. Not the model's own: models/default's validation picks
+  // T = 1 (the cheapest point of its frontier: every sample exits locally), and a demo with one tier at work shows
+  // nothing of the hierarchy; 0.8 is the paper's T and on the default model's test frontier too (94.7% at 130 B).
+  DDNN_DEMO_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
   DDNN_DEMO_DATASET: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a dataset folder name').default('synthetic-multicam-seed1'),
   REDIS_URL: z
     .string()

@@ -78,7 +78,7 @@ export class DemoStream implements OnApplicationBootstrap, OnModuleDestroy {
       ({ id } = await streams.create({
         modelId: DEMO_MODEL_ID,
         topology: { devices: model.deviceViews.map((view) => ({ deviceId: sim.devices[view].deviceId, view })) },
-        policy: { kind: 'entropy', thresholds: { local: model.threshold } },
+        policy: { kind: 'entropy', thresholds: { local: this.config.DDNN_DEMO_THRESHOLD } },
         rate: this.config.DDNN_DEMO_STREAM_RATE,
         deadlineMs: 2000,
         name: 'Demo: street cameras',

@@ -67,12 +67,12 @@ export class DemoSession implements OnApplicationBootstrap {
       dataset: name,
       split: 'test',
       topology: { devices },
-      policy: { kind: 'entropy', thresholds: { local: model.threshold } },
+      policy: { kind: 'entropy', thresholds: { local: this.config.DDNN_DEMO_THRESHOLD } },
       mode: 'research',
       deadlineMs: 2000,
     };
     const created = await this.sessions.create(spec, { demo: true });
-    if (created) this.logger.log(`recording the demo session ${created.id} (research mode, T=${model.threshold}, ${devices.length} devices)`);
+    if (created) this.logger.log(`recording the demo session ${created.id} (research mode, T=${this.config.DDNN_DEMO_THRESHOLD}, ${devices.length} devices)`);
   }
 
   /**
