@@ -6,10 +6,13 @@ import { expiresByAge, isUuidV7 } from './partitions';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts, 1765500000000-append-batch-branch-probes.ts). */
+/**
+ * The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts,
+ * 1765500000000-append-batch-branch-probes.ts, 1766000000000-stream-fences.ts).
+ */
 export const APPEND_BATCH_SQL =
   'SELECT * FROM append_batch($1::text[], $2::integer[], $3::integer[], $4::bigint[], $5::integer[], $6::uuid[], $7::integer[], $8, $9::integer[], $10, $11, ' +
-  '$12::uuid[], $13::uuid, $14::uuid, $15::uuid[])';
+  '$12::uuid[], $13::uuid, $14::uuid, $15::uuid[], $16::bigint[])';
 
 /**
  * An encoded batch: the statement's parameters, and flat per-request and per-event arrays for decoding (one
@@ -61,6 +64,8 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   const sent: number[] = [];
   const refused: (Error | undefined)[] = [];
   const expected: (number | null)[] = [];
+  const fences: (number | null)[] = [];
+  let fenced = false;
   const reqStream: number[] = [];
   const reqBefore: number[] = [];
   const reqFirst: number[] = [];
@@ -76,7 +81,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   /** Per event: whether it goes to the day partitions (events_stream) rather than events_kept. */
   const expiring: boolean[] = [];
   for (let r = 0; r < requests.length; r++) {
-    const { streamId, events, expectedVersion } = requests[r];
+    const { streamId, events, expectedVersion, fence } = requests[r];
     const first = ids.length;
     let expires = false;
     let s = -1;
@@ -86,6 +91,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (typeof streamId !== 'string' || streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
       if (!Array.isArray(events)) throw new Error(`append to ${streamId}: events must be an array`);
       const e = encodeExpected(expectedVersion);
+      if (fence !== undefined && (!Number.isSafeInteger(fence) || fence < 1)) throw new Error(`append to ${streamId}: fence ${String(fence)} is not a token of takeFence`);
       expires = expiresByAge(streamId);
       s = streamIndex.get(streamId) ?? -1;
       if (s === -1) {
@@ -123,6 +129,8 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       sent.push(r);
       refused.push(undefined);
       expected.push(e);
+      fences.push(fence ?? null);
+      if (fence !== undefined) fenced = true;
       reqStream.push(s);
       reqBefore.push(before);
       reqFirst.push(first);
@@ -156,6 +164,8 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
     probes.keptLo,
     probes.keptHi,
     `{${probes.stream.join(',')}}`,
+    // NULL when no request is fenced: append_batch then skips the fence check.
+    fenced ? `{${fences.map((f) => (f === null ? 'NULL' : f)).join(',')}}` : null,
   ];
   return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas, dataJson: data, metadataJson: metadata };
 }

@@ -1,9 +1,9 @@
 import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
-import { isDatabaseUnavailable } from '@ddnn/events';
+import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
-import { runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
+import { reportFenced, runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
 
 /** What a stream runner reads and writes; small ports, as the session runner's, so it runs without a server. */
 export interface StreamRunnerDeps {
@@ -149,6 +149,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     );
   }
   let done = 0;
+  let fenced = 0;
   try {
     const model = await deps.loadModel(spec.modelId);
     const replay = spec.replay ? await deps.loadReplay(spec.replay) : null;
@@ -271,6 +272,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     reportDropped();
     await Promise.all(inFlight);
     stats.pipelineMs = performance.now() - tPipeline;
+    reportFenced(`stream ${runId}`, fenced, deps.log);
     if (failure) throw (failure as { error: unknown }).error;
     stats.durationMs = performance.now() - t0;
     if (halt === 'lost') {
@@ -301,7 +303,16 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       stats.transportMs += out.timing.transportMs;
       const events: NewEvent[] = out.events.map((e) => (e.type === 'SampleStarted' ? { ...e, data: { ...e.data, triggeredAt } } : e));
       const tLog = performance.now();
-      await sink.append(events);
+      try {
+        await sink.append(events);
+      } catch (e) {
+        // Another node runs the stream now (this node's lock connection ended while it ran on): the sample is
+        // dropped, counted, and nothing more is triggered here.
+        if (!(e instanceof FencedAppendError)) throw e;
+        fenced++;
+        halt ??= 'lost';
+        return;
+      }
       stats.loggingMs += performance.now() - tLog;
       stats.events += events.length;
       stats.samples++;
@@ -312,6 +323,11 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     stats.durationMs = performance.now() - t0;
+    // Refused by the fence outside a sample (its start, its end): another node runs the stream; it is not this one's to end.
+    if (e instanceof FencedAppendError) {
+      stats.status = 'lost';
+      return stats;
+    }
     if (isDatabaseUnavailable(e)) {
       stats.status = 'interrupted';
       stats.error = message;
