@@ -24,9 +24,9 @@ export class EventStore extends EventReads {
     this.notifier = new CommitNotifier(pool);
   }
 
-  /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met. */
+  /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met, FencedAppendError when the fence is stale. */
   async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    const [outcome] = await this.appendBatch([{ streamId, events, expectedVersion: options.expectedVersion }]);
+    const [outcome] = await this.appendBatch([{ streamId, events, expectedVersion: options.expectedVersion, fence: options.fence }]);
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
   }
