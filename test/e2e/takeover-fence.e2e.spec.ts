@@ -1,0 +1,166 @@
+import { Client } from 'pg';
+import type { SessionView, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
+import { type ApiProcess, answeringExits, bootPlatform, operatorClient, type Platform, readRunEvents, researchSession, waitFor, waitForSessionCompleted } from '@ddnn/testing';
+
+const TOKEN = 'e2e-operator-token-takeover-fence-0123';
+const op = operatorClient(TOKEN);
+/** Each way: a sample is in flight for twice this at least, so a lock lost mid-stream leaves a dozen in flight. */
+const LINK_LATENCY_MS = 300;
+const RATE = 40;
+/** The e2e dataset's test split: the session's samples. */
+const SESSION_SAMPLES = 171;
+
+type Of<T extends StoredEvent['type']> = Extract<StoredEvent, { type: T }>;
+const repeated = <T>(keys: T[]) => keys.filter((k, i) => keys.indexOf(k) !== i);
+const of = <T extends StoredEvent['type']>(events: StoredEvent[], t: T) => events.filter((e): e is Of<T> => e.type === t);
+
+/** The sample indices logged more than once: started, and decided (answering exits). */
+function twice(events: StoredEvent[]): { started: number[]; decided: number[] } {
+  return {
+    started: [...new Set(repeated(of(events, 'SampleStarted').map((e) => e.data.sampleIndex)))],
+    decided: [...new Set(repeated(answeringExits(events).map((e) => e.data.sampleIndex)))],
+  };
+}
+
+/** What the old owner said it dropped (the fence refused its late samples), and what its GET /metrics counted. */
+async function fencedOn(node: ApiProcess, run: string): Promise<{ logged: number; counted: number }> {
+  const said = new RegExp(`${run}: (\\d+) sample\\(s\\) dropped: another node owns the run now`).exec(node.output());
+  const metrics = await (await op.request(node, 'GET', '/metrics')).text();
+  return { logged: Number(said?.[1] ?? 0), counted: Number(/^ddnn_event_appends_fenced_total (\d+)$/m.exec(metrics)?.[1]) };
+}
+
+/**
+ * The owner of a run loses only its lock's connection (the database ended that backend; the node runs on): the
+ * other node takes the run over while the old owner's samples in flight are still to be logged. Without a fence
+ * those commit after the new owner read what the log holds, and it decides them again (a stream: the indices after
+ * the highest logged; a session: the samples not logged yet).
+ */
+describe('a run whose owner loses its lock connection but keeps running (two nodes, one database)', () => {
+  let platform: Platform;
+  let admin: Client;
+
+  beforeAll(async () => {
+    platform = await bootPlatform({
+      name: 'takeover-fence',
+      token: TOKEN,
+      // No wait for devices: the new owner starts at once (the old owner's simulated devices are not on it), so its
+      // first samples overlap the old owner's samples in flight, the race a fence must close.
+      env: { DDNN_SESSION_POLL_MS: '200', DDNN_DEVICE_WAIT_MS: '0', DDNN_CAPTURE_TOLERANCE_MS: '10000' },
+    });
+    admin = new Client({ connectionString: platform.databaseUrl });
+    await admin.connect();
+  }, 600_000);
+
+  afterAll(async () => {
+    await admin?.end();
+    await platform?.teardown();
+  });
+
+  /** Ends only the run's lock connection on its owner (the node itself runs on). */
+  async function cutLock(id: string): Promise<number> {
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`,
+      [`ddnn-session-${id}`],
+    );
+    expect(rows[0].n).toBe(1);
+    return Date.now();
+  }
+
+  it('hands the stream over with no sample index logged twice; the old owner drops its fenced samples, counted, and runs on', async () => {
+    const a = await platform.start({ DDNN_NODE_ID: 'node-a' });
+    const sim = await op.call<SimulationView>(a, 'POST', '/api/simulations', {
+      devices: 2,
+      source: 'scene',
+      scene: { seed: 5 },
+      link: { latencyMs: LINK_LATENCY_MS, bandwidthKbps: 100_000 },
+    });
+    const { id } = await op.call<{ id: string }>(a, 'POST', '/api/streams', {
+      modelId: 'default',
+      topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+      rate: RATE,
+      deadlineMs: 5000,
+    });
+    const view = (node = a) => op.call<StreamView>(node, 'GET', `/api/streams/${id}`);
+    expect(await waitFor('node A to run the stream', async () => (await view()).owner, 60_000)).toBe('node-a');
+    // Only then the second node: it cannot have taken the stream first.
+    const b = await platform.start({ DDNN_NODE_ID: 'node-b' });
+    const atCut = await waitFor('60 samples decided on node A', async () => {
+      const n = (await view()).summary?.samplesDecided ?? 0;
+      return n >= 60 ? n : undefined;
+    }, 120_000, 100);
+
+    const cutAt = await cutLock(id);
+
+    await waitFor('node B to take the stream', () => b.output().includes(`stream ${id}: running on node-b`), 60_000, 20);
+    const takenMs = Date.now() - cutAt;
+    await waitFor('node B to name itself the owner', async () => ((await view(b)).owner === 'node-b' ? true : undefined), 60_000);
+    const atTakeover = (await view(b)).summary?.samplesDecided ?? 0;
+    await waitFor('40 samples decided on node B', async () => ((await view(b)).summary?.samplesDecided ?? 0) >= atTakeover + 40, 120_000, 100);
+    await op.call(b, 'POST', `/api/streams/${id}/stop`);
+    await waitFor('the stream to stop', async () => ((await view(b)).status === 'stopped' ? true : undefined), 60_000);
+    const events = await waitFor('the whole stream in the log', async () => {
+      const all = await readRunEvents(op, b, `/api/streams/${id}`);
+      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+    });
+
+    const dup = twice(events);
+    const fenced = await fencedOn(a, `stream ${id}`);
+    process.stdout.write(
+      `takeover fence, stream: lock connection of node-a ended with ${atCut}+ samples decided; node-b took the stream ${takenMs} ms later; ` +
+        `${of(events, 'SampleStarted').length} samples logged, ${dup.started.length} indices started twice, ${dup.decided.length} decided twice; ` +
+        `node-a dropped ${fenced.logged} fenced sample(s), counted ${fenced.counted}\n`,
+    );
+    expect(dup).toEqual({ started: [], decided: [] });
+    expect(repeated(events.map((e) => e.eventId))).toEqual([]);
+    expect(of(events, 'StreamStarted')).toHaveLength(1);
+    expect(of(events, 'SessionCompleted')).toHaveLength(1);
+    expect(of(events, 'SessionAborted')).toHaveLength(0);
+    // The old owner lived on, and dropped what the fence refused: logged and counted (GET /metrics), never a failure.
+    // With samples in flight 600 ms and more, some were always in flight at the cut (17-24 dropped in the runs seen).
+    expect(a.child.exitCode).toBeNull();
+    expect(a.output()).toMatch(new RegExp(`stream ${id}: lost`));
+    expect(fenced.logged).toBeGreaterThan(0);
+    expect(fenced.counted).toBe(fenced.logged);
+    expect((await view(b)).error).toBeNull();
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+  }, 600_000);
+
+  it('hands a finite session over with every sample logged once; the old owner neither fails nor completes it', async () => {
+    const c = await platform.start({ DDNN_NODE_ID: 'node-c' });
+    const sim = await op.call<SimulationView>(c, 'POST', '/api/simulations', { devices: 6, link: { latencyMs: LINK_LATENCY_MS, bandwidthKbps: 100_000 } });
+    const spec = researchSession(sim.devices.map((d) => ({ id: d.deviceId, view: d.view })), { rate: RATE, deadlineMs: 5000 });
+    const { id } = await op.call<{ id: string }>(c, 'POST', '/api/sessions', spec);
+    const view = (node = c) => op.call<SessionView>(node, 'GET', `/api/sessions/${id}`);
+    expect(await waitFor('node C to run the session', async () => (await view()).owner, 60_000)).toBe('node-c');
+    const d = await platform.start({ DDNN_NODE_ID: 'node-d' });
+    const atCut = await waitFor('40 samples done on node C', async () => {
+      const n = (await view()).samplesDone;
+      return n >= 40 ? n : undefined;
+    }, 120_000, 50);
+    const cutAt = await cutLock(id);
+    await waitFor('node D to take the session', () => d.output().includes(`session ${id}: running on node-d`), 60_000, 20);
+    const takenMs = Date.now() - cutAt;
+    const done = await waitForSessionCompleted(op, d, id, 240_000);
+    const events = await waitFor('the whole session in the log', async () => {
+      const all = await readRunEvents(op, d, `/api/sessions/${id}`);
+      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+    });
+    const dup = twice(events);
+    const fenced = await fencedOn(c, `session ${id}`);
+    process.stdout.write(
+      `takeover fence, session: lock connection of node-c ended with ${atCut}+ samples done; node-d took it ${takenMs} ms later; ` +
+        `${of(events, 'SampleStarted').length} samples logged, ${dup.started.length} started twice, ${dup.decided.length} decided twice; ` +
+        `node-c dropped ${fenced.logged} fenced sample(s), counted ${fenced.counted}\n`,
+    );
+    expect(dup).toEqual({ started: [], decided: [] });
+    expect(done.samplesDone).toBe(SESSION_SAMPLES);
+    expect(new Set(of(events, 'SampleStarted').map((e) => e.data.sampleIndex)).size).toBe(SESSION_SAMPLES);
+    expect(of(events, 'SessionStarted')).toHaveLength(1);
+    expect(of(events, 'SessionCompleted')).toHaveLength(1);
+    expect(of(events, 'SessionAborted')).toHaveLength(0);
+    expect(c.child.exitCode).toBeNull();
+    expect(c.output()).toMatch(new RegExp(`session ${id}: lost`));
+    expect(fenced.counted).toBe(fenced.logged);
+  }, 600_000);
+});
