@@ -22,11 +22,22 @@ function twice(events: StoredEvent[]): { started: number[]; decided: number[] } 
   };
 }
 
-/** What the old owner said it dropped (the fence refused its late samples), and what its GET /metrics counted. */
-async function fencedOn(node: ApiProcess, run: string): Promise<{ logged: number; counted: number }> {
-  const said = new RegExp(`${run}: (\\d+) sample\\(s\\) dropped: another node owns the run now`).exec(node.output());
-  const metrics = await (await op.request(node, 'GET', '/metrics')).text();
-  return { logged: Number(said?.[1] ?? 0), counted: Number(/^ddnn_event_appends_fenced_total (\d+)$/m.exec(metrics)?.[1]) };
+/**
+ * A run handed over, once it ended: its whole log as the new owner serves it (read until its SessionCompleted is
+ * there), the indices logged twice, and what the old owner said it dropped (the fence refused its late samples)
+ * and counted on its GET /metrics.
+ */
+async function handedOver(kind: 'stream' | 'session', id: string, from: ApiProcess, to: ApiProcess) {
+  const events = await waitFor(`the whole ${kind} in the log`, async () => {
+    const all = await readRunEvents(op, to, `/api/${kind}s/${id}`);
+    return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
+  });
+  const said = new RegExp(`${kind} ${id}: (\\d+) sample\\(s\\) dropped: another node owns the run now`).exec(from.output());
+  const metrics = await (await op.request(from, 'GET', '/metrics')).text();
+  const fenced = { logged: Number(said?.[1] ?? 0), counted: Number(/^ddnn_event_appends_fenced_total (\d+)$/m.exec(metrics)?.[1]) };
+  const dup = twice(events);
+  const line = `${of(events, 'SampleStarted').length} samples logged, ${dup.started.length} indices started twice, ${dup.decided.length} decided twice; dropped ${fenced.logged} fenced sample(s), counted ${fenced.counted}`;
+  return { events, dup, fenced, line };
 }
 
 /**
@@ -102,18 +113,8 @@ describe('a run whose owner loses its lock connection but keeps running (two nod
     await waitFor('40 samples decided on node B', async () => ((await view(b)).summary?.samplesDecided ?? 0) >= atTakeover + 40, 120_000, 100);
     await op.call(b, 'POST', `/api/streams/${id}/stop`);
     await waitFor('the stream to stop', async () => ((await view(b)).status === 'stopped' ? true : undefined), 60_000);
-    const events = await waitFor('the whole stream in the log', async () => {
-      const all = await readRunEvents(op, b, `/api/streams/${id}`);
-      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
-    });
-
-    const dup = twice(events);
-    const fenced = await fencedOn(a, `stream ${id}`);
-    process.stdout.write(
-      `takeover fence, stream: lock connection of node-a ended with ${atCut}+ samples decided; node-b took the stream ${takenMs} ms later; ` +
-        `${of(events, 'SampleStarted').length} samples logged, ${dup.started.length} indices started twice, ${dup.decided.length} decided twice; ` +
-        `node-a dropped ${fenced.logged} fenced sample(s), counted ${fenced.counted}\n`,
-    );
+    const { events, dup, fenced, line } = await handedOver('stream', id, a, b);
+    process.stdout.write(`takeover fence, stream: lock connection of node-a ended with ${atCut}+ samples decided; node-b took it ${takenMs} ms later; ${line}\n`);
     expect(dup).toEqual({ started: [], decided: [] });
     expect(repeated(events.map((e) => e.eventId))).toEqual([]);
     expect(of(events, 'StreamStarted')).toHaveLength(1);
@@ -144,17 +145,8 @@ describe('a run whose owner loses its lock connection but keeps running (two nod
     await waitFor('node D to take the session', () => d.output().includes(`session ${id}: running on node-d`), 60_000, 20);
     const takenMs = Date.now() - cutAt;
     const done = await waitForSessionCompleted(op, d, id, 240_000);
-    const events = await waitFor('the whole session in the log', async () => {
-      const all = await readRunEvents(op, d, `/api/sessions/${id}`);
-      return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
-    });
-    const dup = twice(events);
-    const fenced = await fencedOn(c, `session ${id}`);
-    process.stdout.write(
-      `takeover fence, session: lock connection of node-c ended with ${atCut}+ samples done; node-d took it ${takenMs} ms later; ` +
-        `${of(events, 'SampleStarted').length} samples logged, ${dup.started.length} started twice, ${dup.decided.length} decided twice; ` +
-        `node-c dropped ${fenced.logged} fenced sample(s), counted ${fenced.counted}\n`,
-    );
+    const { events, dup, fenced, line } = await handedOver('session', id, c, d);
+    process.stdout.write(`takeover fence, session: lock connection of node-c ended with ${atCut}+ samples done; node-d took it ${takenMs} ms later; ${line}\n`);
     expect(dup).toEqual({ started: [], decided: [] });
     expect(done.samplesDone).toBe(SESSION_SAMPLES);
     expect(new Set(of(events, 'SampleStarted').map((e) => e.data.sampleIndex)).size).toBe(SESSION_SAMPLES);

@@ -1,7 +1,7 @@
 import { streamIds } from '@ddnn/contracts';
 import type { Pool } from 'pg';
 import { ev } from '../test/fixtures';
-import { migratedDatabase } from '../test/database';
+import { migratedStore } from '../test/database';
 import { BatchingWriter } from './batching-writer';
 import { FencedAppendError } from './errors';
 import { newEventId } from './event-id';
@@ -11,16 +11,12 @@ const indices = async (store: EventStore, stream: string) =>
   (await store.readStream(stream)).map((e) => (e.data as { sampleIndex: number }).sampleIndex);
 
 describe("a stream's fence (EventStore.takeFence, AppendOptions.fence; Postgres)", () => {
-  let env: Awaited<ReturnType<typeof migratedDatabase>>;
+  const db = migratedStore();
   let pool: Pool;
   let store: EventStore;
-
-  beforeAll(async () => {
-    env = await migratedDatabase(6);
-    pool = env.pool;
-    store = new EventStore(pool);
+  beforeEach(() => {
+    ({ pool, store } = db);
   });
-  afterAll(() => env.close());
 
   it('takes increasing tokens; appends under the current one are written, under an older one refused with nothing written', async () => {
     for (const stream of [streamIds.stream('f1'), streamIds.session('f1')]) {
