@@ -1,6 +1,7 @@
 import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
 import type { AppendRequest, ExpectedVersion } from './store-types';
 import { formatCheckpoint } from './checkpoint';
+import { FencedAppendError } from './errors';
 import { newEventId } from './event-id';
 import { expiresByAge, isUuidV7 } from './partitions';
 
@@ -64,8 +65,10 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   const sent: number[] = [];
   const refused: (Error | undefined)[] = [];
   const expected: (number | null)[] = [];
+  /** Per stream of the statement: its writers' token, or null (see fenceOf). */
   const fences: (number | null)[] = [];
   let fenced = false;
+  const highest = highestFences(requests);
   const reqStream: number[] = [];
   const reqBefore: number[] = [];
   const reqFirst: number[] = [];
@@ -91,7 +94,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (typeof streamId !== 'string' || streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
       if (!Array.isArray(events)) throw new Error(`append to ${streamId}: events must be an array`);
       const e = encodeExpected(expectedVersion);
-      if (fence !== undefined && (!Number.isSafeInteger(fence) || fence < 1)) throw new Error(`append to ${streamId}: fence ${String(fence)} is not a token of takeFence`);
+      if (fence !== undefined) fenceOf(streamId, fence, highest);
       expires = expiresByAge(streamId);
       s = streamIndex.get(streamId) ?? -1;
       if (s === -1) {
@@ -99,6 +102,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
         streamIndex.set(streamId, s);
         streams.push(streamId);
         counts.push(0);
+        fences.push(null);
         added = true;
       }
       before = counts[s];
@@ -129,8 +133,10 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       sent.push(r);
       refused.push(undefined);
       expected.push(e);
-      fences.push(fence ?? null);
-      if (fence !== undefined) fenced = true;
+      if (fence !== undefined) {
+        fences[s] = fence;
+        fenced = true;
+      }
       reqStream.push(s);
       reqBefore.push(before);
       reqFirst.push(first);
@@ -141,6 +147,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (added) {
         streams.pop();
         counts.pop();
+        fences.pop();
         streamIndex.delete(streamId);
       } else if (s !== -1) {
         counts[s] = before;
@@ -191,6 +198,27 @@ function branchProbes(ids: readonly string[], expiring: readonly boolean[]): { k
     if (keptHi === null || id > keptHi) keptHi = id;
   }
   return { kept, keptLo, keptHi, stream };
+}
+
+/** Per stream, the highest well-formed token the batch's requests carry. */
+function highestFences(requests: readonly AppendRequest[]): Map<string, number> {
+  const highest = new Map<string, number>();
+  for (const { streamId, fence } of requests) {
+    if (isToken(fence) && fence > (highest.get(streamId) ?? 0)) highest.set(streamId, fence);
+  }
+  return highest;
+}
+
+const isToken = (fence: unknown): fence is number => Number.isSafeInteger(fence) && (fence as number) >= 1;
+
+/**
+ * Checks a request's token: a token of takeFence, and the highest of the batch for its stream (append_batch checks
+ * one token a stream). A lower one was taken before the higher one, so it is stale whatever the stream holds now.
+ */
+function fenceOf(streamId: string, fence: number, highest: Map<string, number>): void {
+  if (!isToken(fence)) throw new Error(`append to ${streamId}: fence ${String(fence)} is not a token of takeFence`);
+  const top = highest.get(streamId) as number;
+  if (fence < top) throw new FencedAppendError(streamId, fence, top);
 }
 
 function encodeExpected(e: ExpectedVersion | undefined): number | null {

@@ -57,9 +57,9 @@ function int8Array(text: string): string[] {
 }
 
 /**
- * append_batch wrote nothing: some requests carried a stale fence (their rows). Those are refused and the others sent
- * again (`again`), so that one run taken over by another node does not fail the other runs' events batched with its
- * own; each round refuses one request at least, so it ends.
+ * append_batch wrote nothing: some streams' fences are stale (a row each, req = the stream's index). Their fenced
+ * requests are refused and the others sent again (`again`), so that one run taken over by another node does not fail
+ * the other runs' events batched with its own; each round refuses one request at least, so it ends.
  */
 async function appendAroundFenced(
   requests: AppendRequest[],
@@ -68,12 +68,13 @@ async function appendAroundFenced(
   again: (rest: AppendRequest[]) => Promise<AppendOutcome[]>,
 ): Promise<AppendOutcome[]> {
   const out = batch.refused.map((error): AppendOutcome | undefined => (error ? { ok: false, error } : undefined));
-  for (const row of rows) {
-    if (row.status !== 'fenced') continue;
-    const index = batch.sent[row.req - 1];
+  const stale = new Map<number, number | null>();
+  for (const row of rows) if (row.status === 'fenced') stale.set(row.req - 1, row.current_position === null ? null : Number(row.current_position));
+  batch.sent.forEach((index, i) => {
     const r = requests[index];
-    out[index] = { ok: false, error: new FencedAppendError(r.streamId, r.fence as number, row.current_position === null ? null : Number(row.current_position)) };
-  }
+    const s = batch.reqStream[i];
+    if (r.fence !== undefined && stale.has(s)) out[index] = { ok: false, error: new FencedAppendError(r.streamId, r.fence, stale.get(s) as number | null) };
+  });
   const rest: number[] = [];
   out.forEach((o, i) => o === undefined && rest.push(i));
   const outcomes = await again(rest.map((i) => requests[i]));

@@ -61,6 +61,7 @@ describe("a stream's fence (EventStore.takeFence, AppendOptions.fence; Postgres)
     const stale = await store.takeFence(lost);
     const current = await store.takeFence(lost);
     const keptFence = await store.takeFence(kept);
+    // The batch's two tokens for `lost`: the lower one is refused whatever the stream holds (it was taken first).
     const outcomes = await store.appendBatch([
       { streamId: lost, events: [ev.sampleStarted('f4a', 0)], fence: stale },
       { streamId: kept, events: [ev.sampleStarted('f4b', 0)], fence: keptFence },
@@ -69,9 +70,22 @@ describe("a stream's fence (EventStore.takeFence, AppendOptions.fence; Postgres)
       { streamId: lost, events: [ev.sampleStarted('f4a', 2)], fence: stale },
     ]);
     expect(outcomes.map((o) => o.ok)).toEqual([false, true, true, true, false]);
+    expect(outcomes[0]).toMatchObject({ error: { name: 'FencedAppendError', fence: stale, current } });
     expect(await indices(store, lost)).toEqual([1]);
     expect(await indices(store, kept)).toEqual([0]);
     expect(await indices(store, free)).toEqual([0]);
+
+    // Only stale tokens for `lost` (the database refuses them): its unfenced request and the other streams are written.
+    const again = await store.appendBatch([
+      { streamId: kept, events: [ev.sampleStarted('f4b', 9)], fence: keptFence },
+      { streamId: lost, events: [ev.sampleStarted('f4a', 5)], fence: stale },
+      { streamId: lost, events: [ev.sampleStarted('f4a', 6)] },
+      { streamId: lost, events: [ev.sampleStarted('f4a', 7)], fence: stale },
+    ]);
+    expect(again.map((o) => o.ok)).toEqual([true, false, true, false]);
+    expect(again[1]).toMatchObject({ error: { name: 'FencedAppendError', fence: stale, current } });
+    expect(await indices(store, lost)).toEqual([1, 6]);
+    expect(await indices(store, kept)).toEqual([0, 9]);
 
     // The batching writer: one batch over the three streams; only the stale caller is rejected, and counted.
     const writer = new BatchingWriter(store, { maxDelayMs: 20, lanes: 1 });
@@ -86,7 +100,7 @@ describe("a stream's fence (EventStore.takeFence, AppendOptions.fence; Postgres)
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect((settled[0] as PromiseRejectedResult).reason).toBeInstanceOf(FencedAppendError);
     expect(writer.stats).toMatchObject({ batches: 1, events: 3, failedBatches: 0, fencedAppends: 1 });
-    expect(await indices(store, lost)).toEqual([1, 4]);
+    expect(await indices(store, lost)).toEqual([1, 6, 4]);
   });
 
   it('a takeover waits for an append in progress under the old token, and the old owner is refused from then on', async () => {
