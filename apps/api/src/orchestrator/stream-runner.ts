@@ -107,7 +107,8 @@ export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs
  * devices capture from their own sources; the sample goes through the same exit core and sample runner as a
  * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
  * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
- * moment has passed). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
+ * moment has passed; those of a node that lost the stream but runs on are refused by the run's fence, taken by the
+ * scheduler before `logged` is read, and dropped here). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
  * samples holding the whole window, restart the schedule from now, and the triggers dropped are counted and logged.
  */
 export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
