@@ -80,53 +80,96 @@ describe('a run whose owner loses its lock connection but keeps running (two nod
     return Date.now();
   }
 
-  it('hands the stream over with no sample index logged twice; the old owner drops its fenced samples, counted, and runs on', async () => {
-    const a = await platform.start({ DDNN_NODE_ID: 'node-a' });
-    const sim = await op.call<SimulationView>(a, 'POST', '/api/simulations', {
+  /** A stream on `owner`'s simulated cameras (links of LINK_LATENCY_MS each way), running there, 60 samples decided. */
+  async function streamOn(owner: ApiProcess, name: string): Promise<{ id: string; decided: number }> {
+    const sim = await op.call<SimulationView>(owner, 'POST', '/api/simulations', {
       devices: 2,
       source: 'scene',
       scene: { seed: 5 },
       link: { latencyMs: LINK_LATENCY_MS, bandwidthKbps: 100_000 },
     });
-    const { id } = await op.call<{ id: string }>(a, 'POST', '/api/streams', {
+    const { id } = await op.call<{ id: string }>(owner, 'POST', '/api/streams', {
       modelId: 'default',
       topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
       policy: { kind: 'entropy', thresholds: { local: 0.5 } },
       rate: RATE,
       deadlineMs: 5000,
     });
-    const view = (node = a) => op.call<StreamView>(node, 'GET', `/api/streams/${id}`);
-    expect(await waitFor('node A to run the stream', async () => (await view()).owner, 60_000)).toBe('node-a');
-    // Only then the second node: it cannot have taken the stream first.
-    const b = await platform.start({ DDNN_NODE_ID: 'node-b' });
-    const atCut = await waitFor('60 samples decided on node A', async () => {
-      const n = (await view()).summary?.samplesDecided ?? 0;
-      return n >= 60 ? n : undefined;
+    expect(await waitFor(`${name} to run the stream`, async () => (await streamView(owner, id)).owner, 60_000)).toBe(name);
+    return { id, decided: await samplesDecided(owner, id, 60) };
+  }
+
+  const streamView = (node: ApiProcess, id: string) => op.call<StreamView>(node, 'GET', `/api/streams/${id}`);
+  /** Waits until the stream has `n` samples decided; resolves to how many it has then. */
+  const samplesDecided = (node: ApiProcess, id: string, n: number) =>
+    waitFor(`${n} samples of stream ${id} decided`, async () => {
+      const got = (await streamView(node, id)).summary?.samplesDecided ?? 0;
+      return got >= n ? got : undefined;
     }, 120_000, 100);
 
-    const cutAt = await cutLock(id);
+  /** The new owner `to` took the stream (it says so): once it decided 40 samples more, it stops it. */
+  async function runThenStop(id: string, to: ApiProcess, name: string): Promise<void> {
+    await waitFor(`${name} to name itself the owner`, async () => ((await streamView(to, id)).owner === name ? true : undefined), 60_000);
+    await samplesDecided(to, id, ((await streamView(to, id)).summary?.samplesDecided ?? 0) + 40);
+    await op.call(to, 'POST', `/api/streams/${id}/stop`);
+    await waitFor('the stream to stop', async () => ((await streamView(to, id)).status === 'stopped' ? true : undefined), 60_000);
+  }
 
-    await waitFor('node B to take the stream', () => b.output().includes(`stream ${id}: running on node-b`), 60_000, 20);
-    const takenMs = Date.now() - cutAt;
-    await waitFor('node B to name itself the owner', async () => ((await view(b)).owner === 'node-b' ? true : undefined), 60_000);
-    const atTakeover = (await view(b)).summary?.samplesDecided ?? 0;
-    await waitFor('40 samples decided on node B', async () => ((await view(b)).summary?.samplesDecided ?? 0) >= atTakeover + 40, 120_000, 100);
-    await op.call(b, 'POST', `/api/streams/${id}/stop`);
-    await waitFor('the stream to stop', async () => ((await view(b)).status === 'stopped' ? true : undefined), 60_000);
-    const { events, dup, fenced, line } = await handedOver('stream', id, a, b);
-    process.stdout.write(`takeover fence, stream: lock connection of node-a ended with ${atCut}+ samples decided; node-b took it ${takenMs} ms later; ${line}\n`);
+  /** What every handed-over stream must show: each index once, one start and end, no abort, the new owner's error none. */
+  async function expectHandedOverOnce(id: string, events: StoredEvent[], dup: { started: number[]; decided: number[] }, to: ApiProcess): Promise<void> {
     expect(dup).toEqual({ started: [], decided: [] });
     expect(repeated(events.map((e) => e.eventId))).toEqual([]);
     expect(of(events, 'StreamStarted')).toHaveLength(1);
     expect(of(events, 'SessionCompleted')).toHaveLength(1);
     expect(of(events, 'SessionAborted')).toHaveLength(0);
+    expect((await streamView(to, id)).error).toBeNull();
+  }
+
+  it('hands the stream over with no sample index logged twice; the old owner drops its fenced samples, counted, and runs on', async () => {
+    const a = await platform.start({ DDNN_NODE_ID: 'node-a' });
+    const { id, decided: atCut } = await streamOn(a, 'node-a');
+    // Only now the second node: it cannot have taken the stream first.
+    const b = await platform.start({ DDNN_NODE_ID: 'node-b' });
+    const cutAt = await cutLock(id);
+
+    await waitFor('node B to take the stream', () => b.output().includes(`stream ${id}: running on node-b`), 60_000, 20);
+    const takenMs = Date.now() - cutAt;
+    await runThenStop(id, b, 'node-b');
+    const { events, dup, fenced, line } = await handedOver('stream', id, a, b);
+    process.stdout.write(`takeover fence, stream: lock connection of node-a ended with ${atCut}+ samples decided; node-b took it ${takenMs} ms later; ${line}\n`);
+    await expectHandedOverOnce(id, events, dup, b);
     // The old owner lived on, and dropped what the fence refused: logged and counted (GET /metrics), never a failure.
     // With samples in flight 600 ms and more, some were always in flight at the cut (17-25 dropped in the runs seen).
     expect(a.child.exitCode).toBeNull();
     expect(a.output()).toMatch(new RegExp(`stream ${id}: lost`));
     expect(fenced.logged).toBeGreaterThan(0);
     expect(fenced.counted).toBe(fenced.logged);
-    expect((await view(b)).error).toBeNull();
+  }, 600_000);
+
+  it('a paused owner (SIGSTOP) whose lock connection ended meanwhile drops its samples in flight once it resumes', async () => {
+    const e = await platform.start({ DDNN_NODE_ID: 'node-e' });
+    const { id, decided: atPause } = await streamOn(e, 'node-e');
+    const f = await platform.start({ DDNN_NODE_ID: 'node-f' });
+    const pid = e.child.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    let takenMs: number;
+    try {
+      const cutAt = await cutLock(id);
+      await waitFor('node F to take the stream', () => f.output().includes(`stream ${id}: running on node-f`), 60_000, 20);
+      takenMs = Date.now() - cutAt;
+      // The new owner decides on, past every index the paused one had in flight.
+      await samplesDecided(f, id, atPause + 60);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor('node E to give the stream up', () => e.output().includes(`stream ${id}: lost`), 60_000, 50);
+    await runThenStop(id, f, 'node-f');
+    const { events, dup, fenced, line } = await handedOver('stream', id, e, f);
+    process.stdout.write(`takeover fence, paused owner: node-e stopped with ${atPause}+ samples decided, its lock connection ended; node-f took it ${takenMs} ms later; ${line}\n`);
+    await expectHandedOverOnce(id, events, dup, f);
+    expect(e.child.exitCode).toBeNull();
+    expect(fenced.logged).toBeGreaterThan(0);
+    expect(fenced.counted).toBe(fenced.logged);
   }, 600_000);
 
   it('hands a finite session over with every sample logged once; the old owner neither fails nor completes it', async () => {
