@@ -8,7 +8,7 @@ import { replaceOnce } from './1765100000000-partitioned-events';
  * a node that lost the lock's connection while it ran on (the backend terminated, a blip on that one socket, a long
  * pause) still had samples in flight. They committed after the node that took the run over had read the highest
  * index logged (or the samples logged), and it decided them again: takeover-fence e2e, 10-28 stream indices started
- * twice in 6 of 6 runs, 26-36 session samples in 2 of 2.
+ * twice in 6 of 6 runs, 32 after a paused owner (SIGSTOP) resumed, 26-36 session samples in 2 of 2.
  *
  * stream_fences holds each fenced stream's current token; a writer takes the next one (EventStore.takeFence) before
  * it reads what the stream holds, and every append it makes carries it. append_batch locks the fence rows of the
