@@ -22,6 +22,7 @@ import { AppendBatchBranchProbes1765500000000 } from './1765500000000-append-bat
 import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-batch-generic-plans';
 import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generic-plan';
 import { StreamLogOrderIndex1765900000000 } from './1765900000000-stream-log-order-index';
+import { StreamFences1766000000000 } from './1766000000000-stream-fences';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -50,4 +51,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   AppendBatchGenericPlans1765600000000,
   ReadLogGenericPlan1765700000000,
   StreamLogOrderIndex1765900000000,
+  StreamFences1766000000000,
 ];

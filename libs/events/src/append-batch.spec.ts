@@ -1,6 +1,7 @@
 import type { NewEvent } from '@ddnn/contracts';
 import { ev } from '../test/fixtures';
 import { encodeBatch } from './append-batch';
+import { FencedAppendError } from './errors';
 import type { AppendRequest } from './event-store';
 
 const version = (type: string) => {
@@ -18,6 +19,29 @@ const refusal = (streamId: string, events: NewEvent[], expectedVersion?: AppendR
   encodeBatch([{ streamId, events, expectedVersion }], version).refused[0]?.message;
 
 describe('encodeBatch', () => {
+  it("sends one fence a stream (NULL for unfenced streams, no array when none is fenced), refusing a batch's lower token for a stream", () => {
+    const unfenced = encodeBatch([{ streamId: 'stream-a', events: [ev.sampleStarted('a', 0)] }], version);
+    expect(unfenced.values[15]).toBeNull();
+    const b = encodeBatch(
+      [
+        { streamId: 'stream-a', events: [ev.sampleStarted('a', 0)], fence: 3 },
+        { streamId: 'session-b', events: [ev.sampleStarted('b', 0)] },
+        { streamId: 'stream-c', events: [ev.sampleStarted('c', 0)], fence: 1 },
+        { streamId: 'stream-a', events: [ev.sampleStarted('a', 1)], fence: 4 },
+        { streamId: 'stream-a', events: [ev.sampleStarted('a', 2)] },
+        { streamId: 'stream-d', events: [ev.sampleStarted('d', 0)], fence: 0 },
+      ],
+      version,
+    );
+    // The lower token for stream-a was taken before the higher one: stale whatever the stream holds now.
+    expect(b.refused[0]).toBeInstanceOf(FencedAppendError);
+    expect(b.refused[0]).toMatchObject({ streamId: 'stream-a', fence: 3, current: 4 });
+    expect(b.refused[5]?.message).toMatch(/fence 0 is not a token of takeFence/);
+    expect(b.sent).toEqual([1, 2, 3, 4]);
+    expect(b.values[0]).toEqual(['session-b', 'stream-c', 'stream-a']);
+    expect(b.values[15]).toBe('{NULL,1,4}');
+  });
+
   it('numbers each event within its stream in request order, one line or element per event', () => {
     const p = params([
       { streamId: 'session-a', events: [ev.sampleStarted('a', 0), { ...ev.sampleStarted('a', 1), eventId: ID, metadata: { node: 'n1' } }] },

@@ -1,15 +1,19 @@
 import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
 import type { AppendRequest, ExpectedVersion } from './store-types';
 import { formatCheckpoint } from './checkpoint';
+import { FencedAppendError } from './errors';
 import { newEventId } from './event-id';
 import { expiresByAge, isUuidV7 } from './partitions';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts, 1765500000000-append-batch-branch-probes.ts). */
+/**
+ * The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts,
+ * 1765500000000-append-batch-branch-probes.ts, 1766000000000-stream-fences.ts).
+ */
 export const APPEND_BATCH_SQL =
   'SELECT * FROM append_batch($1::text[], $2::integer[], $3::integer[], $4::bigint[], $5::integer[], $6::uuid[], $7::integer[], $8, $9::integer[], $10, $11, ' +
-  '$12::uuid[], $13::uuid, $14::uuid, $15::uuid[])';
+  '$12::uuid[], $13::uuid, $14::uuid, $15::uuid[], $16::bigint[])';
 
 /**
  * An encoded batch: the statement's parameters, and flat per-request and per-event arrays for decoding (one
@@ -61,6 +65,10 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   const sent: number[] = [];
   const refused: (Error | undefined)[] = [];
   const expected: (number | null)[] = [];
+  /** Per stream of the statement: its writers' token, or null (see fenceOf). */
+  const fences: (number | null)[] = [];
+  let fenced = false;
+  const highest = highestFences(requests);
   const reqStream: number[] = [];
   const reqBefore: number[] = [];
   const reqFirst: number[] = [];
@@ -76,7 +84,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
   /** Per event: whether it goes to the day partitions (events_stream) rather than events_kept. */
   const expiring: boolean[] = [];
   for (let r = 0; r < requests.length; r++) {
-    const { streamId, events, expectedVersion } = requests[r];
+    const { streamId, events, expectedVersion, fence } = requests[r];
     const first = ids.length;
     let expires = false;
     let s = -1;
@@ -86,6 +94,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (typeof streamId !== 'string' || streamId.length === 0) throw new Error('append: streamId must be a non-empty string');
       if (!Array.isArray(events)) throw new Error(`append to ${streamId}: events must be an array`);
       const e = encodeExpected(expectedVersion);
+      if (fence !== undefined) fenceOf(streamId, fence, highest);
       expires = expiresByAge(streamId);
       s = streamIndex.get(streamId) ?? -1;
       if (s === -1) {
@@ -93,6 +102,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
         streamIndex.set(streamId, s);
         streams.push(streamId);
         counts.push(0);
+        fences.push(null);
         added = true;
       }
       before = counts[s];
@@ -123,6 +133,10 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       sent.push(r);
       refused.push(undefined);
       expected.push(e);
+      if (fence !== undefined) {
+        fences[s] = fence;
+        fenced = true;
+      }
       reqStream.push(s);
       reqBefore.push(before);
       reqFirst.push(first);
@@ -133,6 +147,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
       if (added) {
         streams.pop();
         counts.pop();
+        fences.pop();
         streamIndex.delete(streamId);
       } else if (s !== -1) {
         counts[s] = before;
@@ -156,6 +171,8 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
     probes.keptLo,
     probes.keptHi,
     `{${probes.stream.join(',')}}`,
+    // NULL when no request is fenced: append_batch then skips the fence check.
+    fenced ? `{${fences.map((f) => (f === null ? 'NULL' : f)).join(',')}}` : null,
   ];
   return { values, sent, refused, reqStream, reqBefore, reqFirst, ids, versions, types, payloads, metadata: metas, dataJson: data, metadataJson: metadata };
 }
@@ -181,6 +198,27 @@ function branchProbes(ids: readonly string[], expiring: readonly boolean[]): { k
     if (keptHi === null || id > keptHi) keptHi = id;
   }
   return { kept, keptLo, keptHi, stream };
+}
+
+/** Per stream, the highest well-formed token the batch's requests carry. */
+function highestFences(requests: readonly AppendRequest[]): Map<string, number> {
+  const highest = new Map<string, number>();
+  for (const { streamId, fence } of requests) {
+    if (isToken(fence) && fence > (highest.get(streamId) ?? 0)) highest.set(streamId, fence);
+  }
+  return highest;
+}
+
+const isToken = (fence: unknown): fence is number => Number.isSafeInteger(fence) && (fence as number) >= 1;
+
+/**
+ * Checks a request's token: a token of takeFence, and the highest of the batch for its stream (append_batch checks
+ * one token a stream). A lower one was taken before the higher one, so it is stale whatever the stream holds now.
+ */
+function fenceOf(streamId: string, fence: number, highest: Map<string, number>): void {
+  if (!isToken(fence)) throw new Error(`append to ${streamId}: fence ${String(fence)} is not a token of takeFence`);
+  const top = highest.get(streamId) as number;
+  if (fence < top) throw new FencedAppendError(streamId, fence, top);
 }
 
 function encodeExpected(e: ExpectedVersion | undefined): number | null {

@@ -2,14 +2,14 @@ import type { StoredEvent } from '@ddnn/contracts';
 import { types as pgTypes } from 'pg';
 import { APPEND_BATCH_SQL, decodeFastPath, encodeBatch, fastPathStart, type EncodedBatch } from './append-batch';
 import { formatCheckpoint } from './checkpoint';
-import { ConcurrencyError, EventIdReuseError } from './errors';
+import { ConcurrencyError, EventIdReuseError, FencedAppendError } from './errors';
 import type { AppendOutcome, AppendRequest, AppendResult, Queryable } from './store-types';
 
 /**
  * Appends several requests (any streams) in one statement, hence one transaction, and tells the subscribers once
  * something was written (`notify`: after the commit on the pool, or within the caller's transaction). A request
- * refused by its expectation, or refused before sending because the store cannot write it (see encodeBatch), is
- * reported in its outcome only. `committed`, when given (appends on the pool: committed when the statement
+ * refused by its expectation or its fence, or refused before sending because the store cannot write it (see
+ * encodeBatch), is reported in its outcome only. `committed`, when given (appends on the pool: committed when the statement
  * returns), receives the events the fast path wrote, in log order, as a read returns them.
  */
 export async function appendBatch(
@@ -23,6 +23,7 @@ export async function appendBatch(
   const batch = encodeBatch(requests, schemaVersion);
   if (batch.sent.length === 0) return appendOutcomes(requests, batch, []);
   const result = await db.query<AppendRow>({ name: 'ddnn_append_batch', text: APPEND_BATCH_SQL, values: batch.values, types: RAW_APPEND_TYPES });
+  if (result.rows.some((row) => row.status === 'fenced')) return appendAroundFenced(requests, batch, result.rows, (rest) => appendBatch(rest, schemaVersion, db, notify, committed));
   if (result.rows.some((row) => row.status === 'ok' && row.global_positions !== null)) await notify();
   return appendOutcomes(requests, batch, result.rows, committed);
 }
@@ -30,7 +31,7 @@ export async function appendBatch(
 /** A row of append_batch (append_events' row type) with the bigint arrays and the timestamp left as text (see RAW_APPEND_TYPES). */
 interface AppendRow {
   req: number;
-  status: 'ok' | 'duplicate' | 'conflict' | 'partial';
+  status: 'ok' | 'duplicate' | 'conflict' | 'partial' | 'fenced';
   current_position: string | null;
   stream_positions: string | null;
   global_positions: string | null;
@@ -53,6 +54,32 @@ const parseTimestamptz = pgTypes.getTypeParser(TIMESTAMPTZ_OID, 'text');
 /** Elements of a bigint[] in text form ('{1,2,3}'; bigints are never quoted). */
 function int8Array(text: string): string[] {
   return text.length > 2 ? text.slice(1, -1).split(',') : [];
+}
+
+/**
+ * append_batch wrote nothing: some streams' fences are stale (a row each, req = the stream's index). Their fenced
+ * requests are refused and the others sent again (`again`), so that one run taken over by another node does not fail
+ * the other runs' events batched with its own; each round refuses one request at least, so it ends.
+ */
+async function appendAroundFenced(
+  requests: AppendRequest[],
+  batch: EncodedBatch,
+  rows: AppendRow[],
+  again: (rest: AppendRequest[]) => Promise<AppendOutcome[]>,
+): Promise<AppendOutcome[]> {
+  const out = batch.refused.map((error): AppendOutcome | undefined => (error ? { ok: false, error } : undefined));
+  const stale = new Map<number, number | null>();
+  for (const row of rows) if (row.status === 'fenced') stale.set(row.req - 1, row.current_position === null ? null : Number(row.current_position));
+  batch.sent.forEach((index, i) => {
+    const r = requests[index];
+    const s = batch.reqStream[i];
+    if (r.fence !== undefined && stale.has(s)) out[index] = { ok: false, error: new FencedAppendError(r.streamId, r.fence, stale.get(s) as number | null) };
+  });
+  const rest: number[] = [];
+  out.forEach((o, i) => o === undefined && rest.push(i));
+  const outcomes = await again(rest.map((i) => requests[i]));
+  rest.forEach((i, k) => (out[i] = outcomes[k]));
+  return out as AppendOutcome[];
 }
 
 /** The callers' outcomes from append_batch's rows (the requests refused before sending included). */

@@ -1,22 +1,18 @@
 import { streamIds } from '@ddnn/contracts';
 import type { Pool } from 'pg';
 import { ev } from '../test/fixtures';
-import { migratedDatabase } from '../test/database';
+import { migratedStore } from '../test/database';
 import { BatchingWriter } from './batching-writer';
 import { ConcurrencyError } from './errors';
 import { EventStore } from './event-store';
 
 describe('BatchingWriter (Postgres)', () => {
-  let env: Awaited<ReturnType<typeof migratedDatabase>>;
+  const db = migratedStore();
   let pool: Pool;
   let store: EventStore;
-
-  beforeAll(async () => {
-    env = await migratedDatabase(6);
-    pool = env.pool;
-    store = new EventStore(pool);
+  beforeEach(() => {
+    ({ pool, store } = db);
   });
-  afterAll(() => env.close());
 
   it('groups many concurrent appends over several streams into few batches, each caller seeing its own stored events', async () => {
     const writer = new BatchingWriter(store, { maxBatchEvents: 100, maxDelayMs: 5, lanes: 2 });

@@ -1,4 +1,5 @@
 import type { NewEvent } from '@ddnn/contracts';
+import { FencedAppendError } from './errors';
 import type { AppendOptions, AppendRequest, AppendResult, EventStore } from './event-store';
 
 export interface BatchingWriterOptions {
@@ -18,6 +19,8 @@ export interface BatchingWriterStats {
   events: number;
   failedBatches: number;
   largestBatch: number;
+  /** Appends refused by their fence: a writer that lost its stream to another (see EventStore.takeFence). */
+  fencedAppends: number;
 }
 
 /** A queued append: the request itself plus its caller's callbacks (one object per append: thousands may wait). */
@@ -29,10 +32,11 @@ interface Pending extends AppendRequest {
 /**
  * Group commit for hot paths: collects appends for up to maxDelayMs or maxBatchEvents and writes each batch in
  * one statement (one transaction). A caller is resolved only after its batch committed; when the batch fails,
- * every caller in it is rejected (their event ids make a retry safe). A refused expectation rejects only its caller.
+ * every caller in it is rejected (their event ids make a retry safe). A refused expectation or fence rejects only its
+ * caller.
  */
 export class BatchingWriter {
-  readonly stats: BatchingWriterStats = { batches: 0, events: 0, failedBatches: 0, largestBatch: 0 };
+  readonly stats: BatchingWriterStats = { batches: 0, events: 0, failedBatches: 0, largestBatch: 0, fencedAppends: 0 };
   private readonly observers = new Set<(batch: { events: number; seconds: number; ok: boolean }) => void>();
   private readonly maxBatchEvents: number;
   private readonly maxDelayMs: number;
@@ -54,7 +58,7 @@ export class BatchingWriter {
     if (this.closed) return Promise.reject(new Error('BatchingWriter is closed'));
     return new Promise<AppendResult>((resolve, reject) => {
       const lane = this.lanes[laneOf(streamId, this.lanes.length)];
-      lane.add({ streamId, events, expectedVersion: options.expectedVersion, resolve, reject });
+      lane.add({ streamId, events, expectedVersion: options.expectedVersion, fence: options.fence, resolve, reject });
     });
   }
 
@@ -93,7 +97,10 @@ export class BatchingWriter {
         if (o.ok) {
           events += batch[i].events.length;
           batch[i].resolve(o.result);
-        } else batch[i].reject(o.error);
+        } else {
+          if (o.error instanceof FencedAppendError) this.stats.fencedAppends++;
+          batch[i].reject(o.error);
+        }
       }
       this.stats.batches++;
       this.stats.events += events;

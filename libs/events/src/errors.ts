@@ -22,6 +22,22 @@ export class EventIdReuseError extends Error {
   }
 }
 
+/**
+ * The append carried a fencing token that is no longer the stream's (another writer took the stream over: see
+ * EventStore.takeFence): nothing of it was written, and a retry is refused alike.
+ */
+export class FencedAppendError extends Error {
+  override readonly name = 'FencedAppendError';
+  constructor(
+    readonly streamId: string,
+    readonly fence: number,
+    /** The stream's token now (null: none was ever taken). */
+    readonly current: number | null,
+  ) {
+    super(`stream ${streamId}: fence ${fence} is stale (the stream's is ${current ?? 'none'}): another writer owns it now`);
+  }
+}
+
 /** A stored event cannot be brought to the current schema version. */
 export class UpcastError extends Error {
   override readonly name = 'UpcastError';

@@ -24,9 +24,9 @@ export class EventStore extends EventReads {
     this.notifier = new CommitNotifier(pool);
   }
 
-  /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met. */
+  /** Appends events to one stream in one round trip; throws ConcurrencyError when expectedVersion is not met, FencedAppendError when the fence is stale. */
   async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    const [outcome] = await this.appendBatch([{ streamId, events, expectedVersion: options.expectedVersion }]);
+    const [outcome] = await this.appendBatch([{ streamId, events, expectedVersion: options.expectedVersion, fence: options.fence }]);
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
   }
@@ -46,6 +46,20 @@ export class EventStore extends EventReads {
     return appendBatch(requests, this.schemaVersion, db, notify, committed);
   }
 
+  /**
+   * Makes the caller the stream's writer: takes the stream's next fencing token, which its appends then carry
+   * (AppendOptions.fence). It waits for appends in progress under the previous token to commit, and appends under
+   * any older token fail with a FencedAppendError from then on: take it before reading what the stream holds.
+   */
+  async takeFence(streamId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ fence: string }>(
+      `INSERT INTO stream_fences AS f (stream_id, fence) VALUES ($1, 1)
+       ON CONFLICT (stream_id) DO UPDATE SET fence = f.fence + 1 RETURNING f.fence`,
+      [streamId],
+    );
+    return Number(rows[0].fence);
+  }
+
   /** One stream's events as stored, page by page, every column as text (see ./event-export). */
   rawStreamPages(streamId: string, options: { pageSize?: number } = {}): AsyncGenerator<RawEventRow[]> {
     return rawStreamPages(this.pool, streamId, options);
@@ -63,7 +77,7 @@ export class EventStore extends EventReads {
 
   /** Empties the log (events, streams and stored checkpoints): for benchmarks on a database of their own. */
   async truncateAll(): Promise<void> {
-    await this.pool.query('TRUNCATE events, streams, subscription_checkpoints');
+    await this.pool.query('TRUNCATE events, streams, stream_fences, subscription_checkpoints');
     this.tail.clear();
   }
 }

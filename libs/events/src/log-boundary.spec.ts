@@ -37,10 +37,10 @@ function literalText(file: string, text: string): string {
   return parts.join(' ');
 }
 
-/** SQL that names the events or streams table (optionally schema-qualified or quoted) after a clause that reads or writes it. */
+/** SQL that names the events, streams or stream_fences table (optionally schema-qualified or quoted) after a clause that reads or writes it. */
 export function touchesLogTables(sql: string): string | null {
   const normal = sql.toLowerCase().replace(/"/g, '').replace(/\s+/g, ' ');
-  const m = /\b(from|join|into|update|table|truncate|copy|using|lock)\s+(only\s+|table\s+)?(public\s*\.\s*)?(events|streams)\b(?!\s*\.)/.exec(normal);
+  const m = /\b(from|join|into|update|table|truncate|copy|using|lock)\s+(only\s+|table\s+)?(public\s*\.\s*)?(events|streams|stream_fences)\b(?!\s*\.)/.exec(normal);
   return m ? m[0] : null;
 }
 
@@ -51,6 +51,7 @@ describe('the event log boundary: no SQL on events or streams outside libs/event
     expect(touchesLogTables(literalText('x.ts', "const q = 'SELECT 1 ' + 'FROM ' + `streams` + ` WHERE ${'a'} = 1`;"))).not.toBeNull();
     expect(touchesLogTables(literalText('x.ts', 'q(`SELECT data FROM ${t} JOIN\n  events USING (x)`)'))).not.toBeNull();
     expect(touchesLogTables('INSERT INTO streams (stream_id) VALUES ($1)')).not.toBeNull();
+    expect(touchesLogTables('UPDATE stream_fences SET fence = fence + 1')).not.toBeNull();
     expect(touchesLogTables('SELECT * FROM session_summaries')).toBeNull();
     expect(touchesLogTables('SELECT * FROM device_events_view')).toBeNull();
     expect(touchesLogTables(literalText('x.ts', 'log(`rebuilt from ${n} events`)'))).toBeNull();

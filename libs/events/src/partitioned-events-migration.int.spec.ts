@@ -26,11 +26,12 @@ describe('migration 1765100000000: events partitioned, on a log written by the p
     db = await createTestDatabase('ddnn_events');
     await runMigrations(db.url, previous);
     pool = new Pool({ connectionString: db.url, max: 6 });
-    // The store's statement (with the branch look-ups of AppendBatchBranchProbes1765500000000) forwarded to the
-    // append_batch of the schema under test, whichever version of it the migrations leave in place.
+    // The store's statement (with the branch look-ups of AppendBatchBranchProbes1765500000000 and the fences of
+    // StreamFences1766000000000, none here) forwarded to the append_batch of the schema under test, whichever
+    // version of it the migrations leave in place.
     await pool.query(`
       CREATE FUNCTION append_batch(text[], integer[], integer[], bigint[], integer[], uuid[], integer[], text, integer[], text, text,
-                                   uuid[], uuid, uuid, uuid[])
+                                   uuid[], uuid, uuid, uuid[], bigint[])
       RETURNS TABLE (req integer, status text, current_position bigint, stream_positions bigint[], global_positions bigint[],
                      event_ids uuid[], transaction_id text, created_at timestamptz)
       LANGUAGE sql AS 'SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)'`);

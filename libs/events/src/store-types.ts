@@ -10,6 +10,11 @@ export type ExpectedVersion = number | 'any' | 'no_stream' | 'stream_exists';
 export interface AppendOptions {
   /** Default 'any' (no check). */
   expectedVersion?: ExpectedVersion;
+  /**
+   * The writer's fencing token for this stream (EventStore.takeFence): the append is refused with a
+   * FencedAppendError, writing nothing, once another writer has taken a newer one. Default: no fence.
+   */
+  fence?: number;
 }
 
 export interface AppendRequest extends AppendOptions {
@@ -28,7 +33,8 @@ export interface AppendResult {
 
 /**
  * Per request of a batch: its result, or the error that refused it (the other requests are unaffected): a
- * ConcurrencyError, an EventIdReuseError, or an Error naming what the store cannot write (nothing of it was sent).
+ * ConcurrencyError, an EventIdReuseError, a FencedAppendError, or an Error naming what the store cannot write
+ * (nothing of it was sent).
  */
 export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: Error };
 

@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@ddnn/testing';
 import { Pool } from 'pg';
+import { EventStore } from '../src/event-store';
 import { runMigrations } from '../src/migrate';
 
 /** A fresh, migrated database for one test file and a small pool on it. */
@@ -16,6 +17,30 @@ export async function migratedDatabase(max = 8): Promise<{ db: TestDatabase; poo
       pool.on('error', () => undefined);
       await pool.end();
       await db.drop();
+    },
+  };
+}
+
+/**
+ * For the tests of the describe block it is called in: a fresh, migrated database made before them and dropped
+ * after them, a small pool and an event store on it (read them inside the tests).
+ */
+export function migratedStore(max = 6): { readonly pool: Pool; readonly store: EventStore } {
+  let env: Awaited<ReturnType<typeof migratedDatabase>> | undefined;
+  let store: EventStore | undefined;
+  beforeAll(async () => {
+    env = await migratedDatabase(max);
+    store = new EventStore(env.pool);
+  });
+  afterAll(() => env?.close());
+  return {
+    get pool() {
+      if (!env) throw new Error('migratedStore: read the pool inside a test');
+      return env.pool;
+    },
+    get store() {
+      if (!store) throw new Error('migratedStore: read the store inside a test');
+      return store;
     },
   };
 }

@@ -26,13 +26,16 @@ export async function appendThroughOutages<T>(append: () => Promise<T>, outageLi
 /**
  * A run's sink: appends through the node's batching writer, retried through outages. Events without an id get
  * one in place first (the events are the caller's, written once: no copy of every event of every sample), so a
- * retry of a commit whose answer was lost carries the same ids and writes nothing twice.
+ * retry of a commit whose answer was lost carries the same ids and writes nothing twice. With the owner's `fence`
+ * (the run's log stream's token, EventStore.takeFence), appends after another node took the run fail with a
+ * FencedAppendError, never retried.
  */
-export function outageProofSink(writer: BatchingWriter, stream: string, outageLimitMs: number, warn: (message: string) => void): EventSink {
+export function outageProofSink(writer: BatchingWriter, stream: string, outageLimitMs: number, warn: (message: string) => void, fence?: number): EventSink {
+  const options = fence === undefined ? {} : { fence };
   return {
     append: async (events: NewEvent[]) => {
       for (const e of events) e.eventId ??= newEventId();
-      await appendThroughOutages(() => writer.append(stream, events), outageLimitMs, warn);
+      await appendThroughOutages(() => writer.append(stream, events, options), outageLimitMs, warn);
     },
   };
 }

@@ -19,11 +19,17 @@ export class SessionEventLog {
   /**
    * Where a session's events go; one call's events are appended together, in order. While the database is
    * unreachable the append is retried with backoff (the ids given here make a retry of a commit whose answer
-   * was lost write nothing twice); after the outage limit it fails with a DatabaseUnavailableError.
+   * was lost write nothing twice); after the outage limit it fails with a DatabaseUnavailableError. With the
+   * owner's `fence` (takeOver), appends are refused once another node has taken the session over.
    */
-  sink(sessionId: string): EventSink {
+  sink(sessionId: string, fence?: number): EventSink {
     const stream = streamIds.session(sessionId);
-    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`));
+    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`), fence);
+  }
+
+  /** Makes this node the session's writer (its log stream's next fence, see EventStore.takeFence): before `logged`. */
+  takeOver(sessionId: string): Promise<number> {
+    return this.store.takeFence(streamIds.session(sessionId));
   }
 
   /** What a previous owner already logged: SessionStarted, and the samples started (each logged whole). */

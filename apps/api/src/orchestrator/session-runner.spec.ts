@@ -8,6 +8,7 @@ import {
   type StoredEvent,
 } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
+import { FencedAppendError } from '@ddnn/events';
 import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
 
 const spec: CreateSessionRequest = {
@@ -119,6 +120,25 @@ describe('runSession', () => {
     expect(finished).toEqual([]);
     expect(types(appended)).not.toContain('SessionAborted');
     expect(types(appended)).not.toContain('SessionCompleted');
+  });
+
+  it('ends as lost, neither failed nor completed, once its fence refuses a sample (another node took it over), and says how many it dropped', async () => {
+    const logs: string[] = [];
+    const { deps, appended, finished } = fakeDeps({ log: (m) => logs.push(m) }, 50);
+    deps.sink = () => ({
+      append: async (events) => {
+        if (events[0].type === 'SampleStarted' && (events[0].data as { sampleIndex: number }).sampleIndex >= 7) throw new FencedAppendError('session-s1', 1, 2);
+        appended.push(events);
+      },
+    });
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('lost');
+    expect(stats.error).toBeUndefined();
+    expect(finished).toEqual([]);
+    expect(types(appended)).not.toContain('SessionAborted');
+    expect(types(appended)).not.toContain('SessionCompleted');
+    expect(stats.samples).toBe(7);
+    expect(logs.filter((m) => /^session s1: \d+ sample\(s\) dropped: another node owns the run now/.test(m))).toHaveLength(1);
   });
 
   it('fails with a clear reason when the topology does not fit the model', async () => {

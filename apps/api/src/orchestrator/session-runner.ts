@@ -1,5 +1,5 @@
 import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, SessionSpec, SessionStarted } from '@ddnn/contracts';
-import { isDatabaseUnavailable } from '@ddnn/events';
+import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
 import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
 import { runPipelined } from './pipeline';
@@ -59,6 +59,14 @@ export class SessionSpecError extends Error {}
 /** This node no longer owns the session (shutting down, or its lock is gone) before it ran a sample. */
 class SessionLost extends Error {}
 
+/**
+ * Says how many of a run's samples its fence refused: they were in flight when another node took the run over
+ * (this node's lock connection ended while it ran on) and were dropped, so that none is logged twice.
+ */
+export function reportFenced(run: string, fenced: number, log?: (message: string) => void): void {
+  if (fenced > 0) log?.(`${run}: ${fenced} sample(s) dropped: another node owns the run now (its fence refused them)`);
+}
+
 /** Checks what a session asks for against the model and dataset; returns the first problem, or null. */
 export function specProblem(spec: CreateSessionRequest, model: ModelShape, data: { classes: string[]; samples: number }): string | null {
   if (model.classes.join('\u0000') !== data.classes.join('\u0000')) {
@@ -111,6 +119,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
   let halt: 'stop' | 'lost' | null = null;
   let returning: ReturningDevices | null = null;
   let polls = 0;
+  let fenced = 0;
   const poller = setInterval(() => {
     deps.shouldStop(sessionId).then(
       (h) => (halt ??= h),
@@ -218,7 +227,11 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
               flushProgress();
             })
             .catch((error: unknown) => {
-              commitFailure ??= { error };
+              // Another node runs the session now: this sample is dropped (counted) and nothing more is logged here.
+              if (error instanceof FencedAppendError) {
+                fenced++;
+                halt ??= 'lost';
+              } else commitFailure ??= { error };
             })
             .finally(() => {
               commits.delete(commit);
@@ -233,6 +246,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     } finally {
       await Promise.all(commits);
       stats.pipelineMs = performance.now() - tPipeline;
+      reportFenced(`session ${sessionId}`, fenced, deps.log);
     }
     if (commitFailure) throw (commitFailure as { error: unknown }).error;
     const durationMs = Math.round(performance.now() - t0);
@@ -248,7 +262,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       await deps.finish(sessionId, 'completed', done, undefined, runStats(stats));
     }
   } catch (e) {
-    if (e instanceof SessionLost) {
+    if (e instanceof SessionLost || e instanceof FencedAppendError) {
       stats.status = 'lost';
       stats.durationMs = performance.now() - t0;
       return stats;

@@ -86,8 +86,14 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         await lock.release();
         continue;
       }
+      // The run's fence before anything reads its log: a previous owner whose lock connection ended while it ran on
+      // may still be appending; taking the fence waits for those appends and refuses the ones after it.
+      const fence = await (record.kind === 'stream' ? this.streamLog : this.log).takeOver(id).catch(async (e: unknown) => {
+        await lock.release();
+        throw e;
+      });
       this.logger.log(`${record.kind} ${id}: running on ${this.node}`);
-      const run = this.start(record, lock)
+      const run = this.start(record, lock, fence)
         .then((stats) => {
           this.logger.log(
             `${record.kind} ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
@@ -104,12 +110,12 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private start(record: SessionRecord, lock: SessionLock): Promise<RunStats> {
-    return record.kind === 'stream' ? runStream(record.id, record.spec, this.streamDeps(lock)) : runSession(record.id, record.spec, this.deps(lock));
+  private start(record: SessionRecord, lock: SessionLock, fence: number): Promise<RunStats> {
+    return record.kind === 'stream' ? runStream(record.id, record.spec, this.streamDeps(lock, fence)) : runSession(record.id, record.spec, this.deps(lock, fence));
   }
 
-  private streamDeps(lock: SessionLock): StreamRunnerDeps {
-    const common = this.deps(lock);
+  private streamDeps(lock: SessionLock, fence: number): StreamRunnerDeps {
+    const common = this.deps(lock, fence);
     return {
       requester: common.requester,
       loadModel: common.loadModel,
@@ -118,7 +124,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         return { classes: data.classes, sampleIds: data.samples.map((s) => s.sampleId) };
       },
       deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
-      sink: (id) => this.streamLog.sink(id),
+      sink: (id) => this.streamLog.sink(id, fence),
       logged: (id) => this.streamLog.logged(id),
       setProgress: common.setProgress,
       markRunning: (id) => this.store.markRunning(id, this.node, null),
@@ -145,13 +151,13 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     };
   }
 
-  private deps(lock: SessionLock): RunnerDeps {
+  private deps(lock: SessionLock, fence: number): RunnerDeps {
     return {
       requester: this.transport,
       loadModel: (id) => this.models.load(id),
       loadSamples: (spec) => this.datasets.samples(spec),
       deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
-      sink: (id) => this.log.sink(id),
+      sink: (id) => this.log.sink(id, fence),
       logged: (id) => this.log.logged(id),
       setProgress: (id, n) => this.store.setProgress(id, n),
       markRunning: (id, n) => this.store.markRunning(id, this.node, n),

@@ -22,10 +22,18 @@ export class StreamEventLog {
     this.store = db.store;
   }
 
-  /** Appends through the batching writer, retried through outages with the same event ids (never twice). */
-  sink(runId: string): EventSink {
+  /**
+   * Appends through the batching writer, retried through outages with the same event ids (never twice); with the
+   * owner's `fence` (takeOver), refused once another node has taken the stream over.
+   */
+  sink(runId: string, fence?: number): EventSink {
     const stream = streamIds.stream(runId);
-    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`));
+    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`), fence);
+  }
+
+  /** Makes this node the stream's writer (its log stream's next fence, see EventStore.takeFence): before `logged`. */
+  takeOver(runId: string): Promise<number> {
+    return this.store.takeFence(streamIds.stream(runId));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { emptySessionSummary, foldSessionSummary, storedEventBuilder, type InferReply, type InferRequest, type NewEvent, type StreamSpec } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
+import { FencedAppendError } from '@ddnn/events';
 import type { SessionModel } from './session-runner';
 import { matchCapture, runStream, streamWindow, type StreamRunnerDeps } from './stream-runner';
 
@@ -252,6 +253,46 @@ describe('runStream', () => {
     const stats = await runStream('r9', spec, deps);
     expect(stats.status).toBe('lost');
     expect(appended.flat().map((e) => e.type)).not.toContain('SessionCompleted');
+    expect(finished).toEqual([]);
+  });
+
+  it('ends as lost, neither failed nor completed, once its fence refuses a sample; the samples refused are dropped and counted', async () => {
+    const { deps, appended, finished } = fakeDeps();
+    const logs: string[] = [];
+    deps.log = (m) => logs.push(m);
+    deps.shouldStop = async () => null;
+    // Another node took the stream over at sample 10: this sample and every one after it are refused.
+    let fenced = false;
+    deps.sink = () => ({
+      append: async (events) => {
+        if (events[0].type === 'SampleStarted' && (events[0].data as { sampleIndex: number }).sampleIndex === 10) fenced = true;
+        if (fenced) throw new FencedAppendError('stream-r10', 1, 2);
+        appended.push(events);
+      },
+    });
+    const stats = await runStream('r10', spec, deps);
+    expect(stats.status).toBe('lost');
+    expect(stats.error).toBeUndefined();
+    expect(finished).toEqual([]);
+    const types = appended.flat().map((e) => e.type);
+    expect(types).not.toContain('SessionCompleted');
+    expect(types).not.toContain('SessionAborted');
+    const dropped = logs.flatMap((m) => /^stream r10: (\d+) sample\(s\) dropped: another node owns the run now/.exec(m)?.[1] ?? []).map(Number);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toBeGreaterThanOrEqual(1);
+    // Only what was logged counts as done.
+    expect(stats.samples).toBe(appended.filter((b) => b[0].type === 'SampleStarted').length);
+  });
+
+  it('ends as lost when its fence refuses StreamStarted (taken over before its first sample)', async () => {
+    const { deps, finished } = fakeDeps();
+    deps.sink = () => ({
+      append: async () => {
+        throw new FencedAppendError('stream-r11', 1, 2);
+      },
+    });
+    const stats = await runStream('r11', spec, deps);
+    expect(stats.status).toBe('lost');
     expect(finished).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
 import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
-import { isDatabaseUnavailable } from '@ddnn/events';
+import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
-import { runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
+import { reportFenced, runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
 
 /** What a stream runner reads and writes; small ports, as the session runner's, so it runs without a server. */
 export interface StreamRunnerDeps {
@@ -107,7 +107,8 @@ export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs
  * devices capture from their own sources; the sample goes through the same exit core and sample runner as a
  * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
  * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
- * moment has passed). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
+ * moment has passed; those of a node that lost the stream but runs on are refused by the run's fence, taken by the
+ * scheduler before `logged` is read, and dropped here). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
  * samples holding the whole window, restart the schedule from now, and the triggers dropped are counted and logged.
  */
 export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
@@ -149,6 +150,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     );
   }
   let done = 0;
+  let fenced = 0;
   try {
     const model = await deps.loadModel(spec.modelId);
     const replay = spec.replay ? await deps.loadReplay(spec.replay) : null;
@@ -271,6 +273,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     reportDropped();
     await Promise.all(inFlight);
     stats.pipelineMs = performance.now() - tPipeline;
+    reportFenced(`stream ${runId}`, fenced, deps.log);
     if (failure) throw (failure as { error: unknown }).error;
     stats.durationMs = performance.now() - t0;
     if (halt === 'lost') {
@@ -301,7 +304,16 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       stats.transportMs += out.timing.transportMs;
       const events: NewEvent[] = out.events.map((e) => (e.type === 'SampleStarted' ? { ...e, data: { ...e.data, triggeredAt } } : e));
       const tLog = performance.now();
-      await sink.append(events);
+      try {
+        await sink.append(events);
+      } catch (e) {
+        // Another node runs the stream now (this node's lock connection ended while it ran on): the sample is
+        // dropped, counted, and nothing more is triggered here.
+        if (!(e instanceof FencedAppendError)) throw e;
+        fenced++;
+        halt ??= 'lost';
+        return;
+      }
       stats.loggingMs += performance.now() - tLog;
       stats.events += events.length;
       stats.samples++;
@@ -312,6 +324,11 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     stats.durationMs = performance.now() - t0;
+    // Refused by the fence outside a sample (its start, its end): another node runs the stream; it is not this one's to end.
+    if (e instanceof FencedAppendError) {
+      stats.status = 'lost';
+      return stats;
+    }
     if (isDatabaseUnavailable(e)) {
       stats.status = 'interrupted';
       stats.error = message;

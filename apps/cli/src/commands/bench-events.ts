@@ -25,6 +25,7 @@ export interface BenchEventsOptions {
   eventsPerAppend: string;
   inFlight?: string;
   runs?: string;
+  fenced?: boolean;
   json?: boolean;
 }
 
@@ -40,6 +41,9 @@ interface RoundResult {
   dbCpuUsPerEvent: number;
   /** The same for the COPY into the indexed table: what the rows and the store's indexes cost the server at least. */
   copyIndexedDbCpuUsPerEvent: number;
+  /** --fenced: the writer again, every append carrying its stream's fence (NaN without --fenced). */
+  fencedEventsPerSecond: number;
+  fencedDbCpuUsPerEvent: number;
 }
 
 /** The action of `ddnn bench events` (registered in ./bench). */
@@ -53,6 +57,7 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
     eventsPerAppend: intFlag('--events-per-append', 1)(opts.eventsPerAppend),
     inFlight: opts.inFlight === undefined ? undefined : intFlag('--in-flight', 1)(opts.inFlight),
     runs: runsOption(opts.runs ?? 'session'),
+    fenced: opts.fenced === true,
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -62,6 +67,9 @@ export async function runBenchEventsCommand(opts: BenchEventsOptions): Promise<v
         `COPY, indexed:   ${result.copyIndexedRowsPerSecond} rows/s into a table with the events' 4 indexes (ratio ${result.ratioIndexed})\n` +
         `COPY, batched:   ${result.copyBatchedRowsPerSecond} rows/s into the plain table, one transaction per ${result.batchSize} rows (ratio ${result.ratioBatched})\n` +
         `database CPU:    ${result.dbCpuUsPerEvent ?? '-'} us per event through the writer, ${result.copyIndexedDbCpuUsPerEvent ?? '-'} us per row by COPY with the same indexes (ratio ${result.dbCpuRatio ?? '-'})\n` +
+        (result.fenced
+          ? `fenced writer:   ${result.fenced.eventsPerSecond} events/s (ratio to the writer ${result.fenced.ratio}), ${result.fenced.dbCpuUsPerEvent ?? '-'} us database CPU per event (ratio ${result.fenced.dbCpuRatio ?? '-'})\n`
+          : '') +
         `server:          ${result.server} (fsync ${result.fsync}, synchronous_commit ${result.synchronousCommit})\n`,
     );
   }
@@ -81,6 +89,7 @@ async function benchEvents(o: {
   eventsPerAppend: number;
   inFlight?: number;
   runs: 'session' | 'stream';
+  fenced: boolean;
 }) {
   const inFlight = o.inFlight ?? Math.ceil((5 * o.lanes * o.batchSize) / o.eventsPerAppend);
   const server = await serverUrl();
@@ -136,9 +145,19 @@ async function benchEvents(o: {
     // One workload for every round, built before anything is timed (each round starts from empty tables, so its
     // event ids are new again).
     const workload = makeWorkload(o.events, o.streams, o.eventsPerAppend, o.runs);
+    // --fenced: each stream's writer takes its token first, as a run's owner does, and every append carries it.
+    const takeFences = async (): Promise<Map<string, number>> => {
+      const fences = new Map<string, number>();
+      for (const w of workload) if (!fences.has(w.streamId)) fences.set(w.streamId, await store.takeFence(w.streamId));
+      return fences;
+    };
     // Warm-up, one whole round not measured: connections, the optimised client code, and the server's plans (each
     // connection plans append_batch afresh for its first five calls; 2,000 events left some of them still doing so).
     await timeWriter(store, workload, o.batchSize, o.lanes, inFlight);
+    if (o.fenced) {
+      await store.truncateAll();
+      await timeWriter(store, workload, o.batchSize, o.lanes, inFlight, await takeFences());
+    }
     await timeCopy(pool, workload, 'copy_plain');
     await timeCopy(pool, workload, 'copy_indexed');
     await timeCopy(pool, workload, 'copy_plain', o.batchSize);
@@ -148,13 +167,26 @@ async function benchEvents(o: {
       await pool.query('TRUNCATE copy_plain, copy_indexed');
       // Alternate which side goes first, so that drifting machine load does not favour one side.
       let writer = { rate: 0, dbCpuMs: NaN };
-      const timeWriterSide = () => withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight));
+      let fenced = { rate: NaN, dbCpuMs: NaN };
+      const timeWriterSide = async () => {
+        // After the fenced side, the log holds the workload's ids already.
+        if (o.fenced) await store.truncateAll();
+        return withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight));
+      };
+      // The same events again (their ids are new to an emptied log), from fences taken before the timing.
+      const timeFencedSide = async () => {
+        await store.truncateAll();
+        const fences = await takeFences();
+        return withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight, fences));
+      };
+      if (o.fenced && r % 2 === 1) fenced = await timeFencedSide();
       if (r % 2 === 0) writer = await timeWriterSide();
       const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_plain');
       const copyIndexed = await withDbCpu(() => timeCopy(pool, workload, 'copy_indexed'));
       await pool.query('TRUNCATE copy_plain');
       const copyBatchedRowsPerSecond = await timeCopy(pool, workload, 'copy_plain', o.batchSize);
       if (r % 2 === 1) writer = await timeWriterSide();
+      if (o.fenced && r % 2 === 0) fenced = await timeFencedSide();
       const eventsPerSecond = writer.rate;
       const copyIndexedRowsPerSecond = copyIndexed.rate;
       const n = eventCount(workload);
@@ -164,9 +196,19 @@ async function benchEvents(o: {
         `round ${r + 1}/${o.rounds}: writer ${Math.round(eventsPerSecond)} events/s, COPY ${Math.round(copyRowsPerSecond)} rows/s ` +
           `(plain table), ${Math.round(copyIndexedRowsPerSecond)} rows/s (same indexes), ${Math.round(copyBatchedRowsPerSecond)} rows/s ` +
           `(plain, committed every ${o.batchSize}); ratio ${round(eventsPerSecond / copyRowsPerSecond, 3)}; database CPU ` +
-          `${round(dbCpuUsPerEvent, 1)} us/event (writer), ${round(copyIndexedDbCpuUsPerEvent, 1)} us/event (COPY, same indexes)`,
+          `${round(dbCpuUsPerEvent, 1)} us/event (writer), ${round(copyIndexedDbCpuUsPerEvent, 1)} us/event (COPY, same indexes)` +
+          (o.fenced ? `; fenced writer ${Math.round(fenced.rate)} events/s, ${round((fenced.dbCpuMs * 1000) / n, 1)} us/event` : ''),
       );
-      rounds.push({ eventsPerSecond, copyRowsPerSecond, copyIndexedRowsPerSecond, copyBatchedRowsPerSecond, dbCpuUsPerEvent, copyIndexedDbCpuUsPerEvent });
+      rounds.push({
+        eventsPerSecond,
+        copyRowsPerSecond,
+        copyIndexedRowsPerSecond,
+        copyBatchedRowsPerSecond,
+        dbCpuUsPerEvent,
+        copyIndexedDbCpuUsPerEvent,
+        fencedEventsPerSecond: fenced.rate,
+        fencedDbCpuUsPerEvent: (fenced.dbCpuMs * 1000) / n,
+      });
     }
     // Medians over the rounds (the machine is shared); the ratio is the median of each round's own ratio.
     const eventsPerSecond = median(rounds.map((x) => x.eventsPerSecond));
@@ -188,6 +230,8 @@ async function benchEvents(o: {
       dbCpuUsPerEvent: Number.isFinite(dbCpuUsPerEvent) ? round(dbCpuUsPerEvent, 1) : null,
       copyIndexedDbCpuUsPerEvent: Number.isFinite(copyIndexedDbCpuUsPerEvent) ? round(copyIndexedDbCpuUsPerEvent, 1) : null,
       dbCpuRatio: Number.isFinite(dbCpuUsPerEvent) ? round(median(rounds.map((x) => x.dbCpuUsPerEvent / x.copyIndexedDbCpuUsPerEvent)), 3) : null,
+      // What a fence costs the hot path: the fenced writer against the plain one of the same round.
+      fenced: o.fenced ? fencedResult(rounds) : null,
       perRound: rounds.map((x) => ({
         eventsPerSecond: Math.round(x.eventsPerSecond),
         copyRowsPerSecond: Math.round(x.copyRowsPerSecond),
@@ -216,6 +260,16 @@ async function benchEvents(o: {
     await admin.end();
     await server.stop();
   }
+}
+
+function fencedResult(rounds: RoundResult[]) {
+  const dbCpu = median(rounds.map((x) => x.fencedDbCpuUsPerEvent));
+  return {
+    eventsPerSecond: Math.round(median(rounds.map((x) => x.fencedEventsPerSecond))),
+    ratio: round(median(rounds.map((x) => x.fencedEventsPerSecond / x.eventsPerSecond)), 3),
+    dbCpuUsPerEvent: Number.isFinite(dbCpu) ? round(dbCpu, 1) : null,
+    dbCpuRatio: Number.isFinite(dbCpu) ? round(median(rounds.map((x) => x.fencedDbCpuUsPerEvent / x.dbCpuUsPerEvent)), 3) : null,
+  };
 }
 
 /** One append call: consecutive events of one stream. */
@@ -273,7 +327,7 @@ const eventCount = (work: Append[]) => work.reduce((n, a) => n + a.events.length
  * event of client CPU in a scratch harness, which no producer of the platform pays). The average batch is
  * printed: it stays full.
  */
-async function timeWriter(store: EventStore, work: Append[], batchSize: number, lanes: number, inFlight: number): Promise<number> {
+async function timeWriter(store: EventStore, work: Append[], batchSize: number, lanes: number, inFlight: number, fences?: Map<string, number>): Promise<number> {
   await settleBeforeTiming();
   const writer = new BatchingWriter(store, { maxBatchEvents: batchSize, maxDelayMs: 5, lanes });
   const started = process.hrtime.bigint();
@@ -282,7 +336,7 @@ async function timeWriter(store: EventStore, work: Append[], batchSize: number, 
   const producer = async () => {
     while (next < work.length) {
       const w = work[next++];
-      await writer.append(w.streamId, w.events);
+      await writer.append(w.streamId, w.events, fences ? { fence: fences.get(w.streamId) } : {});
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, work.length) }, producer));

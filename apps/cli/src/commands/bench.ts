@@ -46,6 +46,7 @@ export function registerBenchEventsCommand(program: Command): void {
     .option('--events-per-append <n>', "events per append call, one stream's consecutive events (the session runner appends a sample's events at once)", '1')
     .option('--in-flight <n>', 'appends awaiting their commit at once (each commit starts the next); default 5 x lanes x batch size events')
     .option('--runs <kind>', 'session: write session-<id> streams (kept); stream: stream-<id> streams (day partitions, expiring)', 'session')
+    .option('--fenced', "also time the writer with every append carrying its stream's fence (a run owner's appends), in the same rounds")
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (opts: BenchEventsOptions) => (await import('./bench-events')).runBenchEventsCommand(opts));
 }

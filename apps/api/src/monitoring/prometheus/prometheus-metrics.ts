@@ -69,6 +69,16 @@ export class PrometheusMetrics implements OnModuleDestroy {
       registers: [this.registry],
     });
     this.stopObserving = db.writer.observe((b) => (b.ok ? append.observe(b.seconds) : appendFailures.inc()));
+    const writer = db.writer;
+    new Counter({
+      name: 'ddnn_event_appends_fenced_total',
+      help: "Appends of a run's events this node made after another node took the run over, refused by the run's fence (dropped, never logged twice).",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(writer.stats.fencedAppends);
+      },
+    });
 
     const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => Promise<void>) =>
       new Gauge({
