@@ -17,6 +17,12 @@ export interface BenchSessionFlags {
   warmup?: number;
   /** The checkout measured (its API and its model code); default this one. */
   root?: string;
+  /**
+   * Which views the model-only rate computes: `captured` (the platform's devices answer a view their camera did not
+   * capture with a skipped capture), or `all`, for a checkout older than that rule whose devices computed the
+   * blank image of an uncaptured view (4656ae2, say).
+   */
+  modelOnlyViews?: 'captured' | 'all';
   json?: boolean;
 }
 
@@ -110,7 +116,12 @@ const MODEL_ONLY_ROUND_MS = 2000;
  * captured the sample (bit-packed, as the simulated devices run it), the local aggregator, and the cloud for the
  * samples that go on (every sample in research mode), one sample at a time.
  */
-export async function modelOnlyRate(root: string, modelDir: string, datasetDir: string, flags: Pick<BenchSessionFlags, 'mode' | 'threshold'>): Promise<number> {
+export async function modelOnlyRate(
+  root: string,
+  modelDir: string,
+  datasetDir: string,
+  flags: Pick<BenchSessionFlags, 'mode' | 'threshold' | 'modelOnlyViews'>,
+): Promise<number> {
   // The measured checkout's own model code, as its API build compiled it (buildApp ran above).
   const built = (lib: string) => path.join(root, 'dist', 'apps', 'api', 'libs', lib, 'src', 'index.js');
   const { binaryDeviceSectionRunner, createLocalAggregator, ensureBackend, loadSection, normalizedEntropy, openCloudSection, parseTopology, readCheckpointManifest } =
@@ -129,7 +140,8 @@ export async function modelOnlyRate(root: string, modelDir: string, datasetDir: 
   // A view its camera did not capture costs nothing, as on a live device (it answers a skipped capture, sends
   // nothing, and the upper sections fuse the others): the model alone does the same work as the platform.
   const V = ds.manifest.views;
-  const views = test.map((n) => topology.devices.map((v) => (ds.present[n * V + v] ? Float32Array.from(viewPixels(ds, n, v)) : null)));
+  const computed = (n: number, v: number) => flags.modelOnlyViews === 'all' || ds.present[n * V + v] === 1;
+  const views = test.map((n) => topology.devices.map((v) => (computed(n, v) ? Float32Array.from(viewPixels(ds, n, v)) : null)));
   const pass = () => {
     for (const sample of views) {
       const outs = devices.map((d, i) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BenchEventsOptions } from './bench-events';
 import type { BenchMetricsFlags } from './bench-metrics';
 import type { BenchModelFlags } from './bench-model';
@@ -80,6 +80,11 @@ export function registerBenchSessionCommand(program: Command): void {
     .option('--repeat <n>', 'measured sessions of the whole test split, back to back after the warm-up sessions (their samples/s is the total)', intFlag('--repeat', 1), 3)
     .option('--warmup <n>', 'unmeasured sessions of the whole test split first, for the JIT to settle', intFlag('--warmup', 1), 3)
     .option('--root <dir>', "checkout whose API and model code are measured (default: this one); e.g. a worktree of an older commit, measured by this benchmark's method")
+    .addOption(
+      new Option('--model-only-views <which>', "views the model-only rate computes: captured (the platform's devices skip a view not captured), all (a checkout older than that rule, e.g. 4656ae2)")
+        .choices(['captured', 'all'])
+        .default('captured'),
+    )
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (flags: BenchSessionFlags) => (await import('./bench-session')).runBenchSessionCommand(flags));
 }
