@@ -168,25 +168,21 @@ async function benchEvents(o: {
       // Alternate which side goes first, so that drifting machine load does not favour one side.
       let writer = { rate: 0, dbCpuMs: NaN };
       let fenced = { rate: NaN, dbCpuMs: NaN };
-      const timeWriterSide = async () => {
-        // After the fenced side, the log holds the workload's ids already.
+      // With --fenced both sides write the same events: each starts from an emptied log (their ids are new to it
+      // again), the fenced one from fences taken before the timing.
+      const timeWriterSide = async (withFences: boolean) => {
         if (o.fenced) await store.truncateAll();
-        return withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight));
-      };
-      // The same events again (their ids are new to an emptied log), from fences taken before the timing.
-      const timeFencedSide = async () => {
-        await store.truncateAll();
-        const fences = await takeFences();
+        const fences = withFences ? await takeFences() : undefined;
         return withDbCpu(() => timeWriter(store, workload, o.batchSize, o.lanes, inFlight, fences));
       };
-      if (o.fenced && r % 2 === 1) fenced = await timeFencedSide();
-      if (r % 2 === 0) writer = await timeWriterSide();
+      if (o.fenced && r % 2 === 1) fenced = await timeWriterSide(true);
+      if (r % 2 === 0) writer = await timeWriterSide(false);
       const copyRowsPerSecond = await timeCopy(pool, workload, 'copy_plain');
       const copyIndexed = await withDbCpu(() => timeCopy(pool, workload, 'copy_indexed'));
       await pool.query('TRUNCATE copy_plain');
       const copyBatchedRowsPerSecond = await timeCopy(pool, workload, 'copy_plain', o.batchSize);
-      if (r % 2 === 1) writer = await timeWriterSide();
-      if (o.fenced && r % 2 === 0) fenced = await timeFencedSide();
+      if (r % 2 === 1) writer = await timeWriterSide(false);
+      if (o.fenced && r % 2 === 0) fenced = await timeWriterSide(true);
       const eventsPerSecond = writer.rate;
       const copyIndexedRowsPerSecond = copyIndexed.rate;
       const n = eventCount(workload);
