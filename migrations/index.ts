@@ -23,6 +23,7 @@ import { AppendBatchGenericPlans1765600000000 } from './1765600000000-append-bat
 import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generic-plan';
 import { StreamLogOrderIndex1765900000000 } from './1765900000000-stream-log-order-index';
 import { StreamFences1766000000000 } from './1766000000000-stream-fences';
+import { MetricRollupSampleAges1766100000000 } from './1766100000000-metric-rollup-sample-ages';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -52,4 +53,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   ReadLogGenericPlan1765700000000,
   StreamLogOrderIndex1765900000000,
   StreamFences1766000000000,
+  MetricRollupSampleAges1766100000000,
 ];

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { DAY_MS, databaseNow, withPartitionLock, listStreamPartitions, type StreamPartition } from './partitions';
+import { pruneRollupSampleStates } from './projections/metrics-rollup';
 
 export interface RetentionOptions {
   /** Keep stream events this many days (an integer >= 1). */
@@ -25,14 +26,17 @@ export interface RetentionResult {
   deletedFromDefault: number;
   /** Partitions that could not be dropped this time (e.g. a lock wait timed out), with why. */
   failed: { partition: StreamPartition; error: string }[];
+  /** What the metrics rollup remembered of samples whose events are gone (see pruneRollupSampleStates). */
+  expiredSampleStates: number;
 }
 
 /**
  * Applies the stream retention policy: drops every day partition of stream events (`stream-` streams only) whose
  * whole day is older than `days`, and deletes the expired events of the default partition (by created_at: its
- * ids' times are not trusted, that is why they are there). Nothing outside events_stream is ever touched: the
- * events of sessions, devices, models and alerts live in events_kept. Stream rows (`streams`) stay, so a stream
- * goes on at its next position; readers of an expired range find nothing. Several nodes may run it at once
+ * ids' times are not trusted, that is why they are there), then what the metrics rollup still remembered of the
+ * dropped samples. No other event is ever touched: the events of sessions, devices, models and alerts live in
+ * events_kept. Stream rows (`streams`) stay, so a stream goes on at its next position; readers of an expired range
+ * find nothing. Several nodes may run it at once
  * (one advisory lock); each drop is its own transaction. DROP TABLE takes an exclusive lock on events_stream
  * (DETACH ... CONCURRENTLY is refused while a default partition exists), so appends and reads of stream events
  * wait for it; `lockTimeoutMs` bounds that wait, and a partition busy for longer is left to the next run.
@@ -43,7 +47,7 @@ export async function applyStreamRetention(pool: Pool, options: RetentionOptions
   const lockTimeoutMs = options.lockTimeoutMs ?? 2000;
   const now = options.now?.getTime() ?? (await databaseNow(pool));
   const cutoff = new Date(now - days * DAY_MS);
-  const result: RetentionResult = { cutoff, dropped: [], deletedFromDefault: 0, failed: [] };
+  const result: RetentionResult = { cutoff, dropped: [], deletedFromDefault: 0, failed: [], expiredSampleStates: 0 };
   const expired = (await listStreamPartitions(pool)).filter((p) => p.to.getTime() <= cutoff.getTime());
   for (const p of expired) {
     try {
@@ -68,6 +72,9 @@ export async function applyStreamRetention(pool: Pool, options: RetentionOptions
     const r = await c.query('DELETE FROM events_stream_default WHERE created_at < $1', [cutoff]);
     return r.rowCount ?? 0;
   });
+  // Whole days before the cutoff's are gone, but for a partition left to the next run.
+  const gone = Math.min(Math.floor(cutoff.getTime() / DAY_MS) * DAY_MS, ...result.failed.map((f) => f.partition.from.getTime()));
+  result.expiredSampleStates = await pruneRollupSampleStates(pool, new Date(gone));
   return result;
 }
 

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { repoRoot } from '../common/repo-root';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** The most samples in flight DDNN_SESSION_WINDOW allows a run on any node (a stream may keep more: streamWindow). */
+export const MAX_SESSION_WINDOW = 256;
 
 /** Every environment variable the API reads; README "Configuration" documents the same table. */
 const schema = z.object({
@@ -20,7 +22,7 @@ const schema = z.object({
   // Sessions (apps/api/src/orchestrator): samples in flight per session (a stream keeps at least half a second of
   // its rate in flight, streamWindow), sessions per node, how often a node looks for sessions to pick up;
   // DDNN_DEMO=false skips npm start's demo session.
-  DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(256).default(32),
+  DDNN_SESSION_WINDOW: z.coerce.number().int().min(1).max(MAX_SESSION_WINDOW).default(32),
   DDNN_MAX_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   // Streams: a device capture farther than this from its trigger time is a skipped (stale) capture, so the

@@ -63,6 +63,7 @@ export class StreamRetention implements OnModuleInit, OnApplicationShutdown {
         const events = p.estimatedEvents === null ? 'not analysed' : `about ${p.estimatedEvents} events`;
         this.logger.log(`retention (${days} days): dropped stream event partition ${span(p)}, ${events}, ${Math.round(p.bytes / 1024)} KiB`);
       }
+      if (r.expiredSampleStates) this.logger.log(`retention (${days} days): forgot ${r.expiredSampleStates} expired stream samples the metrics rollup kept for their labels`);
       if (r.deletedFromDefault) this.logger.log(`retention (${days} days): deleted ${r.deletedFromDefault} stream events written before ${r.cutoff.toISOString()} from the default partition`);
       for (const f of r.failed) this.logger.warn(`retention (${days} days): could not drop ${span(f.partition)} (next run retries): ${f.error}`);
     } catch (e) {

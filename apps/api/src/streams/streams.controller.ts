@@ -75,7 +75,9 @@ export class StreamsController {
   @ApiBadRequestResponse({ description: 'Not an array of labels, too many, an unknown class, or one sample given two labels.' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'A sample already has a different label.' })
-  @ApiUnprocessableEntityResponse({ description: 'A sample index the stream never decided (or is far beyond its newest sample).' })
+  @ApiUnprocessableEntityResponse({
+    description: 'A sample index the stream never decided and never will: it stopped, or the sample is far beyond its newest one, or undecided further behind it than any samples in flight (dropped by retention, or skipped).',
+  })
   labels(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body(new ParseArrayPipe({ items: StreamLabelDto, whitelist: true, forbidNonWhitelisted: true })) body: StreamLabelDto[],

@@ -15,14 +15,14 @@ import {
   type StreamView,
 } from '@ddnn/contracts';
 import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, sessionSummariesByIds } from '@ddnn/events';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { APP_CONFIG, MAX_SESSION_WINDOW, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { appendThroughOutages } from '../orchestrator/append-retry';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { ModelCatalog } from '../orchestrator/model-catalog';
 import { SessionStore } from '../orchestrator/session-store';
 import { StreamEventLog } from '../orchestrator/stream-event-log';
-import { streamSpecProblem } from '../orchestrator/stream-runner';
+import { streamSpecProblem, streamWindow } from '../orchestrator/stream-runner';
 import { SessionRunsRepository } from '../sessions/session-runs.repository';
 import { SessionsService, withRun, withSummary } from '../sessions/sessions.service';
 
@@ -44,6 +44,13 @@ export function eventWindow(from: string | undefined, to: string | undefined): {
 
 /** How far ahead of the newest logged sample a label may name one (a minute of samples, at least 100). */
 const labelAhead = (rate: number) => Math.max(100, Math.ceil(rate * 60));
+/**
+ * How far behind the newest logged sample an undecided one may still be decided: the samples in flight are the
+ * newest started ones, at most the stream's window of them on whichever node runs it. An undecided sample further
+ * behind never will be (retention dropped it, or a node taking the stream over skipped it): a label for it would
+ * wait in the summary and the rollup for ever, so it is refused.
+ */
+export const labelBehind = (rate: number) => streamWindow(MAX_SESSION_WINDOW, rate);
 
 /**
  * Production streams as operators see them: create, list, inspect, stop, read their events and label their
@@ -161,6 +168,14 @@ export class StreamsService {
       throw new UnprocessableEntityException(
         `unknown sample index(es) ${unknown.slice(0, 20).join(', ')}: ` +
           (final ? `stream ${id} is ${view.status} and never decided them` : `beyond the newest sample (${summary.lastSampleIndex ?? 'none yet'}) by more than ${labelAhead(view.rate)}`),
+      );
+    }
+    const behind = (summary.lastSampleIndex ?? -1) - labelBehind(view.rate);
+    const gone = indices.filter((i) => !decided.has(i) && i < behind);
+    if (gone.length) {
+      throw new UnprocessableEntityException(
+        `sample index(es) ${gone.slice(0, 20).join(', ')} are not in the log and never will be: more than ${labelBehind(view.rate)} behind the newest sample ` +
+          `(${summary.lastSampleIndex}), so retention dropped them or the stream skipped them (nothing was logged)`,
       );
     }
     const labelledAt = Date.now();

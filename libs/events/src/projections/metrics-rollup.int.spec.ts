@@ -4,7 +4,8 @@ import { migratedDatabase } from '../../test/database';
 import { simulatedSession } from '../../test/fixtures';
 import { BatchingWriter } from '../batching-writer';
 import { EventStore } from '../event-store';
-import { metricsRollupLag, metricsRollupSubscription, readRollup, rebuildMetricsRollup } from './metrics-rollup';
+import { applyStreamRetention } from '../retention';
+import { applyRollup, metricsRollupLag, metricsRollupSubscription, readRollup, rebuildMetricsRollup } from './metrics-rollup';
 
 /** A label posted for a stream's sample after its decision. */
 function sampleLabelled(runId: string, sampleIndex: number, label: number, prediction: number): NewEvent {
@@ -119,5 +120,29 @@ describe('metrics rollup (Postgres)', () => {
     expect(all.reduce((s, c) => s + (c.cell.samples ?? 0), 0)).toBe(30 + 30 + 20);
     const links = await readRollup(pool, { resolution: 60_000, scope: 'link', key: 'r1-dev0->', keyPrefix: true, from: 0, to: Date.now() + 60_000, fields: ['bytes'] });
     expect(links.reduce((s, c) => s + (c.cell.bytes ?? 0), 0)).toBeGreaterThan(0);
+  });
+
+  it('forgets with the stream retention what it kept of expired stream samples for their labels, and nothing else', async () => {
+    // After the first test: stream st1's samples 10-19 wait for labels. A young stream's samples wait too, and an
+    // old state of a session (a batch that split a sample, say) is not the stream retention's to drop.
+    const young = simulatedSession('st2', 2, 5);
+    for (const events of young.perSample) await store.appendToStream(streamIds.stream('st2'), events.map((e) => (e.type === 'ExitDecided' ? ({ ...e, data: { ...e.data, label: null } } as NewEvent) : e)));
+    await applyRollup(await store.readStream(streamIds.stream('st2')), pool);
+    await pool.query(`INSERT INTO metric_rollup_samples (run_id, sample_index, state, updated_at) VALUES ('r1', 999, '{}', now() - interval '30 days')`);
+    await pool.query(`UPDATE metric_rollup_samples SET updated_at = now() - interval '10 days' WHERE run_id = 'st1'`);
+    const waiting = async () => (await pool.query(`SELECT run_id, count(*)::int AS n FROM metric_rollup_samples GROUP BY 1 ORDER BY 1`)).rows;
+    expect(await waiting()).toEqual([
+      { run_id: 'r1', n: 1 },
+      { run_id: 'st1', n: 10 },
+      { run_id: 'st2', n: 5 },
+    ]);
+
+    const result = await applyStreamRetention(pool, { days: 5 });
+    expect(result.expiredSampleStates).toBe(10);
+    expect(await waiting()).toEqual([
+      { run_id: 'r1', n: 1 },
+      { run_id: 'st2', n: 5 },
+    ]);
+    expect((await applyStreamRetention(pool, { days: 5 })).expiredSampleStates).toBe(0);
   });
 });

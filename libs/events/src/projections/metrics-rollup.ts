@@ -104,7 +104,7 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
     await tx.query(
       `INSERT INTO metric_rollup_samples (run_id, sample_index, state)
        SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])
-       ON CONFLICT (run_id, sample_index) DO UPDATE SET state = excluded.state`,
+       ON CONFLICT (run_id, sample_index) DO UPDATE SET state = excluded.state, updated_at = now()`,
       [k.map((x) => x.runId), k.map((x) => x.sampleIndex), keep.map(([, s]) => JSON.stringify(s))],
     );
   }
@@ -116,6 +116,30 @@ export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise
         WHERE s.run_id = x.run_id AND s.sample_index = x.sample_index`,
       [k.map((x) => x.runId), k.map((x) => x.sampleIndex)],
     );
+  }
+}
+
+/** Rows a pruning statement deletes at most, so that it never holds many row locks the rollup's batches wait on. */
+const PRUNE_CHUNK = 10_000;
+
+/**
+ * Deletes what the rollup remembers of production streams' samples (decided ones waiting for a label, labels
+ * waiting for a decision) last written before `before`: stream retention dropped their events, so no label can
+ * name them any more (the labels endpoint finds no decision and refuses a sample that far behind). Sessions' states
+ * are never touched: theirs last a batch, and their events are kept. Returns how many went.
+ */
+export async function pruneRollupSampleStates(pool: Pool, before: Date): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const r = await pool.query(
+      `DELETE FROM metric_rollup_samples WHERE ctid IN (
+         SELECT s.ctid FROM metric_rollup_samples s
+          WHERE s.updated_at < $1 AND EXISTS (SELECT 1 FROM streams WHERE stream_id = 'stream-' || s.run_id)
+          LIMIT ${PRUNE_CHUNK})`,
+      [before],
+    );
+    deleted += r.rowCount ?? 0;
+    if ((r.rowCount ?? 0) < PRUNE_CHUNK) return deleted;
   }
 }
 
