@@ -303,6 +303,12 @@ export class EventReads {
     return Number(rows[0].n);
   }
 
+  /** Whether an event is in the log (by its stream, which prunes the search to one branch, and its unique id). */
+  async containsEvent(streamId: string, eventId: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND event_id = $2) AS found', [streamId, eventId]);
+    return rows[0].found;
+  }
+
   /** Checkpoint of the newest event readAll can return now (START_CHECKPOINT for an empty log). */
   async headCheckpoint(db: Queryable = this.pool): Promise<string> {
     const { rows } = await this.prepared<{ txid: string; global_position: string }>(

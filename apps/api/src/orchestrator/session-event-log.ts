@@ -24,7 +24,7 @@ export class SessionEventLog {
    */
   sink(sessionId: string, fence?: number): EventSink {
     const stream = streamIds.session(sessionId);
-    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`session ${sessionId}: ${m}`), fence);
+    return outageProofSink(this.db, stream, (m) => this.logger.warn(`session ${sessionId}: ${m}`), fence);
   }
 
   /** Makes this node the session's writer (its log stream's next fence, see EventStore.takeFence): before `logged`. */

@@ -28,7 +28,7 @@ export class StreamEventLog {
    */
   sink(runId: string, fence?: number): EventSink {
     const stream = streamIds.stream(runId);
-    return outageProofSink(this.db.writer, stream, this.db.outageLimitMs, (m) => this.logger.warn(`stream ${runId}: ${m}`), fence);
+    return outageProofSink(this.db, stream, (m) => this.logger.warn(`stream ${runId}: ${m}`), fence);
   }
 
   /** Makes this node the stream's writer (its log stream's next fence, see EventStore.takeFence): before `logged`. */

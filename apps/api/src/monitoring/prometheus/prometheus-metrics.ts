@@ -72,7 +72,7 @@ export class PrometheusMetrics implements OnModuleDestroy {
     const writer = db.writer;
     new Counter({
       name: 'ddnn_event_appends_fenced_total',
-      help: "Appends of a run's events this node made after another node took the run over, refused by the run's fence (dropped, never logged twice).",
+      help: "Appends of a run's events this node made after another node took the run over, refused by the run's fence: nothing is logged twice (the sample is dropped, unless an earlier attempt whose answer was lost had logged it).",
       registers: [this.registry],
       collect() {
         this.reset();
