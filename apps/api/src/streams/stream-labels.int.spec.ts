@@ -1,12 +1,12 @@
-import path from 'node:path';
-import { answersSample, streamIds, type LabelStreamResponse, type SessionEventsPage, type SimulationView, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, streamIds, type LabelStreamResponse, type SessionEventsPage, type StoredEvent, type StreamView } from '@ddnn/contracts';
 import { getSessionSummary, type ReadAllPage } from '@ddnn/events';
-import { repoRoot, waitFor } from '@ddnn/testing';
-import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { waitFor } from '@ddnn/testing';
+import { call, startSimulatedStream, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { Database } from '../database/database';
+import { labelBehind } from './streams.service';
 
 const ADMIN = 'test-operator-token-0123456789';
-const MODEL_DIR = path.join(repoRoot, 'models', 'default');
+const RATE = 100;
 
 jest.setTimeout(240_000);
 
@@ -34,7 +34,7 @@ function recount(events: StoredEvent[]): { labelled: number; accuracy: number | 
   return { labelled: both.length, accuracy: both.length ? correct / both.length : null };
 }
 
-describe('labelling a stream reads the named samples and the summary from its projection on, not the whole stream (real Postgres)', () => {
+describe('labelling a stream reads the named samples and the summary from its projection on, not the whole stream, and refuses samples it can never decide (real Postgres)', () => {
   let api: TestApi;
   let id: string;
   let db: Database;
@@ -42,19 +42,7 @@ describe('labelling a stream reads the named samples and the summary from its pr
   beforeAll(async () => {
     api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_SESSION_POLL_MS: '200', DDNN_CAPTURE_TOLERANCE_MS: '10000' });
     db = api.app.get(Database);
-    expect((await call(api, 'POST', '/models', ADMIN, { path: MODEL_DIR, id: 'default' })).status).toBe(201);
-    const sim = (await call<SimulationView>(api, 'POST', '/simulations', ADMIN, { devices: 2, source: 'scene', scene: { seed: 7 } })).body;
-    const created = await call<{ id: string }>(api, 'POST', '/streams', ADMIN, {
-      modelId: 'default',
-      topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
-      policy: { kind: 'entropy', thresholds: { local: 0.5 } },
-      mode: 'research',
-      rate: 10,
-      deadlineMs: 5000,
-      simulationId: sim.id,
-    });
-    expect(created.status).toBe(201);
-    id = created.body.id;
+    id = await startSimulatedStream(api, ADMIN, { devices: 2, seed: 7, stream: { mode: 'research', rate: 10 } });
     // Waits on the log and the sessions table, not on GET /streams/:id: that would leave this node a summary folded
     // from the stream's start, which the labels request must not need.
     const stream = streamIds.stream(id);
@@ -121,5 +109,35 @@ describe('labelling a stream reads the named samples and the summary from its pr
     expect(res.status).toBe(200);
     expect(res.body.labelled).toBe(before.labelled + 5);
     expect(res.body).toMatchObject(recount(await readAll(api, id)));
+  });
+
+  it('refuses a label for an undecided sample further behind the newest than any window in flight, and logs nothing', async () => {
+    // A running stream of its own, fast enough to be more than a window of samples past the ones it loses.
+    const id = await startSimulatedStream(api, ADMIN, { devices: 2, seed: 3, stream: { rate: RATE } });
+    const stream = streamIds.stream(id);
+    const behind = labelBehind(RATE);
+    await waitFor(`${behind + 40} samples logged`, async () => (await db.store.countByType(stream, 'SampleStarted')) >= behind + 40, 180_000, 200);
+    // Samples 0-9 leave the log as a retention pass would take them (their day's partition dropped).
+    await api.sql(`DELETE FROM events WHERE stream_id = $1 AND (data->>'sampleIndex')::int < 10`, [stream]);
+    const labelsBefore = await db.store.countByType(stream, 'SampleLabelled');
+
+    const refused = await call<{ message: string }>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: 5, label: 0 }]);
+    expect(refused.status).toBe(422);
+    expect(refused.body.message).toMatch(/sample index\(es\) 5 are not in the log and never will be/);
+    // One refused label refuses the request: the decided sample beside it is not labelled either.
+    const mixed = await call(api, 'POST', `/streams/${id}/labels`, ADMIN, [
+      { sampleIndex: 20, label: 0 },
+      { sampleIndex: 7, label: 1 },
+    ]);
+    expect(mixed.status).toBe(422);
+    expect(await db.store.countByType(stream, 'SampleLabelled')).toBe(labelsBefore);
+
+    // A decided sample far behind is labelled as before, and nothing waits in the summary.
+    const ok = await call<LabelStreamResponse>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: 20, label: 0 }]);
+    expect(ok.status).toBe(200);
+    expect(ok.body.results).toEqual([{ sampleIndex: 20, label: 0, status: 'labelled' }]);
+    await waitFor('the projection to fold the label', async () => ((await getSessionSummary(db.pool, id))?.labelsReceived ?? 0) >= 1, 30_000, 50);
+    expect((await getSessionSummary(db.pool, id))?.pendingLabels ?? {}).toEqual({});
+    expect((await call<StreamView>(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);
   });
 });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import type { Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE } from '@ddnn/contracts';
-import { connectSocket, createTestDatabase, type TestDatabase } from '@ddnn/testing';
+import { DEVICES_NAMESPACE, type SimulationView } from '@ddnn/contracts';
+import { connectSocket, createTestDatabase, repoRoot, type TestDatabase } from '@ddnn/testing';
 
 export { createTestDatabase, type TestDatabase };
 import { createApp } from '../../src/bootstrap';
@@ -68,6 +68,27 @@ export async function call<T = any>(api: TestApi, method: string, route: string,
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/**
+ * A stream of models/default (registered as `default` unless it is) over a simulation of `devices` scene cameras (seed `seed`),
+ * created as `admin` with what `stream` adds or overrides (rate, policy, mode, ...); returns its id.
+ */
+export async function startSimulatedStream(api: TestApi, admin: string, opts: { devices: number; seed: number; stream: Record<string, unknown> }): Promise<string> {
+  const registered = await call(api, 'POST', '/models', admin, { path: path.join(repoRoot, 'models', 'default'), id: 'default' });
+  // 409: an earlier stream of the test registered it.
+  if (registered.status !== 201 && registered.status !== 409) throw new Error(`registering models/default: ${registered.status} ${JSON.stringify(registered.body)}`);
+  const sim = (await call<SimulationView>(api, 'POST', '/simulations', admin, { devices: opts.devices, source: 'scene', scene: { seed: opts.seed } })).body;
+  const created = await call<{ id: string }>(api, 'POST', '/streams', admin, {
+    modelId: 'default',
+    topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
+    policy: { kind: 'entropy', thresholds: { local: 0.5 } },
+    deadlineMs: 5000,
+    simulationId: sim.id,
+    ...opts.stream,
+  });
+  if (created.status !== 201) throw new Error(`creating the stream: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body.id;
 }
 
 /** A test API with a device profile and an untrained model `m1` over a small dataset: ready for devices to connect and serve. */
