@@ -226,6 +226,18 @@ export function processCpuMs(pid: number | undefined, thread?: number): number {
 }
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
+/** CPU (ms) every core of the machine has been busy since boot, whoever used it (/proc/stat; NaN elsewhere). */
+export function machineBusyCpuMs(): number {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are the cores' free time.
+    const busy = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - cpu[3] - cpu[4];
+    return (busy * 1000) / clockTicks;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The measured checkout's commit (short hash, `+dirty` with uncommitted changes), for the report. */
 export function commitOf(root: string): string {
   const git = (...args: string[]) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { answersSample, MAX_STREAM_RATE, type CreateStreamRequest, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { log } from '../log';
 import { round } from '../stats';
-import { databaseCpuMs, DATASET, processCpuMs, startBenchPlatform, type BenchPlatform } from './bench-platform';
+import { databaseCpuMs, DATASET, machineBusyCpuMs, processCpuMs, startBenchPlatform, type BenchPlatform } from './bench-platform';
 import { modelOnlyRate } from './bench-session';
 import { repoRoot } from './repo-root';
 
@@ -47,7 +47,9 @@ interface Attempt {
   /** The API's main thread alone (the engine, the log, HTTP); the rest of apiCores is mostly the device fleet's thread. */
   apiMainCores: number;
   dbCores: number;
-  /** The machine's 1-minute load average at the end of the window (other processes share the cores). */
+  /** Busy cores of the whole machine over the window, less the API and the database: the bench itself and anything else. */
+  otherCores: number;
+  /** The machine's 1-minute load average at the end of the window (runnable threads: the API's own several count). */
   load: number;
   /** What held this rate back: see limitOf. */
   limit: string;
@@ -55,15 +57,17 @@ interface Attempt {
 
 /**
  * Why a rate was not held, from what the window measured: `cpu` when the API and its database used (nearly)
- * every core; `machine` when they did not but other processes kept the machine loaded past its cores (the
- * figure then says little about the platform); otherwise `triggers` (the stream could not pace its triggers
- * though CPU was left) or `lag` (decisions queued behind something other than CPU: the log's commits, the window).
+ * every core; `machine` when they did not but the machine's cores were busy all the same (other processes took
+ * the rest: the figure then says little about the platform); otherwise `triggers` (the stream could not pace its
+ * triggers though CPU was left) or `lag` (decisions queued behind something other than CPU: the log's commits, the
+ * window). Busy time is read from the kernel's counters, not the load average: that counts the API's own threads
+ * (main, devices, GC, libuv) waiting for a core, and read 3.2 on 2 cores with nothing else running.
  */
-function limitOf(a: Pick<Attempt, 'held' | 'reason' | 'apiCores' | 'dbCores' | 'load'>): string {
+function limitOf(a: Pick<Attempt, 'held' | 'reason' | 'apiCores' | 'dbCores' | 'otherCores'>): string {
   if (a.held) return 'none';
   const cores = os.cpus().length;
   if (a.apiCores + a.dbCores >= 0.85 * cores) return 'cpu';
-  if (a.load >= cores) return 'machine';
+  if (a.apiCores + a.dbCores + a.otherCores >= 0.9 * cores) return 'machine';
   return /triggered/.test(a.reason) ? 'triggers' : 'lag';
 }
 
@@ -163,6 +167,7 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   const apiCores = (cpu1.api - cpu0.api) / wallMs;
   const apiMainCores = (cpu1.main - cpu0.main) / wallMs;
   const dbCores = databaseCpuMs(cpu0.db, cpu1.db) / wallMs;
+  const otherCores = Math.max(0, (cpu1.machine - cpu0.machine) / wallMs - apiCores - dbCores);
   const load = os.loadavg()[0];
   log(`  reading the stream's log back ...`);
   const w = await readWindow(platform, id, window, flags.lagMs);
@@ -174,12 +179,12 @@ async function attempt(platform: BenchPlatform, rate: number, flags: BenchStream
   if (!reason && w.late) reason = w.late;
   if (!reason && w.samples < expected * 0.95) reason = `${w.samples} samples decided in ${seconds.toFixed(1)} s, the rate asks for ${Math.round(expected)}`;
   if (!reason && p99 >= flags.lagMs) reason = `p99 decision lag ${Math.round(p99)} ms`;
-  const measured = { held: !reason, reason: reason || 'held', apiCores, apiMainCores, dbCores, load };
+  const measured = { held: !reason, reason: reason || 'held', apiCores, apiMainCores, dbCores, otherCores, load };
   const triggersPerSecond = w.triggers / seconds;
   const a: Attempt = { rate, ...measured, samples: w.samples, events: w.events, seconds, cpuSeconds: wallMs / 1000, lagsMs: w.lagsMs, triggersPerSecond, limit: limitOf(measured) };
   log(
     `  ${a.held ? 'held' : `not held (limit: ${a.limit})`}: ${a.reason}; ${a.samples} samples, p50 lag ${Math.round(percentile(a.lagsMs, 0.5))} ms, p99 ${Math.round(p99)} ms;` +
-      ` ${round(triggersPerSecond)} triggers/s, ${round(a.events / Math.max(1, a.samples), 2)} events/sample, API ${round(apiCores, 2)} cores (main thread ${round(apiMainCores, 2)}), database ${round(dbCores, 2)} cores, load ${round(load)}`,
+      ` ${round(triggersPerSecond)} triggers/s, ${round(a.events / Math.max(1, a.samples), 2)} events/sample, API ${round(apiCores, 2)} cores (main thread ${round(apiMainCores, 2)}), database ${round(dbCores, 2)} cores, others ${round(otherCores, 2)} cores, load ${round(load)}`,
   );
   return a;
 }
@@ -189,10 +194,11 @@ interface CpuSnapshot {
   api: number;
   main: number;
   db: Map<number, number>;
+  machine: number;
 }
 
 async function cpuSnapshot(platform: BenchPlatform): Promise<CpuSnapshot> {
-  return { at: performance.now(), api: processCpuMs(platform.api.pid), main: processCpuMs(platform.api.pid, platform.api.pid), db: await platform.backendCpuMs() };
+  return { at: performance.now(), api: processCpuMs(platform.api.pid), main: processCpuMs(platform.api.pid, platform.api.pid), db: await platform.backendCpuMs(), machine: machineBusyCpuMs() };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -308,6 +314,7 @@ function result(held: Attempt | null, modelOnly: number, attempts: Attempt[], fl
         ...cpuPerSample(a),
         apiCores: round(a.apiCores, 2),
         dbCores: round(a.dbCores, 2),
+        otherCores: round(a.otherCores, 2),
         load: round(a.load),
       })),
     },
@@ -321,7 +328,7 @@ function formatResult(r: ReturnType<typeof result>): string {
     ...d.attempts.map(
       (a) =>
         `  ${String(a.rate).padStart(7)} samples/s  ${a.held ? 'held    ' : 'not held'}  ${a.reason} (limit ${a.limit}; ${a.triggersPerSecond} triggers/s, API ${a.apiCores} + database ${a.dbCores} of ${d.cores} cores, ` +
-          `per sample API ${a.apiCpuMsPerSample} ms (main ${a.apiMainThreadCpuMsPerSample}) + database ${a.dbCpuMsPerSample} ms, ${a.eventsPerSample} events; load ${a.load})`,
+          `per sample API ${a.apiCpuMsPerSample} ms (main ${a.apiMainThreadCpuMsPerSample}) + database ${a.dbCpuMsPerSample} ms, ${a.eventsPerSample} events; others ${a.otherCores} cores, load ${a.load})`,
     ),
     `  stream             ${h.samplesPerSecond} samples/s, ${h.eventsPerSecond} events/s, decision lag p50 ${h.decisionLatencyMs?.p50 ?? '-'} ms, p99 ${h.decisionLatencyMs?.p99 ?? '-'} ms`,
     `  model only         ${h.modelOnlySamplesPerSecond} samples/s (same sections, one sample at a time, no transport, no log)`,
