@@ -56,9 +56,9 @@ interface Attempt {
 }
 
 /**
- * Why a rate was not held, from what the window measured: `cpu` when the API and its database used (nearly)
- * every core; `machine` when they did not but the machine's cores were busy all the same (other processes took
- * the rest: the figure then says little about the platform); otherwise `triggers` (the stream could not pace its
+ * Why a rate was not held, from what the window measured: `cpu` when the machine's cores were (nearly) all busy
+ * and the API and its database used most of that; `machine` when others took over a quarter of it (the figure
+ * then says little about the platform); otherwise `triggers` (the stream could not pace its
  * triggers though CPU was left) or `lag` (decisions queued behind something other than CPU: the log's commits, the
  * window). Busy time is read from the kernel's counters, not the load average: that counts the API's own threads
  * (main, devices, GC, libuv) waiting for a core, and read 3.2 on 2 cores with nothing else running.
@@ -66,8 +66,11 @@ interface Attempt {
 function limitOf(a: Pick<Attempt, 'held' | 'reason' | 'apiCores' | 'dbCores' | 'otherCores'>): string {
   if (a.held) return 'none';
   const cores = os.cpus().length;
-  if (a.apiCores + a.dbCores >= 0.85 * cores) return 'cpu';
-  if (a.apiCores + a.dbCores + a.otherCores >= 0.9 * cores) return 'machine';
+  const platform = a.apiCores + a.dbCores;
+  const busy = platform + a.otherCores;
+  // Others include the database server's own processes (WAL writer, checkpointer), which work for the stream too.
+  if (busy >= 0.9 * cores) return platform >= 0.75 * busy ? 'cpu' : 'machine';
+  if (platform >= 0.85 * cores) return 'cpu';
   return /triggered/.test(a.reason) ? 'triggers' : 'lag';
 }
 
