@@ -6,7 +6,7 @@ import { AlertLog } from './alert-log';
 import { AlertNotifier } from './alert-notifier';
 import type { AlertSubject } from './alert-subjects';
 import { AlertsRepository } from './alerts.repository';
-import { inTransaction } from './transaction';
+import { inTransaction } from '../../database/transaction';
 
 /**
  * Every change of an alert's state: the row (compare-and-set on the state it was read in, so two evaluators can

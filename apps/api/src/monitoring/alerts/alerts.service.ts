@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import type { AlertListResponse, AlertListState, AlertView } from '@ddnn/contracts';
 import { AlertLog } from './alert-log';
 import { AlertsRepository } from './alerts.repository';
-import { inTransaction } from './transaction';
+import { inTransaction } from '../../database/transaction';
 
 const MAX_SILENCE_MS = 30 * 86_400_000;
 
