@@ -6,6 +6,7 @@ import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { Database } from '../database/database';
 import { CLUSTER_TOTALS_SUBSCRIPTION } from '../monitoring/prometheus/cluster-totals.runner';
 import { SessionLock } from '../orchestrator/advisory-lock';
+import { RunDeletionRepository } from './run-deletion.repository';
 
 const ADMIN = 'test-operator-token-0123456789';
 
@@ -148,9 +149,16 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
       held.push((await SessionLock.tryAcquire(api.db.url, closing))!);
       await seedRun('session', 'completed', [Date.now()], closing);
       expect((await call(api, 'DELETE', `/sessions/${closing}`, ADMIN)).status).toBe(409);
-      expect((await rowsNaming(closing)).naming.sessions).toBe(1);
+      // The transaction checks it too (a node that takes the lock after the service's look): nothing is deleted.
+      const repo = api.app.get(RunDeletionRepository);
+      const found = (await repo.find(closing))!;
+      expect(await repo.delete({ ...found, status: 'completed' })).toEqual({ kind: 'owned' });
+      expect((await rowsNaming(closing)).naming).toMatchObject({ sessions: 1, session_runs: 1, streams: 1 });
       await held.pop()!.release();
       expect((await call(api, 'DELETE', `/sessions/${closing}`, ADMIN)).status).toBe(204);
+      // A second deletion that found the row before the first one's commit finds it gone, and records nothing.
+      expect(await repo.delete({ ...found, status: 'completed' })).toEqual({ kind: 'gone' });
+      expect(await api.sql(`SELECT 1 FROM events WHERE type = 'RunDeleted' AND data->>'runId' = $1`, [closing])).toHaveLength(1);
     } finally {
       for (const l of held) await l.release();
     }

@@ -42,6 +42,13 @@ export class RunDeletionRepository {
     return findRunDeletion(this.db.store, id);
   }
 
+  /** Whether a node holds the run's advisory lock (it runs the run, or is closing it). */
+  async owned(id: string): Promise<boolean> {
+    // A transaction-level lock in a statement of its own: taken and let go at once when it is free.
+    const { rows } = await this.db.pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${runLockKey('$1')}) AS free`, [id]);
+    return !rows[0].free;
+  }
+
   /** Deletes all but the last chunk of an ended run's events, in short transactions (see trimRunLog). */
   trim(run: DeletableRun): Promise<number> {
     return trimRunLog(this.db.store, streamIds.run(run.kind, run.id));

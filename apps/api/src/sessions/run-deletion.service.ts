@@ -1,14 +1,17 @@
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RunKind } from '@ddnn/contracts';
 import { AnalysisRepository } from '../analysis/analysis.repository';
+import { SessionEventLog } from '../orchestrator/session-event-log';
 import { SessionStore } from '../orchestrator/session-store';
+import { StreamEventLog } from '../orchestrator/stream-event-log';
 import { RunDeletionRepository } from './run-deletion.repository';
 
 /**
  * An operator deletes an ended run (a session or a stream) with everything derived from it: its log stream, its
- * read models' rows, its row and run metadata, this node's cached analysis table. What the platform keeps of it is
- * a RunDeleted event in the `runs` stream. Alerts about it need nothing here: the alert engine evaluates runs while
- * they run, and resolves an open alert whose run left that scope as `subject-gone`.
+ * read models' rows, its row and run metadata, this node's cached summary fold and analysis table (other nodes'
+ * caches of it are never read again: every read of a run looks its row, or its log stream's version, up first).
+ * What the platform keeps of it is a RunDeleted event in the `runs` stream. Alerts about it need nothing here: the
+ * alert engine evaluates runs while they run, and resolves an open alert whose run left that scope as `subject-gone`.
  */
 @Injectable()
 export class RunDeletionService {
@@ -17,6 +20,8 @@ export class RunDeletionService {
   constructor(
     private readonly repo: RunDeletionRepository,
     private readonly analysis: AnalysisRepository,
+    private readonly sessionLog: SessionEventLog,
+    private readonly streamLog: StreamEventLog,
   ) {}
 
   /**
@@ -34,9 +39,13 @@ export class RunDeletionService {
     if (!SessionStore.isFinal(status)) {
       throw new ConflictException(`${kind} ${id} is ${status}: stop it first (POST /api/${kind}s/${id}/stop), then delete it once it has stopped`);
     }
+    const closing = () => new ConflictException(`${kind} ${id} has ended but a node is still closing it: try again in a moment`);
+    // Before any of its log goes (the transaction checks again): a node that still holds the run may still append.
+    if (await this.repo.owned(run.id)) throw closing();
     const trimmed = await this.repo.trim(run);
     const outcome = await this.repo.delete({ ...run, status });
-    if (outcome.kind === 'owned') throw new ConflictException(`${kind} ${id} has ended but a node is still closing it: try again in a moment`);
+    if (outcome.kind === 'owned') throw closing();
+    (kind === 'session' ? this.sessionLog : this.streamLog).forget(run.id);
     this.analysis.forget(run.id);
     if (outcome.kind === 'deleted') this.logger.log(`deleted ${kind} ${run.id} (${outcome.recorded.events} events logged, ${trimmed} deleted ahead of its transaction)`);
   }
