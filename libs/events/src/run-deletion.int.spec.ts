@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { streamIds, type NewEvent, type RunDeleted, type StoredEvent } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { migratedStore, waitUntilReadable } from '../test/database';
 import { simulatedSession } from '../test/fixtures';
 import { newEventId } from './event-id';
 import { EventStore } from './event-store';
 import { DAY_MS, ensureStreamPartitions } from './partitions';
+import { inTransaction } from './pool';
 import { applyRollup, METRICS_ROLLUP_SUBSCRIBER, metricsRollupSubscription } from './projections/metrics-rollup';
 import { applyProjections, PROJECTIONS_SUBSCRIBER, projectionsSubscription } from './projections/projections';
 import { deleteRunLog, findRunDeletion, trimRunLog } from './run-deletion';
@@ -18,21 +19,6 @@ async function logSession(store: EventStore, runId: string, samples = 12): Promi
   const events = [s.start, ...s.perSample.flat(), s.end];
   await store.appendToStream(streamIds.session(runId), events);
   return events.length;
-}
-
-async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-  const tx = await pool.connect();
-  try {
-    await tx.query('BEGIN');
-    const out = await fn(tx);
-    await tx.query('COMMIT');
-    return out;
-  } catch (e) {
-    await tx.query('ROLLBACK');
-    throw e;
-  } finally {
-    tx.release();
-  }
 }
 
 const sessionRun = (runId: string): Omit<RunDeleted, 'events'> => ({ runId, kind: 'session', status: 'completed', modelId: 'm1', name: '' });
@@ -68,7 +54,8 @@ describe('deleting a run while a projection batch folds its events (real Postgre
       batchSize: 10_000,
       listen: false,
       handle: async (events, tx) => {
-        await apply(events, tx!);
+        if (!tx) throw new Error('a named subscriber batches in a transaction');
+        await apply(events, tx);
         folded();
         await gate;
       },

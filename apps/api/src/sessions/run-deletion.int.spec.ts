@@ -129,6 +129,13 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
 
   it('refuses a queued or running run (409: stop it first), and one a node still holds; 404 for an unknown id', async () => {
     const held: SessionLock[] = [];
+    /** Holds the run's lock as its node would. */
+    const own = async (id: string): Promise<SessionLock> => {
+      const lock = await SessionLock.tryAcquire(api.db.url, id);
+      if (!lock) throw new Error(`the lock of ${id} is taken`);
+      held.push(lock);
+      return lock;
+    };
     try {
       for (const [kind, status] of [
         ['session', 'pending'],
@@ -137,7 +144,7 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
       ] as const) {
         // A node owns it: the test's lock, taken first, keeps this node's scheduler from taking it up.
         const id = randomUUID();
-        held.push((await SessionLock.tryAcquire(api.db.url, id))!);
+        await own(id);
         await seedRun(kind, status, [Date.now()], id);
         const res = await call<{ message: string }>(api, 'DELETE', `/${kind}s/${id}`, ADMIN);
         expect(res.status).toBe(409);
@@ -146,15 +153,17 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
       }
       // Ended, but its node has not let go of it yet (it still holds the run's lock).
       const closing = randomUUID();
-      held.push((await SessionLock.tryAcquire(api.db.url, closing))!);
+      const node = await own(closing);
       await seedRun('session', 'completed', [Date.now()], closing);
       expect((await call(api, 'DELETE', `/sessions/${closing}`, ADMIN)).status).toBe(409);
       // The transaction checks it too (a node that takes the lock after the service's look): nothing is deleted.
       const repo = api.app.get(RunDeletionRepository);
-      const found = (await repo.find(closing))!;
+      const found = await repo.find(closing);
+      if (!found) throw new Error('the run was not found');
       expect(await repo.delete({ ...found, status: 'completed' })).toEqual({ kind: 'owned' });
       expect((await rowsNaming(closing)).naming).toMatchObject({ sessions: 1, session_runs: 1, streams: 1 });
-      await held.pop()!.release();
+      await node.release();
+      held.splice(held.indexOf(node), 1);
       expect((await call(api, 'DELETE', `/sessions/${closing}`, ADMIN)).status).toBe(204);
       // A second deletion that found the row before the first one's commit finds it gone, and records nothing.
       expect(await repo.delete({ ...found, status: 'completed' })).toEqual({ kind: 'gone' });

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { streamIds, type EndedRunStatus, type RunDeleted, type RunKind, type SessionStatus } from '@ddnn/contracts';
-import { deleteRunLog, findRunDeletion, trimRunLog } from '@ddnn/events';
+import { deleteRunLog, findRunDeletion, inTransaction, trimRunLog } from '@ddnn/events';
 import { NODE_ID } from '../config/node-id';
 import { Database } from '../database/database';
-import { inTransaction } from '../database/transaction';
 import { runLockKey } from '../orchestrator/advisory-lock';
 
 /** What a deletion needs to know of a run's row. */
