@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { streamIds, type NewEvent, type RunDeleted, type StoredEvent } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import { migratedStore, waitUntilReadable } from '../test/database';
 import { simulatedSession } from '../test/fixtures';
 import { newEventId } from './event-id';
@@ -115,14 +115,18 @@ describe('a subscriber that folds a deleted run from its process’s tail of the
 describe('deleting a stream run whose events span day partitions (real Postgres)', () => {
   const env = migratedStore();
 
-  /** A stream run's samples, `perDay` on each of the given days (ms offsets from now), each event id of its day. */
+  /** A stream run's samples (started, decided), `perDay` on each of the given days (ms offsets from now), each event id of its day. */
   async function logStream(store: EventStore, runId: string, days: number[], perDay: number, now: number): Promise<number> {
     const events: NewEvent[] = [];
     let i = 0;
     for (const d of days) {
       for (let k = 0; k < perDay; k++, i++) {
         const at = now + d + k;
-        events.push({ type: 'SampleStarted', eventId: newEventId(at), data: { sessionId: runId, sampleIndex: i, sampleId: `s${i}`, label: null } } as NewEvent);
+        const base = { sessionId: runId, sampleIndex: i };
+        events.push(
+          { type: 'SampleStarted', eventId: newEventId(at), data: { ...base, sampleId: `s${i}`, label: null } },
+          { type: 'ExitDecided', eventId: newEventId(at), data: { ...base, tier: 'local', eta: 0.4, threshold: 0.5, policy: 'entropy', exited: true, prediction: 0, label: null, shadow: false } },
+        );
       }
     }
     await store.appendToStream(streamIds.stream(runId), events);
@@ -137,7 +141,7 @@ describe('deleting a stream run whose events span day partitions (real Postgres)
       ]),
     );
 
-  it('trims in chunks, then deletes the rest, the stream row and its fence in one transaction, in every partition; other runs keep theirs', async () => {
+  it('trims in chunks, then deletes the stream row and its fence in one transaction, in every partition; other runs keep theirs', async () => {
     const { pool, store } = env;
     const now = Date.now();
     await ensureStreamPartitions(pool, { now: new Date(now - 3 * DAY_MS), daysAhead: 3 });
@@ -154,8 +158,42 @@ describe('deleting a stream run whose events span day partitions (real Postgres)
     expect(Object.keys(before)).toContain('events_stream_default');
     const otherBefore = await byTable(pool, streamIds.stream(other));
 
-    // 36 events in chunks of 7: five chunks before the transaction, the last one (position 36) in it.
-    expect(await trimRunLog(store, stream, 7)).toBe(35);
+    // 72 events (36 of each type) in statements of at most 7, along the (stream, type, position) index: a chunk
+    // goes on from one type to the next.
+    const query = jest.spyOn(store.pool, 'query');
+    expect(await trimRunLog(store, stream, 7)).toBe(logged);
+    const chunks = await Promise.all(
+      query.mock.results.filter((_, i) => String(query.mock.calls[i][0]).startsWith('WITH chunk')).map((r) => r.value as Promise<QueryResult<{ deleted: number }>>),
+    );
+    const [sql, params] = query.mock.calls.find((c) => String(c[0]).startsWith('WITH chunk')) as unknown as [string, unknown[]];
+    query.mockRestore();
+    expect(chunks.map((r) => r.rows[0]?.deleted ?? 0)).toEqual([...Array<number>(10).fill(7), 2, 0]);
+    // Each chunk starts in the index where the last one ended (an index condition, not a filter over the stream's
+    // entries): a production stream's partitions have no (stream_id, stream_position) index, and a range of
+    // positions was a scan of whole partitions per chunk. (Tables this small are scanned whole when allowed.)
+    const c = await pool.connect();
+    try {
+      await c.query('SET enable_seqscan = off');
+      const plan = (await c.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]['QUERY PLAN'];
+      const starts: string[] = [];
+      const walk = (n: unknown): void => {
+        if (Array.isArray(n)) return n.forEach(walk);
+        if (n && typeof n === 'object') {
+          const node = n as Record<string, unknown>;
+          if (node['CTE Name'] === undefined && typeof node['Index Cond'] === 'string' && node['Index Cond'].includes('ROW(type, stream_position) > ROW(')) starts.push(String(node['Relation Name']));
+          Object.values(node).forEach(walk);
+        }
+      };
+      walk(plan);
+      expect(starts).toEqual(expect.arrayContaining(Object.keys(before)));
+    } finally {
+      await c.query('RESET enable_seqscan');
+      c.release();
+    }
+    expect(await byTable(pool, stream)).toEqual({});
+    expect(await byTable(pool, streamIds.stream(other))).toEqual(otherBefore);
+    // Again (a retry after a failure): nothing left to trim.
+    expect(await trimRunLog(store, stream, 7)).toBe(0);
     expect(await store.streamVersion(stream)).toBe(logged);
     const recorded = await inTransaction(pool, (tx) => deleteRunLog(store, tx, { runId: run, kind: 'stream', status: 'stopped', modelId: 'm1', name: 'cams' }, { node: 'n1' }));
 
@@ -176,7 +214,8 @@ describe('deleting a stream run whose events span day partitions (real Postgres)
     const stream = streamIds.stream(run);
     await logStream(store, run, [0], 3, Date.now());
     expect(await trimRunLog(store, stream, 7)).toBe(0);
-    expect((await inTransaction(pool, (tx) => deleteRunLog(store, tx, { runId: run, kind: 'stream', status: 'failed', modelId: 'm1', name: '' }))).events).toBe(3);
+    expect(await count(pool, 'SELECT count(*) AS n FROM events WHERE stream_id = $1', [stream])).toBe(6);
+    expect((await inTransaction(pool, (tx) => deleteRunLog(store, tx, { runId: run, kind: 'stream', status: 'failed', modelId: 'm1', name: '' }))).events).toBe(6);
     expect(await byTable(pool, stream)).toEqual({});
   });
 });

@@ -10,28 +10,43 @@ import { deleteSessionSummary, PROJECTIONS_SUBSCRIBER } from './projections/proj
  */
 export const RUN_KEYED_SUBSCRIBERS: readonly string[] = [METRICS_ROLLUP_SUBSCRIBER, PROJECTIONS_SUBSCRIBER].sort();
 
-/** Stream positions one statement of trimRunLog deletes at most. */
+/** Events one statement of trimRunLog deletes at most. */
 export const RUN_LOG_CHUNK = 5000;
 
+/*
+ * One chunk of a stream's events, deleted along (stream_id, type, stream_position), the one per-stream index every
+ * partition has (a production stream's partitions have no (stream_id, stream_position) index: a range of positions
+ * was a scan of whole partitions per chunk), after the key the previous chunk ended at; returns the chunk's size
+ * and last key (no row when nothing was left). The key is compared and ordered by the server, in the index's order.
+ */
+const DELETE_CHUNK = `WITH chunk AS (
+    SELECT type, stream_position FROM events
+     WHERE stream_id = $1 AND (type, stream_position) > ($2::text, $3::bigint)
+     ORDER BY type, stream_position LIMIT $4
+  ), gone AS (
+    DELETE FROM events e USING chunk c WHERE e.stream_id = $1 AND e.type = c.type AND e.stream_position = c.stream_position RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS deleted, last.type, last.stream_position::text AS position
+    FROM (SELECT type, stream_position FROM chunk ORDER BY type DESC, stream_position DESC LIMIT 1) AS last`;
+
 /**
- * Deletes a run's events ahead of deleteRunLog, RUN_LOG_CHUNK stream positions a statement, each statement a
- * transaction of its own, and leaves the last chunk to deleteRunLog's transaction. Not all in that transaction: while
- * a transaction that wrote is open, readAll holds back every event committed after it began (the xid8 rule), so
- * deleting a weeks-long stream's millions of events at once would stall every reader of the log (the projections,
- * live feeds, a label request waiting to read its own append) for as long. Only for a run that has ended (nothing
- * appends to its stream any more); safe to run again after a failure. Returns the events it deleted.
+ * Deletes the events of a run whose log is longer than a chunk ahead of deleteRunLog, RUN_LOG_CHUNK a statement, each
+ * statement a transaction of its own; a shorter log is left whole to deleteRunLog's transaction. Not all in that
+ * transaction: while a transaction that wrote is open, readAll holds back every event committed after it began (the
+ * xid8 rule), so deleting a weeks-long stream's millions of events at once would stall every reader of the log (the
+ * projections, live feeds, a label request waiting to read its own append) for as long. Only for a run that has
+ * ended (nothing appends to its stream any more); safe to run again after a failure. Returns the events it deleted.
  */
 export async function trimRunLog(store: EventStore, streamId: string, chunk = RUN_LOG_CHUNK): Promise<number> {
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`trimRunLog: chunk must be a positive integer, got ${chunk}`);
-  const version = await store.streamVersion(streamId);
+  if ((await store.streamVersion(streamId)) <= chunk) return 0;
   let deleted = 0;
-  for (let from = 0; from + chunk < version; from += chunk) {
-    // A range of positions, not `<= bound`: each statement then walks only its own stretch of the index, not the
-    // dead entries the statements before it left.
-    const r = await store.pool.query('DELETE FROM events WHERE stream_id = $1 AND stream_position > $2 AND stream_position <= $3', [streamId, from, from + chunk]);
-    deleted += r.rowCount ?? 0;
+  for (let after = { type: '', position: '0' }; ; ) {
+    const { rows } = await store.pool.query<{ deleted: number; type: string; position: string }>(DELETE_CHUNK, [streamId, after.type, after.position, chunk]);
+    if (!rows.length) return deleted;
+    deleted += rows[0].deleted;
+    after = rows[0];
   }
-  return deleted;
 }
 
 /**
