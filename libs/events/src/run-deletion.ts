@@ -1,6 +1,6 @@
 import { streamIds, type EventMetadata, type RunDeleted } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
-import type { EventStore } from './event-store';
+import type { EventStore, Queryable } from './event-store';
 import { deleteRunRollup, METRICS_ROLLUP_SUBSCRIBER } from './projections/metrics-rollup';
 import { deleteSessionSummary, PROJECTIONS_SUBSCRIBER } from './projections/projections';
 
@@ -40,9 +40,14 @@ const DELETE_CHUNK = `WITH chunk AS (
 export async function trimRunLog(store: EventStore, streamId: string, chunk = RUN_LOG_CHUNK): Promise<number> {
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`trimRunLog: chunk must be a positive integer, got ${chunk}`);
   if ((await store.streamVersion(streamId)) <= chunk) return 0;
+  return deleteInChunks(store.pool, streamId, chunk);
+}
+
+/** Deletes every event of a stream, a chunk a statement (on the pool each statement is its own transaction). */
+async function deleteInChunks(db: Queryable, streamId: string, chunk: number): Promise<number> {
   let deleted = 0;
   for (let after = { type: '', position: '0' }; ; ) {
-    const { rows } = await store.pool.query<{ deleted: number; type: string; position: string }>(DELETE_CHUNK, [streamId, after.type, after.position, chunk]);
+    const { rows } = await db.query<{ deleted: number; type: string; position: string }>(DELETE_CHUNK, [streamId, after.type, after.position, chunk]);
     if (!rows.length) return deleted;
     deleted += rows[0].deleted;
     after = rows[0];
@@ -62,7 +67,9 @@ export async function deleteRunLog(store: EventStore, tx: PoolClient, run: Omit<
   await tx.query('SELECT name FROM subscription_checkpoints WHERE name = ANY ($1) ORDER BY name FOR UPDATE', [RUN_KEYED_SUBSCRIBERS]);
   const streamId = streamIds.run(run.kind, run.runId);
   const { rows } = await tx.query<{ stream_position: string }>('DELETE FROM streams WHERE stream_id = $1 RETURNING stream_position', [streamId]);
-  await tx.query('DELETE FROM events WHERE stream_id = $1', [streamId]);
+  // Along the same index as the trim's chunks: a plain `stream_id = $1` may be planned as a scan of every day
+  // partition (the statistics still count the stream's events), inside the transaction the log's readers wait for.
+  await deleteInChunks(tx, streamId, RUN_LOG_CHUNK);
   await tx.query('DELETE FROM stream_fences WHERE stream_id = $1', [streamId]);
   await deleteSessionSummary(tx, run.runId);
   await deleteRunRollup(tx, run.runId);

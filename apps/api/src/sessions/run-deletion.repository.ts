@@ -48,7 +48,7 @@ export class RunDeletionRepository {
     return !rows[0].free;
   }
 
-  /** Deletes all but the last chunk of an ended run's events, in short transactions (see trimRunLog). */
+  /** Deletes a long run's events ahead of its transaction, in short transactions of their own (see trimRunLog). */
   trim(run: DeletableRun): Promise<number> {
     return trimRunLog(this.db.store, streamIds.run(run.kind, run.id));
   }
