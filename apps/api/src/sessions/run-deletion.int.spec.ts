@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { streamIds, type NewEvent, type RunKind, type SessionStatus } from '@ddnn/contracts';
+import { streamIds, type AlertRuleView, type AlertView, type MetricName, type MetricSubject, type NewEvent, type RunKind, type SessionStatus } from '@ddnn/contracts';
 import { DAY_MS, ensureStreamPartitions, metricsRollupLag, newEventId, projectionsLag, subscriptionLag } from '@ddnn/events';
 import { waitFor } from '@ddnn/testing';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { Database } from '../database/database';
+import { AlertEvaluator } from '../monitoring/alerts/alert-evaluator';
+import { METRIC_READER, type MetricReader } from '../monitoring/alerts/metric-reader';
 import { CLUSTER_TOTALS_SUBSCRIPTION } from '../monitoring/prometheus/cluster-totals.runner';
 import { SessionLock } from '../orchestrator/advisory-lock';
 import { RunDeletionRepository } from './run-deletion.repository';
@@ -26,7 +28,8 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
   let db: Database;
 
   beforeAll(async () => {
-    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_SESSION_POLL_MS: '200' });
+    // Alert rounds only when a test asks for one.
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_SESSION_POLL_MS: '200', DDNN_ALERT_EVAL_INTERVAL_MS: '3600000' });
     db = api.app.get(Database);
   });
   afterAll(() => api?.close());
@@ -125,6 +128,41 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
     expect((await rowsNaming(run)).naming).toEqual({ events_kept: 1 });
     expect((await rowsNaming(other)).naming).toEqual(otherBefore);
     expect((await call(api, 'GET', `/streams/${run}`, ADMIN)).status).toBe(404);
+  });
+
+  it('resolves an open alert about the run as subject-gone once it is deleted (the alert engine evaluates running runs only)', async () => {
+    const id = randomUUID();
+    const node = await SessionLock.tryAcquire(api.db.url, id);
+    if (!node) throw new Error(`the lock of ${id} is taken`);
+    try {
+      await seedRun('stream', 'running', [Date.now()], id);
+      // The rule's metric as a fake reader answers it: far below the threshold while the run runs.
+      const reader = api.app.get<MetricReader>(METRIC_READER, { strict: false });
+      reader.latest = async (metric: MetricName, subject: MetricSubject) => (metric === 'exit_rate_local' && subject.runId === id ? 0.1 : null);
+      const rule = await call<AlertRuleView>(api, 'POST', '/alert-rules', ADMIN, {
+        name: 'few local exits',
+        metric: 'exit_rate_local',
+        scope: { kind: 'run', runId: id },
+        condition: { comparator: '<', threshold: 0.5 },
+        forMs: 0,
+        severity: 'minor',
+      });
+      expect(rule.status).toBe(201);
+      const evaluate = () => api.app.get(AlertEvaluator, { strict: false }).evaluateNow();
+      await evaluate();
+      const alerts = async () => (await call<{ items: AlertView[] }>(api, 'GET', `/alerts?ruleId=${rule.body.id}`, ADMIN)).body.items;
+      expect((await alerts()).map((a) => a.state)).toEqual(['firing']);
+
+      // The node stops the stream and lets go of it; the operator deletes it before the next round. (This node's
+      // scheduler, which saw the run running, may take its lock for a moment to look at it: 409, try again.)
+      await api.sql(`UPDATE sessions SET status = 'stopped' WHERE id = $1`, [id]);
+      await node.release();
+      await waitFor('the deletion', async () => (await call(api, 'DELETE', `/streams/${id}`, ADMIN)).status === 204, 10_000, 50);
+      await evaluate();
+      expect(await alerts()).toEqual([expect.objectContaining({ state: 'resolved', resolvedReason: 'subject-gone' })]);
+    } finally {
+      await node.release();
+    }
   });
 
   it('refuses a queued or running run (409: stop it first), and one a node still holds; 404 for an unknown id', async () => {
