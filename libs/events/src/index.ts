@@ -12,5 +12,6 @@ export * from './partitions';
 export * from './pool';
 export * from './projections';
 export * from './retention';
+export * from './run-deletion';
 export * from './subscription';
 export * from './upcasting';

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './pool';
 import type { Queryable } from './store-types';
 
 /**
@@ -146,26 +147,9 @@ export async function databaseNow(db: Queryable): Promise<number> {
 /** Runs `fn` in a transaction holding the partitions' advisory lock, with a lock timeout for what it does. */
 export async function withPartitionLock<T>(pool: Pool, lockTimeoutMs: number, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw new Error(`lockTimeoutMs must be a positive integer, got ${lockTimeoutMs}`);
-  const c = await pool.connect();
-  // A backend terminated while this client is checked out must fail the query, not the process.
-  const onError = () => undefined;
-  c.on('error', onError);
-  let broken: Error | undefined;
-  try {
-    await c.query('BEGIN');
+  return inTransaction(pool, async (c) => {
     await c.query(LOCK_SQL);
     await c.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    broken = await c.query('ROLLBACK').then(
-      () => undefined,
-      (r: Error) => r,
-    );
-    throw e;
-  } finally {
-    c.off('error', onError);
-    c.release(broken);
-  }
+    return fn(c);
+  });
 }

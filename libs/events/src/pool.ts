@@ -1,4 +1,4 @@
-import type { PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 
 export interface DatabasePoolOptions {
   url: string;
@@ -24,4 +24,31 @@ export function poolConfig(options: DatabasePoolOptions): PoolConfig {
     // A half-open TCP connection (server host gone) is noticed instead of hanging a query for hours.
     keepAlive: true,
   };
+}
+
+/**
+ * Runs `fn` in one transaction on a client of the pool: committed when it resolves, rolled back when it throws. A
+ * client whose rollback failed (its connection is gone) is not handed out again.
+ */
+export async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // A backend terminated while this client is checked out must fail the query, not the process.
+  const onError = (): void => undefined;
+  client.on('error', onError);
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (e) {
+    broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (r: Error) => r,
+    );
+    throw e;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
 }

@@ -10,5 +10,7 @@ import { CsvExport } from './csv-export';
   imports: [OrchestratorModule],
   controllers: [AnalysisController, SessionExportController],
   providers: [AnalysisRepository, AnalysisService, CsvExport],
+  // A run's deletion (sessions/run-deletion.service.ts) drops its cached table.
+  exports: [AnalysisRepository],
 })
 export class AnalysisModule {}

@@ -56,7 +56,7 @@ export class AnalysisRepository {
    * of a weeks-long stream reads what it needs), or null when the run has no start event.
    */
   async windowTable(runId: string, kind: 'session' | 'stream', w: SampleWindow): Promise<SessionSampleTable | null> {
-    const stream = kind === 'session' ? streamIds.session(runId) : streamIds.stream(runId);
+    const stream = streamIds.run(kind, runId);
     const start = await this.store.lastPayload(stream, kind === 'session' ? 'SessionStarted' : 'StreamStarted');
     if (!start) return null;
     const indices = Array.from({ length: w.toSample - w.fromSample + 1 }, (_, k) => w.fromSample + k);
@@ -64,6 +64,14 @@ export class AnalysisRepository {
     const pages = await Promise.all(types.map((type) => this.store.samplePayloads(stream, type, indices)));
     const events = [start, ...pages.flat()].map((p) => ({ type: p.type, data: p.data }) as TableEvent);
     return sessionSamplesFromEvents(runTableEvents(events));
+  }
+
+  /**
+   * Drops a deleted run's table. Not needed for answers (a run without a log stream has version 0, which no entry
+   * matches, on every node), but its memory goes now instead of when newer sessions push it out.
+   */
+  forget(runId: string): void {
+    this.cache.delete(runId);
   }
 
   /** The per-sample table of a session, or null when the session has no events. */

@@ -3,6 +3,9 @@ import { Client, type Notification } from 'pg';
 /** The channel a stop request notifies, with the run's id as payload (SessionStore.requestStop). */
 export const RUN_STOP_CHANNEL = 'ddnn_run_stop';
 
+/** The advisory lock key of a run, as SQL of an expression giving its id as text: its owner holds it, a deletion tries it. */
+export const runLockKey = (id: string): string => `hashtextextended('ddnn-session:' || ${id}, 0)`;
+
 /**
  * A session-level Postgres advisory lock on its own connection: held while this node runs the session and
  * released when the node stops or dies (the connection closes), so another node can take the session over.
@@ -21,7 +24,7 @@ export class SessionLock {
     await client.connect();
     try {
       const { rows } = await client.query<{ locked: boolean }>(
-        `SELECT pg_try_advisory_lock(hashtextextended('ddnn-session:' || $1, 0)) AS locked`,
+        `SELECT pg_try_advisory_lock(${runLockKey('$1')}) AS locked`,
         [sessionId],
       );
       if (rows[0].locked) return new SessionLock(client, sessionId);
@@ -76,7 +79,7 @@ export class SessionLock {
 
   async release(): Promise<void> {
     await this.client
-      .query(`SELECT pg_advisory_unlock(hashtextextended('ddnn-session:' || $1, 0))`, [this.sessionId])
+      .query(`SELECT pg_advisory_unlock(${runLockKey('$1')})`, [this.sessionId])
       .catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }

@@ -46,6 +46,11 @@ export class SessionEventLog {
     return { events: page.events, checkpoint: page.events.length || after ? page.checkpoint : null, hasMore: page.hasMore };
   }
 
+  /** Drops a deleted run's fold (every read of a run looks its row up first: this frees the memory). */
+  forget(runId: string): void {
+    this.summaries.delete(runId);
+  }
+
   /**
    * The session's summary, folded from its events to the head of the log with the projection's own fold
    * (the stored projection may lag; a watched session must show every committed event). Each node keeps the

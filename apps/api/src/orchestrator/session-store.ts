@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { RUN_STOP_CHANNEL } from './advisory-lock';
-import type { CreateSessionRequest, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
+import type { CreateSessionRequest, EndedRunStatus, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
 
 interface SessionRow {
   id: string;
@@ -39,7 +39,7 @@ interface RunRecord<K extends RunKind, S> {
   demo: boolean;
 }
 
-const FINAL: SessionStatus[] = ['completed', 'stopped', 'failed'];
+const FINAL: readonly SessionStatus[] = ['completed', 'stopped', 'failed'] satisfies EndedRunStatus[];
 
 /**
  * The sessions table: requests, lifecycle and progress of runs, research sessions and production streams
@@ -146,7 +146,7 @@ export class SessionStore {
 
   async finish(
     id: string,
-    status: Extract<SessionStatus, 'completed' | 'stopped' | 'failed'>,
+    status: EndedRunStatus,
     samplesDone: number,
     error?: string,
     stats?: SessionRunStats,
@@ -184,7 +184,7 @@ export class SessionStore {
     return rows.length === 0 || rows[0].stop_requested;
   }
 
-  static isFinal(status: SessionStatus): boolean {
+  static isFinal(status: SessionStatus): status is EndedRunStatus {
     return FINAL.includes(status);
   }
 }

@@ -57,6 +57,11 @@ export class StreamEventLog {
     return { events: page.events, checkpoint: page.events.length || after ? page.checkpoint : null, hasMore: page.hasMore };
   }
 
+  /** Drops a deleted run's fold (every read of a run looks its row up first: this frees the memory). */
+  forget(runId: string): void {
+    this.summaries.delete(runId);
+  }
+
   /** The stream's summary folded to the head of the log, continuing this node's previous fold. */
   summary(runId: string): Promise<SessionSummary> {
     const stream = streamIds.stream(runId);

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
+import { RunDeletionService } from './run-deletion.service';
 import { SessionEventsQuery } from './run-request.dto';
 import { CreateSessionResponseDto, SessionEventsPageDto } from './run-response.dto';
 import { CreateSessionDto, ListSessionsQuery, SessionListDto, SessionViewDto, UpdateSessionDto } from './session.dto';
@@ -11,7 +12,10 @@ import { SessionsService } from './sessions.service';
 @RequireAccess('operator')
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly deletion: RunDeletionService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -61,6 +65,20 @@ export class SessionsController {
     const view = await this.sessions.stop(id);
     if (!view) throw new NotFoundException(`no session ${id}`);
     return view;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a session',
+    description:
+      'Deletes an ended session (completed, stopped or failed) with its whole log (session-<id>), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted (or deleted before).' })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The session is queued or running: stop it first.' })
+  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    return this.deletion.delete('session', id);
   }
 
   @Get(':id/events')

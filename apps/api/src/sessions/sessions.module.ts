@@ -1,16 +1,19 @@
 import { Module } from '@nestjs/common';
+import { AnalysisModule } from '../analysis/analysis.module';
 import { OrchestratorModule } from '../orchestrator/orchestrator.module';
 import { DemoSession } from './demo-session';
+import { RunDeletionRepository } from './run-deletion.repository';
+import { RunDeletionService } from './run-deletion.service';
 import { SessionRunsRepository } from './session-runs.repository';
 import { SessionSimulations } from './session-simulations';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
-/** REST for sessions (/api/sessions) and npm start's demo session. */
+/** REST for sessions (/api/sessions), npm start's demo session, and the deletion of ended runs (sessions and streams). */
 @Module({
-  imports: [OrchestratorModule],
+  imports: [OrchestratorModule, AnalysisModule],
   controllers: [SessionsController],
-  providers: [SessionsService, DemoSession, SessionRunsRepository, SessionSimulations],
-  exports: [SessionsService, SessionRunsRepository],
+  providers: [SessionsService, DemoSession, SessionRunsRepository, SessionSimulations, RunDeletionRepository, RunDeletionService],
+  exports: [SessionsService, SessionRunsRepository, RunDeletionService],
 })
 export class SessionsModule {}

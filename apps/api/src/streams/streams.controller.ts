@@ -1,7 +1,19 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseArrayPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseArrayPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { MAX_LABELS_PER_REQUEST, type LabelStreamResponse, type SessionEventsPage, type StreamList, type StreamView } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
+import { RunDeletionService } from '../sessions/run-deletion.service';
 import { ListRunsQuery } from '../sessions/run-request.dto';
 import { CreateSessionResponseDto, SessionEventsPageDto } from '../sessions/run-response.dto';
 import { CreateStreamDto, LabelStreamResponseDto, StreamEventsQuery, StreamLabelDto, StreamListDto, StreamViewDto } from './stream.dto';
@@ -11,7 +23,10 @@ import { eventWindow, MAX_EVENT_WINDOW_DAYS, StreamsService } from './streams.se
 @RequireAccess('operator')
 @Controller('streams')
 export class StreamsController {
-  constructor(private readonly streams: StreamsService) {}
+  constructor(
+    private readonly streams: StreamsService,
+    private readonly deletion: RunDeletionService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -51,6 +66,20 @@ export class StreamsController {
     const view = await this.streams.stop(id);
     if (!view) throw new NotFoundException(`no stream ${id}`);
     return view;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a stream',
+    description:
+      'Deletes an ended stream (stopped or failed) with its whole log (stream-<id>, in every day partition), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted (or deleted before).' })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The stream is queued or running: stop it first.' })
+  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    return this.deletion.delete('stream', id);
   }
 
   @Get(':id/events')

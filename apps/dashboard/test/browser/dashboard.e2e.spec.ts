@@ -9,6 +9,8 @@ let platform: Platform;
 let browser: Browser;
 let page: Page;
 let sessionId: string;
+/** The session with a simulated crash: the last test deletes it. */
+let crashedId: string;
 
 async function sessionEvents(id: string): Promise<StoredEvent[]> {
   const all: StoredEvent[] = [];
@@ -137,6 +139,7 @@ describe('the dashboard in chromium against the real API', () => {
     await page.getByRole('button', { name: 'Start session' }).click();
     await page.waitForURL(/\/session\/?\?id=/, { timeout: 30_000 });
     const id = new URL(page.url()).searchParams.get('id')!;
+    crashedId = id;
     await page.getByTestId('progress-text').getByText('8 / 8 samples').waitFor({ timeout: 120_000 });
     await page.locator('.badge.status-completed').first().waitFor({ timeout: 60_000 });
     const view: SessionView = await platform.call('GET', `/api/sessions/${id}`);
@@ -212,5 +215,23 @@ describe('the dashboard in chromium against the real API', () => {
     } finally {
       await agent.stop('SIGKILL');
     }
+  });
+
+  it('deletes an ended session from its page after a confirm, and goes back to the runs list without it', async () => {
+    await page.goto(`${platform.url}/session?id=${crashedId}`);
+    await page.locator('.badge.status-completed').first().waitFor();
+    // Dismissed: nothing is deleted.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByTestId('delete-run').click();
+    expect((await platform.call<SessionView>('GET', `/api/sessions/${crashedId}`)).id).toBe(crashedId);
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain('cannot be undone');
+      void d.accept();
+    });
+    await page.getByTestId('delete-run').click();
+    await page.waitForURL(/\/sessions\/?$/, { timeout: 30_000 });
+    await page.locator(`tr[data-session="${sessionId}"]`).waitFor();
+    await expect(page.locator(`tr[data-session="${crashedId}"]`).count()).resolves.toBe(0);
+    await expect(platform.call('GET', `/api/sessions/${crashedId}`)).rejects.toThrow(/404/);
   });
 });

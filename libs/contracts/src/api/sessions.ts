@@ -4,6 +4,8 @@ import type { SessionSummary } from '../events/projections';
 /** Lifecycle of a session: queued until a node owns it, running, then one of the three end states. */
 export type SessionStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed';
 export const SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'running', 'completed', 'stopped', 'failed'];
+/** The end states: a run in one no longer changes, and an operator may delete it. */
+export type EndedRunStatus = Extract<SessionStatus, 'completed' | 'stopped' | 'failed'>;
 
 /** POST /api/sessions */
 export interface CreateSessionRequest {

@@ -1,4 +1,4 @@
-import { EVENT_SCHEMA_VERSIONS, type EventType, streamIds } from './catalogue';
+import { EVENT_SCHEMA_VERSIONS, type EventType, isStreamEventStream, streamIds } from './catalogue';
 
 describe('event catalogue', () => {
   it('gives every event type of the issue a positive schema version', () => {
@@ -25,6 +25,7 @@ describe('event catalogue', () => {
       'AlertResolved',
       'AlertAcknowledged',
       'AlertSilenced',
+      'RunDeleted',
     ];
     for (const type of required) expect(EVENT_SCHEMA_VERSIONS[type]).toBeGreaterThanOrEqual(1);
     for (const v of Object.values(EVENT_SCHEMA_VERSIONS)) expect(Number.isInteger(v)).toBe(true);
@@ -35,6 +36,9 @@ describe('event catalogue', () => {
     expect(streamIds.device('d1')).toBe('device-d1');
     expect(streamIds.model('m1')).toBe('model-m1');
     expect(streamIds.alert('r1')).toBe('alert-r1');
+    expect([streamIds.run('session', 'r1'), streamIds.run('stream', 'r1')]).toEqual([streamIds.session('r1'), streamIds.stream('r1')]);
+    // Kept (not a production stream's): retention never drops what the platform remembers of deleted runs.
+    expect(isStreamEventStream(streamIds.runs())).toBe(false);
     expect(new Set([streamIds.session('x'), streamIds.device('x'), streamIds.model('x')]).size).toBe(3);
   });
 });

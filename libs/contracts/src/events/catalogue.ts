@@ -2,8 +2,8 @@
  * The event catalogue: every fact the platform records. Streams: `device-<deviceId>`,
  * `session-<sessionId>` (a research run over a dataset), `stream-<runId>` (a production stream: no dataset, no
  * end; its events are the ones retention may drop by age), `model-<modelId>`, `alert-<ruleId>` (a rule's life and
- * its alerts' state changes). Documented with examples in docs/events.md.
- * The payloads live by domain (device-, session-, stream-, alert-events.ts); this file names them and versions them.
+ * its alerts' state changes), `runs` (runs deleted by an operator). Documented with examples in docs/events.md.
+ * The payloads live by domain (device-, session-, stream-, alert-, run-events.ts); this file names them and versions them.
  * A changed payload gets a new schemaVersion and an upcaster in libs/events; never edit a version in place.
  */
 
@@ -21,12 +21,15 @@ import type {
   SessionDevicesAbsent,
   SessionStarted,
 } from './session-events';
+import type { RunKind } from './projections';
+import type { RunDeleted } from './run-events';
 import type { SampleLabelled, StreamStarted } from './stream-events';
 
 export * from './device-events';
 export * from './session-events';
 export * from './stream-events';
 export * from './alert-events';
+export * from './run-events';
 // The projections' read models (session summary, device status) belong with the events that build them.
 export * from './projections';
 
@@ -58,6 +61,7 @@ export interface EventCatalogue {
   AlertResolved: AlertResolved;
   AlertAcknowledged: AlertAcknowledged;
   AlertSilenced: AlertSilenced;
+  RunDeleted: RunDeleted;
 }
 export type EventType = keyof EventCatalogue;
 
@@ -88,6 +92,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   AlertResolved: 1,
   AlertAcknowledged: 1,
   AlertSilenced: 1,
+  RunDeleted: 1,
 };
 
 export interface EventMetadata {
@@ -127,7 +132,11 @@ export const streamIds = {
   model: (modelId: string) => `model-${modelId}`,
   /** A production stream's events: the only ones retention drops by age (see isStreamEventStream). */
   stream: (runId: string) => `stream-${runId}`,
+  /** A run's log stream, by its kind. */
+  run: (kind: RunKind, runId: string) => (kind === 'session' ? `session-${runId}` : `stream-${runId}`),
   alert: (ruleId: string) => `alert-${ruleId}`,
+  /** Facts about runs as a whole (RunDeleted): one kept stream, so that a deleted run is remembered after its log. */
+  runs: () => 'runs',
 };
 
 /** Whether a log stream holds a production stream's events (droppable by age); every other stream is kept. */

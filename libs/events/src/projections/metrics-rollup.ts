@@ -7,12 +7,14 @@ import {
   foldRollup,
   mergeCells,
   parseSampleKey,
+  ROLLUP_RESOLUTIONS,
   sampleKey,
   samplesTouched,
   type RollupCell,
   type RollupScope,
   type SampleRollupState,
 } from './metrics-rollup-fold';
+import { applyWithRunDeletions } from './run-deletions';
 
 /** Subscriber name of the metrics rollup (its own checkpoint: it is rebuilt apart from the other projections). */
 export const METRICS_ROLLUP_SUBSCRIBER = 'metrics-rollup';
@@ -64,8 +66,19 @@ function columnValue(cell: RollupCell, c: RollupColumn): string | null {
   return v === undefined ? null : JSON.stringify(v);
 }
 
-/** Applies one batch of the log to metric_rollups and metric_rollup_samples, inside `tx`. */
-export async function applyRollup(events: StoredEvent[], tx: Queryable): Promise<void> {
+/** Applies one batch of the log to metric_rollups and metric_rollup_samples, inside `tx`; a RunDeleted drops its run's rows. */
+export function applyRollup(events: StoredEvent[], tx: Queryable): Promise<void> {
+  return applyWithRunDeletions(events, (part) => foldIntoRollup(part, tx), (runId) => deleteRunRollup(tx, runId));
+}
+
+/** A run's cells and sample states: gone with the run (run-deletion.ts, and the rollup at its RunDeleted). */
+export async function deleteRunRollup(tx: Queryable, runId: string): Promise<void> {
+  // The resolutions spelled out: the primary key (resolution, run_id, ...) then finds the run's cells of each.
+  await tx.query('DELETE FROM metric_rollups WHERE resolution = ANY ($1::int[]) AND run_id = $2', [ROLLUP_RESOLUTIONS, runId]);
+  await tx.query('DELETE FROM metric_rollup_samples WHERE run_id = $1', [runId]);
+}
+
+async function foldIntoRollup(events: StoredEvent[], tx: Queryable): Promise<void> {
   const touched = samplesTouched(events);
   const states = new Map<string, SampleRollupState>();
   if (touched.length) {

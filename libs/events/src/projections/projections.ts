@@ -5,6 +5,7 @@ import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
 import { deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { applyWithRunDeletions } from './run-deletions';
 import { sessionOf } from './session-summary';
 
 /** Subscriber name of the projections (its checkpoint row in subscription_checkpoints). */
@@ -61,9 +62,25 @@ const WRITE_ROWS = `WITH s AS (
 /**
  * Applies one batch of the log to the session_summaries and device_statuses tables, inside `tx` (which holds
  * the projections' checkpoint row lock): reads the rows the batch touches that `rows` does not hold (one round
- * trip), writes them back (one round trip).
+ * trip), writes them back (one round trip). A RunDeleted drops its run's summary (see applyWithRunDeletions).
  */
-export async function applyProjections(events: StoredEvent[], tx: Queryable, rows = new ProjectionRows()): Promise<void> {
+export function applyProjections(events: StoredEvent[], tx: Queryable, rows = new ProjectionRows()): Promise<void> {
+  return applyWithRunDeletions(
+    events,
+    (part) => foldIntoTables(part, tx, rows),
+    (runId) => {
+      rows.sessions.delete(runId);
+      return deleteSessionSummary(tx, runId);
+    },
+  );
+}
+
+/** A run's summary row: gone with the run (run-deletion.ts, and the projections at its RunDeleted). */
+export async function deleteSessionSummary(tx: Queryable, runId: string): Promise<void> {
+  await tx.query('DELETE FROM session_summaries WHERE session_id = $1', [runId]);
+}
+
+async function foldIntoTables(events: StoredEvent[], tx: Queryable, rows: ProjectionRows): Promise<void> {
   const sessions = new Map<string, StoredEvent[]>();
   const devices = new Map<string, StoredEvent[]>();
   for (const e of events) {

@@ -9,12 +9,11 @@ import {
   type CreateAlertRuleRequest,
   METRICS,
 } from '@ddnn/contracts';
-import { isDatabaseUnavailable } from '@ddnn/events';
+import { inTransaction, isDatabaseUnavailable } from '@ddnn/events';
 import { AlertLog } from './alert-log';
 import { AlertTransitions } from './alert-transitions';
 import { AlertsRepository } from './alerts.repository';
 import { DEFAULT_ALERT_RULES } from './default-rules';
-import { inTransaction } from './transaction';
 
 const OPPOSITE: Record<AlertComparator, AlertComparator> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
 const DEFAULT_WINDOW_MS = 5 * 60_000;

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { AlertResolveReason, AlertRuleSpec, AlertView } from '@ddnn/contracts';
+import { inTransaction } from '@ddnn/events';
 import { AlertLog } from './alert-log';
 import { AlertNotifier } from './alert-notifier';
 import type { AlertSubject } from './alert-subjects';
 import { AlertsRepository } from './alerts.repository';
-import { inTransaction } from './transaction';
 
 /**
  * Every change of an alert's state: the row (compare-and-set on the state it was read in, so two evaluators can

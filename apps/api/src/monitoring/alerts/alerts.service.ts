@@ -1,8 +1,8 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import type { AlertListResponse, AlertListState, AlertView } from '@ddnn/contracts';
+import { inTransaction } from '@ddnn/events';
 import { AlertLog } from './alert-log';
 import { AlertsRepository } from './alerts.repository';
-import { inTransaction } from './transaction';
 
 const MAX_SILENCE_MS = 30 * 86_400_000;
 

@@ -5,6 +5,7 @@ import { Suspense, useCallback, useEffect, useState } from 'react';
 import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@ddnn/contracts';
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
 import { ConfigurationCard } from '../../components/session/configuration-card';
+import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { ProgressCard } from '../../components/session/progress-card';
 import { RunCard } from '../../components/session/run-card';
 import { TimeCard } from '../../components/session/time-card';
@@ -24,6 +25,7 @@ function SessionDetail({ id }: { id: string }) {
   const [progress, setProgress] = useState<LiveProgressMessage>();
   const [recent, setRecent] = useState<ExitDecided[]>([]);
   const [stopping, setStopping] = useState(false);
+  const [deleteError, setDeleteError] = useState<Error | null>(null);
 
   const running = !!session && !FINISHED.has(session.status);
   const onEvents = useCallback(
@@ -110,8 +112,10 @@ function SessionDetail({ id }: { id: string }) {
             Topology
           </button>
         </Link>
+        {!running && <DeleteRunButton kind="session" id={id} label={session.name ? `the session "${session.name}"` : 'this session'} onError={setDeleteError} />}
       </div>
       {error && <ErrorNote error={error} what="the latest state" onRetry={refresh} />}
+      {deleteError && <ErrorNote error={deleteError} action="delete" what="the session" />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
       <ProgressCard session={session} progress={progress} />
       <div className="stats">

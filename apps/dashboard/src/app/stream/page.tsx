@@ -4,6 +4,7 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from '@ddnn/contracts';
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
+import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api, STREAM_WINDOW_EVENT_CAP, streamWindowEvents } from '../../lib/api';
 import { useDeviceNames } from '../../lib/device-names';
@@ -63,6 +64,7 @@ function StreamDetail({ id }: { id: string }) {
   const [win, setWin] = useState<WindowKey>('5m');
   const [custom, setCustom] = useState(() => ({ from: localInput(Date.now() - 3_600_000), to: localInput(Date.now()) }));
   const [stopping, setStopping] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+  const [deleteError, setDeleteError] = useState<Error | null>(null);
   const [feedUp, setFeedUp] = useState(false);
   const [finished, setFinished] = useState(false);
   // Polled only while the feed is down and the stream can still change.
@@ -150,8 +152,10 @@ function StreamDetail({ id }: { id: string }) {
             {stopping.busy ? 'Stopping…' : 'Stop'}
           </button>
         )}
+        {!running && <DeleteRunButton kind="stream" id={id} label={view.name ? `the stream "${view.name}"` : 'this stream'} onError={setDeleteError} />}
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}
+      {deleteError && <ErrorNote error={deleteError} action="delete" what="the stream" />}
       {view.error && <div className="note error">The stream failed: {view.error}</div>}
       {polling && feed.state === 'stale' && (
         <p className="note" data-testid="live-fallback">
