@@ -51,10 +51,24 @@ describe('streams in chromium against the real API', () => {
     // Live over /live: the feed is up, and the window's sample count grows with no read of the window's events
     // (the page reads them once; only the socket brings more).
     const shown = async () => Number(await page.getByTestId('stat-samples').locator('.stat-value').textContent().catch(() => '0')) || 0;
+    const isEventsRead = (r: { url(): string }) => r.url().includes(`/api/streams/${stream}/events`);
+    // Reads begun before the feed was up (the window's pages, the subscription's catch-up) may still be paging: the
+    // count starts once none has been in flight for a second. Under a loaded CI one such page was counted.
+    let inFlight = 0;
+    let lastReadAt = Date.now();
+    const began = (r: { url(): string }) => isEventsRead(r) && (inFlight++, (lastReadAt = Date.now()));
+    const ended = (r: { url(): string }) => isEventsRead(r) && (inFlight--, (lastReadAt = Date.now()));
+    page.on('request', began);
+    page.on('requestfinished', ended);
+    page.on('requestfailed', ended);
     await page.locator('[data-testid=live-indicator][data-state=live]').waitFor({ timeout: 60_000 });
     await waitFor('samples in the live view', async () => (await shown()) >= 3, 120_000, 300);
+    await waitFor('the reads begun before the feed to end', async () => inFlight === 0 && Date.now() - lastReadAt >= 1000, 30_000, 100);
+    page.off('request', began);
+    page.off('requestfinished', ended);
+    page.off('requestfailed', ended);
     const reads: string[] = [];
-    const onRequest = (r: { url(): string }) => r.url().includes(`/api/streams/${stream}/events`) && reads.push(r.url());
+    const onRequest = (r: { url(): string }) => isEventsRead(r) && reads.push(r.url());
     page.on('request', onRequest);
     const first = await shown();
     await waitFor('the live view to grow by 3 samples', async () => (await shown()) >= first + 3, 60_000, 300);
