@@ -56,9 +56,9 @@ export class SessionEventLog {
    * (the stored projection may lag; a watched session must show every committed event). Each node keeps the
    * fold it already did (a cache: any node can rebuild it from the log) and folds only the events after it.
    */
-  summary(sessionId: string): Promise<SessionSummary> {
+  summary(sessionId: string, ended = false): Promise<SessionSummary> {
     const previous = this.summaries.get(sessionId) ?? Promise.resolve(emptySessionSummary(sessionId));
-    const next = previous.catch(() => emptySessionSummary(sessionId)).then((summary) => foldToHead(this.store, streamIds.session(sessionId), summary));
+    const next = previous.catch(() => emptySessionSummary(sessionId)).then((summary) => foldToHead(this.store, streamIds.session(sessionId), summary, { complete: ended }));
     this.summaries.set(sessionId, next);
     if (this.summaries.size > 1000) this.summaries.delete(this.summaries.keys().next().value as string);
     return next;

@@ -219,4 +219,27 @@ describe('sessions in Postgres: table, advisory-lock ownership, log state (real 
     await expect(sink.append(sampleEvents('r-late', 0))).rejects.toBeInstanceOf(FencedAppendError);
     expect(await database.store.countByType(stream, 'SampleStarted')).toBe(0);
   });
+
+  it("folds an ended run's summary through every commit made before the read, waiting out an older transaction", async () => {
+    const id = 'ended-fold';
+    const stream = streamIds.session(id);
+    await database.store.appendToStream(stream, sampleEvents(id, 0));
+    // A transaction that began before the next commit and is still open: readers of the log cannot see that commit yet.
+    const older = new Client({ connectionString: db.url });
+    await older.connect();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()');
+      await database.store.appendToStream(stream, sampleEvents(id, 1));
+      expect((await log.summary(id)).samplesStarted).toBe(1);
+      let answered = false;
+      const ended = log.summary(id, true).finally(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      await older.query('ROLLBACK');
+      expect((await ended).samplesStarted).toBe(2);
+    } finally {
+      await older.end();
+    }
+  });
 });

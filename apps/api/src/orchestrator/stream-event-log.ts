@@ -63,10 +63,10 @@ export class StreamEventLog {
   }
 
   /** The stream's summary folded to the head of the log, continuing this node's previous fold. */
-  summary(runId: string): Promise<SessionSummary> {
+  summary(runId: string, ended = false): Promise<SessionSummary> {
     const stream = streamIds.stream(runId);
     const previous = this.summaries.get(runId) ?? Promise.resolve(emptySessionSummary(runId));
-    const next = previous.catch(() => emptySessionSummary(runId)).then((summary) => foldToHead(this.store, stream, summary));
+    const next = previous.catch(() => emptySessionSummary(runId)).then((summary) => foldToHead(this.store, stream, summary, { complete: ended }));
     this.summaries.delete(runId);
     this.summaries.set(runId, next);
     if (this.summaries.size > MAX_CACHED_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value as string);

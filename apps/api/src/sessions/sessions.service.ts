@@ -125,7 +125,8 @@ export class SessionsService {
   async get(id: string): Promise<SessionView | null> {
     const view = await this.store.get(id);
     if (!view) return null;
-    return withRun(withSummary(view, await this.log.summary(id)), await this.runs.get(id));
+    // An ended session's summary holds all of it (the fold waits for its last commits to be readable).
+    return withRun(withSummary(view, await this.log.summary(id, SessionStore.isFinal(view.status))), await this.runs.get(id));
   }
 
   /** Renames, retags or annotates a run. */

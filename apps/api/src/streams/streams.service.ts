@@ -109,7 +109,7 @@ export class StreamsService {
   async get(id: string): Promise<StreamView | null> {
     const view = await this.store.getStream(id, this.tolerance);
     if (!view) return null;
-    const [summary, meta] = await Promise.all([this.log.summary(id), this.runs.get(id)]);
+    const [summary, meta] = await Promise.all([this.log.summary(id, SessionStore.isFinal(view.status)), this.runs.get(id)]);
     return withRun(withSummary(view, summary), meta);
   }
 
