@@ -70,10 +70,15 @@ describe('a run whose owner loses its lock connection but keeps running (two nod
     await platform?.teardown();
   });
 
-  /** Ends only the run's lock connection on its owner (the node itself runs on). */
+  /**
+   * Ends only the run's lock connection on its owner (the node itself runs on). The other node's polls open
+   * connections of the same application name to try the lock: only the backend granted the advisory lock is cut.
+   */
   async function cutLock(id: string): Promise<number> {
     const { rows } = await admin.query<{ n: number }>(
-      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`,
+      `SELECT count(pg_terminate_backend(a.pid))::int AS n FROM pg_stat_activity a
+        WHERE a.application_name = $1
+          AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)`,
       [`ddnn-session-${id}`],
     );
     expect(rows[0].n).toBe(1);
