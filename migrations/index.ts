@@ -24,6 +24,7 @@ import { ReadLogGenericPlan1765700000000 } from './1765700000000-read-log-generi
 import { StreamLogOrderIndex1765900000000 } from './1765900000000-stream-log-order-index';
 import { StreamFences1766000000000 } from './1766000000000-stream-fences';
 import { MetricRollupSampleAges1766100000000 } from './1766100000000-metric-rollup-sample-ages';
+import { SectionsEvaluatedSampleIndex1766200000000 } from './1766200000000-sections-evaluated-sample-index';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -54,4 +55,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   StreamLogOrderIndex1765900000000,
   StreamFences1766000000000,
   MetricRollupSampleAges1766100000000,
+  SectionsEvaluatedSampleIndex1766200000000,
 ];

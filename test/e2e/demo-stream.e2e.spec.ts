@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SampleLabelled, SampleStarted, SectionEvaluated, SessionEventsPage, SessionList, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
+import type { SampleLabelled, SampleStarted, SessionEventsPage, SessionList, SimulationView, StoredEvent, StreamList, StreamView } from '@ddnn/contracts';
 import { sceneTruth } from '@ddnn/datasets';
-import { type ApiProcess, createTestDatabase, e2eModelDir, startApi, tempDir, type TestDatabase, waitFor } from '@ddnn/testing';
+import { type ApiProcess, createTestDatabase, e2eModelDir, startApi, tempDir, type TestDatabase, waitFor, sectionsIn } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-0123456789';
 
@@ -88,9 +88,8 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
     }
     // ... and they are the truth of what the cameras shot (the demo's scene: seed 1, repeating after 45 passages).
     const capturedAt = new Map<number, number[]>();
-    for (const e of log) {
-      const d = e.data as SectionEvaluated;
-      if (e.type === 'SectionEvaluated' && d.capturedAt !== undefined) capturedAt.set(d.sampleIndex, [...(capturedAt.get(d.sampleIndex) ?? []), d.capturedAt]);
+    for (const d of sectionsIn(log)) {
+      if (d.capturedAt !== undefined) capturedAt.set(d.sampleIndex, [...(capturedAt.get(d.sampleIndex) ?? []), d.capturedAt]);
     }
     for (const l of labels) {
       const truths = (capturedAt.get(l.sampleIndex) ?? []).map((t) => sceneTruth({ seed: 1, period: 45 }, t).label);

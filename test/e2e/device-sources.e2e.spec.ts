@@ -14,6 +14,7 @@ import {
   waitForDevices,
   waitForSessionCompleted,
   writeUntrainedCheckpoint,
+  sectionsIn,
 } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-0123456789';
@@ -109,27 +110,27 @@ describe('device agents on folder sources in a session (real API, real agents, r
     // device answered (the agent's maximum frame age), and capture times never going back.
     for (const view of LIVE_VIEWS) {
       const deviceId = byView.get(view)!;
-      const scored = of('SectionEvaluated').filter((e) => e.data.tier === 'device' && e.data.node === deviceId);
+      const scored = sectionsIn(events).filter((s) => s.tier === 'device' && s.node === deviceId);
       const missed = of('DeviceMissed').filter((e) => e.data.deviceId === deviceId);
       expect(scored.length + missed.length).toBe(total);
       // A loaded machine may make an agent drop a capture (still busy with the previous one, or its newest frame
       // aged past 1 s): those are skipped misses, never timeouts or reused frames; most samples are answered.
       for (const m of missed) expect(m.data).toMatchObject({ reason: 'skipped', detail: expect.stringMatching(/^(busy: the previous capture|newest frame frame-\d+\.png is \d+ ms old)/) });
       expect(scored.length).toBeGreaterThanOrEqual(total / 2);
-      const times = scored.sort((a, b) => a.data.sampleIndex - b.data.sampleIndex).map((e) => e.data.capturedAt as number);
+      const times = scored.sort((a, b) => a.sampleIndex - b.sampleIndex).map((s) => s.capturedAt as number);
       for (const t of times) {
         expect(Number.isInteger(t)).toBe(true);
         expect(t).toBeGreaterThanOrEqual(startedAt - 1000);
         expect(t).toBeLessThanOrEqual(endedAt);
       }
-      for (const e of scored) expect((e.data.capturedAt as number) <= Date.parse(e.createdAt)).toBe(true);
+      for (const s of scored) expect((s.capturedAt as number) <= Date.parse(s.createdAt)).toBe(true);
       // Samples start 250 ms apart and frames arrive every 100 ms: the camera's frames move on with the session.
       expect(new Set(times).size).toBeGreaterThan(total / 2);
     }
 
     // The stale camera: never scored, every sample a DeviceMissed with reason skipped and the frame's age.
     const staleId = byView.get(STALE_VIEW)!;
-    expect(of('SectionEvaluated').filter((e) => e.data.node === staleId)).toHaveLength(0);
+    expect(sectionsIn(events).filter((s) => s.node === staleId)).toHaveLength(0);
     const skipped = of('DeviceMissed').filter((e) => e.data.deviceId === staleId);
     expect(skipped).toHaveLength(total);
     for (const m of skipped) {

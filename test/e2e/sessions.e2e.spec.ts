@@ -27,6 +27,7 @@ import {
   waitFor,
   waitForDevices,
   waitForSessionCompleted,
+  sectionsIn,
 } from '@ddnn/testing';
 import { Pool } from 'pg';
 import { io } from 'socket.io-client';
@@ -108,7 +109,7 @@ describe('a session across six device-agent processes (real Postgres, real proce
     expect(of('SessionCompleted')).toHaveLength(1);
 
     // Every sample has, for the killed device, either its scores or a DeviceMissed; after the kill, only misses.
-    const answered = new Set(of('SectionEvaluated').filter((e) => e.data.tier === 'device' && e.data.node === killedId).map((e) => e.data.sampleIndex));
+    const answered = new Set(sectionsIn(events).filter((s) => s.tier === 'device' && s.node === killedId).map((s) => s.sampleIndex));
     const missed = of('DeviceMissed').filter((e) => e.data.deviceId === killedId);
     const missedScores = new Set(missed.filter((e) => e.data.stage === 'scores').map((e) => e.data.sampleIndex));
     expect(missedScores.size).toBeGreaterThan(0);
@@ -129,7 +130,7 @@ describe('a session across six device-agent processes (real Postgres, real proce
     const shapes = topologyShapes(parseTopology(manifest.topology), manifest.architecture.input as MapShape, manifest.classes.length);
     const device = { classes: manifest.classes.length, filters: shapes.deviceFeatures[2], pixels: shapes.deviceFeatures[0] * shapes.deviceFeatures[1] };
     const localExit = new Map(of('ExitDecided').filter((e) => e.data.tier === 'local').map((e) => [e.data.sampleIndex, e.data.exited]));
-    const scored = new Set(of('SectionEvaluated').filter((e) => e.data.tier === 'device').map((e) => `${e.data.node}:${e.data.sampleIndex}`));
+    const scored = new Set(sectionsIn(events).filter((s) => s.tier === 'device').map((s) => `${s.node}:${s.sampleIndex}`));
     const featuresMissed = new Set(of('DeviceMissed').filter((e) => e.data.stage === 'features').map((e) => `${e.data.deviceId}:${e.data.sampleIndex}`));
     let expected = 0;
     for (let i = 0; i < 171; i++) {

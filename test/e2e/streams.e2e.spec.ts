@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answersSample, type CreateStreamRequest, type DeviceList, type LabelStreamResponse, type SessionEventsPage, type StoredEvent, type StreamView } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
-import { createTestDatabase, deviceMain, startApi, startNode, tempDir, waitFor, writeUntrainedCheckpoint, type ApiProcess, type RunningProcess, type TestDatabase } from '@ddnn/testing';
+import { createTestDatabase, deviceMain, startApi, startNode, tempDir, waitFor, writeUntrainedCheckpoint, type ApiProcess, type RunningProcess, type TestDatabase, sectionsIn } from '@ddnn/testing';
 
 const TOKEN = 'e2e-operator-token-streams-0123456789';
 const FOLDER_VIEWS = [0, 1, 2];
@@ -188,7 +188,7 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
     // Every device, every sample: scored from a capture within the tolerance of the trigger, or a logged miss.
     for (const view of views) {
       const deviceId = byView.get(view)!;
-      const scored = of('SectionEvaluated').filter((e) => e.data.tier === 'device' && e.data.node === deviceId);
+      const scored = sectionsIn(events).filter((s) => s.tier === 'device' && s.node === deviceId);
       const missed = of('DeviceMissed').filter((e) => e.data.deviceId === deviceId && e.data.stage === 'scores');
       expect(scored.length + missed.length).toBe(total);
       const reasons = missed.map((m) => `${m.data.reason}: ${m.data.detail?.replace(/\d+/g, '#')}`);
@@ -196,9 +196,9 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
       // A device slower than the rate drops triggers while busy (never queues them): on a loaded machine that is
       // most of them; it still answers a share, each from a fresh capture.
       expect({ view, scored: scored.length, tally: scored.length >= total / 10 ? 'ok' : tally }).toEqual({ view, scored: scored.length, tally: 'ok' });
-      for (const e of scored) {
-        expect(Number.isInteger(e.data.capturedAt)).toBe(true);
-        expect(Math.abs((e.data.capturedAt as number) - (triggerOf.get(e.data.sampleIndex) as number))).toBeLessThanOrEqual(TOLERANCE_MS);
+      for (const s of scored) {
+        expect(Number.isInteger(s.capturedAt)).toBe(true);
+        expect(Math.abs((s.capturedAt as number) - (triggerOf.get(s.sampleIndex) as number))).toBeLessThanOrEqual(TOLERANCE_MS);
       }
       // A loaded machine makes a device drop a capture (busy, frame too old or gone, stale): skipped, with the reason.
       for (const m of missed) {

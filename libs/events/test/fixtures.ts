@@ -1,4 +1,4 @@
-import type { LinkMessage, NewEvent } from '@ddnn/contracts';
+import type { LinkMessage, NewEvent, SectionOutput } from '@ddnn/contracts';
 
 /** Small, valid events of the catalogue for tests and the benchmark's shape. */
 export const ev = {
@@ -32,13 +32,14 @@ export interface SimulatedSessionTruth {
  * The events of one research-mode session over `devices` end devices: per sample SampleStarted, device
  * sections (or DeviceMissed), a local exit decision, a cloud decision (shadow on easy samples), then the sample's
  * messages: scores, and features (counted on hard samples, shadow on easy ones). `perMessageTraffic`: each message
- * its own BytesTransferred, in causal order, as sessions logged them before MessagesTransferred.
+ * its own BytesTransferred, in causal order, as sessions logged them before MessagesTransferred;
+ * `perSectionEvents`: each device section its own SectionEvaluated, as sessions logged them before SectionsEvaluated.
  */
 export function simulatedSession(
   sessionId: string,
   devices: number,
   samples: number,
-  opts: { perMessageTraffic?: boolean } = {},
+  opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean } = {},
 ): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
   const ids = Array.from({ length: devices }, (_, d) => `${sessionId}-dev${d}`);
   const truth: SimulatedSessionTruth = {
@@ -73,6 +74,7 @@ export function simulatedSession(
     const label = i % 5 === 4 ? null : i % 3;
     const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId, sampleIndex: i, sampleId: `x${i}`, label } }];
     const messages: LinkMessage[] = [];
+    const sections: SectionOutput[] = [];
     const send = (m: LinkMessage) => {
       messages.push(m);
       if (opts.perMessageTraffic) out.push({ type: 'BytesTransferred', data: { sessionId, sampleIndex: i, ...m } });
@@ -84,13 +86,13 @@ export function simulatedSession(
         return;
       }
       truth.answeredByDevice[deviceId]++;
-      out.push({
-        type: 'SectionEvaluated',
-        data: { sessionId, sampleIndex: i, tier: 'device', node: deviceId, view, probabilities: [0.2, 0.3, 0.5], entropy: 0.9, latencyMs: 2 + view, shadow: false },
-      });
+      const section: SectionOutput = { tier: 'device', node: deviceId, view, probabilities: [0.2, 0.3, 0.5], entropy: 0.9, latencyMs: 2 + view, shadow: false };
+      if (opts.perSectionEvents) out.push({ type: 'SectionEvaluated', data: { sessionId, sampleIndex: i, ...section } });
+      else sections.push(section);
       send({ from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false });
       addBytes(deviceId, 'local', 12);
     });
+    if (sections.length > 0) out.push({ type: 'SectionsEvaluated', data: { sessionId, sampleIndex: i, sections } });
     const easy = i % 2 === 0;
     const prediction = i % 4 === 1 ? (i + 1) % 3 : i % 3;
     out.push({

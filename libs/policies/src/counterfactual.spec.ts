@@ -1,4 +1,4 @@
-import type { EntropyPolicy, LinkTraffic, PolicyEvaluation, PolicySpec, SessionStarted, StoredEvent } from '@ddnn/contracts';
+import { sampleSections, type EntropyPolicy, type LinkTraffic, type PolicyEvaluation, type PolicySpec, type SessionStarted, type StoredEvent } from '@ddnn/contracts';
 import { evaluatePolicy, runRule, UNKNOWN } from './evaluate';
 import { decideSample, type ExitOutput, type SampleOutputs } from './exit-core';
 import { liveOutcomeFromEvents } from './live';
@@ -36,7 +36,7 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
   for (const [, evs] of [...bySample].sort((a, b) => a[0] - b[0])) {
     samples++;
     const label = (evs.find((e) => e.type === 'SampleStarted')!.data as { label: number | null }).label;
-    const sections = evs.filter((e) => e.type === 'SectionEvaluated').map((e) => e.data as StoredEvent<'SectionEvaluated'>['data']);
+    const sections = evs.flatMap((e) => sampleSections(e)?.sections ?? []);
     const missed = evs.filter((e) => e.type === 'DeviceMissed').map((e) => e.data as StoredEvent<'DeviceMissed'>['data']);
     const answering = start.topology.devices.filter(
       (d) => sections.some((x) => x.tier === 'device' && x.node === d.deviceId) && !missed.some((m) => m.deviceId === d.deviceId && m.stage === 'scores'),
@@ -158,6 +158,19 @@ describe('counterfactual from a research session equals the live session at anot
     expect(older.filter((e) => e.type === 'BytesTransferred').length).toBeGreaterThan(today.filter((e) => e.type === 'MessagesTransferred').length);
     expect(liveOutcomeFromEvents(older)).toEqual(liveOutcomeFromEvents(today));
     compare(older, syntheticSessionEvents({ ...opts, mode: 'research', thresholds: { local: 0.8, edge: 0.8 } }), opts.thresholds);
+  });
+
+  it('sessions logged with a SectionEvaluated per section (before SectionsEvaluated) read the same, live and recorded', () => {
+    const opts = { samples: 300, seed: 6, edges: ['e0'], missScores: 0.05, missFeatures: 0.05, thresholds: { local: 0.6, edge: 0.7 } };
+    const today = syntheticSessionEvents({ ...opts, mode: 'production' });
+    const older = syntheticSessionEvents({ ...opts, mode: 'production', perSectionEvents: true });
+    expect(older.filter((e) => e.type === 'SectionEvaluated').length).toBeGreaterThan(2 * today.filter((e) => e.type === 'SectionsEvaluated').length);
+    expect(today.some((e) => e.type === 'SectionEvaluated')).toBe(false);
+    expect(liveOutcomeFromEvents(older)).toEqual(liveOutcomeFromEvents(today));
+    const research = { ...opts, mode: 'research' as const, thresholds: { local: 0.8, edge: 0.8 } };
+    compare(older, syntheticSessionEvents({ ...research, perSectionEvents: true, perMessageTraffic: true }), opts.thresholds);
+    const evaluated = (events: StoredEvent[]) => evaluatePolicy(sessionSamplesFromEvents(events), { kind: 'entropy', thresholds: opts.thresholds });
+    expect(evaluated(syntheticSessionEvents({ ...research, perSectionEvents: true }))).toEqual(evaluated(syntheticSessionEvents(research)));
   });
 
   it('live production at T=0.5 vs research recorded at T=0.8', () => {

@@ -5,6 +5,7 @@ import type {
   MessageSizes,
   NewEvent,
   PolicySpec,
+  SectionOutput,
   SessionMode,
   SessionTopology,
 } from '@ddnn/contracts';
@@ -209,12 +210,14 @@ export interface SampleIds {
 
 /**
  * Runs the core stage by stage for one sample and hands out only the exit checks not handed out before, so that a
- * caller logs each check once, in causal order, between the sections it evaluates; once the sample is decided, its
- * messages follow in one MessagesTransferred (a sample's dozen messages were as many events, most of its log).
+ * caller logs each check once, in causal order, after the sections it decided on: the sections evaluated since
+ * the last decision go first, in one SectionsEvaluated (a sample's cameras were one event each, most of its log);
+ * once the sample is decided, its messages follow in one MessagesTransferred (a dozen events before).
  */
 export class SampleDecider {
   private handedOut = 0;
   private messagesOut = false;
+  private sections: SectionOutput[] = [];
   private readonly rule: ExitRule;
 
   constructor(
@@ -224,11 +227,23 @@ export class SampleDecider {
     this.rule = liveRuleOf(plan.policy);
   }
 
-  /** Decides on the outputs so far; `events` are the new ExitDecided payloads, then, when done, the MessagesTransferred. */
-  decide(out: SampleOutputs): SampleExit & { events: NewEvent<'ExitDecided' | 'MessagesTransferred'>[] } {
+  /** Records a section's output, logged with the others of its stage ahead of the next decision's checks. */
+  evaluated(section: SectionOutput): void {
+    this.sections.push(section);
+  }
+
+  /**
+   * Decides on the outputs so far; `events` are the sections recorded since the last decision (one
+   * SectionsEvaluated), the new ExitDecided payloads, then, when done, the MessagesTransferred.
+   */
+  decide(out: SampleOutputs): SampleExit & { events: NewEvent<'SectionsEvaluated' | 'ExitDecided' | 'MessagesTransferred'>[] } {
     const r = decideSample(this.plan, out, this.rule);
     const { sessionId, sampleIndex, label, policy } = this.ids;
-    const events: NewEvent<'ExitDecided' | 'MessagesTransferred'>[] = [];
+    const events: NewEvent<'SectionsEvaluated' | 'ExitDecided' | 'MessagesTransferred'>[] = [];
+    if (this.sections.length > 0) {
+      events.push({ type: 'SectionsEvaluated', data: { sessionId, sampleIndex, sections: this.sections } });
+      this.sections = [];
+    }
     for (let i = this.handedOut; i < r.checks.length; i++) events.push({ type: 'ExitDecided', data: { sessionId, sampleIndex, ...r.checks[i], policy, label } });
     this.handedOut = r.checks.length;
     if (r.next === null && r.transfers.length > 0 && !this.messagesOut) {

@@ -1,5 +1,6 @@
 import {
   answersSample,
+  sampleSections,
   type EntropyPolicySpec,
   type EventCatalogue,
   type EventType,
@@ -191,33 +192,35 @@ export function sessionSamplesFromEvents(events: readonly TableEvent[]): Session
   const missedFeatures = new Uint8Array(n * D);
 
   for (const e of events) {
-    if (e.type === 'SectionEvaluated') {
-      const d = e.data;
-      if (d.sessionId !== sessionId) continue;
-      const r = row.get(d.sampleIndex);
+    const sections = sampleSections(e);
+    if (sections) {
+      if (sections.sessionId !== sessionId) continue;
+      const r = row.get(sections.sampleIndex);
       if (r === undefined) continue;
-      const where = `session ${sessionId} sample ${d.sampleIndex} ${d.tier} ${d.node}`;
-      checkProbabilities(d.probabilities, c, where);
-      if (d.tier === 'local' || d.tier === 'cloud') {
-        const cols = d.tier === 'local' ? local : cloud;
-        cols.computed[r] = 1;
-        cols.probabilities.set(d.probabilities, r * c);
-        cols.entropy[r] = d.entropy;
-        cols.latencyMs[r] = d.latencyMs;
-      } else if (d.tier === 'device') {
-        const i = deviceIndex.get(d.node);
-        if (i === undefined) throw new Error(`${where}: device not in the session topology`);
-        evaluated[r * D + i] = 1;
-        device.probabilities.set(d.probabilities, (r * D + i) * c);
-        device.entropy[r * D + i] = d.entropy;
-        device.latencyMs[r * D + i] = d.latencyMs;
-      } else {
-        const i = edgeIndex.get(d.node);
-        if (i === undefined) throw new Error(`${where}: edge not in the session topology`);
-        edgeNodes.computed[r * E + i] = 1;
-        edgeNodes.probabilities.set(d.probabilities, (r * E + i) * c);
-        edgeNodes.entropy[r * E + i] = d.entropy;
-        edgeNodes.latencyMs[r * E + i] = d.latencyMs;
+      for (const d of sections.sections) {
+        const where = `session ${sessionId} sample ${sections.sampleIndex} ${d.tier} ${d.node}`;
+        checkProbabilities(d.probabilities, c, where);
+        if (d.tier === 'local' || d.tier === 'cloud') {
+          const cols = d.tier === 'local' ? local : cloud;
+          cols.computed[r] = 1;
+          cols.probabilities.set(d.probabilities, r * c);
+          cols.entropy[r] = d.entropy;
+          cols.latencyMs[r] = d.latencyMs;
+        } else if (d.tier === 'device') {
+          const i = deviceIndex.get(d.node);
+          if (i === undefined) throw new Error(`${where}: device not in the session topology`);
+          evaluated[r * D + i] = 1;
+          device.probabilities.set(d.probabilities, (r * D + i) * c);
+          device.entropy[r * D + i] = d.entropy;
+          device.latencyMs[r * D + i] = d.latencyMs;
+        } else {
+          const i = edgeIndex.get(d.node);
+          if (i === undefined) throw new Error(`${where}: edge not in the session topology`);
+          edgeNodes.computed[r * E + i] = 1;
+          edgeNodes.probabilities.set(d.probabilities, (r * E + i) * c);
+          edgeNodes.entropy[r * E + i] = d.entropy;
+          edgeNodes.latencyMs[r * E + i] = d.latencyMs;
+        }
       }
     } else if (e.type === 'DeviceMissed') {
       const d = e.data;

@@ -27,6 +27,11 @@ export interface SyntheticSessionOptions {
    * message, where the sample's MessagesTransferred stands): readers must read such logs the same.
    */
   perMessageTraffic?: boolean;
+  /**
+   * Log each section as its own SectionEvaluated, as sessions logged before SectionsEvaluated did (one per section,
+   * where a stage's SectionsEvaluated stands): readers must read such logs the same.
+   */
+  perSectionEvents?: boolean;
 }
 
 /** Deterministic PRNG (mulberry32) so that two sessions with one seed see the same samples. */
@@ -84,6 +89,11 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
       for (const m of messages) push({ type: 'BytesTransferred', data: { sessionId: id, sampleIndex, ...m } });
       return;
     }
+    if (o.perSectionEvents && e.type === 'SectionsEvaluated') {
+      const { sessionId: id, sampleIndex, sections } = e.data;
+      for (const x of sections) push({ type: 'SectionEvaluated', data: { sessionId: id, sampleIndex, ...x } });
+      return;
+    }
     const position = events.length + 1;
     events.push({
       ...e,
@@ -132,7 +142,7 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
 
     const decider = new SampleDecider(plan, { sessionId, sampleIndex: s, label, policy: policyLabel(policy) });
     const evaluated = (tier: Tier, node: string, p: number[], latencyMs: number, shadow: boolean, view?: number) =>
-      push({ type: 'SectionEvaluated', data: { sessionId, sampleIndex: s, tier, node, ...(view !== undefined ? { view } : {}), probabilities: p, entropy: loggedEntropy(p), latencyMs, shadow } });
+      decider.evaluated({ tier, node, ...(view !== undefined ? { view } : {}), probabilities: p, entropy: loggedEntropy(p), latencyMs, shadow });
     const missed = (d: (typeof devices)[number], stage: 'scores' | 'features') =>
       push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage, deadlineMs, reason: 'timeout' } });
 

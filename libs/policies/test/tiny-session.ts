@@ -1,7 +1,8 @@
 import { type ExitDecided, type SectionEvaluated, type StoredEvent, storedEvents as stored } from '@ddnn/contracts';
 
 /**
- * Three finished samples, two devices, two classes, no edge; sizes scores 8, features 16, raw 100.
+ * Three finished samples, two devices, two classes, no edge; sizes scores 8, features 16, raw 100. Sections are one
+ * SectionEvaluated each, as logs written before SectionsEvaluated hold them (every reader reads both shapes).
  * s0: both answer, local confident and right.  s1: dev-1 times out at scores; local eta exactly 0.5.
  * s2: dev-0 fails to send features; local wrong, cloud right.  s3: started, never finished (aborted).
  */

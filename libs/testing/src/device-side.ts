@@ -1,4 +1,5 @@
 import { sampleTraffic, type StoredEvent } from '@ddnn/contracts';
+import { sectionsIn } from './log-sections';
 
 /** One device's share of a run's samples, counted by hand from its log. */
 export interface DeviceCount {
@@ -29,6 +30,7 @@ export function countDeviceSide(events: readonly StoredEvent[], deviceIds: reado
     else if ((e.type === 'SampleStarted' || e.type === 'SampleLabelled') && e.data.label !== null) label.set(e.data.sampleIndex, e.data.label);
     else if (e.type === 'DeviceMissed' && e.data.stage === 'scores') missedScores.add(`${e.data.deviceId}:${e.data.sampleIndex}`);
   }
+  const sections = sectionsIn(events);
   const devices = deviceIds.map((id): DeviceCount => {
     let answered = 0;
     let labelled = 0;
@@ -39,13 +41,14 @@ export function countDeviceSide(events: readonly StoredEvent[], deviceIds: reado
       if (e.type === 'DeviceMissed' && e.data.deviceId === id && inside(e.data.sampleIndex)) missed++;
       const traffic = sampleTraffic(e);
       if (traffic && inside(traffic.sampleIndex)) for (const m of traffic.messages) if (!m.shadow && m.from === id) sent += m.bytes;
-      if (e.type !== 'SectionEvaluated' || e.data.tier !== 'device' || e.data.node !== id || e.data.shadow || !decided.has(e.data.sampleIndex)) continue;
-      if (missedScores.has(`${id}:${e.data.sampleIndex}`)) continue;
+    }
+    for (const x of sections) {
+      if (x.tier !== 'device' || x.node !== id || x.shadow || !decided.has(x.sampleIndex) || missedScores.has(`${id}:${x.sampleIndex}`)) continue;
       answered++;
-      const l = label.get(e.data.sampleIndex);
+      const l = label.get(x.sampleIndex);
       if (l === undefined) continue;
       labelled++;
-      const p = e.data.probabilities;
+      const p = x.probabilities;
       if (p.indexOf(Math.max(...p)) === l) right++;
     }
     return { deviceId: id, answerRate: answered / decided.size, accuracy: labelled ? right / labelled : null, labelled, missed, bytesPerSample: sent / decided.size };

@@ -8,3 +8,4 @@ export * from './failover-proxy';
 export * from './http-receiver';
 export * from './device-side';
 export * from './timeouts';
+export * from './log-sections';

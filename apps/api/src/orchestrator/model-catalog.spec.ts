@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sampleTraffic, type InferReply, type InferRequest } from '@ddnn/contracts';
+import { sampleSections, sampleTraffic, type InferReply, type InferRequest } from '@ddnn/contracts';
 import { Rng } from '@ddnn/datasets';
 import { BN_EPSILON, initialValues, parseTopology, saveCheckpoint, scoresToBytes, sectionSpecs, topologyShapes, type TopologyInput } from '@ddnn/ddnn';
 import type { ModelsService } from '../models/models.service';
@@ -89,7 +89,7 @@ describe('ModelCatalog', () => {
     };
     const out = await runSample(plan, { index: 0, sampleId: 'a', label: 1 }, devices(128, ['d1']), model.sections);
     expect(out.exit).toBe('cloud');
-    const cloud = out.events.find((e) => e.type === 'SectionEvaluated' && e.data.tier === 'cloud')!.data as { probabilities: number[] };
+    const cloud = out.events.flatMap((e) => sampleSections(e)?.sections ?? []).find((s) => s.tier === 'cloud')!;
     expect(cloud.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(out.events.filter((e) => e.type === 'DeviceMissed')).toHaveLength(1);
   });
@@ -119,7 +119,7 @@ describe('ModelCatalog', () => {
       messageSizes: d.messageSizes,
     };
     const out = await runSample(plan, { index: 0, sampleId: 'a', label: 0 }, devices(128), model.sections);
-    const tiers = out.events.filter((e) => e.type === 'SectionEvaluated').map((e) => (e.data as { node: string }).node);
+    const tiers = out.events.flatMap((e) => sampleSections(e)?.sections ?? []).map((s) => s.node);
     expect(tiers).toEqual(['d0', 'd1', 'd2', 'd3', 'local', 'e1', 'e2', 'cloud']);
     const links = out.events.flatMap((e) => sampleTraffic(e)?.messages ?? []).map((b) => `${b.from}->${b.to}:${b.bytes}`);
     expect(links).toEqual(

@@ -1,4 +1,4 @@
-import { sampleTraffic, type CreateSessionRequest, type EventCatalogue, type InferReply, type InferRequest, type MessageSizes, type NewEvent } from '@ddnn/contracts';
+import { sampleSections, sampleTraffic, type CreateSessionRequest, type EventCatalogue, type InferReply, type InferRequest, type MessageSizes, type NewEvent } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { DeviceUnavailableError, MalformedReplyError } from '../devices/transport/device-transport';
 import type { DeviceRequester, ServerSections } from './ports';
@@ -62,6 +62,8 @@ function sections(cloud = [0.05, 0.05, 0.9]): ServerSections & { cloudInputs: Ma
 
 const ofType = <T extends NewEvent['type']>(events: NewEvent[], type: T): EventCatalogue[T][] =>
   events.filter((e) => e.type === type).map((e) => e.data as EventCatalogue[T]);
+/** The sample's sections, from its SectionsEvaluated (one a stage). */
+const sectionsOf = (events: NewEvent[]) => events.flatMap((e) => sampleSections(e)?.sections ?? []);
 /** The sample's link messages, from its one MessagesTransferred. */
 const messages = (events: NewEvent[]) => {
   expect(events.filter((e) => e.type === 'MessagesTransferred').length).toBeLessThanOrEqual(1);
@@ -98,7 +100,7 @@ describe('runSample', () => {
     const features = messages(out.events).filter((b) => b.kind === 'features');
     expect(features).toHaveLength(3);
     expect(features.every((b) => b.shadow)).toBe(true);
-    expect(ofType(out.events, 'SectionEvaluated').find((s) => s.tier === 'cloud')?.shadow).toBe(true);
+    expect(sectionsOf(out.events).find((s) => s.tier === 'cloud')?.shadow).toBe(true);
     expect(ofType(out.events, 'ExitDecided').map((d) => [d.tier, d.exited, d.shadow])).toEqual([
       ['local', true, false],
       ['cloud', true, true],
@@ -133,12 +135,12 @@ describe('runSample', () => {
     expect(ofType(out.events, 'DeviceMissed')).toEqual([
       expect.objectContaining({ deviceId: 'dev-1', stage: 'scores', reason: 'skipped', detail: 'newest frame f.png is 4000 ms old (max 1000 ms)' }),
     ]);
-    const device = ofType(out.events, 'SectionEvaluated').filter((e) => e.tier === 'device');
+    const device = sectionsOf(out.events).filter((e) => e.tier === 'device');
     expect(device.map((e) => [e.node, e.capturedAt])).toEqual([
       ['dev-0', 1_800_000_000_005],
       ['dev-2', 1_800_000_000_005],
     ]);
-    expect(ofType(out.events, 'SectionEvaluated').find((e) => e.tier === 'local')).not.toHaveProperty('capturedAt');
+    expect(sectionsOf(out.events).find((e) => e.tier === 'local')).not.toHaveProperty('capturedAt');
   });
 
   it('goes to the cloud with nothing when every device is gone', async () => {
@@ -209,7 +211,7 @@ describe('runSample with malformed or implausible device answers', () => {
     expect(missed[0].detail!.length).toBeLessThanOrEqual(160);
     expect(everyNumberFinite(out.events)).toEqual([]);
     // What the bad device sent is neither evaluated nor counted; the other devices' answers are.
-    expect(ofType(out.events, 'SectionEvaluated').filter((e) => e.node === 'dev-1')).toHaveLength(stage === 'scores' ? 0 : 1);
+    expect(sectionsOf(out.events).filter((e) => e.node === 'dev-1')).toHaveLength(stage === 'scores' ? 0 : 1);
     expect(messages(out.events).filter((b) => b.from === 'dev-1' && b.kind === stage)).toEqual([]);
     expect([...secs.cloudInputs[0].keys()].sort()).toEqual([0, 2]);
   });
@@ -312,16 +314,22 @@ describe('runSample through the exit core', () => {
       ...devices.map((d) => `${d.deviceId}->e1:features:128:true`),
       'e1->cloud:features:64:true',
     ]);
+    // Each stage's sections in one event, ahead of the stage's exit check: the devices' and the local aggregate's,
+    // then the edge's, then the cloud's.
     expect(out.events.map((e) => e.type)).toEqual([
       'SampleStarted',
-      ...devices.map(() => 'SectionEvaluated'),
-      'SectionEvaluated',
+      'SectionsEvaluated',
       'ExitDecided',
-      'SectionEvaluated',
+      'SectionsEvaluated',
       'ExitDecided',
-      'SectionEvaluated',
+      'SectionsEvaluated',
       'ExitDecided',
       'MessagesTransferred',
+    ]);
+    expect(out.events.flatMap((e) => (e.type === 'SectionsEvaluated' ? [e.data.sections.map((x) => `${x.tier}:${x.node}`)] : []))).toEqual([
+      [...devices.map((d) => `device:${d.deviceId}`), 'local:local'],
+      ['edge:e1'],
+      ['cloud:cloud'],
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSizes, NewEvent, SectionEvaluated, SessionMode, SessionTopology, Tier } from '@ddnn/contracts';
+import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSizes, NewEvent, SectionOutput, SessionMode, SessionTopology, Tier } from '@ddnn/contracts';
 import { softmax } from '@ddnn/ddnn';
 import { loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
 import type { DeviceRequester, ServerSections } from './ports';
@@ -85,9 +85,10 @@ function ask<T>(
 const isFailure = <T>(r: Answer<T> | Failure): r is Failure => 'reason' in r;
 
 /**
- * Runs one sample through the hierarchy and returns its events in causal order: SampleStarted; each device's
- * scores (or a DeviceMissed); the local aggregate; then, stage by stage while the exit core asks for more
- * (the live exit still open, or research mode's shadow work), the devices' features, the edges and the cloud.
+ * Runs one sample through the hierarchy and returns its events in causal order: SampleStarted; the devices that
+ * missed (DeviceMissed); the devices' scores and the local aggregate (one SectionsEvaluated) and the local exit;
+ * then, stage by stage while the exit core asks for more (the live exit still open, or research mode's shadow
+ * work), the devices' features, the edges and the cloud, each stage's sections ahead of its exit.
  * Exit decisions and bytes come from the exit core (@ddnn/policies); replies are checked against the model's
  * message sizes first, so a malformed or implausible answer is a DeviceMissed with reason `invalid`.
  */
@@ -108,14 +109,14 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   const evaluated = (tier: Tier, node: string, probabilities: number[], latencyMs: number, shadow: boolean, view?: number, capturedAt?: number): ExitOutput => {
     const entropy = loggedEntropy(probabilities);
     // Object literals in the order the log has always stored (absent fields stay absent): spreading optional
-    // fields into each SectionEvaluated cost more than the rest of building a sample's events.
-    const data: SectionEvaluated =
+    // fields into each section cost more than the rest of building a sample's events.
+    const section: SectionOutput =
       view === undefined && capturedAt === undefined
-        ? { sessionId, sampleIndex, tier, node, probabilities, entropy, latencyMs, shadow }
+        ? { tier, node, probabilities, entropy, latencyMs, shadow }
         : capturedAt === undefined
-          ? { sessionId, sampleIndex, tier, node, view, probabilities, entropy, latencyMs, shadow }
-          : { sessionId, sampleIndex, tier, node, ...(view !== undefined ? { view } : {}), capturedAt, probabilities, entropy, latencyMs, shadow };
-    events.push({ type: 'SectionEvaluated', data });
+          ? { tier, node, view, probabilities, entropy, latencyMs, shadow }
+          : { tier, node, ...(view !== undefined ? { view } : {}), capturedAt, probabilities, entropy, latencyMs, shadow };
+    decider.evaluated(section);
     return { probabilities, entropy };
   };
   const decide = (out: SampleOutputs): SampleExit => {

@@ -1,4 +1,4 @@
-import { emptySessionSummary, foldSessionSummary, storedEventBuilder, type InferReply, type InferRequest, type NewEvent, type StreamSpec } from '@ddnn/contracts';
+import { emptySessionSummary, sampleSections, foldSessionSummary, storedEventBuilder, type InferReply, type InferRequest, type NewEvent, type StreamSpec } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { FencedAppendError } from '@ddnn/events';
 import type { SessionModel } from './session-runner';
@@ -314,8 +314,9 @@ describe('runStream', () => {
     const samples = appended.flat().filter((e) => e.type === 'SampleStarted').length;
     expect(missed).toHaveLength(samples);
     for (const m of missed) expect(m.data).toMatchObject({ deviceId: 'dev-1', reason: 'skipped', detail: expect.stringMatching(/^stale capture: captured 5000 ms before/) });
-    const evaluated = appended.flat().filter((e) => e.type === 'SectionEvaluated' && e.data.tier === 'device');
-    expect(evaluated.every((e) => e.type === 'SectionEvaluated' && e.data.node === 'dev-0' && e.data.capturedAt === clock + 10)).toBe(true);
+    const evaluated = appended.flat().flatMap((e) => sampleSections(e)?.sections ?? []).filter((s) => s.tier === 'device');
+    expect(evaluated).toHaveLength(samples);
+    expect(evaluated.every((s) => s.node === 'dev-0' && s.capturedAt === clock + 10)).toBe(true);
   });
 
   it('asks devices without a live source for the replayed split, sample i -> i mod n', async () => {

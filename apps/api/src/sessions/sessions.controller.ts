@@ -84,7 +84,7 @@ export class SessionsController {
   @Get(':id/events')
   @ApiOperation({
     summary: 'Read session events',
-    description: 'A page of the session event log after a checkpoint, in log order (SessionStarted, SampleStarted, SectionEvaluated, DeviceMissed, ExitDecided, MessagesTransferred, ...; see docs/events.md).',
+    description: 'A page of the session event log after a checkpoint, in log order (SessionStarted, SampleStarted, DeviceMissed, SectionsEvaluated, ExitDecided, MessagesTransferred, ...; see docs/events.md).',
   })
   @ApiOkResponse({ type: SessionEventsPageDto, description: 'A page of the session events after a checkpoint, in log order.' })
   @ApiNotFoundResponse()

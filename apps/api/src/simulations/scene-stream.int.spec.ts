@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DeviceMissed, ExitDecided, SectionEvaluated, SessionEventsPage, SimulationView, StoredEvent, StreamView } from '@ddnn/contracts';
+import { sampleSections, type DeviceMissed, type ExitDecided, type SessionEventsPage, type SimulationView, type StoredEvent, type StreamView } from '@ddnn/contracts';
 import { sceneTruth, sceneView, type CameraKnobs } from '@ddnn/datasets';
 import { binaryDeviceSectionRunner, softmax, type DeviceSectionRunner } from '@ddnn/ddnn';
 import { repoRoot, waitFor } from '@ddnn/testing';
@@ -126,7 +126,7 @@ describe('a stream over scene cameras, one camera degraded mid-stream and restor
     // took it from ~0.8 to 0.54, so this asks only that the model sees the scene.
     expect(summary.accuracy).toBeGreaterThan(0.45);
 
-    const evaluated = events.filter((e) => e.type === 'SectionEvaluated').map((e) => e.data as SectionEvaluated).filter((d) => d.tier === 'device');
+    const evaluated = events.flatMap((e) => sampleSections(e)?.sections ?? []).filter((d) => d.tier === 'device');
     const phase = (t: number) => (t < degradeFrom ? 'clean' : t > degradedFrom && t < restoreFrom ? 'degraded' : t > restoredFrom ? 'restored' : 'switching');
     const sections = new Map([CAMERA, 3].map((v) => [v, deviceSection(v)]));
     const seen = { clean: 0, degraded: 0, restored: 0, changedByKnobs: 0, degradedWithObject: 0 };

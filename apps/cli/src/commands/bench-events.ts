@@ -275,7 +275,7 @@ interface Append {
 }
 
 /**
- * Events shaped like a session's hot path (section outputs, exit decisions, a sample's messages), with ids as the store
+ * Events shaped like a session's hot path (a sample's device and local sections, exit decisions, its messages), with ids as the store
  * generates them, event i on stream i mod streams; each stream's events go in appends of `perAppend`, in order.
  */
 function makeWorkload(n: number, streams: number, perAppend: number, runs: 'session' | 'stream'): Append[] {
@@ -290,8 +290,15 @@ function makeWorkload(n: number, streams: number, perAppend: number, runs: 'sess
     const event: NewEvent =
       k === 0
         ? {
-            type: 'SectionEvaluated',
-            data: { sessionId, sampleIndex, tier: 'device', node: `dev-${i % 6}`, view: i % 6, probabilities, entropy: 0.42, latencyMs: 3.1, shadow: false },
+            type: 'SectionsEvaluated',
+            data: {
+              sessionId,
+              sampleIndex,
+              sections: [
+                ...Array.from({ length: 6 }, (_, d) => ({ tier: 'device' as const, node: `dev-${d}`, view: d, probabilities, entropy: 0.42, latencyMs: 3.1, shadow: false })),
+                { tier: 'local' as const, node: 'local', probabilities, entropy: 0.3, latencyMs: 0.2, shadow: false },
+              ],
+            },
           }
         : k === 1
           ? {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import type { CreateSessionRequest, DeviceList, SessionEventsPage, SessionView, StoredEvent } from '@ddnn/contracts';
+import { sampleSections, type CreateSessionRequest, type DeviceList, type SampleSections, type SessionEventsPage, type SessionView, type StoredEvent } from '@ddnn/contracts';
 import { writeSynthDataset } from '@ddnn/datasets';
 import { benchDatabase, buildApp, freePort, waitFor } from './bench-platform';
 import { type Fault } from './bench';
@@ -323,7 +323,10 @@ function factKey(e: StoredEvent): string | null {
     case 'SampleStarted':
       return `${e.type}|${d.sampleIndex}`;
     case 'SectionEvaluated':
-      return `${e.type}|${d.sampleIndex}|${d.tier}|${d.node}|${d.shadow}`;
+    case 'SectionsEvaluated': {
+      const x = sampleSections(e) as SampleSections;
+      return `${e.type}|${x.sampleIndex}|${x.sections.map((s) => `${s.tier}:${s.node}:${s.shadow}`).join(',')}`;
+    }
     case 'ExitDecided':
       return `${e.type}|${d.sampleIndex}|${d.tier}|${d.shadow}`;
     case 'MessagesTransferred':

@@ -1,4 +1,4 @@
-import { sampleTraffic } from '@ddnn/contracts';
+import { sampleTraffic, type SectionEvaluated, type SectionOutput } from '@ddnn/contracts';
 import { syntheticSessionEvents } from '@ddnn/policies';
 import { buildReplay, clampPosition } from './replay';
 
@@ -27,6 +27,18 @@ describe('buildReplay', () => {
     const old = syntheticSessionEvents({ sessionId: 's1', samples: 40, seed: 3, mode: 'research', thresholds: { local: 0.6 }, missScores: 0.1, perMessageTraffic: true });
     expect(old.some((e) => e.type === 'BytesTransferred') && !old.some((e) => e.type === 'MessagesTransferred')).toBe(true);
     expect(buildReplay(old)).toEqual(model);
+  });
+
+  it('replays a log with one SectionEvaluated per section (logs before SectionsEvaluated) the same', () => {
+    const old = syntheticSessionEvents({ sessionId: 's1', samples: 40, seed: 3, mode: 'research', thresholds: { local: 0.6 }, missScores: 0.1, perSectionEvents: true });
+    expect(old.some((e) => e.type === 'SectionEvaluated') && !old.some((e) => e.type === 'SectionsEvaluated')).toBe(true);
+    // The old events' sections also carry their sample's ids; the frames are the same otherwise.
+    const ownFields = (x: SectionOutput): SectionOutput => {
+      const { sessionId: _s, sampleIndex: _i, ...own } = x as SectionEvaluated;
+      return own;
+    };
+    const replay = buildReplay(old);
+    expect({ ...replay, frames: replay.frames.map((f) => ({ ...f, sections: f.sections.map(ownFields), shadowSections: f.shadowSections.map(ownFields) })) }).toEqual(model);
   });
 
   it('accumulates accuracy, local exit rate and bytes in decision order', () => {

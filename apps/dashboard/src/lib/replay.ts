@@ -1,13 +1,15 @@
 import {
   answersSample,
+  sampleSections,
   sampleTraffic,
   type DeviceMissed,
   type ExitDecided,
   type ExitTier,
   type LinkMessage,
+  type SampleSections,
   type SampleTraffic,
   type SampleStarted,
-  type SectionEvaluated,
+  type SectionOutput,
   type SessionStarted,
   type StoredEvent,
 } from '@ddnn/contracts';
@@ -18,8 +20,8 @@ export interface SampleFrame {
   sampleId: string;
   label: number | null;
   /** Live-path sections (shadow ones are in `shadowSections`). */
-  sections: SectionEvaluated[];
-  shadowSections: SectionEvaluated[];
+  sections: SectionOutput[];
+  shadowSections: SectionOutput[];
   /** Every exit check, live and shadow, in log order. */
   exitChecks: ExitDecided[];
   /** The live exit that answered, null while undecided. */
@@ -91,8 +93,12 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
         break;
       }
       case 'SectionEvaluated':
-        (e.data.shadow ? frame(e.data.sampleIndex).shadowSections : frame(e.data.sampleIndex).sections).push(e.data);
+      case 'SectionsEvaluated': {
+        const x = sampleSections(e) as SampleSections;
+        const f = frame(x.sampleIndex);
+        for (const d of x.sections) (d.shadow ? f.shadowSections : f.sections).push(d);
         break;
+      }
       case 'ExitDecided': {
         const f = frame(e.data.sampleIndex);
         f.exitChecks.push(e.data);
@@ -158,7 +164,7 @@ export function bytesByLink(f: SampleFrame): { link: string; kind: string; bytes
 }
 
 /** The aggregated (local, edge, cloud) sections of a frame, live path first, in tier order. */
-export function aggregatedSections(f: SampleFrame): SectionEvaluated[] {
+export function aggregatedSections(f: SampleFrame): SectionOutput[] {
   const rank: Record<string, number> = { local: 0, edge: 1, cloud: 2 };
   return [...f.sections, ...f.shadowSections]
     .filter((s) => s.tier !== 'device')

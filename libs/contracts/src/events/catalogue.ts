@@ -16,6 +16,7 @@ import type {
   MessagesTransferred,
   SampleStarted,
   SectionEvaluated,
+  SectionsEvaluated,
   SessionAborted,
   SessionCompleted,
   SessionDevicesAbsent,
@@ -42,7 +43,9 @@ export interface EventCatalogue {
   ModelDeployed: ModelDeployed;
   SessionStarted: SessionStarted;
   SampleStarted: SampleStarted;
+  /** Logs written before SectionsEvaluated: one event per section (read them through sampleSections). */
   SectionEvaluated: SectionEvaluated;
+  SectionsEvaluated: SectionsEvaluated;
   ExitDecided: ExitDecided;
   /** Logs written before MessagesTransferred: one event per message (read them through sampleTraffic). */
   BytesTransferred: BytesTransferred;
@@ -75,6 +78,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   SessionStarted: 1,
   SampleStarted: 1,
   SectionEvaluated: 1,
+  SectionsEvaluated: 1,
   ExitDecided: 1,
   BytesTransferred: 1,
   MessagesTransferred: 1,

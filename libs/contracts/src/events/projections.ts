@@ -143,7 +143,7 @@ export interface DeviceStatus {
   lastActivityAt: string | null;
   /** Deployed sections by section name, latest deployment each. */
   sections: DeployedSection[];
-  /** Live device sections this device answered (non-shadow SectionEvaluated), across sessions. */
+  /** Live device sections this device answered (non-shadow device sections of SectionsEvaluated, or SectionEvaluated in older logs), across sessions. */
   answered: number;
   /** Samples missed by this device, across sessions. */
   missed: number;

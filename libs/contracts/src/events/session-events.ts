@@ -85,9 +85,8 @@ export interface SampleStarted {
   /** Streams: when the server triggered the devices' captures (epoch ms); their capturedAt is matched to it. */
   triggeredAt?: number;
 }
-export interface SectionEvaluated {
-  sessionId: string;
-  sampleIndex: number;
+/** One section's output for a sample. */
+export interface SectionOutput {
   tier: Tier;
   /** Device id, edge name, `local` or `cloud`. */
   node: string;
@@ -101,6 +100,42 @@ export interface SectionEvaluated {
   latencyMs: number;
   /** Computed only so other policies can be evaluated later (research mode): not on the live path. */
   shadow: boolean;
+}
+/** One section of a sample: what logs written before SectionsEvaluated hold, one event per section. */
+export interface SectionEvaluated extends SectionOutput {
+  sessionId: string;
+  sampleIndex: number;
+}
+/**
+ * The sections a sample evaluated before its next exit decision (its devices and the local aggregator, then the
+ * edges and the cloud), in the order they ran: one event where each section used to log its own. Six cameras'
+ * sections were most of a sample's events, and each event costs a row, an index entry and a parse on every read.
+ */
+export interface SectionsEvaluated {
+  sessionId: string;
+  sampleIndex: number;
+  sections: SectionOutput[];
+}
+
+/** A sample's sections as one event of either shape records them. */
+export interface SampleSections {
+  sessionId: string;
+  sampleIndex: number;
+  sections: readonly SectionOutput[];
+}
+
+/** The event types that record sections: today's, and the one logs written before it hold. */
+export const SECTION_EVENT_TYPES = ['SectionsEvaluated', 'SectionEvaluated'] as const;
+
+/**
+ * The sections an event records: a SectionsEvaluated's list, or the one section of a SectionEvaluated (logs written
+ * before SectionsEvaluated); null for any other event. Every reader of sections goes through here.
+ */
+export function sampleSections(e: { type: string; data: unknown }): SampleSections | null {
+  if (e.type === 'SectionsEvaluated') return e.data as SectionsEvaluated;
+  if (e.type !== 'SectionEvaluated') return null;
+  const d = e.data as SectionEvaluated;
+  return { sessionId: d.sessionId, sampleIndex: d.sampleIndex, sections: [d] };
 }
 export interface ExitDecided {
   sessionId: string;

@@ -49,6 +49,19 @@ describe('foldSessionSummary (the API on demand, the stored projection by subscr
     expect(folded.events).toBe(summary.events - 2);
   });
 
+  it("reads a sample's sections from one SectionsEvaluated as from a SectionEvaluated per section (older logs)", () => {
+    const section = (node: string, latencyMs: number, shadow = false) => ({ tier: 'device' as const, node, view: Number(node.slice(1)), probabilities: [0.5, 0.5], entropy: 1, latencyMs, shadow });
+    const outputs = [section('d0', 2), section('d1', 4), section('d2', 9, true)];
+    const older = outputs.map((o) => stored({ type: 'SectionEvaluated', data: { sessionId: sid, sampleIndex: 0, ...o } }));
+    const today = [stored({ type: 'SectionsEvaluated', data: { sessionId: sid, sampleIndex: 0, sections: outputs } })];
+    const fold = (events: typeof today) => events.reduce(foldSessionSummary, emptySessionSummary(sid));
+    expect({ ...fold(today), events: 0, checkpoint: '' }).toEqual({ ...fold(older), events: 0, checkpoint: '' });
+    expect(Object.entries(fold(today).devices).map(([id, d]) => [id, d.answered, d.meanLatencyMs])).toEqual([
+      ['d0', 1, 2],
+      ['d1', 1, 4],
+    ]);
+  });
+
   it('counts decided samples by their answering exit, ignoring shadow work', () => {
     expect(summary).toMatchObject({
       sessionId: sid,

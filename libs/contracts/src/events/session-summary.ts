@@ -1,4 +1,4 @@
-import { answersSample, MISS_REASONS, sampleTraffic, type ExitTier, type LinkMessage, type SampleTraffic, type StoredEvent } from './catalogue';
+import { answersSample, MISS_REASONS, sampleSections, sampleTraffic, type ExitTier, type LinkMessage, type SampleSections, type SampleTraffic, type StoredEvent } from './catalogue';
 import type { DeviceSessionStats, ExitTierStats, RecentDecision, SessionSummary } from './projections';
 
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
@@ -117,16 +117,17 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       else (s.pendingLabels ??= {})[d.sampleIndex] = d.label;
       break;
     }
-    case 'SectionEvaluated': {
-      const d = event.data;
-      if (d.shadow || d.tier !== 'device') break;
-      const dev = device(s, d.node);
-      if (dev.view === null && d.view !== undefined) dev.view = d.view;
-      dev.answered += 1;
-      dev.latencyMsTotal += d.latencyMs;
-      dev.meanLatencyMs = dev.latencyMsTotal / dev.answered;
+    case 'SectionEvaluated':
+    case 'SectionsEvaluated':
+      for (const d of (sampleSections(event) as SampleSections).sections) {
+        if (d.shadow || d.tier !== 'device') continue;
+        const dev = device(s, d.node);
+        if (dev.view === null && d.view !== undefined) dev.view = d.view;
+        dev.answered += 1;
+        dev.latencyMsTotal += d.latencyMs;
+        dev.meanLatencyMs = dev.latencyMsTotal / dev.answered;
+      }
       break;
-    }
     case 'ExitDecided': {
       const d = event.data;
       if (!answersSample(d)) break;

@@ -1,7 +1,10 @@
-import type { DeviceStatus, StoredEvent } from '@ddnn/contracts';
+import { sampleSections, type DeviceStatus, type SectionOutput, type StoredEvent } from '@ddnn/contracts';
 
-/** The device an event concerns for the device-status projection, or null. */
-export function deviceOf(event: StoredEvent): string | null {
+/** A live device section: what a device's `answered` counts. */
+const answeredLive = (x: SectionOutput): boolean => x.tier === 'device' && !x.shadow;
+
+/** The devices an event concerns for the device-status projection (none for most events). */
+export function devicesOf(event: StoredEvent): readonly string[] {
   switch (event.type) {
     case 'DeviceRegistered':
     case 'DeviceConnected':
@@ -9,11 +12,12 @@ export function deviceOf(event: StoredEvent): string | null {
     case 'DeviceWentInactive':
     case 'ModelDeployed':
     case 'DeviceMissed':
-      return event.data.deviceId;
+      return [event.data.deviceId];
     case 'SectionEvaluated':
-      return event.data.tier === 'device' && !event.data.shadow ? event.data.node : null;
+    case 'SectionsEvaluated':
+      return (sampleSections(event)?.sections ?? []).filter(answeredLive).map((x) => x.node);
     default:
-      return null;
+      return [];
   }
 }
 
@@ -90,10 +94,16 @@ function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
       break;
     }
     case 'SectionEvaluated':
-      s.answered += 1;
+    case 'SectionsEvaluated': {
+      // A sample's sections of every device are one event: this device's are the ones it answered live.
+      let mine = 0;
+      for (const x of sampleSections(event)?.sections ?? []) if (answeredLive(x) && x.node === s.deviceId) mine += 1;
+      if (mine === 0) break;
+      s.answered += mine;
       s.lastActivityAt = at;
       if (s.connectivity === 'inactive') s.connectivity = 'active';
       break;
+    }
     case 'DeviceMissed':
       s.missed += 1;
       break;

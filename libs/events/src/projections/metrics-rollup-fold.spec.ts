@@ -3,7 +3,7 @@ import { simulatedSession } from '../../test/fixtures';
 import { foldRollup, mergeCells, parseSampleKey, sampleKey, samplesTouched, type RollupCell, type RollupCellDelta, type SampleRollupState } from './metrics-rollup-fold';
 
 /** Two sessions' events, interleaved sample by sample, a second apart (so they span two one-minute buckets). */
-function twoSessions(opts: { perMessageTraffic?: boolean } = {}): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
+function twoSessions(opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean } = {}): { events: StoredEvent[]; truth: ReturnType<typeof simulatedSession>['truth'][] } {
   const runs = ['r1', 'r2'].map((id, k) => ({ id, ...simulatedSession(id, 3 + k, 40, opts) }));
   const builders = runs.map((r) => storedEventBuilder({ streamId: streamIds.session(r.id) }));
   const events: StoredEvent[] = [];
@@ -79,6 +79,17 @@ describe('metrics rollup fold', () => {
     }
     // Sessions end: nothing is left waiting for a label.
     expect(whole.states.size).toBe(0);
+  });
+
+  it('counts a log with a SectionEvaluated per section (before SectionsEvaluated) into the same cells and states', () => {
+    const today = twoSessions();
+    const older = twoSessions({ perSectionEvents: true });
+    expect(older.events.filter((e) => e.type === 'SectionEvaluated').length).toBeGreaterThan(older.events.length / 3);
+    expect(today.events.some((e) => e.type === 'SectionEvaluated')).toBe(false);
+    const a = foldInBatches(today.events, 50);
+    const b = foldInBatches(older.events, 50);
+    expect(b.cells).toEqual(a.cells);
+    expect(b.states).toEqual(a.states);
   });
 
   it('counts a log with a BytesTransferred per message (before MessagesTransferred) into the same cells', () => {

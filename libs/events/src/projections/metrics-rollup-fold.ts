@@ -1,4 +1,4 @@
-import { answersSample, linkId, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, linkId, sampleSections, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleSections, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
 import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -168,8 +168,9 @@ export function samplesTouched(events: StoredEvent[]): { runId: string; sampleIn
   for (const e of events) {
     const l = labelOf(e);
     if (l) seen.set(sampleKey(l.runId, l.sampleIndex), { runId: l.runId, sampleIndex: l.sampleIndex });
-    else if (e.type === 'SectionEvaluated' || e.type === 'ExitDecided') {
-      seen.set(sampleKey(e.data.sessionId, e.data.sampleIndex), { runId: e.data.sessionId, sampleIndex: e.data.sampleIndex });
+    else {
+      const d = e.type === 'ExitDecided' ? e.data : sampleSections(e);
+      if (d) seen.set(sampleKey(d.sessionId, d.sampleIndex), { runId: d.sessionId, sampleIndex: d.sampleIndex });
     }
   }
   return [...seen.values()];
@@ -251,20 +252,23 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
       case 'SampleStarted':
         add(at, e.data.sessionId, 'run', '', { samples: 1 });
         break;
-      case 'SectionEvaluated': {
-        const d = e.data;
-        if (d.shadow || !Array.isArray(d.probabilities) || d.probabilities.length === 0) break;
-        const s = state(d.sessionId, d.sampleIndex);
-        if (d.tier === 'device') {
-          (s.devices ??= {})[d.node] = argmax(d.probabilities);
-          const delta: RollupCell = { answered: 1 };
-          if (finite(d.latencyMs)) delta.latency = { [latencyBin(d.latencyMs)]: 1 };
-          if (finite(d.entropy)) delta.sectionEntropy = { [unitBin(d.entropy, ENTROPY_BINS)]: 1 };
-          add(at, d.sessionId, 'run', '', delta);
-          add(at, d.sessionId, 'device', d.node, delta);
-        } else {
-          const top = maxOf(d.probabilities);
-          if (finite(top)) (s.confidence ??= {})[d.tier] = unitBin(top, CONFIDENCE_BINS);
+      case 'SectionEvaluated':
+      case 'SectionsEvaluated': {
+        const { sessionId, sampleIndex, sections } = sampleSections(e) as SampleSections;
+        for (const d of sections) {
+          if (d.shadow || !Array.isArray(d.probabilities) || d.probabilities.length === 0) continue;
+          const s = state(sessionId, sampleIndex);
+          if (d.tier === 'device') {
+            (s.devices ??= {})[d.node] = argmax(d.probabilities);
+            const delta: RollupCell = { answered: 1 };
+            if (finite(d.latencyMs)) delta.latency = { [latencyBin(d.latencyMs)]: 1 };
+            if (finite(d.entropy)) delta.sectionEntropy = { [unitBin(d.entropy, ENTROPY_BINS)]: 1 };
+            add(at, sessionId, 'run', '', delta);
+            add(at, sessionId, 'device', d.node, delta);
+          } else {
+            const top = maxOf(d.probabilities);
+            if (finite(top)) (s.confidence ??= {})[d.tier] = unitBin(top, CONFIDENCE_BINS);
+          }
         }
         break;
       }

@@ -4,7 +4,7 @@ import { compareCheckpoints, START_CHECKPOINT } from '../checkpoint';
 import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
-import { deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { devicesOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
 import { applyWithRunDeletions } from './run-deletions';
 import { sessionOf } from './session-summary';
 
@@ -86,8 +86,7 @@ async function foldIntoTables(events: StoredEvent[], tx: Queryable, rows: Projec
   for (const e of events) {
     const s = sessionOf(e);
     if (s !== null) push(sessions, s, e);
-    const d = deviceOf(e);
-    if (d !== null) push(devices, d, e);
+    for (const d of devicesOf(e)) push(devices, d, e);
   }
   if (!sessions.size && !devices.size) return;
   const missingSessions = [...sessions.keys()].filter((id) => !rows.sessions.has(id));

@@ -1,5 +1,5 @@
 import { emptySessionSummary, foldSessionEvents, foldSessionSummary, storedEventBuilder, type StoredEvent } from '@ddnn/contracts';
-import { deviceOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { devicesOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
 import { sessionOf } from './session-summary';
 
 const stored = storedEventBuilder({ streamId: 'session-s' });
@@ -100,7 +100,7 @@ describe('device status reducer', () => {
     ];
     let s = emptyDeviceStatus('d');
     for (const e of evs) {
-      expect(deviceOf(e)).toBe('d');
+      expect(devicesOf(e)).toEqual(['d']);
       s = foldDeviceEvents(s, [e]);
     }
     expect(s).toMatchObject({ name: 'Cam', view: 2, registered: true, connectivity: 'inactive', node: 'n1', lastActivityAt: '2026-01-01T00:00:03.000Z' });
@@ -116,6 +116,20 @@ describe('device status reducer', () => {
     expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye', answered: 1, missed: 1, connects: 1, disconnects: 1 });
     // A shadow evaluation is not a live answer.
     const shadow = stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 2, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: true });
-    expect(deviceOf(shadow)).toBeNull();
+    expect(devicesOf(shadow)).toEqual([]);
+  });
+
+  it("counts each device's own live sections of a sample's one SectionsEvaluated", () => {
+    const section = (node: string, tier: 'device' | 'local' = 'device', shadow = false) => ({ tier, node, probabilities: [1], entropy: 0, latencyMs: 1, shadow });
+    const e = stored(
+      'SectionsEvaluated',
+      { sessionId: 'x', sampleIndex: 0, sections: [section('d'), section('e'), section('f', 'device', true), section('local', 'local')] },
+      '2026-01-01T00:00:09.000Z',
+    );
+    expect(devicesOf(e)).toEqual(['d', 'e']);
+    expect(foldDeviceEvents(emptyDeviceStatus('d'), [e])).toMatchObject({ answered: 1, lastActivityAt: '2026-01-01T00:00:09.000Z' });
+    // Read as the one event it is, a device without a live section in it is untouched.
+    const other = foldDeviceEvents(emptyDeviceStatus('f'), [e]);
+    expect(other).toMatchObject({ answered: 0, lastActivityAt: null });
   });
 });

@@ -52,8 +52,9 @@ describe('cluster totals folded from the log', () => {
 
   it('buckets live device and edge latencies per bucket, with their sum and count, and skips absurd ones', () => {
     const s = 'session-a';
-    const section = (tier: string, latencyMs: number, shadow = false) => ev(s, 'SectionEvaluated', { sessionId: 'a', sampleIndex: 0, tier, node: 'n', probabilities: [1], entropy: 0, latencyMs, shadow });
-    const t = foldTotals([section('device', 3), section('device', 30), section('device', 60_000), section('edge', 7), section('local', 1), section('device', 5, true), section('device', Number.NaN), section('device', -1)]);
+    const output = (tier: string, latencyMs: number, shadow = false) => ({ tier, node: 'n', probabilities: [1], entropy: 0, latencyMs, shadow });
+    const outputs = [output('device', 3), output('device', 30), output('device', 60_000), output('edge', 7), output('local', 1), output('device', 5, true), output('device', Number.NaN), output('device', -1)];
+    const t = foldTotals(outputs.map((o) => ev(s, 'SectionEvaluated', { sessionId: 'a', sampleIndex: 0, ...o })));
     expect(t.get(totalsKey('ddnn_device_latency_seconds_bucket', { le: '0.005' }))).toBe(1);
     expect(t.get(totalsKey('ddnn_device_latency_seconds_bucket', { le: '0.05' }))).toBe(1);
     expect(t.get(totalsKey('ddnn_device_latency_seconds_bucket', { le: '+Inf' }))).toBe(1);
@@ -62,6 +63,8 @@ describe('cluster totals folded from the log', () => {
     expect(t.get(totalsKey('ddnn_edge_latency_seconds_count', {}))).toBe(1);
     expect(bucketOf(DEVICE_LATENCY_BUCKETS[0])).toBe(0);
     expect(bucketOf(1e9)).toBe(DEVICE_LATENCY_BUCKETS.length);
+    // A stage's sections in one SectionsEvaluated (today's logs) count as the one event each did before.
+    expect(foldTotals([ev(s, 'SectionsEvaluated', { sessionId: 'a', sampleIndex: 0, sections: outputs })])).toEqual(t);
   });
 
   it('keys series by name and sorted labels, and reads them back', () => {

@@ -1,4 +1,4 @@
-import { answersSample, ALERT_SEVERITIES, MISS_REASONS, sampleTraffic, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, ALERT_SEVERITIES, MISS_REASONS, sampleSections, sampleTraffic, type SampleSections, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
 
 /** Upper bounds (seconds) of the device latency histogram's buckets: a section answers in ms to seconds. */
 export const DEVICE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -86,18 +86,19 @@ export function foldTotals(events: readonly StoredEvent[], into: TotalsDelta = n
       case 'AlertFiring':
         add(into, CLUSTER_METRICS.alertsFired.name, 'severity', e.data.severity, 1);
         break;
-      case 'SectionEvaluated': {
-        const { tier, shadow, latencyMs } = e.data;
-        if (shadow || (tier !== 'device' && tier !== 'edge') || !Number.isFinite(latencyMs) || latencyMs < 0) break;
-        const seconds = latencyMs / 1000;
-        const b = bucketOf(seconds);
-        const le = b === DEVICE_LATENCY_BUCKETS.length ? '+Inf' : String(DEVICE_LATENCY_BUCKETS[b]);
-        const { name } = LATENCY_HISTOGRAMS[tier];
-        add(into, `${name}_bucket`, 'le', le, 1);
-        add(into, `${name}_sum`, null, '', seconds);
-        add(into, `${name}_count`, null, '', 1);
+      case 'SectionEvaluated':
+      case 'SectionsEvaluated':
+        for (const { tier, shadow, latencyMs } of (sampleSections(e) as SampleSections).sections) {
+          if (shadow || (tier !== 'device' && tier !== 'edge') || !Number.isFinite(latencyMs) || latencyMs < 0) continue;
+          const seconds = latencyMs / 1000;
+          const b = bucketOf(seconds);
+          const le = b === DEVICE_LATENCY_BUCKETS.length ? '+Inf' : String(DEVICE_LATENCY_BUCKETS[b]);
+          const { name } = LATENCY_HISTOGRAMS[tier];
+          add(into, `${name}_bucket`, 'le', le, 1);
+          add(into, `${name}_sum`, null, '', seconds);
+          add(into, `${name}_count`, null, '', 1);
+        }
         break;
-      }
       default:
         break;
     }
