@@ -89,11 +89,6 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
       for (const m of messages) push({ type: 'BytesTransferred', data: { sessionId: id, sampleIndex, ...m } });
       return;
     }
-    if (o.perSectionEvents && e.type === 'SectionsEvaluated') {
-      const { sessionId: id, sampleIndex, sections } = e.data;
-      for (const x of sections) push({ type: 'SectionEvaluated', data: { sessionId: id, sampleIndex, ...x } });
-      return;
-    }
     const position = events.length + 1;
     events.push({
       ...e,
@@ -141,8 +136,12 @@ export function syntheticSessionEvents(o: SyntheticSessionOptions): StoredEvent[
     const cloudMs = 4 + 4 * rand();
 
     const decider = new SampleDecider(plan, { sessionId, sampleIndex: s, label, policy: policyLabel(policy) });
-    const evaluated = (tier: Tier, node: string, p: number[], latencyMs: number, shadow: boolean, view?: number) =>
-      decider.evaluated({ tier, node, ...(view !== undefined ? { view } : {}), probabilities: p, entropy: loggedEntropy(p), latencyMs, shadow });
+    const evaluated = (tier: Tier, node: string, p: number[], latencyMs: number, shadow: boolean, view?: number): void => {
+      const section = { tier, node, ...(view !== undefined ? { view } : {}), probabilities: p, entropy: loggedEntropy(p), latencyMs, shadow };
+      // Older logs: each section in place, in causal order (a device's between the misses of the devices around it).
+      if (o.perSectionEvents) push({ type: 'SectionEvaluated', data: { sessionId, sampleIndex: s, ...section } });
+      else decider.evaluated(section);
+    };
     const missed = (d: (typeof devices)[number], stage: 'scores' | 'features') =>
       push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: s, deviceId: d.deviceId, view: d.view, stage, deadlineMs, reason: 'timeout' } });
 

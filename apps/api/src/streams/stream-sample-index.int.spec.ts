@@ -9,14 +9,28 @@ const RUN = '0193a5a0-0000-7000-8000-00000000a001';
 const OTHER = '0193a5a0-0000-7000-8000-00000000a002';
 const SAMPLES = 4000;
 
-/** One sample of a stream as the engine logs it: started, two sections, its answering exit and the bytes it moved. */
+/**
+ * One sample of a stream as the engine logs it: started, its device's and the local sections (one event), its
+ * answering exit and the messages it sent; every fourth sample as older logs hold it (a SectionEvaluated a section,
+ * a BytesTransferred a message), which retention may still keep.
+ */
 function sampleEvents(run: string, i: number, at: number): NewEvent[] {
   const base = { sessionId: run, sampleIndex: i };
+  const sections = [
+    { tier: 'device', node: 'd1', view: 0, probabilities: [0.8, 0.2], entropy: 0.72, latencyMs: 2, shadow: false },
+    { tier: 'local', node: 'local', probabilities: [0.9, 0.1], entropy: 0.47, latencyMs: 1, shadow: false },
+  ];
+  const message = { from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false };
+  const older = i % 4 === 3;
   return [
     { type: 'SampleStarted', eventId: newEventId(at), data: { ...base, sampleId: `s${i}`, label: null, triggeredAt: at } },
-    { type: 'SectionEvaluated', eventId: newEventId(at), data: { ...base, tier: 'local', node: 'local', probabilities: [0.9, 0.1], entropy: 0.47, latencyMs: 1, shadow: false } },
+    ...(older
+      ? sections.map((x) => ({ type: 'SectionEvaluated', eventId: newEventId(at), data: { ...base, ...x } }))
+      : [{ type: 'SectionsEvaluated', eventId: newEventId(at), data: { ...base, sections } }]),
     { type: 'ExitDecided', eventId: newEventId(at), data: { ...base, tier: 'local', eta: 0.47, threshold: 0.5, policy: 'entropy', exited: true, prediction: i % 2, label: null, shadow: false } },
-    { type: 'BytesTransferred', eventId: newEventId(at), data: { ...base, from: 'd1', to: 'local', kind: 'scores', bytes: 8, shadow: false } },
+    older
+      ? { type: 'BytesTransferred', eventId: newEventId(at), data: { ...base, ...message } }
+      : { type: 'MessagesTransferred', eventId: newEventId(at), data: { ...base, messages: [message] } },
   ] as NewEvent[];
 }
 
@@ -108,6 +122,9 @@ describe('stream events by sample: the events_stream_sample_idx migration (real 
     const decisions = await singleStore.samplePayloads(stream, 'ExitDecided', [7, 3999, 2500, SAMPLES + 10]);
     const labelled = await singleStore.samplePayloads(stream, 'SampleLabelled', [7, 8, 3999]);
     const started = await singleStore.samplePayloads(stream, 'SampleStarted', [0, 1, 2]);
+    // A window's sections, in either shape (samples 2 and 4 today's, 3 an older log's).
+    const sections = await singleStore.samplePayloads(stream, 'SectionsEvaluated', [2, 3, 4]);
+    const olderSections = await singleStore.samplePayloads(stream, 'SectionEvaluated', [2, 3, 4]);
     // Flush this connection's statistics now rather than within its idle interval.
     await single.query('SELECT pg_stat_force_next_flush()');
     await single.query('SELECT 1');
@@ -123,8 +140,16 @@ describe('stream events by sample: the events_stream_sample_idx migration (real 
       [3999, 1],
     ]);
     expect(started.map((s) => s.data.sampleId)).toEqual(['s0', 's1', 's2']);
-    // Three reads by sample: each used the index (a scan of the type would have read 4 000 rows a time).
-    await waitFor('the index scans in the statistics', async () => (await sampleIndexScans()) >= before + 3, 20_000, 200);
+    expect(sections.map((x) => [x.data.sampleIndex, x.data.sections.map((y) => y.node)])).toEqual([
+      [2, ['d1', 'local']],
+      [4, ['d1', 'local']],
+    ]);
+    expect(olderSections.map((x) => [x.data.sampleIndex, x.data.node])).toEqual([
+      [3, 'd1'],
+      [3, 'local'],
+    ]);
+    // Five reads by sample: each used the index (a scan of the type would have read thousands of rows a time).
+    await waitFor('the index scans in the statistics', async () => (await sampleIndexScans()) >= before + 5, 20_000, 200);
   });
 
   it('gives the highest sample index of a stream whose samples committed out of order (what a resumed stream goes on after)', async () => {
@@ -138,11 +163,13 @@ describe('stream events by sample: the events_stream_sample_idx migration (real 
     expect(await store.highestSampleIndex(stream, 'ExitDecided')).toBe(5);
   });
 
-  it('events outside the index (no sample, or BytesTransferred) are stored and read by sample as before', async () => {
+  it('events outside the index (no sample, or the link messages) are stored and read by sample as before', async () => {
     const stream = streamIds.stream(RUN);
     await store.appendToStream(stream, [{ type: 'SessionCompleted', eventId: newEventId(), data: { sessionId: RUN, samples: SAMPLES, durationMs: 1 } } as NewEvent]);
     expect((await store.lastPayload(stream, 'SessionCompleted'))?.data.samples).toBe(SAMPLES);
-    const bytes = await store.samplePayloads(stream, 'BytesTransferred', [1]);
-    expect(bytes.map((b) => b.data.sampleIndex)).toEqual([1]);
+    const bytes = await store.samplePayloads(stream, 'BytesTransferred', [1, 3]);
+    expect(bytes.map((b) => b.data.sampleIndex)).toEqual([3]);
+    const messages = await store.samplePayloads(stream, 'MessagesTransferred', [1, 3]);
+    expect(messages.map((m) => [m.data.sampleIndex, m.data.messages.length])).toEqual([[1, 1]]);
   });
 });

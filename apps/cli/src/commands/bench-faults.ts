@@ -313,29 +313,32 @@ async function runFaultSuite(flags: FaultSuiteFlags): Promise<FaultSuiteResult> 
   }
 }
 
-/** What identifies one fact of one sample: the same key twice is the same fact logged twice. */
-function factKey(e: StoredEvent): string | null {
+/**
+ * What identifies each fact an event records about one sample: the same key twice is the same fact logged twice.
+ * A stage's sections are one fact each, so a sample run again with other devices answering still shows its repeats.
+ */
+function factKeys(e: StoredEvent): string[] {
   const d = e.data as unknown as Record<string, unknown>;
   switch (e.type) {
     case 'SessionStarted':
     case 'SessionCompleted':
-      return e.type;
+      return [e.type];
     case 'SampleStarted':
-      return `${e.type}|${d.sampleIndex}`;
+      return [`${e.type}|${d.sampleIndex}`];
     case 'SectionEvaluated':
     case 'SectionsEvaluated': {
       const x = sampleSections(e) as SampleSections;
-      return `${e.type}|${x.sampleIndex}|${x.sections.map((s) => `${s.tier}:${s.node}:${s.shadow}`).join(',')}`;
+      return x.sections.map((s) => `section|${x.sampleIndex}|${s.tier}|${s.node}|${s.shadow}`);
     }
     case 'ExitDecided':
-      return `${e.type}|${d.sampleIndex}|${d.tier}|${d.shadow}`;
+      return [`${e.type}|${d.sampleIndex}|${d.tier}|${d.shadow}`];
     case 'MessagesTransferred':
-      return `${e.type}|${d.sampleIndex}`;
+      return [`${e.type}|${d.sampleIndex}`];
     case 'DeviceMissed':
-      return `${e.type}|${d.sampleIndex}|${d.deviceId}|${d.stage}`;
+      return [`${e.type}|${d.sampleIndex}|${d.deviceId}|${d.stage}`];
     default:
       // SessionDevicesAbsent may be logged at each (re)start; SessionAborted ends the log.
-      return null;
+      return [];
   }
 }
 
@@ -348,11 +351,9 @@ function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: nu
   const exits = new Map<number, number>();
   const missedByReason: Record<string, number> = {};
   for (const e of events) {
-    const key = factKey(e);
-    if (key !== null) {
-      if (seen.has(key)) duplicateEvents++;
-      seen.add(key);
-    }
+    const keys = factKeys(e);
+    if (keys.some((k) => seen.has(k))) duplicateEvents++;
+    for (const k of keys) seen.add(k);
     if (e.type === 'SampleStarted') samples.add(e.data.sampleIndex);
     if (e.type === 'ExitDecided' && !e.data.shadow && e.data.exited) exits.set(e.data.sampleIndex, (exits.get(e.data.sampleIndex) ?? 0) + 1);
     if (e.type === 'DeviceMissed') missedByReason[e.data.reason] = (missedByReason[e.data.reason] ?? 0) + 1;

@@ -203,8 +203,8 @@ export async function streamWindowEvents(id: string, window: { from?: string; to
 }
 
 /**
- * At most this many events of a stream are read for one window of its samples (only the window's are kept): about
- * an hour of a six-camera stream at 2 samples/s after the window began.
+ * At most this many events of a stream are read for one window of its samples (only the window's are kept): four
+ * hours or so of a six-camera stream at 2 samples/s (about six events a sample) after the window began.
  */
 export const STREAM_SAMPLES_READ_CAP = 200_000;
 

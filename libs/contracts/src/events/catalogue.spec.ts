@@ -11,6 +11,7 @@ describe('event catalogue', () => {
       'SessionStarted',
       'SampleStarted',
       'SectionEvaluated',
+      'SectionsEvaluated',
       'ExitDecided',
       'BytesTransferred',
       'MessagesTransferred',

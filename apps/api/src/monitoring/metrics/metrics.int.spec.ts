@@ -1,4 +1,4 @@
-import { streamIds, type MetricSeries, type NewEvent } from '@ddnn/contracts';
+import { streamIds, type LinkMessage, type MetricSeries, type NewEvent, type SectionOutput } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { Database } from '../../database/database';
 import { call, startTestApi, type TestApi } from '../../../test/devices/test-app';
@@ -27,6 +27,8 @@ function runEvents(runId: string, samples: number, labelled: boolean, dev1Broken
     if (easy) localExits++;
     else if (right) cloudCorrect++;
     const out: NewEvent[] = [{ type: 'SampleStarted', data: { sessionId: runId, sampleIndex: i, sampleId: `x${i}`, label: labelled ? label : null } }];
+    const sections: SectionOutput[] = [];
+    const messages: LinkMessage[] = [];
     for (const [d, deviceId] of ['dev0', 'dev1', 'dev2'].entries()) {
       if (deviceId === 'dev1' && i % 5 === 0) {
         out.push({ type: 'DeviceMissed', data: { sessionId: runId, sampleIndex: i, deviceId, view: d, stage: 'scores', deadlineMs: 100, reason: 'timeout' } });
@@ -39,16 +41,19 @@ function runEvents(runId: string, samples: number, labelled: boolean, dev1Broken
       const p = [0.1, 0.1, 0.1];
       // A broken dev1 (a camera gone bad) votes a class the fused decision never is.
       p[d !== 1 ? prediction : dev1Broken ? (prediction + 1) % 3 : label] = 0.8;
-      out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'device', node: deviceId, view: d, probabilities: p, entropy: 0.5, latencyMs: 10 + d * 10, shadow: false } });
-      out.push({ type: 'BytesTransferred', data: { sessionId: runId, sampleIndex: i, from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false } });
+      sections.push({ tier: 'device', node: deviceId, view: d, probabilities: p, entropy: 0.5, latencyMs: 10 + d * 10, shadow: false });
+      messages.push({ from: deviceId, to: 'local', kind: 'scores', bytes: 12, shadow: false });
     }
     const probs = (conf: number) => [0, 1, 2].map((c) => (c === prediction ? conf : (1 - conf) / 2));
-    out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'local', node: 'local', probabilities: probs(easy ? 0.93 : 0.6), entropy: easy ? 0.3 : 0.9, latencyMs: 0, shadow: false } });
+    // As the engine logs a sample: the devices' and the local sections in one event, then the local exit.
+    sections.push({ tier: 'local', node: 'local', probabilities: probs(easy ? 0.93 : 0.6), entropy: easy ? 0.3 : 0.9, latencyMs: 0, shadow: false });
+    out.push({ type: 'SectionsEvaluated', data: { sessionId: runId, sampleIndex: i, sections } });
     out.push({ type: 'ExitDecided', data: { sessionId: runId, sampleIndex: i, tier: 'local', eta: easy ? 0.3 : 0.9, threshold: 0.8, policy: 'entropy', exited: easy, prediction, label: labelled ? label : null, shadow: false } });
     if (!easy) {
-      out.push({ type: 'SectionEvaluated', data: { sessionId: runId, sampleIndex: i, tier: 'cloud', node: 'cloud', probabilities: probs(0.75), entropy: 0.6, latencyMs: 0, shadow: false } });
+      out.push({ type: 'SectionsEvaluated', data: { sessionId: runId, sampleIndex: i, sections: [{ tier: 'cloud', node: 'cloud', probabilities: probs(0.75), entropy: 0.6, latencyMs: 0, shadow: false }] } });
       out.push({ type: 'ExitDecided', data: { sessionId: runId, sampleIndex: i, tier: 'cloud', eta: 0.6, threshold: null, policy: 'entropy', exited: true, prediction, label: labelled ? label : null, shadow: false } });
     }
+    out.push({ type: 'MessagesTransferred', data: { sessionId: runId, sampleIndex: i, messages } });
     events.push(out);
   }
   return { events, correct, localExits, cloudCorrect, dev1Agreement: dev1Agreed / dev1Answered };
