@@ -94,7 +94,7 @@ export function registerBenchStreamCommand(program: Command): void {
   benchGroup(program)
     .command('stream')
     .description(
-      'The highest rate a six-device simulated stream holds for --seconds with p99 decision lag under --lag-ms (every event persisted), vs the model-only inference rate',
+      'The highest rate a six-device simulated stream holds for --seconds with p99 decision lag under --lag-ms (every event persisted; each rate on an API and database of its own), vs the model-only inference rate',
     )
     .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
     .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
