@@ -18,9 +18,13 @@ export class SessionSummaryShape1764748800000 implements MigrationInterface {
   }
 }
 
-/** Clears both projection tables and rewinds their subscriber, so the next node to run it replays the log. */
+/**
+ * Clears the projections' tables and rewinds their subscriber, so the next node to run it replays the log.
+ * device_run_counts (1766300000000) is younger than the migrations that first called this: cleared when it exists.
+ */
 export async function rewindProjections(q: QueryRunner): Promise<void> {
   await q.query(`DELETE FROM session_summaries`);
   await q.query(`DELETE FROM device_statuses`);
+  await q.query(`DO $$ BEGIN IF to_regclass('device_run_counts') IS NOT NULL THEN DELETE FROM device_run_counts; END IF; END $$`);
   await q.query(`UPDATE subscription_checkpoints SET checkpoint = '0:0', updated_at = now() WHERE name = 'projections'`);
 }

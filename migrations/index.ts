@@ -25,6 +25,7 @@ import { StreamLogOrderIndex1765900000000 } from './1765900000000-stream-log-ord
 import { StreamFences1766000000000 } from './1766000000000-stream-fences';
 import { MetricRollupSampleAges1766100000000 } from './1766100000000-metric-rollup-sample-ages';
 import { SectionsEvaluatedSampleIndex1766200000000 } from './1766200000000-sections-evaluated-sample-index';
+import { DeviceRunCounts1766300000000 } from './1766300000000-device-run-counts';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -56,4 +57,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   StreamFences1766000000000,
   MetricRollupSampleAges1766100000000,
   SectionsEvaluatedSampleIndex1766200000000,
+  DeviceRunCounts1766300000000,
 ];

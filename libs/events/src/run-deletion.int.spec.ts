@@ -9,13 +9,13 @@ import { EventStore } from './event-store';
 import { DAY_MS, ensureStreamPartitions } from './partitions';
 import { inTransaction } from './pool';
 import { applyRollup, METRICS_ROLLUP_SUBSCRIBER, metricsRollupSubscription } from './projections/metrics-rollup';
-import { applyProjections, PROJECTIONS_SUBSCRIBER, projectionsSubscription } from './projections/projections';
+import { applyProjections, listDeviceStatuses, PROJECTIONS_SUBSCRIBER, projectionsSubscription, rebuildProjections } from './projections/projections';
 import { deleteRunLog, findRunDeletion, trimRunLog } from './run-deletion';
 import { Subscription } from './subscription';
 
 /** A research session's whole log (start, samples, end) under `runId`, appended in one go. */
-async function logSession(store: EventStore, runId: string, samples = 12): Promise<number> {
-  const s = simulatedSession(runId, 2, samples);
+async function logSession(store: EventStore, runId: string, samples = 12, devicePrefix?: string): Promise<number> {
+  const s = simulatedSession(runId, 2, samples, { devicePrefix });
   const events = [s.start, ...s.perSample.flat(), s.end];
   await store.appendToStream(streamIds.session(runId), events);
   return events.length;
@@ -109,6 +109,49 @@ describe('a subscriber that folds a deleted run from its process’s tail of the
     expect(await count(pool, 'SELECT count(*) AS n FROM metric_rollup_samples WHERE run_id = $1', [run])).toBe(0);
     expect(await summaries(pool, other)).toBe(1);
     expect(await cells(pool, other)).toBeGreaterThan(0);
+  });
+});
+
+describe('a deleted run’s share of its devices’ counters (real Postgres)', () => {
+  const env = migratedStore();
+
+  it('is taken back at RunDeleted, leaving what a rebuild from the log gives; the other runs’ shares stay', async () => {
+    const { pool, store } = env;
+    const [kept, deleted] = [randomUUID(), randomUUID()];
+    // Both runs on the same two cameras, with misses (the fixture misses every seventh answer of a device).
+    await logSession(store, kept, 12, 'cam');
+    await logSession(store, deleted, 30, 'cam');
+    await waitUntilReadable(pool);
+    const live = projectionsSubscription(store, { listen: false });
+    await live.catchUp();
+    const counters = async () =>
+      Object.fromEntries((await listDeviceStatuses(pool)).map((d) => [d.deviceId, { answered: d.answered, missed: d.missed, connects: d.connects }]));
+    const shares = async () =>
+      (await pool.query<{ run_id: string; device_id: string; answered: string; missed: string }>('SELECT * FROM device_run_counts ORDER BY run_id, device_id')).rows.map(
+        (r) => [r.run_id, r.device_id, Number(r.answered), Number(r.missed)],
+      );
+    const keptOnly = simulatedSession(kept, 2, 12, { devicePrefix: 'cam' }).truth;
+    const both = simulatedSession(deleted, 2, 30, { devicePrefix: 'cam' }).truth;
+    expect(await counters()).toEqual({
+      'cam-dev0': { answered: keptOnly.answeredByDevice['cam-dev0'] + both.answeredByDevice['cam-dev0'], missed: keptOnly.missedByDevice['cam-dev0'] + both.missedByDevice['cam-dev0'], connects: 0 },
+      'cam-dev1': { answered: keptOnly.answeredByDevice['cam-dev1'] + both.answeredByDevice['cam-dev1'], missed: keptOnly.missedByDevice['cam-dev1'] + both.missedByDevice['cam-dev1'], connects: 0 },
+    });
+    expect(both.missedByDevice['cam-dev0']).toBeGreaterThan(0);
+
+    await inTransaction(pool, (tx) => deleteRunLog(store, tx, sessionRun(deleted)));
+    await waitUntilReadable(pool);
+    await live.catchUp();
+    const after = await counters();
+    expect(after).toEqual({
+      'cam-dev0': { answered: keptOnly.answeredByDevice['cam-dev0'], missed: keptOnly.missedByDevice['cam-dev0'], connects: 0 },
+      'cam-dev1': { answered: keptOnly.answeredByDevice['cam-dev1'], missed: keptOnly.missedByDevice['cam-dev1'], connects: 0 },
+    });
+    const liveShares = await shares();
+    expect(liveShares.map(([run]) => run)).toEqual([kept, kept]);
+
+    await rebuildProjections(store);
+    expect(await counters()).toEqual(after);
+    expect(await shares()).toEqual(liveShares);
   });
 });
 

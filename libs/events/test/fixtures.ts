@@ -39,9 +39,9 @@ export function simulatedSession(
   sessionId: string,
   devices: number,
   samples: number,
-  opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean } = {},
+  opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean; /** Devices' ids (`<prefix>-dev<k>`; the session's id by default): runs that share devices. */ devicePrefix?: string } = {},
 ): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
-  const ids = Array.from({ length: devices }, (_, d) => `${sessionId}-dev${d}`);
+  const ids = Array.from({ length: devices }, (_, d) => `${opts.devicePrefix ?? sessionId}-dev${d}`);
   const truth: SimulatedSessionTruth = {
     samples,
     answered: 0,

@@ -1,7 +1,15 @@
 import { sampleSections, type DeviceStatus, type SectionOutput, type StoredEvent } from '@ddnn/contracts';
+import { sessionOf } from './session-summary';
 
 /** A live device section: what a device's `answered` counts. */
 const answeredLive = (x: SectionOutput): boolean => x.tier === 'device' && !x.shadow;
+
+/** The sections `deviceId` answered live in a SectionEvaluated or SectionsEvaluated event (0 for other events). */
+function answeredIn(event: StoredEvent, deviceId: string): number {
+  let mine = 0;
+  for (const x of sampleSections(event)?.sections ?? []) if (answeredLive(x) && x.node === deviceId) mine += 1;
+  return mine;
+}
 
 /** The devices an event concerns for the device-status projection (none for most events). */
 export function devicesOf(event: StoredEvent): readonly string[] {
@@ -15,7 +23,8 @@ export function devicesOf(event: StoredEvent): readonly string[] {
       return [event.data.deviceId];
     case 'SectionEvaluated':
     case 'SectionsEvaluated':
-      return (sampleSections(event)?.sections ?? []).filter(answeredLive).map((x) => x.node);
+      // Once each: a device's every live section in the event is folded from one visit (answeredIn).
+      return [...new Set((sampleSections(event)?.sections ?? []).filter(answeredLive).map((x) => x.node))];
     default:
       return [];
   }
@@ -96,8 +105,7 @@ function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
     case 'SectionEvaluated':
     case 'SectionsEvaluated': {
       // A sample's sections of every device are one event: this device's are the ones it answered live.
-      let mine = 0;
-      for (const x of sampleSections(event)?.sections ?? []) if (answeredLive(x) && x.node === s.deviceId) mine += 1;
+      const mine = answeredIn(event, s.deviceId);
       if (mine === 0) break;
       s.answered += mine;
       s.lastActivityAt = at;
@@ -110,4 +118,39 @@ function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
     default:
       break;
   }
+}
+
+/** A device's `answered` and `missed` counted from one run's events. */
+export interface DeviceRunTally {
+  deviceId: string;
+  runId: string;
+  answered: number;
+  missed: number;
+}
+
+/**
+ * What a batch adds to each device's counters, by run (key `deviceId` NUL `runId`): the share of `answered` and
+ * `missed` that deleting the run takes back (foldDeviceEvents counts the same events into the lifetime totals).
+ */
+export function deviceRunTallies(events: readonly StoredEvent[]): Map<string, DeviceRunTally> {
+  const tallies = new Map<string, DeviceRunTally>();
+  const tally = (deviceId: string, runId: string): DeviceRunTally => {
+    const key = `${deviceId}\u0000${runId}`;
+    let t = tallies.get(key);
+    if (!t) tallies.set(key, (t = { deviceId, runId, answered: 0, missed: 0 }));
+    return t;
+  };
+  for (const e of events) {
+    if (e.type !== 'SectionEvaluated' && e.type !== 'SectionsEvaluated' && e.type !== 'DeviceMissed') continue;
+    const runId = sessionOf(e);
+    if (runId === null) continue;
+    if (e.type === 'DeviceMissed') tally(e.data.deviceId, runId).missed += 1;
+    else for (const d of devicesOf(e)) tally(d, runId).answered += answeredIn(e, d);
+  }
+  return tallies;
+}
+
+/** A device's status without a deleted run's share of its counters (pure). */
+export function withoutRunShare(prev: DeviceStatus, share: Pick<DeviceRunTally, 'answered' | 'missed'>): DeviceStatus {
+  return { ...prev, answered: Math.max(0, prev.answered - share.answered), missed: Math.max(0, prev.missed - share.missed) };
 }

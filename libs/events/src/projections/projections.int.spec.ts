@@ -32,6 +32,7 @@ describe('projections (Postgres)', () => {
   const snapshot = async () => ({
     sessions: (await pool.query('SELECT session_id, status, summary FROM session_summaries ORDER BY session_id')).rows,
     devices: (await pool.query('SELECT device_id, connectivity, status FROM device_statuses ORDER BY device_id')).rows,
+    runCounts: (await pool.query('SELECT run_id, device_id, answered, missed FROM device_run_counts ORDER BY run_id, device_id')).rows,
   });
 
   it('keeps session summaries and device status current while sessions run, and a rebuild equals the live result', async () => {
@@ -182,5 +183,21 @@ describe('projections (Postgres)', () => {
     await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
     expect(await snapshot()).toEqual(current);
     expect((await getDeviceStatus(pool, 's1-dev1'))?.disconnects).toBe(1);
+  });
+
+  it('the device-run-counts migration fills each run’s share of its devices’ counters from the log', async () => {
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    const current = await snapshot();
+    expect(current.runCounts.length).toBeGreaterThan(0);
+    const RunCounts = migrations.find((m) => m.name === 'DeviceRunCounts1766300000000');
+    if (!RunCounts) throw new Error('the device-run-counts migration is not registered');
+    const runner = { query: (sql: string) => pool.query(sql) } as unknown as QueryRunner;
+    // As a database from before it (no table), then upgraded.
+    await new RunCounts().down(runner);
+    expect((await pool.query(`SELECT to_regclass('device_run_counts') AS t`)).rows[0].t).toBeNull();
+    await new RunCounts().up(runner);
+    expect((await snapshot()).runCounts).toEqual([]);
+    await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
+    expect(await snapshot()).toEqual(current);
   });
 });

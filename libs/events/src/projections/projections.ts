@@ -4,7 +4,7 @@ import { compareCheckpoints, START_CHECKPOINT } from '../checkpoint';
 import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
 import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
-import { devicesOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { deviceRunTallies, devicesOf, emptyDeviceStatus, foldDeviceEvents, withoutRunShare } from './device-status';
 import { applyWithRunDeletions } from './run-deletions';
 import { sessionOf } from './session-summary';
 
@@ -57,22 +57,53 @@ const WRITE_ROWS = `WITH s AS (
     SELECT x.id, x.connectivity, x.status, now() FROM unnest($4::text[], $5::text[], $6::jsonb[]) AS x(id, connectivity, status)
     ON CONFLICT (device_id) DO UPDATE SET connectivity = excluded.connectivity, status = excluded.status, updated_at = now()
     RETURNING 1
-  ) SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM d) AS n`;
+  ), r AS (
+    INSERT INTO device_run_counts (run_id, device_id, answered, missed)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[])
+    ON CONFLICT (run_id, device_id) DO UPDATE
+      SET answered = device_run_counts.answered + excluded.answered, missed = device_run_counts.missed + excluded.missed
+    RETURNING 1
+  ) SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM d) + (SELECT count(*) FROM r) AS n`;
 
 /**
- * Applies one batch of the log to the session_summaries and device_statuses tables, inside `tx` (which holds
- * the projections' checkpoint row lock): reads the rows the batch touches that `rows` does not hold (one round
- * trip), writes them back (one round trip). A RunDeleted drops its run's summary (see applyWithRunDeletions).
+ * Applies one batch of the log to the session_summaries and device_statuses tables (and each device's counts by
+ * run, device_run_counts), inside `tx` (which holds the projections' checkpoint row lock): reads the rows the batch
+ * touches that `rows` does not hold (one round trip), writes them back (one round trip). A RunDeleted drops its
+ * run's summary and takes its share back from its devices' counters (see applyWithRunDeletions).
  */
 export function applyProjections(events: StoredEvent[], tx: Queryable, rows = new ProjectionRows()): Promise<void> {
   return applyWithRunDeletions(
     events,
     (part) => foldIntoTables(part, tx, rows),
-    (runId) => {
+    async (runId) => {
       rows.sessions.delete(runId);
-      return deleteSessionSummary(tx, runId);
+      await deleteSessionSummary(tx, runId);
+      await takeBackRunCounts(tx, runId, rows);
     },
   );
+}
+
+/**
+ * A deleted run's share of its devices' `answered` and `missed`: subtracted from their statuses and its rows
+ * dropped. A rebuild from the log, which no longer holds the run's events, never counted it and finds no rows.
+ */
+async function takeBackRunCounts(tx: Queryable, runId: string, rows: ProjectionRows): Promise<void> {
+  const { rows: shares } = await tx.query<{ device_id: string; answered: string; missed: string; status: DeviceStatus | null }>(
+    `WITH gone AS (DELETE FROM device_run_counts WHERE run_id = $1 RETURNING device_id, answered, missed)
+     SELECT g.device_id, g.answered, g.missed, s.status FROM gone g LEFT JOIN device_statuses s ON s.device_id = g.device_id`,
+    [runId],
+  );
+  const next = shares.flatMap((r) => {
+    const prev = rows.devices.get(r.device_id) ?? r.status;
+    return prev ? [withoutRunShare(prev, { answered: Number(r.answered), missed: Number(r.missed) })] : [];
+  });
+  if (!next.length) return;
+  await tx.query(
+    `UPDATE device_statuses d SET connectivity = x.connectivity, status = x.status, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, connectivity, status) WHERE d.device_id = x.id`,
+    [next.map((d) => d.deviceId), next.map((d) => d.connectivity), next.map((d) => JSON.stringify(d))],
+  );
+  for (const d of next) if (rows.devices.has(d.deviceId)) rows.devices.set(d.deviceId, d);
 }
 
 /** A run's summary row: gone with the run (run-deletion.ts, and the projections at its RunDeleted). */
@@ -109,6 +140,7 @@ async function foldIntoTables(events: StoredEvent[], tx: Queryable, rows: Projec
   }
   const s = [...nextSessions];
   const d = [...nextDevices];
+  const r = [...deviceRunTallies(events).values()];
   await tx.query(WRITE_ROWS, [
     s.map(([id]) => id),
     s.map(([, x]) => x.status),
@@ -116,6 +148,10 @@ async function foldIntoTables(events: StoredEvent[], tx: Queryable, rows: Projec
     d.map(([id]) => id),
     d.map(([, x]) => x.connectivity),
     d.map(([, x]) => JSON.stringify(x)),
+    r.map((x) => x.runId),
+    r.map((x) => x.deviceId),
+    r.map((x) => x.answered),
+    r.map((x) => x.missed),
   ]);
   rows.wrote(events[events.length - 1].checkpoint, nextSessions, nextDevices);
 }
@@ -162,6 +198,7 @@ export async function rebuildProjections(store: EventStore, timeoutMs = 600_000)
     await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [PROJECTIONS_SUBSCRIBER]);
     await client.query('DELETE FROM session_summaries');
     await client.query('DELETE FROM device_statuses');
+    await client.query('DELETE FROM device_run_counts');
     await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
       PROJECTIONS_SUBSCRIBER,
       START_CHECKPOINT,
