@@ -26,6 +26,7 @@ import { StreamFences1766000000000 } from './1766000000000-stream-fences';
 import { MetricRollupSampleAges1766100000000 } from './1766100000000-metric-rollup-sample-ages';
 import { SectionsEvaluatedSampleIndex1766200000000 } from './1766200000000-sections-evaluated-sample-index';
 import { DeviceRunCounts1766300000000 } from './1766300000000-device-run-counts';
+import { RunDeletionRequests1766300000001 } from './1766300000001-run-deletion-requests';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -58,4 +59,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   MetricRollupSampleAges1766100000000,
   SectionsEvaluatedSampleIndex1766200000000,
   DeviceRunCounts1766300000000,
+  RunDeletionRequests1766300000001,
 ];

@@ -39,6 +39,10 @@ const schema = z.object({
   DDNN_STREAM_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   DDNN_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   DDNN_STREAM_PARTITION_DAYS_AHEAD: z.coerce.number().int().min(1).max(60).default(3),
+  // Deleting a run (apps/api/src/sessions/run-deletion.service.ts): how long DELETE waits for it before answering
+  // 202 and going on in the background, and how often a node looks for deletions whose node died, to resume them.
+  DDNN_RUN_DELETION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  DDNN_RUN_DELETION_RESUME_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   DDNN_DEMO: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')

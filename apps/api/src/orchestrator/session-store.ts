@@ -24,6 +24,7 @@ interface SessionRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  deletion_requested_at: Date | null;
 }
 
 /** A run row (session or stream) as the engine needs it. */
@@ -215,6 +216,7 @@ function toView(r: SessionRow): SessionView {
     createdAt: r.created_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,
     finishedAt: r.finished_at?.toISOString() ?? null,
+    deletingSince: r.deletion_requested_at?.toISOString() ?? null,
     stats: r.stats,
     summary: null,
   };
@@ -245,6 +247,7 @@ function toStreamView(r: SessionRow, captureToleranceMs: number): StreamView {
     createdAt: r.created_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,
     finishedAt: r.finished_at?.toISOString() ?? null,
+    deletingSince: r.deletion_requested_at?.toISOString() ?? null,
     stats: r.stats,
     summary: null,
   };

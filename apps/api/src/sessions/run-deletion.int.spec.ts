@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { streamIds, type AlertRuleView, type AlertView, type MetricName, type MetricSubject, type NewEvent, type RunKind, type SessionStatus } from '@ddnn/contracts';
+import { streamIds, type AlertRuleView, type AlertView, type MetricName, type MetricSubject, type NewEvent, type RunKind, type SessionStatus, type SessionView } from '@ddnn/contracts';
 import { DAY_MS, ensureStreamPartitions, metricsRollupLag, newEventId, projectionsLag, subscriptionLag } from '@ddnn/events';
 import { waitFor } from '@ddnn/testing';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
@@ -8,7 +8,9 @@ import { AlertEvaluator } from '../monitoring/alerts/alert-evaluator';
 import { METRIC_READER, type MetricReader } from '../monitoring/alerts/metric-reader';
 import { CLUSTER_TOTALS_SUBSCRIPTION } from '../monitoring/prometheus/cluster-totals.runner';
 import { SessionLock } from '../orchestrator/advisory-lock';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RunDeletionRepository } from './run-deletion.repository';
+import { RunDeletionService } from './run-deletion.service';
 
 const ADMIN = 'test-operator-token-0123456789';
 
@@ -19,6 +21,11 @@ function sample(runId: string, i: number, at: number): NewEvent[] {
   const base = { sessionId: runId, sampleIndex: i };
   return [
     { type: 'SampleStarted', eventId: newEventId(at), data: { ...base, sampleId: `s${i}`, label: i % 2 } },
+    {
+      type: 'SectionsEvaluated',
+      eventId: newEventId(at),
+      data: { ...base, sections: [{ tier: 'device', node: 'd0', view: 0, probabilities: [0.6, 0.4], entropy: 0.97, latencyMs: 1, shadow: false }] },
+    },
     { type: 'ExitDecided', eventId: newEventId(at), data: { ...base, tier: 'local', eta: 0.4, threshold: 0.5, policy: 'entropy', exited: true, prediction: i % 2, label: i % 2, shadow: false } },
   ] as NewEvent[];
 }
@@ -83,7 +90,7 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
     await settled();
     const before = await rowsNaming(run);
     const otherBefore = (await rowsNaming(other)).naming;
-    for (const t of ['events_kept', 'streams', 'sessions', 'session_runs', 'session_summaries', 'metric_rollups']) expect(before.naming[t]).toBeGreaterThan(0);
+    for (const t of ['events_kept', 'streams', 'sessions', 'session_runs', 'session_summaries', 'metric_rollups', 'device_run_counts']) expect(before.naming[t]).toBeGreaterThan(0);
 
     expect((await call(api, 'DELETE', `/sessions/${run}`, ADMIN)).status).toBe(204);
     await settled();
@@ -91,7 +98,7 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
     // Only the record of the deletion names it now.
     expect(after.naming).toEqual({ events_kept: 1 });
     const [recorded] = await api.sql<{ data: unknown; stream_id: string }>(`SELECT stream_id, data FROM events WHERE type = 'RunDeleted'`);
-    expect(recorded).toEqual({ stream_id: 'runs', data: { runId: run, kind: 'session', status: 'completed', modelId: 'm1', name: `run ${run.slice(0, 4)}`, events: 6 } });
+    expect(recorded).toEqual({ stream_id: 'runs', data: { runId: run, kind: 'session', status: 'completed', modelId: 'm1', name: `run ${run.slice(0, 4)}`, events: 9 } });
     // Every table lost exactly the run's rows and gained the record (and the `runs` stream's row).
     const expected = Object.fromEntries(Object.entries(before.all).map(([t, n]) => [t, n - (before.naming[t] ?? 0) + (t === 'events_kept' || t === 'streams' ? 1 : 0)]));
     expect(after.all).toEqual(expected);
@@ -213,5 +220,52 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
     expect((await call(api, 'DELETE', `/streams/${randomUUID()}`, ADMIN)).status).toBe(404);
     expect((await call(api, 'DELETE', '/sessions/not-a-uuid', ADMIN)).status).toBe(400);
     expect((await call(api, 'DELETE', `/sessions/${randomUUID()}`)).status).toBe(401);
+  });
+
+  it('answers 202 for a deletion that outlasts DDNN_RUN_DELETION_WAIT_MS and finishes it in the background', async () => {
+    const config = api.app.get<AppConfig>(APP_CONFIG, { strict: false });
+    const wait = config.DDNN_RUN_DELETION_WAIT_MS;
+    config.DDNN_RUN_DELETION_WAIT_MS = 0;
+    try {
+      const now = Date.now();
+      // More events than a chunk of the trim: most of the log goes ahead of the last transaction.
+      const run = await seedRun('stream', 'stopped', Array.from({ length: 2000 }, (_, i) => now + i));
+      expect((await call(api, 'DELETE', `/streams/${run}`, ADMIN)).status).toBe(202);
+      await waitFor('the deletion to finish', async () => (await call(api, 'GET', `/streams/${run}`, ADMIN)).status === 404, 30_000, 50);
+      const recorded = await api.sql<{ events: number }>(`SELECT (data->>'events')::int AS events FROM events WHERE type = 'RunDeleted' AND data->>'runId' = $1`, [run]);
+      expect(recorded).toEqual([{ events: 6000 }]);
+      expect(await api.sql(`SELECT 1 FROM events WHERE stream_id = $1`, [streamIds.stream(run)])).toHaveLength(0);
+      expect((await call(api, 'DELETE', `/streams/${run}`, ADMIN)).status).toBe(204);
+    } finally {
+      config.DDNN_RUN_DELETION_WAIT_MS = wait;
+    }
+  });
+
+  it('answers 202 while another node deletes the run, and resumes a deletion whose node died', async () => {
+    const service = api.app.get(RunDeletionService);
+    const run = await seedRun('session', 'completed', [Date.now(), Date.now() + 1]);
+    // Another node is at it: it asked for the deletion and holds the run's lock while it trims the log.
+    await api.sql('UPDATE sessions SET deletion_requested_at = now() WHERE id = $1', [run]);
+    const other = await SessionLock.tryAcquire(api.db.url, run);
+    if (!other) throw new Error(`the lock of ${run} is taken`);
+    try {
+      expect((await call(api, 'DELETE', `/sessions/${run}`, ADMIN)).status).toBe(202);
+      const view = await call<SessionView>(api, 'GET', `/sessions/${run}`, ADMIN);
+      expect(view.status).toBe(200);
+      expect(Date.parse(view.body.deletingSince ?? '')).toBeGreaterThan(Date.now() - 60_000);
+      expect(view.body.status).toBe('completed');
+      // This node leaves it to the one holding the lock.
+      await service.resume();
+      expect((await call(api, 'GET', `/sessions/${run}`, ADMIN)).status).toBe(200);
+    } finally {
+      // That node dies (its connection, and the lock with it, go).
+      await other.release();
+    }
+    await service.resume();
+    await waitFor('the deletion resumed here to finish', async () => (await call(api, 'GET', `/sessions/${run}`, ADMIN)).status === 404, 30_000, 50);
+    expect(await api.sql(`SELECT 1 FROM events WHERE type = 'RunDeleted' AND data->>'runId' = $1`, [run])).toHaveLength(1);
+    // Views of runs not being deleted say so.
+    const kept = await seedRun('session', 'completed', [Date.now()]);
+    expect((await call<SessionView>(api, 'GET', `/sessions/${kept}`, ADMIN)).body.deletingSince).toBeNull();
   });
 });

@@ -28,6 +28,12 @@ export class RunViewDto {
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'When its deletion was asked for, while that goes on (DELETE answered 202); its log and summary are partly gone meanwhile',
+  })
+  deletingSince!: string | null;
   @ApiProperty({ nullable: true, type: Object, description: 'Time in model, transport and logging measured by the node that ran it' })
   stats!: Record<string, number> | null;
   @ApiProperty({

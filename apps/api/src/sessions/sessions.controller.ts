@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import type { SessionEventsPage, SessionList, SessionView } from '@ddnn/contracts';
 import { RunDeletionService } from './run-deletion.service';
@@ -72,13 +73,14 @@ export class SessionsController {
   @ApiOperation({
     summary: 'Delete a session',
     description:
-      'Deletes an ended session (completed, stopped or failed) with its whole log (session-<id>), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds.',
+      'Deletes an ended session (completed, stopped or failed) with its whole log (session-<id>), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds. A long log takes a while (a weeks-long stream, minutes): when the deletion is not done within DDNN_RUN_DELETION_WAIT_MS (5 s) the answer is 202 and it goes on (any node finishes it should this one stop); the session shows `deletingSince` until it is gone (404).',
   })
   @ApiNoContentResponse({ description: 'Deleted (or deleted before).' })
+  @ApiAcceptedResponse({ description: 'Being deleted: not done yet, it goes on (GET answers 404 once it is gone).' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'The session is queued or running: stop it first.' })
-  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    return this.deletion.delete('session', id);
+  async remove(@Param('id', new ParseUUIDPipe()) id: string, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if ((await this.deletion.delete('session', id)) === 'deleting') res.status(202);
   }
 
   @Get(':id/events')

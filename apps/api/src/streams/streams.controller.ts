@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseArrayPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseArrayPipe, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
@@ -12,6 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { MAX_LABELS_PER_REQUEST, type LabelStreamResponse, type SessionEventsPage, type StreamList, type StreamView } from '@ddnn/contracts';
+import type { Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { RunDeletionService } from '../sessions/run-deletion.service';
 import { ListRunsQuery } from '../sessions/run-request.dto';
@@ -73,13 +75,14 @@ export class StreamsController {
   @ApiOperation({
     summary: 'Delete a stream',
     description:
-      'Deletes an ended stream (stopped or failed) with its whole log (stream-<id>, in every day partition), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds.',
+      'Deletes an ended stream (stopped or failed) with its whole log (stream-<id>, in every day partition), its summary, its metric rollups and its name, tags and note; a RunDeleted event in the `runs` stream records it. Deleting it again succeeds. A long log takes a while (a weeks-long stream, minutes): when the deletion is not done within DDNN_RUN_DELETION_WAIT_MS (5 s) the answer is 202 and it goes on (any node finishes it should this one stop); the stream shows `deletingSince` until it is gone (404).',
   })
   @ApiNoContentResponse({ description: 'Deleted (or deleted before).' })
+  @ApiAcceptedResponse({ description: 'Being deleted: not done yet, it goes on (GET answers 404 once it is gone).' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'The stream is queued or running: stop it first.' })
-  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    return this.deletion.delete('stream', id);
+  async remove(@Param('id', new ParseUUIDPipe()) id: string, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if ((await this.deletion.delete('stream', id)) === 'deleting') res.status(202);
   }
 
   @Get(':id/events')

@@ -29,6 +29,7 @@ function session(id: string, accuracy: number | null, startedAt: string): Sessio
     createdAt: startedAt,
     startedAt,
     finishedAt: startedAt,
+    deletingSince: null,
     stats: null,
     summary:
       accuracy === null
@@ -67,5 +68,13 @@ describe('SessionTable', () => {
     expect(within(row).getByText('60.0%')).toBeTruthy();
     expect(within(row).getByText('120 B')).toBeTruthy();
     expect(within(row).getByText('entropy T=0.8')).toBeTruthy();
+    expect(within(row).getByText('completed')).toBeTruthy();
+  });
+
+  it('shows a run being deleted (its DELETE answered 202) as deleting, not by its end status', () => {
+    render(<SessionTable sessions={[{ ...rows[0], deletingSince: '2026-01-04T10:00:00Z' }]} />);
+    const [row] = screen.getAllByRole('row').slice(1);
+    expect(within(row).getByText('deleting').getAttribute('title')).toMatch(/^deletion asked for at .*; its log is partly gone$/);
+    expect(within(row).queryByText('completed')).toBeNull();
   });
 });

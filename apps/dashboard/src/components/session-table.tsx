@@ -106,7 +106,7 @@ export function SessionTable({ sessions, picked = [], onPick }: { sessions: Sess
                 </div>
               </td>
               <td>
-                <StatusBadge status={s.status} />
+                <StatusBadge status={s.status} deletingSince={s.deletingSince} />
               </td>
               <td>{livePolicyLabel(s.policy)}</td>
               <td className="num">

@@ -38,7 +38,7 @@ export function StreamsCard() {
                     </Link>
                   </td>
                   <td>
-                    <StatusBadge status={s.status} />
+                    <StatusBadge status={s.status} deletingSince={s.deletingSince} />
                   </td>
                   <td>{livePolicyLabel(s.policy)}</td>
                   <td className="num">{s.rate}/s</td>

@@ -43,7 +43,15 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-export function StatusBadge({ status }: { status: SessionStatus | string }) {
+/** A run's (or a job's) status; a run being deleted (`deletingSince`) shows that instead, since when in its title. */
+export function StatusBadge({ status, deletingSince }: { status: SessionStatus | string; deletingSince?: string | null }) {
+  if (deletingSince) {
+    return (
+      <span className="badge status-deleting" title={`deletion asked for at ${new Date(deletingSince).toLocaleString()}; its log is partly gone`}>
+        deleting
+      </span>
+    );
+  }
   return <span className={`badge status-${status}`}>{status}</span>;
 }
 

@@ -104,6 +104,11 @@ export function query(params: Record<string, string | number | boolean | undefin
 
 const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
 
+/** A run's DELETE: gone (204), or accepted and going on in the background (202: the run shows `deletingSince`). */
+async function deleteRun(path: string): Promise<'deleted' | 'deleting'> {
+  return (await send(path, { method: 'DELETE' })).status === 202 ? 'deleting' : 'deleted';
+}
+
 /** The REST endpoints the dashboard uses (apps/api, /api prefix). */
 export const api = {
   health: () => request<HealthResponse>('/api/health'),
@@ -136,15 +141,15 @@ export const api = {
   session: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}`),
   createSession: (body: CreateSessionRequest) => request<CreateSessionResponse>('/api/sessions', post(body)),
   stopSession: (id: string) => request<SessionView>(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
-  /** An ended session with its whole log (204; 409 while it is queued or running). */
-  deleteSession: (id: string) => request<void>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** An ended session with its whole log (204; 202 while a long log is still going; 409 while it is queued or running). */
+  deleteSession: (id: string) => deleteRun(`/api/sessions/${encodeURIComponent(id)}`),
   sessionEvents: (id: string, after: string | null, limit = 500) =>
     request<SessionEventsPage>(`/api/sessions/${encodeURIComponent(id)}/events${query({ after, limit })}`),
   streams: (q: StreamListQuery) => request<StreamList>(`/api/streams${query({ ...q })}`),
   stream: (id: string) => request<StreamView>(`/api/streams/${encodeURIComponent(id)}`),
   stopStream: (id: string) => request<StreamView>(`/api/streams/${encodeURIComponent(id)}/stop`, { method: 'POST' }),
-  /** A stopped or failed stream with its whole log (204; 409 while it is queued or running). */
-  deleteStream: (id: string) => request<void>(`/api/streams/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** A stopped or failed stream with its whole log (204; 202 while a long log is still going; 409 while it is queued or running). */
+  deleteStream: (id: string) => deleteRun(`/api/streams/${encodeURIComponent(id)}`),
   /** A page of a stream's log, optionally only the events logged in [from, to) (ISO instants). */
   streamEvents: (id: string, after: string | null, window: { from?: string; to?: string } = {}, limit = 1000) =>
     request<SessionEventsPage>(`/api/streams/${encodeURIComponent(id)}/events${query({ after, limit, ...window })}`),

@@ -18,7 +18,7 @@ function run(over: Partial<SessionView> = {}, outcome?: { accuracy: number; labe
     id: 's-1', name: 'baseline', tags: ['lab', 'a'], note: '', status: 'completed', modelId: 'default', dataset: 'synth', split: 'test',
     mode: 'production', policy: { kind: 'entropy', thresholds: { local: 0.8 } }, topology: { devices }, deadlineMs: 5000, rate: null, limit: 171,
     configuration: { limit: 171, rate: null, devices: devices.map((d) => ({ deviceId: d.deviceId, name: `cam-${d.view}`, simulated: true })), link: { latencyMs: 20, bandwidthKbps: 1000 }, failures: [] },
-    sampleCount: 171, samplesDone: 171, owner: null, demo: false, error: null, createdAt: '2026-12-05T10:00:00Z', startedAt: null, finishedAt: null, stats: null,
+    sampleCount: 171, samplesDone: 171, owner: null, demo: false, error: null, createdAt: '2026-12-05T10:00:00Z', startedAt: null, finishedAt: null, deletingSince: null, stats: null,
     summary,
     ...over,
   };

@@ -82,6 +82,11 @@ export interface RunView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * When an operator asked for the run's deletion, while it goes on (a long log is deleted a chunk at a time, after
+   * the request answered 202); null otherwise. Its log, summary and metrics are partly gone meanwhile.
+   */
+  deletingSince: string | null;
   /** What the node that ran it measured (null until it ends). */
   stats: SessionRunStats | null;
   /**

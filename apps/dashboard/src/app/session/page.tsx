@@ -83,7 +83,7 @@ function SessionDetail({ id }: { id: string }) {
         <div className="grow">
           <h1>
             {session.name ? <span data-testid="session-name">{session.name}</span> : <>Session <span className="mono">{id.slice(0, 8)}</span></>}{' '}
-            <StatusBadge status={session.status} />{' '}
+            <StatusBadge status={session.status} deletingSince={session.deletingSince} />{' '}
             {running ? <LiveIndicator state={feed.state} detail={feed.detail} /> : null}
           </h1>
           <p>
@@ -112,10 +112,16 @@ function SessionDetail({ id }: { id: string }) {
             Topology
           </button>
         </Link>
-        {!running && <DeleteRunButton kind="session" id={id} label={session.name ? `the session "${session.name}"` : 'this session'} onError={setDeleteError} />}
+        {!running && !session.deletingSince && <DeleteRunButton kind="session" id={id} label={session.name ? `the session "${session.name}"` : 'this session'} onError={setDeleteError} />}
       </div>
       {error && <ErrorNote error={error} what="the latest state" onRetry={refresh} />}
       {deleteError && <ErrorNote error={deleteError} action="delete" what="the session" />}
+      {session.deletingSince && (
+        <div className="note" data-testid="run-deleting">
+          Being deleted since {new Date(session.deletingSince).toLocaleString()}: its log, summary and metrics are going (a long log takes minutes), and
+          this session is gone once they are.
+        </div>
+      )}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
       <ProgressCard session={session} progress={progress} />
       <div className="stats">

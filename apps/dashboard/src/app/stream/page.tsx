@@ -139,7 +139,7 @@ function StreamDetail({ id }: { id: string }) {
       <div className="page-head">
         <div className="grow">
           <h1>
-            {view.name ? <span data-testid="stream-name">{view.name}</span> : <>Stream <span className="mono">{id.slice(0, 8)}</span></>} <StatusBadge status={view.status} />{' '}
+            {view.name ? <span data-testid="stream-name">{view.name}</span> : <>Stream <span className="mono">{id.slice(0, 8)}</span></>} <StatusBadge status={view.status} deletingSince={view.deletingSince} />{' '}
             {running && openEnded ? <LiveIndicator state={feed.state} detail={feed.detail} /> : null}
           </h1>
           <p>
@@ -152,10 +152,16 @@ function StreamDetail({ id }: { id: string }) {
             {stopping.busy ? 'Stopping…' : 'Stop'}
           </button>
         )}
-        {!running && <DeleteRunButton kind="stream" id={id} label={view.name ? `the stream "${view.name}"` : 'this stream'} onError={setDeleteError} />}
+        {!running && !view.deletingSince && <DeleteRunButton kind="stream" id={id} label={view.name ? `the stream "${view.name}"` : 'this stream'} onError={setDeleteError} />}
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}
       {deleteError && <ErrorNote error={deleteError} action="delete" what="the stream" />}
+      {view.deletingSince && (
+        <div className="note" data-testid="run-deleting">
+          Being deleted since {new Date(view.deletingSince).toLocaleString()}: its log, summary and metrics are going (a long log takes minutes), and
+          this stream is gone once they are.
+        </div>
+      )}
       {view.error && <div className="note error">The stream failed: {view.error}</div>}
       {polling && feed.state === 'stale' && (
         <p className="note" data-testid="live-fallback">

@@ -33,8 +33,8 @@ describe('DeleteRunButton', () => {
 
   it('deletes the run of its kind once confirmed, then goes back to the runs list', async () => {
     confirm.mockReturnValue(true);
-    deleteSession.mockResolvedValue(undefined);
-    deleteStream.mockResolvedValue(undefined);
+    deleteSession.mockResolvedValue('deleted');
+    deleteStream.mockResolvedValue('deleting');
     const { unmount } = render(<DeleteRunButton kind="session" id="s1" label="this session" onError={jest.fn()} />);
     await click();
     expect(deleteSession).toHaveBeenCalledWith('s1');
@@ -44,6 +44,8 @@ describe('DeleteRunButton', () => {
     await click();
     expect(deleteStream).toHaveBeenCalledWith('r2');
     expect(deleteSession).toHaveBeenCalledTimes(1);
+    // Still going (202, a long log): the list shows it as being deleted until it is gone.
+    expect(push).toHaveBeenCalledTimes(2);
   });
 
   it('hands a refusal to the page and stays, ready to try again', async () => {

@@ -7,7 +7,8 @@ import { asError } from '../../lib/errors';
 
 /**
  * "Delete run" on an ended run's page: asks first (the log goes for good), deletes the run, then goes back to the
- * runs list. A refusal (409: a node is still closing the run) goes to `onError`, for the page to show with its notes.
+ * runs list, done or still going (a long log: the list shows the run as `deleting` until it is gone). A refusal
+ * (409: a node is still closing the run) goes to `onError`, for the page to show with its notes.
  */
 export function DeleteRunButton({ kind, id, label, onError }: { kind: RunKind; id: string; label: string; onError: (e: Error | null) => void }) {
   const router = useRouter();
