@@ -19,7 +19,7 @@ import { CONFIDENCE_BINS, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, u
 import { Client, Pool } from 'pg';
 import { log } from '../log';
 import { median, round } from '../stats';
-import { serverUrl, withDatabase } from './bench-events';
+import { serverUrl, withDatabase } from './bench-database';
 
 export interface BenchMetricsFlags {
   days: number;
