@@ -4,12 +4,13 @@ import { waitFor } from '@ddnn/testing';
 import type { Pool, QueryResult } from 'pg';
 import { migratedStore, waitUntilReadable } from '../test/database';
 import { simulatedSession } from '../test/fixtures';
+import { START_CHECKPOINT as START } from './checkpoint';
 import { newEventId } from './event-id';
 import { EventStore } from './event-store';
 import { DAY_MS, ensureStreamPartitions } from './partitions';
 import { inTransaction } from './pool';
 import { applyRollup, METRICS_ROLLUP_SUBSCRIBER, metricsRollupSubscription } from './projections/metrics-rollup';
-import { applyProjections, listDeviceStatuses, PROJECTIONS_SUBSCRIBER, projectionsSubscription, rebuildProjections } from './projections/projections';
+import { applyProjections, listDeviceStatuses, ProjectionRows, PROJECTIONS_SUBSCRIBER, projectionsSubscription, rebuildProjections } from './projections/projections';
 import { deleteRunLog, findRunDeletion, trimRunLog } from './run-deletion';
 import { Subscription } from './subscription';
 
@@ -79,6 +80,13 @@ describe('deleting a run while a projection batch folds its events (real Postgre
     // the rows, at RunDeleted): the run has no rows, the other run keeps its own.
     expect(await rows(pool, run)).toBe(0);
     expect(await rows(pool, other)).toBeGreaterThan(0);
+    if (subscriber !== PROJECTIONS_SUBSCRIBER) return;
+    // The devices' counters: the batch in flight counted the run; the next batch, at RunDeleted, takes it back.
+    expect(await count(pool, 'SELECT count(*) AS n FROM device_run_counts WHERE run_id = $1', [run])).toBe(2);
+    await projectionsSubscription(new EventStore(pool), { listen: false }).catchUp();
+    expect(await count(pool, 'SELECT count(*) AS n FROM device_run_counts WHERE run_id = $1', [run])).toBe(0);
+    const devices = Object.fromEntries((await listDeviceStatuses(pool)).map((d) => [d.deviceId, d.answered + d.missed]));
+    expect([devices[`${run}-dev0`], devices[`${run}-dev1`], devices[`${other}-dev0`]]).toEqual([0, 0, 12]);
   });
 });
 
@@ -107,6 +115,11 @@ describe('a subscriber that folds a deleted run from its process’s tail of the
     expect(await summaries(pool, run)).toBe(0);
     expect(await cells(pool, run)).toBe(0);
     expect(await count(pool, 'SELECT count(*) AS n FROM metric_rollup_samples WHERE run_id = $1', [run])).toBe(0);
+    // Its devices' counters lost its share (they served only it), the other run's devices kept theirs.
+    expect(await count(pool, 'SELECT count(*) AS n FROM device_run_counts WHERE run_id = $1', [run])).toBe(0);
+    const devices = Object.fromEntries((await listDeviceStatuses(pool)).map((d) => [d.deviceId, d.answered + d.missed]));
+    expect(devices[`${run}-dev0`]).toBe(0);
+    expect(devices[`${other}-dev0`]).toBe(12);
     expect(await summaries(pool, other)).toBe(1);
     expect(await cells(pool, other)).toBeGreaterThan(0);
   });
@@ -152,6 +165,39 @@ describe('a deleted run’s share of its devices’ counters (real Postgres)', (
     await rebuildProjections(store);
     expect(await counters()).toEqual(after);
     expect(await shares()).toEqual(liveShares);
+  });
+
+  it('is taken back once when the batch that does it fails and is retried (the batch cache keeps no uncommitted row)', async () => {
+    const { pool, store } = env;
+    const [kept, deleted] = [randomUUID(), randomUUID()];
+    await logSession(store, kept, 12, 'retry');
+    await logSession(store, deleted, 30, 'retry');
+    await waitUntilReadable(pool);
+    // The projections' batches as their subscription runs them, with one cache of the rows they wrote.
+    const rows = new ProjectionRows();
+    let at = START;
+    const batch = async (outcome: 'COMMIT' | 'ROLLBACK'): Promise<number> => {
+      const { events } = await store.readAll({ after: at, limit: 10_000 });
+      rows.follow(at);
+      await inTransaction(pool, async (tx) => {
+        await applyProjections(events, tx, rows);
+        if (outcome === 'ROLLBACK') throw new Error('the batch failed');
+      }).catch((e: Error) => {
+        if (e.message !== 'the batch failed') throw e;
+      });
+      if (outcome === 'COMMIT' && events.length) at = events[events.length - 1].checkpoint;
+      return events.length;
+    };
+    expect(await batch('COMMIT')).toBeGreaterThan(0);
+    while ((await batch('COMMIT')) > 0);
+    await inTransaction(pool, (tx) => deleteRunLog(store, tx, sessionRun(deleted)));
+    await waitUntilReadable(pool);
+    // A batch of RunDeleted alone: it fails after taking the share back, and the retry does it again.
+    expect(await batch('ROLLBACK')).toBe(1);
+    expect(await batch('COMMIT')).toBe(1);
+    const truth = simulatedSession(kept, 2, 12, { devicePrefix: 'retry' }).truth;
+    const dev0 = (await listDeviceStatuses(pool)).find((d) => d.deviceId === 'retry-dev0');
+    expect(dev0).toMatchObject({ answered: truth.answeredByDevice['retry-dev0'], missed: truth.missedByDevice['retry-dev0'] });
   });
 });
 

@@ -254,7 +254,15 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
       expect(view.status).toBe(200);
       expect(Date.parse(view.body.deletingSince ?? '')).toBeGreaterThan(Date.now() - 60_000);
       expect(view.body.status).toBe('completed');
-      // This node leaves it to the one holding the lock.
+      // Edits are refused meanwhile: the deletion records the name it read.
+      expect((await call(api, 'PATCH', `/sessions/${run}`, ADMIN, { name: 'renamed' })).status).toBe(409);
+      // So are a stream's labels: they would go with its log, or outlive it.
+      const stream = await seedRun('stream', 'stopped', [Date.now()]);
+      await api.sql('UPDATE sessions SET deletion_requested_at = now() WHERE id = $1', [stream]);
+      const refused = await call<{ message: string }>(api, 'POST', `/streams/${stream}/labels`, ADMIN, [{ sampleIndex: 0, label: 0 }]);
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain('is being deleted');
+      // This node leaves it to the one holding the lock (resume resolves once the jobs it started have ended).
       await service.resume();
       expect((await call(api, 'GET', `/sessions/${run}`, ADMIN)).status).toBe(200);
     } finally {
@@ -262,7 +270,7 @@ describe('DELETE /api/sessions/:id and /api/streams/:id: an ended run, its log a
       await other.release();
     }
     await service.resume();
-    await waitFor('the deletion resumed here to finish', async () => (await call(api, 'GET', `/sessions/${run}`, ADMIN)).status === 404, 30_000, 50);
+    expect((await call(api, 'GET', `/sessions/${run}`, ADMIN)).status).toBe(404);
     expect(await api.sql(`SELECT 1 FROM events WHERE type = 'RunDeleted' AND data->>'runId' = $1`, [run])).toHaveLength(1);
     // Views of runs not being deleted say so.
     const kept = await seedRun('session', 'completed', [Date.now()]);

@@ -65,6 +65,13 @@ export class RunDeletionRepository {
     return findRunDeletion(this.db.store, id);
   }
 
+  /** Whether a node holds the run's advisory lock (it runs the run, is closing it, or deletes it): one pool query. */
+  async owned(id: string): Promise<boolean> {
+    // A transaction-level lock in a statement of its own: taken and let go at once when it is free.
+    const { rows } = await this.db.pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${runLockKey('$1')}) AS free`, [id]);
+    return !rows[0].free;
+  }
+
   /** Deletes a long run's events ahead of its transaction, in short transactions of their own (see trimRunLog). */
   trim(run: DeletableRun): Promise<number> {
     return trimRunLog(this.db.store, streamIds.run(run.kind, run.id));

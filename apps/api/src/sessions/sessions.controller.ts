@@ -53,6 +53,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Rename, tag or annotate a session', description: 'Sets the run name, tags (the list is replaced) or note; other fields are kept.' })
   @ApiOkResponse({ type: SessionViewDto })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The session is being deleted.' })
   update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateSessionDto): Promise<SessionView> {
     return this.sessions.update(id, body);
   }

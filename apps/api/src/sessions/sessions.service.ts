@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type {
   CreateSessionRequest,
   SessionConfiguration,
@@ -131,7 +131,10 @@ export class SessionsService {
 
   /** Renames, retags or annotates a run. */
   async update(id: string, patch: UpdateSessionRequest): Promise<SessionView> {
-    if (!(await this.store.get(id))) throw new NotFoundException(`no session ${id}`);
+    const view = await this.store.get(id);
+    if (!view) throw new NotFoundException(`no session ${id}`);
+    // RunDeleted records the name as the deletion read it; an edit now would only be lost.
+    if (view.deletingSince) throw new ConflictException(`session ${id} is being deleted (since ${view.deletingSince})`);
     await this.runs.update(id, patch);
     return (await this.get(id))!;
   }

@@ -140,4 +140,27 @@ describe('labelling a stream reads the named samples and the summary from its pr
     expect((await getSessionSummary(db.pool, id))?.pendingLabels ?? {}).toEqual({});
     expect((await call<StreamView>(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);
   });
+
+  it('logs nothing when a deletion begins between its checks and its append (409), so no label outlives the log', async () => {
+    const stream = streamIds.stream(id);
+    const logged = await readAll(api, id);
+    const labelled = new Set(logged.flatMap((e) => (e.type === 'SampleLabelled' ? [e.data.sampleIndex] : [])));
+    const decided = logged.find((e): e is StoredEvent<'ExitDecided'> => e.type === 'ExitDecided' && answersSample(e.data) && !labelled.has(e.data.sampleIndex));
+    if (!decided) throw new Error('every decided sample is labelled already');
+    const before = await db.store.countByType(stream, 'SampleLabelled');
+    // An operator's DELETE marks the stream while the request reads the samples it names.
+    const read = db.store.samplePayloads.bind(db.store);
+    const spy = jest.spyOn(db.store, 'samplePayloads').mockImplementationOnce(async (...args) => {
+      await api.sql('UPDATE sessions SET deletion_requested_at = now() WHERE id = $1', [id]);
+      return read(...args);
+    });
+    try {
+      const res = await call<{ message: string }>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: decided.data.sampleIndex, label: 0 }]);
+      expect(res.status).toBe(409);
+      expect(res.body.message).toBe(`stream ${id} is being deleted: its labels are no longer taken (nothing was logged)`);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await db.store.countByType(stream, 'SampleLabelled')).toBe(before);
+  });
 });

@@ -106,7 +106,7 @@ export class StreamsController {
   @ApiOkResponse({ type: LabelStreamResponseDto })
   @ApiBadRequestResponse({ description: 'Not an array of labels, too many, an unknown class, or one sample given two labels.' })
   @ApiNotFoundResponse()
-  @ApiConflictResponse({ description: 'A sample already has a different label.' })
+  @ApiConflictResponse({ description: 'A sample already has a different label, or the stream is being deleted.' })
   @ApiUnprocessableEntityResponse({
     description: 'A sample index the stream never decided and never will: it stopped, or the sample is far beyond its newest one, or undecided further behind it than any samples in flight (dropped by retention, or skipped).',
   })

@@ -14,7 +14,7 @@ import {
   type StreamSpec,
   type StreamView,
 } from '@ddnn/contracts';
-import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, sessionSummariesByIds } from '@ddnn/events';
+import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, inTransaction, sessionSummariesByIds, type AppendRequest } from '@ddnn/events';
 import { APP_CONFIG, MAX_SESSION_WINDOW, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { appendThroughOutages } from '../orchestrator/append-retry';
@@ -135,6 +135,8 @@ export class StreamsService {
     }
     const view = await this.store.getStream(id, this.tolerance);
     if (!view) throw new NotFoundException(`no stream ${id}`);
+    // Its log is going: a label logged now would be deleted with it, or outlive it in a stream of its own.
+    if (view.deletingSince) throw new ConflictException(`stream ${id} is being deleted (since ${view.deletingSince}): its labels are no longer taken`);
     const { classes } = await this.models.describe(view.modelId).catch(() => {
       throw new UnprocessableEntityException(`stream ${id}: its model ${view.modelId} is gone, so its classes are unknown`);
     });
@@ -190,9 +192,7 @@ export class StreamsService {
       };
       return { streamId: stream, events: [event] };
     });
-    const outcomes = requests.length
-      ? await appendThroughOutages(() => this.db.store.appendBatch(requests), this.db.outageLimitMs, () => undefined)
-      : [];
+    const outcomes = requests.length ? await appendThroughOutages(() => this.appendLabels(id, requests), this.db.outageLimitMs, () => undefined) : [];
     const raced: number[] = [];
     // The newest of this request's own appends: the summary returned must include it (read-after-write).
     let through: string | undefined;
@@ -217,6 +217,21 @@ export class StreamsService {
       accuracy: after.accuracy,
       labelled: after.labelled,
     };
+  }
+
+  /**
+   * Appends a request's labels in a transaction that holds the stream's row (FOR SHARE) while it is not being
+   * deleted. A deletion marks the row first (an update, which waits for this lock), so a label is either logged
+   * before the mark, and deleted with the log, or refused: never appended after the log is gone, where it would
+   * start a stream of its own that nothing removes.
+   */
+  private appendLabels(id: string, requests: AppendRequest[]) {
+    return inTransaction(this.db.pool, async (tx) => {
+      const { rows } = await tx.query<{ deleting: boolean }>('SELECT deletion_requested_at IS NOT NULL AS deleting FROM sessions WHERE id = $1 FOR SHARE', [id]);
+      if (!rows.length) throw new NotFoundException(`no stream ${id}: it was deleted meanwhile (nothing was logged)`);
+      if (rows[0].deleting) throw new ConflictException(`stream ${id} is being deleted: its labels are no longer taken (nothing was logged)`);
+      return this.db.store.appendBatch(requests, tx);
+    });
   }
 }
 

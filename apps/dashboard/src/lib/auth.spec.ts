@@ -1,4 +1,4 @@
-import { ApiError, request } from './api';
+import { api, ApiError, request } from './api';
 import { adoptTokenFromFragment, getToken, onTokenChange, setToken } from './auth';
 
 describe('the operator token', () => {
@@ -38,5 +38,23 @@ describe('the operator token', () => {
     await expect(request('/api/health')).rejects.toMatchObject({ status: 0, message: 'cannot reach the API (Failed to fetch)' });
     global.fetch = jest.fn(async () => ({ ok: false, status: 400, statusText: 'Bad Request', text: async () => JSON.stringify({ message: ['limit must be >= 1', 'x is bad'] }) }) as Response) as unknown as typeof fetch;
     await expect(request('/api/sessions')).rejects.toMatchObject({ status: 400, message: 'limit must be >= 1; x is bad' });
+  });
+});
+
+describe("a run's DELETE", () => {
+  it('is done on 204 and still going on 202 (a long log), and a refusal is an error', async () => {
+    const calls: string[] = [];
+    const answer = (status: number) =>
+      (global.fetch = jest.fn(async (url: string, init: RequestInit) => {
+        calls.push(`${init.method} ${url}`);
+        return { ok: status < 300, status, statusText: '', text: async () => JSON.stringify({ message: 'a node is still closing it' }) } as Response;
+      }) as unknown as typeof fetch);
+    answer(204);
+    expect(await api.deleteSession('s 1')).toBe('deleted');
+    answer(202);
+    expect(await api.deleteStream('r1')).toBe('deleting');
+    answer(409);
+    await expect(api.deleteStream('r1')).rejects.toMatchObject({ status: 409, message: 'a node is still closing it' });
+    expect(calls).toEqual(['DELETE /api/sessions/s%201', 'DELETE /api/streams/r1', 'DELETE /api/streams/r1']);
   });
 });

@@ -103,7 +103,9 @@ async function takeBackRunCounts(tx: Queryable, runId: string, rows: ProjectionR
      FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS x(id, connectivity, status) WHERE d.device_id = x.id`,
     [next.map((d) => d.deviceId), next.map((d) => d.connectivity), next.map((d) => JSON.stringify(d))],
   );
-  for (const d of next) if (rows.devices.has(d.deviceId)) rows.devices.set(d.deviceId, d);
+  // Forgotten, not updated: the cache holds what a committed batch wrote (its checkpoint says which), and this write
+  // commits only with the batch; a batch that fails and is retried would take the share back from it a second time.
+  for (const d of next) rows.devices.delete(d.deviceId);
 }
 
 /** A run's summary row: gone with the run (run-deletion.ts, and the projections at its RunDeleted). */
