@@ -136,7 +136,7 @@ export class StreamsService {
     const view = await this.store.getStream(id, this.tolerance);
     if (!view) throw new NotFoundException(`no stream ${id}`);
     // Its log is going: a label logged now would be deleted with it, or outlive it in a stream of its own.
-    if (view.deletingSince) throw new ConflictException(`stream ${id} is being deleted (since ${view.deletingSince}): its labels are no longer taken`);
+    if (view.deletingSince) throw beingDeleted(id);
     const { classes } = await this.models.describe(view.modelId).catch(() => {
       throw new UnprocessableEntityException(`stream ${id}: its model ${view.modelId} is gone, so its classes are unknown`);
     });
@@ -229,11 +229,14 @@ export class StreamsService {
     return inTransaction(this.db.pool, async (tx) => {
       const { rows } = await tx.query<{ deleting: boolean }>('SELECT deletion_requested_at IS NOT NULL AS deleting FROM sessions WHERE id = $1 FOR SHARE', [id]);
       if (!rows.length) throw new NotFoundException(`no stream ${id}: it was deleted meanwhile (nothing was logged)`);
-      if (rows[0].deleting) throw new ConflictException(`stream ${id} is being deleted: its labels are no longer taken (nothing was logged)`);
+      if (rows[0].deleting) throw beingDeleted(id);
       return this.db.store.appendBatch(requests, tx);
     });
   }
 }
+
+/** A labels request for a stream whose deletion was asked for, whether seen before its reads or at its append. */
+const beingDeleted = (id: string) => new ConflictException(`stream ${id} is being deleted: its labels are no longer taken (nothing was logged)`);
 
 /** A class index within the model's classes, or a class name; null when it is neither. */
 function classOf(label: unknown, classes: string[]): number | null {

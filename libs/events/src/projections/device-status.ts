@@ -145,7 +145,7 @@ export function deviceRunTallies(events: readonly StoredEvent[]): Map<string, De
     const runId = sessionOf(e);
     if (runId === null) continue;
     if (e.type === 'DeviceMissed') tally(e.data.deviceId, runId).missed += 1;
-    else for (const d of devicesOf(e)) tally(d, runId).answered += answeredIn(e, d);
+    else for (const x of sampleSections(e)?.sections ?? []) if (answeredLive(x)) tally(x.node, runId).answered += 1;
   }
   return tallies;
 }

@@ -6,6 +6,7 @@ import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@d
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
 import { ConfigurationCard } from '../../components/session/configuration-card';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
+import { RunDeletingNote } from '../../components/session/run-deleting-note';
 import { ProgressCard } from '../../components/session/progress-card';
 import { RunCard } from '../../components/session/run-card';
 import { TimeCard } from '../../components/session/time-card';
@@ -116,12 +117,7 @@ function SessionDetail({ id }: { id: string }) {
       </div>
       {error && <ErrorNote error={error} what="the latest state" onRetry={refresh} />}
       {deleteError && <ErrorNote error={deleteError} action="delete" what="the session" />}
-      {session.deletingSince && (
-        <div className="note" data-testid="run-deleting">
-          Being deleted since {new Date(session.deletingSince).toLocaleString()}: its log, summary and metrics are going (a long log takes minutes), and
-          this session is gone once they are.
-        </div>
-      )}
+      {session.deletingSince && <RunDeletingNote kind="session" since={session.deletingSince} />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
       <ProgressCard session={session} progress={progress} />
       <div className="stats">

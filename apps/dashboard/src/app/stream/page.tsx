@@ -5,6 +5,7 @@ import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from '@ddnn/contracts';
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
+import { RunDeletingNote } from '../../components/session/run-deleting-note';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api, STREAM_WINDOW_EVENT_CAP, streamWindowEvents } from '../../lib/api';
 import { useDeviceNames } from '../../lib/device-names';
@@ -156,12 +157,7 @@ function StreamDetail({ id }: { id: string }) {
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}
       {deleteError && <ErrorNote error={deleteError} action="delete" what="the stream" />}
-      {view.deletingSince && (
-        <div className="note" data-testid="run-deleting">
-          Being deleted since {new Date(view.deletingSince).toLocaleString()}: its log, summary and metrics are going (a long log takes minutes), and
-          this stream is gone once they are.
-        </div>
-      )}
+      {view.deletingSince && <RunDeletingNote kind="stream" since={view.deletingSince} />}
       {view.error && <div className="note error">The stream failed: {view.error}</div>}
       {polling && feed.state === 'stale' && (
         <p className="note" data-testid="live-fallback">
