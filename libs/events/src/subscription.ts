@@ -346,6 +346,36 @@ export async function subscribe(store: EventStore, options: SubscriptionOptions)
   return s;
 }
 
+/**
+ * Rebuilds a named subscriber's read model from the whole log: clears `tables` and rewinds its checkpoint in one
+ * transaction (serialised with a live instance by the checkpoint row lock), then replays with `replay` until caught up.
+ */
+export async function rebuildSubscriber(
+  store: EventStore,
+  name: string,
+  tables: readonly string[],
+  replay: () => Subscription,
+  timeoutMs: number,
+): Promise<{ events: number }> {
+  const client = await store.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, START_CHECKPOINT]);
+    await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [name]);
+    for (const table of tables) await client.query(`DELETE FROM ${table}`);
+    await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [name, START_CHECKPOINT]);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+  const subscription = replay();
+  await subscription.catchUp(timeoutMs);
+  return { events: subscription.stats.events };
+}
+
 /** Stored checkpoint of a named subscriber, or null when it never ran. */
 export async function storedCheckpoint(store: EventStore, name: string): Promise<string | null> {
   const { rows } = await store.pool.query<{ checkpoint: string }>('SELECT checkpoint FROM subscription_checkpoints WHERE name = $1', [name]);

@@ -1,17 +1,10 @@
-import { answersSample, sampleTraffic, type ExitOutcome, type ExitTier, type LinkTraffic, type PayloadKind, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, sampleTraffic, type ExitTier, type LinkTraffic, type PayloadKind, type PolicyEvaluation, type StoredEvent } from '@ddnn/contracts';
 
-/** What a session actually did, read from its non-shadow exit checks and link messages. */
-export interface LiveOutcome {
-  sessionId: string;
-  samples: number;
-  accuracy: number | null;
-  exits: ExitOutcome[];
-  localExitRate: number;
-  bytesPerSample: number;
-  bytesByKind: Record<PayloadKind, number>;
-  /** Only links that carried at least one message. */
-  links: LinkTraffic[];
-}
+/**
+ * What a session actually did, read from its non-shadow exit checks and link messages: a policy evaluation's fields
+ * that a live run has too (its links: only those that carried at least one message).
+ */
+export type LiveOutcome = Pick<PolicyEvaluation, 'sessionId' | 'samples' | 'accuracy' | 'exits' | 'localExitRate' | 'bytesPerSample' | 'bytesByKind' | 'links'>;
 
 /**
  * Summarizes the live outcome of a session in the shape of evaluatePolicy's result, over the samples

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { RUN_STOP_CHANNEL } from './advisory-lock';
-import type { CreateSessionRequest, EndedRunStatus, RunKind, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
+import type { CreateSessionRequest, EndedRunStatus, RunKind, RunView, SessionRunStats, SessionSpec, SessionStatus, SessionView, StreamSpec, StreamView } from '@ddnn/contracts';
 
 interface SessionRow {
   id: string;
@@ -85,17 +85,9 @@ export class SessionStore {
   }
 
   /** Streams, newest first (optionally of one status), with the total count. */
-  async listStreams(opts: { status?: SessionStatus; limit: number; offset: number }, captureToleranceMs: number): Promise<{ items: StreamView[]; total: number }> {
-    const where = opts.status ? `WHERE kind = 'stream' AND status = $1` : `WHERE kind = 'stream'`;
-    const params: unknown[] = opts.status ? [opts.status] : [];
-    const [rows, count]: [SessionRow[], { n: string }[]] = await Promise.all([
-      this.db.query(
-        `SELECT * FROM sessions ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, opts.limit, opts.offset],
-      ),
-      this.db.query(`SELECT count(*) AS n FROM sessions ${where}`, params),
-    ]);
-    return { items: rows.map((r) => toStreamView(r, captureToleranceMs)), total: Number(count[0].n) };
+  async listStreams(opts: RunListQuery, captureToleranceMs: number): Promise<{ items: StreamView[]; total: number }> {
+    const { rows, total } = await this.listRows('stream', opts);
+    return { items: rows.map((r) => toStreamView(r, captureToleranceMs)), total };
   }
 
   async record(id: string): Promise<SessionRecord | null> {
@@ -106,9 +98,14 @@ export class SessionStore {
     return r.kind === 'stream' ? { ...common, kind: 'stream', spec: r.spec as StreamSpec } : { ...common, kind: 'session', spec: r.spec };
   }
 
-  async list(opts: { status?: SessionStatus; limit: number; offset: number }): Promise<{ items: SessionView[]; total: number }> {
-    const where = opts.status ? `WHERE kind = 'session' AND status = $1` : `WHERE kind = 'session'`;
-    const params: unknown[] = opts.status ? [opts.status] : [];
+  async list(opts: RunListQuery): Promise<{ items: SessionView[]; total: number }> {
+    const { rows, total } = await this.listRows('session', opts);
+    return { items: rows.map(toView), total };
+  }
+
+  private async listRows(kind: RunKind, opts: RunListQuery): Promise<{ rows: SessionRow[]; total: number }> {
+    const where = opts.status ? `WHERE kind = $1 AND status = $2` : `WHERE kind = $1`;
+    const params: unknown[] = opts.status ? [kind, opts.status] : [kind];
     const [rows, count]: [SessionRow[], { n: string }[]] = await Promise.all([
       this.db.query(
         `SELECT * FROM sessions ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
@@ -116,7 +113,7 @@ export class SessionStore {
       ),
       this.db.query(`SELECT count(*) AS n FROM sessions ${where}`, params),
     ]);
-    return { items: rows.map(toView), total: Number(count[0].n) };
+    return { rows, total: Number(count[0].n) };
   }
 
   /** Sessions some node should be running: pending, or running (their owner may be gone). */
@@ -190,28 +187,27 @@ export class SessionStore {
   }
 }
 
-function toView(r: SessionRow): SessionView {
+/** A page of runs, newest first, optionally of one status. */
+interface RunListQuery {
+  status?: SessionStatus;
+  limit: number;
+  offset: number;
+}
+
+/** The fields of RunView a session's row and a stream's row hold alike. */
+function runFields(r: SessionRow): Omit<RunView, 'policy' | 'topology' | 'deadlineMs' | 'configuration'> {
   return {
     id: r.id,
-    // Run metadata lives in session_runs (sessions/session-runs.repository.ts), merged in by SessionsService.
+    // Run metadata lives in session_runs (sessions/session-runs.repository.ts), merged in by SessionsService and
+    // StreamsService.
     name: '',
     tags: [],
     note: '',
     status: r.status,
     modelId: r.model_id,
-    dataset: r.dataset,
-    split: r.split,
     mode: r.mode,
-    policy: r.spec.policy,
-    topology: r.spec.topology,
-    deadlineMs: r.spec.deadlineMs,
-    rate: r.spec.rate ?? null,
-    limit: r.spec.limit ?? null,
-    configuration: r.spec.configuration ?? null,
-    sampleCount: r.sample_count,
     samplesDone: r.samples_done,
     owner: r.owner,
-    demo: r.demo,
     error: r.error,
     createdAt: r.created_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,
@@ -222,18 +218,27 @@ function toView(r: SessionRow): SessionView {
   };
 }
 
+function toView(r: SessionRow): SessionView {
+  return {
+    ...runFields(r),
+    dataset: r.dataset,
+    split: r.split,
+    policy: r.spec.policy,
+    topology: r.spec.topology,
+    deadlineMs: r.spec.deadlineMs,
+    rate: r.spec.rate ?? null,
+    limit: r.spec.limit ?? null,
+    configuration: r.spec.configuration ?? null,
+    sampleCount: r.sample_count,
+    demo: r.demo,
+  };
+}
+
 function toStreamView(r: SessionRow, captureToleranceMs: number): StreamView {
   const spec = r.spec as StreamSpec;
   return {
-    id: r.id,
+    ...runFields(r),
     kind: 'stream',
-    // Run metadata lives in session_runs, merged in by StreamsService.
-    name: '',
-    tags: [],
-    note: '',
-    status: r.status,
-    modelId: r.model_id,
-    mode: r.mode,
     policy: spec.policy,
     topology: spec.topology,
     deadlineMs: spec.deadlineMs,
@@ -241,14 +246,5 @@ function toStreamView(r: SessionRow, captureToleranceMs: number): StreamView {
     captureToleranceMs,
     configuration: spec.configuration ?? null,
     replay: spec.replay ?? null,
-    samplesDone: r.samples_done,
-    owner: r.owner,
-    error: r.error,
-    createdAt: r.created_at.toISOString(),
-    startedAt: r.started_at?.toISOString() ?? null,
-    finishedAt: r.finished_at?.toISOString() ?? null,
-    deletingSince: r.deletion_requested_at?.toISOString() ?? null,
-    stats: r.stats,
-    summary: null,
   };
 }

@@ -1,8 +1,7 @@
 import type { ExitTier, StoredEvent } from '@ddnn/contracts';
 import { Query, type Pool, type PoolClient } from 'pg';
-import { START_CHECKPOINT } from '../checkpoint';
 import type { EventStore, Queryable } from '../event-store';
-import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
+import { rebuildSubscriber, Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
 import {
   foldRollup,
   mergeCells,
@@ -202,30 +201,7 @@ export function metricsRollupSubscription(store: EventStore, options: Omit<Subsc
  * with a live instance by the checkpoint row lock), then replays until caught up.
  */
 export async function rebuildMetricsRollup(store: EventStore, timeoutMs = 600_000): Promise<{ events: number }> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-      METRICS_ROLLUP_SUBSCRIBER,
-      START_CHECKPOINT,
-    ]);
-    await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [METRICS_ROLLUP_SUBSCRIBER]);
-    await client.query('DELETE FROM metric_rollups');
-    await client.query('DELETE FROM metric_rollup_samples');
-    await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
-      METRICS_ROLLUP_SUBSCRIBER,
-      START_CHECKPOINT,
-    ]);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
-  const replay = metricsRollupSubscription(store, { batchSize: 2000, listen: false });
-  await replay.catchUp(timeoutMs);
-  return { events: replay.stats.events };
+  return rebuildSubscriber(store, METRICS_ROLLUP_SUBSCRIBER, ['metric_rollups', 'metric_rollup_samples'], () => metricsRollupSubscription(store, { batchSize: 2000, listen: false }), timeoutMs);
 }
 
 export function metricsRollupLag(store: EventStore): Promise<number> {

@@ -1,9 +1,9 @@
 import { emptySessionSummary, foldSessionEvents, type DeviceStatus, type SessionSummary, type SessionSummaryStatus, type StoredEvent } from '@ddnn/contracts';
 import type { PoolClient } from 'pg';
-import { compareCheckpoints, START_CHECKPOINT } from '../checkpoint';
+import { compareCheckpoints } from '../checkpoint';
 import { DatabaseUnavailableError } from '../database-errors';
 import type { EventStore, Queryable } from '../event-store';
-import { Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
+import { rebuildSubscriber, Subscription, subscriptionLag, type SubscriptionOptions } from '../subscription';
 import { deviceRunTallies, devicesOf, emptyDeviceStatus, foldDeviceEvents, withoutRunShare } from './device-status';
 import { applyWithRunDeletions } from './run-deletions';
 import { sessionOf } from './session-summary';
@@ -190,31 +190,7 @@ export function projectionsSubscription(
  * (serialised with a running live instance by the checkpoint row lock), then replays until caught up.
  */
 export async function rebuildProjections(store: EventStore, timeoutMs = 600_000): Promise<{ events: number }> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-      PROJECTIONS_SUBSCRIBER,
-      START_CHECKPOINT,
-    ]);
-    await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [PROJECTIONS_SUBSCRIBER]);
-    await client.query('DELETE FROM session_summaries');
-    await client.query('DELETE FROM device_statuses');
-    await client.query('DELETE FROM device_run_counts');
-    await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [
-      PROJECTIONS_SUBSCRIBER,
-      START_CHECKPOINT,
-    ]);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
-  const replay = projectionsSubscription(store, { batchSize: 2000, listen: false });
-  await replay.catchUp(timeoutMs);
-  return { events: replay.stats.events };
+  return rebuildSubscriber(store, PROJECTIONS_SUBSCRIBER, ['session_summaries', 'device_statuses', 'device_run_counts'], () => projectionsSubscription(store, { batchSize: 2000, listen: false }), timeoutMs);
 }
 
 /** The projections' lag: events committed after their stored checkpoint. */
