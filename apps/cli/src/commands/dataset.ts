@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import type { DatasetSummary } from '@ddnn/datasets';
-import { log } from '../log';
+import { log, logger } from '../log';
 import { intFlag } from './model-options';
 
 function fractionOption(value: string): number {
@@ -38,6 +38,9 @@ export function formatSummary(s: DatasetSummary): string {
   ];
   return lines.join('\n');
 }
+
+/** Skipped input files named one by one on the terminal; the rest are counted (and all listed with --json). */
+const SKIPS_LISTED = 10;
 
 /** `ddnn dataset ...`: create, import and inspect multi-view datasets. */
 export function registerDatasetCommands(program: Command): void {
@@ -91,8 +94,10 @@ export function registerDatasetCommands(program: Command): void {
         overwrite: opts.force,
       });
       const summary = summarizeDataset(await loadDataset(out));
-      if (opts.json) process.stdout.write(JSON.stringify({ out, manifest: result.manifest, summary }) + '\n');
-      else process.stdout.write(`wrote ${out}\n${formatSummary(summary)}\n`);
+      for (const skip of result.skipped.slice(0, SKIPS_LISTED)) logger.warn(`skipped ${skip.file}: ${skip.reason}`);
+      if (result.skipped.length > SKIPS_LISTED) logger.warn(`... and ${result.skipped.length - SKIPS_LISTED} more skipped files (--json lists them all)`);
+      if (opts.json) process.stdout.write(JSON.stringify({ out, manifest: result.manifest, summary, skipped: result.skipped }) + '\n');
+      else process.stdout.write(`wrote ${out} (${result.samples} samples, ${result.skipped.length} files skipped)\n${formatSummary(summary)}\n`);
     });
 
   group

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError } from '../errors';
 import { encodePng, type Raster } from '../image/raster';
@@ -62,6 +62,17 @@ export class DatasetWriter {
     }
     this.ids.add(sample);
     this.rows.push({ sample, split, label });
+  }
+
+  /**
+   * Removes what this writer wrote (an import that failed part-way leaves no half dataset behind), and the folder
+   * itself when nothing else is in it.
+   */
+  async abort(): Promise<void> {
+    await rm(datasetPaths.samples(this.dir), { recursive: true, force: true });
+    await rm(datasetPaths.labels(this.dir), { force: true });
+    await rm(datasetPaths.manifest(this.dir), { force: true });
+    await rmdir(this.dir).catch(() => undefined);
   }
 
   /** Writes labels.csv and manifest.json. */

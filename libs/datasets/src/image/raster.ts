@@ -22,8 +22,18 @@ function startsWith(buf: Uint8Array, magic: number[]): boolean {
   return buf.length >= magic.length && magic.every((b, i) => buf[i] === b);
 }
 
+/**
+ * Largest image decoded, in pixels (a 64 MP photo). The decoders allocate 4 bytes a pixel before reading a row, so a
+ * few hundred bytes of PNG declaring 100,000 x 100,000 would ask for 40 GB: the size in the header is checked first.
+ */
+export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+
 /** Decodes a PNG or JPEG (told apart by their signatures, not the file name) to an RGB raster. */
 export function decodeImage(buf: Buffer): Raster {
+  const declared = headerSize(buf);
+  if (declared && declared.width * declared.height > MAX_IMAGE_PIXELS) {
+    throw new Error(`image of ${declared.width}x${declared.height} is over ${MAX_IMAGE_PIXELS} pixels`);
+  }
   let rgba: Uint8Array;
   let width: number;
   let height: number;
@@ -34,7 +44,7 @@ export function decodeImage(buf: Buffer): Raster {
     ({ width, height } = png);
     rgba = png.data;
   } else if (startsWith(buf, JPEG_MAGIC)) {
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6 });
     ({ width, height } = img);
     rgba = img.data;
   } else {
@@ -57,12 +67,20 @@ const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
  * image counts as RGB; JPEG as its component count), x2 for 16-bit PNG. What a camera would offload raw.
  */
 export function nativeImageBytes(buf: Uint8Array): number {
+  const declared = headerSize(buf);
+  if (declared) return declared.width * declared.height * declared.channels * declared.bytesPerChannel;
+  const img = decodeImage(Buffer.from(buf));
+  return img.width * img.height * img.channels;
+}
+
+/**
+ * Size and channels as an image's header declares them (PNG: IHDR; JPEG: its start-of-frame marker), without
+ * decoding; null when the header cannot be read (the decoder then says why).
+ */
+function headerSize(buf: Uint8Array): { width: number; height: number; channels: number; bytesPerChannel: number } | null {
   if (startsWith(buf, PNG_MAGIC) && buf.length >= 26) {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const width = view.getUint32(16);
-    const height = view.getUint32(20);
-    const depth = buf[24] === 16 ? 2 : 1;
-    return width * height * (PNG_CHANNELS[buf[25]] ?? 3) * depth;
+    return { width: view.getUint32(16), height: view.getUint32(20), channels: PNG_CHANNELS[buf[25]] ?? 3, bytesPerChannel: buf[24] === 16 ? 2 : 1 };
   }
   if (startsWith(buf, JPEG_MAGIC)) {
     // Walk the markers to the start of frame (SOF0..SOF15 except DHT 0xc4, JPG 0xc8, DAC 0xcc).
@@ -71,15 +89,12 @@ export function nativeImageBytes(buf: Uint8Array): number {
       const marker = buf[i + 1];
       const length = (buf[i + 2] << 8) | buf[i + 3];
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        const height = (buf[i + 5] << 8) | buf[i + 6];
-        const width = (buf[i + 7] << 8) | buf[i + 8];
-        return width * height * buf[i + 9];
+        return { height: (buf[i + 5] << 8) | buf[i + 6], width: (buf[i + 7] << 8) | buf[i + 8], channels: buf[i + 9], bytesPerChannel: 1 };
       }
       i += 2 + length;
     }
   }
-  const img = decodeImage(Buffer.from(buf));
-  return img.width * img.height * img.channels;
+  return null;
 }
 
 /** Encodes a 1- or 3-channel raster as an 8-bit PNG. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
@@ -67,14 +67,52 @@ describe('split-grid import', () => {
     }
   });
 
-  it('names the problem: too few classes, unreadable image', async () => {
+  it('names the problem: too few classes, bad grid, a class without a usable image (and leaves nothing behind)', async () => {
     const input = join(root, 'in');
     await mkdir(join(input, 'only'), { recursive: true });
     await writeFile(join(input, 'only', 'a.png'), encodePng(gridImage(6, 4, 1)));
     await expect(splitGridDataset(input, join(root, 'o1'), { rows: 2, cols: 3 })).rejects.toThrow(/at least 2/);
+    await expect(splitGridDataset(input, join(root, 'o3'), { rows: 0, cols: 3 })).rejects.toThrow(/rows must be an integer/);
     await mkdir(join(input, 'other'));
     await writeFile(join(input, 'other', 'b.png'), 'garbage');
-    await expect(splitGridDataset(input, join(root, 'o2'), { rows: 2, cols: 3 })).rejects.toThrow(/other\/b\.png: unreadable image/);
-    await expect(splitGridDataset(input, join(root, 'o3'), { rows: 0, cols: 3 })).rejects.toThrow(/rows must be an integer/);
+    const out = join(root, 'o2');
+    await expect(splitGridDataset(input, out, { rows: 2, cols: 3 })).rejects.toThrow(/other: no usable image among 1 \(first: other\/b\.png: unreadable image/);
+    // Class `only` was written before `other` failed: the failed import removed it, folder and all.
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('skips and reports files it cannot use, reads sub-folders, ignores hidden files, never decodes a bomb', async () => {
+    const input = join(root, 'in');
+    for (const cls of ['cats', 'dogs']) {
+      await mkdir(join(input, cls, 'day 2'), { recursive: true });
+      for (let i = 0; i < 3; i++) await writeFile(join(input, cls, `${i}.png`), encodePng(gridImage(30, 20, 100)));
+      await writeFile(join(input, cls, 'day 2', '0.png'), encodePng(gridImage(30, 20, 100)));
+    }
+    await writeFile(join(input, 'cats', '.DS_Store'), 'finder');
+    await writeFile(join(input, 'cats', '._0.png'), 'AppleDouble');
+    await mkdir(join(input, '.thumbnails'));
+    await writeFile(join(input, 'dogs', 'truncated.png'), encodePng(gridImage(30, 20, 100)).subarray(0, 60));
+    await writeFile(join(input, 'dogs', 'tiny.png'), encodePng(gridImage(2, 2, 100)));
+    await writeFile(join(input, 'dogs', 'bomb.png'), pngHeader(100_000, 100_000));
+
+    const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
+    expect(result.samples).toBe(8);
+    expect(result.skipped.map((s) => s.file).sort()).toEqual(['dogs/bomb.png', 'dogs/tiny.png', 'dogs/truncated.png']);
+    expect(result.skipped.find((s) => s.file === 'dogs/bomb.png')?.reason).toMatch(/100000x100000 is over \d+ pixels/);
+    expect(result.skipped.find((s) => s.file === 'dogs/tiny.png')?.reason).toMatch(/2x2 is smaller than a 2x3 grid/);
+    const ds = await loadDataset(join(root, 'out'));
+    expect(ds.manifest.classes).toEqual(['cats', 'dogs']);
+    expect(ds.sampleIds).toContain('cats_day_2_0');
   });
 });
+
+/** The start of a PNG whose header declares width x height (RGB, 8 bits): what a decoder sizes its buffers from. */
+function pngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write('IHDR', 4, 'latin1');
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  ihdr.set([8, 2, 0, 0, 0], 16);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, Buffer.alloc(64)]);
+}

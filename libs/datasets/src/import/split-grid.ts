@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { extname, join, parse } from 'node:path';
+import { extname, join, parse, relative } from 'node:path';
 import { DatasetFormatError } from '../errors';
 import { DatasetWriter } from '../format/write';
 import { cropRaster, decodeImage, resizeBilinear, type Raster } from '../image/raster';
@@ -37,11 +37,26 @@ export function gridCell(img: Raster, rows: number, cols: number, k: number): Ra
   return cropRaster(img, x0, y0, x1 - x0, y1 - y0);
 }
 
+/** An input file left out of the dataset, and why (path relative to the input folder). */
+export interface SkippedImage {
+  file: string;
+  reason: string;
+}
+
 /**
- * Turns a labelled single-view image folder (IN/<class>/*.png|jpg) into a multi-view dataset in which
+ * Turns a labelled single-view image folder (IN/<class>/[sub-folders/]*.png|jpg) into a multi-view dataset in which
  * device k sees grid cell k, row by row; the split is stratified per class and seeded.
+ *
+ * A class's images may sit in sub-folders; hidden files and folders are ignored (`.DS_Store`, `._photo.jpg`). A
+ * photo collection always holds a few files that cannot be used (truncated, not really an image, too small for the
+ * grid, too large to decode): each is skipped and reported with its reason, so one bad file among thousands does
+ * not stop the import. A class left without a usable image stops it, and a failed import removes what it wrote.
  */
-export async function splitGridDataset(inDir: string, outDir: string, options: SplitGridOptions): Promise<{ manifest: DatasetManifest; samples: number }> {
+export async function splitGridDataset(
+  inDir: string,
+  outDir: string,
+  options: SplitGridOptions,
+): Promise<{ manifest: DatasetManifest; samples: number; skipped: SkippedImage[] }> {
   const { rows, cols } = options;
   checkInt('rows', rows, 1, 16);
   checkInt('cols', cols, 1, 16);
@@ -55,11 +70,11 @@ export async function splitGridDataset(inDir: string, outDir: string, options: S
   } catch (err) {
     throw new DatasetFormatError(inDir, `cannot read input folder (${(err as Error).message})`);
   }
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classes = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
   const perClass: string[][] = [];
   for (const cls of classes) {
-    const files = (await readdir(join(inDir, cls))).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+    const files = await imageFiles(join(inDir, cls));
     if (files.length === 0) throw new DatasetFormatError(join(inDir, cls), 'no PNG or JPEG images');
     perClass.push(files);
   }
@@ -67,30 +82,58 @@ export async function splitGridDataset(inDir: string, outDir: string, options: S
   const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
   const rng = new Rng(options.seed ?? 1);
   const used = new Set<string>();
+  const skipped: SkippedImage[] = [];
   let samples = 0;
-  for (let c = 0; c < classes.length; c++) {
-    const files = perClass[c];
-    const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, Math.round(files.length * testFraction)));
-    for (let i = 0; i < files.length; i++) {
-      const path = join(inDir, classes[c], files[i]);
-      let img: Raster;
-      try {
-        img = decodeImage(await readFile(path));
-      } catch (err) {
-        throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
+  try {
+    for (let c = 0; c < classes.length; c++) {
+      const files = perClass[c];
+      const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, Math.round(files.length * testFraction)));
+      let written = 0;
+      for (let i = 0; i < files.length; i++) {
+        const path = files[i];
+        let img: Raster;
+        try {
+          img = decodeImage(await readFile(path));
+        } catch (err) {
+          skipped.push({ file: relative(inDir, path), reason: `unreadable image (${(err as Error).message})` });
+          continue;
+        }
+        if (img.width < cols || img.height < rows) {
+          skipped.push({ file: relative(inDir, path), reason: `image ${img.width}x${img.height} is smaller than a ${rows}x${cols} grid` });
+          continue;
+        }
+        const views = Array.from({ length: rows * cols }, (_, k) => resizeBilinear(gridCell(img, rows, cols, k), width, height));
+        const name = relative(join(inDir, classes[c]), path);
+        let id = `${classes[c]}_${join(parse(name).dir, parse(name).name)}`.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+        if (!id) id = `c${c}_${i}`;
+        const base = id;
+        for (let k = 2; used.has(id); k++) id = `${base}_${k}`;
+        used.add(id);
+        const split: Split = test.has(i) ? 'test' : 'train';
+        await writer.add(id, split, c, views);
+        written++;
+        samples++;
       }
-      if (img.width < cols || img.height < rows) throw new DatasetFormatError(path, `image ${img.width}x${img.height} is smaller than a ${rows}x${cols} grid`);
-      const views = Array.from({ length: rows * cols }, (_, k) => resizeBilinear(gridCell(img, rows, cols, k), width, height));
-      let id = `${classes[c]}_${parse(files[i]).name}`.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
-      if (!id) id = `c${c}_${i}`;
-      const base = id;
-      for (let k = 2; used.has(id); k++) id = `${base}_${k}`;
-      used.add(id);
-      const split: Split = test.has(i) ? 'test' : 'train';
-      await writer.add(id, split, c, views);
-      samples++;
+      if (written === 0) {
+        throw new DatasetFormatError(join(inDir, classes[c]), `no usable image among ${files.length} (first: ${skipped[skipped.length - 1].file}: ${skipped[skipped.length - 1].reason})`);
+      }
     }
+    await writer.finish();
+  } catch (err) {
+    await writer.abort();
+    throw err;
   }
-  await writer.finish();
-  return { manifest, samples };
+  return { manifest, samples, skipped };
+}
+
+/** PNG and JPEG files under `dir` and its sub-folders, hidden entries left out, in a stable order. */
+async function imageFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue;
+    const path = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await imageFiles(path)));
+    else if (e.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
+  }
+  return out.sort();
 }
