@@ -11,7 +11,7 @@ import { platformVersion, repoRoot } from './common/repo-root';
 import { PlatformIoAdapter } from './devices/device-io-adapter';
 import { prometheusPathAlias } from './monitoring/prometheus/prometheus-path';
 import { MessageScrubber } from './errors/error-response';
-import { PlatformExceptionFilter } from './errors/exception.filter';
+import { middlewareErrors, PlatformExceptionFilter } from './errors/exception.filter';
 import { inputLimitsMiddleware, type InputLimits, verifyJsonDepth } from './errors/input-limits';
 import { InputLimitsPipe } from './errors/input-limits.pipe';
 
@@ -40,7 +40,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useBodyParser('json', jsonOptions);
   app.useBodyParser('urlencoded', { limit: config.DDNN_BODY_MAX_BYTES, extended: false });
   app.use(inputLimitsMiddleware(limits));
-  app.useGlobalFilters(new PlatformExceptionFilter(new MessageScrubber({ [path.resolve(config.DDNN_DATA_DIR)]: '<data>', [repoRoot()]: '<repo>' })));
+  const filter = new PlatformExceptionFilter(new MessageScrubber({ [path.resolve(config.DDNN_DATA_DIR)]: '<data>', [repoRoot()]: '<repo>' }));
+  app.use(middlewareErrors(filter));
+  app.useGlobalFilters(filter);
   app.useGlobalPipes(
     new InputLimitsPipe(limits),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { DomainError, type ErrorResponse } from '@ddnn/contracts';
 import { isDatabaseUnavailable } from '@ddnn/events';
 import { MessageScrubber, reasonPhrase, STATUS_OF_KIND } from './error-response';
@@ -24,6 +24,16 @@ function messageOf(response: unknown, fallback: string): string {
 }
 
 /**
+ * Express error middleware answering the errors of the middleware registered before it (body parsers, input limits)
+ * through `filter`. Without it they reach the dashboard's static server (ServeStaticModule) first, whose error
+ * handler answers every error on an excluded path (/api) with the router's "Cannot PATCH /api/..." 404: a client
+ * whose labels were malformed was told its stream did not exist.
+ */
+export function middlewareErrors(filter: PlatformExceptionFilter) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => filter.respond(err, req, res);
+}
+
+/**
  * The one place errors become responses: domain errors by kind, Nest's HTTP exceptions as they are, client
  * errors from Express middleware (malformed or oversized bodies) as 4xx, and anything else as a 500 that is
  * logged with a request id and answers with that id only. Every message is scrubbed of server paths.
@@ -37,8 +47,14 @@ export class PlatformExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request & { id?: unknown }>();
-    const res = ctx.getResponse<Response>();
+    this.respond(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+  }
+
+  /**
+   * Answers `exception` on `res`: the filter's own path, and Express's for errors of the middleware that runs before
+   * routing (bootstrap's `middlewareErrors`).
+   */
+  respond(exception: unknown, req: Request & { id?: unknown }, res: Response): void {
     const { status, message } = this.classify(exception);
     let body: ErrorResponse;
     if (status >= 500 && status !== 503) {
