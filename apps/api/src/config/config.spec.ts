@@ -28,4 +28,25 @@ describe('loadConfig', () => {
     expect(message).toMatch(/LOG_FORMAT="xml"/);
     expect(message).toMatch(/REDIS_URL="http:\/\/x": must be a redis:\/\/ URL/);
   });
+
+  it('never shows a credential: a password in a URL is redacted, a token hidden', () => {
+    const message = (() => {
+      try {
+        loadConfig({ DATABASE_URL: 'mysql://u:s3cret@h/db', REDIS_URL: 'http://:pw0rd@h:6379', DDNN_ADMIN_TOKEN: 'tooshort-secret' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/DATABASE_URL="mysql:\/\/u:\[redacted\]@h\/db": must be a postgres:\/\/ URL/);
+    expect(message).toMatch(/REDIS_URL=.*must be a redis:\/\/ URL/);
+    expect(message).toMatch(/DDNN_ADMIN_TOKEN=\(hidden, 15 characters\): must be at least 16 characters/);
+    expect(message).not.toMatch(/s3cret|pw0rd|tooshort/);
+  });
+
+  it('refuses a service URL its driver cannot parse, naming the variable', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:s3cret@h:notaport/db' })).toThrow(/DATABASE_URL="postgres:\/\/u:\[redacted\]@h:notaport\/db": is not a valid URL/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://h:99999999' })).toThrow(/REDIS_URL=.*is not a valid URL/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p%40ss@h:5432/db' }).DATABASE_URL).toBe('postgres://u:p%40ss@h:5432/db');
+  });
 });

@@ -1,8 +1,21 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { scrubSecrets } from '@ddnn/logging';
 import { repoRoot } from '../common/repo-root';
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+/** A URL the drivers will parse: the scheme check alone let `postgres://u:p@h:notaport/db` through to a stack trace. */
+function isUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const serviceUrl = (scheme: RegExp, what: string) =>
+  z.string().regex(scheme, `must be a ${what} URL`).refine(isUrl, 'is not a valid URL (check its host, port and escaping)');
 /** The most samples in flight DDNN_SESSION_WINDOW allows a run on any node (a stream may keep more: streamWindow). */
 export const MAX_SESSION_WINDOW = 256;
 
@@ -10,10 +23,7 @@ export const MAX_SESSION_WINDOW = 256;
 const schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('localhost'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
+  DATABASE_URL: serviceUrl(/^postgres(ql)?:\/\//, 'postgres://').optional(),
   DDNN_DATA_DIR: z.string().min(1).default(path.join(repoRoot(), '.data')),
   DDNN_DASHBOARD_DIR: z.string().min(1).default(path.join(repoRoot(), 'apps', 'dashboard', 'out')),
   // Unset: pretty at a terminal, JSON lines otherwise (@ddnn/logging).
@@ -54,10 +64,7 @@ const schema = z.object({
   // nothing of the hierarchy; 0.8 is the paper's T and on the default model's test frontier too (94.7% at 130 B).
   DDNN_DEMO_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
   DDNN_DEMO_DATASET: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a dataset folder name').default('synthetic-multicam-seed1'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
-    .optional(),
+  REDIS_URL: serviceUrl(/^rediss?:\/\//, 'redis://').optional(),
   // Redis pub/sub channels ignore the database number: platforms sharing one Redis need their own prefix.
   DDNN_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 letters, digits, . _ : -').default('ddnn'),
   DDNN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -102,6 +109,15 @@ export function modelsRoots(config: Pick<AppConfig, 'DDNN_DATA_DIR' | 'DDNN_MODE
 
 export class ConfigError extends Error {}
 
+/** Variables whose value is a credential as a whole: a refusal names them and never shows their value. */
+const SECRET_VARIABLES = new Set(['DDNN_ADMIN_TOKEN', 'DDNN_METRICS_TOKEN']);
+
+/** A refused variable's value as the refusal shows it: secrets hidden, a password inside a URL redacted. */
+function shownValue(key: string, value: string | undefined): string {
+  if (value !== undefined && SECRET_VARIABLES.has(key)) return `(hidden, ${value.length} characters)`;
+  return scrubSecrets(JSON.stringify(value)) as string;
+}
+
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -109,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const key = i.path.join('.');
-      return `  ${key}=${JSON.stringify(env[key])}: ${i.message}`;
+      return `  ${key}=${shownValue(key, env[key])}: ${i.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
