@@ -26,6 +26,9 @@ describe('policy JSON form', () => {
     [{ kind: 'entropy', thresholds: { local: 0.8 }, extra: 1 }, /extra/],
     [{ kind: 'budget', statistic: 'entropy' }, /maxBytesPerSample or minLocalExitRate/],
     [{ kind: 'budget', statistic: 'entropy', minLocalExitRate: 2 }, /minLocalExitRate/],
+    [{ kind: 'entropy', thresholds: { local: 1e308 } }, /at most 1[\s\S]*thresholds\.local/],
+    [{ kind: 'margin', thresholds: { local: -0.1 } }, /at least 0[\s\S]*thresholds\.local/],
+    [{ kind: 'entropy', thresholds: { local: 0.5, edge: 2 } }, /at most 1[\s\S]*thresholds\.edge/],
     ['entropy', /invalid policy/],
   ])('rejects %j naming the problem', (json, message) => {
     expect(() => parsePolicy(json)).toThrow(message);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { LinkModel, PolicySpec } from '@ddnn/contracts';
 import { InvalidInputError } from '@ddnn/contracts';
 
-const threshold = z.number().refine(Number.isFinite, 'threshold must be a finite number');
+// Every threshold statistic (normalized entropy, confidence, margin) lies in [0, 1], as the live policy's does.
+const threshold = z.number().min(0, 'a threshold is at least 0').max(1, 'a threshold is at most 1');
 const thresholds = z.strictObject({ local: threshold, edge: threshold.optional() });
 const name = z.string().min(1).max(200).optional();
 

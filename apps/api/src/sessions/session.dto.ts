@@ -1,9 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, IsUUID, Matches, Min } from 'class-validator';
-import { SESSION_MODES, type CreateSessionRequest, type SessionListQuery, type SessionMode, type UpdateSessionRequest } from '@ddnn/contracts';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { MAX_STREAM_RATE, MIN_RUN_RATE, SESSION_MODES, type CreateSessionRequest, type SessionListQuery, type SessionMode, type UpdateSessionRequest } from '@ddnn/contracts';
 import { RUN_TAG, RUN_TAG_MESSAGE, RunName, RunNote, RunTags } from './run-fields';
 import { CreateRunDto, DatasetName, DatasetSplit, ListRunsQuery, NAME } from './run-request.dto';
 import { ListPageDto, RunViewDto } from './run-response.dto';
+
+/** A session's sample limit: a sample count the sessions table stores as a 4-byte integer. */
+const MAX_SESSION_LIMIT = 2_147_483_647;
 
 /** The policy filter: what the dashboard prints for a live entropy policy. */
 export const POLICY = /^entropy T=(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/;
@@ -19,16 +22,18 @@ export class CreateSessionDto extends CreateRunDto implements CreateSessionReque
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(MAX_SESSION_LIMIT)
   limit?: number;
 
   @ApiProperty({ enum: SESSION_MODES, description: 'research: every exit is evaluated for every sample (shadow work logged, not counted)' })
   @IsIn(SESSION_MODES)
   mode!: SessionMode;
 
-  @ApiPropertyOptional({ description: 'Samples started per second at most' })
+  @ApiPropertyOptional({ description: `Samples started per second at most (${MIN_RUN_RATE} to ${MAX_STREAM_RATE}; omitted: as fast as the window allows)` })
   @IsOptional()
-  @IsNumber()
-  @IsPositive()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(MIN_RUN_RATE)
+  @Max(MAX_STREAM_RATE)
   rate?: number;
 
   @ApiPropertyOptional({ description: 'A simulation on this node (POST /api/simulations) whose devices the topology uses: its link model and failures are recorded with the session, and it ends with the session.' })

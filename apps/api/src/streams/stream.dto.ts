@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
-import { MAX_STREAM_RATE, SESSION_MODES, type CreateStreamRequest, type SessionMode, type StreamLabel } from '@ddnn/contracts';
+import { MAX_STREAM_RATE, MIN_RUN_RATE, SESSION_MODES, type CreateStreamRequest, type SessionMode, type StreamLabel } from '@ddnn/contracts';
 import { CreateRunDto, DatasetName, DatasetSplit, SessionEventsQuery } from '../sessions/run-request.dto';
 import { ListPageDto, RunViewDto } from '../sessions/run-response.dto';
 
@@ -14,9 +14,9 @@ export class StreamReplayDto {
 }
 
 export class CreateStreamDto extends CreateRunDto implements CreateStreamRequest {
-  @ApiProperty({ description: `Samples triggered per second (at most ${MAX_STREAM_RATE})`, example: 2 })
+  @ApiProperty({ description: `Samples triggered per second (${MIN_RUN_RATE} to ${MAX_STREAM_RATE})`, example: 2 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.001)
+  @Min(MIN_RUN_RATE)
   @Max(MAX_STREAM_RATE)
   rate!: number;
 

@@ -36,6 +36,11 @@ export interface CreateStreamRequest {
  * the cap, not the platform, set the figure.
  */
 export const MAX_STREAM_RATE = 5000;
+/**
+ * The slowest rate a run may ask for (a sample every 1,000 s): below it a run is stalled rather than slow, holding
+ * one of a node's DDNN_MAX_SESSIONS slots while it does nothing.
+ */
+export const MIN_RUN_RATE = 0.001;
 
 /** What the server records with a stream at creation. */
 export interface StreamSpec extends CreateStreamRequest {
