@@ -73,8 +73,14 @@ export async function readCheckpointDir(dir: string): Promise<CheckpointDir> {
     if (size !== entry.bytes) throw new CheckpointDirError(`${entry.file}: ${size} bytes, the manifest says ${entry.bytes}`);
     sections.push({ name: entry.name, file: entry.file, bytes: size });
   }
-  // A checkpoint without an explicit version is identified by its manifest's content.
-  const version = typeof m.version === 'string' && m.version ? m.version : createHash('sha256').update(text).digest('hex').slice(0, 12);
+  // A checkpoint without an explicit version is identified by its content: the manifest and every section's weights
+  // (two checkpoints with one manifest and other weights had one version, so a device could not tell them apart).
+  let version = typeof m.version === 'string' && m.version ? m.version : null;
+  if (!version) {
+    const hash = createHash('sha256').update(text);
+    for (const s of sections) hash.update(await readFile(path.join(abs, s.file)));
+    version = hash.digest('hex').slice(0, 12);
+  }
   const name = typeof m.name === 'string' && m.name ? m.name : path.basename(abs);
   return { path: abs, manifest: m, name, version, sections };
 }

@@ -2,6 +2,7 @@ import type { DeployAck, DeployMessage } from '@ddnn/contracts';
 import type { ConnectedDevice, DeviceTransport } from '../devices/transport/device-transport';
 import { ModelDeployer } from './model-deployer';
 import type { ModelsService } from './models.service';
+import type { RunsInUseRepository, RunUsingDevice } from './runs-in-use.repository';
 
 const device = (deviceId: string, over: Partial<ConnectedDevice> = {}): ConnectedDevice => ({
   deviceId,
@@ -15,7 +16,7 @@ const device = (deviceId: string, over: Partial<ConnectedDevice> = {}): Connecte
   ...over,
 });
 
-function deployer(connected: ConnectedDevice[], refuse: string[] = []) {
+function deployer(connected: ConnectedDevice[], refuse: string[] = [], inUse = new Map<string, RunUsingDevice>()) {
   const sent: { deviceId: string; section: string }[] = [];
   const models = {
     get: async (id: string) => ({ id, version: 'v2' }),
@@ -28,7 +29,8 @@ function deployer(connected: ConnectedDevice[], refuse: string[] = []) {
       return refuse.includes(deviceId) ? { ok: false, error: 'no room' } : { ok: true, modelId: msg.modelId, modelVersion: msg.modelVersion, section: msg.section, bytes: 1 };
     },
   } as unknown as DeviceTransport;
-  return { d: new ModelDeployer(models, transport), sent };
+  const runsInUse = { byDevice: async () => inUse } as unknown as RunsInUseRepository;
+  return { d: new ModelDeployer(models, transport, runsInUse), sent };
 }
 
 describe('ModelDeployer', () => {
@@ -80,5 +82,25 @@ describe('ModelDeployer', () => {
     expect(await d.deploy('m', null)).toEqual([{ deviceId: 'a', section: 'device-5', ok: true }]);
     expect(await d.deploy('m', [{ deviceId: 'x' }])).toEqual([{ deviceId: 'x', section: null, ok: false, error: expect.stringMatching(/explicit section/) }]);
     expect(sent).toEqual([{ deviceId: 'a', section: 'device-5' }]);
+  });
+
+  it('on request: refuses a device a queued or running run computes with, unless it is the very section the run installed', async () => {
+    const inUse = new Map<string, RunUsingDevice>([
+      ['a', { runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-0' }],
+      ['b', { runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-1' }],
+    ]);
+    const { d, sent } = deployer([device('a', { view: 0 }), device('b', { view: 1 }), device('c', { view: 2 })], [], inUse);
+    expect(await d.deploy('alt', null)).toEqual([
+      { deviceId: 'a', section: 'device-0', ok: false, error: 'serves stream run-1 (device-0 of model default): stop the run first' },
+      { deviceId: 'b', section: 'device-1', ok: false, error: 'serves stream run-1 (device-1 of model default): stop the run first' },
+      { deviceId: 'c', section: 'device-2', ok: true },
+    ]);
+    // The same model, another section: refused too (device a would compute view 1 for the run's view 0).
+    expect((await d.deploy('default', [{ deviceId: 'a', section: 'device-1' }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/stop the run first/) });
+    expect(await d.deploy('default', [{ deviceId: 'a' }])).toEqual([{ deviceId: 'a', section: 'device-0', ok: true }]);
+    expect(sent).toEqual([
+      { deviceId: 'c', section: 'device-2' },
+      { deviceId: 'a', section: 'device-0' },
+    ]);
   });
 });

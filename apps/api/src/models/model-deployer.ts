@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { sectionName, type SessionTopology } from '@ddnn/contracts';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelsService } from './models.service';
+import { RunsInUseRepository } from './runs-in-use.repository';
 
 export interface DeployOutcome {
   deviceId: string;
@@ -26,11 +27,21 @@ export class ModelDeployer {
   constructor(
     private readonly models: ModelsService,
     private readonly transport: DeviceTransport,
+    private readonly runsInUse: RunsInUseRepository,
   ) {}
 
-  /** Deploys to the given devices (default: every connected end device), in parallel; one outcome per device. */
+  /**
+   * Deploys to the given devices (default: every connected end device), in parallel; one outcome per device. A
+   * device that a queued or running run computes with is refused unless this is the very section the run installed
+   * (a reinstall): anything else would change what the run computes while its log names the run's model.
+   */
   async deploy(modelId: string, targets: { deviceId: string; section?: string }[] | null, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<DeployOutcome[]> {
-    return this.send(modelId, targets, { timeoutMs, skipInstalled: false });
+    const inUse = await this.runsInUse.byDevice();
+    return this.send(modelId, targets, { timeoutMs, skipInstalled: false }, (deviceId, section) => {
+      const run = inUse.get(deviceId);
+      if (!run || (run.modelId === modelId && run.section === section)) return null;
+      return `serves ${run.kind} ${run.runId} (${run.section} of model ${run.modelId}): stop the run first`;
+    });
   }
 
   /**
@@ -53,6 +64,7 @@ export class ModelDeployer {
     modelId: string,
     targets: { deviceId: string; section?: string }[] | null,
     opts: { timeoutMs: number; skipInstalled: boolean },
+    refusal: (deviceId: string, section: string) => string | null = () => null,
   ): Promise<DeployOutcome[]> {
     const { version } = await this.models.get(modelId);
     const connected = await this.transport.connectedDevices();
@@ -64,6 +76,8 @@ export class ModelDeployer {
         if (!device) return { deviceId: t.deviceId, section: t.section ?? null, ok: false, error: 'not connected' };
         const section = t.section ?? (device.role === 'end-device' && device.view !== null ? sectionName.device(device.view) : null);
         if (!section) return { deviceId: t.deviceId, section: null, ok: false, error: 'an edge device needs an explicit section (edge-<name>)' };
+        const refused = refusal(t.deviceId, section);
+        if (refused) return { deviceId: t.deviceId, section, ok: false, error: refused };
         if (opts.skipInstalled && device.modelId === modelId && device.modelVersion === version && device.section === section) {
           return { deviceId: t.deviceId, section, ok: true, skipped: true };
         }

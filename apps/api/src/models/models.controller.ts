@@ -73,7 +73,7 @@ export class ModelsController {
   }
 
   @Post(':id/deploy')
-  @ApiOperation({ summary: 'Deploy a model to devices', description: 'Sends each device the section it serves (device-<view>, edge-<name>) and reports what each acknowledged.' })
+  @ApiOperation({ summary: 'Deploy a model to devices', description: 'Sends each device the section it serves (device-<view>, edge-<name>) and reports what each acknowledged. A device that a queued or running session or stream computes with is refused (its outcome says which run) unless this is the very section the run installed: stop the run first.' })
   @HttpCode(200)
   @ApiOkResponse({ type: [DeployOutcomeDto], description: 'One outcome per device; each success is logged as ModelDeployed.' })
   @ApiNotFoundResponse()

@@ -39,6 +39,17 @@ describe('models (real Postgres)', () => {
     expect((await call(api, 'GET', '/models', null)).status).toBe(401);
   });
 
+  it('versions a checkpoint by its weights too: one manifest with other weights is another version', async () => {
+    const root = path.join(work, 'root');
+    execFileSync('cp', ['-r', path.join(work, 'default'), path.join(root, 'swapped')]);
+    execFileSync('cp', [path.join(root, 'swapped', 'device-1.bin'), path.join(root, 'swapped', 'device-0.bin')]);
+    const swapped = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'swapped'), id: 'swapped' });
+    expect(swapped.status).toBe(201);
+    const original = await call(api, 'GET', '/models/default', ADMIN);
+    expect(swapped.body.version).toMatch(/^[0-9a-f]{12}$/);
+    expect(swapped.body.version).not.toBe(original.body.version);
+  });
+
   it('registers a server-side path under a models root and refuses bad checkpoints with the reason', async () => {
     const root = path.join(work, 'root');
     execFileSync('cp', ['-r', path.join(work, 'default'), path.join(root, 'copy')]);

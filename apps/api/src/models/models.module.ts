@@ -7,6 +7,7 @@ import { ModelDeployer } from './model-deployer';
 import { ModelEntity } from './model.entity';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
+import { RunsInUseRepository } from './runs-in-use.repository';
 import { PrivateDiskStorage, uploadTempDir } from './upload-storage';
 
 @Module({
@@ -23,7 +24,7 @@ import { PrivateDiskStorage, uploadTempDir } from './upload-storage';
     }),
   ],
   controllers: [ModelsController],
-  providers: [ModelsService, ModelDeployer],
+  providers: [ModelsService, ModelDeployer, RunsInUseRepository],
   exports: [ModelsService, ModelDeployer],
 })
 export class ModelsModule {}
