@@ -141,7 +141,7 @@ describe('streamed CSV export and analysis of a large session (real Postgres, bu
     rows.forEach((r, i) => {
       const x = exits.get(i)!;
       const s = labels.get(i)!;
-      const expected = [String(i), s.sampleId, s.label === null ? '' : String(s.label), x.tier, String(x.prediction), s.label === null ? '' : x.prediction === s.label ? 't' : 'f', String(bytes.get(i) ?? 0)];
+      const expected = [String(i), s.sampleId, s.label === null ? '' : String(s.label), x.tier, String(x.prediction), s.label === null ? '' : x.prediction === s.label ? 'true' : 'false', String(bytes.get(i) ?? 0)];
       const got = [r[col('sample_index')], r[col('sample_id')], r[col('label')], r[col('exit_tier')], r[col('prediction')], r[col('correct')], r[col('bytes')]];
       if (got.join('|') !== expected.join('|')) throw new Error(`sample ${i}: got ${got.join('|')}, expected ${expected.join('|')}`);
     });

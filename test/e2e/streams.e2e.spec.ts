@@ -157,6 +157,11 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
         return all.some((e) => e.type === 'SessionCompleted') ? all : undefined;
       });
     let events = await readLog();
+    // The export of a stream is its events, streamed (its samples have no end: refused with the reason).
+    const csv = await send('GET', `/api/sessions/${id}/export?what=events`);
+    expect(csv.status).toBe(200);
+    expect(csv.text.trimEnd().split('\n')).toHaveLength(events.length + 1);
+    expect(await send('GET', `/api/sessions/${id}/export`)).toMatchObject({ status: 400, text: expect.stringMatching(/is a stream: export its events/) });
     const of = <T extends StoredEvent['type']>(t: T, list = events) => list.filter((e): e is Extract<StoredEvent, { type: T }> => e.type === t);
     // The early label may precede StreamStarted; StreamStarted precedes every sample.
     expect(events.filter((e) => e.type !== 'SampleLabelled')[0].type).toBe('StreamStarted');

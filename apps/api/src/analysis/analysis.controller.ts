@@ -75,12 +75,12 @@ export class SessionExportController {
   ) {}
 
   @Get(':id/export')
-  @ApiOperation({ summary: 'Export a session as CSV', description: "A session's samples (one row each) or its events, streamed from Postgres." })
+  @ApiOperation({ summary: 'Export a run as CSV', description: "A session's samples (one row each) or its events, or a stream's events, streamed from Postgres." })
   @ApiProduces('text/csv')
   @ApiQuery({ name: 'format', required: false, enum: ['csv'] })
   @ApiQuery({ name: 'what', required: false, enum: ['samples', 'events'] })
   @ApiOkResponse({ description: 'The session samples (one row each) or its events, streamed from Postgres as CSV.' })
-  @ApiNotFoundResponse({ description: 'The session has no events.' })
+  @ApiNotFoundResponse({ description: 'No run with this id has events.' })
   async export(
     @Param('id') id: string,
     @Res() res: Response,
@@ -89,8 +89,12 @@ export class SessionExportController {
   ): Promise<void> {
     if (format !== 'csv') throw new InvalidInputError(`query.format: unsupported format ${JSON.stringify(format.slice(0, 40))}, only csv`);
     if (what !== 'samples' && what !== 'events') throw new InvalidInputError(`query.what must be samples or events, got ${JSON.stringify(what.slice(0, 40))}`);
-    if ((await this.analysis.eventCount(id)) === 0) throw new NotFoundError(`no events for session ${id}`);
-    csvHeaders(res, `session-${id}-${what}.csv`);
-    await this.csv.session(id, what as ExportWhat, res).catch((e) => res.destroy(e));
+    const kind = await this.analysis.runKind(id);
+    if (kind === null) throw new NotFoundError(`no events for run ${id}`);
+    // A session's samples table is built in memory (one row a sample); a stream has no end, so its export is its
+    // events, streamed (a window of its samples: POST /api/analysis/compare with fromSample/toSample).
+    if (kind === 'stream' && what === 'samples') throw new InvalidInputError(`run ${id} is a stream: export its events (what=events); its samples have no end`);
+    csvHeaders(res, `${kind}-${id}-${what}.csv`);
+    await this.csv.run(kind, id, what as ExportWhat, res).catch((e) => res.destroy(e));
   }
 }

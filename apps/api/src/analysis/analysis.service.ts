@@ -38,8 +38,9 @@ export class AnalysisService {
   }
 
   /** Events in a session's stream (0 = unknown session). */
-  eventCount(sessionId: string): Promise<number> {
-    return this.repo.streamVersion(sessionId);
+  /** Which log a run is in: a session's, a stream's, or neither (null). */
+  runKind(runId: string): Promise<'session' | 'stream' | null> {
+    return this.repo.runKind(runId);
   }
 
   /**

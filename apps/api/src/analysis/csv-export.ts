@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import { answersSample, sampleTraffic, streamIds, TRAFFIC_EVENT_TYPES, type ExitDecided, type ExportWhat, type ExitTier, type SampleTraffic, type SessionSummary } from '@ddnn/contracts';
+import { answersSample, sampleTraffic, streamIds, TRAFFIC_EVENT_TYPES, type ExitDecided, type ExportWhat, type ExitTier, type RunKind, type SampleTraffic, type SessionSummary } from '@ddnn/contracts';
 import { csvLine, exportEventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { SessionStore } from '../orchestrator/session-store';
@@ -84,9 +84,9 @@ export class CsvExport {
     this.store = db.store;
   }
 
-  /** Streams a session's samples or events as CSV (with a header line) into `out`. */
-  session(sessionId: string, what: ExportWhat, out: Writable): Promise<void> {
-    const stream = streamIds.session(sessionId);
+  /** Streams a run's samples or events as CSV (with a header line) into `out`. */
+  run(kind: RunKind, runId: string, what: ExportWhat, out: Writable): Promise<void> {
+    const stream = streamIds.run(kind, runId);
     if (what === 'events') return exportEventsCsv(this.store, stream, out);
     return pipeline(Readable.from(this.samplesCsv(stream), BYTES), out);
   }
@@ -139,7 +139,8 @@ export class CsvExport {
       let chunk = '';
       for (const index of indices.slice(i, i + 1000)) {
         const r = rows.get(index) as SampleRow;
-        const correct = r.label === null || r.prediction === null ? null : r.label === r.prediction;
+        // true/false, as analysis tools read a boolean column (csvField writes COPY's t/f, for the events export).
+        const correct = r.label === null || r.prediction === null ? null : String(r.label === r.prediction);
         chunk += csvLine([
           index,
           r.sampleId,
