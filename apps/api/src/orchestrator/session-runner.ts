@@ -307,7 +307,8 @@ async function warmUp(sessionId: string, spec: CreateSessionRequest, first: Samp
           Math.max(WARM_UP_MS, spec.deadlineMs),
         )
         .then(
-          (r) => (r.ok ? undefined : deps.log?.(`session ${sessionId}: device ${d.deviceId} failed its warm-up: ${r.error}`)),
+          // A view the camera did not capture for that sample is a skipped capture, not a device that failed.
+          (r) => (r.ok || 'skipped' in r ? undefined : deps.log?.(`session ${sessionId}: device ${d.deviceId} failed its warm-up: ${r.error}`)),
           (e: unknown) => deps.log?.(`session ${sessionId}: device ${d.deviceId} failed its warm-up: ${e instanceof Error ? e.message : e}`),
         ),
     ),

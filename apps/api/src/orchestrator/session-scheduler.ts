@@ -95,8 +95,11 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       this.logger.log(`${record.kind} ${id}: running on ${this.node}`);
       const run = this.start(record, lock, fence)
         .then((stats) => {
+          // A run this node lets go of as it shuts down ends here as `lost`, like one another node took over; said
+          // as what it is, so a clean Ctrl-C does not read like a failure.
+          const ended = stats.status === 'lost' && this.shuttingDown ? 'handed back at shutdown (the next node to run resumes it)' : stats.status;
           this.logger.log(
-            `${record.kind} ${id}: ${stats.status}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
+            `${record.kind} ${id}: ${ended}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
               (stats.error ? ` (${stats.error})` : ''),
           );
           return stats;
