@@ -29,7 +29,9 @@ if (build.status !== 0) {
 }
 
 const main = path.join(root, 'dist/apps/api/apps/api/src/main.js');
-const platform = spawn(process.execPath, [main], { cwd: root, env, stdio: 'inherit', detached: true });
+// The IPC channel is the platform's tie to this launcher: if the launcher dies without forwarding a signal (kill -9
+// of npm's process group, a closed terminal), the channel closes and the platform shuts down in order.
+const platform = spawn(process.execPath, [main], { cwd: root, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
 let lastForward = 0;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {

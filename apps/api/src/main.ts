@@ -38,7 +38,20 @@ function closeOnSignals(app: INestApplication): void {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  void launcherGone?.then(() => shutdown('SIGTERM'));
 }
+
+/**
+ * Started by `npm start`'s launcher over an IPC channel, the platform watches it from the first moment: the channel
+ * closes when the launcher dies (its process group killed, the terminal gone), and the platform then shuts down as on
+ * SIGTERM rather than run on orphaned with its embedded database. Null when started without a launcher.
+ */
+const launcherGone: Promise<void> | null = process.channel
+  ? new Promise<void>((resolve) => {
+      process.channel?.unref();
+      process.once('disconnect', () => resolve());
+    })
+  : null;
 
 async function main(): Promise<void> {
   let config: AppConfig;
