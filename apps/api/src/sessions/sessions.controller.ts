@@ -59,7 +59,7 @@ export class SessionsController {
   }
 
   @Post(':id/stop')
-  @ApiOperation({ summary: 'Stop a session', description: 'The node running it stops after the samples in flight; a queued session stops at once.' })
+  @ApiOperation({ summary: 'Stop a session', description: 'The node running it stops after the samples in flight; a queued session stops at once. Asynchronous: the answer is the session as it is now (a running one still says running); its status turns stopped once its node has stopped it, within DDNN_SESSION_POLL_MS.' })
   @HttpCode(200)
   @ApiOkResponse({ type: SessionViewDto, description: 'Stop requested; the owning node stops after the samples in flight.' })
   @ApiNotFoundResponse()

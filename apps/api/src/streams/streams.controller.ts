@@ -61,7 +61,7 @@ export class StreamsController {
 
   @Post(':id/stop')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a stream', description: 'The node running it stops triggering and finishes the samples in flight; a queued stream stops at once.' })
+  @ApiOperation({ summary: 'Stop a stream', description: 'The node running it stops triggering and finishes the samples in flight; a queued stream stops at once. Asynchronous: the answer is the stream as it is now (a running one still says running); its status turns stopped once its node has stopped it, within DDNN_SESSION_POLL_MS.' })
   @ApiOkResponse({ type: StreamViewDto })
   @ApiNotFoundResponse()
   async stop(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamView> {
