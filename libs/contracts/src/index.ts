@@ -1,5 +1,6 @@
 export * from './events/catalogue';
 export * from './events/session-summary';
+export * from './events/misses';
 export * from './events/stored-events';
 export * from './api/health';
 export * from './socket/devices';

@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { SessionTable } from '../components/session-table';
+import { StreamsCard } from '../components/streams-card';
 import { Card, Empty, ErrorNote, Loading, Stat } from '../components/ui';
 import { api } from '../lib/api';
 import { sessionsWithSummaries } from '../lib/sessions';
@@ -14,6 +15,10 @@ export default function OverviewPage() {
   }, [], 10_000);
   const sessions = useAsync(() => sessionsWithSummaries({ limit: 5, offset: 0 }), [], 5000);
   const running = useAsync(() => api.sessions({ status: 'running', limit: 1 }), [], 5000);
+  const streams = useAsync(async () => {
+    const [all, live] = await Promise.all([api.streams({ limit: 1 }), api.streams({ status: 'running', limit: 1 })]);
+    return { total: all.total, running: live.total };
+  }, [], 5000);
   const h = health.data;
   return (
     <>
@@ -40,8 +45,20 @@ export default function OverviewPage() {
           value={devices.data ? `${devices.data.active} / ${devices.data.total}` : devices.error ? '–' : '…'}
           sub={devices.error ? 'device list unavailable' : 'active / registered'}
         />
-        <Stat label="Running sessions" value={running.data ? running.data.total : running.error ? '–' : '…'} sub={sessions.data ? `${sessions.data.total} in all` : undefined} />
+        <Stat
+          label="Running sessions"
+          testId="stat-running-sessions"
+          value={running.data ? running.data.total : running.error ? '–' : '…'}
+          sub={sessions.data ? `${sessions.data.total} in all` : undefined}
+        />
+        <Stat
+          label="Running streams"
+          testId="stat-running-streams"
+          value={streams.data ? streams.data.running : streams.error ? '–' : '…'}
+          sub={streams.data ? `${streams.data.total} in all` : streams.error ? 'stream list unavailable' : undefined}
+        />
       </div>
+      <StreamsCard status="running" title="Running streams" actions={<Link href="/sessions">All streams</Link>} />
       <Card title="Latest sessions" actions={<Link href="/sessions">All sessions</Link>}>
         {sessions.error && <ErrorNote error={sessions.error} what="sessions" onRetry={sessions.reload} />}
         {!sessions.data && sessions.loading && <Loading what="sessions" />}

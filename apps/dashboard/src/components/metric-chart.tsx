@@ -1,7 +1,7 @@
 'use client';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METRICS, type ConnectivityState, type MetricName, type MetricSeries, type MetricSubject } from '@ddnn/contracts';
-import { fmtMetric, fmtTick, metricLabel, metricsApi } from '../lib/metrics';
+import { fmtMetric, fmtMetricTick, fmtTick, metricLabel, metricsApi } from '../lib/metrics';
 import { useAsync } from '../lib/use-async';
 import { Card, ErrorNote } from './ui';
 
@@ -49,7 +49,8 @@ export function MetricChart({
             <ComposedChart data={rows} margin={{ top: 8, right: 16, bottom: 0, left: 4 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="t" type="number" domain={[window.from, window.to]} scale="time" tickFormatter={(t: number) => fmtTick(t, window.to - window.from)} minTickGap={40} />
-              <YAxis width={64} tickFormatter={(v: number) => fmtMetric(unit, v)} domain={unit === 'ratio' ? [0, 1] : ['auto', 'auto']} />
+              {/* Sized to its longest tick: a fixed width clipped "600/min" to "00/min". */}
+              <YAxis width="auto" tickFormatter={(v: number) => fmtMetricTick(unit, v)} domain={unit === 'ratio' ? [0, 1] : ['auto', 'auto']} />
               <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v, name) => [Array.isArray(v) ? v.map((x) => fmtMetric(unit, Number(x))).join(' – ') : fmtMetric(unit, Number(v)), String(name)]} />
               {metrics.length > 1 && <Legend />}
               {series.map((s, i) =>

@@ -2,10 +2,11 @@
 import Link from 'next/link';
 import { bytesByLink, type SessionSummary } from '@ddnn/contracts';
 import { DeviceName, type DeviceNames, deviceLabel } from '../lib/device-names';
-import { fmtPct } from '../lib/format';
+import { className, fmtPct } from '../lib/format';
+import { deviceMisses, runMisses } from '../lib/misses';
 import type { DecidedRow } from '../lib/replay';
 import { ExitsChart, LinkBytesChart } from './charts';
-import { Card } from './ui';
+import { Card, Stat } from './ui';
 
 /**
  * The panels a session's page and a stream's page share: what a run's summary (the whole session, or a stream's
@@ -26,7 +27,10 @@ export function ExitAndBytesCards({ summary, names }: { summary: SessionSummary;
   );
 }
 
-/** Per device: replies answered and missed, and mean latency. */
+/**
+ * Per device: replies answered and missed, and mean latency. Skipped captures are their own column, outside the
+ * miss rate, as device_miss_rate (and its alert) counts them.
+ */
 export function DeviceHealthCard({ summary, names }: { summary: SessionSummary; names: DeviceNames }) {
   return (
     <Card title="Device health">
@@ -37,24 +41,41 @@ export function DeviceHealthCard({ summary, names }: { summary: SessionSummary; 
               <th>Device</th>
               <th className="num">View</th>
               <th className="num">Answered</th>
-              <th className="num">Missed</th>
-              <th className="num">Miss rate</th>
-              <th className="num">Mean latency</th>
+              <th className="num wrap" title="Requests it had a capture for and did not answer: timeout, disconnected, error, invalid">
+                Missed
+              </th>
+              <th className="num wrap" title="Missed over the requests it had a capture for (the device_miss_rate metric)">
+                Miss rate
+              </th>
+              <th className="num wrap" title="Skipped captures: a stale frame or a view with nothing in it, nothing the device could answer">
+                Not captured
+              </th>
+              <th className="num wrap">Mean latency</th>
             </tr>
           </thead>
           <tbody>
-            {Object.entries(summary.devices).map(([d, t]) => (
-              <tr key={d}>
-                <td>
-                  <DeviceName id={d} names={names} />
-                </td>
-                <td className="num">{t.view ?? '–'}</td>
-                <td className="num">{t.answered}</td>
-                <td className="num">{t.missed}</td>
-                <td className="num">{fmtPct(t.answered + t.missed ? t.missed / (t.answered + t.missed) : null)}</td>
-                <td className="num">{t.meanLatencyMs === null ? '–' : `${t.meanLatencyMs.toFixed(1)} ms`}</td>
-              </tr>
-            ))}
+            {Object.entries(summary.devices).map(([d, t]) => {
+              const m = deviceMisses(t);
+              return (
+                <tr key={d} data-device={d}>
+                  <td>
+                    <DeviceName id={d} names={names} />
+                  </td>
+                  <td className="num">{t.view ?? '–'}</td>
+                  <td className="num">{t.answered}</td>
+                  <td className="num" data-testid="health-missed">
+                    {m.missed}
+                  </td>
+                  <td className="num" data-testid="health-miss-rate">
+                    {fmtPct(m.missRate)}
+                  </td>
+                  <td className="num" data-testid="health-not-captured">
+                    {m.notCaptured}
+                  </td>
+                  <td className="num">{t.meanLatencyMs === null ? '–' : `${t.meanLatencyMs.toFixed(1)} ms`}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>
@@ -62,8 +83,39 @@ export function DeviceHealthCard({ summary, names }: { summary: SessionSummary; 
   );
 }
 
+/** The run's missed device replies, with its skipped captures beside them (one stat of a run's page). */
+export function MissedStat({ summary }: { summary: SessionSummary | null | undefined }) {
+  const m = summary ? runMisses(summary) : null;
+  return (
+    <Stat
+      label="Missed device replies"
+      testId="stat-missed"
+      value={m ? m.missed : '–'}
+      sub={
+        m ? (
+          <>
+            {m.missRate === null ? '' : `${fmtPct(m.missRate)} of captured · `}
+            <span data-testid="stat-not-captured">{m.notCaptured}</span> not captured (skipped)
+          </>
+        ) : undefined
+      }
+    />
+  );
+}
+
 /** Decided samples, newest first, each linking to its replay. */
-export function DecidedSamplesTable({ rows, replayHref, testId }: { rows: DecidedRow[]; replayHref: (sampleIndex: number) => string; testId?: string }) {
+export function DecidedSamplesTable({
+  rows,
+  classes,
+  replayHref,
+  testId,
+}: {
+  rows: DecidedRow[];
+  /** The run's class names (its start event's), by class index. */
+  classes: readonly string[];
+  replayHref: (sampleIndex: number) => string;
+  testId?: string;
+}) {
   return (
     <table data-testid={testId}>
       <thead>
@@ -85,8 +137,8 @@ export function DecidedSamplesTable({ rows, replayHref, testId }: { rows: Decide
             </td>
             <td className="num">{x.eta.toFixed(3)}</td>
             <td>
-              class {x.prediction}
-              {x.label === null ? '' : x.prediction === x.label ? ' ✓ right' : ` ✗ wrong (label ${x.label})`}
+              {className(classes, x.prediction)}
+              {x.label === null ? '' : x.prediction === x.label ? ' ✓ right' : ` ✗ wrong (label ${className(classes, x.label)})`}
             </td>
           </tr>
         ))}

@@ -1,22 +1,28 @@
 'use client';
 import Link from 'next/link';
+import type { ReactNode } from 'react';
+import type { SessionStatus } from '@ddnn/contracts';
 import { api } from '../lib/api';
 import { fmtPct, fmtTime } from '../lib/format';
 import { livePolicyLabel, localExitRate } from '../lib/policy';
 import { useAsync } from '../lib/use-async';
 import { Card, Empty, ErrorNote, Loading, StatusBadge } from './ui';
 
-/** Production streams (no dataset, no end) above the research sessions: what an operator watches first. */
-export function StreamsCard() {
-  const { data, error, loading, reload } = useAsync(() => api.streams({ limit: 20 }), [], 5000);
+/**
+ * Production streams (no dataset, no end) above the research sessions: what an operator watches first. `status`
+ * keeps those in one state (the overview's running ones); `actions` go in the card's header.
+ */
+export function StreamsCard({ status, title = 'Streams', actions }: { status?: SessionStatus; title?: string; actions?: ReactNode }) {
+  const { data, error, loading, reload } = useAsync(() => api.streams({ limit: 20, status }), [status], 5000);
   return (
-    <Card title="Streams" className="streams-card">
+    <Card title={title} className="streams-card" actions={actions}>
       {error && <ErrorNote error={error} what="streams" onRetry={reload} />}
       {!data && loading && <Loading what="streams" />}
-      {data && data.total === 0 && <Empty title="No streams yet.">A stream runs the fleet on live sources until stopped (POST /api/streams, or `npm start`'s demo).</Empty>}
+      {data && data.total === 0 && !status && <Empty title="No streams yet.">A stream runs the fleet on live sources until stopped (POST /api/streams, or `npm start`'s demo).</Empty>}
+      {data && data.total === 0 && status && <Empty title={`No ${status} streams.`} />}
       {data && data.total > 0 && (
         <div className="table-wrap">
-          <table data-testid="streams-table">
+          <table data-testid="streams-table" data-total={data.total}>
             <thead>
               <tr>
                 <th>Stream</th>
@@ -31,7 +37,7 @@ export function StreamsCard() {
             </thead>
             <tbody>
               {data.items.map((s) => (
-                <tr key={s.id}>
+                <tr key={s.id} data-stream={s.id}>
                   <td>
                     <Link href={`/stream?id=${s.id}`} className={s.name ? undefined : 'mono'} title={s.id}>
                       {s.name || s.id.slice(0, 8)}

@@ -16,8 +16,8 @@ export function ErrorNote({ error, what, action = 'load', onRetry }: { error: Er
   let hint = '';
   if (error instanceof ApiError) {
     if (error.status === 0) hint = 'Is the API running? Start it with `npm start`.';
-    else if (error.status === 404 && /^\/api\/(devices|analysis|models|simulations)/.test(error.path))
-      hint = `This API does not serve ${error.path.split('?')[0]} (yet).`;
+    else if (error.routeMissing) hint = `This API does not serve ${error.path.split('?')[0]} (yet): it is older than the dashboard.`;
+    else if (error.notFound) hint = 'It does not exist: it may have been deleted, or the address is wrong.';
   }
   return (
     <div className="note error" role="alert">

@@ -53,6 +53,20 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+
+  /**
+   * A 404 of a route the API does not have (an API older than the dashboard), apart from a 404 of a resource
+   * that does not exist on a route it has (`no device x`). Nest words the former `Cannot GET /api/...`, and
+   * the platform's error filter passes that message on as it is.
+   */
+  get routeMissing(): boolean {
+    return this.status === 404 && /^Cannot [A-Z]+ \//.test(this.message);
+  }
+
+  /** A 404 of something the API looked for and did not find (deleted, or a wrong id in the address). */
+  get notFound(): boolean {
+    return this.status === 404 && !this.routeMissing;
+  }
 }
 
 async function messageOf(res: Response): Promise<string> {

@@ -66,6 +66,7 @@ export async function analyseRun(run: PickedRun, policies: PolicySpec[], statist
     sweep,
     devices: device.devices,
     samplesWithMisses: device.samplesWithMisses,
+    samplesNotCaptured: device.samplesNotCaptured,
     deviceNames: namesFromConfiguration(view.configuration),
     deviceNote: [missing, read.partial].filter(Boolean).join('; ') || null,
     link,

@@ -62,6 +62,28 @@ describe('the device side of a compared run', () => {
     }
   });
 
+  it('counts skipped captures apart from misses: per device, and per sample in the fault scenarios', () => {
+    let k = 0;
+    const mixed = events.map((e): StoredEvent => (e.type === 'DeviceMissed' && e.data.stage === 'scores' && k++ % 2 === 0 ? { ...e, data: { ...e.data, reason: 'skipped' } } : e));
+    const whole = deviceSide('run', events, null);
+    const got = deviceSide('run', mixed, null);
+    const misses = (reason: (r: string) => boolean, id: string) => mixed.filter((e) => e.type === 'DeviceMissed' && e.data.deviceId === id && reason(e.data.reason)).length;
+    for (const d of got.devices) {
+      expect(d.missed).toBe(misses((r) => r !== 'skipped', d.deviceId));
+      expect(d.notCaptured).toBe(misses((r) => r === 'skipped', d.deviceId));
+    }
+    expect(got.devices.reduce((a, d) => a + d.notCaptured, 0)).toBeGreaterThan(0);
+    // A sample counts once: with a miss when any device missed, else not captured when a camera skipped.
+    const scoreMisses = (reason: (r: string) => boolean) =>
+      new Set(mixed.flatMap((e) => (e.type === 'DeviceMissed' && e.data.stage === 'scores' && reason(e.data.reason) ? [e.data.sampleIndex] : [])));
+    const withMiss = scoreMisses((r) => r !== 'skipped');
+    const onlySkipped = [...scoreMisses((r) => r === 'skipped')].filter((i) => !withMiss.has(i));
+    expect(got.samplesWithMisses).toBe(withMiss.size);
+    expect(got.samplesNotCaptured).toBe(onlySkipped.length);
+    expect(got.samplesWithMisses + got.samplesNotCaptured).toBe(whole.samplesWithMisses);
+    expect(whole.samplesNotCaptured).toBe(0);
+  });
+
   it("counts only a window's samples, and a stream's late labels as the same run's own", () => {
     const window = events.filter(inside(20, 39));
     const want = deviceSide('run', window, null);

@@ -1,6 +1,7 @@
-import type { CompareRow, LinkModel, PolicySpec, RunKind, SampleWindow, SessionConfiguration, SessionSummary, StoredEvent, SweepResult } from '@ddnn/contracts';
+import { isDeviceMiss, type CompareRow, type LinkModel, type PolicySpec, type RunKind, type SampleWindow, type SessionConfiguration, type SessionSummary, type StoredEvent, type SweepResult } from '@ddnn/contracts';
 import { policyLabel, runTableEvents, type SessionSampleTable, sessionSamplesFromEvents } from '@ddnn/policies';
 import type { DeviceNames } from './device-names';
+import { deviceMisses } from './misses';
 import { windowSummary } from './stream-window';
 
 /** One device's share in a run (or a window of its samples): how often it answered, and how well and at what cost. */
@@ -13,8 +14,10 @@ export interface DeviceContribution {
   accuracy: number | null;
   /** Answered samples with a label (what `accuracy` is measured on). */
   labelled: number;
-  /** Its missed replies (DeviceMissed, scores or features), as the run's summary counts them. */
+  /** Its missed replies (DeviceMissed, scores or features, but skipped captures), as device_miss_rate counts them. */
   missed: number;
+  /** Its skipped captures: requests with nothing captured to answer. */
+  notCaptured: number;
   /** Bytes it sent (counted, not shadow) per decided sample. */
   bytesPerSample: number | null;
 }
@@ -36,14 +39,22 @@ export interface SessionAnalysis {
   sweep: SweepResult;
   /** Per device, from the run's events (of its window's samples, for a window). */
   devices: DeviceContribution[];
-  /** Samples where at least one device missed a stage (a fault scenario shows up here). */
+  /** Samples where at least one device missed its scores (a fault scenario shows up here), skipped captures aside. */
   samplesWithMisses: number;
+  /** Samples where at least one camera captured nothing (a skipped capture), and no device missed. */
+  samplesNotCaptured: number;
   /** The names the run recorded for its devices. */
   deviceNames: DeviceNames;
   /** Why the device side covers less than the policies do (a window read only in part), else null. */
   deviceNote: string | null;
   /** The link the run recorded (null: none simulated), which the latency estimates use. */
   link: SessionConfiguration['link'];
+}
+
+function missesOf(t: SessionSummary['devices'][string] | undefined): Pick<DeviceContribution, 'missed' | 'notCaptured'> {
+  if (!t) return { missed: 0, notCaptured: 0 };
+  const { missed, notCaptured } = deviceMisses(t);
+  return { missed, notCaptured };
 }
 
 /** Per-device answer rate and own-exit accuracy from a run's sample table, with misses and bytes from its summary. */
@@ -72,7 +83,7 @@ export function deviceContributions(t: SessionSampleTable, summary: SessionSumma
       answerRate: t.n ? answered / t.n : 0,
       accuracy: labelled ? right / labelled : null,
       labelled,
-      missed: summary.devices[dev.deviceId]?.missed ?? 0,
+      ...missesOf(summary.devices[dev.deviceId]),
       bytesPerSample: t.n ? (sent.get(dev.deviceId) ?? 0) / t.n : null,
     };
   });
@@ -88,20 +99,31 @@ export function inSampleWindow(e: StoredEvent, w: SampleWindow): boolean {
  * A run's device contributions and misses from its events (what the API's rows do not carry), on a window of its
  * samples when given. A stream's start and late labels are read through the table rule the API's compare uses.
  */
-export function deviceSide(runId: string, events: readonly StoredEvent[], window: SampleWindow | null): { samples: number; devices: DeviceContribution[]; samplesWithMisses: number } {
+export function deviceSide(
+  runId: string,
+  events: readonly StoredEvent[],
+  window: SampleWindow | null,
+): { samples: number; devices: DeviceContribution[]; samplesWithMisses: number; samplesNotCaptured: number } {
   const mine = window ? events.filter((e) => inSampleWindow(e, window)) : events;
   const table = sessionSamplesFromEvents(runTableEvents(mine));
+  const skipped = new Set<string>();
+  for (const e of mine) if (e.type === 'DeviceMissed' && e.data.stage === 'scores' && !isDeviceMiss(e.data.reason)) skipped.add(`${e.data.deviceId}:${e.data.sampleIndex}`);
   const d = table.devices.length;
   let samplesWithMisses = 0;
+  let samplesNotCaptured = 0;
   for (let s = 0; s < table.n; s++) {
+    let missed = false;
+    let notCaptured = false;
     for (let j = 0; j < d; j++) {
-      if (!table.device.answered[s * d + j]) {
-        samplesWithMisses++;
-        break;
-      }
+      if (table.device.answered[s * d + j]) continue;
+      // An unanswered request without a logged skip is the device's: it counts as a miss.
+      if (skipped.has(`${table.devices[j].deviceId}:${table.sampleIndex[s]}`)) notCaptured = true;
+      else missed = true;
     }
+    if (missed) samplesWithMisses++;
+    else if (notCaptured) samplesNotCaptured++;
   }
-  return { samples: table.n, devices: deviceContributions(table, windowSummary(runId, mine)), samplesWithMisses };
+  return { samples: table.n, devices: deviceContributions(table, windowSummary(runId, mine)), samplesWithMisses, samplesNotCaptured };
 }
 
 /** The link model the API's latency estimates use for a session: its recorded link on every message. */

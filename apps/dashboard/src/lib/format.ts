@@ -52,6 +52,12 @@ export function fmtAgo(iso: string | null | undefined, now = Date.now()): string
   return `${Math.floor(s / 86400)} d ago`;
 }
 
+/** A class index as the run's class names say it (`class 2` when the run recorded none for it). */
+export function className(classes: readonly string[], i: number | null): string {
+  if (i === null) return 'unknown';
+  return classes[i] ?? `class ${i}`;
+}
+
 export function shortId(id: string): string {
   return id.length > 8 ? id.slice(0, 8) : id;
 }

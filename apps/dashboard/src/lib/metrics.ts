@@ -50,6 +50,45 @@ export function fmtMetric(unit: MetricUnit, v: number | null | undefined): strin
   }
 }
 
+/** A number in at most four characters or so: 0.05, 2.4, 600, 1.2k, 45k, 3.1M (an axis has no room for more). */
+function compact(v: number): string {
+  const a = Math.abs(v);
+  const trim = (x: string) => (x.includes('.') ? x.replace(/\.?0+$/, '') : x);
+  if (a >= 1e6) return `${trim((v / 1e6).toFixed(a >= 1e7 ? 0 : 1))}M`;
+  if (a >= 1e3) return `${trim((v / 1e3).toFixed(a >= 1e4 ? 0 : 1))}k`;
+  if (a >= 10) return String(Math.round(v));
+  return trim(v.toFixed(a >= 1 ? 1 : 2));
+}
+
+/**
+ * A metric's value as an axis tick: its unit, with only the digits ticks need. Ticks are round numbers, so the
+ * tooltip's fixed decimals (fmtMetric: "600.0/min") only widen the axis until its labels are clipped.
+ */
+export function fmtMetricTick(unit: MetricUnit, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '';
+  switch (unit) {
+    case 'ratio':
+      return `${trimPct(v)}%`;
+    case 'ratio_delta':
+      return `${v > 0 ? '+' : ''}${trimPct(v)} pts`;
+    case 'bytes_per_second':
+      return `${fmtBytes(v)}/s`;
+    case 'milliseconds':
+      return `${compact(v)} ms`;
+    case 'per_second':
+      return `${compact(v)}/s`;
+    case 'per_minute':
+      return `${compact(v)}/min`;
+    default:
+      return fmtMetric(unit, v);
+  }
+}
+
+/** A ratio in percent with at most one decimal, none when it is whole (25%, 12.5%). */
+function trimPct(v: number): string {
+  return String(Math.round(v * 1000) / 10);
+}
+
 export function metricLabel(metric: MetricName): string {
   return METRICS[metric].label;
 }

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toCsv } from './csv';
 import { deviceAgentCommand } from './device-command';
-import { fmtBytes, fmtPct } from './format';
+import { ApiError } from './api';
+import { className, fmtBytes, fmtPct } from './format';
+import { fmtMetricTick } from './metrics';
 import { laterCheckpoint } from './live';
 import { layoutTopology } from './topology';
 import { accuracyHalfWidth, linkModelOf, parseThresholds, presetPolicies } from './compare';
@@ -31,6 +33,33 @@ describe('formatting and checkpoints', () => {
     expect(fmtBytes(2048)).toBe('2.0 KiB');
     expect(fmtBytes(null)).toBe('–');
     expect(fmtPct(0.1234)).toBe('12.3%');
+  });
+  it("names a class by the run's classes, by index where it has none", () => {
+    expect(className(['car', 'bus', 'person'], 0)).toBe('car');
+    expect(className(['car'], 2)).toBe('class 2');
+    expect(className([], null)).toBe('unknown');
+  });
+  it('writes axis ticks short enough for their axis: no fixed decimals on round ticks', () => {
+    expect(fmtMetricTick('per_minute', 600)).toBe('600/min');
+    expect(fmtMetricTick('per_minute', 12_500)).toBe('13k/min');
+    expect(fmtMetricTick('per_minute', 1_500)).toBe('1.5k/min');
+    expect(fmtMetricTick('per_minute', 2.5)).toBe('2.5/min');
+    expect(fmtMetricTick('per_second', 0.8)).toBe('0.8/s');
+    expect(fmtMetricTick('per_second', 0.05)).toBe('0.05/s');
+    expect(fmtMetricTick('per_second', 0)).toBe('0/s');
+    expect(fmtMetricTick('milliseconds', 2_400_000)).toBe('2.4M ms');
+    expect(fmtMetricTick('ratio', 0.25)).toBe('25%');
+    expect(fmtMetricTick('ratio', 0.125)).toBe('12.5%');
+    expect(fmtMetricTick('ratio_delta', -0.15)).toBe('-15 pts');
+    expect(fmtMetricTick('entropy', 0.525)).toBe('0.525');
+    expect(fmtMetricTick('ratio', null)).toBe('');
+  });
+  it('tells a 404 of a missing resource from a 404 of a route the API does not have', () => {
+    const route = new ApiError(404, 'Cannot GET /api/devices/x/frobnicate', '/api/devices/x/frobnicate');
+    const resource = new ApiError(404, 'no device garbage', '/api/devices/garbage');
+    expect([route.routeMissing, route.notFound]).toEqual([true, false]);
+    expect([resource.routeMissing, resource.notFound]).toEqual([false, true]);
+    expect(new ApiError(400, 'Cannot GET /x', '/x').routeMissing).toBe(false);
   });
   it('orders checkpoints by transaction id, then position, as numbers', () => {
     expect(laterCheckpoint('9:100', '10:5')).toBe('10:5');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { sampleTraffic, type DeviceView, type ProfileCreatedResponse, type SessionEventsPage, type SessionView, type StoredEvent } from '@ddnn/contracts';
-import { deviceMain, type RunningProcess, startNode, waitFor } from '@ddnn/testing';
+import { deviceMain, repoRoot, type RunningProcess, startNode, waitFor } from '@ddnn/testing';
 import { ADMIN_TOKEN, launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
 
 let platform: Platform;
@@ -143,11 +143,22 @@ describe('the dashboard in chromium against the real API', () => {
     await page.getByTestId('progress-text').getByText('8 / 8 samples').waitFor({ timeout: 120_000 });
     await page.locator('.badge.status-completed').first().waitFor({ timeout: 60_000 });
     const view: SessionView = await platform.call('GET', `/api/sessions/${id}`);
-    expect(view.summary!.missed).toBeGreaterThan(0);
-    await expect(page.getByTestId('stat-missed').locator('.stat-value').textContent()).resolves.toBe(String(view.summary!.missed));
+    // Misses as device_miss_rate counts them: a view the camera did not capture (skipped) is counted apart.
+    const devices = Object.values(view.summary!.devices);
+    const skipped = devices.reduce((a, d) => a + d.missedByReason.skipped, 0);
+    const failed = view.summary!.missed - skipped;
+    expect(failed).toBeGreaterThan(0);
+    await expect(page.getByTestId('stat-missed').locator('.stat-value').textContent()).resolves.toBe(String(failed));
+    await expect(page.getByTestId('stat-not-captured').textContent()).resolves.toBe(String(skipped));
+    const crashed = Object.entries(view.summary!.devices).find(([, d]) => d.view === 2)!;
+    const row = page.getByTestId('device-health').locator(`tr[data-device="${crashed[0]}"]`);
+    const own = crashed[1].missed - crashed[1].missedByReason.skipped;
+    await expect(row.getByTestId('health-missed').textContent()).resolves.toBe(String(own));
+    await expect(row.getByTestId('health-miss-rate').textContent()).resolves.toBe(`${((own / (own + crashed[1].answered)) * 100).toFixed(1)}%`);
+    await expect(row.getByTestId('health-not-captured').textContent()).resolves.toBe(String(crashed[1].missedByReason.skipped));
 
     const events = await sessionEvents(id);
-    const missed = events.flatMap((e) => (e.type === 'DeviceMissed' ? [e.data] : []));
+    const missed = events.flatMap((e) => (e.type === 'DeviceMissed' && e.data.reason !== 'skipped' ? [e.data] : []));
     const exits = events.flatMap((e) => (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow ? [e.data] : []));
     const pos = exits.findIndex((x) => x.sampleIndex === missed[0].sampleIndex) + 1;
     expect(pos).toBeGreaterThan(0);
@@ -215,6 +226,26 @@ describe('the dashboard in chromium against the real API', () => {
     } finally {
       await agent.stop('SIGKILL');
     }
+  });
+
+  it("answers unknown pages 404 with the export's 404 page, and says an unknown device was not found", async () => {
+    const notFoundPage = fs.readFileSync(path.join(repoRoot, 'apps/dashboard/out/404.html'), 'utf8');
+    for (const p of ['/nonexistent', '/favicon.ico', '/metrics/']) {
+      const res = await fetch(`${platform.url}${p}`);
+      expect([p, res.status]).toEqual([p, 404]);
+      expect((await res.text()) === notFoundPage).toBe(true);
+    }
+    // Pages that exist, as links write them (no trailing slash, a query string) and as the export names them.
+    for (const p of ['/sessions', '/sessions/', `/session?id=${sessionId}`, '/metrics']) {
+      const res = await fetch(`${platform.url}${p}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect([p, res.status]).toEqual([p, 200]);
+    }
+    const res = await page.goto(`${platform.url}/nonexistent`);
+    expect(res?.status()).toBe(404);
+    await expect(page.getByTestId('not-found-path').textContent()).resolves.toBe('/nonexistent');
+    await page.goto(`${platform.url}/device/?id=garbage`);
+    await page.getByText('Device not found.').waitFor();
+    expect(await page.getByText(/does not serve/).count()).toBe(0);
   });
 
   it('deletes an ended session from its page after a confirm, and goes back to the runs list without it', async () => {

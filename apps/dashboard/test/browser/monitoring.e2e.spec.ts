@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { MetricSeries, SessionView, SimulationView } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
+import { assertAxisTicksInside } from '../support/overflow';
 
 let platform: Platform;
 let browser: Browser;
@@ -57,6 +58,7 @@ describe('monitoring in chromium against the real API', () => {
     await expect(page.getByTestId('chart-samples_per_second').getAttribute('data-points')).resolves.toBe('60');
     await page.getByTestId('chart-accuracy_labelled-reference').getByText(reference.slice(0, 8)).waitFor();
     await expect(page.locator('[data-testid="chart-exit_rate_local"] .recharts-line path.recharts-curve').count()).resolves.toBeGreaterThan(0);
+    await assertAxisTicksInside(page, 'monitoring');
     await screenshot(page, 'monitoring');
     await screenshot(page, 'monitoring-full', true);
 
@@ -82,6 +84,7 @@ describe('monitoring in chromium against the real API', () => {
     await page.setViewportSize({ width: 800, height: 900 });
     await page.goto(`${platform.url}/monitoring?run=${run}&range=1h&refresh=off`);
     await page.locator('[data-testid="chart-samples_per_second"][data-filled=yes]').waitFor();
+    await assertAxisTicksInside(page, 'monitoring at 800 px');
     await screenshot(page, 'monitoring-800');
     await page.setViewportSize({ width: 1280, height: 800 });
   });

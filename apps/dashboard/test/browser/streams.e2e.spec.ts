@@ -44,6 +44,10 @@ afterAll(async () => {
 
 describe('streams in chromium against the real API', () => {
   it('lists a stream, watches it live over /live (labels too), replays a sample in it, compares policies over its window on /compare and stops it', async () => {
+    // The overview shows the running stream beside the sessions, and leads to it.
+    await page.goto(`${platform.url}/`);
+    await page.getByTestId('stat-running-streams').locator('.stat-value').getByText('1', { exact: true }).waitFor();
+    await page.getByTestId('streams-table').getByRole('link', { name: 'street cameras' }).waitFor();
     await page.goto(`${platform.url}/sessions`);
     await page.getByTestId('streams-table').getByRole('link', { name: 'street cameras' }).click();
     await page.getByTestId('stream-name').getByText('street cameras').waitFor();
@@ -96,6 +100,12 @@ describe('streams in chromium against the real API', () => {
     await waitFor('the polling page to grow', async () => (await polled()) > polledFirst, 60_000, 300);
     await offline.close();
     await page.getByTestId('window-samples').locator('tbody tr').first().waitFor();
+    // Predictions by the stream's class names (StreamStarted.classes), as the session pages name them.
+    const { classes } = (await platform.call<StreamView>('GET', `/api/streams/${stream}`)).summary!;
+    expect(classes.length).toBeGreaterThan(0);
+    const predictions = await page.getByTestId('window-samples').locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(predictions.length).toBeGreaterThan(0);
+    for (const p of predictions) expect(classes).toContain(p.replace(/ [✓✗].*$/, ''));
     await shoot('stream');
 
     // A custom window: the last few seconds' samples only (fewer than the whole stream's).

@@ -26,3 +26,21 @@ export async function assertNoOverflow(page: Page, name: string): Promise<void> 
   });
   if (problems.length) throw new Error(`${name}: horizontal overflow at ${page.viewportSize()?.width} px:\n  ${problems.join('\n  ')}`);
 }
+
+/**
+ * Fails when a chart's y-axis tick label is cut off by its chart's edge: a fixed axis width cut "600.0/min" to
+ * "00.0/min" on the monitoring page, which no overflow check sees (an SVG clips its text without scrolling).
+ */
+export async function assertAxisTicksInside(page: Page, name: string): Promise<void> {
+  const clipped = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('.recharts-yAxis .recharts-cartesian-axis-tick-value')).flatMap((t) => {
+      const svg = t.closest('svg');
+      if (!svg) return [];
+      const box = t.getBoundingClientRect();
+      const frame = svg.getBoundingClientRect();
+      const title = t.closest('.card')?.querySelector('h2')?.textContent?.trim() ?? '?';
+      return box.left < frame.left - 0.5 || box.right > frame.right + 0.5 ? [`"${t.textContent}" in "${title}"`] : [];
+    }),
+  );
+  if (clipped.length) throw new Error(`${name}: y-axis ticks cut off by their chart:\n  ${clipped.join('\n  ')}`);
+}

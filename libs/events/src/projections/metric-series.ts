@@ -1,4 +1,4 @@
-import { METRICS, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
+import { METRICS, missTally, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
 import { mergeCells, type RollupCell } from './metrics-rollup-fold';
 import type { RollupField, RollupRead } from './metrics-rollup';
 import {
@@ -55,13 +55,8 @@ const none = (n = 0): Omit<MetricPoint, 't'> => ({ value: null, n });
 const ratio = (num: number | undefined, den: number | undefined): Omit<MetricPoint, 't'> =>
   den && den > 0 ? { value: (num ?? 0) / den, n: den } : none();
 const perSecond = (count: number | undefined, stepMs: number): Omit<MetricPoint, 't'> => ({ value: ((count ?? 0) * 1000) / stepMs, n: count ?? 0 });
-const requests = (c: RollupCell) => (c.answered ?? 0) + (c.missed ?? 0);
-/**
- * Requests the device had a capture for: a skipped capture (a stale frame, a view with nothing in it) is the
- * camera's, not a request the device failed, and has its own metric (skipped_captures). On the default dataset
- * 17-40% of a camera's views hold nothing: counted as misses, every camera crossed the default 20% miss-rate rule.
- */
-const captured = (c: RollupCell) => requests(c) - (c.missedBy?.skipped ?? 0);
+/** A cell's requests as device_miss_rate counts them (the rule of @ddnn/contracts' missTally, which the pages share). */
+const tally = (c: RollupCell) => missTally(c.answered ?? 0, c.missed ?? 0, c.missedBy?.skipped ?? 0);
 const total = (h: Record<string, number> | undefined) => Object.values(h ?? {}).reduce((a, b) => a + b, 0);
 
 function quantile(h: Record<string, number> | undefined, q: number, bins: number, range: (b: number) => [number, number]): Omit<MetricPoint, 't'> {
@@ -102,7 +97,7 @@ function exitSpecs<T extends ExitTier>(exit: T): Record<ExitMetric<T>, MetricSpe
 }
 
 function missRate(reason: MissReason): MetricSpec {
-  return { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(c.missedBy?.[reason], captured(c)) };
+  return { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(c.missedBy?.[reason], tally(c).captured) };
 }
 
 function entropyDrift(c: RollupCell, ref: ReferenceModel | null, device: boolean): Omit<MetricPoint, 't'> {
@@ -144,7 +139,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   bytes_per_second: { fields: ['bytes', 'messages'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
   device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
   device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
-  device_miss_rate: { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio((c.missed ?? 0) - (c.missedBy?.skipped ?? 0), captured(c)) },
+  device_miss_rate: { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(tally(c).missed, tally(c).captured) },
   miss_rate_timeout: missRate('timeout'),
   miss_rate_disconnected: missRate('disconnected'),
   miss_rate_error: missRate('error'),

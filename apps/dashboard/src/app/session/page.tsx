@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@ddnn/contracts';
-import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat } from '../../components/run-panels';
 import { ConfigurationCard } from '../../components/session/configuration-card';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { RunDeletingNote } from '../../components/session/run-deleting-note';
@@ -123,8 +123,12 @@ function SessionDetail({ id }: { id: string }) {
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />
-        <Stat label="Bytes per sample" value={fmtBytes(s?.bytes.perSample)} sub={s ? `${fmtBytes(s.bytes.total)} in all` : undefined} />
-        <Stat label="Missed device replies" testId="stat-missed" value={s ? s.missed : '–'} sub={s && s.bytes.shadowTotal ? `${fmtBytes(s.bytes.shadowTotal)} shadow traffic` : undefined} />
+        <Stat
+          label="Bytes per sample"
+          value={fmtBytes(s?.bytes.perSample)}
+          sub={s ? `${fmtBytes(s.bytes.total)} in all${s.bytes.shadowTotal ? ` · ${fmtBytes(s.bytes.shadowTotal)} shadow traffic` : ''}` : undefined}
+        />
+        <MissedStat summary={s} />
       </div>
       {!s || s.samplesDecided === 0 ? (
         <Empty title={running ? 'Waiting for the first decided sample…' : 'This session decided no samples.'} />
@@ -136,7 +140,7 @@ function SessionDetail({ id }: { id: string }) {
             {recent.length === 0 ? (
               <p className="muted">{running ? 'Exits appear here as samples are decided.' : 'Open the replay to step through every sample.'}</p>
             ) : (
-              <DecidedSamplesTable rows={recent} replayHref={(i) => `/replay?session=${id}&sample=${i}`} />
+              <DecidedSamplesTable rows={recent} classes={s.classes} replayHref={(i) => `/replay?session=${id}&sample=${i}`} />
             )}
           </Card>
         </div>

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from '@ddnn/contracts';
-import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards } from '../../components/run-panels';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat } from '../../components/run-panels';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { RunDeletingNote } from '../../components/session/run-deleting-note';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
@@ -118,6 +118,8 @@ function StreamDetail({ id }: { id: string }) {
   const s = useMemo(() => (events ? windowSummary(id, events) : null), [id, events]);
   const decisions = useMemo(() => (events ? latestDecisions(events, 50) : []), [events]);
   const samples = events ? sampleBounds(events) : null;
+  // A window after the stream's start holds no StreamStarted, so its fold knows no class names: the stream's has them.
+  const classes = s?.classes.length ? s.classes : (view?.summary?.classes ?? []);
 
   if (stream.error && !view) return <ErrorNote error={stream.error} what={`stream ${id}`} onRetry={stream.reload} />;
   if (!view) return <Loading what="the stream" />;
@@ -192,7 +194,7 @@ function StreamDetail({ id }: { id: string }) {
         <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s ?? undefined))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided}` : undefined} />
         <Stat label="Bytes per sample" testId="stat-bytes" value={fmtBytes(s?.bytes.perSample)} sub={s ? `${fmtBytes(s.bytes.total)} in the window` : undefined} />
-        <Stat label="Missed device replies" testId="stat-missed" value={s ? s.missed : '–'} />
+        <MissedStat summary={s} />
       </div>
       {!s || s.samplesDecided === 0 ? (
         <Empty title={windowed.loading && !s ? 'Reading the window…' : running ? 'No sample decided in this window yet…' : 'No sample was decided in this window.'} />
@@ -202,7 +204,7 @@ function StreamDetail({ id }: { id: string }) {
           <DeviceHealthCard summary={s} names={names} />
           <Card title={running && feedUp ? 'Latest decisions (live)' : 'Latest decisions'}>
             <div className="table-wrap" style={{ maxHeight: 320, overflowY: 'auto' }}>
-              <DecidedSamplesTable rows={decisions} replayHref={(i) => `/replay?stream=${id}&sample=${i}${windowQuery}`} testId="window-samples" />
+              <DecidedSamplesTable rows={decisions} classes={classes} replayHref={(i) => `/replay?stream=${id}&sample=${i}${windowQuery}`} testId="window-samples" />
             </div>
           </Card>
         </div>

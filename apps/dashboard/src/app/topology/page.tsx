@@ -9,6 +9,7 @@ import { Card, Empty, ErrorNote, LiveIndicator, Loading, StatusBadge } from '../
 import { api } from '../../lib/api';
 import { fmtBytes, shortId } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
+import { deviceMisses } from '../../lib/misses';
 import { livePolicyLabel } from '../../lib/policy';
 import { layoutTopology } from '../../lib/topology';
 import { useAsync } from '../../lib/use-async';
@@ -49,6 +50,7 @@ function Graph({ session }: { session: SessionView }) {
   const rfNodes: Node[] = nodes.map((n) => {
     const dev = n.kind === 'device' ? active.get(n.id) : undefined;
     const tally = n.kind === 'device' ? current.summary?.devices[n.id] : undefined;
+    const misses = tally ? deviceMisses(tally) : undefined;
     const style = KIND_STYLE[n.kind];
     const down = dev ? !dev.connectivity.active : false;
     return {
@@ -64,7 +66,16 @@ function Graph({ session }: { session: SessionView }) {
               </div>
             )}
             {dev && <div style={{ color: down ? 'var(--bad)' : 'var(--ok)', fontSize: 11 }}>{down ? 'inactive' : 'active'}</div>}
-            {tally && tally.missed > 0 && <div style={{ color: 'var(--bad)', fontSize: 11 }}>{tally.missed} missed</div>}
+            {misses && misses.missed > 0 && (
+              <div style={{ color: 'var(--bad)', fontSize: 11 }} data-testid="topology-missed">
+                {misses.missed} missed
+              </div>
+            )}
+            {misses && misses.notCaptured > 0 && (
+              <div className="muted" style={{ fontSize: 10 }} data-testid="topology-not-captured">
+                {misses.notCaptured} not captured
+              </div>
+            )}
             {n.kind === 'device' &&
               links
                 .filter((l) => l.from === n.id)

@@ -49,6 +49,7 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
       <Card title="Fault scenarios">
         <p className="muted" style={{ marginTop: 0 }}>
           Runs with failing devices (simulated crash, slow, flaky, or a real camera dropping out) show here as missed devices; compare their accuracy in the table below.
+          A camera that captured nothing (a skipped capture) is not a failure: those samples are counted apart.
         </p>
         <div className="table-wrap">
           <table data-testid="fault-table">
@@ -56,7 +57,10 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
               <tr>
                 <th>Run</th>
                 <th className="num">Samples</th>
-                <th className="num">With a missed device</th>
+                <th className="num wrap">With a missed device</th>
+                <th className="num wrap" title="Samples where a camera captured nothing (and no device missed)">
+                  With a view not captured
+                </th>
                 <th>Least available devices</th>
               </tr>
             </thead>
@@ -69,6 +73,9 @@ export function DeviceCards({ analyses }: { analyses: SessionAnalysis[] }) {
                   </td>
                   <td className="num" data-testid="fault-missed">
                     {a.samplesWithMisses} ({fmtPct(a.samples ? a.samplesWithMisses / a.samples : null)})
+                  </td>
+                  <td className="num" data-testid="fault-not-captured">
+                    {a.samplesNotCaptured} ({fmtPct(a.samples ? a.samplesNotCaptured / a.samples : null)})
                   </td>
                   <td style={{ whiteSpace: 'normal' }}>
                     {[...a.devices]
@@ -102,7 +109,12 @@ export function DeviceTable({ analyses }: { analyses: SessionAnalysis[] }) {
               <th className="num" title="Its own exit (its scores alone) on the answered samples with a label">
                 Own-exit accuracy
               </th>
-              <th className="num">Missed replies</th>
+              <th className="num wrap" title="Requests it had a capture for and did not answer: timeout, disconnected, error, invalid">
+                Missed replies
+              </th>
+              <th className="num wrap" title="Skipped captures: nothing captured to answer">
+                Not captured
+              </th>
               <th className="num">Bytes sent / sample</th>
             </tr>
           </thead>
@@ -123,6 +135,9 @@ export function DeviceTable({ analyses }: { analyses: SessionAnalysis[] }) {
                   </td>
                   <td className="num" data-testid="device-missed">
                     {d.missed}
+                  </td>
+                  <td className="num" data-testid="device-not-captured">
+                    {d.notCaptured}
                   </td>
                   <td className="num" data-testid="device-bytes">
                     {d.bytesPerSample === null ? '–' : fmtBytes(d.bytesPerSample)}

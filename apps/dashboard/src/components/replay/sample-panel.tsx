@@ -1,18 +1,13 @@
 'use client';
-import type { SampleViews, SessionTopology } from '@ddnn/contracts';
+import { isDeviceMiss, type SampleViews, type SessionTopology } from '@ddnn/contracts';
 import { AuthedImage } from '../authed-image';
 import { ScoreBars } from '../scores';
 import { Card, Stat } from '../ui';
 import { api } from '../../lib/api';
-import { fmtBytes, shortId } from '../../lib/format';
+import { className, fmtBytes, shortId } from '../../lib/format';
 import { aggregatedSections, liveCheck, type ReplayModel, type SampleFrame } from '../../lib/replay';
 import { type AsyncState, useAsync } from '../../lib/use-async';
 import { DeviceName, deviceLabel, type DeviceNames, useDeviceNames } from '../../lib/device-names';
-
-function className(classes: string[], i: number | null): string {
-  if (i === null) return 'unknown';
-  return classes[i] ?? `class ${i}`;
-}
 
 function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: string; view: number }) {
   return <AuthedImage className="view-img" alt={`view ${view} of sample ${sampleId}`} load={() => api.viewImage(dataset, sampleId, view)} deps={[dataset, sampleId, view]} />;
@@ -67,7 +62,10 @@ function DeviceView({ dataset, sampleId, view, views }: { dataset: string; sampl
 function DeviceTile(props: { device: SessionTopology['devices'][number]; frame: SampleFrame; dataset: string; classes: string[]; names: DeviceNames; views: AsyncState<SampleViews | null> }) {
   const { device: d, frame, classes } = props;
   const s = [...frame.sections, ...frame.shadowSections].find((x) => x.tier === 'device' && x.node === d.deviceId);
-  const miss = frame.missed.find((m) => m.deviceId === d.deviceId);
+  const logged = frame.missed.find((m) => m.deviceId === d.deviceId);
+  // A skipped capture is the camera's (nothing to answer), not a failure of the device: not marked as a miss.
+  const miss = logged && isDeviceMiss(logged.reason) ? logged : undefined;
+  const skipped = logged && !miss ? logged : undefined;
   return (
     <div className={`view-tile ${miss ? 'missed' : ''}`} data-testid="replay-device" data-view={d.view}>
       <DeviceView dataset={props.dataset} sampleId={frame.sampleId} view={d.view} views={props.views} />
@@ -81,8 +79,13 @@ function DeviceTile(props: { device: SessionTopology['devices'][number]; frame: 
           missed {miss.stage} ({miss.reason})
         </div>
       )}
+      {skipped && (
+        <div className="muted" data-testid="replay-not-captured">
+          capture skipped: no {skipped.stage} to send
+        </div>
+      )}
       <div style={{ clear: 'both' }} />
-      {s ? <ScoreBars probabilities={s.probabilities} classes={classes} /> : !miss && <div className="muted">no scores logged</div>}
+      {s ? <ScoreBars probabilities={s.probabilities} classes={classes} /> : !logged && <div className="muted">no scores logged</div>}
     </div>
   );
 }
@@ -140,8 +143,20 @@ function LinksCard({ frame, names }: { frame: SampleFrame; names: DeviceNames })
           </tbody>
         </table>
       )}
-      {frame.missed.length > 0 && <p className="muted">Missed devices: {frame.missed.map((m) => `view ${m.view} (${m.stage}, ${m.reason})`).join(', ')}</p>}
+      <MissedNote frame={frame} />
     </Card>
+  );
+}
+
+/** The sample's missed devices, and apart from them the views its cameras did not capture. */
+function MissedNote({ frame }: { frame: SampleFrame }) {
+  const missed = frame.missed.filter((m) => isDeviceMiss(m.reason));
+  const skipped = frame.missed.filter((m) => !isDeviceMiss(m.reason));
+  return (
+    <>
+      {missed.length > 0 && <p className="muted">Missed devices: {missed.map((m) => `view ${m.view} (${m.stage}, ${m.reason})`).join(', ')}</p>}
+      {skipped.length > 0 && <p className="muted">Not captured: {skipped.map((m) => `view ${m.view} (${m.stage})`).join(', ')}</p>}
+    </>
   );
 }
 
