@@ -47,12 +47,14 @@ describe('npm start\'s launcher', () => {
       DDNN_ADMIN_TOKEN: ADMIN,
       DDNN_DEMO: 'false',
     });
-    await waitFor('the platform to answer', async () => (await fetch(`${url}/api/health`).catch(() => null))?.ok === true, 150_000, 250);
+    await waitFor('the platform to answer', async () => (await fetch(`${url}/api/health`).catch(() => null))?.ok === true, 240_000, 250);
     platformPid = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.child.pid)], { encoding: 'utf8' }).trim());
     expect(alive(platformPid)).toBe(true);
 
     await launcher.stop('SIGKILL');
     await waitFor('the platform to exit', async () => !alive(platformPid), 20_000, 100);
+    // In order: the shutdown the signals take, not a crash (its output still reaches the launcher's pipe).
+    expect(launcher.output()).toMatch(/the npm start launcher is gone: shutting down/);
     await expect(fetch(`${url}/api/health`)).rejects.toThrow();
-  }, 200_000);
+  }, 300_000);
 });

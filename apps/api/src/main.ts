@@ -11,13 +11,14 @@ const SHUTDOWN_LIMIT_MS = 8_000;
 function closeOnSignals(app: INestApplication): void {
   let closing = false;
   const logger = new Logger('ddnn');
-  const shutdown = (signal: NodeJS.Signals) => {
+  /** `cause`: a signal's name, or what else asked for the shutdown. */
+  const shutdown = (cause: string) => {
     if (closing) {
-      logger.warn(`${signal} again: exiting without waiting`);
+      logger.warn(`${cause} again: exiting without waiting`);
       process.exit(1);
     }
     closing = true;
-    logger.log(`${signal}: shutting down`);
+    logger.log(`${cause}: shutting down`);
     // Whatever a shutdown hook waits on (a device, the database), the process ends in bounded time: session
     // runs resume from the log on the next start.
     setTimeout(() => {
@@ -38,7 +39,7 @@ function closeOnSignals(app: INestApplication): void {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  void launcherGone?.then(() => shutdown('SIGTERM'));
+  void launcherGone?.then(() => shutdown('the npm start launcher is gone'));
 }
 
 /**

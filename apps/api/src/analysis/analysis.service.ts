@@ -37,7 +37,6 @@ export class AnalysisService {
     return table;
   }
 
-  /** Events in a session's stream (0 = unknown session). */
   /** Which log a run is in: a session's, a stream's, or neither (null). */
   runKind(runId: string): Promise<'session' | 'stream' | null> {
     return this.repo.runKind(runId);

@@ -47,6 +47,15 @@ describe('loadConfig', () => {
   it('refuses a service URL its driver cannot parse, naming the variable', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:s3cret@h:notaport/db' })).toThrow(/DATABASE_URL="postgres:\/\/u:\[redacted\]@h:notaport\/db": is not a valid URL/);
     expect(() => loadConfig({ REDIS_URL: 'redis://h:99999999' })).toThrow(/REDIS_URL=.*is not a valid URL/);
+    // A password with a '/' (base64) makes the URL unparsable, and is exactly what the refusal would print.
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://app:ab/cd+ef@db/ddnn' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/DATABASE_URL="postgres:\/\/app:\[redacted\]@db\/ddnn"/);
+    expect(message).not.toMatch(/ab\/cd|cd\+ef/);
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p%40ss@h:5432/db' }).DATABASE_URL).toBe('postgres://u:p%40ss@h:5432/db');
   });
 });

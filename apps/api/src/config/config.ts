@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { scrubSecrets } from '@ddnn/logging';
+import { REDACTED, scrubSecrets } from '@ddnn/logging';
 import { repoRoot } from '../common/repo-root';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -115,7 +115,10 @@ const SECRET_VARIABLES = new Set(['DDNN_ADMIN_TOKEN', 'DDNN_METRICS_TOKEN']);
 /** A refused variable's value as the refusal shows it: secrets hidden, a password inside a URL redacted. */
 function shownValue(key: string, value: string | undefined): string {
   if (value !== undefined && SECRET_VARIABLES.has(key)) return `(hidden, ${value.length} characters)`;
-  return scrubSecrets(JSON.stringify(value)) as string;
+  // A URL refused because it does not parse may hold a password the log scrubber's pattern stops short of (one with
+  // a '/', as base64 ones have): everything between the user name and the last '@' goes.
+  const shown = value?.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, `$1${REDACTED}@`);
+  return scrubSecrets(JSON.stringify(shown)) as string;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */

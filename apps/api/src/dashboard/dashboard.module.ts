@@ -10,7 +10,9 @@ import type { Application, NextFunction, Request, Response } from 'express';
  * the API's JSON ones, not the dashboard's page.
  */
 export function isApiPath(pathname: string): boolean {
-  return pathname === '/api' || pathname.startsWith('/api/') || pathname.startsWith('/socket.io/') || pathname === '/metrics';
+  // Express routes case-insensitively: /API/health is the API's, and so is an unknown /API/x.
+  const p = pathname.toLowerCase();
+  return p === '/api' || p.startsWith('/api/') || p.startsWith('/socket.io/') || p === '/metrics';
 }
 
 const DASHBOARD_DIR = Symbol('DASHBOARD_DIR');

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { InvalidInputError, type ModelSectionInfo } from '@ddnn/contracts';
 import { parseCheckpointManifest } from '@ddnn/ddnn';
@@ -11,12 +13,13 @@ export const CHECKPOINT_FILE = /^(manifest\.json|(device-\d+|local|edge-[\w.-]+|
 /** A manifest is a few kB of JSON; anything far larger is not one and is not read into memory. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
-/** A checkpoint directory as the server sees it: manifest, version and section files. */
+/** A checkpoint directory as the server sees it: manifest and section files. */
 export interface CheckpointDir {
   path: string;
   manifest: Record<string, unknown>;
+  /** The manifest as stored (what its version hash covers). */
+  manifestText: string;
   name: string;
-  version: string;
   sections: ModelSectionInfo[];
 }
 
@@ -36,6 +39,18 @@ async function regularFileSize(dir: string, name: string): Promise<number | null
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw e;
   }
+}
+
+/**
+ * The version a checkpoint is registered with: the manifest's own, or else a hash of its content, the manifest and
+ * every section's weights (two checkpoints with one manifest and other weights had one version, so a device could
+ * not tell them apart). Computed once, at registration (weights are streamed: an upload may hold 256 MB of them).
+ */
+export async function checkpointVersion(cp: CheckpointDir): Promise<string> {
+  if (typeof cp.manifest.version === 'string' && cp.manifest.version) return cp.manifest.version;
+  const hash = createHash('sha256').update(cp.manifestText);
+  for (const s of cp.sections) await pipeline(createReadStream(path.join(cp.path, s.file)), hash, { end: false });
+  return hash.digest('hex').slice(0, 12);
 }
 
 /** Reads manifest.json and lists the section weight files of a checkpoint directory. */
@@ -73,14 +88,6 @@ export async function readCheckpointDir(dir: string): Promise<CheckpointDir> {
     if (size !== entry.bytes) throw new CheckpointDirError(`${entry.file}: ${size} bytes, the manifest says ${entry.bytes}`);
     sections.push({ name: entry.name, file: entry.file, bytes: size });
   }
-  // A checkpoint without an explicit version is identified by its content: the manifest and every section's weights
-  // (two checkpoints with one manifest and other weights had one version, so a device could not tell them apart).
-  let version = typeof m.version === 'string' && m.version ? m.version : null;
-  if (!version) {
-    const hash = createHash('sha256').update(text);
-    for (const s of sections) hash.update(await readFile(path.join(abs, s.file)));
-    version = hash.digest('hex').slice(0, 12);
-  }
   const name = typeof m.name === 'string' && m.name ? m.name : path.basename(abs);
-  return { path: abs, manifest: m, name, version, sections };
+  return { path: abs, manifest: m, manifestText: text, name, sections };
 }

@@ -42,7 +42,7 @@ describe('deploying to devices a run computes with (real Postgres, simulated dev
       policy: { kind: 'entropy', thresholds: { local: 0.8 } },
       rate: 2,
       deadlineMs: 5000,
-      simulationId: sim.id,
+      // Not bound to the simulation (simulationId): a bound simulation ends with the run, and its devices with it.
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -54,6 +54,26 @@ describe('deploying to devices a run computes with (real Postgres, simulated dev
       expect(byDevice.get(d.deviceId)).toMatchObject({ ok: false, error: `serves stream ${id} (device-${d.view} of model default): stop the run first` });
     }
     expect(byDevice.get(spare.deviceId)).toMatchObject({ ok: true });
+    // A new run may not take the stream's devices with another model's (or another view's) section either: its
+    // start would install that under the stream. One model's run sharing the same sections may.
+    const second = (modelId: string, views: (number | null)[]) => ({
+      modelId,
+      topology: { devices: [a, b].map((d, i) => ({ deviceId: d.deviceId, view: views[i] })) },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+      rate: 2,
+      deadlineMs: 5000,
+    });
+    const alt = await call<{ message: string }>(api, 'POST', '/streams', ADMIN, second('alt', [a.view, b.view]));
+    expect(alt.status).toBe(409);
+    expect(alt.body.message).toBe(`topology: device ${a.deviceId} serves stream ${id} (device-${a.view} of model default): stop the run first`);
+    expect((await call(api, 'POST', '/streams', ADMIN, second('default', [b.view, a.view]))).status).toBe(409);
+    const edgeT = await call<{ message: string }>(api, 'POST', '/streams', ADMIN, { ...second('default', [a.view, b.view]), policy: { kind: 'entropy', thresholds: { local: 0.8, edge: 0.5 } } });
+    expect(edgeT.status).toBe(400);
+    expect(edgeT.body.message).toMatch(/policy\.thresholds\.edge is given, but the topology has no edges/);
+    const shared = await call<{ id: string }>(api, 'POST', '/streams', ADMIN, second('default', [a.view, b.view]));
+    expect(shared.status).toBe(201);
+    expect((await call(api, 'POST', `/streams/${shared.body.id}/stop`, ADMIN)).status).toBe(200);
+
     // Reinstalling the very section the stream uses is no change: allowed.
     expect((await call<DeployOutcome[]>(api, 'POST', '/models/default/deploy', ADMIN, { devices: [{ deviceId: a.deviceId }] })).body).toEqual([
       { deviceId: a.deviceId, section: `device-${a.view}`, ok: true },
@@ -62,6 +82,6 @@ describe('deploying to devices a run computes with (real Postgres, simulated dev
     expect((await call(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);
     await waitFor('the stream to stop', async () => (await call<StreamView>(api, 'GET', `/streams/${id}`, ADMIN)).body.status === 'stopped', 60_000, 200);
     const after = (await call<DeployOutcome[]>(api, 'POST', '/models/alt/deploy', ADMIN, { devices: [a, b].map((d) => ({ deviceId: d.deviceId })) })).body;
-    expect(after.map((o) => o.ok)).toEqual([true, true]);
+    expect(after).toEqual([a, b].map((d) => ({ deviceId: d.deviceId, section: `device-${d.view}`, ok: true })));
   });
 });

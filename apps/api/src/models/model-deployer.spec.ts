@@ -16,10 +16,10 @@ const device = (deviceId: string, over: Partial<ConnectedDevice> = {}): Connecte
   ...over,
 });
 
-function deployer(connected: ConnectedDevice[], refuse: string[] = [], inUse = new Map<string, RunUsingDevice>()) {
+function deployer(connected: ConnectedDevice[], refuse: string[] = [], inUse = new Map<string, RunUsingDevice[]>()) {
   const sent: { deviceId: string; section: string }[] = [];
   const models = {
-    get: async (id: string) => ({ id, version: 'v2' }),
+    checkpoint: async () => ({ version: 'v2', path: '/models/m' }),
     deployMessage: async (modelId: string, section: string) => ({ modelId, modelVersion: 'v2', section }) as unknown as DeployMessage,
   } as unknown as ModelsService;
   const transport = {
@@ -85,9 +85,9 @@ describe('ModelDeployer', () => {
   });
 
   it('on request: refuses a device a queued or running run computes with, unless it is the very section the run installed', async () => {
-    const inUse = new Map<string, RunUsingDevice>([
-      ['a', { runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-0' }],
-      ['b', { runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-1' }],
+    const inUse = new Map<string, RunUsingDevice[]>([
+      ['a', [{ runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-0' }]],
+      ['b', [{ runId: 'run-1', kind: 'stream', modelId: 'default', section: 'device-1' }]],
     ]);
     const { d, sent } = deployer([device('a', { view: 0 }), device('b', { view: 1 }), device('c', { view: 2 })], [], inUse);
     expect(await d.deploy('alt', null)).toEqual([

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { sectionName, type SessionTopology } from '@ddnn/contracts';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelsService } from './models.service';
-import { RunsInUseRepository } from './runs-in-use.repository';
+import { busyWith, conflictingRun, RunsInUseRepository, sectionsOf } from './runs-in-use.repository';
 
 export interface DeployOutcome {
   deviceId: string;
@@ -38,9 +38,8 @@ export class ModelDeployer {
   async deploy(modelId: string, targets: { deviceId: string; section?: string }[] | null, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<DeployOutcome[]> {
     const inUse = await this.runsInUse.byDevice();
     return this.send(modelId, targets, { timeoutMs, skipInstalled: false }, (deviceId, section) => {
-      const run = inUse.get(deviceId);
-      if (!run || (run.modelId === modelId && run.section === section)) return null;
-      return `serves ${run.kind} ${run.runId} (${run.section} of model ${run.modelId}): stop the run first`;
+      const run = conflictingRun(inUse.get(deviceId), modelId, section);
+      return run ? busyWith(run) : null;
     });
   }
 
@@ -49,10 +48,7 @@ export class ModelDeployer {
    * not connected or refuses is logged, not fatal: the session runs without it, logging DeviceMissed for its samples.
    */
   async ensure(topology: SessionTopology, modelId: string): Promise<DeployOutcome[]> {
-    const targets = [
-      ...topology.devices.map((d) => ({ deviceId: d.deviceId, section: sectionName.device(d.view) })),
-      ...(topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [{ deviceId: e.deviceId, section: sectionName.edge(e.name) }])),
-    ];
+    const targets = sectionsOf(topology, modelId);
     const outcomes = await this.send(modelId, targets, { timeoutMs: DEPLOY_TIMEOUT_MS, skipInstalled: true });
     for (const o of outcomes) {
       if (!o.ok) this.logger.warn(`deploying ${o.section} of model ${modelId} to device ${o.deviceId} failed: ${o.error}`);
@@ -66,7 +62,7 @@ export class ModelDeployer {
     opts: { timeoutMs: number; skipInstalled: boolean },
     refusal: (deviceId: string, section: string) => string | null = () => null,
   ): Promise<DeployOutcome[]> {
-    const { version } = await this.models.get(modelId);
+    const { version } = await this.models.checkpoint(modelId);
     const connected = await this.transport.connectedDevices();
     const byId = new Map(connected.map((c) => [c.deviceId, c]));
     const list: { deviceId: string; section?: string }[] = targets ?? connected.filter((c) => c.role === 'end-device').map((c) => ({ deviceId: c.deviceId }));

@@ -25,6 +25,6 @@ import { PrivateDiskStorage, uploadTempDir } from './upload-storage';
   ],
   controllers: [ModelsController],
   providers: [ModelsService, ModelDeployer, RunsInUseRepository],
-  exports: [ModelsService, ModelDeployer],
+  exports: [ModelsService, ModelDeployer, RunsInUseRepository],
 })
 export class ModelsModule {}

@@ -8,7 +8,7 @@ import { ConflictError, type DeployMessage, InvalidInputError, type ModelView, N
 import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
 import { type ArchiveLimits, unpackCheckpointArchive } from './checkpoint-archive';
-import { CheckpointDirError, readCheckpointDir } from './checkpoint-dir';
+import { CheckpointDirError, checkpointVersion, readCheckpointDir } from './checkpoint-dir';
 import { modelFacts } from './model-facts';
 import { ModelEntity } from './model.entity';
 import { uploadTempDir } from './upload-storage';
@@ -53,8 +53,9 @@ export class ModelsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     try {
       const cp = await readCheckpointDir(this.config.DDNN_DEFAULT_MODEL_DIR);
-      await this.models.save(this.models.create({ id: DEFAULT_MODEL_ID, name: cp.name, version: cp.version, path: cp.path, manifest: cp.manifest }));
-      this.logger.log(`default model ${cp.name} ${cp.version} from ${cp.path}`);
+      const version = await checkpointVersion(cp);
+      await this.models.save(this.models.create({ id: DEFAULT_MODEL_ID, name: cp.name, version, path: cp.path, manifest: cp.manifest }));
+      this.logger.log(`default model ${cp.name} ${version} from ${cp.path}`);
     } catch (e) {
       if (!(e instanceof CheckpointDirError)) throw e;
       this.logger.warn(`no default model at ${this.config.DDNN_DEFAULT_MODEL_DIR}: ${e.message}`);
@@ -83,7 +84,7 @@ export class ModelsService implements OnApplicationBootstrap {
       throw e;
     }
     const id = req.id ?? randomUUID();
-    return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: cp.path, manifest: cp.manifest })));
+    return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: await checkpointVersion(cp), path: cp.path, manifest: cp.manifest })));
   }
 
   /**
@@ -109,6 +110,7 @@ export class ModelsService implements OnApplicationBootstrap {
       await mkdir(unpacked, { mode: 0o700 });
       await unpackCheckpointArchive(archive, unpacked, this.archiveLimits);
       const cp = await readCheckpointDir(unpacked);
+      const version = await checkpointVersion(cp);
       await mkdir(modelsDir, { recursive: true });
       try {
         // rename() onto an existing non-empty folder fails: another node that won the race keeps its folder.
@@ -119,7 +121,7 @@ export class ModelsService implements OnApplicationBootstrap {
         throw e;
       }
       try {
-        return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: cp.version, path: target, manifest: cp.manifest })));
+        return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version, path: target, manifest: cp.manifest })));
       } catch (e) {
         await rm(target, { recursive: true, force: true }); // ours: renamed in above, not registered
         throw e;

@@ -9,7 +9,7 @@ import {
 } from '@ddnn/contracts';
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { FencedAppendError } from '@ddnn/events';
-import { runSession, specProblem, type RunnerDeps, type SessionModel } from './session-runner';
+import { runSession, type RunnerDeps, type SessionModel } from './session-runner';
 
 const spec: CreateSessionRequest = {
   modelId: 'm',
@@ -149,12 +149,6 @@ describe('runSession', () => {
     expect(stats.error).toMatch(/view 7 of device x has no section in model m/);
     expect(types(appended)).toEqual(['SessionAborted']);
     expect(finished[0][1]).toBe('failed');
-  });
-
-  it('refuses an edge threshold on a topology without edges (it would never be used)', () => {
-    const withEdgeT = { ...spec, policy: { kind: 'entropy' as const, thresholds: { local: 0.8, edge: 0.5 } } };
-    expect(specProblem(withEdgeT, model, { classes: model.classes, samples: 10 })).toMatch(/policy\.thresholds\.edge is given, but the topology has no edges/);
-    expect(specProblem(spec, model, { classes: model.classes, samples: 10 })).toBeNull();
   });
 
   it('fails the session when the log refuses a sample, without counting it', async () => {

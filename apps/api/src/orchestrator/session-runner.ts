@@ -79,7 +79,6 @@ export function specProblem(spec: CreateSessionRequest, model: ModelShape, data:
   }
   if (model.edges.length && !sessionEdges.length) return `model ${model.modelId} has an edge tier: topology.edges must list its edges (deviceId null = simulated in the server)`;
   if (sessionEdges.length && spec.policy.thresholds.edge === undefined) return 'policy.thresholds.edge is required with an edge tier';
-  if (!sessionEdges.length && spec.policy.thresholds.edge !== undefined) return 'policy.thresholds.edge is given, but the topology has no edges (it would never be used)';
   const seen = new Set<number>();
   const seenIds = new Set<string>();
   for (const d of spec.topology.devices) {

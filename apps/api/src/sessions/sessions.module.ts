@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AnalysisModule } from '../analysis/analysis.module';
+import { ModelsModule } from '../models/models.module';
 import { OrchestratorModule } from '../orchestrator/orchestrator.module';
 import { DemoSession } from './demo-session';
 import { RunDeletionRepository } from './run-deletion.repository';
@@ -11,7 +12,7 @@ import { SessionsService } from './sessions.service';
 
 /** REST for sessions (/api/sessions), npm start's demo session, and the deletion of ended runs (sessions and streams). */
 @Module({
-  imports: [OrchestratorModule, AnalysisModule],
+  imports: [OrchestratorModule, AnalysisModule, ModelsModule],
   controllers: [SessionsController],
   providers: [SessionsService, DemoSession, SessionRunsRepository, SessionSimulations, RunDeletionRepository, RunDeletionService],
   exports: [SessionsService, SessionRunsRepository, RunDeletionService],

@@ -14,6 +14,7 @@ import type {
 import { sessionSummariesByIds } from '@ddnn/events';
 import { Database } from '../database/database';
 import { DevicesService } from '../devices/devices.service';
+import { RunsInUseRepository } from '../models/runs-in-use.repository';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { ModelCatalog } from '../orchestrator/model-catalog';
 import { SessionEventLog } from '../orchestrator/session-event-log';
@@ -37,6 +38,7 @@ export class SessionsService {
     private readonly runs: SessionRunsRepository,
     private readonly devices: DevicesService,
     private readonly simulations: SimulationsService,
+    private readonly runsInUse: RunsInUseRepository,
   ) {}
 
   /**
@@ -47,6 +49,7 @@ export class SessionsService {
   async create(spec: CreateSessionRequest, opts: { demo?: boolean } = {}): Promise<{ id: string } | null> {
     const problem = await this.problemWith(spec);
     if (problem) throw new BadRequestException(problem);
+    await this.refuseBusyDevices(spec);
     const configuration = await this.configurationOf(spec);
     const stored: SessionSpec = { ...spec, configuration };
     const id = await this.store.create(stored, opts);
@@ -62,8 +65,29 @@ export class SessionsService {
     this.scheduler.wake();
   }
 
+  /**
+   * A new run (session or stream) may not take a device from a queued or running run that computes another section
+   * on it (409): starting it would install its own section under the other run, which would go on logging its own
+   * model's name. Runs of one model sharing a device's section are fine.
+   */
+  async refuseBusyDevices(spec: Pick<CreateSessionRequest, 'topology' | 'modelId'>): Promise<void> {
+    const busy = await this.runsInUse.topologyConflict(spec.topology, spec.modelId);
+    if (busy) throw new ConflictException(busy);
+  }
+
+  /**
+   * What only a new run is refused for (a run queued before the rule existed still resumes): the devices a topology
+   * names (end devices and edge hosts) that are not registered, an edge threshold on a topology without edges.
+   */
+  async newRunProblem(spec: Pick<CreateSessionRequest, 'topology' | 'policy'>): Promise<string | null> {
+    if (!(spec.topology.edges ?? []).length && spec.policy.thresholds.edge !== undefined) {
+      return 'policy.thresholds.edge is given, but the topology has no edges (it would never be used)';
+    }
+    return this.unregisteredProblem(spec.topology);
+  }
+
   /** The devices a topology names (end devices and edge hosts) that are not registered, as a problem, or null. */
-  async unregisteredProblem(topology: CreateSessionRequest['topology']): Promise<string | null> {
+  private async unregisteredProblem(topology: CreateSessionRequest['topology']): Promise<string | null> {
     const named = [...topology.devices.map((d) => d.deviceId), ...(topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
     const unknown = await this.devices.unregistered(named);
     return unknown.length ? `topology: no registered device ${unknown.join(', ')}` : null;
@@ -80,7 +104,7 @@ export class SessionsService {
     if (spec.simulationId && this.simulations.list().some((s) => s.id === spec.simulationId && s.source === 'scene')) {
       return `simulationId: simulation ${spec.simulationId} watches the moving scene, and a session replays a dataset (run a stream on it instead)`;
     }
-    return this.unregisteredProblem(spec.topology);
+    return this.newRunProblem(spec);
   }
 
   /** The configuration recorded with a run (session or stream): device names, and a simulation's link and failures. */

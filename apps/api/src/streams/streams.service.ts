@@ -77,6 +77,7 @@ export class StreamsService {
   async create(spec: CreateStreamRequest): Promise<{ id: string }> {
     const problem = await this.problemWith(spec);
     if (problem) throw new BadRequestException(problem);
+    await this.sessions.refuseBusyDevices(spec);
     const configuration = await this.sessions.configurationOf({ topology: spec.topology, simulationId: spec.simulationId, rate: spec.rate });
     const stored: StreamSpec = { ...spec, mode: spec.mode ?? 'production', configuration };
     const id = await this.store.createStream(stored);
@@ -96,7 +97,7 @@ export class StreamsService {
     }
     const problem = streamSpecProblem(spec, model, replayClasses);
     if (problem) return problem;
-    return this.sessions.unregisteredProblem(spec.topology);
+    return this.sessions.newRunProblem(spec);
   }
 
   async list(q: { status?: SessionStatus; limit: number; offset: number }): Promise<StreamList> {

@@ -26,12 +26,14 @@ export class DatasetWriter {
   private constructor(
     readonly dir: string,
     readonly manifest: DatasetManifest,
+    /** Whether create() made `dir` (abort removes it then, and only then). */
+    private readonly madeDir: boolean,
   ) {}
 
   /** Prepares `dir` (refusing to mix with an existing dataset unless overwrite is set). */
   static async create(dir: string, manifest: DatasetManifest, options: WriteOptions = {}): Promise<DatasetWriter> {
     const checked = parseManifest(manifest, datasetPaths.manifest(dir));
-    await mkdir(dir, { recursive: true });
+    const madeDir = (await mkdir(dir, { recursive: true })) !== undefined;
     const existing = new Set(await readdir(dir));
     const ours = ['manifest.json', 'labels.csv', 'samples'].filter((f) => existing.has(f));
     if (ours.length && !options.overwrite) {
@@ -39,7 +41,7 @@ export class DatasetWriter {
     }
     for (const f of ours) await rm(join(dir, f), { recursive: true, force: true });
     await mkdir(datasetPaths.samples(dir), { recursive: true });
-    return new DatasetWriter(dir, checked);
+    return new DatasetWriter(dir, checked, madeDir);
   }
 
   /** Adds one sample; `views[v]` null means camera v did not capture it. */
@@ -66,13 +68,13 @@ export class DatasetWriter {
 
   /**
    * Removes what this writer wrote (an import that failed part-way leaves no half dataset behind), and the folder
-   * itself when nothing else is in it.
+   * itself when create() made it and nothing else is in it.
    */
   async abort(): Promise<void> {
     await rm(datasetPaths.samples(this.dir), { recursive: true, force: true });
     await rm(datasetPaths.labels(this.dir), { force: true });
     await rm(datasetPaths.manifest(this.dir), { force: true });
-    await rmdir(this.dir).catch(() => undefined);
+    if (this.madeDir) await rmdir(this.dir).catch(() => undefined);
   }
 
   /** Writes labels.csv and manifest.json. */

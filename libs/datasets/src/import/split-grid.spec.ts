@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
@@ -79,6 +79,11 @@ describe('split-grid import', () => {
     await expect(splitGridDataset(input, out, { rows: 2, cols: 3 })).rejects.toThrow(/other: no usable image among 1 \(first: other\/b\.png: unreadable image/);
     // Class `only` was written before `other` failed: the failed import removed it, folder and all.
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+    // A folder that was there before stays (empty, as it was).
+    const mine = join(root, 'o4');
+    await mkdir(mine);
+    await expect(splitGridDataset(input, mine, { rows: 2, cols: 3 })).rejects.toThrow(/no usable image/);
+    expect(await readdir(mine)).toEqual([]);
   });
 
   it('skips and reports files it cannot use, reads sub-folders, ignores hidden files, never decodes a bomb', async () => {
@@ -94,15 +99,19 @@ describe('split-grid import', () => {
     await writeFile(join(input, 'dogs', 'truncated.png'), encodePng(gridImage(30, 20, 100)).subarray(0, 60));
     await writeFile(join(input, 'dogs', 'tiny.png'), encodePng(gridImage(2, 2, 100)));
     await writeFile(join(input, 'dogs', 'bomb.png'), pngHeader(100_000, 100_000));
+    // A link into a photo library elsewhere is followed.
+    await writeFile(join(root, 'library.png'), encodePng(gridImage(30, 20, 100)));
+    await symlink(join(root, 'library.png'), join(input, 'dogs', 'linked.png'));
 
     const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
-    expect(result.samples).toBe(8);
+    expect(result.samples).toBe(9);
     expect(result.skipped.map((s) => s.file).sort()).toEqual(['dogs/bomb.png', 'dogs/tiny.png', 'dogs/truncated.png']);
     expect(result.skipped.find((s) => s.file === 'dogs/bomb.png')?.reason).toMatch(/100000x100000 is over \d+ pixels/);
     expect(result.skipped.find((s) => s.file === 'dogs/tiny.png')?.reason).toMatch(/2x2 is smaller than a 2x3 grid/);
     const ds = await loadDataset(join(root, 'out'));
     expect(ds.manifest.classes).toEqual(['cats', 'dogs']);
     expect(ds.sampleIds).toContain('cats_day_2_0');
+    expect(ds.sampleIds).toContain('dogs_linked');
   });
 });
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, parse, relative } from 'node:path';
 import { DatasetFormatError } from '../errors';
 import { DatasetWriter } from '../format/write';
@@ -50,7 +50,8 @@ export interface SkippedImage {
  * A class's images may sit in sub-folders; hidden files and folders are ignored (`.DS_Store`, `._photo.jpg`). A
  * photo collection always holds a few files that cannot be used (truncated, not really an image, too small for the
  * grid, too large to decode): each is skipped and reported with its reason, so one bad file among thousands does
- * not stop the import. A class left without a usable image stops it, and a failed import removes what it wrote.
+ * not stop the import (the test split is drawn over a class's files before they are read, so skips take from both
+ * splits alike). A class left without a usable image stops it, and a failed import removes what it wrote.
  */
 export async function splitGridDataset(
   inDir: string,
@@ -89,6 +90,7 @@ export async function splitGridDataset(
       const files = perClass[c];
       const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, Math.round(files.length * testFraction)));
       let written = 0;
+      const firstSkip = skipped.length;
       for (let i = 0; i < files.length; i++) {
         const path = files[i];
         let img: Raster;
@@ -115,7 +117,7 @@ export async function splitGridDataset(
         samples++;
       }
       if (written === 0) {
-        throw new DatasetFormatError(join(inDir, classes[c]), `no usable image among ${files.length} (first: ${skipped[skipped.length - 1].file}: ${skipped[skipped.length - 1].reason})`);
+        throw new DatasetFormatError(join(inDir, classes[c]), `no usable image among ${files.length} (first: ${skipped[firstSkip].file}: ${skipped[firstSkip].reason})`);
       }
     }
     await writer.finish();
@@ -132,8 +134,10 @@ async function imageFiles(dir: string): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await imageFiles(path)));
-    else if (e.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
+    // A link is followed (a folder of links into a photo library is a common way to label one).
+    const kind = e.isSymbolicLink() ? await stat(path).catch(() => null) : e;
+    if (kind?.isDirectory()) out.push(...(await imageFiles(path)));
+    else if (kind?.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
   }
   return out.sort();
 }
