@@ -196,6 +196,6 @@ describe('replay-based analysis through the API and the CLI (real Postgres, buil
     const missing = cli(['analyze', '--session', research, '--policies', path.join(work, 'nope.json')]);
     expect(missing.stderr).toMatch(/--policies: cannot read .*nope\.json: ENOENT/);
     const unknown = cli(['export', '--session', 'no-such-session', '--out', csv]);
-    expect(unknown.stderr).toContain('(404): no events for session no-such-session');
+    expect(unknown.stderr).toContain('(404): no events for run no-such-session');
   });
 });
