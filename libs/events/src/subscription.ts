@@ -4,6 +4,7 @@ import { Client, type PoolClient, type QueryResult } from 'pg';
 import { compareCheckpoints, parseCheckpoint, START_CHECKPOINT } from './checkpoint';
 import { EVENTS_CHANNEL } from './commit-notifier';
 import type { EventStore } from './event-store';
+import { inTransaction } from './pool';
 
 export { EVENTS_CHANNEL };
 
@@ -357,20 +358,12 @@ export async function rebuildSubscriber(
   replay: () => Subscription,
   timeoutMs: number,
 ): Promise<{ events: number }> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, START_CHECKPOINT]);
-    await client.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [name]);
-    for (const table of tables) await client.query(`DELETE FROM ${table}`);
-    await client.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [name, START_CHECKPOINT]);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  await inTransaction(store.pool, async (tx) => {
+    await tx.query(`INSERT INTO subscription_checkpoints (name, checkpoint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, START_CHECKPOINT]);
+    await tx.query('SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE', [name]);
+    for (const table of tables) await tx.query(`DELETE FROM ${table}`);
+    await tx.query('UPDATE subscription_checkpoints SET checkpoint = $2, updated_at = now() WHERE name = $1', [name, START_CHECKPOINT]);
+  });
   const subscription = replay();
   await subscription.catchUp(timeoutMs);
   return { events: subscription.stats.events };
