@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { DeviceEvents } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
+import { DevicesService } from './devices.service';
 import { DeviceUnavailableError, MalformedReplyError } from './transport/device-transport';
 import { call, useDeviceTestApi } from '../../test/devices/test-app';
 
@@ -14,8 +15,9 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
   const { provision, connect } = fixture;
 
   /** A client that serves the protocol with the same DeviceRuntime as real agents and simulated devices. */
-  async function runtimeClient(name: string, view: number): Promise<{ socket: Socket; deviceId: string }> {
+  async function runtimeClient(name: string, view: number, before?: (token: string) => void): Promise<{ socket: Socket; deviceId: string }> {
     const d = await provision(name, view);
+    before?.(d.token);
     const socket = await connect(d.token);
     const rt = new DeviceRuntime({ role: 'end-device', view, bindings: checkpointRuntimeBindings({ dataRoot: path.join(fixture.api.dataDir, 'datasets') }) });
     socket.on(DeviceEvents.deploy, (p: unknown, ack: (r: unknown) => void) => void rt.deploy(p).then(ack));
@@ -53,6 +55,44 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     const device = (await call(fixture.api, 'GET', `/devices/${deviceId}`, ADMIN)).body;
     expect(device.deployed).toEqual({ modelId: 'm1', modelVersion: expect.any(String), section: 'device-2' });
     expect(device.connectivity.active).toBe(true);
+  });
+
+  it('a device the API shows as active takes a deploy at once, logged after its DeviceConnected', async () => {
+    // The gateway checks the token a second time once the socket is in its room; holding that check open widens the
+    // window in which the device is already active in the API but its connection is not finished. A deploy sent in
+    // that window used to answer "not connected" (devices.e2e met it in CI).
+    const service = fixture.api.app.get(DevicesService);
+    const authenticate = service.authenticate.bind(service);
+    let held = '';
+    let checks = 0;
+    let holding = false;
+    const spy = jest.spyOn(service, 'authenticate').mockImplementation(async (token: unknown) => {
+      const device = await authenticate(token);
+      if (token === held && ++checks === 2) {
+        holding = true;
+        await new Promise((r) => setTimeout(r, 3000));
+        holding = false;
+      }
+      return device;
+    });
+    try {
+      let deviceId = '';
+      const client = runtimeClient('eager', 1, (token) => (held = token));
+      await waitFor('the device active in the API', async () => {
+        const list = (await call(fixture.api, 'GET', '/devices?name=eager&active=true', ADMIN)).body as { items: { id: string }[] };
+        return (deviceId = list.items[0]?.id ?? '') || undefined;
+      });
+      expect(holding).toBe(true);
+      const deployed = await call(fixture.api, 'POST', '/models/m1/deploy', ADMIN, { devices: [{ deviceId }] });
+      expect(deployed.body).toEqual([expect.objectContaining({ deviceId, section: 'device-1', ok: true })]);
+      // (This device sends no heartbeats, so the 1 s inactivity sweep may log DeviceWentInactive in between.)
+      const types = (await deviceEvents(deviceId)).map((e) => e.type);
+      expect(types.slice(0, 2)).toEqual(['DeviceRegistered', 'DeviceConnected']);
+      expect(types).toContain('ModelDeployed');
+      await client;
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('answers a malformed payload with a protocol error and a log line, and keeps serving', async () => {

@@ -121,6 +121,9 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       }
     });
     this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
+    // Reachable at once: the device is marked active by the write below (and by its first heartbeat), and a deploy
+    // sent the moment the API shows it active used to leave it out as "not connected". Its calls wait for open().
+    this.transport.attach(endpoint);
     // The connection is logged before anyone can ask the device anything: a deploy made the moment it appears
     // used to land in its log ahead of its DeviceConnected.
     await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
@@ -131,7 +134,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       return;
     }
     if (!socket.connected || this.local.get(device.id) !== endpoint) return;
-    this.transport.attach(endpoint);
+    endpoint.open();
     if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
   }
 

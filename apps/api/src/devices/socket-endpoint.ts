@@ -12,6 +12,9 @@ export class SocketEndpoint implements DeviceEndpoint {
   readonly view: number | null;
   readonly closed: Promise<string>;
   private readonly calls = new PendingCalls();
+  private readonly opened: Promise<void>;
+  private markOpen!: () => void;
+  private isOpen = false;
 
   constructor(private readonly socket: Socket, device: DeviceIdentity) {
     this.deviceId = device.id;
@@ -24,9 +27,21 @@ export class SocketEndpoint implements DeviceEndpoint {
         resolve(reason);
       }),
     );
+    this.opened = new Promise((resolve) => (this.markOpen = resolve));
+  }
+
+  /**
+   * Lets calls through. The endpoint is reachable (listed, addressable) from the moment the socket connects, so a
+   * deploy aimed at a device the API already shows as active finds it; its calls wait until the server has logged
+   * the connection and checked the token again, so nothing reaches the device (or its log) before DeviceConnected.
+   */
+  open(): void {
+    this.isOpen = true;
+    this.markOpen();
   }
 
   async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (!this.isOpen) await Promise.race([this.opened, this.closed]);
     if (this.socket.disconnected) throw new EndpointClosedError(`device ${this.deviceId} is disconnected`);
     const reply = this.socket.timeout(timeoutMs).emitWithAck(event, payload).catch(() => {
       throw new EndpointTimeoutError(`device ${this.deviceId} did not answer ${event} within ${timeoutMs} ms`);
