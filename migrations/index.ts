@@ -27,6 +27,7 @@ import { MetricRollupSampleAges1766100000000 } from './1766100000000-metric-roll
 import { SectionsEvaluatedSampleIndex1766200000000 } from './1766200000000-sections-evaluated-sample-index';
 import { DeviceRunCounts1766300000000 } from './1766300000000-device-run-counts';
 import { RunDeletionRequests1766300000001 } from './1766300000001-run-deletion-requests';
+import { DeviceNotCaptured1766400000000 } from './1766400000000-device-not-captured';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -60,4 +61,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   SectionsEvaluatedSampleIndex1766200000000,
   DeviceRunCounts1766300000000,
   RunDeletionRequests1766300000001,
+  DeviceNotCaptured1766400000000,
 ];

@@ -15,8 +15,8 @@ import { deleteRunLog, findRunDeletion, trimRunLog } from './run-deletion';
 import { Subscription } from './subscription';
 
 /** A research session's whole log (start, samples, end) under `runId`, appended in one go. */
-async function logSession(store: EventStore, runId: string, samples = 12, devicePrefix?: string): Promise<number> {
-  const s = simulatedSession(runId, 2, samples, { devicePrefix });
+async function logSession(store: EventStore, runId: string, samples = 12, devicePrefix?: string, skippedCaptures = false): Promise<number> {
+  const s = simulatedSession(runId, 2, samples, { devicePrefix, skippedCaptures });
   const events = [s.start, ...s.perSample.flat(), s.end];
   await store.appendToStream(streamIds.session(runId), events);
   return events.length;
@@ -131,34 +131,36 @@ describe('a deleted run’s share of its devices’ counters (real Postgres)', (
   it('is taken back at RunDeleted, leaving what a rebuild from the log gives; the other runs’ shares stay', async () => {
     const { pool, store } = env;
     const [kept, deleted] = [randomUUID(), randomUUID()];
-    // Both runs on the same two cameras, with misses (the fixture misses every seventh answer of a device).
-    await logSession(store, kept, 12, 'cam');
-    await logSession(store, deleted, 30, 'cam');
+    // Both runs on the same two cameras, with misses (the fixture misses every seventh answer of a device), half of
+    // them skipped captures.
+    await logSession(store, kept, 12, 'cam', true);
+    await logSession(store, deleted, 30, 'cam', true);
     await waitUntilReadable(pool);
     const live = projectionsSubscription(store, { listen: false });
     await live.catchUp();
     const counters = async () =>
-      Object.fromEntries((await listDeviceStatuses(pool)).map((d) => [d.deviceId, { answered: d.answered, missed: d.missed, connects: d.connects }]));
+      Object.fromEntries((await listDeviceStatuses(pool)).map((d) => [d.deviceId, { answered: d.answered, missed: d.missed, notCaptured: d.notCaptured, connects: d.connects }]));
     const shares = async () =>
-      (await pool.query<{ run_id: string; device_id: string; answered: string; missed: string }>('SELECT * FROM device_run_counts ORDER BY run_id, device_id')).rows.map(
-        (r) => [r.run_id, r.device_id, Number(r.answered), Number(r.missed)],
+      (await pool.query<{ run_id: string; device_id: string; answered: string; missed: string; not_captured: string }>('SELECT * FROM device_run_counts ORDER BY run_id, device_id')).rows.map(
+        (r) => [r.run_id, r.device_id, Number(r.answered), Number(r.missed), Number(r.not_captured)],
       );
-    const keptOnly = simulatedSession(kept, 2, 12, { devicePrefix: 'cam' }).truth;
-    const both = simulatedSession(deleted, 2, 30, { devicePrefix: 'cam' }).truth;
-    expect(await counters()).toEqual({
-      'cam-dev0': { answered: keptOnly.answeredByDevice['cam-dev0'] + both.answeredByDevice['cam-dev0'], missed: keptOnly.missedByDevice['cam-dev0'] + both.missedByDevice['cam-dev0'], connects: 0 },
-      'cam-dev1': { answered: keptOnly.answeredByDevice['cam-dev1'] + both.answeredByDevice['cam-dev1'], missed: keptOnly.missedByDevice['cam-dev1'] + both.missedByDevice['cam-dev1'], connects: 0 },
+    const keptOnly = simulatedSession(kept, 2, 12, { devicePrefix: 'cam', skippedCaptures: true }).truth;
+    const both = simulatedSession(deleted, 2, 30, { devicePrefix: 'cam', skippedCaptures: true }).truth;
+    const sum = (d: string, ...runs: (typeof both)[]) => ({
+      answered: runs.reduce((a, r) => a + r.answeredByDevice[d], 0),
+      missed: runs.reduce((a, r) => a + r.missedByDevice[d], 0),
+      notCaptured: runs.reduce((a, r) => a + r.notCapturedByDevice[d], 0),
+      connects: 0,
     });
-    expect(both.missedByDevice['cam-dev0']).toBeGreaterThan(0);
+    expect(await counters()).toEqual({ 'cam-dev0': sum('cam-dev0', keptOnly, both), 'cam-dev1': sum('cam-dev1', keptOnly, both) });
+    expect(both.notCapturedByDevice['cam-dev0']).toBeGreaterThan(0);
+    expect(both.missedByDevice['cam-dev0']).toBeGreaterThan(both.notCapturedByDevice['cam-dev0']);
 
     await inTransaction(pool, (tx) => deleteRunLog(store, tx, sessionRun(deleted)));
     await waitUntilReadable(pool);
     await live.catchUp();
     const after = await counters();
-    expect(after).toEqual({
-      'cam-dev0': { answered: keptOnly.answeredByDevice['cam-dev0'], missed: keptOnly.missedByDevice['cam-dev0'], connects: 0 },
-      'cam-dev1': { answered: keptOnly.answeredByDevice['cam-dev1'], missed: keptOnly.missedByDevice['cam-dev1'], connects: 0 },
-    });
+    expect(after).toEqual({ 'cam-dev0': sum('cam-dev0', keptOnly), 'cam-dev1': sum('cam-dev1', keptOnly) });
     const liveShares = await shares();
     expect(liveShares.map(([run]) => run)).toEqual([kept, kept]);
 

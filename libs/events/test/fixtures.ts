@@ -25,7 +25,10 @@ export interface SimulatedSessionTruth {
   exits: Record<'local' | 'edge' | 'cloud', number>;
   bytesByLink: Record<string, number>;
   answeredByDevice: Record<string, number>;
+  /** DeviceMissed of each device, whatever the reason. */
   missedByDevice: Record<string, number>;
+  /** Of missedByDevice, skipped captures (with `skippedCaptures`). */
+  notCapturedByDevice: Record<string, number>;
 }
 
 /**
@@ -33,13 +36,14 @@ export interface SimulatedSessionTruth {
  * sections (or DeviceMissed), a local exit decision, a cloud decision (shadow on easy samples), then the sample's
  * messages: scores, and features (counted on hard samples, shadow on easy ones). `perMessageTraffic`: each message
  * its own BytesTransferred, in causal order, as sessions logged them before MessagesTransferred;
- * `perSectionEvents`: each device section its own SectionEvaluated, as sessions logged them before SectionsEvaluated.
+ * `perSectionEvents`: each device section its own SectionEvaluated, as sessions logged them before SectionsEvaluated;
+ * `skippedCaptures`: the misses of even samples are skipped captures (nothing captured), the others timeouts.
  */
 export function simulatedSession(
   sessionId: string,
   devices: number,
   samples: number,
-  opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean; /** Devices' ids (`<prefix>-dev<k>`; the session's id by default): runs that share devices. */ devicePrefix?: string } = {},
+  opts: { perMessageTraffic?: boolean; perSectionEvents?: boolean; /** Devices' ids (`<prefix>-dev<k>`; the session's id by default): runs that share devices. */ devicePrefix?: string; skippedCaptures?: boolean } = {},
 ): { perSample: NewEvent[][]; start: NewEvent; end: NewEvent; truth: SimulatedSessionTruth } {
   const ids = Array.from({ length: devices }, (_, d) => `${opts.devicePrefix ?? sessionId}-dev${d}`);
   const truth: SimulatedSessionTruth = {
@@ -51,6 +55,7 @@ export function simulatedSession(
     bytesByLink: {},
     answeredByDevice: Object.fromEntries(ids.map((id) => [id, 0])),
     missedByDevice: Object.fromEntries(ids.map((id) => [id, 0])),
+    notCapturedByDevice: Object.fromEntries(ids.map((id) => [id, 0])),
   };
   const addBytes = (from: string, to: string, bytes: number) => (truth.bytesByLink[`${from}>${to}`] = (truth.bytesByLink[`${from}>${to}`] ?? 0) + bytes);
   const start: NewEvent = {
@@ -82,7 +87,9 @@ export function simulatedSession(
     ids.forEach((deviceId, view) => {
       if ((i + view) % 7 === 3) {
         truth.missedByDevice[deviceId]++;
-        out.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: i, deviceId, view, stage: 'scores', deadlineMs: 100, reason: 'timeout' } });
+        const skipped = opts.skippedCaptures === true && i % 2 === 0;
+        if (skipped) truth.notCapturedByDevice[deviceId]++;
+        out.push({ type: 'DeviceMissed', data: { sessionId, sampleIndex: i, deviceId, view, stage: 'scores', deadlineMs: 100, reason: skipped ? 'skipped' : 'timeout' } });
         return;
       }
       truth.answeredByDevice[deviceId]++;

@@ -132,8 +132,10 @@ class ConnectivityDto implements DeviceConnectivityView {
 }
 
 class DeviceLogDto implements DeviceLogView {
-  @ApiProperty({ description: 'Live device sections it answered, across sessions.' }) answered!: number;
-  @ApiProperty({ description: 'Samples it missed, across sessions.' }) missed!: number;
+  @ApiProperty({ description: 'Live device sections it answered, across runs.' }) answered!: number;
+  @ApiProperty({ description: 'Requests it had a capture for and did not answer (timeout, disconnected, error, invalid), across runs.' }) missed!: number;
+  @ApiProperty({ description: 'Samples it captured nothing for (skipped captures): not counted as misses.' }) notCaptured!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'missed / (answered + missed), as the device_miss_rate metric; null before any request.' }) missRate!: number | null;
   @ApiProperty() connects!: number;
   @ApiProperty() disconnects!: number;
   @ApiProperty({ type: String, nullable: true }) lastDisconnectReason!: string | null;

@@ -143,8 +143,10 @@ describe('device registration and operator auth (real Postgres)', () => {
       answer(0, true),
       answer(1, false),
       { type: 'DeviceMissed', data: { sessionId, sampleIndex: 2, deviceId: d.deviceId, view: 5, stage: 'scores', deadlineMs: 50, reason: 'timeout' } },
+      { type: 'DeviceMissed', data: { sessionId, sampleIndex: 3, deviceId: d.deviceId, view: 5, stage: 'scores', deadlineMs: 50, reason: 'skipped' } },
     ]);
-    const expected = { answered: 2, missed: 1, connects: 2, disconnects: 1, lastDisconnectReason: 'socket closed' };
+    // The skipped capture is not a miss: the miss rate is 1 of 3 requests, as device_miss_rate counts it.
+    const expected = { answered: 2, missed: 1, notCaptured: 1, missRate: 1 / 3, connects: 2, disconnects: 1, lastDisconnectReason: 'socket closed' };
     const listed = await waitFor('the list to show the projected counters', async () => {
       const items = (await call(api, 'GET', '/devices?name=cam-log', ADMIN)).body.items as { id: string; log: unknown }[];
       const item = items.find((x) => x.id === d.deviceId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
+import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
+import { missTally } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
@@ -33,12 +34,16 @@ export function toDeviceView(d: DeviceEntity, status: DeviceStatus | null): Devi
     deployed: d.modelId && d.modelVersion && d.section ? { modelId: d.modelId, modelVersion: d.modelVersion, section: d.section } : null,
     tags: d.tags ?? [],
     problem: d.problem ?? null,
-    log: status
-      ? { answered: status.answered, missed: status.missed, connects: status.connects, disconnects: status.disconnects, lastDisconnectReason: status.lastDisconnectReason }
-      : null,
+    log: status ? logView(status) : null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };
+}
+
+/** A device's lifetime counters, its misses counted as device_miss_rate counts them (missTally). */
+function logView(status: DeviceStatus): DeviceLogView {
+  const { answered, missed, notCaptured, missRate } = missTally(status.answered, status.missed, status.notCaptured ?? 0);
+  return { answered, missed, notCaptured, missRate, connects: status.connects, disconnects: status.disconnects, lastDisconnectReason: status.lastDisconnectReason };
 }
 
 function checkRoleView(role: DeviceRole, view: number | null | undefined): void {

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import type { MetricSeries, SessionView, SimulationView } from '@ddnn/contracts';
+import type { DeviceView, MetricSeries, SessionView, SimulationView } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
 import { assertAxisTicksInside } from '../support/overflow';
@@ -103,6 +103,15 @@ describe('monitoring in chromium against the real API', () => {
     await page.locator('[data-testid=connectivity-strip][data-spans*=connected]').waitFor();
     await page.locator('[data-testid="device-latency"][data-filled=yes]').waitFor();
     await page.locator('[data-testid="device-misses"][data-filled=yes]').waitFor();
+    // Its lifetime counters: the dataset's views that were not captured apart from misses, as device_miss_rate counts.
+    const log = await waitFor("the page to show the device's lifetime counters", async () => {
+      const { log } = await platform.call<DeviceView>('GET', `/api/devices/${deviceId}`);
+      const shown = await page.getByTestId('device-answers').textContent();
+      return log && shown === `${log.answered} · ${log.missed} · ${log.notCaptured}` ? log : undefined;
+    });
+    expect(log.notCaptured).toBeGreaterThan(0);
+    expect(log.missRate).toBe(log.missed / (log.answered + log.missed));
+    await expect(page.getByTestId('device-miss-rate').textContent()).resolves.toMatch(/^\d+(\.\d)?%$/);
     // Full pages: the page polls the device, so its sections never hold still long enough to scroll to.
     await screenshot(page, 'device-over-time', true);
     await page.setViewportSize({ width: 800, height: 900 });

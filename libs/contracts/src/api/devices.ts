@@ -32,9 +32,14 @@ export interface DeviceConnectivityView {
  * registry row does not keep. It lags the log by the projections' wake-up (about a second at most).
  */
 export interface DeviceLogView {
-  /** Live device sections it answered, and samples it missed, across sessions. */
+  /** Live device sections it answered, across runs. */
   answered: number;
+  /** Requests it had a capture for and did not answer (timeout, disconnected, error, invalid), across runs. */
   missed: number;
+  /** Samples it captured nothing for (skipped captures): not misses, as device_miss_rate counts them. */
+  notCaptured: number;
+  /** missed / (answered + missed), as device_miss_rate; null before any request. */
+  missRate: number | null;
   /** How often it connected and disconnected, and why it last went. */
   connects: number;
   disconnects: number;

@@ -145,8 +145,10 @@ export interface DeviceStatus {
   sections: DeployedSection[];
   /** Live device sections this device answered (non-shadow device sections of SectionsEvaluated, or SectionEvaluated in older logs), across sessions. */
   answered: number;
-  /** Samples missed by this device, across sessions. */
+  /** DeviceMissed of this device across sessions, whatever the reason (skipped captures included). */
   missed: number;
+  /** Of `missed`, skipped captures (reason NOT_CAPTURED): nothing was captured, so nothing was asked of the device. */
+  notCaptured: number;
   /** DeviceConnected / DeviceDisconnected events so far: how often its link came and went. */
   connects: number;
   disconnects: number;

@@ -1,4 +1,4 @@
-import { sampleSections, type DeviceStatus, type SectionOutput, type StoredEvent } from '@ddnn/contracts';
+import { isDeviceMiss, sampleSections, type DeviceStatus, type SectionOutput, type StoredEvent } from '@ddnn/contracts';
 import { sessionOf } from './session-summary';
 
 /** A live device section: what a device's `answered` counts. */
@@ -50,6 +50,7 @@ export function emptyDeviceStatus(deviceId: string): DeviceStatus {
     sections: [],
     answered: 0,
     missed: 0,
+    notCaptured: 0,
     connects: 0,
     disconnects: 0,
     checkpoint: null,
@@ -114,18 +115,20 @@ function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
     }
     case 'DeviceMissed':
       s.missed += 1;
+      if (!isDeviceMiss(event.data.reason)) s.notCaptured += 1;
       break;
     default:
       break;
   }
 }
 
-/** A device's `answered` and `missed` counted from one run's events. */
+/** A device's `answered`, `missed` and `notCaptured` counted from one run's events. */
 export interface DeviceRunTally {
   deviceId: string;
   runId: string;
   answered: number;
   missed: number;
+  notCaptured: number;
 }
 
 /**
@@ -137,20 +140,24 @@ export function deviceRunTallies(events: readonly StoredEvent[]): Map<string, De
   const tally = (deviceId: string, runId: string): DeviceRunTally => {
     const key = `${deviceId}\u0000${runId}`;
     let t = tallies.get(key);
-    if (!t) tallies.set(key, (t = { deviceId, runId, answered: 0, missed: 0 }));
+    if (!t) tallies.set(key, (t = { deviceId, runId, answered: 0, missed: 0, notCaptured: 0 }));
     return t;
   };
   for (const e of events) {
     if (e.type !== 'SectionEvaluated' && e.type !== 'SectionsEvaluated' && e.type !== 'DeviceMissed') continue;
     const runId = sessionOf(e);
     if (runId === null) continue;
-    if (e.type === 'DeviceMissed') tally(e.data.deviceId, runId).missed += 1;
-    else for (const x of sampleSections(e)?.sections ?? []) if (answeredLive(x)) tally(x.node, runId).answered += 1;
+    if (e.type === 'DeviceMissed') {
+      const t = tally(e.data.deviceId, runId);
+      t.missed += 1;
+      if (!isDeviceMiss(e.data.reason)) t.notCaptured += 1;
+    } else for (const x of sampleSections(e)?.sections ?? []) if (answeredLive(x)) tally(x.node, runId).answered += 1;
   }
   return tallies;
 }
 
 /** A device's status without a deleted run's share of its counters (pure). */
-export function withoutRunShare(prev: DeviceStatus, share: Pick<DeviceRunTally, 'answered' | 'missed'>): DeviceStatus {
-  return { ...prev, answered: Math.max(0, prev.answered - share.answered), missed: Math.max(0, prev.missed - share.missed) };
+export function withoutRunShare(prev: DeviceStatus, share: Pick<DeviceRunTally, 'answered' | 'missed' | 'notCaptured'>): DeviceStatus {
+  const less = (total: number | undefined, part: number) => Math.max(0, (total ?? 0) - part);
+  return { ...prev, answered: less(prev.answered, share.answered), missed: less(prev.missed, share.missed), notCaptured: less(prev.notCaptured, share.notCaptured) };
 }

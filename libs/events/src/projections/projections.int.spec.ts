@@ -32,7 +32,7 @@ describe('projections (Postgres)', () => {
   const snapshot = async () => ({
     sessions: (await pool.query('SELECT session_id, status, summary FROM session_summaries ORDER BY session_id')).rows,
     devices: (await pool.query('SELECT device_id, connectivity, status FROM device_statuses ORDER BY device_id')).rows,
-    runCounts: (await pool.query('SELECT run_id, device_id, answered, missed FROM device_run_counts ORDER BY run_id, device_id')).rows,
+    runCounts: (await pool.query('SELECT run_id, device_id, answered, missed, not_captured FROM device_run_counts ORDER BY run_id, device_id')).rows,
   });
 
   it('keeps session summaries and device status current while sessions run, and a rebuild equals the live result', async () => {
@@ -190,12 +190,15 @@ describe('projections (Postgres)', () => {
     const current = await snapshot();
     expect(current.runCounts.length).toBeGreaterThan(0);
     const RunCounts = migrations.find((m) => m.name === 'DeviceRunCounts1766300000000');
-    if (!RunCounts) throw new Error('the device-run-counts migration is not registered');
+    const NotCaptured = migrations.find((m) => m.name === 'DeviceNotCaptured1766400000000');
+    if (!RunCounts || !NotCaptured) throw new Error('the device-run-counts migrations are not registered');
     const runner = { query: (sql: string) => pool.query(sql) } as unknown as QueryRunner;
-    // As a database from before it (no table), then upgraded.
+    // As a database from before them (no table), then upgraded.
+    await new NotCaptured().down(runner);
     await new RunCounts().down(runner);
     expect((await pool.query(`SELECT to_regclass('device_run_counts') AS t`)).rows[0].t).toBeNull();
     await new RunCounts().up(runner);
+    await new NotCaptured().up(runner);
     expect((await snapshot()).runCounts).toEqual([]);
     await projectionsSubscription(store, { batchSize: 200, listen: false }).catchUp();
     expect(await snapshot()).toEqual(current);

@@ -58,10 +58,11 @@ const WRITE_ROWS = `WITH s AS (
     ON CONFLICT (device_id) DO UPDATE SET connectivity = excluded.connectivity, status = excluded.status, updated_at = now()
     RETURNING 1
   ), r AS (
-    INSERT INTO device_run_counts (run_id, device_id, answered, missed)
-    SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[])
+    INSERT INTO device_run_counts (run_id, device_id, answered, missed, not_captured)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
     ON CONFLICT (run_id, device_id) DO UPDATE
-      SET answered = device_run_counts.answered + excluded.answered, missed = device_run_counts.missed + excluded.missed
+      SET answered = device_run_counts.answered + excluded.answered, missed = device_run_counts.missed + excluded.missed,
+          not_captured = device_run_counts.not_captured + excluded.not_captured
     RETURNING 1
   ) SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM d) + (SELECT count(*) FROM r) AS n`;
 
@@ -84,18 +85,18 @@ export function applyProjections(events: StoredEvent[], tx: Queryable, rows = ne
 }
 
 /**
- * A deleted run's share of its devices' `answered` and `missed`: subtracted from their statuses and its rows
+ * A deleted run's share of its devices' `answered`, `missed` and `notCaptured`: subtracted from their statuses and its rows
  * dropped. A rebuild from the log, which no longer holds the run's events, never counted it and finds no rows.
  */
 async function takeBackRunCounts(tx: Queryable, runId: string, rows: ProjectionRows): Promise<void> {
-  const { rows: shares } = await tx.query<{ device_id: string; answered: string; missed: string; status: DeviceStatus | null }>(
-    `WITH gone AS (DELETE FROM device_run_counts WHERE run_id = $1 RETURNING device_id, answered, missed)
-     SELECT g.device_id, g.answered, g.missed, s.status FROM gone g LEFT JOIN device_statuses s ON s.device_id = g.device_id`,
+  const { rows: shares } = await tx.query<{ device_id: string; answered: string; missed: string; not_captured: string; status: DeviceStatus | null }>(
+    `WITH gone AS (DELETE FROM device_run_counts WHERE run_id = $1 RETURNING device_id, answered, missed, not_captured)
+     SELECT g.device_id, g.answered, g.missed, g.not_captured, s.status FROM gone g LEFT JOIN device_statuses s ON s.device_id = g.device_id`,
     [runId],
   );
   const next = shares.flatMap((r) => {
     const prev = rows.devices.get(r.device_id) ?? r.status;
-    return prev ? [withoutRunShare(prev, { answered: Number(r.answered), missed: Number(r.missed) })] : [];
+    return prev ? [withoutRunShare(prev, { answered: Number(r.answered), missed: Number(r.missed), notCaptured: Number(r.not_captured) })] : [];
   });
   if (!next.length) return;
   await tx.query(
@@ -154,6 +155,7 @@ async function foldIntoTables(events: StoredEvent[], tx: Queryable, rows: Projec
     r.map((x) => x.deviceId),
     r.map((x) => x.answered),
     r.map((x) => x.missed),
+    r.map((x) => x.notCaptured),
   ]);
   rows.wrote(events[events.length - 1].checkpoint, nextSessions, nextDevices);
 }

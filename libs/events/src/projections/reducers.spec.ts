@@ -1,5 +1,5 @@
 import { emptySessionSummary, foldSessionEvents, foldSessionSummary, storedEventBuilder, type StoredEvent } from '@ddnn/contracts';
-import { devicesOf, emptyDeviceStatus, foldDeviceEvents } from './device-status';
+import { deviceRunTallies, devicesOf, emptyDeviceStatus, foldDeviceEvents, withoutRunShare } from './device-status';
 import { sessionOf } from './session-summary';
 
 const stored = storedEventBuilder({ streamId: 'session-s' });
@@ -111,9 +111,21 @@ describe('device status reducer', () => {
     expect(s.sections).toEqual([{ section: 'device-2', modelId: 'm', modelVersion: '2', bytes: 120, deployedAt: '2026-01-01T00:00:03.000Z' }]);
     const back = foldDeviceEvents(s, [stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }, '2026-01-01T00:00:09.000Z')]);
     expect(back).toMatchObject({ connectivity: 'active', lastActivityAt: '2026-01-01T00:00:09.000Z', answered: 1, connects: 1, disconnects: 0 });
-    const missed = foldDeviceEvents(back, [stored('DeviceMissed', { sessionId: 'x', sampleIndex: 1, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'timeout' })]);
+    const misses = [
+      stored('DeviceMissed', { sessionId: 'x', sampleIndex: 1, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'timeout' }),
+      stored('DeviceMissed', { sessionId: 'x', sampleIndex: 2, deviceId: 'd', view: 2, stage: 'scores', deadlineMs: 50, reason: 'skipped' }),
+    ];
+    const missed = foldDeviceEvents(back, misses);
     const gone = foldDeviceEvents(missed, [stored('DeviceDisconnected', { deviceId: 'd', node: 'n1', reason: 'bye' })]);
-    expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye', answered: 1, missed: 1, connects: 1, disconnects: 1 });
+    // A skipped capture is counted with the misses and apart as not captured (missTally splits them).
+    expect(gone).toMatchObject({ connectivity: 'disconnected', node: null, lastDisconnectReason: 'bye', answered: 1, missed: 2, notCaptured: 1, connects: 1, disconnects: 1 });
+    const [tally] = deviceRunTallies([stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 0, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: false }), ...misses]).values();
+    expect(tally).toEqual({ deviceId: 'd', runId: 'x', answered: 1, missed: 2, notCaptured: 1 });
+    expect(withoutRunShare(gone, tally)).toMatchObject({ answered: 0, missed: 0, notCaptured: 0 });
+    // A status stored before notCaptured existed (rewound by its migration, but read by a node still catching up).
+    const older: Partial<typeof gone> = { ...gone };
+    delete older.notCaptured;
+    expect(withoutRunShare(older as typeof gone, { answered: 1, missed: 1, notCaptured: 1 }).notCaptured).toBe(0);
     // A shadow evaluation is not a live answer.
     const shadow = stored('SectionEvaluated', { sessionId: 'x', sampleIndex: 2, tier: 'device', node: 'd', view: 2, probabilities: [1], entropy: 0, latencyMs: 1, shadow: true });
     expect(devicesOf(shadow)).toEqual([]);

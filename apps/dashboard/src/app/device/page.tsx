@@ -7,7 +7,7 @@ import { AlertsList } from '../../components/alerts-list';
 import { DeviceOverTime } from '../../components/device-over-time';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { api, ApiError } from '../../lib/api';
-import { fmtAgo, fmtTime } from '../../lib/format';
+import { fmtAgo, fmtPct, fmtTime } from '../../lib/format';
 import { parseTags } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
 import { useAction } from '../../lib/use-action';
@@ -172,9 +172,12 @@ function DeviceDetail({ id }: { id: string }) {
             </dd>
             <dt>Connects · disconnects</dt>
             <dd data-testid="device-links">{d.log ? `${d.log.connects} · ${d.log.disconnects}` : '–'}</dd>
-            {/* The device_statuses projection counts skipped captures with the misses: its charts below split them. */}
-            <dt title="Missed includes skipped captures (nothing captured); the Misses chart below shows the miss rate without them">Answered · missed or not captured</dt>
-            <dd data-testid="device-answers">{d.log ? `${d.log.answered} · ${d.log.missed}` : '–'}</dd>
+            <dt title="A skipped capture (nothing captured) is not a miss: the miss rate counts answered and missed requests only, as device_miss_rate does">
+              Answered · missed · not captured
+            </dt>
+            <dd data-testid="device-answers">{d.log ? `${d.log.answered} · ${d.log.missed} · ${d.log.notCaptured}` : '–'}</dd>
+            <dt>Miss rate</dt>
+            <dd data-testid="device-miss-rate">{d.log ? fmtPct(d.log.missRate) : '–'}</dd>
           </dl>
         </Card>
       </div>
