@@ -16,4 +16,4 @@ export { clampKnobs, FRAME_MS, PASSAGE_MS, sceneCoverage, sceneFrameKey, sceneIm
 export { summarizeDataset, type DatasetSummary } from './report/summary';
 export { contactSheet, type SheetOptions } from './report/sheet';
 export { gridCell, splitGridDataset, type SplitGridOptions } from './import/split-grid';
-export { readRegularFile, readRegularFileSync, UnreadableFileError } from './format/files';
+export { openRegularFile, readRegularFile, readRegularFileSync, UnreadableFileError } from './format/files';

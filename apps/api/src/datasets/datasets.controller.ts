@@ -1,5 +1,4 @@
 import { Controller, Get, Header, Param, ParseIntPipe, StreamableFile } from '@nestjs/common';
-import { createReadStream } from 'node:fs';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { DatasetDetails, DatasetView, SampleViews } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
@@ -102,6 +101,6 @@ export class DatasetsController {
     @Param('sampleId') sampleId: string,
     @Param('view', new ParseIntPipe()) view: number,
   ): Promise<StreamableFile> {
-    return new StreamableFile(createReadStream(await this.datasets.viewFile(name, sampleId, view)));
+    return new StreamableFile(await this.datasets.viewStream(name, sampleId, view));
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -55,6 +56,7 @@ describe('datasets API', () => {
     }
     const outOfRange = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/6.png`, TOKEN);
     expect(outOfRange.body.message).toBe("dataset 'tiny' has views 0..5, not 6");
+    expect((await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/-1.png`, TOKEN)).body.message).toBe("dataset 'tiny' has views 0..5, not -1");
     const traversal = await call(api, 'GET', `/datasets/tiny/samples/..%2F..%2Fmanifest/views/0.png`, TOKEN);
     expect(traversal.status).toBe(404);
     const notANumber = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/x.png`, TOKEN);
@@ -96,5 +98,34 @@ describe('datasets API', () => {
     expect(JSON.stringify(res.body)).not.toContain(api.dataDir);
     // Still a working server: the good dataset answers.
     expect((await call(api, 'GET', '/datasets/tiny/summary', TOKEN)).status).toBe(200);
+  }, 60_000);
+
+  it('refuses a FIFO among the files without a read that blocks the server, and lists the datasets a broken folder sits beside', async () => {
+    const piped = path.join(api.dataDir, 'datasets', 'piped');
+    await writeSynthDataset(piped, { samples: 6, seed: 5 });
+    const { rows } = await readDatasetHeader(piped);
+    const sampleDir = path.join(piped, 'samples', rows[0].sample);
+    const view = fs.readdirSync(sampleDir).find((f) => f.endsWith('.png'))!;
+    fs.rmSync(path.join(sampleDir, view));
+    // Nothing ever writes into it: a read of it would wait forever (readFileSync froze the whole API).
+    execFileSync('mkfifo', [path.join(sampleDir, view)]);
+    const summary = await call(api, 'GET', '/datasets/piped/summary', TOKEN);
+    expect(summary.status).toBe(422);
+    expect(summary.body.message).toMatch(/^dataset 'piped' cannot be read: .*not a regular file: a named pipe \(FIFO\)/);
+    const image = await call(api, 'GET', `/datasets/piped/samples/${rows[0].sample}/views/${view}`, TOKEN);
+    expect(image.status).toBe(422);
+    expect(image.body.message).toMatch(/not a regular file: a named pipe/);
+    expect((await call(api, 'GET', '/health')).status).toBe(200);
+
+    const bad = path.join(api.dataDir, 'datasets', 'badmanifest');
+    fs.mkdirSync(bad);
+    fs.writeFileSync(path.join(bad, 'manifest.json'), '{');
+    const list = await call(api, 'GET', '/datasets', TOKEN);
+    expect(list.status).toBe(200);
+    expect(list.body.map((d: { name: string }) => d.name)).toEqual(['broken', 'piped', 'tiny']);
+    const one = await call(api, 'GET', '/datasets/badmanifest', TOKEN);
+    expect(one.status).toBe(422);
+    expect(one.body.message).toMatch(/^dataset 'badmanifest' cannot be read: .*malformed manifest/);
+    expect(JSON.stringify(one.body)).not.toContain(api.dataDir);
   }, 60_000);
 });

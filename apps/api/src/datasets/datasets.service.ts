@@ -1,13 +1,21 @@
 import fs from 'node:fs';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { type DatasetDetails, type DatasetView, type SampleViews, UnprocessableError } from '@ddnn/contracts';
-import { DatasetFormatError, datasetPaths, isValidSampleId } from '@ddnn/datasets';
+import { DatasetFormatError, datasetPaths, isValidSampleId, openRegularFile } from '@ddnn/datasets';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { DatasetInsights } from './dataset-insights';
+
+/** A view image served at most (what the dataset loader reads at most). */
+const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 
 /** Datasets known to this platform (folders under <DDNN_DATA_DIR>/datasets) and their view images. */
 @Injectable()
 export class DatasetsService {
+  private readonly logger = new Logger(DatasetsService.name);
+  /** What was last logged about each unreadable dataset: the dashboard lists datasets every few seconds. */
+  private readonly reported = new Map<string, string>();
+
   constructor(
     private readonly catalog: DatasetCatalog,
     private readonly insights: DatasetInsights,
@@ -21,14 +29,29 @@ export class DatasetsService {
       .filter((d) => d.isDirectory() && fs.existsSync(datasetPaths.manifest(`${root}/${d.name}`)))
       .map((d) => d.name)
       .sort();
-    return Promise.all(names.map((n) => this.get(n)));
+    // One folder with a broken manifest or labels file used to fail the whole list (404), hiding every good dataset
+    // from the dashboard: it is left out and logged (GET /api/datasets/<name> says why).
+    const listed: DatasetView[] = [];
+    for (const name of names) {
+      try {
+        listed.push(await this.get(name));
+        this.reported.delete(name);
+      } catch (e) {
+        const why = (e as Error).message;
+        if (this.reported.get(name) !== why) this.logger.warn(`dataset folder '${name}' is left out of the list: ${why}`);
+        this.reported.set(name, why);
+      }
+    }
+    return listed;
   }
 
+  /** 404 when there is no such dataset; 422 when its folder is there but its manifest or labels do not parse. */
   async get(name: string): Promise<DatasetView> {
     try {
       const { dir: _dir, ...view } = await this.catalog.describe(name);
       return view;
     } catch (e) {
+      if (e instanceof DatasetFormatError) throw new UnprocessableError(`dataset '${name}' cannot be read: ${e.message}`);
       throw new NotFoundException(e instanceof Error ? e.message : String(e));
     }
   }
@@ -66,11 +89,25 @@ export class DatasetsService {
     return { sampleId, captured, views: dataset.views };
   }
 
-  /** Path of one captured view's PNG; 404 naming what is missing (an uncaptured view has no file). */
-  async viewFile(name: string, sampleId: string, view: number): Promise<string> {
+  /**
+   * One captured view's PNG, opened; 404 naming what is missing (an uncaptured view has no file). Opened without
+   * blocking and refused unless a regular file: a FIFO in its place held one of libuv's four threads until something
+   * wrote into it.
+   */
+  async viewStream(name: string, sampleId: string, view: number): Promise<Readable> {
+    const file = await this.viewFile(name, sampleId, view);
+    try {
+      return await openRegularFile(file, MAX_VIEW_BYTES);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundException(`view ${view} of sample '${sampleId}' was not captured`);
+      throw new UnprocessableError(`dataset '${name}': view ${view} of sample '${sampleId}' cannot be read: ${(e as Error).message}`);
+    }
+  }
+
+  private async viewFile(name: string, sampleId: string, view: number): Promise<string> {
     const dataset = await this.get(name);
     if (!isValidSampleId(sampleId)) throw new NotFoundException(`bad sample id '${sampleId}'`);
-    if (view >= dataset.views) throw new NotFoundException(`dataset '${name}' has views 0..${dataset.views - 1}, not ${view}`);
+    if (view < 0 || view >= dataset.views) throw new NotFoundException(`dataset '${name}' has views 0..${dataset.views - 1}, not ${view}`);
     const file = datasetPaths.view(this.catalog.dir(name), sampleId, view);
     if (!fs.existsSync(file)) {
       const sampleExists = fs.existsSync(datasetPaths.sample(this.catalog.dir(name), sampleId));

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRegularFile, readRegularFileSync, UnreadableFileError } from './files';
+import { openRegularFile, readRegularFile, readRegularFileSync, UnreadableFileError } from './files';
 
 describe('reading only regular files', () => {
   let dir: string;
@@ -16,6 +16,7 @@ describe('reading only regular files', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
+    ['stream', async (p: string, max: number) => Buffer.concat(await (await openRegularFile(p, max)).toArray())],
     ['sync', (p: string, max: number) => Promise.resolve().then(() => readRegularFileSync(p, max))],
     ['async', readRegularFile],
   ])('%s: reads a file or a link to one, refuses a FIFO, a device, a folder and a file over the limit without blocking', async (_, read) => {

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 
 /**
  * A path that is not a regular file (a FIFO, a socket, a device, a folder), or one larger than its reader allows.
@@ -65,4 +66,16 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
   } finally {
     await handle.close();
   }
+}
+
+/** A regular file of at most `maxBytes`, checked as readRegularFile does, as a stream (it closes the file at its end). */
+export async function openRegularFile(path: string, maxBytes: number): Promise<Readable> {
+  const handle = await open(path, READ_FLAGS);
+  try {
+    check(await handle.stat(), maxBytes);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle.createReadStream();
 }

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DatasetFormatError } from '../errors';
@@ -8,6 +8,7 @@ import type { DatasetManifest, MultiViewDataset, SingleViewDataset, Split } from
 import { viewSize } from '../types';
 import { parseLabels, type LabelRow } from './labels';
 import { parseManifestText } from './manifest';
+import { readRegularFile, readRegularFileSync } from './files';
 import { datasetPaths, VIEW_FILE } from './paths';
 import { storeView } from './pixels';
 
@@ -44,9 +45,14 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** manifest.json and labels.csv at most (a labels file of a million samples is some 40 MB). */
+const MAX_TEXT_BYTES = 256 * 1024 * 1024;
+/** A view image at most: far above any camera's PNG; decodeImage then checks the pixels it declares. */
+const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
+
 async function readText(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readRegularFile(path, MAX_TEXT_BYTES)).toString('utf8');
   } catch (err) {
     if (isMissing(err)) throw new DatasetFormatError(path, `missing ${what}`);
     throw new DatasetFormatError(path, `cannot read ${what} (${(err as Error).message})`);
@@ -75,7 +81,7 @@ function emptyArrays(rows: LabelRow[]): { sampleIds: string[]; splits: Split[]; 
 function decodeInto(path: string, manifest: DatasetManifest, target: Float32Array, offset: number): number {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFileSync(path, MAX_IMAGE_FILE_BYTES);
   } catch (err) {
     throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
   }
@@ -167,7 +173,7 @@ export async function loadDatasetView(dir: string, view: number, options: LoadOp
     const path = datasetPaths.view(dir, rows[i].sample, view);
     let buf: Buffer | undefined;
     try {
-      buf = readFileSync(path);
+      buf = readRegularFileSync(path, MAX_IMAGE_FILE_BYTES);
     } catch (err) {
       if (!isMissing(err)) throw new DatasetFormatError(path, `unreadable image (${(err as Error).message})`);
     }
