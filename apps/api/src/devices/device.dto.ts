@@ -208,7 +208,7 @@ export class ProbeResultDto {
 }
 
 export class DeviceHistoryDto {
-  @ApiProperty({ example: 'DeviceConnected', description: 'DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive or ModelDeployed' }) type!: string;
+  @ApiProperty({ example: 'DeviceConnected', description: 'DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive, DeviceBecameActive or ModelDeployed' }) type!: string;
   @ApiProperty() at!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event payload (see docs/events.md)' }) data!: Record<string, unknown>;
 }

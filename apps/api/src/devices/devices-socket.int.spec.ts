@@ -168,6 +168,29 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     expect((await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity.active).toBe(false);
   });
 
+  it('a device heard from again on the same connection after going inactive is active again everywhere (DeviceBecameActive)', async () => {
+    const d = await provision('stalled', 2);
+    const s = await connect(d.token);
+    await waitFor('DeviceWentInactive', async () => ((await deviceEvents(d.deviceId)).some((x) => x.type === 'DeviceWentInactive') ? true : null));
+    // The agent comes back from its stall (SIGSTOP, then SIGCONT) on the socket it had.
+    expect(await s.timeout(5000).emitWithAck(DeviceEvents.heartbeat, { at: new Date().toISOString() })).toEqual({ ok: true });
+    // Until before it could go silent again (it sends nothing more, and the timeout is 1 s).
+    const until = new Date(Date.now() + 200).toISOString();
+    const types = (await deviceEvents(d.deviceId)).map((x) => x.type);
+    expect(types).toEqual(['DeviceRegistered', 'DeviceConnected', 'DeviceWentInactive', 'DeviceBecameActive']);
+    const back = (await deviceEvents(d.deviceId))[3].data;
+    expect(back).toMatchObject({ deviceId: d.deviceId, silentForMs: expect.any(Number) });
+    expect(back.silentForMs as number).toBeGreaterThanOrEqual(1000);
+    expect((await call(fixture.api, 'GET', `/devices/${d.deviceId}`, ADMIN)).body.connectivity.active).toBe(true);
+    // What the status projection, the connectivity timeline and so the device_inactive alert read.
+    await waitFor('the status projection to say active', async () =>
+      (await fixture.api.sql<{ connectivity: string }>('SELECT connectivity FROM device_statuses WHERE device_id = $1', [d.deviceId]))[0]?.connectivity === 'active' ? true : null,
+    );
+    const timeline = await call<{ spans: { state: string }[] }>(fixture.api, 'GET', `/metrics/connectivity?deviceId=${d.deviceId}&to=${until}`, ADMIN);
+    expect(timeline.body.spans.map((x) => x.state).slice(-3)).toEqual(['connected', 'inactive', 'connected']);
+    s.disconnect();
+  });
+
   function firstSampleId(): string {
     return readFileSync(path.join(fixture.api.dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').split('\n')[1].split(',')[0];
   }

@@ -44,7 +44,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     if (released) this.logger.log(`${released} device(s) left active by a previous run marked disconnected`);
     const every = Math.max(500, Math.min(5_000, Math.floor(this.config.DEVICE_INACTIVE_TIMEOUT_MS / 2)));
     this.sweeper = setInterval(() => {
-      this.devices.sweepInactive().catch((e: unknown) => this.logger.error(`inactivity sweep failed: ${(e as Error).message}`));
+      this.devices.sweepInactive(new Date(), (id, write) => this.inOrder(id, write)).catch((e: unknown) => this.logger.error(`inactivity sweep failed: ${(e as Error).message}`));
     }, every);
     this.sweeper.unref();
   }
@@ -171,10 +171,14 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     // A heartbeat proves liveness and carries the agent's own problem; what a device says it runs is a claim (the
     // installed section is what the server deployed and the device acknowledged, DeviceTransportService.deploy).
-    this.devices.activity(device.id, heartbeat).then(
-      () => (typeof ack === 'function' ? ack({ ok: true }) : undefined),
-      (e: unknown) => this.logger.error(`heartbeat of ${device.id}: ${(e as Error).message}`),
-    );
+    // In order with the connection's own writes, and only while it lasts: a device back from a stall is logged active
+    // again (DeviceBecameActive), which a heartbeat handled before its DeviceConnected, or after its
+    // DeviceDisconnected, would log out of place.
+    void this.inOrder(device.id, async () => {
+      if (!socket.connected) return;
+      await this.devices.activity(device.id, heartbeat);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
   }
 
   private refuse(socket: Socket, device: DeviceIdentity, event: string, error: string, ack: unknown): void {

@@ -41,8 +41,20 @@ export class DevicesRepository {
     await this.repo.update({ id }, fields as QueryDeepPartialEntity<DeviceEntity>);
   }
 
-  async updateMany(ids: string[], fields: Partial<DeviceEntity>): Promise<void> {
-    await this.repo.update({ id: In(ids) }, fields as QueryDeepPartialEntity<DeviceEntity>);
+  /**
+   * Devices heard from at `at` through `node`, in one statement (`problem`: what the agent reports of itself, left as
+   * it is when undefined): the ones that were not active before, with how long they had been silent.
+   */
+  async markAlive(ids: string[], at: Date, node: string, problem?: string | null): Promise<{ id: string; silentForMs: number }[]> {
+    const rows: { id: string; before: Date | null }[] = await this.repo.query(
+      `WITH old AS (SELECT id, active, last_activity_at FROM devices WHERE id = ANY ($1::uuid[]) FOR UPDATE),
+            up AS (UPDATE devices d SET active = true, node = $2, last_activity_at = $3, updated_at = now(),
+                          problem = CASE WHEN $4::boolean THEN $5 ELSE d.problem END
+                     FROM old WHERE d.id = old.id RETURNING d.id, old.active AS was_active, old.last_activity_at AS before)
+       SELECT id, before FROM up WHERE NOT was_active`,
+      [ids, node, at, problem !== undefined, problem ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, silentForMs: r.before ? Math.max(0, at.getTime() - new Date(r.before).getTime()) : 0 }));
   }
 
   async remove(id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
 import { missTally } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
@@ -53,6 +53,8 @@ function checkRoleView(role: DeviceRole, view: number | null | undefined): void 
 /** Device registry: provisioning, tokens, operator updates, connectivity (each change an event). */
 @Injectable()
 export class DevicesService {
+  private readonly logger = new Logger(DevicesService.name);
+
   constructor(
     private readonly devices: DevicesRepository,
     private readonly profiles: ProfilesService,
@@ -169,12 +171,14 @@ export class DevicesService {
     await this.events.appendQuietly(id, [{ type: 'DeviceDisconnected', data: { deviceId: id, node: this.node, reason } }], this.node);
   }
 
-  /** A heartbeat or a reply: the device is alive now. Of what it says about itself only its own problem is kept. */
+  /**
+   * A heartbeat or a reply on a live connection: the device is alive now. Of what it says about itself only its own
+   * problem is kept. A device the sweep had marked inactive is active again, with a DeviceBecameActive: without it the
+   * device status, its connectivity timeline and the device_inactive alert said inactive until it reconnected.
+   */
   async activity(id: string, installed?: HeartbeatMessage): Promise<void> {
-    const fields: Partial<DeviceEntity> = { lastActivityAt: new Date(), active: true, node: this.node };
     // A heartbeat states the agent's problem each time (absent = none), so a fixed agent clears it.
-    if (installed) fields.problem = installed.problem ?? null;
-    await this.devices.update(id, fields);
+    await this.logRevived(await this.devices.markAlive([id], new Date(), this.node, installed ? (installed.problem ?? null) : undefined));
   }
 
   /**
@@ -182,7 +186,14 @@ export class DevicesService {
    * them costs one query per heartbeat interval, not one per device.
    */
   async activityOf(ids: string[]): Promise<void> {
-    if (ids.length) await this.devices.updateMany(ids, { lastActivityAt: new Date(), active: true, node: this.node });
+    if (ids.length) await this.logRevived(await this.devices.markAlive(ids, new Date(), this.node));
+  }
+
+  private async logRevived(revived: { id: string; silentForMs: number }[]): Promise<void> {
+    for (const { id, silentForMs } of revived) {
+      this.logger.log(`device ${id} is active again after ${Math.round(silentForMs / 1000)} s of silence`);
+      await this.events.appendQuietly(id, [{ type: 'DeviceBecameActive', data: { deviceId: id, node: this.node, silentForMs } }], this.node);
+    }
   }
 
   async deployed(id: string, ack: { modelId: string; modelVersion: string; section: string; bytes: number }): Promise<void> {
@@ -190,17 +201,23 @@ export class DevicesService {
     await this.events.append(id, [{ type: 'ModelDeployed', data: { deviceId: id, ...ack } }], this.node);
   }
 
-  /** Marks devices silent for longer than the timeout inactive, each with a DeviceWentInactive event. */
-  async sweepInactive(now = new Date()): Promise<string[]> {
+  /**
+   * Marks devices silent for longer than the timeout inactive, each with a DeviceWentInactive event. `inOrder` runs
+   * each device's write in order with its connection's others (DevicesGateway): a heartbeat arriving meanwhile is
+   * then logged as DeviceBecameActive after it, not before.
+   */
+  async sweepInactive(now = new Date(), inOrder: (deviceId: string, write: () => Promise<void>) => Promise<void> = (_, write) => write()): Promise<string[]> {
     const timeoutMs = this.config.DEVICE_INACTIVE_TIMEOUT_MS;
     const before = new Date(now.getTime() - timeoutMs);
     const gone: string[] = [];
     for (const d of await this.devices.silentSince(before)) {
-      if (!(await this.devices.markInactive(d.id, before))) continue;
-      gone.push(d.id);
-      await this.events.appendQuietly(d.id, [
-        { type: 'DeviceWentInactive', data: { deviceId: d.id, lastActivityAt: (d.lastActivityAt as Date).toISOString(), timeoutMs } },
-      ], this.node);
+      await inOrder(d.id, async () => {
+        if (!(await this.devices.markInactive(d.id, before))) return;
+        gone.push(d.id);
+        await this.events.appendQuietly(d.id, [
+          { type: 'DeviceWentInactive', data: { deviceId: d.id, lastActivityAt: (d.lastActivityAt as Date).toISOString(), timeoutMs } },
+        ], this.node);
+      });
     }
     return gone;
   }

@@ -71,7 +71,7 @@ export interface DeviceView {
 
 /** GET /api/devices/:id/history: one event of the device's stream. */
 export interface DeviceHistoryEntry {
-  /** DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive, ModelDeployed. */
+  /** DeviceRegistered, DeviceConnected, DeviceDisconnected, DeviceWentInactive, DeviceBecameActive, ModelDeployed. */
   type: string;
   at: string;
   data: Record<string, unknown>;

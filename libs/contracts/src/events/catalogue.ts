@@ -8,7 +8,7 @@
  */
 
 import type { AlertAcknowledged, AlertFiring, AlertPending, AlertResolved, AlertRuleCreated, AlertRuleDeleted, AlertRuleUpdated, AlertSilenced } from './alert-events';
-import type { DeviceConnected, DeviceDisconnected, DeviceRegistered, DeviceWentInactive, ModelDeployed } from './device-events';
+import type { DeviceBecameActive, DeviceConnected, DeviceDisconnected, DeviceRegistered, DeviceWentInactive, ModelDeployed } from './device-events';
 import type {
   BytesTransferred,
   DeviceMissed,
@@ -40,6 +40,7 @@ export interface EventCatalogue {
   DeviceConnected: DeviceConnected;
   DeviceDisconnected: DeviceDisconnected;
   DeviceWentInactive: DeviceWentInactive;
+  DeviceBecameActive: DeviceBecameActive;
   ModelDeployed: ModelDeployed;
   SessionStarted: SessionStarted;
   SampleStarted: SampleStarted;
@@ -74,6 +75,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   DeviceConnected: 1,
   DeviceDisconnected: 1,
   DeviceWentInactive: 1,
+  DeviceBecameActive: 1,
   ModelDeployed: 1,
   SessionStarted: 1,
   SampleStarted: 1,

@@ -27,6 +27,14 @@ export interface DeviceWentInactive {
   lastActivityAt: string;
   timeoutMs: number;
 }
+/** A device that went inactive is heard from again on the same connection (a stalled agent, a link that recovered). */
+export interface DeviceBecameActive {
+  deviceId: string;
+  /** The API node that heard it. */
+  node: string;
+  /** How long it had been silent: from its last activity before the silence until now. */
+  silentForMs: number;
+}
 export interface ModelDeployed {
   deviceId: string;
   modelId: string;

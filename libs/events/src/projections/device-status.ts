@@ -18,6 +18,7 @@ export function devicesOf(event: StoredEvent): readonly string[] {
     case 'DeviceConnected':
     case 'DeviceDisconnected':
     case 'DeviceWentInactive':
+    case 'DeviceBecameActive':
     case 'ModelDeployed':
     case 'DeviceMissed':
       return [event.data.deviceId];
@@ -94,6 +95,11 @@ function applyInPlace(s: DeviceStatus, event: StoredEvent): void {
       break;
     case 'DeviceWentInactive':
       if (s.connectivity === 'active') s.connectivity = 'inactive';
+      break;
+    case 'DeviceBecameActive':
+      if (s.connectivity === 'inactive') s.connectivity = 'active';
+      s.node = event.data.node;
+      s.lastActivityAt = at;
       break;
     case 'ModelDeployed': {
       const d = event.data;

@@ -104,6 +104,10 @@ describe('device status reducer', () => {
       s = foldDeviceEvents(s, [e]);
     }
     expect(s).toMatchObject({ name: 'Cam', view: 2, registered: true, connectivity: 'inactive', node: 'n1', lastActivityAt: '2026-01-01T00:00:03.000Z' });
+    // Heard from again on its connection: active, without a connect.
+    const revived = stored('DeviceBecameActive', { deviceId: 'd', node: 'n2', silentForMs: 7000 }, '2026-01-01T00:00:10.000Z');
+    expect(devicesOf(revived)).toEqual(['d']);
+    expect(foldDeviceEvents(s, [revived])).toMatchObject({ connectivity: 'active', node: 'n2', lastActivityAt: '2026-01-01T00:00:10.000Z', connects: 1 });
     // A batch folded at once is the events applied one by one, and leaves the status it started from alone.
     const start = emptyDeviceStatus('d');
     expect(foldDeviceEvents(start, evs)).toEqual(s);

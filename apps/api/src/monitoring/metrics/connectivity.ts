@@ -1,9 +1,13 @@
 import type { ConnectivitySpan, ConnectivityState, StoredEvent } from '@ddnn/contracts';
 
+/** The events of a device's stream that connectivitySpans reads. */
+export const CONNECTIVITY_EVENTS: ReadonlySet<string> = new Set(['DeviceConnected', 'DeviceDisconnected', 'DeviceWentInactive', 'DeviceBecameActive']);
+
 /**
  * A device's link over [from, to) from its connectivity events (oldest first): connected from DeviceConnected,
- * inactive from DeviceWentInactive while connected, disconnected from DeviceDisconnected; before the first
- * event in view, the state the earlier events left (unknown when none). Adjacent spans of one state merge.
+ * inactive from DeviceWentInactive while connected (connected again at DeviceBecameActive), disconnected from
+ * DeviceDisconnected; before the first event in view, the state the earlier events left (unknown when none).
+ * Adjacent spans of one state merge.
  */
 export function connectivitySpans(events: StoredEvent[], from: number, to: number): ConnectivitySpan[] {
   let state: ConnectivityState = 'unknown';
@@ -22,12 +26,14 @@ export function connectivitySpans(events: StoredEvent[], from: number, to: numbe
     const at = Date.parse(e.createdAt);
     if (!Number.isFinite(at) || at >= to) break;
     let next: ConnectivityState = state;
-    let nextReason: string | undefined;
+    // An event that changes nothing (inactive while disconnected, say) keeps the span's reason, so it does not split it.
+    let nextReason = reason;
     if (e.type === 'DeviceConnected') next = 'connected';
     else if (e.type === 'DeviceDisconnected') {
       next = 'disconnected';
       nextReason = e.data.reason;
     } else if (e.type === 'DeviceWentInactive') next = state === 'connected' ? 'inactive' : state;
+    else if (e.type === 'DeviceBecameActive') next = state === 'inactive' ? 'connected' : state;
     else continue;
     if (at > since) close(at);
     state = next;

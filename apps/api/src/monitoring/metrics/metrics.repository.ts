@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { streamIds, type ExitTier, type StoredEvent } from '@ddnn/contracts';
 import { mergeCells, readRollup, readRollupByKey, readRollupTexts, type RollupCell, type RollupRead } from '@ddnn/events';
 import { Database } from '../../database/database';
+import { CONNECTIVITY_EVENTS } from './connectivity';
 
 /** The metrics' I/O: rollup cells, the runs' summaries (model, labels) and a device's connectivity events. */
 @Injectable()
@@ -74,7 +75,7 @@ export class MetricsRepository {
   async connectivityEvents(deviceId: string): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
     for await (const page of this.db.store.streamPages(streamIds.device(deviceId))) {
-      for (const e of page) if (e.type === 'DeviceConnected' || e.type === 'DeviceDisconnected' || e.type === 'DeviceWentInactive') out.push(e);
+      for (const e of page) if (CONNECTIVITY_EVENTS.has(e.type)) out.push(e);
     }
     return out;
   }

@@ -22,6 +22,8 @@ function historyText(type: string, data: Record<string, unknown>): string {
       return `disconnected: ${String(data.reason)}`;
     case 'DeviceWentInactive':
       return `went inactive (silent for ${String(data.timeoutMs)} ms)`;
+    case 'DeviceBecameActive':
+      return `active again after ${Math.round(Number(data.silentForMs) / 1000)} s of silence`;
     case 'ModelDeployed':
       return `installed ${String(data.section)} of ${String(data.modelId)} ${String(data.modelVersion)} (${String(data.bytes)} bytes)`;
     default:
