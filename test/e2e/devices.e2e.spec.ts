@@ -135,6 +135,25 @@ describe('device agents as real processes against the built API', () => {
     await waitFor('cam-1 reconnected after unlock', async () => ((await rest<DeviceView>('GET', `/devices/${cam1.id}`)).body.connectivity.active ? true : undefined), 30_000);
   });
 
+  it('two agents with one identity do not take turns forever: the one replaced backs off and says why', async () => {
+    const original = startAgent('twin', 4, ['--profile-key', profileKey]);
+    await waitFor('twin active', async () => ((await devices('&name=twin&active=true')).total === 1 ? true : undefined), 30_000);
+    const id = (await devices('&name=twin')).items[0].id;
+    const connects = async () => (await deviceEvents(id)).filter((e) => e.type === 'DeviceConnected').length;
+    const before = await connects();
+    // A second process with a copy of its state file (a cloned SD card), so the same token.
+    const copy = path.join(dataDir, 'agents', 'twin-copy.json');
+    fs.copyFileSync(path.join(dataDir, 'agents', 'twin.json'), copy);
+    const clone = startNode(deviceMain, ['--server', api.url, '--name', 'twin', '--view', '4', '--data', path.join(dataDir, 'datasets'), '--state', copy, '--heartbeat-ms', '500'], {});
+    agents.set('twin-copy', clone);
+    await waitFor('one of them to give way', async () => (/took its place/.test(original.output() + clone.output()) ? true : undefined), 20_000);
+    // They used to replace each other about twice a second, each time a DeviceConnected in the device's log.
+    await new Promise((r) => setTimeout(r, 6000));
+    expect((await connects()) - before).toBeLessThanOrEqual(2);
+    expect(original.output() + clone.output()).toMatch(/another agent connected as this device \(.+\) and took its place: two agents must not share one identity .*Trying again in 30 s/);
+    expect((await devices('&name=twin')).total).toBe(1);
+  });
+
   it('bad options are named and exit with 2', async () => {
     const p = startNode(deviceMain, ['--server', 'not a url', '--name', 'x y', '--role', 'cloud'], {});
     expect(await p.exited).toBe(2);

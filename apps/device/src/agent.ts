@@ -13,6 +13,12 @@ type Ack = (reply: unknown) => void;
 
 export { backoffMs } from './backoff';
 
+/** How long an agent replaced by another with its identity waits before it tries again, at first and at most. */
+const REPLACED_FIRST_WAIT_MS = 30_000;
+const REPLACED_MAX_WAIT_MS = 10 * 60_000;
+/** A connection that lasted this long was not a fight over the identity: the next replacement starts over. */
+const REPLACED_STREAK_RESET_MS = 10 * 60_000;
+
 /**
  * A real device: provisions itself (or reuses its saved token), connects to /devices, installs the section
  * the server deploys and serves inference from its own view with the bit-packed kernels, through the same
@@ -25,6 +31,11 @@ export class DeviceAgent {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private attempt = 0;
+  /** The server closed this connection for a newer one of the same device: another process runs with this identity. */
+  private replaced = false;
+  /** Replacements in a row (a connection that lasted REPLACED_STREAK_RESET_MS ends the streak), and when it connected. */
+  private replacements = 0;
+  private connectedAt = 0;
   /** Told to the server in every heartbeat, so the dashboard shows it, not only this agent's log. */
   private problem: string | null = null;
   private stopped = false;
@@ -136,6 +147,8 @@ export class DeviceAgent {
     this.socket = socket;
     socket.on('connect', () => {
       this.attempt = 0;
+      this.replaced = false;
+      this.connectedAt = Date.now();
       log('info', `connected to ${this.options.server} as ${this.options.name} (device ${this.state?.deviceId})`);
       this.markConnected();
       this.sendHeartbeat();
@@ -146,7 +159,10 @@ export class DeviceAgent {
       clearInterval(this.heartbeat);
       log('warn', `disconnected (${reason})`);
       // socket.io reconnects by itself except when the server closed the connection on purpose.
-      if (reason === 'io server disconnect') this.scheduleReconnect();
+      if (reason === 'io server disconnect') {
+        if (this.replaced) this.yieldToTwin();
+        else this.scheduleReconnect();
+      }
     });
     socket.on('connect_error', (err) => {
       if (socket.active) {
@@ -200,7 +216,13 @@ export class DeviceAgent {
         }
       });
     });
-    socket.on(DeviceEvents.error, (e: { event?: string; error?: string }) => log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`));
+    socket.on(DeviceEvents.error, (e: { event?: string; error?: string }) => {
+      if (e?.event === 'connection' && /replaced by a newer connection/.test(String(e?.error))) {
+        this.replaced = true;
+        return;
+      }
+      log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`);
+    });
   }
 
   /** Where this agent's frames come from, for its problem report. */
@@ -223,6 +245,23 @@ export class DeviceAgent {
     if (this.stopped) return;
     const wait = backoffMs(this.attempt++);
     log('info', `reconnecting in ${wait} ms`);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.connect(), wait);
+  }
+
+  /**
+   * Another agent connected with this device's identity (a copied state file or token) and the server dropped this
+   * connection for it. Two agents that reconnected at once took each other's place twice a second, forever, each time
+   * a DeviceConnected in a log that is never pruned: the one replaced waits long, and longer each time.
+   */
+  private yieldToTwin(): void {
+    if (Date.now() - this.connectedAt > REPLACED_STREAK_RESET_MS) this.replacements = 0;
+    const wait = Math.min(REPLACED_MAX_WAIT_MS, REPLACED_FIRST_WAIT_MS * 2 ** this.replacements++);
+    log(
+      'error',
+      `another agent connected as this device (${this.state?.deviceId}) and took its place: two agents must not share one identity ` +
+        `(state file ${this.options.state}). Trying again in ${Math.round(wait / 1000)} s`,
+    );
     clearTimeout(this.retry);
     this.retry = setTimeout(() => this.connect(), wait);
   }

@@ -135,7 +135,11 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     if (!socket.connected || this.local.get(device.id) !== endpoint) return;
     endpoint.open();
-    if (previous && previous instanceof SocketEndpoint) previous.shutdown('replaced by a newer connection of the same device');
+    if (previous && previous instanceof SocketEndpoint) {
+      // A restarted agent replaces its own dead connection; two live agents with one identity replace each other.
+      this.logger.warn(`device ${device.name} (${device.id}): a new connection from ${socket.handshake.address} replaced the one it had`);
+      previous.shutdown('replaced by a newer connection of the same device');
+    }
   }
 
   private stillTrusted(socket: Socket, device: DeviceIdentity): Promise<boolean> {
