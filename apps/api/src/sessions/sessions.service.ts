@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type {
   CreateSessionRequest,
+  CreateStreamRequest,
   SessionConfiguration,
   SessionEventsPage,
   SessionList,
@@ -84,6 +85,23 @@ export class SessionsService {
       return 'policy.thresholds.edge is given, but the topology has no edges (it would never be used)';
     }
     return this.unregisteredProblem(spec.topology);
+  }
+
+  /**
+   * A stream without `replay` captures from its devices' own sources: simulated cameras of a `dataset` simulation
+   * have none, so every sample of it failed (each device answering that it cannot read a dataset). Null when none.
+   */
+  liveSourceProblem(spec: Pick<CreateStreamRequest, 'topology' | 'replay'>): string | null {
+    if (spec.replay) return null;
+    const named = new Set(spec.topology.devices.map((d) => d.deviceId));
+    for (const sim of this.simulations.list()) {
+      if (sim.source !== 'dataset') continue;
+      const mine = sim.devices.filter((d) => named.has(d.deviceId)).map((d) => d.name);
+      if (mine.length) {
+        return `replay: ${mine.join(', ')} are simulated cameras of simulation ${sim.id}, which replays a dataset and has no live source: give replay {dataset, split}, or use a scene simulation`;
+      }
+    }
+    return null;
   }
 
   /** The devices a topology names (end devices and edge hosts) that are not registered, as a problem, or null. */

@@ -64,6 +64,13 @@ describe('a stream over scene cameras, one camera degraded mid-stream and restor
     });
     expect(session.status).toBe(400);
     expect(JSON.stringify(session.body)).toMatch(/moving scene/);
+    // And a dataset simulation has no live source: a stream on it replays a dataset (every sample used to fail).
+    const topology = { devices: replay.body.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) };
+    const live = await call(api, 'POST', '/streams', ADMIN, { modelId: 'default', topology, policy: { kind: 'entropy', thresholds: { local: 0.9 } }, deadlineMs: 2000, rate: 2 });
+    expect(live.status).toBe(400);
+    expect(live.body.message).toBe(
+      `replay: ${replay.body.devices.map((d) => d.name).join(', ')} are simulated cameras of simulation ${replay.body.id}, which replays a dataset and has no live source: give replay {dataset, split}, or use a scene simulation`,
+    );
     for (const id of [replay.body.id, scene.body.id]) expect((await call(api, 'DELETE', `/simulations/${id}`, ADMIN)).status).toBe(204);
   });
 

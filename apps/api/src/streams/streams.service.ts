@@ -95,7 +95,7 @@ export class StreamsService {
       if (data.splits[spec.replay.split] === 0) return `replay: dataset ${spec.replay.dataset} has no ${spec.replay.split} samples`;
       replayClasses = data.classes;
     }
-    const problem = streamSpecProblem(spec, model, replayClasses);
+    const problem = streamSpecProblem(spec, model, replayClasses) ?? this.sessions.liveSourceProblem(spec);
     if (problem) return problem;
     return this.sessions.newRunProblem(spec);
   }

@@ -86,7 +86,8 @@ describe('DeviceRuntime', () => {
     expect(await rt.infer({ stage: 'teleport', sessionId: 's', sampleIndex: 0 })).toMatchObject({ ok: false });
     expect(await rt.infer({ stage: 'features', sessionId: 's', sampleIndex: 9 })).toMatchObject({ ok: false, error: expect.stringMatching(/no features kept/) });
     expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: 'nope' })).toMatchObject({ ok: false, error: expect.stringMatching(/has no sample nope/) });
-    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'missing', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/cannot read view 1 of dataset missing/) });
+    // Named inside the dataset, never by the host's path: the error goes into the event log.
+    expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'missing', sampleId: 'x' })).toMatchObject({ ok: false, error: 'infer scores: cannot read view 1 of dataset missing: manifest.json: missing manifest' });
     expect(await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: '../etc', sampleId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/invalid dataset name/) });
   });
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadDatasetView, viewSize } from '@ddnn/datasets';
+import { DatasetFormatError, loadDatasetView, viewSize } from '@ddnn/datasets';
 import { NOT_CAPTURED, type ViewSource } from './device-runtime';
 
 /** Finds a dataset by name: `root` itself when it is that dataset, else `root/<name>`. */
@@ -19,7 +19,13 @@ export function resolveDatasetDir(root: string, name: string): string {
 
 /** One camera's view of a dataset folder, indexed by sample id (a view the camera did not capture is NOT_CAPTURED). */
 export async function loadViewSource(root: string, dataset: string, view: number): Promise<ViewSource> {
-  const ds = await loadDatasetView(resolveDatasetDir(root, dataset), view);
+  const dir = resolveDatasetDir(root, dataset);
+  const ds = await loadDatasetView(dir, view).catch((e: unknown) => {
+    // Named inside the dataset: the message goes into the event log (DeviceMissed), where a simulated device's
+    // absolute paths were the server's own.
+    if (e instanceof DatasetFormatError) throw new DatasetFormatError(path.relative(dir, e.path) || '.', e.problem);
+    throw e;
+  });
   const size = viewSize(ds.manifest);
   const byId = new Map(ds.sampleIds.map((id, i) => [id, i]));
   return {
