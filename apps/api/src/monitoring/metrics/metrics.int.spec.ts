@@ -78,6 +78,9 @@ describe('metrics API', () => {
       },
     });
     await store.appendToStream(streamIds.session('ref1'), [start('ref1'), ...ref.events.flat(), { type: 'SessionCompleted', data: { sessionId: 'ref1', samples, durationMs: 1000 } }]);
+    // A run of the model finished after the reference with three labels: too few to be anyone's default reference.
+    const few = runEvents('few', 3, true);
+    await store.appendToStream(streamIds.session('few'), [start('few'), ...few.events.flat(), { type: 'SessionCompleted', data: { sessionId: 'few', samples: 3, durationMs: 10 } }]);
     truth = runEvents('st1', samples, false);
     await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
     await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
