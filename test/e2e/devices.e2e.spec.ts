@@ -33,8 +33,8 @@ describe('device agents as real processes against the built API', () => {
       await c.end();
     }
   };
-  const startAgent = (name: string, view: number, extra: string[] = []) => {
-    const p = startNode(deviceMain, ['--server', api.url, '--name', name, '--view', String(view), '--data', path.join(dataDir, 'datasets'), '--state', path.join(dataDir, 'agents', `${name}.json`), '--heartbeat-ms', '500', ...extra], {});
+  const startAgent = (name: string, view: number, extra: string[] = [], env: Record<string, string> = {}) => {
+    const p = startNode(deviceMain, ['--server', api.url, '--name', name, '--view', String(view), '--data', path.join(dataDir, 'datasets'), '--state', path.join(dataDir, 'agents', `${name}.json`), '--heartbeat-ms', '500', ...extra], env);
     agents.set(name, p);
     return p;
   };
@@ -136,7 +136,8 @@ describe('device agents as real processes against the built API', () => {
   });
 
   it('two agents with one identity do not take turns forever: the one replaced backs off and says why', async () => {
-    const original = startAgent('twin', 4, ['--profile-key', profileKey]);
+    // Its key from the environment, where ps does not show it.
+    const original = startAgent('twin', 4, [], { DDNN_PROFILE_KEY: profileKey });
     await waitFor('twin active', async () => ((await devices('&name=twin&active=true')).total === 1 ? true : undefined), 30_000);
     const id = (await devices('&name=twin')).items[0].id;
     const connects = async () => (await deviceEvents(id)).filter((e) => e.type === 'DeviceConnected').length;

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DeviceAgent } from './agent';
 import { bindLogFields, log } from './log';
 import { OptionsError, parseOptions } from './options';
@@ -6,7 +6,8 @@ import { OptionsError, parseOptions } from './options';
 const program = new Command('ddnn-device')
   .description('A DDNN end device (or edge node): provisions, connects to the server and serves its model section.')
   .requiredOption('--server <url>', 'platform URL, e.g. http://localhost:3000')
-  .option('--profile-key <key>', "the device profile's provisioning key (needed until a token is saved)")
+  // From the environment too: a command line is visible to every local user (ps), an environment is not.
+  .addOption(new Option('--profile-key <key>', "the device profile's provisioning key (needed until a token is saved)").env('DDNN_PROFILE_KEY'))
   .requiredOption('--name <name>', 'device name, e.g. cam-3')
   .option('--view <n>', 'camera view this device serves (end devices)')
   .option('--data <dir>', 'folder holding the datasets (or one dataset) this device reads its view from')
