@@ -47,15 +47,16 @@ export class MetricsRepository {
   }
 
   /**
-   * The default reference: the most recent completed run with at least MIN_REFERENCE_LABELLED labelled samples, of
-   * the given model when one is given, other than `except`. A device's reference is latestLabelledRunsByDevice's.
+   * The default reference: the most recent completed run (by when it ended: a rebuild of the projections gives every
+   * row one updated_at) with at least MIN_REFERENCE_LABELLED labelled samples, of the given model when one is given,
+   * other than `except`. A device's reference is latestLabelledRunsByDevice's.
    */
   async latestLabelledRun(modelId: string | null, except?: string): Promise<string | null> {
     const { rows } = await this.db.pool.query<{ session_id: string }>(
       `SELECT session_id FROM session_summaries
         WHERE status = 'completed' AND (summary->>'labelled')::int >= $3
           AND ($1::text IS NULL OR summary->>'modelId' = $1) AND ($2::text IS NULL OR session_id <> $2)
-        ORDER BY updated_at DESC, session_id LIMIT 1`,
+        ORDER BY summary->>'endedAt' DESC NULLS LAST, updated_at DESC, session_id LIMIT 1`,
       [modelId, except ?? null, MIN_REFERENCE_LABELLED],
     );
     return rows[0]?.session_id ?? null;
@@ -73,7 +74,7 @@ export class MetricsRepository {
         WHERE s.status = 'completed' AND (s.summary->>'labelled')::int >= $4
           AND ($1::text IS NULL OR s.summary->>'modelId' = $1) AND ($2::text IS NULL OR s.session_id <> $2)
           AND ($3::text[] IS NULL OR m.key = ANY ($3))
-        ORDER BY m.key, s.updated_at DESC, s.session_id`,
+        ORDER BY m.key, s.summary->>'endedAt' DESC NULLS LAST, s.updated_at DESC, s.session_id`,
       [modelId, except ?? null, deviceIds, MIN_REFERENCE_LABELLED],
     );
     return new Map(rows.map((r) => [r.device_id, r.session_id]));
