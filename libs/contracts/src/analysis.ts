@@ -147,6 +147,9 @@ export interface SweepPoint {
   bytesPerSample: number;
   meanLatencyMs: number;
 }
+/** Thresholds a sweep may take (GET /api/analysis/sweep?points=): 2 to this. */
+export const MAX_SWEEP_POINTS = 2001;
+
 export interface SweepResult {
   sessionId: string;
   statistic: ThresholdStatistic;

@@ -54,5 +54,9 @@ describe('policy JSON form', () => {
     expect(policyLabel({ kind: 'budget', statistic: 'entropy', maxBytesPerSample: 40, minLocalExitRate: 0.5 })).toBe(
       'budget entropy (bytes<=40, local>=0.5)',
     );
+    // A fitted threshold is printed to three significant digits; the thresholds a user writes are left as they are.
+    const fitted = { thresholds: { local: 0.9949574924912854 }, sessionId: 's', samples: 100, accuracy: 0.9, bytesPerSample: 30, localExitRate: 0.7 };
+    expect(policyLabel({ kind: 'budget', statistic: 'entropy', maxBytesPerSample: 40, fitted })).toBe('budget entropy (bytes<=40) T=0.995');
+    expect(policyLabel({ kind: 'margin', thresholds: { local: 0.05, edge: 0.123456 } })).toBe('margin T=0.05/0.123');
   });
 });

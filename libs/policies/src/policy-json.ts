@@ -83,8 +83,10 @@ export function parseLinkModel(input: unknown): LinkModel {
 /** A short human label for tables and charts. */
 export function policyLabel(policy: PolicySpec): string {
   if (policy.name) return policy.name;
+  // Three significant digits: a fitted threshold (0.9949574924912854) is read, not copied; 0.8 and 0.05 stay as written.
+  const r = (x: number) => Number(x.toPrecision(3));
   const t = (th: { local: number; edge?: number }) =>
-    th.edge === undefined ? `T=${th.local}` : `T=${th.local}/${th.edge}`;
+    th.edge === undefined ? `T=${r(th.local)}` : `T=${r(th.local)}/${r(th.edge)}`;
   switch (policy.kind) {
     case 'entropy':
     case 'confidence':

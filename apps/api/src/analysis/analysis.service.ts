@@ -3,6 +3,7 @@ import {
   type CompareResponse,
   InvalidInputError,
   type LinkModel,
+  MAX_SWEEP_POINTS,
   NotFoundError,
   type PolicySpec,
   type SampleWindow,
@@ -21,7 +22,6 @@ import {
 } from '@ddnn/policies';
 import { AnalysisRepository } from './analysis.repository';
 
-const MAX_POINTS = 2001;
 
 /** Counterfactual comparisons and threshold sweeps of recorded sessions, from their events alone. */
 @Injectable()
@@ -91,8 +91,8 @@ export class AnalysisService {
     if (!policy) throw new InvalidInputError('query.policy is required: entropy, confidence, margin or a threshold policy JSON');
     const { statistic, edgeThreshold } = parseSweepPolicy(policy);
     const points = q.points === undefined ? 100 : Number(q.points);
-    if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
-      throw new InvalidInputError(`query.points must be an integer from 2 to ${MAX_POINTS}, got ${q.points}`);
+    if (!Number.isInteger(points) || points < 2 || points > MAX_SWEEP_POINTS) {
+      throw new InvalidInputError(`query.points must be an integer from 2 to ${MAX_SWEEP_POINTS}, got ${q.points}`);
     }
     let linkModel: LinkModel | undefined;
     if (linkJson !== undefined) {

@@ -4,14 +4,12 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { InvalidInputError, type ModelSectionInfo } from '@ddnn/contracts';
-import { parseCheckpointManifest } from '@ddnn/ddnn';
+import { readRegularFile, UnreadableFileError } from '@ddnn/datasets';
+import { CheckpointError, decodeSection, MAX_CHECKPOINT_MANIFEST_BYTES as MAX_MANIFEST_BYTES, parseCheckpointManifest } from '@ddnn/ddnn';
 
 /** The file names a checkpoint folder may hold: its manifest and its section weights. */
 export const SECTION_FILE = /^(device-\d+|local|edge-[\w.-]+|cloud)\.bin$/;
 export const CHECKPOINT_FILE = /^(manifest\.json|(device-\d+|local|edge-[\w.-]+|cloud)\.bin)$/;
-
-/** A manifest is a few kB of JSON; anything far larger is not one and is not read into memory. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** A checkpoint directory as the server sees it: manifest and section files. */
 export interface CheckpointDir {
@@ -90,4 +88,21 @@ export async function readCheckpointDir(dir: string): Promise<CheckpointDir> {
   }
   const name = typeof m.name === 'string' && m.name ? m.name : path.basename(abs);
   return { path: abs, manifest: m, manifestText: text, name, sections };
+}
+
+/**
+ * Decodes every section's weights once, at registration: a NaN or infinite weight is refused here (400) rather than
+ * by the event log in the model's first session. Files are read no larger than readCheckpointDir measured them.
+ */
+export async function checkCheckpointWeights(cp: CheckpointDir): Promise<void> {
+  const manifest = parseCheckpointManifest(cp.manifest);
+  for (const s of cp.sections) {
+    try {
+      decodeSection(manifest, s.name, await readRegularFile(path.join(cp.path, s.file), s.bytes));
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new CheckpointDirError(e.message);
+      if (e instanceof UnreadableFileError) throw new CheckpointDirError(`${s.file}: ${e.message}`);
+      throw e;
+    }
+  }
 }

@@ -75,6 +75,22 @@ describe('models (real Postgres)', () => {
     expect(JSON.stringify(invalid.body)).not.toMatch(/SECRET|\/tmp\//);
   });
 
+  it('refuses a checkpoint with NaN weights, registered by path or uploaded (400, naming the section and tensor)', async () => {
+    const nan = path.join(work, 'root', 'nan');
+    execFileSync('cp', ['-r', path.join(work, 'default'), nan]);
+    const cloud = readFileSync(path.join(nan, 'cloud.bin'));
+    writeFileSync(path.join(nan, 'cloud.bin'), new Uint8Array(new Float32Array(cloud.length / 4).fill(NaN).buffer));
+    const r = await call(api, 'POST', '/models', ADMIN, { path: nan, id: 'nan' });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/^<server>\/nan: cloud\.bin: section cloud tensor [\w.]+ holds NaN at index 0$/);
+    const tgz = path.join(work, 'nan.tar.gz');
+    execFileSync('tar', ['-czf', tgz, '-C', path.join(work, 'root'), 'nan']);
+    const u = await upload(readFileSync(tgz), { id: 'nan-upload' });
+    expect(u.status).toBe(400);
+    expect(u.body.message).toMatch(/section cloud tensor [\w.]+ holds NaN/);
+    expect((await call(api, 'GET', '/models/nan', ADMIN)).status).toBe(404);
+  });
+
   it('reads nothing outside the models roots and does not say whether a path there exists', async () => {
     const root = path.join(work, 'root');
     const outsideExisting = await call(api, 'POST', '/models', ADMIN, { path: path.join(work, 'default') });

@@ -8,7 +8,7 @@ import { ConflictError, type DeployMessage, InvalidInputError, type ModelView, N
 import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
 import { type ArchiveLimits, unpackCheckpointArchive } from './checkpoint-archive';
-import { CheckpointDirError, checkpointVersion, readCheckpointDir } from './checkpoint-dir';
+import { checkCheckpointWeights, CheckpointDirError, checkpointVersion, readCheckpointDir } from './checkpoint-dir';
 import { modelFacts } from './model-facts';
 import { ModelEntity } from './model.entity';
 import { uploadTempDir } from './upload-storage';
@@ -79,6 +79,7 @@ export class ModelsService implements OnApplicationBootstrap {
     let cp;
     try {
       cp = await readCheckpointDir(real);
+      await checkCheckpointWeights(cp);
     } catch (e) {
       if (e instanceof CheckpointDirError) throw new CheckpointDirError(`${shown}: ${e.message}`);
       throw e;
@@ -110,6 +111,7 @@ export class ModelsService implements OnApplicationBootstrap {
       await mkdir(unpacked, { mode: 0o700 });
       await unpackCheckpointArchive(archive, unpacked, this.archiveLimits);
       const cp = await readCheckpointDir(unpacked);
+      await checkCheckpointWeights(cp);
       const version = await checkpointVersion(cp);
       await mkdir(modelsDir, { recursive: true });
       try {

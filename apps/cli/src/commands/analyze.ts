@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec } from '@ddnn/contracts';
+import { pathFlag } from './model-options';
 
 /** How analysis commands reach the platform: its REST API, with the operator token. */
 export interface ServerFlags {
@@ -148,7 +149,7 @@ export function registerAnalyzeCommand(program: Command): void {
       .command('analyze')
       .description('Evaluate exit policies counterfactually on recorded sessions (POST /api/analysis/compare)')
       .requiredOption('--session <id>', 'session id (repeat or comma-separate for several)', collect)
-      .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}')
+      .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}', pathFlag('--policies'))
       .option('--fit-session <id>', 'fit unfitted budget policies on this session (default: in-sample)')
       .option('--json', 'print the compare response as one JSON object on the last line'),
   ).action(async (flags: AnalyzeFlags) => {

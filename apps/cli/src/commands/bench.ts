@@ -6,7 +6,7 @@ import type { BenchModelFlags } from './bench-model';
 import type { BenchSessionFlags } from './bench-session';
 import type { BenchStreamFlags } from './bench-stream';
 import type { FaultSuiteFlags } from './bench-faults';
-import { intFlag, numberFlag } from './model-options';
+import { intFlag, numberFlag, pathFlag } from './model-options';
 import { repoRoot } from './repo-root';
 
 // Each benchmark's implementation (and its heavy modules: TensorFlow.js, pg, the datasets) loads only when it runs.
@@ -56,8 +56,8 @@ export function registerBenchModelCommand(program: Command): void {
   benchGroup(program)
     .command('model')
     .description('Training seconds per epoch, and inference samples/s of a device section and of the whole DDNN: tfjs-wasm vs bit-packed kernels')
-    .option('--data <dir>', 'dataset folder (default: the synthetic default dataset, generated into a temporary folder)')
-    .option('--model <dir>', 'checkpoint to run inference with (default: the model trained for --epochs here)')
+    .option('--data <dir>', 'dataset folder (default: the synthetic default dataset, generated into a temporary folder)', pathFlag('--data'))
+    .option('--model <dir>', 'checkpoint to run inference with (default: the model trained for --epochs here)', pathFlag('--model'))
     .option('--epochs <n>', 'epochs of each training run (paper recipe, then the defaults) for the s/epoch figures (0: skip; needs --model)', intFlag('--epochs', 0), 3)
     .option('--samples <n>', 'test views per inference pass', intFlag('--samples', 1), 171)
     .option('--seconds <s>', 'minimum measuring time per figure', numberFlag('--seconds', 0.1, 600), 2)
@@ -70,7 +70,7 @@ export function registerBenchSessionCommand(program: Command): void {
   benchGroup(program)
     .command('session')
     .description('Samples/s of a six-device simulated session with every event persisted, vs the model-only inference rate, with the share of time in model, transport and logging')
-    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
+    .option('--model <dir>', 'checkpoint directory', pathFlag('--model'), path.join(repoRoot(), 'models', 'default'))
     .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
     .option('--mode <mode>', 'production | research', (v) => {
       if (v !== 'production' && v !== 'research') throw new Error(`--mode must be production or research, got "${v}"`);
@@ -79,7 +79,7 @@ export function registerBenchSessionCommand(program: Command): void {
     .option('--window <n>', 'samples in flight per session (DDNN_SESSION_WINDOW)', intFlag('--window', 1))
     .option('--repeat <n>', 'measured sessions of the whole test split, back to back after the warm-up sessions (their samples/s is the total)', intFlag('--repeat', 1), 3)
     .option('--warmup <n>', 'unmeasured sessions of the whole test split first, for the JIT to settle', intFlag('--warmup', 1), 3)
-    .option('--root <dir>', "checkout whose API and model code are measured (default: this one); e.g. a worktree of an older commit, measured by this benchmark's method")
+    .option('--root <dir>', "checkout whose API and model code are measured (default: this one); e.g. a worktree of an older commit, measured by this benchmark's method", pathFlag('--root'))
     .addOption(
       new Option('--model-only-views <which>', "views the model-only rate computes: captured (the platform's devices skip a view not captured), all (a checkout older than that rule, e.g. 4656ae2)")
         .choices(['captured', 'all'])
@@ -96,7 +96,7 @@ export function registerBenchStreamCommand(program: Command): void {
     .description(
       'The highest rate a six-device simulated stream holds for --seconds with p99 decision lag under --lag-ms (every event persisted; each rate on an API and database of its own), vs the model-only inference rate',
     )
-    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
+    .option('--model <dir>', 'checkpoint directory', pathFlag('--model'), path.join(repoRoot(), 'models', 'default'))
     .option('--threshold <T>', 'local exit threshold', numberFlag('--threshold', 0, 1), 0.8)
     .option('--seconds <s>', 'how long a rate must be held', numberFlag('--seconds', 1, 3600), 60)
     .option('--lag-ms <ms>', 'decision lag limit (trigger to the durable decision)', numberFlag('--lag-ms', 1, 60_000), 1000)
@@ -117,7 +117,7 @@ export function registerBenchFaultsCommand(program: Command): void {
     .option('--samples <n>', 'samples in the session', intFlag('--samples', 20), 500)
     .option('--cuts <n>', 'times the session pool loses its connections (pg_terminate_backend)', intFlag('--cuts', 0), 20)
     .option('--rate <n>', 'samples started per second', numberFlag('--rate', 0.1, 1000), 20)
-    .option('--model <dir>', 'checkpoint directory', path.join(repoRoot(), 'models', 'default'))
+    .option('--model <dir>', 'checkpoint directory', pathFlag('--model'), path.join(repoRoot(), 'models', 'default'))
     .option('--pool <application_name>', 'application_name of the API connections to cut (the node has one pool)', 'ddnn-api')
     .option('--device-wait-ms <ms>', 'DDNN_DEVICE_WAIT_MS of the API: how long a resumed session waits for its devices', intFlag('--device-wait-ms', 0), 20_000)
     .option('--without <faults>', `leave faults out, to tell which one a failure comes from (comma-separated: ${FAULTS.join(', ')}; --cuts 0 for the cuts)`, faultList, [])

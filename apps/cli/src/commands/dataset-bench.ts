@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { SynthSample } from '@ddnn/datasets';
 import { benchGroup } from './bench';
 import { log } from '../log';
-import { intFlag } from './model-options';
+import { intFlag, pathFlag } from './model-options';
 
 /** Wall seconds and CPU seconds of this process (CPU time shows the cost on a busy shared machine). */
 async function seconds<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
@@ -38,8 +38,8 @@ export function registerDatasetBench(program: Command): void {
     .command('datasets')
     .description('Time loading a multi-view dataset folder (whole, and one view as a device agent does)')
     .option('--samples <n>', 'samples in the generated folder', intFlag('--samples', 1), 10000)
-    .option('--dir <dir>', 'measure an existing dataset folder instead of generating one')
-    .option('--keep <dir>', 'generate into this folder and keep it (for later runs with --dir)')
+    .option('--dir <dir>', 'measure an existing dataset folder instead of generating one', pathFlag('--dir'))
+    .option('--keep <dir>', 'generate into this folder and keep it (for later runs with --dir)', pathFlag('--keep'))
     .option('--json', 'print the numbers as JSON on the last line')
     .action(async (opts: { samples: number; dir?: string; keep?: string; json?: boolean }) => {
       const { loadDataset, loadDatasetView } = await import('@ddnn/datasets');

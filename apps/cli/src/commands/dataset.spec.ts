@@ -81,4 +81,23 @@ describe('ddnn dataset', () => {
     await expect(run(['dataset', 'synth', '--out', out, '--samples', '0'])).rejects.toThrow('--samples must be an integer >= 1, got "0"');
     await expect(run(['dataset', 'info', join(dir, 'nowhere')])).rejects.toThrow(/manifest\.json: missing manifest/);
   });
+
+  it('refuses an empty path (it would be the current folder) and a split-grid output inside its input', async () => {
+    const cwd = process.cwd();
+    await expect(run(['dataset', 'synth', '--out', '', '--samples', '3'])).rejects.toThrow('--out must name a file or folder, got ""');
+    await expect(run(['dataset', 'split-grid', '--in', ' ', '--out', join(dir, 'g'), '--rows', '1', '--cols', '1'])).rejects.toThrow('--in must name a file or folder, got ""');
+    await expect(run(['dataset', 'info', ''])).rejects.toThrow('<dir> must name a file or folder, got ""');
+    expect(process.cwd()).toBe(cwd);
+    const input = join(dir, 'images');
+    await mkdir(join(input, 'a'), { recursive: true });
+    await expect(run(['dataset', 'split-grid', '--in', input, '--out', join(input, 'ds'), '--rows', '1', '--cols', '1', '--force'])).rejects.toThrow(
+      `${join(input, 'ds')}: the output folder cannot be the input folder or inside it (${input})`,
+    );
+  });
+
+  it('describes the group by its commands (split-grid is the import)', () => {
+    const program = new Command('ddnn');
+    registerDatasetCommands(program);
+    expect(program.commands.find((c) => c.name() === 'dataset')?.description()).toMatch(/^Generate, convert \(split-grid: an image folder into a multi-view dataset\) and inspect/);
+  });
 });

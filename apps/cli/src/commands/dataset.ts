@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import type { DatasetSummary } from '@ddnn/datasets';
 import { log, logger } from '../log';
-import { intFlag } from './model-options';
+import { intFlag, pathFlag } from './model-options';
 
 function fractionOption(value: string): number {
   const n = Number(value);
@@ -42,15 +42,15 @@ export function formatSummary(s: DatasetSummary): string {
 /** Skipped input files named one by one on the terminal; the rest are counted (and all listed with --json). */
 const SKIPS_LISTED = 10;
 
-/** `ddnn dataset ...`: create, import and inspect multi-view datasets. */
+/** `ddnn dataset ...`: generate, convert and inspect multi-view datasets. */
 export function registerDatasetCommands(program: Command): void {
   registerDatasetBench(program);
-  const group = program.command('dataset').description('Create, import and inspect multi-view datasets (folder format: libs/datasets/README.md)');
+  const group = program.command('dataset').description('Generate, convert (split-grid: an image folder into a multi-view dataset) and inspect multi-view datasets (folder format: libs/datasets/README.md)');
 
   group
     .command('synth')
     .description('Generate the synthetic multi-camera dataset (3 classes, 6 cameras, missing views; --mode rich: 10 classes, 24x24)')
-    .requiredOption('--out <dir>', 'output folder')
+    .requiredOption('--out <dir>', 'output folder', pathFlag('--out'))
     .option('--mode <mode>', 'default (the default dataset) or rich (the second benchmark)', 'default')
     .option('--samples <n>', 'number of samples (default 851, rich 1500)', intFlag('--samples', 1))
     .option('--views <n>', 'number of cameras (1..6)', intFlag('--views', 1), 6)
@@ -72,8 +72,8 @@ export function registerDatasetCommands(program: Command): void {
   group
     .command('split-grid')
     .description('Turn a labelled single-view image folder (IN/<class>/*.png|jpg) into a multi-view dataset: device k sees grid cell k, row by row')
-    .requiredOption('--in <dir>', 'input folder, one sub-folder per class')
-    .requiredOption('--out <dir>', 'output dataset folder')
+    .requiredOption('--in <dir>', 'input folder, one sub-folder per class', pathFlag('--in'))
+    .requiredOption('--out <dir>', 'output dataset folder', pathFlag('--out'))
     .requiredOption('--rows <n>', 'grid rows', intFlag('--rows', 1))
     .requiredOption('--cols <n>', 'grid columns', intFlag('--cols', 1))
     .option('--test-fraction <f>', 'fraction of each class held out for testing', fractionOption, 0.2)
@@ -103,8 +103,8 @@ export function registerDatasetCommands(program: Command): void {
   group
     .command('info')
     .description('Counts per class and split, missing-view rate per view, image statistics; --sheet draws a contact sheet')
-    .argument('<dir>', 'dataset folder')
-    .option('--sheet <png>', 'write a contact sheet PNG (a few samples per class, all views side by side)')
+    .argument('<dir>', 'dataset folder', pathFlag('<dir>'))
+    .option('--sheet <png>', 'write a contact sheet PNG (a few samples per class, all views side by side)', pathFlag('--sheet'))
     .option('--per-class <n>', 'samples per class on the sheet', intFlag('--per-class', 1), 4)
     .option('--json', 'print the summary as JSON on the last line')
     .action(async (dir: string, opts: { sheet?: string; perClass: number; json?: boolean }) => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EstimateReport } from './estimate-report';
-import { numberFlag } from './model-options';
+import { numberFlag, pathFlag } from './model-options';
 
 function pct(x: number | null): string {
   return x === null ? '-' : `${(100 * x).toFixed(1)}%`;
@@ -17,8 +17,8 @@ export function registerEstimateCommand(program: Command): void {
   program
     .command('estimate')
     .description('Accuracy estimated without labels (CBPE) on the test split, calibrated on a labelled reference, against the true accuracy')
-    .requiredOption('--model <dir>', 'checkpoint directory')
-    .requiredOption('--data <dir>', 'dataset folder (its test split is estimated)')
+    .requiredOption('--model <dir>', 'checkpoint directory', pathFlag('--model'))
+    .requiredOption('--data <dir>', 'dataset folder (its test split is estimated)', pathFlag('--data'))
     .option('--reference <dirs>', 'labelled reference datasets the model did not train on, comma-separated (all their samples calibrate); default: the train split of --data (optimistic)')
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--json', 'print the report as JSON on the last line')

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EvalMetrics } from '@ddnn/ddnn';
-import { intFlag, listFlag, numberFlag } from './model-options';
+import { intFlag, listFlag, numberFlag, pathFlag } from './model-options';
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
@@ -22,8 +22,8 @@ export function registerEvalCommands(program: Command): void {
   program
     .command('eval')
     .description('Evaluate a checkpoint on the test split at one exit threshold')
-    .requiredOption('--model <dir>', 'checkpoint directory')
-    .requiredOption('--data <dir>', 'dataset folder')
+    .requiredOption('--model <dir>', 'checkpoint directory', pathFlag('--model'))
+    .requiredOption('--data <dir>', 'dataset folder', pathFlag('--data'))
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--fail <list>', 'devices (views) dead at inference time, e.g. 2,5', listFlag('--fail'))
     .option('--batch <n>', 'inference batch size', intFlag('--batch', 1), 256)
@@ -42,8 +42,8 @@ export function registerEvalCommands(program: Command): void {
   program
     .command('sweep')
     .description('Local exit rate, overall accuracy and bytes per sample for T = 0, 0.05, ..., 1')
-    .requiredOption('--model <dir>', 'checkpoint directory')
-    .requiredOption('--data <dir>', 'dataset folder')
+    .requiredOption('--model <dir>', 'checkpoint directory', pathFlag('--model'))
+    .requiredOption('--data <dir>', 'dataset folder', pathFlag('--data'))
     .option('--step <s>', 'threshold step', numberFlag('--step', 0.001, 1), 0.05)
     .option('--fail <list>', 'devices (views) dead at inference time', listFlag('--fail'))
     .option('--json', 'print the sweep as JSON on the last line')

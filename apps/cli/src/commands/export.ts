@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { PlatformClient, serverOptions, type ServerFlags } from './analyze';
+import { pathFlag } from './model-options';
 import { log } from '../log';
 
 interface ExportFlags extends ServerFlags {
@@ -26,7 +27,7 @@ export function registerExportCommand(program: Command): void {
       .option('--sessions', 'export the sessions table (with live outcomes) instead of one session')
       .option('--format <format>', 'only csv', 'csv')
       .option('--what <what>', 'samples (one row per sample) or events (one row per event)', 'samples')
-      .requiredOption('--out <file>', 'output file, or - for stdout')
+      .requiredOption('--out <file>', 'output file, or - for stdout', pathFlag('--out'))
       .option('--json', 'print {"file","bytes","lines"} as the last line'),
   ).action(async (flags: ExportFlags) => {
     if (flags.format !== 'csv') throw new Error(`--format must be csv, got "${flags.format}"`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { intFlag, numberFlag } from './model-options';
+import { intFlag, numberFlag, pathFlag } from './model-options';
 
 // The studies' implementation (TensorFlow.js, the datasets) loads only when the command runs.
 
@@ -33,16 +33,16 @@ export function registerReportCommands(program: Command): void {
   group
     .command('paper')
     .description("Reproduce the paper's studies (threshold, nine schemes, 1-6 devices, device failure, f vs communication) into Markdown + SVG")
-    .option('--data <dir>', 'dataset folder (synthesized with the defaults if absent)', 'data/synth')
-    .option('--out <dir>', 'output folder', 'docs/results')
+    .option('--data <dir>', 'dataset folder (synthesized with the defaults if absent)', pathFlag('--data'), 'data/synth')
+    .option('--out <dir>', 'output folder', pathFlag('--out'), 'docs/results')
     .option('--epochs <n>', "training epochs per model (default: the paper recipe's)", intFlag('--epochs', 1))
     .option('--seed <n>', "training seed (default: the paper recipe's)", intFlag('--seed'))
     .option('--dropout <p>', "training device drop-out probability (default: the paper recipe's)", numberFlag('--dropout', 0, 1))
     .option('--threshold <T>', 'exit threshold of the scheme, device and failure studies', numberFlag('--threshold', 0, 1), 0.8)
-    .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', 'tmp/ddnn-report-models')
+    .option('--cache <dir>', 'trained models, reused across runs (keyed by configuration)', pathFlag('--cache'), 'tmp/ddnn-report-models')
     .option('--studies <list>', `studies besides the threshold/communication one (${STUDIES.join(',')})`, studiesFlag, [...STUDIES])
     .option('--scaling-filters <f>', 'device filters of the device-count and failure studies (paper: 16)', intFlag('--scaling-filters', 1), 16)
-    .option('--base-model <dir>', 'checkpoint of the default configuration (from ddnn train) for the threshold, communication and f=4 failure studies, instead of training one with --epochs')
+    .option('--base-model <dir>', 'checkpoint of the default configuration (from ddnn train) for the threshold, communication and f=4 failure studies, instead of training one with --epochs', pathFlag('--base-model'))
     .option('--json', 'print results.json as the last line')
     .action(async (flags: ReportFlags) => (await import('./report')).runReportPaper(flags));
 }

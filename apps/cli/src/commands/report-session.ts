@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CompareResponse, CompareRow, PolicySpec, SessionView, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
+import { type CompareResponse, type CompareRow, MAX_SWEEP_POINTS, type PolicySpec, type SessionView, type SweepResult, type ThresholdStatistic } from '@ddnn/contracts';
 import type { paretoFrontier } from '@ddnn/policies';
 import { formatRows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
 import { lineChart, type Series } from './report-charts';
-import { intFlag } from './model-options';
+import { intFlag, pathFlag } from './model-options';
 import { log } from '../log';
 
 const STATISTICS: ThresholdStatistic[] = ['entropy', 'confidence', 'margin'];
@@ -126,9 +126,9 @@ export function registerReportSessionCommand(program: Command): void {
       .command('session')
       .description('Compare exit policies on a recorded session: Markdown with threshold and Pareto charts (SVG)')
       .argument('<id>', 'session id')
-      .requiredOption('--out <dir>', 'output folder')
-      .option('--policies <file>', 'policies to compare (default: the live policy, entropy at 6 thresholds, the baselines, a budget policy)')
-      .option('--points <n>', 'thresholds per sweep', intFlag('--points', 2), 100)
+      .requiredOption('--out <dir>', 'output folder', pathFlag('--out'))
+      .option('--policies <file>', 'policies to compare (default: the live policy, entropy at 6 thresholds, the baselines, a budget policy)', pathFlag('--policies'))
+      .option('--points <n>', 'thresholds per sweep', intFlag('--points', 2, MAX_SWEEP_POINTS), 100)
       .option('--json', 'print {"sessionId","rows","sweeps"} as the last line'),
   ).action(async (id: string, flags: ReportSessionFlags) => {
     const client = new PlatformClient(flags);

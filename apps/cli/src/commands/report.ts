@@ -67,7 +67,8 @@ async function trained(ctx: Context, name: string, input: TopologyInput): Promis
     },
   });
   model.metrics = { reportKey: key };
-  await saveCheckpoint(dir, model);
+  // The cache's own folder, without a manifest here: whatever an interrupted save left in it is replaced.
+  await saveCheckpoint(dir, model, { overwrite: true });
   ctx.trainings.push({ name, cached: false, secondsPerEpoch: model.training.secondsPerEpoch, cpuSecondsPerEpoch: model.training.cpuSecondsPerEpoch, epochs: model.training.epochs });
   return model;
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EpochReport } from '@ddnn/ddnn';
-import { aggregatorFlag, intFlag, listFlag, numberFlag, topologyFromFlags, type TopologyFlags } from './model-options';
+import { aggregatorFlag, intFlag, listFlag, numberFlag, pathFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 import { log } from '../log';
 
 interface TrainFlags extends TopologyFlags {
@@ -21,6 +21,7 @@ interface TrainFlags extends TopologyFlags {
   detachDeviceExits?: boolean;
   validateFailures?: boolean;
   threshold?: number;
+  force?: boolean;
   json?: boolean;
   progress: boolean;
 }
@@ -43,8 +44,8 @@ export function registerTrainCommand(program: Command): void {
       'Train a DDNN jointly. Defaults come from the data: binary devices (1 ConvP of 4 filters, MP local exit) under a float cloud (a block shared by every device\'s features, the average of the live devices, one more block and a hidden layer; see recommendedTopology), ' +
         'validation hold-out, early stopping, cosine schedule, device drop-out (see recommendRecipe); --paper trains the paper\'s all-binary model and recipe',
     )
-    .requiredOption('--data <dir>', 'dataset folder')
-    .requiredOption('--out <dir>', 'checkpoint directory to write')
+    .requiredOption('--data <dir>', 'dataset folder', pathFlag('--data'))
+    .requiredOption('--out <dir>', 'checkpoint directory to write', pathFlag('--out'))
     .option('--paper', "the paper's topology (binary cloud of 2 ConvP x 16) and recipe (100 epochs, full batch, constant lr, no validation)")
     .option('--epochs <n>', 'maximum training epochs', intFlag('--epochs', 1))
     .option('--seed <n>', 'random seed', intFlag('--seed'))
@@ -61,16 +62,20 @@ export function registerTrainCommand(program: Command): void {
     .option('--local-agg <agg>', 'local aggregator MP | AP | CC', aggregatorFlag())
     .option('--cloud-agg <agg>', 'cloud aggregator MP | AP | CC', aggregatorFlag())
     .option('--devices <list>', 'views used as end devices, e.g. 0,1,2,3,4,5', listFlag('--devices'))
-    .option('--topology <file>', 'JSON topology (flags above override its fields)')
+    .option('--topology <file>', 'JSON topology (flags above override its fields)', pathFlag('--topology'))
     .option('--dropout <p>', 'probability that a training sample sees one random device failed', numberFlag('--dropout', 0, 1))
     .option('--each-dropout <p>', 'probability that each device, independently, is failed for a training sample', numberFlag('--each-dropout', 0, 0.9))
     .option('--threshold <T>', "the model's exit threshold (default: chosen on the validation split, else 0.8)", numberFlag('--threshold', 0, 1))
+    .option('--force', 'replace a checkpoint already in the output folder (a folder holding anything else is never written into)')
     .option('--no-progress', 'one stderr line per epoch instead of a progress bar')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (flags: TrainFlags) => {
       const { MultiBar, Presets } = await import('cli-progress');
       const { loadDataset } = await import('@ddnn/datasets');
-      const { DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn } = await import('@ddnn/ddnn');
+      const { checkCheckpointTarget, DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn } = await import('@ddnn/ddnn');
+      const out = resolve(flags.out);
+      // Before training, not after it: a refused folder should not cost the run.
+      await checkCheckpointTarget(out, { overwrite: flags.force });
       const ds = await loadDataset(resolve(flags.data));
       const base = flags.paper ? undefined : recommendedTopology(ds.manifest.views, ds.manifest.classes.length);
       const topology = await topologyFromFlags(flags, base);
@@ -104,8 +109,7 @@ export function registerTrainCommand(program: Command): void {
       const threshold = model.threshold ?? DEFAULT_THRESHOLD;
       const test = metricsAt(await runModel(model, ds), threshold);
       model.metrics = { test };
-      const out = resolve(flags.out);
-      await saveCheckpoint(out, model);
+      await saveCheckpoint(out, model, { overwrite: flags.force });
       const t = model.training;
       const summary = {
         out,

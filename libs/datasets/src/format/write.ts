@@ -36,8 +36,12 @@ export class DatasetWriter {
     const madeDir = (await mkdir(dir, { recursive: true })) !== undefined;
     const existing = new Set(await readdir(dir));
     const ours = ['manifest.json', 'labels.csv', 'samples'].filter((f) => existing.has(f));
+    // finish() writes labels.csv before manifest.json: a manifest without labels is another kind's (a model checkpoint).
+    if (existing.has('manifest.json') && !existing.has('labels.csv')) {
+      throw new DatasetFormatError(dir, 'holds a manifest.json that is not a dataset\'s (no labels.csv beside it), for instance a model checkpoint; a dataset is never written over it');
+    }
     if (ours.length && !options.overwrite) {
-      throw new DatasetFormatError(dir, `already holds a dataset (${ours.join(', ')}); pass overwrite to replace it`);
+      throw new DatasetFormatError(dir, `already holds a dataset (${ours.join(', ')}); pass overwrite (--force) to replace it`);
     }
     for (const f of ours) await rm(join(dir, f), { recursive: true, force: true });
     await mkdir(datasetPaths.samples(dir), { recursive: true });

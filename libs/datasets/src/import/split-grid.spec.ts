@@ -86,6 +86,41 @@ describe('split-grid import', () => {
     expect(await readdir(mine)).toEqual([]);
   });
 
+  it('refuses an output folder that is the input folder, inside it (through a link too) or around it, before writing', async () => {
+    const input = join(root, 'in');
+    for (const cls of ['a', 'b']) {
+      await mkdir(join(input, cls), { recursive: true });
+      await writeFile(join(input, cls, '0.png'), encodePng(gridImage(6, 4, 1)));
+    }
+    await symlink(input, join(root, 'link'));
+    const before = await readdir(input);
+    for (const out of [input, join(input, 'ds'), join(input, 'a'), join(root, 'link', 'new', 'ds'), join(root, 'link')]) {
+      await expect(splitGridDataset(input, out, { rows: 2, cols: 3, overwrite: true })).rejects.toThrow(`${out}: the output folder cannot be the input folder or inside it (${input})`);
+    }
+    await expect(splitGridDataset(input, root, { rows: 2, cols: 3, overwrite: true })).rejects.toThrow(`${root}: the output folder cannot hold the input folder (${input})`);
+    expect(await readdir(input)).toEqual(before);
+    // A sibling whose name starts like the input's is another folder.
+    await splitGridDataset(input, join(root, 'in-grid'), { rows: 2, cols: 3 });
+  });
+
+  it('reports a class folder name or an option the dataset format refuses as such, not as a malformed manifest.json', async () => {
+    const input = join(root, 'in');
+    for (const cls of ['bus,"quoted"', 'car']) {
+      await mkdir(join(input, cls), { recursive: true });
+      await writeFile(join(input, cls, '0.png'), encodePng(gridImage(6, 4, 1)));
+    }
+    const out = join(root, 'out');
+    await expect(splitGridDataset(input, out, { rows: 2, cols: 3 })).rejects.toThrow(
+      `${join(input, 'bus,"quoted"')}: a class folder's name is its class name: class names cannot contain commas, quotes or line breaks`,
+    );
+    await rm(join(input, 'bus,"quoted"'), { recursive: true });
+    await mkdir(join(input, 'bus'));
+    await writeFile(join(input, 'bus', '0.png'), encodePng(gridImage(6, 4, 1)));
+    await expect(splitGridDataset(input, out, { rows: 2, cols: 3, height: 100000, width: 100000 })).rejects.toThrow(/^view size 100000x100000: Too big: expected number to be <=1024$/);
+    await expect(splitGridDataset(input, out, { rows: 16, cols: 16 })).rejects.toThrow(/^rows x cols makes 256 views: Too big: expected number to be <=64$/);
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
   it('skips and reports files it cannot use, reads sub-folders, ignores hidden files, never decodes a bomb', async () => {
     const input = join(root, 'in');
     for (const cls of ['cats', 'dogs']) {

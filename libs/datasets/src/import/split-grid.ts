@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, parse, relative } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { DatasetFormatError } from '../errors';
+import { parseManifest } from '../format/manifest';
 import { DatasetWriter } from '../format/write';
 import { cropRaster, decodeImage, resizeBilinear, type Raster } from '../image/raster';
 import { Rng } from '../prng';
@@ -24,6 +25,51 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
 function checkInt(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer ${min}..${max}, got ${value}`);
+}
+
+/** `path` with every link resolved, for as much of it as exists (an output folder may not yet). */
+async function realPath(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    const parent = dirname(path);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === path) throw err;
+    return join(await realPath(parent), basename(path));
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Refuses an output folder that is the input folder or inside it (the next import reads its samples/ as a class),
+ * and an input folder inside the output one (replacing a dataset there would remove the images being read).
+ */
+async function checkFolders(inDir: string, outDir: string): Promise<void> {
+  const [input, output] = await Promise.all([realPath(inDir), realPath(outDir)]);
+  if (isInside(output, input)) throw new DatasetFormatError(outDir, `the output folder cannot be the input folder or inside it (${inDir})`);
+  if (isInside(input, output)) throw new DatasetFormatError(outDir, `the output folder cannot hold the input folder (${inDir})`);
+}
+
+/**
+ * The import's manifest, checked before anything is written. What it refuses comes from the input folder or the
+ * options, and that is what the error names (not a manifest.json that does not exist).
+ */
+function checkedManifest(inDir: string, manifest: DatasetManifest): DatasetManifest {
+  try {
+    return parseManifest(manifest, inDir);
+  } catch (err) {
+    if (!(err instanceof DatasetFormatError)) throw err;
+    const [, field, index, problem] = /^malformed manifest: field "(\w+)(?:\.(\d+))?": (.*)$/s.exec(err.problem) ?? [];
+    if (field === 'classes' && index !== undefined) {
+      throw new DatasetFormatError(join(inDir, manifest.classes[Number(index)]), `a class folder's name is its class name: ${problem}`);
+    }
+    if (field === 'views') throw new Error(`rows x cols makes ${manifest.views} views: ${problem}`);
+    if (field === 'height' || field === 'width') throw new Error(`view size ${manifest.width}x${manifest.height}: ${problem}`);
+    throw err;
+  }
 }
 
 /** Cell k (row by row) of a rows x cols grid over an image. */
@@ -71,15 +117,16 @@ export async function splitGridDataset(
   } catch (err) {
     throw new DatasetFormatError(inDir, `cannot read input folder (${(err as Error).message})`);
   }
+  await checkFolders(inDir, outDir);
   const classes = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
+  const manifest = checkedManifest(inDir, { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels: 3 });
   const perClass: string[][] = [];
   for (const cls of classes) {
     const files = await imageFiles(join(inDir, cls));
     if (files.length === 0) throw new DatasetFormatError(join(inDir, cls), 'no PNG or JPEG images');
     perClass.push(files);
   }
-  const manifest: DatasetManifest = { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels: 3 };
   const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
   const rng = new Rng(options.seed ?? 1);
   const used = new Set<string>();

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readRegularFile, UnreadableFileError } from '@ddnn/datasets';
 import { DEFAULT_THRESHOLD, FORMAT_VERSION, READABLE_FORMAT_VERSIONS, type DdnnModel } from '../model/model';
 import { sectionSpecs, type SectionValues } from '../model/params';
 import { parseTopology, topologyShapes, type MapShape } from '../model/topology';
@@ -31,6 +32,18 @@ export type SectionEntry = z.infer<typeof sectionEntry>;
 /** Thrown for a checkpoint that cannot be used: wrong format version, bad manifest, missing file, shape mismatch. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
+}
+
+/** A manifest is a few kB of JSON (15 kB for six devices); anything far larger is not one and is not read into memory. */
+export const MAX_CHECKPOINT_MANIFEST_BYTES = 1024 * 1024;
+
+/** The files a checkpoint folder holds: its manifest (and the one saveCheckpoint renames into place) and section weights. */
+const CHECKPOINT_FILE = /^(manifest\.json(\.tmp)?|[\w.-]+\.bin)$/;
+
+/** Options for writing a checkpoint folder. */
+export interface SaveOptions {
+  /** Replace a checkpoint already in the folder (a folder holding anything else is never written into). */
+  overwrite?: boolean;
 }
 
 function encodeSection(name: string, values: SectionValues): { entry: SectionEntry; bytes: Uint8Array } {
@@ -69,9 +82,36 @@ export function encodeCheckpoint(model: DdnnModel): { manifest: CheckpointManife
   return { manifest, files };
 }
 
+/**
+ * The checkpoint files already in `dir` (none when it is absent or empty), after refusing a folder that holds anything
+ * else (a dataset, a source tree: writing there scattered a manifest and weights among its files) and, unless
+ * overwrite is set, one that holds a checkpoint. A command checks before it trains, saveCheckpoint again before it writes.
+ */
+export async function checkCheckpointTarget(dir: string, options: SaveOptions = {}): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new CheckpointError(`${dir} is a file, not a checkpoint folder`);
+    throw err;
+  }
+  const others = entries.filter((f) => !CHECKPOINT_FILE.test(f)).sort();
+  if (others.length) {
+    const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? `, ... (${others.length} entries)` : '');
+    throw new CheckpointError(`${dir} is not empty and not a checkpoint folder (it holds ${shown}): a checkpoint is written into a new or empty folder`);
+  }
+  if (entries.length && !options.overwrite) throw new CheckpointError(`${dir} already holds a checkpoint; pass overwrite (--force) to replace it`);
+  return entries;
+}
+
 /** Writes a checkpoint directory: manifest.json + one `<section>.bin` (float32 little-endian) per section. */
-export async function saveCheckpoint(dir: string, model: DdnnModel): Promise<void> {
+export async function saveCheckpoint(dir: string, model: DdnnModel, options: SaveOptions = {}): Promise<void> {
   const { manifest, files } = encodeCheckpoint(model);
+  const old = await checkCheckpointTarget(dir, options);
+  // The old manifest first: while it names weights being replaced, the folder would look complete.
+  await rm(join(dir, 'manifest.json'), { force: true });
+  for (const file of old) await rm(join(dir, file), { force: true });
   await mkdir(dir, { recursive: true });
   for (const [file, bytes] of files) await writeFile(join(dir, file), bytes);
   // manifest last and atomically: a directory with a manifest is complete.
@@ -120,7 +160,12 @@ export function decodeSection(manifest: CheckpointManifest, section: string, byt
   const values: SectionValues = new Map();
   for (const t of entry.tensors) {
     const data = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(t.offset + 4 * i, true);
+    for (let i = 0; i < data.length; i++) {
+      data[i] = view.getFloat32(t.offset + 4 * i, true);
+      // A NaN or infinite weight (a training that diverged, a damaged file) yields non-finite scores that the
+      // event log refuses: the model is refused here, where the tensor can be named.
+      if (!Number.isFinite(data[i])) throw new CheckpointError(`${entry.file}: section ${section} tensor ${t.name} holds ${data[i]} at index ${i}`);
+    }
     values.set(t.name, { shape: t.shape, data });
   }
   return values;
@@ -128,17 +173,22 @@ export function decodeSection(manifest: CheckpointManifest, section: string, byt
 
 /** Reads and validates manifest.json of a checkpoint directory. */
 export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
+  const path = join(dir, 'manifest.json');
   let text: string;
   try {
-    text = await readFile(join(dir, 'manifest.json'), 'utf8');
-  } catch {
-    throw new CheckpointError(`${dir} is not a model checkpoint (no manifest.json)`);
+    text = (await readRegularFile(path, MAX_CHECKPOINT_MANIFEST_BYTES)).toString('utf8');
+  } catch (err) {
+    if (err instanceof UnreadableFileError) throw new CheckpointError(`${path} cannot be a checkpoint manifest: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`${dir} is not a model checkpoint (no manifest.json)`);
+    throw new CheckpointError(`${path} cannot be read (${code ?? (err as Error).message})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${join(dir, 'manifest.json')} is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the text: whatever the file holds stays out of the error.
+    throw new CheckpointError(`${path} is not valid JSON`);
   }
   return parseCheckpointManifest(json);
 }
@@ -148,11 +198,20 @@ export async function loadSection(dir: string, section: string, manifest?: Check
   const m = manifest ?? (await readCheckpointManifest(dir));
   const entry = m.sections.find((s) => s.name === section);
   if (!entry) throw new CheckpointError(`checkpoint has no section ${section}`);
+  const path = join(dir, entry.file);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(join(dir, entry.file));
-  } catch {
-    throw new CheckpointError(`checkpoint file ${entry.file} is missing from ${dir}`);
+    // No more than the manifest says: a link to /dev/zero or a huge file is refused before it is read.
+    bytes = await readRegularFile(path, entry.bytes);
+  } catch (err) {
+    if (err instanceof UnreadableFileError) {
+      const st = await stat(path).catch(() => null);
+      if (st?.isFile()) throw new CheckpointError(`${entry.file} has ${st.size} bytes, the manifest says ${entry.bytes}`);
+      throw new CheckpointError(`checkpoint file ${path} cannot be read: ${err.message}`);
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`checkpoint file ${entry.file} is missing from ${dir}`);
+    throw new CheckpointError(`checkpoint file ${path} cannot be read (${code ?? (err as Error).message})`);
   }
   return decodeSection(m, section, bytes);
 }
