@@ -1,5 +1,7 @@
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DeviceView, MetricSeries, SessionView, SimulationView } from '@ddnn/contracts';
+import { writeSynthDataset } from '@ddnn/datasets';
 import { waitFor } from '@ddnn/testing';
 import { launchBrowser, type Platform, screenshot, signedInPage, startPlatform } from '../support/harness';
 import { assertAxisTicksInside } from '../support/overflow';
@@ -12,10 +14,10 @@ let run: string;
 let deviceId: string;
 
 /** A research session over the synthetic test split on the simulation's devices, run to completion. */
-async function runSession(sim: SimulationView, name: string): Promise<string> {
+async function runSession(sim: SimulationView, name: string, dataset = 'synth'): Promise<string> {
   const { id } = await platform.call<{ id: string }>('POST', '/api/sessions', {
     modelId: 'default',
-    dataset: 'synth',
+    dataset,
     split: 'test',
     topology: { devices: sim.devices.filter((d) => d.role === 'end-device').map((d) => ({ deviceId: d.deviceId, view: d.view })) },
     policy: { kind: 'entropy', thresholds: { local: 0.8 } },
@@ -33,8 +35,10 @@ beforeAll(async () => {
   page = await signedInPage(browser, platform.url);
   const sim = await platform.call<SimulationView>('POST', '/api/simulations', { devices: 6, persist: true });
   deviceId = sim.devices[0].deviceId;
-  // The first session is the labelled reference the second one's estimate is calibrated on.
-  reference = await runSession(sim, 'reference run');
+  // The first session is the labelled reference the second one's estimate is calibrated on: a default reference holds
+  // at least 30 labelled samples (the platform's synth has 12 in its test split), so it runs over other data.
+  await writeSynthDataset(path.join(platform.dataDir, 'datasets', 'reference'), { samples: 200, views: 6, seed: 6 });
+  reference = await runSession(sim, 'reference run', 'reference');
   run = await runSession(sim, 'monitored run');
   await waitFor('the rollup to hold the monitored run', async () => {
     const s = await platform.call<MetricSeries>('GET', `/api/metrics?metric=samples_per_second&runId=${run}&step=1h`);

@@ -8,9 +8,9 @@ import { CONNECTIVITY_EVENTS } from './connectivity';
  * Labelled samples a run needs to be chosen as a reference by default (one named with `reference=` may have fewer). A
  * test stream stopped after three labels, all wrong, became the default reference of its model: the demo stream's
  * estimated accuracy fell to 0.32 while its labels said 0.96, and the default "Estimated accuracy dropped" alert fired.
- * At 100 a calibration's error is within about 5 points (binomial, 95%).
+ * 30, the floor peer_agreement_drift also keeps: below it a calibration is mostly noise (and its interval says so).
  */
-export const MIN_REFERENCE_LABELLED = 100;
+export const MIN_REFERENCE_LABELLED = 30;
 
 /** The metrics' I/O: rollup cells, the runs' summaries (model, labels) and a device's connectivity events. */
 @Injectable()
