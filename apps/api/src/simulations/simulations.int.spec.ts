@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sectionName, type InferScoresReply } from '@ddnn/contracts';
+import { sectionName, type InferScoresReply, type SimulationView } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
@@ -16,7 +16,8 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
   let sampleIds: string[];
 
   beforeAll(async () => {
-    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN });
+    // An inactivity timeout shorter than the default heartbeat interval (5 s), as the browser tests run with.
+    api = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DEVICE_INACTIVE_TIMEOUT_MS: '1500' });
     transport = api.app.get(DeviceTransport);
     models = api.app.get(ModelsService);
     await writeUntrainedCheckpoint(path.join(api.dataDir, 'models', 'model'));
@@ -103,5 +104,16 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
     expect(again.status).toBe(201);
     expect((await call(api, 'GET', '/devices?simulated=true', ADMIN)).body.total).toBe(before);
     expect((await call(api, 'GET', `/simulations/${again.body.id}`, ADMIN)).body.devices).toHaveLength(6);
+  });
+
+  it('beats often enough for the inactivity timeout: running simulated cameras never go inactive', async () => {
+    const sim = await call<SimulationView>(api, 'POST', '/simulations', ADMIN, { devices: 2 });
+    expect(sim.status).toBe(201);
+    // Three timeouts: they went inactive and came back every beat (DeviceWentInactive, DeviceBecameActive) before.
+    await new Promise((r) => setTimeout(r, 4500));
+    const ids = sim.body.devices.map((d) => `device-${d.deviceId}`);
+    const flaps = await api.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE stream_id = ANY ($1) AND type IN ('DeviceWentInactive', 'DeviceBecameActive')`, [ids]);
+    expect(Number(flaps[0].n)).toBe(0);
+    expect((await call(api, 'DELETE', `/simulations/${sim.body.id}`, ADMIN)).status).toBe(204);
   });
 });
