@@ -1,4 +1,5 @@
 import type { CaptureSource } from '@ddnn/ddnn';
+import { log } from '../log';
 import type { SourceOptions } from '../options';
 import { FfmpegSource } from './ffmpeg';
 import { FolderSource } from './folder';
@@ -35,7 +36,8 @@ export function createLiveSource(source: SourceOptions, note: (message: string) 
         start: async () => {
           if (!pushPort) return;
           const port = await push.listen(source.port);
-          note(`push endpoint listening on http://127.0.0.1:${port}/frames`);
+          // News, not a problem: note() is for what keeps the source from serving.
+          log('info', `source push: endpoint listening on http://127.0.0.1:${port}/frames`);
         },
         stop: () => push.close(),
       };

@@ -35,6 +35,9 @@ describe('PushSource', () => {
     await expect(push.pushFrame(Buffer.from('garbage'))).rejects.toThrow();
     await expect(push.pushFrame({ width: 4, height: 4, channels: 3, data: new Uint8Array(5) })).rejects.toThrow(/needs 48/);
     await expect(push.pushFrame(frame, Number.NaN)).rejects.toThrow(/capturedAt must be epoch milliseconds/);
+    // Stamped an hour ahead: refused (it stayed the newest and "fresh" for that hour); a little ahead is clock skew.
+    await expect(push.pushFrame(frame, clock + 3_600_000)).rejects.toThrow('capturedAt is 3600000 ms ahead of this device\'s clock (at most 2000 ms)');
+    expect(await push.capture({ shape })).toMatchObject({ capturedAt: clock });
     // A frame older than the one kept does not replace it.
     await push.pushFrame(await png(10), clock - 100);
     expect(await push.capture({ shape })).toMatchObject({ capturedAt: clock });

@@ -13,6 +13,9 @@ export interface PushSourceOptions {
   now?: () => number;
 }
 
+/** How far ahead of the agent's clock a capture time may be (the camera's clock and this one differ a little). */
+export const MAX_CLOCK_AHEAD_MS = 2000;
+
 /** A valid capture time: a finite epoch-ms number between 2000 and 2100. */
 function checkCapturedAt(v: number): number {
   if (!Number.isFinite(v) || v < 946_684_800_000 || v > 4_102_444_800_000) throw new Error(`capturedAt must be epoch milliseconds, got ${v}`);
@@ -38,6 +41,10 @@ export class PushSource implements CaptureSource {
    */
   async pushFrame(frame: FrameInput, capturedAt: number = this.now()): Promise<void> {
     const at = checkCapturedAt(capturedAt);
+    // A frame stamped ahead of this clock would stay "fresh", and the newest, until that time came: one stamped an
+    // hour ahead was served for an hour and every real frame after it ignored.
+    const ahead = at - this.now();
+    if (ahead > MAX_CLOCK_AHEAD_MS) throw new Error(`capturedAt is ${Math.round(ahead)} ms ahead of this device's clock (at most ${MAX_CLOCK_AHEAD_MS} ms)`);
     const decoded = await decodeFrame(frame);
     if (!this.latest || at >= this.latest.capturedAt) this.latest = { frame: decoded, capturedAt: at };
   }
