@@ -41,6 +41,7 @@ export function registerEventsCommands(program: Command): void {
 async function withStore(opts: DatabaseOption, fn: (store: EventStore) => Promise<void>): Promise<void> {
   const url = opts.databaseUrl ?? process.env.DATABASE_URL;
   if (!url) throw new Error('no database: pass --database-url or set DATABASE_URL');
+  checkDatabaseUrl(url, opts.databaseUrl ? '--database-url' : 'DATABASE_URL');
   const { EventStore, runMigrations } = await import('@ddnn/events');
   const { Pool } = await import('pg');
   await runMigrations(url);
@@ -50,5 +51,22 @@ async function withStore(opts: DatabaseOption, fn: (store: EventStore) => Promis
     await fn(new EventStore(pool));
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * A postgres:// URL with a host: pg reads anything else as a connection string of its own grammar ("notaurl" became
+ * host "base", and the error said "getaddrinfo ENOTFOUND base"). Named without the URL: it may hold a password.
+ */
+export function checkDatabaseUrl(url: string, what: string): void {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  // A socket folder is a host too: postgres:///db?host=/var/run/postgresql.
+  if (!parsed || !/^postgres(ql)?:$/.test(parsed.protocol) || !(parsed.hostname || parsed.searchParams.get('host'))) {
+    throw new Error(`${what} must be a postgres://user@host:port/database URL`);
   }
 }
