@@ -51,6 +51,14 @@ export class ModelsService implements OnApplicationBootstrap {
 
   /** Registers (or refreshes) the default model when its checkpoint is present. */
   async onApplicationBootstrap(): Promise<void> {
+    // A root given by DDNN_MODELS_ROOTS that is not a folder registers nothing: said once here, not left to be
+    // found out from the 400 of every registration by path.
+    if (this.config.DDNN_MODELS_ROOTS) {
+      for (const root of modelsRoots(this.config)) {
+        const isDir = await stat(root).then((s) => s.isDirectory(), () => false);
+        if (!isDir) this.logger.warn(`DDNN_MODELS_ROOTS: ${root} is not a folder; no model can be registered from it`);
+      }
+    }
     try {
       const cp = await readCheckpointDir(this.config.DDNN_DEFAULT_MODEL_DIR);
       const version = await checkpointVersion(cp);
