@@ -105,7 +105,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     const endpoint = new SocketEndpoint(socket, device);
     this.local.set(device.id, endpoint);
     socket.join(deviceRoom(device.id));
-    socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, payload, ack));
+    socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, endpoint, payload, ack));
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === DeviceEvents.heartbeat) return;
       const reason = SERVER_ONLY.has(event) ? `${event} is sent by the server, not by devices` : `unknown event ${JSON.stringify(event)}`;
@@ -123,7 +123,9 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
     // Reachable at once: the device is marked active by the write below (and by its first heartbeat), and a deploy
     // sent the moment the API shows it active used to leave it out as "not connected". Its calls wait for open().
-    this.transport.attach(endpoint);
+    // Not while a connection of the device still serves: that one does until this one has opened (this one may yet
+    // be refused, and the device left with no endpoint at all).
+    if (!previous) this.transport.attach(endpoint);
     // The connection is logged before anyone can ask the device anything: a deploy made the moment it appears
     // used to land in its log ahead of its DeviceConnected.
     await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
@@ -134,6 +136,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       return;
     }
     if (!socket.connected || this.local.get(device.id) !== endpoint) return;
+    if (previous) this.transport.attach(endpoint);
     endpoint.open();
     if (previous && previous instanceof SocketEndpoint) {
       // A restarted agent replaces its own dead connection; two live agents with one identity replace each other.
@@ -164,7 +167,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     return next;
   }
 
-  private onHeartbeat(socket: Socket, device: DeviceIdentity, payload: unknown, ack?: Ack): void {
+  private onHeartbeat(socket: Socket, device: DeviceIdentity, endpoint: SocketEndpoint, payload: unknown, ack?: Ack): void {
     let heartbeat;
     try {
       heartbeat = parseHeartbeat(payload);
@@ -179,7 +182,8 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     // again (DeviceBecameActive), which a heartbeat handled before its DeviceConnected, or after its
     // DeviceDisconnected, would log out of place.
     void this.inOrder(device.id, async () => {
-      if (!socket.connected) return;
+      // Not from a connection replaced or closing, nor while the server logs its devices out at shutdown.
+      if (this.closing || !socket.connected || this.local.get(device.id) !== endpoint) return;
       await this.devices.activity(device.id, heartbeat);
       if (typeof ack === 'function') ack({ ok: true });
     });

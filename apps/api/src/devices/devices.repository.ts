@@ -43,11 +43,14 @@ export class DevicesRepository {
 
   /**
    * Devices heard from at `at` through `node`, in one statement (`problem`: what the agent reports of itself, left as
-   * it is when undefined): the ones that were not active before, with how long they had been silent.
+   * it is when undefined): the ones that were not active before, with how long they had been silent. Only devices
+   * whose last connect is newer than their last disconnect: a heartbeat or a simulated beat in flight when the
+   * connection's end was logged is not a sign of life, and made the row active again after DeviceDisconnected.
    */
   async markAlive(ids: string[], at: Date, node: string, problem?: string | null): Promise<{ id: string; silentForMs: number }[]> {
     const rows: { id: string; before: Date | null }[] = await this.repo.query(
-      `WITH old AS (SELECT id, active, last_activity_at FROM devices WHERE id = ANY ($1::uuid[]) FOR UPDATE),
+      `WITH old AS (SELECT id, active, last_activity_at FROM devices WHERE id = ANY ($1::uuid[])
+                      AND last_connect_at IS NOT NULL AND (last_disconnect_at IS NULL OR last_disconnect_at < last_connect_at) FOR UPDATE),
             up AS (UPDATE devices d SET active = true, node = $2, last_activity_at = $3, updated_at = now(),
                           problem = CASE WHEN $4::boolean THEN $5 ELSE d.problem END
                      FROM old WHERE d.id = old.id RETURNING d.id, old.active AS was_active, old.last_activity_at AS before)

@@ -41,9 +41,18 @@ export class SocketEndpoint implements DeviceEndpoint {
   }
 
   async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {
-    if (!this.isOpen) await Promise.race([this.opened, this.closed]);
+    const started = performance.now();
+    let budget = timeoutMs;
+    if (!this.isOpen) {
+      // The wait for open() counts against the call's time: a slow database holds the connection's setup up.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([this.opened, this.closed, late]).finally(() => clearTimeout(timer));
+      if (!this.isOpen && !this.socket.disconnected) throw new EndpointTimeoutError(`device ${this.deviceId} was still connecting after ${timeoutMs} ms`);
+      budget = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+    }
     if (this.socket.disconnected) throw new EndpointClosedError(`device ${this.deviceId} is disconnected`);
-    const reply = this.socket.timeout(timeoutMs).emitWithAck(event, payload).catch(() => {
+    const reply = this.socket.timeout(budget).emitWithAck(event, payload).catch(() => {
       throw new EndpointTimeoutError(`device ${this.deviceId} did not answer ${event} within ${timeoutMs} ms`);
     });
     return this.calls.run(reply);

@@ -23,7 +23,7 @@ export async function loadViewSource(root: string, dataset: string, view: number
   const ds = await loadDatasetView(dir, view).catch((e: unknown) => {
     // Named inside the dataset: the message goes into the event log (DeviceMissed), where a simulated device's
     // absolute paths were the server's own.
-    if (e instanceof DatasetFormatError) throw new DatasetFormatError(path.relative(dir, e.path) || '.', e.problem);
+    if (e instanceof DatasetFormatError) throw new DatasetFormatError(path.relative(dir, e.path) || '.', e.problem.split(`${dir}${path.sep}`).join(''));
     throw e;
   });
   const size = viewSize(ds.manifest);
