@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { MAX_SWEEP_POINTS } from '@ddnn/contracts';
 import { benchGroup } from './bench';
 import { intFlag } from './model-options';
 import { log } from '../log';
@@ -19,7 +18,7 @@ export function registerBenchAnalysisCommand(program: Command): void {
     .command('analysis')
     .description('Threshold sweep over a simulated research session: per-sample table, first and repeat sweep, per-point core')
     .option('--samples <n>', 'samples in the session', intFlag('--samples', 1), 100_000)
-    .option('--points <n>', 'thresholds in the sweep', intFlag('--points', 2, MAX_SWEEP_POINTS), 100)
+    .option('--points <n>', 'thresholds in the sweep', intFlag('--points', 2), 100)
     .option('--seed <n>', 'simulation seed', intFlag('--seed'), 1)
     .option('--json', 'print {"samples","points","sweepMs"} (and the other timings) as the last line')
     .action(async (flags: BenchAnalysisFlags) => {

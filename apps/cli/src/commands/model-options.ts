@@ -2,12 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Aggregator, Topology } from '@ddnn/ddnn';
 
 /** Parses an integer flag, naming the flag in the error. */
-export function intFlag(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+export function intFlag(name: string, min = 0): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}, got "${value}"` : `${name} must be an integer from ${min} to ${max}, got "${value}"`);
-    }
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type CompareResponse, type CompareRow, MAX_SWEEP_POINTS, type PolicySpec, type SessionView, type SweepResult, type ThresholdStatistic } from '@ddnn/contracts';
+import type { CompareResponse, CompareRow, PolicySpec, SessionView, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
 import type { paretoFrontier } from '@ddnn/policies';
 import { formatRows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
 import { lineChart, type Series } from './report-charts';
@@ -128,9 +128,12 @@ export function registerReportSessionCommand(program: Command): void {
       .argument('<id>', 'session id')
       .requiredOption('--out <dir>', 'output folder', pathFlag('--out'))
       .option('--policies <file>', 'policies to compare (default: the live policy, entropy at 6 thresholds, the baselines, a budget policy)', pathFlag('--policies'))
-      .option('--points <n>', 'thresholds per sweep', intFlag('--points', 2, MAX_SWEEP_POINTS), 100)
+      .option('--points <n>', 'thresholds per sweep', intFlag('--points', 2), 100)
       .option('--json', 'print {"sessionId","rows","sweeps"} as the last line'),
   ).action(async (id: string, flags: ReportSessionFlags) => {
+    // Checked here, not by the flag's parser: `ddnn --help` loads no library (cli.e2e), and the bound is the API's.
+    const { MAX_SWEEP_POINTS } = await import('@ddnn/contracts');
+    if (flags.points > MAX_SWEEP_POINTS) throw new Error(`--points must be an integer from 2 to ${MAX_SWEEP_POINTS}, got "${flags.points}"`);
     const client = new PlatformClient(flags);
     const view = await client.json<SessionView>('GET', `/sessions/${encodeURIComponent(id)}`).catch((e: Error) => {
       if (/\((400|404)\)/.test(e.message)) return null;
