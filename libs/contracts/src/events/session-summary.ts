@@ -168,8 +168,10 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       s.status = 'completed';
       s.endedAt = event.createdAt;
       s.durationMs = event.data.durationMs;
+      dropPendingLabels(s);
       break;
     case 'SessionAborted':
+      dropPendingLabels(s);
       s.status = 'aborted';
       s.endedAt = event.createdAt;
       s.abortReason = event.data.reason;
@@ -178,6 +180,14 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
     default:
       break;
   }
+}
+
+/**
+ * A run that ended decides nothing more: a label still waiting for its sample never will count (the API refuses new
+ * ones for undecided samples of an ended stream), and a stopped stream showed it pending for ever.
+ */
+function dropPendingLabels(s: SessionSummary): void {
+  if (s.pendingLabels && Object.keys(s.pendingLabels).length) s.pendingLabels = {};
 }
 
 /** A decided sample whose label is known counts toward accuracy, overall and at the tier that answered it. */

@@ -70,6 +70,11 @@ describe('session summary reducer (the projection applies foldSessionSummary)', 
     ] as StoredEvent[];
     const oneByOne = events.reduce(foldSessionSummary, emptySessionSummary(sessionId));
     expect(oneByOne).toMatchObject({ kind: 'stream', samplesDecided: 3, labelled: 2, correct: 1, missed: 3, ranWithout: ['d2', 'd3', 'd4'], pendingLabels: {} });
+    // A label for a sample not decided yet waits; once the stream has ended it never will count.
+    const waiting = foldSessionSummary(oneByOne, run('SampleLabelled', { sessionId, sampleIndex: 9, label: 1, labelledAt: 3 }));
+    expect(waiting.pendingLabels).toEqual({ 9: 1 });
+    const ended = foldSessionSummary(waiting, run('SessionCompleted', { sessionId, samples: 3, durationMs: 10 }));
+    expect(ended).toMatchObject({ status: 'completed', pendingLabels: {}, labelsReceived: waiting.labelsReceived, labelled: 2 });
     expect(oneByOne.bytes).toMatchObject({ total: 40, shadowTotal: 32 });
     expect(oneByOne.devices.d2.missedByReason).toMatchObject({ invalid: 1, timeout: 2 });
     for (const size of [1, 2, 5, events.length]) {
