@@ -6,7 +6,7 @@ export { parseManifest, parseManifestText } from './format/manifest';
 export { formatLabels, isValidSampleId, parseLabels, type LabelRow } from './format/labels';
 export { datasetPaths } from './format/paths';
 export { storeView } from './format/pixels';
-export { loadDataset, loadDatasetView, readDatasetHeader, type DatasetHeader, type LoadOptions } from './format/read';
+export { loadDataset, loadDatasetView, MAX_IMAGE_FILE_BYTES, readDatasetHeader, type DatasetHeader, type LoadOptions } from './format/read';
 export { DatasetWriter, writeDataset, type WriteOptions } from './format/write';
 export { CAMERAS, CLASS_PRIORS, DEFAULT_SAMPLES, RICH_CLASSES, RICH_CROP_SIZE, RICH_SAMPLES, SYNTH_CLASSES, type CameraSpec, type SynthMode } from './synth/cameras';
 export { synthManifest, synthSamples, synthSplits, writeSynthDataset, type SynthOptions, type SynthSample } from './synth/generate';

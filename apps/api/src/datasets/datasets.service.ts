@@ -2,12 +2,9 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { type DatasetDetails, type DatasetView, type SampleViews, UnprocessableError } from '@ddnn/contracts';
-import { DatasetFormatError, datasetPaths, isValidSampleId, openRegularFile } from '@ddnn/datasets';
+import { DatasetFormatError, datasetPaths, isValidSampleId, MAX_IMAGE_FILE_BYTES, openRegularFile } from '@ddnn/datasets';
 import { DatasetCatalog } from '../orchestrator/dataset-catalog';
 import { DatasetInsights } from './dataset-insights';
-
-/** A view image served at most (what the dataset loader reads at most). */
-const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 
 /** Datasets known to this platform (folders under <DDNN_DATA_DIR>/datasets) and their view images. */
 @Injectable()
@@ -31,17 +28,19 @@ export class DatasetsService {
       .sort();
     // One folder with a broken manifest or labels file used to fail the whole list (404), hiding every good dataset
     // from the dashboard: it is left out and logged (GET /api/datasets/<name> says why).
+    const read = await Promise.allSettled(names.map((name) => this.get(name)));
     const listed: DatasetView[] = [];
-    for (const name of names) {
-      try {
-        listed.push(await this.get(name));
+    read.forEach((r, i) => {
+      const name = names[i];
+      if (r.status === 'fulfilled') {
+        listed.push(r.value);
         this.reported.delete(name);
-      } catch (e) {
-        const why = (e as Error).message;
-        if (this.reported.get(name) !== why) this.logger.warn(`dataset folder '${name}' is left out of the list: ${why}`);
-        this.reported.set(name, why);
+        return;
       }
-    }
+      const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      if (this.reported.get(name) !== why) this.logger.warn(`dataset folder '${name}' is left out of the list: ${why}`);
+      this.reported.set(name, why);
+    });
     return listed;
   }
 
@@ -97,7 +96,7 @@ export class DatasetsService {
   async viewStream(name: string, sampleId: string, view: number): Promise<Readable> {
     const file = await this.viewFile(name, sampleId, view);
     try {
-      return await openRegularFile(file, MAX_VIEW_BYTES);
+      return await openRegularFile(file, MAX_IMAGE_FILE_BYTES);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundException(`view ${view} of sample '${sampleId}' was not captured`);
       throw new UnprocessableError(`dataset '${name}': view ${view} of sample '${sampleId}' cannot be read: ${(e as Error).message}`);

@@ -48,7 +48,7 @@ function isMissing(err: unknown): boolean {
 /** manifest.json and labels.csv at most (a labels file of a million samples is some 40 MB). */
 const MAX_TEXT_BYTES = 256 * 1024 * 1024;
 /** A view image at most: far above any camera's PNG; decodeImage then checks the pixels it declares. */
-const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
+export const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
 
 async function readText(path: string, what: string): Promise<string> {
   try {
