@@ -123,7 +123,8 @@ describe('device agents as real processes against the built API', () => {
     fs.writeFileSync(path.join(dataDir, 'agents', 'forger.json'), JSON.stringify({ server: api.url, name: 'forger', deviceId: '00000000-0000-0000-0000-000000000000', token: 'ddnn_dev_forged' }));
     const forger = startAgent('forger', 1);
     expect(await forger.exited).toBe(1);
-    expect(forger.output()).toMatch(/refused this device: unknown or revoked device token/);
+    // Its made-up device id names no device here.
+    expect(forger.output()).toMatch(/device 00000000-0000-0000-0000-000000000000 is not registered on http:\/\/127\.0\.0\.1:\d+: an operator deleted it/);
 
     const cam1 = (await devices('&name=cam-1')).items[0];
     await rest('PATCH', `/devices/${cam1.id}`, { adminState: 'locked' });
@@ -133,6 +134,36 @@ describe('device agents as real processes against the built API', () => {
     expect(agent.child.exitCode).toBeNull();
     await rest('PATCH', `/devices/${cam1.id}`, { adminState: 'unlocked' });
     await waitFor('cam-1 reconnected after unlock', async () => ((await rest<DeviceView>('GET', `/devices/${cam1.id}`)).body.connectivity.active ? true : undefined), 30_000);
+  });
+
+  it('an agent whose token an operator rotated or whose device was deleted stops, instead of coming back as a new device', async () => {
+    // It keeps its provisioning key (in the environment, as a service would), which used to bring it back under a new id.
+    const env = { DDNN_PROFILE_KEY: profileKey };
+    const first = startAgent('rotated', 2, [], env);
+    await waitFor('rotated active', async () => ((await devices('&name=rotated&active=true')).total === 1 ? true : undefined), 30_000);
+    const id = (await devices('&name=rotated')).items[0].id;
+    const rotated = await rest<{ deviceId: string; token: string }>('POST', `/devices/${id}/rotate-token`);
+    expect(rotated.status).toBe(201);
+    expect(await first.exited).toBe(1);
+    expect(first.output()).toMatch(new RegExp(`an operator revoked or rotated it \\(device ${id}\\)\\. Start this agent with the token POST /api/devices/${id}/rotate-token issued: --token`));
+    expect(first.output().match(/provisioned rotated/g)).toHaveLength(1);
+    expect((await devices('&name=rotated')).total).toBe(1);
+
+    // Given the new token once, it is the same device again, and the token is saved for the next start.
+    const second = startAgent('rotated', 2, [], { ...env, DDNN_DEVICE_TOKEN: rotated.body.token });
+    await waitFor('rotated back with its new token', async () => ((await rest<DeviceView>('GET', `/devices/${id}`)).body.connectivity.active ? true : undefined), 30_000);
+    await waitFor('the token saved', async () => (/the token given with --token is saved/.test(second.output()) ? true : undefined), 10_000);
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'agents', 'rotated.json'), 'utf8'))).toMatchObject({ deviceId: id, token: rotated.body.token });
+    expect(await second.stop('SIGTERM')).toBe(0);
+    const third = startAgent('rotated', 2, [], env);
+    await waitFor('rotated back with the saved token', async () => ((await rest<DeviceView>('GET', `/devices/${id}`)).body.connectivity.active ? true : undefined), 30_000);
+    expect(third.output()).toMatch(/reusing the saved identity/);
+
+    // Deleted: decommissioned, so it stops and says how to come back as a new device.
+    expect((await rest('DELETE', `/devices/${id}`)).status).toBe(204);
+    expect(await third.exited).toBe(1);
+    expect(third.output()).toMatch(new RegExp(`device ${id} is not registered on .*: an operator deleted it\\. To bring this agent back as a new device, delete .*rotated\\.json and start it with --profile-key`));
+    expect((await devices('&name=rotated')).total).toBe(0);
   });
 
   it('two agents with one identity do not take turns forever: the one replaced backs off and says why', async () => {

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents, type HeartbeatMessage } from '@ddnn/contracts';
+import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { faultyInfer } from './faults';
 import { backoffMs } from './backoff';
@@ -28,6 +28,8 @@ export class DeviceAgent {
   private readonly runtime: DeviceRuntime;
   private socket?: Socket;
   private state?: AgentState;
+  /** The state holds a --token the server has not accepted yet: saved at the first connection, not before. */
+  private unsavedToken = false;
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private attempt = 0;
@@ -68,7 +70,7 @@ export class DeviceAgent {
   async start(): Promise<void> {
     await this.source?.start();
     try {
-      this.state = await this.identity(false);
+      this.state = await this.identity();
     } catch (e) {
       // Stopped while waiting for the server: a clean stop, not a failure.
       if (this.stopped) return;
@@ -101,14 +103,27 @@ export class DeviceAgent {
     this.socket?.disconnect();
   }
 
-  private async identity(forceNew: boolean): Promise<AgentState> {
+  /**
+   * The saved identity, with the token an operator gave on the command line if any, or a new one provisioned with the
+   * profile key when nothing is saved. Only then: a saved token the server refuses is an operator's decision (see
+   * connect_error), not a reason to provision again.
+   */
+  private async identity(): Promise<AgentState> {
     const o = this.options;
-    if (!forceNew) {
-      const saved = await readState(o.state, o.server, o.name);
-      if (saved) {
-        log('info', `reusing the saved identity of ${o.name} (device ${saved.deviceId}) from ${o.state}`);
-        return saved;
+    const saved = await readState(o.state, o.server, o.name);
+    if (o.token !== null) {
+      if (!saved) {
+        throw new ProvisionRefusedError(
+          `--token replaces the token saved in ${o.state}, and nothing is saved there for ${o.name} on ${o.server}: provision this device with --profile-key`,
+        );
       }
+      this.unsavedToken = saved.token !== o.token;
+      log('info', `using the token given with --token for ${o.name} (device ${saved.deviceId})`);
+      return { ...saved, token: o.token };
+    }
+    if (saved) {
+      log('info', `reusing the saved identity of ${o.name} (device ${saved.deviceId}) from ${o.state}`);
+      return saved;
     }
     if (!o.profileKey) throw new ProvisionRefusedError(`no saved token in ${o.state} and no --profile-key to provision with`);
     for (let attempt = 0; ; attempt++) {
@@ -138,7 +153,7 @@ export class DeviceAgent {
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     const socket = io(`${this.options.server}${DEVICES_NAMESPACE}`, {
-      auth: { token: this.state.token },
+      auth: { token: this.state.token, deviceId: this.state.deviceId } satisfies DeviceHandshakeAuth,
       transports: ['websocket'],
       reconnectionDelay: 500,
       reconnectionDelayMax: 10_000,
@@ -150,6 +165,7 @@ export class DeviceAgent {
       this.replaced = false;
       this.connectedAt = Date.now();
       log('info', `connected to ${this.options.server} as ${this.options.name} (device ${this.state?.deviceId})`);
+      this.saveAcceptedToken();
       this.markConnected();
       this.sendHeartbeat();
       clearInterval(this.heartbeat);
@@ -169,21 +185,29 @@ export class DeviceAgent {
         log('warn', `cannot connect (${err.message}); socket.io retries with backoff`);
         return;
       }
-      // Refused by the server's handshake check: decide here.
-      if (/unknown or revoked/.test(err.message) && this.options.profileKey) {
-        log('warn', `the server refused the saved token (${err.message}); provisioning again`);
-        this.identity(true).then(
-          (s) => {
-            this.state = s;
-            this.connect();
-          },
-          (e: unknown) => this.fatal(`provisioning again failed: ${(e as Error).message}`),
-        );
-        return;
-      }
-      if (/unknown or revoked|missing device token/.test(err.message)) {
-        this.fatal(`the server refused this device: ${err.message}`);
-        return;
+      // Refused by the server's handshake check: decide here. Only a lock is waited out; provisioning again after a
+      // revocation or a deletion would undo the operator's decision (the device back, under a new id).
+      const id = this.state?.deviceId;
+      switch (handshakeRefusal(err.message)) {
+        case 'revoked':
+          this.fatal(
+            `the server refused this device's token: an operator revoked or rotated it (device ${id}). ` +
+              `Start this agent with the token POST /api/devices/${id}/rotate-token issued: --token <token> or DDNN_DEVICE_TOKEN`,
+          );
+          return;
+        case 'deleted':
+          this.fatal(
+            `device ${id} is not registered on ${this.options.server}: an operator deleted it. ` +
+              `To bring this agent back as a new device, delete ${this.options.state} and start it with --profile-key`,
+          );
+          return;
+        case 'unknown':
+        case 'missing':
+          this.fatal(`the server refused this device: ${err.message}`);
+          return;
+        case 'locked':
+        case null:
+          break;
       }
       log('warn', `the server refused the connection (${err.message})`);
       this.scheduleReconnect();
@@ -223,6 +247,17 @@ export class DeviceAgent {
       }
       log('warn', `server reports a protocol error about ${e?.event}: ${e?.error}`);
     });
+  }
+
+  /** A --token the server accepted replaces the saved one, so the next start needs no flag. */
+  private saveAcceptedToken(): void {
+    if (!this.unsavedToken || !this.state) return;
+    this.unsavedToken = false;
+    const state = this.state;
+    writeState(this.options.state, state).then(
+      () => log('info', `the token given with --token is saved in ${this.options.state}`),
+      (e: unknown) => log('warn', `cannot save the token in ${this.options.state} (${(e as Error).message}): start with --token again`),
+    );
   }
 
   /** Where this agent's frames come from, for its problem report. */

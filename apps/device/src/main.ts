@@ -8,6 +8,7 @@ const program = new Command('ddnn-device')
   .requiredOption('--server <url>', 'platform URL, e.g. http://localhost:3000')
   // From the environment too: a command line is visible to every local user (ps), an environment is not.
   .addOption(new Option('--profile-key <key>', "the device profile's provisioning key (needed until a token is saved)").env('DDNN_PROFILE_KEY'))
+  .addOption(new Option('--token <token>', 'a token an operator issued for this device (POST /api/devices/<id>/rotate-token): replaces the saved one').env('DDNN_DEVICE_TOKEN'))
   .requiredOption('--name <name>', 'device name, e.g. cam-3')
   .option('--view <n>', 'camera view this device serves (end devices)')
   .option('--data <dir>', 'folder holding the datasets (or one dataset) this device reads its view from')

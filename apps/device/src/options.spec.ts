@@ -7,6 +7,7 @@ describe('parseOptions', () => {
     expect(o).toEqual({
       server: 'http://localhost:3000',
       profileKey: 'k',
+      token: null,
       name: 'cam-3',
       role: 'end-device',
       view: 3,
@@ -25,7 +26,7 @@ describe('parseOptions', () => {
   it('names every problem at once', () => {
     let err: unknown;
     try {
-      parseOptions({ server: 'ftp://x', name: 'bad name', role: 'end-device', view: '-1', heartbeatMs: '5' });
+      parseOptions({ server: 'ftp://x', name: 'bad name', role: 'end-device', view: '-1', heartbeatMs: '5', token: 'two words' });
     } catch (e) {
       err = e;
     }
@@ -36,6 +37,8 @@ describe('parseOptions', () => {
     expect(msg).toMatch(/--view must be an integer 0..255, got -1/);
     expect(msg).toMatch(/--data is required/);
     expect(msg).toMatch(/--heartbeat-ms must be an integer >= 100/);
+    expect(msg).toMatch(/--token must be the token rotate-token issued/);
+    expect(msg).not.toMatch(/two words/);
   });
 
   it('takes a fault for drills: garbage, or a crash at the nth request', () => {

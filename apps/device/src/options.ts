@@ -21,6 +21,8 @@ const STREAM_PROTOCOLS = ['rtsp:', 'rtsps:', 'rtmp:', 'http:', 'https:', 'udp:',
 export interface AgentOptions {
   server: string;
   profileKey: string | null;
+  /** A token an operator issued for this device (rotate-token), replacing the saved one. */
+  token: string | null;
   name: string;
   role: DeviceRole;
   view: number | null;
@@ -36,6 +38,7 @@ export class OptionsError extends Error {}
 interface RawOptions {
   server?: string;
   profileKey?: string;
+  token?: string;
   name?: string;
   view?: string;
   data?: string;
@@ -119,6 +122,7 @@ export function parseOptions(raw: RawOptions, cwd = process.cwd()): AgentOptions
   } catch {
     problems.push(`--server must be a URL such as http://localhost:3000, got ${JSON.stringify(raw.server ?? '')}`);
   }
+  if (raw.token !== undefined && !/^[\x21-\x7e]{1,200}$/.test(raw.token)) problems.push('--token must be the token rotate-token issued (printable, no spaces)');
   const name = raw.name ?? '';
   if (!/^[\w.-]{1,100}$/.test(name)) problems.push(`--name must be 1-100 letters, digits, _ . -, got ${JSON.stringify(name)}`);
   const role = (raw.role ?? 'end-device') as DeviceRole;
@@ -145,6 +149,7 @@ export function parseOptions(raw: RawOptions, cwd = process.cwd()): AgentOptions
   return {
     server,
     profileKey: raw.profileKey ?? null,
+    token: raw.token ?? null,
     name,
     role,
     view,

@@ -18,3 +18,4 @@ export * from './errors';
 export * from './api/errors';
 export * from './api/monitoring';
 export * from './api/alerts';
+export * from './ids';

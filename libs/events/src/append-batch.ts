@@ -1,11 +1,9 @@
-import type { EventMetadata, StoredEvent } from '@ddnn/contracts';
+import { type EventMetadata, isUuid, type StoredEvent } from '@ddnn/contracts';
 import type { AppendRequest, ExpectedVersion } from './store-types';
 import { formatCheckpoint } from './checkpoint';
 import { FencedAppendError } from './errors';
 import { newEventId } from './event-id';
 import { expiresByAge, isUuidV7 } from './partitions';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The statement behind every append: `append_batch` (migrations/1764662400000-append-batch-fast-path.ts,
@@ -112,7 +110,7 @@ export function encodeBatch(requests: readonly AppendRequest[], schemaVersion: (
         const { type, data: payload, eventId, metadata: meta } = event;
         const version = schemaVersion(type);
         if (payload === null || typeof payload !== 'object') throw new Error(`append to ${streamId}: ${type} needs a data object`);
-        if (eventId !== undefined && (typeof eventId !== 'string' || !UUID.test(eventId))) {
+        if (eventId !== undefined && !isUuid(eventId)) {
           throw new Error(`append to ${streamId}: eventId '${eventId}' of ${type} is not a uuid`);
         }
         // Events of expiring streams are filed into day partitions by the time at the front of their id.

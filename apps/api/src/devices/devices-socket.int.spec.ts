@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { DeviceEvents } from '@ddnn/contracts';
+import { DeviceEvents, HandshakeRefusals, handshakeRefusal } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DevicesService } from './devices.service';
@@ -36,6 +36,24 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     await expect(connect(d.token)).rejects.toThrow(/locked/);
     await call(fixture.api, 'POST', `/devices/${d.deviceId}/revoke-token`, ADMIN);
     await expect(connect(d.token)).rejects.toThrow(/unknown or revoked/);
+  });
+
+  it("names why a device's own token is refused when the agent names its id: revoked or rotated, deleted, or neither", async () => {
+    const d = await provision('named-cam', 1);
+    await call(fixture.api, 'POST', `/devices/${d.deviceId}/rotate-token`, ADMIN);
+    await expect(connect(d.token, d.deviceId)).rejects.toThrow(new Error(HandshakeRefusals.revoked));
+    expect(handshakeRefusal(HandshakeRefusals.revoked)).toBe('revoked');
+    expect((await call(fixture.api, 'DELETE', `/devices/${d.deviceId}`, ADMIN)).status).toBe(204);
+    await expect(connect(d.token, d.deviceId)).rejects.toThrow(new Error(HandshakeRefusals.deleted));
+    // The id is never trusted: a forged token naming a device gets no further, and anything but a device id is ignored.
+    const other = await provision('other-cam', 2);
+    await expect(connect('ddnn_dev_forged', other.deviceId)).rejects.toThrow(new Error(HandshakeRefusals.revoked));
+    for (const junk of ['../x', "x' OR 1=1 --", 42, { $ne: null }, 'a'.repeat(10_000)]) {
+      await expect(connect('ddnn_dev_forged', junk)).rejects.toThrow(new Error(HandshakeRefusals.unknown));
+    }
+    // Its own token still opens the connection whatever id comes with it.
+    const s = await connect(other.token, d.deviceId);
+    expect(s.connected).toBe(true);
   });
 
   it('deploys a section (ModelDeployed), then serves scores and features through DeviceTransport', async () => {

@@ -80,8 +80,8 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       );
     }
     ns.use((socket, next) => {
-      const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
-      this.devices.authenticate(token).then(
+      const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+      this.devices.authenticate(auth?.token, auth?.deviceId).then(
         (device) => {
           const identity: DeviceIdentity = { id: device.id, name: device.name, role: device.role, view: device.view };
           socket.data.device = identity;

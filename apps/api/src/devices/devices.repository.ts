@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ArrayContains, ILike, In, LessThan, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import type { DeviceListQuery } from '@ddnn/contracts';
+import { type DeviceListQuery, isUuid } from '@ddnn/contracts';
 import { DeviceEntity } from './device.entity';
 
 /** Every query on the devices table. */
@@ -15,7 +15,7 @@ export class DevicesRepository {
   }
 
   byId(id: string): Promise<DeviceEntity | null> {
-    return /^[0-9a-f-]{36}$/i.test(id) ? this.repo.findOneBy({ id }) : Promise.resolve(null);
+    return isUuid(id) ? this.repo.findOneBy({ id }) : Promise.resolve(null);
   }
 
   byIds(ids: string[]): Promise<DeviceEntity[]> {

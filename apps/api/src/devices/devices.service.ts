@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
-import { missTally } from '@ddnn/contracts';
+import { HandshakeRefusals, isUuid, missTally } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
@@ -151,13 +151,23 @@ export class DevicesService {
     return this.get(id);
   }
 
-  /** The device a socket handshake token belongs to; refuses unknown tokens and locked devices. */
-  async authenticate(token: unknown): Promise<DeviceEntity> {
-    if (typeof token !== 'string' || token.length === 0) throw new Error('missing device token (handshake auth.token)');
+  /**
+   * The device a socket handshake token belongs to; refuses unknown tokens and locked devices. `claimedId` (the id
+   * the agent saved with its token) only names why an unknown token is refused: its token was revoked or rotated,
+   * or the device was deleted. The agent stops on either rather than provisioning itself back.
+   */
+  async authenticate(token: unknown, claimedId?: unknown): Promise<DeviceEntity> {
+    if (typeof token !== 'string' || token.length === 0) throw new Error(HandshakeRefusals.missing);
     const d = await this.devices.byTokenHash(hashToken(token));
-    if (!d) throw new Error('unknown or revoked device token');
-    if (d.adminState === 'locked') throw new Error('this device is locked by an operator');
+    if (!d) throw new Error(await this.unknownTokenRefusal(claimedId));
+    if (d.adminState === 'locked') throw new Error(HandshakeRefusals.locked);
     return d;
+  }
+
+  private async unknownTokenRefusal(claimedId: unknown): Promise<string> {
+    if (typeof claimedId !== 'string') return HandshakeRefusals.unknown;
+    if (!isUuid(claimedId)) return HandshakeRefusals.unknown;
+    return (await this.devices.byId(claimedId)) ? HandshakeRefusals.revoked : HandshakeRefusals.deleted;
   }
 
   async connected(id: string, remoteAddress: string | null): Promise<void> {
@@ -235,7 +245,7 @@ export class DevicesService {
 
   /** Of the given ids, those no registered device has. */
   async unregistered(ids: string[]): Promise<string[]> {
-    const known = new Set((await this.devices.byIds(ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)))).map((d) => d.id));
+    const known = new Set((await this.devices.byIds(ids.filter(isUuid))).map((d) => d.id));
     return ids.filter((id) => !known.has(id));
   }
 

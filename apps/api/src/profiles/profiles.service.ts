@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, type Repository } from 'typeorm';
-import type { CreateProfileRequest, ProfileCreatedResponse, ProfileView } from '@ddnn/contracts';
+import { type CreateProfileRequest, isUuid, type ProfileCreatedResponse, type ProfileView } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { ProfileEntity } from './profile.entity';
 
@@ -61,7 +61,7 @@ export class ProfilesService {
   }
 
   private async find(id: string): Promise<ProfileEntity> {
-    const p = /^[0-9a-f-]{36}$/i.test(id) ? await this.profiles.findOneBy({ id }) : null;
+    const p = isUuid(id) ? await this.profiles.findOneBy({ id }) : null;
     if (!p) throw new NotFoundException(`no profile ${id}`);
     return p;
   }

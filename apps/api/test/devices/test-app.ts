@@ -112,8 +112,8 @@ export interface DeviceTestFixture {
   readonly api: TestApi;
   readonly transport: DeviceTransport;
   provision(name: string, view: number): Promise<{ deviceId: string; token: string }>;
-  /** A socket on the /devices namespace with `token` (closed after the spec). */
-  connect(token: unknown): Promise<Socket>;
+  /** A socket on the /devices namespace with `token`, and the device id an agent names with it (closed after the spec). */
+  connect(token: unknown, deviceId?: unknown): Promise<Socket>;
 }
 
 export function useDeviceTestApi(admin: string, env: Record<string, string> = {}): DeviceTestFixture {
@@ -139,8 +139,8 @@ export function useDeviceTestApi(admin: string, env: Record<string, string> = {}
       return started().app.get(DeviceTransport);
     },
     provision: (name, view) => provisionDevice(started(), profileKey, name, view),
-    connect: async (token) => {
-      const s = await connectSocket(`${started().url}${DEVICES_NAMESPACE}`, { token });
+    connect: async (token, deviceId) => {
+      const s = await connectSocket(`${started().url}${DEVICES_NAMESPACE}`, deviceId === undefined ? { token } : { token, deviceId });
       sockets.push(s);
       return s;
     },

@@ -6,6 +6,7 @@ import {
   type AlertSeverity,
   type AlertThreshold,
   type CreateAlertRuleRequest,
+  isUuid,
   METRIC_NAMES,
   METRICS,
 } from '@ddnn/contracts';
@@ -77,8 +78,6 @@ export function ruleToForm(rule: AlertRuleView): AlertRuleForm {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function num(value: string): number | null {
   if (value.trim() === '') return null;
   const n = Number(value);
@@ -110,7 +109,7 @@ export function ruleFormRequest(f: AlertRuleForm): { ok: true; request: CreateAl
   if (perDevice && !measuredPerDevice(f.metric)) errors.scopeKind = 'this metric is measured per run';
   if (!perDevice && !measuredPerRun(f.metric)) errors.scopeKind = 'this metric is measured per device';
   if (f.scopeKind === 'run' || f.scopeKind === 'device') {
-    if (!UUID.test(f.scopeId.trim())) errors.scopeId = `the ${f.scopeKind} id (a UUID)`;
+    if (!isUuid(f.scopeId.trim())) errors.scopeId = `the ${f.scopeKind} id (a UUID)`;
     scope = f.scopeKind === 'run' ? { kind: 'run', runId: f.scopeId.trim() } : { kind: 'device', deviceId: f.scopeId.trim() };
   } else scope = { kind: f.scopeKind };
   if (Object.keys(errors).length) return { ok: false, errors };

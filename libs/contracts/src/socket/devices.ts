@@ -18,6 +18,35 @@ export const DeviceEvents = {
   error: 'protocol-error',
 } as const;
 
+/**
+ * The handshake's auth: the device token, and the device id the agent saved with it. The id only sharpens a refusal
+ * (a token an operator rotated or revoked, a device an operator deleted): it is never trusted, the token alone is.
+ */
+export interface DeviceHandshakeAuth {
+  token: string;
+  deviceId?: string;
+}
+
+/**
+ * Why a /devices handshake was refused (the connect_error's message starts with one of these). A device agent acts on
+ * the reason: it waits out a lock, and stops for the others, since provisioning itself again would undo what the
+ * operator just did (a revoked device back as a new one, a deleted device back in the registry).
+ */
+export const HandshakeRefusals = {
+  missing: 'missing device token (handshake auth.token)',
+  unknown: 'unknown or revoked device token',
+  revoked: "this device's token was revoked or rotated by an operator",
+  deleted: 'this device is not registered on this server (deleted by an operator)',
+  locked: 'this device is locked by an operator',
+} as const;
+export type HandshakeRefusal = keyof typeof HandshakeRefusals;
+
+/** The refusal a connect_error message names, or null when it is another failure (a network error, a server fault). */
+export function handshakeRefusal(message: string): HandshakeRefusal | null {
+  for (const [kind, text] of Object.entries(HandshakeRefusals)) if (message.startsWith(text)) return kind as HandshakeRefusal;
+  return null;
+}
+
 export interface HeartbeatMessage {
   /** Device clock, ISO-8601. */
   at: string;

@@ -79,7 +79,8 @@ function Actions({ device, onChange }: { device: DeviceView; onChange: () => voi
       </div>
       {token && (
         <p className="note" data-testid="rotated-token">
-          New token (shown once; the old one no longer works): <code>{token.token}</code>
+          New token (shown once; the old one no longer works): <code>{token.token}</code>. The device agent stops
+          until it is started once with it: <code>--token &lt;token&gt;</code> or <code>DDNN_DEVICE_TOKEN</code>.
         </p>
       )}
       {error && <ErrorNote error={error} action="change" what="the device" />}
