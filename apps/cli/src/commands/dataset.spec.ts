@@ -71,6 +71,7 @@ describe('ddnn dataset', () => {
     expect(made.summary.samples).toBe(10);
     expect(made.summary.splits).toEqual({ train: 8, test: 2 });
     await expect(run(['dataset', 'split-grid', '--in', input, '--out', join(dir, 'g2'), '--rows', '2', '--cols', '2', '--test-fraction', '1.5'])).rejects.toThrow(/--test-fraction/);
+    await expect(run(['dataset', 'split-grid', '--in', input, '--out', join(dir, 'g0'), '--rows', '2', '--cols', '2', '--test-fraction', '0'])).rejects.toThrow(/--test-fraction must be a number in \(0, 1\), got "0"/);
   });
 
   it('refuses to overwrite without --force and rejects bad flags', async () => {

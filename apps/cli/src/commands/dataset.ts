@@ -8,7 +8,8 @@ import { intFlag, pathFlag } from './model-options';
 
 function fractionOption(value: string): number {
   const n = Number(value);
-  if (!(n >= 0 && n < 1)) throw new Error(`--test-fraction must be a number in [0, 1), got "${value}"`);
+  // 0 would leave no test split: train's and eval's test figures would be over no samples.
+  if (!(n > 0 && n < 1)) throw new Error(`--test-fraction must be a number in (0, 1), got "${value}"`);
   return n;
 }
 

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EstimateReport } from './estimate-report';
@@ -5,6 +6,18 @@ import { numberFlag, pathFlag } from './model-options';
 
 function pct(x: number | null): string {
   return x === null ? '-' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** Whether two paths name one folder (through links too); a path that does not resolve is compared as written. */
+function sameFolder(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(resolve(p));
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /**
@@ -23,13 +36,18 @@ export function registerEstimateCommand(program: Command): void {
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--json', 'print the report as JSON on the last line')
     .action(async (flags: { model: string; data: string; reference?: string; threshold?: number; json?: boolean }) => {
+      const references = (flags.reference ?? '').split(',').filter(Boolean);
+      // Calibrating on the very samples estimated reads their labels: the estimate would match the truth by construction.
+      if (references.some((dir) => sameFolder(dir, flags.data))) {
+        throw new Error(`--reference names the dataset of --data (${flags.data}): the reference must be labelled data the estimate is not made on`);
+      }
       const { loadDataset } = await import('@ddnn/datasets');
       const { estimateAgainstTruth } = await import('./estimate-report');
       const { DEFAULT_THRESHOLD, loadCheckpoint, runModel } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const reference = [];
-      for (const dir of (flags.reference ?? '').split(',').filter(Boolean)) {
+      for (const dir of references) {
         const refDs = await loadDataset(resolve(dir));
         reference.push(await runModel(model, refDs, { split: 'train' }), await runModel(model, refDs, { split: 'test' }));
       }

@@ -67,6 +67,20 @@ describe('split-grid import', () => {
     }
   });
 
+  it('tests every class with two images or more on at least one, and refuses a test fraction of 0', async () => {
+    const input = join(root, 'in');
+    for (const [cls, n] of [['rare', 2], ['common', 6], ['single', 1]] as const) {
+      await mkdir(join(input, cls), { recursive: true });
+      for (let i = 0; i < n; i++) await writeFile(join(input, cls, `${i}.png`), encodePng(gridImage(6, 4, 10 * i)));
+    }
+    await splitGridDataset(input, join(root, 'out'), { rows: 1, cols: 1, testFraction: 0.2, height: 4, width: 4 });
+    const ds = await loadDataset(join(root, 'out'));
+    const split = (c: number) => ['train', 'test'].map((s) => ds.sampleIds.filter((_, n) => ds.labels[n] === c && ds.splits[n] === s).length);
+    // Classes sorted: common (6: round(1.2) = 1 test), rare (2: round(0.4) = 0, raised to 1), single (1: nothing to hold out).
+    expect([0, 1, 2].map(split)).toEqual([[5, 1], [1, 1], [1, 0]]);
+    await expect(splitGridDataset(input, join(root, 'zero'), { rows: 1, cols: 1, testFraction: 0 })).rejects.toThrow('test fraction must be in (0, 1), got 0');
+  });
+
   it('names the problem: too few classes, bad grid, a class without a usable image (and leaves nothing behind)', async () => {
     const input = join(root, 'in');
     await mkdir(join(input, 'only'), { recursive: true });

@@ -108,7 +108,7 @@ export async function splitGridDataset(
   checkInt('rows', rows, 1, 16);
   checkInt('cols', cols, 1, 16);
   const testFraction = options.testFraction ?? 0.2;
-  if (!(testFraction >= 0 && testFraction < 1)) throw new Error(`test fraction must be in [0, 1), got ${testFraction}`);
+  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`test fraction must be in (0, 1), got ${testFraction}`);
   const height = options.height ?? 32;
   const width = options.width ?? 32;
   let entries;
@@ -135,7 +135,9 @@ export async function splitGridDataset(
   try {
     for (let c = 0; c < classes.length; c++) {
       const files = perClass[c];
-      const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, Math.round(files.length * testFraction)));
+      // Every class with two images or more is tested on at least one: a class absent from the test split has no accuracy.
+      const held = files.length < 2 ? 0 : Math.min(files.length - 1, Math.max(1, Math.round(files.length * testFraction)));
+      const test = new Set(rng.shuffle(files.map((_, i) => i)).slice(0, held));
       let written = 0;
       const firstSkip = skipped.length;
       for (let i = 0; i < files.length; i++) {
