@@ -28,6 +28,7 @@ import { SectionsEvaluatedSampleIndex1766200000000 } from './1766200000000-secti
 import { DeviceRunCounts1766300000000 } from './1766300000000-device-run-counts';
 import { RunDeletionRequests1766300000001 } from './1766300000001-run-deletion-requests';
 import { DeviceNotCaptured1766400000000 } from './1766400000000-device-not-captured';
+import { DeviceNamesUnique1766500000000 } from './1766500000000-device-names-unique';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -62,4 +63,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   DeviceRunCounts1766300000000,
   RunDeletionRequests1766300000001,
   DeviceNotCaptured1766400000000,
+  DeviceNamesUnique1766500000000,
 ];

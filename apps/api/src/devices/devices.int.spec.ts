@@ -48,6 +48,22 @@ describe('device registration and operator auth (real Postgres)', () => {
     expect(JSON.stringify(got.body)).not.toContain('hash');
   });
 
+  it('a name belongs to one device: provisioning or renaming onto a taken name is a 409 naming its holder', async () => {
+    const first = await provision('dup-cam', 1);
+    expect(first.status).toBe(201);
+    const again = await provision('dup-cam', 2);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`a device named dup-cam is already registered (device ${first.body.deviceId}): choose another name, or delete that device first`);
+    const other = await provision('dup-cam-2', 2);
+    expect((await call(api, 'PATCH', `/devices/${other.body.deviceId}`, ADMIN, { name: 'dup-cam' })).status).toBe(409);
+    // Its own name, or a free one, is fine; a deleted device's name is free again.
+    expect((await call(api, 'PATCH', `/devices/${first.body.deviceId}`, ADMIN, { name: 'dup-cam', tags: ['a'] })).status).toBe(200);
+    expect((await call(api, 'DELETE', `/devices/${first.body.deviceId}`, ADMIN)).status).toBe(204);
+    expect((await call(api, 'PATCH', `/devices/${other.body.deviceId}`, ADMIN, { name: 'dup-cam' })).status).toBe(200);
+    expect((await provision('dup-cam-2', 2)).status).toBe(201);
+    expect((await api.sql<{ n: string }>("SELECT count(*) AS n FROM devices WHERE name LIKE 'dup-cam%'"))[0].n).toBe('2');
+  });
+
   it('refuses a wrong provisioning key and invalid bodies', async () => {
     expect((await call(api, 'POST', '/devices/provision', null, { name: 'x', profileKey: 'nope', role: 'end-device', view: 1 })).status).toBe(401);
     const missingView = await call(api, 'POST', '/devices/provision', null, { name: 'x', profileKey, role: 'end-device' });

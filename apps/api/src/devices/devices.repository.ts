@@ -6,6 +6,9 @@ import { type DeviceListQuery, isUuid } from '@ddnn/contracts';
 import { DeviceEntity } from './device.entity';
 
 /** Every query on the devices table. */
+/** The unique index on devices.name (migrations/1766500000000-device-names-unique.ts). */
+export const DEVICE_NAME_KEY = 'devices_name_key';
+
 @Injectable()
 export class DevicesRepository {
   constructor(@InjectRepository(DeviceEntity) private readonly repo: Repository<DeviceEntity>) {}
@@ -16,6 +19,10 @@ export class DevicesRepository {
 
   byId(id: string): Promise<DeviceEntity | null> {
     return isUuid(id) ? this.repo.findOneBy({ id }) : Promise.resolve(null);
+  }
+
+  byName(name: string): Promise<DeviceEntity | null> {
+    return this.repo.findOneBy({ name });
   }
 
   byIds(ids: string[]): Promise<DeviceEntity[]> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
 import { HandshakeRefusals, isUuid, missTally } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
@@ -7,7 +7,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
 import type { DeviceEntity } from './device.entity';
 import { DeviceEventLog } from './device-event-log';
-import { DevicesRepository } from './devices.repository';
+import { DEVICE_NAME_KEY, DevicesRepository } from './devices.repository';
+import { isUniqueViolation } from '../database/unique-violation';
 import { NODE_ID } from '../config/node-id';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -69,7 +70,7 @@ export class DevicesService {
     if (!profile) throw new UnauthorizedException('unknown provisioning key');
     checkRoleView(req.role, req.view);
     const token = generateToken('ddnn_dev');
-    const device = await this.devices.create({
+    const device = await this.uniqueName(req.name, () => this.devices.create({
       id: randomUUID(),
       profileId: profile.id,
       name: req.name,
@@ -80,7 +81,7 @@ export class DevicesService {
       tokenHash: hashToken(token),
       adminState: 'unlocked',
       active: false,
-    });
+    }));
     await this.events.append(device.id, [
       {
         type: 'DeviceRegistered',
@@ -88,6 +89,19 @@ export class DevicesService {
       },
     ], this.node);
     return { deviceId: device.id, token };
+  }
+
+  /** A write that gives a device a name another device has: 409 naming that device, whose name it is. */
+  private async uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (e) {
+      if (!isUniqueViolation(e, DEVICE_NAME_KEY)) throw e;
+      const holder = await this.devices.byName(name);
+      throw new ConflictException(
+        `a device named ${name} is already registered${holder ? ` (device ${holder.id})` : ''}: choose another name, or delete that device first`,
+      );
+    }
   }
 
   async list(q: DeviceListQuery): Promise<DeviceList> {
@@ -108,13 +122,15 @@ export class DevicesService {
     const role = req.role ?? d.role;
     const view = req.view === undefined ? d.view : req.view;
     checkRoleView(role, view);
-    await this.devices.update(id, {
-      adminState: req.adminState ?? d.adminState,
-      role,
-      view,
-      ...(req.name !== undefined ? { name: req.name } : {}),
-      ...(req.tags !== undefined ? { tags: [...new Set(req.tags)] } : {}),
-    });
+    await this.uniqueName(req.name ?? d.name, () =>
+      this.devices.update(id, {
+        adminState: req.adminState ?? d.adminState,
+        role,
+        view,
+        ...(req.name !== undefined ? { name: req.name } : {}),
+        ...(req.tags !== undefined ? { tags: [...new Set(req.tags)] } : {}),
+      }),
+    );
     return this.get(id);
   }
 

@@ -3,7 +3,8 @@ import { lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat } from 'nod
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import { isUniqueViolation } from '../database/unique-violation';
 import { ConflictError, type DeployMessage, InvalidInputError, type ModelView, NotFoundError, type RegisterModelRequest } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
@@ -21,10 +22,6 @@ const OUTSIDE_ROOTS = 'path must name a checkpoint folder under a models root (D
 function isInside(child: string, root: string): boolean {
   const rel = path.relative(root, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof QueryFailedError && (e.driverError as { code?: string } | undefined)?.code === '23505';
 }
 
 /** Registered checkpoints (server-side directories) and the section payloads pushed to devices. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import { isUniqueViolation } from '../database/unique-violation';
 import { type CreateProfileRequest, isUuid, type ProfileCreatedResponse, type ProfileView } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
 import { ProfileEntity } from './profile.entity';
@@ -21,7 +22,7 @@ export class ProfilesService {
       );
       return { ...toView(saved), provisioningKey };
     } catch (e) {
-      if (e instanceof QueryFailedError && /unique/i.test(e.message)) throw new ConflictException(`a profile named ${req.name} exists`);
+      if (isUniqueViolation(e)) throw new ConflictException(`a profile named ${req.name} exists`);
       throw e;
     }
   }

@@ -199,8 +199,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         );
         const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
         const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
-        const name = free?.name ?? (candidates.length ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix);
-        const deviceId = free?.id ?? (await this.devices.provision({ name, profileKey: key, role: 'end-device', view: i, capabilities: { simulated: true } }, true)).deviceId;
+        const { deviceId, name } = free ? { deviceId: free.id, name: free.name } : await this.enrol(prefix, candidates.length > 0, key, i);
         const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
         if (capture) cameras.set(i, capture);
         const device = new SimulatedDevice({
@@ -250,6 +249,22 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     this.simulations.set(id, { view, devices, cameras, listeners, thread });
     this.heartbeat ??= this.startHeartbeat();
     return view;
+  }
+
+  /**
+   * A new simulated device named `prefix`, or `prefix-<random>` when taken: names are unique in the registry, and a
+   * locked simulated device or an operator's own device may hold the plain one.
+   */
+  private async enrol(prefix: string, taken: boolean, key: string, view: number): Promise<{ deviceId: string; name: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const name = taken || attempt > 0 ? `${prefix}-${randomUUID().slice(0, 6)}` : prefix;
+      try {
+        const { deviceId } = await this.devices.provision({ name, profileKey: key, role: 'end-device', view, capabilities: { simulated: true } }, true);
+        return { deviceId, name };
+      } catch (e) {
+        if (!(e instanceof ConflictException) || attempt >= 3) throw e;
+      }
+    }
   }
 
   /**
