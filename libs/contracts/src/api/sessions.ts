@@ -87,7 +87,10 @@ export interface RunView {
    * the request answered 202); null otherwise. Its log, summary and metrics are partly gone meanwhile.
    */
   deletingSince: string | null;
-  /** What the node that ran it measured (null until it ends). */
+  /**
+   * What the node that ended it measured over its own stint (null until it ends): a run resumed after a restart or
+   * taken over from another node counts from there (`stats.samples` < `summary.samplesDecided`).
+   */
   stats: SessionRunStats | null;
   /**
    * Folded from the run's events up to the head of the log when the response was built (`foldSessionSummary`,

@@ -147,7 +147,7 @@ function SessionDetail({ id }: { id: string }) {
       )}
       <RunCard session={session} onSaved={setSession} />
       <ConfigurationCard session={session} names={names} />
-      {session.stats && <TimeCard stats={session.stats} />}
+      {session.stats && <TimeCard stats={session.stats} decided={session.summary?.samplesDecided ?? null} />}
     </>
   );
 }

@@ -5,13 +5,22 @@ import { fmtDuration, fmtMs } from '../../lib/format';
 /**
  * Where a sample's time went. The node sums each stage over samples, and samples overlap (the pipeline keeps
  * several in flight), so the sums are not durations of the session: shown per sample, beside the wall clock.
+ * They are the measures of the node that ended the run, over its own stint: a run it resumed after a restart, or
+ * took over from a dead node, decided its first samples elsewhere, and that node's measures died with it.
  */
-export function TimeCard({ stats }: { stats: SessionRunStats }) {
+export function TimeCard({ stats, decided }: { stats: SessionRunStats; decided: number | null }) {
   const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
+  const partial = decided !== null && decided > stats.samples;
   return (
     <Card title="Where the time went">
+      {partial && (
+        <p className="note" data-testid="time-partial">
+          Measured by the node that ended the run over its own {stats.samples} of the {decided} decided samples: the run resumed after a restart or was
+          taken over from another node, whose measures ended with it.
+        </p>
+      )}
       <dl className="kv" data-testid="time-card">
-        <dt>Session (wall clock)</dt>
+        <dt>{partial ? 'Last stint (wall clock)' : 'Session (wall clock)'}</dt>
         <dd data-testid="time-duration">{fmtDuration(stats.durationMs)}</dd>
         <dt>Running the samples (wall clock)</dt>
         <dd>{fmtDuration(stats.pipelineMs)}</dd>

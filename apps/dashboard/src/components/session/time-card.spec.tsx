@@ -1,0 +1,20 @@
+import { render, screen } from '@testing-library/react';
+import type { SessionRunStats } from '@ddnn/contracts';
+import { TimeCard } from './time-card';
+
+const stats: SessionRunStats = { samples: 40, events: 400, durationMs: 20_000, pipelineMs: 19_000, serverModelMs: 400, deviceModelMs: 800, transportMs: 200, loggingMs: 120 };
+
+describe('TimeCard', () => {
+  it('shows a whole run as the session, per sample over its samples', () => {
+    render(<TimeCard stats={stats} decided={40} />);
+    expect(screen.queryByTestId('time-partial')).toBeNull();
+    expect(screen.getByText('Session (wall clock)')).toBeTruthy();
+    expect(screen.getByTestId('time-server').textContent).toBe('10.0 ms');
+  });
+
+  it('says so when the node that ended the run measured only its own stint (a resume or a take-over)', () => {
+    render(<TimeCard stats={stats} decided={130} />);
+    expect(screen.getByTestId('time-partial').textContent).toMatch(/over its own 40 of the 130 decided samples: the run resumed after a restart or was\s+taken over from another node/);
+    expect(screen.getByText('Last stint (wall clock)')).toBeTruthy();
+  });
+});
