@@ -61,7 +61,8 @@ export function registerEstimateCommand(program: Command): void {
       else {
         const rows: [string, EstimateReport['overall'] | undefined][] = [['overall', report.overall], ...Object.entries(report.exits)];
         for (const [name, l] of rows) {
-          process.stdout.write(`${name.padEnd(8)} ${String(l!.samples).padStart(5)} samples  estimated ${pct(l!.estimated)} [${pct(l!.low)}, ${pct(l!.high)}]  true ${pct(l!.truth)}\n`);
+          if (!l) continue;
+          process.stdout.write(`${name.padEnd(8)} ${String(l.samples).padStart(5)} samples  estimated ${pct(l.estimated)} [${pct(l.low)}, ${pct(l.high)}]  true ${pct(l.truth)}\n`);
         }
       }
     });
