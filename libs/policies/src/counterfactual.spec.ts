@@ -34,15 +34,16 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
     link.set(`${from}>${to}>${kind}`, (link.get(`${from}>${to}>${kind}`) ?? 0) + bytes);
   let samples = 0;
   for (const [, evs] of [...bySample].sort((a, b) => a[0] - b[0])) {
-    samples++;
     const label = (evs.find((e) => e.type === 'SampleStarted')!.data as { label: number | null }).label;
     const sections = evs.flatMap((e) => sampleSections(e)?.sections ?? []);
     const missed = evs.filter((e) => e.type === 'DeviceMissed').map((e) => e.data as StoredEvent<'DeviceMissed'>['data']);
     const answering = start.topology.devices.filter(
       (d) => sections.some((x) => x.tier === 'device' && x.node === d.deviceId) && !missed.some((m) => m.deviceId === d.deviceId && m.stage === 'scores'),
     );
+    // No device answered: the sample has no answer under any policy (SampleUnanswered), and is in no evaluation.
+    if (answering.length === 0) continue;
+    samples++;
     for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
-    // No local output (no device answered): the sample cannot exit locally.
     const local = sections.find((x) => x.tier === 'local');
     let tier: 'local' | 'edge' | 'cloud' = 'cloud';
     let answer = local?.probabilities ?? [];
@@ -109,6 +110,7 @@ describe('counterfactual evaluation equals a per-sample replay', () => {
     const events = syntheticSessionEvents({ samples: 400, seed: 13, devices: 2, edges: ['a', 'b'], missScores: 0.45, missFeatures: 0.1, missEdges: 0.4, thresholds: { local: 0.8, edge: 0.6 } });
     const noLocal = events.filter((e) => e.type === 'ExitDecided' && e.data.tier === 'local' && e.data.prediction === -1).length;
     expect(noLocal).toBeGreaterThan(20);
+    expect(events.filter((e) => e.type === 'SampleUnanswered')).toHaveLength(noLocal);
     const table = sessionSamplesFromEvents(events);
     const noEdge = table.edgeReached.filter((r, s) => r === 1 && table.edge?.computed[s] === 0).length;
     expect(noEdge).toBeGreaterThan(5);

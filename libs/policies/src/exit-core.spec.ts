@@ -63,11 +63,20 @@ describe('decideSample', () => {
     ]);
   });
 
-  it('no device answered: a local check that cannot exit (eta 1, prediction -1), then the cloud', () => {
-    const r = decideSample(plan(twoTier, entropy(1.1)), { scores: [false, false, false], local: null, features: [false, false, false], cloud: unsure });
-    expect(r.checks[0]).toEqual({ tier: 'local', eta: 1, threshold: 1.1, exited: false, prediction: -1, shadow: false });
-    expect(r.answer?.tier).toBe('cloud');
-    expect(r.transfers).toEqual([]);
+  it('no device answered: a local check that cannot exit (eta 1, prediction -1), and no answer at all', () => {
+    for (const mode of ['production', 'research'] as const) {
+      // Nothing asked of later stages: a cloud fed nothing would answer from its biases alone, whatever the sample.
+      const r = decideSample(plan(twoTier, entropy(1.1), mode), { scores: [false, false, false], local: null });
+      expect(r.checks).toEqual([{ tier: 'local', eta: 1, threshold: 1.1, exited: false, prediction: -1, shadow: false }]);
+      expect(r.answer).toBeNull();
+      expect(r.next).toBeNull();
+      expect(r.transfers).toEqual([]);
+    }
+    const d = new SampleDecider(plan(threeTier, entropy(0.5, 0.5)), { sessionId: 's', sampleIndex: 3, label: 2, policy: 'entropy T=0.5' });
+    expect(d.decide({ scores: [false, false, false], local: null }).events.map((e) => [e.type, e.type === 'SampleUnanswered' ? e.data : null])).toEqual([
+      ['ExitDecided', null],
+      ['SampleUnanswered', { sessionId: 's', sampleIndex: 3, label: 2 }],
+    ]);
   });
 
   it('three tiers, edge exit: features to the edges, no edge features to the cloud', () => {
@@ -138,7 +147,7 @@ describe('decideSample', () => {
     ]);
   });
 
-  it('every combination of outputs and thresholds yields exactly one live answer, the one answersSample finds', () => {
+  it('every combination of outputs and thresholds yields exactly one live answer, the one answersSample finds (none when no device answered)', () => {
     const outputs = [null, sure, unsure, sureB];
     let combos = 0;
     for (const mode of ['production', 'research'] as const)
@@ -147,9 +156,14 @@ describe('decideSample', () => {
           for (const b of outputs)
             for (const [tl, te] of [[0.5, 0.5], [0, 0], [1.1, 1.1], [0.5, undefined]] as const) {
               const p = plan(threeTier, entropy(tl, te), mode);
-              const o: SampleOutputs = { scores: [local !== null, true, false], local, features: [true, true, false], edges: [a, b], cloud: unsure };
+              const o: SampleOutputs = { scores: [local !== null, local !== null, false], local, features: [true, true, false], edges: [a, b], cloud: unsure };
               const r = decideSample(p, o);
               const live = r.checks.filter(answersSample);
+              combos++;
+              if (local === null) {
+                expect([live, r.answer, r.next]).toEqual([[], null, null]);
+                continue;
+              }
               expect(live).toHaveLength(1);
               expect(r.answer).toEqual({ tier: live[0].tier, prediction: live[0].prediction });
               expect(r.next).toBeNull();
@@ -157,7 +171,6 @@ describe('decideSample', () => {
               const counted = r.transfers.filter((t) => !t.shadow);
               expect(counted.some((t) => t.from === 'a' || t.from === 'b')).toBe(r.answer!.tier === 'cloud' && (a !== null || b !== null));
               expect(counted.some((t) => t.kind === 'features' && t.from.startsWith('d'))).toBe(r.answer!.tier !== 'local');
-              combos++;
             }
     expect(combos).toBe(2 * 4 * 4 * 4 * 4);
   });

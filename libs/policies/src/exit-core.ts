@@ -92,7 +92,10 @@ export interface SampleExit {
   /** Exit checks and messages, each in causal order; prefixes of what a later call with more outputs returns. */
   checks: ExitCheck[];
   transfers: Transfer[];
-  /** The exit that answered the sample; null while it needs a stage that has not run. */
+  /**
+   * The exit that answered the sample; null while it needs a stage that has not run, and null for good (with `next`
+   * null) when no device answered: nothing reached any exit, so the sample has no answer.
+   */
   answer: { tier: ExitTier; prediction: number } | null;
   /**
    * The stage to run next: the one the answer needs, or, in research mode, the next shadow stage until the cloud
@@ -156,8 +159,11 @@ export function decideSample(plan: ExitPlan, out: SampleOutputs, rule: ExitRule 
     check({ tier: 'local', eta: out.local.entropy, threshold: loggedThreshold(rule, 'local'), exited: localExits, prediction, shadow: false });
     if (localExits) answered(LOCAL, prediction);
   } else {
-    // No device answered: there is nothing to decide on locally, the sample goes on.
+    // No device answered: nothing reached the local aggregator, and nothing goes on either (features come only from
+    // devices that answered). Every later exit would answer from its biases alone, the same class whatever happened:
+    // the sample has no answer (SampleUnanswered), rather than one made up.
     check({ tier: 'local', eta: 1, threshold: loggedThreshold(rule, 'local'), exited: false, prediction: -1, shadow: false });
+    return result(null);
   }
   if (answer && !research) return result(null);
 
@@ -208,6 +214,8 @@ export interface SampleIds {
   policy: string;
 }
 
+type DecisionEvent = 'SectionsEvaluated' | 'ExitDecided' | 'MessagesTransferred' | 'SampleUnanswered';
+
 /**
  * Runs the core stage by stage for one sample and hands out only the exit checks not handed out before, so that a
  * caller logs each check once, in causal order, after the sections it decided on: the sections evaluated since
@@ -234,12 +242,13 @@ export class SampleDecider {
 
   /**
    * Decides on the outputs so far; `events` are the sections recorded since the last decision (one
-   * SectionsEvaluated), the new ExitDecided payloads, then, when done, the MessagesTransferred.
+   * SectionsEvaluated), the new ExitDecided payloads, then, when done, the MessagesTransferred, or the
+   * SampleUnanswered of a sample no device answered.
    */
-  decide(out: SampleOutputs): SampleExit & { events: NewEvent<'SectionsEvaluated' | 'ExitDecided' | 'MessagesTransferred'>[] } {
+  decide(out: SampleOutputs): SampleExit & { events: NewEvent<DecisionEvent>[] } {
     const r = decideSample(this.plan, out, this.rule);
     const { sessionId, sampleIndex, label, policy } = this.ids;
-    const events: NewEvent<'SectionsEvaluated' | 'ExitDecided' | 'MessagesTransferred'>[] = [];
+    const events: NewEvent<DecisionEvent>[] = [];
     if (this.sections.length > 0) {
       events.push({ type: 'SectionsEvaluated', data: { sessionId, sampleIndex, sections: this.sections } });
       this.sections = [];
@@ -250,6 +259,7 @@ export class SampleDecider {
       this.messagesOut = true;
       events.push({ type: 'MessagesTransferred', data: { sessionId, sampleIndex, messages: r.transfers } });
     }
+    if (r.next === null && r.answer === null) events.push({ type: 'SampleUnanswered', data: { sessionId, sampleIndex, label } });
     return { ...r, events };
   }
 }

@@ -143,12 +143,16 @@ describe('runSample', () => {
     expect(sectionsOf(out.events).find((e) => e.tier === 'local')).not.toHaveProperty('capturedAt');
   });
 
-  it('goes to the cloud with nothing when every device is gone', async () => {
-    const secs = sections();
-    const out = await runSample(plan({ deadlineMs: 20 }), { index: 0, sampleId: 'x0', label: 2 }, requester(confident, { dead: ['dev-0', 'dev-1', 'dev-2'] }), secs);
-    expect(out.exit).toBe('cloud');
-    expect(secs.cloudInputs[0].size).toBe(0);
-    expect(ofType(out.events, 'DeviceMissed')).toHaveLength(3);
+  it('has no answer when every device is gone: no cloud guess from its biases alone, a SampleUnanswered', async () => {
+    for (const mode of ['production', 'research'] as const) {
+      const secs = sections();
+      const out = await runSample(plan({ deadlineMs: 20, mode }), { index: 0, sampleId: 'x0', label: 2 }, requester(confident, { dead: ['dev-0', 'dev-1', 'dev-2'] }), secs);
+      expect([out.exit, out.prediction]).toEqual([null, null]);
+      expect(secs.cloudInputs).toHaveLength(0);
+      expect(ofType(out.events, 'DeviceMissed')).toHaveLength(3);
+      expect(out.events.map((e) => e.type)).toEqual(['SampleStarted', 'DeviceMissed', 'DeviceMissed', 'DeviceMissed', 'ExitDecided', 'SampleUnanswered']);
+      expect(ofType(out.events, 'SampleUnanswered')).toEqual([{ sessionId: 's1', sampleIndex: 0, label: 2 }]);
+    }
   });
 
   it('routes features through a simulated edge and applies the edge threshold', async () => {

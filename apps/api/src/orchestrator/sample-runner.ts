@@ -33,9 +33,9 @@ export interface SampleTiming {
 
 export interface SampleOutcome {
   events: NewEvent[];
-  /** The exit that answered on the live path. */
-  exit: ExitTier;
-  prediction: number;
+  /** The exit that answered on the live path; null when no device answered (SampleUnanswered). */
+  exit: ExitTier | null;
+  prediction: number | null;
   missed: number;
   /** Why each miss happened (for the node's log; the event log keeps the reason and a short detail). */
   missDetails: { deviceId: string; detail: string }[];
@@ -255,11 +255,11 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
     r = decide(out);
   }
 
-  if (!r.answer || r.next !== null) throw new Error(`sample ${sampleIndex}: the exit core left it undecided (next: ${r.next})`);
+  if (r.next !== null) throw new Error(`sample ${sampleIndex}: the exit core left it undecided (next: ${r.next})`);
   for (const e of events) {
     const bad = nonFinitePath(e.data);
     // Replies are checked above, so this is a server section gone wrong: fail loudly rather than log it.
     if (bad) throw new Error(`sample ${sampleIndex}: ${e.type} would log a non-finite number at ${bad}`);
   }
-  return { events, exit: r.answer.tier, prediction: r.answer.prediction, missed: missDetails.length, missDetails, timing };
+  return { events, exit: r.answer?.tier ?? null, prediction: r.answer?.prediction ?? null, missed: missDetails.length, missDetails, timing };
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import {
   answersSample,
+  noDeviceAnswered,
   emptySessionSummary,
   MAX_LABELS_PER_REQUEST,
   streamIds,
@@ -159,6 +160,8 @@ export class StreamsService {
       getSessionSummary(this.db.pool, id).then((stored) => foldToHead(this.log.store, stream, stored ?? emptySessionSummary(id))),
     ]);
     const decided = new Map(decisions.filter((d) => answersSample(d.data)).map((d) => [d.data.sampleIndex, { tier: d.data.tier, prediction: d.data.prediction }]));
+    // No device answered them: nothing to count a label against, so nothing is logged (it would wait for ever).
+    const unanswered = new Set(decisions.filter((d) => noDeviceAnswered(d.data) && !decided.has(d.data.sampleIndex)).map((d) => d.data.sampleIndex));
     const labelled = new Map(existing.map((e) => [e.data.sampleIndex, e.data.label]));
     const conflicts = indices.filter((i) => labelled.has(i) && labelled.get(i) !== wanted.get(i));
     if (conflicts.length) {
@@ -166,7 +169,7 @@ export class StreamsService {
     }
     const final = SessionStore.isFinal(view.status);
     const horizon = (summary.lastSampleIndex ?? -1) + labelAhead(view.rate);
-    const unknown = indices.filter((i) => !decided.has(i) && (final || i > horizon));
+    const unknown = indices.filter((i) => !decided.has(i) && !unanswered.has(i) && (final || i > horizon));
     if (unknown.length) {
       throw new UnprocessableEntityException(
         `unknown sample index(es) ${unknown.slice(0, 20).join(', ')}: ` +
@@ -174,7 +177,7 @@ export class StreamsService {
       );
     }
     const behind = (summary.lastSampleIndex ?? -1) - labelBehind(view.rate);
-    const gone = indices.filter((i) => !decided.has(i) && i < behind);
+    const gone = indices.filter((i) => !decided.has(i) && !unanswered.has(i) && i < behind);
     if (gone.length) {
       throw new UnprocessableEntityException(
         `sample index(es) ${gone.slice(0, 20).join(', ')} are not in the log and never will be: more than ${labelBehind(view.rate)} behind the newest sample ` +
@@ -182,7 +185,7 @@ export class StreamsService {
       );
     }
     const labelledAt = Date.now();
-    const fresh = indices.filter((i) => !labelled.has(i));
+    const fresh = indices.filter((i) => !labelled.has(i) && !unanswered.has(i));
     const requests = fresh.map((i) => {
       const decision = decided.get(i);
       const event: NewEvent = {
@@ -213,7 +216,7 @@ export class StreamsService {
       results: indices.map((i) => ({
         sampleIndex: i,
         label: wanted.get(i) as number,
-        status: labelled.has(i) || raced.includes(i) ? 'unchanged' : decided.has(i) ? 'labelled' : 'pending',
+        status: labelled.has(i) || raced.includes(i) ? 'unchanged' : unanswered.has(i) ? 'unanswered' : decided.has(i) ? 'labelled' : 'pending',
       })),
       accuracy: after.accuracy,
       labelled: after.labelled,

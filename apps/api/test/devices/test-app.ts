@@ -74,11 +74,15 @@ export async function call<T = any>(api: TestApi, method: string, route: string,
  * A stream of models/default (registered as `default` unless it is) over a simulation of `devices` scene cameras (seed `seed`),
  * created as `admin` with what `stream` adds or overrides (rate, policy, mode, ...); returns its id.
  */
-export async function startSimulatedStream(api: TestApi, admin: string, opts: { devices: number; seed: number; stream: Record<string, unknown> }): Promise<string> {
+export async function startSimulatedStream(
+  api: TestApi,
+  admin: string,
+  opts: { devices: number; seed: number; stream: Record<string, unknown>; simulation?: Record<string, unknown> },
+): Promise<string> {
   const registered = await call(api, 'POST', '/models', admin, { path: path.join(repoRoot, 'models', 'default'), id: 'default' });
   // 409: an earlier stream of the test registered it.
   if (registered.status !== 201 && registered.status !== 409) throw new Error(`registering models/default: ${registered.status} ${JSON.stringify(registered.body)}`);
-  const sim = (await call<SimulationView>(api, 'POST', '/simulations', admin, { devices: opts.devices, source: 'scene', scene: { seed: opts.seed } })).body;
+  const sim = (await call<SimulationView>(api, 'POST', '/simulations', admin, { devices: opts.devices, source: 'scene', scene: { seed: opts.seed }, ...opts.simulation })).body;
   const created = await call<{ id: string }>(api, 'POST', '/streams', admin, {
     modelId: 'default',
     topology: { devices: sim.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },

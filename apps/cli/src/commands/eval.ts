@@ -13,6 +13,7 @@ export function formatMetrics(m: EvalMetrics): string {
     `${m.samples} test samples, T=${m.threshold}`,
     `overall ${pct(m.overall)}  local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
     `individual devices: ${m.individual.map((a) => (a === null ? 'failed' : pct(a))).join('  ')}`,
+    ...(m.unanswered > 0 ? [`unanswered ${pct(m.unanswered)}: no device sent anything for these samples (counted wrong at every exit)`] : []),
     `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${m.commReduction.toFixed(1)}x less)`,
   ].join('\n');
 }

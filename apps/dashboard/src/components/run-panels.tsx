@@ -103,6 +103,21 @@ export function MissedStat({ summary }: { summary: SessionSummary | null | undef
   );
 }
 
+/**
+ * Samples no device answered: no exit had anything to answer from, so they are in no accuracy. Said out loud,
+ * since the run's figures are over the samples that were answered.
+ */
+export function UnansweredNote({ summary }: { summary: SessionSummary | null | undefined }) {
+  const n = summary?.unanswered ?? 0;
+  if (n === 0) return null;
+  return (
+    <div className="note warn" data-testid="unanswered-note">
+      {n} {n === 1 ? 'sample' : 'samples'} had no answer: no device answered {n === 1 ? 'it' : 'them'} (every camera missed or skipped the capture), so no
+      exit had anything to decide on. The figures here are over the {summary?.samplesDecided ?? 0} answered samples.
+    </div>
+  );
+}
+
 /** Decided samples, newest first, each linking to its replay. */
 export function DecidedSamplesTable({
   rows,

@@ -58,8 +58,10 @@ export interface ReplayModel {
   end: { kind: 'completed' | 'aborted'; detail: string } | null;
   /** Decided samples in decision order: the timeline. */
   frames: SampleFrame[];
-  /** Samples started but not decided (an aborted or running session). */
+  /** Samples started but not decided yet (an aborted or running session), unanswered ones apart. */
   undecided: number;
+  /** Samples no device answered (SampleUnanswered): finished without an answer. */
+  unanswered: number;
   cumulative: CumulativePoint[];
 }
 
@@ -73,6 +75,7 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
   let end: ReplayModel['end'] = null;
   const bySample = new Map<number, SampleFrame>();
   const order: SampleFrame[] = [];
+  let unanswered = 0;
   const frame = (i: number): SampleFrame => {
     let f = bySample.get(i);
     if (!f) {
@@ -121,6 +124,9 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
       case 'DeviceMissed':
         frame(e.data.sampleIndex).missed.push(e.data);
         break;
+      case 'SampleUnanswered':
+        unanswered++;
+        break;
       case 'SessionCompleted':
         end = { kind: 'completed', detail: `${e.data.samples} samples in ${(e.data.durationMs / 1000).toFixed(1)} s` };
         break;
@@ -155,7 +161,7 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
       bytesPerSample: bytesTotal / n,
     });
   });
-  return { started, end, frames: order, undecided: bySample.size - order.length, cumulative };
+  return { started, end, frames: order, undecided: bySample.size - order.length - unanswered, unanswered, cumulative };
 }
 
 /** Counted bytes of one frame by link `from->to`. */

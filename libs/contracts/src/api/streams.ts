@@ -89,12 +89,13 @@ export const MAX_LABELS_PER_REQUEST = 1000;
 
 /**
  * What became of each label, in request order: `labelled` (a SampleLabelled event was logged), `unchanged`
- * (the sample already had this label: posting again is idempotent), or `pending` (labelled, its sample not yet
- * decided: it counts once it is). A label that contradicts an earlier one for the same sample refuses the whole
+ * (the sample already had this label: posting again is idempotent), `pending` (labelled, its sample not yet
+ * decided: it counts once it is), or `unanswered` (no device answered the sample, so it has no answer to be right
+ * or wrong: nothing is logged). A label that contradicts an earlier one for the same sample refuses the whole
  * request with 409; an unknown sample index or class with 400/422, nothing logged.
  */
 export interface LabelStreamResponse {
-  results: { sampleIndex: number; label: number; status: 'labelled' | 'unchanged' | 'pending' }[];
+  results: { sampleIndex: number; label: number; status: 'labelled' | 'unchanged' | 'pending' | 'unanswered' }[];
   /** Accuracy on labelled samples after these labels (the summary folded to the head of the log). */
   accuracy: number | null;
   labelled: number;

@@ -16,6 +16,7 @@ describe('event catalogue', () => {
       'BytesTransferred',
       'MessagesTransferred',
       'DeviceMissed',
+      'SampleUnanswered',
       'SessionCompleted',
       'SessionAborted',
       'AlertRuleCreated',

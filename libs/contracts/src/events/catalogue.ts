@@ -15,6 +15,7 @@ import type {
   ExitDecided,
   MessagesTransferred,
   SampleStarted,
+  SampleUnanswered,
   SectionEvaluated,
   SectionsEvaluated,
   SessionAborted,
@@ -52,6 +53,7 @@ export interface EventCatalogue {
   BytesTransferred: BytesTransferred;
   MessagesTransferred: MessagesTransferred;
   DeviceMissed: DeviceMissed;
+  SampleUnanswered: SampleUnanswered;
   SessionCompleted: SessionCompleted;
   SessionAborted: SessionAborted;
   SessionDevicesAbsent: SessionDevicesAbsent;
@@ -85,6 +87,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   BytesTransferred: 1,
   MessagesTransferred: 1,
   DeviceMissed: 1,
+  SampleUnanswered: 1,
   SessionCompleted: 1,
   SessionAborted: 1,
   SessionDevicesAbsent: 1,

@@ -69,6 +69,11 @@ export interface SessionSummary {
   samplesStarted: number;
   /** Samples with a live exit decision (answered at some tier). */
   samplesDecided: number;
+  /**
+   * Samples no device answered (SampleUnanswered): no exit had anything to answer from. Not decided, so in no
+   * accuracy; absent in summaries stored before it existed (read it as 0).
+   */
+  unanswered?: number;
   /** Decided samples whose label is known (from the dataset, or a SampleLabelled matched to the decision). */
   labelled: number;
   correct: number;

@@ -194,6 +194,21 @@ describe('foldSessionSummary on a stream: labels arriving after the fact', () =>
     expect(s).toEqual(whole);
   });
 
+  it('counts a sample no device answered as unanswered: not decided, in no accuracy, its early label dropped', () => {
+    const unanswered: NewEvent[] = [
+      ...streamLog,
+      { type: 'SampleStarted', data: { sessionId: rid, sampleIndex: 8, sampleId: 's8', label: null } },
+      label(8, 1),
+      { type: 'ExitDecided', data: { sessionId: rid, sampleIndex: 8, tier: 'local', eta: 1, threshold: 0.5, policy: 'p', exited: false, prediction: -1, label: null, shadow: false } },
+      { type: 'SampleUnanswered', data: { sessionId: rid, sampleIndex: 8, label: null } },
+    ];
+    const s = unanswered.map((e) => streamStored(e)).reduce(foldSessionSummary, emptySessionSummary(rid));
+    expect(s).toMatchObject({ samplesStarted: 5, samplesDecided: 4, unanswered: 1, labelled: 3, correct: 2, pendingLabels: { 7: 2 } });
+    // A summary stored before the field existed reads on from 0.
+    const { unanswered: _absent, ...old } = emptySessionSummary(rid);
+    expect(foldSessionSummary(old, streamStored(unanswered[unanswered.length - 1])).unanswered).toBe(1);
+  });
+
   it('remembers a bounded number of recent decisions', () => {
     const many: NewEvent[] = [started];
     for (let i = 0; i < RECENT_DECISIONS + 50; i++) many.push(...sample(i, 'local', 0));

@@ -20,6 +20,7 @@ export function emptySessionSummary(sessionId: string): SessionSummary {
     sampleCount: 0,
     samplesStarted: 0,
     samplesDecided: 0,
+    unanswered: 0,
     labelled: 0,
     correct: 0,
     accuracy: null,
@@ -143,6 +144,11 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       s.bytes.perSample = s.bytes.total / s.samplesDecided;
       break;
     }
+    case 'SampleUnanswered':
+      s.unanswered = (s.unanswered ?? 0) + 1;
+      // Its label, come early, has nothing to count against.
+      if (s.pendingLabels?.[event.data.sampleIndex] !== undefined) delete s.pendingLabels[event.data.sampleIndex];
+      break;
     case 'BytesTransferred':
     case 'MessagesTransferred': {
       for (const d of (sampleTraffic(event) as SampleTraffic).messages) countMessage(s, d);
@@ -190,7 +196,6 @@ function dropPendingLabels(s: SessionSummary): void {
   if (s.pendingLabels && Object.keys(s.pendingLabels).length) s.pendingLabels = {};
 }
 
-/** A decided sample whose label is known counts toward accuracy, overall and at the tier that answered it. */
 /** Adds one link message to the summary: shadow traffic to its own total, the rest by link. */
 function countMessage(s: SessionSummary, d: LinkMessage): void {
   if (d.shadow) {
@@ -209,6 +214,7 @@ function countMessage(s: SessionSummary, d: LinkMessage): void {
   s.bytes.total += d.bytes;
 }
 
+/** A decided sample whose label is known counts toward accuracy, overall and at the tier that answered it. */
 function countLabel(s: SessionSummary, exit: ExitTier, prediction: number, label: number): void {
   const tier = s.exits[exit];
   s.labelled += 1;

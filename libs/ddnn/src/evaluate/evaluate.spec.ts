@@ -48,6 +48,18 @@ describe('exit metrics', () => {
     expect(metricsAt(run, 1).localExitRate).toBe(1);
   });
 
+  it('scores a sample no device sent anything for as unanswered: wrong at every exit, no exit, no bytes', () => {
+    // Sample 3's cameras all dead: its cloud output (right, from the biases alone) is no answer.
+    const blind = { ...run, senders: Uint8Array.from([2, 2, 1, 0]) };
+    const m = metricsAt(blind, 0.5);
+    expect(m.unanswered).toBe(0.25);
+    expect(m.overall).toBe(0.25);
+    expect(m.cloud).toBe(0.5);
+    expect(m.localExitRate).toBe(0.5);
+    expect(m.bytesPerSample).toBe((2 * 12 + 2 * 12 + 140) / 4);
+    expect(metricsAt(run, 0.5).unanswered).toBe(0);
+  });
+
   it('uses the edge exit between local and cloud in a 3-tier run', () => {
     const m = metricsAt({ ...run, edge: [unsure(0), unsure(1), sure(2), sure(1)] }, 0.5);
     expect(m.edgeExitRate).toBe(0.5);

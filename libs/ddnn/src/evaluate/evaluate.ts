@@ -142,6 +142,11 @@ export interface EvalMetrics {
   /** 3-tier only: accuracy of the edge exit (mean of the edges' softmax). */
   edge?: number;
   individual: (number | null)[];
+  /**
+   * Share of samples no device sent anything for (every camera that captured them dead): no exit has anything to
+   * answer from, so they count as wrong at every exit, as the live system logs them unanswered.
+   */
+  unanswered: number;
   localExitRate: number;
   edgeExitRate?: number;
   bytesPerSample: number;
@@ -149,15 +154,16 @@ export interface EvalMetrics {
   commReduction: number;
 }
 
-function accuracyOf(probs: Float32Array[], labels: Int32Array): number {
+/** An exit's accuracy if it answered every sample; a sample nobody sent anything for is wrong (it has no answer). */
+function accuracyOf(probs: Float32Array[], run: EvalRun): number {
   let hit = 0;
-  probs.forEach((p, i) => (hit += argmax(p) === labels[i] ? 1 : 0));
-  return hit / labels.length;
+  probs.forEach((p, i) => (hit += run.senders[i] > 0 && argmax(p) === run.labels[i] ? 1 : 0));
+  return hit / run.labels.length;
 }
 
 /**
  * Scores a run at threshold T: a sample exits locally iff eta(local) < T, else (3-tier) at the edge iff
- * eta(edge) < T, else in the cloud. Bytes count the messages of every device that sent for a sample (live, and its
+ * eta(edge) < T, else in the cloud; a sample no device sent anything for is unanswered (wrong, no exit, no bytes). Bytes count the messages of every device that sent for a sample (live, and its
  * camera captured it): |C| float32 scores always, the bit-packed features only when the sample does not exit
  * locally. A device's individual accuracy is over every sample, one its camera did not capture counting as
  * wrong (it answered nothing), as a device alone would score.
@@ -168,8 +174,14 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
   let localExits = 0;
   let edgeExits = 0;
   let bytes = 0;
+  let unanswered = 0;
   for (let i = 0; i < n; i++) {
     let p: Float32Array;
+    if (run.senders[i] === 0) {
+      // The exits would answer from their biases alone, whatever the sample: no answer (SampleUnanswered live).
+      unanswered++;
+      continue;
+    }
     bytes += run.senders[i] * run.scoreBytes;
     if (normalizedEntropy(run.local[i]) < threshold) {
       p = run.local[i];
@@ -194,10 +206,11 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
     threshold,
     samples: n,
     overall: hit / n,
-    local: accuracyOf(run.local, run.labels),
-    cloud: accuracyOf(run.cloud, run.labels),
-    ...(run.edge ? { edge: accuracyOf(run.edge, run.labels), edgeExitRate: edgeExits / n } : {}),
+    local: accuracyOf(run.local, run),
+    cloud: accuracyOf(run.cloud, run),
+    ...(run.edge ? { edge: accuracyOf(run.edge, run), edgeExitRate: edgeExits / n } : {}),
     individual,
+    unanswered: unanswered / n,
     localExitRate,
     bytesPerSample,
     rawBytesPerSample,

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import { type ExitDecided, type LiveProgressMessage, type StoredEvent } from '@ddnn/contracts';
-import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat } from '../../components/run-panels';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat, UnansweredNote } from '../../components/run-panels';
 import { ConfigurationCard } from '../../components/session/configuration-card';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { RunDeletingNote } from '../../components/session/run-deleting-note';
@@ -120,6 +120,7 @@ function SessionDetail({ id }: { id: string }) {
       {session.deletingSince && <RunDeletingNote kind="session" since={session.deletingSince} />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
       <ProgressCard session={session} progress={progress} />
+      <UnansweredNote summary={s} />
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided} decided` : undefined} />

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from '@ddnn/contracts';
-import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat } from '../../components/run-panels';
+import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat, UnansweredNote } from '../../components/run-panels';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { RunDeletingNote } from '../../components/session/run-deleting-note';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
@@ -189,6 +189,7 @@ function StreamDetail({ id }: { id: string }) {
         </p>
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
       </Card>
+      <UnansweredNote summary={s} />
       <div className="stats">
         <Stat label="Samples in window" testId="stat-samples" value={s ? s.samplesDecided : '–'} sub={s ? `${s.samplesStarted} triggered` : undefined} />
         <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
