@@ -30,7 +30,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.setGlobalPrefix('api');
   // GET /metrics stays where Prometheus looks by default.
   app.use(prometheusPathAlias);
-  app.useWebSocketAdapter(new PlatformIoAdapter(app));
+  app.useWebSocketAdapter(new PlatformIoAdapter(app, config.DDNN_SOCKET_MAX_PER_ADDRESS));
   const limits: InputLimits = {
     maxDepth: config.DDNN_JSON_MAX_DEPTH,
     maxStringLength: config.DDNN_STRING_MAX_LENGTH,

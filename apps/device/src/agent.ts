@@ -233,7 +233,8 @@ export class DeviceAgent {
         // An agent that cannot serve (its data unreadable, its source stale or failing) says so in its heartbeat; a
         // capture dropped because the device is busy is it keeping up, not a problem.
         const reply = answer as { ok: boolean; cause?: 'busy' | 'source'; error?: string };
-        const problem = reply.ok || reply.cause === 'busy' ? null : `cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.slice(0, 500);
+        // Control characters (from a source's own error output) would get the heartbeat refused as malformed.
+        const problem = reply.ok || reply.cause === 'busy' ? null : `cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500);
         if (problem !== this.problem) {
           this.problem = problem;
           this.sendHeartbeat();

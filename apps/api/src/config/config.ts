@@ -70,6 +70,9 @@ const schema = z.object({
   DDNN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEVICE_INACTIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   DEVICE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  // socket.io connections one remote address may hold at once (devices behind one NAT share an address): 15,000
+  // tokenless connections had held most of the API's file descriptors.
+  DDNN_SOCKET_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(512),
   DDNN_DEFAULT_MODEL_DIR: z.string().min(1).default(path.join(repoRoot(), 'models', 'default')),
   DDNN_SIMULATED_DEVICES: z.coerce.number().int().min(0).max(64).default(0),
   DDNN_NODE_ID: z.string().min(1).optional(),

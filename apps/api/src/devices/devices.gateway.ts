@@ -1,13 +1,13 @@
 import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
+import { DEVICES_NAMESPACE, DeviceEvents, type HeartbeatMessage } from '@ddnn/contracts';
 import { parseHeartbeat, ProtocolError } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';
 import { MalformedMessages } from './malformed-messages';
-import { SocketEndpoint } from './socket-endpoint';
+import { HEARTBEAT_FLOOD, SocketEndpoint } from './socket-endpoint';
 import { type DeviceIdentity, deviceRoom } from './transport/device-endpoint';
 import { DeviceTransportService } from './transport/device-transport.service';
 
@@ -31,6 +31,11 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   private readonly local = new Map<string, SocketEndpoint>();
   /** Per device, connectivity writes in the order they happened (a quick disconnect must not be logged first). */
   private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Per device, the heartbeat waiting for its turn in the chain. A later one replaces it: a device that sent 1.7
+   * million heartbeats in 30 s had queued a write for each (1.6 GB, hours to drain); now it queues one.
+   */
+  private readonly queuedBeats = new Map<string, { heartbeat: HeartbeatMessage; endpoint: SocketEndpoint }>();
 
   constructor(
     private readonly devices: DevicesService,
@@ -178,13 +183,29 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     // A heartbeat proves liveness and carries the agent's own problem; what a device says it runs is a claim (the
     // installed section is what the server deployed and the device acknowledged, DeviceTransportService.deploy).
+    if (endpoint.heartbeatFlood(Date.now())) {
+      this.logger.warn(`device ${device.name} (${device.id}) sent more than ${HEARTBEAT_FLOOD.beats} heartbeats in ${HEARTBEAT_FLOOD.windowMs / 1000} s: disconnected`);
+      socket.emit(DeviceEvents.error, { event: DeviceEvents.heartbeat, error: `more than ${HEARTBEAT_FLOOD.beats} heartbeats in ${HEARTBEAT_FLOOD.windowMs / 1000} s: disconnected` });
+      socket.disconnect(true);
+      return;
+    }
+    const queued = this.queuedBeats.get(device.id);
+    if (queued?.endpoint === endpoint) {
+      // Its write is still waiting: it records this one instead (the latest problem), and this one is taken.
+      queued.heartbeat = heartbeat;
+      if (typeof ack === 'function') ack({ ok: true });
+      return;
+    }
+    const beat = { heartbeat, endpoint };
+    this.queuedBeats.set(device.id, beat);
     // In order with the connection's own writes, and only while it lasts: a device back from a stall is logged active
     // again (DeviceBecameActive), which a heartbeat handled before its DeviceConnected, or after its
     // DeviceDisconnected, would log out of place.
     void this.inOrder(device.id, async () => {
+      if (this.queuedBeats.get(device.id) === beat) this.queuedBeats.delete(device.id);
       // Not from a connection replaced or closing, nor while the server logs its devices out at shutdown.
       if (this.closing || !socket.connected || this.local.get(device.id) !== endpoint) return;
-      await this.devices.activity(device.id, heartbeat);
+      await this.devices.activity(device.id, beat.heartbeat);
       if (typeof ack === 'function') ack({ ok: true });
     });
   }

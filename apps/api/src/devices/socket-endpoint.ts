@@ -3,6 +3,12 @@ import type { DeviceIdentity } from './transport/device-endpoint';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from './transport/device-endpoint';
 import { PendingCalls } from './transport/pending-calls';
 
+/**
+ * More heartbeats than this in a window is a flood, not a device keeping alive: the agent beats every 5 s by
+ * default and never more often than every 100 ms (100 in 10 s).
+ */
+export const HEARTBEAT_FLOOD = { beats: 200, windowMs: 10_000 } as const;
+
 /** A device agent connected to this node over socket.io /devices. */
 export class SocketEndpoint implements DeviceEndpoint {
   readonly kind = 'socket' as const;
@@ -15,6 +21,8 @@ export class SocketEndpoint implements DeviceEndpoint {
   private readonly opened: Promise<void>;
   private markOpen!: () => void;
   private isOpen = false;
+  private beatWindowStart = 0;
+  private beatsInWindow = 0;
 
   constructor(private readonly socket: Socket, device: DeviceIdentity) {
     this.deviceId = device.id;
@@ -38,6 +46,15 @@ export class SocketEndpoint implements DeviceEndpoint {
   open(): void {
     this.isOpen = true;
     this.markOpen();
+  }
+
+  /** Counts a heartbeat; true once the connection sent more than HEARTBEAT_FLOOD allows in its current window. */
+  heartbeatFlood(now: number): boolean {
+    if (now - this.beatWindowStart >= HEARTBEAT_FLOOD.windowMs) {
+      this.beatWindowStart = now;
+      this.beatsInWindow = 0;
+    }
+    return ++this.beatsInWindow > HEARTBEAT_FLOOD.beats;
   }
 
   async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {

@@ -22,11 +22,25 @@ const id = z
   .refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), 'must not contain control characters');
 const index = z.number().int().min(0);
 
+// Free text that is shown and stored: line breaks and tabs, but no other control character (NUL above all).
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => ![...s].some((c) => (c < ' ' && c !== '\n' && c !== '\r' && c !== '\t') || c === '\u007f'), 'must not contain control characters');
+// Epoch ms between 2000 and 2100: a device's clock, not a counter, a relative clock or any date a string can hold.
+const DEVICE_EPOCH = { min: 946_684_800_000, max: 4_102_444_800_000 };
+const deviceTime = z.iso.datetime({ offset: true }).refine((s) => {
+  const t = Date.parse(s);
+  return t >= DEVICE_EPOCH.min && t <= DEVICE_EPOCH.max;
+}, 'must be a time between 2000 and 2100');
+
 export const heartbeatSchema = z.strictObject({
-  at: z.iso.datetime({ offset: true }),
+  at: deviceTime,
   modelId: id.optional(),
   modelVersion: id.optional(),
-  problem: z.string().min(1).max(500).optional(),
+  problem: text(500).optional(),
 });
 
 export const deploySchema = z.strictObject({
@@ -49,8 +63,7 @@ export const deployAckSchema = z.union([
   z.strictObject({ ok: z.literal(true), modelId: id, modelVersion: id, section: z.string(), bytes: index }),
   failure,
 ]);
-// Epoch ms between 2000 and 2100: a capture time, not a counter or a relative clock.
-const capturedAt = z.number().int().min(946_684_800_000).max(4_102_444_800_000);
+const capturedAt = z.number().int().min(DEVICE_EPOCH.min).max(DEVICE_EPOCH.max);
 const skipped = z.strictObject({ ok: z.literal(false), skipped: z.literal(true), cause: z.enum(['busy', 'source']).optional(), error: z.string() });
 export const inferReplySchemas = {
   scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs, sampleIndex: index.optional(), capturedAt: capturedAt.optional() }), skipped, failure]),
