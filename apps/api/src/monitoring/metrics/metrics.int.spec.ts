@@ -84,6 +84,9 @@ describe('metrics API', () => {
     truth = runEvents('st1', samples, false);
     await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
     await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
+    // Cameras that only ever served a labelled stream still running (as the demo's do), none of them in a completed run.
+    const cams = JSON.parse(JSON.stringify(runEvents('st3', 40, true).events.flat()).replace(/"dev(\d)"/g, '"cam$1"')) as NewEvent[];
+    await store.appendToStream(streamIds.stream('st3'), cams);
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
     await new Promise((r) => setTimeout(r, 50));
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);
@@ -93,7 +96,7 @@ describe('metrics API', () => {
       const r = await call<MetricSeries>(api, 'GET', `/metrics?metric=samples_per_second&runId=${runId}&step=1h`, TOKEN);
       return r.body.points?.reduce((s, p) => s + p.n, 0);
     };
-    await waitFor('the rollup to count both streams', async () => (await counted('st1')) === samples && (await counted('st2')) === 40);
+    await waitFor('the rollup to count the streams', async () => (await counted('st1')) === samples && (await counted('st2')) === 40 && (await counted('st3')) === 40);
   }, 180_000);
   afterAll(() => api.close());
 
@@ -211,6 +214,16 @@ describe('metrics API', () => {
     } finally {
       spies.forEach((s) => s.mockRestore());
     }
+  });
+
+  it('compares a device with its completed labelled run, or, when it served none, with the labelled stream it serves', async () => {
+    const repo = api.app.get(MetricsRepository);
+    await waitFor('the projection to fold st3', async () => ((await repo.run('st3'))?.labelled ?? 0) >= 40);
+    const refs = await repo.latestLabelledRunsByDevice(null, undefined, ['dev1', 'cam1', 'nobody']);
+    expect(Object.fromEntries(refs)).toEqual({ dev1: 'ref1', cam1: 'st3' });
+    const drift = await get('?metric=peer_agreement_drift&deviceId=cam1&step=1h');
+    expect(drift.status).toBe(200);
+    expect((drift.body as MetricSeries).reference).toEqual({ runId: 'st3', samples: 40 });
   });
 
   it("draws a device's connectivity over time", async () => {
