@@ -129,6 +129,10 @@ describe('npm start\'s demo stream (the API as a process, a fresh data folder)',
     const before = await call<StreamView>('GET', `/api/streams/${listed.id}`);
     const cameras = await waitFor('the scene cameras back on the restarted node', async () => (await call<SimulationView[]>('GET', '/api/simulations')).find((s) => s.source === 'scene'), 600_000, 1000);
     expect(cameras.devices.map((d) => d.deviceId).sort()).toEqual(before.topology.devices.map((d) => d.deviceId).sort());
+    // What the stream's note tells an operator to call still works after the restart (it named a simulation gone).
+    const degrade = /PATCH (\/api\/simulations\/[0-9a-f-]+\/cameras)\/<view>/.exec(before.note);
+    expect(degrade?.[1]).toBe(`/api/simulations/${cameras.id}/cameras`);
+    expect(await call('PATCH', `${degrade?.[1]}/2`, { noise: 0 })).toMatchObject({ id: cameras.id });
     const after = await waitFor(
       'the demo stream to go on after the restart',
       async () => {

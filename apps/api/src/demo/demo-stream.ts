@@ -12,6 +12,11 @@ import { DemoLabeller } from './demo-labeller';
 export const DEMO_STREAM_TAG = 'demo';
 /** The street the demo watches: seed, and a period of 45 passages (6 minutes) after which it repeats. */
 export const DEMO_SCENE = { seed: 1, period: 45 } as const;
+/**
+ * The demo's simulation id, the same after every restart: its note tells operators to degrade a camera at
+ * /api/simulations/<id>/cameras/<view>, and a new id each start left that call answering 404.
+ */
+export const DEMO_SIMULATION_ID = '00000000-0000-4000-8000-00000000de30';
 /** How late the labels arrive after their sample was captured. */
 export const DEMO_LABEL_DELAY_MS = 4000;
 /**
@@ -67,7 +72,7 @@ export class DemoStream implements OnApplicationBootstrap, OnModuleDestroy {
     const byView = new Map((existing?.topology.devices ?? []).map((d) => [d.view, d.deviceId]));
     const sim = await this.simulations.create(
       { devices: cameras, source: 'scene', scene: { ...DEMO_SCENE }, persist: true },
-      { reuse: Array.from({ length: cameras }, (_, v) => byView.get(v) ?? '') },
+      { reuse: Array.from({ length: cameras }, (_, v) => byView.get(v) ?? ''), id: DEMO_SIMULATION_ID },
     );
     let id = existing && sameCameras(existing, sim) ? existing.id : null;
     if (existing && !id) {
@@ -83,7 +88,9 @@ export class DemoStream implements OnApplicationBootstrap, OnModuleDestroy {
         deadlineMs: 2000,
         name: 'Demo: street cameras',
         tags: [DEMO_STREAM_TAG],
-        note: `Six simulated cameras on the moving scene (seed ${DEMO_SCENE.seed}); labels arrive ${lateness}. Degrade a camera with PATCH /api/simulations/${sim.id}/cameras/<view>.`,
+        note:
+          `Six simulated cameras on the moving scene (seed ${DEMO_SCENE.seed}); labels arrive ${lateness}. Degrade a camera with ` +
+          `PATCH /api/simulations/${sim.id}/cameras/<view> {"noise": 0.8, "occlusion": 0.5} (zeros restore it; a restart restores every camera).`,
         simulationId: sim.id,
       }));
       this.logger.log(`demo stream ${id}: ${this.config.DDNN_DEMO_STREAM_RATE} samples/s over the moving scene, labels ${lateness}`);

@@ -65,13 +65,15 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * Starts simulated devices. `reuse`: device ids to serve the views with when they are free (in view order), so
    * a stream that outlives a restart gets its own devices back.
    */
-  create(req: CreateSimulationRequest, opts: { reuse?: string[] } = {}): Promise<SimulationView> {
+  /** `id`: a fixed id (the demo's, so that what it tells operators to call still works after a restart). */
+  create(req: CreateSimulationRequest, opts: { reuse?: string[]; id?: string } = {}): Promise<SimulationView> {
+    if (opts.id !== undefined && this.simulations.has(opts.id)) throw new ConflictException(`simulation ${opts.id} already runs on this node`);
     if (req.source === 'scene' && req.devices > CAMERAS.length) throw new BadRequestException(`devices: the moving scene has ${CAMERAS.length} cameras, so a scene simulation has at most ${CAMERAS.length} devices`);
     if (req.scene && req.source !== 'scene') throw new BadRequestException('scene: only a simulation with source "scene" watches the moving scene');
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    return this.start(req, opts.reuse ?? []);
+    return this.start(req, opts.reuse ?? [], opts.id);
   }
 
   list(): SimulationView[] {
@@ -160,16 +162,16 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   private starting: Promise<unknown> = Promise.resolve();
 
   /** One start at a time: two simulations starting together would pick the same free device rows. */
-  private start(req: CreateSimulationRequest, reuse: string[] = []): Promise<SimulationView> {
-    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, reuse));
+  private start(req: CreateSimulationRequest, reuse: string[] = [], id?: string): Promise<SimulationView> {
+    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, reuse, id));
     this.starting = next;
     return next;
   }
 
-  private async startNow(req: CreateSimulationRequest, reuse: string[]): Promise<SimulationView> {
+  private async startNow(req: CreateSimulationRequest, reuse: string[], fixedId?: string): Promise<SimulationView> {
     const { key } = await this.profiles.ensureInternal(PROFILE, 'In-process simulated devices');
     const bindings = checkpointRuntimeBindings({ dataRoot: path.join(this.config.DDNN_DATA_DIR, 'datasets') });
-    const id = randomUUID();
+    const id = fixedId ?? randomUUID();
     const devices: SimulatedDevice[] = [];
     const source = req.source ?? 'dataset';
     const scene: MovingScene | null = source === 'scene' ? { seed: req.scene?.seed ?? 1, ...(req.scene?.period ? { period: req.scene.period } : {}) } : null;
