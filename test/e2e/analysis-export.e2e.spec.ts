@@ -60,6 +60,10 @@ describe('streamed CSV export and analysis of a large session (real Postgres, bu
     events = syntheticSessionEvents({ sessionId, samples: SAMPLES, seed: 5, missScores: 0.03, missFeatures: 0.03, unlabelled: 0.05 });
     const first = events.find((e): e is StoredEvent<'SampleStarted'> => e.type === 'SampleStarted' && e.data.sampleIndex === 0)!;
     first.data.sampleId = TRICKY_ID;
+    // Every third miss at the scores stage a skipped capture (a camera that captured nothing), not a device's miss.
+    events.filter((e): e is StoredEvent<'DeviceMissed'> => e.type === 'DeviceMissed' && e.data.stage === 'scores').forEach((e, k) => {
+      if (k % 3 === 0) e.data.reason = 'skipped';
+    });
     // Appended through the event store, as the session engine does, in batches.
     pool = new Pool({ connectionString: db.url, max: 2 });
     const store = new EventStore(pool);
@@ -138,11 +142,19 @@ describe('streamed CSV export and analysis of a large session (real Postgres, bu
       const t = sampleTraffic(e);
       if (t) for (const m of t.messages) if (!m.shadow) bytes.set(t.sampleIndex, (bytes.get(t.sampleIndex) ?? 0) + m.bytes);
     }
+    const missCounts = new Map<string, number>();
+    for (const e of of('DeviceMissed')) {
+      const key = `${e.data.sampleIndex}:${e.data.reason === 'skipped' ? 'skipped' : e.data.stage}`;
+      missCounts.set(key, (missCounts.get(key) ?? 0) + 1);
+    }
+    const misses = (i: number, kind: 'scores' | 'features' | 'skipped') => String(missCounts.get(`${i}:${kind}`) ?? 0);
     rows.forEach((r, i) => {
-      const x = exits.get(i)!;
+      const x = exits.get(i);
       const s = labels.get(i)!;
-      const expected = [String(i), s.sampleId, s.label === null ? '' : String(s.label), x.tier, String(x.prediction), s.label === null ? '' : x.prediction === s.label ? 'true' : 'false', String(bytes.get(i) ?? 0)];
-      const got = [r[col('sample_index')], r[col('sample_id')], r[col('label')], r[col('exit_tier')], r[col('prediction')], r[col('correct')], r[col('bytes')]];
+      // A sample no device answered has no exit: no tier, no prediction, no right or wrong.
+      const answer = x ? [x.tier, String(x.prediction), s.label === null ? '' : x.prediction === s.label ? 'true' : 'false'] : ['', '', ''];
+      const expected = [String(i), s.sampleId, s.label === null ? '' : String(s.label), ...answer, String(bytes.get(i) ?? 0), misses(i, 'scores'), misses(i, 'features'), misses(i, 'skipped')];
+      const got = [r[col('sample_index')], r[col('sample_id')], r[col('label')], r[col('exit_tier')], r[col('prediction')], r[col('correct')], r[col('bytes')], r[col('devices_missed_scores')], r[col('devices_missed_features')], r[col('devices_not_captured')]];
       if (got.join('|') !== expected.join('|')) throw new Error(`sample ${i}: got ${got.join('|')}, expected ${expected.join('|')}`);
     });
     expect(rows[0][col('sample_id')]).toBe(TRICKY_ID);

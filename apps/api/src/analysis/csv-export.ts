@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import { answersSample, sampleTraffic, streamIds, TRAFFIC_EVENT_TYPES, type ExitDecided, type ExportWhat, type ExitTier, type RunKind, type SampleTraffic, type SessionSummary } from '@ddnn/contracts';
+import { answersSample, isDeviceMiss, sampleTraffic, streamIds, TRAFFIC_EVENT_TYPES, type ExitDecided, type ExportWhat, type ExitTier, type RunKind, type SampleTraffic, type SessionSummary } from '@ddnn/contracts';
 import { csvLine, exportEventsCsv, sessionSummariesByIds, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { SessionStore } from '../orchestrator/session-store';
@@ -18,6 +18,7 @@ const SAMPLE_COLUMNS = [
   'cloud_entropy',
   'devices_missed_scores',
   'devices_missed_features',
+  'devices_not_captured',
   'bytes',
   'shadow_bytes',
 ];
@@ -47,8 +48,11 @@ interface SampleRow {
   exitTier: string | null;
   prediction: number | null;
   entropy: Partial<Record<ExitTier, number>>;
+  /** Device misses (timeouts, errors, invalid replies), as the dashboard counts them. */
   missedScores: number;
   missedFeatures: number;
+  /** Skipped captures: the camera captured nothing, so nothing was asked of it (not a miss of the device). */
+  notCaptured: number;
   bytes: number;
   shadowBytes: number;
 }
@@ -100,7 +104,7 @@ export class CsvExport {
     const rows = new Map<number, SampleRow>();
     for await (const page of this.store.payloadsByType(stream, 'SampleStarted', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
-        rows.set(d.sampleIndex, { sampleId: d.sampleId, label: d.label, exitTier: null, prediction: null, entropy: {}, missedScores: 0, missedFeatures: 0, bytes: 0, shadowBytes: 0 });
+        rows.set(d.sampleIndex, { sampleId: d.sampleId, label: d.label, exitTier: null, prediction: null, entropy: {}, missedScores: 0, missedFeatures: 0, notCaptured: 0, bytes: 0, shadowBytes: 0 });
       }
     }
     for await (const page of this.store.payloadsByType(stream, 'ExitDecided', PAYLOAD_PAGE)) {
@@ -115,8 +119,10 @@ export class CsvExport {
     for await (const page of this.store.payloadsByType(stream, 'DeviceMissed', PAYLOAD_PAGE)) {
       for (const { data: d } of page) {
         const row = rows.get(d.sampleIndex);
-        if (row && d.stage === 'scores') row.missedScores++;
-        else if (row && d.stage === 'features') row.missedFeatures++;
+        if (!row) continue;
+        if (!isDeviceMiss(d.reason)) row.notCaptured++;
+        else if (d.stage === 'scores') row.missedScores++;
+        else row.missedFeatures++;
       }
     }
     // A run logged before MessagesTransferred has a BytesTransferred per message instead (one resumed across the change, both).
@@ -153,6 +159,7 @@ export class CsvExport {
           r.entropy.cloud,
           r.missedScores,
           r.missedFeatures,
+          r.notCaptured,
           r.bytes,
           r.shadowBytes,
         ]);
