@@ -34,7 +34,14 @@ export class RunViewDto {
     description: 'When its deletion was asked for, while that goes on (DELETE answered 202); its log and summary are partly gone meanwhile',
   })
   deletingSince!: string | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'Time in model, transport and logging measured by the node that ran it' })
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description:
+      'Measured by the node that ended the run, over its own stint (samples < summary.samplesDecided after a resume or a take-over). ' +
+      'durationMs and pipelineMs are wall-clock; serverModelMs, deviceModelMs, transportMs and loggingMs are sums over its samples, ' +
+      'which run several at a time, so they exceed the wall clock: divide by samples for a per-sample mean',
+  })
   stats!: Record<string, number> | null;
   @ApiProperty({
     nullable: true,

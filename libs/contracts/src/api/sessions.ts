@@ -120,6 +120,7 @@ export interface SessionRunStats {
   durationMs: number;
   /** Time running the samples alone (without loading the model, deploying and warming up the devices). */
   pipelineMs: number;
+  /** Sums over the samples, which overlap (several in flight): not wall-clock time; divide by `samples`. */
   serverModelMs: number;
   deviceModelMs: number;
   transportMs: number;
