@@ -1,6 +1,7 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import type { StreamListQuery, StreamView } from '@ddnn/contracts';
 import { api } from '../lib/api';
+import { StreamsCard } from '../components/streams-card';
 import OverviewPage from './page';
 
 jest.mock('next/link', () => ({ __esModule: true, default: ({ href, children, ...rest }: { href: string; children: unknown }) => <a href={href} {...rest}>{children as never}</a> }));
@@ -31,5 +32,14 @@ describe('the overview', () => {
     const table = await screen.findByTestId('streams-table');
     expect([...table.querySelectorAll('tbody tr')].map((r) => r.getAttribute('data-stream'))).toEqual(['s-run']);
     expect(within(table).getByText('Demo: street cameras').getAttribute('href')).toBe('/stream?id=s-run');
+  });
+
+  it("leads from the running streams to the list of every stream (the sessions page's streams card)", async () => {
+    render(<OverviewPage />);
+    expect(screen.getByText('All streams').getAttribute('href')).toBe('/sessions#streams');
+    render(<StreamsCard />);
+    // The target holds every stream, the stopped one too; the overview's running card is no target.
+    await waitFor(() => expect(document.getElementById('streams')?.querySelectorAll('tbody tr').length).toBe(2));
+    expect(document.querySelectorAll('#streams').length).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { SessionTable } from '../components/session-table';
-import { StreamsCard } from '../components/streams-card';
+import { STREAMS_HREF, StreamsCard } from '../components/streams-card';
 import { Card, Empty, ErrorNote, Loading, Stat } from '../components/ui';
 import { api } from '../lib/api';
 import { sessionsWithSummaries } from '../lib/sessions';
@@ -58,7 +58,7 @@ export default function OverviewPage() {
           sub={streams.data ? `${streams.data.total} in all` : streams.error ? 'stream list unavailable' : undefined}
         />
       </div>
-      <StreamsCard status="running" title="Running streams" actions={<Link href="/sessions">All streams</Link>} />
+      <StreamsCard status="running" title="Running streams" actions={<Link href={STREAMS_HREF}>All streams</Link>} />
       <Card title="Latest sessions" actions={<Link href="/sessions">All sessions</Link>}>
         {sessions.error && <ErrorNote error={sessions.error} what="sessions" onRetry={sessions.reload} />}
         {!sessions.data && sessions.loading && <Loading what="sessions" />}

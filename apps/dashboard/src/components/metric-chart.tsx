@@ -1,6 +1,7 @@
 'use client';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METRICS, type ConnectivityState, type MetricName, type MetricSeries, type MetricSubject } from '@ddnn/contracts';
+import { fmtTime } from '../lib/format';
 import { fmtMetric, fmtMetricTick, fmtTick, metricLabel, metricsApi } from '../lib/metrics';
 import { useAsync } from '../lib/use-async';
 import { Card, ErrorNote } from './ui';
@@ -51,7 +52,7 @@ export function MetricChart({
               <XAxis dataKey="t" type="number" domain={[window.from, window.to]} scale="time" tickFormatter={(t: number) => fmtTick(t, window.to - window.from)} minTickGap={40} />
               {/* Sized to its longest tick: a fixed width clipped "600/min" to "00/min". */}
               <YAxis width="auto" tickFormatter={(v: number) => fmtMetricTick(unit, v)} domain={unit === 'ratio' ? [0, 1] : ['auto', 'auto']} />
-              <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v, name) => [Array.isArray(v) ? v.map((x) => fmtMetric(unit, Number(x))).join(' – ') : fmtMetric(unit, Number(v)), String(name)]} />
+              <Tooltip labelFormatter={(t) => fmtTime(Number(t))} formatter={(v, name) => [Array.isArray(v) ? v.map((x) => fmtMetric(unit, Number(x))).join(' – ') : fmtMetric(unit, Number(v)), String(name)]} />
               {metrics.length > 1 && <Legend />}
               {series.map((s, i) =>
                 METRICS[s.metric].interval ? (
@@ -102,26 +103,35 @@ function toRows(series: MetricSeries[]): Record<string, number | null | [number,
 
 const STATE_COLORS: Record<ConnectivityState, string> = { connected: '#2f9e6b', inactive: '#d08b1a', disconnected: '#c94a4a', unknown: '#d9dce3' };
 
-/** A device's connectivity as coloured spans along the window. */
+/**
+ * A device's connectivity as coloured spans along the window, up to now: a window ends at the next whole step (so
+ * that refreshes ask for the same buckets), and nothing is known of the minutes after now.
+ */
 export function ConnectivityStrip({ deviceId, window, refreshedAt }: { deviceId: string; window: Window; refreshedAt?: number }) {
   const state = useAsync(() => metricsApi.connectivity(deviceId, window.from, window.to), [deviceId, window.from, window.to, refreshedAt]);
-  const width = window.to - window.from;
+  const end = Math.max(window.from + 1, Math.min(window.to, Date.now()));
+  const width = end - window.from;
   return (
     <Card title="Connectivity over time">
       {state.error && <ErrorNote error={state.error} what="the connectivity" onRetry={state.reload} />}
       <div className="connectivity-strip" data-testid="connectivity-strip" data-spans={state.data?.spans.map((s) => s.state).join(',') ?? ''}>
-        {state.data?.spans.map((s, i) => (
-          <div
-            key={i}
-            className="span"
-            title={`${s.state}${s.reason ? ` (${s.reason})` : ''}: ${new Date(s.from).toLocaleString()} – ${new Date(s.to).toLocaleString()}`}
-            style={{ left: `${((s.from - window.from) / width) * 100}%`, width: `${Math.max(0.2, ((s.to - s.from) / width) * 100)}%`, background: STATE_COLORS[s.state] }}
-          />
-        ))}
+        {state.data?.spans
+          .filter((s) => s.from < end)
+          .map((s, i) => {
+            const to = Math.min(s.to, end);
+            return (
+              <div
+                key={i}
+                className="span"
+                title={`${s.state}${s.reason ? ` (${s.reason})` : ''}: ${fmtTime(s.from)} – ${fmtTime(to)}`}
+                style={{ left: `${((s.from - window.from) / width) * 100}%`, width: `${Math.max(0.2, ((to - s.from) / width) * 100)}%`, background: STATE_COLORS[s.state] }}
+              />
+            );
+          })}
       </div>
       <div className="connectivity-axis muted small">
-        <span>{new Date(window.from).toLocaleString()}</span>
-        <span>{new Date(window.to).toLocaleString()}</span>
+        <span data-testid="connectivity-from">{fmtTime(window.from)}</span>
+        <span data-testid="connectivity-to">{fmtTime(end)}</span>
       </div>
       <div className="legend small">
         {(['connected', 'inactive', 'disconnected', 'unknown'] as const).map((s) => (

@@ -8,14 +8,22 @@ import { livePolicyLabel, localExitRate } from '../lib/policy';
 import { useAsync } from '../lib/use-async';
 import { Card, Empty, ErrorNote, Loading, StatusBadge } from './ui';
 
+/** Where the list of every stream is: the sessions page's streams card. */
+export const STREAMS_ANCHOR = 'streams';
+export const STREAMS_HREF = `/sessions#${STREAMS_ANCHOR}`;
+
+/** Streams a card lists: the newest, since streams are few and long-lived (the rest are counted). */
+const LISTED = 20;
+
 /**
  * Production streams (no dataset, no end) above the research sessions: what an operator watches first. `status`
- * keeps those in one state (the overview's running ones); `actions` go in the card's header.
+ * keeps those in one state (the overview's running ones); `actions` go in the card's header. The card of every
+ * stream (no `status`) is the streams list, at `/sessions#streams`.
  */
 export function StreamsCard({ status, title = 'Streams', actions }: { status?: SessionStatus; title?: string; actions?: ReactNode }) {
-  const { data, error, loading, reload } = useAsync(() => api.streams({ limit: 20, status }), [status], 5000);
+  const { data, error, loading, reload } = useAsync(() => api.streams({ limit: LISTED, status }), [status], 5000);
   return (
-    <Card title={title} className="streams-card" actions={actions}>
+    <Card title={title} className="streams-card" actions={actions} id={status ? undefined : STREAMS_ANCHOR}>
       {error && <ErrorNote error={error} what="streams" onRetry={reload} />}
       {!data && loading && <Loading what="streams" />}
       {data && data.total === 0 && !status && <Empty title="No streams yet.">A stream runs the fleet on live sources until stopped (POST /api/streams, or `npm start`'s demo).</Empty>}
@@ -56,6 +64,11 @@ export function StreamsCard({ status, title = 'Streams', actions }: { status?: S
               ))}
             </tbody>
           </table>
+          {data.total > data.items.length && (
+            <p className="muted" data-testid="streams-more">
+              The newest {data.items.length} of {data.total} streams.
+            </p>
+          )}
         </div>
       )}
     </Card>

@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import type { SessionStatus } from '@ddnn/contracts';
 import { ApiError } from '../lib/api';
+import { fmtTime } from '../lib/format';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -47,7 +48,7 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 export function StatusBadge({ status, deletingSince }: { status: SessionStatus | string; deletingSince?: string | null }) {
   if (deletingSince) {
     return (
-      <span className="badge status-deleting" title={`deletion asked for at ${new Date(deletingSince).toLocaleString()}; its log is partly gone`}>
+      <span className="badge status-deleting" title={`deletion asked for at ${fmtTime(deletingSince)}; its log is partly gone`}>
         deleting
       </span>
     );
@@ -65,9 +66,10 @@ export function Stat({ label, value, sub, testId }: { label: string; value: Reac
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+/** A titled section; `id` makes it a link target (`/sessions#streams`). */
+export function Card({ title, actions, children, className, id }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; id?: string }) {
   return (
-    <section className={`card ${className ?? ''}`}>
+    <section className={`card ${className ?? ''}`} id={id}>
       {(title || actions) && (
         <header className="card-head">
           {title && <h2>{title}</h2>}

@@ -140,11 +140,12 @@ export const api = {
   datasets: () => request<DatasetView[]>('/api/datasets'),
   datasetDetails: (name: string) => request<DatasetDetails>(`/api/datasets/${encodeURIComponent(name)}/summary`),
   datasetSheet: (name: string) => send(`/api/datasets/${encodeURIComponent(name)}/sheet.png`).then((r) => r.blob()),
-  /** POST /api/models/upload: a checkpoint archive as multipart field `archive`. */
-  uploadModel: (archive: File, id?: string) => {
+  /** POST /api/models/upload: a checkpoint archive as multipart field `archive`; `name` overrides its manifest's. */
+  uploadModel: (archive: File, { id, name }: { id?: string; name?: string } = {}) => {
     const form = new FormData();
     form.set('archive', archive);
     if (id) form.set('id', id);
+    if (name) form.set('name', name);
     return request<ModelView>('/api/models/upload', { method: 'POST', body: form });
   },
   /** Which views of a sample the cameras captured (the replay asks for those images only). */
@@ -191,6 +192,19 @@ export const api = {
   viewImage: (dataset: string, sampleId: string, view: number) =>
     send(`/api/datasets/${encodeURIComponent(dataset)}/samples/${encodeURIComponent(sampleId)}/views/${view}.png`).then((r) => r.blob()),
 };
+
+/** A run by id, whichever it is: a session, else a stream (an id is one or the other); a 404 when it is neither. */
+export async function sessionOrStream(id: string): Promise<{ kind: 'session'; view: SessionView } | { kind: 'stream'; view: StreamView }> {
+  try {
+    return { kind: 'session', view: await api.session(id) };
+  } catch (e) {
+    if (!(e instanceof ApiError && e.notFound)) throw e;
+    const stream = await api.stream(id).catch((s: unknown) => {
+      throw s instanceof ApiError && s.notFound ? new ApiError(404, `no session or stream ${id}`, e.path) : s;
+    });
+    return { kind: 'stream', view: stream };
+  }
+}
 
 /** Every event of a session, page by page (the replay reads the whole log once). */
 export async function allSessionEvents(id: string, onPage?: (loaded: number) => void): Promise<SessionEventsPage['events']> {

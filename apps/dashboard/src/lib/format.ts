@@ -33,9 +33,10 @@ export function fmtMs(ms: number | null | undefined): string {
   return ms < 100 ? `${ms.toFixed(1)} ms` : fmtDuration(ms);
 }
 
-export function fmtTime(iso: string | null | undefined): string {
-  if (!iso) return '–';
-  const d = new Date(iso);
+/** An instant (ISO string or epoch ms) as every page dates things: `Dec 07, 2026, 08:00:00 AM` in the reader's locale. */
+export function fmtTime(at: string | number | null | undefined): string {
+  if (at === null || at === undefined || at === '') return '–';
+  const d = new Date(at);
   if (Number.isNaN(d.getTime())) return '–';
   return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

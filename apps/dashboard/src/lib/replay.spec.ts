@@ -1,4 +1,4 @@
-import { sampleTraffic, type SectionEvaluated, type SectionOutput } from '@ddnn/contracts';
+import { sampleTraffic, type SectionEvaluated, type SectionOutput, type StoredEvent } from '@ddnn/contracts';
 import { syntheticSessionEvents } from '@ddnn/policies';
 import { buildReplay, clampPosition } from './replay';
 
@@ -55,6 +55,37 @@ describe('buildReplay', () => {
     expect(model.frames.some((f) => f.shadowSections.length > 0)).toBe(true);
     expect(model.frames.every((f) => f.sections.every((s) => !s.shadow))).toBe(true);
     expect(model.frames.some((f) => f.missed.length > 0)).toBe(true);
+  });
+
+  it("labels a stream's samples with the SampleLabelled events that came after them, the first one per sample", () => {
+    // The same run as a stream logs it: samples and exits unlabelled, each label later; one label came before its
+    // sample started, and one sample got a second, different label (the API refuses those: the first is final).
+    const labelOf = new Map<number, number>();
+    const labelled = (sampleIndex: number, label: number, n: number) =>
+      ({ type: 'SampleLabelled', eventId: `l${n}`, checkpoint: `9:${n}`, createdAt: '', data: { sessionId: 's1', sampleIndex, label, labelledAt: 0 } }) as unknown as StoredEvent;
+    const unlabelled = events.map((e) => {
+      if (e.type !== 'SampleStarted' && e.type !== 'ExitDecided') return e;
+      if (e.type === 'SampleStarted' && e.data.label !== null) labelOf.set(e.data.sampleIndex, e.data.label);
+      return { ...e, data: { ...e.data, label: null } } as StoredEvent;
+    });
+    const [early, ...later] = [...labelOf];
+    const stream = [labelled(early[0], early[1], 0), ...unlabelled, ...later.map(([i, l], n) => labelled(i, l, n + 1)), labelled(later[0][0], later[0][1] + 1, 999)];
+    expect(buildReplay(unlabelled).cumulative.every((c) => c.accuracy === null)).toBe(true);
+    const replay = buildReplay(stream);
+    expect(replay.frames.map((f) => f.label)).toEqual(model.frames.map((f) => f.label));
+    expect(replay.frames.every((f) => f.label !== null)).toBe(true);
+    expect(replay.cumulative).toEqual(model.cumulative);
+    expect(replay.undecided).toBe(model.undecided);
+  });
+
+  it('counts samples no device answered apart, without a frame; a label of a sample with no frame adds no sample', () => {
+    const unanswered = { type: 'SampleUnanswered', eventId: 'u', checkpoint: '9:1', createdAt: '', data: { sessionId: 's1', sampleIndex: 40 } } as unknown as StoredEvent;
+    const label = { type: 'SampleLabelled', eventId: 'l', checkpoint: '9:2', createdAt: '', data: { sessionId: 's1', sampleIndex: 41, label: 0, labelledAt: 0 } } as unknown as StoredEvent;
+    const started = { ...(events.find((e) => e.type === 'SampleStarted') as StoredEvent), eventId: 'x' } as StoredEvent;
+    const replay = buildReplay([...events, { ...started, data: { ...started.data, sampleIndex: 40, sampleId: '40' } } as StoredEvent, unanswered, label]);
+    expect(replay.unanswered).toBe(1);
+    expect(replay.frames).toHaveLength(model.frames.length);
+    expect(replay.undecided).toBe(model.undecided);
   });
 
   it('replays an unfinished log without inventing decisions', () => {

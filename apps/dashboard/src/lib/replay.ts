@@ -18,6 +18,7 @@ import {
 export interface SampleFrame {
   sampleIndex: number;
   sampleId: string;
+  /** The dataset's label, else a stream's first SampleLabelled for the sample; null while unknown. */
   label: number | null;
   /** Live-path sections (shadow ones are in `shadowSections`). */
   sections: SectionOutput[];
@@ -69,12 +70,18 @@ function emptyFrame(s: Pick<SampleStarted, 'sampleIndex' | 'sampleId' | 'label'>
   return { ...s, sections: [], shadowSections: [], exitChecks: [], exit: null, transfers: [], missed: [], bytes: 0 };
 }
 
-/** Folds a session's events into replay frames and cumulative charts (pure: same log, same replay). */
+/**
+ * Folds a run's events into replay frames and cumulative charts (pure: same log, same replay). A label that arrived
+ * after its sample's decision (a stream's SampleLabelled) counts as if known from the start: the cumulative accuracy
+ * is over what the log knows now, as the run's summary counts it.
+ */
 export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
   let started: SessionStarted | null = null;
   let end: ReplayModel['end'] = null;
   const bySample = new Map<number, SampleFrame>();
   const order: SampleFrame[] = [];
+  // A stream's samples start unlabelled; labels come later, in any order relative to the decision.
+  const labels = new Map<number, number>();
   let unanswered = 0;
   const frame = (i: number): SampleFrame => {
     let f = bySample.get(i);
@@ -124,6 +131,10 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
       case 'DeviceMissed':
         frame(e.data.sampleIndex).missed.push(e.data);
         break;
+      case 'SampleLabelled':
+        // A label is final: the API refuses another for a labelled sample, so a second one in the log is ignored.
+        if (!labels.has(e.data.sampleIndex)) labels.set(e.data.sampleIndex, e.data.label);
+        break;
       case 'SampleUnanswered':
         unanswered++;
         break;
@@ -145,9 +156,10 @@ export function buildReplay(events: readonly StoredEvent[]): ReplayModel {
   let bytesTotal = 0;
   order.forEach((f, i) => {
     const x = f.exit!;
-    if (x.label !== null) {
+    f.label ??= x.label ?? labels.get(f.sampleIndex) ?? null;
+    if (f.label !== null) {
       labelled++;
-      if (x.prediction === x.label) correct++;
+      if (x.prediction === f.label) correct++;
     }
     if (x.tier === 'local') local++;
     bytesTotal += f.bytes;

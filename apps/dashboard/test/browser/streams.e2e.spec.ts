@@ -44,6 +44,9 @@ afterAll(async () => {
 
 describe('streams in chromium against the real API', () => {
   it('lists a stream, watches it live over /live (labels too), replays a sample in it, compares policies over its window on /compare and stops it', async () => {
+    // Nothing the dashboard itself serves is missing (the favicon was, on every page); the API's 404s are its own.
+    const missing: string[] = [];
+    page.on('response', (r) => r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/') && missing.push(r.url()));
     // The overview shows the running stream beside the sessions, and leads to it.
     await page.goto(`${platform.url}/`);
     await page.getByTestId('stat-running-streams').locator('.stat-value').getByText('1', { exact: true }).waitFor();
@@ -85,6 +88,28 @@ describe('streams in chromium against the real API', () => {
     await platform.call('POST', `/api/streams/${stream}/labels`, [{ sampleIndex: newest, label: 0 }]);
     await waitFor('the label in the live view', async () => /\/ 1 labelled/.test((await page.getByTestId('stat-accuracy').textContent()) ?? ''), 30_000, 200);
     expect(await page.getByTestId('stat-accuracy').locator('.stat-value').textContent()).toMatch(/^\d+(\.\d)?%$/);
+
+    // The replay of that sample shows the label (a stream's samples start unlabelled: it came as SampleLabelled).
+    const { classes: streamClasses } = (await platform.call<StreamView>('GET', `/api/streams/${stream}`)).summary!;
+    const replay = await signedInPage(browser, platform.url);
+    await replay.goto(`${platform.url}/replay?stream=${stream}&sample=${newest}`);
+    await expect(replay.getByTestId('replay-sample-index').textContent({ timeout: 60_000 })).resolves.toBe(String(newest));
+    await expect(replay.getByTestId('replay-label').locator('.stat-value').textContent()).resolves.toBe(streamClasses[0]);
+    expect(await replay.getByTestId('replay-cum-accuracy').locator('.stat-value').textContent()).toMatch(/^\d+(\.\d)?%$/);
+
+    // Monitoring lists the stream among the runs, and keeps it selected when the URL names it.
+    await replay.goto(`${platform.url}/monitoring?run=${stream}&range=1h&refresh=off`);
+    const runSelect = replay.locator('select[name=run]');
+    await runSelect.locator('optgroup[label=Streams] option', { hasText: 'street cameras' }).waitFor({ state: 'attached' });
+    await expect(runSelect.inputValue()).resolves.toBe(stream);
+    await expect(runSelect.locator('option:checked').textContent()).resolves.toMatch(/^street cameras · running$/);
+
+    // The topology of a stream, by the id the session page's link carries as ?session=: its 3 devices, local and cloud.
+    await replay.goto(`${platform.url}/topology?session=${stream}`);
+    await expect(replay.getByTestId('topology-run').textContent({ timeout: 60_000 })).resolves.toBe('street cameras');
+    await replay.getByTestId('topology-graph').locator('.react-flow__node').first().waitFor();
+    await expect(replay.getByTestId('topology-graph').locator('.react-flow__node').count()).resolves.toBe(3 + 2);
+    await replay.close();
 
     // Without the feed (its socket refused, WebSocket and long-polling both), the page says so and reads the
     // window again every few seconds: the count still grows.
@@ -165,5 +190,6 @@ describe('streams in chromium against the real API', () => {
     const after = await decided();
     await page.waitForTimeout(1500);
     expect(await decided()).toBe(after);
+    expect(missing).toEqual([]);
   }, 400_000);
 });

@@ -9,16 +9,21 @@ import { modelEdges, modelViews } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
 import { asError } from '../../lib/errors';
 
+/**
+ * Uploads a checkpoint archive. Its name is its manifest's unless given here: an archive whose manifest names none
+ * is listed by a name the server makes up, so the form asks for one.
+ */
 function Upload({ onDone }: { onDone: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [id, setId] = useState('');
+  const [name, setName] = useState('');
   const [state, setState] = useState<{ busy: boolean; error?: Error; done?: string }>({ busy: false });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!file) return;
     setState({ busy: true });
     try {
-      const m = await api.uploadModel(file, id.trim() || undefined);
+      const m = await api.uploadModel(file, { id: id.trim() || undefined, name: name.trim() || undefined });
       setState({ busy: false, done: `registered ${m.id} (${m.version})` });
       onDone();
     } catch (err) {
@@ -34,6 +39,10 @@ function Upload({ onDone }: { onDone: () => void }) {
       <label>
         Id (optional)
         <input name="modelId" value={id} onChange={(e) => setId(e.target.value)} placeholder="new id" style={{ width: 160 }} />
+      </label>
+      <label>
+        Name (optional)
+        <input name="modelName" value={name} onChange={(e) => setName(e.target.value)} placeholder="its manifest's" maxLength={200} style={{ width: 200 }} />
       </label>
       <button type="submit" disabled={!file || state.busy} style={{ alignSelf: 'flex-end' }}>
         {state.busy ? 'Uploading…' : 'Upload and register'}

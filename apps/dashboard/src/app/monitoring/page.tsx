@@ -5,8 +5,10 @@ import { Suspense, useEffect, useMemo, useState } from 'react';
 import type { MetricName, MetricSubject } from '@ddnn/contracts';
 import { MetricChart, type Window } from '../../components/metric-chart';
 import { KeyedSelect } from '../../components/option-select';
+import { listRuns, RunSelect } from '../../components/run-select';
 import { Loading } from '../../components/ui';
 import { api } from '../../lib/api';
+import { shortId } from '../../lib/format';
 import { RANGES, REFRESH, rangeOf } from '../../lib/metrics';
 import { useAsync } from '../../lib/use-async';
 
@@ -69,7 +71,7 @@ function Monitoring() {
     }
     router.replace(`${pathname}?${next.toString()}`);
   };
-  const sessions = useAsync(() => api.sessions({ limit: 100 }), []);
+  const runs = useAsync(() => listRuns(100), []);
   const devices = useAsync(() => api.devices({ limit: 200 }), []);
   // Windows end at the next whole step so that a refresh within a step asks for the same buckets.
   const window: Window = useMemo(() => {
@@ -82,7 +84,8 @@ function Monitoring() {
   if (link) subject.link = link;
   const charts = link ? LINK_CHARTS : deviceId ? DEVICE_CHARTS : RUN_CHARTS;
   // A link subject narrows to bytes; a device subject drops the run-only charts.
-  const what = link ? `link ${link}` : deviceId ? `device ${devices.data?.items.find((d) => d.id === deviceId)?.name ?? deviceId.slice(0, 8)}` : runId ? `run ${sessions.data?.items.find((s) => s.id === runId)?.name || runId.slice(0, 8)}` : 'the whole fleet';
+  const run = runs.data?.find((r) => r.id === runId);
+  const what = link ? `link ${link}` : deviceId ? `device ${devices.data?.items.find((d) => d.id === deviceId)?.name ?? deviceId.slice(0, 8)}` : runId ? `${run?.kind ?? 'run'} ${run?.name ?? shortId(runId)}` : 'the whole fleet';
   return (
     <>
       <div className="page-head">
@@ -103,14 +106,7 @@ function Monitoring() {
           </label>
           <label>
             Run
-            <select name="run" value={runId} onChange={(e) => set({ run: e.target.value })} style={{ maxWidth: 260 }}>
-              <option value="">All runs</option>
-              {sessions.data?.items.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name || s.id.slice(0, 8)} · {s.status}
-                </option>
-              ))}
-            </select>
+            <RunSelect runs={runs.data} value={runId} onChange={(id) => set({ run: id })} />
           </label>
           <label>
             Device

@@ -8,17 +8,39 @@ import { Card, Empty, ErrorNote, Loading, StatusBadge } from '../../components/u
 import { allSessionEvents, api, streamWindowEvents } from '../../lib/api';
 import { fmtTime, shortId } from '../../lib/format';
 import { livePolicyLabel } from '../../lib/policy';
+import { buildReplay, type ReplayModel } from '../../lib/replay';
 import { useAsync } from '../../lib/use-async';
+
+/**
+ * What the replay read, in its header: the events (every one of the log, the run's start and end too, which the
+ * session page's per-sample count leaves out) and the samples no device answered, which have no frame.
+ */
+function LogCounts({ events, where, model }: { events: number; where: string; model: ReplayModel }) {
+  const n = model.unanswered;
+  return (
+    <>
+      <span data-testid="replay-events">
+        {events} events {where}
+      </span>
+      {n > 0 && (
+        <span data-testid="replay-unanswered">
+          {' '}
+          · {n === 1 ? '1 sample' : `${n} samples`} had no answer (no device answered {n === 1 ? 'it' : 'them'})
+        </span>
+      )}
+    </>
+  );
+}
 
 function SessionReplay({ id }: { id: string }) {
   const [loaded, setLoaded] = useState(0);
   const data = useAsync(async () => {
     const [session, events] = await Promise.all([api.session(id), allSessionEvents(id, setLoaded)]);
-    return { session, events };
+    return { session, events: events.length, model: buildReplay(events) };
   }, [id]);
   if (data.error) return <ErrorNote error={data.error} what={`the log of session ${id}`} onRetry={data.reload} />;
   if (!data.data) return <Loading what={`the session's events (${loaded} so far)`} />;
-  const { session, events } = data.data;
+  const { session, events, model } = data.data;
   return (
     <>
       <div className="page-head">
@@ -27,14 +49,15 @@ function SessionReplay({ id }: { id: string }) {
             Replay of <Link href={`/session?id=${id}`} className="mono">{shortId(id)}</Link> <StatusBadge status={session.status} />
           </h1>
           <p>
-            {session.dataset}/{session.split} · {livePolicyLabel(session.policy)} · {session.mode} · {events.length} events · started {fmtTime(session.startedAt)}
+            {session.dataset}/{session.split} · {livePolicyLabel(session.policy)} · {session.mode} · <LogCounts events={events} where="in its log" model={model} /> · started{' '}
+            {fmtTime(session.startedAt)}
           </p>
         </div>
         <button type="button" className="secondary" onClick={data.reload}>
           Reload log
         </button>
       </div>
-      <Player session={{ id, kind: 'session', status: session.status }} events={events} />
+      <Player session={{ id, kind: 'session', status: session.status }} model={model} />
     </>
   );
 }
@@ -46,11 +69,13 @@ function StreamReplay({ id, from, to }: { id: string; from: string | null; to: s
     const [stream, head, win] = await Promise.all([api.stream(id), api.streamEvents(id, null, {}, 1), streamWindowEvents(id, window)]);
     const first = head.events[0];
     const start = first?.type === 'StreamStarted' ? [{ ...first, type: 'SessionStarted', data: sessionStartOfStream(first.data) } as StoredEvent] : [];
-    return { stream, events: [...start, ...win.events.filter((e) => e.type !== 'StreamStarted')], truncated: win.truncated };
+    const events = [...start, ...win.events.filter((e) => e.type !== 'StreamStarted')];
+    // The count is the window's: the start read from the head is not in it unless the window begins there.
+    return { stream, events: win.events.length, model: buildReplay(events), truncated: win.truncated };
   }, [id, from, to]);
   if (data.error) return <ErrorNote error={data.error} what={`the log of stream ${id}`} onRetry={data.reload} />;
   if (!data.data) return <Loading what="the stream's events in the window" />;
-  const { stream, events, truncated } = data.data;
+  const { stream, events, model, truncated } = data.data;
   return (
     <>
       <div className="page-head">
@@ -59,12 +84,13 @@ function StreamReplay({ id, from, to }: { id: string; from: string | null; to: s
             Replay of stream <Link href={`/stream?id=${id}`} className="mono">{stream.name || shortId(id)}</Link> <StatusBadge status={stream.status} />
           </h1>
           <p data-testid="replay-window">
-            {from ? fmtTime(from) : 'its start'} → {to ? fmtTime(to) : 'now'} · {livePolicyLabel(stream.policy)} · {stream.mode} · {events.length} events
+            {from ? fmtTime(from) : 'its start'} → {to ? fmtTime(to) : 'now'} · {livePolicyLabel(stream.policy)} · {stream.mode} · <LogCounts events={events} where="in the window" model={model} />
             {truncated ? ' (the first part of the window only: pick a shorter one)' : ''}
+            {to ? ' · labels posted after its end are not in' : ''}
           </p>
         </div>
       </div>
-      <Player session={{ id, kind: 'stream', status: stream.status }} events={events} />
+      <Player session={{ id, kind: 'stream', status: stream.status }} model={model} />
     </>
   );
 }

@@ -155,6 +155,11 @@ function StreamDetail({ id }: { id: string }) {
             {stopping.busy ? 'Stopping…' : 'Stop'}
           </button>
         )}
+        <Link href={`/topology?stream=${id}`}>
+          <button type="button" className="secondary">
+            Topology
+          </button>
+        </Link>
         {!running && !view.deletingSince && <DeleteRunButton kind="stream" id={id} label={view.name ? `the stream "${view.name}"` : 'this stream'} onError={setDeleteError} />}
       </div>
       {stopping.error && <ErrorNote error={stopping.error} action="stop" what="the stream" />}

@@ -4,9 +4,9 @@ import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } fro
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { bytesByLink, type SessionView } from '@ddnn/contracts';
+import { bytesByLink } from '@ddnn/contracts';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, StatusBadge } from '../../components/ui';
-import { api } from '../../lib/api';
+import { api, sessionOrStream } from '../../lib/api';
 import { fmtBytes, shortId } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
 import { deviceMisses } from '../../lib/misses';
@@ -22,16 +22,22 @@ const KIND_STYLE: Record<string, { background: string; border: string }> = {
   cloud: { background: '#e8ebfb', border: '#5b6ee1' },
 };
 
-function Graph({ session }: { session: SessionView }) {
-  const [current, setCurrent] = useState(session);
+/** The run drawn: a session, or a stream (drawn alike: both views are a RunView). */
+type Run = Awaited<ReturnType<typeof sessionOrStream>>;
+
+function Graph({ run }: { run: Run }) {
+  const { kind, view: initial } = run;
+  const [current, setCurrent] = useState<Run['view']>(initial);
   const prev = useRef<Record<string, number>>({});
   const [moving, setMoving] = useState<Set<string>>(new Set());
   const devices = useAsync(() => api.devices({ limit: 500 }), [], 5000);
   const refresh = useCallback(() => {
-    void api.session(session.id).then(setCurrent).catch(() => undefined);
-  }, [session.id]);
+    void (kind === 'stream' ? api.stream(initial.id) : api.session(initial.id)).then(setCurrent).catch(() => undefined);
+  }, [kind, initial.id]);
   const running = !FINISHED.has(current.status);
-  const feed = useLiveRun({ kind: 'session', id: session.id }, { onEvents: () => undefined, onProgress: refresh }, { enabled: running, initialCheckpoint: session.summary?.checkpoint ?? null });
+  // Only progress matters here: a stream's catch-up starts now rather than at the start of a weeks-long log.
+  const [from] = useState(() => new Date().toISOString());
+  const feed = useLiveRun({ kind, id: initial.id, from }, { onEvents: () => undefined, onProgress: refresh }, { enabled: running, initialCheckpoint: initial.summary?.checkpoint ?? null });
   useEffect(() => {
     if (!running || feed.state === 'live') return;
     const t = setInterval(refresh, 3000);
@@ -110,7 +116,11 @@ function Graph({ session }: { session: SessionView }) {
       <div className="page-head">
         <div className="grow">
           <h1>
-            Topology of <Link href={`/session?id=${current.id}`} className="mono">{shortId(current.id)}</Link> <StatusBadge status={current.status} />{' '}
+            Topology of {kind === 'stream' ? 'stream ' : ''}
+            <Link href={`/${kind}?id=${current.id}`} className={current.name ? undefined : 'mono'} data-testid="topology-run">
+              {current.name || shortId(current.id)}
+            </Link>{' '}
+            <StatusBadge status={current.status} />{' '}
             {running && <LiveIndicator state={feed.state} detail={feed.detail} />}
           </h1>
           <p>
@@ -130,25 +140,36 @@ function Graph({ session }: { session: SessionView }) {
   );
 }
 
+/** Without an id: a running session, else a running stream, else the latest session, else the latest stream. */
+async function defaultRun(): Promise<Run | null> {
+  for (const status of ['running', undefined] as const) {
+    const [sessions, streams] = await Promise.all([api.sessions({ status, limit: 1 }), api.streams({ status, limit: 1 })]);
+    if (sessions.items.length) return { kind: 'session', view: await api.session(sessions.items[0].id) };
+    if (streams.items.length) return { kind: 'stream', view: await api.stream(streams.items[0].id) };
+  }
+  return null;
+}
+
 function Inner() {
-  const id = useSearchParams().get('session');
-  const pick = useAsync(async () => {
-    if (id) return api.session(id);
-    const running = await api.sessions({ status: 'running', limit: 1 });
-    const any = running.items.length ? running : await api.sessions({ limit: 1 });
-    return any.items.length ? api.session(any.items[0].id) : null;
-  }, [id]);
-  if (pick.error) return <ErrorNote error={pick.error} what="the session" onRetry={pick.reload} />;
+  const params = useSearchParams();
+  // `?stream=` names a stream; `?session=` takes either (a stream's id too), as the session page links here.
+  const stream = params.get('stream');
+  const id = stream ?? params.get('session');
+  const pick = useAsync(async (): Promise<Run | null> => {
+    if (stream) return { kind: 'stream', view: await api.stream(stream) };
+    return id ? sessionOrStream(id) : defaultRun();
+  }, [id, stream]);
+  if (pick.error) return <ErrorNote error={pick.error} what={stream ? 'the stream' : 'the run'} onRetry={pick.reload} />;
   if (pick.data === undefined) return <Loading what="the topology" />;
   if (pick.data === null)
     return (
       <Card title="Topology">
-        <Empty title="No session to draw yet.">
-          The graph shows a session&apos;s devices → edge → cloud hierarchy with its traffic. <Link href="/sessions/new">Start a session</Link>.
+        <Empty title="No session or stream to draw yet.">
+          The graph shows a run&apos;s devices → edge → cloud hierarchy with its traffic. <Link href="/sessions/new">Start a session</Link>.
         </Empty>
       </Card>
     );
-  return <Graph key={pick.data.id} session={pick.data} />;
+  return <Graph key={pick.data.view.id} run={pick.data} />;
 }
 
 export default function TopologyPage() {

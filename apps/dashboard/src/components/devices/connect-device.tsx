@@ -13,6 +13,11 @@ function newProfileName(): string {
   return `cameras-${new Date().toISOString().slice(0, 10)}-${rnd}`;
 }
 
+/** How many device profiles there are, as the sentence says it: `1 profile exists`, `2 profiles exist`. */
+function profilesCount(n: number): string {
+  return n === 1 ? '1 profile exists' : `${n} profiles exist`;
+}
+
 /** The command that provisions and starts a device agent, with a new profile's key when asked. */
 export function ConnectDevice() {
   const profiles = useAsync(() => api.profiles(), []);
@@ -42,7 +47,7 @@ export function ConnectDevice() {
       <p className="muted" style={{ marginTop: 0 }}>
         A device provisions itself with a device profile&apos;s provisioning key, keeps the token it gets, and connects. The key is shown
         once, when the profile is created. Run the command from the repository root: the agent reads its camera view from the datasets
-        npm start keeps in .data/datasets{profiles.data ? ` (${profiles.data.length} profile${profiles.data.length === 1 ? '' : 's'} exist)` : ''}.
+        npm start keeps in .data/datasets{profiles.data ? ` (${profilesCount(profiles.data.length)})` : ''}.
       </p>
       <div className="toolbar">
         <label>

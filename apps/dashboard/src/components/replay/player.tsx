@@ -1,11 +1,10 @@
 'use client';
 import { useSearchParams } from 'next/navigation';
 import { useEffect, useMemo } from 'react';
-import type { StoredEvent } from '@ddnn/contracts';
 import { CumulativeBytes, CumulativeRates } from '../charts';
 import { Card, Empty, Stat } from '../ui';
 import { fmtBytes, fmtPct } from '../../lib/format';
-import { buildReplay, clampPosition } from '../../lib/replay';
+import { clampPosition, type ReplayModel } from '../../lib/replay';
 import { SamplePanel } from './sample-panel';
 import { type Playback, usePlayback } from './use-playback';
 
@@ -63,9 +62,9 @@ interface ReplayRun {
   status: string;
 }
 
-export function Player({ session, events }: { session: ReplayRun; events: StoredEvent[] }) {
+/** Plays a replay the page built (buildReplay) from the log it read: its header says what the log holds too. */
+export function Player({ session, model }: { session: ReplayRun; model: ReplayModel }) {
   const params = useSearchParams();
-  const model = useMemo(() => buildReplay(events), [events]);
   const frames = model.frames;
   const initial = useMemo(() => {
     const sample = params.get('sample');

@@ -16,11 +16,12 @@ function ViewImage({ dataset, sampleId, view }: { dataset: string; sampleId: str
 /** The sample at a glance: its label, where it exited and why, its answer and what it cost. */
 function SampleStats({ frame, classes }: { frame: SampleFrame; classes: string[] }) {
   const exit = frame.exit!;
-  const right = exit.label !== null && exit.prediction === exit.label;
+  // The frame's label, not the exit's: a stream's exit is logged unlabelled and its label comes later.
+  const right = frame.label !== null && exit.prediction === frame.label;
   return (
     <div className="stats">
       <Stat label="Sample" testId="replay-sample" value={<span data-testid="replay-sample-index">{frame.sampleIndex}</span>} sub={`id ${frame.sampleId}`} />
-      <Stat label="Label" value={className(classes, frame.label)} />
+      <Stat label="Label" testId="replay-label" value={className(classes, frame.label)} />
       <Stat
         label="Exited at"
         testId="replay-exit"
@@ -38,7 +39,7 @@ function SampleStats({ frame, classes }: { frame: SampleFrame; classes: string[]
       <Stat
         label="Prediction"
         value={<span data-testid="replay-prediction">{className(classes, exit.prediction)}</span>}
-        sub={exit.label === null ? 'no label' : right ? '✓ right' : '✗ wrong'}
+        sub={frame.label === null ? 'no label' : right ? '✓ right' : '✗ wrong'}
       />
       <Stat label="Bytes for this sample" value={<span data-testid="replay-bytes">{fmtBytes(frame.bytes)}</span>} sub={`${frame.transfers.filter((t) => !t.shadow).length} messages`} />
     </div>

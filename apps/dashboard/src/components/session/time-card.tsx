@@ -7,8 +7,10 @@ import { fmtDuration, fmtMs } from '../../lib/format';
  * several in flight), so the sums are not durations of the session: shown per sample, beside the wall clock.
  * They are the measures of the node that ended the run, over its own stint: a run it resumed after a restart, or
  * took over from a dead node, decided its first samples elsewhere, and that node's measures died with it.
+ * Its event count is of the samples' events alone: the log (`logEvents`, what the replay reads) also holds the run's
+ * start, end and device notices, so both are shown, each named.
  */
-export function TimeCard({ stats, decided }: { stats: SessionRunStats; decided: number | null }) {
+export function TimeCard({ stats, decided, logEvents }: { stats: SessionRunStats; decided: number | null; logEvents: number | null }) {
   const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
   const partial = decided !== null && decided > stats.samples;
   return (
@@ -32,9 +34,10 @@ export function TimeCard({ stats, decided }: { stats: SessionRunStats; decided: 
         <dd data-testid="time-transport">{per(stats.transportMs)}</dd>
         <dt>Per sample: waiting for the log</dt>
         <dd data-testid="time-logging">{per(stats.loggingMs)}</dd>
-        <dt>Samples · events</dt>
-        <dd>
+        <dt>Samples · their events</dt>
+        <dd data-testid="time-events">
           {stats.samples} · {stats.events}
+          {logEvents !== null && <span className="muted"> ({logEvents} events in the whole log)</span>}
         </dd>
       </dl>
       <p className="muted" style={{ marginBottom: 0 }}>
