@@ -121,7 +121,10 @@ describe('models (real Postgres)', () => {
     expect(readFileSync(path.join(api.dataDir, 'models', 'uploaded', 'device-3.bin')).equals(readFileSync(path.join(work, 'default', 'device-3.bin')))).toBe(true);
     const tar = path.join(work, 'flat.tar');
     execFileSync('tar', ['-cf', tar, '-C', path.join(work, 'default'), '.']);
-    expect((await upload(readFileSync(tar))).status).toBe(201);
+    const flat = await upload(readFileSync(tar));
+    expect(flat.status).toBe(201);
+    // Neither a name given nor one in the manifest: the model's id names it, not the folder it was unpacked in.
+    expect(flat.body.name).toBe(flat.body.id);
 
     const garbage = await upload(Buffer.from('definitely not a tarball, just text that goes on for a while '.repeat(20)));
     expect(garbage.status).toBe(400);

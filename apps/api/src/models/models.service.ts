@@ -112,7 +112,8 @@ export class ModelsService implements OnApplicationBootstrap {
       const modelsDir = path.join(this.dataDir, 'models');
       const target = path.join(modelsDir, id);
       if (await lstat(target).then(() => true, () => false)) throw new ConflictError(`a folder for model ${id} exists in the models folder`);
-      const unpacked = path.join(staging, 'checkpoint');
+      // Named as the model: a manifest without a name is named after its folder, and every upload was "checkpoint".
+      const unpacked = path.join(staging, id);
       await mkdir(unpacked, { mode: 0o700 });
       await unpackCheckpointArchive(archive, unpacked, this.archiveLimits);
       const cp = await readCheckpointDir(unpacked);

@@ -116,6 +116,7 @@ export interface SessionView extends RunView {
  */
 export interface SessionRunStats {
   samples: number;
+  /** The samples' events; the run's own (start, end, devices absent) are in the log too (summary.events counts all). */
   events: number;
   durationMs: number;
   /** Time running the samples alone (without loading the model, deploying and warming up the devices). */
