@@ -8,12 +8,13 @@ function sh(word: string): string {
 
 /**
  * The exact device-agent command an operator copies to connect a new device: the README's, run from the
- * repository root, where `npm start` keeps its datasets under .data/datasets.
+ * repository root, where `npm start` keeps its datasets under .data/datasets. The provisioning key goes in the
+ * environment (DDNN_PROFILE_KEY), where other local users cannot read it with `ps`, as they can a flag.
  */
 export function deviceAgentCommand(o: { server: string; profileKey: string; name: string; view: string; role: 'end-device' | 'edge'; dataDir?: string }): string {
-  const parts = ['npm', 'run', '-s', 'device', '--', '--server', o.server, '--profile-key', o.profileKey, '--name', o.name || 'cam-0'];
+  const parts = ['npm', 'run', '-s', 'device', '--', '--server', o.server, '--name', o.name || 'cam-0'];
   if (o.role === 'edge') parts.push('--role', 'edge');
   else parts.push('--view', o.view || '0');
   parts.push('--data', o.dataDir || DEFAULT_AGENT_DATA_DIR);
-  return parts.map(sh).join(' ');
+  return `DDNN_PROFILE_KEY=${sh(o.profileKey)} ${parts.map(sh).join(' ')}`;
 }

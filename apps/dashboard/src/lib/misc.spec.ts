@@ -16,14 +16,16 @@ describe('toCsv', () => {
 });
 
 describe('deviceAgentCommand', () => {
-  it('is the agent command with the provisioning flags, shell-quoted', () => {
+  it('is the agent command with the provisioning key in its environment (not in ps), shell-quoted', () => {
     // The README's command: npm start keeps the datasets under .data/datasets.
     expect(deviceAgentCommand({ server: 'http://h:3000', profileKey: 'pk_ab-C', name: 'cam-3', view: '3', role: 'end-device' })).toBe(
-      'npm run -s device -- --server http://h:3000 --profile-key pk_ab-C --name cam-3 --view 3 --data .data/datasets',
+      'DDNN_PROFILE_KEY=pk_ab-C npm run -s device -- --server http://h:3000 --name cam-3 --view 3 --data .data/datasets',
     );
     const readme = fs.readFileSync(path.join(__dirname, '../../../../README.md'), 'utf8');
-    expect(readme).toContain('npm run -s device -- --server http://localhost:3000 --profile-key ddnn_pk_... --name cam-3 --view 3 --data .data/datasets');
-    expect(deviceAgentCommand({ server: 'http://h', profileKey: '<PROFILE_KEY>', name: 'e1', view: '', role: 'edge', dataDir: '.data' })).toContain("--profile-key '<PROFILE_KEY>' --name e1 --role edge");
+    expect(readme).toContain('DDNN_PROFILE_KEY=ddnn_pk_... npm run -s device -- --server http://localhost:3000 --name cam-3 --view 3 --data .data/datasets');
+    expect(deviceAgentCommand({ server: 'http://h', profileKey: '<PROFILE_KEY>', name: 'e1', view: '', role: 'edge', dataDir: '.data' })).toBe(
+      "DDNN_PROFILE_KEY='<PROFILE_KEY>' npm run -s device -- --server http://h --name e1 --role edge --data .data",
+    );
   });
 });
 

@@ -223,7 +223,7 @@ describe("an operator's first hour", () => {
       await page.getByRole('button', { name: 'New profile + key' }).click();
       await waitFor('the new key in the command', async () => {
         const cmd = (await page.getByTestId('device-command').textContent()) ?? '';
-        const key = /--profile-key (\S+)/.exec(cmd)?.[1];
+        const key = /^DDNN_PROFILE_KEY=(\S+) /.exec(cmd)?.[1];
         return key && !key.includes('PROFILE_KEY') && !keys.includes(key) ? (keys.push(key), true) : undefined;
       }, 10_000);
     }
@@ -237,9 +237,12 @@ describe("an operator's first hour", () => {
     await shoot('devices-agent');
 
     // Run as written from a folder laid out like the repository after npm start (npm run -s device -- ... runs the built agent).
-    const words = shellWords(copied);
+    const [assignment, ...words] = shellWords(copied);
+    const [variable, key] = assignment.split(/=(.*)/s);
+    expect(variable).toBe('DDNN_PROFILE_KEY');
     expect(words.slice(0, 5)).toEqual(['npm', 'run', '-s', 'device', '--']);
-    const agent = startNode(deviceMain, words.slice(5), {}, cloneLikeDir());
+    expect(words).not.toContain(key);
+    const agent = startNode(deviceMain, words.slice(5), { DDNN_PROFILE_KEY: key }, cloneLikeDir());
     agents.push(agent);
     const row = page.locator('tr[data-name="cam-first-hour"]');
     await waitFor('the agent to show as active', async () => ((await row.getByTestId('device-connectivity').textContent({ timeout: 1000 })) === 'active' ? true : undefined), 60_000).catch((e: Error) => {
