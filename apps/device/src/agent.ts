@@ -234,7 +234,7 @@ export class DeviceAgent {
         // capture dropped because the device is busy is it keeping up, not a problem.
         const reply = answer as { ok: boolean; cause?: 'busy' | 'source'; error?: string };
         // Control characters (from a source's own error output) would get the heartbeat refused as malformed.
-        const problem = reply.ok || reply.cause === 'busy' ? null : `cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500);
+        const problem = reply.ok || reply.cause === 'busy' ? null : printable(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`).slice(0, 500);
         if (problem !== this.problem) {
           this.problem = problem;
           this.sendHeartbeat();
@@ -307,4 +307,9 @@ export class DeviceAgent {
     this.stop();
     process.exitCode = 1;
   }
+}
+
+/** Control characters as spaces: the server refuses them in a heartbeat's problem (line breaks included, for one line). */
+function printable(text: string): string {
+  return Array.from(text, (c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('');
 }
