@@ -20,7 +20,7 @@ describe('the fault suite (bench faults, small)', () => {
     const result = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     // On a failure the suite's own narration (what the API said about the session) tells why.
     if (result.status !== 'completed' || result.apiExits !== 0) process.stderr.write(`bench faults narration:\n${stderr.slice(-6000)}\n`);
-    expect(result).toMatchObject({ samples: 100, samplesWithOneExit: 100, lostAcknowledgedEvents: 0, duplicateEvents: 0, apiExits: 0, status: 'completed' });
+    expect(result).toMatchObject({ samples: 100, samplesWithOneOutcome: 100, lostAcknowledgedEvents: 0, duplicateEvents: 0, apiExits: 0, status: 'completed' });
     const missed = result.missedByReason as Record<string, number>;
     // The garbage device's answers are refused as invalid, the crashed device is missed as gone.
     expect(missed.invalid).toBeGreaterThan(0);

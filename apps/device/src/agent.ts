@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage } from '@ddnn/contracts';
+import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage, type SkipCause } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { faultyInfer } from './faults';
 import { backoffMs } from './backoff';
@@ -18,6 +18,8 @@ const REPLACED_FIRST_WAIT_MS = 30_000;
 const REPLACED_MAX_WAIT_MS = 10 * 60_000;
 /** A connection that lasted this long was not a fight over the identity: the next replacement starts over. */
 const REPLACED_STREAK_RESET_MS = 10 * 60_000;
+/** The soonest a heartbeat reporting a changed problem follows the previous heartbeat. */
+const PROBLEM_BEAT_MIN_MS = 1000;
 
 /**
  * A real device: provisions itself (or reuses its saved token), connects to /devices, installs the section
@@ -31,6 +33,9 @@ export class DeviceAgent {
   /** The state holds a --token the server has not accepted yet: saved at the first connection, not before. */
   private unsavedToken = false;
   private heartbeat?: NodeJS.Timeout;
+  /** A heartbeat due to report a changed problem, and when the last one went. */
+  private problemBeat?: NodeJS.Timeout;
+  private lastBeatAt = 0;
   private retry?: NodeJS.Timeout;
   private attempt = 0;
   /** The server closed this connection for a newer one of the same device: another process runs with this identity. */
@@ -99,6 +104,7 @@ export class DeviceAgent {
     this.stopped = true;
     clearTimeout(this.retry);
     clearInterval(this.heartbeat);
+    clearTimeout(this.problemBeat);
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
   }
@@ -191,8 +197,10 @@ export class DeviceAgent {
       switch (handshakeRefusal(err.message)) {
         case 'revoked':
           this.fatal(
-            `the server refused this device's token: an operator revoked or rotated it (device ${id}). ` +
-              `Start this agent with the token POST /api/devices/${id}/rotate-token issued: --token <token> or DDNN_DEVICE_TOKEN`,
+            this.unsavedToken
+              ? `the server refused the token given with --token (or DDNN_DEVICE_TOKEN) for device ${id}: not the one POST /api/devices/${id}/rotate-token issued last. The saved token is kept`
+              : `the server refused this device's token: an operator revoked or rotated it (device ${id}). ` +
+                  `Start this agent with the token POST /api/devices/${id}/rotate-token issued: --token <token> or DDNN_DEVICE_TOKEN`,
           );
           return;
         case 'deleted':
@@ -223,7 +231,8 @@ export class DeviceAgent {
     socket.on(DeviceEvents.infer, (payload: unknown, ack?: Ack) => {
       const honest = () =>
         this.runtime.infer(payload).then((reply) => {
-          if (!reply.ok && 'skipped' in reply) log('info', `capture skipped: ${reply.error}`);
+          // A replayed dataset misses a quarter of its views: a line for each would drown the log.
+          if (!reply.ok && 'skipped' in reply) log(reply.cause === 'absent' ? 'debug' : 'info', `capture skipped: ${reply.error}`);
           else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
           return reply;
         });
@@ -231,13 +240,15 @@ export class DeviceAgent {
         if (typeof ack === 'function') ack(answer);
         else log('warn', 'infer without an ack callback: reply dropped');
         // An agent that cannot serve (its data unreadable, its source stale or failing) says so in its heartbeat; a
-        // capture dropped because the device is busy is it keeping up, not a problem.
-        const reply = answer as { ok: boolean; cause?: 'busy' | 'source'; error?: string };
+        // capture dropped because the device is busy is it keeping up, and a view the camera never captured is no
+        // fault of it: neither is a problem.
+        const reply = answer as { ok: boolean; cause?: SkipCause; error?: string };
+        if (!reply.ok && (reply.cause === 'busy' || reply.cause === 'absent')) return;
         // Control characters (from a source's own error output) would get the heartbeat refused as malformed.
-        const problem = reply.ok || reply.cause === 'busy' ? null : printable(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`).slice(0, 500);
+        const problem = reply.ok ? null : printable(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`).slice(0, 500);
         if (problem !== this.problem) {
           this.problem = problem;
-          this.sendHeartbeat();
+          this.reportProblem();
         }
       });
     });
@@ -267,7 +278,21 @@ export class DeviceAgent {
     return s.kind === 'dataset' ? `data folder ${this.options.data}` : `source ${s.kind}`;
   }
 
+  /**
+   * Tells the server a changed problem, at most once a second: a message that names its sample changes every sample,
+   * and a heartbeat for each (dozens a second in a fast session) is what the server cuts off as a flood.
+   */
+  private reportProblem(): void {
+    if (this.problemBeat) return;
+    const wait = Math.max(0, this.lastBeatAt + PROBLEM_BEAT_MIN_MS - Date.now());
+    this.problemBeat = setTimeout(() => {
+      this.problemBeat = undefined;
+      this.sendHeartbeat();
+    }, wait);
+  }
+
   private sendHeartbeat(): void {
+    this.lastBeatAt = Date.now();
     const model = this.runtime.model;
     const hb: HeartbeatMessage = {
       at: new Date().toISOString(),

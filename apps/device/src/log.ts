@@ -12,6 +12,6 @@ export function bindLogFields(fields: Record<string, unknown>): void {
 }
 
 /** One log line: a message for people, optional fields for machines. */
-export function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+export function log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
   logger[level](fields, message);
 }

@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { attachRedisAdapter } from './cluster-adapter';
 import { DevicesService } from './devices.service';
 import { MalformedMessages } from './malformed-messages';
-import { HEARTBEAT_FLOOD, SocketEndpoint } from './socket-endpoint';
+import { MESSAGE_FLOOD, SocketEndpoint } from './socket-endpoint';
 import { type DeviceIdentity, deviceRoom } from './transport/device-endpoint';
 import { DeviceTransportService } from './transport/device-transport.service';
 
@@ -110,6 +110,14 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     const endpoint = new SocketEndpoint(socket, device);
     this.local.set(device.id, endpoint);
     socket.join(deviceRoom(device.id));
+    // Every message counts, malformed ones and unknown events too: each costs a parse, and an error sent back.
+    socket.use(([event], next) => {
+      if (!endpoint.messageFlood(Date.now())) return next();
+      const error = `more than ${MESSAGE_FLOOD.messages} messages in ${MESSAGE_FLOOD.windowMs / 1000} s: disconnected`;
+      this.logger.warn(`device ${device.name} (${device.id}) sent ${error}`);
+      socket.emit(DeviceEvents.error, { event: String(event), error });
+      socket.disconnect(true);
+    });
     socket.on(DeviceEvents.heartbeat, (payload: unknown, ack?: Ack) => this.onHeartbeat(socket, device, endpoint, payload, ack));
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === DeviceEvents.heartbeat) return;
@@ -183,12 +191,6 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     }
     // A heartbeat proves liveness and carries the agent's own problem; what a device says it runs is a claim (the
     // installed section is what the server deployed and the device acknowledged, DeviceTransportService.deploy).
-    if (endpoint.heartbeatFlood(Date.now())) {
-      this.logger.warn(`device ${device.name} (${device.id}) sent more than ${HEARTBEAT_FLOOD.beats} heartbeats in ${HEARTBEAT_FLOOD.windowMs / 1000} s: disconnected`);
-      socket.emit(DeviceEvents.error, { event: DeviceEvents.heartbeat, error: `more than ${HEARTBEAT_FLOOD.beats} heartbeats in ${HEARTBEAT_FLOOD.windowMs / 1000} s: disconnected` });
-      socket.disconnect(true);
-      return;
-    }
     const queued = this.queuedBeats.get(device.id);
     if (queued?.endpoint === endpoint) {
       // Its write is still waiting: it records this one instead (the latest problem), and this one is taken.

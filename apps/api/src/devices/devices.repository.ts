@@ -21,10 +21,6 @@ export class DevicesRepository {
     return isUuid(id) ? this.repo.findOneBy({ id }) : Promise.resolve(null);
   }
 
-  byName(name: string): Promise<DeviceEntity | null> {
-    return this.repo.findOneBy({ name });
-  }
-
   byIds(ids: string[]): Promise<DeviceEntity[]> {
     return ids.length ? this.repo.findBy({ id: In(ids) }) : Promise.resolve([]);
   }

@@ -91,16 +91,14 @@ export class DevicesService {
     return { deviceId: device.id, token };
   }
 
-  /** A write that gives a device a name another device has: 409 naming that device, whose name it is. */
+  /** A write that gives a device a name another device has: 409. */
   private async uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (e) {
       if (!isUniqueViolation(e, DEVICE_NAME_KEY)) throw e;
-      const holder = await this.devices.byName(name);
-      throw new ConflictException(
-        `a device named ${name} is already registered${holder ? ` (device ${holder.id})` : ''}: choose another name, or delete that device first`,
-      );
+      // Not which device holds it: a provisioning key is enough to ask, and it grants no reading of the registry.
+      throw new ConflictException(`a device named ${name} is already registered: choose another name, or delete that device first`);
     }
   }
 

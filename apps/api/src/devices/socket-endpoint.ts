@@ -4,10 +4,11 @@ import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '
 import { PendingCalls } from './transport/pending-calls';
 
 /**
- * More heartbeats than this in a window is a flood, not a device keeping alive: the agent beats every 5 s by
- * default and never more often than every 100 ms (100 in 10 s).
+ * More messages than this in a window is a flood, not a device keeping alive. A device sends heartbeats only (its
+ * answers are acks): the agent beats every 5 s by default, never more often than every 100 ms, and a changed problem
+ * at most once a second besides (110 in 10 s at most).
  */
-export const HEARTBEAT_FLOOD = { beats: 200, windowMs: 10_000 } as const;
+export const MESSAGE_FLOOD = { messages: 200, windowMs: 10_000 } as const;
 
 /** A device agent connected to this node over socket.io /devices. */
 export class SocketEndpoint implements DeviceEndpoint {
@@ -21,8 +22,8 @@ export class SocketEndpoint implements DeviceEndpoint {
   private readonly opened: Promise<void>;
   private markOpen!: () => void;
   private isOpen = false;
-  private beatWindowStart = 0;
-  private beatsInWindow = 0;
+  private windowStart = 0;
+  private messagesInWindow = 0;
 
   constructor(private readonly socket: Socket, device: DeviceIdentity) {
     this.deviceId = device.id;
@@ -48,13 +49,16 @@ export class SocketEndpoint implements DeviceEndpoint {
     this.markOpen();
   }
 
-  /** Counts a heartbeat; true once the connection sent more than HEARTBEAT_FLOOD allows in its current window. */
-  heartbeatFlood(now: number): boolean {
-    if (now - this.beatWindowStart >= HEARTBEAT_FLOOD.windowMs) {
-      this.beatWindowStart = now;
-      this.beatsInWindow = 0;
+  /**
+   * Counts a message the device sent, well-formed or not (a malformed one costs a parse and an error sent back);
+   * true once the connection sent more than MESSAGE_FLOOD allows in its current window.
+   */
+  messageFlood(now: number): boolean {
+    if (now - this.windowStart >= MESSAGE_FLOOD.windowMs) {
+      this.windowStart = now;
+      this.messagesInWindow = 0;
     }
-    return ++this.beatsInWindow > HEARTBEAT_FLOOD.beats;
+    return ++this.messagesInWindow > MESSAGE_FLOOD.messages;
   }
 
   async call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {

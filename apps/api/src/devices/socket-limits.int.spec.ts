@@ -4,7 +4,7 @@ import { DEVICES_NAMESPACE, DeviceEvents } from '@ddnn/contracts';
 import { connectSocket, waitFor } from '@ddnn/testing';
 import { NO_MAIN_NAMESPACE } from './device-io-adapter';
 import { DevicesService } from './devices.service';
-import { HEARTBEAT_FLOOD } from './socket-endpoint';
+import { MESSAGE_FLOOD } from './socket-endpoint';
 import { call, useDeviceTestApi } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
@@ -58,15 +58,27 @@ describe('socket.io limits', () => {
       expect(writes).toBeLessThanOrEqual(3);
       const cut = new Promise<{ event: string; error: string }>((r) => s.once(DeviceEvents.error, r));
       const closed = new Promise<string>((r) => s.once('disconnect', r));
-      for (let i = 0; i < HEARTBEAT_FLOOD.beats; i++) s.emit(DeviceEvents.heartbeat, { at });
-      expect(await cut).toEqual({ event: DeviceEvents.heartbeat, error: `more than ${HEARTBEAT_FLOOD.beats} heartbeats in 10 s: disconnected` });
+      for (let i = 0; i < MESSAGE_FLOOD.messages; i++) s.emit(DeviceEvents.heartbeat, { at });
+      expect(await cut).toEqual({ event: DeviceEvents.heartbeat, error: `more than ${MESSAGE_FLOOD.messages} messages in 10 s: disconnected` });
       expect(await closed).toBe('io server disconnect');
-      expect(warn.mock.calls.some(([m]) => /beats-a-lot .* sent more than 200 heartbeats in 10 s: disconnected/.test(String(m)))).toBe(true);
+      expect(warn.mock.calls.some(([m]) => /beats-a-lot .* sent more than 200 messages in 10 s: disconnected/.test(String(m)))).toBe(true);
       expect((await call(fixture.api, 'GET', '/health')).status).toBe(200);
     } finally {
       spy.mockRestore();
       warn.mockRestore();
     }
+  });
+
+  it('cuts off a device that floods malformed messages and unknown events as one that floods heartbeats', async () => {
+    const d = await provision('garbage-talker', 5);
+    const s = await connect(d.token);
+    opened.push(s);
+    const closed = new Promise<string>((r) => s.once('disconnect', r));
+    for (let i = 0; i < MESSAGE_FLOOD.messages + 10; i++) {
+      if (i % 2) s.emit(DeviceEvents.heartbeat, { at: 'never' });
+      else s.emit('made-up-event', i);
+    }
+    expect(await closed).toBe('io server disconnect');
   });
 
   it('refuses a NUL in a heartbeat problem at the boundary, so nothing reaches Postgres', async () => {

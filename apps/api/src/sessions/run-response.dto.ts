@@ -38,7 +38,7 @@ export class RunViewDto {
     nullable: true,
     type: Object,
     description:
-      'Measured by the node that ended the run, over its own stint (samples < summary.samplesDecided after a resume or a take-over). ' +
+      'Measured by the node that ended the run, over its own stint (samples < summary.samplesStarted after a resume or a take-over). ' +
       'durationMs and pipelineMs are wall-clock; serverModelMs, deviceModelMs, transportMs and loggingMs are sums over its samples, ' +
       'which run several at a time, so they exceed the wall clock: divide by samples for a per-sample mean',
   })

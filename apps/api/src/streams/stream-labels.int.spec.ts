@@ -122,22 +122,28 @@ describe('labelling a stream reads the named samples and the summary from its pr
     // Samples 0-9 leave the log as a retention pass would take them (their day's partition dropped).
     await api.sql(`DELETE FROM events WHERE stream_id = $1 AND (data->>'sampleIndex')::int < 10`, [stream]);
     const labelsBefore = await db.store.countByType(stream, 'SampleLabelled');
+    // A decided sample past the deleted ones (two cameras: a sample neither saw is unanswered, not decided).
+    const [{ i: decided }] = await api.sql<{ i: number }>(
+      `SELECT min((data->>'sampleIndex')::int) AS i FROM events
+        WHERE stream_id = $1 AND type = 'ExitDecided' AND (data->>'exited')::boolean AND NOT (data->>'shadow')::boolean AND (data->>'sampleIndex')::int >= 10`,
+      [stream],
+    );
 
     const refused = await call<{ message: string }>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: 5, label: 0 }]);
     expect(refused.status).toBe(422);
     expect(refused.body.message).toMatch(/sample index\(es\) 5 are not in the log and never will be/);
     // One refused label refuses the request: the decided sample beside it is not labelled either.
     const mixed = await call(api, 'POST', `/streams/${id}/labels`, ADMIN, [
-      { sampleIndex: 20, label: 0 },
+      { sampleIndex: decided, label: 0 },
       { sampleIndex: 7, label: 1 },
     ]);
     expect(mixed.status).toBe(422);
     expect(await db.store.countByType(stream, 'SampleLabelled')).toBe(labelsBefore);
 
     // A decided sample far behind is labelled as before, and nothing waits in the summary.
-    const ok = await call<LabelStreamResponse>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: 20, label: 0 }]);
+    const ok = await call<LabelStreamResponse>(api, 'POST', `/streams/${id}/labels`, ADMIN, [{ sampleIndex: decided, label: 0 }]);
     expect(ok.status).toBe(200);
-    expect(ok.body.results).toEqual([{ sampleIndex: 20, label: 0, status: 'labelled' }]);
+    expect(ok.body.results).toEqual([{ sampleIndex: decided, label: 0, status: 'labelled' }]);
     await waitFor('the projection to fold the label', async () => ((await getSessionSummary(db.pool, id))?.labelsReceived ?? 0) >= 1, 30_000, 50);
     expect((await getSessionSummary(db.pool, id))?.pendingLabels ?? {}).toEqual({});
     expect((await call<StreamView>(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);

@@ -26,7 +26,10 @@ export interface FaultSuiteFlags {
 /** The suite's verdict, read back from the session's log (the JSON line). */
 export interface FaultSuiteResult {
   samples: number;
-  samplesWithOneExit: number;
+  /** Samples with exactly one outcome: one answering exit, or (no device answered) one SampleUnanswered. */
+  samplesWithOneOutcome: number;
+  /** Samples no device answered. */
+  unanswered: number;
   lostAcknowledgedEvents: number;
   duplicateEvents: number;
   /** API exits nobody asked for (the suite's own SIGKILL is not counted). */
@@ -336,6 +339,8 @@ function factKeys(e: StoredEvent): string[] {
       return [`${e.type}|${d.sampleIndex}`];
     case 'DeviceMissed':
       return [`${e.type}|${d.sampleIndex}|${d.deviceId}|${d.stage}`];
+    case 'SampleUnanswered':
+      return [`${e.type}|${d.sampleIndex}`];
     default:
       // SessionDevicesAbsent may be logged at each (re)start; SessionAborted ends the log.
       return [];
@@ -349,6 +354,7 @@ function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: nu
   let duplicateEvents = events.length - ids.size;
   const samples = new Set<number>();
   const exits = new Map<number, number>();
+  const unanswered = new Map<number, number>();
   const missedByReason: Record<string, number> = {};
   for (const e of events) {
     const keys = factKeys(e);
@@ -356,11 +362,13 @@ function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: nu
     for (const k of keys) seen.add(k);
     if (e.type === 'SampleStarted') samples.add(e.data.sampleIndex);
     if (e.type === 'ExitDecided' && !e.data.shadow && e.data.exited) exits.set(e.data.sampleIndex, (exits.get(e.data.sampleIndex) ?? 0) + 1);
+    if (e.type === 'SampleUnanswered') unanswered.set(e.data.sampleIndex, (unanswered.get(e.data.sampleIndex) ?? 0) + 1);
     if (e.type === 'DeviceMissed') missedByReason[e.data.reason] = (missedByReason[e.data.reason] ?? 0) + 1;
   }
   return {
     samples: samples.size,
-    samplesWithOneExit: [...samples].filter((i) => exits.get(i) === 1).length,
+    samplesWithOneOutcome: [...samples].filter((i) => (exits.get(i) ?? 0) + (unanswered.get(i) ?? 0) === 1).length,
+    unanswered: unanswered.size,
     lostAcknowledgedEvents: [...acknowledged].filter((id) => !ids.has(id)).length,
     duplicateEvents,
     apiExits,
@@ -372,7 +380,7 @@ function readBack(events: StoredEvent[], acknowledged: Set<string>, apiExits: nu
 function formatResult(r: FaultSuiteResult): string {
   const missed = Object.entries(r.missedByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
-    `faults: session ${r.status}; ${r.samples} samples, ${r.samplesWithOneExit} with exactly one exit`,
+    `faults: session ${r.status}; ${r.samples} samples, ${r.samplesWithOneOutcome} with exactly one outcome (an exit, or unanswered: ${r.unanswered})`,
     `  lost acknowledged events ${r.lostAcknowledgedEvents}, duplicate events ${r.duplicateEvents}, unplanned API exits ${r.apiExits}`,
     `  device misses by reason: ${missed}`,
     '',

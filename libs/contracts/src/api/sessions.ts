@@ -89,7 +89,7 @@ export interface RunView {
   deletingSince: string | null;
   /**
    * What the node that ended it measured over its own stint (null until it ends): a run resumed after a restart or
-   * taken over from another node counts from there (`stats.samples` < `summary.samplesDecided`).
+   * taken over from another node counts from there (`stats.samples` < `summary.samplesStarted`).
    */
   stats: SessionRunStats | null;
   /**

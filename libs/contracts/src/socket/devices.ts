@@ -102,14 +102,17 @@ type Echo = { sampleIndex?: number };
  * (it drops rather than queues, so it never lags behind), the newest frame is too old, or the source failed.
  * Distinct from a failure: the server logs it as a DeviceMissed with reason `skipped`.
  */
+export type SkipCause = 'busy' | 'absent' | 'source';
 export interface InferSkippedReply {
   ok: false;
   skipped: true;
   /**
-   * `busy`: the device dropped this capture to keep up (normal under load); `source`: its source could not give a
-   * fresh frame (stale, missing, failed), which the agent also reports as its problem. Optional for older agents.
+   * `busy`: the device dropped this capture to keep up (normal under load); `absent`: the camera captured nothing
+   * for this sample (a replayed dataset's view that was never captured: normal, not a fault); `source`: its source
+   * could not give a fresh frame (stale, missing, failed), which the agent also reports as its problem. Optional for
+   * older agents.
    */
-  cause?: 'busy' | 'source';
+  cause?: SkipCause;
   /** Why, in a few words. */
   error: string;
 }

@@ -144,7 +144,8 @@ export interface EvalMetrics {
   individual: (number | null)[];
   /**
    * Share of samples no device sent anything for (every camera that captured them dead): no exit has anything to
-   * answer from, so they count as wrong at every exit, as the live system logs them unanswered.
+   * answer from, so they count as wrong at every exit. The live system logs them unanswered (SampleUnanswered) and
+   * counts them apart, outside the accuracy on labelled samples.
    */
   unanswered: number;
   localExitRate: number;

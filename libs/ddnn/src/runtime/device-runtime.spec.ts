@@ -54,7 +54,7 @@ describe('DeviceRuntime', () => {
       const pixels = view.pixels(id);
       if (pixels === NOT_CAPTURED) {
         // A view the camera did not capture is a skipped capture: the device sends nothing, as evaluation assumes.
-        expect(scores).toEqual({ ok: false, skipped: true, cause: 'source', error: `view 2 of sample ${id} was not captured` });
+        expect(scores).toEqual({ ok: false, skipped: true, cause: 'absent', error: `view 2 of sample ${id} was not captured` });
         skipped++;
         continue;
       }

@@ -9,6 +9,7 @@ import {
   type InferRequest,
   type InferScoresReply,
   type InferSkippedReply,
+  type SkipCause,
 } from '@ddnn/contracts';
 import { parseDeploy, parseInferRequest, ProtocolError } from '@ddnn/contracts';
 
@@ -100,7 +101,7 @@ export function bytesToScores(bytes: Uint8Array): Float32Array {
 }
 
 const fail = (error: string) => ({ ok: false as const, error });
-const skip = (error: string, cause: 'busy' | 'source' = 'source'): InferSkippedReply => ({ ok: false, skipped: true, cause, error });
+const skip = (error: string, cause: SkipCause = 'source'): InferSkippedReply => ({ ok: false, skipped: true, cause, error });
 
 /**
  * The device side of the /devices protocol, with no transport: real agents (socket.io) and the server's
@@ -214,7 +215,7 @@ export class DeviceRuntime {
     }
     const pixels = source.pixels(sampleId);
     if (!pixels) return fail(`infer scores: dataset ${dataset} has no sample ${sampleId}`);
-    if (pixels === NOT_CAPTURED) return skip(`view ${this.options.view} of sample ${sampleId} was not captured`);
+    if (pixels === NOT_CAPTURED) return skip(`view ${this.options.view} of sample ${sampleId} was not captured`, 'absent');
     const capturedAt = this.options.wallClock ? Math.floor(this.options.wallClock()) : undefined;
     const t0 = this.now();
     try {

@@ -86,7 +86,15 @@ describe('metrics API', () => {
     await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
     // Cameras that only ever served a labelled stream still running (as the demo's do), none of them in a completed run.
     const cams = JSON.parse(JSON.stringify(runEvents('st3', 40, true).events.flat()).replace(/"dev(\d)"/g, '"cam$1"')) as NewEvent[];
-    await store.appendToStream(streamIds.stream('st3'), cams);
+    const streamStarted: NewEvent = {
+      type: 'StreamStarted',
+      data: {
+        sessionId: 'st3', modelId: 'm1', classes: ['car', 'bus', 'person'], rate: 2, captureToleranceMs: 500,
+        topology: { devices: [0, 1, 2].map((v) => ({ deviceId: `cam${v}`, view: v })) }, policy: { kind: 'entropy', thresholds: { local: 0.8 } },
+        mode: 'production', deadlineMs: 100, messageSizes: { scoresBytes: 12, featuresBytes: 32, rawBytes: 3072 },
+      },
+    };
+    await store.appendToStream(streamIds.stream('st3'), [streamStarted, ...cams]);
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceConnected', data: { deviceId: 'dev1', node: 'api-1', remoteAddress: null } }]);
     await new Promise((r) => setTimeout(r, 50));
     await store.appendToStream(streamIds.device('dev1'), [{ type: 'DeviceDisconnected', data: { deviceId: 'dev1', node: 'api-1', reason: 'socket closed' } }]);

@@ -66,14 +66,15 @@ export class MetricsRepository {
    * Each device's default reference (a device is compared with itself): the most recent completed run with labels
    * that it took part in, as latestLabelledRun chooses runs, for the given devices or, with null, for every device
    * at once (an alert round asks for all of them: one query instead of one per device). A device that only ever
-   * served runs still going (the cameras of a stream, which never completes) is compared with the labelled run it
-   * serves, its own history so far: the demo's degraded camera had no reference, so its alert could never fire.
+   * served a stream (which never completes) is compared with the labelled stream it serves, its own history so far:
+   * the demo's degraded camera had no reference, so its drift had no value. That history includes the window judged:
+   * a lasting degradation pulls it down, so the drift fades as it becomes the stream's normal.
    */
   async latestLabelledRunsByDevice(modelId: string | null, except: string | undefined, deviceIds: readonly string[] | null): Promise<Map<string, string>> {
     const { rows } = await this.db.pool.query<{ device_id: string; session_id: string }>(
       `SELECT DISTINCT ON (m.key) m.key AS device_id, s.session_id FROM session_summaries s
          JOIN metric_rollups m ON m.run_id = s.session_id AND m.resolution = 3600000 AND m.scope = 'device'
-        WHERE s.status IN ('completed', 'running') AND (s.summary->>'labelled')::int >= $4
+        WHERE (s.status = 'completed' OR (s.status = 'running' AND s.summary->>'kind' = 'stream')) AND (s.summary->>'labelled')::int >= $4
           AND ($1::text IS NULL OR s.summary->>'modelId' = $1) AND ($2::text IS NULL OR s.session_id <> $2)
           AND ($3::text[] IS NULL OR m.key = ANY ($3))
         ORDER BY m.key, s.status = 'completed' DESC, s.summary->>'endedAt' DESC NULLS LAST, s.updated_at DESC, s.session_id`,

@@ -148,7 +148,7 @@ function SessionDetail({ id }: { id: string }) {
       )}
       <RunCard session={session} onSaved={setSession} />
       <ConfigurationCard session={session} names={names} />
-      {session.stats && <TimeCard stats={session.stats} decided={session.summary?.samplesDecided ?? null} logEvents={session.summary?.events ?? null} />}
+      {session.stats && <TimeCard stats={session.stats} started={session.summary?.samplesStarted ?? null} logEvents={session.summary?.events ?? null} />}
     </>
   );
 }

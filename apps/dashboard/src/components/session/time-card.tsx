@@ -10,14 +10,14 @@ import { fmtDuration, fmtMs } from '../../lib/format';
  * Its event count is of the samples' events alone: the log (`logEvents`, what the replay reads) also holds the run's
  * start, end and device notices, so both are shown, each named.
  */
-export function TimeCard({ stats, decided, logEvents }: { stats: SessionRunStats; decided: number | null; logEvents: number | null }) {
+export function TimeCard({ stats, started, logEvents }: { stats: SessionRunStats; started: number | null; logEvents: number | null }) {
   const per = (ms: number) => fmtMs(stats.samples ? ms / stats.samples : null);
-  const partial = decided !== null && decided > stats.samples;
+  const partial = started !== null && started > stats.samples;
   return (
     <Card title="Where the time went">
       {partial && (
         <p className="note" data-testid="time-partial">
-          Measured by the node that ended the run over its own {stats.samples} of the {decided} decided samples: the run resumed after a restart or was
+          Measured by the node that ended the run over its own {stats.samples} of the run's {started} samples: the run resumed after a restart or was
           taken over from another node, whose measures ended with it.
         </p>
       )}
