@@ -105,17 +105,19 @@ describe('a run whose owner loses its lock connection but keeps running (two nod
   }
 
   const streamView = (node: ApiProcess, id: string) => op.call<StreamView>(node, 'GET', `/api/streams/${id}`);
-  /** Waits until the stream has `n` samples decided; resolves to how many it has then. */
+  /** Samples done: decided, or unanswered (two cameras on the scene: a sample neither saw has no answer). */
+  const samplesDone = (v: StreamView) => (v.summary?.samplesDecided ?? 0) + (v.summary?.unanswered ?? 0);
+  /** Waits until the stream has `n` samples done; resolves to how many it has then. */
   const samplesDecided = (node: ApiProcess, id: string, n: number) =>
-    waitFor(`${n} samples of stream ${id} decided`, async () => {
-      const got = (await streamView(node, id)).summary?.samplesDecided ?? 0;
+    waitFor(`${n} samples of stream ${id} decided or unanswered`, async () => {
+      const got = samplesDone(await streamView(node, id));
       return got >= n ? got : undefined;
     }, 120_000, 100);
 
   /** The new owner `to` took the stream (it says so): once it decided 40 samples more, it stops it. */
   async function runThenStop(id: string, to: ApiProcess, name: string): Promise<void> {
     await waitFor(`${name} to name itself the owner`, async () => ((await streamView(to, id)).owner === name ? true : undefined), 60_000);
-    await samplesDecided(to, id, ((await streamView(to, id)).summary?.samplesDecided ?? 0) + 40);
+    await samplesDecided(to, id, samplesDone(await streamView(to, id)) + 40);
     await op.call(to, 'POST', `/api/streams/${id}/stop`);
     await waitFor('the stream to stop', async () => ((await streamView(to, id)).status === 'stopped' ? true : undefined), 60_000);
   }
