@@ -109,37 +109,45 @@ describe('database faults (real Postgres)', () => {
 
   it('appends retried through dropped connections write every event exactly once (ids make retries idempotent)', async () => {
     const writer = new BatchingWriter(store, { maxBatchEvents: 50, maxDelayMs: 2 });
-    const stream = streamIds.session('through-drops');
-    let retries = 0;
-    let kills = 0;
-    // 20 cuts of every connection of the pool, 100 ms apart, while 300 samples are appended.
-    const storm = (async () => {
-      for (let cut = 0; cut < 20; cut++) {
-        await new Promise((r) => setTimeout(r, 100));
-        kills += Number(await terminate(''));
-      }
-    })();
     const samples = 300;
-    try {
-      await Promise.all(
-        Array.from({ length: samples }, async (_, i) => {
-          await new Promise((r) => setTimeout(r, i * 7));
-          const events: NewEvent[] = [ev.sampleStarted('through-drops', i), ev.sampleStarted('through-drops-shadow', i)].map((e) => ({ ...e, eventId: newEventId() }));
-          await retryWhileUnavailable(() => writer.append(stream, events), { outageLimitMs: 30_000, initialDelayMs: 5, onRetry: () => retries++ });
-        }),
-      );
-    } finally {
-      await storm;
-    }
+    /** 20 cuts of every connection of the pool, 100 ms apart, while 300 samples are appended to a stream of their own. */
+    const round = async (name: string) => {
+      const stream = streamIds.session(name);
+      let retries = 0;
+      let kills = 0;
+      const storm = (async () => {
+        for (let cut = 0; cut < 20; cut++) {
+          await new Promise((r) => setTimeout(r, 100));
+          kills += Number(await terminate(''));
+        }
+      })();
+      try {
+        await Promise.all(
+          Array.from({ length: samples }, async (_, i) => {
+            await new Promise((r) => setTimeout(r, i * 7));
+            const events: NewEvent[] = [ev.sampleStarted(name, i), ev.sampleStarted(`${name}-shadow`, i)].map((e) => ({ ...e, eventId: newEventId() }));
+            await retryWhileUnavailable(() => writer.append(stream, events), { outageLimitMs: 30_000, initialDelayMs: 5, onRetry: () => retries++ });
+          }),
+        );
+      } finally {
+        await storm;
+      }
+      await writer.flush();
+      // An idle pooled connection cut by the last storm round may only report it on its next query: read back as
+      // production code would, retrying what the database being unavailable refuses.
+      const stored = await retryWhileUnavailable(() => store.readStream(stream, { limit: 10_000 }), { outageLimitMs: 30_000, initialDelayMs: 5 });
+      process.stdout.write(`appends through drops (${name}): ${kills} connections terminated, ${retries} retries, ${stored.length} events stored\n`);
+      expect(kills).toBeGreaterThan(0);
+      expect(stored).toHaveLength(samples * 2);
+      expect(new Set(stored.map((e) => e.eventId)).size).toBe(samples * 2);
+      return retries;
+    };
+    // On a loaded machine a storm may cut only idle connections, which the pool replaces unseen: storm again (with
+    // the same checks) until an append had to be retried, so the test always goes through the retry it is about.
+    let retried = 0;
+    for (let k = 0; k < 4 && retried === 0; k++) retried += await round(`through-drops-${k}`);
     await writer.close();
-    // An idle pooled connection cut by the last storm round may only report it on its next query: read back as
-    // production code would, retrying what the database being unavailable refuses.
-    const stored = await retryWhileUnavailable(() => store.readStream(stream, { limit: 10_000 }), { outageLimitMs: 30_000, initialDelayMs: 5 });
-    process.stdout.write(`appends through drops: ${kills} connections terminated, ${retries} retries, ${stored.length} events stored\n`);
-    expect(kills).toBeGreaterThan(0);
-    expect(retries).toBeGreaterThan(0);
-    expect(stored).toHaveLength(samples * 2);
-    expect(new Set(stored.map((e) => e.eventId)).size).toBe(samples * 2);
+    expect(retried).toBeGreaterThan(0);
   });
 
   it('gives up with DatabaseUnavailableError once the database has been unreachable for the outage limit', async () => {
