@@ -92,6 +92,11 @@ export interface SessionSummary {
    * sample's commit (checked undecided, logged after the decision) still finds it. Bounded: a stream never ends.
    */
   recentDecisions?: RecentDecision[];
+  /**
+   * Streams: the latest samples no device answered (at most RECENT_DECISIONS), so a label that raced its sample's
+   * SampleUnanswered (checked undecided, logged after it) is dropped, not left pending for ever.
+   */
+  recentUnanswered?: number[];
   exits: Record<ExitTier, ExitTierStats>;
   bytes: {
     /** Counted (non-shadow) bytes. */

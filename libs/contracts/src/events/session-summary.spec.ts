@@ -201,12 +201,17 @@ describe('foldSessionSummary on a stream: labels arriving after the fact', () =>
       label(8, 1),
       { type: 'ExitDecided', data: { sessionId: rid, sampleIndex: 8, tier: 'local', eta: 1, threshold: 0.5, policy: 'p', exited: false, prediction: -1, label: null, shadow: false } },
       { type: 'SampleUnanswered', data: { sessionId: rid, sampleIndex: 8, label: null } },
+      // Checked undecided by the API, logged after its SampleUnanswered: dropped too.
+      { type: 'SampleStarted', data: { sessionId: rid, sampleIndex: 9, sampleId: 's9', label: null } },
+      { type: 'ExitDecided', data: { sessionId: rid, sampleIndex: 9, tier: 'local', eta: 1, threshold: 0.5, policy: 'p', exited: false, prediction: -1, label: null, shadow: false } },
+      { type: 'SampleUnanswered', data: { sessionId: rid, sampleIndex: 9, label: null } },
+      label(9, 2),
     ];
     const s = unanswered.map((e) => streamStored(e)).reduce(foldSessionSummary, emptySessionSummary(rid));
-    expect(s).toMatchObject({ samplesStarted: 5, samplesDecided: 4, unanswered: 1, labelled: 3, correct: 2, pendingLabels: { 7: 2 } });
+    expect(s).toMatchObject({ samplesStarted: 6, samplesDecided: 4, unanswered: 2, labelled: 3, correct: 2, pendingLabels: { 7: 2 }, recentUnanswered: [8, 9] });
     // A summary stored before the field existed reads on from 0.
     const { unanswered: _absent, ...old } = emptySessionSummary(rid);
-    expect(foldSessionSummary(old, streamStored(unanswered[unanswered.length - 1])).unanswered).toBe(1);
+    expect(foldSessionSummary(old, streamStored(unanswered[unanswered.length - 2])).unanswered).toBe(1);
   });
 
   it('remembers a bounded number of recent decisions', () => {

@@ -29,6 +29,7 @@ export function emptySessionSummary(sessionId: string): SessionSummary {
     labelsReceived: 0,
     pendingLabels: {},
     recentDecisions: [],
+    recentUnanswered: [],
     exits: { local: tier(), edge: tier(), cloud: tier() },
     bytes: { total: 0, shadowTotal: 0, perSample: null, links: [] },
     devices: {},
@@ -79,6 +80,7 @@ function ownedCopy(p: SessionSummary): SessionSummary {
   };
   if (p.pendingLabels) s.pendingLabels = { ...p.pendingLabels };
   if (p.recentDecisions) s.recentDecisions = [...p.recentDecisions];
+  if (p.recentUnanswered) s.recentUnanswered = [...p.recentUnanswered];
   if (p.ranWithout) s.ranWithout = [...p.ranWithout];
   return s;
 }
@@ -115,7 +117,8 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       s.labelsReceived = (s.labelsReceived ?? 0) + 1;
       const decided = d.decision ?? (s.recentDecisions ?? []).find((r) => r.sampleIndex === d.sampleIndex);
       if (decided) countLabel(s, decided.tier, decided.prediction, d.label);
-      else (s.pendingLabels ??= {})[d.sampleIndex] = d.label;
+      // A label that raced its sample's SampleUnanswered has nothing to count against.
+      else if (!(s.recentUnanswered ?? []).includes(d.sampleIndex)) (s.pendingLabels ??= {})[d.sampleIndex] = d.label;
       break;
     }
     case 'SectionEvaluated':
@@ -146,8 +149,13 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
     }
     case 'SampleUnanswered':
       s.unanswered = (s.unanswered ?? 0) + 1;
-      // Its label, come early, has nothing to count against.
+      // Its label, come early, has nothing to count against; one coming later neither (recentUnanswered).
       if (s.pendingLabels?.[event.data.sampleIndex] !== undefined) delete s.pendingLabels[event.data.sampleIndex];
+      if (s.kind === 'stream') {
+        const recent = (s.recentUnanswered ??= []);
+        if (recent.length >= RECENT_DECISIONS) recent.splice(0, recent.length - RECENT_DECISIONS + 1);
+        recent.push(event.data.sampleIndex);
+      }
       break;
     case 'BytesTransferred':
     case 'MessagesTransferred': {

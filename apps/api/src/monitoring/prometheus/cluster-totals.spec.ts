@@ -8,7 +8,7 @@ function ev(streamId: string, type: StoredEvent['type'], data: unknown): StoredE
 }
 
 describe('cluster totals folded from the log', () => {
-  it('counts samples by run kind, answered exits by tier, counted bytes by kind, misses and fired alerts', () => {
+  it('counts samples by run kind, answered exits by tier, unanswered samples, counted bytes by kind, misses and fired alerts', () => {
     const s = 'session-a';
     const t = foldTotals([
       ev(s, 'SampleStarted', { sessionId: 'a', sampleIndex: 0, sampleId: 'x', label: 1 }),
@@ -19,6 +19,7 @@ describe('cluster totals folded from the log', () => {
       ev(s, 'BytesTransferred', { sessionId: 'a', sampleIndex: 0, from: 'd', to: 'local', kind: 'scores', bytes: 12, shadow: false }),
       ev(s, 'BytesTransferred', { sessionId: 'a', sampleIndex: 0, from: 'd', to: 'cloud', kind: 'raw', bytes: 3072, shadow: true }),
       ev(s, 'DeviceMissed', { sessionId: 'a', sampleIndex: 0, deviceId: 'd', view: 0, stage: 'scores', deadlineMs: 1, reason: 'invalid' }),
+      ev('stream-b', 'SampleUnanswered', { sessionId: 'b', sampleIndex: 0, label: null }),
       ev('alert-r', 'AlertFiring', { alertId: 'x', ruleId: 'r', subject: {}, severity: 'minor', value: 1 }),
       ev('alert-r', 'AlertPending', { alertId: 'x', ruleId: 'r', subject: {}, severity: 'minor', value: 1 }),
     ]);
@@ -32,7 +33,9 @@ describe('cluster totals folded from the log', () => {
     expect(get('ddnn_transferred_bytes_total', { kind: 'raw' })).toBeUndefined();
     expect(get('ddnn_device_misses_total', { reason: 'invalid' })).toBe(1);
     expect(get('ddnn_alerts_fired_total', { severity: 'minor' })).toBe(1);
-    expect(t.size).toBe(6);
+    expect(get('ddnn_samples_unanswered_total', { run_kind: 'stream' })).toBe(1);
+    expect(get('ddnn_samples_unanswered_total', { run_kind: 'session' })).toBeUndefined();
+    expect(t.size).toBe(7);
   });
 
   it('counts a sample\'s MessagesTransferred as the BytesTransferred per message older logs hold', () => {

@@ -10,6 +10,11 @@ export const DEVICE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 export const CLUSTER_METRICS = {
   samples: { name: 'ddnn_samples_total', help: 'Samples started, by run kind (session or stream).', labels: { run_kind: ['session', 'stream'] } },
   exits: { name: 'ddnn_exits_total', help: 'Samples answered, by the exit tier that answered them.', labels: { tier: ['local', 'edge', 'cloud'] } },
+  unanswered: {
+    name: 'ddnn_samples_unanswered_total',
+    help: 'Samples no device answered (no exit had anything to answer from), by run kind.',
+    labels: { run_kind: ['session', 'stream'] },
+  },
   bytes: { name: 'ddnn_transferred_bytes_total', help: 'Bytes sent between tiers (shadow traffic excluded), by payload kind.', labels: { kind: ['scores', 'features', 'raw'] } },
   misses: { name: 'ddnn_device_misses_total', help: 'Device answers that did not count, by reason.', labels: { reason: [...MISS_REASONS] } },
   alertsFired: { name: 'ddnn_alerts_fired_total', help: 'Alerts that fired, by severity.', labels: { severity: [...ALERT_SEVERITIES] } },
@@ -73,6 +78,9 @@ export function foldTotals(events: readonly StoredEvent[], into: TotalsDelta = n
         break;
       case 'ExitDecided':
         if (answersSample(e.data)) add(into, CLUSTER_METRICS.exits.name, 'tier', e.data.tier, 1);
+        break;
+      case 'SampleUnanswered':
+        add(into, CLUSTER_METRICS.unanswered.name, 'run_kind', e.streamId.startsWith('stream-') ? 'stream' : 'session', 1);
         break;
       case 'BytesTransferred':
       case 'MessagesTransferred':

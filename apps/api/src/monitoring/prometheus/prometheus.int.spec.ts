@@ -58,7 +58,10 @@ describe('GET /metrics (real Postgres, two API nodes, parsed by a Prometheus tex
     await db.store.appendToStream(streamIds.session(session), [
       { type: 'DeviceMissed', data: { sessionId: session, sampleIndex: 2, deviceId: device, view: 0, stage: 'scores', deadlineMs: 100, reason: 'timeout' } },
     ]);
-    await db.store.appendToStream(`stream-${stream}`, [{ type: 'SampleStarted', data: { sessionId: stream, sampleIndex: 0, sampleId: 'x', label: null } }]);
+    await db.store.appendToStream(`stream-${stream}`, [
+      { type: 'SampleStarted', data: { sessionId: stream, sampleIndex: 0, sampleId: 'x', label: null } },
+      { type: 'SampleUnanswered', data: { sessionId: stream, sampleIndex: 0, label: null } },
+    ]);
     // Both nodes run the totals subscription; each event is counted once all the same.
     await Promise.all([api.app.get(ClusterTotalsRunner).catchUp(), second.app.get(ClusterTotalsRunner).catchUp()]);
 
@@ -78,6 +81,8 @@ describe('GET /metrics (real Postgres, two API nodes, parsed by a Prometheus tex
       expect(value(i, 'ddnn_exits_total', { tier: 'local' })).toBe(1);
       expect(value(i, 'ddnn_exits_total', { tier: 'cloud' })).toBe(1);
       expect(value(i, 'ddnn_exits_total', { tier: 'edge' })).toBe(0);
+      expect(value(i, 'ddnn_samples_unanswered_total', { run_kind: 'stream' })).toBe(1);
+      expect(value(i, 'ddnn_samples_unanswered_total', { run_kind: 'session' })).toBe(0);
       expect(value(i, 'ddnn_transferred_bytes_total', { kind: 'scores' })).toBe(24);
       expect(value(i, 'ddnn_transferred_bytes_total', { kind: 'features' })).toBe(0); // shadow traffic is not counted
       expect(value(i, 'ddnn_device_misses_total', { reason: 'timeout' })).toBe(1);
