@@ -12,7 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export const SAMPLE_INDEXED_TYPES = ['SampleStarted', 'ExitDecided', 'SectionsEvaluated', 'SectionEvaluated', 'DeviceMissed', 'SampleLabelled'] as const;
 const BEFORE = ['SampleStarted', 'ExitDecided', 'SectionEvaluated', 'DeviceMissed', 'SampleLabelled'] as const;
 
-async function rebuild(q: QueryRunner, types: readonly string[]): Promise<void> {
+/** Rebuilds the per-sample partial index over `types`, under its name (later migrations that add a type reuse it). */
+export async function rebuildSampleIndex(q: QueryRunner, types: readonly string[]): Promise<void> {
   const list = types.map((t) => `'${t}'`).join(', ');
   await q.query(`CREATE INDEX events_stream_sample_idx_next ON events_stream (stream_id, type, ((data->>'sampleIndex')::int)) WHERE type IN (${list})`);
   await q.query('DROP INDEX events_stream_sample_idx');
@@ -21,10 +22,10 @@ async function rebuild(q: QueryRunner, types: readonly string[]): Promise<void> 
 
 export class SectionsEvaluatedSampleIndex1766200000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    await rebuild(q, SAMPLE_INDEXED_TYPES);
+    await rebuildSampleIndex(q, SAMPLE_INDEXED_TYPES);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await rebuild(q, BEFORE);
+    await rebuildSampleIndex(q, BEFORE);
   }
 }

@@ -29,6 +29,8 @@ import { DeviceRunCounts1766300000000 } from './1766300000000-device-run-counts'
 import { RunDeletionRequests1766300000001 } from './1766300000001-run-deletion-requests';
 import { DeviceNotCaptured1766400000000 } from './1766400000000-device-not-captured';
 import { DeviceNamesUnique1766500000000 } from './1766500000000-device-names-unique';
+import { UnansweredSampleIndex1766600000000 } from './1766600000000-unanswered-sample-index';
+import { MetricsUnanswered1766600000001 } from './1766600000001-metrics-unanswered';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -64,4 +66,6 @@ export const migrations: (new () => MigrationInterface)[] = [
   RunDeletionRequests1766300000001,
   DeviceNotCaptured1766400000000,
   DeviceNamesUnique1766500000000,
+  UnansweredSampleIndex1766600000000,
+  MetricsUnanswered1766600000001,
 ];

@@ -114,7 +114,13 @@ export interface PolicyEvaluation {
   sessionId: string;
   policy: PolicySpec;
   label: string;
+  /** Samples the policy answers: the session's finished samples less `unanswered`. Rates and bytes are over these. */
   samples: number;
+  /**
+   * Samples the policy would leave without an answer: it sends them past the local exit, and none of their features
+   * went on (every device that answered missed the features stage). A live run logs them as SampleUnanswered.
+   */
+  unanswered: number;
   labelledSamples: number;
   /** Over labelled samples; null when no sample has a label. */
   accuracy: number | null;

@@ -71,7 +71,7 @@ describe('schema migrations', () => {
       events_stream_event_id_key: 'UNIQUE (event_id)',
       events_stream_log_order_idx: '(stream_id, transaction_id, global_position)',
       events_stream_sample_idx:
-        "(stream_id, type, (((data ->> 'sampleIndex'::text))::integer)) WHERE (type = ANY (ARRAY['SampleStarted'::text, 'ExitDecided'::text, 'SectionsEvaluated'::text, 'SectionEvaluated'::text, 'DeviceMissed'::text, 'SampleLabelled'::text]))",
+        "(stream_id, type, (((data ->> 'sampleIndex'::text))::integer)) WHERE (type = ANY (ARRAY['SampleStarted'::text, 'ExitDecided'::text, 'SectionsEvaluated'::text, 'SectionEvaluated'::text, 'DeviceMissed'::text, 'SampleLabelled'::text, 'SampleUnanswered'::text]))",
       events_stream_stream_id_type_stream_position_idx: '(stream_id, type, stream_position)',
       events_stream_transaction_id_global_position_idx: '(transaction_id, global_position)',
     });

@@ -3,8 +3,8 @@ import type { Counts } from './evaluate';
 import type { LatencyColumns } from './latency';
 import type { PreparedTable } from './prepared';
 
-const [EX_L, EX_E, EX_C, OK_L, OK_E, OK_C, LAB_L, LAB_E, LAB_C, MISS_E, MISS_C, SCORES, FEATURES, LAT] = Array.from({ length: 14 }, (_, i) => i);
-const COLS = 14;
+const [EX_L, EX_E, EX_C, OK_L, OK_E, OK_C, LAB_L, LAB_E, LAB_C, MISS_E, MISS_C, UNANS, SCORES, FEATURES, LAT] = Array.from({ length: 15 }, (_, i) => i);
+const COLS = 15;
 
 /** First index j of ascending `sorted` with u < sorted[j] (sorted.length when none, and for NaN). */
 function firstAbove(sorted: Float64Array, u: number): number {
@@ -57,6 +57,12 @@ export function bucketSweep(
     }
     if (bL === 0) continue;
     const end = bL * COLS;
+    if (p.unfed[s]) {
+      // Past the local exit, nothing of this sample went on: unanswered at every point below its local breakpoint.
+      diff[UNANS] += 1;
+      diff[end + UNANS] -= 1;
+      continue;
+    }
     let bCloud = bL; // points [0, bCloud) send the sample to the cloud
     if (uE) {
       if (!t.edgeReached[s]) {
@@ -118,6 +124,7 @@ export function bucketSweep(
       correct: [v[OK_L], v[OK_E], v[OK_C]],
       labelled: [v[LAB_L], v[LAB_E], v[LAB_C]],
       missing: [0, v[MISS_E], v[MISS_C]],
+      unanswered: v[UNANS],
       scoresBytes: v[SCORES],
       featuresBytes: v[FEATURES],
       rawBytes: 0,

@@ -1,5 +1,5 @@
 import type { BudgetPolicy, ExitThresholds } from '@ddnn/contracts';
-import { accuracyOf, LOCAL, notEvaluableReason, runRule } from './evaluate';
+import { accuracyOf, answeredSamples, LOCAL, notEvaluableReason, runRule } from './evaluate';
 import { prepare } from './prepared';
 import type { SessionSampleTable } from './session-table';
 import { thresholdOfTau, type ExitRule } from './statistics';
@@ -74,8 +74,10 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     for (let j = 0; j < n; j++) {
       const s = order[j];
       const atEdge = uE !== null && uE[s] < tauEdge;
-      onCorrect[j] = atEdge ? cE[s] : p.correct.cloud[s];
-      onBytes[j] = p.scoresBytes[s] + p.featuresBytes[s] + (atEdge ? 0 : p.edgeBytes[s]);
+      // A sample none of whose features went on has no answer past the local exit: scored as wrong, so the fit
+      // prefers the local answer it has.
+      onCorrect[j] = p.unfed[s] ? 0 : atEdge ? cE[s] : p.correct.cloud[s];
+      onBytes[j] = p.scoresBytes[s] + (p.unfed[s] ? 0 : p.featuresBytes[s] + (atEdge ? 0 : p.edgeBytes[s]));
       correctOn += onCorrect[j];
       bytesOn += onBytes[j];
     }
@@ -119,15 +121,17 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     },
   };
   const k = runRule(p, rule, new Uint8Array(n), null);
+  // The fit's own figures, as evaluatePolicy gives them: over the samples the fitted policy answers.
+  const answered = Math.max(1, answeredSamples(table, k));
   return {
     ...policy,
     fitted: {
       thresholds,
       sessionId: table.sessionId,
-      samples: n,
+      samples: answeredSamples(table, k),
       accuracy: accuracyOf(k) ?? 0,
-      bytesPerSample: (k.scoresBytes + k.featuresBytes + k.rawBytes) / n,
-      localExitRate: k.exited[LOCAL] / n,
+      bytesPerSample: (k.scoresBytes + k.featuresBytes + k.rawBytes) / answered,
+      localExitRate: k.exited[LOCAL] / answered,
     },
   };
 }

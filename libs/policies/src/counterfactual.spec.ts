@@ -1,5 +1,5 @@
 import { sampleSections, type EntropyPolicy, type LinkTraffic, type PolicyEvaluation, type PolicySpec, type SessionStarted, type StoredEvent } from '@ddnn/contracts';
-import { evaluatePolicy, runRule, UNKNOWN } from './evaluate';
+import { evaluatePolicy, runRule, UNANSWERED, UNKNOWN } from './evaluate';
 import { decideSample, type ExitOutput, type SampleOutputs } from './exit-core';
 import { liveOutcomeFromEvents } from './live';
 import { prepare } from './prepared';
@@ -42,12 +42,15 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
     );
     // No device answered: the sample has no answer under any policy (SampleUnanswered), and is in no evaluation.
     if (answering.length === 0) continue;
+    const local = sections.find((x) => x.tier === 'local');
+    const exitsLocally = local !== undefined && local.entropy < T.local;
+    // Past the local exit with no device's features delivered: nothing goes on, and the sample has no answer.
+    if (!exitsLocally && answering.every((d) => missed.some((m) => m.deviceId === d.deviceId && m.stage === 'features'))) continue;
     samples++;
     for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
-    const local = sections.find((x) => x.tier === 'local');
     let tier: 'local' | 'edge' | 'cloud' = 'cloud';
     let answer = local?.probabilities ?? [];
-    if (local && local.entropy < T.local) {
+    if (exitsLocally) {
       tier = 'local';
     } else {
       for (const d of answering) {
@@ -110,13 +113,19 @@ describe('counterfactual evaluation equals a per-sample replay', () => {
     const events = syntheticSessionEvents({ samples: 400, seed: 13, devices: 2, edges: ['a', 'b'], missScores: 0.45, missFeatures: 0.1, missEdges: 0.4, thresholds: { local: 0.8, edge: 0.6 } });
     const noLocal = events.filter((e) => e.type === 'ExitDecided' && e.data.tier === 'local' && e.data.prediction === -1).length;
     expect(noLocal).toBeGreaterThan(20);
-    expect(events.filter((e) => e.type === 'SampleUnanswered')).toHaveLength(noLocal);
+    // Unanswered: every sample no device answered, and those whose devices all missed the features stage past an unsure local exit.
+    expect(events.filter((e) => e.type === 'SampleUnanswered').length).toBeGreaterThan(noLocal);
     const table = sessionSamplesFromEvents(events);
     const noEdge = table.edgeReached.filter((r, s) => r === 1 && table.edge?.computed[s] === 0).length;
     expect(noEdge).toBeGreaterThan(5);
     for (const thresholds of [{ local: 0.5, edge: 0.5 }, { local: 0.9, edge: 0.8 }, { local: 1.1 }]) {
-      expectEqualsSimulation(events, { kind: 'entropy', thresholds });
+      const r = expectEqualsSimulation(events, { kind: 'entropy', thresholds });
+      // Every finished sample is answered or unanswered under the policy; a stricter local exit leaves more unanswered.
+      expect(r.samples + r.unanswered).toBe(table.n);
+      expect(r.unanswered).toBeGreaterThan(0);
     }
+    const unansweredAt = (local: number) => (evaluatePolicy(table, { kind: 'entropy', thresholds: { local } }) as PolicyEvaluation).unanswered;
+    expect(unansweredAt(0)).toBeGreaterThan(unansweredAt(1.1));
   });
 
   it('takes real decisions: the local exit rate moves with T', () => {
@@ -216,10 +225,10 @@ function outputsOf(t: SessionSampleTable, r: number): SampleOutputs {
 }
 
 describe("the counterfactual's per-sample exit is the exit core's", () => {
-  const sessions: [string, StoredEvent[]][] = [
-    ['research, two tiers, misses', syntheticSessionEvents({ samples: 300, seed: 21, missScores: 0.3, missFeatures: 0.1 })],
-    ['research, two edge nodes failing', syntheticSessionEvents({ samples: 300, seed: 22, devices: 3, edges: ['a', 'b'], missScores: 0.3, missEdges: 0.3, thresholds: { local: 0.7, edge: 0.6 } })],
-    ['production, one edge', syntheticSessionEvents({ samples: 300, seed: 23, edges: ['e'], mode: 'production', thresholds: { local: 0.8, edge: 0.7 } })],
+  const sessions: [string, StoredEvent[], boolean][] = [
+    ['research, two tiers, misses', syntheticSessionEvents({ samples: 300, seed: 21, missScores: 0.3, missFeatures: 0.1 }), true],
+    ['research, two edge nodes failing', syntheticSessionEvents({ samples: 300, seed: 22, devices: 3, edges: ['a', 'b'], missScores: 0.3, missEdges: 0.3, thresholds: { local: 0.7, edge: 0.6 } }), false],
+    ['production, one edge', syntheticSessionEvents({ samples: 300, seed: 23, edges: ['e'], mode: 'production', thresholds: { local: 0.8, edge: 0.7 } }), false],
   ];
   const policies: PolicySpec[] = [
     { kind: 'entropy', thresholds: { local: 0.6, edge: 0.5 } },
@@ -229,20 +238,24 @@ describe("the counterfactual's per-sample exit is the exit core's", () => {
     { kind: 'always-local' },
     { kind: 'always-cloud' },
   ];
-  it.each(sessions)('%s', (_name, events) => {
+  it.each(sessions)('%s', (_name, events, featureMisses) => {
     const table = sessionSamplesFromEvents(events);
     const tierCodes: Record<string, number> = { local: 0, edge: 1, cloud: 2 };
     let unknown = 0;
+    let unanswered = 0;
     for (const policy of policies) {
       const tiers = new Uint8Array(table.n);
       runRule(prepare(table), exitRuleOf(policy)!, tiers, null);
       for (let r = 0; r < table.n; r++) {
         const core = decideSample({ topology: (events[0].data as SessionStarted).topology, messageSizes: table.messageSizes, policy, mode: 'production' }, outputsOf(table, r));
-        expect([r, tiers[r]]).toEqual([r, core.answer ? tierCodes[core.answer.tier] : UNKNOWN]);
-        if (!core.answer) unknown++;
+        expect([r, tiers[r]]).toEqual([r, core.answer ? tierCodes[core.answer.tier] : core.next === null ? UNANSWERED : UNKNOWN]);
+        if (!core.answer && core.next !== null) unknown++;
+        if (!core.answer && core.next === null) unanswered++;
       }
     }
     // The production session cannot answer every policy: those samples need a stage it never ran.
     if (table.mode === 'production') expect(unknown).toBeGreaterThan(0);
+    // Sessions with feature misses hold samples whose features all failed: unanswered past the local exit.
+    if (table.mode === 'research' && featureMisses) expect(unanswered).toBeGreaterThan(0);
   });
 });

@@ -17,6 +17,8 @@ import { carries, CLOUD, EDGE, exitCode, LOCAL, NEEDS_CLOUD, NEEDS_EDGE } from '
 export { CLOUD, EDGE, LOCAL };
 /** The sample needs an output the session never computed. */
 export const UNKNOWN = 255;
+/** The sample goes past the local exit, but none of its features went on: it has no answer (SampleUnanswered live). */
+export const UNANSWERED = 254;
 const TIERS: ExitTier[] = ['local', 'edge', 'cloud'];
 
 /** Aggregate counts of one policy on one table. */
@@ -26,6 +28,8 @@ export interface Counts {
   labelled: [number, number, number];
   /** Samples that needed an exit's output that was never computed, per exit. */
   missing: [number, number, number];
+  /** Samples the policy leaves without an answer (UNANSWERED): in no exit, no accuracy, no bytes. */
+  unanswered: number;
   scoresBytes: number;
   featuresBytes: number;
   rawBytes: number;
@@ -38,6 +42,7 @@ function emptyCounts(): Counts {
     correct: [0, 0, 0],
     labelled: [0, 0, 0],
     missing: [0, 0, 0],
+    unanswered: 0,
     scoresBytes: 0,
     featuresBytes: 0,
     rawBytes: 0,
@@ -57,12 +62,18 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   const uE = hasEdge ? p.uncertainty(rule.statistic, 'edge') : uL;
   const edgeReached = t.edgeReached;
   const cloudOk = t.cloud.computed;
-  const { correct, labelled, scoresBytes, featuresBytes, edgeBytes } = p;
+  const { correct, labelled, scoresBytes, featuresBytes, edgeBytes, unfed } = p;
   const cE = correct.edge ?? correct.local;
   const latEdge = lat?.edge ?? lat?.cloud;
   for (let s = 0; s < t.n; s++) {
     // u is NaN where an exit has no output (no device / no edge node answered): NaN < tau never exits.
     const tier = exitCode(rule, uL[s], uE[s], hasEdge, edgeReached[s] === 1, cloudOk[s] === 1);
+    if (tier !== LOCAL && unfed[s]) {
+      // Logs from before the exit core stopped here may hold edge and cloud outputs computed from nothing: ignored.
+      k.unanswered++;
+      tiers[s] = UNANSWERED;
+      continue;
+    }
     if (tier === NEEDS_EDGE || tier === NEEDS_CLOUD) {
       // The live session never computed the output this sample needs (a production session).
       k.missing[tier === NEEDS_EDGE ? EDGE : CLOUD]++;
@@ -81,11 +92,19 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
   return k;
 }
 
-/** Raw offload: every sample answered by the cloud from the present devices' raw views. */
+/**
+ * Raw offload: every sample answered by the cloud from the present devices' raw views. The cloud's output on the
+ * features stands in for its answer on raw views, so a sample whose features never went on is unanswered here too.
+ */
 export function runRawOffload(p: PreparedTable, tiers: Uint8Array, lat: LatencyColumns | null): Counts {
   const t = p.table;
   const k = emptyCounts();
   for (let s = 0; s < t.n; s++) {
+    if (p.unfed[s]) {
+      k.unanswered++;
+      tiers[s] = UNANSWERED;
+      continue;
+    }
     if (!t.cloud.computed[s]) {
       k.missing[CLOUD]++;
       tiers[s] = UNKNOWN;
@@ -109,6 +128,11 @@ export function notEvaluableReason(t: SessionSampleTable, k: Counts): string | n
   if (parts.length === 0) return null;
   const why = t.mode === 'production' ? ' (a production session computes later exits only for samples that went on)' : '';
   return `${parts.join('; ')}${why}`;
+}
+
+/** Samples a policy answered (the denominator of its rates and per-sample bytes): the table's less its unanswered. */
+export function answeredSamples(t: SessionSampleTable, k: Counts): number {
+  return t.n - k.unanswered;
 }
 
 /** Overall accuracy over labelled samples, or null when none is labelled. */
@@ -145,7 +169,7 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
       missing: TIERS.flatMap((tier, i) => (k.missing[i] > 0 ? [{ tier, samples: k.missing[i] }] : [])),
     };
   }
-  const n = t.n;
+  const n = answeredSamples(t, k);
   const per = (x: number) => (n === 0 ? 0 : x / n);
   const exits: ExitOutcome[] = TIERS.flatMap((tier, i) =>
     tier === 'edge' && !t.edge
@@ -162,8 +186,9 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
 
   const latencies = new Float64Array(n);
   const latEdge = lat.edge ?? lat.cloud;
-  for (let s = 0; s < n; s++) {
-    latencies[s] = !rule ? lat.raw[s] : tiers[s] === LOCAL ? lat.local[s] : tiers[s] === EDGE ? latEdge[s] : lat.cloud[s];
+  for (let s = 0, i = 0; s < t.n; s++) {
+    if (tiers[s] === UNANSWERED) continue;
+    latencies[i++] = !rule ? lat.raw[s] : tiers[s] === LOCAL ? lat.local[s] : tiers[s] === EDGE ? latEdge[s] : lat.cloud[s];
   }
   latencies.sort();
 
@@ -173,13 +198,14 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
     policy,
     label,
     samples: n,
-    labelledSamples: p.labelled.reduce((a, b) => a + b, 0),
+    unanswered: k.unanswered,
+    labelledSamples: p.labelled.reduce((a, b, s) => a + (tiers[s] === UNANSWERED ? 0 : b), 0),
     accuracy: accuracyOf(k),
     exits,
     localExitRate: per(k.exited[LOCAL]),
     bytesPerSample: per(k.scoresBytes + k.featuresBytes + k.rawBytes),
     bytesByKind: { scores: per(k.scoresBytes), features: per(k.featuresBytes), raw: per(k.rawBytes) },
-    links: linkTraffic(t, tiers, rule === null),
+    links: linkTraffic(t, tiers, rule === null, n),
     latency: {
       meanMs: per(k.latencySum),
       p50Ms: quantile(latencies, 0.5),
@@ -189,8 +215,8 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
   };
 }
 
-/** Messages and bytes per sample on every link, following the byte rule (see README). */
-function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean): LinkTraffic[] {
+/** Messages and bytes per answered sample on every link, following the byte rule (see README). */
+function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean, answered: number): LinkTraffic[] {
   const D = t.devices.length;
   const E = t.edges.length;
   const scores = new Float64Array(D);
@@ -199,6 +225,7 @@ function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean): Li
   const edgeUp = new Float64Array(E);
   for (let s = 0; s < t.n; s++) {
     const tier = tiers[s];
+    if (tier === UNANSWERED) continue;
     for (let d = 0; d < D; d++) {
       const answered = t.device.answered[s * D + d];
       if (raw) rawMsgs[d] += answered;
@@ -218,6 +245,6 @@ function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean): Li
   };
   return t.links.map((l, i) => {
     const messages = messagesOf(i);
-    return { from: l.from, to: l.to, kind: l.kind, messages, bytesPerSample: t.n === 0 ? 0 : (messages * l.bytes) / t.n };
+    return { from: l.from, to: l.to, kind: l.kind, messages, bytesPerSample: answered === 0 ? 0 : (messages * l.bytes) / answered };
   });
 }

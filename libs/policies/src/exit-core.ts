@@ -94,7 +94,8 @@ export interface SampleExit {
   transfers: Transfer[];
   /**
    * The exit that answered the sample; null while it needs a stage that has not run, and null for good (with `next`
-   * null) when no device answered: nothing reached any exit, so the sample has no answer.
+   * null) when nothing reached the exit that had to answer: no device answered, or the local exit was unsure and no
+   * device delivered its features. The sample has no answer (SampleUnanswered).
    */
   answer: { tier: ExitTier; prediction: number } | null;
   /**
@@ -175,6 +176,9 @@ export function decideSample(plan: ExitPlan, out: SampleOutputs, rule: ExitRule 
       send({ from: d.deviceId, to: d.edge ?? 'cloud', kind: 'features', bytes: sizes.featuresBytes, shadow: shadowNow('features') });
     }
   });
+  // No device delivered its features: the edges and the cloud would answer from nothing (zero-filled inputs, the
+  // same class whatever the sample). Nothing runs past the local exit; unless it answered, the sample has no answer.
+  if (!featuresReachedOn(out.scores, out.features)) return result(null);
 
   if (edges.length > 0) {
     if (!out.edges) return result('edge');
@@ -203,6 +207,16 @@ export function decideSample(plan: ExitPlan, out: SampleOutputs, rule: ExitRule 
   check({ tier: 'cloud', eta: out.cloud.entropy, threshold: null, exited: true, prediction, shadow: answer !== null });
   answered(CLOUD, prediction);
   return result(null);
+}
+
+/**
+ * Whether any device's features went on past the local exit for a sample whose features stage ran (per device:
+ * answered the scores stage, delivered its features): the edges and the cloud have something to answer from. The
+ * counterfactual (prepared tables) applies the same rule.
+ */
+export function featuresReachedOn(scores: ArrayLike<boolean | number>, features: ArrayLike<boolean | number> | undefined): boolean {
+  for (let i = 0; i < scores.length; i++) if (scores[i] && features?.[i]) return true;
+  return false;
 }
 
 /** The log's identity of a sample's exit facts. */
@@ -243,7 +257,7 @@ export class SampleDecider {
   /**
    * Decides on the outputs so far; `events` are the sections recorded since the last decision (one
    * SectionsEvaluated), the new ExitDecided payloads, then, when done, the MessagesTransferred, or the
-   * SampleUnanswered of a sample no device answered.
+   * SampleUnanswered of a sample nothing reached the answering exit of.
    */
   decide(out: SampleOutputs): SampleExit & { events: NewEvent<DecisionEvent>[] } {
     const r = decideSample(this.plan, out, this.rule);

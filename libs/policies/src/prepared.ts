@@ -1,5 +1,6 @@
 import type { ThresholdStatistic } from '@ddnn/contracts';
 import type { ExitColumns, SessionSampleTable } from './session-table';
+import { featuresReachedOn } from './exit-core';
 import { argmax, uncertainty } from './statistics';
 
 /** Per-sample columns derived once per table and shared by every evaluation of it. */
@@ -13,6 +14,11 @@ export interface PreparedTable {
   featuresBytes: Float64Array;
   edgeBytes: Float64Array;
   rawBytes: Float64Array;
+  /**
+   * 1 when no device delivered its features (each that answered missed the features stage): nothing can go past
+   * the local exit, so a policy that does not answer the sample there leaves it unanswered, as the exit core does.
+   */
+  unfed: Uint8Array;
   uncertainty(statistic: ThresholdStatistic, exit: 'local' | 'edge'): Float64Array;
 }
 
@@ -39,6 +45,7 @@ export function prepare(t: SessionSampleTable): PreparedTable {
   const featuresBytes = new Float64Array(n);
   const edgeBytes = new Float64Array(n);
   const rawBytes = new Float64Array(n);
+  const unfed = new Uint8Array(n);
   for (let s = 0; s < n; s++) {
     let answered = 0;
     let sent = 0;
@@ -52,6 +59,7 @@ export function prepare(t: SessionSampleTable): PreparedTable {
     featuresBytes[s] = sent * m.featuresBytes;
     edgeBytes[s] = edges * (m.edgeFeaturesBytes ?? 0);
     rawBytes[s] = answered * m.rawBytes;
+    unfed[s] = featuresReachedOn(t.device.answered.subarray(s * D, s * D + D), t.device.featuresSent.subarray(s * D, s * D + D)) ? 0 : 1;
   }
   const stats = new Map<string, Float64Array>();
   const c = t.classes.length;
@@ -67,6 +75,7 @@ export function prepare(t: SessionSampleTable): PreparedTable {
     featuresBytes,
     edgeBytes,
     rawBytes,
+    unfed,
     uncertainty(statistic, exit) {
       const key = `${statistic}:${exit}`;
       let u = stats.get(key);

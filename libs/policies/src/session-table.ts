@@ -118,7 +118,8 @@ export type TableEvent = { [K in EventType]: { type: K; data: EventCatalogue[K] 
  * Builds the per-sample table of one session from its events (any order; other sessions' events ignored).
  * Presence rules: a device answered a sample when its section was evaluated and it has no DeviceMissed at
  * stage `scores`; it delivered features when it answered and has no DeviceMissed at stage `features`.
- * A finished sample without a local output (no device answered) cannot exit locally: it went on.
+ * A finished sample without a local output (no device answered) cannot exit locally, and has nothing to go on
+ * with: every policy leaves it unanswered (`unfed`, prepared tables).
  */
 export function sessionSamplesFromEvents(events: readonly TableEvent[]): SessionSampleTable {
   const starts = events.filter((e): e is Extract<TableEvent, { type: 'SessionStarted' }> => e.type === 'SessionStarted');
@@ -147,14 +148,15 @@ export function sessionSamplesFromEvents(events: readonly TableEvent[]): Session
     devices: devices.flatMap((d, i) => (d.next === name ? [i] : [])),
   }));
 
-  // Samples: those the live session finished (a non-shadow exit that answered).
+  // Samples: those the live session finished, with an answer (a non-shadow exit that answered) or without one
+  // (SampleUnanswered: another policy may answer it from its local output, or leave it unanswered too).
   const started = new Map<number, number | null>();
   const finished = new Set<number>();
   for (const e of events) {
     if (e.type === 'SampleStarted' && e.data.sessionId === sessionId) started.set(e.data.sampleIndex, e.data.label);
     else if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && answersSample(e.data)) {
       finished.add(e.data.sampleIndex);
-    }
+    } else if (e.type === 'SampleUnanswered' && e.data.sessionId === sessionId) finished.add(e.data.sampleIndex);
   }
   const indices = [...started.keys()].filter((i) => finished.has(i)).sort((a, b) => a - b);
   const n = indices.length;

@@ -1,5 +1,5 @@
 import type { ExitTier, LinkModel, SweepPoint, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
-import { accuracyOf, notEvaluableReason, runRule } from './evaluate';
+import { accuracyOf, answeredSamples, notEvaluableReason, runRule } from './evaluate';
 import { latencyColumns } from './latency';
 import { prepare } from './prepared';
 import { bucketSweep } from './bucket-sweep';
@@ -38,8 +38,6 @@ export function sweep(
   const p = prepare(table);
   const lat = latencyColumns(table, options.linkModel);
   const tiers = new Uint8Array(table.n);
-  const n = table.n;
-  const per = (x: number) => (n === 0 ? 0 : x / n);
   const edgeFixed = options.edgeThreshold;
   const sameEdge = edgeFixed === undefined || edgeFixed === 'same';
   const taus = thresholds.map((x) => tauOf(statistic, x));
@@ -53,6 +51,8 @@ export function sweep(
       ? fast[i]
       : runRule(p, { statistic, tau: { local: tauOf(statistic, threshold), edge: tauOf(statistic, edge) } }, tiers, lat);
     const evaluable = notEvaluableReason(table, k) === null;
+    const n = answeredSamples(table, k);
+    const per = (x: number) => (n === 0 ? 0 : x / n);
     const exitRates: Partial<Record<ExitTier, number>> = { local: per(k.exited[0]), cloud: per(k.exited[2]) };
     if (table.edge) exitRates.edge = per(k.exited[1]);
     return {

@@ -4,14 +4,14 @@ import { sectionsIn } from './log-sections';
 /** One device's share of a run's samples, counted by hand from its log. */
 export interface DeviceCount {
   deviceId: string;
-  /** Decided samples it answered (scores in time), over the decided samples. */
+  /** Finished samples it answered (scores in time), over the finished samples (decided, or without an answer). */
   answerRate: number;
   /** Its own scores' argmax against the label, over the answered samples with a label. */
   accuracy: number | null;
   labelled: number;
   /** Its DeviceMissed events (scores and features). */
   missed: number;
-  /** Its counted (not shadow) bytes sent, per decided sample. */
+  /** Its counted (not shadow) bytes sent, per finished sample. */
   bytesPerSample: number;
 }
 
@@ -22,11 +22,13 @@ export interface DeviceCount {
  */
 export function countDeviceSide(events: readonly StoredEvent[], deviceIds: readonly string[], lo: number, hi: number): { samples: number; withMiss: number; devices: DeviceCount[] } {
   const inside = (i: number) => i >= lo && i <= hi;
+  // Finished: decided, or ended without an answer (SampleUnanswered), which the device side counts as well.
   const decided = new Set<number>();
   const label = new Map<number, number>();
   const missedScores = new Set<string>();
   for (const e of events) {
     if (e.type === 'ExitDecided' && e.data.exited && !e.data.shadow && inside(e.data.sampleIndex)) decided.add(e.data.sampleIndex);
+    else if (e.type === 'SampleUnanswered' && inside(e.data.sampleIndex)) decided.add(e.data.sampleIndex);
     else if ((e.type === 'SampleStarted' || e.type === 'SampleLabelled') && e.data.label !== null) label.set(e.data.sampleIndex, e.data.label);
     else if (e.type === 'DeviceMissed' && e.data.stage === 'scores') missedScores.add(`${e.data.deviceId}:${e.data.sampleIndex}`);
   }

@@ -5,7 +5,7 @@ import type { EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 
 /** The event types a per-sample table is built from (the link messages, the bulkiest, are not needed). */
-export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', ...SECTION_EVENT_TYPES, 'DeviceMissed'] as const;
+export const TABLE_EVENT_TYPES = ['SessionStarted', 'SampleStarted', 'ExitDecided', ...SECTION_EVENT_TYPES, 'DeviceMissed', 'SampleUnanswered'] as const;
 const CACHED_SESSIONS = 8;
 
 interface Cached {
@@ -60,7 +60,7 @@ export class AnalysisRepository {
     const start = await this.store.lastPayload(stream, kind === 'session' ? 'SessionStarted' : 'StreamStarted');
     if (!start) return null;
     const indices = Array.from({ length: w.toSample - w.fromSample + 1 }, (_, k) => w.fromSample + k);
-    const types = ['SampleStarted', 'ExitDecided', ...SECTION_EVENT_TYPES, 'DeviceMissed', 'SampleLabelled'] as const;
+    const types = ['SampleStarted', 'ExitDecided', ...SECTION_EVENT_TYPES, 'DeviceMissed', 'SampleUnanswered', 'SampleLabelled'] as const;
     const pages = await Promise.all(types.map((type) => this.store.samplePayloads(stream, type, indices)));
     const events = [start, ...pages.flat()].map((p) => ({ type: p.type, data: p.data }) as TableEvent);
     return sessionSamplesFromEvents(runTableEvents(events));

@@ -23,8 +23,8 @@ function plan(over: Partial<SessionPlan> = {}): SessionPlan {
   };
 }
 
-/** Devices answering with fixed scores; `dead` ones never answer, `failing` ones refuse. */
-function requester(scores: number[], opts: { dead?: string[]; failing?: string[] } = {}): DeviceRequester & { calls: InferRequest[] } {
+/** Devices answering with fixed scores; `dead` ones never answer, `failing` ones refuse, `featureless` ones refuse features. */
+function requester(scores: number[], opts: { dead?: string[]; failing?: string[]; featureless?: string[] } = {}): DeviceRequester & { calls: InferRequest[] } {
   const calls: InferRequest[] = [];
   return {
     calls,
@@ -35,6 +35,7 @@ function requester(scores: number[], opts: { dead?: string[]; failing?: string[]
         throw new DeviceUnavailableError(deviceId, 'timeout');
       }
       if (opts.failing?.includes(deviceId)) return { ok: false, error: 'no such sample' };
+      if (req.stage === 'features' && opts.featureless?.includes(deviceId)) return { ok: false, error: 'capture dropped' };
       if (req.stage === 'scores') return { ok: true, scores: scoresToBytes(Float32Array.from(scores)), latencyMs: 1 };
       return { ok: true, features: new Uint8Array(sizes.featuresBytes), latencyMs: 1 };
     },
@@ -153,6 +154,32 @@ describe('runSample', () => {
       expect(out.events.map((e) => e.type)).toEqual(['SampleStarted', 'DeviceMissed', 'DeviceMissed', 'DeviceMissed', 'ExitDecided', 'SampleUnanswered']);
       expect(ofType(out.events, 'SampleUnanswered')).toEqual([{ sessionId: 's1', sampleIndex: 0, label: 2 }]);
     }
+  });
+
+  it('asks nothing of the edges or the cloud when no device delivered its features: unanswered, unless the local exit answered', async () => {
+    const all = ['dev-0', 'dev-1', 'dev-2'];
+    const edgeCalls: number[] = [];
+    const topology = { devices: devices.map((d) => ({ ...d, edge: 'e1' })), edges: [{ name: 'e1', deviceId: null }] };
+    const secs = { ...sections(), edge: () => (edgeCalls.push(1), { scores: Float32Array.from([0, 8, 0]), features: new Uint8Array(64) }) };
+    for (const over of [{}, { topology, policy: { kind: 'entropy' as const, thresholds: { local: 0.5, edge: 0.5 } } }]) {
+      const unsureOut = await runSample(plan(over), { index: 4, sampleId: 'x4', label: 1 }, requester(unsure, { featureless: all }), secs);
+      expect([unsureOut.exit, unsureOut.prediction]).toEqual([null, null]);
+      expect(ofType(unsureOut.events, 'DeviceMissed').map((m) => m.stage)).toEqual(['features', 'features', 'features']);
+      expect(ofType(unsureOut.events, 'ExitDecided').map((c) => [c.tier, c.exited])).toEqual([['local', false]]);
+      expect(unsureOut.events.map((e) => e.type).slice(-2)).toEqual(['MessagesTransferred', 'SampleUnanswered']);
+      expect(messages(unsureOut.events).map((m) => m.kind)).toEqual(['scores', 'scores', 'scores']);
+      // Research mode: the local exit answered live; the shadow stages past it have nothing to run on either.
+      const sure = await runSample(plan({ ...over, mode: 'research' }), { index: 5, sampleId: 'x5', label: 0 }, requester(confident, { featureless: all }), secs);
+      expect([sure.exit, sure.prediction]).toEqual(['local', 0]);
+      expect(ofType(sure.events, 'SampleUnanswered')).toEqual([]);
+      expect(ofType(sure.events, 'ExitDecided').map((c) => c.tier)).toEqual(['local']);
+    }
+    expect(secs.cloudInputs).toHaveLength(0);
+    expect(edgeCalls).toEqual([]);
+    // One device's features are enough for the cloud to answer from.
+    const one = await runSample(plan(), { index: 6, sampleId: 'x6', label: 2 }, requester(unsure, { featureless: ['dev-0', 'dev-1'] }), secs);
+    expect([one.exit, one.prediction]).toEqual(['cloud', 2]);
+    expect([...secs.cloudInputs[0].keys()]).toEqual([2]);
   });
 
   it('routes features through a simulated edge and applies the edge threshold', async () => {

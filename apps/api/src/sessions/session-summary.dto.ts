@@ -69,7 +69,7 @@ export class SessionSummaryDto implements SessionSummary {
   @ApiProperty({ description: 'Samples the session planned' }) sampleCount!: number;
   @ApiProperty() samplesStarted!: number;
   @ApiProperty({ description: 'Samples with a live exit decision' }) samplesDecided!: number;
-  @ApiProperty({ required: false, description: 'Samples no device answered (SampleUnanswered): in no accuracy; absent in summaries stored before it existed' })
+  @ApiProperty({ required: false, description: 'Samples that ended without an answer (SampleUnanswered): in no accuracy; absent in summaries stored before it existed' })
   unanswered?: number;
   @ApiProperty({ description: 'Decided samples whose label is known' }) labelled!: number;
   @ApiProperty() correct!: number;

@@ -62,7 +62,7 @@ export class StreamListDto extends ListPageDto {
 }
 
 export class LabelStreamResponseDto {
-  @ApiProperty({ type: [Object], description: '{sampleIndex, label, status: labelled | unchanged | pending | unanswered} in request order (unanswered: no device answered the sample, so its label is not logged)' })
+  @ApiProperty({ type: [Object], description: '{sampleIndex, label, status: labelled | unchanged | pending | unanswered} in request order (unanswered: the sample ended without an answer, SampleUnanswered, so its label is not logged)' })
   results!: Record<string, unknown>[];
   @ApiProperty({ nullable: true, type: Number, description: 'Accuracy on labelled decided samples after these labels' }) accuracy!: number | null;
   @ApiProperty() labelled!: number;

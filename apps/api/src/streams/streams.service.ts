@@ -1,7 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import {
   answersSample,
-  noDeviceAnswered,
   emptySessionSummary,
   MAX_LABELS_PER_REQUEST,
   streamIds,
@@ -154,14 +153,15 @@ export class StreamsService {
     const indices = [...wanted.keys()];
     // The named samples' decisions and labels (by the sample index), and the stream's summary from its stored
     // projection on (for the newest sample): nothing else of the stream is read, however long it has run.
-    const [decisions, existing, summary] = await Promise.all([
+    const [decisions, unansweredEvents, existing, summary] = await Promise.all([
       this.log.store.samplePayloads(stream, 'ExitDecided', indices),
+      this.log.store.samplePayloads(stream, 'SampleUnanswered', indices),
       this.log.store.samplePayloads(stream, 'SampleLabelled', indices),
       getSessionSummary(this.db.pool, id).then((stored) => foldToHead(this.log.store, stream, stored ?? emptySessionSummary(id))),
     ]);
     const decided = new Map(decisions.filter((d) => answersSample(d.data)).map((d) => [d.data.sampleIndex, { tier: d.data.tier, prediction: d.data.prediction }]));
-    // No device answered them: nothing to count a label against, so nothing is logged (it would wait for ever).
-    const unanswered = new Set(decisions.filter((d) => noDeviceAnswered(d.data) && !decided.has(d.data.sampleIndex)).map((d) => d.data.sampleIndex));
+    // Nothing answered them: nothing to count a label against, so nothing is logged (it would wait for ever).
+    const unanswered = new Set(unansweredEvents.map((u) => u.data.sampleIndex));
     const labelled = new Map(existing.map((e) => [e.data.sampleIndex, e.data.label]));
     const conflicts = indices.filter((i) => labelled.has(i) && labelled.get(i) !== wanted.get(i));
     if (conflicts.length) {

@@ -26,9 +26,9 @@ export interface FaultSuiteFlags {
 /** The suite's verdict, read back from the session's log (the JSON line). */
 export interface FaultSuiteResult {
   samples: number;
-  /** Samples with exactly one outcome: one answering exit, or (no device answered) one SampleUnanswered. */
+  /** Samples with exactly one outcome: one answering exit, or one SampleUnanswered. */
   samplesWithOneOutcome: number;
-  /** Samples no device answered. */
+  /** Samples that ended without an answer (SampleUnanswered). */
   unanswered: number;
   lostAcknowledgedEvents: number;
   duplicateEvents: number;

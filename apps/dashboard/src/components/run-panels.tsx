@@ -104,7 +104,7 @@ export function MissedStat({ summary }: { summary: SessionSummary | null | undef
 }
 
 /**
- * Samples no device answered: no exit had anything to answer from, so they are in no accuracy. Said out loud,
+ * Samples nothing reached an answering exit of (SampleUnanswered), so they are in no accuracy. Said out loud,
  * since the run's figures are over the samples that were answered.
  */
 export function UnansweredNote({ summary }: { summary: SessionSummary | null | undefined }) {
@@ -112,8 +112,9 @@ export function UnansweredNote({ summary }: { summary: SessionSummary | null | u
   if (n === 0) return null;
   return (
     <div className="note warn" data-testid="unanswered-note">
-      {n} {n === 1 ? 'sample' : 'samples'} had no answer: no device answered {n === 1 ? 'it' : 'them'} (every camera missed or skipped the capture), so no
-      exit had anything to decide on. The figures here are over the {summary?.samplesDecided ?? 0} answered samples.
+      {n} {n === 1 ? 'sample' : 'samples'} had no answer: nothing reached an exit that could answer {n === 1 ? 'it' : 'them'} (every camera missed or
+      skipped the capture, or, past an unsure local exit, none delivered its features). The figures here are over the {summary?.samplesDecided ?? 0}{' '}
+      answered samples.
     </div>
   );
 }

@@ -52,7 +52,8 @@ export async function analyseRun(run: PickedRun, policies: PolicySpec[], statist
   const rows = compared.rows as Row[];
   const device = deviceSide(run.id, read.events, run.window);
   const evaluated = rows.find((r) => r.evaluable);
-  const samples = evaluated?.evaluable ? evaluated.samples : device.samples;
+  // The run's finished samples: those a row answers and those it leaves without an answer.
+  const samples = evaluated?.evaluable ? evaluated.samples + evaluated.unanswered : device.samples;
   // The API reads a window's samples by index; the device side finds them in the log by time: say when it found fewer.
   const missing = device.samples < samples ? `the device side found ${device.samples} of the ${samples} samples in the stream's log (read from a moment before the window)` : null;
   const analysis: SessionAnalysis = {

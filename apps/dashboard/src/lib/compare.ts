@@ -32,6 +32,7 @@ export interface SessionAnalysis {
   name: string;
   /** The run's own name, if it has one. */
   runName: string | undefined;
+  /** Its finished samples (answered, or without an answer), as both the API's rows and the device side count them. */
   samples: number;
   /** Whether the run's topology has an edge tier (its edge exit rates are charted). */
   hasEdge: boolean;

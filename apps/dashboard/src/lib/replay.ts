@@ -61,7 +61,7 @@ export interface ReplayModel {
   frames: SampleFrame[];
   /** Samples started but not decided yet (an aborted or running session), unanswered ones apart. */
   undecided: number;
-  /** Samples no device answered (SampleUnanswered): finished without an answer. */
+  /** Samples that finished without an answer (SampleUnanswered). */
   unanswered: number;
   cumulative: CumulativePoint[];
 }

@@ -8,6 +8,7 @@ import type { ExitTier, MissReason } from '../events/catalogue';
 /** Every metric the platform computes over time. A closed union: rules and queries name one of these. */
 export const METRIC_NAMES = [
   'samples_per_second',
+  'unanswered_rate',
   'exit_rate_local',
   'exit_rate_edge',
   'exit_rate_cloud',
@@ -164,6 +165,15 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     interval: false,
     reference: false,
     description: 'Samples started per second.',
+  },
+  unanswered_rate: {
+    label: 'Unanswered samples',
+    unit: 'ratio',
+    subjects: RUN,
+    interval: false,
+    reference: false,
+    description:
+      'Share of finished samples that ended without an answer (SampleUnanswered): no device answered them, or none delivered its features past an unsure local exit. Cameras going dark raise it before accuracy can say anything.',
   },
   ...exitDefs('local'),
   ...exitDefs('edge'),

@@ -90,8 +90,8 @@ export const MAX_LABELS_PER_REQUEST = 1000;
 /**
  * What became of each label, in request order: `labelled` (a SampleLabelled event was logged), `unchanged`
  * (the sample already had this label: posting again is idempotent), `pending` (labelled, its sample not yet
- * decided: it counts once it is), or `unanswered` (no device answered the sample, so it has no answer to be right
- * or wrong: nothing is logged). A label that contradicts an earlier one for the same sample refuses the whole
+ * decided: it counts once it is), or `unanswered` (the sample ended without an answer, a SampleUnanswered, so there
+ * is nothing to be right or wrong: nothing is logged). A label that contradicts an earlier one for the same sample refuses the whole
  * request with 409; an unknown sample index or class with 400/422, nothing logged.
  */
 export interface LabelStreamResponse {

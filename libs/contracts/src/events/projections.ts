@@ -70,7 +70,7 @@ export interface SessionSummary {
   /** Samples with a live exit decision (answered at some tier). */
   samplesDecided: number;
   /**
-   * Samples no device answered (SampleUnanswered): no exit had anything to answer from. Not decided, so in no
+   * Samples that ended without an answer (SampleUnanswered): nothing reached an exit that could answer. Not decided, so in no
    * accuracy; absent in summaries stored before it existed (read it as 0).
    */
   unanswered?: number;
@@ -93,7 +93,7 @@ export interface SessionSummary {
    */
   recentDecisions?: RecentDecision[];
   /**
-   * Streams: the latest samples no device answered (at most RECENT_DECISIONS), so a label that raced its sample's
+   * Streams: the latest samples without an answer (at most RECENT_DECISIONS), so a label that raced its sample's
    * SampleUnanswered (checked undecided, logged after it) is dropped, not left pending for ever.
    */
   recentUnanswered?: number[];

@@ -211,9 +211,11 @@ export interface DeviceMissed {
 export type MissReason = 'timeout' | 'disconnected' | 'error' | 'invalid' | 'skipped';
 export const MISS_REASONS: readonly MissReason[] = ['timeout', 'disconnected', 'error', 'invalid', 'skipped'];
 /**
- * No device answered the sample (every one missed it, or skipped its capture), so nothing reached any exit: it has
- * no answer, and is not counted as decided, right or wrong. Logged after its local check (exited false, prediction
- * -1). A cloud section fed nothing would answer with its biases alone, the same class whatever happened.
+ * Nothing reached the exit that had to answer the sample, so it has no answer and is not counted as decided, right
+ * or wrong: no device answered it (every one missed it, or skipped its capture; logged after its local check with
+ * exited false and prediction -1), or the local exit was unsure and no device that answered delivered its features
+ * (logged after its DeviceMissed at the features stage). An edge or cloud section fed nothing would answer from its
+ * biases alone, the same class whatever happened.
  */
 export interface SampleUnanswered {
   sessionId: string;
@@ -251,14 +253,6 @@ export interface SessionAborted {
  */
 export function answersSample(d: Pick<ExitDecided, 'shadow' | 'exited'>): boolean {
   return !d.shadow && d.exited;
-}
-
-/**
- * Whether a check is the local check of a sample no device answered (`eta` 1, `prediction` -1). Since
- * SampleUnanswered it is the sample's last check; in older logs a cloud guess followed it (that sample is decided).
- */
-export function noDeviceAnswered(d: Pick<ExitDecided, 'shadow' | 'tier' | 'prediction'>): boolean {
-  return !d.shadow && d.tier === 'local' && d.prediction === -1;
 }
 
 /** Checkpoint section names: one per end device view, one per edge, `local` and `cloud`. */

@@ -1,5 +1,5 @@
 import { answersSample, MISS_REASONS, sampleSections, sampleTraffic, type ExitTier, type LinkMessage, type SampleSections, type SampleTraffic, type StoredEvent } from './catalogue';
-import type { DeviceSessionStats, ExitTierStats, RecentDecision, SessionSummary } from './projections';
+import type { DeviceSessionStats, ExitTierStats, SessionSummary } from './projections';
 
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
 export const RECENT_DECISIONS = 256;
@@ -151,11 +151,7 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
       s.unanswered = (s.unanswered ?? 0) + 1;
       // Its label, come early, has nothing to count against; one coming later neither (recentUnanswered).
       if (s.pendingLabels?.[event.data.sampleIndex] !== undefined) delete s.pendingLabels[event.data.sampleIndex];
-      if (s.kind === 'stream') {
-        const recent = (s.recentUnanswered ??= []);
-        if (recent.length >= RECENT_DECISIONS) recent.splice(0, recent.length - RECENT_DECISIONS + 1);
-        recent.push(event.data.sampleIndex);
-      }
+      if (s.kind === 'stream') remember((s.recentUnanswered ??= []), event.data.sampleIndex);
       break;
     case 'BytesTransferred':
     case 'MessagesTransferred': {
@@ -234,7 +230,8 @@ function countLabel(s: SessionSummary, exit: ExitTier, prediction: number, label
   s.accuracy = s.correct / s.labelled;
 }
 
-function remember(recent: RecentDecision[], d: RecentDecision): void {
+/** Keeps the latest RECENT_DECISIONS entries of a stream's recent outcomes, for labels racing their sample. */
+function remember<T>(recent: T[], d: T): void {
   if (recent.length >= RECENT_DECISIONS) recent.splice(0, recent.length - RECENT_DECISIONS + 1);
   recent.push(d);
 }

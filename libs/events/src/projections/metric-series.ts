@@ -133,6 +133,7 @@ function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<Met
 
 const SPECS: Record<MetricName, MetricSpec> = {
   samples_per_second: { fields: ['samples'], value: (c, step) => perSecond(c.samples, step) },
+  unanswered_rate: { fields: ['unanswered', 'decided'], value: (c) => ratio(c.unanswered, (c.decided ?? 0) + (c.unanswered ?? 0)) },
   ...exitSpecs('local'),
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),

@@ -131,6 +131,33 @@ describe('metrics rollup fold', () => {
     expect(device(4)).toEqual({ agreeN: 1, agree: 0, peerAgreeN: undefined, peerAgree: undefined });
   });
 
+  it('counts samples without an answer apart from decided ones, and forgets what their sections left (a stream sample never decided)', () => {
+    const sessionId = 'dark';
+    const at = '2026-01-01T00:00:10.000Z';
+    const e = storedEventBuilder({ streamId: streamIds.stream(sessionId) });
+    const section = (i: number) =>
+      e('SectionsEvaluated', { sessionId, sampleIndex: i, sections: [{ tier: 'device', node: 'd0', view: 0, probabilities: [0.5, 0.5], entropy: 1, latencyMs: 1, shadow: false }] }, at);
+    const check = (i: number, exited: boolean) => e('ExitDecided', { sessionId, sampleIndex: i, tier: 'local', eta: 0.9, threshold: 0.5, policy: 'p', exited, prediction: 0, label: null, shadow: false }, at);
+    const events = [
+      section(0),
+      check(0, true),
+      // Its camera answered, then missed the features stage: no answer.
+      section(1),
+      check(1, false),
+      e('DeviceMissed', { sessionId, sampleIndex: 1, deviceId: 'd0', view: 0, stage: 'features', deadlineMs: 100, reason: 'timeout' }, at),
+      e('SampleUnanswered', { sessionId, sampleIndex: 1, label: null }, at),
+      // No camera answered.
+      e('SampleUnanswered', { sessionId, sampleIndex: 2, label: null }, at),
+    ];
+    for (const size of [1, events.length]) {
+      const { cells, states } = foldInBatches(events, size);
+      const run = [...cells].filter(([k]) => k.includes('"run"') && k.startsWith('[60000')).map(([, c]) => c);
+      expect(run.map(({ decided, unanswered }) => ({ decided, unanswered }))).toEqual([{ decided: 1, unanswered: 2 }]);
+      // Sample 0 waits for its label; sample 1's device vote is not kept for a decision that never comes.
+      expect([...states.keys()]).toEqual([sampleKey(sessionId, 0)]);
+    }
+  });
+
   it('leaves its inputs alone: the stored states it was given and the events', () => {
     const { events } = twoSessions();
     const firstHalf = events.slice(0, 30);

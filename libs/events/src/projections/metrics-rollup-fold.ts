@@ -13,6 +13,8 @@ export interface RollupCell {
   /** Samples with a live exit decision, and those answered at each exit. */
   decided?: number;
   exits?: Partial<Record<ExitTier, number>>;
+  /** Samples that ended without an answer (SampleUnanswered): nothing reached an exit that could answer. */
+  unanswered?: number;
   /** Normalized entropy at each live exit check, over every sample that reached it (ENTROPY_BINS bins). */
   entropy?: Partial<Record<ExitTier, SparseHistogram>>;
   /**
@@ -310,6 +312,12 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
         const label = d.label ?? s.label;
         delete s.label;
         if (label !== undefined && label !== null) countLabel(d.sessionId, s, label);
+        break;
+      }
+      case 'SampleUnanswered': {
+        add(at, e.data.sessionId, 'run', '', { unanswered: 1 });
+        // It will never be decided: what its sections left to remember (devices' votes, confidences) goes now.
+        samples.set(sampleKey(e.data.sessionId, e.data.sampleIndex), null);
         break;
       }
       case 'DeviceMissed': {

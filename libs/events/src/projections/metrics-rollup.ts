@@ -28,7 +28,7 @@ const EXIT_TIERS = ['local', 'edge', 'cloud'] as const satisfies readonly ExitTi
  * every read, which was 80% of a 7-day, one-minute chart's time (10,080 histograms; see bench:metrics).
  */
 const FIELD_STORAGE: Record<RollupField, 'whole' | 'per-exit'> = {
-  samples: 'whole', decided: 'whole', exits: 'per-exit', entropy: 'per-exit', confidence: 'per-exit',
+  samples: 'whole', decided: 'whole', unanswered: 'whole', exits: 'per-exit', entropy: 'per-exit', confidence: 'per-exit',
   confidenceLabelled: 'per-exit', confidenceCorrect: 'per-exit', labelled: 'whole', correct: 'whole',
   labelledByExit: 'per-exit', correctByExit: 'per-exit', answered: 'whole', missed: 'whole', missedBy: 'whole',
   latency: 'whole', sectionEntropy: 'whole', agreeN: 'whole', agree: 'whole', peerAgreeN: 'whole', peerAgree: 'whole',

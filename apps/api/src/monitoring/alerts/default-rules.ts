@@ -44,6 +44,12 @@ const ROWS: DefaultRuleRow[] = [
       "A device agrees with the other devices at least 15 points less often than it did in the reference run (certainly so, given the samples): its camera's view has degraded (noise, occlusion, misalignment) even if the fleet's answer holds.",
   },
   {
+    key: 'samples-unanswered', name: 'Samples without an answer', metric: 'unanswered_rate', scope: 'all-runs',
+    fires: ['>', 0.1], clears: ['<', 0.03], forMinutes: 2, windowMinutes: 5, severity: 'major',
+    description:
+      "More than 10% of a run's samples ended without an answer over 5 minutes: its cameras are not answering (dark, disconnected, timing out), or none delivers its features when the local exit is unsure.",
+  },
+  {
     key: 'local-exit-rate-dropped', name: 'Local exit rate dropped', metric: 'local_exit_rate_drift', scope: 'all-runs',
     fires: ['<', -0.15], clears: ['>', -0.05], forMinutes: 2, windowMinutes: 5, severity: 'warning',
     description: "A run's local exit rate is 15 points below its reference run's: the devices are less sure (more traffic to the cloud).",

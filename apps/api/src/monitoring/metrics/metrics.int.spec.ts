@@ -84,6 +84,14 @@ describe('metrics API', () => {
     truth = runEvents('st1', samples, false);
     await store.appendToStream(streamIds.stream('st1'), truth.events.flat());
     await store.appendToStream(streamIds.stream('st2'), runEvents('st2', 40, false, true).events.flat());
+    // Ten more samples of st2 no camera answered: they end without an answer.
+    await store.appendToStream(
+      streamIds.stream('st2'),
+      Array.from({ length: 10 }, (_, k): NewEvent[] => [
+        { type: 'SampleStarted', data: { sessionId: 'st2', sampleIndex: 40 + k, sampleId: `x${40 + k}`, label: null } },
+        { type: 'SampleUnanswered', data: { sessionId: 'st2', sampleIndex: 40 + k, label: null } },
+      ]).flat(),
+    );
     // Cameras that only ever served a labelled stream still running (as the demo's do), none of them in a completed run.
     const cams = JSON.parse(JSON.stringify(runEvents('st3', 40, true).events.flat()).replace(/"dev(\d)"/g, '"cam$1"')) as NewEvent[];
     const streamStarted: NewEvent = {
@@ -104,7 +112,7 @@ describe('metrics API', () => {
       const r = await call<MetricSeries>(api, 'GET', `/metrics?metric=samples_per_second&runId=${runId}&step=1h`, TOKEN);
       return r.body.points?.reduce((s, p) => s + p.n, 0);
     };
-    await waitFor('the rollup to count the streams', async () => (await counted('st1')) === samples && (await counted('st2')) === 40 && (await counted('st3')) === 40);
+    await waitFor('the rollup to count the streams', async () => (await counted('st1')) === samples && (await counted('st2')) === 50 && (await counted('st3')) === 40);
   }, 180_000);
   afterAll(() => api.close());
 
@@ -175,6 +183,10 @@ describe('metrics API', () => {
     expect(only(broken).value).toBeLessThan(-truth.dev1Agreement + 0.15);
     expect(only(broken).value).toBeGreaterThan(-truth.dev1Agreement);
     expect(only((await q('miss_rate_timeout')).body).value).toBeCloseTo(40 / 600);
+    // Every st1 sample was answered; 10 of st2's 50 were not.
+    expect(only((await q('unanswered_rate')).body).value).toBe(0);
+    const unanswered = only((await get('?metric=unanswered_rate&runId=st2&step=1h')).body as MetricSeries);
+    expect([unanswered.value, unanswered.n]).toEqual([10 / 50, 50]);
     const p95 = only((await q('device_latency_p95', '&deviceId=dev1')).body).value!;
     expect(p95).toBeGreaterThan(19);
     expect(p95).toBeLessThan(21);

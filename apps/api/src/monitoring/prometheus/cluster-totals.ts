@@ -12,7 +12,7 @@ export const CLUSTER_METRICS = {
   exits: { name: 'ddnn_exits_total', help: 'Samples answered, by the exit tier that answered them.', labels: { tier: ['local', 'edge', 'cloud'] } },
   unanswered: {
     name: 'ddnn_samples_unanswered_total',
-    help: 'Samples no device answered (no exit had anything to answer from), by run kind.',
+    help: 'Samples that ended without an answer (SampleUnanswered: nothing reached an exit that could answer), by run kind.',
     labels: { run_kind: ['session', 'stream'] },
   },
   bytes: { name: 'ddnn_transferred_bytes_total', help: 'Bytes sent between tiers (shadow traffic excluded), by payload kind.', labels: { kind: ['scores', 'features', 'raw'] } },

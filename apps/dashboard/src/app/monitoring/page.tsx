@@ -15,6 +15,7 @@ import { useAsync } from '../../lib/use-async';
 /** The charts of each kind of subject: [title, metrics of one unit]. */
 const RUN_CHARTS: [string, MetricName[]][] = [
   ['Samples per second', ['samples_per_second']],
+  ['Samples without an answer', ['unanswered_rate']],
   ['Exit rate per tier', ['exit_rate_local', 'exit_rate_edge', 'exit_rate_cloud']],
   ['Accuracy: labelled and estimated', ['accuracy_labelled', 'accuracy_estimated']],
   ['Estimated accuracy per exit', ['accuracy_estimated_local', 'accuracy_estimated_cloud']],

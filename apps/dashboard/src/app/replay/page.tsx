@@ -13,7 +13,7 @@ import { useAsync } from '../../lib/use-async';
 
 /**
  * What the replay read, in its header: the events (every one of the log, the run's start and end too, which the
- * session page's per-sample count leaves out) and the samples no device answered, which have no frame.
+ * session page's per-sample count leaves out) and the samples that had no answer (SampleUnanswered).
  */
 function LogCounts({ events, where, model }: { events: number; where: string; model: ReplayModel }) {
   const n = model.unanswered;
@@ -25,7 +25,7 @@ function LogCounts({ events, where, model }: { events: number; where: string; mo
       {n > 0 && (
         <span data-testid="replay-unanswered">
           {' '}
-          · {n === 1 ? '1 sample' : `${n} samples`} had no answer (no device answered {n === 1 ? 'it' : 'them'})
+          · {n === 1 ? '1 sample' : `${n} samples`} had no answer (nothing reached an exit that could answer {n === 1 ? 'it' : 'them'})
         </span>
       )}
     </>

@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 describe('the replay page', () => {
-  it("says how many events its log holds and how many samples no device answered", async () => {
+  it("says how many events its log holds and how many samples had no answer", async () => {
     const unanswered = [at('SampleStarted', { sessionId: 'run-1', sampleIndex: 12, sampleId: 's12', label: 1 }, 1), at('SampleUnanswered', { sessionId: 'run-1', sampleIndex: 12 }, 2)];
     const log = [...events.slice(0, -1), ...unanswered, events[events.length - 1]];
     (api.session as jest.Mock).mockResolvedValue({ id: 'run-1', status: 'completed', dataset: 'synth', split: 'test', policy, mode: 'production', startedAt: null } as unknown as SessionView);
@@ -33,7 +33,7 @@ describe('the replay page', () => {
     search = new URLSearchParams({ session: 'run-1', t: '1' });
     render(<ReplayPage />);
     expect((await screen.findByTestId('replay-events')).textContent).toBe(`${log.length} events in its log`);
-    expect(screen.getByTestId('replay-unanswered').textContent).toBe(' · 1 sample had no answer (no device answered it)');
+    expect(screen.getByTestId('replay-unanswered').textContent).toBe(' · 1 sample had no answer (nothing reached an exit that could answer it)');
   });
 
   it("shows a stream's labels, posted after its samples were decided, and the accuracy they give", async () => {

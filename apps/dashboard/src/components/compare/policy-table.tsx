@@ -19,7 +19,7 @@ const windowOf = (analyses: SessionAnalysis[], id: string) => analyses.find((a) 
 
 function rowsCsv(rows: Row[], analyses: SessionAnalysis[]): string {
   return toCsv(
-    ['session', 'from_sample', 'to_sample', 'policy', 'evaluable', 'samples', 'accuracy', 'local_exit_rate', 'edge_exit_rate', 'cloud_exit_rate', 'bytes_per_sample', 'mean_latency_ms', 'p95_latency_ms', 'dominated', 'reason'],
+    ['session', 'from_sample', 'to_sample', 'policy', 'evaluable', 'samples', 'unanswered', 'accuracy', 'local_exit_rate', 'edge_exit_rate', 'cloud_exit_rate', 'bytes_per_sample', 'mean_latency_ms', 'p95_latency_ms', 'dominated', 'reason'],
     rows.map((r) => {
       const rate = (t: string) => (r.evaluable ? (r.exits.find((e) => e.tier === t)?.exitRate ?? 0) : null);
       const w = windowOf(analyses, r.sessionId);
@@ -30,6 +30,7 @@ function rowsCsv(rows: Row[], analyses: SessionAnalysis[]): string {
         r.label,
         r.evaluable,
         r.evaluable ? r.samples : null,
+        r.evaluable ? r.unanswered : null,
         r.evaluable ? r.accuracy : null,
         rate('local'),
         rate('edge'),
@@ -83,6 +84,12 @@ export function PolicyTable({ analyses, rows }: { analyses: SessionAnalysis[]; r
         </>
       }
     >
+      {rows.some((r) => r.evaluable && r.unanswered > 0) && (
+        <p className="muted" data-testid="compare-unanswered-note">
+          (+n) after a row&apos;s samples: samples that policy leaves without an answer, as a live run would log them (no camera answered them, or
+          none delivered its features past an unsure local exit). They are in none of the row&apos;s rates, accuracy or bytes.
+        </p>
+      )}
       {rows.some((r) => !r.evaluable) && (
         <p className="muted">Greyed rows cannot be evaluated: the run never computed what that policy needs (production runs log only the live path).</p>
       )}
@@ -111,8 +118,14 @@ export function PolicyTable({ analyses, rows }: { analyses: SessionAnalysis[]; r
                 <td>{r.label}</td>
                 {r.evaluable ? (
                   <>
-                    <td className="num" data-testid="compare-samples">
+                    <td className="num" data-testid="compare-samples" data-samples={r.samples} data-unanswered={r.unanswered}>
                       {r.samples}
+                      {r.unanswered > 0 && (
+                        <span className="muted" data-testid="compare-unanswered" title={`${r.unanswered} more without an answer under this policy: in no rate, accuracy or bytes`}>
+                          {' '}
+                          (+{r.unanswered})
+                        </span>
+                      )}
                     </td>
                     <AccuracyCell accuracy={r.accuracy} n={r.labelledSamples} />
                     {(['local', 'edge', 'cloud'] as const).map((t) => (
