@@ -11,11 +11,15 @@ const FFMPEG_VIEWS = [3, 4, 5];
 const SAMPLES = 200;
 const RATE = 5;
 const TOLERANCE_MS = 1500;
+/** One ffmpeg camera's clock runs this far ahead of the server's (no NTP): far beyond the tolerance. */
+const SKEWED_VIEW = 5;
+const SKEW_MS = 5000;
 
 /**
  * Six real device agents (three on `folder` sources a camera writer feeds, three on `ffmpeg` decoding a clip made
  * here with lavfi) serve a production stream of at least 200 samples on a real API and PostgreSQL; the log is read
  * back and checked sample by sample, and labels posted late change accuracy exactly as a recount from the log says.
+ * One camera's clock is 5 s ahead: the server reads the offset from its replies and still matches its captures.
  */
 describe('a stream on six live agents (folder and ffmpeg sources)', () => {
   let db: TestDatabase;
@@ -91,7 +95,13 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
     const { provisioningKey } = await call<{ provisioningKey: string }>('POST', '/api/profiles', { name: 'e2e-stream-cameras' });
     const common = (view: number) => ['--server', api!.url, '--profile-key', provisioningKey, '--name', `cam-${view}`, '--view', String(view), '--state', path.join(work, `cam-${view}.json`), '--heartbeat-ms', '1000'];
     for (const view of FOLDER_VIEWS) agents.push(startNode(deviceMain, [...common(view), '--source', 'folder', '--source-path', frames(view), '--max-frame-age-ms', '1000'], {}));
-    for (const view of FFMPEG_VIEWS) agents.push(startNode(deviceMain, [...common(view), '--source', 'ffmpeg', '--source-path', clip, '--fps', '10', '--max-frame-age-ms', '1000'], {}));
+    // The skewed camera's process sees a clock SKEW_MS ahead (Date.now, which its source stamps frames with).
+    const skew = path.join(work, 'clock-ahead.cjs');
+    fs.writeFileSync(skew, `const now = Date.now; Date.now = () => now() + ${SKEW_MS};\n`);
+    for (const view of FFMPEG_VIEWS) {
+      const env = view === SKEWED_VIEW ? { NODE_OPTIONS: `--require ${skew}` } : {};
+      agents.push(startNode(deviceMain, [...common(view), '--source', 'ffmpeg', '--source-path', clip, '--fps', '10', '--max-frame-age-ms', '1000'], env));
+    }
     const devices = await waitFor(
       'six connected agents',
       async () => {
@@ -190,7 +200,8 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
     }
     expect(answering.size).toBe(total);
 
-    // Every device, every sample: scored from a capture within the tolerance of the trigger, or a logged miss.
+    // Every device, every sample: scored from a capture within the tolerance of the trigger (on the server's clock,
+    // the skewed camera's too), or a logged miss.
     for (const view of views) {
       const deviceId = byView.get(view)!;
       const scored = sectionsIn(events).filter((s) => s.tier === 'device' && s.node === deviceId);

@@ -2,7 +2,7 @@ import { emptySessionSummary, sampleSections, foldSessionSummary, storedEventBui
 import { scoresToBytes, softmax as softmax32 } from '@ddnn/ddnn';
 import { FencedAppendError } from '@ddnn/events';
 import type { SessionModel } from './session-runner';
-import { matchCapture, runStream, streamWindow, type StreamRunnerDeps } from './stream-runner';
+import { matchCapture, onServerClock, runStream, streamWindow, type StreamRunnerDeps } from './stream-runner';
 
 const spec: StreamSpec = {
   modelId: 'm',
@@ -78,6 +78,39 @@ describe('matchCapture', () => {
     expect(matchCapture(failed, 0, 1)).toBe(failed);
     const noTime: InferReply = { ok: true, scores: new Uint8Array(12), latencyMs: 1 };
     expect(matchCapture(noTime, 99_999, 1)).toBe(noTime);
+  });
+});
+
+describe('onServerClock', () => {
+  const reply = (capturedAt: number, repliedAt?: number): InferReply => ({ ok: true, scores: new Uint8Array(12), latencyMs: 1, capturedAt, ...(repliedAt === undefined ? {} : { repliedAt }) });
+
+  it("puts a capture on the server's clock when the device clock is off by more than half the round trip", () => {
+    // Sent at 10_000, back at 10_040 (server clock); the device replied at 15_020 on its own: 5 s ahead.
+    const { reply: timed, clockOffsetMs } = onServerClock(reply(14_990, 15_020), 10_000, 10_040);
+    expect(clockOffsetMs).toBe(5000);
+    expect(timed).toMatchObject({ capturedAt: 9_990 });
+    // Behind by 50 s.
+    expect(onServerClock(reply(-50_000 + 10_000, -50_000 + 10_030), 10_000, 10_060)).toMatchObject({ clockOffsetMs: -50_000, reply: { capturedAt: 10_000 } });
+    // The corrected capture matches its trigger; the same capture as reported would have been stale.
+    expect(matchCapture(timed, 10_000, 500, clockOffsetMs)).toBe(timed);
+    expect(matchCapture(reply(14_990), 10_000, 500)).toMatchObject({ skipped: true });
+  });
+
+  it('leaves a device in sync (within what the round trip can tell), an older agent and a failure as they are', () => {
+    const inSync = reply(10_010, 10_045);
+    expect(onServerClock(inSync, 10_000, 10_100)).toEqual({ reply: inSync, clockOffsetMs: 0 });
+    const older = reply(99_999);
+    expect(onServerClock(older, 10_000, 10_010)).toEqual({ reply: older, clockOffsetMs: 0 });
+    const failed: InferReply = { ok: false, error: 'x' };
+    expect(onServerClock(failed, 0, 1)).toEqual({ reply: failed, clockOffsetMs: 0 });
+  });
+
+  it('says the offset it took out when the capture is stale all the same', () => {
+    const { reply: timed, clockOffsetMs } = onServerClock(reply(12_000, 15_020), 10_000, 10_040);
+    expect(matchCapture(timed, 10_000, 500, clockOffsetMs)).toMatchObject({
+      skipped: true,
+      error: "stale capture: captured 3000 ms before the trigger (tolerance 500 ms; the device clock is 5000 ms ahead of the server's, taken out)",
+    });
   });
 });
 

@@ -90,16 +90,33 @@ export function streamSpecProblem(spec: StreamSpec, model: ModelShape, replayCla
 }
 
 /**
- * A scores reply checked against its trigger: a capture whose time is farther than the tolerance from the
- * trigger (a stale frame, or a device that captured late) does not show the moment the other cameras show, so it
- * becomes a skipped capture with the reason, which the sample logs as DeviceMissed `skipped`.
+ * A scores reply with its capture time on this server's clock, and the device clock's offset taken out (0 when
+ * none was). The device says when it replied on its own clock (`repliedAt`); on this clock that moment lies between
+ * the request's sending and the reply's arrival, so the offset is known to within half the round trip, and is taken
+ * out only when larger than that: a camera without NTP, or set to another zone's time, still matches its triggers,
+ * and a device in sync is left as it reported. Older agents send no `repliedAt`: their capture times are taken as
+ * they are.
  */
-export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs: number): InferReply {
+export function onServerClock(reply: InferReply, sentAt: number, receivedAt: number): { reply: InferReply; clockOffsetMs: number } {
+  if (!reply.ok || !('repliedAt' in reply) || typeof reply.repliedAt !== 'number' || typeof reply.capturedAt !== 'number') return { reply, clockOffsetMs: 0 };
+  const offset = Math.round(reply.repliedAt - (sentAt + receivedAt) / 2);
+  if (Math.abs(offset) <= (receivedAt - sentAt) / 2) return { reply, clockOffsetMs: 0 };
+  return { reply: { ...reply, capturedAt: reply.capturedAt - offset }, clockOffsetMs: offset };
+}
+
+/**
+ * A scores reply checked against its trigger: a capture whose time (on this server's clock: onServerClock) is
+ * farther than the tolerance from the trigger (a stale frame, or a device that captured late) does not show the
+ * moment the other cameras show, so it becomes a skipped capture with the reason, which the sample logs as
+ * DeviceMissed `skipped`. `clockOffsetMs`: what onServerClock took out, said in the reason.
+ */
+export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs: number, clockOffsetMs = 0): InferReply {
   if (!reply.ok || !('capturedAt' in reply) || typeof reply.capturedAt !== 'number') return reply;
   const offset = reply.capturedAt - triggeredAt;
   if (Math.abs(offset) <= toleranceMs) return reply;
   const when = offset < 0 ? `${-offset} ms before` : `${offset} ms after`;
-  return { ok: false, skipped: true, cause: 'source', error: `stale capture: captured ${when} the trigger (tolerance ${toleranceMs} ms)` };
+  const clock = clockOffsetMs === 0 ? '' : `; the device clock is ${Math.abs(clockOffsetMs)} ms ${clockOffsetMs > 0 ? 'ahead of' : 'behind'} the server's, taken out`;
+  return { ok: false, skipped: true, cause: 'source', error: `stale capture: captured ${when} the trigger (tolerance ${toleranceMs} ms${clock})` };
 }
 
 /**
@@ -288,8 +305,11 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     async function runTriggered(index: number, triggeredAt: number): Promise<void> {
       const requester: DeviceRequester = {
         request: async (deviceId, req, timeoutMs) => {
+          const sentAt = now();
           const reply = await deps.requester.request(deviceId, req, timeoutMs);
-          return req.stage === 'scores' ? matchCapture(reply, triggeredAt, deps.captureToleranceMs) : reply;
+          if (req.stage !== 'scores') return reply;
+          const timed = onServerClock(reply, sentAt, now());
+          return matchCapture(timed.reply, triggeredAt, deps.captureToleranceMs, timed.clockOffsetMs);
         },
       };
       const sampleId = replay ? replay.sampleIds[index % replay.sampleIds.length] : `live-${index}`;

@@ -66,7 +66,7 @@ export const deployAckSchema = z.union([
 const capturedAt = z.number().int().min(DEVICE_EPOCH.min).max(DEVICE_EPOCH.max);
 const skipped = z.strictObject({ ok: z.literal(false), skipped: z.literal(true), cause: z.enum(['busy', 'absent', 'source']).optional(), error: z.string() });
 export const inferReplySchemas = {
-  scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs, sampleIndex: index.optional(), capturedAt: capturedAt.optional() }), skipped, failure]),
+  scores: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, latencyMs, sampleIndex: index.optional(), capturedAt: capturedAt.optional(), repliedAt: capturedAt.optional() }), skipped, failure]),
   features: z.union([z.strictObject({ ok: z.literal(true), features: bytes, latencyMs, sampleIndex: index.optional() }), failure]),
   edge: z.union([z.strictObject({ ok: z.literal(true), scores: bytes, features: bytes, latencyMs, sampleIndex: index.optional() }), failure]),
 };

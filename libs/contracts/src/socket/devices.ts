@@ -116,8 +116,13 @@ export interface InferSkippedReply {
   /** Why, in a few words. */
   error: string;
 }
-/** `capturedAt`: when the frame was captured (epoch ms); for dataset replay, when the view was read. */
-export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number; capturedAt?: number } & Echo> | InferSkippedReply;
+/**
+ * `capturedAt`: when the frame was captured (epoch ms, the device's clock); for dataset replay, when the view was
+ * read. `repliedAt`: the device's clock when it replied, which the request's round trip brackets on the server's
+ * clock: the server reads the device clock's offset from it and puts capture times on its own clock (a camera
+ * without NTP, or minutes off, still matches its triggers). Both optional for older agents.
+ */
+export type InferScoresReply = Ack<{ scores: Uint8Array; latencyMs: number; capturedAt?: number; repliedAt?: number } & Echo> | InferSkippedReply;
 export type InferFeaturesReply = Ack<{ features: Uint8Array; latencyMs: number } & Echo>;
 export type InferEdgeReply = Ack<{ scores: Uint8Array; features: Uint8Array; latencyMs: number } & Echo>;
 export type InferReply = InferScoresReply | InferFeaturesReply | InferEdgeReply;

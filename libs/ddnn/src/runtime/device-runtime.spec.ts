@@ -98,8 +98,9 @@ describe('DeviceRuntime', () => {
     const ids = readFileSync(path.join(dir, 'data', 'synth', 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
     const id = ids.find((i) => view.pixels(i) !== NOT_CAPTURED) as string;
     const reply = await rt.infer({ stage: 'scores', sessionId: 's', sampleIndex: 0, dataset: 'synth', sampleId: id });
-    expect(reply).toMatchObject({ ok: true, capturedAt: 1_800_000_000_123 });
-    expect(parseInferReply('scores', reply)).toMatchObject({ capturedAt: 1_800_000_000_123 });
+    // With the clock it replied at, which the server brackets with the request's round trip to read the offset.
+    expect(reply).toMatchObject({ ok: true, capturedAt: 1_800_000_000_123, repliedAt: 1_800_000_000_123 });
+    expect(parseInferReply('scores', reply)).toMatchObject({ capturedAt: 1_800_000_000_123, repliedAt: 1_800_000_000_123 });
   });
 
   it('on a capture source: carries capturedAt, answers skipped while busy (never queues), and passes on skips', async () => {
@@ -141,5 +142,17 @@ describe('DeviceRuntime', () => {
     await new Promise((r) => setImmediate(r));
     release();
     expect(await next).toMatchObject({ ok: true, capturedAt: 1_800_000_000_500 });
+    // No wall clock given (the server's simulated cameras, on its own clock): nothing to read an offset from.
+    expect(done).not.toHaveProperty('repliedAt');
+
+    // An agent's clock: the capture keeps its own stamp, and the reply says when it was sent on that clock.
+    const clocked = new DeviceRuntime({
+      role: 'end-device', view: 2, bindings: checkpointRuntimeBindings({ dataRoot: '/nonexistent' }), wallClock: () => 1_800_000_009_000.6,
+      capture: { prepare: () => undefined, capture: async () => ({ pixels: new Float32Array(32 * 32 * 3), capturedAt: 1_800_000_008_950 }) },
+    });
+    await clocked.deploy(deploy());
+    const reply = await clocked.infer({ stage: 'scores', sessionId: 's', sampleIndex: 9, dataset: 'live', sampleId: 't9' });
+    expect(reply).toMatchObject({ ok: true, capturedAt: 1_800_000_008_950, repliedAt: 1_800_000_009_000 });
+    expect(parseInferReply('scores', reply)).toMatchObject({ repliedAt: 1_800_000_009_000 });
   });
 });

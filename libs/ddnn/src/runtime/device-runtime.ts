@@ -73,8 +73,9 @@ export interface DeviceRuntimeOptions {
    */
   capture?: CaptureSource;
   /**
-   * Wall clock (epoch ms) for dataset replay: when given, scores replies carry `capturedAt`, the time the view was
-   * read. Dataset replay skips only the views the dataset says were never captured, as evaluation does (a view
+   * Wall clock (epoch ms): when given, scores replies carry `repliedAt` (this clock when replying, which the server
+   * reads the clock's offset from), and in dataset replay `capturedAt`, the time the view was read (a capture
+   * source stamps its own frames, on this clock too). Dataset replay skips only the views the dataset says were never captured, as evaluation does (a view
    * that was not captured is a device that sends nothing): research runs stay exact.
    */
   wallClock?: () => number;
@@ -222,7 +223,7 @@ export class DeviceRuntime {
       const out = section.infer(pixels);
       const latencyMs = this.now() - t0;
       this.keep(key, out.features);
-      return { ok: true, scores: scoresToBytes(out.scores), latencyMs, ...(capturedAt !== undefined ? { capturedAt } : {}) };
+      return { ok: true, scores: scoresToBytes(out.scores), latencyMs, ...(capturedAt !== undefined ? { capturedAt, repliedAt: this.wallNow() } : {}) };
     } catch (e) {
       return fail(`infer scores: ${(e as Error).message}`);
     }
@@ -245,7 +246,9 @@ export class DeviceRuntime {
       const out = section.infer(capture.pixels);
       const latencyMs = this.now() - t0;
       this.keep(key, out.features);
-      return { ok: true, scores: scoresToBytes(out.scores), latencyMs, capturedAt: capture.capturedAt };
+      const reply: InferScoresReply = { ok: true, scores: scoresToBytes(out.scores), latencyMs, capturedAt: capture.capturedAt };
+      // The clock the capture time was read on (the agent's), when it is known: the server reads its offset.
+      return this.options.wallClock ? { ...reply, repliedAt: this.wallNow() } : reply;
     } catch (e) {
       return fail(`infer scores: ${(e as Error).message}`);
     } finally {
@@ -262,6 +265,11 @@ export class DeviceRuntime {
       this.views.set(dataset, p);
     }
     return p;
+  }
+
+  /** The wall clock (epoch ms, whole) of dataset replay and capture sources; only called when there is one. */
+  private wallNow(): number {
+    return Math.floor((this.options.wallClock as () => number)());
   }
 
   private keep(key: string, features: Uint8Array): void {
