@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DeviceList, DeviceView } from '@ddnn/contracts';
+import { sampleSections, type DeviceList, type DeviceView, type SessionEventsPage } from '@ddnn/contracts';
 import { loadDataset, writeSynthDataset } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, deviceMain, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor, writeUntrainedCheckpoint } from '@ddnn/testing';
 
@@ -185,6 +185,48 @@ describe('device agents as real processes against the built API', () => {
     expect(original.output() + clone.output()).toMatch(/another agent connected as this device \(.+\) and took its place: two agents must not share one identity .*Trying again in 30 s/);
     expect((await devices('&name=twin')).total).toBe(1);
   });
+
+  it('an agent restarted before its old connection was found dead gets its section again, and its stream scores with it', async () => {
+    // cam-1 and cam-2 (from the first test, with their sections) serve a stream replaying the dataset.
+    const byName = new Map((await devices('&name=cam-')).items.map((d) => [d.name, d] as const));
+    const cam1 = byName.get('cam-1') as DeviceView;
+    const cam2 = byName.get('cam-2') as DeviceView;
+    const stream = await rest<{ id: string }>('POST', '/streams', {
+      modelId: 'default', topology: { devices: [{ deviceId: cam1.id, view: 1 }, { deviceId: cam2.id, view: 2 }] },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } }, rate: 4, deadlineMs: 2000, replay: { dataset: 'synth', split: 'test' }, name: 'reboot',
+    });
+    expect(stream.status).toBe(201);
+    const scoredBy = async (deviceId: string): Promise<number[]> => {
+      const out: number[] = [];
+      for (let after = ''; ; ) {
+        const page = (await rest<SessionEventsPage>('GET', `/streams/${stream.body.id}/events?limit=1000${after ? `&after=${after}` : ''}`)).body;
+        for (const e of page.events) {
+          const x = sampleSections(e);
+          if (x?.sections.some((d) => d.tier === 'device' && d.node === deviceId)) out.push(x.sampleIndex);
+        }
+        after = page.checkpoint ?? after;
+        if (!page.hasMore) return out;
+      }
+    };
+    await waitFor('cam-1 scoring the stream', async () => ((await scoredBy(cam1.id)).length >= 3 ? true : undefined), 60_000);
+    const connects = async () => (await deviceEvents(cam1.id)).filter((e) => e.type === 'DeviceConnected').length;
+    const connectsBefore = await connects();
+
+    // Frozen (a hung device), then started again with the same state (a reboot, a Wi-Fi roam): its new connection
+    // replaces the old one before the server found that one dead. Then the frozen process dies.
+    const frozen = agents.get('cam-1') as RunningProcess;
+    process.kill(frozen.child.pid as number, 'SIGSTOP');
+    const rebooted = startAgent('cam-1', 1);
+    await waitFor('the new connection of cam-1', async () => ((await connects()) > connectsBefore ? true : undefined), 30_000);
+    await frozen.stop('SIGKILL');
+    const since = Math.max(-1, ...(await scoredBy(cam1.id)));
+    // It used to answer "no model section installed" to every request for as long as it ran.
+    await waitFor('cam-1 scoring again on its new connection', async () => ((await scoredBy(cam1.id)).some((i) => i > since) ? true : undefined), 30_000);
+    const log = (await deviceEvents(cam1.id)).map((e) => e.type);
+    expect(log.slice(log.lastIndexOf('DeviceConnected'))).toContain('ModelDeployed');
+    expect(rebooted.output()).toMatch(/connected/);
+    expect((await rest('POST', `/streams/${stream.body.id}/stop`)).status).toBe(200);
+  }, 120_000);
 
   it('bad options are named and exit with 2', async () => {
     const p = startNode(deviceMain, ['--server', 'not a url', '--name', 'x y', '--role', 'cloud'], {});

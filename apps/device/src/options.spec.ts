@@ -55,10 +55,10 @@ describe('parseOptions', () => {
 
   const base = { server: 'http://h', name: 'c', view: '0' };
   it('configures each source with its own flags and defaults', () => {
-    expect(parseOptions({ ...base, source: 'folder', sourcePath: 'frames' }, '/w').source).toEqual({ kind: 'folder', path: '/w/frames', maxFrameAgeMs: 1000 });
+    expect(parseOptions({ ...base, source: 'folder', sourcePath: 'frames' }, '/w').source).toEqual({ kind: 'folder', path: '/w/frames', maxFrameAgeMs: 500 });
     expect(parseOptions({ ...base, source: 'push', pushPort: '8123', maxFrameAgeMs: '250' }).source).toEqual({ kind: 'push', port: 8123, maxFrameAgeMs: 250 });
     expect(parseOptions({ ...base, source: 'ffmpeg', sourcePath: 'clip.mp4' }, '/w').source).toEqual({
-      kind: 'ffmpeg', input: '/w/clip.mp4', fps: 5, maxFrameAgeMs: 1000, ffmpegPath: '/usr/bin/ffmpeg',
+      kind: 'ffmpeg', input: '/w/clip.mp4', fps: 5, maxFrameAgeMs: 500, ffmpegPath: '/usr/bin/ffmpeg',
     });
     expect(parseOptions({ ...base, source: 'ffmpeg', sourceUrl: 'rtsp://cam.local/stream1', fps: '2.5', ffmpegPath: '/opt/ffmpeg' }).source).toMatchObject({
       input: 'rtsp://cam.local/stream1', fps: 2.5, ffmpegPath: '/opt/ffmpeg',

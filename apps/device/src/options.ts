@@ -7,6 +7,9 @@ import type { DeviceRole } from '@ddnn/contracts';
  */
 export type AgentFault = { kind: 'garbage' } | { kind: 'crash'; atRequest: number };
 
+/** A live source's default --max-frame-age-ms: the server's default capture tolerance. */
+export const DEFAULT_MAX_FRAME_AGE_MS = 500;
+
 /** Where an end device's frames come from (see apps/device/README.md). */
 export type SourceOptions =
   | { kind: 'dataset' }
@@ -72,8 +75,10 @@ function parseSource(raw: RawOptions, role: DeviceRole, cwd: string, problems: s
   only('--fps', raw.fps, ['ffmpeg']);
   only('--push-port', raw.pushPort, ['push']);
   only('--ffmpeg-path', raw.ffmpegPath, ['ffmpeg']);
-  const maxFrameAgeMs = raw.maxFrameAgeMs === undefined ? 1000 : Number(raw.maxFrameAgeMs);
-  if (!/^\d+$/.test(raw.maxFrameAgeMs ?? '1000') || maxFrameAgeMs < 1 || maxFrameAgeMs > 3_600_000) {
+  // The server's default capture tolerance (DDNN_CAPTURE_TOLERANCE_MS): a frame older than that when asked for is
+  // refused there as stale anyway, and the agent that passed it on (at 1000) reported no problem while it was.
+  const maxFrameAgeMs = raw.maxFrameAgeMs === undefined ? DEFAULT_MAX_FRAME_AGE_MS : Number(raw.maxFrameAgeMs);
+  if (!/^\d+$/.test(raw.maxFrameAgeMs ?? String(DEFAULT_MAX_FRAME_AGE_MS)) || maxFrameAgeMs < 1 || maxFrameAgeMs > 3_600_000) {
     problems.push(`--max-frame-age-ms must be an integer 1..3600000, got ${raw.maxFrameAgeMs}`);
   }
   switch (kind) {

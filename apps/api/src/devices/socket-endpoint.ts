@@ -17,6 +17,7 @@ export class SocketEndpoint implements DeviceEndpoint {
   readonly name: string;
   readonly role: DeviceIdentity['role'];
   readonly view: number | null;
+  readonly connectionId: string;
   readonly closed: Promise<string>;
   private readonly calls = new PendingCalls();
   private readonly opened: Promise<void>;
@@ -30,6 +31,7 @@ export class SocketEndpoint implements DeviceEndpoint {
     this.name = device.name;
     this.role = device.role;
     this.view = device.view;
+    this.connectionId = socket.id;
     this.closed = new Promise((resolve) =>
       socket.once('disconnect', (reason: string) => {
         this.calls.close(new EndpointClosedError(`device ${this.deviceId} disconnected (${reason})`));

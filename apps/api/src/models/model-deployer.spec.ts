@@ -10,6 +10,7 @@ const device = (deviceId: string, over: Partial<ConnectedDevice> = {}): Connecte
   role: 'end-device',
   view: 0,
   kind: 'simulated',
+  connectionId: `${deviceId}#1`,
   modelId: null,
   modelVersion: null,
   section: null,

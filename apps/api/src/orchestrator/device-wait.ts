@@ -5,9 +5,15 @@ export function topologyDeviceIds(spec: { topology: SessionTopology }): string[]
   return [...spec.topology.devices.map((d) => d.deviceId), ...(spec.topology.edges ?? []).flatMap((e) => (e.deviceId === null ? [] : [e.deviceId]))];
 }
 
+/** A device connected now, and through which connection (a new one may have lost what the old one was sent). */
+export interface DeviceConnection {
+  deviceId: string;
+  connectionId: string;
+}
+
 export interface DeviceWaitOptions {
-  /** Device ids connected now (to this node or, clustered, to any node). */
-  connected(): Promise<string[]>;
+  /** Devices connected now (to this node or, clustered, to any node). */
+  connected(): Promise<DeviceConnection[]>;
   /** Give up at once (stop requested, node shutting down). */
   halted(): boolean;
   waitMs: number;
@@ -16,48 +22,56 @@ export interface DeviceWaitOptions {
 
 /**
  * Waits until every device is connected, up to `waitMs` (a resumed session's devices reattach with backoff
- * after their node died). Returns the ids still missing, in topology order, and how long it waited.
+ * after their node died). Returns the ids still missing, in topology order, how long it waited, and the connections
+ * it saw last (what ReturningDevices compares later ones with).
  */
-export async function waitForDevices(ids: string[], opts: DeviceWaitOptions): Promise<{ missing: string[]; waitedMs: number }> {
+export async function waitForDevices(ids: string[], opts: DeviceWaitOptions): Promise<{ missing: string[]; waitedMs: number; connections: DeviceConnection[] }> {
   const t0 = performance.now();
   const pollMs = opts.pollMs ?? 200;
   for (;;) {
-    const connected = new Set(await opts.connected().catch(() => [] as string[]));
+    const connections = await opts.connected().catch(() => [] as DeviceConnection[]);
+    const connected = new Set(connections.map((c) => c.deviceId));
     const missing = ids.filter((id) => !connected.has(id));
     const waitedMs = Math.round(performance.now() - t0);
-    if (missing.length === 0 || waitedMs >= opts.waitMs || opts.halted()) return { missing, waitedMs };
+    if (missing.length === 0 || waitedMs >= opts.waitMs || opts.halted()) return { missing, waitedMs, connections };
     await new Promise((r) => setTimeout(r, Math.min(pollMs, opts.waitMs - waitedMs)));
   }
 }
 
 /**
- * Watches a running session's devices: when one that was away comes back, `redeploy` makes sure it has its
+ * Watches a running session's devices: when one that was away comes back, or one reconnected (a new connection:
+ * an agent restarted, or rebooted, before its old connection was found dead), `redeploy` makes sure it has its
  * section again (a restarted agent has none), so the session runs without it only while it is away.
  */
 export class ReturningDevices {
-  private away: Set<string>;
+  private seen: Map<string, string>;
   private busy = false;
 
   constructor(
     private readonly ids: string[],
-    missing: string[],
-    private readonly connected: () => Promise<string[]>,
+    initial: DeviceConnection[],
+    private readonly connected: () => Promise<DeviceConnection[]>,
     private readonly redeploy: () => Promise<void>,
     private readonly log?: (message: string) => void,
   ) {
-    this.away = new Set(missing);
+    this.seen = this.mine(initial);
   }
 
-  /** One look (called on the run's poll): redeploys when a device that was away is back. */
+  private mine(connections: DeviceConnection[]): Map<string, string> {
+    const wanted = new Set(this.ids);
+    return new Map(connections.filter((c) => wanted.has(c.deviceId)).map((c) => [c.deviceId, c.connectionId]));
+  }
+
+  /** One look (called on the run's poll): redeploys when a device that was away is back, or is on a new connection. */
   async check(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      const now = new Set(await this.connected());
-      const back = [...this.away].filter((id) => now.has(id));
-      this.away = new Set(this.ids.filter((id) => !now.has(id)));
+      const now = this.mine(await this.connected());
+      const back = [...now].filter(([id, connection]) => this.seen.get(id) !== connection).map(([id]) => id);
+      this.seen = now;
       if (back.length === 0) return;
-      this.log?.(`device(s) ${back.join(', ')} back: deploying their sections`);
+      this.log?.(`device(s) ${back.join(', ')} back or reconnected: deploying their sections`);
       await this.redeploy();
     } catch (e) {
       this.log?.(`checking returning devices failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -294,7 +294,7 @@ describe('runSample with malformed or implausible device answers', () => {
       markRunning: async () => undefined,
       shouldStop: async () => null,
       finish: async (...args) => void finished.push(args),
-      connectedDevices: async () => devices.map((d) => d.deviceId),
+      connectedDevices: async () => devices.map((d) => ({ deviceId: d.deviceId, connectionId: d.deviceId })),
       deviceWaitMs: 0,
       window: 4,
     };

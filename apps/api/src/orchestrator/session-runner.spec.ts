@@ -37,6 +37,9 @@ const model: SessionModel = {
   },
 };
 
+/** Devices connected now, each on its first connection (`#2` etc. for a device that reconnected). */
+const on = (ids: string[], connection = (id: string) => `${id}#1`) => ids.map((deviceId) => ({ deviceId, connectionId: connection(deviceId) }));
+
 function fakeDeps(over: Partial<RunnerDeps> = {}, samples = 10) {
   const appended: NewEvent[][] = [];
   const finished: unknown[][] = [];
@@ -60,7 +63,7 @@ function fakeDeps(over: Partial<RunnerDeps> = {}, samples = 10) {
     markRunning: async () => undefined,
     shouldStop: async () => null,
     finish: async (...args) => void finished.push(args),
-    connectedDevices: async () => ['dev-0', 'dev-1'],
+    connectedDevices: async () => on(['dev-0', 'dev-1']),
     deviceWaitMs: 1000,
     window: 4,
     ...over,
@@ -173,7 +176,7 @@ describe('runSession', () => {
     const t0 = performance.now();
     const { deps, appended } = fakeDeps({
       logged: async () => ({ started: true, samples: new Set([0, 1, 2]) }),
-      connectedDevices: async () => ['dev-0'],
+      connectedDevices: async () => on(['dev-0']),
       deviceWaitMs: 300,
       deploy: async () => void deploys.push(performance.now() - t0),
     });
@@ -198,13 +201,24 @@ describe('runSession', () => {
   it('starts at once, with no absence recorded, when every device is there; a device back mid-run gets its section again', async () => {
     let connected = ['dev-0'];
     let deploys = 0;
-    const { deps, appended } = fakeDeps({ connectedDevices: async () => connected, deviceWaitMs: 50, deploy: async () => void deploys++, window: 1 }, 150);
+    const { deps, appended } = fakeDeps({ connectedDevices: async () => on(connected), deviceWaitMs: 50, deploy: async () => void deploys++, window: 1 }, 150);
     // At least 1.5 s of samples: the runner looks for returning devices every second.
     deps.requester = { request: async (id, req, t) => (await new Promise((r) => setTimeout(r, 10)), fakeDeps().deps.requester.request(id, req, t)) };
     setTimeout(() => (connected = ['dev-0', 'dev-1']), 100);
     await runSession('s1', spec, deps);
     expect(types(appended).filter((t) => t === 'SessionDevicesAbsent')).toHaveLength(1);
     expect(deploys).toBe(2);
+
+    // A device that reconnected (a restarted agent, on a new connection, before its old one was found dead) was
+    // never away: its section is deployed again all the same.
+    let reconnected = false;
+    let redeploys = 0;
+    const again = fakeDeps({ connectedDevices: async () => on(['dev-0', 'dev-1'], (id) => (id === 'dev-1' && reconnected ? `${id}#2` : `${id}#1`)), deploy: async () => void redeploys++, window: 1 }, 150);
+    again.deps.requester = deps.requester;
+    setTimeout(() => (reconnected = true), 100);
+    await runSession('s3', spec, again.deps);
+    expect(types(again.appended)).not.toContain('SessionDevicesAbsent');
+    expect(redeploys).toBe(2);
 
     const full = fakeDeps({ deviceWaitMs: 60_000 });
     const t0 = performance.now();
@@ -223,6 +237,15 @@ describe('runSession', () => {
     expect(stats.status).toBe('stopped');
     expect(performance.now() - stopAt).toBeLessThan(1000);
     expect(finished[0][1]).toBe('stopped');
+  });
+
+  it('fails, saying why, when not one of its cameras connected in the wait (it used to complete with every sample unanswered)', async () => {
+    const { deps, appended, finished } = fakeDeps({ connectedDevices: async () => [], deviceWaitMs: 50 });
+    const stats = await runSession('s1', spec, deps);
+    expect(stats.status).toBe('failed');
+    expect(stats.error).toMatch(/none of its 2 end device\(s\) connected within 0 s \(DDNN_DEVICE_WAIT_MS\): nothing to run it on/);
+    expect(types(appended)).toEqual(['SessionAborted']);
+    expect(finished[0][1]).toBe('failed');
   });
 
   it('lost while waiting for its devices, it writes nothing and leaves the session to the next owner', async () => {

@@ -1,7 +1,7 @@
 import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, SessionSpec, SessionStarted } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
-import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
+import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
 
@@ -42,8 +42,8 @@ export interface RunnerDeps {
   /** Polled while running: stop requested by an operator, or this node lost the session's lock. */
   shouldStop(sessionId: string): Promise<'stop' | 'lost' | null>;
   finish(sessionId: string, status: 'completed' | 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
-  /** Device ids connected now (on this node or, clustered, any node). */
-  connectedDevices(): Promise<string[]>;
+  /** Devices connected now (on this node or, clustered, any node), each with its connection. */
+  connectedDevices(): Promise<DeviceConnection[]>;
   /** How long a starting or resuming session waits for its devices before it runs without the missing ones. */
   deviceWaitMs: number;
   /** Samples in flight at once. */
@@ -136,11 +136,16 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const ids = topologyDeviceIds(spec);
     const halted = () => halt !== null;
     const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted, waitMs: deps.deviceWaitMs });
+    const cameras = spec.topology.devices.map((d) => d.deviceId);
+    // Not one camera: every sample would end unanswered in a moment, and the session "complete" with nothing to show.
+    if (halt === null && cameras.every((id) => absent.missing.includes(id))) {
+      throw new Error(`none of its ${cameras.length} end device(s) connected within ${Math.round(absent.waitedMs / 1000)} s (DDNN_DEVICE_WAIT_MS): nothing to run it on`);
+    }
     await untilHalted(deps.deploy(spec, model), halted);
     await untilHalted(warmUp(sessionId, spec, data.samples[0], deps, new Set(absent.missing)), halted);
     // Lost while waiting (shutdown, or another node holds the lock now): nothing more is written here.
     if (halt === 'lost') throw new SessionLost();
-    returning = new ReturningDevices(ids, absent.missing, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`));
+    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`));
     if (!logged.started) {
       await sink.append([
         {

@@ -175,7 +175,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         }
       },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
-      connectedDevices: async () => (await this.transport.connectedDevices()).map((d) => d.deviceId),
+      connectedDevices: async () => (await this.transport.connectedDevices()).map((d) => ({ deviceId: d.deviceId, connectionId: d.connectionId })),
       deviceWaitMs: this.config.DDNN_DEVICE_WAIT_MS,
       window: this.config.DDNN_SESSION_WINDOW,
       log: (m) => this.logger.log(m),

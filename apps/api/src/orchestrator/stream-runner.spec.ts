@@ -53,7 +53,7 @@ function fakeDeps(over: Partial<StreamRunnerDeps> = {}, captureOffset: (deviceId
     // poll came with 12 decisions of 11 samples).
     shouldStop: async () => (appended.flat().filter((e) => e.type === 'ExitDecided' && e.data.exited && !e.data.shadow).length >= stopAfter ? 'stop' : null),
     finish: async (...args) => void finished.push(args),
-    connectedDevices: async () => ['dev-0', 'dev-1'],
+    connectedDevices: async () => ['dev-0', 'dev-1'].map((deviceId) => ({ deviceId, connectionId: deviceId })),
     deviceWaitMs: 1000,
     window: 4,
     captureToleranceMs: 100,

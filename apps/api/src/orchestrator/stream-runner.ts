@@ -1,6 +1,6 @@
 import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
-import { ReturningDevices, topologyDeviceIds, waitForDevices } from './device-wait';
+import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
 import { reportFenced, runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
@@ -26,7 +26,7 @@ export interface StreamRunnerDeps {
    */
   watchStop?(runId: string, onHalt: (halt: 'stop' | 'lost') => void): Promise<() => void>;
   finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
-  connectedDevices(): Promise<string[]>;
+  connectedDevices(): Promise<DeviceConnection[]>;
   deviceWaitMs: number;
   /**
    * Samples in flight at least (streamWindow scales it with the rate): a trigger that finds them all busy waits,
@@ -183,7 +183,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       stats.status = 'lost';
       return stats;
     }
-    returning = new ReturningDevices(ids, absent.missing, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`stream ${runId}: ${m}`));
+    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`stream ${runId}: ${m}`));
     const mode = spec.mode ?? 'production';
     if (!logged.started) {
       await sink.append([

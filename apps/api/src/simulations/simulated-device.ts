@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DeviceRole, SimulatedFailure, SimulatedLink } from '@ddnn/contracts';
 import { type CaptureSource, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { type DeviceEndpoint, EndpointClosedError, EndpointTimeoutError } from '../devices/transport/device-endpoint';
@@ -54,6 +55,8 @@ export class SimulatedDevice implements DeviceEndpoint {
   readonly name: string;
   readonly role: DeviceRole;
   readonly view: number | null;
+  /** Each simulated device object is one connection: a restarted simulation makes new ones. */
+  readonly connectionId = randomUUID();
   readonly closed: Promise<string>;
   private readonly runtime: DeviceHost;
   private close!: (reason: string) => void;

@@ -1,10 +1,25 @@
 import type { StoredEvent } from '@ddnn/contracts';
-import { latestDecisions, sampleBounds, windowBounds, windowEvents } from './stream-window';
+import { latestDecisions, sampleBounds, windowBounds, windowEvents, windowSummary } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
   ({ type: 'ExitDecided', data: { sampleIndex, exited: o.exited ?? true, shadow: o.shadow ?? false } }) as unknown as StoredEvent;
 
 describe('stream windows', () => {
+  it("counts the labels of the window's own samples, not those posted in it for samples decided before it", () => {
+    const run = 'r';
+    const at = (type: string, data: Record<string, unknown>) => ({ type, streamId: `stream-${run}`, data: { sessionId: run, ...data } }) as unknown as StoredEvent;
+    const decision = { tier: 'local', prediction: 1 };
+    const events = [
+      at('SampleStarted', { sampleIndex: 5, sampleId: 's5', label: null }),
+      at('ExitDecided', { sampleIndex: 5, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction: 1, label: null, shadow: false }),
+      at('SampleLabelled', { sampleIndex: 5, label: 1, labelledAt: 1, decision }),
+      // Decided an hour before the window, labelled now.
+      at('SampleLabelled', { sampleIndex: 2, label: 0, labelledAt: 2, decision }),
+    ];
+    const s = windowSummary(run, events);
+    expect([s.samplesDecided, s.labelled, s.correct]).toEqual([1, 1, 1]);
+  });
+
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {
     const now = Date.parse('2026-12-05T18:00:00Z');
     expect(windowBounds('5m', { from: '', to: '' }, now)).toEqual({ from: '2026-12-05T17:55:00.000Z' });

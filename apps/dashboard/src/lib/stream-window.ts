@@ -20,9 +20,18 @@ export function windowBounds(key: WindowKey, custom: { from: string; to: string 
   return { from: from.toISOString(), to: to.toISOString() };
 }
 
-/** The summary of only the events in a window, with the same fold the server uses for the whole log. */
+/**
+ * The summary of only the samples of a window, with the same fold the server uses for the whole log. Labels count
+ * for the window's samples only: a label posted in the window for a sample decided before it (labels come hours
+ * late) carries that sample's decision and was counted as if the sample were the window's.
+ */
 export function windowSummary(runId: string, events: readonly StoredEvent[]): SessionSummary {
-  return foldSessionEvents(emptySessionSummary(runId), events);
+  const samples = new Set<number>();
+  for (const e of events) if (e.type === 'SampleStarted') samples.add(e.data.sampleIndex);
+  return foldSessionEvents(
+    emptySessionSummary(runId),
+    events.filter((e) => e.type !== 'SampleLabelled' || samples.has(e.data.sampleIndex)),
+  );
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

@@ -86,7 +86,7 @@ describe('streams in chromium against the real API', () => {
     // A label posted late reaches the open page through the feed: accuracy on labelled appears.
     const newest = Number((await page.getByTestId('window-samples').locator('tbody tr a').first().textContent())?.trim());
     await platform.call('POST', `/api/streams/${stream}/labels`, [{ sampleIndex: newest, label: 0 }]);
-    await waitFor('the label in the live view', async () => /\/ 1 labelled/.test((await page.getByTestId('stat-accuracy').textContent()) ?? ''), 30_000, 200);
+    await waitFor('the label in the live view', async () => /right of 1 labelled/.test((await page.getByTestId('stat-accuracy').textContent()) ?? ''), 30_000, 200);
     expect(await page.getByTestId('stat-accuracy').locator('.stat-value').textContent()).toMatch(/^\d+(\.\d)?%$/);
 
     // The replay of that sample shows the label (a stream's samples start unlabelled: it came as SampleLabelled).

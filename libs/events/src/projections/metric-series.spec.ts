@@ -82,3 +82,26 @@ describe('device miss rates', () => {
     expect(metricValue('device_miss_rate', { answered: 0, missed: 4, missedBy: { skipped: 4 } }, 60_000, null, true).value).toBeNull();
   });
 });
+
+describe('rates of the step that is still going on', () => {
+  // A steady 2 samples/s: minute 0 whole (120 samples), minute 1 30 s in (60 samples so far).
+  const buckets = [
+    { bucket: 0, cell: { samples: 120 } },
+    { bucket: 60_000, cell: { samples: 60 } },
+  ];
+
+  it('are over the time up to now, and a step not begun has no value', () => {
+    const points = seriesPoints('samples_per_second', buckets, 0, 180_000, 60_000, null, false, 90_000);
+    expect(points.map((p) => p.value)).toEqual([2, 2, null]);
+    // One step over the whole window (a rule's latest value): 180 samples in 90 s.
+    expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 120_000, null, false, 90_000)[0].value).toBe(2);
+    // Without a now (a window in the past), every step is whole.
+    expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 60_000, null).map((p) => p.value)).toEqual([2, 1]);
+  });
+
+  it('per minute too; ratios do not depend on time', () => {
+    const skipped = [{ bucket: 0, cell: { missedBy: { skipped: 30 }, decided: 8, unanswered: 2 } }];
+    expect(seriesPoints('skipped_captures', skipped, 0, 60_000, 60_000, null, false, 30_000)[0].value).toBe(60);
+    expect(seriesPoints('unanswered_rate', skipped, 0, 60_000, 60_000, null, false, 30_000)[0].value).toBe(0.2);
+  });
+});

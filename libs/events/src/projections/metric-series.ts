@@ -202,7 +202,10 @@ function point(metric: MetricName, t: number, v: Omit<MetricPoint, 't'>): Metric
 
 /**
  * Points of a series: the buckets (ascending) summed into steps of `stepMs` from `from`, one point per step
- * in [from, to) with empty steps included.
+ * in [from, to) with empty steps included. `now`: a step it falls in has lasted only until now, so its rates (per
+ * second, per minute) are over that time, not the whole step; a step after it has no value yet. The current minute
+ * counted as whole read a steady 2 samples/s as 1.0 at its start and drew every chart ending in a cliff, and a
+ * rule on a rate fired and resolved once a minute.
  */
 export function seriesPoints(
   metric: MetricName,
@@ -212,6 +215,7 @@ export function seriesPoints(
   stepMs: number,
   reference: ReferenceModel | null,
   device = false,
+  now = Infinity,
 ): MetricPoint[] {
   const count = Math.max(0, Math.ceil((to - from) / stepMs));
   const cells: (RollupCell | undefined)[] = new Array(count);
@@ -228,7 +232,11 @@ export function seriesPoints(
       mergeCells(cells[i]!, b.cell);
     }
   }
-  return Array.from(cells, (cell, i) => point(metric, from + i * stepMs, metricValue(metric, cell ?? {}, stepMs, reference, device)));
+  return Array.from(cells, (cell, i) => {
+    const t = from + i * stepMs;
+    const lasted = Math.min(stepMs, now - t);
+    return point(metric, t, lasted > 0 ? metricValue(metric, cell ?? {}, lasted, reference, device) : none());
+  });
 }
 
 /**

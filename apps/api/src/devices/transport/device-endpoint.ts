@@ -18,6 +18,8 @@ export interface DeviceEndpoint {
   readonly role: DeviceRole;
   readonly view: number | null;
   readonly kind: 'socket' | 'simulated';
+  /** This connection of the device (its socket's id): a new one is a device that may have lost what it was sent. */
+  readonly connectionId: string;
   /** Sends a server -> device message and resolves with the device's raw (unvalidated) ack; rejects on timeout. */
   call(event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown>;
   /** Cuts the device off (e.g. an operator locked it); `closed` then resolves. */

@@ -33,8 +33,14 @@ export class DeviceTransportService extends DeviceTransport {
     this.clustered = clustered;
   }
 
-  /** Makes a device reachable; a newer endpoint for the same device replaces the older one. */
+  /**
+   * Makes a device reachable; a newer endpoint for the same device replaces the older one. What was installed through
+   * the older one is forgotten: a new connection is an agent that restarted (or another with the same identity), with
+   * no section, and an install recorded for the old one kept every deploy from reaching it.
+   */
   attach(endpoint: DeviceEndpoint): void {
+    const previous = this.endpoints.get(endpoint.deviceId);
+    if (previous && previous !== endpoint) this.installed.delete(endpoint.deviceId);
     this.endpoints.set(endpoint.deviceId, endpoint);
     void endpoint.closed.then(() => this.detach(endpoint));
   }
@@ -73,6 +79,7 @@ export class DeviceTransportService extends DeviceTransport {
   }
 
   async deploy(deviceId: string, msg: DeployMessage, timeoutMs: number): Promise<DeployAck> {
+    const through = this.endpoints.get(deviceId);
     const raw = await this.call(deviceId, DeviceEvents.deploy, msg, timeoutMs);
     let ack: DeployAck;
     try {
@@ -90,7 +97,8 @@ export class DeviceTransportService extends DeviceTransport {
         return { ok: false, error: `deploy ack does not match the deploy: ${mismatch}` };
       }
       const installed = { modelId: msg.modelId, modelVersion: msg.modelVersion, section: msg.section };
-      this.installed.set(deviceId, installed);
+      // Installed on the connection it went through: not on one that replaced it while the ack was on its way.
+      if (this.endpoints.get(deviceId) === through) this.installed.set(deviceId, installed);
       await this.devices.deployed(deviceId, { ...installed, bytes: msg.weights.byteLength });
     } else {
       this.logger.warn(`device ${deviceId} refused section ${msg.section}: ${ack.error}`);
@@ -111,6 +119,7 @@ export class DeviceTransportService extends DeviceTransport {
         role: e.role,
         view: e.view,
         kind: e.kind,
+        connectionId: e.connectionId,
         modelId: m?.modelId ?? null,
         modelVersion: m?.modelVersion ?? null,
         section: m?.section ?? null,
@@ -123,7 +132,7 @@ export class DeviceTransportService extends DeviceTransport {
       const d = s.data?.device as DeviceIdentity | undefined;
       if (!d || seen.has(d.id)) continue;
       seen.add(d.id);
-      remote.push({ deviceId: d.id, name: d.name, role: d.role, view: d.view, kind: 'socket', modelId: null, modelVersion: null, section: null });
+      remote.push({ deviceId: d.id, name: d.name, role: d.role, view: d.view, kind: 'socket', connectionId: s.id, modelId: null, modelVersion: null, section: null });
     }
     return [...local, ...remote];
   }

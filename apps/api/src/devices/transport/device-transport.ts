@@ -9,7 +9,9 @@ export interface ConnectedDevice {
   view: number | null;
   /** 'socket' = a real agent over socket.io /devices; 'simulated' = an in-process device. */
   kind: 'socket' | 'simulated';
-  /** Section installed on the device (last successful deploy), if any. */
+  /** The connection it is reachable through (a socket's id): a new one is a device that may have lost its section. */
+  connectionId: string;
+  /** Section installed on the device through this connection (last successful deploy), if any. */
   modelId: string | null;
   modelVersion: string | null;
   section: string | null;

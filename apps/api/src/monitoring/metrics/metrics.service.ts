@@ -71,7 +71,7 @@ export class MetricsService {
       throw new InvalidInputError(`the window holds ${steps} steps of ${step} ms; at most ${MAX_METRIC_POINTS}: widen the step`);
     }
     const reference = await this.reference(q.metric, q.subject, q.referenceRunId);
-    const points = await this.points(q.metric, q.subject, resolution, from, to, step, reference?.model ?? null);
+    const points = await this.points(q.metric, q.subject, resolution, from, to, step, reference?.model ?? null, Date.now());
     const series: MetricSeries = { metric: q.metric, subject: q.subject, unit: METRICS[q.metric].unit, from, to, step, points };
     if (METRICS[q.metric].reference) series.reference = reference ? { runId: reference.model.runId, samples: reference.samples } : null;
     return series;
@@ -91,7 +91,8 @@ export class MetricsService {
     const to = ceilTo(now + 1, resolution);
     const from = floorTo(now - windowMs, resolution);
     const reference = await this.reference(metric, subject, referenceRunId, memo);
-    const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null, memo);
+    // One step over the whole window, its rates over the time up to now (not the rest of the current bucket).
+    const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null, now, memo);
     // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
     return point?.value ?? null;
   }
@@ -116,6 +117,7 @@ export class MetricsService {
     to: number,
     step: number,
     reference: ReferenceModel | null,
+    now: number,
     memo?: ReadMemo,
   ): Promise<MetricPoint[]> {
     const read = this.read(metric, subject, resolution, from, to);
@@ -125,7 +127,7 @@ export class MetricsService {
       await this.repo.confidenceTexts(read, exits, series.add);
       return series.points();
     }
-    return seriesPoints(metric, await this.cells(read, memo), from, to, step, reference, subject.deviceId !== undefined);
+    return seriesPoints(metric, await this.cells(read, memo), from, to, step, reference, subject.deviceId !== undefined, now);
   }
 
   private async cells(read: RollupRead, memo?: ReadMemo): Promise<{ bucket: number; cell: RollupCell }[]> {

@@ -120,6 +120,12 @@ function SessionDetail({ id }: { id: string }) {
       {session.deletingSince && <RunDeletingNote kind="session" since={session.deletingSince} />}
       {session.error && <div className="note error">The session failed: {session.error}</div>}
       <ProgressCard session={session} progress={progress} />
+      {session.status === 'pending' && (
+        <div className="note" data-testid="pending-note">
+          Pending: no node has picked this session up yet. Each API node runs at most <code>DDNN_MAX_SESSIONS</code> runs at once, and a running stream
+          holds its slot until it is stopped; stop a run on the Sessions or Streams page to free one.
+        </div>
+      )}
       <UnansweredNote summary={s} />
       <div className="stats">
         <Stat label="Accuracy so far" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled` : undefined} />

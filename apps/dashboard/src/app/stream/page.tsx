@@ -197,7 +197,7 @@ function StreamDetail({ id }: { id: string }) {
       <UnansweredNote summary={s} />
       <div className="stats">
         <Stat label="Samples in window" testId="stat-samples" value={s ? s.samplesDecided : '–'} sub={s ? `${s.samplesStarted} triggered` : undefined} />
-        <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} / ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
+        <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} right of ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
         <Stat label="Local exit rate" value={fmtPct(localExitRate(s ?? undefined))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided}` : undefined} />
         <Stat label="Bytes per sample" testId="stat-bytes" value={fmtBytes(s?.bytes.perSample)} sub={s ? `${fmtBytes(s.bytes.total)} in the window` : undefined} />
         <MissedStat summary={s} />
