@@ -171,6 +171,11 @@ describe('replay-based analysis through the API and the CLI (real Postgres, buil
     const out = lastLine(analyzed.stdout) as CompareResponse;
     expect(out.rows).toHaveLength(2);
     expect(out.rows[1].evaluable && out.rows[1].localExitRate).toBeGreaterThanOrEqual(0.5);
+    // A window of the run's samples (what a stream, which has no end, needs): the rows are over those samples only.
+    const windowed = cli(['analyze', '--session', research, '--window', `${research}:0-9`, '--policies', policies, '--json']);
+    expect({ status: windowed.status, stderr: windowed.stderr }).toEqual({ status: 0, stderr: '' });
+    for (const r of (lastLine(windowed.stdout) as CompareResponse).rows) expect(r.evaluable && r.samples + r.unanswered).toBe(10);
+    expect(cli(['analyze', '--session', research, '--window', `${research}:9-3`, '--policies', policies]).stderr).toMatch(/--window/);
 
     const csv = path.join(work, 'samples.csv');
     const exported = cli(['export', '--session', research, '--format', 'csv', '--out', csv]);

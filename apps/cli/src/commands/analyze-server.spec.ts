@@ -1,4 +1,4 @@
-import { defaultServer } from './analyze';
+import { collectWindow, defaultServer } from './analyze';
 
 describe('the platform the CLI talks to', () => {
   it('is DDNN_SERVER, else the local API on PORT (3000 when unset), as npm start serves it', () => {
@@ -6,5 +6,15 @@ describe('the platform the CLI talks to', () => {
     expect(defaultServer({ PORT: '4321' })).toBe('http://localhost:4321');
     expect(defaultServer({})).toBe('http://localhost:3000');
     expect(defaultServer({ PORT: 'not-a-port' })).toBe('http://localhost:3000');
+  });
+});
+
+describe('--window', () => {
+  it('takes <run>:<from>-<to>, one per run, and names what is wrong', () => {
+    const one = collectWindow('run-a:100-499');
+    expect(collectWindow('run-b:0-0', one)).toEqual({ 'run-a': { fromSample: 100, toSample: 499 }, 'run-b': { fromSample: 0, toSample: 0 } });
+    expect(() => collectWindow('run-a:1-2', one)).toThrow(/names run run-a twice/);
+    for (const bad of ['run-a', 'run-a:5', 'run-a:-1-4', ':1-2', 'run a:1-2']) expect(() => collectWindow(bad)).toThrow(/--window must be <run id>:<first sample>-<last sample>/);
+    expect(() => collectWindow('run-a:9-3')).toThrow(/--window run-a:9-3/);
   });
 });

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec } from '@ddnn/contracts';
+import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec, SampleWindow } from '@ddnn/contracts';
+import { parseSampleWindow } from '@ddnn/policies';
 import { pathFlag } from './model-options';
 
 /** How analysis commands reach the platform: its REST API, with the operator token. */
@@ -123,11 +124,21 @@ const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`
 
 /** A fixed-width text table of compare rows, for people at a terminal. */
 export function formatRows(rows: CompareRow[]): string {
-  const head = ['session', 'policy', 'accuracy', 'local exit', 'bytes/sample', 'mean ms', 'pareto'];
+  const head = ['session', 'policy', 'samples', 'accuracy', 'local exit', 'bytes/sample', 'mean ms', 'pareto'];
   const body = rows.map((r) =>
     r.evaluable
-      ? [r.sessionId.slice(0, 8), r.label, pct(r.accuracy), pct(r.localExitRate), r.bytesPerSample.toFixed(1), r.latency.meanMs.toFixed(1), r.dominated ? '' : '*']
-      : [r.sessionId.slice(0, 8), r.label, 'n/a', '', '', '', `not evaluable: ${r.reason}`],
+      ? [
+          r.sessionId.slice(0, 8),
+          r.label,
+          // (+n): samples the policy leaves without an answer, outside its rates.
+          `${r.samples}${r.unanswered ? ` (+${r.unanswered})` : ''}`,
+          pct(r.accuracy),
+          pct(r.localExitRate),
+          r.bytesPerSample.toFixed(1),
+          r.latency.meanMs.toFixed(1),
+          r.dominated ? '' : '*',
+        ]
+      : [r.sessionId.slice(0, 8), r.label, '', 'n/a', '', '', '', `not evaluable: ${r.reason}`],
   );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
@@ -135,12 +146,21 @@ export function formatRows(rows: CompareRow[]): string {
 
 interface AnalyzeFlags extends ServerFlags {
   session: string[];
+  window: Record<string, SampleWindow>;
   policies: string;
   fitSession?: string;
   json?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** `--window <run>:<from>-<to>`, repeatable: the samples of a run to evaluate (a stream, which has no end, needs one). */
+export function collectWindow(value: string, previous: Record<string, SampleWindow> = {}): Record<string, SampleWindow> {
+  const m = /^([^:\s]+):(\d{1,10})-(\d{1,10})$/.exec(value.trim());
+  if (!m) throw new Error(`--window must be <run id>:<first sample>-<last sample>, e.g. 3f2a…:100-499; got ${JSON.stringify(value.slice(0, 80))}`);
+  if (previous[m[1]]) throw new Error(`--window names run ${m[1]} twice`);
+  return { ...previous, [m[1]]: parseSampleWindow({ fromSample: Number(m[2]), toSample: Number(m[3]) }, `--window ${value}`) };
+}
 
 /** `ddnn analyze`: counterfactual comparison of exit policies on recorded sessions, through the platform's REST API. */
 export function registerAnalyzeCommand(program: Command): void {
@@ -150,6 +170,7 @@ export function registerAnalyzeCommand(program: Command): void {
       .description('Evaluate exit policies counterfactually on recorded sessions (POST /api/analysis/compare)')
       .requiredOption('--session <id>', 'session id (repeat or comma-separate for several)', collect)
       .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}', pathFlag('--policies'))
+      .option('--window <run:from-to>', "evaluate only these samples of a run (a stream needs one: it has no end), e.g. <id>:100-499; repeat for several runs", collectWindow, {})
       .option('--fit-session <id>', 'fit unfitted budget policies on this session (default: in-sample)')
       .option('--json', 'print the compare response as one JSON object on the last line'),
   ).action(async (flags: AnalyzeFlags) => {
@@ -161,6 +182,7 @@ export function registerAnalyzeCommand(program: Command): void {
       policies,
       ...(linkModel ? { linkModel } : {}),
       ...(flags.fitSession ? { fitSessionId: flags.fitSession } : {}),
+      ...(Object.keys(flags.window).length ? { windows: flags.window } : {}),
     };
     const response = await client.json<CompareResponse>('POST', '/analysis/compare', request);
     if (flags.json) process.stdout.write(`${JSON.stringify(response)}\n`);
