@@ -49,6 +49,26 @@ describe('database faults (real Postgres)', () => {
     const closedPort = new Client({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
     expect(isDatabaseUnavailable(await closedPort.connect().catch((e: unknown) => e))).toBe(true);
     expect(isDatabaseUnavailable(await env.pool.query('SELEC 1').catch((e: unknown) => e))).toBe(false);
+    // 55000 and 3D000 refuse a new connection (a database closed to connections, or dropped) but also a statement.
+    const closed = `${env.db.name}_closed`;
+    await admin.query(`CREATE DATABASE "${closed}" ALLOW_CONNECTIONS false`);
+    try {
+      const refused = await new Client({ connectionString: env.db.url.replace(env.db.name, closed) }).connect().catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: '55000' });
+      expect(isDatabaseUnavailable(refused)).toBe(true);
+    } finally {
+      await admin.query(`DROP DATABASE "${closed}"`);
+    }
+    const dropped = await new Client({ connectionString: env.db.url.replace(env.db.name, closed) }).connect().catch((e: unknown) => e);
+    expect(dropped).toMatchObject({ code: '3D000' });
+    expect(isDatabaseUnavailable(dropped)).toBe(true);
+    await env.pool.query('CREATE SEQUENCE IF NOT EXISTS never_used');
+    const notInState = await env.pool.query(`SELECT currval('never_used')`).catch((e: unknown) => e);
+    expect(notInState).toMatchObject({ code: '55000' });
+    expect(isDatabaseUnavailable(notInState)).toBe(false);
+    const noSuchDatabase = await env.pool.query(`ALTER DATABASE "${closed}" SET work_mem = '4MB'`).catch((e: unknown) => e);
+    expect(noSuchDatabase).toMatchObject({ code: '3D000' });
+    expect(isDatabaseUnavailable(noSuchDatabase)).toBe(false);
     expect(isDatabaseUnavailable(new Error('something else'))).toBe(false);
   });
 

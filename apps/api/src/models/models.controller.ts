@@ -28,10 +28,10 @@ export class ModelsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register a model by path', description: 'Registers a checkpoint directory the server can read (manifest.json and one weights file per section); local use.' })
+  @ApiOperation({ summary: 'Register a model by path', description: 'Registers a checkpoint directory the server can read (manifest.json and one weights file per section) by copying it into <data>/models/<id>: later writes to the folder do not change the registered model. Local use.' })
   @ApiCreatedResponse({ type: ModelDto })
   @ApiBadRequestResponse({ description: 'The path is not a checkpoint folder under a models root.' })
-  @ApiConflictResponse({ description: 'A model with this id exists.' })
+  @ApiConflictResponse({ description: 'A model with this id exists, is being registered, or has a folder in <data>/models.' })
   register(@Body() body: RegisterModelDto): Promise<ModelView> {
     return this.models.register(body);
   }

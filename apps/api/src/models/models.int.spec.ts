@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
 import { writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
+import { ModelsService } from './models.service';
 
 const ADMIN = 'test-operator-token-0123456789';
 
@@ -55,7 +56,7 @@ describe('models (real Postgres)', () => {
     execFileSync('cp', ['-r', path.join(work, 'default'), path.join(root, 'copy')]);
     const ok = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'copy'), id: 'copy' });
     expect(ok.status).toBe(201);
-    expect(ok.body.path).toBe(path.join('<server>', 'copy')); // never an absolute server path
+    expect(ok.body.path).toBe(path.join('<data>', 'models', 'copy')); // never an absolute server path
     expect((await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'copy'), id: 'copy' })).status).toBe(409);
     const none = await call(api, 'POST', '/models', ADMIN, { path: path.join(root, 'nothing') });
     expect(none.status).toBe(400);
@@ -73,6 +74,31 @@ describe('models (real Postgres)', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body.message).toMatch(/manifest\.json: invalid JSON/);
     expect(JSON.stringify(invalid.body)).not.toMatch(/SECRET|\/tmp\//);
+  });
+
+  it('keeps a model registered by path as it was registered when its folder is trained into again', async () => {
+    const src = path.join(work, 'root', 'mine');
+    execFileSync('cp', ['-r', path.join(work, 'default'), src]);
+    const before = Object.fromEntries(['manifest.json', 'device-0.bin', 'cloud.bin'].map((f) => [f, readFileSync(path.join(src, f))]));
+    const registered = await call(api, 'POST', '/models', ADMIN, { path: src, id: 'mine' });
+    expect(registered.status).toBe(201);
+    // What `ddnn train --out <folder> --force` does: other weights (and manifest) in the same folder.
+    await writeUntrainedCheckpoint(path.join(work, 'retrained'), 8);
+    execFileSync('cp', ['-r', `${path.join(work, 'retrained')}/.`, src]);
+    expect(readFileSync(path.join(src, 'cloud.bin')).equals(before['cloud.bin'])).toBe(false);
+
+    const now = await call(api, 'GET', '/models/mine', ADMIN);
+    expect(now.body).toMatchObject({ version: registered.body.version, path: path.join('<data>', 'models', 'mine') });
+    // Devices get, and the server opens, the registered weights: one version, one set of sections.
+    const models = api.app.get(ModelsService);
+    expect(Buffer.from((await models.deployMessage('mine', 'device-0')).weights).equals(before['device-0.bin'])).toBe(true);
+    const { path: dir } = await models.checkpoint('mine');
+    for (const [file, bytes] of Object.entries(before)) expect(readFileSync(path.join(dir, file)).equals(bytes)).toBe(true);
+    // The folder may be registered again, as another model with the new weights.
+    const again = await call(api, 'POST', '/models', ADMIN, { path: src, id: 'mine-2' });
+    expect(again.status).toBe(201);
+    expect(again.body.version).not.toBe(registered.body.version);
+    expect(again.body.name).toBe('mine'); // named after the folder registered, not the copy
   });
 
   it('refuses a checkpoint with NaN weights, registered by path or uploaded (400, naming the section and tensor)', async () => {

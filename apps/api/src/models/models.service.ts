@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -9,7 +10,7 @@ import { ConflictError, type DeployMessage, InvalidInputError, type ModelView, N
 import { APP_CONFIG, type AppConfig, modelsRoots } from '../config/config';
 import { repoRoot } from '../common/repo-root';
 import { type ArchiveLimits, unpackCheckpointArchive } from './checkpoint-archive';
-import { checkCheckpointWeights, CheckpointDirError, checkpointVersion, readCheckpointDir } from './checkpoint-dir';
+import { checkCheckpointWeights, type CheckpointDir, CheckpointDirError, checkpointVersion, readCheckpointDir } from './checkpoint-dir';
 import { modelFacts } from './model-facts';
 import { ModelEntity } from './model.entity';
 import { uploadTempDir } from './upload-storage';
@@ -69,7 +70,10 @@ export class ModelsService implements OnApplicationBootstrap {
 
   /**
    * Registers a checkpoint folder on the server. Only folders under a models root are read, judged after
-   * resolving symlinks; a path outside gets the same answer whether or not it exists.
+   * resolving symlinks; a path outside gets the same answer whether or not it exists. The checkpoint is copied
+   * into the server's models folder, as an upload is: a `ddnn train --out <that folder> --force` afterwards
+   * would otherwise change, under the registered version, the sections devices load from disk at each deploy
+   * while the server kept the cloud it had opened.
    */
   async register(req: RegisterModelRequest): Promise<ModelView> {
     const lexical = path.resolve(repoRoot(), req.path);
@@ -81,30 +85,68 @@ export class ModelsService implements OnApplicationBootstrap {
     if (real === null) throw new CheckpointDirError(`${shown}: no such folder`);
     if (!realRoots.some((r) => isInside(real, r))) throw new InvalidInputError(OUTSIDE_ROOTS);
     if (!(await stat(real)).isDirectory()) throw new CheckpointDirError(`${shown}: not a folder`);
-    let cp;
-    try {
-      cp = await readCheckpointDir(real);
-      await checkCheckpointWeights(cp);
-    } catch (e) {
-      if (e instanceof CheckpointDirError) throw new CheckpointDirError(`${shown}: ${e.message}`);
-      throw e;
-    }
+    const named = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof CheckpointDirError) throw new CheckpointDirError(`${shown}: ${e.message}`);
+        throw e;
+      }
+    };
+    // The source is judged first, so that its faults are reported as before; the copy is judged again below
+    // (what is registered is what was copied, whatever the source became meanwhile).
     const id = req.id ?? randomUUID();
-    return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version: await checkpointVersion(cp), path: cp.path, manifest: cp.manifest })));
+    if ((await realpath(path.join(this.dataDir, 'models', id)).catch(() => null)) === real) {
+      // Already the folder where the server keeps model <id> (put there, then registered): nothing to copy it to.
+      const { cp, version } = await named(() => this.judged(real));
+      return this.view(await this.insert(this.models.create({ id, name: req.name ?? cp.name, version, path: real, manifest: cp.manifest })));
+    }
+    const source = await named(() => readCheckpointDir(real));
+    // A manifest without a name is named after the folder registered, not the staging folder it is copied to.
+    return this.store({ id, name: req.name ?? source.name }, (dir) =>
+      named(async () => {
+        for (const file of ['manifest.json', ...source.sections.map((s) => s.file)]) {
+          // readCheckpointDir refused links; COPYFILE_EXCL: the staging folder is new and ours.
+          await copyFile(path.join(real, file), path.join(dir, file), fsConstants.COPYFILE_EXCL).catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') throw new CheckpointDirError(`${file} was removed while being copied`);
+            throw e;
+          });
+        }
+        return this.judged(dir);
+      }),
+    );
   }
 
   /**
-   * Registers an uploaded .tar / .tar.gz checkpoint (the file multer streamed to the private temp folder):
-   * unpacked into a private staging folder under the limits, validated, then moved to
-   * <DDNN_DATA_DIR>/models/<id> by one rename. Nothing existing is touched on any failure; the temp files
-   * are removed whatever happens.
+   * Registers an uploaded .tar / .tar.gz checkpoint (the file multer streamed to the private temp folder),
+   * unpacked under the limits. The temp file is removed whatever happens.
    */
   async registerArchive(archive: string, req: { id?: string; name?: string }): Promise<ModelView> {
-    const id = req.id ?? randomUUID();
-    if (this.uploading.has(id)) {
+    try {
+      return await this.store(req, async (dir) => {
+        await unpackCheckpointArchive(archive, dir, this.archiveLimits);
+        return this.judged(dir);
+      });
+    } finally {
       await rm(archive, { force: true });
-      throw new ConflictError(`a model with id ${id} is being uploaded`);
     }
+  }
+
+  /** A checkpoint folder read, its weights checked and its version computed: what a registration records. */
+  private async judged(dir: string): Promise<{ cp: CheckpointDir; version: string }> {
+    const cp = await readCheckpointDir(dir);
+    await checkCheckpointWeights(cp);
+    return { cp, version: await checkpointVersion(cp) };
+  }
+
+  /**
+   * Registers a checkpoint the server keeps in <DDNN_DATA_DIR>/models/<id>: `fill` writes it into a private
+   * staging folder, where it is judged, then one rename moves it there. Nothing existing is touched on any
+   * failure; the staging folder is removed whatever happens.
+   */
+  private async store(req: { id?: string; name?: string }, fill: (dir: string) => Promise<{ cp: CheckpointDir; version: string }>): Promise<ModelView> {
+    const id = req.id ?? randomUUID();
+    if (this.uploading.has(id)) throw new ConflictError(`a model with id ${id} is being registered`);
     this.uploading.add(id);
     const staging = await mkdtemp(path.join(uploadTempDir(this.dataDir), 'unpack-'));
     try {
@@ -115,10 +157,7 @@ export class ModelsService implements OnApplicationBootstrap {
       // Named as the model: a manifest without a name is named after its folder, and every upload was "checkpoint".
       const unpacked = path.join(staging, id);
       await mkdir(unpacked, { mode: 0o700 });
-      await unpackCheckpointArchive(archive, unpacked, this.archiveLimits);
-      const cp = await readCheckpointDir(unpacked);
-      await checkCheckpointWeights(cp);
-      const version = await checkpointVersion(cp);
+      const { cp, version } = await fill(unpacked);
       await mkdir(modelsDir, { recursive: true });
       try {
         // rename() onto an existing non-empty folder fails: another node that won the race keeps its folder.
@@ -137,7 +176,6 @@ export class ModelsService implements OnApplicationBootstrap {
     } finally {
       this.uploading.delete(id);
       await rm(staging, { recursive: true, force: true });
-      await rm(archive, { force: true });
     }
   }
 

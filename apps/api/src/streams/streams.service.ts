@@ -14,6 +14,7 @@ import {
   type StreamSpec,
   type StreamView,
 } from '@ddnn/contracts';
+import { classIndexOf } from '@ddnn/datasets';
 import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, inTransaction, sessionSummariesByIds, type AppendRequest } from '@ddnn/events';
 import { APP_CONFIG, MAX_SESSION_WINDOW, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
@@ -242,11 +243,11 @@ export class StreamsService {
 /** A labels request for a stream whose deletion was asked for, whether seen before its reads or at its append. */
 const beingDeleted = (id: string) => new ConflictException(`stream ${id} is being deleted: its labels are no longer taken (nothing was logged)`);
 
-/** A class index within the model's classes, or a class name; null when it is neither. */
-function classOf(label: unknown, classes: string[]): number | null {
+/** A class index within the model's classes, or a class name (compared NFC-normalized); null when it is neither. */
+export function classOf(label: unknown, classes: string[]): number | null {
   if (typeof label === 'number') return Number.isInteger(label) && label >= 0 && label < classes.length ? label : null;
   if (typeof label === 'string') {
-    const i = classes.indexOf(label);
+    const i = classIndexOf(classes, label);
     return i >= 0 ? i : null;
   }
   return null;

@@ -78,6 +78,19 @@ describe('FolderSource', () => {
     expect(await source.capture({ shape })).toEqual({ skipped: expect.stringMatching(/^no complete fresh frame: f2\.png/) });
   });
 
+  it('a complete frame with too many pixels is named too large, with its size and the limit, not "still being written"', async () => {
+    write('c.png', await png(16, 16, 120), now - 200);
+    const huge = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer();
+    write('d.png', huge, now - 50);
+    const notes: string[] = [];
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now, onNote: (m) => notes.push(m) });
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now - 200 });
+    const tooLarge = 'd.png (image too large: 10000x10000 is 100000000 pixels, at most 16777216 (4096x4096) are accepted)';
+    expect(notes).toEqual([`skipped ${tooLarge}; used c.png`]);
+    rmSync(path.join(dir, 'c.png'));
+    expect(await source.capture({ shape })).toEqual({ skipped: `no complete fresh frame: ${tooLarge}` });
+  });
+
   it('a missing folder or an empty one is a skipped capture with the reason', async () => {
     expect(await new FolderSource({ dir, maxFrameAgeMs: 1000 }).capture({ shape })).toEqual({ skipped: `no frame in ${dir} yet` });
     const missing = path.join(dir, 'nope');

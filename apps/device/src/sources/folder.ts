@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Capture, CaptureSource, ViewShape } from '@ddnn/ddnn';
-import { decodeFrame, toModelInput } from './frame';
+import { decodeFrame, FrameTooLargeError, toModelInput } from './frame';
 
 const FRAME_FILE = /\.(png|jpe?g)$/i;
 
@@ -60,7 +60,9 @@ export class FolderSource implements CaptureSource {
         if (unreadable.length) this.options.onNote?.(`skipped ${unreadable.join(', ')}; used ${path.basename(f.file)}`);
         return { pixels: await toModelInput(raster, request.shape), capturedAt: Math.round(f.mtimeMs) };
       } catch (e) {
-        unreadable.push(`${path.basename(f.file)} (unreadable, probably still being written: ${(e as Error).message})`);
+        // A frame too large is complete: waiting for the camera to finish writing it would not help.
+        const why = e instanceof FrameTooLargeError ? e.message : `unreadable, probably still being written: ${(e as Error).message}`;
+        unreadable.push(`${path.basename(f.file)} (${why})`);
       }
     }
     return { skipped: `no complete fresh frame: ${unreadable.join(', ')}`.slice(0, 300) };

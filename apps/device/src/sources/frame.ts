@@ -15,8 +15,19 @@ export type FrameInput = Buffer | Uint8Array | RawFrame;
 
 const isRaw = (f: FrameInput): f is RawFrame => !(f instanceof Uint8Array);
 
-/** Largest frame accepted, in pixels (a 4K camera frame is 8.3 M). */
+/** Largest frame accepted, in pixels (4096x4096; a 4K camera frame is 8.3 M). */
 export const MAX_FRAME_PIXELS = 16_777_216;
+
+/** A complete frame with more pixels than MAX_FRAME_PIXELS: it will never decode, however long one waits. */
+export class FrameTooLargeError extends Error {
+  constructor(size: { width: number; height: number } | null) {
+    const of = size ? `${size.width}x${size.height} is ${size.width * size.height} pixels` : 'more pixels than the limit';
+    super(`image too large: ${of}, at most ${MAX_FRAME_PIXELS} (4096x4096) are accepted`);
+  }
+}
+
+// sharp's (libvips') words for limitInputPixels, when the header gave no size to check first.
+const SHARP_PIXEL_LIMIT = /exceeds pixel limit/i;
 
 /**
  * Decodes a frame to raw pixels with sharp. A truncated or corrupt image (a file still being written) is an
@@ -26,17 +37,26 @@ export async function decodeFrame(input: FrameInput): Promise<Raster> {
   let img: sharp.Sharp;
   if (isRaw(input)) {
     const { width, height, channels, data } = input;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_FRAME_PIXELS) {
-      throw new Error(`raw frame size ${width}x${height} is not a positive size up to ${MAX_FRAME_PIXELS} pixels`);
-    }
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`raw frame size ${width}x${height} is not a positive size`);
+    if (width * height > MAX_FRAME_PIXELS) throw new FrameTooLargeError({ width, height });
     if (![1, 3, 4].includes(channels)) throw new Error(`raw frame channels must be 1, 3 or 4, got ${channels}`);
     if (data.byteLength !== width * height * channels) throw new Error(`raw frame has ${data.byteLength} bytes, ${width}x${height}x${channels} needs ${width * height * channels}`);
     img = sharp(data, { raw: { width, height, channels } });
   } else {
     if (input.byteLength === 0) throw new Error('empty image');
+    // The header alone gives the size: a frame too large is named as such, with its size, before any decoding.
+    const header = await sharp(input).metadata().catch(() => null);
+    if (header?.width && header.height && header.width * header.height > MAX_FRAME_PIXELS) throw new FrameTooLargeError({ width: header.width, height: header.height });
     img = sharp(input, { failOn: 'warning', limitInputPixels: MAX_FRAME_PIXELS });
   }
-  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await img
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((e: unknown) => {
+      if (e instanceof Error && SHARP_PIXEL_LIMIT.test(e.message)) throw new FrameTooLargeError(null);
+      throw e;
+    });
   return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 

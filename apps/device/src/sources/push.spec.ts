@@ -38,12 +38,37 @@ describe('PushSource', () => {
     // Stamped an hour ahead: refused (it stayed the newest and "fresh" for that hour); a little ahead is clock skew.
     await expect(push.pushFrame(frame, clock + 3_600_000)).rejects.toThrow('capturedAt is 3600000 ms ahead of this device\'s clock (at most 2000 ms)');
     expect(await push.capture({ shape })).toMatchObject({ capturedAt: clock });
+    // Stamped older than the max frame age: refused, as no capture would ever use it.
+    await expect(push.pushFrame(frame, clock - 3_600_000)).rejects.toThrow('capturedAt is 3600000 ms old, older than the max frame age (500 ms): no capture would use it');
     // A frame older than the one kept does not replace it.
     await push.pushFrame(await png(10), clock - 100);
     expect(await push.capture({ shape })).toMatchObject({ capturedAt: clock });
 
     clock += 501;
     expect(await push.capture({ shape })).toEqual({ skipped: 'latest pushed frame is 501 ms old (max 500 ms)' });
+  });
+
+  it('a frame with too many pixels is refused as too large, with its size and the limit; one stamped too old, as too old', async () => {
+    const push = new PushSource({ maxFrameAgeMs: 1000, now });
+    const uhd8k = await sharp({ create: { width: 7680, height: 4320, channels: 3, background: { r: 9, g: 0, b: 0 } } }).jpeg().toBuffer();
+    const tooLarge = 'image too large: 7680x4320 is 33177600 pixels, at most 16777216 (4096x4096) are accepted';
+    await expect(push.pushFrame(uhd8k)).rejects.toThrow(tooLarge);
+    await expect(push.pushFrame({ width: 4097, height: 4097, channels: 1, data: new Uint8Array(4097 * 4097) })).rejects.toThrow(
+      'image too large: 4097x4097 is 16785409 pixels, at most 16777216 (4096x4096) are accepted',
+    );
+    const port = await push.listen(0);
+    try {
+      const post = (body: Uint8Array, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}/frames`, { method: 'POST', body, headers });
+      const large = await post(uhd8k);
+      expect(large.status).toBe(400);
+      expect(await large.text()).toBe(`not a usable frame: ${tooLarge}\n`);
+      const old = await post(await png(5), { 'x-captured-at': String(clock - 3_600_000) });
+      expect(old.status).toBe(400);
+      expect(await old.text()).toBe('not a usable frame: capturedAt is 3600000 ms old, older than the max frame age (1000 ms): no capture would use it\n');
+      expect(await push.capture({ shape })).toEqual({ skipped: 'nothing pushed yet' });
+    } finally {
+      await push.close();
+    }
   });
 
   it('the HTTP endpoint: 127.0.0.1 only, POST /frames validated and size-limited', async () => {

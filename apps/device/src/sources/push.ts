@@ -45,6 +45,8 @@ export class PushSource implements CaptureSource {
     // hour ahead was served for an hour and every real frame after it ignored.
     const ahead = at - this.now();
     if (ahead > MAX_CLOCK_AHEAD_MS) throw new Error(`capturedAt is ${Math.round(ahead)} ms ahead of this device's clock (at most ${MAX_CLOCK_AHEAD_MS} ms)`);
+    // A frame already older than the max frame age would be accepted and then never used by any capture.
+    if (-ahead > this.options.maxFrameAgeMs) throw new Error(`capturedAt is ${Math.round(-ahead)} ms old, older than the max frame age (${this.options.maxFrameAgeMs} ms): no capture would use it`);
     const decoded = await decodeFrame(frame);
     if (!this.latest || at >= this.latest.capturedAt) this.latest = { frame: decoded, capturedAt: at };
   }

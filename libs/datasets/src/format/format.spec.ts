@@ -8,6 +8,8 @@ import { createRaster, encodePng } from '../image/raster';
 import { Rng } from '../prng';
 import type { DatasetManifest, MultiViewDataset } from '../types';
 import { viewPixels } from '../types';
+import { parseLabels } from './labels';
+import { classIndexOf, parseManifest } from './manifest';
 import { loadDataset, loadDatasetView } from './read';
 import { DatasetWriter, writeDataset } from './write';
 
@@ -235,5 +237,20 @@ describe('dataset folder validation', () => {
     await writeFile(join(dir, 'samples/s3/2.png'), PNG.sync.write(png, { bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false }));
     const ds = await loadDataset(dir);
     expect(Math.min(...viewPixels(ds, 3, 2))).toBeCloseTo(1, 5);
+  });
+});
+
+describe('class names in either Unicode normalization', () => {
+  const nfc = 'ñandú'.normalize('NFC');
+  const nfd = 'ñandú'.normalize('NFD');
+  const accented: DatasetManifest = { ...manifest, classes: ['car', nfc] };
+
+  it('are one class: a label in the other form finds it, two classes differing only so are refused', () => {
+    expect(nfd).not.toBe(nfc);
+    expect(classIndexOf(accented.classes, nfd)).toBe(1);
+    expect(classIndexOf(['car', nfd], nfc)).toBe(1);
+    expect(classIndexOf(accented.classes, 'nandu')).toBe(-1);
+    expect(parseLabels(`sample,split,label\ns0,train,${nfd}\ns1,test,car\n`, accented, 'labels.csv').map((r) => r.label)).toEqual([1, 0]);
+    expect(() => parseManifest({ ...manifest, classes: ['car', nfc, nfd] }, 'manifest.json')).toThrow(/class names must be unique \(compared NFC-normalized\)/);
   });
 });

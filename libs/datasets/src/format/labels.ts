@@ -1,5 +1,6 @@
 import { DatasetFormatError } from '../errors';
 import type { DatasetManifest, Split } from '../types';
+import { normalizeClassName } from './manifest';
 
 /** One row of labels.csv. */
 export interface LabelRow {
@@ -24,7 +25,7 @@ export function parseLabels(text: string, manifest: DatasetManifest, path: strin
   if (header !== LABELS_HEADER) {
     throw new DatasetFormatError(`${path}:1`, `header must be "${LABELS_HEADER}", found "${header ?? ''}"`);
   }
-  const classIndex = new Map(manifest.classes.map((c, i) => [c, i]));
+  const classIndex = new Map(manifest.classes.map((c, i) => [normalizeClassName(c), i]));
   const seen = new Map<string, number>();
   const rows: LabelRow[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -39,7 +40,7 @@ export function parseLabels(text: string, manifest: DatasetManifest, path: strin
     if (first !== undefined) throw new DatasetFormatError(where, `duplicate sample "${sample}" (first on line ${first})`);
     seen.set(sample, i + 1);
     if (split !== 'train' && split !== 'test') throw new DatasetFormatError(where, `unknown split "${split}" (train or test)`);
-    const cls = classIndex.get(label);
+    const cls = classIndex.get(normalizeClassName(label));
     if (cls === undefined) {
       throw new DatasetFormatError(where, `unknown class "${label}" (classes: ${manifest.classes.join(', ')})`);
     }

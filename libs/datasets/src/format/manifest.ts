@@ -4,13 +4,25 @@ import type { DatasetManifest } from '../types';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
+/**
+ * A class name as names are compared: NFC. "ñandú" typed on one machine and read from a folder name on another
+ * (macOS file systems give NFD) look the same and are one class.
+ */
+export const normalizeClassName = (name: string): string => name.normalize('NFC');
+
+/** The index of the class called `name` among `classes` (compared NFC-normalized), or -1. */
+export function classIndexOf(classes: readonly string[], name: string): number {
+  const wanted = normalizeClassName(name);
+  return classes.findIndex((c) => normalizeClassName(c) === wanted);
+}
+
 const manifestSchema = z
   .object({
     name: z.string().min(1),
     classes: z
       .array(z.string().min(1).regex(/^[^,\r\n"]+$/, 'class names cannot contain commas, quotes or line breaks'))
       .min(2)
-      .refine((c) => new Set(c).size === c.length, 'class names must be unique'),
+      .refine((c) => new Set(c.map(normalizeClassName)).size === c.length, 'class names must be unique (compared NFC-normalized)'),
     views: positiveInt(64),
     height: positiveInt(1024),
     width: positiveInt(1024),

@@ -67,6 +67,24 @@ describe('split-grid import', () => {
     }
   });
 
+  it('names a class after its folder in NFC, whatever normalization the file system gave the folder (macOS: NFD)', async () => {
+    const input = join(root, 'in');
+    const nfd = 'ñandú'.normalize('NFD');
+    for (const [folder, base] of [[nfd, 40], ['zebra', 200]] as const) {
+      await mkdir(join(input, folder), { recursive: true });
+      for (let i = 0; i < 2; i++) await writeFile(join(input, folder, `img${i}.png`), encodePng(gridImage(60, 40, base)));
+    }
+    expect(await readdir(input)).toContain(nfd);
+    const out = join(root, 'out');
+    const result = await splitGridDataset(input, out, { rows: 2, cols: 3, height: 8, width: 8 });
+    // Sorted as NFC too (by code unit: "ñ" after "z"), so the class order does not depend on the file system.
+    expect(result.manifest.classes).toEqual(['zebra', 'ñandú'.normalize('NFC')]);
+    expect(result.samples).toBe(4);
+    const ds = await loadDataset(out);
+    expect(ds.manifest.classes[1]).toBe('ñandú'.normalize('NFC'));
+    expect(Array.from(ds.labels).sort()).toEqual([0, 0, 1, 1]);
+  });
+
   it('tests every class with two images or more on at least one, and refuses a test fraction of 0', async () => {
     const input = join(root, 'in');
     for (const [cls, n] of [['rare', 2], ['common', 6], ['single', 1]] as const) {

@@ -1,7 +1,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { DatasetFormatError } from '../errors';
-import { parseManifest } from '../format/manifest';
+import { normalizeClassName, parseManifest } from '../format/manifest';
 import { DatasetWriter } from '../format/write';
 import { cropRaster, decodeImage, resizeBilinear, type Raster } from '../image/raster';
 import { Rng } from '../prng';
@@ -118,13 +118,20 @@ export async function splitGridDataset(
     throw new DatasetFormatError(inDir, `cannot read input folder (${(err as Error).message})`);
   }
   await checkFolders(inDir, outDir);
-  const classes = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  // The folder's name as the file system spells it (to read it), its class name in NFC (a folder made on macOS is
+  // named in NFD: a label typed elsewhere would not match it).
+  const named = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => ({ folder: e.name, cls: normalizeClassName(e.name) }))
+    .sort((a, b) => (a.cls < b.cls ? -1 : a.cls > b.cls ? 1 : 0));
+  const folders = named.map((n) => n.folder);
+  const classes = named.map((n) => n.cls);
   if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
   const manifest = checkedManifest(inDir, { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels: 3 });
   const perClass: string[][] = [];
-  for (const cls of classes) {
-    const files = await imageFiles(join(inDir, cls));
-    if (files.length === 0) throw new DatasetFormatError(join(inDir, cls), 'no PNG or JPEG images');
+  for (const folder of folders) {
+    const files = await imageFiles(join(inDir, folder));
+    if (files.length === 0) throw new DatasetFormatError(join(inDir, folder), 'no PNG or JPEG images');
     perClass.push(files);
   }
   const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
@@ -154,7 +161,7 @@ export async function splitGridDataset(
           continue;
         }
         const views = Array.from({ length: rows * cols }, (_, k) => resizeBilinear(gridCell(img, rows, cols, k), width, height));
-        const name = relative(join(inDir, classes[c]), path);
+        const name = relative(join(inDir, folders[c]), path);
         let id = `${classes[c]}_${join(parse(name).dir, parse(name).name)}`.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
         if (!id) id = `c${c}_${i}`;
         const base = id;
@@ -166,7 +173,7 @@ export async function splitGridDataset(
         samples++;
       }
       if (written === 0) {
-        throw new DatasetFormatError(join(inDir, classes[c]), `no usable image among ${files.length} (first: ${skipped[firstSkip].file}: ${skipped[firstSkip].reason})`);
+        throw new DatasetFormatError(join(inDir, folders[c]), `no usable image among ${files.length} (first: ${skipped[firstSkip].file}: ${skipped[firstSkip].reason})`);
       }
     }
     await writer.finish();

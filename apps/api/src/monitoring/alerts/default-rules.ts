@@ -35,7 +35,8 @@ const ROWS: DefaultRuleRow[] = [
   {
     key: 'device-miss-rate-high', name: 'Device miss rate high', metric: 'device_miss_rate', scope: 'all-devices',
     fires: ['>', 0.2], clears: ['<', 0.1], forMinutes: 2, windowMinutes: 5, severity: 'warning',
-    description: 'More than 20% of the requests to a device missed (timeouts, errors, invalid replies, skipped captures) over 5 minutes.',
+    description:
+      "More than 20% of the requests to a device missed (timeouts, disconnects, errors, invalid replies) over 5 minutes. Captures it skipped are not misses (skipped_captures counts them; a failing source is the device's problem on its page).",
   },
   {
     key: 'device-view-degraded', name: 'Device view degraded', metric: 'peer_agreement_drift', scope: 'all-devices',
