@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeImage, storeView } from '@ddnn/datasets';
 import sharp from 'sharp';
-import { FolderSource } from './folder';
+import { CROWDED_FOLDER, FolderSource } from './folder';
 
 const shape = { height: 16, width: 16, channels: 3 };
 let dir: string;
@@ -51,6 +51,20 @@ describe('FolderSource', () => {
     expect(c.pixels).toHaveLength(16 * 16 * 3);
     // A flat grey frame scaled by its own maximum is all ones.
     expect(c.pixels.every((v) => Math.abs(v - 1) < 1e-6)).toBe(true);
+  });
+
+  it('among frames a camera left behind, finds the newest, and says once that the folder should be kept small', async () => {
+    const old = await png(16, 16, 50);
+    for (let i = 0; i < CROWDED_FOLDER + 200; i++) write(`old-${String(i).padStart(5, '0')}.png`, old, now - 60_000 - i);
+    write('zz-newest.png', await png(16, 16, 200), now - 20);
+    const notes: string[] = [];
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now, onNote: (m) => notes.push(m) });
+    for (let k = 0; k < 2; k++) {
+      const c = await source.capture({ shape });
+      if ('skipped' in c) throw new Error(c.skipped);
+      expect(c.capturedAt).toBe(now - 20);
+    }
+    expect(notes).toEqual([`${dir} holds ${CROWDED_FOLDER + 201} frames: every capture looks at each of them; have the camera remove old frames (keeping a few)`]);
   });
 
   it('a stale newest frame is a skipped capture, not silently reused', async () => {

@@ -4,6 +4,10 @@ import type { Capture, CaptureSource, ViewShape } from '@ddnn/ddnn';
 import { decodeFrame, FrameTooLargeError, toModelInput } from './frame';
 
 const FRAME_FILE = /\.(png|jpe?g)$/i;
+/** Files looked at together (stat calls in flight): one at a time, 30,000 left-behind frames took most of a core. */
+const STAT_BATCH = 64;
+/** More frames than this in the folder: each capture looks at every one, so the camera should remove old ones. */
+export const CROWDED_FOLDER = 1000;
 
 export interface FolderSourceOptions {
   /** The folder a camera process writes frames into. */
@@ -23,6 +27,7 @@ export interface FolderSourceOptions {
  */
 export class FolderSource implements CaptureSource {
   private readonly now: () => number;
+  private warnedCrowded = false;
 
   constructor(private readonly options: FolderSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -36,16 +41,23 @@ export class FolderSource implements CaptureSource {
     } catch (e) {
       return { skipped: `source folder ${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
     }
+    const candidates = names.filter((name) => !name.startsWith('.') && FRAME_FILE.test(name));
+    if (candidates.length > CROWDED_FOLDER && !this.warnedCrowded) {
+      this.warnedCrowded = true;
+      this.options.onNote?.(`${dir} holds ${candidates.length} frames: every capture looks at each of them; have the camera remove old frames (keeping a few)`);
+    }
     const frames: { file: string; mtimeMs: number }[] = [];
-    for (const name of names) {
-      if (name.startsWith('.') || !FRAME_FILE.test(name)) continue;
-      const file = path.join(dir, name);
-      try {
-        const st = await stat(file);
-        if (st.isFile()) frames.push({ file, mtimeMs: st.mtimeMs });
-      } catch {
-        // removed between readdir and stat: the camera rotates its files
-      }
+    for (let i = 0; i < candidates.length; i += STAT_BATCH) {
+      const batch = candidates.slice(i, i + STAT_BATCH).map(async (name) => {
+        const file = path.join(dir, name);
+        try {
+          const st = await stat(file);
+          if (st.isFile()) frames.push({ file, mtimeMs: st.mtimeMs });
+        } catch {
+          // removed between readdir and stat: the camera rotates its files
+        }
+      });
+      await Promise.all(batch);
     }
     if (frames.length === 0) return { skipped: `no frame in ${dir} yet` };
     frames.sort((a, b) => b.mtimeMs - a.mtimeMs);
