@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DeviceRole } from '@ddnn/contracts';
+import { DEFAULT_CAPTURE_TOLERANCE_MS, type DeviceRole } from '@ddnn/contracts';
 
 /**
  * A deliberate fault for fault drills (`ddnn bench faults`, e2e tests): `garbage` answers every infer with
@@ -8,7 +8,7 @@ import type { DeviceRole } from '@ddnn/contracts';
 export type AgentFault = { kind: 'garbage' } | { kind: 'crash'; atRequest: number };
 
 /** A live source's default --max-frame-age-ms: the server's default capture tolerance. */
-export const DEFAULT_MAX_FRAME_AGE_MS = 500;
+export const DEFAULT_MAX_FRAME_AGE_MS = DEFAULT_CAPTURE_TOLERANCE_MS;
 
 /** Where an end device's frames come from (see apps/device/README.md). */
 export type SourceOptions =

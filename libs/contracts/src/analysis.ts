@@ -118,7 +118,8 @@ export interface PolicyEvaluation {
   samples: number;
   /**
    * Samples the policy would leave without an answer: it sends them past the local exit, and none of their features
-   * went on (every device that answered missed the features stage). A live run logs them as SampleUnanswered.
+   * went on (every device that answered missed the features stage). A live run logs them as SampleUnanswered. In no
+   * rate or accuracy; the scores their devices sent count in the bytes (per answered sample, as the live summary).
    */
   unanswered: number;
   labelledSamples: number;

@@ -58,9 +58,12 @@ export function bucketSweep(
     if (bL === 0) continue;
     const end = bL * COLS;
     if (p.unfed[s]) {
-      // Past the local exit, nothing of this sample went on: unanswered at every point below its local breakpoint.
+      // Past the local exit, nothing of this sample went on: unanswered at every point below its local breakpoint,
+      // its scores sent all the same.
       diff[UNANS] += 1;
       diff[end + UNANS] -= 1;
+      diff[SCORES] += scores;
+      diff[end + SCORES] -= scores;
       continue;
     }
     let bCloud = bL; // points [0, bCloud) send the sample to the cloud

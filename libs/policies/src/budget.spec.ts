@@ -34,6 +34,20 @@ describe('fitBudgetPolicy', () => {
     },
   );
 
+  it('keeps its budget over the samples it answers when many have no answer (cameras failing, features lost)', () => {
+    const failing = sessionSamplesFromEvents(syntheticSessionEvents({ sessionId: 'dark', samples: 800, seed: 33, devices: 3, missScores: 0.4, missFeatures: 0.3 }));
+    const bytes = (kind: 'always-local' | 'always-cloud') => (evaluatePolicy(failing, { kind }) as PolicyEvaluation).bytesPerSample;
+    const budget = bytes('always-local') + 0.3 * (bytes('always-cloud') - bytes('always-local'));
+    for (const policy of [{ maxBytesPerSample: budget }, { minLocalExitRate: 0.6 }]) {
+      const fitted = fitBudgetPolicy(failing, { kind: 'budget', statistic: 'entropy', ...policy });
+      const evaluated = evaluatePolicy(failing, fitted) as PolicyEvaluation;
+      expect(evaluated.unanswered).toBeGreaterThan(20);
+      expect([evaluated.bytesPerSample, evaluated.localExitRate, evaluated.samples]).toEqual([fitted.fitted!.bytesPerSample, fitted.fitted!.localExitRate, fitted.fitted!.samples]);
+      if (policy.maxBytesPerSample !== undefined) expect(evaluated.bytesPerSample).toBeLessThanOrEqual(budget);
+      else expect(evaluated.localExitRate).toBeGreaterThanOrEqual(0.6);
+    }
+  });
+
   it('meets a local exit rate target', () => {
     const fitted = fitBudgetPolicy(train, { kind: 'budget', statistic: 'entropy', minLocalExitRate: 0.7 });
     expect(fitted.fitted!.localExitRate).toBeGreaterThanOrEqual(0.7);

@@ -59,6 +59,10 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     }
   }
 
+  // Samples left without an answer when the first k (in local-statistic order) exit locally: the unfed ones among
+  // the rest. Rates and bytes per sample are over the others, as evaluatePolicy gives them.
+  const unansweredFrom = new Uint32Array(n + 1);
+  for (let j = n - 1; j >= 0; j--) unansweredFrom[j] = unansweredFrom[j + 1] + p.unfed[order[j]];
   const maxBytes = policy.maxBytesPerSample ?? Infinity;
   const minRate = policy.minLocalExitRate ?? 0;
   let best: Candidate | null = null;
@@ -74,8 +78,8 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
     for (let j = 0; j < n; j++) {
       const s = order[j];
       const atEdge = uE !== null && uE[s] < tauEdge;
-      // A sample none of whose features went on has no answer past the local exit: scored as wrong, so the fit
-      // prefers the local answer it has.
+      // A sample none of whose features went on has no answer past the local exit (its scores were sent all the
+      // same, as runRule counts them): scored as wrong, so the fit prefers the local answer it has.
       onCorrect[j] = p.unfed[s] ? 0 : atEdge ? cE[s] : p.correct.cloud[s];
       onBytes[j] = p.scoresBytes[s] + (p.unfed[s] ? 0 : p.featuresBytes[s] + (atEdge ? 0 : p.edgeBytes[s]));
       correctOn += onCorrect[j];
@@ -93,8 +97,10 @@ export function fitBudgetPolicy(table: SessionSampleTable, policy: BudgetPolicy)
       }
       if (k > 0 && k < m && sortedU[k - 1] === sortedU[k]) continue; // not a cut: ties exit together
       const bytes = bytesLocal + bytesOn;
-      cheapest = Math.min(cheapest, bytes / n);
-      if (bytes / n > maxBytes || k / n < minRate) continue;
+      const answered = n - unansweredFrom[k];
+      if (answered === 0) continue;
+      cheapest = Math.min(cheapest, bytes / answered);
+      if (bytes / answered > maxBytes || k / answered < minRate) continue;
       const correct = correctLocal + correctOn;
       if (!best || correct > best.correct || (correct === best.correct && bytes < best.bytes)) {
         const tauLocal = k === 0 ? (m > 0 ? sortedU[0] - 1 : 0) : k === m ? sortedU[m - 1] + 1 : between(sortedU[k - 1], sortedU[k]);

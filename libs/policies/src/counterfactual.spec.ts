@@ -44,10 +44,11 @@ function simulateEntropyPolicy(events: StoredEvent[], T: { local: number; edge?:
     if (answering.length === 0) continue;
     const local = sections.find((x) => x.tier === 'local');
     const exitsLocally = local !== undefined && local.entropy < T.local;
-    // Past the local exit with no device's features delivered: nothing goes on, and the sample has no answer.
+    for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
+    // Past the local exit with no device's features delivered: nothing goes on, and the sample has no answer (its
+    // scores were sent all the same).
     if (!exitsLocally && answering.every((d) => missed.some((m) => m.deviceId === d.deviceId && m.stage === 'features'))) continue;
     samples++;
-    for (const d of answering) send(d.deviceId, 'local', 'scores', sizes.scoresBytes);
     let tier: 'local' | 'edge' | 'cloud' = 'cloud';
     let answer = local?.probabilities ?? [];
     if (exitsLocally) {

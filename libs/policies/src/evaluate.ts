@@ -28,7 +28,10 @@ export interface Counts {
   labelled: [number, number, number];
   /** Samples that needed an exit's output that was never computed, per exit. */
   missing: [number, number, number];
-  /** Samples the policy leaves without an answer (UNANSWERED): in no exit, no accuracy, no bytes. */
+  /**
+   * Samples the policy leaves without an answer (UNANSWERED): in no exit and no accuracy; the scores their devices
+   * sent count in the bytes (a live run logs them), over the answered samples as the live summary counts them.
+   */
   unanswered: number;
   scoresBytes: number;
   featuresBytes: number;
@@ -71,6 +74,7 @@ export function runRule(p: PreparedTable, rule: ExitRule, tiers: Uint8Array, lat
     if (tier !== LOCAL && unfed[s]) {
       // Logs from before the exit core stopped here may hold edge and cloud outputs computed from nothing: ignored.
       k.unanswered++;
+      k.scoresBytes += scoresBytes[s];
       tiers[s] = UNANSWERED;
       continue;
     }
@@ -102,6 +106,7 @@ export function runRawOffload(p: PreparedTable, tiers: Uint8Array, lat: LatencyC
   for (let s = 0; s < t.n; s++) {
     if (p.unfed[s]) {
       k.unanswered++;
+      k.rawBytes += p.rawBytes[s];
       tiers[s] = UNANSWERED;
       continue;
     }
@@ -215,7 +220,10 @@ export function evaluatePolicy(table: SessionSampleTable, policy: PolicySpec, li
   };
 }
 
-/** Messages and bytes per answered sample on every link, following the byte rule (see README). */
+/**
+ * Messages and bytes per answered sample on every link, following the byte rule (see README); a sample left without
+ * an answer sent its devices' scores (or, raw offload, their views) and nothing more.
+ */
 function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean, answered: number): LinkTraffic[] {
   const D = t.devices.length;
   const E = t.edges.length;
@@ -225,10 +233,10 @@ function linkTraffic(t: SessionSampleTable, tiers: Uint8Array, raw: boolean, ans
   const edgeUp = new Float64Array(E);
   for (let s = 0; s < t.n; s++) {
     const tier = tiers[s];
-    if (tier === UNANSWERED) continue;
     for (let d = 0; d < D; d++) {
       const answered = t.device.answered[s * D + d];
       if (raw) rawMsgs[d] += answered;
+      else if (tier === UNANSWERED) scores[d] += answered;
       else {
         if (carries('scores', tier)) scores[d] += answered;
         if (carries('features', tier)) features[d] += t.device.featuresSent[s * D + d];

@@ -17,6 +17,7 @@ export {
   carries,
   decideSample,
   exitCode,
+  featuresReachedOn,
   liveRuleOf,
   loggedEntropy,
   SampleDecider,

@@ -16,7 +16,10 @@ export function liveOutcomeFromEvents(events: StoredEvent[]): LiveOutcome {
   const sessionId = start.data.sessionId;
   const tiers: ExitTier[] = start.data.topology.edges?.length ? ['local', 'edge', 'cloud'] : ['local', 'cloud'];
   const final = new Map<number, { tier: ExitTier; prediction: number; label: number | null }>();
+  // Samples that ended without an answer: in no exit, but the scores their devices sent count in the bytes.
+  const unanswered = new Set<number>();
   for (const e of events) {
+    if (e.type === 'SampleUnanswered' && e.data.sessionId === sessionId) unanswered.add(e.data.sampleIndex);
     if (e.type === 'ExitDecided' && e.data.sessionId === sessionId && answersSample(e.data) && !final.has(e.data.sampleIndex)) {
       final.set(e.data.sampleIndex, { tier: e.data.tier, prediction: e.data.prediction, label: e.data.label });
     }
@@ -37,7 +40,7 @@ export function liveOutcomeFromEvents(events: StoredEvent[]): LiveOutcome {
   const links = new Map<string, LinkTraffic>();
   for (const e of events) {
     const traffic = sampleTraffic(e);
-    if (!traffic || traffic.sessionId !== sessionId || !final.has(traffic.sampleIndex)) continue;
+    if (!traffic || traffic.sessionId !== sessionId || !(final.has(traffic.sampleIndex) || unanswered.has(traffic.sampleIndex))) continue;
     for (const d of traffic.messages) {
       if (d.shadow) continue;
       bytes[d.kind] += d.bytes;

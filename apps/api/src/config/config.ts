@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_CAPTURE_TOLERANCE_MS } from '@ddnn/contracts';
 import { REDACTED, scrubSecrets } from '@ddnn/logging';
 import { repoRoot } from '../common/repo-root';
 
@@ -37,7 +38,7 @@ const schema = z.object({
   DDNN_SESSION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   // Streams: a device capture farther than this from its trigger time is a skipped (stale) capture, so the
   // samples of one trigger show the same moment on every camera.
-  DDNN_CAPTURE_TOLERANCE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  DDNN_CAPTURE_TOLERANCE_MS: z.coerce.number().int().min(1).max(60_000).default(DEFAULT_CAPTURE_TOLERANCE_MS),
   // Database (apps/api/src/database): the node's one pool, and how long a session's appends retry through an
   // outage before the session stops as interrupted (to resume when the database is back).
   DDNN_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),

@@ -1,6 +1,6 @@
 import type { EntropyPolicySpec, ExitTier, InferReply, InferRequest, MessageSizes, NewEvent, SectionOutput, SessionMode, SessionTopology, Tier } from '@ddnn/contracts';
 import { softmax } from '@ddnn/ddnn';
-import { loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
+import { featuresReachedOn, loggedEntropy, policyLabel, SampleDecider, type ExitOutput, type SampleExit, type SampleOutputs } from '@ddnn/policies';
 import type { DeviceRequester, ServerSections } from './ports';
 import { checkEcho, failureOf, featuresOf, latencyOf, nonFinitePath, scoresOf, shortDetail, type Failure } from './sample-runner-replies';
 
@@ -256,6 +256,11 @@ export async function runSample(plan: SessionPlan, sample: SampleRef, requester:
   }
 
   if (r.next !== null) throw new Error(`sample ${sampleIndex}: the exit core left it undecided (next: ${r.next})`);
+  // No answer only when nothing reached the exit that had to answer; anything else is a bug of the core, not a sample
+  // to log as unanswered.
+  if (!r.answer && out.local !== null && featuresReachedOn(out.scores, out.features)) {
+    throw new Error(`sample ${sampleIndex}: the exit core gave no answer, though devices answered and features went on`);
+  }
   for (const e of events) {
     const bad = nonFinitePath(e.data);
     // Replies are checked above, so this is a server section gone wrong: fail loudly rather than log it.

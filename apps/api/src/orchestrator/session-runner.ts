@@ -1,5 +1,6 @@
 import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, SessionSpec, SessionStarted } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
+import { sameClasses } from '@ddnn/datasets';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
 import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import { runPipelined } from './pipeline';
@@ -69,7 +70,7 @@ export function reportFenced(run: string, fenced: number, log?: (message: string
 
 /** Checks what a session asks for against the model and dataset; returns the first problem, or null. */
 export function specProblem(spec: CreateSessionRequest, model: ModelShape, data: { classes: string[]; samples: number }): string | null {
-  if (model.classes.join('\u0000') !== data.classes.join('\u0000')) {
+  if (!sameClasses(model.classes, data.classes)) {
     return `model ${model.modelId} classes [${model.classes}] differ from dataset ${spec.dataset} classes [${data.classes}]`;
   }
   if (data.samples === 0) return `dataset ${spec.dataset} has no ${spec.split} samples`;

@@ -84,21 +84,25 @@ describe('matchCapture', () => {
 describe('onServerClock', () => {
   const reply = (capturedAt: number, repliedAt?: number): InferReply => ({ ok: true, scores: new Uint8Array(12), latencyMs: 1, capturedAt, ...(repliedAt === undefined ? {} : { repliedAt }) });
 
-  it("puts a capture on the server's clock when the device clock is off by more than half the round trip", () => {
-    // Sent at 10_000, back at 10_040 (server clock); the device replied at 15_020 on its own: 5 s ahead.
+  it("takes out what of a device clock's offset the round trip makes certain", () => {
+    // Sent at 10_000, back at 10_040 (server clock); the device replied at 15_020 on its own: at least 4980 ms ahead.
     const { reply: timed, clockOffsetMs } = onServerClock(reply(14_990, 15_020), 10_000, 10_040);
-    expect(clockOffsetMs).toBe(5000);
-    expect(timed).toMatchObject({ capturedAt: 9_990 });
-    // Behind by 50 s.
-    expect(onServerClock(reply(-50_000 + 10_000, -50_000 + 10_030), 10_000, 10_060)).toMatchObject({ clockOffsetMs: -50_000, reply: { capturedAt: 10_000 } });
+    expect(clockOffsetMs).toBe(4980);
+    expect(timed).toMatchObject({ capturedAt: 10_010 });
+    // Behind: it replied at 9_900 on its clock, before the request left at 10_000 on the server's: at least 100 ms behind.
+    expect(onServerClock(reply(9_850, 9_900), 10_000, 10_060)).toMatchObject({ clockOffsetMs: -100, reply: { capturedAt: 9_950 } });
     // The corrected capture matches its trigger; the same capture as reported would have been stale.
     expect(matchCapture(timed, 10_000, 500, clockOffsetMs)).toBe(timed);
     expect(matchCapture(reply(14_990), 10_000, 500)).toMatchObject({ skipped: true });
   });
 
-  it('leaves a device in sync (within what the round trip can tell), an older agent and a failure as they are', () => {
+  it('leaves a device in sync, a slow one whose reply is stamped late in the round trip, an older agent and a failure as they are', () => {
     const inSync = reply(10_010, 10_045);
     expect(onServerClock(inSync, 10_000, 10_100)).toEqual({ reply: inSync, clockOffsetMs: 0 });
+    // 20 ms ahead, 400 ms of inference: stamped 10_420 device time, received at 10_402. Taking out half the round
+    // trip (the midpoint rule) would have moved it by 219 ms, ten times its real error.
+    const slow = reply(10_020, 10_420);
+    expect(onServerClock(slow, 10_000, 10_402)).toEqual({ reply: { ...slow, capturedAt: 10_002 }, clockOffsetMs: 18 });
     const older = reply(99_999);
     expect(onServerClock(older, 10_000, 10_010)).toEqual({ reply: older, clockOffsetMs: 0 });
     const failed: InferReply = { ok: false, error: 'x' };
@@ -109,7 +113,7 @@ describe('onServerClock', () => {
     const { reply: timed, clockOffsetMs } = onServerClock(reply(12_000, 15_020), 10_000, 10_040);
     expect(matchCapture(timed, 10_000, 500, clockOffsetMs)).toMatchObject({
       skipped: true,
-      error: "stale capture: captured 3000 ms before the trigger (tolerance 500 ms; the device clock is 5000 ms ahead of the server's, taken out)",
+      error: "stale capture: captured 2980 ms before the trigger (tolerance 500 ms; the device clock is 4980 ms ahead of the server's, taken out)",
     });
   });
 });

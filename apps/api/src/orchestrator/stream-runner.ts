@@ -1,5 +1,6 @@
 import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
+import { sameClasses } from '@ddnn/datasets';
 import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
@@ -82,7 +83,7 @@ export function streamWindow(configured: number, rate: number): number {
 
 /** A stream's spec as the session checks take it: the model's classes stand for the absent dataset's. */
 export function streamSpecProblem(spec: StreamSpec, model: ModelShape, replayClasses?: string[]): string | null {
-  if (replayClasses && replayClasses.join('\u0000') !== model.classes.join('\u0000')) {
+  if (replayClasses && !sameClasses(replayClasses, model.classes)) {
     return `replay: dataset ${spec.replay?.dataset} classes [${replayClasses}] differ from model ${model.modelId} classes [${model.classes}]`;
   }
   const asSession = { ...spec, dataset: spec.replay?.dataset ?? LIVE_DATASET, split: spec.replay?.split ?? 'test', mode: spec.mode ?? 'production' } as CreateSessionRequest;
@@ -92,16 +93,18 @@ export function streamSpecProblem(spec: StreamSpec, model: ModelShape, replayCla
 /**
  * A scores reply with its capture time on this server's clock, and the device clock's offset taken out (0 when
  * none was). The device says when it replied on its own clock (`repliedAt`); on this clock that moment lies between
- * the request's sending and the reply's arrival, so the offset is known to within half the round trip, and is taken
- * out only when larger than that: a camera without NTP, or set to another zone's time, still matches its triggers,
- * and a device in sync is left as it reported. Older agents send no `repliedAt`: their capture times are taken as
- * they are.
+ * the request's sending and the reply's arrival, so the offset lies in [repliedAt - receivedAt, repliedAt - sentAt].
+ * Only what lies outside that interval is certain, and only that is taken out (at most the round trip is left): a
+ * camera without NTP, or set to another zone's time, still matches its triggers, and a device in sync, or slow to
+ * answer (its reply stamped late in the round trip), is left as it reported. Older agents send no `repliedAt`:
+ * their capture times are taken as they are.
  */
 export function onServerClock(reply: InferReply, sentAt: number, receivedAt: number): { reply: InferReply; clockOffsetMs: number } {
   if (!reply.ok || !('repliedAt' in reply) || typeof reply.repliedAt !== 'number' || typeof reply.capturedAt !== 'number') return { reply, clockOffsetMs: 0 };
-  const offset = Math.round(reply.repliedAt - (sentAt + receivedAt) / 2);
-  if (Math.abs(offset) <= (receivedAt - sentAt) / 2) return { reply, clockOffsetMs: 0 };
-  return { reply: { ...reply, capturedAt: reply.capturedAt - offset }, clockOffsetMs: offset };
+  const ahead = reply.repliedAt - receivedAt;
+  const behind = reply.repliedAt - sentAt;
+  const offset = ahead > 0 ? Math.round(ahead) : behind < 0 ? Math.round(behind) : 0;
+  return offset === 0 ? { reply, clockOffsetMs: 0 } : { reply: { ...reply, capturedAt: reply.capturedAt - offset }, clockOffsetMs: offset };
 }
 
 /**

@@ -10,6 +10,9 @@ describe('stream windows', () => {
     const at = (type: string, data: Record<string, unknown>) => ({ type, streamId: `stream-${run}`, data: { sessionId: run, ...data } }) as unknown as StoredEvent;
     const decision = { tier: 'local', prediction: 1 };
     const events = [
+      // Started just before the window, decided in it: its label counts.
+      at('ExitDecided', { sampleIndex: 4, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction: 0, label: null, shadow: false }),
+      at('SampleLabelled', { sampleIndex: 4, label: 0, labelledAt: 1, decision: { tier: 'local', prediction: 0 } }),
       at('SampleStarted', { sampleIndex: 5, sampleId: 's5', label: null }),
       at('ExitDecided', { sampleIndex: 5, tier: 'local', eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction: 1, label: null, shadow: false }),
       at('SampleLabelled', { sampleIndex: 5, label: 1, labelledAt: 1, decision }),
@@ -17,7 +20,7 @@ describe('stream windows', () => {
       at('SampleLabelled', { sampleIndex: 2, label: 0, labelledAt: 2, decision }),
     ];
     const s = windowSummary(run, events);
-    expect([s.samplesDecided, s.labelled, s.correct]).toEqual([1, 1, 1]);
+    expect([s.samplesDecided, s.labelled, s.correct]).toEqual([2, 2, 2]);
   });
 
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {

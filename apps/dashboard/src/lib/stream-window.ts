@@ -26,8 +26,11 @@ export function windowBounds(key: WindowKey, custom: { from: string; to: string 
  * late) carries that sample's decision and was counted as if the sample were the window's.
  */
 export function windowSummary(runId: string, events: readonly StoredEvent[]): SessionSummary {
+  // The window's samples as its decisions count them: decided in it (started maybe just before), or unanswered in it.
   const samples = new Set<number>();
-  for (const e of events) if (e.type === 'SampleStarted') samples.add(e.data.sampleIndex);
+  for (const e of events) {
+    if ((e.type === 'ExitDecided' && answersSample(e.data)) || e.type === 'SampleUnanswered') samples.add(e.data.sampleIndex);
+  }
   return foldSessionEvents(
     emptySessionSummary(runId),
     events.filter((e) => e.type !== 'SampleLabelled' || samples.has(e.data.sampleIndex)),

@@ -31,6 +31,12 @@ export interface CreateStreamRequest {
 }
 
 /**
+ * How far from its trigger a device's capture may be, by default (DDNN_CAPTURE_TOLERANCE_MS): farther, it is a
+ * skipped (stale) capture. The device agent's default maximum frame age is the same, so that a frame the agent
+ * passes on is not one the server refuses.
+ */
+export const DEFAULT_CAPTURE_TOLERANCE_MS = 500;
+/**
  * Most samples per second a stream may ask for: a bound on a request, not on the engine (a stream that cannot keep
  * up drops triggers and says so). At 1000 a stream held its rate on 1.4 of this machine's 2 cores (bench:stream):
  * the cap, not the platform, set the figure.

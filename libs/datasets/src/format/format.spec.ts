@@ -9,7 +9,7 @@ import { Rng } from '../prng';
 import type { DatasetManifest, MultiViewDataset } from '../types';
 import { viewPixels } from '../types';
 import { parseLabels } from './labels';
-import { classIndexOf, parseManifest } from './manifest';
+import { classIndexOf, parseManifest, sameClasses } from './manifest';
 import { loadDataset, loadDatasetView } from './read';
 import { DatasetWriter, writeDataset } from './write';
 
@@ -252,5 +252,13 @@ describe('class names in either Unicode normalization', () => {
     expect(classIndexOf(accented.classes, 'nandu')).toBe(-1);
     expect(parseLabels(`sample,split,label\ns0,train,${nfd}\ns1,test,car\n`, accented, 'labels.csv').map((r) => r.label)).toEqual([1, 0]);
     expect(() => parseManifest({ ...manifest, classes: ['car', nfc, nfd] }, 'manifest.json')).toThrow(/class names must be unique \(compared NFC-normalized\)/);
+  });
+});
+
+describe('sameClasses', () => {
+  it('compares class lists name by name, NFC-normalized, in order', () => {
+    expect(sameClasses(['car', 'ñandú'.normalize('NFD')], ['car', 'ñandú'.normalize('NFC')])).toBe(true);
+    expect(sameClasses(['car', 'bus'], ['bus', 'car'])).toBe(false);
+    expect(sameClasses(['car'], ['car', 'bus'])).toBe(false);
   });
 });

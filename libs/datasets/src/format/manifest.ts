@@ -16,6 +16,11 @@ export function classIndexOf(classes: readonly string[], name: string): number {
   return classes.findIndex((c) => normalizeClassName(c) === wanted);
 }
 
+/** Whether two class lists name the same classes in the same order (names compared NFC-normalized). */
+export function sameClasses(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c, i) => normalizeClassName(c) === normalizeClassName(b[i]));
+}
+
 const manifestSchema = z
   .object({
     name: z.string().min(1),

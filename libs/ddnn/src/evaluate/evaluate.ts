@@ -1,4 +1,4 @@
-import type { MultiViewDataset, Split } from '@ddnn/datasets';
+import { sameClasses, type MultiViewDataset, type Split } from '@ddnn/datasets';
 import { encodeCheckpoint } from '../checkpoint/checkpoint';
 import { argmax, normalizedEntropy } from '../entropy';
 import { openSections } from '../inference/sections';
@@ -48,7 +48,7 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
   const m = ds.manifest;
   const input: MapShape = [m.height, m.width, m.channels];
   if (input.join() !== model.architecture.input.join()) throw new Error(`the dataset's views are ${input.join('x')} but the model expects ${model.architecture.input.join('x')}`);
-  if (m.classes.join() !== model.classes.join()) throw new Error(`the dataset's classes (${m.classes.join(', ')}) differ from the model's (${model.classes.join(', ')})`);
+  if (!sameClasses(m.classes, model.classes)) throw new Error(`the dataset's classes (${m.classes.join(', ')}) differ from the model's (${model.classes.join(', ')})`);
   const failed = options.fail ?? [];
   for (const f of failed) if (!t.devices.includes(f)) throw new Error(`--fail names device ${f}, but the model's devices are ${t.devices.join(',')}`);
   const shapes = topologyShapes(t, input, m.classes.length);

@@ -200,10 +200,14 @@ function point(metric: MetricName, t: number, v: Omit<MetricPoint, 't'>): Metric
   return p;
 }
 
+/** How long a step still going on must have lasted before it has a value. */
+export const STEP_MIN_ELAPSED_MS = 10_000;
+
 /**
  * Points of a series: the buckets (ascending) summed into steps of `stepMs` from `from`, one point per step
  * in [from, to) with empty steps included. `now`: a step it falls in has lasted only until now, so its rates (per
- * second, per minute) are over that time, not the whole step; a step after it has no value yet. The current minute
+ * second, per minute) are over that time, not the whole step (from STEP_MIN_ELAPSED_MS on); a step after it has no
+ * value yet. The current minute
  * counted as whole read a steady 2 samples/s as 1.0 at its start and drew every chart ending in a cliff, and a
  * rule on a rate fired and resolved once a minute.
  */
@@ -235,7 +239,9 @@ export function seriesPoints(
   return Array.from(cells, (cell, i) => {
     const t = from + i * stepMs;
     const lasted = Math.min(stepMs, now - t);
-    return point(metric, t, lasted > 0 ? metricValue(metric, cell ?? {}, lasted, reference, device) : none());
+    // A step only seconds old has no value yet: its rates would divide a count the rollup is still catching up on
+    // (it trails the log by a batch) by next to no time.
+    return point(metric, t, lasted >= Math.min(stepMs, STEP_MIN_ELAPSED_MS) ? metricValue(metric, cell ?? {}, lasted, reference, device) : none());
   });
 }
 

@@ -210,7 +210,8 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
   const ended: string[] = [];
   const state = (runId: string, i: number): SampleRollupState => {
     const k = sampleKey(runId, i);
-    let s = samples.get(k) ?? states.get(k);
+    // A sample forgotten in this batch (null: SampleUnanswered) starts afresh, not from its stored state.
+    let s = samples.has(k) ? samples.get(k) : states.get(k);
     if (!s) s = {};
     else if (!samples.has(k)) s = structuredClone(s);
     samples.set(k, s);

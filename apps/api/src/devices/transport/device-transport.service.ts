@@ -39,8 +39,7 @@ export class DeviceTransportService extends DeviceTransport {
    * no section, and an install recorded for the old one kept every deploy from reaching it.
    */
   attach(endpoint: DeviceEndpoint): void {
-    const previous = this.endpoints.get(endpoint.deviceId);
-    if (previous && previous !== endpoint) this.installed.delete(endpoint.deviceId);
+    if (this.endpoints.get(endpoint.deviceId) !== endpoint) this.installed.delete(endpoint.deviceId);
     this.endpoints.set(endpoint.deviceId, endpoint);
     void endpoint.closed.then(() => this.detach(endpoint));
   }
@@ -97,8 +96,9 @@ export class DeviceTransportService extends DeviceTransport {
         return { ok: false, error: `deploy ack does not match the deploy: ${mismatch}` };
       }
       const installed = { modelId: msg.modelId, modelVersion: msg.modelVersion, section: msg.section };
-      // Installed on the connection it went through: not on one that replaced it while the ack was on its way.
-      if (this.endpoints.get(deviceId) === through) this.installed.set(deviceId, installed);
+      // Installed on the connection it went through: not on one that replaced it while the ack was on its way, nor
+      // (a device on another node, reached through the adapter) on a connection this node does not hold.
+      if (through !== undefined && this.endpoints.get(deviceId) === through) this.installed.set(deviceId, installed);
       await this.devices.deployed(deviceId, { ...installed, bytes: msg.weights.byteLength });
     } else {
       this.logger.warn(`device ${deviceId} refused section ${msg.section}: ${ack.error}`);
@@ -127,14 +127,18 @@ export class DeviceTransportService extends DeviceTransport {
     });
     if (!this.ns || !this.clustered) return local;
     const seen = new Set(local.map((d) => d.deviceId));
-    const remote: ConnectedDevice[] = [];
+    // A device with two sockets for a moment (a restarted agent whose old one is not found dead yet): the newest
+    // handshake, so that its connection id does not flip between polls (each flip redeploys its run's sections).
+    const remote = new Map<string, { device: ConnectedDevice; issued: number }>();
     for (const s of await this.ns.fetchSockets()) {
       const d = s.data?.device as DeviceIdentity | undefined;
       if (!d || seen.has(d.id)) continue;
-      seen.add(d.id);
-      remote.push({ deviceId: d.id, name: d.name, role: d.role, view: d.view, kind: 'socket', connectionId: s.id, modelId: null, modelVersion: null, section: null });
+      const issued = s.handshake.issued;
+      const other = remote.get(d.id);
+      if (other && (other.issued > issued || (other.issued === issued && other.device.connectionId > s.id))) continue;
+      remote.set(d.id, { issued, device: { deviceId: d.id, name: d.name, role: d.role, view: d.view, kind: 'socket', connectionId: s.id, modelId: null, modelVersion: null, section: null } });
     }
-    return [...local, ...remote];
+    return [...local, ...[...remote.values()].map((r) => r.device)];
   }
 
   private async call(deviceId: string, event: 'deploy' | 'infer', payload: unknown, timeoutMs: number): Promise<unknown> {

@@ -87,7 +87,8 @@ export function PolicyTable({ analyses, rows }: { analyses: SessionAnalysis[]; r
       {rows.some((r) => r.evaluable && r.unanswered > 0) && (
         <p className="muted" data-testid="compare-unanswered-note">
           (+n) after a row&apos;s samples: samples that policy leaves without an answer, as a live run would log them (no camera answered them, or
-          none delivered its features past an unsure local exit). They are in none of the row&apos;s rates, accuracy or bytes.
+          none delivered its features past an unsure local exit). They are in none of the row&apos;s rates or accuracy; the scores their cameras
+          sent count in its bytes per sample, as on the run&apos;s own page.
         </p>
       )}
       {rows.some((r) => !r.evaluable) && (
@@ -121,7 +122,7 @@ export function PolicyTable({ analyses, rows }: { analyses: SessionAnalysis[]; r
                     <td className="num" data-testid="compare-samples" data-samples={r.samples} data-unanswered={r.unanswered}>
                       {r.samples}
                       {r.unanswered > 0 && (
-                        <span className="muted" data-testid="compare-unanswered" title={`${r.unanswered} more without an answer under this policy: in no rate, accuracy or bytes`}>
+                        <span className="muted" data-testid="compare-unanswered" title={`${r.unanswered} more without an answer under this policy: in no rate or accuracy (the scores their cameras sent count in the bytes)`}>
                           {' '}
                           (+{r.unanswered})
                         </span>
