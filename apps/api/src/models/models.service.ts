@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -105,13 +105,9 @@ export class ModelsService implements OnApplicationBootstrap {
     // A manifest without a name is named after the folder registered, not the staging folder it is copied to.
     return this.store({ id, name: req.name ?? source.name }, (dir) =>
       named(async () => {
-        for (const file of ['manifest.json', ...source.sections.map((s) => s.file)]) {
-          // readCheckpointDir refused links; COPYFILE_EXCL: the staging folder is new and ours.
-          await copyFile(path.join(real, file), path.join(dir, file), fsConstants.COPYFILE_EXCL).catch((e: NodeJS.ErrnoException) => {
-            if (e.code === 'ENOENT') throw new CheckpointDirError(`${file} was removed while being copied`);
-            throw e;
-          });
-        }
+        for (const file of ['manifest.json', ...source.sections.map((s) => s.file)]) await copyRegularFile(path.join(real, file), path.join(dir, file), file);
+        // Still the folder judged inside a models root: one whose path was moved or linked elsewhere meanwhile is refused.
+        if ((await realpath(real).catch(() => null)) !== real) throw new CheckpointDirError('the folder moved while being copied');
         return this.judged(dir);
       }),
     );
@@ -239,5 +235,24 @@ export class ModelsService implements OnApplicationBootstrap {
       this.logger.warn(`model ${m.id}: ${(e as Error).message}`);
     }
     return { id: m.id, name: m.name, version: m.version, path: this.displayPath(m.path), sections, createdAt: m.createdAt.toISOString(), ...modelFacts(m.manifest) };
+  }
+}
+
+/**
+ * Copies one checkpoint file into a staging folder. Opened without following a link (readCheckpointDir refused
+ * links, and one swapped in since would copy whatever it points at) and checked to be a regular file through the
+ * open descriptor; written exclusively (the staging folder is new and ours).
+ */
+export async function copyRegularFile(from: string, to: string, name: string): Promise<void> {
+  const fd = await open(from, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new CheckpointDirError(`${name} was removed while being copied`);
+    if (e.code === 'ELOOP') throw new CheckpointDirError(`${name} became a symbolic link while being copied`);
+    throw e;
+  });
+  try {
+    if (!(await fd.stat()).isFile()) throw new CheckpointDirError(`${name} is not a regular file`);
+    await writeFile(to, await fd.readFile(), { flag: 'wx' });
+  } finally {
+    await fd.close();
   }
 }
