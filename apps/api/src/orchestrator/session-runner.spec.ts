@@ -152,6 +152,9 @@ describe('runSession', () => {
     expect(stats.error).toMatch(/view 7 of device x has no section in model m/);
     expect(types(appended)).toEqual(['SessionAborted']);
     expect(finished[0][1]).toBe('failed');
+    // Taken over from a node that died: its cameras are on their way back, and it goes on without them meanwhile.
+    const resumed = fakeDeps({ connectedDevices: async () => [], deviceWaitMs: 50, logged: async () => ({ started: true, samples: new Set([0, 1]) }) });
+    expect((await runSession('s2', spec, resumed.deps)).status).toBe('completed');
   });
 
   it('fails the session when the log refuses a sample, without counting it', async () => {
@@ -246,6 +249,9 @@ describe('runSession', () => {
     expect(stats.error).toMatch(/none of its 2 end device\(s\) connected within 0 s \(DDNN_DEVICE_WAIT_MS\): nothing to run it on/);
     expect(types(appended)).toEqual(['SessionAborted']);
     expect(finished[0][1]).toBe('failed');
+    // Taken over from a node that died: its cameras are on their way back, and it goes on without them meanwhile.
+    const resumed = fakeDeps({ connectedDevices: async () => [], deviceWaitMs: 50, logged: async () => ({ started: true, samples: new Set([0, 1]) }) });
+    expect((await runSession('s2', spec, resumed.deps)).status).toBe('completed');
   });
 
   it('lost while waiting for its devices, it writes nothing and leaves the session to the next owner', async () => {

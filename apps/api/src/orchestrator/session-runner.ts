@@ -138,8 +138,9 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const halted = () => halt !== null;
     const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted, waitMs: deps.deviceWaitMs });
     const cameras = spec.topology.devices.map((d) => d.deviceId);
-    // Not one camera: every sample would end unanswered in a moment, and the session "complete" with nothing to show.
-    if (halt === null && cameras.every((id) => absent.missing.includes(id))) {
+    // A new session without one camera: every sample would end unanswered in a moment, and the session "complete" with
+    // nothing to show. A session taken over goes on: its cameras are on their way back to a live node.
+    if (halt === null && !logged.started && cameras.every((id) => absent.missing.includes(id))) {
       throw new Error(`none of its ${cameras.length} end device(s) connected within ${Math.round(absent.waitedMs / 1000)} s (DDNN_DEVICE_WAIT_MS): nothing to run it on`);
     }
     await untilHalted(deps.deploy(spec, model), halted);

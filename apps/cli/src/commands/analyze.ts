@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareRequest, CompareResponse, CompareRow, LinkModel, PolicySpec, SampleWindow } from '@ddnn/contracts';
-import { parseSampleWindow } from '@ddnn/policies';
 import { pathFlag } from './model-options';
 
 /** How analysis commands reach the platform: its REST API, with the operator token. */
@@ -146,7 +145,7 @@ export function formatRows(rows: CompareRow[]): string {
 
 interface AnalyzeFlags extends ServerFlags {
   session: string[];
-  window: Record<string, SampleWindow>;
+  window: string[];
   policies: string;
   fitSession?: string;
   json?: boolean;
@@ -154,13 +153,23 @@ interface AnalyzeFlags extends ServerFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
-/** `--window <run>:<from>-<to>`, repeatable: the samples of a run to evaluate (a stream, which has no end, needs one). */
-export function collectWindow(value: string, previous: Record<string, SampleWindow> = {}): Record<string, SampleWindow> {
-  const m = /^([^:\s]+):(\d{1,10})-(\d{1,10})$/.exec(value.trim());
-  if (!m) throw new Error(`--window must be <run id>:<first sample>-<last sample>, e.g. 3f2a…:100-499; got ${JSON.stringify(value.slice(0, 80))}`);
-  if (previous[m[1]]) throw new Error(`--window names run ${m[1]} twice`);
-  return { ...previous, [m[1]]: parseSampleWindow({ fromSample: Number(m[2]), toSample: Number(m[3]) }, `--window ${value}`) };
+/**
+ * `--window <run>:<from>-<to>` values (repeatable): the samples of each run to evaluate (a stream, which has no end,
+ * needs one). The window rule is the API's (`parseSampleWindow`, @ddnn/policies), loaded with the command's action,
+ * not at `--help`.
+ */
+export async function parseWindows(values: readonly string[]): Promise<Record<string, SampleWindow>> {
+  const { parseSampleWindow } = await import('@ddnn/policies');
+  const out: Record<string, SampleWindow> = {};
+  for (const value of values) {
+    const m = /^([^:\s]+):(\d{1,10})-(\d{1,10})$/.exec(value.trim());
+    if (!m) throw new Error(`--window must be <run id>:<first sample>-<last sample>, e.g. 3f2a…:100-499; got ${JSON.stringify(value.slice(0, 80))}`);
+    if (out[m[1]]) throw new Error(`--window names run ${m[1]} twice`);
+    out[m[1]] = parseSampleWindow({ fromSample: Number(m[2]), toSample: Number(m[3]) }, `--window ${value}`);
+  }
+  return out;
 }
+const collectRaw = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `ddnn analyze`: counterfactual comparison of exit policies on recorded sessions, through the platform's REST API. */
 export function registerAnalyzeCommand(program: Command): void {
@@ -170,19 +179,20 @@ export function registerAnalyzeCommand(program: Command): void {
       .description('Evaluate exit policies counterfactually on recorded sessions (POST /api/analysis/compare)')
       .requiredOption('--session <id>', 'session id (repeat or comma-separate for several)', collect)
       .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}', pathFlag('--policies'))
-      .option('--window <run:from-to>', "evaluate only these samples of a run (a stream needs one: it has no end), e.g. <id>:100-499; repeat for several runs", collectWindow, {})
+      .option('--window <run:from-to>', "evaluate only these samples of a run (a stream needs one: it has no end), e.g. <id>:100-499; repeat for several runs", collectRaw, [])
       .option('--fit-session <id>', 'fit unfitted budget policies on this session (default: in-sample)')
       .option('--json', 'print the compare response as one JSON object on the last line'),
   ).action(async (flags: AnalyzeFlags) => {
     if (flags.session.length === 0) throw new Error('--session needs at least one session id');
     const { policies, linkModel } = await readPoliciesFile(flags.policies);
+    const windows = await parseWindows(flags.window);
     const client = new PlatformClient(flags);
     const request: CompareRequest & { fitSessionId?: string } = {
       sessionIds: flags.session,
       policies,
       ...(linkModel ? { linkModel } : {}),
       ...(flags.fitSession ? { fitSessionId: flags.fitSession } : {}),
-      ...(Object.keys(flags.window).length ? { windows: flags.window } : {}),
+      ...(Object.keys(windows).length ? { windows } : {}),
     };
     const response = await client.json<CompareResponse>('POST', '/analysis/compare', request);
     if (flags.json) process.stdout.write(`${JSON.stringify(response)}\n`);
