@@ -190,7 +190,8 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
     for (let i = 1; i < triggers.length; i++) expect(triggers[i]).toBeGreaterThanOrEqual(triggers[i - 1]);
     expect((triggers[triggers.length - 1] - triggers[0]) / (triggers.length - 1)).toBeGreaterThanOrEqual(1000 / RATE - 5);
 
-    // Every sample: exactly one answering exit.
+    // Every sample: exactly one outcome, an answering exit or (nothing reached an exit that could answer it: its
+    // cameras all skipped or missed it, or none delivered features past an unsure local exit) a SampleUnanswered.
     const answering = new Map<number, number>();
     for (const d of of('ExitDecided')) {
       if (!answersSample(d.data)) continue;
@@ -198,7 +199,11 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
       answering.set(d.data.sampleIndex, d.data.prediction);
       expect(d.data.label).toBeNull();
     }
-    expect(answering.size).toBe(total);
+    const unanswered = new Set(of('SampleUnanswered').map((e) => e.data.sampleIndex));
+    for (const i of unanswered) expect(answering.has(i)).toBe(false);
+    expect(answering.size + unanswered.size).toBe(total);
+    // On a loaded machine a few at most (a first capture skipped by every camera, say).
+    expect(unanswered.size).toBeLessThan(total / 10);
 
     // Every device, every sample: scored from a capture within the tolerance of the trigger (on the server's clock,
     // the skewed camera's too), or a logged miss.
@@ -250,14 +255,16 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
       const s = (await call<StreamView>('GET', `/api/streams/${id}`)).summary!;
       return { labelled: s.labelled, correct: s.correct, accuracy: s.accuracy };
     };
-    // The early label counted once its sample was decided (the stream ran well past it).
-    expect(answering.has(aheadIndex)).toBe(true);
+    // The early label counted once its sample was decided (the stream ran well past it); dropped had it no answer.
+    const early = answering.has(aheadIndex) ? 1 : 0;
+    expect(early + (unanswered.has(aheadIndex) ? 1 : 0)).toBe(1);
     expect(await summaryOf()).toEqual(recount(events));
-    expect((await summaryOf()).labelled).toBe(1);
+    expect((await summaryOf()).labelled).toBe(early);
 
     // Two batches: the first 30 samples labelled with their prediction (right), the next 20 with another class.
-    const right = [...Array(30).keys()].filter((i) => i !== aheadIndex).map((i) => ({ sampleIndex: i, label: answering.get(i) as number }));
-    const wrong = [...Array(20).keys()].map((k) => 30 + k).filter((i) => i !== aheadIndex).map((i) => ({ sampleIndex: i, label: ((answering.get(i) as number) + 1) % 3 }));
+    const answered = (i: number) => i !== aheadIndex && answering.has(i);
+    const right = [...Array(30).keys()].filter(answered).map((i) => ({ sampleIndex: i, label: answering.get(i) as number }));
+    const wrong = [...Array(20).keys()].map((k) => 30 + k).filter(answered).map((i) => ({ sampleIndex: i, label: ((answering.get(i) as number) + 1) % 3 }));
     const first = await call<LabelStreamResponse>('POST', `/api/streams/${id}/labels`, right);
     expect(first.results.every((r) => r.status === 'labelled')).toBe(true);
     events = await readLog();
@@ -267,7 +274,7 @@ describe('a stream on six live agents (folder and ffmpeg sources)', () => {
     const afterLabels = recount(events);
     expect(await summaryOf()).toEqual(afterLabels);
     expect({ labelled: second.labelled, accuracy: second.accuracy }).toEqual({ labelled: afterLabels.labelled, accuracy: afterLabels.accuracy });
-    expect(afterLabels.labelled).toBe(1 + right.length + wrong.length);
+    expect(afterLabels.labelled).toBe(early + right.length + wrong.length);
     expect(afterLabels.accuracy).toBeLessThan(1);
 
     // Posting a label again changes nothing; contradicting one is refused.
