@@ -95,8 +95,8 @@ describe('rates of the step that is still going on', () => {
     expect(points.map((p) => p.value)).toEqual([2, 2, null]);
     // One step over the whole window (a rule's latest value): 180 samples in 90 s.
     expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 120_000, null, false, 90_000)[0].value).toBe(2);
-    // A step seconds old has no value yet.
-    expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 60_000, null, false, 65_000).map((p) => p.value)).toEqual([2, null]);
+    // A step seconds old has no value yet, and keeps its count.
+    expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 60_000, null, false, 65_000).map((p) => [p.value, p.n])).toEqual([[2, 120], [null, 60]]);
     // Without a now (a window in the past), every step is whole.
     expect(seriesPoints('samples_per_second', buckets, 0, 120_000, 60_000, null).map((p) => p.value)).toEqual([2, 1]);
   });

@@ -239,9 +239,11 @@ export function seriesPoints(
   return Array.from(cells, (cell, i) => {
     const t = from + i * stepMs;
     const lasted = Math.min(stepMs, now - t);
-    // A step only seconds old has no value yet: its rates would divide a count the rollup is still catching up on
-    // (it trails the log by a batch) by next to no time.
-    return point(metric, t, lasted >= Math.min(stepMs, STEP_MIN_ELAPSED_MS) ? metricValue(metric, cell ?? {}, lasted, reference, device) : none());
+    if (lasted <= 0) return point(metric, t, none());
+    const v = metricValue(metric, cell ?? {}, lasted, reference, device);
+    // A step only seconds old has no value yet (what it counted, it keeps): its rates would divide a count the rollup
+    // is still catching up on (it trails the log by a batch) by next to no time.
+    return point(metric, t, lasted >= Math.min(stepMs, STEP_MIN_ELAPSED_MS) ? v : none(v.n));
   });
 }
 
