@@ -105,5 +105,8 @@ describe('rates of the step that is still going on', () => {
     const skipped = [{ bucket: 0, cell: { missedBy: { skipped: 30 }, decided: 8, unanswered: 2 } }];
     expect(seriesPoints('skipped_captures', skipped, 0, 60_000, 60_000, null, false, 30_000)[0].value).toBe(60);
     expect(seriesPoints('unanswered_rate', skipped, 0, 60_000, 60_000, null, false, 30_000)[0].value).toBe(0.2);
+    // A run that began seconds ago has its ratios at once (a chart of a run so far drew no line for 10 s: CI browser).
+    expect(seriesPoints('unanswered_rate', skipped, 0, 60_000, 60_000, null, false, 3_000)[0].value).toBe(0.2);
+    expect(seriesPoints('skipped_captures', skipped, 0, 60_000, 60_000, null, false, 3_000)[0]).toMatchObject({ value: null, n: 30 });
   });
 });

@@ -30,6 +30,8 @@ interface MetricSpec {
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
   /** An accuracy estimate: the exits whose confidences it reads (estimateSeriesPoints computes it from their texts). */
   estimates?: readonly ExitTier[];
+  /** A count over the step's time (per second, per minute), not a ratio of what the step counted. */
+  perTime?: true;
 }
 
 /**
@@ -132,12 +134,12 @@ function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<Met
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {
-  samples_per_second: { fields: ['samples'], value: (c, step) => perSecond(c.samples, step) },
+  samples_per_second: { fields: ['samples'], perTime: true, value: (c, step) => perSecond(c.samples, step) },
   unanswered_rate: { fields: ['unanswered', 'decided'], value: (c) => ratio(c.unanswered, (c.decided ?? 0) + (c.unanswered ?? 0)) },
   ...exitSpecs('local'),
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),
-  bytes_per_second: { fields: ['bytes', 'messages'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
+  bytes_per_second: { fields: ['bytes', 'messages'], perTime: true, value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
   device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
   device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
   device_miss_rate: { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(tally(c).missed, tally(c).captured) },
@@ -145,7 +147,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   miss_rate_disconnected: missRate('disconnected'),
   miss_rate_error: missRate('error'),
   miss_rate_invalid: missRate('invalid'),
-  skipped_captures: { fields: ['missedBy'], value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
+  skipped_captures: { fields: ['missedBy'], perTime: true, value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
   accuracy_labelled: { fields: ['labelled', 'correct'], value: (c) => ratio(c.correct, c.labelled) },
   accuracy_estimated: estimateSpec(EXITS),
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
@@ -200,16 +202,16 @@ function point(metric: MetricName, t: number, v: Omit<MetricPoint, 't'>): Metric
   return p;
 }
 
-/** How long a step still going on must have lasted before it has a value. */
+/** How long a step still going on must have lasted before its rates over time have a value. */
 export const STEP_MIN_ELAPSED_MS = 10_000;
 
 /**
  * Points of a series: the buckets (ascending) summed into steps of `stepMs` from `from`, one point per step
  * in [from, to) with empty steps included. `now`: a step it falls in has lasted only until now, so its rates (per
  * second, per minute) are over that time, not the whole step (from STEP_MIN_ELAPSED_MS on); a step after it has no
- * value yet. The current minute
- * counted as whole read a steady 2 samples/s as 1.0 at its start and drew every chart ending in a cliff, and a
- * rule on a rate fired and resolved once a minute.
+ * value yet. The current minute counted as whole read a steady 2 samples/s as 1.0 at its start and drew every chart
+ * ending in a cliff, and a rule on a rate fired and resolved once a minute. Ratios (exit rates, accuracy) need no
+ * time: the current step has them from its first sample.
  */
 export function seriesPoints(
   metric: MetricName,
@@ -241,9 +243,10 @@ export function seriesPoints(
     const lasted = Math.min(stepMs, now - t);
     if (lasted <= 0) return point(metric, t, none());
     const v = metricValue(metric, cell ?? {}, lasted, reference, device);
-    // A step only seconds old has no value yet (what it counted, it keeps): its rates would divide a count the rollup
-    // is still catching up on (it trails the log by a batch) by next to no time.
-    return point(metric, t, lasted >= Math.min(stepMs, STEP_MIN_ELAPSED_MS) ? v : none(v.n));
+    // A rate of a step only seconds old has no value yet (what it counted, it keeps): it would divide a count the
+    // rollup is still catching up on (it trails the log by a batch) by next to no time.
+    const early = SPECS[metric].perTime && lasted < Math.min(stepMs, STEP_MIN_ELAPSED_MS);
+    return point(metric, t, early ? none(v.n) : v);
   });
 }
 
