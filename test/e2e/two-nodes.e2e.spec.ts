@@ -189,10 +189,23 @@ describe('two API nodes on one PostgreSQL and one Redis (real processes, real ag
     const streamAfterKill = streamStarted.filter((e) => Date.parse(e.createdAt) > killedAt).length;
     expect(streamAfterKill).toBeGreaterThanOrEqual(20);
     expect(survivor.output()).toMatch(new RegExp(`stream ${stream.id}: resuming at sample \\d+`));
+    // The outage is in the stream's log: from the last sample the killed node logged to the survivor's first trigger.
+    const outages = streamEvents.flatMap((e) => (e.type === 'StreamGap' && e.data.cause === 'outage' ? [e.data] : []));
+    expect(outages).toHaveLength(1);
+    // Samples below nextSample are the killed node's, the rest the survivor's.
+    const bySurvivor = (e: StoredEvent) => Date.parse(e.createdAt) > killedAt;
+    expect(streamStarted.filter((e) => e.data.sampleIndex < outages[0].nextSample && bySurvivor(e))).toEqual([]);
+    expect(streamStarted.filter((e) => e.data.sampleIndex >= outages[0].nextSample && !bySurvivor(e))).toEqual([]);
+    expect(outages[0].from).toBeLessThanOrEqual(killedAt);
+    expect(outages[0].to).toBeGreaterThanOrEqual(killedAt);
+    // The rate (4/s) over the outage, less the trigger that resumed it.
+    expect(outages[0].missedTriggers).toBe(Math.max(0, Math.round(((outages[0].to - outages[0].from) * 4) / 1000) - 1));
+    expect((await streamView(survivor)).summary?.gaps).toMatchObject({ outages: 1, missedTriggers: { outage: outages[0].missedTriggers } });
 
     process.stdout.write(
       `two nodes (before the catch-up): session taken ${handoverMs} ms after the kill (owner field ${ownerMs} ms, first sample ${resumedMs} ms), ` +
-        `stream taken ${streamLockedAt - killedAt} ms after; stream ${streamStarted.length} samples (${streamAfterKill} after the kill) each decided once; ` +
+        `stream taken ${streamLockedAt - killedAt} ms after; stream ${streamStarted.length} samples (${streamAfterKill} after the kill) each decided once, ` +
+        `its outage logged (${outages[0].to - outages[0].from} ms, ${outages[0].missedTriggers} triggers missed); ` +
         `session log ${events.length} events; /live on ${survivorName} ${survivorFeed.live.length} of ${expectedOnSurvivor.length}\n`,
     );
     // /live of the killed node: live up to the kill, the gap over REST, live again after reconnecting: the whole run.

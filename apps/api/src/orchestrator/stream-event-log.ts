@@ -4,6 +4,7 @@ import { foldToHead, type EventStore } from '@ddnn/events';
 import { Database } from '../database/database';
 import { outageProofSink } from './append-retry';
 import type { EventSink } from './ports';
+import type { LoggedStream } from './stream-runner';
 
 /** Folds kept per node (a cache: any node rebuilds one from the log). */
 const MAX_CACHED_SUMMARIES = 200;
@@ -41,14 +42,16 @@ export class StreamEventLog {
    * whole). The highest, not the newest: samples in flight commit in any order, and resuming after the newest
    * re-ran samples logged before it with higher indices (two-node e2e: 53 and 55 decided twice after a kill).
    */
-  async logged(runId: string): Promise<{ started: boolean; samples: number; lastIndex: number | null }> {
+  async logged(runId: string): Promise<LoggedStream> {
     const stream = streamIds.stream(runId);
-    const [started, samples, lastIndex] = await Promise.all([
+    const [started, samples, lastIndex, last] = await Promise.all([
       this.store.countByType(stream, 'StreamStarted'),
       this.store.countByType(stream, 'SampleStarted'),
       this.store.highestSampleIndex(stream, 'SampleStarted'),
+      this.store.lastPayload(stream, 'SampleStarted'),
     ]);
-    return { started: started > 0, samples, lastIndex };
+    // The last sample logged, not the highest: the newest trigger is within a window's half second of either.
+    return { started: started > 0, samples, lastIndex, lastTriggeredAt: last?.data.triggeredAt ?? null };
   }
 
   async page(runId: string, q: { after?: string; limit: number; from?: Date; to?: Date }): Promise<SessionEventsPage> {

@@ -46,7 +46,7 @@ function fakeDeps(over: Partial<StreamRunnerDeps> = {}, captureOffset: (deviceId
     loadReplay: async () => ({ classes: ['a', 'b', 'c'], sampleIds: ['x', 'y'] }),
     deploy: async () => undefined,
     sink: () => ({ append: async (e) => void appended.push(e) }),
-    logged: async () => ({ started: false, samples: 0, lastIndex: null }),
+    logged: async () => ({ started: false, samples: 0, lastIndex: null, lastTriggeredAt: null }),
     setProgress: async () => undefined,
     markRunning: async () => undefined,
     // Samples answered, not ExitDecided events: a sample sent up to the cloud logs two (under load the first stop
@@ -235,26 +235,30 @@ describe('runStream', () => {
     } finally {
       timers.forEach(clearTimeout);
     }
-    return { started: appended.flat().filter((e) => e.type === 'SampleStarted').length, logs, seconds: (performance.now() - t0) / 1000 };
+    const gaps = appended.flat().flatMap((e) => (e.type === 'StreamGap' ? [e.data] : []));
+    return { started: appended.flat().filter((e) => e.type === 'SampleStarted').length, logs, gaps, seconds: (performance.now() - t0) / 1000 };
   }
 
   it('makes up the triggers a stall of up to MAX_CATCH_UP_MS held back', async () => {
     // 150 ms held at 200/s: 30 triggers late. The old 25 ms limit dropped 25 of them.
-    const { started, logs, seconds } = await stalled(200, 1200, [{ at: 300, ms: 150 }]);
+    const { started, logs, gaps, seconds } = await stalled(200, 1200, [{ at: 300, ms: 150 }]);
     expect(started).toBeGreaterThanOrEqual(0.95 * 200 * seconds);
     expect(started).toBeLessThanOrEqual(200 * seconds + 5);
     expect(logs.filter((m) => /dropped/.test(m))).toEqual([]);
+    expect(gaps).toEqual([]);
   });
 
-  it('drops what a longer stall held back, and says how many', async () => {
+  it('drops what a longer stall held back, and says how many, in its log too', async () => {
     // 450 ms held at 200/s: 90 triggers late, the last 250 ms of them (50) made up, ~40 dropped.
-    const { started, logs, seconds } = await stalled(200, 1200, [{ at: 300, ms: 450 }]);
+    const { started, logs, gaps, seconds } = await stalled(200, 1200, [{ at: 300, ms: 450 }]);
     expect(started).toBeLessThanOrEqual(200 * seconds - 25);
     const report = logs.find((m) => /triggers dropped/.test(m));
     expect(report).toMatch(/^stream r7: \d+ triggers dropped in the last \d+ s \(0 while the window of 100 samples was full, \d+ after stalls over 250 ms\)$/);
     const n = Number(/: (\d+) triggers/.exec(report as string)?.[1]);
     expect(n).toBeGreaterThanOrEqual(30);
     expect(n).toBeLessThanOrEqual(50);
+    // One StreamGap at the stream's end (the report period is a minute), the same count, the next index after the last sample.
+    expect(gaps).toEqual([{ sessionId: 'r7', cause: 'stall', from: clock, to: clock, missedTriggers: n, nextSample: started }]);
   });
 
   it('stops on its watch at once, polling shouldStop only as the fallback', async () => {
@@ -333,14 +337,30 @@ describe('runStream', () => {
     expect(finished).toEqual([]);
   });
 
-  it('resumes after the highest logged index without logging StreamStarted again', async () => {
-    const { deps, appended, stopAfterDecisions } = fakeDeps({ logged: async () => ({ started: true, samples: 40, lastIndex: 41 }) });
+  it('resumes after the highest logged index without logging StreamStarted again, and logs the outage', async () => {
+    // The last sample was triggered 12.5 s before the resumed stream's first: 249 triggers at 20/s never fired.
+    const { deps, appended, stopAfterDecisions } = fakeDeps({ logged: async () => ({ started: true, samples: 40, lastIndex: 41, lastTriggeredAt: clock - 12_500 }) });
     stopAfterDecisions(3);
     await runStream('r3', spec, deps);
     const types = appended.flat().map((e) => e.type);
     expect(types).not.toContain('StreamStarted');
     const first = appended.flat().find((e) => e.type === 'SampleStarted');
     expect(first?.data).toMatchObject({ sampleIndex: 42 });
+    expect(appended.flat().filter((e) => e.type === 'StreamGap').map((e) => e.data)).toEqual([
+      { sessionId: 'r3', cause: 'outage', from: clock - 12_500, to: clock, missedTriggers: 12.5 * spec.rate - 1, nextSample: 42 },
+    ]);
+  });
+
+  it('logs no outage on its first start, nor when resumed before any sample was logged', async () => {
+    for (const logged of [
+      { started: false, samples: 0, lastIndex: null, lastTriggeredAt: null },
+      { started: true, samples: 0, lastIndex: null, lastTriggeredAt: null },
+    ]) {
+      const { deps, appended, stopAfterDecisions } = fakeDeps({ logged: async () => logged });
+      stopAfterDecisions(2);
+      await runStream('r4', spec, deps);
+      expect(appended.flat().filter((e) => e.type === 'StreamGap')).toEqual([]);
+    }
   });
 
   it('logs a capture outside the tolerance as a skipped DeviceMissed (stale capture), the sample decided without it', async () => {

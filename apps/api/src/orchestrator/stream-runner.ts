@@ -1,4 +1,4 @@
-import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
+import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamGap, type StreamSpec } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { sameClasses } from '@ddnn/datasets';
 import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
@@ -14,8 +14,11 @@ export interface StreamRunnerDeps {
   loadReplay(replay: NonNullable<StreamSpec['replay']>): Promise<{ classes: string[]; sampleIds: string[] }>;
   deploy(spec: StreamSpec, model: SessionModel): Promise<void>;
   sink(runId: string): EventSink;
-  /** Whether StreamStarted is logged, the samples logged and the highest index (resuming a stream). */
-  logged(runId: string): Promise<{ started: boolean; samples: number; lastIndex: number | null }>;
+  /**
+   * Whether StreamStarted is logged, the samples logged, the highest index and the trigger time of the last sample
+   * logged (resuming a stream: where its outage began).
+   */
+  logged(runId: string): Promise<LoggedStream>;
   setProgress(runId: string, samplesDone: number): Promise<void>;
   markRunning(runId: string): Promise<void>;
   shouldStop(runId: string): Promise<'stop' | 'lost' | null>;
@@ -43,6 +46,13 @@ export interface StreamRunnerDeps {
   onSampleLogged?(sampleIndex: number, triggeredAt: number, lagMs: number): void;
 }
 
+export interface LoggedStream {
+  started: boolean;
+  samples: number;
+  lastIndex: number | null;
+  lastTriggeredAt: number | null;
+}
+
 /** Longest pause between two looks at a stop while waiting for the next trigger. */
 const STOP_CHECK_MS = 100;
 /** How often a run that watches for its stop (watchStop) still asks, in case a notification went astray. */
@@ -65,7 +75,7 @@ const RETURNING_CHECK_MS = 1000;
  * schedule from now: those triggers are dropped (counted, and logged once a minute), never burst.
  */
 export const MAX_CATCH_UP_MS = 250;
-/** How often a stream that dropped triggers says how many (a stream below its rate is degraded, visibly). */
+/** How often a stream that dropped triggers says how many, in its log (StreamGap) and the server's. */
 const DROPPED_REPORT_MS = 60_000;
 
 /**
@@ -246,21 +256,39 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     const window = streamWindow(deps.window, spec.rate);
     const tPipeline = performance.now();
     let due = performance.now();
-    const dropped = { window: 0, late: 0, since: performance.now() };
+    // Gaps are appended beside the samples (never holding a trigger up) and awaited with them at the end.
+    const gapAppends = new Set<Promise<void>>();
+    const logGap = (gap: Omit<StreamGap, 'sessionId'>): void => {
+      const p: Promise<void> = sink
+        .append([{ type: 'StreamGap', data: { sessionId: runId, ...gap } }])
+        .catch((error: unknown) => {
+          if (error instanceof FencedAppendError) halt ??= 'lost';
+          else failure ??= { error };
+        })
+        .finally(() => gapAppends.delete(p));
+      gapAppends.add(p);
+    };
+    const dropped = { backlog: 0, stall: 0, since: performance.now(), sinceAt: now() };
     /** Triggers the schedule owed between `due` and `until` that will never fire. */
-    const drop = (cause: 'window' | 'late', until: number): void => {
+    const drop = (cause: 'backlog' | 'stall', until: number, index: number): void => {
       dropped[cause] += Math.floor((until - due) / period);
-      if (performance.now() - dropped.since >= DROPPED_REPORT_MS) reportDropped();
+      if (performance.now() - dropped.since >= DROPPED_REPORT_MS) reportDropped(index);
     };
-    const reportDropped = (): void => {
-      if (dropped.window + dropped.late > 0) {
+    /** `next`: the index of the next sample to be triggered. */
+    const reportDropped = (next: number): void => {
+      if (dropped.backlog + dropped.stall > 0) {
         deps.log?.(
-          `stream ${runId}: ${dropped.window + dropped.late} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
-            `(${dropped.window} while the window of ${window} samples was full, ${dropped.late} after stalls over ${MAX_CATCH_UP_MS} ms)`,
+          `stream ${runId}: ${dropped.backlog + dropped.stall} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
+            `(${dropped.backlog} while the window of ${window} samples was full, ${dropped.stall} after stalls over ${MAX_CATCH_UP_MS} ms)`,
         );
+        const to = now();
+        for (const cause of ['backlog', 'stall'] as const) {
+          if (dropped[cause] > 0) logGap({ cause, from: dropped.sinceAt, to, missedTriggers: dropped[cause], nextSample: next });
+        }
       }
-      Object.assign(dropped, { window: 0, late: 0, since: performance.now() });
+      Object.assign(dropped, { backlog: 0, stall: 0, since: performance.now(), sinceAt: now() });
     };
+    let nextIndex = from;
     for (let index = from; !stopped(); index++) {
       for (let left = due - performance.now(); left > 0 && !stopped(); left = due - performance.now()) {
         await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
@@ -268,16 +296,22 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       if (inFlight.size >= window) {
         while (inFlight.size >= window && !stopped()) await new Promise<void>((r) => (slotFreed = r));
         // Behind schedule (slow samples held the window): the schedule restarts from now, never a burst.
-        if (performance.now() > due) drop('window', performance.now());
+        if (performance.now() > due) drop('backlog', performance.now(), index);
         due = Math.max(due, performance.now());
       }
       if (stopped()) break;
       const triggeredAt = now();
+      // The first trigger after an outage: the triggers nobody fired since the last sample logged.
+      if (index === from && logged.lastTriggeredAt !== null) {
+        const missedTriggers = Math.max(0, Math.round((triggeredAt - logged.lastTriggeredAt) / period) - 1);
+        logGap({ cause: 'outage', from: logged.lastTriggeredAt, to: triggeredAt, missedTriggers, nextSample: index });
+      }
       if (due < performance.now() - MAX_CATCH_UP_MS) {
-        drop('late', performance.now() - MAX_CATCH_UP_MS);
+        drop('stall', performance.now() - MAX_CATCH_UP_MS, index);
         due = performance.now() - MAX_CATCH_UP_MS;
       }
       due += period;
+      nextIndex = index + 1;
       const p: Promise<void> = runTriggered(index, triggeredAt)
         .catch((error: unknown) => {
           failure ??= { error };
@@ -290,8 +324,9 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
         });
       inFlight.add(p);
     }
-    reportDropped();
     await Promise.all(inFlight);
+    reportDropped(nextIndex);
+    await Promise.all(gapAppends);
     stats.pipelineMs = performance.now() - tPipeline;
     reportFenced(`stream ${runId}`, fenced, deps.log);
     if (failure) throw (failure as { error: unknown }).error;

@@ -8,7 +8,10 @@ import type {
   SessionMode,
   SessionSummary,
   SessionSummaryStatus,
+  StreamGapCause,
+  StreamGapsSummary,
 } from '@ddnn/contracts';
+import { STREAM_GAP_CAUSES } from '@ddnn/contracts';
 
 // OpenAPI shapes of SessionSummary (libs/contracts): documentation only, the controller returns the contract type.
 
@@ -47,6 +50,27 @@ class MissedByReasonDto {
   @ApiProperty({ description: 'Captures a live-source device skipped (busy with the previous frame, frame too old, source failing)' }) skipped!: number;
 }
 
+class MissedTriggersDto {
+  @ApiProperty({ description: 'Nothing ran the stream (its node died or restarted, the database was down) until a node resumed it' }) outage!: number;
+  @ApiProperty({ description: 'Samples in flight filled the window: devices, the log or the engine were slower than the rate' }) backlog!: number;
+  @ApiProperty({ description: 'The event loop stalled past the catch-up limit' }) stall!: number;
+}
+
+class StreamGapDto {
+  @ApiProperty({ enum: STREAM_GAP_CAUSES }) cause!: StreamGapCause;
+  @ApiProperty({ description: 'Epoch ms (the server clock)' }) from!: number;
+  @ApiProperty({ description: 'Epoch ms (the server clock)' }) to!: number;
+  @ApiProperty({ description: 'Triggers the rate asked for in [from, to) that never fired' }) missedTriggers!: number;
+  @ApiProperty({ description: 'The index of the first sample triggered after the gap' }) nextSample!: number;
+}
+
+export class StreamGapsDto implements StreamGapsSummary {
+  @ApiProperty({ type: MissedTriggersDto, description: 'Triggers that never fired, by cause' }) missedTriggers!: MissedTriggersDto;
+  @ApiProperty({ description: 'Outages folded' }) outages!: number;
+  @ApiProperty({ description: 'Time the outages lasted, ms' }) outageMs!: number;
+  @ApiProperty({ type: [StreamGapDto], description: 'The latest gaps, oldest first (at most 20)' }) recent!: StreamGapDto[];
+}
+
 export class DeviceSessionStatsDto implements DeviceSessionStats {
   @ApiProperty({ nullable: true, type: Number }) view!: number | null;
   @ApiProperty({ description: 'Device sections answered in time' }) answered!: number;
@@ -80,6 +104,7 @@ export class SessionSummaryDto implements SessionSummary {
   devices!: Record<string, DeviceSessionStatsDto>;
   @ApiProperty({ description: 'DeviceMissed events over all devices' }) missed!: number;
   @ApiProperty({ type: [String], description: 'Devices the session started or resumed without (SessionDevicesAbsent)' }) ranWithout!: string[];
+  @ApiProperty({ type: StreamGapsDto, required: false, description: 'Streams: triggers that never fired (StreamGap); absent until the first gap' }) gaps?: StreamGapsDto;
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) endedAt!: string | null;
   @ApiProperty({ nullable: true, type: Number }) durationMs!: number | null;

@@ -25,7 +25,7 @@ import type {
 } from './session-events';
 import type { RunKind } from './projections';
 import type { RunDeleted } from './run-events';
-import type { SampleLabelled, StreamStarted } from './stream-events';
+import type { SampleLabelled, StreamGap, StreamStarted } from './stream-events';
 
 export * from './device-events';
 export * from './session-events';
@@ -59,6 +59,7 @@ export interface EventCatalogue {
   SessionDevicesAbsent: SessionDevicesAbsent;
   StreamStarted: StreamStarted;
   SampleLabelled: SampleLabelled;
+  StreamGap: StreamGap;
   AlertRuleCreated: AlertRuleCreated;
   AlertRuleUpdated: AlertRuleUpdated;
   AlertRuleDeleted: AlertRuleDeleted;
@@ -93,6 +94,7 @@ export const EVENT_SCHEMA_VERSIONS: { [K in EventType]: number } = {
   SessionDevicesAbsent: 1,
   StreamStarted: 1,
   SampleLabelled: 1,
+  StreamGap: 1,
   AlertRuleCreated: 1,
   AlertRuleUpdated: 1,
   AlertRuleDeleted: 1,

@@ -2,7 +2,7 @@
  * Read models folded from the event log; shaped for the dashboard and the REST API. The projections (libs/events)
  * keep them in tables and rebuild them from the log on demand, and the rebuild equals the live result.
  */
-import type { DeviceRole, EntropyPolicySpec, ExitTier, MissReason, PayloadKind, SessionMode } from './catalogue';
+import type { DeviceRole, EntropyPolicySpec, ExitTier, MissReason, PayloadKind, SessionMode, StreamGap, StreamGapCause } from './catalogue';
 
 export type SessionSummaryStatus = 'running' | 'completed' | 'aborted';
 /** A research session over a dataset, or a production stream (no dataset, no end, labels later). */
@@ -114,6 +114,8 @@ export interface SessionSummary {
   missed: number;
   /** Devices the session started or resumed without (SessionDevicesAbsent), in order first seen. */
   ranWithout: string[];
+  /** Streams: triggers that never fired (StreamGap); absent until the first gap. */
+  gaps?: StreamGapsSummary;
   startedAt: string | null;
   endedAt: string | null;
   durationMs: number | null;
@@ -122,6 +124,17 @@ export interface SessionSummary {
   events: number;
   lastEventAt: string | null;
   checkpoint: string | null;
+}
+
+/** A stream's gaps as its summary keeps them: totals, and the latest few to show. */
+export interface StreamGapsSummary {
+  /** Triggers that never fired, by cause. */
+  missedTriggers: Record<StreamGapCause, number>;
+  /** Outages (StreamGap with cause `outage`) and the time they lasted, ms. */
+  outages: number;
+  outageMs: number;
+  /** The latest gaps, oldest first (at most RECENT_GAPS). */
+  recent: Omit<StreamGap, 'sessionId'>[];
 }
 
 /** Observed health, apart from operator intent: ThingsBoard/EdgeX style. */

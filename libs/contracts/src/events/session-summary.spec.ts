@@ -1,5 +1,5 @@
 import { sampleTraffic, type NewEvent } from './catalogue';
-import { bytesByLink, emptySessionSummary, foldSessionSummary, RECENT_DECISIONS } from './session-summary';
+import { bytesByLink, emptySessionSummary, foldSessionSummary, RECENT_DECISIONS, RECENT_GAPS } from './session-summary';
 import { storedEventBuilder } from './stored-events';
 
 const stored = storedEventBuilder({ streamId: 'session-s' });
@@ -212,6 +212,33 @@ describe('foldSessionSummary on a stream: labels arriving after the fact', () =>
     // A summary stored before the field existed reads on from 0.
     const { unanswered: _absent, ...old } = emptySessionSummary(rid);
     expect(foldSessionSummary(old, streamStored(unanswered[unanswered.length - 2])).unanswered).toBe(1);
+  });
+
+  it("totals a stream's gaps by cause and keeps the latest few, never changing the summary it folds from", () => {
+    const gap = (cause: 'outage' | 'backlog' | 'stall', from: number, to: number, missedTriggers: number, nextSample: number): NewEvent => ({
+      type: 'StreamGap',
+      data: { sessionId: rid, cause, from, to, missedTriggers, nextSample },
+    });
+    const before = [started, gap('outage', 1_000, 31_000, 59, 40), gap('backlog', 40_000, 100_000, 12, 300)].map((e) => streamStored(e)).reduce(foldSessionSummary, emptySessionSummary(rid));
+    expect(before.gaps).toEqual({
+      missedTriggers: { outage: 59, backlog: 12, stall: 0 },
+      outages: 1,
+      outageMs: 30_000,
+      recent: [
+        { cause: 'outage', from: 1_000, to: 31_000, missedTriggers: 59, nextSample: 40 },
+        { cause: 'backlog', from: 40_000, to: 100_000, missedTriggers: 12, nextSample: 300 },
+      ],
+    });
+    const copy = JSON.stringify(before);
+    let s = before;
+    for (let i = 0; i < RECENT_GAPS + 5; i++) s = foldSessionSummary(s, streamStored(gap('stall', 200_000 + i, 200_001 + i, 1, 400 + i)));
+    expect(JSON.stringify(before)).toBe(copy);
+    expect(s.gaps?.missedTriggers).toEqual({ outage: 59, backlog: 12, stall: RECENT_GAPS + 5 });
+    expect(s.gaps?.recent).toHaveLength(RECENT_GAPS);
+    // 27 gaps, the first 7 dropped: the outage, the backlog and five stalls.
+    expect(s.gaps?.recent[0]).toMatchObject({ cause: 'stall', nextSample: 405 });
+    // Nothing of gaps in a summary of a stream that had none, nor in one stored before they existed.
+    expect(emptySessionSummary(rid).gaps).toBeUndefined();
   });
 
   it('remembers a bounded number of recent decisions', () => {

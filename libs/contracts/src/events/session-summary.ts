@@ -4,6 +4,9 @@ import type { DeviceSessionStats, ExitTierStats, SessionSummary } from './projec
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
 export const RECENT_DECISIONS = 256;
 
+/** How many latest gaps a stream's summary keeps to show (their totals count them all). */
+export const RECENT_GAPS = 20;
+
 /** The summary of a session before any of its events. */
 export function emptySessionSummary(sessionId: string): SessionSummary {
   const tier = (): ExitTierStats => ({ exited: 0, labelled: 0, correct: 0 });
@@ -82,6 +85,7 @@ function ownedCopy(p: SessionSummary): SessionSummary {
   if (p.recentDecisions) s.recentDecisions = [...p.recentDecisions];
   if (p.recentUnanswered) s.recentUnanswered = [...p.recentUnanswered];
   if (p.ranWithout) s.ranWithout = [...p.ranWithout];
+  if (p.gaps) s.gaps = { ...p.gaps, missedTriggers: { ...p.gaps.missedTriggers }, recent: [...p.gaps.recent] };
   return s;
 }
 
@@ -172,6 +176,19 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
     case 'SessionDevicesAbsent': {
       const before = (s.ranWithout ??= []);
       for (const id of event.data.deviceIds) if (!before.includes(id)) before.push(id);
+      break;
+    }
+    case 'StreamGap': {
+      const { cause, from, to, missedTriggers, nextSample } = event.data;
+      const gap = { cause, from, to, missedTriggers, nextSample };
+      const g = (s.gaps ??= { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: [] });
+      g.missedTriggers[gap.cause] = (g.missedTriggers[gap.cause] ?? 0) + gap.missedTriggers;
+      if (gap.cause === 'outage') {
+        g.outages += 1;
+        g.outageMs += Math.max(0, gap.to - gap.from);
+      }
+      g.recent.push(gap);
+      if (g.recent.length > RECENT_GAPS) g.recent.shift();
       break;
     }
     case 'SessionCompleted':

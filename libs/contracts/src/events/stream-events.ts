@@ -40,6 +40,32 @@ export interface SampleLabelled {
   labelledAt: number;
   decision?: { tier: ExitTier; prediction: number };
 }
+/**
+ * Why a stream's triggers did not fire: `outage` — nothing ran it (its node died or restarted, or the database was
+ * down) until a node resumed it; `backlog` — samples in flight filled the stream's window (devices, the log or the
+ * engine slower than the rate), so the schedule restarted from now; `stall` — the node's event loop stalled longer
+ * than the catch-up limit, and the triggers past it were given up.
+ */
+export const STREAM_GAP_CAUSES = ['outage', 'backlog', 'stall'] as const;
+export type StreamGapCause = (typeof STREAM_GAP_CAUSES)[number];
+
+/**
+ * Triggers of a stream that never fired, between `from` and `to` (epoch ms, the server's clock): an outage is
+ * logged once, as the stream resumes (from the trigger of the last sample logged before it); backlogs and stalls
+ * are logged as a count over each reporting period (at most one a minute, and at the stream's end) rather than one
+ * event per trigger, so a node that cannot keep up does not also flood its log.
+ */
+export interface StreamGap {
+  sessionId: string;
+  cause: StreamGapCause;
+  from: number;
+  to: number;
+  /** Triggers the rate asked for in [from, to) that never fired (for an outage: the gap times the rate, less the one that resumes it). */
+  missedTriggers: number;
+  /** The index of the first sample triggered after the gap (at a stream's end: the index the next would have had). */
+  nextSample: number;
+}
+
 /** The dataset name a stream's scores requests carry: devices capture from their own live source instead. */
 export const LIVE_DATASET = 'live';
 

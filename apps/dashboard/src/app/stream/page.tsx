@@ -6,6 +6,7 @@ import type { LiveProgressMessage, SampleWindow, StoredEvent, StreamView } from 
 import { DecidedSamplesTable, DeviceHealthCard, ExitAndBytesCards, MissedStat, UnansweredNote } from '../../components/run-panels';
 import { DeleteRunButton } from '../../components/session/delete-run-button';
 import { RunDeletingNote } from '../../components/session/run-deleting-note';
+import { gapsLine, StreamGapsCard } from '../../components/stream-gaps';
 import { Card, Empty, ErrorNote, LiveIndicator, Loading, Stat, StatusBadge } from '../../components/ui';
 import { api, STREAM_WINDOW_EVENT_CAP, streamWindowEvents } from '../../lib/api';
 import { useDeviceNames } from '../../lib/device-names';
@@ -148,6 +149,7 @@ function StreamDetail({ id }: { id: string }) {
           <p>
             model {view.modelId} · {livePolicyLabel(view.policy)} · {view.rate} samples/s · deadline {view.deadlineMs} ms · {view.topology.devices.length} devices · started{' '}
             {fmtTime(view.startedAt)}
+            {gapsLine(view.summary?.gaps) ? <span data-testid="stream-gaps-line"> · since then {gapsLine(view.summary?.gaps)}</span> : null}
           </p>
         </div>
         {running && (
@@ -195,6 +197,7 @@ function StreamDetail({ id }: { id: string }) {
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
       </Card>
       <UnansweredNote summary={s} />
+      <StreamGapsCard gaps={s?.gaps} />
       <div className="stats">
         <Stat label="Samples in window" testId="stat-samples" value={s ? s.samplesDecided : '–'} sub={s ? `${s.samplesStarted} triggered` : undefined} />
         <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} right of ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
