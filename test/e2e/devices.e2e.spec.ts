@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sampleSections, type DeviceList, type DeviceView, type SessionEventsPage } from '@ddnn/contracts';
+import { sampleSections, type DeviceList, type DeviceView, type SessionEventsPage, type StreamView } from '@ddnn/contracts';
 import { loadDataset, writeSynthDataset } from '@ddnn/datasets';
 import { type ApiProcess, createTestDatabase, deviceMain, type RunningProcess, startApi, startNode, tempDir, type TestDatabase, waitFor, writeUntrainedCheckpoint } from '@ddnn/testing';
 
@@ -11,6 +11,7 @@ describe('device agents as real processes against the built API', () => {
   let dataDir: string;
   let api: ApiProcess;
   let profileKey: string;
+  let apiEnv: Record<string, string>;
   const agents = new Map<string, RunningProcess>();
 
   const rest = async <T>(method: string, route: string, body?: unknown, token: string | null = ADMIN): Promise<{ status: number; body: T }> => {
@@ -44,7 +45,8 @@ describe('device agents as real processes against the built API', () => {
     dataDir = tempDir('ddnn-e2e-devices-');
     await writeUntrainedCheckpoint(path.join(dataDir, 'model'));
     await writeSynthDataset(path.join(dataDir, 'datasets', 'synth'), { samples: 12, views: 6, seed: 5 });
-    api = await startApi({ DATABASE_URL: db.url, DDNN_DATA_DIR: dataDir, DDNN_ADMIN_TOKEN: ADMIN, DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'model'), DEVICE_INACTIVE_TIMEOUT_MS: '3000' });
+    apiEnv = { DATABASE_URL: db.url, DDNN_DATA_DIR: dataDir, DDNN_ADMIN_TOKEN: ADMIN, DDNN_DEFAULT_MODEL_DIR: path.join(dataDir, 'model'), DEVICE_INACTIVE_TIMEOUT_MS: '3000' };
+    api = await startApi(apiEnv);
     profileKey = (await rest<{ provisioningKey: string }>('POST', '/profiles', { name: 'cameras' })).body.provisioningKey;
   }, 180_000);
 
@@ -227,6 +229,37 @@ describe('device agents as real processes against the built API', () => {
     expect(rebooted.output()).toMatch(/connected/);
     expect((await rest('POST', `/streams/${stream.body.id}/stop`)).status).toBe(200);
   }, 120_000);
+
+  it('a stream using a device an operator deleted resumes after a restart without waiting for it', async () => {
+    // cam-1's old connection (the frozen process the last test killed) may still be going away.
+    const [cam1, cam2] = await waitFor('cam-1 and cam-2 connected', async () => {
+      const byName = new Map((await devices('&name=cam-&active=true')).items.map((d) => [d.name, d] as const));
+      return byName.has('cam-1') && byName.has('cam-2') ? [byName.get('cam-1') as DeviceView, byName.get('cam-2') as DeviceView] : undefined;
+    }, 30_000);
+    const stream = await rest<{ id: string }>('POST', '/streams', {
+      modelId: 'default', topology: { devices: [{ deviceId: cam1.id, view: 1 }, { deviceId: cam2.id, view: 2 }] },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } }, rate: 4, deadlineMs: 2000, replay: { dataset: 'synth', split: 'test' }, name: 'deleted device',
+    });
+    expect(stream.status).toBe(201);
+    const decided = async () => (await rest<StreamView>('GET', `/streams/${stream.body.id}`)).body.summary?.samplesDecided ?? 0;
+    await waitFor('the stream running', async () => ((await decided()) >= 3 ? true : undefined), 60_000);
+    expect((await rest('DELETE', `/devices/${cam2.id}`)).status).toBe(204);
+    expect(await (agents.get('cam-2') as RunningProcess).exited).toBe(1);
+
+    // Restarted on its port (cam-1 comes back to it), with a device wait long enough to tell a wait from none. It
+    // waited the whole DDNN_DEVICE_WAIT_MS for the deleted device at every resume.
+    const before = await decided();
+    await api.stop('SIGTERM');
+    api = await startApi({ ...apiEnv, PORT: new URL(api.url).port, DDNN_DEVICE_WAIT_MS: '45000' });
+    const bootedAt = Date.now();
+    await waitFor('the stream resumed', async () => ((await decided()) > before + 3 ? true : undefined), 60_000, 250);
+    const resumedAfterMs = Date.now() - bootedAt;
+    expect(api.output()).toContain(`stream ${stream.body.id}: running without device(s) ${cam2.id} (deleted)`);
+    // cam-1 reconnects with its backoff (at most 10 s apart); nothing waits for cam-2.
+    expect(resumedAfterMs).toBeLessThan(30_000);
+    process.stdout.write(`deleted device: the stream resumed ${resumedAfterMs} ms after the restart (device wait 45 s)\n`);
+    expect((await rest('POST', `/streams/${stream.body.id}/stop`)).status).toBe(200);
+  }, 180_000);
 
   it('bad options are named and exit with 2', async () => {
     const p = startNode(deviceMain, ['--server', 'not a url', '--name', 'x y', '--role', 'cloud'], {});

@@ -61,8 +61,9 @@ export interface ApiProcess extends RunningProcess {
  */
 export async function startApi(env: Record<string, string | undefined>, timeoutMs = PROCESS_START_TIMEOUT_MS): Promise<ApiProcess> {
   if (!fs.existsSync(apiMain)) throw new Error(`missing ${apiMain}: build first (npx nx build api)`);
-  const port = await freePort();
-  const proc = startNode(apiMain, [], { PORT: String(port), HOST: '127.0.0.1', DDNN_DEMO: 'false', ...env });
+  // A given PORT: a node restarted where its devices reconnect.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const proc = startNode(apiMain, [], { HOST: '127.0.0.1', DDNN_DEMO: 'false', ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   try {
     await Promise.race([

@@ -13,7 +13,7 @@ describe('nodeId (DDNN_NODE_ID honoured everywhere)', () => {
     const config = loadConfig({ DDNN_NODE_ID: 'node-b' });
     const markRunning = jest.fn(async () => undefined);
     const none = null as never;
-    const scheduler = new SessionScheduler(config, none, { markRunning } as never, none, none, none, none, none, none);
+    const scheduler = new SessionScheduler(config, none, { markRunning } as never, none, none, none, none, none, none, none);
     expect(scheduler.node).toBe('node-b');
     // What the runner calls when it takes a session: the owner written to the sessions table.
     const deps = (scheduler as unknown as { deps(lock: unknown): { markRunning(id: string, n: number): Promise<void> } }).deps(null);

@@ -16,26 +16,45 @@ export interface DeviceWaitOptions {
   connected(): Promise<DeviceConnection[]>;
   /** Give up at once (stop requested, node shutting down). */
   halted(): boolean;
+  /** Of `ids`, those still registered: a deleted device never comes back, so nothing waits for it. */
+  registered?(ids: string[]): Promise<string[]>;
   waitMs: number;
   pollMs?: number;
 }
 
 /**
  * Waits until every device is connected, up to `waitMs` (a resumed session's devices reattach with backoff
- * after their node died). Returns the ids still missing, in topology order, how long it waited, and the connections
- * it saw last (what ReturningDevices compares later ones with).
+ * after their node died), except deleted ones (a stream using a deleted device waited the whole DDNN_DEVICE_WAIT_MS
+ * at every resume). Returns the ids still missing, in topology order, those of them deleted, how long it waited,
+ * and the connections it saw last (what ReturningDevices compares later ones with).
  */
-export async function waitForDevices(ids: string[], opts: DeviceWaitOptions): Promise<{ missing: string[]; waitedMs: number; connections: DeviceConnection[] }> {
+export async function waitForDevices(
+  ids: string[],
+  opts: DeviceWaitOptions,
+): Promise<{ missing: string[]; deleted: string[]; waitedMs: number; connections: DeviceConnection[] }> {
   const t0 = performance.now();
   const pollMs = opts.pollMs ?? 200;
+  // Asked once: a device deleted while the run waits is waited for; one that cannot be asked about is too.
+  const registered = opts.registered ? new Set(await opts.registered(ids).catch(() => ids)) : null;
+  const deleted = registered ? ids.filter((id) => !registered.has(id)) : [];
   for (;;) {
     const connections = await opts.connected().catch(() => [] as DeviceConnection[]);
     const connected = new Set(connections.map((c) => c.deviceId));
     const missing = ids.filter((id) => !connected.has(id));
     const waitedMs = Math.round(performance.now() - t0);
-    if (missing.length === 0 || waitedMs >= opts.waitMs || opts.halted()) return { missing, waitedMs, connections };
+    const awaited = missing.filter((id) => !deleted.includes(id));
+    if (awaited.length === 0 || waitedMs >= opts.waitMs || opts.halted()) return { missing, deleted: deleted.filter((id) => missing.includes(id)), waitedMs, connections };
     await new Promise((r) => setTimeout(r, Math.min(pollMs, opts.waitMs - waitedMs)));
   }
+}
+
+/** The devices a run goes on without, for its log line: deleted ones, then those not connected in time. */
+export function absentText(absent: { missing: string[]; deleted: string[]; waitedMs: number }): string {
+  const late = absent.missing.filter((id) => !absent.deleted.includes(id));
+  return [
+    ...(absent.deleted.length ? [`${absent.deleted.join(', ')} (deleted)`] : []),
+    ...(late.length ? [`${late.join(', ')} (not connected after ${absent.waitedMs} ms)`] : []),
+  ].join(', ');
 }
 
 /**

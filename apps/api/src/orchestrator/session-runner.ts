@@ -2,7 +2,7 @@ import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, Ses
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { sameClasses } from '@ddnn/datasets';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
-import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
+import { absentText, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
 
@@ -45,6 +45,8 @@ export interface RunnerDeps {
   finish(sessionId: string, status: 'completed' | 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   /** Devices connected now (on this node or, clustered, any node), each with its connection. */
   connectedDevices(): Promise<DeviceConnection[]>;
+  /** Of `ids`, the devices still registered (not deleted): the run does not wait for the others. */
+  registeredDevices?(ids: string[]): Promise<string[]>;
   /** How long a starting or resuming session waits for its devices before it runs without the missing ones. */
   deviceWaitMs: number;
   /** Samples in flight at once. */
@@ -136,7 +138,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const logged = await deps.logged(sessionId);
     const ids = topologyDeviceIds(spec);
     const halted = () => halt !== null;
-    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted, waitMs: deps.deviceWaitMs });
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), registered: deps.registeredDevices, halted, waitMs: deps.deviceWaitMs });
     const cameras = spec.topology.devices.map((d) => d.deviceId);
     // A new session without one camera: every sample would end unanswered in a moment, and the session "complete" with
     // nothing to show. A session taken over goes on: its cameras are on their way back to a live node.
@@ -170,7 +172,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
       ]);
     }
     if (absent.missing.length) {
-      deps.log?.(`session ${sessionId}: running without device(s) ${absent.missing.join(', ')} (not connected after ${absent.waitedMs} ms)`);
+      deps.log?.(`session ${sessionId}: running without device(s) ${absentText(absent)}`);
       await sink.append([
         {
           type: 'SessionDevicesAbsent',

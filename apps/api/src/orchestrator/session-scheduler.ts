@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { nodeId } from '../config/node-id';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
+import { DevicesService } from '../devices/devices.service';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelDeployer } from '../models/model-deployer';
 import { SessionLock } from './advisory-lock';
@@ -41,6 +42,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly datasets: DatasetCatalog,
     private readonly deployer: ModelDeployer,
     private readonly transport: DeviceTransport,
+    private readonly devices: DevicesService,
     private readonly streamLog: StreamEventLog,
   ) {}
 
@@ -147,6 +149,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
       connectedDevices: common.connectedDevices,
+      registeredDevices: common.registeredDevices,
       deviceWaitMs: common.deviceWaitMs,
       window: common.window,
       captureToleranceMs: this.config.DDNN_CAPTURE_TOLERANCE_MS,
@@ -176,6 +179,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       },
       finish: (id, status, n, error, stats) => this.store.finish(id, status, n, error, stats),
       connectedDevices: async () => (await this.transport.connectedDevices()).map((d) => ({ deviceId: d.deviceId, connectionId: d.connectionId })),
+      registeredDevices: (ids) => this.devices.registered(ids),
       deviceWaitMs: this.config.DDNN_DEVICE_WAIT_MS,
       window: this.config.DDNN_SESSION_WINDOW,
       log: (m) => this.logger.log(m),

@@ -1,7 +1,7 @@
 import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamGap, type StreamSpec } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { sameClasses } from '@ddnn/datasets';
-import { ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
+import { absentText, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
 import { reportFenced, runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
@@ -31,6 +31,8 @@ export interface StreamRunnerDeps {
   watchStop?(runId: string, onHalt: (halt: 'stop' | 'lost') => void): Promise<() => void>;
   finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   connectedDevices(): Promise<DeviceConnection[]>;
+  /** Of `ids`, the devices still registered (not deleted): the stream does not wait for the others. */
+  registeredDevices?(ids: string[]): Promise<string[]>;
   deviceWaitMs: number;
   /**
    * Samples in flight at least (streamWindow scales it with the rate): a trigger that finds them all busy waits,
@@ -190,7 +192,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     await deps.markRunning(runId);
     const logged = await deps.logged(runId);
     const ids = topologyDeviceIds(spec);
-    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), halted: () => halt !== null, waitMs: deps.deviceWaitMs });
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), registered: deps.registeredDevices, halted: () => halt !== null, waitMs: deps.deviceWaitMs });
     if (halt === null) await deps.deploy(spec, model);
     if (halt === 'lost') {
       stats.status = 'lost';
@@ -224,7 +226,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     const from = (logged.lastIndex ?? -1) + 1;
     done = logged.samples;
     if (absent.missing.length) {
-      deps.log?.(`stream ${runId}: running without device(s) ${absent.missing.join(', ')} (not connected after ${absent.waitedMs} ms)`);
+      deps.log?.(`stream ${runId}: running without device(s) ${absentText(absent)}`);
       await sink.append([
         { type: 'SessionDevicesAbsent', data: { sessionId: runId, deviceIds: absent.missing, waitedMs: absent.waitedMs, fromSample: from, resumed: logged.started } },
       ]);
