@@ -1,7 +1,7 @@
 export * from './types';
 export { DatasetFormatError } from './errors';
 export { Rng } from './prng';
-export { createRaster, cropRaster, decodeImage, encodePng, nativeImageBytes, resizeBilinear, withChannels, type Raster } from './image/raster';
+export { createRaster, cropRaster, decodeImage, encodePng, isGreyImage, nativeImageBytes, resizeBilinear, withChannels, type Raster } from './image/raster';
 export { classIndexOf, normalizeClassName, parseManifest, parseManifestText, sameClasses } from './format/manifest';
 export { formatLabels, isValidSampleId, parseLabels, type LabelRow } from './format/labels';
 export { datasetPaths } from './format/paths';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import type { DatasetSummary } from '@ddnn/datasets';
 import { log, logger } from '../log';
@@ -80,9 +80,10 @@ export function registerDatasetCommands(program: Command): void {
     .option('--test-fraction <f>', 'fraction of each class held out for testing', fractionOption, 0.2)
     .option('--size <n>', 'side of each view after resizing', intFlag('--size', 1), 32)
     .option('--seed <n>', 'seed of the train/test split', intFlag('--seed'), 1)
+    .addOption(new Option('--channels <n>', 'channels of the views (default: 1 when every image is grey, else 3)').choices(['1', '3']))
     .option('--force', 'replace a dataset already in the output folder')
     .option('--json', 'print a JSON summary as the last line')
-    .action(async (opts: { in: string; out: string; rows: number; cols: number; testFraction: number; size: number; seed: number; force?: boolean; json?: boolean }) => {
+    .action(async (opts: { in: string; out: string; rows: number; cols: number; testFraction: number; size: number; seed: number; channels?: '1' | '3'; force?: boolean; json?: boolean }) => {
       const { loadDataset, splitGridDataset, summarizeDataset } = await import('@ddnn/datasets');
       const out = resolve(opts.out);
       const result = await splitGridDataset(resolve(opts.in), out, {
@@ -93,6 +94,7 @@ export function registerDatasetCommands(program: Command): void {
         width: opts.size,
         seed: opts.seed,
         overwrite: opts.force,
+        ...(opts.channels ? { channels: Number(opts.channels) as 1 | 3 } : {}),
       });
       const summary = summarizeDataset(await loadDataset(out));
       for (const skip of result.skipped.slice(0, SKIPS_LISTED)) logger.warn(`skipped ${skip.file}: ${skip.reason}`);

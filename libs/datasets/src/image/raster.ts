@@ -74,6 +74,15 @@ export function nativeImageBytes(buf: Uint8Array): number {
 }
 
 /**
+ * Whether an encoded image is grey as its header declares it (PNG grey or grey + alpha; a one-component JPEG), or
+ * null when the header cannot be read. A palette PNG counts as colour, whatever its palette holds.
+ */
+export function isGreyImage(buf: Uint8Array): boolean | null {
+  const declared = headerSize(buf);
+  return declared ? declared.channels <= 2 : null;
+}
+
+/**
  * Size and channels as an image's header declares them (PNG: IHDR; JPEG: its start-of-frame marker), without
  * decoding; null when the header cannot be read (the decoder then says why).
  */

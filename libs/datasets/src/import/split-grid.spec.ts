@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { loadDataset } from '../format/read';
-import { createRaster, encodePng, type Raster } from '../image/raster';
+import { createRaster, encodePng, isGreyImage, nativeImageBytes, type Raster } from '../image/raster';
 import { viewPixels } from '../types';
 import { splitGridDataset } from './split-grid';
 
@@ -65,6 +65,38 @@ describe('split-grid import', () => {
         expect(Math.abs(v[8 * 8 * 3 - 2] - expected)).toBeLessThan(0.03);
       }
     }
+  });
+
+  it('keeps grey images grey (one channel, the raw bytes of a grey camera), unless one image is colour or RGB is asked for', async () => {
+    const input = join(root, 'in');
+    const grey = (base: number) => {
+      const img = createRaster(30, 20, 1);
+      img.data.fill(base);
+      return img;
+    };
+    for (const [cls, base] of [['a', 40], ['b', 200]] as const) {
+      await mkdir(join(input, cls), { recursive: true });
+      for (let i = 0; i < 3; i++) await writeFile(join(input, cls, `g${i}.png`), encodePng(grey(base)));
+    }
+    const greyJpeg = jpeg.encode({ width: 30, height: 20, data: new Uint8Array(30 * 20 * 4).fill(128) }, 90).data;
+    const out = join(root, 'grey');
+    await splitGridDataset(input, out, { rows: 1, cols: 2, height: 8, width: 8 });
+    const ds = await loadDataset(out);
+    expect(ds.manifest.channels).toBe(1);
+    const files = await readdir(join(out, 'samples', ds.sampleIds[0]));
+    const stored = await readFile(join(out, 'samples', ds.sampleIds[0], files[0]));
+    expect(isGreyImage(stored)).toBe(true);
+    expect(nativeImageBytes(stored)).toBe(8 * 8);
+    // One value a pixel (a flat image scales to 1 by its own maximum).
+    expect(Array.from(viewPixels(ds, 0, 0))).toEqual(new Array(8 * 8).fill(1));
+
+    // Asked for RGB: RGB.
+    await splitGridDataset(input, join(root, 'rgb'), { rows: 1, cols: 2, height: 8, width: 8, channels: 3 });
+    expect((await loadDataset(join(root, 'rgb'))).manifest.channels).toBe(3);
+    // One colour photo among grey ones (a JPEG's header says RGB even when its pixels are grey): RGB.
+    await writeFile(join(input, 'a', 'colour.jpg'), greyJpeg);
+    await splitGridDataset(input, join(root, 'mixed'), { rows: 1, cols: 2, height: 8, width: 8 });
+    expect((await loadDataset(join(root, 'mixed'))).manifest.channels).toBe(3);
   });
 
   it('names a class after its folder in NFC, whatever normalization the file system gave the folder (macOS: NFD)', async () => {

@@ -1,9 +1,9 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { DatasetFormatError } from '../errors';
 import { normalizeClassName, parseManifest } from '../format/manifest';
 import { DatasetWriter } from '../format/write';
-import { cropRaster, decodeImage, resizeBilinear, type Raster } from '../image/raster';
+import { cropRaster, decodeImage, isGreyImage, resizeBilinear, withChannels, type Raster } from '../image/raster';
 import { Rng } from '../prng';
 import type { DatasetManifest, Split } from '../types';
 
@@ -19,6 +19,12 @@ export interface SplitGridOptions {
   seed?: number;
   overwrite?: boolean;
   name?: string;
+  /**
+   * Channels of the views: 1 (grey) or 3 (RGB). Absent: 1 when every image is grey as its header declares it, else 3.
+   * Grey images stored as RGB tripled the dataset, the device sections' first layer and the raw bytes a camera
+   * would offload (counted from the stored image, its native size).
+   */
+  channels?: 1 | 3;
 }
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
@@ -127,13 +133,15 @@ export async function splitGridDataset(
   const folders = named.map((n) => n.folder);
   const classes = named.map((n) => n.cls);
   if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
-  const manifest = checkedManifest(inDir, { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels: 3 });
   const perClass: string[][] = [];
   for (const folder of folders) {
     const files = await imageFiles(join(inDir, folder));
     if (files.length === 0) throw new DatasetFormatError(join(inDir, folder), 'no PNG or JPEG images');
     perClass.push(files);
   }
+  if (options.channels !== undefined && options.channels !== 1 && options.channels !== 3) throw new Error(`channels must be 1 or 3, got ${options.channels}`);
+  const channels = options.channels ?? ((await allGrey(perClass.flat())) ? 1 : 3);
+  const manifest = checkedManifest(inDir, { name: options.name ?? `${parse(inDir).base}-grid${rows}x${cols}`, classes, views: rows * cols, height, width, channels });
   const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
   const rng = new Rng(options.seed ?? 1);
   const used = new Set<string>();
@@ -160,7 +168,7 @@ export async function splitGridDataset(
           skipped.push({ file: relative(inDir, path), reason: `image ${img.width}x${img.height} is smaller than a ${rows}x${cols} grid` });
           continue;
         }
-        const views = Array.from({ length: rows * cols }, (_, k) => resizeBilinear(gridCell(img, rows, cols, k), width, height));
+        const views = Array.from({ length: rows * cols }, (_, k) => withChannels(resizeBilinear(gridCell(img, rows, cols, k), width, height), channels));
         const name = relative(join(inDir, folders[c]), path);
         let id = `${classes[c]}_${join(parse(name).dir, parse(name).name)}`.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
         if (!id) id = `c${c}_${i}`;
@@ -182,6 +190,31 @@ export async function splitGridDataset(
     throw err;
   }
   return { manifest, samples, skipped };
+}
+
+/** How much of a file's start is read for its header: a JPEG's frame header follows its EXIF block (thumbnail included). */
+const HEADER_BYTES = 128 * 1024;
+
+/**
+ * Whether every file is grey by its header (files whose header cannot be read do not count: the import skips them).
+ * Headers only, read from each file's start: a collection's one colour photo makes it RGB, so all are looked at.
+ */
+async function allGrey(files: string[]): Promise<boolean> {
+  const buf = Buffer.alloc(HEADER_BYTES);
+  let grey = 0;
+  for (const file of files) {
+    const f = await open(file, 'r').catch(() => null);
+    if (!f) continue;
+    try {
+      const { bytesRead } = await f.read(buf, 0, HEADER_BYTES, 0);
+      const g = isGreyImage(buf.subarray(0, bytesRead));
+      if (g === false) return false;
+      if (g) grey++;
+    } finally {
+      await f.close();
+    }
+  }
+  return grey > 0;
 }
 
 /** PNG and JPEG files under `dir` and its sub-folders, hidden entries left out, in a stable order. */
