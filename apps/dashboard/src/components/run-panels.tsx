@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { bytesByLink, type SessionSummary } from '@ddnn/contracts';
+import { bytesByLink, type MissTally, type SessionSummary } from '@ddnn/contracts';
 import { DeviceName, type DeviceNames, deviceLabel } from '../lib/device-names';
 import { className, fmtPct } from '../lib/format';
 import { deviceMisses, runMisses } from '../lib/misses';
@@ -84,8 +84,8 @@ export function DeviceHealthCard({ summary, names }: { summary: SessionSummary; 
 }
 
 /** The run's missed device replies, with its skipped captures beside them (one stat of a run's page). */
-export function MissedStat({ summary }: { summary: SessionSummary | null | undefined }) {
-  const m = summary ? runMisses(summary) : null;
+export function MissedStat({ summary, tally }: { summary: SessionSummary | null | undefined; tally?: MissTally | null }) {
+  const m = tally !== undefined ? tally : summary ? runMisses(summary) : null;
   return (
     <Stat
       label="Missed device replies"

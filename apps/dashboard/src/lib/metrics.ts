@@ -1,4 +1,4 @@
-import { METRICS, type ConnectivityTimeline, type MetricName, type MetricSeries, type MetricSubject, type MetricUnit } from '@ddnn/contracts';
+import { METRICS, type ConnectivityTimeline, type MetricName, type MetricSeries, type MetricSubject, type MetricUnit, type RunWindowTotals } from '@ddnn/contracts';
 import { query, request } from './api';
 import { fmtBytes, fmtPct } from './format';
 
@@ -6,6 +6,7 @@ export const metricsApi = {
   series: (metric: MetricName, subject: MetricSubject, from: number, to: number, step?: number) =>
     request<MetricSeries>(`/api/metrics${query({ metric, ...subject, from, to, step })}`),
   connectivity: (deviceId: string, from: number, to: number) => request<ConnectivityTimeline>(`/api/metrics/connectivity${query({ deviceId, from, to })}`),
+  totals: (runId: string, from: number, to: number) => request<RunWindowTotals>(`/api/metrics/totals${query({ runId, from, to })}`),
 };
 
 /** Time windows the pickers offer, with the step that keeps a chart readable (a few hundred points). */

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '@ddnn/contracts';
-import { latestDecisions, sampleBounds, windowBounds, windowEvents, windowSummary } from './stream-window';
+import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, windowBounds, windowEvents, windowSummary } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
   ({ type: 'ExitDecided', data: { sampleIndex, exited: o.exited ?? true, shadow: o.shadow ?? false } }) as unknown as StoredEvent;
@@ -21,6 +21,27 @@ describe('stream windows', () => {
     ];
     const s = windowSummary(run, events);
     expect([s.samplesDecided, s.labelled, s.correct]).toEqual([2, 2, 2]);
+  });
+
+  it("reads a window's figures alike from its events and from the rollup's totals (a window too long to read)", () => {
+    const run = 'r';
+    const at = (type: string, data: Record<string, unknown>) => ({ type, streamId: `stream-${run}`, data: { sessionId: run, ...data } }) as unknown as StoredEvent;
+    const sample = (i: number, tier: 'local' | 'cloud', prediction: number, label: number) => [
+      at('SampleStarted', { sampleIndex: i, sampleId: `s${i}`, label: null }),
+      at('SectionsEvaluated', { sampleIndex: i, sections: [{ tier: 'device', node: 'd0', view: 0, probabilities: [1, 0], entropy: 0, latencyMs: 1, shadow: false }] }),
+      at('DeviceMissed', { sampleIndex: i, deviceId: 'd1', view: 1, stage: 'scores', deadlineMs: 10, reason: i % 2 ? 'skipped' : 'timeout' }),
+      at('ExitDecided', { sampleIndex: i, tier, eta: 0.1, threshold: 0.5, policy: 'p', exited: true, prediction, label: null, shadow: false }),
+      at('MessagesTransferred', { sampleIndex: i, messages: [{ from: 'd0', to: 'local', kind: 'scores', bytes: 12, shadow: false }] }),
+      at('SampleLabelled', { sampleIndex: i, label, labelledAt: 1, decision: { tier, prediction } }),
+    ];
+    const events = [...sample(1, 'local', 0, 0), ...sample(2, 'cloud', 1, 0), ...sample(3, 'local', 1, 1), at('SampleStarted', { sampleIndex: 4, sampleId: 's4', label: null })];
+    const fromEvents = figuresOfSummary(windowSummary(run, events));
+    const fromTotals = figuresOfTotals({
+      runId: run, from: 0, to: 60_000, samples: 4, decided: 3, unanswered: 0, exits: { local: 2, edge: 0, cloud: 1 },
+      labelled: 3, correct: 2, bytes: 36, messages: 3, answered: 3, missed: 3, skipped: 2,
+    });
+    expect(fromTotals).toEqual(fromEvents);
+    expect(fromEvents).toMatchObject({ decided: 3, triggered: 4, accuracy: 2 / 3, localExitRate: 2 / 3, bytesPerSample: 12, misses: { missed: 1, notCaptured: 2 } });
   });
 
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {

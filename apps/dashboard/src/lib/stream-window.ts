@@ -1,4 +1,6 @@
-import { answersSample, emptySessionSummary, foldSessionEvents, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, emptySessionSummary, foldSessionEvents, missTally, type MissTally, type RunWindowTotals, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import { runMisses } from './misses';
+import { localExitRate } from './policy';
 import type { DecidedRow } from './replay';
 import { checkpointAfter } from './live';
 
@@ -35,6 +37,51 @@ export function windowSummary(runId: string, events: readonly StoredEvent[]): Se
     emptySessionSummary(runId),
     events.filter((e) => e.type !== 'SampleLabelled' || samples.has(e.data.sampleIndex)),
   );
+}
+
+/** The headline figures of a window, from its events (windowSummary) or, for a window too long to read, the rollup. */
+export interface WindowFigures {
+  decided: number;
+  triggered: number;
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  localExits: number;
+  localExitRate: number | null;
+  bytes: number;
+  bytesPerSample: number | null;
+  misses: MissTally;
+}
+
+export function figuresOfSummary(s: SessionSummary): WindowFigures {
+  return {
+    decided: s.samplesDecided,
+    triggered: s.samplesStarted,
+    labelled: s.labelled,
+    correct: s.correct,
+    accuracy: s.accuracy,
+    localExits: s.exits.local.exited,
+    localExitRate: localExitRate(s),
+    bytes: s.bytes.total,
+    bytesPerSample: s.bytes.perSample,
+    misses: runMisses(s),
+  };
+}
+
+/** The same figures from the rollup's totals (per answered sample, as the summary's). */
+export function figuresOfTotals(t: RunWindowTotals): WindowFigures {
+  return {
+    decided: t.decided,
+    triggered: t.samples,
+    labelled: t.labelled,
+    correct: t.correct,
+    accuracy: t.labelled ? t.correct / t.labelled : null,
+    localExits: t.exits.local,
+    localExitRate: t.decided ? t.exits.local / t.decided : null,
+    bytes: t.bytes,
+    bytesPerSample: t.decided ? t.bytes / t.decided : null,
+    misses: missTally(t.answered, t.missed, t.skipped),
+  };
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

@@ -284,6 +284,35 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
   },
 };
 
+/**
+ * GET /api/metrics/totals: what a run counted over a window, from the per-minute rollup (hourly past
+ * TOTALS_HOURLY_FROM_MS): a window of a long stream holds more events than a page can read, its totals do not.
+ */
+export interface RunWindowTotals {
+  runId: string;
+  /** The window read, widened to the rollup's whole buckets. */
+  from: number;
+  to: number;
+  /** Samples started, decided (answered at an exit), and ended without an answer. */
+  samples: number;
+  decided: number;
+  unanswered: number;
+  /** Decided samples by the exit that answered them. */
+  exits: Record<ExitTier, number>;
+  /** Decided samples with a known label, and those predicted right. */
+  labelled: number;
+  correct: number;
+  /** Counted bytes and messages on every link. */
+  bytes: number;
+  messages: number;
+  /** Device requests answered in time, missed (every reason), and of those, skipped captures. */
+  answered: number;
+  missed: number;
+  skipped: number;
+}
+/** Totals over windows this long or longer read the hourly rollup (a month of minutes is 44,640 rows). */
+export const TOTALS_HOURLY_FROM_MS = 2 * 86_400_000;
+
 /** GET /api/metrics: one metric, one subject, a time window. */
 export interface MetricQuery {
   metric: MetricName;

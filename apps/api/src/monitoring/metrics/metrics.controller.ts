@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { METRIC_NAMES, type ConnectivityTimeline, type MetricLatestResponse, type MetricSeries } from '@ddnn/contracts';
+import { METRIC_NAMES, type ConnectivityTimeline, type MetricLatestResponse, type MetricSeries, type RunWindowTotals } from '@ddnn/contracts';
 import { RequireAccess } from '../../auth/access.decorator';
-import { parseConnectivityQuery, parseLatestQuery, parseMetricQuery } from './metrics.query';
+import { parseConnectivityQuery, parseLatestQuery, parseMetricQuery, parseTotalsQuery } from './metrics.query';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('metrics')
@@ -40,6 +40,22 @@ export class MetricsController {
     const q = parseLatestQuery(query);
     const value = await this.metrics.latest(q.metric, q.subject, q.windowMs, q.referenceRunId);
     return { metric: q.metric, subject: q.subject, windowMs: q.windowMs, value };
+  }
+
+  @Get('totals')
+  @ApiOperation({
+    summary: 'What a run counted over a window',
+    description:
+      'Samples started, decided (by exit) and unanswered, labelled and right, bytes and messages, device requests answered and missed, summed from the rollup over [from, to) widened to whole minutes (whole hours over two days or more): the figures of a window too long to read event by event.',
+  })
+  @ApiQuery({ name: 'runId', required: true })
+  @ApiQuery({ name: 'from', required: false, description: 'epoch ms or ISO time (default: an hour before to)' })
+  @ApiQuery({ name: 'to', required: false, description: 'epoch ms or ISO time (default: now)' })
+  @ApiOkResponse({ description: 'The totals (all 0 for a run or window without samples).' })
+  @ApiBadRequestResponse({ description: 'No runId, a malformed time, a window over 31 days or ending before it starts.' })
+  totals(@Query() query: Record<string, unknown>): Promise<RunWindowTotals> {
+    const q = parseTotalsQuery(query);
+    return this.metrics.totals(q.runId, q.from, q.to);
   }
 
   @Get('connectivity')

@@ -1,4 +1,4 @@
-import { streamIds, type LinkMessage, type MetricSeries, type NewEvent, type SectionOutput } from '@ddnn/contracts';
+import { streamIds, type LinkMessage, type MetricSeries, type NewEvent, type RunWindowTotals, type SectionOutput } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { Database } from '../../database/database';
 import { call, startTestApi, type TestApi } from '../../../test/devices/test-app';
@@ -208,6 +208,37 @@ describe('metrics API', () => {
     expect(latest.status).toBe(200);
     expect(latest.body.value).toBeCloseTo(truth.localExits / samples);
     expect((await get('/latest?metric=exit_rate_local&runId=nothing&window=1h')).body.value).toBeNull();
+  });
+
+  it("totals what a run counted over a window, as its events count it, for a window too long to read event by event", async () => {
+    const now = Date.now();
+    const r = await get(`/totals?runId=st1&from=${now - 3_600_000}&to=${now + 1}`);
+    expect(r.status).toBe(200);
+    const t = r.body as RunWindowTotals;
+    // The window widened to whole minutes.
+    expect(t.from % 60_000).toBe(0);
+    expect(t.to % 60_000).toBe(0);
+    // 200 samples, a quarter of them to the cloud; dev1 missed every fifth (40 of 600 requests); 12 B per answer.
+    expect(t).toMatchObject({ runId: 'st1', samples, decided: samples, unanswered: 0, exits: { local: truth.localExits, edge: 0, cloud: samples - truth.localExits }, labelled: 0, correct: 0 });
+    expect(t).toMatchObject({ answered: 560, missed: 40, skipped: 0, bytes: 560 * 12, messages: 560 });
+    const st2 = (await get(`/totals?runId=st2&from=${now - 3_600_000}&to=${now + 1}`)).body as RunWindowTotals;
+    expect([st2.samples, st2.decided, st2.unanswered]).toEqual([50, 40, 10]);
+    // A labelled run counts its labels; a window before anything happened counts nothing.
+    const ref = (await get(`/totals?runId=ref1&from=${now - 3_600_000}&to=${now + 1}`)).body as RunWindowTotals;
+    expect([ref.labelled, ref.correct]).toEqual([samples, truth.correct]);
+    expect((await get(`/totals?runId=st1&from=${now - 7_200_000}&to=${now - 3_660_000}`)).body).toMatchObject({ samples: 0, decided: 0, bytes: 0 });
+    // A month reads hours.
+    expect(((await get(`/totals?runId=st1&from=${now - 30 * 86_400_000}&to=${now + 1}`)).body as RunWindowTotals).samples).toBe(samples);
+    for (const [q, message] of [
+      ['/totals?from=0', /runId/],
+      ['/totals?runId=st1&from=0&to=9999999999999', /at most 31 days/],
+      ['/totals?runId=st1&from=10&to=5', /from must be before to/],
+      ['/totals?runId=st1&bogus=1', /Unrecognized key/],
+    ] as const) {
+      const bad = await get(q);
+      expect({ q, status: bad.status }).toEqual({ q, status: 400 });
+      expect(bad.body.message).toMatch(message);
+    }
   });
 
   it('gives the same latest values with a memo shared by many reads, reading the devices\' references and each metric\'s cells once', async () => {

@@ -83,6 +83,19 @@ export function parseLatestQuery(raw: Record<string, unknown>): Omit<MetricQuery
   return { metric: q.metric as MetricQuery['metric'], subject, windowMs: q.window ?? 5 * 60_000, referenceRunId: q.reference };
 }
 
+const totalsSchema = z.object({ runId: id, from: time.optional(), to: time.optional() }).strict();
+
+/** GET /api/metrics/totals?runId=&from=&to= (default: the last hour). */
+export function parseTotalsQuery(raw: Record<string, unknown>, now = Date.now()): { runId: string; from: number; to: number } {
+  const r = totalsSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InvalidInputError(`${issue.path.join('.') || 'query'}: ${issue.message}`);
+  }
+  const to = r.data.to ?? now;
+  return { runId: r.data.runId, from: r.data.from ?? to - DEFAULT_WINDOW_MS, to };
+}
+
 const connectivitySchema = z.object({ deviceId: id, from: time.optional(), to: time.optional() }).strict();
 
 /** GET /api/metrics/connectivity?deviceId=&from=&to= */

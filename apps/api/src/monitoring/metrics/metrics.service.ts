@@ -13,9 +13,11 @@ import {
   type MetricQuery,
   type MetricSeries,
   type MetricSubject,
+  type RunWindowTotals,
+  TOTALS_HOURLY_FROM_MS,
 } from '@ddnn/contracts';
 import { connectivitySpans } from './connectivity';
-import { estimateExits, estimateSeries, metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupCell, type RollupRead } from '@ddnn/events';
+import { estimateExits, estimateSeries, mergeCells, metricFields, referenceModel, seriesPoints, type ReferenceModel, type RollupCell, type RollupRead } from '@ddnn/events';
 import { MetricsRepository } from './metrics.repository';
 
 /** Steps a query picks from when it names none: the finest that keeps a chart under AUTO_POINTS points. */
@@ -95,6 +97,33 @@ export class MetricsService {
     const [point] = await this.points(metric, subject, resolution, from, to, to - from, reference?.model ?? null, now, memo);
     // Rates over an empty window are 0 (nothing happened); ratios and quantiles of nothing are null.
     return point?.value ?? null;
+  }
+
+  /** What a run counted over [from, to), widened to whole buckets of the rollup. */
+  async totals(runId: string, from: number, to: number): Promise<RunWindowTotals> {
+    if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to <= from) throw new InvalidInputError('from must be before to (epoch ms or ISO times)');
+    if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    const resolution = to - from >= TOTALS_HOURLY_FROM_MS ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
+    const window = { from: floorTo(from, resolution), to: ceilTo(to, resolution) };
+    const fields = ['samples', 'decided', 'unanswered', 'exits', 'labelled', 'correct', 'bytes', 'messages', 'answered', 'missed', 'missedBy'] as const;
+    const sum: RollupCell = {};
+    for (const { cell } of await this.repo.cells({ resolution, scope: 'run', key: '', runId, ...window, fields: [...fields] })) mergeCells(sum, cell);
+    const exits = sum.exits ?? {};
+    return {
+      runId,
+      ...window,
+      samples: sum.samples ?? 0,
+      decided: sum.decided ?? 0,
+      unanswered: sum.unanswered ?? 0,
+      exits: { local: exits.local ?? 0, edge: exits.edge ?? 0, cloud: exits.cloud ?? 0 },
+      labelled: sum.labelled ?? 0,
+      correct: sum.correct ?? 0,
+      bytes: sum.bytes ?? 0,
+      messages: sum.messages ?? 0,
+      answered: sum.answered ?? 0,
+      missed: sum.missed ?? 0,
+      skipped: sum.missedBy?.skipped ?? 0,
+    };
   }
 
   /** A device's connected / inactive / disconnected spans over [from, to). */

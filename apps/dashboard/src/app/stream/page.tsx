@@ -12,8 +12,9 @@ import { api, STREAM_WINDOW_EVENT_CAP, streamWindowEvents } from '../../lib/api'
 import { useDeviceNames } from '../../lib/device-names';
 import { fmtBytes, fmtPct, fmtTime } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
-import { livePolicyLabel, localExitRate } from '../../lib/policy';
-import { latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowSummary } from '../../lib/stream-window';
+import { livePolicyLabel } from '../../lib/policy';
+import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowSummary } from '../../lib/stream-window';
+import { metricsApi } from '../../lib/metrics';
 import { useAsync } from '../../lib/use-async';
 import { asError } from '../../lib/errors';
 import { windowParam } from '../../lib/compare';
@@ -21,6 +22,8 @@ import { windowParam } from '../../lib/compare';
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 /** The fallback: without the live feed, the stream and its window are read again this often. */
 const REFRESH_MS = 3000;
+/** How often a window too long to read event by event has its totals read again while the stream runs. */
+const TOTALS_REFRESH_MS = 10_000;
 /** How often a preset window's start moves on. */
 const CLOCK_MS = 2000;
 
@@ -96,6 +99,16 @@ function StreamDetail({ id }: { id: string }) {
     polling ? REFRESH_MS : undefined,
   );
   const read = windowed.data?.key === windowKey ? windowed.data : undefined;
+  // A window holding more events than a read takes: its figures come from the rollup's totals over the whole of it.
+  const truncated = !!read?.truncated;
+  const totals = useAsync(
+    () => {
+      const b = windowBounds(win, custom);
+      return truncated && b ? metricsApi.totals(id, Date.parse(b.from), b.to ? Date.parse(b.to) : Date.now()).then((t) => ({ ...t, key: windowKey })) : Promise.resolve(null);
+    },
+    [id, windowKey, truncated],
+    truncated && running && openEnded ? TOTALS_REFRESH_MS : undefined,
+  );
   const [live, setLive] = useState<StoredEvent[]>([]);
   const [progress, setProgress] = useState<LiveProgressMessage>();
   useEffect(() => setLive([]), [windowKey]);
@@ -135,7 +148,9 @@ function StreamDetail({ id }: { id: string }) {
     }
   };
   const windowQuery = bounds ? `&from=${encodeURIComponent(bounds.from)}${bounds.to ? `&to=${encodeURIComponent(bounds.to)}` : ''}` : '';
-  const pending = s ? Math.max(0, s.samplesDecided - s.labelled) : null;
+  const fromTotals = truncated && totals.data?.key === windowKey ? totals.data : null;
+  const f = fromTotals ? figuresOfTotals(fromTotals) : s && !truncated ? figuresOfSummary(s) : null;
+  const pending = f ? Math.max(0, f.decided - f.labelled) : null;
   // The stored fold can lag the window's by a moment: the whole stream has at least the window's samples.
   const sinceStart = Math.max(view.summary?.samplesDecided ?? 0, progress?.samplesDecided ?? 0, s?.samplesDecided ?? 0);
   return (
@@ -189,21 +204,24 @@ function StreamDetail({ id }: { id: string }) {
         {!bounds && <p className="note error">The custom window needs a start before its end.</p>}
         <p className="muted" data-testid="window-text" style={{ marginBottom: 0 }}>
           {bounds ? `${fmtTime(bounds.from)} → ${bounds.to ? fmtTime(bounds.to) : 'now'}` : ''}
-          {s ? ` · ${s.samplesDecided} samples decided in this window` : ''}
+          {f ? ` · ${f.decided} samples decided in this window` : ''}
           {view.summary || progress ? ` · ${sinceStart} since the stream started` : ''}
           {progress?.accuracy != null ? ` (accuracy ${fmtPct(progress.accuracy)} on ${progress.labelled} labelled)` : ''}
-          {read?.truncated ? ` · only the first ${STREAM_WINDOW_EVENT_CAP} events of the window are shown (and it is not followed live): pick a shorter one` : ''}
+          {truncated
+            ? ` · the window holds more than ${STREAM_WINDOW_EVENT_CAP} events: its figures come from the per-minute rollup of the whole window, the cards below its first ${STREAM_WINDOW_EVENT_CAP} events (not followed live)`
+            : ''}
         </p>
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
+        {totals.error && <ErrorNote error={totals.error} what="the window's totals" onRetry={totals.reload} />}
       </Card>
       <UnansweredNote summary={s} />
       <StreamGapsCard gaps={s?.gaps} />
       <div className="stats">
-        <Stat label="Samples in window" testId="stat-samples" value={s ? s.samplesDecided : '–'} sub={s ? `${s.samplesStarted} triggered` : undefined} />
-        <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(s?.accuracy)} sub={s ? `${s.correct} right of ${s.labelled} labelled · ${pending} awaiting a label` : undefined} />
-        <Stat label="Local exit rate" value={fmtPct(localExitRate(s ?? undefined))} sub={s ? `${s.exits.local.exited} of ${s.samplesDecided}` : undefined} />
-        <Stat label="Bytes per sample" testId="stat-bytes" value={fmtBytes(s?.bytes.perSample)} sub={s ? `${fmtBytes(s.bytes.total)} in the window` : undefined} />
-        <MissedStat summary={s} />
+        <Stat label="Samples in window" testId="stat-samples" value={f ? f.decided : '–'} sub={f ? `${f.triggered} triggered` : undefined} />
+        <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(f?.accuracy)} sub={f ? `${f.correct} right of ${f.labelled} labelled · ${pending} awaiting a label` : undefined} />
+        <Stat label="Local exit rate" value={fmtPct(f?.localExitRate)} sub={f ? `${f.localExits} of ${f.decided}` : undefined} />
+        <Stat label="Bytes per sample" testId="stat-bytes" value={fmtBytes(f?.bytesPerSample)} sub={f ? `${fmtBytes(f.bytes)} in the window` : undefined} />
+        <MissedStat summary={null} tally={f?.misses ?? null} />
       </div>
       {!s || s.samplesDecided === 0 ? (
         <Empty title={windowed.loading && !s ? 'Reading the window…' : running ? 'No sample decided in this window yet…' : 'No sample was decided in this window.'} />
