@@ -26,7 +26,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('FfmpegSource', () => {
-  it('decodes a video at the view size and rate, stamps frames, and restarts ffmpeg when it exits', async () => {
+  it('decodes a video at the view size and rate, stamps frames, loops it without a gap, and restarts ffmpeg when it exits', async () => {
     const notes: string[] = [];
     const source = new FfmpegSource({ url: video, fps: 10, maxFrameAgeMs: 400, onNote: (m) => notes.push(m) });
     try {
@@ -46,9 +46,24 @@ describe('FfmpegSource', () => {
         const d = await source.capture({ shape });
         return !('skipped' in d) && d.capturedAt > first;
       });
-      // The 2-second clip ends, ffmpeg exits, and it is started again with backoff.
+      // The 2-second clip plays over its end twice: a frame at least every tenth of a second, no capture skipped.
+      // Started over by a new ffmpeg, each end left a gap of a second or more (skipped captures every loop).
+      let last = first;
+      let gap = 0;
+      const loopUntil = Date.now() + 4500;
+      while (Date.now() < loopUntil) {
+        const d = await source.capture({ shape });
+        if ('skipped' in d) throw new Error(`a capture skipped while the clip loops: ${d.skipped}`);
+        gap = Math.max(gap, d.capturedAt - last);
+        last = d.capturedAt;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(gap).toBeLessThan(400);
+      expect(notes).toEqual([]);
+      // ffmpeg dies: it is started again with backoff.
+      execFileSync('pkill', ['-KILL', '-P', String(process.pid), '-x', 'ffmpeg']);
       await until('ffmpeg to exit and restart', () => notes.some((n) => /^restarting ffmpeg in \d+ ms$/.test(n)), 15_000);
-      expect(notes).toContainEqual(expect.stringMatching(/^ffmpeg exited \(code 0\)/));
+      expect(notes).toContainEqual(expect.stringMatching(/^ffmpeg exited \(SIGKILL\)/));
       const restartedAt = Date.now();
       await until('frames after the restart', async () => {
         const d = await source.capture({ shape });

@@ -25,8 +25,9 @@ const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 /**
  * Frames decoded by an ffmpeg process: ffmpeg scales to the model's view size at the configured rate and writes
  * raw rgb24 frames on stdout; the latest complete frame is kept with the time it arrived. A file is played at its
- * own speed (-re) and starts over when it ends. When ffmpeg exits it is restarted with backoff; captures while
- * it is down, or whose latest frame is too old, are skipped with the reason.
+ * own speed (-re) and looped by ffmpeg itself (-stream_loop): started over by a new process at each end, it left
+ * a gap of the restart's backoff and start-up, skipped captures every loop. When ffmpeg exits it is restarted with
+ * backoff; captures while it is down, or whose latest frame is too old, are skipped with the reason.
  */
 export class FfmpegSource implements CaptureSource {
   private shape: ViewShape | null = null;
@@ -79,7 +80,7 @@ export class FfmpegSource implements CaptureSource {
     const { width, height } = this.shape;
     const args = [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
-      ...(isUrl(this.options.url) ? [] : ['-re']),
+      ...(isUrl(this.options.url) ? [] : ['-re', '-stream_loop', '-1']),
       '-i', this.options.url,
       '-an', '-vf', `fps=${this.options.fps},scale=${width}:${height}`,
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
