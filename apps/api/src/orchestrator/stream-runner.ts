@@ -183,6 +183,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   }
   let done = 0;
   let fenced = 0;
+  let fencedGaps = 0;
   try {
     const model = await deps.loadModel(spec.modelId);
     const replay = spec.replay ? await deps.loadReplay(spec.replay) : null;
@@ -261,11 +262,16 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     // Gaps are appended beside the samples (never holding a trigger up) and awaited with them at the end.
     const gapAppends = new Set<Promise<void>>();
     const logGap = (gap: Omit<StreamGap, 'sessionId'>): void => {
+      // A node that lost the stream writes nothing more: the one running it logs its own gaps.
+      if (halt === 'lost') return;
       const p: Promise<void> = sink
         .append([{ type: 'StreamGap', data: { sessionId: runId, ...gap } }])
         .catch((error: unknown) => {
-          if (error instanceof FencedAppendError) halt ??= 'lost';
-          else failure ??= { error };
+          if (!(error instanceof FencedAppendError)) failure ??= { error };
+          else {
+            fencedGaps++;
+            halt ??= 'lost';
+          }
         })
         .finally(() => gapAppends.delete(p));
       gapAppends.add(p);
@@ -331,6 +337,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     await Promise.all(gapAppends);
     stats.pipelineMs = performance.now() - tPipeline;
     reportFenced(`stream ${runId}`, fenced, deps.log);
+    if (fencedGaps > 0) deps.log?.(`stream ${runId}: ${fencedGaps} gap event(s) dropped: another node owns the run now (its fence refused them)`);
     if (failure) throw (failure as { error: unknown }).error;
     stats.durationMs = performance.now() - t0;
     if (halt === 'lost') {
