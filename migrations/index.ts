@@ -31,6 +31,7 @@ import { DeviceNotCaptured1766400000000 } from './1766400000000-device-not-captu
 import { DeviceNamesUnique1766500000000 } from './1766500000000-device-names-unique';
 import { UnansweredSampleIndex1766600000000 } from './1766600000000-unanswered-sample-index';
 import { MetricsUnanswered1766600000001 } from './1766600000001-metrics-unanswered';
+import { Simulations1766700000000 } from './1766700000000-simulations';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -68,4 +69,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   DeviceNamesUnique1766500000000,
   UnansweredSampleIndex1766600000000,
   MetricsUnanswered1766600000001,
+  Simulations1766700000000,
 ];

@@ -118,7 +118,7 @@ export class CreateSimulationDto implements CreateSimulationRequest {
   @Type(() => SimulatedLinkDto)
   link?: SimulatedLinkDto;
 
-  @ApiPropertyOptional({ default: false, description: 'Keep the devices after the session that names this simulation ends (default: they are deleted with it).' })
+  @ApiPropertyOptional({ default: false, description: 'Run on after the session that names this simulation ends, and after restarts (the same devices), until deleted (default: it ends with that session, and its devices are deleted).' })
   @IsOptional()
   @IsBoolean()
   persist?: boolean;

@@ -12,10 +12,14 @@ export class SimulationsController {
   constructor(private readonly simulations: SimulationsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Start simulated devices', description: 'In-process end devices (device i serves view i), with an optional link model (latency, bandwidth) and injected failures. Name the simulation in POST /api/sessions (`simulationId`) and it ends with that session; its devices are deleted then unless `persist` is true.' })
+  @ApiOperation({
+    summary: 'Start simulated devices',
+    description:
+      'In-process end devices (device i serves view i), with an optional link model (latency, bandwidth) and injected failures. Name the simulation in POST /api/sessions (`simulationId`) and it ends with that session: its devices are deleted then, unless `persist` is true (it runs on, free for the next session). A persisted simulation runs until deleted: after a restart (or on another node, when its node dies) it starts again with the same devices, link model and failures; one not persisted that no running run uses has its devices deleted then.',
+  })
   @ApiCreatedResponse({ type: SimulationDto, description: 'In-process devices, connected and ready for a session.' })
   create(@Body() body: CreateSimulationDto): Promise<SimulationView> {
-    return this.simulations.create(body);
+    return this.simulations.create(body, { record: true });
   }
 
   @Get()
@@ -48,10 +52,11 @@ export class SimulationsController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Stop a simulation', description: 'Its devices disconnect; their rows stay (delete them on /api/devices/{id}).' })
+  @ApiOperation({ summary: 'Stop a simulation', description: 'For good: it is not started again after a restart. Its devices disconnect; their rows stay (delete them on /api/devices/{id}).' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Its devices disconnect.' })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'Another API node runs it: stop it there.' })
   async stop(@Param('id') id: string): Promise<void> {
     await this.simulations.stop(id);
   }

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { CameraKnobsView, CreateSimulationRequest, SimulationView, UpdateCameraKnobsRequest } from '@ddnn/contracts';
+import { type CameraKnobsView, type CreateSimulationRequest, isUuid, type SimulationView, type UpdateCameraKnobsRequest } from '@ddnn/contracts';
 import { CAMERAS, FRAME_MS, PASSAGE_MS, sceneTruth, type MovingScene } from '@ddnn/datasets';
 import { checkpointRuntimeBindings } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { nodeId } from '../config/node-id';
+import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { DeviceEntity } from '../devices/device.entity';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceTransportService } from '../devices/transport/device-transport.service';
@@ -14,6 +16,8 @@ import { ProfilesService } from '../profiles/profiles.service';
 import { DeviceFleetThread } from './device-fleet-thread';
 import { SceneCaptureSource, SceneFrameCache } from './scene-source';
 import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
+import { SimulationClaims } from './simulation-claims';
+import { SimulationRecords } from './simulation-records';
 
 interface Simulation {
   view: SimulationView;
@@ -23,7 +27,21 @@ interface Simulation {
   listeners: Set<(capture: SimulatedCapture) => void>;
   /** The thread the devices compute in (dataset replay); null: they compute in this thread (scene cameras). */
   thread: DeviceFleetThread | null;
+  /** In the `simulations` table, its lock held by this node: started again after a restart (see `reconcile`). */
+  recorded: boolean;
 }
+
+/** What a start is given besides the request. */
+interface StartOptions {
+  /** Device ids to serve the views with when they are free, in view order. */
+  reuse?: string[];
+  id?: string;
+  recorded?: boolean;
+  sessionId?: string | null;
+}
+
+/** How long a recorded simulation that failed to start again waits before the next attempt. */
+const RETRY_MS = 60_000;
 
 /** Clean frames a scene simulation keeps: its whole period when it repeats (up to this many), else a few passages. */
 const MAX_CACHED_FRAMES = 20_000;
@@ -40,40 +58,80 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   private readonly simulations = new Map<string, Simulation>();
   /** One heartbeat for every simulated device of this node (null while there are none). */
   private heartbeat: NodeJS.Timeout | null = null;
+  private readonly claims: SimulationClaims;
+  private readonly node: string;
+  private poll: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | null = null;
+  /** Recorded simulations that failed to start here: not before this time again. */
+  private readonly retryAt = new Map<string, number>();
+  /** Simulations a DELETE is stopping: no round starts them again meanwhile. */
+  private readonly stopping = new Set<string>();
+  private lastWarnAt = 0;
 
   constructor(
     private readonly devices: DevicesService,
     private readonly profiles: ProfilesService,
     private readonly transport: DeviceTransportService,
+    private readonly records: SimulationRecords,
     @InjectRepository(DeviceEntity) private readonly rows: Repository<DeviceEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(DATABASE_RUNTIME) db: DatabaseRuntime,
+  ) {
+    this.node = nodeId(config);
+    this.claims = new SimulationClaims(db.url, `ddnn-simulations-${this.node}`.slice(0, 63));
+  }
 
-  /** DDNN_SIMULATED_DEVICES simulated devices at start-up (0 by default: the demo session starts its own). */
+  /**
+   * Recorded simulations left by this node's last run (or by a node that died) start again, then
+   * DDNN_SIMULATED_DEVICES simulated devices (0 by default: the demo session starts its own). A node looks for
+   * simulations no node runs as often as for runs to pick up (DDNN_SESSION_POLL_MS).
+   */
   async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    this.poll = setInterval(() => void this.reconcile(), this.config.DDNN_SESSION_POLL_MS);
+    this.poll.unref();
     if (this.config.DDNN_SIMULATED_DEVICES > 0) {
       const sim = await this.start({ devices: this.config.DDNN_SIMULATED_DEVICES, persist: true });
       this.logger.log(`${sim.devices.length} simulated devices connected (simulation ${sim.id})`);
     }
   }
 
+  /** Stops every simulation here, records kept (the next start, or another node, starts them again), then lets their locks go. */
   async onModuleDestroy(): Promise<void> {
-    for (const id of [...this.simulations.keys()]) await this.stop(id);
+    clearInterval(this.poll);
+    await this.reconciling;
+    for (const id of [...this.simulations.keys()]) await this.halt(id);
+    await this.claims.close();
   }
 
   /**
    * Starts simulated devices. `reuse`: device ids to serve the views with when they are free (in view order), so
-   * a stream that outlives a restart gets its own devices back.
+   * a stream that outlives a restart gets its own devices back. `id`: a fixed id (the demo's, so that what it tells
+   * operators to call still works after a restart). `record`: kept in the `simulations` table, so that it outlives
+   * this process (POST /api/simulations); the demo's and DDNN_SIMULATED_DEVICES' start again by themselves at each boot.
    */
-  /** `id`: a fixed id (the demo's, so that what it tells operators to call still works after a restart). */
-  create(req: CreateSimulationRequest, opts: { reuse?: string[]; id?: string } = {}): Promise<SimulationView> {
+  async create(req: CreateSimulationRequest, opts: { reuse?: string[]; id?: string; record?: boolean } = {}): Promise<SimulationView> {
     if (opts.id !== undefined && this.simulations.has(opts.id)) throw new ConflictException(`simulation ${opts.id} already runs on this node`);
     if (req.source === 'scene' && req.devices > CAMERAS.length) throw new BadRequestException(`devices: the moving scene has ${CAMERAS.length} cameras, so a scene simulation has at most ${CAMERAS.length} devices`);
     if (req.scene && req.source !== 'scene') throw new BadRequestException('scene: only a simulation with source "scene" watches the moving scene');
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    return this.start(req, opts.reuse ?? [], opts.id);
+    if (!opts.record) return this.start(req, { reuse: opts.reuse, id: opts.id });
+    const id = opts.id ?? randomUUID();
+    // Claimed before it is recorded: another node's poll never sees it unclaimed.
+    if (!(await this.claims.tryClaim(id))) throw new ConflictException(`simulation ${id} runs on another node`);
+    try {
+      const view = await this.start(requestOf(req), { reuse: opts.reuse, id, recorded: true });
+      await this.records.insert({ id, request: requestOf(req), deviceIds: view.devices.map((d) => d.deviceId), persist: view.persist, sessionId: null, node: this.node }).catch(async (e: unknown) => {
+        await this.halt(id);
+        throw e;
+      });
+      return view;
+    } catch (e) {
+      await this.claims.release(id);
+      throw e;
+    }
   }
 
   list(): SimulationView[] {
@@ -123,6 +181,9 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     s.view = { ...s.view, sessionId };
     this.simulations.set(id, s);
+    // Not awaited (the caller is not async): a binding lost with a crash is found again at restart, where a run still
+    // running on its devices keeps a non-persisted simulation (SimulationRecords.runsUsing).
+    if (s.recorded) this.records.bind(id, sessionId).catch((e: Error) => this.logger.warn(`recording simulation ${id}'s session ${sessionId}: ${e.message}`));
   }
 
   /** Simulations waiting for a session to end. */
@@ -131,21 +192,53 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /**
-   * A session's simulation after the session ended: stops it and, unless it was asked to persist, deletes its
-   * devices (their events stay in the log, and the session's SessionStarted keeps their names).
+   * A session's simulation after the session ended. A persisted one is a service: it runs on, free for the next
+   * session (stopping it left its devices disconnected, each firing "Device inactive" until deleted by hand). Any
+   * other stops and its devices are deleted (their events stay in the log, and the session's SessionStarted keeps
+   * their names); its record goes last, so a crash midway leaves the rest to the next start.
    */
   async end(id: string): Promise<void> {
     const s = this.simulations.get(id);
     if (!s) return;
-    await this.stop(id);
-    if (s.view.persist) return;
-    for (const d of s.view.devices) await this.devices.remove(d.deviceId).catch((e: Error) => this.logger.warn(`deleting simulated device ${d.name}: ${e.message}`));
+    if (s.view.persist) {
+      s.view = { ...s.view, sessionId: null };
+      if (s.recorded) await this.records.bind(id, null);
+      return;
+    }
+    await this.halt(id);
+    await this.removeDevices(s.view.devices.map((d) => d.deviceId), 'simulation ended with its session');
+    if (s.recorded) await this.forget(id);
   }
 
-  /** Stops a simulation: its devices disconnect (DeviceDisconnected). */
+  /**
+   * Stops a simulation for good (DELETE): its devices disconnect (DeviceDisconnected) and their rows stay; it is not
+   * started again. One no node runs (its node died, and no node has started it again yet) is forgotten from any
+   * node; one another node runs is a 409 naming that node.
+   */
   async stop(id: string): Promise<void> {
+    this.stopping.add(id);
+    try {
+      // A round starting it again here finishes first; no round takes it up from now on.
+      await this.reconciling;
+      const s = this.simulations.get(id);
+      if (s) {
+        await this.halt(id);
+        if (s.recorded) await this.forget(id);
+        return;
+      }
+      const r = isUuid(id) ? await this.records.get(id) : null;
+      if (!r) throw new NotFoundException(`no simulation ${id}`);
+      if (!(await this.claims.tryClaim(id))) throw new ConflictException(`simulation ${id} runs on node ${r.node ?? '(unknown)'}: stop it there`);
+      await this.forget(id);
+    } finally {
+      this.stopping.delete(id);
+    }
+  }
+
+  /** Stops a simulation here; its record stays. `quiet`: another node runs its devices now, so nothing is written for them. */
+  private async halt(id: string, quiet = false): Promise<void> {
     const s = this.simulations.get(id);
-    if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
+    if (!s) return;
     this.simulations.delete(id);
     if (this.simulations.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat);
@@ -154,24 +247,115 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     for (const d of s.devices) {
       const wasUp = !d.crashed;
       d.stop('simulation stopped');
-      if (wasUp) await this.devices.disconnected(d.deviceId, 'simulation stopped');
+      if (wasUp && !quiet) await this.devices.disconnected(d.deviceId, 'simulation stopped');
     }
     await s.thread?.terminate();
+  }
+
+  private async forget(id: string): Promise<void> {
+    await this.records.delete(id);
+    this.retryAt.delete(id);
+    await this.claims.release(id);
+  }
+
+  /** Deletes simulated devices (their events stay in the log) that nothing on this node drives. */
+  private async removeDevices(ids: string[], reason: string): Promise<void> {
+    for (const id of ids) {
+      try {
+        const row = await this.rows.findOneBy({ id });
+        if (!row?.simulated || this.transport.endpoint(id)) continue;
+        if (row.active) await this.devices.disconnected(id, reason);
+        await this.devices.remove(id);
+      } catch (e) {
+        this.logger.warn(`deleting simulated device ${id}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Recorded simulations that no node runs (this node's last run ended, or their node died: their locks went with
+   * it), each claimed by one node only, and the claims this node's lock connection lost. A persisted one starts again
+   * with the same devices (a device deleted or locked since is replaced), link model and failures, and its scene
+   * cameras' knobs at rest. One that was not persisted, that no queued or running run uses, was only ever going to
+   * have its devices deleted (by its session's end, or left as rows nothing will drive again, offline and alerting):
+   * its devices are deleted now, and its record. One that a run still uses starts again, bound to that run as
+   * before, so the run resumed after the crash gets its devices back, and ends with it.
+   */
+  private reconcile(): Promise<void> {
+    this.reconciling ??= this.reconcileNow()
+      .catch((e: unknown) => {
+        // Once a minute at most: through a database outage every poll fails the same way.
+        if (Date.now() - this.lastWarnAt < 60_000) return;
+        this.lastWarnAt = Date.now();
+        this.logger.warn(`looking for simulations to start again: ${(e as Error).message}`);
+      })
+      .finally(() => (this.reconciling = null));
+    return this.reconciling;
+  }
+
+  private async reconcileNow(): Promise<void> {
+    for (const id of this.claims.takeLost()) {
+      if (!this.simulations.has(id)) continue;
+      const mine = await this.claims.tryClaim(id).catch(() => null);
+      if (mine === null) this.claims.markLost(id);
+      else if (!mine) {
+        // Another node claimed it while this node's lock connection was down, and runs its devices now.
+        this.logger.warn(`simulation ${id}: another node runs it now (this node's lock connection was lost); stopping it here`);
+        await this.halt(id, true);
+      }
+    }
+    const here = [...this.simulations.values()].filter((s) => s.recorded).map((s) => s.view.id);
+    for (const r of await this.records.others(here)) {
+      if ((this.retryAt.get(r.id) ?? 0) > Date.now() || this.stopping.has(r.id)) continue;
+      if (!(await this.claims.tryClaim(r.id))) continue;
+      try {
+        await this.adopt(r.id);
+      } catch (e) {
+        this.retryAt.set(r.id, Date.now() + RETRY_MS);
+        await this.halt(r.id);
+        await this.claims.release(r.id);
+        this.logger.error(`simulation ${r.id} could not start again (next attempt in ${RETRY_MS / 1000} s): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** A recorded simulation this node just claimed: started again here, or its devices deleted. */
+  private async adopt(id: string): Promise<void> {
+    // Read again under the lock: a DELETE on the node that ran it may have forgotten it since the list was read.
+    const r = await this.records.get(id);
+    if (!r) return void (await this.claims.release(id));
+    const runs = await this.records.runsUsing(r);
+    if (!r.persist && runs.length === 0) {
+      await this.removeDevices(r.deviceIds, 'simulation ended with its node');
+      await this.forget(id);
+      this.logger.log(`simulation ${id} (not persisted) ended with the node that ran it (${r.node ?? 'unknown'}): its ${r.deviceIds.length} devices deleted`);
+      return;
+    }
+    const sessionId = r.sessionId && runs.includes(r.sessionId) ? r.sessionId : null;
+    const view = await this.start(r.request, { reuse: r.deviceIds, id, recorded: true, sessionId });
+    const deviceIds = view.devices.map((d) => d.deviceId);
+    await this.records.restarted(id, deviceIds, this.node, sessionId);
+    this.retryAt.delete(id);
+    const replaced = deviceIds.filter((d, i) => d !== r.deviceIds[i]).length;
+    this.logger.log(`simulation ${id} started again on ${this.node} (it ran on ${r.node ?? 'unknown'}): ${deviceIds.length} devices${replaced ? `, ${replaced} replaced (deleted or locked since)` : ''}`);
   }
 
   private starting: Promise<unknown> = Promise.resolve();
 
   /** One start at a time: two simulations starting together would pick the same free device rows. */
-  private start(req: CreateSimulationRequest, reuse: string[] = [], id?: string): Promise<SimulationView> {
-    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, reuse, id));
+  private start(req: CreateSimulationRequest, opts: StartOptions = {}): Promise<SimulationView> {
+    const next = this.starting.catch(() => undefined).then(() => this.startNow(req, opts));
     this.starting = next;
     return next;
   }
 
-  private async startNow(req: CreateSimulationRequest, reuse: string[], fixedId?: string): Promise<SimulationView> {
+  private async startNow(req: CreateSimulationRequest, opts: StartOptions): Promise<SimulationView> {
     const { key } = await this.profiles.ensureInternal(PROFILE, 'In-process simulated devices');
     const bindings = checkpointRuntimeBindings({ dataRoot: path.join(this.config.DDNN_DATA_DIR, 'datasets') });
-    const id = fixedId ?? randomUUID();
+    const id = opts.id ?? randomUUID();
+    const reuse = opts.reuse ?? [];
+    // Devices of recorded simulations (running on another node, or waiting to start again) are never taken as idle.
+    const others = await this.records.devicesOfOthers(id);
     const devices: SimulatedDevice[] = [];
     const source = req.source ?? 'dataset';
     const scene: MovingScene | null = source === 'scene' ? { seed: req.scene?.seed ?? 1, ...(req.scene?.period ? { period: req.scene.period } : {}) } : null;
@@ -196,11 +380,14 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         // Reuse a simulated device of this view and source that nothing drives now, so restarts do not pile up rows
         // (scene cameras are named apart: a stream that resumes after a restart finds its cameras, not replayers).
         const prefix = `${source === 'scene' ? 'scene' : 'sim'}-${i}`;
-        const candidates = (await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } })).filter(
-          (c) => c.name === prefix || c.name.startsWith(`${prefix}-`),
-        );
-        const idle = candidates.filter((c) => !this.transport.endpoint(c.id));
-        const free = idle.find((c) => c.id === reuse[i]) ?? idle[0];
+        // The device asked for by id is taken whatever its name (an operator may have renamed it).
+        const ofView = await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } });
+        const candidates = ofView.filter((c) => c.name === prefix || c.name.startsWith(`${prefix}-`));
+        const idle = (rows: DeviceEntity[]) => rows.filter((c) => !this.transport.endpoint(c.id) && !others.has(c.id));
+        const free = idle(ofView).find((c) => c.id === reuse[i]) ?? idle(candidates)[0];
+        // Its own device still marked connected: the node that ran it died (a restart released this node's rows
+        // already); its disconnect first, so its timeline reads right.
+        if (free?.active && free.id === reuse[i]) await this.devices.disconnected(free.id, `the node running it (${free.node ?? 'unknown'}) is gone`);
         const { deviceId, name } = free ? { deviceId: free.id, name: free.name } : await this.enrol(prefix, candidates.length > 0, key, i);
         const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
         if (capture) cameras.set(i, capture);
@@ -245,10 +432,10 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       source,
       scene: scene ? { ...scene, cameras: cameraKnobs(cameras) } : null,
       persist: req.persist ?? false,
-      sessionId: null,
+      sessionId: opts.sessionId ?? null,
       createdAt: new Date().toISOString(),
     };
-    this.simulations.set(id, { view, devices, cameras, listeners, thread });
+    this.simulations.set(id, { view, devices, cameras, listeners, thread, recorded: opts.recorded ?? false });
     this.heartbeat ??= this.startHeartbeat();
     return view;
   }
@@ -284,6 +471,18 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     timer.unref();
     return timer;
   }
+}
+
+/** The request as recorded: what a start needs, nothing a client added. */
+function requestOf(req: CreateSimulationRequest): CreateSimulationRequest {
+  return {
+    devices: req.devices,
+    source: req.source ?? 'dataset',
+    ...(req.scene ? { scene: { seed: req.scene.seed, ...(req.scene.period ? { period: req.scene.period } : {}) } } : {}),
+    failures: (req.failures ?? []).map((f) => ({ device: f.device, atSample: f.atSample, kind: f.kind })),
+    ...(req.link ? { link: { latencyMs: req.link.latencyMs, bandwidthKbps: req.link.bandwidthKbps } } : {}),
+    persist: req.persist ?? false,
+  };
 }
 
 function cameraKnobs(cameras: Map<number, SceneCaptureSource>): CameraKnobsView[] {

@@ -48,7 +48,10 @@ export interface CreateSimulationRequest {
   scene?: SimulationScene;
   failures?: SimulatedFailure[];
   link?: SimulatedLink;
-  /** Keep the devices after the session that uses the simulation ends (default: they are deleted with it). */
+  /**
+   * Runs on after the session that uses it ends, and after restarts, until deleted (default: it ends with that
+   * session, and its devices are deleted).
+   */
   persist?: boolean;
 }
 export interface SimulationView {

@@ -1,0 +1,230 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import type { DeviceView, SimulationView, StreamView } from '@ddnn/contracts';
+import { freePort, waitFor } from '@ddnn/testing';
+import { DeviceTransport } from '../devices/transport/device-transport';
+import { ModelsService } from '../models/models.service';
+import { call, createTestDatabase, startSimulatedStream, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
+import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
+
+const ADMIN = 'test-operator-token-0123456789';
+/** The nodes of a test share their data folder, as a restarted API or a second node does (models are copied into it). */
+const dataDir = mkdtempSync(path.join(tmpdir(), 'ddnn-simulation-restart-'));
+const ENV = { DDNN_ADMIN_TOKEN: ADMIN, DDNN_SESSION_POLL_MS: '200', DDNN_DATA_DIR: dataDir };
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+jest.setTimeout(240_000);
+
+const sims = async (api: TestApi) => (await call<SimulationView[]>(api, 'GET', '/simulations', ADMIN)).body;
+const device = (api: TestApi, id: string) => call<DeviceView>(api, 'GET', `/devices/${id}`, ADMIN);
+const recorded = async (api: TestApi) => (await api.sql<{ id: string }>('SELECT id::text AS id FROM simulations ORDER BY id')).map((r) => r.id);
+const ids = (s: SimulationView) => s.devices.map((d) => d.deviceId);
+
+// The API is stopped (its app closed) and started again on the same database, as a restart does; what a process that
+// died left (its rows still marked connected) is covered by test/e2e/simulation-restart.e2e.spec.ts with real processes.
+describe('simulations after a restart (real Postgres, in-process API nodes)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('a persisted simulation starts again with its devices, link and failures; one not persisted has its devices deleted; a deleted one stays stopped', async () => {
+    const first = await startTestApi(ENV, db);
+    let kept: SimulationView, scene: SimulationView, dropped: SimulationView, deleted: SimulationView;
+    try {
+      kept = (
+        await call<SimulationView>(first, 'POST', '/simulations', ADMIN, {
+          devices: 3,
+          link: { latencyMs: 60, bandwidthKbps: 100_000 },
+          failures: [{ device: 1, atSample: 1, kind: 'flaky' }],
+          persist: true,
+        })
+      ).body;
+      scene = (await call<SimulationView>(first, 'POST', '/simulations', ADMIN, { devices: 2, source: 'scene', scene: { seed: 4, period: 3 }, persist: true })).body;
+      expect((await call(first, 'PATCH', `/simulations/${scene.id}/cameras/1`, ADMIN, { noise: 0.7 })).status).toBe(200);
+      dropped = (await call<SimulationView>(first, 'POST', '/simulations', ADMIN, { devices: 2 })).body;
+      deleted = (await call<SimulationView>(first, 'POST', '/simulations', ADMIN, { devices: 1, persist: true })).body;
+      expect((await call(first, 'DELETE', `/simulations/${deleted.id}`, ADMIN)).status).toBe(204);
+      expect(await recorded(first)).toEqual([kept.id, scene.id, dropped.id].sort());
+    } finally {
+      await first.close();
+    }
+
+    const second = await startTestApi(ENV, db);
+    try {
+      // Started again during start-up, before the API answers.
+      const running = await sims(second);
+      expect(running.map((s) => s.id).sort()).toEqual([kept.id, scene.id].sort());
+      const again = running.find((s) => s.id === kept.id) as SimulationView;
+      expect(again).toMatchObject({ devices: kept.devices, link: kept.link, failures: kept.failures, source: 'dataset', persist: true, sessionId: null });
+      // Its knobs at rest, as the demo's cameras after a restart.
+      expect(running.find((s) => s.id === scene.id)).toMatchObject({
+        devices: scene.devices,
+        source: 'scene',
+        scene: { seed: 4, period: 3, cameras: [{ view: 0, noise: 0, occlusion: 0 }, { view: 1, noise: 0, occlusion: 0 }] },
+      });
+      const active = (await call(second, 'GET', '/devices?simulated=true&active=true&limit=50', ADMIN)).body.items.map((d: DeviceView) => d.id);
+      expect(active.sort()).toEqual([...ids(kept), ...ids(scene)].sort());
+      const [events] = await second.sql<{ types: string[]; reasons: (string | null)[] }>(
+        `SELECT array_agg(type ORDER BY stream_position) AS types, array_agg(data->>'reason' ORDER BY stream_position) AS reasons FROM events WHERE stream_id = $1`,
+        [`device-${kept.devices[0].deviceId}`],
+      );
+      expect(events.types).toEqual(['DeviceRegistered', 'DeviceConnected', 'DeviceDisconnected', 'DeviceConnected']);
+      expect(events.reasons[2]).toBe('simulation stopped');
+
+      // Not persisted and no run uses it: its devices are deleted (their events stay), its record too.
+      for (const id of ids(dropped)) expect((await device(second, id)).status).toBe(404);
+      // Stopped for good: not started again, its device's row kept (DELETE's contract), disconnected.
+      expect((await device(second, ids(deleted)[0])).body.connectivity.active).toBe(false);
+      expect(await recorded(second)).toEqual([kept.id, scene.id].sort());
+
+      // The same link model and failures: a deploy crosses the link both ways; device 1 misses every other sample from 1 on.
+      await writeUntrainedCheckpoint(path.join(dataDir, 'models', 'm1'));
+      await writeSmallDataset(dataDir);
+      expect((await call(second, 'POST', '/models', ADMIN, { path: path.join(dataDir, 'models', 'm1'), id: 'm1' })).status).toBe(201);
+      const transport = second.app.get(DeviceTransport);
+      const models = second.app.get(ModelsService);
+      const t0 = performance.now();
+      await transport.deploy(kept.devices[1].deviceId, await models.deployMessage('m1', 'device-1'), 5000);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(120);
+      const samples = readFileSync(path.join(dataDir, 'datasets', 'synth', 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        outcomes.push(
+          await transport
+            .request(kept.devices[1].deviceId, { stage: 'scores', sessionId: 'restart', sampleIndex: i, dataset: 'synth', sampleId: samples[i] }, 1000)
+            .then((r) => ((r as { ok: boolean }).ok ? 'ok' : 'error'), (e: { reason?: string }) => e.reason ?? 'thrown'),
+        );
+      }
+      expect(outcomes).toEqual(['ok', 'ok', 'timeout', 'ok']);
+
+      expect((await call(second, 'DELETE', `/simulations/${scene.id}`, ADMIN)).status).toBe(204);
+      expect((await call(second, 'DELETE', `/simulations/${scene.id}`, ADMIN)).status).toBe(404);
+      expect((await call(second, 'DELETE', '/simulations/not-a-uuid', ADMIN)).status).toBe(404);
+    } finally {
+      await second.close();
+    }
+
+    const third = await startTestApi(ENV, db);
+    try {
+      expect((await sims(third)).map((s) => s.id)).toEqual([kept.id]);
+      expect((await call(third, 'DELETE', `/simulations/${kept.id}`, ADMIN)).status).toBe(204);
+      expect(await recorded(third)).toEqual([]);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('one not persisted that a stream still runs on starts again bound to it, and ends with it (its devices deleted)', async () => {
+    const first = await startTestApi({ ...ENV, DDNN_CAPTURE_TOLERANCE_MS: '10000' }, db);
+    let streamId: string;
+    let sim: SimulationView;
+    try {
+      streamId = await startSimulatedStream(first, ADMIN, { devices: 2, seed: 3, stream: { rate: 1 } });
+      sim = await waitFor('the simulation bound to the stream', async () => (await sims(first)).find((s) => s.sessionId === streamId));
+      expect(sim.persist).toBe(false);
+      await waitFor('the stream to run', async () => (await call<StreamView>(first, 'GET', `/streams/${streamId}`, ADMIN)).body.status === 'running');
+    } finally {
+      await first.close();
+    }
+    const second = await startTestApi({ ...ENV, DDNN_CAPTURE_TOLERANCE_MS: '10000' }, db);
+    try {
+      expect((await sims(second)).find((s) => s.id === sim.id)).toMatchObject({ devices: sim.devices, sessionId: streamId, persist: false });
+      // The resumed stream decides samples on them again.
+      const before = await waitFor('the stream to resume here', async () => {
+        const v = (await call<StreamView>(second, 'GET', `/streams/${streamId}`, ADMIN)).body;
+        return v.owner && v.status === 'running' ? (v.summary?.samplesDecided ?? 0) : undefined;
+      });
+      await waitFor('samples decided after the restart', async () => ((await call<StreamView>(second, 'GET', `/streams/${streamId}`, ADMIN)).body.summary?.samplesDecided ?? 0) > before, 60_000);
+      expect((await call(second, 'POST', `/streams/${streamId}/stop`, ADMIN)).status).toBeLessThan(300);
+      // Its record goes last, once its devices are deleted.
+      await waitFor('the simulation to end with its stream', async () => ((await recorded(second)).includes(sim.id) ? undefined : true), 30_000);
+      expect((await sims(second)).map((s) => s.id)).not.toContain(sim.id);
+      for (const id of ids(sim)) expect((await device(second, id)).status).toBe(404);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a persisted simulation outlives the run that named it: it runs on, free for the next run', async () => {
+    const api = await startTestApi({ ...ENV, DDNN_CAPTURE_TOLERANCE_MS: '10000' }, db);
+    try {
+      const streamId = await startSimulatedStream(api, ADMIN, { devices: 2, seed: 5, stream: { rate: 1 }, simulation: { persist: true } });
+      const sim = await waitFor('the simulation bound to the stream', async () => (await sims(api)).find((s) => s.sessionId === streamId));
+      // Recorded beside the binding, not awaited by the stream's creation.
+      const boundTo = async () => (await api.sql<{ s: string | null }>('SELECT session_id::text AS s FROM simulations WHERE id = $1', [sim.id]))[0].s;
+      await waitFor('the binding recorded', async () => ((await boundTo()) === streamId ? true : undefined));
+      expect((await call(api, 'POST', `/streams/${streamId}/stop`, ADMIN)).status).toBeLessThan(300);
+      await waitFor('the simulation to be let go by its stream', async () => ((await sims(api)).find((s) => s.id === sim.id)?.sessionId === null ? true : undefined), 30_000);
+      expect(await boundTo()).toBeNull();
+      for (const id of ids(sim)) expect((await device(api, id)).body.connectivity.active).toBe(true);
+      expect((await call(api, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('a recorded simulation runs on one node of two (real Postgres and Redis)', () => {
+  let redis: ChildProcess;
+  let db: TestDatabase;
+  let env: Record<string, string>;
+  const nodes: TestApi[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitFor('redis to listen', () => new Promise<boolean>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(false))));
+    db = await createTestDatabase();
+    env = { ...ENV, REDIS_URL: `redis://127.0.0.1:${port}` };
+  });
+  afterAll(async () => {
+    for (const n of nodes) await n.close().catch(() => undefined);
+    await db?.drop();
+    redis?.kill('SIGTERM');
+  });
+
+  it('the other node leaves it alone, takes it over when its node stops, and one node only runs it when a lock connection is cut', async () => {
+    const a = await startTestApi({ ...env, DDNN_NODE_ID: 'node-a' }, db);
+    nodes.push(a);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    const b = await startTestApi({ ...env, DDNN_NODE_ID: 'node-b' }, db);
+    nodes.push(b);
+    // Several polls of node B: it sees the record, and that node A holds it.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await sims(a)).map((s) => s.id)).toEqual([sim.id]);
+    expect(await sims(b)).toEqual([]);
+    const refused = await call(b, 'DELETE', `/simulations/${sim.id}`, ADMIN);
+    expect(refused).toMatchObject({ status: 409, body: { message: expect.stringContaining('node-a') } });
+
+    // Node A's lock connection is cut (the node runs on): whichever node claims it first runs it; node A stops its
+    // copy within a poll when node B did (the two overlap that long at most).
+    const runners = async () => [...(await sims(a)), ...(await sims(b))].filter((s) => s.id === sim.id).length;
+    const cut = await a.sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'ddnn-simulations-node-a'`);
+    expect(cut[0].n).toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 10; i++) {
+      expect(await runners()).toBe(1);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [owner, other] = (await sims(a)).length ? [a, b] : [b, a];
+    const deviceIds = ids(sim);
+    await waitFor('its devices active on the node that runs it', async () => {
+      const rows = await Promise.all(deviceIds.map(async (id) => (await device(other, id)).body.connectivity));
+      return rows.every((c) => c.active && c.node === (owner === a ? 'node-a' : 'node-b')) ? true : undefined;
+    });
+
+    // Its node stops: the other one starts it, with the same devices.
+    await owner.close();
+    nodes.splice(nodes.indexOf(owner), 1);
+    const moved = await waitFor('the other node to start it', async () => (await sims(other)).find((s) => s.id === sim.id), 30_000);
+    expect(ids(moved)).toEqual(deviceIds);
+    await waitFor('its devices active again', async () => ((await Promise.all(deviceIds.map(async (id) => (await device(other, id)).body.connectivity.active))).every(Boolean) ? true : undefined));
+    expect((await call(other, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+    expect(await recorded(other)).toEqual([]);
+  });
+});
