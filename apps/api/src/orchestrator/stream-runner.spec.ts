@@ -207,9 +207,9 @@ describe('runStream', () => {
   });
 
   /** Runs `spec` at `rate` for `ms` from markRunning while `stalls` hold the event loop; the triggers, the log and the seconds it ran. */
-  async function stalled(rate: number, ms: number, stalls: { at: number; ms: number }[]) {
+  async function stalled(rate: number, ms: number, stalls: { at: number; ms: number }[], over: Partial<StreamRunnerDeps> = {}) {
     const logs: string[] = [];
-    const { deps, appended } = fakeDeps({ window: 32, log: (m) => logs.push(m) });
+    const { deps, appended } = fakeDeps({ window: 32, log: (m) => logs.push(m), ...over });
     let t0 = 0;
     let halt: (h: 'stop') => void = () => undefined;
     deps.shouldStop = async () => null;
@@ -257,8 +257,27 @@ describe('runStream', () => {
     const n = Number(/: (\d+) triggers/.exec(report as string)?.[1]);
     expect(n).toBeGreaterThanOrEqual(30);
     expect(n).toBeLessThanOrEqual(50);
-    // One StreamGap at the stream's end (the report period is a minute), the same count, the next index after the last sample.
-    expect(gaps).toEqual([{ sessionId: 'r7', cause: 'stall', from: clock, to: clock, missedTriggers: n, nextSample: started }]);
+    // One StreamGap at the stream's end (a report comes a minute after the first drop at most), the same count, the
+    // next index after the last sample, and the span when the dropped triggers were due: ~200 ms of the 450 ms stall.
+    expect(gaps).toEqual([{ sessionId: 'r7', cause: 'stall', from: expect.any(Number), to: expect.any(Number), missedTriggers: n, nextSample: started }]);
+    const span = gaps[0].to - gaps[0].from;
+    expect(span).toBeGreaterThanOrEqual((n - 1) * 5);
+    expect(span).toBeLessThan(450);
+  });
+
+  it('dates a gap by when its triggers were dropped, not by the last report (a stall after days read as a days-long gap)', async () => {
+    // Captures stamped now, on the wall clock the triggers use.
+    const requester: StreamRunnerDeps['requester'] = {
+      request: async (_id, req) =>
+        req.stage === 'scores'
+          ? { ok: true, scores: scoresToBytes(Float32Array.from([9, 0, 0])), latencyMs: 1, capturedAt: Date.now() }
+          : { ok: true, features: new Uint8Array(128), latencyMs: 1 },
+    };
+    const t0 = Date.now();
+    const { gaps } = await stalled(200, 1400, [{ at: 800, ms: 450 }], { now: () => Date.now(), requester });
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0].from - t0).toBeGreaterThanOrEqual(700);
+    expect(gaps[0].to).toBeGreaterThan(gaps[0].from);
   });
 
   it('stops on its watch at once, polling shouldStop only as the fallback', async () => {

@@ -262,8 +262,9 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     // Gaps are appended beside the samples (never holding a trigger up) and awaited with them at the end.
     const gapAppends = new Set<Promise<void>>();
     const logGap = (gap: Omit<StreamGap, 'sessionId'>): void => {
-      // A node that lost the stream writes nothing more: the one running it logs its own gaps.
-      if (halt === 'lost') return;
+      // A node that lost the stream writes nothing more (the one running it logs its own gaps), and a stream failing
+      // (its log unreachable) would only wait out the outage again for it.
+      if (halt === 'lost' || failure) return;
       const p: Promise<void> = sink
         .append([{ type: 'StreamGap', data: { sessionId: runId, ...gap } }])
         .catch((error: unknown) => {
@@ -276,25 +277,37 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
         .finally(() => gapAppends.delete(p));
       gapAppends.add(p);
     };
-    const dropped = { backlog: 0, stall: 0, since: performance.now(), sinceAt: now() };
+    /** The wall clock of a moment on the performance clock (triggers are due on the one, logged on the other). */
+    const wallOf = (t: number): number => now() - (performance.now() - t);
+    /**
+     * Triggers dropped since the first drop not reported yet (`since`, null: none), and the wall-clock span of the
+     * moments they were due, per cause: a report says when they were dropped, not since when nothing was said.
+     */
+    const dropped = { since: null as number | null, backlog: { n: 0, from: 0, to: 0 }, stall: { n: 0, from: 0, to: 0 } };
     /** Triggers the schedule owed between `due` and `until` that will never fire. */
-    const drop = (cause: 'backlog' | 'stall', until: number, index: number): void => {
-      dropped[cause] += Math.floor((until - due) / period);
-      if (performance.now() - dropped.since >= DROPPED_REPORT_MS) reportDropped(index);
+    const drop = (cause: 'backlog' | 'stall', until: number): void => {
+      const n = Math.floor((until - due) / period);
+      if (n <= 0) return;
+      const d = dropped[cause];
+      if (d.n === 0) d.from = wallOf(due);
+      d.n += n;
+      d.to = wallOf(until);
+      dropped.since ??= performance.now();
     };
-    /** `next`: the index of the next sample to be triggered. */
-    const reportDropped = (next: number): void => {
-      if (dropped.backlog + dropped.stall > 0) {
-        deps.log?.(
-          `stream ${runId}: ${dropped.backlog + dropped.stall} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
-            `(${dropped.backlog} while the window of ${window} samples was full, ${dropped.stall} after stalls over ${MAX_CATCH_UP_MS} ms)`,
-        );
-        const to = now();
-        for (const cause of ['backlog', 'stall'] as const) {
-          if (dropped[cause] > 0) logGap({ cause, from: dropped.sinceAt, to, missedTriggers: dropped[cause], nextSample: next });
-        }
+    /** Says what was dropped, a minute after the first drop at most (and at the stream's end); `next`: the next index. */
+    const reportDropped = (next: number, force = false): void => {
+      if (dropped.since === null || (!force && performance.now() - dropped.since < DROPPED_REPORT_MS)) return;
+      const { backlog, stall } = dropped;
+      deps.log?.(
+        `stream ${runId}: ${backlog.n + stall.n} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
+          `(${backlog.n} while the window of ${window} samples was full, ${stall.n} after stalls over ${MAX_CATCH_UP_MS} ms)`,
+      );
+      for (const cause of ['backlog', 'stall'] as const) {
+        const d = dropped[cause];
+        if (d.n > 0) logGap({ cause, from: Math.round(d.from), to: Math.round(d.to), missedTriggers: d.n, nextSample: next });
+        Object.assign(d, { n: 0, from: 0, to: 0 });
       }
-      Object.assign(dropped, { backlog: 0, stall: 0, since: performance.now(), sinceAt: now() });
+      dropped.since = null;
     };
     let nextIndex = from;
     for (let index = from; !stopped(); index++) {
@@ -304,18 +317,21 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       if (inFlight.size >= window) {
         while (inFlight.size >= window && !stopped()) await new Promise<void>((r) => (slotFreed = r));
         // Behind schedule (slow samples held the window): the schedule restarts from now, never a burst.
-        if (performance.now() > due) drop('backlog', performance.now(), index);
+        if (performance.now() > due) drop('backlog', performance.now());
         due = Math.max(due, performance.now());
       }
       if (stopped()) break;
       const triggeredAt = now();
       // The first trigger after an outage: the triggers nobody fired since the last sample logged.
       if (index === from && logged.lastTriggeredAt !== null) {
-        const missedTriggers = Math.max(0, Math.round((triggeredAt - logged.lastTriggeredAt) / period) - 1);
-        logGap({ cause: 'outage', from: logged.lastTriggeredAt, to: triggeredAt, missedTriggers, nextSample: index });
+        // The last sample was triggered on the dead node's clock: a skewed clock never makes the outage negative.
+        const since = Math.min(logged.lastTriggeredAt, triggeredAt);
+        const missedTriggers = Math.max(0, Math.round((triggeredAt - since) / period) - 1);
+        logGap({ cause: 'outage', from: since, to: triggeredAt, missedTriggers, nextSample: index });
       }
+      reportDropped(index);
       if (due < performance.now() - MAX_CATCH_UP_MS) {
-        drop('stall', performance.now() - MAX_CATCH_UP_MS, index);
+        drop('stall', performance.now() - MAX_CATCH_UP_MS);
         due = performance.now() - MAX_CATCH_UP_MS;
       }
       due += period;
@@ -333,7 +349,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       inFlight.add(p);
     }
     await Promise.all(inFlight);
-    reportDropped(nextIndex);
+    reportDropped(nextIndex, true);
     await Promise.all(gapAppends);
     stats.pipelineMs = performance.now() - tPipeline;
     reportFenced(`stream ${runId}`, fenced, deps.log);

@@ -93,8 +93,12 @@ describe('split-grid import', () => {
     // Asked for RGB: RGB.
     await splitGridDataset(input, join(root, 'rgb'), { rows: 1, cols: 2, height: 8, width: 8, channels: 3 });
     expect((await loadDataset(join(root, 'rgb'))).manifest.channels).toBe(3);
-    // One colour photo among grey ones (a JPEG's header says RGB even when its pixels are grey): RGB.
-    await writeFile(join(input, 'a', 'colour.jpg'), greyJpeg);
+    // One colour photo among grey ones (a JPEG's header says RGB even when its pixels are grey), its frame header
+    // behind 180 KB of metadata (three APP segments, as cameras write EXIF, ICC and XMP): RGB.
+    const app = Buffer.alloc(60_004, 0x20);
+    app.writeUInt16BE(0xffe1, 0);
+    app.writeUInt16BE(60_002, 2);
+    await writeFile(join(input, 'a', 'colour.jpg'), Buffer.concat([greyJpeg.subarray(0, 2), app, app, app, greyJpeg.subarray(2)]));
     await splitGridDataset(input, join(root, 'mixed'), { rows: 1, cols: 2, height: 8, width: 8 });
     expect((await loadDataset(join(root, 'mixed'))).manifest.channels).toBe(3);
   });

@@ -196,8 +196,9 @@ export async function splitGridDataset(
 const HEADER_BYTES = 128 * 1024;
 
 /**
- * Whether every file is grey by its header (files whose header cannot be read do not count: the import skips them).
- * Headers only, read from each file's start: a collection's one colour photo makes it RGB, so all are looked at.
+ * Whether every file is grey by its header: a collection's one colour photo makes it RGB, so all are looked at, each
+ * from its start, and whole when its header lies further in (a JPEG's frame header after large metadata blocks).
+ * Files that cannot be read, or have no readable header, do not count: the import skips what it cannot decode.
  */
 async function allGrey(files: string[]): Promise<boolean> {
   const buf = Buffer.alloc(HEADER_BYTES);
@@ -205,14 +206,16 @@ async function allGrey(files: string[]): Promise<boolean> {
   for (const file of files) {
     const f = await open(file, 'r').catch(() => null);
     if (!f) continue;
+    let g: boolean | null;
     try {
       const { bytesRead } = await f.read(buf, 0, HEADER_BYTES, 0);
-      const g = isGreyImage(buf.subarray(0, bytesRead));
-      if (g === false) return false;
-      if (g) grey++;
+      g = isGreyImage(buf.subarray(0, bytesRead));
+      if (g === null && bytesRead === HEADER_BYTES) g = isGreyImage(await readFile(file));
     } finally {
       await f.close();
     }
+    if (g === false) return false;
+    if (g) grey++;
   }
   return grey > 0;
 }

@@ -1,4 +1,4 @@
-import { METRICS, missTally, type ExitTier, type MetricName, type MetricPoint, type MissReason } from '@ddnn/contracts';
+import { METRICS, missTally, type ExitTier, type MetricName, type MetricPoint, type MetricUnit, type MissReason } from '@ddnn/contracts';
 import { mergeCells, type RollupCell } from './metrics-rollup-fold';
 import type { RollupField, RollupRead } from './metrics-rollup';
 import {
@@ -30,8 +30,6 @@ interface MetricSpec {
   value(cell: RollupCell, stepMs: number, reference: ReferenceModel | null): Omit<MetricPoint, 't'>;
   /** An accuracy estimate: the exits whose confidences it reads (estimateSeriesPoints computes it from their texts). */
   estimates?: readonly ExitTier[];
-  /** A count over the step's time (per second, per minute), not a ratio of what the step counted. */
-  perTime?: true;
 }
 
 /**
@@ -134,12 +132,12 @@ function peerAgreementDrift(c: RollupCell, ref: ReferenceModel | null): Omit<Met
 }
 
 const SPECS: Record<MetricName, MetricSpec> = {
-  samples_per_second: { fields: ['samples'], perTime: true, value: (c, step) => perSecond(c.samples, step) },
+  samples_per_second: { fields: ['samples'], value: (c, step) => perSecond(c.samples, step) },
   unanswered_rate: { fields: ['unanswered', 'decided'], value: (c) => ratio(c.unanswered, (c.decided ?? 0) + (c.unanswered ?? 0)) },
   ...exitSpecs('local'),
   ...exitSpecs('edge'),
   ...exitSpecs('cloud'),
-  bytes_per_second: { fields: ['bytes', 'messages'], perTime: true, value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
+  bytes_per_second: { fields: ['bytes', 'messages'], value: (c, step) => ({ value: ((c.bytes ?? 0) * 1000) / step, n: c.messages ?? 0 }) },
   device_latency_p50: { fields: ['latency'], value: (c) => quantile(c.latency, 0.5, LATENCY_BINS, latencyBinRange) },
   device_latency_p95: { fields: ['latency'], value: (c) => quantile(c.latency, 0.95, LATENCY_BINS, latencyBinRange) },
   device_miss_rate: { fields: ['answered', 'missed', 'missedBy'], value: (c) => ratio(tally(c).missed, tally(c).captured) },
@@ -147,7 +145,7 @@ const SPECS: Record<MetricName, MetricSpec> = {
   miss_rate_disconnected: missRate('disconnected'),
   miss_rate_error: missRate('error'),
   miss_rate_invalid: missRate('invalid'),
-  skipped_captures: { fields: ['missedBy'], perTime: true, value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
+  skipped_captures: { fields: ['missedBy'], value: (c, step) => ({ value: ((c.missedBy?.skipped ?? 0) * 60_000) / step, n: c.missedBy?.skipped ?? 0 }) },
   accuracy_labelled: { fields: ['labelled', 'correct'], value: (c) => ratio(c.correct, c.labelled) },
   accuracy_estimated: estimateSpec(EXITS),
   device_agreement: { fields: ['agree', 'agreeN'], value: (c) => ratio(c.agree, c.agreeN) },
@@ -202,6 +200,9 @@ function point(metric: MetricName, t: number, v: Omit<MetricPoint, 't'>): Metric
   return p;
 }
 
+/** Units of counts over a step's time (not ratios of what the step counted): a step seconds old has none yet. */
+const PER_TIME_UNITS: ReadonlySet<MetricUnit> = new Set<MetricUnit>(['per_second', 'bytes_per_second', 'per_minute']);
+
 /** How long a step still going on must have lasted before its rates over time have a value. */
 export const STEP_MIN_ELAPSED_MS = 10_000;
 
@@ -245,7 +246,7 @@ export function seriesPoints(
     const v = metricValue(metric, cell ?? {}, lasted, reference, device);
     // A rate of a step only seconds old has no value yet (what it counted, it keeps): it would divide a count the
     // rollup is still catching up on (it trails the log by a batch) by next to no time.
-    const early = SPECS[metric].perTime && lasted < Math.min(stepMs, STEP_MIN_ELAPSED_MS);
+    const early = PER_TIME_UNITS.has(METRICS[metric].unit) && lasted < Math.min(stepMs, STEP_MIN_ELAPSED_MS);
     return point(metric, t, early ? none(v.n) : v);
   });
 }
