@@ -50,10 +50,10 @@ export const STREAM_GAP_CAUSES = ['outage', 'backlog', 'stall'] as const;
 export type StreamGapCause = (typeof STREAM_GAP_CAUSES)[number];
 
 /**
- * Triggers of a stream that never fired, between `from` and `to` (epoch ms, the server's clock): an outage is
+ * Triggers of a stream that never fired, due between `from` and `to` (epoch ms, the server's clock): an outage is
  * logged once, as the stream resumes (from the trigger of the last sample logged before it); backlogs and stalls
- * are logged as a count over each reporting period (at most one a minute, and at the stream's end) rather than one
- * event per trigger, so a node that cannot keep up does not also flood its log.
+ * are counted and logged a minute after the first drop at most (and at the stream's end) rather than one event per
+ * trigger, so a node that cannot keep up does not also flood its log.
  */
 export interface StreamGap {
   sessionId: string;
