@@ -11,4 +11,12 @@ describe('backend selection', () => {
     expect(() => require.resolve('@tensorflow/tfjs-node')).toThrow();
     expect(preferredBackend({})).toBe('wasm');
   });
+
+  it('initialises once however many runs ask at the same time (two streams resuming together failed with "failed to initialise")', async () => {
+    await jest.isolateModulesAsync(async () => {
+      const { ensureBackend } = await import('./backend');
+      await expect(Promise.all([ensureBackend(), ensureBackend(), ensureBackend()])).resolves.toEqual(['wasm', 'wasm', 'wasm']);
+      await expect(ensureBackend()).resolves.toBe('wasm');
+    });
+  });
 });

@@ -29,14 +29,38 @@ export function preferredBackend(env: NodeJS.ProcessEnv = process.env): BackendN
 }
 
 let chosen: BackendName | null = null;
+/**
+ * The initialisation under way: every caller meanwhile waits for it. tfjs drops a setBackend overtaken by another
+ * (it returns false), so two runs starting at once (streams resuming after a restart) failed with "failed to
+ * initialise". A failed one is forgotten: the next caller tries again.
+ */
+let initialising: { name: BackendName; done: Promise<BackendName> } | null = null;
 
 /** Initialises the preferred backend unless initBackend already chose one; returns the backend in use. */
 export async function ensureBackend(): Promise<BackendName> {
-  return chosen ?? initBackend();
+  if (chosen) return chosen;
+  return initialising ? initialising.done : initBackend();
 }
 
 /** Selects and initialises the tfjs backend once; returns its name. */
 export async function initBackend(name: BackendName = preferredBackend()): Promise<BackendName> {
+  if (chosen === name) return name;
+  if (initialising?.name === name) return initialising.done;
+  const before = initialising?.done.catch(() => undefined);
+  const done = (async () => {
+    await before;
+    return setUp(name);
+  })();
+  const mine = { name, done };
+  initialising = mine;
+  try {
+    return await done;
+  } finally {
+    if (initialising === mine) initialising = null;
+  }
+}
+
+async function setUp(name: BackendName): Promise<BackendName> {
   if (chosen === name) return name;
   // PROD silences the cpu backend's console advert for tfjs-node, which would pollute CLI output.
   tf.env().set('PROD', true);
