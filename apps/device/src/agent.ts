@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage, type SkipCause } from '@ddnn/contracts';
+import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage, printableText, type SkipCause } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { faultyInfer } from './faults';
 import { backoffMs } from './backoff';
@@ -45,6 +45,8 @@ export class DeviceAgent {
   private connectedAt = 0;
   /** Told to the server in every heartbeat, so the dashboard shows it, not only this agent's log. */
   private problem: string | null = null;
+  /** The kind (its text, numbers left out) of the last skipped capture logged at info: each kind once in a row. */
+  private skipKind: string | null = null;
   private stopped = false;
   private readonly connectedOnce: Promise<void>;
   /** A deliberate fault (drills only), or null for an honest device. */
@@ -231,9 +233,14 @@ export class DeviceAgent {
     socket.on(DeviceEvents.infer, (payload: unknown, ack?: Ack) => {
       const honest = () =>
         this.runtime.infer(payload).then((reply) => {
-          // A replayed dataset misses a quarter of its views: a line for each would drown the log.
-          if (!reply.ok && 'skipped' in reply) log(reply.cause === 'absent' ? 'debug' : 'info', `capture skipped: ${reply.error}`);
-          else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+          // A replayed dataset misses a quarter of its views, and a failing source fails every capture: a line for each
+          // would drown the log. Each kind of skip is said once until a capture succeeds or another kind comes.
+          if (!reply.ok && 'skipped' in reply) {
+            const kind = reply.cause === 'absent' ? null : `${reply.cause}:${reply.error.replace(/\d+/g, '#')}`;
+            log(kind === null || kind === this.skipKind ? 'debug' : 'info', `capture skipped: ${reply.error}`);
+            if (kind !== null) this.skipKind = kind;
+          } else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
+          else this.skipKind = null;
           return reply;
         });
       void (this.fault ? this.fault(payload, honest) : honest()).then((answer) => {
@@ -245,7 +252,7 @@ export class DeviceAgent {
         const reply = answer as { ok: boolean; cause?: SkipCause; error?: string };
         if (!reply.ok && (reply.cause === 'busy' || reply.cause === 'absent')) return;
         // Control characters (from a source's own error output) would get the heartbeat refused as malformed.
-        const problem = reply.ok ? null : printable(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`).slice(0, 500);
+        const problem = reply.ok ? null : printableText(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.slice(0, 500));
         if (problem !== this.problem) {
           this.problem = problem;
           this.reportProblem();
@@ -334,7 +341,4 @@ export class DeviceAgent {
   }
 }
 
-/** Control characters as spaces: the server refuses them in a heartbeat's problem (line breaks included, for one line). */
-function printable(text: string): string {
-  return Array.from(text, (c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('');
-}
+

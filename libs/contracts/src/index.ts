@@ -19,3 +19,4 @@ export * from './api/errors';
 export * from './api/monitoring';
 export * from './api/alerts';
 export * from './ids';
+export * from './text';

@@ -154,6 +154,33 @@ describe('/devices socket namespace (real Postgres, real sockets)', () => {
     await expect(fixture.transport.request('00000000-0000-0000-0000-000000000000', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 100)).rejects.toMatchObject({ reason: 'not-connected' });
   });
 
+  it("a device's reply text holding NUL or a lone surrogate is logged printable, and the run goes on (it failed the run)", async () => {
+    const honest = await runtimeClient('honest', 0);
+    const d = await provision('odd-text', 1);
+    const s = await connect(d.token);
+    s.on(DeviceEvents.deploy, (_p: unknown, ack: (r: unknown) => void) => ack({ ok: true, section: 'device-1', modelId: 'm1', modelVersion: 'x', bytes: 1 }));
+    s.on(DeviceEvents.infer, (p: { sampleIndex: number }, ack: (r: unknown) => void) =>
+      ack(p.sampleIndex % 2 ? { ok: false, skipped: true, cause: 'source', error: 'bad\u0000frame \ud800' } : { ok: false, error: 'x\u0000y' }),
+    );
+    await waitFor('connected', async () => (await fixture.transport.connectedDevices()).some((c) => c.deviceId === d.deviceId));
+    const run = await call(fixture.api, 'POST', '/sessions', ADMIN, {
+      modelId: 'm1', dataset: 'synth', split: 'test', topology: { devices: [{ deviceId: honest.deviceId, view: 0 }, { deviceId: d.deviceId, view: 1 }] },
+      policy: { kind: 'entropy', thresholds: { local: 0.8 } }, mode: 'production', deadlineMs: 2000,
+    });
+    expect(run.status).toBe(201);
+    const id = run.body.id as string;
+    const status = await waitFor('the session to end', async () => {
+      const v = (await call(fixture.api, 'GET', `/sessions/${id}`, ADMIN)).body as { status: string };
+      return v.status === 'completed' || v.status === 'failed' ? v.status : undefined;
+    }, 60_000);
+    expect(status).toBe('completed');
+    const details = (await fixture.api.sql<{ data: { deviceId: string; detail: string } }>(`SELECT data FROM events WHERE stream_id = $1 AND type = 'DeviceMissed'`, [`session-${id}`]))
+      .filter((r) => r.data.deviceId === d.deviceId)
+      .map((r) => r.data.detail);
+    expect(details.length).toBeGreaterThan(0);
+    expect(new Set(details)).toEqual(new Set(['bad frame \ufffd', 'device failed: x y']));
+  });
+
   it('disconnects are logged, a pending request fails as disconnected, and locking kicks a connected device', async () => {
     const d = await provision('leaver', 5);
     const s = await connect(d.token);

@@ -1,4 +1,4 @@
-import type { MessageSizes, MissReason } from '@ddnn/contracts';
+import { printableText, type MessageSizes, type MissReason } from '@ddnn/contracts';
 import { bytesToScores } from '@ddnn/ddnn';
 import { DeviceUnavailableError, MalformedReplyError } from '../devices/transport/device-transport';
 
@@ -19,9 +19,10 @@ export interface Failure {
   detail: string;
 }
 
-/** A reason's detail as the log keeps it: a few words, never a wall of device-supplied text. */
+/** A reason's detail as the log keeps it: a few printable words, never a wall of device-supplied text. */
 export function shortDetail(message: string): string {
-  return message.length > DETAIL_CHARS ? `${message.slice(0, DETAIL_CHARS - 1)}…` : message;
+  // Cut first: a cut through a surrogate pair is made printable too.
+  return printableText(message.length > DETAIL_CHARS ? `${message.slice(0, DETAIL_CHARS - 1)}…` : message);
 }
 
 /** Why a request produced no usable answer, told apart by the error's type (never by its message). */
