@@ -5,5 +5,13 @@
  * it the run.
  */
 export function printableText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) out += ' ';
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) out += text[i] + text[++i];
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\ufffd';
+    else out += text[i];
+  }
+  return out;
 }
