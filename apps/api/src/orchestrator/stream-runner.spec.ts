@@ -178,6 +178,33 @@ describe('runStream', () => {
     expect(maxInFlight).toBeGreaterThan(4);
   });
 
+  it('counts every trigger a full window gave up, fractions of a period included', async () => {
+    // Replies take 1.03 s at 20/s: the window of 10 frees a slot 30 ms after each trigger is due, less than a period
+    // (50 ms), so counting each wait's whole periods counted nothing while a trigger in 21 never fired.
+    const logs: string[] = [];
+    const { deps, appended } = fakeDeps({ window: 4, log: (m) => logs.push(m) });
+    const reply = deps.requester.request.bind(deps.requester);
+    deps.requester.request = async (id, req, timeoutMs) => {
+      if (req.stage === 'scores') await new Promise((r) => setTimeout(r, 1030));
+      return reply(id, req, timeoutMs);
+    };
+    const rate = 20;
+    let t0 = 0;
+    let stopAt = Infinity;
+    deps.shouldStop = async () => (performance.now() >= stopAt ? 'stop' : null);
+    deps.markRunning = async () => {
+      t0 = performance.now();
+      stopAt = t0 + 3500;
+    };
+    await runStream('r8', { ...spec, rate, deadlineMs: 5000 }, deps);
+    const triggered = appended.flat().filter((e) => e.type === 'SampleStarted').length;
+    const missed = appended.flat().reduce((n, e) => n + (e.type === 'StreamGap' ? e.data.missedTriggers : 0), 0);
+    const owed = (rate * (stopAt - t0)) / 1000;
+    expect(missed).toBeGreaterThan(0);
+    // Every trigger the schedule owed either fired or is counted (give or take the stop's edge).
+    expect(Math.abs(triggered + missed - owed)).toBeLessThanOrEqual(4);
+  }, 20_000);
+
   it('keeps its rate when a busy event loop fires its timers late', async () => {
     const { deps, appended } = fakeDeps({ window: 32 });
     const rate = 200;
@@ -367,6 +394,13 @@ describe('runStream', () => {
     expect(first?.data).toMatchObject({ sampleIndex: 42 });
     expect(appended.flat().filter((e) => e.type === 'StreamGap').map((e) => e.data)).toEqual([
       { sessionId: 'r3', cause: 'outage', from: clock - 12_500, to: clock, missedTriggers: 12.5 * spec.rate - 1, nextSample: 42 },
+    ]);
+    // A gap not a whole number of periods: the triggers due strictly inside it (0.583 s at 2/s: one, at +0.5 s).
+    const short = fakeDeps({ logged: async () => ({ started: true, samples: 1, lastIndex: 0, lastTriggeredAt: clock - 583 }) });
+    short.stopAfterDecisions(1);
+    await runStream('r3b', { ...spec, rate: 2 }, short.deps);
+    expect(short.appended.flat().filter((e) => e.type === 'StreamGap').map((e) => e.data)).toEqual([
+      { sessionId: 'r3b', cause: 'outage', from: clock - 583, to: clock, missedTriggers: 1, nextSample: 1 },
     ]);
   });
 
