@@ -1,90 +1,158 @@
+import { ServiceUnavailableException } from '@nestjs/common';
 import { Client } from 'pg';
 
 /** A simulation's advisory lock key, as SQL of an expression giving its id as text (its own namespace: never a run's). */
 const simulationLockKey = (id: string): string => `hashtextextended('ddnn-simulation:' || ${id}, 0)`;
 
 /**
+ * The pool's values (libs/events/src/pool.ts): a database that does not answer fails a connect or a query in seconds
+ * instead of holding a reconcile round, a DELETE or a shutdown for minutes (a connect to a host gone after a failover
+ * hangs until the OS gives up).
+ */
+const CONNECT_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 5000;
+
+/**
+ * `acquired`: this call took the lock. `held`: this node held it already (a lock is reentrant within its session, so
+ * Postgres says true either way: only this node's own count tells a claim from one it made earlier). `refused`:
+ * another node holds it.
+ */
+export type Claim = 'acquired' | 'held' | 'refused';
+
+/**
  * Which node runs a recorded simulation: the one holding its session-level advisory lock, as a run belongs to the node
  * holding its lock (orchestrator/advisory-lock.ts), so the lock goes when the node dies and one other node claims the
  * simulation. Unlike a run's, the locks of all of a node's simulations share one connection: a node may run dozens of
  * simulations, and a backend each would take that many of the server's connections for locks alone. The connection is
- * opened at the first claim; when it ends (the database cut it, or went away) its locks go with it: `takeLost` names
- * them, for the node to claim them again or to stop the simulations another node claimed meanwhile.
+ * opened at the first claim; when it ends its locks go with it, and `verify` (each poll) tells which ones this node
+ * no longer holds, from what the server says rather than from this process's memory: a connection the server
+ * dropped without this process hearing of it (half-open after a failover) looks alive here until a query on it fails.
  */
 export class SimulationClaims {
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
   private readonly held = new Set<string>();
-  private readonly lost = new Set<string>();
+  private closed = false;
 
   constructor(
     private readonly databaseUrl: string,
     private readonly applicationName: string,
   ) {}
 
-  /** Takes a simulation's lock without waiting: true when this node holds it now (or held it already). */
-  async tryClaim(id: string): Promise<boolean> {
-    if (this.held.has(id)) return true;
+  /** Takes a simulation's lock without waiting. Refused after `close`: a request during shutdown opens no connection. */
+  async tryClaim(id: string): Promise<Claim> {
+    if (this.held.has(id)) return 'held';
     const client = await this.connection();
-    const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${simulationLockKey('$1')}) AS locked`, [id]);
-    if (rows[0].locked) {
-      this.held.add(id);
-      this.lost.delete(id);
+    const { rows } = await this.query<{ locked: boolean }>(client, `SELECT pg_try_advisory_lock(${simulationLockKey('$1')}) AS locked`, [id]);
+    if (!rows[0].locked) return 'refused';
+    // The connection ended (its locks with it) while the answer was on its way.
+    if (this.client !== client) throw new Error(`the simulations' lock connection was lost while claiming simulation ${id}`);
+    this.held.add(id);
+    return 'acquired';
+  }
+
+  /** True while this node counts the lock as its own (`verify` checks that with the server). */
+  holds(id: string): boolean {
+    return this.held.has(id);
+  }
+
+  /**
+   * Of `ids` (simulations this node runs), those whose lock the connection does not hold now, asked of the server in
+   * one query (none when `ids` is empty). A connection that does not answer is dropped: all of them, then.
+   */
+  async verify(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const client = this.client;
+    const claimed = ids.filter((id) => this.held.has(id));
+    if (!client || claimed.length === 0) return ids;
+    try {
+      // An advisory lock on one bigint key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1.
+      const { rows } = await this.query<{ id: string }>(
+        client,
+        `SELECT id FROM unnest($1::text[]) AS id
+          WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.objsubid = 1 AND l.granted
+                          AND ((l.classid::int8 << 32) | l.objid::int8) = ${simulationLockKey('id')})`,
+        [claimed],
+      );
+      const present = new Set(rows.map((r) => r.id));
+      for (const id of claimed) if (!present.has(id)) this.held.delete(id);
+      return ids.filter((id) => !present.has(id));
+    } catch {
+      this.drop(client);
+      return ids;
     }
-    return rows[0].locked;
   }
 
   /** Lets a simulation go (stopped for good, or found to be another node's to run). */
   async release(id: string): Promise<void> {
-    this.lost.delete(id);
-    if (!this.held.delete(id)) return;
-    await this.client?.query(`SELECT pg_advisory_unlock(${simulationLockKey('$1')})`, [id]).catch(() => undefined);
+    if (!this.held.delete(id) || !this.client) return;
+    await this.query(this.client, `SELECT pg_advisory_unlock(${simulationLockKey('$1')})`, [id]).catch(() => undefined);
   }
 
-  /** The claims the connection took with it when it ended since the last call (each named once). */
-  takeLost(): string[] {
-    const ids = [...this.lost];
-    this.lost.clear();
-    return ids;
-  }
-
-  /** Names a claim as lost again (it could not be checked this time). */
-  markLost(id: string): void {
-    if (!this.held.has(id)) this.lost.add(id);
-  }
-
-  /** Ends the connection: every lock of this node goes (at shutdown, after its simulations stopped). */
+  /** Ends the connection: every lock of this node goes (at shutdown, after its simulations stopped); no claim after. */
   async close(): Promise<void> {
+    this.closed = true;
     const client = this.client ?? (await this.connecting?.catch(() => null));
     this.client = null;
     this.held.clear();
-    this.lost.clear();
-    await client?.end().catch(() => undefined);
+    if (!client) return;
+    // Bounded: ending a connection to a server gone quiet waits for TCP to give up.
+    await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, QUERY_TIMEOUT_MS).unref())]);
   }
 
   private connection(): Promise<Client> {
+    if (this.closed) return Promise.reject(new ServiceUnavailableException('this node is shutting down: try another node, or again once it is back'));
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= this.connect().finally(() => (this.connecting = null));
     return this.connecting;
   }
 
   private async connect(): Promise<Client> {
-    const client = new Client({ connectionString: this.databaseUrl, application_name: this.applicationName });
-    // A dropped connection must not crash the node: the claims it held are lost, and the next poll looks at them.
+    const client = new Client({ connectionString: this.databaseUrl, application_name: this.applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    // A dropped connection must not crash the node: its locks are gone, which the next poll's `verify` finds.
     client.on('error', () => undefined);
     client.on('end', () => {
-      if (this.client !== client) return;
-      this.client = null;
-      for (const id of this.held) this.lost.add(id);
-      this.held.clear();
+      if (this.client === client) this.forgetConnection();
     });
     try {
       await client.connect();
     } catch (e) {
-      await client.end().catch(() => undefined);
+      void client.end().catch(() => undefined);
       throw e;
+    }
+    // Closed while connecting: this connection takes no lock.
+    if (this.closed) {
+      void client.end().catch(() => undefined);
+      throw new ServiceUnavailableException('this node is shutting down');
     }
     this.client = client;
     return client;
+  }
+
+  /** A query on the lock connection that fails after QUERY_TIMEOUT_MS, the connection then dropped (it may be half-open). */
+  private async query<T extends object>(client: Client, text: string, values: unknown[]): Promise<{ rows: T[] }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.drop(client);
+        reject(new Error(`the simulations' lock connection did not answer within ${QUERY_TIMEOUT_MS} ms`));
+      }, QUERY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([client.query<T>(text, values), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops counting on a connection: its locks are taken as gone (the server lets them go when it sees the socket close). */
+  private drop(client: Client): void {
+    if (this.client === client) this.forgetConnection();
+    void client.end().catch(() => undefined);
+  }
+
+  private forgetConnection(): void {
+    this.client = null;
+    this.held.clear();
   }
 }

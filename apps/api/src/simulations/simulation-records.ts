@@ -49,6 +49,15 @@ export class SimulationRecords {
     return new Set(rows.map((r) => r.d));
   }
 
+  /** The devices queued or running runs (sessions and streams) name: a replacement device is never one of them. */
+  async devicesOfRuns(): Promise<Set<string>> {
+    const { rows } = await this.db.pool.query<{ d: string }>(
+      `SELECT DISTINCT d->>'deviceId' AS d FROM sessions, jsonb_array_elements(spec->'topology'->'devices') d
+        WHERE status IN ('pending', 'running') AND deletion_requested_at IS NULL`,
+    );
+    return new Set(rows.map((r) => r.d));
+  }
+
   /** After a start on this node: its devices now (one may have been replaced), its node, its run. */
   async restarted(id: string, deviceIds: string[], node: string, sessionId: string | null): Promise<void> {
     await this.db.pool.query(`UPDATE simulations SET device_ids = $2::uuid[], node = $3, session_id = $4, updated_at = now() WHERE id = $1`, [id, deviceIds, node, sessionId]);

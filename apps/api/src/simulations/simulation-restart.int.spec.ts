@@ -7,6 +7,8 @@ import type { DeviceView, SimulationView, StreamView } from '@ddnn/contracts';
 import { freePort, waitFor } from '@ddnn/testing';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelsService } from '../models/models.service';
+import { SimulationRecords } from './simulation-records';
+import { SimulationsService } from './simulations.service';
 import { call, createTestDatabase, startSimulatedStream, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
 import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 
@@ -22,6 +24,27 @@ const sims = async (api: TestApi) => (await call<SimulationView[]>(api, 'GET', '
 const device = (api: TestApi, id: string) => call<DeviceView>(api, 'GET', `/devices/${id}`, ADMIN);
 const recorded = async (api: TestApi) => (await api.sql<{ id: string }>('SELECT id::text AS id FROM simulations ORDER BY id')).map((r) => r.id);
 const ids = (s: SimulationView) => s.devices.map((d) => d.deviceId);
+/** A node's reconcile round, run by hand (its nodes poll too seldom for a round to come by itself). */
+const round = (api: TestApi) => (api.app.get(SimulationsService) as unknown as { reconcile(): Promise<void> }).reconcile();
+/** The simulations lock connection of a node (null while it has none). */
+const lockConnection = (api: TestApi) => (api.app.get(SimulationsService) as unknown as { claims: { client: { query(q: string): Promise<unknown> } | null } }).claims.client;
+/** Cuts a node's simulations lock connection, as the database or the network would; resolves once its backend is gone and the node saw it end. */
+const cutLocks = async (api: TestApi, node: string) => {
+  const before = lockConnection(api);
+  const cut = await api.sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-simulations-${node}`]);
+  expect(cut[0].n).toBe(1);
+  await waitFor('the lock backend to exit', async () => (await api.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-simulations-${node}`]))[0].n === 0);
+  // Seen ended, or already replaced by a new one (a poll comes every 200 ms).
+  await waitFor('the node to see its lock connection end', () => lockConnection(api) !== before);
+};
+/** A condition that holds now, and still holds over several polls of the nodes (DDNN_SESSION_POLL_MS 200). */
+const holds = async (what: string, check: () => Promise<boolean>) => {
+  await waitFor(what, check, 30_000);
+  for (let i = 0; i < 10; i++) {
+    expect(await check()).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 
 // The API is stopped (its app closed) and started again on the same database, as a restart does; what a process that
 // died left (its rows still marked connected) is covered by test/e2e/simulation-restart.e2e.spec.ts with real processes.
@@ -204,13 +227,8 @@ describe('a recorded simulation runs on one node of two (real Postgres and Redis
     // Node A's lock connection is cut (the node runs on): whichever node claims it first runs it; node A stops its
     // copy within a poll when node B did (the two overlap that long at most).
     const runners = async () => [...(await sims(a)), ...(await sims(b))].filter((s) => s.id === sim.id).length;
-    const cut = await a.sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'ddnn-simulations-node-a'`);
-    expect(cut[0].n).toBe(1);
-    await new Promise((r) => setTimeout(r, 1000));
-    for (let i = 0; i < 10; i++) {
-      expect(await runners()).toBe(1);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await cutLocks(a, 'node-a');
+    await holds('one node to run it', async () => (await runners()) === 1);
     const [owner, other] = (await sims(a)).length ? [a, b] : [b, a];
     const deviceIds = ids(sim);
     await waitFor('its devices active on the node that runs it', async () => {
@@ -226,5 +244,93 @@ describe('a recorded simulation runs on one node of two (real Postgres and Redis
     await waitFor('its devices active again', async () => ((await Promise.all(deviceIds.map(async (id) => (await device(other, id)).body.connectivity.active))).every(Boolean) ? true : undefined));
     expect((await call(other, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
     expect(await recorded(other)).toEqual([]);
+  });
+
+  /** Starts the nodes of a test on their own: a node, or a simulation, left by an earlier test would take part in its rounds. */
+  const fresh = async (...specs: [string, Record<string, string>][]) => {
+    await nodes[0]?.sql('DELETE FROM simulations');
+    for (const n of nodes.splice(0)) await n.close();
+    for (const [node, extra] of specs) nodes.push(await startTestApi({ ...env, ...extra, DDNN_NODE_ID: node }, db));
+    return [...nodes];
+  };
+  const SLOW = { DDNN_SESSION_POLL_MS: '60000' };
+  /** True when one of the nodes `a` and `b` (node-a, node-b) runs the simulation, and that node's lock connection holds its lock. */
+  const oneRunner = async (sim: SimulationView, a: TestApi, b: TestApi) => {
+    const [onA, onB] = await Promise.all([a, b].map(async (n) => (await sims(n)).some((s) => s.id === sim.id)));
+    if (onA === onB) return false;
+    const [held] = await a.sql<{ holder: string | null }>(
+      `SELECT max(s.application_name) AS holder FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended('ddnn-simulation:' || $1, 0)`,
+      [sim.id],
+    );
+    return held.holder === `ddnn-simulations-${onA ? 'node-a' : 'node-b'}`;
+  };
+
+  it("a node whose lock is gone while its connection lives stops its copy once the other node takes it (the server's locks are checked, not the node's memory)", async () => {
+    const [a, b] = await fresh(['node-a', {}], ['node-b', {}]);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    // The lock goes and the connection stays, as after a failover to a server that never saw it (no error, no end).
+    await lockConnection(a)?.query('SELECT pg_advisory_unlock_all()');
+    // Whichever node claims it first runs it (node A, when its poll comes first, claims it again).
+    await holds('one node to run it, holding its lock', () => oneRunner(sim, a, b));
+    const owner = (await sims(a)).length ? a : b;
+    expect((await call(owner, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+  });
+
+  it('a simulation deleted on another node while its node was cut from its locks is stopped there when it claims it again, not run on unrecorded', async () => {
+    const [a, b] = await fresh(['node-a', SLOW], ['node-b', SLOW]);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    await cutLocks(a, 'node-a');
+    // No node holds it: node B forgets it.
+    expect((await call(b, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+    await round(a);
+    expect(await sims(a)).toEqual([]);
+    expect(await recorded(a)).toEqual([]);
+    // Stopped for good, as a DELETE on its node would have: disconnected, rows kept.
+    for (const id of ids(sim)) expect((await device(a, id)).body.connectivity.active).toBe(false);
+  });
+
+  it('a round that lists the records while a POST creates one does not start a second copy of it', async () => {
+    const [a] = await fresh(['node-a', SLOW]);
+    const records = a.app.get(SimulationRecords);
+    const others = records.others.bind(records);
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    // The round reads what this node runs before the POST, and the records after it.
+    records.others = async (except) => {
+      await opened;
+      return others(except);
+    };
+    const pending = round(a);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    open();
+    await pending;
+    records.others = others;
+    expect((await sims(a)).map((s) => ({ id: s.id, devices: ids(s) }))).toEqual([{ id: sim.id, devices: ids(sim) }]);
+    const active = (await call(a, 'GET', '/devices?simulated=true&active=true&limit=50', ADMIN)).body.items.map((d: DeviceView) => d.id);
+    expect(active.sort()).toEqual(ids(sim).sort());
+    expect((await call(a, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+  });
+
+  it('a lock connection cut while a POST is starting the simulation is noticed at the next poll: one node runs it', async () => {
+    const [a, b] = await fresh(['node-a', {}], ['node-b', {}]);
+    const records = a.app.get(SimulationRecords);
+    const devicesOfOthers = records.devicesOfOthers.bind(records);
+    let cut = false;
+    // Inside the start, after the claim and before the simulation is this node's: the cut, and a round of node A.
+    records.devicesOfOthers = async (id) => {
+      if (!cut) {
+        cut = true;
+        await cutLocks(a, 'node-a');
+        await round(a);
+      }
+      return devicesOfOthers(id);
+    };
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    records.devicesOfOthers = devicesOfOthers;
+    expect(cut).toBe(true);
+    await holds('one node to run it, holding its lock', () => oneRunner(sim, a, b));
+    const owner = (await sims(a)).length ? a : b;
+    expect((await call(owner, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
   });
 });

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { type CameraKnobsView, type CreateSimulationRequest, isUuid, type SimulationView, type UpdateCameraKnobsRequest } from '@ddnn/contracts';
@@ -16,7 +26,7 @@ import { ProfilesService } from '../profiles/profiles.service';
 import { DeviceFleetThread } from './device-fleet-thread';
 import { SceneCaptureSource, SceneFrameCache } from './scene-source';
 import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
-import { SimulationClaims } from './simulation-claims';
+import { type Claim, SimulationClaims } from './simulation-claims';
 import { SimulationRecords } from './simulation-records';
 
 interface Simulation {
@@ -29,6 +39,8 @@ interface Simulation {
   thread: DeviceFleetThread | null;
   /** In the `simulations` table, its lock held by this node: started again after a restart (see `reconcile`). */
   recorded: boolean;
+  /** The devices its start enrolled (new rows), as opposed to idle rows it took. */
+  enrolled: string[];
 }
 
 /** What a start is given besides the request. */
@@ -64,8 +76,13 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   private reconciling: Promise<void> | null = null;
   /** Recorded simulations that failed to start here: not before this time again. */
   private readonly retryAt = new Map<string, number>();
-  /** Simulations a DELETE is stopping: no round starts them again meanwhile. */
-  private readonly stopping = new Set<string>();
+  /**
+   * Simulations a create, end or DELETE is busy with (its last one's promise): no round claims, starts, halts or
+   * forgets them meanwhile, and a second one waits for the first (see `exclusive`).
+   */
+  private readonly busy = new Map<string, Promise<unknown>>();
+  /** Shutting down: nothing starts, nothing is claimed. */
+  private closed = false;
   private lastWarnAt = 0;
 
   constructor(
@@ -87,19 +104,27 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * simulations no node runs as often as for runs to pick up (DDNN_SESSION_POLL_MS).
    */
   async onApplicationBootstrap(): Promise<void> {
-    await this.reconcile();
-    this.poll = setInterval(() => void this.reconcile(), this.config.DDNN_SESSION_POLL_MS);
-    this.poll.unref();
+    // DDNN_SIMULATED_DEVICES' first: unrecorded, it finds its rows again only by taking the idle ones of its views,
+    // which a recorded simulation replacing a deleted device would otherwise take (it cannot take theirs: `startNow`).
     if (this.config.DDNN_SIMULATED_DEVICES > 0) {
       const sim = await this.start({ devices: this.config.DDNN_SIMULATED_DEVICES, persist: true });
       this.logger.log(`${sim.devices.length} simulated devices connected (simulation ${sim.id})`);
     }
+    await this.reconcile();
+    this.poll = setInterval(() => void this.reconcile(), this.config.DDNN_SESSION_POLL_MS);
+    this.poll.unref();
   }
 
-  /** Stops every simulation here, records kept (the next start, or another node, starts them again), then lets their locks go. */
+  /**
+   * Stops every simulation here, records kept (the next start, or another node, starts them again), then lets their
+   * locks go. Nest runs this before the HTTP server closes: a request from now on is refused (503), not started.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.closed = true;
     clearInterval(this.poll);
     await this.reconciling;
+    // What a create, end or DELETE under way starts is halted below, not left running with its lock gone.
+    await Promise.all(this.busy.values());
     for (const id of [...this.simulations.keys()]) await this.halt(id);
     await this.claims.close();
   }
@@ -111,22 +136,35 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * this process (POST /api/simulations); the demo's and DDNN_SIMULATED_DEVICES' start again by themselves at each boot.
    */
   async create(req: CreateSimulationRequest, opts: { reuse?: string[]; id?: string; record?: boolean } = {}): Promise<SimulationView> {
-    if (opts.id !== undefined && this.simulations.has(opts.id)) throw new ConflictException(`simulation ${opts.id} already runs on this node`);
     if (req.source === 'scene' && req.devices > CAMERAS.length) throw new BadRequestException(`devices: the moving scene has ${CAMERAS.length} cameras, so a scene simulation has at most ${CAMERAS.length} devices`);
     if (req.scene && req.source !== 'scene') throw new BadRequestException('scene: only a simulation with source "scene" watches the moving scene');
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    if (!opts.record) return this.start(req, { reuse: opts.reuse, id: opts.id });
+    if (this.closed) throw shuttingDown();
     const id = opts.id ?? randomUUID();
-    // Claimed before it is recorded: another node's poll never sees it unclaimed.
-    if (!(await this.claims.tryClaim(id))) throw new ConflictException(`simulation ${id} runs on another node`);
+    // A fresh id is in no round: only a given one waits for the round under way.
+    return this.exclusive(id, () => this.createNow(id, req, opts), opts.id !== undefined);
+  }
+
+  private async createNow(id: string, req: CreateSimulationRequest, opts: { reuse?: string[]; record?: boolean }): Promise<SimulationView> {
+    if (this.closed) throw shuttingDown();
+    if (this.simulations.has(id)) throw new ConflictException(`simulation ${id} already runs on this node`);
+    if (!opts.record) return this.start(req, { reuse: opts.reuse, id });
+    // Claimed before it is recorded: another node's poll never sees it unclaimed. Held already: this node has it.
+    const claim = await this.claims.tryClaim(id);
+    if (claim !== 'acquired') throw new ConflictException(claim === 'held' ? `simulation ${id} already runs on this node` : `simulation ${id} runs on another node`);
     try {
       const view = await this.start(requestOf(req), { reuse: opts.reuse, id, recorded: true });
-      await this.records.insert({ id, request: requestOf(req), deviceIds: view.devices.map((d) => d.deviceId), persist: view.persist, sessionId: null, node: this.node }).catch(async (e: unknown) => {
+      try {
+        await this.records.insert({ id, request: requestOf(req), deviceIds: view.devices.map((d) => d.deviceId), persist: view.persist, sessionId: null, node: this.node });
+      } catch (e) {
+        // Unrecorded, nothing would ever delete the rows it enrolled (the idle ones it took go back to being idle).
+        const enrolled = this.simulations.get(id)?.enrolled ?? [];
         await this.halt(id);
+        await this.removeDevices(enrolled, 'simulation could not be recorded');
         throw e;
-      });
+      }
       return view;
     } catch (e) {
       await this.claims.release(id);
@@ -180,9 +218,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const s = this.simulations.get(id);
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     s.view = { ...s.view, sessionId };
-    this.simulations.set(id, s);
-    // Not awaited (the caller is not async): a binding lost with a crash is found again at restart, where a run still
-    // running on its devices keeps a non-persisted simulation (SimulationRecords.runsUsing).
+    // Not awaited (the caller is not async): a binding lost with a crash is found again at restart, from the runs
+    // still using its devices (`adopt`).
     if (s.recorded) this.records.bind(id, sessionId).catch((e: Error) => this.logger.warn(`recording simulation ${id}'s session ${sessionId}: ${e.message}`));
   }
 
@@ -195,19 +232,30 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * A session's simulation after the session ended. A persisted one is a service: it runs on, free for the next
    * session (stopping it left its devices disconnected, each firing "Device inactive" until deleted by hand). Any
    * other stops and its devices are deleted (their events stay in the log, and the session's SessionStarted keeps
-   * their names); its record goes last, so a crash midway leaves the rest to the next start.
+   * their names), unless another queued or running run uses them: it is bound to that run then, and ends with it (the
+   * rule a restart follows, `adopt`). Its record goes last, so a crash midway leaves the rest to the next start.
    */
   async end(id: string): Promise<void> {
-    const s = this.simulations.get(id);
-    if (!s) return;
-    if (s.view.persist) {
-      s.view = { ...s.view, sessionId: null };
-      if (s.recorded) await this.records.bind(id, null);
-      return;
-    }
-    await this.halt(id);
-    await this.removeDevices(s.view.devices.map((d) => d.deviceId), 'simulation ended with its session');
-    if (s.recorded) await this.forget(id);
+    await this.exclusive(id, async () => {
+      const s = this.simulations.get(id);
+      if (!s) return;
+      if (s.view.persist) {
+        s.view = { ...s.view, sessionId: null };
+        if (s.recorded) await this.records.bind(id, null);
+        return;
+      }
+      const deviceIds = s.view.devices.map((d) => d.deviceId);
+      const [next] = await this.records.runsUsing({ sessionId: s.view.sessionId, deviceIds });
+      if (next) {
+        this.logger.log(`simulation ${id}: its session ${s.view.sessionId ?? '(none)'} ended, run ${next} still uses its devices: it ends with that run instead`);
+        s.view = { ...s.view, sessionId: next };
+        if (s.recorded) await this.records.bind(id, next);
+        return;
+      }
+      await this.halt(id);
+      await this.removeDevices(deviceIds, 'simulation ended with its session');
+      if (s.recorded) await this.forget(id);
+    });
   }
 
   /**
@@ -216,10 +264,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * node; one another node runs is a 409 naming that node.
    */
   async stop(id: string): Promise<void> {
-    this.stopping.add(id);
-    try {
-      // A round starting it again here finishes first; no round takes it up from now on.
-      await this.reconciling;
+    await this.exclusive(id, async () => {
       const s = this.simulations.get(id);
       if (s) {
         await this.halt(id);
@@ -228,14 +273,32 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       }
       const r = isUuid(id) ? await this.records.get(id) : null;
       if (!r) throw new NotFoundException(`no simulation ${id}`);
-      if (!(await this.claims.tryClaim(id))) throw new ConflictException(`simulation ${id} runs on node ${r.node ?? '(unknown)'}: stop it there`);
+      // A node whose lock connection is down finds it forgotten when it claims it again, and stops it (`checkClaims`).
+      if ((await this.claims.tryClaim(id)) === 'refused') throw new ConflictException(`simulation ${id} runs on node ${r.node ?? '(unknown)'}: stop it there`);
       await this.forget(id);
-    } finally {
-      this.stopping.delete(id);
-    }
+    });
   }
 
-  /** Stops a simulation here; its record stays. `quiet`: another node runs its devices now, so nothing is written for them. */
+  /**
+   * Runs `fn` alone for simulation `id` on this node: after the create, end or DELETE of it under way, and (`afterRound`)
+   * after the round under way, which may be starting it; the rounds after skip it until `fn` is done.
+   */
+  private exclusive<T>(id: string, fn: () => Promise<T>, afterRound = true): Promise<T> {
+    const before = this.busy.get(id);
+    const run = (async () => {
+      await before;
+      if (afterRound) await this.reconciling;
+      return fn();
+    })();
+    const done = run.catch(() => undefined);
+    this.busy.set(id, done);
+    void done.then(() => {
+      if (this.busy.get(id) === done) this.busy.delete(id);
+    });
+    return run;
+  }
+
+  /** Stops a simulation here; its record stays. `quiet`: another node runs its devices now (or may), so nothing is written for them. */
   private async halt(id: string, quiet = false): Promise<void> {
     const s = this.simulations.get(id);
     if (!s) return;
@@ -278,8 +341,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * with the same devices (a device deleted or locked since is replaced), link model and failures, and its scene
    * cameras' knobs at rest. One that was not persisted, that no queued or running run uses, was only ever going to
    * have its devices deleted (by its session's end, or left as rows nothing will drive again, offline and alerting):
-   * its devices are deleted now, and its record. One that a run still uses starts again, bound to that run as
-   * before, so the run resumed after the crash gets its devices back, and ends with it.
+   * its devices are deleted now, and its record. One that a run still uses starts again, bound to that run, so the
+   * run resumed after the crash gets its devices back, and ends with it.
    */
   private reconcile(): Promise<void> {
     this.reconciling ??= this.reconcileNow()
@@ -294,20 +357,15 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async reconcileNow(): Promise<void> {
-    for (const id of this.claims.takeLost()) {
-      if (!this.simulations.has(id)) continue;
-      const mine = await this.claims.tryClaim(id).catch(() => null);
-      if (mine === null) this.claims.markLost(id);
-      else if (!mine) {
-        // Another node claimed it while this node's lock connection was down, and runs its devices now.
-        this.logger.warn(`simulation ${id}: another node runs it now (this node's lock connection was lost); stopping it here`);
-        await this.halt(id, true);
-      }
-    }
+    if (this.closed) return;
+    await this.checkClaims();
     const here = [...this.simulations.values()].filter((s) => s.recorded).map((s) => s.view.id);
     for (const r of await this.records.others(here)) {
-      if ((this.retryAt.get(r.id) ?? 0) > Date.now() || this.stopping.has(r.id)) continue;
-      if (!(await this.claims.tryClaim(r.id))) continue;
+      if (this.closed) return;
+      // Started here since `here` was read, or a create, end or DELETE has it: not a round's to start. A lock this node
+      // held already (it is reentrant, so Postgres says yes again) is one of those.
+      if ((this.retryAt.get(r.id) ?? 0) > Date.now() || this.busy.has(r.id) || this.simulations.has(r.id)) continue;
+      if ((await this.claims.tryClaim(r.id)) !== 'acquired') continue;
       try {
         await this.adopt(r.id);
       } catch (e) {
@@ -315,6 +373,46 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         await this.halt(r.id);
         await this.claims.release(r.id);
         this.logger.error(`simulation ${r.id} could not start again (next attempt in ${RETRY_MS / 1000} s): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * The recorded simulations this node runs whose lock its connection does not hold now, as the server says (the
+   * connection dropped, was cut, or went half-open after a failover): each is claimed again, or stopped here without a
+   * word for its devices (another node runs them, or may: a lock this node cannot ask about is not taken as held).
+   * One query when all is well; none on a node that runs no recorded simulation.
+   */
+  private async checkClaims(): Promise<void> {
+    const mine = [...this.simulations.values()].filter((s) => s.recorded && !this.busy.has(s.view.id)).map((s) => s.view.id);
+    // A connect that failed once fails the others too: not tried again for each (5 s apiece against a host gone).
+    let failed: Error | null = null;
+    for (const id of await this.claims.verify(mine)) {
+      if (this.closed) return;
+      if (this.busy.has(id) || !this.simulations.has(id)) continue;
+      const claim: Claim | Error = failed ?? (await this.claims.tryClaim(id).catch((e: Error) => e));
+      if (claim instanceof Error) failed = claim;
+      if (claim instanceof Error || claim === 'refused') {
+        this.logger.warn(
+          `simulation ${id}: this node's lock on it is gone and ${claim instanceof Error ? `could not be taken again (${claim.message})` : 'another node holds it now'}; stopping it here (it starts again wherever its lock is taken next)`,
+        );
+        await this.halt(id, true);
+        continue;
+      }
+      // While the lock was not held, a DELETE on another node may have forgotten it, or another node started it.
+      const r = await this.records.get(id).catch((e: Error) => e);
+      if (r === null) {
+        this.logger.log(`simulation ${id} was deleted on another node while this node's lock on it was lost: stopped`);
+        await this.halt(id);
+        this.retryAt.delete(id);
+        await this.claims.release(id);
+      } else if (r instanceof Error || r.node !== this.node) {
+        // Unknown, or another node's since: let go, for a round (here or there) to start it again from its record.
+        this.logger.warn(`simulation ${id}: ${r instanceof Error ? `its record could not be read again (${r.message})` : `node ${r.node ?? '(unknown)'} started it meanwhile`}; stopping it here`);
+        await this.halt(id, true);
+        await this.claims.release(id);
+      } else {
+        this.logger.log(`simulation ${id}: this node's lock on it was lost, and is taken again`);
       }
     }
   }
@@ -331,7 +429,9 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       this.logger.log(`simulation ${id} (not persisted) ended with the node that ran it (${r.node ?? 'unknown'}): its ${r.deviceIds.length} devices deleted`);
       return;
     }
-    const sessionId = r.sessionId && runs.includes(r.sessionId) ? r.sessionId : null;
+    // Its binding was recorded without waiting (`bindToSession`), so a crash may have lost it: a run using its devices
+    // takes its place, so that the simulation ends with a run again.
+    const sessionId = r.sessionId !== null && runs.includes(r.sessionId) ? r.sessionId : (runs[0] ?? null);
     const view = await this.start(r.request, { reuse: r.deviceIds, id, recorded: true, sessionId });
     const deviceIds = view.devices.map((d) => d.deviceId);
     await this.records.restarted(id, deviceIds, this.node, sessionId);
@@ -350,12 +450,19 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async startNow(req: CreateSimulationRequest, opts: StartOptions): Promise<SimulationView> {
+    const id = opts.id ?? randomUUID();
+    // Starts run one at a time: checked here, two starts of one id cannot both pass.
+    if (this.simulations.has(id)) throw new ConflictException(`simulation ${id} already runs on this node`);
     const { key } = await this.profiles.ensureInternal(PROFILE, 'In-process simulated devices');
     const bindings = checkpointRuntimeBindings({ dataRoot: path.join(this.config.DDNN_DATA_DIR, 'datasets') });
-    const id = opts.id ?? randomUUID();
     const reuse = opts.reuse ?? [];
     // Devices of recorded simulations (running on another node, or waiting to start again) are never taken as idle.
     const others = await this.records.devicesOfOthers(id);
+    // Nor, by a recorded one, those a queued or running run names: the demo's cameras before the demo started at boot,
+    // or a run's on another node. An unrecorded simulation has no record of its rows: those its runs name are how it
+    // finds them again (the DDNN_SIMULATED_DEVICES' of a session resumed after a restart).
+    const ofRuns = opts.recorded ? await this.records.devicesOfRuns() : new Set<string>();
+    const enrolled: string[] = [];
     const devices: SimulatedDevice[] = [];
     const source = req.source ?? 'dataset';
     const scene: MovingScene | null = source === 'scene' ? { seed: req.scene?.seed ?? 1, ...(req.scene?.period ? { period: req.scene.period } : {}) } : null;
@@ -384,11 +491,14 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         const ofView = await this.rows.find({ where: { simulated: true, role: 'end-device', view: i, adminState: 'unlocked' }, order: { createdAt: 'ASC' } });
         const candidates = ofView.filter((c) => c.name === prefix || c.name.startsWith(`${prefix}-`));
         const idle = (rows: DeviceEntity[]) => rows.filter((c) => !this.transport.endpoint(c.id) && !others.has(c.id));
-        const free = idle(ofView).find((c) => c.id === reuse[i]) ?? idle(candidates)[0];
-        // Its own device still marked connected: the node that ran it died (a restart released this node's rows
-        // already); its disconnect first, so its timeline reads right.
-        if (free?.active && free.id === reuse[i]) await this.devices.disconnected(free.id, `the node running it (${free.node ?? 'unknown'}) is gone`);
+        const own = idle(ofView).find((c) => c.id === reuse[i]);
+        // Another's row is idle only when no node drives it (marked connected elsewhere: another node's simulation).
+        const free = own ?? idle(candidates).find((c) => !(c.active && c.node !== this.node) && !ofRuns.has(c.id));
+        // Its own device still marked connected: the node that ran it died or lost its lock (a restart released this
+        // node's rows already); its disconnect first, so its timeline reads right.
+        if (own?.active) await this.devices.disconnected(own.id, own.node && own.node !== this.node ? `taken over from node ${own.node}` : 'simulation started again');
         const { deviceId, name } = free ? { deviceId: free.id, name: free.name } : await this.enrol(prefix, candidates.length > 0, key, i);
+        if (!free) enrolled.push(deviceId);
         const capture = scene ? new SceneCaptureSource(scene, i, cache) : undefined;
         if (capture) cameras.set(i, capture);
         const device = new SimulatedDevice({
@@ -435,7 +545,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       sessionId: opts.sessionId ?? null,
       createdAt: new Date().toISOString(),
     };
-    this.simulations.set(id, { view, devices, cameras, listeners, thread, recorded: opts.recorded ?? false });
+    this.simulations.set(id, { view, devices, cameras, listeners, thread, recorded: opts.recorded ?? false, enrolled });
     this.heartbeat ??= this.startHeartbeat();
     return view;
   }
@@ -483,6 +593,10 @@ function requestOf(req: CreateSimulationRequest): CreateSimulationRequest {
     ...(req.link ? { link: { latencyMs: req.link.latencyMs, bandwidthKbps: req.link.bandwidthKbps } } : {}),
     persist: req.persist ?? false,
   };
+}
+
+function shuttingDown(): ServiceUnavailableException {
+  return new ServiceUnavailableException('this node is shutting down: try another node, or again once it is back');
 }
 
 function cameraKnobs(cameras: Map<number, SceneCaptureSource>): CameraKnobsView[] {
