@@ -20,6 +20,14 @@ describe('waitForDevices', () => {
     expect(absentText(absent)).toBe(`gone (deleted), away (not connected after ${absent.waitedMs} ms)`);
   });
 
+  it('stops waiting for a device deleted while it waits', async () => {
+    let gone = false;
+    setTimeout(() => (gone = true), 300);
+    const absent = await waitForDevices(['a', 'late'], { connected: on('a'), registered: async (ids) => ids.filter((id) => !gone || id !== 'late'), halted: () => false, waitMs: 20_000, pollMs: 20 });
+    expect(absent).toMatchObject({ missing: ['late'], deleted: ['late'] });
+    expect(absent.waitedMs).toBeLessThan(20_000);
+  });
+
   it('waits for every device when the registry cannot be asked, and stops waiting once they are all there', async () => {
     let polls = 0;
     const connected = async () => (++polls >= 3 ? on('a', 'b')() : on('a')());

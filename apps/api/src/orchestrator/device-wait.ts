@@ -22,6 +22,9 @@ export interface DeviceWaitOptions {
   pollMs?: number;
 }
 
+/** How often a run waiting for its devices asks which of them are still registered. */
+const REGISTRY_POLL_MS = 1000;
+
 /**
  * Waits until every device is connected, up to `waitMs` (a resumed session's devices reattach with backoff
  * after their node died), except deleted ones (a stream using a deleted device waited the whole DDNN_DEVICE_WAIT_MS
@@ -34,10 +37,16 @@ export async function waitForDevices(
 ): Promise<{ missing: string[]; deleted: string[]; waitedMs: number; connections: DeviceConnection[] }> {
   const t0 = performance.now();
   const pollMs = opts.pollMs ?? 200;
-  // Asked once: a device deleted while the run waits is waited for; one that cannot be asked about is too.
-  const registered = opts.registered ? new Set(await opts.registered(ids).catch(() => ids)) : null;
-  const deleted = registered ? ids.filter((id) => !registered.has(id)) : [];
+  let deleted: string[] = [];
+  let lastAsked = -Infinity;
   for (;;) {
+    // Asked again every REGISTRY_POLL_MS: a device deleted while the run waits is not waited for either. One that
+    // cannot be asked about (the database away) is waited for.
+    if (opts.registered && performance.now() - lastAsked >= REGISTRY_POLL_MS) {
+      lastAsked = performance.now();
+      const registered = new Set(await opts.registered(ids).catch(() => ids));
+      deleted = ids.filter((id) => !registered.has(id));
+    }
     const connections = await opts.connected().catch(() => [] as DeviceConnection[]);
     const connected = new Set(connections.map((c) => c.deviceId));
     const missing = ids.filter((id) => !connected.has(id));
