@@ -107,14 +107,14 @@ export function MissedStat({ summary, tally }: { summary: SessionSummary | null 
  * Samples nothing reached an answering exit of (SampleUnanswered), so they are in no accuracy. Said out loud,
  * since the run's figures are over the samples that were answered.
  */
-export function UnansweredNote({ summary }: { summary: SessionSummary | null | undefined }) {
-  const n = summary?.unanswered ?? 0;
+export function UnansweredNote({ summary, counts }: { summary: SessionSummary | null | undefined; counts?: { unanswered: number; answered: number } | null }) {
+  const n = counts ? counts.unanswered : (summary?.unanswered ?? 0);
+  const answered = counts ? counts.answered : (summary?.samplesDecided ?? 0);
   if (n === 0) return null;
   return (
     <div className="note warn" data-testid="unanswered-note">
       {n} {n === 1 ? 'sample' : 'samples'} had no answer: nothing reached an exit that could answer {n === 1 ? 'it' : 'them'} (every camera missed or
-      skipped the capture, or, past an unsure local exit, none delivered its features). The figures here are over the {summary?.samplesDecided ?? 0}{' '}
-      answered samples.
+      skipped the capture, or, past an unsure local exit, none delivered its features). The figures here are over the {answered} answered samples.
     </div>
   );
 }

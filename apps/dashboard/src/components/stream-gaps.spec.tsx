@@ -15,7 +15,7 @@ const gaps: StreamGapsSummary = {
 
 describe("a stream's gaps", () => {
   it('say in one line how long the stream was down and what it dropped behind its rate', () => {
-    expect(gapsLine(gaps)).toBe('down 1 time for 31.5 s (62 triggers missed), 15 triggers dropped behind the rate');
+    expect(gapsLine(gaps)).toBe('1 outage lasting 31.5 s (62 triggers missed), 15 triggers dropped behind the rate');
     expect(gapsLine({ ...gaps, outages: 0, outageMs: 0, missedTriggers: { outage: 0, backlog: 1, stall: 0 } })).toBe('1 trigger dropped behind the rate');
     expect(gapsLine(undefined)).toBe('');
   });

@@ -1,4 +1,4 @@
-import { RECENT_GAPS, type StreamGapCause, type StreamGapsSummary } from '@ddnn/contracts';
+import type { StreamGapCause, StreamGapsSummary } from '@ddnn/contracts';
 import { fmtDuration, fmtTime } from '../lib/format';
 import { Card } from './ui';
 
@@ -14,7 +14,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function gapsLine(g: StreamGapsSummary | undefined): string {
   if (!g) return '';
   const parts: string[] = [];
-  if (g.outages > 0) parts.push(`down ${plural(g.outages, 'time')} for ${fmtDuration(g.outageMs)} (${plural(g.missedTriggers.outage, 'trigger')} missed)`);
+  if (g.outages > 0) parts.push(`${plural(g.outages, 'outage')} lasting ${fmtDuration(g.outageMs)} (${plural(g.missedTriggers.outage, 'trigger')} missed)`);
   const behind = g.missedTriggers.backlog + g.missedTriggers.stall;
   if (behind > 0) parts.push(`${plural(behind, 'trigger')} dropped behind the rate`);
   return parts.join(', ');
@@ -29,7 +29,7 @@ export function StreamGapsCard({ gaps }: { gaps: StreamGapsSummary | undefined }
   return (
     <Card title="Gaps in this window">
       <p className="muted" data-testid="gaps-line">
-        The stream was {gapsLine(gaps)}.
+        {gapsLine(gaps)}.
       </p>
       <div className="table-wrap">
         <table data-testid="stream-gaps">
@@ -55,7 +55,7 @@ export function StreamGapsCard({ gaps }: { gaps: StreamGapsSummary | undefined }
           </tbody>
         </table>
       </div>
-      {gaps.recent.length >= RECENT_GAPS && <p className="muted">The latest {RECENT_GAPS} gaps; the line above counts them all.</p>}
+
     </Card>
   );
 }

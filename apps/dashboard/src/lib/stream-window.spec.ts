@@ -1,5 +1,5 @@
 import type { StoredEvent } from '@ddnn/contracts';
-import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, windowBounds, windowEvents, windowSummary } from './stream-window';
+import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, windowBounds, windowEvents, windowGaps, windowSummary } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
   ({ type: 'ExitDecided', data: { sampleIndex, exited: o.exited ?? true, shadow: o.shadow ?? false } }) as unknown as StoredEvent;
@@ -42,6 +42,19 @@ describe('stream windows', () => {
     });
     expect(fromTotals).toEqual(fromEvents);
     expect(fromEvents).toMatchObject({ decided: 3, triggered: 4, accuracy: 2 / 3, localExitRate: 2 / 3, bytesPerSample: 12, misses: { missed: 1, notCaptured: 2 } });
+  });
+
+  it("a window's gaps are those overlapping it, from its own events and the stream's latest (a window inside an outage showed none)", () => {
+    const t = Date.parse('2026-12-07T14:30:00Z');
+    const outage = { cause: 'outage' as const, from: t + 28_000, to: t + 60_000, missedTriggers: 63, nextSample: 900 };
+    const backlog = { cause: 'backlog' as const, from: t + 100_000, to: t + 130_000, missedTriggers: 12, nextSample: 1000 };
+    const inside = { from: new Date(t + 35_000).toISOString(), to: new Date(t + 58_000).toISOString() };
+    // Logged at the resume, after the window: only the stream's latest gaps know it.
+    expect(windowGaps(undefined, [outage, backlog], inside)).toEqual({ missedTriggers: { outage: 63, backlog: 0, stall: 0 }, outages: 1, outageMs: 32_000, recent: [outage] });
+    // In both lists once.
+    const read = { missedTriggers: { outage: 63, backlog: 12, stall: 0 }, outages: 1, outageMs: 32_000, recent: [outage, backlog] };
+    expect(windowGaps(read, [outage, backlog], { from: new Date(t).toISOString() })?.recent).toEqual([outage, backlog]);
+    expect(windowGaps(read, [outage, backlog], { from: new Date(t + 200_000).toISOString() })).toBeUndefined();
   });
 
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {

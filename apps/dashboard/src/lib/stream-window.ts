@@ -1,4 +1,15 @@
-import { answersSample, emptySessionSummary, foldSessionEvents, missTally, type MissTally, type RunWindowTotals, type SessionSummary, type StoredEvent } from '@ddnn/contracts';
+import {
+  answersSample,
+  emptySessionSummary,
+  foldSessionEvents,
+  missTally,
+  type MissTally,
+  type RunWindowTotals,
+  type SessionSummary,
+  type StoredEvent,
+  type StreamGap,
+  type StreamGapsSummary,
+} from '@ddnn/contracts';
 import { runMisses } from './misses';
 import { localExitRate } from './policy';
 import type { DecidedRow } from './replay';
@@ -42,6 +53,7 @@ export function windowSummary(runId: string, events: readonly StoredEvent[]): Se
 /** The headline figures of a window, from its events (windowSummary) or, for a window too long to read, the rollup. */
 export interface WindowFigures {
   decided: number;
+  unanswered: number;
   triggered: number;
   labelled: number;
   correct: number;
@@ -56,6 +68,7 @@ export interface WindowFigures {
 export function figuresOfSummary(s: SessionSummary): WindowFigures {
   return {
     decided: s.samplesDecided,
+    unanswered: s.unanswered ?? 0,
     triggered: s.samplesStarted,
     labelled: s.labelled,
     correct: s.correct,
@@ -72,6 +85,7 @@ export function figuresOfSummary(s: SessionSummary): WindowFigures {
 export function figuresOfTotals(t: RunWindowTotals): WindowFigures {
   return {
     decided: t.decided,
+    unanswered: t.unanswered,
     triggered: t.samples,
     labelled: t.labelled,
     correct: t.correct,
@@ -82,6 +96,33 @@ export function figuresOfTotals(t: RunWindowTotals): WindowFigures {
     bytesPerSample: t.decided ? t.bytes / t.decided : null,
     misses: missTally(t.answered, t.missed, t.skipped),
   };
+}
+
+type Gap = Omit<StreamGap, 'sessionId'>;
+
+/**
+ * A window's gaps: those whose span overlaps [from, to), from its own events (`read`: gaps logged in it) and from the
+ * stream's latest ones (`recent`, the summary's): a gap is logged when it ends (an outage as the stream resumes), so a
+ * window inside an outage holds no StreamGap of its own, and a window too long to read misses those after its read.
+ */
+export function windowGaps(read: StreamGapsSummary | undefined, recent: readonly Gap[] | undefined, bounds: { from: string; to?: string }): StreamGapsSummary | undefined {
+  const from = Date.parse(bounds.from);
+  const to = bounds.to ? Date.parse(bounds.to) : Infinity;
+  const byKey = new Map<string, Gap>();
+  for (const g of [...(read?.recent ?? []), ...(recent ?? [])]) {
+    if (g.from < to && g.to >= from) byKey.set(`${g.cause}|${g.from}|${g.nextSample}`, g);
+  }
+  if (byKey.size === 0) return undefined;
+  const gaps = [...byKey.values()].sort((a, b) => a.from - b.from);
+  const out: StreamGapsSummary = { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: gaps };
+  for (const g of gaps) {
+    out.missedTriggers[g.cause] += g.missedTriggers;
+    if (g.cause === 'outage') {
+      out.outages += 1;
+      out.outageMs += g.to - g.from;
+    }
+  }
+  return out;
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

@@ -13,7 +13,7 @@ import { useDeviceNames } from '../../lib/device-names';
 import { fmtBytes, fmtPct, fmtTime } from '../../lib/format';
 import { useLiveRun } from '../../lib/live';
 import { livePolicyLabel } from '../../lib/policy';
-import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowSummary } from '../../lib/stream-window';
+import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, WINDOW_PRESETS, type WindowKey, windowBounds, windowEvents, windowGaps, windowSummary } from '../../lib/stream-window';
 import { metricsApi } from '../../lib/metrics';
 import { useAsync } from '../../lib/use-async';
 import { asError } from '../../lib/errors';
@@ -164,7 +164,7 @@ function StreamDetail({ id }: { id: string }) {
           <p>
             model {view.modelId} · {livePolicyLabel(view.policy)} · {view.rate} samples/s · deadline {view.deadlineMs} ms · {view.topology.devices.length} devices · started{' '}
             {fmtTime(view.startedAt)}
-            {gapsLine(view.summary?.gaps) ? <span data-testid="stream-gaps-line"> · since then {gapsLine(view.summary?.gaps)}</span> : null}
+            {gapsLine(view.summary?.gaps) ? <span data-testid="stream-gaps-line"> · since it started: {gapsLine(view.summary?.gaps)}</span> : null}
           </p>
         </div>
         {running && (
@@ -214,8 +214,8 @@ function StreamDetail({ id }: { id: string }) {
         {windowed.error && <ErrorNote error={windowed.error} what="the window's events" onRetry={windowed.reload} />}
         {totals.error && <ErrorNote error={totals.error} what="the window's totals" onRetry={totals.reload} />}
       </Card>
-      <UnansweredNote summary={s} />
-      <StreamGapsCard gaps={s?.gaps} />
+      <UnansweredNote summary={null} counts={f ? { unanswered: f.unanswered, answered: f.decided } : null} />
+      <StreamGapsCard gaps={bounds ? windowGaps(s?.gaps, view.summary?.gaps?.recent, bounds) : undefined} />
       <div className="stats">
         <Stat label="Samples in window" testId="stat-samples" value={f ? f.decided : '–'} sub={f ? `${f.triggered} triggered` : undefined} />
         <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(f?.accuracy)} sub={f ? `${f.correct} right of ${f.labelled} labelled · ${pending} awaiting a label` : undefined} />
@@ -224,7 +224,7 @@ function StreamDetail({ id }: { id: string }) {
         <MissedStat summary={null} tally={f?.misses ?? null} />
       </div>
       {!s || s.samplesDecided === 0 ? (
-        <Empty title={windowed.loading && !s ? 'Reading the window…' : running ? 'No sample decided in this window yet…' : 'No sample was decided in this window.'} />
+        <Empty title={windowed.loading && !s ? 'Reading the window…' : running && openEnded ? 'No sample decided in this window yet…' : 'No sample was decided in this window.'} />
       ) : (
         <div className="grid cols-2">
           <ExitAndBytesCards summary={s} names={names} />
