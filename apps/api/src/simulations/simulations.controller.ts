@@ -56,7 +56,7 @@ export class SimulationsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Its devices disconnect.' })
   @ApiNotFoundResponse()
-  @ApiConflictResponse({ description: 'Another API node runs it: stop it there.' })
+  @ApiConflictResponse({ description: 'Another API node runs it (stop it there), or a queued or running session or stream uses its devices (stop that first).' })
   async stop(@Param('id') id: string): Promise<void> {
     await this.simulations.stop(id);
   }

@@ -4,6 +4,7 @@ import { sectionName, type InferScoresReply, type SimulationView } from '@ddnn/c
 import { checkpointRuntimeBindings, DeviceRuntime } from '@ddnn/ddnn';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { call, startTestApi, type TestApi } from '../../test/devices/test-app';
+import { waitFor } from '@ddnn/testing';
 import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 import { ModelsService } from '../models/models.service';
 
@@ -115,5 +116,23 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
     const flaps = await api.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE stream_id = ANY ($1) AND type IN ('DeviceWentInactive', 'DeviceBecameActive')`, [ids]);
     expect(Number(flaps[0].n)).toBe(0);
     expect((await call(api, 'DELETE', `/simulations/${sim.body.id}`, ADMIN)).status).toBe(204);
+  });
+
+  it('is not stopped under a stream that uses its devices: 409 until the stream is stopped', async () => {
+    const created = await call<SimulationView>(api, 'POST', '/simulations', ADMIN, { devices: 2, persist: true });
+    const sim = created.body.id;
+    const stream = (
+      await call<{ id: string }>(api, 'POST', '/streams', ADMIN, {
+        modelId: 'm1', topology: { devices: created.body.devices.map((d) => ({ deviceId: d.deviceId, view: d.view })) },
+        policy: { kind: 'entropy', thresholds: { local: 0.5 } }, deadlineMs: 5000, rate: 2, replay: { dataset: 'synth', split: 'test' },
+      })
+    ).body.id;
+    expect(stream).toBeDefined();
+    const refused = await call(api, 'DELETE', `/simulations/${sim}`, ADMIN);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toBe(`simulation ${sim}: run ${stream} still uses its devices: stop it first`);
+    expect((await call(api, 'POST', `/streams/${stream}/stop`, ADMIN)).status).toBe(200);
+    await waitFor('the stream to stop', async () => ((await call<{ status: string }>(api, 'GET', `/streams/${stream}`, ADMIN)).body.status === 'stopped' ? true : undefined), 30_000);
+    expect((await call(api, 'DELETE', `/simulations/${sim}`, ADMIN)).status).toBe(204);
   });
 });

@@ -267,16 +267,27 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     await this.exclusive(id, async () => {
       const s = this.simulations.get(id);
       if (s) {
+        await this.refuseWhileUsed(id, { sessionId: s.view.sessionId ?? null, deviceIds: s.view.devices.map((d) => d.deviceId) });
         await this.halt(id);
         if (s.recorded) await this.forget(id);
         return;
       }
       const r = isUuid(id) ? await this.records.get(id) : null;
       if (!r) throw new NotFoundException(`no simulation ${id}`);
+      await this.refuseWhileUsed(id, r);
       // A node whose lock connection is down finds it forgotten when it claims it again, and stops it (`checkClaims`).
       if ((await this.claims.tryClaim(id)) === 'refused') throw new ConflictException(`simulation ${id} runs on node ${r.node ?? '(unknown)'}: stop it there`);
       await this.forget(id);
     });
+  }
+
+  /**
+   * A simulation a queued or running run uses is not stopped under it: the run would go on with every sample missed
+   * (the review saw a stream run on, each sample unanswered, after a 204).
+   */
+  private async refuseWhileUsed(id: string, r: { sessionId: string | null; deviceIds: string[] }): Promise<void> {
+    const runs = await this.records.runsUsing(r);
+    if (runs.length) throw new ConflictException(`simulation ${id}: run${runs.length > 1 ? 's' : ''} ${runs.join(', ')} still use${runs.length > 1 ? '' : 's'} its devices: stop ${runs.length > 1 ? 'them' : 'it'} first`);
   }
 
   /**
