@@ -142,11 +142,6 @@ export class DevicesService {
     await this.devices.remove(id);
   }
 
-  /** Of `ids`, those still in the registry (a run does not wait for a device an operator deleted). */
-  async registered(ids: string[]): Promise<string[]> {
-    return (await this.devices.byIds(ids.filter(isUuid))).map((d) => d.id);
-  }
-
   /** The device's latest events (connects, disconnects, deployments), newest first; also for deleted devices. */
   async history(id: string, limit = 50): Promise<DeviceHistoryEntry[]> {
     const events = await this.events.history(id, limit);

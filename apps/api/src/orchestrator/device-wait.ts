@@ -16,8 +16,8 @@ export interface DeviceWaitOptions {
   connected(): Promise<DeviceConnection[]>;
   /** Give up at once (stop requested, node shutting down). */
   halted(): boolean;
-  /** Of `ids`, those still registered: a deleted device never comes back, so nothing waits for it. */
-  registered?(ids: string[]): Promise<string[]>;
+  /** Of `ids`, those no longer registered: a deleted device never comes back, so nothing waits for it. */
+  unregistered?(ids: string[]): Promise<string[]>;
   waitMs: number;
   pollMs?: number;
 }
@@ -42,10 +42,10 @@ export async function waitForDevices(
   for (;;) {
     // Asked again every REGISTRY_POLL_MS: a device deleted while the run waits is not waited for either. One that
     // cannot be asked about (the database away) is waited for.
-    if (opts.registered && performance.now() - lastAsked >= REGISTRY_POLL_MS) {
+    if (opts.unregistered && performance.now() - lastAsked >= REGISTRY_POLL_MS) {
       lastAsked = performance.now();
-      const registered = new Set(await opts.registered(ids).catch(() => ids));
-      deleted = ids.filter((id) => !registered.has(id));
+      const gone = new Set(await opts.unregistered(ids).catch(() => [] as string[]));
+      deleted = ids.filter((id) => gone.has(id));
     }
     const connections = await opts.connected().catch(() => [] as DeviceConnection[]);
     const connected = new Set(connections.map((c) => c.deviceId));

@@ -45,8 +45,8 @@ export interface RunnerDeps {
   finish(sessionId: string, status: 'completed' | 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   /** Devices connected now (on this node or, clustered, any node), each with its connection. */
   connectedDevices(): Promise<DeviceConnection[]>;
-  /** Of `ids`, the devices still registered (not deleted): the run does not wait for the others. */
-  registeredDevices?(ids: string[]): Promise<string[]>;
+  /** Of `ids`, the devices no longer registered (deleted): the run does not wait for them. */
+  unregisteredDevices?(ids: string[]): Promise<string[]>;
   /** How long a starting or resuming session waits for its devices before it runs without the missing ones. */
   deviceWaitMs: number;
   /** Samples in flight at once. */
@@ -138,7 +138,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     const logged = await deps.logged(sessionId);
     const ids = topologyDeviceIds(spec);
     const halted = () => halt !== null;
-    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), registered: deps.registeredDevices, halted, waitMs: deps.deviceWaitMs });
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), unregistered: deps.unregisteredDevices, halted, waitMs: deps.deviceWaitMs });
     const cameras = spec.topology.devices.map((d) => d.deviceId);
     // A new session without one camera: every sample would end unanswered in a moment, and the session "complete" with
     // nothing to show. A session taken over goes on: its cameras are on their way back to a live node.

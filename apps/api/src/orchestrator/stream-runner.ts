@@ -31,8 +31,8 @@ export interface StreamRunnerDeps {
   watchStop?(runId: string, onHalt: (halt: 'stop' | 'lost') => void): Promise<() => void>;
   finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   connectedDevices(): Promise<DeviceConnection[]>;
-  /** Of `ids`, the devices still registered (not deleted): the stream does not wait for the others. */
-  registeredDevices?(ids: string[]): Promise<string[]>;
+  /** Of `ids`, the devices no longer registered (deleted): the stream does not wait for them. */
+  unregisteredDevices?(ids: string[]): Promise<string[]>;
   deviceWaitMs: number;
   /**
    * Samples in flight at least (streamWindow scales it with the rate): a trigger that finds them all busy waits,
@@ -193,7 +193,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     await deps.markRunning(runId);
     const logged = await deps.logged(runId);
     const ids = topologyDeviceIds(spec);
-    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), registered: deps.registeredDevices, halted: () => halt !== null, waitMs: deps.deviceWaitMs });
+    const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), unregistered: deps.unregisteredDevices, halted: () => halt !== null, waitMs: deps.deviceWaitMs });
     if (halt === null) await deps.deploy(spec, model);
     if (halt === 'lost') {
       stats.status = 'lost';
