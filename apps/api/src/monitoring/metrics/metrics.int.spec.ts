@@ -234,6 +234,8 @@ describe('metrics API', () => {
       ['/totals?runId=st1&from=0&to=9999999999999', /at most 31 days/],
       ['/totals?runId=st1&from=10&to=5', /from must be before to/],
       ['/totals?runId=st1&bogus=1', /Unrecognized key/],
+      // Not rolled over to March 2.
+      ['/totals?runId=st1&from=2026-02-30T00:00:00Z', /from: must be epoch milliseconds or an ISO-8601 time/],
     ] as const) {
       const bad = await get(q);
       expect({ q, status: bad.status }).toEqual({ q, status: 400 });

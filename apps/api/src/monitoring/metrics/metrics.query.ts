@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { InvalidInputError, isMetricName, METRIC_NAMES, type MetricQuery } from '@ddnn/contracts';
 
+/** Whether an ISO date's day exists in its month: Date.parse rolls 2026-02-30 over to March 2. */
+function realDay(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
+  if (!m) return true;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** A time given as epoch milliseconds or an ISO-8601 date. */
 const time = z
   .string()
   .max(40)
   .transform((v, ctx) => {
-    const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    const t = /^\d+$/.test(v) ? Number(v) : realDay(v) ? Date.parse(v) : Number.NaN;
     if (!Number.isFinite(t)) {
       ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO-8601 time' });
       return z.NEVER;
