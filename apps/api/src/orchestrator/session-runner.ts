@@ -52,6 +52,8 @@ export interface RunnerDeps {
   /** Samples in flight at once. */
   window: number;
   log?(message: string): void;
+  /** A run failing or interrupted, for the operator's attention (log when absent). */
+  warn?(message: string): void;
 }
 
 /** What a run measured (SessionRunStats, stored with the session, unrounded here) and how it ended. */
@@ -280,13 +282,13 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     if (isDatabaseUnavailable(e)) {
       stats.status = 'interrupted';
       stats.error = message;
-      deps.log?.(`session ${sessionId} interrupted (it resumes when the database is back): ${message}`);
+      (deps.warn ?? deps.log)?.(`session ${sessionId} interrupted (it resumes when the database is back): ${message}`);
       stats.durationMs = performance.now() - t0;
       return stats;
     }
     stats.status = 'failed';
     stats.error = message;
-    deps.log?.(`session ${sessionId} failed: ${message}`);
+    (deps.warn ?? deps.log)?.(`session ${sessionId} failed: ${message}`);
     const aborted: NewEvent = { type: 'SessionAborted', data: { sessionId, reason: message, samplesDone: done } };
     await sink.append([aborted]).catch(() => undefined);
     await deps.finish(sessionId, 'failed', done, message).catch(() => undefined);

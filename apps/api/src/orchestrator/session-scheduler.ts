@@ -154,6 +154,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       window: common.window,
       captureToleranceMs: this.config.DDNN_CAPTURE_TOLERANCE_MS,
       log: common.log,
+      warn: common.warn,
     };
   }
 
@@ -183,6 +184,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       deviceWaitMs: this.config.DDNN_DEVICE_WAIT_MS,
       window: this.config.DDNN_SESSION_WINDOW,
       log: (m) => this.logger.log(m),
+      warn: (m) => this.logger.warn(m),
     };
   }
 

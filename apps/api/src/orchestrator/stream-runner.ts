@@ -44,6 +44,8 @@ export interface StreamRunnerDeps {
   /** Wall clock (epoch ms) of triggers; devices stamp captures with theirs. */
   now?: () => number;
   log?(message: string): void;
+  /** A run failing or interrupted, for the operator's attention (log when absent). */
+  warn?(message: string): void;
   /** Each sample once its events are durable: its trigger time and how long after it that was (benchmarks). */
   onSampleLogged?(sampleIndex: number, triggeredAt: number, lagMs: number): void;
 }
@@ -425,12 +427,12 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     if (isDatabaseUnavailable(e)) {
       stats.status = 'interrupted';
       stats.error = message;
-      deps.log?.(`stream ${runId} interrupted (it resumes when the database is back): ${message}`);
+      (deps.warn ?? deps.log)?.(`stream ${runId} interrupted (it resumes when the database is back): ${message}`);
       return stats;
     }
     stats.status = 'failed';
     stats.error = message;
-    deps.log?.(`stream ${runId} failed: ${message}`);
+    (deps.warn ?? deps.log)?.(`stream ${runId} failed: ${message}`);
     await sink.append([{ type: 'SessionAborted', data: { sessionId: runId, reason: message, samplesDone: done } }]).catch(() => undefined);
     await deps.finish(runId, 'failed', done, message).catch(() => undefined);
     return stats;
