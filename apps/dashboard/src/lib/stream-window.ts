@@ -1,5 +1,7 @@
 import {
+  addGap,
   answersSample,
+  emptyGaps,
   emptySessionSummary,
   foldSessionEvents,
   missTally,
@@ -113,15 +115,8 @@ export function windowGaps(read: StreamGapsSummary | undefined, recent: readonly
     if (g.from < to && g.to >= from) byKey.set(`${g.cause}|${g.from}|${g.nextSample}`, g);
   }
   if (byKey.size === 0) return undefined;
-  const gaps = [...byKey.values()].sort((a, b) => a.from - b.from);
-  const out: StreamGapsSummary = { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: gaps };
-  for (const g of gaps) {
-    out.missedTriggers[g.cause] += g.missedTriggers;
-    if (g.cause === 'outage') {
-      out.outages += 1;
-      out.outageMs += g.to - g.from;
-    }
-  }
+  const out = emptyGaps();
+  for (const g of [...byKey.values()].sort((a, b) => a.from - b.from)) addGap(out, g);
   return out;
 }
 

@@ -1,11 +1,27 @@
-import { answersSample, MISS_REASONS, sampleSections, sampleTraffic, type ExitTier, type LinkMessage, type SampleSections, type SampleTraffic, type StoredEvent } from './catalogue';
-import type { DeviceSessionStats, ExitTierStats, SessionSummary } from './projections';
+import { answersSample, MISS_REASONS, sampleSections, sampleTraffic, type ExitTier, type LinkMessage, type SampleSections, type SampleTraffic, type StoredEvent, type StreamGap } from './catalogue';
+import type { DeviceSessionStats, ExitTierStats, SessionSummary, StreamGapsSummary } from './projections';
 
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
 export const RECENT_DECISIONS = 256;
 
 /** How many latest gaps a stream's summary keeps to show (their totals count them all). */
 export const RECENT_GAPS = 20;
+
+/** A stream's gaps before any. */
+export function emptyGaps(): StreamGapsSummary {
+  return { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: [] };
+}
+
+/** Counts one gap into `g` (in place), keeping the latest `keep` of them: the one rule of a stream's gap totals. */
+export function addGap(g: StreamGapsSummary, gap: Omit<StreamGap, 'sessionId'>, keep = Infinity): void {
+  g.missedTriggers[gap.cause] = (g.missedTriggers[gap.cause] ?? 0) + gap.missedTriggers;
+  if (gap.cause === 'outage') {
+    g.outages += 1;
+    g.outageMs += Math.max(0, gap.to - gap.from);
+  }
+  g.recent.push(gap);
+  if (g.recent.length > keep) g.recent.shift();
+}
 
 /** The summary of a session before any of its events. */
 export function emptySessionSummary(sessionId: string): SessionSummary {
@@ -180,15 +196,7 @@ function applyEvent(s: SessionSummary, event: StoredEvent): void {
     }
     case 'StreamGap': {
       const { cause, from, to, missedTriggers, nextSample } = event.data;
-      const gap = { cause, from, to, missedTriggers, nextSample };
-      const g = (s.gaps ??= { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: [] });
-      g.missedTriggers[gap.cause] = (g.missedTriggers[gap.cause] ?? 0) + gap.missedTriggers;
-      if (gap.cause === 'outage') {
-        g.outages += 1;
-        g.outageMs += Math.max(0, gap.to - gap.from);
-      }
-      g.recent.push(gap);
-      if (g.recent.length > RECENT_GAPS) g.recent.shift();
+      addGap((s.gaps ??= emptyGaps()), { cause, from, to, missedTriggers, nextSample }, RECENT_GAPS);
       break;
     }
     case 'SessionCompleted':
