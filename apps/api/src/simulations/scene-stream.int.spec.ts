@@ -93,15 +93,31 @@ describe('a stream over scene cameras, one camera degraded mid-stream and restor
       await waitFor(`${target} samples decided`, async () => (await count()) >= target, 120_000, 200);
     };
 
+    // Answers of the camera captured after `since`: it answers only while it sees the object (it skips the capture
+    // otherwise), and where the object is depends on the wall clock, so a phase of 20 samples could hold one answer.
+    const cameraAnswers = async (since: number) => {
+      let n = 0;
+      for (let after: string | null = null; ; ) {
+        const page: SessionEventsPage = (await call<SessionEventsPage>(api, 'GET', `/streams/${id}/events?limit=1000${after ? `&after=${after}` : ''}`, ADMIN)).body;
+        for (const e of page.events) for (const d of sampleSections(e)?.sections ?? []) if (d.tier === 'device' && d.view === CAMERA && (d.capturedAt ?? 0) > since) n++;
+        if (!page.hasMore || page.events.length === 0) return n;
+        after = page.checkpoint;
+      }
+    };
+    const answered = (since: number, n: number) => waitFor(`${n} answers of camera ${CAMERA}`, async () => (await cameraAnswers(since)) >= n, 120_000, 500);
+
     await decided(15);
+    await answered(0, 4);
     const degradeFrom = Date.now();
     expect((await call(api, 'PATCH', `/simulations/${sim.id}/cameras/${CAMERA}`, ADMIN, DEGRADED)).status).toBe(200);
     const degradedFrom = Date.now();
     await decided(20);
+    await answered(degradedFrom, 6);
     const restoreFrom = Date.now();
     expect((await call(api, 'PATCH', `/simulations/${sim.id}/cameras/${CAMERA}`, ADMIN, { noise: 0, occlusion: 0 })).status).toBe(200);
     const restoredFrom = Date.now();
     await decided(15);
+    await answered(restoredFrom, 4);
     expect((await call(api, 'POST', `/streams/${id}/stop`, ADMIN)).status).toBe(200);
     await waitFor('the stream to stop', async () => (await call<StreamView>(api, 'GET', `/streams/${id}`, ADMIN)).body.status === 'stopped', 60_000, 200);
 
