@@ -75,11 +75,34 @@ export function nativeImageBytes(buf: Uint8Array): number {
 
 /**
  * Whether an encoded image is grey as its header declares it (PNG grey or grey + alpha; a one-component JPEG), or
- * null when the header cannot be read. A palette PNG counts as colour, whatever its palette holds.
+ * null when the header cannot be read. A palette PNG is grey when every colour of its palette is (scanners and
+ * image tools write grey scans that way), which its PLTE chunk tells; null when that chunk is not within `buf`.
  */
 export function isGreyImage(buf: Uint8Array): boolean | null {
   const declared = headerSize(buf);
-  return declared ? declared.channels <= 2 : null;
+  if (!declared) return null;
+  if (startsWith(buf, PNG_MAGIC) && buf[25] === PNG_PALETTE) return paletteIsGrey(buf);
+  return declared.channels <= 2;
+}
+
+const PNG_PALETTE = 3;
+
+/** Whether every entry of a PNG's palette has R = G = B; null when its PLTE chunk is not within `buf`. */
+function paletteIsGrey(buf: Uint8Array): boolean | null {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // Chunks: length (4), type (4), data, CRC (4); the palette precedes the first IDAT.
+  for (let i = 8; i + 8 <= buf.length; ) {
+    const length = view.getUint32(i);
+    const type = String.fromCharCode(buf[i + 4], buf[i + 5], buf[i + 6], buf[i + 7]);
+    if (type === 'IDAT' || type === 'IEND') return null;
+    if (type === 'PLTE') {
+      if (i + 8 + length > buf.length) return null;
+      for (let p = i + 8; p + 2 < i + 8 + length; p += 3) if (buf[p] !== buf[p + 1] || buf[p] !== buf[p + 2]) return false;
+      return true;
+    }
+    i += 12 + length;
+  }
+  return null;
 }
 
 /**
