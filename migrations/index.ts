@@ -32,6 +32,7 @@ import { DeviceNamesUnique1766500000000 } from './1766500000000-device-names-uni
 import { UnansweredSampleIndex1766600000000 } from './1766600000000-unanswered-sample-index';
 import { MetricsUnanswered1766600000001 } from './1766600000001-metrics-unanswered';
 import { Simulations1766700000000 } from './1766700000000-simulations';
+import { MetricsStreamGaps1766750000000 } from './1766750000000-metrics-stream-gaps';
 
 export { READ_LOG_PAGE } from './1765700000000-read-log-generic-plan';
 
@@ -70,4 +71,5 @@ export const migrations: (new () => MigrationInterface)[] = [
   UnansweredSampleIndex1766600000000,
   MetricsUnanswered1766600000001,
   Simulations1766700000000,
+  MetricsStreamGaps1766750000000,
 ];

@@ -1,8 +1,9 @@
 import { render, screen } from '@testing-library/react';
-import type { StreamGapsSummary } from '@ddnn/contracts';
+import type { WindowGaps } from '../lib/stream-window';
 import { gapsLine, StreamGapsCard } from './stream-gaps';
 
-const gaps: StreamGapsSummary = {
+const gaps: WindowGaps = {
+  partial: false,
   missedTriggers: { outage: 62, backlog: 12, stall: 3 },
   outages: 1,
   outageMs: 31_500,
@@ -26,7 +27,18 @@ describe("a stream's gaps", () => {
     expect(rows.map((r) => r.getAttribute('data-cause'))).toEqual(['stall', 'backlog', 'outage']);
     expect(rows[2].textContent).toContain('outage (31.5 s)');
     expect(rows[2].textContent).toContain('5013');
+    expect(screen.getByTestId('gaps-line').textContent).not.toContain('rollup');
     const { container } = render(<StreamGapsCard gaps={undefined} />);
     expect(container.innerHTML).toBe('');
+  });
+
+  it("say when a window too long to read counts more gaps than it lists, and give its counts with no list", () => {
+    const { unmount } = render(<StreamGapsCard gaps={{ ...gaps, outages: 4, partial: true }} />);
+    expect(screen.getByTestId('gaps-line').textContent).toMatch(/^4 outages .*whole window's, from the per-minute rollup.*gaps of its first events and the stream’s latest ones\.$/);
+    expect(screen.getAllByRole('row')).toHaveLength(4);
+    unmount();
+    render(<StreamGapsCard gaps={{ ...gaps, recent: [], partial: true }} />);
+    expect(screen.getByTestId('gaps-line').textContent).toContain('none of the gaps the page read');
+    expect(screen.queryByTestId('stream-gaps')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { StreamGapCause, StreamGapsSummary } from '@ddnn/contracts';
+import type { WindowGaps } from '../lib/stream-window';
 import { fmtDuration, fmtTime } from '../lib/format';
 import { Card } from './ui';
 
@@ -24,38 +25,42 @@ export function gapsLine(g: StreamGapsSummary | undefined): string {
  * A window's gaps (StreamGap): why stretches of the stream have no samples. Shown only when the window had some: a
  * stream that never stopped and kept its rate has nothing to say here.
  */
-export function StreamGapsCard({ gaps }: { gaps: StreamGapsSummary | undefined }) {
-  if (!gaps || gaps.recent.length === 0) return null;
+export function StreamGapsCard({ gaps }: { gaps: WindowGaps | undefined }) {
+  if (!gaps || (gaps.recent.length === 0 && !gapsLine(gaps))) return null;
   return (
     <Card title="Gaps in this window">
       <p className="muted" data-testid="gaps-line">
         {gapsLine(gaps)}.
+        {gaps.partial
+          ? ` These counts are the whole window's, from the per-minute rollup: the window is too long to read event by event, ${gaps.recent.length === 0 ? 'and none of the gaps the page read (its first events, the stream’s latest gaps) falls in it' : 'so the table lists only the gaps of its first events and the stream’s latest ones'}.`
+          : ''}
       </p>
-      <div className="table-wrap">
-        <table data-testid="stream-gaps">
-          <thead>
-            <tr>
-              <th>From</th>
-              <th>To</th>
-              <th>Cause</th>
-              <th className="num">Triggers missed</th>
-              <th className="num">Next sample</th>
-            </tr>
-          </thead>
-          <tbody>
-            {[...gaps.recent].reverse().map((g) => (
-              <tr key={`${g.cause}-${g.from}-${g.nextSample}`} data-cause={g.cause}>
-                <td>{fmtTime(g.from)}</td>
-                <td>{fmtTime(g.to)}</td>
-                <td title={CAUSES[g.cause]}>{g.cause === 'outage' ? `outage (${fmtDuration(g.to - g.from)})` : g.cause}</td>
-                <td className="num">{g.missedTriggers}</td>
-                <td className="num">{g.nextSample}</td>
+      {gaps.recent.length > 0 && (
+        <div className="table-wrap">
+          <table data-testid="stream-gaps">
+            <thead>
+              <tr>
+                <th>From</th>
+                <th>To</th>
+                <th>Cause</th>
+                <th className="num">Triggers missed</th>
+                <th className="num">Next sample</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-
+            </thead>
+            <tbody>
+              {[...gaps.recent].reverse().map((g) => (
+                <tr key={`${g.cause}-${g.from}-${g.nextSample}`} data-cause={g.cause}>
+                  <td>{fmtTime(g.from)}</td>
+                  <td>{fmtTime(g.to)}</td>
+                  <td title={CAUSES[g.cause]}>{g.cause === 'outage' ? `outage (${fmtDuration(g.to - g.from)})` : g.cause}</td>
+                  <td className="num">{g.missedTriggers}</td>
+                  <td className="num">{g.nextSample}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Card>
   );
 }

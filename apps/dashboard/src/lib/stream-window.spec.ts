@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@ddnn/contracts';
+import { emptyGapTotals, type StoredEvent } from '@ddnn/contracts';
 import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, windowBounds, windowEvents, windowGaps, windowSummary } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
@@ -38,7 +38,7 @@ describe('stream windows', () => {
     const fromEvents = figuresOfSummary(windowSummary(run, events));
     const fromTotals = figuresOfTotals({
       runId: run, from: 0, to: 60_000, samples: 4, decided: 3, unanswered: 0, exits: { local: 2, edge: 0, cloud: 1 },
-      labelled: 3, correct: 2, bytes: 36, messages: 3, answered: 3, missed: 3, skipped: 2,
+      labelled: 3, correct: 2, bytes: 36, messages: 3, answered: 3, missed: 3, skipped: 2, gaps: emptyGapTotals(),
     });
     expect(fromTotals).toEqual(fromEvents);
     expect(fromEvents).toMatchObject({ decided: 3, triggered: 4, accuracy: 2 / 3, localExitRate: 2 / 3, bytesPerSample: 12, misses: { missed: 1, notCaptured: 2 } });
@@ -50,11 +50,25 @@ describe('stream windows', () => {
     const backlog = { cause: 'backlog' as const, from: t + 100_000, to: t + 130_000, missedTriggers: 12, nextSample: 1000 };
     const inside = { from: new Date(t + 35_000).toISOString(), to: new Date(t + 58_000).toISOString() };
     // Logged at the resume, after the window: only the stream's latest gaps know it.
-    expect(windowGaps(undefined, [outage, backlog], inside)).toEqual({ missedTriggers: { outage: 63, backlog: 0, stall: 0 }, outages: 1, outageMs: 32_000, recent: [outage] });
+    expect(windowGaps(undefined, [outage, backlog], inside)).toEqual({ missedTriggers: { outage: 63, backlog: 0, stall: 0 }, outages: 1, outageMs: 32_000, recent: [outage], partial: false });
     // In both lists once.
     const read = { missedTriggers: { outage: 63, backlog: 12, stall: 0 }, outages: 1, outageMs: 32_000, recent: [outage, backlog] };
     expect(windowGaps(read, [outage, backlog], { from: new Date(t).toISOString() })?.recent).toEqual([outage, backlog]);
     expect(windowGaps(read, [outage, backlog], { from: new Date(t + 200_000).toISOString() })).toBeUndefined();
+  });
+
+  it("a window too long to read counts its gaps from the rollup's totals and lists those it knows", () => {
+    const t = Date.parse('2026-12-07T14:30:00Z');
+    const backlog = { cause: 'backlog' as const, from: t + 100_000, to: t + 130_000, missedTriggers: 12, nextSample: 1000 };
+    const all = { from: new Date(t).toISOString(), to: new Date(t + 86_400_000).toISOString() };
+    // Three outages and backlogs logged over the day; the page's read and the stream's latest hold one of them.
+    const totals = { missedTriggers: { outage: 90, backlog: 40, stall: 2 }, outages: 3, outageMs: 75_000 };
+    expect(windowGaps(undefined, [backlog], all, totals)).toEqual({ ...totals, recent: [backlog], partial: true });
+    // None listed, yet counted: still said.
+    expect(windowGaps(undefined, [], all, totals)).toEqual({ ...totals, recent: [], partial: true });
+    // Totals that count less than the list (a gap logged after the window's end, listed by its span): the list's.
+    expect(windowGaps(undefined, [backlog], all, emptyGapTotals())).toMatchObject({ missedTriggers: { backlog: 12 }, partial: false });
+    expect(windowGaps(undefined, [], all, emptyGapTotals())).toBeUndefined();
   });
 
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {

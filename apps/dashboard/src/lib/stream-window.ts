@@ -11,6 +11,7 @@ import {
   type StoredEvent,
   type StreamGap,
   type StreamGapsSummary,
+  type StreamGapTotals,
 } from '@ddnn/contracts';
 import { runMisses } from './misses';
 import { localExitRate } from './policy';
@@ -102,22 +103,36 @@ export function figuresOfTotals(t: RunWindowTotals): WindowFigures {
 
 type Gap = Omit<StreamGap, 'sessionId'>;
 
+/** A window's gaps: their totals, and those it can list (`recent`); `partial` when it counted more than it lists. */
+export interface WindowGaps extends StreamGapsSummary {
+  partial: boolean;
+}
+
 /**
  * A window's gaps: those whose span overlaps [from, to), from its own events (`read`: gaps logged in it) and from the
  * stream's latest ones (`recent`, the summary's): a gap is logged when it ends (an outage as the stream resumes), so a
- * window inside an outage holds no StreamGap of its own, and a window too long to read misses those after its read.
+ * window inside an outage holds no StreamGap of its own. A window too long to read event by event has its totals from
+ * the rollup (`totals`: the gaps logged in it), and lists only those its read and the stream's latest hold.
  */
-export function windowGaps(read: StreamGapsSummary | undefined, recent: readonly Gap[] | undefined, bounds: { from: string; to?: string }): StreamGapsSummary | undefined {
+export function windowGaps(
+  read: StreamGapsSummary | undefined,
+  recent: readonly Gap[] | undefined,
+  bounds: { from: string; to?: string },
+  totals?: StreamGapTotals,
+): WindowGaps | undefined {
   const from = Date.parse(bounds.from);
   const to = bounds.to ? Date.parse(bounds.to) : Infinity;
   const byKey = new Map<string, Gap>();
   for (const g of [...(read?.recent ?? []), ...(recent ?? [])]) {
     if (g.from < to && g.to >= from) byKey.set(`${g.cause}|${g.from}|${g.nextSample}`, g);
   }
-  if (byKey.size === 0) return undefined;
-  const out = emptyGaps();
-  for (const g of [...byKey.values()].sort((a, b) => a.from - b.from)) addGap(out, g);
-  return out;
+  const listed = emptyGaps();
+  for (const g of [...byKey.values()].sort((a, b) => a.from - b.from)) addGap(listed, g);
+  const missed = (t: StreamGapTotals) => t.missedTriggers.outage + t.missedTriggers.backlog + t.missedTriggers.stall;
+  // The rollup counts a gap by when it was logged and the list by its span: neither may undercount the other.
+  const counted = totals && (missed(totals) > missed(listed) || totals.outages > listed.outages) ? totals : null;
+  if (!counted && byKey.size === 0) return undefined;
+  return counted ? { ...counted, recent: listed.recent, partial: true } : { ...listed, partial: false };
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

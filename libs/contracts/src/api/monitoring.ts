@@ -4,6 +4,7 @@
  * metric means the same on a chart, in an alert rule and in the REST API.
  */
 import type { ExitTier, MissReason } from '../events/catalogue';
+import type { StreamGapTotals } from '../events/projections';
 
 /** Every metric the platform computes over time. A closed union: rules and queries name one of these. */
 export const METRIC_NAMES = [
@@ -309,6 +310,8 @@ export interface RunWindowTotals {
   answered: number;
   missed: number;
   skipped: number;
+  /** The stream's gaps logged in the window (StreamGap: a gap is logged as it ends); zeros for a session. */
+  gaps: StreamGapTotals;
 }
 /** Totals over windows this long or longer read the hourly rollup (a month of minutes is 44,640 rows). */
 export const TOTALS_HOURLY_FROM_MS = 2 * 86_400_000;

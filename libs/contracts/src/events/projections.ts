@@ -126,13 +126,17 @@ export interface SessionSummary {
   checkpoint: string | null;
 }
 
-/** A stream's gaps as its summary keeps them: totals, and the latest few to show. */
-export interface StreamGapsSummary {
+/** What a stream's gaps add up to. */
+export interface StreamGapTotals {
   /** Triggers that never fired, by cause. */
   missedTriggers: Record<StreamGapCause, number>;
   /** Outages (StreamGap with cause `outage`) and the time they lasted, ms. */
   outages: number;
   outageMs: number;
+}
+
+/** A stream's gaps as its summary keeps them: totals, and the latest few to show. */
+export interface StreamGapsSummary extends StreamGapTotals {
   /** The latest gaps, oldest first (at most RECENT_GAPS). */
   recent: Omit<StreamGap, 'sessionId'>[];
 }

@@ -1,5 +1,5 @@
 import { answersSample, MISS_REASONS, sampleSections, sampleTraffic, type ExitTier, type LinkMessage, type SampleSections, type SampleTraffic, type StoredEvent, type StreamGap } from './catalogue';
-import type { DeviceSessionStats, ExitTierStats, SessionSummary, StreamGapsSummary } from './projections';
+import type { DeviceSessionStats, ExitTierStats, SessionSummary, StreamGapsSummary, StreamGapTotals } from './projections';
 
 /** How many latest decisions a stream's summary remembers for labels racing their sample's commit. */
 export const RECENT_DECISIONS = 256;
@@ -7,18 +7,31 @@ export const RECENT_DECISIONS = 256;
 /** How many latest gaps a stream's summary keeps to show (their totals count them all). */
 export const RECENT_GAPS = 20;
 
-/** A stream's gaps before any. */
-export function emptyGaps(): StreamGapsSummary {
-  return { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0, recent: [] };
+/** Gap totals before any gap. */
+export function emptyGapTotals(): StreamGapTotals {
+  return { missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0 };
 }
 
-/** Counts one gap into `g` (in place), keeping the latest `keep` of them: the one rule of a stream's gap totals. */
-export function addGap(g: StreamGapsSummary, gap: Omit<StreamGap, 'sessionId'>, keep = Infinity): void {
-  g.missedTriggers[gap.cause] = (g.missedTriggers[gap.cause] ?? 0) + gap.missedTriggers;
+/** A stream's gaps before any. */
+export function emptyGaps(): StreamGapsSummary {
+  return { ...emptyGapTotals(), recent: [] };
+}
+
+/**
+ * Counts one gap into totals (in place): the one rule of a stream's gap totals, which the summary, a window's gaps
+ * on the stream page and the metrics rollup all count through.
+ */
+export function countGap(t: StreamGapTotals, gap: Pick<StreamGap, 'cause' | 'from' | 'to' | 'missedTriggers'>): void {
+  t.missedTriggers[gap.cause] = (t.missedTriggers[gap.cause] ?? 0) + gap.missedTriggers;
   if (gap.cause === 'outage') {
-    g.outages += 1;
-    g.outageMs += Math.max(0, gap.to - gap.from);
+    t.outages += 1;
+    t.outageMs += Math.max(0, gap.to - gap.from);
   }
+}
+
+/** Counts one gap into `g` (in place), keeping the latest `keep` of them. */
+export function addGap(g: StreamGapsSummary, gap: Omit<StreamGap, 'sessionId'>, keep = Infinity): void {
+  countGap(g, gap);
   g.recent.push(gap);
   if (g.recent.length > keep) g.recent.shift();
 }

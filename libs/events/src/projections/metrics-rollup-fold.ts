@@ -1,4 +1,4 @@
-import { answersSample, linkId, sampleSections, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleSections, type SampleTraffic, type StoredEvent } from '@ddnn/contracts';
+import { answersSample, countGap, emptyGapTotals, linkId, sampleSections, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleSections, type SampleTraffic, type StoredEvent, type StreamGapTotals } from '@ddnn/contracts';
 import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -51,6 +51,8 @@ export interface RollupCell {
   /** Counted (non-shadow) messages and bytes (run and link cells). */
   messages?: number;
   bytes?: number;
+  /** A stream's gaps (StreamGap), counted in the bucket they were logged in, as it ends (run cells). */
+  gaps?: Partial<StreamGapTotals>;
 }
 
 export type RollupScope = 'run' | 'device' | 'link';
@@ -341,6 +343,14 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
           add(at, t.sessionId, 'link', linkId(d.from, d.to), { messages: 1, bytes: d.bytes });
         }
         if (messages) add(at, t.sessionId, 'run', '', { messages, bytes });
+        break;
+      }
+      case 'StreamGap': {
+        const d = e.data;
+        if (!finite(d.missedTriggers) || !finite(d.from) || !finite(d.to)) break;
+        const gaps = emptyGapTotals();
+        countGap(gaps, d);
+        add(at, d.sessionId, 'run', '', { gaps });
         break;
       }
       case 'SessionCompleted':

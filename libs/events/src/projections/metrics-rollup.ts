@@ -32,7 +32,7 @@ const FIELD_STORAGE: Record<RollupField, 'whole' | 'per-exit'> = {
   confidenceLabelled: 'per-exit', confidenceCorrect: 'per-exit', labelled: 'whole', correct: 'whole',
   labelledByExit: 'per-exit', correctByExit: 'per-exit', answered: 'whole', missed: 'whole', missedBy: 'whole',
   latency: 'whole', sectionEntropy: 'whole', agreeN: 'whole', agree: 'whole', peerAgreeN: 'whole', peerAgree: 'whole',
-  messages: 'whole', bytes: 'whole',
+  messages: 'whole', bytes: 'whole', gaps: 'whole',
 };
 const FIELDS = Object.keys(FIELD_STORAGE) as RollupField[];
 

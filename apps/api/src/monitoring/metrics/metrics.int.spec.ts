@@ -92,6 +92,13 @@ describe('metrics API', () => {
         { type: 'SampleUnanswered', data: { sessionId: 'st2', sampleIndex: 40 + k, label: null } },
       ]).flat(),
     );
+    // st2's gaps: an outage of 3.5 s at 2/s (6 triggers) and two backlogs.
+    const t0 = Date.now() - 60_000;
+    await store.appendToStream(streamIds.stream('st2'), [
+      { type: 'StreamGap', data: { sessionId: 'st2', cause: 'outage', from: t0, to: t0 + 3500, missedTriggers: 6, nextSample: 50 } },
+      { type: 'StreamGap', data: { sessionId: 'st2', cause: 'backlog', from: t0 + 4000, to: t0 + 5000, missedTriggers: 2, nextSample: 52 } },
+      { type: 'StreamGap', data: { sessionId: 'st2', cause: 'backlog', from: t0 + 6000, to: t0 + 7000, missedTriggers: 3, nextSample: 56 } },
+    ]);
     // Cameras that only ever served a labelled stream still running (as the demo's do), none of them in a completed run.
     const cams = JSON.parse(JSON.stringify(runEvents('st3', 40, true).events.flat()).replace(/"dev(\d)"/g, '"cam$1"')) as NewEvent[];
     const streamStarted: NewEvent = {
@@ -223,6 +230,8 @@ describe('metrics API', () => {
     expect(t).toMatchObject({ answered: 560, missed: 40, skipped: 0, bytes: 560 * 12, messages: 560 });
     const st2 = (await get(`/totals?runId=st2&from=${now - 3_600_000}&to=${now + 1}`)).body as RunWindowTotals;
     expect([st2.samples, st2.decided, st2.unanswered]).toEqual([50, 40, 10]);
+    expect(st2.gaps).toEqual({ missedTriggers: { outage: 6, backlog: 5, stall: 0 }, outages: 1, outageMs: 3500 });
+    expect(t.gaps).toEqual({ missedTriggers: { outage: 0, backlog: 0, stall: 0 }, outages: 0, outageMs: 0 });
     // A labelled run counts its labels; a window before anything happened counts nothing.
     const ref = (await get(`/totals?runId=ref1&from=${now - 3_600_000}&to=${now + 1}`)).body as RunWindowTotals;
     expect([ref.labelled, ref.correct]).toEqual([samples, truth.correct]);

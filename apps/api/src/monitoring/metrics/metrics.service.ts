@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  emptyGapTotals,
   InvalidInputError,
   MAX_METRIC_POINTS,
   MAX_METRIC_WINDOW_MS,
@@ -14,6 +15,7 @@ import {
   type MetricSeries,
   type MetricSubject,
   type RunWindowTotals,
+  type StreamGapTotals,
   TOTALS_HOURLY_FROM_MS,
 } from '@ddnn/contracts';
 import { connectivitySpans } from './connectivity';
@@ -105,7 +107,7 @@ export class MetricsService {
     if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
     const resolution = to - from >= TOTALS_HOURLY_FROM_MS ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
     const window = { from: floorTo(from, resolution), to: ceilTo(to, resolution) };
-    const fields = ['samples', 'decided', 'unanswered', 'exits', 'labelled', 'correct', 'bytes', 'messages', 'answered', 'missed', 'missedBy'] as const;
+    const fields = ['samples', 'decided', 'unanswered', 'exits', 'labelled', 'correct', 'bytes', 'messages', 'answered', 'missed', 'missedBy', 'gaps'] as const;
     const sum: RollupCell = {};
     for (const { cell } of await this.repo.cells({ resolution, scope: 'run', key: '', runId, ...window, fields: [...fields] })) mergeCells(sum, cell);
     const exits = sum.exits ?? {};
@@ -123,6 +125,7 @@ export class MetricsService {
       answered: sum.answered ?? 0,
       missed: sum.missed ?? 0,
       skipped: sum.missedBy?.skipped ?? 0,
+      gaps: mergeCells<Partial<StreamGapTotals>>(emptyGapTotals(), sum.gaps ?? {}) as StreamGapTotals,
     };
   }
 

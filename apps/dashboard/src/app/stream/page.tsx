@@ -215,7 +215,7 @@ function StreamDetail({ id }: { id: string }) {
         {totals.error && <ErrorNote error={totals.error} what="the window's totals" onRetry={totals.reload} />}
       </Card>
       <UnansweredNote summary={null} counts={f ? { unanswered: f.unanswered, answered: f.decided } : null} />
-      <StreamGapsCard gaps={bounds ? windowGaps(s?.gaps, view.summary?.gaps?.recent, bounds) : undefined} />
+      <StreamGapsCard gaps={bounds ? windowGaps(s?.gaps, view.summary?.gaps?.recent, bounds, fromTotals?.gaps) : undefined} />
       <div className="stats">
         <Stat label="Samples in window" testId="stat-samples" value={f ? f.decided : '–'} sub={f ? `${f.triggered} triggered` : undefined} />
         <Stat label="Accuracy on labelled" testId="stat-accuracy" value={fmtPct(f?.accuracy)} sub={f ? `${f.correct} right of ${f.labelled} labelled · ${pending} awaiting a label` : undefined} />
