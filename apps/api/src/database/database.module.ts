@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Database } from './database';
 import { DatabaseRuntimeModule } from './database-runtime.module';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
+import { NodePresence } from './node-presence';
 
 const poolLogger = new Logger('Database');
 
@@ -35,7 +36,7 @@ const poolLogger = new Logger('Database');
       },
     }),
   ],
-  providers: [Database],
-  exports: [DatabaseRuntimeModule, Database],
+  providers: [Database, NodePresence],
+  exports: [DatabaseRuntimeModule, Database, NodePresence],
 })
 export class DatabaseModule {}

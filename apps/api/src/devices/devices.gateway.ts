@@ -45,8 +45,13 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const released = await this.devices.releaseStale(Boolean(this.config.REDIS_URL));
-    if (released) this.logger.log(`${released} device(s) left active by a previous run marked disconnected`);
+    const { released, liveNodes } = await this.devices.releaseStale();
+    if (released) this.logger.log(`${released} device(s) left active by a node no longer running marked disconnected`);
+    if (liveNodes.length && !this.config.REDIS_URL) {
+      this.logger.warn(
+        `API node(s) ${liveNodes.join(', ')} run on this database, and this node has no Redis (REDIS_URL): it cannot reach their devices or see their live events. Give every node the same REDIS_URL.`,
+      );
+    }
     const every = Math.max(500, Math.min(5_000, Math.floor(this.config.DEVICE_INACTIVE_TIMEOUT_MS / 2)));
     this.sweeper = setInterval(() => {
       this.devices.sweepInactive(new Date(), (id, write) => this.inOrder(id, write)).catch((e: unknown) => this.logger.error(`inactivity sweep failed: ${(e as Error).message}`));

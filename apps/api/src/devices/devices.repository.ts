@@ -87,8 +87,4 @@ export class DevicesRepository {
     return this.repo.findBy({ active: true });
   }
 
-  /** Devices a node held when it stopped: marked disconnected at start-up of the same node name. */
-  heldBy(node: string): Promise<DeviceEntity[]> {
-    return this.repo.findBy({ node });
-  }
 }

@@ -3,6 +3,7 @@ import { BadRequestException, ConflictException, Inject, Injectable, Logger, Not
 import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
 import { HandshakeRefusals, isUuid, missTally } from '@ddnn/contracts';
 import { generateToken, hashToken } from '../auth/tokens';
+import { NodePresence } from '../database/node-presence';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ProfilesService } from '../profiles/profiles.service';
 import type { DeviceEntity } from './device.entity';
@@ -62,6 +63,7 @@ export class DevicesService {
     private readonly events: DeviceEventLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(NODE_ID) private readonly node: string,
+    private readonly presence: NodePresence,
   ) {}
 
   /** A device presents its profile's provisioning key and gets its own token (shown once). */
@@ -245,14 +247,24 @@ export class DevicesService {
   }
 
   /**
-   * At start-up: devices a previous run left marked active are not connected any more. Alone (no REDIS_URL)
-   * that is every active row; in a cluster only the rows naming this node (others belong to live nodes, and
-   * a dead node's rows go inactive through the sweep).
+   * At start-up: devices left marked active by a node that is not running (this node's previous run under the same
+   * name, or a node that died) are not connected any more. A running node's are its own (NodePresence), whether or
+   * not this node can reach them: returned as `liveNodes`.
    */
-  async releaseStale(clustered: boolean): Promise<number> {
-    const stale = clustered ? await this.devices.heldBy(this.node) : await this.devices.allActive();
-    for (const d of stale) await this.disconnected(d.id, 'server restarted');
-    return stale.length;
+  async releaseStale(): Promise<{ released: number; liveNodes: string[] }> {
+    const active = await this.devices.allActive();
+    const present = await this.presence.present(active.map((d) => d.node).filter((n): n is string => !!n));
+    const live = new Set<string>();
+    let released = 0;
+    for (const d of active) {
+      if (d.node && d.node !== this.node && present.has(d.node)) {
+        live.add(d.node);
+        continue;
+      }
+      await this.disconnected(d.id, !d.node || d.node === this.node ? 'server restarted' : `its API node ${d.node} stopped`);
+      released++;
+    }
+    return { released, liveNodes: [...live] };
   }
 
   /** Of the given ids, those no registered device has. */

@@ -46,7 +46,7 @@ export class MetricsController {
   @ApiOperation({
     summary: 'What a run counted over a window',
     description:
-      'Samples started, decided (by exit) and unanswered, labelled and right, bytes and messages, device requests answered and missed, a stream's gaps (triggers missed by cause, outages; counted when each was logged), summed from the rollup over [from, to) widened to whole minutes (whole hours over two days or more): the figures of a window too long to read event by event.',
+      'Samples started, decided (by exit) and unanswered, labelled and right, bytes and messages, device requests answered and missed, the gaps of a stream (triggers missed by cause, outages; counted when each was logged), summed from the rollup over [from, to) widened to whole minutes (whole hours over two days or more): the figures of a window too long to read event by event.',
   })
   @ApiQuery({ name: 'runId', required: true })
   @ApiQuery({ name: 'from', required: false, description: 'epoch ms or ISO time (default: an hour before to)' })
