@@ -1,10 +1,11 @@
-import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamGap, type StreamSpec } from '@ddnn/contracts';
+import { LIVE_DATASET, type CreateSessionRequest, type InferReply, type NewEvent, type SessionRunStats, type StreamSpec } from '@ddnn/contracts';
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { sameClasses } from '@ddnn/datasets';
-import { absentText, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
+import { absentText, redeployedFirst, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import type { DeviceRequester, EventSink } from './ports';
 import { runSample, type SessionPlan } from './sample-runner';
 import { reportFenced, runStats, specProblem, type ModelShape, type RunStats, type SessionModel } from './session-runner';
+import { TriggerSchedule } from './trigger-schedule';
 
 /** What a stream runner reads and writes; small ports, as the session runner's, so it runs without a server. */
 export interface StreamRunnerDeps {
@@ -31,6 +32,8 @@ export interface StreamRunnerDeps {
   watchStop?(runId: string, onHalt: (halt: 'stop' | 'lost') => void): Promise<() => void>;
   finish(runId: string, status: 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   connectedDevices(): Promise<DeviceConnection[]>;
+  /** As RunnerDeps.connectionOf: a device on a connection not redeployed to yet is asked for a sample once it is. */
+  connectionOf?(deviceId: string): string | undefined;
   /** Of `ids`, the devices no longer registered (deleted): the stream does not wait for them. */
   unregisteredDevices?(ids: string[]): Promise<string[]>;
   deviceWaitMs: number;
@@ -68,20 +71,6 @@ export const STOP_FALLBACK_POLL_MS = 5000;
 const PROGRESS_EVERY_MS = 5000;
 /** How often devices that were away are looked for (ReturningDevices). */
 const RETURNING_CHECK_MS = 1000;
-/**
- * How late a trigger may fire and still be made up by the next ones (they fire at once until the schedule is
- * met). A trigger is late when the event loop or the machine held the process: GC, a big page of the log, a
- * database backend and the device thread taking both cores. Dropping anything later than 25 ms lost a tenth to
- * a half of the triggers at 300-630 samples/s once the machine was busy (event-loop delay p50 7-40 ms, p99
- * 150-250 ms under load 9), and the stream then fell below its rate with CPU to spare. A quarter second is half
- * the window of samples in flight (STREAM_IN_FLIGHT_SECONDS), so a catch-up never fills the window by itself,
- * and well within the capture tolerance. Longer stalls, and samples holding the whole window, restart the
- * schedule from now: those triggers are dropped (counted, and logged once a minute), never burst.
- */
-export const MAX_CATCH_UP_MS = 250;
-/** How often a stream that dropped triggers says how many, in its log (StreamGap) and the server's. */
-const DROPPED_REPORT_MS = 60_000;
-
 /**
  * How long a stream's samples may be in flight (trigger to durable log) before new triggers wait for the window:
  * the window holds this much of the rate, at least the configured one. A stream promises decisions within a
@@ -142,8 +131,9 @@ export function matchCapture(reply: InferReply, triggeredAt: number, toleranceMs
  * session's, its events appended to `stream-<id>` with the trigger time. Sample indices increase; a resumed
  * stream goes on after the highest index logged (samples in flight on a node that died are not re-run: their
  * moment has passed; those of a node that lost the stream but runs on are refused by the run's fence, taken by the
- * scheduler before `logged` is read, and dropped here). Triggers held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or
- * samples holding the whole window, restart the schedule from now, and the triggers dropped are counted and logged.
+ * scheduler before `logged` is read, and dropped here). The TriggerSchedule says when each trigger is due: triggers
+ * held back by a stall of up to MAX_CATCH_UP_MS are made up; a longer stall, or samples holding the whole window,
+ * restart the schedule from now, and the triggers dropped are counted and logged.
  */
 export async function runStream(runId: string, spec: StreamSpec, deps: StreamRunnerDeps): Promise<RunStats> {
   const t0 = performance.now();
@@ -152,6 +142,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
   const sink = deps.sink(runId);
   let halt: 'stop' | 'lost' | null = null;
   let returning: ReturningDevices | null = null;
+  const deviceRequester = deps.connectionOf ? redeployedFirst(deps.requester, () => returning, deps.connectionOf) : deps.requester;
   let stopWatched = false;
   let lastStopPoll = 0;
   let lastReturningCheck = 0;
@@ -257,96 +248,39 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     let slotFreed: (() => void) | null = null;
     let failure: { error: unknown } | null = null;
     const stopped = () => halt !== null || failure !== null;
-    const period = 1000 / spec.rate;
     const window = streamWindow(deps.window, spec.rate);
     const tPipeline = performance.now();
-    let due = performance.now();
-    // Gaps are appended beside the samples (never holding a trigger up) and awaited with them at the end.
-    const gapAppends = new Set<Promise<void>>();
-    const logGap = (gap: Omit<StreamGap, 'sessionId'>): void => {
-      // A node that lost the stream writes nothing more (the one running it logs its own gaps), and a stream failing
-      // (its log unreachable) would only wait out the outage again for it.
-      if (halt === 'lost' || failure) return;
-      const p: Promise<void> = sink
-        .append([{ type: 'StreamGap', data: { sessionId: runId, ...gap } }])
-        .catch((error: unknown) => {
+    const schedule = new TriggerSchedule({
+      rate: spec.rate,
+      window,
+      clock: () => performance.now(),
+      wall: now,
+      name: `stream ${runId}`,
+      log: deps.log,
+      silenced: () => halt === 'lost' || failure !== null,
+      appendGap: (gap) =>
+        sink.append([{ type: 'StreamGap', data: { sessionId: runId, ...gap } }]).catch((error: unknown) => {
           if (!(error instanceof FencedAppendError)) failure ??= { error };
           else {
             fencedGaps++;
             halt ??= 'lost';
           }
-        })
-        .finally(() => gapAppends.delete(p));
-      gapAppends.add(p);
-    };
-    /** The wall clock of a moment on the performance clock (triggers are due on the one, logged on the other). */
-    const wallOf = (t: number): number => now() - (performance.now() - t);
-    /**
-     * Triggers dropped since the first drop not reported yet (`since`, null: none), and the wall-clock span of the
-     * moments they were due, per cause: a report says when they were dropped, not since when nothing was said.
-     */
-    const dropped = { since: null as number | null, backlog: { n: 0, from: 0, to: 0 }, stall: { n: 0, from: 0, to: 0 } };
-    /**
-     * Schedule time given up, in periods, not yet counted as whole triggers: a wait is mostly shorter than a period,
-     * and counting each one's whole periods only lost the rest every time (a slow device at 20/s: 273 reported of
-     * ~484 never fired).
-     */
-    const owed = { backlog: 0, stall: 0 };
-    /** The schedule gives up the time between `due` and `until`: the triggers it owed there never fire. */
-    const drop = (cause: 'backlog' | 'stall', until: number): void => {
-      if (until <= due) return;
-      owed[cause] += (until - due) / period;
-      const n = Math.floor(owed[cause]);
-      if (n <= 0) return;
-      owed[cause] -= n;
-      const d = dropped[cause];
-      if (d.n === 0) d.from = wallOf(due);
-      d.n += n;
-      d.to = wallOf(until);
-      dropped.since ??= performance.now();
-    };
-    /** Says what was dropped, a minute after the first drop at most (and at the stream's end); `next`: the next index. */
-    const reportDropped = (next: number, force = false): void => {
-      if (dropped.since === null || (!force && performance.now() - dropped.since < DROPPED_REPORT_MS)) return;
-      const { backlog, stall } = dropped;
-      deps.log?.(
-        `stream ${runId}: ${backlog.n + stall.n} triggers dropped in the last ${Math.round((performance.now() - dropped.since) / 1000)} s ` +
-          `(${backlog.n} while the window of ${window} samples was full, ${stall.n} after stalls over ${MAX_CATCH_UP_MS} ms)`,
-      );
-      for (const cause of ['backlog', 'stall'] as const) {
-        const d = dropped[cause];
-        if (d.n > 0) logGap({ cause, from: Math.round(d.from), to: Math.round(d.to), missedTriggers: d.n, nextSample: next });
-        Object.assign(d, { n: 0, from: 0, to: 0 });
-      }
-      dropped.since = null;
-    };
+        }),
+    });
     let nextIndex = from;
     for (let index = from; !stopped(); index++) {
-      for (let left = due - performance.now(); left > 0 && !stopped(); left = due - performance.now()) {
+      for (let left = schedule.untilDue(); left > 0 && !stopped(); left = schedule.untilDue()) {
         await new Promise((r) => setTimeout(r, Math.min(left, STOP_CHECK_MS)));
       }
       if (inFlight.size >= window) {
         while (inFlight.size >= window && !stopped()) await new Promise<void>((r) => (slotFreed = r));
-        // Behind schedule (slow samples held the window): the schedule restarts from now, never a burst.
-        if (performance.now() > due) drop('backlog', performance.now());
-        due = Math.max(due, performance.now());
+        schedule.windowFreed();
       }
       if (stopped()) break;
       const triggeredAt = now();
       // The first trigger after an outage: the triggers nobody fired since the last sample logged.
-      if (index === from && logged.lastTriggeredAt !== null) {
-        // The last sample was triggered on the dead node's clock: a skewed clock never makes the outage negative.
-        const since = Math.min(logged.lastTriggeredAt, triggeredAt);
-        // Triggers due strictly between the last sample's and this one.
-        const missedTriggers = Math.max(0, Math.ceil((triggeredAt - since) / period) - 1);
-        logGap({ cause: 'outage', from: since, to: triggeredAt, missedTriggers, nextSample: index });
-      }
-      reportDropped(index);
-      if (due < performance.now() - MAX_CATCH_UP_MS) {
-        drop('stall', performance.now() - MAX_CATCH_UP_MS);
-        due = performance.now() - MAX_CATCH_UP_MS;
-      }
-      due += period;
+      if (index === from && logged.lastTriggeredAt !== null) schedule.outage(logged.lastTriggeredAt, triggeredAt, index);
+      schedule.fired(index);
       nextIndex = index + 1;
       const p: Promise<void> = runTriggered(index, triggeredAt)
         .catch((error: unknown) => {
@@ -361,8 +295,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       inFlight.add(p);
     }
     await Promise.all(inFlight);
-    reportDropped(nextIndex, true);
-    await Promise.all(gapAppends);
+    await schedule.end(nextIndex);
     stats.pipelineMs = performance.now() - tPipeline;
     reportFenced(`stream ${runId}`, fenced, deps.log);
     if (fencedGaps > 0) deps.log?.(`stream ${runId}: ${fencedGaps} gap event(s) dropped: another node owns the run now (its fence refused them)`);
@@ -381,7 +314,7 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
       const requester: DeviceRequester = {
         request: async (deviceId, req, timeoutMs) => {
           const sentAt = now();
-          const reply = await deps.requester.request(deviceId, req, timeoutMs);
+          const reply = await deviceRequester.request(deviceId, req, timeoutMs);
           if (req.stage !== 'scores') return reply;
           const timed = onServerClock(reply, sentAt, now());
           return matchCapture(timed.reply, triggeredAt, deps.captureToleranceMs, timed.clockOffsetMs);
