@@ -1,4 +1,6 @@
-import { absentText, waitForDevices } from './device-wait';
+import type { InferReply, InferRequest } from '@ddnn/contracts';
+import { absentText, redeployedFirst, ReturningDevices, waitForDevices, type DeviceConnection } from './device-wait';
+import type { DeviceRequester } from './ports';
 
 const on = (...ids: string[]) => async () => ids.map((deviceId) => ({ deviceId, connectionId: `c-${deviceId}` }));
 
@@ -34,5 +36,109 @@ describe('waitForDevices', () => {
     const absent = await waitForDevices(['a', 'b'], { connected, unregistered: async () => Promise.reject(new Error('database down')), halted: () => false, waitMs: 5000, pollMs: 20 });
     expect(absent).toMatchObject({ missing: [], deleted: [] });
     expect(polls).toBe(3);
+  });
+});
+
+describe('ReturningDevices and redeployedFirst', () => {
+  const scores = (sampleIndex: number): InferRequest => ({ stage: 'scores', sessionId: 's', sampleIndex, dataset: 'd', sampleId: `x${sampleIndex}` });
+  const ok: InferReply = { ok: true, scores: new Uint8Array(12), latencyMs: 1 };
+
+  /** Two devices on their first connections; redeploys and requests recorded in one order, each redeploy held until released. */
+  function run() {
+    const order: string[] = [];
+    let connections: DeviceConnection[] = [
+      { deviceId: 'a', connectionId: 'a1' },
+      { deviceId: 'b', connectionId: 'b1' },
+    ];
+    const releases: (() => void)[] = [];
+    const returning = new ReturningDevices(['a', 'b'], connections, async () => connections, () => {
+      order.push('redeploy');
+      return new Promise<void>((r) => releases.push(r));
+    });
+    const timeouts: number[] = [];
+    const transport: DeviceRequester = {
+      request: async (deviceId, req, timeoutMs) => {
+        order.push(`${deviceId}:${req.stage}:${req.sampleIndex}`);
+        timeouts.push(timeoutMs);
+        return ok;
+      },
+    };
+    const requester = redeployedFirst(transport, () => returning, (id) => connections.find((c) => c.deviceId === id)?.connectionId);
+    const reconnect = (deviceId: string, connectionId: string) => (connections = connections.map((c) => (c.deviceId === deviceId ? { deviceId, connectionId } : c)));
+    return { order, returning, requester, reconnect, releases, timeouts };
+  }
+
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+
+  it('asks a device on a connection it has seen at once, with nothing to wait for', async () => {
+    const { order, returning, requester } = run();
+    expect(returning.pending('a', 'a1')).toBeNull();
+    await requester.request('a', scores(0), 500);
+    expect(order).toEqual(['a:scores:0']);
+  });
+
+  it("holds a reconnected device's requests until its section is redeployed, and only its own", async () => {
+    const { order, requester, reconnect, releases } = run();
+    reconnect('b', 'b2');
+    const held = requester.request('b', scores(1), 500);
+    await settle();
+    expect(order).toEqual(['redeploy']);
+    // The other device is not held up by the redeploy; nor are features (asked of a sample already scored).
+    await requester.request('a', scores(1), 500);
+    await requester.request('b', { stage: 'features', sessionId: 's', sampleIndex: 0 }, 500);
+    // A second request to it while the redeploy runs waits for the same one.
+    const second = requester.request('b', scores(2), 500);
+    await settle();
+    expect(order).toEqual(['redeploy', 'a:scores:1', 'b:features:0']);
+    releases[0]();
+    await Promise.all([held, second]);
+    expect(order).toEqual(['redeploy', 'a:scores:1', 'b:features:0', 'b:scores:1', 'b:scores:2']);
+    // Seen now: no more redeploys.
+    await requester.request('b', scores(3), 500);
+    expect(order.filter((o) => o === 'redeploy')).toHaveLength(1);
+  });
+
+  it('looks again when a look under way asked for the connections before the device reconnected', async () => {
+    const { order, returning, requester, reconnect, releases } = run();
+    reconnect('a', 'a2');
+    const poll = returning.check();
+    await settle();
+    // The poll is redeploying a; b reconnects meanwhile: its request waits for a look of its own.
+    reconnect('b', 'b2');
+    const held = requester.request('b', scores(4), 500);
+    await settle();
+    expect(order).toEqual(['redeploy']);
+    releases[0]();
+    await poll;
+    await settle();
+    expect(order).toEqual(['redeploy', 'redeploy']);
+    releases[1]();
+    await held;
+    expect(order).toEqual(['redeploy', 'redeploy', 'b:scores:4']);
+  });
+
+  it("asks anyway once the request's timeout is spent waiting for a redeploy, with what is left of it", async () => {
+    jest.useFakeTimers();
+    try {
+      const { order, requester, reconnect, timeouts } = run();
+      reconnect('b', 'b2');
+      const held = requester.request('b', scores(5), 500);
+      await jest.advanceTimersByTimeAsync(499);
+      expect(order).toEqual(['redeploy']);
+      await jest.advanceTimersByTimeAsync(1);
+      await held;
+      expect(order).toEqual(['redeploy', 'b:scores:5']);
+      expect(timeouts).toEqual([1]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('does not hold a device not attached to this node (away, or on another node): the poll looks for it', () => {
+    const { returning } = run();
+    expect(returning.pending('b', undefined)).toBeNull();
+    expect(returning.pending('not-in-the-run', 'z1')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { SessionTopology } from '@ddnn/contracts';
+import type { DeviceRequester } from './ports';
 
 /** The devices a run (session or stream) needs on the line: its end devices and its edge nodes run by a device. */
 export function topologyDeviceIds(spec: { topology: SessionTopology }): string[] {
@@ -69,42 +70,96 @@ export function absentText(absent: { missing: string[]; deleted: string[]; waite
 /**
  * Watches a running session's devices: when one that was away comes back, or one reconnected (a new connection:
  * an agent restarted, or rebooted, before its old connection was found dead), `redeploy` makes sure it has its
- * section again (a restarted agent has none), so the session runs without it only while it is away.
+ * section again (a restarted agent has none), so the session runs without it only while it is away. The run's poll
+ * looks every second; a request to a device on a connection not seen yet looks at once (pending, redeployedFirst).
  */
 export class ReturningDevices {
+  private readonly wanted: Set<string>;
   private seen: Map<string, string>;
-  private busy = false;
+  /** The look in flight, if any: a second caller shares it. */
+  private looking: Promise<void> | null = null;
+  /** The devices the look in flight is redeploying. */
+  private redeploying = new Set<string>();
 
   constructor(
-    private readonly ids: string[],
+    ids: string[],
     initial: DeviceConnection[],
     private readonly connected: () => Promise<DeviceConnection[]>,
     private readonly redeploy: () => Promise<void>,
     private readonly log?: (message: string) => void,
   ) {
+    this.wanted = new Set(ids);
     this.seen = this.mine(initial);
   }
 
   private mine(connections: DeviceConnection[]): Map<string, string> {
-    const wanted = new Set(this.ids);
-    return new Map(connections.filter((c) => wanted.has(c.deviceId)).map((c) => [c.deviceId, c.connectionId]));
+    return new Map(connections.filter((c) => this.wanted.has(c.deviceId)).map((c) => [c.deviceId, c.connectionId]));
   }
 
   /** One look (called on the run's poll): redeploys when a device that was away is back, or is on a new connection. */
-  async check(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+  check(): Promise<void> {
+    return (this.looking ??= this.look().finally(() => (this.looking = null)));
+  }
+
+  /**
+   * What a request to `deviceId`, reachable through `connectionId` now (undefined: not attached to this node, which
+   * the poll looks for), waits for first: its redeploy when the run has not seen that connection yet or is
+   * redeploying it, null (the usual case, nothing to wait for) otherwise. The run's poll noticed a new connection up
+   * to a second late, and the samples asked of it meanwhile were missed: "no model section installed".
+   */
+  pending(deviceId: string, connectionId: string | undefined): Promise<void> | null {
+    if (connectionId === undefined || !this.wanted.has(deviceId)) return null;
+    if (!this.redeploying.has(deviceId) && this.seen.get(deviceId) === connectionId) return null;
+    return this.redeployed(deviceId, connectionId);
+  }
+
+  private async redeployed(deviceId: string, connectionId: string): Promise<void> {
+    // A look already under way may have asked for the connections before this one came: then one more look. Bounded:
+    // a look that fails (the connections cannot be asked) leaves the request to go ahead as before.
+    for (let looks = 0; looks < 3; looks++) {
+      if (this.redeploying.has(deviceId)) await this.looking;
+      else if (this.seen.get(deviceId) === connectionId) return;
+      else await this.check();
+    }
+  }
+
+  private async look(): Promise<void> {
     try {
       const now = this.mine(await this.connected());
       const back = [...now].filter(([id, connection]) => this.seen.get(id) !== connection).map(([id]) => id);
       this.seen = now;
       if (back.length === 0) return;
+      this.redeploying = new Set(back);
       this.log?.(`device(s) ${back.join(', ')} back or reconnected: deploying their sections`);
       await this.redeploy();
     } catch (e) {
       this.log?.(`checking returning devices failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
-      this.busy = false;
+      this.redeploying = new Set();
     }
   }
+}
+
+/**
+ * A run's requests, each to a device on a connection the run has not redeployed to yet held until it has (within
+ * the request's timeout): only that device's requests wait. Features are asked of a sample already scored and are
+ * not held: a restarted device has lost them whatever happens, one on a new connection still holds them.
+ * `connectionOf`: the connection a device is attached to this node through (DeviceTransport.connectionOf).
+ */
+export function redeployedFirst(requester: DeviceRequester, returning: () => ReturningDevices | null, connectionOf: (deviceId: string) => string | undefined): DeviceRequester {
+  return {
+    request: (deviceId, req, timeoutMs) => {
+      const wait = req.stage === 'features' ? null : (returning()?.pending(deviceId, connectionOf(deviceId)) ?? null);
+      return wait ? afterWait(wait, timeoutMs, (left) => requester.request(deviceId, req, left)) : requester.request(deviceId, req, timeoutMs);
+    },
+  };
+}
+
+/** Runs `then` once `wait` settles, with what is left of `timeoutMs` (at least 1 ms: a deploy outlasting it times the request out). */
+async function afterWait<T>(wait: Promise<void>, timeoutMs: number, then: (leftMs: number) => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([wait, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+  clearTimeout(timer);
+  return then(Math.max(1, timeoutMs - (performance.now() - t0)));
 }

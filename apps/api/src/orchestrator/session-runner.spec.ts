@@ -201,6 +201,34 @@ describe('runSession', () => {
     expect(summary.ranWithout).toEqual(['dev-1']);
   });
 
+  it('asks a device that reconnected mid-run for no sample before its section is deployed again', async () => {
+    // dev-1 restarts at sample 5: a new connection with no section, which answers scores only once one is deployed to it.
+    let connection = 'dev-1#1';
+    let installedOn: string | null = connection;
+    const { deps, appended } = fakeDeps(
+      {
+        connectedDevices: async () => [{ deviceId: 'dev-0', connectionId: 'dev-0#1' }, { deviceId: 'dev-1', connectionId: connection }],
+        connectionOf: (id) => (id === 'dev-1' ? connection : `${id}#1`),
+        deploy: async () => void (installedOn = connection),
+        window: 1,
+      },
+      20,
+    );
+    const answer = deps.requester.request.bind(deps.requester);
+    deps.requester = {
+      request: async (id, req, t) => {
+        if (id === 'dev-0' && req.stage === 'scores' && req.sampleIndex === 5) connection = 'dev-1#2';
+        if (id === 'dev-1' && req.stage === 'scores' && installedOn !== connection) return { ok: false, error: 'infer scores: no model section installed' };
+        return answer(id, req, t);
+      },
+    };
+    await runSession('s4', spec, deps);
+    // The whole session runs well inside the runner's one-second look for returning devices: only the request's own
+    // look redeployed it.
+    expect(installedOn).toBe('dev-1#2');
+    expect(appended.flat().filter((e) => e.type === 'DeviceMissed')).toEqual([]);
+  });
+
   it('starts at once, with no absence recorded, when every device is there; a device back mid-run gets its section again', async () => {
     let connected = ['dev-0'];
     let deploys = 0;

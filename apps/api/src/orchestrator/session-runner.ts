@@ -2,7 +2,7 @@ import type { CreateSessionRequest, MessageSizes, NewEvent, SessionRunStats, Ses
 import { FencedAppendError, isDatabaseUnavailable } from '@ddnn/events';
 import { sameClasses } from '@ddnn/datasets';
 import type { DeviceRequester, EventSink, ServerSections } from './ports';
-import { absentText, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
+import { absentText, redeployedFirst, ReturningDevices, topologyDeviceIds, waitForDevices, type DeviceConnection } from './device-wait';
 import { runPipelined } from './pipeline';
 import { runSample, type SampleRef, type SessionPlan } from './sample-runner';
 
@@ -45,6 +45,11 @@ export interface RunnerDeps {
   finish(sessionId: string, status: 'completed' | 'stopped' | 'failed', samplesDone: number, error?: string, stats?: SessionRunStats): Promise<void>;
   /** Devices connected now (on this node or, clustered, any node), each with its connection. */
   connectedDevices(): Promise<DeviceConnection[]>;
+  /**
+   * The connection a device attached to this node is reachable through now (undefined: not attached here): a
+   * request to one on a connection the run has not redeployed to waits for that (redeployedFirst).
+   */
+  connectionOf?(deviceId: string): string | undefined;
   /** Of `ids`, the devices no longer registered (deleted): the run does not wait for them. */
   unregisteredDevices?(ids: string[]): Promise<string[]>;
   /** How long a starting or resuming session waits for its devices before it runs without the missing ones. */
@@ -123,6 +128,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
   // Stop and loss of the lock are watched from the start: waiting for devices or a warm-up must not hold them up.
   let halt: 'stop' | 'lost' | null = null;
   let returning: ReturningDevices | null = null;
+  const requester = deps.connectionOf ? redeployedFirst(deps.requester, () => returning, deps.connectionOf) : deps.requester;
   let polls = 0;
   let fenced = 0;
   const poller = setInterval(() => {
@@ -216,7 +222,7 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
         remaining,
         async (sample) => {
           if (commitFailure) throw commitFailure.error;
-          const out = await runSample(plan, sample, deps.requester, model.sections);
+          const out = await runSample(plan, sample, requester, model.sections);
           for (const m of out.missDetails) {
             // The first miss of each device says why in the node's log; the rest only count.
             if (explained.has(m.deviceId)) continue;

@@ -66,6 +66,10 @@ export class DeviceTransportService extends DeviceTransport {
     return this.endpoints.get(deviceId);
   }
 
+  connectionOf(deviceId: string): string | undefined {
+    return this.endpoints.get(deviceId)?.connectionId;
+  }
+
   async request(deviceId: string, req: InferRequest, timeoutMs: number): Promise<InferReply> {
     const raw = await this.call(deviceId, DeviceEvents.infer, req, timeoutMs);
     try {

@@ -51,4 +51,9 @@ export abstract class DeviceTransport {
   abstract deploy(deviceId: string, msg: DeployMessage, timeoutMs: number): Promise<DeployAck>;
   /** Devices connected to this node or, with REDIS_URL, to any node. */
   abstract connectedDevices(): Promise<ConnectedDevice[]>;
+  /**
+   * The connection a device attached to this node is reachable through now (its connectedDevices connectionId),
+   * undefined when it is not attached here; synchronous, as a run asks it before every request.
+   */
+  abstract connectionOf(deviceId: string): string | undefined;
 }
