@@ -1,8 +1,9 @@
+import { ConflictException } from '@nestjs/common';
 import type { StreamLabel } from '@ddnn/contracts';
 import type { SimulatedCapture } from '../simulations/simulated-device';
 import { DemoLabeller } from './demo-labeller';
 
-function harness(opts: { fail?: boolean } = {}) {
+function harness(opts: { fail?: boolean; labelledOtherwise?: Set<number> } = {}) {
   let listener: ((c: SimulatedCapture) => void) | null = null;
   let now = 100_000;
   const posted: { runId: string; labels: StreamLabel[] }[] = [];
@@ -15,6 +16,9 @@ function harness(opts: { fail?: boolean } = {}) {
     truth: (t) => Math.floor(t / 1000) % 3,
     label: async (runId, labels) => {
       if (opts.fail) throw new Error('database unavailable');
+      // As the stream's labels path: a request with one sample labelled otherwise is refused whole, nothing logged.
+      const conflicts = labels.filter((l) => opts.labelledOtherwise?.has(l.sampleIndex)).map((l) => l.sampleIndex);
+      if (conflicts.length) throw new ConflictException(`sample(s) ${conflicts.join(', ')} already have a different label (labels are final; nothing was logged)`);
       posted.push({ runId, labels });
     },
     warn: (m) => warnings.push(m),
@@ -54,5 +58,15 @@ describe('the demo labeller', () => {
     expect(h.warnings).toEqual([expect.stringContaining('posting 1 labels: database unavailable')]);
     expect(await h.labeller.flush()).toBe(0);
     expect(h.warnings).toHaveLength(1);
+  });
+
+  it('posts the rest of a batch one by one when a label in it is refused (an operator labelled two of its samples otherwise)', async () => {
+    const h = harness({ labelledOtherwise: new Set([168, 170]) });
+    for (const i of [166, 167, 168, 169, 170]) h.capture({ sampleIndex: i });
+    h.advance(5000);
+    // The batch of five used to be refused whole, and 166, 167 and 169 never got their label.
+    expect(await h.labeller.flush()).toBe(3);
+    expect(h.posted.flatMap((p) => p.labels.map((l) => l.sampleIndex))).toEqual([166, 167, 169]);
+    expect(h.warnings).toEqual([expect.stringMatching(/^demo stream run-1: 2 of 5 labels refused \(sample 168: .*different label.*; sample 170: .*\), the other 3 posted$/)]);
   });
 });

@@ -1,3 +1,4 @@
+import { HttpException } from '@nestjs/common';
 import { MAX_LABELS_PER_REQUEST, type StreamLabel } from '@ddnn/contracts';
 import type { SimulatedCapture } from '../simulations/simulated-device';
 
@@ -47,7 +48,7 @@ export class DemoLabeller {
     this.unsubscribe?.();
   }
 
-  /** Posts the labels that are due; a failed post is logged and its labels dropped (the demo does not insist). */
+  /** Posts the labels that are due; a failed post is logged and its labels dropped (the demo does not insist on any). */
   async flush(): Promise<number> {
     if (this.posting) return 0;
     const dueBefore = this.now() - this.delayMs;
@@ -64,10 +65,33 @@ export class DemoLabeller {
       await this.ports.label(this.runId, due);
       return due.length;
     } catch (e) {
+      // A request is refused whole when one of its labels is (a sample labelled otherwise already, by an operator or
+      // another labeller; one no longer in the log): the others go one at a time, so one refusal loses one label.
+      if (due.length > 1 && refusesLabels(e)) return await this.oneByOne(due);
       this.ports.warn(`demo stream ${this.runId}: posting ${due.length} labels: ${(e as Error).message}`);
       return 0;
     } finally {
       this.posting = false;
     }
   }
+
+  private async oneByOne(due: StreamLabel[]): Promise<number> {
+    let posted = 0;
+    const refused: string[] = [];
+    for (const label of due) {
+      try {
+        await this.ports.label(this.runId, [label]);
+        posted++;
+      } catch (e) {
+        refused.push(`sample ${label.sampleIndex}: ${(e as Error).message}`);
+      }
+    }
+    this.ports.warn(`demo stream ${this.runId}: ${refused.length} of ${due.length} labels refused (${refused.slice(0, 3).join('; ')}${refused.length > 3 ? '; …' : ''}), the other ${posted} posted`);
+    return posted;
+  }
+}
+
+/** A refusal of what some labels say (409: labelled otherwise; 422: not a sample of the log), not of the request. */
+function refusesLabels(e: unknown): boolean {
+  return e instanceof HttpException && (e.getStatus() === 409 || e.getStatus() === 422);
 }
