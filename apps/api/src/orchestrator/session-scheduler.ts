@@ -100,10 +100,13 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
           // A run this node lets go of as it shuts down ends here as `lost`, like one another node took over; said
           // as what it is, so a clean Ctrl-C does not read like a failure.
           const ended = stats.status === 'lost' && this.shuttingDown ? 'handed back at shutdown (the next node to run resumes it)' : stats.status;
-          this.logger.log(
-            `${record.kind} ${id}: ${ended}, ${stats.samples} samples, ${stats.events} events in ${Math.round(stats.durationMs)} ms` +
-              (stats.error ? ` (${stats.error})` : ''),
-          );
+          // The counts are this node's stint's: a run resumed after a restart or a takeover has more in its log.
+          const line =
+            `${record.kind} ${id}: ${ended}, ${stats.samples} samples and ${stats.events} events in ${Math.round(stats.durationMs)} ms on this node` +
+            (stats.error ? ` (${stats.error})` : '');
+          // Failing, or lost while this node runs on (its lock's connection dropped, another node took it), is news.
+          if (stats.status === 'failed' || (stats.status === 'lost' && !this.shuttingDown)) this.logger.warn(line);
+          else this.logger.log(line);
           return stats;
         })
         .finally(async () => {
