@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Param, ParseIntPipe, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Param, ParseIntPipe, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { DatasetDetails, DatasetView, SampleViews } from '@ddnn/contracts';
 import { RequireAccess } from '../auth/access.decorator';
@@ -76,10 +77,8 @@ export class DatasetsController {
   @ApiProduces('image/png')
   @ApiNotFoundResponse({ description: 'No such dataset.' })
   @ApiUnprocessableEntityResponse({ description: 'The dataset\'s files do not parse.' })
-  @Header('Content-Type', 'image/png')
-  @Header('Cache-Control', 'private, max-age=300')
-  async sheet(@Param('name') name: string): Promise<StreamableFile> {
-    return new StreamableFile(await this.datasets.sheet(name));
+  async sheet(@Param('name') name: string, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+    return png(new StreamableFile(await this.datasets.sheet(name), PNG), res, 300);
   }
 
   @Get(':name/samples/:sampleId')
@@ -94,13 +93,22 @@ export class DatasetsController {
   @ApiOperation({ summary: 'One camera view of a sample', description: 'The PNG a camera captured (operators only: raw data stays off the network in a DDNN).' })
   @ApiProduces('image/png')
   @ApiNotFoundResponse({ description: 'No such dataset, sample or view, or the camera did not capture that view.' })
-  @Header('Content-Type', 'image/png')
-  @Header('Cache-Control', 'private, max-age=3600')
   async view(
     @Param('name') name: string,
     @Param('sampleId') sampleId: string,
     @Param('view', new ParseIntPipe()) view: number,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<StreamableFile> {
-    return new StreamableFile(await this.datasets.viewStream(name, sampleId, view));
+    return png(new StreamableFile(await this.datasets.viewStream(name, sampleId, view), PNG), res, 3600);
   }
+}
+
+/**
+ * A PNG answer, its headers set once it exists: set by decorators, they went out with an error's JSON too (a 404 typed
+ * image/png, and cached for an hour).
+ */
+const PNG = { type: 'image/png' };
+function png(file: StreamableFile, res: Response, maxAgeSeconds: number): StreamableFile {
+  res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}`);
+  return file;
 }

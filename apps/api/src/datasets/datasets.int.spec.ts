@@ -44,6 +44,7 @@ describe('datasets API', () => {
     const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('cache-control')).toBe('private, max-age=3600');
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(bytes.equals(fs.readFileSync(path.join(dir, 'samples', sample, `${view}.png`)))).toBe(true);
     expect(PNG.sync.read(bytes).width).toBeGreaterThan(0);
@@ -53,6 +54,10 @@ describe('datasets API', () => {
       const r = await call(api, 'GET', `/datasets/tiny/samples/${s}/views/${v}.png`, TOKEN);
       expect(r.status).toBe(404);
       expect(r.body.message).toBe(`view ${v} of sample '${s}' was not captured`);
+      // An error is JSON, said so, and not cached (the image's headers went out with it).
+      const raw = await fetch(`${api.url}/api/datasets/tiny/samples/${s}/views/${v}.png`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(raw.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(raw.headers.get('cache-control')).toBeNull();
     }
     const outOfRange = await call(api, 'GET', `/datasets/tiny/samples/${sample}/views/6.png`, TOKEN);
     expect(outOfRange.body.message).toBe("dataset 'tiny' has views 0..5, not 6");
