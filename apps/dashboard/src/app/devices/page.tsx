@@ -73,7 +73,7 @@ export default function DevicesPage() {
         {!data && list.loading && <Loading what="devices" />}
         {data && data.items.length === 0 && (
           <Empty title={q.name || q.tag || q.role || q.active !== undefined || q.adminState || q.simulated !== undefined ? 'No device matches these filters.' : 'No devices registered yet.'}>
-            Connect one with the command below (run it from the repository root, where npm start keeps .data/datasets), or start a session with simulated devices.
+            Connect one with the command below (run it from the repository root, where npm start keeps .data/datasets; an API given another DDNN_DATA_DIR keeps them in its datasets folder), or start a session with simulated devices.
           </Empty>
         )}
         {data && data.items.length > 0 && (

@@ -141,7 +141,7 @@ export default function ModelsPage() {
       <div className="page-head">
         <div className="grow">
           <h1>Models and datasets</h1>
-          <p>What sessions can run: registered checkpoints (their sections and sizes) and the datasets under .data/datasets.</p>
+          <p>What sessions can run: registered checkpoints (their sections and sizes) and the datasets in the API's data folder (.data/datasets unless DDNN_DATA_DIR names another).</p>
         </div>
       </div>
       <Card title="Models">

@@ -47,7 +47,8 @@ export function ConnectDevice() {
       <p className="muted" style={{ marginTop: 0 }}>
         A device provisions itself with a device profile&apos;s provisioning key, keeps the token it gets, and connects. The key is shown
         once, when the profile is created. Run the command from the repository root: the agent reads its camera view from the datasets
-        npm start keeps in .data/datasets{profiles.data ? ` (${profilesCount(profiles.data.length)})` : ''}.
+        npm start keeps in .data/datasets{profiles.data ? ` (${profilesCount(profiles.data.length)})` : ''}; an API given another
+        DDNN_DATA_DIR keeps them in its datasets folder: give --data that folder.
       </p>
       <div className="toolbar">
         <label>

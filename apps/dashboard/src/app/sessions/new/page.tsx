@@ -68,7 +68,7 @@ export default function NewSessionPage() {
             {models.data && models.data.length === 0 && (
               <p className="note error">No model is registered: npm start registers models/default; register one with POST /api/models.</p>
             )}
-            {datasets.data && datasets.data.length === 0 && <p className="note error">No dataset under .data/datasets: npm start writes one on its first start.</p>}
+            {datasets.data && datasets.data.length === 0 && <p className="note error">No dataset in the API's data folder (.data/datasets, or DDNN_DATA_DIR/datasets when it was given one): npm start writes one on its first start.</p>}
             <div className="form-grid">
               <label>
                 Run name (optional)
