@@ -242,6 +242,8 @@ describe('metrics API', () => {
       ['/totals?from=0', /runId/],
       ['/totals?runId=st1&from=0&to=9999999999999', /at most 31 days/],
       ['/totals?runId=st1&from=10&to=5', /from must be before to/],
+      // A year before 1970 is a time, not a window's end: said as such.
+      ['/totals?runId=st1&from=-000100-01-01T00:00:00Z&to=5', /from must be at or after 1970/],
       ['/totals?runId=st1&bogus=1', /Unrecognized key/],
       // Not rolled over to March 2.
       ['/totals?runId=st1&from=2026-02-30T00:00:00Z', /from: must be epoch milliseconds or an ISO-8601 time/],

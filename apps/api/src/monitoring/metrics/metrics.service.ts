@@ -53,16 +53,21 @@ const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
  * Metrics over time (issue 17), read from the rollup the metrics-rollup subscription keeps. `query` gives a
  * series for charts; `latest` one value over the last window, for alert rules.
  */
+/** A window of the metrics' reads, [from, to) in epoch ms: from 1970 on, not empty, at most MAX_METRIC_WINDOW_MS. */
+function checkWindow(from: number, to: number): void {
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new InvalidInputError('from and to must be epoch ms or ISO times');
+  if (from < 0) throw new InvalidInputError('from must be at or after 1970-01-01T00:00:00Z');
+  if (to <= from) throw new InvalidInputError('from must be before to (epoch ms or ISO times)');
+  if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+}
+
 @Injectable()
 export class MetricsService {
   constructor(private readonly repo: MetricsRepository) {}
 
   async query(q: MetricQuery): Promise<MetricSeries> {
     checkSubject(q.metric, q.subject);
-    if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.from < 0 || q.to <= q.from) {
-      throw new InvalidInputError('from must be before to (epoch ms or ISO times)');
-    }
-    if (q.to - q.from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    checkWindow(q.from, q.to);
     const step = q.step ?? AUTO_STEPS.find((s) => (q.to - q.from) / s <= AUTO_POINTS) ?? AUTO_STEPS[AUTO_STEPS.length - 1];
     if (!Number.isInteger(step) || step < METRIC_STEP_MINUTE || step % METRIC_STEP_MINUTE !== 0) {
       throw new InvalidInputError('step must be a whole number of minutes (in ms, at least 60000)');
@@ -103,8 +108,7 @@ export class MetricsService {
 
   /** What a run counted over [from, to), widened to whole buckets of the rollup. */
   async totals(runId: string, from: number, to: number): Promise<RunWindowTotals> {
-    if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to <= from) throw new InvalidInputError('from must be before to (epoch ms or ISO times)');
-    if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    checkWindow(from, to);
     const resolution = to - from >= TOTALS_HOURLY_FROM_MS ? METRIC_STEP_HOUR : METRIC_STEP_MINUTE;
     const window = { from: floorTo(from, resolution), to: ceilTo(to, resolution) };
     const fields = ['samples', 'decided', 'unanswered', 'exits', 'labelled', 'correct', 'bytes', 'messages', 'answered', 'missed', 'missedBy', 'gaps'] as const;
@@ -131,8 +135,7 @@ export class MetricsService {
 
   /** A device's connected / inactive / disconnected spans over [from, to). */
   async connectivity(deviceId: string, from: number, to: number): Promise<ConnectivityTimeline> {
-    if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to <= from) throw new InvalidInputError('from must be before to');
-    if (to - from > MAX_METRIC_WINDOW_MS) throw new InvalidInputError(`a window spans at most ${MAX_METRIC_WINDOW_MS / 86_400_000} days`);
+    checkWindow(from, to);
     const events = await this.repo.connectivityEvents(deviceId);
     return { deviceId, from, to, spans: connectivitySpans(events, from, to) };
   }
