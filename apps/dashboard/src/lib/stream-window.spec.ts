@@ -1,4 +1,4 @@
-import { emptyGapTotals, type StoredEvent } from '@ddnn/contracts';
+import { emptyGapTotals, missTally, type StoredEvent } from '@ddnn/contracts';
 import { figuresOfSummary, figuresOfTotals, latestDecisions, sampleBounds, windowBounds, windowEvents, windowGaps, windowSummary } from './stream-window';
 
 const exit = (sampleIndex: number, o: { exited?: boolean; shadow?: boolean } = {}) =>
@@ -38,7 +38,7 @@ describe('stream windows', () => {
     const fromEvents = figuresOfSummary(windowSummary(run, events));
     const fromTotals = figuresOfTotals({
       runId: run, from: 0, to: 60_000, samples: 4, decided: 3, unanswered: 0, exits: { local: 2, edge: 0, cloud: 1 },
-      labelled: 3, correct: 2, bytes: 36, messages: 3, answered: 3, missed: 3, skipped: 2, gaps: emptyGapTotals(),
+      labelled: 3, correct: 2, bytes: 36, messages: 3, misses: missTally(3, 3, 2), gaps: emptyGapTotals(),
     });
     expect(fromTotals).toEqual(fromEvents);
     expect(fromEvents).toMatchObject({ decided: 3, triggered: 4, accuracy: 2 / 3, localExitRate: 2 / 3, bytesPerSample: 12, misses: { missed: 1, notCaptured: 2 } });

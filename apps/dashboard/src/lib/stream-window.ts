@@ -97,7 +97,7 @@ export function figuresOfTotals(t: RunWindowTotals): WindowFigures {
     localExitRate: t.decided ? t.exits.local / t.decided : null,
     bytes: t.bytes,
     bytesPerSample: t.decided ? t.bytes / t.decided : null,
-    misses: missTally(t.answered, t.missed, t.skipped),
+    misses: t.misses,
   };
 }
 

@@ -4,6 +4,7 @@
  * metric means the same on a chart, in an alert rule and in the REST API.
  */
 import type { ExitTier, MissReason } from '../events/catalogue';
+import type { MissTally } from '../events/misses';
 import type { StreamGapTotals } from '../events/projections';
 
 /** Every metric the platform computes over time. A closed union: rules and queries name one of these. */
@@ -306,10 +307,11 @@ export interface RunWindowTotals {
   /** Counted bytes and messages on every link. */
   bytes: number;
   messages: number;
-  /** Device requests answered in time, missed (every reason), and of those, skipped captures. */
-  answered: number;
-  missed: number;
-  skipped: number;
+  /**
+   * Device requests answered in time, missed, and not captured (skipped captures: the device had nothing to score), as
+   * a device's own log counts them (missTally): `missed` and `missRate` leave skipped captures out.
+   */
+  misses: MissTally;
   /** The stream's gaps logged in the window (StreamGap: a gap is logged as it ends); zeros for a session. */
   gaps: StreamGapTotals;
 }

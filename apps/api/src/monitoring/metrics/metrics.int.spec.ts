@@ -227,7 +227,7 @@ describe('metrics API', () => {
     expect(t.to % 60_000).toBe(0);
     // 200 samples, a quarter of them to the cloud; dev1 missed every fifth (40 of 600 requests); 12 B per answer.
     expect(t).toMatchObject({ runId: 'st1', samples, decided: samples, unanswered: 0, exits: { local: truth.localExits, edge: 0, cloud: samples - truth.localExits }, labelled: 0, correct: 0 });
-    expect(t).toMatchObject({ answered: 560, missed: 40, skipped: 0, bytes: 560 * 12, messages: 560 });
+    expect(t).toMatchObject({ misses: { answered: 560, missed: 40, notCaptured: 0, captured: 600, missRate: 40 / 600 }, bytes: 560 * 12, messages: 560 });
     const st2 = (await get(`/totals?runId=st2&from=${now - 3_600_000}&to=${now + 1}`)).body as RunWindowTotals;
     expect([st2.samples, st2.decided, st2.unanswered]).toEqual([50, 40, 10]);
     expect(st2.gaps).toEqual({ missedTriggers: { outage: 6, backlog: 5, stall: 0 }, outages: 1, outageMs: 3500 });

@@ -7,6 +7,7 @@ import {
   METRIC_STEP_HOUR,
   METRIC_STEP_MINUTE,
   METRICS,
+  missTally,
   NotFoundError,
   type ConnectivityTimeline,
   type MetricName,
@@ -126,9 +127,7 @@ export class MetricsService {
       correct: sum.correct ?? 0,
       bytes: sum.bytes ?? 0,
       messages: sum.messages ?? 0,
-      answered: sum.answered ?? 0,
-      missed: sum.missed ?? 0,
-      skipped: sum.missedBy?.skipped ?? 0,
+      misses: missTally(sum.answered ?? 0, sum.missed ?? 0, sum.missedBy?.skipped ?? 0),
       gaps: mergeCells<Partial<StreamGapTotals>>(emptyGapTotals(), sum.gaps ?? {}) as StreamGapTotals,
     };
   }
