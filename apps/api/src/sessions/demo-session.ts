@@ -11,6 +11,12 @@ import { SessionStore } from '../orchestrator/session-store';
 import { SessionsService } from './sessions.service';
 
 export const DEMO_MODEL_ID = 'default';
+/**
+ * The id of the simulation the demo starts to replay its dataset (when DDNN_SIMULATED_DEVICES does not), the same after
+ * every restart as the demo stream's cameras' (DEMO_SIMULATION_ID): a new id each boot left what an operator had
+ * found under /api/simulations/<id> answering 404.
+ */
+export const DEMO_FLEET_SIMULATION_ID = '00000000-0000-4000-8000-00000000de31';
 
 /**
  * npm start's demo: with the default model present, make sure the default dataset exists (generated on first
@@ -58,7 +64,7 @@ export class DemoSession implements OnApplicationBootstrap {
     }
     // The simulated devices npm start connects (DDNN_SIMULATED_DEVICES) serve the demo; without them, start one per view.
     const needed = Math.max(...model.deviceViews) + 1;
-    if (this.config.DDNN_SIMULATED_DEVICES < needed) await this.simulations.create({ devices: needed, persist: true });
+    if (this.config.DDNN_SIMULATED_DEVICES < needed) await this.simulations.create({ devices: needed, persist: true }, { id: DEMO_FLEET_SIMULATION_ID });
     const devices = await this.waitForSimulatedDevices(model.deviceViews);
     this.logger.log(`${devices.length} simulated devices connected`);
     if (await this.store.demoExists()) return;

@@ -7,8 +7,8 @@ import type { DeviceView, SimulationView, StreamView } from '@ddnn/contracts';
 import { freePort, waitFor } from '@ddnn/testing';
 import { DeviceTransport } from '../devices/transport/device-transport';
 import { ModelsService } from '../models/models.service';
+import { SimulationReconciler } from './simulation-reconciler';
 import { SimulationRecords } from './simulation-records';
-import { SimulationsService } from './simulations.service';
 import { call, createTestDatabase, startSimulatedStream, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
 import { writeSmallDataset, writeUntrainedCheckpoint } from '../../test/devices/test-fixtures';
 
@@ -25,9 +25,9 @@ const device = (api: TestApi, id: string) => call<DeviceView>(api, 'GET', `/devi
 const recorded = async (api: TestApi) => (await api.sql<{ id: string }>('SELECT id::text AS id FROM simulations ORDER BY id')).map((r) => r.id);
 const ids = (s: SimulationView) => s.devices.map((d) => d.deviceId);
 /** A node's reconcile round, run by hand (its nodes poll too seldom for a round to come by itself). */
-const round = (api: TestApi) => (api.app.get(SimulationsService) as unknown as { reconcile(): Promise<void> }).reconcile();
+const round = (api: TestApi) => (api.app.get(SimulationReconciler) as unknown as { reconcile(): Promise<void> }).reconcile();
 /** The simulations lock connection of a node (null while it has none). */
-const lockConnection = (api: TestApi) => (api.app.get(SimulationsService) as unknown as { claims: { client: { query(q: string): Promise<unknown> } | null } }).claims.client;
+const lockConnection = (api: TestApi) => (api.app.get(SimulationReconciler) as unknown as { claims: { client: { query(q: string): Promise<unknown> } | null } }).claims.client;
 /** Cuts a node's simulations lock connection, as the database or the network would; resolves once its backend is gone and the node saw it end. */
 const cutLocks = async (api: TestApi, node: string) => {
   const before = lockConnection(api);
@@ -173,6 +173,24 @@ describe('simulations after a restart (real Postgres, in-process API nodes)', ()
     }
   });
 
+  it('a process started again under another node id (the default: host and pid) starts its last run\'s simulations during start-up', async () => {
+    const first = await startTestApi({ ...ENV, DDNN_NODE_ID: 'host-101' }, db);
+    let sim: SimulationView;
+    try {
+      sim = (await call<SimulationView>(first, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    } finally {
+      await first.close();
+    }
+    const second = await startTestApi({ ...ENV, DDNN_NODE_ID: 'host-202' }, db);
+    try {
+      // Its node's lock connection is gone: that node is, so its simulations are not waited for.
+      expect((await sims(second)).map((s) => ({ id: s.id, devices: ids(s) }))).toEqual([{ id: sim.id, devices: ids(sim) }]);
+      expect((await call(second, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a persisted simulation outlives the run that named it: it runs on, free for the next run', async () => {
     const api = await startTestApi({ ...ENV, DDNN_CAPTURE_TOLERANCE_MS: '10000' }, db);
     try {
@@ -310,6 +328,72 @@ describe('a recorded simulation runs on one node of two (real Postgres and Redis
     const active = (await call(a, 'GET', '/devices?simulated=true&active=true&limit=50', ADMIN)).body.items.map((d: DeviceView) => d.id);
     expect(active.sort()).toEqual(ids(sim).sort());
     expect((await call(a, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+  });
+
+  /** Cuts every simulations lock connection of the test's database at once, as a database restart does; resolves once each node saw its own end. */
+  const restartLocks = async (...ns: TestApi[]) => {
+    const before = ns.map(lockConnection);
+    expect(before.every((c) => c !== null)).toBe(true);
+    const [cut] = await ns[0].sql<{ n: number }>(
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'ddnn-simulations-%' AND datname = current_database()`,
+    );
+    expect(cut.n).toBe(ns.length);
+    await waitFor('the nodes to see their lock connections end', () => ns.every((n, i) => lockConnection(n) !== before[i]));
+  };
+  /** How many events the devices' streams hold: a takeover writes a disconnect and a connect for each. */
+  const deviceEvents = async (api: TestApi, sim: SimulationView) =>
+    (await api.sql<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE stream_id = ANY ($1::text[])', [ids(sim).map((d) => `device-${d}`)]))[0].n;
+  const recordedNode = async (api: TestApi, sim: SimulationView) => (await api.sql<{ node: string }>('SELECT node FROM simulations WHERE id = $1', [sim.id]))[0].node;
+
+  it("a database restart drops every lock at once: the node that ran a simulation takes it back, the other node's poll coming first leaves it alone", async () => {
+    const [a, b] = await fresh(['node-a', SLOW], ['node-b', SLOW]);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    // Node B's round sees it, locked by node A (and opens node B's lock connection).
+    await round(b);
+    expect(await sims(b)).toEqual([]);
+    const events = await deviceEvents(a, sim);
+    await restartLocks(a, b);
+    // Node B polls first, twice: node A has not had its poll yet, so the simulation is left to it.
+    await round(b);
+    await round(b);
+    // The rounds asked the server (a round that failed would have dropped the connection).
+    expect(lockConnection(b)).not.toBeNull();
+    expect(await sims(b)).toEqual([]);
+    await round(a);
+    await round(b);
+    expect(await oneRunner(sim, a, b)).toBe(true);
+    expect((await sims(a)).map((s) => s.id)).toEqual([sim.id]);
+    expect(await recordedNode(a, sim)).toBe('node-a');
+    // Never taken over, not even for a poll: no disconnect and connect written for its devices.
+    expect(await deviceEvents(a, sim)).toBe(events);
+    for (const id of ids(sim)) expect((await device(a, id)).body.connectivity).toMatchObject({ active: true, node: 'node-a' });
+    expect((await call(a, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+  });
+
+  /** Node A runs a simulation and never polls during the test; node B polls every 200 ms. `cut` takes node A's lock away. */
+  const takenOverFromADeadNode = async (cut: (a: TestApi, b: TestApi) => Promise<void>) => {
+    const [a, b] = await fresh(['node-a', SLOW], ['node-b', {}]);
+    const sim = (await call<SimulationView>(a, 'POST', '/simulations', ADMIN, { devices: 2, persist: true })).body;
+    // Node B's lock connection is open: its polls asked about node A's lock.
+    await waitFor('node B to open its lock connection', () => lockConnection(b) !== null);
+    await cut(a, b);
+    const moved = await waitFor('node B to take it over', async () => (await sims(b)).find((s) => s.id === sim.id), 30_000);
+    expect(ids(moved)).toEqual(ids(sim));
+    expect(await recordedNode(b, sim)).toBe('node-b');
+    // Node A, back, finds the lock taken and stops its copy without a word for the devices node B drives.
+    await round(a);
+    expect(await sims(a)).toEqual([]);
+    await holds('node B to run it, holding its lock', () => oneRunner(sim, a, b));
+    for (const id of ids(sim)) expect((await device(b, id)).body.connectivity).toMatchObject({ active: true, node: 'node-b' });
+    expect((await call(b, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+  };
+
+  it('a node whose lock connection is gone with no sign of the server losing every lock (dead, as far as the database tells) loses its simulation to the other node', async () => {
+    await takenOverFromADeadNode((a) => cutLocks(a, 'node-a'));
+  });
+
+  it('after a database restart, a node that does not take its simulation back within two polls of the other node loses it to that node', async () => {
+    await takenOverFromADeadNode((a, b) => restartLocks(a, b));
   });
 
   it('a lock connection cut while a POST is starting the simulation is noticed at the next poll: one node runs it', async () => {

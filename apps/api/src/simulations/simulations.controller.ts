@@ -25,16 +25,19 @@ export class SimulationsController {
   @Get()
   @ApiOperation({ summary: 'List simulations', description: 'Simulations running on this API node.' })
   @ApiOkResponse({ type: [SimulationDto], description: 'Simulations running on this node.' })
-  list(): SimulationView[] {
-    return this.simulations.list();
+  list(): Promise<SimulationView[]> {
+    return this.simulations.views();
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a simulation', description: 'Its devices, link model, failures and the session it is bound to.' })
+  @ApiOperation({
+    summary: 'Get a simulation',
+    description: 'Its devices, link model, failures and the session it is bound to. A device deleted since (DELETE /api/devices/{id}) is stopped and no longer listed.',
+  })
   @ApiOkResponse({ type: SimulationDto })
   @ApiNotFoundResponse()
-  get(@Param('id') id: string): SimulationView {
-    return this.simulations.get(id);
+  get(@Param('id') id: string): Promise<SimulationView> {
+    return this.simulations.view(id);
   }
 
   @Patch(':id/cameras/:view')

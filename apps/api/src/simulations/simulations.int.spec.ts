@@ -135,4 +135,30 @@ describe('simulated devices (real Postgres, in-process devices)', () => {
     await waitFor('the stream to stop', async () => ((await call<{ status: string }>(api, 'GET', `/streams/${stream}`, ADMIN)).body.status === 'stopped' ? true : undefined), 30_000);
     expect((await call(api, 'DELETE', `/simulations/${sim}`, ADMIN)).status).toBe(204);
   });
+
+  it('a device an operator deleted is no longer one of its simulation: not listed, stopped, nothing more written for it', async () => {
+    const sim = (await call<SimulationView>(api, 'POST', '/simulations', ADMIN, { devices: 4 })).body;
+    const [first, gone, elsewhere, last] = sim.devices;
+    expect((await call(api, 'DELETE', `/devices/${gone.deviceId}`, ADMIN)).status).toBe(204);
+    // Its row deleted with nothing said to this node, as a DELETE on another node does (its transport reaches its own
+    // endpoints, not this node's in-process devices).
+    await api.sql('DELETE FROM devices WHERE id = $1', [elsewhere.deviceId]);
+    // Listed before: the view still named the deleted devices, and they still answered.
+    expect((await call<SimulationView>(api, 'GET', `/simulations/${sim.id}`, ADMIN)).body.devices).toEqual([first, last]);
+    expect((await call<SimulationView[]>(api, 'GET', '/simulations', ADMIN)).body.find((s) => s.id === sim.id)?.devices).toEqual([first, last]);
+    const connected = (await transport.connectedDevices()).map((c) => c.deviceId);
+    expect(connected).not.toContain(gone.deviceId);
+    expect(connected).not.toContain(elsewhere.deviceId);
+    expect(connected).toEqual(expect.arrayContaining([first.deviceId, last.deviceId]));
+    expect(await outcome(scores(gone.deviceId, 0))).toBe('not-connected');
+    expect(await outcome(scores(elsewhere.deviceId, 0))).toBe('not-connected');
+    expect((await call(api, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
+    // Its deletion wrote its disconnect; neither its stop nor its simulation's wrote another.
+    const [events] = await api.sql<{ types: string[]; reasons: (string | null)[] }>(
+      `SELECT array_agg(type ORDER BY stream_position) AS types, array_agg(data->>'reason' ORDER BY stream_position) AS reasons FROM events WHERE stream_id = $1`,
+      [`device-${gone.deviceId}`],
+    );
+    expect({ types: events.types.slice(-2), reasons: events.reasons.slice(-2) }).toEqual({ types: ['DeviceConnected', 'DeviceDisconnected'], reasons: [null, 'deleted by an operator'] });
+    expect(events.reasons.at(-1)).toBe('deleted by an operator');
+  });
 });

@@ -12,13 +12,12 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { In, type Repository } from 'typeorm';
 import { type CameraKnobsView, type CreateSimulationRequest, isUuid, type SimulationView, type UpdateCameraKnobsRequest } from '@ddnn/contracts';
 import { CAMERAS, FRAME_MS, PASSAGE_MS, sceneTruth, type MovingScene } from '@ddnn/datasets';
 import { checkpointRuntimeBindings } from '@ddnn/ddnn';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { nodeId } from '../config/node-id';
-import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { DeviceEntity } from '../devices/device.entity';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceTransportService } from '../devices/transport/device-transport.service';
@@ -26,7 +25,7 @@ import { ProfilesService } from '../profiles/profiles.service';
 import { DeviceFleetThread } from './device-fleet-thread';
 import { SceneCaptureSource, SceneFrameCache } from './scene-source';
 import { SimulatedDevice, type SimulatedCapture } from './simulated-device';
-import { type Claim, SimulationClaims } from './simulation-claims';
+import { SimulationReconciler, type SimulationRunner } from './simulation-reconciler';
 import { SimulationRecords } from './simulation-records';
 
 interface Simulation {
@@ -37,7 +36,7 @@ interface Simulation {
   listeners: Set<(capture: SimulatedCapture) => void>;
   /** The thread the devices compute in (dataset replay); null: they compute in this thread (scene cameras). */
   thread: DeviceFleetThread | null;
-  /** In the `simulations` table, its lock held by this node: started again after a restart (see `reconcile`). */
+  /** In the `simulations` table, its lock held by this node: started again after a restart (SimulationReconciler). */
   recorded: boolean;
   /** The devices its start enrolled (new rows), as opposed to idle rows it took. */
   enrolled: string[];
@@ -52,17 +51,18 @@ interface StartOptions {
   sessionId?: string | null;
 }
 
-/** How long a recorded simulation that failed to start again waits before the next attempt. */
-const RETRY_MS = 60_000;
-
 /** Clean frames a scene simulation keeps: its whole period when it repeats (up to this many), else a few passages. */
 const MAX_CACHED_FRAMES = 20_000;
 
 const PROFILE = 'simulated';
 
+/** Why a simulated device stops when an operator deleted its row (DevicesService wrote its disconnect already). */
+const DELETED = 'deleted by an operator';
+
 /**
  * Simulated devices: device rows like any other (provisioned through the same service, so DeviceRegistered
- * and the connectivity events are the same), attached to DeviceTransport as in-process endpoints.
+ * and the connectivity events are the same), attached to DeviceTransport as in-process endpoints. Keeping recorded
+ * simulations across processes (their records' writes, their locks, the rounds) is SimulationReconciler's.
  */
 @Injectable()
 export class SimulationsService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -70,32 +70,20 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   private readonly simulations = new Map<string, Simulation>();
   /** One heartbeat for every simulated device of this node (null while there are none). */
   private heartbeat: NodeJS.Timeout | null = null;
-  private readonly claims: SimulationClaims;
   private readonly node: string;
-  private poll: NodeJS.Timeout | undefined;
-  private reconciling: Promise<void> | null = null;
-  /** Recorded simulations that failed to start here: not before this time again. */
-  private readonly retryAt = new Map<string, number>();
-  /**
-   * Simulations a create, end or DELETE is busy with (its last one's promise): no round claims, starts, halts or
-   * forgets them meanwhile, and a second one waits for the first (see `exclusive`).
-   */
-  private readonly busy = new Map<string, Promise<unknown>>();
-  /** Shutting down: nothing starts, nothing is claimed. */
-  private closed = false;
-  private lastWarnAt = 0;
 
   constructor(
     private readonly devices: DevicesService,
     private readonly profiles: ProfilesService,
     private readonly transport: DeviceTransportService,
+    /** Read here (which devices and runs are whose); written by the reconciler only. */
     private readonly records: SimulationRecords,
+    private readonly reconciler: SimulationReconciler,
     @InjectRepository(DeviceEntity) private readonly rows: Repository<DeviceEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATABASE_RUNTIME) db: DatabaseRuntime,
   ) {
     this.node = nodeId(config);
-    this.claims = new SimulationClaims(db.url, `ddnn-simulations-${this.node}`.slice(0, 63));
+    this.reconciler.serve(this.runner());
   }
 
   /**
@@ -110,9 +98,7 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       const sim = await this.start({ devices: this.config.DDNN_SIMULATED_DEVICES, persist: true });
       this.logger.log(`${sim.devices.length} simulated devices connected (simulation ${sim.id})`);
     }
-    await this.reconcile();
-    this.poll = setInterval(() => void this.reconcile(), this.config.DDNN_SESSION_POLL_MS);
-    this.poll.unref();
+    await this.reconciler.open();
   }
 
   /**
@@ -120,13 +106,9 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * locks go. Nest runs this before the HTTP server closes: a request from now on is refused (503), not started.
    */
   async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.poll);
-    await this.reconciling;
-    // What a create, end or DELETE under way starts is halted below, not left running with its lock gone.
-    await Promise.all(this.busy.values());
+    await this.reconciler.drain();
     for (const id of [...this.simulations.keys()]) await this.halt(id);
-    await this.claims.close();
+    await this.reconciler.close();
   }
 
   /**
@@ -141,35 +123,28 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     for (const f of req.failures ?? []) {
       if (f.device >= req.devices) throw new BadRequestException(`failure for device ${f.device}: the simulation has devices 0..${req.devices - 1}`);
     }
-    if (this.closed) throw shuttingDown();
+    if (this.reconciler.closing) throw shuttingDown();
     const id = opts.id ?? randomUUID();
     // A fresh id is in no round: only a given one waits for the round under way.
-    return this.exclusive(id, () => this.createNow(id, req, opts), opts.id !== undefined);
+    return this.reconciler.exclusive(id, () => this.createNow(id, req, opts), opts.id !== undefined);
   }
 
   private async createNow(id: string, req: CreateSimulationRequest, opts: { reuse?: string[]; record?: boolean }): Promise<SimulationView> {
-    if (this.closed) throw shuttingDown();
+    if (this.reconciler.closing) throw shuttingDown();
     if (this.simulations.has(id)) throw new ConflictException(`simulation ${id} already runs on this node`);
     if (!opts.record) return this.start(req, { reuse: opts.reuse, id });
-    // Claimed before it is recorded: another node's poll never sees it unclaimed. Held already: this node has it.
-    const claim = await this.claims.tryClaim(id);
-    if (claim !== 'acquired') throw new ConflictException(claim === 'held' ? `simulation ${id} already runs on this node` : `simulation ${id} runs on another node`);
-    try {
-      const view = await this.start(requestOf(req), { reuse: opts.reuse, id, recorded: true });
-      try {
-        await this.records.insert({ id, request: requestOf(req), deviceIds: view.devices.map((d) => d.deviceId), persist: view.persist, sessionId: null, node: this.node });
-      } catch (e) {
+    const request = requestOf(req);
+    return this.reconciler.create(
+      id,
+      request,
+      () => this.start(request, { reuse: opts.reuse, id, recorded: true }),
+      async () => {
         // Unrecorded, nothing would ever delete the rows it enrolled (the idle ones it took go back to being idle).
         const enrolled = this.simulations.get(id)?.enrolled ?? [];
         await this.halt(id);
         await this.removeDevices(enrolled, 'simulation could not be recorded');
-        throw e;
-      }
-      return view;
-    } catch (e) {
-      await this.claims.release(id);
-      throw e;
-    }
+      },
+    );
   }
 
   list(): SimulationView[] {
@@ -180,6 +155,44 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     const s = this.simulations.get(id);
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     return s.view;
+  }
+
+  /** What GET /api/simulations answers: `list`, without the devices deleted since (`dropDeleted`). */
+  async views(): Promise<SimulationView[]> {
+    await this.dropDeleted([...this.simulations.values()]);
+    return this.list();
+  }
+
+  /** What GET /api/simulations/:id answers: `get`, without the devices deleted since (`dropDeleted`). */
+  async view(id: string): Promise<SimulationView> {
+    const s = this.simulations.get(id);
+    if (s) await this.dropDeleted([s]);
+    return this.get(id);
+  }
+
+  /**
+   * Takes out of `sims` the devices whose rows an operator deleted (DELETE /api/devices/:id) since, in one query: GET
+   * answers what runs, whether or not the deletion stopped the device (see `dropDevices`).
+   */
+  private async dropDeleted(sims: Simulation[]): Promise<void> {
+    const ids = sims.flatMap((s) => s.devices.map((d) => d.deviceId));
+    if (ids.length === 0) return;
+    const present = new Set((await this.rows.find({ select: { id: true }, where: { id: In(ids) } })).map((r) => r.id));
+    for (const s of sims) this.dropDevices(s, new Set(s.devices.filter((d) => !present.has(d.deviceId)).map((d) => d.deviceId)));
+  }
+
+  /**
+   * Deleted devices leave their simulation: stopped (a deleted device answers no run), no longer listed nor beaten for.
+   * The others keep their index; a recorded simulation started again (a restart) replaces them, as any device deleted since.
+   */
+  private dropDevices(s: Simulation, gone: Set<string>): void {
+    // Halted meanwhile (its devices stopped with it), or nothing deleted.
+    if (gone.size === 0 || this.simulations.get(s.view.id) !== s) return;
+    const dropped = s.devices.filter((d) => gone.has(d.deviceId));
+    for (const d of dropped) d.stop(DELETED);
+    s.devices = s.devices.filter((d) => !gone.has(d.deviceId));
+    s.view = { ...s.view, devices: s.view.devices.filter((d) => !gone.has(d.deviceId)) };
+    if (dropped.length) this.logger.log(`simulation ${s.view.id}: device${dropped.length > 1 ? 's' : ''} ${dropped.map((d) => d.name).join(', ')} deleted by an operator: stopped, no longer in it`);
   }
 
   /** Sets a scene camera's knobs (the others stay): its views degrade, or recover, from its next capture on. */
@@ -219,8 +232,8 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     if (!s) throw new NotFoundException(`no simulation ${id} on this node`);
     s.view = { ...s.view, sessionId };
     // Not awaited (the caller is not async): a binding lost with a crash is found again at restart, from the runs
-    // still using its devices (`adopt`).
-    if (s.recorded) this.records.bind(id, sessionId).catch((e: Error) => this.logger.warn(`recording simulation ${id}'s session ${sessionId}: ${e.message}`));
+    // still using its devices (SimulationReconciler's `adopt`).
+    if (s.recorded) this.reconciler.bind(id, sessionId).catch((e: Error) => this.logger.warn(`recording simulation ${id}'s session ${sessionId}: ${e.message}`));
   }
 
   /** Simulations waiting for a session to end. */
@@ -233,15 +246,15 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * session (stopping it left its devices disconnected, each firing "Device inactive" until deleted by hand). Any
    * other stops and its devices are deleted (their events stay in the log, and the session's SessionStarted keeps
    * their names), unless another queued or running run uses them: it is bound to that run then, and ends with it (the
-   * rule a restart follows, `adopt`). Its record goes last, so a crash midway leaves the rest to the next start.
+   * rule a restart follows, SimulationReconciler's `adopt`). Its record goes last, so a crash midway leaves the rest to the next start.
    */
   async end(id: string): Promise<void> {
-    await this.exclusive(id, async () => {
+    await this.reconciler.exclusive(id, async () => {
       const s = this.simulations.get(id);
       if (!s) return;
       if (s.view.persist) {
         s.view = { ...s.view, sessionId: null };
-        if (s.recorded) await this.records.bind(id, null);
+        if (s.recorded) await this.reconciler.bind(id, null);
         return;
       }
       const deviceIds = s.view.devices.map((d) => d.deviceId);
@@ -249,12 +262,12 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
       if (next) {
         this.logger.log(`simulation ${id}: its session ${s.view.sessionId ?? '(none)'} ended, run ${next} still uses its devices: it ends with that run instead`);
         s.view = { ...s.view, sessionId: next };
-        if (s.recorded) await this.records.bind(id, next);
+        if (s.recorded) await this.reconciler.bind(id, next);
         return;
       }
       await this.halt(id);
       await this.removeDevices(deviceIds, 'simulation ended with its session');
-      if (s.recorded) await this.forget(id);
+      if (s.recorded) await this.reconciler.forget(id);
     });
   }
 
@@ -264,20 +277,18 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
    * node; one another node runs is a 409 naming that node.
    */
   async stop(id: string): Promise<void> {
-    await this.exclusive(id, async () => {
+    await this.reconciler.exclusive(id, async () => {
       const s = this.simulations.get(id);
       if (s) {
         await this.refuseWhileUsed(id, { sessionId: s.view.sessionId ?? null, deviceIds: s.view.devices.map((d) => d.deviceId) });
         await this.halt(id);
-        if (s.recorded) await this.forget(id);
+        if (s.recorded) await this.reconciler.forget(id);
         return;
       }
       const r = isUuid(id) ? await this.records.get(id) : null;
       if (!r) throw new NotFoundException(`no simulation ${id}`);
       await this.refuseWhileUsed(id, r);
-      // A node whose lock connection is down finds it forgotten when it claims it again, and stops it (`checkClaims`).
-      if ((await this.claims.tryClaim(id)) === 'refused') throw new ConflictException(`simulation ${id} runs on node ${r.node ?? '(unknown)'}: stop it there`);
-      await this.forget(id);
+      await this.reconciler.forgetUnrun(r);
     });
   }
 
@@ -288,25 +299,6 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
   private async refuseWhileUsed(id: string, r: { sessionId: string | null; deviceIds: string[] }): Promise<void> {
     const runs = await this.records.runsUsing(r);
     if (runs.length) throw new ConflictException(`simulation ${id}: run${runs.length > 1 ? 's' : ''} ${runs.join(', ')} still use${runs.length > 1 ? '' : 's'} its devices: stop ${runs.length > 1 ? 'them' : 'it'} first`);
-  }
-
-  /**
-   * Runs `fn` alone for simulation `id` on this node: after the create, end or DELETE of it under way, and (`afterRound`)
-   * after the round under way, which may be starting it; the rounds after skip it until `fn` is done.
-   */
-  private exclusive<T>(id: string, fn: () => Promise<T>, afterRound = true): Promise<T> {
-    const before = this.busy.get(id);
-    const run = (async () => {
-      await before;
-      if (afterRound) await this.reconciling;
-      return fn();
-    })();
-    const done = run.catch(() => undefined);
-    this.busy.set(id, done);
-    void done.then(() => {
-      if (this.busy.get(id) === done) this.busy.delete(id);
-    });
-    return run;
   }
 
   /** Stops a simulation here; its record stays. `quiet`: another node runs its devices now (or may), so nothing is written for them. */
@@ -326,12 +318,6 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     await s.thread?.terminate();
   }
 
-  private async forget(id: string): Promise<void> {
-    await this.records.delete(id);
-    this.retryAt.delete(id);
-    await this.claims.release(id);
-  }
-
   /** Deletes simulated devices (their events stay in the log) that nothing on this node drives. */
   private async removeDevices(ids: string[], reason: string): Promise<void> {
     for (const id of ids) {
@@ -346,109 +332,15 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  /**
-   * Recorded simulations that no node runs (this node's last run ended, or their node died: their locks went with
-   * it), each claimed by one node only, and the claims this node's lock connection lost. A persisted one starts again
-   * with the same devices (a device deleted or locked since is replaced), link model and failures, and its scene
-   * cameras' knobs at rest. One that was not persisted, that no queued or running run uses, was only ever going to
-   * have its devices deleted (by its session's end, or left as rows nothing will drive again, offline and alerting):
-   * its devices are deleted now, and its record. One that a run still uses starts again, bound to that run, so the
-   * run resumed after the crash gets its devices back, and ends with it.
-   */
-  private reconcile(): Promise<void> {
-    this.reconciling ??= this.reconcileNow()
-      .catch((e: unknown) => {
-        // Once a minute at most: through a database outage every poll fails the same way.
-        if (Date.now() - this.lastWarnAt < 60_000) return;
-        this.lastWarnAt = Date.now();
-        this.logger.warn(`looking for simulations to start again: ${(e as Error).message}`);
-      })
-      .finally(() => (this.reconciling = null));
-    return this.reconciling;
-  }
-
-  private async reconcileNow(): Promise<void> {
-    if (this.closed) return;
-    await this.checkClaims();
-    const here = [...this.simulations.values()].filter((s) => s.recorded).map((s) => s.view.id);
-    for (const r of await this.records.others(here)) {
-      if (this.closed) return;
-      // Started here since `here` was read, or a create, end or DELETE has it: not a round's to start. A lock this node
-      // held already (it is reentrant, so Postgres says yes again) is one of those.
-      if ((this.retryAt.get(r.id) ?? 0) > Date.now() || this.busy.has(r.id) || this.simulations.has(r.id)) continue;
-      if ((await this.claims.tryClaim(r.id)) !== 'acquired') continue;
-      try {
-        await this.adopt(r.id);
-      } catch (e) {
-        this.retryAt.set(r.id, Date.now() + RETRY_MS);
-        await this.halt(r.id);
-        await this.claims.release(r.id);
-        this.logger.error(`simulation ${r.id} could not start again (next attempt in ${RETRY_MS / 1000} s): ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /**
-   * The recorded simulations this node runs whose lock its connection does not hold now, as the server says (the
-   * connection dropped, was cut, or went half-open after a failover): each is claimed again, or stopped here without a
-   * word for its devices (another node runs them, or may: a lock this node cannot ask about is not taken as held).
-   * One query when all is well; none on a node that runs no recorded simulation.
-   */
-  private async checkClaims(): Promise<void> {
-    const mine = [...this.simulations.values()].filter((s) => s.recorded && !this.busy.has(s.view.id)).map((s) => s.view.id);
-    // A connect that failed once fails the others too: not tried again for each (5 s apiece against a host gone).
-    let failed: Error | null = null;
-    for (const id of await this.claims.verify(mine)) {
-      if (this.closed) return;
-      if (this.busy.has(id) || !this.simulations.has(id)) continue;
-      const claim: Claim | Error = failed ?? (await this.claims.tryClaim(id).catch((e: Error) => e));
-      if (claim instanceof Error) failed = claim;
-      if (claim instanceof Error || claim === 'refused') {
-        this.logger.warn(
-          `simulation ${id}: this node's lock on it is gone and ${claim instanceof Error ? `could not be taken again (${claim.message})` : 'another node holds it now'}; stopping it here (it starts again wherever its lock is taken next)`,
-        );
-        await this.halt(id, true);
-        continue;
-      }
-      // While the lock was not held, a DELETE on another node may have forgotten it, or another node started it.
-      const r = await this.records.get(id).catch((e: Error) => e);
-      if (r === null) {
-        this.logger.log(`simulation ${id} was deleted on another node while this node's lock on it was lost: stopped`);
-        await this.halt(id);
-        this.retryAt.delete(id);
-        await this.claims.release(id);
-      } else if (r instanceof Error || r.node !== this.node) {
-        // Unknown, or another node's since: let go, for a round (here or there) to start it again from its record.
-        this.logger.warn(`simulation ${id}: ${r instanceof Error ? `its record could not be read again (${r.message})` : `node ${r.node ?? '(unknown)'} started it meanwhile`}; stopping it here`);
-        await this.halt(id, true);
-        await this.claims.release(id);
-      } else {
-        this.logger.log(`simulation ${id}: this node's lock on it was lost, and is taken again`);
-      }
-    }
-  }
-
-  /** A recorded simulation this node just claimed: started again here, or its devices deleted. */
-  private async adopt(id: string): Promise<void> {
-    // Read again under the lock: a DELETE on the node that ran it may have forgotten it since the list was read.
-    const r = await this.records.get(id);
-    if (!r) return void (await this.claims.release(id));
-    const runs = await this.records.runsUsing(r);
-    if (!r.persist && runs.length === 0) {
-      await this.removeDevices(r.deviceIds, 'simulation ended with its node');
-      await this.forget(id);
-      this.logger.log(`simulation ${id} (not persisted) ended with the node that ran it (${r.node ?? 'unknown'}): its ${r.deviceIds.length} devices deleted`);
-      return;
-    }
-    // Its binding was recorded without waiting (`bindToSession`), so a crash may have lost it: a run using its devices
-    // takes its place, so that the simulation ends with a run again.
-    const sessionId = r.sessionId !== null && runs.includes(r.sessionId) ? r.sessionId : (runs[0] ?? null);
-    const view = await this.start(r.request, { reuse: r.deviceIds, id, recorded: true, sessionId });
-    const deviceIds = view.devices.map((d) => d.deviceId);
-    await this.records.restarted(id, deviceIds, this.node, sessionId);
-    this.retryAt.delete(id);
-    const replaced = deviceIds.filter((d, i) => d !== r.deviceIds[i]).length;
-    this.logger.log(`simulation ${id} started again on ${this.node} (it ran on ${r.node ?? 'unknown'}): ${deviceIds.length} devices${replaced ? `, ${replaced} replaced (deleted or locked since)` : ''}`);
+  /** What SimulationReconciler drives: recorded simulations started and stopped here. */
+  private runner(): SimulationRunner {
+    return {
+      recordedHere: () => [...this.simulations.values()].filter((s) => s.recorded).map((s) => s.view.id),
+      runs: (id) => this.simulations.has(id),
+      start: (request, opts) => this.start(request, { ...opts, recorded: true }),
+      halt: (id, quiet) => this.halt(id, quiet),
+      removeDevices: (ids, reason) => this.removeDevices(ids, reason),
+    };
   }
 
   private starting: Promise<unknown> = Promise.resolve();
@@ -526,13 +418,18 @@ export class SimulationsService implements OnApplicationBootstrap, OnModuleDestr
         });
         this.transport.attach(device);
         await this.devices.connected(deviceId, null);
-        void device.closed.then((reason) => {
-          if (reason !== 'simulation stopped') {
-            this.logger.warn(`simulated device ${name} stopped: ${reason}`);
-            return this.devices.disconnected(deviceId, reason);
+        void device.closed.then(async (reason) => {
+          // Stopped with its simulation (which writes its disconnect), or taken out of it once deleted.
+          if (reason === 'simulation stopped' || reason === DELETED) return;
+          // Cut off as its row was deleted (the deletion wrote its disconnect): nothing more for its stream; out of its simulation.
+          if (!(await this.rows.existsBy({ id: deviceId }))) {
+            const s = this.simulations.get(id);
+            if (s) this.dropDevices(s, new Set([deviceId]));
+            return;
           }
-          return undefined;
-        });
+          this.logger.warn(`simulated device ${name} stopped: ${reason}`);
+          await this.devices.disconnected(deviceId, reason);
+        }).catch((e: Error) => this.logger.warn(`simulated device ${name} stopped: its disconnect could not be written (${e.message})`));
         devices.push(device);
       }
     } catch (e) {
