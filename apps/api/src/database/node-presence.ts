@@ -8,8 +8,11 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from './database.tokens';
 /** A node's advisory lock key, as SQL of an expression giving its id as text (its own namespace: never a run's or a simulation's). */
 const nodeLockKey = (id: string): string => `hashtextextended('ddnn-node:' || ${id}, 0)`;
 
-/** How often a lost presence lock is taken again (a database restart drops it with the connection). */
-const RECLAIM_MS = 5_000;
+/**
+ * How often a lost presence lock is taken again (a database restart drops every node's at once): well within the two
+ * polls another node waits after such a restart before it takes a node's simulations for a dead one's.
+ */
+const RECLAIM_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 5_000;
 

@@ -19,15 +19,13 @@ const QUERY_TIMEOUT_MS = 5000;
  */
 export type Claim = 'acquired' | 'held' | 'refused';
 
-/** The application name of a node's lock connection: what tells another node that it is connected (`survey`). */
+/** The application name of a node's lock connection (what an operator sees of it in pg_stat_activity). */
 export const lockConnectionName = (node: string): string => `ddnn-simulations-${node}`.slice(0, 63);
 
 /** What `survey` tells of other nodes' simulations. */
 export interface LockSurvey {
   /** The simulations whose lock some session holds now. */
   locked: Set<string>;
-  /** The nodes that have a lock connection open now. */
-  connected: Set<string>;
   /** How long the server has been up (its locks are as old as that at most). */
   serverUpMs: number;
 }
@@ -99,25 +97,20 @@ export class SimulationClaims {
     }
   }
 
-  /**
-   * Of other nodes' simulations, which are locked now (by any session of this database), and which of their nodes
-   * have a lock connection open, asked of the server in one query without taking any lock.
-   */
-  async survey(sims: { id: string; node: string }[]): Promise<LockSurvey> {
+  /** Of other nodes' simulations, which are locked now (by any session of this database), asked of the server in one query without taking any lock. */
+  async survey(ids: string[]): Promise<LockSurvey> {
     const client = await this.connection();
-    const names = new Map(sims.map((s) => [lockConnectionName(s.node), s.node]));
-    const { rows } = await this.query<{ locked: string[]; connected: string[]; up_ms: number }>(
+    const { rows } = await this.query<{ locked: string[]; up_ms: number }>(
       client,
       `SELECT ARRAY(SELECT id FROM unnest($1::text[]) AS id
                      WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
                                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                                      AND ((l.classid::int8 << 32) | l.objid::int8) = ${simulationLockKey('id')})) AS locked,
-              ARRAY(SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name = ANY ($2::text[])) AS connected,
               (extract(epoch FROM now() - pg_postmaster_start_time()) * 1000)::float8 AS up_ms`,
-      [sims.map((s) => s.id), [...names.keys()]],
+      [ids],
     );
     const [r] = rows;
-    return { locked: new Set(r.locked), connected: new Set(r.connected.map((n) => names.get(n) as string)), serverUpMs: r.up_ms };
+    return { locked: new Set(r.locked), serverUpMs: r.up_ms };
   }
 
   /**

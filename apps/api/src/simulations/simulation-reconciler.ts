@@ -2,6 +2,7 @@ import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { CreateSimulationRequest, SimulationView } from '@ddnn/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { nodeId } from '../config/node-id';
+import { NodePresence } from '../database/node-presence';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { type Claim, lockConnectionName, SimulationClaims } from './simulation-claims';
 import { type SimulationRecord, SimulationRecords } from './simulation-records';
@@ -59,6 +60,7 @@ export class SimulationReconciler {
 
   constructor(
     private readonly records: SimulationRecords,
+    private readonly presence: NodePresence,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(DATABASE_RUNTIME) db: DatabaseRuntime,
   ) {
@@ -217,12 +219,12 @@ export class SimulationReconciler {
   }
 
   /**
-   * Of other nodes' records, those this node may claim now: unlocked, and their node gone (its lock connection closed
-   * with its process, and no sign that every lock went at once), or unlocked for the grace period as far as this node
-   * saw. One query, without taking a lock (a claim would refuse the owner taking its own back).
+   * Of other nodes' records, those this node may claim now: unlocked, and their node gone (not present: NodePresence,
+   * and no sign that every lock went at once), or unlocked for the grace period as far as this node saw. Without taking
+   * a lock (a claim would refuse the owner taking its own back).
    */
   private async due(theirs: SimulationRecord[]): Promise<Set<string>> {
-    const { locked, connected, serverUpMs } = await this.claims.survey(theirs.map((r) => ({ id: r.id, node: r.node as string })));
+    const [{ locked, serverUpMs }, present] = await Promise.all([this.claims.survey(theirs.map((r) => r.id)), this.presence.present(theirs.map((r) => r.node as string))]);
     // The server restarted, or this node's own lock connection was lost and opened again: every node's may have gone at
     // once, so a node without one now may only not have reconnected yet.
     const allLost = serverUpMs < this.graceMs || this.claims.reopenedWithin(this.graceMs);
@@ -231,7 +233,7 @@ export class SimulationReconciler {
     const waiting = new Map<string, number>();
     for (const r of theirs) {
       if (locked.has(r.id)) continue;
-      if (!allLost && !connected.has(r.node as string)) due.add(r.id);
+      if (!allLost && !present.has(r.node as string)) due.add(r.id);
       else waiting.set(r.id, this.unlockedSince.get(r.id) ?? now);
     }
     // Locked again, or gone from the list: seen unlocked again later, it waits again from then.

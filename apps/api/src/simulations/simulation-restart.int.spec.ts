@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { DeviceView, SimulationView, StreamView } from '@ddnn/contracts';
 import { freePort, waitFor } from '@ddnn/testing';
 import { DeviceTransport } from '../devices/transport/device-transport';
+import { NodePresence } from '../database/node-presence';
 import { ModelsService } from '../models/models.service';
 import { SimulationReconciler } from './simulation-reconciler';
 import { SimulationRecords } from './simulation-records';
@@ -31,9 +32,10 @@ const lockConnection = (api: TestApi) => (api.app.get(SimulationReconciler) as u
 /** Cuts a node's simulations lock connection, as the database or the network would; resolves once its backend is gone and the node saw it end. */
 const cutLocks = async (api: TestApi, node: string) => {
   const before = lockConnection(api);
-  const cut = await api.sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-simulations-${node}`]);
-  expect(cut[0].n).toBe(1);
-  await waitFor('the lock backend to exit', async () => (await api.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-simulations-${node}`]))[0].n === 0);
+  const cut = await api.sql<{ pid: number }>(`SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`ddnn-simulations-${node}`]);
+  expect(cut).toHaveLength(1);
+  // That backend, not the name: the node may open its next lock connection before a look finds none under it.
+  await waitFor('the lock backend to exit', async () => (await api.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1`, [cut[0].pid]))[0].n === 0);
   // Seen ended, or already replaced by a new one (a poll comes every 200 ms).
   await waitFor('the node to see its lock connection end', () => lockConnection(api) !== before);
 };
@@ -388,7 +390,15 @@ describe('a recorded simulation runs on one node of two (real Postgres and Redis
     expect((await call(b, 'DELETE', `/simulations/${sim.id}`, ADMIN)).status).toBe(204);
   };
 
-  it('a node whose lock connection is gone with no sign of the server losing every lock (dead, as far as the database tells) loses its simulation to the other node', async () => {
+  it('a node gone (its presence and its lock connection, with no sign of the server losing every lock) loses its simulation to the other node at once', async () => {
+    await takenOverFromADeadNode(async (a) => {
+      // What a killed process leaves: neither its presence lock (NodePresence) nor its simulations' locks.
+      await a.app.get(NodePresence).onModuleDestroy();
+      await cutLocks(a, 'node-a');
+    });
+  });
+
+  it('a node present whose lock connection alone was cut keeps its simulation for two polls of the other node, then loses it if it has not claimed it again', async () => {
     await takenOverFromADeadNode((a) => cutLocks(a, 'node-a'));
   });
 
