@@ -1,10 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
-import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage, printableText, type SkipCause } from '@ddnn/contracts';
+import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHandshakeAuth, handshakeRefusal, type HeartbeatMessage } from '@ddnn/contracts';
 import { checkpointRuntimeBindings, DeviceRuntime, type DeviceRuntimeBindings } from '@ddnn/ddnn';
 import { faultyInfer } from './faults';
 import { backoffMs } from './backoff';
 import { log } from './log';
 import type { AgentOptions } from './options';
+import { messageKind, ProblemReport, type ServedReply } from './problem';
 import { provision, ProvisionRefusedError } from './provision';
 import { createLiveSource, type FrameInput, type LiveSource } from './sources';
 import { type AgentState, readState, writeState } from './state-file';
@@ -44,7 +45,7 @@ export class DeviceAgent {
   private replacements = 0;
   private connectedAt = 0;
   /** Told to the server in every heartbeat, so the dashboard shows it, not only this agent's log. */
-  private problem: string | null = null;
+  private readonly problem: ProblemReport;
   /** The kind (its text, numbers left out) of the last skipped capture logged at info: each kind once in a row. */
   private skipKind: string | null = null;
   private stopped = false;
@@ -61,12 +62,13 @@ export class DeviceAgent {
     const problems = new Set<string>();
     // A failing source says so once per kind of failure, not once per sample.
     const note = (message: string) => {
-      const kind = message.replace(/\d+/g, '#');
+      const kind = messageKind(message);
       if (problems.has(kind)) return;
       problems.add(kind);
       log('warn', `source ${options.source.kind}: ${message}`);
     };
     this.source = createLiveSource(options.source, note);
+    this.problem = new ProblemReport(this.sourceLabel());
     this.runtime = new DeviceRuntime({ role: options.role, view: options.view, bindings, wallClock: Date.now, ...(this.source ? { capture: this.source.capture } : {}) });
     this.connectedOnce = new Promise((r) => (this.markConnected = r));
     this.fault = options.fault ? faultyInfer(options.fault) : null;
@@ -236,7 +238,7 @@ export class DeviceAgent {
           // A replayed dataset misses a quarter of its views, and a failing source fails every capture: a line for each
           // would drown the log. Each kind of skip is said once until a capture succeeds or another kind comes.
           if (!reply.ok && 'skipped' in reply) {
-            const kind = reply.cause === 'absent' ? null : `${reply.cause}:${reply.error.replace(/\d+/g, '#')}`;
+            const kind = reply.cause === 'absent' ? null : `${reply.cause}:${messageKind(reply.error)}`;
             log(kind === null || kind === this.skipKind ? 'debug' : 'info', `capture skipped: ${reply.error}`);
             if (kind !== null) this.skipKind = kind;
           } else if (!reply.ok) log('warn', `infer failed: ${reply.error}`);
@@ -246,15 +248,10 @@ export class DeviceAgent {
       void (this.fault ? this.fault(payload, honest) : honest()).then((answer) => {
         if (typeof ack === 'function') ack(answer);
         else log('warn', 'infer without an ack callback: reply dropped');
-        // An agent that cannot serve (its data unreadable, its source stale or failing) says so in its heartbeat; a
-        // capture dropped because the device is busy is it keeping up, and a view the camera never captured is no
-        // fault of it: neither is a problem.
-        const reply = answer as { ok: boolean; cause?: SkipCause; error?: string };
-        if (!reply.ok && (reply.cause === 'busy' || reply.cause === 'absent')) return;
-        // Control characters (from a source's own error output) would get the heartbeat refused as malformed.
-        const problem = reply.ok ? null : printableText(`cannot serve a sample (${this.sourceLabel()}): ${reply.error}`.slice(0, 500));
-        if (problem !== this.problem) {
-          this.problem = problem;
+        if (this.problem.observe(answer as ServedReply, this.source?.problem?.() ?? null)) {
+          const problem = this.problem.current;
+          if (problem) log('warn', `reporting a problem: ${problem}`);
+          else log('info', 'problem cleared: serving again');
           this.reportProblem();
         }
       });
@@ -304,7 +301,7 @@ export class DeviceAgent {
     const hb: HeartbeatMessage = {
       at: new Date().toISOString(),
       ...(model ? { modelId: model.modelId, modelVersion: model.modelVersion } : {}),
-      ...(this.problem ? { problem: this.problem } : {}),
+      ...(this.problem.current ? { problem: this.problem.current } : {}),
     };
     this.socket?.emit(DeviceEvents.heartbeat, hb);
   }

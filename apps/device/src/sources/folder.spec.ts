@@ -105,6 +105,42 @@ describe('FolderSource', () => {
     expect(await source.capture({ shape })).toEqual({ skipped: `no complete fresh frame: ${tooLarge}` });
   });
 
+  it('ignores frames dated ahead of the clock (beyond the allowance push frames get), and says so until they are gone', async () => {
+    // A camera writing fresh frames, and one file touched an hour ahead: it was the newest by far, every capture sent it.
+    write('fresh-1.png', await png(16, 16, 100), now - 300);
+    write('fresh-2.png', await png(16, 16, 200), now - 100);
+    const future = write('future.png', await png(16, 16, 50), now + 3_600_000);
+    let clock = now;
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => clock });
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now - 100 });
+    const problem = `ignoring a frame dated ahead of this device's clock in ${dir} (future.png is 3600000 ms ahead of this device's clock (at most 2000 ms)): a camera clock ahead of this one, or a file touched; remove it or set the clock`;
+    expect(source.problem()).toBe(problem);
+
+    // A camera clock a little ahead of this one is within the allowance: its frame is used. The same ignored file
+    // keeps the same words (its lead shrinks with every capture), so that it is reported once.
+    write('slightly-ahead.png', await png(16, 16, 150), now + 1500);
+    clock = now + 40;
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 1500 });
+    expect(source.problem()).toBe(problem);
+
+    // A second one is news.
+    write('future-2.jpg', await sharp(Buffer.alloc(16 * 16 * 3, 9), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer(), now + 60_000);
+    await source.capture({ shape });
+    expect(source.problem()).toMatch(/^ignoring 2 frames dated ahead of this device's clock in .* \(future-2\.jpg is 59960 ms ahead [^;]+; future\.png is 3599960 ms ahead/);
+
+    rmSync(future);
+    rmSync(path.join(dir, 'future-2.jpg'));
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 1500 });
+    expect(source.problem()).toBeNull();
+  });
+
+  it('a folder holding only frames dated ahead is a skipped capture naming them', async () => {
+    write('future.png', await png(16, 16, 50), now + 10_000);
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => now });
+    expect(await source.capture({ shape })).toEqual({ skipped: `no usable frame: ${source.problem()}` });
+    expect(source.problem()).toMatch(/^ignoring a frame dated ahead of this device's clock in .* \(future\.png is 10000 ms ahead/);
+  });
+
   it('a missing folder or an empty one is a skipped capture with the reason', async () => {
     expect(await new FolderSource({ dir, maxFrameAgeMs: 1000 }).capture({ shape })).toEqual({ skipped: `no frame in ${dir} yet` });
     const missing = path.join(dir, 'nope');

@@ -1,13 +1,15 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Capture, CaptureSource, ViewShape } from '@ddnn/ddnn';
-import { decodeFrame, FrameTooLargeError, toModelInput } from './frame';
+import { aheadOfClock, decodeFrame, FrameTooLargeError, toModelInput } from './frame';
 
 const FRAME_FILE = /\.(png|jpe?g)$/i;
 /** Files looked at together (stat calls in flight): one at a time, 30,000 left-behind frames took most of a core. */
 const STAT_BATCH = 64;
 /** More frames than this in the folder: each capture looks at every one, so the camera should remove old ones. */
 export const CROWDED_FOLDER = 1000;
+/** Frames dated ahead of the clock named in the source's problem (the rest are counted). */
+const NAMED_AHEAD = 3;
 
 export interface FolderSourceOptions {
   /** The folder a camera process writes frames into. */
@@ -23,11 +25,15 @@ export interface FolderSourceOptions {
  * Frames from a folder a camera process writes into: at each capture the newest complete PNG/JPEG (by
  * modification time) no older than the maximum age. The newest file may be still being written: it then fails to
  * decode, and the capture falls back to the next newest fresh frame (or is skipped), saying so. Hidden files
- * (a camera's `.tmp` files before an atomic rename) are ignored.
+ * (a camera's `.tmp` files before an atomic rename) are ignored, and so are frames dated ahead of this clock (the
+ * rule push frames follow): one file touched an hour ahead was the newest for that hour, every capture sent it, and
+ * the server refused each as stale while fresh frames kept arriving. Those are this source's `problem()`.
  */
 export class FolderSource implements CaptureSource {
   private readonly now: () => number;
   private warnedCrowded = false;
+  /** The frames ignored at the last capture for being dated ahead (their names), and the problem that says so. */
+  private ahead: { names: string; problem: string } | null = null;
 
   constructor(private readonly options: FolderSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -39,6 +45,7 @@ export class FolderSource implements CaptureSource {
     try {
       names = await readdir(dir);
     } catch (e) {
+      this.ahead = null;
       return { skipped: `source folder ${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
     }
     const candidates = names.filter((name) => !name.startsWith('.') && FRAME_FILE.test(name));
@@ -46,22 +53,27 @@ export class FolderSource implements CaptureSource {
       this.warnedCrowded = true;
       this.options.onNote?.(`${dir} holds ${candidates.length} frames: every capture looks at each of them; have the camera remove old frames (keeping a few)`);
     }
+    const now = this.now();
     const frames: { file: string; mtimeMs: number }[] = [];
+    const ahead: { name: string; why: string }[] = [];
     for (let i = 0; i < candidates.length; i += STAT_BATCH) {
       const batch = candidates.slice(i, i + STAT_BATCH).map(async (name) => {
         const file = path.join(dir, name);
         try {
           const st = await stat(file);
-          if (st.isFile()) frames.push({ file, mtimeMs: st.mtimeMs });
+          if (!st.isFile()) return;
+          const why = aheadOfClock(st.mtimeMs, now);
+          if (why) ahead.push({ name, why });
+          else frames.push({ file, mtimeMs: st.mtimeMs });
         } catch {
           // removed between readdir and stat: the camera rotates its files
         }
       });
       await Promise.all(batch);
     }
-    if (frames.length === 0) return { skipped: `no frame in ${dir} yet` };
+    this.noteAhead(ahead);
+    if (frames.length === 0) return { skipped: this.ahead ? `no usable frame: ${this.ahead.problem}` : `no frame in ${dir} yet` };
     frames.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    const now = this.now();
     const age = now - frames[0].mtimeMs;
     if (age > maxFrameAgeMs) return { skipped: `newest frame ${path.basename(frames[0].file)} is ${Math.round(age)} ms old (max ${maxFrameAgeMs} ms)` };
     const unreadable: string[] = [];
@@ -78,5 +90,30 @@ export class FolderSource implements CaptureSource {
       }
     }
     return { skipped: `no complete fresh frame: ${unreadable.join(', ')}`.slice(0, 300) };
+  }
+
+  /**
+   * What this source works around while it still serves: the frames it ignores for being dated ahead of this
+   * device's clock (as of the last capture), or null. The same files keep the same words, so that it is reported once.
+   */
+  problem(): string | null {
+    return this.ahead?.problem ?? null;
+  }
+
+  private noteAhead(ahead: { name: string; why: string }[]): void {
+    if (ahead.length === 0) {
+      this.ahead = null;
+      return;
+    }
+    ahead.sort((a, b) => a.name.localeCompare(b.name));
+    const names = ahead.map((a) => a.name).join('/');
+    if (this.ahead?.names === names) return;
+    const named = ahead.slice(0, NAMED_AHEAD).map((a) => `${a.name} is ${a.why}`);
+    const more = ahead.length > NAMED_AHEAD ? ` and ${ahead.length - NAMED_AHEAD} more` : '';
+    const what = ahead.length === 1 ? 'a frame' : `${ahead.length} frames`;
+    this.ahead = {
+      names,
+      problem: `ignoring ${what} dated ahead of this device's clock in ${this.options.dir} (${named.join('; ')}${more}): a camera clock ahead of this one, or a file touched; remove it or set the clock`,
+    };
   }
 }

@@ -15,6 +15,20 @@ export type FrameInput = Buffer | Uint8Array | RawFrame;
 
 const isRaw = (f: FrameInput): f is RawFrame => !(f instanceof Uint8Array);
 
+/** How far ahead of the agent's clock a frame's capture time may be (the camera's clock and this one differ a little). */
+export const MAX_CLOCK_AHEAD_MS = 2000;
+
+/**
+ * Why a frame captured at `capturedAt` (epoch ms) is not used at `now`: dated further ahead of this clock than
+ * MAX_CLOCK_AHEAD_MS; null when it is not. Such a frame would stay "fresh", and the newest, until that time came:
+ * pushed an hour ahead, or a file touched an hour ahead in a camera's folder, it was served for an hour and every
+ * real frame after it ignored (the server refusing each as captured long after its trigger).
+ */
+export function aheadOfClock(capturedAt: number, now: number): string | null {
+  const ahead = capturedAt - now;
+  return ahead > MAX_CLOCK_AHEAD_MS ? `${Math.round(ahead)} ms ahead of this device's clock (at most ${MAX_CLOCK_AHEAD_MS} ms)` : null;
+}
+
 /** Largest frame accepted, in pixels (4096x4096; a 4K camera frame is 8.3 M). */
 export const MAX_FRAME_PIXELS = 16_777_216;
 

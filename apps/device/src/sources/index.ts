@@ -17,6 +17,8 @@ export interface LiveSource {
   push?: PushSource;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** What the source works around while it still serves (read after each capture), or null. */
+  problem?(): string | null;
 }
 
 /** Builds the agent's source from its options; `note` receives what the source works around or fails at. */
@@ -26,7 +28,7 @@ export function createLiveSource(source: SourceOptions, note: (message: string) 
       return null;
     case 'folder': {
       const folder = new FolderSource({ dir: source.path, maxFrameAgeMs: source.maxFrameAgeMs, onNote: note });
-      return { capture: folder, start: async () => undefined, stop: async () => undefined };
+      return { capture: folder, start: async () => undefined, stop: async () => undefined, problem: () => folder.problem() };
     }
     case 'push': {
       const push = new PushSource({ maxFrameAgeMs: source.maxFrameAgeMs });

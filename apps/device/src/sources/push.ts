@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Raster } from '@ddnn/datasets';
 import type { Capture, CaptureSource, ViewShape } from '@ddnn/ddnn';
-import { decodeFrame, toModelInput, type FrameInput } from './frame';
+import { aheadOfClock, decodeFrame, toModelInput, type FrameInput } from './frame';
 
 /** Largest request body the push endpoint reads (an encoded frame). */
 export const MAX_PUSH_BYTES = 8 * 1024 * 1024;
@@ -12,9 +12,6 @@ export interface PushSourceOptions {
   maxFrameAgeMs: number;
   now?: () => number;
 }
-
-/** How far ahead of the agent's clock a capture time may be (the camera's clock and this one differ a little). */
-export const MAX_CLOCK_AHEAD_MS = 2000;
 
 /** A valid capture time: a finite epoch-ms number between 2000 and 2100. */
 function checkCapturedAt(v: number): number {
@@ -41,12 +38,12 @@ export class PushSource implements CaptureSource {
    */
   async pushFrame(frame: FrameInput, capturedAt: number = this.now()): Promise<void> {
     const at = checkCapturedAt(capturedAt);
-    // A frame stamped ahead of this clock would stay "fresh", and the newest, until that time came: one stamped an
-    // hour ahead was served for an hour and every real frame after it ignored.
-    const ahead = at - this.now();
-    if (ahead > MAX_CLOCK_AHEAD_MS) throw new Error(`capturedAt is ${Math.round(ahead)} ms ahead of this device's clock (at most ${MAX_CLOCK_AHEAD_MS} ms)`);
+    const now = this.now();
+    const ahead = aheadOfClock(at, now);
+    if (ahead) throw new Error(`capturedAt is ${ahead}`);
     // A frame already older than the max frame age would be accepted and then never used by any capture.
-    if (-ahead > this.options.maxFrameAgeMs) throw new Error(`capturedAt is ${Math.round(-ahead)} ms old, older than the max frame age (${this.options.maxFrameAgeMs} ms): no capture would use it`);
+    const age = now - at;
+    if (age > this.options.maxFrameAgeMs) throw new Error(`capturedAt is ${Math.round(age)} ms old, older than the max frame age (${this.options.maxFrameAgeMs} ms): no capture would use it`);
     const decoded = await decodeFrame(frame);
     if (!this.latest || at >= this.latest.capturedAt) this.latest = { frame: decoded, capturedAt: at };
   }
