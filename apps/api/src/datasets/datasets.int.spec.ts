@@ -125,9 +125,16 @@ describe('datasets API', () => {
     const bad = path.join(api.dataDir, 'datasets', 'badmanifest');
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'manifest.json'), '{');
+    // A dataset kept elsewhere and linked in is listed (its pages and runs read through the link); a dangling link is not.
+    const elsewhere = fs.mkdtempSync(path.join(path.dirname(api.dataDir), 'ddnn-linked-'));
+    await writeSynthDataset(path.join(elsewhere, 'big'), { samples: 6, seed: 5 });
+    fs.symlinkSync(path.join(elsewhere, 'big'), path.join(api.dataDir, 'datasets', 'linked'));
+    fs.symlinkSync(path.join(elsewhere, 'gone'), path.join(api.dataDir, 'datasets', 'dangling'));
     const list = await call(api, 'GET', '/datasets', TOKEN);
     expect(list.status).toBe(200);
-    expect(list.body.map((d: { name: string }) => d.name)).toEqual(['broken', 'piped', 'tiny']);
+    expect(list.body.map((d: { name: string }) => d.name)).toEqual(['broken', 'linked', 'piped', 'tiny']);
+    expect((await call(api, 'GET', '/datasets/linked/summary', TOKEN)).body.samples).toBe(6);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
     const one = await call(api, 'GET', '/datasets/badmanifest', TOKEN);
     expect(one.status).toBe(422);
     expect(one.body.message).toMatch(/^dataset 'badmanifest' cannot be read: .*malformed manifest/);

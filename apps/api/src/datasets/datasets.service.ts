@@ -23,7 +23,8 @@ export class DatasetsService {
     if (!fs.existsSync(root)) return [];
     const names = fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && fs.existsSync(datasetPaths.manifest(`${root}/${d.name}`)))
+      // A link to a dataset kept elsewhere (a big one on another disk) is one: runs and its pages read through it.
+      .filter((d) => (d.isDirectory() || (d.isSymbolicLink() && isFolder(`${root}/${d.name}`))) && fs.existsSync(datasetPaths.manifest(`${root}/${d.name}`)))
       .map((d) => d.name)
       .sort();
     // One folder with a broken manifest or labels file used to fail the whole list (404), hiding every good dataset
@@ -115,5 +116,13 @@ export class DatasetsService {
       );
     }
     return file;
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
