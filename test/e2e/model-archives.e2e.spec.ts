@@ -119,6 +119,7 @@ describe('model archive uploads against the built API', () => {
       { what: '5,000 entries', archive: () => buildArchive(Array.from({ length: 5000 }, (_, i) => ({ name: `device-${i}.bin` }))), status: 413, message: /DDNN_ARCHIVE_MAX_ENTRIES/ },
       { what: 'a truncated archive', archive: async () => whole.subarray(0, Math.floor(whole.length / 2)), status: 400, message: /not a complete, readable/ },
       { what: 'a non-archive', archive: async () => Buffer.from('definitely not a tarball '.repeat(100)), status: 400, message: /not a complete, readable/ },
+      { what: 'a zip archive', archive: async () => Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200)]), status: 400, message: /a \.zip archive: pack the checkpoint folder as \.tar or \.tar\.gz/ },
       { what: 'a file a checkpoint does not hold', archive: () => buildArchive([...valid, { name: 'notes.txt', data: Buffer.from('hi') }]), status: 400, message: /not a file a checkpoint holds/ },
     ];
     for (const c of cases) {

@@ -73,6 +73,8 @@ export async function unpackCheckpointArchive(archive: string, dest: string, lim
     await fh.close();
   }
   const gz = magic[0] === 0x1f && magic[1] === 0x8b;
+  // The archive people reach for first: said by name rather than as a broken tar.
+  if (magic[0] === 0x50 && magic[1] === 0x4b) throw new InvalidInputError('a .zip archive: pack the checkpoint folder as .tar or .tar.gz (tar czf model.tar.gz <folder>)');
 
   const packed = new Meter(() => null);
   const unpacked = new Meter((bytes) => {

@@ -154,6 +154,8 @@ describe('models (real Postgres)', () => {
 
     const garbage = await upload(Buffer.from('definitely not a tarball, just text that goes on for a while '.repeat(20)));
     expect(garbage.status).toBe(400);
+    const zip = await upload(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200)]));
+    expect(zip).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^a \.zip archive: pack the checkpoint folder as \.tar or \.tar\.gz/) } });
     const partial = path.join(work, 'partial.tar.gz');
     execFileSync('tar', ['-czf', partial, '-C', path.join(work, 'default'), 'manifest.json', 'device-0.bin']);
     const p = await upload(readFileSync(partial));
