@@ -17,3 +17,4 @@ export { summarizeDataset, type DatasetSummary } from './report/summary';
 export { contactSheet, type SheetOptions } from './report/sheet';
 export { gridCell, splitGridDataset, type SplitGridOptions } from './import/split-grid';
 export { openRegularFile, readRegularFile, readRegularFileSync, UnreadableFileError } from './format/files';
+export { abbreviateList } from './format/list';

@@ -12,8 +12,10 @@ export { sectionSpecs, initialValues, type ParamSpec, type SectionSpec, type Sec
 export { forwardModel, cloudForward, aggregateMaps, aggregateScores, convpBlocks, exitHead, type ExitScores, type SectionTensors } from './model/forward';
 export * from './model/model';
 export { trainDdnn } from './train/train';
+export { checkTrainingPlan, trainingDataWarnings, type TrainingPlanInput } from './train/plan';
+export { checkInferenceMemory, checkTrainingMemory, inferenceBatchLimit, trainingMemory, TFJS_WASM_MAX_BYTES, type TrainingMemory, type TrainingMemoryInput } from './train/memory-check';
 export { TRAIN_DEFAULTS, learningRateAt, resolveRecipe, type TrainOptions, type EpochReport } from './train/options';
-export { augmentViews, FULL_BATCH_VALUES, PAPER_RECIPE, profileOf, recommendRecipe, splitValidation, type DataProfile, type TrainingRecipe } from './train/recipe';
+export { augmentViews, FULL_BATCH_VALUES, manifestProfile, PAPER_RECIPE, profileOf, recommendRecipe, splitValidation, type DataProfile, type TrainingRecipe } from './train/recipe';
 export { splitIndices, gatherView, gatherPresent } from './train/batches';
 export * from './checkpoint/checkpoint';
 export * from './inference/sections';

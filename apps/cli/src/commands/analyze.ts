@@ -155,17 +155,22 @@ const collect = (value: string, previous: string[] = []) => [...previous, ...val
 
 /**
  * `--window <run>:<from>-<to>` values (repeatable): the samples of each run to evaluate (a stream, which has no end,
- * needs one). The window rule is the API's (`parseSampleWindow`, @ddnn/policies), loaded with the command's action,
- * not at `--help`.
+ * needs one). With `impliedRun` (a command about one run), `<from>-<to>` alone names that run's window. The window
+ * rule is the API's (`parseSampleWindow`, @ddnn/policies), loaded with the command's action, not at `--help`.
  */
-export async function parseWindows(values: readonly string[]): Promise<Record<string, SampleWindow>> {
+export async function parseWindows(values: readonly string[], impliedRun?: string): Promise<Record<string, SampleWindow>> {
   const { parseSampleWindow } = await import('@ddnn/policies');
   const out: Record<string, SampleWindow> = {};
   for (const value of values) {
-    const m = /^([^:\s]+):(\d{1,10})-(\d{1,10})$/.exec(value.trim());
-    if (!m) throw new Error(`--window must be <run id>:<first sample>-<last sample>, e.g. 3f2a…:100-499; got ${JSON.stringify(value.slice(0, 80))}`);
-    if (out[m[1]]) throw new Error(`--window names run ${m[1]} twice`);
-    out[m[1]] = parseSampleWindow({ fromSample: Number(m[2]), toSample: Number(m[3]) }, `--window ${value}`);
+    const m = /^(?:([^:\s]+):)?(\d{1,10})-(\d{1,10})$/.exec(value.trim());
+    const run = m?.[1] ?? impliedRun;
+    if (!m || run === undefined) {
+      const shape = impliedRun === undefined ? '<run id>:<first sample>-<last sample>, e.g. 3f2a…:100-499' : '<first sample>-<last sample>, e.g. 100-499';
+      throw new Error(`--window must be ${shape}; got ${JSON.stringify(value.slice(0, 80))}`);
+    }
+    if (impliedRun !== undefined && run !== impliedRun) throw new Error(`--window ${value} names run ${run}, but this command is about run ${impliedRun}`);
+    if (out[run]) throw new Error(`--window names run ${run} twice`);
+    out[run] = parseSampleWindow({ fromSample: Number(m[2]), toSample: Number(m[3]) }, `--window ${value}`);
   }
   return out;
 }
@@ -177,18 +182,20 @@ export function registerAnalyzeCommand(program: Command): void {
     program
       .command('analyze')
       .description('Evaluate exit policies counterfactually on recorded sessions (POST /api/analysis/compare)')
-      .requiredOption('--session <id>', 'session id (repeat or comma-separate for several)', collect)
+      .option('--session <id>', 'session id (repeat or comma-separate for several); a run named by --window needs no --session', collect, [])
       .requiredOption('--policies <file>', 'JSON array of policies, or {"policies": [...], "linkModel": {...}}', pathFlag('--policies'))
       .option('--window <run:from-to>', "evaluate only these samples of a run (a stream needs one: it has no end), e.g. <id>:100-499; repeat for several runs", collectRaw, [])
       .option('--fit-session <id>', 'fit unfitted budget policies on this session (default: in-sample)')
       .option('--json', 'print the compare response as one JSON object on the last line'),
   ).action(async (flags: AnalyzeFlags) => {
-    if (flags.session.length === 0) throw new Error('--session needs at least one session id');
     const { policies, linkModel } = await readPoliciesFile(flags.policies);
     const windows = await parseWindows(flags.window);
+    // A run given a window is a run to compare: naming it again with --session adds nothing.
+    const sessionIds = [...new Set([...flags.session, ...Object.keys(windows)])];
+    if (sessionIds.length === 0) throw new Error('name the runs to compare: --session <id> (a session) or --window <id>:<from>-<to> (a stream, or part of a session)');
     const client = new PlatformClient(flags);
     const request: CompareRequest & { fitSessionId?: string } = {
-      sessionIds: flags.session,
+      sessionIds,
       policies,
       ...(linkModel ? { linkModel } : {}),
       ...(flags.fitSession ? { fitSessionId: flags.fitSession } : {}),

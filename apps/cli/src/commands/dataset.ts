@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { registerDatasetBench } from './dataset-bench';
 import type { DatasetSummary } from '@ddnn/datasets';
 import { log, logger } from '../log';
+import { checkOutputFile } from './output-file';
 import { intFlag, pathFlag } from './model-options';
 
 function fractionOption(value: string): number {
@@ -111,6 +112,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--per-class <n>', 'samples per class on the sheet', intFlag('--per-class', 1), 4)
     .option('--json', 'print the summary as JSON on the last line')
     .action(async (dir: string, opts: { sheet?: string; perClass: number; json?: boolean }) => {
+      if (opts.sheet) await checkOutputFile('--sheet', resolve(opts.sheet));
       const started = Date.now();
       const { contactSheet, encodePng, loadDataset, summarizeDataset } = await import('@ddnn/datasets');
       const ds = await loadDataset(resolve(dir));

@@ -59,10 +59,13 @@ export function registerEstimateCommand(program: Command): void {
       const report = estimateAgainstTruth(reference, target, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
       else {
+        // Each exit's line is over the samples that exited there (eval's exit accuracies score every sample instead).
+        process.stdout.write(`accuracy at T=${report.threshold}: overall over all ${report.targetSamples} test samples, each exit over the samples that exited there\n`);
         const rows: [string, EstimateReport['overall'] | undefined][] = [['overall', report.overall], ...Object.entries(report.exits)];
         for (const [name, l] of rows) {
           if (!l) continue;
-          process.stdout.write(`${name.padEnd(8)} ${String(l.samples).padStart(5)} samples  estimated ${pct(l.estimated)} [${pct(l.low)}, ${pct(l.high)}]  true ${pct(l.truth)}\n`);
+          const what = name === 'overall' ? 'samples' : `exited at ${name}`;
+          process.stdout.write(`${name.padEnd(8)} ${String(l.samples).padStart(5)} ${what.padEnd(16)} estimated ${pct(l.estimated)} [${pct(l.low)}, ${pct(l.high)}]  true ${pct(l.truth)}\n`);
         }
       }
     });

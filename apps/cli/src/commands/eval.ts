@@ -7,14 +7,25 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** Human-readable form of eval metrics. */
-export function formatMetrics(m: EvalMetrics): string {
+/** A device's individual accuracy: `failed` when failed on purpose, `n/a` when its camera captured no test sample. */
+function individualText(m: EvalMetrics, d: number): string {
+  const a = m.individual[d];
+  if (a === null) return 'failed';
+  return m.individualSamples[d] === 0 ? 'n/a' : pct(a);
+}
+
+/**
+ * Human-readable form of eval metrics. `overall` scores each sample at the exit it took; the exits' own accuracies
+ * score every sample at that exit (what `estimate` reports instead is the accuracy of the samples that exited there).
+ */
+export function formatMetrics(m: EvalMetrics, comparedToRaw: (bytes: number, raw: number) => string): string {
   return [
     `${m.samples} test samples, T=${m.threshold}`,
-    `overall ${pct(m.overall)}  local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
-    `individual devices: ${m.individual.map((a) => (a === null ? 'failed' : pct(a))).join('  ')}`,
+    `overall ${pct(m.overall)} (each sample at the exit it took)`,
+    `each exit on all samples: local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
+    `individual devices (on all samples): ${m.individual.map((_, d) => individualText(m, d)).join('  ')}`,
     ...(m.unanswered > 0 ? [`unanswered ${pct(m.unanswered)}: no device sent anything for these samples (counted wrong at every exit)`] : []),
-    `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${m.commReduction.toFixed(1)}x less)`,
+    `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${comparedToRaw(m.bytesPerSample, m.rawBytesPerSample)})`,
   ].join('\n');
 }
 
@@ -31,13 +42,13 @@ export function registerEvalCommands(program: Command): void {
     .option('--json', 'print the metrics as JSON on the last line')
     .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
       const { loadDataset } = await import('@ddnn/datasets');
-      const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
+      const { comparedToRaw, DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
       const m = metricsAt(run, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify({ ...m, failed: flags.fail ?? [] }) + '\n');
-      else process.stdout.write(formatMetrics(m) + '\n');
+      else process.stdout.write(formatMetrics(m, comparedToRaw) + '\n');
     });
 
   program

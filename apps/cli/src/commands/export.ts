@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { PlatformClient, serverOptions, type ServerFlags } from './analyze';
 import { pathFlag } from './model-options';
+import { checkOutputFile } from './output-file';
 import { log } from '../log';
 
 interface ExportFlags extends ServerFlags {
@@ -34,6 +35,8 @@ export function registerExportCommand(program: Command): void {
     if (flags.what !== 'samples' && flags.what !== 'events') throw new Error(`--what must be samples or events, got "${flags.what}"`);
     if (!flags.session === !flags.sessions) throw new Error('pass exactly one of --session <id> or --sessions');
     if (flags.json && flags.out === '-') throw new Error('--json needs --out <file>: stdout carries the CSV');
+    const file = flags.out === '-' ? null : resolve(flags.out);
+    if (file) await checkOutputFile('--out', file);
     const client = new PlatformClient(flags);
     const path = flags.session
       ? `/sessions/${encodeURIComponent(flags.session)}/export?format=csv&what=${flags.what}`
@@ -49,7 +52,6 @@ export function registerExportCommand(program: Command): void {
         done(null, chunk);
       },
     });
-    const file = flags.out === '-' ? null : resolve(flags.out);
     const sink = file ? createWriteStream(file) : process.stdout;
     await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), count, sink);
     // Quoted fields may hold newlines, so this counts lines, which equals rows + 1 for plain data.

@@ -32,5 +32,12 @@ describe('model flags', () => {
     await expect(topologyFromFlags({ topology: file })).rejects.toThrow(/is not valid JSON/);
     await expect(topologyFromFlags({ localAgg: aggregatorFlag()('sum') })).rejects.toThrow(/--local-agg must be one of MP, AP, CC, got "SUM"/);
     await expect(topologyFromFlags({ topology: join(dir, 'missing.json') })).rejects.toThrow(/cannot read topology file/);
+    // Not an object: refused as such, not filled in with the default devices (which the dataset may not have).
+    for (const [text, got] of [['[]', 'an array'], ['null', 'null'], ['3', 'a number'], ['"x"', 'a string']]) {
+      await writeFile(file, text);
+      await expect(topologyFromFlags({ topology: file, devices: [0, 1] })).rejects.toThrow(`topology file ${file} must hold a JSON object of topology fields (devices, device, local, edges, cloud, exitWeights), got ${got}`);
+    }
+    await writeFile(file, JSON.stringify({ device: { blocks: 'two' } }));
+    await expect(topologyFromFlags({ topology: file })).rejects.toThrow(`topology file ${file}: invalid topology at device.blocks`);
   });
 });

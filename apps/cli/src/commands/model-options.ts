@@ -65,11 +65,17 @@ export async function topologyFromFlags(flags: TopologyFlags, defaults?: object)
     } catch {
       throw new Error(`cannot read topology file ${flags.topology}`);
     }
+    let parsed: unknown;
     try {
-      base = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch (err) {
       throw new Error(`topology file ${flags.topology} is not valid JSON: ${(err as Error).message}`);
     }
+    // Spread into the flags below, an array or a number would silently become the default topology.
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error(`topology file ${flags.topology} must hold a JSON object of topology fields (devices, device, local, edges, cloud, exitWeights), got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}`);
+    }
+    base = parsed as Record<string, unknown>;
   }
   const merged: Record<string, unknown> = { ...base };
   if (flags.devices) merged['devices'] = flags.devices;
@@ -81,5 +87,10 @@ export async function topologyFromFlags(flags: TopologyFlags, defaults?: object)
   }
   if (flags.localAgg) merged['local'] = { ...((base['local'] as object | undefined) ?? {}), aggregator: flags.localAgg };
   if (flags.cloudAgg) merged['cloud'] = { ...((base['cloud'] as object | undefined) ?? {}), aggregator: flags.cloudAgg };
-  return parseTopology(merged);
+  try {
+    return parseTopology(merged);
+  } catch (err) {
+    if (flags.topology) throw new Error(`topology file ${flags.topology}: ${(err as Error).message}`);
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CompareResponse, CompareRow, PolicySpec, SessionView, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
+import type { CompareResponse, CompareRow, PolicySpec, SampleWindow, SessionView, SweepResult, ThresholdStatistic } from '@ddnn/contracts';
 import type { paretoFrontier } from '@ddnn/policies';
-import { formatRows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
+import { formatRows, parseWindows, PlatformClient, readPoliciesFile, serverOptions, type ServerFlags } from './analyze';
 import { lineChart, type Series } from './report-charts';
 import { intFlag, pathFlag } from './model-options';
 import { log } from '../log';
@@ -75,7 +75,7 @@ export function sessionCharts(sweeps: SweepResult[], rows: CompareRow[], frontie
 }
 
 /** The report's Markdown: what the session is, the comparison table, the charts. */
-export function sessionMarkdown(o: { sessionId: string; view: SessionView | null; rows: CompareRow[]; sweeps: SweepResult[]; charts: string[] }): string {
+export function sessionMarkdown(o: { sessionId: string; view: SessionView | null; rows: CompareRow[]; sweeps: SweepResult[]; charts: string[]; window?: SampleWindow }): string {
   const v = o.view;
   const notEvaluable = o.sweeps.filter((s) => s.points.some((p) => !p.evaluable));
   return [
@@ -85,6 +85,7 @@ export function sessionMarkdown(o: { sessionId: string; view: SessionView | null
       ? `Model \`${v.modelId}\`, dataset \`${v.dataset}\` (${v.split}), **${v.mode}** mode, live policy entropy T=${v.policy.thresholds.local}` +
         `${v.policy.thresholds.edge !== undefined ? ` / edge ${v.policy.thresholds.edge}` : ''}, ${v.samplesDone} samples, status ${v.status}.`
       : 'The session is not in the sessions table (its events are analysed as they are).',
+    ...(o.window ? ['', `Only samples ${o.window.fromSample} to ${o.window.toSample} of the run are analysed (--window).`] : []),
     '',
     'Every number below is a counterfactual: what a live session with that policy would have answered and sent on the',
     "samples this session saw, computed from its events alone (no model run). Bytes are the non-shadow bytes per sample",
@@ -113,6 +114,7 @@ export function sessionMarkdown(o: { sessionId: string; view: SessionView | null
 
 interface ReportSessionFlags extends ServerFlags {
   out: string;
+  window?: string;
   policies?: string;
   points: number;
   json?: boolean;
@@ -129,29 +131,38 @@ export function registerReportSessionCommand(program: Command): void {
       .requiredOption('--out <dir>', 'output folder', pathFlag('--out'))
       .option('--policies <file>', 'policies to compare (default: the live policy, entropy at 6 thresholds, the baselines, a budget policy)', pathFlag('--policies'))
       .option('--points <n>', 'thresholds per sweep', intFlag('--points', 2), 100)
+      .option('--window <from-to>', 'only these samples of the run, e.g. 100-499 (a stream needs one: it has no end); as analyze --window')
       .option('--json', 'print {"sessionId","rows","sweeps"} as the last line'),
   ).action(async (id: string, flags: ReportSessionFlags) => {
     // Checked here, not by the flag's parser: `ddnn --help` loads no library (cli.e2e), and the bound is the API's.
     const { MAX_SWEEP_POINTS } = await import('@ddnn/contracts');
     if (flags.points > MAX_SWEEP_POINTS) throw new Error(`--points must be an integer from 2 to ${MAX_SWEEP_POINTS}, got "${flags.points}"`);
+    const window = flags.window === undefined ? undefined : (await parseWindows([flags.window], id))[id];
     const client = new PlatformClient(flags);
     const view = await client.json<SessionView>('GET', `/sessions/${encodeURIComponent(id)}`).catch((e: Error) => {
       if (/\((400|404)\)/.test(e.message)) return null;
       throw e;
     });
     const file = flags.policies ? await readPoliciesFile(flags.policies) : { policies: defaultPolicies(view?.policy.thresholds) };
-    const { rows } = await client.json<CompareResponse>('POST', '/analysis/compare', { sessionIds: [id], ...file });
+    const { rows } = await client
+      .json<CompareResponse>('POST', '/analysis/compare', { sessionIds: [id], ...file, ...(window ? { windows: { [id]: window } } : {}) })
+      .catch((e: Error) => {
+        // The API names its own request field; the person at the terminal needs this command's option.
+        if (!window && /\(400\): run \S+ is a stream/.test(e.message)) throw new Error(`${id} is a stream, which has no end: name the samples to analyse with --window <first sample>-<last sample>, e.g. --window 0-499`);
+        throw e;
+      });
+    const range = window ? `&fromSample=${window.fromSample}&toSample=${window.toSample}` : '';
     const sweeps: SweepResult[] = [];
     for (const statistic of STATISTICS) {
-      sweeps.push(await client.json<SweepResult>('GET', `/analysis/sweep?sessionId=${encodeURIComponent(id)}&policy=${statistic}&points=${flags.points}`));
+      sweeps.push(await client.json<SweepResult>('GET', `/analysis/sweep?sessionId=${encodeURIComponent(id)}&policy=${statistic}&points=${flags.points}${range}`));
     }
     const { paretoFrontier } = await import('@ddnn/policies');
     const charts = sessionCharts(sweeps, rows, paretoFrontier);
     const out = resolve(flags.out);
     await mkdir(out, { recursive: true });
     for (const [name, svg] of charts) await writeFile(join(out, name), svg);
-    await writeFile(join(out, 'README.md'), sessionMarkdown({ sessionId: id, view, rows, sweeps, charts: charts.map((c) => c[0]) }));
-    await writeFile(join(out, 'results.json'), JSON.stringify({ sessionId: id, rows, sweeps }, null, 2) + '\n');
+    await writeFile(join(out, 'README.md'), sessionMarkdown({ sessionId: id, view, rows, sweeps, charts: charts.map((c) => c[0]), window }));
+    await writeFile(join(out, 'results.json'), JSON.stringify({ sessionId: id, ...(window ? { window } : {}), rows, sweeps }, null, 2) + '\n');
     process.stderr.write(formatRows(rows));
     log(`wrote ${out}/README.md and ${charts.length} charts`);
     if (flags.json) process.stdout.write(`${JSON.stringify({ sessionId: id, rows, sweeps })}\n`);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, pathFlag, topologyFromFlags, type TopologyFlags } from './model-options';
-import { log } from '../log';
+import { log, logger } from '../log';
 
 interface TrainFlags extends TopologyFlags {
   data: string;
@@ -30,9 +30,9 @@ function shortExit(name: string): string {
   return name.replace('device-', 'd').replace('edge-', 'e:');
 }
 
-/** One status line per epoch: loss/accuracy of every exit. */
+/** One status line per epoch: loss/accuracy of every exit (`n/a` for a device exit that saw no captured view). */
 export function formatEpoch(r: EpochReport): string {
-  const exits = r.exits.map((e) => `${shortExit(e.exit)} ${e.loss.toFixed(3)}/${(100 * e.accuracy).toFixed(0)}%`).join('  ');
+  const exits = r.exits.map((e) => `${shortExit(e.exit)} ${e.samples === 0 ? 'n/a' : `${e.loss.toFixed(3)}/${(100 * e.accuracy).toFixed(0)}%`}`).join('  ');
   return r.validation === undefined ? exits : `${exits}  val ${(100 * r.validation).toFixed(1)}%`;
 }
 
@@ -71,18 +71,18 @@ export function registerTrainCommand(program: Command): void {
     .option('--json', 'print a JSON summary as the last line')
     .action(async (flags: TrainFlags) => {
       const { MultiBar, Presets } = await import('cli-progress');
-      const { loadDataset } = await import('@ddnn/datasets');
-      const { checkCheckpointTarget, DEFAULT_THRESHOLD, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn } = await import('@ddnn/ddnn');
+      const { loadDataset, readDatasetHeader } = await import('@ddnn/datasets');
+      const { checkCheckpointTarget, checkTrainingPlan, comparedToRaw, DEFAULT_THRESHOLD, ensureBackend, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, trainingDataWarnings } = await import('@ddnn/ddnn');
       const out = resolve(flags.out);
       // Before training, not after it: a refused folder should not cost the run.
       await checkCheckpointTarget(out, { overwrite: flags.force });
-      const ds = await loadDataset(resolve(flags.data));
-      const base = flags.paper ? undefined : recommendedTopology(ds.manifest.views, ds.manifest.classes.length);
+      const dataDir = resolve(flags.data);
+      // The manifest and labels decide whether the run can work at all (splits, views, memory) before the images,
+      // which can take minutes and gigabytes, are read.
+      const header = await readDatasetHeader(dataDir);
+      const base = flags.paper ? undefined : recommendedTopology(header.manifest.views, header.manifest.classes.length);
       const topology = await topologyFromFlags(flags, base);
-      // cli-progress draws nothing on a non-TTY stream: print one line per epoch there instead.
-      const bar = flags.progress && process.stderr.isTTY ? new MultiBar({ stream: process.stderr, format: 'epoch {value}/{total} [{bar}] {eta_formatted} | {exits}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
-      const epochBar = bar?.create(flags.epochs ?? 100, 0, { exits: '' });
-      const model = await trainDdnn(ds, topology, {
+      const options = {
         paper: flags.paper,
         epochs: flags.epochs,
         seed: flags.seed,
@@ -96,6 +96,15 @@ export function registerTrainCommand(program: Command): void {
         hiddenDropout: flags.hiddenDropout,
         detachDeviceExits: flags.detachDeviceExits,
         validateFailures: flags.validateFailures,
+      };
+      checkTrainingPlan({ manifest: header.manifest, splits: header.rows.map((r) => r.split) }, topology, options, await ensureBackend(), true);
+      const ds = await loadDataset(dataDir);
+      for (const warning of trainingDataWarnings(ds, topology)) logger.warn(warning);
+      // cli-progress draws nothing on a non-TTY stream: print one line per epoch there instead.
+      const bar = flags.progress && process.stderr.isTTY ? new MultiBar({ stream: process.stderr, format: 'epoch {value}/{total} [{bar}] {eta_formatted} | {exits}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
+      const epochBar = bar?.create(flags.epochs ?? 100, 0, { exits: '' });
+      const model = await trainDdnn(ds, topology, {
+        ...options,
         onEpoch: (r) => {
           if (epochBar) {
             epochBar.setTotal(r.epochs);
@@ -130,8 +139,8 @@ export function registerTrainCommand(program: Command): void {
       else
         process.stdout.write(
           `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch wall, ${(t.cpuSecondsPerEpoch ?? 0).toFixed(2)} CPU s/epoch, ${t.backend})\n` +
-            `test (T=${threshold}): overall ${(100 * test.overall).toFixed(1)}%, local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%, ` +
-            `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample (${test.commReduction.toFixed(1)}x less than raw)\n`,
+            `test (T=${threshold}): overall ${(100 * test.overall).toFixed(1)}% (each sample at the exit it took); each exit on all samples: local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%; ` +
+            `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample vs ${test.rawBytesPerSample} B raw offload (${comparedToRaw(test.bytesPerSample, test.rawBytesPerSample)})\n`,
         );
     });
 }

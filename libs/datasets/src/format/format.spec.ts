@@ -184,6 +184,23 @@ describe('dataset folder validation', () => {
     await expectFormatError('labels.csv:3', /unknown class "truck"/);
   });
 
+  it('unknown class among many: the classes abbreviated to the first few and a count', async () => {
+    const classes = Array.from({ length: 200 }, (_, i) => `class-${i}`);
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, classes }));
+    await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,train,class-0\ns1,test,truck\n');
+    await expectFormatError('labels.csv:3', /unknown class "truck" \(200 classes: "class-0", "class-1", "class-2", "class-3", "class-4" and 195 more\)$/);
+  });
+
+  it('ignores blank lines at the end of labels.csv, not between rows', async () => {
+    const rows = 'sample,split,label\ns0,train,car\ns1,test,person\ns2,train,bus\ns3,train,car\n';
+    await writeFile(join(dir, 'labels.csv'), `${rows}\n\n`);
+    expect((await loadDataset(dir)).sampleIds).toEqual(['s0', 's1', 's2', 's3']);
+    await writeFile(join(dir, 'labels.csv'), `${rows}\r\n  \r\n`);
+    expect((await loadDataset(dir)).sampleIds).toEqual(['s0', 's1', 's2', 's3']);
+    await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,train,car\n\ns1,test,person\ns2,train,bus\ns3,train,car\n');
+    await expectFormatError('labels.csv:3', /expected 3 fields \(sample,split,label\), found 1/);
+  });
+
   it('unknown split', async () => {
     await writeFile(join(dir, 'labels.csv'), 'sample,split,label\ns0,val,car\n');
     await expectFormatError('labels.csv:2', /unknown split "val"/);
@@ -209,10 +226,12 @@ describe('dataset folder validation', () => {
     await expectFormatError('samples/s2/1.png', /unreadable image \(not a PNG or JPEG file\)/);
   });
 
-  it('truncated PNG', async () => {
+  it('truncated PNG: named as such, not by the decoder library', async () => {
     const png = await readFile(join(dir, 'samples/s2/0.png'));
     await writeFile(join(dir, 'samples/s2/0.png'), png.subarray(0, 30));
-    await expectFormatError('samples/s2/0.png', /unreadable image/);
+    await expectFormatError('samples/s2/0.png', /: unreadable image \(truncated or corrupt PNG\)$/);
+    await writeFile(join(dir, 'samples/s2/0.png'), png.subarray(0, Math.floor(png.length / 2)));
+    await expectFormatError('samples/s2/0.png', /: unreadable image \(truncated or corrupt PNG\)$/);
   });
 
   it('sample with no views', async () => {

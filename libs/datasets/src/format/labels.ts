@@ -1,5 +1,6 @@
 import { DatasetFormatError } from '../errors';
 import type { DatasetManifest, Split } from '../types';
+import { abbreviateList } from './list';
 import { normalizeClassName } from './manifest';
 
 /** One row of labels.csv. */
@@ -20,7 +21,8 @@ export function isValidSampleId(id: string): boolean {
 /** Parses labels.csv (header `sample,split,label`), rejecting bad ids, unknown splits/classes and duplicates. */
 export function parseLabels(text: string, manifest: DatasetManifest, path: string): LabelRow[] {
   const lines = text.split(/\r?\n/);
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  // Editors and scripts often leave blank lines at the end; only a blank line between rows is an error.
+  while (lines.length > 1 && lines[lines.length - 1].trim() === '') lines.pop();
   const header = lines[0]?.replace(/^\uFEFF/, '').trim();
   if (header !== LABELS_HEADER) {
     throw new DatasetFormatError(`${path}:1`, `header must be "${LABELS_HEADER}", found "${header ?? ''}"`);
@@ -42,7 +44,7 @@ export function parseLabels(text: string, manifest: DatasetManifest, path: strin
     if (split !== 'train' && split !== 'test') throw new DatasetFormatError(where, `unknown split "${split}" (train or test)`);
     const cls = classIndex.get(normalizeClassName(label));
     if (cls === undefined) {
-      throw new DatasetFormatError(where, `unknown class "${label}" (classes: ${manifest.classes.join(', ')})`);
+      throw new DatasetFormatError(where, `unknown class "${label}" (${manifest.classes.length} classes: ${abbreviateList(manifest.classes.map((c) => `"${c}"`))})`);
     }
     rows.push({ sample, split, label: cls });
   }

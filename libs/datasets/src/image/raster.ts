@@ -40,7 +40,13 @@ export function decodeImage(buf: Buffer): Raster {
   if (startsWith(buf, PNG_MAGIC)) {
     const simple = decodeSimplePng(buf);
     if (simple) return { width: simple.width, height: simple.height, channels: 3, data: simple.rgb };
-    const png = PNG.sync.read(buf);
+    let png;
+    try {
+      png = PNG.sync.read(buf);
+    } catch {
+      // pngjs's messages describe its stream machinery ("read requests waitng on finished stream"), not the file.
+      throw new Error('truncated or corrupt PNG');
+    }
     ({ width, height } = png);
     rgba = png.data;
   } else if (startsWith(buf, JPEG_MAGIC)) {

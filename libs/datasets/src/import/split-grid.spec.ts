@@ -216,6 +216,32 @@ describe('split-grid import', () => {
     expect(ds.sampleIds).toContain('cats_day_2_0');
     expect(ds.sampleIds).toContain('dogs_linked');
   });
+
+  it('does not follow links to folders (loops, a link into another class) and imports each real file once', async () => {
+    const input = join(root, 'in');
+    for (const cls of ['a', 'b']) {
+      await mkdir(join(input, cls), { recursive: true });
+      for (let i = 0; i < 3; i++) await writeFile(join(input, cls, `${i}.png`), encodePng(gridImage(30, 20, 100)));
+    }
+    await symlink(join(input, 'a'), join(input, 'a', 'loop'));
+    await symlink('..', join(input, 'b', 'up'));
+    await symlink(join(input, 'a'), join(input, 'b', 'a-images'));
+    await symlink(join(input, 'a', '0.png'), join(input, 'b', 'also-a0.png'));
+    await symlink(join(input, 'b'), join(input, 'c'));
+
+    const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
+    expect(result.skipped).toEqual([
+      { file: 'c', reason: expect.stringMatching(/^a link to a folder \(links to folders are not followed/) },
+      { file: 'a/loop', reason: expect.stringMatching(/^a link to a folder/) },
+      { file: 'b/a-images', reason: expect.stringMatching(/^a link to a folder/) },
+      { file: 'b/up', reason: expect.stringMatching(/^a link to a folder/) },
+      { file: 'b/also-a0.png', reason: 'the same file as a/0.png, already imported' },
+    ]);
+    expect(result.samples).toBe(6);
+    const ds = await loadDataset(join(root, 'out'));
+    expect(ds.manifest.classes).toEqual(['a', 'b']);
+    expect([...ds.sampleIds].sort()).toEqual(['a_0', 'a_1', 'a_2', 'b_0', 'b_1', 'b_2']);
+  });
 });
 
 /** The start of a PNG whose header declares width x height (RGB, 8 bits): what a decoder sizes its buffers from. */

@@ -103,7 +103,8 @@ export interface SkippedImage {
  * photo collection always holds a few files that cannot be used (truncated, not really an image, too small for the
  * grid, too large to decode): each is skipped and reported with its reason, so one bad file among thousands does
  * not stop the import (the test split is drawn over a class's files before they are read, so skips take from both
- * splits alike). A class left without a usable image stops it, and a failed import removes what it wrote.
+ * splits alike). Links to files are followed, links to folders are not (reported as skipped), and a file
+ * reached twice (through links) is imported once, in the class where it is met first. A class left without a usable image stops it, and a failed import removes what it wrote.
  */
 export async function splitGridDataset(
   inDir: string,
@@ -126,6 +127,8 @@ export async function splitGridDataset(
   await checkFolders(inDir, outDir);
   // The folder's name as the file system spells it (to read it), its class name in NFC (a folder made on macOS is
   // named in NFD: a label typed elsewhere would not match it).
+  const skipped: SkippedImage[] = [];
+  for (const e of entries) if (e.isSymbolicLink() && !e.name.startsWith('.') && (await isFolder(join(inDir, e.name)))) skipped.push({ file: e.name, reason: LINKED_FOLDER });
   const named = entries
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => ({ folder: e.name, cls: normalizeClassName(e.name) }))
@@ -134,8 +137,21 @@ export async function splitGridDataset(
   const classes = named.map((n) => n.cls);
   if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
   const perClass: string[][] = [];
+  // Each real file once: a link to an image already met (in this class or another) would put one photo in two
+  // classes, or in both splits.
+  const firstPath = new Map<string, string>();
   for (const folder of folders) {
-    const files = await imageFiles(join(inDir, folder));
+    const files: string[] = [];
+    for (const path of await imageFiles(inDir, join(inDir, folder), skipped)) {
+      const real = await realpath(path).catch(() => path);
+      const first = firstPath.get(real);
+      if (first !== undefined) {
+        skipped.push({ file: relative(inDir, path), reason: `the same file as ${first}, already imported` });
+        continue;
+      }
+      firstPath.set(real, relative(inDir, path));
+      files.push(path);
+    }
     if (files.length === 0) throw new DatasetFormatError(join(inDir, folder), 'no PNG or JPEG images');
     perClass.push(files);
   }
@@ -145,7 +161,6 @@ export async function splitGridDataset(
   const writer = await DatasetWriter.create(outDir, manifest, { overwrite: options.overwrite });
   const rng = new Rng(options.seed ?? 1);
   const used = new Set<string>();
-  const skipped: SkippedImage[] = [];
   let samples = 0;
   try {
     for (let c = 0; c < classes.length; c++) {
@@ -220,16 +235,28 @@ async function allGrey(files: string[]): Promise<boolean> {
   return grey > 0;
 }
 
-/** PNG and JPEG files under `dir` and its sub-folders, hidden entries left out, in a stable order. */
-async function imageFiles(dir: string): Promise<string[]> {
+/** Why a link to a folder is skipped. */
+const LINKED_FOLDER = 'a link to a folder (links to folders are not followed: one can loop, or bring another class\'s images in)';
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() === true;
+}
+
+/**
+ * PNG and JPEG files under `dir` and its sub-folders, hidden entries left out, in a stable order. A link to a file is
+ * followed (a folder of links into a photo library is a common way to label one); a link to a folder is not, and is
+ * reported in `skipped` (path relative to `inDir`).
+ */
+async function imageFiles(inDir: string, dir: string, skipped: SkippedImage[]): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
-    // A link is followed (a folder of links into a photo library is a common way to label one).
     const kind = e.isSymbolicLink() ? await stat(path).catch(() => null) : e;
-    if (kind?.isDirectory()) out.push(...(await imageFiles(path)));
-    else if (kind?.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
+    if (kind?.isDirectory()) {
+      if (e.isSymbolicLink()) skipped.push({ file: relative(inDir, path), reason: LINKED_FOLDER });
+      else out.push(...(await imageFiles(inDir, path, skipped)));
+    } else if (kind?.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
   }
   return out.sort();
 }

@@ -1,10 +1,12 @@
-import { sameClasses, type MultiViewDataset, type Split } from '@ddnn/datasets';
+import { abbreviateList, sameClasses, type MultiViewDataset, type Split } from '@ddnn/datasets';
 import { encodeCheckpoint } from '../checkpoint/checkpoint';
 import { argmax, normalizedEntropy } from '../entropy';
 import { openSections } from '../inference/sections';
 import type { DdnnModel } from '../model/model';
 import { topologyShapes, type MapShape } from '../model/topology';
+import { checkInferenceMemory, inferenceBatchLimit } from '../train/memory-check';
 import { gatherView, splitIndices } from '../train/batches';
+import { ensureBackend } from '../backend';
 
 /** Every exit's output for every sample of a split, computed once so that any threshold can be scored cheaply. */
 export interface EvalRun {
@@ -48,13 +50,16 @@ export async function runModel(model: DdnnModel, ds: MultiViewDataset, options: 
   const m = ds.manifest;
   const input: MapShape = [m.height, m.width, m.channels];
   if (input.join() !== model.architecture.input.join()) throw new Error(`the dataset's views are ${input.join('x')} but the model expects ${model.architecture.input.join('x')}`);
-  if (!sameClasses(m.classes, model.classes)) throw new Error(`the dataset's classes (${m.classes.join(', ')}) differ from the model's (${model.classes.join(', ')})`);
+  if (!sameClasses(m.classes, model.classes)) throw new Error(`the dataset's classes (${m.classes.length}: ${abbreviateList(m.classes)}) differ from the model's (${model.classes.length}: ${abbreviateList(model.classes)})`);
   const failed = options.fail ?? [];
   for (const f of failed) if (!t.devices.includes(f)) throw new Error(`--fail names device ${f}, but the model's devices are ${t.devices.join(',')}`);
   const shapes = topologyShapes(t, input, m.classes.length);
   const indices = splitIndices(ds, options.split ?? 'test');
   if (indices.length === 0) throw new Error(`the dataset has no ${options.split ?? 'test'} samples`);
-  const batchSize = options.batchSize ?? 256;
+  const backend = await ensureBackend();
+  // Without a batch asked for, the default is cut down to what the backend holds (large images); one asked for is checked.
+  const batchSize = options.batchSize ?? Math.max(1, Math.min(256, inferenceBatchLimit(t, { height: m.height, width: m.width, channels: m.channels }, backend)));
+  checkInferenceMemory(t, { height: m.height, width: m.width, channels: m.channels, batchSize: Math.min(batchSize, indices.length) }, backend);
   const sections = await openSections(encodeCheckpoint(model).manifest, model.sections);
   const labels = Int32Array.from(indices, (n) => ds.labels[n]);
   const devicePredictions = t.devices.map((v) => (failed.includes(v) ? null : new Int32Array(indices.length)));
@@ -142,6 +147,8 @@ export interface EvalMetrics {
   /** 3-tier only: accuracy of the edge exit (mean of the edges' softmax). */
   edge?: number;
   individual: (number | null)[];
+  /** Per device: test samples its camera captured and sent for (0 for a failed device): with 0 its accuracy means nothing. */
+  individualSamples: number[];
   /**
    * Share of samples no device sent anything for (every camera that captured them dead): no exit has anything to
    * answer from, so they count as wrong at every exit. The live system logs them unanswered (SampleUnanswered) and
@@ -211,6 +218,7 @@ export function metricsAt(run: EvalRun, threshold: number): EvalMetrics {
     cloud: accuracyOf(run.cloud, run),
     ...(run.edge ? { edge: accuracyOf(run.edge, run), edgeExitRate: edgeExits / n } : {}),
     individual,
+    individualSamples: run.devicePredictions.map((pred) => (pred ? pred.reduce((k, c) => k + (c >= 0 ? 1 : 0), 0) : 0)),
     unanswered: unanswered / n,
     localExitRate,
     bytesPerSample,

@@ -46,6 +46,11 @@ export interface ExitMetric {
   exit: string;
   loss: number;
   accuracy: number;
+  /**
+   * Samples the exit was scored on: a device exit only counts the samples its camera captured, so 0 means no loss
+   * and no accuracy (loss and accuracy are then 0). Absent in checkpoints written before it existed.
+   */
+  samples?: number;
 }
 
 /** A trained (or loaded) DDNN: topology, class names and every section's float32 tensors. */

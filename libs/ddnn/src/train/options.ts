@@ -1,6 +1,6 @@
 import type { Augmentation, MultiViewDataset } from '@ddnn/datasets';
 import type { ExitMetric } from '../model/model';
-import { recommendRecipe, PAPER_RECIPE, profileOf, type TrainingRecipe } from './recipe';
+import { recommendRecipe, PAPER_RECIPE, profileOf, type DataProfile, type TrainingRecipe } from './recipe';
 
 /** Anything not given comes from `recommendRecipe` (the data's defaults), or from PAPER_RECIPE with `paper`. */
 export interface TrainOptions {
@@ -59,9 +59,9 @@ export function learningRateAt(recipe: Pick<TrainingRecipe, 'learningRate' | 'sc
   return floor + (recipe.learningRate - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 
-/** The recipe a training run uses: the options over the data's defaults (or the paper's). */
-export function resolveRecipe(ds: MultiViewDataset, options: TrainOptions = {}): TrainingRecipe {
-  const base = options.paper ? PAPER_RECIPE : recommendRecipe(profileOf(ds));
+/** The recipe a training run uses: the options over the data's defaults (or the paper's); a profile is enough. */
+export function resolveRecipe(ds: MultiViewDataset | DataProfile, options: TrainOptions = {}): TrainingRecipe {
+  const base = options.paper ? PAPER_RECIPE : recommendRecipe('manifest' in ds ? profileOf(ds) : ds);
   const pick = <K extends keyof TrainingRecipe>(k: K, v: TrainingRecipe[K] | undefined): TrainingRecipe[K] => (v === undefined ? base[k] : v);
   return {
     epochs: pick('epochs', options.epochs),

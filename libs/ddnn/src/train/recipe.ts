@@ -1,4 +1,4 @@
-import { Rng, type Augmentation, type MultiViewDataset } from '@ddnn/datasets';
+import { Rng, type Augmentation, type DatasetManifest, type MultiViewDataset } from '@ddnn/datasets';
 import { splitIndices } from './batches';
 import { weightAverageDecay } from './weight-average';
 
@@ -74,8 +74,12 @@ export interface DataProfile {
 }
 
 export function profileOf(ds: MultiViewDataset): DataProfile {
-  const m = ds.manifest;
-  return { trainSamples: splitIndices(ds, 'train').length, classes: m.classes.length, views: m.views, height: m.height, width: m.width, channels: m.channels, augment: m.augment };
+  return manifestProfile(ds.manifest, splitIndices(ds, 'train').length);
+}
+
+/** The profile from a manifest and the training split's size: enough to plan a run before any image is read. */
+export function manifestProfile(m: DatasetManifest, trainSamples: number): DataProfile {
+  return { trainSamples, classes: m.classes.length, views: m.views, height: m.height, width: m.width, channels: m.channels, augment: m.augment };
 }
 
 /**

@@ -83,7 +83,7 @@ export function trainEpoch(loop: StepLoop, order: number[]): ExitMetric[] {
     if (masks) tf.dispose(masks);
     if (!loop.fullBatch) disposeBatch(batch);
   }
-  return names.map((exit, i) => ({ exit, loss: sums[i].count ? sums[i].loss / sums[i].count : 0, accuracy: sums[i].count ? sums[i].hit / sums[i].count : 0 }));
+  return names.map((exit, i) => ({ exit, loss: sums[i].count ? sums[i].loss / sums[i].count : 0, accuracy: sums[i].count ? sums[i].hit / sums[i].count : 0, samples: sums[i].count }));
 }
 
 /** Folds a step's batch statistics into the BatchNorm inference statistics (and disposes them). */

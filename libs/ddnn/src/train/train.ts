@@ -8,6 +8,7 @@ import { topologyShapes, type Topology } from '../model/topology';
 import { splitIndices } from './batches';
 import { EpochChoice } from './epoch-choice';
 import { learningRateAt, resolveRecipe, type TrainOptions } from './options';
+import { checkTrainingPlan } from './plan';
 import { splitValidation } from './recipe';
 import { trainEpoch, type StepLoop } from './step-loop';
 import { disposeBatch, makeBatch } from './training-batch';
@@ -29,7 +30,7 @@ export async function trainDdnn(ds: MultiViewDataset, topology: Topology, option
   const recipe = resolveRecipe(ds, options);
   const { epochs, seed, deviceDropout: dropout } = recipe;
   const m = ds.manifest;
-  if (m.classes.length < 2) throw new Error('training needs at least 2 classes');
+  checkTrainingPlan(ds, topology, options, backend);
   const shapes = topologyShapes(topology, [m.height, m.width, m.channels], m.classes.length);
   const specs = sectionSpecs(topology, shapes);
   const rng = new Rng(seed, 0xdd);
