@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { comparedToRaw } from '@ddnn/contracts';
 import type { EvalMetrics } from '@ddnn/ddnn';
 import { intFlag, listFlag, numberFlag, pathFlag } from './model-options';
 
@@ -18,7 +19,7 @@ function individualText(m: EvalMetrics, d: number): string {
  * Human-readable form of eval metrics. `overall` scores each sample at the exit it took; the exits' own accuracies
  * score every sample at that exit (what `estimate` reports instead is the accuracy of the samples that exited there).
  */
-export function formatMetrics(m: EvalMetrics, comparedToRaw: (bytes: number, raw: number) => string): string {
+export function formatMetrics(m: EvalMetrics): string {
   return [
     `${m.samples} test samples, T=${m.threshold}`,
     `overall ${pct(m.overall)} (each sample at the exit it took)`,
@@ -42,13 +43,13 @@ export function registerEvalCommands(program: Command): void {
     .option('--json', 'print the metrics as JSON on the last line')
     .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
       const { loadDataset } = await import('@ddnn/datasets');
-      const { comparedToRaw, DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
+      const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
       const m = metricsAt(run, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify({ ...m, failed: flags.fail ?? [] }) + '\n');
-      else process.stdout.write(formatMetrics(m, comparedToRaw) + '\n');
+      else process.stdout.write(formatMetrics(m) + '\n');
     });
 
   program

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { comparedToRaw } from '@ddnn/contracts';
 import type { EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, pathFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 import { log, logger } from '../log';
@@ -72,7 +73,7 @@ export function registerTrainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const { MultiBar, Presets } = await import('cli-progress');
       const { loadDataset, readDatasetHeader } = await import('@ddnn/datasets');
-      const { checkCheckpointTarget, checkTrainingPlan, comparedToRaw, DEFAULT_THRESHOLD, ensureBackend, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, trainingDataWarnings } = await import('@ddnn/ddnn');
+      const { checkCheckpointTarget, checkTrainingPlan, DEFAULT_THRESHOLD, ensureBackend, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, trainingDataWarnings } = await import('@ddnn/ddnn');
       const out = resolve(flags.out);
       // Before training, not after it: a refused folder should not cost the run.
       await checkCheckpointTarget(out, { overwrite: flags.force });

@@ -122,14 +122,3 @@ export function commReduction(rawBytes: number, bytes: number): number {
   if (!(bytes > 0)) throw new Error(`bytes must be positive, got ${bytes}`);
   return rawBytes / bytes;
 }
-
-/**
- * How `bytes` per sample compare with raw offload's `rawBytes`, in words: "4.0x less", "2.1x more" (DDNN can send
- * more than raw when the images are tiny), "nothing sent" (every device failed or captured nothing). A ratio below 1
- * printed as "0.5x less" reads backwards, and 0 bytes has no ratio.
- */
-export function comparedToRaw(bytes: number, rawBytes: number): string {
-  if (bytes === 0) return rawBytes === 0 ? 'nothing sent, as raw offload would' : 'nothing sent';
-  if (rawBytes === 0) return 'raw offload would send nothing';
-  return bytes <= rawBytes ? `${(rawBytes / bytes).toFixed(1)}x less` : `${(bytes / rawBytes).toFixed(1)}x more`;
-}

@@ -1,10 +1,10 @@
 'use client';
 import { type FormEvent, useState } from 'react';
-import type { DatasetView, ModelView } from '@ddnn/contracts';
+import { comparedToRaw, type DatasetView, type ModelView } from '@ddnn/contracts';
 import { AuthedImage } from '../../components/authed-image';
 import { Card, Empty, ErrorNote, Loading } from '../../components/ui';
 import { api } from '../../lib/api';
-import { fmtBytes, fmtDuration, fmtNum, fmtPct, fmtTime } from '../../lib/format';
+import { fmtBytes, fmtDuration, fmtPct, fmtTime } from '../../lib/format';
 import { modelEdges, modelViews } from '../../lib/session-form';
 import { useAsync } from '../../lib/use-async';
 import { asError } from '../../lib/errors';
@@ -63,7 +63,7 @@ function ModelFacts({ m }: { m: ModelView }) {
         <div>
           <strong>Test split at T={m.threshold ?? '?'}</strong> ({test.samples} samples): overall {fmtPct(test.overall)} · local {fmtPct(test.local)} · cloud{' '}
           {fmtPct(test.cloud)} · {fmtPct(test.localExitRate)} exit locally · {fmtBytes(test.bytesPerSample)}/sample
-          {test.rawBytesPerSample ? ` (raw images ${fmtBytes(test.rawBytesPerSample)}, ${fmtNum(test.rawBytesPerSample / test.bytesPerSample, 1)}x more)` : ''}
+          {test.rawBytesPerSample ? ` (raw images ${fmtBytes(test.rawBytesPerSample)}: ${comparedToRaw(test.bytesPerSample, test.rawBytesPerSample)})` : ''}
         </div>
       ) : (
         <div className="muted">No test metrics recorded.</div>
