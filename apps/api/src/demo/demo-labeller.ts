@@ -1,6 +1,6 @@
-import { HttpException } from '@nestjs/common';
 import { MAX_LABELS_PER_REQUEST, type StreamLabel } from '@ddnn/contracts';
 import type { SimulatedCapture } from '../simulations/simulated-device';
+import { LabelsRefused } from '../streams/labels-refused';
 
 /** What the labeller needs: the captures of its simulation, the scene's truth, and the stream labels path. */
 export interface DemoLabellerPorts {
@@ -66,8 +66,8 @@ export class DemoLabeller {
       return due.length;
     } catch (e) {
       // A request is refused whole when one of its labels is (a sample labelled otherwise already, by an operator or
-      // another labeller; one no longer in the log): the others go one at a time, so one refusal loses one label.
-      if (due.length > 1 && refusesLabels(e)) return await this.oneByOne(due);
+      // another labeller; one no longer in the log): the rest go again, once, so one refusal loses one label.
+      if (e instanceof LabelsRefused) return await this.without(due, e);
       this.ports.warn(`demo stream ${this.runId}: posting ${due.length} labels: ${(e as Error).message}`);
       return 0;
     } finally {
@@ -75,23 +75,16 @@ export class DemoLabeller {
     }
   }
 
-  private async oneByOne(due: StreamLabel[]): Promise<number> {
-    let posted = 0;
-    const refused: string[] = [];
-    for (const label of due) {
-      try {
-        await this.ports.label(this.runId, [label]);
-        posted++;
-      } catch (e) {
-        refused.push(`sample ${label.sampleIndex}: ${(e as Error).message}`);
-      }
+  private async without(due: StreamLabel[], refused: LabelsRefused): Promise<number> {
+    const rest = due.filter((l) => !refused.samples.includes(l.sampleIndex));
+    const dropped = due.length - rest.length;
+    try {
+      if (rest.length) await this.ports.label(this.runId, rest);
+      this.ports.warn(`demo stream ${this.runId}: ${dropped} of ${due.length} labels refused (${refused.message}), the other ${rest.length} posted`);
+      return rest.length;
+    } catch (e) {
+      this.ports.warn(`demo stream ${this.runId}: ${dropped} of ${due.length} labels refused (${refused.message}), and posting the other ${rest.length}: ${(e as Error).message}`);
+      return 0;
     }
-    this.ports.warn(`demo stream ${this.runId}: ${refused.length} of ${due.length} labels refused (${refused.slice(0, 3).join('; ')}${refused.length > 3 ? '; …' : ''}), the other ${posted} posted`);
-    return posted;
   }
-}
-
-/** A refusal of what some labels say (409: labelled otherwise; 422: not a sample of the log), not of the request. */
-function refusesLabels(e: unknown): boolean {
-  return e instanceof HttpException && (e.getStatus() === 409 || e.getStatus() === 422);
 }

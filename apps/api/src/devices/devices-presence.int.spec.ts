@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { DEVICES_NAMESPACE, DeviceEvents, type DeviceHistoryEntry } from '@ddnn/contracts';
 import { waitFor } from '@ddnn/testing';
 import { NodePresence } from '../database/node-presence';
+import { DevicesRepository } from './devices.repository';
 import { call, createTestDatabase, startTestApi, type TestApi, type TestDatabase } from '../../test/devices/test-app';
 
 const ADMIN = 'test-operator-token-0123456789';
@@ -47,16 +48,41 @@ describe('devices of running and stopped nodes at start-up (NodePresence, real P
     await waitFor('node A to mark its device active', async () => (await call(a as TestApi, 'GET', `/devices/${live.deviceId}`, ADMIN)).body.connectivity?.active === true);
     // A node that died holding a device: its row still says active, and no process holds node-gone's presence.
     await a.sql(`UPDATE devices SET active = true, node = 'node-gone', last_activity_at = now() WHERE id = $1`, [orphan.deviceId]);
-    expect([...(await a.app.get(NodePresence).present(['node-a', 'node-gone', 'node-b']))].sort()).toEqual(['node-a']);
+    const seenByA = await a.app.get(NodePresence).present(['node-a', 'node-gone', 'node-b']);
+    expect({ nodes: [...seenByA.nodes].sort(), settled: seenByA.settled }).toEqual({ nodes: ['node-a'], settled: true });
 
     b = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_NODE_ID: 'node-b' }, db);
-    expect([...(await b.app.get(NodePresence).present(['node-a', 'node-gone']))].sort()).toEqual(['node-a', 'node-b']);
+    expect([...(await b.app.get(NodePresence).present(['node-a', 'node-gone'])).nodes].sort()).toEqual(['node-a', 'node-b']);
     // Node B started: the live device is still node A's, connected, with no disconnect logged (it used to be marked
     // disconnected with "server restarted" by any node starting without Redis).
     expect((await call(b, 'GET', `/devices/${live.deviceId}`, ADMIN)).body.connectivity).toMatchObject({ active: true, node: 'node-a' });
     expect(await disconnects(b, live.deviceId)).toEqual([]);
     expect((await call(b, 'GET', `/devices/${orphan.deviceId}`, ADMIN)).body.connectivity).toMatchObject({ active: false, node: null });
     expect(await disconnects(b, orphan.deviceId)).toEqual(['its API node node-gone stopped']);
+    // A row is released only as it was read: one that connected again since is not.
+    const rows = b.app.get(DevicesRepository);
+    await b.sql(`UPDATE devices SET active = true, node = 'node-gone', last_connect_at = now() WHERE id = $1`, [orphan.deviceId]);
+    expect(await rows.releaseIfUnchanged(orphan.deviceId, 'node-gone', new Date(Date.now() - 60_000))).toBe(false);
+    await b.sql(`UPDATE devices SET active = false, node = NULL WHERE id = $1`, [orphan.deviceId]);
+
+    // A second process given node A's name: it knows it shares it, and leaves that name's devices alone.
+    const twin = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_NODE_ID: 'node-a' }, db);
+    try {
+      expect(twin.app.get(NodePresence).shadowed).toBe(true);
+      expect((await call(twin, 'GET', `/devices/${live.deviceId}`, ADMIN)).body.connectivity).toMatchObject({ active: true, node: 'node-a' });
+      expect(await disconnects(twin, live.deviceId)).toEqual([]);
+    } finally {
+      await twin.close();
+    }
+
+    // Node B's presence connection is cut (as a database restart cuts every node's): it takes its lock back, and for a
+    // while it does not trust that a node absent from pg_locks is dead (it may not have taken its own back yet).
+    await b.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ddnn-node-node-b' AND datname = current_database()`);
+    await waitFor('node B to hold its presence again, unsettled', async () => {
+      const p = await (b as TestApi).app.get(NodePresence).present([]);
+      const held = await (b as TestApi).sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'ddnn-node-node-b' AND datname = current_database()`);
+      return held[0].n === 1 && !p.settled;
+    });
 
     // Node A stops for good without logging its devices' disconnection (as if killed): its presence goes with its
     // connection, and the next node to start releases its device.

@@ -45,8 +45,9 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const { released, liveNodes } = await this.devices.releaseStale();
+    const { released, liveNodes, unsettled } = await this.devices.releaseStale();
     if (released) this.logger.log(`${released} device(s) left active by a node no longer running marked disconnected`);
+    if (unsettled) this.logger.log(`${unsettled} device(s) of other nodes left as they are: the database just restarted, so whether their nodes run is not known yet (the inactivity sweep settles them)`);
     if (liveNodes.length && !this.config.REDIS_URL) {
       this.logger.warn(
         `API node(s) ${liveNodes.join(', ')} run on this database, and this node has no Redis (REDIS_URL): it cannot reach their devices or see their live events. Give every node the same REDIS_URL.`,

@@ -87,4 +87,17 @@ export class DevicesRepository {
     return this.repo.findBy({ active: true });
   }
 
+  /**
+   * Marks a device disconnected only if it is still as read (active, held by `node`, last connected at `connectedAt`):
+   * true when this call did. A device that connected to a live node meanwhile is that node's, not released.
+   */
+  async releaseIfUnchanged(id: string, node: string | null, connectedAt: Date | null): Promise<boolean> {
+    const r = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ active: false, node: null, lastDisconnectAt: () => 'now()' })
+      .where('id = :id AND active AND node IS NOT DISTINCT FROM :node AND last_connect_at IS NOT DISTINCT FROM :connectedAt', { id, node, connectedAt })
+      .execute();
+    return (r.affected ?? 0) > 0;
+  }
 }

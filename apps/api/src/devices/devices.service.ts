@@ -249,22 +249,33 @@ export class DevicesService {
   /**
    * At start-up: devices left marked active by a node that is not running (this node's previous run under the same
    * name, or a node that died) are not connected any more. A running node's are its own (NodePresence), whether or
-   * not this node can reach them: returned as `liveNodes`.
+   * not this node can reach them: returned as `liveNodes`. Other nodes' rows wait while presence has not settled (the
+   * database just restarted: live nodes may not have taken their locks back yet), and are left to the inactivity
+   * sweep then; this node's own rows wait while another process holds its name. A row is released only as it was read.
    */
-  async releaseStale(): Promise<{ released: number; liveNodes: string[] }> {
+  async releaseStale(): Promise<{ released: number; liveNodes: string[]; unsettled: number }> {
     const active = await this.devices.allActive();
-    const present = await this.presence.present(active.map((d) => d.node).filter((n): n is string => !!n));
+    const { nodes: present, settled } = await this.presence.present(active.map((d) => d.node).filter((n): n is string => !!n));
     const live = new Set<string>();
     let released = 0;
+    let unsettled = 0;
     for (const d of active) {
-      if (d.node && d.node !== this.node && present.has(d.node)) {
-        live.add(d.node);
+      const own = !d.node || d.node === this.node;
+      if (own && this.presence.shadowed) continue;
+      if (!own && present.has(d.node as string)) {
+        live.add(d.node as string);
         continue;
       }
-      await this.disconnected(d.id, !d.node || d.node === this.node ? 'server restarted' : `its API node ${d.node} stopped`);
+      if (!own && !settled) {
+        unsettled++;
+        continue;
+      }
+      if (!(await this.devices.releaseIfUnchanged(d.id, d.node, d.lastConnectAt))) continue;
+      const reason = own ? 'server restarted' : `its API node ${d.node} stopped`;
+      await this.events.appendQuietly(d.id, [{ type: 'DeviceDisconnected', data: { deviceId: d.id, node: this.node, reason } }], this.node);
       released++;
     }
-    return { released, liveNodes: [...live] };
+    return { released, liveNodes: [...live], unsettled };
   }
 
   /** Of the given ids, those no registered device has. */

@@ -1,5 +1,5 @@
 import type { InferReply, InferRequest } from '@ddnn/contracts';
-import { absentText, redeployedFirst, ReturningDevices, waitForDevices, type DeviceConnection } from './device-wait';
+import { absentText, REDEPLOY_WAIT_MS, RedeployingError, redeployedFirst, ReturningDevices, waitForDevices, type DeviceConnection } from './device-wait';
 import type { DeviceRequester } from './ports';
 
 const on = (...ids: string[]) => async () => ids.map((deviceId) => ({ deviceId, connectionId: `c-${deviceId}` }));
@@ -119,21 +119,60 @@ describe('ReturningDevices and redeployedFirst', () => {
     expect(order).toEqual(['redeploy', 'redeploy', 'b:scores:4']);
   });
 
-  it("asks anyway once the request's timeout is spent waiting for a redeploy, with what is left of it", async () => {
+  it('fails a request at once as not served when the redeploy outlasts its short wait, not after the whole deadline', async () => {
     jest.useFakeTimers();
     try {
-      const { order, requester, reconnect, timeouts } = run();
+      const { order, requester, reconnect, releases, timeouts } = run();
       reconnect('b', 'b2');
-      const held = requester.request('b', scores(5), 500);
-      await jest.advanceTimersByTimeAsync(499);
+      const held = requester.request('b', scores(5), 5_000).catch((e: unknown) => e);
+      await jest.advanceTimersByTimeAsync(REDEPLOY_WAIT_MS - 1);
       expect(order).toEqual(['redeploy']);
       await jest.advanceTimersByTimeAsync(1);
-      await held;
-      expect(order).toEqual(['redeploy', 'b:scores:5']);
-      expect(timeouts).toEqual([1]);
+      // Held a quarter second, not the 5 s deadline (a fast stream's window filled with such samples), and never sent.
+      expect(await held).toBeInstanceOf(RedeployingError);
+      expect(order).toEqual(['redeploy']);
+      // Within the wait, the request goes with what is left of its deadline.
+      const next = requester.request('b', scores(6), 5_000);
+      await jest.advanceTimersByTimeAsync(100);
+      releases[0]();
+      await next;
+      expect(order).toEqual(['redeploy', 'b:scores:6']);
+      expect(timeouts).toEqual([4_900]);
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('deploys again, later each time, to a device whose deploy failed (it was counted as seen and missed every sample)', async () => {
+    let t = 0;
+    const deploys: string[][] = [];
+    let failing = new Set(['b']);
+    const connections: DeviceConnection[] = [
+      { deviceId: 'a', connectionId: 'a1' },
+      { deviceId: 'b', connectionId: 'b1' },
+    ];
+    // b's deploy at the run's start failed already.
+    const returning = new ReturningDevices(['a', 'b'], connections, async () => connections, async () => {
+      deploys.push([]);
+      return [...failing];
+    }, undefined, ['b'], () => t);
+    const at = async (ms: number) => {
+      t = ms;
+      await returning.check();
+      return deploys.length;
+    };
+    expect(await at(999)).toBe(0);
+    expect(await at(1_000)).toBe(1);
+    // Failed again: 2 s later, then 4 s.
+    expect(await at(2_999)).toBe(1);
+    expect(await at(3_000)).toBe(2);
+    expect(await at(6_999)).toBe(2);
+    failing = new Set();
+    expect(await at(7_000)).toBe(3);
+    // Deployed: no more.
+    expect(await at(60_000)).toBe(3);
+    // A request to it meanwhile is not held by a retry that is not due.
+    expect(returning.pending('b', 'b1')).toBeNull();
   });
 
   it('does not hold a device not attached to this node (away, or on another node): the poll looks for it', () => {

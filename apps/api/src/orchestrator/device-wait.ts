@@ -67,6 +67,12 @@ export function absentText(absent: { missing: string[]; deleted: string[]; waite
   ].join(', ');
 }
 
+/** How long a request to a device being deployed again waits for the deploy (a section arrives in tens of ms). */
+export const REDEPLOY_WAIT_MS = 250;
+/** The wait before a failed deploy is tried again, doubled after each failure up to the maximum. */
+const REDEPLOY_BACKOFF_MS = 1_000;
+const REDEPLOY_BACKOFF_MAX_MS = 60_000;
+
 /**
  * Watches a running session's devices: when one that was away comes back, or one reconnected (a new connection:
  * an agent restarted, or rebooted, before its old connection was found dead), `redeploy` makes sure it has its
@@ -80,16 +86,37 @@ export class ReturningDevices {
   private looking: Promise<void> | null = null;
   /** The devices the look in flight is redeploying. */
   private redeploying = new Set<string>();
+  /**
+   * Devices whose last deploy failed (it timed out, the agent refused it): deployed again at a look once `at` has come,
+   * waiting twice as long after each failure. A failed device counted as seen kept every request of the run missing
+   * "no model section installed" until it reconnected.
+   */
+  private readonly failing = new Map<string, { failures: number; at: number }>();
 
+  /**
+   * `redeploy` deploys every section the run's devices lack and resolves to the devices whose deploy failed (none: void);
+   * `failedAtStart`, those of the run's own first deploy.
+   */
   constructor(
     ids: string[],
     initial: DeviceConnection[],
     private readonly connected: () => Promise<DeviceConnection[]>,
-    private readonly redeploy: () => Promise<void>,
+    private readonly redeploy: () => Promise<string[] | void>,
     private readonly log?: (message: string) => void,
+    failedAtStart: string[] = [],
+    private readonly now: () => number = Date.now,
   ) {
     this.wanted = new Set(ids);
     this.seen = this.mine(initial);
+    this.failed(failedAtStart);
+  }
+
+  private failed(ids: string[]): void {
+    for (const id of ids) {
+      if (!this.wanted.has(id)) continue;
+      const failures = (this.failing.get(id)?.failures ?? 0) + 1;
+      this.failing.set(id, { failures, at: this.now() + Math.min(REDEPLOY_BACKOFF_MAX_MS, REDEPLOY_BACKOFF_MS * 2 ** (failures - 1)) });
+    }
   }
 
   private mine(connections: DeviceConnection[]): Map<string, string> {
@@ -127,11 +154,15 @@ export class ReturningDevices {
     try {
       const now = this.mine(await this.connected());
       const back = [...now].filter(([id, connection]) => this.seen.get(id) !== connection).map(([id]) => id);
+      const retry = [...now.keys()].filter((id) => !back.includes(id) && (this.failing.get(id)?.at ?? Infinity) <= this.now());
       this.seen = now;
-      if (back.length === 0) return;
-      this.redeploying = new Set(back);
-      this.log?.(`device(s) ${back.join(', ')} back or reconnected: deploying their sections`);
-      await this.redeploy();
+      if (back.length === 0 && retry.length === 0) return;
+      this.redeploying = new Set([...back, ...retry]);
+      if (back.length) this.log?.(`device(s) ${back.join(', ')} back or reconnected: deploying their sections`);
+      if (retry.length) this.log?.(`device(s) ${retry.join(', ')} failed their last deploy: deploying their sections again`);
+      const failed = new Set((await this.redeploy()) ?? []);
+      for (const id of this.redeploying) if (!failed.has(id)) this.failing.delete(id);
+      this.failed([...this.redeploying].filter((id) => failed.has(id)));
     } catch (e) {
       this.log?.(`checking returning devices failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -140,26 +171,37 @@ export class ReturningDevices {
   }
 }
 
+/** A device whose section is still being deployed again when its request's wait ran out (redeployedFirst). */
+export class RedeployingError extends Error {
+  constructor(deviceId: string) {
+    super(`device ${deviceId} reconnected and its section is still being deployed`);
+  }
+}
+
 /**
- * A run's requests, each to a device on a connection the run has not redeployed to yet held until it has (within
- * the request's timeout): only that device's requests wait. Features are asked of a sample already scored and are
- * not held: a restarted device has lost them whatever happens, one on a new connection still holds them.
+ * A run's requests, each to a device on a connection the run has not redeployed to yet held until it has: only that
+ * device's requests wait, at most REDEPLOY_WAIT_MS (and the request's timeout), then fail at once as not served
+ * (RedeployingError): a deploy can take a device's whole deploy timeout, and every sample held that long would fill a
+ * fast stream's window and drop every camera's triggers. Features are asked of a sample already scored and are not
+ * held: a restarted device has lost them whatever happens, one on a new connection still holds them.
  * `connectionOf`: the connection a device is attached to this node through (DeviceTransport.connectionOf).
  */
 export function redeployedFirst(requester: DeviceRequester, returning: () => ReturningDevices | null, connectionOf: (deviceId: string) => string | undefined): DeviceRequester {
   return {
     request: (deviceId, req, timeoutMs) => {
       const wait = req.stage === 'features' ? null : (returning()?.pending(deviceId, connectionOf(deviceId)) ?? null);
-      return wait ? afterWait(wait, timeoutMs, (left) => requester.request(deviceId, req, left)) : requester.request(deviceId, req, timeoutMs);
+      return wait ? afterWait(deviceId, wait, timeoutMs, (left) => requester.request(deviceId, req, left)) : requester.request(deviceId, req, timeoutMs);
     },
   };
 }
 
-/** Runs `then` once `wait` settles, with what is left of `timeoutMs` (at least 1 ms: a deploy outlasting it times the request out). */
-async function afterWait<T>(wait: Promise<void>, timeoutMs: number, then: (leftMs: number) => Promise<T>): Promise<T> {
+/** Runs `then` once `wait` settles, with what is left of `timeoutMs`; a RedeployingError when the wait runs out first. */
+async function afterWait<T>(deviceId: string, wait: Promise<void>, timeoutMs: number, then: (leftMs: number) => Promise<T>): Promise<T> {
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([wait, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+  const done = await Promise.race([wait.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.min(timeoutMs, REDEPLOY_WAIT_MS))))]);
   clearTimeout(timer);
-  return then(Math.max(1, timeoutMs - (performance.now() - t0)));
+  const left = timeoutMs - (performance.now() - t0);
+  if (!done || left < 1) throw new RedeployingError(deviceId);
+  return then(left);
 }

@@ -34,7 +34,8 @@ export interface RunnerDeps {
   loadModel(modelId: string): Promise<SessionModel>;
   loadSamples(spec: CreateSessionRequest): Promise<SessionSamples>;
   /** Makes sure every device of the topology has its section of the model installed. */
-  deploy(spec: CreateSessionRequest, model: SessionModel): Promise<void>;
+  /** Deploys the sections the run's devices lack; resolves to the devices whose deploy failed (none: void). */
+  deploy(spec: CreateSessionRequest, model: SessionModel): Promise<string[] | void>;
   sink(sessionId: string): EventSink;
   /** Sample indices already in the session's log, and whether SessionStarted is there (resuming a session). */
   logged(sessionId: string): Promise<{ started: boolean; samples: Set<number> }>;
@@ -153,11 +154,12 @@ export async function runSession(sessionId: string, spec: CreateSessionRequest, 
     if (halt === null && !logged.started && cameras.every((id) => absent.missing.includes(id))) {
       throw new Error(`none of its ${cameras.length} end device(s) connected within ${Math.round(absent.waitedMs / 1000)} s (DDNN_DEVICE_WAIT_MS): nothing to run it on`);
     }
-    await untilHalted(deps.deploy(spec, model), halted);
+    let failedAtStart: string[] = [];
+    await untilHalted(deps.deploy(spec, model).then((failed) => void (failedAtStart = failed ?? [])), halted);
     await untilHalted(warmUp(sessionId, spec, data.samples[0], deps, new Set(absent.missing)), halted);
     // Lost while waiting (shutdown, or another node holds the lock now): nothing more is written here.
     if (halt === 'lost') throw new SessionLost();
-    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`));
+    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`session ${sessionId}: ${m}`), failedAtStart);
     if (!logged.started) {
       await sink.append([
         {

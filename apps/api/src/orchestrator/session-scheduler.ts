@@ -4,7 +4,7 @@ import { nodeId } from '../config/node-id';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from '../database/database.tokens';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceTransport } from '../devices/transport/device-transport';
-import { ModelDeployer } from '../models/model-deployer';
+import { type DeployOutcome, ModelDeployer } from '../models/model-deployer';
 import { SessionLock } from './advisory-lock';
 import { DatasetCatalog } from './dataset-catalog';
 import { ModelCatalog } from './model-catalog';
@@ -131,7 +131,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
         const data = await this.datasets.samples(replay);
         return { classes: data.classes, sampleIds: data.samples.map((s) => s.sampleId) };
       },
-      deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
+      deploy: async (spec, model) => failedDeploys(await this.deployer.ensure(spec.topology, model.modelId)),
       sink: (id) => this.streamLog.sink(id, fence),
       logged: (id) => this.streamLog.logged(id),
       setProgress: common.setProgress,
@@ -167,7 +167,7 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
       requester: this.transport,
       loadModel: (id) => this.models.load(id),
       loadSamples: (spec) => this.datasets.samples(spec),
-      deploy: async (spec, model) => void (await this.deployer.ensure(spec.topology, model.modelId)),
+      deploy: async (spec, model) => failedDeploys(await this.deployer.ensure(spec.topology, model.modelId)),
       sink: (id) => this.log.sink(id, fence),
       logged: (id) => this.log.logged(id),
       setProgress: (id, n) => this.store.setProgress(id, n),
@@ -207,4 +207,9 @@ export class SessionScheduler implements OnApplicationBootstrap, BeforeApplicati
     clearTimeout(timer);
     if (outcome === 'timeout') this.logger.warn(`${this.running.size} session run(s) still busy after ${SHUTDOWN_WAIT_MS} ms: leaving them to be resumed`);
   }
+}
+
+/** The devices a deploy reached and that did not take their section (not connected: the run waits for them anyway). */
+function failedDeploys(outcomes: DeployOutcome[]): string[] {
+  return outcomes.filter((o) => !o.ok && o.error !== 'not connected').map((o) => o.deviceId);
 }

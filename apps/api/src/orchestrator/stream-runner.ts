@@ -13,7 +13,8 @@ export interface StreamRunnerDeps {
   loadModel(modelId: string): Promise<SessionModel>;
   /** Sample ids of the split devices without a live source replay (see CreateStreamRequest.replay), in order. */
   loadReplay(replay: NonNullable<StreamSpec['replay']>): Promise<{ classes: string[]; sampleIds: string[] }>;
-  deploy(spec: StreamSpec, model: SessionModel): Promise<void>;
+  /** As RunnerDeps.deploy: resolves to the devices whose deploy failed (none: void). */
+  deploy(spec: StreamSpec, model: SessionModel): Promise<string[] | void>;
   sink(runId: string): EventSink;
   /**
    * Whether StreamStarted is logged, the samples logged, the highest index and the trigger time of the last sample
@@ -187,12 +188,12 @@ export async function runStream(runId: string, spec: StreamSpec, deps: StreamRun
     const logged = await deps.logged(runId);
     const ids = topologyDeviceIds(spec);
     const absent = await waitForDevices(ids, { connected: () => deps.connectedDevices(), unregistered: deps.unregisteredDevices, halted: () => halt !== null, waitMs: deps.deviceWaitMs });
-    if (halt === null) await deps.deploy(spec, model);
+    const failedAtStart = halt === null ? ((await deps.deploy(spec, model)) ?? []) : [];
     if (halt === 'lost') {
       stats.status = 'lost';
       return stats;
     }
-    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`stream ${runId}: ${m}`));
+    returning = new ReturningDevices(ids, absent.connections, () => deps.connectedDevices(), () => deps.deploy(spec, model), (m) => deps.log?.(`stream ${runId}: ${m}`), failedAtStart);
     const mode = spec.mode ?? 'production';
     if (!logged.started) {
       await sink.append([

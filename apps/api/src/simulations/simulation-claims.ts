@@ -22,13 +22,6 @@ export type Claim = 'acquired' | 'held' | 'refused';
 /** The application name of a node's lock connection (what an operator sees of it in pg_stat_activity). */
 export const lockConnectionName = (node: string): string => `ddnn-simulations-${node}`.slice(0, 63);
 
-/** What `survey` tells of other nodes' simulations. */
-export interface LockSurvey {
-  /** The simulations whose lock some session holds now. */
-  locked: Set<string>;
-  /** How long the server has been up (its locks are as old as that at most). */
-  serverUpMs: number;
-}
 
 /**
  * Which node runs a recorded simulation: the one holding its session-level advisory lock, as a run belongs to the node
@@ -97,20 +90,18 @@ export class SimulationClaims {
     }
   }
 
-  /** Of other nodes' simulations, which are locked now (by any session of this database), asked of the server in one query without taking any lock. */
-  async survey(ids: string[]): Promise<LockSurvey> {
+  /** Of other nodes' simulations, those locked now (by any session of this database), asked of the server in one query without taking any lock. */
+  async survey(ids: string[]): Promise<Set<string>> {
     const client = await this.connection();
-    const { rows } = await this.query<{ locked: string[]; up_ms: number }>(
+    const { rows } = await this.query<{ id: string }>(
       client,
-      `SELECT ARRAY(SELECT id FROM unnest($1::text[]) AS id
-                     WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                                     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                                     AND ((l.classid::int8 << 32) | l.objid::int8) = ${simulationLockKey('id')})) AS locked,
-              (extract(epoch FROM now() - pg_postmaster_start_time()) * 1000)::float8 AS up_ms`,
+      `SELECT id FROM unnest($1::text[]) AS id
+        WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND ((l.classid::int8 << 32) | l.objid::int8) = ${simulationLockKey('id')})`,
       [ids],
     );
-    const [r] = rows;
-    return { locked: new Set(r.locked), serverUpMs: r.up_ms };
+    return new Set(rows.map((r) => r.id));
   }
 
   /**

@@ -224,10 +224,10 @@ export class SimulationReconciler {
    * a lock (a claim would refuse the owner taking its own back).
    */
   private async due(theirs: SimulationRecord[]): Promise<Set<string>> {
-    const [{ locked, serverUpMs }, present] = await Promise.all([this.claims.survey(theirs.map((r) => r.id)), this.presence.present(theirs.map((r) => r.node as string))]);
-    // The server restarted, or this node's own lock connection was lost and opened again: every node's may have gone at
-    // once, so a node without one now may only not have reconnected yet.
-    const allLost = serverUpMs < this.graceMs || this.claims.reopenedWithin(this.graceMs);
+    const [locked, { nodes: present, settled }] = await Promise.all([this.claims.survey(theirs.map((r) => r.id)), this.presence.present(theirs.map((r) => r.node as string))]);
+    // The server restarted, or this node's own presence or lock connection was lost and opened again: every node's may
+    // have gone at once, so a node absent now may only not have reconnected yet.
+    const allLost = !settled || this.claims.reopenedWithin(this.graceMs);
     const now = Date.now();
     const due = new Set<string>();
     const waiting = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpStatus, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import {
   answersSample,
   emptySessionSummary,
@@ -16,6 +16,7 @@ import {
 } from '@ddnn/contracts';
 import { classIndexOf } from '@ddnn/datasets';
 import { compareCheckpoints, derivedTimedEventId, foldToHead, getSessionSummary, inTransaction, sessionSummariesByIds, type AppendRequest } from '@ddnn/events';
+import { LabelsRefused } from './labels-refused';
 import { APP_CONFIG, MAX_SESSION_WINDOW, type AppConfig } from '../config/config';
 import { Database } from '../database/database';
 import { appendThroughOutages } from '../orchestrator/append-retry';
@@ -166,23 +167,27 @@ export class StreamsService {
     const labelled = new Map(existing.map((e) => [e.data.sampleIndex, e.data.label]));
     const conflicts = indices.filter((i) => labelled.has(i) && labelled.get(i) !== wanted.get(i));
     if (conflicts.length) {
-      throw new ConflictException(`sample(s) ${conflicts.slice(0, 20).join(', ')} already have a different label (labels are final; nothing was logged)`);
+      throw new LabelsRefused(HttpStatus.CONFLICT, `sample(s) ${conflicts.slice(0, 20).join(', ')} already have a different label (labels are final; nothing was logged)`, conflicts);
     }
     const final = SessionStore.isFinal(view.status);
     const horizon = (summary.lastSampleIndex ?? -1) + labelAhead(view.rate);
     const unknown = indices.filter((i) => !decided.has(i) && !unanswered.has(i) && (final || i > horizon));
     if (unknown.length) {
-      throw new UnprocessableEntityException(
+      throw new LabelsRefused(
+        HttpStatus.UNPROCESSABLE_ENTITY,
         `unknown sample index(es) ${unknown.slice(0, 20).join(', ')}: ` +
           (final ? `stream ${id} is ${view.status} and never decided them` : `beyond the newest sample (${summary.lastSampleIndex ?? 'none yet'}) by more than ${labelAhead(view.rate)}`),
+        unknown,
       );
     }
     const behind = (summary.lastSampleIndex ?? -1) - labelBehind(view.rate);
     const gone = indices.filter((i) => !decided.has(i) && !unanswered.has(i) && i < behind);
     if (gone.length) {
-      throw new UnprocessableEntityException(
+      throw new LabelsRefused(
+        HttpStatus.UNPROCESSABLE_ENTITY,
         `sample index(es) ${gone.slice(0, 20).join(', ')} are not in the log and never will be: more than ${labelBehind(view.rate)} behind the newest sample ` +
           `(${summary.lastSampleIndex}), so retention dropped them or the stream skipped them (nothing was logged)`,
+        gone,
       );
     }
     const labelledAt = Date.now();
@@ -210,7 +215,7 @@ export class StreamsService {
       // Another request labelled the same samples between our check and our append: it won; say so if it differs.
       const now = await this.log.store.samplePayloads(stream, 'SampleLabelled', raced);
       const differing = now.filter((e) => e.data.label !== wanted.get(e.data.sampleIndex)).map((e) => e.data.sampleIndex);
-      if (differing.length) throw new ConflictException(`sample(s) ${differing.join(', ')} were just labelled differently by another request`);
+      if (differing.length) throw new LabelsRefused(HttpStatus.CONFLICT, `sample(s) ${differing.join(', ')} were just labelled differently by another request`, differing);
     }
     const after = await foldToHead(this.log.store, stream, summary, { through });
     return {

@@ -69,6 +69,10 @@ describe('stream windows', () => {
     // Totals that count less than the list (a gap logged after the window's end, listed by its span): the list's.
     expect(windowGaps(undefined, [backlog], all, emptyGapTotals())).toMatchObject({ missedTriggers: { backlog: 12 }, partial: false });
     expect(windowGaps(undefined, [], all, emptyGapTotals())).toBeUndefined();
+    // Field by field: the rollup's larger backlog count, the list's larger stall count.
+    const stall = { cause: 'stall' as const, from: t + 200_000, to: t + 201_000, missedTriggers: 5, nextSample: 1200 };
+    const mixed = windowGaps(undefined, [backlog, stall], all, { missedTriggers: { outage: 0, backlog: 30, stall: 1 }, outages: 0, outageMs: 0 });
+    expect(mixed).toMatchObject({ missedTriggers: { outage: 0, backlog: 30, stall: 5 }, partial: true, recent: [backlog, stall] });
   });
 
   it('a preset ends now and starts its length before; a custom window needs its start before its end', () => {

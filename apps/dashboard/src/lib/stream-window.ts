@@ -4,7 +4,6 @@ import {
   emptyGaps,
   emptySessionSummary,
   foldSessionEvents,
-  missTally,
   type MissTally,
   type RunWindowTotals,
   type SessionSummary,
@@ -128,11 +127,18 @@ export function windowGaps(
   }
   const listed = emptyGaps();
   for (const g of [...byKey.values()].sort((a, b) => a.from - b.from)) addGap(listed, g);
-  const missed = (t: StreamGapTotals) => t.missedTriggers.outage + t.missedTriggers.backlog + t.missedTriggers.stall;
-  // The rollup counts a gap by when it was logged and the list by its span: neither may undercount the other.
-  const counted = totals && (missed(totals) > missed(listed) || totals.outages > listed.outages) ? totals : null;
-  if (!counted && byKey.size === 0) return undefined;
-  return counted ? { ...counted, recent: listed.recent, partial: true } : { ...listed, partial: false };
+  if (!totals) return byKey.size ? { ...listed, partial: false } : undefined;
+  // The rollup counts a gap by when it was logged (in the window widened to whole buckets) and the list by its span:
+  // each figure is the larger of the two, so neither undercounts what the other knows.
+  const out: WindowGaps = { ...emptyGaps(), recent: listed.recent, partial: false };
+  for (const cause of Object.keys(out.missedTriggers) as (keyof StreamGapTotals['missedTriggers'])[]) {
+    out.missedTriggers[cause] = Math.max(listed.missedTriggers[cause], totals.missedTriggers[cause] ?? 0);
+    if (out.missedTriggers[cause] > listed.missedTriggers[cause]) out.partial = true;
+  }
+  out.outages = Math.max(listed.outages, totals.outages);
+  out.outageMs = Math.max(listed.outageMs, totals.outageMs);
+  if (out.outages > listed.outages) out.partial = true;
+  return out.partial || byKey.size ? out : undefined;
 }
 
 /** Sample-index bounds of the samples decided in a window (what compare evaluates), or null when none. */

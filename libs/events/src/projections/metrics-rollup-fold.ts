@@ -1,4 +1,4 @@
-import { answersSample, countGap, emptyGapTotals, linkId, sampleSections, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleSections, type SampleTraffic, type StoredEvent, type StreamGapTotals } from '@ddnn/contracts';
+import { answersSample, countGap, emptyGapTotals, linkId, STREAM_GAP_CAUSES, sampleSections, sampleTraffic, streamIds, type ExitTier, type MissReason, type SampleSections, type SampleTraffic, type StoredEvent, type StreamGapTotals } from '@ddnn/contracts';
 import { argmax, CONFIDENCE_BINS, devicesAgree, ENTROPY_BINS, latencyBin, stratifiedBin, stratumKey, unitBin, type SparseHistogram } from '@ddnn/policies';
 
 /**
@@ -347,7 +347,7 @@ export function foldRollup(events: StoredEvent[], states: Map<string, SampleRoll
       }
       case 'StreamGap': {
         const d = e.data;
-        if (!finite(d.missedTriggers) || !finite(d.from) || !finite(d.to)) break;
+        if (!STREAM_GAP_CAUSES.includes(d.cause) || !finite(d.missedTriggers) || !finite(d.from) || !finite(d.to)) break;
         const gaps = emptyGapTotals();
         countGap(gaps, d);
         add(at, d.sessionId, 'run', '', { gaps });
