@@ -9,6 +9,15 @@ describe('printableText', () => {
   });
 });
 
+describe('printableText and bidirectional controls', () => {
+  it('replaces overrides and isolates, which reorder what a page shows', () => {
+    expect(printableText('photo\u202Egpj.exe')).toBe('photo\ufffdgpj.exe');
+    expect(printableText('a\u2066b\u2069c\u202Ad')).toBe('a\ufffdb\ufffdc\ufffdd');
+    // Ordinary right-to-left text is left alone.
+    expect(printableText('שלום')).toBe('שלום');
+  });
+});
+
 describe('comparedToRaw', () => {
   it('says how many times less or more DDNN sends than raw offload, and what nothing sent means', () => {
     expect(comparedToRaw(50, 12_800)).toBe('256.0x less');

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { HttpStatus } from '@nestjs/common';
-import type { DomainErrorKind } from '@ddnn/contracts';
+import { type DomainErrorKind, printableText } from '@ddnn/contracts';
 
 /** The HTTP status of each kind of domain error. */
 export const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
@@ -46,7 +46,8 @@ export class MessageScrubber {
   }
 
   scrub(message: string): string {
-    let out = message;
+    // A message may echo what a client sent (a file name, an archive entry): one printable line, no bidi overrides.
+    let out = printableText(message);
     for (const [dir, label] of this.folders) out = out.split(dir).join(label);
     return out
       .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, '<url>')

@@ -51,6 +51,11 @@ describe('the exception filter', () => {
     expect(r.body?.message).toBe('<data>/models/x and <repo>/models/y via <url> at <address>');
   });
 
+  it('answers an echoed name as one printable line without bidirectional overrides', () => {
+    const r = respond(new InvalidInputError('archive entry "cat\u202Egnp.exe\nX-Injected: 1" is not a regular file'));
+    expect(r.body?.message).toBe('archive entry "cat\ufffdgnp.exe X-Injected: 1" is not a regular file');
+  });
+
   it('maps a refused database connection to 503 and body-parser errors to 4xx naming the body', () => {
     expect(respond(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toEqual({
       status: 503,
