@@ -8,7 +8,7 @@ export class UploadModelDto {
   @ApiPropertyOptional({ example: 'paper-6cam' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9][\w.-]{0,99}$/, { message: 'id may contain letters, digits, _ . - only' })
+  @Matches(/^[A-Za-z0-9][\w.-]{0,99}$/, { message: 'id must be 1 to 100 letters, digits, _ . or -, starting with a letter or digit' })
   id?: string;
 
   @ApiPropertyOptional()

@@ -154,6 +154,11 @@ describe('models (real Postgres)', () => {
 
     const garbage = await upload(Buffer.from('definitely not a tarball, just text that goes on for a while '.repeat(20)));
     expect(garbage.status).toBe(400);
+    // An id the platform cannot keep says what an id may be: its length and its first character too.
+    for (const id of ['.hidden', 'x'.repeat(101)]) {
+      const badId = await upload(Buffer.from('irrelevant'), { id });
+      expect(badId).toMatchObject({ status: 400, body: { message: expect.stringContaining('id must be 1 to 100 letters, digits, _ . or -, starting with a letter or digit') } });
+    }
     const zip = await upload(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200)]));
     expect(zip).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^a \.zip archive: pack the checkpoint folder as \.tar or \.tar\.gz/) } });
     const partial = path.join(work, 'partial.tar.gz');
