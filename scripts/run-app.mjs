@@ -16,8 +16,11 @@ const main = path.join(root, 'dist', 'apps', app, 'apps', app, 'src', 'main.js')
 const stamp = path.join(root, 'dist', 'apps', app, '.build-stamp');
 // Beside the app's output, not in it: `rm -rf dist/apps/<app>` during a build must not remove the lock.
 const lock = path.join(root, 'dist', 'apps', `.${app}.build`);
-/** A lock not renewed for this long is a dead holder's (proper-lockfile renews it every half of this). */
-const LOCK_STALE_MS = 5000;
+/**
+ * A lock not renewed for this long is a dead holder's (proper-lockfile renews it every half of this, and releases it
+ * at exit and on SIGINT/SIGTERM): only a holder killed outright makes the next run wait this long.
+ */
+const LOCK_STALE_MS = 10_000;
 
 /** Newest modification time (ms) of the files under `dir` (0 when it does not exist). */
 function newest(dir) {
@@ -55,7 +58,16 @@ function upToDate() {
  */
 async function lockBuild() {
   fs.mkdirSync(path.dirname(lock), { recursive: true });
-  const options = { realpath: false, stale: LOCK_STALE_MS };
+  const options = {
+    realpath: false,
+    stale: LOCK_STALE_MS,
+    // The lock was removed or taken over under this build (`rm -rf dist`, a machine asleep past the stale time): said,
+    // not thrown from a timer as a stack trace; another run may be building, so this one stops.
+    onCompromised: (e) => {
+      process.stderr.write(`the build lock of apps/${app} was lost (${e.message}): run the command again\n`);
+      process.exit(1);
+    },
+  };
   try {
     return await lockfile.lock(lock, options);
   } catch (e) {
@@ -106,7 +118,7 @@ if (!upToDate()) {
     // Another run may have built it while this one waited.
     if (!upToDate()) status = await build();
   } finally {
-    await release();
+    await release().catch(() => undefined);
   }
   if (status !== 0) process.exit(status);
 }

@@ -40,7 +40,8 @@ function smallWorkspace(): string {
   write(
     'apps/small/src/main.ts',
     LIBS.map((l) => `import * as ${l} from '@small/${l}';\n`).join('') +
-      `console.log('ran', process.argv[2], ${LIBS.map((l) => `Object.keys(${l}).length`).join(' + ')});\n`,
+      // One string: console.log colours a number argument when colours are forced (CI sets FORCE_COLOR).
+      `console.log(\`ran \${process.argv[2]} \${${LIBS.map((l) => `Object.keys(${l}).length`).join(' + ')}}\`);\n`,
   );
   return root;
 }
@@ -78,7 +79,7 @@ describe('scripts/run-app.mjs builds an app once for runs started together', () 
     roots.push(root);
     // Stands for a run building at the moment: it holds the lock, and renews it, as run-app does while it builds.
     fs.mkdirSync(path.dirname(lockFile(root)), { recursive: true });
-    const take = `require('proper-lockfile').lock(${JSON.stringify(lockFile(root).replace(/\.lock$/, ''))}, { realpath: false, stale: 5000 }).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`;
+    const take = `require('proper-lockfile').lock(${JSON.stringify(lockFile(root).replace(/\.lock$/, ''))}, { realpath: false, stale: 10000 }).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`;
     const holder = spawn(process.execPath, ['-e', take], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     const holderExited = new Promise((r) => holder.on('exit', r));
     try {
@@ -97,7 +98,7 @@ describe('scripts/run-app.mjs builds an app once for runs started together', () 
       expect(fs.existsSync(built(root))).toBe(false);
 
       // The holder dies without releasing the lock (a build killed half-way): the waiting run takes the lock over once it
-      // is stale (not renewed for 5 s).
+      // is stale (not renewed for 10 s).
       holder.kill('SIGKILL');
       await holderExited;
       expect(await run.exited).toBe(0);

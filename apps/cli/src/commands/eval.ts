@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { comparedToRaw } from '@ddnn/contracts';
 import type { EvalMetrics } from '@ddnn/ddnn';
 import { intFlag, listFlag, numberFlag, pathFlag } from './model-options';
 
@@ -19,14 +18,15 @@ function individualText(m: EvalMetrics, d: number): string {
  * Human-readable form of eval metrics. `overall` scores each sample at the exit it took; the exits' own accuracies
  * score every sample at that exit (what `estimate` reports instead is the accuracy of the samples that exited there).
  */
-export function formatMetrics(m: EvalMetrics): string {
+// `comparedToRaw` is passed in: `ddnn --help` loads no command's libraries, @ddnn/contracts included.
+export function formatMetrics(m: EvalMetrics, comparedToRaw: (bytes: number, rawBytes: number) => string): string {
   return [
     `${m.samples} test samples, T=${m.threshold}`,
     `overall ${pct(m.overall)} (each sample at the exit it took)`,
     `each exit on all samples: local ${pct(m.local)}  cloud ${pct(m.cloud)}${m.edge !== undefined ? `  edge ${pct(m.edge)}` : ''}`,
     `individual devices (on all samples): ${m.individual.map((_, d) => individualText(m, d)).join('  ')}`,
     ...(m.unanswered > 0 ? [`unanswered ${pct(m.unanswered)}: no device sent anything for these samples (counted wrong at every exit)`] : []),
-    `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${m.rawBytesPerSample} B raw offload (${comparedToRaw(m.bytesPerSample, m.rawBytesPerSample)})`,
+    `local exits ${pct(m.localExitRate)}${m.edgeExitRate !== undefined ? `, edge exits ${pct(m.edgeExitRate)}` : ''}; ${m.bytesPerSample.toFixed(1)} B/sample vs ${+m.rawBytesPerSample.toFixed(1)} B raw offload (${comparedToRaw(m.bytesPerSample, m.rawBytesPerSample)})`,
   ].join('\n');
 }
 
@@ -44,12 +44,13 @@ export function registerEvalCommands(program: Command): void {
     .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
       const { loadDataset } = await import('@ddnn/datasets');
       const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
+      const { comparedToRaw } = await import('@ddnn/contracts');
       const model = await loadCheckpoint(resolve(flags.model));
       const ds = await loadDataset(resolve(flags.data));
       const run = await runModel(model, ds, { fail: flags.fail, batchSize: flags.batch });
       const m = metricsAt(run, flags.threshold ?? model.threshold ?? DEFAULT_THRESHOLD);
       if (flags.json) process.stdout.write(JSON.stringify({ ...m, failed: flags.fail ?? [] }) + '\n');
-      else process.stdout.write(formatMetrics(m) + '\n');
+      else process.stdout.write(formatMetrics(m, comparedToRaw) + '\n');
     });
 
   program

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { comparedToRaw } from '@ddnn/contracts';
 import type { EpochReport } from '@ddnn/ddnn';
 import { aggregatorFlag, intFlag, listFlag, numberFlag, pathFlag, topologyFromFlags, type TopologyFlags } from './model-options';
 import { log, logger } from '../log';
@@ -74,6 +73,7 @@ export function registerTrainCommand(program: Command): void {
       const { MultiBar, Presets } = await import('cli-progress');
       const { loadDataset, readDatasetHeader } = await import('@ddnn/datasets');
       const { checkCheckpointTarget, checkTrainingPlan, DEFAULT_THRESHOLD, ensureBackend, metricsAt, recommendedTopology, runModel, saveCheckpoint, schemeName, trainDdnn, trainingDataWarnings } = await import('@ddnn/ddnn');
+      const { comparedToRaw } = await import('@ddnn/contracts');
       const out = resolve(flags.out);
       // Before training, not after it: a refused folder should not cost the run.
       await checkCheckpointTarget(out, { overwrite: flags.force });
@@ -141,7 +141,7 @@ export function registerTrainCommand(program: Command): void {
         process.stdout.write(
           `saved ${out}: ${summary.scheme}, ${t.epochs} epochs in ${t.secondsTotal.toFixed(1)} s (${t.secondsPerEpoch.toFixed(2)} s/epoch wall, ${(t.cpuSecondsPerEpoch ?? 0).toFixed(2)} CPU s/epoch, ${t.backend})\n` +
             `test (T=${threshold}): overall ${(100 * test.overall).toFixed(1)}% (each sample at the exit it took); each exit on all samples: local ${(100 * test.local).toFixed(1)}%, cloud ${(100 * test.cloud).toFixed(1)}%; ` +
-            `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample vs ${test.rawBytesPerSample} B raw offload (${comparedToRaw(test.bytesPerSample, test.rawBytesPerSample)})\n`,
+            `local exits ${(100 * test.localExitRate).toFixed(1)}%, ${test.bytesPerSample.toFixed(1)} B/sample vs ${+test.rawBytesPerSample.toFixed(1)} B raw offload (${comparedToRaw(test.bytesPerSample, test.rawBytesPerSample)})\n`,
         );
     });
 }
