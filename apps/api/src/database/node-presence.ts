@@ -161,16 +161,21 @@ export class NodePresence implements OnModuleInit, OnModuleDestroy {
     const others = [...new Set(nodes.filter((n) => n !== this.node))];
     // An advisory lock on one bigint key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1;
     // it is the database's own (pg_locks lists every database's: other platforms on the same server have nodes too).
-    const { rows } = await this.db.pool.query<{ present: string[]; up_ms: number }>(
+    const { rows } = await this.db.pool.query<{ present: string[]; own: boolean; up_ms: number }>(
       `WITH held AS (SELECT (l.classid::int8 << 32) | l.objid::int8 AS key FROM pg_locks l
                       WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
                         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
        SELECT ARRAY(SELECT node FROM unnest($1::text[]) AS node WHERE ${nodeLockKey('node')} IN (SELECT key FROM held)) AS present,
+              ${nodeLockKey('$2')} IN (SELECT key FROM held) AS own,
               (extract(epoch FROM now() - pg_postmaster_start_time()) * 1000)::float8 AS up_ms`,
-      [others],
+      [others, this.node],
     );
     // An embedded database is this process's own: no other node can be on it, and a restart of both is one event.
-    const settled = this.runtime.embedded || (rows[0].up_ms >= PRESENCE_SETTLE_MS && (this.reopenedAt === null || Date.now() - this.reopenedAt >= PRESENCE_SETTLE_MS));
+    // This node's own lock missing from the server asked (a standby promoted keeps its start time, and this node has not
+    // seen its connection go yet): every lock may have gone with the old primary.
+    const settled =
+      this.runtime.embedded ||
+      (rows[0].own && rows[0].up_ms >= PRESENCE_SETTLE_MS && (this.reopenedAt === null || Date.now() - this.reopenedAt >= PRESENCE_SETTLE_MS));
     return { nodes: new Set([this.node, ...rows[0].present]), settled };
   }
 }

@@ -91,6 +91,11 @@ describe('devices of running and stopped nodes at start-up (NodePresence, real P
     await a.close();
     a = undefined;
     await b.sql(`UPDATE devices SET active = true, node = 'node-a' WHERE id = $1`, [live.deviceId]);
+    // A node whose own lock is not on the server it asks (its connection gone unnoticed, a standby promoted) does not
+    // trust what pg_locks says of the others.
+    const presenceOfB = b.app.get(NodePresence);
+    await presenceOfB.onModuleDestroy();
+    expect((await presenceOfB.present([])).settled).toBe(false);
     await b.close();
     b = await startTestApi({ DDNN_ADMIN_TOKEN: ADMIN, DDNN_NODE_ID: 'node-b' }, db);
     expect((await call(b, 'GET', `/devices/${live.deviceId}`, ADMIN)).body.connectivity).toMatchObject({ active: false, node: null });
