@@ -24,4 +24,13 @@ describe('modelFacts', () => {
     expect(facts.training).toEqual(expect.objectContaining({ epochs: null, dataset: null, validation: null, exits: [] }));
     expect(facts.testMetrics).toBeNull();
   });
+
+  it('passes on how many samples each exit saw, so a device that captured none reads n/a, not 0%', () => {
+    const facts = modelFacts({ training: { finalExits: [{ exit: 'device-0', accuracy: 0, samples: 0 }, { exit: 'cloud', accuracy: 0.9, samples: 40 }, { exit: 'local', accuracy: 0.8 }] } });
+    expect(facts.training?.exits).toEqual([
+      { exit: 'device-0', accuracy: 0, samples: 0 },
+      { exit: 'cloud', accuracy: 0.9, samples: 40 },
+      { exit: 'local', accuracy: 0.8, samples: null },
+    ]);
+  });
 });

@@ -22,7 +22,7 @@ const trainingSchema = z.object({
   backend: optStr,
   finishedAt: optStr,
   finalExits: z
-    .array(z.object({ exit: z.string().max(64), accuracy: num }))
+    .array(z.object({ exit: z.string().max(64), accuracy: num, samples: optNum }))
     .max(64)
     .optional()
     .catch([]),
@@ -58,7 +58,7 @@ export function modelFacts(manifest: unknown): { threshold: number | null; train
           secondsTotal: training.data.secondsTotal ?? null,
           backend: training.data.backend ?? null,
           finishedAt: training.data.finishedAt ?? null,
-          exits: (training.data.finalExits ?? []).map((e) => ({ exit: e.exit, accuracy: e.accuracy })),
+          exits: (training.data.finalExits ?? []).map((e) => ({ exit: e.exit, accuracy: e.accuracy, samples: e.samples ?? null })),
         }
       : null,
     testMetrics: test.success ? { ...test.data, rawBytesPerSample: test.data.rawBytesPerSample ?? null } : null,

@@ -41,6 +41,7 @@ class ValidationFactsDto {
 class ExitAccuracyDto {
   @ApiProperty({ example: 'cloud' }) exit!: string;
   @ApiProperty() accuracy!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Samples the exit saw (0: a device that captured none; null in older checkpoints)' }) samples!: number | null;
 }
 
 class TrainingFactsDto implements ModelTrainingFacts {

@@ -40,8 +40,11 @@ export interface ModelTrainingFacts {
   secondsTotal: number | null;
   backend: string | null;
   finishedAt: string | null;
-  /** Training accuracy per exit at the end (device-k, local, edge, cloud). */
-  exits: { exit: string; accuracy: number }[];
+  /**
+   * Training accuracy per exit at the end (device-k, local, edge, cloud), and the samples it saw (0: a device that
+   * captured none, whose accuracy means nothing; null in checkpoints written before it was recorded).
+   */
+  exits: { exit: string; accuracy: number; samples: number | null }[];
 }
 export interface ModelTestMetrics {
   samples: number;

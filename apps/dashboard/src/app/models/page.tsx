@@ -77,7 +77,7 @@ function ModelFacts({ m }: { m: ModelView }) {
           {t.validation ? `; kept epoch ${t.validation.bestEpoch} (validation ${fmtPct(t.validation.score)} on ${t.validation.samples} samples${t.validation.stoppedEarly ? ', stopped early' : ''})` : ''}
           {t.secondsTotal !== null ? `; ${fmtDuration(t.secondsTotal * 1000)}` : ''}
           {t.backend ? ` on ${t.backend}` : ''}
-          {t.exits.length > 0 && <div>Training accuracy per exit: {t.exits.map((e) => `${e.exit} ${fmtPct(e.accuracy)}`).join(' · ')}</div>}
+          {t.exits.length > 0 && <div>Training accuracy per exit: {t.exits.map((e) => `${e.exit} ${e.samples === 0 ? 'n/a (no sample captured)' : fmtPct(e.accuracy)}`).join(' · ')}</div>}
         </div>
       ) : (
         <div className="muted">No training record.</div>
