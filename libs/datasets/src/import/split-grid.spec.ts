@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
@@ -217,30 +217,137 @@ describe('split-grid import', () => {
     expect(ds.sampleIds).toContain('dogs_linked');
   });
 
-  it('does not follow links to folders (loops, a link into another class) and imports each real file once', async () => {
+  it('follows links to album folders (inside a class, or as the class folder itself), each album read once per class', async () => {
+    const input = join(root, 'in');
+    for (const [album, n] of [['Photos/cats', 3], ['Photos/birds', 2]] as const) {
+      await mkdir(join(root, album), { recursive: true });
+      for (let i = 0; i < n; i++) await writeFile(join(root, album, `${i}.png`), encodePng(gridImage(30, 20, 10 * i)));
+    }
+    await mkdir(join(input, 'cat'), { recursive: true });
+    await mkdir(join(input, 'dog'));
+    for (let i = 0; i < 2; i++) await writeFile(join(input, 'dog', `${i}.png`), encodePng(gridImage(30, 20, 200)));
+    await symlink(join(root, 'Photos/cats'), join(input, 'cat', '2023'));
+    // A second link to the same album: its photos are the same files, read once.
+    await symlink('../../Photos/cats', join(input, 'cat', 'again'));
+    await symlink(join(root, 'Photos/birds'), join(input, 'bird'));
+    // A link that sorts before the real folder it points to: the folder is read where it is, the link is the repeat.
+    await mkdir(join(input, 'dog', 'sub'));
+    await writeFile(join(input, 'dog', 'sub', '2.png'), encodePng(gridImage(30, 20, 200)));
+    await symlink('sub', join(input, 'dog', 'aa'));
+
+    const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
+    expect(result.skipped).toEqual([
+      { file: 'cat/again', reason: 'a link to a folder already read for this class (as cat/2023)' },
+      { file: 'dog/aa', reason: 'a link to a folder already read for this class (as dog/sub)' },
+    ]);
+    expect(result.samples).toBe(8);
+    const ds = await loadDataset(join(root, 'out'));
+    expect(ds.manifest.classes).toEqual(['bird', 'cat', 'dog']);
+    expect([...ds.sampleIds].sort()).toEqual(['bird_0', 'bird_1', 'cat_2023_0', 'cat_2023_1', 'cat_2023_2', 'dog_0', 'dog_1', 'dog_sub_2']);
+  });
+
+  it('stops at links that loop (to the class, to a parent, around the input) and at the output folder, each reported once', async () => {
     const input = join(root, 'in');
     for (const cls of ['a', 'b']) {
       await mkdir(join(input, cls), { recursive: true });
       for (let i = 0; i < 3; i++) await writeFile(join(input, cls, `${i}.png`), encodePng(gridImage(30, 20, 100)));
     }
+    const out = join(root, 'out');
+    await mkdir(out);
     await symlink(join(input, 'a'), join(input, 'a', 'loop'));
+    await symlink(root, join(input, 'a', 'home'));
     await symlink('..', join(input, 'b', 'up'));
-    await symlink(join(input, 'a'), join(input, 'b', 'a-images'));
-    await symlink(join(input, 'a', '0.png'), join(input, 'b', 'also-a0.png'));
-    await symlink(join(input, 'b'), join(input, 'c'));
+    await mkdir(join(input, 'b', 'sub'));
+    await symlink('../..', join(input, 'b', 'sub', 'deeper'));
+    await symlink(out, join(input, 'b', 'previous'));
+    // A file the import may replace while it runs (a class linked into the dataset it is about to overwrite).
+    await writeFile(join(out, 'kept.png'), encodePng(gridImage(30, 20, 100)));
+    await symlink(join(out, 'kept.png'), join(input, 'b', 'kept.png'));
+    await symlink('.', join(input, 'self'));
 
-    const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
+    const result = await splitGridDataset(input, out, { rows: 2, cols: 3, height: 8, width: 8 });
+    const loop = 'a link back to a folder it is in (a loop), not followed';
     expect(result.skipped).toEqual([
-      { file: 'c', reason: expect.stringMatching(/^a link to a folder \(links to folders are not followed/) },
-      { file: 'a/loop', reason: expect.stringMatching(/^a link to a folder/) },
-      { file: 'b/a-images', reason: expect.stringMatching(/^a link to a folder/) },
-      { file: 'b/up', reason: expect.stringMatching(/^a link to a folder/) },
-      { file: 'b/also-a0.png', reason: 'the same file as a/0.png, already imported' },
+      { file: 'self', reason: loop },
+      { file: 'a/home', reason: loop },
+      { file: 'a/loop', reason: loop },
+      { file: 'b/sub/deeper', reason: loop },
+      { file: 'b/kept.png', reason: 'a link to a file in the output folder, not read' },
+      { file: 'b/previous', reason: 'a link to the output folder or a folder inside it, not read' },
+      { file: 'b/up', reason: loop },
     ]);
     expect(result.samples).toBe(6);
-    const ds = await loadDataset(join(root, 'out'));
+    const ds = await loadDataset(out);
     expect(ds.manifest.classes).toEqual(['a', 'b']);
     expect([...ds.sampleIds].sort()).toEqual(['a_0', 'a_1', 'a_2', 'b_0', 'b_1', 'b_2']);
+  });
+
+  it('skips a file reached from two classes in both (through a link or a hard link), and imports one met twice in a class once', async () => {
+    const input = join(root, 'in');
+    for (const [cls, n] of [['a', 3], ['b', 3], ['c', 2]] as const) {
+      await mkdir(join(input, cls), { recursive: true });
+      for (let i = 0; i < n; i++) await writeFile(join(input, cls, `${i}.png`), encodePng(gridImage(30, 20, 100)));
+    }
+    // Class b sorts after a, but the link in b must not leave a's photo labelled a: it is both, so neither.
+    await symlink(join(input, 'a', '0.png'), join(input, 'b', 'also-a0.png'));
+    // A hard link has no "real" path to resolve: only its inode says it is a/1.png.
+    await link(join(input, 'a', '1.png'), join(input, 'c', 'hard-a1.png'));
+    await link(join(input, 'b', '0.png'), join(input, 'b', 'copy-b0.png'));
+
+    const result = await splitGridDataset(input, join(root, 'out'), { rows: 2, cols: 3, height: 8, width: 8 });
+    const twoClasses = (other: string) => `the same file as ${other}, in another class: a photo reached from two classes is left out of both`;
+    expect(result.skipped).toEqual([
+      { file: 'a/0.png', reason: twoClasses('b/also-a0.png') },
+      { file: 'a/1.png', reason: twoClasses('c/hard-a1.png') },
+      { file: 'b/also-a0.png', reason: twoClasses('a/0.png') },
+      { file: 'b/copy-b0.png', reason: 'the same file as b/0.png, imported once' },
+      { file: 'c/hard-a1.png', reason: twoClasses('a/1.png') },
+    ]);
+    const ds = await loadDataset(join(root, 'out'));
+    expect([...ds.sampleIds].sort()).toEqual(['a_2', 'b_0', 'b_1', 'b_2', 'c_0', 'c_1']);
+  });
+
+  it('names what was skipped when it leaves a class empty or too few classes', async () => {
+    // A link in b to class a's folder: every photo of a is in two classes, and a is left with none.
+    const one = join(root, 'one');
+    await mkdir(join(one, 'a'), { recursive: true });
+    await mkdir(join(one, 'b'));
+    await writeFile(join(one, 'a', '0.png'), encodePng(gridImage(30, 20, 100)));
+    await writeFile(join(one, 'b', '0.png'), encodePng(gridImage(30, 20, 100)));
+    await symlink('../a', join(one, 'b', 'dup'));
+    await expect(splitGridDataset(one, join(root, 'o1'), { rows: 2, cols: 3 })).rejects.toThrow(
+      `${join(one, 'a')}: no PNG or JPEG images (1 skipped: a/0.png: the same file as b/dup/0.png, in another class: a photo reached from two classes is left out of both)`,
+    );
+
+    // An album on a drive that is not mounted.
+    const two = join(root, 'two');
+    await mkdir(join(two, 'cat'), { recursive: true });
+    await mkdir(join(two, 'dog'));
+    await writeFile(join(two, 'dog', '0.png'), encodePng(gridImage(30, 20, 100)));
+    await symlink(join(root, 'Volumes', 'Photos', 'cats'), join(two, 'cat', '2023'));
+    await symlink(join(two, 'cat'), join(two, 'cat', 'loop'));
+    await expect(splitGridDataset(two, join(root, 'o2'), { rows: 2, cols: 3 })).rejects.toThrow(
+      `${join(two, 'cat')}: no PNG or JPEG images (2 skipped: cat/2023: a broken link (what it points to does not exist); cat/loop: a link back to a folder it is in (a loop), not followed)`,
+    );
+    // Images there, none usable: the first one's reason, and what was skipped before reading.
+    await writeFile(join(two, 'cat', 'x.png'), 'garbage');
+    await expect(splitGridDataset(two, join(root, 'o2'), { rows: 2, cols: 3 })).rejects.toThrow(
+      /cat: no usable image among 1 \(first: cat\/x\.png: unreadable image .*; before reading, 2 skipped: cat\/2023: a broken link .*; cat\/loop: a link back/,
+    );
+
+    // One class folder, and two links that are not classes.
+    const three = join(root, 'three');
+    await mkdir(join(three, 'only'), { recursive: true });
+    await writeFile(join(three, 'only', '0.png'), encodePng(gridImage(30, 20, 100)));
+    await symlink(join(root, 'gone'), join(three, 'cats'));
+    await symlink('..', join(three, 'up'));
+    await expect(splitGridDataset(three, join(root, 'o3'), { rows: 2, cols: 3 })).rejects.toThrow(
+      `${three}: needs one sub-folder per class (at least 2), found 1 (2 skipped: cats: a broken link (what it points to does not exist); up: a link back to a folder it is in (a loop), not followed)`,
+    );
+    // Without skips, the message is as it was.
+    await rm(join(three, 'cats'));
+    await rm(join(three, 'up'));
+    await expect(splitGridDataset(three, join(root, 'o3'), { rows: 2, cols: 3 })).rejects.toThrow(new RegExp(`found 1$`));
   });
 });
 

@@ -1,6 +1,8 @@
+import type { BigIntStats, Dirent } from 'node:fs';
 import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { DatasetFormatError } from '../errors';
+import { abbreviateList } from '../format/list';
 import { normalizeClassName, parseManifest } from '../format/manifest';
 import { DatasetWriter } from '../format/write';
 import { cropRaster, decodeImage, isGreyImage, resizeBilinear, withChannels, type Raster } from '../image/raster';
@@ -53,10 +55,11 @@ function isInside(child: string, parent: string): boolean {
  * Refuses an output folder that is the input folder or inside it (the next import reads its samples/ as a class),
  * and an input folder inside the output one (replacing a dataset there would remove the images being read).
  */
-async function checkFolders(inDir: string, outDir: string): Promise<void> {
+async function checkFolders(inDir: string, outDir: string): Promise<{ input: string; output: string }> {
   const [input, output] = await Promise.all([realPath(inDir), realPath(outDir)]);
   if (isInside(output, input)) throw new DatasetFormatError(outDir, `the output folder cannot be the input folder or inside it (${inDir})`);
   if (isInside(input, output)) throw new DatasetFormatError(outDir, `the output folder cannot hold the input folder (${inDir})`);
+  return { input, output };
 }
 
 /**
@@ -103,8 +106,12 @@ export interface SkippedImage {
  * photo collection always holds a few files that cannot be used (truncated, not really an image, too small for the
  * grid, too large to decode): each is skipped and reported with its reason, so one bad file among thousands does
  * not stop the import (the test split is drawn over a class's files before they are read, so skips take from both
- * splits alike). Links to files are followed, links to folders are not (reported as skipped), and a file
- * reached twice (through links) is imported once, in the class where it is met first. A class left without a usable image stops it, and a failed import removes what it wrote.
+ * splits alike). Links are followed, to files and to folders (a class made of links to album folders; a class folder
+ * that is itself a link), except a link back to a folder it is in (a loop) and the output folder, which are reported
+ * as skipped. A file is known by its device and inode, so a link or a hard link to it is the same file: met twice in
+ * one class it is imported once, met in two classes it is skipped in both (never one photo with two labels). A class
+ * left without a usable image stops the import, and the error names what was skipped in it; a failed import removes
+ * what it wrote.
  */
 export async function splitGridDataset(
   inDir: string,
@@ -124,35 +131,71 @@ export async function splitGridDataset(
   } catch (err) {
     throw new DatasetFormatError(inDir, `cannot read input folder (${(err as Error).message})`);
   }
-  await checkFolders(inDir, outDir);
-  // The folder's name as the file system spells it (to read it), its class name in NFC (a folder made on macOS is
-  // named in NFD: a label typed elsewhere would not match it).
+  const real = await checkFolders(inDir, outDir);
   const skipped: SkippedImage[] = [];
-  for (const e of entries) if (e.isSymbolicLink() && !e.name.startsWith('.') && (await isFolder(join(inDir, e.name)))) skipped.push({ file: e.name, reason: LINKED_FOLDER });
-  const named = entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => ({ folder: e.name, cls: normalizeClassName(e.name) }))
-    .sort((a, b) => (a.cls < b.cls ? -1 : a.cls > b.cls ? 1 : 0));
-  const folders = named.map((n) => n.folder);
-  const classes = named.map((n) => n.cls);
-  if (classes.length < 2) throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}`);
-  const perClass: string[][] = [];
-  // Each real file once: a link to an image already met (in this class or another) would put one photo in two
-  // classes, or in both splits.
-  const firstPath = new Map<string, string>();
-  for (const folder of folders) {
-    const files: string[] = [];
-    for (const path of await imageFiles(inDir, join(inDir, folder), skipped)) {
-      const real = await realpath(path).catch(() => path);
-      const first = firstPath.get(real);
-      if (first !== undefined) {
-        skipped.push({ file: relative(inDir, path), reason: `the same file as ${first}, already imported` });
+  // The folder's name as the file system spells it (to read it), its class name in NFC (a folder made on macOS is
+  // named in NFD: a label typed elsewhere would not match it). A link to a folder is a class too (a class kept in a
+  // photo library elsewhere), unless it leads back around the input folder.
+  const named: { folder: string; cls: string; real: string }[] = [];
+  // In name order, so what is reported skipped comes in the same order on every file system.
+  for (const e of entries.sort((a, b) => compare(a.name, b.name))) {
+    if (e.name.startsWith('.')) continue;
+    const path = join(inDir, e.name);
+    if (e.isDirectory()) named.push({ folder: e.name, cls: normalizeClassName(e.name), real: join(real.input, e.name) });
+    else if (e.isSymbolicLink()) {
+      const target = await linkTarget(path);
+      if (typeof target === 'object') {
+        skipped.push({ file: e.name, reason: target.reason });
         continue;
       }
-      firstPath.set(real, relative(inDir, path));
-      files.push(path);
+      if (!(await isFolder(path))) continue;
+      const reason = folderSkip(target, [real.input], real.output, true);
+      if (reason) skipped.push({ file: e.name, reason });
+      else named.push({ folder: e.name, cls: normalizeClassName(e.name), real: target });
     }
-    if (files.length === 0) throw new DatasetFormatError(join(inDir, folder), 'no PNG or JPEG images');
+  }
+  named.sort((a, b) => compare(a.cls, b.cls));
+  const folders = named.map((n) => n.folder);
+  const classes = named.map((n) => n.cls);
+  if (classes.length < 2) {
+    throw new DatasetFormatError(inDir, `needs one sub-folder per class (at least 2), found ${classes.length}${skipNote(skipped.filter((s) => !s.file.includes(sep)))}`);
+  }
+  const found: FoundFile[][] = [];
+  for (const n of named) {
+    const walk: Walk = { inDir, output: real.output, skipped, visited: new Map(), files: [] };
+    await walkFolder(walk, join(inDir, n.folder), n.real, [real.input, n.real]);
+    found.push(walk.files.sort((a, b) => compare(a.path, b.path)));
+  }
+  // Where each file on disk was met, by (device, inode): a link or a hard link is the same file under another name.
+  const seen = new Map<string, { c: number; file: string }[]>();
+  for (let c = 0; c < found.length; c++) {
+    for (const f of found[c]) {
+      const list = seen.get(f.key) ?? [];
+      list.push({ c, file: relative(inDir, f.path) });
+      seen.set(f.key, list);
+    }
+  }
+  const perClass: string[][] = [];
+  // What each class lost before any image was read (links, loops, files met twice): an empty class's error names it.
+  const walkSkips = new Map<number, SkippedImage[]>();
+  for (let c = 0; c < found.length; c++) {
+    const files: string[] = [];
+    for (const f of found[c]) {
+      const file = relative(inDir, f.path);
+      const met = seen.get(f.key) ?? [];
+      const elsewhere = met.filter((m) => m.c !== c).map((m) => m.file);
+      const first = met.find((m) => m.c === c)?.file;
+      if (elsewhere.length) {
+        // One photo labelled two ways teaches the model both and scores it against one: it belongs to neither class.
+        skipped.push({ file, reason: `the same file as ${abbreviateList(elsewhere, 3)}, in another class: a photo reached from two classes is left out of both` });
+      } else if (first !== file) {
+        // Imported twice it could land in both splits, and the test set would score a training image.
+        skipped.push({ file, reason: `the same file as ${first}, imported once` });
+      } else files.push(f.path);
+    }
+    const inClass = skipped.filter((s) => s.file.startsWith(folders[c] + sep));
+    walkSkips.set(c, inClass);
+    if (files.length === 0) throw new DatasetFormatError(join(inDir, folders[c]), `no PNG or JPEG images${skipNote(inClass)}`);
     perClass.push(files);
   }
   if (options.channels !== undefined && options.channels !== 1 && options.channels !== 3) throw new Error(`channels must be 1 or 3, got ${options.channels}`);
@@ -196,7 +239,9 @@ export async function splitGridDataset(
         samples++;
       }
       if (written === 0) {
-        throw new DatasetFormatError(join(inDir, folders[c]), `no usable image among ${files.length} (first: ${skipped[firstSkip].file}: ${skipped[firstSkip].reason})`);
+        const before = walkSkips.get(c) ?? [];
+        const also = before.length ? `; before reading, ${before.length} skipped: ${abbreviateList(before.map((s) => `${s.file}: ${s.reason}`), 3, '; ')}` : '';
+        throw new DatasetFormatError(join(inDir, folders[c]), `no usable image among ${files.length} (first: ${skipped[firstSkip].file}: ${skipped[firstSkip].reason}${also})`);
       }
     }
     await writer.finish();
@@ -235,28 +280,113 @@ async function allGrey(files: string[]): Promise<boolean> {
   return grey > 0;
 }
 
-/** Why a link to a folder is skipped. */
-const LINKED_FOLDER = 'a link to a folder (links to folders are not followed: one can loop, or bring another class\'s images in)';
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** ` (N skipped: file: reason; ...)` for an error about a class or the input folder, or nothing when none was. */
+function skipNote(skips: readonly SkippedImage[]): string {
+  if (!skips.length) return '';
+  return ` (${skips.length} skipped: ${abbreviateList(skips.map((s) => `${s.file}: ${s.reason}`), 3, '; ')})`;
+}
 
 async function isFolder(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isDirectory() === true;
 }
 
 /**
- * PNG and JPEG files under `dir` and its sub-folders, hidden entries left out, in a stable order. A link to a file is
- * followed (a folder of links into a photo library is a common way to label one); a link to a folder is not, and is
- * reported in `skipped` (path relative to `inDir`).
+ * The real path a link leads to, or why it leads nowhere: an album on a drive that is not mounted empties a class, and
+ * its error should say so rather than only that the class has no images. The target itself is not echoed (it is
+ * whatever text the link holds).
  */
-async function imageFiles(inDir: string, dir: string, skipped: SkippedImage[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.')) continue;
-    const path = join(dir, e.name);
-    const kind = e.isSymbolicLink() ? await stat(path).catch(() => null) : e;
-    if (kind?.isDirectory()) {
-      if (e.isSymbolicLink()) skipped.push({ file: relative(inDir, path), reason: LINKED_FOLDER });
-      else out.push(...(await imageFiles(inDir, path, skipped)));
-    } else if (kind?.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(path);
+async function linkTarget(path: string): Promise<string | { reason: string }> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { reason: 'a broken link (what it points to does not exist)' };
+    return { reason: `a link that cannot be followed (${code ?? (err as Error).message})` };
   }
-  return out.sort();
+}
+
+/**
+ * Why a folder met while reading a class (`target`, its real path) is not read, or null to read it. `chain` holds the
+ * real paths of the input folder and of every folder the walk is in: a folder holding one of them leads back into
+ * itself (`a/loop -> a`, `b/up -> ..`, a link to the home folder) and is a loop. The output folder is not read (it may
+ * be replaced while the import runs), and a folder already read for this class is not read twice (two links to one
+ * album), which also keeps a web of links from being read an exponential number of times.
+ */
+function folderSkip(target: string, chain: readonly string[], output: string, link: boolean, visited?: ReadonlyMap<string, string>): string | null {
+  if (chain.some((c) => isInside(c, target))) return 'a link back to a folder it is in (a loop), not followed';
+  if (isInside(target, output)) return `${link ? 'a link to ' : ''}the output folder or a folder inside it, not read`;
+  const first = visited?.get(target);
+  if (first !== undefined) return `${link ? 'a link to ' : ''}a folder already read for this class (as ${first})`;
+  return null;
+}
+
+/** An image file met in a class: its path as reached (through links), and which file on disk it is. */
+interface FoundFile {
+  path: string;
+  key: string;
+}
+
+/** One class's walk: what it found and skipped, and the real paths of the folders it read (to first path met). */
+interface Walk {
+  inDir: string;
+  output: string;
+  skipped: SkippedImage[];
+  visited: Map<string, string>;
+  files: FoundFile[];
+}
+
+/**
+ * Which file on disk: device and inode, which a symbolic link and a hard link share with the file itself (a real path
+ * does not catch a hard link). Read as bigints, since an inode number may not fit a double. A file system without
+ * inode numbers reports 0 for each file: there the real path stands in, or every file would be the same one.
+ */
+function fileKey(s: BigIntStats, realFile: string): string {
+  return s.ino === 0n ? `path:${realFile}` : `${s.dev}:${s.ino}`;
+}
+
+/**
+ * Collects the PNG and JPEG files under `dir` (real path `real`) into `walk.files`, following links to files and to
+ * folders, hidden entries left out; what it does not follow goes to `walk.skipped` (path relative to the input).
+ */
+async function walkFolder(walk: Walk, dir: string, real: string, chain: readonly string[]): Promise<void> {
+  walk.visited.set(real, relative(walk.inDir, dir));
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+  // Real sub-folders before links at each level: a folder reached both ways is read (and its samples named) where it is.
+  entries.sort((a, b) => Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) || compare(a.name, b.name));
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const file = relative(walk.inDir, path);
+    let kind: Dirent | BigIntStats = e;
+    let linked: BigIntStats | null = null;
+    let target = join(real, e.name);
+    if (e.isSymbolicLink()) {
+      const to = await linkTarget(path);
+      if (typeof to === 'object') {
+        walk.skipped.push({ file, reason: to.reason });
+        continue;
+      }
+      target = to;
+      const s = await stat(path, { bigint: true }).catch(() => null);
+      if (!s) continue;
+      kind = linked = s;
+    }
+    if (kind.isDirectory()) {
+      const reason = folderSkip(target, chain, walk.output, e.isSymbolicLink(), walk.visited);
+      if (reason) walk.skipped.push({ file, reason });
+      else await walkFolder(walk, path, target, [...chain, target]);
+    } else if (kind.isFile() && IMAGE_EXT.has(extname(e.name).toLowerCase())) {
+      if (isInside(target, walk.output)) {
+        walk.skipped.push({ file, reason: 'a link to a file in the output folder, not read' });
+        continue;
+      }
+      const s = linked ?? (await stat(path, { bigint: true }).catch(() => null));
+      // Gone since the folder was listed: reading it would fail too, and the import skips what it cannot read.
+      if (!s) walk.skipped.push({ file, reason: 'unreadable image (removed while the import ran)' });
+      else walk.files.push({ path, key: fileKey(s, target) });
+    }
+  }
 }
