@@ -248,10 +248,9 @@ export class DeviceAgent {
       void (this.fault ? this.fault(payload, honest) : honest()).then((answer) => {
         if (typeof ack === 'function') ack(answer);
         else log('warn', 'infer without an ack callback: reply dropped');
-        if (this.problem.observe(answer as ServedReply, this.source?.problem?.() ?? null)) {
-          const problem = this.problem.current;
-          if (problem) log('warn', `reporting a problem: ${problem}`);
-          else log('info', 'problem cleared: serving again');
+        const change = this.problem.observe(answer as ServedReply, this.source?.problem?.() ?? null);
+        if (change) {
+          log(change.problem ? 'warn' : 'info', change.log);
           this.reportProblem();
         }
       });

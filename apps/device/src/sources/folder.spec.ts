@@ -1,8 +1,10 @@
+import fsp from 'node:fs/promises';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeImage, storeView } from '@ddnn/datasets';
 import sharp from 'sharp';
+import { ProblemReport } from '../problem';
 import { CROWDED_FOLDER, FolderSource } from './folder';
 
 const shape = { height: 16, width: 16, channels: 3 };
@@ -113,7 +115,9 @@ describe('FolderSource', () => {
     let clock = now;
     const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => clock });
     expect(await source.capture({ shape })).toMatchObject({ capturedAt: now - 100 });
-    const problem = `ignoring a frame dated ahead of this device's clock in ${dir} (future.png is 3600000 ms ahead of this device's clock (at most 2000 ms)): a camera clock ahead of this one, or a file touched; remove it or set the clock`;
+    const problem =
+      `ignoring a frame dated ahead of this device's clock in ${dir} (future.png is 3600000 ms ahead of this device's clock (at most 2000 ms)), ` +
+      'and any so dated since: a camera clock ahead of this one, or a file touched; remove them or set the clock';
     expect(source.problem()).toBe(problem);
 
     // A camera clock a little ahead of this one is within the allowance: its frame is used. The same ignored file
@@ -123,14 +127,79 @@ describe('FolderSource', () => {
     expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 1500 });
     expect(source.problem()).toBe(problem);
 
-    // A second one is news.
-    write('future-2.jpg', await sharp(Buffer.alloc(16 * 16 * 3, 9), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer(), now + 60_000);
-    await source.capture({ shape });
-    expect(source.problem()).toMatch(/^ignoring 2 frames dated ahead of this device's clock in .* \(future-2\.jpg is 59960 ms ahead [^;]+; future\.png is 3599960 ms ahead/);
+    // A second one is ignored too, in the same words: the problem is not new while frames are being ignored.
+    const future2 = write('future-2.jpg', await sharp(Buffer.alloc(16 * 16 * 3, 9), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer(), now + 60_000);
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 1500 });
+    expect(source.problem()).toBe(problem);
 
     rmSync(future);
-    rmSync(path.join(dir, 'future-2.jpg'));
+    rmSync(future2);
     expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 1500 });
+    expect(source.problem()).toBeNull();
+  });
+
+  it('a camera whose clock is ahead writes a new such frame at every capture: its problem is said once, not at every capture', async () => {
+    let clock = now;
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => clock });
+    const report = new ProblemReport('source folder', () => clock);
+    const bytes = await png(16, 16, 80);
+    const problems = new Set<string | null>();
+    const changes: (string | null)[] = [];
+    for (let i = 0; i < 20; i++) {
+      // Names that share no digits-only pattern (a uuid), each frame 5 s ahead of this clock when it is written.
+      write(`${(0xa3f9c2e1 + i * 104_729).toString(16)}.png`, bytes, clock + 5000);
+      const c = await source.capture({ shape });
+      problems.add(source.problem());
+      const change = report.observe('skipped' in c ? { ok: false, skipped: true, cause: 'source', error: c.skipped } : { ok: true }, source.problem());
+      if (change) changes.push(change.problem);
+      clock += 250;
+    }
+    expect(problems.size).toBe(1);
+    expect([...problems][0]).toMatch(/^ignoring a frame dated ahead of this device's clock in .* \([0-9a-f]+\.png is 5000 ms ahead .*\), and any so dated since: /);
+    // The frames ignored, said at the first capture; then that none is served, after SKIP_STREAK captures. Nothing else.
+    expect(changes).toHaveLength(2);
+    expect(changes[0]).toBe(`source folder: ${[...problems][0]}`);
+    expect(changes[1]).toMatch(/; cannot serve a sample \(source folder\): every capture since .* skipped: no usable frame: ignoring a frame/);
+  });
+
+  it('a frame written while the folder is looked at (a crowded folder, a slow card) is compared with the clock after its own stat, not before the look', async () => {
+    // A slow card: by the time the look reaches late.png, the camera has written it 3 s after the look began.
+    write('early.png', await png(16, 16, 100), now - 100);
+    const late = write('late.png', await png(16, 16, 200), now + 3000);
+    let clock = now;
+    const realStat = fsp.stat;
+    const spy = jest.spyOn(fsp, 'stat').mockImplementation((async (file: string) => {
+      if (file === late) clock = now + 3000;
+      return realStat(file);
+    }) as typeof fsp.stat);
+    try {
+      const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => clock });
+      expect(await source.capture({ shape })).toMatchObject({ capturedAt: now + 3000 });
+      expect(source.problem()).toBeNull();
+      expect(spy).toHaveBeenCalledWith(late);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a frame touched ahead stays ignored once its time comes (never served as the live frame), until it is rewritten', async () => {
+    const touched = write('touched.png', await png(16, 16, 50), now + 3_600_000);
+    write('fresh.png', await png(16, 16, 200), now - 100);
+    let clock = now;
+    const source = new FolderSource({ dir, maxFrameAgeMs: 1000, now: () => clock });
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: now - 100 });
+    const problem = source.problem();
+    expect(problem).toMatch(/touched\.png is 3600000 ms ahead/);
+
+    // The hour has passed: touched.png now looks fresh, and the newest; the camera's own frame is taken instead.
+    clock = now + 3_600_100;
+    write('fresh.png', await png(16, 16, 200), clock - 200);
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: clock - 200 });
+    expect(source.problem()).toBe(problem);
+
+    // Written again (a new modification time, not ahead), it is a frame like any other.
+    utimesSync(touched, (clock - 50) / 1000, (clock - 50) / 1000);
+    expect(await source.capture({ shape })).toMatchObject({ capturedAt: clock - 50 });
     expect(source.problem()).toBeNull();
   });
 

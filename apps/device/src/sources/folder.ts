@@ -27,13 +27,17 @@ export interface FolderSourceOptions {
  * decode, and the capture falls back to the next newest fresh frame (or is skipped), saying so. Hidden files
  * (a camera's `.tmp` files before an atomic rename) are ignored, and so are frames dated ahead of this clock (the
  * rule push frames follow): one file touched an hour ahead was the newest for that hour, every capture sent it, and
- * the server refused each as stale while fresh frames kept arriving. Those are this source's `problem()`.
+ * the server refused each as stale while fresh frames kept arriving. A file once ignored stays ignored while its
+ * modification time is the same: its time arriving does not make it a live frame (it would have been served as one
+ * for 2 s + the max frame age). Those are this source's `problem()`.
  */
 export class FolderSource implements CaptureSource {
   private readonly now: () => number;
   private warnedCrowded = false;
-  /** The frames ignored at the last capture for being dated ahead (their names), and the problem that says so. */
-  private ahead: { names: string; problem: string } | null = null;
+  /** Files ignored for being dated ahead (by name: modification time, and why when first seen), while there unchanged. */
+  private readonly ignored = new Map<string, { mtimeMs: number; why: string }>();
+  /** The problem that says frames are ignored, worded when the first were and kept while any are (see noteAhead). */
+  private ahead: string | null = null;
 
   constructor(private readonly options: FolderSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -53,26 +57,37 @@ export class FolderSource implements CaptureSource {
       this.warnedCrowded = true;
       this.options.onNote?.(`${dir} holds ${candidates.length} frames: every capture looks at each of them; have the camera remove old frames (keeping a few)`);
     }
-    const now = this.now();
     const frames: { file: string; mtimeMs: number }[] = [];
     const ahead: { name: string; why: string }[] = [];
+    const seen = new Set<string>();
     for (let i = 0; i < candidates.length; i += STAT_BATCH) {
       const batch = candidates.slice(i, i + STAT_BATCH).map(async (name) => {
         const file = path.join(dir, name);
         try {
           const st = await stat(file);
           if (!st.isFile()) return;
-          const why = aheadOfClock(st.mtimeMs, now);
-          if (why) ahead.push({ name, why });
-          else frames.push({ file, mtimeMs: st.mtimeMs });
+          seen.add(name);
+          // Compared with the clock read after this file's stat, not before the loop: in a crowded folder or on a slow
+          // card, a frame written while the loop ran was seconds "ahead" of a clock read before it.
+          const known = this.ignored.get(name);
+          const why = known?.mtimeMs === st.mtimeMs ? known.why : aheadOfClock(st.mtimeMs, this.now());
+          if (why) {
+            this.ignored.set(name, { mtimeMs: st.mtimeMs, why });
+            ahead.push({ name, why });
+          } else {
+            this.ignored.delete(name);
+            frames.push({ file, mtimeMs: st.mtimeMs });
+          }
         } catch {
           // removed between readdir and stat: the camera rotates its files
         }
       });
       await Promise.all(batch);
     }
+    for (const name of this.ignored.keys()) if (!seen.has(name)) this.ignored.delete(name);
     this.noteAhead(ahead);
-    if (frames.length === 0) return { skipped: this.ahead ? `no usable frame: ${this.ahead.problem}` : `no frame in ${dir} yet` };
+    if (frames.length === 0) return { skipped: this.ahead ? `no usable frame: ${this.ahead}` : `no frame in ${dir} yet` };
+    const now = this.now();
     frames.sort((a, b) => b.mtimeMs - a.mtimeMs);
     const age = now - frames[0].mtimeMs;
     if (age > maxFrameAgeMs) return { skipped: `newest frame ${path.basename(frames[0].file)} is ${Math.round(age)} ms old (max ${maxFrameAgeMs} ms)` };
@@ -94,26 +109,29 @@ export class FolderSource implements CaptureSource {
 
   /**
    * What this source works around while it still serves: the frames it ignores for being dated ahead of this
-   * device's clock (as of the last capture), or null. The same files keep the same words, so that it is reported once.
+   * device's clock, or null. Worded once for as long as any is ignored, so that it is reported once.
    */
   problem(): string | null {
-    return this.ahead?.problem ?? null;
+    return this.ahead;
   }
 
+  /**
+   * Words the problem when frames start being ignored, and keeps those words until none is: a camera whose clock is
+   * ahead writes a new such frame at every capture, and words naming the current ones were a new problem (a warn line
+   * and a heartbeat) at every capture. The words name the first ones and say that later ones are ignored too.
+   */
   private noteAhead(ahead: { name: string; why: string }[]): void {
     if (ahead.length === 0) {
       this.ahead = null;
       return;
     }
+    if (this.ahead !== null) return;
     ahead.sort((a, b) => a.name.localeCompare(b.name));
-    const names = ahead.map((a) => a.name).join('/');
-    if (this.ahead?.names === names) return;
     const named = ahead.slice(0, NAMED_AHEAD).map((a) => `${a.name} is ${a.why}`);
     const more = ahead.length > NAMED_AHEAD ? ` and ${ahead.length - NAMED_AHEAD} more` : '';
     const what = ahead.length === 1 ? 'a frame' : `${ahead.length} frames`;
-    this.ahead = {
-      names,
-      problem: `ignoring ${what} dated ahead of this device's clock in ${this.options.dir} (${named.join('; ')}${more}): a camera clock ahead of this one, or a file touched; remove it or set the clock`,
-    };
+    this.ahead =
+      `ignoring ${what} dated ahead of this device's clock in ${this.options.dir} (${named.join('; ')}${more}), and any so dated since: ` +
+      'a camera clock ahead of this one, or a file touched; remove them or set the clock';
   }
 }
