@@ -136,7 +136,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
       if (this.local.get(device.id) === endpoint) {
         this.local.delete(device.id);
         this.transport.detach(endpoint);
-        void this.inOrder(device.id, () => this.devices.disconnected(device.id, reason));
+        void this.inOrder(device.id, () => this.devices.disconnected(device.id, reason, { throughOutage: true }));
       }
     });
     this.logger.log(`device ${device.name} (${device.id}) connected from ${socket.handshake.address}`);
@@ -147,7 +147,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnMod
     if (!previous) this.transport.attach(endpoint);
     // The connection is logged before anyone can ask the device anything: a deploy made the moment it appears
     // used to land in its log ahead of its DeviceConnected.
-    await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null));
+    await this.inOrder(device.id, () => this.devices.connected(device.id, socket.handshake.address || null, { throughOutage: true }));
     // A rotation, revocation or lock that landed between the handshake's check and the room join above found no
     // socket to cut; checking the token again now that the socket is in its room closes that window.
     if (!(await this.stillTrusted(socket, device))) {

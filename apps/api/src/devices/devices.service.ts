@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { DeviceStatus, DeviceHistoryEntry, DeviceList, DeviceListQuery, DeviceLogView, HeartbeatMessage, DeviceRole, DeviceView, ProvisionDeviceRequest, ProvisionDeviceResponse, UpdateDeviceRequest } from '@ddnn/contracts';
-import { HandshakeRefusals, isUuid, missTally } from '@ddnn/contracts';
+import { HandshakeRefusals, isUuid, missTally, type NewEvent } from '@ddnn/contracts';
+import { isDatabaseUnavailable, newEventId, retryWhileUnavailable } from '@ddnn/events';
 import { generateToken, hashToken } from '../auth/tokens';
 import { NodePresence } from '../database/node-presence';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -184,15 +185,43 @@ export class DevicesService {
     return (await this.devices.byId(claimedId)) ? HandshakeRefusals.revoked : HandshakeRefusals.deleted;
   }
 
-  async connected(id: string, remoteAddress: string | null): Promise<void> {
-    const now = new Date();
-    await this.devices.update(id, { active: true, node: this.node, lastConnectAt: now, lastActivityAt: now });
-    await this.events.appendQuietly(id, [{ type: 'DeviceConnected', data: { deviceId: id, node: this.node, remoteAddress } }], this.node);
+  /** `throughOutage`: retried while the database is unreachable (connectivityThroughOutage), for a live socket's changes. */
+  async connected(id: string, remoteAddress: string | null, opts: { throughOutage?: boolean } = {}): Promise<void> {
+    const write = async (event: NewEvent): Promise<void> => {
+      const now = new Date();
+      await this.devices.update(id, { active: true, node: this.node, lastConnectAt: now, lastActivityAt: now });
+      await this.appendConnectivity(id, event, opts.throughOutage);
+    };
+    const event: NewEvent = { type: 'DeviceConnected', eventId: newEventId(), data: { deviceId: id, node: this.node, remoteAddress } };
+    await (opts.throughOutage ? this.throughOutage(() => write(event)) : write(event));
   }
 
-  async disconnected(id: string, reason: string): Promise<void> {
-    await this.devices.update(id, { active: false, node: null, lastDisconnectAt: new Date() });
-    await this.events.appendQuietly(id, [{ type: 'DeviceDisconnected', data: { deviceId: id, node: this.node, reason } }], this.node);
+  async disconnected(id: string, reason: string, opts: { throughOutage?: boolean } = {}): Promise<void> {
+    const write = async (event: NewEvent): Promise<void> => {
+      await this.devices.update(id, { active: false, node: null, lastDisconnectAt: new Date() });
+      await this.appendConnectivity(id, event, opts.throughOutage);
+    };
+    const event: NewEvent = { type: 'DeviceDisconnected', eventId: newEventId(), data: { deviceId: id, node: this.node, reason } };
+    await (opts.throughOutage ? this.throughOutage(() => write(event)) : write(event));
+  }
+
+  /**
+   * A live socket's connect or disconnect, written through a database outage (retried up to DDNN_DB_OUTAGE_LIMIT_MS,
+   * its event with one id across attempts, so written once): a connect lost to a database restart left the row
+   * disconnected, and a heartbeat never makes such a row active again (markAlive), so a device serving samples read as
+   * disconnected until it reconnected.
+   */
+  private throughOutage(write: () => Promise<void>): Promise<void> {
+    return retryWhileUnavailable(write, { outageLimitMs: this.config.DDNN_DB_OUTAGE_LIMIT_MS });
+  }
+
+  /** The event of a connectivity change: a failure is logged, not thrown, unless it is an outage to retry through. */
+  private async appendConnectivity(id: string, event: NewEvent, throughOutage = false): Promise<void> {
+    if (!throughOutage) return this.events.appendQuietly(id, [event], this.node);
+    await this.events.append(id, [event], this.node).catch((e: unknown) => {
+      if (isDatabaseUnavailable(e)) throw e;
+      this.logger.error(`appending ${event.type} for device ${id} failed: ${(e as Error).message}`);
+    });
   }
 
   /**
