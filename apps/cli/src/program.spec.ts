@@ -40,5 +40,8 @@ describe('ddnn program', () => {
     expect(find(program, 'train')?.helpInformation()).toContain('--local-agg <agg>');
     expect(find(find(program, 'report'), 'paper')?.helpInformation()).toContain('--epochs <n>');
     expect(find(find(program, 'bench'), 'faults')?.helpInformation()).toContain('--without <faults>');
+    // eval leaves its batch to runModel unless one is asked for: a default of 256 passed on was refused for large
+    // images where sweep and estimate cut it down to what fits.
+    expect(find(program, 'eval')?.options.find((o) => o.long === '--batch')?.defaultValue).toBeUndefined();
   });
 });

@@ -39,9 +39,9 @@ export function registerEvalCommands(program: Command): void {
     .requiredOption('--data <dir>', 'dataset folder', pathFlag('--data'))
     .option('--threshold <T>', "local exit iff normalized entropy < T (default: the model's threshold)", numberFlag('--threshold', 0, 1))
     .option('--fail <list>', 'devices (views) dead at inference time, e.g. 2,5', listFlag('--fail'))
-    .option('--batch <n>', 'inference batch size', intFlag('--batch', 1), 256)
+    .option('--batch <n>', 'inference batch size (default: 256, or as many as the backend holds for large images)', intFlag('--batch', 1))
     .option('--json', 'print the metrics as JSON on the last line')
-    .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch: number; json?: boolean }) => {
+    .action(async (flags: { model: string; data: string; threshold?: number; fail?: number[]; batch?: number; json?: boolean }) => {
       const { loadDataset } = await import('@ddnn/datasets');
       const { DEFAULT_THRESHOLD, loadCheckpoint, metricsAt, runModel } = await import('@ddnn/ddnn');
       const { comparedToRaw } = await import('@ddnn/contracts');
